@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// Runs every *.test.ts under src/ and test/ with node's own test runner (node:test), TypeScript
+// loaded through tsx. Usage: node scripts/run-tests.mjs [path-filter ...]
+// Tests that need a Debian peer skip with a reason when it is missing, and fail when CI=true.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+function collect(dir, out) {
+  let entries;
+  try { entries = readdirSync(dir); } catch { return out; }
+  for (const name of entries) {
+    const p = join(dir, name);
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    if (statSync(p).isDirectory()) collect(p, out);
+    else if (name.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+const filters = process.argv.slice(2);
+const files = collect('src', collect('test', [])).sort()
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+if (files.length === 0) { console.error('no test files matched'); process.exit(1); }
+const concurrency = process.env.TEST_CONCURRENCY ?? '3';
+const r = spawnSync(process.execPath,
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...files],
+  { stdio: 'inherit' });
+process.exit(r.status ?? 1);

@@ -1,0 +1,55 @@
+// The `spoolgate` command line. Each subcommand lives in src/cli/<name>.ts and exports
+// `run(argv: string[]): Promise<number>` returning the exit code; this file only dispatches.
+// Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
+import { readFileSync } from 'node:fs';
+
+type Runner = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Runner }> }> = {
+  // (one line per subcommand; keep alphabetical)
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
+  return [
+    'usage: spoolgate <command> [options]',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    'Run "spoolgate <command> --help" for the options of one command.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(usage() + '\n');
+    return cmd === undefined ? 2 : 0;
+  }
+  if (cmd === '--version' || cmd === '-V') {
+    process.stdout.write(`spoolgate ${version()}\n`);
+    return 0;
+  }
+  // `F` is the operator's alias of `modify` (SPEC.md §4).
+  const entry = COMMANDS[cmd === 'F' || cmd === 'f' ? 'modify' : cmd];
+  if (entry === undefined) {
+    process.stderr.write(`spoolgate: unknown command "${cmd}"\n\n${usage()}\n`);
+    return 2;
+  }
+  const mod = await entry.load();
+  return mod.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => {
+    process.stderr.write(`spoolgate: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

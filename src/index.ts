@@ -1,0 +1,2 @@
+// The package's programmatic API (what `import ... from 'spoolgate'` gives).
+export * from './core/index.js';
