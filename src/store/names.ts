@@ -1,0 +1,26 @@
+// Validation of user names, domains and aliases: they come from operators (CLI) and, for
+// resolve(), from the network (RCPT TO local parts), so they are checked before any lookup.
+
+/** A POP3 login name: 1–64 of a-z 0-9 . _ + - (lower-cased), not starting with a dot. */
+const USER_RE = /^[a-z0-9_][a-z0-9._+-]{0,63}$/;
+const DOMAIN_RE = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+export function canonicalUser(name: string): string | undefined {
+  const n = name.trim().toLowerCase();
+  return USER_RE.test(n) ? n : undefined;
+}
+
+export function canonicalDomain(domain: string): string | undefined {
+  const d = domain.trim().toLowerCase().replace(/\.$/, '');
+  return DOMAIN_RE.test(d) ? d : undefined;
+}
+
+/** An alias is a local part or local@domain; returns its canonical form. */
+export function canonicalAlias(alias: string): string | undefined {
+  const a = alias.trim().toLowerCase();
+  const at = a.lastIndexOf('@');
+  if (at < 0) return canonicalUser(a);
+  const local = canonicalUser(a.slice(0, at));
+  const dom = canonicalDomain(a.slice(at + 1));
+  return local !== undefined && dom !== undefined ? `${local}@${dom}` : undefined;
+}

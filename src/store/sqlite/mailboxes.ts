@@ -1,0 +1,81 @@
+// MailboxStore and Journal on SQLite. Messages are rows (id, user, size, data blob) ordered by an
+// autoincrement sequence, so arrival order and ids survive restarts; the id doubles as the UIDL.
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Clock } from '../../core/clock.js';
+import { newId } from '../../core/ids.js';
+import { toCrlf } from '../crlf.js';
+import { canonicalUser } from '../names.js';
+import { StoreError, type Journal, type JournalEntry, type JournalEvent, type JournalQuery, type MailboxStore, type MessageInfo } from '../types.js';
+
+export class SqliteMailboxStore implements MailboxStore {
+  constructor(private readonly db: BetterSqlite3.Database, private readonly clock: Clock) {}
+
+  async deliver(user: string, data: Buffer): Promise<{ id: string; size: number }> {
+    const n = canonicalUser(user);
+    const row = n === undefined ? undefined : (this.db.prepare('SELECT active FROM users WHERE name = ?').get(n) as { active: number } | undefined);
+    if (n === undefined || row === undefined) throw new StoreError('ERR_USER_UNKNOWN', `no mailbox for "${user}"`);
+    if (row.active !== 1) throw new StoreError('ERR_USER_REMOVED', `user "${n}" was removed: no more delivery`);
+    const body = toCrlf(data);
+    const now = this.clock.now();
+    const id = newId(now);
+    // synchronous=FULL: the commit is fsynced to the WAL before run() returns.
+    this.db.prepare('INSERT INTO messages (id, user, size, arrived, data) VALUES (?, ?, ?, ?, ?)').run(id, n, body.length, now, body);
+    return { id, size: body.length };
+  }
+
+  async list(user: string): Promise<MessageInfo[]> {
+    const n = canonicalUser(user);
+    if (n === undefined) return [];
+    const rows = this.db.prepare('SELECT id, size FROM messages WHERE user = ? ORDER BY seq').all(n) as { id: string; size: number }[];
+    return rows.map((r) => ({ id: r.id, uidl: r.id, size: r.size }));
+  }
+
+  async read(user: string, id: string): Promise<Buffer | undefined> {
+    const n = canonicalUser(user);
+    if (n === undefined) return undefined;
+    const r = this.db.prepare('SELECT data FROM messages WHERE user = ? AND id = ?').get(n, id) as { data: Buffer } | undefined;
+    return r?.data;
+  }
+
+  async delete(user: string, ids: readonly string[]): Promise<number> {
+    const n = canonicalUser(user);
+    if (n === undefined || ids.length === 0) return 0;
+    const stmt = this.db.prepare('DELETE FROM messages WHERE user = ? AND id = ?');
+    return this.db.transaction(() => ids.reduce((count, id) => count + stmt.run(n, id).changes, 0))();
+  }
+}
+
+interface JournalRow { seq: number; at: number; type: string; message_id: string | null; sender: string | null; recipient: string | null; detail: string | null; ip: string | null; user: string | null }
+
+export class SqliteJournal implements Journal {
+  constructor(private readonly db: BetterSqlite3.Database, private readonly clock: Clock) {}
+
+  async record(e: JournalEvent): Promise<void> {
+    this.db.prepare('INSERT INTO journal (at, type, message_id, sender, recipient, detail, ip, user) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(this.clock.now(), e.type, e.messageId ?? null, e.from ?? null, e.to ?? null, e.detail ?? null, e.ip ?? null, e.user ?? null);
+  }
+
+  async query(q: JournalQuery): Promise<JournalEntry[]> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (q.id !== undefined) { where.push('message_id = ?'); args.push(q.id); }
+    if (q.from !== undefined) { where.push('sender = ? COLLATE NOCASE'); args.push(q.from); }
+    if (q.to !== undefined) { where.push('recipient = ? COLLATE NOCASE'); args.push(q.to); }
+    if (q.user !== undefined) { where.push('user = ?'); args.push(q.user); }
+    if (q.type !== undefined) { where.push('type = ?'); args.push(q.type); }
+    if (q.since !== undefined) { where.push('at >= ?'); args.push(q.since); }
+    const limit = Math.max(1, Math.min(q.limit ?? 10000, 100000));
+    const sql = `SELECT * FROM journal${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY seq LIMIT ${limit}`;
+    return (this.db.prepare(sql).all(...args) as JournalRow[]).map((r) => ({
+      seq: r.seq,
+      at: r.at,
+      type: r.type,
+      ...(r.message_id === null ? {} : { messageId: r.message_id }),
+      ...(r.sender === null ? {} : { from: r.sender }),
+      ...(r.recipient === null ? {} : { to: r.recipient }),
+      ...(r.detail === null ? {} : { detail: r.detail }),
+      ...(r.ip === null ? {} : { ip: r.ip }),
+      ...(r.user === null ? {} : { user: r.user }),
+    }));
+  }
+}
