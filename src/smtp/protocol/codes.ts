@@ -57,6 +57,7 @@ export const Codes = {
   C552MessageTooBig: c(552, '3.4'),
   C552TooManyRecipients: c(552, '5.3'),
   C553MailboxNameNotAllowed: c(553, '1.3'),
+  C553BadSenderAddress: c(553, '1.7'),
   C554TransactionFailed: c(554, '0.0'),
   C554ConnectionRefused: c(554, '7.1'),
   C555ParameterNotRecognized: c(555, '5.4'),
