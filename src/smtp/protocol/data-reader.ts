@@ -124,8 +124,6 @@ export class DataReader {
           this.onBareCr();
           st = b === CR ? St.Cr : St.Mid;
           break;
-        case St.Done:
-          break;
       }
     }
     this.st = st;
