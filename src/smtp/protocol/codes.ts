@@ -61,6 +61,12 @@ export const Codes = {
   C554TransactionFailed: c(554, '0.0'),
   C554ConnectionRefused: c(554, '7.1'),
   C555ParameterNotRecognized: c(555, '5.4'),
+  // SMTP server (receiver) additions.
+  C252VrfyDisabled: c(252, '5.0'),
+  C421TooManyConnections: c(421, '7.0'),
+  C421TooManyErrors: c(421, '7.0'),
+  C554ProtocolViolation: c(554, '5.0'),
+  C554BareLineEnding: c(554, '5.2'),
 } as const satisfies Record<string, ReplyCode>;
 
 export type CodeName = keyof typeof Codes;
