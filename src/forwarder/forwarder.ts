@@ -1,0 +1,253 @@
+// The forwarder (SPEC.md §2): spool tasks read spool files, the lifecycle delivers each message
+// through the targets with retry and extended retry, and the operator can suspend, resume,
+// flush retries and refresh targets. Everything it touches outside memory is injected.
+import type { Clock, Resolver, Timer } from '../core/index.js';
+import { describeError } from '../core/index.js';
+import type { Logger } from '../log/index.js';
+import type { Checkpoint } from './checkpoint.js';
+import { Lifecycle, newCounters, type ExtendedPolicy, type GlobalCounters, type RetryPolicy, type UndeliverableHandler, type WorkItem } from './lifecycle.js';
+import { Target } from './pool.js';
+import { Router } from './router.js';
+import { SpoolTask, type SpoolPort, type TaskEntry, type TaskSettings } from './task.js';
+import { resolveTargets } from './targets.js';
+import type { Connector, TargetServerSpec } from './types.js';
+
+export interface SpoolSource extends SpoolPort {
+  list(): Promise<TaskEntry[]>;
+  watch(onArrival: (e: TaskEntry) => void): void;
+}
+
+/** An extended-retry record as the scheduler sees it (src/forwarder/mail-directory.ts). */
+export interface ExtendedRecord {
+  readonly item: WorkItem;
+  readonly nextAttempt: Date;
+}
+
+export interface ExtendedSource {
+  due(now: Date): Promise<ExtendedRecord[]>;
+  count(): Promise<number>;
+  /** FLUSHRETRY,AGE=days: make records older than days due now; returns how many. */
+  makeDue(olderThanMs: number, now: Date): Promise<number>;
+}
+
+export interface ForwarderSettings {
+  readonly tasks: number;
+  readonly connectRetryMs: number;
+  readonly idleMs: number;
+  readonly retry: RetryPolicy;
+  readonly extended: ExtendedPolicy;
+  readonly task: TaskSettings;
+  /** ChkPointSizeLimit: messages tracked at once across all tasks. */
+  readonly maxTracked: number;
+}
+
+export type SuspendMode = 'none' | 'immediate' | 'delay';
+
+export class Forwarder {
+  readonly counters: GlobalCounters = newCounters();
+  readonly tasks: SpoolTask[] = [];
+  readonly router: Router;
+  readonly lifecycle: Lifecycle;
+  targetWarnings: readonly string[] = [];
+  suspendMode: SuspendMode = 'none';
+  private targets: Target[] = [];
+  private readonly queue: TaskEntry[] = [];
+  private readonly known = new Set<string>();
+  private stopping = false;
+  private readonly running = new Set<Promise<void>>();
+  private extTimer: Timer | undefined;
+  private extRunning = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly deps: {
+      clock: Clock;
+      log: Logger;
+      resolver: Resolver;
+      connector: Connector;
+      checkpoint: Checkpoint;
+      spool: SpoolSource;
+      undeliverable: UndeliverableHandler;
+      extended?: ExtendedSource;
+      settings: () => ForwarderSettings;
+      servers: () => readonly TargetServerSpec[];
+    },
+  ) {
+    this.router = new Router([], deps.clock);
+    this.lifecycle = new Lifecycle({
+      router: this.router,
+      checkpoint: deps.checkpoint,
+      clock: deps.clock,
+      log: deps.log,
+      counters: this.counters,
+      undeliverable: deps.undeliverable,
+      retry: () => deps.settings().retry,
+      extended: () => deps.settings().extended,
+      onWait: (tkid, w) => this.tasks[tkid - 1]?.setTargetWait(w),
+      onRetry: (tkid, d) => { const t = this.tasks[tkid - 1]; if (t) t.counters.lrt += d; },
+    });
+    const s = deps.settings();
+    for (let i = 1; i <= s.tasks; i++) {
+      this.tasks.push(new SpoolTask(i, {
+        lifecycle: this.lifecycle,
+        checkpoint: deps.checkpoint,
+        spool: deps.spool,
+        log: deps.log.forTask(i),
+        settings: () => {
+          const st = deps.settings();
+          // ChkPointSizeLimit is shared by all tasks.
+          return { ...st.task, maxPending: Math.max(1, Math.min(st.task.maxPending, Math.floor(st.maxTracked / st.tasks))) };
+        },
+        suspended: () => this.suspendMode === 'immediate',
+        stopping: () => this.stopping,
+      }));
+    }
+  }
+
+  listTargets(): readonly Target[] {
+    return this.targets;
+  }
+
+  /** Resolves the targets (REFRESHIPlist does this again). Keeps state of addresses that stay. */
+  async resolve(): Promise<void> {
+    const { targets, warnings } = await resolveTargets(this.deps.servers(), this.deps.resolver);
+    this.targetWarnings = warnings;
+    for (const w of warnings) this.deps.log.warn('target.warning', { detail: w });
+    const s = this.deps.settings();
+    const next: Target[] = [];
+    for (const addr of targets) {
+      const key = `${addr.address}|${addr.port}`;
+      const old = this.targets.find((t) => t.key === key && JSON.stringify(t.addr.server) === JSON.stringify(addr.server));
+      next.push(old ?? new Target(addr, this.deps.connector, this.deps.clock, {
+        connectRetryMs: s.connectRetryMs,
+        idleMs: s.idleMs,
+        onChange: (t) => {
+          this.deps.log.event('target.state', { address: t.addr.address, state: t.state, detail: t.lastError || undefined });
+          if (t.state === 'ACTIVE') for (const task of this.tasks) task.poke();
+        },
+      }));
+    }
+    // Targets that went away or changed: close their connections (mail in flight finishes on
+    // its current connection, then goes to another address or to retry).
+    for (const t of this.targets) if (!next.includes(t)) void t.close(true);
+    this.targets = next;
+    this.router.setTargets(next);
+    if (next.length === 0) this.deps.log.error('target.none', { detail: 'no usable target address' });
+  }
+
+  /** REFRESHTargets: reconnect to all targets and relearn their capabilities. */
+  refreshTargets(): void {
+    for (const t of this.targets) t.reset();
+  }
+
+  /** Starts watching the spool and processing files. */
+  async start(): Promise<void> {
+    await this.resolve();
+    this.deps.spool.watch((e) => this.enqueue(e));
+    for (const e of await this.deps.spool.list()) this.enqueue(e);
+    this.scheduleExtended(0);
+  }
+
+  /** --once: processes what is in the spool now (and due extended retries), then resolves. */
+  async runOnce(): Promise<void> {
+    await this.resolve();
+    for (const e of await this.deps.spool.list()) this.enqueue(e);
+    await this.runExtendedDue();
+    await this.idle();
+  }
+
+  /** Resolves when no file is queued or in process. */
+  idle(): Promise<void> {
+    if (this.queue.length === 0 && this.running.size === 0 && this.extRunning === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private checkIdle(): void {
+    if (this.queue.length === 0 && this.running.size === 0 && this.extRunning === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  enqueue(e: TaskEntry): void {
+    if (this.known.has(e.id) || this.stopping) return;
+    this.known.add(e.id);
+    this.queue.push(e);
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.stopping || this.suspendMode !== 'none') { this.checkIdle(); return; }
+    for (const task of this.tasks) {
+      if (task.state !== 'IDLE' || task.entry !== undefined) continue;
+      const e = this.queue.shift();
+      if (e === undefined) break;
+      const p = task.process(e).then(
+        // An unfinished file (unreadable, or interrupted by shutdown) stays known: it is not
+        // re-read in a loop; a restart or an operator release picks it up again.
+        (finished) => { if (finished) this.known.delete(e.id); },
+        (err: unknown) => { this.deps.log.error('spool.task-failed', { id: e.id, error: describeError(err) }); },
+      ).finally(() => { this.running.delete(p); this.pump(); });
+      this.running.add(p);
+    }
+    this.checkIdle();
+  }
+
+  suspend(mode: 'immediate' | 'delay'): void {
+    this.suspendMode = mode;
+    for (const t of this.tasks) t.poke();
+  }
+
+  resume(): void {
+    this.suspendMode = 'none';
+    for (const t of this.tasks) t.poke();
+    this.pump();
+  }
+
+  flushRetry(tkid: number): number {
+    return this.lifecycle.flushRetry(tkid);
+  }
+
+  async flushExtended(ageDays: number): Promise<number> {
+    if (!this.deps.extended) return 0;
+    const n = await this.deps.extended.makeDue(ageDays * 86_400_000, new Date(this.deps.clock.now()));
+    await this.runExtendedDue();
+    return n;
+  }
+
+  private scheduleExtended(ms: number): void {
+    this.extTimer?.cancel();
+    if (this.stopping || !this.deps.extended) return;
+    this.extTimer = this.deps.clock.setTimer(ms, () => {
+      void this.runExtendedDue().finally(() => {
+        const ext = this.deps.settings().extended;
+        // Check at least every minute so records written with a shorter Interval are not late.
+        this.scheduleExtended(Math.min(ext.intervalMs > 0 ? ext.intervalMs : 60_000, 60_000));
+      });
+    });
+  }
+
+  private async runExtendedDue(): Promise<void> {
+    const ext = this.deps.extended;
+    if (!ext || !this.deps.settings().extended.active) return;
+    this.extRunning++;
+    try {
+      const due = await ext.due(new Date(this.deps.clock.now()));
+      await Promise.all(due.map((r) => this.lifecycle.run(r.item).catch((e: unknown) => {
+        this.deps.log.error('extended.failed', { error: describeError(e) });
+      })));
+      this.counters.extendedCurrent = await ext.count();
+    } finally {
+      this.extRunning--;
+      this.checkIdle();
+    }
+  }
+
+  /** SIGTERM: stop reading, let in-flight attempts end, keep the rest in spool + checkpoint. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.extTimer?.cancel();
+    this.lifecycle.stop();
+    for (const t of this.tasks) t.poke();
+    await Promise.allSettled([...this.running]);
+    for (const t of this.targets) await t.close(true);
+    this.deps.checkpoint.flush();
+  }
+}

@@ -1,0 +1,195 @@
+// Per-target state and the connection pool (SPEC.md §2.1): state UNKNOWN / ACTIVE / NOT USABLE,
+// learned capabilities, counters, ConnectLimit concurrent connections, MaxMsgSent messages per
+// connection, ConnectRetry wait after a failed connect. Idle connections are kept for reuse
+// (one RSET between messages is the client's job) and closed after idleMs.
+import type { Clock, Result, Timer } from '../core/index.js';
+import { ok, err } from '../core/index.js';
+import type { ConnectFailure, Connector, DeliveryConnection, LearnedCapabilities, TargetAddress } from './types.js';
+
+export type TargetState = 'UNKNOWN' | 'ACTIVE' | 'NOT USABLE';
+
+export interface TargetCounters {
+  mailAttempts: number;
+  mailSent: number;
+  connectFail: number;
+}
+
+interface Pooled {
+  readonly conn: DeliveryConnection;
+  readonly tls: boolean;
+  sent: number;
+  idleTimer?: Timer;
+}
+
+interface Waiter {
+  readonly tls: boolean;
+  readonly resolve: (r: Result<Lease, ConnectFailure>) => void;
+}
+
+export interface Lease {
+  readonly conn: DeliveryConnection;
+  readonly target: Target;
+  /** Return the connection; usable=false drops it. */
+  release(usable: boolean): void;
+}
+
+export class Target {
+  state: TargetState = 'UNKNOWN';
+  capabilities: LearnedCapabilities | undefined;
+  readonly counters: TargetCounters = { mailAttempts: 0, mailSent: 0, connectFail: 0 };
+  /** While NOT USABLE: the time from which a connect may be tried again (ConnectRetry). */
+  retryAt = 0;
+  lastError = '';
+  /** Connections open or being opened. */
+  open = 0;
+  private readonly idle: Pooled[] = [];
+  private readonly waiters: Waiter[] = [];
+  private closed = false;
+
+  constructor(
+    readonly addr: TargetAddress,
+    private readonly connector: Connector,
+    private readonly clock: Clock,
+    private readonly opts: { connectRetryMs: number; idleMs: number; onChange?: (t: Target) => void },
+  ) {}
+
+  get key(): string {
+    return `${this.addr.address}|${this.addr.port}`;
+  }
+
+  /** Usable now, or its ConnectRetry wait has run out (then the next connect is the probe). */
+  usable(now: number): boolean {
+    return !this.closed && (this.state !== 'NOT USABLE' || now >= this.retryAt);
+  }
+
+  /** Can this target take a message of this size and TLS need, as far as we know? */
+  canTake(size: number, needTls: boolean): boolean {
+    const c = this.capabilities;
+    if (c === undefined) return true; // UNKNOWN: find out by trying
+    if (needTls && !c.startTls) return false;
+    const limit = c.esmtp ? (c.size === undefined || c.size === 0 ? Infinity : c.size) : this.addr.server.messageSize;
+    return size <= limit;
+  }
+
+  /** Connections in use plus waiters: a load measure for spreading work. */
+  load(): number {
+    return this.open - this.idle.length + this.waiters.length;
+  }
+
+  async acquire(tls: boolean): Promise<Result<Lease, ConnectFailure>> {
+    if (this.closed) return err({ reason: 'connect', detail: 'target was removed by REFRESH' });
+    const i = this.idle.findIndex((p) => p.tls === tls && !p.conn.broken);
+    if (i >= 0) {
+      const p = this.idle.splice(i, 1)[0]!;
+      p.idleTimer?.cancel();
+      return ok(this.lease(p));
+    }
+    if (this.open >= this.addr.server.connectLimit) {
+      // Reclaim an idle connection of the other TLS kind to make room, else wait.
+      const other = this.idle.shift();
+      if (other !== undefined) this.drop(other);
+      else return new Promise((resolve) => this.waiters.push({ tls, resolve }));
+    }
+    return this.connect(tls);
+  }
+
+  private async connect(tls: boolean): Promise<Result<Lease, ConnectFailure>> {
+    this.open++;
+    const r = await this.connector.connect(this.addr, { tls });
+    if (!r.ok) {
+      this.open--;
+      if (r.error.capabilities) this.capabilities = r.error.capabilities;
+      if (r.error.reason === 'connect' || r.error.reason === 'greeting' || r.error.reason === 'protocol') {
+        this.counters.connectFail++;
+        this.markNotUsable(r.error.detail);
+      } else {
+        // TLS not offered / failed, or AUTH refused: the target is alive but cannot take this kind of mail.
+        this.lastError = r.error.detail;
+        if (this.state === 'UNKNOWN') this.state = 'ACTIVE';
+        this.opts.onChange?.(this);
+      }
+      this.wakeWaiter();
+      return r;
+    }
+    this.capabilities = r.value.capabilities;
+    if (this.state !== 'ACTIVE') {
+      this.state = 'ACTIVE';
+      this.opts.onChange?.(this);
+    }
+    return ok(this.lease({ conn: r.value, tls, sent: 0 }));
+  }
+
+  markNotUsable(detail: string): void {
+    this.state = 'NOT USABLE';
+    this.lastError = detail;
+    this.retryAt = this.clock.now() + this.opts.connectRetryMs;
+    this.opts.onChange?.(this);
+    // Waiters would only wait for connections that will not come: fail them now.
+    for (const w of this.waiters.splice(0)) w.resolve(err({ reason: 'connect', detail }));
+  }
+
+  private lease(p: Pooled): Lease {
+    let done = false;
+    return {
+      conn: p.conn,
+      target: this,
+      release: (usable: boolean) => {
+        if (done) return;
+        done = true;
+        p.sent++;
+        const max = this.addr.server.maxMsgSent;
+        if (!usable || p.conn.broken || this.closed || (max > 0 && p.sent >= max)) {
+          this.drop(p);
+          return;
+        }
+        const w = this.takeWaiter(p.tls);
+        if (w !== undefined) {
+          w.resolve(ok(this.lease(p)));
+          return;
+        }
+        p.idleTimer = this.clock.setTimer(this.opts.idleMs, () => {
+          const j = this.idle.indexOf(p);
+          if (j >= 0) this.idle.splice(j, 1);
+          this.drop(p);
+        });
+        this.idle.push(p);
+      },
+    };
+  }
+
+  private takeWaiter(tls: boolean): Waiter | undefined {
+    const i = this.waiters.findIndex((w) => w.tls === tls);
+    return i >= 0 ? this.waiters.splice(i, 1)[0] : undefined;
+  }
+
+  private drop(p: Pooled): void {
+    p.idleTimer?.cancel();
+    this.open--;
+    p.conn.quit().catch(() => p.conn.destroy());
+    this.wakeWaiter();
+  }
+
+  /** A connection slot became free: let the first waiter open a new connection. */
+  private wakeWaiter(): void {
+    const w = this.waiters.shift();
+    if (w === undefined) return;
+    if (this.closed) { w.resolve(err({ reason: 'connect', detail: 'target was removed by REFRESH' })); return; }
+    this.connect(w.tls).then(w.resolve, (e: unknown) => w.resolve(err({ reason: 'connect', detail: String(e) })));
+  }
+
+  /** Close idle connections; in-use connections close when released. `final` refuses new work. */
+  async close(final: boolean): Promise<void> {
+    if (final) this.closed = true;
+    const idle = this.idle.splice(0);
+    for (const p of idle) this.drop(p);
+    if (final) for (const w of this.waiters.splice(0)) w.resolve(err({ reason: 'connect', detail: 'target closed' }));
+  }
+
+  /** REFRESHTargets: forget capabilities and state; they are relearned on the next connect. */
+  reset(): void {
+    this.state = 'UNKNOWN';
+    this.capabilities = undefined;
+    this.retryAt = 0;
+    void this.close(false);
+  }
+}

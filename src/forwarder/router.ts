@@ -1,0 +1,101 @@
+// One delivery attempt of one message to the targets (SPEC.md §2.1): spread over usable
+// targets (least loaded first), TLS-required mail only over TLS, over-size mail only to targets
+// that accept its size, and when a connection fails mid-message the message is tried on the next
+// target. Returns per-recipient outcomes; the caller (lifecycle.ts) decides retry/undeliverable.
+import type { Clock, Recipient } from '../core/index.js';
+import type { Target } from './pool.js';
+import type { MessageOutcome, OutboundMessage, RecipientOutcome, ReplyInfo } from './types.js';
+
+export type AttemptResult =
+  /** Every usable target was tried or none was usable; wait for one to come back (task WAIT). */
+  | { readonly kind: 'no-target'; readonly detail: string }
+  /** No configured target can ever take this message (TLS or size): undeliverable. */
+  | { readonly kind: 'impossible'; readonly detail: string; readonly reply: ReplyInfo }
+  | { readonly kind: 'tried'; readonly outcomes: readonly RecipientOutcome[]; readonly target: string; readonly detail: string };
+
+export function needsTls(m: OutboundMessage, t: Target): boolean {
+  // Seed table 2: TLS is required when the job issued STARTTLS or the target is Secure YES.
+  return m.envelope.requireTls || t.addr.server.secure;
+}
+
+export class Router {
+  private rr = 0;
+  constructor(private targets: readonly Target[], private readonly clock: Clock) {}
+
+  setTargets(targets: readonly Target[]): void {
+    this.targets = targets;
+  }
+
+  list(): readonly Target[] {
+    return this.targets;
+  }
+
+  /** The earliest time a NOT USABLE target may be tried again (for task WAIT), or undefined. */
+  nextRetryAt(): number | undefined {
+    const times = this.targets.filter((t) => t.state === 'NOT USABLE').map((t) => t.retryAt);
+    return times.length ? Math.min(...times) : undefined;
+  }
+
+  anyUsable(): boolean {
+    const now = this.clock.now();
+    return this.targets.some((t) => t.usable(now));
+  }
+
+  async attempt(msg: OutboundMessage): Promise<AttemptResult> {
+    const now = this.clock.now();
+    if (this.targets.length === 0) return { kind: 'no-target', detail: 'no target addresses' };
+    const capableAnywhere = this.targets.filter((t) => t.canTake(msg.size, needsTls(msg, t)));
+    if (capableAnywhere.length === 0) return impossible(msg, this.targets);
+    const start = this.rr++ % this.targets.length;
+    const order = capableAnywhere
+      .filter((t) => t.usable(now))
+      .map((t) => ({ t, k: (this.targets.indexOf(t) - start + this.targets.length) % this.targets.length }))
+      .sort((a, b) => a.t.load() - b.t.load() || a.k - b.k)
+      .map((x) => x.t);
+    let lastDetail = 'no usable target';
+    for (const t of order) {
+      const tls = needsTls(msg, t);
+      if (!t.canTake(msg.size, tls)) continue; // learned while trying an earlier target
+      const lease = await t.acquire(tls);
+      if (!lease.ok) {
+        lastDetail = `${t.addr.address}: ${lease.error.detail}`;
+        continue;
+      }
+      t.counters.mailAttempts++;
+      let outcome: MessageOutcome;
+      try {
+        outcome = await lease.value.conn.send(msg);
+      } catch (e) {
+        // send() reports failures as values; a throw is a bug in the connection: drop it, try the next.
+        lease.value.release(false);
+        lastDetail = `${t.addr.address}: ${e instanceof Error ? e.message : String(e)}`;
+        continue;
+      }
+      lease.value.release(outcome.connectionUsable);
+      if (outcome.status === 'sent') t.counters.mailSent++;
+      const definitive = outcome.recipients.some((r) => r.status !== 'transient');
+      if (!outcome.connectionUsable && !definitive) {
+        // Lost mid-message: nothing was decided there; try the next target now.
+        lastDetail = `${t.addr.address}: ${outcome.detail}`;
+        continue;
+      }
+      return { kind: 'tried', outcomes: outcome.recipients, target: t.addr.address, detail: outcome.detail };
+    }
+    if (!this.targets.some((t) => t.canTake(msg.size, needsTls(msg, t)))) return impossible(msg, this.targets);
+    return { kind: 'no-target', detail: lastDetail };
+  }
+}
+
+function impossible(msg: OutboundMessage, targets: readonly Target[]): AttemptResult {
+  const tlsProblem = targets.every((t) => needsTls(msg, t) && t.capabilities !== undefined && !t.capabilities.startTls);
+  const detail = tlsProblem
+    ? 'TLS is required for this mail and no target server supports STARTTLS'
+    : `message of ${msg.size} bytes is larger than every target server accepts`;
+  const reply: ReplyInfo = tlsProblem ? { code: 554, enhanced: '5.7.10', text: detail } : { code: 552, enhanced: '5.3.4', text: detail };
+  return { kind: 'impossible', detail, reply };
+}
+
+/** Outcomes for recipients when no target took the message (used for transient bookkeeping). */
+export function allWith(recipients: readonly Recipient[], status: RecipientOutcome['status'], reply: ReplyInfo): RecipientOutcome[] {
+  return recipients.map((recipient) => ({ recipient, status, reply }));
+}

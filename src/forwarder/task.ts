@@ -1,0 +1,229 @@
+// A spool task (TKID): reads one spool file at a time, parses it into messages and hands each
+// to the lifecycle; when every message of the file is finished, the file is disposed of
+// (SPEC.md §1.2). Reading pauses when too much is pending (state WAITS), when no target is usable
+// (WAIT) and when the operator suspends (SUPND). Several tasks run concurrently.
+import { createReadStream } from 'node:fs';
+import type { Envelope, Recipient } from '../core/index.js';
+import { describeError, formatMailbox } from '../core/index.js';
+import type { Logger } from '../log/index.js';
+import type { CodePage } from '../codepage/index.js';
+import { RecordDecoder, type RecordFormat } from '../spool/records.js';
+import { BatchParser, type BatchOptions, type ParsedMessage, type SpoolProblem } from '../spool/batch.js';
+import type { Checkpoint, FileCheckpoint } from './checkpoint.js';
+import type { FailedRecipient, FinalOutcome, Lifecycle, WorkItem } from './lifecycle.js';
+
+export type TaskState = 'READ' | 'IDLE' | 'ACTIVE' | 'WAIT' | 'WAITS' | 'SUPND';
+
+/** What the task needs to know about a spool entry (a subset of spool's SpoolEntry). */
+export interface TaskEntry {
+  readonly id: string;
+  readonly path: string;
+  readonly attrs: {
+    readonly jobName: string;
+    readonly jobId: string;
+    readonly originUser: string;
+    readonly taskType: 'WRITER' | 'DEST';
+    readonly recordFormat?: RecordFormat;
+    readonly encoding?: string;
+  };
+}
+
+export interface SpoolPort {
+  /** The file is finished: delete it. */
+  finish(entry: TaskEntry): Promise<void>;
+  /** BadSpoolDisp Hold. */
+  hold(entry: TaskEntry, reason: string): Promise<void>;
+  /** Report of a bad file per the Report statement (Sysout / Admin / None). */
+  report(entry: TaskEntry, problems: readonly SpoolProblem[], summary: string): Promise<void>;
+}
+
+export interface TaskSettings {
+  readonly parser: Omit<BatchOptions, 'job'>;
+  readonly recordFormat: RecordFormat;
+  readonly recordLength: number;
+  readonly codepage: (name: string | undefined) => CodePage | undefined;
+  readonly nullTrnc: boolean;
+  readonly badSpoolDisp: 'hold' | 'delete';
+  readonly testMode: boolean;
+  /** Messages of one file in flight before reading pauses (WAITS). */
+  readonly maxPending: number;
+}
+
+export interface TaskCounters {
+  pend: number;
+  lrt: number;
+  mailRead: number;
+  undeliverable: number;
+}
+
+export class SpoolTask {
+  state: TaskState = 'IDLE';
+  entry: TaskEntry | undefined;
+  readonly counters: TaskCounters = { pend: 0, lrt: 0, mailRead: 0, undeliverable: 0 };
+  private waitingForTarget = 0;
+  private resumeWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly tkid: number,
+    private readonly deps: {
+      lifecycle: Lifecycle;
+      checkpoint: Checkpoint;
+      spool: SpoolPort;
+      log: Logger;
+      settings: () => TaskSettings;
+      suspended: () => boolean;
+      stopping: () => boolean;
+    },
+  ) {}
+
+  /** Lifecycle hook: a message of this task waits for a usable target. */
+  setTargetWait(waiting: boolean): void {
+    this.waitingForTarget += waiting ? 1 : -1;
+    this.refreshState();
+  }
+
+  private refreshState(): void {
+    if (this.entry === undefined) { this.state = 'IDLE'; return; }
+    if (this.deps.suspended()) this.state = 'SUPND';
+    else if (this.waitingForTarget > 0) this.state = 'WAIT';
+    else if (this.state === 'WAIT' || this.state === 'SUPND') this.state = 'ACTIVE';
+  }
+
+  /** Wakes a task paused by SUSPEND or WAITS. */
+  poke(): void {
+    this.refreshState();
+    for (const w of this.resumeWaiters.splice(0)) w();
+  }
+
+  private pause(): Promise<void> {
+    return new Promise((resolve) => this.resumeWaiters.push(resolve));
+  }
+
+  /** Processes one spool file to its disposition. Returns false when stopped before finishing. */
+  async process(entry: TaskEntry): Promise<boolean> {
+    const { log } = this.deps;
+    const settings = this.deps.settings();
+    this.entry = entry;
+    this.counters.pend = 0;
+    this.counters.lrt = 0;
+    this.counters.mailRead = 0;
+    this.counters.undeliverable = 0;
+    this.state = 'READ';
+    const problems: SpoolProblem[] = [];
+    const inflight = new Set<Promise<void>>();
+    let stoppedEarly = false;
+    let undeliverable = 0;
+    const cp = this.deps.checkpoint.load(entry.id);
+    log.event('spool.start', { id: entry.id, job: entry.attrs.jobName, jobid: entry.attrs.jobId, user: entry.attrs.originUser });
+    try {
+      const codepage = settings.codepage(entry.attrs.encoding);
+      if (codepage === undefined) throw new Error(`unknown code page ${entry.attrs.encoding ?? ''}`);
+      const decoder = new RecordDecoder({
+        format: entry.attrs.recordFormat ?? settings.recordFormat,
+        recordLength: settings.recordLength,
+        codepage,
+        nullTrnc: settings.nullTrnc,
+      });
+      const parser = new BatchParser({ ...settings.parser, job: { jobName: entry.attrs.jobName, jobId: entry.attrs.jobId, originUser: entry.attrs.originUser } });
+      const handle = async (events: ReturnType<BatchParser['push']>): Promise<boolean> => {
+        for (const ev of events) {
+          if (ev.kind === 'problem') { problems.push(ev.problem); log.jes('spool.problem', { id: entry.id, record: ev.problem.recordNo, reply: `${ev.problem.code} ${ev.problem.enhanced} ${ev.problem.text}` }); continue; }
+          if (ev.kind === 'stopped') { problems.push(ev.problem); return false; }
+          this.counters.mailRead++;
+          if (settings.testMode) continue;
+          const item = this.workItem(entry, ev.message, cp);
+          if (item === undefined) continue; // finished before a restart
+          this.counters.pend++;
+          const p = this.deps.lifecycle.run(item).then(
+            (outcome: FinalOutcome | undefined) => { if (outcome === 'undeliverable') { undeliverable++; this.counters.undeliverable++; } },
+            (e: unknown) => { log.error('mail.failed', { id: entry.id, message: ev.message.messageNo, error: describeError(e) }); stoppedEarly = true; },
+          ).finally(() => { this.counters.pend--; inflight.delete(p); this.poke(); });
+          inflight.add(p);
+          while (inflight.size >= settings.maxPending && !this.deps.stopping()) {
+            this.state = 'WAITS';
+            await this.pause();
+          }
+          while (this.deps.suspended() && !this.deps.stopping()) {
+            this.state = 'SUPND';
+            await this.pause();
+          }
+          this.state = 'READ';
+        }
+        return true;
+      };
+      let reading = true;
+      for await (const chunk of createReadStream(entry.path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
+        if (this.deps.stopping()) { stoppedEarly = true; break; }
+        if (!(await handle(parser.push(decoder.push(chunk))))) { reading = false; break; }
+      }
+      if (reading && !stoppedEarly) await handle(parser.push(decoder.end()).concat(parser.end()));
+      this.state = 'ACTIVE';
+      this.refreshState();
+      await Promise.all([...inflight]);
+    } catch (e) {
+      // Unreadable (permissions, vanished) or a bug: report it and leave the file in place.
+      log.error('spool.unreadable', { id: entry.id, path: entry.path, error: describeError(e) });
+      await Promise.allSettled([...inflight]);
+      this.entry = undefined;
+      this.state = 'IDLE';
+      return false;
+    }
+    this.entry = undefined;
+    this.state = 'IDLE';
+    if (stoppedEarly || this.deps.stopping()) {
+      log.event('spool.interrupted', { id: entry.id });
+      return false;
+    }
+    await this.dispose(entry, problems, undeliverable, settings);
+    return true;
+  }
+
+  private async dispose(entry: TaskEntry, problems: readonly SpoolProblem[], undeliverable: number, settings: TaskSettings): Promise<void> {
+    const { log, spool } = this.deps;
+    const summary = `job ${entry.attrs.jobName} (${entry.attrs.jobId}): ${this.counters.mailRead} mail read, ${undeliverable} undeliverable, ${problems.length} problems${settings.testMode ? ' (TestMode: nothing delivered)' : ''}`;
+    if (problems.length > 0) {
+      await spool.report(entry, problems, summary);
+      if (settings.badSpoolDisp === 'hold') {
+        await spool.hold(entry, summary);
+        log.event('spool.held', { id: entry.id, problems: problems.length });
+        return; // checkpoint kept: a released file resumes without resending
+      }
+    } else if (settings.testMode) {
+      await spool.report(entry, problems, summary);
+    }
+    await spool.finish(entry);
+    await this.deps.checkpoint.forget(entry.id);
+    log.event('spool.finished', { id: entry.id, read: this.counters.mailRead, undeliverable, problems: problems.length });
+  }
+
+  /** Builds the work item for a parsed message, minus what the checkpoint says is finished. */
+  private workItem(entry: TaskEntry, m: ParsedMessage, cp: FileCheckpoint): WorkItem | undefined {
+    if (cp.messages.has(m.messageNo)) return undefined;
+    const marks = cp.recipients.get(m.messageNo);
+    const failed: FailedRecipient[] = m.badRecipients.map((b) => ({ address: b.address, reply: { code: b.problem.code, enhanced: b.problem.enhanced, text: b.problem.text } }));
+    const pending: Recipient[] = [];
+    for (const r of m.envelope.recipients) {
+      const mark = marks?.get(formatMailbox(r.mailbox));
+      if (mark?.outcome === 'accepted') continue;
+      if (mark?.outcome === 'failed') { failed.push({ address: formatMailbox(r.mailbox), recipient: r, reply: parseReplyText(mark.reply) }); continue; }
+      pending.push(r);
+    }
+    const envelope: Envelope = m.envelope;
+    return {
+      origin: { kind: 'spool', entryId: entry.id, messageNo: m.messageNo, tkid: this.tkid },
+      envelope,
+      data: m.data,
+      job: { jobName: entry.attrs.jobName, jobId: entry.attrs.jobId, originUser: entry.attrs.originUser },
+      arrival: new Date(),
+      pending,
+      failed,
+      attempts: 0,
+    };
+  }
+}
+
+function parseReplyText(text: string | undefined): { code: number; enhanced?: string; text: string } {
+  const m = /^(\d{3})(?: (\d\.\d{1,3}\.\d{1,3}))? ?(.*)$/.exec(text ?? '');
+  if (!m) return { code: 554, text: text ?? 'failed before restart' };
+  return { code: Number(m[1]), enhanced: m[2], text: m[3] ?? '' };
+}
