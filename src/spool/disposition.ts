@@ -1,0 +1,223 @@
+// Spool file outcome (SPEC.md §1.2): a finished entry is deleted; a bad one is held
+// (`<WRITER>/held/<id>`, never read again until released, with `<id>.reason.json` beside it) or
+// deleted per BadSpoolDisp, and reported per Report (Sysout file, a mail to the administrators, or
+// nothing). An entry the gateway cannot read is reported and left where it is. These functions
+// take the writer's layout, not a lock, so the `spoolgate spool` command can list, release and
+// purge held entries while the gateway runs (the gateway never looks into held/).
+import { link, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { err, ok, type Result } from '../core/result.js';
+import { printable } from './attributes.js';
+import { buildAdminReportMail, formatReport, REPORT_JOB_NAME, type ReportProblem } from './report.js';
+import { submitToSpool, syncDir, type SpoolEntry, type SpoolLayout } from './submit.js';
+
+const REASON_SUFFIX = '.reason.json';
+
+export interface HeldEntry {
+  id: string;
+  /** The held entry (a directory or a plain file). */
+  path: string;
+  reason: string;
+  heldAt: Date | undefined;
+  jobName: string | undefined;
+  jobId: string | undefined;
+}
+
+/** An entry name usable as a single path component inside the queue. */
+export function validEntryId(id: string): boolean {
+  return id.length > 0 && id.length <= 255 && !id.startsWith('.') && !id.includes('/') && !id.includes('\0');
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+}
+
+/** Deletes an entry of incoming/ (the whole entry directory, or the plain file). */
+export async function deleteEntry(l: SpoolLayout, id: string): Promise<void> {
+  await rm(join(l.incoming, id), { recursive: true, force: true });
+  await syncDir(l.incoming);
+}
+
+/** Writes a small file atomically (temporary dot-file, fsync, rename) and syncs its directory. */
+async function writeAtomic(dir: string, name: string, text: string): Promise<void> {
+  const tmp = join(dir, `.${name}.${process.pid}.tmp`);
+  const fh = await open(tmp, 'w', 0o640);
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, join(dir, name));
+  await syncDir(dir);
+}
+
+/** Moves an incoming entry to held/ and records why. Returns the held name (the id, or id.N on a clash). */
+export async function holdEntry(l: SpoolLayout, e: SpoolEntry, reason: string, now: Date): Promise<string> {
+  let name = e.id.endsWith(REASON_SUFFIX) ? `${e.id}.1` : e.id;
+  for (let i = 2; await exists(join(l.held, name)); i++) name = `${e.id}.${i}`;
+  await rename(join(l.incoming, e.id), join(l.held, name));
+  await syncDir(l.held);
+  await syncDir(l.incoming);
+  // Written after the move: a crash in between leaves a held entry whose reason is "not recorded",
+  // never a reason file for an entry that is still being processed.
+  const info = { reason, heldAt: now.toISOString(), jobName: e.attrs.jobName, jobId: e.attrs.jobId, originUser: e.attrs.originUser };
+  await writeAtomic(l.held, name + REASON_SUFFIX, JSON.stringify(info, null, 2) + '\n');
+  return name;
+}
+
+async function readReason(path: string): Promise<{ reason: string; heldAt: Date | undefined; jobName: string | undefined; jobId: string | undefined }> {
+  const none = { reason: '(reason not recorded)', heldAt: undefined, jobName: undefined, jobId: undefined };
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return none;
+    throw e;
+  }
+  try {
+    const o = JSON.parse(text) as Record<string, unknown>;
+    const s = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+    const at = s(o.heldAt);
+    return { reason: s(o.reason) ?? none.reason, heldAt: at === undefined ? undefined : new Date(at), jobName: s(o.jobName), jobId: s(o.jobId) };
+  } catch (e) {
+    return { ...none, reason: `(reason file unreadable: ${(e as Error).message})` };
+  }
+}
+
+/** Held entries, oldest first. */
+export async function listHeld(l: SpoolLayout): Promise<HeldEntry[]> {
+  let names: string[];
+  try {
+    names = await readdir(l.held);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const out: HeldEntry[] = [];
+  for (const id of names) {
+    if (!validEntryId(id) || id.endsWith(REASON_SUFFIX)) continue;
+    out.push({ id, path: join(l.held, id), ...(await readReason(join(l.held, id + REASON_SUFFIX))) });
+  }
+  out.sort((a, b) => (a.heldAt?.getTime() ?? 0) - (b.heldAt?.getTime() ?? 0) || a.id.localeCompare(b.id));
+  return out;
+}
+
+/** Moves a held entry back to incoming/ (processed again as new). */
+export async function releaseHeld(l: SpoolLayout, id: string): Promise<Result<string, string>> {
+  if (!validEntryId(id) || id.endsWith(REASON_SUFFIX)) return err(`"${printable(id)}" is not a spool entry name`);
+  const from = join(l.held, id);
+  if (!(await exists(from))) return err(`no held entry ${printable(id)} for writer ${l.writer}`);
+  const to = join(l.incoming, id);
+  if (await exists(to)) return err(`an entry named ${printable(id)} is already in incoming/ of writer ${l.writer}`);
+  await rename(from, to);
+  await syncDir(l.incoming);
+  await rm(join(l.held, id + REASON_SUFFIX), { force: true });
+  await syncDir(l.held);
+  return ok(id);
+}
+
+/** Deletes a held entry and its reason. */
+export async function purgeHeld(l: SpoolLayout, id: string): Promise<Result<string, string>> {
+  if (!validEntryId(id) || id.endsWith(REASON_SUFFIX)) return err(`"${printable(id)}" is not a spool entry name`);
+  const path = join(l.held, id);
+  if (!(await exists(path))) return err(`no held entry ${printable(id)} for writer ${l.writer}`);
+  await rm(path, { recursive: true, force: true });
+  await rm(path + REASON_SUFFIX, { force: true });
+  await syncDir(l.held);
+  return ok(id);
+}
+
+/** Writes a report as `<WRITER>/sysout/<jobId>.<entryId>.report.txt` (never overwriting: `.2`, `.3`, ... on a clash). */
+export async function writeSysoutReport(l: SpoolLayout, e: SpoolEntry, report: string): Promise<string> {
+  const entry = e.id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 100);
+  const base = `${e.attrs.jobId}.${entry}`;
+  const tmp = join(l.sysout, `.${base}.${process.pid}.tmp`);
+  const fh = await open(tmp, 'w', 0o640);
+  try {
+    await fh.writeFile(report);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    for (let i = 1; ; i++) {
+      const path = join(l.sysout, i === 1 ? `${base}.report.txt` : `${base}.${i}.report.txt`);
+      try {
+        await link(tmp, path); // link(2) never replaces an existing report
+        await syncDir(l.sysout);
+        return path;
+      } catch (x) {
+        if ((x as NodeJS.ErrnoException).code !== 'EEXIST') throw x;
+      }
+    }
+  } finally {
+    await unlink(tmp);
+  }
+}
+
+export interface BadEntryPolicy {
+  /** BadSpoolDisp: Hold (default) or Delete. */
+  badSpoolDisp: 'hold' | 'delete';
+  /** Report: Sysout (default), Admin, None. */
+  report: 'sysout' | 'admin' | 'none';
+  /** For Report Admin: MailAdministrator addresses, the report sender ('' = `<>`), our host name. */
+  admin?: { from: string; to: readonly string[]; hostName: string };
+}
+
+export interface DisposeOutcome {
+  disposition: 'held' | 'deleted' | 'left';
+  heldId?: string;
+  report: { kind: 'sysout'; path: string } | { kind: 'admin'; entry: SpoolEntry } | { kind: 'none' };
+  /** Why a report went to sysout instead of the administrators, etc. */
+  warnings: string[];
+}
+
+/**
+ * Reports a bad entry, then holds or deletes it (an unreadable one is left in place). The report
+ * comes first: after a crash in between the entry is still queued and is reported again, rather
+ * than disposed of without a report.
+ */
+export async function disposeBadEntry(opts: {
+  layout: SpoolLayout; entry: SpoolEntry; problems: readonly ReportProblem[]; summary: string; policy: BadEntryPolicy; now: Date;
+}): Promise<DisposeOutcome> {
+  const { layout: l, entry: e, policy } = opts;
+  const warnings: string[] = [];
+  const text = formatReport({ attrs: e.attrs, problems: opts.problems, summary: opts.summary, entryId: e.id });
+  let report: DisposeOutcome['report'] = { kind: 'none' };
+  if (policy.report === 'admin') {
+    // Never mail a report about a report (SPEC.md §2.2: no loops): it goes to sysout instead.
+    const isReport = e.attrs.taskType === 'DEST' && e.attrs.jobName === REPORT_JOB_NAME;
+    const mail = isReport
+      ? err('the bad entry is itself an error report')
+      : policy.admin === undefined
+        ? err('no MailAdministrator configured')
+        : buildAdminReportMail({ ...policy.admin, report: text, attrs: e.attrs });
+    if (mail.ok) {
+      const entry = await submitToSpool({
+        root: l.root, writer: l.writer, data: mail.value,
+        attrs: { taskType: 'DEST', jobName: REPORT_JOB_NAME, recordFormat: 'text', encoding: 'ISO8859-1' },
+      });
+      report = { kind: 'admin', entry };
+    } else {
+      warnings.push(`Report Admin not possible (${mail.error}); report written to sysout`);
+      report = { kind: 'sysout', path: await writeSysoutReport(l, e, text) };
+    }
+  } else if (policy.report === 'sysout') {
+    report = { kind: 'sysout', path: await writeSysoutReport(l, e, text) };
+  }
+  if (e.problem?.kind === 'unreadable') return { disposition: 'left', report, warnings };
+  if (policy.badSpoolDisp === 'delete') {
+    await deleteEntry(l, e.id);
+    return { disposition: 'deleted', report, warnings };
+  }
+  const reason = e.problem?.reason ?? printable(opts.summary, 400);
+  const heldId = await holdEntry(l, e, reason, opts.now);
+  return { disposition: 'held', heldId, report, warnings };
+}

@@ -1,0 +1,281 @@
+// One writer's queue (SPEC.md §1): `<root>/<WRITER>/incoming/` holds ready entries, put there
+// only by rename (from `<root>/tmp/`), so everything in it is complete. New entries are noticed
+// within milliseconds through fs.watch on incoming/, with a periodic rescan as the safety net for
+// file systems and situations where notification is lost; each entry is reported once per open.
+// One running instance per writer name: open() takes `<WRITER>/.lock` (lock.ts).
+//
+// Untrusted input: the names, types, owners and attrs.json of entries in incoming/ (any local
+// user in the spool group can put files there). Symbolic links and multiply-linked data files are
+// refused (they would let a producer pass off another user's file as its own); data is opened
+// with O_NOFOLLOW.
+import { constants, watch as fsWatch, type FSWatcher } from 'node:fs';
+import { lstat, open, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock, Timer } from '../core/clock.js';
+import { ConfigError } from '../core/errors.js';
+import { ok, type Result } from '../core/result.js';
+import { readAttrsFile, resolveAttributes, type AttrsFile } from './attributes.js';
+import {
+  deleteEntry, holdEntry, listHeld, purgeHeld, releaseHeld, validEntryId, writeSysoutReport, type HeldEntry,
+} from './disposition.js';
+import { acquireWriterLock, SpoolLockError, type WriterLock } from './lock.js';
+import { ensureLayout, spoolLayout, SpoolUsageError, type SpoolEntry, type SpoolEntryProblem, type SpoolLayout } from './submit.js';
+
+export { SpoolLockError } from './lock.js';
+
+export interface SpoolQueueOptions {
+  root: string;
+  writer: string;
+  clock: Clock;
+  /** Safety-net rescan interval (ms); default 10 000. */
+  rescanMs?: number;
+  /** Where errors of the background watcher go (default: process.emitWarning). */
+  onError?: (e: Error) => void;
+  passwdPath?: string;
+  hostName?: string;
+}
+
+interface Inspected {
+  entry: SpoolEntry;
+  /** Name + inode: a plain file replaced under the same name is a new arrival. */
+  key: string;
+  ctimeMs: number;
+}
+
+export class SpoolQueue {
+  readonly layout: SpoolLayout;
+  private readonly opts: SpoolQueueOptions;
+  private readonly lock: WriterLock;
+  private readonly seen = new Set<string>();
+  private onArrival: ((e: SpoolEntry) => void) | undefined;
+  private watcher: FSWatcher | undefined;
+  private timer: Timer | undefined;
+  private scanRunning = false;
+  private scanAgain = false;
+  private scanDone: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private constructor(layout: SpoolLayout, lock: WriterLock, opts: SpoolQueueOptions) {
+    this.layout = layout;
+    this.lock = lock;
+    this.opts = opts;
+  }
+
+  get writer(): string {
+    return this.layout.writer;
+  }
+
+  /** Creates the layout if needed and takes the writer's lock. An invalid writer name throws ConfigError. */
+  static async open(opts: SpoolQueueOptions): Promise<Result<SpoolQueue, SpoolLockError>> {
+    let layout: SpoolLayout;
+    try {
+      layout = spoolLayout(opts.root, opts.writer);
+    } catch (e) {
+      throw new ConfigError(`ExtWrtName: ${(e as Error).message}`, { cause: e });
+    }
+    await ensureLayout(layout, { gateway: true });
+    const lock = await acquireWriterLock(layout.writerDir, layout.writer);
+    if (!lock.ok) return lock;
+    return ok(new SpoolQueue(layout, lock.value, opts));
+  }
+
+  /** The ready entries, in arrival order (inode change time, then name). */
+  async list(): Promise<SpoolEntry[]> {
+    return (await this.inspectAll()).map((i) => i.entry);
+  }
+
+  private async inspectAll(): Promise<Inspected[]> {
+    const names = await readdir(this.layout.incoming);
+    const out: Inspected[] = [];
+    for (const name of names) {
+      // Dot-files are not entries (editors' and tools' temporary files).
+      if (!validEntryId(name)) continue;
+      const i = await this.inspect(name);
+      if (i !== undefined) out.push(i);
+    }
+    out.sort((a, b) => a.ctimeMs - b.ctimeMs || (a.entry.id < b.entry.id ? -1 : a.entry.id > b.entry.id ? 1 : 0));
+    return out;
+  }
+
+  /** Looks at one entry; undefined when it vanished meanwhile (finished by us, or released elsewhere). */
+  private async inspect(name: string): Promise<Inspected | undefined> {
+    const entryPath = join(this.layout.incoming, name);
+    const st = await lstatOrUndefined(entryPath);
+    if (st === undefined) return undefined;
+    let dataPath = entryPath;
+    let dataSt = st;
+    let file: AttrsFile | undefined;
+    let problem: SpoolEntryProblem | undefined;
+    if (st.isDirectory()) {
+      dataPath = join(entryPath, 'data');
+      const d = await lstatOrUndefined(dataPath);
+      if (d === undefined) {
+        problem = { kind: 'bad', reason: 'entry directory has no data file' };
+      } else {
+        dataSt = d;
+        if (d.isFile() && d.uid !== st.uid) {
+          problem = { kind: 'bad', reason: `data file owner (uid ${d.uid}) differs from the entry directory owner (uid ${st.uid})` };
+        }
+      }
+      if (problem === undefined) {
+        const attrsPath = join(entryPath, 'attrs.json');
+        if ((await lstatOrUndefined(attrsPath)) !== undefined) {
+          const a = await readAttrsFile(attrsPath);
+          if (a.ok) file = a.value;
+          else problem = { kind: 'bad', reason: a.error };
+        }
+      }
+    }
+    if (problem === undefined) problem = await checkData(dataPath, dataSt);
+    const attrs = await resolveAttributes({
+      fileName: name, uid: dataSt.uid, ino: dataSt.ino, mtime: dataSt.mtime,
+      ...(file === undefined ? {} : { file }),
+      ...(this.opts.passwdPath === undefined ? {} : { passwdPath: this.opts.passwdPath }),
+      ...(this.opts.hostName === undefined ? {} : { hostName: this.opts.hostName }),
+    });
+    const entry: SpoolEntry = { id: name, path: dataPath, attrs, size: dataSt.isFile() ? dataSt.size : 0 };
+    if (problem !== undefined) entry.problem = problem;
+    return { entry, key: `${name}\0${st.ino}`, ctimeMs: st.ctimeMs };
+  }
+
+  /**
+   * Reports every entry once: those present now, and each new one as it is renamed in.
+   * onArrival must not throw (a throw is passed to onError).
+   */
+  watch(onArrival: (e: SpoolEntry) => void): void {
+    if (this.closed) throw new SpoolUsageError('watch() on a closed spool queue');
+    if (this.onArrival !== undefined) throw new SpoolUsageError('watch() is already active on this spool queue');
+    this.onArrival = onArrival;
+    try {
+      this.watcher = fsWatch(this.layout.incoming, { persistent: false }, () => this.requestScan());
+      this.watcher.on('error', (e) => {
+        // Notification lost (e.g. directory replaced): the periodic rescan keeps the queue moving.
+        this.reportError(e);
+        this.watcher?.close();
+        this.watcher = undefined;
+      });
+    } catch (e) {
+      this.reportError(e);
+    }
+    this.scheduleRescan();
+    this.requestScan();
+  }
+
+  /** Triggers a scan now (also what the periodic rescan does). */
+  rescan(): void {
+    this.requestScan();
+  }
+
+  private scheduleRescan(): void {
+    if (this.closed) return;
+    this.timer = this.opts.clock.setTimer(this.opts.rescanMs ?? 10_000, () => {
+      this.requestScan();
+      this.scheduleRescan();
+    });
+  }
+
+  private requestScan(): void {
+    if (this.closed || this.onArrival === undefined) return;
+    if (this.scanRunning) {
+      this.scanAgain = true;
+      return;
+    }
+    this.scanRunning = true;
+    this.scanDone = (async () => {
+      do {
+        this.scanAgain = false;
+        await this.scanOnce();
+      } while (this.scanAgain && !this.closed);
+    })().catch((e: unknown) => this.reportError(e)).finally(() => {
+      this.scanRunning = false;
+    });
+  }
+
+  private async scanOnce(): Promise<void> {
+    const found = await this.inspectAll();
+    const present = new Set<string>();
+    for (const i of found) {
+      present.add(i.key);
+      if (this.seen.has(i.key) || this.closed) continue;
+      this.seen.add(i.key);
+      try {
+        this.onArrival?.(i.entry);
+      } catch (e) {
+        this.reportError(e);
+      }
+    }
+    // Forget entries that left incoming/, so a release or a reused name is reported again.
+    for (const k of this.seen) if (!present.has(k)) this.seen.delete(k);
+  }
+
+  private reportError(e: unknown): void {
+    const error = e instanceof Error ? e : new Error(String(e));
+    if (this.opts.onError !== undefined) this.opts.onError(error);
+    else process.emitWarning(error);
+  }
+
+  /** Finished: delete the entry (the whole entry directory). */
+  async finish(e: SpoolEntry): Promise<void> {
+    await deleteEntry(this.layout, e.id);
+  }
+
+  /** Bad: move to held/ with the reason beside it; not processed again until released. */
+  async hold(e: SpoolEntry, reason: string): Promise<void> {
+    await holdEntry(this.layout, e, reason, new Date(this.opts.clock.now()));
+  }
+
+  /** Writes a report to `<WRITER>/sysout/`; returns its path. */
+  async writeSysout(e: SpoolEntry, report: string): Promise<string> {
+    return writeSysoutReport(this.layout, e, report);
+  }
+
+  listHeld(): Promise<HeldEntry[]> {
+    return listHeld(this.layout);
+  }
+
+  release(id: string): Promise<Result<string, string>> {
+    return releaseHeld(this.layout, id);
+  }
+
+  purge(id: string): Promise<Result<string, string>> {
+    return purgeHeld(this.layout, id);
+  }
+
+  /** Stops watching, waits for a running scan and releases the writer lock. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.watcher?.close();
+    this.watcher = undefined;
+    this.timer?.cancel();
+    await this.scanDone;
+    await this.lock.release();
+  }
+}
+
+async function lstatOrUndefined(path: string): Promise<import('node:fs').Stats | undefined> {
+  try {
+    return await lstat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** Can the gateway read this data file, and may it trust its owner? */
+async function checkData(path: string, st: import('node:fs').Stats): Promise<SpoolEntryProblem | undefined> {
+  if (st.isSymbolicLink()) return { kind: 'bad', reason: 'the spool file is a symbolic link' };
+  if (st.isDirectory()) return { kind: 'unreadable', reason: 'the data file is a directory' };
+  if (!st.isFile()) return { kind: 'bad', reason: 'the spool file is not a regular file' };
+  // A hard link would let a producer submit another user's file under that user's name.
+  if (st.nlink > 1) return { kind: 'bad', reason: `the spool file has ${st.nlink} hard links` };
+  try {
+    const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    await fh.close();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined; // gone meanwhile; the reader will notice
+    return { kind: 'unreadable', reason: `the spool file cannot be read (${code ?? (e as Error).message})` };
+  }
+  return undefined;
+}

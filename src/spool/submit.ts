@@ -1,0 +1,180 @@
+// Putting a file on the spool (the IEBGENER step), and the spool directory layout that producers
+// and the gateway share. Arrival is atomic (SPEC.md §1): the entry directory is built under
+// `<root>/tmp/<id>/`, its data and attrs.json are fsynced, and only then is the whole directory
+// renamed into `<root>/<WRITER>/incoming/`. A producer killed at any point leaves at most a
+// partial entry in tmp/, which the gateway never reads. When submitToSpool returns, the entry and
+// the directory entries naming it are on disk.
+import { mkdir, open, rename, rm, chmod, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SpoolgateError } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import {
+  formatAttrsJson, jobIdFromInode, jobNameFromFileName, normalizeName, parseAttrsJson, resolveAttributes,
+  userNameOf, type AttrsFile, type SpoolAttributes,
+} from './attributes.js';
+
+export interface SpoolEntryProblem {
+  /** 'bad': hold or delete per BadSpoolDisp. 'unreadable': report and leave in place. */
+  kind: 'bad' | 'unreadable';
+  reason: string;
+}
+
+export interface SpoolEntry {
+  /** Entry name in incoming/: the directory name of an entry directory, or a plain file's name. */
+  id: string;
+  /** The data file. */
+  path: string;
+  attrs: SpoolAttributes;
+  size: number;
+  /** Set when the entry cannot be processed; attrs then hold what could be determined. */
+  problem?: SpoolEntryProblem;
+}
+
+export interface SpoolLayout {
+  root: string;
+  writer: string;
+  tmp: string;
+  writerDir: string;
+  incoming: string;
+  held: string;
+  sysout: string;
+}
+
+/** A bad argument to a spool operation (writer name, attribute, entry id). */
+export class SpoolUsageError extends SpoolgateError {
+  constructor(message: string) {
+    super('ERR_SPOOL_USAGE', message);
+  }
+}
+
+/** Paths of one writer's queue. Throws SpoolUsageError for an invalid writer name. */
+export function spoolLayout(root: string, writer: string): SpoolLayout {
+  const w = normalizeName(writer);
+  if (!w.ok) throw new SpoolUsageError(`writer name ${w.error}`);
+  const writerDir = join(root, w.value);
+  return {
+    root, writer: w.value, tmp: join(root, 'tmp'), writerDir,
+    incoming: join(writerDir, 'incoming'), held: join(writerDir, 'held'), sysout: join(writerDir, 'sysout'),
+  };
+}
+
+// tmp/ and incoming/ are written by producers: group-writable, setgid (entries inherit the spool
+// directory's group, so the gateway can read them) and sticky (a producer cannot remove another
+// producer's entry). held/ and sysout/ belong to the gateway.
+const PRODUCER_DIR_MODE = 0o3770;
+const GATEWAY_DIR_MODE = 0o2750;
+
+async function mkdirMode(path: string, mode: number): Promise<void> {
+  const made = await mkdir(path, { recursive: true });
+  // mkdir's mode is filtered by the umask; set it exactly, but only on directories we created.
+  if (made !== undefined) await chmod(path, mode);
+}
+
+/** Creates the layout's directories that are missing. */
+export async function ensureLayout(l: SpoolLayout, opts: { gateway: boolean }): Promise<void> {
+  await mkdirMode(l.tmp, PRODUCER_DIR_MODE);
+  await mkdirMode(l.writerDir, 0o2775);
+  await mkdirMode(l.incoming, PRODUCER_DIR_MODE);
+  if (opts.gateway) {
+    await mkdirMode(l.held, GATEWAY_DIR_MODE);
+    await mkdirMode(l.sysout, GATEWAY_DIR_MODE);
+  }
+}
+
+/** fsync(2) on a directory, so a rename or create inside it is durable. */
+export async function syncDir(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export interface SubmitOptions {
+  root: string;
+  writer: string;
+  data: Buffer | AsyncIterable<Buffer>;
+  attrs: Partial<Omit<SpoolAttributes, 'originUser' | 'originUid' | 'created'>>;
+  /** Overrides for tests: passwd file, host name, time source. */
+  passwdPath?: string;
+  hostName?: string;
+  now?: () => number;
+}
+
+/** Puts one entry on the writer's spool, atomically and durably. Throws SpoolUsageError for bad attributes. */
+export async function submitToSpool(opts: SubmitOptions): Promise<SpoolEntry> {
+  const l = spoolLayout(opts.root, opts.writer);
+  const given: AttrsFile = {};
+  const a = opts.attrs;
+  if (a.jobName !== undefined) given.jobName = a.jobName.toUpperCase();
+  if (a.jobId !== undefined) given.jobId = a.jobId;
+  if (a.originNode !== undefined) given.originNode = a.originNode;
+  if (a.taskType !== undefined) given.taskType = a.taskType;
+  if (a.recordFormat !== undefined) given.recordFormat = a.recordFormat;
+  if (a.encoding !== undefined) given.encoding = a.encoding;
+  // Our own tools must write what the gateway will accept: validate with the reader's rules.
+  const checked = parseAttrsJson(Buffer.from(formatAttrsJson(given)));
+  if (!checked.ok) throw new SpoolUsageError(checked.error.replace(/^attrs\.json: /, ''));
+
+  await ensureLayout(l, { gateway: false });
+  const now = opts.now ?? Date.now;
+  const id = newId(now());
+  const tmpDir = join(l.tmp, id);
+  await mkdir(tmpDir, { mode: 0o750 });
+  try {
+    const dataPath = join(tmpDir, 'data');
+    const fh = await open(dataPath, 'wx', 0o640);
+    let size = 0;
+    try {
+      if (Buffer.isBuffer(opts.data)) {
+        await fh.writeFile(opts.data);
+        size = opts.data.length;
+      } else {
+        for await (const chunk of opts.data) {
+          await fh.writeFile(chunk);
+          size += chunk.length;
+        }
+      }
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    const st = await stat(dataPath, { bigint: true });
+    const file: AttrsFile = {
+      ...checked.value,
+      jobId: checked.value.jobId ?? jobIdFromInode(st.ino),
+      taskType: checked.value.taskType ?? 'WRITER',
+      created: new Date(now()),
+    };
+    if (file.jobName === undefined) {
+      // Default job name: the submitting user's name, as TSO job names start with the user id.
+      file.jobName = jobNameFromFileName(await userNameOf(Number(st.uid), opts.passwdPath));
+    }
+    const attrsPath = join(tmpDir, 'attrs.json');
+    const ah = await open(attrsPath, 'wx', 0o640);
+    try {
+      await ah.writeFile(formatAttrsJson(file));
+      await ah.sync();
+    } finally {
+      await ah.close();
+    }
+    await syncDir(tmpDir);
+    const dest = join(l.incoming, id);
+    await rename(tmpDir, dest);
+    await syncDir(l.incoming);
+    await syncDir(l.tmp);
+    const attrs = await resolveAttributes({ fileName: id, uid: Number(st.uid), ino: st.ino, mtime: new Date(), file, ...pass(opts) });
+    return { id, path: join(dest, 'data'), attrs, size };
+  } catch (e) {
+    await rm(tmpDir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function pass(opts: SubmitOptions): { passwdPath?: string; hostName?: string } {
+  const o: { passwdPath?: string; hostName?: string } = {};
+  if (opts.passwdPath !== undefined) o.passwdPath = opts.passwdPath;
+  if (opts.hostName !== undefined) o.hostName = opts.hostName;
+  return o;
+}
