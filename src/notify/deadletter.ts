@@ -1,0 +1,216 @@
+// Dead letters (SPEC.md §2.2): a notification that could not be delivered, an undeliverable
+// message with a null sender, a message whose notification is suppressed, and an error report
+// that cannot reach the administrators. Stored one file each, or dropped (DeadLetterAction).
+//
+// File format (docs/notifications.md): `<id>.dead`, written atomically (temp + fsync + rename +
+// fsync dir). Line 1 is one JSON object (the control header, `DeadLetterHeader`, no raw newlines
+// because JSON escapes them) ending in "\n"; every byte after that newline is the message exactly
+// as it would have been sent (CRLF line ends). Temp files start with ".tmp-" and are never listed.
+import { open, readdir, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { newId, formatPath, type Clock, type Envelope, type Result, ok, err, SpoolgateError, describeError } from '../core/index.js';
+import type { DeadLetterAction } from '../config/types.js';
+import { ensureDir, fsyncDir, isTempName, writeFileAtomic } from './atomic.js';
+import { envelopeFromJson, envelopeToJson, type EnvelopeJson } from './envelope-json.js';
+
+export type DeadLetterKind = 'notification' | 'null-sender' | 'report' | 'undeliverable';
+const KINDS: readonly DeadLetterKind[] = ['notification', 'null-sender', 'report', 'undeliverable'];
+
+export interface DeadLetterInput {
+  readonly reason: string;
+  readonly envelope: Envelope;
+  readonly data: Buffer;
+  readonly jobName?: string;
+  readonly jobId?: string;
+  readonly kind: DeadLetterKind;
+}
+
+/** The control header (line 1 of the file). */
+export interface DeadLetterHeader {
+  readonly version: 1;
+  readonly id: string;
+  readonly kind: DeadLetterKind;
+  readonly reason: string;
+  /** ISO 8601 time of storing. */
+  readonly stored: string;
+  readonly envelope: EnvelopeJson;
+  readonly jobName?: string;
+  readonly jobId?: string;
+  readonly size: number;
+}
+
+export interface DeadLetterInfo {
+  readonly id: string;
+  readonly path: string;
+  readonly kind: DeadLetterKind;
+  readonly reason: string;
+  readonly stored: Date;
+  readonly envelope: Envelope;
+  readonly jobName?: string;
+  readonly jobId?: string;
+  readonly size: number;
+}
+
+export class DeadLetterError extends SpoolgateError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_DEAD_LETTER', message, options);
+  }
+}
+
+const SUFFIX = '.dead';
+const ID = /^[0-9a-z]{20}$/;
+/** A header line longer than this is not ours (bounds reading a corrupt file). */
+const MAX_HEADER = 256 * 1024;
+
+/** DeadLetterAction policy (SPEC.md §2.2): Store keeps a file; Delete keeps nothing (the caller still logs). */
+export function deadLetterAction(config: { readonly undeliverable: { readonly deadLetterAction: DeadLetterAction } }): DeadLetterAction {
+  return config.undeliverable.deadLetterAction;
+}
+
+function parseHeader(line: string, path: string): Result<DeadLetterInfo, string> {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch (e) {
+    return err(`header is not JSON: ${describeError(e)}`);
+  }
+  if (typeof v !== 'object' || v === null) return err('header is not an object');
+  const h = v as Partial<Record<keyof DeadLetterHeader, unknown>>;
+  if (h.version !== 1) return err(`unknown version ${String(h.version)}`);
+  if (typeof h.id !== 'string' || !ID.test(h.id)) return err('bad id');
+  if (typeof h.kind !== 'string' || !KINDS.includes(h.kind as DeadLetterKind)) return err('bad kind');
+  if (typeof h.reason !== 'string' || typeof h.stored !== 'string' || typeof h.size !== 'number') return err('missing fields');
+  const stored = new Date(h.stored);
+  if (Number.isNaN(stored.getTime())) return err('bad stored time');
+  const env = envelopeFromJson(h.envelope);
+  if (!env.ok) return err(env.error);
+  return ok({
+    id: h.id, path, kind: h.kind as DeadLetterKind, reason: h.reason, stored, envelope: env.value, size: h.size,
+    ...(typeof h.jobName === 'string' ? { jobName: h.jobName } : {}),
+    ...(typeof h.jobId === 'string' ? { jobId: h.jobId } : {}),
+  });
+}
+
+/** Reads line 1 of a file without reading the (possibly large) message. */
+async function readHeaderLine(path: string): Promise<Result<{ line: string; bodyOffset: number }, string>> {
+  const fh = await open(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.alloc(16 * 1024);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, total);
+      if (bytesRead === 0) return err('no header line');
+      const chunk = buf.subarray(0, bytesRead);
+      const nl = chunk.indexOf(0x0a);
+      if (nl >= 0) {
+        chunks.push(chunk.subarray(0, nl));
+        return ok({ line: Buffer.concat(chunks).toString('utf8'), bodyOffset: total + nl + 1 });
+      }
+      chunks.push(chunk);
+      total += bytesRead;
+      if (total > MAX_HEADER) return err('header line too long');
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+export class DeadLetterStore {
+  private constructor(readonly dir: string, private readonly clock: Clock) {}
+
+  /** Opens (creating if needed, mode 0700) the DeadLetterDirectory. */
+  static async open(dir: string, clock: Clock): Promise<DeadLetterStore> {
+    await ensureDir(dir);
+    return new DeadLetterStore(dir, clock);
+  }
+
+  private pathOf(id: string): string {
+    if (!ID.test(id)) throw new DeadLetterError(`not a dead letter id: ${JSON.stringify(id)}`);
+    return join(this.dir, id + SUFFIX);
+  }
+
+  /** Stores one dead letter durably; the file appears complete or not at all. */
+  async store(letter: DeadLetterInput): Promise<{ id: string; path: string }> {
+    const now = this.clock.now();
+    const id = newId(now);
+    const header: DeadLetterHeader = {
+      version: 1, id, kind: letter.kind, reason: letter.reason, stored: new Date(now).toISOString(),
+      envelope: envelopeToJson(letter.envelope), size: letter.data.length,
+      ...(letter.jobName !== undefined ? { jobName: letter.jobName } : {}),
+      ...(letter.jobId !== undefined ? { jobId: letter.jobId } : {}),
+    };
+    const path = await writeFileAtomic(this.dir, id + SUFFIX, [JSON.stringify(header) + '\n', letter.data]);
+    return { id, path };
+  }
+
+  /**
+   * Every stored dead letter, oldest first. Temp files are ignored; unreadable files are
+   * returned in `corrupt` (never thrown) so an operator can look at them.
+   */
+  async list(): Promise<{ letters: DeadLetterInfo[]; corrupt: { name: string; problem: string }[] }> {
+    const letters: DeadLetterInfo[] = [];
+    const corrupt: { name: string; problem: string }[] = [];
+    for (const name of (await readdir(this.dir)).sort()) {
+      if (isTempName(name) || !name.endsWith(SUFFIX) || !ID.test(name.slice(0, -SUFFIX.length))) continue;
+      const path = join(this.dir, name);
+      const line = await readHeaderLine(path);
+      const info = line.ok ? parseHeader(line.value.line, path) : line;
+      if (info.ok) letters.push(info.value);
+      else corrupt.push({ name, problem: info.error });
+    }
+    return { letters, corrupt };
+  }
+
+  /** The dead letter's header and message bytes. */
+  async read(id: string): Promise<Result<{ info: DeadLetterInfo; data: Buffer }, DeadLetterError>> {
+    if (!ID.test(id)) return err(new DeadLetterError(`not a dead letter id: ${JSON.stringify(id)}`));
+    const path = this.pathOf(id);
+    let raw: Buffer;
+    try {
+      raw = await readFile(path);
+    } catch (e) {
+      return err(new DeadLetterError(`dead letter ${id} cannot be read: ${describeError(e)}`, { cause: e }));
+    }
+    const nl = raw.indexOf(0x0a);
+    if (nl < 0) return err(new DeadLetterError(`dead letter ${id} has no header line`));
+    const info = parseHeader(raw.subarray(0, nl).toString('utf8'), path);
+    if (!info.ok) return err(new DeadLetterError(`dead letter ${id} is corrupt: ${info.error}`));
+    const data = raw.subarray(nl + 1);
+    if (data.length !== info.value.size) return err(new DeadLetterError(`dead letter ${id} is ${data.length} bytes, header says ${info.value.size}`));
+    return ok({ info: info.value, data });
+  }
+
+  /** Removes a dead letter (e.g. after an operator re-sent it). false when it did not exist; throws DeadLetterError for a malformed id. */
+  async remove(id: string): Promise<boolean> {
+    try {
+      await unlink(this.pathOf(id));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+    await fsyncDir(this.dir);
+    return true;
+  }
+}
+
+export type DeadLetterOutcome =
+  | { readonly action: 'stored'; readonly id: string; readonly path: string }
+  | { readonly action: 'deleted' };
+
+/**
+ * Applies the DeadLetterAction: Store writes the file, Delete keeps nothing. Either way the
+ * caller logs the outcome (SPEC.md §2.2: dead letters are always logged).
+ */
+export async function disposeDeadLetter(action: DeadLetterAction, store: DeadLetterStore | undefined, letter: DeadLetterInput): Promise<DeadLetterOutcome> {
+  if (action === 'delete') return { action: 'deleted' };
+  if (store === undefined) throw new DeadLetterError('DeadLetterAction Store needs a dead-letter directory');
+  return { action: 'stored', ...(await store.store(letter)) };
+}
+
+/** One line for the operator log: who, to whom, why. */
+export function describeDeadLetter(letter: DeadLetterInput): string {
+  const to = letter.envelope.recipients.map((r) => formatPath({ kind: 'mailbox', mailbox: r.mailbox })).join(',');
+  const job = letter.jobName ? ` job ${letter.jobName}${letter.jobId ? ` ${letter.jobId}` : ''}` : '';
+  return `dead letter (${letter.kind})${job} from ${formatPath(letter.envelope.from)} to ${to}: ${letter.reason}`;
+}
