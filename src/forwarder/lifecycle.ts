@@ -110,6 +110,11 @@ export class Lifecycle {
     },
   ) {}
 
+  /** Items parked in a long-retry or target wait right now. */
+  waitingCount(): number {
+    return this.waiting.size;
+  }
+
   /** FLUSHRETRY,TKID=n (0 = all): items in long retry are tried now. Returns how many. */
   flushRetry(tkid: number): number {
     let n = 0;

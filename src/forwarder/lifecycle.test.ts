@@ -1,0 +1,158 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import type { Recipient } from '../core/index.js';
+import { Logger } from '../log/index.js';
+import { FakeClock } from '../testing/clock.js';
+import { FakeConnector, allAccepted, allWith } from '../testing/fake-connector.js';
+import { tempDir } from '../testing/peers.js';
+import { Checkpoint } from './checkpoint.js';
+import { Lifecycle, newCounters, type ExtendedRetryStore, type WorkItem } from './lifecycle.js';
+import { Target } from './pool.js';
+import { Router } from './router.js';
+import type { TargetServerSpec } from './types.js';
+
+const spec: TargetServerSpec = { targetIp: [], targetName: [], port: 25, connectLimit: 2, maxMsgSent: 0, messageSize: 524288, secure: false };
+
+function rcpt(a: string): Recipient {
+  const [local, domain] = a.split('@') as [string, string];
+  return { mailbox: { local, domain } };
+}
+
+function setup(t: import('node:test').TestContext, addresses: string[], opts: { retryCount?: number; extended?: ExtendedRetryStore } = {}) {
+  const clock = new FakeClock();
+  const connector = new FakeConnector();
+  const targets = addresses.map((address) => new Target({ address, port: 25, source: { kind: 'TargetIP' }, server: spec, serverIndex: 0 }, connector, clock, { connectRetryMs: 120_000, idleMs: 1000 }));
+  const router = new Router(targets, clock);
+  const checkpoint = Checkpoint.open(join(tempDir(t), 'cp.db'), { batchMs: 0 });
+  t.after(() => checkpoint.close());
+  const counters = newCounters();
+  const undeliverable: WorkItem[] = [];
+  const lifecycle = new Lifecycle({
+    router, checkpoint, clock, log: Logger.silent(), counters,
+    undeliverable: { handle: async (item) => { undeliverable.push(item); return item.envelope.from.kind === 'null' ? 'dead-letter' : 'notified'; } },
+    retry: () => ({ count: opts.retryCount ?? 2, intervalMs: 60_000 }),
+    extended: () => ({ active: opts.extended !== undefined, intervalMs: 1_800_000, ageMs: 5 * 86_400_000, store: opts.extended }),
+  });
+  return { clock, connector, targets, router, checkpoint, counters, undeliverable, lifecycle };
+}
+
+function item(no: number, recipients: string[], requireTls = false): WorkItem {
+  return {
+    origin: { kind: 'spool', entryId: 'e1', messageNo: no, tkid: 1 },
+    envelope: { from: { kind: 'mailbox', mailbox: { local: 'job', domain: 'corp.test' } }, recipients: recipients.map(rcpt), requireTls },
+    data: Buffer.from('Subject: x\r\n\r\nbody\r\n'),
+    job: { jobName: 'JOB', jobId: 'J1', originUser: 'u' },
+    arrival: new Date(0),
+    pending: recipients.map(rcpt),
+    failed: [],
+    attempts: 0,
+  };
+}
+
+/** Lets promise chains run until the lifecycle is parked on a timer. */
+async function settle(lifecycle: Lifecycle): Promise<void> {
+  for (let i = 0; i < 500 && lifecycle.waitingCount() === 0; i++) await new Promise((r) => setTimeout(r, 1));
+  assert.ok(lifecycle.waitingCount() > 0, 'lifecycle should be waiting');
+}
+
+test('delivered: recipients checkpointed, counters', async (t) => {
+  const s = setup(t, ['192.0.2.1']);
+  assert.equal(await s.lifecycle.run(item(1, ['a@x.test', 'b@x.test'])), 'delivered');
+  assert.equal(s.counters.mailSent, 1);
+  const cp = s.checkpoint.load('e1');
+  assert.equal(cp.messages.get(1), 'delivered');
+  assert.equal(cp.recipients.get(1)?.get('a@x.test')?.outcome, 'accepted');
+});
+
+test('failover: a target that refuses connections goes NOT USABLE, the other delivers; retried after ConnectRetry', async (t) => {
+  const s = setup(t, ['192.0.2.1', '192.0.2.2']);
+  s.connector.scripts.set('192.0.2.1', { connect: () => ({ reason: 'connect', detail: 'ECONNREFUSED' }) });
+  for (let i = 1; i <= 4; i++) assert.equal(await s.lifecycle.run(item(i, ['a@x.test'])), 'delivered');
+  assert.equal(s.targets[0]!.state, 'NOT USABLE');
+  assert.equal(s.targets[0]!.counters.connectFail, 1, 'not retried before ConnectRetry');
+  assert.equal(s.targets[1]!.counters.mailSent, 4);
+  s.clock.advance(120_000);
+  s.connector.scripts.delete('192.0.2.1');
+  assert.ok(s.targets[0]!.usable(s.clock.now()));
+  await s.lifecycle.run(item(5, ['a@x.test']));
+  await s.lifecycle.run(item(6, ['a@x.test']));
+  assert.equal(s.targets[0]!.state, 'ACTIVE');
+});
+
+test('transient then success after one long-retry interval', async (t) => {
+  const s = setup(t, ['192.0.2.1']);
+  s.connector.scripts.set('192.0.2.1', { send: (m, n) => (n === 0 ? allWith(m, 'transient', 451) : allAccepted(m)) });
+  const p = s.lifecycle.run(item(1, ['a@x.test']));
+  await settle(s.lifecycle);
+  assert.equal(s.counters.currentRetry, 1);
+  s.clock.advance(60_000);
+  assert.equal(await p, 'delivered');
+  assert.equal(s.counters.currentRetry, 0);
+  assert.equal(s.counters.totalRetry, 1);
+});
+
+test('one RCPT permanent of three: others delivered, failed one reported undeliverable', async (t) => {
+  const s = setup(t, ['192.0.2.1']);
+  s.connector.scripts.set('192.0.2.1', { send: (m) => ({ status: 'partial', connectionUsable: true, detail: 'partial', recipients: m.envelope.recipients.map((recipient, i) => ({ recipient, status: i === 1 ? 'permanent' as const : 'accepted' as const, reply: { code: i === 1 ? 550 : 250, text: 'x' } })) }) });
+  assert.equal(await s.lifecycle.run(item(1, ['a@x.test', 'b@x.test', 'c@x.test'])), 'undeliverable');
+  assert.equal(s.undeliverable.length, 1);
+  assert.deepEqual(s.undeliverable[0]!.failed.map((f) => f.address), ['b@x.test']);
+});
+
+test('transient until RetryLimit runs out: extended retry when active, else undeliverable', async (t) => {
+  const puts: WorkItem[] = [];
+  const store: ExtendedRetryStore = { put: async (it) => { puts.push(it); return 'x1'; }, update: async () => undefined, remove: async () => undefined };
+  for (const withExt of [true, false]) {
+    const s = setup(t, ['192.0.2.1'], { retryCount: 2, extended: withExt ? store : undefined });
+    s.connector.scripts.set('192.0.2.1', { send: (m) => allWith(m, 'transient', 450) });
+    const p = s.lifecycle.run(item(1, ['a@x.test']));
+    for (let i = 0; i < 2; i++) { await settle(s.lifecycle); s.clock.advance(60_000); }
+    assert.equal(await p, withExt ? 'extended' : 'undeliverable');
+    assert.equal(s.connector.sent.length, 3, 'first try + Count retries');
+    assert.equal(s.counters.totalRetry, 2);
+    assert.equal(s.counters.currentRetry, 0);
+  }
+  assert.equal(puts.length, 1);
+});
+
+test('TLS required and no target offers STARTTLS: undeliverable with 5.7.10', async (t) => {
+  const s = setup(t, ['192.0.2.1']);
+  s.connector.scripts.set('192.0.2.1', { capabilities: { esmtp: true, size: 0, startTls: false, pipelining: true, eightBitMime: true, auth: [] } });
+  assert.equal(await s.lifecycle.run(item(1, ['a@x.test'])), 'delivered', 'learns capabilities on plain mail');
+  assert.equal(await s.lifecycle.run(item(2, ['a@x.test'], true)), 'undeliverable');
+  assert.equal(s.undeliverable[0]!.failed[0]!.reply.enhanced, '5.7.10');
+});
+
+test('no usable target: waits without counting a retry, continues when the target is back', async (t) => {
+  const s = setup(t, ['192.0.2.1']);
+  let down = true;
+  s.connector.scripts.set('192.0.2.1', { connect: () => (down ? { reason: 'connect', detail: 'ECONNREFUSED' } : undefined) });
+  const p = s.lifecycle.run(item(1, ['a@x.test']));
+  await settle(s.lifecycle);
+  assert.equal(s.targets[0]!.state, 'NOT USABLE');
+  down = false;
+  s.clock.advance(120_000);
+  assert.equal(await p, 'delivered');
+  assert.equal(s.counters.totalRetry, 0);
+});
+
+test('FLUSHRETRY wakes long-retry items at once', async (t) => {
+  const s = setup(t, ['192.0.2.1']);
+  s.connector.scripts.set('192.0.2.1', { send: (m, n) => (n === 0 ? allWith(m, 'transient', 421) : allAccepted(m)) });
+  const p = s.lifecycle.run(item(1, ['a@x.test']));
+  await settle(s.lifecycle);
+  assert.equal(s.lifecycle.flushRetry(0), 1);
+  assert.equal(await p, 'delivered');
+});
+
+test('oversize message only to a target whose SIZE allows it', async (t) => {
+  const s = setup(t, ['192.0.2.1', '192.0.2.2']);
+  s.connector.scripts.set('192.0.2.1', { capabilities: { esmtp: true, size: 10, startTls: true, pipelining: true, eightBitMime: true, auth: [] } });
+  // learn both targets' capabilities
+  await s.lifecycle.run(item(1, ['a@x.test']));
+  await s.lifecycle.run(item(2, ['a@x.test']));
+  const before = s.connector.sent.filter((x) => x.address === '192.0.2.1').length;
+  for (let i = 3; i < 7; i++) assert.equal(await s.lifecycle.run(item(i, ['a@x.test'])), 'delivered');
+  assert.equal(s.connector.sent.filter((x) => x.address === '192.0.2.1').length, before, 'small-SIZE target got no big message');
+});
