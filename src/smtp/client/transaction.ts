@@ -1,0 +1,169 @@
+// One mail transaction on an open session: [RSET] MAIL, RCPT…, DATA, message, final dot —
+// pipelined when the server offers PIPELINING — and the per-recipient outcome.
+//
+// RFC 5321 §3.3 mail transaction; §4.5.2 transparency (dot-stuffing); §3.8 / §4.2.5 replies.
+// RFC 2920 §3.1: the client sends MAIL, every RCPT and DATA in one write, then reads the replies
+// in order; if DATA is answered 354 although no recipient was accepted, the client sends the
+// terminating dot at once.
+import { ProtocolError, SpoolgateError, TimeoutError, TransportError, describeError } from '../../core/errors.js';
+import { classOf } from '../protocol/codes.js';
+import type { Capabilities } from '../protocol/ehlo.js';
+import { describeReply, localReply, type Reply } from '../protocol/reply.js';
+import { DotStuffer } from '../protocol/dot-stuff.js';
+import * as Cmd from '../protocol/command.js';
+import type { Wire } from './wire.js';
+import type { ClientTimeouts, MessageOutcome, OutboundMessage, RecipientOutcome, RecipientStatus, TraceFn } from './types.js';
+
+/** Bytes handed to one socket write during DATA (the DataBlock timeout applies to each). */
+export const DATA_BLOCK_BYTES = 65536;
+
+export interface TxContext {
+  readonly caps: Capabilities;
+  readonly timeouts: ClientTimeouts;
+  /** A transaction ran before on this connection: send one RSET first. */
+  readonly rsetFirst: boolean;
+  readonly pipelining: boolean;
+}
+
+interface Progress {
+  rset?: Reply;
+  mail?: Reply;
+  rcpt: (Reply | undefined)[];
+  data?: Reply;
+  final?: Reply;
+  error?: unknown;
+}
+
+const positive = (r: Reply | undefined): boolean => r !== undefined && classOf(r.code) === 'success';
+
+function statusOf(r: Reply): RecipientStatus {
+  const c = classOf(r.code);
+  // SPEC.md §2.1 / STYLE.md §4: 5xx permanent; 4xx and anything unexpected transient.
+  return c === 'success' ? 'accepted' : c === 'permanent' ? 'permanent' : 'transient';
+}
+
+export async function sendMessage(wire: Wire, m: OutboundMessage, ctx: TxContext, trace: TraceFn | undefined): Promise<MessageOutcome> {
+  const t = ctx.timeouts;
+  const env = m.envelope;
+  const caps = ctx.caps;
+  const p: Progress = { rcpt: env.recipients.map(() => undefined) };
+  try {
+    if (ctx.rsetFirst) {
+      p.rset = await wire.command(Cmd.RSET, 'AnyCmd', t.anyCmd);
+      if (p.rset.code !== 250) throw new ProtocolError(`RSET refused: ${describeReply(p.rset)}`);
+    }
+    const mailLine = Cmd.mailFrom(env.from, {
+      // RFC 1870 §6: declare the size when SIZE is offered.
+      ...(caps.size !== undefined ? { size: m.size } : {}),
+      // RFC 6152 §3: BODY=8BITMIME only to servers that offer it.
+      ...(env.body8bit === true && caps.eightBitMime ? { body: '8BITMIME' as const } : {}),
+      ...(env.smtputf8 === true && caps.smtputf8 ? { smtputf8: true } : {}),
+      // RFC 3461 §4: DSN parameters only to servers that offer DSN.
+      ...(caps.dsn && env.dsn?.ret !== undefined ? { ret: env.dsn.ret } : {}),
+      ...(caps.dsn && env.dsn?.envid !== undefined ? { envid: env.dsn.envid } : {}),
+    });
+    const rcptLines = env.recipients.map((r) => Cmd.rcptTo(r.mailbox, caps.dsn ? {
+      ...(r.notify !== undefined ? { notify: r.notify } : {}),
+      ...(r.orcpt !== undefined ? { orcpt: r.orcpt } : {}),
+    } : {}));
+
+    if (ctx.pipelining && caps.pipelining) {
+      wire.send([mailLine, ...rcptLines, Cmd.DATA]);
+      p.mail = await wire.read('MAILCmd', t.mailCmd);
+      for (let i = 0; i < rcptLines.length; i++) p.rcpt[i] = await wire.read('RCPTCmd', t.rcptCmd);
+      p.data = await wire.read('DATACmd', t.dataCmd);
+    } else {
+      p.mail = await wire.command(mailLine, 'MAILCmd', t.mailCmd);
+      if (positive(p.mail)) {
+        for (let i = 0; i < rcptLines.length; i++) {
+          const r = await wire.command(rcptLines[i]!, 'RCPTCmd', t.rcptCmd);
+          p.rcpt[i] = r;
+          if (r.code === 421) break;
+        }
+        if (p.rcpt.some(positive)) p.data = await wire.command(Cmd.DATA, 'DATACmd', t.dataCmd);
+      }
+    }
+
+    if (p.data?.code === 354) {
+      if (positive(p.mail) && p.rcpt.some(positive)) {
+        trace?.('C', `<${m.data.length} octets of message data>`);
+        const stuffer = new DotStuffer();
+        for (let off = 0; off < m.data.length; off += DATA_BLOCK_BYTES) {
+          const block = stuffer.push(m.data.subarray(off, off + DATA_BLOCK_BYTES));
+          if (block.length > 0) await wire.writeData(block, 'DataBlock', t.dataBlock);
+        }
+        const tail = stuffer.end();
+        // The terminating ".\r\n" is a command of its own: its reply is owed.
+        if (tail.length > 3) await wire.writeData(tail.subarray(0, tail.length - 3), 'DataBlock', t.dataBlock);
+      }
+      wire.send(['.\r\n']);
+      p.final = await wire.read('DataTerm', t.dataTerm);
+    }
+  } catch (e) {
+    p.error = e;
+  }
+  const closing = [p.rset, p.mail, ...p.rcpt, p.data, p.final].find((r) => r?.code === 421);
+  // RFC 5321 §3.8: 421 means the server is closing the channel.
+  if (closing !== undefined) wire.fail(new TransportError(`server is closing the connection: ${describeReply(closing)}`));
+  return outcome(m, p, !wire.broken);
+}
+
+function errorReply(e: unknown): Reply {
+  if (e instanceof TimeoutError) return localReply(451, '4.4.2', `no reply: ${e.message} (${e.step})`);
+  if (e instanceof TransportError) return localReply(451, '4.4.2', e.message);
+  if (e instanceof ProtocolError) return localReply(451, '4.5.0', e.message);
+  if (e instanceof SpoolgateError) return localReply(451, '4.3.0', e.message);
+  return localReply(451, '4.3.0', `internal error: ${describeError(e)}`);
+}
+
+function outcome(m: OutboundMessage, p: Progress, usable: boolean): MessageOutcome {
+  const err = p.error !== undefined ? errorReply(p.error) : undefined;
+  const fallback = err ?? localReply(451, '4.3.0', 'transaction did not complete');
+  const mailFailed = p.mail !== undefined && !positive(p.mail);
+  const dataFailed = p.data !== undefined && p.data.code !== 354;
+  const recipients: RecipientOutcome[] = m.envelope.recipients.map((recipient, i) => {
+    const rr = p.rcpt[i];
+    let reply: Reply;
+    if (mailFailed) reply = p.mail!;
+    else if (rr !== undefined && !positive(rr)) reply = rr;
+    else if (rr === undefined) reply = fallback;
+    else if (p.final !== undefined) reply = p.final;
+    else if (dataFailed) reply = p.data!;
+    else reply = fallback;
+    return { recipient, status: statusOf(reply), reply };
+  });
+  const accepted = recipients.filter((r) => r.status === 'accepted').length;
+  const status: MessageOutcome['status'] =
+    recipients.length > 0 && accepted === recipients.length ? 'sent'
+      : accepted > 0 ? 'partial'
+        : recipients.some((r) => r.status === 'transient') || recipients.length === 0 ? 'transient' : 'permanent';
+
+  let reply: Reply | undefined;
+  let detail: string;
+  if (err !== undefined) {
+    reply = err;
+    const step = p.error instanceof TimeoutError ? p.error.step : undefined;
+    detail = `${step !== undefined ? `timeout (${step}): ` : ''}${describeError(p.error)}`;
+  } else if (p.rset !== undefined && p.rset.code !== 250) {
+    reply = p.rset;
+    detail = `RSET refused: ${describeReply(p.rset)}`;
+  } else if (mailFailed) {
+    reply = p.mail;
+    detail = `MAIL FROM rejected: ${describeReply(p.mail!)}`;
+  } else if (!p.rcpt.some(positive)) {
+    reply = p.rcpt.find((r) => r !== undefined);
+    detail = `every recipient rejected${reply ? `: ${describeReply(reply)}` : ''}`;
+  } else if (dataFailed) {
+    reply = p.data;
+    detail = `DATA rejected: ${describeReply(p.data!)}`;
+  } else if (p.final !== undefined && !positive(p.final)) {
+    reply = p.final;
+    detail = `message rejected at end of data: ${describeReply(p.final)}`;
+  } else {
+    reply = p.final;
+    detail = status === 'sent'
+      ? `sent: ${reply ? describeReply(reply) : ''}`
+      : `accepted for ${accepted} of ${recipients.length} recipients: ${reply ? describeReply(reply) : ''}`;
+  }
+  return { status, recipients, ...(reply !== undefined ? { reply } : {}), detail, connectionUsable: usable };
+}
