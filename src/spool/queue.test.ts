@@ -1,0 +1,155 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { chown, mkdir, rename, symlink, writeFile, link, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { userInfo } from 'node:os';
+import { isRoot, tempDir } from '../testing/peers.js';
+import { FakeClock } from '../testing/clock.js';
+import { SpoolQueue } from './queue.js';
+import { submitToSpool, type SpoolEntry } from './submit.js';
+
+async function openQueue(t: TestContext, writer = 'CSSMTP'): Promise<{ root: string; q: SpoolQueue; clock: FakeClock }> {
+  const root = tempDir(t);
+  const clock = new FakeClock();
+  const r = await SpoolQueue.open({ root, writer, clock, rescanMs: 3_600_000, hostName: 'gw.example.test' });
+  assert.ok(r.ok);
+  t.after(() => r.value.close());
+  return { root, q: r.value, clock };
+}
+
+/** Resolves with the next arrivals; fails after a generous real-time bound (never reached when events work). */
+function arrivals(q: SpoolQueue, n: number): { got: SpoolEntry[]; done: Promise<SpoolEntry[]> } {
+  const got: SpoolEntry[] = [];
+  const done = new Promise<SpoolEntry[]>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`only ${got.length} of ${n} arrivals`)), 10_000);
+    q.watch((e) => {
+      got.push(e);
+      if (got.length === n) { clearTimeout(t); resolve(got); }
+    });
+  });
+  return { got, done };
+}
+
+test('a renamed-in entry is seen through file-system notification, without the rescan', async (t) => {
+  const { root, q, clock } = await openQueue(t);
+  const before = await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('HELO a\n'), attrs: { jobName: 'J0' } });
+  const got: SpoolEntry[] = [];
+  let wake: () => void = () => {};
+  q.watch((e) => { got.push(e); wake(); });
+  const next = (): Promise<void> => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no arrival')), 10_000);
+    wake = () => { clearTimeout(timer); resolve(); };
+  });
+  await next(); // the initial scan has reported what was already there
+  assert.deepEqual(got.map((e) => e.id), [before.id]);
+  // Only fs.watch can report this one: the FakeClock never fires the one-hour rescan.
+  const arrived = next();
+  const e = await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('HELO x\n'), attrs: { jobName: 'J1' } });
+  await arrived;
+  assert.deepEqual(got.map((x) => x.id), [before.id, e.id]);
+  assert.equal(got[1]!.attrs.jobName, 'J1');
+  assert.equal(clock.pending(), 1, 'the rescan timer has not fired');
+});
+
+test('each entry is reported once; entries in tmp/ never; a plain file renamed in is an entry', async (t) => {
+  const { root, q, clock } = await openQueue(t);
+  const first = await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('a'), attrs: {} });
+  await writeFile(join(root, 'tmp', 'pending.smtp'), 'HELO half-written');
+  await mkdir(join(root, 'tmp', 'halfdir'));
+  await writeFile(join(root, 'tmp', 'halfdir', 'data'), 'x');
+  await writeFile(join(root, 'CSSMTP', 'incoming', '.hidden'), 'editor temp');
+  const w = arrivals(q, 2);
+  await writeFile(join(root, 'tmp', 'daily-report.txt'), 'HELO y\n');
+  await rename(join(root, 'tmp', 'daily-report.txt'), join(root, 'CSSMTP', 'incoming', 'daily-report.txt'));
+  const got = await w.done;
+  assert.deepEqual(got.map((e) => e.id).sort(), [first.id, 'daily-report.txt'].sort());
+  const plain = got.find((e) => e.id === 'daily-report.txt')!;
+  assert.equal(plain.attrs.jobName, 'DAILYREP');
+  assert.match(plain.attrs.jobId, /^J\d{7}$/);
+  assert.equal(plain.attrs.originNode, 'gw.example.test');
+  assert.equal(plain.attrs.taskType, 'WRITER');
+  assert.equal(plain.problem, undefined);
+  clock.advance(3_600_000 * 3);
+  q.rescan();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(w.got.length, 2, 'no entry reported twice and tmp/ never read');
+});
+
+test('the origin user comes from the file owner, never from attrs.json', async (t) => {
+  const { root, q } = await openQueue(t);
+  const dir = join(root, 'tmp', 'forged');
+  await mkdir(dir);
+  await writeFile(join(dir, 'data'), 'HELO x\n');
+  await writeFile(join(dir, 'attrs.json'), JSON.stringify({ jobName: 'FORGE', originUser: 'payroll', originUid: 4242 }));
+  await rename(dir, join(root, 'CSSMTP', 'incoming', 'forged'));
+  const [e] = await q.list();
+  assert.equal(e!.problem, undefined);
+  assert.equal(e!.attrs.jobName, 'FORGE');
+  assert.equal(e!.attrs.originUser, userInfo().username);
+  assert.equal(e!.attrs.originUid, process.getuid!());
+  if (isRoot) {
+    // As root we can give the files to another user: the attributes follow the owner.
+    await chown(join(root, 'CSSMTP', 'incoming', 'forged'), 65534, 65534);
+    await chown(join(root, 'CSSMTP', 'incoming', 'forged', 'data'), 65534, 65534);
+    const [again] = await q.list();
+    assert.equal(again!.attrs.originUid, 65534);
+    assert.notEqual(again!.attrs.originUser, 'payroll');
+  }
+});
+
+test('bad entries are flagged with a reason, not thrown', async (t) => {
+  const { root, q } = await openQueue(t);
+  const inc = join(root, 'CSSMTP', 'incoming');
+  const mk = async (name: string, attrs: string | undefined, data = 'HELO x\n'): Promise<void> => {
+    await mkdir(join(inc, name));
+    await writeFile(join(inc, name, 'data'), data);
+    if (attrs !== undefined) await writeFile(join(inc, name, 'attrs.json'), attrs);
+  };
+  await mk('badjson', '{"jobName": ');
+  await mk('badtype', '{"taskType": "PRINT"}');
+  await mk('huge', JSON.stringify({ x: 'y'.repeat(5000) }));
+  await mk('noattrs', undefined);
+  await mkdir(join(inc, 'nodata'));
+  await writeFile(join(root, 'secret'), 'someone else');
+  await symlink(join(root, 'secret'), join(inc, 'link'));
+  await link(join(root, 'secret'), join(inc, 'hardlink'));
+  const byId = new Map((await q.list()).map((e) => [e.id, e]));
+  const want: Record<string, RegExp | undefined> = {
+    badjson: /attrs.json is not valid JSON/,
+    badtype: /taskType "PRINT"/,
+    huge: /limit 4096/,
+    noattrs: undefined,
+    nodata: /no data file/,
+    link: /symbolic link/,
+    hardlink: /2 hard links/,
+  };
+  assert.deepEqual([...byId.keys()].sort(), Object.keys(want).sort());
+  for (const [id, re] of Object.entries(want)) {
+    const e = byId.get(id)!;
+    if (re === undefined) { assert.equal(e.problem, undefined, id); continue; }
+    assert.equal(e.problem?.kind, 'bad', id);
+    assert.match(e.problem.reason, re, id);
+    assert.equal(e.attrs.originUser, userInfo().username, `${id}: attributes still filled`);
+  }
+  assert.equal(byId.get('badjson')!.attrs.jobName, 'BADJSON', 'defaults from the name when attrs.json is bad');
+});
+
+test('an unreadable data file is flagged unreadable', async (t) => {
+  const { root, q } = await openQueue(t);
+  const inc = join(root, 'CSSMTP', 'incoming');
+  await mkdir(join(inc, 'dirdata', 'data'), { recursive: true });
+  const [e] = await q.list();
+  assert.equal(e!.problem?.kind, 'unreadable');
+  assert.match(e!.problem.reason, /directory/);
+});
+
+test('close stops watching', async (t) => {
+  const { root, q } = await openQueue(t);
+  const seen: string[] = [];
+  q.watch((e) => seen.push(e.id));
+  await q.close();
+  await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('x'), attrs: {} });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(seen, []);
+  assert.equal((await readdir(join(root, 'CSSMTP', 'incoming'))).length, 1);
+});
