@@ -7,6 +7,7 @@ type Runner = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Runner }> }> = {
   // (one line per subcommand; keep alphabetical)
+  config: { summary: 'check or show a configuration file', load: () => import('./cli/config.js') },
 };
 
 function version(): string {

@@ -1,0 +1,274 @@
+// Builds the fully defaulted Config from parsed statements: one function per statement reads
+// its values (with ranges) and supplies the defaults of SPEC.md §3. Cross-statement checks are
+// in validate.ts.
+import { hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { EBCDIC_PAGES, getCodePage } from '../codepage/index.js';
+import type { Diagnostics } from './errors.js';
+import type { RawStatement } from './parser.js';
+import { StatementReader, checkDuplicateParams, readValue, resolvePath } from './reader.js';
+import type { Config, FilterMatch, Pop3Config, ReceiverConfig, TargetServerConfig, TimeoutConfig, FilterRule } from './types.js';
+import {
+  atSign, cidr, hostName, hostPort, instanceName, integer, ipLiteral, mailbox, oneOf, show, text, writerName,
+  type Parsed,
+} from './values.js';
+
+export const DEFAULT_INSTANCE = 'spoolgate';
+export const DEFAULT_STATE_DIRECTORY = './var/state';
+export const DEFAULT_SPOOL_DIRECTORY = './var/spool';
+
+const TRANSLATE_ALLOWED = `${EBCDIC_PAGES.join(', ')}, ISO8859-1, UTF-8`;
+
+function translate(t: string): Parsed<string> {
+  const page = getCodePage(t);
+  if (page === undefined) return { ok: false, problem: `code page ${show(t)} not known`, allowed: TRANSLATE_ALLOWED };
+  return { ok: true, value: page.name };
+}
+
+function userExit(t: string, baseDir: string): Parsed<string | null> {
+  if (t.toUpperCase() === 'NONE') return { ok: true, value: null };
+  if (/^VERSION[0-9]$/i.test(t)) {
+    return { ok: false, problem: `value ${show(t)} names an MVS exit interface`, allowed: 'NONE or the path of a JavaScript/TypeScript module' };
+  }
+  return resolvePath(t, baseDir);
+}
+
+/** Default ExtWrtName from the instance name: upper case, only A-Z 0-9 $ # @, at most 8. */
+export function defaultWriterName(instance: string): string {
+  const w = instance.toUpperCase().replace(/[^A-Z0-9$#@]/g, '').slice(0, 8);
+  return w === '' ? 'SPOOLGAT' : w;
+}
+
+export interface BuildInput {
+  readonly statements: readonly RawStatement[];
+  readonly fileName: string;
+  readonly configCodePage: string;
+  readonly hostName?: string;
+}
+
+/** Statements by canonical name, first occurrence first (duplicates of single statements dropped). */
+export type StatementGroups = ReadonlyMap<string, readonly RawStatement[]>;
+
+export function buildConfig(input: BuildInput, diag: Diagnostics): { config: Config; groups: StatementGroups } {
+  const baseDir = dirname(resolve(input.fileName));
+  const groups = new Map<string, RawStatement[]>();
+  for (const st of input.statements) {
+    checkDuplicateParams(st, diag);
+    const list = groups.get(st.def.name) ?? [];
+    if (list.length > 0 && !st.def.repeatable) {
+      diag.error(st.line, st.def.name, null, `duplicate statement (first at line ${list[0]!.line})`, 'once per file');
+      continue;
+    }
+    list.push(st);
+    groups.set(st.def.name, list);
+  }
+  const one = (name: string): RawStatement | undefined => groups.get(name)?.[0];
+  const many = (name: string): RawStatement[] => groups.get(name) ?? [];
+  const block = (name: string): StatementReader => new StatementReader(one(name), diag, baseDir);
+  const val = <T>(name: string, parse: (t: string) => Parsed<T>, dflt: T): T => readValue(one(name), diag, parse, dflt);
+  const pathVal = (name: string, dflt: string | null): string | null => val(name, (t) => resolvePath(t, baseDir), dflt);
+
+  // Identity and locations first: other defaults derive from them.
+  const instance = val('Instance', instanceName, DEFAULT_INSTANCE);
+  const extWrtName = val('ExtWrtName', writerName, defaultWriterName(instance));
+  const stateDirectory = pathVal('StateDirectory', resolve(baseDir, DEFAULT_STATE_DIRECTORY)) ?? '';
+  const writerDir = join(stateDirectory, extWrtName);
+  const hostDefault = input.hostName ?? hostname();
+  const host = val('HostName', hostName, hostDefault.toLowerCase());
+
+  const er = block('ExtendedRetry');
+  const hdr = block('Header');
+  const opt = block('Options');
+  const rl = block('RetryLimit');
+  const smf = block('SMF119');
+  const und = block('Undeliverable');
+  const spool = block('Spool');
+
+  const mailAdmins = many('MailAdministrator').map((st) => readValue(st, diag, mailbox, ''));
+
+  const config: Config = {
+    configFile: resolve(input.fileName),
+    configCodePage: input.configCodePage,
+    badSpoolDisp: val('BadSpoolDisp', (t) => oneOf(t, [['Hold', 'hold'], ['Delete', 'delete']] as const), 'hold'),
+    chkPointSizeLimit: val('ChkPointSizeLimit', (t) => integer(t, 1, 10_000_000), 64000),
+    extendedRetry: {
+      active: er.present,
+      age: er.int('Age', 1, 365, 5),
+      interval: er.int('Interval', 0, 1440, 30),
+      mailDirectory: er.path('MailDirectory', join(writerDir, 'mail') + '/'),
+    },
+    extWrtName,
+    header: { date: hdr.yesNo('Date', true), userInfo: hdr.yesNo('UserInfo', true) },
+    jesJobSize: val('JESJobSize', (t) => integer(t, 0, 1_000_000), 0),
+    jesMsgSize: val('JESMsgSize', (t) => integer(t, 0, 1_000_000), 0),
+    jesSyntaxErrLimit: val('JESSyntaxErrLimit', (t) => integer(t, 0, 999), 5),
+    logLevel: val('LogLevel', (t) => integer(t, 0, 255), 7),
+    mailAdministrators: mailAdmins.filter((a) => a !== '').slice(0, 4),
+    options: {
+      nullTrnc: opt.yesNo('NullTrnc', false),
+      testMode: opt.yesNo('TestMode', false),
+      atSign: opt.get('AtSign', atSign, '@'),
+      tlsEhlo: opt.yesNo('TLSEhlo', false),
+    },
+    report: val('Report', (t) => oneOf(t, [['Sysout', 'sysout'], ['Admin', 'admin'], ['None', 'none']] as const), 'sysout'),
+    retryLimit: {
+      count: rl.int('Count', 0, 7200, 5, ' (and Count × Interval ≤ 7200)'),
+      interval: rl.int('Interval', 0, 7200, 1, ' (and Count × Interval ≤ 7200)'),
+    },
+    smf119: {
+      config: smf.yesNo('CONFIG', false),
+      connect: smf.yesNo('CONNECT', false),
+      mail: smf.yesNo('MAIL', false),
+      spool: smf.yesNo('SPOOL', false),
+      stats: smf.yesNo('STATS', false),
+      interval: smf.int('Interval', 1, 1440, 15),
+    },
+    targetServers: many('TargetServer').map((st) => targetServer(new StatementReader(st, diag, baseDir))),
+    timeout: timeouts(block('Timeout')),
+    translate: val('Translate', translate, 'IBM-1047'),
+    undeliverable: {
+      returnToMailFrom: und.yesNo('ReturnToMailFrom', true),
+      deadLetterAction: und.oneOf('DeadLetterAction', [['Store', 'store'], ['Delete', 'delete']] as const, 'store'),
+      deadLetterDirectory: und.path('DeadLetterDirectory', join(writerDir, 'deadletter') + '/'),
+      copyTo: und.get('CopyTo', (t) => mailbox(t) as Parsed<string | null>, null),
+    },
+    userExit: val('UserExit', (t) => userExit(t, baseDir), null),
+    instance,
+    hostName: host,
+    stateDirectory,
+    controlSocket: pathVal('ControlSocket', join(stateDirectory, `${extWrtName}.sock`)) ?? '',
+    logFile: pathVal('LogFile', null),
+    logFormat: val('LogFormat', (t) => oneOf(t, [['Text', 'text'], ['Json', 'json']] as const), 'text'),
+    reportMailFrom: val('ReportMailFrom', (t) => mailbox(t) as Parsed<string | null>, null),
+    spool: {
+      directory: spool.path('Directory', resolve(baseDir, DEFAULT_SPOOL_DIRECTORY)),
+      recordFormat: spool.oneOf('RecordFormat', [['Text', 'text'], ['NL', 'nl'], ['Fixed', 'fixed'], ['Variable', 'variable']] as const, 'text'),
+      recordLength: spool.int('RecordLength', 1, 32760, 80),
+      rescanInterval: spool.int('RescanInterval', 1, 3600, 5),
+    },
+    http: httpBlock(block('Http'), diag),
+    receiver: receiverBlock(block('Receiver'), diag, host),
+    filters: many('Filter').map((st) => filterRule(new StatementReader(st, diag, baseDir), diag)).filter((f): f is FilterRule => f !== null),
+    pop3: pop3Block(block('Pop3'), diag),
+    users: usersBlock(block('Users')),
+  };
+  return { config, groups };
+}
+
+function targetServer(b: StatementReader): TargetServerConfig {
+  return {
+    line: b.line,
+    targetIp: b.all('TargetIP', ipLiteral),
+    targetName: b.all('TargetName', hostName),
+    targetMx: b.get('TargetMx', hostName as (t: string) => Parsed<string | null>, null),
+    connectPort: b.int('ConnectPort', 1, 65535, 25),
+    connectLimit: b.int('ConnectLimit', 1, 1000, 5),
+    maxMsgSent: b.int('MaxMsgSent', 0, 1_000_000, 0),
+    messageSize: b.int('MessageSize', 1, 2_147_483_647, 524288),
+    secure: b.yesNo('Secure', false),
+    authUser: b.get('AuthUser', (t) => text(t, 'a user name') as Parsed<string | null>, null),
+    authPassword: b.get('AuthPassword', (t) => text(t, 'a password') as Parsed<string | null>, null),
+    tlsCaFile: b.path('TlsCaFile', null),
+    tlsServerName: b.get('TlsServerName', hostName as (t: string) => Parsed<string | null>, null),
+    tlsMinVersion: b.oneOf('TlsMinVersion', [['TLSv1.2', 'TLSv1.2'], ['TLSv1.3', 'TLSv1.3']] as const, 'TLSv1.2'),
+    tlsVerify: b.yesNo('TlsVerify', true),
+    sourceIp: b.get('SourceIP', ipLiteral as (t: string) => Parsed<string | null>, null),
+  };
+}
+
+function timeouts(b: StatementReader): TimeoutConfig {
+  const t = (name: string, dflt: number): number => b.int(name, 30, 1200, dflt);
+  return {
+    initialMsg: t('InitialMsg', 300),
+    mailCmd: t('MAILCmd', 300),
+    rcptCmd: t('RCPTCmd', 300),
+    dataCmd: t('DATACmd', 120),
+    dataBlock: t('DataBlock', 180),
+    dataTerm: t('DataTerm', 600),
+    anyCmd: t('AnyCmd', 300),
+    connectRetry: t('ConnectRetry', 120),
+  };
+}
+
+function httpBlock(b: StatementReader, diag: Diagnostics): Config['http'] {
+  if (!b.present) return null;
+  if (!b.has('Listen')) {
+    diag.error(b.line, 'Http', 'Listen', 'missing', 'Listen host:port (leave out the Http statement to turn HTTP off)');
+    return null;
+  }
+  const listen = b.get('Listen', hostPort, null as { host: string; port: number } | null);
+  return listen === null ? null : { listen };
+}
+
+function receiverBlock(b: StatementReader, diag: Diagnostics, host: string): ReceiverConfig | null {
+  if (!b.present) return null;
+  const listen = b.all('Listen', hostPort);
+  if (!b.has('Listen')) diag.error(b.line, 'Receiver', 'Listen', 'missing', 'at least one Listen host:port (leave out the Receiver statement to turn the receiver off)');
+  return {
+    listen,
+    hostName: b.get('HostName', hostName, host),
+    localDomains: b.all('LocalDomain', hostName),
+    maxMessageSize: b.int('MaxMessageSize', 1024, 2_147_483_647, 10_485_760),
+    maxRecipients: b.int('MaxRecipients', 1, 100_000, 100),
+    maxConnections: b.int('MaxConnections', 1, 100_000, 100),
+    maxConnectionsPerIp: b.int('MaxConnectionsPerIP', 1, 100_000, 10),
+    commandTimeout: b.int('CommandTimeout', 30, 3600, 300),
+    dataTimeout: b.int('DataTimeout', 30, 3600, 600),
+    maxBadCommands: b.int('MaxBadCommands', 1, 1000, 10),
+    vrfy: b.yesNo('Vrfy', false),
+    tlsCert: b.path('TlsCert', null),
+    tlsKey: b.path('TlsKey', null),
+    relayMode: b.oneOf('RelayMode', [['None', 'none'], ['All', 'all'], ['NearDomains', 'nearDomains'], ['AddressList', 'addressList'], ['Both', 'both']] as const, 'none'),
+    nearDomains: b.all('NearDomain', hostName),
+    relayAddresses: b.all('RelayAddress', cidr),
+    denyAddresses: b.all('DenyAddress', cidr),
+    dnsbl: b.all('Dnsbl', hostName),
+  };
+}
+
+const FILTER_MATCHES: readonly (readonly [string, FilterMatch])[] = [
+  ['Originator', 'originator'], ['Subject', 'subject'], ['AttachmentName', 'attachmentName'], ['MimeType', 'mimeType'],
+];
+
+function filterRule(b: StatementReader, diag: Diagnostics): FilterRule | null {
+  const given = FILTER_MATCHES.filter(([name]) => b.has(name));
+  const action = b.oneOf('Action', [['Keep', 'keep'], ['Discard', 'discard']] as const, 'keep');
+  const dryRun = b.yesNo('DryRun', false);
+  const allowed = 'exactly one of Originator, Subject, AttachmentName, MimeType';
+  if (given.length === 0) {
+    diag.error(b.line, 'Filter', null, 'no match parameter', allowed);
+    return null;
+  }
+  if (given.length > 1) {
+    diag.error(b.lineOf(given[1]![0]), 'Filter', given[1]![0], `cannot be combined with ${given[0]![0]}`, allowed);
+    return null;
+  }
+  const [name, match] = given[0]!;
+  const pattern = b.get(name, (t) => text(t, 'a pattern with * wildcards'), '');
+  if (pattern === '') return null;
+  return { line: b.line, match, pattern: match === 'mimeType' ? pattern.toLowerCase() : pattern, action, dryRun };
+}
+
+function pop3Block(b: StatementReader, diag: Diagnostics): Pop3Config | null {
+  if (!b.present) return null;
+  if (!b.has('Listen') && !b.has('ListenTls')) {
+    diag.error(b.line, 'Pop3', 'Listen', 'missing', 'Listen or ListenTls host:port (leave out the Pop3 statement to turn POP3 off)');
+  }
+  return {
+    listen: b.get('Listen', hostPort, null as { host: string; port: number } | null),
+    listenTls: b.get('ListenTls', hostPort, null as { host: string; port: number } | null),
+    tlsCert: b.path('TlsCert', null),
+    tlsKey: b.path('TlsKey', null),
+    allowPlaintext: b.yesNo('AllowPlaintext', false),
+    // RFC 1939 §3: an autologout timer MUST be at least 10 minutes.
+    inactivityTimeout: b.int('InactivityTimeout', 600, 86400, 600),
+    maxFailedLogins: b.int('MaxFailedLogins', 1, 1000, 5),
+  };
+}
+
+function usersBlock(b: StatementReader): Config['users'] {
+  return {
+    defaultDomain: b.get('DefaultDomain', hostName as (t: string) => Parsed<string | null>, null),
+    senderPolicy: b.oneOf('SenderPolicy', [['Any', 'any'], ['Own', 'own']] as const, 'own'),
+  };
+}

@@ -1,0 +1,109 @@
+// REFRESH (SPEC.md §3, seed MODIFY REFRESH): which changes of a re-read configuration take
+// effect. Non-refreshable values keep their old value and each change produces a warning
+// (the seed's ExtWrtName, Translate, ChkPointSizeLimit and Options TestMode; ExtendedRetry
+// MailDirectory; and our (ext) identity, location and listener settings, which would need
+// the process or its sockets to be re-created). Pure: the caller acts on `apply` and `changed`.
+import type { Config } from './types.js';
+
+export interface RefreshDiff {
+  /** The configuration to run with: `next`, with the non-refreshable values of `old`. */
+  readonly apply: Config;
+  /** Changes that were not applied, one message each. */
+  readonly ignored: { readonly statement: string; readonly message: string }[];
+  /** Statements (canonical names, "TargetServer", "Receiver", ...) whose applied value changed. */
+  readonly changed: string[];
+}
+
+type Section = (c: Config) => unknown;
+
+// Every statement and the part of Config it sets; used to name what changed.
+const SECTIONS: readonly (readonly [string, Section])[] = [
+  ['BadSpoolDisp', (c) => c.badSpoolDisp],
+  ['ChkPointSizeLimit', (c) => c.chkPointSizeLimit],
+  ['ExtendedRetry', (c) => c.extendedRetry],
+  ['ExtWrtName', (c) => c.extWrtName],
+  ['Header', (c) => c.header],
+  ['JESJobSize', (c) => c.jesJobSize],
+  ['JESMsgSize', (c) => c.jesMsgSize],
+  ['JESSyntaxErrLimit', (c) => c.jesSyntaxErrLimit],
+  ['LogLevel', (c) => c.logLevel],
+  ['MailAdministrator', (c) => c.mailAdministrators],
+  ['Options', (c) => c.options],
+  ['Report', (c) => c.report],
+  ['RetryLimit', (c) => c.retryLimit],
+  ['SMF119', (c) => c.smf119],
+  ['TargetServer', (c) => c.targetServers.map(({ line: _line, ...rest }) => rest)],
+  ['Timeout', (c) => c.timeout],
+  ['Translate', (c) => c.translate],
+  ['Undeliverable', (c) => c.undeliverable],
+  ['UserExit', (c) => c.userExit],
+  ['Instance', (c) => c.instance],
+  ['HostName', (c) => c.hostName],
+  ['StateDirectory', (c) => c.stateDirectory],
+  ['ControlSocket', (c) => c.controlSocket],
+  ['LogFile', (c) => c.logFile],
+  ['LogFormat', (c) => c.logFormat],
+  ['ReportMailFrom', (c) => c.reportMailFrom],
+  ['Spool', (c) => c.spool],
+  ['Http', (c) => c.http],
+  ['Receiver', (c) => c.receiver],
+  ['Filter', (c) => c.filters.map(({ line: _line, ...rest }) => rest)],
+  ['Pop3', (c) => c.pop3],
+  ['Users', (c) => c.users],
+];
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function show(v: unknown): string {
+  if (v === null) return 'none';
+  if (typeof v === 'string') return v;
+  return JSON.stringify(v);
+}
+
+export function diffForRefresh(old: Config, next: Config): RefreshDiff {
+  const ignored: { statement: string; message: string }[] = [];
+  const keep = <T>(statement: string, o: T, n: T): T => {
+    if (same(o, n)) return n;
+    ignored.push({ statement, message: `${statement}: change from ${show(o)} to ${show(n)} ignored; it takes effect at the next start (not refreshable)` });
+    return o;
+  };
+
+  const receiver = next.receiver === null || old.receiver === null
+    ? keepWhole('Receiver', old.receiver, next.receiver, ignored)
+    : { ...next.receiver, listen: keep('Receiver Listen', old.receiver.listen, next.receiver.listen) };
+  const pop3 = next.pop3 === null || old.pop3 === null
+    ? keepWhole('Pop3', old.pop3, next.pop3, ignored)
+    : {
+        ...next.pop3,
+        listen: keep('Pop3 Listen', old.pop3.listen, next.pop3.listen),
+        listenTls: keep('Pop3 ListenTls', old.pop3.listenTls, next.pop3.listenTls),
+      };
+
+  const apply: Config = {
+    ...next,
+    configFile: old.configFile,
+    extWrtName: keep('ExtWrtName', old.extWrtName, next.extWrtName),
+    translate: keep('Translate', old.translate, next.translate),
+    chkPointSizeLimit: keep('ChkPointSizeLimit', old.chkPointSizeLimit, next.chkPointSizeLimit),
+    options: { ...next.options, testMode: keep('Options TestMode', old.options.testMode, next.options.testMode) },
+    extendedRetry: { ...next.extendedRetry, mailDirectory: keep('ExtendedRetry MailDirectory', old.extendedRetry.mailDirectory, next.extendedRetry.mailDirectory) },
+    instance: keep('Instance', old.instance, next.instance),
+    stateDirectory: keep('StateDirectory', old.stateDirectory, next.stateDirectory),
+    controlSocket: keep('ControlSocket', old.controlSocket, next.controlSocket),
+    spool: { ...next.spool, directory: keep('Spool Directory', old.spool.directory, next.spool.directory) },
+    http: keep('Http', old.http, next.http),
+    receiver,
+    pop3,
+  };
+  const changed = SECTIONS.filter(([, get]) => !same(get(old), get(apply))).map(([name]) => name);
+  return { apply, ignored, changed };
+}
+
+/** Turning a listener on or off needs a restart: keep the old state. */
+function keepWhole<T>(statement: string, o: T | null, n: T | null, ignored: { statement: string; message: string }[]): T | null {
+  if ((o === null) === (n === null)) return n;
+  ignored.push({ statement, message: `${statement}: ${n === null ? 'removal' : 'addition'} ignored; it takes effect at the next start (not refreshable)` });
+  return o;
+}

@@ -1,0 +1,201 @@
+// The fully defaulted configuration object. Every field has a value after parseConfig succeeds:
+// consumers never apply defaults themselves. Paths are absolute (relative paths in the file are
+// resolved against the configuration file's directory). Enumerations are lower-camel-case
+// strings. Times carry their unit in the doc comment (seconds or minutes, as the statement has it).
+
+export type BadSpoolDisp = 'hold' | 'delete';
+export type ReportAction = 'sysout' | 'admin' | 'none';
+export type DeadLetterAction = 'store' | 'delete';
+export type LogFormat = 'text' | 'json';
+export type SpoolRecordFormat = 'text' | 'nl' | 'fixed' | 'variable';
+export type RelayMode = 'none' | 'all' | 'nearDomains' | 'addressList' | 'both';
+export type FilterMatch = 'originator' | 'subject' | 'attachmentName' | 'mimeType';
+export type FilterAction = 'keep' | 'discard';
+export type SenderPolicy = 'any' | 'own';
+export type TlsMinVersion = 'TLSv1.2' | 'TLSv1.3';
+
+/** A listening or connecting endpoint; host is an IP literal (IPv6 without brackets) or a host name. */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** An address range, e.g. 192.0.2.0/24; a single address has prefix 32 / 128. */
+export interface Cidr {
+  readonly text: string;
+  readonly address: string;
+  readonly prefix: number;
+  readonly family: 4 | 6;
+}
+
+export interface TargetServerConfig {
+  /** Line of the TargetServer statement (for messages). */
+  readonly line: number;
+  readonly targetIp: readonly string[];
+  readonly targetName: readonly string[];
+  readonly targetMx: string | null;
+  readonly connectPort: number;
+  readonly connectLimit: number;
+  /** Messages per connection before reconnecting; 0 = unlimited. */
+  readonly maxMsgSent: number;
+  /** Bytes; the size limit used for servers that do not announce SIZE. */
+  readonly messageSize: number;
+  readonly secure: boolean;
+  /** (ext) SMTP AUTH credentials; only ever sent over TLS. */
+  readonly authUser: string | null;
+  readonly authPassword: string | null;
+  readonly tlsCaFile: string | null;
+  readonly tlsServerName: string | null;
+  readonly tlsMinVersion: TlsMinVersion;
+  readonly tlsVerify: boolean;
+  readonly sourceIp: string | null;
+}
+
+/** Seconds, each 30..1200. */
+export interface TimeoutConfig {
+  readonly initialMsg: number;
+  readonly mailCmd: number;
+  readonly rcptCmd: number;
+  readonly dataCmd: number;
+  readonly dataBlock: number;
+  readonly dataTerm: number;
+  readonly anyCmd: number;
+  readonly connectRetry: number;
+}
+
+export interface ReceiverConfig {
+  readonly listen: readonly HostPort[];
+  readonly hostName: string;
+  readonly localDomains: readonly string[];
+  /** Bytes. */
+  readonly maxMessageSize: number;
+  readonly maxRecipients: number;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerIp: number;
+  /** Seconds. */
+  readonly commandTimeout: number;
+  /** Seconds. */
+  readonly dataTimeout: number;
+  readonly maxBadCommands: number;
+  readonly vrfy: boolean;
+  readonly tlsCert: string | null;
+  readonly tlsKey: string | null;
+  readonly relayMode: RelayMode;
+  readonly nearDomains: readonly string[];
+  readonly relayAddresses: readonly Cidr[];
+  readonly denyAddresses: readonly Cidr[];
+  readonly dnsbl: readonly string[];
+}
+
+export interface FilterRule {
+  readonly line: number;
+  readonly match: FilterMatch;
+  /** `*` matches any run of characters; comparison is case-insensitive. */
+  readonly pattern: string;
+  readonly action: FilterAction;
+  readonly dryRun: boolean;
+}
+
+export interface Pop3Config {
+  readonly listen: HostPort | null;
+  readonly listenTls: HostPort | null;
+  readonly tlsCert: string | null;
+  readonly tlsKey: string | null;
+  readonly allowPlaintext: boolean;
+  /** Seconds, ≥ 600 (RFC 1939 §3). */
+  readonly inactivityTimeout: number;
+  readonly maxFailedLogins: number;
+}
+
+export interface Config {
+  /** Absolute path of the file this came from (as resolved by parseConfig). */
+  readonly configFile: string;
+  /** Code page the file was read in: CSSMTP_CODEPAGE_CONFIG, or 'UTF-8'. */
+  readonly configCodePage: string;
+
+  // ---- CSSMTP statements (SPEC.md §3) ----
+  readonly badSpoolDisp: BadSpoolDisp;
+  readonly chkPointSizeLimit: number;
+  readonly extendedRetry: {
+    readonly active: boolean;
+    /** Days. */
+    readonly age: number;
+    /** Minutes; 0 = bypass extended retry. */
+    readonly interval: number;
+    readonly mailDirectory: string;
+  };
+  /** Upper case, 1–8 of A-Z 0-9 $ # @. */
+  readonly extWrtName: string;
+  readonly header: { readonly date: boolean; readonly userInfo: boolean };
+  /** KB; 0 = unlimited. */
+  readonly jesJobSize: number;
+  /** KB; 0 = unlimited. */
+  readonly jesMsgSize: number;
+  /** 0 = unlimited. */
+  readonly jesSyntaxErrLimit: number;
+  readonly logLevel: number;
+  /** The addresses used (at most 4, as local@domain). */
+  readonly mailAdministrators: readonly string[];
+  readonly options: {
+    readonly nullTrnc: boolean;
+    readonly testMode: boolean;
+    /** One character accepted as "@" in spool commands and headers. */
+    readonly atSign: string;
+    readonly tlsEhlo: boolean;
+  };
+  readonly report: ReportAction;
+  readonly retryLimit: {
+    readonly count: number;
+    /** Minutes. */
+    readonly interval: number;
+  };
+  readonly smf119: {
+    readonly config: boolean;
+    readonly connect: boolean;
+    readonly mail: boolean;
+    readonly spool: boolean;
+    readonly stats: boolean;
+    /** (ext) Minutes between STATS records. */
+    readonly interval: number;
+  };
+  readonly targetServers: readonly TargetServerConfig[];
+  readonly timeout: TimeoutConfig;
+  /** Canonical code page name of the spool records, e.g. 'IBM-1047'. */
+  readonly translate: string;
+  readonly undeliverable: {
+    readonly returnToMailFrom: boolean;
+    readonly deadLetterAction: DeadLetterAction;
+    readonly deadLetterDirectory: string;
+    /** (ext) a copy of every notification goes here. */
+    readonly copyTo: string | null;
+  };
+  /** null = NONE; else absolute path of the exit module. */
+  readonly userExit: string | null;
+
+  // ---- (ext) statements ----
+  readonly instance: string;
+  /** Name this host gives in EHLO, Received and Message-ID; default os.hostname(). */
+  readonly hostName: string;
+  readonly stateDirectory: string;
+  readonly controlSocket: string;
+  /** null = stderr. */
+  readonly logFile: string | null;
+  readonly logFormat: LogFormat;
+  /** (ext) sender of error reports; null = the null reverse-path. */
+  readonly reportMailFrom: string | null;
+  readonly spool: {
+    readonly directory: string;
+    readonly recordFormat: SpoolRecordFormat;
+    readonly recordLength: number;
+    /** Seconds. */
+    readonly rescanInterval: number;
+  };
+  /** null = no HTTP API / web console. */
+  readonly http: { readonly listen: HostPort } | null;
+  /** null = no SMTP receiver. */
+  readonly receiver: ReceiverConfig | null;
+  readonly filters: readonly FilterRule[];
+  /** null = no POP3 server. */
+  readonly pop3: Pop3Config | null;
+  readonly users: { readonly defaultDomain: string | null; readonly senderPolicy: SenderPolicy };
+}
