@@ -7,9 +7,10 @@ import { constants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { err, ok, type Result } from '../core/result.js';
+import type { RecordFormat } from './records.js';
 
-/** Record formats of a spool file (same union as records.ts `RecordFormat`). */
-export type SpoolRecordFormat = 'text' | 'nl' | 'fixed' | 'variable';
+/** Record formats of a spool file (records.ts `RecordFormat`). */
+export type SpoolRecordFormat = RecordFormat;
 export const RECORD_FORMATS: readonly SpoolRecordFormat[] = ['text', 'nl', 'fixed', 'variable'];
 
 export type SpoolTaskType = 'WRITER' | 'DEST';

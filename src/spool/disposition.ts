@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { err, ok, type Result } from '../core/result.js';
 import { printable } from './attributes.js';
 import { buildAdminReportMail, formatReport, REPORT_JOB_NAME, type ReportProblem } from './report.js';
-import { submitToSpool, syncDir, type SpoolEntry, type SpoolLayout } from './submit.js';
+import { submitToSpool, syncDir, type SpoolEntry, type SpoolEntryRef, type SpoolLayout } from './submit.js';
 
 const REASON_SUFFIX = '.reason.json';
 
@@ -59,7 +59,7 @@ async function writeAtomic(dir: string, name: string, text: string): Promise<voi
 }
 
 /** Moves an incoming entry to held/ and records why. Returns the held name (the id, or id.N on a clash). */
-export async function holdEntry(l: SpoolLayout, e: SpoolEntry, reason: string, now: Date): Promise<string> {
+export async function holdEntry(l: SpoolLayout, e: SpoolEntryRef, reason: string, now: Date): Promise<string> {
   let name = e.id.endsWith(REASON_SUFFIX) ? `${e.id}.1` : e.id;
   for (let i = 2; await exists(join(l.held, name)); i++) name = `${e.id}.${i}`;
   await rename(join(l.incoming, e.id), join(l.held, name));
@@ -135,7 +135,7 @@ export async function purgeHeld(l: SpoolLayout, id: string): Promise<Result<stri
 }
 
 /** Writes a report as `<WRITER>/sysout/<jobId>.<entryId>.report.txt` (never overwriting: `.2`, `.3`, ... on a clash). */
-export async function writeSysoutReport(l: SpoolLayout, e: SpoolEntry, report: string): Promise<string> {
+export async function writeSysoutReport(l: SpoolLayout, e: SpoolEntryRef, report: string): Promise<string> {
   const entry = e.id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 100);
   const base = `${e.attrs.jobId}.${entry}`;
   const tmp = join(l.sysout, `.${base}.${process.pid}.tmp`);
@@ -171,26 +171,29 @@ export interface BadEntryPolicy {
   admin?: { from: string; to: readonly string[]; hostName: string };
 }
 
+export type ReportOutcome = { kind: 'sysout'; path: string } | { kind: 'admin'; entry: SpoolEntry } | { kind: 'none' };
+
 export interface DisposeOutcome {
   disposition: 'held' | 'deleted' | 'left';
   heldId?: string;
-  report: { kind: 'sysout'; path: string } | { kind: 'admin'; entry: SpoolEntry } | { kind: 'none' };
+  report: ReportOutcome;
   /** Why a report went to sysout instead of the administrators, etc. */
   warnings: string[];
 }
 
 /**
- * Reports a bad entry, then holds or deletes it (an unreadable one is left in place). The report
- * comes first: after a crash in between the entry is still queued and is reported again, rather
- * than disposed of without a report.
+ * Reports a bad entry per the Report statement: a sysout file, one batch-SMTP mail to all
+ * MailAdministrators (put on the same writer's spool as a DEST entry), or nothing. Report Admin
+ * falls back to sysout (with a warning) when no valid administrator address is configured and
+ * when the bad entry is itself one of our reports.
  */
-export async function disposeBadEntry(opts: {
-  layout: SpoolLayout; entry: SpoolEntry; problems: readonly ReportProblem[]; summary: string; policy: BadEntryPolicy; now: Date;
-}): Promise<DisposeOutcome> {
+export async function reportBadEntry(opts: {
+  layout: SpoolLayout; entry: Pick<SpoolEntry, 'id' | 'attrs'>; problems: readonly ReportProblem[]; summary: string; policy: Pick<BadEntryPolicy, 'report' | 'admin'>;
+}): Promise<{ report: ReportOutcome; warnings: string[] }> {
   const { layout: l, entry: e, policy } = opts;
   const warnings: string[] = [];
   const text = formatReport({ attrs: e.attrs, problems: opts.problems, summary: opts.summary, entryId: e.id });
-  let report: DisposeOutcome['report'] = { kind: 'none' };
+  if (policy.report === 'none') return { report: { kind: 'none' }, warnings };
   if (policy.report === 'admin') {
     // Never mail a report about a report (SPEC.md §2.2: no loops): it goes to sysout instead.
     const isReport = e.attrs.taskType === 'DEST' && e.attrs.jobName === REPORT_JOB_NAME;
@@ -204,14 +207,23 @@ export async function disposeBadEntry(opts: {
         root: l.root, writer: l.writer, data: mail.value,
         attrs: { taskType: 'DEST', jobName: REPORT_JOB_NAME, recordFormat: 'text', encoding: 'ISO8859-1' },
       });
-      report = { kind: 'admin', entry };
-    } else {
-      warnings.push(`Report Admin not possible (${mail.error}); report written to sysout`);
-      report = { kind: 'sysout', path: await writeSysoutReport(l, e, text) };
+      return { report: { kind: 'admin', entry }, warnings };
     }
-  } else if (policy.report === 'sysout') {
-    report = { kind: 'sysout', path: await writeSysoutReport(l, e, text) };
+    warnings.push(`Report Admin not possible (${mail.error}); report written to sysout`);
   }
+  return { report: { kind: 'sysout', path: await writeSysoutReport(l, e, text) }, warnings };
+}
+
+/**
+ * Reports a bad entry, then holds or deletes it (an unreadable one is left in place). The report
+ * comes first: after a crash in between the entry is still queued and is reported again, rather
+ * than disposed of without a report.
+ */
+export async function disposeBadEntry(opts: {
+  layout: SpoolLayout; entry: SpoolEntry; problems: readonly ReportProblem[]; summary: string; policy: BadEntryPolicy; now: Date;
+}): Promise<DisposeOutcome> {
+  const { layout: l, entry: e, policy } = opts;
+  const { report, warnings } = await reportBadEntry(opts);
   if (e.problem?.kind === 'unreadable') return { disposition: 'left', report, warnings };
   if (policy.badSpoolDisp === 'delete') {
     await deleteEntry(l, e.id);

@@ -19,7 +19,7 @@ import {
   deleteEntry, holdEntry, listHeld, purgeHeld, releaseHeld, validEntryId, writeSysoutReport, type HeldEntry,
 } from './disposition.js';
 import { acquireWriterLock, SpoolLockError, type WriterLock } from './lock.js';
-import { ensureLayout, spoolLayout, SpoolUsageError, type SpoolEntry, type SpoolEntryProblem, type SpoolLayout } from './submit.js';
+import { ensureLayout, spoolLayout, SpoolUsageError, type SpoolEntry, type SpoolEntryProblem, type SpoolEntryRef, type SpoolLayout } from './submit.js';
 
 export { SpoolLockError } from './lock.js';
 
@@ -215,17 +215,17 @@ export class SpoolQueue {
   }
 
   /** Finished: delete the entry (the whole entry directory). */
-  async finish(e: SpoolEntry): Promise<void> {
+  async finish(e: Pick<SpoolEntryRef, 'id'>): Promise<void> {
     await deleteEntry(this.layout, e.id);
   }
 
   /** Bad: move to held/ with the reason beside it; not processed again until released. */
-  async hold(e: SpoolEntry, reason: string): Promise<void> {
+  async hold(e: SpoolEntryRef, reason: string): Promise<void> {
     await holdEntry(this.layout, e, reason, new Date(this.opts.clock.now()));
   }
 
   /** Writes a report to `<WRITER>/sysout/`; returns its path. */
-  async writeSysout(e: SpoolEntry, report: string): Promise<string> {
+  async writeSysout(e: SpoolEntryRef, report: string): Promise<string> {
     return writeSysoutReport(this.layout, e, report);
   }
 

@@ -30,6 +30,12 @@ export interface SpoolEntry {
   problem?: SpoolEntryProblem;
 }
 
+/** What disposition needs of an entry (the forwarder passes a subset of SpoolEntry). */
+export interface SpoolEntryRef {
+  readonly id: string;
+  readonly attrs: Pick<SpoolAttributes, 'jobName' | 'jobId' | 'originUser'>;
+}
+
 export interface SpoolLayout {
   root: string;
   writer: string;

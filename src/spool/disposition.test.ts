@@ -1,0 +1,171 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { getCodePage } from '../codepage/index.js';
+import { isRoot, tempDir } from '../testing/peers.js';
+import { FakeClock } from '../testing/clock.js';
+import { disposeBadEntry, listHeld, reportBadEntry } from './disposition.js';
+import { SpoolQueue } from './queue.js';
+import { RecordDecoder } from './records.js';
+import { formatReport, REPORT_JOB_NAME, type ReportProblem } from './report.js';
+import { submitToSpool, type SpoolEntry } from './submit.js';
+
+async function setup(t: TestContext): Promise<{ root: string; q: SpoolQueue; clock: FakeClock }> {
+  const root = tempDir(t);
+  const clock = new FakeClock();
+  const r = await SpoolQueue.open({ root, writer: 'CSSMTP', clock, rescanMs: 3_600_000 });
+  assert.ok(r.ok);
+  t.after(() => r.value.close());
+  return { root, q: r.value, clock };
+}
+
+const problems: ReportProblem[] = [{ code: 501, enhanced: '5.5.4', text: "JES Syntax error. Too many args after 'HELO' command", recordNo: 1, messageNo: 0 }];
+
+test('finish deletes the whole entry directory', async (t) => {
+  const { root, q } = await setup(t);
+  const e = await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('x'), attrs: {} });
+  await q.finish(e);
+  assert.deepEqual(await readdir(join(root, 'CSSMTP', 'incoming')), []);
+  assert.deepEqual(await q.list(), []);
+});
+
+test('hold moves the entry aside with its reason; release brings it back; purge deletes', async (t) => {
+  const { root, q, clock } = await setup(t);
+  const a = await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('a'), attrs: { jobName: 'JOBA' } });
+  const b = await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('b'), attrs: { jobName: 'JOBB' } });
+  const seen: string[] = [];
+  q.watch((e) => seen.push(e.id));
+  await q.hold(a, 'syntax errors');
+  await q.hold(b, 'too big');
+  assert.deepEqual(await q.list(), [], 'held entries are not listed');
+  const held = await q.listHeld();
+  assert.deepEqual(held.map((h) => [h.id, h.reason, h.jobName]), [[a.id, 'syntax errors', 'JOBA'], [b.id, 'too big', 'JOBB']]);
+  assert.equal(held[0]!.heldAt?.getTime(), clock.now());
+  assert.equal(await readFile(join(held[0]!.path, 'data'), 'utf8'), 'a');
+
+  const rel = await q.release(a.id);
+  assert.ok(rel.ok);
+  assert.deepEqual((await q.list()).map((e) => e.id), [a.id]);
+  assert.deepEqual((await q.listHeld()).map((h) => h.id), [b.id]);
+  q.rescan();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(seen.filter((id) => id === a.id).length, 2, 'a released entry is reported again');
+
+  const pur = await q.purge(b.id);
+  assert.ok(pur.ok);
+  assert.deepEqual(await q.listHeld(), []);
+  assert.deepEqual(await readdir(join(root, 'CSSMTP', 'held')), []);
+
+  for (const bad of ['nope', '../incoming', '.lock', `${a.id}.reason.json`]) {
+    assert.ok(!(await q.release(bad)).ok, bad);
+    assert.ok(!(await q.purge(bad)).ok, bad);
+  }
+});
+
+test('holding two plain files of the same name keeps both', async (t) => {
+  const { root, q } = await setup(t);
+  const inc = join(root, 'CSSMTP', 'incoming');
+  for (const body of ['one', 'two']) {
+    await writeFile(join(inc, 'report.txt'), body);
+    const [e] = await q.list();
+    await q.hold(e!, body);
+  }
+  assert.deepEqual((await q.listHeld()).map((h) => [h.id, h.reason]).sort(), [['report.txt', 'one'], ['report.txt.2', 'two']]);
+});
+
+test('Report Sysout: the report file is written beside the queue and the entry is held', async (t) => {
+  const { root, q, clock } = await setup(t);
+  const e = await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('HELO a b c\n'), attrs: { jobName: 'PAYROLL' } });
+  const [entry] = await q.list();
+  const out = await disposeBadEntry({ layout: q.layout, entry: entry!, problems, summary: '1 problem', policy: { badSpoolDisp: 'hold', report: 'sysout' }, now: new Date(clock.now()) });
+  assert.equal(out.disposition, 'held');
+  assert.equal(out.report.kind, 'sysout');
+  assert.ok(out.report.kind === 'sysout');
+  assert.equal(out.report.path, join(root, 'CSSMTP', 'sysout', `${e.attrs.jobId}.${e.id}.report.txt`));
+  assert.equal(await readFile(out.report.path, 'utf8'), formatReport({ attrs: entry!.attrs, problems, summary: '1 problem', entryId: e.id }));
+  assert.deepEqual((await listHeld(q.layout)).map((h) => [h.id, h.reason]), [[e.id, '1 problem']]);
+  // A second report for the same job never overwrites the first.
+  const again = await q.writeSysout(entry!, 'second');
+  assert.ok(again.endsWith(`${e.attrs.jobId}.${e.id}.2.report.txt`));
+});
+
+test('BadSpoolDisp Delete with Report None removes the entry and writes nothing', async (t) => {
+  const { root, q, clock } = await setup(t);
+  await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('x'), attrs: {} });
+  const [entry] = await q.list();
+  const out = await disposeBadEntry({ layout: q.layout, entry: entry!, problems, summary: 's', policy: { badSpoolDisp: 'delete', report: 'none' }, now: new Date(clock.now()) });
+  assert.deepEqual([out.disposition, out.report.kind], ['deleted', 'none']);
+  assert.deepEqual(await readdir(join(root, 'CSSMTP', 'incoming')), []);
+  assert.deepEqual(await readdir(join(root, 'CSSMTP', 'sysout')), []);
+});
+
+test('Report Admin: one DEST spool entry holding valid batch SMTP to all administrators', async (t) => {
+  const { root, q, clock } = await setup(t);
+  await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('HELO a b c\n'), attrs: { jobName: 'PAYROLL' } });
+  const [entry] = await q.list();
+  const admins = ['ops@example.test', 'admin@example.test', 'night@example.test'];
+  const out = await disposeBadEntry({
+    layout: q.layout, entry: entry!, problems, summary: '1 problem', now: new Date(clock.now()),
+    policy: { badSpoolDisp: 'hold', report: 'admin', admin: { from: 'gateway@example.test', to: admins, hostName: 'gw.example.test' } },
+  });
+  assert.ok(out.report.kind === 'admin');
+  assert.deepEqual(out.warnings, []);
+  const mail = out.report.entry;
+  assert.equal(mail.attrs.taskType, 'DEST');
+  assert.equal(mail.attrs.jobName, REPORT_JOB_NAME);
+  assert.equal(mail.attrs.encoding, 'ISO8859-1');
+  const listed = await q.list();
+  assert.deepEqual(listed.map((e) => e.id), [mail.id], 'the report waits in incoming/; the bad file is held');
+
+  // Valid batch SMTP: clean records in the stated encoding, the command sequence, all admins as recipients.
+  const dec = new RecordDecoder({ format: 'text', recordLength: 80, codepage: getCodePage('ISO8859-1')!, nullTrnc: false });
+  const items = [...dec.push(await readFile(mail.path)), ...dec.end()];
+  assert.deepEqual(items.filter((i) => i.kind === 'error'), []);
+  const lines = items.map((i) => (i.kind === 'record' ? i.text : ''));
+  const dataAt = lines.indexOf('DATA');
+  assert.deepEqual(lines.slice(0, dataAt + 1), ['HELO gw.example.test', 'MAIL FROM:<gateway@example.test>', ...admins.map((a) => `RCPT TO:<${a}>`), 'DATA']);
+  assert.deepEqual(lines.slice(-2), ['.', 'QUIT']);
+  const body = lines.slice(dataAt + 1, -2);
+  assert.ok(!body.includes('.'), 'no premature end of data');
+  assert.ok(body.includes('Subject: spoolgate error report for job PAYROLL (' + entry!.attrs.jobId + ')'));
+  assert.ok(body.some((l) => l.includes("501 5.5.4 JES Syntax error. Too many args after 'HELO' command")));
+});
+
+test('Report Admin falls back to sysout without administrators and for a bad report', async (t) => {
+  const { root, q } = await setup(t);
+  await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('x'), attrs: { jobName: REPORT_JOB_NAME, taskType: 'DEST' } });
+  const [entry] = await q.list();
+  const admin = { from: '', to: ['ops@example.test'], hostName: 'gw' };
+  const loop = await reportBadEntry({ layout: q.layout, entry: entry!, problems, summary: 's', policy: { report: 'admin', admin } });
+  assert.equal(loop.report.kind, 'sysout');
+  assert.match(loop.warnings[0]!, /itself an error report/);
+  const none = await reportBadEntry({ layout: q.layout, entry: { ...entry!, attrs: { ...entry!.attrs, jobName: 'X' } }, problems, summary: 's', policy: { report: 'admin', admin: { ...admin, to: [] } } });
+  assert.equal(none.report.kind, 'sysout');
+  assert.match(none.warnings[0]!, /no MailAdministrator/);
+  assert.equal((await q.list()).length, 1, 'no report mail was queued');
+});
+
+test('an unreadable spool file is reported and left in place', async (t) => {
+  const { root, q, clock } = await setup(t);
+  const inc = join(root, 'CSSMTP', 'incoming');
+  let name: string;
+  if (isRoot) {
+    // root reads every file: a directory in place of the data file is what it cannot read.
+    name = 'dirdata';
+    await mkdir(join(inc, name, 'data'), { recursive: true });
+  } else {
+    name = 'secret.smtp';
+    await writeFile(join(inc, name), 'HELO x\n');
+    await chmod(join(inc, name), 0o000);
+  }
+  const [entry] = await q.list();
+  assert.equal(entry!.problem?.kind, 'unreadable');
+  const out = await disposeBadEntry({ layout: q.layout, entry: entry! as SpoolEntry, problems: [], summary: entry!.problem!.reason, policy: { badSpoolDisp: 'hold', report: 'sysout' }, now: new Date(clock.now()) });
+  assert.equal(out.disposition, 'left');
+  assert.ok(out.report.kind === 'sysout');
+  assert.match(await readFile(out.report.path, 'utf8'), /cannot be read|directory/);
+  assert.deepEqual(await readdir(inc), [name]);
+  assert.deepEqual(await q.listHeld(), []);
+  assert.ok(await stat(join(inc, name)));
+});
