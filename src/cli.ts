@@ -8,6 +8,8 @@ type Runner = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Runner }> }> = {
   // (one line per subcommand; keep alphabetical)
   config: { summary: 'check or show a configuration file', load: () => import('./cli/config.js') },
+  spool: { summary: 'list, release or purge held spool files', load: () => import('./cli/spool.js') },
+  submit: { summary: 'put batch-SMTP files on a writer\'s spool', load: () => import('./cli/submit.js') },
 };
 
 function version(): string {
