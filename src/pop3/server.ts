@@ -1,0 +1,322 @@
+// The POP3 listener: sockets, STLS and implicit TLS, the inactivity timer, the one-session-per-
+// mailbox lock table, failed-login throttling and login journaling, around the pure session in
+// ./protocol. Users, mailboxes and the journal are injected through the small interfaces below
+// (the store's UserDirectory, MailboxStore and Journal satisfy them structurally).
+import net from 'node:net';
+import { hostname } from 'node:os';
+import tls from 'node:tls';
+import { sleep, systemClock, type Clock, type Timer } from '../core/clock.js';
+import { describeError } from '../core/errors.js';
+import { Logger } from '../log/index.js';
+import { LineReader, type LineItem } from './protocol/line-reader.js';
+import { Pop3Session, type LoginResult, type Output } from './protocol/session.js';
+import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleOptions } from './throttle.js';
+
+export interface Pop3UserDirectory { verify(name: string, password: string): Promise<boolean> }
+export interface Pop3MailboxStore {
+  list(user: string): Promise<readonly { id: string; uidl: string; size: number }[]>;
+  read(user: string, id: string): Promise<Buffer | undefined>;
+  delete(user: string, ids: readonly string[]): Promise<number>;
+}
+export interface Pop3Journal { record(event: { type: string; user?: string; ip?: string; detail?: string }): Promise<void> }
+
+export interface Pop3ServerOptions {
+  users: Pop3UserDirectory;
+  mailboxes: Pop3MailboxStore;
+  journal: Pop3Journal;
+  hostName?: string;
+  /** PEM key and certificate: enables STLS and implicit-TLS listeners. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** Allow USER/PASS and AUTH PLAIN on unencrypted connections (default false, RFC 2595 §2.1). */
+  allowPlaintext?: boolean;
+  /** Autologout after this many ms without a command (default 10 minutes, RFC 1939 §3). */
+  idleTimeoutMs?: number;
+  clock?: Clock;
+  logger?: Logger;
+  throttle?: Partial<ThrottleOptions>;
+  maxConnections?: number;
+}
+
+export const IMPLEMENTATION = 'spoolgate';
+/** Lines queued from a pipelining client before reading pauses. */
+const MAX_QUEUED_LINES = 64;
+
+export class Pop3Server {
+  private readonly listeners: net.Server[] = [];
+  private readonly conns = new Set<Connection>();
+  /** mailbox (lower-case user) → connection id holding it. */
+  private readonly locks = new Map<string, number>();
+  private seq = 0;
+  readonly throttle: LoginThrottle;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly secureContext: tls.SecureContext | undefined;
+  readonly idleTimeoutMs: number;
+  readonly hostName: string;
+
+  constructor(readonly opts: Pop3ServerOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.logger ?? Logger.silent();
+    this.throttle = new LoginThrottle(this.clock, { ...DEFAULT_THROTTLE, ...opts.throttle });
+    this.secureContext = opts.tls === undefined ? undefined : tls.createSecureContext({ key: opts.tls.key, cert: opts.tls.cert, minVersion: 'TLSv1.2' });
+    // SPEC.md §6: the inactivity timeout is at least 10 minutes unless configured (RFC 1939 §3).
+    this.idleTimeoutMs = opts.idleTimeoutMs ?? 10 * 60_000;
+    this.hostName = opts.hostName ?? hostname();
+  }
+
+  /** Starts a listener; implicitTls (ext) makes it a POP3S port where TLS starts at connect. */
+  listen(o: { host?: string; port?: number; implicitTls?: boolean } = {}): Promise<{ host: string; port: number }> {
+    const host = o.host ?? '127.0.0.1';
+    let srv: net.Server;
+    if (o.implicitTls === true) {
+      if (this.secureContext === undefined) return Promise.reject(new Error('implicit TLS needs tls key and certificate'));
+      const m = this.opts.tls!;
+      srv = tls.createServer({ key: m.key, cert: m.cert, minVersion: 'TLSv1.2' }, (s) => this.accept(s, true));
+      srv.on('tlsClientError', (e) => this.log.debug('pop3.tls-failed', { error: describeError(e) }));
+    } else {
+      srv = net.createServer((s) => this.accept(s, false));
+    }
+    this.listeners.push(srv);
+    return new Promise((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(o.port ?? 0, host, () => {
+        srv.off('error', reject);
+        srv.on('error', (e) => this.log.error('pop3.listener-error', { error: describeError(e) }));
+        const a = srv.address() as net.AddressInfo;
+        resolve({ host: a.address, port: a.port });
+      });
+    });
+  }
+
+  /** Mailboxes currently held by a session (empty once every connection is gone). */
+  lockedMailboxes(): string[] {
+    return [...this.locks.keys()];
+  }
+
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  async close(): Promise<void> {
+    const closing = this.listeners.map((l) => new Promise<void>((r) => l.close(() => r())));
+    for (const c of [...this.conns]) c.finish('server shutdown');
+    await Promise.all(closing);
+  }
+
+  private accept(socket: net.Socket, tlsActive: boolean): void {
+    const max = this.opts.maxConnections ?? 200;
+    if (this.conns.size >= max) {
+      socket.on('error', (e) => this.log.debug('pop3.socket-error', { error: describeError(e) }));
+      socket.end('-ERR [SYS/TEMP] too many connections, try again later\r\n');
+      return;
+    }
+    const c = new Connection(this, socket, tlsActive, ++this.seq, () => this.conns.delete(c));
+    this.conns.add(c);
+    c.start();
+  }
+
+  private async journal(e: { type: string; user?: string; ip?: string; detail?: string }): Promise<void> {
+    try {
+      await this.opts.journal.record(e);
+    } catch (x) {
+      this.log.error('pop3.journal-failed', { type: e.type, error: describeError(x) });
+    }
+  }
+
+  /** The Pop3Backend of one connection: throttle, verify, lock, snapshot the mailbox. */
+  async login(connId: number, ip: string, user: string, password: string, mech: 'USER' | 'PLAIN', tlsActive: boolean): Promise<LoginResult> {
+    const key = user.toLowerCase();
+    if (this.throttle.locked(key, ip)) {
+      await this.journal({ type: 'pop3.login-refused', user: key, ip, detail: 'throttled after repeated failures' });
+      return { ok: false, code: 'SYS/TEMP', text: 'too many failed logins: try again later' };
+    }
+    let good: boolean;
+    try {
+      good = await this.opts.users.verify(user, password);
+    } catch (e) {
+      this.log.error('pop3.verify-failed', { user: key, error: describeError(e) });
+      return { ok: false, code: 'SYS/TEMP', text: 'temporary failure, try again later' };
+    }
+    if (!good) {
+      this.throttle.fail(key, ip);
+      await this.journal({ type: 'pop3.login-failed', user: key, ip, detail: mech });
+      if (this.throttle.opts.failDelayMs > 0) await sleep(this.clock, this.throttle.opts.failDelayMs);
+      // RFC 3206 §4: AUTH = the credentials were wrong (not a system problem).
+      return { ok: false, code: 'AUTH', text: 'invalid user name or password' };
+    }
+    this.throttle.succeed(key);
+    // RFC 1939 §4 / RFC 2449 §8.1.1: one session holds the maildrop at a time.
+    if (this.locks.has(key)) {
+      await this.journal({ type: 'pop3.login-failed', user: key, ip, detail: 'mailbox in use' });
+      return { ok: false, code: 'IN-USE', text: 'mailbox is in use by another session' };
+    }
+    this.locks.set(key, connId);
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      if (this.locks.get(key) === connId) this.locks.delete(key);
+    };
+    let list: readonly { id: string; uidl: string; size: number }[];
+    try {
+      list = await this.opts.mailboxes.list(key);
+    } catch (e) {
+      release();
+      this.log.error('pop3.list-failed', { user: key, error: describeError(e) });
+      return { ok: false, code: 'SYS/TEMP', text: 'mailbox temporarily unavailable' };
+    }
+    await this.journal({ type: 'pop3.login', user: key, ip, detail: `${mech}${tlsActive ? ' tls' : ''} messages=${list.length}` });
+    const ids = list.map((m) => m.id);
+    return {
+      ok: true,
+      maildrop: {
+        messages: list.map((m) => ({ uidl: m.uidl, size: m.size })),
+        read: (i) => this.opts.mailboxes.read(key, ids[i]!),
+        commit: async (idx) => {
+          try {
+            const n = await this.opts.mailboxes.delete(key, idx.map((i) => ids[i]!));
+            await this.journal({ type: 'pop3.logout', user: key, ip, detail: `deleted=${n}` });
+            return true;
+          } catch (e) {
+            this.log.error('pop3.delete-failed', { user: key, error: describeError(e) });
+            return false;
+          }
+        },
+        release,
+      },
+    };
+  }
+}
+
+class Connection {
+  private readonly reader = new LineReader();
+  private readonly queue: LineItem[] = [];
+  private readonly session: Pop3Session;
+  private readonly ip: string;
+  private busy = false;
+  private closed = false;
+  private upgrading = false;
+  private timer: Timer | undefined;
+
+  constructor(private readonly server: Pop3Server, private socket: net.Socket, tlsActive: boolean, private readonly id: number, private readonly onGone: () => void) {
+    this.ip = socket.remoteAddress ?? '';
+    this.session = new Pop3Session(
+      {
+        hostName: server.hostName,
+        implementation: IMPLEMENTATION,
+        allowPlaintext: server.opts.allowPlaintext ?? false,
+        tlsAvailable: server.secureContext !== undefined,
+        tlsActive,
+      },
+      { login: (u, p, m) => server.login(this.id, this.ip, u, p, m, this.session.tlsActive) },
+    );
+  }
+
+  start(): void {
+    this.server.log.info('pop3.connect', { conn: this.id, ip: this.ip });
+    this.attach(this.socket);
+    this.arm();
+    void this.send(this.session.greeting());
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.closed || this.upgrading) return;
+    for (const item of this.reader.push(chunk)) this.queue.push(item);
+    if (this.queue.length > MAX_QUEUED_LINES) this.socket.pause();
+    void this.pump();
+  };
+
+  private attach(s: net.Socket): void {
+    s.on('data', this.onData);
+    s.on('error', (e) => { this.server.log.debug('pop3.socket-error', { conn: this.id, error: describeError(e) }); this.finish('socket error'); });
+    s.on('close', () => this.finish('closed by client'));
+  }
+
+  private arm(): void {
+    this.timer?.cancel();
+    this.timer = this.server.clock.setTimer(this.server.idleTimeoutMs, () => {
+      if (this.closed) return;
+      // RFC 1939 §3: the autologout timer ends the session without entering UPDATE.
+      this.socket.write('-ERR [SYS/TEMP] autologout: idle for too long\r\n');
+      this.finish('idle timeout');
+    });
+  }
+
+  private async pump(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      while (!this.closed && !this.upgrading && this.queue.length > 0) {
+        const item = this.queue.shift()!;
+        this.arm();
+        if (item.kind === 'line') this.trace(item.line);
+        const out = item.kind === 'line' ? await this.session.handle(item.line) : this.session.tooLong();
+        if (this.closed) break;
+        await this.send(out);
+        this.arm();
+        if (out.after === 'close') { this.socket.end(); this.finish('quit'); break; }
+        if (out.after === 'starttls') { this.upgrade(); break; }
+      }
+    } catch (e) {
+      this.server.log.error('pop3.session-failed', { conn: this.id, error: describeError(e) });
+      if (!this.closed) this.socket.end('-ERR [SYS/TEMP] internal error\r\n');
+      this.finish('internal error');
+    } finally {
+      this.busy = false;
+    }
+    if (!this.closed && this.queue.length <= MAX_QUEUED_LINES && this.socket.isPaused()) this.socket.resume();
+  }
+
+  private trace(line: Buffer): void {
+    if (!this.server.log.enabled('network')) return;
+    // SPEC.md §10: never log credentials: PASS arguments and SASL responses are masked.
+    const text = line.toString('latin1');
+    const shown = this.session.expectsSecret ? '<sasl response>' : /^(PASS|AUTH)\s/i.test(text) ? `${text.slice(0, 4)} <hidden>` : text;
+    this.server.log.network('pop3.command', { conn: this.id, line: shown });
+  }
+
+  private send(out: Output): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      if (this.socket.write(out.data)) resolve();
+      else {
+        const done = (): void => { this.socket.off('drain', done); this.socket.off('close', done); resolve(); };
+        this.socket.on('drain', done);
+        this.socket.on('close', done);
+      }
+    });
+  }
+
+  private upgrade(): void {
+    const ctx = this.server.secureContext;
+    if (ctx === undefined) { this.finish('no TLS'); return; }
+    this.upgrading = true;
+    // RFC 2595 §4 (and CVE-2011-0411): anything pipelined after STLS is discarded, never executed after the handshake.
+    this.queue.length = 0;
+    this.reader.reset();
+    const raw = this.socket;
+    raw.removeListener('data', this.onData);
+    if (raw.isPaused()) raw.resume();
+    const secure = new tls.TLSSocket(raw, { isServer: true, secureContext: ctx });
+    this.socket = secure;
+    secure.once('secure', () => {
+      this.upgrading = false;
+      this.session.tlsStarted();
+      this.server.log.info('pop3.tls', { conn: this.id, protocol: secure.getProtocol() ?? '' });
+      this.arm();
+    });
+    this.attach(secure);
+  }
+
+  finish(why: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.timer?.cancel();
+    this.session.close();
+    this.queue.length = 0;
+    this.socket.destroySoon();
+    if (!this.socket.destroyed) this.server.clock.setTimer(5000, () => this.socket.destroy());
+    this.server.log.info('pop3.disconnect', { conn: this.id, ip: this.ip, reason: why });
+    this.onGone();
+  }
+}
