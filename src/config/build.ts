@@ -95,7 +95,7 @@ export function buildConfig(input: BuildInput, diag: Diagnostics): { config: Con
       active: er.present,
       age: er.int('Age', 1, 365, 5),
       interval: er.int('Interval', 0, 1440, 30),
-      mailDirectory: er.path('MailDirectory', join(writerDir, 'mail') + '/'),
+      mailDirectory: er.path('MailDirectory', join(writerDir, 'mail')),
     },
     extWrtName,
     header: { date: hdr.yesNo('Date', true), userInfo: hdr.yesNo('UserInfo', true) },
@@ -129,7 +129,7 @@ export function buildConfig(input: BuildInput, diag: Diagnostics): { config: Con
     undeliverable: {
       returnToMailFrom: und.yesNo('ReturnToMailFrom', true),
       deadLetterAction: und.oneOf('DeadLetterAction', [['Store', 'store'], ['Delete', 'delete']] as const, 'store'),
-      deadLetterDirectory: und.path('DeadLetterDirectory', join(writerDir, 'deadletter') + '/'),
+      deadLetterDirectory: und.path('DeadLetterDirectory', join(writerDir, 'deadletter')),
       copyTo: und.get('CopyTo', (t) => mailbox(t) as Parsed<string | null>, null),
     },
     userExit: val('UserExit', (t) => userExit(t, baseDir), null),
@@ -157,7 +157,6 @@ export function buildConfig(input: BuildInput, diag: Diagnostics): { config: Con
 
 function targetServer(b: StatementReader): TargetServerConfig {
   return {
-    line: b.line,
     targetIp: b.all('TargetIP', ipLiteral),
     targetName: b.all('TargetName', hostName),
     targetMx: b.get('TargetMx', hostName as (t: string) => Parsed<string | null>, null),
@@ -246,7 +245,7 @@ function filterRule(b: StatementReader, diag: Diagnostics): FilterRule | null {
   const [name, match] = given[0]!;
   const pattern = b.get(name, (t) => text(t, 'a pattern with * wildcards'), '');
   if (pattern === '') return null;
-  return { line: b.line, match, pattern: match === 'mimeType' ? pattern.toLowerCase() : pattern, action, dryRun };
+  return { match, pattern: match === 'mimeType' ? pattern.toLowerCase() : pattern, action, dryRun };
 }
 
 function pop3Block(b: StatementReader, diag: Diagnostics): Pop3Config | null {

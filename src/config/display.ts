@@ -18,7 +18,7 @@ export interface DisplayRuntime {
   readonly ipv6Enabled?: boolean;
 }
 
-const L = 19;
+const L = 20;
 const V = 14;
 const L2 = 17;
 

@@ -32,7 +32,7 @@ const SECTIONS: readonly (readonly [string, Section])[] = [
   ['Report', (c) => c.report],
   ['RetryLimit', (c) => c.retryLimit],
   ['SMF119', (c) => c.smf119],
-  ['TargetServer', (c) => c.targetServers.map(({ line: _line, ...rest }) => rest)],
+  ['TargetServer', (c) => c.targetServers],
   ['Timeout', (c) => c.timeout],
   ['Translate', (c) => c.translate],
   ['Undeliverable', (c) => c.undeliverable],
@@ -47,7 +47,7 @@ const SECTIONS: readonly (readonly [string, Section])[] = [
   ['Spool', (c) => c.spool],
   ['Http', (c) => c.http],
   ['Receiver', (c) => c.receiver],
-  ['Filter', (c) => c.filters.map(({ line: _line, ...rest }) => rest)],
+  ['Filter', (c) => c.filters],
   ['Pop3', (c) => c.pop3],
   ['Users', (c) => c.users],
 ];

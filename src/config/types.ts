@@ -29,8 +29,6 @@ export interface Cidr {
 }
 
 export interface TargetServerConfig {
-  /** Line of the TargetServer statement (for messages). */
-  readonly line: number;
   readonly targetIp: readonly string[];
   readonly targetName: readonly string[];
   readonly targetMx: string | null;
@@ -88,7 +86,6 @@ export interface ReceiverConfig {
 }
 
 export interface FilterRule {
-  readonly line: number;
   readonly match: FilterMatch;
   /** `*` matches any run of characters; comparison is case-insensitive. */
   readonly pattern: string;

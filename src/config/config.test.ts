@@ -1,0 +1,376 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { parseConfig, parseConfigBytes, formatConfigDisplay, type Config } from './index.js';
+import { getCodePage } from '../codepage/index.js';
+
+const OPTS = { hostName: 'gw.example.test' };
+const FILE = '/etc/spoolgate/cssmtp.conf';
+
+function parseOk(text: string, file = FILE): { config: Config; warnings: string[] } {
+  const r = parseConfig(text, file, {}, OPTS);
+  if (!r.ok) assert.fail(`unexpected errors:\n${r.error.map((e) => e.message).join('\n')}`);
+  return { config: r.value.config, warnings: r.value.warnings.map((w) => w.text) };
+}
+
+// Written the way IBM's samples are: braces on their own lines, mixed case, comments.
+const IBM_STYLE = `
+# CSSMTP configuration for the payroll writer
+ExtWrtName   CSS#MTP          # the writer name may contain #
+LOGLEVEL     15
+translate    ibm-037
+badspooldisp delete
+report       admin
+MailAdministrator   user1@us.example.com
+MailAdministrator   <user2@us.example.com>
+JESJobSize   2000
+JESMsgSize   1000
+JESSyntaxErrLimit 0
+ChkPointSizeLimit 1000
+UserExit     NONE
+Header
+  {
+  Date     no
+  USERINFO Yes
+  }
+Options
+{
+  NullTrnc YES
+  TestMode no
+  AtSign   $
+  TLSEhlo  yes
+}
+RetryLimit
+  {
+  Count 6
+  Interval 10   # one hour of long retry
+  }
+ExtendedRetry
+  {
+  Age   3
+  Interval 60
+  MailDirectory /var/cssmtp/CSSMTP/mail/
+  }
+Undeliverable
+{
+  ReturnToMailFrom No
+  DeadLetterAction Delete
+  DeadLetterDirectory deadletters
+}
+SMF119
+{
+  CONFIG yes
+  Connect YES
+  MAIL no
+  Spool yes
+  STATS yes
+}
+Timeout
+{
+  InitialMsg 60
+  MAILcmd 61
+  RCPTcmd 62
+  DATAcmd 63
+  DataBlock 64
+  DataTerm 65
+  AnyCmd 66
+  ConnectRetry 67
+}
+TargetServer
+{
+  TargetName  d03av01.boulder.example.com
+  TargetIP    9.100.1.2
+  TargetIP    2001:db8::25
+  ConnectPort 2525
+  ConnectLimit 2
+  MaxMsgSent  1000
+  MessageSize 1048576
+  Secure      yes
+}
+TargetServer
+{
+  TargetMx    example.com
+}
+`;
+
+// The same content with one-line blocks and braces on the keyword's line.
+const ONE_LINE = `
+ExtWrtName CSS#MTP
+LogLevel 15 ; semicolon comments too
+Translate IBM-037
+BadSpoolDisp Delete
+Report Admin
+MailAdministrator user1@us.example.com
+MailAdministrator user2@us.example.com
+JESJobSize 2000
+JESMsgSize 1000
+JESSyntaxErrLimit 0
+ChkPointSizeLimit 1000
+UserExit None
+Header { Date NO UserInfo YES }
+Options { NullTrnc YES TestMode NO AtSign $ TLSEhlo YES }
+RetryLimit { Count 6 Interval 10 }
+ExtendedRetry { Age 3 Interval 60 MailDirectory /var/cssmtp/CSSMTP/mail/ }
+Undeliverable { ReturnToMailFrom NO DeadLetterAction Delete DeadLetterDirectory ./deadletters }
+SMF119 { CONFIG YES CONNECT YES MAIL NO SPOOL YES STATS YES }
+Timeout {
+  InitialMsg 60 MAILCmd 61 RCPTCmd 62
+  DATACmd 63 DataBlock 64 DataTerm 65 AnyCmd 66 ConnectRetry 67 }
+TargetServer { TargetName D03AV01.BOULDER.EXAMPLE.COM TargetIP 9.100.1.2 TargetIP 2001:DB8::25 ConnectPort 2525 ConnectLimit 2 MaxMsgSent 1000 MessageSize 1048576 Secure YES }
+TargetServer{TargetMx example.com}
+`;
+
+test('a configuration written the IBM way parses to the expected values', () => {
+  const { config: c, warnings } = parseOk(IBM_STYLE);
+  assert.deepEqual(warnings, []);
+  assert.equal(c.extWrtName, 'CSS#MTP');
+  assert.equal(c.logLevel, 15);
+  assert.equal(c.translate, 'IBM-037');
+  assert.equal(c.badSpoolDisp, 'delete');
+  assert.equal(c.report, 'admin');
+  assert.deepEqual(c.mailAdministrators, ['user1@us.example.com', 'user2@us.example.com']);
+  assert.equal(c.jesJobSize, 2000);
+  assert.equal(c.jesMsgSize, 1000);
+  assert.equal(c.jesSyntaxErrLimit, 0);
+  assert.equal(c.chkPointSizeLimit, 1000);
+  assert.equal(c.userExit, null);
+  assert.deepEqual(c.header, { date: false, userInfo: true });
+  assert.deepEqual(c.options, { nullTrnc: true, testMode: false, atSign: '$', tlsEhlo: true });
+  assert.deepEqual(c.retryLimit, { count: 6, interval: 10 });
+  assert.deepEqual(c.extendedRetry, { active: true, age: 3, interval: 60, mailDirectory: '/var/cssmtp/CSSMTP/mail' });
+  assert.deepEqual(c.undeliverable, { returnToMailFrom: false, deadLetterAction: 'delete', deadLetterDirectory: '/etc/spoolgate/deadletters', copyTo: null });
+  assert.deepEqual(c.smf119, { config: true, connect: true, mail: false, spool: true, stats: true, interval: 15 });
+  assert.deepEqual(c.timeout, { initialMsg: 60, mailCmd: 61, rcptCmd: 62, dataCmd: 63, dataBlock: 64, dataTerm: 65, anyCmd: 66, connectRetry: 67 });
+  assert.equal(c.targetServers.length, 2);
+  assert.deepEqual(c.targetServers[0], {
+    targetIp: ['9.100.1.2', '2001:db8::25'], targetName: ['d03av01.boulder.example.com'], targetMx: null,
+    connectPort: 2525, connectLimit: 2, maxMsgSent: 1000, messageSize: 1048576, secure: true,
+    authUser: null, authPassword: null, tlsCaFile: null, tlsServerName: null, tlsMinVersion: 'TLSv1.2', tlsVerify: true, sourceIp: null,
+  });
+  assert.equal(c.targetServers[1]?.targetMx, 'example.com');
+  assert.deepEqual(c.targetServers[1]?.targetIp, []);
+});
+
+test('one-line blocks parse identically to blocks on separate lines', () => {
+  assert.deepEqual(parseOk(ONE_LINE).config, parseOk(IBM_STYLE).config);
+});
+
+test('every default of SPEC.md §3 when only a TargetServer is given', () => {
+  const { config: c, warnings } = parseOk('TargetServer { TargetIP 192.0.2.1 }\n', '/srv/gw/spoolgate.conf');
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(c, {
+    configFile: '/srv/gw/spoolgate.conf',
+    configCodePage: 'UTF-8',
+    badSpoolDisp: 'hold',
+    chkPointSizeLimit: 64000,
+    extendedRetry: { active: false, age: 5, interval: 30, mailDirectory: '/srv/gw/var/state/SPOOLGAT/mail' },
+    extWrtName: 'SPOOLGAT',
+    header: { date: true, userInfo: true },
+    jesJobSize: 0,
+    jesMsgSize: 0,
+    jesSyntaxErrLimit: 5,
+    logLevel: 7,
+    mailAdministrators: [],
+    options: { nullTrnc: false, testMode: false, atSign: '@', tlsEhlo: false },
+    report: 'sysout',
+    retryLimit: { count: 5, interval: 1 },
+    smf119: { config: false, connect: false, mail: false, spool: false, stats: false, interval: 15 },
+    targetServers: [{
+      targetIp: ['192.0.2.1'], targetName: [], targetMx: null, connectPort: 25, connectLimit: 5, maxMsgSent: 0,
+      messageSize: 524288, secure: false, authUser: null, authPassword: null, tlsCaFile: null, tlsServerName: null,
+      tlsMinVersion: 'TLSv1.2', tlsVerify: true, sourceIp: null,
+    }],
+    timeout: { initialMsg: 300, mailCmd: 300, rcptCmd: 300, dataCmd: 120, dataBlock: 180, dataTerm: 600, anyCmd: 300, connectRetry: 120 },
+    translate: 'IBM-1047',
+    undeliverable: { returnToMailFrom: true, deadLetterAction: 'store', deadLetterDirectory: '/srv/gw/var/state/SPOOLGAT/deadletter', copyTo: null },
+    userExit: null,
+    instance: 'spoolgate',
+    hostName: 'gw.example.test',
+    stateDirectory: '/srv/gw/var/state',
+    controlSocket: '/srv/gw/var/state/SPOOLGAT.sock',
+    logFile: null,
+    logFormat: 'text',
+    reportMailFrom: null,
+    spool: { directory: '/srv/gw/var/spool', recordFormat: 'text', recordLength: 80, rescanInterval: 5 },
+    http: null,
+    receiver: null,
+    filters: [],
+    pop3: null,
+    users: { defaultDomain: null, senderPolicy: 'own' },
+  });
+});
+
+test('ExtendedRetry coded without parameters is active with defaults', () => {
+  const { config: c } = parseOk('ExtendedRetry\n{\n}\nTargetServer { TargetIP 192.0.2.1 }');
+  assert.deepEqual(c.extendedRetry, { active: true, age: 5, interval: 30, mailDirectory: '/etc/spoolgate/var/state/SPOOLGAT/mail' });
+});
+
+test('directory defaults follow Instance, ExtWrtName and StateDirectory', () => {
+  const { config: c } = parseOk('Instance payroll-gw\nStateDirectory /var/lib/sg\nTargetServer { TargetIP 192.0.2.1 }');
+  assert.equal(c.extWrtName, 'PAYROLLG');
+  assert.equal(c.controlSocket, '/var/lib/sg/PAYROLLG.sock');
+  assert.equal(c.undeliverable.deadLetterDirectory, '/var/lib/sg/PAYROLLG/deadletter');
+  const { config: d } = parseOk('ExtWrtName mail1\nStateDirectory state\nTargetServer { TargetIP 192.0.2.1 }');
+  assert.equal(d.extWrtName, 'MAIL1');
+  assert.equal(d.stateDirectory, '/etc/spoolgate/state');
+  assert.equal(d.extendedRetry.mailDirectory, '/etc/spoolgate/state/MAIL1/mail');
+});
+
+test('extension statements: Receiver, Filter, Pop3, Users, Http, Spool', () => {
+  const { config: c } = parseOk(`
+TargetServer { TargetIP 192.0.2.1 }
+Http { Listen [::1]:8025 }
+LogFile /var/log/sg.log
+LogFormat JSON
+Spool { Directory /var/spool/sg RecordFormat fixed RecordLength 133 RescanInterval 30 }
+Receiver
+{
+  Listen 0.0.0.0:25
+  Listen [::]:25
+  HostName mx.example.test
+  LocalDomain example.test
+  LocalDomain Example.ORG
+  MaxMessageSize 2048
+  Vrfy yes
+  TlsCert cert.pem
+  TlsKey key.pem
+  RelayMode both
+  NearDomain partner.example
+  RelayAddress 10.0.0.0/8
+  DenyAddress 2001:db8::/32
+  Dnsbl zen.spamhaus.example
+}
+Filter { AttachmentName *.vbs Action Discard }
+Filter
+{
+  Subject "*free money*"
+  DryRun yes
+}
+Filter { MimeType Image/* }
+Pop3 { Listen 127.0.0.1:110 ListenTls 127.0.0.1:995 TlsCert c.pem TlsKey k.pem InactivityTimeout 900 }
+Users { DefaultDomain example.test SenderPolicy any }
+`);
+  assert.deepEqual(c.http, { listen: { host: '::1', port: 8025 } });
+  assert.equal(c.logFile, '/var/log/sg.log');
+  assert.equal(c.logFormat, 'json');
+  assert.deepEqual(c.spool, { directory: '/var/spool/sg', recordFormat: 'fixed', recordLength: 133, rescanInterval: 30 });
+  const r = c.receiver;
+  assert.ok(r !== null);
+  assert.deepEqual(r.listen, [{ host: '0.0.0.0', port: 25 }, { host: '::', port: 25 }]);
+  assert.equal(r.hostName, 'mx.example.test');
+  assert.deepEqual(r.localDomains, ['example.test', 'example.org']);
+  assert.equal(r.maxMessageSize, 2048);
+  assert.equal(r.maxRecipients, 100);
+  assert.equal(r.maxConnectionsPerIp, 10);
+  assert.equal(r.vrfy, true);
+  assert.equal(r.tlsCert, '/etc/spoolgate/cert.pem');
+  assert.equal(r.relayMode, 'both');
+  assert.deepEqual(r.relayAddresses, [{ text: '10.0.0.0/8', address: '10.0.0.0', prefix: 8, family: 4 }]);
+  assert.deepEqual(r.denyAddresses.map((x) => x.text), ['2001:db8::/32']);
+  assert.deepEqual(r.dnsbl, ['zen.spamhaus.example']);
+  assert.deepEqual(c.filters, [
+    { match: 'attachmentName', pattern: '*.vbs', action: 'discard', dryRun: false },
+    { match: 'subject', pattern: '*free money*', action: 'keep', dryRun: true },
+    { match: 'mimeType', pattern: 'image/*', action: 'keep', dryRun: false },
+  ]);
+  assert.deepEqual(c.pop3, {
+    listen: { host: '127.0.0.1', port: 110 }, listenTls: { host: '127.0.0.1', port: 995 },
+    tlsCert: '/etc/spoolgate/c.pem', tlsKey: '/etc/spoolgate/k.pem', allowPlaintext: false, inactivityTimeout: 900, maxFailedLogins: 5,
+  });
+  assert.deepEqual(c.users, { defaultDomain: 'example.test', senderPolicy: 'any' });
+});
+
+test('warnings: more than four administrators and target addresses, duplicates, test mode without report', () => {
+  const { config: c, warnings } = parseOk(`
+MailAdministrator a@x.example
+MailAdministrator b@x.example
+MailAdministrator c@x.example
+MailAdministrator d@x.example
+MailAdministrator e@x.example
+Report None
+Options { TestMode YES }
+TargetServer { TargetIP 192.0.2.1 TargetIP 192.0.2.2 }
+TargetServer { TargetIP 192.0.2.3 TargetIP 192.0.2.1 }
+TargetServer { TargetIP 192.0.2.4 TargetIP 192.0.2.5 }
+`, 'w.conf');
+  assert.deepEqual(c.mailAdministrators, ['a@x.example', 'b@x.example', 'c@x.example', 'd@x.example']);
+  assert.deepEqual(warnings, [
+    'w.conf:10: TargetServer TargetIP: address 192.0.2.1 already given at line 9; duplicate ignored',
+    'w.conf:11: TargetServer TargetIP: 5 target addresses configured; only the first 4 are used',
+    'w.conf:6: MailAdministrator: only the first 4 are used; this one is ignored',
+    'w.conf:8: Options TestMode: YES with Report None: problems found in test mode are reported nowhere; allowed Report Sysout or Report Admin',
+  ]);
+});
+
+test('quoted values carry blanks, braces and a # at sign', () => {
+  const { config: c } = parseOk('Options { AtSign "#" }\nTargetServer {\n AuthUser "relay user"\n AuthPassword "p{a}s\\"s #1"\n TargetName smtp.example.net\n Secure YES }');
+  assert.equal(c.options.atSign, '#');
+  assert.equal(c.targetServers[0]?.authUser, 'relay user');
+  assert.equal(c.targetServers[0]?.authPassword, 'p{a}s"s #1');
+});
+
+test('an EBCDIC configuration file is decoded with CSSMTP_CODEPAGE_CONFIG', () => {
+  const page = getCodePage('IBM-1047');
+  assert.ok(page !== undefined);
+  const text = 'ExtWrtName CSSMTP\nLogLevel 31\nTargetServer\n{\n  TargetIP 192.0.2.7\n}\n';
+  const bytes = page.encode(text);
+  const r = parseConfigBytes(bytes, 'e.conf', { CSSMTP_CODEPAGE_CONFIG: 'IBM-1047' }, OPTS);
+  assert.ok(r.ok);
+  assert.equal(r.value.config.logLevel, 31);
+  assert.equal(r.value.config.configCodePage, 'IBM-1047');
+  assert.deepEqual(r.value.config.targetServers[0]?.targetIp, ['192.0.2.7']);
+  const bad = parseConfigBytes(bytes, 'e.conf', { CSSMTP_CODEPAGE_CONFIG: 'IBM-9999' }, OPTS);
+  assert.ok(!bad.ok);
+  assert.equal(bad.error[0]?.message, "e.conf:0: CSSMTP_CODEPAGE_CONFIG: code page 'IBM-9999' not known; allowed a code page such as IBM-1047, IBM-037, ISO8859-1, UTF-8");
+});
+
+test('AtSign in a national code page: X\'7C\' in IBM-273 is §, shown as its IBM-1047 hex', () => {
+  const p273 = getCodePage('IBM-273');
+  assert.ok(p273 !== undefined);
+  const bytes = Buffer.concat([p273.encode('Options { AtSign '), Buffer.from([0x7c]), p273.encode(' }\nTargetServer { TargetIP 192.0.2.1 }\n')]);
+  const r = parseConfigBytes(bytes, 'n.conf', { CSSMTP_CODEPAGE_CONFIG: 'IBM-273' }, OPTS);
+  assert.ok(r.ok, r.ok ? '' : r.error.map((e) => e.message).join('\n'));
+  assert.equal(r.value.config.options.atSign, '§');
+  assert.ok(formatConfigDisplay(r.value.config).some((l) => /ATSIGN\s+: B5$/.test(l)));
+});
+
+test('Display,CONFig layout (EZD1829I)', () => {
+  const { config } = parseOk(IBM_STYLE);
+  const lines = formatConfigDisplay(config, { pid: 67108874, chkpoint: 'WARM' });
+  assert.equal(lines[0], 'EZD1829I SPOOLGATE CONFIGURATION:');
+  const want = [
+    'CONFIGFILENAME      : /etc/spoolgate/cssmtp.conf',
+    'PID                 : 67108874',
+    'LOGLEVEL            : 15             USEREXIT         : NONE',
+    'CHKPOINTSIZELIMIT   : 1000           CHKPOINT         : WARM',
+    'TRANSLATE           : IBM-037',
+    'EXTWRTNAME          : CSS#MTP        HOST NAME        : GW.EXAMPLE.TEST',
+    'DOMAIN NAME         : EXAMPLE.TEST',
+    'JESJOBSIZE          : 2000           JESMSGSIZE       : 1000',
+    'BADSPOOLDISP        : DELETE         REPORT           : ADMIN',
+    'TESTMODE            : NO             ATSIGN           : 5B',
+    'RETURNTOMAILFROM    : NO             DEADLETTERACTION : DELETE',
+    'EXTENDEDRETRY       : ACTIVE',
+    'AGE                 : 3              INTERVAL         : 60',
+    'TARGETIP            : 9.100.1.2',
+    'TARGETIP            : 2001:db8::25',
+    'TARGETNAME          : D03AV01.BOULDER.EXAMPLE.COM',
+    'MAXMSGSENT          : 1000           MESSAGESIZE      : 1048576',
+    'SECURE              : YES',
+    'TARGETMX            : EXAMPLE.COM',
+    'ANYCMD              : 66             CONNECTRETRY     : 67',
+    'MAILADMINISTRATOR   : user1@us.example.com',
+    '                    : user2@us.example.com',
+  ];
+  for (const w of want) assert.ok(lines.includes(w), `missing line: ${JSON.stringify(w)}\n${lines.join('\n')}`);
+  // Values appear in the seed's order.
+  assert.ok(lines.indexOf('OPTIONS:') < lines.indexOf('UNDELIVERABLE:'));
+  assert.ok(lines.indexOf('SMF119:') < lines.indexOf('TARGETSERVER:'));
+  assert.ok(lines.indexOf('TARGETSERVER:') < lines.indexOf('TIMEOUT:'));
+});
+
+test('relative paths resolve against the configuration file directory', () => {
+  const { config } = parseOk('TargetServer { TargetIP 192.0.2.1 }\nUserExit exits/check.js', 'conf/sg.conf');
+  assert.equal(config.userExit, resolve('conf/exits/check.js'));
+  assert.equal(config.configFile, resolve('conf/sg.conf'));
+});
