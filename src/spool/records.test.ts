@@ -1,0 +1,220 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { getCodePage, type CodePage } from '../codepage/index.js';
+import { RecordDecoder, RecordOptionsError, readRecords, type RecordDecoderOptions, type RecordFormat, type RecordItem } from './records.js';
+
+const FIXTURES = resolve(import.meta.dirname, '../../test/fixtures/spool');
+
+function cp(name: string): CodePage {
+  const p = getCodePage(name);
+  assert.ok(p, name);
+  return p;
+}
+
+function opts(format: RecordFormat, codepage: string, more: Partial<RecordDecoderOptions> = {}): RecordDecoderOptions {
+  return { format, recordLength: 80, codepage: cp(codepage), nullTrnc: false, ...more };
+}
+
+/** Decodes `input` fed in pieces cut at `cuts` (sorted offsets). */
+function decode(input: Buffer, o: RecordDecoderOptions, cuts: readonly number[] = []): RecordItem[] {
+  const d = new RecordDecoder(o);
+  const items: RecordItem[] = [];
+  let from = 0;
+  for (const c of [...cuts, input.length]) {
+    items.push(...d.push(input.subarray(from, c)));
+    from = c;
+  }
+  items.push(...d.end());
+  return items;
+}
+
+function texts(items: RecordItem[]): string[] {
+  return items.map((i) => (i.kind === 'record' ? i.text : `<error ${i.problem}>`));
+}
+
+/** Seeded PRNG (mulberry32): same cases on every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ebcdic = (page: string, s: string): Buffer => cp(page).encode(s, { newline: 'strict' });
+const rdw = (n: number): Buffer => Buffer.from([(n + 4) >> 8, (n + 4) & 0xff, 0, 0]);
+const vb = (page: string, lines: string[]): Buffer => Buffer.concat(lines.flatMap((l) => [rdw(ebcdic(page, l).length), ebcdic(page, l)]));
+const fb = (page: string, recs: string[], len = 80): Buffer => Buffer.concat(recs.map((r) => ebcdic(page, r.padEnd(len, ' '))));
+
+const FIXTURE_SETS = ['IBM1047', 'IBM273'].flatMap((page) => [
+  { file: `mail.${page}.nl`, o: opts('nl', page) },
+  { file: `mail.${page}.fb80`, o: opts('fixed', page) },
+  { file: `mail.${page}.vb`, o: opts('variable', page) },
+]);
+
+test('the same mail as text, EBCDIC NL, FB80 with continuations and VB gives identical records', () => {
+  const txt = readFileSync(join(FIXTURES, 'mail.txt'));
+  const want = decode(txt, opts('text', 'ISO8859-1'));
+  const lines = txt.toString('latin1').split('\n').slice(0, -1);
+  assert.equal(want.length, lines.length);
+  assert.ok(want.every((i) => i.kind === 'record'), 'every fixture line is a valid record');
+  assert.deepEqual(texts(want), lines.map((l) => l.replace(/ +$/, '')));
+  assert.ok(texts(want).includes('A line with trailing blanks and a\ttab inside'));
+  assert.ok(texts(want).includes('Gr\u00fc\u00dfe aus K\u00f6ln: \u00bd price, \u00a92024, na\u00efve caf\u00e9, \u00df, \u00d8, \u00e6, \u00bfqu\u00e9?'));
+  // CRLF text is the same.
+  const crlf = Buffer.from(txt.toString('latin1').replaceAll('\n', '\r\n'), 'latin1');
+  assert.deepEqual(texts(decode(crlf, opts('text', 'UTF-8'))), texts(want));
+  for (const f of FIXTURE_SETS) {
+    const got = decode(readFileSync(join(FIXTURES, f.file)), f.o);
+    assert.deepEqual(texts(got), texts(want), f.file);
+  }
+  // FB80: continued records report the number of their first physical record.
+  const fbItems = decode(readFileSync(join(FIXTURES, 'mail.IBM1047.fb80')), opts('fixed', 'IBM1047'));
+  assert.ok(fbItems.some((i, k) => k > 0 && i.recordNo > fbItems[k - 1]!.recordNo + 1), 'continuations skip record numbers');
+});
+
+test('every split point of every fixture gives the same items', () => {
+  const all = [{ file: 'mail.txt', o: opts('text', 'ISO8859-1') }, ...FIXTURE_SETS];
+  const rnd = prng(7);
+  for (const f of all) {
+    const input = readFileSync(join(FIXTURES, f.file));
+    const want = decode(input, f.o);
+    for (let cut = 0; cut <= input.length; cut++) assert.deepEqual(decode(input, f.o, [cut]), want, `${f.file} cut at ${cut}`);
+    for (let k = 0; k < 200; k++) {
+      const cuts = Array.from({ length: 1 + Math.floor(rnd() * 6) }, () => Math.floor(rnd() * (input.length + 1))).sort((a, b) => a - b);
+      assert.deepEqual(decode(input, f.o, cuts), want, `${f.file} cuts ${cuts.join(',')}`);
+    }
+    const bytewise = Array.from({ length: input.length }, (_, i) => i);
+    assert.deepEqual(decode(input, f.o, bytewise), want, `${f.file} one byte at a time`);
+  }
+});
+
+test('record rules, table-driven', () => {
+  const l1 = (s: string): Buffer => Buffer.from(s, 'latin1');
+  const cases: { name: string; input: Buffer; o: RecordDecoderOptions; want: string[] }[] = [
+    { name: 'empty input', input: l1(''), o: opts('text', 'ISO8859-1'), want: [] },
+    { name: 'LF and CRLF', input: l1('a\r\nb\nc'), o: opts('text', 'ISO8859-1'), want: ['a', 'b', 'c'] },
+    { name: 'empty lines', input: l1('\n\n'), o: opts('text', 'ISO8859-1'), want: ['', ''] },
+    { name: 'trailing blanks, not tabs', input: l1('a  \nb\t \n'), o: opts('text', 'ISO8859-1'), want: ['a', 'b\t'] },
+    { name: 'control character', input: l1('a\x01b\nok\n'), o: opts('text', 'ISO8859-1'), want: ['<error control-character>', 'ok'] },
+    { name: 'bare CR', input: l1('a\rb\n'), o: opts('text', 'ISO8859-1'), want: ['<error control-character>'] },
+    { name: 'DEL', input: l1('a\x7f\n'), o: opts('text', 'ISO8859-1'), want: ['<error control-character>'] },
+    { name: 'UTF-8 bytes pass through', input: Buffer.from('Gr\u00fc\u00dfe \u20ac\n', 'utf8'), o: opts('text', 'UTF-8'), want: [Buffer.from('Gr\u00fc\u00dfe \u20ac', 'utf8').toString('latin1')] },
+    { name: 'text continuation', input: l1(`${'a'.repeat(79)}<\nbc\nd\n`), o: opts('text', 'ISO8859-1'), want: [`${'a'.repeat(79)}bc`, 'd'] },
+    { name: '79 bytes ending in < is not a continuation', input: l1(`${'a'.repeat(78)}<\nb\n`), o: opts('text', 'ISO8859-1'), want: [`${'a'.repeat(78)}<`, 'b'] },
+    { name: 'continuation at end of file', input: l1(`${'a'.repeat(79)}<`), o: opts('text', 'ISO8859-1'), want: ['a'.repeat(79)] },
+    { name: 'too long', input: l1('0123456789abc\nok\n'), o: opts('text', 'ISO8859-1', { maxRecordBytes: 10 }), want: ['<error record-too-long>', 'ok'] },
+    { name: 'EBCDIC NL', input: ebcdic('IBM1047', 'HELO X\u0085MAIL FROM:<a@b>  \u0085'), o: opts('nl', 'IBM1047'), want: ['HELO X', 'MAIL FROM:<a@b>'] },
+    { name: 'EBCDIC LF inside an NL record', input: ebcdic('IBM1047', 'a\nb\u0085c\u0085'), o: opts('nl', 'IBM1047'), want: ['<error control-character>', 'c'] },
+    { name: 'EBCDIC tab is allowed', input: ebcdic('IBM1047', 'a\tb\u0085'), o: opts('nl', 'IBM1047'), want: ['a\tb'] },
+    { name: '273 @', input: Buffer.from([0xc1, 0xb5, 0xc2, 0x15]), o: opts('nl', 'IBM273'), want: ['A@B'] },
+    { name: '1141 euro to ISO-8859-15', input: ebcdic('IBM1141', '5 \u20ac\u0085'), o: opts('nl', 'IBM1141'), want: ['5 \xa4'] },
+    { name: 'FB80 continuation', input: fb('IBM1047', [`${'x'.repeat(79)}<`, 'tail', 'next']), o: opts('fixed', 'IBM1047'), want: [`${'x'.repeat(79)}tail`, 'next'] },
+    { name: 'fixed, other length', input: ebcdic('IBM1047', 'QUIT  AB<CD '), o: opts('fixed', 'IBM1047', { recordLength: 3 }), want: ['QUI', 'T', 'ABCD'] },
+    { name: 'NullTrnc YES', input: Buffer.concat([ebcdic('IBM1047', 'QUIT  '), Buffer.alloc(74)]), o: opts('fixed', 'IBM1047', { nullTrnc: true }), want: ['QUIT'] },
+    { name: 'NullTrnc NO', input: Buffer.concat([ebcdic('IBM1047', 'QUIT'), Buffer.alloc(76)]), o: opts('fixed', 'IBM1047'), want: ['<error control-character>'] },
+    { name: 'inner X00 with NullTrnc', input: Buffer.concat([ebcdic('IBM1047', 'QU'), Buffer.alloc(1), ebcdic('IBM1047', 'IT'.padEnd(77))]), o: opts('fixed', 'IBM1047', { nullTrnc: true }), want: ['<error control-character>'] },
+    { name: 'truncated FB', input: fb('IBM1047', ['A']), o: opts('fixed', 'IBM1047'), want: ['A'] },
+    { name: 'truncated FB tail', input: fb('IBM1047', ['A', 'B']).subarray(0, 100), o: opts('fixed', 'IBM1047'), want: ['A', '<error truncated-record>'] },
+    { name: 'VB', input: vb('IBM1047', ['HELO X', '', 'QUIT  ']), o: opts('variable', 'IBM1047'), want: ['HELO X', '', 'QUIT'] },
+    { name: 'VB too long skips one record', input: vb('IBM1047', ['0123456789abc', 'ok']), o: opts('variable', 'IBM1047', { maxRecordBytes: 10 }), want: ['<error record-too-long>', 'ok'] },
+    { name: 'VB bad length stops', input: Buffer.concat([vb('IBM1047', ['A']), Buffer.from([0, 3, 0, 0]), vb('IBM1047', ['B'])]), o: opts('variable', 'IBM1047'), want: ['A', '<error bad-rdw>'] },
+    { name: 'VB nonzero segment bytes stop', input: Buffer.concat([Buffer.from([0, 5, 1, 0, 0xc1]), vb('IBM1047', ['B'])]), o: opts('variable', 'IBM1047'), want: ['<error bad-rdw>'] },
+    { name: 'VB truncated data', input: vb('IBM1047', ['A', 'BCDEF']).subarray(0, 8), o: opts('variable', 'IBM1047'), want: ['A', '<error truncated-record>'] },
+    { name: 'VB truncated RDW', input: vb('IBM1047', ['A', 'B']).subarray(0, 7), o: opts('variable', 'IBM1047'), want: ['A', '<error truncated-record>'] },
+  ];
+  for (const c of cases) assert.deepEqual(texts(decode(c.input, c.o)), c.want, c.name);
+});
+
+test('items carry record numbers, offsets and a useful detail', () => {
+  const items = decode(Buffer.from(`${'a'.repeat(79)}<\nb\nc\x02d\n`, 'latin1'), opts('text', 'ISO8859-1'));
+  assert.deepEqual(items[0], { kind: 'record', recordNo: 1, text: `${'a'.repeat(79)}b`, offset: 0, endOffset: 83 });
+  assert.deepEqual(items[1], { kind: 'error', recordNo: 3, offset: 83, endOffset: 87, problem: 'control-character', detail: "control character X'02' at column 2 of record 3" });
+  const ebc = decode(Buffer.concat([ebcdic('IBM1047', 'ab'), Buffer.from([0x25, 0x15])]), opts('nl', 'IBM1047'));
+  assert.equal(ebc[0]?.kind === 'error' && ebc[0].detail, "control character X'25' at column 3 of record 1");
+  const bad = decode(Buffer.concat([vb('IBM1047', ['A']), Buffer.from([0xff, 0xff, 0xff, 0xff]), Buffer.alloc(100)]), opts('variable', 'IBM1047'));
+  assert.equal(bad.length, 2);
+  assert.deepEqual({ ...bad[1], detail: '' }, { kind: 'error', recordNo: 2, offset: 5, endOffset: 9, problem: 'bad-rdw', detail: '' });
+});
+
+test('inconsistent options are rejected', () => {
+  assert.throws(() => new RecordDecoder(opts('fixed', 'IBM1047', { recordLength: 0 })), RecordOptionsError);
+  assert.throws(() => new RecordDecoder(opts('fixed', 'IBM1047', { recordLength: 100, maxRecordBytes: 80 })), RecordOptionsError);
+  assert.throws(() => new RecordDecoder(opts('text', 'UTF-8', { maxRecordBytes: 0 })), RecordOptionsError);
+});
+
+test('readRecords batches per chunk', async () => {
+  async function* source(): AsyncGenerator<Buffer> {
+    yield Buffer.from('a\nb', 'latin1');
+    yield Buffer.from('', 'latin1');
+    yield Buffer.from('c\n', 'latin1');
+    yield Buffer.from('d', 'latin1');
+  }
+  const batches: string[][] = [];
+  for await (const batch of readRecords(source(), opts('text', 'ISO8859-1'))) batches.push(texts(batch));
+  assert.deepEqual(batches, [['a'], ['bc'], ['d']]);
+});
+
+test('fuzz: random bytes never throw, every byte is in an item, chunking does not matter', () => {
+  const rnd = prng(20240611);
+  const formats: { o: RecordDecoderOptions; alphabet: number[] }[] = [
+    { o: opts('text', 'UTF-8', { maxRecordBytes: 100 }), alphabet: [0x0a, 0x0d, 0x20, 0x3c, 0x41, 0x00, 0x09, 0xc3] },
+    { o: opts('nl', 'IBM1047', { maxRecordBytes: 100, nullTrnc: true }), alphabet: [0x15, 0x25, 0x40, 0x4c, 0xc1, 0x00, 0x05, 0xff] },
+    { o: opts('fixed', 'IBM1141', { recordLength: 8, maxRecordBytes: 20 }), alphabet: [0x40, 0x4c, 0xc1, 0x00, 0x15, 0x9f] },
+    { o: opts('variable', 'IBM273', { maxRecordBytes: 30 }), alphabet: [0x00, 0x04, 0x08, 0x40, 0x4c, 0xb5, 0x01] },
+  ];
+  for (let n = 0; n < 3000; n++) {
+    for (const f of formats) {
+      const len = Math.floor(rnd() * 300);
+      const input = Buffer.alloc(len);
+      for (let i = 0; i < len; i++) {
+        input[i] = rnd() < 0.5 ? f.alphabet[Math.floor(rnd() * f.alphabet.length)]! : Math.floor(rnd() * 256);
+      }
+      if (f.o.format === 'variable' && len > 4 && rnd() < 0.7) {
+        // mostly well-framed VB, so that framing is exercised past the first RDW
+        let p = 0;
+        while (p + 4 <= len) {
+          const d = Math.min(Math.floor(rnd() * 40), len - p - 4);
+          input.writeUInt16BE(d + 4, p);
+          input[p + 2] = 0;
+          input[p + 3] = 0;
+          p += 4 + d;
+        }
+      }
+      const items = decode(input, f.o);
+      let at = 0;
+      for (const [k, it] of items.entries()) {
+        assert.equal(it.offset, at, `case ${n} ${f.o.format}: item ${k} starts where the previous ended`);
+        assert.ok(it.endOffset > it.offset, `case ${n} ${f.o.format}: item ${k} is not empty`);
+        at = it.endOffset;
+        if (it.kind === 'error' && it.problem === 'bad-rdw') {
+          assert.equal(k, items.length - 1, 'bad-rdw is the last item');
+          at = len; // it stands for the rest of the file
+        }
+        if (it.kind === 'record') assert.ok(it.text.length <= (f.o.maxRecordBytes ?? 0));
+      }
+      assert.equal(at, len, `case ${n} ${f.o.format}: items cover all ${len} bytes`);
+      const cuts = Array.from({ length: Math.floor(rnd() * 4) }, () => Math.floor(rnd() * (len + 1))).sort((a, b) => a - b);
+      assert.deepEqual(decode(input, f.o, cuts), items, `case ${n} ${f.o.format}: cuts ${cuts.join(',')}`);
+    }
+  }
+});
+
+test('memory stays flat while decoding a 256 MB FB80 EBCDIC stream', () => {
+  const root = resolve(import.meta.dirname, '../..');
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(import.meta.dirname, 'records.memcheck.ts'), '256'], {
+    cwd: root, encoding: 'utf8', timeout: 240_000,
+  });
+  assert.equal(r.status, 0, `memcheck failed: ${r.stderr}`);
+  const report = JSON.parse(r.stdout.trim().split('\n').pop()!) as { bytes: number; records: number; errors: number; heapGrowthMB: number; rssMB: number };
+  assert.ok(report.bytes >= 200 * 1024 * 1024, `decoded ${report.bytes} bytes`);
+  assert.equal(report.errors, 0);
+  assert.ok(report.records > 2_000_000, `${report.records} records`);
+  assert.ok(report.heapGrowthMB < 64, `heap grew by ${report.heapGrowthMB} MB`);
+});
