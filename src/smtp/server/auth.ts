@@ -1,0 +1,108 @@
+// RFC 4954 AUTH with the PLAIN (RFC 4616) and LOGIN mechanisms, only over TLS (SPEC.md §5).
+// Passwords go to the injected AuthChecker and are never logged or traced.
+import { describeError } from '../../core/errors.js';
+import { Codes } from '../protocol/codes.js';
+import type { CommandOf } from './verbs.js';
+import type { SessionApi } from './state.js';
+
+const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function decodeB64(s: string): string | undefined {
+  if (!B64.test(s) || s.length % 4 !== 0) return undefined;
+  return Buffer.from(s, 'base64').toString('utf8');
+}
+
+export async function startAuth(s: SessionApi, cmd: CommandOf<'AUTH'>): Promise<void> {
+  if (!s.opts.authChecker) {
+    s.reply(Codes.C502NotImplemented, 'command not implemented');
+    return;
+  }
+  // RFC 4954 §4 + SPEC.md §5: no plaintext passwords; AUTH needs TLS first.
+  if (!s.tls) {
+    s.reply(Codes.C538EncryptionRequired, 'encryption required for requested authentication mechanism');
+    return;
+  }
+  if (s.authUser !== undefined) {
+    s.reply(Codes.C503BadSequence, 'already authenticated');
+    return;
+  }
+  const mechanism = cmd.mechanism;
+  if (mechanism !== 'PLAIN' && mechanism !== 'LOGIN') {
+    s.reply(Codes.C504ParameterNotImplemented, 'unrecognized authentication mechanism');
+    return;
+  }
+  if (cmd.initial === undefined) {
+    s.state = { kind: 'auth', mechanism };
+    // RFC 4954 §4: an empty challenge for PLAIN; LOGIN asks "Username:" in base64.
+    s.reply(Codes.C334AuthChallenge, mechanism === 'PLAIN' ? '' : 'VXNlcm5hbWU6', false);
+    return;
+  }
+  await authResponse(s, mechanism, undefined, cmd.initial);
+}
+
+/** One client response line inside the SASL exchange (state 'auth'). */
+export async function authLine(s: SessionApi, line: string): Promise<void> {
+  const st = s.state;
+  if (st.kind !== 'auth') return;
+  await authResponse(s, st.mechanism, st.user, line.trim());
+}
+
+async function authResponse(s: SessionApi, mechanism: 'PLAIN' | 'LOGIN', user: string | undefined, response: string): Promise<void> {
+  // RFC 4954 §4: "*" cancels the exchange.
+  if (response === '*') {
+    s.state = { kind: 'ready' };
+    s.reply(Codes.C501ArgumentSyntax, 'authentication cancelled');
+    return;
+  }
+  // RFC 4954 §4: "=" is an empty initial response.
+  const decoded = response === '=' ? '' : decodeB64(response);
+  if (decoded === undefined) {
+    s.state = { kind: 'ready' };
+    s.reply(Codes.C501ArgumentSyntax, 'cannot decode response');
+    return;
+  }
+  let name: string;
+  let password: string;
+  if (mechanism === 'LOGIN') {
+    if (user === undefined) {
+      s.state = { kind: 'auth', mechanism, user: decoded };
+      s.reply(Codes.C334AuthChallenge, 'UGFzc3dvcmQ6', false);
+      return;
+    }
+    name = user;
+    password = decoded;
+  } else {
+    // RFC 4616 §2: [authzid] NUL authcid NUL passwd. We do not let one user act for another.
+    const parts = decoded.split('\0');
+    if (parts.length !== 3 || (parts[0] !== '' && parts[0] !== parts[1])) {
+      s.state = { kind: 'ready' };
+      await failed(s, parts[1] ?? '');
+      return;
+    }
+    name = parts[1]!;
+    password = parts[2]!;
+  }
+  s.state = { kind: 'ready' };
+  let good: boolean;
+  try {
+    good = name !== '' && (await s.opts.authChecker!.check(name, password));
+  } catch (e) {
+    s.emit({ kind: 'policy-error', sessionId: s.sessionId, what: 'auth', detail: describeError(e) });
+    s.reply(Codes.C454AuthTemporaryFailure, 'temporary authentication failure');
+    return;
+  }
+  if (s.state.kind !== 'ready') return;
+  if (!good) {
+    await failed(s, name);
+    return;
+  }
+  s.authUser = name;
+  s.emit({ kind: 'auth', sessionId: s.sessionId, user: name, ok: true });
+  s.reply(Codes.C235AuthSucceeded, 'authentication successful');
+}
+
+async function failed(s: SessionApi, user: string): Promise<void> {
+  s.emit({ kind: 'auth', sessionId: s.sessionId, user: user.slice(0, 64), ok: false });
+  if (s.authFailed()) return;
+  s.reply(Codes.C535AuthFailed, 'authentication credentials invalid');
+}
