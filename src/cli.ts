@@ -8,8 +8,10 @@ type Runner = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Runner }> }> = {
   // (one line per subcommand; keep alphabetical)
   config: { summary: 'check or show a configuration file', load: () => import('./cli/config.js') },
+  start: { summary: 'run the gateway instance (-f cold start, --once for cron)', load: () => import('./cli/start.js') },
   spool: { summary: 'list, release or purge held spool files', load: () => import('./cli/spool.js') },
   submit: { summary: 'put batch-SMTP files on a writer\'s spool', load: () => import('./cli/submit.js') },
+  user: { summary: 'enroll mailbox users: add, remove, passwd, list, alias', load: () => import('./cli/user.js') },
 };
 
 function version(): string {

@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { openSqliteStore } from '../store/sqlite/index.js';
+import { tempDir } from '../testing/peers.js';
+import { userCommand, type UserIo } from './user.js';
+
+function io(stdin = ''): UserIo & { stdout: string; stderr: string } {
+  const o = { stdout: '', stderr: '', readStdin: async () => stdin, out: (t: string) => { o.stdout += t; }, err: (t: string) => { o.stderr += t; } };
+  return o;
+}
+
+test('spoolgate user add/passwd/alias/list/remove against --db', async (t) => {
+  const db = join(tempDir(t), 'state', 'spoolgate.db');
+  const a = io('s3cret\n');
+  assert.equal(await userCommand(['add', 'Alice', '--db', db, '--password-stdin'], a), 0, a.stderr);
+  assert.equal(a.stdout, 'user alice added\n');
+  const b = io();
+  assert.equal(await userCommand(['--db', db, 'add', 'bob', '--domain', 'b.example'], b), 0);
+  const generated = /password: (\S+)/.exec(b.stdout)?.[1];
+  assert.ok(generated !== undefined && generated.length >= 16, b.stdout);
+  assert.equal(await userCommand(['--db', db, 'alias', 'postmaster', 'alice'], io()), 0);
+  const dup = io();
+  assert.equal(await userCommand(['--db', db, 'add', 'alice'], dup), 1);
+  assert.match(dup.stderr, /already exists/);
+  assert.equal(await userCommand(['--db', db, 'passwd', 'alice', '--password-stdin'], io('new one\n')), 0);
+  const l = io();
+  assert.equal(await userCommand(['--db', db, 'list'], l), 0);
+  assert.match(l.stdout, /^alice +\* +active +0 +0 postmaster$/m);
+  assert.match(l.stdout, /^bob +b\.example +active/m);
+  assert.equal(await userCommand(['--db', db, 'remove', 'bob'], io()), 0);
+
+  const s = openSqliteStore(db);
+  t.after(() => s.close());
+  assert.equal(await s.users.verify('alice', 'new one'), true);
+  assert.equal(await s.users.verify('bob', generated), true);
+  assert.equal(await s.users.resolve('postmaster@x.example'), 'alice');
+  assert.equal(await s.users.resolve('bob@b.example'), undefined, 'removed: no more delivery');
+});
+
+test('usage errors exit 2', async () => {
+  const cases: string[][] = [[], ['add'], ['frob', 'x', '--db', 'x'], ['add', 'a'], ['list', '--bogus']];
+  for (const argv of cases) {
+    const o = io();
+    assert.equal(await userCommand(argv, o), 2, argv.join(' '));
+    assert.match(o.stderr, /usage: spoolgate user|give --config FILE or --db PATH/);
+  }
+});
