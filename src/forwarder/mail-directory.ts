@@ -146,11 +146,22 @@ export class MailDirectory {
     if (!ID.test(id)) throw new MailDirectoryError(`not a valid mail directory id: ${JSON.stringify(id)}`);
   }
 
-  /** Stores one message durably (data first, then the control record). Replaces an existing one. */
-  async put(entry: MailDirectoryEntry & { readonly data: Buffer }): Promise<void> {
+  /**
+   * Stores one message durably (data first, then the control record). An id that is already
+   * stored is refused: replacing the data under a live control record could pair a new data file
+   * with the old record after a crash. Change a stored message with update().
+   */
+  async put(entry: MailDirectoryEntry & { readonly data: Buffer }): Promise<Result<void, MailDirectoryError>> {
     this.check(entry.id);
+    try {
+      await stat(join(this.dir, entry.id + CONTROL));
+      return err(new MailDirectoryError(`message ${entry.id} is already in the mail directory`));
+    } catch (e) {
+      if (!isMissing(e)) throw e;
+    }
     await writeFileAtomic(this.dir, entry.id + DATA, [entry.data]);
     await writeFileAtomic(this.dir, entry.id + CONTROL, [JSON.stringify(toJson(entry, entry.data.length)) + '\n']);
+    return ok(undefined);
   }
 
   /** Moves a bad control record (and its data, if any) to quarantine/. */

@@ -1,0 +1,186 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { watch } from 'node:fs';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { MailDirectory, type MailDirectoryEntry } from './mail-directory.js';
+import { tempDir } from '../testing/peers.js';
+import type { Recipient } from '../core/index.js';
+
+const T0 = new Date(Date.UTC(2026, 10, 22, 12, 0, 0));
+const r = (a: string, extra: Partial<Recipient> = {}): Recipient => {
+  const [local, domain] = a.split('@') as [string, string];
+  return { mailbox: { local, domain }, ...extra };
+};
+
+function entry(id: string, nextMin: number): MailDirectoryEntry & { data: Buffer } {
+  const recipients = [r('alice@example.org', { notify: { kind: 'on', success: false, failure: true, delay: true } }), r('bob@example.org', { orcpt: { type: 'rfc822', address: 'Bob@example.org' } })];
+  return {
+    id,
+    envelope: { from: { kind: 'mailbox', mailbox: { local: 'batch', domain: 'mvs.example.com' } }, recipients, requireTls: true, dsn: { ret: 'HDRS', envid: 'E-' + id } },
+    pendingRecipients: [recipients[1]!],
+    firstAttempt: T0,
+    nextAttempt: new Date(T0.getTime() + nextMin * 60_000),
+    attempts: 5,
+    jobName: 'PAYROLL',
+    jobId: 'JOB00042',
+    originUser: 'OPER1',
+    lastReply: '451 4.3.0 try again later',
+    data: Buffer.from(`Subject: ${id}\r\n\r\nbody of ${id}\r\n`),
+  };
+}
+
+test('put / list / update / due / readData / remove round trip', async (t) => {
+  const dir = tempDir(t);
+  const md = await MailDirectory.open(join(dir, 'extretry'));
+  const a = entry('msg-a', 30);
+  const b = entry('msg-b', 10);
+  assert.ok((await md.put(a)).ok);
+  assert.ok((await md.put(b)).ok);
+  const again = await md.put(a);
+  assert.ok(!again.ok);
+  assert.match(again.error.message, /already in the mail directory/);
+
+  const { records, quarantined } = await md.list();
+  assert.deepEqual(quarantined, []);
+  assert.deepEqual(records.map((x) => x.id), ['msg-b', 'msg-a']); // by next attempt
+  const { data, ...want } = a;
+  assert.deepEqual(records[1], { ...want, size: data.length });
+
+  const due = await md.due(new Date(T0.getTime() + 15 * 60_000));
+  assert.deepEqual(due.records.map((x) => x.id), ['msg-b']);
+
+  const u = await md.update('msg-b', { attempts: 6, nextAttempt: new Date(T0.getTime() + 45 * 60_000), pendingRecipients: [], lastReply: '421 4.4.2 lost connection' });
+  assert.ok(u.ok);
+  const after = (await md.list()).records.find((x) => x.id === 'msg-b');
+  assert.equal(after?.attempts, 6);
+  assert.deepEqual(after?.pendingRecipients, []);
+  assert.equal(after?.lastReply, '421 4.4.2 lost connection');
+  assert.deepEqual((await md.due(new Date(T0.getTime() + 40 * 60_000))).records.map((x) => x.id), ['msg-a']);
+
+  const got = await md.readData('msg-b');
+  assert.ok(got.ok);
+  assert.deepEqual(got.value, b.data);
+
+  assert.equal(await md.remove('msg-a'), true);
+  assert.equal(await md.remove('msg-a'), false);
+  assert.deepEqual((await md.list()).records.map((x) => x.id), ['msg-b']);
+  assert.equal((await md.update('msg-a', { attempts: 1 })).ok, false);
+  assert.deepEqual((await readdir(join(dir, 'extretry'))).sort(), ['msg-b.json', 'msg-b.msg', 'quarantine']);
+  await assert.rejects(md.put(entry('../escape', 1)), /not a valid mail directory id/);
+});
+
+test('corrupt control records are quarantined with a clear reason, never thrown', async (t) => {
+  const dir = tempDir(t);
+  const md = await MailDirectory.open(dir);
+  await md.put(entry('good', 1));
+  await md.put(entry('badjson', 1));
+  await md.put(entry('nodata', 1));
+  await md.put(entry('shortdata', 1));
+  await md.put(entry('badaddr', 1));
+  await writeFile(join(dir, 'badjson.json'), '{"version":1, "id": "badj');
+  await writeFile(join(dir, 'nodata.msg'), '').then(() => import('node:fs/promises')).then((fs) => fs.unlink(join(dir, 'nodata.msg')));
+  await writeFile(join(dir, 'shortdata.msg'), 'Subj');
+  const ctl = JSON.parse(await readFile(join(dir, 'badaddr.json'), 'utf8'));
+  ctl.envelope.recipients[0].to = 'no at sign';
+  await writeFile(join(dir, 'badaddr.json'), JSON.stringify(ctl));
+
+  const { records, quarantined } = await md.list();
+  assert.deepEqual(records.map((x) => x.id), ['good']);
+  const byName = Object.fromEntries(quarantined.map((q) => [q.name, q.problem]));
+  assert.match(byName['badjson.json']!, /moved to quarantine\/: control record is not JSON/);
+  assert.match(byName['nodata.json']!, /data file missing/);
+  assert.match(byName['shortdata.json']!, /data file is 4 bytes, control record says \d+/);
+  assert.match(byName['badaddr.json']!, /bad recipient address "no at sign"/);
+  assert.deepEqual((await readdir(join(dir, 'quarantine'))).sort(),
+    ['badaddr.json', 'badaddr.msg', 'badjson.json', 'badjson.msg', 'nodata.json', 'shortdata.json', 'shortdata.msg']);
+  assert.deepEqual((await md.list()).quarantined, []); // moved away: reported once
+});
+
+test('open() removes temp files and orphan data files left by a crash', async (t) => {
+  const dir = tempDir(t);
+  const md = await MailDirectory.open(dir);
+  await md.put(entry('kept', 1));
+  await writeFile(join(dir, '.tmp-0123-half.json'), '{"ver');
+  await writeFile(join(dir, 'orphan.msg'), 'data written, control record not yet');
+  const again = await MailDirectory.open(dir);
+  assert.deepEqual(again.recovered, { removedTemp: ['.tmp-0123-half.json'], removedOrphans: ['orphan.msg'] });
+  assert.deepEqual((await again.list()).records.map((x) => x.id), ['kept']);
+});
+
+// The child writes many messages and prints each id after put() returned; it is killed -9 at a
+// random moment. Every acknowledged put must survive, every listed record must be complete.
+const CHILD = `
+const { MailDirectory } = await import(${JSON.stringify(resolve(import.meta.dirname, 'mail-directory.ts'))});
+const md = await MailDirectory.open(process.argv[1]);
+for (let i = Number(process.argv[2]); ; i++) {
+  const id = 'm' + String(i).padStart(6, '0');
+  const fill = String.fromCharCode(65 + (i % 26));
+  const data = Buffer.from('Subject: ' + id + '\\r\\n\\r\\n' + fill.repeat(200000) + '\\r\\n');
+  const r = await md.put({ id, data, envelope: { from: { kind: 'null' }, recipients: [{ mailbox: { local: 'a', domain: 'b.example' } }], requireTls: false },
+    pendingRecipients: [], firstAttempt: new Date(0), nextAttempt: new Date(i * 1000), attempts: 1, jobName: 'J', jobId: 'JOB1', originUser: 'U', lastReply: '' });
+  if (!r.ok) throw r.error;
+  process.stdout.write(id + '\\n');
+}
+`;
+
+/**
+ * Runs the child and kills it with SIGKILL once `killAfter` puts were acknowledged, at a moment
+ * chosen by `when`: 'ack' right then; 'control' as soon as the next control record appears in the
+ * directory (the instant a wrong write order would expose); a number = that many ms later.
+ */
+async function runAndKill(dir: string, start: number, killAfter: number, when: 'ack' | 'control' | number): Promise<string[]> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD, dir, String(start)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const acked: string[] = [];
+  let stderr = '';
+  let armed = false;
+  const watcher = watch(dir, (_event, name) => {
+    if (armed && when === 'control' && typeof name === 'string' && /^m\d+\.json$/.test(name) && !acked.includes(name.slice(0, -5))) child.kill('SIGKILL');
+  });
+  child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+  try {
+    await new Promise<void>((resolveDone, reject) => {
+      let buf = '';
+      child.stdout.on('data', (c: Buffer) => {
+        buf += c.toString();
+        const lines = buf.split('\n');
+        buf = lines.pop()!;
+        acked.push(...lines);
+        if (acked.length < killAfter || armed) return;
+        armed = true;
+        if (when === 'ack') child.kill('SIGKILL');
+        else if (typeof when === 'number') setTimeout(() => child.kill('SIGKILL'), when);
+      });
+      child.on('exit', (_code, signal) => (signal === 'SIGKILL' ? resolveDone() : reject(new Error(`child exited without kill: ${stderr}`))));
+    });
+  } finally {
+    watcher.close();
+  }
+  return acked;
+}
+
+test('crash safety: kill -9 in the middle of many puts', async (t) => {
+  const dir = tempDir(t);
+  let start = 0;
+  const rounds: [number, 'ack' | 'control' | number][] = [[5, 'ack'], [9, 'control'], [13, 'control'], [17, 'control'], [21, 1], [25, 3], [29, 7]];
+  for (const [killAfter, when] of rounds) {
+    const acked = await runAndKill(dir, start, killAfter, when);
+    start += 1000;
+    const md = await MailDirectory.open(dir);
+    const { records, quarantined } = await md.list();
+    assert.deepEqual(quarantined, [], 'no partial control record is ever visible');
+    const ids = new Set(records.map((x) => x.id));
+    for (const id of acked) assert.ok(ids.has(id), `acknowledged put ${id} survived`);
+    for (const rec of records) {
+      const d = await md.readData(rec.id);
+      assert.ok(d.ok, `${rec.id} has its data file`);
+      const i = Number(rec.id.slice(1));
+      assert.equal(d.value.length, rec.size);
+      assert.equal(d.value.toString(), `Subject: ${rec.id}\r\n\r\n${String.fromCharCode(65 + (i % 26)).repeat(200000)}\r\n`);
+    }
+    const names = await readdir(dir);
+    assert.deepEqual(names.filter((n) => n.startsWith('.tmp-')), [], 'open() removed temp files');
+    assert.deepEqual(names.filter((n) => n.endsWith('.msg') && !ids.has(n.slice(0, -4))), [], 'no orphan data files');
+  }
+});
