@@ -187,6 +187,7 @@ export class SmtpClientSession {
       this.transactions++;
       return await sendMessage(this.wire, m, {
         caps: this.caps, timeouts: this.t, rsetFirst: reuse, pipelining: this.opts.pipelining !== false,
+        tlsWithoutEhlo: this.tlsOn && this.opts.tlsEhlo !== true,
       }, this.opts.trace);
     } finally {
       this.busy = false;

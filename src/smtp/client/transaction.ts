@@ -23,6 +23,8 @@ export interface TxContext {
   /** A transaction ran before on this connection: send one RSET first. */
   readonly rsetFirst: boolean;
   readonly pipelining: boolean;
+  /** TLS is on but EHLO was not repeated after it (TLSEhlo NO): explains a 503 to MAIL. */
+  readonly tlsWithoutEhlo: boolean;
 }
 
 interface Progress {
@@ -105,7 +107,7 @@ export async function sendMessage(wire: Wire, m: OutboundMessage, ctx: TxContext
   const closing = [p.rset, p.mail, ...p.rcpt, p.data, p.final].find((r) => r?.code === 421);
   // RFC 5321 §3.8: 421 means the server is closing the channel.
   if (closing !== undefined) wire.fail(new TransportError(`server is closing the connection: ${describeReply(closing)}`));
-  return outcome(m, p, !wire.broken);
+  return outcome(m, p, !wire.broken, ctx.tlsWithoutEhlo);
 }
 
 function errorReply(e: unknown): Reply {
@@ -116,7 +118,7 @@ function errorReply(e: unknown): Reply {
   return localReply(451, '4.3.0', `internal error: ${describeError(e)}`);
 }
 
-function outcome(m: OutboundMessage, p: Progress, usable: boolean): MessageOutcome {
+function outcome(m: OutboundMessage, p: Progress, usable: boolean, tlsWithoutEhlo: boolean): MessageOutcome {
   const err = p.error !== undefined ? errorReply(p.error) : undefined;
   const fallback = err ?? localReply(451, '4.3.0', 'transaction did not complete');
   const mailFailed = p.mail !== undefined && !positive(p.mail);
@@ -150,6 +152,9 @@ function outcome(m: OutboundMessage, p: Progress, usable: boolean): MessageOutco
   } else if (mailFailed) {
     reply = p.mail;
     detail = `MAIL FROM rejected: ${describeReply(p.mail!)}`;
+    // Seed 000 diagnosis guide: 503 after a successful TLS negotiation usually means the server
+    // wants EHLO again.
+    if (p.mail!.code === 503 && tlsWithoutEhlo) detail += ' (503 bad sequence after STARTTLS: the server probably requires EHLO after TLS; set Options TLSEhlo YES)';
   } else if (!p.rcpt.some(positive)) {
     reply = p.rcpt.find((r) => r !== undefined);
     detail = `every recipient rejected${reply ? `: ${describeReply(reply)}` : ''}`;
