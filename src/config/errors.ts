@@ -55,13 +55,23 @@ export function makeWarning(d: ConfigDiagnostic): ConfigWarning {
 export class Diagnostics {
   readonly errors: ConfigError[] = [];
   readonly warnings: ConfigWarning[] = [];
+  /** Lines with a lexical problem: later messages about them would only repeat it. */
+  private readonly muted = new Set<number>();
   constructor(readonly file: string) {}
 
+  /** Reports a lexical problem and mutes further messages about the same line. */
+  lexical(line: number, token: string, problem: string): void {
+    this.error(line, token, null, problem);
+    this.muted.add(line);
+  }
+
   error(line: number, statement: string, parameter: string | null, problem: string, allowed: string | null = null): void {
+    if (this.muted.has(line)) return;
     this.errors.push(new ConfigError({ file: this.file, line, statement, parameter, problem, allowed }));
   }
 
   warn(line: number, statement: string, parameter: string | null, problem: string, allowed: string | null = null): void {
+    if (this.muted.has(line)) return;
     this.warnings.push(makeWarning({ file: this.file, line, statement, parameter, problem, allowed }));
   }
 }

@@ -44,7 +44,7 @@ export function parseConfig(text: string, fileName: string, env: Env = {}, opts:
     const cpName = env[CONFIG_CODEPAGE_ENV];
     const configCodePage = cpName === undefined || cpName === '' ? 'UTF-8' : (getCodePage(cpName)?.name ?? cpName);
     const lexed = lex(text);
-    for (const p of lexed.problems) diag.error(p.line, p.token, null, p.problem);
+    for (const p of lexed.problems) diag.lexical(p.line, p.token, p.problem);
     const statements = parseStatements(lexed.tokens, diag, lexed.lastLine);
     const { config, groups } = buildConfig({ statements, fileName, configCodePage, ...(opts.hostName === undefined ? {} : { hostName: opts.hostName }) }, diag);
     validateConfig(config, groups, diag, lexed.lastLine);

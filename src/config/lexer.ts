@@ -103,6 +103,10 @@ export function lex(text: string): LexResult {
       }
       if (!closed) {
         problems.push({ line, token: `"${value}`, problem: 'quoted value not closed on its line' });
+        // Keep braces that close the line (`AtSign "# }`) so one mistake gives one message.
+        const m = /^(.*?)((?:[ \t]*[{}])*)[ \t]*$/.exec(value);
+        tokens.push({ kind: 'word', text: m?.[1] ?? value, line, quoted: true });
+        for (const b of (m?.[2] ?? '').replace(/[ \t]/g, '')) tokens.push({ kind: b === '{' ? 'open' : 'close', line });
         continue;
       }
       tokens.push({ kind: 'word', text: value, line, quoted: true });
@@ -123,5 +127,7 @@ export function lex(text: string): LexResult {
     if (word !== '') tokens.push({ kind: 'word', text: word, line, quoted: false });
   }
   tokens.push({ kind: 'eol', line });
-  return { tokens, problems, lastLine: line };
+  // A final line end does not start another line: report "end of file" problems on the last line.
+  const lastLine = line > 1 && n > 0 && isLineEnd(text[n - 1]!) ? line - 1 : line;
+  return { tokens, problems, lastLine };
 }
