@@ -1,0 +1,67 @@
+// `spoolgate spool` — the operator's view of held spool files (SPEC.md §1.2 ext): list them,
+// release one back into the writer's queue, or purge it. Works while the gateway runs: the
+// gateway never reads held/, and a release is a single rename into incoming/.
+import { parseArgs } from 'node:util';
+import { describeError } from '../core/errors.js';
+import { listHeld, purgeHeld, releaseHeld } from '../spool/disposition.js';
+import { spoolLayout } from '../spool/submit.js';
+import { resolveSpoolTarget } from './submit.js';
+
+const USAGE = `usage: spoolgate spool held|release ID|purge ID (--config FILE | --spool-dir DIR --writer NAME)
+  held         list held spool files: id, time held, job, reason
+  release ID   move a held file back to the writer's queue (processed again)
+  purge ID     delete a held file`;
+
+export async function run(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { config: { type: 'string' }, 'spool-dir': { type: 'string' }, writer: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (e) {
+    process.stderr.write(`spoolgate spool: ${describeError(e)}\n${USAGE}\n`);
+    return 2;
+  }
+  const v = args.values;
+  if (v.help === true) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const usage = (msg: string): number => {
+    process.stderr.write(`spoolgate spool: ${msg}\n${USAGE}\n`);
+    return 2;
+  };
+  const [action, id, ...extra] = args.positionals;
+  if (action === undefined) return usage('no action given');
+  if (action === 'held' ? id !== undefined : id === undefined || extra.length > 0) return usage(`wrong arguments for "${action}"`);
+  if (action !== 'held' && action !== 'release' && action !== 'purge') return usage(`unknown action "${action}"`);
+  const target = await resolveSpoolTarget({
+    ...(v.config === undefined ? {} : { config: v.config }),
+    ...(v['spool-dir'] === undefined ? {} : { spoolDir: v['spool-dir'] }),
+    ...(v.writer === undefined ? {} : { writer: v.writer }),
+  });
+  if (!target.ok) {
+    process.stderr.write(`spoolgate spool: ${target.error}\n`);
+    return 2;
+  }
+  const l = spoolLayout(target.value.root, target.value.writer);
+
+  if (action === 'held') {
+    const held = await listHeld(l);
+    for (const h of held) {
+      const job = h.jobName === undefined ? '-' : `${h.jobName}(${h.jobId ?? '?'})`;
+      process.stdout.write(`${h.id} ${h.heldAt?.toISOString() ?? '-'} ${job} ${h.reason.replace(/\s+/g, ' ')}\n`);
+    }
+    if (held.length === 0) process.stderr.write(`no held spool files for writer ${l.writer}\n`);
+    return 0;
+  }
+  const r = action === 'release' ? await releaseHeld(l, id!) : await purgeHeld(l, id!);
+  if (!r.ok) {
+    process.stderr.write(`spoolgate spool: ${r.error}\n`);
+    return 1;
+  }
+  process.stdout.write(`${action === 'release' ? 'released' : 'purged'} ${r.value}\n`);
+  return 0;
+}
