@@ -191,6 +191,12 @@ export class Lifecycle {
         const ext = this.deps.extended();
         if (ext.active && ext.intervalMs > 0 && ext.store !== undefined) {
           const next = new Date(this.deps.clock.now() + ext.intervalMs);
+          // Recipients that already failed are reported now: the mail directory keeps only
+          // the pending ones, and the spool file (with the checkpoint) is about to be released.
+          if (item.failed.length > 0) {
+            await this.deps.undeliverable.handle(item);
+            item.failed.splice(0);
+          }
           const id = await ext.store.put(item, next);
           await this.markMessage(item, 'extended');
           counters.extendedCurrent++;

@@ -1,0 +1,81 @@
+// Adapts the SMTP client (src/smtp/client) to the forwarder's Connector interface: one TCP
+// session per lease, TLS when the message or target needs it (seed table 2), per-command
+// timeouts from the Timeout statement, SourceIP, AUTH and TLS verification settings per target.
+import type { Result } from '../core/index.js';
+import { ok, err } from '../core/index.js';
+import type { Logger } from '../log/index.js';
+import { SmtpClientSession } from '../smtp/client/index.js';
+import type { ClientTimeouts, ClientTlsOptions } from '../smtp/client/index.js';
+import type { Capabilities } from '../smtp/protocol/ehlo.js';
+import type { ConnectFailure, Connector, DeliveryConnection, LearnedCapabilities, MessageOutcome, TargetAddress } from './types.js';
+
+export interface TargetConnectionSettings {
+  readonly tls: ClientTlsOptions;
+  readonly auth?: { readonly user: string; readonly password: string };
+  readonly sourceIp?: string;
+}
+
+export interface SmtpConnectorOptions {
+  readonly heloName: () => string;
+  readonly timeouts: () => ClientTimeouts;
+  readonly tlsEhlo: () => boolean;
+  /** Settings of the TargetServer statement with this index. */
+  readonly perServer: (serverIndex: number) => TargetConnectionSettings;
+  readonly log: Logger;
+}
+
+export function learned(c: Capabilities): LearnedCapabilities {
+  return { esmtp: c.esmtp, size: c.size, startTls: c.starttls, pipelining: c.pipelining, eightBitMime: c.eightBitMime, auth: c.auth };
+}
+
+export class SmtpConnector implements Connector {
+  constructor(private readonly o: SmtpConnectorOptions) {}
+
+  async connect(target: TargetAddress, opts: { tls: boolean }): Promise<Result<DeliveryConnection, ConnectFailure>> {
+    const per = this.o.perServer(target.serverIndex);
+    const log = this.o.log;
+    const r = await SmtpClientSession.connect({
+      host: target.address,
+      port: target.port,
+      localAddress: per.sourceIp,
+      heloName: this.o.heloName(),
+      timeouts: this.o.timeouts(),
+      startTls: opts.tls,
+      secure: target.server.secure,
+      tls: per.tls,
+      tlsEhlo: this.o.tlsEhlo(),
+      messageSize: target.server.messageSize,
+      auth: opts.tls ? per.auth : undefined,
+      // LogLevel 32: the SMTP dialog. The client never passes AUTH secrets or bodies here.
+      trace: log.enabled('network') ? (dir, line) => log.network('smtp.dialog', { target: target.address, dir, line }) : undefined,
+    });
+    if (!r.ok) {
+      const f = r.error;
+      const reason: ConnectFailure['reason'] = f.stage === 'connect' ? 'connect' : f.stage === 'greeting' ? 'greeting' : f.stage === 'tls' ? 'tls-failed' : f.stage === 'auth' ? 'auth' : 'protocol';
+      return err({ reason, detail: f.detail });
+    }
+    const s = r.value;
+    const caps = learned(s.capabilities);
+    if (opts.tls && !s.tls) {
+      await s.quit();
+      return err({ reason: 'tls-unavailable', detail: `TLS required but not established (${s.tlsDetail})`, capabilities: caps });
+    }
+    return ok({
+      tls: s.tls,
+      capabilities: caps,
+      get broken() { return s.broken; },
+      send: async (m): Promise<MessageOutcome> => {
+        const out = await s.send(m);
+        return {
+          status: out.status,
+          detail: out.detail,
+          connectionUsable: out.connectionUsable,
+          reply: out.reply && { code: out.reply.code, enhanced: out.reply.enhanced, text: out.reply.text },
+          recipients: out.recipients.map((x) => ({ recipient: x.recipient, status: x.status, reply: { code: x.reply.code, enhanced: x.reply.enhanced, text: x.reply.text } })),
+        };
+      },
+      quit: () => s.quit(),
+      destroy: () => s.destroy(),
+    });
+  }
+}

@@ -1,0 +1,66 @@
+// Undeliverable mail (SPEC.md §2.2): one RFC 3464 notification to MAIL FROM, put on the spool
+// (durable, and sent through the targets like any mail), or — for a null sender, a notification
+// or an error report, or when ReturnToMailFrom is NO — a dead letter (Store: one file each;
+// Delete: dropped). Never a notification about a notification (notify/dsn.ts enforces it).
+import type { Recipient } from '../core/index.js';
+import { parseMailbox } from '../core/index.js';
+import type { Logger } from '../log/index.js';
+import { buildDsn, disposeDeadLetter, notificationSuppression, type DeadLetterStore, type DsnRecipientReport } from '../notify/index.js';
+import type { FailedRecipient, UndeliverableHandler, WorkItem } from './lifecycle.js';
+import { replyText } from './lifecycle.js';
+
+export interface UndeliverableSettings {
+  readonly returnToMailFrom: boolean;
+  readonly deadLetterAction: 'store' | 'delete';
+  readonly reportingMta: string;
+}
+
+function recipientOf(f: FailedRecipient): Recipient {
+  if (f.recipient) return f.recipient;
+  // An address the parser could not accept: report it as written.
+  const parsed = parseMailbox(f.address.replace(/^<|>$/g, ''));
+  if (parsed.ok) return { mailbox: parsed.value };
+  const at = f.address.lastIndexOf('@');
+  return { mailbox: { local: at > 0 ? f.address.slice(0, at) : f.address, domain: at > 0 ? f.address.slice(at + 1) : 'invalid' } };
+}
+
+export class NotifyingUndeliverable implements UndeliverableHandler {
+  constructor(
+    private readonly deps: {
+      settings: () => UndeliverableSettings;
+      deadLetters: () => DeadLetterStore | undefined;
+      /** Puts a generated mail on the spool; resolves after it is durable. */
+      submit: (mail: { envelope: WorkItem['envelope']; data: Buffer }) => Promise<void>;
+      log: Logger;
+      now: () => Date;
+    },
+  ) {}
+
+  async handle(item: WorkItem): Promise<'notified' | 'dead-letter' | 'dropped'> {
+    const s = this.deps.settings();
+    const reports: DsnRecipientReport[] = item.failed.map((f) => ({
+      recipient: recipientOf(f),
+      action: 'failed',
+      status: f.reply.enhanced && /^5\./.test(f.reply.enhanced) ? f.reply.enhanced : f.reply.code >= 500 ? `5.${f.reply.enhanced?.slice(2) || '0.0'}` : '5.4.7',
+      diagnostic: replyText(f.reply),
+      remoteMta: f.remoteMta,
+    }));
+    const original = { envelope: item.envelope, data: item.data, arrival: item.arrival, jobName: item.job.jobName, jobId: item.job.jobId };
+    if (s.returnToMailFrom) {
+      const dsn = buildDsn({ original, recipients: reports, reportingMta: s.reportingMta, now: this.deps.now() });
+      if (dsn !== null) {
+        await this.deps.submit(dsn);
+        this.deps.log.event('mail.notification', { job: item.job.jobName, failed: reports.length });
+        return 'notified';
+      }
+      if (notificationSuppression(original) === undefined) return 'dropped'; // NOTIFY=NEVER: the sender asked not to be told
+    }
+    const why = item.failed.map((f) => `${f.address}: ${replyText(f.reply)}`).join('; ');
+    const suppressed = notificationSuppression(original);
+    const kind = suppressed === 'null-sender' ? 'null-sender' : suppressed === undefined ? 'undeliverable' : 'notification';
+    const out = await disposeDeadLetter(s.deadLetterAction, this.deps.deadLetters(), { reason: why, envelope: item.envelope, data: item.data, jobName: item.job.jobName, jobId: item.job.jobId, kind });
+    // Dead letters are always logged, stored or not (SPEC.md §2.2).
+    this.deps.log.event('mail.deadletter', { job: item.job.jobName, action: s.deadLetterAction, kind, reason: why, id: 'id' in out ? String(out.id) : undefined });
+    return 'dead-letter';
+  }
+}

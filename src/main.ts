@@ -1,0 +1,208 @@
+// Composition root: load the configuration, build every role, wire them, start and stop.
+// The only file that knows every role (STYLE.md §1). Safe to crash at any point: the spool,
+// the checkpoint and the mail directory are the durable state, and a warm start resumes.
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { promises as dns } from 'node:dns';
+import { dirname, join } from 'node:path';
+import type { Clock, Resolver } from './core/index.js';
+import { systemClock, describeError } from './core/index.js';
+import type { Config } from './config/index.js';
+import { getCodePage } from './codepage/index.js';
+import { Logger, jsonSink, textSink } from './log/index.js';
+import { SpoolQueue } from './spool/queue.js';
+import { disposeBadEntry } from './spool/disposition.js';
+import { deleteEntry } from './spool/disposition.js';
+import { submitToSpool } from './spool/submit.js';
+import { formatBatchSmtp } from './spool/batch-writer.js';
+import type { SpoolEntry } from './spool/submit.js';
+import { DeadLetterStore } from './notify/index.js';
+import { Checkpoint } from './forwarder/checkpoint.js';
+import { Forwarder, type ForwarderSettings, type SpoolSource } from './forwarder/forwarder.js';
+import { ExtendedRetry } from './forwarder/extended.js';
+import { MailDirectory } from './forwarder/mail-directory.js';
+import { SmtpConnector } from './forwarder/smtp-connector.js';
+import { NotifyingUndeliverable } from './forwarder/undeliverable.js';
+import type { TaskEntry } from './forwarder/task.js';
+import type { TargetServerSpec } from './forwarder/types.js';
+
+export const systemResolver: Resolver = {
+  resolveAddresses: async (name) => {
+    const [a, aaaa] = await Promise.allSettled([dns.resolve4(name), dns.resolve6(name)]);
+    const out = [...(a.status === 'fulfilled' ? a.value : []), ...(aaaa.status === 'fulfilled' ? aaaa.value : [])];
+    if (out.length === 0) throw a.status === 'rejected' ? a.reason : new Error(`no A/AAAA records for ${name}`);
+    return out;
+  },
+  resolveMx: (name) => dns.resolveMx(name),
+  resolve4: async (name) => {
+    try { return await dns.resolve4(name); } catch { return []; }
+  },
+};
+
+export interface GatewayOptions {
+  readonly cold?: boolean;
+  readonly clock?: Clock;
+  readonly resolver?: Resolver;
+  readonly log?: Logger;
+}
+
+export interface Gateway {
+  readonly config: () => Config;
+  readonly forwarder: Forwarder;
+  readonly log: Logger;
+  readonly queue: SpoolQueue;
+  /** Applies a new configuration (REFRESH): the caller has already filtered non-refreshable changes. */
+  applyConfig(next: Config): void;
+  stop(): Promise<void>;
+}
+
+export function makeLogger(config: Config): Logger {
+  let out: NodeJS.WritableStream = process.stderr;
+  if (config.logFile !== null) {
+    mkdirSync(dirname(config.logFile), { recursive: true });
+    out = createWriteStream(config.logFile, { flags: 'a', mode: 0o600 });
+  }
+  const sink = config.logFormat === 'json' ? jsonSink(out as never) : textSink(out as never);
+  return Logger.create({ sink, instance: config.instance });
+}
+
+export function targetSpecs(c: Config): TargetServerSpec[] {
+  return c.targetServers.map((t) => ({
+    targetIp: t.targetIp, targetName: t.targetName, targetMx: t.targetMx ?? undefined, port: t.connectPort,
+    connectLimit: t.connectLimit, maxMsgSent: t.maxMsgSent, messageSize: t.messageSize, secure: t.secure,
+  }));
+}
+
+export function forwarderSettings(c: Config, clock: Clock): ForwarderSettings {
+  return {
+    tasks: 4,
+    connectRetryMs: c.timeout.connectRetry * 1000,
+    idleMs: 5_000,
+    retry: { count: c.retryLimit.count, intervalMs: c.retryLimit.interval * 60_000 },
+    extended: { active: c.extendedRetry.active, intervalMs: c.extendedRetry.interval * 60_000, ageMs: c.extendedRetry.age * 86_400_000 },
+    maxTracked: c.chkPointSizeLimit,
+    task: {
+      parser: {
+        syntaxErrorLimit: c.jesSyntaxErrLimit, jobSizeKB: c.jesJobSize, msgSizeKB: c.jesMsgSize, atSign: c.options.atSign,
+        maxRecipients: 2000, header: c.header, instance: c.instance, hostName: c.hostName, clock,
+      },
+      recordFormat: c.spool.recordFormat,
+      recordLength: c.spool.recordLength,
+      codepage: (name) => getCodePage(name ?? c.translate),
+      nullTrnc: c.options.nullTrnc,
+      badSpoolDisp: c.badSpoolDisp,
+      testMode: c.options.testMode,
+      maxPending: 200,
+    },
+  };
+}
+
+function toTaskEntry(e: SpoolEntry): TaskEntry {
+  return { id: e.id, path: e.path, attrs: e.attrs };
+}
+
+/** Builds and starts the forwarder for a validated configuration. */
+export async function startGateway(initial: Config, opts: GatewayOptions = {}): Promise<Gateway> {
+  let config = initial;
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? makeLogger(config);
+  log.setLevel(config.logLevel);
+  mkdirSync(config.stateDirectory, { recursive: true, mode: 0o700 });
+  const opened = await SpoolQueue.open({
+    root: config.spool.directory, writer: config.extWrtName, clock, rescanMs: config.spool.rescanInterval * 1000, hostName: config.hostName,
+    onError: (e) => log.error('spool.watch', { error: describeError(e) }),
+  });
+  if (!opened.ok) throw opened.error;
+  const queue = opened.value;
+  const checkpoint = Checkpoint.open(join(config.stateDirectory, `${config.extWrtName}.checkpoint.db`), { cold: opts.cold });
+  if (opts.cold) log.event('checkpoint.cold-start', {});
+  const mailDir = config.extendedRetry.active ? await MailDirectory.open(config.extendedRetry.mailDirectory) : undefined;
+  const extended = mailDir ? new ExtendedRetry(mailDir, clock, log) : undefined;
+  const deadLetters = config.undeliverable.deadLetterAction === 'store' ? await DeadLetterStore.open(config.undeliverable.deadLetterDirectory, clock) : undefined;
+
+  const submitMail = async (mail: { envelope: Parameters<typeof formatBatchSmtp>[0]['envelope']; data: Buffer }, jobName: string): Promise<void> => {
+    await submitToSpool({
+      root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName,
+      data: formatBatchSmtp({ hostName: config.hostName, envelope: mail.envelope, data: mail.data }),
+      attrs: { taskType: 'DEST', jobName, recordFormat: 'text', encoding: 'ISO8859-1' },
+    });
+  };
+
+  const spool: SpoolSource = {
+    list: async () => (await queue.list()).filter((e) => e.problem === undefined).map(toTaskEntry),
+    watch: (cb) => queue.watch((e) => { if (e.problem === undefined) cb(toTaskEntry(e)); else void badEntry(e); }),
+    finish: (e) => deleteEntry(queue.layout, e.id),
+    hold: async () => undefined, // report() below holds or deletes in one step with the report
+    report: async (e, problems, summary) => {
+      const entry = (await queue.list()).find((x) => x.id === e.id);
+      if (!entry) return;
+      const out = await disposeBadEntry({
+        layout: queue.layout, entry, summary, now: new Date(clock.now()),
+        problems: problems.map((p) => ({ code: p.code, enhanced: p.enhanced, text: p.text, recordNo: p.recordNo, messageNo: p.messageNo })),
+        policy: {
+          badSpoolDisp: config.options.testMode && problems.length === 0 ? 'delete' : config.badSpoolDisp,
+          report: config.report,
+          admin: { from: config.reportMailFrom ?? '', to: config.mailAdministrators, hostName: config.hostName },
+        },
+      });
+      for (const w of out.warnings) log.warn('spool.report', { id: e.id, detail: w });
+      log.event('spool.reported', { id: e.id, report: out.report.kind, disposition: out.disposition });
+    },
+  };
+
+  // Entries the queue itself found bad (unreadable, bad attrs.json) are reported and disposed.
+  const badEntry = async (e: SpoolEntry): Promise<void> => {
+    log.error('spool.bad-entry', { id: e.id, problem: e.problem?.reason });
+    await disposeBadEntry({
+      layout: queue.layout, entry: e, summary: `spool entry ${e.id}: ${e.problem?.reason ?? 'bad entry'}`, now: new Date(clock.now()),
+      problems: [{ code: 554, enhanced: '5.3.0', text: e.problem?.reason ?? 'bad spool entry', recordNo: 0, messageNo: 0 }],
+      policy: { badSpoolDisp: config.badSpoolDisp, report: config.report, admin: { from: config.reportMailFrom ?? '', to: config.mailAdministrators, hostName: config.hostName } },
+    }).catch((err: unknown) => log.error('spool.bad-entry', { id: e.id, error: describeError(err) }));
+  };
+  for (const e of await queue.list()) if (e.problem !== undefined) await badEntry(e);
+
+  const connector = new SmtpConnector({
+    heloName: () => config.hostName,
+    tlsEhlo: () => config.options.tlsEhlo,
+    timeouts: () => {
+      const t = config.timeout;
+      return { connect: t.anyCmd * 1000, initialMsg: t.initialMsg * 1000, mailCmd: t.mailCmd * 1000, rcptCmd: t.rcptCmd * 1000, dataCmd: t.dataCmd * 1000, dataBlock: t.dataBlock * 1000, dataTerm: t.dataTerm * 1000, anyCmd: t.anyCmd * 1000 };
+    },
+    perServer: (i) => {
+      const t = config.targetServers[i] ?? config.targetServers[0]!;
+      return {
+        tls: { caFile: t.tlsCaFile ?? undefined, servername: t.tlsServerName ?? undefined, minVersion: t.tlsMinVersion, rejectUnauthorized: t.tlsVerify },
+        auth: t.authUser !== null && t.authPassword !== null ? { user: t.authUser, password: t.authPassword } : undefined,
+        sourceIp: t.sourceIp ?? undefined,
+      };
+    },
+    log,
+  });
+
+  const forwarder = new Forwarder({
+    clock, log, connector, checkpoint, spool, extended,
+    resolver: opts.resolver ?? systemResolver,
+    undeliverable: new NotifyingUndeliverable({
+      settings: () => ({ returnToMailFrom: config.undeliverable.returnToMailFrom, deadLetterAction: config.undeliverable.deadLetterAction, reportingMta: config.hostName }),
+      deadLetters: () => deadLetters,
+      submit: (mail) => submitMail(mail, 'SGNOTIFY'),
+      log,
+      now: () => new Date(clock.now()),
+    }),
+    settings: () => ({ ...forwarderSettings(config, clock), extended: { ...forwarderSettings(config, clock).extended, store: extended } }),
+    servers: () => targetSpecs(config),
+  });
+  log.event('gateway.starting', { instance: config.instance, writer: config.extWrtName, spool: config.spool.directory, testMode: config.options.testMode });
+  return {
+    config: () => config,
+    forwarder,
+    log,
+    queue,
+    applyConfig: (next) => { config = next; log.setLevel(next.logLevel); },
+    stop: async () => {
+      await forwarder.stop();
+      await queue.close();
+      checkpoint.close();
+      log.event('gateway.stopped', {});
+    },
+  };
+}

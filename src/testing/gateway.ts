@@ -1,0 +1,64 @@
+// Helpers for end-to-end tests: a configuration file in a temp dir, a running gateway, spool
+// submission of generated batch-SMTP files, and waiting for a condition with a bound.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseConfig, type Config } from '../config/index.js';
+import { Logger } from '../log/index.js';
+import { startGateway, type Gateway } from '../main.js';
+import { submitToSpool } from '../spool/submit.js';
+
+export function writeConfig(dir: string, body: string): { path: string; config: Config } {
+  const path = join(dir, 'spoolgate.conf');
+  const text = `Instance TEST\nExtWrtName TESTW\nStateDirectory ${join(dir, 'state')}\nSpool { Directory ${join(dir, 'spool')} RecordFormat Text RescanInterval 1 }\nTranslate ISO8859-1\nHostName gw.test\n${body}\n`;
+  writeFileSync(path, text);
+  const r = parseConfig(text, path);
+  if (!r.ok) throw new Error(r.error.map((e) => e.message).join('\n'));
+  return { path, config: r.value.config };
+}
+
+export async function runGateway(config: Config, opts: { cold?: boolean } = {}): Promise<Gateway> {
+  const gw = await startGateway(config, { log: process.env.GW_LOG ? undefined : Logger.silent(), cold: opts.cold });
+  await gw.forwarder.start();
+  return gw;
+}
+
+/** A batch-SMTP file with n messages; message bodies carry `tag` so tests can find them. */
+export function batchFile(tag: string, n: number, recipients: readonly string[] = ['rcpt@remote.test']): { text: string; bodies: string[] } {
+  const lines = ['HELO JOBHOST'];
+  const bodies: string[] = [];
+  for (let i = 1; i <= n; i++) {
+    const body = `From: job@corp.test\r\nTo: ${recipients.join(', ')}\r\nSubject: ${tag} message ${i}\r\nDate: Sun, 22 Nov 2026 12:00:00 +0000\r\nMessage-ID: <${tag}.${i}@corp.test>\r\n\r\nLine one of ${tag}/${i}\r\n.a line that starts with a dot\r\n\r\nÄ 8-bit line\r\n`;
+    bodies.push(body);
+    lines.push('MAIL FROM:<job@corp.test>');
+    for (const r of recipients) lines.push(`RCPT TO:<${r}>`);
+    lines.push('DATA');
+    for (const l of body.split('\r\n').slice(0, -1)) lines.push(l.startsWith('.') ? '.' + l : l);
+    lines.push('.');
+  }
+  lines.push('QUIT');
+  return { text: lines.join('\r\n') + '\r\n', bodies };
+}
+
+export async function submitText(config: Config, text: string, jobName = 'TESTJOB'): Promise<string> {
+  const e = await submitToSpool({ root: config.spool.directory, writer: config.extWrtName, data: Buffer.from(text, 'latin1'), attrs: { jobName, recordFormat: 'text', encoding: 'ISO8859-1' } });
+  return e.id;
+}
+
+export async function until(what: string, cond: () => boolean | Promise<boolean>, maxMs = 60_000): Promise<void> {
+  const start = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - start > maxMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The message without the Received header(s) the gateway prepended. */
+export function withoutTrace(data: Buffer): string {
+  const lines = data.toString('latin1').split('\r\n');
+  let i = 0;
+  while (i < lines.length && /^Received:/i.test(lines[i]!)) {
+    i++;
+    while (i < lines.length && /^[ \t]/.test(lines[i]!)) i++;
+  }
+  return lines.slice(i).join('\r\n');
+}
