@@ -27,7 +27,7 @@ export interface SpoolQueueOptions {
   root: string;
   writer: string;
   clock: Clock;
-  /** Safety-net rescan interval (ms); default 10 000. */
+  /** Safety-net rescan interval (ms); default 5000 (Spool RescanInterval 5). */
   rescanMs?: number;
   /** Where errors of the background watcher go (default: process.emitWarning). */
   onError?: (e: Error) => void;
@@ -168,7 +168,7 @@ export class SpoolQueue {
 
   private scheduleRescan(): void {
     if (this.closed) return;
-    this.timer = this.opts.clock.setTimer(this.opts.rescanMs ?? 10_000, () => {
+    this.timer = this.opts.clock.setTimer(this.opts.rescanMs ?? 5000, () => {
       this.requestScan();
       this.scheduleRescan();
     });
