@@ -64,6 +64,7 @@ export function wrapText(text: string, width = 76): string[] {
     let line = '';
     for (const word of para.split(' ')) {
       let w = word;
+      if (w.length > MAX_LINE && line !== '') { out.push(line); line = ''; }
       while (w.length > MAX_LINE) { out.push(w.slice(0, MAX_LINE)); w = w.slice(MAX_LINE); }
       if (line === '') line = w;
       else if (line.length + 1 + w.length > width) { out.push(line); line = w; }
