@@ -1,0 +1,162 @@
+// Header handling for messages read from a spool file (SPEC.md §1.1, `Header { Date, UserInfo }`):
+// detects the header block, and builds the Received trace header and the Date / Message-ID fields
+// that are added when the message lacks them.
+//
+// RFC 5322 §2.2: a header field is field-name ":" ...; field-name = 1*ftext, ftext = %d33-57 / %d59-126.
+// RFC 5322 §2.2.3: a line starting with WSP continues the previous field (folding).
+// RFC 5322 §3.3: date-time = [ day-of-week "," ] date time, zone = ("+" / "-") 4DIGIT.
+// RFC 5321 §4.4: every relay prepends a Received trace header (FROM, BY, WITH, ID clauses; ";" date).
+// Untrusted input: message lines (byte strings) and job attributes (sanitised before use).
+import { newMessageIdHeader } from '../core/ids.js';
+import { ConfigError } from '../core/errors.js';
+
+export interface HeaderOptions {
+  /** Header Date YES: add Date: when the message has none. */
+  readonly date: boolean;
+  /** Header UserInfo YES: the Received header names the job and the origin user. */
+  readonly userInfo: boolean;
+  readonly instance: string;
+  readonly hostName: string;
+  readonly job: { readonly jobName: string; readonly jobId: string; readonly originUser: string };
+}
+
+/** RFC 5322 §2.2: true when `line` starts with a field name followed by ':'. */
+export function isHeaderFieldLine(line: string): boolean {
+  const n = line.length;
+  for (let i = 0; i < n; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 0x3a) return i > 0;
+    // RFC 5322 §3.6.8: ftext = %d33-57 / %d59-126 (printable US-ASCII except ':').
+    if (c < 33 || c > 126) return false;
+  }
+  return false;
+}
+
+/** RFC 5322 §2.2.3: a folded continuation line starts with SP or HTAB. */
+export function isContinuationLine(line: string): boolean {
+  const c = line.charCodeAt(0);
+  return c === 0x20 || c === 0x09;
+}
+
+/** Lower-cased field name of a header line that passed isHeaderFieldLine. */
+export function fieldName(line: string): string {
+  return line.slice(0, line.indexOf(':')).toLowerCase();
+}
+
+/** Offset from UTC in minutes (east positive) at a given instant. */
+export type OffsetFn = (ms: number) => number;
+
+/**
+ * The zone used for Date and Received: the configured IANA zone, or the process's own zone
+ * (TZ) when none is configured. Throws ConfigError for an unknown zone name.
+ */
+export function zoneOffsetFn(timeZone?: string): OffsetFn {
+  if (timeZone === undefined || timeZone === '') return (ms) => -new Date(ms).getTimezoneOffset();
+  let fmt: Intl.DateTimeFormat;
+  try {
+    fmt = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' });
+  } catch (e) {
+    throw new ConfigError(`unknown time zone '${timeZone}'`, { cause: e });
+  }
+  return (ms) => {
+    const name = fmt.formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+    // "GMT", "GMT+01:00", "GMT-03:30"
+    const m = /^GMT([+-])(\d{2}):(\d{2})$/.exec(name);
+    if (!m) return 0;
+    const v = Number(m[2]) * 60 + Number(m[3]);
+    return m[1] === '-' ? -v : v;
+  };
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+/** RFC 5322 §3.3 date-time, e.g. "Sun, 22 Nov 2026 13:00:00 +0100". */
+export function formatRfc5322Date(ms: number, offset: OffsetFn): string {
+  const off = offset(ms);
+  const d = new Date(ms + off * 60_000);
+  const sign = off < 0 ? '-' : '+';
+  const a = Math.abs(off);
+  return `${DAYS[d.getUTCDay()]}, ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ` +
+    `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())} ${sign}${pad2(Math.floor(a / 60))}${pad2(a % 60)}`;
+}
+
+/** Job names and user ids go into a trace header: keep them to safe printable characters. */
+function atomish(s: string, fallback: string): string {
+  let out = '';
+  for (let i = 0; i < s.length && out.length < 64; i++) {
+    const c = s[i]!;
+    out += /[A-Za-z0-9$#@._-]/.test(c) ? c : '-';
+  }
+  return out === '' ? fallback : out;
+}
+
+export interface TraceHeaders {
+  /** The folded Received header, prepended before the message's own header lines. */
+  readonly received: readonly string[];
+  /** RFC 5322 §3.3 date-time of reading the message (Received and an added Date). */
+  readonly date: string;
+  /** The generated msg-id: Received's ID clause, and the Message-ID when the message has none. */
+  readonly messageId: string;
+}
+
+/** Builds the Received trace header for one message; lines without CRLF. */
+export function traceHeaders(opts: HeaderOptions, nowMs: number, offset: OffsetFn): TraceHeaders {
+  const date = formatRfc5322Date(nowMs, offset);
+  const host = atomish(opts.hostName, 'localhost');
+  const instance = atomish(opts.instance, 'SPOOLGATE');
+  const messageId = newMessageIdHeader(host, nowMs);
+  // RFC 5321 §4.4: Stamp = From-domain By-domain Opt-info [CFWS] ";" FWS date-time, with the
+  // ID clause a msg-id. UserInfo YES names the job and its origin user; NO names only this instance.
+  const from = opts.userInfo
+    ? `from ${atomish(opts.job.jobName, 'JOB')} (job ${atomish(opts.job.jobId, 'unknown')} user ${atomish(opts.job.originUser, 'unknown')})`
+    : `from ${instance}`;
+  // RFC 5322 §2.2.3: folded before "by" and after ";" to stay near 78 characters.
+  const received = [
+    `Received: ${from}`,
+    `\tby ${host} (spoolgate ${instance}) with BSMTP id ${messageId};`,
+    `\t${date}`,
+  ];
+  return { received, date, messageId };
+}
+
+/** The fields added at the end of the header block: Date (with Header Date YES) and Message-ID, when missing. */
+export function missingFields(trace: TraceHeaders, addDate: boolean, has: { date: boolean; messageId: boolean }): string[] {
+  const out: string[] = [];
+  if (addDate && !has.date) out.push(`Date: ${trace.date}`);
+  if (!has.messageId) out.push(`Message-ID: ${trace.messageId}`);
+  return out;
+}
+
+/**
+ * Follows the header block of one message line by line. accept() returns false for the first
+ * line that is not part of the header block (that line, and the rest, are body).
+ */
+export class HeaderScanner {
+  hasDate = false;
+  hasMessageId = false;
+  private lines = 0;
+
+  /** `line` is a non-empty data line seen while still in the header block. */
+  accept(line: string): boolean {
+    if (isHeaderFieldLine(line)) {
+      this.lines++;
+      const c = line.charCodeAt(0) | 0x20;
+      // Cheap first-letter check before building the lower-cased name.
+      if (c === 0x64 || c === 0x6d) {
+        const name = fieldName(line);
+        if (name === 'date') this.hasDate = true;
+        else if (name === 'message-id') this.hasMessageId = true;
+      }
+      return true;
+    }
+    // RFC 5322 §2.2.3: continuation of the previous field; a leading WSP line with no field
+    // before it is body text.
+    if (this.lines > 0 && isContinuationLine(line)) return true;
+    return false;
+  }
+}
