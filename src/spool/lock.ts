@@ -39,19 +39,37 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-function parsePid(text: string): number | undefined {
-  const t = text.trim();
-  if (!/^[1-9][0-9]{0,9}$/.test(t)) return undefined;
-  return Number(t);
+/** Start time of this process (ms since the epoch, rounded to seconds). */
+function processStart(): number {
+  return Math.round((Date.now() - process.uptime() * 1000) / 1000) * 1000;
 }
 
-async function readPid(path: string): Promise<{ exists: boolean; pid: number | undefined }> {
+interface LockContent { exists: boolean; pid: number | undefined; startMs: number | undefined }
+
+/** Lock file text: "PID START-MS"; a bare PID (older or hand-written locks) is accepted. */
+function parseLock(text: string): { pid: number | undefined; startMs: number | undefined } {
+  const m = /^([1-9][0-9]{0,9})(?: ([0-9]{1,16}))?$/.exec(text.trim());
+  if (m === null) return { pid: undefined, startMs: undefined };
+  return { pid: Number(m[1]), startMs: m[2] === undefined ? undefined : Number(m[2]) };
+}
+
+async function readPid(path: string): Promise<LockContent> {
   try {
-    return { exists: true, pid: parsePid(await readFile(path, 'utf8')) };
+    return { exists: true, ...parseLock(await readFile(path, 'utf8')) };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { exists: false, pid: undefined };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { exists: false, pid: undefined, startMs: undefined };
     throw e;
   }
+}
+
+/**
+ * Is the lock's owner running? A lock naming our own PID but an earlier start time was left by a
+ * previous incarnation that had the same PID (containers restart the gateway as PID 1): stale.
+ */
+function ownerAlive(c: LockContent, ownPid: number): boolean {
+  if (c.pid === undefined) return false;
+  if (c.pid === process.pid && ownPid === process.pid && c.startMs !== undefined && Math.abs(c.startMs - processStart()) > 2000) return false;
+  return pidAlive(c.pid);
 }
 
 async function writeSynced(path: string, text: string): Promise<void> {
@@ -72,7 +90,7 @@ export async function acquireWriterLock(writerDir: string, writer: string, pid: 
   const path = join(writerDir, '.lock');
   const tmp = join(writerDir, `.lock.${pid}.tmp`);
   await unlink(tmp).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
-  await writeSynced(tmp, `${pid}\n`);
+  await writeSynced(tmp, `${pid} ${processStart()}\n`);
   try {
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
@@ -83,7 +101,7 @@ export async function acquireWriterLock(writerDir: string, writer: string, pid: 
       }
       const cur = await readPid(path);
       if (!cur.exists) continue; // released meanwhile: try again
-      if (cur.pid !== undefined && pidAlive(cur.pid)) return err(new SpoolLockError(writer, cur.pid, path));
+      if (ownerAlive(cur, pid)) return err(new SpoolLockError(writer, cur.pid, path));
       // Stale. Move it aside under a name of our own; then make sure what we moved is the stale
       // lock we judged, not a fresh lock another contender linked in the meantime.
       const aside = join(writerDir, `.lock.stale.${pid}`);
@@ -94,7 +112,7 @@ export async function acquireWriterLock(writerDir: string, writer: string, pid: 
         throw e;
       }
       const moved = await readPid(aside);
-      if (moved.pid !== undefined && moved.pid !== cur.pid && pidAlive(moved.pid)) {
+      if (moved.pid !== cur.pid && ownerAlive(moved, pid)) {
         // We took a live lock by accident: put it back (if the name is free) and refuse.
         await link(aside, path).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'EEXIST') throw e; });
         await unlink(aside);
