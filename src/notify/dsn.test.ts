@@ -261,3 +261,12 @@ test('bare LF original is returned with CRLF line ends', () => {
   checkWire(dsn.data);
   assert.match(dsn.data.toString('latin1'), /Subject: lf\r\n\r\nline\r\n/);
 });
+
+test('(ext) copyTo adds an envelope recipient, not a header; not duplicated when it is the sender', () => {
+  const dsn = buildDsn(input({ copyTo: { local: 'nondelivery', domain: 'gw.example.com' } }));
+  assert.ok(dsn);
+  assert.deepEqual(dsn.envelope.recipients.map((r) => `${r.mailbox.local}@${r.mailbox.domain}`), ['batch@mvs.example.com', 'nondelivery@gw.example.com']);
+  assert.doesNotMatch(dsn.data.toString('latin1'), /nondelivery/);
+  const same = buildDsn(input({ copyTo: { local: 'batch', domain: 'MVS.example.com' } }));
+  assert.equal(same?.envelope.recipients.length, 1);
+});

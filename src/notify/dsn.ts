@@ -1,7 +1,7 @@
 // Delivery status notifications (SPEC.md §2.2 Undeliverable): builds the RFC 3464 report that
 // tells the original sender what became of each recipient, as a complete RFC 5322 message with
 // its own envelope. Pure: no files, no sockets; time and host name are passed in.
-import { formatMailbox, newMessageIdHeader, type Envelope, type Recipient } from '../core/index.js';
+import { formatMailbox, newMessageIdHeader, type Envelope, type Mailbox, type Recipient } from '../core/index.js';
 import {
   CRLF, MAX_LINE, asciiText, chooseBoundary, foldHeader, formatDate, has8bit, headerSection, longestLine,
   parseHeaderFields, toCrlf, truncate, wrapText,
@@ -33,6 +33,8 @@ export interface DsnInput {
   readonly now: Date;
   /** Originals larger than this many bytes are returned as headers only (default 262144). */
   readonly maxReturnBytes?: number;
+  /** (ext) Undeliverable CopyTo: an extra envelope recipient receiving a copy (iSeries NONDELIVERY user). */
+  readonly copyTo?: Mailbox;
 }
 
 export interface GeneratedMail {
@@ -221,7 +223,10 @@ export function buildDsn(input: DsnInput): GeneratedMail | null {
   // RFC 5321 §4.5.5: the notification is sent with a null reverse-path to the original sender.
   const envelope: Envelope = {
     from: { kind: 'null' },
-    recipients: [{ mailbox: orig.envelope.from.mailbox }],
+    recipients: [
+      { mailbox: orig.envelope.from.mailbox },
+      ...(input.copyTo !== undefined && formatMailbox(input.copyTo).toLowerCase() !== sender.toLowerCase() ? [{ mailbox: input.copyTo }] : []),
+    ],
     // The report carries the original content: keep the original's TLS requirement.
     requireTls: orig.envelope.requireTls,
     ...(eightBit ? { body8bit: true } : {}),
