@@ -1,0 +1,246 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { RecordingSink, serverOptions, stripReceived } from '../../testing/dialog.js';
+import { testCerts } from '../../testing/certs.js';
+import { SmtpServer } from './listener.js';
+import type { ServerEvent } from './types.js';
+
+/** Minimal line client for tests. */
+class Client {
+  private buf = '';
+  private waiters: (() => void)[] = [];
+  closed = false;
+  constructor(public sock: Socket) {
+    this.attach(sock);
+  }
+  attach(sock: Socket): void {
+    this.sock = sock;
+    sock.on('data', (d: Buffer) => { this.buf += d.toString('utf8'); this.wake(); });
+    sock.on('close', () => { this.closed = true; this.wake(); });
+    sock.on('error', () => { this.closed = true; this.wake(); });
+  }
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+  /** Reads one complete (possibly multi-line) reply. */
+  async reply(): Promise<string> {
+    for (;;) {
+      const m = /^(?:\d{3}-[^\r\n]*\r\n)*\d{3}(?: [^\r\n]*)?\r\n/.exec(this.buf);
+      if (m) {
+        this.buf = this.buf.slice(m[0].length);
+        return m[0];
+      }
+      if (this.closed) return '(closed)';
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+  }
+  send(s: string): void {
+    this.sock.write(s);
+  }
+  async cmd(s: string): Promise<string> {
+    this.send(s + '\r\n');
+    return this.reply();
+  }
+}
+
+async function start(config: Record<string, string>, events: ServerEvent[] = []) {
+  const sink = new RecordingSink();
+  const server = new SmtpServer(serverOptions(config, sink, { onEvent: (e) => events.push(e) }));
+  const [addr] = await server.listen([{ host: '127.0.0.1', port: 0 }]);
+  return { server, sink, port: addr!.port, events };
+}
+
+async function open(port: number, host = '127.0.0.1'): Promise<Client> {
+  const sock = connect({ host, port });
+  await new Promise<void>((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
+  return new Client(sock);
+}
+
+test('STARTTLS: plaintext pipelined after STARTTLS is discarded (RFC 3207 §4.2)', async () => {
+  const { server, sink, port, events } = await start({ tls: 'on', auth: 'on' });
+  try {
+    const c = await open(port);
+    assert.match(await c.reply(), /^220 /);
+    assert.match(await c.cmd('EHLO c'), /250-STARTTLS/);
+    // One packet: STARTTLS plus an injected MAIL.
+    c.send('STARTTLS\r\nMAIL FROM:<injected@evil.test>\r\n');
+    assert.match(await c.reply(), /^220 /);
+    const secure = tlsConnect({ socket: c.sock, ca: testCerts().ca, servername: 'localhost' });
+    await new Promise<void>((resolve, reject) => { secure.once('secureConnect', resolve); secure.once('error', reject); });
+    const t = new Client(secure);
+    // Nothing pipelined in plaintext may have been answered or kept.
+    const ehlo = await t.cmd('EHLO c');
+    assert.match(ehlo, /250-AUTH PLAIN LOGIN/);
+    assert.doesNotMatch(ehlo, /STARTTLS/);
+    assert.match(await t.cmd('RCPT TO:<b@y.test>'), /^503 5\.5\.1 need MAIL/);
+    assert.match(await t.cmd('STARTTLS'), /^503 5\.5\.1 TLS already active/);
+    assert.ok(events.some((e) => e.kind === 'violation' && e.violation === 'pipelined-after-starttls'));
+    // AUTH over TLS: bad password, then LOGIN, then a message.
+    assert.match(await t.cmd(`AUTH PLAIN ${Buffer.from('\0u\0wrong').toString('base64')}`), /^535 5\.7\.8/);
+    assert.match(await t.cmd('AUTH LOGIN'), /^334 VXNlcm5hbWU6/);
+    assert.match(await t.cmd(Buffer.from('u').toString('base64')), /^334 UGFzc3dvcmQ6/);
+    assert.match(await t.cmd(Buffer.from('p').toString('base64')), /^235 2\.7\.0/);
+    assert.match(await t.cmd('AUTH PLAIN'), /^503/);
+    assert.match(await t.cmd('MAIL FROM:<a@x.test>'), /^250/);
+    assert.match(await t.cmd('RCPT TO:<b@y.test>'), /^250/);
+    assert.match(await t.cmd('DATA'), /^354/);
+    assert.match(await t.cmd('Subject: t\r\n\r\nhello\r\n.'), /^250 2\.0\.0/);
+    assert.equal(sink.messages.length, 1);
+    const m = sink.messages[0]!;
+    assert.equal(m.tls, true);
+    assert.equal(m.authUser, 'u');
+    assert.match(m.data.toString(), /^Received: from c \(\[127\.0\.0\.1\]\)\r\n\tby mx\.test \(spoolgate\) with ESMTPSA id /);
+    assert.equal(stripReceived(m.data).toString(), 'Subject: t\r\n\r\nhello\r\n');
+    assert.match(await t.cmd('QUIT'), /^221/);
+  } finally {
+    await server.close();
+  }
+  assert.equal(server.connectionCount, 0);
+});
+
+test('AUTH PLAIN with a 334 challenge, cancel, and the failure limit', async () => {
+  const { server, port } = await start({ tls: 'on', auth: 'on', maxAuthFailures: '2' });
+  try {
+    const c = await open(port);
+    await c.reply();
+    await c.cmd('EHLO c');
+    c.send('STARTTLS\r\n');
+    await c.reply();
+    const secure = tlsConnect({ socket: c.sock, ca: testCerts().ca, servername: 'localhost' });
+    await new Promise<void>((resolve) => secure.once('secureConnect', resolve));
+    const t = new Client(secure);
+    await t.cmd('EHLO c');
+    assert.match(await t.cmd('AUTH PLAIN'), /^334 \r\n$/);
+    assert.match(await t.cmd('*'), /^501 5\.5\.4 authentication cancelled/);
+    assert.match(await t.cmd('AUTH CRAM-MD5'), /^504/);
+    assert.match(await t.cmd('AUTH PLAIN'), /^334/);
+    assert.match(await t.cmd(Buffer.from('\0u\0x').toString('base64')), /^535/);
+    assert.match(await t.cmd(`AUTH PLAIN ${Buffer.from('\0u\0y').toString('base64')}`), /^421 4\.7\.0/);
+  } finally {
+    await server.close();
+  }
+});
+
+test('connection limits: total and per IP answer 421 4.7.0 at connect', async () => {
+  const events: ServerEvent[] = [];
+  const { server, port } = await start({ maxConnectionsPerIp: '2' }, events);
+  try {
+    const a = await open(port);
+    const b = await open(port);
+    assert.match(await a.reply(), /^220/);
+    assert.match(await b.reply(), /^220/);
+    const c = await open(port);
+    assert.match(await c.reply(), /^421 4\.7\.0 too many connections/);
+    assert.equal(await c.reply(), '(closed)');
+    await a.cmd('QUIT');
+    await new Promise((r) => setTimeout(r, 50));
+    const d = await open(port);
+    assert.match(await d.reply(), /^220/);
+    assert.ok(events.some((e) => e.kind === 'connection-refused'));
+    b.sock.destroy();
+    d.sock.destroy();
+  } finally {
+    await server.close();
+  }
+  assert.equal(server.connectionCount, 0);
+});
+
+test('IPv6 and IPv4 listeners side by side', async (t) => {
+  const sink = new RecordingSink();
+  const server = new SmtpServer(serverOptions({}, sink));
+  let bound;
+  try {
+    bound = await server.listen([{ host: '127.0.0.1', port: 0 }, { host: '::1', port: 0 }]);
+  } catch (e) {
+    await server.close();
+    t.skip(`no IPv6 loopback: ${String(e)}`);
+    return;
+  }
+  try {
+    for (const b of bound) {
+      const c = await open(b.port, b.host);
+      assert.match(await c.reply(), /^220 mx\.test/);
+      await c.cmd('HELO v');
+      await c.cmd('MAIL FROM:<a@x.test>');
+      await c.cmd('RCPT TO:<b@y.test>');
+      await c.cmd('DATA');
+      assert.match(await c.cmd('x\r\n.'), /^250/);
+      await c.cmd('QUIT');
+    }
+    assert.match(sink.messages[1]!.data.toString(), /\(\[IPv6:::1\]\)/);
+  } finally {
+    await server.close();
+  }
+});
+
+test('shutdown: idle clients get 421 and every connection closes', async () => {
+  const { server, port } = await start({});
+  const c = await open(port);
+  await c.reply();
+  await server.close();
+  assert.match(await c.reply(), /^421 4\.4\.2 mx\.test shutting down/);
+  assert.equal(server.connectionCount, 0);
+});
+
+/** Seeded PRNG (mulberry32) so a failure can be replayed. */
+function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a |= 0; a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const FRAGMENTS = [
+  'EHLO c\r\n', 'HELO c\r\n', 'MAIL FROM:<a@x.test>\r\n', 'MAIL FROM:<a@x.test> SIZE=99999999999\r\n', 'RCPT TO:<b@y.test>\r\n',
+  'RCPT TO:<b@y.test> NOTIFY=NEVER ORCPT=rfc822;x+41\r\n', 'DATA\r\n', 'body\r\n', '.\r\n', '\r\n.\r\n', '..x\r\n', '\n.\n', '\r.\r',
+  'RSET\r\n', 'NOOP\r\n', 'VRFY x\r\n', 'HELP\r\n', 'STARTTLS\r\n', 'AUTH PLAIN\r\n', 'AUTH LOGIN\r\n', '*\r\n', 'QUIT\r\n',
+  'GET / HTTP/1.1\r\n', 'MAIL FROM:<\r\n', 'RCPT TO:<"a\\"@b>\r\n', '\x00\xff\xfe', 'x'.repeat(700), '\r', '\n', 'XYZ\r\n',
+];
+
+test('fuzz: random and state-aware input never crashes the server or leaks a connection', async () => {
+  const { server, port } = await start({ tls: 'on', auth: 'on', maxBadCommands: '1000', maxMessageSize: '200', commandTimeoutMs: '2000' });
+  const rnd = prng(20261122);
+  try {
+    for (let round = 0; round < 60; round++) {
+      const c = await open(port);
+      await c.reply();
+      const parts: Buffer[] = [];
+      const n = 1 + Math.floor(rnd() * 25);
+      for (let i = 0; i < n; i++) {
+        if (rnd() < 0.15) {
+          const len = Math.floor(rnd() * 80);
+          parts.push(Buffer.from(Array.from({ length: len }, () => Math.floor(rnd() * 256))));
+        } else {
+          parts.push(Buffer.from(FRAGMENTS[Math.floor(rnd() * FRAGMENTS.length)]!, 'latin1'));
+        }
+      }
+      const all = Buffer.concat(parts);
+      // Split at random boundaries to exercise framing.
+      let pos = 0;
+      while (pos < all.length && !c.closed) {
+        const len = 1 + Math.floor(rnd() * 64);
+        c.sock.write(all.subarray(pos, pos + len));
+        pos += len;
+      }
+      if (rnd() < 0.5) c.sock.end();
+      else c.sock.destroy();
+    }
+    // Every connection must go away once clients are gone.
+    for (let i = 0; i < 100 && server.connectionCount > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(server.connectionCount, 0);
+    // And the server still works.
+    const c = await open(port);
+    assert.match(await c.reply(), /^220/);
+    assert.match(await c.cmd('HELO ok'), /^250/);
+    await c.cmd('QUIT');
+  } finally {
+    await server.close();
+  }
+});
