@@ -84,9 +84,9 @@ const CASES: { name: string; text: string; want: string[] }[] = [
   { name: "brace inside block", text: "Header {\n  {\n  Date NO\n}\n" + TS, want: ["bad.conf:2: Header: unexpected '{' inside the block; allowed Date, UserInfo"] },
   { name: "ExtendedRetry Age 0", text: "ExtendedRetry { Age 0 }\n" + TS, want: ["bad.conf:1: ExtendedRetry Age: value 0 out of range; allowed 1..365"] },
   { name: "two independent mistakes", text: "LogLevel 300\nTimeout { AnyCmd 5 }\nLogLevel 7\n" + TS, want: [
-      "bad.conf:3: LogLevel: duplicate statement (first at line 1); allowed once per file",
       "bad.conf:1: LogLevel: value 300 out of range; allowed 0..255",
       "bad.conf:2: Timeout AnyCmd: value 5 out of range; allowed 30..1200",
+      "bad.conf:3: LogLevel: duplicate statement (first at line 1); allowed once per file",
     ] },
 ];
 

@@ -48,8 +48,10 @@ export function parseConfig(text: string, fileName: string, env: Env = {}, opts:
     const statements = parseStatements(lexed.tokens, diag, lexed.lastLine);
     const { config, groups } = buildConfig({ statements, fileName, configCodePage, ...(opts.hostName === undefined ? {} : { hostName: opts.hostName }) }, diag);
     validateConfig(config, groups, diag, lexed.lastLine);
-    if (diag.errors.length > 0) return err(diag.errors);
-    return ok({ config, warnings: diag.warnings });
+    // In file order (sort is stable: messages about one line keep the order they were found in).
+    const byLine = (a: { line: number }, b: { line: number }): number => a.line - b.line;
+    if (diag.errors.length > 0) return err([...diag.errors].sort(byLine));
+    return ok({ config, warnings: [...diag.warnings].sort(byLine) });
   } catch (e) {
     // Defence in depth: a bug here must still come out as a configuration error, not a crash.
     diag.error(0, '(parser)', null, `internal error: ${describeError(e)}`);

@@ -3,6 +3,7 @@
 // (the seed's ExtWrtName, Translate, ChkPointSizeLimit and Options TestMode; ExtendedRetry
 // MailDirectory; and our (ext) identity, location and listener settings, which would need
 // the process or its sockets to be re-created). Pure: the caller acts on `apply` and `changed`.
+import { join } from 'node:path';
 import type { Config } from './types.js';
 
 export interface RefreshDiff {
@@ -70,6 +71,24 @@ export function diffForRefresh(old: Config, next: Config): RefreshDiff {
     return o;
   };
 
+  // Values derived from the writer name follow the name actually kept (the default directories
+  // and socket of a new ExtWrtName are not a change of their own).
+  const derived = (o: string, n: string, suffix: (c: Config) => string): string =>
+    n === suffix(next) && o === suffix(old) ? o : n;
+  const extWrtName = keep('ExtWrtName', old.extWrtName, next.extWrtName);
+  const translate = keep('Translate', old.translate, next.translate);
+  const chkPointSizeLimit = keep('ChkPointSizeLimit', old.chkPointSizeLimit, next.chkPointSizeLimit);
+  const testMode = keep('Options TestMode', old.options.testMode, next.options.testMode);
+  const mailDirectory = keep('ExtendedRetry MailDirectory', old.extendedRetry.mailDirectory,
+    derived(old.extendedRetry.mailDirectory, next.extendedRetry.mailDirectory, (c) => join(c.stateDirectory, c.extWrtName, 'mail')));
+  const deadLetterDirectory = derived(old.undeliverable.deadLetterDirectory, next.undeliverable.deadLetterDirectory,
+    (c) => join(c.stateDirectory, c.extWrtName, 'deadletter'));
+  const instance = keep('Instance', old.instance, next.instance);
+  const stateDirectory = keep('StateDirectory', old.stateDirectory, next.stateDirectory);
+  const controlSocket = keep('ControlSocket', old.controlSocket,
+    derived(old.controlSocket, next.controlSocket, (c) => join(c.stateDirectory, `${c.extWrtName}.sock`)));
+  const spoolDirectory = keep('Spool Directory', old.spool.directory, next.spool.directory);
+  const http = keep('Http', old.http, next.http);
   const receiver = next.receiver === null || old.receiver === null
     ? keepWhole('Receiver', old.receiver, next.receiver, ignored)
     : { ...next.receiver, listen: keep('Receiver Listen', old.receiver.listen, next.receiver.listen) };
@@ -84,16 +103,17 @@ export function diffForRefresh(old: Config, next: Config): RefreshDiff {
   const apply: Config = {
     ...next,
     configFile: old.configFile,
-    extWrtName: keep('ExtWrtName', old.extWrtName, next.extWrtName),
-    translate: keep('Translate', old.translate, next.translate),
-    chkPointSizeLimit: keep('ChkPointSizeLimit', old.chkPointSizeLimit, next.chkPointSizeLimit),
-    options: { ...next.options, testMode: keep('Options TestMode', old.options.testMode, next.options.testMode) },
-    extendedRetry: { ...next.extendedRetry, mailDirectory: keep('ExtendedRetry MailDirectory', old.extendedRetry.mailDirectory, next.extendedRetry.mailDirectory) },
-    instance: keep('Instance', old.instance, next.instance),
-    stateDirectory: keep('StateDirectory', old.stateDirectory, next.stateDirectory),
-    controlSocket: keep('ControlSocket', old.controlSocket, next.controlSocket),
-    spool: { ...next.spool, directory: keep('Spool Directory', old.spool.directory, next.spool.directory) },
-    http: keep('Http', old.http, next.http),
+    extWrtName,
+    translate,
+    chkPointSizeLimit,
+    options: { ...next.options, testMode },
+    extendedRetry: { ...next.extendedRetry, mailDirectory },
+    undeliverable: { ...next.undeliverable, deadLetterDirectory },
+    instance,
+    stateDirectory,
+    controlSocket,
+    spool: { ...next.spool, directory: spoolDirectory },
+    http,
     receiver,
     pop3,
   };

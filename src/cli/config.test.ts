@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../testing/peers.js';
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, CSSMTP_CODEPAGE_CONFIG: '', ...env },
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('config check: the shipped sample configuration is valid', () => {
+  const r = cli(['config', 'check', '--config', 'config/spoolgate.conf']);
+  assert.equal(r.stderr, '');
+  assert.equal(r.stdout, 'config/spoolgate.conf: valid\n');
+  assert.equal(r.code, 0);
+});
+
+test('config check: warnings are printed, exit 0', (t) => {
+  const f = join(tempDir(t), 'w.conf');
+  writeFileSync(f, 'Report None\nOptions { TestMode YES }\nTargetServer { TargetIP 192.0.2.1 }\n');
+  const r = cli(['config', 'check', '--config', f]);
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout, `warning: ${f}:2: Options TestMode: YES with Report None: problems found in test mode are reported nowhere; allowed Report Sysout or Report Admin\n${f}: valid\n`);
+});
+
+test('config check: errors are printed, exit 2', (t) => {
+  const f = join(tempDir(t), 'bad.conf');
+  writeFileSync(f, 'RetryLimit {\n  Count 9000\n}\n');
+  const r = cli(['config', 'check', '--config', f]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr, [
+    `${f}:2: RetryLimit Count: value 9000 out of range; allowed 0..7200 (and Count × Interval ≤ 7200)`,
+    `${f}:3: TargetServer: statement missing; allowed at least one TargetServer { TargetIP|TargetName|TargetMx ... }`,
+    `${f}: 2 errors; configuration not valid`,
+    '',
+  ].join('\n'));
+});
+
+test('config check: a missing file is a configuration error, exit 2', (t) => {
+  const f = join(tempDir(t), 'nope.conf');
+  const r = cli(['config', 'check', '--config', f]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /nope\.conf:0: \(file\): cannot read: ENOENT/);
+});
+
+test('config check: an EBCDIC file with CSSMTP_CODEPAGE_CONFIG', (t) => {
+  const f = join(tempDir(t), 'ebcdic.conf');
+  // "TargetServer { TargetIP 192.0.2.1 }" + NL in IBM-1047, written by hand.
+  const ascii = 'TargetServer { TargetIP 192.0.2.1 }';
+  const map: Record<string, number> = { ' ': 0x40, '{': 0xc0, '}': 0xd0, '.': 0x4b };
+  const bytes = [...ascii].map((c) => {
+    if (map[c] !== undefined) return map[c];
+    if (c >= '0' && c <= '9') return 0xf0 + Number(c);
+    const u = c.toUpperCase();
+    const base = u <= 'I' ? 0xc1 + u.charCodeAt(0) - 65 : u <= 'R' ? 0xd1 + u.charCodeAt(0) - 74 : 0xe2 + u.charCodeAt(0) - 83;
+    return c === u ? base : base - 0x40;
+  });
+  writeFileSync(f, Buffer.from([...bytes, 0x15]));
+  assert.equal(cli(['config', 'check', '--config', f], { CSSMTP_CODEPAGE_CONFIG: 'IBM-1047' }).code, 0);
+  assert.equal(cli(['config', 'check', '--config', f]).code, 2);
+});
+
+test('config show: EZD1829I layout of the values in force', () => {
+  const r = cli(['config', 'show', '--config', 'config/spoolgate.conf']);
+  assert.equal(r.code, 0);
+  const lines = r.stdout.split('\n');
+  assert.equal(lines[0], 'EZD1829I SPOOLGATE CONFIGURATION:');
+  assert.ok(lines.includes('TARGETIP            : 127.0.0.1'));
+  assert.ok(lines.includes('CONNECTPORT         : 2525           CONNECTLIMIT     : 5'));
+  assert.ok(lines.includes('LOGLEVEL            : 7              USEREXIT         : NONE'));
+});
+
+test('config: usage errors exit 2', () => {
+  assert.equal(cli(['config']).code, 2);
+  assert.equal(cli(['config', 'frob']).code, 2);
+  assert.equal(cli(['config', 'check', '--bogus']).code, 2);
+  const help = cli(['config', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /spoolgate config check/);
+});
