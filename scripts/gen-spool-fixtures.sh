@@ -8,10 +8,12 @@
 #                       RDW, big-endian, then X'0000') before each line
 # for cp in IBM1047 and IBM273 (glibc names) ('@' is X'7C' in one, X'B5' in the other).
 # All must decode to the same records (src/spool/records.test.ts).
-# Usage: bash scripts/gen-spool-fixtures.sh   (then commit test/fixtures/spool/)
+# Usage: bash scripts/gen-spool-fixtures.sh [OUTDIR]   (default test/fixtures/spool; commit it)
+# records.test.ts runs it into a temporary OUTDIR and compares with the committed files.
 set -euo pipefail
 export LC_ALL=C
-cd "$(dirname "$0")/../test/fixtures/spool"
+mkdir -p "${1:-$(dirname "$0")/../test/fixtures/spool}"
+cd "${1:-$(dirname "$0")/../test/fixtures/spool}"
 
 # The mail (UTF-8 here, stored as ISO-8859-1). No line is exactly 80 bytes ending in '<'.
 iconv -f UTF-8 -t ISO-8859-1 > mail.txt <<'MAIL'
@@ -74,4 +76,3 @@ for cp in IBM1047 IBM273; do
     printf '%s' "$line" | iconv -f ISO-8859-1 -t "$cp" >> "mail.$cp.vb"
   done < mail.txt
 done
-ls -l

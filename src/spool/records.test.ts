@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { getCodePage, type CodePage } from '../codepage/index.js';
+import { findPeer, tempDir } from '../testing/peers.js';
 import { RecordDecoder, RecordOptionsError, readRecords, type RecordDecoderOptions, type RecordFormat, type RecordItem } from './records.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../../test/fixtures/spool');
@@ -77,6 +78,19 @@ test('the same mail as text, EBCDIC NL, FB80 with continuations and VB gives ide
   // FB80: continued records report the number of their first physical record.
   const fbItems = decode(readFileSync(join(FIXTURES, 'mail.IBM1047.fb80')), opts('fixed', 'IBM1047'));
   assert.ok(fbItems.some((i, k) => k > 0 && i.recordNo > fbItems[k - 1]!.recordNo + 1), 'continuations skip record numbers');
+});
+
+test('the committed fixtures are what glibc iconv makes (when installed)', (t) => {
+  if (findPeer('iconv') === undefined) {
+    t.skip('glibc iconv not installed; using the committed fixtures as they are');
+    return;
+  }
+  const out = tempDir(t);
+  const r = spawnSync('bash', [resolve(import.meta.dirname, '../../scripts/gen-spool-fixtures.sh'), out], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const files = readdirSync(FIXTURES).sort();
+  assert.deepEqual(readdirSync(out).sort(), files);
+  for (const f of files) assert.ok(readFileSync(join(out, f)).equals(readFileSync(join(FIXTURES, f))), `${f} is reproducible`);
 });
 
 test('every split point of every fixture gives the same items', () => {
