@@ -4,24 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SmtpClientSession } from '../../src/smtp/client/index.js';
-import type { OutboundMessage } from '../../src/smtp/client/index.js';
+import { msg, TRICKY_BODY } from './client-fixtures.js';
 import { needPeer, tempDir, isRoot } from '../../src/testing/peers.js';
 import { startSmtpSink } from '../../src/testing/postfix.js';
-
-export const TRICKY_BODY = 'Subject: peer test\r\nContent-Type: text/plain; charset=ISO-8859-1\r\n\r\n'
-  + '.\r\n..\r\n.leading\r\ncaf\xe9 \xe0 \xff\r\n' + 'y'.repeat(998) + '\r\n' + '.' + 'z'.repeat(997) + '\r\nlast line\r\n';
-
-export function msg(to: string[], body = TRICKY_BODY, requireTls = false): OutboundMessage {
-  const data = Buffer.from(body, 'latin1');
-  return {
-    envelope: {
-      from: { kind: 'mailbox', mailbox: { local: 'job', domain: 'host.test' } },
-      recipients: to.map((a) => { const [local = '', domain = ''] = a.split('@'); return { mailbox: { local, domain } }; }),
-      requireTls, body8bit: true,
-    },
-    data, size: data.length,
-  };
-}
 
 test('client → smtp-sink: pipelined, reused connection, byte-exact', async (t) => {
   const bin = needPeer(t, 'smtp-sink');
