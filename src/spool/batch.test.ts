@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { FakeClock } from '../testing/clock.js';
+import { enhancedOf } from '../smtp/protocol/codes.js';
+import { BatchReplies } from './batch-replies.js';
 import { getCodePage } from '../codepage/index.js';
 import { BatchParser, type BatchOptions } from './batch.js';
 import type { RecordProblem } from './records.js';
@@ -245,4 +249,12 @@ test('batch: data is CRLF, starts with the Received trace header', () => {
   assert.ok(s.startsWith('Received: from PAYJOB (job J0001234 user PAYUSER)\r\n\tby gw.example (spoolgate SPOOLGW) with BSMTP id <'), s);
   assert.ok(s.endsWith('\r\n\r\nb\r\n'));
   assert.ok(!/[^\r]\n/.test(s));
+});
+
+test('docs/spool-format.md lists every problem text with its reply code', () => {
+  const doc = readFileSync(join(import.meta.dirname, '../../docs/spool-format.md'), 'utf8');
+  for (const [name, d] of Object.entries(BatchReplies)) {
+    const row = `| ${d.rc.code} ${enhancedOf(d.rc)} | \`${d.text.replace('%s', '<arg>')}\``;
+    assert.ok(doc.includes(row), `${name}: ${row}`);
+  }
 });
