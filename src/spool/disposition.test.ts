@@ -7,6 +7,7 @@ import { isRoot, tempDir } from '../testing/peers.js';
 import { FakeClock } from '../testing/clock.js';
 import { disposeBadEntry, listHeld, reportBadEntry } from './disposition.js';
 import { SpoolQueue } from './queue.js';
+import { BatchParser, type BatchEvent } from './batch.js';
 import { RecordDecoder } from './records.js';
 import { formatReport, REPORT_JOB_NAME, type ReportProblem } from './report.js';
 import { submitToSpool, type SpoolEntry } from './submit.js';
@@ -130,6 +131,19 @@ test('Report Admin: one DEST spool entry holding valid batch SMTP to all adminis
   assert.ok(!body.includes('.'), 'no premature end of data');
   assert.ok(body.includes('Subject: spoolgate error report for job PAYROLL (' + entry!.attrs.jobId + ')'));
   assert.ok(body.some((l) => l.includes("501 5.5.4 JES Syntax error. Too many args after 'HELO' command")));
+
+  // And the gateway's own batch-SMTP parser reads it as one clean message to all administrators.
+  const parser = new BatchParser({
+    syntaxErrorLimit: 5, jobSizeKB: 0, msgSizeKB: 0, atSign: '@', maxRecipients: 2000, header: { date: true, userInfo: true },
+    instance: 'spoolgate', hostName: 'gw.example.test', clock, job: { jobName: mail.attrs.jobName, jobId: mail.attrs.jobId, originUser: mail.attrs.originUser },
+  });
+  const events: BatchEvent[] = [...parser.push(items), ...parser.end()];
+  assert.deepEqual(events.filter((ev) => ev.kind !== 'message'), []);
+  const msgs = events.flatMap((ev) => (ev.kind === 'message' ? [ev.message] : []));
+  assert.equal(msgs.length, 1);
+  assert.equal(msgs[0]!.envelope.from.kind, 'mailbox');
+  assert.deepEqual(msgs[0]!.badRecipients, []);
+  assert.equal(msgs[0]!.envelope.recipients.length, admins.length);
 });
 
 test('Report Admin falls back to sysout without administrators and for a bad report', async (t) => {
