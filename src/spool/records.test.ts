@@ -124,6 +124,8 @@ test('record rules, table-driven', () => {
     { name: '79 bytes ending in < is not a continuation', input: l1(`${'a'.repeat(78)}<\nb\n`), o: opts('text', 'ISO8859-1'), want: [`${'a'.repeat(78)}<`, 'b'] },
     { name: 'continuation at end of file', input: l1(`${'a'.repeat(79)}<`), o: opts('text', 'ISO8859-1'), want: ['a'.repeat(79)] },
     { name: 'too long', input: l1('0123456789abc\nok\n'), o: opts('text', 'ISO8859-1', { maxRecordBytes: 10 }), want: ['<error record-too-long>', 'ok'] },
+    { name: 'too long counts trailing blanks', input: l1(`abc${' '.repeat(20)}\nok\n`), o: opts('text', 'ISO8859-1', { maxRecordBytes: 10 }), want: ['<error record-too-long>', 'ok'] },
+    { name: 'exactly the limit with CRLF', input: l1('0123456789\r\n'), o: opts('text', 'ISO8859-1', { maxRecordBytes: 10 }), want: ['0123456789'] },
     { name: 'EBCDIC NL', input: ebcdic('IBM1047', 'HELO X\u0085MAIL FROM:<a@b>  \u0085'), o: opts('nl', 'IBM1047'), want: ['HELO X', 'MAIL FROM:<a@b>'] },
     { name: 'EBCDIC LF inside an NL record', input: ebcdic('IBM1047', 'a\nb\u0085c\u0085'), o: opts('nl', 'IBM1047'), want: ['<error control-character>', 'c'] },
     { name: 'EBCDIC tab is allowed', input: ebcdic('IBM1047', 'a\tb\u0085'), o: opts('nl', 'IBM1047'), want: ['a\tb'] },
@@ -143,7 +145,11 @@ test('record rules, table-driven', () => {
     { name: 'VB truncated data', input: vb('IBM1047', ['A', 'BCDEF']).subarray(0, 8), o: opts('variable', 'IBM1047'), want: ['A', '<error truncated-record>'] },
     { name: 'VB truncated RDW', input: vb('IBM1047', ['A', 'B']).subarray(0, 7), o: opts('variable', 'IBM1047'), want: ['A', '<error truncated-record>'] },
   ];
-  for (const c of cases) assert.deepEqual(texts(decode(c.input, c.o)), c.want, c.name);
+  for (const c of cases) {
+    const whole = decode(c.input, c.o);
+    assert.deepEqual(texts(whole), c.want, c.name);
+    for (let cut = 0; cut <= c.input.length; cut++) assert.deepEqual(decode(c.input, c.o, [cut]), whole, `${c.name}, cut at ${cut}`);
+  }
 });
 
 test('items carry record numbers, offsets and a useful detail', () => {

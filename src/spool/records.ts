@@ -321,7 +321,9 @@ export class RecordDecoder {
     }
     this.#logEnd = end;
     let continues = false;
-    if (raw === undefined) {
+    // The limit applies to the physical record as stored (before blanks are stripped), so the
+    // outcome does not depend on where chunk boundaries fall.
+    if (raw === undefined || raw.length > this.#max) {
       this.#logOverflow = true;
     } else {
       let n = raw.length;
