@@ -374,3 +374,9 @@ test('relative paths resolve against the configuration file directory', () => {
   assert.equal(config.userExit, resolve('conf/exits/check.js'));
   assert.equal(config.configFile, resolve('conf/sg.conf'));
 });
+
+test('CRLF, CR and tab-separated files parse like LF files', () => {
+  const lf = parseOk(IBM_STYLE).config;
+  assert.deepEqual(parseOk(IBM_STYLE.replace(/\n/g, '\r\n')).config, lf);
+  assert.deepEqual(parseOk(IBM_STYLE.replace(/\n/g, '\r').replace(/ +/g, '\t')).config, lf);
+});
