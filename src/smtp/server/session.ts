@@ -22,7 +22,7 @@ const MAX_PENDING = 1024 * 1024;
 /** After we end a connection, how long the client has to close before we destroy it. */
 const LINGER_MS = 5_000;
 /** RFC 7230 request methods: an HTTP client talking to the SMTP port (SPEC.md §5 hardening). */
-const HTTP_REQUEST = /^(GET|POST|HEAD|PUT|DELETE|CONNECT|OPTIONS|TRACE|PATCH) \S+ HTTP\/\d/i;
+const HTTP_REQUEST = /^(GET|POST|HEAD|PUT|DELETE|CONNECT|OPTIONS|TRACE|PATCH) /i;
 
 export class Session implements SessionApi {
   state: SessionState = { kind: 'greeting' };
