@@ -218,12 +218,27 @@ export async function startPostfix(opts: { dir: string; relayPort: number; extra
     pf('stop');
     throw new Error(`postfix smtpd did not start:\n${log()}`, { cause: e });
   }
+  // Remember master's pid: if `postfix stop` cannot run (config gone), stop it by pid.
+  const pidFile = join(D, 'queue', 'pid', 'master.pid');
+  const masterPid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : NaN;
   return {
     port,
     configDir: D,
     log,
     async stop() {
-      try { pf('stop'); } catch (e) { process.stderr.write(`postfix stop: ${String(e)}\n`); }
+      try {
+        pf('stop');
+      } catch (e) {
+        process.stderr.write(`postfix stop failed (${String(e)}); sending SIGTERM to master ${masterPid}\n`);
+        if (Number.isInteger(masterPid) && masterPid > 1) process.kill(masterPid, 'SIGTERM');
+      }
+      // Take D out of the default main.cf again so the list does not grow run after run.
+      const now = readFileSync(def, 'utf8');
+      const m = /^alternate_config_directories\s*=\s*(.*)$/m.exec(now);
+      if (m !== null) {
+        const rest = m[1]!.split(/[\s,]+/).filter((x) => x !== '' && x !== D);
+        writeFileSync(def, now.replace(m[0], rest.length > 0 ? `alternate_config_directories = ${rest.join(', ')}` : ''));
+      }
     },
   };
 }
