@@ -7,6 +7,7 @@
 // (values in xtext, §4), RFC 4954 §5 AUTH= (accepted and dropped: a spool has no authenticated
 // submitter to vouch for).
 import type { DsnNotify } from '../core/envelope.js';
+import type { Result } from '../core/result.js';
 
 export type ArgProblem =
   | { kind: 'syntax' }
@@ -83,7 +84,7 @@ export interface MailParams {
   envid?: string;
 }
 
-export function parseMailParams(params: SplitArg['params']): { ok: true; value: MailParams } | { ok: false; error: ArgProblem } {
+export function parseMailParams(params: SplitArg['params']): Result<MailParams, ArgProblem> {
   const out: MailParams = {};
   const seen = new Set<string>();
   for (const { name, value } of params) {
@@ -133,7 +134,7 @@ export interface RcptParams {
   orcpt?: { type: string; address: string };
 }
 
-export function parseRcptParams(params: SplitArg['params']): { ok: true; value: RcptParams } | { ok: false; error: ArgProblem } {
+export function parseRcptParams(params: SplitArg['params']): Result<RcptParams, ArgProblem> {
   const out: RcptParams = {};
   const seen = new Set<string>();
   for (const { name, value } of params) {

@@ -2,7 +2,7 @@
 // row). Texts are fixed; a '%s' is replaced by one sanitised argument (a verb, a parameter name or
 // an address-problem description), so reports are deterministic. `counts` says whether the
 // problem counts towards JESSyntaxErrLimit (SPEC.md §1.1; a bad RCPT never counts).
-import { Codes, type ReplyCode, enhancedOf } from '../smtp/protocol/codes.js';
+import { Codes, type ReplyCode } from '../smtp/protocol/codes.js';
 
 export interface ProblemDef {
   readonly rc: ReplyCode;
@@ -72,10 +72,3 @@ export function sanitizeArg(s: string, max = 40): string {
 export function problemText(d: ProblemDef, arg?: string): string {
   return arg === undefined ? d.text : d.text.replace('%s', sanitizeArg(arg));
 }
-
-/** "553 5.1.7 JES Bad sender address: ..." — the reply form used in reports. */
-export function formatProblemLine(code: number, enhanced: string, text: string): string {
-  return `${code} ${enhanced} ${text}`;
-}
-
-export { enhancedOf };
