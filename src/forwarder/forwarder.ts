@@ -91,6 +91,7 @@ export class Forwarder {
       this.tasks.push(new SpoolTask(i, {
         lifecycle: this.lifecycle,
         checkpoint: deps.checkpoint,
+        now: () => deps.clock.now(),
         spool: deps.spool,
         log: deps.log.forTask(i),
         settings: () => {

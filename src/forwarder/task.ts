@@ -68,6 +68,7 @@ export class SpoolTask {
     private readonly deps: {
       lifecycle: Lifecycle;
       checkpoint: Checkpoint;
+      now: () => number;
       spool: SpoolPort;
       log: Logger;
       settings: () => TaskSettings;
@@ -214,7 +215,7 @@ export class SpoolTask {
       envelope,
       data: m.data,
       job: { jobName: entry.attrs.jobName, jobId: entry.attrs.jobId, originUser: entry.attrs.originUser },
-      arrival: new Date(),
+      arrival: new Date(this.deps.now()),
       pending,
       failed,
       attempts: 0,
