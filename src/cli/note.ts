@@ -1,0 +1,115 @@
+// `spoolgate note` — compose a note (SMTPNOTE analog, SPEC.md §7) with MIME attachments and put it
+// on the writer's spool as batch SMTP with task type DEST. The sender defaults to the calling user
+// at Users DefaultDomain (else HostName); SenderPolicy Own lets only root choose another --from.
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/index.js';
+import { describeError } from '../core/errors.js';
+import { normalizeName } from '../spool/attributes.js';
+import { composeNote, currentCaller, decideSender, localDomain, putOnSpool, type NoteAttachment } from '../submit/index.js';
+
+const USAGE = `usage: spoolgate note --config FILE --subject TEXT (--to ADDR | --cc ADDR | --bcc ADDR)...
+                      [--from ADDR] [--body FILE|-] [--html FILE] [--attach FILE]... [--job NAME]
+Composes a MIME message (UTF-8 text, base64 attachments named after their files) and puts it on the
+writer's spool; prints "<entry-id> <JOBNAME>(<JOBID>)". ADDR is local@domain or "Name <local@domain>".
+Bcc recipients get the mail but appear in no header.`;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+async function readText(file: string, what: string): Promise<string> {
+  const bytes = file === '-' ? await readStdin() : await readFile(file);
+  try {
+    return utf8.decode(bytes).replace(/^\uFEFF/, '');
+  } catch (e) {
+    throw new Error(`${what} ${file}: not UTF-8 text`, { cause: e });
+  }
+}
+
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(String(c)));
+  return Buffer.concat(chunks);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string' },
+        to: { type: 'string', multiple: true },
+        cc: { type: 'string', multiple: true },
+        bcc: { type: 'string', multiple: true },
+        from: { type: 'string' },
+        subject: { type: 'string' },
+        attach: { type: 'string', multiple: true },
+        body: { type: 'string' },
+        html: { type: 'string' },
+        job: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`spoolgate note: ${describeError(e)}\n${USAGE}\n`);
+    return 2;
+  }
+  const v = args.values;
+  if (v.help === true) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const fail = (code: number, msg: string): number => {
+    process.stderr.write(`spoolgate note: ${msg}\n${code === 2 ? USAGE + '\n' : ''}`);
+    return code;
+  };
+  if (v.config === undefined) return fail(2, '--config FILE is required');
+  if (v.subject === undefined) return fail(2, '--subject is required');
+  let job: string | undefined;
+  if (v.job !== undefined) {
+    const j = normalizeName(v.job);
+    if (!j.ok) return fail(2, `--job: ${j.error}`);
+    job = j.value;
+  }
+  const loaded = loadConfig(v.config);
+  if (!loaded.ok) return fail(2, loaded.error.map((e) => e.message).join('\n'));
+  const config = loaded.value.config;
+
+  const sender = decideSender({ policy: config.users.senderPolicy, caller: currentCaller(), domain: localDomain(config), ...(v.from === undefined ? {} : { from: v.from }) });
+  if (!sender.ok) {
+    process.stderr.write(`spoolgate note: ${sender.error.code}: ${sender.error.message}\n`);
+    return 2;
+  }
+
+  let text: string | undefined;
+  let html: string | undefined;
+  const attachments: NoteAttachment[] = [];
+  try {
+    if (v.body !== undefined) text = await readText(v.body, '--body');
+    if (v.html !== undefined) html = await readText(v.html, '--html');
+    for (const file of v.attach ?? []) attachments.push({ filename: basename(file), content: await readFile(file) });
+  } catch (e) {
+    return fail(1, describeError(e));
+  }
+
+  const composed = await composeNote({
+    from: sender.value, to: v.to ?? [], cc: v.cc ?? [], bcc: v.bcc ?? [], subject: v.subject,
+    ...(text === undefined ? {} : { text }), ...(html === undefined ? {} : { html }),
+    attachments, hostName: config.hostName,
+  });
+  if (!composed.ok) {
+    process.stderr.write(`spoolgate note: ${composed.error.code}: ${composed.error.message}\n`);
+    return composed.error.code === 'SG_NOTE_UNSAFE_OUTPUT' ? 1 : 2;
+  }
+  try {
+    const entry = await putOnSpool({
+      target: { root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName },
+      envelope: composed.value.envelope, data: composed.value.data, ...(job === undefined ? {} : { jobName: job }),
+    });
+    process.stdout.write(`${entry.id} ${entry.attrs.jobName}(${entry.attrs.jobId})\n`);
+    return 0;
+  } catch (e) {
+    return fail(1, `cannot put the note on the spool: ${describeError(e)}`);
+  }
+}
