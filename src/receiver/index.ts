@@ -1,0 +1,156 @@
+// receiver — the gateway's inbound SMTP role (SPEC.md §5): builds the policies and the sink that
+// smtp/server needs and starts the listener on Receiver Listen.
+// What it does: connection restrictions (DenyAddress ranges, DNSBL zones → 554 5.7.1), local
+//   domains (enrolled users and aliases, else 550 5.1.1), the five relay restrictions (default
+//   None: no open relay; authenticated sessions may relay; relay tricks always refused with
+//   550 5.7.1), filters (originator, subject, attachment name, MIME type; Keep/Discard/dry run),
+//   and the sink: local recipients → mailbox store, relay recipients → one spool entry.
+// Standards: RFC 5321 §3.6 (relaying), §4.1.1.3 (Postmaster), RFC 5782 (DNSBL query names),
+//   RFC 2045/2046 (MIME parts), RFC 2047 (encoded words), RFC 2231 (parameter values).
+// Untrusted input: client addresses, RCPT addresses, the message (headers and MIME structure,
+//   parsed with bounds in mime.ts), DNS answers.
+// Persists: mailbox messages (store), spool entries (spoolSubmit), quarantine copies
+//   (<stateDirectory>/quarantine), journal events. Every copy is durable before accept()
+//   resolves and the server answers 250, so it is safe to crash at any time: mail not yet
+//   acknowledged is the client's to retry. Journal codes: docs/receiver.md.
+import { join } from 'node:path';
+import { systemClock, type Clock } from '../core/clock.js';
+import type { Resolver } from '../core/resolver.js';
+import type { Config, ReceiverConfig } from '../config/types.js';
+import type { Logger } from '../log/index.js';
+import { Codes } from '../smtp/protocol/codes.js';
+import { SmtpServer, type ServerEvent, type SmtpServerLimits, type VrfyPolicy } from '../smtp/server/index.js';
+import type { Journal, MailboxStore, UserDirectory } from '../store/types.js';
+import { ReceiverConnectionPolicy } from './connection.js';
+import { ReceiverJournal } from './journal.js';
+import { Quarantine } from './quarantine.js';
+import { ReceiverRecipientPolicy } from './recipients.js';
+import { ReceiverSink, type SpoolSubmit } from './sink.js';
+
+export { cidrContains, dnsblQueryName, ipBytes } from './cidr.js';
+export { ReceiverConnectionPolicy, CONNECTION_REFUSED } from './connection.js';
+export { evaluateFilters, filterOutcome, wildcardMatch, type FilterHit } from './filters.js';
+export { JOURNAL_CODES, ReceiverJournal, type ReceiverJournalType } from './journal.js';
+export { decodeWords, parseStructured, summarize, type MessageSummary, type MimePart } from './mime.js';
+export { Quarantine } from './quarantine.js';
+export { classifyRecipient, isNearDomain, relayAllowed, ReceiverRecipientPolicy, type RecipientClass } from './recipients.js';
+export { ReceiverSink, type SpoolSubmit } from './sink.js';
+
+export interface ReceiverOptions {
+  config: Config;
+  store: { users: UserDirectory; mailboxes: MailboxStore; journal: Journal };
+  spoolSubmit: SpoolSubmit;
+  resolver: Resolver;
+  log: Logger;
+  tls?: { cert: Buffer; key: Buffer };
+  /** Default: the system clock. */
+  clock?: Clock;
+  /** Overrides Receiver Listen (tests: 127.0.0.1 port 0). */
+  listen?: readonly { host: string; port: number }[];
+  /** Default `<stateDirectory>/quarantine`. */
+  quarantineDir?: string;
+}
+
+export interface Receiver {
+  server: SmtpServer;
+  close(): Promise<void>;
+  addresses(): { host: string; port: number }[];
+}
+
+function limitsOf(r: ReceiverConfig): Partial<SmtpServerLimits> {
+  return {
+    maxMessageSize: r.maxMessageSize,
+    maxRecipients: r.maxRecipients,
+    maxConnections: r.maxConnections,
+    maxConnectionsPerIp: r.maxConnectionsPerIp,
+    commandTimeoutMs: r.commandTimeout * 1000,
+    dataTimeoutMs: r.dataTimeout * 1000,
+    maxBadCommands: r.maxBadCommands,
+  };
+}
+
+/** The operator log lines for the server's lifecycle events (never bodies or passwords). */
+function logEvent(log: Logger, e: ServerEvent): void {
+  switch (e.kind) {
+    case 'trace': log.network('smtp.trace', { session: e.sessionId, dir: e.direction, line: e.line }); return;
+    case 'connect': log.info('smtp.connect', { session: e.sessionId, ip: e.clientIp }); return;
+    case 'disconnect': log.info('smtp.disconnect', { session: e.sessionId, ip: e.clientIp, messages: e.messages }); return;
+    case 'connection-refused': log.warn('smtp.connection-refused', { ip: e.clientIp, reason: e.reason }); return;
+    case 'message-accepted': log.event('smtp.message-accepted', { session: e.sessionId, id: e.id, from: e.from, recipients: e.recipients.join(','), size: e.size }); return;
+    case 'message-rejected': log.warn('smtp.message-rejected', { session: e.sessionId, from: e.from, code: e.code, reason: e.reason }); return;
+    case 'recipient-rejected': log.info('smtp.recipient-rejected', { session: e.sessionId, from: e.from, to: e.recipient, code: e.code, reason: e.reason }); return;
+    case 'policy-error': log.error('smtp.policy-error', { session: e.sessionId, what: e.what, detail: e.detail }); return;
+    case 'violation': log.warn('smtp.violation', { session: e.sessionId, ip: e.clientIp, violation: e.violation, detail: e.detail }); return;
+    case 'timeout': log.info('smtp.timeout', { session: e.sessionId, ip: e.clientIp, step: e.step }); return;
+    case 'tls': log.info('smtp.tls', { session: e.sessionId, protocol: e.protocol, cipher: e.cipher }); return;
+    case 'tls-failed': log.warn('smtp.tls-failed', { session: e.sessionId, reason: e.reason }); return;
+    case 'auth': log.info('smtp.auth', { session: e.sessionId, user: e.user, ok: e.ok }); return;
+  }
+}
+
+/** Builds the receiver's policies and sink and starts the SMTP server on Receiver Listen. */
+export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
+  const rc = opts.config.receiver;
+  if (rc === null) throw new Error('startReceiver: the configuration has no Receiver block');
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log;
+  const journal = new ReceiverJournal(opts.store.journal, log);
+  const users = opts.store.users;
+  const resolveUser = (a: string): Promise<string | undefined> => users.resolve(a);
+
+  const recipientPolicy = new ReceiverRecipientPolicy(rc, resolveUser, {
+    relayRefused(session, from, to, why) {
+      log.warn('receiver.relay-refused', { session: session.sessionId, ip: session.clientIp, from, to, reason: why });
+      void journal.record('relay-refused', { from, to, ip: session.clientIp, detail: `RELAY REFUSED ${session.clientIp}: ${why}` });
+    },
+  });
+  const connectionPolicy = new ReceiverConnectionPolicy(rc, opts.resolver, clock, {
+    refused(ip, reason) {
+      log.warn('receiver.connection-refused', { ip, reason });
+      void journal.record('connection-refused', { ip, detail: `CONNECTION REFUSED ${ip}: ${reason}` });
+    },
+    lookupFailed(ip, zone, detail) {
+      log.warn('receiver.dnsbl-failed', { ip, zone, detail });
+    },
+  });
+  const sink = new ReceiverSink({
+    clock, log, journal, mailboxes: opts.store.mailboxes, resolveUser,
+    classify: (mb) => recipientPolicy.classify(mb),
+    spoolSubmit: opts.spoolSubmit,
+    filters: opts.config.filters,
+    quarantine: new Quarantine(opts.quarantineDir ?? join(opts.config.stateDirectory, 'quarantine')),
+  });
+  // RFC 5321 §3.5.3: with Vrfy YES, VRFY answers for local users only; nothing about relay.
+  const vrfy: VrfyPolicy | undefined = rc.vrfy
+    ? {
+        async verify(_s, arg) {
+          const a = arg.replace(/^<|>$/g, '').trim();
+          const m = /^(.+)@([^@]+)$/.exec(a);
+          const c = m === null ? undefined : recipientPolicy.classify({ local: m[1]!, domain: m[2]! });
+          const user = c?.kind === 'local' ? await resolveUser(c.lookup) : undefined;
+          return user === undefined ? { code: Codes.C550MailboxUnavailable, text: 'no such user here' } : { code: Codes.C250Ok, text: `<${a}>` };
+        },
+      }
+    : undefined;
+
+  const server = new SmtpServer({
+    hostName: rc.hostName,
+    clock,
+    sink,
+    recipientPolicy,
+    connectionPolicy,
+    ...(opts.tls ? { tls: opts.tls } : {}),
+    // RFC 4954: AUTH is offered only over TLS (the server enforces it); a good login may relay.
+    ...(opts.tls ? { authChecker: { check: (u: string, p: string) => users.verify(u, p) } } : {}),
+    ...(vrfy ? { vrfy } : {}),
+    limits: limitsOf(rc),
+    onEvent: (e) => logEvent(log, e),
+  });
+  const bound = await server.listen(opts.listen ?? rc.listen);
+  log.event('receiver.started', { addresses: bound.map((a) => `${a.host}:${a.port}`).join(','), relayMode: rc.relayMode });
+  return {
+    server,
+    close: () => server.close(),
+    addresses: () => bound.map((a) => ({ host: a.host, port: a.port })),
+  };
+}

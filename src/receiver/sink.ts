@@ -1,0 +1,101 @@
+// The receiver's InboundSink: filters, then local delivery into the mailbox store and relay onto
+// the forwarder's spool. accept() resolves only after every copy is durable (SPEC.md §5), so the
+// server's 250 means "stored". A failure before that answers 451 and the client retries; a
+// retry after a partial failure (one mailbox written, the next failed) can duplicate a copy,
+// never lose one.
+import { formatMailbox, formatPath } from '../core/address.js';
+import type { Clock } from '../core/clock.js';
+import type { Envelope, Recipient } from '../core/envelope.js';
+import { newId } from '../core/ids.js';
+import type { FilterRule } from '../config/types.js';
+import type { Logger } from '../log/index.js';
+import type { MailboxStore } from '../store/types.js';
+import type { InboundMessage, InboundSink, ServerReply } from '../smtp/server/types.js';
+import { Codes } from '../smtp/protocol/codes.js';
+import { evaluateFilters, filterOutcome } from './filters.js';
+import type { ReceiverJournal } from './journal.js';
+import type { Quarantine } from './quarantine.js';
+import type { RecipientClass } from './recipients.js';
+
+export type SpoolSubmit = (mail: { envelope: Envelope; data: Buffer }) => Promise<string>;
+
+export interface SinkDeps {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly journal: ReceiverJournal;
+  readonly mailboxes: MailboxStore;
+  readonly resolveUser: (address: string) => Promise<string | undefined>;
+  readonly classify: (r: Recipient['mailbox']) => RecipientClass;
+  readonly spoolSubmit: SpoolSubmit;
+  readonly filters: readonly FilterRule[];
+  readonly quarantine: Quarantine;
+}
+
+const LOCAL_ERROR: ServerReply = { code: Codes.C451LocalError, text: 'local error in processing' };
+
+export class ReceiverSink implements InboundSink {
+  constructor(private readonly d: SinkDeps) {}
+
+  async accept(m: InboundMessage): Promise<{ ok: true; id: string } | { ok: false; reply: ServerReply }> {
+    const id = newId(this.d.clock.now());
+    const from = m.envelope.from.kind === 'null' ? '' : formatMailbox(m.envelope.from.mailbox);
+    const size = m.data.length;
+
+    // Recipients were checked at RCPT; sort them again into mailbox users and relay recipients.
+    const users = new Map<string, string[]>();
+    const relay: Recipient[] = [];
+    for (const r of m.envelope.recipients) {
+      const c = this.d.classify(r.mailbox);
+      if (c.kind === 'relay') { relay.push(r); continue; }
+      const user = c.kind === 'local' ? await this.d.resolveUser(c.lookup) : undefined;
+      if (user === undefined) {
+        // The user was removed between RCPT and the final dot (or the policy changed).
+        this.d.log.warn('receiver.recipient-vanished', { id, to: formatMailbox(r.mailbox) });
+        return { ok: false, reply: LOCAL_ERROR };
+      }
+      users.set(user, [...(users.get(user) ?? []), formatMailbox(r.mailbox)]);
+    }
+    for (const r of m.envelope.recipients) {
+      const relayed = relay.includes(r);
+      await this.d.journal.record(relayed ? 'received-relay' : 'received', {
+        messageId: id, from, to: formatMailbox(r.mailbox), ip: m.clientIp,
+        detail: `${relayed ? 'relayed' : 'local'} mail from ${formatPath(m.envelope.from)} size ${size} session ${m.sessionId}`,
+      });
+    }
+
+    // Filters look at the message as the client sent it, before anything is stored.
+    const hits = evaluateFilters(this.d.filters, m.envelope.from, m.data);
+    const outcome = filterOutcome(hits);
+    if (outcome === 'keep') {
+      const path = await this.d.quarantine.keep(id, m.data, {
+        id, from: formatPath(m.envelope.from), recipients: m.envelope.recipients.map((r) => formatMailbox(r.mailbox)),
+        clientIp: m.clientIp, heloName: m.heloName, received: new Date(this.d.clock.now()).toISOString(),
+        rules: hits.map((h) => ({ match: h.rule.match, pattern: h.rule.pattern, action: h.rule.action, dryRun: h.rule.dryRun, value: h.value })),
+      });
+      this.d.log.event('receiver.quarantined', { id, from, path });
+    }
+    for (const h of hits) {
+      const what = h.rule.dryRun ? 'dry run, delivered' : outcome === 'keep' ? 'kept in quarantine, not delivered' : 'discarded';
+      await this.d.journal.record('filtered', { messageId: id, from, ip: m.clientIp, detail: `rejected by filtering: ${h.rule.match} "${h.rule.pattern}" matched "${h.value}": ${what}` });
+      this.d.log.event('receiver.filtered', { id, from, match: h.rule.match, pattern: h.rule.pattern, action: h.rule.action, dryRun: h.rule.dryRun });
+    }
+    if (outcome !== 'deliver') return { ok: true, id };
+
+    // Local copies: one per mailbox user, however many addresses led to that user.
+    for (const [user, addrs] of users) {
+      const stored = await this.d.mailboxes.deliver(user, m.data);
+      for (const to of addrs) {
+        await this.d.journal.record('delivered', { messageId: id, from, to, user, detail: `delivered to mailbox of ${user} as ${stored.id} size ${stored.size}` });
+      }
+    }
+    // Relay copies: one spool entry with only the relay recipients, DSN fields kept.
+    if (relay.length > 0) {
+      const envelope: Envelope = { ...m.envelope, recipients: relay };
+      const entry = await this.d.spoolSubmit({ envelope, data: m.data });
+      for (const r of relay) {
+        await this.d.journal.record('queued', { messageId: id, from, to: formatMailbox(r.mailbox), detail: `queued for relay as spool entry ${entry}` });
+      }
+    }
+    return { ok: true, id };
+  }
+}
