@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FilterRule } from '../config/types.js';
+import { evaluateFilters, filterOutcome, wildcardMatch } from './filters.js';
+
+test('wildcardMatch: "*" is one or more characters, case-insensitive, whole value', () => {
+  const cases: [string, string, boolean][] = [
+    ['*.vbs', 'LoveBug.VBS', true],
+    ['*.vbs', '.vbs', false],
+    ['*.vbs', 'a.vbs.txt', false],
+    ['image/*', 'image/jpeg', true],
+    ['image/*', 'image/', false],
+    ['*@example.com', 'eve@EXAMPLE.com', true],
+    ['*@example.com', 'eve@sub.example.com.evil', false],
+    ['ILOVEYOU', 'iloveyou', true],
+    ['ILOVEYOU', 'ILOVEYOU too', false],
+    ['*love*', 'I love you', true],
+    ['a*b*c', 'axxbyyc', true],
+    ['a*b*c', 'abc', false],
+    ['*', 'x', true],
+    ['*', '', false],
+  ];
+  for (const [p, v, want] of cases) assert.equal(wildcardMatch(p, v), want, `${p} ~ ${v}`);
+  // Linear: a hostile pattern against a long value finishes at once.
+  assert.equal(wildcardMatch('*a*a*a*a*a*a*b', 'a'.repeat(5000)), false);
+});
+
+test('filterOutcome: Keep beats Discard; dry run only journals', () => {
+  const r = (action: 'keep' | 'discard', dryRun = false): FilterRule => ({ match: 'subject', pattern: 'x', action, dryRun });
+  assert.equal(filterOutcome([]), 'deliver');
+  assert.equal(filterOutcome([{ rule: r('discard', true), value: 'x' }]), 'deliver');
+  assert.equal(filterOutcome([{ rule: r('discard'), value: 'x' }]), 'discard');
+  assert.equal(filterOutcome([{ rule: r('discard'), value: 'x' }, { rule: r('keep'), value: 'x' }]), 'keep');
+});
+
+test('evaluateFilters: originator from envelope or From header', () => {
+  const rules: FilterRule[] = [{ match: 'originator', pattern: '*@spam.test', action: 'discard', dryRun: false }];
+  const data = Buffer.from('From: a@ok.test\r\nSubject: s\r\n\r\nbody\r\n');
+  assert.equal(evaluateFilters(rules, { kind: 'mailbox', mailbox: { local: 'x', domain: 'SPAM.test' } }, data).length, 1);
+  assert.equal(evaluateFilters(rules, { kind: 'null' }, data).length, 0);
+  assert.equal(evaluateFilters(rules, { kind: 'null' }, Buffer.from('From: Bad <b@spam.test>\r\n\r\n')).length, 1);
+});
