@@ -1,0 +1,66 @@
+// The operator message catalogue (SPEC.md §4): the seed's EZD18xx IDs and texts for what its
+// MODIFY examples show, and invented IDs in the same range (EZD1835E–EZD1844E, the gaps the seed
+// does not use) for what it does not. Suffix I = information, E = the command was not carried out.
+// Every ID is listed in docs/messages.md (a test keeps the two in step).
+
+export const MESSAGE_IDS = [
+  'EZD1809I', 'EZD1810I', 'EZD1814I', 'EZD1821I', 'EZD1822I', 'EZD1823I', 'EZD1828I', 'EZD1829I',
+  'EZD1830I', 'EZD1831I', 'EZD1832I', 'EZD1833I', 'EZD1834I', 'EZD1835E', 'EZD1836E', 'EZD1837I',
+  'EZD1838E', 'EZD1839I', 'EZD1840I', 'EZD1842I', 'EZD1843I', 'EZD1844E', 'EZD1845I', 'EZD1846I',
+  'EZD1848I',
+] as const;
+
+export type MessageId = (typeof MESSAGE_IDS)[number];
+
+/** Message texts; `i` is the instance name as shown (upper case). */
+export const Msg = {
+  // ---- seed ----
+  /** Example 8 (LOGLEVEL); also USEREXIT. NOT UPDATED when no value was given. */
+  completedStatus: (i: string, cmd: 'LOGLEVEL' | 'USEREXIT', updated: boolean) => `EZD1809I ${i} MODIFY ${cmd} COMMAND COMPLETED : ${updated ? 'UPDATED' : 'NOT UPDATED'}`,
+  /** Examples 11, 12. */
+  flushTkid: (i: string, tkid: number) => `EZD1810I ${i} MODIFY FLUSHRETRY, TKID=${tkid} COMMAND COMPLETED`,
+  /** Example 14. */
+  resumed: (i: string) => `EZD1814I ${i} MODIFY RESUME COMMAND COMPLETED`,
+  /** Example 13 and the TLS steps: a target answered (after REFRESHTARGETS, or when it becomes usable). */
+  ableToUse: (i: string, addr: string) => `EZD1821I ${i} ABLE TO USE TARGET SERVER ${addr}`,
+  /** Example 15 (IMMEDIATE); DELAY in the same form. */
+  suspended: (i: string, mode: 'immediate' | 'delay') => `EZD1822I ${i} MODIFY SUSPEND ${mode.toUpperCase()} COMMAND COMPLETED`,
+  /** Examples 16, 17. */
+  flushAge: (i: string, days: number) => `EZD1823I ${i} MODIFY FLUSHRETRY, AGE=${days} COMMAND COMPLETED`,
+  /** Example 1. */
+  logLevel: (i: string, level: number) => `EZD1828I ${i} DISPLAY LOGLEVEL = ${level}`,
+  // EZD1829I (Example 2) is built by src/config/display.ts formatConfigDisplay.
+  /** Examples 3, 4. */
+  ipList: (i: string) => `EZD1830I ${i} IPLIST:`,
+  /** Examples 6, 7. */
+  targets: (i: string) => `EZD1831I ${i} TARGETS:`,
+  /** Example 5 (summary). */
+  spoolSummary: (i: string) => `EZD1832I ${i} SPOOLSTATUS:`,
+  /** Example 5 (detail). */
+  spoolDetail: (i: string) => `EZD1833I ${i} SPOOLSTATUS:`,
+  /** Examples 9–17: an action command was taken. */
+  accepted: (i: string) => `EZD1834I ${i} MODIFY COMMAND ACCEPTED`,
+  /** Example 9. */
+  updatedConfig: (i: string) => `EZD1840I ${i} UPDATED CONFIGURATION`,
+  /** Example 10. */
+  refreshIpListDone: (i: string) => `EZD1842I ${i} MODIFY REFRESHIPLIST COMMAND COMPLETED`,
+  /** Example 10: REFRESHIPLIST changed the address list. */
+  updatedTargetsIpList: (i: string) => `EZD1845I ${i} UPDATED TARGET SERVERS`,
+  /** Example 9: REFRESH changed the TargetServer statements. */
+  updatedTargetsRefresh: (i: string) => `EZD1846I ${i} UPDATED TARGET SERVERS`,
+  /** Example 9. */
+  refreshDone: (i: string) => `EZD1848I ${i} MODIFY REFRESH COMMAND COMPLETED`,
+  // ---- invented (not shown by the seed) ----
+  notValid: (i: string, detail: string) => `EZD1835E ${i} MODIFY COMMAND NOT VALID : ${detail}`,
+  failed: (i: string, cmd: string, detail: string) => `EZD1836E ${i} MODIFY ${cmd} COMMAND FAILED : ${detail}`,
+  refreshTargetsDone: (i: string) => `EZD1837I ${i} MODIFY REFRESHTARGETS COMMAND COMPLETED`,
+  noSuchTarget: (i: string, addr: string) => `EZD1838E ${i} DISPLAY TARGETS ADDR=${addr} IS NOT A TARGET SERVER IN USE`,
+  unableToUse: (i: string, addr: string, detail: string) => `EZD1839I ${i} UNABLE TO USE TARGET SERVER ${addr} : ${detail}`,
+  refreshIgnored: (i: string, statement: string, detail: string) => `EZD1843I ${i} REFRESH IGNORED ${statement.toUpperCase()} CHANGE : ${detail}`,
+  refreshRejected: (i: string, detail: string) => `EZD1844E ${i} REFRESH REJECTED : ${detail}`,
+} as const;
+
+/** Is this response line an error message (the command was not carried out)? */
+export function isErrorLine(line: string): boolean {
+  return /^EZD\d{4}E /.test(line);
+}

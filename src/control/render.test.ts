@@ -1,0 +1,234 @@
+// Golden tests of the displays: exact lines for a known snapshot, and the seed's own examples
+// reproduced (compared with blanks collapsed, since the seed's spacing differs between examples).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseConfig } from '../config/index.js';
+import { render, canonicalIp } from './render.js';
+import type { DisplayCommand } from './render.js';
+import { parseCommand } from './parse.js';
+import type { Snapshot, TargetSnapshot, TaskSnapshot } from './snapshot.js';
+
+function cmd(text: string): DisplayCommand {
+  const r = parseCommand(text);
+  if (!r.ok || !r.value.kind.startsWith('display-')) throw new Error(`not a display: ${text}`);
+  return r.value as DisplayCommand;
+}
+
+const squash = (lines: readonly string[]): string[] => lines.map((l) => l.trim().split(/\s+/).join(' '));
+
+function task(tkid: number, type: 'WRITER' | 'DEST', jobName: string | null, state: TaskSnapshot['state'], pend: number, lrt: number, extra: Partial<TaskSnapshot> = {}): TaskSnapshot {
+  return { tkid, type, state, jobName, jobId: jobName === null ? null : 'STC00055', pend, lrt, mailRead: 0, undeliverable: 0, ...extra };
+}
+
+function target(address: string, extra: Partial<TargetSnapshot> = {}): TargetSnapshot {
+  return {
+    address, port: 25, source: { kind: 'TargetIP' }, connectLimit: 5, maxMsgSent: 1000, messageSize: 524288, secure: false,
+    state: 'ACTIVE', esmtp: true, startTls: false, effectiveMessageSize: 20000000, mailAttempts: 0, mailSent: 0, connectFail: 0, lastError: '',
+    ...extra,
+  };
+}
+
+const COUNTERS = { mailSent: 0, totalRetry: 0, currentRetry: 0, deadLetter: 0, undeliver: 0, extendedCurrent: 0, extendedTotal: 0 };
+
+function snap(extra: Partial<Snapshot>): Snapshot {
+  return { instance: 'CSSMTP', logLevel: 15, userExit: null, suspendMode: 'none', counters: COUNTERS, tasks: [], targets: [], ...extra };
+}
+
+test('D,LOGLEVEL (Example 1)', () => {
+  assert.deepEqual(render(cmd('D,LOGLEVEL'), snap({})), ['EZD1828I CSSMTP DISPLAY LOGLEVEL = 15']);
+});
+
+test('D,TARGETS reproduces Example 6 field by field', () => {
+  const s = snap({
+    targets: [
+      target('1.1.1.1', { mailAttempts: 24, mailSent: 24 }),
+      target('::6', { startTls: true, mailAttempts: 30, mailSent: 30 }),
+    ],
+  });
+  const lines = render(cmd('F,DIS,TARGETS'.slice(2)), s);
+  assert.deepEqual(squash(lines), [
+    'EZD1831I CSSMTP TARGETS:',
+    'GLOBAL INFORMATION:',
+    'MAIL SENT : 0 TOTAL RETRY : 0',
+    'DEADLETTER: 0 CURRENT RETRY: 0',
+    'UNDELIVER : 0',
+    'EXTENDED RETRY:',
+    'CURRENT : 0 TOTAL : 0',
+    'TARGET SERVER 1.1.1.1',
+    'STATE : ACTIVE',
+    'ESMTP : YES MESSAGE SIZE : 20000000',
+    'STARTTLS : NO MAIL ATTEMPTS: 24',
+    'MAIL SENT : 24 CONNECT FAIL : 0',
+    'TARGET SERVER ::6',
+    'STATE : ACTIVE',
+    'ESMTP : YES MESSAGE SIZE : 20000000',
+    'STARTTLS : YES MAIL ATTEMPTS: 30',
+    'MAIL SENT : 30 CONNECT FAIL : 0',
+  ]);
+});
+
+// A running instance: counters everywhere, targets in every state, a non-25 port.
+const LIVE = snap({
+  instance: 'TEST',
+  counters: { mailSent: 1234, totalRetry: 17, currentRetry: 3, deadLetter: 2, undeliver: 5, extendedCurrent: 4, extendedTotal: 9 },
+  targets: [
+    target('192.0.2.10', { mailAttempts: 700, mailSent: 698, connectFail: 1 }),
+    target('2001:db8::25', { port: 2525, state: 'NOT USABLE', esmtp: false, startTls: false, effectiveMessageSize: 524288, mailAttempts: 540, mailSent: 536, connectFail: 7, lastError: 'ECONNREFUSED' }),
+    target('192.0.2.11', { state: 'UNKNOWN', esmtp: null, startTls: null, effectiveMessageSize: 524288 }),
+  ],
+  tasks: [
+    task(1, 'WRITER', 'PAYROLL', 'ACTIVE', 15, 5, { jobId: 'JOB00123', mailRead: 20, undeliverable: 1 }),
+    task(2, 'DEST', 'NOTIFY', 'READ', 5, 0, { jobId: 'JOB00124', mailRead: 5 }),
+    task(3, 'WRITER', 'BILLING', 'SUPND', 2, 0, { jobId: 'JOB00125', mailRead: 2 }),
+    task(4, 'WRITER', null, 'IDLE', 0, 0, { mailRead: 7, undeliverable: 2 }),
+    task(5, 'WRITER', 'LONGJOBNAME9', 'WAIT', 100000, 99999, { jobId: 'JOB99999', mailRead: 123456 }),
+  ],
+});
+
+test('D,TARGETS golden: exact columns', () => {
+  assert.deepEqual(render(cmd('DISPLAY,TARGETS'), LIVE), [
+    'EZD1831I TEST TARGETS:',
+    'GLOBAL INFORMATION:',
+    'MAIL SENT : 1234             TOTAL RETRY  : 17',
+    'DEADLETTER: 2                CURRENT RETRY: 3',
+    'UNDELIVER : 5',
+    'EXTENDED RETRY:',
+    'CURRENT   : 4                TOTAL        : 9',
+    'TARGET SERVER 192.0.2.10',
+    'STATE     : ACTIVE',
+    'ESMTP     : YES              MESSAGE SIZE : 20000000',
+    'STARTTLS  : NO               MAIL ATTEMPTS: 700',
+    'MAIL SENT : 698              CONNECT FAIL : 1',
+    'TARGET SERVER 2001:db8::25 PORT 2525',
+    'STATE     : NOT USABLE',
+    'ESMTP     : NO               MESSAGE SIZE : 524288',
+    'STARTTLS  : NO               MAIL ATTEMPTS: 540',
+    'MAIL SENT : 536              CONNECT FAIL : 7',
+    'TARGET SERVER 192.0.2.11',
+    'STATE     : UNKNOWN',
+    'ESMTP     : N/A              MESSAGE SIZE : 524288',
+    'STARTTLS  : N/A              MAIL ATTEMPTS: 0',
+    'MAIL SENT : 0                CONNECT FAIL : 0',
+  ]);
+});
+
+test('D,TARGETS,ADDR= shows the global part and only that address (IPv6 in any spelling)', () => {
+  const lines = render(cmd('D,TARGETS,ADDR=2001:0db8:0:0::25'), LIVE);
+  assert.equal(lines.length, 7 + 5);
+  assert.equal(lines[7], 'TARGET SERVER 2001:db8::25 PORT 2525');
+  assert.deepEqual(render(cmd('D,TARGET,ADDR=192.0.2.10'), LIVE).slice(7, 8), ['TARGET SERVER 192.0.2.10']);
+  assert.deepEqual(render(cmd('D,TARGETS,ADDR=::1'), LIVE), ['EZD1838E TEST DISPLAY TARGETS ADDR=::1 IS NOT A TARGET SERVER IN USE']);
+  assert.equal(canonicalIp('0:0:0:0:0:0:0:1'), '::1');
+});
+
+test('D,SPOOL summary reproduces Example 5 (two tasks per line)', () => {
+  const rows: [number, string, TaskSnapshot['state'], number, number][] = [
+    [2, 'JOBNM25', 'ACTIVE', 15, 5], [3, 'JOBNM132', 'READ', 5, 0], [4, 'JOBNM45', 'ACTIVE', 10, 10], [5, 'JOBNM232', 'READ', 10, 0],
+    [6, 'JOBNM48', 'ACTIVE', 20, 0], [7, 'JOBNM332', 'IDLE', 0, 0],
+  ];
+  const s = snap({ tasks: rows.map(([k, j, st, p, l]) => task(k, k % 2 === 0 ? 'WRITER' : 'DEST', j, st, p, l)) });
+  assert.deepEqual(squash(render(cmd('D,SPOOL'), s)), [
+    'EZD1832I CSSMTP SPOOLSTATUS:',
+    'TKID JOBNAME STATE PEND LRT TKID JOBNAME STATE PEND LRT',
+    'W 002 JOBNM25 ACTIVE 15 5 D 003 JOBNM132 READ 5 0',
+    'W 004 JOBNM45 ACTIVE 10 10 D 005 JOBNM232 READ 10 0',
+    'W 006 JOBNM48 ACTIVE 20 0 D 007 JOBNM332 IDLE 0 0',
+  ]);
+});
+
+test('D,SPOOL golden: exact columns, odd task count, every state', () => {
+  assert.deepEqual(render(cmd('D,SPOOLSTATUS,SUMMARY'), LIVE), [
+    'EZD1832I TEST SPOOLSTATUS:',
+    'TKID  JOBNAME  STATE   PEND   LRT    TKID  JOBNAME  STATE   PEND   LRT',
+    'W 001 PAYROLL  ACTIVE    15     5    D 002 NOTIFY   READ       5     0',
+    'W 003 BILLING  SUPND      2     0    W 004 N/A      IDLE       0     0',
+    'W 005 LONGJOBNAME9 WAIT   100000 99999',
+  ]);
+});
+
+test('D,SPOOL,DETAIL reproduces Example 5 detail blocks', () => {
+  const s = snap({ tasks: [
+    task(2, 'WRITER', 'JOBNM25', 'ACTIVE', 15, 5, { jobId: 'STC00055', mailRead: 0 }),
+    task(3, 'DEST', 'JOBNM132', 'READ', 5, 0, { jobId: 'STC00055', mailRead: 5, undeliverable: 20 }),
+    task(7, 'DEST', 'JOBNM332', 'IDLE', 0, 0),
+  ] });
+  assert.deepEqual(squash(render(cmd('D,SPOOL,DETAIL'), s)), [
+    'EZD1833I CSSMTP SPOOLSTATUS:',
+    'TASK ACTIVE : WRITER TKID : 2',
+    'JOBNAME : JOBNM25 JOBID : STC00055',
+    'PEND : 15 LRT : 5',
+    'MAIL READ : 0 UNDELIVERABLE: 0',
+    'TASK READ : DEST TKID : 3',
+    'JOBNAME : JOBNM132 JOBID : STC00055',
+    'PEND : 5 LRT : 0',
+    'MAIL READ : 5 UNDELIVERABLE: 20',
+  ]);
+  // An idle task is shown when asked for by TKID (Example 5, TKID=2 idle).
+  assert.deepEqual(squash(render(cmd('D,SPOOL,DETAIL,TKID=7'), s)).slice(1, 2), ['TASK IDLE : DEST TKID : 7']);
+  assert.deepEqual(render(cmd('D,SPOOL,DETAIL,TKID=9'), s), ['EZD1833I CSSMTP SPOOLSTATUS:', 'No TKID 9 to display']);
+  assert.deepEqual(render(cmd('D,SPOOL,DETAIL'), snap({ tasks: [task(1, 'WRITER', null, 'IDLE', 0, 0)] })), [
+    'EZD1833I CSSMTP SPOOLSTATUS:',
+    'No non-idle TKIDs to display',
+  ]);
+});
+
+test('D,SPOOL,DETAIL golden: exact columns', () => {
+  assert.deepEqual(render(cmd('D,SPOOL,D,TKID=1'), LIVE), [
+    'EZD1833I TEST SPOOLSTATUS:',
+    'TASK ACTIVE  : WRITER     TKID         : 1',
+    'JOBNAME      : PAYROLL    JOBID        : JOB00123',
+    'PEND         : 15         LRT          : 5',
+    'MAIL READ    : 20         UNDELIVERABLE: 1',
+  ]);
+  const all = render(cmd('D,SPOOL,D'), LIVE);
+  assert.equal(all.length, 1 + 4 * 4, 'four non-idle tasks');
+  assert.deepEqual(all.filter((l) => l.startsWith('TASK')).map((l) => l.split(/\s+/)[1]), ['ACTIVE', 'READ', 'SUPND', 'WAIT']);
+  assert.deepEqual(render(cmd('D,SPOOL,D,TKID=4'), LIVE).slice(1, 3), [
+    'TASK IDLE    : WRITER     TKID         : 4',
+    'JOBNAME      : N/A        JOBID        : N/A',
+  ]);
+});
+
+test('D,IPLIST reproduces Examples 3 and 4', () => {
+  const s = snap({ targets: [
+    target('9.100.1.5'),
+    target('9.56.231.69', { source: { kind: 'TargetName', name: 'ralvms' }, connectLimit: 2, maxMsgSent: 2000, secure: true }),
+    target('9.56.200.55', { source: { kind: 'TargetMx', name: 'mxName', exchange: 'mx1.example', preference: 1 }, connectLimit: 2, maxMsgSent: 2000 }),
+  ] });
+  assert.deepEqual(squash(render(cmd('D,IPLIST'), s)), [
+    'EZD1830I CSSMTP IPLIST:',
+    'TARGETIP : 9.100.1.5',
+    'CONNECTPORT : 25 CONNECTLIMIT : 5',
+    'MAXMSGSENT : 1000 MESSAGESIZE : 524288',
+    'SECURE : NO',
+    'TARGETIP : 9.56.231.69',
+    'CONFIG TARGETNAME : RALVMS',
+    'CONNECTPORT : 25 CONNECTLIMIT : 2',
+    'MAXMSGSENT : 2000 MESSAGESIZE : 524288',
+    'SECURE : YES',
+    'TARGETIP : 9.56.200.55',
+    'CONFIG TARGETMX : mxName',
+    'PREFERENCE : 1',
+    'CONNECTPORT : 25 CONNECTLIMIT : 2',
+    'MAXMSGSENT : 2000 MESSAGESIZE : 524288',
+    'SECURE : NO',
+  ]);
+  assert.deepEqual(render(cmd('D,IPL'), s).slice(1, 5), [
+    'TARGETIP            : 9.100.1.5',
+    'CONNECTPORT         : 25             CONNECTLIMIT     : 5',
+    'MAXMSGSENT          : 1000           MESSAGESIZE      : 524288',
+    'SECURE              : NO',
+  ]);
+  assert.deepEqual(render(cmd('D,IPL'), snap({})), ['EZD1830I CSSMTP IPLIST:', 'No target server addresses to display']);
+});
+
+test('D,CONFIG is EZD1829I with the log level and user exit in force', () => {
+  const r = parseConfig('Instance CSSMTP\nLogLevel 7\nTargetServer { TargetIP 9.100.1.2 }\n', '/etc/spoolgate.conf', {}, { hostName: 'vic142.raleigh.ibm.com' });
+  assert.ok(r.ok);
+  const lines = render(cmd('D,CONF'), snap({ logLevel: 255, config: r.value.config, runtime: { pid: 67108874, chkpoint: 'WARM' } }));
+  assert.equal(lines[0], 'EZD1829I CSSMTP CONFIGURATION:');
+  assert.ok(lines.includes('PID                 : 67108874'));
+  assert.match(lines.find((l) => l.startsWith('LOGLEVEL')) ?? '', /^LOGLEVEL\s+: 255\s+USEREXIT\s+: NONE$/);
+  assert.ok(lines.includes('TARGETIP            : 9.100.1.2'));
+  assert.match(render(cmd('D,CONF'), snap({}))[0]!, /^EZD1836E /);
+});

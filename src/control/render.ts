@@ -1,0 +1,153 @@
+// The displays (seed 000 chapter 4, MODIFY examples 1–7): pure functions from a Snapshot to the
+// console lines, in the seed's layouts — `LABEL : value` pairs in two columns, the same labels
+// and order as the seed. Where the seed's examples disagree with each other we use one form
+// and say so in docs/messages.md (MESSAGESIZE in IPLIST as in Example 3; Example 6's TARGETS
+// fields for ADDR= too, since Example 7 shows an older field set).
+import { formatConfigDisplay } from '../config/display.js';
+import type { Command } from './parse.js';
+import { Msg } from './messages.js';
+import type { Snapshot, TargetSnapshot, TaskSnapshot } from './snapshot.js';
+
+export type DisplayCommand = Extract<Command, { kind: `display-${string}` }>;
+
+export function isDisplay(c: Command): c is DisplayCommand {
+  return c.kind.startsWith('display-');
+}
+
+/** Lines of a display command; an unknown ADDR= or a missing configuration gives one E line. */
+export function render(cmd: DisplayCommand, s: Snapshot): string[] {
+  switch (cmd.kind) {
+    case 'display-loglevel': return [Msg.logLevel(s.instance, s.logLevel)];
+    case 'display-config':
+      if (s.config === undefined) return [Msg.failed(s.instance, 'DISPLAY,CONFIG', 'CONFIGURATION NOT AVAILABLE')];
+      return formatConfigDisplay(s.config, { ...s.runtime, logLevel: s.logLevel, userExit: s.userExit });
+    case 'display-iplist': return renderIpList(s);
+    case 'display-spool-summary': return renderSpoolSummary(s);
+    case 'display-spool-detail': return renderSpoolDetail(s, cmd.tkid);
+    case 'display-targets': return renderTargets(s, cmd.addr);
+  }
+}
+
+function yn(b: boolean | null): string {
+  return b === null ? 'N/A' : b ? 'YES' : 'NO';
+}
+
+// ---- IPLIST (Examples 3, 4): the same column widths as Display,CONFig (EZD1829I) ----
+
+function one(label: string, value: string): string {
+  return `${label.padEnd(20)}: ${value}`;
+}
+
+function two(l1: string, v1: string, l2: string, v2: string): string {
+  return `${l1.padEnd(20)}: ${v1.padEnd(14)} ${l2.padEnd(17)}: ${v2}`;
+}
+
+export function renderIpList(s: Snapshot): string[] {
+  const out = [Msg.ipList(s.instance)];
+  for (const t of s.targets) {
+    out.push(one('TARGETIP', t.address));
+    if (t.source.kind === 'TargetName') out.push(one('CONFIG TARGETNAME', t.source.name.toUpperCase()));
+    if (t.source.kind === 'TargetMx') out.push(one('CONFIG TARGETMX', t.source.name), one('PREFERENCE', String(t.source.preference)));
+    out.push(
+      two('CONNECTPORT', String(t.port), 'CONNECTLIMIT', String(t.connectLimit)),
+      two('MAXMSGSENT', String(t.maxMsgSent), 'MESSAGESIZE', String(t.messageSize)),
+      one('SECURE', yn(t.secure)),
+    );
+  }
+  if (s.targets.length === 0) out.push('No target server addresses to display');
+  return out;
+}
+
+// ---- SPOOLSTATUS summary (Example 5): two tasks per line ----
+
+function summaryCell(t: TaskSnapshot): string {
+  const id = `${t.type === 'DEST' ? 'D' : 'W'} ${String(t.tkid).padStart(3, '0')}`;
+  return `${id} ${(t.jobName ?? 'N/A').padEnd(8)} ${t.state.padEnd(6)} ${String(t.pend).padStart(5)} ${String(t.lrt).padStart(5)}`;
+}
+
+const SUMMARY_HEAD = `${'TKID'.padEnd(5)} ${'JOBNAME'.padEnd(8)} ${'STATE'.padEnd(6)} ${'PEND'.padStart(5)} ${'LRT'.padStart(5)}`;
+
+export function renderSpoolSummary(s: Snapshot): string[] {
+  const out = [Msg.spoolSummary(s.instance), `${SUMMARY_HEAD}    ${SUMMARY_HEAD}`];
+  const tasks = [...s.tasks].sort((a, b) => a.tkid - b.tkid);
+  for (let k = 0; k < tasks.length; k += 2) {
+    const right = tasks[k + 1];
+    out.push(right === undefined ? summaryCell(tasks[k]!) : `${summaryCell(tasks[k]!)}    ${summaryCell(right)}`);
+  }
+  return out;
+}
+
+// ---- SPOOLSTATUS detail (Example 5, DETAIL) ----
+
+function pair(l1: string, v1: string, l2: string, v2: string): string {
+  return `${l1.padEnd(13)}: ${v1.padEnd(10)} ${l2.padEnd(13)}: ${v2}`;
+}
+
+function detailBlock(t: TaskSnapshot): string[] {
+  return [
+    pair(`TASK ${t.state}`, t.type, 'TKID', String(t.tkid)),
+    pair('JOBNAME', t.jobName ?? 'N/A', 'JOBID', t.jobId ?? 'N/A'),
+    pair('PEND', String(t.pend), 'LRT', String(t.lrt)),
+    pair('MAIL READ', String(t.mailRead), 'UNDELIVERABLE', String(t.undeliverable)),
+  ];
+}
+
+export function renderSpoolDetail(s: Snapshot, tkid: number | undefined): string[] {
+  const out = [Msg.spoolDetail(s.instance)];
+  if (tkid !== undefined) {
+    // Seed: a specific TKID is shown in any state, IDLE too.
+    const t = s.tasks.find((x) => x.tkid === tkid);
+    if (t === undefined) out.push(`No TKID ${tkid} to display`);
+    else out.push(...detailBlock(t));
+    return out;
+  }
+  const busy = [...s.tasks].filter((t) => t.state !== 'IDLE').sort((a, b) => a.tkid - b.tkid);
+  if (busy.length === 0) out.push('No non-idle TKIDs to display');
+  for (const t of busy) out.push(...detailBlock(t));
+  return out;
+}
+
+// ---- TARGETS (Example 6) ----
+
+function col(l1: string, v1: string, l2: string, v2: string): string {
+  return `${l1.padEnd(10)}: ${v1.padEnd(16)} ${l2.padEnd(13)}: ${v2}`;
+}
+
+/** Canonical text of an IP literal, so ADDR=0:0::1 finds ::1. */
+export function canonicalIp(a: string): string {
+  if (!a.includes(':')) return a;
+  try {
+    return new URL(`http://[${a}]/`).hostname.slice(1, -1);
+  } catch {
+    // Not an IPv6 literal after all: compare the text as given.
+    return a.toLowerCase();
+  }
+}
+
+function targetBlock(t: TargetSnapshot): string[] {
+  // (ext) the port is shown when it is not 25: two targets may share an address.
+  return [
+    `TARGET SERVER ${t.address}${t.port === 25 ? '' : ` PORT ${t.port}`}`,
+    `${'STATE'.padEnd(10)}: ${t.state}`,
+    col('ESMTP', yn(t.esmtp), 'MESSAGE SIZE', String(t.effectiveMessageSize)),
+    col('STARTTLS', yn(t.startTls), 'MAIL ATTEMPTS', String(t.mailAttempts)),
+    col('MAIL SENT', String(t.mailSent), 'CONNECT FAIL', String(t.connectFail)),
+  ];
+}
+
+export function renderTargets(s: Snapshot, addr: string | undefined): string[] {
+  const targets = addr === undefined ? s.targets : s.targets.filter((t) => canonicalIp(t.address) === canonicalIp(addr));
+  if (addr !== undefined && targets.length === 0) return [Msg.noSuchTarget(s.instance, addr)];
+  const c = s.counters;
+  const out = [
+    Msg.targets(s.instance),
+    'GLOBAL INFORMATION:',
+    col('MAIL SENT', String(c.mailSent), 'TOTAL RETRY', String(c.totalRetry)),
+    col('DEADLETTER', String(c.deadLetter), 'CURRENT RETRY', String(c.currentRetry)),
+    `${'UNDELIVER'.padEnd(10)}: ${c.undeliver}`,
+    'EXTENDED RETRY:',
+    col('CURRENT', String(c.extendedCurrent), 'TOTAL', String(c.extendedTotal)),
+  ];
+  for (const t of targets) out.push(...targetBlock(t));
+  return out;
+}

@@ -1,0 +1,171 @@
+// A plain, JSON-serialisable picture of the running forwarder, taken once per command, so the
+// displays (render.ts) are pure functions and golden tests need no sockets. `--json` and the
+// HTTP API return (parts of) this object.
+import type { Config, DisplayRuntime } from '../config/index.js';
+import type { Result } from '../core/result.js';
+
+export type TaskStateName = 'READ' | 'IDLE' | 'ACTIVE' | 'WAIT' | 'WAITS' | 'SUPND';
+export type TargetStateName = 'UNKNOWN' | 'ACTIVE' | 'NOT USABLE';
+
+export interface TaskSnapshot {
+  readonly tkid: number;
+  readonly type: 'WRITER' | 'DEST';
+  readonly state: TaskStateName;
+  /** null while IDLE when the forwarder does not remember the previous job. */
+  readonly jobName: string | null;
+  readonly jobId: string | null;
+  readonly pend: number;
+  readonly lrt: number;
+  readonly mailRead: number;
+  readonly undeliverable: number;
+}
+
+export interface TargetSnapshot {
+  readonly address: string;
+  readonly port: number;
+  readonly source:
+    | { readonly kind: 'TargetIP' }
+    | { readonly kind: 'TargetName'; readonly name: string }
+    | { readonly kind: 'TargetMx'; readonly name: string; readonly exchange: string; readonly preference: number };
+  readonly connectLimit: number;
+  readonly maxMsgSent: number;
+  /** Configured MessageSize (bytes). */
+  readonly messageSize: number;
+  readonly secure: boolean;
+  readonly state: TargetStateName;
+  /** null while the capabilities are not learned (state UNKNOWN). */
+  readonly esmtp: boolean | null;
+  readonly startTls: boolean | null;
+  /** SIZE learned from EHLO (0 = no limit), else the configured MessageSize (seed: MESSAGE SIZE). */
+  readonly effectiveMessageSize: number;
+  readonly mailAttempts: number;
+  readonly mailSent: number;
+  readonly connectFail: number;
+  readonly lastError: string;
+}
+
+export interface CountersSnapshot {
+  readonly mailSent: number;
+  readonly totalRetry: number;
+  readonly currentRetry: number;
+  readonly deadLetter: number;
+  readonly undeliver: number;
+  readonly extendedCurrent: number;
+  readonly extendedTotal: number;
+}
+
+export interface Snapshot {
+  /** The instance name as the messages show it (upper case). */
+  readonly instance: string;
+  readonly logLevel: number;
+  readonly userExit: string | null;
+  readonly suspendMode: 'none' | 'immediate' | 'delay';
+  readonly counters: CountersSnapshot;
+  readonly tasks: readonly TaskSnapshot[];
+  readonly targets: readonly TargetSnapshot[];
+  /** For Display,CONFig only (large): the configuration in force and the process values. */
+  readonly config?: Config;
+  readonly runtime?: DisplayRuntime;
+}
+
+// ---- What control needs from the forwarder (structural: src/forwarder's classes satisfy it) ----
+
+export interface TaskView {
+  readonly tkid: number;
+  readonly state: TaskStateName;
+  readonly entry?: { readonly attrs: { readonly jobName: string; readonly jobId: string; readonly taskType: 'WRITER' | 'DEST' } } | undefined;
+  readonly counters: { readonly pend: number; readonly lrt: number; readonly mailRead: number; readonly undeliverable: number };
+}
+
+export interface TargetView {
+  readonly addr: {
+    readonly address: string;
+    readonly port: number;
+    readonly source: TargetSnapshot['source'];
+    readonly server: { readonly connectLimit: number; readonly maxMsgSent: number; readonly messageSize: number; readonly secure: boolean };
+  };
+  readonly state: TargetStateName;
+  readonly capabilities: { readonly esmtp: boolean; readonly size: number | undefined; readonly startTls: boolean } | undefined;
+  readonly counters: { readonly mailAttempts: number; readonly mailSent: number; readonly connectFail: number };
+  readonly lastError: string;
+  /** Opens (or reuses) a connection: REFRESHTargets uses it to relearn capabilities at once. */
+  acquire(tls: boolean): Promise<Result<{ release(usable: boolean): void }, { readonly detail: string }>>;
+}
+
+export interface ForwarderView {
+  readonly counters: CountersSnapshot;
+  readonly tasks: readonly TaskView[];
+  readonly suspendMode: 'none' | 'immediate' | 'delay';
+  listTargets(): readonly TargetView[];
+  suspend(mode: 'immediate' | 'delay'): void;
+  resume(): void;
+  /** Long-retry mail of one task (0 = all) back to the send queue now; returns how many. */
+  flushRetry(tkid: number): number;
+  /** Extended-retry mail older than `days` (0 = all) made due and sent; returns how many. */
+  flushExtended(days: number): Promise<number>;
+  /** REFRESHIPlist: re-resolve TargetName / TargetMx. */
+  resolve(): Promise<void>;
+  /** REFRESHTargets: drop connections and learned capabilities. */
+  refreshTargets(): void;
+}
+
+export function taskSnapshot(t: TaskView): TaskSnapshot {
+  const idle = t.state === 'IDLE';
+  return {
+    tkid: t.tkid,
+    type: t.entry?.attrs.taskType ?? 'WRITER',
+    state: t.state,
+    jobName: t.entry?.attrs.jobName ?? null,
+    jobId: t.entry?.attrs.jobId ?? null,
+    // Seed: PEND and LRT of an IDLE task are always 0; MAIL READ / UNDELIVERABLE are the previous job's.
+    pend: idle ? 0 : t.counters.pend,
+    lrt: idle ? 0 : t.counters.lrt,
+    mailRead: t.counters.mailRead,
+    undeliverable: t.counters.undeliverable,
+  };
+}
+
+export function targetSnapshot(t: TargetView): TargetSnapshot {
+  const c = t.capabilities;
+  const s = t.addr.server;
+  const src = t.addr.source;
+  return {
+    address: t.addr.address,
+    port: t.addr.port,
+    source: src.kind === 'TargetIP' ? { kind: 'TargetIP' } : src.kind === 'TargetName' ? { kind: 'TargetName', name: src.name } : { kind: 'TargetMx', name: src.name, exchange: src.exchange, preference: src.preference },
+    connectLimit: s.connectLimit,
+    maxMsgSent: s.maxMsgSent,
+    messageSize: s.messageSize,
+    secure: s.secure,
+    state: t.state,
+    esmtp: c?.esmtp ?? null,
+    startTls: c === undefined ? null : c.esmtp && c.startTls,
+    // Seed: ESMTP shows the SIZE extension's value (0 = no limit); SMTP shows the configured MessageSize.
+    effectiveMessageSize: c?.esmtp === true ? (c.size ?? 0) : s.messageSize,
+    mailAttempts: t.counters.mailAttempts,
+    mailSent: t.counters.mailSent,
+    connectFail: t.counters.connectFail,
+    lastError: t.lastError,
+  };
+}
+
+export function takeSnapshot(opts: {
+  forwarder: ForwarderView;
+  instance: string;
+  logLevel: number;
+  userExit: string | null;
+  withConfig?: { config: Config; runtime: DisplayRuntime };
+}): Snapshot {
+  const f = opts.forwarder;
+  const c = f.counters;
+  return {
+    instance: opts.instance.toUpperCase(),
+    logLevel: opts.logLevel,
+    userExit: opts.userExit,
+    suspendMode: f.suspendMode,
+    counters: { mailSent: c.mailSent, totalRetry: c.totalRetry, currentRetry: c.currentRetry, deadLetter: c.deadLetter, undeliver: c.undeliver, extendedCurrent: c.extendedCurrent, extendedTotal: c.extendedTotal },
+    tasks: f.tasks.map(taskSnapshot),
+    targets: f.listTargets().map(targetSnapshot),
+    ...(opts.withConfig === undefined ? {} : { config: opts.withConfig.config, runtime: opts.withConfig.runtime }),
+  };
+}
