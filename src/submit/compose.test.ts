@@ -47,3 +47,16 @@ test('composeNote: refuses no recipients and bad addresses with codes', async ()
   const bad = await composeNote({ from, to: ['a@b.test'], bcc: ['nobody'], subject: 's', hostName: 'gw.test' });
   assert.deepEqual(bad.ok ? null : [bad.error.code, bad.error.message], ['SG_NOTE_BAD_RECIPIENT', '--bcc nobody: address has no @domain']);
 });
+
+test('composeNote: no body at all gives an empty text/plain message; trailing blanks force quoted-printable', async () => {
+  const empty = await composeNote({ from, to: ['a@b.test'], subject: 'nothing', hostName: 'gw.test' });
+  assert.ok(empty.ok);
+  const m = await simpleParser(empty.value.data);
+  assert.equal(m.subject, 'nothing');
+  assert.match(empty.value.data.toString(), /Content-Type: text\/plain/);
+  const blanks = await composeNote({ from, to: ['a@b.test'], subject: 's', text: 'x  \ny\t', hostName: 'gw.test' });
+  assert.ok(blanks.ok);
+  assert.match(blanks.value.data.toString(), /Content-Transfer-Encoding: quoted-printable\r\n[\s\S]*\r\n\r\nx =20\r\ny=09\r\n$/);
+  // The message ends with CRLF, so the parsed text gains a final newline.
+  assert.equal((await simpleParser(blanks.value.data)).text, 'x  \ny\t\n');
+});

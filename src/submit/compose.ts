@@ -61,11 +61,12 @@ function crlf(text: string): string {
 }
 
 /** A text part: 7bit when it is plain ASCII with short lines and no trailing blanks, else what MailComposer picks (QP or base64). */
-function textPart(text: string): { content: string; contentTransferEncoding?: string } {
+function textPart(text: string): string | { content: string; contentTransferEncoding: string } {
   const content = crlf(text);
   // The spool strips trailing blanks from every record: quoted-printable keeps them as =20 / =09.
   if (/[ \t]\r\n|[ \t]$/.test(content)) return { content, contentTransferEncoding: 'quoted-printable' };
-  return { content };
+  // (A plain string: MailComposer takes an object with empty content for a content descriptor.)
+  return content;
 }
 
 export async function composeNote(input: NoteInput): Promise<Result<ComposedNote, ComposeError>> {
