@@ -24,12 +24,12 @@ test('poplib sees the same mailbox through spoolgate and Dovecot', async (t) => 
   t.after(() => dv.stop());
   const ours = await startSpoolgatePop3(t);
 
-  const a = await poplib(py, ours.port, { delete: true }).catch((e: unknown) => { throw e; });
+  const a = await poplib(py, ours.port, { delete: true });
   let b;
   try {
     b = await poplib(py, dv.port, { delete: true });
   } catch (e) {
-    throw new Error(`${String(e)}\n--- dovecot log ---\n${readFileSync(dv.logFile, 'utf8')}`);
+    throw new Error(`${String(e)}\n--- dovecot log ---\n${readFileSync(dv.logFile, 'utf8')}`, { cause: e });
   }
   assert.deepEqual(a.stat, b.stat, 'STAT');
   assert.deepEqual(a.list, b.list, 'LIST (octets with CRLF)');
