@@ -1,0 +1,285 @@
+// Accounting records (SPEC.md §8), the SMF type 119 analog of CSSMTP: one JSON object per line in
+// `<stateDirectory>/accounting.jsonl`, subtype numbers as SMF 119 has them — 48 CONFIG, 49 CONNECT,
+// 50 MAIL, 51 SPOOL, 52 STATS — each written only when its SMF119 flag is YES (read at every
+// record, so REFRESH applies at once). Every line: {"type":50,"name":"MAIL","time":ISO,
+// "instance":..., ...fields}; the fields of each type are listed in docs/operations.md.
+// Lines are appended with one write(2) each on an O_APPEND descriptor (mode 0600): a crash can
+// lose only a record being written. The query side (readAccounting) answers "who sends e-mail".
+import { closeSync, createReadStream, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Clock, Timer } from '../core/clock.js';
+
+export const ACCOUNTING_TYPES = { CONFIG: 48, CONNECT: 49, MAIL: 50, SPOOL: 51, STATS: 52 } as const;
+export type AccountingType = keyof typeof ACCOUNTING_TYPES;
+
+export const ACCOUNTING_FILE = 'accounting.jsonl';
+
+/** `<stateDirectory>/accounting.jsonl`. */
+export function accountingPath(stateDirectory: string): string {
+  return join(stateDirectory, ACCOUNTING_FILE);
+}
+
+/** 48: the gateway started, or REFRESH / LOGLEVEL / USEREXIT changed what is in force. */
+export interface ConfigFields {
+  readonly reason: 'start' | 'refresh' | 'loglevel' | 'userexit';
+  readonly configFile: string;
+  readonly logLevel: number;
+  readonly userExit: string | null;
+  /** Statements whose value changed (REFRESH). */
+  readonly changed?: readonly string[];
+  /** Target server addresses in force, `address:port`. */
+  readonly targets?: readonly string[];
+}
+
+/** 49: a connection to a target server ended (or could not be opened). */
+export interface ConnectFields {
+  readonly address: string;
+  readonly port: number;
+  readonly result: 'ok' | 'failed';
+  readonly tls: boolean;
+  readonly esmtp: boolean | null;
+  /** When the connect started (ISO 8601). */
+  readonly start: string;
+  readonly durationMs: number;
+  readonly messages: number;
+  readonly detail?: string;
+}
+
+/** 50: a message reached its end (or left for long / extended retry). */
+export interface MailFields {
+  readonly jobName: string;
+  readonly jobId: string;
+  /** Origin user id of the spool file (the file owner). */
+  readonly user: string;
+  readonly tkid?: number;
+  readonly spoolId?: string;
+  readonly messageNo?: number;
+  readonly messageId?: string;
+  readonly from: string;
+  readonly recipients: readonly string[];
+  readonly size: number;
+  readonly result: 'delivered' | 'partial' | 'undeliverable' | 'retry' | 'extended' | 'deadletter';
+  readonly accepted?: number;
+  readonly failed?: number;
+  /** `address:port` of the target that took it. */
+  readonly target?: string;
+  readonly attempts?: number;
+  readonly detail?: string;
+}
+
+/** 51: a spool file was finished, held or deleted. */
+export interface SpoolFields {
+  readonly jobName: string;
+  readonly jobId: string;
+  readonly user: string;
+  readonly tkid: number;
+  readonly spoolId: string;
+  readonly taskType: 'WRITER' | 'DEST';
+  readonly mailRead: number;
+  readonly undeliverable: number;
+  readonly problems: number;
+  readonly disposition: 'finished' | 'held' | 'deleted' | 'interrupted';
+  readonly bytes?: number;
+  readonly start?: string;
+}
+
+/** 52: the global counters, every SMF119 Interval minutes and at shutdown. */
+export interface StatsFields {
+  readonly reason: 'interval' | 'shutdown';
+  readonly counters: {
+    readonly mailSent: number; readonly totalRetry: number; readonly currentRetry: number; readonly deadLetter: number;
+    readonly undeliver: number; readonly extendedCurrent: number; readonly extendedTotal: number;
+  };
+  readonly targets: readonly { readonly address: string; readonly port: number; readonly state: string; readonly mailAttempts: number; readonly mailSent: number; readonly connectFail: number }[];
+}
+
+export interface AccountingFields {
+  CONFIG: ConfigFields;
+  CONNECT: ConnectFields;
+  MAIL: MailFields;
+  SPOOL: SpoolFields;
+  STATS: StatsFields;
+}
+
+/** The SMF119 statement's flags (Config.smf119). */
+export interface Smf119Flags {
+  readonly config: boolean;
+  readonly connect: boolean;
+  readonly mail: boolean;
+  readonly spool: boolean;
+  readonly stats: boolean;
+}
+
+const FLAG: Record<AccountingType, keyof Smf119Flags> = { CONFIG: 'config', CONNECT: 'connect', MAIL: 'mail', SPOOL: 'spool', STATS: 'stats' };
+
+export class Accounting {
+  private fd: number | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly opts: {
+      readonly path: string;
+      readonly instance: string;
+      /** Read at every record: REFRESH of SMF119 takes effect at once. */
+      readonly enabled: () => Smf119Flags;
+      readonly now?: () => Date;
+      /** A write failed (disk full, permissions): the caller logs it; accounting never stops mail. */
+      readonly onError?: (e: unknown) => void;
+    },
+  ) {}
+
+  /** Is this record type switched on? */
+  enabled(type: AccountingType): boolean {
+    return this.opts.enabled()[FLAG[type]];
+  }
+
+  /** Appends one record if its SMF119 flag is YES; returns whether it was written. */
+  record<T extends AccountingType>(type: T, fields: AccountingFields[T]): boolean {
+    if (this.closed || !this.enabled(type)) return false;
+    const line = JSON.stringify({
+      type: ACCOUNTING_TYPES[type], name: type, time: (this.opts.now?.() ?? new Date()).toISOString(), instance: this.opts.instance, ...fields,
+    }) + '\n';
+    try {
+      if (this.fd === undefined) {
+        mkdirSync(dirname(this.opts.path), { recursive: true, mode: 0o700 });
+        this.fd = openSync(this.opts.path, 'a', 0o600);
+      }
+      writeSync(this.fd, line);
+      return true;
+    } catch (e) {
+      this.opts.onError?.(e);
+      return false;
+    }
+  }
+
+  /**
+   * STATS (52) every `intervalMinutes()` (read each time, so REFRESH applies); `stop(true)`
+   * writes the shutdown record.
+   */
+  scheduleStats(clock: Clock, intervalMinutes: () => number, collect: () => Omit<StatsFields, 'reason'>): { stop(final: boolean): void } {
+    let timer: Timer | undefined;
+    const arm = (): void => {
+      const min = intervalMinutes();
+      if (min <= 0) return;
+      timer = clock.setTimer(min * 60_000, () => {
+        this.record('STATS', { reason: 'interval', ...collect() });
+        arm();
+      });
+    };
+    arm();
+    return {
+      stop: (final) => {
+        timer?.cancel();
+        if (final) this.record('STATS', { reason: 'shutdown', ...collect() });
+      },
+    };
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+// ---- query ----
+
+export interface AccountingRecord {
+  readonly type: number;
+  readonly name: AccountingType;
+  readonly time: string;
+  readonly instance: string;
+  readonly [field: string]: unknown;
+}
+
+export interface AccountingFilter {
+  /** Records at or after this time. */
+  readonly since?: Date;
+  /** Origin user id (exact, case-insensitive). */
+  readonly user?: string;
+  /** Job name; `*` matches any run of characters; case-insensitive. */
+  readonly job?: string;
+  /** Record types to keep. */
+  readonly types?: readonly AccountingType[];
+}
+
+/** 'MAIL', 'mail' or '50' → 'MAIL'. */
+export function parseAccountingType(s: string): AccountingType | undefined {
+  const up = s.trim().toUpperCase();
+  if (Object.hasOwn(ACCOUNTING_TYPES, up)) return up as AccountingType;
+  return (Object.keys(ACCOUNTING_TYPES) as AccountingType[]).find((k) => String(ACCOUNTING_TYPES[k]) === up);
+}
+
+/** One line of the file, or undefined for a torn or foreign line (a crash mid-write). */
+export function parseAccountingLine(line: string): AccountingRecord | undefined {
+  if (line.trim() === '') return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    // A torn last line after a crash: skipped, the rest of the file is still read.
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const r = v as Record<string, unknown>;
+  if (typeof r.name !== 'string' || !Object.hasOwn(ACCOUNTING_TYPES, r.name) || typeof r.time !== 'string' || typeof r.type !== 'number') return undefined;
+  return r as AccountingRecord;
+}
+
+function globToRegExp(glob: string): RegExp {
+  const body = glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+  return new RegExp(`^${body}$`, 'i');
+}
+
+export function accountingMatcher(f: AccountingFilter): (r: AccountingRecord) => boolean {
+  const job = f.job === undefined ? undefined : globToRegExp(f.job);
+  const since = f.since?.getTime();
+  return (r) => {
+    if (f.types !== undefined && !f.types.includes(r.name)) return false;
+    if (since !== undefined && !(Date.parse(r.time) >= since)) return false;
+    if (f.user !== undefined && (typeof r.user !== 'string' || r.user.toLowerCase() !== f.user.toLowerCase())) return false;
+    if (job !== undefined && (typeof r.jobName !== 'string' || !job.test(r.jobName))) return false;
+    return true;
+  };
+}
+
+/** Reads the accounting file, yielding the records that match. A missing file yields nothing. */
+export async function* readAccounting(path: string, filter: AccountingFilter = {}): AsyncGenerator<AccountingRecord> {
+  const match = accountingMatcher(filter);
+  const input = createReadStream(path, { encoding: 'utf8' });
+  const missing = new Promise<boolean>((resolve) => {
+    input.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ENOENT'));
+    input.once('open', () => resolve(false));
+  });
+  if (await missing) return;
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    const r = parseAccountingLine(line);
+    if (r !== undefined && match(r)) yield r;
+  }
+}
+
+export interface SenderSummary {
+  readonly user: string;
+  messages: number;
+  recipients: number;
+  bytes: number;
+  undeliverable: number;
+}
+
+/** "Who sends e-mail": MAIL records grouped by origin user, most messages first. */
+export function summarizeSenders(records: Iterable<AccountingRecord>): SenderSummary[] {
+  const by = new Map<string, SenderSummary>();
+  for (const r of records) {
+    if (r.name !== 'MAIL') continue;
+    const user = typeof r.user === 'string' ? r.user : '?';
+    const s = by.get(user) ?? { user, messages: 0, recipients: 0, bytes: 0, undeliverable: 0 };
+    if (r.result === 'retry' || r.result === 'extended') { by.set(user, s); continue; } // not final yet
+    s.messages++;
+    s.recipients += Array.isArray(r.recipients) ? r.recipients.length : 0;
+    s.bytes += typeof r.size === 'number' ? r.size : 0;
+    if (r.result === 'undeliverable' || r.result === 'deadletter') s.undeliverable++;
+    by.set(user, s);
+  }
+  return [...by.values()].sort((a, b) => b.messages - a.messages || a.user.localeCompare(b.user));
+}
