@@ -1,7 +1,7 @@
 // Sender policy for submission (SPEC.md §7, seed 002 "pretending to be someone else"): the sender
 // defaults to the calling user at the local domain; with SenderPolicy Own only a privileged user
 // may name another sender. Pure: the caller passes the uid and user name it obtained.
-import { type Mailbox, parseMailbox, describeAddressProblem, type Result, ok, err } from '../core/index.js';
+import { type Mailbox, parseMailbox, describeAddressProblem, type Result, err } from '../core/index.js';
 import type { SenderPolicy } from '../config/index.js';
 
 export interface Caller {
