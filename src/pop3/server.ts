@@ -252,6 +252,7 @@ class Connection {
         if (item.kind === 'line') this.trace(item.line);
         const out = item.kind === 'line' ? await this.session.handle(item.line) : this.session.tooLong();
         if (this.closed) break;
+        if (out.after === 'starttls') this.holdForTls();
         await this.send(out);
         this.arm();
         if (out.after === 'close') { this.socket.end(); this.finish('quit'); break; }
@@ -287,16 +288,23 @@ class Connection {
     });
   }
 
+  /**
+   * Before the +OK to STLS is written: stop reading plaintext so the client's first TLS bytes stay
+   * in the kernel for the TLS layer. RFC 2595 §4 (and CVE-2011-0411): anything pipelined after
+   * STLS is discarded, never executed after the handshake.
+   */
+  private holdForTls(): void {
+    this.upgrading = true;
+    this.queue.length = 0;
+    this.reader.reset();
+    this.socket.removeListener('data', this.onData);
+    this.socket.pause();
+  }
+
   private upgrade(): void {
     const ctx = this.server.secureContext;
     if (ctx === undefined) { this.finish('no TLS'); return; }
-    this.upgrading = true;
-    // RFC 2595 §4 (and CVE-2011-0411): anything pipelined after STLS is discarded, never executed after the handshake.
-    this.queue.length = 0;
-    this.reader.reset();
     const raw = this.socket;
-    raw.removeListener('data', this.onData);
-    if (raw.isPaused()) raw.resume();
     const secure = new tls.TLSSocket(raw, { isServer: true, secureContext: ctx });
     this.socket = secure;
     secure.once('secure', () => {
