@@ -319,3 +319,32 @@ test('QUIT in AUTHORIZATION closes without touching mail; pipelined commands are
   assert.equal(await c2.cmd('QUIT'), '+OK pop.test POP3 server signing off');
   await c2.closed;
 });
+
+test('CAPA in TRANSACTION; a failed UPDATE answers -ERR [SYS/TEMP] and keeps the mail; logout is journaled', async (t) => {
+  const store = openSqliteStore(':memory:', { scrypt: FAST });
+  t.after(() => store.close());
+  await store.users.addUser('alice', 'pw');
+  await store.mailboxes.deliver('alice', Buffer.from(MSG1));
+  let failDelete = true;
+  const mailboxes = {
+    list: (u: string) => store.mailboxes.list(u),
+    read: (u: string, id: string) => store.mailboxes.read(u, id),
+    delete: async (u: string, ids: readonly string[]) => { if (failDelete) throw new Error('disk full'); return store.mailboxes.delete(u, ids); },
+  };
+  const server = new Pop3Server({ users: store.users, mailboxes, journal: store.journal, hostName: 'pop.test', allowPlaintext: true, throttle: { failDelayMs: 0 } });
+  const { port } = await server.listen();
+  t.after(() => server.close());
+  const c = await Pop3TestClient.connect(port);
+  await c.dialog('S: +OK\nC: USER alice\nS: +OK\nC: PASS pw\nS: +OK alice has 1 message');
+  assert.deepEqual((await c.multi('CAPA')).lines, ['TOP', 'UIDL', 'RESP-CODES', 'AUTH-RESP-CODE', 'PIPELINING', 'IMPLEMENTATION spoolgate']);
+  await c.dialog('C: DELE 1\nS: +OK\nC: QUIT\nS: -ERR [SYS/TEMP] some deleted messages were not removed');
+  await c.closed;
+  assert.equal((await store.mailboxes.list('alice')).length, 1);
+  assert.deepEqual(server.lockedMailboxes(), []);
+  failDelete = false;
+  const c2 = await Pop3TestClient.connect(port);
+  await c2.dialog('S: +OK\nC: USER alice\nS: +OK\nC: PASS pw\nS: +OK alice has 1 message\nC: DELE 1\nS: +OK\nC: QUIT\nS: +OK pop.test POP3 server signing off (0 messages left)');
+  await c2.closed;
+  assert.equal((await store.mailboxes.list('alice')).length, 0);
+  assert.deepEqual((await store.journal.query({ type: 'pop3.logout' })).map((e) => e.detail), ['deleted=1']);
+});
