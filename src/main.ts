@@ -24,6 +24,10 @@ import { SmtpConnector } from './forwarder/smtp-connector.js';
 import { NotifyingUndeliverable } from './forwarder/undeliverable.js';
 import type { TaskEntry } from './forwarder/task.js';
 import type { TargetServerSpec } from './forwarder/types.js';
+import { openSqliteStore, type SqliteStore } from './store/sqlite/index.js';
+import { Pop3Server } from './pop3/index.js';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 export const systemResolver: Resolver = {
   resolveAddresses: async (name) => {
@@ -205,4 +209,84 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
       log.event('gateway.stopped', {});
     },
   };
+}
+
+export interface Services {
+  readonly gateway: Gateway;
+  readonly store: SqliteStore | undefined;
+  readonly pop3: Pop3Server | undefined;
+  /** Addresses the servers listen on (after port 0 was resolved). */
+  readonly listening: { readonly role: string; readonly host: string; readonly port: number }[];
+  /** Set on the first start of an embedded default: the demo user's name and password file. */
+  readonly demo?: { readonly user: string; readonly passwordFile: string; readonly password: string };
+  stop(): Promise<void>;
+}
+
+function readPem(path: string | null): Buffer | undefined {
+  return path === null ? undefined : readFileSync(path);
+}
+
+/**
+ * Everything the configuration asks for: the forwarder, the mailbox store, the receiver, POP3
+ * and the operator interfaces. On the first start with a Users DefaultDomain and no users yet,
+ * a `demo` user is created with a random password, written (mode 0600) to the state directory.
+ */
+export async function startServices(config: Config, opts: GatewayOptions = {}): Promise<Services> {
+  const gateway = await startGateway(config, opts);
+  const log = gateway.log;
+  const listening: { role: string; host: string; port: number }[] = [];
+  let store: SqliteStore | undefined;
+  let pop3: Pop3Server | undefined;
+  let demo: Services['demo'];
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    if (config.receiver !== null || config.pop3 !== null) {
+      store = openSqliteStore(join(config.stateDirectory, 'spoolgate.db'));
+      const s = store;
+      closers.push(() => s.close());
+      const domain = config.users.defaultDomain;
+      if (domain !== null && (await s.users.listUsers()).length === 0) {
+        const password = randomBytes(12).toString('base64url');
+        const added = await s.users.addUser('demo', password, { domain });
+        if (added.ok) {
+          const passwordFile = join(config.stateDirectory, 'demo.password');
+          writeFileSync(passwordFile, password + '\n', { mode: 0o600 });
+          demo = { user: 'demo', passwordFile, password };
+          log.event('users.demo-created', { user: `demo@${domain}`, passwordFile });
+        }
+      }
+    }
+    if (config.pop3 !== null && store !== undefined) {
+      const p = config.pop3;
+      const cert = readPem(p.tlsCert);
+      const key = readPem(p.tlsKey);
+      pop3 = new Pop3Server({
+        users: store.users, mailboxes: store.mailboxes, journal: store.journal, hostName: config.hostName,
+        tls: cert && key ? { cert, key } : undefined,
+        allowPlaintext: p.allowPlaintext, idleTimeoutMs: p.inactivityTimeout * 1000, clock: opts.clock, logger: log,
+        throttle: { maxFailures: p.maxFailedLogins },
+      });
+      const server = pop3;
+      closers.push(() => server.close());
+      if (p.listen) listening.push({ role: 'pop3', ...(await server.listen({ host: p.listen.host, port: p.listen.port })) });
+      if (p.listenTls) listening.push({ role: 'pop3s', ...(await server.listen({ host: p.listenTls.host, port: p.listenTls.port, implicitTls: true })) });
+    }
+  } catch (e) {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+    await gateway.stop();
+    throw e;
+  }
+  for (const l of listening) log.event('listener.started', { role: l.role, host: l.host, port: l.port });
+  return {
+    gateway, store, pop3, listening, demo,
+    stop: async () => {
+      await gateway.stop();
+      for (const c of closers.reverse()) await c().catch((e: unknown) => log.error('service.stop', { error: describeError(e) }));
+    },
+  };
+}
+
+/** The default configuration file when none is given: ./config/spoolgate.conf if present. */
+export function defaultConfigPath(): string | undefined {
+  return existsSync('config/spoolgate.conf') ? 'config/spoolgate.conf' : undefined;
 }

@@ -5,7 +5,7 @@
 // checkpoint keep everything unfinished for the next start.
 import { parseArgs } from 'node:util';
 import { loadConfig, formatDiagnostic } from '../config/index.js';
-import { startGateway } from '../main.js';
+import { defaultConfigPath, startServices } from '../main.js';
 
 const USAGE = 'usage: spoolgate start --config FILE [-f] [--once]';
 
@@ -18,8 +18,8 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   if (args.values.help) { process.stdout.write(USAGE + '\n'); return 0; }
-  const file = args.values.config;
-  if (file === undefined) { process.stderr.write(`--config is required\n${USAGE}\n`); return 2; }
+  const file = args.values.config ?? defaultConfigPath();
+  if (file === undefined) { process.stderr.write(`--config is required (no config/spoolgate.conf here)\n${USAGE}\n`); return 2; }
   const loaded = loadConfig(file);
   if (!loaded.ok) {
     for (const e of loaded.error) process.stderr.write(formatDiagnostic(e) + '\n');
@@ -27,20 +27,35 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   for (const w of loaded.value.warnings) process.stderr.write(formatDiagnostic(w) + '\n');
-  const gw = await startGateway(loaded.value.config, { cold: args.values.f === true || args.values.cold === true });
+  const config = loaded.value.config;
+  const services = await startServices(config, { cold: args.values.f === true || args.values.cold === true });
+  const gw = services.gateway;
   if (args.values.once) {
     await gw.forwarder.runOnce();
-    await gw.stop();
+    await services.stop();
     return 0;
   }
   await gw.forwarder.start();
+  const out: string[] = [`spoolgate ${config.instance}: running (writer ${config.extWrtName}, spool ${config.spool.directory})`];
+  for (const l of services.listening) out.push(`  ${l.role.padEnd(8)} ${l.host}:${l.port}`);
+  if (services.demo) {
+    const pop = services.listening.find((l) => l.role === 'pop3');
+    out.push(
+      '',
+      `First start: created mailbox user "${services.demo.user}" with password ${services.demo.password}`,
+      `(also in ${services.demo.passwordFile}). Try, from another terminal:`,
+      `  npx spoolgate submit examples/hello.smtp`,
+      pop ? `  curl --user "demo:$(cat ${services.demo.passwordFile})" pop3://${pop.host}:${pop.port}/1` : '',
+    );
+  }
+  process.stdout.write(out.join('\n') + '\n');
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (sig: string): void => {
       if (stopping) return;
       stopping = true;
       gw.log.event('gateway.signal', { signal: sig });
-      gw.stop().then(() => resolve(0), () => resolve(1));
+      services.stop().then(() => resolve(0), () => resolve(1));
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

@@ -1,6 +1,7 @@
 // `spoolgate submit` — puts batch-SMTP files on a writer's spool (the IEBGENER step, SPEC.md §7).
 // Each file becomes one spool entry, written under <root>/tmp/ and renamed into the writer's
 // incoming/ queue only when complete and fsynced; the entry id is printed per file.
+import { defaultConfigPath } from '../main.js';
 import { open } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { getCodePage } from '../codepage/index.js';
@@ -87,8 +88,10 @@ export async function run(argv: string[]): Promise<number> {
     recordFormat = RECORD_FORMATS.find((f) => f === v['record-format']);
     if (recordFormat === undefined) return usage(`--record-format must be one of ${RECORD_FORMATS.join(', ')}`);
   }
+  // Without --config or --spool-dir, the embedded default's config/spoolgate.conf (README tour).
+  const config = v.config ?? (v['spool-dir'] === undefined ? defaultConfigPath() : undefined);
   const target = await resolveSpoolTarget({
-    ...(v.config === undefined ? {} : { config: v.config }),
+    ...(config === undefined ? {} : { config }),
     ...(v['spool-dir'] === undefined ? {} : { spoolDir: v['spool-dir'] }),
     ...(v.writer === undefined ? {} : { writer: v.writer }),
   });
