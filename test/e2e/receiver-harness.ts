@@ -181,7 +181,7 @@ print(json.dumps(out))
 export interface PyOutcome { mail: number; rcpts: [number, string][]; data: [number, string] | null }
 
 /** Runs a program without blocking the event loop (the receiver under test runs in this process). */
-export function runAsync(cmd: string, args: readonly string[], input = ''): Promise<string> {
+export function runAsync(cmd: string, args: readonly string[], input: string | Buffer = ''): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
