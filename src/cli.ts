@@ -7,9 +7,11 @@ type Runner = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Runner }> }> = {
   // (one line per subcommand; keep alphabetical)
+  accounting: { summary: 'query accounting records (SMF 119 analog): --since --user --job --type --summary', load: () => import('./cli/accounting.js') },
   config: { summary: 'check or show a configuration file', load: () => import('./cli/config.js') },
   note: { summary: 'compose a note with attachments and put it on the spool', load: () => import('./cli/note.js') },
   sendmail: { summary: 'put a complete MIME message file on the spool (QtmmSendMail)', load: () => import('./cli/sendmail.js') },
+  modify: { summary: 'send an operator command to the running instance (alias F), e.g. D,TARGETS', load: () => import('./cli/modify.js') },
   start: { summary: 'run the gateway instance (-f cold start, --once for cron)', load: () => import('./cli/start.js') },
   spool: { summary: 'list, release or purge held spool files', load: () => import('./cli/spool.js') },
   submit: { summary: 'put batch-SMTP files on a writer\'s spool', load: () => import('./cli/submit.js') },

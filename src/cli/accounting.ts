@@ -1,0 +1,102 @@
+// `spoolgate accounting --config FILE [--file PATH] [--since WHEN] [--user ID] [--job NAME]
+// [--type T]... [--summary] [--json]`: reads the accounting records (SMF 119 analog, SPEC.md §8)
+// from `<stateDirectory>/accounting.jsonl` and prints those that match, one line each, or with
+// --summary the MAIL records grouped by origin user ("who sends e-mail").
+// WHEN is an ISO date/time or a duration back from now: 30m, 12h, 7d.
+import { parseArgs } from 'node:util';
+import { describeError } from '../core/errors.js';
+import { formatDiagnostic, loadConfig } from '../config/index.js';
+import { accountingPath, parseAccountingType, readAccounting, summarizeSenders, type AccountingRecord, type AccountingType } from '../log/accounting.js';
+
+const USAGE = `usage: spoolgate accounting (--config FILE | --file PATH) [--since WHEN] [--user ID] [--job NAME] [--type T]... [--summary] [--json]
+  --since WHEN   ISO date/time, or a duration back from now: 30m, 12h, 7d
+  --user ID      origin user id (spool file owner)
+  --job NAME     job name; * matches any characters
+  --type T       CONFIG|48 CONNECT|49 MAIL|50 SPOOL|51 STATS|52 (repeatable)
+  --summary      MAIL records grouped by user: messages, recipients, bytes, undeliverable
+  --json         the records as JSON lines`;
+
+/** '7d' / '12h' / '30m' back from now, or an ISO time. */
+export function parseSince(s: string, now: number): Date | undefined {
+  const m = /^(\d+)([mhd])$/.exec(s.trim());
+  if (m) return new Date(now - Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd']);
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? undefined : new Date(t);
+}
+
+function str(v: unknown): string {
+  if (v === undefined || v === null) return '-';
+  if (Array.isArray(v)) return v.map(String).join(',');
+  return String(v);
+}
+
+/** One readable line per record: time, type, then the fields that say the most for that type. */
+export function formatRecord(r: AccountingRecord): string {
+  const head = `${r.time} ${String(r.type)} ${r.name.padEnd(7)}`;
+  switch (r.name) {
+    case 'MAIL': return `${head} ${str(r.user)} ${str(r.jobName)}(${str(r.jobId)}) ${str(r.result)} from=${str(r.from)} to=${str(r.recipients)} size=${str(r.size)}${r.target === undefined ? '' : ` target=${str(r.target)}`}`;
+    case 'SPOOL': return `${head} ${str(r.user)} ${str(r.jobName)}(${str(r.jobId)}) ${str(r.disposition)} tkid=${str(r.tkid)} read=${str(r.mailRead)} undeliverable=${str(r.undeliverable)} problems=${str(r.problems)}`;
+    case 'CONNECT': return `${head} ${str(r.address)}:${str(r.port)} ${str(r.result)} messages=${str(r.messages)} tls=${str(r.tls)}${r.detail === undefined ? '' : ` ${str(r.detail)}`}`;
+    case 'CONFIG': return `${head} ${str(r.reason)} loglevel=${str(r.logLevel)} userexit=${str(r.userExit)}${r.changed === undefined ? '' : ` changed=${str(r.changed)}`}`;
+    case 'STATS': return `${head} ${str(r.reason)} ${Object.entries((r.counters ?? {}) as Record<string, unknown>).map(([k, v]) => `${k}=${str(v)}`).join(' ')}`;
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', short: 'c' }, file: { type: 'string' }, since: { type: 'string' }, user: { type: 'string' }, job: { type: 'string' },
+        type: { type: 'string', multiple: true }, summary: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`spoolgate accounting: ${describeError(e)}\n${USAGE}\n`);
+    return 2;
+  }
+  const v = args.values;
+  if (v.help === true) { process.stdout.write(USAGE + '\n'); return 0; }
+  const usage = (msg: string): number => { process.stderr.write(`spoolgate accounting: ${msg}\n${USAGE}\n`); return 2; };
+  let path = v.file;
+  if (path === undefined) {
+    if (v.config === undefined) return usage('--config or --file is required');
+    const loaded = loadConfig(v.config);
+    if (!loaded.ok) {
+      for (const e of loaded.error) process.stderr.write(formatDiagnostic(e) + '\n');
+      return 2;
+    }
+    path = accountingPath(loaded.value.config.stateDirectory);
+  }
+  const since = v.since === undefined ? undefined : parseSince(v.since, Date.now());
+  if (v.since !== undefined && since === undefined) return usage(`--since "${v.since}" is not a time or a duration like 7d`);
+  const types: AccountingType[] = [];
+  for (const t of v.type ?? []) {
+    const k = parseAccountingType(t);
+    if (k === undefined) return usage(`--type "${t}" is not one of CONFIG, CONNECT, MAIL, SPOOL, STATS (or 48-52)`);
+    types.push(k);
+  }
+  const filter = {
+    ...(since === undefined ? {} : { since }),
+    ...(v.user === undefined ? {} : { user: v.user }),
+    ...(v.job === undefined ? {} : { job: v.job }),
+    ...(types.length === 0 ? {} : { types }),
+  };
+  try {
+    if (v.summary === true) {
+      const records: AccountingRecord[] = [];
+      for await (const r of readAccounting(path, { ...filter, types: ['MAIL'] })) records.push(r);
+      const rows = summarizeSenders(records);
+      if (v.json === true) { for (const s of rows) process.stdout.write(JSON.stringify(s) + '\n'); return 0; }
+      process.stdout.write(`${'USER'.padEnd(12)} ${'MESSAGES'.padStart(9)} ${'RECIPIENTS'.padStart(10)} ${'BYTES'.padStart(12)} ${'UNDELIVERABLE'.padStart(13)}\n`);
+      for (const s of rows) process.stdout.write(`${s.user.padEnd(12)} ${String(s.messages).padStart(9)} ${String(s.recipients).padStart(10)} ${String(s.bytes).padStart(12)} ${String(s.undeliverable).padStart(13)}\n`);
+      return 0;
+    }
+    for await (const r of readAccounting(path, filter)) process.stdout.write((v.json === true ? JSON.stringify(r) : formatRecord(r)) + '\n');
+  } catch (e) {
+    process.stderr.write(`spoolgate accounting: cannot read ${path}: ${describeError(e)}\n`);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,68 @@
+// `spoolgate modify [--config FILE | --socket PATH] [--json] [instance] <command>` (alias `F`):
+// sends one operator command (SPEC.md §4, e.g. `D,TARGETS`, `LOGL,LEVEL=15`, `SUSPEND`) to the
+// running instance over its control socket and prints the answer lines (or --json: the answer
+// object). Exit 0 when the command was carried out, 1 when the instance refused or failed it or
+// cannot be reached, 2 for usage and configuration errors.
+import { parseArgs } from 'node:util';
+import { describeError } from '../core/errors.js';
+import { formatDiagnostic, loadConfig } from '../config/index.js';
+import { sendCommand } from '../control/index.js';
+
+const USAGE = `usage: spoolgate modify (--config FILE | --socket PATH) [--json] [instance] <command>
+  commands: D,CONFIG  D,IPLIST  D,LOGLEVEL  D,SPOOL[,SUMMARY|,DETAIL[,ALL|,TKID=n]]  D,TARGETS[,ADDR=ip]
+            FLUSHRETRY,TKID=n  FLUSHRETRY,AGE=days  LOGLEVEL,LEVEL=n  USEREXIT,LEVEL=NONE|module
+            REFRESH  REFRESHIPLIST  REFRESHTARGETS  SUSPEND[,IMMEDIATE|,DELAY]  RESUME
+  keywords may be abbreviated to their capitals: D, DIS, CONF, IPL, SPOOL, TARGET, LOGL, FLUSHR, SUS, RES`;
+
+export async function run(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { config: { type: 'string', short: 'c' }, socket: { type: 'string' }, json: { type: 'boolean' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (e) {
+    process.stderr.write(`spoolgate modify: ${describeError(e)}\n${USAGE}\n`);
+    return 2;
+  }
+  const v = args.values;
+  if (v.help === true) { process.stdout.write(USAGE + '\n'); return 0; }
+  const usage = (msg: string): number => { process.stderr.write(`spoolgate modify: ${msg}\n${USAGE}\n`); return 2; };
+
+  let socketPath = v.socket;
+  let instance: string | undefined;
+  if (v.config !== undefined) {
+    const loaded = loadConfig(v.config);
+    if (!loaded.ok) {
+      for (const e of loaded.error) process.stderr.write(formatDiagnostic(e) + '\n');
+      return 2;
+    }
+    socketPath ??= loaded.value.config.controlSocket;
+    instance = loaded.value.config.instance;
+  }
+  if (socketPath === undefined) return usage('--config or --socket is required');
+
+  const pos = [...args.positionals];
+  // SPEC.md §4: `spoolgate modify <instance> <command>`; the seed's `F CSSMTP,DISPLAY,...` form too.
+  if (pos.length >= 2 && !pos[0]!.includes(',')) {
+    const named = pos.shift()!;
+    if (instance !== undefined && named.toUpperCase() !== instance.toUpperCase()) return usage(`instance "${named}" is not the configured instance "${instance}"`);
+  } else if (pos.length >= 1 && instance !== undefined && pos[0]!.toUpperCase().startsWith(`${instance.toUpperCase()},`)) {
+    pos[0] = pos[0]!.slice(instance.length + 1);
+  }
+  // `DISPLAY, TARGETS` typed with blanks after the commas arrives as several words.
+  const text = pos.join(' ').trim();
+  if (text === '') return usage('no command given');
+  const timeoutMs = v.timeout === undefined ? undefined : Number(v.timeout) * 1000;
+  if (timeoutMs !== undefined && !(timeoutMs > 0)) return usage('--timeout takes seconds > 0');
+
+  const r = await sendCommand(socketPath, text, timeoutMs === undefined ? {} : { timeoutMs });
+  if (!r.ok) {
+    process.stderr.write(`spoolgate modify: ${r.error}\n`);
+    return 1;
+  }
+  if (v.json === true) process.stdout.write(JSON.stringify(r.value, null, 2) + '\n');
+  else for (const l of r.value.lines) process.stdout.write(l + '\n');
+  return r.value.ok ? 0 : 1;
+}

@@ -1,0 +1,199 @@
+// Carries out one operator command against the running instance and answers with the console
+// lines (seed message IDs) and the same facts as data for --json and the HTTP API.
+// What the instance must offer is declared here as OperatorTarget; main.ts builds it.
+import type { Config, DisplayRuntime } from '../config/index.js';
+import { systemClock, type Clock, type Timer } from '../core/clock.js';
+import { describeError } from '../core/errors.js';
+import type { Result } from '../core/result.js';
+import type { Logger } from '../log/logger.js';
+import type { Accounting } from '../log/accounting.js';
+import { Msg, isErrorLine } from './messages.js';
+import { formatCommand, parseCommand, type Command } from './parse.js';
+import { canonicalIp, isDisplay, render } from './render.js';
+import { takeSnapshot, targetSnapshot, type ForwarderView, type TargetView } from './snapshot.js';
+
+export interface RefreshOutcome {
+  /** Non-refreshable changes that were ignored (diffForRefresh().ignored). */
+  readonly ignored: readonly { readonly statement: string; readonly message: string }[];
+  /** Statements whose applied value changed (diffForRefresh().changed), e.g. 'TargetServer'. */
+  readonly changed: readonly string[];
+}
+
+/** What the control role needs from the running instance (main.ts provides it). */
+export interface OperatorTarget {
+  readonly forwarder: ForwarderView;
+  /** The configuration in force. */
+  config(): Config;
+  /**
+   * REFRESH: re-read the configuration file, apply what may change (the log level becomes the
+   * file's), re-resolve targets when TargetServer changed. err = the file's errors, one text
+   * each; then nothing changed.
+   */
+  refresh(): Promise<Result<RefreshOutcome, readonly string[]>>;
+  /** The user exit in force (USEREXIT may differ from the file); null = NONE. */
+  userExit(): string | null;
+  /** USEREXIT,LEVEL=: takes effect at the next spool file. err = why it was refused. */
+  setUserExit(value: string | null): Promise<Result<void, string>>;
+  /** Process values for Display,CONFig (pid, checkpoint mode and file, IPv6). */
+  runtime?(): Omit<DisplayRuntime, 'logLevel' | 'userExit'>;
+  /** CONFIG (48) records for LOGLEVEL, USEREXIT and REFRESH. */
+  readonly accounting?: Accounting;
+}
+
+export interface ControlResponse {
+  /** false when the command was not valid or not carried out (an E message). */
+  readonly ok: boolean;
+  /** The canonical command, when it parsed. */
+  readonly command?: string;
+  readonly lines: readonly string[];
+  readonly data: unknown;
+}
+
+export interface ExecuteContext {
+  readonly target: OperatorTarget;
+  readonly log: Logger;
+  /** REFRESHTARGETS waits this long for each target's answer (default 10 s). */
+  readonly probeMs?: number;
+  readonly clock?: Clock;
+}
+
+function instanceOf(t: OperatorTarget): string {
+  return t.config().instance.toUpperCase();
+}
+
+/** Parses and carries out one command line. Never throws: failures are EZD1836E lines. */
+export async function executeLine(text: string, ctx: ExecuteContext): Promise<ControlResponse> {
+  const inst = instanceOf(ctx.target);
+  const parsed = parseCommand(text);
+  if (!parsed.ok) {
+    ctx.log.warn('operator.rejected', { command: text.slice(0, 200), detail: parsed.error.detail });
+    return { ok: false, lines: [Msg.notValid(inst, parsed.error.detail)], data: { error: parsed.error.detail } };
+  }
+  const command = formatCommand(parsed.value);
+  let r: { lines: string[]; data: unknown };
+  try {
+    r = await execute(parsed.value, ctx);
+  } catch (e) {
+    r = { lines: [Msg.failed(inst, command, describeError(e))], data: { error: describeError(e) } };
+  }
+  const ok = !r.lines.some(isErrorLine);
+  ctx.log.event('operator.command', { command, ok });
+  return { ok, command, lines: r.lines, data: r.data };
+}
+
+function configRecord(ctx: ExecuteContext, reason: 'refresh' | 'loglevel' | 'userexit', changed?: readonly string[]): void {
+  const t = ctx.target;
+  t.accounting?.record('CONFIG', {
+    reason, configFile: t.config().configFile, logLevel: ctx.log.level, userExit: t.userExit(),
+    ...(changed === undefined ? {} : { changed }),
+    targets: t.forwarder.listTargets().map((x) => `${x.addr.address}:${x.addr.port}`),
+  });
+}
+
+async function execute(cmd: Command, ctx: ExecuteContext): Promise<{ lines: string[]; data: unknown }> {
+  const t = ctx.target;
+  const f = t.forwarder;
+  const inst = instanceOf(t);
+  if (isDisplay(cmd)) {
+    const withConfig = cmd.kind === 'display-config' ? { config: t.config(), runtime: { pid: process.pid, ...t.runtime?.() } } : undefined;
+    const s = takeSnapshot({ forwarder: f, instance: inst, logLevel: ctx.log.level, userExit: t.userExit(), ...(withConfig ? { withConfig } : {}) });
+    const lines = render(cmd, s);
+    switch (cmd.kind) {
+      case 'display-config': return { lines, data: { config: s.config, runtime: s.runtime, logLevel: s.logLevel, userExit: s.userExit } };
+      case 'display-loglevel': return { lines, data: { logLevel: s.logLevel } };
+      case 'display-iplist': return { lines, data: { targets: s.targets } };
+      case 'display-spool-summary': return { lines, data: { suspendMode: s.suspendMode, tasks: s.tasks } };
+      case 'display-spool-detail': {
+        const tasks = cmd.tkid === undefined ? s.tasks.filter((x) => x.state !== 'IDLE') : s.tasks.filter((x) => x.tkid === cmd.tkid);
+        return { lines, data: { suspendMode: s.suspendMode, tasks } };
+      }
+      case 'display-targets': {
+        const targets = cmd.addr === undefined ? s.targets : s.targets.filter((x) => canonicalIp(x.address) === canonicalIp(cmd.addr ?? ''));
+        return { lines, data: { counters: s.counters, targets } };
+      }
+    }
+  }
+  switch (cmd.kind) {
+    case 'loglevel': {
+      // Seed: without a value the level in force stays.
+      if (cmd.level !== undefined) {
+        ctx.log.setLevel(cmd.level);
+        configRecord(ctx, 'loglevel');
+      }
+      return { lines: [Msg.completedStatus(inst, 'LOGLEVEL', cmd.level !== undefined)], data: { logLevel: ctx.log.level, updated: cmd.level !== undefined } };
+    }
+    case 'userexit': {
+      if (cmd.value === undefined) return { lines: [Msg.completedStatus(inst, 'USEREXIT', false)], data: { userExit: t.userExit(), updated: false } };
+      const r = await t.setUserExit(cmd.value);
+      if (!r.ok) return { lines: [Msg.failed(inst, 'USEREXIT', r.error)], data: { error: r.error } };
+      configRecord(ctx, 'userexit');
+      return { lines: [Msg.completedStatus(inst, 'USEREXIT', true)], data: { userExit: t.userExit(), updated: true } };
+    }
+    case 'flushretry-tkid': {
+      if (cmd.tkid !== 0 && !f.tasks.some((x) => x.tkid === cmd.tkid)) {
+        return { lines: [Msg.failed(inst, `FLUSHRETRY, TKID=${cmd.tkid}`, `TKID ${cmd.tkid} IS NOT A TASK`)], data: { error: 'no such TKID' } };
+      }
+      const flushed = f.flushRetry(cmd.tkid);
+      return { lines: [Msg.accepted(inst), Msg.flushTkid(inst, cmd.tkid)], data: { flushed } };
+    }
+    case 'flushretry-age': {
+      const flushed = await f.flushExtended(cmd.days);
+      return { lines: [Msg.accepted(inst), Msg.flushAge(inst, cmd.days)], data: { flushed } };
+    }
+    case 'suspend':
+      f.suspend(cmd.mode);
+      return { lines: [Msg.accepted(inst), Msg.suspended(inst, cmd.mode)], data: { suspendMode: f.suspendMode } };
+    case 'resume':
+      f.resume();
+      return { lines: [Msg.accepted(inst), Msg.resumed(inst)], data: { suspendMode: f.suspendMode } };
+    case 'refresh': {
+      const r = await t.refresh();
+      if (!r.ok) {
+        return {
+          lines: [Msg.accepted(inst), ...r.error.map((e) => Msg.refreshRejected(inst, e)), Msg.failed(inst, 'REFRESH', 'CONFIGURATION NOT CHANGED')],
+          data: { errors: r.error },
+        };
+      }
+      configRecord(ctx, 'refresh', r.value.changed);
+      const lines = [Msg.accepted(inst), ...r.value.ignored.map((x) => Msg.refreshIgnored(inst, x.statement, x.message)), Msg.updatedConfig(inst)];
+      if (r.value.changed.includes('TargetServer')) lines.push(Msg.updatedTargetsRefresh(inst));
+      lines.push(Msg.refreshDone(inst));
+      return { lines, data: { ignored: r.value.ignored, changed: r.value.changed } };
+    }
+    case 'refresh-iplist': {
+      const key = (x: TargetView): string => `${x.addr.address}:${x.addr.port}`;
+      const before = f.listTargets().map(key).sort();
+      await f.resolve();
+      const after = f.listTargets().map(key).sort();
+      const changed = before.join(',') !== after.join(',');
+      const lines = [Msg.accepted(inst), ...(changed ? [Msg.updatedTargetsIpList(inst)] : []), Msg.refreshIpListDone(inst)];
+      return { lines, data: { changed, before, targets: after } };
+    }
+    case 'refresh-targets': {
+      f.refreshTargets();
+      const results = await Promise.all(f.listTargets().map((x) => probe(x, ctx.probeMs ?? 10_000, ctx.clock ?? systemClock)));
+      const lines = [Msg.accepted(inst)];
+      for (const p of results) lines.push(p.usable ? Msg.ableToUse(inst, p.address) : Msg.unableToUse(inst, p.address, p.detail));
+      lines.push(Msg.refreshTargetsDone(inst));
+      return { lines, data: { targets: results, state: f.listTargets().map(targetSnapshot) } };
+    }
+  }
+}
+
+/** REFRESHTARGETS: open a connection now, so capabilities are relearned and the operator sees the answer. */
+async function probe(t: TargetView, ms: number, clock: Clock): Promise<{ address: string; port: number; usable: boolean; detail: string }> {
+  const base = { address: t.addr.address, port: t.addr.port };
+  let timer: Timer | undefined;
+  const acquired = t.acquire(t.addr.server.secure);
+  const timeout = new Promise<'timeout'>((resolve) => { timer = clock.setTimer(ms, () => resolve('timeout')); });
+  const r = await Promise.race([acquired, timeout]);
+  timer?.cancel();
+  if (r === 'timeout') {
+    // The connection may still come: hand it back to the pool when it does.
+    void acquired.then((late) => { if (late.ok) late.value.release(true); });
+    return { ...base, usable: false, detail: `NO ANSWER WITHIN ${Math.round(ms / 1000)} SECONDS` };
+  }
+  if (!r.ok) return { ...base, usable: false, detail: r.error.detail };
+  r.value.release(true);
+  return { ...base, usable: true, detail: '' };
+}

@@ -1,0 +1,108 @@
+// F5 acceptance: the operator commands end to end — a real gateway (startGateway) delivering to a
+// FakeSmtpServer, the control socket, and `spoolgate modify` run as a child process.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ok } from '../../src/core/result.js';
+import { startControl, type OperatorTarget, type ControlResponse } from '../../src/control/index.js';
+import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
+import { tempDir } from '../../src/testing/peers.js';
+import { batchFile, runGateway, submitText, until, writeConfig } from '../../src/testing/gateway.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+function modify(configPath: string, ...command: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'modify', '--config', configPath, ...command], { cwd: ROOT, timeout: 60_000 }, (e, stdout, stderr) => {
+      const code = e === null ? 0 : typeof e.code === 'number' ? e.code : 99;
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+test('spoolgate modify over the control socket: D,TARGETS, D,SPOOL, SUSPEND/RESUME (SUPND), FLUSHRETRY, LOGLEVEL', async (t) => {
+  let accept = false;
+  const srv = await FakeSmtpServer.start({ onDot: () => (accept ? '250 2.0.0 queued' : '451 4.3.0 try again later') });
+  t.after(() => srv.close());
+  const dir = tempDir(t);
+  const { path, config } = writeConfig(dir, `
+    TargetServer { TargetIP 127.0.0.1 ConnectPort ${srv.port} ConnectLimit 2 }
+    RetryLimit { Count 5 Interval 30 }
+    LogLevel 7`);
+  const gw = await runGateway(config);
+  t.after(() => gw.stop());
+  let userExit: string | null = null;
+  const target: OperatorTarget = {
+    forwarder: gw.forwarder,
+    config: gw.config,
+    refresh: async () => ok({ ignored: [], changed: [] }),
+    userExit: () => userExit,
+    setUserExit: async (v) => { userExit = v; return ok(undefined); },
+  };
+  const control = await startControl({ socketPath: config.controlSocket, target, log: gw.log });
+  t.after(() => control.close());
+
+  assert.equal(statSync(config.controlSocket).mode & 0o777, 0o600, 'socket only for its owner');
+  assert.equal(statSync(resolve(config.controlSocket, '..')).mode & 0o077, 0, 'socket directory closed to others');
+
+  // One message that the target defers: the task stays ACTIVE with it in long retry.
+  await submitText(config, batchFile('OPS', 1).text, 'OPSJOB');
+  await until('message in long retry', () => gw.forwarder.counters.currentRetry === 1);
+
+  let r = await modify(path, 'D,SPOOL');
+  assert.equal(r.code, 0, r.stderr);
+  let lines = r.stdout.trimEnd().split('\n');
+  assert.equal(lines[0], 'EZD1832I TEST SPOOLSTATUS:');
+  assert.match(r.stdout, /W 00\d OPSJOB\s+ACTIVE\s+1\s+1/);
+
+  r = await modify(path, 'SUSPEND');
+  assert.deepEqual(r.stdout.trimEnd().split('\n'), ['EZD1834I TEST MODIFY COMMAND ACCEPTED', 'EZD1822I TEST MODIFY SUSPEND IMMEDIATE COMMAND COMPLETED']);
+  r = await modify(path, 'DISPLAY,', 'SPOOLSTATUS,', 'DETAIL');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^TASK SUPND\s+: WRITER\s+TKID\s+: \d$/m);
+  assert.match(r.stdout, /^JOBNAME\s+: OPSJOB\s+JOBID/m);
+  r = await modify(path, '--json', 'D,SPOOL');
+  const json = JSON.parse(r.stdout) as ControlResponse & { data: { suspendMode: string; tasks: { state: string; jobName: string | null }[] } };
+  assert.equal(json.ok, true);
+  assert.equal(json.data.suspendMode, 'immediate');
+  assert.deepEqual(json.data.tasks.filter((x) => x.jobName === 'OPSJOB').map((x) => x.state), ['SUPND']);
+
+  r = await modify(path, 'TEST', 'RES');
+  assert.deepEqual(r.stdout.trimEnd().split('\n'), ['EZD1834I TEST MODIFY COMMAND ACCEPTED', 'EZD1814I TEST MODIFY RESUME COMMAND COMPLETED']);
+  r = await modify(path, 'D,SPOOL');
+  assert.match(r.stdout, /W 00\d OPSJOB\s+ACTIVE/);
+
+  // The target now accepts: FLUSHRETRY sends the long-retry mail at once (Interval is 30 minutes).
+  accept = true;
+  r = await modify(path, 'FLUSHR,TKID=0');
+  assert.deepEqual(r.stdout.trimEnd().split('\n'), ['EZD1834I TEST MODIFY COMMAND ACCEPTED', 'EZD1810I TEST MODIFY FLUSHRETRY, TKID=0 COMMAND COMPLETED']);
+  await until('flushed mail delivered', () => gw.forwarder.counters.mailSent === 1);
+  await until('spool file finished', async () => (await gw.queue.list()).length === 0);
+
+  r = await modify(path, 'DIS,TARGETS,ADDR=127.0.0.1');
+  assert.equal(r.code, 0, r.stderr);
+  lines = r.stdout.trimEnd().split('\n');
+  assert.deepEqual(lines.slice(0, 3), ['EZD1831I TEST TARGETS:', 'GLOBAL INFORMATION:', 'MAIL SENT : 1                TOTAL RETRY  : 1']);
+  assert.equal(lines[7], `TARGET SERVER 127.0.0.1 PORT ${srv.port}`);
+  assert.equal(lines[8], 'STATE     : ACTIVE');
+  assert.equal(lines[9], 'ESMTP     : YES              MESSAGE SIZE : 10485760');
+  assert.equal(lines[10], 'STARTTLS  : NO               MAIL ATTEMPTS: 2');
+  assert.equal(lines[11], 'MAIL SENT : 1                CONNECT FAIL : 0');
+  r = await modify(path, 'D,TARGET,ADDR=::1');
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /^EZD1838E TEST DISPLAY TARGETS ADDR=::1 IS NOT A TARGET SERVER IN USE/);
+
+  r = await modify(path, 'LOGL,LEVEL=15');
+  assert.deepEqual(r.stdout.trimEnd().split('\n'), ['EZD1809I TEST MODIFY LOGLEVEL COMMAND COMPLETED : UPDATED']);
+  assert.equal(gw.log.level, 15);
+  r = await modify(path, 'D,LOG');
+  assert.deepEqual(r.stdout.trimEnd().split('\n'), ['EZD1828I TEST DISPLAY LOGLEVEL = 15']);
+
+  r = await modify(path, 'D,BOGUS');
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /^EZD1835E TEST MODIFY COMMAND NOT VALID : UNKNOWN DISPLAY 'BOGUS'/);
+  r = await modify(path, 'OTHER', 'D,LOG');
+  assert.equal(r.code, 2, 'wrong instance name');
+});
