@@ -12,6 +12,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Run
   note: { summary: 'compose a note with attachments and put it on the spool', load: () => import('./cli/note.js') },
   sendmail: { summary: 'put a complete MIME message file on the spool (QtmmSendMail)', load: () => import('./cli/sendmail.js') },
   modify: { summary: 'send an operator command to the running instance (alias F), e.g. D,TARGETS', load: () => import('./cli/modify.js') },
+  journal: { summary: 'show journal events: where is my mail? (--id, --from, --to, --since)', load: () => import('./cli/journal.js') },
   start: { summary: 'run the gateway instance (-f cold start, --once for cron)', load: () => import('./cli/start.js') },
   spool: { summary: 'list, release or purge held spool files', load: () => import('./cli/spool.js') },
   submit: { summary: 'put batch-SMTP files on a writer\'s spool', load: () => import('./cli/submit.js') },

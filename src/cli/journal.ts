@@ -1,0 +1,97 @@
+// `spoolgate journal` — "where is my mail?" (SPEC.md §8): prints the journal events that match,
+// oldest first. The database is <stateDirectory>/spoolgate.db from --config, or --db PATH; it is
+// opened read-only in effect (only queries run) and never created by this command.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { describeError } from '../core/errors.js';
+import type { JournalEntry, JournalQuery } from '../store/types.js';
+import { openSqliteStore } from '../store/sqlite/index.js';
+
+const USAGE = `usage: spoolgate journal (--config FILE | --db PATH) [filters] [--json]
+  --id ID         events of one message (the id in "250 ok, queued as ID")
+  --from ADDR     sender address (case-insensitive)
+  --to ADDR       recipient address (case-insensitive)
+  --since ISO     events at or after this time, e.g. 2026-11-22 or 2026-11-22T12:00:00Z
+  --type TYPE     received, received-relay, delivered, queued, relay-refused, connection-refused, filtered, ...
+  --user NAME     mailbox user
+  --limit N       at most N events (default 10000)
+  --json          one JSON object per line`;
+
+export interface JournalIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processIo: JournalIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+
+export function run(argv: string[]): Promise<number> {
+  return journalCommand(argv, processIo);
+}
+
+export function formatEntry(e: JournalEntry): string {
+  const parts = [new Date(e.at).toISOString(), e.type.padEnd(18), e.messageId ?? '-'];
+  if (e.from !== undefined || e.to !== undefined) parts.push(`<${e.from ?? ''}> -> <${e.to ?? ''}>`);
+  if (e.ip !== undefined) parts.push(`ip=${e.ip}`);
+  if (e.user !== undefined) parts.push(`user=${e.user}`);
+  if (e.detail !== undefined) parts.push(e.detail);
+  return parts.join(' ');
+}
+
+export async function journalCommand(argv: string[], io: JournalIo): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string' }, db: { type: 'string' }, id: { type: 'string' }, from: { type: 'string' },
+        to: { type: 'string' }, since: { type: 'string' }, type: { type: 'string' }, user: { type: 'string' },
+        limit: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    io.err(`spoolgate journal: ${describeError(e)}\n${USAGE}\n`);
+    return 2;
+  }
+  const o = args.values;
+  if (o.help === true) { io.out(USAGE + '\n'); return 0; }
+  const q: { -readonly [K in keyof JournalQuery]: JournalQuery[K] } = {};
+  if (o.id !== undefined) q.id = o.id;
+  if (o.from !== undefined) q.from = o.from.replace(/^<|>$/g, '');
+  if (o.to !== undefined) q.to = o.to.replace(/^<|>$/g, '');
+  if (o.type !== undefined) q.type = o.type;
+  if (o.user !== undefined) q.user = o.user.toLowerCase();
+  if (o.since !== undefined) {
+    const t = Date.parse(o.since);
+    if (Number.isNaN(t)) { io.err(`spoolgate journal: --since "${o.since}" is not an ISO 8601 time\n`); return 2; }
+    q.since = t;
+  }
+  if (o.limit !== undefined) {
+    const n = Number(o.limit);
+    if (!Number.isInteger(n) || n < 1) { io.err(`spoolgate journal: --limit must be a positive integer\n`); return 2; }
+    q.limit = n;
+  }
+  let path: string;
+  if (o.db !== undefined) path = o.db;
+  else if (o.config !== undefined) {
+    const { loadConfig } = await import('../config/index.js');
+    const r = loadConfig(o.config);
+    if (!r.ok) { io.err(r.error.map((e) => e.message).join('\n') + '\n'); return 2; }
+    path = join(r.value.config.stateDirectory, 'spoolgate.db');
+  } else { io.err(`spoolgate journal: give --config FILE or --db PATH\n${USAGE}\n`); return 2; }
+  if (!existsSync(path)) { io.err(`spoolgate journal: no database at ${path}\n`); return 1; }
+  let store;
+  try {
+    store = openSqliteStore(path);
+  } catch (e) {
+    io.err(`spoolgate journal: cannot open ${path}: ${describeError(e)}\n`);
+    return 1;
+  }
+  try {
+    const entries = await store.journal.query(q);
+    for (const e of entries) io.out((o.json === true ? JSON.stringify({ ...e, time: new Date(e.at).toISOString() }) : formatEntry(e)) + '\n');
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,44 @@
+// R1: `spoolgate journal` returns the receiver's events (by id, sender, recipient, time).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { journalCommand } from '../../src/cli/journal.js';
+import { runAsync, sendOne, startTestReceiver } from './receiver-harness.js';
+
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await journalCommand(argv, { out: (t) => { out += t; }, err: (t) => { err += t; } });
+  return { code, out, err };
+}
+
+test('spoolgate journal: by id, sender, recipient, since; --db and --config', async (t) => {
+  const r = await startTestReceiver(t);
+  const res = await sendOne(r.port, 'S@Client.Test', ['alice@local.test', 'victim@far.test'], Buffer.from('Subject: j\r\n\r\nx\r\n'));
+  assert.equal(res.rcpts[1]!.code, 550);
+  const id = /queued as (\S+)/.exec(res.data!.text)![1]!;
+  const db = join(r.config.stateDirectory, 'spoolgate.db');
+
+  const byId = await cli(['--db', db, '--id', id]);
+  assert.equal(byId.code, 0, byId.err);
+  const lines = byId.out.trim().split('\n');
+  assert.equal(lines.length, 2);
+  assert.match(lines[0]!, new RegExp(`^\\S+Z received +${id} <S@Client\\.Test> -> <alice@local\\.test> ip=127\\.0\\.0\\.1 94 local mail`));
+  assert.match(lines[1]!, /delivered .* user=alice B8 delivered to mailbox of alice/);
+
+  const refused = await cli(['--config', r.config.configFile, '--to', '<VICTIM@far.test>']);
+  assert.match(refused.out, /relay-refused .*<S@Client\.Test> -> <victim@far\.test> ip=127\.0\.0\.1 9V RELAY REFUSED 127\.0\.0\.1/);
+
+  const bySender = await cli(['--db', db, '--from', 's@client.test', '--json']);
+  const events = bySender.out.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+  assert.deepEqual(events.map((e) => e.type), ['relay-refused', 'received', 'delivered']);
+
+  assert.equal((await cli(['--db', db, '--since', '2999-01-01'])).out, '');
+  assert.equal((await cli(['--db', db, '--since', 'yesterday'])).code, 2);
+  assert.equal((await cli(['--db', join(r.dir, 'missing.db')])).code, 1);
+  assert.equal((await cli([])).code, 2);
+
+  // Through the real command table as an operator runs it.
+  const out = await runAsync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'journal', '--db', db, '--id', id]);
+  assert.equal(out, byId.out);
+});
