@@ -1,0 +1,147 @@
+// Action commands against a fake forwarder (no sockets), the socket's guards, and the message
+// catalogue against docs/messages.md.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { lstatSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { parseConfig } from '../config/index.js';
+import { ok, err } from '../core/result.js';
+import { Logger } from '../log/logger.js';
+import { Accounting } from '../log/accounting.js';
+import { tempDir } from '../testing/peers.js';
+import { executeLine, type OperatorTarget } from './execute.js';
+import { MESSAGE_IDS } from './messages.js';
+import type { ForwarderView, TargetView } from './snapshot.js';
+import { ControlSocketError, sendCommand, startControl } from './socket.js';
+
+function fakeTarget(address: string, answer: 'ok' | 'fail' | 'hang'): TargetView {
+  return {
+    addr: { address, port: 25, source: { kind: 'TargetIP' }, server: { connectLimit: 1, maxMsgSent: 0, messageSize: 1000, secure: false } },
+    state: 'UNKNOWN', capabilities: undefined, counters: { mailAttempts: 0, mailSent: 0, connectFail: 0 }, lastError: '',
+    acquire: (): ReturnType<TargetView['acquire']> => answer === 'ok' ? Promise.resolve(ok({ release: () => undefined }))
+      : answer === 'fail' ? Promise.resolve(err({ detail: 'connection refused' })) : new Promise(() => undefined),
+  };
+}
+
+function fixture(opts: { refresh?: OperatorTarget['refresh'] } = {}) {
+  const calls: string[] = [];
+  let addrs = ['192.0.2.1'];
+  const f: ForwarderView & { suspendMode: 'none' | 'immediate' | 'delay' } = {
+    counters: { mailSent: 0, totalRetry: 0, currentRetry: 0, deadLetter: 0, undeliver: 0, extendedCurrent: 0, extendedTotal: 0 },
+    tasks: [{ tkid: 1, state: 'IDLE', counters: { pend: 0, lrt: 0, mailRead: 0, undeliverable: 0 } }],
+    suspendMode: 'none',
+    listTargets: () => addrs.map((a) => fakeTarget(a, a === '192.0.2.9' ? 'fail' : a === '192.0.2.8' ? 'hang' : 'ok')),
+    suspend: (m) => { f.suspendMode = m; calls.push(`suspend ${m}`); },
+    resume: () => { f.suspendMode = 'none'; calls.push('resume'); },
+    flushRetry: (k) => { calls.push(`flush ${k}`); return 3; },
+    flushExtended: async (d) => { calls.push(`ext ${d}`); return 2; },
+    resolve: async () => { addrs = ['192.0.2.1', '192.0.2.9', '192.0.2.8']; calls.push('resolve'); },
+    refreshTargets: () => { calls.push('refreshTargets'); },
+  };
+  const parsed = parseConfig('Instance Test\nTargetServer { TargetIP 192.0.2.1 }\nSMF119 { Config Yes }\n', '/etc/sg.conf', {}, { hostName: 'gw.test' });
+  if (!parsed.ok) throw new Error('config');
+  let userExit: string | null = null;
+  const lines: string[] = [];
+  const target: OperatorTarget = {
+    forwarder: f,
+    config: () => parsed.value.config,
+    refresh: opts.refresh ?? (async () => ok({ ignored: [{ statement: 'Translate', message: 'Translate cannot change on REFRESH; IBM-1047 stays' }], changed: ['TargetServer', 'LogLevel'] })),
+    userExit: () => userExit,
+    setUserExit: async (v) => (v === '/bad' ? err('MODULE NOT FOUND') : ((userExit = v), ok(undefined))),
+  };
+  const log = Logger.create({ sink: { write: (r) => lines.push(r.event) }, instance: 'TEST', level: 7 });
+  return { f, target, log, calls, lines };
+}
+
+test('action commands: seed message sequences and forwarder calls', async () => {
+  const { target, log, calls } = fixture();
+  // A clock whose timers keep the test's event loop alive (systemClock's are unref'd).
+  const clock = { now: () => Date.now(), setTimer: (ms: number, fn: () => void) => { const h = setTimeout(fn, ms); return { cancel: () => clearTimeout(h) }; } };
+  const run = async (c: string) => (await executeLine(c, { target, log, probeMs: 50, clock })).lines;
+  assert.deepEqual(await run('SUS,DELAY'), ['EZD1834I TEST MODIFY COMMAND ACCEPTED', 'EZD1822I TEST MODIFY SUSPEND DELAY COMMAND COMPLETED']);
+  assert.deepEqual(await run('FLUSHRETRY,AGE=2'), ['EZD1834I TEST MODIFY COMMAND ACCEPTED', 'EZD1823I TEST MODIFY FLUSHRETRY, AGE=2 COMMAND COMPLETED']);
+  assert.deepEqual(await run('FLUSHRETRY,TKID=7'), ['EZD1836E TEST MODIFY FLUSHRETRY, TKID=7 COMMAND FAILED : TKID 7 IS NOT A TASK']);
+  assert.deepEqual(await run('LOGLEVEL'), ['EZD1809I TEST MODIFY LOGLEVEL COMMAND COMPLETED : NOT UPDATED']);
+  assert.equal(log.level, 7);
+  assert.deepEqual(await run('USEREXIT,LEVEL=/opt/x.js'), ['EZD1809I TEST MODIFY USEREXIT COMMAND COMPLETED : UPDATED']);
+  assert.equal(target.userExit(), '/opt/x.js');
+  assert.deepEqual(await run('USER,LEVEL=/bad'), ['EZD1836E TEST MODIFY USEREXIT COMMAND FAILED : MODULE NOT FOUND']);
+  assert.deepEqual(await run('REFRESH'), [
+    'EZD1834I TEST MODIFY COMMAND ACCEPTED',
+    'EZD1843I TEST REFRESH IGNORED TRANSLATE CHANGE : Translate cannot change on REFRESH; IBM-1047 stays',
+    'EZD1840I TEST UPDATED CONFIGURATION',
+    'EZD1846I TEST UPDATED TARGET SERVERS',
+    'EZD1848I TEST MODIFY REFRESH COMMAND COMPLETED',
+  ]);
+  assert.deepEqual(await run('REFRESHIPLIST'), ['EZD1834I TEST MODIFY COMMAND ACCEPTED', 'EZD1845I TEST UPDATED TARGET SERVERS', 'EZD1842I TEST MODIFY REFRESHIPLIST COMMAND COMPLETED']);
+  assert.deepEqual(await run('REFRESHIP'), ['EZD1834I TEST MODIFY COMMAND ACCEPTED', 'EZD1842I TEST MODIFY REFRESHIPLIST COMMAND COMPLETED'], 'no change: no EZD1845I');
+  assert.deepEqual(await run('REFRESHT'), [
+    'EZD1834I TEST MODIFY COMMAND ACCEPTED',
+    'EZD1821I TEST ABLE TO USE TARGET SERVER 192.0.2.1',
+    'EZD1839I TEST UNABLE TO USE TARGET SERVER 192.0.2.9 : connection refused',
+    'EZD1839I TEST UNABLE TO USE TARGET SERVER 192.0.2.8 : NO ANSWER WITHIN 0 SECONDS',
+    'EZD1837I TEST MODIFY REFRESHTARGETS COMMAND COMPLETED',
+  ]);
+  assert.deepEqual(calls, ['suspend delay', 'ext 2', 'resolve', 'resolve', 'refreshTargets']);
+});
+
+test('REFRESH rejected: errors listed, command fails', async () => {
+  const { target, log } = fixture({ refresh: async () => err(['sg.conf line 3: LogLevel: 300 is out of range 0-255']) });
+  const r = await executeLine('REFRESH', { target, log });
+  assert.equal(r.ok, false);
+  assert.deepEqual(r.lines, [
+    'EZD1834I TEST MODIFY COMMAND ACCEPTED',
+    'EZD1844E TEST REFRESH REJECTED : sg.conf line 3: LogLevel: 300 is out of range 0-255',
+    'EZD1836E TEST MODIFY REFRESH COMMAND FAILED : CONFIGURATION NOT CHANGED',
+  ]);
+});
+
+test('LOGLEVEL and USEREXIT write CONFIG (48) accounting records', async (t) => {
+  const dir = tempDir(t);
+  const { target, log } = fixture();
+  const accounting = new Accounting({ path: join(dir, 'accounting.jsonl'), instance: 'TEST', enabled: () => target.config().smf119 });
+  const r = await executeLine('LOGL,LEVEL=15', { target: { ...target, accounting }, log });
+  assert.equal(r.ok, true);
+  assert.equal(log.level, 15);
+  accounting.close();
+  const rec = JSON.parse(readFileSync(join(dir, 'accounting.jsonl'), 'utf8')) as Record<string, unknown>;
+  assert.deepEqual([rec.type, rec.reason, rec.logLevel, rec.targets], [48, 'loglevel', 15, ['192.0.2.1:25']]);
+});
+
+test('socket: mode 0600, refuses a second instance, replaces a stale socket, bounds the line', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'run', 'T.sock');
+  const { target, log } = fixture();
+  const c = await startControl({ socketPath: path, target, log });
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+  assert.equal(statSync(join(dir, 'run')).mode & 0o777, 0o700);
+  await assert.rejects(startControl({ socketPath: path, target, log }), ControlSocketError);
+  const r = await sendCommand(path, 'D,LOG');
+  assert.ok(r.ok);
+  assert.deepEqual(r.value.lines, ['EZD1828I TEST DISPLAY LOGLEVEL = 7']);
+  const long = await sendCommand(path, 'D,' + 'X'.repeat(5000));
+  assert.ok(long.ok);
+  assert.match(long.value.lines[0]!, /^EZD1835E .*LONGER THAN 4096 BYTES/);
+  await c.close();
+  const gone = await sendCommand(path, 'D,LOG');
+  assert.ok(!gone.ok);
+  assert.match(gone.error, /no instance is listening/);
+
+  // A socket file left by a crashed instance (nothing listening) is replaced.
+  const child = spawn(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(path)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((res) => child.stdout.once('data', () => res()));
+  child.kill('SIGKILL');
+  await new Promise<void>((res) => child.once('exit', () => res()));
+  assert.ok(lstatSync(path).isSocket(), 'the killed process left its socket file');
+  writeFileSync(join(dir, 'not-a-socket'), '');
+  await assert.rejects(startControl({ socketPath: join(dir, 'not-a-socket'), target, log }), /not a socket/);
+  const again = await startControl({ socketPath: path, target, log });
+  await again.close();
+});
+
+test('docs/messages.md lists every message ID of the catalogue, and no other', () => {
+  const doc = readFileSync(resolve(import.meta.dirname, '../../docs/messages.md'), 'utf8');
+  const inDoc = new Set([...doc.matchAll(/^\| (EZD\d{4}[IE]) \|/gm)].map((m) => m[1]));
+  assert.deepEqual([...inDoc].sort(), [...MESSAGE_IDS].sort());
+});
