@@ -25,6 +25,11 @@ import { NotifyingUndeliverable } from './forwarder/undeliverable.js';
 import type { TaskEntry } from './forwarder/task.js';
 import type { TargetServerSpec } from './forwarder/types.js';
 import { openSqliteStore, type SqliteStore } from './store/sqlite/index.js';
+import { Accounting, accountingPath } from './log/accounting.js';
+import { startReceiver } from './receiver/index.js';
+import { startControl } from './control/index.js';
+import { loadConfig, diffForRefresh, formatDiagnostic } from './config/index.js';
+import { formatMailbox, formatPath, ok, err } from './core/index.js';
 import { Pop3Server } from './pop3/index.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -54,6 +59,7 @@ export interface Gateway {
   readonly forwarder: Forwarder;
   readonly log: Logger;
   readonly queue: SpoolQueue;
+  readonly accounting: Accounting;
   /** Applies a new configuration (REFRESH): the caller has already filtered non-refreshable changes. */
   applyConfig(next: Config): void;
   stop(): Promise<void>;
@@ -182,8 +188,29 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     log,
   });
 
+  const accounting = new Accounting({
+    path: accountingPath(config.stateDirectory), instance: config.instance, enabled: () => config.smf119,
+    now: () => new Date(clock.now()), onError: (e) => log.error('accounting.write', { error: describeError(e) }),
+  });
+  accounting.record('CONFIG', { reason: 'start', configFile: config.configFile, logLevel: config.logLevel, userExit: config.userExit });
   const forwarder = new Forwarder({
     clock, log, connector, checkpoint, spool, extended,
+    onMailFinished: (item, outcome) => {
+      accounting.record('MAIL', {
+        jobName: item.job.jobName, jobId: item.job.jobId, user: item.job.originUser,
+        tkid: item.origin.kind === 'spool' ? item.origin.tkid : undefined,
+        spoolId: item.origin.kind === 'spool' ? item.origin.entryId : undefined,
+        messageNo: item.origin.kind === 'spool' ? item.origin.messageNo : undefined,
+        from: formatPath(item.envelope.from), recipients: item.envelope.recipients.map((r) => formatMailbox(r.mailbox)),
+        size: item.data.length, result: outcome, failed: item.failed.length, target: item.lastTarget, attempts: item.attempts,
+      });
+    },
+    onFileDone: (tkid, entry, st) => {
+      accounting.record('SPOOL', {
+        jobName: entry.attrs.jobName, jobId: entry.attrs.jobId, user: entry.attrs.originUser, tkid, spoolId: entry.id,
+        taskType: entry.attrs.taskType, mailRead: st.mailRead, undeliverable: st.undeliverable, problems: st.problems, disposition: st.disposition,
+      });
+    },
     resolver: opts.resolver ?? systemResolver,
     undeliverable: new NotifyingUndeliverable({
       settings: () => ({ returnToMailFrom: config.undeliverable.returnToMailFrom, deadLetterAction: config.undeliverable.deadLetterAction, reportingMta: config.hostName }),
@@ -196,14 +223,19 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     servers: () => targetSpecs(config),
   });
   log.event('gateway.starting', { instance: config.instance, writer: config.extWrtName, spool: config.spool.directory, testMode: config.options.testMode });
+  const targetStats = () => forwarder.listTargets().map((t) => ({ address: t.addr.address, port: t.addr.port, state: t.state, ...t.counters }));
+  const stats = accounting.scheduleStats(clock, () => config.smf119.interval, () => ({ counters: { ...forwarder.counters }, targets: targetStats() }));
   return {
     config: () => config,
     forwarder,
     log,
     queue,
+    accounting,
     applyConfig: (next) => { config = next; log.setLevel(next.logLevel); },
     stop: async () => {
       await forwarder.stop();
+      stats.stop(true);
+      accounting.close();
       await queue.close();
       checkpoint.close();
       log.event('gateway.stopped', {});
@@ -271,6 +303,48 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
       if (p.listen) listening.push({ role: 'pop3', ...(await server.listen({ host: p.listen.host, port: p.listen.port })) });
       if (p.listenTls) listening.push({ role: 'pop3s', ...(await server.listen({ host: p.listenTls.host, port: p.listenTls.port, implicitTls: true })) });
     }
+    if (config.receiver !== null && store !== undefined) {
+      const rc = config.receiver;
+      const cert = readPem(rc.tlsCert);
+      const key = readPem(rc.tlsKey);
+      const receiver = await startReceiver({
+        config, store: { users: store.users, mailboxes: store.mailboxes, journal: store.journal },
+        resolver: opts.resolver ?? systemResolver, log, clock: opts.clock,
+        tls: cert && key ? { cert, key } : undefined,
+        // Relayed mail goes onto the forwarder's spool, durable before the receiver answers 250.
+        spoolSubmit: async (m) => (await submitToSpool({
+          root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName,
+          data: formatBatchSmtp({ hostName: rc.hostName, envelope: m.envelope, data: m.data }),
+          attrs: { jobName: 'RECEIVER', taskType: 'DEST', recordFormat: 'text', encoding: 'ISO8859-1' },
+        })).id,
+      });
+      closers.push(() => receiver.close());
+      for (const a of receiver.addresses()) listening.push({ role: 'smtp', host: a.host, port: a.port });
+    }
+    let userExit = config.userExit;
+    const control = await startControl({
+      socketPath: config.controlSocket, log,
+      target: {
+        forwarder: gateway.forwarder,
+        config: gateway.config,
+        accounting: gateway.accounting,
+        refresh: async () => {
+          // SPEC.md §3: any error rejects the whole refresh and the old configuration stays.
+          const loaded = loadConfig(gateway.config().configFile);
+          if (!loaded.ok) return err(loaded.error.map((e) => formatDiagnostic(e)));
+          const d = diffForRefresh(gateway.config(), loaded.value.config);
+          gateway.applyConfig(d.apply);
+          for (const i of d.ignored) log.warn('refresh.ignored', { statement: i.statement, detail: i.message });
+          if (d.changed.includes('TargetServer')) await gateway.forwarder.resolve();
+          return ok({ ignored: d.ignored, changed: d.changed });
+        },
+        userExit: () => userExit,
+        setUserExit: async (v) => { userExit = v; return ok(undefined); },
+        runtime: () => ({ pid: process.pid, chkpoint: opts.cold ? 'COLD' : 'WARM', chkpointFile: join(config.stateDirectory, `${config.extWrtName}.checkpoint.db`), ipv6Enabled: true }),
+      },
+    });
+    closers.unshift(() => control.close());
+    listening.push({ role: 'control', host: control.path, port: 0 });
   } catch (e) {
     for (const c of closers.reverse()) await c().catch(() => undefined);
     await gateway.stop();

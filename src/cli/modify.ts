@@ -3,6 +3,7 @@
 // running instance over its control socket and prints the answer lines (or --json: the answer
 // object). Exit 0 when the command was carried out, 1 when the instance refused or failed it or
 // cannot be reached, 2 for usage and configuration errors.
+import { defaultConfigPath } from '../main.js';
 import { parseArgs } from 'node:util';
 import { describeError } from '../core/errors.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
@@ -32,8 +33,10 @@ export async function run(argv: string[]): Promise<number> {
 
   let socketPath = v.socket;
   let instance: string | undefined;
-  if (v.config !== undefined) {
-    const loaded = loadConfig(v.config);
+  // Without --config or --socket: the embedded default's config/spoolgate.conf.
+  const configFile = v.config ?? (v.socket === undefined ? defaultConfigPath() : undefined);
+  if (configFile !== undefined) {
+    const loaded = loadConfig(configFile);
     if (!loaded.ok) {
       for (const e of loaded.error) process.stderr.write(formatDiagnostic(e) + '\n');
       return 2;

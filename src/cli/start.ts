@@ -37,7 +37,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   await gw.forwarder.start();
   const out: string[] = [`spoolgate ${config.instance}: running (writer ${config.extWrtName}, spool ${config.spool.directory})`];
-  for (const l of services.listening) out.push(`  ${l.role.padEnd(8)} ${l.host}:${l.port}`);
+  for (const l of services.listening) out.push(`  ${l.role.padEnd(8)} ${l.role === 'control' ? l.host : `${l.host}:${l.port}`}`);
   if (services.demo) {
     const pop = services.listening.find((l) => l.role === 'pop3');
     out.push(

@@ -5,7 +5,7 @@ import type { Clock, Resolver, Timer } from '../core/index.js';
 import { describeError } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import type { Checkpoint } from './checkpoint.js';
-import { Lifecycle, newCounters, type ExtendedPolicy, type GlobalCounters, type RetryPolicy, type UndeliverableHandler, type WorkItem } from './lifecycle.js';
+import { Lifecycle, newCounters, type ExtendedPolicy, type FinalOutcome, type GlobalCounters, type RetryPolicy, type UndeliverableHandler, type WorkItem } from './lifecycle.js';
 import { Target } from './pool.js';
 import { Router } from './router.js';
 import { SpoolTask, type SpoolPort, type TaskEntry, type TaskSettings } from './task.js';
@@ -71,6 +71,8 @@ export class Forwarder {
       extended?: ExtendedSource;
       settings: () => ForwarderSettings;
       servers: () => readonly TargetServerSpec[];
+      onMailFinished?: (item: WorkItem, outcome: FinalOutcome) => void;
+      onFileDone?: (tkid: number, entry: TaskEntry, stats: { mailRead: number; undeliverable: number; problems: number; disposition: 'finished' | 'held' }) => void;
     },
   ) {
     this.router = new Router([], deps.clock);
@@ -85,6 +87,7 @@ export class Forwarder {
       extended: () => deps.settings().extended,
       onWait: (tkid, w) => this.tasks[tkid - 1]?.setTargetWait(w),
       onRetry: (tkid, d) => { const t = this.tasks[tkid - 1]; if (t) t.counters.lrt += d; },
+      onFinished: deps.onMailFinished,
     });
     const s = deps.settings();
     for (let i = 1; i <= s.tasks; i++) {
@@ -101,6 +104,7 @@ export class Forwarder {
         },
         suspended: () => this.suspendMode === 'immediate',
         stopping: () => this.stopping,
+        onFileDone: (entry, stats) => deps.onFileDone?.(i, entry, stats),
       }));
     }
   }

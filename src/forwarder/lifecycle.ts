@@ -107,6 +107,8 @@ export class Lifecycle {
       onWait?: (tkid: number, waiting: boolean) => void;
       /** Called when an item enters (+1) or leaves (-1) long retry (task LRT counter). */
       onRetry?: (tkid: number, delta: number) => void;
+      /** Called once per message when it leaves the forwarder's hands (accounting MAIL records). */
+      onFinished?: (item: WorkItem, outcome: FinalOutcome) => void;
     },
   ) {}
 
@@ -203,6 +205,7 @@ export class Lifecycle {
           counters.extendedTotal++;
           counters.extended++;
           log.event('mail.extended-retry', { key: keyOf(item), id, pending: item.pending.length });
+          this.deps.onFinished?.(item, 'extended');
           return 'extended';
         }
         for (const recipient of item.pending) await this.fail(item, recipient, item.lastReply ?? { code: 451, enhanced: '4.4.0', text: 'retry limit reached' });
@@ -261,6 +264,7 @@ export class Lifecycle {
       log.info('mail.delivered', { key: keyOf(item), target: item.lastTarget });
     }
     await this.markMessage(item, outcome);
+    this.deps.onFinished?.(item, outcome);
     if (item.origin.kind === 'extended') {
       await this.deps.extended().store?.remove(item.origin.id);
       counters.extendedCurrent--;

@@ -74,6 +74,8 @@ export class SpoolTask {
       settings: () => TaskSettings;
       suspended: () => boolean;
       stopping: () => boolean;
+      /** Called when a file is disposed of (accounting SPOOL records). */
+      onFileDone?: (entry: TaskEntry, stats: { mailRead: number; undeliverable: number; problems: number; disposition: 'finished' | 'held' }) => void;
     },
   ) {}
 
@@ -187,6 +189,7 @@ export class SpoolTask {
       if (settings.badSpoolDisp === 'hold') {
         await spool.hold(entry, summary);
         log.event('spool.held', { id: entry.id, problems: problems.length });
+        this.deps.onFileDone?.(entry, { mailRead: this.counters.mailRead, undeliverable, problems: problems.length, disposition: 'held' });
         return; // checkpoint kept: a released file resumes without resending
       }
     } else if (settings.testMode) {
@@ -195,6 +198,7 @@ export class SpoolTask {
     await spool.finish(entry);
     await this.deps.checkpoint.forget(entry.id);
     log.event('spool.finished', { id: entry.id, read: this.counters.mailRead, undeliverable, problems: problems.length });
+    this.deps.onFileDone?.(entry, { mailRead: this.counters.mailRead, undeliverable, problems: problems.length, disposition: 'finished' });
   }
 
   /** Builds the work item for a parsed message, minus what the checkpoint says is finished. */
