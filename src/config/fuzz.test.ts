@@ -6,17 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseConfig, parseConfigBytes } from './index.js';
 import { getCodePage } from '../codepage/index.js';
+import { prng } from '../testing/prng.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SAMPLE = readFileSync(new URL('../../config/spoolgate.conf', import.meta.url), 'utf8');
 const PIECES = ['{', '}', '#', ';', '"', '\\', '\n', '\r\n', '\r', '\u0085', ' ', '\t', '\0', 'TargetServer', 'RetryLimit', 'Count', '99999999999999999999', '-1', 'YES', '::', '[', ']', ':', '/', '@', 'ÿ', '\u{1F4E7}', '\uFEFF'];
@@ -70,7 +61,7 @@ test('fuzz: regression inputs', () => {
 
 test('fuzz: 3000 mutated valid configurations, random text and random (EBCDIC) bytes', () => {
   const seed = Number(process.env.FUZZ_SEED ?? 20240611);
-  const rnd = mulberry32(seed);
+  const rnd = prng(seed);
   const ebcdic = getCodePage('IBM-1047');
   assert.ok(ebcdic !== undefined);
   const ebcdicSample = ebcdic.encode(SAMPLE.replace(/[^\x20-\x7e\n]/g, ' '));

@@ -8,18 +8,8 @@ import { openSqliteStore } from '../store/sqlite/index.js';
 import { LineReader } from './protocol/line-reader.js';
 import { Pop3Session, type Maildrop, type Pop3Backend } from './protocol/session.js';
 import { Pop3Server } from './server.js';
+import { prng } from '../testing/prng.js';
 
-/** mulberry32: small seeded PRNG so failures replay. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ['USER', 'PASS', 'STAT', 'LIST', 'RETR', 'DELE', 'RSET', 'TOP', 'UIDL', 'NOOP', 'QUIT', 'CAPA', 'STLS', 'AUTH', 'AUTH PLAIN', 'list', 'XTND'];
 const ARGS = ['', '1', '2', '0', '-1', '99999999999', 'alice', 'pw', 'x y', '*', '=', 'AGFsaWNlAHB3', '!!', '1 0', '1 5', '\u00e9', ' '];
@@ -52,7 +42,7 @@ function fakeBackend(held: Set<string>): Pop3Backend {
 
 test('session fuzz: random and state-aware input never throws; locks are balanced', async () => {
   for (let seed = 1; seed <= 200; seed++) {
-    const r = rng(seed);
+    const r = prng(seed);
     const held = new Set<string>();
     const s = new Pop3Session({ hostName: 'h', implementation: 'x', allowPlaintext: r() < 0.7, tlsAvailable: r() < 0.5, tlsActive: false }, fakeBackend(held));
     const reader = new LineReader();
@@ -83,7 +73,7 @@ test('server fuzz over sockets: every lock is released when the connections are 
   const { port } = await server.listen();
   t.after(async () => { await server.close(); await store.close(); });
   const sessions = Array.from({ length: 24 }, (_, k) => (async () => {
-    const r = rng(1000 + k);
+    const r = prng(1000 + k);
     const sock = net.connect(port, '127.0.0.1');
     sock.on('data', () => undefined);
     await new Promise<void>((res, rej) => { sock.once('connect', res); sock.once('error', rej); });

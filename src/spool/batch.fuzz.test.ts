@@ -6,18 +6,8 @@ import { FakeClock } from '../testing/clock.js';
 import { BatchParser, type BatchEvent } from './batch.js';
 import type { RecordItem, RecordProblem } from './records.js';
 import { toItems, baseOptions } from './batch-testutil.js';
+import { prng } from '../testing/prng.js';
 
-/** mulberry32: small seeded PRNG, so a failure is reproducible from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VOCAB = [
   'HELO h', 'EHLO h.example', 'HELO', 'HELO a b', 'STARTTLS', 'STARTTLS x', 'MAIL FROM:<a@b.example>', 'MAIL FROM:<>',

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { getCodePage, type CodePage } from '../codepage/index.js';
 import { findPeer, tempDir } from '../testing/peers.js';
 import { RecordDecoder, RecordOptionsError, readRecords, type RecordDecoderOptions, type RecordFormat, type RecordItem } from './records.js';
+import { prng } from '../testing/prng.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../../test/fixtures/spool');
 
@@ -36,17 +37,6 @@ function texts(items: RecordItem[]): string[] {
   return items.map((i) => (i.kind === 'record' ? i.text : `<error ${i.problem}>`));
 }
 
-/** Seeded PRNG (mulberry32): same cases on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ebcdic = (page: string, s: string): Buffer => cp(page).encode(s, { newline: 'strict' });
 const rdw = (n: number): Buffer => Buffer.from([(n + 4) >> 8, (n + 4) & 0xff, 0, 0]);

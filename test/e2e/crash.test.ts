@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
 import { tempDir } from '../../src/testing/peers.js';
 import { batchFile, submitText, until, writeConfig } from '../../src/testing/gateway.js';
+import { prng } from '../../src/testing/prng.js';
 
 const CONNECT_LIMIT = 4;
 
@@ -19,11 +20,6 @@ function exited(c: ChildProcess): Promise<void> {
   return new Promise((r) => { if (c.exitCode !== null || c.signalCode !== null) r(); else c.once('exit', () => r()); });
 }
 
-/** Seeded PRNG so a failing kill schedule can be reproduced. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 2 ** 32; };
-}
 
 function subjects(server: FakeSmtpServer): Map<string, number> {
   const seen = new Map<string, number>();

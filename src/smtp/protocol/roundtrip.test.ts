@@ -5,18 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DotStuffer, normaliseLineEnds } from './dot-stuff.js';
 import { DataReader } from './data-reader.js';
+import { prng } from '../../testing/prng.js';
 
-/** mulberry32: small seeded PRNG so failures are reproducible from the printed seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Bytes that matter to the framing, weighted heavily, plus 8-bit and ordinary text.
 const ALPHABET = [0x2e, 0x2e, 0x2e, 0x0d, 0x0a, 0x0d, 0x0a, 0x61, 0x20, 0xff, 0xe9, 0x00, 0x09];

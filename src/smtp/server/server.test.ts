@@ -6,6 +6,7 @@ import { RecordingSink, serverOptions, stripReceived } from '../../testing/dialo
 import { testCerts } from '../../testing/certs.js';
 import { SmtpServer } from './listener.js';
 import type { ServerEvent } from './types.js';
+import { prng } from '../../testing/prng.js';
 
 /** Minimal line client for tests. */
 class Client {
@@ -186,16 +187,6 @@ test('shutdown: idle clients get 421 and every connection closes', async () => {
   assert.equal(server.connectionCount, 0);
 });
 
-/** Seeded PRNG (mulberry32) so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a |= 0; a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FRAGMENTS = [
   'EHLO c\r\n', 'HELO c\r\n', 'MAIL FROM:<a@x.test>\r\n', 'MAIL FROM:<a@x.test> SIZE=99999999999\r\n', 'RCPT TO:<b@y.test>\r\n',
