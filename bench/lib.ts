@@ -1,0 +1,107 @@
+// Shared pieces of the benchmarks: a counting smtp-sink (no dump files, so the sink costs as
+// little as possible), spoolgate as a child process with its peak RSS and CPU time, machine
+// facts, and results written as JSON under bench/out/ for bench/report.ts.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { freePort, waitForPort } from '../src/testing/postfix.js';
+
+export const OUT = join(import.meta.dirname, 'out');
+export const SCALE = Number(process.env.BENCH_SCALE ?? '1');
+
+export interface CountingSink {
+  readonly port: number;
+  readonly pid: number;
+  /** Messages received so far (smtp-sink -c counter "mesg=N"). */
+  count(): number;
+  waitFor(n: number, ms: number): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** smtp-sink -c on 127.0.0.1: counts messages on its stdout, stores nothing. */
+export async function startCountingSink(extraArgs: readonly string[] = []): Promise<CountingSink> {
+  const port = await freePort();
+  const child: ChildProcess = spawn('/usr/sbin/smtp-sink', ['-u', 'nobody', '-c', ...extraArgs, `127.0.0.1:${port}`, '256'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let last = 0;
+  let tail = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    tail = (tail + d.toString('latin1')).slice(-200);
+    const all = [...tail.matchAll(/mesg=(\d+)/g)];
+    const m = all[all.length - 1];
+    if (m !== undefined) last = Number(m[1]);
+  });
+  await waitForPort(port);
+  return {
+    port,
+    pid: child.pid ?? 0,
+    count: () => last,
+    async waitFor(n, ms) {
+      const until = Date.now() + ms;
+      while (last < n) {
+        if (Date.now() > until) throw new Error(`smtp-sink has ${last} of ${n} messages after ${ms} ms`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      return Date.now();
+    },
+    stop: () => stopChild(child),
+  };
+}
+
+export function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) { resolve(); return; }
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+export interface Usage { readonly maxRssMB: number; readonly cpuUserS: number; readonly cpuSysS: number }
+
+/** The compiled CLI (bench/run-all.mjs builds it into bench/out/dist), else the tsx source. */
+export function spoolgateArgs(): string[] {
+  const hook = join(import.meta.dirname, 'rusage-hook.mjs');
+  const built = join(OUT, 'dist', 'cli.js');
+  return existsSync(built) ? ['--import', hook, built] : ['--import', hook, '--import', 'tsx', join(import.meta.dirname, '..', 'src', 'cli.ts')];
+}
+
+/** Runs `spoolgate start --config F --once` (or other args) and returns its exit and resource use. */
+export async function runSpoolgate(args: readonly string[], tag: string): Promise<{ code: number | null; usage: Usage; startedAt: number; endedAt: number; stderr: string }> {
+  mkdirSync(OUT, { recursive: true });
+  const usageFile = join(OUT, `${tag}.rusage.json`);
+  const startedAt = Date.now();
+  const child = spawn(process.execPath, [...spoolgateArgs(), ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, BENCH_RUSAGE: usageFile } });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  const endedAt = Date.now();
+  const ru = JSON.parse(readFileSync(usageFile, 'utf8')) as { maxRSS: number; userCPUTime: number; systemCPUTime: number };
+  return { code, startedAt, endedAt, stderr, usage: { maxRssMB: ru.maxRSS / 1024, cpuUserS: ru.userCPUTime / 1e6, cpuSysS: ru.systemCPUTime / 1e6 } };
+}
+
+function sh(cmd: string, args: readonly string[]): string {
+  try { return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return 'unknown'; }
+}
+
+export function machine(): Record<string, string> {
+  const df = sh('df', ['-hT', '/tmp']).split('\n')[1]?.split(/\s+/) ?? [];
+  return {
+    date: new Date().toISOString(),
+    cpu: `${sh('nproc', [])} × ${cpus()[0]?.model ?? 'unknown'}`,
+    memory: `${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    disk: `/tmp on ${df[0] ?? '?'} (${df[1] ?? '?'}, ${df[2] ?? '?'} size, ${df[4] ?? '?'} free)`,
+    kernel: sh('uname', ['-r']),
+    node: process.version,
+    postfix: sh('postconf', ['-dh', 'mail_version']),
+  };
+}
+
+export function writeResult(name: string, result: unknown): void {
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(join(OUT, `${name}.json`), JSON.stringify(result, null, 2));
+}
+
+export function pct(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
