@@ -17,6 +17,8 @@ export interface FailedRecipient {
   readonly recipient?: Recipient;
   readonly reply: ReplyInfo;
   readonly remoteMta?: string;
+  /** The client's explanation beyond the reply (e.g. "set Options TLSEhlo YES"), for logs and dead letters. */
+  readonly detail?: string;
 }
 
 export interface JobInfo {
@@ -169,13 +171,15 @@ export class Lifecycle {
           } else {
             item.lastTarget = r.target;
             const still: Recipient[] = [];
+            let failed = 0;
             for (const o of r.outcomes) {
               if (o.status === 'accepted') await this.accept(item, o.recipient);
-              else if (o.status === 'permanent') await this.fail(item, o.recipient, o.reply, r.target);
+              else if (o.status === 'permanent') { failed++; await this.fail(item, o.recipient, o.reply, r.target, r.detail); }
               else { still.push(o.recipient); item.lastReply = o.reply; }
             }
             item.pending = still;
-            if (still.length > 0) log.info('mail.deferred', { key: keyOf(item), recipients: still.length, reply: replyText(item.lastReply), target: r.target });
+            if (failed > 0) log.warn('mail.failed', { key: keyOf(item), recipients: failed, target: r.target, detail: r.detail });
+            if (still.length > 0) log.info('mail.deferred', { key: keyOf(item), recipients: still.length, reply: replyText(item.lastReply), target: r.target, detail: r.detail });
           }
         }
         if (item.pending.length === 0) return await this.finish(item);
@@ -237,8 +241,8 @@ export class Lifecycle {
     }
   }
 
-  private async fail(item: WorkItem, recipient: Recipient, reply: ReplyInfo, remoteMta?: string): Promise<void> {
-    item.failed.push({ address: formatMailbox(recipient.mailbox), recipient, reply, remoteMta });
+  private async fail(item: WorkItem, recipient: Recipient, reply: ReplyInfo, remoteMta?: string, detail?: string): Promise<void> {
+    item.failed.push({ address: formatMailbox(recipient.mailbox), recipient, reply, remoteMta, detail });
     if (item.origin.kind === 'spool') {
       await this.deps.checkpoint.markRecipient(item.origin.entryId, item.origin.messageNo, { address: formatMailbox(recipient.mailbox), outcome: 'failed', reply: replyText(reply) });
     }

@@ -55,7 +55,7 @@ export class NotifyingUndeliverable implements UndeliverableHandler {
       }
       if (notificationSuppression(original) === undefined) return 'dropped'; // NOTIFY=NEVER: the sender asked not to be told
     }
-    const why = item.failed.map((f) => `${f.address}: ${replyText(f.reply)}`).join('; ');
+    const why = item.failed.map((f) => `${f.address}: ${replyText(f.reply)}${f.detail && !f.detail.includes(f.reply.text) ? ` (${f.detail})` : ''}`).join('; ');
     const suppressed = notificationSuppression(original);
     const kind = suppressed === 'null-sender' ? 'null-sender' : suppressed === undefined ? 'undeliverable' : 'notification';
     const out = await disposeDeadLetter(s.deadLetterAction, this.deps.deadLetters(), { reason: why, envelope: item.envelope, data: item.data, jobName: item.job.jobName, jobId: item.job.jobId, kind });
