@@ -70,7 +70,9 @@ export async function runSpoolgate(args: readonly string[], tag: string): Promis
   mkdirSync(OUT, { recursive: true });
   const usageFile = join(OUT, `${tag}.rusage.json`);
   const startedAt = Date.now();
-  const child = spawn(process.execPath, [...spoolgateArgs(), ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, BENCH_RUSAGE: usageFile } });
+  // BENCH_NODE_ARGS, e.g. '--cpu-prof --cpu-prof-dir=bench/out/prof', to profile the measured process.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((x) => x !== '');
+  const child = spawn(process.execPath, [...nodeArgs, ...spoolgateArgs(), ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, BENCH_RUSAGE: usageFile } });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
   const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
