@@ -10,8 +10,7 @@ import type { Config } from './config/index.js';
 import { getCodePage } from './codepage/index.js';
 import { Logger, jsonSink, textSink } from './log/index.js';
 import { SpoolQueue } from './spool/queue.js';
-import { disposeBadEntry } from './spool/disposition.js';
-import { deleteEntry } from './spool/disposition.js';
+import { deleteEntry, disposeBadEntry, holdEntry, reportBadEntry, type BadEntryPolicy } from './spool/disposition.js';
 import { submitToSpool } from './spool/submit.js';
 import { formatBatchSmtp } from './spool/batch-writer.js';
 import type { SpoolEntry } from './spool/submit.js';
@@ -137,25 +136,26 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     });
   };
 
+  // The forwarder sees a TaskEntry; the report needs the full attributes, so the entry handed
+  // over is remembered here until the file is finished or held.
+  const handed = new Map<string, SpoolEntry>();
+  const hand = (e: SpoolEntry): TaskEntry => { handed.set(e.id, e); return toTaskEntry(e); };
+  const adminPolicy = (): BadEntryPolicy['admin'] => ({ from: config.reportMailFrom ?? '', to: config.mailAdministrators, hostName: config.hostName });
   const spool: SpoolSource = {
-    list: async () => (await queue.list()).filter((e) => e.problem === undefined).map(toTaskEntry),
-    watch: (cb) => queue.watch((e) => { if (e.problem === undefined) cb(toTaskEntry(e)); else void badEntry(e); }),
-    finish: (e) => deleteEntry(queue.layout, e.id),
-    hold: async () => undefined, // report() below holds or deletes in one step with the report
+    list: async () => (await queue.list()).filter((e) => e.problem === undefined).map(hand),
+    watch: (cb) => queue.watch((e) => { if (e.problem === undefined) cb(hand(e)); else void badEntry(e); }),
+    finish: async (e) => { await deleteEntry(queue.layout, e.id); handed.delete(e.id); },
+    hold: async (e, reason) => { await holdEntry(queue.layout, e, reason, new Date(clock.now())); handed.delete(e.id); },
     report: async (e, problems, summary) => {
-      const entry = (await queue.list()).find((x) => x.id === e.id);
-      if (!entry) return;
-      const out = await disposeBadEntry({
-        layout: queue.layout, entry, summary, now: new Date(clock.now()),
+      const entry = handed.get(e.id);
+      if (entry === undefined) { log.error('spool.report', { id: e.id, error: 'entry was not handed to the forwarder' }); return; }
+      const out = await reportBadEntry({
+        layout: queue.layout, entry, summary,
         problems: problems.map((p) => ({ code: p.code, enhanced: p.enhanced, text: p.text, recordNo: p.recordNo, messageNo: p.messageNo })),
-        policy: {
-          badSpoolDisp: config.options.testMode && problems.length === 0 ? 'delete' : config.badSpoolDisp,
-          report: config.report,
-          admin: { from: config.reportMailFrom ?? '', to: config.mailAdministrators, hostName: config.hostName },
-        },
+        policy: { report: config.report, admin: adminPolicy() },
       });
       for (const w of out.warnings) log.warn('spool.report', { id: e.id, detail: w });
-      log.event('spool.reported', { id: e.id, report: out.report.kind, disposition: out.disposition });
+      log.event('spool.reported', { id: e.id, report: out.report.kind });
     },
   };
 
@@ -165,7 +165,7 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     await disposeBadEntry({
       layout: queue.layout, entry: e, summary: `spool entry ${e.id}: ${e.problem?.reason ?? 'bad entry'}`, now: new Date(clock.now()),
       problems: [{ code: 554, enhanced: '5.3.0', text: e.problem?.reason ?? 'bad spool entry', recordNo: 0, messageNo: 0 }],
-      policy: { badSpoolDisp: config.badSpoolDisp, report: config.report, admin: { from: config.reportMailFrom ?? '', to: config.mailAdministrators, hostName: config.hostName } },
+      policy: { badSpoolDisp: config.badSpoolDisp, report: config.report, admin: adminPolicy() },
     }).catch((err: unknown) => log.error('spool.bad-entry', { id: e.id, error: describeError(err) }));
   };
   for (const e of await queue.list()) if (e.problem !== undefined) await badEntry(e);
@@ -219,7 +219,10 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
       log,
       now: () => new Date(clock.now()),
     }),
-    settings: () => ({ ...forwarderSettings(config, clock), extended: { ...forwarderSettings(config, clock).extended, store: extended } }),
+    settings: () => {
+      const fs = forwarderSettings(config, clock);
+      return { ...fs, extended: { ...fs.extended, store: extended } };
+    },
     servers: () => targetSpecs(config),
   });
   log.event('gateway.starting', { instance: config.instance, writer: config.extWrtName, spool: config.spool.directory, testMode: config.options.testMode });
