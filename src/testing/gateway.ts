@@ -6,6 +6,7 @@ import { parseConfig, type Config } from '../config/index.js';
 import { Logger } from '../log/index.js';
 import { startGateway, type Gateway } from '../main.js';
 import { submitToSpool } from '../spool/submit.js';
+import type { FakeSmtpServer } from './fake-smtp-server.js';
 
 export function writeConfig(dir: string, body: string): { path: string; config: Config } {
   const path = join(dir, 'spoolgate.conf');
@@ -61,4 +62,14 @@ export function withoutTrace(data: Buffer): string {
     while (i < lines.length && /^[ \t]/.test(lines[i]!)) i++;
   }
   return lines.slice(i).join('\r\n');
+}
+
+/** How often each batchFile() message ("<tag> message <n>") reached the server; '?' = unrecognised. */
+export function subjects(server: FakeSmtpServer): Map<string, number> {
+  const seen = new Map<string, number>();
+  for (const m of server.messages) {
+    const s = /Subject: (\S+ message \d+)/.exec(m.data.toString('latin1'))?.[1] ?? '?';
+    seen.set(s, (seen.get(s) ?? 0) + 1);
+  }
+  return seen;
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
 import { tempDir } from '../../src/testing/peers.js';
-import { batchFile, submitText, until, writeConfig } from '../../src/testing/gateway.js';
+import { batchFile, submitText, until, writeConfig, subjects } from '../../src/testing/gateway.js';
 import { prng } from '../../src/testing/prng.js';
 
 const CONNECT_LIMIT = 4;
@@ -18,16 +18,6 @@ function startChild(configPath: string, extra: string[] = []): ChildProcess {
 
 function exited(c: ChildProcess): Promise<void> {
   return new Promise((r) => { if (c.exitCode !== null || c.signalCode !== null) r(); else c.once('exit', () => r()); });
-}
-
-
-function subjects(server: FakeSmtpServer): Map<string, number> {
-  const seen = new Map<string, number>();
-  for (const m of server.messages) {
-    const s = /Subject: (\S+ message \d+)/.exec(m.data.toString('latin1'))?.[1] ?? '?';
-    seen.set(s, (seen.get(s) ?? 0) + 1);
-  }
-  return seen;
 }
 
 test('kill -9 at random points while 2,000 messages flow: nothing lost, duplicates only for mail in flight', async (t) => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
 import { tempDir } from '../../src/testing/peers.js';
-import { batchFile, submitText, until, writeConfig } from '../../src/testing/gateway.js';
+import { batchFile, submitText, until, writeConfig, subjects } from '../../src/testing/gateway.js';
 import { SpoolQueue } from '../../src/spool/queue.js';
 import { systemClock } from '../../src/core/index.js';
 
@@ -24,15 +24,6 @@ async function spoolCount(root: string, writer: string): Promise<number> {
   const q = await SpoolQueue.open({ root, writer, clock: systemClock });
   if (!q.ok) throw new Error(`spool: ${q.error.message}`);
   try { return (await q.value.list()).length; } finally { await q.value.close(); }
-}
-
-function subjects(server: FakeSmtpServer): Map<string, number> {
-  const seen = new Map<string, number>();
-  for (const m of server.messages) {
-    const s = /Subject: (\S+ message \d+)/.exec(m.data.toString('latin1'))?.[1] ?? '?';
-    seen.set(s, (seen.get(s) ?? 0) + 1);
-  }
-  return seen;
 }
 
 test('spoolgate start --once: exits 0, spool empty, every message at the server', async (t) => {
