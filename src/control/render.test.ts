@@ -6,7 +6,7 @@ import { parseConfig } from '../config/index.js';
 import { render, canonicalIp } from './render.js';
 import type { DisplayCommand } from './render.js';
 import { parseCommand } from './parse.js';
-import type { Snapshot, TargetSnapshot, TaskSnapshot } from './snapshot.js';
+import { taskSnapshot, type Snapshot, type TargetSnapshot, type TaskSnapshot } from './snapshot.js';
 
 function cmd(text: string): DisplayCommand {
   const r = parseCommand(text);
@@ -231,4 +231,15 @@ test('D,CONFIG is EZD1829I with the log level and user exit in force', () => {
   assert.match(lines.find((l) => l.startsWith('LOGLEVEL')) ?? '', /^LOGLEVEL\s+: 255\s+USEREXIT\s+: NONE$/);
   assert.ok(lines.includes('TARGETIP            : 9.100.1.2'));
   assert.match(render(cmd('D,CONF'), snap({}))[0]!, /^EZD1836E /);
+});
+
+test('an IDLE task shows the previous job, with PEND and LRT 0 (seed: SPOOLSTATUS field meanings)', () => {
+  const job = { attrs: { jobName: 'PAYROLL', jobId: 'JOB00123', taskType: 'DEST' as const } };
+  const idle = taskSnapshot({ tkid: 2, state: 'IDLE', entry: undefined, lastEntry: job, counters: { pend: 3, lrt: 1, mailRead: 20, undeliverable: 2 } });
+  assert.deepEqual(idle, { tkid: 2, type: 'DEST', state: 'IDLE', jobName: 'PAYROLL', jobId: 'JOB00123', pend: 0, lrt: 0, mailRead: 20, undeliverable: 2 });
+  const busy = taskSnapshot({ tkid: 2, state: 'READ', entry: { attrs: { ...job.attrs, jobName: 'BILLING' } }, lastEntry: job, counters: { pend: 3, lrt: 1, mailRead: 4, undeliverable: 0 } });
+  assert.equal(busy.jobName, 'BILLING');
+  assert.equal(busy.pend, 3);
+  const never = taskSnapshot({ tkid: 3, state: 'IDLE', counters: { pend: 0, lrt: 0, mailRead: 0, undeliverable: 0 } });
+  assert.equal(never.jobName, null, 'a task that never read a file has no job: N/A');
 });

@@ -74,6 +74,8 @@ export interface TaskView {
   readonly tkid: number;
   readonly state: TaskStateName;
   readonly entry?: { readonly attrs: { readonly jobName: string; readonly jobId: string; readonly taskType: 'WRITER' | 'DEST' } } | undefined;
+  /** The previous job: an IDLE task shows it (seed: "If the task is in the IDLE state, ... the previous job"). */
+  readonly lastEntry?: { readonly attrs: { readonly jobName: string; readonly jobId: string; readonly taskType: 'WRITER' | 'DEST' } } | undefined;
   readonly counters: { readonly pend: number; readonly lrt: number; readonly mailRead: number; readonly undeliverable: number };
 }
 
@@ -111,12 +113,13 @@ export interface ForwarderView {
 
 export function taskSnapshot(t: TaskView): TaskSnapshot {
   const idle = t.state === 'IDLE';
+  const job = t.entry ?? t.lastEntry;
   return {
     tkid: t.tkid,
-    type: t.entry?.attrs.taskType ?? 'WRITER',
+    type: job?.attrs.taskType ?? 'WRITER',
     state: t.state,
-    jobName: t.entry?.attrs.jobName ?? null,
-    jobId: t.entry?.attrs.jobId ?? null,
+    jobName: job?.attrs.jobName ?? null,
+    jobId: job?.attrs.jobId ?? null,
     // Seed: PEND and LRT of an IDLE task are always 0; MAIL READ / UNDELIVERABLE are the previous job's.
     pend: idle ? 0 : t.counters.pend,
     lrt: idle ? 0 : t.counters.lrt,

@@ -59,6 +59,8 @@ export interface TaskCounters {
 export class SpoolTask {
   state: TaskState = 'IDLE';
   entry: TaskEntry | undefined;
+  /** The file this task read last: an IDLE task shows the previous job (seed, SPOOLSTATUS). */
+  lastEntry: TaskEntry | undefined;
   readonly counters: TaskCounters = { pend: 0, lrt: 0, mailRead: 0, undeliverable: 0 };
   private waitingForTarget = 0;
   private resumeWaiters: (() => void)[] = [];
@@ -107,6 +109,7 @@ export class SpoolTask {
     const { log } = this.deps;
     const settings = this.deps.settings();
     this.entry = entry;
+    this.lastEntry = entry;
     this.counters.pend = 0;
     this.counters.lrt = 0;
     this.counters.mailRead = 0;
