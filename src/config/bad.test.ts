@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { parseConfig } from './index.js';
 
 const TS = "TargetServer { TargetIP 192.0.2.1 }\n";
-const STATEMENT_NAMES = 'a statement name (BadSpoolDisp, ChkPointSizeLimit, ExtendedRetry, ExtWrtName, Header, JESJobSize, JESMsgSize, JESSyntaxErrLimit, LogLevel, MailAdministrator, Options, Report, RetryLimit, SMF119, TargetServer, Timeout, Translate, Undeliverable, UserExit, Instance, HostName, StateDirectory, ControlSocket, LogFile, LogFormat, ReportMailFrom, Spool, Http, Receiver, Filter, Pop3, Users)';
+const STATEMENT_NAMES = 'a statement name (BadSpoolDisp, ChkPointSizeLimit, ExtendedRetry, ExtWrtName, Header, JESJobSize, JESMsgSize, JESSyntaxErrLimit, LogLevel, MailAdministrator, Options, Report, RetryLimit, SMF119, TargetServer, Timeout, Translate, Undeliverable, UserExit, Instance, HostName, StateDirectory, ControlSocket, LogFile, LogFormat, ReportMailFrom, UserExitTimeout, UserExitFailure, Spool, Http, Receiver, Filter, Pop3, Users)';
 
 const CASES: { name: string; text: string; want: string[] }[] = [
   { name: "unknown statement", text: "MaxHops 5\n" + TS, want: [`bad.conf:1: MaxHops: unknown statement; allowed ${STATEMENT_NAMES}`] },
@@ -48,6 +48,8 @@ const CASES: { name: string; text: string; want: string[] }[] = [
   { name: "AtSign letter", text: "Options { AtSign a }\n" + TS, want: ["bad.conf:1: Options AtSign: value 'a' cannot be the at sign; allowed one character other than A-Z a-z 0-9 + * / . , & ( ) ' - = : \" \\ % < > ? ; and blank"] },
   { name: "AtSign two characters", text: "Options { AtSign @@ }\n" + TS, want: ["bad.conf:1: Options AtSign: value '@@' is not a single character; allowed one character other than A-Z a-z 0-9 + * / . , & ( ) ' - = : \" \\ % < > ? ; and blank"] },
   { name: "UserExit VERSION2", text: "UserExit VERSION2\n" + TS, want: ["bad.conf:1: UserExit: value 'VERSION2' names an MVS exit interface; allowed NONE or the path of a JavaScript/TypeScript module"] },
+  { name: "UserExitTimeout too small", text: "UserExitTimeout 5\n" + TS, want: ["bad.conf:1: UserExitTimeout: value 5 out of range; allowed 10..600000"] },
+  { name: "UserExitFailure unknown", text: "UserExitFailure IGNORE\n" + TS, want: ["bad.conf:1: UserExitFailure: value 'IGNORE' not recognised; allowed REJECT_FILE, REJECT_MAIL, CONTINUE"] },
   { name: "missing TargetServer", text: "LogLevel 7\n", want: ["bad.conf:1: TargetServer: statement missing; allowed at least one TargetServer { TargetIP|TargetName|TargetMx ... }"] },
   { name: "empty file", text: "", want: ["bad.conf:1: TargetServer: statement missing; allowed at least one TargetServer { TargetIP|TargetName|TargetMx ... }"] },
   { name: "TargetServer without target", text: "TargetServer {\n  ConnectPort 25\n}\n", want: ["bad.conf:1: TargetServer: no target given; allowed TargetIP and/or TargetName, or one TargetMx"] },

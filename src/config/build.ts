@@ -140,6 +140,9 @@ export function buildConfig(input: BuildInput, diag: Diagnostics): { config: Con
     logFile: pathVal('LogFile', null),
     logFormat: val('LogFormat', (t) => oneOf(t, [['Text', 'text'], ['Json', 'json']] as const), 'text'),
     reportMailFrom: val('ReportMailFrom', (t) => mailbox(t) as Parsed<string | null>, null),
+    userExitTimeout: val('UserExitTimeout', (t) => integer(t, 10, 600_000), 5000),
+    // REJECT_FILE by default: with BadSpoolDisp Hold nothing is lost while the exit is broken.
+    userExitFailure: val('UserExitFailure', (t) => oneOf(t, [['REJECT_FILE', 'rejectFile'], ['REJECT_MAIL', 'rejectMail'], ['CONTINUE', 'continue']] as const), 'rejectFile'),
     spool: {
       directory: spool.path('Directory', resolve(baseDir, DEFAULT_SPOOL_DIRECTORY)),
       recordFormat: spool.oneOf('RecordFormat', [['Text', 'text'], ['NL', 'nl'], ['Fixed', 'fixed'], ['Variable', 'variable']] as const, 'text'),

@@ -191,6 +191,8 @@ test('every default of SPEC.md §3 when only a TargetServer is given', () => {
     logFile: null,
     logFormat: 'text',
     reportMailFrom: null,
+    userExitTimeout: 5000,
+    userExitFailure: 'rejectFile',
     spool: { directory: '/srv/gw/var/spool', recordFormat: 'text', recordLength: 80, rescanInterval: 5 },
     http: null,
     receiver: null,
@@ -367,6 +369,13 @@ test('Display,CONFig layout (EZD1829I)', () => {
   assert.ok(lines.indexOf('OPTIONS:') < lines.indexOf('UNDELIVERABLE:'));
   assert.ok(lines.indexOf('SMF119:') < lines.indexOf('TARGETSERVER:'));
   assert.ok(lines.indexOf('TARGETSERVER:') < lines.indexOf('TIMEOUT:'));
+});
+
+test('(ext) UserExitTimeout and UserExitFailure parse, case-insensitively', () => {
+  const { config } = parseOk('TargetServer { TargetIP 192.0.2.1 }\nUserExit exits/check.mjs\nUserExitTimeout 250\nUserExitFailure continue', 'conf/sg.conf');
+  assert.equal(config.userExitTimeout, 250);
+  assert.equal(config.userExitFailure, 'continue');
+  assert.equal(parseOk('TargetServer { TargetIP 192.0.2.1 }\nUserExitFailure REJECT_MAIL').config.userExitFailure, 'rejectMail');
 });
 
 test('relative paths resolve against the configuration file directory', () => {

@@ -64,6 +64,8 @@ export const STATEMENTS: readonly StatementDef[] = [
   value('LogFile', 'yes', true),
   value('LogFormat', 'yes', true),
   value('ReportMailFrom', 'yes', true),
+  value('UserExitTimeout', 'yes', true),
+  value('UserExitFailure', 'yes', true),
   block('Spool', 'partial', true, [p('Directory'), p('RecordFormat'), p('RecordLength'), p('RescanInterval')]),
   block('Http', 'no', true, [p('Listen')]),
   block('Receiver', 'partial', true, [

@@ -13,6 +13,8 @@ export type FilterMatch = 'originator' | 'subject' | 'attachmentName' | 'mimeTyp
 export type FilterAction = 'keep' | 'discard';
 export type SenderPolicy = 'any' | 'own';
 export type TlsMinVersion = 'TLSv1.2' | 'TLSv1.3';
+/** (ext) UserExitFailure: REJECT_FILE, REJECT_MAIL, CONTINUE. */
+export type UserExitFailure = 'rejectFile' | 'rejectMail' | 'continue';
 
 /** A listening or connecting endpoint; host is an IP literal (IPv6 without brackets) or a host name. */
 export interface HostPort {
@@ -180,6 +182,10 @@ export interface Config {
   readonly logFormat: LogFormat;
   /** (ext) sender of error reports; null = the null reverse-path. */
   readonly reportMailFrom: string | null;
+  /** (ext) Milliseconds one user-exit call (or its loading) may take. */
+  readonly userExitTimeout: number;
+  /** (ext) What a failing user exit (throw, bad answer, load failure, timeout) means for the mail. */
+  readonly userExitFailure: UserExitFailure;
   readonly spool: {
     readonly directory: string;
     readonly recordFormat: SpoolRecordFormat;
