@@ -28,7 +28,7 @@ import { Accounting, accountingPath } from './log/accounting.js';
 import { startReceiver } from './receiver/index.js';
 import { startControl } from './control/index.js';
 import { loadConfig, diffForRefresh, formatDiagnostic } from './config/index.js';
-import { formatMailbox, formatPath, ok, err } from './core/index.js';
+import { formatMailbox, ok, err } from './core/index.js';
 import { Pop3Server } from './pop3/index.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -201,14 +201,21 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
         tkid: item.origin.kind === 'spool' ? item.origin.tkid : undefined,
         spoolId: item.origin.kind === 'spool' ? item.origin.entryId : undefined,
         messageNo: item.origin.kind === 'spool' ? item.origin.messageNo : undefined,
-        from: formatPath(item.envelope.from), recipients: item.envelope.recipients.map((r) => formatMailbox(r.mailbox)),
-        size: item.data.length, result: outcome, failed: item.failed.length, target: item.lastTarget, attempts: item.attempts,
+        from: item.envelope.from.kind === 'null' ? '' : formatMailbox(item.envelope.from.mailbox), recipients: item.envelope.recipients.map((r) => formatMailbox(r.mailbox)),
+        size: item.data.length, result: outcome, accepted: item.envelope.recipients.length - item.failed.length - item.pending.length,
+        failed: item.failed.length, target: item.lastTarget, attempts: item.attempts,
       });
     },
     onFileDone: (tkid, entry, st) => {
       accounting.record('SPOOL', {
         jobName: entry.attrs.jobName, jobId: entry.attrs.jobId, user: entry.attrs.originUser, tkid, spoolId: entry.id,
         taskType: entry.attrs.taskType, mailRead: st.mailRead, undeliverable: st.undeliverable, problems: st.problems, disposition: st.disposition,
+      });
+    },
+    onConnection: (c) => {
+      accounting.record('CONNECT', {
+        address: c.address, port: c.port, result: c.result, tls: c.tls, esmtp: c.esmtp,
+        start: new Date(c.start).toISOString(), durationMs: c.durationMs, messages: c.messages, detail: c.detail,
       });
     },
     resolver: opts.resolver ?? systemResolver,

@@ -6,7 +6,7 @@ import { describeError } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import type { Checkpoint } from './checkpoint.js';
 import { Lifecycle, newCounters, type ExtendedPolicy, type FinalOutcome, type GlobalCounters, type RetryPolicy, type UndeliverableHandler, type WorkItem } from './lifecycle.js';
-import { Target } from './pool.js';
+import { Target, type ConnectionRecord } from './pool.js';
 import { Router } from './router.js';
 import { SpoolTask, type SpoolPort, type TaskEntry, type TaskSettings } from './task.js';
 import { resolveTargets } from './targets.js';
@@ -73,6 +73,8 @@ export class Forwarder {
       servers: () => readonly TargetServerSpec[];
       onMailFinished?: (item: WorkItem, outcome: FinalOutcome) => void;
       onFileDone?: (tkid: number, entry: TaskEntry, stats: { mailRead: number; undeliverable: number; problems: number; disposition: 'finished' | 'held' }) => void;
+      /** A connection to a target ended or failed to open (CONNECT accounting). */
+      onConnection?: (r: ConnectionRecord) => void;
     },
   ) {
     this.router = new Router([], deps.clock);
@@ -126,6 +128,7 @@ export class Forwarder {
       next.push(old ?? new Target(addr, this.deps.connector, this.deps.clock, {
         connectRetryMs: s.connectRetryMs,
         idleMs: s.idleMs,
+        onConnection: this.deps.onConnection,
         onChange: (t) => {
           this.deps.log.event('target.state', { address: t.addr.address, state: t.state, detail: t.lastError || undefined });
           if (t.state === 'ACTIVE') for (const task of this.tasks) task.poke();

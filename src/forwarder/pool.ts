@@ -17,6 +17,8 @@ export interface TargetCounters {
 interface Pooled {
   readonly conn: DeliveryConnection;
   readonly tls: boolean;
+  /** When the connect began (clock ms): the CONNECT record's start and duration. */
+  readonly start: number;
   sent: number;
   idleTimer?: Timer;
 }
@@ -31,6 +33,20 @@ export interface Lease {
   readonly target: Target;
   /** Return the connection; usable=false drops it. */
   release(usable: boolean): void;
+}
+
+/** One connection's life, for CONNECT (49) accounting: it ended, or could not be opened. */
+export interface ConnectionRecord {
+  readonly address: string;
+  readonly port: number;
+  readonly result: 'ok' | 'failed';
+  readonly tls: boolean;
+  readonly esmtp: boolean | null;
+  readonly start: number;
+  readonly durationMs: number;
+  /** Messages this connection carried (a failed connect carried none). */
+  readonly messages: number;
+  readonly detail?: string;
 }
 
 export class Target {
@@ -50,7 +66,7 @@ export class Target {
     readonly addr: TargetAddress,
     private readonly connector: Connector,
     private readonly clock: Clock,
-    private readonly opts: { connectRetryMs: number; idleMs: number; onChange?: (t: Target) => void },
+    private readonly opts: { connectRetryMs: number; idleMs: number; onChange?: (t: Target) => void; onConnection?: (r: ConnectionRecord) => void },
   ) {}
 
   get key(): string {
@@ -95,9 +111,14 @@ export class Target {
 
   private async connect(tls: boolean): Promise<Result<Lease, ConnectFailure>> {
     this.open++;
+    const start = this.clock.now();
     const r = await this.connector.connect(this.addr, { tls });
     if (!r.ok) {
       this.open--;
+      this.opts.onConnection?.({
+        address: this.addr.address, port: this.addr.port, result: 'failed', tls, esmtp: r.error.capabilities?.esmtp ?? null,
+        start, durationMs: this.clock.now() - start, messages: 0, detail: r.error.detail,
+      });
       if (r.error.capabilities) this.capabilities = r.error.capabilities;
       if (r.error.reason === 'connect' || r.error.reason === 'greeting' || r.error.reason === 'protocol') {
         this.counters.connectFail++;
@@ -116,7 +137,7 @@ export class Target {
       this.state = 'ACTIVE';
       this.opts.onChange?.(this);
     }
-    return ok(this.lease({ conn: r.value, tls, sent: 0 }));
+    return ok(this.lease({ conn: r.value, tls, start, sent: 0 }));
   }
 
   markNotUsable(detail: string): void {
@@ -165,6 +186,10 @@ export class Target {
   private drop(p: Pooled): void {
     p.idleTimer?.cancel();
     this.open--;
+    this.opts.onConnection?.({
+      address: this.addr.address, port: this.addr.port, result: 'ok', tls: p.tls, esmtp: p.conn.capabilities.esmtp,
+      start: p.start, durationMs: this.clock.now() - p.start, messages: p.sent, detail: p.conn.broken ? 'connection broken' : undefined,
+    });
     p.conn.quit().catch(() => p.conn.destroy());
     this.wakeWaiter();
   }
