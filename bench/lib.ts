@@ -2,7 +2,7 @@
 // little as possible), spoolgate as a child process with its peak RSS and CPU time, machine
 // facts, and results written as JSON under bench/out/ for bench/report.ts.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForPort } from '../src/testing/postfix.js';
@@ -106,4 +106,71 @@ export function writeResult(name: string, result: unknown): void {
 export function pct(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+interface ProcStat { readonly pid: number; readonly ppid: number; readonly cpuTicks: number; readonly rssPages: number }
+
+function procTable(): ProcStat[] {
+  const out: ProcStat[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const text = readFileSync(`/proc/${name}/stat`, 'latin1');
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      // Fields 4 (ppid), 14–17 (utime, stime, cutime, cstime: waited-for children), 24 (rss).
+      out.push({ pid: Number(name), ppid: Number(f[1]), cpuTicks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]), rssPages: Number(f[21]) });
+    } catch { /* exited meanwhile */ }
+  }
+  return out;
+}
+
+function treeOf(root: number, table: readonly ProcStat[]): ProcStat[] {
+  const kids = new Map<number, ProcStat[]>();
+  for (const p of table) { const k = kids.get(p.ppid) ?? []; k.push(p); kids.set(p.ppid, k); }
+  const self = table.find((p) => p.pid === root);
+  if (self === undefined) return [];
+  const tree = [self];
+  for (let i = 0; i < tree.length; i++) tree.push(...(kids.get(tree[i]!.pid) ?? []));
+  return tree;
+}
+
+export interface TreeMonitor { stop(): Usage & { readonly samples: number } }
+
+/**
+ * CPU time and peak RSS of a peer that is not our child (Postfix master and its daemons, Dovecot
+ * and its login/pop3 processes): polls /proc every `everyMs` for the process tree under root()
+ * (a function, because the root may start later, e.g. Postfix's master). CPU = utime+stime+
+ * cutime+cstime summed over the live tree (exited children are counted through their waiting
+ * parent), as a delta from the first sample; peak RSS = the largest sum of the tree's RSS seen in
+ * one sample (so short-lived processes between samples can be missed).
+ */
+export function monitorTree(root: () => number | undefined, everyMs = 100): TreeMonitor {
+  const tick = 100; // USER_HZ (CLK_TCK) on Linux
+  const page = 4096;
+  let first: number | undefined;
+  let lastCpu = 0;
+  let peak = 0;
+  let samples = 0;
+  const sample = (): void => {
+    const r = root();
+    if (r === undefined) return;
+    const tree = treeOf(r, procTable());
+    if (tree.length === 0) return;
+    const cpu = tree.reduce((s, p) => s + p.cpuTicks, 0);
+    first ??= cpu;
+    lastCpu = Math.max(lastCpu, cpu);
+    peak = Math.max(peak, tree.reduce((s, p) => s + p.rssPages, 0));
+    samples++;
+  };
+  sample();
+  first ??= 0; // the root starts later: all of its CPU time falls in the window
+  const timer = setInterval(sample, everyMs);
+  return {
+    stop() {
+      sample();
+      clearInterval(timer);
+      const cpuS = (lastCpu - (first ?? lastCpu)) / tick;
+      return { maxRssMB: (peak * page) / 2 ** 20, cpuUserS: cpuS, cpuSysS: 0, samples };
+    },
+  };
 }
