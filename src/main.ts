@@ -4,7 +4,7 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { promises as dns } from 'node:dns';
 import { dirname, join } from 'node:path';
-import type { Clock, Resolver } from './core/index.js';
+import type { Clock, Resolver, Result } from './core/index.js';
 import { systemClock, describeError } from './core/index.js';
 import type { Config } from './config/index.js';
 import { getCodePage } from './codepage/index.js';
@@ -31,6 +31,7 @@ import { loadConfig, diffForRefresh, formatDiagnostic } from './config/index.js'
 import { formatMailbox, ok, err } from './core/index.js';
 import { Pop3Server } from './pop3/index.js';
 import { randomBytes } from 'node:crypto';
+import { prepareUserExit } from './userexit/index.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 export const systemResolver: Resolver = {
@@ -61,6 +62,10 @@ export interface Gateway {
   readonly accounting: Accounting;
   /** Applies a new configuration (REFRESH): the caller has already filtered non-refreshable changes. */
   applyConfig(next: Config): void;
+  /** The user exit for the next spool file (USEREXIT may differ from the file); null = NONE. */
+  userExit(): string | null;
+  /** USEREXIT,LEVEL=: checks that the module loads; takes effect from the next spool file. */
+  setUserExit(value: string | null): Promise<Result<void, string>>;
   stop(): Promise<void>;
 }
 
@@ -193,6 +198,9 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     now: () => new Date(clock.now()), onError: (e) => log.error('accounting.write', { error: describeError(e) }),
   });
   accounting.record('CONFIG', { reason: 'start', configFile: config.configFile, logLevel: config.logLevel, userExit: config.userExit });
+  // SPEC.md §2.3: read by each spool task when a file starts. USEREXIT and REFRESH set it (seed:
+  // after a REFRESH the file's UserExit is in force) and start a new generation (module reloaded).
+  let userExit = { module: config.userExit, generation: 0 };
   const forwarder = new Forwarder({
     clock, log, connector, checkpoint, spool, extended,
     onMailFinished: (item, outcome) => {
@@ -228,7 +236,7 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     }),
     settings: () => {
       const fs = forwarderSettings(config, clock);
-      return { ...fs, extended: { ...fs.extended, store: extended } };
+      return { ...fs, extended: { ...fs.extended, store: extended }, task: { ...fs.task, userExit: { ...userExit, timeoutMs: config.userExitTimeout, failure: config.userExitFailure } } };
     },
     servers: () => targetSpecs(config),
   });
@@ -241,7 +249,15 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     log,
     queue,
     accounting,
-    applyConfig: (next) => { config = next; log.setLevel(next.logLevel); },
+    applyConfig: (next) => { config = next; log.setLevel(next.logLevel); userExit = { module: next.userExit, generation: userExit.generation + 1 }; },
+    userExit: () => userExit.module,
+    setUserExit: async (v) => {
+      const r = v === null ? ok(null) : await prepareUserExit(v, dirname(config.configFile), config.userExitTimeout);
+      if (!r.ok) return err(r.error);
+      userExit = { module: r.value, generation: userExit.generation + 1 };
+      log.event('userexit.set', { module: r.value ?? 'NONE' });
+      return ok(undefined);
+    },
     stop: async () => {
       await forwarder.stop();
       stats.stop(true);
@@ -331,7 +347,6 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
       closers.push(() => receiver.close());
       for (const a of receiver.addresses()) listening.push({ role: 'smtp', host: a.host, port: a.port });
     }
-    let userExit = config.userExit;
     const control = await startControl({
       socketPath: config.controlSocket, log,
       target: {
@@ -348,8 +363,8 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
           if (d.changed.includes('TargetServer')) await gateway.forwarder.resolve();
           return ok({ ignored: d.ignored, changed: d.changed });
         },
-        userExit: () => userExit,
-        setUserExit: async (v) => { userExit = v; return ok(undefined); },
+        userExit: () => gateway.userExit(),
+        setUserExit: (v) => gateway.setUserExit(v),
         runtime: () => ({ pid: process.pid, chkpoint: opts.cold ? 'COLD' : 'WARM', chkpointFile: join(config.stateDirectory, `${config.extWrtName}.checkpoint.db`), ipv6Enabled: true }),
       },
     });

@@ -255,6 +255,7 @@ export class Forwarder {
     this.lifecycle.stop();
     for (const t of this.tasks) t.poke();
     await Promise.allSettled([...this.running]);
+    await Promise.all(this.tasks.map((t) => t.closeExit()));
     for (const t of this.targets) await t.close(true);
     this.deps.checkpoint.flush();
   }

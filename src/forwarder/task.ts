@@ -11,6 +11,7 @@ import { RecordDecoder, type RecordFormat } from '../spool/records.js';
 import { BatchParser, type BatchOptions, type ParsedMessage, type SpoolProblem } from '../spool/batch.js';
 import type { Checkpoint, FileCheckpoint } from './checkpoint.js';
 import type { FailedRecipient, FinalOutcome, Lifecycle, WorkItem } from './lifecycle.js';
+import { ExitSession, UserExitRunner, type ExitCounters, type UserExitFailureRule } from '../userexit/index.js';
 
 export type TaskState = 'READ' | 'IDLE' | 'ACTIVE' | 'WAIT' | 'WAITS' | 'SUPND';
 
@@ -47,6 +48,11 @@ export interface TaskSettings {
   readonly testMode: boolean;
   /** Messages of one file in flight before reading pauses (WAITS). */
   readonly maxPending: number;
+  /**
+   * The user exit (SPEC.md §2.3); read when a file starts, so a change applies from the next
+   * file. A new generation with the same module reloads it (USEREXIT,LEVEL=, REFRESH).
+   */
+  readonly userExit?: { readonly module: string | null; readonly generation: number; readonly timeoutMs: number; readonly failure: UserExitFailureRule };
 }
 
 export interface TaskCounters {
@@ -64,6 +70,10 @@ export class SpoolTask {
   readonly counters: TaskCounters = { pend: 0, lrt: 0, mailRead: 0, undeliverable: 0 };
   private waitingForTarget = 0;
   private resumeWaiters: (() => void)[] = [];
+  /** User exit calls, accepts, rejects and failures of this task (all files). */
+  readonly exitCounters: ExitCounters = { calls: 0, accepted: 0, rejected: 0, failures: 0, mailFromReplaced: 0 };
+  private exitRunner: UserExitRunner | undefined;
+  private exitKey = '';
 
   constructor(
     readonly tkid: number,
@@ -104,6 +114,29 @@ export class SpoolTask {
     return new Promise((resolve) => this.resumeWaiters.push(resolve));
   }
 
+  /** The exit for a file that starts now: the task keeps one worker while the module stays. */
+  private exitSession(entry: TaskEntry, settings: TaskSettings): ExitSession | undefined {
+    const ux = settings.userExit;
+    const key = ux?.module ? `${ux.generation}:${ux.module}` : '';
+    if (key !== this.exitKey) {
+      void this.exitRunner?.close();
+      this.exitRunner = ux?.module ? new UserExitRunner({ module: ux.module, timeoutMs: () => this.deps.settings().userExit?.timeoutMs ?? ux.timeoutMs }) : undefined;
+      this.exitKey = key;
+    }
+    if (this.exitRunner === undefined || ux === undefined) return undefined;
+    this.exitRunner.reset();
+    const { jobName, jobId, originUser, taskType } = entry.attrs;
+    return new ExitSession({ exit: this.exitRunner, job: { jobName, jobId, originUser, taskType, spoolId: entry.id }, failure: ux.failure, log: this.deps.log });
+  }
+
+  /** Stops the user exit's worker (gateway stop). */
+  async closeExit(): Promise<void> {
+    const r = this.exitRunner;
+    this.exitRunner = undefined;
+    this.exitKey = '';
+    await r?.close();
+  }
+
   /** Processes one spool file to its disposition. Returns false when stopped before finishing. */
   async process(entry: TaskEntry): Promise<boolean> {
     const { log } = this.deps;
@@ -131,18 +164,33 @@ export class SpoolTask {
         nullTrnc: settings.nullTrnc,
       });
       const parser = new BatchParser({ ...settings.parser, job: { jobName: entry.attrs.jobName, jobId: entry.attrs.jobId, originUser: entry.attrs.originUser } });
+      const exit = this.exitSession(entry, settings);
+      const exitProblem = (p: SpoolProblem): void => {
+        problems.push(p);
+        log.jes('spool.problem', { id: entry.id, record: p.recordNo, reply: `${p.code} ${p.enhanced} ${p.text}` });
+      };
       const handle = async (events: ReturnType<BatchParser['push']>): Promise<boolean> => {
         for (const ev of events) {
           if (ev.kind === 'problem') { problems.push(ev.problem); log.jes('spool.problem', { id: entry.id, record: ev.problem.recordNo, reply: `${ev.problem.code} ${ev.problem.enhanced} ${ev.problem.text}` }); continue; }
           if (ev.kind === 'stopped') { problems.push(ev.problem); return false; }
           this.counters.mailRead++;
+          let message = ev.message;
+          // The user exit decides before anything is sent (mail finished before a restart was
+          // decided then). docs/userexit.md.
+          if (exit !== undefined && !cp.messages.has(message.messageNo)) {
+            const env = message.envelope;
+            const d = await exit.mail({ ...message, from: env.from, recipients: env.recipients, requireTls: env.requireTls });
+            if (d.problem !== undefined) exitProblem(d.problem);
+            if (!d.send) { if (d.stopFile) return false; continue; }
+            if (d.from !== undefined) message = { ...message, envelope: { ...env, from: d.from } };
+          }
           if (settings.testMode) continue;
-          const item = this.workItem(entry, ev.message, cp);
+          const item = this.workItem(entry, message, cp);
           if (item === undefined) continue; // finished before a restart
           this.counters.pend++;
           const p = this.deps.lifecycle.run(item).then(
             (outcome: FinalOutcome | undefined) => { if (outcome === 'undeliverable') { undeliverable++; this.counters.undeliverable++; } },
-            (e: unknown) => { log.error('mail.failed', { id: entry.id, message: ev.message.messageNo, error: describeError(e) }); stoppedEarly = true; },
+            (e: unknown) => { log.error('mail.failed', { id: entry.id, message: message.messageNo, error: describeError(e) }); stoppedEarly = true; },
           ).finally(() => { this.counters.pend--; inflight.delete(p); this.poke(); });
           inflight.add(p);
           while (inflight.size >= settings.maxPending && !this.deps.stopping()) {
@@ -162,7 +210,12 @@ export class SpoolTask {
         if (this.deps.stopping()) { stoppedEarly = true; break; }
         if (!(await handle(parser.push(decoder.push(chunk))))) { reading = false; break; }
       }
-      if (reading && !stoppedEarly) await handle(parser.push(decoder.end()).concat(parser.end()));
+      if (reading && !stoppedEarly) reading = await handle(parser.push(decoder.end()).concat(parser.end()));
+      if (reading && !stoppedEarly && exit !== undefined) {
+        const p = await exit.end(parser.stats.records);
+        if (p !== undefined) exitProblem(p);
+      }
+      if (exit !== undefined) for (const k of Object.keys(this.exitCounters) as (keyof ExitCounters)[]) this.exitCounters[k] += exit.counters[k];
       this.state = 'ACTIVE';
       this.refreshState();
       await Promise.all([...inflight]);
