@@ -5,9 +5,24 @@
 // cannot be reached, 2 for usage and configuration errors.
 import { defaultConfigPath } from '../main.js';
 import { parseArgs } from 'node:util';
+import { existsSync, lstatSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describeError } from '../core/errors.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import { sendCommand } from '../control/index.js';
+
+/** The only other Unix socket in the directory of `path`, if there is exactly one. */
+function otherSocket(path: string): string | undefined {
+  const dir = dirname(path);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return undefined; // no such directory: the caller's error message covers it
+  }
+  const found = names.map((n) => join(dir, n)).filter((p) => p !== path && lstatSync(p, { throwIfNoEntry: false })?.isSocket() === true);
+  return found.length === 1 ? found[0] : undefined;
+}
 
 const USAGE = `usage: spoolgate modify (--config FILE | --socket PATH) [--json] [instance] <command>
   commands: D,CONFIG  D,IPLIST  D,LOGLEVEL  D,SPOOL[,SUMMARY|,DETAIL[,ALL|,TKID=n]]  D,TARGETS[,ADDR=ip]
@@ -60,6 +75,15 @@ export async function run(argv: string[]): Promise<number> {
   const timeoutMs = v.timeout === undefined ? undefined : Number(v.timeout) * 1000;
   if (timeoutMs !== undefined && !(timeoutMs > 0)) return usage('--timeout takes seconds > 0');
 
+  if (v.socket === undefined && !existsSync(socketPath)) {
+    // ExtWrtName and ControlSocket take effect at the next start, so after an edit of the file the
+    // running instance still listens on the old path: use the one socket beside it, and say so.
+    const other = otherSocket(socketPath);
+    if (other !== undefined) {
+      process.stderr.write(`spoolgate modify: note: ${socketPath} does not exist; using ${other} (ExtWrtName or ControlSocket changed in the file since the instance started: the new value takes effect at the next start)\n`);
+      socketPath = other;
+    }
+  }
   const r = await sendCommand(socketPath, text, timeoutMs === undefined ? {} : { timeoutMs });
   if (!r.ok) {
     process.stderr.write(`spoolgate modify: ${r.error}\n`);
