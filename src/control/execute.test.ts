@@ -2,7 +2,7 @@
 // catalogue against docs/messages.md.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lstatSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { parseConfig } from '../config/index.js';
@@ -138,6 +138,34 @@ test('socket: mode 0600, refuses a second instance, replaces a stale socket, bou
   await assert.rejects(startControl({ socketPath: join(dir, 'not-a-socket'), target, log }), /not a socket/);
   const again = await startControl({ socketPath: path, target, log });
   await again.close();
+});
+
+/** Connects to `path` as another user (uid/gid 65534, "nobody") and returns the error code, or 'connected'. */
+function connectAs(path: string): Promise<string> {
+  const script = "const s=require('net').connect(process.argv[1]);s.on('connect',()=>{process.stdout.write('connected');s.destroy()});s.on('error',(e)=>process.stdout.write(e.code))";
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['-e', script, path], { uid: 65534, gid: 65534, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.on('close', () => done(out));
+  });
+}
+
+test('socket: another user cannot connect (a real second uid), through the directory or the socket file itself', async (t) => {
+  if (process.getuid?.() !== 0) { t.skip('needs root to run a client as a second uid; the mode bits are checked in the test above'); return; }
+  const dir = tempDir(t);
+  chmodSync(dir, 0o711); // let the other user reach run/, so each guard is tested on its own
+  const path = join(dir, 'run', 'T.sock');
+  const { target, log } = fixture();
+  const c = await startControl({ socketPath: path, target, log });
+  t.after(() => c.close());
+  assert.equal(await connectAs(path), 'EACCES', 'the 0700 directory keeps other users out');
+  chmodSync(join(dir, 'run'), 0o711);
+  assert.equal(await connectAs(path), 'EACCES', 'and so does the 0600 socket itself');
+  chmodSync(path, 0o666);
+  assert.equal(await connectAs(path), 'connected', 'control: with the modes opened the same client gets in');
+  const r = await sendCommand(path, 'D,LOG');
+  assert.ok(r.ok, 'the owner is served');
 });
 
 test('docs/messages.md lists every message ID of the catalogue, and no other', () => {
