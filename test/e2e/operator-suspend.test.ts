@@ -1,0 +1,66 @@
+// F5 acceptance: SUSPEND,DELAY against a running gateway — the file being read finishes, no new
+// file is started (it waits on the spool, nothing is lost), RESUME starts it — observed through
+// D,SPOOL and D,TARGETS over the control socket.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ok } from '../../src/core/result.js';
+import { sendCommand, startControl, type OperatorTarget } from '../../src/control/index.js';
+import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
+import { tempDir } from '../../src/testing/peers.js';
+import { batchFile, runGateway, subjects, submitText, until, writeConfig } from '../../src/testing/gateway.js';
+
+test('SUSPEND,DELAY finishes the file in progress, starts no new one; RESUME starts it', async (t) => {
+  let accept = false;
+  const srv = await FakeSmtpServer.start({ onDot: () => (accept ? '250 2.0.0 queued' : '451 4.3.0 try again later') });
+  t.after(() => srv.close());
+  const dir = tempDir(t);
+  const { config } = writeConfig(dir, `
+    TargetServer { TargetIP 127.0.0.1 ConnectPort ${srv.port} }
+    RetryLimit { Count 5 Interval 30 }`);
+  const gw = await runGateway(config);
+  t.after(() => gw.stop());
+  const target: OperatorTarget = {
+    forwarder: gw.forwarder, config: gw.config,
+    refresh: async () => ok({ ignored: [], changed: [] }),
+    userExit: () => null, setUserExit: async () => ok(undefined),
+  };
+  const control = await startControl({ socketPath: config.controlSocket, target, log: gw.log });
+  t.after(() => control.close());
+  const F = async (cmd: string): Promise<string[]> => {
+    const r = await sendCommand(config.controlSocket, cmd);
+    assert.ok(r.ok, r.ok ? '' : r.error);
+    return r.value.lines;
+  };
+
+  // FIRST is in progress: its message was deferred and waits in long retry (30 minutes).
+  await submitText(config, batchFile('FIRST', 1).text, 'FIRST');
+  await until('FIRST in long retry', () => gw.forwarder.counters.currentRetry === 1);
+  assert.deepEqual(await F('SUS,DELAY'), ['EZD1834I TEST MODIFY COMMAND ACCEPTED', 'EZD1822I TEST MODIFY SUSPEND DELAY COMMAND COMPLETED']);
+
+  await submitText(config, batchFile('SECOND', 2).text, 'SECOND');
+  // The queue sees SECOND (rescan every second); give the gateway a few scans to (not) start it.
+  await until('SECOND on the spool', async () => (await gw.queue.list()).length === 2);
+  for (let scan = 0; scan < 3; scan++) await new Promise((r) => setTimeout(r, 400));
+  let spool = (await F('D,SPOOL')).join('\n');
+  assert.match(spool, /W 00\d FIRST\s+ACTIVE\s+1\s+1/, 'FIRST still in progress');
+  assert.doesNotMatch(spool, /SECOND/, 'SECOND not started under SUSPEND,DELAY');
+
+  // The file in progress runs to its end: FLUSHRETRY sends FIRST's message, the file is finished.
+  accept = true;
+  await F('FLUSHR,TKID=0');
+  await until('FIRST delivered', () => gw.forwarder.counters.mailSent === 1);
+  await until('FIRST finished, SECOND still waiting', async () => (await gw.queue.list()).length === 1);
+  for (let scan = 0; scan < 3; scan++) await new Promise((r) => setTimeout(r, 400));
+  assert.equal(subjects(srv).has('SECOND message 1'), false, 'still suspended');
+  spool = (await F('D,SPOOL')).join('\n');
+  assert.match(spool, /W 00\d FIRST\s+IDLE\s+0\s+0/, 'the idle task shows the previous job');
+  let targets = await F('D,TARGETS');
+  assert.equal(targets[2], 'MAIL SENT : 1                TOTAL RETRY  : 1');
+
+  assert.deepEqual(await F('RESUME'), ['EZD1834I TEST MODIFY COMMAND ACCEPTED', 'EZD1814I TEST MODIFY RESUME COMMAND COMPLETED']);
+  await until('SECOND delivered after RESUME', () => subjects(srv).has('SECOND message 2') && subjects(srv).has('SECOND message 1'));
+  await until('spool empty', async () => (await gw.queue.list()).length === 0);
+  targets = await F('D,TARGETS');
+  assert.equal(targets[2], 'MAIL SENT : 3                TOTAL RETRY  : 1');
+  assert.deepEqual([...subjects(srv).entries()].filter(([, n]) => n > 1).map(([s]) => s), ['FIRST message 1'], 'only the deferred message was sent twice (451, then 250)');
+});
