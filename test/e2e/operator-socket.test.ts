@@ -100,6 +100,21 @@ test('spoolgate modify over the control socket: D,TARGETS, D,SPOOL, SUSPEND/RESU
   r = await modify(path, 'D,LOG');
   assert.deepEqual(r.stdout.trimEnd().split('\n'), ['EZD1828I TEST DISPLAY LOGLEVEL = 15']);
 
+  r = await modify(path, 'D,IPL');
+  assert.deepEqual(r.stdout.trimEnd().split('\n'), [
+    'EZD1830I TEST IPLIST:',
+    'TARGETIP            : 127.0.0.1',
+    `CONNECTPORT         : ${String(srv.port).padEnd(14)} CONNECTLIMIT     : 2`,
+    'MAXMSGSENT          : 0              MESSAGESIZE      : 524288', // the configured MessageSize; D,TARGETS shows the learned SIZE
+    'SECURE              : NO',
+  ]);
+  r = await modify(path, 'DISPLAY,CONFIG');
+  lines = r.stdout.trimEnd().split('\n');
+  assert.equal(lines[0], 'EZD1829I TEST CONFIGURATION:');
+  assert.match(lines.find((l) => l.startsWith('LOGLEVEL')) ?? '', /^LOGLEVEL\s+: 15\s+USEREXIT\s+: NONE$/, 'the level set by LOGL, not the file\'s 7');
+  assert.ok(lines.includes('TARGETIP            : 127.0.0.1'), r.stdout);
+  assert.match(lines.find((l) => l.startsWith('EXTWRTNAME')) ?? '', /^EXTWRTNAME\s+: TESTW\b/);
+
   r = await modify(path, 'D,BOGUS');
   assert.equal(r.code, 1);
   assert.match(r.stdout, /^EZD1835E TEST MODIFY COMMAND NOT VALID : UNKNOWN DISPLAY 'BOGUS'/);
