@@ -159,3 +159,14 @@ test('USEREXIT,LEVEL= check: a loadable module is accepted with its absolute pat
   assert.match(bad.ok ? '' : bad.error, new RegExp(`^${join(dir, 'missing.mjs')} NOT LOADED: `));
   assert.deepEqual(await prepareUserExit('VERSION2', dir, 2000), { ok: false, error: 'VERSION2 NAMES AN MVS EXIT INTERFACE; USE NONE OR A MODULE PATH' });
 });
+
+test('a module fixed after a load failure is loaded again after reset() (the next spool file)', async (t) => {
+  const path = exitFile(t, 'export default function ( {');
+  const r = runner(t, path);
+  assert.match(String(answerOf(await r.call(cmd('"ACCEPT"')))), /^load: SyntaxError/);
+  writeFileSync(path, ECHO);
+  assert.match(String(answerOf(await r.call(cmd('"ACCEPT"')))), /^load: SyntaxError/, 'same file: not retried');
+  r.reset();
+  assert.deepEqual(answerOf(await r.call(cmd('"ACCEPT"'))), { action: 'ACCEPT' });
+  assert.equal(r.starts, 2);
+});
