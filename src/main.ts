@@ -31,7 +31,7 @@ import { loadConfig, diffForRefresh, formatDiagnostic } from './config/index.js'
 import { formatMailbox, ok, err } from './core/index.js';
 import { Pop3Server } from './pop3/index.js';
 import { randomBytes } from 'node:crypto';
-import { prepareUserExit } from './userexit/index.js';
+import { checkUserExit, prepareUserExit } from './userexit/index.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 export const systemResolver: Resolver = {
@@ -358,6 +358,12 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
           const loaded = loadConfig(gateway.config().configFile);
           if (!loaded.ok) return err(loaded.error.map((e) => formatDiagnostic(e)));
           const d = diffForRefresh(gateway.config(), loaded.value.config);
+          // A new UserExit module must load, or the whole refresh is refused (as for any error).
+          const exit = d.apply.userExit;
+          if (exit !== null && exit !== gateway.userExit()) {
+            const checked = await checkUserExit(exit, d.apply.userExitTimeout);
+            if (!checked.ok) return err([`${d.apply.configFile}: UserExit ${exit} cannot be used: ${checked.error}; fix the module or set UserExit NONE`]);
+          }
           gateway.applyConfig(d.apply);
           for (const i of d.ignored) log.warn('refresh.ignored', { statement: i.statement, detail: i.message });
           if (d.changed.includes('TargetServer')) await gateway.forwarder.resolve();

@@ -26,7 +26,7 @@ test('SUSPEND,DELAY finishes the file in progress, starts no new one; RESUME sta
   };
   const control = await startControl({ socketPath: config.controlSocket, target, log: gw.log });
   t.after(() => control.close());
-  const F = async (cmd: string): Promise<string[]> => {
+  const F = async (cmd: string): Promise<readonly string[]> => {
     const r = await sendCommand(config.controlSocket, cmd);
     assert.ok(r.ok, r.ok ? '' : r.error);
     return r.value.lines;

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { Logger } from '../../src/log/index.js';
 import { accountingPath } from '../../src/log/accounting.js';
@@ -126,6 +126,13 @@ test('REFRESH while mail flows: TargetServer change loses nothing, ExtWrtName ig
   assert.match(r.stdout, /CONFIGURATION NOT CHANGED/);
   assert.equal(gw.config().logLevel, 15, 'the valid LogLevel change in the same file was not applied either');
   assert.equal(gw.config().targetServers[0]?.connectPort, newTarget.port);
+  // A UserExit module that cannot be loaded is an error like any other: the whole file is refused.
+  writeFileSync(path, good.replace('LogLevel 15', 'LogLevel 3') + `UserExit ${join(dir, 'no-such-exit.mjs')}\n`);
+  r = await modify('--config', path, 'REFRESH');
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /^EZD1844E TEST REFRESH REJECTED : .*spoolgate\.conf: UserExit .*no-such-exit\.mjs cannot be used: NOT LOADED/m);
+  assert.equal(gw.config().logLevel, 15);
+  assert.equal(gw.config().userExit, null);
   writeFileSync(path, good);
 
   // Mail still flows to the target in force.
