@@ -26,7 +26,8 @@ import type { TargetServerSpec } from './forwarder/types.js';
 import { openSqliteStore, type SqliteStore } from './store/sqlite/index.js';
 import { Accounting, accountingPath } from './log/accounting.js';
 import { startReceiver } from './receiver/index.js';
-import { startControl } from './control/index.js';
+import { sendCommand, startControl } from './control/index.js';
+import { DeliveryLatency, startHttp } from './web/index.js';
 import { loadConfig, diffForRefresh, formatDiagnostic } from './config/index.js';
 import { formatMailbox, ok, err } from './core/index.js';
 import { Pop3Server } from './pop3/index.js';
@@ -52,6 +53,8 @@ export interface GatewayOptions {
   readonly clock?: Clock;
   readonly resolver?: Resolver;
   readonly log?: Logger;
+  /** Called when a message reaches its final outcome (the HTTP metrics' latency histogram). */
+  readonly onMailFinished?: (item: { readonly arrival: Date }, outcome: 'delivered' | 'undeliverable' | 'extended') => void;
 }
 
 export interface Gateway {
@@ -213,6 +216,7 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
         size: item.data.length, result: outcome, accepted: item.envelope.recipients.length - item.failed.length - item.pending.length,
         failed: item.failed.length, target: item.lastTarget, attempts: item.attempts,
       });
+      opts.onMailFinished?.(item, outcome);
     },
     onFileDone: (tkid, entry, st) => {
       accounting.record('SPOOL', {
@@ -290,7 +294,15 @@ function readPem(path: string | null): Buffer | undefined {
  * a `demo` user is created with a random password, written (mode 0600) to the state directory.
  */
 export async function startServices(config: Config, opts: GatewayOptions = {}): Promise<Services> {
-  const gateway = await startGateway(config, opts);
+  const clock = opts.clock ?? systemClock;
+  const latency = config.http === null ? undefined : new DeliveryLatency();
+  const gateway = await startGateway(config, latency === undefined ? opts : {
+    ...opts,
+    onMailFinished: (item, outcome) => {
+      opts.onMailFinished?.(item, outcome);
+      if (outcome !== 'extended') latency.observe(outcome, (clock.now() - item.arrival.getTime()) / 1000);
+    },
+  });
   const log = gateway.log;
   const listening: { role: string; host: string; port: number }[] = [];
   let store: SqliteStore | undefined;
@@ -376,6 +388,18 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
     });
     closers.unshift(() => control.close());
     listening.push({ role: 'control', host: control.path, port: 0 });
+    if (config.http !== null) {
+      // Commands go through the control socket: one queue for both, the same answer.
+      const http = await startHttp({
+        listen: config.http.listen, tokenFile: join(config.stateDirectory, 'http.token'), log,
+        target: {
+          execute: (line) => sendCommand(control.path, line),
+          metrics: { forwarder: gateway.forwarder, spoolEntries: () => gateway.queue.list(), latency, now: () => clock.now() },
+        },
+      });
+      closers.splice(1, 0, () => http.close()); // closers run in reverse: HTTP stops before the control socket
+      listening.push({ role: 'http', host: http.host, port: http.port });
+    }
   } catch (e) {
     for (const c of closers.reverse()) await c().catch(() => undefined);
     await gateway.stop();

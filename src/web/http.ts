@@ -1,0 +1,271 @@
+// The HTTP listener: the operator commands as a JSON API (same answer as the control socket),
+// the Prometheus metrics and the web console. node:http only; bounded bodies, header and request
+// timeouts, a connection limit; every /api/ call needs the bearer token.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { isIP } from 'node:net';
+import { describeError } from '../core/errors.js';
+import { type Result, ok, err } from '../core/result.js';
+import type { Logger } from '../log/logger.js';
+import type { ControlResponse } from '../control/index.js';
+import { CONSOLE_CSP, CONSOLE_CSS, CONSOLE_HTML, CONSOLE_JS } from './console.js';
+import { METRICS_CONTENT_TYPE, renderMetrics, type MetricsSource } from './metrics.js';
+import { bearerMatches, loadOrCreateToken } from './token.js';
+
+/** A request body larger than this is refused with 413 (a command line is at most 4 KiB). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** What the web role needs from the running instance (main.ts provides it). */
+export interface WebTarget {
+  /**
+   * Carries out one operator command line, in turn with the control socket's commands; the
+   * answer is the control socket's. err = it could not be run (e.g. the instance is stopping).
+   */
+  execute(line: string): Promise<Result<ControlResponse, string>>;
+  readonly metrics: MetricsSource;
+}
+
+export interface StartHttpOptions {
+  readonly listen: { readonly host: string; readonly port: number };
+  /** The bearer token file; created (0600) on first start. */
+  readonly tokenFile: string;
+  readonly target: WebTarget;
+  readonly log: Logger;
+  readonly maxBodyBytes?: number;
+  /** Whole request headers must arrive within this (default 10 s). */
+  readonly headersTimeoutMs?: number;
+  /** Whole request (headers and body) must arrive within this (default 30 s). */
+  readonly requestTimeoutMs?: number;
+  /** A connection with no traffic either way is closed after this (default 150 s: longer than a command may take). */
+  readonly idleMs?: number;
+  /** Simultaneous connections (default 64). */
+  readonly maxConnections?: number;
+}
+
+export interface HttpService {
+  readonly host: string;
+  readonly port: number;
+  readonly tokenFile: string;
+  close(): Promise<void>;
+}
+
+const DISPLAYS = ['config', 'iplist', 'loglevel', 'spool', 'targets'] as const;
+type DisplayName = (typeof DISPLAYS)[number];
+
+/**
+ * GET /api/v1/display/{view}: the command line it stands for. Query values are checked here so
+ * they cannot add operands (no commas); the command parser checks the rest.
+ */
+export function displayCommand(view: string, q: URLSearchParams): Result<string, string> {
+  if (!(DISPLAYS as readonly string[]).includes(view)) return err(`unknown display '${view}'; one of ${DISPLAYS.join(', ')}`);
+  const allowed: Record<DisplayName, readonly string[]> = { config: [], iplist: [], loglevel: [], spool: ['detail', 'tkid'], targets: ['addr'] };
+  const name = view as DisplayName;
+  for (const k of q.keys()) if (!allowed[name].includes(k)) return err(`query parameter '${k}' not valid for ${view}`);
+  switch (name) {
+    case 'config': return ok('D,CONFIG');
+    case 'iplist': return ok('D,IPLIST');
+    case 'loglevel': return ok('D,LOGLEVEL');
+    case 'targets': {
+      const addr = q.get('addr');
+      if (addr === null) return ok('D,TARGETS');
+      if (isIP(addr) === 0) return err('addr must be an IP address');
+      return ok(`D,TARGETS,ADDR=${addr}`);
+    }
+    case 'spool': {
+      const detail = q.get('detail');
+      const tkid = q.get('tkid');
+      if (detail !== null && !['0', '1', 'true', 'false', 'yes', 'no'].includes(detail.toLowerCase())) return err('detail must be 1 or 0');
+      if (tkid !== null && !/^[0-9]{1,3}$/.test(tkid)) return err('tkid must be a number 0-999');
+      if (tkid !== null) return ok(`D,SPOOL,DETAIL,TKID=${Number(tkid)}`);
+      return ok(detail !== null && ['1', 'true', 'yes'].includes(detail.toLowerCase()) ? 'D,SPOOL,DETAIL' : 'D,SPOOL');
+    }
+  }
+}
+
+/** POST /api/v1/command body: JSON {"command": "..."} or the command as text/plain. */
+export function commandFromBody(contentType: string | undefined, body: Buffer): Result<string, { status: 400 | 415; error: string }> {
+  const type = (contentType ?? 'text/plain').split(';')[0]!.trim().toLowerCase();
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    return err({ status: 400, error: 'body is not UTF-8' });
+  }
+  let command: unknown;
+  if (type === 'application/json') {
+    try {
+      command = (JSON.parse(text) as { command?: unknown } | null)?.command;
+    } catch {
+      return err({ status: 400, error: 'body is not valid JSON' });
+    }
+    if (typeof command !== 'string') return err({ status: 400, error: 'JSON body needs "command": a string' });
+  } else if (type === 'text/plain') {
+    command = text;
+  } else {
+    return err({ status: 415, error: 'send application/json {"command": "..."} or text/plain' });
+  }
+  const line = (command as string).replace(/\r?\n$/, '').trim();
+  if (line === '') return err({ status: 400, error: 'empty command' });
+  if (/[\r\n]/.test(line)) return err({ status: 400, error: 'one command per request (no line breaks)' });
+  return ok(line);
+}
+
+const COMMON_HEADERS = {
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+} as const;
+
+function send(res: ServerResponse, status: number, type: string, body: string, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { ...COMMON_HEADERS, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...extra });
+  res.end(body);
+}
+
+function json(res: ServerResponse, status: number, value: unknown, extra: Record<string, string> = {}): void {
+  send(res, status, 'application/json; charset=utf-8', JSON.stringify(value) + '\n', extra);
+}
+
+/** Reads the body up to `max` bytes; 'too-large' as soon as it is known to be bigger. */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too-large'> {
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (Number.isFinite(declared) && declared > max) return Promise.resolve('too-large');
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (d: Buffer) => {
+      if (over) return; // drained and dropped; the request timeout bounds how long
+      size += d.length;
+      if (size > max) { over = true; parts.length = 0; resolve('too-large'); return; }
+      parts.push(d);
+    });
+    req.once('end', () => { if (!over) resolve(Buffer.concat(parts)); });
+    req.once('error', reject);
+  });
+}
+
+interface Route {
+  readonly methods: readonly string[];
+  readonly auth: boolean;
+  handle(req: IncomingMessage, res: ServerResponse, query: URLSearchParams, match: RegExpExecArray): Promise<void> | void;
+}
+
+export async function startHttp(opts: StartHttpOptions): Promise<HttpService> {
+  const { log, target } = opts;
+  const maxBody = opts.maxBodyBytes ?? MAX_BODY_BYTES;
+  const tk = loadOrCreateToken(opts.tokenFile);
+  if (tk.created) log.event('http.token-created', { tokenFile: opts.tokenFile });
+  if ((tk.mode & 0o077) !== 0) log.warn('http.token-mode', { tokenFile: opts.tokenFile, mode: tk.mode.toString(8), detail: 'others can read the HTTP token; chmod 600 it' });
+
+  const runCommand = async (res: ServerResponse, line: string): Promise<void> => {
+    const r = await target.execute(line);
+    if (!r.ok) { json(res, 503, { ok: false, error: r.error }); return; }
+    // 422: the command was understood as HTTP but refused or not carried out (an E message).
+    json(res, r.value.ok ? 200 : 422, r.value);
+  };
+
+  const routes: readonly (readonly [RegExp, Route])[] = [
+    [/^\/$/, { methods: ['GET'], auth: false, handle: (_req, res) => send(res, 200, 'text/html; charset=utf-8', CONSOLE_HTML, { 'Content-Security-Policy': CONSOLE_CSP }) }],
+    [/^\/console\.js$/, { methods: ['GET'], auth: false, handle: (_req, res) => send(res, 200, 'text/javascript; charset=utf-8', CONSOLE_JS, { 'Content-Security-Policy': CONSOLE_CSP }) }],
+    [/^\/console\.css$/, { methods: ['GET'], auth: false, handle: (_req, res) => send(res, 200, 'text/css; charset=utf-8', CONSOLE_CSS, { 'Content-Security-Policy': CONSOLE_CSP }) }],
+    [/^\/metrics$/, { methods: ['GET'], auth: false, handle: async (_req, res) => send(res, 200, METRICS_CONTENT_TYPE, await renderMetrics(target.metrics)) }],
+    [/^\/api\/v1\/command$/, {
+      methods: ['POST'], auth: true,
+      handle: async (req, res) => {
+        const body = await readBody(req, maxBody);
+        if (body === 'too-large') { json(res, 413, { ok: false, error: `body larger than ${maxBody} bytes` }); return; }
+        const line = commandFromBody(req.headers['content-type'], body);
+        if (!line.ok) { json(res, line.error.status, { ok: false, error: line.error.error }); return; }
+        await runCommand(res, line.value);
+      },
+    }],
+    [/^\/api\/v1\/display\/([^/]+)$/, {
+      methods: ['GET'], auth: true,
+      handle: async (_req, res, q, m) => {
+        const line = displayCommand(m[1]!, q);
+        if (!line.ok) { json(res, 400, { ok: false, error: line.error }); return; }
+        await runCommand(res, line.value);
+      },
+    }],
+  ];
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const raw = req.url ?? '/';
+    const qi = raw.indexOf('?');
+    const path = qi < 0 ? raw : raw.slice(0, qi);
+    const query = new URLSearchParams(qi < 0 ? '' : raw.slice(qi + 1));
+    const found = routes.map(([re, r]) => [re.exec(path), r] as const).find(([m]) => m !== null);
+    if (found === undefined) {
+      json(res, 404, { ok: false, error: 'not found' });
+      return;
+    }
+    const [m, route] = found;
+    // HEAD is GET without the body (node:http leaves the body out).
+    const method = req.method === 'HEAD' ? 'GET' : req.method ?? '';
+    if (!route.methods.includes(method)) {
+      const allow = route.methods.includes('GET') ? [...route.methods, 'HEAD'] : route.methods;
+      json(res, 405, { ok: false, error: `method ${req.method ?? ''} not allowed` }, { Allow: allow.join(', ') });
+      return;
+    }
+    // RFC 6750 §3: a request without (valid) credentials gets 401 and a WWW-Authenticate challenge.
+    if (route.auth && !bearerMatches(req.headers.authorization, tk.token)) {
+      log.info('http.unauthorized', { path, remote: req.socket.remoteAddress ?? '' });
+      json(res, 401, { ok: false, error: 'Authorization: Bearer <token> required (the token is in <StateDirectory>/http.token)' },
+        { 'WWW-Authenticate': req.headers.authorization === undefined ? 'Bearer realm="spoolgate"' : 'Bearer realm="spoolgate", error="invalid_token"' });
+      return;
+    }
+    await route.handle(req, res, query, m!);
+  };
+
+  const inflight = new Set<Promise<void>>();
+  const server: Server = createServer({
+    headersTimeout: opts.headersTimeoutMs ?? 10_000,
+    requestTimeout: opts.requestTimeoutMs ?? 30_000,
+    maxHeaderSize: 16 * 1024,
+  }, (req, res) => {
+    const p = handle(req, res).catch((e: unknown) => {
+      log.error('http.failed', { path: (req.url ?? '').slice(0, 200), error: describeError(e) });
+      if (!res.headersSent) json(res, 500, { ok: false, error: 'internal error' });
+      else res.destroy();
+    }).finally(() => {
+      inflight.delete(p);
+      log.debug('http.request', { method: req.method ?? '', path: (req.url ?? '').slice(0, 200), status: res.statusCode });
+      // A refused body may still be arriving: read and drop it so the answer is not reset.
+      if (!req.complete) req.resume();
+    });
+    inflight.add(p);
+  });
+  server.maxConnections = opts.maxConnections ?? 64;
+  server.setTimeout(opts.idleMs ?? 150_000, (s: Socket) => s.destroy());
+  server.on('clientError', (e, socket) => {
+    log.debug('http.client-error', { error: describeError(e) });
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.listen.port, opts.listen.host, () => { server.off('error', reject); resolve(); });
+  });
+  server.on('error', (e) => log.error('http.server', { error: describeError(e) }));
+  const a = server.address();
+  const port = typeof a === 'object' && a !== null ? a.port : opts.listen.port;
+  const host = typeof a === 'object' && a !== null ? a.address : opts.listen.host;
+  if (!isLoopback(host)) log.warn('http.not-loopback', { host, detail: 'the HTTP API and its token travel in clear text; put a TLS proxy in front or listen on 127.0.0.1' });
+
+  return {
+    host, port, tokenFile: opts.tokenFile,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await Promise.allSettled([...inflight]);
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+function isLoopback(host: string): boolean {
+  return host === '::1' || host === 'localhost' || /^127\./.test(host) || /^::ffff:127\./i.test(host);
+}

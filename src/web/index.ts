@@ -1,0 +1,16 @@
+// web — the HTTP face of the operator interface (SPEC.md §4, §8; the `Http { Listen host:port }`
+// statement): every operator command as a JSON API call whose answer is exactly the control
+// socket's {ok, command, lines, data}; a Prometheus /metrics endpoint; and a one-page web console
+// that shows the same displays and offers the same actions through that API.
+//
+// Standards: HTTP/1.1 (RFC 9110/9112 via node:http), Bearer tokens (RFC 6750), the Prometheus
+// text exposition format 0.0.4, Content Security Policy (no inline script or style).
+// Untrusted input: HTTP requests — request line and headers bounded by node:http (16 KiB headers,
+// 10 s), bodies bounded to 64 KiB and 30 s, bodies parsed as JSON or one text line; the command
+// itself is parsed by control. Every /api/ call needs `Authorization: Bearer <token>`.
+// Persists: `<StateDirectory>/http.token` (mode 0600), created once at the first start and never
+// rewritten. Safe to crash at any time: it holds no other state; commands are the control role's.
+export { startHttp, displayCommand, commandFromBody, MAX_BODY_BYTES, type StartHttpOptions, type HttpService, type WebTarget } from './http.js';
+export { renderMetrics, DeliveryLatency, LATENCY_BUCKETS_SECONDS, METRICS_CONTENT_TYPE, type MetricsSource, type LatencyOutcome } from './metrics.js';
+export { loadOrCreateToken, bearerMatches, HttpTokenError, MIN_TOKEN_CHARS, type TokenFile } from './token.js';
+export { CONSOLE_CSP } from './console.js';

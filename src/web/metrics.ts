@@ -1,0 +1,145 @@
+// GET /metrics (SPEC.md §8, ext): the forwarder's counters and states, the spool's depth and
+// oldest file, and a delivery latency histogram, in the Prometheus text exposition format 0.0.4.
+// The same facts as DISPLAY,TARGETS / DISPLAY,SPOOLSTATUS (taken through control's snapshot
+// functions, so the two never disagree).
+import { stat } from 'node:fs/promises';
+import type { ForwarderView } from '../control/index.js';
+import { targetSnapshot, taskSnapshot, type TargetStateName, type TaskStateName } from '../control/snapshot.js';
+
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** Upper bounds (seconds) of the latency buckets: seconds for a direct send up to a day of retries. */
+export const LATENCY_BUCKETS_SECONDS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14_400, 86_400];
+
+const OUTCOMES = ['delivered', 'undeliverable'] as const;
+export type LatencyOutcome = (typeof OUTCOMES)[number];
+const TASK_STATES: readonly TaskStateName[] = ['READ', 'IDLE', 'ACTIVE', 'WAIT', 'WAITS', 'SUPND'];
+const TARGET_STATES: readonly TargetStateName[] = ['UNKNOWN', 'ACTIVE', 'NOT USABLE'];
+const SUSPEND_MODES = ['none', 'immediate', 'delay'] as const;
+
+/** Time from when a spool task read a message to its final outcome, per outcome. */
+export class DeliveryLatency {
+  private readonly series = new Map<LatencyOutcome, { buckets: number[]; sum: number; count: number }>(
+    OUTCOMES.map((o) => [o, { buckets: LATENCY_BUCKETS_SECONDS.map(() => 0), sum: 0, count: 0 }]),
+  );
+
+  observe(outcome: LatencyOutcome, seconds: number): void {
+    const s = this.series.get(outcome);
+    if (s === undefined || !Number.isFinite(seconds)) return;
+    const v = Math.max(0, seconds); // a clock step backwards must not make a negative latency
+    LATENCY_BUCKETS_SECONDS.forEach((le, i) => { if (v <= le) s.buckets[i]!++; });
+    s.sum += v;
+    s.count++;
+  }
+
+  /** Cumulative bucket counts per outcome (as the exposition format wants them). */
+  read(): { outcome: LatencyOutcome; buckets: readonly number[]; sum: number; count: number }[] {
+    return OUTCOMES.map((outcome) => {
+      const s = this.series.get(outcome)!;
+      return { outcome, buckets: [...s.buckets], sum: s.sum, count: s.count };
+    });
+  }
+}
+
+export interface MetricsSource {
+  readonly forwarder: ForwarderView;
+  /** Spool files waiting to be read (the queue); their data files' mtimes give the oldest age. */
+  spoolEntries?(): Promise<readonly { readonly path: string; readonly size: number }[]>;
+  readonly latency?: DeliveryLatency;
+  now(): number;
+}
+
+type Labels = Readonly<Record<string, string | number>>;
+type Sample = readonly [labels: Labels, value: number, suffix?: string];
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+function formatValue(v: number): string {
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  if (Number.isNaN(v)) return 'NaN';
+  return String(v);
+}
+
+class Exposition {
+  private readonly out: string[] = [];
+
+  family(name: string, type: 'counter' | 'gauge' | 'histogram', help: string, samples: readonly Sample[]): void {
+    this.out.push(`# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value, suffix] of samples) {
+      const l = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(String(v))}"`).join(',');
+      this.out.push(`${name}${suffix ?? ''}${l === '' ? '' : `{${l}}`} ${formatValue(value)}`);
+    }
+  }
+
+  text(): string {
+    return this.out.join('\n') + '\n';
+  }
+}
+
+async function spoolFacts(src: MetricsSource): Promise<{ files: number; bytes: number; oldestSeconds: number } | undefined> {
+  if (src.spoolEntries === undefined) return undefined;
+  const entries = await src.spoolEntries();
+  let oldest = Infinity;
+  await Promise.all(entries.map(async (e) => {
+    try {
+      oldest = Math.min(oldest, (await stat(e.path)).mtimeMs);
+    } catch (err) {
+      // Finished and deleted between the listing and now: no longer waiting.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }));
+  return {
+    files: entries.length,
+    bytes: entries.reduce((n, e) => n + e.size, 0),
+    oldestSeconds: oldest === Infinity ? 0 : Math.max(0, (src.now() - oldest) / 1000),
+  };
+}
+
+/** The exposition text for one scrape. */
+export async function renderMetrics(src: MetricsSource): Promise<string> {
+  const f = src.forwarder;
+  const c = f.counters;
+  const x = new Exposition();
+  const none: Labels = {};
+  x.family('spoolgate_mail_sent_total', 'counter', 'Messages sent to a target server (DISPLAY,TARGETS MAIL SENT).', [[none, c.mailSent]]);
+  x.family('spoolgate_retries_total', 'counter', 'Messages put into long retry (TOTAL RETRY).', [[none, c.totalRetry]]);
+  x.family('spoolgate_retry_current', 'gauge', 'Messages in long retry now (CURRENT RETRY).', [[none, c.currentRetry]]);
+  x.family('spoolgate_dead_letters_total', 'counter', 'Messages stored as dead letters (DEADLETTER).', [[none, c.deadLetter]]);
+  x.family('spoolgate_undeliverable_total', 'counter', 'Messages found undeliverable (UNDELIVER).', [[none, c.undeliver]]);
+  x.family('spoolgate_extended_retry_current', 'gauge', 'Messages in extended retry now (EXTENDED RETRY CURRENT).', [[none, c.extendedCurrent]]);
+  x.family('spoolgate_extended_retry_total', 'counter', 'Messages put into extended retry (EXTENDED RETRY TOTAL).', [[none, c.extendedTotal]]);
+
+  const targets = f.listTargets().map(targetSnapshot);
+  const per = (t: { address: string; port: number }): Labels => ({ address: t.address, port: t.port });
+  x.family('spoolgate_target_mail_attempts_total', 'counter', 'Mail transactions attempted per target server (MAIL ATTEMPTS).', targets.map((t) => [per(t), t.mailAttempts]));
+  x.family('spoolgate_target_mail_sent_total', 'counter', 'Messages sent per target server (MAIL SENT).', targets.map((t) => [per(t), t.mailSent]));
+  x.family('spoolgate_target_connect_failures_total', 'counter', 'Failed connections per target server (CONNECT FAIL).', targets.map((t) => [per(t), t.connectFail]));
+  x.family('spoolgate_target_state', 'gauge', 'Target server state: 1 for the state it is in, 0 for the others.',
+    targets.flatMap((t) => TARGET_STATES.map((s): Sample => [{ ...per(t), state: s }, t.state === s ? 1 : 0])));
+
+  const tasks = f.tasks.map(taskSnapshot);
+  x.family('spoolgate_tasks', 'gauge', 'Spool tasks in each state (DISPLAY,SPOOLSTATUS).', TASK_STATES.map((s) => [{ state: s }, tasks.filter((t) => t.state === s).length]));
+  x.family('spoolgate_task_pending', 'gauge', 'Messages of the current spool file not yet finished, per task (PEND).', tasks.map((t) => [{ tkid: t.tkid }, t.pend]));
+  x.family('spoolgate_task_long_retry', 'gauge', 'Messages of the current spool file in long retry, per task (LRT).', tasks.map((t) => [{ tkid: t.tkid }, t.lrt]));
+  x.family('spoolgate_suspended', 'gauge', 'SUSPEND mode in force: 1 for the mode, 0 for the others.', SUSPEND_MODES.map((m) => [{ mode: m }, f.suspendMode === m ? 1 : 0]));
+
+  const spool = await spoolFacts(src);
+  if (spool !== undefined) {
+    x.family('spoolgate_spool_files', 'gauge', 'Spool files waiting to be read or being read (queue depth).', [[none, spool.files]]);
+    x.family('spoolgate_spool_bytes', 'gauge', 'Bytes in those spool files.', [[none, spool.bytes]]);
+    x.family('spoolgate_spool_oldest_file_age_seconds', 'gauge', 'Age of the oldest spool file on the queue (0 when empty).', [[none, spool.oldestSeconds]]);
+  }
+
+  if (src.latency !== undefined) {
+    const samples: Sample[] = [];
+    for (const s of src.latency.read()) {
+      LATENCY_BUCKETS_SECONDS.forEach((le, i) => samples.push([{ outcome: s.outcome, le: String(le) }, s.buckets[i]!, '_bucket']));
+      samples.push([{ outcome: s.outcome, le: '+Inf' }, s.count, '_bucket'], [{ outcome: s.outcome }, s.sum, '_sum'], [{ outcome: s.outcome }, s.count, '_count']);
+    }
+    x.family('spoolgate_delivery_latency_seconds', 'histogram', 'Time from when a spool task read the message to its final outcome (delivered, or undeliverable after retries).', samples);
+  }
+  return x.text();
+}
