@@ -58,10 +58,13 @@ export function stopChild(child: ChildProcess): Promise<void> {
 
 export interface Usage { readonly maxRssMB: number; readonly cpuUserS: number; readonly cpuSysS: number }
 
-/** The compiled CLI (bench/run-all.mjs builds it into bench/out/dist), else the tsx source. */
+/**
+ * The compiled CLI (bench/run-all.mjs builds it into bench/out/dist), else the tsx source.
+ * BENCH_DIST names another compiled tree (A/B runs of two builds).
+ */
 export function spoolgateArgs(): string[] {
   const hook = join(import.meta.dirname, 'rusage-hook.mjs');
-  const built = join(OUT, 'dist', 'cli.js');
+  const built = join(process.env.BENCH_DIST ?? join(OUT, 'dist'), 'cli.js');
   return existsSync(built) ? ['--import', hook, built] : ['--import', hook, '--import', 'tsx', join(import.meta.dirname, '..', 'src', 'cli.ts')];
 }
 

@@ -1,29 +1,92 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Checkpoint } from './checkpoint.js';
 import { tempDir } from '../testing/peers.js';
 
-test('checkpoint records survive reopen; cold start discards them; forget removes a file', async (t) => {
-  const dir = tempDir(t);
-  const path = join(dir, 'cp.db');
-  const cp = Checkpoint.open(path);
-  await Promise.all([
-    cp.markRecipient('e1', 1, { address: 'a@x.test', outcome: 'accepted' }),
-    cp.markRecipient('e1', 2, { address: 'b@x.test', outcome: 'failed', reply: '550 5.1.1 no' }),
-    cp.markMessage('e1', 1, 'delivered'),
-    cp.markMessage('e2', 1, 'extended'),
-  ]);
-  cp.close();
-  const again = Checkpoint.open(path);
-  const f = again.load('e1');
-  assert.equal(f.messages.get(1), 'delivered');
-  assert.equal(f.recipients.get(2)?.get('b@x.test')?.reply, '550 5.1.1 no');
-  assert.deepEqual(again.entries().sort(), ['e1', 'e2']);
-  await again.forget('e1');
-  assert.deepEqual(again.entries(), ['e2']);
-  again.close();
-  const cold = Checkpoint.open(path, { cold: true });
-  assert.deepEqual(cold.entries(), []);
-  cold.close();
+const MODES = [{ name: 'worker commits', worker: true }, { name: 'main-thread commits', worker: false }] as const;
+
+/** Rows as another process would see them after a crash: a separate connection. */
+function committedMessages(path: string): { entry: string; no: number; outcome: string }[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.prepare('SELECT entry, no, outcome FROM messages ORDER BY entry, no').all() as { entry: string; no: number; outcome: string }[];
+  } finally {
+    db.close();
+  }
+}
+
+for (const mode of MODES) {
+  test(`${mode.name}: records survive reopen; cold start discards them; forget removes a file`, async (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, 'cp.db');
+    const cp = Checkpoint.open(path, { worker: mode.worker });
+    await Promise.all([
+      cp.markRecipient('e1', 1, { address: 'a@x.test', outcome: 'accepted' }),
+      cp.markRecipient('e1', 2, { address: 'b@x.test', outcome: 'failed', reply: '550 5.1.1 no' }),
+      cp.markMessage('e1', 1, 'delivered'),
+      cp.markMessage('e2', 1, 'extended'),
+    ]);
+    cp.close();
+    const again = Checkpoint.open(path, { worker: mode.worker });
+    const f = again.load('e1');
+    assert.equal(f.messages.get(1), 'delivered');
+    assert.equal(f.recipients.get(2)?.get('b@x.test')?.reply, '550 5.1.1 no');
+    assert.equal(f.recipients.get(1)?.get('a@x.test')?.reply, undefined);
+    assert.deepEqual(again.entries().sort(), ['e1', 'e2']);
+    await again.forget('e1');
+    assert.deepEqual(again.entries(), ['e2']);
+    again.close();
+    const cold = Checkpoint.open(path, { cold: true, worker: mode.worker });
+    assert.deepEqual(cold.entries(), []);
+    cold.close();
+  });
+
+  test(`${mode.name}: a write's promise resolves only once another connection can read it`, async (t) => {
+    const path = join(tempDir(t), 'cp.db');
+    const cp = Checkpoint.open(path, { worker: mode.worker });
+    t.after(() => cp.close());
+    for (let i = 1; i <= 20; i++) {
+      await cp.markMessage('e', i, 'delivered');
+      assert.equal(committedMessages(path).length, i);
+    }
+  });
+
+  test(`${mode.name}: writes from many concurrent callers keep their order across batches`, async (t) => {
+    const path = join(tempDir(t), 'cp.db');
+    const cp = Checkpoint.open(path, { worker: mode.worker });
+    t.after(() => cp.close());
+    const all: Promise<void>[] = [];
+    for (let round = 0; round < 50; round++) {
+      all.push(cp.markMessage(`f${round % 5}`, round, 'delivered'));
+      // Every tenth round forgets f0: what f0 holds at the end is what came after the last forget.
+      if (round % 10 === 9) all.push(cp.forget('f0'));
+      if (round % 7 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(all);
+    assert.deepEqual(cp.load('f0').messages, new Map());
+    assert.deepEqual([...cp.load('f1').messages.keys()], [1, 6, 11, 16, 21, 26, 31, 36, 41, 46]);
+  });
+
+  test(`${mode.name}: flush() commits synchronously what is queued and in flight, then the promises resolve`, async (t) => {
+    const path = join(tempDir(t), 'cp.db');
+    const cp = Checkpoint.open(path, { worker: mode.worker });
+    const first = cp.markMessage('e', 1, 'delivered');
+    await new Promise((r) => setImmediate(r)); // the first batch is now with the worker
+    const rest = [2, 3, 4].map((no) => cp.markMessage('e', no, 'undeliverable'));
+    cp.flush();
+    assert.deepEqual(committedMessages(path).map((r) => r.no), [1, 2, 3, 4]);
+    await Promise.all([first, ...rest]);
+    cp.close();
+    assert.equal(committedMessages(path).length, 4);
+  });
+}
+
+test('a batch window (batchMs) still resolves every caller after one commit', async (t) => {
+  const path = join(tempDir(t), 'cp.db');
+  const cp = Checkpoint.open(path, { batchMs: 5 });
+  t.after(() => cp.close());
+  await Promise.all(Array.from({ length: 30 }, (_, i) => cp.markRecipient('e', i, { address: `r${i}@x.test`, outcome: 'accepted' })));
+  assert.equal(cp.load('e').recipients.size, 30);
 });

@@ -4,10 +4,20 @@
 //
 // Storage: one SQLite file per writer (`<StateDirectory>/<WRITER>.checkpoint.db`), WAL with
 // synchronous=FULL, so a committed transaction survives power loss.
-// Group commit: writes are queued and committed together at most `batchMs` (default 2 ms) after
-// the first one; every caller's promise resolves only after the transaction holding its write is
-// committed. A crash therefore loses only writes whose promises had not resolved, i.e. messages
-// still in flight — they are re-sent on warm start (the duplicates SPEC.md allows).
+//
+// Group commit off the JavaScript thread: writes are queued; a worker thread with its own
+// connection (also synchronous=FULL) commits them, one transaction per batch. While a commit
+// (and its fsync) is in flight, new writes wait in the queue and go together in the next
+// transaction, so the batch grows with the load without a timer, and the event loop (every
+// SMTP connection) no longer stalls for the fsync. Every caller's promise resolves only after
+// the worker reports that the transaction holding its write is committed. A crash therefore
+// loses only writes whose promises had not resolved, i.e. messages still in flight — they are
+// re-sent on warm start (the duplicates SPEC.md allows). Reads (load, entries) use the main
+// thread's connection and see only committed data. flush()/close() are synchronous: they wait
+// for the commit in flight (Atomics.wait on a shared status word) and commit the rest on the
+// main connection. If the worker cannot start or dies, commits fall back to the main thread.
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
 export type MessageFinal = 'delivered' | 'undeliverable' | 'extended' | 'rejected';
@@ -25,21 +35,67 @@ export interface FileCheckpoint {
   readonly recipients: ReadonlyMap<number, ReadonlyMap<string, RecipientMark>>;
 }
 
+/** Ops as plain arrays (cheap to structured-clone): ['m', entry, no, outcome] | ['r', entry, no, address, outcome, reply] | ['f', entry]. */
 type Op =
-  | { kind: 'msg'; entry: string; no: number; outcome: MessageFinal }
-  | { kind: 'rcpt'; entry: string; no: number; mark: RecipientMark }
-  | { kind: 'forget'; entry: string };
+  | readonly ['m', string, number, MessageFinal]
+  | readonly ['r', string, number, string, 'accepted' | 'failed', string | null]
+  | readonly ['f', string];
+
+interface Pending { readonly op: Op; readonly resolve: () => void; readonly reject: (e: unknown) => void }
+
+const SQL = {
+  insMsg: 'INSERT OR REPLACE INTO messages (entry, no, outcome) VALUES (?, ?, ?)',
+  insRcpt: 'INSERT OR REPLACE INTO recipients (entry, no, address, outcome, reply) VALUES (?, ?, ?, ?, ?)',
+  delMsgs: 'DELETE FROM messages WHERE entry = ?',
+  delRcpts: 'DELETE FROM recipients WHERE entry = ?',
+};
+
+// status[0]: sequence number of the last batch the worker finished; status[1]: 1 if it failed.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.sqlite);
+const db = new Database(workerData.path);
+db.pragma('synchronous = FULL');
+const SQL = workerData.sql;
+const insMsg = db.prepare(SQL.insMsg), insRcpt = db.prepare(SQL.insRcpt), delMsgs = db.prepare(SQL.delMsgs), delRcpts = db.prepare(SQL.delRcpts);
+const status = new Int32Array(workerData.status);
+const apply = db.transaction((ops) => {
+  for (const op of ops) {
+    if (op[0] === 'm') insMsg.run(op[1], op[2], op[3]);
+    else if (op[0] === 'r') insRcpt.run(op[1], op[2], op[3], op[4], op[5]);
+    else { delMsgs.run(op[1]); delRcpts.run(op[1]); }
+  }
+});
+parentPort.on('message', (m) => {
+  if (m.close) { db.close(); parentPort.close(); return; }
+  let error;
+  try { apply(m.ops); } catch (e) { error = e instanceof Error ? e.message : String(e); }
+  Atomics.store(status, 1, error === undefined ? 0 : 1);
+  Atomics.store(status, 0, m.seq);
+  Atomics.notify(status, 0);
+  parentPort.postMessage({ seq: m.seq, error });
+});
+`;
 
 export class Checkpoint {
   private readonly db: Database.Database;
-  private queue: { op: Op; resolve: () => void; reject: (e: unknown) => void }[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private queue: Pending[] = [];
+  private timer: { readonly kind: 'timeout'; readonly t: NodeJS.Timeout } | { readonly kind: 'immediate'; readonly t: NodeJS.Immediate } | undefined;
+  private worker: Worker | undefined;
+  private readonly status = new Int32Array(new SharedArrayBuffer(8));
+  private seq = 0;
+  /** The batch the worker is committing (at most one at a time, to keep the order). */
+  private inFlight: { seq: number; batch: Pending[] } | undefined;
   private readonly insMsg: Database.Statement;
   private readonly insRcpt: Database.Statement;
   private readonly delMsgs: Database.Statement;
   private readonly delRcpts: Database.Statement;
+  private readonly selMsgs: Database.Statement;
+  private readonly selRcpts: Database.Statement;
+  private readonly selEntries: Database.Statement;
+  private readonly applySync: (ops: readonly Op[]) => void;
 
-  private constructor(path: string, private readonly batchMs: number) {
+  private constructor(private readonly path: string, private readonly batchMs: number) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
@@ -48,25 +104,62 @@ export class Checkpoint {
       CREATE TABLE IF NOT EXISTS recipients (entry TEXT NOT NULL, no INTEGER NOT NULL, address TEXT NOT NULL, outcome TEXT NOT NULL, reply TEXT,
         PRIMARY KEY (entry, no, address));
     `);
-    this.insMsg = this.db.prepare('INSERT OR REPLACE INTO messages (entry, no, outcome) VALUES (?, ?, ?)');
-    this.insRcpt = this.db.prepare('INSERT OR REPLACE INTO recipients (entry, no, address, outcome, reply) VALUES (?, ?, ?, ?, ?)');
-    this.delMsgs = this.db.prepare('DELETE FROM messages WHERE entry = ?');
-    this.delRcpts = this.db.prepare('DELETE FROM recipients WHERE entry = ?');
+    this.insMsg = this.db.prepare(SQL.insMsg);
+    this.insRcpt = this.db.prepare(SQL.insRcpt);
+    this.delMsgs = this.db.prepare(SQL.delMsgs);
+    this.delRcpts = this.db.prepare(SQL.delRcpts);
+    this.selMsgs = this.db.prepare('SELECT no, outcome FROM messages WHERE entry = ?');
+    this.selRcpts = this.db.prepare('SELECT no, address, outcome, reply FROM recipients WHERE entry = ?');
+    this.selEntries = this.db.prepare('SELECT DISTINCT entry FROM messages UNION SELECT DISTINCT entry FROM recipients');
+    this.applySync = this.db.transaction((ops: readonly Op[]) => {
+      for (const op of ops) {
+        if (op[0] === 'm') this.insMsg.run(op[1], op[2], op[3]);
+        else if (op[0] === 'r') this.insRcpt.run(op[1], op[2], op[3], op[4], op[5]);
+        else { this.delMsgs.run(op[1]); this.delRcpts.run(op[1]); }
+      }
+    });
   }
 
-  static open(path: string, opts: { cold?: boolean; batchMs?: number } = {}): Checkpoint {
-    const cp = new Checkpoint(path, opts.batchMs ?? 2);
+  /**
+   * Opens (creates) the checkpoint. batchMs (default 0): how long an idle checkpoint waits
+   * before committing the first write, to collect more; under load the batch is whatever
+   * queued while the previous commit was in flight. worker: false commits on the main thread.
+   */
+  static open(path: string, opts: { cold?: boolean; batchMs?: number; worker?: boolean } = {}): Checkpoint {
+    const cp = new Checkpoint(path, opts.batchMs ?? 0);
     if (opts.cold) cp.db.exec('DELETE FROM messages; DELETE FROM recipients;');
+    if (opts.worker !== false) cp.startWorker();
     return cp;
+  }
+
+  private startWorker(): void {
+    try {
+      const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { sqlite, path: this.path, sql: SQL, status: this.status.buffer } });
+      w.unref();
+      w.on('message', (m: { seq: number; error?: string }) => this.committed(m.seq, m.error));
+      const lost = (e: unknown): void => {
+        if (this.worker !== w) return;
+        this.worker = undefined;
+        const f = this.inFlight;
+        this.inFlight = undefined;
+        // A batch whose commit was not reported is failed (its writes may or may not be on disk).
+        if (f !== undefined) for (const b of f.batch) b.reject(e instanceof Error ? e : new Error(`checkpoint worker: ${String(e)}`));
+        this.schedule();
+      };
+      w.on('error', lost);
+      w.on('exit', (code) => lost(new Error(`checkpoint worker exited with ${code}`)));
+      this.worker = w;
+    } catch {
+      this.worker = undefined;
+    }
   }
 
   load(entry: string): FileCheckpoint {
     const messages = new Map<number, MessageFinal>();
-    for (const r of this.db.prepare('SELECT no, outcome FROM messages WHERE entry = ?').all(entry) as { no: number; outcome: MessageFinal }[]) {
-      messages.set(r.no, r.outcome);
-    }
+    for (const r of this.selMsgs.all(entry) as { no: number; outcome: MessageFinal }[]) messages.set(r.no, r.outcome);
     const recipients = new Map<number, Map<string, RecipientMark>>();
-    for (const r of this.db.prepare('SELECT no, address, outcome, reply FROM recipients WHERE entry = ?').all(entry) as { no: number; address: string; outcome: 'accepted' | 'failed'; reply: string | null }[]) {
+    for (const r of this.selRcpts.all(entry) as { no: number; address: string; outcome: 'accepted' | 'failed'; reply: string | null }[]) {
       let m = recipients.get(r.no);
       if (!m) recipients.set(r.no, (m = new Map()));
       m.set(r.address, { address: r.address, outcome: r.outcome, reply: r.reply ?? undefined });
@@ -76,44 +169,71 @@ export class Checkpoint {
 
   /** Entries with checkpoint records (for diagnostics and cleanup of vanished files). */
   entries(): string[] {
-    return (this.db.prepare('SELECT DISTINCT entry FROM messages UNION SELECT DISTINCT entry FROM recipients').all() as { entry: string }[]).map((r) => r.entry);
+    return (this.selEntries.all() as { entry: string }[]).map((r) => r.entry);
   }
 
   markRecipient(entry: string, no: number, mark: RecipientMark): Promise<void> {
-    return this.enqueue({ kind: 'rcpt', entry, no, mark });
+    return this.enqueue(['r', entry, no, mark.address, mark.outcome, mark.reply ?? null]);
   }
 
   markMessage(entry: string, no: number, outcome: MessageFinal): Promise<void> {
-    return this.enqueue({ kind: 'msg', entry, no, outcome });
+    return this.enqueue(['m', entry, no, outcome]);
   }
 
   /** The spool file is finished and deleted: its records are no longer needed. */
   forget(entry: string): Promise<void> {
-    return this.enqueue({ kind: 'forget', entry });
+    return this.enqueue(['f', entry]);
   }
 
   private enqueue(op: Op): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ op, resolve, reject });
-      if (this.timer === undefined) this.timer = setTimeout(() => this.flush(), this.batchMs);
+      this.schedule();
     });
   }
 
-  /** Commits everything queued in one transaction. */
-  flush(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+  /** Starts a commit of the queue soon, unless one is in flight (its completion starts the next). */
+  private schedule(): void {
+    if (this.timer !== undefined || this.inFlight !== undefined || this.queue.length === 0) return;
+    this.timer = this.batchMs > 0 ? { kind: 'timeout', t: setTimeout(() => this.send(), this.batchMs) } : { kind: 'immediate', t: setImmediate(() => this.send()) };
+  }
+
+  private clearTimer(): void {
+    if (this.timer === undefined) return;
+    if (this.timer.kind === 'timeout') clearTimeout(this.timer.t);
+    else clearImmediate(this.timer.t);
     this.timer = undefined;
+  }
+
+  /** Hands the queue to the worker as one transaction (or commits it here without a worker). */
+  private send(): void {
+    this.clearTimer();
+    if (this.inFlight !== undefined || this.queue.length === 0) return;
+    const w = this.worker;
+    if (w === undefined) { this.commitHere(); return; }
+    const batch = this.queue;
+    this.queue = [];
+    this.inFlight = { seq: ++this.seq, batch };
+    w.ref(); // a commit in flight keeps the process alive until its promises settle
+    w.postMessage({ seq: this.seq, ops: batch.map((b) => b.op) });
+  }
+
+  private committed(seq: number, error: string | undefined): void {
+    const f = this.inFlight;
+    if (f === undefined || f.seq !== seq) return; // already settled by a synchronous flush()
+    this.inFlight = undefined;
+    this.worker?.unref();
+    if (error === undefined) for (const b of f.batch) b.resolve();
+    else for (const b of f.batch) b.reject(new Error(`checkpoint commit failed: ${error}`));
+    this.schedule();
+  }
+
+  private commitHere(): void {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
     try {
-      this.db.transaction(() => {
-        for (const { op } of batch) {
-          if (op.kind === 'msg') this.insMsg.run(op.entry, op.no, op.outcome);
-          else if (op.kind === 'rcpt') this.insRcpt.run(op.entry, op.no, op.mark.address, op.mark.outcome, op.mark.reply ?? null);
-          else { this.delMsgs.run(op.entry); this.delRcpts.run(op.entry); }
-        }
-      })();
+      this.applySync(batch.map((b) => b.op));
     } catch (e) {
       for (const b of batch) b.reject(e);
       return;
@@ -121,8 +241,25 @@ export class Checkpoint {
     for (const b of batch) b.resolve();
   }
 
+  /** Synchronously commits everything queued: waits for the commit in flight, then commits the rest here. */
+  flush(): void {
+    this.clearTimer();
+    const f = this.inFlight;
+    if (f !== undefined && this.worker !== undefined) {
+      while (Atomics.load(this.status, 0) < f.seq) {
+        if (Atomics.wait(this.status, 0, Atomics.load(this.status, 0), 10_000) === 'timed-out') break;
+      }
+      if (Atomics.load(this.status, 0) >= f.seq) this.committed(f.seq, Atomics.load(this.status, 1) === 0 ? undefined : 'see the worker');
+      this.clearTimer(); // committed() may have scheduled the rest: commit it here instead
+    }
+    if (this.inFlight === undefined) this.commitHere();
+  }
+
   close(): void {
     this.flush();
+    const w = this.worker;
+    this.worker = undefined;
+    if (w !== undefined) { w.postMessage({ close: true }); w.unref(); }
     this.db.close();
   }
 }
