@@ -184,7 +184,7 @@ export async function startHttp(opts: StartHttpOptions): Promise<HttpService> {
       methods: ['GET'], auth: true,
       handle: async (_req, res, q, m) => {
         const line = displayCommand(m[1]!, q);
-        if (!line.ok) { json(res, 400, { ok: false, error: line.error }); return; }
+        if (!line.ok) { json(res, (DISPLAYS as readonly string[]).includes(m[1]!) ? 400 : 404, { ok: false, error: line.error }); return; }
         await runCommand(res, line.value);
       },
     }],

@@ -1,0 +1,182 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { err, ok, type Result } from '../core/result.js';
+import { Logger } from '../log/logger.js';
+import type { ControlResponse, ForwarderView } from '../control/index.js';
+import { tempDir } from '../testing/peers.js';
+import { CONSOLE_CSP } from './console.js';
+import { MAX_BODY_BYTES, commandFromBody, displayCommand, startHttp, type HttpService } from './http.js';
+import { bearerMatches, loadOrCreateToken } from './token.js';
+
+const idleForwarder: ForwarderView = {
+  counters: { mailSent: 0, totalRetry: 0, currentRetry: 0, deadLetter: 0, undeliver: 0, extendedCurrent: 0, extendedTotal: 0 },
+  tasks: [], suspendMode: 'none', listTargets: () => [],
+  suspend: () => undefined, resume: () => undefined, flushRetry: () => 0, flushExtended: async () => 0, resolve: async () => undefined, refreshTargets: () => undefined,
+};
+
+interface Fixture { base: string; token: string; seen: string[]; svc: HttpService; dir: string }
+
+/** A listener whose commands are answered by a fake: 'BAD' is refused, 'DOWN' cannot be run. */
+async function serve(t: TestContext, overrides: { maxBodyBytes?: number } = {}): Promise<Fixture> {
+  const dir = tempDir(t);
+  const seen: string[] = [];
+  const execute = async (line: string): Promise<Result<ControlResponse, string>> => {
+    seen.push(line);
+    if (line === 'DOWN') return err('no instance is listening');
+    if (line === 'BAD') return ok({ ok: false, lines: ['EZD1835E TEST MODIFY COMMAND NOT VALID : BAD'], data: { error: 'BAD' } });
+    return ok({ ok: true, command: line, lines: [`ran ${line}`], data: { n: 1 } });
+  };
+  const svc = await startHttp({
+    listen: { host: '127.0.0.1', port: 0 }, tokenFile: join(dir, 'http.token'), log: Logger.silent(),
+    target: { execute, metrics: { forwarder: idleForwarder, now: () => 0 } }, ...overrides,
+  });
+  t.after(() => svc.close());
+  return { base: `http://127.0.0.1:${svc.port}`, token: readFileSync(join(dir, 'http.token'), 'utf8').trim(), seen, svc, dir };
+}
+
+test('token file: created 0600 once, reused, refused when too short', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'http.token');
+  const a = loadOrCreateToken(path);
+  assert.equal(a.created, true);
+  assert.ok(a.token.length >= 40);
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+  const b = loadOrCreateToken(path);
+  assert.deepEqual([b.created, b.token], [false, a.token]);
+  writeFileSync(path, 'short\n');
+  assert.throws(() => loadOrCreateToken(path), /at least 16 characters/);
+});
+
+test('bearerMatches', () => {
+  const token = 'abcdefghijklmnopqrstuvwxyz';
+  const cases: { name: string; header: string | undefined; want: boolean }[] = [
+    { name: 'right token', header: `Bearer ${token}`, want: true },
+    { name: 'scheme case-insensitive', header: `bearer ${token}`, want: true },
+    { name: 'no header', header: undefined, want: false },
+    { name: 'wrong token', header: 'Bearer abcdefghijklmnopqrstuvwxyZ', want: false },
+    { name: 'prefix of the token', header: 'Bearer abcdef', want: false },
+    { name: 'Basic scheme', header: `Basic ${Buffer.from(`x:${token}`).toString('base64')}`, want: false },
+    { name: 'token twice', header: `Bearer ${token} ${token}`, want: false },
+    { name: 'empty', header: 'Bearer ', want: false },
+  ];
+  for (const c of cases) assert.equal(bearerMatches(c.header, token), c.want, c.name);
+});
+
+test('displayCommand maps views and queries to command lines, refusing extra operands', () => {
+  const cases: { view: string; query: string; want: string | RegExp }[] = [
+    { view: 'targets', query: '', want: 'D,TARGETS' },
+    { view: 'targets', query: 'addr=::1', want: 'D,TARGETS,ADDR=::1' },
+    { view: 'targets', query: 'addr=127.0.0.1,SPOOL', want: /IP address/ },
+    { view: 'spool', query: '', want: 'D,SPOOL' },
+    { view: 'spool', query: 'detail=1', want: 'D,SPOOL,DETAIL' },
+    { view: 'spool', query: 'detail=0', want: 'D,SPOOL' },
+    { view: 'spool', query: 'detail=1&tkid=3', want: 'D,SPOOL,DETAIL,TKID=3' },
+    { view: 'spool', query: 'tkid=1,X', want: /tkid must be/ },
+    { view: 'config', query: '', want: 'D,CONFIG' },
+    { view: 'iplist', query: '', want: 'D,IPLIST' },
+    { view: 'loglevel', query: '', want: 'D,LOGLEVEL' },
+    { view: 'loglevel', query: 'addr=1.2.3.4', want: /not valid for loglevel/ },
+    { view: 'nope', query: '', want: /unknown display/ },
+  ];
+  for (const c of cases) {
+    const r = displayCommand(c.view, new URLSearchParams(c.query));
+    if (typeof c.want === 'string') assert.deepEqual(r, ok(c.want), `${c.view}?${c.query}`);
+    else assert.ok(!r.ok && c.want.test(r.error), `${c.view}?${c.query}: ${JSON.stringify(r)}`);
+  }
+});
+
+test('commandFromBody', () => {
+  const cases: { type: string | undefined; body: string | Buffer; want: string | number }[] = [
+    { type: 'application/json', body: '{"command":"D,TARGETS"}', want: 'D,TARGETS' },
+    { type: 'application/json; charset=utf-8', body: '{"command":" RES "}', want: 'RES' },
+    { type: 'text/plain', body: 'D,SPOOL\n', want: 'D,SPOOL' },
+    { type: undefined, body: 'D,SPOOL\r\n', want: 'D,SPOOL' },
+    { type: 'application/json', body: '{"command":', want: 400 },
+    { type: 'application/json', body: 'null', want: 400 },
+    { type: 'application/json', body: '{"command":5}', want: 400 },
+    { type: 'application/json', body: '{"command":"D,SPOOL\\nRES"}', want: 400 },
+    { type: 'text/plain', body: '  ', want: 400 },
+    { type: 'text/plain', body: Buffer.from([0x44, 0xff]), want: 400 },
+    { type: 'application/x-www-form-urlencoded', body: 'command=RES', want: 415 },
+  ];
+  for (const c of cases) {
+    const r = commandFromBody(c.type, Buffer.isBuffer(c.body) ? c.body : Buffer.from(c.body));
+    assert.deepEqual(r.ok ? r.value : r.error.status, c.want, `${c.type ?? '(none)'} ${String(c.body)}`);
+  }
+});
+
+test('routing, methods, authentication and answers', async (t) => {
+  const f = await serve(t);
+  const auth = { Authorization: `Bearer ${f.token}` };
+  const json = { ...auth, 'Content-Type': 'application/json' };
+  const cases: { name: string; method: string; path: string; headers?: Record<string, string>; body?: string; status: number; check?: (r: Response, text: string) => void }[] = [
+    { name: 'console page', method: 'GET', path: '/', status: 200, check: (r, text) => { assert.equal(r.headers.get('content-security-policy'), CONSOLE_CSP); assert.match(text, /<script src="\/console.js" defer>/); assert.doesNotMatch(text, /<script>|onclick=|style=/); } },
+    { name: 'console script', method: 'GET', path: '/console.js', status: 200, check: (r) => assert.match(r.headers.get('content-type') ?? '', /^text\/javascript/) },
+    { name: 'console style', method: 'GET', path: '/console.css', status: 200 },
+    { name: 'metrics without a token', method: 'GET', path: '/metrics', status: 200, check: (r) => assert.equal(r.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8') },
+    { name: 'HEAD metrics', method: 'HEAD', path: '/metrics', status: 200, check: (_r, text) => assert.equal(text, '') },
+    { name: 'unknown path', method: 'GET', path: '/etc/passwd', status: 404 },
+    { name: 'unknown api path', method: 'GET', path: '/api/v2/command', status: 404 },
+    { name: 'unknown display', method: 'GET', path: '/api/v1/display/nope', headers: auth, status: 404 },
+    { name: 'GET on the command route', method: 'GET', path: '/api/v1/command', headers: auth, status: 405, check: (r) => assert.equal(r.headers.get('allow'), 'POST') },
+    { name: 'POST on metrics', method: 'POST', path: '/metrics', status: 405, check: (r) => assert.equal(r.headers.get('allow'), 'GET, HEAD') },
+    { name: 'DELETE on a display', method: 'DELETE', path: '/api/v1/display/spool', headers: auth, status: 405 },
+    { name: 'no token', method: 'POST', path: '/api/v1/command', body: 'D,SPOOL', status: 401, check: (r) => assert.equal(r.headers.get('www-authenticate'), 'Bearer realm="spoolgate"') },
+    { name: 'wrong token', method: 'GET', path: '/api/v1/display/targets', headers: { Authorization: 'Bearer wrong-token-wrong-token' }, status: 401, check: (r) => assert.match(r.headers.get('www-authenticate') ?? '', /error="invalid_token"/) },
+    { name: 'JSON command', method: 'POST', path: '/api/v1/command', headers: json, body: '{"command":"D,TARGETS"}', status: 200, check: (_r, text) => assert.deepEqual(JSON.parse(text), { ok: true, command: 'D,TARGETS', lines: ['ran D,TARGETS'], data: { n: 1 } }) },
+    { name: 'text command', method: 'POST', path: '/api/v1/command', headers: { ...auth, 'Content-Type': 'text/plain' }, body: 'SUSPEND,DELAY\n', status: 200 },
+    { name: 'refused command', method: 'POST', path: '/api/v1/command', headers: json, body: '{"command":"BAD"}', status: 422, check: (_r, text) => assert.equal((JSON.parse(text) as ControlResponse).ok, false) },
+    { name: 'instance unreachable', method: 'POST', path: '/api/v1/command', headers: json, body: '{"command":"DOWN"}', status: 503 },
+    { name: 'malformed JSON', method: 'POST', path: '/api/v1/command', headers: json, body: '{"command": "D,SPOOL"', status: 400 },
+    { name: 'two lines', method: 'POST', path: '/api/v1/command', headers: { ...auth, 'Content-Type': 'text/plain' }, body: 'SUSPEND\nRESUME', status: 400 },
+    { name: 'form body', method: 'POST', path: '/api/v1/command', headers: { ...auth, 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'command=RES', status: 415 },
+    { name: 'display with detail', method: 'GET', path: '/api/v1/display/spool?detail=1&tkid=2', headers: auth, status: 200 },
+    { name: 'display with a bad query', method: 'GET', path: '/api/v1/display/targets?addr=1.2.3.4,X', headers: auth, status: 400 },
+  ];
+  for (const c of cases) {
+    const r = await fetch(f.base + c.path, { method: c.method, headers: c.headers ?? {}, ...(c.body === undefined ? {} : { body: c.body }) });
+    const text = await r.text();
+    assert.equal(r.status, c.status, `${c.name}: ${text}`);
+    assert.equal(r.headers.get('cache-control'), 'no-store', c.name);
+    assert.equal(r.headers.get('x-content-type-options'), 'nosniff', c.name);
+    c.check?.(r, text);
+  }
+  // Only authenticated, well-formed requests reached the command executor, once each, in order.
+  assert.deepEqual(f.seen, ['D,TARGETS', 'SUSPEND,DELAY', 'BAD', 'DOWN', 'D,SPOOL,DETAIL,TKID=2']);
+});
+
+test('body bounds: 413 for a declared or streamed body over the limit, the connection still answers', async (t) => {
+  const f = await serve(t);
+  const auth = { Authorization: `Bearer ${f.token}`, 'Content-Type': 'text/plain' };
+  const big = 'D'.repeat(MAX_BODY_BYTES + 1);
+  let r = await fetch(`${f.base}/api/v1/command`, { method: 'POST', headers: auth, body: big });
+  assert.equal(r.status, 413, await r.text());
+  // Chunked (no Content-Length): refused when the count passes the limit.
+  const chunked = await new Promise<number>((resolve, reject) => {
+    const req = request(`${f.base}/api/v1/command`, { method: 'POST', headers: auth }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    req.on('error', reject);
+    for (let i = 0; i < 5; i++) req.write('x'.repeat(20_000));
+    req.end();
+  });
+  assert.equal(chunked, 413);
+  r = await fetch(`${f.base}/api/v1/command`, { method: 'POST', headers: auth, body: 'D'.repeat(MAX_BODY_BYTES - 10) });
+  assert.equal(r.status, 200, 'at the limit the command is run (control refuses a line over 4 KiB itself)');
+  assert.deepEqual(f.seen.length, 1);
+});
+
+test('a smaller configured bound and garbage on the wire', async (t) => {
+  const f = await serve(t, { maxBodyBytes: 100 });
+  const r = await fetch(`${f.base}/api/v1/command`, { method: 'POST', headers: { Authorization: `Bearer ${f.token}` }, body: 'x'.repeat(101) });
+  assert.equal(r.status, 413);
+  const { createConnection } = await import('node:net');
+  const answer = await new Promise<string>((resolve) => {
+    const s = createConnection(f.svc.port, '127.0.0.1', () => s.write('NOT HTTP AT ALL\r\n\r\n'));
+    let buf = '';
+    s.on('data', (d) => { buf += d.toString(); });
+    s.on('close', () => resolve(buf));
+  });
+  assert.match(answer, /^HTTP\/1\.1 400 /);
+});
