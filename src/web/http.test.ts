@@ -100,7 +100,9 @@ test('commandFromBody', () => {
     { type: 'application/json', body: '{"command":"D,SPOOL\\nRES"}', want: 400 },
     { type: 'text/plain', body: '  ', want: 400 },
     { type: 'text/plain', body: Buffer.from([0x44, 0xff]), want: 400 },
-    { type: 'application/x-www-form-urlencoded', body: 'command=RES', want: 415 },
+    { type: 'application/x-www-form-urlencoded', body: 'command=LOGL%2CLEVEL%3D15', want: 'LOGL,LEVEL=15' },
+    { type: 'application/x-www-form-urlencoded', body: 'LOGL,LEVEL=15', want: 'LOGL,LEVEL=15' }, // curl -d
+    { type: 'application/xml', body: '<command>RES</command>', want: 415 },
   ];
   for (const c of cases) {
     const r = commandFromBody(c.type, Buffer.isBuffer(c.body) ? c.body : Buffer.from(c.body));
@@ -132,7 +134,7 @@ test('routing, methods, authentication and answers', async (t) => {
     { name: 'instance unreachable', method: 'POST', path: '/api/v1/command', headers: json, body: '{"command":"DOWN"}', status: 503 },
     { name: 'malformed JSON', method: 'POST', path: '/api/v1/command', headers: json, body: '{"command": "D,SPOOL"', status: 400 },
     { name: 'two lines', method: 'POST', path: '/api/v1/command', headers: { ...auth, 'Content-Type': 'text/plain' }, body: 'SUSPEND\nRESUME', status: 400 },
-    { name: 'form body', method: 'POST', path: '/api/v1/command', headers: { ...auth, 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'command=RES', status: 415 },
+    { name: 'XML body', method: 'POST', path: '/api/v1/command', headers: { ...auth, 'Content-Type': 'application/xml' }, body: '<command>RES</command>', status: 415 },
     { name: 'display with detail', method: 'GET', path: '/api/v1/display/spool?detail=1&tkid=2', headers: auth, status: 200 },
     { name: 'display with a bad query', method: 'GET', path: '/api/v1/display/targets?addr=1.2.3.4,X', headers: auth, status: 400 },
   ];

@@ -82,7 +82,7 @@ export function displayCommand(view: string, q: URLSearchParams): Result<string,
   }
 }
 
-/** POST /api/v1/command body: JSON {"command": "..."} or the command as text/plain. */
+/** POST /api/v1/command body: JSON {"command": "..."}, or the command as text/plain (or raw, as `curl -d` sends it). */
 export function commandFromBody(contentType: string | undefined, body: Buffer): Result<string, { status: 400 | 415; error: string }> {
   const type = (contentType ?? 'text/plain').split(';')[0]!.trim().toLowerCase();
   let text: string;
@@ -101,6 +101,10 @@ export function commandFromBody(contentType: string | undefined, body: Buffer): 
     if (typeof command !== 'string') return err({ status: 400, error: 'JSON body needs "command": a string' });
   } else if (type === 'text/plain') {
     command = text;
+  } else if (type === 'application/x-www-form-urlencoded') {
+    // LENIENT: `curl -d D,TARGETS` sends its data raw under this type; a real form sends
+    // command=... (no CSRF risk either way: without the Authorization header it is a 401).
+    command = text.startsWith('command=') ? new URLSearchParams(text).get('command') ?? '' : text;
   } else {
     return err({ status: 415, error: 'send application/json {"command": "..."} or text/plain' });
   }

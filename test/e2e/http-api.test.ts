@@ -59,8 +59,8 @@ test('HTTP API, metrics and console against a running gateway: curl and fetch', 
   assert.match(r.stdout, /^HTTP\/1\.1 401 /);
   assert.match(r.stdout, /^www-authenticate: Bearer realm="spoolgate", error="invalid_token"\r$/im);
 
-  // D,TARGETS over HTTP (text body, as the README shows it) = `spoolgate modify --json D,TARGETS`.
-  r = await exec(curl, ['-s', '-f', '-H', bearer, '-H', 'Content-Type: text/plain', '--data-binary', 'D,TARGETS', `${base}/api/v1/command`]);
+  // D,TARGETS over HTTP (`curl -d`, as the README shows it) = `spoolgate modify --json D,TARGETS`.
+  r = await exec(curl, ['-s', '-f', '--oauth2-bearer', token, '-d', 'D,TARGETS', `${base}/api/v1/command`]);
   assert.equal(r.code, 0, r.stderr);
   const viaHttp = JSON.parse(r.stdout) as ControlResponse;
   const m = await modify('--config', path, '--json', 'D,TARGETS');
