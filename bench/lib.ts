@@ -177,3 +177,62 @@ export function monitorTree(root: () => number | undefined, everyMs = 100): Tree
     },
   };
 }
+
+export interface RunningSpoolgate {
+  readonly pid: number;
+  /** SIGTERM, wait for the exit, read the child's own getrusage(). */
+  stop(): Promise<{ code: number | null; usage: Usage | undefined; stderr: string }>;
+}
+
+/** `spoolgate start --config F` (long-running) as a child with the rusage hook; waits for `port` if given. */
+export async function startSpoolgate(args: readonly string[], tag: string, port?: number): Promise<RunningSpoolgate> {
+  mkdirSync(OUT, { recursive: true });
+  const usageFile = join(OUT, `${tag}.rusage.json`);
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((x) => x !== '');
+  const child = spawn(process.execPath, [...nodeArgs, ...spoolgateArgs(), ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, BENCH_RUSAGE: usageFile } });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  const stop = async (): Promise<{ code: number | null; usage: Usage | undefined; stderr: string }> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const code = await exited;
+    let usage: Usage | undefined;
+    try {
+      const ru = JSON.parse(readFileSync(usageFile, 'utf8')) as { maxRSS: number; userCPUTime: number; systemCPUTime: number };
+      usage = { maxRssMB: ru.maxRSS / 1024, cpuUserS: ru.userCPUTime / 1e6, cpuSysS: ru.systemCPUTime / 1e6 };
+    } catch { /* killed before it could write */ }
+    return { code, usage, stderr };
+  };
+  if (port !== undefined) {
+    try {
+      await Promise.race([waitForPort(port, 20_000), exited.then((c) => { throw new Error(`spoolgate exited ${c}: ${stderr}`); })]);
+    } catch (e) {
+      await stop();
+      throw e;
+    }
+  }
+  return { pid: child.pid ?? 0, stop };
+}
+
+/** Runs a command without blocking the event loop; rejects on a non-zero exit. */
+export function runCommand(cmd: string, args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
+    p.once('error', reject);
+    p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err}`))));
+  });
+}
+
+/** The pid of the oldest process whose command line contains `needle` (a peer we did not spawn directly). */
+export function pidByCmdline(needle: string): number | undefined {
+  let best: number | undefined;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'latin1').replace(/\0/g, ' ').includes(needle) && (best === undefined || Number(name) < best)) best = Number(name);
+    } catch { /* exited */ }
+  }
+  return best;
+}
