@@ -1,6 +1,6 @@
 // Benchmark 5 — spool parsing (issue B1): a 1 GB (× BENCH_SCALE) EBCDIC IBM-1047 FB80 batch-SMTP
 // file through RecordDecoder + BatchParser (no delivery), in a child process so its peak RSS is
-// the parser's own; compared with `iconv -f IBM1047 -t ISO-8859-1` over the same file (byte
+// the parser's own; compared with `iconv -f IBM1047 -t UTF-8` over the same file (byte
 // translation only: no records, no SMTP). Writes bench/out/parsing.json.
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -91,10 +91,10 @@ async function main(): Promise<void> {
     await child(['-c', `cat ${file} > /dev/null`], '/bin/sh');
     const r = JSON.parse((await child(['--import', 'tsx', import.meta.filename, 'parse', file])).out) as { bytes: number; messages: number; problems: number; seconds: number; maxRssMB: number; cpuS: number };
     if (r.bytes !== statSync(file).size) throw new Error('short read');
-    const ic = await child(['-c', `iconv -f IBM1047 -t ISO-8859-1 ${file} > /dev/null`], '/bin/sh');
+    const ic = await child(['-c', `iconv -f IBM1047 -t UTF-8 ${file} > /dev/null`], '/bin/sh');
     const rows = [
       { name: 'spoolgate RecordDecoder + BatchParser', seconds: r.seconds, mbPerSec: mb / r.seconds, maxRssMB: r.maxRssMB, messages: r.messages },
-      { name: 'iconv -f IBM1047 -t ISO-8859-1', seconds: ic.seconds, mbPerSec: mb / ic.seconds },
+      { name: 'iconv -f IBM1047 -t UTF-8', seconds: ic.seconds, mbPerSec: mb / ic.seconds },
     ];
     console.log(`\nSpool parsing: ${mb.toFixed(0)} MB EBCDIC FB80, ${r.messages} messages, ${r.problems} problems`);
     console.table(rows.map((x) => ({ run: x.name, seconds: x.seconds.toFixed(2), 'MB/s': x.mbPerSec.toFixed(1), 'peak RSS MB': x.maxRssMB?.toFixed(0) ?? '' })));
