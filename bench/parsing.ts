@@ -98,6 +98,7 @@ async function main(): Promise<void> {
     ];
     console.log(`\nSpool parsing: ${mb.toFixed(0)} MB EBCDIC FB80, ${r.messages} messages, ${r.problems} problems`);
     console.table(rows.map((x) => ({ run: x.name, seconds: x.seconds.toFixed(2), 'MB/s': x.mbPerSec.toFixed(1), 'peak RSS MB': x.maxRssMB?.toFixed(0) ?? '' })));
+    console.log(`spoolgate/iconv = ${(rows[0]!.mbPerSec / rows[1]!.mbPerSec).toFixed(3)}`);
     writeResult('parsing', { sizeMB: mb, messages: r.messages, problems: r.problems, rows });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@
 // process runs plain JavaScript like an installed one), runs each benchmark in its own process
 // (forwarding, latency, inbound, pop3, scaling, parsing), then writes docs/benchmarks.md and bench/charts/*.svg.
 // Every peer (smtp-sink, smtp-source, Postfix, Dovecot) is started on 127.0.0.1 by the benchmark and stopped by PID.
-// BENCH_SCALE (default 1) shrinks the message counts and the parse file for a quick run.
+// BENCH_INSTALL=1 (as root) apt-installs missing peers first. BENCH_SCALE (default 1) shrinks the message counts and the parse file for a quick run.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -17,6 +17,24 @@ const step = (args, what) => {
   if (r.status !== 0) console.error(`${what} failed (exit ${r.status}); continuing`);
   return r.status === 0;
 };
+
+// Peers (Debian packages). Missing ones are installed when BENCH_INSTALL=1 and we are root (the
+// PEERS.md commands), else named so the operator can install them; benchmarks needing them fail alone.
+const PEERS = [
+  { pkg: 'postfix', bins: ['/usr/sbin/smtp-sink', '/usr/sbin/smtp-source', '/usr/sbin/postfix', '/usr/sbin/sendmail'] },
+  { pkg: 'dovecot-pop3d', bins: ['/usr/sbin/dovecot'] },
+  { pkg: 'libc-bin', bins: ['/usr/bin/iconv'] },
+];
+const missing = PEERS.filter((p) => p.bins.some((b) => !existsSync(b))).map((p) => p.pkg);
+if (missing.length > 0) {
+  if (process.env.BENCH_INSTALL === '1' && process.getuid?.() === 0) {
+    const sh = (cmd) => spawnSync('sh', ['-c', cmd], { stdio: 'inherit' });
+    sh('echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections');
+    sh(`apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing.join(' ')}`);
+  } else {
+    console.error(`missing peers: ${missing.join(' ')} — install them (as root: BENCH_INSTALL=1 npm run bench, or see /work/shared/PEERS.md)`);
+  }
+}
 
 // tsc may report errors in files other people are still writing; it emits anyway.
 step([join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', 'bench/out/dist', '--declaration', 'false', '--sourceMap', 'false'], 'build bench/out/dist');
