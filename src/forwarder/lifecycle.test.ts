@@ -56,13 +56,35 @@ async function settle(lifecycle: Lifecycle): Promise<void> {
   assert.ok(lifecycle.waitingCount() > 0, 'lifecycle should be waiting');
 }
 
-test('delivered: recipients checkpointed, counters', async (t) => {
+test('delivered: the message is checkpointed in one mark (no per-recipient marks needed), counters', async (t) => {
   const s = setup(t, ['192.0.2.1']);
   assert.equal(await s.lifecycle.run(item(1, ['a@x.test', 'b@x.test'])), 'delivered');
   assert.equal(s.counters.mailSent, 1);
   const cp = s.checkpoint.load('e1');
   assert.equal(cp.messages.get(1), 'delivered');
+  assert.equal(cp.recipients.get(1), undefined, 'all accepted at once: the message mark is the record');
+});
+
+test('partly accepted: the accepted recipient is checkpointed before the retry, so a restart does not resend to it', async (t) => {
+  const s = setup(t, ['192.0.2.1']);
+  s.connector.scripts.set('192.0.2.1', {
+    send: (m, n) => n > 0 ? allAccepted(m) : {
+      status: 'transient', connectionUsable: true, detail: 'partly',
+      recipients: m.envelope.recipients.map((recipient) => recipient.mailbox.local === 'b'
+        ? { recipient, status: 'transient' as const, reply: { code: 451, enhanced: '4.2.0', text: 'later' } }
+        : { recipient, status: 'accepted' as const, reply: { code: 250, enhanced: '2.1.5', text: 'ok' } }),
+    },
+  });
+  const run = s.lifecycle.run(item(1, ['a@x.test', 'b@x.test']));
+  await settle(s.lifecycle);
+  assert.equal(s.counters.currentRetry, 1);
+  const cp = s.checkpoint.load('e1');
+  assert.equal(cp.messages.get(1), undefined, 'not finished');
   assert.equal(cp.recipients.get(1)?.get('a@x.test')?.outcome, 'accepted');
+  assert.equal(cp.recipients.get(1)?.get('b@x.test'), undefined);
+  s.clock.advance(60_000);
+  assert.equal(await run, 'delivered');
+  assert.deepEqual(s.connector.sent.map((x) => x.message.envelope.recipients.map((r) => r.mailbox.local)), [['a', 'b'], ['b']], 'the retry goes only to b');
 });
 
 test('failover: a target that refuses connections goes NOT USABLE, the other delivers; retried after ConnectRetry', async (t) => {

@@ -172,11 +172,17 @@ export class Lifecycle {
             item.lastTarget = r.target;
             const still: Recipient[] = [];
             let failed = 0;
+            // When every recipient was accepted the message is finished below, and its one
+            // markMessage commit is the record; recipient marks matter only for a message that
+            // stays unfinished (partial, retry). The marks of one attempt share a commit.
+            const allAccepted = r.outcomes.every((o) => o.status === 'accepted');
+            const marks: Promise<void>[] = [];
             for (const o of r.outcomes) {
-              if (o.status === 'accepted') await this.accept(item, o.recipient);
-              else if (o.status === 'permanent') { failed++; await this.fail(item, o.recipient, o.reply, r.target, r.detail); }
+              if (o.status === 'accepted') { if (!allAccepted) marks.push(this.accept(item, o.recipient)); }
+              else if (o.status === 'permanent') { failed++; marks.push(this.fail(item, o.recipient, o.reply, r.target, r.detail)); }
               else { still.push(o.recipient); item.lastReply = o.reply; }
             }
+            await Promise.all(marks);
             item.pending = still;
             if (failed > 0) log.warn('mail.failed', { key: keyOf(item), recipients: failed, target: r.target, detail: r.detail });
             if (still.length > 0) log.info('mail.deferred', { key: keyOf(item), recipients: still.length, reply: replyText(item.lastReply), target: r.target, detail: r.detail });

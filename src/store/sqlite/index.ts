@@ -46,14 +46,16 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
   migrate(db, 'store', STORE_MIGRATIONS);
   const clock = opts.clock ?? systemClock;
   let closed = false;
+  const journal = new SqliteJournal(db, clock);
   return {
     db,
     users: new SqliteUserDirectory(db, clock, opts.scrypt ?? DEFAULT_SCRYPT),
     mailboxes: new SqliteMailboxStore(db, clock),
-    journal: new SqliteJournal(db, clock),
+    journal,
     async close() {
       if (closed) return;
       closed = true;
+      journal.flush();
       db.close();
     },
   };

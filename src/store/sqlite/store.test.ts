@@ -144,6 +144,28 @@ test('journal records events and answers queries by id, sender, recipient, type 
   assert.equal((await s.journal.query({})).length, 3);
 });
 
+test('journal events recorded together share one transaction; each promise resolves after the commit, in order; close writes what is pending', async (t) => {
+  const path = join(tempDir(t), 'j.db');
+  const s = openSqliteStore(path);
+  const walFrames = (): number => (s.db.pragma('wal_checkpoint(PASSIVE)') as { log: number }[])[0]!.log;
+  s.db.pragma('wal_checkpoint(TRUNCATE)');
+  // One event per commit writes at least one WAL frame per event (the control case).
+  for (let i = 0; i < 20; i++) s.db.prepare('INSERT INTO journal (at, type) VALUES (?, ?)').run(i, 'control');
+  const separate = walFrames();
+  assert.ok(separate >= 20, 'twenty separate commits: twenty frames or more');
+  s.db.pragma('wal_checkpoint(TRUNCATE)');
+  await Promise.all(Array.from({ length: 20 }, (_, i) => s.journal.record({ type: 'queued', messageId: `q${i}` })));
+  const together = walFrames();
+  assert.ok(together * 3 < separate, `twenty concurrent events in one commit: ${together} frames, against ${separate} for twenty commits`);
+  const other = openSqliteStore(path);
+  t.after(() => other.close());
+  assert.deepEqual((await other.journal.query({ type: 'queued' })).map((e) => e.messageId), Array.from({ length: 20 }, (_, i) => `q${i}`), 'committed, in order, before the promises resolved');
+  // An event not awaited before close() is still written.
+  void s.journal.record({ type: 'delivered', messageId: 'last' });
+  await s.close();
+  assert.equal((await other.journal.query({ id: 'last' })).length, 1);
+});
+
 test('schema migrations are recorded and applied once', async (t) => {
   const path = join(tempDir(t), 'db');
   openSqliteStore(path, { scrypt: FAST }).close();
