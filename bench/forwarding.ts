@@ -12,7 +12,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { writeConfig } from '../src/testing/gateway.js';
 import { startPostfix } from '../src/testing/postfix.js';
 import { submitToSpool } from '../src/spool/submit.js';
-import { SCALE, monitorTree, runSpoolgate, startCountingSink, writeResult, type CountingSink, type Usage } from './lib.js';
+import { SCALE, monitorTree, runCommand, runSpoolgate, startCountingSink, writeResult, type CountingSink, type Usage } from './lib.js';
 
 export const N = Math.max(100, Math.round(10_000 * SCALE));
 const PER_FILE = 10;
@@ -40,16 +40,6 @@ export function spoolFile(f: number, bodyBytes = BODY_BYTES, count = PER_FILE): 
   return out.join('\r\n') + '\r\n';
 }
 
-/** Runs a command without blocking the event loop (the sink's counter pipe must keep draining). */
-export function run(cmd: string, args: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
-    p.once('error', reject);
-    p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err}`))));
-  });
-}
 
 export interface Row { readonly name: string; readonly seconds: number; readonly msgPerSec: number; readonly usage?: Usage; readonly note?: string }
 
@@ -74,7 +64,7 @@ export async function timeSpoolgate(sink: CountingSink, dir: string, shape: Shap
 export async function timeSmtpSource(sink: CountingSink, shape: Shape = DEFAULT): Promise<Row> {
   const before = sink.count();
   const t0 = Date.now();
-  await run('/usr/sbin/smtp-source', ['-d', '-s', String(shape.sessions), '-m', String(shape.n), '-l', String(shape.bodyBytes), '-f', 'job@corp.test', '-t', 'rcpt@remote.test', `127.0.0.1:${sink.port}`]);
+  await runCommand('/usr/sbin/smtp-source', ['-d', '-s', String(shape.sessions), '-m', String(shape.n), '-l', String(shape.bodyBytes), '-f', 'job@corp.test', '-t', 'rcpt@remote.test', `127.0.0.1:${sink.port}`]);
   await sink.waitFor(before + shape.n, 120_000);
   const seconds = (Date.now() - t0) / 1000;
   return { name: 'c: smtp-source → sink (ceiling)', seconds, msgPerSec: shape.n / seconds };
@@ -147,7 +137,7 @@ export async function timePostfix(sink: CountingSink, dir: string, n = N): Promi
     const before = sink.count();
     const mon = monitorTree(() => masterPid(D));
     const t0 = Date.now();
-    await run('postfix', ['-c', D, 'start']);
+    await runCommand('postfix', ['-c', D, 'start']);
     await sink.waitFor(before + n, 300_000);
     const seconds = (Date.now() - t0) / 1000;
     const usage = mon.stop();
