@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { writeConfig } from '../src/testing/gateway.js';
 import { startPostfix } from '../src/testing/postfix.js';
 import { submitToSpool } from '../src/spool/submit.js';
@@ -76,17 +76,6 @@ function plainMessage(f: number, i: number): string {
   return ['From: job@corp.test', 'To: rcpt@remote.test', `Subject: bench ${f}/${i}`, `Message-ID: <b.${f}.${i}@corp.test>`, '', ...body, ''].join('\n');
 }
 
-/** Runs cmd with input on stdin. */
-function runWithInput(cmd: string, args: readonly string[], input: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
-    p.once('error', reject);
-    p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err}`))));
-    p.stdin?.end(input);
-  });
-}
 
 /** Runs fn(0..n-1) with at most `width` calls in flight. */
 export async function pool(n: number, width: number, fn: (i: number) => Promise<void>): Promise<void> {
@@ -130,7 +119,7 @@ export async function timePostfix(sink: CountingSink, dir: string, n = N): Promi
     for (let i = 0; i < 200 && masterPid(D) !== undefined; i++) await new Promise((r) => setTimeout(r, 50));
     if (masterPid(D) !== undefined) throw new Error('postfix master still running after stop');
     const t0q = Date.now();
-    await pool(n, 4, (k) => runWithInput('/usr/sbin/sendmail', ['-C', D, '-f', 'job@corp.test', 'rcpt@remote.test'], plainMessage(Math.floor(k / PER_FILE), (k % PER_FILE) + 1)));
+    await pool(n, 4, (k) => runCommand('/usr/sbin/sendmail', ['-C', D, '-f', 'job@corp.test', 'rcpt@remote.test'], plainMessage(Math.floor(k / PER_FILE), (k % PER_FILE) + 1)));
     const queueSeconds = (Date.now() - t0q) / 1000;
     const queued = Number(execFileSync('sh', ['-c', `find ${D}/queue/maildrop -type f | wc -l`], { encoding: 'utf8' }).trim());
     if (queued < n) throw new Error(`sendmail queued ${queued} of ${n} in maildrop\n${pf.log().slice(-2000)}`);

@@ -214,14 +214,15 @@ export async function startSpoolgate(args: readonly string[], tag: string, port?
   return { pid: child.pid ?? 0, stop };
 }
 
-/** Runs a command without blocking the event loop; rejects on a non-zero exit. */
-export function runCommand(cmd: string, args: readonly string[]): Promise<void> {
+/** Runs a command without blocking the event loop, with `input` on stdin if given; rejects on a non-zero exit. */
+export function runCommand(cmd: string, args: readonly string[], input?: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'] });
     let err = '';
     p.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
     p.once('error', reject);
     p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err}`))));
+    if (input !== undefined) p.stdin?.end(input);
   });
 }
 

@@ -1,7 +1,8 @@
 // Helpers for end-to-end tests: a configuration file in a temp dir, a running gateway, spool
 // submission of generated batch-SMTP files, and waiting for a condition with a bound.
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseConfig, type Config } from '../config/index.js';
 import { Logger } from '../log/index.js';
 import { startGateway, type Gateway } from '../main.js';
@@ -72,4 +73,22 @@ export function subjects(server: FakeSmtpServer): Map<string, number> {
     seen.set(s, (seen.get(s) ?? 0) + 1);
   }
   return seen;
+}
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+export interface ProgramResult { readonly code: number; readonly stdout: string; readonly stderr: string }
+
+/** Runs a program from the repository root without blocking the event loop; code 99 = no exit code (killed). */
+export function execProgram(file: string, args: readonly string[]): Promise<ProgramResult> {
+  return new Promise((done) => {
+    execFile(file, args, { cwd: ROOT, timeout: 60_000 }, (e, stdout, stderr) => {
+      done({ code: e === null ? 0 : typeof e.code === 'number' ? e.code : 99, stdout, stderr });
+    });
+  });
+}
+
+/** `spoolgate <args>` from the sources, as an operator runs it (the real command table). */
+export function spoolgateCli(...args: string[]): Promise<ProgramResult> {
+  return execProgram(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args]);
 }

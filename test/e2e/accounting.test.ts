@@ -3,25 +3,13 @@
 // connection, STATS at shutdown — and `spoolgate accounting` answering "who sends e-mail" from them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { userInfo } from 'node:os';
-import { resolve } from 'node:path';
 import { accountingPath } from '../../src/log/accounting.js';
 import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
 import { tempDir } from '../../src/testing/peers.js';
-import { batchFile, runGateway, submitText, until, writeConfig } from '../../src/testing/gateway.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, timeout: 60_000 }, (e, stdout, stderr) => {
-      done({ code: e === null ? 0 : typeof e.code === 'number' ? e.code : 99, stdout, stderr });
-    });
-  });
-}
+import { batchFile, runGateway, spoolgateCli, submitText, until, writeConfig } from '../../src/testing/gateway.js';
 
 type Rec = Record<string, unknown> & { type: number; name: string; time: string; instance: string };
 
@@ -86,17 +74,17 @@ test('a running gateway writes CONFIG, MAIL, SPOOL, CONNECT and STATS records; s
   assert.deepEqual(last.counters, { mailSent: 4, totalRetry: 0, currentRetry: 0, deadLetter: 0, undeliver: 1, extendedCurrent: 0, extendedTotal: 0, delivered: 4, undeliverable: 1, extended: 0 });
 
   // The query tool over the same file.
-  let r = await cli('accounting', '--config', path, '--type', 'MAIL', '--job', 'PAY*', '--json');
+  let r = await spoolgateCli('accounting', '--config', path, '--type', 'MAIL', '--job', 'PAY*', '--json');
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(r.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as Rec).messageNo).sort(), [1, 2, 3]);
-  r = await cli('accounting', '--config', path, '--summary', '--json');
+  r = await spoolgateCli('accounting', '--config', path, '--summary', '--json');
   assert.equal(r.code, 0, r.stderr);
   const summary = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.deepEqual(summary.find((s) => s.user === user), { user, messages: 5, recipients: 8, bytes: mail.reduce((n, m) => n + Number(m.size), 0), undeliverable: 1 });
-  r = await cli('accounting', '--config', path, '--type', '49');
+  r = await spoolgateCli('accounting', '--config', path, '--type', '49');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`^\\S+ 49 CONNECT 127\\.0\\.0\\.1:${srv.port} ok messages=\\d+ tls=false$`, 'm'));
-  r = await cli('accounting', '--config', path, '--type', 'BOGUS');
+  r = await spoolgateCli('accounting', '--config', path, '--type', 'BOGUS');
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--type "BOGUS" is not one of CONFIG, CONNECT, MAIL, SPOOL, STATS/);
 });

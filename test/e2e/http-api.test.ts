@@ -5,29 +5,20 @@
 // with its Content-Security-Policy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { ControlResponse } from '../../src/control/index.js';
 import { Logger } from '../../src/log/index.js';
 import { startServices } from '../../src/main.js';
 import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
 import { needPeer, tempDir } from '../../src/testing/peers.js';
-import { batchFile, submitText, until, writeConfig } from '../../src/testing/gateway.js';
+import { batchFile, execProgram, spoolgateCli, submitText, until, writeConfig } from '../../src/testing/gateway.js';
 import { CONSOLE_CSP } from '../../src/web/index.js';
 import { checkExposition, sampleValue } from '../../src/web/exposition-testutil.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 
-function exec(file: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(file, args, { cwd: ROOT, timeout: 60_000 }, (e, stdout, stderr) => {
-      done({ code: e === null ? 0 : typeof e.code === 'number' ? e.code : 99, stdout, stderr });
-    });
-  });
-}
 
-const modify = (...args: string[]) => exec(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'modify', ...args]);
+const modify = (...args: string[]) => spoolgateCli('modify', ...args);
 
 test('HTTP API, metrics and console against a running gateway: curl and fetch', async (t) => {
   const curl = needPeer(t, 'curl');
@@ -53,14 +44,14 @@ test('HTTP API, metrics and console against a running gateway: curl and fetch', 
   const bearer = `Authorization: Bearer ${token}`;
 
   // No token / a wrong token: 401 with the challenge, from curl.
-  let r = await exec(curl, ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'POST', '--data-binary', 'D,TARGETS', `${base}/api/v1/command`]);
+  let r = await execProgram(curl, ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'POST', '--data-binary', 'D,TARGETS', `${base}/api/v1/command`]);
   assert.equal(r.stdout, '401');
-  r = await exec(curl, ['-s', '-D', '-', '-o', '/dev/null', '-H', 'Authorization: Bearer not-the-token-at-all', `${base}/api/v1/display/targets`]);
+  r = await execProgram(curl, ['-s', '-D', '-', '-o', '/dev/null', '-H', 'Authorization: Bearer not-the-token-at-all', `${base}/api/v1/display/targets`]);
   assert.match(r.stdout, /^HTTP\/1\.1 401 /);
   assert.match(r.stdout, /^www-authenticate: Bearer realm="spoolgate", error="invalid_token"\r$/im);
 
   // D,TARGETS over HTTP (`curl -d`, as the README shows it) = `spoolgate modify --json D,TARGETS`.
-  r = await exec(curl, ['-s', '-f', '--oauth2-bearer', token, '-d', 'D,TARGETS', `${base}/api/v1/command`]);
+  r = await execProgram(curl, ['-s', '-f', '--oauth2-bearer', token, '-d', 'D,TARGETS', `${base}/api/v1/command`]);
   assert.equal(r.code, 0, r.stderr);
   const viaHttp = JSON.parse(r.stdout) as ControlResponse;
   const m = await modify('--config', path, '--json', 'D,TARGETS');
@@ -76,7 +67,7 @@ test('HTTP API, metrics and console against a running gateway: curl and fetch', 
   await submitText(config, batchFile('HTTP', 1).text, 'HTTPJOB');
   await until('message delivered', () => services.gateway.forwarder.counters.mailSent === 1);
   await until('spool file finished', async () => (await services.gateway.queue.list()).length === 0);
-  r = await exec(curl, ['-s', '-f', `${base}/metrics`]);
+  r = await execProgram(curl, ['-s', '-f', `${base}/metrics`]);
   assert.equal(r.code, 0, r.stderr);
   const samples = checkExposition(r.stdout);
   assert.equal(sampleValue(samples, 'spoolgate_mail_sent_total'), 1);
@@ -95,9 +86,9 @@ test('HTTP API, metrics and console against a running gateway: curl and fetch', 
   const spoolData = (JSON.parse(spool.stdout) as ControlResponse & { data: { suspendMode: string; tasks: { state: string }[] } }).data;
   assert.equal(spoolData.suspendMode, 'immediate');
   assert.ok(spoolData.tasks.length > 0, 'the tasks are listed (IDLE ones stay IDLE; a task reading a file shows SUPND)');
-  r = await exec(curl, ['-s', '-H', bearer, `${base}/api/v1/display/spool?detail=1`]);
+  r = await execProgram(curl, ['-s', '-H', bearer, `${base}/api/v1/display/spool?detail=1`]);
   assert.equal((JSON.parse(r.stdout) as { data: { suspendMode: string } }).data.suspendMode, 'immediate');
-  r = await exec(curl, ['-s', '-H', bearer, '-H', 'Content-Type: application/json', '--data-binary', '{"command":"RES"}', `${base}/api/v1/command`]);
+  r = await execProgram(curl, ['-s', '-H', bearer, '-H', 'Content-Type: application/json', '--data-binary', '{"command":"RES"}', `${base}/api/v1/command`]);
   assert.equal((JSON.parse(r.stdout) as ControlResponse).command, 'RESUME');
   assert.equal(services.gateway.forwarder.suspendMode, 'none');
 
@@ -107,7 +98,7 @@ test('HTTP API, metrics and console against a running gateway: curl and fetch', 
   assert.match(((await res.json()) as ControlResponse).lines[0] ?? '', /^EZD1835E TEST MODIFY COMMAND NOT VALID : UNKNOWN DISPLAY 'BOGUS'/);
 
   // The console: page and script load with the strict CSP, no inline script.
-  r = await exec(curl, ['-s', '-D', '-', `${base}/`]);
+  r = await execProgram(curl, ['-s', '-D', '-', `${base}/`]);
   assert.match(r.stdout, /^HTTP\/1\.1 200 /);
   assert.ok(r.stdout.toLowerCase().includes(`content-security-policy: ${CONSOLE_CSP.toLowerCase()}\r\n`), r.stdout.slice(0, 600));
   assert.match(r.stdout, /<script src="\/console.js" defer><\/script>/);

@@ -2,25 +2,15 @@
 // FakeSmtpServer, the control socket, and `spoolgate modify` run as a child process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ok } from '../../src/core/result.js';
 import { startControl, type OperatorTarget, type ControlResponse } from '../../src/control/index.js';
 import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
 import { tempDir } from '../../src/testing/peers.js';
-import { batchFile, runGateway, submitText, until, writeConfig } from '../../src/testing/gateway.js';
+import { batchFile, runGateway, spoolgateCli, submitText, until, writeConfig } from '../../src/testing/gateway.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 
-function modify(configPath: string, ...command: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'modify', '--config', configPath, ...command], { cwd: ROOT, timeout: 60_000 }, (e, stdout, stderr) => {
-      const code = e === null ? 0 : typeof e.code === 'number' ? e.code : 99;
-      done({ code, stdout, stderr });
-    });
-  });
-}
 
 test('spoolgate modify over the control socket: D,TARGETS, D,SPOOL, SUSPEND/RESUME (SUPND), FLUSHRETRY, LOGLEVEL', async (t) => {
   let accept = false;
@@ -51,37 +41,37 @@ test('spoolgate modify over the control socket: D,TARGETS, D,SPOOL, SUSPEND/RESU
   await submitText(config, batchFile('OPS', 1).text, 'OPSJOB');
   await until('message in long retry', () => gw.forwarder.counters.currentRetry === 1);
 
-  let r = await modify(path, 'D,SPOOL');
+  let r = await spoolgateCli('modify', '--config', path, 'D,SPOOL');
   assert.equal(r.code, 0, r.stderr);
   let lines = r.stdout.trimEnd().split('\n');
   assert.equal(lines[0], 'EZD1832I TEST SPOOLSTATUS:');
   assert.match(r.stdout, /W 00\d OPSJOB\s+ACTIVE\s+1\s+1/);
 
-  r = await modify(path, 'SUSPEND');
+  r = await spoolgateCli('modify', '--config', path, 'SUSPEND');
   assert.deepEqual(r.stdout.trimEnd().split('\n'), ['EZD1834I TEST MODIFY COMMAND ACCEPTED', 'EZD1822I TEST MODIFY SUSPEND IMMEDIATE COMMAND COMPLETED']);
-  r = await modify(path, 'DISPLAY,', 'SPOOLSTATUS,', 'DETAIL');
+  r = await spoolgateCli('modify', '--config', path, 'DISPLAY,', 'SPOOLSTATUS,', 'DETAIL');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^TASK SUPND\s+: WRITER\s+TKID\s+: \d$/m);
   assert.match(r.stdout, /^JOBNAME\s+: OPSJOB\s+JOBID/m);
-  r = await modify(path, '--json', 'D,SPOOL');
+  r = await spoolgateCli('modify', '--config', path, '--json', 'D,SPOOL');
   const json = JSON.parse(r.stdout) as ControlResponse & { data: { suspendMode: string; tasks: { state: string; jobName: string | null }[] } };
   assert.equal(json.ok, true);
   assert.equal(json.data.suspendMode, 'immediate');
   assert.deepEqual(json.data.tasks.filter((x) => x.jobName === 'OPSJOB').map((x) => x.state), ['SUPND']);
 
-  r = await modify(path, 'TEST', 'RES');
+  r = await spoolgateCli('modify', '--config', path, 'TEST', 'RES');
   assert.deepEqual(r.stdout.trimEnd().split('\n'), ['EZD1834I TEST MODIFY COMMAND ACCEPTED', 'EZD1814I TEST MODIFY RESUME COMMAND COMPLETED']);
-  r = await modify(path, 'D,SPOOL');
+  r = await spoolgateCli('modify', '--config', path, 'D,SPOOL');
   assert.match(r.stdout, /W 00\d OPSJOB\s+ACTIVE/);
 
   // The target now accepts: FLUSHRETRY sends the long-retry mail at once (Interval is 30 minutes).
   accept = true;
-  r = await modify(path, 'FLUSHR,TKID=0');
+  r = await spoolgateCli('modify', '--config', path, 'FLUSHR,TKID=0');
   assert.deepEqual(r.stdout.trimEnd().split('\n'), ['EZD1834I TEST MODIFY COMMAND ACCEPTED', 'EZD1810I TEST MODIFY FLUSHRETRY, TKID=0 COMMAND COMPLETED']);
   await until('flushed mail delivered', () => gw.forwarder.counters.mailSent === 1);
   await until('spool file finished', async () => (await gw.queue.list()).length === 0);
 
-  r = await modify(path, 'DIS,TARGETS,ADDR=127.0.0.1');
+  r = await spoolgateCli('modify', '--config', path, 'DIS,TARGETS,ADDR=127.0.0.1');
   assert.equal(r.code, 0, r.stderr);
   lines = r.stdout.trimEnd().split('\n');
   assert.deepEqual(lines.slice(0, 3), ['EZD1831I TEST TARGETS:', 'GLOBAL INFORMATION:', 'MAIL SENT : 1                TOTAL RETRY  : 1']);
@@ -90,17 +80,17 @@ test('spoolgate modify over the control socket: D,TARGETS, D,SPOOL, SUSPEND/RESU
   assert.equal(lines[9], 'ESMTP     : YES              MESSAGE SIZE : 10485760');
   assert.equal(lines[10], 'STARTTLS  : NO               MAIL ATTEMPTS: 2');
   assert.equal(lines[11], 'MAIL SENT : 1                CONNECT FAIL : 0');
-  r = await modify(path, 'D,TARGET,ADDR=::1');
+  r = await spoolgateCli('modify', '--config', path, 'D,TARGET,ADDR=::1');
   assert.equal(r.code, 1);
   assert.match(r.stdout, /^EZD1838E TEST DISPLAY TARGETS ADDR=::1 IS NOT A TARGET SERVER IN USE/);
 
-  r = await modify(path, 'LOGL,LEVEL=15');
+  r = await spoolgateCli('modify', '--config', path, 'LOGL,LEVEL=15');
   assert.deepEqual(r.stdout.trimEnd().split('\n'), ['EZD1809I TEST MODIFY LOGLEVEL COMMAND COMPLETED : UPDATED']);
   assert.equal(gw.log.level, 15);
-  r = await modify(path, 'D,LOG');
+  r = await spoolgateCli('modify', '--config', path, 'D,LOG');
   assert.deepEqual(r.stdout.trimEnd().split('\n'), ['EZD1828I TEST DISPLAY LOGLEVEL = 15']);
 
-  r = await modify(path, 'D,IPL');
+  r = await spoolgateCli('modify', '--config', path, 'D,IPL');
   assert.deepEqual(r.stdout.trimEnd().split('\n'), [
     'EZD1830I TEST IPLIST:',
     'TARGETIP            : 127.0.0.1',
@@ -108,16 +98,16 @@ test('spoolgate modify over the control socket: D,TARGETS, D,SPOOL, SUSPEND/RESU
     'MAXMSGSENT          : 0              MESSAGESIZE      : 524288', // the configured MessageSize; D,TARGETS shows the learned SIZE
     'SECURE              : NO',
   ]);
-  r = await modify(path, 'DISPLAY,CONFIG');
+  r = await spoolgateCli('modify', '--config', path, 'DISPLAY,CONFIG');
   lines = r.stdout.trimEnd().split('\n');
   assert.equal(lines[0], 'EZD1829I TEST CONFIGURATION:');
   assert.match(lines.find((l) => l.startsWith('LOGLEVEL')) ?? '', /^LOGLEVEL\s+: 15\s+USEREXIT\s+: NONE$/, 'the level set by LOGL, not the file\'s 7');
   assert.ok(lines.includes('TARGETIP            : 127.0.0.1'), r.stdout);
   assert.match(lines.find((l) => l.startsWith('EXTWRTNAME')) ?? '', /^EXTWRTNAME\s+: TESTW\b/);
 
-  r = await modify(path, 'D,BOGUS');
+  r = await spoolgateCli('modify', '--config', path, 'D,BOGUS');
   assert.equal(r.code, 1);
   assert.match(r.stdout, /^EZD1835E TEST MODIFY COMMAND NOT VALID : UNKNOWN DISPLAY 'BOGUS'/);
-  r = await modify(path, 'OTHER', 'D,LOG');
+  r = await spoolgateCli('modify', '--config', path, 'OTHER', 'D,LOG');
   assert.equal(r.code, 2, 'wrong instance name');
 });

@@ -5,26 +5,17 @@
 // error is rejected whole and the configuration in force stays.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { Logger } from '../../src/log/index.js';
 import { accountingPath } from '../../src/log/accounting.js';
 import { startServices } from '../../src/main.js';
 import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
 import { tempDir } from '../../src/testing/peers.js';
-import { batchFile, submitText, subjects, until, writeConfig } from '../../src/testing/gateway.js';
+import { batchFile, spoolgateCli, submitText, subjects, until, writeConfig } from '../../src/testing/gateway.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 
-function modify(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'modify', ...args], { cwd: ROOT, timeout: 60_000 }, (e, stdout, stderr) => {
-      done({ code: e === null ? 0 : typeof e.code === 'number' ? e.code : 99, stdout, stderr });
-    });
-  });
-}
 
 /**
  * The old target: nodemailer's smtp-server (an independent implementation). It accepts the first
@@ -79,7 +70,7 @@ test('REFRESH while mail flows: TargetServer change loses nothing, ExtWrtName ig
     .replace('ExtWrtName TESTW', 'ExtWrtName NEWW')
     .replace(`ConnectPort ${oldTarget.port}`, `ConnectPort ${newTarget.port}`)
     .replace('LogLevel 7', 'LogLevel 15'));
-  let r = await modify('--config', path, 'REFRESH');
+  let r = await spoolgateCli('modify', '--config', path, 'REFRESH');
   assert.equal(r.code, 0, r.stdout + r.stderr);
   // The file now names writer NEWW, but the running instance keeps the socket it started with.
   assert.match(r.stderr, /note: .*NEWW\.sock does not exist; using .*TESTW\.sock/);
@@ -116,11 +107,11 @@ test('REFRESH while mail flows: TargetServer change loses nothing, ExtWrtName ig
   const good = readFileSync(path, 'utf8');
   writeFileSync(path, good.replace('LogLevel 15', 'LogLevel 3').replace(`ConnectPort ${newTarget.port}`, 'ConnectPort 99999'));
   // `modify --config` checks the file first and stops there, without contacting the instance:
-  r = await modify('--config', path, 'REFRESH');
+  r = await spoolgateCli('modify', '--config', path, 'REFRESH');
   assert.equal(r.code, 2);
   assert.match(r.stderr, /spoolgate\.conf:\d+: TargetServer ConnectPort: value 99999 out of range/);
   // the instance itself, asked over its socket, rejects the whole file too.
-  r = await modify('--socket', config.controlSocket, 'REFRESH');
+  r = await spoolgateCli('modify', '--socket', config.controlSocket, 'REFRESH');
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /^EZD1844E TEST REFRESH REJECTED : .*spoolgate\.conf:\d+.*ConnectPort/m);
   assert.match(r.stdout, /CONFIGURATION NOT CHANGED/);
@@ -128,7 +119,7 @@ test('REFRESH while mail flows: TargetServer change loses nothing, ExtWrtName ig
   assert.equal(gw.config().targetServers[0]?.connectPort, newTarget.port);
   // A UserExit module that cannot be loaded is an error like any other: the whole file is refused.
   writeFileSync(path, good.replace('LogLevel 15', 'LogLevel 3') + `UserExit ${join(dir, 'no-such-exit.mjs')}\n`);
-  r = await modify('--config', path, 'REFRESH');
+  r = await spoolgateCli('modify', '--config', path, 'REFRESH');
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /^EZD1844E TEST REFRESH REJECTED : .*spoolgate\.conf: UserExit .*no-such-exit\.mjs cannot be used: NOT LOADED/m);
   assert.equal(gw.config().logLevel, 15);
