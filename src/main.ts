@@ -281,6 +281,8 @@ export interface Services {
   readonly listening: { readonly role: string; readonly host: string; readonly port: number }[];
   /** Set on the first start of an embedded default: the demo user's name and password file. */
   readonly demo?: { readonly user: string; readonly passwordFile: string; readonly password: string };
+  /** With Http configured: the file holding the API's bearer token. */
+  readonly httpTokenFile?: string;
   stop(): Promise<void>;
 }
 
@@ -308,6 +310,7 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
   let store: SqliteStore | undefined;
   let pop3: Pop3Server | undefined;
   let demo: Services['demo'];
+  let httpTokenFile: string | undefined;
   const closers: (() => Promise<void>)[] = [];
   try {
     if (config.receiver !== null || config.pop3 !== null) {
@@ -399,6 +402,7 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
       });
       closers.splice(1, 0, () => http.close()); // closers run in reverse: HTTP stops before the control socket
       listening.push({ role: 'http', host: http.host, port: http.port });
+      httpTokenFile = http.tokenFile;
     }
   } catch (e) {
     for (const c of closers.reverse()) await c().catch(() => undefined);
@@ -407,7 +411,7 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
   }
   for (const l of listening) log.event('listener.started', { role: l.role, host: l.host, port: l.port });
   return {
-    gateway, store, pop3, listening, demo,
+    gateway, store, pop3, listening, demo, httpTokenFile,
     stop: async () => {
       await gateway.stop();
       for (const c of closers.reverse()) await c().catch((e: unknown) => log.error('service.stop', { error: describeError(e) }));

@@ -4,7 +4,6 @@
 // SIGTERM/SIGINT drain: stop reading, let in-flight attempts end, exit 0; the spool and the
 // checkpoint keep everything unfinished for the next start.
 import { parseArgs } from 'node:util';
-import { join } from 'node:path';
 import { loadConfig, formatDiagnostic } from '../config/index.js';
 import { defaultConfigPath, startServices } from '../main.js';
 
@@ -39,7 +38,7 @@ export async function run(argv: string[]): Promise<number> {
   await gw.forwarder.start();
   const out: string[] = [`spoolgate ${config.instance}: running (writer ${config.extWrtName}, spool ${config.spool.directory})`];
   for (const l of services.listening) {
-    out.push(`  ${l.role.padEnd(8)} ${l.role === 'control' ? l.host : `${l.host}:${l.port}`}${l.role === 'http' ? `  (console http://${l.host}:${l.port}/, API token in ${join(config.stateDirectory, 'http.token')})` : ''}`);
+    out.push(`  ${l.role.padEnd(8)} ${l.role === 'control' ? l.host : `${l.host}:${l.port}`}${l.role === 'http' ? `  (console http://${l.host}:${l.port}/, API token in ${services.httpTokenFile ?? '?'})` : ''}`);
   }
   if (services.demo) {
     const pop = services.listening.find((l) => l.role === 'pop3');
