@@ -11,9 +11,9 @@ import { getCodePage } from './codepage/index.js';
 import { Logger, jsonSink, textSink } from './log/index.js';
 import { SpoolQueue } from './spool/queue.js';
 import { deleteEntry, disposeBadEntry, holdEntry, reportBadEntry, type BadEntryPolicy } from './spool/disposition.js';
-import { submitToSpool } from './spool/submit.js';
-import { formatBatchSmtp } from './spool/batch-writer.js';
+import { enqueueMessage, type MessageOrigin } from './spool/index.js';
 import type { SpoolEntry } from './spool/submit.js';
+import type { Envelope } from './core/index.js';
 import { DeadLetterStore } from './notify/index.js';
 import { Checkpoint } from './forwarder/checkpoint.js';
 import { Forwarder, type ForwarderSettings, type SpoolSource } from './forwarder/forwarder.js';
@@ -28,7 +28,7 @@ import { Accounting, accountingPath } from './log/accounting.js';
 import { startReceiver } from './receiver/index.js';
 import { sendCommand, startControl } from './control/index.js';
 import { DeliveryLatency, startHttp } from './web/index.js';
-import { loadConfig, diffForRefresh, formatDiagnostic } from './config/index.js';
+import { loadConfig, diffForRefresh, formatDiagnostic, messageEntryLimit } from './config/index.js';
 import { formatMailbox, ok, err } from './core/index.js';
 import { Pop3Server } from './pop3/index.js';
 import { randomBytes } from 'node:crypto';
@@ -109,12 +109,18 @@ export function forwarderSettings(c: Config, clock: Clock): ForwarderSettings {
       badSpoolDisp: c.badSpoolDisp,
       testMode: c.options.testMode,
       maxPending: 200,
+      maxMessageBytes: messageEntryLimit(c),
     },
   };
 }
 
 function toTaskEntry(e: SpoolEntry): TaskEntry {
-  return { id: e.id, path: e.path, attrs: e.attrs };
+  return { id: e.id, path: e.path, attrs: e.attrs, ...(e.message === undefined ? {} : { message: e.message }) };
+}
+
+/** Queues one of the gateway's own messages as a message entry (raw bytes + envelope). */
+async function queueOwnMail(config: Config, mail: { envelope: Envelope; data: Buffer }, origin: MessageOrigin, jobName: string): Promise<SpoolEntry> {
+  return enqueueMessage({ root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName, envelope: mail.envelope, data: mail.data, origin, jobName });
 }
 
 /** Builds and starts the forwarder for a validated configuration. */
@@ -135,14 +141,6 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   const mailDir = config.extendedRetry.active ? await MailDirectory.open(config.extendedRetry.mailDirectory) : undefined;
   const extended = mailDir ? new ExtendedRetry(mailDir, clock, log) : undefined;
   const deadLetters = config.undeliverable.deadLetterAction === 'store' ? await DeadLetterStore.open(config.undeliverable.deadLetterDirectory, clock) : undefined;
-
-  const submitMail = async (mail: { envelope: Parameters<typeof formatBatchSmtp>[0]['envelope']; data: Buffer }, jobName: string): Promise<void> => {
-    await submitToSpool({
-      root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName,
-      data: formatBatchSmtp({ hostName: config.hostName, envelope: mail.envelope, data: mail.data }),
-      attrs: { taskType: 'DEST', jobName, recordFormat: 'text', encoding: 'ISO8859-1' },
-    });
-  };
 
   // The forwarder sees a TaskEntry; the report needs the full attributes, so the entry handed
   // over is remembered here until the file is finished or held.
@@ -234,7 +232,7 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     undeliverable: new NotifyingUndeliverable({
       settings: () => ({ returnToMailFrom: config.undeliverable.returnToMailFrom, deadLetterAction: config.undeliverable.deadLetterAction, reportingMta: config.hostName }),
       deadLetters: () => deadLetters,
-      submit: (mail) => submitMail(mail, 'SGNOTIFY'),
+      submit: async (mail) => { await queueOwnMail(config, mail, { kind: 'notification' }, 'SGNOTIFY'); },
       log,
       now: () => new Date(clock.now()),
     }),
@@ -353,11 +351,7 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
         resolver: opts.resolver ?? systemResolver, log, clock: opts.clock,
         tls: cert && key ? { cert, key } : undefined,
         // Relayed mail goes onto the forwarder's spool, durable before the receiver answers 250.
-        spoolSubmit: async (m) => (await submitToSpool({
-          root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName,
-          data: formatBatchSmtp({ hostName: rc.hostName, envelope: m.envelope, data: m.data }),
-          attrs: { jobName: 'RECEIVER', taskType: 'DEST', recordFormat: 'text', encoding: 'ISO8859-1' },
-        })).id,
+        spoolSubmit: async (m) => (await queueOwnMail(gateway.config(), m, { kind: 'receiver', ...m.origin }, 'RECEIVER')).id,
       });
       closers.push(() => receiver.close());
       for (const a of receiver.addresses()) listening.push({ role: 'smtp', host: a.host, port: a.port });

@@ -100,11 +100,12 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (!composed.ok) {
     process.stderr.write(`spoolgate note: ${composed.error.code}: ${composed.error.message}\n`);
-    return composed.error.code === 'SG_NOTE_UNSAFE_OUTPUT' ? 1 : 2;
+    return 2;
   }
   try {
     const entry = await putOnSpool({
-      target: { root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName },
+      target: { root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName, instance: config.instance, header: config.header },
+      tool: 'note', user: currentCaller().user,
       envelope: composed.value.envelope, data: composed.value.data, ...(job === undefined ? {} : { jobName: job }),
     });
     process.stdout.write(`${entry.id} ${entry.attrs.jobName}(${entry.attrs.jobId})\n`);

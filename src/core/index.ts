@@ -6,6 +6,7 @@
 export * from './address.js';
 export * from './clock.js';
 export * from './envelope.js';
+export * from './envelope-json.js';
 export * from './errors.js';
 export * from './ids.js';
 export * from './resolver.js';

@@ -12,11 +12,11 @@
 // must not run while another process writes into the same directory.
 import { readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SpoolgateError, describeError, type Envelope, type Recipient, type Result, ok, err } from '../core/index.js';
 import {
-  ensureDir, fsyncDir, isTempName, writeFileAtomic,
+  SpoolgateError, describeError, type Envelope, type Recipient, type Result, ok, err,
   envelopeFromJson, envelopeToJson, recipientFromJson, recipientToJson, type EnvelopeJson, type RecipientJson,
-} from '../notify/index.js';
+} from '../core/index.js';
+import { ensureDir, fsyncDir, isTempName, writeFileAtomic } from '../notify/index.js';
 
 export interface MailDirectoryEntry {
   readonly id: string;

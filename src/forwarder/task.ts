@@ -1,13 +1,16 @@
-// A spool task (TKID): reads one spool file at a time, parses it into messages and hands each
-// to the lifecycle; when every message of the file is finished, the file is disposed of
+// A spool task (TKID): reads one spool entry at a time — a batch entry is decoded into records
+// and parsed into messages under the JES rules; a message entry (the gateway's own mail) is one
+// work item, its bytes and envelope untouched — and hands each message to the lifecycle; when every message of the file is finished, the file is disposed of
 // (SPEC.md §1.2). Reading pauses when too much is pending (state WAITS), when no target is usable
 // (WAIT) and when the operator suspends (SUPND). Several tasks run concurrently.
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { Envelope, Recipient } from '../core/index.js';
 import { describeError, formatMailbox } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import type { CodePage } from '../codepage/index.js';
 import { RecordDecoder, type RecordFormat } from '../spool/records.js';
+import { isGatewayOrigin, type MessageEnvelope } from '../spool/message-entry.js';
 import { BatchParser, type BatchOptions, type ParsedMessage, type SpoolProblem } from '../spool/batch.js';
 import type { Checkpoint, FileCheckpoint } from './checkpoint.js';
 import type { FailedRecipient, FinalOutcome, Lifecycle, WorkItem } from './lifecycle.js';
@@ -27,6 +30,8 @@ export interface TaskEntry {
     readonly recordFormat?: RecordFormat;
     readonly encoding?: string;
   };
+  /** Set for a message entry: the envelope and origin from envelope.json. */
+  readonly message?: MessageEnvelope;
 }
 
 export interface SpoolPort {
@@ -48,6 +53,12 @@ export interface TaskSettings {
   readonly testMode: boolean;
   /** Messages of one file in flight before reading pauses (WAITS). */
   readonly maxPending: number;
+  /**
+   * The largest message entry read into memory. Larger entries (only a hostile or broken local
+   * producer writes them: the receiver and submission tools refuse bigger mail first) are bad
+   * entries, reported and disposed of per BadSpoolDisp.
+   */
+  readonly maxMessageBytes: number;
   /**
    * The user exit (SPEC.md §2.3); read when a file starts, so a change applies from the next
    * file. A new generation with the same module reloads it (USEREXIT,LEVEL=, REFRESH).
@@ -155,16 +166,9 @@ export class SpoolTask {
     const cp = this.deps.checkpoint.load(entry.id);
     log.event('spool.start', { id: entry.id, job: entry.attrs.jobName, jobid: entry.attrs.jobId, user: entry.attrs.originUser });
     try {
-      const codepage = settings.codepage(entry.attrs.encoding);
-      if (codepage === undefined) throw new Error(`unknown code page ${entry.attrs.encoding ?? ''}`);
-      const decoder = new RecordDecoder({
-        format: entry.attrs.recordFormat ?? settings.recordFormat,
-        recordLength: settings.recordLength,
-        codepage,
-        nullTrnc: settings.nullTrnc,
-      });
-      const parser = new BatchParser({ ...settings.parser, job: { jobName: entry.attrs.jobName, jobId: entry.attrs.jobId, originUser: entry.attrs.originUser } });
-      const exit = this.exitSession(entry, settings);
+      // The user exit sees customer jobs and local submissions, not the gateway's own mail
+      // (relayed, notifications, reports): docs/userexit.md.
+      const exit = entry.message !== undefined && isGatewayOrigin(entry.message.origin) ? undefined : this.exitSession(entry, settings);
       const exitProblem = (p: SpoolProblem): void => {
         problems.push(p);
         log.jes('spool.problem', { id: entry.id, record: p.recordNo, reply: `${p.code} ${p.enhanced} ${p.text}` });
@@ -206,13 +210,30 @@ export class SpoolTask {
         return true;
       };
       let reading = true;
-      for await (const chunk of createReadStream(entry.path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
-        if (this.deps.stopping()) { stoppedEarly = true; break; }
-        if (!(await handle(parser.push(decoder.push(chunk))))) { reading = false; break; }
+      let records = 0;
+      if (entry.message !== undefined) {
+        const m = await readMessageEntry(entry, entry.message, settings.maxMessageBytes);
+        if (m.ok) reading = await handle([{ kind: 'message', message: m.value }]);
+        else problems.push(m.error);
+      } else {
+        const codepage = settings.codepage(entry.attrs.encoding);
+        if (codepage === undefined) throw new Error(`unknown code page ${entry.attrs.encoding ?? ''}`);
+        const decoder = new RecordDecoder({
+          format: entry.attrs.recordFormat ?? settings.recordFormat,
+          recordLength: settings.recordLength,
+          codepage,
+          nullTrnc: settings.nullTrnc,
+        });
+        const parser = new BatchParser({ ...settings.parser, job: { jobName: entry.attrs.jobName, jobId: entry.attrs.jobId, originUser: entry.attrs.originUser } });
+        for await (const chunk of createReadStream(entry.path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
+          if (this.deps.stopping()) { stoppedEarly = true; break; }
+          if (!(await handle(parser.push(decoder.push(chunk))))) { reading = false; break; }
+        }
+        if (reading && !stoppedEarly) reading = await handle(parser.push(decoder.end()).concat(parser.end()));
+        records = parser.stats.records;
       }
-      if (reading && !stoppedEarly) reading = await handle(parser.push(decoder.end()).concat(parser.end()));
       if (reading && !stoppedEarly && exit !== undefined) {
-        const p = await exit.end(parser.stats.records);
+        const p = await exit.end(records);
         if (p !== undefined) exitProblem(p);
       }
       if (exit !== undefined) for (const k of Object.keys(this.exitCounters) as (keyof ExitCounters)[]) this.exitCounters[k] += exit.counters[k];
@@ -280,6 +301,31 @@ export class SpoolTask {
       failed,
       attempts: 0,
     };
+  }
+}
+
+/**
+ * A message entry as the one message of its file: the data file read whole (bounded), the
+ * envelope as enqueued. Problems become the file's report, like a batch file's.
+ */
+async function readMessageEntry(entry: TaskEntry, m: MessageEnvelope, max: number): Promise<{ ok: true; value: ParsedMessage } | { ok: false; error: SpoolProblem }> {
+  const problem = (code: number, enhanced: string, text: string): { ok: false; error: SpoolProblem } =>
+    ({ ok: false, error: { code, enhanced, text, recordNo: 0, messageNo: 1 } });
+  const fh = await open(entry.path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const st = await fh.stat();
+    if (st.size > max) return problem(552, '5.3.4', `message entry is ${st.size} octets, over the limit of ${max}`);
+    const data = Buffer.alloc(st.size);
+    let n = 0;
+    while (n < data.length) {
+      const { bytesRead } = await fh.read(data, n, data.length - n, n);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+    }
+    if (n !== st.size) return problem(451, '4.3.0', `message entry changed size while being read (${n} of ${st.size} octets)`);
+    return { ok: true, value: { messageNo: 1, envelope: m.envelope, badRecipients: [], data, size: data.length, firstRecordNo: 0, lastRecordNo: 0 } };
+  } finally {
+    await fh.close();
   }
 }
 

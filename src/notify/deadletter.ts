@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { newId, formatPath, type Clock, type Envelope, type Result, ok, err, SpoolgateError, describeError } from '../core/index.js';
 import type { DeadLetterAction } from '../config/types.js';
 import { ensureDir, fsyncDir, isTempName, writeFileAtomic } from './atomic.js';
-import { envelopeFromJson, envelopeToJson, type EnvelopeJson } from './envelope-json.js';
+import { envelopeFromJson, envelopeToJson, type EnvelopeJson } from '../core/envelope-json.js';
 
 export type DeadLetterKind = 'notification' | 'null-sender' | 'report' | 'undeliverable';
 const KINDS: readonly DeadLetterKind[] = ['notification', 'null-sender', 'report', 'undeliverable'];

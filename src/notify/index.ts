@@ -15,6 +15,5 @@
 export * from './dsn.js';
 export * from './deadletter.js';
 export * from './error-report-mail.js';
-export * from './envelope-json.js';
 export * from './atomic.js';
 export * from './mime.js';

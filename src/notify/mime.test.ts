@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { asciiText, chooseBoundary, foldHeader, formatDate, headerSection, longestLine, parseHeaderFields, quotedPrintable, toCrlf, wrapText } from './mime.js';
-import { envelopeFromJson, envelopeToJson } from './envelope-json.js';
+import { envelopeFromJson, envelopeToJson } from '../core/envelope-json.js';
 import type { Envelope } from '../core/index.js';
 
 test('formatDate is RFC 5322 date-time in UTC', () => {

@@ -17,7 +17,17 @@ import type { ReceiverJournal } from './journal.js';
 import type { Quarantine } from './quarantine.js';
 import type { RecipientClass } from './recipients.js';
 
-export type SpoolSubmit = (mail: { envelope: Envelope; data: Buffer }) => Promise<string>;
+/** Who handed a relayed message to the receiver (kept in the message spool entry's origin). */
+export interface RelayOrigin {
+  readonly client: string;
+  readonly helo: string;
+  readonly auth: string | null;
+  readonly tls: boolean;
+  readonly session: string;
+}
+
+/** Queues relayed mail (raw bytes as accepted, envelope as accepted); resolves with the entry id once durable. */
+export type SpoolSubmit = (mail: { envelope: Envelope; data: Buffer; origin: RelayOrigin }) => Promise<string>;
 
 export interface SinkDeps {
   readonly clock: Clock;
@@ -91,7 +101,10 @@ export class ReceiverSink implements InboundSink {
     // Relay copies: one spool entry with only the relay recipients, DSN fields kept.
     if (relay.length > 0) {
       const envelope: Envelope = { ...m.envelope, recipients: relay };
-      const entry = await this.d.spoolSubmit({ envelope, data: m.data });
+      const entry = await this.d.spoolSubmit({
+        envelope, data: m.data,
+        origin: { client: m.clientIp, helo: m.heloName, auth: m.authUser ?? null, tls: m.tls, session: m.sessionId },
+      });
       for (const r of relay) {
         await this.d.journal.record('queued', { messageId: id, from, to: formatMailbox(r.mailbox), detail: `queued for relay as spool entry ${entry}` });
       }

@@ -171,21 +171,36 @@ export async function userNameOf(uid: number, passwdPath = '/etc/passwd'): Promi
 
 /** Reads attrs.json without following symlinks, refusing anything over ATTRS_MAX_BYTES. */
 export async function readAttrsFile(path: string): Promise<Result<AttrsFile, string>> {
+  const bytes = await readSmallFile(path, 'attrs.json', ATTRS_MAX_BYTES);
+  return bytes.ok ? parseAttrsJson(bytes.value) : bytes;
+}
+
+/**
+ * Reads a producer-written control file (attrs.json, envelope.json) whole: no symbolic links,
+ * regular files only, at most `max` bytes. Problems are reason texts naming `label`.
+ */
+export async function readSmallFile(path: string, label: string, max: number): Promise<Result<Buffer, string>> {
   let fh;
   try {
     fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') return err('attrs.json is a symbolic link');
-    return err(`attrs.json cannot be read: ${code ?? (e as Error).message}`);
+    if (code === 'ELOOP') return err(`${label} is a symbolic link`);
+    return err(`${label} cannot be read: ${code ?? (e as Error).message}`);
   }
   try {
     const st = await fh.stat();
-    if (!st.isFile()) return err('attrs.json is not a regular file');
-    if (st.size > ATTRS_MAX_BYTES) return err(`attrs.json is ${st.size} bytes (limit ${ATTRS_MAX_BYTES})`);
-    const buf = Buffer.alloc(ATTRS_MAX_BYTES + 1);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    return parseAttrsJson(buf.subarray(0, bytesRead));
+    if (!st.isFile()) return err(`${label} is not a regular file`);
+    if (st.size > max) return err(`${label} is ${st.size} bytes (limit ${max})`);
+    const buf = Buffer.alloc(Math.min(max + 1, st.size + 1));
+    let n = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, n, buf.length - n, n);
+      if (bytesRead === 0 || n + bytesRead >= buf.length) { n += bytesRead; break; }
+      n += bytesRead;
+    }
+    if (n !== st.size) return err(`${label} changed while being read`);
+    return ok(buf.subarray(0, n));
   } finally {
     await fh.close();
   }

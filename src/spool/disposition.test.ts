@@ -2,13 +2,10 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { getCodePage } from '../codepage/index.js';
 import { isRoot, tempDir } from '../testing/peers.js';
 import { FakeClock } from '../testing/clock.js';
 import { disposeBadEntry, listHeld, reportBadEntry } from './disposition.js';
 import { SpoolQueue } from './queue.js';
-import { BatchParser, type BatchEvent } from './batch.js';
-import { RecordDecoder } from './records.js';
 import { formatReport, REPORT_JOB_NAME, type ReportProblem } from './report.js';
 import { submitToSpool, type SpoolEntry } from './submit.js';
 
@@ -101,7 +98,7 @@ test('BadSpoolDisp Delete with Report None removes the entry and writes nothing'
   assert.deepEqual(await readdir(join(root, 'CSSMTP', 'sysout')), []);
 });
 
-test('Report Admin: one DEST spool entry holding valid batch SMTP to all administrators', async (t) => {
+test('Report Admin: one message entry (DEST) to all administrators, the report text as it was built', async (t) => {
   const { root, q, clock } = await setup(t);
   await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('HELO a b c\n'), attrs: { jobName: 'PAYROLL' } });
   const [entry] = await q.list();
@@ -115,35 +112,19 @@ test('Report Admin: one DEST spool entry holding valid batch SMTP to all adminis
   const mail = out.report.entry;
   assert.equal(mail.attrs.taskType, 'DEST');
   assert.equal(mail.attrs.jobName, REPORT_JOB_NAME);
-  assert.equal(mail.attrs.encoding, 'ISO8859-1');
   const listed = await q.list();
   assert.deepEqual(listed.map((e) => e.id), [mail.id], 'the report waits in incoming/; the bad file is held');
-
-  // Valid batch SMTP: clean records in the stated encoding, the command sequence, all admins as recipients.
-  const dec = new RecordDecoder({ format: 'text', recordLength: 80, codepage: getCodePage('ISO8859-1')!, nullTrnc: false });
-  const items = [...dec.push(await readFile(mail.path)), ...dec.end()];
-  assert.deepEqual(items.filter((i) => i.kind === 'error'), []);
-  const lines = items.map((i) => (i.kind === 'record' ? i.text : ''));
-  const dataAt = lines.indexOf('DATA');
-  assert.deepEqual(lines.slice(0, dataAt + 1), ['HELO gw.example.test', 'MAIL FROM:<gateway@example.test>', ...admins.map((a) => `RCPT TO:<${a}>`), 'DATA']);
-  assert.deepEqual(lines.slice(-2), ['.', 'QUIT']);
-  const body = lines.slice(dataAt + 1, -2);
-  assert.ok(!body.includes('.'), 'no premature end of data');
-  assert.ok(body.includes('Subject: spoolgate error report for job PAYROLL (' + entry!.attrs.jobId + ')'));
-  assert.ok(body.some((l) => l.includes("501 5.5.4 JES Syntax error. Too many args after 'HELO' command")));
-
-  // And the gateway's own batch-SMTP parser reads it as one clean message to all administrators.
-  const parser = new BatchParser({
-    syntaxErrorLimit: 5, jobSizeKB: 0, msgSizeKB: 0, atSign: '@', maxRecipients: 2000, header: { date: true, userInfo: true },
-    instance: 'spoolgate', hostName: 'gw.example.test', clock, job: { jobName: mail.attrs.jobName, jobId: mail.attrs.jobId, originUser: mail.attrs.originUser },
-  });
-  const events: BatchEvent[] = [...parser.push(items), ...parser.end()];
-  assert.deepEqual(events.filter((ev) => ev.kind !== 'message'), []);
-  const msgs = events.flatMap((ev) => (ev.kind === 'message' ? [ev.message] : []));
-  assert.equal(msgs.length, 1);
-  assert.equal(msgs[0]!.envelope.from.kind, 'mailbox');
-  assert.deepEqual(msgs[0]!.badRecipients, []);
-  assert.equal(msgs[0]!.envelope.recipients.length, admins.length);
+  // The queue reads it back as a message entry with the report's envelope and origin.
+  const back = listed[0]!;
+  assert.equal(back.kind, 'message');
+  assert.equal(back.problem, undefined);
+  assert.deepEqual(back.message?.origin, { kind: 'report' });
+  assert.deepEqual(back.message?.envelope.from, { kind: 'mailbox', mailbox: { local: 'gateway', domain: 'example.test' } });
+  assert.deepEqual(back.message?.envelope.recipients.map((r) => `${r.mailbox.local}@${r.mailbox.domain}`), admins);
+  const text = (await readFile(back.path)).toString('latin1');
+  assert.ok(text.includes('\r\nSubject: spoolgate error report for job PAYROLL (' + entry!.attrs.jobId + ')\r\n'));
+  assert.ok(text.includes("501 5.5.4 JES Syntax error. Too many args after 'HELO' command"));
+  assert.match(text, /\r\nDate: [^\r]+\r\nMessage-ID: <[^\r]+>\r\n/);
 });
 
 test('Report Admin falls back to sysout without administrators and for a bad report', async (t) => {

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { err, ok, type Result } from '../core/result.js';
 import { printable } from './attributes.js';
 import { buildAdminReportMail, formatReport, REPORT_JOB_NAME, type ReportProblem } from './report.js';
-import { submitToSpool, syncDir, type SpoolEntry, type SpoolEntryRef, type SpoolLayout } from './submit.js';
+import { enqueueMessage } from './enqueue.js';
+import { syncDir, type SpoolEntry, type SpoolEntryRef, type SpoolLayout } from './submit.js';
 
 const REASON_SUFFIX = '.reason.json';
 
@@ -189,6 +190,8 @@ export interface DisposeOutcome {
  */
 export async function reportBadEntry(opts: {
   layout: SpoolLayout; entry: Pick<SpoolEntry, 'id' | 'attrs'>; problems: readonly ReportProblem[]; summary: string; policy: Pick<BadEntryPolicy, 'report' | 'admin'>;
+  /** When the report is made (default: now). */
+  now?: Date;
 }): Promise<{ report: ReportOutcome; warnings: string[] }> {
   const { layout: l, entry: e, policy } = opts;
   const warnings: string[] = [];
@@ -201,11 +204,10 @@ export async function reportBadEntry(opts: {
       ? err('the bad entry is itself an error report')
       : policy.admin === undefined
         ? err('no MailAdministrator configured')
-        : buildAdminReportMail({ ...policy.admin, report: text, attrs: e.attrs });
+        : buildAdminReportMail({ ...policy.admin, report: text, attrs: e.attrs, now: opts.now ?? new Date() });
     if (mail.ok) {
-      const entry = await submitToSpool({
-        root: l.root, writer: l.writer, data: mail.value,
-        attrs: { taskType: 'DEST', jobName: REPORT_JOB_NAME, recordFormat: 'text', encoding: 'ISO8859-1' },
+      const entry = await enqueueMessage({
+        root: l.root, writer: l.writer, envelope: mail.value.envelope, data: mail.value.data, origin: { kind: 'report' }, jobName: REPORT_JOB_NAME,
       });
       return { report: { kind: 'admin', entry }, warnings };
     }

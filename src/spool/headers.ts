@@ -160,3 +160,50 @@ export class HeaderScanner {
     return false;
   }
 }
+
+export interface SubmissionStamp {
+  readonly hostName: string;
+  readonly instance: string;
+  /** Header UserInfo YES: name the submitting user; NO: only this instance. */
+  readonly userInfo: boolean;
+  /** Header Date YES: add Date: when the message has none. */
+  readonly date: boolean;
+  readonly user: string;
+  /** The submission tool, for the Received comment ("note", "sendmail"). */
+  readonly tool: string;
+}
+
+/**
+ * A locally submitted message (note, sendmail) as it is queued: our Received trace field on top
+ * (RFC 5321 §4.4, the form Postfix's pickup uses: "by host (... from userid ...) id ...; date"),
+ * and Date / Message-ID added at the end of the header block when missing (RFC 5322 §3.6: both
+ * are required; a submission service adds them, RFC 6409 §8). The rest is left byte for byte.
+ * Added lines end in CRLF; the message's own lines are not touched.
+ */
+export function stampSubmission(data: Buffer, s: SubmissionStamp, nowMs: number, offset: OffsetFn): Buffer {
+  const date = formatRfc5322Date(nowMs, offset);
+  const host = atomish(s.hostName, 'localhost');
+  const messageId = newMessageIdHeader(host, nowMs);
+  const who = s.userInfo ? `, from user ${atomish(s.user, 'unknown')}` : '';
+  const received = `Received: by ${host} (spoolgate ${atomish(s.instance, 'SPOOLGATE')} ${atomish(s.tool, 'submission')}${who})\r\n\tid ${messageId};\r\n\t${date}\r\n`;
+  // Find the end of the header block: the first line the scanner does not take.
+  const scanner = new HeaderScanner();
+  let pos = 0;
+  while (pos < data.length) {
+    const nl = data.indexOf(0x0a, pos);
+    const end = nl < 0 ? data.length : nl + 1;
+    let line = data.subarray(pos, nl < 0 ? data.length : nl).toString('latin1');
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (line === '' || !scanner.accept(line)) break;
+    pos = end;
+  }
+  const added = missingFields({ received: [], date, messageId }, s.date, { date: scanner.hasDate, messageId: scanner.hasMessageId });
+  // A header block that does not end in a line end gets one before the added fields.
+  const needsEol = added.length > 0 && pos > 0 && data[pos - 1] !== 0x0a;
+  return Buffer.concat([
+    Buffer.from(received, 'latin1'),
+    data.subarray(0, pos),
+    Buffer.from((needsEol ? '\r\n' : '') + added.map((f) => f + '\r\n').join(''), 'latin1'),
+    data.subarray(pos),
+  ]);
+}

@@ -13,8 +13,9 @@ import { lstat, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock, Timer } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
-import { ok, type Result } from '../core/result.js';
-import { readAttrsFile, resolveAttributes, type AttrsFile } from './attributes.js';
+import { err, ok, type Result } from '../core/result.js';
+import { readAttrsFile, readSmallFile, resolveAttributes, type AttrsFile } from './attributes.js';
+import { ENVELOPE_FILE, ENVELOPE_MAX_BYTES, isGatewayOrigin, parseEnvelopeFile, type MessageEnvelope } from './message-entry.js';
 import {
   deleteEntry, holdEntry, listHeld, purgeHeld, releaseHeld, validEntryId, writeSysoutReport, type HeldEntry,
 } from './disposition.js';
@@ -33,6 +34,8 @@ export interface SpoolQueueOptions {
   onError?: (e: Error) => void;
   passwdPath?: string;
   hostName?: string;
+  /** The uid the gateway's own entries belong to (default: this process's). */
+  gatewayUid?: number;
 }
 
 interface Inspected {
@@ -105,6 +108,7 @@ export class SpoolQueue {
     let dataPath = entryPath;
     let dataSt = st;
     let file: AttrsFile | undefined;
+    let message: MessageEnvelope | undefined;
     let problem: SpoolEntryProblem | undefined;
     if (st.isDirectory()) {
       dataPath = join(entryPath, 'data');
@@ -125,6 +129,11 @@ export class SpoolQueue {
           else problem = { kind: 'bad', reason: a.error };
         }
       }
+      if (problem === undefined) {
+        const m = await this.readMessageEnvelope(entryPath, st.uid);
+        if (m.ok) message = m.value;
+        else problem = { kind: 'bad', reason: m.error };
+      }
     }
     if (problem === undefined) problem = await checkData(dataPath, dataSt);
     const attrs = await resolveAttributes({
@@ -133,9 +142,29 @@ export class SpoolQueue {
       ...(this.opts.passwdPath === undefined ? {} : { passwdPath: this.opts.passwdPath }),
       ...(this.opts.hostName === undefined ? {} : { hostName: this.opts.hostName }),
     });
-    const entry: SpoolEntry = { id: name, path: dataPath, attrs, size: dataSt.isFile() ? dataSt.size : 0 };
+    const entry: SpoolEntry = { id: name, kind: message === undefined ? 'batch' : 'message', path: dataPath, attrs, size: dataSt.isFile() ? dataSt.size : 0 };
+    if (message !== undefined) entry.message = message;
     if (problem !== undefined) entry.problem = problem;
     return { entry, key: `${name}\0${st.ino}`, ctimeMs: st.ctimeMs };
+  }
+
+  /**
+   * A message entry's envelope.json (message-entry.ts), or undefined for a batch entry. An origin
+   * only the gateway writes (receiver, notification, report) in an entry that belongs to another
+   * uid is a forgery attempt by a local producer: the entry is bad.
+   */
+  private async readMessageEnvelope(entryPath: string, ownerUid: number): Promise<Result<MessageEnvelope | undefined, string>> {
+    const path = join(entryPath, ENVELOPE_FILE);
+    if ((await lstatOrUndefined(path)) === undefined) return ok(undefined);
+    const bytes = await readSmallFile(path, ENVELOPE_FILE, ENVELOPE_MAX_BYTES);
+    if (!bytes.ok) return bytes;
+    const m = parseEnvelopeFile(bytes.value);
+    if (!m.ok) return m;
+    const gatewayUid = this.opts.gatewayUid ?? process.getuid?.();
+    if (isGatewayOrigin(m.value.origin) && gatewayUid !== undefined && ownerUid !== gatewayUid) {
+      return err(`${ENVELOPE_FILE} claims a ${m.value.origin.kind} origin but the entry belongs to uid ${ownerUid}, not the gateway's uid ${gatewayUid}`);
+    }
+    return ok(m.value);
   }
 
   /**

@@ -48,43 +48,49 @@ test('formatReport without problems', () => {
   assert.ok(!text.includes('Format:'));
 });
 
-test('buildAdminReportMail: one batch-SMTP mail to all administrators, dot-stuffed', () => {
+test('buildAdminReportMail: one message to all administrators, its envelope, no dot-stuffing', () => {
+  const now = new Date('2026-11-27T10:00:00Z');
   const r = buildAdminReportMail({
-    from: '', to: ['ops@example.test', 'admin@example.test'], hostName: 'gw.example.test', attrs,
+    from: '', to: ['ops@example.test', 'admin@example.test'], hostName: 'gw.example.test', attrs, now,
     report: 'line one\n.starts with a dot\n',
   });
   assert.ok(r.ok);
-  assert.equal(r.value.toString('latin1'), [
-    'HELO gw.example.test',
-    'MAIL FROM:<>',
-    'RCPT TO:<ops@example.test>',
-    'RCPT TO:<admin@example.test>',
-    'DATA',
+  assert.deepEqual(r.value.envelope, {
+    from: { kind: 'null' },
+    recipients: [{ mailbox: { local: 'ops', domain: 'example.test' } }, { mailbox: { local: 'admin', domain: 'example.test' } }],
+    requireTls: false,
+  });
+  const text = r.value.data.toString('latin1');
+  const lines = text.split('\r\n');
+  assert.deepEqual(lines.slice(0, 3), [
     'From: Mail Delivery Subsystem <MAILER-DAEMON@gw.example.test>',
     'To: ops@example.test,',
     ' admin@example.test',
-    'Subject: spoolgate error report for job PAYROLL (J0001234)',
+  ]);
+  assert.equal(lines[3], 'Subject: spoolgate error report for job PAYROLL (J0001234)');
+  assert.match(lines[4]!, /^Date: Fri, 27 Nov 2026 \d\d:00:00 [+-]\d{4}$/);
+  assert.match(lines[5]!, /^Message-ID: <[0-9a-z]{20}\.spoolgate@gw\.example\.test>$/);
+  assert.deepEqual(lines.slice(6), [
     'Auto-Submitted: auto-generated',
     'MIME-Version: 1.0',
     'Content-Type: text/plain; charset=us-ascii',
     'Content-Transfer-Encoding: 7bit',
     '',
     'line one',
-    '..starts with a dot',
-    '.',
-    'QUIT',
+    '.starts with a dot',
     '',
-  ].join('\n'));
+  ]);
+  assert.ok(!/(^|[^\r])\n/.test(text), 'every line ends in CRLF');
 });
 
 test('buildAdminReportMail refuses bad input', () => {
-  const base = { from: 'gw@example.test', to: ['ops@example.test'], hostName: 'gw', attrs, report: 'x' };
+  const base = { from: 'gw@example.test', to: ['ops@example.test'], hostName: 'gw', attrs, report: 'x', now: new Date(0) };
   assert.match(expectErr(buildAdminReportMail({ ...base, to: [] })), /no MailAdministrator/);
   assert.match(expectErr(buildAdminReportMail({ ...base, to: ['x>\r\nRCPT TO:<evil@x'] })), /not valid/);
   assert.match(expectErr(buildAdminReportMail({ ...base, from: 'nope' })), /sender/);
   const long = buildAdminReportMail({ ...base, report: 'y'.repeat(2500) });
   assert.ok(long.ok);
-  for (const line of long.value.toString('latin1').split('\n')) assert.ok(line.length <= 998);
+  for (const line of long.value.data.toString('latin1').split('\r\n')) assert.ok(line.length <= 998);
 });
 
 function expectErr(r: { ok: true } | { ok: false; error: string }): string {

@@ -1,9 +1,13 @@
 // The error report of a bad spool file (SPEC.md §1.2): every problem with its reply code,
 // enhanced code, text, record number and message number, headed by the job's attributes.
 // Pure functions: the text is a function of the input only (golden-tested), and the Report Admin
-// mail is built as batch SMTP so it travels through the spool like any other mail.
+// mail is a complete RFC 5322 message with its envelope, queued as a message entry (enqueue.ts)
+// so it travels through the targets like any other mail and reaches them byte for byte.
 import { formatMailbox, parseMailbox, type Mailbox } from '../core/address.js';
+import type { Envelope } from '../core/envelope.js';
+import { newMessageIdHeader } from '../core/ids.js';
 import { err, ok, type Result } from '../core/result.js';
+import { formatRfc5322Date, zoneOffsetFn } from './headers.js';
 import { printable, type SpoolAttributes } from './attributes.js';
 
 export interface ReportProblem {
@@ -65,17 +69,25 @@ export interface AdminMailOptions {
   from: string;
   /** MailAdministrator addresses: all of them are recipients of one mail. */
   to: readonly string[];
-  /** Our host name for HELO and the From header of a null-sender report. */
+  /** Our host name for the From header of a null-sender report and the Message-ID. */
   hostName: string;
   report: string;
   attrs: SpoolAttributes;
+  /** When the report is made (Date: and Message-ID:). */
+  now: Date;
+}
+
+/** The Report Admin mail: a 7-bit text message (CRLF line ends) and its envelope. */
+export interface AdminReportMail {
+  readonly envelope: Envelope;
+  readonly data: Buffer;
 }
 
 /**
- * The Report Admin mail as a batch-SMTP spool file (LF line ends, ISO8859-1 = ASCII text).
- * Returns an error text when an address is invalid or there is no recipient.
+ * The Report Admin mail. Returns an error text when an address is invalid or there is no
+ * recipient.
  */
-export function buildAdminReportMail(o: AdminMailOptions): Result<Buffer, string> {
+export function buildAdminReportMail(o: AdminMailOptions): Result<AdminReportMail, string> {
   if (o.to.length === 0) return err('no MailAdministrator address to send the report to');
   const rcpts: Mailbox[] = [];
   for (const t of o.to) {
@@ -92,13 +104,11 @@ export function buildAdminReportMail(o: AdminMailOptions): Result<Buffer, string
   if (!/^[A-Za-z0-9.-]{1,255}$/.test(o.hostName)) return err(`host name "${printable(o.hostName)}" is not valid`);
   const a = o.attrs;
   const lines = [
-    `HELO ${o.hostName}`,
-    `MAIL FROM:<${from === undefined ? '' : formatMailbox(from)}>`,
-    ...rcpts.map((m) => `RCPT TO:<${formatMailbox(m)}>`),
-    'DATA',
     `From: ${from === undefined ? `Mail Delivery Subsystem <MAILER-DAEMON@${o.hostName}>` : `spoolgate <${formatMailbox(from)}>`}`,
-    `To: ${rcpts.map(formatMailbox).join(',\n ')}`,
+    `To: ${rcpts.map(formatMailbox).join(',\r\n ')}`,
     `Subject: spoolgate error report for job ${a.jobName} (${a.jobId})`,
+    `Date: ${formatRfc5322Date(o.now.getTime(), zoneOffsetFn())}`,
+    `Message-ID: ${newMessageIdHeader(o.hostName, o.now.getTime())}`,
     // RFC 3834 §5: mark the report as automatic so responders do not answer it.
     'Auto-Submitted: auto-generated',
     'MIME-Version: 1.0',
@@ -108,13 +118,15 @@ export function buildAdminReportMail(o: AdminMailOptions): Result<Buffer, string
   ];
   for (const raw of o.report.replace(/\n$/, '').split('\n')) {
     const line = printable(raw, 100_000);
-    // RFC 5321 §4.5.3.1.6: text lines of at most 998 octets; fold longer report lines (room for a stuffed dot).
-    for (let i = 0; i === 0 || i < line.length; i += 990) {
-      const part = line.slice(i, i + 990);
-      // RFC 5321 §4.5.2: a line starting with "." gets one more "." (the spool parser removes it).
-      lines.push(part.startsWith('.') ? '.' + part : part);
-    }
+    // RFC 5322 §2.1.1: lines of at most 998 characters; fold longer report lines.
+    for (let i = 0; i === 0 || i < line.length; i += 990) lines.push(line.slice(i, i + 990));
   }
-  lines.push('.', 'QUIT');
-  return ok(Buffer.from(lines.join('\n') + '\n', 'latin1'));
+  return ok({
+    envelope: {
+      from: from === undefined ? { kind: 'null' } : { kind: 'mailbox', mailbox: from },
+      recipients: rcpts.map((mailbox) => ({ mailbox })),
+      requireTls: false,
+    },
+    data: Buffer.from(lines.join('\r\n') + '\r\n', 'latin1'),
+  });
 }

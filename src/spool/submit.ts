@@ -8,6 +8,7 @@ import { mkdir, open, rename, rm, chmod, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpoolgateError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
+import type { MessageEnvelope } from './message-entry.js';
 import {
   formatAttrsJson, jobIdFromInode, jobNameFromFileName, normalizeName, parseAttrsJson, resolveAttributes,
   userNameOf, type AttrsFile, type SpoolAttributes,
@@ -22,6 +23,14 @@ export interface SpoolEntryProblem {
 export interface SpoolEntry {
   /** Entry name in incoming/: the directory name of an entry directory, or a plain file's name. */
   id: string;
+  /**
+   * 'batch': a customer job's batch-SMTP records, read under the JES rules. 'message': the
+   * gateway's own mail, raw RFC 5322 bytes plus envelope.json (message-entry.ts), passed through
+   * untouched.
+   */
+  kind: 'batch' | 'message';
+  /** For a 'message' entry: its envelope and origin. */
+  message?: MessageEnvelope;
   /** The data file. */
   path: string;
   attrs: SpoolAttributes;
@@ -106,10 +115,41 @@ export interface SubmitOptions {
   passwdPath?: string;
   hostName?: string;
   now?: () => number;
+  /**
+   * Fault injection (crash tests): called after each durable step of the write protocol; a test
+   * kills the process there. Steps: data, attrs, extra:<name>, tmpdir, rename, incoming, tmp.
+   */
+  afterStep?: (step: string) => Promise<void>;
 }
 
-/** Puts one entry on the writer's spool, atomically and durably. Throws SpoolUsageError for bad attributes. */
+/** Files written beside data and attrs.json (a message entry's envelope.json). */
+export interface ExtraFile {
+  readonly name: string;
+  readonly data: Buffer;
+}
+
+/** Puts one batch entry on the writer's spool, atomically and durably. Throws SpoolUsageError for bad attributes. */
 export async function submitToSpool(opts: SubmitOptions): Promise<SpoolEntry> {
+  return submitEntry(opts);
+}
+
+async function writeDurably(path: string, data: Buffer): Promise<void> {
+  const fh = await open(path, 'wx', 0o640);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The one write protocol of spool entries (batch and message): tmp/<id>/ with data, attrs.json
+ * and any extra files, each fsynced; the directory fsynced; renamed into incoming/; incoming/
+ * and tmp/ fsynced. Returns the entry as a batch entry (message-entry.ts sets kind and message).
+ */
+export async function submitEntry(opts: SubmitOptions & { extraFiles?: readonly ExtraFile[] }): Promise<SpoolEntry> {
+  const step = opts.afterStep ?? (async () => undefined);
   const l = spoolLayout(opts.root, opts.writer);
   const given: AttrsFile = {};
   const a = opts.attrs;
@@ -146,6 +186,7 @@ export async function submitToSpool(opts: SubmitOptions): Promise<SpoolEntry> {
     } finally {
       await fh.close();
     }
+    await step('data');
     const st = await stat(dataPath, { bigint: true });
     const file: AttrsFile = {
       ...checked.value,
@@ -157,21 +198,23 @@ export async function submitToSpool(opts: SubmitOptions): Promise<SpoolEntry> {
       // Default job name: the submitting user's name, as TSO job names start with the user id.
       file.jobName = jobNameFromFileName(await userNameOf(Number(st.uid), opts.passwdPath));
     }
-    const attrsPath = join(tmpDir, 'attrs.json');
-    const ah = await open(attrsPath, 'wx', 0o640);
-    try {
-      await ah.writeFile(formatAttrsJson(file));
-      await ah.sync();
-    } finally {
-      await ah.close();
+    await writeDurably(join(tmpDir, 'attrs.json'), Buffer.from(formatAttrsJson(file)));
+    await step('attrs');
+    for (const x of opts.extraFiles ?? []) {
+      await writeDurably(join(tmpDir, x.name), x.data);
+      await step(`extra:${x.name}`);
     }
     await syncDir(tmpDir);
+    await step('tmpdir');
     const dest = join(l.incoming, id);
     await rename(tmpDir, dest);
+    await step('rename');
     await syncDir(l.incoming);
+    await step('incoming');
     await syncDir(l.tmp);
+    await step('tmp');
     const attrs = await resolveAttributes({ fileName: id, uid: Number(st.uid), ino: st.ino, mtime: new Date(), file, ...pass(opts) });
-    return { id, path: join(dest, 'data'), attrs, size };
+    return { id, kind: 'batch', path: join(dest, 'data'), attrs, size };
   } catch (e) {
     await rm(tmpDir, { recursive: true, force: true });
     throw e;

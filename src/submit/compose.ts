@@ -6,7 +6,6 @@ import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import {
   type Envelope, type Mailbox, type Recipient, type Result, ok, err, parseMailbox, describeAddressProblem, formatMailbox, newMessageIdHeader,
 } from '../core/index.js';
-import { describeSpoolSafetyProblem, spoolSafetyProblems } from './spool.js';
 
 export interface NoteAttachment {
   /** File name shown to the recipient (any Unicode); the content type is derived from it. */
@@ -36,7 +35,7 @@ export interface ComposedNote {
 }
 
 export interface ComposeError {
-  readonly code: 'SG_NOTE_BAD_RECIPIENT' | 'SG_NOTE_NO_RECIPIENT' | 'SG_NOTE_UNSAFE_OUTPUT';
+  readonly code: 'SG_NOTE_BAD_RECIPIENT' | 'SG_NOTE_NO_RECIPIENT';
   readonly message: string;
 }
 
@@ -94,10 +93,6 @@ export async function composeNote(input: NoteInput): Promise<Result<ComposedNote
     attachments: (input.attachments ?? []).map((a) => ({ filename: a.filename, content: a.content })),
   });
   const data = await composer.compile().build();
-  const problems = spoolSafetyProblems(data);
-  if (problems.length > 0) {
-    return err({ code: 'SG_NOTE_UNSAFE_OUTPUT', message: `composed message cannot be spooled: ${problems.slice(0, 3).map(describeSpoolSafetyProblem).join('; ')}` });
-  }
 
   const seen = new Set<string>();
   const recipients: Recipient[] = [];

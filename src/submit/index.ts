@@ -4,10 +4,10 @@
 //   - sendMail: the QtmmSendMail analog (seed 004) for a ready RFC 5322 / MIME file;
 //     `spoolgate sendmail`.
 //   - decideSender: SenderPolicy Own/Any for the envelope sender (seed 002, sender verification).
-// Both write one batch-SMTP spool entry (task type DEST) through spool/submit.ts, so the
-// forwarder treats it like any batch job's file.
+// Both write one `message` spool entry (raw RFC 5322 bytes + envelope, spool/enqueue.ts): the
+// message leaves byte for byte as the tool accepted it, plus our Received field.
 // Untrusted input: command-line values, the message file and attachment files of the caller.
-// Persists: only the spool entry (atomic, fsynced by submitToSpool). Safe to crash at any point:
+// Persists: only the spool entry (atomic, fsynced by enqueueMessage). Safe to crash at any point:
 // a partial entry stays in the spool's tmp/ and is never read; the message file is removed (with
 // `remove`) only after the entry is durable.
 export { composeNote, parseNoteAddress, type NoteInput, type NoteAttachment, type ComposedNote, type ComposeError } from './compose.js';
@@ -16,4 +16,4 @@ export {
   sendMail, checkMessage, validateAddresses, currentCaller, SendMailError, MAX_ADDRESS_BYTES, MAX_RECIPIENTS,
   type SendMailOptions, type SendMailRecipient, type SendMailReceipt, type SendMailErrorCode, type RecipientType,
 } from './sendmail.js';
-export { putOnSpool, spoolSafetyProblems, describeSpoolSafetyProblem, MAX_LINE, type SpoolTarget, type SpoolSafetyProblem } from './spool.js';
+export { putOnSpool, type SpoolTarget } from './spool.js';

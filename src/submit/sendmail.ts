@@ -15,9 +15,9 @@ import {
   SpoolgateError, describeAddressProblem, describeError, parseMailbox, formatMailbox, MAX_PATH,
   type Mailbox, type Recipient, type Result, ok, err,
 } from '../core/index.js';
-import type { Config } from '../config/index.js';
+import { messageEntryLimit, type Config } from '../config/index.js';
 import { decideSender, localDomain, type Caller } from './policy.js';
-import { describeSpoolSafetyProblem, putOnSpool, spoolSafetyProblems, type SpoolTarget } from './spool.js';
+import { putOnSpool, type SpoolTarget } from './spool.js';
 import type { SpoolEntry } from '../spool/submit.js';
 
 export type RecipientType = 'normal' | 'cc' | 'bcc';
@@ -64,7 +64,6 @@ export type SendMailErrorCode =
   | 'SG_SENDMAIL_FILE_TOO_LARGE'
   | 'SG_SENDMAIL_NO_HEADER'
   | 'SG_SENDMAIL_NO_SEPARATOR'
-  | 'SG_SENDMAIL_BAD_LINE'
   | 'SG_SENDMAIL_ORIGINATOR_TOO_LONG'
   | 'SG_SENDMAIL_BAD_ORIGINATOR'
   | 'SG_SENDMAIL_SENDER_NOT_ALLOWED'
@@ -154,9 +153,6 @@ export function checkMessage(data: Buffer): Result<{ data: Buffer; bccHeaderStri
     else keep.push(raw);
   }
   if (separator < 0) return err(new SendMailError('SG_SENDMAIL_NO_SEPARATOR', 'the file has no blank line between the header and the body'));
-  const problems = spoolSafetyProblems(data, { allowTrailingBlanks: true });
-  const first = problems[0];
-  if (first !== undefined) return err(new SendMailError('SG_SENDMAIL_BAD_LINE', describeSpoolSafetyProblem(first)));
   if (!bcc) return ok({ data, bccHeaderStripped: false });
   const rest = lines.slice(separator).join('\n');
   return ok({ data: Buffer.from([...keep, rest].join('\n'), 'latin1'), bccHeaderStripped: true });
@@ -172,7 +168,7 @@ function fileError(path: string, e: unknown): SendMailError {
 export async function sendMail(opts: SendMailOptions): Promise<Result<SendMailReceipt, SendMailError>> {
   let target: SpoolTarget;
   if (opts.spool !== undefined) target = opts.spool;
-  else if (opts.config !== undefined) target = { root: opts.config.spool.directory, writer: opts.config.extWrtName, hostName: opts.config.hostName };
+  else if (opts.config !== undefined) target = { root: opts.config.spool.directory, writer: opts.config.extWrtName, hostName: opts.config.hostName, instance: opts.config.instance, header: opts.config.header };
   else return err(new SendMailError('SG_SENDMAIL_NO_TARGET', 'give a configuration or a spool target'));
 
   if (opts.file === '' || opts.file.includes('\0')) return err(new SendMailError('SG_SENDMAIL_BAD_FILE_NAME', 'the file name is empty or contains a NUL character'));
@@ -185,8 +181,8 @@ export async function sendMail(opts: SendMailOptions): Promise<Result<SendMailRe
   }
 
   const path = resolve(opts.file);
-  const limitKB = opts.config?.jesMsgSize ?? 0;
-  const max = limitKB > 0 ? limitKB * 1000 : DEFAULT_MAX_FILE_BYTES;
+  // The forwarder reads message entries up to this size; refuse bigger ones now, not after queueing.
+  const max = opts.config !== undefined ? messageEntryLimit(opts.config) : DEFAULT_MAX_FILE_BYTES;
   let data: Buffer;
   try {
     data = await readFile(path);
@@ -201,7 +197,7 @@ export async function sendMail(opts: SendMailOptions): Promise<Result<SendMailRe
   let entry: SpoolEntry;
   try {
     entry = await putOnSpool({
-      target,
+      target, tool: 'sendmail', user: (opts.caller ?? currentCaller()).user,
       envelope: { from: { kind: 'mailbox', mailbox: addrs.value.from }, recipients: addrs.value.recipients, requireTls: false },
       data: msg.value.data,
       ...(opts.jobName === undefined ? {} : { jobName: opts.jobName }),

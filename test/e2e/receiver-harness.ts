@@ -6,11 +6,9 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { Config } from '../../src/config/index.js';
-import type { Envelope } from '../../src/core/envelope.js';
 import { Logger } from '../../src/log/index.js';
-import { startReceiver, type Receiver } from '../../src/receiver/index.js';
-import { formatBatchSmtp } from '../../src/spool/batch-writer.js';
-import { submitToSpool } from '../../src/spool/submit.js';
+import { startReceiver, type Receiver, type SpoolSubmit } from '../../src/receiver/index.js';
+import { enqueueMessage } from '../../src/spool/enqueue.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/index.js';
 import { writeConfig } from '../../src/testing/gateway.js';
 import { tempDir } from '../../src/testing/peers.js';
@@ -29,13 +27,12 @@ export interface TestReceiver {
   spoolFiles(): string[];
 }
 
-/** The spoolSubmit the lead wires in main.ts: one batch-SMTP entry on the writer's spool. */
-export function spoolSubmitFor(config: Config): (m: { envelope: Envelope; data: Buffer }) => Promise<string> {
+/** The spoolSubmit main.ts wires: one message entry (raw bytes + envelope) on the writer's spool. */
+export function spoolSubmitFor(config: Config): SpoolSubmit {
   return async (m) => {
-    const e = await submitToSpool({
-      root: config.spool.directory, writer: config.extWrtName,
-      data: formatBatchSmtp({ hostName: config.receiver?.hostName ?? config.hostName, envelope: m.envelope, data: m.data }),
-      attrs: { jobName: 'RECEIVER', recordFormat: 'text' },
+    const e = await enqueueMessage({
+      root: config.spool.directory, writer: config.extWrtName, envelope: m.envelope, data: m.data,
+      origin: { kind: 'receiver', ...m.origin }, jobName: 'RECEIVER',
     });
     return e.id;
   };

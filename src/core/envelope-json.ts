@@ -1,7 +1,9 @@
-// JSON form of an Envelope for the files this role and the forwarder persist (dead letters,
-// extended-retry control records). Parsing re-validates every address: a control file is
-// untrusted input after a crash or a hand edit.
-import { parseMailbox, formatMailbox, type Envelope, type Recipient, type ReversePath, type DsnNotify, type Result, ok, err } from '../core/index.js';
+// JSON form of an Envelope for the files the gateway persists (message spool entries, dead
+// letters, extended-retry control records). Parsing re-validates every address and bounds every
+// string: such a file is untrusted input after a crash, a hand edit or a hostile local producer.
+import { parseMailbox, formatMailbox, type ReversePath } from './address.js';
+import type { DsnNotify, Envelope, Recipient } from './envelope.js';
+import { ok, err, type Result } from './result.js';
 
 export interface RecipientJson {
   to: string;
@@ -52,10 +54,21 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+// RFC 3461 §4.2: an ORCPT parameter is at most 500 characters; §4.4: ENVID at most 100.
+export const MAX_ORCPT = 500;
+export const MAX_ENVID = 100;
+const ADDR_TYPE = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
+
+/** A short, printable quote of an untrusted value for an error text. */
+function quote(v: string): string {
+  const cut = v.length > 80 ? v.slice(0, 80) + '...' : v;
+  return JSON.stringify(cut);
+}
+
 export function recipientFromJson(v: unknown, utf8: boolean): Result<Recipient, string> {
   if (!isRecord(v) || typeof v.to !== 'string') return err('recipient is not {to: string}');
   const mb = parseMailbox(v.to, { utf8 });
-  if (!mb.ok) return err(`bad recipient address ${JSON.stringify(v.to)}`);
+  if (!mb.ok) return err(`bad recipient address ${quote(v.to)}`);
   let notify: DsnNotify | undefined;
   if (v.notify !== undefined) {
     if (typeof v.notify !== 'string') return err('notify is not a string');
@@ -69,6 +82,7 @@ export function recipientFromJson(v: unknown, utf8: boolean): Result<Recipient, 
   let orcpt: Recipient['orcpt'];
   if (v.orcpt !== undefined) {
     if (!isRecord(v.orcpt) || typeof v.orcpt.type !== 'string' || typeof v.orcpt.address !== 'string') return err('bad orcpt');
+    if (!ADDR_TYPE.test(v.orcpt.type) || v.orcpt.address.length === 0 || Buffer.byteLength(v.orcpt.address) > MAX_ORCPT) return err('orcpt type or address out of bounds');
     orcpt = { type: v.orcpt.type, address: v.orcpt.address };
   }
   return ok({ mailbox: mb.value, ...(notify ? { notify } : {}), ...(orcpt ? { orcpt } : {}) });
@@ -83,7 +97,7 @@ export function envelopeFromJson(v: unknown): Result<Envelope, string> {
   let from: ReversePath = { kind: 'null' };
   if (v.from !== '') {
     const mb = parseMailbox(v.from, { utf8 });
-    if (!mb.ok) return err(`bad sender address ${JSON.stringify(v.from)}`);
+    if (!mb.ok) return err(`bad sender address ${quote(v.from)}`);
     from = { kind: 'mailbox', mailbox: mb.value };
   }
   const recipients: Recipient[] = [];
@@ -94,7 +108,7 @@ export function envelopeFromJson(v: unknown): Result<Envelope, string> {
   }
   const ret = v.ret;
   if (ret !== undefined && ret !== 'FULL' && ret !== 'HDRS') return err('bad ret');
-  if (v.envid !== undefined && typeof v.envid !== 'string') return err('bad envid');
+  if (v.envid !== undefined && (typeof v.envid !== 'string' || Buffer.byteLength(v.envid) > MAX_ENVID)) return err('bad envid');
   const dsn: Envelope['dsn'] = ret !== undefined || v.envid !== undefined
     ? { ...(ret !== undefined ? { ret } : {}), ...(typeof v.envid === 'string' ? { envid: v.envid } : {}) }
     : undefined;
