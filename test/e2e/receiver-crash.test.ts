@@ -99,7 +99,7 @@ test('kill -9 during a flood: every message answered 250 is in a mailbox or on t
     const tag = /X-Tag: (FLOOD-\d+)/.exec((await store.mailboxes.read('alice', m.id))!.toString('latin1'))?.[1];
     if (tag) seen.add(tag);
   }
-  for (const f of spoolFilesOf(config)) for (const m of f.matchAll(/X-Tag: (FLOOD-\d+)/g)) seen.add(m[1]!);
+  for (const f of spoolFilesOf(config)) for (const m of f.data.toString('latin1').matchAll(/X-Tag: (FLOOD-\d+)/g)) seen.add(m[1]!);
   const lost = [...acked].filter((tag) => !seen.has(tag));
   assert.deepEqual(lost, [], 'acknowledged messages lost');
   assert.ok(acked.size >= total - 2 * CLIENTS, `acked ${acked.size} of ${total}`);

@@ -6,6 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { Config } from '../../src/config/index.js';
+import type { EnvelopeJson } from '../../src/core/index.js';
 import { Logger } from '../../src/log/index.js';
 import { startReceiver, type Receiver, type SpoolSubmit } from '../../src/receiver/index.js';
 import { enqueueMessage } from '../../src/spool/enqueue.js';
@@ -24,7 +25,7 @@ export interface TestReceiver {
   dir: string;
   resolver: FakeResolver;
   /** Data files of the spool entries the receiver queued for relay. */
-  spoolFiles(): string[];
+  spoolFiles(): SpooledMail[];
 }
 
 /** The spoolSubmit main.ts wires: one message entry (raw bytes + envelope) on the writer's spool. */
@@ -38,10 +39,21 @@ export function spoolSubmitFor(config: Config): SpoolSubmit {
   };
 }
 
-export function spoolFilesOf(config: Config): string[] {
+/** One relayed message as the receiver queued it: envelope.json as written, the raw message. */
+export interface SpooledMail {
+  readonly envelope: EnvelopeJson & { origin: Record<string, unknown> };
+  /** The recipients' addresses, in order. */
+  readonly rcpts: string[];
+  readonly data: Buffer;
+}
+
+export function spoolFilesOf(config: Config): SpooledMail[] {
   const inc = join(config.spool.directory, config.extWrtName, 'incoming');
   if (!existsSync(inc)) return [];
-  return readdirSync(inc).sort().map((id) => readFileSync(join(inc, id, 'data'), 'latin1'));
+  return readdirSync(inc).sort().map((id) => {
+    const envelope = JSON.parse(readFileSync(join(inc, id, 'envelope.json'), 'utf8')) as SpooledMail['envelope'];
+    return { envelope, rcpts: envelope.recipients.map((r) => r.to), data: readFileSync(join(inc, id, 'data')) };
+  });
 }
 
 /** `receiverBody` goes inside `Receiver { ... }`; `extra` after it (Filter blocks). */
