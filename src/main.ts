@@ -7,29 +7,30 @@ import { dirname, join } from 'node:path';
 import type { Clock, Resolver, Result } from './core/index.js';
 import { systemClock, describeError } from './core/index.js';
 import type { Config } from './config/index.js';
-import { getCodePage } from './codepage/index.js';
 import { Logger, jsonSink, textSink } from './log/index.js';
 import { SpoolQueue } from './spool/queue.js';
-import { deleteEntry, disposeBadEntry, holdEntry, reportBadEntry, type BadEntryPolicy } from './spool/disposition.js';
+import type { BadEntryPolicy } from './spool/disposition.js';
 import { enqueueMessage, type MessageOrigin } from './spool/index.js';
 import type { SpoolEntry } from './spool/submit.js';
 import type { Envelope } from './core/index.js';
 import { DeadLetterStore } from './notify/index.js';
 import { Checkpoint } from './forwarder/checkpoint.js';
-import { Forwarder, type ForwarderSettings, type SpoolSource } from './forwarder/forwarder.js';
+import { Forwarder } from './forwarder/forwarder.js';
+import { forwarderSettings, clientTimeouts } from './forwarder/settings.js';
+import { spoolSource } from './forwarder/spool-source.js';
+import { forwarderAccounting } from './forwarder/accounting.js';
 import { ExtendedRetry } from './forwarder/extended.js';
 import { MailDirectory } from './forwarder/mail-directory.js';
 import { SmtpConnector } from './forwarder/smtp-connector.js';
 import { NotifyingUndeliverable } from './forwarder/undeliverable.js';
-import type { TaskEntry } from './forwarder/task.js';
 import type { TargetServerSpec } from './forwarder/types.js';
 import { openSqliteStore, type SqliteStore } from './store/sqlite/index.js';
 import { Accounting, accountingPath } from './log/accounting.js';
 import { startReceiver } from './receiver/index.js';
 import { sendCommand, startControl } from './control/index.js';
 import { DeliveryLatency, startHttp } from './web/index.js';
-import { loadConfig, diffForRefresh, formatDiagnostic, messageEntryLimit } from './config/index.js';
-import { formatMailbox, ok, err } from './core/index.js';
+import { loadConfig, diffForRefresh, formatDiagnostic } from './config/index.js';
+import { ok, err } from './core/index.js';
 import { Pop3Server } from './pop3/index.js';
 import { randomBytes } from 'node:crypto';
 import { checkUserExit, prepareUserExit } from './userexit/index.js';
@@ -89,35 +90,6 @@ export function targetSpecs(c: Config): TargetServerSpec[] {
   }));
 }
 
-export function forwarderSettings(c: Config, clock: Clock): ForwarderSettings {
-  return {
-    tasks: 4,
-    connectRetryMs: c.timeout.connectRetry * 1000,
-    idleMs: 5_000,
-    retry: { count: c.retryLimit.count, intervalMs: c.retryLimit.interval * 60_000 },
-    extended: { active: c.extendedRetry.active, intervalMs: c.extendedRetry.interval * 60_000, ageMs: c.extendedRetry.age * 86_400_000 },
-    maxTracked: c.chkPointSizeLimit,
-    task: {
-      parser: {
-        syntaxErrorLimit: c.jesSyntaxErrLimit, jobSizeKB: c.jesJobSize, msgSizeKB: c.jesMsgSize, atSign: c.options.atSign,
-        maxRecipients: 2000, header: c.header, instance: c.instance, hostName: c.hostName, clock,
-      },
-      recordFormat: c.spool.recordFormat,
-      recordLength: c.spool.recordLength,
-      codepage: (name) => getCodePage(name ?? c.translate),
-      nullTrnc: c.options.nullTrnc,
-      badSpoolDisp: c.badSpoolDisp,
-      testMode: c.options.testMode,
-      maxPending: 200,
-      maxMessageBytes: messageEntryLimit(c),
-    },
-  };
-}
-
-function toTaskEntry(e: SpoolEntry): TaskEntry {
-  return { id: e.id, path: e.path, attrs: e.attrs, ...(e.message === undefined ? {} : { message: e.message }) };
-}
-
 /** Queues one of the gateway's own messages as a message entry (raw bytes + envelope). */
 async function queueOwnMail(config: Config, mail: { envelope: Envelope; data: Buffer }, origin: MessageOrigin, jobName: string): Promise<SpoolEntry> {
   return enqueueMessage({ root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName, envelope: mail.envelope, data: mail.data, origin, jobName });
@@ -142,47 +114,17 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   const extended = mailDir ? new ExtendedRetry(mailDir, clock, log) : undefined;
   const deadLetters = config.undeliverable.deadLetterAction === 'store' ? await DeadLetterStore.open(config.undeliverable.deadLetterDirectory, clock) : undefined;
 
-  // The forwarder sees a TaskEntry; the report needs the full attributes, so the entry handed
-  // over is remembered here until the file is finished or held.
-  const handed = new Map<string, SpoolEntry>();
-  const hand = (e: SpoolEntry): TaskEntry => { handed.set(e.id, e); return toTaskEntry(e); };
-  const adminPolicy = (): BadEntryPolicy['admin'] => ({ from: config.reportMailFrom ?? '', to: config.mailAdministrators, hostName: config.hostName });
-  const spool: SpoolSource = {
-    list: async () => (await queue.list()).filter((e) => e.problem === undefined).map(hand),
-    watch: (cb) => queue.watch((e) => { if (e.problem === undefined) cb(hand(e)); else void badEntry(e); }),
-    finish: async (e) => { await deleteEntry(queue.layout, e.id); handed.delete(e.id); },
-    hold: async (e, reason) => { await holdEntry(queue.layout, e, reason, new Date(clock.now())); handed.delete(e.id); },
-    report: async (e, problems, summary) => {
-      const entry = handed.get(e.id);
-      if (entry === undefined) { log.error('spool.report', { id: e.id, error: 'entry was not handed to the forwarder' }); return; }
-      const out = await reportBadEntry({
-        layout: queue.layout, entry, summary,
-        problems: problems.map((p) => ({ code: p.code, enhanced: p.enhanced, text: p.text, recordNo: p.recordNo, messageNo: p.messageNo })),
-        policy: { report: config.report, admin: adminPolicy() },
-      });
-      for (const w of out.warnings) log.warn('spool.report', { id: e.id, detail: w });
-      log.event('spool.reported', { id: e.id, report: out.report.kind });
-    },
-  };
-
-  // Entries the queue itself found bad (unreadable, bad attrs.json) are reported and disposed.
-  const badEntry = async (e: SpoolEntry): Promise<void> => {
-    log.error('spool.bad-entry', { id: e.id, problem: e.problem?.reason });
-    await disposeBadEntry({
-      layout: queue.layout, entry: e, summary: `spool entry ${e.id}: ${e.problem?.reason ?? 'bad entry'}`, now: new Date(clock.now()),
-      problems: [{ code: 554, enhanced: '5.3.0', text: e.problem?.reason ?? 'bad spool entry', recordNo: 0, messageNo: 0 }],
-      policy: { badSpoolDisp: config.badSpoolDisp, report: config.report, admin: adminPolicy() },
-    }).catch((err: unknown) => log.error('spool.bad-entry', { id: e.id, error: describeError(err) }));
-  };
-  for (const e of await queue.list()) if (e.problem !== undefined) await badEntry(e);
+  const adminPolicy = (): BadEntryPolicy => ({
+    badSpoolDisp: config.badSpoolDisp, report: config.report,
+    admin: { from: config.reportMailFrom ?? '', to: config.mailAdministrators, hostName: config.hostName },
+  });
+  const spool = spoolSource({ queue, clock, log, policy: adminPolicy });
+  await spool.disposeBadEntries();
 
   const connector = new SmtpConnector({
     heloName: () => config.hostName,
     tlsEhlo: () => config.options.tlsEhlo,
-    timeouts: () => {
-      const t = config.timeout;
-      return { connect: t.anyCmd * 1000, initialMsg: t.initialMsg * 1000, mailCmd: t.mailCmd * 1000, rcptCmd: t.rcptCmd * 1000, dataCmd: t.dataCmd * 1000, dataBlock: t.dataBlock * 1000, dataTerm: t.dataTerm * 1000, anyCmd: t.anyCmd * 1000 };
-    },
+    timeouts: () => clientTimeouts(config),
     perServer: (i) => {
       const t = config.targetServers[i] ?? config.targetServers[0]!;
       return {
@@ -202,32 +144,11 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   // SPEC.md §2.3: read by each spool task when a file starts. USEREXIT and REFRESH set it (seed:
   // after a REFRESH the file's UserExit is in force) and start a new generation (module reloaded).
   let userExit = { module: config.userExit, generation: 0 };
+  const accountingHooks = forwarderAccounting(accounting);
   const forwarder = new Forwarder({
-    clock, log, connector, checkpoint, spool, extended,
-    onMailFinished: (item, outcome) => {
-      accounting.record('MAIL', {
-        jobName: item.job.jobName, jobId: item.job.jobId, user: item.job.originUser,
-        tkid: item.origin.kind === 'spool' ? item.origin.tkid : undefined,
-        spoolId: item.origin.kind === 'spool' ? item.origin.entryId : undefined,
-        messageNo: item.origin.kind === 'spool' ? item.origin.messageNo : undefined,
-        from: item.envelope.from.kind === 'null' ? '' : formatMailbox(item.envelope.from.mailbox), recipients: item.envelope.recipients.map((r) => formatMailbox(r.mailbox)),
-        size: item.data.length, result: outcome, accepted: item.envelope.recipients.length - item.failed.length - item.pending.length,
-        failed: item.failed.length, target: item.lastTarget, attempts: item.attempts,
-      });
-      opts.onMailFinished?.(item, outcome);
-    },
-    onFileDone: (tkid, entry, st) => {
-      accounting.record('SPOOL', {
-        jobName: entry.attrs.jobName, jobId: entry.attrs.jobId, user: entry.attrs.originUser, tkid, spoolId: entry.id,
-        taskType: entry.attrs.taskType, mailRead: st.mailRead, undeliverable: st.undeliverable, problems: st.problems, disposition: st.disposition,
-      });
-    },
-    onConnection: (c) => {
-      accounting.record('CONNECT', {
-        address: c.address, port: c.port, result: c.result, tls: c.tls, esmtp: c.esmtp,
-        start: new Date(c.start).toISOString(), durationMs: c.durationMs, messages: c.messages, detail: c.detail,
-      });
-    },
+    clock, log, connector, checkpoint, spool: spool.source, extended,
+    ...accountingHooks,
+    onMailFinished: (item, outcome) => { accountingHooks.onMailFinished(item, outcome); opts.onMailFinished?.(item, outcome); },
     resolver: opts.resolver ?? systemResolver,
     undeliverable: new NotifyingUndeliverable({
       settings: () => ({ returnToMailFrom: config.undeliverable.returnToMailFrom, deadLetterAction: config.undeliverable.deadLetterAction, reportingMta: config.hostName }),

@@ -1,0 +1,70 @@
+// The forwarder's view of the spool queue (SpoolSource), and the bad-entry policy for entries the
+// queue itself finds bad (unreadable, bad attrs.json or envelope.json, a forged origin): they are
+// reported (Report Sysout/Admin/None) and then held or deleted (BadSpoolDisp) — never silently
+// dropped, never retried in a loop. Files with problems found while reading are reported the
+// same way through report().
+import type { Clock } from '../core/index.js';
+import { describeError } from '../core/index.js';
+import type { Logger } from '../log/index.js';
+import type { SpoolQueue } from '../spool/queue.js';
+import { deleteEntry, disposeBadEntry, holdEntry, reportBadEntry, type BadEntryPolicy } from '../spool/disposition.js';
+import type { SpoolEntry } from '../spool/submit.js';
+import type { SpoolSource } from './forwarder.js';
+import type { TaskEntry } from './task.js';
+
+export interface SpoolSourceOptions {
+  readonly queue: SpoolQueue;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** BadSpoolDisp, Report and the admin report settings in force now (REFRESH may change them). */
+  readonly policy: () => BadEntryPolicy;
+}
+
+function toTaskEntry(e: SpoolEntry): TaskEntry {
+  return { id: e.id, path: e.path, attrs: e.attrs, ...(e.message === undefined ? {} : { message: e.message }) };
+}
+
+export interface QueueSource {
+  readonly source: SpoolSource;
+  /** Reports and disposes of the bad entries present now (at start). */
+  disposeBadEntries(): Promise<void>;
+}
+
+export function spoolSource(o: SpoolSourceOptions): QueueSource {
+  const { queue, clock, log } = o;
+  // The forwarder sees a TaskEntry; the report needs the full attributes, so the entry handed
+  // over is remembered here until the file is finished or held.
+  const handed = new Map<string, SpoolEntry>();
+  const hand = (e: SpoolEntry): TaskEntry => { handed.set(e.id, e); return toTaskEntry(e); };
+
+  const badEntry = async (e: SpoolEntry): Promise<void> => {
+    log.error('spool.bad-entry', { id: e.id, problem: e.problem?.reason });
+    await disposeBadEntry({
+      layout: queue.layout, entry: e, summary: `spool entry ${e.id}: ${e.problem?.reason ?? 'bad entry'}`, now: new Date(clock.now()),
+      problems: [{ code: 554, enhanced: '5.3.0', text: e.problem?.reason ?? 'bad spool entry', recordNo: 0, messageNo: 0 }],
+      policy: o.policy(),
+    }).catch((err: unknown) => log.error('spool.bad-entry', { id: e.id, error: describeError(err) }));
+  };
+
+  const source: SpoolSource = {
+    list: async () => (await queue.list()).filter((e) => e.problem === undefined).map(hand),
+    watch: (cb) => queue.watch((e) => { if (e.problem === undefined) cb(hand(e)); else void badEntry(e); }),
+    finish: async (e) => { await deleteEntry(queue.layout, e.id); handed.delete(e.id); },
+    hold: async (e, reason) => { await holdEntry(queue.layout, e, reason, new Date(clock.now())); handed.delete(e.id); },
+    report: async (e, problems, summary) => {
+      const entry = handed.get(e.id);
+      if (entry === undefined) { log.error('spool.report', { id: e.id, error: 'entry was not handed to the forwarder' }); return; }
+      const out = await reportBadEntry({
+        layout: queue.layout, entry, summary, now: new Date(clock.now()),
+        problems: problems.map((p) => ({ code: p.code, enhanced: p.enhanced, text: p.text, recordNo: p.recordNo, messageNo: p.messageNo })),
+        policy: o.policy(),
+      });
+      for (const w of out.warnings) log.warn('spool.report', { id: e.id, detail: w });
+      log.event('spool.reported', { id: e.id, report: out.report.kind });
+    },
+  };
+  return {
+    source,
+    disposeBadEntries: async () => { for (const e of await queue.list()) if (e.problem !== undefined) await badEntry(e); },
+  };
+}
