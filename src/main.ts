@@ -14,16 +14,10 @@ import { enqueueMessage, type MessageOrigin } from './spool/index.js';
 import type { SpoolEntry } from './spool/submit.js';
 import type { Envelope } from './core/index.js';
 import { DeadLetterStore } from './notify/index.js';
-import { Checkpoint } from './forwarder/checkpoint.js';
-import { Forwarder } from './forwarder/forwarder.js';
-import { forwarderSettings, clientTimeouts } from './forwarder/settings.js';
-import { spoolSource } from './forwarder/spool-source.js';
-import { forwarderAccounting } from './forwarder/accounting.js';
-import { ExtendedRetry } from './forwarder/extended.js';
-import { MailDirectory } from './forwarder/mail-directory.js';
-import { SmtpConnector } from './forwarder/smtp-connector.js';
-import { NotifyingUndeliverable } from './forwarder/undeliverable.js';
-import type { TargetServerSpec } from './forwarder/types.js';
+import {
+  Checkpoint, Forwarder, ExtendedRetry, MailDirectory, SmtpConnector, NotifyingUndeliverable, forwarderSettings, clientTimeouts, spoolSource,
+  forwarderAccounting, type TargetServerSpec,
+} from './forwarder/index.js';
 import { openSqliteStore, type SqliteStore } from './store/sqlite/index.js';
 import { Accounting, accountingPath } from './log/accounting.js';
 import { startReceiver } from './receiver/index.js';

@@ -3,7 +3,7 @@
 // function deciding each message's outcome. End-to-end tests use the real client instead.
 import type { Result } from '../core/index.js';
 import { ok, err } from '../core/index.js';
-import type { ConnectFailure, Connector, DeliveryConnection, LearnedCapabilities, MessageOutcome, OutboundMessage, TargetAddress } from '../forwarder/types.js';
+import type { ConnectFailure, Connector, DeliveryConnection, LearnedCapabilities, MessageOutcome, OutboundMessage, TargetAddress } from '../forwarder/index.js';
 
 export const ESMTP_CAPS: LearnedCapabilities = { esmtp: true, size: 0, startTls: true, pipelining: true, eightBitMime: true, auth: [] };
 

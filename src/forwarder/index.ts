@@ -1,0 +1,35 @@
+// forwarder — the gateway's outbound role (SPEC.md §2): spool tasks read spool entries and hand
+// each message to its lifecycle, which delivers it through the targets (1–4 TargetServer blocks,
+// their addresses, connection pools) with retry, extended retry, notifications and dead letters.
+//
+// Entries: a `batch` entry (a customer job) is decoded into records and parsed as batch SMTP
+//   under the JES rules; a `message` entry (the gateway's own mail) is one message, its bytes and
+//   envelope untouched (docs/flow.md).
+// Queue states of a message: reading (task READ) → in flight to a target → delivered | long retry
+//   (in memory, spool file kept: RetryLimit Count × Interval) → extended retry (the mail
+//   directory, ExtendedRetry Interval/Age; the spool file is released) → undeliverable (one DSN to
+//   MAIL FROM, or a dead letter). A permanent reply goes straight to undeliverable.
+// Retry schedule: long retry every RetryLimit Interval minutes, Count times; extended retry every
+//   ExtendedRetry Interval minutes until Age days; FLUSHRETRY makes them due now.
+// Standards: RFC 5321 (client side, via smtp/client), RFC 3461/3464 (DSN, via notify),
+//   RFC 3207 (STARTTLS per target and per job), RFC 6152/6531 (8BITMIME, SMTPUTF8 kept).
+// Untrusted input: spool entries (through spool/), target replies (through smtp/client).
+// Persists: the checkpoint (SQLite, per message and recipient), the mail directory (extended
+//   retry), dead letters, notifications (as message entries). Crash safety: every recipient's
+//   final reply is checkpointed before anything depends on it, and a spool entry is deleted only
+//   after every message in it is finished; a warm start resumes from the checkpoint and resends
+//   at most the messages in flight at the crash (never loses one).
+// Other roles import the forwarder only through this file.
+export { Forwarder, type ForwarderSettings, type SpoolSource, type SuspendMode } from './forwarder.js';
+export { Checkpoint } from './checkpoint.js';
+export { ExtendedRetry } from './extended.js';
+export { MailDirectory } from './mail-directory.js';
+export { SmtpConnector } from './smtp-connector.js';
+export { NotifyingUndeliverable } from './undeliverable.js';
+export { forwarderSettings, clientTimeouts } from './settings.js';
+export { spoolSource, type QueueSource } from './spool-source.js';
+export { forwarderAccounting, type ForwarderAccounting } from './accounting.js';
+export type { FinalOutcome, WorkItem } from './lifecycle.js';
+export type {
+  ConnectFailure, Connector, DeliveryConnection, LearnedCapabilities, MessageOutcome, OutboundMessage, TargetAddress, TargetServerSpec,
+} from './types.js';
