@@ -22,7 +22,7 @@ import { MailDirectory } from './forwarder/mail-directory.js';
 import { SmtpConnector } from './forwarder/smtp-connector.js';
 import { NotifyingUndeliverable } from './forwarder/undeliverable.js';
 import type { TaskEntry } from './forwarder/task.js';
-import type { TargetServerSpec } from './forwarder/types.js';
+import { Secret, type TargetServerSpec } from './forwarder/types.js';
 import { openSqliteStore, type SqliteStore } from './store/sqlite/index.js';
 import { Accounting, accountingPath } from './log/accounting.js';
 import { startReceiver } from './receiver/index.js';
@@ -86,6 +86,9 @@ export function targetSpecs(c: Config): TargetServerSpec[] {
   return c.targetServers.map((t) => ({
     targetIp: t.targetIp, targetName: t.targetName, targetMx: t.targetMx ?? undefined, port: t.connectPort,
     connectLimit: t.connectLimit, maxMsgSent: t.maxMsgSent, messageSize: t.messageSize, secure: t.secure,
+    tls: { caFile: t.tlsCaFile, servername: t.tlsServerName, minVersion: t.tlsMinVersion, verify: t.tlsVerify },
+    auth: t.authUser !== null && t.authPassword !== null ? { user: t.authUser, password: new Secret(t.authPassword) } : null,
+    sourceIp: t.sourceIp,
   }));
 }
 
@@ -184,14 +187,6 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     timeouts: () => {
       const t = config.timeout;
       return { connect: t.anyCmd * 1000, initialMsg: t.initialMsg * 1000, mailCmd: t.mailCmd * 1000, rcptCmd: t.rcptCmd * 1000, dataCmd: t.dataCmd * 1000, dataBlock: t.dataBlock * 1000, dataTerm: t.dataTerm * 1000, anyCmd: t.anyCmd * 1000 };
-    },
-    perServer: (i) => {
-      const t = config.targetServers[i] ?? config.targetServers[0]!;
-      return {
-        tls: { caFile: t.tlsCaFile ?? undefined, servername: t.tlsServerName ?? undefined, minVersion: t.tlsMinVersion, rejectUnauthorized: t.tlsVerify },
-        auth: t.authUser !== null && t.authPassword !== null ? { user: t.authUser, password: t.authPassword } : undefined,
-        sourceIp: t.sourceIp ?? undefined,
-      };
     },
     log,
   });

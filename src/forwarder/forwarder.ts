@@ -9,7 +9,7 @@ import { Lifecycle, newCounters, type ExtendedPolicy, type FinalOutcome, type Gl
 import { Target, type ConnectionRecord } from './pool.js';
 import { Router } from './router.js';
 import { SpoolTask, type SpoolPort, type TaskEntry, type TaskSettings } from './task.js';
-import { resolveTargets } from './targets.js';
+import { changedTargetSettings, resolveTargets, sameTargetSettings } from './targets.js';
 import type { Connector, TargetServerSpec } from './types.js';
 
 export interface SpoolSource extends SpoolPort {
@@ -87,8 +87,8 @@ export class Forwarder {
       undeliverable: deps.undeliverable,
       retry: () => deps.settings().retry,
       extended: () => deps.settings().extended,
-      onWait: (tkid, w) => this.tasks[tkid - 1]?.setTargetWait(w),
-      onRetry: (tkid, d) => { const t = this.tasks[tkid - 1]; if (t) t.counters.lrt += d; },
+      onWait: (tkid, w) => this.task(tkid)?.setTargetWait(w),
+      onRetry: (tkid, d) => { const t = this.task(tkid); if (t) t.counters.lrt += d; },
       onFinished: deps.onMailFinished,
     });
     const s = deps.settings();
@@ -111,6 +111,11 @@ export class Forwarder {
     }
   }
 
+  /** The spool task with this TKID (found by its id, not by its position in the list). */
+  private task(tkid: number): SpoolTask | undefined {
+    return this.tasks.find((t) => t.tkid === tkid);
+  }
+
   listTargets(): readonly Target[] {
     return this.targets;
   }
@@ -124,8 +129,18 @@ export class Forwarder {
     const next: Target[] = [];
     for (const addr of targets) {
       const key = `${addr.address}|${addr.port}`;
-      const old = this.targets.find((t) => t.key === key && JSON.stringify(t.addr.server) === JSON.stringify(addr.server));
-      next.push(old ?? new Target(addr, this.deps.connector, this.deps.clock, {
+      const old = this.targets.find((t) => t.key === key);
+      if (old !== undefined && sameTargetSettings(old.addr.server, addr.server)) {
+        // Same address, same connection settings: keep its connections, state and counters.
+        old.adopt(addr);
+        next.push(old);
+        continue;
+      }
+      if (old !== undefined) {
+        // Names only, never values: AuthPassword is among them.
+        this.deps.log.event('target.settings-changed', { address: addr.address, port: addr.port, changed: changedTargetSettings(old.addr.server, addr.server).join(' ') });
+      }
+      next.push(new Target(addr, this.deps.connector, this.deps.clock, {
         connectRetryMs: s.connectRetryMs,
         idleMs: s.idleMs,
         onConnection: this.deps.onConnection,
@@ -135,8 +150,8 @@ export class Forwarder {
         },
       }));
     }
-    // Targets that went away or changed: close their connections (mail in flight finishes on
-    // its current connection, then goes to another address or to retry).
+    // Targets that went away or whose settings changed: close their connections (mail in flight
+    // finishes on its current connection, then goes to another address or to retry). Only these.
     for (const t of this.targets) if (!next.includes(t)) void t.close(true);
     this.targets = next;
     this.router.setTargets(next);

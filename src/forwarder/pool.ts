@@ -4,6 +4,7 @@
 // (one RSET between messages is the client's job) and closed after idleMs.
 import type { Clock, Result, Timer } from '../core/index.js';
 import { ok, err } from '../core/index.js';
+import { sameTargetSettings } from './targets.js';
 import type { ConnectFailure, Connector, DeliveryConnection, LearnedCapabilities, TargetAddress } from './types.js';
 
 export type TargetState = 'UNKNOWN' | 'ACTIVE' | 'NOT USABLE';
@@ -62,12 +63,33 @@ export class Target {
   private readonly waiters: Waiter[] = [];
   private closed = false;
 
+  #addr: TargetAddress;
+
   constructor(
-    readonly addr: TargetAddress,
+    addr: TargetAddress,
     private readonly connector: Connector,
     private readonly clock: Clock,
     private readonly opts: { connectRetryMs: number; idleMs: number; onChange?: (t: Target) => void; onConnection?: (r: ConnectionRecord) => void },
-  ) {}
+  ) {
+    this.#addr = addr;
+  }
+
+  /** The address and its TargetServer statement: every connection setting comes from here. */
+  get addr(): TargetAddress {
+    return this.#addr;
+  }
+
+  /**
+   * REFRESH found this address again with the same connection settings (targets.ts
+   * sameTargetSettings) but possibly a different statement around it (another TargetName, MX
+   * preference or position): keep the pool and its connections, show the new statement.
+   */
+  adopt(addr: TargetAddress): void {
+    if (`${addr.address}|${addr.port}` !== this.key || !sameTargetSettings(addr.server, this.#addr.server)) {
+      throw new Error(`Target.adopt: ${addr.address}|${addr.port} with other settings is a new target, not ${this.key}`);
+    }
+    this.#addr = addr;
+  }
 
   get key(): string {
     return `${this.addr.address}|${this.addr.port}`;
