@@ -6,10 +6,10 @@ import { describeError } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import type { Checkpoint } from './checkpoint.js';
 import { Lifecycle, newCounters, type ExtendedPolicy, type FinalOutcome, type GlobalCounters, type RetryPolicy, type UndeliverableHandler, type WorkItem } from './lifecycle.js';
-import { Target, type ConnectionRecord } from './pool.js';
+import { Target, reconcileTargets, type ConnectionRecord } from './pool.js';
 import { Router } from './router.js';
 import { SpoolTask, type SpoolPort, type TaskEntry, type TaskSettings } from './task.js';
-import { changedTargetSettings, resolveTargets, sameTargetSettings } from './targets.js';
+import { resolveTargets } from './targets.js';
 import type { Connector, TargetServerSpec } from './types.js';
 
 export interface SpoolSource extends SpoolPort {
@@ -50,7 +50,7 @@ export class Forwarder {
   readonly lifecycle: Lifecycle;
   targetWarnings: readonly string[] = [];
   suspendMode: SuspendMode = 'none';
-  private targets: Target[] = [];
+  private targets: readonly Target[] = [];
   private readonly queue: TaskEntry[] = [];
   private readonly known = new Set<string>();
   private stopping = false;
@@ -126,36 +126,22 @@ export class Forwarder {
     this.targetWarnings = warnings;
     for (const w of warnings) this.deps.log.warn('target.warning', { detail: w });
     const s = this.deps.settings();
-    const next: Target[] = [];
-    for (const addr of targets) {
-      const key = `${addr.address}|${addr.port}`;
-      const old = this.targets.find((t) => t.key === key);
-      if (old !== undefined && sameTargetSettings(old.addr.server, addr.server)) {
-        // Same address, same connection settings: keep its connections, state and counters.
-        old.adopt(addr);
-        next.push(old);
-        continue;
-      }
-      if (old !== undefined) {
-        // Names only, never values: AuthPassword is among them.
-        this.deps.log.event('target.settings-changed', { address: addr.address, port: addr.port, changed: changedTargetSettings(old.addr.server, addr.server).join(' ') });
-      }
-      next.push(new Target(addr, this.deps.connector, this.deps.clock, {
-        connectRetryMs: s.connectRetryMs,
-        idleMs: s.idleMs,
-        onConnection: this.deps.onConnection,
-        onChange: (t) => {
-          this.deps.log.event('target.state', { address: t.addr.address, state: t.state, detail: t.lastError || undefined });
-          if (t.state === 'ACTIVE') for (const task of this.tasks) task.poke();
-        },
-      }));
-    }
+    const r = reconcileTargets(this.targets, targets, (addr) => new Target(addr, this.deps.connector, this.deps.clock, {
+      connectRetryMs: s.connectRetryMs,
+      idleMs: s.idleMs,
+      onConnection: this.deps.onConnection,
+      onChange: (t) => {
+        this.deps.log.event('target.state', { address: t.addr.address, state: t.state, detail: t.lastError || undefined });
+        if (t.state === 'ACTIVE') for (const task of this.tasks) task.poke();
+      },
+    }));
+    for (const c of r.changed) this.deps.log.event('target.settings-changed', { target: c.key, changed: c.settings.join(' ') });
     // Targets that went away or whose settings changed: close their connections (mail in flight
     // finishes on its current connection, then goes to another address or to retry). Only these.
-    for (const t of this.targets) if (!next.includes(t)) void t.close(true);
-    this.targets = next;
-    this.router.setTargets(next);
-    if (next.length === 0) this.deps.log.error('target.none', { detail: 'no usable target address' });
+    for (const t of r.retired) void t.close(true);
+    this.targets = r.targets;
+    this.router.setTargets(r.targets);
+    if (r.targets.length === 0) this.deps.log.error('target.none', { detail: 'no usable target address' });
   }
 
   /** REFRESHTargets: reconnect to all targets and relearn their capabilities. */

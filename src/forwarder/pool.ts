@@ -4,7 +4,7 @@
 // (one RSET between messages is the client's job) and closed after idleMs.
 import type { Clock, Result, Timer } from '../core/index.js';
 import { ok, err } from '../core/index.js';
-import { sameTargetSettings } from './targets.js';
+import { changedTargetSettings, sameTargetSettings } from './targets.js';
 import type { ConnectFailure, Connector, DeliveryConnection, LearnedCapabilities, TargetAddress } from './types.js';
 
 export type TargetState = 'UNKNOWN' | 'ACTIVE' | 'NOT USABLE';
@@ -239,4 +239,37 @@ export class Target {
     this.retryAt = 0;
     void this.close(false);
   }
+}
+
+/** What REFRESH does to the targets: the ones to use from now on, and the ones to close. */
+export interface Reconciled {
+  readonly targets: readonly Target[];
+  /** Gone, or found again with other settings: close them (in-flight mail finishes first). */
+  readonly retired: readonly Target[];
+  /** Found again with other settings: the address and the names of the settings that changed. */
+  readonly changed: readonly { readonly key: string; readonly settings: readonly string[] }[];
+}
+
+/**
+ * Matches newly resolved addresses with the targets in use. An address (address|port) found
+ * again with equal connection settings keeps its Target: its connections, state, learned
+ * capabilities and counters, whatever position its statement now has. A changed address gets a
+ * new Target from `create`, and only its old one is retired.
+ */
+export function reconcileTargets(current: readonly Target[], addrs: readonly TargetAddress[], create: (addr: TargetAddress) => Target): Reconciled {
+  const byKey = new Map(current.map((t) => [t.key, t]));
+  const targets: Target[] = [];
+  const changed: { key: string; settings: string[] }[] = [];
+  for (const addr of addrs) {
+    const old = byKey.get(`${addr.address}|${addr.port}`);
+    if (old !== undefined && sameTargetSettings(old.addr.server, addr.server)) {
+      old.adopt(addr);
+      targets.push(old);
+      continue;
+    }
+    // Names only, never values: AuthPassword is among them.
+    if (old !== undefined) changed.push({ key: old.key, settings: changedTargetSettings(old.addr.server, addr.server) });
+    targets.push(create(addr));
+  }
+  return { targets, retired: current.filter((t) => !targets.includes(t)), changed };
 }
