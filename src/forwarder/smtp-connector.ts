@@ -22,8 +22,13 @@ export function clientTls(t: TargetTlsSettings): ClientTlsOptions {
   return { caFile: t.caFile ?? undefined, servername: t.servername ?? undefined, minVersion: t.minVersion, rejectUnauthorized: t.verify };
 }
 
-export function learned(c: Capabilities): LearnedCapabilities {
-  return { esmtp: c.esmtp, size: c.size, startTls: c.starttls, pipelining: c.pipelining, eightBitMime: c.eightBitMime, auth: c.auth };
+/**
+ * What the forwarder learns about a target from one session. RFC 3207 §4.2: the EHLO after TLS
+ * (TLSEhlo YES) must not list STARTTLS again, so a session that is already in TLS proves the
+ * target offers STARTTLS; reading only the last EHLO would mark it unable to take TLS mail.
+ */
+export function learned(c: Capabilities, tls: boolean): LearnedCapabilities {
+  return { esmtp: c.esmtp, size: c.size, startTls: tls || c.starttls, pipelining: c.pipelining, eightBitMime: c.eightBitMime, auth: c.auth };
 }
 
 export class SmtpConnector implements Connector {
@@ -54,7 +59,7 @@ export class SmtpConnector implements Connector {
       return err({ reason, detail: f.detail });
     }
     const s = r.value;
-    const caps = learned(s.capabilities);
+    const caps = learned(s.capabilities, s.tls);
     if (opts.tls && !s.tls) {
       await s.quit();
       return err({ reason: 'tls-unavailable', detail: `TLS required but not established (${s.tlsDetail})`, capabilities: caps });
