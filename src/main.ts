@@ -16,7 +16,7 @@ import type { Envelope } from './core/index.js';
 import { DeadLetterStore } from './notify/index.js';
 import {
   Checkpoint, Forwarder, ExtendedRetry, MailDirectory, SmtpConnector, NotifyingUndeliverable, forwarderSettings, clientTimeouts, spoolSource,
-  forwarderAccounting, type TargetServerSpec,
+  forwarderAccounting, targetSpecs,
 } from './forwarder/index.js';
 import { openSqliteStore, type SqliteStore } from './store/sqlite/index.js';
 import { Accounting, accountingPath } from './log/accounting.js';
@@ -77,13 +77,6 @@ export function makeLogger(config: Config): Logger {
   return Logger.create({ sink, instance: config.instance });
 }
 
-export function targetSpecs(c: Config): TargetServerSpec[] {
-  return c.targetServers.map((t) => ({
-    targetIp: t.targetIp, targetName: t.targetName, targetMx: t.targetMx ?? undefined, port: t.connectPort,
-    connectLimit: t.connectLimit, maxMsgSent: t.maxMsgSent, messageSize: t.messageSize, secure: t.secure,
-  }));
-}
-
 /** Queues one of the gateway's own messages as a message entry (raw bytes + envelope). */
 async function queueOwnMail(config: Config, mail: { envelope: Envelope; data: Buffer }, origin: MessageOrigin, jobName: string): Promise<SpoolEntry> {
   return enqueueMessage({ root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName, envelope: mail.envelope, data: mail.data, origin, jobName });
@@ -119,14 +112,6 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     heloName: () => config.hostName,
     tlsEhlo: () => config.options.tlsEhlo,
     timeouts: () => clientTimeouts(config),
-    perServer: (i) => {
-      const t = config.targetServers[i] ?? config.targetServers[0]!;
-      return {
-        tls: { caFile: t.tlsCaFile ?? undefined, servername: t.tlsServerName ?? undefined, minVersion: t.tlsMinVersion, rejectUnauthorized: t.tlsVerify },
-        auth: t.authUser !== null && t.authPassword !== null ? { user: t.authUser, password: t.authPassword } : undefined,
-        sourceIp: t.sourceIp ?? undefined,
-      };
-    },
     log,
   });
 

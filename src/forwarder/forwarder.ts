@@ -6,7 +6,7 @@ import { describeError } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import type { Checkpoint } from './checkpoint.js';
 import { Lifecycle, newCounters, type ExtendedPolicy, type FinalOutcome, type GlobalCounters, type RetryPolicy, type UndeliverableHandler, type WorkItem } from './lifecycle.js';
-import { Target, type ConnectionRecord } from './pool.js';
+import { Target, reconcileTargets, type ConnectionRecord } from './pool.js';
 import { Router } from './router.js';
 import { SpoolTask, type SpoolPort, type TaskEntry, type TaskSettings } from './task.js';
 import { resolveTargets } from './targets.js';
@@ -50,7 +50,7 @@ export class Forwarder {
   readonly lifecycle: Lifecycle;
   targetWarnings: readonly string[] = [];
   suspendMode: SuspendMode = 'none';
-  private targets: Target[] = [];
+  private targets: readonly Target[] = [];
   private readonly queue: TaskEntry[] = [];
   private readonly known = new Set<string>();
   private stopping = false;
@@ -87,8 +87,8 @@ export class Forwarder {
       undeliverable: deps.undeliverable,
       retry: () => deps.settings().retry,
       extended: () => deps.settings().extended,
-      onWait: (tkid, w) => this.tasks[tkid - 1]?.setTargetWait(w),
-      onRetry: (tkid, d) => { const t = this.tasks[tkid - 1]; if (t) t.counters.lrt += d; },
+      onWait: (tkid, w) => this.task(tkid)?.setTargetWait(w),
+      onRetry: (tkid, d) => { const t = this.task(tkid); if (t) t.counters.lrt += d; },
       onFinished: deps.onMailFinished,
     });
     const s = deps.settings();
@@ -111,6 +111,11 @@ export class Forwarder {
     }
   }
 
+  /** The spool task with this TKID (found by its id, not by its position in the list). */
+  private task(tkid: number): SpoolTask | undefined {
+    return this.tasks.find((t) => t.tkid === tkid);
+  }
+
   listTargets(): readonly Target[] {
     return this.targets;
   }
@@ -121,26 +126,22 @@ export class Forwarder {
     this.targetWarnings = warnings;
     for (const w of warnings) this.deps.log.warn('target.warning', { detail: w });
     const s = this.deps.settings();
-    const next: Target[] = [];
-    for (const addr of targets) {
-      const key = `${addr.address}|${addr.port}`;
-      const old = this.targets.find((t) => t.key === key && JSON.stringify(t.addr.server) === JSON.stringify(addr.server));
-      next.push(old ?? new Target(addr, this.deps.connector, this.deps.clock, {
-        connectRetryMs: s.connectRetryMs,
-        idleMs: s.idleMs,
-        onConnection: this.deps.onConnection,
-        onChange: (t) => {
-          this.deps.log.event('target.state', { address: t.addr.address, state: t.state, detail: t.lastError || undefined });
-          if (t.state === 'ACTIVE') for (const task of this.tasks) task.poke();
-        },
-      }));
-    }
-    // Targets that went away or changed: close their connections (mail in flight finishes on
-    // its current connection, then goes to another address or to retry).
-    for (const t of this.targets) if (!next.includes(t)) void t.close(true);
-    this.targets = next;
-    this.router.setTargets(next);
-    if (next.length === 0) this.deps.log.error('target.none', { detail: 'no usable target address' });
+    const r = reconcileTargets(this.targets, targets, (addr) => new Target(addr, this.deps.connector, this.deps.clock, {
+      connectRetryMs: s.connectRetryMs,
+      idleMs: s.idleMs,
+      onConnection: this.deps.onConnection,
+      onChange: (t) => {
+        this.deps.log.event('target.state', { address: t.addr.address, state: t.state, detail: t.lastError || undefined });
+        if (t.state === 'ACTIVE') for (const task of this.tasks) task.poke();
+      },
+    }));
+    for (const c of r.changed) this.deps.log.event('target.settings-changed', { target: c.key, changed: c.settings.join(' ') });
+    // Targets that went away or whose settings changed: close their connections (mail in flight
+    // finishes on its current connection, then goes to another address or to retry). Only these.
+    for (const t of r.retired) void t.close(true);
+    this.targets = r.targets;
+    this.router.setTargets(r.targets);
+    if (r.targets.length === 0) this.deps.log.error('target.none', { detail: 'no usable target address' });
   }
 
   /** REFRESHTargets: reconnect to all targets and relearn their capabilities. */

@@ -26,10 +26,11 @@ export { ExtendedRetry } from './extended.js';
 export { MailDirectory } from './mail-directory.js';
 export { SmtpConnector } from './smtp-connector.js';
 export { NotifyingUndeliverable } from './undeliverable.js';
-export { forwarderSettings, clientTimeouts } from './settings.js';
+export { forwarderSettings, clientTimeouts, targetSpecs } from './settings.js';
 export { spoolSource, type QueueSource } from './spool-source.js';
 export { forwarderAccounting, type ForwarderAccounting } from './accounting.js';
 export type { FinalOutcome, WorkItem } from './lifecycle.js';
+export { Secret } from './types.js';
 export type {
   ConnectFailure, Connector, DeliveryConnection, LearnedCapabilities, MessageOutcome, OutboundMessage, TargetAddress, TargetServerSpec,
 } from './types.js';

@@ -12,7 +12,7 @@ import { Target } from './pool.js';
 import { Router } from './router.js';
 import type { TargetServerSpec } from './types.js';
 
-const spec: TargetServerSpec = { targetIp: [], targetName: [], port: 25, connectLimit: 2, maxMsgSent: 0, messageSize: 524288, secure: false };
+const spec: TargetServerSpec = { targetIp: [], targetName: [], port: 25, connectLimit: 2, maxMsgSent: 0, messageSize: 524288, secure: false, tls: { caFile: null, servername: null, minVersion: 'TLSv1.2', verify: true }, auth: null, sourceIp: null };
 
 function rcpt(a: string): Recipient {
   const [local, domain] = a.split('@') as [string, string];
@@ -22,7 +22,7 @@ function rcpt(a: string): Recipient {
 function setup(t: import('node:test').TestContext, addresses: string[], opts: { retryCount?: number; extended?: ExtendedRetryStore } = {}) {
   const clock = new FakeClock();
   const connector = new FakeConnector();
-  const targets = addresses.map((address) => new Target({ address, port: 25, source: { kind: 'TargetIP' }, server: spec, serverIndex: 0 }, connector, clock, { connectRetryMs: 120_000, idleMs: 1000 }));
+  const targets = addresses.map((address) => new Target({ address, port: 25, source: { kind: 'TargetIP' }, server: spec }, connector, clock, { connectRetryMs: 120_000, idleMs: 1000 }));
   const router = new Router(targets, clock);
   const checkpoint = Checkpoint.open(join(tempDir(t), 'cp.db'), { batchMs: 0 });
   t.after(() => checkpoint.close());

@@ -4,6 +4,7 @@
 // (one RSET between messages is the client's job) and closed after idleMs.
 import type { Clock, Result, Timer } from '../core/index.js';
 import { ok, err } from '../core/index.js';
+import { changedTargetSettings, sameTargetSettings } from './targets.js';
 import type { ConnectFailure, Connector, DeliveryConnection, LearnedCapabilities, TargetAddress } from './types.js';
 
 export type TargetState = 'UNKNOWN' | 'ACTIVE' | 'NOT USABLE';
@@ -62,12 +63,33 @@ export class Target {
   private readonly waiters: Waiter[] = [];
   private closed = false;
 
+  #addr: TargetAddress;
+
   constructor(
-    readonly addr: TargetAddress,
+    addr: TargetAddress,
     private readonly connector: Connector,
     private readonly clock: Clock,
     private readonly opts: { connectRetryMs: number; idleMs: number; onChange?: (t: Target) => void; onConnection?: (r: ConnectionRecord) => void },
-  ) {}
+  ) {
+    this.#addr = addr;
+  }
+
+  /** The address and its TargetServer statement: every connection setting comes from here. */
+  get addr(): TargetAddress {
+    return this.#addr;
+  }
+
+  /**
+   * REFRESH found this address again with the same connection settings (targets.ts
+   * sameTargetSettings) but possibly a different statement around it (another TargetName, MX
+   * preference or position): keep the pool and its connections, show the new statement.
+   */
+  adopt(addr: TargetAddress): void {
+    if (`${addr.address}|${addr.port}` !== this.key || !sameTargetSettings(addr.server, this.#addr.server)) {
+      throw new Error(`Target.adopt: ${addr.address}|${addr.port} with other settings is a new target, not ${this.key}`);
+    }
+    this.#addr = addr;
+  }
 
   get key(): string {
     return `${this.addr.address}|${this.addr.port}`;
@@ -217,4 +239,37 @@ export class Target {
     this.retryAt = 0;
     void this.close(false);
   }
+}
+
+/** What REFRESH does to the targets: the ones to use from now on, and the ones to close. */
+export interface Reconciled {
+  readonly targets: readonly Target[];
+  /** Gone, or found again with other settings: close them (in-flight mail finishes first). */
+  readonly retired: readonly Target[];
+  /** Found again with other settings: the address and the names of the settings that changed. */
+  readonly changed: readonly { readonly key: string; readonly settings: readonly string[] }[];
+}
+
+/**
+ * Matches newly resolved addresses with the targets in use. An address (address|port) found
+ * again with equal connection settings keeps its Target: its connections, state, learned
+ * capabilities and counters, whatever position its statement now has. A changed address gets a
+ * new Target from `create`, and only its old one is retired.
+ */
+export function reconcileTargets(current: readonly Target[], addrs: readonly TargetAddress[], create: (addr: TargetAddress) => Target): Reconciled {
+  const byKey = new Map(current.map((t) => [t.key, t]));
+  const targets: Target[] = [];
+  const changed: { key: string; settings: string[] }[] = [];
+  for (const addr of addrs) {
+    const old = byKey.get(`${addr.address}|${addr.port}`);
+    if (old !== undefined && sameTargetSettings(old.addr.server, addr.server)) {
+      old.adopt(addr);
+      targets.push(old);
+      continue;
+    }
+    // Names only, never values: AuthPassword is among them.
+    if (old !== undefined) changed.push({ key: old.key, settings: changedTargetSettings(old.addr.server, addr.server) });
+    targets.push(create(addr));
+  }
+  return { targets, retired: current.filter((t) => !targets.includes(t)), changed };
 }

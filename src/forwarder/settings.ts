@@ -4,6 +4,7 @@ import type { Clock } from '../core/index.js';
 import { messageEntryLimit, type Config } from '../config/index.js';
 import { getCodePage } from '../codepage/index.js';
 import type { ForwarderSettings } from './forwarder.js';
+import { Secret, type TargetServerSpec } from './types.js';
 
 /** Spool tasks (TKIDs) reading files at once. */
 export const SPOOL_TASKS = 4;
@@ -50,4 +51,15 @@ export function clientTimeouts(c: Config): { connect: number; initialMsg: number
     connect: t.anyCmd * SECOND, initialMsg: t.initialMsg * SECOND, mailCmd: t.mailCmd * SECOND, rcptCmd: t.rcptCmd * SECOND,
     dataCmd: t.dataCmd * SECOND, dataBlock: t.dataBlock * SECOND, dataTerm: t.dataTerm * SECOND, anyCmd: t.anyCmd * SECOND,
   };
+}
+
+/** Each TargetServer statement with everything about it: where, how to connect, TLS, AUTH, source address. */
+export function targetSpecs(c: Config): TargetServerSpec[] {
+  return c.targetServers.map((t) => ({
+    targetIp: t.targetIp, targetName: t.targetName, targetMx: t.targetMx ?? undefined, port: t.connectPort,
+    connectLimit: t.connectLimit, maxMsgSent: t.maxMsgSent, messageSize: t.messageSize, secure: t.secure,
+    tls: { caFile: t.tlsCaFile, servername: t.tlsServerName, minVersion: t.tlsMinVersion, verify: t.tlsVerify },
+    auth: t.authUser !== null && t.authPassword !== null ? { user: t.authUser, password: new Secret(t.authPassword) } : null,
+    sourceIp: t.sourceIp,
+  }));
 }

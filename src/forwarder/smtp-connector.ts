@@ -1,51 +1,55 @@
 // Adapts the SMTP client (src/smtp/client) to the forwarder's Connector interface: one TCP
 // session per lease, TLS when the message or target needs it (seed table 2), per-command
-// timeouts from the Timeout statement, SourceIP, AUTH and TLS verification settings per target.
+// timeouts from the Timeout statement. SourceIP, AUTH and TLS verification come from the target
+// address being connected to (its TargetServer statement travels with it), never from a lookup.
 import type { Result } from '../core/index.js';
 import { ok, err } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import { SmtpClientSession } from '../smtp/client/index.js';
 import type { ClientTimeouts, ClientTlsOptions } from '../smtp/client/index.js';
 import type { Capabilities } from '../smtp/protocol/ehlo.js';
-import type { ConnectFailure, Connector, DeliveryConnection, LearnedCapabilities, MessageOutcome, TargetAddress } from './types.js';
-
-export interface TargetConnectionSettings {
-  readonly tls: ClientTlsOptions;
-  readonly auth?: { readonly user: string; readonly password: string };
-  readonly sourceIp?: string;
-}
+import type { ConnectFailure, Connector, DeliveryConnection, LearnedCapabilities, MessageOutcome, TargetAddress, TargetTlsSettings } from './types.js';
 
 export interface SmtpConnectorOptions {
   readonly heloName: () => string;
   readonly timeouts: () => ClientTimeouts;
   readonly tlsEhlo: () => boolean;
-  /** Settings of the TargetServer statement with this index. */
-  readonly perServer: (serverIndex: number) => TargetConnectionSettings;
   readonly log: Logger;
 }
 
-export function learned(c: Capabilities): LearnedCapabilities {
-  return { esmtp: c.esmtp, size: c.size, startTls: c.starttls, pipelining: c.pipelining, eightBitMime: c.eightBitMime, auth: c.auth };
+/** The client's TLS options for a target's TlsCaFile / TlsServerName / TlsMinVersion / TlsVerify. */
+export function clientTls(t: TargetTlsSettings): ClientTlsOptions {
+  return { caFile: t.caFile ?? undefined, servername: t.servername ?? undefined, minVersion: t.minVersion, rejectUnauthorized: t.verify };
+}
+
+/**
+ * What the forwarder learns about a target from one session. RFC 3207 §4.2: the EHLO after TLS
+ * (TLSEhlo YES) must not list STARTTLS again, so a session that is already in TLS proves the
+ * target offers STARTTLS; reading only the last EHLO would mark it unable to take TLS mail.
+ */
+export function learned(c: Capabilities, tls: boolean): LearnedCapabilities {
+  return { esmtp: c.esmtp, size: c.size, startTls: tls || c.starttls, pipelining: c.pipelining, eightBitMime: c.eightBitMime, auth: c.auth };
 }
 
 export class SmtpConnector implements Connector {
   constructor(private readonly o: SmtpConnectorOptions) {}
 
   async connect(target: TargetAddress, opts: { tls: boolean }): Promise<Result<DeliveryConnection, ConnectFailure>> {
-    const per = this.o.perServer(target.serverIndex);
+    const server = target.server;
     const log = this.o.log;
     const r = await SmtpClientSession.connect({
       host: target.address,
       port: target.port,
-      localAddress: per.sourceIp,
+      localAddress: server.sourceIp ?? undefined,
       heloName: this.o.heloName(),
       timeouts: this.o.timeouts(),
       startTls: opts.tls,
-      secure: target.server.secure,
-      tls: per.tls,
+      secure: server.secure,
+      tls: clientTls(server.tls),
       tlsEhlo: this.o.tlsEhlo(),
-      messageSize: target.server.messageSize,
-      auth: opts.tls ? per.auth : undefined,
+      messageSize: server.messageSize,
+      // The secret leaves its wrapper here, for the wire only; the client never traces AUTH.
+      auth: opts.tls && server.auth !== null ? { user: server.auth.user, password: server.auth.password.reveal() } : undefined,
       // LogLevel 32: the SMTP dialog. The client never passes AUTH secrets or bodies here.
       trace: log.enabled('network') ? (dir, line) => log.network('smtp.dialog', { target: target.address, dir, line }) : undefined,
     });
@@ -55,7 +59,7 @@ export class SmtpConnector implements Connector {
       return err({ reason, detail: f.detail });
     }
     const s = r.value;
-    const caps = learned(s.capabilities);
+    const caps = learned(s.capabilities, s.tls);
     if (opts.tls && !s.tls) {
       await s.quit();
       return err({ reason: 'tls-unavailable', detail: `TLS required but not established (${s.tlsDetail})`, capabilities: caps });

@@ -4,7 +4,7 @@
 import { isIP } from 'node:net';
 import type { Resolver } from '../core/index.js';
 import { describeError } from '../core/index.js';
-import type { TargetAddress, TargetServerSpec } from './types.js';
+import type { TargetAddress, TargetAuth, TargetServerSpec, TargetSettings, TargetTlsSettings } from './types.js';
 
 export const MAX_TARGET_ADDRESSES = 4;
 
@@ -20,14 +20,14 @@ function normalise(ip: string): string {
 export async function resolveTargets(servers: readonly TargetServerSpec[], resolver: Resolver): Promise<ResolvedTargets> {
   const candidates: TargetAddress[] = [];
   const warnings: string[] = [];
-  for (const [serverIndex, server] of servers.entries()) {
+  for (const server of servers) {
     for (const ip of server.targetIp) {
-      candidates.push({ address: normalise(ip), port: server.port, source: { kind: 'TargetIP' }, server, serverIndex });
+      candidates.push({ address: normalise(ip), port: server.port, source: { kind: 'TargetIP' }, server });
     }
     for (const name of server.targetName) {
       try {
         for (const a of await resolver.resolveAddresses(name)) {
-          candidates.push({ address: normalise(a), port: server.port, source: { kind: 'TargetName', name }, server, serverIndex });
+          candidates.push({ address: normalise(a), port: server.port, source: { kind: 'TargetName', name }, server });
         }
       } catch (e) {
         warnings.push(`TargetName ${name} could not be resolved: ${describeError(e)}`);
@@ -41,7 +41,7 @@ export async function resolveTargets(servers: readonly TargetServerSpec[], resol
         for (const rec of mx) {
           try {
             for (const a of await resolver.resolveAddresses(rec.exchange)) {
-              candidates.push({ address: normalise(a), port: server.port, source: { kind: 'TargetMx', name, exchange: rec.exchange, preference: rec.priority }, server, serverIndex });
+              candidates.push({ address: normalise(a), port: server.port, source: { kind: 'TargetMx', name, exchange: rec.exchange, preference: rec.priority }, server });
             }
           } catch (e) {
             warnings.push(`TargetMx ${name}: exchange ${rec.exchange} could not be resolved: ${describeError(e)}`);
@@ -68,4 +68,49 @@ export async function resolveTargets(servers: readonly TargetServerSpec[], resol
     targets.push(c);
   }
   return { targets, warnings };
+}
+
+type Equality<T> = { readonly [K in keyof T]-?: (a: T[K], b: T[K]) => boolean };
+
+const same = <T>(a: T, b: T): boolean => a === b;
+
+// One entry per field: adding a field to TargetTlsSettings or TargetSettings does not compile
+// until it is said here how it is compared.
+const TLS_EQUAL: Equality<TargetTlsSettings> = { caFile: same, servername: same, minVersion: same, verify: same };
+
+const AUTH_EQUAL: Equality<TargetAuth> = { user: same, password: (a, b) => a.equals(b) };
+
+/** The fields of `a` and `b` that differ, by the table's comparison. */
+function differing<T extends object>(table: Equality<T>, a: T, b: T): (keyof T)[] {
+  return (Object.keys(table) as (keyof T)[]).filter((k) => !table[k](a[k], b[k]));
+}
+
+function allEqual<T extends object>(table: Equality<T>, a: T, b: T): boolean {
+  return differing(table, a, b).length === 0;
+}
+
+const SETTINGS_EQUAL: Equality<TargetSettings> = {
+  port: same,
+  secure: same,
+  connectLimit: same,
+  maxMsgSent: same,
+  messageSize: same,
+  tls: (a, b) => allEqual(TLS_EQUAL, a, b),
+  auth: (a, b) => (a === null || b === null ? a === b : allEqual(AUTH_EQUAL, a, b)),
+  sourceIp: same,
+};
+
+/**
+ * Do connections made with `a` and with `b` behave the same? REFRESH keeps a target's pool (open
+ * connections, state, learned capabilities) only when this holds for its old and new statement.
+ * The statement's other parts (TargetIP/TargetName/TargetMx lists) say where the target is, not
+ * how to talk to it. A CA file is compared by name: its content is read at each STARTTLS.
+ */
+export function sameTargetSettings(a: TargetSettings, b: TargetSettings): boolean {
+  return allEqual(SETTINGS_EQUAL, a, b);
+}
+
+/** Names the settings that differ (for the log; never their values, which may be secret). */
+export function changedTargetSettings(a: TargetSettings, b: TargetSettings): (keyof TargetSettings)[] {
+  return differing(SETTINGS_EQUAL, a, b);
 }

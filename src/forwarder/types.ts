@@ -62,16 +62,81 @@ export interface Connector {
   connect(target: TargetAddress, opts: { readonly tls: boolean }): Promise<Result<DeliveryConnection, ConnectFailure>>;
 }
 
-/** One TargetServer statement, as the forwarder needs it (mapped from Config by main.ts). */
-export interface TargetServerSpec {
+/**
+ * A secret configuration value (AuthPassword). The forwarder compares it and hands it to the SMTP
+ * client; nothing else sees it. JSON, util.inspect, template strings and String() all give the
+ * placeholder, so a target object that lands in a log record, a display or an HTTP answer by
+ * accident never carries the password.
+ */
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  /** The value itself: only for the wire (AUTH). */
+  reveal(): string {
+    return this.#value;
+  }
+  equals(other: Secret): boolean {
+    return this.#value === other.#value;
+  }
+  toJSON(): string {
+    return Secret.PLACEHOLDER;
+  }
+  toString(): string {
+    return Secret.PLACEHOLDER;
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return Secret.PLACEHOLDER;
+  }
+  static readonly PLACEHOLDER = '(hidden)';
+}
+
+/** TlsCaFile, TlsServerName, TlsMinVersion, TlsVerify of one TargetServer statement. */
+export interface TargetTlsSettings {
+  /** PEM file of the CAs that may sign the server's certificate; null = Node's system CAs. */
+  readonly caFile: string | null;
+  /** Name checked against the certificate and sent as SNI; null = the address. */
+  readonly servername: string | null;
+  readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
+  /** Verify the certificate chain and name. */
+  readonly verify: boolean;
+}
+
+/** AuthUser/AuthPassword: only ever sent over TLS. */
+export interface TargetAuth {
+  readonly user: string;
+  readonly password: Secret;
+}
+
+/**
+ * Everything a connection to one address of a TargetServer statement uses. Two addresses with
+ * equal settings (targets.ts sameTargetSettings) can share a connection pool; a REFRESH that
+ * changes any of these restarts that address's connections.
+ */
+export interface TargetSettings {
+  readonly port: number;
+  readonly secure: boolean;
+  readonly connectLimit: number;
+  /** Messages per connection before reconnecting; 0 = unlimited. */
+  readonly maxMsgSent: number;
+  /** Size limit for servers that do not announce SIZE. */
+  readonly messageSize: number;
+  readonly tls: TargetTlsSettings;
+  readonly auth: TargetAuth | null;
+  /** SourceIP: local address connections are made from; null = any. */
+  readonly sourceIp: string | null;
+}
+
+/**
+ * One TargetServer statement, as the forwarder needs it (mapped from Config by main.ts): where
+ * the target is (addresses, names, MX) and every connection setting. Each resolved address
+ * carries its statement, so nothing is looked up by position in the configuration.
+ */
+export interface TargetServerSpec extends TargetSettings {
   readonly targetIp: readonly string[];
   readonly targetName: readonly string[];
   readonly targetMx?: string;
-  readonly port: number;
-  readonly connectLimit: number;
-  readonly maxMsgSent: number;
-  readonly messageSize: number;
-  readonly secure: boolean;
 }
 
 export type AddressSource =
@@ -79,11 +144,10 @@ export type AddressSource =
   | { readonly kind: 'TargetName'; readonly name: string }
   | { readonly kind: 'TargetMx'; readonly name: string; readonly exchange: string; readonly preference: number };
 
+/** One address to connect to, with the statement it came from (its settings travel with it). */
 export interface TargetAddress {
   readonly address: string;
   readonly port: number;
   readonly source: AddressSource;
   readonly server: TargetServerSpec;
-  /** Index of the TargetServer statement (0-based), so connection settings can be looked up. */
-  readonly serverIndex: number;
 }
