@@ -1,14 +1,14 @@
 // Composition root: load the configuration, build every role, wire them, start and stop.
 // The only file that knows every role (STYLE.md §1). Safe to crash at any point: the spool,
 // the checkpoint and the mail directory are the durable state, and a warm start resumes.
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { promises as dns } from 'node:dns';
 import { dirname, join } from 'node:path';
 import type { Clock, Resolver, Result } from './core/index.js';
 import { systemClock, describeError } from './core/index.js';
 import type { Config } from './config/index.js';
 import { getCodePage } from './codepage/index.js';
-import { Logger, jsonSink, textSink } from './log/index.js';
+import { LogOutput, Logger } from './log/index.js';
 import { SpoolQueue } from './spool/queue.js';
 import { deleteEntry, disposeBadEntry, holdEntry, reportBadEntry, type BadEntryPolicy } from './spool/disposition.js';
 import { submitToSpool } from './spool/submit.js';
@@ -30,7 +30,7 @@ import { sendCommand, startControl } from './control/index.js';
 import { DeliveryLatency, startHttp } from './web/index.js';
 import { loadConfig, diffForRefresh, formatDiagnostic } from './config/index.js';
 import { formatMailbox, ok, err } from './core/index.js';
-import { Pop3Server } from './pop3/index.js';
+import { Pop3Server, type Pop3Settings } from './pop3/index.js';
 import { randomBytes } from 'node:crypto';
 import { checkUserExit, prepareUserExit } from './userexit/index.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -72,14 +72,15 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-export function makeLogger(config: Config): Logger {
-  let out: NodeJS.WritableStream = process.stderr;
-  if (config.logFile !== null) {
-    mkdirSync(dirname(config.logFile), { recursive: true });
-    out = createWriteStream(config.logFile, { flags: 'a', mode: 0o600 });
-  }
-  const sink = config.logFormat === 'json' ? jsonSink(out as never) : textSink(out as never);
-  return Logger.create({ sink, instance: config.instance });
+/** The operator log on LogFile/LogFormat; REFRESH hands the output a new destination. */
+export function makeLogger(config: Config): { log: Logger; output: LogOutput } {
+  const output = new LogOutput(config);
+  return { log: Logger.create({ sink: output, instance: config.instance }), output };
+}
+
+export function pop3Settings(c: Config): Pop3Settings {
+  const p = c.pop3;
+  return { hostName: c.hostName, allowPlaintext: p?.allowPlaintext ?? false, idleTimeoutMs: (p?.inactivityTimeout ?? 600) * 1000, maxFailedLogins: p?.maxFailedLogins ?? 5 };
 }
 
 export function targetSpecs(c: Config): TargetServerSpec[] {
@@ -121,7 +122,9 @@ function toTaskEntry(e: SpoolEntry): TaskEntry {
 export async function startGateway(initial: Config, opts: GatewayOptions = {}): Promise<Gateway> {
   let config = initial;
   const clock = opts.clock ?? systemClock;
-  const log = opts.log ?? makeLogger(config);
+  const made = opts.log === undefined ? makeLogger(config) : undefined;
+  const output = made?.output;
+  const log = opts.log ?? made!.log;
   log.setLevel(config.logLevel);
   mkdirSync(config.stateDirectory, { recursive: true, mode: 0o700 });
   const opened = await SpoolQueue.open({
@@ -253,7 +256,12 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     log,
     queue,
     accounting,
-    applyConfig: (next) => { config = next; log.setLevel(next.logLevel); userExit = { module: next.userExit, generation: userExit.generation + 1 }; },
+    applyConfig: (next) => {
+      config = next;
+      log.setLevel(next.logLevel);
+      void output?.apply(next).then((e) => { if (e !== undefined) log.error('log.file', { error: e }); });
+      userExit = { module: next.userExit, generation: userExit.generation + 1 };
+    },
     userExit: () => userExit.module,
     setUserExit: async (v) => {
       const r = v === null ? ok(null) : await prepareUserExit(v, dirname(config.configFile), config.userExitTimeout);
@@ -269,6 +277,7 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
       await queue.close();
       checkpoint.close();
       log.event('gateway.stopped', {});
+      await output?.close();
     },
   };
 }
@@ -312,6 +321,8 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
   let demo: Services['demo'];
   let httpTokenFile: string | undefined;
   const closers: (() => Promise<void>)[] = [];
+  // What REFRESH tells besides the gateway: each role applies the configuration it is handed.
+  const appliers: ((c: Config) => void)[] = [];
   try {
     if (config.receiver !== null || config.pop3 !== null) {
       store = openSqliteStore(join(config.stateDirectory, 'spoolgate.db'));
@@ -333,14 +344,16 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
       const p = config.pop3;
       const cert = readPem(p.tlsCert);
       const key = readPem(p.tlsKey);
+      const ps = pop3Settings(config);
       pop3 = new Pop3Server({
-        users: store.users, mailboxes: store.mailboxes, journal: store.journal, hostName: config.hostName,
+        users: store.users, mailboxes: store.mailboxes, journal: store.journal, hostName: ps.hostName,
         tls: cert && key ? { cert, key } : undefined,
-        allowPlaintext: p.allowPlaintext, idleTimeoutMs: p.inactivityTimeout * 1000, clock: opts.clock, logger: log,
-        throttle: { maxFailures: p.maxFailedLogins },
+        allowPlaintext: ps.allowPlaintext, idleTimeoutMs: ps.idleTimeoutMs, clock: opts.clock, logger: log,
+        throttle: { maxFailures: ps.maxFailedLogins },
       });
       const server = pop3;
       closers.push(() => server.close());
+      appliers.push((c) => server.apply(pop3Settings(c)));
       if (p.listen) listening.push({ role: 'pop3', ...(await server.listen({ host: p.listen.host, port: p.listen.port })) });
       if (p.listenTls) listening.push({ role: 'pop3s', ...(await server.listen({ host: p.listenTls.host, port: p.listenTls.port, implicitTls: true })) });
     }
@@ -360,6 +373,7 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
         })).id,
       });
       closers.push(() => receiver.close());
+      appliers.push((c) => receiver.apply(c));
       for (const a of receiver.addresses()) listening.push({ role: 'smtp', host: a.host, port: a.port });
     }
     const control = await startControl({
@@ -380,6 +394,7 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
             if (!checked.ok) return err([`${d.apply.configFile}: UserExit ${exit} cannot be used: ${checked.error}; fix the module or set UserExit NONE`]);
           }
           gateway.applyConfig(d.apply);
+          for (const a of appliers) a(d.apply);
           for (const i of d.ignored) log.warn('refresh.ignored', { statement: i.statement, detail: i.message });
           if (d.changed.includes('TargetServer')) await gateway.forwarder.resolve();
           return ok({ ignored: d.ignored, changed: d.changed });
