@@ -137,7 +137,13 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   if (opts.cold) log.event('checkpoint.cold-start', {});
   const mailDir = config.extendedRetry.active ? await MailDirectory.open(config.extendedRetry.mailDirectory) : undefined;
   const extended = mailDir ? new ExtendedRetry(mailDir, clock, log) : undefined;
-  const deadLetters = config.undeliverable.deadLetterAction === 'store' ? await DeadLetterStore.open(config.undeliverable.deadLetterDirectory, clock) : undefined;
+  // Opened with DeadLetterAction Delete too, so that a REFRESH to Store finds it ready (the
+  // directory is not refreshable); with Delete a directory that cannot be made is only a warning.
+  const deadLetters = await DeadLetterStore.open(config.undeliverable.deadLetterDirectory, clock).catch((e: unknown) => {
+    if (config.undeliverable.deadLetterAction === 'store') throw e;
+    log.warn('deadletter.directory', { directory: config.undeliverable.deadLetterDirectory, error: describeError(e) });
+    return undefined;
+  });
 
   const submitMail = async (mail: { envelope: Parameters<typeof formatBatchSmtp>[0]['envelope']; data: Buffer }, jobName: string): Promise<void> => {
     await submitToSpool({
