@@ -73,9 +73,12 @@ export interface Gateway {
 }
 
 /** The operator log on LogFile/LogFormat; REFRESH hands the output a new destination. */
-export function makeLogger(config: Config): { log: Logger; output: LogOutput } {
+export function makeLogger(config: Config): { log: Logger; output: LogOutput; apply(next: Config): void } {
   const output = new LogOutput(config);
-  return { log: Logger.create({ sink: output, instance: config.instance }), output };
+  const log = Logger.create({ sink: output, instance: config.instance });
+  // A LogFile that cannot be opened keeps the old destination; the reason is logged there.
+  const apply = (next: Config): void => void output.apply(next).then((e) => { if (e !== undefined) log.error('log.file', { error: e }); });
+  return { log, output, apply };
 }
 
 export function pop3Settings(c: Config): Pop3Settings {
@@ -122,8 +125,8 @@ function toTaskEntry(e: SpoolEntry): TaskEntry {
 export async function startGateway(initial: Config, opts: GatewayOptions = {}): Promise<Gateway> {
   let config = initial;
   const clock = opts.clock ?? systemClock;
+  // Without opts.log the gateway owns the log output (startServices passes its own, closed last).
   const made = opts.log === undefined ? makeLogger(config) : undefined;
-  const output = made?.output;
   const log = opts.log ?? made!.log;
   log.setLevel(config.logLevel);
   mkdirSync(config.stateDirectory, { recursive: true, mode: 0o700 });
@@ -265,7 +268,7 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     applyConfig: (next) => {
       config = next;
       log.setLevel(next.logLevel);
-      void output?.apply(next).then((e) => { if (e !== undefined) log.error('log.file', { error: e }); });
+      made?.apply(next);
       userExit = { module: next.userExit, generation: userExit.generation + 1 };
     },
     userExit: () => userExit.module,
@@ -283,7 +286,7 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
       await queue.close();
       checkpoint.close();
       log.event('gateway.stopped', {});
-      await output?.close();
+      await made?.output.close();
     },
   };
 }
@@ -313,11 +316,13 @@ function readPem(path: string | null): Buffer | undefined {
 export async function startServices(config: Config, opts: GatewayOptions = {}): Promise<Services> {
   const clock = opts.clock ?? systemClock;
   const latency = config.http === null ? undefined : new DeliveryLatency();
-  const gateway = await startGateway(config, latency === undefined ? opts : {
+  const logging = opts.log === undefined ? makeLogger(config) : undefined;
+  const gateway = await startGateway(config, {
     ...opts,
+    ...(logging ? { log: logging.log } : {}),
     onMailFinished: (item, outcome) => {
       opts.onMailFinished?.(item, outcome);
-      if (outcome !== 'extended') latency.observe(outcome, (clock.now() - item.arrival.getTime()) / 1000);
+      if (latency !== undefined && outcome !== 'extended') latency.observe(outcome, (clock.now() - item.arrival.getTime()) / 1000);
     },
   });
   const log = gateway.log;
@@ -329,6 +334,7 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
   const closers: (() => Promise<void>)[] = [];
   // What REFRESH tells besides the gateway: each role applies the configuration it is handed.
   const appliers: ((c: Config) => void)[] = [];
+  if (logging !== undefined) appliers.push(logging.apply);
   try {
     if (config.receiver !== null || config.pop3 !== null) {
       store = openSqliteStore(join(config.stateDirectory, 'spoolgate.db'));
@@ -428,6 +434,7 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
   } catch (e) {
     for (const c of closers.reverse()) await c().catch(() => undefined);
     await gateway.stop();
+    await logging?.output.close();
     throw e;
   }
   for (const l of listening) log.event('listener.started', { role: l.role, host: l.host, port: l.port });
@@ -436,6 +443,7 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
     stop: async () => {
       await gateway.stop();
       for (const c of closers.reverse()) await c().catch((e: unknown) => log.error('service.stop', { error: describeError(e) }));
+      await logging?.output.close(); // last: every role has logged its stop
     },
   };
 }
