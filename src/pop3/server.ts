@@ -84,9 +84,11 @@ export class Pop3Server {
 
   /** REFRESH: the settings in force from now on (when each applies: see Pop3Settings). */
   apply(next: Pop3Settings): void {
+    const s = this.settings;
+    const same = s.hostName === next.hostName && s.allowPlaintext === next.allowPlaintext && s.idleTimeoutMs === next.idleTimeoutMs && this.throttle.opts.maxFailures === next.maxFailedLogins;
     this.settings = { hostName: next.hostName, allowPlaintext: next.allowPlaintext, idleTimeoutMs: next.idleTimeoutMs };
     this.throttle.apply({ maxFailures: next.maxFailedLogins });
-    this.log.event('pop3.settings-applied', { allowPlaintext: next.allowPlaintext, idleTimeoutMs: next.idleTimeoutMs, maxFailedLogins: next.maxFailedLogins });
+    if (!same) this.log.event('pop3.settings-applied', { hostName: next.hostName, allowPlaintext: next.allowPlaintext, idleTimeoutMs: next.idleTimeoutMs, maxFailedLogins: next.maxFailedLogins });
   }
 
   /** Starts a listener; implicitTls (ext) makes it a POP3S port where TLS starts at connect. */
