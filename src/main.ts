@@ -1,13 +1,13 @@
 // Composition root: load the configuration, build every role, wire them, start and stop.
 // The only file that knows every role (STYLE.md §1). Safe to crash at any point: the spool,
 // the checkpoint and the mail directory are the durable state, and a warm start resumes.
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { promises as dns } from 'node:dns';
 import { dirname, join } from 'node:path';
 import type { Clock, Resolver, Result } from './core/index.js';
 import { systemClock, describeError } from './core/index.js';
 import type { Config } from './config/index.js';
-import { Logger, jsonSink, textSink } from './log/index.js';
+import { LogOutput, Logger } from './log/index.js';
 import { SpoolQueue } from './spool/queue.js';
 import type { BadEntryPolicy } from './spool/disposition.js';
 import { enqueueMessage, type MessageOrigin } from './spool/index.js';
@@ -25,7 +25,7 @@ import { sendCommand, startControl } from './control/index.js';
 import { DeliveryLatency, startHttp } from './web/index.js';
 import { loadConfig, diffForRefresh, formatDiagnostic } from './config/index.js';
 import { ok, err } from './core/index.js';
-import { Pop3Server } from './pop3/index.js';
+import { Pop3Server, type Pop3Settings } from './pop3/index.js';
 import { randomBytes } from 'node:crypto';
 import { checkUserExit, prepareUserExit } from './userexit/index.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -67,14 +67,18 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-export function makeLogger(config: Config): Logger {
-  let out: NodeJS.WritableStream = process.stderr;
-  if (config.logFile !== null) {
-    mkdirSync(dirname(config.logFile), { recursive: true });
-    out = createWriteStream(config.logFile, { flags: 'a', mode: 0o600 });
-  }
-  const sink = config.logFormat === 'json' ? jsonSink(out as never) : textSink(out as never);
-  return Logger.create({ sink, instance: config.instance });
+/** The operator log on LogFile/LogFormat; REFRESH hands the output a new destination. */
+export function makeLogger(config: Config): { log: Logger; output: LogOutput; apply(next: Config): void } {
+  const output = new LogOutput(config);
+  const log = Logger.create({ sink: output, instance: config.instance });
+  // A LogFile that cannot be opened keeps the old destination; the reason is logged there.
+  const apply = (next: Config): void => void output.apply(next).then((e) => { if (e !== undefined) log.error('log.file', { error: e }); });
+  return { log, output, apply };
+}
+
+export function pop3Settings(c: Config): Pop3Settings {
+  const p = c.pop3;
+  return { hostName: c.hostName, allowPlaintext: p?.allowPlaintext ?? false, idleTimeoutMs: (p?.inactivityTimeout ?? 600) * 1000, maxFailedLogins: p?.maxFailedLogins ?? 5 };
 }
 
 /** Queues one of the gateway's own messages as a message entry (raw bytes + envelope). */
@@ -86,7 +90,9 @@ async function queueOwnMail(config: Config, mail: { envelope: Envelope; data: Bu
 export async function startGateway(initial: Config, opts: GatewayOptions = {}): Promise<Gateway> {
   let config = initial;
   const clock = opts.clock ?? systemClock;
-  const log = opts.log ?? makeLogger(config);
+  // Without opts.log the gateway owns the log output (startServices passes its own, closed last).
+  const made = opts.log === undefined ? makeLogger(config) : undefined;
+  const log = opts.log ?? made!.log;
   log.setLevel(config.logLevel);
   mkdirSync(config.stateDirectory, { recursive: true, mode: 0o700 });
   const opened = await SpoolQueue.open({
@@ -99,7 +105,13 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   if (opts.cold) log.event('checkpoint.cold-start', {});
   const mailDir = config.extendedRetry.active ? await MailDirectory.open(config.extendedRetry.mailDirectory) : undefined;
   const extended = mailDir ? new ExtendedRetry(mailDir, clock, log) : undefined;
-  const deadLetters = config.undeliverable.deadLetterAction === 'store' ? await DeadLetterStore.open(config.undeliverable.deadLetterDirectory, clock) : undefined;
+  // Opened with DeadLetterAction Delete too, so that a REFRESH to Store finds it ready (the
+  // directory is not refreshable); with Delete a directory that cannot be made is only a warning.
+  const deadLetters = await DeadLetterStore.open(config.undeliverable.deadLetterDirectory, clock).catch((e: unknown) => {
+    if (config.undeliverable.deadLetterAction === 'store') throw e;
+    log.warn('deadletter.directory', { directory: config.undeliverable.deadLetterDirectory, error: describeError(e) });
+    return undefined;
+  });
 
   const adminPolicy = (): BadEntryPolicy => ({
     badSpoolDisp: config.badSpoolDisp, report: config.report,
@@ -151,7 +163,12 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     log,
     queue,
     accounting,
-    applyConfig: (next) => { config = next; log.setLevel(next.logLevel); userExit = { module: next.userExit, generation: userExit.generation + 1 }; },
+    applyConfig: (next) => {
+      config = next;
+      log.setLevel(next.logLevel);
+      made?.apply(next);
+      userExit = { module: next.userExit, generation: userExit.generation + 1 };
+    },
     userExit: () => userExit.module,
     setUserExit: async (v) => {
       const r = v === null ? ok(null) : await prepareUserExit(v, dirname(config.configFile), config.userExitTimeout);
@@ -167,6 +184,7 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
       await queue.close();
       checkpoint.close();
       log.event('gateway.stopped', {});
+      await made?.output.close();
     },
   };
 }
@@ -196,11 +214,13 @@ function readPem(path: string | null): Buffer | undefined {
 export async function startServices(config: Config, opts: GatewayOptions = {}): Promise<Services> {
   const clock = opts.clock ?? systemClock;
   const latency = config.http === null ? undefined : new DeliveryLatency();
-  const gateway = await startGateway(config, latency === undefined ? opts : {
+  const logging = opts.log === undefined ? makeLogger(config) : undefined;
+  const gateway = await startGateway(config, {
     ...opts,
+    ...(logging ? { log: logging.log } : {}),
     onMailFinished: (item, outcome) => {
       opts.onMailFinished?.(item, outcome);
-      if (outcome !== 'extended') latency.observe(outcome, (clock.now() - item.arrival.getTime()) / 1000);
+      if (latency !== undefined && outcome !== 'extended') latency.observe(outcome, (clock.now() - item.arrival.getTime()) / 1000);
     },
   });
   const log = gateway.log;
@@ -210,6 +230,9 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
   let demo: Services['demo'];
   let httpTokenFile: string | undefined;
   const closers: (() => Promise<void>)[] = [];
+  // What REFRESH tells besides the gateway: each role applies the configuration it is handed.
+  const appliers: ((c: Config) => void)[] = [];
+  if (logging !== undefined) appliers.push(logging.apply);
   try {
     if (config.receiver !== null || config.pop3 !== null) {
       store = openSqliteStore(join(config.stateDirectory, 'spoolgate.db'));
@@ -231,14 +254,16 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
       const p = config.pop3;
       const cert = readPem(p.tlsCert);
       const key = readPem(p.tlsKey);
+      const ps = pop3Settings(config);
       pop3 = new Pop3Server({
-        users: store.users, mailboxes: store.mailboxes, journal: store.journal, hostName: config.hostName,
+        users: store.users, mailboxes: store.mailboxes, journal: store.journal, hostName: ps.hostName,
         tls: cert && key ? { cert, key } : undefined,
-        allowPlaintext: p.allowPlaintext, idleTimeoutMs: p.inactivityTimeout * 1000, clock: opts.clock, logger: log,
-        throttle: { maxFailures: p.maxFailedLogins },
+        allowPlaintext: ps.allowPlaintext, idleTimeoutMs: ps.idleTimeoutMs, clock: opts.clock, logger: log,
+        throttle: { maxFailures: ps.maxFailedLogins },
       });
       const server = pop3;
       closers.push(() => server.close());
+      appliers.push((c) => server.apply(pop3Settings(c)));
       if (p.listen) listening.push({ role: 'pop3', ...(await server.listen({ host: p.listen.host, port: p.listen.port })) });
       if (p.listenTls) listening.push({ role: 'pop3s', ...(await server.listen({ host: p.listenTls.host, port: p.listenTls.port, implicitTls: true })) });
     }
@@ -254,6 +279,7 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
         spoolSubmit: async (m) => (await queueOwnMail(gateway.config(), m, { kind: 'receiver', ...m.origin }, 'RECEIVER')).id,
       });
       closers.push(() => receiver.close());
+      appliers.push((c) => receiver.apply(c));
       for (const a of receiver.addresses()) listening.push({ role: 'smtp', host: a.host, port: a.port });
     }
     const control = await startControl({
@@ -274,6 +300,7 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
             if (!checked.ok) return err([`${d.apply.configFile}: UserExit ${exit} cannot be used: ${checked.error}; fix the module or set UserExit NONE`]);
           }
           gateway.applyConfig(d.apply);
+          for (const a of appliers) a(d.apply);
           for (const i of d.ignored) log.warn('refresh.ignored', { statement: i.statement, detail: i.message });
           if (d.changed.includes('TargetServer')) await gateway.forwarder.resolve();
           return ok({ ignored: d.ignored, changed: d.changed });
@@ -301,6 +328,7 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
   } catch (e) {
     for (const c of closers.reverse()) await c().catch(() => undefined);
     await gateway.stop();
+    await logging?.output.close();
     throw e;
   }
   for (const l of listening) log.event('listener.started', { role: l.role, host: l.host, port: l.port });
@@ -309,6 +337,7 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
     stop: async () => {
       await gateway.stop();
       for (const c of closers.reverse()) await c().catch((e: unknown) => log.error('service.stop', { error: describeError(e) }));
+      await logging?.output.close(); // last: every role has logged its stop
     },
   };
 }

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseConfig, diffForRefresh, type Config } from './index.js';
+import { NOT_REFRESHABLE, type NotRefreshable } from './refresh.js';
 
 function cfg(text: string): Config {
   const r = parseConfig(text, '/etc/sg/sg.conf', {}, { hostName: 'h.example' });
@@ -83,4 +86,86 @@ test('refresh: the result is a new object; inputs are not modified', () => {
   const snapshot = JSON.stringify([old, next]);
   diffForRefresh(old, next);
   assert.equal(JSON.stringify([old, next]), snapshot);
+});
+
+/**
+ * The "no" rows of the R column in docs/configuration.md. A statement row whose second cell is a
+ * parameter (`Spool` | `Directory`) names that parameter; a statement that is "no" as a whole
+ * (`Http`) covers its parameter rows.
+ */
+function docNotRefreshable(): string[] {
+  const doc = readFileSync(join(import.meta.dirname, '../../docs/configuration.md'), 'utf8');
+  const out: string[] = [];
+  let statement = '';
+  let wholeNo = false;
+  for (const line of doc.split('\n')) {
+    const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+    if (cells.length !== 5 || cells[0] === 'Statement' || cells[0]?.startsWith('---')) continue;
+    const [first, second, , , r] = cells as [string, string, string, string, string];
+    const params = /^(?:\*\*\(ext\)\*\* )?((?:`[^`]+`(?:, )?)+)/.exec(second)?.[1]?.match(/`[^`]+`/g)?.map((p) => p.slice(1).split(/[ `]/)[0]!) ?? [];
+    if (first !== '') {
+      statement = /`([^`]+)`/.exec(first)?.[1] ?? first;
+      wholeNo = params.length === 0 && r === 'no';
+      if (wholeNo) out.push(statement);
+    }
+    if (r !== 'no' || params.length === 0 || (first === '' && wholeNo)) continue;
+    for (const p of params) out.push(`${statement} ${p}`);
+  }
+  return out.sort();
+}
+
+test('refresh: the statements docs/configuration.md marks "no" are exactly the ones REFRESH keeps (NOT_REFRESHABLE)', () => {
+  assert.deepEqual(docNotRefreshable(), [...NOT_REFRESHABLE].sort());
+});
+
+const FULL = `${BASE}
+Pop3 { Listen 127.0.0.1:1110 ListenTls 127.0.0.1:1995 TlsCert /c.pem TlsKey /k.pem }
+Http { Listen 127.0.0.1:8025 }
+Spool { Directory /var/sg/spool RescanInterval 5 }
+Undeliverable { DeadLetterDirectory /var/sg/dead }
+`.replace('Receiver { Listen 127.0.0.1:2525', 'Receiver { Listen 127.0.0.1:2525 TlsCert /c.pem TlsKey /k.pem');
+
+// One change per non-refreshable statement: REFRESH keeps the old value and names it.
+const CHANGES: Record<NotRefreshable, readonly [string, string]> = {
+  'ChkPointSizeLimit': ['ChkPointSizeLimit 64000', 'ChkPointSizeLimit 1000'],
+  'ExtendedRetry MailDirectory': ['/var/sg/mail', '/var/sg/mail2'],
+  'ExtWrtName': ['ExtWrtName CSSMTP', 'ExtWrtName OTHER'],
+  'Options TestMode': ['TestMode NO', 'TestMode YES'],
+  'Translate': ['Translate IBM-1047', 'Translate IBM-273'],
+  'Instance': ['ExtWrtName CSSMTP', 'ExtWrtName CSSMTP\nInstance other'],
+  'StateDirectory': ['ExtWrtName CSSMTP', 'ExtWrtName CSSMTP\nStateDirectory /var/other'],
+  'ControlSocket': ['ExtWrtName CSSMTP', 'ExtWrtName CSSMTP\nControlSocket /run/other.sock'],
+  'Spool Directory': ['/var/sg/spool', '/var/sg/spool2'],
+  'Spool RescanInterval': ['RescanInterval 5', 'RescanInterval 9'],
+  'Undeliverable DeadLetterDirectory': ['/var/sg/dead', '/var/sg/dead2'],
+  'Http': ['127.0.0.1:8025', '127.0.0.1:8026'],
+  'Receiver Listen': ['127.0.0.1:2525', '127.0.0.1:2526'],
+  'Receiver TlsCert': ['Receiver { Listen 127.0.0.1:2525 TlsCert /c.pem', 'Receiver { Listen 127.0.0.1:2525 TlsCert /c2.pem'],
+  'Receiver TlsKey': ['Receiver { Listen 127.0.0.1:2525 TlsCert /c.pem TlsKey /k.pem', 'Receiver { Listen 127.0.0.1:2525 TlsCert /c.pem TlsKey /k2.pem'],
+  'Pop3 Listen': ['127.0.0.1:1110', '127.0.0.1:1111'],
+  'Pop3 ListenTls': ['127.0.0.1:1995', '127.0.0.1:1996'],
+  'Pop3 TlsCert': ['1995 TlsCert /c.pem', '1995 TlsCert /c2.pem'],
+  'Pop3 TlsKey': ['1995 TlsCert /c.pem TlsKey /k.pem', '1995 TlsCert /c.pem TlsKey /k2.pem'],
+};
+
+for (const statement of NOT_REFRESHABLE) {
+  test(`refresh: a change of ${statement} is kept back and warned about`, () => {
+    const [from, to] = CHANGES[statement];
+    assert.ok(FULL.includes(from), from);
+    const old = cfg(FULL);
+    const d = diffForRefresh(old, cfg(FULL.replace(from, to)));
+    assert.deepEqual(d.ignored.map((x) => x.statement), [statement]);
+    assert.deepEqual(d.changed, []);
+    assert.deepEqual(d.apply, old);
+  });
+}
+
+test('refresh: turning ExtendedRetry on needs a restart; its Age and Interval are applied', () => {
+  const without = BASE.replace(/ExtendedRetry \{[^\n]*\n/, '');
+  const d = diffForRefresh(cfg(without), cfg(BASE));
+  assert.equal(d.apply.extendedRetry.active, false);
+  assert.deepEqual(d.ignored.map((x) => x.statement), ['ExtendedRetry']);
+  const d2 = diffForRefresh(cfg(BASE), cfg(BASE.replace('Age 5', 'Age 7')));
+  assert.equal(d2.apply.extendedRetry.age, 7);
+  assert.deepEqual(d2.ignored, []);
 });

@@ -2,7 +2,8 @@
 // effect. Non-refreshable values keep their old value and each change produces a warning
 // (the seed's ExtWrtName, Translate, ChkPointSizeLimit and Options TestMode; ExtendedRetry
 // MailDirectory; and our (ext) identity, location and listener settings, which would need
-// the process or its sockets to be re-created). Pure: the caller acts on `apply` and `changed`.
+// the process or its sockets to be re-created: NOT_REFRESHABLE). Pure: the caller hands
+// `apply` to every role and reports `changed`.
 import { join } from 'node:path';
 import type { Config } from './types.js';
 
@@ -14,6 +15,23 @@ export interface RefreshDiff {
   /** Statements (canonical names, "TargetServer", "Receiver", ...) whose applied value changed. */
   readonly changed: string[];
 }
+
+/**
+ * The statements (and parameters) a REFRESH does not apply: a change keeps the old value and
+ * is warned about (EZD1843I). docs/configuration.md marks exactly these "no" in its R column
+ * (refresh.test.ts compares the two). Everything else is applied by the roles: the forwarder
+ * reads the configuration per task and connection, the receiver, POP3 and the log output are
+ * handed the new one (main.ts, RefreshDiff.apply).
+ */
+export const NOT_REFRESHABLE = [
+  'ChkPointSizeLimit', 'ExtendedRetry MailDirectory', 'ExtWrtName', 'Options TestMode', 'Translate',
+  'Instance', 'StateDirectory', 'ControlSocket', 'Spool Directory', 'Spool RescanInterval',
+  'Undeliverable DeadLetterDirectory', 'Http',
+  // The listening sockets and their certificates are made once, at start.
+  'Receiver Listen', 'Receiver TlsCert', 'Receiver TlsKey',
+  'Pop3 Listen', 'Pop3 ListenTls', 'Pop3 TlsCert', 'Pop3 TlsKey',
+] as const;
+export type NotRefreshable = (typeof NOT_REFRESHABLE)[number];
 
 type Section = (c: Config) => unknown;
 
@@ -67,7 +85,7 @@ function show(v: unknown): string {
 
 export function diffForRefresh(old: Config, next: Config): RefreshDiff {
   const ignored: { statement: string; message: string }[] = [];
-  const keep = <T>(statement: string, o: T, n: T): T => {
+  const keep = <T>(statement: NotRefreshable, o: T, n: T): T => {
     if (same(o, n)) return n;
     ignored.push({ statement, message: `${statement}: change from ${show(o)} to ${show(n)} ignored; it takes effect at the next start (not refreshable)` });
     return o;
@@ -81,25 +99,36 @@ export function diffForRefresh(old: Config, next: Config): RefreshDiff {
   const translate = keep('Translate', old.translate, next.translate);
   const chkPointSizeLimit = keep('ChkPointSizeLimit', old.chkPointSizeLimit, next.chkPointSizeLimit);
   const testMode = keep('Options TestMode', old.options.testMode, next.options.testMode);
-  const mailDirectory = keep('ExtendedRetry MailDirectory', old.extendedRetry.mailDirectory,
+  // The mail directory is opened at start only when ExtendedRetry is active: turning it on needs a restart.
+  const extendedOn = !old.extendedRetry.active && next.extendedRetry.active;
+  if (extendedOn) ignored.push({ statement: 'ExtendedRetry', message: 'ExtendedRetry: addition ignored; it takes effect at the next start (not refreshable)' });
+  const mailDirectory = extendedOn ? old.extendedRetry.mailDirectory : keep('ExtendedRetry MailDirectory', old.extendedRetry.mailDirectory,
     derived(old.extendedRetry.mailDirectory, next.extendedRetry.mailDirectory, (c) => join(c.stateDirectory, c.extWrtName, 'mail')));
-  const deadLetterDirectory = derived(old.undeliverable.deadLetterDirectory, next.undeliverable.deadLetterDirectory,
-    (c) => join(c.stateDirectory, c.extWrtName, 'deadletter'));
+  const deadLetterDirectory = keep('Undeliverable DeadLetterDirectory', old.undeliverable.deadLetterDirectory,
+    derived(old.undeliverable.deadLetterDirectory, next.undeliverable.deadLetterDirectory, (c) => join(c.stateDirectory, c.extWrtName, 'deadletter')));
   const instance = keep('Instance', old.instance, next.instance);
   const stateDirectory = keep('StateDirectory', old.stateDirectory, next.stateDirectory);
   const controlSocket = keep('ControlSocket', old.controlSocket,
     derived(old.controlSocket, next.controlSocket, (c) => join(c.stateDirectory, `${c.extWrtName}.sock`)));
   const spoolDirectory = keep('Spool Directory', old.spool.directory, next.spool.directory);
+  const rescanInterval = keep('Spool RescanInterval', old.spool.rescanInterval, next.spool.rescanInterval);
   const http = keep('Http', old.http, next.http);
   const receiver = next.receiver === null || old.receiver === null
     ? keepWhole('Receiver', old.receiver, next.receiver, ignored)
-    : { ...next.receiver, listen: keep('Receiver Listen', old.receiver.listen, next.receiver.listen) };
+    : {
+        ...next.receiver,
+        listen: keep('Receiver Listen', old.receiver.listen, next.receiver.listen),
+        tlsCert: keep('Receiver TlsCert', old.receiver.tlsCert, next.receiver.tlsCert),
+        tlsKey: keep('Receiver TlsKey', old.receiver.tlsKey, next.receiver.tlsKey),
+      };
   const pop3 = next.pop3 === null || old.pop3 === null
     ? keepWhole('Pop3', old.pop3, next.pop3, ignored)
     : {
         ...next.pop3,
         listen: keep('Pop3 Listen', old.pop3.listen, next.pop3.listen),
         listenTls: keep('Pop3 ListenTls', old.pop3.listenTls, next.pop3.listenTls),
+        tlsCert: keep('Pop3 TlsCert', old.pop3.tlsCert, next.pop3.tlsCert),
+        tlsKey: keep('Pop3 TlsKey', old.pop3.tlsKey, next.pop3.tlsKey),
       };
 
   const apply: Config = {
@@ -109,12 +138,12 @@ export function diffForRefresh(old: Config, next: Config): RefreshDiff {
     translate,
     chkPointSizeLimit,
     options: { ...next.options, testMode },
-    extendedRetry: { ...next.extendedRetry, mailDirectory },
+    extendedRetry: extendedOn ? old.extendedRetry : { ...next.extendedRetry, mailDirectory },
     undeliverable: { ...next.undeliverable, deadLetterDirectory },
     instance,
     stateDirectory,
     controlSocket,
-    spool: { ...next.spool, directory: spoolDirectory },
+    spool: { ...next.spool, directory: spoolDirectory, rescanInterval },
     http,
     receiver,
     pop3,

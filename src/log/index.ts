@@ -2,3 +2,4 @@
 // the per-message journal. Reads no untrusted input. Persists log lines and accounting records
 // as appended lines (a crash may lose the last unflushed line, never earlier ones).
 export * from './logger.js';
+export * from './output.js';

@@ -348,3 +348,22 @@ test('CAPA in TRANSACTION; a failed UPDATE answers -ERR [SYS/TEMP] and keeps the
   assert.equal((await store.mailboxes.list('alice')).length, 0);
   assert.deepEqual((await store.journal.query({ type: 'pop3.logout' })).map((e) => e.detail), ['deleted=1']);
 });
+
+test('apply (REFRESH): AllowPlaintext and MaxFailedLogins from the next connection / failure; an open session keeps what it announced', async (t) => {
+  const { server, connect } = await setup(t, { allowPlaintext: true, idleTimeoutMs: 600_000, throttle: { failDelayMs: 0, maxFailures: 5 } });
+  const open = await connect();
+  assert.match(await open.readLine(), /^\+OK/);
+  server.apply({ hostName: 'new.test', allowPlaintext: false, idleTimeoutMs: 900_000, maxFailedLogins: 1 });
+  assert.equal(server.idleTimeoutMs, 900_000);
+  assert.equal(server.throttle.opts.maxFailures, 1);
+  assert.equal(server.throttle.opts.failDelayMs, 0, 'the other throttle options stay');
+  // The session opened before the change still allows USER/PASS in plain text.
+  assert.equal(await open.cmd('USER bob'), '+OK send your password');
+  assert.equal(await open.cmd('PASS wrong'), '-ERR [AUTH] invalid user name or password');
+  // One failure now locks bob (MaxFailedLogins 1), whatever the password.
+  assert.equal(await open.cmd('USER bob'), '+OK send your password');
+  assert.equal(await open.cmd('PASS bobpw'), '-ERR [SYS/TEMP] too many failed logins: try again later');
+  const next = await connect();
+  assert.match(await next.readLine(), /^\+OK/);
+  assert.equal(await next.cmd('USER alice'), '-ERR [AUTH] plaintext authentication is disabled on an unencrypted connection: use STLS first');
+});

@@ -37,6 +37,18 @@ export interface Pop3ServerOptions {
   maxConnections?: number;
 }
 
+/**
+ * The options REFRESH may change on a running server (Pop3Server.apply). AllowPlaintext and the
+ * host name apply from the next connection (a session keeps what it announced in its greeting and
+ * CAPA); the inactivity timeout from the next command; MaxFailedLogins from the next failed login.
+ */
+export interface Pop3Settings {
+  readonly hostName: string;
+  readonly allowPlaintext: boolean;
+  readonly idleTimeoutMs: number;
+  readonly maxFailedLogins: number;
+}
+
 export const IMPLEMENTATION = 'spoolgate';
 /** Lines queued from a pipelining client before reading pauses. */
 const MAX_QUEUED_LINES = 64;
@@ -51,17 +63,32 @@ export class Pop3Server {
   readonly clock: Clock;
   readonly log: Logger;
   readonly secureContext: tls.SecureContext | undefined;
-  readonly idleTimeoutMs: number;
-  readonly hostName: string;
+  private settings: Omit<Pop3Settings, 'maxFailedLogins'>;
 
   constructor(readonly opts: Pop3ServerOptions) {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger ?? Logger.silent();
     this.throttle = new LoginThrottle(this.clock, { ...DEFAULT_THROTTLE, ...opts.throttle });
     this.secureContext = opts.tls === undefined ? undefined : tls.createSecureContext({ key: opts.tls.key, cert: opts.tls.cert, minVersion: 'TLSv1.2' });
-    // SPEC.md §6: the inactivity timeout is at least 10 minutes unless configured (RFC 1939 §3).
-    this.idleTimeoutMs = opts.idleTimeoutMs ?? 10 * 60_000;
-    this.hostName = opts.hostName ?? hostname();
+    this.settings = {
+      hostName: opts.hostName ?? hostname(),
+      allowPlaintext: opts.allowPlaintext ?? false,
+      // SPEC.md §6: the inactivity timeout is at least 10 minutes unless configured (RFC 1939 §3).
+      idleTimeoutMs: opts.idleTimeoutMs ?? 10 * 60_000,
+    };
+  }
+
+  get hostName(): string { return this.settings.hostName; }
+  get allowPlaintext(): boolean { return this.settings.allowPlaintext; }
+  get idleTimeoutMs(): number { return this.settings.idleTimeoutMs; }
+
+  /** REFRESH: the settings in force from now on (when each applies: see Pop3Settings). */
+  apply(next: Pop3Settings): void {
+    const s = this.settings;
+    const same = s.hostName === next.hostName && s.allowPlaintext === next.allowPlaintext && s.idleTimeoutMs === next.idleTimeoutMs && this.throttle.opts.maxFailures === next.maxFailedLogins;
+    this.settings = { hostName: next.hostName, allowPlaintext: next.allowPlaintext, idleTimeoutMs: next.idleTimeoutMs };
+    this.throttle.apply({ maxFailures: next.maxFailedLogins });
+    if (!same) this.log.event('pop3.settings-applied', { hostName: next.hostName, allowPlaintext: next.allowPlaintext, idleTimeoutMs: next.idleTimeoutMs, maxFailedLogins: next.maxFailedLogins });
   }
 
   /** Starts a listener; implicitTls (ext) makes it a POP3S port where TLS starts at connect. */
@@ -204,7 +231,7 @@ class Connection {
       {
         hostName: server.hostName,
         implementation: IMPLEMENTATION,
-        allowPlaintext: server.opts.allowPlaintext ?? false,
+        allowPlaintext: server.allowPlaintext,
         tlsAvailable: server.secureContext !== undefined,
         tlsActive,
       },

@@ -20,7 +20,16 @@ interface Entry { failures: number; firstAt: number; lockedUntil: number }
 export class LoginThrottle {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly clock: Clock, readonly opts: ThrottleOptions = DEFAULT_THROTTLE) {}
+  constructor(private readonly clock: Clock, private settings: ThrottleOptions = DEFAULT_THROTTLE) {}
+
+  get opts(): ThrottleOptions {
+    return this.settings;
+  }
+
+  /** New limits (REFRESH): counted failures stay and are judged by the new limit at the next failure. */
+  apply(change: Partial<ThrottleOptions>): void {
+    this.settings = { ...this.settings, ...change };
+  }
 
   private live(key: string): Entry | undefined {
     const e = this.entries.get(key);

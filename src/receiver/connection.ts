@@ -17,9 +17,10 @@ export interface ConnectionEvents {
   lookupFailed(ip: string, zone: string, detail: string): void;
 }
 
+/** Reads the deny list and DNSBL zones in force at each connection (REFRESH applies to the next one). */
 export class ReceiverConnectionPolicy implements ConnectionPolicy {
   constructor(
-    private readonly cfg: Pick<ReceiverConfig, 'denyAddresses' | 'dnsbl'>,
+    private readonly cfg: () => Pick<ReceiverConfig, 'denyAddresses' | 'dnsbl'>,
     private readonly resolver: Resolver,
     private readonly clock: Clock,
     private readonly events: ConnectionEvents,
@@ -27,10 +28,11 @@ export class ReceiverConnectionPolicy implements ConnectionPolicy {
   ) {}
 
   async check(ip: string): Promise<{ ok: true } | { ok: false; reply: ServerReply; logReason: string }> {
-    const denied = inAnyCidr(this.cfg.denyAddresses, ip);
+    const cfg = this.cfg();
+    const denied = inAnyCidr(cfg.denyAddresses, ip);
     if (denied !== undefined) return this.refuse(ip, `deny list ${denied.address}/${denied.prefix}`);
     // All zones are asked at once; any answer (conventionally 127.0.0.x) means "listed".
-    const answers = await Promise.all(this.cfg.dnsbl.map(async (zone) => ({ zone, listed: await this.listed(ip, zone) })));
+    const answers = await Promise.all(cfg.dnsbl.map(async (zone) => ({ zone, listed: await this.listed(ip, zone) })));
     const hit = answers.find((a) => a.listed !== undefined);
     if (hit !== undefined) return this.refuse(ip, `DNSBL ${hit.zone} answered ${hit.listed}`);
     return { ok: true };

@@ -19,7 +19,7 @@ import type { Resolver } from '../core/resolver.js';
 import type { Config, ReceiverConfig } from '../config/types.js';
 import type { Logger } from '../log/index.js';
 import { Codes } from '../smtp/protocol/codes.js';
-import { SmtpServer, type ServerEvent, type SmtpServerLimits, type VrfyPolicy } from '../smtp/server/index.js';
+import { SmtpServer, type ServerEvent, type SmtpServerLimits, type SmtpServerUpdate, type VrfyPolicy } from '../smtp/server/index.js';
 import type { Journal, MailboxStore, UserDirectory } from '../store/types.js';
 import { ReceiverConnectionPolicy } from './connection.js';
 import { ReceiverJournal } from './journal.js';
@@ -37,6 +37,7 @@ export { classifyRecipient, isNearDomain, relayAllowed, ReceiverRecipientPolicy,
 export { ReceiverSink, type SpoolSubmit } from './sink.js';
 
 export interface ReceiverOptions {
+  /** The configuration at start; REFRESH hands later ones to Receiver.apply(). */
   config: Config;
   store: { users: UserDirectory; mailboxes: MailboxStore; journal: Journal };
   spoolSubmit: SpoolSubmit;
@@ -55,6 +56,19 @@ export interface Receiver {
   server: SmtpServer;
   close(): Promise<void>;
   addresses(): { host: string; port: number }[];
+  /**
+   * REFRESH: the configuration to run with from now on (RefreshDiff.apply). When each part takes
+   * the new values:
+   * - DenyAddress, Dnsbl: the next connection;
+   * - LocalDomain, RelayMode, NearDomain, RelayAddress: the next RCPT command (also in a session
+   *   already open: a recipient is judged by the rules in force when it is named);
+   * - Filter: the next message (read at its final dot);
+   * - HostName, the limits (MaxMessageSize, MaxRecipients, timeouts, MaxBadCommands) and Vrfy:
+   *   the next connection; a session already open finishes with the values it started with;
+   * - MaxConnections, MaxConnectionsPerIP: the next connection attempt (none is cut).
+   * Listen, TlsCert and TlsKey are not refreshable (config/refresh.ts keeps the old values).
+   */
+  apply(next: Config): void;
 }
 
 function limitsOf(r: ReceiverConfig): Partial<SmtpServerLimits> {
@@ -90,8 +104,11 @@ function logEvent(log: Logger, e: ServerEvent): void {
 
 /** Builds the receiver's policies and sink and starts the SMTP server on Receiver Listen. */
 export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
-  const rc = opts.config.receiver;
-  if (rc === null) throw new Error('startReceiver: the configuration has no Receiver block');
+  const initial = opts.config.receiver;
+  if (initial === null) throw new Error('startReceiver: the configuration has no Receiver block');
+  // The configuration in force; every policy reads it at the moment of use (STYLE.md §8).
+  let current = { receiver: initial, filters: opts.config.filters };
+  const rc = (): ReceiverConfig => current.receiver;
   const clock = opts.clock ?? systemClock;
   const log = opts.log;
   const journal = new ReceiverJournal(opts.store.journal, log);
@@ -117,24 +134,23 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
     clock, log, journal, mailboxes: opts.store.mailboxes, resolveUser,
     classify: (mb) => recipientPolicy.classify(mb),
     spoolSubmit: opts.spoolSubmit,
-    filters: opts.config.filters,
+    filters: () => current.filters,
     quarantine: new Quarantine(opts.quarantineDir ?? join(opts.config.stateDirectory, 'quarantine')),
   });
   // RFC 5321 §3.5.3: with Vrfy YES, VRFY answers for local users only; nothing about relay.
-  const vrfy: VrfyPolicy | undefined = rc.vrfy
-    ? {
-        async verify(_s, arg) {
-          const a = arg.replace(/^<|>$/g, '').trim();
-          const m = /^(.+)@([^@]+)$/.exec(a);
-          const c = m === null ? undefined : recipientPolicy.classify({ local: m[1]!, domain: m[2]! });
-          const user = c?.kind === 'local' ? await resolveUser(c.lookup) : undefined;
-          return user === undefined ? { code: Codes.C550MailboxUnavailable, text: 'no such user here' } : { code: Codes.C250Ok, text: `<${a}>` };
-        },
-      }
-    : undefined;
+  const vrfy: VrfyPolicy = {
+    async verify(_s, arg) {
+      const a = arg.replace(/^<|>$/g, '').trim();
+      const m = /^(.+)@([^@]+)$/.exec(a);
+      const c = m === null ? undefined : recipientPolicy.classify({ local: m[1]!, domain: m[2]! });
+      const user = c?.kind === 'local' ? await resolveUser(c.lookup) : undefined;
+      return user === undefined ? { code: Codes.C550MailboxUnavailable, text: 'no such user here' } : { code: Codes.C250Ok, text: `<${a}>` };
+    },
+  };
+  const serverSettings = (r: ReceiverConfig): SmtpServerUpdate => ({ hostName: r.hostName, limits: limitsOf(r), ...(r.vrfy ? { vrfy } : {}) });
 
   const server = new SmtpServer({
-    hostName: rc.hostName,
+    ...serverSettings(initial),
     clock,
     sink,
     recipientPolicy,
@@ -142,15 +158,19 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
     ...(opts.tls ? { tls: opts.tls } : {}),
     // RFC 4954: AUTH is offered only over TLS (the server enforces it); a good login may relay.
     ...(opts.tls ? { authChecker: { check: (u: string, p: string) => users.verify(u, p) } } : {}),
-    ...(vrfy ? { vrfy } : {}),
-    limits: limitsOf(rc),
     onEvent: (e) => logEvent(log, e),
   });
-  const bound = await server.listen(opts.listen ?? rc.listen);
-  log.event('receiver.started', { addresses: bound.map((a) => `${a.host}:${a.port}`).join(','), relayMode: rc.relayMode });
+  const bound = await server.listen(opts.listen ?? initial.listen);
+  log.event('receiver.started', { addresses: bound.map((a) => `${a.host}:${a.port}`).join(','), relayMode: initial.relayMode });
   return {
     server,
     close: () => server.close(),
     addresses: () => bound.map((a) => ({ host: a.host, port: a.port })),
+    apply: (next) => {
+      // Turning the receiver off needs a restart (refresh.ts keeps the block); never run without one.
+      if (next.receiver === null) return;
+      current = { receiver: next.receiver, filters: next.filters };
+      server.apply(serverSettings(next.receiver));
+    },
   };
 }

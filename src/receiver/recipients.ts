@@ -80,20 +80,28 @@ export interface RecipientEvents {
 export const RELAY_DENIED = { code: Codes.C550RelayDenied, text: 'relaying denied' } as const;
 export const NO_SUCH_USER = { code: Codes.C550MailboxUnavailable, text: 'no such user here' } as const;
 
-/** The RecipientPolicy the SMTP server asks at each RCPT. */
+/**
+ * The RecipientPolicy the SMTP server asks at each RCPT. It reads the local domains and relay
+ * settings in force at that moment, so a REFRESH applies from the next RCPT command.
+ */
 export class ReceiverRecipientPolicy implements RecipientPolicy {
-  private readonly localDomains: ReadonlySet<string>;
+  private domains: { readonly from: readonly string[]; readonly keys: ReadonlySet<string> } = { from: [], keys: new Set() };
 
   constructor(
-    private readonly cfg: Pick<ReceiverConfig, 'relayMode' | 'nearDomains' | 'relayAddresses' | 'localDomains'>,
+    private readonly cfg: () => Pick<ReceiverConfig, 'relayMode' | 'nearDomains' | 'relayAddresses' | 'localDomains'>,
     private readonly resolveUser: (address: string) => Promise<string | undefined>,
     private readonly events: RecipientEvents,
-  ) {
-    this.localDomains = new Set(cfg.localDomains.map(domainKey));
+  ) {}
+
+  /** The LocalDomain keys, rebuilt only when the configured list changed. */
+  private localDomains(): ReadonlySet<string> {
+    const from = this.cfg().localDomains;
+    if (from !== this.domains.from) this.domains = { from, keys: new Set(from.map(domainKey)) };
+    return this.domains.keys;
   }
 
   classify(mailbox: Mailbox): RecipientClass {
-    return classifyRecipient(mailbox, this.localDomains);
+    return classifyRecipient(mailbox, this.localDomains());
   }
 
   async checkRecipient(session: SessionInfo, envelope: EnvelopeSoFar, mailbox: Mailbox): Promise<RecipientDecision> {
@@ -109,7 +117,7 @@ export class ReceiverRecipientPolicy implements RecipientPolicy {
       const user = await this.resolveUser(c.lookup);
       return user === undefined ? { kind: 'reject', reply: NO_SUCH_USER, logReason: 'unknown local user' } : { kind: 'accept' };
     }
-    const v = relayAllowed(this.cfg, session, c.domain);
+    const v = relayAllowed(this.cfg(), session, c.domain);
     if (v.allowed) return { kind: 'accept' };
     this.events.relayRefused(session, from, to, v.why);
     return { kind: 'reject', reply: RELAY_DENIED, logReason: `relay refused: ${v.why}` };

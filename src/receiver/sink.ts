@@ -37,7 +37,8 @@ export interface SinkDeps {
   readonly resolveUser: (address: string) => Promise<string | undefined>;
   readonly classify: (r: Recipient['mailbox']) => RecipientClass;
   readonly spoolSubmit: SpoolSubmit;
-  readonly filters: readonly FilterRule[];
+  /** The Filter rules in force, read once per message (REFRESH applies to the next message). */
+  readonly filters: () => readonly FilterRule[];
   readonly quarantine: Quarantine;
 }
 
@@ -74,7 +75,7 @@ export class ReceiverSink implements InboundSink {
     }
 
     // Filters look at the message as the client sent it, before anything is stored.
-    const hits = evaluateFilters(this.d.filters, m.envelope.from, m.data);
+    const hits = evaluateFilters(this.d.filters(), m.envelope.from, m.data);
     const outcome = filterOutcome(hits);
     if (outcome === 'keep') {
       const path = await this.d.quarantine.keep(id, m.data, {

@@ -15,6 +15,6 @@
 //   acknowledged is the client's to retry.
 // VRFY: off by default → "252 2.5.0 cannot VRFY user" (RFC 5321 §3.5.3 allows 252 for a server
 //   that will not verify); on → the injected VrfyPolicy answers.
-export { SmtpServer, type ListenAddress } from './listener.js';
+export { SmtpServer, type ListenAddress, type SmtpServerUpdate } from './listener.js';
 export { receivedHeader, rfc5322Date } from './received.js';
 export * from './types.js';

@@ -3,7 +3,13 @@ export class ConnectionCounter {
   private total = 0;
   private readonly perIp = new Map<string, number>();
 
-  constructor(private readonly maxTotal: number, private readonly maxPerIp: number) {}
+  constructor(private maxTotal: number, private maxPerIp: number) {}
+
+  /** New limits for the next acquire(); connections already counted stay counted. */
+  setLimits(maxTotal: number, maxPerIp: number): void {
+    this.maxTotal = maxTotal;
+    this.maxPerIp = maxPerIp;
+  }
 
   /** Counts a new connection, or says which limit refuses it. */
   acquire(ip: string): { ok: true } | { ok: false; reason: string } {

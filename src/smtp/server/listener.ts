@@ -14,8 +14,11 @@ export interface ListenAddress {
   readonly port: number;
 }
 
+/** The options REFRESH may change on a running server (see SmtpServer.apply). */
+export type SmtpServerUpdate = Pick<SmtpServerOptions, 'hostName' | 'limits' | 'vrfy'>;
+
 export class SmtpServer {
-  private readonly opts: ResolvedOptions;
+  private opts: ResolvedOptions;
   private readonly secureContext: SecureContext | undefined;
   private readonly counter: ConnectionCounter;
   private readonly servers: Server[] = [];
@@ -27,6 +30,17 @@ export class SmtpServer {
     this.opts = { ...options, limits, newSessionId: options.newSessionId ?? (() => newId(options.clock.now())) };
     this.secureContext = options.tls ? createSecureContext({ cert: options.tls.cert, key: options.tls.key }) : undefined;
     this.counter = new ConnectionCounter(limits.maxConnections, limits.maxConnectionsPerIp);
+  }
+
+  /**
+   * New host name, limits and VRFY policy (REFRESH). They apply from the next connection: a
+   * session keeps the options it started with until it ends. The connection limits apply to the
+   * next connection attempt (connections already open are never cut).
+   */
+  apply(update: SmtpServerUpdate): void {
+    const limits = { ...DEFAULT_LIMITS, ...update.limits };
+    this.opts = { ...this.opts, hostName: update.hostName, limits, vrfy: update.vrfy };
+    this.counter.setLimits(limits.maxConnections, limits.maxConnectionsPerIp);
   }
 
   /** Starts listening on every address; resolves with the bound addresses (port 0 → real port). */

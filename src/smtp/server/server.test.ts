@@ -126,6 +126,37 @@ test('AUTH PLAIN with a 334 challenge, cancel, and the failure limit', async () 
   }
 });
 
+test('apply (REFRESH): new limits and host name from the next connection; open sessions keep theirs', async () => {
+  const { server, port } = await start({ maxConnectionsPerIp: '3' });
+  try {
+    const a = await open(port);
+    const b = await open(port);
+    assert.match(await a.reply(), /^220 /);
+    assert.match(await b.reply(), /^220 /);
+    server.apply({ hostName: 'new.test', limits: { maxConnectionsPerIp: 2, maxRecipients: 1 } });
+    const c = await open(port);
+    assert.match(await c.reply(), /^421 4\.7\.0 too many connections/, 'the lower per-IP limit refuses the third connection');
+    // The open session keeps the options it started with (greeting name, MaxRecipients 100).
+    assert.match(await a.cmd('EHLO client.test'), /^250-/);
+    assert.match(await a.cmd('MAIL FROM:<s@client.test>'), /^250 /);
+    assert.match(await a.cmd('RCPT TO:<x1@local.test>'), /^250 /);
+    assert.match(await a.cmd('RCPT TO:<x2@local.test>'), /^250 /);
+    // A later REFRESH raises the per-IP limit again: the next connection is let in.
+    server.apply({ hostName: 'new.test', limits: { maxConnectionsPerIp: 3, maxRecipients: 1 } });
+    const d = await open(port);
+    assert.match(await d.reply(), /^220 new\.test /, 'the next connection greets with the new name');
+    assert.match(await d.cmd('EHLO client.test'), /^250-/);
+    assert.match(await d.cmd('MAIL FROM:<s@client.test>'), /^250 /);
+    assert.match(await d.cmd('RCPT TO:<x1@local.test>'), /^250 /);
+    assert.match(await d.cmd('RCPT TO:<x2@local.test>'), /^452 /, 'and the new MaxRecipients');
+    a.sock.destroy();
+    b.sock.destroy();
+    d.sock.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
 test('connection limits: total and per IP answer 421 4.7.0 at connect', async () => {
   const events: ServerEvent[] = [];
   const { server, port } = await start({ maxConnectionsPerIp: '2' }, events);
