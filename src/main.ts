@@ -1,193 +1,20 @@
-// Composition root: load the configuration, build every role, wire them, start and stop.
-// The only file that knows every role (STYLE.md §1). Safe to crash at any point: the spool,
-// the checkpoint and the mail directory are the durable state, and a warm start resumes.
-import { mkdirSync } from 'node:fs';
-import { promises as dns } from 'node:dns';
-import { dirname, join } from 'node:path';
-import type { Clock, Resolver, Result } from './core/index.js';
-import { systemClock, describeError } from './core/index.js';
-import type { Config } from './config/index.js';
-import { LogOutput, Logger } from './log/index.js';
-import { SpoolQueue } from './spool/queue.js';
-import type { BadEntryPolicy } from './spool/disposition.js';
-import { enqueueMessage, type MessageOrigin } from './spool/index.js';
-import type { SpoolEntry } from './spool/submit.js';
-import type { Envelope } from './core/index.js';
-import { DeadLetterStore } from './notify/index.js';
-import {
-  Checkpoint, Forwarder, ExtendedRetry, MailDirectory, SmtpConnector, NotifyingUndeliverable, forwarderSettings, clientTimeouts, spoolSource,
-  forwarderAccounting, targetSpecs,
-} from './forwarder/index.js';
+// Composition root, services side (with gateway.ts, the forwarder side): the mailbox store, POP3,
+// the receiver and the operator interfaces around a gateway, wired to each other and to REFRESH.
+// The only files that know every role (STYLE.md §1); wiring only: every rule lives in its role.
+import { existsSync, readFileSync } from 'node:fs';
+import { ShutdownStack, describeError, systemClock, type Clock } from './core/index.js';
+import { stateLayout, type Config } from './config/index.js';
+import type { Logger } from './log/index.js';
+import { ensureDemoUser, type DemoUser } from './store/index.js';
 import { openSqliteStore, type SqliteStore } from './store/sqlite/index.js';
-import { Accounting, accountingPath } from './log/accounting.js';
-import { startReceiver } from './receiver/index.js';
-import { sendCommand, startControl } from './control/index.js';
-import { DeliveryLatency, startHttp } from './web/index.js';
-import { loadConfig, diffForRefresh, formatDiagnostic } from './config/index.js';
-import { ok, err } from './core/index.js';
 import { Pop3Server, type Pop3Settings } from './pop3/index.js';
-import { randomBytes } from 'node:crypto';
-import { checkUserExit, prepareUserExit } from './userexit/index.js';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { startReceiver } from './receiver/index.js';
+import { refreshFromFile, sendCommand, startControl } from './control/index.js';
+import { DeliveryLatency, startHttp } from './web/index.js';
+import { checkUserExit } from './userexit/index.js';
+import { makeLogger, queueOwnMail, startGateway, systemResolver, type Gateway, type GatewayOptions } from './gateway.js';
 
-export const systemResolver: Resolver = {
-  resolveAddresses: async (name) => {
-    const [a, aaaa] = await Promise.allSettled([dns.resolve4(name), dns.resolve6(name)]);
-    const out = [...(a.status === 'fulfilled' ? a.value : []), ...(aaaa.status === 'fulfilled' ? aaaa.value : [])];
-    if (out.length === 0) throw a.status === 'rejected' ? a.reason : new Error(`no A/AAAA records for ${name}`);
-    return out;
-  },
-  resolveMx: (name) => dns.resolveMx(name),
-  resolve4: async (name) => {
-    try { return await dns.resolve4(name); } catch { return []; }
-  },
-};
-
-export interface GatewayOptions {
-  readonly cold?: boolean;
-  readonly clock?: Clock;
-  readonly resolver?: Resolver;
-  readonly log?: Logger;
-  /** Called when a message reaches its final outcome (the HTTP metrics' latency histogram). */
-  readonly onMailFinished?: (item: { readonly arrival: Date }, outcome: 'delivered' | 'undeliverable' | 'extended') => void;
-}
-
-export interface Gateway {
-  readonly config: () => Config;
-  readonly forwarder: Forwarder;
-  readonly log: Logger;
-  readonly queue: SpoolQueue;
-  readonly accounting: Accounting;
-  /** Applies a new configuration (REFRESH): the caller has already filtered non-refreshable changes. */
-  applyConfig(next: Config): void;
-  /** The user exit for the next spool file (USEREXIT may differ from the file); null = NONE. */
-  userExit(): string | null;
-  /** USEREXIT,LEVEL=: checks that the module loads; takes effect from the next spool file. */
-  setUserExit(value: string | null): Promise<Result<void, string>>;
-  stop(): Promise<void>;
-}
-
-/** The operator log on LogFile/LogFormat; REFRESH hands the output a new destination. */
-export function makeLogger(config: Config): { log: Logger; output: LogOutput; apply(next: Config): void } {
-  const output = new LogOutput(config);
-  const log = Logger.create({ sink: output, instance: config.instance });
-  // A LogFile that cannot be opened keeps the old destination; the reason is logged there.
-  const apply = (next: Config): void => void output.apply(next).then((e) => { if (e !== undefined) log.error('log.file', { error: e }); });
-  return { log, output, apply };
-}
-
-export function pop3Settings(c: Config): Pop3Settings {
-  const p = c.pop3;
-  return { hostName: c.hostName, allowPlaintext: p?.allowPlaintext ?? false, idleTimeoutMs: (p?.inactivityTimeout ?? 600) * 1000, maxFailedLogins: p?.maxFailedLogins ?? 5 };
-}
-
-/** Queues one of the gateway's own messages as a message entry (raw bytes + envelope). */
-async function queueOwnMail(config: Config, mail: { envelope: Envelope; data: Buffer }, origin: MessageOrigin, jobName: string): Promise<SpoolEntry> {
-  return enqueueMessage({ root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName, envelope: mail.envelope, data: mail.data, origin, jobName });
-}
-
-/** Builds and starts the forwarder for a validated configuration. */
-export async function startGateway(initial: Config, opts: GatewayOptions = {}): Promise<Gateway> {
-  let config = initial;
-  const clock = opts.clock ?? systemClock;
-  // Without opts.log the gateway owns the log output (startServices passes its own, closed last).
-  const made = opts.log === undefined ? makeLogger(config) : undefined;
-  const log = opts.log ?? made!.log;
-  log.setLevel(config.logLevel);
-  mkdirSync(config.stateDirectory, { recursive: true, mode: 0o700 });
-  const opened = await SpoolQueue.open({
-    root: config.spool.directory, writer: config.extWrtName, clock, rescanMs: config.spool.rescanInterval * 1000, hostName: config.hostName,
-    onError: (e) => log.error('spool.watch', { error: describeError(e) }),
-  });
-  if (!opened.ok) throw opened.error;
-  const queue = opened.value;
-  const checkpoint = Checkpoint.open(join(config.stateDirectory, `${config.extWrtName}.checkpoint.db`), { cold: opts.cold });
-  if (opts.cold) log.event('checkpoint.cold-start', {});
-  const mailDir = config.extendedRetry.active ? await MailDirectory.open(config.extendedRetry.mailDirectory) : undefined;
-  const extended = mailDir ? new ExtendedRetry(mailDir, clock, log) : undefined;
-  // Opened with DeadLetterAction Delete too, so that a REFRESH to Store finds it ready (the
-  // directory is not refreshable); with Delete a directory that cannot be made is only a warning.
-  const deadLetters = await DeadLetterStore.open(config.undeliverable.deadLetterDirectory, clock).catch((e: unknown) => {
-    if (config.undeliverable.deadLetterAction === 'store') throw e;
-    log.warn('deadletter.directory', { directory: config.undeliverable.deadLetterDirectory, error: describeError(e) });
-    return undefined;
-  });
-
-  const adminPolicy = (): BadEntryPolicy => ({
-    badSpoolDisp: config.badSpoolDisp, report: config.report,
-    admin: { from: config.reportMailFrom ?? '', to: config.mailAdministrators, hostName: config.hostName },
-  });
-  const spool = spoolSource({ queue, clock, log, policy: adminPolicy });
-  await spool.disposeBadEntries();
-
-  const connector = new SmtpConnector({
-    heloName: () => config.hostName,
-    tlsEhlo: () => config.options.tlsEhlo,
-    timeouts: () => clientTimeouts(config),
-    log,
-  });
-
-  const accounting = new Accounting({
-    path: accountingPath(config.stateDirectory), instance: config.instance, enabled: () => config.smf119,
-    now: () => new Date(clock.now()), onError: (e) => log.error('accounting.write', { error: describeError(e) }),
-  });
-  accounting.record('CONFIG', { reason: 'start', configFile: config.configFile, logLevel: config.logLevel, userExit: config.userExit });
-  // SPEC.md §2.3: read by each spool task when a file starts. USEREXIT and REFRESH set it (seed:
-  // after a REFRESH the file's UserExit is in force) and start a new generation (module reloaded).
-  let userExit = { module: config.userExit, generation: 0 };
-  const accountingHooks = forwarderAccounting(accounting);
-  const forwarder = new Forwarder({
-    clock, log, connector, checkpoint, spool: spool.source, extended,
-    ...accountingHooks,
-    onMailFinished: (item, outcome) => { accountingHooks.onMailFinished(item, outcome); opts.onMailFinished?.(item, outcome); },
-    resolver: opts.resolver ?? systemResolver,
-    undeliverable: new NotifyingUndeliverable({
-      settings: () => ({ returnToMailFrom: config.undeliverable.returnToMailFrom, deadLetterAction: config.undeliverable.deadLetterAction, reportingMta: config.hostName }),
-      deadLetters: () => deadLetters,
-      submit: async (mail) => { await queueOwnMail(config, mail, { kind: 'notification' }, 'SGNOTIFY'); },
-      log,
-      now: () => new Date(clock.now()),
-    }),
-    settings: () => {
-      const fs = forwarderSettings(config, clock);
-      return { ...fs, extended: { ...fs.extended, store: extended }, task: { ...fs.task, userExit: { ...userExit, timeoutMs: config.userExitTimeout, failure: config.userExitFailure } } };
-    },
-    servers: () => targetSpecs(config),
-  });
-  log.event('gateway.starting', { instance: config.instance, writer: config.extWrtName, spool: config.spool.directory, testMode: config.options.testMode });
-  const targetStats = () => forwarder.listTargets().map((t) => ({ address: t.addr.address, port: t.addr.port, state: t.state, ...t.counters }));
-  const stats = accounting.scheduleStats(clock, () => config.smf119.interval, () => ({ counters: { ...forwarder.counters }, targets: targetStats() }));
-  return {
-    config: () => config,
-    forwarder,
-    log,
-    queue,
-    accounting,
-    applyConfig: (next) => {
-      config = next;
-      log.setLevel(next.logLevel);
-      made?.apply(next);
-      userExit = { module: next.userExit, generation: userExit.generation + 1 };
-    },
-    userExit: () => userExit.module,
-    setUserExit: async (v) => {
-      const r = v === null ? ok(null) : await prepareUserExit(v, dirname(config.configFile), config.userExitTimeout);
-      if (!r.ok) return err(r.error);
-      userExit = { module: r.value, generation: userExit.generation + 1 };
-      log.event('userexit.set', { module: r.value ?? 'NONE' });
-      return ok(undefined);
-    },
-    stop: async () => {
-      await forwarder.stop();
-      stats.stop(true);
-      accounting.close();
-      await queue.close();
-      checkpoint.close();
-      log.event('gateway.stopped', {});
-      await made?.output.close();
-    },
-  };
-}
+export { makeLogger, startGateway, systemResolver, type Gateway, type GatewayOptions } from './gateway.js';
 
 export interface Services {
   readonly gateway: Gateway;
@@ -196,148 +23,134 @@ export interface Services {
   /** Addresses the servers listen on (after port 0 was resolved). */
   readonly listening: { readonly role: string; readonly host: string; readonly port: number }[];
   /** Set on the first start of an embedded default: the demo user's name and password file. */
-  readonly demo?: { readonly user: string; readonly passwordFile: string; readonly password: string };
+  readonly demo?: DemoUser;
   /** With Http configured: the file holding the API's bearer token. */
   readonly httpTokenFile?: string;
   stop(): Promise<void>;
 }
 
-function readPem(path: string | null): Buffer | undefined {
-  return path === null ? undefined : readFileSync(path);
+/** POP3's settings from the configuration (POP3 does not read the configuration itself). */
+export function pop3Settings(c: Config): Pop3Settings {
+  const p = c.pop3;
+  return { hostName: c.hostName, allowPlaintext: p?.allowPlaintext ?? false, idleTimeoutMs: (p?.inactivityTimeout ?? 600) * 1000, maxFailedLogins: p?.maxFailedLogins ?? 5 };
+}
+
+const tlsOf = (cert: string | null, key: string | null): { cert: Buffer; key: Buffer } | undefined =>
+  (cert !== null && key !== null ? { cert: readFileSync(cert), key: readFileSync(key) } : undefined);
+
+/** What the services share while starting; appliers: what REFRESH hands the new configuration to. */
+interface Wiring {
+  readonly config: Config; readonly gateway: Gateway; readonly log: Logger; readonly opts: GatewayOptions; readonly stops: ShutdownStack;
+  readonly listening: { role: string; host: string; port: number }[]; readonly appliers: ((c: Config) => void)[];
+}
+
+async function startPop3(w: Wiring, store: SqliteStore): Promise<Pop3Server | undefined> {
+  const p = w.config.pop3;
+  if (p === null) return undefined;
+  const ps = pop3Settings(w.config);
+  const server = new Pop3Server({
+    users: store.users, mailboxes: store.mailboxes, journal: store.journal, hostName: ps.hostName, tls: tlsOf(p.tlsCert, p.tlsKey),
+    allowPlaintext: ps.allowPlaintext, idleTimeoutMs: ps.idleTimeoutMs, clock: w.opts.clock, logger: w.log, throttle: { maxFailures: ps.maxFailedLogins },
+  });
+  w.stops.push('pop3', () => server.close());
+  w.appliers.push((c) => server.apply(pop3Settings(c)));
+  if (p.listen) w.listening.push({ role: 'pop3', ...(await server.listen({ host: p.listen.host, port: p.listen.port })) });
+  if (p.listenTls) w.listening.push({ role: 'pop3s', ...(await server.listen({ host: p.listenTls.host, port: p.listenTls.port, implicitTls: true })) });
+  return server;
+}
+
+async function startSmtpReceiver(w: Wiring, store: SqliteStore): Promise<void> {
+  const rc = w.config.receiver;
+  if (rc === null) return;
+  const receiver = await startReceiver({
+    config: w.config, store: { users: store.users, mailboxes: store.mailboxes, journal: store.journal },
+    resolver: w.opts.resolver ?? systemResolver, log: w.log, clock: w.opts.clock, tls: tlsOf(rc.tlsCert, rc.tlsKey),
+    // Relayed mail: one message entry, durable before the receiver answers 250.
+    spoolSubmit: async (m) => (await queueOwnMail(w.gateway.config(), m, { kind: 'receiver', ...m.origin }, 'RECEIVER')).id,
+  });
+  w.stops.push('receiver', () => receiver.close());
+  w.appliers.push((c) => receiver.apply(c));
+  for (const a of receiver.addresses()) w.listening.push({ role: 'smtp', host: a.host, port: a.port });
+}
+
+async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, clock: Clock): Promise<string | undefined> {
+  const { gateway, config, log } = w;
+  const control = await startControl({
+    socketPath: config.controlSocket, log,
+    target: {
+      forwarder: gateway.forwarder, config: gateway.config, accounting: gateway.accounting,
+      refresh: () => refreshFromFile({
+        current: gateway.config, log,
+        // A new UserExit module must load, or the whole refresh is refused (as for any error).
+        check: async (next) => {
+          if (next.userExit === null || next.userExit === gateway.userExit()) return [];
+          const r = await checkUserExit(next.userExit, next.userExitTimeout);
+          return r.ok ? [] : [`${next.configFile}: UserExit ${next.userExit} cannot be used: ${r.error}; fix the module or set UserExit NONE`];
+        },
+        apply: [(next) => gateway.applyConfig(next), ...w.appliers, async (_next, changed) => { if (changed.includes('TargetServer')) await gateway.forwarder.resolve(); }],
+      }),
+      userExit: () => gateway.userExit(),
+      setUserExit: (v) => gateway.setUserExit(v),
+      runtime: () => ({ pid: process.pid, chkpoint: w.opts.cold ? 'COLD' : 'WARM', chkpointFile: stateLayout(config).checkpoint, ipv6Enabled: true }),
+    },
+  });
+  w.stops.push('control socket', () => control.close());
+  w.listening.push({ role: 'control', host: control.path, port: 0 });
+  if (config.http === null) return undefined;
+  // HTTP commands go through the control socket: one queue for both, the same answer.
+  const http = await startHttp({
+    listen: config.http.listen, tokenFile: stateLayout(config).httpToken, log,
+    target: {
+      execute: (line) => sendCommand(control.path, line),
+      metrics: { forwarder: gateway.forwarder, spoolEntries: () => gateway.queue.list(), latency, now: () => clock.now() },
+    },
+  });
+  w.stops.push('http', () => http.close());
+  w.listening.push({ role: 'http', host: http.host, port: http.port });
+  return http.tokenFile;
 }
 
 /**
  * Everything the configuration asks for: the forwarder, the mailbox store, the receiver, POP3
- * and the operator interfaces. On the first start with a Users DefaultDomain and no users yet,
- * a `demo` user is created with a random password, written (mode 0600) to the state directory.
+ * and the operator interfaces; stopped in reverse order of start (HTTP first, the log last).
  */
 export async function startServices(config: Config, opts: GatewayOptions = {}): Promise<Services> {
   const clock = opts.clock ?? systemClock;
   const latency = config.http === null ? undefined : new DeliveryLatency();
+  const stops = new ShutdownStack();
   const logging = opts.log === undefined ? makeLogger(config) : undefined;
+  if (logging !== undefined) stops.push('log output', () => logging.output.close()); // last: every role has logged its stop
   const gateway = await startGateway(config, {
-    ...opts,
-    ...(logging ? { log: logging.log } : {}),
+    ...opts, ...(logging ? { log: logging.log } : {}),
     onMailFinished: (item, outcome) => {
       opts.onMailFinished?.(item, outcome);
       if (latency !== undefined && outcome !== 'extended') latency.observe(outcome, (clock.now() - item.arrival.getTime()) / 1000);
     },
-  });
+  }).catch(async (e: unknown) => { await stops.run(); throw e; });
   const log = gateway.log;
-  const listening: { role: string; host: string; port: number }[] = [];
-  let store: SqliteStore | undefined;
-  let pop3: Pop3Server | undefined;
-  let demo: Services['demo'];
-  let httpTokenFile: string | undefined;
-  const closers: (() => Promise<void>)[] = [];
-  // What REFRESH tells besides the gateway: each role applies the configuration it is handed.
-  const appliers: ((c: Config) => void)[] = [];
-  if (logging !== undefined) appliers.push(logging.apply);
+  const w: Wiring = { config, gateway, log, opts, stops, listening: [], appliers: logging ? [logging.apply] : [] };
+  let store: SqliteStore | undefined, pop3: Pop3Server | undefined, demo: DemoUser | undefined, httpTokenFile: string | undefined;
   try {
     if (config.receiver !== null || config.pop3 !== null) {
-      store = openSqliteStore(join(config.stateDirectory, 'spoolgate.db'));
-      const s = store;
-      closers.push(() => s.close());
-      const domain = config.users.defaultDomain;
-      if (domain !== null && (await s.users.listUsers()).length === 0) {
-        const password = randomBytes(12).toString('base64url');
-        const added = await s.users.addUser('demo', password, { domain });
-        if (added.ok) {
-          const passwordFile = join(config.stateDirectory, 'demo.password');
-          writeFileSync(passwordFile, password + '\n', { mode: 0o600 });
-          demo = { user: 'demo', passwordFile, password };
-          log.event('users.demo-created', { user: `demo@${domain}`, passwordFile });
-        }
-      }
+      const s = (store = openSqliteStore(stateLayout(config).database));
+      stops.push('mailbox store', () => s.close());
+      demo = await ensureDemoUser(s.users, config.users.defaultDomain, stateLayout(config).demoPassword);
+      if (demo) log.event('users.demo-created', { user: `demo@${config.users.defaultDomain ?? ''}`, passwordFile: demo.passwordFile });
+      pop3 = await startPop3(w, s);
+      await startSmtpReceiver(w, s);
     }
-    if (config.pop3 !== null && store !== undefined) {
-      const p = config.pop3;
-      const cert = readPem(p.tlsCert);
-      const key = readPem(p.tlsKey);
-      const ps = pop3Settings(config);
-      pop3 = new Pop3Server({
-        users: store.users, mailboxes: store.mailboxes, journal: store.journal, hostName: ps.hostName,
-        tls: cert && key ? { cert, key } : undefined,
-        allowPlaintext: ps.allowPlaintext, idleTimeoutMs: ps.idleTimeoutMs, clock: opts.clock, logger: log,
-        throttle: { maxFailures: ps.maxFailedLogins },
-      });
-      const server = pop3;
-      closers.push(() => server.close());
-      appliers.push((c) => server.apply(pop3Settings(c)));
-      if (p.listen) listening.push({ role: 'pop3', ...(await server.listen({ host: p.listen.host, port: p.listen.port })) });
-      if (p.listenTls) listening.push({ role: 'pop3s', ...(await server.listen({ host: p.listenTls.host, port: p.listenTls.port, implicitTls: true })) });
-    }
-    if (config.receiver !== null && store !== undefined) {
-      const rc = config.receiver;
-      const cert = readPem(rc.tlsCert);
-      const key = readPem(rc.tlsKey);
-      const receiver = await startReceiver({
-        config, store: { users: store.users, mailboxes: store.mailboxes, journal: store.journal },
-        resolver: opts.resolver ?? systemResolver, log, clock: opts.clock,
-        tls: cert && key ? { cert, key } : undefined,
-        // Relayed mail goes onto the forwarder's spool, durable before the receiver answers 250.
-        spoolSubmit: async (m) => (await queueOwnMail(gateway.config(), m, { kind: 'receiver', ...m.origin }, 'RECEIVER')).id,
-      });
-      closers.push(() => receiver.close());
-      appliers.push((c) => receiver.apply(c));
-      for (const a of receiver.addresses()) listening.push({ role: 'smtp', host: a.host, port: a.port });
-    }
-    const control = await startControl({
-      socketPath: config.controlSocket, log,
-      target: {
-        forwarder: gateway.forwarder,
-        config: gateway.config,
-        accounting: gateway.accounting,
-        refresh: async () => {
-          // SPEC.md §3: any error rejects the whole refresh and the old configuration stays.
-          const loaded = loadConfig(gateway.config().configFile);
-          if (!loaded.ok) return err(loaded.error.map((e) => formatDiagnostic(e)));
-          const d = diffForRefresh(gateway.config(), loaded.value.config);
-          // A new UserExit module must load, or the whole refresh is refused (as for any error).
-          const exit = d.apply.userExit;
-          if (exit !== null && exit !== gateway.userExit()) {
-            const checked = await checkUserExit(exit, d.apply.userExitTimeout);
-            if (!checked.ok) return err([`${d.apply.configFile}: UserExit ${exit} cannot be used: ${checked.error}; fix the module or set UserExit NONE`]);
-          }
-          gateway.applyConfig(d.apply);
-          for (const a of appliers) a(d.apply);
-          for (const i of d.ignored) log.warn('refresh.ignored', { statement: i.statement, detail: i.message });
-          if (d.changed.includes('TargetServer')) await gateway.forwarder.resolve();
-          return ok({ ignored: d.ignored, changed: d.changed });
-        },
-        userExit: () => gateway.userExit(),
-        setUserExit: (v) => gateway.setUserExit(v),
-        runtime: () => ({ pid: process.pid, chkpoint: opts.cold ? 'COLD' : 'WARM', chkpointFile: join(config.stateDirectory, `${config.extWrtName}.checkpoint.db`), ipv6Enabled: true }),
-      },
-    });
-    closers.unshift(() => control.close());
-    listening.push({ role: 'control', host: control.path, port: 0 });
-    if (config.http !== null) {
-      // Commands go through the control socket: one queue for both, the same answer.
-      const http = await startHttp({
-        listen: config.http.listen, tokenFile: join(config.stateDirectory, 'http.token'), log,
-        target: {
-          execute: (line) => sendCommand(control.path, line),
-          metrics: { forwarder: gateway.forwarder, spoolEntries: () => gateway.queue.list(), latency, now: () => clock.now() },
-        },
-      });
-      closers.splice(1, 0, () => http.close()); // closers run in reverse: HTTP stops before the control socket
-      listening.push({ role: 'http', host: http.host, port: http.port });
-      httpTokenFile = http.tokenFile;
-    }
+    httpTokenFile = await startOperator(w, latency, clock);
   } catch (e) {
-    for (const c of closers.reverse()) await c().catch(() => undefined);
     await gateway.stop();
-    await logging?.output.close();
+    await stops.run();
     throw e;
   }
-  for (const l of listening) log.event('listener.started', { role: l.role, host: l.host, port: l.port });
+  for (const l of w.listening) log.event('listener.started', { role: l.role, host: l.host, port: l.port });
   return {
-    gateway, store, pop3, listening, demo, httpTokenFile,
+    gateway, store, pop3, listening: w.listening, demo, httpTokenFile,
     stop: async () => {
       await gateway.stop();
-      for (const c of closers.reverse()) await c().catch((e: unknown) => log.error('service.stop', { error: describeError(e) }));
-      await logging?.output.close(); // last: every role has logged its stop
+      await stops.run((f) => log.error('service.stop', { stage: f.stage, error: describeError(f.error) }));
     },
   };
 }

@@ -26,6 +26,7 @@ export { diffForRefresh, type RefreshDiff } from './refresh.js';
 export { formatConfigDisplay, type DisplayRuntime } from './display.js';
 export { defaultWriterName } from './build.js';
 export { messageEntryLimit, DEFAULT_MESSAGE_ENTRY_LIMIT } from './derived.js';
+export { stateLayout, type StateLayout } from './state.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

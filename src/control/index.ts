@@ -15,3 +15,4 @@ export { takeSnapshot, type Snapshot, type TaskSnapshot, type TargetSnapshot, ty
 export { Msg, MESSAGE_IDS, isErrorLine, type MessageId } from './messages.js';
 export { executeLine, type OperatorTarget, type RefreshOutcome, type ControlResponse, type ExecuteContext } from './execute.js';
 export { startControl, sendCommand, ControlSocketError, MAX_COMMAND_BYTES, type StartControlOptions } from './socket.js';
+export { refreshFromFile, type RefreshDeps } from './refresh.js';

@@ -11,3 +11,4 @@ export * from './errors.js';
 export * from './ids.js';
 export * from './resolver.js';
 export * from './result.js';
+export * from './shutdown.js';

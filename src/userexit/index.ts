@@ -15,3 +15,4 @@
 export * from './events.js';
 export * from './runner.js';
 export * from './session.js';
+export * from './selection.js';

@@ -1,0 +1,158 @@
+// Composition root, forwarder side (with main.ts, the services side): builds the spool queue, the
+// checkpoint, extended retry, dead letters, accounting and the forwarder for one configuration
+// and wires them. Wiring only: every rule lives in its role. Safe to crash at any point: the
+// spool, the checkpoint and the mail directory are the durable state, and a warm start resumes.
+import { mkdirSync } from 'node:fs';
+import { promises as dns } from 'node:dns';
+import type { Clock, Envelope, Resolver, Result } from './core/index.js';
+import { ShutdownStack, describeError, err, ok, systemClock } from './core/index.js';
+import { stateLayout, type Config } from './config/index.js';
+import { LogOutput, Logger } from './log/index.js';
+import { Accounting, accountingPath } from './log/accounting.js';
+import { SpoolQueue } from './spool/queue.js';
+import { enqueueMessage, type MessageOrigin } from './spool/index.js';
+import type { SpoolEntry } from './spool/submit.js';
+import { DeadLetterStore } from './notify/index.js';
+import {
+  Checkpoint, Forwarder, ExtendedRetry, MailDirectory, SmtpConnector, NotifyingUndeliverable, forwarderSettings, clientTimeouts, spoolSource,
+  forwarderAccounting, targetSpecs,
+} from './forwarder/index.js';
+import { ExitSelection } from './userexit/index.js';
+
+export const systemResolver: Resolver = {
+  resolveAddresses: async (name) => {
+    const [a, aaaa] = await Promise.allSettled([dns.resolve4(name), dns.resolve6(name)]);
+    const out = [...(a.status === 'fulfilled' ? a.value : []), ...(aaaa.status === 'fulfilled' ? aaaa.value : [])];
+    if (out.length === 0) throw a.status === 'rejected' ? a.reason : new Error(`no A/AAAA records for ${name}`);
+    return out;
+  },
+  resolveMx: (name) => dns.resolveMx(name),
+  resolve4: async (name) => {
+    try { return await dns.resolve4(name); } catch { return []; }
+  },
+};
+
+export interface GatewayOptions {
+  readonly cold?: boolean;
+  readonly clock?: Clock;
+  readonly resolver?: Resolver;
+  readonly log?: Logger;
+  /** Called when a message reaches its final outcome (the HTTP metrics' latency histogram). */
+  readonly onMailFinished?: (item: { readonly arrival: Date }, outcome: 'delivered' | 'undeliverable' | 'extended') => void;
+}
+
+export interface Gateway {
+  readonly config: () => Config;
+  readonly forwarder: Forwarder;
+  readonly log: Logger;
+  readonly queue: SpoolQueue;
+  readonly accounting: Accounting;
+  /** Applies a new configuration (REFRESH): the caller has already filtered non-refreshable changes. */
+  applyConfig(next: Config): void;
+  /** The user exit for the next spool file (USEREXIT may differ from the file); null = NONE. */
+  userExit(): string | null;
+  /** USEREXIT,LEVEL=: checks that the module loads; takes effect from the next spool file. */
+  setUserExit(value: string | null): Promise<Result<void, string>>;
+  stop(): Promise<void>;
+}
+
+/** The operator log on LogFile/LogFormat; REFRESH hands the output a new destination. */
+export function makeLogger(config: Config): { log: Logger; output: LogOutput; apply(next: Config): void } {
+  const output = new LogOutput(config);
+  const log = Logger.create({ sink: output, instance: config.instance });
+  // A LogFile that cannot be opened keeps the old destination; the reason is logged there.
+  const apply = (next: Config): void => void output.apply(next).then((e) => { if (e !== undefined) log.error('log.file', { error: e }); });
+  return { log, output, apply };
+}
+
+/** Queues one of the gateway's own messages as a message entry (raw bytes + envelope). */
+export function queueOwnMail(config: Config, mail: { envelope: Envelope; data: Buffer }, origin: MessageOrigin, jobName: string): Promise<SpoolEntry> {
+  return enqueueMessage({ root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName, envelope: mail.envelope, data: mail.data, origin, jobName });
+}
+
+/** The durable stores the forwarder works on, opened for one configuration. */
+async function openStores(config: Config, clock: Clock, log: Logger, cold: boolean, stops: ShutdownStack) {
+  mkdirSync(config.stateDirectory, { recursive: true, mode: 0o700 });
+  const opened = await SpoolQueue.open({
+    root: config.spool.directory, writer: config.extWrtName, clock, rescanMs: config.spool.rescanInterval * 1000, hostName: config.hostName,
+    onError: (e) => log.error('spool.watch', { error: describeError(e) }),
+  });
+  if (!opened.ok) throw opened.error;
+  const queue = opened.value;
+  stops.push('spool queue', () => queue.close());
+  const checkpoint = Checkpoint.open(stateLayout(config).checkpoint, { cold });
+  stops.push('checkpoint', () => checkpoint.close());
+  if (cold) log.event('checkpoint.cold-start', {});
+  const mailDir = config.extendedRetry.active ? await MailDirectory.open(config.extendedRetry.mailDirectory) : undefined;
+  const extended = mailDir ? new ExtendedRetry(mailDir, clock, log) : undefined;
+  // Opened with DeadLetterAction Delete too, so that a REFRESH to Store finds it ready (the
+  // directory is not refreshable); with Delete a directory that cannot be made is only a warning.
+  const deadLetters = await DeadLetterStore.open(config.undeliverable.deadLetterDirectory, clock).catch((e: unknown) => {
+    if (config.undeliverable.deadLetterAction === 'store') throw e;
+    log.warn('deadletter.directory', { directory: config.undeliverable.deadLetterDirectory, error: describeError(e) });
+    return undefined;
+  });
+  const accounting = new Accounting({
+    path: accountingPath(config.stateDirectory), instance: config.instance, enabled: () => config.smf119,
+    now: () => new Date(clock.now()), onError: (e) => log.error('accounting.write', { error: describeError(e) }),
+  });
+  stops.push('accounting', () => accounting.close());
+  return { queue, checkpoint, extended, deadLetters, accounting };
+}
+
+/** Builds and starts the forwarder for a validated configuration. */
+export async function startGateway(initial: Config, opts: GatewayOptions = {}): Promise<Gateway> {
+  let config = initial;
+  const clock = opts.clock ?? systemClock;
+  const stops = new ShutdownStack();
+  // Without opts.log the gateway owns the log output (startServices passes its own, closed last).
+  const made = opts.log === undefined ? makeLogger(config) : undefined;
+  if (made !== undefined) stops.push('log output', () => made.output.close());
+  const log = opts.log ?? made!.log;
+  log.setLevel(config.logLevel);
+  stops.push('stopped', () => log.event('gateway.stopped', {}));
+  // A store that cannot be opened (writer lock held, unwritable directory) closes the ones opened.
+  const stores = await openStores(config, clock, log, opts.cold === true, stops).catch(async (e: unknown) => { await stops.run(); throw e; });
+  const { queue, checkpoint, extended, deadLetters, accounting } = stores;
+  const spool = spoolSource({
+    queue, clock, log,
+    policy: () => ({ badSpoolDisp: config.badSpoolDisp, report: config.report, admin: { from: config.reportMailFrom ?? '', to: config.mailAdministrators, hostName: config.hostName } }),
+  });
+  await spool.disposeBadEntries();
+  accounting.record('CONFIG', { reason: 'start', configFile: config.configFile, logLevel: config.logLevel, userExit: config.userExit });
+  const exits = new ExitSelection(config.userExit);
+  const accounted = forwarderAccounting(accounting);
+  const forwarder = new Forwarder({
+    clock, log, checkpoint, spool: spool.source, extended, ...accounted, resolver: opts.resolver ?? systemResolver,
+    connector: new SmtpConnector({ heloName: () => config.hostName, tlsEhlo: () => config.options.tlsEhlo, timeouts: () => clientTimeouts(config), log }),
+    onMailFinished: (item, outcome) => { accounted.onMailFinished(item, outcome); opts.onMailFinished?.(item, outcome); },
+    undeliverable: new NotifyingUndeliverable({
+      settings: () => ({ returnToMailFrom: config.undeliverable.returnToMailFrom, deadLetterAction: config.undeliverable.deadLetterAction, reportingMta: config.hostName }),
+      deadLetters: () => deadLetters,
+      submit: async (mail) => { await queueOwnMail(config, mail, { kind: 'notification' }, 'SGNOTIFY'); },
+      log, now: () => new Date(clock.now()),
+    }),
+    settings: () => {
+      const fs = forwarderSettings(config, clock);
+      return { ...fs, extended: { ...fs.extended, store: extended }, task: { ...fs.task, userExit: { ...exits.get(), timeoutMs: config.userExitTimeout, failure: config.userExitFailure } } };
+    },
+    servers: () => targetSpecs(config),
+  });
+  log.event('gateway.starting', { instance: config.instance, writer: config.extWrtName, spool: config.spool.directory, testMode: config.options.testMode });
+  const targetStats = () => forwarder.listTargets().map((t) => ({ address: t.addr.address, port: t.addr.port, state: t.state, ...t.counters }));
+  const stats = accounting.scheduleStats(clock, () => config.smf119.interval, () => ({ counters: { ...forwarder.counters }, targets: targetStats() }));
+  stops.push('statistics', () => stats.stop(true));
+  stops.push('forwarder', () => forwarder.stop());
+  return {
+    config: () => config, forwarder, log, queue, accounting,
+    applyConfig: (next) => { config = next; log.setLevel(next.logLevel); made?.apply(next); exits.refreshed(next.userExit); },
+    userExit: () => exits.get().module,
+    setUserExit: async (v) => {
+      const r = await exits.set(v, config.configFile, config.userExitTimeout);
+      if (!r.ok) return err(r.error);
+      log.event('userexit.set', { module: r.module ?? 'NONE' });
+      return ok(undefined);
+    },
+    stop: async () => { await stops.run((f) => log.error('gateway.stop', { stage: f.stage, error: describeError(f.error) })); },
+  };
+}
