@@ -74,7 +74,7 @@ test('buildAdminReportMail: one batch-SMTP mail to all administrators, dot-stuff
     '.',
     'QUIT',
     '',
-  ].join('\n'));
+  ].join('\r\n'));
 });
 
 test('buildAdminReportMail refuses bad input', () => {
@@ -84,7 +84,7 @@ test('buildAdminReportMail refuses bad input', () => {
   assert.match(expectErr(buildAdminReportMail({ ...base, from: 'nope' })), /sender/);
   const long = buildAdminReportMail({ ...base, report: 'y'.repeat(2500) });
   assert.ok(long.ok);
-  for (const line of long.value.toString('latin1').split('\n')) assert.ok(line.length <= 998);
+  for (const line of long.value.toString('latin1').split('\r\n')) assert.ok(line.length <= 998);
 });
 
 function expectErr(r: { ok: true } | { ok: false; error: string }): string {

@@ -4,6 +4,7 @@
 // mail is built as batch SMTP so it travels through the spool like any other mail.
 import { formatMailbox, parseMailbox, type Mailbox } from '../core/address.js';
 import { err, ok, type Result } from '../core/result.js';
+import { dotStuff } from '../smtp/protocol/dot-stuff.js';
 import { printable, type SpoolAttributes } from './attributes.js';
 
 export interface ReportProblem {
@@ -72,7 +73,7 @@ export interface AdminMailOptions {
 }
 
 /**
- * The Report Admin mail as a batch-SMTP spool file (LF line ends, ISO8859-1 = ASCII text).
+ * The Report Admin mail as a batch-SMTP spool file (CRLF line ends, ISO8859-1 = ASCII text).
  * Returns an error text when an address is invalid or there is no recipient.
  */
 export function buildAdminReportMail(o: AdminMailOptions): Result<Buffer, string> {
@@ -91,11 +92,13 @@ export function buildAdminReportMail(o: AdminMailOptions): Result<Buffer, string
   }
   if (!/^[A-Za-z0-9.-]{1,255}$/.test(o.hostName)) return err(`host name "${printable(o.hostName)}" is not valid`);
   const a = o.attrs;
-  const lines = [
+  const commands = [
     `HELO ${o.hostName}`,
     `MAIL FROM:<${from === undefined ? '' : formatMailbox(from)}>`,
     ...rcpts.map((m) => `RCPT TO:<${formatMailbox(m)}>`),
     'DATA',
+  ];
+  const lines = [
     `From: ${from === undefined ? `Mail Delivery Subsystem <MAILER-DAEMON@${o.hostName}>` : `spoolgate <${formatMailbox(from)}>`}`,
     `To: ${rcpts.map(formatMailbox).join(',\n ')}`,
     `Subject: spoolgate error report for job ${a.jobName} (${a.jobId})`,
@@ -110,11 +113,14 @@ export function buildAdminReportMail(o: AdminMailOptions): Result<Buffer, string
     const line = printable(raw, 100_000);
     // RFC 5321 §4.5.3.1.6: text lines of at most 998 octets; fold longer report lines (room for a stuffed dot).
     for (let i = 0; i === 0 || i < line.length; i += 990) {
-      const part = line.slice(i, i + 990);
-      // RFC 5321 §4.5.2: a line starting with "." gets one more "." (the spool parser removes it).
-      lines.push(part.startsWith('.') ? '.' + part : part);
+      lines.push(line.slice(i, i + 990));
     }
   }
-  lines.push('.', 'QUIT');
-  return ok(Buffer.from(lines.join('\n') + '\n', 'latin1'));
+  // RFC 5321 §4.5.2: dotStuff doubles a leading "." (the spool parser removes it) and ends the
+  // text with CRLF "." CRLF.
+  return ok(Buffer.concat([
+    Buffer.from(commands.join('\r\n') + '\r\n', 'latin1'),
+    dotStuff(Buffer.from(lines.join('\r\n'), 'latin1')),
+    Buffer.from('QUIT\r\n', 'latin1'),
+  ]));
 }

@@ -9,4 +9,3 @@
 export * from './types.js';
 export * from './password.js';
 export * from './names.js';
-export { toCrlf } from './crlf.js';

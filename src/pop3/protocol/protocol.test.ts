@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCommand } from './command.js';
 import { LineReader, type LineItem } from './line-reader.js';
-import { dotStuffed, topOf } from './message.js';
+import { dotStuff } from '../../smtp/protocol/dot-stuff.js';
+import { topOf } from './message.js';
 
 function show(items: LineItem[]): string[] {
   return items.map((i) => (i.kind === 'line' ? i.line.toString('latin1') : '<too-long>'));
@@ -56,7 +57,7 @@ test('dot-stuffing and TOP', () => {
     { name: 'missing final CRLF', input: 'a', want: 'a\r\n.\r\n' },
     { name: 'empty', input: '', want: '.\r\n' },
   ];
-  for (const c of cases) assert.equal(dotStuffed(Buffer.from(c.input)).toString(), c.want, c.name);
+  for (const c of cases) assert.equal(dotStuff(Buffer.from(c.input)).toString(), c.want, c.name);
   const msg = Buffer.from('H: 1\r\nH: 2\r\n\r\nb1\r\nb2\r\n');
   assert.equal(topOf(msg, 0).toString(), 'H: 1\r\nH: 2\r\n\r\n');
   assert.equal(topOf(msg, 1).toString(), 'H: 1\r\nH: 2\r\n\r\nb1\r\n');
