@@ -14,9 +14,9 @@ import { readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpoolgateError, describeError, type Envelope, type Recipient, type Result, ok, err } from '../core/index.js';
 import {
-  ensureDir, fsyncDir, isTempName, writeFileAtomic,
   envelopeFromJson, envelopeToJson, recipientFromJson, recipientToJson, type EnvelopeJson, type RecipientJson,
 } from '../notify/index.js';
+import { ensureDir, fsyncDir, isTempName, writeFileAtomic } from '../store/atomic.js';
 
 export interface MailDirectoryEntry {
   readonly id: string;

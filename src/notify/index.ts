@@ -10,11 +10,10 @@
 // remote reply texts (reduced to printable ASCII and truncated), dead-letter files on disk
 // (re-validated when listed or read), error report text from the spool (quoted-printable).
 // Persists: dead letters, one `<id>.dead` file each in the DeadLetterDirectory, created atomically
-// (temp + fsync + rename + fsync dir). Safe to crash at any point: a crash leaves at most a
+// (store/atomic.ts: temp + fsync + rename + fsync dir). Safe to crash at any point: a crash leaves at most a
 // ".tmp-" file, which is never listed. Building mails is pure and persists nothing.
 export * from './dsn.js';
 export * from './deadletter.js';
 export * from './error-report-mail.js';
 export * from './envelope-json.js';
-export * from './atomic.js';
 export * from './mime.js';

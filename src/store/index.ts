@@ -9,3 +9,4 @@
 export * from './types.js';
 export * from './password.js';
 export * from './names.js';
+export * from './atomic.js';
