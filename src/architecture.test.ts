@@ -36,7 +36,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   'store/postgres': ['core', 'store'],
   notify: ['core', 'config', 'log', 'smtp/protocol', 'store'],
   forwarder: ['core', 'config', 'codepage', 'log', 'spool', 'smtp/protocol', 'smtp/client', 'notify', 'store', 'store/sqlite', 'userexit'],
-  userexit: ['core', 'log'],
+  userexit: ['core', 'log', 'smtp/protocol'],
   receiver: ['core', 'config', 'log', 'spool', 'smtp/protocol', 'smtp/server', 'store', 'notify'],
   submit: ['core', 'config', 'codepage', 'log', 'spool', 'smtp/protocol'],
   control: ['core', 'config', 'log', 'forwarder', 'spool', 'store'],
