@@ -251,7 +251,7 @@ export class Lifecycle {
   private async fail(item: WorkItem, recipient: Recipient, reply: ReplyInfo, remoteMta?: string, detail?: string): Promise<void> {
     item.failed.push({ address: formatMailbox(recipient.mailbox), recipient, reply, remoteMta, detail });
     if (item.origin.kind === 'spool') {
-      await this.deps.checkpoint.markRecipient(item.origin.entryId, item.origin.messageNo, { address: formatMailbox(recipient.mailbox), outcome: 'failed', reply: replyText(reply) });
+      await this.deps.checkpoint.markRecipient(item.origin.entryId, item.origin.messageNo, { address: formatMailbox(recipient.mailbox), outcome: 'failed', reply });
     }
   }
 
