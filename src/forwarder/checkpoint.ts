@@ -25,6 +25,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { Codes, localReply } from '../smtp/protocol/index.js';
+import { replyFromLegacyLine } from './legacy-reply.js';
 import type { ReplyInfo } from './types.js';
 
 export type MessageFinal = 'delivered' | 'undeliverable' | 'extended' | 'rejected';
@@ -113,9 +114,8 @@ function migrate(db: Database.Database): void {
     const upd = db.prepare('UPDATE recipients SET reply = ?, code = ?, enhanced = ? WHERE entry = ? AND no = ? AND address = ?');
     const old = db.prepare('SELECT entry, no, address, reply FROM recipients WHERE code IS NULL AND reply IS NOT NULL').all() as { entry: string; no: number; address: string; reply: string }[];
     for (const r of old) {
-      const m = /^([2-5]\d\d)(?: ([245]\.\d{1,3}\.\d{1,3}))?(?: (.*))?$/s.exec(r.reply);
-      if (m === null) upd.run(r.reply, 554, null, r.entry, r.no, r.address);
-      else upd.run(m[3] ?? '', Number(m[1]), m[2] ?? null, r.entry, r.no, r.address);
+      const reply = replyFromLegacyLine(r.reply, 554);
+      upd.run(reply.text, reply.code, reply.enhanced ?? null, r.entry, r.no, r.address);
     }
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
