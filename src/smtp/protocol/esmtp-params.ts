@@ -115,58 +115,73 @@ export function decodeXtext(s: string): string | undefined {
   return out;
 }
 
-function accepts<K extends string>(all: readonly K[], opts: ParamOptions<K>, keyword: string): keyword is K {
-  return (all as readonly string[]).includes(keyword) && (opts.accept === undefined || (opts.accept as readonly string[]).includes(keyword));
+type Bad = (text: string) => ParamProblem;
+
+/**
+ * Runs `handle` for each parameter in order. RFC 5321 §4.1.2: a keyword appears at most once;
+ * one the grammar (or the caller's accept list) does not take is 'unknown-parameter'. The first
+ * problem ends the walk.
+ */
+function walkParams<K extends string>(
+  params: readonly EsmtpParam[], all: readonly K[], opts: ParamOptions<K>,
+  handle: (keyword: K, value: string | undefined, bad: Bad) => ParamProblem | undefined,
+): ParamProblem | undefined {
+  const seen = new Set<string>();
+  for (const { keyword, value } of params) {
+    if (seen.has(keyword)) return { kind: 'bad-parameter', keyword, text: `${keyword} given twice` };
+    seen.add(keyword);
+    const known = (all as readonly string[]).includes(keyword) && (opts.accept === undefined || (opts.accept as readonly string[]).includes(keyword));
+    if (!known) return { kind: 'unknown-parameter', keyword };
+    const problem = handle(keyword as K, value, (text) => ({ kind: 'bad-parameter', keyword, text }));
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
 }
 
 export function parseMailParams(params: readonly EsmtpParam[], opts: ParamOptions<MailKeyword> = {}): Result<MailParams, ParamProblem> {
   const out: { -readonly [K in keyof MailParams]: MailParams[K] } = {};
-  const seen = new Set<string>();
-  const bad = (keyword: string, text: string) => err({ kind: 'bad-parameter' as const, keyword, text });
-  for (const { keyword, value } of params) {
-    if (seen.has(keyword)) return bad(keyword, `${keyword} given twice`);
-    seen.add(keyword);
-    if (!accepts(MAIL_KEYWORDS, opts, keyword)) return err({ kind: 'unknown-parameter', keyword });
+  const problem = walkParams(params, MAIL_KEYWORDS, opts, (keyword, value, bad) => {
     switch (keyword) {
       case 'SIZE':
         // RFC 1870 §3: size-value ::= 1*20DIGIT
-        if (value === undefined || !/^\d{1,20}$/.test(value)) return bad(keyword, 'SIZE requires a number');
+        if (value === undefined || !/^\d{1,20}$/.test(value)) return bad('SIZE requires a number');
         out.size = Number(value);
         break;
       case 'BODY': {
         // RFC 6152 §3 (BINARYMIME needs BDAT, which neither the server nor a spool offers).
         const v = value?.toUpperCase();
-        if (v !== '7BIT' && v !== '8BITMIME') return bad(keyword, 'BODY must be 7BIT or 8BITMIME');
+        if (v !== '7BIT' && v !== '8BITMIME') return bad('BODY must be 7BIT or 8BITMIME');
         out.body = v;
         break;
       }
       case 'RET': {
         const v = value?.toUpperCase();
-        if (v !== 'FULL' && v !== 'HDRS') return bad(keyword, 'RET must be FULL or HDRS');
+        if (v !== 'FULL' && v !== 'HDRS') return bad('RET must be FULL or HDRS');
         out.ret = v;
         break;
       }
       case 'ENVID': {
         // RFC 3461 §4.4: ENVID is xtext, at most 100 characters.
         const v = value === undefined ? undefined : decodeXtext(value);
-        if (v === undefined || v === '' || value!.length > 100) return bad(keyword, 'ENVID must be xtext of 1 to 100 characters');
+        if (v === undefined || v === '' || value!.length > 100) return bad('ENVID must be xtext of 1 to 100 characters');
         out.envid = v;
         break;
       }
       case 'AUTH': {
         // RFC 4954 §5: AUTH=xtext / "<>".
         const v = value === undefined ? undefined : decodeXtext(value);
-        if (v === undefined) return bad(keyword, 'AUTH= must be xtext');
+        if (v === undefined) return bad('AUTH= must be xtext');
         out.auth = v;
         break;
       }
       case 'SMTPUTF8':
-        if (value !== undefined) return bad(keyword, 'SMTPUTF8 takes no value');
+        if (value !== undefined) return bad('SMTPUTF8 takes no value');
         out.smtputf8 = true;
         break;
     }
-  }
-  return ok(out);
+    return undefined;
+  });
+  return problem === undefined ? ok(out) : err(problem);
 }
 
 function parseNotify(value: string | undefined): DsnNotify | undefined {
@@ -182,16 +197,11 @@ function parseNotify(value: string | undefined): DsnNotify | undefined {
 
 export function parseRcptParams(params: readonly EsmtpParam[], opts: ParamOptions<RcptKeyword> = {}): Result<RcptParams, ParamProblem> {
   const out: { -readonly [K in keyof RcptParams]: RcptParams[K] } = {};
-  const seen = new Set<string>();
-  const bad = (keyword: string, text: string) => err({ kind: 'bad-parameter' as const, keyword, text });
-  for (const { keyword, value } of params) {
-    if (seen.has(keyword)) return bad(keyword, `${keyword} given twice`);
-    seen.add(keyword);
-    if (!accepts(RCPT_KEYWORDS, opts, keyword)) return err({ kind: 'unknown-parameter', keyword });
+  const problem = walkParams(params, RCPT_KEYWORDS, opts, (keyword, value, bad) => {
     switch (keyword) {
       case 'NOTIFY': {
         const n = parseNotify(value);
-        if (!n) return bad(keyword, 'NOTIFY must be NEVER or a list of SUCCESS, FAILURE, DELAY');
+        if (!n) return bad('NOTIFY must be NEVER or a list of SUCCESS, FAILURE, DELAY');
         out.notify = n;
         break;
       }
@@ -201,12 +211,13 @@ export function parseRcptParams(params: readonly EsmtpParam[], opts: ParamOption
         const type = semi > 0 ? value!.slice(0, semi) : '';
         const address = semi > 0 ? decodeXtext(value!.slice(semi + 1)) : undefined;
         if (!/^[A-Za-z0-9-]+$/.test(type) || address === undefined || address === '' || value!.length > 500) {
-          return bad(keyword, 'ORCPT must be addr-type;xtext');
+          return bad('ORCPT must be addr-type;xtext');
         }
         out.orcpt = { type: type.toLowerCase() === 'rfc822' ? 'rfc822' : type, address };
         break;
       }
     }
-  }
-  return ok(out);
+    return undefined;
+  });
+  return problem === undefined ? ok(out) : err(problem);
 }
