@@ -24,7 +24,8 @@ for (const mode of MODES) {
     const cp = Checkpoint.open(path, { worker: mode.worker });
     await Promise.all([
       cp.markRecipient('e1', 1, { address: 'a@x.test', outcome: 'accepted' }),
-      cp.markRecipient('e1', 2, { address: 'b@x.test', outcome: 'failed', reply: '550 5.1.1 no' }),
+      cp.markRecipient('e1', 2, { address: 'b@x.test', outcome: 'failed', reply: { code: 550, enhanced: '5.1.1', text: 'no' } }),
+      cp.markRecipient('e1', 2, { address: 'c@x.test', outcome: 'failed', reply: { code: 554, text: '' } }),
       cp.markMessage('e1', 1, 'delivered'),
       cp.markMessage('e2', 1, 'extended'),
     ]);
@@ -32,8 +33,9 @@ for (const mode of MODES) {
     const again = Checkpoint.open(path, { worker: mode.worker });
     const f = again.load('e1');
     assert.equal(f.messages.get(1), 'delivered');
-    assert.equal(f.recipients.get(2)?.get('b@x.test')?.reply, '550 5.1.1 no');
-    assert.equal(f.recipients.get(1)?.get('a@x.test')?.reply, undefined);
+    assert.deepEqual(f.recipients.get(2)?.get('b@x.test'), { address: 'b@x.test', outcome: 'failed', reply: { code: 550, enhanced: '5.1.1', text: 'no' } });
+    assert.deepEqual(f.recipients.get(2)?.get('c@x.test'), { address: 'c@x.test', outcome: 'failed', reply: { code: 554, text: '' } });
+    assert.deepEqual(f.recipients.get(1)?.get('a@x.test'), { address: 'a@x.test', outcome: 'accepted' });
     assert.deepEqual(again.entries().sort(), ['e1', 'e2']);
     await again.forget('e1');
     assert.deepEqual(again.entries(), ['e2']);
@@ -89,4 +91,37 @@ test('a batch window (batchMs) still resolves every caller after one commit', as
   t.after(() => cp.close());
   await Promise.all(Array.from({ length: 30 }, (_, i) => cp.markRecipient('e', i, { address: `r${i}@x.test`, outcome: 'accepted' })));
   assert.equal(cp.load('e').recipients.size, 30);
+});
+
+test('a checkpoint written before replies were structured loads after the upgrade (warm start loses nothing)', (t) => {
+  const path = join(tempDir(t), 'cp.db');
+  // Schema version 0, as spoolgate 0.1 wrote it: the reply as one line of text.
+  const old = new Database(path);
+  old.exec(`
+    CREATE TABLE messages (entry TEXT NOT NULL, no INTEGER NOT NULL, outcome TEXT NOT NULL, PRIMARY KEY (entry, no));
+    CREATE TABLE recipients (entry TEXT NOT NULL, no INTEGER NOT NULL, address TEXT NOT NULL, outcome TEXT NOT NULL, reply TEXT,
+      PRIMARY KEY (entry, no, address));
+    INSERT INTO messages VALUES ('e1', 1, 'delivered'), ('e1', 3, 'undeliverable');
+    INSERT INTO recipients VALUES
+      ('e1', 2, 'a@x.test', 'accepted', NULL),
+      ('e1', 2, 'b@x.test', 'failed', '550 5.1.1 no such user'),
+      ('e1', 2, 'c@x.test', 'failed', '451 retry limit reached'),
+      ('e1', 2, 'd@x.test', 'failed', '554 5.7.10 '),
+      ('e1', 2, 'e@x.test', 'failed', 'connection refused by everyone');
+  `);
+  old.close();
+  for (const round of [1, 2]) { // the second open finds the schema current and changes nothing
+    const cp = Checkpoint.open(path, { worker: false });
+    const f = cp.load('e1');
+    assert.deepEqual([...f.messages], [[1, 'delivered'], [3, 'undeliverable']], `round ${round}`);
+    const marks = Object.fromEntries([...f.recipients.get(2)!].map(([k, v]) => [k, v]));
+    assert.deepEqual(marks, {
+      'a@x.test': { address: 'a@x.test', outcome: 'accepted' },
+      'b@x.test': { address: 'b@x.test', outcome: 'failed', reply: { code: 550, enhanced: '5.1.1', text: 'no such user' } },
+      'c@x.test': { address: 'c@x.test', outcome: 'failed', reply: { code: 451, text: 'retry limit reached' } },
+      'd@x.test': { address: 'd@x.test', outcome: 'failed', reply: { code: 554, enhanced: '5.7.10', text: '' } },
+      'e@x.test': { address: 'e@x.test', outcome: 'failed', reply: { code: 554, text: 'connection refused by everyone' } },
+    }, `round ${round}`);
+    cp.close();
+  }
 });

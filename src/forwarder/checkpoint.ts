@@ -16,17 +16,27 @@
 // thread's connection and see only committed data. flush()/close() are synchronous: they wait
 // for the commit in flight (Atomics.wait on a shared status word) and commit the rest on the
 // main connection. If the worker cannot start or dies, commits fall back to the main thread.
+//
+// A failed recipient's reply is kept structured (columns code, enhanced, reply = the text), never
+// as a line parsed back. Files written before that (schema version 0: the reply as one line
+// "550 5.1.1 text") are migrated in place when opened, so a warm start after an upgrade keeps
+// every mark.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { Codes, localReply } from '../smtp/protocol/index.js';
+import { replyFromLegacyLine } from './legacy-reply.js';
+import type { ReplyInfo } from './types.js';
 
 export type MessageFinal = 'delivered' | 'undeliverable' | 'extended' | 'rejected';
 
-export interface RecipientMark {
-  readonly address: string;
-  readonly outcome: 'accepted' | 'failed';
-  readonly reply?: string;
-}
+export type RecipientMark =
+  | { readonly address: string; readonly outcome: 'accepted' }
+  /** `reply`: the final reply that failed the recipient. */
+  | { readonly address: string; readonly outcome: 'failed'; readonly reply: ReplyInfo };
+
+/** A failed mark without a reply (not written by this version; defensive for hand-made rows). */
+const NO_REPLY = localReply(Codes.C554TransactionFailed, 'failed before restart');
 
 export interface FileCheckpoint {
   /** message number → final outcome */
@@ -35,17 +45,17 @@ export interface FileCheckpoint {
   readonly recipients: ReadonlyMap<number, ReadonlyMap<string, RecipientMark>>;
 }
 
-/** Ops as plain arrays (cheap to structured-clone): ['m', entry, no, outcome] | ['r', entry, no, address, outcome, reply] | ['f', entry]. */
+/** Ops as plain arrays (cheap to structured-clone): ['m', entry, no, outcome] | ['r', entry, no, address, outcome, text, code, enhanced] | ['f', entry]. */
 type Op =
   | readonly ['m', string, number, MessageFinal]
-  | readonly ['r', string, number, string, 'accepted' | 'failed', string | null]
+  | readonly ['r', string, number, string, 'accepted' | 'failed', string | null, number | null, string | null]
   | readonly ['f', string];
 
 interface Pending { readonly op: Op; readonly resolve: () => void; readonly reject: (e: unknown) => void }
 
 const SQL = {
   insMsg: 'INSERT OR REPLACE INTO messages (entry, no, outcome) VALUES (?, ?, ?)',
-  insRcpt: 'INSERT OR REPLACE INTO recipients (entry, no, address, outcome, reply) VALUES (?, ?, ?, ?, ?)',
+  insRcpt: 'INSERT OR REPLACE INTO recipients (entry, no, address, outcome, reply, code, enhanced) VALUES (?, ?, ?, ?, ?, ?, ?)',
   delMsgs: 'DELETE FROM messages WHERE entry = ?',
   delRcpts: 'DELETE FROM recipients WHERE entry = ?',
 };
@@ -62,7 +72,7 @@ const status = new Int32Array(workerData.status);
 const apply = db.transaction((ops) => {
   for (const op of ops) {
     if (op[0] === 'm') insMsg.run(op[1], op[2], op[3]);
-    else if (op[0] === 'r') insRcpt.run(op[1], op[2], op[3], op[4], op[5]);
+    else if (op[0] === 'r') insRcpt.run(op[1], op[2], op[3], op[4], op[5], op[6], op[7]);
     else { delMsgs.run(op[1]); delRcpts.run(op[1]); }
   }
 });
@@ -76,6 +86,40 @@ parentPort.on('message', (m) => {
   parentPort.postMessage({ seq: m.seq, error });
 });
 `;
+
+interface RecipientRow {
+  no: number;
+  address: string;
+  outcome: 'accepted' | 'failed';
+  reply: string | null;
+  code: number | null;
+  enhanced: string | null;
+}
+
+/** Schema version (PRAGMA user_version): 1 = replies in columns code, enhanced, reply (text). */
+const SCHEMA_VERSION = 1;
+
+/**
+ * Brings a checkpoint written by an older version up to SCHEMA_VERSION, in one transaction.
+ * Version 0 kept a failed recipient's reply as one line (`lifecycle.replyText`: "550 5.1.1 text",
+ * "451 text"); it is split into its columns here, once. A line that does not start with a reply
+ * code keeps its text under 554 (the recipient failed; it is not sent again either way).
+ */
+function migrate(db: Database.Database): void {
+  if ((db.pragma('user_version', { simple: true }) as number) >= SCHEMA_VERSION) return;
+  db.transaction(() => {
+    const cols = new Set((db.prepare('PRAGMA table_info(recipients)').all() as { name: string }[]).map((c) => c.name));
+    if (!cols.has('code')) db.exec('ALTER TABLE recipients ADD COLUMN code INTEGER');
+    if (!cols.has('enhanced')) db.exec('ALTER TABLE recipients ADD COLUMN enhanced TEXT');
+    const upd = db.prepare('UPDATE recipients SET reply = ?, code = ?, enhanced = ? WHERE entry = ? AND no = ? AND address = ?');
+    const old = db.prepare('SELECT entry, no, address, reply FROM recipients WHERE code IS NULL AND reply IS NOT NULL').all() as { entry: string; no: number; address: string; reply: string }[];
+    for (const r of old) {
+      const reply = replyFromLegacyLine(r.reply, 554);
+      upd.run(reply.text, reply.code, reply.enhanced ?? null, r.entry, r.no, r.address);
+    }
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
+}
 
 export class Checkpoint {
   private readonly db: Database.Database;
@@ -102,19 +146,20 @@ export class Checkpoint {
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS messages (entry TEXT NOT NULL, no INTEGER NOT NULL, outcome TEXT NOT NULL, PRIMARY KEY (entry, no));
       CREATE TABLE IF NOT EXISTS recipients (entry TEXT NOT NULL, no INTEGER NOT NULL, address TEXT NOT NULL, outcome TEXT NOT NULL, reply TEXT,
-        PRIMARY KEY (entry, no, address));
+        code INTEGER, enhanced TEXT, PRIMARY KEY (entry, no, address));
     `);
+    migrate(this.db);
     this.insMsg = this.db.prepare(SQL.insMsg);
     this.insRcpt = this.db.prepare(SQL.insRcpt);
     this.delMsgs = this.db.prepare(SQL.delMsgs);
     this.delRcpts = this.db.prepare(SQL.delRcpts);
     this.selMsgs = this.db.prepare('SELECT no, outcome FROM messages WHERE entry = ?');
-    this.selRcpts = this.db.prepare('SELECT no, address, outcome, reply FROM recipients WHERE entry = ?');
+    this.selRcpts = this.db.prepare('SELECT no, address, outcome, reply, code, enhanced FROM recipients WHERE entry = ?');
     this.selEntries = this.db.prepare('SELECT DISTINCT entry FROM messages UNION SELECT DISTINCT entry FROM recipients');
     this.applySync = this.db.transaction((ops: readonly Op[]) => {
       for (const op of ops) {
         if (op[0] === 'm') this.insMsg.run(op[1], op[2], op[3]);
-        else if (op[0] === 'r') this.insRcpt.run(op[1], op[2], op[3], op[4], op[5]);
+        else if (op[0] === 'r') this.insRcpt.run(op[1], op[2], op[3], op[4], op[5], op[6], op[7]);
         else { this.delMsgs.run(op[1]); this.delRcpts.run(op[1]); }
       }
     });
@@ -159,10 +204,12 @@ export class Checkpoint {
     const messages = new Map<number, MessageFinal>();
     for (const r of this.selMsgs.all(entry) as { no: number; outcome: MessageFinal }[]) messages.set(r.no, r.outcome);
     const recipients = new Map<number, Map<string, RecipientMark>>();
-    for (const r of this.selRcpts.all(entry) as { no: number; address: string; outcome: 'accepted' | 'failed'; reply: string | null }[]) {
+    for (const r of this.selRcpts.all(entry) as RecipientRow[]) {
       let m = recipients.get(r.no);
       if (!m) recipients.set(r.no, (m = new Map()));
-      m.set(r.address, { address: r.address, outcome: r.outcome, reply: r.reply ?? undefined });
+      if (r.outcome !== 'failed') { m.set(r.address, { address: r.address, outcome: 'accepted' }); continue; }
+      const reply: ReplyInfo = r.code === null ? NO_REPLY : { code: r.code, ...(r.enhanced !== null ? { enhanced: r.enhanced } : {}), text: r.reply ?? '' };
+      m.set(r.address, { address: r.address, outcome: 'failed', reply });
     }
     return { messages, recipients };
   }
@@ -173,7 +220,8 @@ export class Checkpoint {
   }
 
   markRecipient(entry: string, no: number, mark: RecipientMark): Promise<void> {
-    return this.enqueue(['r', entry, no, mark.address, mark.outcome, mark.reply ?? null]);
+    const r = mark.outcome === 'failed' ? mark.reply : undefined;
+    return this.enqueue(['r', entry, no, mark.address, mark.outcome, r?.text ?? null, r?.code ?? null, r?.enhanced ?? null]);
   }
 
   markMessage(entry: string, no: number, outcome: MessageFinal): Promise<void> {

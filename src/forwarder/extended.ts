@@ -5,7 +5,6 @@ import type { Clock } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import type { ExtendedRecord, ExtendedSource } from './forwarder.js';
 import type { ExtendedRetryStore, WorkItem } from './lifecycle.js';
-import { replyText } from './lifecycle.js';
 import type { MailDirectory } from './mail-directory.js';
 import type { ReplyInfo } from './types.js';
 
@@ -25,14 +24,14 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
       jobName: item.job.jobName,
       jobId: item.job.jobId,
       originUser: item.job.originUser,
-      lastReply: replyText(item.lastReply),
+      ...(item.lastReply === undefined ? {} : { lastReply: item.lastReply }),
     });
     if (!r.ok) throw r.error; // the spool file stays; the message is retried from the spool
     return id;
   }
 
   async update(id: string, patch: { pending: WorkItem['pending']; attempts: number; nextAttempt: Date; lastReply?: ReplyInfo }): Promise<void> {
-    const r = await this.dir.update(id, { pendingRecipients: patch.pending, attempts: patch.attempts, nextAttempt: patch.nextAttempt, lastReply: replyText(patch.lastReply) });
+    const r = await this.dir.update(id, { pendingRecipients: patch.pending, attempts: patch.attempts, nextAttempt: patch.nextAttempt, ...(patch.lastReply === undefined ? {} : { lastReply: patch.lastReply }) });
     if (!r.ok) throw r.error;
   }
 
@@ -58,7 +57,7 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
           pending: [...rec.pendingRecipients],
           failed: [],
           attempts: rec.attempts,
-          lastReply: { code: 451, text: rec.lastReply },
+          ...(rec.lastReply === undefined ? {} : { lastReply: rec.lastReply }),
         },
       });
     }

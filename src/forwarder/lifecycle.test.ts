@@ -178,3 +178,15 @@ test('oversize message only to a target whose SIZE allows it', async (t) => {
   for (let i = 3; i < 7; i++) assert.equal(await s.lifecycle.run(item(i, ['a@x.test'])), 'delivered');
   assert.equal(s.connector.sent.filter((x) => x.address === '192.0.2.1').length, before, 'small-SIZE target got no big message');
 });
+
+test('extended retry past Age: the recipients fail with 554 5.4.7 (class agrees with the code)', async (t) => {
+  const store: ExtendedRetryStore = { put: async () => 'x1', update: async () => undefined, remove: async () => undefined };
+  const s = setup(t, ['192.0.2.1'], { extended: store });
+  s.connector.scripts.set('192.0.2.1', { send: (m) => allWith(m, 'transient', 450) });
+  s.clock.advance(6 * 86_400_000); // older than Age (5 days) since arrival at 0
+  const it: WorkItem = { ...item(1, ['a@x.test']), origin: { kind: 'extended', id: 'x1' } };
+  assert.equal(await s.lifecycle.run(it), 'undeliverable');
+  const reply = s.undeliverable[0]!.failed[0]!.reply;
+  assert.deepEqual([reply.code, reply.enhanced], [554, '5.4.7']);
+  assert.match(reply.text, /^message expired after 5 days: 450/);
+});

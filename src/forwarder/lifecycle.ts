@@ -7,6 +7,7 @@
 import type { Clock, Envelope, Recipient } from '../core/index.js';
 import { formatMailbox } from '../core/index.js';
 import type { Logger } from '../log/index.js';
+import { Codes, localReply } from '../smtp/protocol/index.js';
 import type { Checkpoint, MessageFinal } from './checkpoint.js';
 import type { Router } from './router.js';
 import type { ReplyInfo } from './types.js';
@@ -218,7 +219,7 @@ export class Lifecycle {
           this.deps.onFinished?.(item, 'extended');
           return 'extended';
         }
-        for (const recipient of item.pending) await this.fail(item, recipient, item.lastReply ?? { code: 451, enhanced: '4.4.0', text: 'retry limit reached' });
+        for (const recipient of item.pending) await this.fail(item, recipient, item.lastReply ?? localReply(Codes.C451RetryLimitReached, 'retry limit reached'));
         item.pending = [];
         return await this.finish(item);
       }
@@ -233,7 +234,7 @@ export class Lifecycle {
     const id = (item.origin as { id: string }).id;
     item.attempts++;
     if (this.deps.clock.now() - item.arrival.getTime() >= ext.ageMs) {
-      for (const recipient of item.pending) await this.fail(item, recipient, { code: 554, enhanced: '4.4.7', text: `message expired after ${Math.round(ext.ageMs / 86400000)} days: ${replyText(item.lastReply)}` });
+      for (const recipient of item.pending) await this.fail(item, recipient, localReply(Codes.C554DeliveryTimeExpired, `message expired after ${Math.round(ext.ageMs / 86400000)} days: ${replyText(item.lastReply)}`));
       item.pending = [];
       return this.finish(item);
     }
@@ -250,7 +251,7 @@ export class Lifecycle {
   private async fail(item: WorkItem, recipient: Recipient, reply: ReplyInfo, remoteMta?: string, detail?: string): Promise<void> {
     item.failed.push({ address: formatMailbox(recipient.mailbox), recipient, reply, remoteMta, detail });
     if (item.origin.kind === 'spool') {
-      await this.deps.checkpoint.markRecipient(item.origin.entryId, item.origin.messageNo, { address: formatMailbox(recipient.mailbox), outcome: 'failed', reply: replyText(reply) });
+      await this.deps.checkpoint.markRecipient(item.origin.entryId, item.origin.messageNo, { address: formatMailbox(recipient.mailbox), outcome: 'failed', reply });
     }
   }
 

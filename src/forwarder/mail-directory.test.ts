@@ -26,7 +26,7 @@ function entry(id: string, nextMin: number): MailDirectoryEntry & { data: Buffer
     jobName: 'PAYROLL',
     jobId: 'JOB00042',
     originUser: 'OPER1',
-    lastReply: '451 4.3.0 try again later',
+    lastReply: { code: 451, enhanced: '4.3.0', text: 'try again later' },
     data: Buffer.from(`Subject: ${id}\r\n\r\nbody of ${id}\r\n`),
   };
 }
@@ -51,12 +51,12 @@ test('put / list / update / due / readData / remove round trip', async (t) => {
   const due = await md.due(new Date(T0.getTime() + 15 * 60_000));
   assert.deepEqual(due.records.map((x) => x.id), ['msg-b']);
 
-  const u = await md.update('msg-b', { attempts: 6, nextAttempt: new Date(T0.getTime() + 45 * 60_000), pendingRecipients: [], lastReply: '421 4.4.2 lost connection' });
+  const u = await md.update('msg-b', { attempts: 6, nextAttempt: new Date(T0.getTime() + 45 * 60_000), pendingRecipients: [], lastReply: { code: 421, text: 'lost connection' } });
   assert.ok(u.ok);
   const after = (await md.list()).records.find((x) => x.id === 'msg-b');
   assert.equal(after?.attempts, 6);
   assert.deepEqual(after?.pendingRecipients, []);
-  assert.equal(after?.lastReply, '421 4.4.2 lost connection');
+  assert.deepEqual(after?.lastReply, { code: 421, text: 'lost connection' });
   assert.deepEqual((await md.due(new Date(T0.getTime() + 40 * 60_000))).records.map((x) => x.id), ['msg-a']);
 
   const got = await md.readData('msg-b');
@@ -79,12 +79,16 @@ test('corrupt control records are quarantined with a clear reason, never thrown'
   await md.put(entry('nodata', 1));
   await md.put(entry('shortdata', 1));
   await md.put(entry('badaddr', 1));
+  await md.put(entry('badreply', 1));
   await writeFile(join(dir, 'badjson.json'), '{"version":1, "id": "badj');
   await writeFile(join(dir, 'nodata.msg'), '').then(() => import('node:fs/promises')).then((fs) => fs.unlink(join(dir, 'nodata.msg')));
   await writeFile(join(dir, 'shortdata.msg'), 'Subj');
   const ctl = JSON.parse(await readFile(join(dir, 'badaddr.json'), 'utf8'));
   ctl.envelope.recipients[0].to = 'no at sign';
   await writeFile(join(dir, 'badaddr.json'), JSON.stringify(ctl));
+  const ctl2 = JSON.parse(await readFile(join(dir, 'badreply.json'), 'utf8'));
+  ctl2.lastReply = { code: 451, enhanced: '5.1.1', text: 'x' };
+  await writeFile(join(dir, 'badreply.json'), JSON.stringify(ctl2));
 
   const { records, quarantined } = await md.list();
   assert.deepEqual(records.map((x) => x.id), ['good']);
@@ -93,8 +97,9 @@ test('corrupt control records are quarantined with a clear reason, never thrown'
   assert.match(byName['nodata.json']!, /data file missing/);
   assert.match(byName['shortdata.json']!, /data file is 4 bytes, control record says \d+/);
   assert.match(byName['badaddr.json']!, /bad recipient address "no at sign"/);
+  assert.match(byName['badreply.json']!, /lastReply.enhanced is not an enhanced status code of the reply's class/);
   assert.deepEqual((await readdir(join(dir, 'quarantine'))).sort(),
-    ['badaddr.json', 'badaddr.msg', 'badjson.json', 'badjson.msg', 'nodata.json', 'shortdata.json', 'shortdata.msg']);
+    ['badaddr.json', 'badaddr.msg', 'badjson.json', 'badjson.msg', 'badreply.json', 'badreply.msg', 'nodata.json', 'shortdata.json', 'shortdata.msg']);
   assert.deepEqual((await md.list()).quarantined, []); // moved away: reported once
 });
 
@@ -119,7 +124,7 @@ for (let i = Number(process.argv[2]); ; i++) {
   const fill = String.fromCharCode(65 + (i % 26));
   const data = Buffer.from('Subject: ' + id + '\\r\\n\\r\\n' + fill.repeat(200000) + '\\r\\n');
   const r = await md.put({ id, data, envelope: { from: { kind: 'null' }, recipients: [{ mailbox: { local: 'a', domain: 'b.example' } }], requireTls: false },
-    pendingRecipients: [], firstAttempt: new Date(0), nextAttempt: new Date(i * 1000), attempts: 1, jobName: 'J', jobId: 'JOB1', originUser: 'U', lastReply: '' });
+    pendingRecipients: [], firstAttempt: new Date(0), nextAttempt: new Date(i * 1000), attempts: 1, jobName: 'J', jobId: 'JOB1', originUser: 'U' });
   if (!r.ok) throw r.error;
   process.stdout.write(id + '\\n');
 }
@@ -183,4 +188,27 @@ test('crash safety: kill -9 in the middle of many puts', async (t) => {
     assert.deepEqual(names.filter((n) => n.startsWith('.tmp-')), [], 'open() removed temp files');
     assert.deepEqual(names.filter((n) => n.endsWith('.msg') && !ids.has(n.slice(0, -4))), [], 'no orphan data files');
   }
+});
+
+test('a version 1 control record (reply as text, spoolgate 0.1) still loads: extended retry survives the upgrade', async (t) => {
+  const dir = tempDir(t);
+  const md = await MailDirectory.open(dir);
+  for (const [id, line] of [['old-a', '451 4.3.0 try again later'], ['old-b', 'no reply'], ['old-c', 'connection refused']] as const) {
+    const e = entry(id, 1);
+    assert.ok((await md.put(e)).ok);
+    // Rewrite the control record the way 0.1 wrote it.
+    const ctl = JSON.parse(await readFile(join(dir, `${id}.json`), 'utf8'));
+    await writeFile(join(dir, `${id}.json`), JSON.stringify({ ...ctl, version: 1, lastReply: line }) + '\n');
+  }
+  const { records, quarantined } = await md.list();
+  assert.deepEqual(quarantined, []);
+  assert.deepEqual(Object.fromEntries(records.map((x) => [x.id, x.lastReply])), {
+    'old-a': { code: 451, enhanced: '4.3.0', text: 'try again later' },
+    'old-b': undefined,
+    'old-c': { code: 451, text: 'connection refused' },
+  });
+  // The next update writes version 2.
+  assert.ok((await md.update('old-a', { attempts: 9 })).ok);
+  const ctl = JSON.parse(await readFile(join(dir, 'old-a.json'), 'utf8'));
+  assert.deepEqual([ctl.version, ctl.lastReply], [2, { code: 451, enhanced: '4.3.0', text: 'try again later' }]);
 });

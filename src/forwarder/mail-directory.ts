@@ -8,6 +8,9 @@
 // (temp, fsync, rename, fsync dir). remove() deletes the control record first. So a crash can
 // leave a data file without a control record (an orphan, deleted by open()) but never a control
 // record without its complete data file.
+// Control record version 2 keeps the last reply structured (code, enhanced, text); version 1
+// records (spoolgate 0.1: the reply as one line of text) are still read, so messages waiting in
+// extended retry survive the upgrade.
 // One owner: the forwarder instance holding the writer lock; open() cleans up after a crash and
 // must not run while another process writes into the same directory.
 import { readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
@@ -16,7 +19,9 @@ import {
   SpoolgateError, describeError, type Envelope, type Recipient, type Result, ok, err,
   envelopeFromJson, envelopeToJson, recipientFromJson, recipientToJson, type EnvelopeJson, type RecipientJson,
 } from '../core/index.js';
-import { ensureDir, fsyncDir, isTempName, writeFileAtomic } from '../notify/index.js';
+import { ensureDir, fsyncDir, isTempName, writeFileAtomic } from '../store/atomic.js';
+import { replyFromLegacyLine } from './legacy-reply.js';
+import type { ReplyInfo } from './types.js';
 
 export interface MailDirectoryEntry {
   readonly id: string;
@@ -29,8 +34,8 @@ export interface MailDirectoryEntry {
   readonly jobName: string;
   readonly jobId: string;
   readonly originUser: string;
-  /** The last reply or failure text, for operator displays and the final notification. */
-  readonly lastReply: string;
+  /** The last reply (or the gateway's own reply for a failure), for displays and the final notification. */
+  readonly lastReply?: ReplyInfo;
 }
 
 export interface MailDirectoryRecord extends MailDirectoryEntry {
@@ -40,8 +45,14 @@ export interface MailDirectoryRecord extends MailDirectoryEntry {
 
 export type MailDirectoryPatch = Partial<Pick<MailDirectoryEntry, 'attempts' | 'nextAttempt' | 'pendingRecipients' | 'lastReply'>>;
 
+interface ReplyJson {
+  code: number;
+  enhanced?: string;
+  text: string;
+}
+
 interface ControlRecordJson {
-  version: 1;
+  version: 2;
   id: string;
   envelope: EnvelopeJson;
   pendingRecipients: RecipientJson[];
@@ -51,7 +62,7 @@ interface ControlRecordJson {
   jobName: string;
   jobId: string;
   originUser: string;
-  lastReply: string;
+  lastReply: ReplyJson | null;
   size: number;
 }
 
@@ -74,10 +85,33 @@ const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 function toJson(e: MailDirectoryEntry, size: number): ControlRecordJson {
   return {
-    version: 1, id: e.id, envelope: envelopeToJson(e.envelope), pendingRecipients: e.pendingRecipients.map(recipientToJson),
+    version: 2, id: e.id, envelope: envelopeToJson(e.envelope), pendingRecipients: e.pendingRecipients.map(recipientToJson),
     firstAttempt: e.firstAttempt.toISOString(), nextAttempt: e.nextAttempt.toISOString(), attempts: e.attempts,
-    jobName: e.jobName, jobId: e.jobId, originUser: e.originUser, lastReply: e.lastReply, size,
+    jobName: e.jobName, jobId: e.jobId, originUser: e.originUser, lastReply: e.lastReply === undefined ? null : replyToJson(e.lastReply), size,
   };
+}
+
+function replyToJson(r: ReplyInfo): ReplyJson {
+  return r.enhanced === undefined ? { code: r.code, text: r.text } : { code: r.code, enhanced: r.enhanced, text: r.text };
+}
+
+/** Version 2: an object or null. Version 1: one line of text ("no reply" when there was none). */
+function replyFromJson(v: unknown, version: 1 | 2): Result<ReplyInfo | undefined, string> {
+  if (version === 1) {
+    if (typeof v !== 'string') return err('lastReply is not a string');
+    // 0.1 wrote "no reply" for none, and read a line without a code back as 451 (transient).
+    return ok(v === 'no reply' ? undefined : replyFromLegacyLine(v, 451));
+  }
+  if (v === null) return ok(undefined);
+  if (typeof v !== 'object' || Array.isArray(v)) return err('lastReply is not an object');
+  const r = v as Partial<Record<keyof ReplyJson, unknown>>;
+  if (typeof r.code !== 'number' || !Number.isInteger(r.code) || r.code < 200 || r.code > 599) return err('lastReply.code is not a reply code');
+  if (typeof r.text !== 'string') return err('lastReply.text is not a string');
+  // RFC 3463 §2: class.subject.detail, the class equal to the first digit of the reply code.
+  if (r.enhanced !== undefined && (typeof r.enhanced !== 'string' || !/^[245]\.\d{1,3}\.\d{1,3}$/.test(r.enhanced) || r.enhanced[0] !== String(r.code)[0])) {
+    return err('lastReply.enhanced is not an enhanced status code of the reply\'s class');
+  }
+  return ok(r.enhanced === undefined ? { code: r.code, text: r.text } : { code: r.code, enhanced: r.enhanced, text: r.text });
 }
 
 function fromJson(text: string, id: string): Result<MailDirectoryRecord, string> {
@@ -89,7 +123,7 @@ function fromJson(text: string, id: string): Result<MailDirectoryRecord, string>
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return err('control record is not an object');
   const j = v as Partial<Record<keyof ControlRecordJson, unknown>>;
-  if (j.version !== 1) return err(`unknown control record version ${JSON.stringify(j.version)}`);
+  if (j.version !== 1 && j.version !== 2) return err(`unknown control record version ${JSON.stringify(j.version)}`);
   if (j.id !== id) return err(`control record id ${JSON.stringify(j.id)} does not match its file name`);
   const env = envelopeFromJson(j.envelope);
   if (!env.ok) return err(`envelope: ${env.error}`);
@@ -105,10 +139,13 @@ function fromJson(text: string, id: string): Result<MailDirectoryRecord, string>
   if (Number.isNaN(first.getTime()) || Number.isNaN(next.getTime())) return err('firstAttempt/nextAttempt is not a date');
   if (typeof j.attempts !== 'number' || !Number.isInteger(j.attempts) || j.attempts < 0) return err('attempts is not a count');
   if (typeof j.size !== 'number' || !Number.isInteger(j.size) || j.size < 0) return err('size is not a byte count');
-  for (const k of ['jobName', 'jobId', 'originUser', 'lastReply'] as const) if (typeof j[k] !== 'string') return err(`${k} is not a string`);
+  for (const k of ['jobName', 'jobId', 'originUser'] as const) if (typeof j[k] !== 'string') return err(`${k} is not a string`);
+  const lastReply = replyFromJson(j.lastReply, j.version);
+  if (!lastReply.ok) return lastReply;
   return ok({
     id, envelope: env.value, pendingRecipients: pending, firstAttempt: first, nextAttempt: next, attempts: j.attempts,
-    jobName: j.jobName as string, jobId: j.jobId as string, originUser: j.originUser as string, lastReply: j.lastReply as string, size: j.size,
+    jobName: j.jobName as string, jobId: j.jobId as string, originUser: j.originUser as string,
+    ...(lastReply.value === undefined ? {} : { lastReply: lastReply.value }), size: j.size,
   });
 }
 

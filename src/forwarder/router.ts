@@ -3,6 +3,7 @@
 // that accept its size, and when a connection fails mid-message the message is tried on the next
 // target. Returns per-recipient outcomes; the caller (lifecycle.ts) decides retry/undeliverable.
 import type { Clock, Recipient } from '../core/index.js';
+import { Codes, localReply } from '../smtp/protocol/index.js';
 import type { Target } from './pool.js';
 import type { MessageOutcome, OutboundMessage, RecipientOutcome, ReplyInfo } from './types.js';
 
@@ -91,7 +92,7 @@ function impossible(msg: OutboundMessage, targets: readonly Target[]): AttemptRe
   const detail = tlsProblem
     ? 'TLS is required for this mail and no target server supports STARTTLS'
     : `message of ${msg.size} bytes is larger than every target server accepts`;
-  const reply: ReplyInfo = tlsProblem ? { code: 554, enhanced: '5.7.10', text: detail } : { code: 552, enhanced: '5.3.4', text: detail };
+  const reply: ReplyInfo = localReply(tlsProblem ? Codes.C554EncryptionNeeded : Codes.C552MessageTooBig, detail);
   return { kind: 'impossible', detail, reply };
 }
 

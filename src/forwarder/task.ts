@@ -287,7 +287,7 @@ export class SpoolTask {
     for (const r of m.envelope.recipients) {
       const mark = marks?.get(formatMailbox(r.mailbox));
       if (mark?.outcome === 'accepted') continue;
-      if (mark?.outcome === 'failed') { failed.push({ address: formatMailbox(r.mailbox), recipient: r, reply: parseReplyText(mark.reply) }); continue; }
+      if (mark?.outcome === 'failed') { failed.push({ address: formatMailbox(r.mailbox), recipient: r, reply: mark.reply }); continue; }
       pending.push(r);
     }
     const envelope: Envelope = m.envelope;
@@ -327,10 +327,4 @@ async function readMessageEntry(entry: TaskEntry, m: MessageEnvelope, max: numbe
   } finally {
     await fh.close();
   }
-}
-
-function parseReplyText(text: string | undefined): { code: number; enhanced?: string; text: string } {
-  const m = /^(\d{3})(?: (\d\.\d{1,3}\.\d{1,3}))? ?(.*)$/.exec(text ?? '');
-  if (!m) return { code: 554, text: text ?? 'failed before restart' };
-  return { code: Number(m[1]), enhanced: m[2], text: m[3] ?? '' };
 }

@@ -10,7 +10,7 @@ import { open, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newId, formatPath, type Clock, type Envelope, type Result, ok, err, SpoolgateError, describeError } from '../core/index.js';
 import type { DeadLetterAction } from '../config/types.js';
-import { ensureDir, fsyncDir, isTempName, writeFileAtomic } from './atomic.js';
+import { ensureDir, fsyncDir, isTempName, writeFileAtomic } from '../store/atomic.js';
 import { envelopeFromJson, envelopeToJson, type EnvelopeJson } from '../core/envelope-json.js';
 
 export type DeadLetterKind = 'notification' | 'null-sender' | 'report' | 'undeliverable';

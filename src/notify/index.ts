@@ -1,6 +1,6 @@
 // notify — what happens to mail that cannot be delivered (SPEC.md §2.2, §1.2 Report Admin):
-// builds delivery status notifications to the original sender, wraps spool error reports into a
-// mail to the MailAdministrator addresses, and keeps dead letters. Never generates a
+// builds delivery status notifications to the original sender and keeps dead letters. (The
+// Report Admin mail is built by the spool: spool/report.ts.) Never generates a
 // notification about a notification (null sender, multipart/report, Auto-Submitted).
 // Standards: RFC 3464 (DSN format), RFC 3462 (multipart/report), RFC 3461 §4 (NOTIFY, RET,
 // ENVID, ORCPT), RFC 5321 §4.5.5 (null reverse-path), RFC 3834 (Auto-Submitted), RFC 5322
@@ -8,12 +8,10 @@
 // (utf-8 address type, partial).
 // Untrusted input: original message bytes (only their header section is parsed, leniently),
 // remote reply texts (reduced to printable ASCII and truncated), dead-letter files on disk
-// (re-validated when listed or read), error report text from the spool (quoted-printable).
+// (re-validated when listed or read).
 // Persists: dead letters, one `<id>.dead` file each in the DeadLetterDirectory, created atomically
-// (temp + fsync + rename + fsync dir). Safe to crash at any point: a crash leaves at most a
+// (store/atomic.ts: temp + fsync + rename + fsync dir). Safe to crash at any point: a crash leaves at most a
 // ".tmp-" file, which is never listed. Building mails is pure and persists nothing.
 export * from './dsn.js';
 export * from './deadletter.js';
-export * from './error-report-mail.js';
-export * from './atomic.js';
 export * from './mime.js';

@@ -3,6 +3,9 @@
 // ≤ 998 octets per line; tested in mime.test.ts.
 import { randomBytes } from 'node:crypto';
 
+// The one CRLF normaliser (smtp/protocol), under the name this role's builders use.
+export { normaliseLineEnds as toCrlf } from '../smtp/protocol/dot-stuff.js';
+
 export const CRLF = '\r\n';
 /** RFC 5322 §2.1.1: a line MUST be no more than 998 characters, excluding the CRLF. */
 export const MAX_LINE = 998;
@@ -103,13 +106,6 @@ export function quotedPrintable(text: string): string {
     out.push(cur);
   }
   return out.join(CRLF);
-}
-
-/** Normalises any line ending (bare LF, bare CR) to CRLF. */
-export function toCrlf(b: Buffer): Buffer {
-  const s = b.toString('latin1');
-  if (!/\r(?!\n)|(?<!\r)\n/.test(s)) return b;
-  return Buffer.from(s.replace(/\r\n|\r|\n/g, CRLF), 'latin1');
 }
 
 /** Length of the longest line (CRLF, CR or LF separated) in bytes. */

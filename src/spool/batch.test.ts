@@ -258,3 +258,19 @@ test('docs/spool-format.md lists every problem text with its reply code', () => 
     assert.ok(doc.includes(row), `${name}: ${row}`);
   }
 });
+
+test('batch: MAIL/RCPT use the SMTP server\'s parameter grammar (issue 14)', () => {
+  const { events } = runAll(baseOptions(new FakeClock()), toItems([
+    H, 'MAIL FROM:<a@b.example>SIZE=1', 'DATA', '.',
+    'MAIL FROM:<a@b.example> AUTH=x=y', 'DATA', '.',
+    'MAIL FROM:<a@b.example>', 'RCPT TO:<c@d.example> ORCPT=-x;c@d.example', 'DATA', '.',
+  ]));
+  const problems = events.filter((e) => e.kind === 'problem').map(render);
+  assert.deepEqual(problems, [
+    'problem r2 m1 501 5.5.4 JES Syntax error. Expected MAIL FROM:<reverse-path>',
+    "problem r5 m2 501 5.5.4 JES Syntax error in MAIL parameter 'AUTH'",
+  ]);
+  const m = events.find((e) => e.kind === 'message');
+  assert.ok(m?.kind === 'message');
+  assert.deepEqual(m.message.envelope.recipients[0]?.orcpt, { type: '-x', address: 'c@d.example' });
+});

@@ -12,7 +12,9 @@ import type { Envelope, Recipient } from '../core/envelope.js';
 import { parseForwardPath, parseReversePath, describeAddressProblem, domainKey, type ReversePath } from '../core/address.js';
 import { enhancedOf } from '../smtp/protocol/codes.js';
 import { BatchReplies, problemText, type ProblemDef } from './batch-replies.js';
-import { splitPathArg, parseMailParams, parseRcptParams, type MailParams, type ArgProblem } from './batch-params.js';
+import {
+  splitPathArg, parseMailParams, parseRcptParams, type MailKeyword, type MailParams, type ParamProblem, type RcptKeyword,
+} from '../smtp/protocol/esmtp-params.js';
 import { DataWriter } from './batch-data.js';
 import { HeaderScanner, traceHeaders, missingFields, zoneOffsetFn, type OffsetFn, type TraceHeaders } from './headers.js';
 
@@ -71,6 +73,11 @@ export interface BatchStats {
   messagesReset: number;
   syntaxErrors: number;
 }
+
+// The ESMTP parameters a batch job may give (docs/spool-format.md). AUTH= is accepted and dropped:
+// a spool has no authenticated submitter to vouch for (RFC 4954 §5).
+const BATCH_MAIL_PARAMS: readonly MailKeyword[] = ['SIZE', 'BODY', 'SMTPUTF8', 'RET', 'ENVID', 'AUTH'];
+const BATCH_RCPT_PARAMS: readonly RcptKeyword[] = ['NOTIFY', 'ORCPT'];
 
 // RFC 5321 §4.5.3.1.4: command line ≤ 512 octets including CRLF.
 export const MAX_COMMAND_LINE = 510;
@@ -349,7 +356,7 @@ export class BatchParser {
     const no = this.beginMail();
     const split = splitPathArg(arg, 'FROM:');
     if (split === undefined) return this.rejectNewMail(no, BatchReplies.MailSyntax);
-    const params = parseMailParams(split.params);
+    const params = parseMailParams(split.params, { accept: BATCH_MAIL_PARAMS });
     if (!params.ok) return this.rejectNewMail(no, ...paramDef(params.error, 'MAIL'));
     const path = parseReversePath(split.path, { utf8: params.value.smtputf8 === true });
     if (!path.ok) return this.rejectNewMail(no, BatchReplies.BadSender, describeAddressProblem(path.error));
@@ -372,7 +379,7 @@ export class BatchParser {
     if (split === undefined) return this.badRcpt(t, arg, BatchReplies.RcptSyntax);
     const path = parseForwardPath(split.path, { utf8: t.mail.smtputf8 === true });
     if (!path.ok) return this.badRcpt(t, split.path, BatchReplies.BadRecipient, describeAddressProblem(path.error));
-    const params = parseRcptParams(split.params);
+    const params = parseRcptParams(split.params, { accept: BATCH_RCPT_PARAMS });
     if (!params.ok) return this.badRcpt(t, split.path, ...paramDef(params.error, 'RCPT'));
     // Duplicates are delivered once (RFC 5321 §2.4: the domain is case-insensitive).
     const key = `${path.value.local}@${domainKey(path.value.domain)}`;
@@ -501,7 +508,7 @@ export class BatchParser {
       recipients: t.recipients,
       requireTls: t.requireTls,
       ...(t.mail.ret !== undefined || t.mail.envid !== undefined ? { dsn: { ret: t.mail.ret, envid: t.mail.envid } } : {}),
-      ...(t.mail.body8bit !== undefined ? { body8bit: t.mail.body8bit } : {}),
+      ...(t.mail.body !== undefined ? { body8bit: t.mail.body === '8BITMIME' } : {}),
       ...(t.mail.smtputf8 ? { smtputf8: true } : {}),
     };
     this.events.push({
@@ -523,8 +530,8 @@ export class BatchParser {
   }
 }
 
-function paramDef(e: ArgProblem, cmd: 'MAIL' | 'RCPT'): [ProblemDef, string | undefined] {
-  if (e.kind === 'syntax') return [cmd === 'MAIL' ? BatchReplies.MailSyntax : BatchReplies.RcptSyntax, undefined];
-  if (e.kind === 'param-unknown') return [cmd === 'MAIL' ? BatchReplies.ParamUnknown : BatchReplies.RcptParamUnknown, e.name];
-  return [cmd === 'MAIL' ? BatchReplies.ParamBad : BatchReplies.RcptParamBad, e.name];
+/** The spool's own problem texts for the shared grammar's parameter problems. */
+function paramDef(e: ParamProblem, cmd: 'MAIL' | 'RCPT'): [ProblemDef, string] {
+  if (e.kind === 'unknown-parameter') return [cmd === 'MAIL' ? BatchReplies.ParamUnknown : BatchReplies.RcptParamUnknown, e.keyword];
+  return [cmd === 'MAIL' ? BatchReplies.ParamBad : BatchReplies.RcptParamBad, e.keyword];
 }

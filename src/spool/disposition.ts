@@ -4,13 +4,14 @@
 // nothing). An entry the gateway cannot read is reported and left where it is. These functions
 // take the writer's layout, not a lock, so the `spoolgate spool` command can list, release and
 // purge held entries while the gateway runs (the gateway never looks into held/).
-import { link, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { err, ok, type Result } from '../core/result.js';
 import { printable } from './attributes.js';
 import { buildAdminReportMail, formatReport, REPORT_JOB_NAME, type ReportProblem } from './report.js';
+import { fsyncDir as syncDir, writeFileAtomic } from '../store/atomic.js';
 import { enqueueMessage } from './enqueue.js';
-import { syncDir, type SpoolEntry, type SpoolEntryRef, type SpoolLayout } from './submit.js';
+import type { SpoolEntry, SpoolEntryRef, SpoolLayout } from './submit.js';
 
 const REASON_SUFFIX = '.reason.json';
 
@@ -45,20 +46,6 @@ export async function deleteEntry(l: SpoolLayout, id: string): Promise<void> {
   await syncDir(l.incoming);
 }
 
-/** Writes a small file atomically (temporary dot-file, fsync, rename) and syncs its directory. */
-async function writeAtomic(dir: string, name: string, text: string): Promise<void> {
-  const tmp = join(dir, `.${name}.${process.pid}.tmp`);
-  const fh = await open(tmp, 'w', 0o640);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, join(dir, name));
-  await syncDir(dir);
-}
-
 /** Moves an incoming entry to held/ and records why. Returns the held name (the id, or id.N on a clash). */
 export async function holdEntry(l: SpoolLayout, e: SpoolEntryRef, reason: string, now: Date): Promise<string> {
   let name = e.id.endsWith(REASON_SUFFIX) ? `${e.id}.1` : e.id;
@@ -69,7 +56,7 @@ export async function holdEntry(l: SpoolLayout, e: SpoolEntryRef, reason: string
   // Written after the move: a crash in between leaves a held entry whose reason is "not recorded",
   // never a reason file for an entry that is still being processed.
   const info = { reason, heldAt: now.toISOString(), jobName: e.attrs.jobName, jobId: e.attrs.jobId, originUser: e.attrs.originUser };
-  await writeAtomic(l.held, name + REASON_SUFFIX, JSON.stringify(info, null, 2) + '\n');
+  await writeFileAtomic(l.held, name + REASON_SUFFIX, [JSON.stringify(info, null, 2) + '\n'], { mode: 0o640 });
   return name;
 }
 
@@ -139,27 +126,13 @@ export async function purgeHeld(l: SpoolLayout, id: string): Promise<Result<stri
 export async function writeSysoutReport(l: SpoolLayout, e: SpoolEntryRef, report: string): Promise<string> {
   const entry = e.id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 100);
   const base = `${e.attrs.jobId}.${entry}`;
-  const tmp = join(l.sysout, `.${base}.${process.pid}.tmp`);
-  const fh = await open(tmp, 'w', 0o640);
-  try {
-    await fh.writeFile(report);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    for (let i = 1; ; i++) {
-      const path = join(l.sysout, i === 1 ? `${base}.report.txt` : `${base}.${i}.report.txt`);
-      try {
-        await link(tmp, path); // link(2) never replaces an existing report
-        await syncDir(l.sysout);
-        return path;
-      } catch (x) {
-        if ((x as NodeJS.ErrnoException).code !== 'EEXIST') throw x;
-      }
+  for (let i = 1; ; i++) {
+    const name = i === 1 ? `${base}.report.txt` : `${base}.${i}.report.txt`;
+    try {
+      return await writeFileAtomic(l.sysout, name, [report], { mode: 0o640, noReplace: true }); // never replaces an existing report
+    } catch (x) {
+      if ((x as NodeJS.ErrnoException).code !== 'EEXIST') throw x;
     }
-  } finally {
-    await unlink(tmp);
   }
 }
 

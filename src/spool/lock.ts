@@ -2,8 +2,9 @@
 // PID. The lock is taken atomically: the PID is written to a private temporary file which is then
 // hard-linked to the lock name (link(2) fails with EEXIST when the name exists), so the lock file
 // is never seen half-written. A lock whose PID is dead is stale and taken over.
-import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../store/atomic.js';
 import { SpoolgateError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 
@@ -72,59 +73,45 @@ function ownerAlive(c: LockContent, ownPid: number): boolean {
   return pidAlive(c.pid);
 }
 
-async function writeSynced(path: string, text: string): Promise<void> {
-  const fh = await open(path, 'wx', 0o644);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 /**
  * Takes `<writerDir>/.lock` for this process. A lock naming a dead PID (or holding no valid PID)
  * is stale: it is renamed aside (only one contender wins that rename), checked again, and removed.
  */
 export async function acquireWriterLock(writerDir: string, writer: string, pid: number = process.pid): Promise<Result<WriterLock, SpoolLockError>> {
   const path = join(writerDir, '.lock');
-  const tmp = join(writerDir, `.lock.${pid}.tmp`);
-  await unlink(tmp).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
-  await writeSynced(tmp, `${pid} ${processStart()}\n`);
-  try {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        await link(tmp, path);
-        return ok(makeLock(path, pid));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
-      const cur = await readPid(path);
-      if (!cur.exists) continue; // released meanwhile: try again
-      if (ownerAlive(cur, pid)) return err(new SpoolLockError(writer, cur.pid, path));
-      // Stale. Move it aside under a name of our own; then make sure what we moved is the stale
-      // lock we judged, not a fresh lock another contender linked in the meantime.
-      const aside = join(writerDir, `.lock.stale.${pid}`);
-      try {
-        await rename(path, aside);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw e;
-      }
-      const moved = await readPid(aside);
-      if (moved.pid !== cur.pid && ownerAlive(moved, pid)) {
-        // We took a live lock by accident: put it back (if the name is free) and refuse.
-        await link(aside, path).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'EEXIST') throw e; });
-        await unlink(aside);
-        return err(new SpoolLockError(writer, moved.pid, path));
-      }
-      await unlink(aside);
+  const content = `${pid} ${processStart()}\n`;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      // Written whole and synced under a temp name, then link(2)ed: the lock appears complete
+      // or not at all, and only one contender's link succeeds.
+      await writeFileAtomic(writerDir, '.lock', [content], { mode: 0o644, noReplace: true, syncDir: false });
+      return ok(makeLock(path, pid));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    const last = await readPid(path);
-    return err(new SpoolLockError(writer, last.pid, path));
-  } finally {
-    await unlink(tmp).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
+    const cur = await readPid(path);
+    if (!cur.exists) continue; // released meanwhile: try again
+    if (ownerAlive(cur, pid)) return err(new SpoolLockError(writer, cur.pid, path));
+    // Stale. Move it aside under a name of our own; then make sure what we moved is the stale
+    // lock we judged, not a fresh lock another contender linked in the meantime.
+    const aside = join(writerDir, `.lock.stale.${pid}`);
+    try {
+      await rename(path, aside);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw e;
+    }
+    const moved = await readPid(aside);
+    if (moved.pid !== cur.pid && ownerAlive(moved, pid)) {
+      // We took a live lock by accident: put it back (if the name is free) and refuse.
+      await link(aside, path).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'EEXIST') throw e; });
+      await unlink(aside);
+      return err(new SpoolLockError(writer, moved.pid, path));
+    }
+    await unlink(aside);
   }
+  const last = await readPid(path);
+  return err(new SpoolLockError(writer, last.pid, path));
 }
 
 function makeLock(path: string, pid: number): WriterLock {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { SpoolgateError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { MessageEnvelope } from './message-entry.js';
+import { fsyncDir } from '../store/atomic.js';
 import {
   formatAttrsJson, jobIdFromInode, jobNameFromFileName, normalizeName, parseAttrsJson, resolveAttributes,
   userNameOf, type AttrsFile, type SpoolAttributes,
@@ -96,15 +97,8 @@ export async function ensureLayout(l: SpoolLayout, opts: { gateway: boolean }): 
   }
 }
 
-/** fsync(2) on a directory, so a rename or create inside it is durable. */
-export async function syncDir(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
+/** fsync(2) on a directory, so a rename or create inside it is durable (the one in store/atomic.ts). */
+export const syncDir = fsyncDir;
 
 export interface SubmitOptions {
   root: string;

@@ -9,5 +9,5 @@
 export * from './types.js';
 export * from './password.js';
 export * from './names.js';
-export { toCrlf } from './crlf.js';
 export { ensureDemoUser, type DemoUser } from './demo.js';
+export * from './atomic.js';

@@ -6,6 +6,7 @@ import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import {
   type Envelope, type Mailbox, type Recipient, type Result, ok, err, parseMailbox, describeAddressProblem, formatMailbox, newMessageIdHeader,
 } from '../core/index.js';
+import { normaliseLineEnds } from '../smtp/protocol/dot-stuff.js';
 
 export interface NoteAttachment {
   /** File name shown to the recipient (any Unicode); the content type is derived from it. */
@@ -56,7 +57,7 @@ export function parseNoteAddress(text: string): Result<ParsedAddress, string> {
 }
 
 function crlf(text: string): string {
-  return text.replace(/\r\n|\r|\n/g, '\r\n');
+  return normaliseLineEnds(Buffer.from(text, 'utf8'), { terminate: false }).toString('utf8');
 }
 
 /** A text part: 7bit when it is plain ASCII with short lines and no trailing blanks, else what MailComposer picks (QP or base64). */

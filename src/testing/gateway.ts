@@ -7,6 +7,7 @@ import { parseConfig, type Config } from '../config/index.js';
 import { Logger } from '../log/index.js';
 import { startGateway, type Gateway } from '../main.js';
 import { submitToSpool } from '../spool/submit.js';
+import { dotStuff } from '../smtp/protocol/dot-stuff.js';
 import type { FakeSmtpServer } from './fake-smtp-server.js';
 
 export function writeConfig(dir: string, body: string): { path: string; config: Config } {
@@ -26,19 +27,15 @@ export async function runGateway(config: Config, opts: { cold?: boolean } = {}):
 
 /** A batch-SMTP file with n messages; message bodies carry `tag` so tests can find them. */
 export function batchFile(tag: string, n: number, recipients: readonly string[] = ['rcpt@remote.test']): { text: string; bodies: string[] } {
-  const lines = ['HELO JOBHOST'];
+  let text = 'HELO JOBHOST\r\n';
   const bodies: string[] = [];
   for (let i = 1; i <= n; i++) {
     const body = `From: job@corp.test\r\nTo: ${recipients.join(', ')}\r\nSubject: ${tag} message ${i}\r\nDate: Sun, 22 Nov 2026 12:00:00 +0000\r\nMessage-ID: <${tag}.${i}@corp.test>\r\n\r\nLine one of ${tag}/${i}\r\n.a line that starts with a dot\r\n\r\nÄ 8-bit line\r\n`;
     bodies.push(body);
-    lines.push('MAIL FROM:<job@corp.test>');
-    for (const r of recipients) lines.push(`RCPT TO:<${r}>`);
-    lines.push('DATA');
-    for (const l of body.split('\r\n').slice(0, -1)) lines.push(l.startsWith('.') ? '.' + l : l);
-    lines.push('.');
+    text += ['MAIL FROM:<job@corp.test>', ...recipients.map((r) => `RCPT TO:<${r}>`), 'DATA'].join('\r\n') + '\r\n';
+    text += dotStuff(Buffer.from(body, 'latin1')).toString('latin1');
   }
-  lines.push('QUIT');
-  return { text: lines.join('\r\n') + '\r\n', bodies };
+  return { text: text + 'QUIT\r\n', bodies };
 }
 
 export async function submitText(config: Config, text: string, jobName = 'TESTJOB'): Promise<string> {

@@ -7,6 +7,7 @@
 import type { Mailbox, ReversePath } from '../core/index.js';
 import { formatMailbox } from '../core/index.js';
 import type { Logger } from '../log/index.js';
+import { Codes, enhancedOf, type ReplyCode } from '../smtp/protocol/codes.js';
 import { formatReversePath, headerSection, type ExitEvent, type ExitJob } from './events.js';
 import type { ExitCaller, ExitCallResult } from './runner.js';
 
@@ -112,7 +113,7 @@ export class ExitSession {
     return {
       send: false, stopFile: wholeFile,
       problem: {
-        code: 550, enhanced: '5.7.1', recordNo: m.firstRecordNo, messageNo: m.messageNo,
+        ...problemCode(Codes.C550PolicyRejected), recordNo: m.firstRecordNo, messageNo: m.messageNo,
         text: `Rejected by user exit ${name}: ${reason ?? 'no reason given'}${wholeFile ? '; the rest of the spool file is not processed' : ''}`,
       },
     };
@@ -128,10 +129,15 @@ export class ExitSession {
       : rule === 'rejectMail' ? 'mail not sent' : 'mail and the rest of the spool file not sent';
     // RFC 3463 X.3.0: a local system problem (the exit), transient: fixed and released, it goes.
     const problem: ExitProblem = {
-      code: 451, enhanced: '4.3.0', recordNo, messageNo,
+      ...problemCode(Codes.C451LocalError), recordNo, messageNo,
       text: `User exit ${name} failed (${r.cause}): ${r.detail}; ${messageNo === 0 ? 'at end of file' : outcome} (UserExitFailure ${FAILURE_NAMES[rule]})`,
     };
     if (rule === 'continue') return from === undefined ? { send: true, problem } : { send: true, from, problem };
     return { send: false, problem, stopFile: rule === 'rejectFile' };
   }
+}
+
+/** Code and full enhanced code of a catalogue entry, for a spool problem. */
+function problemCode(rc: ReplyCode): { code: number; enhanced: string } {
+  return { code: rc.code, enhanced: enhancedOf(rc) };
 }

@@ -37,17 +37,17 @@ async function serve(t: TestContext, overrides: { maxBodyBytes?: number } = {}):
   return { base: `http://127.0.0.1:${svc.port}`, token: readFileSync(join(dir, 'http.token'), 'utf8').trim(), seen, svc, dir };
 }
 
-test('token file: created 0600 once, reused, refused when too short', (t) => {
+test('token file: created 0600 once, reused, refused when too short', async (t) => {
   const dir = tempDir(t);
   const path = join(dir, 'http.token');
-  const a = loadOrCreateToken(path);
+  const a = await loadOrCreateToken(path);
   assert.equal(a.created, true);
   assert.ok(a.token.length >= 40);
   assert.equal(statSync(path).mode & 0o777, 0o600);
-  const b = loadOrCreateToken(path);
+  const b = await loadOrCreateToken(path);
   assert.deepEqual([b.created, b.token], [false, a.token]);
   writeFileSync(path, 'short\n');
-  assert.throws(() => loadOrCreateToken(path), /at least 16 characters/);
+  await assert.rejects(loadOrCreateToken(path), /at least 16 characters/);
 });
 
 test('bearerMatches', () => {

@@ -158,7 +158,7 @@ interface Route {
 export async function startHttp(opts: StartHttpOptions): Promise<HttpService> {
   const { log, target } = opts;
   const maxBody = opts.maxBodyBytes ?? MAX_BODY_BYTES;
-  const tk = loadOrCreateToken(opts.tokenFile);
+  const tk = await loadOrCreateToken(opts.tokenFile);
   if (tk.created) log.event('http.token-created', { tokenFile: opts.tokenFile });
   if ((tk.mode & 0o077) !== 0) log.warn('http.token-mode', { tokenFile: opts.tokenFile, mode: tk.mode.toString(8), detail: 'others can read the HTTP token; chmod 600 it' });
 

@@ -2,8 +2,10 @@
 // 0600, like the control socket and the demo password). Whoever can read the state directory
 // is an operator; the token carries that to HTTP clients that are not the instance's user.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { SpoolgateError, describeError } from '../core/errors.js';
+import { writeFileAtomic } from '../store/atomic.js';
 
 /** A token shorter than this (hand-written file) is refused: it could be guessed. */
 export const MIN_TOKEN_CHARS = 16;
@@ -22,11 +24,12 @@ export interface TokenFile {
 }
 
 /** Reads the token file, or creates it (0600, 32 random bytes base64url) when it does not exist. */
-export function loadOrCreateToken(path: string): TokenFile {
+export async function loadOrCreateToken(path: string): Promise<TokenFile> {
   try {
-    // 'wx': never overwrite a token another start (or the operator) wrote.
+    // noReplace: never overwrite a token another start (or the operator) wrote; atomic, so a
+    // crash never leaves a half-written token that the next start would refuse.
     const token = randomBytes(32).toString('base64url');
-    writeFileSync(path, token + '\n', { mode: 0o600, flag: 'wx' });
+    await writeFileAtomic(dirname(path), basename(path), [token + '\n'], { mode: 0o600, noReplace: true });
     return { token, created: true, mode: statSync(path).mode & 0o777 };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new HttpTokenError(`cannot create HTTP token file ${path}: ${describeError(e)}`, { cause: e });

@@ -5,7 +5,8 @@
 // `after` ('starttls' = start the TLS handshake now, 'close' = close the connection).
 // Mailbox access goes through the injected Pop3Backend / Maildrop interfaces.
 import { type Command, type Verb, decodeLine, parseCommand, parseNumber } from './command.js';
-import { dotStuffed, topOf } from './message.js';
+import { dotStuff } from '../../smtp/protocol/dot-stuff.js';
+import { topOf } from './message.js';
 
 /** RFC 2449 §8 / RFC 3206 response codes. */
 export type RespCode = 'IN-USE' | 'LOGIN-DELAY' | 'SYS/TEMP' | 'SYS/PERM' | 'AUTH';
@@ -291,7 +292,7 @@ export class Pop3Session {
     const t = this.trans();
     const data = await t.drop.read(i);
     if (data === undefined) return errLine('message is no longer available', 'SYS/TEMP');
-    return { data: Buffer.concat([line(`+OK ${t.drop.messages[i]!.size} octets`), dotStuffed(data)]) };
+    return { data: Buffer.concat([line(`+OK ${t.drop.messages[i]!.size} octets`), dotStuff(data)]) };
   }
 
   async top(c: Command): Promise<Output> {
@@ -302,7 +303,7 @@ export class Pop3Session {
     if (n === undefined) return errLine('invalid line count');
     const data = await this.trans().drop.read(i);
     if (data === undefined) return errLine('message is no longer available', 'SYS/TEMP');
-    return { data: Buffer.concat([line('+OK top of message follows'), dotStuffed(topOf(data, n))]) };
+    return { data: Buffer.concat([line('+OK top of message follows'), dotStuff(topOf(data, n))]) };
   }
 
   dele(c: Command): Output {

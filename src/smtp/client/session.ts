@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { ProtocolError, SpoolgateError, TimeoutError, TransportError, describeError } from '../../core/errors.js';
 import { type Result, ok, err } from '../../core/result.js';
-import { classOf } from '../protocol/codes.js';
+import { Codes, classOf } from '../protocol/codes.js';
 import { parseEhlo, heloCapabilities, type Capabilities } from '../protocol/ehlo.js';
 import { describeReply, localReply, type Reply } from '../protocol/reply.js';
 import * as Cmd from '../protocol/command.js';
@@ -161,25 +161,25 @@ export class SmtpClientSession {
 
   /** Sends one message. Never throws; per-recipient outcomes are in the result. */
   async send(m: OutboundMessage): Promise<MessageOutcome> {
-    if (this.busy) return refuse(m, 'transient', localReply(451, '4.3.0', 'session busy with another message'), 'send() called while a message is in progress', true);
+    if (this.busy) return refuse(m, 'transient', localReply(Codes.C451LocalError, 'session busy with another message'), 'send() called while a message is in progress', true);
     if (this.wire.broken) {
-      return refuse(m, 'transient', localReply(451, '4.4.2', 'connection not usable'), `connection not usable: ${this.wire.error?.message ?? 'broken'}`, false);
+      return refuse(m, 'transient', localReply(Codes.C451ConnectionFailed, 'connection not usable'), `connection not usable: ${this.wire.error?.message ?? 'broken'}`, false);
     }
     // SPEC.md §2.1 / seed table 2: a job STARTTLS or Secure YES needs TLS; never downgrade.
     if ((m.envelope.requireTls || this.opts.secure === true) && !this.tlsOn) {
       const why = m.envelope.requireTls ? 'the job asked for STARTTLS' : 'the target is Secure YES';
-      return refuse(m, 'transient', localReply(451, '4.7.0', 'TLS required but not available on this connection'),
+      return refuse(m, 'transient', localReply(Codes.C451TlsRequired, 'TLS required but not available on this connection'),
         `message requires TLS (${why}) but this connection has none (${this.tlsNote})`, true);
     }
     const limit = this.sizeLimit();
     // RFC 1870 §6 / SPEC.md §2.1: a message larger than the target takes is not sent there.
     if (limit > 0 && m.size > limit) {
-      return refuse(m, 'permanent', localReply(552, '5.3.4', 'message size exceeds fixed maximum message size'),
+      return refuse(m, 'permanent', localReply(Codes.C552MessageTooBig, 'message size exceeds fixed maximum message size'),
         `message size ${m.size} exceeds the target's size limit ${limit} (${this.caps.esmtp && this.caps.size !== undefined ? 'SIZE' : 'MessageSize'})`, true);
     }
     // RFC 6531 §3.4: an SMTPUTF8 message cannot go to a server that does not offer it.
     if (m.envelope.smtputf8 === true && !this.caps.smtputf8) {
-      return refuse(m, 'permanent', localReply(553, '5.6.7', 'SMTPUTF8 not supported by the target'), 'message needs SMTPUTF8 but the target does not offer it', true);
+      return refuse(m, 'permanent', localReply(Codes.C553SmtpUtf8NotSupported, 'SMTPUTF8 not supported by the target'), 'message needs SMTPUTF8 but the target does not offer it', true);
     }
     this.busy = true;
     try {

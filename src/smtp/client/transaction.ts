@@ -6,7 +6,7 @@
 // in order; if DATA is answered 354 although no recipient was accepted, the client sends the
 // terminating dot at once.
 import { ProtocolError, SpoolgateError, TimeoutError, TransportError, describeError } from '../../core/errors.js';
-import { classOf } from '../protocol/codes.js';
+import { Codes, classOf } from '../protocol/codes.js';
 import type { Capabilities } from '../protocol/ehlo.js';
 import { describeReply, localReply, type Reply } from '../protocol/reply.js';
 import { DotStuffer } from '../protocol/dot-stuff.js';
@@ -111,16 +111,16 @@ export async function sendMessage(wire: Wire, m: OutboundMessage, ctx: TxContext
 }
 
 function errorReply(e: unknown): Reply {
-  if (e instanceof TimeoutError) return localReply(451, '4.4.2', `no reply: ${e.message} (${e.step})`);
-  if (e instanceof TransportError) return localReply(451, '4.4.2', e.message);
-  if (e instanceof ProtocolError) return localReply(451, '4.5.0', e.message);
-  if (e instanceof SpoolgateError) return localReply(451, '4.3.0', e.message);
-  return localReply(451, '4.3.0', `internal error: ${describeError(e)}`);
+  if (e instanceof TimeoutError) return localReply(Codes.C451ConnectionFailed, `no reply: ${e.message} (${e.step})`);
+  if (e instanceof TransportError) return localReply(Codes.C451ConnectionFailed, e.message);
+  if (e instanceof ProtocolError) return localReply(Codes.C451ProtocolError, e.message);
+  if (e instanceof SpoolgateError) return localReply(Codes.C451LocalError, e.message);
+  return localReply(Codes.C451LocalError, `internal error: ${describeError(e)}`);
 }
 
 function outcome(m: OutboundMessage, p: Progress, usable: boolean, tlsWithoutEhlo: boolean): MessageOutcome {
   const err = p.error !== undefined ? errorReply(p.error) : undefined;
-  const fallback = err ?? localReply(451, '4.3.0', 'transaction did not complete');
+  const fallback = err ?? localReply(Codes.C451LocalError, 'transaction did not complete');
   const mailFailed = p.mail !== undefined && !positive(p.mail);
   const dataFailed = p.data !== undefined && p.data.code !== 354;
   const recipients: RecipientOutcome[] = m.envelope.recipients.map((recipient, i) => {

@@ -67,6 +67,14 @@ export const Codes = {
   C421TooManyErrors: c(421, '7.0'),
   C554ProtocolViolation: c(554, '5.0'),
   C554BareLineEnding: c(554, '5.2'),
+  // Replies the client and the forwarder make up themselves (Reply.local).
+  C451ConnectionFailed: c(451, '4.2'),
+  C451ProtocolError: c(451, '5.0'),
+  C451TlsRequired: c(451, '7.0'),
+  C451RetryLimitReached: c(451, '4.0'),
+  C553SmtpUtf8NotSupported: c(553, '6.7'),
+  C554DeliveryTimeExpired: c(554, '4.7'),
+  C554EncryptionNeeded: c(554, '7.10'),
 } as const satisfies Record<string, ReplyCode>;
 
 export type CodeName = keyof typeof Codes;

@@ -40,9 +40,34 @@ for (const c of cases) {
   });
 }
 
-test('normaliseLineEnds', () => {
-  assert.equal(normaliseLineEnds(Buffer.from('a\nb\rc\r\nd')).toString('latin1'), 'a\r\nb\r\nc\r\nd\r\n');
-  assert.equal(normaliseLineEnds(Buffer.alloc(0)).length, 0);
+const lineEnds: { name: string; input: string; want: string; open?: string }[] = [
+  { name: 'already CRLF', input: 'a\r\nb\r\n', want: 'a\r\nb\r\n' },
+  { name: 'bare LF', input: 'a\nb\n', want: 'a\r\nb\r\n' },
+  { name: 'bare CR', input: 'a\rb\r', want: 'a\r\nb\r\n' },
+  { name: 'mixed', input: 'a\nb\rc\r\nd', want: 'a\r\nb\r\nc\r\nd\r\n', open: 'a\r\nb\r\nc\r\nd' },
+  { name: 'no final line end', input: 'x', want: 'x\r\n', open: 'x' },
+  { name: 'leading LF', input: '\nx\r\n', want: '\r\nx\r\n' },
+  { name: 'CR CR LF', input: 'a\r\r\n', want: 'a\r\n\r\n' },
+  { name: '8-bit bytes', input: '\xff\x00\xe9\n', want: '\xff\x00\xe9\r\n' },
+  { name: 'empty', input: '', want: '' },
+];
+
+for (const c of lineEnds) {
+  test(`normaliseLineEnds: ${c.name}`, () => {
+    const input = Buffer.from(c.input, 'latin1');
+    assert.equal(normaliseLineEnds(input).toString('latin1'), c.want);
+    assert.equal(normaliseLineEnds(input, { terminate: false }).toString('latin1'), c.open ?? c.want);
+  });
+}
+
+test('normaliseLineEnds agrees with DotStuffer on random bytes', () => {
+  let x = 7;
+  const rnd = (): number => (x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
+  for (let k = 0; k < 300; k++) {
+    const input = Buffer.from(Array.from({ length: Math.floor(rnd() * 40) }, () => '\r\n.a'.charCodeAt(Math.floor(rnd() * 4))));
+    const viaStuffer = dotStuff(input).toString('latin1').slice(0, -3).replace(/(^|\r\n)\./g, '$1');
+    assert.equal(normaliseLineEnds(input).toString('latin1'), viaStuffer, JSON.stringify(input.toString('latin1')));
+  }
 });
 
 test('DotStuffer refuses use after end', () => {

@@ -1,4 +1,6 @@
-// Streaming dot-stuffer for the DATA phase (client side). Pure.
+// The one dot-stuffer and the one CRLF normaliser, for every writer of mail text: the SMTP
+// client's DATA, POP3 RETR/TOP (RFC 1939 §3: the same byte-stuffing), the mailbox store and the
+// spool's own report mail. Pure.
 //
 // RFC 5321 §4.5.2: before sending a line of mail text the client checks its first character;
 // if it is a period, one more period is inserted at the beginning of the line.
@@ -76,12 +78,32 @@ export function dotStuff(data: Uint8Array): Buffer {
 }
 
 /**
- * The canonical form of a message as it will arrive at the server: bare CR and bare LF turned
- * into CRLF and a final CRLF added when missing (what dot-stuffing then un-stuffing gives back).
+ * The one CRLF normaliser: every bare CR, bare LF and CRLF becomes CRLF, and (unless
+ * `terminate` is false) a non-empty text that does not end with a line end gets a final CRLF.
+ * This is the canonical form of a message as it arrives at an SMTP server (what dot-stuffing then
+ * un-stuffing gives back) and as a POP3 client receives it (RFC 1939 §11: sizes count CRLF).
+ * Returns the input itself (as a Buffer view) when nothing changes.
  */
-export function normaliseLineEnds(data: Uint8Array): Buffer {
-  const b = Buffer.from(data.buffer, data.byteOffset, data.length).toString('latin1')
-    .replace(/\r\n|\r|\n/g, '\r\n');
-  const s = b.length > 0 && !b.endsWith('\r\n') ? b + '\r\n' : b;
-  return Buffer.from(s, 'latin1');
+export function normaliseLineEnds(data: Uint8Array, opts: { readonly terminate?: boolean } = {}): Buffer {
+  const terminate = opts.terminate ?? true;
+  const n = data.length;
+  let extra = 0;
+  for (let i = 0; i < n; i++) {
+    const b = data[i];
+    if (b === LF ? i === 0 || data[i - 1] !== CR : b === CR && data[i + 1] !== LF) extra++;
+  }
+  const last = n > 0 ? data[n - 1] : LF;
+  const addFinal = terminate && last !== LF && last !== CR;
+  const view = Buffer.from(data.buffer, data.byteOffset, n);
+  if (extra === 0 && !addFinal) return view;
+  const out = Buffer.allocUnsafe(n + extra + 2);
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    const b = data[i]!;
+    if (b === LF && (i === 0 || data[i - 1] !== CR)) { out[o++] = CR; out[o++] = LF; }
+    else if (b === CR && data[i + 1] !== LF) { out[o++] = CR; out[o++] = LF; }
+    else out[o++] = b;
+  }
+  if (addFinal) { out[o++] = CR; out[o++] = LF; }
+  return out.subarray(0, o);
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ReplyParser, MalformedReplyError, describeReply, localReply, type Reply } from './reply.js';
+import { Codes } from './codes.js';
 
 function parseAll(input: string, split = 0): { replies: Reply[]; error?: MalformedReplyError } {
   const p = new ReplyParser({ maxLineLength: 100 });
@@ -62,7 +63,7 @@ test('reply parser reports partial bytes as buffered', () => {
 });
 
 test('describeReply and localReply', () => {
-  const r = localReply(552, '5.3.4', 'message too big');
+  const r = localReply(Codes.C552MessageTooBig, 'message too big');
   assert.equal(r.local, true);
   assert.equal(describeReply(r), '552 5.3.4 message too big');
   assert.equal(r.text, 'message too big');

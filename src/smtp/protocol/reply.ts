@@ -6,6 +6,7 @@
 // RFC 2034 §4 / RFC 3463 §2: with ENHANCEDSTATUSCODES the text of every line starts with
 //   class "." subject "." detail, and class equals the first digit of the reply code.
 import { ProtocolError } from '../../core/errors.js';
+import { enhancedOf, type ReplyCode } from './codes.js';
 
 export interface Reply {
   readonly code: number;
@@ -57,9 +58,14 @@ export function makeReply(code: number, rawTexts: readonly string[], local = fal
   return local ? { ...withEnh, local: true } : withEnh;
 }
 
-/** A reply made by the client itself, e.g. "refused: message too big" (Reply.local = true). */
-export function localReply(code: number, enhanced: string, text: string): Reply {
-  return makeReply(code, [`${enhanced} ${text}`], true);
+/**
+ * A reply made by the gateway itself, e.g. "refused: message too big" (Reply.local = true). Only
+ * from the catalogue (codes.ts), whose enhanced codes carry no class digit: the class of the
+ * enhanced code cannot disagree with the basic code.
+ */
+export function localReply(rc: ReplyCode, text: string): Reply {
+  const enhanced = enhancedOf(rc);
+  return makeReply(rc.code, [enhanced === '' ? text : `${enhanced} ${text}`], true);
 }
 
 /** "550 5.1.1 no such user" — one line for logs, details and reports. */

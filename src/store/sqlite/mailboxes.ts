@@ -3,7 +3,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Clock } from '../../core/clock.js';
 import { newId } from '../../core/ids.js';
-import { toCrlf } from '../crlf.js';
+import { normaliseLineEnds } from '../../smtp/protocol/dot-stuff.js';
 import { canonicalUser } from '../names.js';
 import { StoreError, type Journal, type JournalEntry, type JournalEvent, type JournalQuery, type MailboxStore, type MessageInfo } from '../types.js';
 
@@ -15,7 +15,7 @@ export class SqliteMailboxStore implements MailboxStore {
     const row = n === undefined ? undefined : (this.db.prepare('SELECT active FROM users WHERE name = ?').get(n) as { active: number } | undefined);
     if (n === undefined || row === undefined) throw new StoreError('ERR_USER_UNKNOWN', `no mailbox for "${user}"`);
     if (row.active !== 1) throw new StoreError('ERR_USER_REMOVED', `user "${n}" was removed: no more delivery`);
-    const body = toCrlf(data);
+    const body = normaliseLineEnds(data);
     const now = this.clock.now();
     const id = newId(now);
     // synchronous=FULL: the commit is fsynced to the WAL before run() returns.
