@@ -1,13 +1,13 @@
 // Composition root, services side (with gateway.ts, the forwarder side): the mailbox store, POP3,
 // the receiver and the operator interfaces around a gateway, wired to each other and to REFRESH.
 // The only files that know every role (STYLE.md §1); wiring only: every rule lives in its role.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { ShutdownStack, describeError, systemClock, type Clock } from './core/index.js';
-import { stateLayout, type Config } from './config/index.js';
+import { pop3Settings, stateLayout, type Config } from './config/index.js';
 import type { Logger } from './log/index.js';
 import { ensureDemoUser, type DemoUser } from './store/index.js';
 import { openSqliteStore, type SqliteStore } from './store/sqlite/index.js';
-import { Pop3Server, type Pop3Settings } from './pop3/index.js';
+import { Pop3Server } from './pop3/index.js';
 import { startReceiver } from './receiver/index.js';
 import { refreshFromFile, sendCommand, startControl } from './control/index.js';
 import { DeliveryLatency, startHttp } from './web/index.js';
@@ -15,6 +15,7 @@ import { checkUserExit } from './userexit/index.js';
 import { makeLogger, queueOwnMail, startGateway, systemResolver, type Gateway, type GatewayOptions } from './gateway.js';
 
 export { makeLogger, startGateway, systemResolver, type Gateway, type GatewayOptions } from './gateway.js';
+export { defaultConfigPath } from './config/index.js';
 
 export interface Services {
   readonly gateway: Gateway;
@@ -22,17 +23,10 @@ export interface Services {
   readonly pop3: Pop3Server | undefined;
   /** Addresses the servers listen on (after port 0 was resolved). */
   readonly listening: { readonly role: string; readonly host: string; readonly port: number }[];
-  /** Set on the first start of an embedded default: the demo user's name and password file. */
+  /** demo: made on the first start of an embedded default; httpTokenFile: with Http configured. */
   readonly demo?: DemoUser;
-  /** With Http configured: the file holding the API's bearer token. */
   readonly httpTokenFile?: string;
   stop(): Promise<void>;
-}
-
-/** POP3's settings from the configuration (POP3 does not read the configuration itself). */
-export function pop3Settings(c: Config): Pop3Settings {
-  const p = c.pop3;
-  return { hostName: c.hostName, allowPlaintext: p?.allowPlaintext ?? false, idleTimeoutMs: (p?.inactivityTimeout ?? 600) * 1000, maxFailedLogins: p?.maxFailedLogins ?? 5 };
 }
 
 const tlsOf = (cert: string | null, key: string | null): { cert: Buffer; key: Buffer } | undefined =>
@@ -129,6 +123,11 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
   }).catch(async (e: unknown) => { await stops.run(); throw e; });
   const log = gateway.log;
   const w: Wiring = { config, gateway, log, opts, stops, listening: [], appliers: logging ? [logging.apply] : [] };
+  // The forwarder stops first (mail in flight to the own receiver finishes), then the services.
+  const stopAll = async (): Promise<void> => {
+    await gateway.stop();
+    await stops.run((f) => log.error('service.stop', { stage: f.stage, error: describeError(f.error) }));
+  };
   let store: SqliteStore | undefined, pop3: Pop3Server | undefined, demo: DemoUser | undefined, httpTokenFile: string | undefined;
   try {
     if (config.receiver !== null || config.pop3 !== null) {
@@ -141,21 +140,9 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
     }
     httpTokenFile = await startOperator(w, latency, clock);
   } catch (e) {
-    await gateway.stop();
-    await stops.run();
+    await stopAll();
     throw e;
   }
   for (const l of w.listening) log.event('listener.started', { role: l.role, host: l.host, port: l.port });
-  return {
-    gateway, store, pop3, listening: w.listening, demo, httpTokenFile,
-    stop: async () => {
-      await gateway.stop();
-      await stops.run((f) => log.error('service.stop', { stage: f.stage, error: describeError(f.error) }));
-    },
-  };
-}
-
-/** The default configuration file when none is given: ./config/spoolgate.conf if present. */
-export function defaultConfigPath(): string | undefined {
-  return existsSync('config/spoolgate.conf') ? 'config/spoolgate.conf' : undefined;
+  return { gateway, store, pop3, listening: w.listening, demo, httpTokenFile, stop: stopAll };
 }

@@ -17,3 +17,9 @@ export function messageEntryLimit(c: Pick<Config, 'jesMsgSize' | 'receiver'>): n
   const receiver = c.receiver === null ? 0 : c.receiver.maxMessageSize + TRACE_HEADROOM;
   return Math.max(jes, receiver);
 }
+
+/** POP3's settings (POP3 does not read the configuration): seconds become milliseconds. */
+export function pop3Settings(c: Pick<Config, 'hostName' | 'pop3'>): { hostName: string; allowPlaintext: boolean; idleTimeoutMs: number; maxFailedLogins: number } {
+  const p = c.pop3;
+  return { hostName: c.hostName, allowPlaintext: p?.allowPlaintext ?? false, idleTimeoutMs: (p?.inactivityTimeout ?? 600) * 1000, maxFailedLogins: p?.maxFailedLogins ?? 5 };
+}

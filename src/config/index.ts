@@ -8,7 +8,7 @@
 // nothing here throws on bad input.
 // Persists nothing; reads one file. Pure apart from that read and the host name default.
 // Safe to crash at any time (no state).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { getCodePage } from '../codepage/index.js';
 import { describeError } from '../core/errors.js';
 import { type Result, ok, err } from '../core/result.js';
@@ -25,7 +25,7 @@ export { STATEMENTS, findStatement, type StatementDef } from './schema.js';
 export { diffForRefresh, type RefreshDiff } from './refresh.js';
 export { formatConfigDisplay, type DisplayRuntime } from './display.js';
 export { defaultWriterName } from './build.js';
-export { messageEntryLimit, DEFAULT_MESSAGE_ENTRY_LIMIT } from './derived.js';
+export { messageEntryLimit, pop3Settings, DEFAULT_MESSAGE_ENTRY_LIMIT } from './derived.js';
 export { stateLayout, type StateLayout } from './state.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -92,4 +92,9 @@ export function loadConfig(path: string, env: Env = process.env, opts: ParseOpti
     return err([new ConfigError({ file: path, line: 0, statement: '(file)', parameter: null, problem: `cannot read: ${describeError(e)}`, allowed: null })]);
   }
   return parseConfigBytes(bytes, path, env, opts);
+}
+
+/** The default configuration file when none is given: ./config/spoolgate.conf if present. */
+export function defaultConfigPath(): string | undefined {
+  return existsSync('config/spoolgate.conf') ? 'config/spoolgate.conf' : undefined;
 }
