@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under src/ and test/ with node's own test runner (node:test), TypeScript
-// loaded through tsx. Usage: node scripts/run-tests.mjs [path-filter ...]
+// loaded through tsx. Usage: node scripts/run-tests.mjs [--unit] [path-filter ...]
+//   --unit  only src/ (the unit tests beside the code: `npm run test:unit`, under a minute);
+//           test/ holds the end-to-end, peer and crash tests that `npm test` adds.
 // Tests that need a Debian peer skip with a reason when it is missing, and fail when CI=true.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,8 +20,10 @@ function collect(dir, out) {
   return out;
 }
 
-const filters = process.argv.slice(2);
-const files = collect('src', collect('test', [])).sort()
+const args = process.argv.slice(2);
+const unit = args.includes('--unit');
+const filters = args.filter((a) => a !== '--unit');
+const files = (unit ? collect('src', []) : collect('src', collect('test', []))).sort()
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
 if (files.length === 0) { console.error('no test files matched'); process.exit(1); }
 const concurrency = process.env.TEST_CONCURRENCY ?? '3';
