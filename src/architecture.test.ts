@@ -92,3 +92,101 @@ test('dependencies point one way (STYLE.md §2)', () => {
   }
   assert.deepEqual(problems, []);
 });
+
+// Import cycles (STYLE.md §2: dependencies point one way, also between files of one role). The
+// graph has one node per file under src/ and one edge per relative import: static, dynamic
+// (`import('./x.js')`, lazy but still a dependency) and type-only imports (`import type`) alike. A
+// type-only cycle costs nothing at run time, but it still says that neither file can be understood
+// without the other; the shared type belongs in a third file both import.
+const SIDE_EFFECT_IMPORT = /(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g;
+
+/** file -> the files it imports (relative imports only, resolved to .ts paths under src/). */
+function importGraph(files: readonly string[]): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const file of files) {
+    const src = readFileSync(file, 'utf8');
+    const to = new Set<string>();
+    for (const m of [...src.matchAll(IMPORT), ...src.matchAll(SIDE_EFFECT_IMPORT)]) {
+      const spec = (m[1] ?? m[2])!;
+      if (spec.startsWith('.')) to.add(resolve(dirname(file), spec).replace(/\.js$/, '.ts'));
+    }
+    graph.set(file, [...to]);
+  }
+  return graph;
+}
+
+/** Every import cycle, one per strongly connected component, as a path a -> b -> ... -> a. */
+function findCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  // Tarjan's algorithm, iterative so a deep import chain cannot overflow the stack.
+  let next = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const components: string[][] = [];
+  for (const root of graph.keys()) {
+    if (index.has(root)) continue;
+    const work: { node: string; edge: number }[] = [{ node: root, edge: 0 }];
+    index.set(root, next); low.set(root, next); next++;
+    stack.push(root); onStack.add(root);
+    while (work.length > 0) {
+      const top = work[work.length - 1]!;
+      const edges = (graph.get(top.node) ?? []).filter((n) => graph.has(n));
+      if (top.edge < edges.length) {
+        const w = edges[top.edge++]!;
+        if (!index.has(w)) {
+          index.set(w, next); low.set(w, next); next++;
+          stack.push(w); onStack.add(w);
+          work.push({ node: w, edge: 0 });
+        } else if (onStack.has(w)) {
+          low.set(top.node, Math.min(low.get(top.node)!, index.get(w)!));
+        }
+        continue;
+      }
+      work.pop();
+      const parent = work[work.length - 1];
+      if (parent !== undefined) low.set(parent.node, Math.min(low.get(parent.node)!, low.get(top.node)!));
+      if (low.get(top.node) === index.get(top.node)) {
+        const component: string[] = [];
+        let w: string;
+        do { w = stack.pop()!; onStack.delete(w); component.push(w); } while (w !== top.node);
+        if (component.length > 1 || (graph.get(top.node) ?? []).includes(top.node)) components.push(component);
+      }
+    }
+  }
+  // One concrete cycle per component: the shortest way back to its first file (breadth-first).
+  return components.map((component) => {
+    const inside = new Set(component);
+    const start = [...component].sort()[0]!;
+    const from = new Map<string, string>();
+    const queue = [start];
+    while (queue.length > 0) {
+      const n = queue.shift()!;
+      for (const w of graph.get(n) ?? []) {
+        if (!inside.has(w)) continue;
+        if (w === start) {
+          const path = [start];
+          for (let at: string | undefined = n; at !== undefined && at !== start; at = from.get(at)) path.splice(1, 0, at);
+          return [...path, start];
+        }
+        if (!from.has(w)) { from.set(w, n); queue.push(w); }
+      }
+    }
+    return [...component, component[0]!];
+  });
+}
+
+test('no import cycle between files (type-only and dynamic imports included)', () => {
+  const files = walk(SRC).filter((f) => !f.endsWith('.test.ts'));
+  const cycles = findCycles(importGraph(files)).map((c) => c.map((f) => relative(SRC, f)).join(' -> '));
+  assert.deepEqual(cycles, [], 'move what both files need into a file both import');
+});
+
+test('the cycle check finds a cycle (two files, three files, a file importing itself) and passes a tree', () => {
+  const g = (edges: Record<string, string[]>): Map<string, string[]> => new Map(Object.entries(edges));
+  assert.deepEqual(findCycles(g({ a: ['b'], b: ['a'] })), [['a', 'b', 'a']]);
+  assert.deepEqual(findCycles(g({ a: ['b'], b: ['c'], c: ['a', 'd'], d: [] })), [['a', 'b', 'c', 'a']]);
+  assert.deepEqual(findCycles(g({ a: ['a'] })), [['a', 'a']]);
+  assert.deepEqual(findCycles(g({ a: ['b', 'c'], b: ['c'], c: [] })), []);
+  assert.equal(findCycles(g({ a: ['b'], b: ['a'], c: ['d'], d: ['c'] })).length, 2);
+});

@@ -1,60 +1,7 @@
-// The `spoolgate` command line. Each subcommand lives in src/cli/<name>.ts and exports
-// `run(argv: string[]): Promise<number>` returning the exit code; this file only dispatches.
+// The `spoolgate` command line (bin/spoolgate.js runs the compiled copy): the command table and
+// dispatch are in cli/index.ts; this file only runs them for the process.
 // Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
-import { readFileSync } from 'node:fs';
-
-type Runner = (argv: string[]) => Promise<number>;
-
-const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Runner }> }> = {
-  // (one line per subcommand; keep alphabetical)
-  accounting: { summary: 'query accounting records (SMF 119 analog): --since --user --job --type --summary', load: () => import('./cli/accounting.js') },
-  config: { summary: 'check or show a configuration file', load: () => import('./cli/config.js') },
-  note: { summary: 'compose a note with attachments and put it on the spool', load: () => import('./cli/note.js') },
-  sendmail: { summary: 'put a complete MIME message file on the spool (QtmmSendMail)', load: () => import('./cli/sendmail.js') },
-  modify: { summary: 'send an operator command to the running instance (alias F), e.g. D,TARGETS', load: () => import('./cli/modify.js') },
-  journal: { summary: 'show journal events: where is my mail? (--id, --from, --to, --since)', load: () => import('./cli/journal.js') },
-  start: { summary: 'run the gateway instance (-f cold start, --once for cron)', load: () => import('./cli/start.js') },
-  spool: { summary: 'list, release or purge held spool files', load: () => import('./cli/spool.js') },
-  submit: { summary: 'put batch-SMTP files on a writer\'s spool', load: () => import('./cli/submit.js') },
-  user: { summary: 'enroll mailbox users: add, remove, passwd, list, alias', load: () => import('./cli/user.js') },
-};
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
-function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
-  return [
-    'usage: spoolgate <command> [options]',
-    '',
-    'commands:',
-    ...lines,
-    '',
-    'Run "spoolgate <command> --help" for the options of one command.',
-  ].join('\n');
-}
-
-export async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
-  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    process.stdout.write(usage() + '\n');
-    return cmd === undefined ? 2 : 0;
-  }
-  if (cmd === '--version' || cmd === '-V') {
-    process.stdout.write(`spoolgate ${version()}\n`);
-    return 0;
-  }
-  // `F` is the operator's alias of `modify` (SPEC.md §4).
-  const entry = COMMANDS[cmd === 'F' || cmd === 'f' ? 'modify' : cmd];
-  if (entry === undefined) {
-    process.stderr.write(`spoolgate: unknown command "${cmd}"\n\n${usage()}\n`);
-    return 2;
-  }
-  const mod = await entry.load();
-  return mod.run(rest);
-}
+import { main } from './cli/index.js';
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { describeError } from '../core/errors.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import { accountingPath, parseAccountingType, readAccounting, summarizeSenders, type AccountingRecord, type AccountingType } from '../log/accounting.js';
+import { processIo, type CliIo } from './io.js';
 
 const USAGE = `usage: spoolgate accounting (--config FILE | --file PATH) [--since WHEN] [--user ID] [--job NAME] [--type T]... [--summary] [--json]
   --since WHEN   ISO date/time, or a duration back from now: 30m, 12h, 7d
@@ -42,7 +43,7 @@ export function formatRecord(r: AccountingRecord): string {
   }
 }
 
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
   let args;
   try {
     args = parseArgs({
@@ -53,18 +54,18 @@ export async function run(argv: string[]): Promise<number> {
       },
     });
   } catch (e) {
-    process.stderr.write(`spoolgate accounting: ${describeError(e)}\n${USAGE}\n`);
+    io.stderr.write(`spoolgate accounting: ${describeError(e)}\n${USAGE}\n`);
     return 2;
   }
   const v = args.values;
-  if (v.help === true) { process.stdout.write(USAGE + '\n'); return 0; }
-  const usage = (msg: string): number => { process.stderr.write(`spoolgate accounting: ${msg}\n${USAGE}\n`); return 2; };
+  if (v.help === true) { io.stdout.write(USAGE + '\n'); return 0; }
+  const usage = (msg: string): number => { io.stderr.write(`spoolgate accounting: ${msg}\n${USAGE}\n`); return 2; };
   let path = v.file;
   if (path === undefined) {
     if (v.config === undefined) return usage('--config or --file is required');
-    const loaded = loadConfig(v.config);
+    const loaded = loadConfig(v.config, io.env);
     if (!loaded.ok) {
-      for (const e of loaded.error) process.stderr.write(formatDiagnostic(e) + '\n');
+      for (const e of loaded.error) io.stderr.write(formatDiagnostic(e) + '\n');
       return 2;
     }
     path = accountingPath(loaded.value.config.stateDirectory);
@@ -88,14 +89,14 @@ export async function run(argv: string[]): Promise<number> {
       const records: AccountingRecord[] = [];
       for await (const r of readAccounting(path, { ...filter, types: ['MAIL'] })) records.push(r);
       const rows = summarizeSenders(records);
-      if (v.json === true) { for (const s of rows) process.stdout.write(JSON.stringify(s) + '\n'); return 0; }
-      process.stdout.write(`${'USER'.padEnd(12)} ${'MESSAGES'.padStart(9)} ${'RECIPIENTS'.padStart(10)} ${'BYTES'.padStart(12)} ${'UNDELIVERABLE'.padStart(13)}\n`);
-      for (const s of rows) process.stdout.write(`${s.user.padEnd(12)} ${String(s.messages).padStart(9)} ${String(s.recipients).padStart(10)} ${String(s.bytes).padStart(12)} ${String(s.undeliverable).padStart(13)}\n`);
+      if (v.json === true) { for (const s of rows) io.stdout.write(JSON.stringify(s) + '\n'); return 0; }
+      io.stdout.write(`${'USER'.padEnd(12)} ${'MESSAGES'.padStart(9)} ${'RECIPIENTS'.padStart(10)} ${'BYTES'.padStart(12)} ${'UNDELIVERABLE'.padStart(13)}\n`);
+      for (const s of rows) io.stdout.write(`${s.user.padEnd(12)} ${String(s.messages).padStart(9)} ${String(s.recipients).padStart(10)} ${String(s.bytes).padStart(12)} ${String(s.undeliverable).padStart(13)}\n`);
       return 0;
     }
-    for await (const r of readAccounting(path, filter)) process.stdout.write((v.json === true ? JSON.stringify(r) : formatRecord(r)) + '\n');
+    for await (const r of readAccounting(path, filter)) io.stdout.write((v.json === true ? JSON.stringify(r) : formatRecord(r)) + '\n');
   } catch (e) {
-    process.stderr.write(`spoolgate accounting: cannot read ${path}: ${describeError(e)}\n`);
+    io.stderr.write(`spoolgate accounting: cannot read ${path}: ${describeError(e)}\n`);
     return 1;
   }
   return 0;

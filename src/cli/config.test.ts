@@ -1,38 +1,38 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../testing/peers.js';
+import { runCli } from '../testing/cli.js';
+import { run } from './config.js';
 
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, CSSMTP_CODEPAGE_CONFIG: '', ...env },
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+// In-process: `spoolgate config ...` through run(argv, io); the paths are relative to the
+// repository root, where the test runner runs.
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const [cmd, ...rest] = args;
+  assert.equal(cmd, 'config');
+  return runCli(run, rest, { env: { ...process.env, CSSMTP_CODEPAGE_CONFIG: '', ...env } });
 }
 
-test('config check: the shipped sample configuration is valid', () => {
-  const r = cli(['config', 'check', '--config', 'config/spoolgate.conf']);
+test('config check: the shipped sample configuration is valid', async () => {
+  const r = await cli(['config', 'check', '--config', 'config/spoolgate.conf']);
   assert.equal(r.stderr, '');
   assert.equal(r.stdout, 'config/spoolgate.conf: valid\n');
   assert.equal(r.code, 0);
 });
 
-test('config check: warnings are printed, exit 0', (t) => {
+test('config check: warnings are printed, exit 0', async (t) => {
   const f = join(tempDir(t), 'w.conf');
   writeFileSync(f, 'Report None\nOptions { TestMode YES }\nTargetServer { TargetIP 192.0.2.1 }\n');
-  const r = cli(['config', 'check', '--config', f]);
+  const r = await cli(['config', 'check', '--config', f]);
   assert.equal(r.code, 0);
   assert.equal(r.stdout, `warning: ${f}:2: Options TestMode: YES with Report None: problems found in test mode are reported nowhere; allowed Report Sysout or Report Admin\n${f}: valid\n`);
 });
 
-test('config check: errors are printed, exit 2', (t) => {
+test('config check: errors are printed, exit 2', async (t) => {
   const f = join(tempDir(t), 'bad.conf');
   writeFileSync(f, 'RetryLimit {\n  Count 9000\n}\n');
-  const r = cli(['config', 'check', '--config', f]);
+  const r = await cli(['config', 'check', '--config', f]);
   assert.equal(r.code, 2);
   assert.equal(r.stdout, '');
   assert.equal(r.stderr, [
@@ -43,14 +43,14 @@ test('config check: errors are printed, exit 2', (t) => {
   ].join('\n'));
 });
 
-test('config check: a missing file is a configuration error, exit 2', (t) => {
+test('config check: a missing file is a configuration error, exit 2', async (t) => {
   const f = join(tempDir(t), 'nope.conf');
-  const r = cli(['config', 'check', '--config', f]);
+  const r = await cli(['config', 'check', '--config', f]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /nope\.conf:0: \(file\): cannot read: ENOENT/);
 });
 
-test('config check: an EBCDIC file with CSSMTP_CODEPAGE_CONFIG', (t) => {
+test('config check: an EBCDIC file with CSSMTP_CODEPAGE_CONFIG', async (t) => {
   const f = join(tempDir(t), 'ebcdic.conf');
   // "TargetServer { TargetIP 192.0.2.1 }" + NL in IBM-1047, written by hand.
   const ascii = 'TargetServer { TargetIP 192.0.2.1 }';
@@ -63,12 +63,12 @@ test('config check: an EBCDIC file with CSSMTP_CODEPAGE_CONFIG', (t) => {
     return c === u ? base : base - 0x40;
   });
   writeFileSync(f, Buffer.from([...bytes, 0x15]));
-  assert.equal(cli(['config', 'check', '--config', f], { CSSMTP_CODEPAGE_CONFIG: 'IBM-1047' }).code, 0);
-  assert.equal(cli(['config', 'check', '--config', f]).code, 2);
+  assert.equal((await cli(['config', 'check', '--config', f], { CSSMTP_CODEPAGE_CONFIG: 'IBM-1047' })).code, 0);
+  assert.equal((await cli(['config', 'check', '--config', f])).code, 2);
 });
 
-test('config show: EZD1829I layout of the values in force', () => {
-  const r = cli(['config', 'show', '--config', 'config/spoolgate.conf']);
+test('config show: EZD1829I layout of the values in force', async () => {
+  const r = await cli(['config', 'show', '--config', 'config/spoolgate.conf']);
   assert.equal(r.code, 0);
   const lines = r.stdout.split('\n');
   assert.equal(lines[0], 'EZD1829I SPOOLGATE CONFIGURATION:');
@@ -77,11 +77,11 @@ test('config show: EZD1829I layout of the values in force', () => {
   assert.ok(lines.includes('LOGLEVEL            : 7              USEREXIT         : NONE'));
 });
 
-test('config: usage errors exit 2', () => {
-  assert.equal(cli(['config']).code, 2);
-  assert.equal(cli(['config', 'frob']).code, 2);
-  assert.equal(cli(['config', 'check', '--bogus']).code, 2);
-  const help = cli(['config', '--help']);
+test('config: usage errors exit 2', async () => {
+  assert.equal((await cli(['config'])).code, 2);
+  assert.equal((await cli(['config', 'frob'])).code, 2);
+  assert.equal((await cli(['config', 'check', '--bogus'])).code, 2);
+  const help = await cli(['config', '--help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /spoolgate config check/);
 });

@@ -3,6 +3,7 @@
 // Exit codes: 0 valid, 2 usage or configuration error.
 import { parseArgs } from 'node:util';
 import { loadConfig, formatConfigDisplay } from '../config/index.js';
+import { processIo, type CliIo } from './io.js';
 
 const USAGE = [
   'usage: spoolgate config check [--config FILE]   validate; prints "valid" and any warnings',
@@ -12,7 +13,7 @@ const USAGE = [
   'code page) to read a file in EBCDIC.',
 ].join('\n');
 
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -21,32 +22,32 @@ export async function run(argv: string[]): Promise<number> {
       options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (e) {
-    process.stderr.write(`spoolgate config: ${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
+    io.stderr.write(`spoolgate config: ${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
     return 2;
   }
   const { values, positionals } = parsed;
   if (values.help === true) {
-    process.stdout.write(USAGE + '\n');
+    io.stdout.write(USAGE + '\n');
     return 0;
   }
   const action = positionals[0];
   if ((action !== 'check' && action !== 'show') || positionals.length > 1) {
-    process.stderr.write(`${USAGE}\n`);
+    io.stderr.write(`${USAGE}\n`);
     return 2;
   }
   const file = values.config ?? 'config/spoolgate.conf';
-  const r = loadConfig(file, process.env);
+  const r = loadConfig(file, io.env);
   if (!r.ok) {
-    for (const e of r.error) process.stderr.write(`${e.message}\n`);
-    process.stderr.write(`${file}: ${r.error.length} error${r.error.length === 1 ? '' : 's'}; configuration not valid\n`);
+    for (const e of r.error) io.stderr.write(`${e.message}\n`);
+    io.stderr.write(`${file}: ${r.error.length} error${r.error.length === 1 ? '' : 's'}; configuration not valid\n`);
     return 2;
   }
   const warnings = r.value.warnings.map((w) => `warning: ${w.text}\n`).join('');
   if (action === 'check') {
-    process.stdout.write(`${warnings}${file}: valid\n`);
+    io.stdout.write(`${warnings}${file}: valid\n`);
   } else {
-    process.stderr.write(warnings);
-    process.stdout.write(formatConfigDisplay(r.value.config).join('\n') + '\n');
+    io.stderr.write(warnings);
+    io.stdout.write(formatConfigDisplay(r.value.config).join('\n') + '\n');
   }
   return 0;
 }

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { describeError } from '../core/errors.js';
 import type { JournalEntry, JournalQuery } from '../store/types.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
+import { processIo, type CliIo } from './io.js';
 
 const USAGE = `usage: spoolgate journal (--config FILE | --db PATH) [filters] [--json]
   --id ID         events of one message (the id in "250 ok, queued as ID")
@@ -18,17 +19,6 @@ const USAGE = `usage: spoolgate journal (--config FILE | --db PATH) [filters] [-
   --limit N       at most N events (default 10000)
   --json          one JSON object per line`;
 
-export interface JournalIo {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-const processIo: JournalIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
-
-export function run(argv: string[]): Promise<number> {
-  return journalCommand(argv, processIo);
-}
-
 export function formatEntry(e: JournalEntry): string {
   const parts = [new Date(e.at).toISOString(), e.type.padEnd(18), e.messageId ?? '-'];
   if (e.from !== undefined || e.to !== undefined) parts.push(`<${e.from ?? ''}> -> <${e.to ?? ''}>`);
@@ -38,7 +28,7 @@ export function formatEntry(e: JournalEntry): string {
   return parts.join(' ');
 }
 
-export async function journalCommand(argv: string[], io: JournalIo): Promise<number> {
+export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
   let args;
   try {
     args = parseArgs({
@@ -50,11 +40,11 @@ export async function journalCommand(argv: string[], io: JournalIo): Promise<num
       },
     });
   } catch (e) {
-    io.err(`spoolgate journal: ${describeError(e)}\n${USAGE}\n`);
+    io.stderr.write(`spoolgate journal: ${describeError(e)}\n${USAGE}\n`);
     return 2;
   }
   const o = args.values;
-  if (o.help === true) { io.out(USAGE + '\n'); return 0; }
+  if (o.help === true) { io.stdout.write(USAGE + '\n'); return 0; }
   const q: { -readonly [K in keyof JournalQuery]: JournalQuery[K] } = {};
   if (o.id !== undefined) q.id = o.id;
   if (o.from !== undefined) q.from = o.from.replace(/^<|>$/g, '');
@@ -63,33 +53,33 @@ export async function journalCommand(argv: string[], io: JournalIo): Promise<num
   if (o.user !== undefined) q.user = o.user.toLowerCase();
   if (o.since !== undefined) {
     const t = Date.parse(o.since);
-    if (Number.isNaN(t)) { io.err(`spoolgate journal: --since "${o.since}" is not an ISO 8601 time\n`); return 2; }
+    if (Number.isNaN(t)) { io.stderr.write(`spoolgate journal: --since "${o.since}" is not an ISO 8601 time\n`); return 2; }
     q.since = t;
   }
   if (o.limit !== undefined) {
     const n = Number(o.limit);
-    if (!Number.isInteger(n) || n < 1) { io.err(`spoolgate journal: --limit must be a positive integer\n`); return 2; }
+    if (!Number.isInteger(n) || n < 1) { io.stderr.write(`spoolgate journal: --limit must be a positive integer\n`); return 2; }
     q.limit = n;
   }
   let path: string;
   if (o.db !== undefined) path = o.db;
   else if (o.config !== undefined) {
     const { loadConfig } = await import('../config/index.js');
-    const r = loadConfig(o.config);
-    if (!r.ok) { io.err(r.error.map((e) => e.message).join('\n') + '\n'); return 2; }
+    const r = loadConfig(o.config, io.env);
+    if (!r.ok) { io.stderr.write(r.error.map((e) => e.message).join('\n') + '\n'); return 2; }
     path = join(r.value.config.stateDirectory, 'spoolgate.db');
-  } else { io.err(`spoolgate journal: give --config FILE or --db PATH\n${USAGE}\n`); return 2; }
-  if (!existsSync(path)) { io.err(`spoolgate journal: no database at ${path}\n`); return 1; }
+  } else { io.stderr.write(`spoolgate journal: give --config FILE or --db PATH\n${USAGE}\n`); return 2; }
+  if (!existsSync(path)) { io.stderr.write(`spoolgate journal: no database at ${path}\n`); return 1; }
   let store;
   try {
     store = openSqliteStore(path);
   } catch (e) {
-    io.err(`spoolgate journal: cannot open ${path}: ${describeError(e)}\n`);
+    io.stderr.write(`spoolgate journal: cannot open ${path}: ${describeError(e)}\n`);
     return 1;
   }
   try {
     const entries = await store.journal.query(q);
-    for (const e of entries) io.out((o.json === true ? JSON.stringify({ ...e, time: new Date(e.at).toISOString() }) : formatEntry(e)) + '\n');
+    for (const e of entries) io.stdout.write((o.json === true ? JSON.stringify({ ...e, time: new Date(e.at).toISOString() }) : formatEntry(e)) + '\n');
     return 0;
   } finally {
     await store.close();

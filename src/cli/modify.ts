@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { describeError } from '../core/errors.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import { sendCommand } from '../control/index.js';
+import { processIo, type CliIo } from './io.js';
 
 /** The only other Unix socket in the directory of `path`, if there is exactly one. */
 function otherSocket(path: string): string | undefined {
@@ -30,7 +31,7 @@ const USAGE = `usage: spoolgate modify (--config FILE | --socket PATH) [--json] 
             REFRESH  REFRESHIPLIST  REFRESHTARGETS  SUSPEND[,IMMEDIATE|,DELAY]  RESUME
   keywords may be abbreviated to their capitals: D, DIS, CONF, IPL, SPOOL, TARGET, LOGL, FLUSHR, SUS, RES`;
 
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
   let args;
   try {
     args = parseArgs({
@@ -39,21 +40,21 @@ export async function run(argv: string[]): Promise<number> {
       options: { config: { type: 'string', short: 'c' }, socket: { type: 'string' }, json: { type: 'boolean' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (e) {
-    process.stderr.write(`spoolgate modify: ${describeError(e)}\n${USAGE}\n`);
+    io.stderr.write(`spoolgate modify: ${describeError(e)}\n${USAGE}\n`);
     return 2;
   }
   const v = args.values;
-  if (v.help === true) { process.stdout.write(USAGE + '\n'); return 0; }
-  const usage = (msg: string): number => { process.stderr.write(`spoolgate modify: ${msg}\n${USAGE}\n`); return 2; };
+  if (v.help === true) { io.stdout.write(USAGE + '\n'); return 0; }
+  const usage = (msg: string): number => { io.stderr.write(`spoolgate modify: ${msg}\n${USAGE}\n`); return 2; };
 
   let socketPath = v.socket;
   let instance: string | undefined;
   // Without --config or --socket: the embedded default's config/spoolgate.conf.
   const configFile = v.config ?? (v.socket === undefined ? defaultConfigPath() : undefined);
   if (configFile !== undefined) {
-    const loaded = loadConfig(configFile);
+    const loaded = loadConfig(configFile, io.env);
     if (!loaded.ok) {
-      for (const e of loaded.error) process.stderr.write(formatDiagnostic(e) + '\n');
+      for (const e of loaded.error) io.stderr.write(formatDiagnostic(e) + '\n');
       return 2;
     }
     socketPath ??= loaded.value.config.controlSocket;
@@ -80,16 +81,16 @@ export async function run(argv: string[]): Promise<number> {
     // running instance still listens on the old path: use the one socket beside it, and say so.
     const other = otherSocket(socketPath);
     if (other !== undefined) {
-      process.stderr.write(`spoolgate modify: note: ${socketPath} does not exist; using ${other} (ExtWrtName or ControlSocket changed in the file since the instance started: the new value takes effect at the next start)\n`);
+      io.stderr.write(`spoolgate modify: note: ${socketPath} does not exist; using ${other} (ExtWrtName or ControlSocket changed in the file since the instance started: the new value takes effect at the next start)\n`);
       socketPath = other;
     }
   }
   const r = await sendCommand(socketPath, text, timeoutMs === undefined ? {} : { timeoutMs });
   if (!r.ok) {
-    process.stderr.write(`spoolgate modify: ${r.error}\n`);
+    io.stderr.write(`spoolgate modify: ${r.error}\n`);
     return 1;
   }
-  if (v.json === true) process.stdout.write(JSON.stringify(r.value, null, 2) + '\n');
-  else for (const l of r.value.lines) process.stdout.write(l + '\n');
+  if (v.json === true) io.stdout.write(JSON.stringify(r.value, null, 2) + '\n');
+  else for (const l of r.value.lines) io.stdout.write(l + '\n');
   return r.value.ok ? 0 : 1;
 }

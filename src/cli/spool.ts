@@ -6,13 +6,14 @@ import { describeError } from '../core/errors.js';
 import { listHeld, purgeHeld, releaseHeld } from '../spool/disposition.js';
 import { spoolLayout } from '../spool/submit.js';
 import { resolveSpoolTarget } from './submit.js';
+import { processIo, type CliIo } from './io.js';
 
 const USAGE = `usage: spoolgate spool held|release ID|purge ID (--config FILE | --spool-dir DIR --writer NAME)
   held         list held spool files: id, time held, job, reason
   release ID   move a held file back to the writer's queue (processed again)
   purge ID     delete a held file`;
 
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
   let args;
   try {
     args = parseArgs({
@@ -21,16 +22,16 @@ export async function run(argv: string[]): Promise<number> {
       options: { config: { type: 'string' }, 'spool-dir': { type: 'string' }, writer: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (e) {
-    process.stderr.write(`spoolgate spool: ${describeError(e)}\n${USAGE}\n`);
+    io.stderr.write(`spoolgate spool: ${describeError(e)}\n${USAGE}\n`);
     return 2;
   }
   const v = args.values;
   if (v.help === true) {
-    process.stdout.write(USAGE + '\n');
+    io.stdout.write(USAGE + '\n');
     return 0;
   }
   const usage = (msg: string): number => {
-    process.stderr.write(`spoolgate spool: ${msg}\n${USAGE}\n`);
+    io.stderr.write(`spoolgate spool: ${msg}\n${USAGE}\n`);
     return 2;
   };
   const [action, id, ...extra] = args.positionals;
@@ -41,9 +42,9 @@ export async function run(argv: string[]): Promise<number> {
     ...(v.config === undefined ? {} : { config: v.config }),
     ...(v['spool-dir'] === undefined ? {} : { spoolDir: v['spool-dir'] }),
     ...(v.writer === undefined ? {} : { writer: v.writer }),
-  });
+  }, io.env);
   if (!target.ok) {
-    process.stderr.write(`spoolgate spool: ${target.error}\n`);
+    io.stderr.write(`spoolgate spool: ${target.error}\n`);
     return 2;
   }
   const l = spoolLayout(target.value.root, target.value.writer);
@@ -52,16 +53,16 @@ export async function run(argv: string[]): Promise<number> {
     const held = await listHeld(l);
     for (const h of held) {
       const job = h.jobName === undefined ? '-' : `${h.jobName}(${h.jobId ?? '?'})`;
-      process.stdout.write(`${h.id} ${h.heldAt?.toISOString() ?? '-'} ${job} ${h.reason.replace(/\s+/g, ' ')}\n`);
+      io.stdout.write(`${h.id} ${h.heldAt?.toISOString() ?? '-'} ${job} ${h.reason.replace(/\s+/g, ' ')}\n`);
     }
-    if (held.length === 0) process.stderr.write(`no held spool files for writer ${l.writer}\n`);
+    if (held.length === 0) io.stderr.write(`no held spool files for writer ${l.writer}\n`);
     return 0;
   }
   const r = action === 'release' ? await releaseHeld(l, id!) : await purgeHeld(l, id!);
   if (!r.ok) {
-    process.stderr.write(`spoolgate spool: ${r.error}\n`);
+    io.stderr.write(`spoolgate spool: ${r.error}\n`);
     return 1;
   }
-  process.stdout.write(`${action === 'release' ? 'released' : 'purged'} ${r.value}\n`);
+  io.stdout.write(`${action === 'release' ? 'released' : 'purged'} ${r.value}\n`);
   return 0;
 }

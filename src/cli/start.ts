@@ -6,27 +6,28 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, formatDiagnostic } from '../config/index.js';
 import { defaultConfigPath, startServices } from '../main.js';
+import { processIo, type CliIo } from './io.js';
 
 const USAGE = 'usage: spoolgate start --config FILE [-f] [--once]';
 
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
   let args;
   try {
     args = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, f: { type: 'boolean', short: 'f' }, cold: { type: 'boolean' }, once: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: false });
   } catch (e) {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
+    io.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
     return 2;
   }
-  if (args.values.help) { process.stdout.write(USAGE + '\n'); return 0; }
+  if (args.values.help) { io.stdout.write(USAGE + '\n'); return 0; }
   const file = args.values.config ?? defaultConfigPath();
-  if (file === undefined) { process.stderr.write(`--config is required (no config/spoolgate.conf here)\n${USAGE}\n`); return 2; }
-  const loaded = loadConfig(file);
+  if (file === undefined) { io.stderr.write(`--config is required (no config/spoolgate.conf here)\n${USAGE}\n`); return 2; }
+  const loaded = loadConfig(file, io.env);
   if (!loaded.ok) {
-    for (const e of loaded.error) process.stderr.write(formatDiagnostic(e) + '\n');
-    process.stderr.write(`spoolgate: ${loaded.error.length} configuration error(s); not started\n`);
+    for (const e of loaded.error) io.stderr.write(formatDiagnostic(e) + '\n');
+    io.stderr.write(`spoolgate: ${loaded.error.length} configuration error(s); not started\n`);
     return 2;
   }
-  for (const w of loaded.value.warnings) process.stderr.write(formatDiagnostic(w) + '\n');
+  for (const w of loaded.value.warnings) io.stderr.write(formatDiagnostic(w) + '\n');
   const config = loaded.value.config;
   const services = await startServices(config, { cold: args.values.f === true || args.values.cold === true });
   const gw = services.gateway;
@@ -50,7 +51,7 @@ export async function run(argv: string[]): Promise<number> {
       pop ? `  curl --user "demo:$(cat ${services.demo.passwordFile})" pop3://${pop.host}:${pop.port}/1` : '',
     );
   }
-  process.stdout.write(out.join('\n') + '\n');
+  io.stdout.write(out.join('\n') + '\n');
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (sig: string): void => {

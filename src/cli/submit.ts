@@ -8,6 +8,7 @@ import { getCodePage } from '../codepage/index.js';
 import { describeError } from '../core/errors.js';
 import { jobNameFromFileName, normalizeName, RECORD_FORMATS, type SpoolRecordFormat } from '../spool/attributes.js';
 import { submitToSpool } from '../spool/submit.js';
+import { processIo, type CliIo } from './io.js';
 
 const USAGE = `usage: spoolgate submit (--config FILE | --spool-dir DIR --writer NAME) [--writer NAME] [--job NAME]
                         [--encoding CODEPAGE] [--record-format text|nl|fixed|variable] FILE...|-
@@ -23,13 +24,13 @@ export interface SpoolTarget {
  * The spool root and writer: from --config (Spool Directory, ExtWrtName), overridden by
  * --spool-dir and --writer. Returns an error text for a usage or configuration problem.
  */
-export async function resolveSpoolTarget(o: { config?: string; spoolDir?: string; writer?: string }): Promise<{ ok: true; value: SpoolTarget } | { ok: false; error: string }> {
+export async function resolveSpoolTarget(o: { config?: string; spoolDir?: string; writer?: string }, env: NodeJS.ProcessEnv): Promise<{ ok: true; value: SpoolTarget } | { ok: false; error: string }> {
   let root = o.spoolDir;
   let writer = o.writer;
   if (o.config !== undefined) {
     // Loaded only when asked for, so --spool-dir works without a configuration file.
     const { loadConfig } = await import('../config/index.js');
-    const r = loadConfig(o.config);
+    const r = loadConfig(o.config, env);
     if (!r.ok) return { ok: false, error: r.error.map((e) => e.message).join('\n') };
     root ??= r.value.config.spool.directory;
     writer ??= r.value.config.extWrtName;
@@ -40,7 +41,7 @@ export async function resolveSpoolTarget(o: { config?: string; spoolDir?: string
   return { ok: true, value: { root, writer: w.value } };
 }
 
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
   let args;
   try {
     args = parseArgs({
@@ -57,16 +58,16 @@ export async function run(argv: string[]): Promise<number> {
       },
     });
   } catch (e) {
-    process.stderr.write(`spoolgate submit: ${describeError(e)}\n${USAGE}\n`);
+    io.stderr.write(`spoolgate submit: ${describeError(e)}\n${USAGE}\n`);
     return 2;
   }
   const v = args.values;
   if (v.help === true) {
-    process.stdout.write(USAGE + '\n');
+    io.stdout.write(USAGE + '\n');
     return 0;
   }
   const usage = (msg: string): number => {
-    process.stderr.write(`spoolgate submit: ${msg}\n${USAGE}\n`);
+    io.stderr.write(`spoolgate submit: ${msg}\n${USAGE}\n`);
     return 2;
   };
   if (args.positionals.length === 0) return usage('no FILE given');
@@ -94,9 +95,9 @@ export async function run(argv: string[]): Promise<number> {
     ...(config === undefined ? {} : { config }),
     ...(v['spool-dir'] === undefined ? {} : { spoolDir: v['spool-dir'] }),
     ...(v.writer === undefined ? {} : { writer: v.writer }),
-  });
+  }, io.env);
   if (!target.ok) {
-    process.stderr.write(`spoolgate submit: ${target.error}\n`);
+    io.stderr.write(`spoolgate submit: ${target.error}\n`);
     return 2;
   }
 
@@ -105,7 +106,7 @@ export async function run(argv: string[]): Promise<number> {
     const jobName = job ?? (file === '-' ? undefined : jobNameFromFileName(file));
     try {
       // Opened before submitting, so a missing or unreadable file is an error of this file only.
-      const data = file === '-' ? process.stdin : (await open(file, 'r')).createReadStream();
+      const data = file === '-' ? io.stdin : (await open(file, 'r')).createReadStream();
       const entry = await submitToSpool({
         root: target.value.root,
         writer: target.value.writer,
@@ -116,10 +117,10 @@ export async function run(argv: string[]): Promise<number> {
           ...(recordFormat === undefined ? {} : { recordFormat }),
         },
       });
-      process.stdout.write(`${entry.id} ${entry.attrs.jobName}(${entry.attrs.jobId}) ${file}\n`);
+      io.stdout.write(`${entry.id} ${entry.attrs.jobName}(${entry.attrs.jobId}) ${file}\n`);
     } catch (e) {
       failed++;
-      process.stderr.write(`spoolgate submit: ${file}: ${describeError(e)}\n`);
+      io.stderr.write(`spoolgate submit: ${file}: ${describeError(e)}\n`);
     }
   }
   return failed > 0 ? 1 : 0;

@@ -3,31 +3,29 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import { tempDir } from '../testing/peers.js';
-import { userCommand, type UserIo } from './user.js';
+import { captureIo, type CapturedIo } from '../testing/cli.js';
+import { run as userCommand } from './user.js';
 
-function io(stdin = ''): UserIo & { stdout: string; stderr: string } {
-  const o = { stdout: '', stderr: '', readStdin: async () => stdin, out: (t: string) => { o.stdout += t; }, err: (t: string) => { o.stderr += t; } };
-  return o;
-}
+const io = (stdin = ''): CapturedIo => captureIo({ stdin });
 
 test('spoolgate user add/passwd/alias/list/remove against --db', async (t) => {
   const db = join(tempDir(t), 'state', 'spoolgate.db');
   const a = io('s3cret\n');
-  assert.equal(await userCommand(['add', 'Alice', '--db', db, '--password-stdin'], a), 0, a.stderr);
-  assert.equal(a.stdout, 'user alice added\n');
+  assert.equal(await userCommand(['add', 'Alice', '--db', db, '--password-stdin'], a), 0, a.err());
+  assert.equal(a.out(), 'user alice added\n');
   const b = io();
   assert.equal(await userCommand(['--db', db, 'add', 'bob', '--domain', 'b.example'], b), 0);
-  const generated = /password: (\S+)/.exec(b.stdout)?.[1];
-  assert.ok(generated !== undefined && generated.length >= 16, b.stdout);
+  const generated = /password: (\S+)/.exec(b.out())?.[1];
+  assert.ok(generated !== undefined && generated.length >= 16, b.out());
   assert.equal(await userCommand(['--db', db, 'alias', 'postmaster', 'alice'], io()), 0);
   const dup = io();
   assert.equal(await userCommand(['--db', db, 'add', 'alice'], dup), 1);
-  assert.match(dup.stderr, /already exists/);
+  assert.match(dup.err(), /already exists/);
   assert.equal(await userCommand(['--db', db, 'passwd', 'alice', '--password-stdin'], io('new one\n')), 0);
   const l = io();
   assert.equal(await userCommand(['--db', db, 'list'], l), 0);
-  assert.match(l.stdout, /^alice +\* +active +0 +0 postmaster$/m);
-  assert.match(l.stdout, /^bob +b\.example +active/m);
+  assert.match(l.out(), /^alice +\* +active +0 +0 postmaster$/m);
+  assert.match(l.out(), /^bob +b\.example +active/m);
   assert.equal(await userCommand(['--db', db, 'remove', 'bob'], io()), 0);
 
   const s = openSqliteStore(db);
@@ -43,6 +41,6 @@ test('usage errors exit 2', async () => {
   for (const argv of cases) {
     const o = io();
     assert.equal(await userCommand(argv, o), 2, argv.join(' '));
-    assert.match(o.stderr, /usage: spoolgate user|give --config FILE or --db PATH/);
+    assert.match(o.err(), /usage: spoolgate user|give --config FILE or --db PATH/);
   }
 });

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { describeError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
+import { processIo, readAll, type CliIo } from './io.js';
 
 const USAGE = `usage: spoolgate user (--config FILE | --db PATH) <action> ...
   add NAME [--domain DOMAIN] [--password-stdin]   enroll a user (a password is generated unless given on stdin)
@@ -18,37 +19,17 @@ const USAGE = `usage: spoolgate user (--config FILE | --db PATH) <action> ...
   alias ALIAS USER                                 deliver mail for ALIAS (local part or address) to USER
   alias --remove ALIAS                             remove an alias`;
 
-export interface UserIo {
-  readStdin(): Promise<string>;
-  out(text: string): void;
-  err(text: string): void;
-}
-
-const processIo: UserIo = {
-  readStdin: async () => {
-    const chunks: Buffer[] = [];
-    for await (const c of process.stdin) chunks.push(c as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
-  },
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
-};
-
-export function run(argv: string[]): Promise<number> {
-  return userCommand(argv, processIo);
-}
-
-async function databasePath(o: { config?: string; db?: string }): Promise<{ ok: true; path: string } | { ok: false; error: string }> {
+async function databasePath(o: { config?: string; db?: string }, env: NodeJS.ProcessEnv): Promise<{ ok: true; path: string } | { ok: false; error: string }> {
   if (o.db !== undefined) return { ok: true, path: o.db };
   if (o.config === undefined) return { ok: false, error: 'give --config FILE or --db PATH' };
   // Loaded only when asked for, so --db works without a configuration file.
   const { loadConfig } = await import('../config/index.js');
-  const r = loadConfig(o.config);
+  const r = loadConfig(o.config, env);
   if (!r.ok) return { ok: false, error: r.error.map((e) => e.message).join('\n') };
   return { ok: true, path: join(r.value.config.stateDirectory, 'spoolgate.db') };
 }
 
-export async function userCommand(argv: string[], io: UserIo): Promise<number> {
+export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
   let args;
   try {
     args = parseArgs({
@@ -65,24 +46,24 @@ export async function userCommand(argv: string[], io: UserIo): Promise<number> {
       },
     });
   } catch (e) {
-    io.err(`spoolgate user: ${describeError(e)}\n${USAGE}\n`);
+    io.stderr.write(`spoolgate user: ${describeError(e)}\n${USAGE}\n`);
     return 2;
   }
-  if (args.values.help === true) { io.out(USAGE + '\n'); return 0; }
+  if (args.values.help === true) { io.stdout.write(USAGE + '\n'); return 0; }
   const [action, ...rest] = args.positionals;
   const want: Record<string, number> = { add: 1, passwd: 1, remove: 1, list: 0, alias: args.values.remove === true ? 1 : 2 };
   if (action === undefined || want[action] === undefined || rest.length !== want[action]) {
-    io.err(`spoolgate user: ${action === undefined ? 'missing action' : `wrong arguments for "${action}"`}\n${USAGE}\n`);
+    io.stderr.write(`spoolgate user: ${action === undefined ? 'missing action' : `wrong arguments for "${action}"`}\n${USAGE}\n`);
     return 2;
   }
-  const where = await databasePath(args.values);
-  if (!where.ok) { io.err(`spoolgate user: ${where.error}\n`); return 2; }
+  const where = await databasePath(args.values, io.env);
+  if (!where.ok) { io.stderr.write(`spoolgate user: ${where.error}\n`); return 2; }
   let store: Store;
   try {
     mkdirSync(dirname(where.path), { recursive: true, mode: 0o700 });
     store = openSqliteStore(where.path);
   } catch (e) {
-    io.err(`spoolgate user: cannot open ${where.path}: ${describeError(e)}\n`);
+    io.stderr.write(`spoolgate user: cannot open ${where.path}: ${describeError(e)}\n`);
     return 1;
   }
   try {
@@ -92,51 +73,51 @@ export async function userCommand(argv: string[], io: UserIo): Promise<number> {
   }
 }
 
-async function password(fromStdin: boolean | undefined, io: UserIo): Promise<{ value: string; generated: boolean }> {
-  if (fromStdin === true) return { value: (await io.readStdin()).split(/\r?\n/)[0] ?? '', generated: false };
+async function password(fromStdin: boolean | undefined, io: CliIo): Promise<{ value: string; generated: boolean }> {
+  if (fromStdin === true) return { value: (await readAll(io.stdin)).toString('utf8').split(/\r?\n/)[0] ?? '', generated: false };
   return { value: randomBytes(15).toString('base64url'), generated: true };
 }
 
-async function act(store: Store, action: string, a: string[], o: { domain?: string; 'password-stdin'?: boolean; purge?: boolean; remove?: boolean }, io: UserIo): Promise<number> {
-  const fail = (text: string): number => { io.err(`spoolgate user ${action}: ${text}\n`); return 1; };
+async function act(store: Store, action: string, a: string[], o: { domain?: string; 'password-stdin'?: boolean; purge?: boolean; remove?: boolean }, io: CliIo): Promise<number> {
+  const fail = (text: string): number => { io.stderr.write(`spoolgate user ${action}: ${text}\n`); return 1; };
   switch (action) {
     case 'add': {
       const pw = await password(o['password-stdin'], io);
       const r = await store.users.addUser(a[0]!, pw.value, o.domain === undefined ? {} : { domain: o.domain });
       if (!r.ok) return fail(r.error.message);
-      io.out(`user ${r.value.name} added${r.value.domain === undefined ? '' : ` for ${r.value.domain}`}\n`);
-      if (pw.generated) io.out(`password: ${pw.value}\n(shown once; it is stored only as a hash)\n`);
+      io.stdout.write(`user ${r.value.name} added${r.value.domain === undefined ? '' : ` for ${r.value.domain}`}\n`);
+      if (pw.generated) io.stdout.write(`password: ${pw.value}\n(shown once; it is stored only as a hash)\n`);
       return 0;
     }
     case 'passwd': {
       const pw = await password(o['password-stdin'], io);
       const r = await store.users.setPassword(a[0]!, pw.value);
       if (!r.ok) return fail(r.error.message);
-      io.out(`password of ${a[0]!.toLowerCase()} changed\n`);
-      if (pw.generated) io.out(`password: ${pw.value}\n(shown once; it is stored only as a hash)\n`);
+      io.stdout.write(`password of ${a[0]!.toLowerCase()} changed\n`);
+      if (pw.generated) io.stdout.write(`password: ${pw.value}\n(shown once; it is stored only as a hash)\n`);
       return 0;
     }
     case 'remove': {
       const r = await store.users.removeUser(a[0]!, { purge: o.purge === true });
       if (!r.ok) return fail(r.error.message);
-      io.out(o.purge === true ? `user ${a[0]!.toLowerCase()} and their mail purged\n`
+      io.stdout.write(o.purge === true ? `user ${a[0]!.toLowerCase()} and their mail purged\n`
         : `user ${a[0]!.toLowerCase()} removed: no more delivery; remaining mail can be fetched until "user remove --purge"\n`);
       return 0;
     }
     case 'list': {
       const users = await store.users.listUsers();
-      io.out('NAME                 DOMAIN               STATE    MESSAGES   OCTETS ALIASES\n');
+      io.stdout.write('NAME                 DOMAIN               STATE    MESSAGES   OCTETS ALIASES\n');
       for (const u of users) {
         const msgs = await store.mailboxes.list(u.name);
         const octets = msgs.reduce((s, m) => s + m.size, 0);
-        io.out(`${u.name.padEnd(20)} ${(u.domain ?? '*').padEnd(20)} ${(u.active ? 'active' : 'removed').padEnd(8)} ${String(msgs.length).padStart(8)} ${String(octets).padStart(8)} ${u.aliases.join(',')}\n`);
+        io.stdout.write(`${u.name.padEnd(20)} ${(u.domain ?? '*').padEnd(20)} ${(u.active ? 'active' : 'removed').padEnd(8)} ${String(msgs.length).padStart(8)} ${String(octets).padStart(8)} ${u.aliases.join(',')}\n`);
       }
       return 0;
     }
     case 'alias': {
       const r = o.remove === true ? await store.users.removeAlias(a[0]!) : await store.users.addAlias(a[0]!, a[1]!);
       if (!r.ok) return fail(r.error.message);
-      io.out(o.remove === true ? `alias ${a[0]!.toLowerCase()} removed\n` : `alias ${a[0]!.toLowerCase()} -> ${a[1]!.toLowerCase()}\n`);
+      io.stdout.write(o.remove === true ? `alias ${a[0]!.toLowerCase()} removed\n` : `alias ${a[0]!.toLowerCase()} -> ${a[1]!.toLowerCase()}\n`);
       return 0;
     }
     default:

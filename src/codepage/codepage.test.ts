@@ -1,12 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CodepageError, EBCDIC_PAGES, getCodePage, unmappableBytes, type CodePage } from './index.js';
 import { SpoolgateError } from '../core/errors.js';
-import { findPeer } from '../testing/peers.js';
 
 const ALL = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 
@@ -110,31 +108,6 @@ test('committed tables match the committed glibc oracle hashes', () => {
     assert.equal(sha256(utf16be(p.decode(ALL, { newline: 'strict' }))), o.utf16be, `${name} unicode`);
     assert.equal(sha256(p.toAscii!), o.toAscii, `${name} toAscii`);
     assert.deepEqual([...unmappableBytes(p)], o.unmappable, `${name} unmappable`);
-  }
-});
-
-test('every EBCDIC page agrees with glibc iconv (when installed)', (t) => {
-  const iconv = findPeer('iconv');
-  if (iconv === undefined) {
-    t.skip('glibc iconv not installed; the oracle hash test covers the committed tables');
-    return;
-  }
-  const run = (from: string, to: string, input: Buffer): Buffer =>
-    execFileSync(iconv, ['-f', from, '-t', to], { input, stdio: ['pipe', 'pipe', 'pipe'] });
-  for (const name of EBCDIC_PAGES) {
-    const p = page(name);
-    const o = ORACLE.pages[name]!;
-    const glibcText = run(o.glibc, 'UTF-16BE', ALL);
-    assert.deepEqual(utf16be(p.decode(ALL, { newline: 'strict' })), glibcText, `${name} decode`);
-    // glibc's own encode of our decoded text gives back all 256 bytes, as ours does.
-    assert.deepEqual(run('UTF-16BE', o.glibc, glibcText), ALL, `${name} glibc encode`);
-    const unmappable = new Set(unmappableBytes(p));
-    const mappable = Buffer.from([...ALL].filter((b) => !unmappable.has(b)));
-    const glibcAscii = run(o.glibc, o.charset, mappable);
-    assert.deepEqual(Buffer.from([...mappable].map((b) => p.toAscii![b]!)), glibcAscii, `${name} toAscii`);
-    for (const b of unmappable) {
-      assert.throws(() => run(o.glibc, o.charset, Buffer.from([b])), `${name} X'${b.toString(16)}' is unmappable in glibc too`);
-    }
   }
 });
 

@@ -10,6 +10,8 @@ import { ok, err } from '../core/result.js';
 import { Logger } from '../log/logger.js';
 import { Accounting } from '../log/accounting.js';
 import { tempDir } from '../testing/peers.js';
+import { FakeClock } from '../testing/clock.js';
+import type { Timer } from '../core/clock.js';
 import { executeLine, type OperatorTarget } from './execute.js';
 import { MESSAGE_IDS } from './messages.js';
 import type { ForwarderView, TargetView } from './snapshot.js';
@@ -54,11 +56,36 @@ function fixture(opts: { refresh?: OperatorTarget['refresh'] } = {}) {
   return { f, target, log, calls, lines };
 }
 
+/** A FakeClock that tells when a timer is set. */
+class SignallingClock extends FakeClock {
+  private waiters: (() => void)[] = [];
+  override setTimer(ms: number, fn: () => void): Timer {
+    const timer = super.setTimer(ms, fn);
+    for (const w of this.waiters.splice(0)) w();
+    return timer;
+  }
+  nextTimer(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
 test('action commands: seed message sequences and forwarder calls', async () => {
   const { target, log, calls } = fixture();
-  // A clock whose timers keep the test's event loop alive (systemClock's are unref'd).
-  const clock = { now: () => Date.now(), setTimer: (ms: number, fn: () => void) => { const h = setTimeout(fn, ms); return { cancel: () => clearTimeout(h) }; } };
-  const run = async (c: string) => (await executeLine(c, { target, log, probeMs: 50, clock })).lines;
+  // REFRESHTARGETS probes every target with a deadline; time is a FakeClock moved on only after
+  // the probes started and the answering targets have answered (their timers cancelled), so the
+  // silent one times out and no other can.
+  const clock = new SignallingClock();
+  const run = async (c: string) => {
+    const started = clock.nextTimer();
+    const p = executeLine(c, { target, log, probeMs: 50, clock });
+    if (c === 'REFRESHT') {
+      await started;
+      await new Promise((r) => setImmediate(r));
+      assert.equal(clock.pending(), 1, 'only the silent target is still waiting for its deadline');
+      clock.advance(50);
+    }
+    return (await p).lines;
+  };
   assert.deepEqual(await run('SUS,DELAY'), ['EZD1834I TEST MODIFY COMMAND ACCEPTED', 'EZD1822I TEST MODIFY SUSPEND DELAY COMMAND COMPLETED']);
   assert.deepEqual(await run('FLUSHRETRY,AGE=2'), ['EZD1834I TEST MODIFY COMMAND ACCEPTED', 'EZD1823I TEST MODIFY FLUSHRETRY, AGE=2 COMMAND COMPLETED']);
   assert.deepEqual(await run('FLUSHRETRY,TKID=7'), ['EZD1836E TEST MODIFY FLUSHRETRY, TKID=7 COMMAND FAILED : TKID 7 IS NOT A TASK']);

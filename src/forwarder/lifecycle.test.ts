@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { Recipient } from '../core/index.js';
+import type { Recipient, Timer } from '../core/index.js';
 import { Logger } from '../log/index.js';
 import { FakeClock } from '../testing/clock.js';
 import { FakeConnector, allAccepted, allWith } from '../testing/fake-connector.js';
@@ -19,8 +19,22 @@ function rcpt(a: string): Recipient {
   return { mailbox: { local, domain } };
 }
 
+/** A FakeClock that tells when a timer is set: the lifecycle parks an item by setting one. */
+class SignallingClock extends FakeClock {
+  private waiters: (() => void)[] = [];
+  override setTimer(ms: number, fn: () => void): Timer {
+    const timer = super.setTimer(ms, fn);
+    for (const w of this.waiters.splice(0)) w();
+    return timer;
+  }
+  /** Resolves after the next setTimer call has returned (its caller's synchronous part included). */
+  nextTimer(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
 function setup(t: import('node:test').TestContext, addresses: string[], opts: { retryCount?: number; extended?: ExtendedRetryStore } = {}) {
-  const clock = new FakeClock();
+  const clock = new SignallingClock();
   const connector = new FakeConnector();
   const targets = addresses.map((address) => new Target({ address, port: 25, source: { kind: 'TargetIP' }, server: spec }, connector, clock, { connectRetryMs: 120_000, idleMs: 1000 }));
   const router = new Router(targets, clock);
@@ -50,10 +64,18 @@ function item(no: number, recipients: string[], requireTls = false): WorkItem {
   };
 }
 
-/** Lets promise chains run until the lifecycle is parked on a timer. */
-async function settle(lifecycle: Lifecycle): Promise<void> {
-  for (let i = 0; i < 500 && lifecycle.waitingCount() === 0; i++) await new Promise((r) => setTimeout(r, 1));
-  assert.ok(lifecycle.waitingCount() > 0, 'lifecycle should be waiting');
+/**
+ * Waits until the lifecycle is parked on a timer (long retry or target wait): each time a timer
+ * is set, looks again. No polling; a generous real-time bound only reports a lifecycle that never parks.
+ */
+async function settle(s: { lifecycle: Lifecycle; clock: SignallingClock }): Promise<void> {
+  let bound: NodeJS.Timeout | undefined;
+  const never = new Promise<never>((_, reject) => { bound = setTimeout(() => reject(new Error('lifecycle should be waiting')), 30_000); });
+  try {
+    while (s.lifecycle.waitingCount() === 0) await Promise.race([s.clock.nextTimer(), never]);
+  } finally {
+    clearTimeout(bound);
+  }
 }
 
 test('delivered: the message is checkpointed in one mark (no per-recipient marks needed), counters', async (t) => {
@@ -76,7 +98,7 @@ test('partly accepted: the accepted recipient is checkpointed before the retry, 
     },
   });
   const run = s.lifecycle.run(item(1, ['a@x.test', 'b@x.test']));
-  await settle(s.lifecycle);
+  await settle(s);
   assert.equal(s.counters.currentRetry, 1);
   const cp = s.checkpoint.load('e1');
   assert.equal(cp.messages.get(1), undefined, 'not finished');
@@ -106,7 +128,7 @@ test('transient then success after one long-retry interval', async (t) => {
   const s = setup(t, ['192.0.2.1']);
   s.connector.scripts.set('192.0.2.1', { send: (m, n) => (n === 0 ? allWith(m, 'transient', 451) : allAccepted(m)) });
   const p = s.lifecycle.run(item(1, ['a@x.test']));
-  await settle(s.lifecycle);
+  await settle(s);
   assert.equal(s.counters.currentRetry, 1);
   s.clock.advance(60_000);
   assert.equal(await p, 'delivered');
@@ -129,7 +151,7 @@ test('transient until RetryLimit runs out: extended retry when active, else unde
     const s = setup(t, ['192.0.2.1'], { retryCount: 2, extended: withExt ? store : undefined });
     s.connector.scripts.set('192.0.2.1', { send: (m) => allWith(m, 'transient', 450) });
     const p = s.lifecycle.run(item(1, ['a@x.test']));
-    for (let i = 0; i < 2; i++) { await settle(s.lifecycle); s.clock.advance(60_000); }
+    for (let i = 0; i < 2; i++) { await settle(s); s.clock.advance(60_000); }
     assert.equal(await p, withExt ? 'extended' : 'undeliverable');
     assert.equal(s.connector.sent.length, 3, 'first try + Count retries');
     assert.equal(s.counters.totalRetry, 2);
@@ -151,7 +173,7 @@ test('no usable target: waits without counting a retry, continues when the targe
   let down = true;
   s.connector.scripts.set('192.0.2.1', { connect: () => (down ? { reason: 'connect', detail: 'ECONNREFUSED' } : undefined) });
   const p = s.lifecycle.run(item(1, ['a@x.test']));
-  await settle(s.lifecycle);
+  await settle(s);
   assert.equal(s.targets[0]!.state, 'NOT USABLE');
   down = false;
   s.clock.advance(120_000);
@@ -163,7 +185,7 @@ test('FLUSHRETRY wakes long-retry items at once', async (t) => {
   const s = setup(t, ['192.0.2.1']);
   s.connector.scripts.set('192.0.2.1', { send: (m, n) => (n === 0 ? allWith(m, 'transient', 421) : allAccepted(m)) });
   const p = s.lifecycle.run(item(1, ['a@x.test']));
-  await settle(s.lifecycle);
+  await settle(s);
   assert.equal(s.lifecycle.flushRetry(0), 1);
   assert.equal(await p, 'delivered');
 });

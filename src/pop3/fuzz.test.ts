@@ -9,6 +9,7 @@ import { LineReader } from './protocol/line-reader.js';
 import { Pop3Session, type Maildrop, type Pop3Backend } from './protocol/session.js';
 import { Pop3Server } from './server.js';
 import { prng } from '../testing/prng.js';
+import { Logger } from '../log/index.js';
 
 
 const WORDS = ['USER', 'PASS', 'STAT', 'LIST', 'RETR', 'DELE', 'RSET', 'TOP', 'UIDL', 'NOOP', 'QUIT', 'CAPA', 'STLS', 'AUTH', 'AUTH PLAIN', 'list', 'XTND'];
@@ -69,7 +70,11 @@ test('server fuzz over sockets: every lock is released when the connections are 
   const store = openSqliteStore(':memory:', { scrypt: { N: 1024, r: 8, p: 1 } });
   await store.users.addUser('alice', 'pw');
   for (let i = 0; i < 3; i++) await store.mailboxes.deliver('alice', Buffer.from(`Subject: ${i}\r\n\r\n.dot\r\nbody\r\n`));
-  const server = new Pop3Server({ users: store.users, mailboxes: store.mailboxes, journal: store.journal, allowPlaintext: true, hostName: 'fuzz', throttle: { failDelayMs: 0, maxFailures: 1000 } });
+  // The server's own 'pop3.disconnect' events tell when it has let go of each connection.
+  let gone = 0;
+  let wake = (): void => {};
+  const logger = Logger.create({ instance: 'fuzz', level: 0xff, sink: { write: (l) => { if (l.event === 'pop3.disconnect') { gone++; wake(); } } } });
+  const server = new Pop3Server({ users: store.users, mailboxes: store.mailboxes, journal: store.journal, allowPlaintext: true, hostName: 'fuzz', throttle: { failDelayMs: 0, maxFailures: 1000 }, logger });
   const { port } = await server.listen();
   t.after(async () => { await server.close(); await store.close(); });
   const sessions = Array.from({ length: 24 }, (_, k) => (async () => {
@@ -91,7 +96,8 @@ test('server fuzz over sockets: every lock is released when the connections are 
     await closed;
   })());
   await Promise.all(sessions);
-  for (let i = 0; i < 200 && (server.connectionCount > 0 || server.lockedMailboxes().length > 0); i++) await new Promise((res) => setTimeout(res, 5));
+  // One disconnect per session (logged as the connection is dropped and its locks released).
+  await new Promise<void>((resolve) => { wake = () => { if (gone >= sessions.length) resolve(); }; wake(); });
   assert.equal(server.connectionCount, 0);
   assert.deepEqual(server.lockedMailboxes(), []);
   // The mailbox is still usable afterwards.

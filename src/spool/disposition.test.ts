@@ -28,14 +28,27 @@ test('finish deletes the whole entry directory', async (t) => {
   assert.deepEqual(await q.list(), []);
 });
 
-test('hold moves the entry aside with its reason; release brings it back; purge deletes', async (t) => {
+test('hold moves the entry aside with its reason; release brings it back; purge deletes', { timeout: 30_000 }, async (t) => {
   const { root, q, clock } = await setup(t);
   const a = await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('a'), attrs: { jobName: 'JOBA' } });
   const b = await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('b'), attrs: { jobName: 'JOBB' } });
   const seen: string[] = [];
-  q.watch((e) => seen.push(e.id));
+  let wake = (): void => {};
+  q.watch((e) => { seen.push(e.id); wake(); });
+  const reports = (id: string): number => seen.filter((x) => x === id).length;
+  // Waits for the watcher's reports (no sleep; the test's own timeout bounds a report that never comes).
+  const until = (done: () => boolean): Promise<void> => new Promise((resolve) => {
+    wake = () => { if (done()) resolve(); };
+    wake();
+  });
+  await until(() => reports(a.id) === 1 && reports(b.id) === 1); // the first scan
   await q.hold(a, 'syntax errors');
   await q.hold(b, 'too big');
+  // A scan after both holds forgets them, so that a release is news: a sentinel entry's report
+  // shows that such a scan ran.
+  const c = await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('c'), attrs: {} });
+  await until(() => reports(c.id) === 1);
+  await q.finish(c);
   assert.deepEqual(await q.list(), [], 'held entries are not listed');
   const held = await q.listHeld();
   assert.deepEqual(held.map((h) => [h.id, h.reason, h.jobName]), [[a.id, 'syntax errors', 'JOBA'], [b.id, 'too big', 'JOBB']]);
@@ -47,8 +60,8 @@ test('hold moves the entry aside with its reason; release brings it back; purge 
   assert.deepEqual((await q.list()).map((e) => e.id), [a.id]);
   assert.deepEqual((await q.listHeld()).map((h) => h.id), [b.id]);
   q.rescan();
-  await new Promise((r) => setTimeout(r, 50));
-  assert.equal(seen.filter((id) => id === a.id).length, 2, 'a released entry is reported again');
+  await until(() => reports(a.id) >= 2);
+  assert.equal(reports(a.id), 2, 'a released entry is reported again, once');
 
   const pur = await q.purge(b.id);
   assert.ok(pur.ok);

@@ -17,17 +17,28 @@ async function openQueue(t: TestContext, writer = 'CSSMTP'): Promise<{ root: str
   return { root, q: r.value, clock };
 }
 
-/** Resolves with the next arrivals; fails after a generous real-time bound (never reached when events work). */
-function arrivals(q: SpoolQueue, n: number): { got: SpoolEntry[]; done: Promise<SpoolEntry[]> } {
+/**
+ * The queue's reports: `done` resolves with the first n; `reported(id)` once that entry was
+ * reported. Each wait fails after a generous real-time bound (never reached when events work).
+ */
+function arrivals(q: SpoolQueue, n: number): { got: SpoolEntry[]; done: Promise<SpoolEntry[]>; reported(id: string): Promise<void> } {
   const got: SpoolEntry[] = [];
-  const done = new Promise<SpoolEntry[]>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`only ${got.length} of ${n} arrivals`)), 10_000);
-    q.watch((e) => {
-      got.push(e);
-      if (got.length === n) { clearTimeout(t); resolve(got); }
-    });
+  const waiters = new Set<() => void>();
+  const until = (what: string, ok: () => boolean): Promise<void> => new Promise((resolve, reject) => {
+    const check = (): void => { if (ok()) { clearTimeout(t); waiters.delete(check); resolve(); } };
+    const t = setTimeout(() => { waiters.delete(check); reject(new Error(`${what}: only ${got.length} arrivals`)); }, 10_000);
+    waiters.add(check);
+    check();
   });
-  return { got, done };
+  q.watch((e) => {
+    got.push(e);
+    for (const w of [...waiters]) w();
+  });
+  return {
+    got,
+    done: until(`${n} arrivals`, () => got.length >= n).then(() => got.slice(0, n)),
+    reported: (id) => until(`arrival of ${id}`, () => got.some((e) => e.id === id)),
+  };
 }
 
 test('a renamed-in entry is seen through file-system notification, without the rescan', async (t) => {
@@ -71,8 +82,11 @@ test('each entry is reported once; entries in tmp/ never; a plain file renamed i
   assert.equal(plain.problem, undefined);
   clock.advance(3_600_000 * 3);
   q.rescan();
-  await new Promise((r) => setTimeout(r, 50));
-  assert.equal(w.got.length, 2, 'no entry reported twice and tmp/ never read');
+  // A sentinel put in after the rescans: the scan that reports it lists incoming/ (and would
+  // report a twice-seen entry or a tmp/ file in the same pass), so afterwards the count is final.
+  const sentinel = await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('z'), attrs: {} });
+  await w.reported(sentinel.id);
+  assert.deepEqual(w.got.map((e) => e.id).sort(), [first.id, 'daily-report.txt', sentinel.id].sort(), 'no entry reported twice and tmp/ never read');
 });
 
 test('the origin user comes from the file owner, never from attrs.json', async (t) => {
@@ -148,8 +162,13 @@ test('close stops watching', async (t) => {
   const seen: string[] = [];
   q.watch((e) => seen.push(e.id));
   await q.close();
-  await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('x'), attrs: {} });
-  await new Promise((r) => setTimeout(r, 50));
-  assert.deepEqual(seen, []);
+  const e = await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('x'), attrs: {} });
   assert.equal((await readdir(join(root, 'CSSMTP', 'incoming'))).length, 1);
+  // close() released the writer lock: a second queue opens and reports the entry. The same
+  // notification and scan would have reached the closed queue's callback by then.
+  const again = await SpoolQueue.open({ root, writer: 'CSSMTP', clock: new FakeClock(), rescanMs: 3_600_000 });
+  assert.ok(again.ok);
+  t.after(() => again.value.close());
+  await arrivals(again.value, 1).reported(e.id);
+  assert.deepEqual(seen, []);
 });

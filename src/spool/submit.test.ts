@@ -1,16 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { tempDir } from '../testing/peers.js';
-import { FakeClock } from '../testing/clock.js';
-import { SpoolQueue } from './queue.js';
 import { submitToSpool } from './submit.js';
-
-const SUBMIT_TS = resolve(import.meta.dirname, 'submit.ts');
 
 test('submitToSpool puts a complete entry directory in incoming/ and nothing in tmp/', async (t) => {
   const root = tempDir(t);
@@ -48,43 +42,4 @@ test('submitToSpool refuses invalid attributes before writing anything', async (
   const root = tempDir(t);
   await assert.rejects(submitToSpool({ root, writer: 'W', data: Buffer.from('x'), attrs: { jobName: 'way too long' } }), /jobName/);
   await assert.rejects(submitToSpool({ root, writer: 'bad writer', data: Buffer.from('x'), attrs: {} }), /writer name/);
-});
-
-test('crash safety: a producer killed -9 mid-write leaves nothing in incoming/ and nothing is reported', async (t) => {
-  const root = tempDir(t);
-  const clock = new FakeClock();
-  const q = await SpoolQueue.open({ root, writer: 'CRASH', clock, rescanMs: 1000 });
-  assert.ok(q.ok);
-  t.after(() => q.value.close());
-  const arrived: string[] = [];
-  q.value.watch((e) => arrived.push(e.id));
-
-  // The child streams a large file through submitToSpool and, half-way, also leaves a plain
-  // half-written file in tmp/ the way a foreign producer (cp) would; then it stalls and is killed.
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
-    import { writeFileSync } from 'node:fs';
-    const { submitToSpool } = await import(${JSON.stringify(SUBMIT_TS)});
-    const root = ${JSON.stringify(root)};
-    async function* big() {
-      for (let i = 0; i < 64; i++) yield Buffer.alloc(64 * 1024, 0x41);
-      writeFileSync(root + '/tmp/foreign.smtp', 'HELO half');
-      process.stdout.write('half\\n');
-      await new Promise(() => setInterval(() => {}, 1000));
-    }
-    await submitToSpool({ root, writer: 'CRASH', data: big(), attrs: { jobName: 'BIG' } });
-  `], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
-  assert.equal(chunk.toString().trim(), 'half');
-  child.kill('SIGKILL');
-  await once(child, 'exit');
-
-  const tmpEntries = await readdir(join(root, 'tmp'));
-  assert.equal(tmpEntries.length, 2, 'the partial entry directory and the foreign file stay in tmp/');
-  const partial = tmpEntries.find((n) => n !== 'foreign.smtp')!;
-  assert.equal((await stat(join(root, 'tmp', partial, 'data'))).size, 64 * 64 * 1024);
-  assert.deepEqual(await readdir(join(root, 'CRASH', 'incoming')), []);
-  clock.advance(5000); // several safety-net rescans
-  q.value.rescan();
-  assert.deepEqual(await q.value.list(), []);
-  assert.deepEqual(arrived, []);
 });

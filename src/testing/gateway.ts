@@ -9,6 +9,8 @@ import { startGateway, type Gateway } from '../main.js';
 import { submitToSpool } from '../spool/submit.js';
 import { dotStuff } from '../smtp/protocol/dot-stuff.js';
 import type { FakeSmtpServer } from './fake-smtp-server.js';
+import { main } from '../cli/index.js';
+import { captureIo } from './cli.js';
 
 export function writeConfig(dir: string, body: string): { path: string; config: Config } {
   const path = join(dir, 'spoolgate.conf');
@@ -85,7 +87,12 @@ export function execProgram(file: string, args: readonly string[]): Promise<Prog
   });
 }
 
-/** `spoolgate <args>` from the sources, as an operator runs it (the real command table). */
-export function spoolgateCli(...args: string[]): Promise<ProgramResult> {
-  return execProgram(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args]);
+/**
+ * `spoolgate <args>` through the real command table, in-process (cli/index.ts main(argv, io)):
+ * what an operator's command prints and its exit code, without a child process per call.
+ */
+export async function spoolgateCli(...args: string[]): Promise<ProgramResult> {
+  const io = captureIo();
+  const code = await main(args, io);
+  return { code, stdout: io.out(), stderr: io.err() };
 }

@@ -1,10 +1,14 @@
 // The runner against real exit modules in a worker: every answer, sync and async, a throw, a
 // bad answer, load failures, and a hanging exit that is timed out while the gateway's own event
-// loop keeps running, followed by a fresh worker.
+// loop keeps running, followed by a fresh worker. The timeouts run on a FakeClock: a test moves
+// time only once the exit says (over a BroadcastChannel) that it is in its endless loop, so a
+// loaded machine can neither fire a timeout early nor make the test miss one.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FakeClock } from '../testing/clock.js';
 import { tempDir } from '../testing/peers.js';
 import { UserExitRunner, checkUserExit, prepareUserExit, type ExitCallResult } from './runner.js';
 import type { CommandEvent } from './events.js';
@@ -21,10 +25,21 @@ function exitFile(t: TestContext, source: string, name = 'exit.mjs'): string {
   return path;
 }
 
-function runner(t: TestContext, module: string, timeoutMs = 2000): UserExitRunner {
-  const r = new UserExitRunner({ module, timeoutMs: () => timeoutMs });
+function runner(t: TestContext, module: string, timeoutMs = 2000, clock = new FakeClock()): UserExitRunner {
+  const r = new UserExitRunner({ module, timeoutMs: () => timeoutMs, clock });
   t.after(() => r.close());
   return r;
+}
+
+/** A channel the exit posts 'looping' on just before `while (true) {}`; its source line for the exit. */
+function loopSignal(t: TestContext): { looping(): Promise<unknown>; post: string } {
+  const name = `userexit-test-${process.pid}-${Math.random()}`;
+  const channel = new BroadcastChannel(name);
+  t.after(() => channel.close());
+  return {
+    looping: () => once(channel, 'message'),
+    post: `new BroadcastChannel(${JSON.stringify(name)}).postMessage('looping');`,
+  };
 }
 
 function answerOf(r: ExitCallResult): unknown {
@@ -87,18 +102,28 @@ test('a throw, a rejected promise and bad answers are failures with the cause, a
 
 test('load failures: missing file, syntax error, no function, top-level throw, top-level hang', async (t) => {
   const dir = tempDir(t);
+  const signal = loopSignal(t);
   const cases: { name: string; source?: string; want: RegExp }[] = [
     { name: 'missing', want: /^load: .*(Cannot find module|ERR_MODULE_NOT_FOUND)/ },
     { name: 'syntax', source: 'export default function ( {', want: /^load: SyntaxError/ },
     { name: 'no function', source: 'export const x = 1;', want: /^load: the module exports no function/ },
     { name: 'top-level throw', source: 'throw new Error("cannot start");', want: /^load: Error: cannot start$/ },
-    { name: 'top-level hang', source: 'while (true) {}', want: /^timeout: loading took longer than 100 ms$/ },
+    { name: 'top-level hang', source: `${signal.post} while (true) {}`, want: /^timeout: loading took longer than 100 ms$/ },
   ];
   for (const [i, c] of cases.entries()) {
     const path = join(dir, `exit${i}.mjs`);
     if (c.source !== undefined) writeFileSync(path, c.source);
-    const r = runner(t, path, 100);
-    assert.match(String(answerOf(await r.call(cmd('x')))), c.want, c.name);
+    const clock = new FakeClock();
+    const r = runner(t, path, 100, clock);
+    const first = r.call(cmd('x'));
+    if (c.name === 'top-level hang') {
+      await signal.looping();
+      assert.equal(clock.pending(), 1, 'the load timeout is set');
+      clock.advance(99);
+      assert.equal(clock.pending(), 1, 'not before 100 ms');
+      clock.advance(1);
+    }
+    assert.match(String(answerOf(await first)), c.want, c.name);
     // Not retried for every event: the failure is kept until reset() (the next spool file).
     assert.match(String(answerOf(await r.call(cmd('x')))), c.want, c.name);
     assert.equal(r.starts, 1, `${c.name}: loaded once`);
@@ -106,20 +131,25 @@ test('load failures: missing file, syntax error, no function, top-level throw, t
 });
 
 test('a hanging exit is timed out without stopping the event loop; the next call gets a fresh worker', async (t) => {
+  const signal = loopSignal(t);
+  const clock = new FakeClock();
   const r = runner(t, exitFile(t, `
     let calls = 0;
     export default function (ev) {
       calls++;
-      if (ev.argument === 'hang') while (true) {}
+      if (ev.argument === 'hang') { ${signal.post} while (true) {} }
       return { action: 'REJECT_MAIL', reason: 'call ' + calls };
-    }`), 150);
+    }`), 150, clock);
   assert.deepEqual(answerOf(await r.call(cmd('ok'))), { action: 'REJECT_MAIL', reason: 'call 1' });
-  let ticks = 0;
-  const ticker = setInterval(() => ticks++, 5);
-  const res = await r.call(cmd('hang'));
-  clearInterval(ticker);
-  assert.equal(answerOf(res), 'timeout: no answer within 150 ms');
-  assert.ok(ticks > 0, 'the main event loop kept running while the exit looped');
+  assert.equal(clock.pending(), 0, 'an answered call holds no timer');
+  const res = r.call(cmd('hang'));
+  // This test goes on running while the exit spins: the gateway's event loop is not blocked.
+  await signal.looping();
+  assert.equal(clock.pending(), 1, 'the call timeout is set');
+  clock.advance(149);
+  assert.equal(clock.pending(), 1, 'not timed out before 150 ms');
+  clock.advance(1);
+  assert.equal(answerOf(await res), 'timeout: no answer within 150 ms');
   // A fresh worker: the module's state starts again.
   assert.deepEqual(answerOf(await r.call(cmd('ok'))), { action: 'REJECT_MAIL', reason: 'call 1' });
   assert.equal(r.starts, 2);
@@ -151,10 +181,10 @@ test('a closed runner fails calls and stops its worker', async (t) => {
 
 test('USEREXIT,LEVEL= check: a loadable module is accepted with its absolute path; others are refused with the reason', async (t) => {
   const good = exitFile(t, ECHO, 'good.mjs');
-  assert.deepEqual(await checkUserExit(good, 2000), { ok: true });
+  assert.deepEqual(await checkUserExit(good, 2000, new FakeClock()), { ok: true });
   const dir = join(good, '..');
-  assert.deepEqual(await prepareUserExit('good.mjs', dir, 2000), { ok: true, value: good });
-  const bad = await prepareUserExit('missing.mjs', dir, 2000);
+  assert.deepEqual(await prepareUserExit('good.mjs', dir, 2000, new FakeClock()), { ok: true, value: good });
+  const bad = await prepareUserExit('missing.mjs', dir, 2000, new FakeClock());
   assert.equal(bad.ok, false);
   assert.match(bad.ok ? '' : bad.error, new RegExp(`^${join(dir, 'missing.mjs')} NOT LOADED: `));
   assert.deepEqual(await prepareUserExit('VERSION2', dir, 2000), { ok: false, error: 'VERSION2 NAMES AN MVS EXIT INTERFACE; USE NONE OR A MODULE PATH' });

@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describeError } from '../core/index.js';
+import { describeError, type Clock } from '../core/index.js';
 import { parseAnswer, type ExitAnswer, type ExitEvent } from './events.js';
 
 export type ExitFailureCause = 'load' | 'throw' | 'timeout' | 'bad-answer';
@@ -63,7 +63,20 @@ export interface RunnerOptions {
   readonly timeoutMs: () => number;
   /** Heap limit of the worker (MB): an exit that hoards memory dies alone. */
   readonly maxHeapMb?: number;
+  /** The timeouts' clock (default: real time, holding the process while a call waits). */
+  readonly clock?: Clock;
 }
+
+// The worker is unref'd so it never keeps the gateway alive; a call in progress does, through
+// its timer (systemClock's timers are unref'd, so this one is not: `start --once` with a slow
+// exit must wait for the answer or the timeout, not exit in between).
+const waitingClock: Clock = {
+  now: () => Date.now(),
+  setTimer(ms, fn) {
+    const t = setTimeout(fn, ms);
+    return { cancel: () => clearTimeout(t) };
+  },
+};
 
 const MAX_DETAIL = 300;
 
@@ -86,10 +99,12 @@ export class UserExitRunner implements ExitCaller {
   private closed = false;
   /** A module that failed to load is not retried for every mail: only after reset(). */
   private loadFailure: ExitCallResult | undefined;
+  private readonly clock: Clock;
 
   constructor(private readonly opts: RunnerOptions) {
     this.module = opts.module;
     this.name = basename(opts.module);
+    this.clock = opts.clock ?? waitingClock;
   }
 
   /** Loads the module (if not yet loaded): undefined when it is ready, else the failure. */
@@ -116,13 +131,14 @@ export class UserExitRunner implements ExitCaller {
     worker.unref();
     this.worker = worker;
     const ready = new Promise<ExitCallResult | undefined>((resolve) => {
-      const timer = setTimeout(() => {
-        this.kill(worker, 'timeout', `loading took longer than ${this.opts.timeoutMs()} ms`);
-        resolve({ ok: false, cause: 'timeout', detail: `loading took longer than ${this.opts.timeoutMs()} ms` });
-      }, this.opts.timeoutMs());
+      const loadMs = this.opts.timeoutMs();
+      const timer = this.clock.setTimer(loadMs, () => {
+        this.kill(worker, 'timeout', `loading took longer than ${loadMs} ms`);
+        resolve({ ok: false, cause: 'timeout', detail: `loading took longer than ${loadMs} ms` });
+      });
       worker.on('message', (m: WorkerReply) => {
         if ('type' in m) {
-          clearTimeout(timer);
+          timer.cancel();
           if (m.ok) resolve(undefined);
           else {
             const detail = short(m.detail ?? 'not loaded');
@@ -140,13 +156,13 @@ export class UserExitRunner implements ExitCaller {
       });
       // An uncaught error (e.g. thrown from a timer in the exit) or out-of-memory ends the worker.
       worker.on('error', (e) => {
-        clearTimeout(timer);
+        timer.cancel();
         const detail = short(describeError(e));
         resolve({ ok: false, cause: 'load', detail });
         this.kill(worker, 'throw', `worker failed: ${detail}`);
       });
       worker.on('exit', (code) => {
-        clearTimeout(timer);
+        timer.cancel();
         resolve({ ok: false, cause: 'load', detail: `worker exited with code ${code} while loading` });
         this.kill(worker, 'throw', `worker exited with code ${code}`);
       });
@@ -176,17 +192,17 @@ export class UserExitRunner implements ExitCaller {
     const id = this.nextId++;
     const ms = this.opts.timeoutMs();
     return new Promise<ExitCallResult>((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimer(ms, () => {
         this.pending.delete(id);
         resolve({ ok: false, cause: 'timeout', detail: `no answer within ${ms} ms` });
         this.kill(worker, 'timeout', `no answer within ${ms} ms`);
-      }, ms);
-      this.pending.set(id, { resolve: (r) => { clearTimeout(timer); resolve(r); } });
+      });
+      this.pending.set(id, { resolve: (r) => { timer.cancel(); resolve(r); } });
       try {
         worker.postMessage({ id, event });
       } catch (e) {
         this.pending.delete(id);
-        clearTimeout(timer);
+        timer.cancel();
         resolve({ ok: false, cause: 'throw', detail: short(`event not passed to the exit: ${describeError(e)}`) });
       }
     });
@@ -215,8 +231,8 @@ export class UserExitRunner implements ExitCaller {
 /**
  * USEREXIT,LEVEL= check: loads the module in a throwaway worker. err = why it cannot be used.
  */
-export async function checkUserExit(module: string, timeoutMs: number): Promise<{ ok: true } | { ok: false; error: string }> {
-  const r = new UserExitRunner({ module, timeoutMs: () => timeoutMs });
+export async function checkUserExit(module: string, timeoutMs: number, clock?: Clock): Promise<{ ok: true } | { ok: false; error: string }> {
+  const r = new UserExitRunner({ module, timeoutMs: () => timeoutMs, ...(clock === undefined ? {} : { clock }) });
   try {
     const failed = await r.load();
     return failed === undefined || failed.ok ? { ok: true } : { ok: false, error: `${failed.cause === 'timeout' ? 'TIMEOUT' : 'NOT LOADED'}: ${failed.detail}` };
@@ -229,9 +245,9 @@ export async function checkUserExit(module: string, timeoutMs: number): Promise<
  * USEREXIT,LEVEL=<value>: the absolute module path to use (relative paths against `baseDir`, the
  * configuration file's directory, as the UserExit statement), after checking that it loads.
  */
-export async function prepareUserExit(value: string, baseDir: string, timeoutMs: number): Promise<{ ok: true; value: string } | { ok: false; error: string }> {
+export async function prepareUserExit(value: string, baseDir: string, timeoutMs: number, clock?: Clock): Promise<{ ok: true; value: string } | { ok: false; error: string }> {
   if (/^VERSION[0-9]$/i.test(value)) return { ok: false, error: `${value} NAMES AN MVS EXIT INTERFACE; USE NONE OR A MODULE PATH` };
   const module = resolve(baseDir, value);
-  const checked = await checkUserExit(module, timeoutMs);
+  const checked = await checkUserExit(module, timeoutMs, clock);
   return checked.ok ? { ok: true, value: module } : { ok: false, error: `${module} ${checked.error}` };
 }

@@ -85,7 +85,10 @@ async function spoolFacts(src: MetricsSource): Promise<{ files: number; bytes: n
   let oldest = Infinity;
   await Promise.all(entries.map(async (e) => {
     try {
-      oldest = Math.min(oldest, (await stat(e.path)).mtimeMs);
+      // Read oldest only after the await: `Math.min(oldest, await ...)` would take the value from
+      // before the stat, and the last stat to finish would win over an older file.
+      const mtime = (await stat(e.path)).mtimeMs;
+      oldest = Math.min(oldest, mtime);
     } catch (err) {
       // Finished and deleted between the listing and now: no longer waiting.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;

@@ -37,10 +37,13 @@ test('SUSPEND,DELAY finishes the file in progress, starts no new one; RESUME sta
   await until('FIRST in long retry', () => gw.forwarder.counters.currentRetry === 1);
   assert.deepEqual(await F('SUS,DELAY'), ['EZD1834I TEST MODIFY COMMAND ACCEPTED', 'EZD1822I TEST MODIFY SUSPEND DELAY COMMAND COMPLETED']);
 
+  // The hand-over of each spool file to the forwarder, observed (instead of sleeping through a
+  // few rescans and hoping SECOND was seen): enqueue() starts a file at once unless suspended.
+  const handedOver: string[] = [];
+  const enqueue = gw.forwarder.enqueue.bind(gw.forwarder);
+  gw.forwarder.enqueue = (e) => { enqueue(e); handedOver.push(e.attrs.jobName); };
   await submitText(config, batchFile('SECOND', 2).text, 'SECOND');
-  // The queue sees SECOND (rescan every second); give the gateway a few scans to (not) start it.
-  await until('SECOND on the spool', async () => (await gw.queue.list()).length === 2);
-  for (let scan = 0; scan < 3; scan++) await new Promise((r) => setTimeout(r, 400));
+  await until('SECOND handed to the forwarder', () => handedOver.includes('SECOND'));
   let spool = (await F('D,SPOOL')).join('\n');
   assert.match(spool, /W 00\d FIRST\s+ACTIVE\s+1\s+1/, 'FIRST still in progress');
   assert.doesNotMatch(spool, /SECOND/, 'SECOND not started under SUSPEND,DELAY');
@@ -50,10 +53,12 @@ test('SUSPEND,DELAY finishes the file in progress, starts no new one; RESUME sta
   await F('FLUSHR,TKID=0');
   await until('FIRST delivered', () => gw.forwarder.counters.mailSent === 1);
   await until('FIRST finished, SECOND still waiting', async () => (await gw.queue.list()).length === 1);
-  for (let scan = 0; scan < 3; scan++) await new Promise((r) => setTimeout(r, 400));
-  assert.equal(subjects(srv).has('SECOND message 1'), false, 'still suspended');
+  // A task shown IDLE has also asked for the next file (in the same turn): SECOND stays waiting.
+  await until('FIRST\'s task idle', async () => /W 00\d FIRST\s+IDLE\s+0\s+0/.test((await F('D,SPOOL')).join('\n')));
   spool = (await F('D,SPOOL')).join('\n');
   assert.match(spool, /W 00\d FIRST\s+IDLE\s+0\s+0/, 'the idle task shows the previous job');
+  assert.doesNotMatch(spool, /SECOND/, 'still suspended');
+  assert.equal(subjects(srv).has('SECOND message 1'), false, 'still suspended');
   let targets = await F('D,TARGETS');
   assert.equal(targets[2], 'MAIL SENT : 1                TOTAL RETRY  : 1');
 

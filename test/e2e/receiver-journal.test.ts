@@ -2,14 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { journalCommand } from '../../src/cli/journal.js';
+import { run } from '../../src/cli/journal.js';
+import { runCli } from '../../src/testing/cli.js';
 import { runAsync, sendOne, startTestReceiver } from './receiver-harness.js';
 
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await journalCommand(argv, { out: (t) => { out += t; }, err: (t) => { err += t; } });
-  return { code, out, err };
+  const r = await runCli(run, argv);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 test('spoolgate journal: by id, sender, recipient, since; --db and --config', async (t) => {

@@ -13,6 +13,7 @@ import { RecordingSink, serverOptions, stripReceived } from '../../src/testing/d
 import { testCerts } from '../../src/testing/certs.js';
 import { needPeer, tempDir } from '../../src/testing/peers.js';
 import { SmtpServer } from '../../src/smtp/server/listener.js';
+import type { ServerEvent } from '../../src/smtp/server/types.js';
 
 const run = promisify(execFile);
 
@@ -27,10 +28,19 @@ const MESSAGE = Buffer.from(
 
 async function startServer(t: TestContext) {
   const sink = new RecordingSink();
-  const server = new SmtpServer(serverOptions({ tls: 'on', auth: 'on', hostName: 'localhost', maxConnectionsPerIp: '50' }, sink));
+  // The server's connect and disconnect events: allGone() waits until every session has ended.
+  let connects = 0;
+  let disconnects = 0;
+  let wake = (): void => {};
+  const onEvent = (e: ServerEvent): void => {
+    if (e.kind === 'connect') connects++;
+    if (e.kind === 'disconnect') { disconnects++; wake(); }
+  };
+  const server = new SmtpServer(serverOptions({ tls: 'on', auth: 'on', hostName: 'localhost', maxConnectionsPerIp: '50' }, sink, { onEvent }));
   const [addr] = await server.listen([{ host: '127.0.0.1', port: 0 }]);
   t.after(() => server.close());
-  return { sink, server, port: addr!.port };
+  const allGone = (): Promise<void> => new Promise((resolve) => { wake = () => { if (disconnects >= connects) resolve(); }; wake(); });
+  return { sink, server, port: addr!.port, allGone };
 }
 
 function assertDelivered(sink: RecordingSink, want: { tls: boolean; auth?: string }) {
@@ -110,7 +120,7 @@ test('nodemailer: requireTLS with the test CA', async (t) => {
 test('Postfix smtp-source: 5 sessions, 200 messages', async (t) => {
   const source = needPeer(t, 'smtp-source');
   if (!source) return;
-  const { sink, server, port } = await startServer(t);
+  const { sink, server, port, allGone } = await startServer(t);
   await run(source, ['-s', '5', '-m', '200', '-l', '2000', '-f', 'load@x.test', '-t', 'sink@y.test', `127.0.0.1:${port}`]);
   assert.equal(sink.messages.length, 200);
   for (const m of sink.messages) {
@@ -119,6 +129,6 @@ test('Postfix smtp-source: 5 sessions, 200 messages', async (t) => {
     assert.ok(body.subarray(-2).equals(Buffer.from('\r\n')));
     assert.equal(m.envelope.recipients.length, 1);
   }
-  for (let i = 0; i < 50 && server.connectionCount > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  await allGone();
   assert.equal(server.connectionCount, 0);
 });

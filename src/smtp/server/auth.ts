@@ -2,8 +2,7 @@
 // Passwords go to the injected AuthChecker and are never logged or traced.
 import { describeError } from '../../core/errors.js';
 import { Codes } from '../protocol/codes.js';
-import type { CommandOf } from './verbs.js';
-import type { SessionApi } from './state.js';
+import type { CommandOf, SessionApi } from './state.js';
 
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 

@@ -4,8 +4,11 @@ import type { ReversePath } from '../../core/address.js';
 import type { Recipient } from '../../core/envelope.js';
 import type { ReplyCode } from '../protocol/codes.js';
 import type { DataReader } from '../protocol/data-reader.js';
-import type { MailParams } from '../protocol/parse-command.js';
+import type { Command, MailParams, Verb } from '../protocol/parse-command.js';
 import type { ServerEvent, SessionInfo, SmtpServerLimits, SmtpServerOptions } from './types.js';
+
+/** The command a handler of verb V gets (verbs.ts, auth.ts): already parsed and in sequence. */
+export type CommandOf<V extends Verb> = Command & { readonly verb: V };
 
 /** One mail transaction (RFC 5321 §3.3), from MAIL to the final dot. */
 export interface Transaction {

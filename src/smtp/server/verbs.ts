@@ -6,11 +6,9 @@ import { describeError } from '../../core/errors.js';
 import type { Recipient } from '../../core/envelope.js';
 import { Codes } from '../protocol/codes.js';
 import { DataReader } from '../protocol/data-reader.js';
-import type { Command, Verb } from '../protocol/parse-command.js';
+import type { Verb } from '../protocol/parse-command.js';
 import { startAuth } from './auth.js';
-import type { SessionApi, StateKind } from './state.js';
-
-export type CommandOf<V extends Verb> = Command & { readonly verb: V };
+import type { CommandOf, SessionApi, StateKind } from './state.js';
 
 export interface VerbEntry<V extends Verb> {
   readonly allowedIn: readonly StateKind[];
