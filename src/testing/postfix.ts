@@ -53,7 +53,11 @@ export interface SmtpSink {
   readonly dumpDir: string;
   /** The messages dumped so far, oldest first. */
   messages(): SinkMessage[];
-  /** Waits until at least n messages were dumped (polls up to ms). */
+  /**
+   * Waits until at least n dump files exist (polls up to ms). smtp-sink creates a file when a
+   * transaction starts and fills it as data arrives: read messages() again once the sender has
+   * its 250 replies before looking at the contents of the last ones.
+   */
   waitFor(n: number, ms?: number): Promise<SinkMessage[]>;
   stop(): Promise<void>;
 }

@@ -55,8 +55,10 @@ test('forwarder → Postfix smtpd (STARTTLS, verified) → smtp-sink: a STARTTLS
     try {
       const { text } = batchFile('TLSJOB', 3);
       await submitText(config, text.replace('HELO JOBHOST\r\n', 'HELO JOBHOST\r\nSTARTTLS\r\n'), 'TLSJOB');
-      const got = await sink.waitFor(3, 60_000).catch((e: unknown) => { throw new Error(`${String(e)}\n${pf.log()}`); });
+      await sink.waitFor(3, 60_000).catch((e: unknown) => { throw new Error(`${String(e)}\n${pf.log()}`); });
       await until('spool empty', async () => (await gw.queue.list()).length === 0);
+      // Read the dumps once every message was answered (a file appears when its transaction starts).
+      const got = sink.messages();
       assert.equal(gw.forwarder.counters.delivered, 3);
       for (const m of got) {
         // Postfix's Received header says how its smtpd got the mail: ESMTPS = over TLS.
