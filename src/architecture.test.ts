@@ -93,6 +93,27 @@ test('dependencies point one way (STYLE.md §2)', () => {
   assert.deepEqual(problems, []);
 });
 
+// Roles whose index.ts is their only door (Q1): other roles and the composition root import
+// them through it, so the role's header states everything others may rely on.
+const INDEX_ONLY = new Set(['forwarder']);
+
+test('the forwarder is imported only through forwarder/index.ts', () => {
+  const problems: string[] = [];
+  for (const file of walk(SRC)) {
+    if (file.endsWith('.test.ts')) continue;
+    const role = roleOf(file);
+    for (const m of readFileSync(file, 'utf8').matchAll(IMPORT)) {
+      const spec = (m[1] ?? m[2])!;
+      if (!spec.startsWith('.')) continue;
+      const target = resolve(dirname(file), spec).replace(/\.js$/, '.ts');
+      const targetRole = roleOf(target);
+      if (targetRole === role || !INDEX_ONLY.has(targetRole)) continue;
+      if (relative(join(SRC, targetRole), target) !== 'index.ts') problems.push(`${relative(SRC, file)} imports ${spec}: import ${targetRole}/index.js instead`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
 // Import cycles (STYLE.md §2: dependencies point one way, also between files of one role). The
 // graph has one node per file under src/ and one edge per relative import: static, dynamic
 // (`import('./x.js')`, lazy but still a dependency) and type-only imports (`import type`) alike. A
