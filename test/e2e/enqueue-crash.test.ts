@@ -16,10 +16,14 @@ import { join } from 'node:path';
 import { systemClock } from '../../src/core/index.js';
 import { SpoolQueue } from '../../src/spool/queue.js';
 import type { SpoolEntry } from '../../src/spool/submit.js';
+import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
+import { runGateway, until, writeConfig } from '../../src/testing/gateway.js';
 import { tempDir } from '../../src/testing/peers.js';
+import { normaliseLineEnds } from '../../src/smtp/protocol/dot-stuff.js';
 import { crashCase } from './enqueue-crash-case.js';
 
-const WRITER = 'CRASHW';
+// The writer and spool directory writeConfig() uses, so a gateway can be started on a crashed spool.
+const WRITER = 'TESTW';
 const CHILD = join(import.meta.dirname, 'enqueue-crash-child.ts');
 
 interface Run { child: ChildProcess; lines: string[] }
@@ -78,7 +82,7 @@ function assertComplete(root: string, entries: readonly SpoolEntry[], what: stri
 
 test('kill -9 after each durable step of enqueueMessage: no entry before the rename, one complete entry from it on', async (t) => {
   // A run to the end names every step the write protocol has: each one is tested below.
-  const full = tempDir(t, 'spoolgate-enqcrash-');
+  const full = join(tempDir(t, 'spoolgate-enqcrash-'), 'spool');
   const done = await runChild(full, 'none', /DONE \S+\n/);
   await kill9(done.child);
   const steps = done.lines.find((l) => l.startsWith('STEPS '))!.slice(6).split(',');
@@ -90,7 +94,8 @@ test('kill -9 after each durable step of enqueueMessage: no entry before the ren
   const renameAt = steps.indexOf('rename');
   for (const [i, step] of steps.entries()) {
     await t.test(`killed after "${step}"`, async (st) => {
-      const root = tempDir(st, 'spoolgate-enqcrash-');
+      const dir = tempDir(st, 'spoolgate-enqcrash-');
+      const root = join(dir, 'spool');
       const run = await runChild(root, step, new RegExp(`AT ${step.replace(/[.]/g, '\\.')}\\n`));
       await kill9(run.child);
       const entries = await listed(root);
@@ -107,6 +112,21 @@ test('kill -9 after each durable step of enqueueMessage: no entry before the ren
         assertComplete(root, await listed(root), `enqueue after a kill at ${step}`);
       } else {
         assertComplete(root, entries, `killed after ${step}`);
+        if (step === 'rename') {
+          // Loses nothing: a gateway started on the crashed spool sends the entry as enqueued.
+          const srv = await FakeSmtpServer.start({ extensions: ['PIPELINING', '8BITMIME', 'SMTPUTF8', 'SIZE 52428800', 'ENHANCEDSTATUSCODES', 'DSN'] });
+          st.after(() => srv.close());
+          const { config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${srv.port} }`);
+          assert.equal(config.spool.directory, root);
+          const gw = await runGateway(config);
+          st.after(() => gw.stop());
+          await until('the entry sent and finished', async () => srv.messages.length >= 1 && (await gw.queue.list()).length === 0);
+          const want = crashCase();
+          assert.equal(srv.messages.length, 1);
+          assert.equal(srv.messages[0]!.from, 'jörg@clïent.test');
+          assert.deepEqual(srv.messages[0]!.recipients, ['a@far.test', '"b c<"@far.test']);
+          assert.ok(srv.messages[0]!.data.equals(normaliseLineEnds(want.data)), 'the bytes as enqueued');
+        }
       }
     });
   }
