@@ -409,6 +409,10 @@ async function check(gw: RelayGateway, sent: readonly Sent[], arrivals: readonly
   // No recipient ever written only in a body or refused by the receiver reaches the target.
   const everyone = arrivals.flatMap((a) => a.rcpts.map((r) => r.address));
   assert.deepEqual(everyone.filter((r) => /@evil\.test$/i.test(r)), [], 'no forged recipient reached the target');
+  for (const forged of ['victim@evil.test', 'victim2@evil.test', 'forged@evil.test']) {
+    const trail = (await journal.query({ to: forged })).map((e) => e.type);
+    assert.deepEqual(trail.filter((x) => x !== 'relay-refused'), [], `the journal has nothing relayed to ${forged}`);
+  }
 }
 
 const MODES: readonly { mode: string; body: (certs: { certFile: string; keyFile: string }) => string; relayDomain: string }[] = [
@@ -428,6 +432,7 @@ for (const m of MODES) {
         // Near modes: the far recipient beside each exploit attempt was refused, never relayed.
         assert.ok(sent.some((s) => s.refused.includes('RCPT TO:<victim@far.test>')), 'the far recipient was tried and refused');
         assert.deepEqual(arrivals.flatMap((a) => a.rcpts.map((r) => r.address)).filter((r) => !r.endsWith('@near.test')), [], 'only near recipients reach the target');
+        assert.deepEqual((await gw.services.store!.journal.query({ to: 'victim@far.test' })).map((e) => e.type).filter((x) => x !== 'relay-refused'), [], 'the far recipient is journaled only as refused');
       }
       t.diagnostic(`${sent.length} attempts, ${arrivals.length} relayed; not relayed: ${sent.filter((s) => s.expected === undefined).map((s) => s.attempt.name).join('; ')}; refused recipients: ${[...new Set(sent.flatMap((s) => s.refused))].map((r) => JSON.stringify(r.slice(0, 40))).join(', ')}`);
     });
