@@ -27,6 +27,7 @@ interface Arrived {
   readonly rcpts: readonly { readonly address: string; readonly notify?: string; readonly orcpt?: string }[];
   readonly ret: string | undefined;
   readonly envid: string | undefined;
+  readonly smtpUtf8: boolean;
   readonly data: Buffer;
 }
 
@@ -45,7 +46,7 @@ async function target(t: TestContext, onRcpt: (address: string) => Error | undef
         mails.push({
           from: from.address, fromArgs: from.args === false ? {} : { ...from.args },
           rcpts: e.rcptTo.map((r) => ({ address: r.address, ...(r.dsn?.notify ? { notify: r.dsn.notify.join(',') } : {}), ...(r.dsn?.orcpt !== undefined ? { orcpt: r.dsn.orcpt } : {}) })),
-          ret: e.dsn?.ret ?? undefined, envid: e.dsn?.envid ?? undefined, data: Buffer.concat(parts),
+          ret: e.dsn?.ret ?? undefined, envid: e.dsn?.envid ?? undefined, smtpUtf8: e.smtpUtf8 === true, data: Buffer.concat(parts),
         });
         cb(null);
       });
@@ -89,64 +90,69 @@ function assertEnvelope(got: Arrived, want: EnvelopeJson, what: string): void {
   assert.equal(got.fromArgs.BODY, want.body8bit === true ? '8BITMIME' : undefined, `${what}: BODY`);
   assert.equal(got.ret, want.ret, `${what}: RET`);
   assert.equal(got.envid, want.envid, `${what}: ENVID`);
+  assert.equal(got.smtpUtf8, want.smtputf8 === true, `${what}: SMTPUTF8`);
   assert.deepEqual(Object.keys(got.fromArgs).filter((k) => !['SIZE', 'BODY', 'RET', 'ENVID', 'SMTPUTF8'].includes(k)), [], `${what}: no other MAIL parameters`);
 }
 
 function mb(s: string): Mailbox {
-  const m = parseMailbox(s);
+  const m = parseMailbox(s, { utf8: true });
   assert.ok(m.ok, s);
   return m.value;
 }
 
-test('a permanent 550 with a UTF-8 reply text gives a DSN that reaches the sender byte-exact as built, with a null sender', async (t) => {
-  const hold: { gw?: Gateway } = {};
-  const diagnostic = '5.1.1 <gone@far.test>: Empfänger unbekannt — 受信者不明 (ça n’existe pas)';
-  const tg = await target(t, (address) => {
-    if (address !== 'gone@far.test') return undefined;
-    hold.gw?.forwarder.suspend('delay'); // the DSN entry waits in the spool until captured
-    return reject550(diagnostic);
-  });
-  const g = await gateway(t, tg.port);
-  hold.gw = g.gw;
-  // The original: 8-bit body, DSN parameters, returned in full.
-  const body = Buffer.concat([
-    Buffer.from('From: sender@client.test\r\nTo: gone@far.test\r\nSubject: Grüße\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n', 'utf8'),
-    Buffer.from('Ä Ö Ü ß € 日本語\r\ntrailing blanks   \r\n' + 'x'.repeat(79) + '<\r\n.leading dot\r\n', 'utf8'),
-  ]);
-  const envelope: Envelope = {
-    from: { kind: 'mailbox', mailbox: mb('sender@client.test') },
-    recipients: [{ mailbox: mb('gone@far.test'), notify: { kind: 'on', success: false, failure: true, delay: false }, orcpt: { type: 'rfc822', address: 'gone@far.test' } }],
-    requireTls: false, dsn: { ret: 'FULL', envid: 'ENV-42' }, body8bit: true,
-  };
-  const original = await enqueueMessage({ root: g.root, writer: g.writer, envelope, data: body, origin: { kind: 'submission', tool: 'note' }, jobName: 'NOTEJOB' });
+for (const sender of ['sender@client.test', 'jörg@clïent.test']) {
+  test(`a permanent 550 with a UTF-8 reply text gives a DSN that reaches ${sender} byte-exact as built, with a null sender`, async (t) => {
+    const utf8 = !/^[\x20-\x7e]*$/.test(sender);
+    const hold: { gw?: Gateway } = {};
+    const diagnostic = '5.1.1 <gone@far.test>: Empfänger unbekannt — 受信者不明 (ça n’existe pas)';
+    const tg = await target(t, (address) => {
+      if (address !== 'gone@far.test') return undefined;
+      hold.gw?.forwarder.suspend('delay'); // the DSN entry waits in the spool until captured
+      return reject550(diagnostic);
+    });
+    const g = await gateway(t, tg.port);
+    hold.gw = g.gw;
+    // The original: 8-bit body, DSN parameters, returned in full.
+    const body = Buffer.concat([
+      Buffer.from(`From: ${sender}\r\nTo: gone@far.test\r\nSubject: Grüße\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n`, 'utf8'),
+      Buffer.from('Ä Ö Ü ß € 日本語\r\ntrailing blanks   \r\n' + 'x'.repeat(79) + '<\r\n.leading dot\r\n', 'utf8'),
+    ]);
+    const envelope: Envelope = {
+      from: { kind: 'mailbox', mailbox: mb(sender) },
+      recipients: [{ mailbox: mb('gone@far.test'), notify: { kind: 'on', success: false, failure: true, delay: false }, orcpt: { type: 'rfc822', address: 'gone@far.test' } }],
+      requireTls: false, dsn: { ret: 'FULL', envid: 'ENV-42' }, body8bit: true, ...(utf8 ? { smtputf8: true } : {}),
+    };
+    const original = await enqueueMessage({ root: g.root, writer: g.writer, envelope, data: body, origin: { kind: 'submission', tool: 'note' }, jobName: 'NOTEJOB' });
 
-  let dsnEntry: SpoolEntry | undefined;
-  await until('the DSN entry in the spool, the original finished', async () => {
-    const list = await g.gw.queue.list();
-    dsnEntry = list.find((e) => e.message?.origin.kind === 'notification');
-    return dsnEntry !== undefined && !list.some((e) => e.id === original.id);
-  });
-  const built = capture(dsnEntry!);
-  assert.equal(built.envelope.origin.kind, 'notification');
-  assert.equal(dsnEntry!.attrs.jobName, 'SGNOTIFY');
-  g.gw.forwarder.resume();
-  await until('the DSN at the target', () => tg.mails.length >= 1);
-  await until('the spool empty', async () => (await g.gw.queue.list()).length === 0);
+    let dsnEntry: SpoolEntry | undefined;
+    await until('the DSN entry in the spool, the original finished', async () => {
+      const list = await g.gw.queue.list();
+      dsnEntry = list.find((e) => e.message?.origin.kind === 'notification');
+      return dsnEntry !== undefined && !list.some((e) => e.id === original.id);
+    });
+    const built = capture(dsnEntry!);
+    assert.equal(built.envelope.origin.kind, 'notification');
+    assert.equal(dsnEntry!.attrs.jobName, 'SGNOTIFY');
+    g.gw.forwarder.resume();
+    await until('the DSN at the target', () => tg.mails.length >= 1);
+    await until('the spool empty', async () => (await g.gw.queue.list()).length === 0);
 
-  assert.equal(tg.mails.length, 1, 'the DSN only (the original was refused)');
-  const dsn = tg.mails[0]!;
-  assert.equal(dsn.from, '', 'null sender (RFC 3461 §6.1 / RFC 5321 §4.5.5)');
-  assertEnvelope(dsn, built.envelope, 'DSN');
-  assert.deepEqual(dsn.rcpts.map((r) => r.address), ['sender@client.test']);
-  assert.ok(dsn.data.equals(built.data), `DSN bytes as built (${dsn.data.length} arrived, ${built.data.length} built)`);
-  // What was built: a multipart/report with the target's diagnostic and the original returned intact.
-  const text = dsn.data.toString('latin1');
-  assert.match(text, /^Content-Type: multipart\/report; report-type=delivery-status/m);
-  assert.match(text, /^Diagnostic-Code: smtp; 550 5\.1\.1 <gone@far\.test>: Empf/m, 'the diagnostic of the target');
-  assert.match(text, /^Original-Envelope-Id: ENV-42\r$/m);
-  assert.ok(dsn.data.includes(body), 'the 8-bit original is returned byte for byte inside the DSN');
-  t.diagnostic(text.split('\r\n').filter((l) => /^(Diagnostic-Code|Status|Action|Final-Recipient|Content-Transfer-Encoding):/.test(l)).join('\n'));
-});
+    assert.equal(tg.mails.length, 1, 'the DSN only (the original was refused)');
+    const dsn = tg.mails[0]!;
+    assert.equal(dsn.from, '', 'null sender (RFC 3461 §6.1 / RFC 5321 §4.5.5)');
+    assertEnvelope(dsn, built.envelope, 'DSN');
+    assert.deepEqual(dsn.rcpts.map((r) => r.address), [sender]);
+    assert.equal(dsn.smtpUtf8, utf8, 'SMTPUTF8 with a UTF-8 sender');
+    assert.ok(dsn.data.equals(built.data), `DSN bytes as built (${dsn.data.length} arrived, ${built.data.length} built)`);
+    // What was built: a multipart/report with the target's diagnostic and the original returned intact.
+    const text = dsn.data.toString('latin1');
+    assert.match(text, /^Content-Type: multipart\/report; report-type=delivery-status/m);
+    assert.match(text, /^Diagnostic-Code: smtp; 550 5\.1\.1 <gone@far\.test>: Empf/m, 'the diagnostic of the target');
+    assert.match(text, /^Original-Envelope-Id: ENV-42\r$/m);
+    assert.ok(dsn.data.includes(body), 'the 8-bit original is returned byte for byte inside the DSN');
+    t.diagnostic(text.split('\r\n').filter((l) => /^(To|Diagnostic-Code|Status|Action|Final-Recipient|Content-Transfer-Encoding):/.test(l)).join('\n'));
+  });
+}
 
 test('Report Admin: a bad batch spool file produces an error report mail that reaches the MailAdministrators byte-exact, with Date and Message-ID', async (t) => {
   const hold: { gw?: Gateway } = {};
