@@ -465,3 +465,31 @@ test('NearDomains, the original exploit: unauthenticated client, near recipient 
   assert.deepEqual((await journal.query({ to: 'victim@far.test' })).map((e) => e.type), ['relay-refused'], 'the journal has the far recipient only as refused');
   assert.ok((await journal.query({ to: 'x@near.test', type: 'received-relay' })).length === 1, 'the journal records the near recipient');
 });
+
+test('SMTPUTF8: UTF-8 octets in the sender, a recipient and ORCPT reach smtp-server as the same octets (not re-encoded)', async (t) => {
+  const tg = await smtpServerTarget(t);
+  const gw = await startRelayGateway(t, tg.port, 'RelayMode All');
+  const c = await Client.open(gw.receiverPort);
+  t.after(() => c.destroy());
+  // Exactly the UTF-8 octets on the wire (Client.send writes a Buffer as given).
+  const line = (s: string): Buffer => Buffer.from(s + CRLF, 'utf8');
+  assert.equal((await c.send('EHLO client.test')).code, 250);
+  assert.equal((await c.send(line('MAIL FROM:<jörg@clïent.test> SMTPUTF8 BODY=8BITMIME'))).code, 250);
+  assert.equal((await c.send(line('RCPT TO:<müller@fär.test> NOTIFY=FAILURE ORCPT=utf-8;m+C3+BCller@f+C3+A4r.test'))).code, 250);
+  assert.equal((await c.send('DATA')).code, 354);
+  const body = Buffer.from('X-Tx: utf8\r\nSubject: Grüße\r\n\r\nÄÖÜ\r\n', 'utf8');
+  assert.equal((await c.send(stuffed(body))).code, 250);
+  await c.send('QUIT');
+  await until('the message at the target', () => tg.arrivals().length >= 1);
+  const got = tg.arrivals()[0]!;
+  // smtp-server decodes command lines as UTF-8: the same octets give the same text.
+  assert.equal(got.from, 'jörg@clïent.test');
+  // smtp-server decodes command lines as UTF-8, but xtext "+XX" octet by octet into Latin-1
+  // characters: the octets on the wire are those of the Latin-1 string.
+  const orcptOctets = Buffer.from(got.rcpts[0]?.orcpt ?? '', 'latin1');
+  assert.deepEqual(got.rcpts.map((r) => ({ ...r, orcpt: undefined })), [{ address: 'müller@fär.test', notify: 'FAILURE', orcpt: undefined }]);
+  assert.ok(orcptOctets.equals(Buffer.from('utf-8;müller@fär.test', 'utf8')), `ORCPT octets as sent: ${orcptOctets.toString('hex')}`);
+  assert.equal(got.params.BODY, '8BITMIME');
+  assert.equal(got.params.SMTPUTF8, true);
+  assert.ok(belowOurReceived(got.data).equals(body));
+});
