@@ -158,6 +158,12 @@ function attempts(R: string): Attempt[] {
     });
   }
   a.push({
+    name: 'a long sender and ENVID making a 160-octet MAIL line ending in "<"',
+    mail: ending(`MAIL FROM:<${'s'.repeat(60)}@${'d'.repeat(40)}.client.test> RET=HDRS ENVID=`, 160),
+    rcpts: [`RCPT TO:<e160@${R}> NOTIFY=SUCCESS`],
+    body: ['Subject: envid 160', '', ...FORGED_LINES],
+  });
+  a.push({
     name: 'AUTH= on MAIL naming someone else',
     mail: 'MAIL FROM:<auth1@client.test> AUTH=forged+40evil.test',
     rcpts: [`RCPT TO:<a1@${R}>`],
@@ -189,6 +195,14 @@ function attempts(R: string): Attempt[] {
     mail: 'MAIL FROM:<xtextcr@client.test> ENVID=a+0Db+0D+0AMAIL+20FROM:<forged@evil.test>',
     rcpts: [`RCPT TO:<x1@${R}> ORCPT=rfc822;v+0D+0ARCPT+20TO:<victim@evil.test>`, `RCPT TO:<x2@${R}> ORCPT=rfc822;${ending('+0D', 60)}`],
     body: ['Subject: xtext', '', ...FORGED_LINES],
+    fakeOnly: true,
+  });
+  a.push({
+    // smtp-server decodes "+XX" into Latin-1 characters, so the UTF-8 comparison needs the recorder.
+    name: 'UTF-8 octets inside xtext (ENVID, ORCPT) with an 80-octet line ending in "<"',
+    mail: 'MAIL FROM:<xtext8@client.test> ENVID=Gr+C3+BC+C3+9Fe+E2+82+AC',
+    rcpts: [ending(`RCPT TO:<u1@${R}> ORCPT=utf-8;m+C3+BCller+E6+97+A5`, 80)],
+    body: ['Subject: xtext utf-8', '', ...FORGED_LINES],
     fakeOnly: true,
   });
   a.push({
