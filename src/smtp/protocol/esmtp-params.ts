@@ -96,24 +96,35 @@ function splitParams(text: string): EsmtpParam[] {
   });
 }
 
-/** RFC 3461 §4: xtext = *( xchar / hexchar ), hexchar = "+" 2HEXDIG (upper case). */
+/**
+ * RFC 3461 §4: xtext = *( xchar / hexchar ), hexchar = "+" 2HEXDIG (upper case). The decoded
+ * octets are read as UTF-8 (RFC 6533 §3: the utf-8 address type; the SMTP client's xtextEncode
+ * encodes a value's UTF-8 form), so a value is passed on as the same octets; octets that are not
+ * UTF-8 are refused (undefined) rather than changed after the 250.
+ */
 export function decodeXtext(s: string): string | undefined {
-  let out = '';
+  const bytes: number[] = [];
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c === 0x2b) {
       const hex = s.slice(i + 1, i + 3);
       if (!/^[0-9A-F]{2}$/.test(hex)) return undefined;
-      out += String.fromCharCode(parseInt(hex, 16));
+      bytes.push(parseInt(hex, 16));
       i += 2;
       continue;
     }
     // xchar: "!" (33) to "~" (126) except "+" and "="
     if (c < 33 || c > 126 || c === 0x3d) return undefined;
-    out += s[i];
+    bytes.push(c);
   }
-  return out;
+  try {
+    return UTF8.decode(new Uint8Array(bytes));
+  } catch {
+    return undefined;
+  }
 }
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 type Bad = (text: string) => ParamProblem;
 

@@ -71,6 +71,10 @@ test('xtext', () => {
   assert.equal(decodeXtext('a+2Bb+3Dc'), 'a+b=c');
   assert.equal(decodeXtext('a+2b'), undefined);
   assert.equal(decodeXtext('a=b'), undefined);
+  // Octets are UTF-8: the client encodes the UTF-8 form, so a relayed value keeps its octets.
+  assert.equal(decodeXtext('m+C3+BCller@f+C3+A4r.test'), 'müller@fär.test');
+  assert.equal(decodeXtext('a+0Db'), 'a\rb');
+  assert.equal(decodeXtext('+FF'), undefined, 'not UTF-8: refused, not changed');
 });
 
 test('fuzz: random lines never throw', () => {
