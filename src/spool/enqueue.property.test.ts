@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatMailbox, formatPath, parseMailbox, systemClock, type Envelope, type Recipient, type ReversePath } from '../core/index.js';
 import { normaliseLineEnds } from '../smtp/protocol/dot-stuff.js';
-import { xtextDecode } from '../smtp/protocol/command.js';
+import { decodeXtext } from '../smtp/protocol/esmtp-params.js';
 import { FakeSmtpServer, type FakeMessage } from '../testing/fake-smtp-server.js';
 import { runGateway, until, writeConfig } from '../testing/gateway.js';
 import { prng } from '../testing/prng.js';
@@ -199,7 +199,7 @@ function checkArrival(label: string, want: Envelope, data: Buffer, got: readonly
     p.delete('RET');
     const envid = p.get('ENVID');
     p.delete('ENVID');
-    assert.equal(envid === undefined ? undefined : xtextDecode(envid), want.dsn?.envid, `${label}: ENVID`);
+    assert.equal(envid === undefined ? undefined : decodeXtext(envid), want.dsn?.envid, `${label}: ENVID`);
     assert.deepEqual([...p.keys()], [], `${label}: no other MAIL parameters`);
     // The bytes: every transaction carries the whole message.
     assert.ok(t.message.data.equals(normaliseLineEnds(data)), `${label}: data differs (${t.message.data.length} octets arrived, ${normaliseLineEnds(data).length} expected)`);
@@ -217,7 +217,7 @@ function checkArrival(label: string, want: Envelope, data: Buffer, got: readonly
       assert.ok(orcpt !== undefined, `${label} RCPT ${i}: ORCPT missing`);
       const semi = orcpt.indexOf(';');
       assert.equal(orcpt.slice(0, semi), r.orcpt.type, `${label} RCPT ${i}: ORCPT type`);
-      assert.equal(xtextDecode(orcpt.slice(semi + 1)), r.orcpt.address, `${label} RCPT ${i}: ORCPT address`);
+      assert.equal(decodeXtext(orcpt.slice(semi + 1)), r.orcpt.address, `${label} RCPT ${i}: ORCPT address`);
     }
     assert.deepEqual([...p.keys()], [], `${label} RCPT ${i}: no other parameters`);
   });

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { Config } from '../../src/config/index.js';
@@ -86,12 +87,38 @@ export class RawSmtp {
   private waiters: ((r: Reply) => void)[] = [];
   private replies: Reply[] = [];
   private closed = false;
-  private constructor(private readonly sock: Socket) {
-    sock.setEncoding('latin1');
-    sock.on('data', (d: string) => { this.buf += d; this.parse(); });
-    sock.on('error', () => { this.closed = true; });
-    sock.on('close', () => { this.closed = true; for (const w of this.waiters.splice(0)) w({ code: 0, text: 'closed' }); });
+  private constructor(private sock: Socket) {
+    this.attach(sock);
   }
+
+  private attach(s: Socket): void {
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => { this.buf += d; this.parse(); });
+    s.on('error', () => { this.closed = true; });
+    s.on('close', () => { this.closed = true; for (const w of this.waiters.splice(0)) w({ code: 0, text: 'closed' }); });
+  }
+
+  /** Sends exactly these bytes (a string command line is sent as latin1 octets plus CRLF) and reads one reply. */
+  send(bytes: string | Buffer): Promise<Reply> {
+    if (this.closed) return Promise.resolve({ code: 0, text: 'closed' });
+    this.sock.write(typeof bytes === 'string' ? Buffer.from(bytes + '\r\n', 'latin1') : bytes);
+    return this.next();
+  }
+
+  /** STARTTLS, then TLS verified against `ca` for the name localhost. */
+  async startTls(ca: Buffer): Promise<Reply> {
+    const r = await this.send('STARTTLS');
+    if (r.code !== 220) return r;
+    this.sock.removeAllListeners('data');
+    this.sock.removeAllListeners('close');
+    const s = tlsConnect({ socket: this.sock, ca, servername: 'localhost' });
+    await new Promise<void>((res, rej) => { s.once('secureConnect', res); s.once('error', rej); });
+    this.sock = s;
+    this.attach(s);
+    return r;
+  }
+
+  get isClosed(): boolean { return this.closed; }
 
   static async open(port: number, host = '127.0.0.1'): Promise<{ c: RawSmtp; greeting: Reply }> {
     const sock = connect({ port, host });

@@ -15,85 +15,20 @@
 // characters inside xtext), so those attempts go to FakeSmtpServer, a recorder of the exact lines.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
-import { xtextDecode } from '../../src/smtp/protocol/command.js';
+import { decodeXtext } from '../../src/smtp/protocol/esmtp-params.js';
 import { testCerts } from '../../src/testing/certs.js';
 import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
 import { until } from '../../src/testing/gateway.js';
+import { RawSmtp } from './receiver-harness.js';
 import { belowOurReceived, startRelayGateway, startRelayTarget, type RelayGateway } from './relay-harness.js';
 
 const CRLF = '\r\n';
 
-// --- a small SMTP client with exact bytes and STARTTLS -------------------------------------------
-
-interface Reply { code: number; text: string }
-
-class Client {
-  private buf = '';
-  private waiters: ((r: Reply) => void)[] = [];
-  private replies: Reply[] = [];
-  private closed = false;
-  private constructor(private sock: Socket) { this.attach(sock); }
-
-  private attach(s: Socket): void {
-    s.setEncoding('latin1');
-    s.on('data', (d: string) => { this.buf += d; this.parse(); });
-    s.on('error', () => { this.closed = true; });
-    s.on('close', () => { this.closed = true; for (const w of this.waiters.splice(0)) w({ code: 0, text: 'closed' }); });
-  }
-
-  static async open(port: number): Promise<Client> {
-    const sock = connect({ port, host: '127.0.0.1' });
-    await new Promise<void>((res, rej) => { sock.once('connect', res); sock.once('error', rej); });
-    const c = new Client(sock);
-    assert.equal((await c.next()).code, 220);
-    return c;
-  }
-
-  private parse(): void {
-    let lines: string[] = [];
-    for (;;) {
-      const nl = this.buf.indexOf(CRLF);
-      if (nl < 0) return;
-      const line = this.buf.slice(0, nl);
-      this.buf = this.buf.slice(nl + 2);
-      lines.push(line);
-      if (line[3] !== '-') {
-        const r = { code: Number(line.slice(0, 3)), text: lines.map((l) => l.slice(4)).join('\n') };
-        lines = [];
-        const w = this.waiters.shift();
-        if (w) w(r); else this.replies.push(r);
-      }
-    }
-  }
-
-  next(): Promise<Reply> {
-    const r = this.replies.shift();
-    if (r) return Promise.resolve(r);
-    if (this.closed) return Promise.resolve({ code: 0, text: 'closed' });
-    return new Promise((res) => this.waiters.push(res));
-  }
-
-  /** Sends exactly these bytes (a command line is given without CRLF) and reads one reply. */
-  send(bytes: string | Buffer): Promise<Reply> {
-    if (this.closed) return Promise.resolve({ code: 0, text: 'closed' });
-    this.sock.write(typeof bytes === 'string' ? Buffer.from(bytes + CRLF, 'latin1') : bytes);
-    return this.next();
-  }
-
-  async startTls(ca: Buffer): Promise<void> {
-    assert.equal((await this.send('STARTTLS')).code, 220);
-    this.sock.removeAllListeners('data');
-    this.sock.removeAllListeners('close');
-    const s = tlsConnect({ socket: this.sock, ca, servername: 'localhost' });
-    await new Promise<void>((res, rej) => { s.once('secureConnect', res); s.once('error', rej); });
-    this.sock = s;
-    this.attach(s);
-  }
-
-  get isClosed(): boolean { return this.closed; }
-  destroy(): void { this.sock.destroy(); }
+/** A raw SMTP session whose greeting was 220. */
+async function openClient(port: number): Promise<RawSmtp> {
+  const { c, greeting } = await RawSmtp.open(port);
+  assert.equal(greeting.code, 220);
+  return c;
 }
 
 /** RFC 5321 §4.5.2 dot-stuffing of CRLF-separated text, with the terminating line. */
@@ -265,7 +200,7 @@ function paramMap(rest: string): Record<string, string | true> {
   for (const p of rest.trim().split(' ').filter((x) => x !== '')) {
     const eq = p.indexOf('=');
     if (eq < 0) { out[p.toUpperCase()] = true; continue; }
-    const v = xtextDecode(p.slice(eq + 1));
+    const v = decodeXtext(p.slice(eq + 1));
     assert.ok(v !== undefined, `bad xtext in ${p}`);
     out[p.slice(0, eq).toUpperCase()] = v;
   }
@@ -348,11 +283,11 @@ function expectedFrom(mail: string, rcpts: readonly { line: string; code: number
   return { from: m.address, params, rcpts: relayed, body };
 }
 
-async function session(port: number, mode: string): Promise<Client> {
-  const c = await Client.open(port);
+async function session(port: number, mode: string): Promise<RawSmtp> {
+  const c = await openClient(port);
   assert.equal((await c.send('EHLO client.test')).code, 250);
   if (mode === 'None') {
-    await c.startTls(testCerts().ca);
+    assert.equal((await c.startTls(testCerts().ca)).code, 220);
     assert.equal((await c.send('EHLO client.test')).code, 250);
     const r = await c.send(`AUTH PLAIN ${Buffer.from('\0alice\0secret-alice').toString('base64')}`);
     assert.equal(r.code, 235, `AUTH: ${r.code} ${r.text}`);
@@ -456,7 +391,7 @@ for (const m of MODES) {
 test('NearDomains, the original exploit: unauthenticated client, near recipient with an ORCPT making an 80-byte record ending in "<", forged MAIL FROM and far RCPT in the body — nothing reaches the far recipient', async (t) => {
   const tg = await smtpServerTarget(t);
   const gw = await startRelayGateway(t, tg.port, 'RelayMode NearDomains\n NearDomain near.test');
-  const c = await Client.open(gw.receiverPort);
+  const c = await openClient(gw.receiverPort);
   t.after(() => c.destroy());
   assert.equal((await c.send('EHLO attacker.test')).code, 250);
   assert.equal((await c.send('MAIL FROM:<attacker@client.test>')).code, 250);
@@ -483,9 +418,9 @@ test('NearDomains, the original exploit: unauthenticated client, near recipient 
 test('SMTPUTF8: UTF-8 octets in the sender, a recipient and ORCPT reach smtp-server as the same octets (not re-encoded)', async (t) => {
   const tg = await smtpServerTarget(t);
   const gw = await startRelayGateway(t, tg.port, 'RelayMode All');
-  const c = await Client.open(gw.receiverPort);
+  const c = await openClient(gw.receiverPort);
   t.after(() => c.destroy());
-  // Exactly the UTF-8 octets on the wire (Client.send writes a Buffer as given).
+  // Exactly the UTF-8 octets on the wire (RawSmtp.send writes a Buffer as given).
   const line = (s: string): Buffer => Buffer.from(s + CRLF, 'utf8');
   assert.equal((await c.send('EHLO client.test')).code, 250);
   assert.equal((await c.send(line('MAIL FROM:<jörg@clïent.test> SMTPUTF8 BODY=8BITMIME'))).code, 250);

@@ -29,22 +29,6 @@ export function xtextEncode(s: string): string {
   return out;
 }
 
-/** Inverse of xtextEncode; undefined for malformed input. */
-export function xtextDecode(s: string): string | undefined {
-  const bytes: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x2b) {
-      const hex = s.slice(i + 1, i + 3);
-      if (!/^[0-9A-F]{2}$/.test(hex)) return undefined;
-      bytes.push(parseInt(hex, 16));
-      i += 2;
-    } else if (c >= 0x21 && c <= 0x7e && c !== 0x3d) bytes.push(c);
-    else return undefined;
-  }
-  return Buffer.from(bytes).toString('utf8');
-}
-
 export function ehlo(domain: string): string {
   return `EHLO ${clean(domain, 'EHLO domain')}${CRLF}`;
 }
