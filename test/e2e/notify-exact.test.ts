@@ -13,50 +13,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { SMTPServer } from 'smtp-server';
 import { parseMailbox, type Envelope, type Mailbox } from '../../src/core/index.js';
 import type { EnvelopeJson } from '../../src/core/index.js';
 import type { Gateway } from '../../src/main.js';
 import { enqueueMessage } from '../../src/spool/enqueue.js';
 import type { SpoolEntry } from '../../src/spool/submit.js';
 import { runGateway, submitText, until, writeConfig } from '../../src/testing/gateway.js';
-
-interface Arrived {
-  readonly from: string;
-  readonly fromArgs: Record<string, unknown>;
-  readonly rcpts: readonly { readonly address: string; readonly notify?: string; readonly orcpt?: string }[];
-  readonly ret: string | undefined;
-  readonly envid: string | undefined;
-  readonly smtpUtf8: boolean;
-  readonly data: Buffer;
-}
-
-/** smtp-server on 127.0.0.1:0 with DSN and 8BITMIME; `onRcpt` may refuse a recipient. */
-async function target(t: TestContext, onRcpt: (address: string) => Error | undefined): Promise<{ port: number; mails: Arrived[] }> {
-  const mails: Arrived[] = [];
-  const srv = new SMTPServer({
-    logger: false, authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], hideDSN: false, size: 50 * 1024 * 1024,
-    onRcptTo(address, _session, cb) { cb(onRcpt(address.address) ?? null); },
-    onData(stream, session, cb) {
-      const parts: Buffer[] = [];
-      stream.on('data', (d: Buffer) => parts.push(d));
-      stream.on('end', () => {
-        const e = session.envelope;
-        const from = e.mailFrom === false ? { address: '', args: false as const } : e.mailFrom;
-        mails.push({
-          from: from.address, fromArgs: from.args === false ? {} : { ...from.args },
-          rcpts: e.rcptTo.map((r) => ({ address: r.address, ...(r.dsn?.notify ? { notify: r.dsn.notify.join(',') } : {}), ...(r.dsn?.orcpt !== undefined ? { orcpt: r.dsn.orcpt } : {}) })),
-          ret: e.dsn?.ret ?? undefined, envid: e.dsn?.envid ?? undefined, smtpUtf8: e.smtpUtf8 === true, data: Buffer.concat(parts),
-        });
-        cb(null);
-      });
-    },
-  });
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => resolve()));
-  t.after(() => new Promise<void>((resolve) => srv.close(() => resolve())));
-  const a = srv.server.address();
-  return { port: typeof a === 'object' && a !== null ? a.port : 0, mails };
-}
+import { startRelayTarget, type TargetMail } from './relay-harness.js';
 
 function reject550(text: string): Error {
   return Object.assign(new Error(text), { responseCode: 550 });
@@ -82,10 +45,10 @@ function capture(e: SpoolEntry): { data: Buffer; envelope: EnvelopeJson & { orig
 }
 
 /** What arrived has exactly the envelope of envelope.json. */
-function assertEnvelope(got: Arrived, want: EnvelopeJson, what: string): void {
+function assertEnvelope(got: TargetMail, want: EnvelopeJson, what: string): void {
   assert.equal(got.from, want.from, `${what}: sender`);
   assert.deepEqual(got.rcpts, want.recipients.map((r) => ({
-    address: r.to, ...(r.notify !== undefined ? { notify: r.notify } : {}), ...(r.orcpt !== undefined ? { orcpt: `${r.orcpt.type};${r.orcpt.address}` } : {}),
+    address: r.to, ...(r.notify !== undefined ? { notify: r.notify.split(',') } : {}), ...(r.orcpt !== undefined ? { orcpt: `${r.orcpt.type};${r.orcpt.address}` } : {}),
   })), `${what}: recipients`);
   assert.equal(got.fromArgs.BODY, want.body8bit === true ? '8BITMIME' : undefined, `${what}: BODY`);
   assert.equal(got.ret, want.ret, `${what}: RET`);
@@ -105,11 +68,11 @@ for (const sender of ['sender@client.test', 'jörg@clïent.test']) {
     const utf8 = !/^[\x20-\x7e]*$/.test(sender);
     const hold: { gw?: Gateway } = {};
     const diagnostic = '5.1.1 <gone@far.test>: Empfänger unbekannt — 受信者不明 (ça n’existe pas)';
-    const tg = await target(t, (address) => {
+    const tg = await startRelayTarget(t, { onRcpt: (address) => {
       if (address !== 'gone@far.test') return undefined;
       hold.gw?.forwarder.suspend('delay'); // the DSN entry waits in the spool until captured
       return reject550(diagnostic);
-    });
+    } });
     const g = await gateway(t, tg.port);
     hold.gw = g.gw;
     // The original: 8-bit body, DSN parameters, returned in full.
@@ -156,11 +119,11 @@ for (const sender of ['sender@client.test', 'jörg@clïent.test']) {
 
 test('Report Admin: a bad batch spool file produces an error report mail that reaches the MailAdministrators byte-exact, with Date and Message-ID', async (t) => {
   const hold: { gw?: Gateway } = {};
-  const tg = await target(t, (address) => {
+  const tg = await startRelayTarget(t, { onRcpt: (address) => {
     // The good message of the bad file: hold new files until the report entry was captured.
     if (address === 'ok@far.test') hold.gw?.forwarder.suspend('delay');
     return undefined;
-  });
+  } });
   const g = await gateway(t, tg.port);
   hold.gw = g.gw;
   const text = [
