@@ -19,7 +19,7 @@ for (let i = Number(process.argv[2]); ; i++) {
   const fill = String.fromCharCode(65 + (i % 26));
   const data = Buffer.from('Subject: ' + id + '\\r\\n\\r\\n' + fill.repeat(200000) + '\\r\\n');
   const r = await md.put({ id, data, envelope: { from: { kind: 'null' }, recipients: [{ mailbox: { local: 'a', domain: 'b.example' } }], requireTls: false },
-    pendingRecipients: [], firstAttempt: new Date(0), nextAttempt: new Date(i * 1000), attempts: 1, jobName: 'J', jobId: 'JOB1', originUser: 'U', lastReply: '' });
+    pendingRecipients: [], firstAttempt: new Date(0), nextAttempt: new Date(i * 1000), attempts: 1, jobName: 'J', jobId: 'JOB1', originUser: 'U' });
   if (!r.ok) throw r.error;
   process.stdout.write(id + '\\n');
 }
