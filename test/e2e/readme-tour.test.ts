@@ -40,7 +40,12 @@ test('the README tour: npm start, npx spoolgate submit, curl pop3 fetches the ma
   npm.stderr.on('data', (d: Buffer) => { out += d.toString(); });
   const stop = (): void => { try { process.kill(-npm.pid!, 'SIGTERM'); } catch { /* already gone */ } };
   t.after(stop);
-  await until(`npm start to print its listeners (output so far: ${out})`, () => out.includes('created mailbox user "demo"') && out.includes('pop3'), 60_000);
+  let exited: string | undefined;
+  npm.once('exit', (code, signal) => { exited = `npm start exited (${code ?? signal ?? '?'})`; });
+  await until('npm start to print its listeners', () => {
+    if (exited !== undefined) throw new Error(`${exited} before it was ready; its output:\n${out}`);
+    return out.includes('created mailbox user "demo"') && out.includes('pop3');
+  }, 120_000).catch((e: unknown) => { throw new Error(`${(e as Error).message}; output so far:\n${out}`); });
   const sh = (cmd: string): string => execFileSync('sh', ['-c', cmd], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const submitted = sh(cmds[0]!);
   assert.match(submitted, /examples\/hello\.smtp/);
