@@ -8,6 +8,7 @@ import { loadConfig } from '../config/index.js';
 import { describeError } from '../core/errors.js';
 import { normalizeName } from '../spool/attributes.js';
 import { composeNote, currentCaller, decideSender, localDomain, putOnSpool, type NoteAttachment } from '../submit/index.js';
+import { processIo, readAll, type CliIo } from './io.js';
 
 const USAGE = `usage: spoolgate note --config FILE --subject TEXT (--to ADDR | --cc ADDR | --bcc ADDR)...
                       [--from ADDR] [--body FILE|-] [--html FILE] [--attach FILE]... [--job NAME]
@@ -17,8 +18,8 @@ Bcc recipients get the mail but appear in no header.`;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-async function readText(file: string, what: string): Promise<string> {
-  const bytes = file === '-' ? await readStdin() : await readFile(file);
+async function readText(file: string, what: string, io: CliIo): Promise<string> {
+  const bytes = file === '-' ? await readAll(io.stdin) : await readFile(file);
   try {
     return utf8.decode(bytes).replace(/^\uFEFF/, '');
   } catch (e) {
@@ -26,13 +27,7 @@ async function readText(file: string, what: string): Promise<string> {
   }
 }
 
-async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(String(c)));
-  return Buffer.concat(chunks);
-}
-
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
   let args;
   try {
     args = parseArgs({
@@ -52,16 +47,16 @@ export async function run(argv: string[]): Promise<number> {
       },
     });
   } catch (e) {
-    process.stderr.write(`spoolgate note: ${describeError(e)}\n${USAGE}\n`);
+    io.stderr.write(`spoolgate note: ${describeError(e)}\n${USAGE}\n`);
     return 2;
   }
   const v = args.values;
   if (v.help === true) {
-    process.stdout.write(USAGE + '\n');
+    io.stdout.write(USAGE + '\n');
     return 0;
   }
   const fail = (code: number, msg: string): number => {
-    process.stderr.write(`spoolgate note: ${msg}\n${code === 2 ? USAGE + '\n' : ''}`);
+    io.stderr.write(`spoolgate note: ${msg}\n${code === 2 ? USAGE + '\n' : ''}`);
     return code;
   };
   if (v.config === undefined) return fail(2, '--config FILE is required');
@@ -78,7 +73,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const sender = decideSender({ policy: config.users.senderPolicy, caller: currentCaller(), domain: localDomain(config), ...(v.from === undefined ? {} : { from: v.from }) });
   if (!sender.ok) {
-    process.stderr.write(`spoolgate note: ${sender.error.code}: ${sender.error.message}\n`);
+    io.stderr.write(`spoolgate note: ${sender.error.code}: ${sender.error.message}\n`);
     return 2;
   }
 
@@ -86,8 +81,8 @@ export async function run(argv: string[]): Promise<number> {
   let html: string | undefined;
   const attachments: NoteAttachment[] = [];
   try {
-    if (v.body !== undefined) text = await readText(v.body, '--body');
-    if (v.html !== undefined) html = await readText(v.html, '--html');
+    if (v.body !== undefined) text = await readText(v.body, '--body', io);
+    if (v.html !== undefined) html = await readText(v.html, '--html', io);
     for (const file of v.attach ?? []) attachments.push({ filename: basename(file), content: await readFile(file) });
   } catch (e) {
     return fail(1, describeError(e));
@@ -99,7 +94,7 @@ export async function run(argv: string[]): Promise<number> {
     attachments, hostName: config.hostName,
   });
   if (!composed.ok) {
-    process.stderr.write(`spoolgate note: ${composed.error.code}: ${composed.error.message}\n`);
+    io.stderr.write(`spoolgate note: ${composed.error.code}: ${composed.error.message}\n`);
     return 2;
   }
   try {
@@ -108,7 +103,7 @@ export async function run(argv: string[]): Promise<number> {
       tool: 'note', user: currentCaller().user,
       envelope: composed.value.envelope, data: composed.value.data, ...(job === undefined ? {} : { jobName: job }),
     });
-    process.stdout.write(`${entry.id} ${entry.attrs.jobName}(${entry.attrs.jobId})\n`);
+    io.stdout.write(`${entry.id} ${entry.attrs.jobName}(${entry.attrs.jobId})\n`);
     return 0;
   } catch (e) {
     return fail(1, `cannot put the note on the spool: ${describeError(e)}`);

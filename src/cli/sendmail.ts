@@ -7,6 +7,7 @@ import { loadConfig } from '../config/index.js';
 import { describeError } from '../core/errors.js';
 import { normalizeName } from '../spool/attributes.js';
 import { sendMail, type SendMailRecipient } from '../submit/index.js';
+import { processIo, type CliIo } from './io.js';
 
 const USAGE = `usage: spoolgate sendmail --config FILE --from ADDR (--to ADDR | --cc ADDR | --bcc ADDR)...
                           [--remove] [--job NAME] FILE
@@ -14,7 +15,7 @@ Puts FILE (a complete message: header fields, a blank line, the body) on the wri
 the given envelope and prints "<entry-id> <JOBNAME>(<JOBID>)". A Bcc: header field in FILE is left
 out of the spooled copy. --remove unlinks FILE once the spool entry is durable.`;
 
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
   let args;
   try {
     args = parseArgs({
@@ -32,16 +33,16 @@ export async function run(argv: string[]): Promise<number> {
       },
     });
   } catch (e) {
-    process.stderr.write(`spoolgate sendmail: ${describeError(e)}\n${USAGE}\n`);
+    io.stderr.write(`spoolgate sendmail: ${describeError(e)}\n${USAGE}\n`);
     return 2;
   }
   const v = args.values;
   if (v.help === true) {
-    process.stdout.write(USAGE + '\n');
+    io.stdout.write(USAGE + '\n');
     return 0;
   }
   const usage = (msg: string): number => {
-    process.stderr.write(`spoolgate sendmail: ${msg}\n${USAGE}\n`);
+    io.stderr.write(`spoolgate sendmail: ${msg}\n${USAGE}\n`);
     return 2;
   };
   if (v.config === undefined) return usage('--config FILE is required');
@@ -65,11 +66,11 @@ export async function run(argv: string[]): Promise<number> {
     remove: v.remove === true, ...(job === undefined ? {} : { jobName: job }),
   });
   if (!r.ok) {
-    process.stderr.write(`spoolgate sendmail: ${r.error.code}: ${r.error.message}\n`);
+    io.stderr.write(`spoolgate sendmail: ${r.error.code}: ${r.error.message}\n`);
     return r.error.code === 'SG_SENDMAIL_SPOOL_FAILED' ? 1 : 2;
   }
   const e = r.value.entry;
-  process.stdout.write(`${e.id} ${e.attrs.jobName}(${e.attrs.jobId})\n`);
-  if (r.value.removeProblem !== undefined) process.stderr.write(`spoolgate sendmail: warning: ${r.value.removeProblem}\n`);
+  io.stdout.write(`${e.id} ${e.attrs.jobName}(${e.attrs.jobId})\n`);
+  if (r.value.removeProblem !== undefined) io.stderr.write(`spoolgate sendmail: warning: ${r.value.removeProblem}\n`);
   return 0;
 }

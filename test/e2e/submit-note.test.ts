@@ -1,4 +1,5 @@
-// S1 acceptance: `spoolgate note` (a child process) → spool → forwarder → FakeSmtpServer. The
+// S1 acceptance: `spoolgate note` (its run(argv, io) in-process; a child process where the test
+// needs another uid) → spool → forwarder → FakeSmtpServer. The
 // target receives exactly the composed MIME (plus our Received header), the envelope carries the
 // Bcc recipient, which no header names, and mailparser gets every part back byte-equal.
 import { test } from 'node:test';
@@ -8,6 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { chmod, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { simpleParser } from 'mailparser';
+import { run } from '../../src/cli/note.js';
+import { runCli } from '../../src/testing/cli.js';
 import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
 import { tempDir } from '../../src/testing/peers.js';
 import { runGateway, until, withoutTrace, writeConfig } from '../../src/testing/gateway.js';
@@ -21,7 +24,14 @@ function cli(args: string[], opts: { uid?: number; gid?: number } = {}): { statu
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** The DATA section of a one-message batch-SMTP spool file, dot-stuffing undone. */
+/** `spoolgate note` in this process, as the current user. */
+async function inProcess(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const [name, ...rest] = args;
+  assert.equal(name, 'note');
+  const r = await runCli(run, rest);
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+}
+
 test('note → spool → forwarder: exact MIME at the target, Bcc only in the envelope, parts byte-equal', async (t) => {
   const srv = await FakeSmtpServer.start();
   t.after(() => srv.close());
@@ -43,7 +53,7 @@ test('note → spool → forwarder: exact MIME at the target, Bcc only in the en
   await writeFile(files.big, big);
   const subject = 'Monatsbericht für Müller — März';
 
-  const r = cli(['note', '--config', conf, '--to', 'Bruce Wayne <wayne@bar.test>', '--cc', 'gordon@bar.test', '--bcc', 'hidden@bar.test',
+  const r = await inProcess(['note', '--config', conf, '--to', 'Bruce Wayne <wayne@bar.test>', '--cc', 'gordon@bar.test', '--bcc', 'hidden@bar.test',
     '--subject', subject, '--body', files.body, '--html', files.html, '--attach', files.bin, '--attach', files.pdf, '--attach', files.big, '--job', 'notejob']);
   assert.equal(r.status, 0, r.stderr);
   const [id, job] = r.stdout.trim().split(' ');

@@ -1,20 +1,21 @@
-// S1 acceptance: `spoolgate sendmail` (a child process) → spool → forwarder → FakeSmtpServer; the
+// S1 acceptance: `spoolgate sendmail` (its run(argv, io), in-process) → spool → forwarder → FakeSmtpServer; the
 // Bcc: header field of the file is not sent, the Bcc recipient is in the envelope, the file stays
 // unless --remove, and a refusal exits 2 with its code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFile, stat, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { run } from '../../src/cli/sendmail.js';
+import { runCli } from '../../src/testing/cli.js';
 import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
 import { tempDir } from '../../src/testing/peers.js';
 import { runGateway, until, withoutTrace, writeConfig } from '../../src/testing/gateway.js';
 
-const REPO = resolve(import.meta.dirname, '..', '..');
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: REPO, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+async function cli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const [name, ...rest] = args;
+  assert.equal(name, 'sendmail');
+  const r = await runCli(run, rest);
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 test('sendmail → spool → forwarder: Bcc header stripped, Bcc recipient in the envelope, file kept unless --remove', async (t) => {
@@ -27,11 +28,11 @@ test('sendmail → spool → forwarder: Bcc header stripped, Bcc recipient in th
     + 'Date: Sun, 22 Nov 2026 12:00:00 +0000\r\nMessage-ID: <inv1@corp.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n'
     + 'Content-Transfer-Encoding: 8bit\r\n\r\nBetrag: 12,50 €\r\n.\r\n';
   await writeFile(file, message);
-  const bad = cli(['sendmail', '--config', conf, '--from', 'billing@corp.test', file]);
+  const bad = await cli(['sendmail', '--config', conf, '--from', 'billing@corp.test', file]);
   assert.equal(bad.status, 2);
   assert.equal(bad.stderr, 'spoolgate sendmail: SG_SENDMAIL_NO_RECIPIENT: no recipient: at least one is required\n');
 
-  const r = cli(['sendmail', '--config', conf, '--from', 'billing@corp.test', '--to', 'customer@remote.test', '--bcc', 'audit@corp.test', file]);
+  const r = await cli(['sendmail', '--config', conf, '--from', 'billing@corp.test', '--to', 'customer@remote.test', '--bcc', 'audit@corp.test', file]);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(await readFile(file, 'utf8'), message, 'file untouched without --remove');
   const gw = await runGateway(config);
@@ -42,7 +43,7 @@ test('sendmail → spool → forwarder: Bcc header stripped, Bcc recipient in th
   assert.deepEqual(m.recipients, ['customer@remote.test', 'audit@corp.test']);
   assert.equal(withoutTrace(m.data), Buffer.from(message.replace('Bcc: audit@corp.test\r\n', '')).toString('latin1'));
 
-  const removed = cli(['sendmail', '--config', conf, '--from', 'billing@corp.test', '--to', 'customer@remote.test', '--remove', file]);
+  const removed = await cli(['sendmail', '--config', conf, '--from', 'billing@corp.test', '--to', 'customer@remote.test', '--remove', file]);
   assert.equal(removed.status, 0, removed.stderr);
   await assert.rejects(stat(file), { code: 'ENOENT' });
   await until('the second mail at the target', () => srv.messages.length >= 2);
