@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Logger, type LogRecord } from '../../src/log/index.js';
 import { startServices } from '../../src/main.js';
-import { spoolgateCli, until, writeConfig } from '../../src/testing/gateway.js';
+import { enqueueMessage } from '../../src/spool/enqueue.js';
+import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
+import { runGateway, spoolgateCli, submitText, until, writeConfig } from '../../src/testing/gateway.js';
 import { tempDir } from '../../src/testing/peers.js';
 import { RawSmtp, startTestReceiver } from './receiver-harness.js';
 import { startRelayTarget } from './relay-harness.js';
@@ -127,4 +129,38 @@ test('relay loop: a gateway whose target is its own receiver stops at the limit 
   assert.match(dsn, /Status: 5\.4\.6/);
   assert.match(dsn, /Content-Type: multipart\/report; report-type=delivery-status/i);
   assert.equal(elsewhere.mails.length, 0);
+});
+
+test('forwarder: batch and message entries over the limit are never sent; each gets one DSN', async (t) => {
+  const target = await FakeSmtpServer.start();
+  t.after(() => target.close());
+  const dir = tempDir(t);
+  const { config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${target.port} }\nRetryLimit { Count 2 Interval 1 }\nMaxReceivedHeaders 20`);
+  const gw = await runGateway(config);
+  t.after(() => gw.stop());
+  // A batch file: the parser adds our Received on top, which does not count. 20 pass, 21 do not.
+  const batch = (n: number, tag: string): string =>
+    `MAIL FROM:<job@corp.test>\r\nRCPT TO:<rcpt@remote.test>\r\nDATA\r\n${hops(n)}Subject: ${tag}\r\n\r\nbody\r\n.\r\n`;
+  await submitText(config, `HELO JOBHOST\r\n${batch(20, 'batch-20')}${batch(21, 'batch-21')}QUIT\r\n`);
+  // A message entry (local submission): its data already carries the submission tool's Received.
+  const ours = 'Received: by gw.test (spoolgate TEST sendmail)\r\n\tid <x@gw.test>; Sun, 22 Nov 2026 12:00:00 +0000\r\n';
+  const entry = (n: number, tag: string): Promise<unknown> => enqueueMessage({
+    root: config.spool.directory, writer: config.extWrtName, jobName: 'SENDMAIL', origin: { kind: 'submission', tool: 'sendmail' },
+    envelope: { from: { kind: 'mailbox', mailbox: { local: 'user', domain: 'corp.test' } }, recipients: [{ mailbox: { local: 'rcpt', domain: 'remote.test' } }], requireTls: false },
+    data: Buffer.from(`${ours}${hops(n)}Subject: ${tag}\r\n\r\nbody\r\n`, 'latin1'),
+  });
+  await entry(20, 'entry-20');
+  await entry(21, 'entry-21');
+  await until('2 messages and 2 DSNs at the target', () => target.messages.length >= 4);
+  await until('spool empty', async () => (await gw.queue.list()).length === 0);
+  const sent = target.messages.filter((m) => m.from !== '').map((m) => /^Subject: (\S+)/m.exec(m.data.toString('latin1'))?.[1]).sort();
+  assert.deepEqual(sent, ['batch-20', 'entry-20']);
+  const dsns = target.messages.filter((m) => m.from === '');
+  assert.deepEqual(dsns.map((m) => m.recipients[0]).sort(), ['job@corp.test', 'user@corp.test']);
+  for (const d of dsns) {
+    const text = d.data.toString('latin1');
+    assert.match(text, /Status: 5\.4\.6/);
+    assert.match(text, /too many hops/);
+  }
+  assert.equal(gw.forwarder.counters.undeliverable, 2);
 });
