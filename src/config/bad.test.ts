@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { parseConfig } from './index.js';
 
 const TS = "TargetServer { TargetIP 192.0.2.1 }\n";
-const STATEMENT_NAMES = 'a statement name (BadSpoolDisp, ChkPointSizeLimit, ExtendedRetry, ExtWrtName, Header, JESJobSize, JESMsgSize, JESSyntaxErrLimit, LogLevel, MailAdministrator, Options, Report, RetryLimit, SMF119, TargetServer, Timeout, Translate, Undeliverable, UserExit, Instance, HostName, StateDirectory, ControlSocket, LogFile, LogFormat, ReportMailFrom, UserExitTimeout, UserExitFailure, Spool, Http, Receiver, Filter, Pop3, Users)';
+const STATEMENT_NAMES = 'a statement name (BadSpoolDisp, ChkPointSizeLimit, ExtendedRetry, ExtWrtName, Header, JESJobSize, JESMsgSize, JESSyntaxErrLimit, LogLevel, MailAdministrator, Options, Report, RetryLimit, SMF119, TargetServer, Timeout, Translate, Undeliverable, UserExit, Instance, HostName, StateDirectory, ControlSocket, LogFile, LogFormat, ReportMailFrom, UserExitTimeout, UserExitFailure, MaxReceivedHeaders, Spool, Http, Receiver, Filter, Pop3, Users)';
 
 const CASES: { name: string; text: string; want: string[] }[] = [
   { name: "unknown statement", text: "MaxHops 5\n" + TS, want: [`bad.conf:1: MaxHops: unknown statement; allowed ${STATEMENT_NAMES}`] },
@@ -24,6 +24,8 @@ const CASES: { name: string; text: string; want: string[] }[] = [
   { name: "duplicate statement", text: "LogLevel 7\nLogLevel 15\n" + TS, want: ["bad.conf:2: LogLevel: duplicate statement (first at line 1); allowed once per file"] },
   { name: "duplicate block statement", text: "Options { NullTrnc YES }\nOptions { TLSEhlo YES }\n" + TS, want: ["bad.conf:2: Options: duplicate statement (first at line 1); allowed once per file"] },
   { name: "duplicate parameter", text: "Timeout {\n  AnyCmd 60\n  AnyCmd 90\n}\n" + TS, want: ["bad.conf:3: Timeout AnyCmd: duplicate parameter (first at line 2); allowed once per statement"] },
+  { name: "MaxReceivedHeaders below 10", text: "MaxReceivedHeaders 5\n" + TS, want: ["bad.conf:1: MaxReceivedHeaders: value 5 out of range; allowed 10..1000"] },
+  { name: "MaxReceivedHeaders not a number", text: "MaxReceivedHeaders none\n" + TS, want: ["bad.conf:1: MaxReceivedHeaders: value 'none' is not a whole number; allowed 10..1000"] },
   { name: "LogLevel out of range", text: "LogLevel 256\n" + TS, want: ["bad.conf:1: LogLevel: value 256 out of range; allowed 0..255"] },
   { name: "LogLevel not a number", text: "LogLevel high\n" + TS, want: ["bad.conf:1: LogLevel: value 'high' is not a whole number; allowed 0..255"] },
   { name: "LogLevel negative", text: "LogLevel -1\n" + TS, want: ["bad.conf:1: LogLevel: value '-1' is not a whole number; allowed 0..255"] },

@@ -16,6 +16,8 @@ import {
 export const DEFAULT_INSTANCE = 'spoolgate';
 export const DEFAULT_STATE_DIRECTORY = './var/state';
 export const DEFAULT_SPOOL_DIRECTORY = './var/spool';
+/** RFC 5321 §6.3 hop limit; Postfix's hopcount_limit is 50, Exim's received_headers_max 30. */
+export const DEFAULT_MAX_RECEIVED_HEADERS = 100;
 
 const TRANSLATE_ALLOWED = `${EBCDIC_PAGES.join(', ')}, ISO8859-1, UTF-8`;
 
@@ -143,6 +145,8 @@ export function buildConfig(input: BuildInput, diag: Diagnostics): { config: Con
     userExitTimeout: val('UserExitTimeout', (t) => integer(t, 10, 600_000), 5000),
     // REJECT_FILE by default: with BadSpoolDisp Hold nothing is lost while the exit is broken.
     userExitFailure: val('UserExitFailure', (t) => oneOf(t, [['REJECT_FILE', 'rejectFile'], ['REJECT_MAIL', 'rejectMail'], ['CONTINUE', 'continue']] as const), 'rejectFile'),
+    // RFC 5321 §6.3: loop detection by counting Received fields (spool/headers.ts overHopLimit).
+    maxReceivedHeaders: val('MaxReceivedHeaders', (t) => integer(t, 10, 1000), DEFAULT_MAX_RECEIVED_HEADERS),
     spool: {
       directory: spool.path('Directory', resolve(baseDir, DEFAULT_SPOOL_DIRECTORY)),
       recordFormat: spool.oneOf('RecordFormat', [['Text', 'text'], ['NL', 'nl'], ['Fixed', 'fixed'], ['Variable', 'variable']] as const, 'text'),

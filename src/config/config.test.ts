@@ -193,6 +193,7 @@ test('every default of SPEC.md §3 when only a TargetServer is given', () => {
     reportMailFrom: null,
     userExitTimeout: 5000,
     userExitFailure: 'rejectFile',
+    maxReceivedHeaders: 100,
     spool: { directory: '/srv/gw/var/spool', recordFormat: 'text', recordLength: 80, rescanInterval: 5 },
     http: null,
     receiver: null,
@@ -376,6 +377,13 @@ test('(ext) UserExitTimeout and UserExitFailure parse, case-insensitively', () =
   assert.equal(config.userExitTimeout, 250);
   assert.equal(config.userExitFailure, 'continue');
   assert.equal(parseOk('TargetServer { TargetIP 192.0.2.1 }\nUserExitFailure REJECT_MAIL').config.userExitFailure, 'rejectMail');
+});
+
+test('(ext) MaxReceivedHeaders: default 100, parsed, shown by D,CONFIG', () => {
+  assert.equal(parseOk('TargetServer { TargetIP 192.0.2.1 }').config.maxReceivedHeaders, 100);
+  const { config } = parseOk('TargetServer { TargetIP 192.0.2.1 }\nmaxreceivedheaders 30');
+  assert.equal(config.maxReceivedHeaders, 30);
+  assert.ok(formatConfigDisplay(config).some((l) => /MAXRECEIVEDHEADERS\s+: 30$/.test(l)));
 });
 
 test('relative paths resolve against the configuration file directory', () => {

@@ -124,6 +124,7 @@ export function formatConfigDisplay(config: Config, rt: DisplayRuntime = {}): st
     one('STATEDIRECTORY', c.stateDirectory),
     one('CONTROLSOCKET', c.controlSocket),
     one('REPORTMAILFROM', c.reportMailFrom ?? 'NONE'),
+    one('MAXRECEIVEDHEADERS', String(c.maxReceivedHeaders)),
     'SPOOL:',
     one('DIRECTORY', c.spool.directory),
     two('RECORDFORMAT', c.spool.recordFormat.toUpperCase(), 'RECORDLENGTH', String(c.spool.recordLength)),

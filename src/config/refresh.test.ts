@@ -42,6 +42,13 @@ test('refresh: refreshable statements are applied and named', () => {
   assert.equal(d.apply.receiver?.maxRecipients, 50);
 });
 
+test('refresh: MaxReceivedHeaders is applied', () => {
+  const d = diffForRefresh(cfg(BASE), cfg(BASE + '\nMaxReceivedHeaders 40\n'));
+  assert.deepEqual(d.ignored, []);
+  assert.deepEqual(d.changed, ['MaxReceivedHeaders']);
+  assert.equal(d.apply.maxReceivedHeaders, 40);
+});
+
 test('refresh: a file without LogLevel goes back to 7 (seed: MODIFY REFRESH)', () => {
   const d = diffForRefresh(cfg(BASE.replace('LogLevel 7', 'LogLevel 31')), cfg(BASE.replace('LogLevel 7', '')));
   assert.equal(d.apply.logLevel, 7);

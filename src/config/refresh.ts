@@ -65,6 +65,7 @@ const SECTIONS: readonly (readonly [string, Section])[] = [
   ['ReportMailFrom', (c) => c.reportMailFrom],
   ['UserExitTimeout', (c) => c.userExitTimeout],
   ['UserExitFailure', (c) => c.userExitFailure],
+  ['MaxReceivedHeaders', (c) => c.maxReceivedHeaders],
   ['Spool', (c) => c.spool],
   ['Http', (c) => c.http],
   ['Receiver', (c) => c.receiver],

@@ -186,6 +186,11 @@ export interface Config {
   readonly userExitTimeout: number;
   /** (ext) What a failing user exit (throw, bad answer, load failure, timeout) means for the mail. */
   readonly userExitFailure: UserExitFailure;
+  /**
+   * (ext) RFC 5321 §6.3 loop detection: a message that arrives with more Received fields than this
+   * is refused by the receiver (554 5.4.6) and made undeliverable by the forwarder.
+   */
+  readonly maxReceivedHeaders: number;
   readonly spool: {
     readonly directory: string;
     readonly recordFormat: SpoolRecordFormat;

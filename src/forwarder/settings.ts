@@ -40,6 +40,7 @@ export function forwarderSettings(c: Config, clock: Clock): ForwarderSettings {
       testMode: c.options.testMode,
       maxPending: MAX_PENDING_PER_FILE,
       maxMessageBytes: messageEntryLimit(c),
+      maxReceivedHeaders: c.maxReceivedHeaders,
     },
   };
 }

@@ -12,6 +12,8 @@ import type { CodePage } from '../codepage/index.js';
 import { RecordDecoder, type RecordFormat } from '../spool/records.js';
 import { isGatewayOrigin, type MessageEnvelope } from '../spool/message-entry.js';
 import { BatchParser, type BatchOptions, type ParsedMessage, type SpoolProblem } from '../spool/batch.js';
+import { overHopLimit } from '../spool/headers.js';
+import { Codes, localReply } from '../smtp/protocol/index.js';
 import type { Checkpoint, FileCheckpoint } from './checkpoint.js';
 import type { FailedRecipient, FinalOutcome, Lifecycle, WorkItem } from './lifecycle.js';
 import { ExitSession, UserExitRunner, type ExitCounters, type UserExitFailureRule } from '../userexit/index.js';
@@ -59,6 +61,8 @@ export interface TaskSettings {
    * entries, reported and disposed of per BadSpoolDisp.
    */
   readonly maxMessageBytes: number;
+  /** MaxReceivedHeaders (RFC 5321 §6.3): more Received fields than this and the message is not sent. */
+  readonly maxReceivedHeaders: number;
   /**
    * The user exit (SPEC.md §2.3); read when a file starts, so a change applies from the next
    * file. A new generation with the same module reloads it (USEREXIT,LEVEL=, REFRESH).
@@ -189,7 +193,7 @@ export class SpoolTask {
             if (d.from !== undefined) message = { ...message, envelope: { ...env, from: d.from } };
           }
           if (settings.testMode) continue;
-          const item = this.workItem(entry, message, cp);
+          const item = this.workItem(entry, message, cp, settings.maxReceivedHeaders);
           if (item === undefined) continue; // finished before a restart
           this.counters.pend++;
           const p = this.deps.lifecycle.run(item).then(
@@ -279,8 +283,16 @@ export class SpoolTask {
   }
 
   /** Builds the work item for a parsed message, minus what the checkpoint says is finished. */
-  private workItem(entry: TaskEntry, m: ParsedMessage, cp: FileCheckpoint): WorkItem | undefined {
+  private workItem(entry: TaskEntry, m: ParsedMessage, cp: FileCheckpoint, maxReceivedHeaders: number): WorkItem | undefined {
     if (cp.messages.has(m.messageNo)) return undefined;
+    // RFC 5321 §6.3: a message that has been through too many hops is in a loop. It is never
+    // sent: every recipient fails with 554 5.4.6 and the lifecycle makes it undeliverable (one
+    // DSN, or a dead letter per Undeliverable). Both entry kinds are counted on the message as
+    // it would be sent, with the Received field the gateway added on top (the batch parser's,
+    // the receiver's, the submission tool's), which does not count against the limit.
+    const loop = overHopLimit(m.data, maxReceivedHeaders);
+    const hopReply = loop ? localReply(Codes.C554TooManyHops, `too many hops (more than ${maxReceivedHeaders} Received header fields), mail loop?`) : undefined;
+    if (loop) this.deps.log.warn('mail.too-many-hops', { id: entry.id, message: m.messageNo, limit: maxReceivedHeaders });
     const marks = cp.recipients.get(m.messageNo);
     const failed: FailedRecipient[] = m.badRecipients.map((b) => ({ address: b.address, reply: { code: b.problem.code, enhanced: b.problem.enhanced, text: b.problem.text } }));
     const pending: Recipient[] = [];
@@ -288,6 +300,7 @@ export class SpoolTask {
       const mark = marks?.get(formatMailbox(r.mailbox));
       if (mark?.outcome === 'accepted') continue;
       if (mark?.outcome === 'failed') { failed.push({ address: formatMailbox(r.mailbox), recipient: r, reply: mark.reply }); continue; }
+      if (hopReply !== undefined) { failed.push({ address: formatMailbox(r.mailbox), recipient: r, reply: hopReply }); continue; }
       pending.push(r);
     }
     const envelope: Envelope = m.envelope;

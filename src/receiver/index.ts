@@ -4,8 +4,9 @@
 //   domains (enrolled users and aliases, else 550 5.1.1), the five relay restrictions (default
 //   None: no open relay; authenticated sessions may relay; relay tricks always refused with
 //   550 5.7.1), filters (originator, subject, attachment name, MIME type; Keep/Discard/dry run),
+//   loop detection (more than MaxReceivedHeaders Received fields → 554 5.4.6 before the 250),
 //   and the sink: local recipients → mailbox store, relay recipients → one spool entry.
-// Standards: RFC 5321 §3.6 (relaying), §4.1.1.3 (Postmaster), RFC 5782 (DNSBL query names),
+// Standards: RFC 5321 §3.6 (relaying), §4.1.1.3 (Postmaster), §6.3 (loop detection), RFC 5782 (DNSBL query names),
 //   RFC 2045/2046 (MIME parts), RFC 2047 (encoded words), RFC 2231 (parameter values).
 // Untrusted input: client addresses, RCPT addresses, the message (headers and MIME structure,
 //   parsed with bounds in mime.ts), DNS answers.
@@ -62,7 +63,7 @@ export interface Receiver {
    * - DenyAddress, Dnsbl: the next connection;
    * - LocalDomain, RelayMode, NearDomain, RelayAddress: the next RCPT command (also in a session
    *   already open: a recipient is judged by the rules in force when it is named);
-   * - Filter: the next message (read at its final dot);
+   * - Filter, MaxReceivedHeaders: the next message (read at its final dot);
    * - HostName, the limits (MaxMessageSize, MaxRecipients, timeouts, MaxBadCommands) and Vrfy:
    *   the next connection; a session already open finishes with the values it started with;
    * - MaxConnections, MaxConnectionsPerIP: the next connection attempt (none is cut).
@@ -107,7 +108,7 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
   const initial = opts.config.receiver;
   if (initial === null) throw new Error('startReceiver: the configuration has no Receiver block');
   // The configuration in force; every policy reads it at the moment of use (STYLE.md §8).
-  let current = { receiver: initial, filters: opts.config.filters };
+  let current = { receiver: initial, filters: opts.config.filters, maxReceivedHeaders: opts.config.maxReceivedHeaders };
   const rc = (): ReceiverConfig => current.receiver;
   const clock = opts.clock ?? systemClock;
   const log = opts.log;
@@ -135,6 +136,7 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
     classify: (mb) => recipientPolicy.classify(mb),
     spoolSubmit: opts.spoolSubmit,
     filters: () => current.filters,
+    maxReceivedHeaders: () => current.maxReceivedHeaders,
     quarantine: new Quarantine(opts.quarantineDir ?? join(opts.config.stateDirectory, 'quarantine')),
   });
   // RFC 5321 §3.5.3: with Vrfy YES, VRFY answers for local users only; nothing about relay.
@@ -169,7 +171,7 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
     apply: (next) => {
       // Turning the receiver off needs a restart (refresh.ts keeps the block); never run without one.
       if (next.receiver === null) return;
-      current = { receiver: next.receiver, filters: next.filters };
+      current = { receiver: next.receiver, filters: next.filters, maxReceivedHeaders: next.maxReceivedHeaders };
       server.apply(serverSettings(next.receiver));
     },
   };

@@ -12,6 +12,7 @@ import type { Logger } from '../log/index.js';
 import type { MailboxStore } from '../store/types.js';
 import type { InboundMessage, InboundSink, ServerReply } from '../smtp/server/types.js';
 import { Codes } from '../smtp/protocol/codes.js';
+import { overHopLimit } from '../spool/headers.js';
 import { evaluateFilters, filterOutcome } from './filters.js';
 import type { ReceiverJournal } from './journal.js';
 import type { Quarantine } from './quarantine.js';
@@ -40,9 +41,12 @@ export interface SinkDeps {
   /** The Filter rules in force, read once per message (REFRESH applies to the next message). */
   readonly filters: () => readonly FilterRule[];
   readonly quarantine: Quarantine;
+  /** MaxReceivedHeaders in force, read once per message. */
+  readonly maxReceivedHeaders: () => number;
 }
 
 const LOCAL_ERROR: ServerReply = { code: Codes.C451LocalError, text: 'local error in processing' };
+const TOO_MANY_HOPS: ServerReply = { code: Codes.C554TooManyHops, text: 'too many hops, mail loop?' };
 
 export class ReceiverSink implements InboundSink {
   constructor(private readonly d: SinkDeps) {}
@@ -51,6 +55,16 @@ export class ReceiverSink implements InboundSink {
     const id = newId(this.d.clock.now());
     const from = m.envelope.from.kind === 'null' ? '' : formatMailbox(m.envelope.from.mailbox);
     const size = m.data.length;
+
+    // RFC 5321 §6.3: a message that has passed through too many hops is in a loop; refuse it
+    // before anything is stored (so the 250 is never given). m.data has the server's own
+    // Received field on top (InboundMessage.data), which does not count: a message that came
+    // with MaxReceivedHeaders fields passes, one more is refused. Counting stops above the limit.
+    const limit = this.d.maxReceivedHeaders();
+    if (overHopLimit(m.data, limit)) {
+      this.d.log.warn('receiver.too-many-hops', { id, session: m.sessionId, ip: m.clientIp, from, limit });
+      return { ok: false, reply: TOO_MANY_HOPS };
+    }
 
     // Recipients were checked at RCPT; sort them again into mailbox users and relay recipients.
     const users = new Map<string, string[]>();

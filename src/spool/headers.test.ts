@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../testing/clock.js';
-import { isHeaderFieldLine, HeaderScanner, formatRfc5322Date, zoneOffsetFn, traceHeaders, missingFields, type HeaderOptions } from './headers.js';
+import { isHeaderFieldLine, HeaderScanner, formatRfc5322Date, zoneOffsetFn, traceHeaders, missingFields, countReceivedFields, overHopLimit, type HeaderOptions } from './headers.js';
 import { toItems, baseOptions, runAll } from './batch-testutil.js';
 import type { BatchOptions } from './batch.js';
 
@@ -111,4 +111,39 @@ test('parser: separator added at the start, before the first body line, and afte
   assert.ok(parse([], o).endsWith('\r\nMessage-ID: <ID>\r\n\r\n'));
   // An existing separator is not doubled.
   assert.ok(parse(['To: x', '', 'body'], o).endsWith('To: x\r\nMessage-ID: <ID>\r\n\r\nbody\r\n'));
+});
+
+// RFC 5321 §6.3: hop counting for loop detection (MaxReceivedHeaders).
+const received = (n: number): string => Array.from({ length: n }, (_, i) => `Received: from h${i} by g${i};\r\n\tSun, 22 Nov 2026 12:00:00 +0000\r\n`).join('');
+
+test('countReceivedFields: folded fields count once, any case, and only the header section', () => {
+  const msg = Buffer.from(
+    'RECEIVED: from a\r\n' +
+    '\tby b; Sun, 22 Nov 2026 12:00:00 +0000\r\n' +
+    'X-Received: from internal\r\n' +
+    'Delivered-To: someone@example.test\r\n' +
+    'received:from c by d; Sun, 22 Nov 2026 12:00:00 +0000\r\n' +
+    'Receivedx: not a trace field\r\n' +
+    'Subject: Received: in a subject\r\n' +
+    '\r\n' +
+    'Received: a body line that looks like a field\r\n', 'latin1');
+  assert.equal(countReceivedFields(msg), 2);
+  // Bare LF line ends too; a body that starts without the empty line (a non-field line) ends the section.
+  assert.equal(countReceivedFields(Buffer.from('Received: a\nReceived: b\nnot a field line\nReceived: c\n')), 2);
+  // A leading continuation with no field before it is body.
+  assert.equal(countReceivedFields(Buffer.from(' Received: x\r\nReceived: y\r\n')), 0);
+  assert.equal(countReceivedFields(Buffer.from('')), 0);
+  assert.equal(countReceivedFields(Buffer.from('Received: no line end')), 1);
+});
+
+test('countReceivedFields: exactly 100 and 101; counting stops above the bound', () => {
+  assert.equal(countReceivedFields(Buffer.from(received(100) + 'Subject: x\r\n\r\nbody\r\n')), 100);
+  assert.equal(countReceivedFields(Buffer.from(received(101) + '\r\n')), 101);
+  assert.equal(countReceivedFields(Buffer.from(received(5000) + '\r\n'), 10), 11);
+  // overHopLimit: the message as held has our own Received on top, which is not counted.
+  const ours = 'Received: from client by us; Sun, 22 Nov 2026 12:00:00 +0000\r\n';
+  assert.equal(overHopLimit(Buffer.from(ours + received(100) + '\r\nbody\r\n'), 100), false);
+  assert.equal(overHopLimit(Buffer.from(ours + received(101) + '\r\nbody\r\n'), 100), true);
+  // A body full of Received-looking lines never counts.
+  assert.equal(overHopLimit(Buffer.from(ours + 'Subject: x\r\n\r\n' + received(500)), 100), false);
 });

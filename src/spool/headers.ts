@@ -207,3 +207,59 @@ export function stampSubmission(data: Buffer, s: SubmissionStamp, nowMs: number,
     data.subarray(pos),
   ]);
 }
+
+const RECEIVED = Buffer.from('received', 'latin1');
+
+/**
+ * RFC 5321 §6.3 (loop detection) counts the Received trace fields of a message: "simply counting
+ * the number of Received header fields in a message has proven to be an effective, although
+ * rarely optimal, technique". Only `Received:` counts. Every MTA adds one per hop (RFC 5321
+ * §4.4: MUST), so a loop through any MTA grows it. `Delivered-To:` (Postfix local delivery; this
+ * gateway never adds one) is not counted: the Postfix hop that adds it adds a Received too, so it
+ * would count that hop twice. `X-Received:` (a provider's internal hops) is not a trace field.
+ *
+ * Only the header section is read (RFC 5322 §2.1): it ends at the first empty line, or at the
+ * first line that is neither a field nor the folded continuation of one (HeaderScanner's rule);
+ * a body line that looks like `Received:` does not count. Counting stops once it is above
+ * `stopAbove`, so the work is bounded by the header lines up to there.
+ */
+export function countReceivedFields(data: Buffer, stopAbove = Number.MAX_SAFE_INTEGER): number {
+  let count = 0;
+  let fields = 0;
+  let pos = 0;
+  while (pos < data.length && count <= stopAbove) {
+    const nl = data.indexOf(0x0a, pos);
+    const end = nl < 0 ? data.length : nl;
+    const first = data[pos]!;
+    if (first === 0x0d || first === 0x0a) break; // the empty line: end of the header section
+    if (first === 0x20 || first === 0x09) {
+      // RFC 5322 §2.2.3: continuation of the previous field; with no field before it, body.
+      if (fields === 0) break;
+    } else {
+      // RFC 5322 §2.2: field-name = 1*ftext (%d33-57 / %d59-126), then ':'.
+      let i = pos;
+      while (i < end && data[i]! >= 33 && data[i]! <= 126 && data[i] !== 0x3a) i++;
+      if (i === pos || i >= end || data[i] !== 0x3a) break; // not a field: the body starts here
+      fields++;
+      if (i - pos === RECEIVED.length && asciiLowerEquals(data, pos, RECEIVED)) count++;
+    }
+    if (nl < 0) break;
+    pos = nl + 1;
+  }
+  return count;
+}
+
+function asciiLowerEquals(data: Buffer, at: number, lower: Buffer): boolean {
+  for (let k = 0; k < lower.length; k++) if ((data[at + k]! | 0x20) !== lower[k]) return false;
+  return true;
+}
+
+/**
+ * The hop limit (MaxReceivedHeaders) applied to a message as the gateway holds it, with the one
+ * Received field it added on top (the receiver's, the spool reader's or the submission tool's):
+ * true when the message arrived with more than `limit` Received fields. So with the default 100
+ * a message that came with 100 passes (and leaves with 101) and one that came with 101 does not.
+ */
+export function overHopLimit(data: Buffer, limit: number): boolean {
+  return countReceivedFields(data, limit + 1) > limit + 1;
+}

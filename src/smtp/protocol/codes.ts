@@ -66,6 +66,8 @@ export const Codes = {
   C421TooManyConnections: c(421, '7.0'),
   C421TooManyErrors: c(421, '7.0'),
   C554ProtocolViolation: c(554, '5.0'),
+  // RFC 5321 §6.3 loop detection; RFC 3463 §3.5 X.4.6 "routing loop detected".
+  C554TooManyHops: c(554, '4.6'),
   C554BareLineEnding: c(554, '5.2'),
   // Replies the client and the forwarder make up themselves (Reply.local).
   C451ConnectionFailed: c(451, '4.2'),
