@@ -323,7 +323,8 @@ test('connections over MaxConnectionsPerIP from one address are refused with -ER
   assert.match(await again.readLine(), /^\+OK pop\.test/);
 });
 
-test('a connection that does not log in within LoginTimeout is closed, however busy it keeps; a logged-in one is not', async (t) => {
+// The timeout only turns a hang (no login deadline: the -ERR never comes) into a failure.
+test('a connection that does not log in within LoginTimeout is closed, however busy it keeps; a logged-in one is not', { timeout: 30_000 }, async (t) => {
   const clock = new FakeClock();
   const { server, connect } = await setup(t, { allowPlaintext: true, clock, loginTimeoutMs: 60_000, idleTimeoutMs: 600_000 });
   const idler = await connect();
