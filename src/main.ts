@@ -44,7 +44,7 @@ async function startPop3(w: Wiring, store: SqliteStore): Promise<Pop3Server | un
   const ps = pop3Settings(w.config);
   const server = new Pop3Server({
     users: store.users, mailboxes: store.mailboxes, journal: store.journal, hostName: ps.hostName, tls: tlsOf(p.tlsCert, p.tlsKey),
-    allowPlaintext: ps.allowPlaintext, idleTimeoutMs: ps.idleTimeoutMs, clock: w.opts.clock, logger: w.log, throttle: { maxFailures: ps.maxFailedLogins },
+    allowPlaintext: ps.allowPlaintext, idleTimeoutMs: ps.idleTimeoutMs, loginTimeoutMs: ps.loginTimeoutMs, maxConnectionsPerIp: ps.maxConnectionsPerIp, clock: w.opts.clock, logger: w.log, throttle: { maxFailures: ps.maxFailedLogins },
   });
   w.stops.push('pop3', () => server.close());
   w.appliers.push((c) => server.apply(pop3Settings(c)));

@@ -80,6 +80,8 @@ const CASES: { name: string; text: string; want: string[] }[] = [
   { name: "Filter with two matches", text: "Filter {\n  Subject *x*\n  MimeType image/*\n}\n" + TS, want: ["bad.conf:3: Filter MimeType: cannot be combined with Subject; allowed exactly one of Originator, Subject, AttachmentName, MimeType"] },
   { name: "Filter bad Action", text: "Filter { Subject *x* Action Bounce }\n" + TS, want: ["bad.conf:1: Filter Action: value 'Bounce' not recognised; allowed Keep, Discard"] },
   { name: "Pop3 InactivityTimeout below 600", text: "Pop3 { Listen 127.0.0.1:110 AllowPlaintext YES InactivityTimeout 300 }\n" + TS, want: ["bad.conf:1: Pop3 InactivityTimeout: value 300 out of range; allowed 600..86400"] },
+  { name: "Pop3 LoginTimeout 0", text: "Pop3 { Listen 127.0.0.1:110 AllowPlaintext YES LoginTimeout 0 }\n" + TS, want: ["bad.conf:1: Pop3 LoginTimeout: value 0 out of range; allowed 5..3600"] },
+  { name: "Pop3 MaxConnectionsPerIP 0", text: "Pop3 { Listen 127.0.0.1:110 AllowPlaintext YES MaxConnectionsPerIP 0 }\n" + TS, want: ["bad.conf:1: Pop3 MaxConnectionsPerIP: value 0 out of range; allowed 1..1000"] },
   { name: "Pop3 ListenTls without cert", text: "Pop3 { ListenTls 127.0.0.1:995 }\n" + TS, want: ["bad.conf:1: Pop3 ListenTls: needs TlsCert and TlsKey; allowed ListenTls together with TlsCert and TlsKey"] },
   { name: "Http without Listen", text: "Http {\n}\n" + TS, want: ["bad.conf:1: Http Listen: missing; allowed Listen host:port (leave out the Http statement to turn HTTP off)"] },
   { name: "Spool RecordLength 0", text: "Spool { RecordLength 0 }\n" + TS, want: ["bad.conf:1: Spool RecordLength: value 0 out of range; allowed 1..32760"] },

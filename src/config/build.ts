@@ -269,6 +269,9 @@ function pop3Block(b: StatementReader, diag: Diagnostics): Pop3Config | null {
     // RFC 1939 §3: an autologout timer MUST be at least 10 minutes.
     inactivityTimeout: b.int('InactivityTimeout', 600, 86400, 600),
     maxFailedLogins: b.int('MaxFailedLogins', 1, 1000, 5),
+    // Before login nobody is known: a short deadline from connect, so strangers cannot hold slots.
+    loginTimeout: b.int('LoginTimeout', 5, 3600, 60),
+    maxConnectionsPerIp: b.int('MaxConnectionsPerIP', 1, 1000, 10),
   };
 }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
-import { parseConfig, parseConfigBytes, formatConfigDisplay, type Config } from './index.js';
+import { parseConfig, parseConfigBytes, formatConfigDisplay, pop3Settings, type Config } from './index.js';
 import { getCodePage } from '../codepage/index.js';
 
 const OPTS = { hostName: 'gw.example.test' };
@@ -279,6 +279,7 @@ Users { DefaultDomain example.test SenderPolicy any }
   assert.deepEqual(c.pop3, {
     listen: { host: '127.0.0.1', port: 110 }, listenTls: { host: '127.0.0.1', port: 995 },
     tlsCert: '/etc/spoolgate/c.pem', tlsKey: '/etc/spoolgate/k.pem', allowPlaintext: false, inactivityTimeout: 900, maxFailedLogins: 5,
+    loginTimeout: 60, maxConnectionsPerIp: 10,
   });
   assert.deepEqual(c.users, { defaultDomain: 'example.test', senderPolicy: 'any' });
 });
@@ -303,6 +304,17 @@ TargetServer { TargetIP 192.0.2.4 TargetIP 192.0.2.5 }
     'w.conf:10: TargetServer TargetIP: address 192.0.2.1 already given at line 9; duplicate ignored',
     'w.conf:11: TargetServer TargetIP: 5 target addresses configured; only the first 4 are used',
   ]);
+});
+
+test('Pop3 LoginTimeout and MaxConnectionsPerIP: parsed, in D,CONFIG, in the POP3 settings; a LoginTimeout over InactivityTimeout warns', () => {
+  const { config: c, warnings } = parseOk('Pop3 {\n  Listen 127.0.0.1:110\n  AllowPlaintext YES\n  LoginTimeout 30\n  MaxConnectionsPerIP 4\n}\nTargetServer { TargetIP 192.0.2.1 }\n');
+  assert.deepEqual([c.pop3?.loginTimeout, c.pop3?.maxConnectionsPerIp], [30, 4]);
+  assert.deepEqual(warnings, []);
+  const s = pop3Settings(c);
+  assert.deepEqual([s.loginTimeoutMs, s.maxConnectionsPerIp, s.idleTimeoutMs], [30_000, 4, 600_000]);
+  assert.ok(formatConfigDisplay(c).some((l) => /^LOGINTIMEOUT\s+: 30\s+MAXCONNPERIP\s+: 4$/.test(l)), formatConfigDisplay(c).join('\n'));
+  const long = parseOk('Pop3 {\n  Listen 127.0.0.1:110\n  AllowPlaintext YES\n  LoginTimeout 900\n}\nTargetServer { TargetIP 192.0.2.1 }\n', 'p.conf');
+  assert.deepEqual(long.warnings, ['p.conf:4: Pop3 LoginTimeout: longer than InactivityTimeout 600: an idle client is logged out first; allowed at most 600']);
 });
 
 test('quoted values carry blanks, braces and a # at sign', () => {

@@ -19,7 +19,12 @@ export function messageEntryLimit(c: Pick<Config, 'jesMsgSize' | 'receiver'>): n
 }
 
 /** POP3's settings (POP3 does not read the configuration): seconds become milliseconds. */
-export function pop3Settings(c: Pick<Config, 'hostName' | 'pop3'>): { hostName: string; allowPlaintext: boolean; idleTimeoutMs: number; maxFailedLogins: number } {
+export function pop3Settings(c: Pick<Config, 'hostName' | 'pop3'>): {
+  hostName: string; allowPlaintext: boolean; idleTimeoutMs: number; maxFailedLogins: number; loginTimeoutMs: number; maxConnectionsPerIp: number;
+} {
   const p = c.pop3;
-  return { hostName: c.hostName, allowPlaintext: p?.allowPlaintext ?? false, idleTimeoutMs: (p?.inactivityTimeout ?? 600) * 1000, maxFailedLogins: p?.maxFailedLogins ?? 5 };
+  return {
+    hostName: c.hostName, allowPlaintext: p?.allowPlaintext ?? false, idleTimeoutMs: (p?.inactivityTimeout ?? 600) * 1000, maxFailedLogins: p?.maxFailedLogins ?? 5,
+    loginTimeoutMs: (p?.loginTimeout ?? 60) * 1000, maxConnectionsPerIp: p?.maxConnectionsPerIp ?? 10,
+  };
 }

@@ -161,6 +161,7 @@ export function formatConfigDisplay(config: Config, rt: DisplayRuntime = {}): st
       two('LISTEN', p.listen === null ? 'NONE' : hp(p.listen), 'LISTENTLS', p.listenTls === null ? 'NONE' : hp(p.listenTls)),
       two('TLS', p.tlsCert === null ? 'NO' : 'YES', 'ALLOWPLAINTEXT', yn(p.allowPlaintext)),
       two('INACTIVITYTIMEOUT', String(p.inactivityTimeout), 'MAXFAILEDLOGINS', String(p.maxFailedLogins)),
+      two('LOGINTIMEOUT', String(p.loginTimeout), 'MAXCONNPERIP', String(p.maxConnectionsPerIp)),
     );
   }
   out.push('USERS:', two('DEFAULTDOMAIN', c.users.defaultDomain ?? 'NONE', 'SENDERPOLICY', c.users.senderPolicy.toUpperCase()));

@@ -78,6 +78,7 @@ export const STATEMENTS: readonly StatementDef[] = [
   block('Filter', 'yes', true, [p('Originator'), p('Subject'), p('AttachmentName'), p('MimeType'), p('Action'), p('DryRun')], true),
   block('Pop3', 'partial', true, [
     p('Listen'), p('ListenTls'), p('TlsCert'), p('TlsKey'), p('AllowPlaintext'), p('InactivityTimeout'), p('MaxFailedLogins'),
+    p('LoginTimeout'), p('MaxConnectionsPerIP'),
   ]),
   block('Users', 'yes', true, [p('DefaultDomain'), p('SenderPolicy')]),
 ];

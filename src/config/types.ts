@@ -104,6 +104,10 @@ export interface Pop3Config {
   /** Seconds, ≥ 600 (RFC 1939 §3). */
   readonly inactivityTimeout: number;
   readonly maxFailedLogins: number;
+  /** Seconds from connect to a successful login; not restarted by commands. */
+  readonly loginTimeout: number;
+  /** Simultaneous connections from one client address. */
+  readonly maxConnectionsPerIp: number;
 }
 
 export interface Config {

@@ -114,6 +114,9 @@ export function validateConfig(config: Config, groups: StatementGroups, diag: Di
     if (has(pp, 'Listen') && !has(pp, 'TlsCert') && !config.pop3.allowPlaintext) {
       diag.warn(lineOf(pp, 'Listen'), 'Pop3', 'Listen', 'without TlsCert there is no STLS and AllowPlaintext is NO: nobody can log in');
     }
+    if (has(pp, 'LoginTimeout') && config.pop3.loginTimeout > config.pop3.inactivityTimeout) {
+      diag.warn(lineOf(pp, 'LoginTimeout'), 'Pop3', 'LoginTimeout', `longer than InactivityTimeout ${config.pop3.inactivityTimeout}: an idle client is logged out first`, `at most ${config.pop3.inactivityTimeout}`);
+    }
   }
 
   // ---- Spool ----

@@ -1,5 +1,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite/index.js';
 import { testCerts } from '../testing/certs.js';
 import { FakeClock } from '../testing/clock.js';
@@ -187,7 +188,7 @@ test('a second concurrent login gets [IN-USE]', async (t) => {
 
 test('failed logins are throttled per user and per IP, and journaled', async (t) => {
   const clock = new FakeClock();
-  const { connect, store } = await setup(t, { allowPlaintext: true, clock, throttle: { maxFailures: 3, lockMs: 60_000, failDelayMs: 0 } });
+  const { connect, store } = await setup(t, { allowPlaintext: true, clock, loginTimeoutMs: 120_000, throttle: { maxFailures: 3, lockMs: 60_000, failDelayMs: 0 } });
   const c = await connect();
   await c.readLine();
   for (let i = 0; i < 3; i++) {
@@ -296,6 +297,59 @@ test('inactivity timeout ends the session without UPDATE', async (t) => {
   assert.equal((await store.mailboxes.list('alice')).length, 2);
 });
 
+test('connections over MaxConnectionsPerIP from one address are refused with -ERR [SYS/TEMP] and closed; other addresses still get in', async (t) => {
+  const { server, connect, port } = await setup(t, { allowPlaintext: true, maxConnectionsPerIp: 3 });
+  const held: Pop3TestClient[] = [];
+  for (let i = 0; i < 3; i++) {
+    const c = await connect();
+    assert.match(await c.readLine(), /^\+OK pop\.test/);
+    held.push(c);
+  }
+  const over = await connect();
+  assert.equal(await over.readLine(), '-ERR [SYS/TEMP] too many connections from your address');
+  await over.closed;
+  assert.equal(server.connectionCount, 3);
+  // Another loopback address is another client (Linux routes all of 127/8 to lo).
+  const other = await new Promise<string>((resolve, reject) => {
+    const s = net.connect({ port, host: '127.0.0.1', localAddress: '127.0.0.2' });
+    s.once('data', (d) => { resolve(d.toString('latin1')); s.destroy(); });
+    s.once('error', reject);
+  });
+  assert.match(other, /^\+OK pop\.test/);
+  // A slot freed by QUIT can be taken again (the server has finished the session once the client sees the close).
+  assert.match(await held[0]!.cmd('QUIT'), /^\+OK/);
+  await held[0]!.closed;
+  const again = await connect();
+  assert.match(await again.readLine(), /^\+OK pop\.test/);
+});
+
+// The timeout only turns a hang (no login deadline: the -ERR never comes) into a failure.
+test('a connection that does not log in within LoginTimeout is closed, however busy it keeps; a logged-in one is not', { timeout: 30_000 }, async (t) => {
+  const clock = new FakeClock();
+  const { server, connect } = await setup(t, { allowPlaintext: true, clock, loginTimeoutMs: 60_000, idleTimeoutMs: 600_000 });
+  const idler = await connect();
+  const user = await connect();
+  await idler.readLine();
+  await user.readLine();
+  clock.advance(30_000);
+  // Commands do not restart the login deadline: a client cannot hold a slot with CAPA or wrong logins.
+  assert.equal((await idler.multi('CAPA')).first, '+OK capability list follows');
+  assert.equal(await idler.cmd('USER nobody'), '+OK send your password');
+  assert.equal(await user.cmd('USER alice'), '+OK send your password');
+  assert.match(await user.cmd('PASS secret pw'), /^\+OK alice has 2 messages/);
+  clock.advance(30_000);
+  assert.equal(await idler.readLine(), '-ERR [SYS/TEMP] login timeout: not logged in in time');
+  await idler.closed;
+  assert.equal(await user.cmd('NOOP'), '+OK ', 'the post-login InactivityTimeout (RFC 1939 §3: 10 minutes) applies after login');
+  assert.equal(server.connectionCount, 1);
+  // REFRESH: a new LoginTimeout applies from the next connection.
+  server.apply({ hostName: 'pop.test', allowPlaintext: true, idleTimeoutMs: 600_000, maxFailedLogins: 5, loginTimeoutMs: 10_000, maxConnectionsPerIp: 10 });
+  const late = await connect();
+  await late.readLine();
+  clock.advance(10_000);
+  assert.equal(await late.readLine(), '-ERR [SYS/TEMP] login timeout: not logged in in time');
+});
+
 test('over-long command lines are refused and their rest is not executed', async (t) => {
   const { connect } = await setup(t, { allowPlaintext: true });
   const c = await connect();
@@ -353,7 +407,7 @@ test('apply (REFRESH): AllowPlaintext and MaxFailedLogins from the next connecti
   const { server, connect } = await setup(t, { allowPlaintext: true, idleTimeoutMs: 600_000, throttle: { failDelayMs: 0, maxFailures: 5 } });
   const open = await connect();
   assert.match(await open.readLine(), /^\+OK/);
-  server.apply({ hostName: 'new.test', allowPlaintext: false, idleTimeoutMs: 900_000, maxFailedLogins: 1 });
+  server.apply({ hostName: 'new.test', allowPlaintext: false, idleTimeoutMs: 900_000, maxFailedLogins: 1, loginTimeoutMs: 60_000, maxConnectionsPerIp: 10 });
   assert.equal(server.idleTimeoutMs, 900_000);
   assert.equal(server.throttle.opts.maxFailures, 1);
   assert.equal(server.throttle.opts.failDelayMs, 0, 'the other throttle options stay');

@@ -1,5 +1,6 @@
-// The POP3 listener: sockets, STLS and implicit TLS, the inactivity timer, the one-session-per-
-// mailbox lock table, failed-login throttling and login journaling, around the pure session in
+// The POP3 listener: sockets, STLS and implicit TLS, the inactivity timer and the login deadline,
+// connection limits (overall and per client address), the one-session-per-mailbox lock table,
+// failed-login throttling and login journaling, around the pure session in
 // ./protocol. Users, mailboxes and the journal are injected through the small interfaces below
 // (the store's UserDirectory, MailboxStore and Journal satisfy them structurally).
 import net from 'node:net';
@@ -31,6 +32,10 @@ export interface Pop3ServerOptions {
   allowPlaintext?: boolean;
   /** Autologout after this many ms without a command (default 10 minutes, RFC 1939 §3). */
   idleTimeoutMs?: number;
+  /** A connection that has not logged in this many ms after connecting is closed (default 60 s). */
+  loginTimeoutMs?: number;
+  /** Simultaneous connections from one client address (default 10); more are refused. */
+  maxConnectionsPerIp?: number;
   clock?: Clock;
   logger?: Logger;
   throttle?: Partial<ThrottleOptions>;
@@ -40,14 +45,20 @@ export interface Pop3ServerOptions {
 /**
  * The options REFRESH may change on a running server (Pop3Server.apply). AllowPlaintext and the
  * host name apply from the next connection (a session keeps what it announced in its greeting and
- * CAPA); the inactivity timeout from the next command; MaxFailedLogins from the next failed login.
+ * CAPA); the inactivity timeout from the next command; MaxFailedLogins from the next failed login;
+ * the login timeout and the per-address connection limit from the next connection.
  */
 export interface Pop3Settings {
   readonly hostName: string;
   readonly allowPlaintext: boolean;
   readonly idleTimeoutMs: number;
   readonly maxFailedLogins: number;
+  readonly loginTimeoutMs: number;
+  readonly maxConnectionsPerIp: number;
 }
+
+export const DEFAULT_LOGIN_TIMEOUT_MS = 60_000;
+export const DEFAULT_MAX_CONNECTIONS_PER_IP = 10;
 
 export const IMPLEMENTATION = 'spoolgate';
 /** Lines queued from a pipelining client before reading pauses. */
@@ -56,6 +67,8 @@ const MAX_QUEUED_LINES = 64;
 export class Pop3Server {
   private readonly listeners: net.Server[] = [];
   private readonly conns = new Set<Connection>();
+  /** client address → its open connections. */
+  private readonly perIp = new Map<string, number>();
   /** mailbox (lower-case user) → connection id holding it. */
   private readonly locks = new Map<string, number>();
   private seq = 0;
@@ -75,20 +88,32 @@ export class Pop3Server {
       allowPlaintext: opts.allowPlaintext ?? false,
       // SPEC.md §6: the inactivity timeout is at least 10 minutes unless configured (RFC 1939 §3).
       idleTimeoutMs: opts.idleTimeoutMs ?? 10 * 60_000,
+      loginTimeoutMs: opts.loginTimeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS,
+      maxConnectionsPerIp: opts.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP,
     };
   }
 
   get hostName(): string { return this.settings.hostName; }
   get allowPlaintext(): boolean { return this.settings.allowPlaintext; }
   get idleTimeoutMs(): number { return this.settings.idleTimeoutMs; }
+  get loginTimeoutMs(): number { return this.settings.loginTimeoutMs; }
 
   /** REFRESH: the settings in force from now on (when each applies: see Pop3Settings). */
   apply(next: Pop3Settings): void {
     const s = this.settings;
-    const same = s.hostName === next.hostName && s.allowPlaintext === next.allowPlaintext && s.idleTimeoutMs === next.idleTimeoutMs && this.throttle.opts.maxFailures === next.maxFailedLogins;
-    this.settings = { hostName: next.hostName, allowPlaintext: next.allowPlaintext, idleTimeoutMs: next.idleTimeoutMs };
+    const same = s.hostName === next.hostName && s.allowPlaintext === next.allowPlaintext && s.idleTimeoutMs === next.idleTimeoutMs
+      && s.loginTimeoutMs === next.loginTimeoutMs && s.maxConnectionsPerIp === next.maxConnectionsPerIp && this.throttle.opts.maxFailures === next.maxFailedLogins;
+    this.settings = {
+      hostName: next.hostName, allowPlaintext: next.allowPlaintext, idleTimeoutMs: next.idleTimeoutMs,
+      loginTimeoutMs: next.loginTimeoutMs, maxConnectionsPerIp: next.maxConnectionsPerIp,
+    };
     this.throttle.apply({ maxFailures: next.maxFailedLogins });
-    if (!same) this.log.event('pop3.settings-applied', { hostName: next.hostName, allowPlaintext: next.allowPlaintext, idleTimeoutMs: next.idleTimeoutMs, maxFailedLogins: next.maxFailedLogins });
+    if (!same) {
+      this.log.event('pop3.settings-applied', {
+        hostName: next.hostName, allowPlaintext: next.allowPlaintext, idleTimeoutMs: next.idleTimeoutMs, maxFailedLogins: next.maxFailedLogins,
+        loginTimeoutMs: next.loginTimeoutMs, maxConnectionsPerIp: next.maxConnectionsPerIp,
+      });
+    }
   }
 
   /** Starts a listener; implicitTls (ext) makes it a POP3S port where TLS starts at connect. */
@@ -132,12 +157,25 @@ export class Pop3Server {
 
   private accept(socket: net.Socket, tlsActive: boolean): void {
     const max = this.opts.maxConnections ?? 200;
-    if (this.conns.size >= max) {
+    const ip = socket.remoteAddress ?? '';
+    const fromIp = this.perIp.get(ip) ?? 0;
+    // RFC 2449 §8.1.2: SYS/TEMP, a temporary condition; the client may try again later.
+    const refusal = this.conns.size >= max ? 'too many connections, try again later'
+      : fromIp >= this.settings.maxConnectionsPerIp ? 'too many connections from your address' : undefined;
+    if (refusal !== undefined) {
       socket.on('error', (e) => this.log.debug('pop3.socket-error', { error: describeError(e) }));
-      socket.end('-ERR [SYS/TEMP] too many connections, try again later\r\n');
+      this.log.info('pop3.refused', { ip, reason: refusal, open: fromIp });
+      socket.end(`-ERR [SYS/TEMP] ${refusal}\r\n`);
+      // A client that never reads its refusal does not keep the socket.
+      this.clock.setTimer(5000, () => socket.destroy());
       return;
     }
-    const c = new Connection(this, socket, tlsActive, ++this.seq, () => this.conns.delete(c));
+    this.perIp.set(ip, fromIp + 1);
+    const c = new Connection(this, socket, tlsActive, ++this.seq, () => {
+      this.conns.delete(c);
+      const n = (this.perIp.get(ip) ?? 1) - 1;
+      if (n <= 0) this.perIp.delete(ip); else this.perIp.set(ip, n);
+    });
     this.conns.add(c);
     c.start();
   }
@@ -224,6 +262,8 @@ class Connection {
   private closed = false;
   private upgrading = false;
   private timer: Timer | undefined;
+  /** The login deadline: from connect, not restarted by commands (a client may not idle in AUTHORIZATION). */
+  private loginTimer: Timer | undefined;
 
   constructor(private readonly server: Pop3Server, private socket: net.Socket, tlsActive: boolean, private readonly id: number, private readonly onGone: () => void) {
     this.ip = socket.remoteAddress ?? '';
@@ -243,6 +283,11 @@ class Connection {
     this.server.log.info('pop3.connect', { conn: this.id, ip: this.ip });
     this.attach(this.socket);
     this.arm();
+    this.loginTimer = this.server.clock.setTimer(this.server.loginTimeoutMs, () => {
+      if (this.closed || this.session.state.kind !== 'authorization') return;
+      this.socket.write('-ERR [SYS/TEMP] login timeout: not logged in in time\r\n');
+      this.finish('login timeout');
+    });
     void this.send(this.session.greeting());
   }
 
@@ -280,6 +325,7 @@ class Connection {
         const out = item.kind === 'line' ? await this.session.handle(item.line) : this.session.tooLong();
         if (this.closed) break;
         if (out.after === 'starttls') this.holdForTls();
+        if (this.session.state.kind !== 'authorization') this.loginTimer?.cancel();
         await this.send(out);
         this.arm();
         if (out.after === 'close') { this.socket.end(); this.finish('quit'); break; }
@@ -347,6 +393,7 @@ class Connection {
     if (this.closed) return;
     this.closed = true;
     this.timer?.cancel();
+    this.loginTimer?.cancel();
     this.session.close();
     this.queue.length = 0;
     this.socket.destroySoon();

@@ -1,7 +1,9 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { err, ok, type Result } from '../core/result.js';
 import { Logger } from '../log/logger.js';
@@ -20,7 +22,7 @@ const idleForwarder: ForwarderView = {
 interface Fixture { base: string; token: string; seen: string[]; svc: HttpService; dir: string }
 
 /** A listener whose commands are answered by a fake: 'BAD' is refused, 'DOWN' cannot be run. */
-async function serve(t: TestContext, overrides: { maxBodyBytes?: number } = {}): Promise<Fixture> {
+async function serve(t: TestContext, overrides: { maxBodyBytes?: number; headersTimeoutMs?: number; maxConnectionsPerIp?: number } = {}): Promise<Fixture> {
   const dir = tempDir(t);
   const seen: string[] = [];
   const execute = async (line: string): Promise<Result<ControlResponse, string>> => {
@@ -181,4 +183,63 @@ test('a smaller configured bound and garbage on the wire', async (t) => {
     s.on('close', () => resolve(buf));
   });
   assert.match(answer, /^HTTP\/1\.1 400 /);
+});
+
+/** A connection that sends the start of a request and never finishes its headers; `answer` is all it got until closed. */
+async function halfOpen(port: number, localAddress: string): Promise<{ socket: Socket; first: Promise<string>; answer: Promise<string> }> {
+  const socket = connect({ port, host: '127.0.0.1', localAddress });
+  await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+  socket.on('error', () => undefined);
+  socket.write('GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
+  let buf = '';
+  const first = new Promise<string>((resolve) => { socket.once('data', (d: Buffer) => resolve(d.toString('latin1'))); socket.once('close', () => resolve('')); });
+  socket.on('data', (d: Buffer) => { buf += d.toString('latin1'); });
+  const answer = new Promise<string>((resolve) => socket.once('close', () => resolve(buf)));
+  return { socket, first, answer };
+}
+
+function curl(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('curl', ['-sS', '--max-time', '30', ...args], (e, stdout, stderr) => resolve({ code: e === null ? 0 : typeof e.code === 'number' ? e.code : -1, stdout, stderr }));
+  });
+}
+
+test('64 half-open requests from one address do not lock out /metrics and the API from another; the surplus gets 503 at once', async (t) => {
+  const f = await serve(t);
+  // Linux routes all of 127/8 to lo: 127.0.0.2 is another client on the same loopback listener.
+  const slow: Awaited<ReturnType<typeof halfOpen>>[] = [];
+  // One after the other, so the server accepts them in this order.
+  for (let i = 0; i < 64; i++) slow.push(await halfOpen(f.svc.port, '127.0.0.2'));
+  t.after(() => { for (const h of slow) h.socket.destroy(); });
+  const firsts = Promise.all(slow.slice(16).map((h) => h.first));
+  const metrics = await curl([`${f.base}/metrics`]);
+  assert.equal(metrics.code, 0, metrics.stderr);
+  assert.match(metrics.stdout, /^# HELP spoolgate_/m);
+  const api = await curl(['--oauth2-bearer', f.token, '-d', 'D,TARGETS', `${f.base}/api/v1/command`]);
+  assert.equal(api.code, 0, api.stderr);
+  assert.equal((JSON.parse(api.stdout) as ControlResponse).ok, true);
+  assert.deepEqual(f.seen, ['D,TARGETS']);
+  // The first 16 (the per-address default) are still waiting for their headers; the other 48 were refused.
+  for (const a of await firsts) assert.match(a, /^HTTP\/1\.1 503 Service Unavailable\r\n[^]*too many connections from your address/);
+});
+
+test('over the per-address cap a new connection gets 503 from curl rather than hanging, and its request is never run', async (t) => {
+  const f = await serve(t, { maxConnectionsPerIp: 2 });
+  const slow = await Promise.all([halfOpen(f.svc.port, '127.0.0.1'), halfOpen(f.svc.port, '127.0.0.1')]);
+  t.after(() => { for (const h of slow) h.socket.destroy(); });
+  const r = await curl(['-w', '%{http_code}', '-o', '/dev/null', '--oauth2-bearer', f.token, '-d', 'SUSPEND', `${f.base}/api/v1/command`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '503');
+  assert.deepEqual(f.seen, [], 'the command on a refused connection was not run');
+});
+
+test('a request whose headers never finish is closed with 408 after the header timeout, freeing its slot', { timeout: 20_000 }, async (t) => {
+  // node:http checked the header timeout only every 30 s, so the documented 10 s could be 40 s.
+  const f = await serve(t, { headersTimeoutMs: 200, maxConnectionsPerIp: 1 });
+  const h = await halfOpen(f.svc.port, '127.0.0.1');
+  t.after(() => h.socket.destroy());
+  assert.match(await h.answer, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+  const metrics = await curl([`${f.base}/metrics`]);
+  assert.equal(metrics.code, 0, metrics.stderr);
+  assert.match(metrics.stdout, /^# HELP spoolgate_/m);
 });

@@ -22,6 +22,50 @@ test('Python poplib with STLS retrieves byte-exact and deletes', async (t) => {
   assert.equal((await store.mailboxes.list('alice')).length, 0, 'deleted after QUIT');
 });
 
+const POPLIB_LIMITS = `
+import json, poplib, sys
+host, port, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+out = {}
+if mode == 'per-ip':
+    held = [poplib.POP3(host, port, timeout=30) for _ in range(10)]
+    out['welcomes'] = [p.getwelcome().decode() for p in held]
+    try:
+        poplib.POP3(host, port, timeout=30)
+        out['eleventh'] = 'accepted'
+    except poplib.error_proto as e:
+        out['eleventh'] = e.args[0].decode()
+    held[0].quit()
+    again = poplib.POP3(host, port, timeout=30)
+    out['again'] = again.getwelcome().decode()
+    again.quit()
+    for p in held[1:]:
+        p.quit()
+else:
+    p = poplib.POP3(host, port, timeout=30)
+    p.capa()
+    # Wait for the server: the next line it sends unasked is the login deadline.
+    out['unasked'] = p.file.readline().decode().rstrip()
+    out['eof'] = p.file.readline() == b''
+print(json.dumps(out))
+`;
+
+test('Python poplib: the 11th connection from one address gets -ERR [SYS/TEMP]; one that never logs in is cut at the login deadline', async (t) => {
+  const py = needPeer(t, 'python3');
+  if (py === undefined) return;
+  const { port } = await startSpoolgatePop3(t);
+  const r = await runAsync(py, ['-c', POPLIB_LIMITS, '127.0.0.1', String(port), 'per-ip']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout.toString()) as { welcomes: string[]; eleventh: string; again: string };
+  assert.equal(j.welcomes.length, 10);
+  for (const w of j.welcomes) assert.match(w, /^\+OK localhost POP3 server ready/);
+  assert.equal(j.eleventh, '-ERR [SYS/TEMP] too many connections from your address');
+  assert.match(j.again, /^\+OK/, 'a slot freed by QUIT is usable again');
+  const short = await startSpoolgatePop3(t, { loginTimeoutMs: 300 });
+  const idle = await runAsync(py, ['-c', POPLIB_LIMITS, '127.0.0.1', String(short.port), 'login-deadline']);
+  assert.equal(idle.code, 0, idle.stderr);
+  assert.deepEqual(JSON.parse(idle.stdout.toString()), { unasked: '-ERR [SYS/TEMP] login timeout: not logged in in time', eof: true });
+});
+
 test('curl pop3 with --ssl-reqd: LIST, UIDL, RETR byte-exact, DELE', async (t) => {
   const curl = needPeer(t, 'curl');
   if (curl === undefined) return;

@@ -14,7 +14,7 @@ export const MESSAGES: readonly string[] = [
   'Subject: third\r\nX-Empty:\r\n\r\n\r\n\r\nbody after blank lines\r\n',
 ];
 
-export async function startSpoolgatePop3(t: TestContext, opts: { allowPlaintext?: boolean } = {}): Promise<{ port: number; store: SqliteStore; server: Pop3Server }> {
+export async function startSpoolgatePop3(t: TestContext, opts: { allowPlaintext?: boolean; loginTimeoutMs?: number } = {}): Promise<{ port: number; store: SqliteStore; server: Pop3Server }> {
   const store = openSqliteStore(join(tempDir(t), 'spoolgate.db'), { scrypt: { N: 1024, r: 8, p: 1 } });
   await store.users.addUser('alice', 'secret');
   for (const m of MESSAGES) await store.mailboxes.deliver('alice', Buffer.from(m, 'latin1'));
@@ -22,6 +22,7 @@ export async function startSpoolgatePop3(t: TestContext, opts: { allowPlaintext?
   const server = new Pop3Server({
     users: store.users, mailboxes: store.mailboxes, journal: store.journal, hostName: 'localhost',
     tls: { key: c.key, cert: c.cert }, allowPlaintext: opts.allowPlaintext ?? false, throttle: { failDelayMs: 0 },
+    ...(opts.loginTimeoutMs === undefined ? {} : { loginTimeoutMs: opts.loginTimeoutMs }),
   });
   const { port } = await server.listen();
   t.after(async () => { await server.close(); await store.close(); });
