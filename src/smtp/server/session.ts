@@ -242,7 +242,9 @@ export class Session implements SessionApi {
   private async flushOutput(): Promise<void> {
     const io = this.io;
     if (io.writableLength <= MAX_UNSENT_OUTPUT) return;
-    io.uncork();
+    // Send what is corked, and cork again as deep as before (after STARTTLS io is a new socket).
+    const corked = io.writableCorked;
+    for (let i = 0; i < corked; i++) io.uncork();
     if (io.writableLength > MAX_UNSENT_OUTPUT && !io.destroyed && !io.writableEnded) {
       if (!this.reportedBlocked) {
         this.reportedBlocked = true;
@@ -263,7 +265,7 @@ export class Session implements SessionApi {
       this.outputBlocked = false;
       this.stopDeadline();
     }
-    io.cork();
+    for (let i = 0; i < corked; i++) io.cork();
   }
 
   private takePending(): Buffer {
