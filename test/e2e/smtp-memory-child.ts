@@ -25,14 +25,19 @@ const [addr] = await server.listen([{ host: '127.0.0.1', port: 0 }]);
 process.stdout.write(`PORT ${addr!.port}\n`);
 
 for await (const line of createInterface({ input: process.stdin })) {
+  // Twice, with a turn of the event loop between: buffers' memory is freed by the sweep after a gc.
+  gc?.();
+  await new Promise((r) => setImmediate(r));
   gc?.();
   if (line === 'reset') {
     // Linux: writing 5 to clear_refs resets VmHWM to the current RSS (proc(5)).
     let reset = true;
     try { writeFileSync('/proc/self/clear_refs', '5'); } catch { reset = false; }
-    process.stdout.write(JSON.stringify({ reset, rss: process.memoryUsage().rss, hwm: status('VmHWM') }) + '\n');
+    const m = process.memoryUsage();
+    process.stdout.write(JSON.stringify({ reset, rss: m.rss, hwm: status('VmHWM'), heapUsed: m.heapUsed, external: m.external }) + '\n');
   } else if (line === 'peak') {
-    process.stdout.write(JSON.stringify({ rss: process.memoryUsage().rss, hwm: status('VmHWM') }) + '\n');
+    const m = process.memoryUsage();
+    process.stdout.write(JSON.stringify({ rss: m.rss, hwm: status('VmHWM'), heapUsed: m.heapUsed, external: m.external }) + '\n');
   }
 }
 await server.close();
