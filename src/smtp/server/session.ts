@@ -263,7 +263,8 @@ export class Session implements SessionApi {
         io.on('close', done);
       });
       this.outputBlocked = false;
-      this.stopDeadline();
+      // After a timeout the timer is close()'s linger, which must stay.
+      if (this.state.kind !== 'closing') this.stopDeadline();
     }
     for (let i = 0; i < corked; i++) io.cork();
   }
