@@ -72,6 +72,7 @@ export class DataReader {
   private bareLf = false;
   private bareCr = false;
   private tooBig = false;
+  private scratch: Buffer = Buffer.alloc(0);
 
   constructor(opts: DataReaderOptions) {
     this.max = opts.maxBytes;
@@ -88,7 +89,10 @@ export class DataReader {
 
   push(chunk: Buffer): DataPush {
     if (this.st === St.Done) return { consumed: 0, done: true, leftover: chunk, ...this.errorField() };
-    const out = Buffer.allocUnsafe(chunk.length + 2);
+    // One scratch buffer per reader, reused: keep() copies what it keeps, so no chunk-sized
+    // garbage is made per push (100 MB past the limit would otherwise churn 100 MB of buffers).
+    if (this.scratch.length < chunk.length + 2) this.scratch = Buffer.allocUnsafe(Math.max(chunk.length + 2, 16 * 1024));
+    const out = this.scratch;
     let n = 0;
     let i = 0;
     let st: St = this.st;

@@ -9,7 +9,13 @@
 // Untrusted input: every byte from the network. Command lines are bounded (512 octets), DATA is
 //   bounded by the size limit but read to the final dot, bare CR/LF in DATA is rejected
 //   (smuggling), early talkers and HTTP requests are refused, plaintext pipelined after
-//   STARTTLS is discarded, and bad commands, AUTH failures, idle time and connections are limited.
+//   STARTTLS is discarded, and bad commands, AUTH failures and connections are limited.
+// Memory and time per connection are bounded (session.ts header): input held is at most 64 KiB;
+//   while 64 KiB of replies are unsent (a client that pipelines and does not read) no command is
+//   processed and nothing is read until 'drain'. Timeouts are deadlines, not idle timers: a
+//   command line must be complete within commandTimeoutMs of our waiting for it, and DATA must
+//   bring dataBlockOctets (64 KiB) per dataTimeoutMs (Postfix's smtpd_per_record_deadline and
+//   smtpd_min_data_rate); a byte now and then extends neither. 421 4.4.2 when one passes.
 // Persists: nothing itself. A message is acknowledged with 250 only after the sink resolved
 //   (the sink must make it durable first), so it is safe to crash at any time: a message not yet
 //   acknowledged is the client's to retry.

@@ -1,6 +1,25 @@
 // One inbound SMTP connection: socket I/O, framing (line reader / DATA reader), the dispatcher
 // over the verb table, timers, STARTTLS upgrade and the hand-off of a finished message to the
 // sink. Commands are processed strictly one at a time in arrival order (RFC 2920 pipelining).
+//
+// Memory per connection is bounded whatever the client does (issue 15 item 2):
+// - input: reading stops while more than MAX_INPUT_HELD octets wait to be processed (chunks not
+//   yet framed plus a partial command line), and resumes when they are consumed;
+// - output: a client that pipelines commands and never reads the replies would make us queue
+//   replies without end. While more than MAX_UNSENT_OUTPUT octets are unsent (socket
+//   writableLength), no further command is processed and reading stops; both resume on 'drain'.
+//   The command deadline keeps running, so a client that never reads is closed in the end;
+// - DATA keeps at most the size limit (data-reader.ts); past it, octets are only counted.
+//
+// Deadlines, not idle timers (issue 15 item 3; Postfix's smtpd_per_record_deadline):
+// - command: once we wait for a command, its whole line must arrive within commandTimeoutMs.
+//   Bytes that do not complete a line do not extend it, so a client that drips one byte now and
+//   then is closed with 421 4.4.2 when the deadline passes;
+// - DATA: a minimum rate, like Postfix's smtpd_min_data_rate: each dataBlockOctets of content
+//   must arrive within dataTimeoutMs of the previous block (or of the 354). With the defaults
+//   (64 KiB per 3 minutes, or per DataTimeout) that is about 360 octets/s, far below any real
+//   client, and a dripping client is closed with 421 4.4.2.
+// - while we work (policy look-ups, the sink) no deadline runs against the client.
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import { formatMailbox, formatPath } from '../../core/address.js';
@@ -18,7 +37,9 @@ import type { ServerEvent, SessionInfo, ViolationKind } from './types.js';
 import { VERB_TABLE, type VerbEntry } from './verbs.js';
 
 /** Stop reading from the socket while this much input waits to be processed. */
-const MAX_PENDING = 1024 * 1024;
+export const MAX_INPUT_HELD = 64 * 1024;
+/** Stop processing commands and reading while this much output is not sent yet. */
+export const MAX_UNSENT_OUTPUT = 64 * 1024;
 /** After we end a connection, how long the client has to close before we destroy it. */
 const LINGER_MS = 5_000;
 /** RFC 7230 request methods: an HTTP client talking to the SMTP port (SPEC.md §5 hardening). */
@@ -46,6 +67,12 @@ export class Session implements SessionApi {
   private authFailures = 0;
   private messages = 0;
   private timer: Timer | undefined;
+  /** Waiting for 'drain': the client does not read its replies. */
+  private outputBlocked = false;
+  private reportedBlocked = false;
+  /** DATA octets (as sent) so far, and where the current block of the minimum rate began. */
+  private dataOctets = 0;
+  private dataBlockStart = 0;
   private readonly onData = (chunk: Buffer) => this.input(chunk);
 
   constructor(
@@ -194,8 +221,52 @@ export class Session implements SessionApi {
     }
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    if (this.pendingBytes > MAX_PENDING) this.io.pause();
+    this.updateFlow();
     void this.pump();
+  }
+
+  /** Reads from the socket only while little input is held and the client takes its replies. */
+  private updateFlow(): void {
+    const io = this.io;
+    if (io.destroyed) return;
+    const held = this.pendingBytes + this.lines.buffered;
+    const read = this.state.kind !== 'closing' && !this.outputBlocked && held <= MAX_INPUT_HELD;
+    if (read && io.isPaused()) io.resume();
+    else if (!read && !io.isPaused()) io.pause();
+  }
+
+  /**
+   * Waits until the unsent output is under the bound (or the socket closed). Meanwhile nothing
+   * is read and the command deadline runs: a client that never reads is closed when it passes.
+   */
+  private async flushOutput(): Promise<void> {
+    const io = this.io;
+    if (io.writableLength <= MAX_UNSENT_OUTPUT) return;
+    // Send what is corked, and cork again as deep as before (after STARTTLS io is a new socket).
+    const corked = io.writableCorked;
+    for (let i = 0; i < corked; i++) io.uncork();
+    if (io.writableLength > MAX_UNSENT_OUTPUT && !io.destroyed && !io.writableEnded) {
+      if (!this.reportedBlocked) {
+        this.reportedBlocked = true;
+        this.emit({ kind: 'trace', sessionId: this.sessionId, direction: 'out', line: `(client not reading replies: ${io.writableLength} octets unsent, input paused)` });
+      }
+      this.outputBlocked = true;
+      this.updateFlow();
+      this.armTimer();
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          io.off('drain', done);
+          io.off('close', done);
+          resolve();
+        };
+        io.on('drain', done);
+        io.on('close', done);
+      });
+      this.outputBlocked = false;
+      // After a timeout the timer is close()'s linger, which must stay.
+      if (this.state.kind !== 'closing') this.stopDeadline();
+    }
+    for (let i = 0; i < corked; i++) io.cork();
   }
 
   private takePending(): Buffer {
@@ -209,9 +280,10 @@ export class Session implements SessionApi {
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
-    this.timer?.cancel();
     const io = this.io;
     io.cork();
+    /** A command or a DATA block was completed: the next deadline starts afresh. */
+    let progressed = false;
     try {
       for (;;) {
         const st = this.state;
@@ -219,22 +291,37 @@ export class Session implements SessionApi {
         if (st.kind === 'data') {
           if (this.pendingBytes === 0) break;
           const r = st.reader.push(this.takePending());
+          this.dataOctets += r.consumed;
+          if (this.dataOctets - this.dataBlockStart >= this.opts.limits.dataBlockOctets) {
+            // Minimum data rate: a full block arrived in time; the next one gets a new deadline.
+            this.dataBlockStart = this.dataOctets;
+            progressed = true;
+          }
           if (!r.done) continue;
           if (r.leftover && r.leftover.length > 0) this.unshiftPending(r.leftover);
+          this.stopDeadline();
+          progressed = true;
           io.uncork(); // flush replies before waiting for the sink
           io.cork();
           await this.finishData(st.tx, st.reader.result());
+          await this.flushOutput();
           continue;
         }
         if (this.pendingBytes > 0) this.lines.feed(this.takePending());
         const item = this.lines.next();
         if (item === undefined) break;
+        // A whole line: the deadline stops while we process it (policies, sink).
+        this.stopDeadline();
+        progressed = true;
         await this.onLine(item);
         if ((this.state.kind as string) === 'data') {
           // DATA was accepted: what follows the command line is message content.
           const rest = this.lines.drain();
           if (rest.length > 0) this.unshiftPending(rest);
+          this.dataOctets = 0;
+          this.dataBlockStart = 0;
         }
+        await this.flushOutput();
       }
     } catch (e) {
       this.emit({ kind: 'policy-error', sessionId: this.sessionId, what: 'sink', detail: describeError(e) });
@@ -244,8 +331,9 @@ export class Session implements SessionApi {
       this.pumping = false;
       if (!io.destroyed) io.uncork();
       if (this.state.kind !== 'closing') {
-        this.armTimer();
-        if (this.io.isPaused()) this.io.resume();
+        // Deadlines, not idle timers: input that completes nothing leaves the deadline as it is.
+        if (progressed || this.timer === undefined) this.armTimer();
+        this.updateFlow();
       }
     }
   }
@@ -408,6 +496,12 @@ export class Session implements SessionApi {
 
   // --- timers and socket end ----------------------------------------------------------------
 
+  private stopDeadline(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  /** A fresh deadline: the next command line (or DATA block) must be complete within it. */
   private armTimer(): void {
     this.timer?.cancel();
     const inData = this.state.kind === 'data';

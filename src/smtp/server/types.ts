@@ -92,10 +92,18 @@ export interface SmtpServerLimits {
   /** Concurrent connections in total (default 100) and per client IP (default 10). */
   readonly maxConnections: number;
   readonly maxConnectionsPerIp: number;
-  /** RFC 5321 §4.5.3.2.7: 5 minutes. */
+  /**
+   * RFC 5321 §4.5.3.2.7: 5 minutes. A deadline: a command line must be complete within it from
+   * the moment we wait for it; bytes that do not end the line do not extend it.
+   */
   readonly commandTimeoutMs: number;
-  /** RFC 5321 §4.5.3.2.6 (data block): 3 minutes; applies between DATA chunks. */
+  /**
+   * RFC 5321 §4.5.3.2.6 (data block): 3 minutes. A deadline per block of dataBlockOctets: the
+   * minimum data rate is dataBlockOctets per dataTimeoutMs (Postfix's smtpd_min_data_rate).
+   */
   readonly dataTimeoutMs: number;
+  /** Octets of DATA that must arrive within each dataTimeoutMs. Default 64 KiB. */
+  readonly dataBlockOctets: number;
   /** Unknown, malformed or out-of-sequence commands before 421 and close. Default 10. */
   readonly maxBadCommands: number;
   /** Failed AUTH attempts before 421 and close. Default 3. */
@@ -149,6 +157,7 @@ export const DEFAULT_LIMITS: SmtpServerLimits = {
   maxConnectionsPerIp: 10,
   commandTimeoutMs: 5 * 60_000,
   dataTimeoutMs: 3 * 60_000,
+  dataBlockOctets: 64 * 1024,
   maxBadCommands: 10,
   maxAuthFailures: 3,
   maxLineLength: 512,
