@@ -1,3 +1,4 @@
+import { until } from '../testing/gateway.js';
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -239,6 +240,8 @@ test('a request whose headers never finish is closed with 408 after the header t
   const h = await halfOpen(f.svc.port, '127.0.0.1');
   t.after(() => h.socket.destroy());
   assert.match(await h.answer, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+  // The client may see the close before the server's 'close' handler frees the slot.
+  await until('the server freed the slot', () => f.svc.openConnections() === 0, 10_000);
   const metrics = await curl([`${f.base}/metrics`]);
   assert.equal(metrics.code, 0, metrics.stderr);
   assert.match(metrics.stdout, /^# HELP spoolgate_/m);

@@ -54,6 +54,8 @@ export interface HttpService {
   readonly host: string;
   readonly port: number;
   readonly tokenFile: string;
+  /** Connections counted against the limits now (refused ones are not counted). */
+  openConnections(): number;
   close(): Promise<void>;
 }
 
@@ -312,6 +314,7 @@ export async function startHttp(opts: StartHttpOptions): Promise<HttpService> {
 
   return {
     host, port, tokenFile: opts.tokenFile,
+    openConnections: () => open,
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
