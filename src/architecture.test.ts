@@ -3,8 +3,9 @@
 // for the leaves (no sockets, files, processes or DNS in core/codepage/protocol code).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, dirname, relative, resolve } from 'node:path';
+import { tsFiles } from './testing/source-files.js';
 
 const SRC = resolve(import.meta.dirname);
 
@@ -51,14 +52,7 @@ const FORBIDDEN_IN_LEAVES = /^node:(fs|fs\/promises|net|tls|dgram|http|https|htt
 // core/address.ts uses node:net only for the pure isIP() check.
 const LEAF_EXCEPTIONS = new Set(['core/address.ts:node:net']);
 
-function walk(dir: string, out: string[] = []): string[] {
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) walk(p, out);
-    else if (name.endsWith('.ts')) out.push(p);
-  }
-  return out;
-}
+const walk = (dir: string): string[] => tsFiles(dir);
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 

@@ -3,21 +3,15 @@
 // implemented in the code cannot cite a standard the documentation does not own up to.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { tsFiles } from './testing/source-files.js';
 
 const SRC = resolve(import.meta.dirname);
 const STANDARDS = resolve(SRC, '..', 'docs', 'standards.md');
 const CITATION = /\bRFC ?(\d{3,5})\b/g;
 
-function walk(dir: string, out: string[] = []): string[] {
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) walk(p, out);
-    else if (name.endsWith('.ts')) out.push(p);
-  }
-  return out;
-}
+const walk = (dir: string): string[] => tsFiles(dir);
 
 /** RFC number -> the first file citing it (tests too: they cite the rule they check; not this file's examples). */
 function citedInSource(): Map<string, string> {

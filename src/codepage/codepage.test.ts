@@ -3,25 +3,15 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CodepageError, EBCDIC_PAGES, getCodePage, unmappableBytes, type CodePage } from './index.js';
+import { CodepageError, EBCDIC_PAGES, getCodePage, unmappableBytes } from './index.js';
 import { SpoolgateError } from '../core/errors.js';
+import { page, utf16be } from '../testing/codepages.js';
 
 const ALL = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 
 interface OraclePage { glibc: string; charset: string; utf16be: string; toAscii: string; unmappable: number[] }
 const ORACLE = JSON.parse(readFileSync(join(import.meta.dirname, 'oracle.sha256.json'), 'utf8')) as { pages: Record<string, OraclePage> };
 
-function page(name: string): CodePage {
-  const p = getCodePage(name);
-  assert.ok(p, `code page ${name} is supported`);
-  return p;
-}
-
-function utf16be(s: string): Buffer {
-  const b = Buffer.from(s, 'utf16le');
-  b.swap16();
-  return b;
-}
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 

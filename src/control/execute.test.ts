@@ -10,8 +10,7 @@ import { ok, err } from '../core/result.js';
 import { Logger } from '../log/logger.js';
 import { Accounting } from '../log/accounting.js';
 import { tempDir } from '../testing/peers.js';
-import { FakeClock } from '../testing/clock.js';
-import type { Timer } from '../core/clock.js';
+import { SignallingClock } from '../testing/clock.js';
 import { executeLine, type OperatorTarget } from './execute.js';
 import { MESSAGE_IDS } from './messages.js';
 import type { ForwarderView, TargetView } from './snapshot.js';
@@ -56,18 +55,6 @@ function fixture(opts: { refresh?: OperatorTarget['refresh'] } = {}) {
   return { f, target, log, calls, lines };
 }
 
-/** A FakeClock that tells when a timer is set. */
-class SignallingClock extends FakeClock {
-  private waiters: (() => void)[] = [];
-  override setTimer(ms: number, fn: () => void): Timer {
-    const timer = super.setTimer(ms, fn);
-    for (const w of this.waiters.splice(0)) w();
-    return timer;
-  }
-  nextTimer(): Promise<void> {
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-}
 
 test('action commands: seed message sequences and forwarder calls', async () => {
   const { target, log, calls } = fixture();

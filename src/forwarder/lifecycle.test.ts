@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { Recipient, Timer } from '../core/index.js';
+import type { Recipient } from '../core/index.js';
 import { Logger } from '../log/index.js';
-import { FakeClock } from '../testing/clock.js';
+import { SignallingClock } from '../testing/clock.js';
 import { FakeConnector, allAccepted, allWith } from '../testing/fake-connector.js';
 import { tempDir } from '../testing/peers.js';
 import { Checkpoint } from './checkpoint.js';
@@ -19,19 +19,6 @@ function rcpt(a: string): Recipient {
   return { mailbox: { local, domain } };
 }
 
-/** A FakeClock that tells when a timer is set: the lifecycle parks an item by setting one. */
-class SignallingClock extends FakeClock {
-  private waiters: (() => void)[] = [];
-  override setTimer(ms: number, fn: () => void): Timer {
-    const timer = super.setTimer(ms, fn);
-    for (const w of this.waiters.splice(0)) w();
-    return timer;
-  }
-  /** Resolves after the next setTimer call has returned (its caller's synchronous part included). */
-  nextTimer(): Promise<void> {
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-}
 
 function setup(t: import('node:test').TestContext, addresses: string[], opts: { retryCount?: number; extended?: ExtendedRetryStore } = {}) {
   const clock = new SignallingClock();

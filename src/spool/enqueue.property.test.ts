@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { formatMailbox, formatPath, parseMailbox, systemClock, type Envelope, type Recipient, type ReversePath } from '../core/index.js';
 import { normaliseLineEnds } from '../smtp/protocol/dot-stuff.js';
 import { decodeXtext } from '../smtp/protocol/esmtp-params.js';
-import { FakeSmtpServer, type FakeMessage } from '../testing/fake-smtp-server.js';
+import { FakeSmtpServer } from '../testing/fake-smtp-server.js';
 import { runGateway, until, writeConfig } from '../testing/gateway.js';
 import { prng } from '../testing/prng.js';
 import { enqueueMessage } from './enqueue.js';
@@ -145,27 +145,6 @@ function caseOf(rcptLine: string): number | undefined {
   return m === null ? undefined : Number(m[1]);
 }
 
-interface Transaction { mail: string; rcpts: string[]; message: FakeMessage }
-
-/** The fake's command log cut into transactions, each with the message its final dot completed. */
-function transactions(srv: FakeSmtpServer): Transaction[] {
-  const open = new Map<number, { mail: string; rcpts: string[] }>();
-  const out: Transaction[] = [];
-  let dots = 0;
-  for (const c of srv.commands) {
-    if (c.verb === 'MAIL') open.set(c.connection, { mail: c.line, rcpts: [] });
-    else if (c.verb === 'RCPT') open.get(c.connection)?.rcpts.push(c.line);
-    else if (c.verb === 'RSET') open.delete(c.connection);
-    else if (c.verb === '.') {
-      const t = open.get(c.connection);
-      assert.ok(t !== undefined, 'a message without MAIL');
-      out.push({ ...t, message: srv.messages[dots++]! });
-      open.delete(c.connection);
-    }
-  }
-  return out;
-}
-
 /** "K=V K2" after the given prefix of a command line, as a map (upper-case keys). */
 function paramsAfter(line: string, prefix: string, what: string): Map<string, string | undefined> {
   assert.ok(line.startsWith(prefix), `${what}: ${JSON.stringify(line)} should start with ${JSON.stringify(prefix)}`);
@@ -184,7 +163,7 @@ function notifyText(n: NonNullable<Recipient['notify']>): string {
   return n.kind === 'never' ? 'NEVER' : [n.success && 'SUCCESS', n.failure && 'FAILURE', n.delay && 'DELAY'].filter(Boolean).join(',');
 }
 
-function checkArrival(label: string, want: Envelope, data: Buffer, got: readonly Transaction[]): void {
+function checkArrival(label: string, want: Envelope, data: Buffer, got: ReturnType<FakeSmtpServer['transactions']>): void {
   assert.ok(got.length > 0, `${label}: never arrived`);
   const rcptLines: string[] = [];
   for (const t of got) {
@@ -260,10 +239,10 @@ test(`enqueueMessage → SpoolQueue → spool task → forwarder → FakeSmtpSer
   t.after(() => gw.stop());
   const total = cases.reduce((n, c) => n + c.envelope.recipients.length, 0);
   await until('every recipient at the target and the spool empty', async () =>
-    transactions(srv).reduce((n, x) => n + x.rcpts.length, 0) >= total && (await gw.queue.list()).length === 0, 30_000);
+    srv.transactions().reduce((n, x) => n + x.rcpts.length, 0) >= total && (await gw.queue.list()).length === 0, 30_000);
 
   t.diagnostic(`delivered ${Date.now() - t0} ms`);
-  const txs = transactions(srv);
+  const txs = srv.transactions();
   for (const c of cases) {
     const mine = txs.filter((x) => x.rcpts.some((l) => caseOf(l) === c.no));
     const label = `seed ${SEED} case ${c.no} (${JSON.stringify({ from: formatPath(c.envelope.from), rcpts: c.envelope.recipients.length, size: c.data.length })})`;

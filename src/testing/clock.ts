@@ -38,3 +38,17 @@ export class FakeClock implements Clock {
     return this.timers.size;
   }
 }
+
+/** A FakeClock that tells when a timer is set (code under test parks work by setting one). */
+export class SignallingClock extends FakeClock {
+  private waiters: (() => void)[] = [];
+  override setTimer(ms: number, fn: () => void): Timer {
+    const timer = super.setTimer(ms, fn);
+    for (const w of this.waiters.splice(0)) w();
+    return timer;
+  }
+  /** Resolves after the next setTimer call has returned (its caller's synchronous part included). */
+  nextTimer(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+}

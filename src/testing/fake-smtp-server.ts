@@ -96,6 +96,28 @@ export class FakeSmtpServer {
   readonly commands: FakeCommand[] = [];
   /** Every message completed with a final dot (whatever the reply to it was). */
   readonly messages: FakeMessage[] = [];
+
+  /**
+   * The command log cut into transactions: each completed message with the MAIL line and the RCPT
+   * lines of its transaction, as the client sent them (RSET forgets an open transaction).
+   */
+  transactions(): { readonly mail: string; readonly rcpts: readonly string[]; readonly message: FakeMessage }[] {
+    const open = new Map<number, { mail: string; rcpts: string[] }>();
+    const out: { mail: string; rcpts: string[]; message: FakeMessage }[] = [];
+    let dots = 0;
+    for (const c of this.commands) {
+      if (c.verb === 'MAIL') open.set(c.connection, { mail: c.line, rcpts: [] });
+      else if (c.verb === 'RCPT') open.get(c.connection)?.rcpts.push(c.line);
+      else if (c.verb === 'RSET') open.delete(c.connection);
+      else if (c.verb === '.') {
+        const t = open.get(c.connection);
+        const message = this.messages[dots++];
+        if (t !== undefined && message !== undefined) out.push({ ...t, message });
+        open.delete(c.connection);
+      }
+    }
+    return out;
+  }
   private readonly server: Server;
   private readonly source: FakeScriptSource;
   private readonly sockets = new Set<Socket>();

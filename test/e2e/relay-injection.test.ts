@@ -229,33 +229,20 @@ async function fakeTarget(t: TestContext): Promise<Target> {
   t.after(() => srv.close());
   return {
     port: srv.port,
-    arrivals: () => {
-      const open = new Map<number, { mail: string; rcpts: string[] }>();
-      const out: Arrival[] = [];
-      let dots = 0;
-      for (const c of srv.commands) {
-        if (c.verb === 'MAIL') open.set(c.connection, { mail: c.line, rcpts: [] });
-        else if (c.verb === 'RCPT') open.get(c.connection)?.rcpts.push(c.line);
-        else if (c.verb === 'RSET') open.delete(c.connection);
-        else if (c.verb === '.') {
-          const tx = open.get(c.connection)!;
-          const data = srv.messages[dots++]!.data;
-          const mail = splitPath(tx.mail.replace(/^MAIL FROM:/i, ''));
-          const params = paramMap(mail.rest);
-          delete params.SIZE;
-          out.push({
-            tag: tagOf(data), from: mail.address, params, data,
-            rcpts: tx.rcpts.map((l) => {
-              const r = splitPath(l.replace(/^RCPT TO:/i, ''));
-              const p = paramMap(r.rest);
-              return { address: r.address, ...(typeof p.NOTIFY === 'string' ? { notify: p.NOTIFY } : {}), ...(typeof p.ORCPT === 'string' ? { orcpt: p.ORCPT } : {}) };
-            }),
-          });
-          open.delete(c.connection);
-        }
-      }
-      return out;
-    },
+    arrivals: () => srv.transactions().map((tx) => {
+      const data = tx.message.data;
+      const mail = splitPath(tx.mail.replace(/^MAIL FROM:/i, ''));
+      const params = paramMap(mail.rest);
+      delete params.SIZE;
+      return {
+        tag: tagOf(data), from: mail.address, params, data,
+        rcpts: tx.rcpts.map((l) => {
+          const r = splitPath(l.replace(/^RCPT TO:/i, ''));
+          const p = paramMap(r.rest);
+          return { address: r.address, ...(typeof p.NOTIFY === 'string' ? { notify: p.NOTIFY } : {}), ...(typeof p.ORCPT === 'string' ? { orcpt: p.ORCPT } : {}) };
+        }),
+      };
+    }),
   };
 }
 

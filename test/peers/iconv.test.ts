@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { EBCDIC_PAGES, getCodePage, unmappableBytes, type CodePage } from '../../src/codepage/index.js';
+import { EBCDIC_PAGES, unmappableBytes } from '../../src/codepage/index.js';
 import { findPeer, tempDir } from '../../src/testing/peers.js';
+import { page, utf16be } from '../../src/testing/codepages.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'spool');
@@ -17,17 +18,6 @@ const ALL = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 interface OraclePage { glibc: string; charset: string; utf16be: string; toAscii: string; unmappable: number[] }
 const ORACLE = JSON.parse(readFileSync(join(ROOT, 'src', 'codepage', 'oracle.sha256.json'), 'utf8')) as { pages: Record<string, OraclePage> };
 
-function page(name: string): CodePage {
-  const p = getCodePage(name);
-  assert.ok(p, `code page ${name} is supported`);
-  return p;
-}
-
-function utf16be(s: string): Buffer {
-  const b = Buffer.from(s, 'utf16le');
-  b.swap16();
-  return b;
-}
 
 test('every EBCDIC page agrees with glibc iconv (when installed)', (t) => {
   const iconv = findPeer('iconv');
