@@ -45,8 +45,9 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     const pop = services.listening.find((l) => l.role === 'pop3');
     out.push(
       '',
-      `First start: created mailbox user "${services.demo.user}" with password ${services.demo.password}`,
-      `(also in ${services.demo.passwordFile}). Try, from another terminal:`,
+      // The password is not printed (logs and terminals are kept): it is in the owner-only file.
+      `First start: created mailbox user "${services.demo.user}"; its password is in ${services.demo.passwordFile} (mode 0600).`,
+      'Try, from another terminal:',
       `  npx spoolgate submit examples/hello.smtp`,
       pop ? `  curl --user "demo:$(cat ${services.demo.passwordFile})" pop3://${pop.host}:${pop.port}/1` : '',
     );

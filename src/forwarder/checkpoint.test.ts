@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Checkpoint } from './checkpoint.js';
@@ -123,5 +124,19 @@ test('a checkpoint written before replies were structured loads after the upgrad
       'e@x.test': { address: 'e@x.test', outcome: 'failed', reply: { code: 554, text: 'connection refused by everyone' } },
     }, `round ${round}`);
     cp.close();
+  }
+});
+
+test('the checkpoint database and its WAL files are owner-only (0600), whatever the umask', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'W.checkpoint.db');
+  const old = process.umask(0o022);
+  try {
+    const cp = Checkpoint.open(path, { worker: false });
+    await cp.markMessage('entry-1', 1, 'delivered');
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) assert.equal(statSync(f).mode & 0o777, 0o600, f);
+    cp.close();
+  } finally {
+    process.umask(old);
   }
 });

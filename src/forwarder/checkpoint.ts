@@ -21,6 +21,7 @@
 // as a line parsed back. Files written before that (schema version 0: the reply as one line
 // "550 5.1.1 text") are migrated in place when opened, so a warm start after an upgrade keeps
 // every mark.
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -140,6 +141,10 @@ export class Checkpoint {
   private readonly applySync: (ops: readonly Op[]) => void;
 
   private constructor(private readonly path: string, private readonly batchMs: number) {
+    // Owner-only, created so before SQLite opens it: its -wal and -shm files take the database
+    // file's mode (the checkpoint names every spool entry and recipient).
+    closeSync(openSync(path, 'a', 0o600));
+    chmodSync(path, 0o600);
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');

@@ -46,6 +46,9 @@ test('the README tour: npm start, npx spoolgate submit, curl pop3 fetches the ma
     if (exited !== undefined) throw new Error(`${exited} before it was ready; its output:\n${out}`);
     return out.includes('created mailbox user "demo"') && out.includes('pop3');
   }, 120_000).catch((e: unknown) => { throw new Error(`${(e as Error).message}; output so far:\n${out}`); });
+  // The demo password is only in the owner-only file, never on the terminal.
+  const password = readFileSync(join(varDir, 'state', 'demo.password'), 'utf8').trim();
+  assert.ok(password.length >= 12 && !out.includes(password), 'npm start does not print the demo password');
   const sh = (cmd: string): string => execFileSync('sh', ['-c', cmd], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const submitted = sh(cmds[0]!);
   assert.match(submitted, /examples\/hello\.smtp/);
