@@ -50,6 +50,11 @@ export class SpoolQueue {
   private readonly opts: SpoolQueueOptions;
   private readonly lock: WriterLock;
   private readonly seen = new Set<string>();
+  /**
+   * Parsed envelope.json per entry name, valid while the file's inode, times and size stay: every
+   * scan inspects every entry, and an envelope (up to 2,000 recipients) is parsed once, not per scan.
+   */
+  private readonly envelopes = new Map<string, { readonly stamp: string; readonly parsed: Result<MessageEnvelope, string> }>();
   private onArrival: ((e: SpoolEntry) => void) | undefined;
   private watcher: FSWatcher | undefined;
   private timer: Timer | undefined;
@@ -96,6 +101,8 @@ export class SpoolQueue {
       const i = await this.inspect(name);
       if (i !== undefined) out.push(i);
     }
+    const listed = new Set(names);
+    for (const name of this.envelopes.keys()) if (!listed.has(name)) this.envelopes.delete(name);
     out.sort((a, b) => a.ctimeMs - b.ctimeMs || (a.entry.id < b.entry.id ? -1 : a.entry.id > b.entry.id ? 1 : 0));
     return out;
   }
@@ -130,7 +137,7 @@ export class SpoolQueue {
         }
       }
       if (problem === undefined) {
-        const m = await this.readMessageEnvelope(entryPath, st.uid);
+        const m = await this.readMessageEnvelope(name, entryPath, st.uid);
         if (m.ok) message = m.value;
         else problem = { kind: 'bad', reason: m.error };
       }
@@ -153,12 +160,18 @@ export class SpoolQueue {
    * only the gateway writes (receiver, notification, report) in an entry that belongs to another
    * uid is a forgery attempt by a local producer: the entry is bad.
    */
-  private async readMessageEnvelope(entryPath: string, ownerUid: number): Promise<Result<MessageEnvelope | undefined, string>> {
+  private async readMessageEnvelope(name: string, entryPath: string, ownerUid: number): Promise<Result<MessageEnvelope | undefined, string>> {
     const path = join(entryPath, ENVELOPE_FILE);
-    if ((await lstatOrUndefined(path)) === undefined) return ok(undefined);
-    const bytes = await readSmallFile(path, ENVELOPE_FILE, ENVELOPE_MAX_BYTES);
-    if (!bytes.ok) return bytes;
-    const m = parseEnvelopeFile(bytes.value);
+    const st = await lstatOrUndefined(path);
+    if (st === undefined) return ok(undefined);
+    const stamp = `${st.ino}\0${st.mtimeMs}\0${st.ctimeMs}\0${st.size}`;
+    let cached = this.envelopes.get(name);
+    if (cached?.stamp !== stamp) {
+      const bytes = await readSmallFile(path, ENVELOPE_FILE, ENVELOPE_MAX_BYTES);
+      cached = { stamp, parsed: bytes.ok ? parseEnvelopeFile(bytes.value) : bytes };
+      this.envelopes.set(name, cached);
+    }
+    const m = cached.parsed;
     if (!m.ok) return m;
     const gatewayUid = this.opts.gatewayUid ?? process.getuid?.();
     if (isGatewayOrigin(m.value.origin) && gatewayUid !== undefined && ownerUid !== gatewayUid) {
