@@ -1,6 +1,7 @@
 // A spool task (TKID): reads one spool entry at a time — a batch entry is decoded into records
 // and parsed into messages under the JES rules; a message entry (the gateway's own mail) is one
-// work item, its bytes and envelope untouched — and hands each message to the lifecycle; when every message of the file is finished, the file is disposed of
+// work item, its bytes and envelope untouched — and hands each message to the lifecycle; when
+// every message of the file is finished, the file is disposed of
 // (SPEC.md §1.2). Reading pauses when too much is pending (state WAITS), when no target is usable
 // (WAIT) and when the operator suspends (SUPND). Several tasks run concurrently.
 import { constants, createReadStream } from 'node:fs';

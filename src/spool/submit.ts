@@ -164,21 +164,21 @@ export async function submitEntry(opts: SubmitOptions & { extraFiles?: readonly 
   await mkdir(tmpDir, { mode: 0o750 });
   try {
     const dataPath = join(tmpDir, 'data');
-    const fh = await open(dataPath, 'wx', 0o640);
     let size = 0;
-    try {
-      if (Buffer.isBuffer(opts.data)) {
-        await fh.writeFile(opts.data);
-        size = opts.data.length;
-      } else {
+    if (Buffer.isBuffer(opts.data)) {
+      await writeDurably(dataPath, opts.data);
+      size = opts.data.length;
+    } else {
+      const fh = await open(dataPath, 'wx', 0o640);
+      try {
         for await (const chunk of opts.data) {
           await fh.writeFile(chunk);
           size += chunk.length;
         }
+        await fh.sync();
+      } finally {
+        await fh.close();
       }
-      await fh.sync();
-    } finally {
-      await fh.close();
     }
     await step('data');
     const st = await stat(dataPath, { bigint: true });
