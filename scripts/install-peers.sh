@@ -14,6 +14,10 @@ command -v fetchmail >/dev/null 2>&1 || need+=(fetchmail)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v iconv >/dev/null 2>&1 || need+=(libc-bin)
+# Real sendmail callers for the sendmail-compatibility tests: BSD mailx and git send-email.
+command -v bsd-mailx >/dev/null 2>&1 || need+=(bsd-mailx)
+[ -x /usr/lib/git-core/git-send-email ] || need+=(git-email)
+dpkg -s libmailtools-perl >/dev/null 2>&1 || need+=(libmailtools-perl)  # git send-email's Mail::Address
 if [ ${#need[@]} -gt 0 ]; then
   echo "peers: installing ${need[*]}"
   $SUDO apt-get update -q

@@ -1,9 +1,14 @@
 // The `spoolgate` command line (bin/spoolgate.js runs the compiled copy): the command table and
 // dispatch are in cli/index.ts; this file only runs them for the process.
 // Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
+import { basename } from 'node:path';
 import { main } from './cli/index.js';
+import { runClassic } from './cli/sendmail-classic.js';
 
-main(process.argv.slice(2)).then(
+// Installed or linked as /usr/sbin/sendmail, mailq or newaliases, it is the classic interface.
+const invokedAs = basename(process.argv[1] ?? 'spoolgate').replace(/\.js$/, '');
+const classic = invokedAs === 'sendmail' || invokedAs === 'mailq' || invokedAs === 'newaliases';
+(classic ? runClassic(process.argv.slice(2), undefined, invokedAs) : main(process.argv.slice(2))).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {
     process.stderr.write(`spoolgate: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

@@ -1,5 +1,6 @@
 // `spoolgate sendmail` — the QtmmSendMail analog on the command line (SPEC.md §7): put a file that
-// holds a complete RFC 5322 / MIME message on the spool for the given envelope. The file is left
+// holds a complete RFC 5322 / MIME message on the spool for the given envelope. Without the
+// file form's long options it is the classic `sendmail -t -i -f …` (cli/sendmail-classic.ts). The file is left
 // in place unless --remove. Refusals print "spoolgate sendmail: <CODE>: <text>" and exit 2 (bad
 // input) or 1 (the spool could not be written).
 import { parseArgs } from 'node:util';
@@ -8,6 +9,10 @@ import { describeError } from '../core/errors.js';
 import { normalizeName } from '../spool/attributes.js';
 import { sendMail, type SendMailRecipient } from '../submit/index.js';
 import { processIo, type CliIo } from './io.js';
+import { CLASSIC_USAGE, runClassic } from './sendmail-classic.js';
+
+/** The long options of the file form; any other command line is the classic sendmail one. */
+const FILE_FORM = /^--(config|from|to|cc|bcc|remove|job)(=|$)/;
 
 const USAGE = `usage: spoolgate sendmail --config FILE --from ADDR (--to ADDR | --cc ADDR | --bcc ADDR)...
                           [--remove] [--job NAME] FILE
@@ -16,6 +21,7 @@ the given envelope and prints "<entry-id> <JOBNAME>(<JOBID>)". A Bcc: header fie
 out of the spooled copy. --remove unlinks FILE once the spool entry is durable.`;
 
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
+  if (!argv.some((a) => FILE_FORM.test(a)) && !argv.includes('--help')) return runClassic(argv, io);
   let args;
   try {
     args = parseArgs({
@@ -38,7 +44,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   }
   const v = args.values;
   if (v.help === true) {
-    io.stdout.write(USAGE + '\n');
+    io.stdout.write(`${USAGE}\n\nWithout --from/--to it is the classic sendmail interface (also when installed as\n/usr/sbin/sendmail):\n${CLASSIC_USAGE}\n`);
     return 0;
   }
   const usage = (msg: string): number => {

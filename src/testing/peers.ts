@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 
-export type PeerName = 'smtp-sink' | 'smtp-source' | 'postfix' | 'swaks' | 'curl' | 'python3' | 'fetchmail' | 'dovecot' | 'iconv' | 'openssl' | 'postgres';
+export type PeerName = 'smtp-sink' | 'smtp-source' | 'postfix' | 'swaks' | 'curl' | 'python3' | 'fetchmail' | 'dovecot' | 'iconv' | 'openssl' | 'postgres' | 'mailx' | 'git-send-email';
 
 const BINARIES: Record<PeerName, readonly string[]> = {
   'smtp-sink': ['/usr/sbin/smtp-sink'],
@@ -21,6 +21,8 @@ const BINARIES: Record<PeerName, readonly string[]> = {
   iconv: ['/usr/bin/iconv'],
   openssl: ['/usr/bin/openssl'],
   postgres: ['/usr/lib/postgresql/15/bin/postgres'],
+  mailx: ['/usr/bin/bsd-mailx'],
+  'git-send-email': ['/usr/lib/git-core/git-send-email'],
 };
 
 function onPath(cmd: string): boolean {
