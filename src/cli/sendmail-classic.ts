@@ -39,7 +39,6 @@ export async function runClassic(argv: string[], io: CliIo = processIo, invokedA
       // The gateway retries deferred mail on its own schedule (RetryLimit, ExtendedRetry).
       return say(EX.OK, 'the running gateway retries deferred mail on its own schedule; nothing to flush');
     case 'smtp':
-      return say(EX.USAGE, '-bs (an SMTP dialog on standard input) is not available: use the receiver port, or sendmail -t');
     case 'enqueue':
       break;
   }
@@ -52,6 +51,7 @@ export async function runClassic(argv: string[], io: CliIo = processIo, invokedA
     return EX.CONFIG;
   }
   const config = loaded.value.config;
+  if (args.mode === 'smtp') return (await import('./sendmail-smtp.js')).runSmtpDialog(io, config, caller);
   const message = await readMessage(io.stdin, { dotEnds: args.dotEnds, limit: messageEntryLimit(config) });
   if (!message.ok) return say(message.error.exit, message.error.message);
   const r = await enqueueSendmail({

@@ -146,3 +146,35 @@ test('a non-root caller under SenderPolicy Own: -f someone else → exit 77 and 
   assert.deepEqual(existsSync(incoming) ? readdirSync(incoming) : [], [], 'nothing queued');
   assert.equal(c.target.mails.length, 0);
 });
+
+test('sendmail -bs with swaks --pipe (the dialog Symfony Mailer speaks): the receiver engine on stdio, queued as a submission', async (t) => {
+  const swaks = needPeer(t, 'swaks');
+  const c = await setup(t);
+  if (swaks === undefined || c === undefined) return;
+  const r = await exec(swaks, ['--pipe', `${c.bin} -bs`, '--from', 'app@corp.test', '--to', 'ops@remote.test,dev@remote.test',
+    '--header', 'Subject: via -bs', '--body', 'line one\n.\nline three', '--silent', '2'], { env: c.env });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  await c.target.waitFor(1);
+  const m = c.target.mails[0]!;
+  assert.equal(m.from, 'app@corp.test');
+  assert.deepEqual(m.rcpts.map((x) => x.address), ['ops@remote.test', 'dev@remote.test']);
+  const data = m.data.toString('utf8');
+  assert.match(data, /^Received: by gw\.test \(spoolgate TEST sendmail, from user root\)\r\n/, 'our submission Received, not a socket one');
+  assert.equal((data.match(/^Received:/gm) ?? []).length, 1);
+  assert.match(data, /\r\nSubject: via -bs\r\n/);
+  assert.ok(data.includes('\r\n\r\nline one\r\n.\r\nline three\r\n'), data);
+});
+
+test('sendmail -bs as uid 65534 under SenderPolicy Own: another sender is refused at RCPT (550 5.7.1), nothing queued', async (t) => {
+  const swaks = needPeer(t, 'swaks');
+  if (!isRoot) { t.skip('needs root to run the caller as uid 65534'); return; }
+  const c = await setup(t, 'Users { SenderPolicy Own }');
+  if (swaks === undefined || c === undefined) return;
+  chmodSync(c.dir, 0o755);
+  chmodSync(join(c.dir, 'spoolgate.conf'), 0o644);
+  const r = await exec(swaks, ['--pipe', `${c.bin} -bs`, '--from', 'ceo@corp.test', '--to', 'bank@remote.test', '--body', 'pay now'], { env: c.env, uid: 65534, gid: 65534 });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stdout, /<\*\* 550 5\.7\.1 user nobody may not send as ceo@corp\.test/);
+  const incoming = join(c.spool, 'TESTW', 'incoming');
+  assert.deepEqual(existsSync(incoming) ? readdirSync(incoming) : [], []);
+});

@@ -80,6 +80,15 @@ export class SmtpServer {
     await Promise.all([...closing, ...gone]);
   }
 
+  /**
+   * Runs one session on a connection accepted elsewhere, with the same limits and shutdown as a
+   * listened one: `sendmail -bs` bridges its standard input and output through a Unix socket in a
+   * private directory (cli/sendmail-smtp.ts).
+   */
+  serve(socket: Socket): void {
+    this.accept(socket);
+  }
+
   private accept(socket: Socket): void {
     const ip = socket.remoteAddress ?? '';
     this.sockets.add(socket);
