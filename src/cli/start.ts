@@ -4,9 +4,19 @@
 // SIGTERM/SIGINT drain: stop reading, let in-flight attempts end, exit 0; the spool and the
 // checkpoint keep everything unfinished for the next start.
 import { parseArgs } from 'node:util';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { loadConfig, formatDiagnostic } from '../config/index.js';
 import { defaultConfigPath, startServices } from '../main.js';
 import { processIo, type CliIo } from './io.js';
+import { sendCommand } from '../control/index.js';
+import { packageRoot } from './init.js';
+
+/** The installed package directory (inside node_modules) that contains `dir`, if any. */
+export function insidePackage(dir: string, root = packageRoot()): string | undefined {
+  if (!root.split(sep).includes('node_modules')) return undefined; // a checkout: npm start's var/ is fine
+  const rel = relative(root, resolve(dir));
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel)) ? root : undefined;
+}
 
 const USAGE = 'usage: spoolgate start --config FILE [-f] [--once]';
 
@@ -29,6 +39,12 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   }
   for (const w of loaded.value.warnings) io.stderr.write(formatDiagnostic(w) + '\n');
   const config = loaded.value.config;
+  const inside = insidePackage(config.stateDirectory);
+  if (inside !== undefined) {
+    // An npm (re)install replaces the package directory: spool, checkpoint and mailboxes would go.
+    io.stderr.write(`spoolgate: StateDirectory ${config.stateDirectory} is inside the installed package (${inside}); a reinstall would delete it. Set StateDirectory (and Spool Directory) outside it, e.g. run "spoolgate init" for /var/lib/spoolgate\n`);
+    return 2;
+  }
   const services = await startServices(config, { cold: args.values.f === true || args.values.cold === true });
   const gw = services.gateway;
   if (args.values.once) {
@@ -62,6 +78,14 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
       services.stop().then(() => resolve(0), () => resolve(1));
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
+    // SIGHUP (systemctl reload) = REFRESH, through the control socket like an operator's command.
+    process.on('SIGHUP', () => {
+      gw.log.event('gateway.signal', { signal: 'SIGHUP' });
+      sendCommand(config.controlSocket, 'REFRESH').then(
+        (r) => { if (!r.ok) gw.log.error('gateway.refresh-failed', { reason: r.error }); },
+        (e: unknown) => gw.log.error('gateway.refresh-failed', { reason: String(e) }),
+      );
+    });
     process.once('SIGINT', () => stop('SIGINT'));
   });
 }
