@@ -42,8 +42,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   submit: ['core', 'config', 'codepage', 'log', 'spool', 'smtp/protocol'],
   control: ['core', 'config', 'log', 'forwarder', 'spool', 'store'],
   web: ['core', 'config', 'log', 'control', 'store'],
-  // smtp/server: `sendmail -bs` runs the receiver's engine on standard input (cli/sendmail-smtp.ts).
-  cli: ['core', 'config', 'codepage', 'log', 'spool', 'store', 'store/sqlite', 'control', 'submit', 'forwarder', 'receiver', 'pop3', 'smtp/server', 'smtp/protocol', '(root)'],
+  // smtp/server: `sendmail -bs` runs the receiver's engine on standard input (cli/sendmail-smtp.ts);
+  // userexit: `doctor` test-loads the exit module as REFRESH does.
+  cli: ['core', 'config', 'codepage', 'log', 'spool', 'store', 'store/sqlite', 'control', 'submit', 'forwarder', 'receiver', 'pop3', 'smtp/server', 'smtp/protocol', 'userexit', '(root)'],
   testing: ['*'],
   '(root)': ['*'],
 };
