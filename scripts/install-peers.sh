@@ -17,6 +17,7 @@ command -v iconv >/dev/null 2>&1 || need+=(libc-bin)
 # Real sendmail callers for the sendmail-compatibility tests: BSD mailx and git send-email.
 command -v bsd-mailx >/dev/null 2>&1 || need+=(bsd-mailx)
 [ -x /usr/lib/git-core/git-send-email ] || need+=(git-email)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)  # the PDF oracle (pdfmail)
 dpkg -s libmailtools-perl >/dev/null 2>&1 || need+=(libmailtools-perl)  # git send-email's Mail::Address
 if [ ${#need[@]} -gt 0 ]; then
   echo "peers: installing ${need[*]}"

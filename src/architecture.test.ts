@@ -39,12 +39,14 @@ const ALLOWED: Record<string, readonly string[]> = {
   forwarder: ['core', 'config', 'codepage', 'log', 'spool', 'smtp/protocol', 'smtp/client', 'notify', 'store', 'store/sqlite', 'userexit'],
   userexit: ['core', 'log', 'smtp/protocol'],
   receiver: ['core', 'config', 'log', 'spool', 'smtp/protocol', 'smtp/server', 'store', 'notify'],
-  submit: ['core', 'config', 'codepage', 'log', 'spool', 'smtp/protocol'],
+  // pdf: print files as PDF (X1): the report, pages, sections; mailing them is submit's.
+  pdf: ['core', 'codepage'],
+  submit: ['core', 'config', 'codepage', 'log', 'spool', 'smtp/protocol', 'pdf'],
   control: ['core', 'config', 'log', 'forwarder', 'spool', 'store'],
   web: ['core', 'config', 'log', 'control', 'store'],
   // smtp/server: `sendmail -bs` runs the receiver's engine on standard input (cli/sendmail-smtp.ts);
   // userexit: `doctor` test-loads the exit module as REFRESH does.
-  cli: ['core', 'config', 'codepage', 'log', 'spool', 'store', 'store/sqlite', 'control', 'submit', 'forwarder', 'receiver', 'pop3', 'smtp/server', 'smtp/protocol', 'userexit', '(root)'],
+  cli: ['core', 'config', 'codepage', 'log', 'spool', 'store', 'store/sqlite', 'control', 'submit', 'forwarder', 'receiver', 'pop3', 'smtp/server', 'smtp/protocol', 'userexit', 'pdf', '(root)'],
   testing: ['*'],
   '(root)': ['*'],
 };

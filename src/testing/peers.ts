@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 
-export type PeerName = 'smtp-sink' | 'smtp-source' | 'postfix' | 'swaks' | 'curl' | 'python3' | 'fetchmail' | 'dovecot' | 'iconv' | 'openssl' | 'postgres' | 'mailx' | 'git-send-email';
+export type PeerName = 'smtp-sink' | 'smtp-source' | 'postfix' | 'swaks' | 'curl' | 'python3' | 'fetchmail' | 'dovecot' | 'iconv' | 'openssl' | 'postgres' | 'mailx' | 'git-send-email' | 'pdftotext';
 
 const BINARIES: Record<PeerName, readonly string[]> = {
   'smtp-sink': ['/usr/sbin/smtp-sink'],
@@ -23,6 +23,7 @@ const BINARIES: Record<PeerName, readonly string[]> = {
   postgres: ['/usr/lib/postgresql/15/bin/postgres'],
   mailx: ['/usr/bin/bsd-mailx'],
   'git-send-email': ['/usr/lib/git-core/git-send-email'],
+  pdftotext: ['/usr/bin/pdftotext'],
 };
 
 function onPath(cmd: string): boolean {

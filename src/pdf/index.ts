@@ -1,0 +1,76 @@
+// pdf — print output as PDF (the iSeries "send spooled files as PDF" function, X1 #21 item 1).
+// What it does: reads a print-style report (text with form feeds, or ASA / machine carriage
+//   control in column 1; ASCII, UTF-8 or EBCDIC records), lays it out in pages (pager.ts),
+//   optionally splits it into sections with their own recipient (split.ts), and renders each as
+//   a monospaced PDF (render.ts, pdfkit). Mailing the PDFs is the submission role's job
+//   (submit/pdfmail.ts).
+// Untrusted input: the report. Records are bounded (32,760 bytes), a section is bounded in pages
+//   (10,000), control characters are blanked before they reach the PDF.
+// Persists nothing; pure apart from reading the font file.
+import type { CodePage } from '../codepage/index.js';
+import { Pager, DEFAULT_LINES_PER_PAGE, type CarriageControl, type PrintPage } from './pager.js';
+import { printRecords, type PrintFormat } from './input.js';
+import { Sectioner, type Section, type SplitRule } from './split.js';
+import { renderPdf, widestLine, type Paper } from './render.js';
+
+export { Pager, DEFAULT_LINES_PER_PAGE, type CarriageControl, type PrintPage, type PrintRecord } from './pager.js';
+export { printRecords, PrintInputError, type PrintFormat } from './input.js';
+export { Sectioner, parseSectionStart, parseRecipientRule, type SplitRule, type Section } from './split.js';
+export { renderPdf, geometry, type Paper } from './render.js';
+
+export interface ReportOptions {
+  readonly format: PrintFormat;
+  readonly carriage: CarriageControl;
+  readonly codepage?: CodePage;
+  readonly linesPerPage?: number;
+  readonly paper?: Paper;
+  readonly header?: string;
+  readonly footer?: string;
+  readonly title: string;
+  readonly job?: string;
+  readonly split?: SplitRule;
+  readonly date?: Date;
+  readonly fontFile?: string | null;
+  /** Pages one PDF may have (default 10,000). */
+  readonly maxPages?: number;
+}
+
+export interface ReportPdf {
+  /** 1-based section number (1 without a split rule). */
+  readonly section: number;
+  readonly pdf: Buffer;
+  readonly pages: number;
+  /** The section's recipient found by the split rule. */
+  readonly recipient: string | undefined;
+}
+
+/**
+ * The report in `source` as PDFs: one, or one per section with a split rule. Sections are
+ * rendered as they complete, so memory holds one section's pages, not the report.
+ */
+export async function* reportPdfs(source: AsyncIterable<Buffer>, o: ReportOptions): AsyncGenerator<ReportPdf> {
+  const linesPerPage = o.linesPerPage ?? DEFAULT_LINES_PER_PAGE;
+  const maxPages = o.maxPages ?? 10_000;
+  const done: Section[] = [];
+  const split = o.split ?? { start: { kind: 'marker', from: 1, to: 1, text: '\u0000never' }, recipient: { kind: 'tag', prefix: '\u0000never' } } satisfies SplitRule;
+  const sectioner = new Sectioner(split, (s) => done.push(s), maxPages);
+  const pager = new Pager({ linesPerPage, carriage: o.carriage, onPage: (p: PrintPage) => sectioner.push(p) });
+  let n = 0;
+  const render = async (s: Section): Promise<ReportPdf> => {
+    n++;
+    const pdf = await renderPdf(s.pages, {
+      paper: o.paper ?? 'A4', linesPerPage, columns: Math.max(widestLine(s.pages), 1), title: o.title, section: n,
+      ...(o.header === undefined ? {} : { header: o.header }), ...(o.footer === undefined ? {} : { footer: o.footer }),
+      ...(o.job === undefined ? {} : { job: o.job }), ...(o.date === undefined ? {} : { date: o.date }),
+      ...(o.fontFile === undefined ? {} : { fontFile: o.fontFile }),
+    });
+    return { section: n, pdf, pages: s.pages.length, recipient: s.recipient };
+  };
+  for await (const rec of printRecords(source, { format: o.format, carriage: o.carriage, ...(o.codepage === undefined ? {} : { codepage: o.codepage }) })) {
+    pager.push(rec);
+    while (done.length > 0) yield await render(done.shift()!);
+  }
+  pager.end();
+  sectioner.end();
+  while (done.length > 0) yield await render(done.shift()!);
+}
