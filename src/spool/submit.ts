@@ -77,15 +77,17 @@ export function spoolLayout(root: string, writer: string): SpoolLayout {
 // Who may read and write what (docs/spool.md "Producers and the gateway"). Producers are not
 // members of the gateway's group; they reach the spool through the group of the root (and of
 // each writer directory, which an administrator may narrow per writer).
-// - tmp/ and incoming/: the gateway's, group = the gateway's own group, mode 3733: producers may
-//   create entries and enter, but not list (no one learns another producer's entry names);
-//   setgid, so every entry gets the gateway's group, which is how the gateway reads it and no
-//   other producer does; sticky, so no producer removes or replaces another's entry.
+// - tmp/ and incoming/: the gateway's, group = the gateway's own group, mode 3777 (as /tmp, plus
+//   setgid): producers create entries in them; setgid, so every entry gets the gateway's group,
+//   which is how the gateway reads it while other producers, with no rights on it, do not;
+//   sticky, so no producer removes, renames or replaces another's entry. Producers may list them
+//   (names only): a producer must be able to open them to fsync its rename (durable arrival).
+//   Hard links to another's entry need fs.protected_hardlinks = 1 (every distribution's default).
 // - <WRITER>/: 0710, at most 2710: producers of this writer (its group) may only pass through
 //   to incoming/; nobody but the gateway creates, renames or removes anything in it (.lock,
 //   held/, sysout/, incoming/ itself).
 // - held/ and sysout/: 0700, the gateway's only.
-const PRODUCER_DIR_MODE = 0o3733;
+const PRODUCER_DIR_MODE = 0o3777;
 const WRITER_DIR_MODE = 0o710;
 const WRITER_DIR_MAX = 0o2710;
 const GATEWAY_DIR_MODE = 0o700;

@@ -11,8 +11,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { systemClock } from '../../src/core/clock.js';
 import { enqueueMessage } from '../../src/spool/enqueue.js';
 import { SpoolQueue } from '../../src/spool/queue.js';
@@ -20,6 +20,7 @@ import { SpoolLayoutError } from '../../src/spool/submit.js';
 import { needRoot, tempDir } from '../../src/testing/peers.js';
 
 const PRODUCERS = 65534;
+const REPO = resolve(import.meta.dirname, '../..');
 const X = { uid: 65534, groups: [] as number[] };
 const Y = { uid: 65533, groups: [] as number[] };
 const YB = { uid: 65533, groups: [65533] };
@@ -61,6 +62,12 @@ test('producers cannot list or read each other\'s queued and held entries, nor t
   // Y queues a plain file (cp + mv, the documented way, umask 027) and an entry directory.
   const put = asProducer(Y, `umask 027; printf '${BATCH}' Y1 > ${l.tmp}/y1.smtp && mv ${l.tmp}/y1.smtp ${l.incoming}/ && printf '${BATCH}' Y2 > ${l.tmp}/y2.smtp && mv ${l.tmp}/y2.smtp ${l.incoming}/ && mkdir ${l.tmp}/Y3 && printf '${BATCH}' Y3 > ${l.tmp}/Y3/data && mv ${l.tmp}/Y3 ${l.incoming}/`);
   assert.equal(put.status, 0, `Y can put files on the spool: ${put.stderr}`);
+  // ... and with `spoolgate submit` (entry directory, attrs.json, every fsync), also as Y.
+  const job = join(root, '..', 'y4.smtp');
+  writeFileSync(job, 'HELO Y\r\nMAIL FROM:<p@gw.test>\r\nRCPT TO:<r@remote.test>\r\nDATA\r\nSubject: secret of Y4\r\n\r\nbody\r\n.\r\nQUIT\r\n');
+  chmodSync(job, 0o644);
+  const cli = asProducer(Y, `cd ${REPO} && exec ${process.execPath} --import tsx src/cli.ts submit --spool-dir ${root} --writer TESTW --job YJOB ${job}`);
+  assert.equal(cli.status, 0, `spoolgate submit as Y: ${cli.stderr}`);
   // The gateway relays a message (what the receiver does) and holds Y's second file.
   const relayed = await enqueueMessage({
     root, writer: 'TESTW', origin: { kind: 'receiver', client: '192.0.2.1', helo: 'c.test', auth: null, tls: false, session: 's1' },
@@ -69,23 +76,32 @@ test('producers cannot list or read each other\'s queued and held entries, nor t
   });
   const entries = await q.list();
   const y2 = entries.find((e) => e.id === 'y2.smtp');
-  assert.ok(y2 !== undefined && entries.length === 4, `the gateway sees all four entries: ${entries.map((e) => e.id).join(' ')}`);
+  assert.ok(y2 !== undefined && entries.length === 5, `the gateway sees all five entries: ${entries.map((e) => e.id).join(' ')}`);
+  const y4 = entries.find((e) => e.attrs.jobName === 'YJOB');
+  assert.ok(y4 !== undefined);
+  assert.equal(y4.attrs.originUid, 65533);
+  assert.match(readFileSync(y4.path, 'latin1'), /secret of Y4/);
+  assert.equal(statSync(y4.path).gid, process.getgid!(), 'the entry has the gateway\'s group (setgid tmp/)');
+  assert.equal(statSync(y4.path).mode & 0o777, 0o640);
   assert.equal(entries.find((e) => e.id === 'y1.smtp')!.attrs.originUid, 65533);
   assert.match(readFileSync(join(l.incoming, 'Y3', 'data'), 'latin1'), /secret of Y3/, 'the gateway reads Y\'s entry directory');
   await q.hold(y2, 'held for the test');
 
-  // X may not learn names or read contents anywhere.
+  // X may see the names in tmp/ and incoming/ (it must open them to fsync its own arrival), but
+  // may not read any content, nor look into held/ and sysout/.
+  assert.equal(asProducer(X, `ls ${l.incoming} | grep -c .`).status, 0);
   const attempts: Record<string, string> = {
-    'list incoming/': `ls ${l.incoming}`,
-    'list tmp/': `ls ${l.tmp}`,
     'list held/': `ls ${l.held}`,
     'list sysout/': `ls ${l.sysout}`,
     'read Y\'s queued file': `cat ${l.incoming}/y1.smtp`,
     'read Y\'s queued entry directory': `cat ${l.incoming}/Y3/data`,
+    'read Y\'s submitted entry': `cat ${y4.path}`,
+    'read Y\'s attrs.json': `cat ${l.incoming}/${y4.id}/attrs.json`,
     'read Y\'s held file': `cat ${l.held}/y2.smtp`,
     'read the relayed message': `cat ${l.incoming}/${relayed.id}/data`,
     'read the relayed envelope': `cat ${l.incoming}/${relayed.id}/envelope.json`,
-    'hard-link Y\'s file to read it later': `ln ${l.incoming}/y1.smtp ${l.tmp}/stolen`,
+    'hard-link Y\'s file (fs.protected_hardlinks)': `ln ${l.incoming}/y1.smtp ${l.tmp}/stolen`,
+    'hard-link the relayed message': `ln ${l.incoming}/${relayed.id}/data ${l.tmp}/stolen2`,
   };
   for (const [what, script] of Object.entries(attempts)) {
     const r = asProducer(X, script);
