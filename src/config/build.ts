@@ -229,6 +229,7 @@ function receiverBlock(b: StatementReader, diag: Diagnostics, host: string): Rec
     relayAddresses: b.all('RelayAddress', cidr),
     denyAddresses: b.all('DenyAddress', cidr),
     dnsbl: b.all('Dnsbl', hostName),
+    senderLoginMatch: b.yesNo('SenderLoginMatch', true),
   };
 }
 

@@ -144,6 +144,7 @@ export function formatConfigDisplay(config: Config, rt: DisplayRuntime = {}): st
       two('COMMANDTIMEOUT', String(r.commandTimeout), 'DATATIMEOUT', String(r.dataTimeout)),
       two('MAXBADCOMMANDS', String(r.maxBadCommands), 'VRFY', yn(r.vrfy)),
       two('TLS', r.tlsCert === null ? 'NO' : 'YES', 'RELAYMODE', r.relayMode.toUpperCase()),
+      one('SENDERLOGINMATCH', yn(r.senderLoginMatch)),
       ...list('NEARDOMAIN', r.nearDomains),
       ...list('RELAYADDRESS', r.relayAddresses.map((x) => x.text)),
       ...list('DENYADDRESS', r.denyAddresses.map((x) => x.text)),

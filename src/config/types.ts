@@ -85,6 +85,8 @@ export interface ReceiverConfig {
   readonly relayAddresses: readonly Cidr[];
   readonly denyAddresses: readonly Cidr[];
   readonly dnsbl: readonly string[];
+  /** (ext) An authenticated client may use only its own address or aliases as MAIL FROM. */
+  readonly senderLoginMatch: boolean;
 }
 
 export interface FilterRule {

@@ -3,6 +3,7 @@
 import type { Clock } from '../core/index.js';
 import { messageEntryLimit, type Config } from '../config/index.js';
 import { getCodePage } from '../codepage/index.js';
+import { localDomain } from '../spool/sender-policy.js';
 import type { ForwarderSettings } from './forwarder.js';
 import { Secret, type TargetServerSpec } from './types.js';
 
@@ -41,6 +42,9 @@ export function forwarderSettings(c: Config, clock: Clock): ForwarderSettings {
       maxPending: MAX_PENDING_PER_FILE,
       maxMessageBytes: messageEntryLimit(c),
       maxReceivedHeaders: c.maxReceivedHeaders,
+      // Spool files owned by this process's user are the gateway's own (spool/queue.ts trusts
+      // the same uid for gateway origins).
+      senderPolicy: { policy: c.users.senderPolicy, domain: localDomain(c), gatewayUid: process.getuid?.() },
     },
   };
 }

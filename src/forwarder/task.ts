@@ -7,13 +7,15 @@
 import { constants, createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Envelope, Recipient } from '../core/index.js';
-import { describeError, formatMailbox } from '../core/index.js';
+import { describeError, formatMailbox, formatPath } from '../core/index.js';
+import type { SenderPolicy } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import type { CodePage } from '../codepage/index.js';
 import { RecordDecoder, type RecordFormat } from '../spool/records.js';
 import { isGatewayOrigin, type MessageEnvelope } from '../spool/message-entry.js';
 import { BatchParser, type BatchOptions, type ParsedMessage, type SpoolProblem } from '../spool/batch.js';
 import { overHopLimit } from '../spool/headers.js';
+import { senderAllowed } from '../spool/sender-policy.js';
 import { Codes, localReply } from '../smtp/protocol/index.js';
 import type { Checkpoint, FileCheckpoint } from './checkpoint.js';
 import type { FailedRecipient, FinalOutcome, Lifecycle, WorkItem } from './lifecycle.js';
@@ -29,6 +31,8 @@ export interface TaskEntry {
     readonly jobName: string;
     readonly jobId: string;
     readonly originUser: string;
+    /** The data file's owner: the identity SenderPolicy judges (spool/attributes.ts). */
+    readonly originUid: number;
     readonly taskType: 'WRITER' | 'DEST';
     readonly recordFormat?: RecordFormat;
     readonly encoding?: string;
@@ -64,6 +68,12 @@ export interface TaskSettings {
   readonly maxMessageBytes: number;
   /** MaxReceivedHeaders (RFC 5321 §6.3): more Received fields than this and the message is not sent. */
   readonly maxReceivedHeaders: number;
+  /**
+   * Users SenderPolicy for spool files the gateway did not write (SPEC.md §7): judged by the file
+   * owner; `domain` is Users DefaultDomain or HostName; files owned by `gatewayUid` are the
+   * gateway's own (relayed mail, notifications, reports) and are not judged.
+   */
+  readonly senderPolicy: { readonly policy: SenderPolicy; readonly domain: string; readonly gatewayUid: number | undefined };
   /**
    * The user exit (SPEC.md §2.3); read when a file starts, so a change applies from the next
    * file. A new generation with the same module reloads it (USEREXIT,LEVEL=, REFRESH).
@@ -184,6 +194,10 @@ export class SpoolTask {
           if (ev.kind === 'stopped') { problems.push(ev.problem); return false; }
           this.counters.mailRead++;
           let message = ev.message;
+          // SenderPolicy Own: a message whose sender its file's owner may not use is never sent;
+          // it is a problem of the file (report, BadSpoolDisp), like a syntax error.
+          const refused = cp.messages.has(message.messageNo) ? undefined : senderRefusal(entry, message, settings.senderPolicy);
+          if (refused !== undefined) { exitProblem(refused); continue; }
           // The user exit decides before anything is sent (mail finished before a restart was
           // decided then). docs/userexit.md.
           if (exit !== undefined && !cp.messages.has(message.messageNo)) {
@@ -316,6 +330,18 @@ export class SpoolTask {
       attempts: 0,
     };
   }
+}
+
+/**
+ * SenderPolicy (spool/sender-policy.ts) for a message of a file the gateway did not write, by the
+ * file's owner: the problem to report when the owner may not use the message's MAIL FROM.
+ */
+function senderRefusal(entry: TaskEntry, m: ParsedMessage, p: TaskSettings['senderPolicy']): SpoolProblem | undefined {
+  const { originUid: uid, originUser: user } = entry.attrs;
+  if (p.gatewayUid !== undefined && uid === p.gatewayUid) return undefined;
+  if (senderAllowed(p.policy, { uid, user }, p.domain, m.envelope.from)) return undefined;
+  const r = localReply(Codes.C553SenderNotOwned, `sender ${formatPath(m.envelope.from)} not allowed for spool file owner ${user} (uid ${uid}): SenderPolicy Own allows only ${user}@${p.domain}`);
+  return { code: r.code, enhanced: r.enhanced ?? '', text: r.text, recordNo: m.firstRecordNo, messageNo: m.messageNo };
 }
 
 /**

@@ -1,7 +1,8 @@
 // receiver — the gateway's inbound SMTP role (SPEC.md §5): builds the policies and the sink that
 // smtp/server needs and starts the listener on Receiver Listen.
 // What it does: connection restrictions (DenyAddress ranges, DNSBL zones → 554 5.7.1), local
-//   domains (enrolled users and aliases, else 550 5.1.1), the five relay restrictions (default
+//   domains (enrolled users and aliases, else 550 5.1.1), sender identity for authenticated
+//   sessions (SenderLoginMatch: MAIL FROM must be the user's own address or alias, else 553 5.7.1), the five relay restrictions (default
 //   None: no open relay; authenticated sessions may relay; relay tricks always refused with
 //   550 5.7.1), filters (originator, subject, attachment name, MIME type; Keep/Discard/dry run),
 //   loop detection (more than MaxReceivedHeaders Received fields → 554 5.4.6 before the 250),
@@ -26,6 +27,7 @@ import { ReceiverConnectionPolicy } from './connection.js';
 import { ReceiverJournal } from './journal.js';
 import { Quarantine } from './quarantine.js';
 import { ReceiverRecipientPolicy } from './recipients.js';
+import { ReceiverSenderPolicy } from './senders.js';
 import { ReceiverSink, type SpoolSubmit } from './sink.js';
 
 export { cidrContains, dnsblQueryName, ipBytes } from './cidr.js';
@@ -35,6 +37,7 @@ export { JOURNAL_CODES, ReceiverJournal, type ReceiverJournalType } from './jour
 export { decodeWords, parseStructured, summarize, type MessageSummary, type MimePart } from './mime.js';
 export { Quarantine } from './quarantine.js';
 export { classifyRecipient, isNearDomain, relayAllowed, ReceiverRecipientPolicy, type RecipientClass } from './recipients.js';
+export { ReceiverSenderPolicy, SENDER_NOT_OWNED } from './senders.js';
 export { ReceiverSink, type SpoolSubmit } from './sink.js';
 
 export interface ReceiverOptions {
@@ -61,6 +64,7 @@ export interface Receiver {
    * REFRESH: the configuration to run with from now on (RefreshDiff.apply). When each part takes
    * the new values:
    * - DenyAddress, Dnsbl: the next connection;
+   * - SenderLoginMatch: the next MAIL command;
    * - LocalDomain, RelayMode, NearDomain, RelayAddress: the next RCPT command (also in a session
    *   already open: a recipient is judged by the rules in force when it is named);
    * - Filter, MaxReceivedHeaders: the next message (read at its final dot);
@@ -93,6 +97,7 @@ function logEvent(log: Logger, e: ServerEvent): void {
     case 'connection-refused': log.warn('smtp.connection-refused', { ip: e.clientIp, reason: e.reason }); return;
     case 'message-accepted': log.event('smtp.message-accepted', { session: e.sessionId, id: e.id, from: e.from, recipients: e.recipients.join(','), size: e.size }); return;
     case 'message-rejected': log.warn('smtp.message-rejected', { session: e.sessionId, from: e.from, code: e.code, reason: e.reason }); return;
+    case 'sender-rejected': log.warn('smtp.sender-rejected', { session: e.sessionId, from: e.from, code: e.code, reason: e.reason }); return;
     case 'recipient-rejected': log.info('smtp.recipient-rejected', { session: e.sessionId, from: e.from, to: e.recipient, code: e.code, reason: e.reason }); return;
     case 'policy-error': log.error('smtp.policy-error', { session: e.sessionId, what: e.what, detail: e.detail }); return;
     case 'violation': log.warn('smtp.violation', { session: e.sessionId, ip: e.clientIp, violation: e.violation, detail: e.detail }); return;
@@ -156,6 +161,8 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
     clock,
     sink,
     recipientPolicy,
+    // SenderLoginMatch: an authenticated user sends only as themself or an alias (senders.ts).
+    senderPolicy: new ReceiverSenderPolicy(rc, (mb) => recipientPolicy.classify(mb), resolveUser),
     connectionPolicy,
     ...(opts.tls ? { tls: opts.tls } : {}),
     // RFC 4954: AUTH is offered only over TLS (the server enforces it); a good login may relay.

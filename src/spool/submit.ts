@@ -4,7 +4,7 @@
 // renamed into `<root>/<WRITER>/incoming/`. A producer killed at any point leaves at most a
 // partial entry in tmp/, which the gateway never reads. When submitToSpool returns, the entry and
 // the directory entries naming it are on disk.
-import { mkdir, open, rename, rm, chmod, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, chmod, chown, lstat, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpoolgateError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
@@ -74,11 +74,34 @@ export function spoolLayout(root: string, writer: string): SpoolLayout {
   };
 }
 
-// tmp/ and incoming/ are written by producers: group-writable, setgid (entries inherit the spool
-// directory's group, so the gateway can read them) and sticky (a producer cannot remove another
-// producer's entry). held/ and sysout/ belong to the gateway.
-const PRODUCER_DIR_MODE = 0o3770;
-const GATEWAY_DIR_MODE = 0o2750;
+// Who may read and write what (docs/spool.md "Producers and the gateway"). Producers are not
+// members of the gateway's group; they reach the spool through the group of the root (and of
+// each writer directory, which an administrator may narrow per writer).
+// - tmp/ and incoming/: the gateway's, group = the gateway's own group, mode 3777 (as /tmp, plus
+//   setgid): producers create entries in them; setgid, so every entry gets the gateway's group,
+//   which is how the gateway reads it while other producers, with no rights on it, do not;
+//   sticky, so no producer removes, renames or replaces another's entry. Producers may list them
+//   (names only): a producer must be able to open them to fsync its rename (durable arrival).
+//   Hard links to another's entry need fs.protected_hardlinks = 1 (every distribution's default).
+// - <WRITER>/: 0710, at most 2710: producers of this writer (its group) may only pass through
+//   to incoming/; nobody but the gateway creates, renames or removes anything in it (.lock,
+//   held/, sysout/, incoming/ itself).
+// - held/ and sysout/: 0700, the gateway's only.
+const PRODUCER_DIR_MODE = 0o3777;
+const WRITER_DIR_MODE = 0o710;
+const WRITER_DIR_MAX = 0o2710;
+const GATEWAY_DIR_MODE = 0o700;
+/** The spool root when the gateway creates it; an administrator gives it the producers' group. */
+const ROOT_DIR_MODE = 0o710;
+/** An entry directory: the gateway (its group) may remove and hold it, no one else may enter. */
+const ENTRY_DIR_MODE = 0o2770;
+
+/** The spool directories are not the gateway's, or could be changed by others. */
+export class SpoolLayoutError extends SpoolgateError {
+  constructor(message: string) {
+    super('ERR_SPOOL_LAYOUT', message);
+  }
+}
 
 async function mkdirMode(path: string, mode: number): Promise<void> {
   const made = await mkdir(path, { recursive: true });
@@ -86,14 +109,55 @@ async function mkdirMode(path: string, mode: number): Promise<void> {
   if (made !== undefined) await chmod(path, mode);
 }
 
-/** Creates the layout's directories that are missing. */
+/** Creates the layout's directories that are missing; the gateway also checks and tightens them (secureLayout). */
 export async function ensureLayout(l: SpoolLayout, opts: { gateway: boolean }): Promise<void> {
+  await mkdirMode(l.root, ROOT_DIR_MODE);
   await mkdirMode(l.tmp, PRODUCER_DIR_MODE);
-  await mkdirMode(l.writerDir, 0o2775);
+  await mkdirMode(l.writerDir, WRITER_DIR_MODE);
   await mkdirMode(l.incoming, PRODUCER_DIR_MODE);
   if (opts.gateway) {
     await mkdirMode(l.held, GATEWAY_DIR_MODE);
     await mkdirMode(l.sysout, GATEWAY_DIR_MODE);
+    await secureLayout(l);
+  }
+}
+
+/**
+ * The gateway's check when it opens a writer's queue: every directory of the layout is a real
+ * directory owned by the gateway's uid (one a producer made would let it list, remove or replace
+ * entries: refused with SpoolLayoutError), the root cannot be changed by others, and the modes
+ * and groups are set as above — so a layout made by an older version is tightened in place.
+ */
+export async function secureLayout(l: SpoolLayout): Promise<void> {
+  const uid = process.getuid?.();
+  const gid = process.getgid?.();
+  if (uid === undefined || gid === undefined) return; // no POSIX owners (not Linux)
+  const root = await lstat(l.root);
+  // Whoever may write to the root may rename tmp/ or a writer directory away (unless sticky).
+  if (!root.isDirectory()) throw new SpoolLayoutError(`spool root ${l.root} is not a directory (a symbolic link?)`);
+  if ((root.mode & 0o022) !== 0 && (root.mode & 0o1000) === 0) {
+    throw new SpoolLayoutError(`spool root ${l.root} is writable by its group or others (mode ${(root.mode & 0o7777).toString(8)}): they could replace tmp/ or a writer's queue; chmod go-w ${l.root}`);
+  }
+  const dirs: readonly (readonly [string, 'producer' | 'writer' | 'private'])[] = [
+    [l.tmp, 'producer'], [l.writerDir, 'writer'], [l.incoming, 'producer'], [l.held, 'private'], [l.sysout, 'private'],
+  ];
+  for (const [path, kind] of dirs) {
+    const st = await lstat(path);
+    if (!st.isDirectory()) throw new SpoolLayoutError(`${path} is not a directory (a symbolic link?); remove it, the gateway creates it`);
+    if (st.uid !== uid) {
+      throw new SpoolLayoutError(`${path} belongs to uid ${st.uid}, not to the gateway's uid ${uid}: its owner could list, remove or replace the entries in it; remove it (the gateway creates it) or chown it to the gateway's user`);
+    }
+    const mode = st.mode & 0o7777;
+    let want: number;
+    if (kind === 'producer') {
+      want = PRODUCER_DIR_MODE;
+      if (st.gid !== gid) await chown(path, uid, gid);
+    } else if (kind === 'writer') {
+      want = (mode & WRITER_DIR_MAX) | 0o700;
+    } else {
+      want = GATEWAY_DIR_MODE;
+    }
+    if (mode !== want || (kind === 'producer' && st.gid !== gid)) await chmod(path, want);
   }
 }
 
@@ -161,6 +225,7 @@ export async function submitEntry(opts: SubmitOptions & { extraFiles?: readonly 
   const now = opts.now ?? Date.now;
   const id = newId(now());
   const tmpDir = join(l.tmp, id);
+  // Inherits tmp/'s group (setgid): the gateway's. Only the owner and the gateway may enter it.
   await mkdir(tmpDir, { mode: 0o750 });
   try {
     const dataPath = join(tmpDir, 'data');
@@ -198,6 +263,10 @@ export async function submitEntry(opts: SubmitOptions & { extraFiles?: readonly 
       await writeDurably(join(tmpDir, x.name), x.data);
       await step(`extra:${x.name}`);
     }
+    // Group write lets a gateway that is not root remove or hold the entry (a change in the
+    // directory); set after the files are made, since a producer outside the gateway's group
+    // cannot keep the setgid bit on chmod (the files already have the group).
+    await chmod(tmpDir, ENTRY_DIR_MODE);
     await syncDir(tmpDir);
     await step('tmpdir');
     const dest = join(l.incoming, id);

@@ -1,18 +1,15 @@
 // Sender policy for submission (SPEC.md §7, seed 002 "pretending to be someone else"): the sender
 // defaults to the calling user at the local domain; with SenderPolicy Own only a privileged user
-// may name another sender. Pure: the caller passes the uid and user name it obtained.
+// may name another sender. Pure: the caller passes the uid and user name it obtained. The rule
+// itself is spool/sender-policy.ts, shared with the spool reader, which applies it to spool files
+// by their owner.
 import { type Mailbox, parseMailbox, describeAddressProblem, type Result, err } from '../core/index.js';
 import type { SenderPolicy } from '../config/index.js';
+import { localDomain, senderAllowed, type SenderIdentity } from '../spool/sender-policy.js';
 
-export interface Caller {
-  readonly uid: number;
-  readonly user: string;
-}
+export { localDomain };
 
-/** The local domain of submitted mail: Users DefaultDomain, else HostName. */
-export function localDomain(c: { users: { defaultDomain: string | null }; hostName: string }): string {
-  return c.users.defaultDomain ?? c.hostName;
-}
+export type Caller = SenderIdentity;
 
 export interface SenderRefusal {
   readonly code: 'SG_NOTE_SENDER_NOT_ALLOWED' | 'SG_NOTE_BAD_SENDER';
@@ -32,9 +29,7 @@ export function decideSender(opts: { policy: SenderPolicy; caller: Caller; domai
   }
   const asked = parseMailbox(opts.from);
   if (!asked.ok) return err({ code: 'SG_NOTE_BAD_SENDER', message: `--from ${opts.from}: ${describeAddressProblem(asked.error)}` });
-  if (opts.policy === 'any' || opts.caller.uid === 0) return asked;
-  const same = own.ok && asked.value.local === own.value.local && asked.value.domain.toLowerCase() === own.value.domain.toLowerCase();
-  if (same) return asked;
+  if (senderAllowed(opts.policy, opts.caller, opts.domain, asked.value)) return asked;
   return err({
     code: 'SG_NOTE_SENDER_NOT_ALLOWED',
     message: `user ${opts.caller.user} may not send as ${opts.from}: SenderPolicy Own allows only ${opts.caller.user}@${opts.domain}`,

@@ -71,3 +71,15 @@ export function tempDir(t: TestContext, prefix = 'spoolgate-test-'): string {
 export function run(cmd: string, args: readonly string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {}): string {
   return execFileSync(cmd, args, { input: opts.input, env: opts.env ?? process.env, cwd: opts.cwd, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
 }
+
+/**
+ * For tests that change file owners (chown) and run a step as another uid (setpriv): true when
+ * running as root; otherwise skips the test with the reason (developer machine) or throws (CI).
+ */
+export function needRoot(t: TestContext, why: string): boolean {
+  if (isRoot) return true;
+  const reason = `needs root to ${why}`;
+  if (inCI) throw new Error(`${reason}; CI=true runs as root`);
+  t.skip(reason);
+  return false;
+}

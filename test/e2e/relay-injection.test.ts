@@ -352,7 +352,8 @@ async function check(gw: RelayGateway, sent: readonly Sent[], arrivals: readonly
 }
 
 const MODES: readonly { mode: string; body: (certs: { certFile: string; keyFile: string }) => string; relayDomain: string }[] = [
-  { mode: 'None', body: (c) => `RelayMode None\n TlsCert ${c.certFile}\n TlsKey ${c.keyFile}`, relayDomain: 'far.test' },
+  // The injection senders are not alice's own: SenderLoginMatch (sender-login.test.ts) is off here.
+  { mode: 'None', body: (c) => `RelayMode None\n TlsCert ${c.certFile}\n TlsKey ${c.keyFile}\n SenderLoginMatch NO`, relayDomain: 'far.test' },
   { mode: 'AddressList', body: () => 'RelayMode AddressList\n RelayAddress 127.0.0.1/32', relayDomain: 'far.test' },
   { mode: 'NearDomains', body: () => 'RelayMode NearDomains\n NearDomain near.test', relayDomain: 'near.test' },
   { mode: 'Both', body: () => 'RelayMode Both\n RelayAddress 192.0.2.0/24\n NearDomain near.test', relayDomain: 'near.test' },

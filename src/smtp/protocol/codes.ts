@@ -69,6 +69,10 @@ export const Codes = {
   // RFC 5321 §6.3 loop detection; RFC 3463 §3.5 X.4.6 "routing loop detected".
   C554TooManyHops: c(554, '4.6'),
   C554BareLineEnding: c(554, '5.2'),
+  // A sender the client may not use (RFC 3463 §3.8 X.7.1 "delivery not authorized"): an
+  // authenticated user naming someone else's address, or a spool file owner doing the same
+  // under SenderPolicy Own (Postfix answers reject_sender_login_mismatch with 553 5.7.1).
+  C553SenderNotOwned: c(553, '7.1'),
   // Replies the client and the forwarder make up themselves (Reply.local).
   C451ConnectionFailed: c(451, '4.2'),
   C451ProtocolError: c(451, '5.0'),

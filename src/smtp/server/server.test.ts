@@ -5,6 +5,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { RecordingSink, serverOptions, stripReceived } from '../../testing/dialog.js';
 import { testCerts } from '../../testing/certs.js';
 import { SmtpServer } from './listener.js';
+import { Codes } from '../protocol/codes.js';
 import type { ServerEvent } from './types.js';
 import { prng } from '../../testing/prng.js';
 
@@ -279,6 +280,38 @@ test('fuzz: random and state-aware input never crashes the server or leaks a con
     assert.match(await c.reply(), /^220/);
     assert.match(await c.cmd('HELO ok'), /^250/);
     await c.cmd('QUIT');
+  } finally {
+    await server.close();
+  }
+});
+
+test('SenderPolicy at MAIL: a refusal is answered with its reply and leaves no transaction (a pipelined RCPT gets 503); a throwing policy gives 451', async () => {
+  const events: ServerEvent[] = [];
+  const sink = new RecordingSink();
+  const server = new SmtpServer(serverOptions({}, sink, {
+    onEvent: (e) => events.push(e),
+    senderPolicy: {
+      checkSender: async (_s, from) => {
+        if (from.kind === 'mailbox' && from.mailbox.local === 'boom') throw new Error('directory down');
+        return from.kind === 'mailbox' && from.mailbox.local === 'forged'
+          ? { kind: 'reject', reply: { code: Codes.C553SenderNotOwned, text: 'sender address not owned by the authenticated user' }, logReason: 'test' }
+          : { kind: 'accept' };
+      },
+    },
+  }));
+  const [addr] = await server.listen([{ host: '127.0.0.1', port: 0 }]);
+  try {
+    const c = await open(addr!.port);
+    assert.match(await c.reply(), /^220 /);
+    await c.cmd('EHLO c');
+    c.send('MAIL FROM:<forged@x.test>\r\nRCPT TO:<b@y.test>\r\n');
+    assert.equal(await c.reply(), '553 5.7.1 sender address not owned by the authenticated user\r\n');
+    assert.match(await c.reply(), /^503 5\.5\.1 need MAIL before RCPT/);
+    assert.match(await c.cmd('MAIL FROM:<boom@x.test>'), /^451 4\.3\.0/);
+    assert.match(await c.cmd('MAIL FROM:<a@x.test>'), /^250 /);
+    assert.match(await c.cmd('QUIT'), /^221/);
+    assert.ok(events.some((e) => e.kind === 'sender-rejected' && e.from === '<forged@x.test>' && e.code === 553));
+    assert.ok(events.some((e) => e.kind === 'policy-error' && e.what === 'sender'));
   } finally {
     await server.close();
   }

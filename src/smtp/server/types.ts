@@ -48,6 +48,16 @@ export interface RecipientPolicy {
   checkRecipient(session: SessionInfo, envelope: EnvelopeSoFar, mailbox: Mailbox): Promise<RecipientDecision> | RecipientDecision;
 }
 
+/**
+ * Who may name which sender (MAIL FROM), asked at each MAIL command: e.g. an authenticated user
+ * sends only as themself or one of their aliases (the receiver's SenderLoginMatch).
+ */
+export interface SenderPolicy {
+  checkSender(session: SessionInfo, from: ReversePath): Promise<SenderDecision> | SenderDecision;
+}
+
+export type SenderDecision = RecipientDecision;
+
 /** One message accepted at the final dot. */
 export interface InboundMessage {
   readonly envelope: Envelope;
@@ -118,6 +128,8 @@ export interface SmtpServerOptions {
   readonly clock: Clock;
   readonly sink: InboundSink;
   readonly recipientPolicy: RecipientPolicy;
+  /** Asked at each MAIL command; none = every syntactically valid sender is taken. */
+  readonly senderPolicy?: SenderPolicy;
   readonly connectionPolicy?: ConnectionPolicy;
   /** STARTTLS is offered only when tls is set; AUTH only when authChecker is set, and only over TLS. */
   readonly tls?: ServerTls;
@@ -142,11 +154,12 @@ export type ServerEvent =
   | { readonly kind: 'auth'; readonly sessionId: string; readonly user: string; readonly ok: boolean }
   | { readonly kind: 'violation'; readonly sessionId: string; readonly clientIp: string; readonly violation: ViolationKind; readonly detail: string }
   | { readonly kind: 'timeout'; readonly sessionId: string; readonly clientIp: string; readonly step: 'command' | 'data' }
+  | { readonly kind: 'sender-rejected'; readonly sessionId: string; readonly from: string; readonly code: number; readonly reason: string }
   | { readonly kind: 'recipient-rejected'; readonly sessionId: string; readonly from: string; readonly recipient: string; readonly code: number; readonly reason: string }
   | { readonly kind: 'message-accepted'; readonly sessionId: string; readonly id: string; readonly from: string; readonly recipients: readonly string[]; readonly size: number }
   | { readonly kind: 'message-rejected'; readonly sessionId: string; readonly from: string; readonly recipients: readonly string[]; readonly size: number; readonly code: number; readonly reason: string }
   /** An injected policy or the sink threw; the client got 451 (or 421 at connect). */
-  | { readonly kind: 'policy-error'; readonly sessionId: string; readonly what: 'connection' | 'recipient' | 'vrfy' | 'auth' | 'sink'; readonly detail: string }
+  | { readonly kind: 'policy-error'; readonly sessionId: string; readonly what: 'connection' | 'sender' | 'recipient' | 'vrfy' | 'auth' | 'sink'; readonly detail: string }
   /** Protocol trace (LogLevel 32): commands and replies; AUTH data and DATA content are never included. */
   | { readonly kind: 'trace'; readonly sessionId: string; readonly direction: 'in' | 'out'; readonly line: string };
 

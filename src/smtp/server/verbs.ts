@@ -66,12 +66,30 @@ export const VERB_TABLE: VerbTable = {
   MAIL: {
     allowedIn: ['ready'],
     sequenceText: { greeting: NEED_HELO, mail: 'sender already given', rcpt: 'sender already given' },
-    handle(s, cmd) {
+    async handle(s, cmd) {
+      const st = s.state;
       const max = s.opts.limits.maxMessageSize;
       // RFC 1870 §6.2: a declared SIZE over the fixed limit is refused at MAIL with 552.
       if (max > 0 && cmd.params.size !== undefined && cmd.params.size > max) {
         s.reply(Codes.C552MessageTooBig, 'message size exceeds fixed maximum message size');
         return;
+      }
+      const policy = s.opts.senderPolicy;
+      if (policy !== undefined) {
+        let decision;
+        try {
+          decision = await policy.checkSender(s.info(), cmd.from);
+        } catch (e) {
+          s.emit({ kind: 'policy-error', sessionId: s.sessionId, what: 'sender', detail: describeError(e) });
+          s.reply(Codes.C451LocalError, 'local error in processing');
+          return;
+        }
+        if (s.state !== st) return; // closed meanwhile
+        if (decision.kind === 'reject') {
+          s.emit({ kind: 'sender-rejected', sessionId: s.sessionId, from: formatPath(cmd.from), code: decision.reply.code.code, reason: decision.logReason ?? 'rejected by sender policy' });
+          s.reply(decision.reply.code, decision.reply.text);
+          return;
+        }
       }
       s.state = { kind: 'mail', tx: { from: cmd.from, params: cmd.params, recipients: [] } };
       s.reply(Codes.C250SenderOk, 'sender ok');
