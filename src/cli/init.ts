@@ -7,7 +7,9 @@
 //   <prefix>/etc/systemd/system/spoolgate.service  the unit (hardened; ExecReload = REFRESH)
 //   <prefix>/etc/logrotate.d/spoolgate             rotation (copytruncate: no signal needed)
 // With --user (and run as root) the service user and its group are created when missing
-// (useradd --system) and own the directories; batch jobs that write to the spool join that group.
+// (useradd --system) and own the directories. The spool root's group is the producers' group
+// (--producers, default spoolprod; created when missing): batch users who may queue mail join
+// it, and never the service user's own group (docs/spool.md, who may read and write what).
 // The configuration is never overwritten (--force rewrites the unit and logrotate files only).
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,9 +20,10 @@ import { describeError } from '../core/errors.js';
 import { loadConfig, formatDiagnostic } from '../config/index.js';
 import { processIo, type CliIo } from './io.js';
 
-const USAGE = `usage: spoolgate init [--prefix DIR] [--user NAME] [--force] [--dry-run]
-  --prefix DIR  lay the files out under DIR instead of / (a test, a chroot, a package build)
-  --user NAME   the service user (created with its group when missing; needs root)
+const USAGE = `usage: spoolgate init [--prefix DIR] [--user NAME] [--producers GROUP] [--force] [--dry-run]
+  --prefix DIR       lay the files out under DIR instead of / (a test, a chroot, a package build)
+  --user NAME        the service user (created with its group when missing; needs root)
+  --producers GROUP  the group of users who may put mail on the spool (default spoolprod)
   --force       rewrite the systemd unit and the logrotate file (never the configuration)
   --dry-run     print what would be done, change nothing
 Exit codes: 0 done, 1 a step failed, 2 usage.
@@ -140,6 +143,11 @@ export function logrotateFile(l: Layout): string {
 `;
 }
 
+function groupId(name: string): number | undefined {
+  const r = spawnSync('getent', ['group', name], { encoding: 'utf8' });
+  return r.status === 0 ? Number(r.stdout.split(':')[2]) : undefined;
+}
+
 function userExists(name: string): { uid: number; gid: number } | undefined {
   const r = spawnSync('id', ['-u', name], { encoding: 'utf8' });
   if (r.status !== 0) return undefined;
@@ -150,7 +158,7 @@ function userExists(name: string): { uid: number; gid: number } | undefined {
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
   let args;
   try {
-    args = parseArgs({ args: argv, options: { prefix: { type: 'string' }, user: { type: 'string' }, force: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    args = parseArgs({ args: argv, options: { prefix: { type: 'string' }, user: { type: 'string' }, producers: { type: 'string' }, force: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   } catch (e) {
     io.stderr.write(`spoolgate init: ${describeError(e)}\n${USAGE}\n`);
     return 2;
@@ -159,6 +167,11 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   if (v.help === true) { io.stdout.write(USAGE + '\n'); return 0; }
   if (v.user !== undefined && !/^[a-z_][a-z0-9_-]{0,31}$/.test(v.user)) {
     io.stderr.write(`spoolgate init: --user ${v.user}: a user name is 1-32 of a-z 0-9 _ - (starting with a letter or _)\n`);
+    return 2;
+  }
+  const producers = v.producers ?? 'spoolprod';
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(producers)) {
+    io.stderr.write(`spoolgate init: --producers ${producers}: a group name is 1-32 of a-z 0-9 _ -\n`);
     return 2;
   }
   const prefix = resolve(v.prefix ?? '/');
@@ -180,15 +193,29 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
         }
       }
     }
-    // Spool: the service user owns it; producers are given the group (setgid keeps it on
-    // what they create). State and logs: the service user only.
-    const dirs: [string, number][] = [[l.spool, 0o2770], [l.state, 0o700], [l.logDir, 0o750], [dirname(l.config), 0o755]];
-    for (const [d, mode] of dirs) {
-      say(`directory ${d} (mode ${mode.toString(8)}${owner === undefined || d === dirname(l.config) ? '' : `, owner ${v.user}`})`);
+    // The producers' group decides who may queue mail: the spool root's group (2710: they pass
+    // through to their writer's queue, nothing more; the gateway sets up the rest at start).
+    let producerGid: number | undefined;
+    if (owner !== undefined) {
+      producerGid = groupId(producers);
+      if (producerGid === undefined) {
+        say(`create group ${producers} (users who may put mail on the spool)`);
+        if (!dry) {
+          const r = spawnSync('groupadd', ['--system', producers], { encoding: 'utf8' });
+          if (r.status !== 0) { io.stderr.write(`spoolgate init: groupadd ${producers} failed: ${r.stderr.trim()}\n`); return 1; }
+          producerGid = groupId(producers);
+        }
+      }
+    }
+    // State and logs: the service user only.
+    const dirs: [string, number, number | undefined][] = [[l.spool, 0o2710, producerGid], [l.state, 0o700, undefined], [l.logDir, 0o750, undefined], [dirname(l.config), 0o755, undefined]];
+    for (const [d, mode, gid] of dirs) {
+      const mine = owner !== undefined && d !== dirname(l.config);
+      say(`directory ${d} (mode ${mode.toString(8)}${mine ? `, owner ${v.user}${gid === undefined ? '' : `, group ${producers}`}` : ''})`);
       if (dry) continue;
       mkdirSync(d, { recursive: true });
+      if (mine) chownSync(d, owner!.uid, gid ?? owner!.gid);
       chmodSync(d, mode);
-      if (owner !== undefined && d !== dirname(l.config)) chownSync(d, owner.uid, owner.gid);
     }
     if (existsSync(l.config)) say(`keep ${l.config} (exists; init never overwrites a configuration)`);
     else {
@@ -222,7 +249,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     say('Next: edit TargetServer in the configuration, then');
     say(`  spoolgate config check --config ${l.config}`);
     say('  systemctl daemon-reload && systemctl enable --now spoolgate');
-    if (v.user !== undefined) say(`Batch jobs that write to the spool: add their users to group ${v.user} (usermod -aG ${v.user} USER).`);
+    if (v.user !== undefined) say(`Batch users who may queue mail: usermod -aG ${producers} USER (never add them to group ${v.user}).`);
     return 0;
   } catch (e) {
     io.stderr.write(`spoolgate init: ${describeError(e)}\n`);

@@ -39,27 +39,30 @@ test('init --user: layout, modes, a verified systemd unit; the gateway runs from
     return;
   }
   const user = `sgt${process.pid % 100000}`;
-  t.after(() => { spawnSync('userdel', [user]); });
+  const producers = `sgp${process.pid % 100000}`;
+  t.after(() => { spawnSync('userdel', [user]); spawnSync('groupdel', [producers]); });
   const dir = tempDir(t);
   chmodSync(dir, 0o755);
   const prefix = join(dir, 'root');
-  const r = await runCli(init, ['--prefix', prefix, '--user', user]);
+  const r = await runCli(init, ['--prefix', prefix, '--user', user, '--producers', producers]);
   assert.equal(r.code, 0, r.stderr + r.stdout);
   const l = layoutUnder(prefix);
   const uid = Number(spawnSync('id', ['-u', user], { encoding: 'utf8' }).stdout);
   assert.ok(uid > 0, 'service user created');
-  for (const [path, mode] of [[l.spool, 0o2770], [l.state, 0o700], [l.logDir, 0o750]] as const) {
+  for (const [path, mode] of [[l.spool, 0o2710], [l.state, 0o700], [l.logDir, 0o750]] as const) {
     const st = statSync(path);
     assert.equal(st.mode & 0o7777, mode, path);
     assert.equal(st.uid, uid, path);
   }
+  const producerGid = Number(spawnSync('getent', ['group', producers], { encoding: 'utf8' }).stdout.split(':')[2]);
+  assert.equal(statSync(l.spool).gid, producerGid, 'the spool root belongs to the producers\' group');
   assert.equal(statSync(l.config).mode & 0o777, 0o640);
   const conf = readFileSync(l.config, 'utf8');
   assert.match(conf, new RegExp(`^StateDirectory ${l.state}$`, 'm'));
   assert.match(conf, new RegExp(`^LogFile ${l.logFile}$`, 'm'));
   // A second run keeps the configuration.
   writeFileSync(l.config, conf + '# edited by the admin\n');
-  const again = await runCli(init, ['--prefix', prefix, '--user', user]);
+  const again = await runCli(init, ['--prefix', prefix, '--user', user, '--producers', producers]);
   assert.equal(again.code, 0);
   assert.match(readFileSync(l.config, 'utf8'), /# edited by the admin\n$/);
 
