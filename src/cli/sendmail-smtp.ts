@@ -42,10 +42,7 @@ export async function runSmtpDialog(io: CliIo, config: Config, caller: Caller): 
   };
   const recipientPolicy: RecipientPolicy = {
     checkRecipient(_session, envelope) {
-      if (envelope.from.kind === 'null') {
-        if (config.users.senderPolicy === 'own' && caller.uid !== 0) return { kind: 'reject', reply: { code: Codes.C550PolicyRejected, text: `user ${caller.user} may not use the null sender` } };
-        return { kind: 'accept' };
-      }
+      if (envelope.from.kind === 'null') return { kind: 'accept' }; // names nobody (spool/sender-policy.ts)
       const d = decideSender({ policy: config.users.senderPolicy, caller, domain, from: formatPath(envelope.from).replace(/^<|>$/g, '') });
       return d.ok ? { kind: 'accept' } : { kind: 'reject', reply: { code: Codes.C550PolicyRejected, text: d.error.message } };
     },

@@ -185,11 +185,8 @@ export interface EnqueueInput {
 
 function parseSender(args: SendmailArgs, input: EnqueueInput): Result<ReversePath, SendmailFailure> {
   const given = args.sender;
-  if (given !== undefined && (given === '' || given === '<>')) {
-    // The null sender (RFC 5321 §4.5.5) is for notifications: only the superuser, or SenderPolicy Any.
-    if (input.policy === 'own' && input.caller.uid !== 0) return fail(EX.NOPERM, `user ${input.caller.user} may not send with the null sender: SenderPolicy Own`);
-    return ok({ kind: 'null' });
-  }
+  // The null sender (RFC 5321 §4.5.5) names nobody: SenderPolicy allows it (spool/sender-policy.ts).
+  if (given !== undefined && (given === '' || given === '<>')) return ok({ kind: 'null' });
   const bare = given !== undefined && given.startsWith('<') && given.endsWith('>') ? given.slice(1, -1) : given;
   const d = decideSender({ policy: input.policy, caller: input.caller, domain: input.domain, ...(bare === undefined ? {} : { from: bare }) });
   if (!d.ok) return fail(d.error.code === 'SG_NOTE_SENDER_NOT_ALLOWED' ? EX.NOPERM : EX.DATAERR, d.error.message.replace('--from', '-f'));
