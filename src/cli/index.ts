@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Run
   init: { summary: 'lay out a production install: /etc, /var, the service user, systemd unit, logrotate', load: () => import('./init.js') },
   note: { summary: 'compose a note with attachments and put it on the spool', load: () => import('./note.js') },
   sendmail: { summary: 'put a complete MIME message file on the spool (QtmmSendMail)', load: () => import('./sendmail.js') },
+  pdfmail: { summary: 'mail a print report as PDF, one PDF per section with --split (iSeries spooled file as PDF)', load: () => import('./pdfmail.js') },
   modify: { summary: 'send an operator command to the running instance (alias F), e.g. D,TARGETS', load: () => import('./modify.js') },
   journal: { summary: 'show journal events: where is my mail? (--id, --from, --to, --since)', load: () => import('./journal.js') },
   start: { summary: 'run the gateway instance (-f cold start, --once for cron)', load: () => import('./start.js') },

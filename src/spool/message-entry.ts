@@ -41,7 +41,11 @@ export type MessageOrigin =
   }
   | { readonly kind: 'notification' }
   | { readonly kind: 'report' }
-  | { readonly kind: 'submission'; readonly tool: 'note' | 'sendmail' | 'http' };
+  | { readonly kind: 'submission'; readonly tool: SubmissionTool };
+
+/** The submission tools that write message entries (pdfmail: a print report's PDFs, one mail per section). */
+export type SubmissionTool = 'note' | 'sendmail' | 'http' | 'pdfmail';
+const TOOLS: readonly string[] = ['note', 'sendmail', 'http', 'pdfmail'];
 
 /** Origins only the gateway itself writes (the receiver, DSNs, admin reports). */
 export function isGatewayOrigin(o: MessageOrigin): boolean {
@@ -100,8 +104,8 @@ function originFromJson(v: unknown): Result<MessageOrigin, string> {
     case 'notification': return ok({ kind: 'notification' });
     case 'report': return ok({ kind: 'report' });
     case 'submission':
-      if (v.tool !== 'note' && v.tool !== 'sendmail' && v.tool !== 'http') return err('origin.tool is not note, sendmail or http');
-      return ok({ kind: 'submission', tool: v.tool });
+      if (typeof v.tool !== 'string' || !TOOLS.includes(v.tool)) return err(`origin.tool is not one of ${TOOLS.join(', ')}`);
+      return ok({ kind: 'submission', tool: v.tool as SubmissionTool });
     default:
       return err(`origin.kind ${typeof v.kind === 'string' ? `"${printable(v.kind, 40)}" ` : ''}is not receiver, notification, report or submission`);
   }

@@ -1,0 +1,123 @@
+// `spoolgate pdfmail`: a print report as PDF mail (the iSeries "send spooled file as PDF"),
+// one PDF, or one per section with --split, each mailed as an attachment (submit/pdfmail.ts).
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig, formatDiagnostic } from '../config/index.js';
+import { locateConfig } from '../config/locate.js';
+import { getCodePage } from '../codepage/index.js';
+import { describeError } from '../core/errors.js';
+import { normalizeName } from '../spool/attributes.js';
+import { parseRecipientRule, parseSectionStart, type CarriageControl, type PrintFormat, type SplitRule } from '../pdf/index.js';
+import { currentCaller, decideSender, localDomain } from '../submit/index.js';
+import { sendPdfMail } from '../submit/pdfmail.js';
+import { processIo, type CliIo } from './io.js';
+
+const USAGE = `usage: spoolgate pdfmail [--config FILE] [--from ADDR] (--to ADDR... | --split RULE --recipient RULE)
+                         [--cc ADDR]... [--fallback ADDR] [--subject TEXT] [--text TEXT] [--name TEMPLATE]
+                         [--format text|nl|fb:LEN|vb] [--carriage none|asa|machine] [--encoding CODEPAGE]
+                         [--lines N] [--paper A4|LETTER] [--header TEXT] [--footer TEXT] [--job NAME] FILE|-
+Turns a print report into PDF and mails it. Without --split: one PDF to --to. With --split, one
+PDF and one mail per section:
+  --split page                 every page is a section
+  --split marker:1-7=INVOICE   a page with INVOICE in columns 1-7 starts a section
+  --recipient tag:%%MAILTO:    the address follows this prefix on a line (the line is not printed)
+  --recipient columns:3:10-60  the address is in columns 10-60 of line 3 of the section
+Sections without a recipient go to --fallback, or are reported and not sent (exit 1).
+Report input: --format text (LF/CRLF lines, form feeds; default), nl (EBCDIC X'15' lines),
+fb:80 / fb:133 (fixed records), vb (RDW records); --encoding IBM-1047 etc. for EBCDIC;
+--carriage asa|machine when column 1 holds carriage control. --lines: lines per page (66).
+Templates: --subject/--text {title} {section} {pages}; --name {job} {section} {title};
+--header/--footer {page} {date} {job} {section}.
+Prints "<entry-id> section N (P pages) → recipients" per mail. Exit 0: all sent; 1: a section
+was not sent or the spool failed; 2: usage or configuration.`;
+
+function parseFormat(text: string): PrintFormat | undefined {
+  if (text === 'text' || text === 'nl' || text === 'vb') return text === 'vb' ? { kind: 'variable' } : { kind: text };
+  const m = /^fb:(\d{1,5})$/.exec(text);
+  return m === null ? undefined : { kind: 'fixed', length: Number(m[1]) };
+}
+
+export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv, allowPositionals: true,
+      options: {
+        config: { type: 'string' }, from: { type: 'string' }, to: { type: 'string', multiple: true }, cc: { type: 'string', multiple: true },
+        split: { type: 'string' }, recipient: { type: 'string' }, fallback: { type: 'string' }, subject: { type: 'string' }, text: { type: 'string' },
+        name: { type: 'string' }, format: { type: 'string' }, carriage: { type: 'string' }, encoding: { type: 'string' }, lines: { type: 'string' },
+        paper: { type: 'string' }, header: { type: 'string' }, footer: { type: 'string' }, job: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    io.stderr.write(`spoolgate pdfmail: ${describeError(e)}\n${USAGE}\n`);
+    return 2;
+  }
+  const v = args.values;
+  if (v.help === true) { io.stdout.write(USAGE + '\n'); return 0; }
+  const usage = (msg: string): number => { io.stderr.write(`spoolgate pdfmail: ${msg}\n${USAGE}\n`); return 2; };
+  if (args.positionals.length !== 1) return usage('give exactly one report FILE (or - for standard input)');
+  const file = args.positionals[0]!;
+  const format = parseFormat(v.format ?? 'text');
+  if (format === undefined) return usage(`--format ${v.format}: give text, nl, fb:LEN or vb`);
+  const carriage = (v.carriage ?? 'none') as CarriageControl;
+  if (!['none', 'asa', 'machine'].includes(carriage)) return usage(`--carriage ${v.carriage}: give none, asa or machine`);
+  const codepage = v.encoding === undefined ? undefined : getCodePage(v.encoding);
+  if (v.encoding !== undefined && codepage === undefined) return usage(`--encoding ${v.encoding}: not a known code page (e.g. IBM-1047, IBM-037, ISO8859-1)`);
+  if (codepage === undefined && format.kind !== 'text') return usage(`--format ${v.format} holds EBCDIC records: give --encoding`);
+  const lines = v.lines === undefined ? 66 : Number(v.lines);
+  if (!Number.isInteger(lines) || lines < 1 || lines > 255) return usage('--lines: 1..255');
+  const paper = (v.paper ?? 'A4').toUpperCase();
+  if (paper !== 'A4' && paper !== 'LETTER') return usage('--paper: A4 or LETTER');
+  let split: SplitRule | undefined;
+  if (v.split !== undefined || v.recipient !== undefined) {
+    if (v.split === undefined || v.recipient === undefined) return usage('--split and --recipient go together');
+    const s = parseSectionStart(v.split);
+    if (!s.ok) return usage(s.error);
+    const r = parseRecipientRule(v.recipient);
+    if (!r.ok) return usage(r.error);
+    split = { start: s.value, recipient: r.value };
+  } else if ((v.to ?? []).length === 0) return usage('give --to, or --split with --recipient');
+  let job: string | undefined;
+  if (v.job !== undefined) {
+    const j = normalizeName(v.job);
+    if (!j.ok) return usage(`--job: ${j.error}`);
+    job = j.value;
+  }
+  const where = locateConfig(v.config, io.env);
+  if (where === undefined) return usage('no configuration: give --config FILE or set SPOOLGATE_CONFIG');
+  const loaded = loadConfig(where.path, io.env);
+  if (!loaded.ok) {
+    for (const e of loaded.error) io.stderr.write(formatDiagnostic(e) + '\n');
+    return 2;
+  }
+  const config = loaded.value.config;
+  const caller = currentCaller();
+  const sender = decideSender({ policy: config.users.senderPolicy, caller, domain: localDomain(config), ...(v.from === undefined ? {} : { from: v.from }) });
+  if (!sender.ok) { io.stderr.write(`spoolgate pdfmail: ${sender.error.code}: ${sender.error.message}\n`); return 2; }
+  const title = file === '-' ? 'report' : basename(file).replace(/\.[^.]*$/, '');
+  try {
+    const r = await sendPdfMail({
+      report: file === '-' ? io.stdin : createReadStream(file),
+      pdf: {
+        format, carriage, ...(codepage === undefined ? {} : { codepage }), linesPerPage: lines, paper, title,
+        ...(job === undefined ? {} : { job }), ...(split === undefined ? {} : { split }),
+        ...(v.header === undefined ? {} : { header: v.header }), ...(v.footer === undefined ? {} : { footer: v.footer }),
+      },
+      from: sender.value, to: v.to ?? [], ...(v.cc === undefined ? {} : { cc: v.cc }), ...(v.fallback === undefined ? {} : { fallback: v.fallback }),
+      subject: v.subject ?? (split === undefined ? '{title}' : '{title} ({section})'),
+      text: v.text ?? 'The report is attached as a PDF file.',
+      attachmentName: v.name ?? (split === undefined ? '{title}' : '{title}-{section}'),
+      target: { root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName, instance: config.instance, header: config.header },
+      user: caller.user, ...(job === undefined ? {} : { jobName: job }),
+    });
+    if (!r.ok) return usage(r.error);
+    for (const s of r.value.sent) io.stdout.write(`${s.entryId} section ${s.section} (${s.pages} pages, ${s.bytes} bytes) → ${s.to.join(', ')}\n`);
+    for (const s of r.value.skipped) io.stderr.write(`spoolgate pdfmail: section ${s.section} (${s.pages} pages) not sent: ${s.reason}\n`);
+    return r.value.skipped.length === 0 ? 0 : 1;
+  } catch (e) {
+    io.stderr.write(`spoolgate pdfmail: ${describeError(e)}\n`);
+    return 1;
+  }
+}
