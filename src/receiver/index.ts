@@ -32,7 +32,7 @@ export { cidrContains, dnsblQueryName, ipBytes } from './cidr.js';
 export { ReceiverConnectionPolicy, CONNECTION_REFUSED } from './connection.js';
 export { evaluateFilters, filterOutcome, wildcardMatch, type FilterHit } from './filters.js';
 export { JOURNAL_CODES, ReceiverJournal, type ReceiverJournalType } from './journal.js';
-export { decodeWords, parseStructured, summarize, type MessageSummary, type MimePart } from './mime.js';
+export { decodeWords, nameForms, parseStructured, readStructured, summarize, type MessageSummary, type MimePart } from './mime.js';
 export { Quarantine } from './quarantine.js';
 export { classifyRecipient, isNearDomain, relayAllowed, ReceiverRecipientPolicy, type RecipientClass } from './recipients.js';
 export { ReceiverSink, type SpoolSubmit } from './sink.js';
