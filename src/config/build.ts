@@ -144,6 +144,7 @@ export function buildConfig(input: BuildInput, diag: Diagnostics): { config: Con
     reportMailFrom: val('ReportMailFrom', (t) => mailbox(t) as Parsed<string | null>, null),
     userExitTimeout: val('UserExitTimeout', (t) => integer(t, 10, 600_000), 5000),
     // REJECT_FILE by default: with BadSpoolDisp Hold nothing is lost while the exit is broken.
+    userExitDirectory: pathVal('UserExitDirectory', baseDir) ?? baseDir,
     userExitFailure: val('UserExitFailure', (t) => oneOf(t, [['REJECT_FILE', 'rejectFile'], ['REJECT_MAIL', 'rejectMail'], ['CONTINUE', 'continue']] as const), 'rejectFile'),
     // RFC 5321 §6.3: loop detection by counting Received fields (spool/headers.ts overHopLimit).
     maxReceivedHeaders: val('MaxReceivedHeaders', (t) => integer(t, 10, 1000), DEFAULT_MAX_RECEIVED_HEADERS),
@@ -203,7 +204,7 @@ function httpBlock(b: StatementReader, diag: Diagnostics): Config['http'] {
     return null;
   }
   const listen = b.get('Listen', hostPort, null as { host: string; port: number } | null);
-  return listen === null ? null : { listen };
+  return listen === null ? null : { listen, allowedHosts: b.all('AllowedHost', hostName).map((h) => h.toLowerCase()) };
 }
 
 function receiverBlock(b: StatementReader, diag: Diagnostics, host: string): ReceiverConfig | null {

@@ -66,9 +66,10 @@ export const STATEMENTS: readonly StatementDef[] = [
   value('ReportMailFrom', 'yes', true),
   value('UserExitTimeout', 'yes', true),
   value('UserExitFailure', 'yes', true),
+  value('UserExitDirectory', 'yes', true),
   value('MaxReceivedHeaders', 'yes', true),
   block('Spool', 'partial', true, [p('Directory'), p('RecordFormat'), p('RecordLength'), p('RescanInterval')]),
-  block('Http', 'no', true, [p('Listen')]),
+  block('Http', 'no', true, [p('Listen'), p('AllowedHost', true)]),
   block('Receiver', 'partial', true, [
     p('Listen', true), p('HostName'), p('LocalDomain', true), p('MaxMessageSize'), p('MaxRecipients'),
     p('MaxConnections'), p('MaxConnectionsPerIP'), p('CommandTimeout'), p('DataTimeout'), p('MaxBadCommands'),
