@@ -9,7 +9,7 @@ import type { RawStatement } from './parser.js';
 import { StatementReader, checkDuplicateParams, readValue, resolvePath } from './reader.js';
 import type { Config, FilterMatch, Pop3Config, ReceiverConfig, TargetServerConfig, TimeoutConfig, FilterRule } from './types.js';
 import {
-  atSign, cidr, hostName, hostPort, instanceName, integer, ipLiteral, mailbox, oneOf, show, text, writerName,
+  atSign, cidr, hostName, hostPort, instanceName, integer, ipLiteral, localDomain, mailbox, oneOf, show, text, writerName,
   type Parsed,
 } from './values.js';
 
@@ -214,7 +214,7 @@ function receiverBlock(b: StatementReader, diag: Diagnostics, host: string): Rec
   return {
     listen,
     hostName: b.get('HostName', hostName, host),
-    localDomains: b.all('LocalDomain', hostName),
+    localDomains: b.all('LocalDomain', localDomain),
     maxMessageSize: b.int('MaxMessageSize', 1024, 2_147_483_647, 10_485_760),
     maxRecipients: b.int('MaxRecipients', 1, 100_000, 100),
     maxConnections: b.int('MaxConnections', 1, 100_000, 100),
@@ -222,6 +222,7 @@ function receiverBlock(b: StatementReader, diag: Diagnostics, host: string): Rec
     commandTimeout: b.int('CommandTimeout', 30, 3600, 300),
     dataTimeout: b.int('DataTimeout', 30, 3600, 600),
     maxBadCommands: b.int('MaxBadCommands', 1, 1000, 10),
+    greetPause: b.int('GreetPause', 0, 30_000, 0),
     vrfy: b.yesNo('Vrfy', false),
     tlsCert: b.path('TlsCert', null),
     tlsKey: b.path('TlsKey', null),

@@ -74,7 +74,7 @@ export const STATEMENTS: readonly StatementDef[] = [
     p('Listen', true), p('HostName'), p('LocalDomain', true), p('MaxMessageSize'), p('MaxRecipients'),
     p('MaxConnections'), p('MaxConnectionsPerIP'), p('CommandTimeout'), p('DataTimeout'), p('MaxBadCommands'),
     p('Vrfy'), p('TlsCert'), p('TlsKey'), p('RelayMode'), p('NearDomain', true), p('RelayAddress', true),
-    p('DenyAddress', true), p('Dnsbl', true),
+    p('DenyAddress', true), p('Dnsbl', true), p('GreetPause'),
   ]),
   block('Filter', 'yes', true, [p('Originator'), p('Subject'), p('AttachmentName'), p('MimeType'), p('Action'), p('DryRun')], true),
   block('Pop3', 'partial', true, [

@@ -77,6 +77,8 @@ export interface ReceiverConfig {
   /** Seconds. */
   readonly dataTimeout: number;
   readonly maxBadCommands: number;
+  /** (ext) Milliseconds before the 220 greeting; a client that talks in them gets 554 (early talker). */
+  readonly greetPause: number;
   readonly vrfy: boolean;
   readonly tlsCert: string | null;
   readonly tlsKey: string | null;

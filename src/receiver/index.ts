@@ -81,6 +81,7 @@ function limitsOf(r: ReceiverConfig): Partial<SmtpServerLimits> {
     commandTimeoutMs: r.commandTimeout * 1000,
     dataTimeoutMs: r.dataTimeout * 1000,
     maxBadCommands: r.maxBadCommands,
+    greetPauseMs: r.greetPause,
   };
 }
 

@@ -183,14 +183,14 @@ function splitParams(raw: string): string[] {
   return out;
 }
 
-/** One lexical item of a structured MIME header (RFC 2045 §5.1, RFC 822 §3.3 lexical tokens). */
+/** One lexical item of a structured MIME header (RFC 2045 §5.1 tokens, RFC 5322 §3.2.2 comments). */
 interface Lexeme { readonly kind: 'token' | 'quoted' | 'special'; readonly text: string }
 
 // RFC 2045 §5.1: tspecials; everything else printable (and, leniently, 8-bit octets) is a token.
 const TSPECIALS = '()<>@,;:\\"/[]?=';
 
 /**
- * RFC 2045 §5.1 / RFC 822 §3.4.3: splits a structured value into tokens, quoted strings and
+ * RFC 2045 §5.1 / RFC 5322 §3.2.2: splits a structured value into tokens, quoted strings and
  * specials; comments "( ... )" (nested, with quoted-pairs) are dropped, and noted, because a
  * reader that does not know them reads a different value.
  */
