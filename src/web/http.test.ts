@@ -316,3 +316,16 @@ test('/metrics is read-only: only GET and HEAD, every other method 405 with Allo
   }
   assert.deepEqual(f.seen, []);
 });
+
+test('no CORS: a cross-origin request gets no Access-Control-* header, a preflight is 405', async (t) => {
+  const f = await serve(t);
+  const origin = { Origin: 'http://evil.example' };
+  for (const [method, path] of [['GET', '/metrics'], ['GET', '/'], ['POST', '/api/v1/command'], ['OPTIONS', '/api/v1/command']] as const) {
+    const r = await fetch(f.base + path, { method, headers: { ...origin, ...(method === 'OPTIONS' ? { 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization' } : {}) }, ...(method === 'POST' ? { body: 'D,SPOOL' } : {}) });
+    await r.text();
+    assert.deepEqual([...r.headers.keys()].filter((k) => k.startsWith('access-control-')), [], `${method} ${path}`);
+    if (method === 'OPTIONS') assert.equal(r.status, 405);
+    if (method === 'POST') assert.equal(r.status, 401);
+  }
+  assert.deepEqual(f.seen, []);
+});
