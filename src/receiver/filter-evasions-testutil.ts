@@ -67,6 +67,8 @@ export const EVASIONS: readonly Evasion[] = [
     name: 'base64-encoded attached message', want: 'discard',
     mail: crlf([...HEAD, 'Content-Type: multipart/mixed; boundary="B"', '', '--B', 'Content-Type: message/rfc822', 'Content-Transfer-Encoding: base64', '', inner.toString('base64'), '--B--']),
   },
+  { name: 'uuencoded attachment in a plain-text body', want: 'discard', mail: crlf([...HEAD, '', 'see attached', '', 'begin 644 love.vbs', 'M3W-G0F]X(")X(@``', '`', 'end']) },
+  { name: 'yEnc attachment in a plain-text body', want: 'discard', mail: crlf([...HEAD, 'Content-Type: text/plain', '', '=ybegin line=128 size=10 name=love.vbs', 'xxxxxxxxxx', '=yend size=10']) },
   {
     name: 'multipart/digest part without Content-Type is a message', want: 'discard',
     mail: crlf([...HEAD, 'Content-Type: multipart/digest; boundary="D"', '', '--D', '', ...inner.toString('latin1').split('\r\n'), '--D--']),

@@ -435,9 +435,17 @@ function walk(fields: readonly HeaderField[], body: string, depth: number, defau
   for (const r of [...ct, ...cd]) {
     for (const key of ['filename', 'name']) for (const v of r.params.get(key) ?? []) for (const f of nameForms(v)) names.add(f);
   }
+  const container = contentType.startsWith('multipart/') || contentType === 'message/rfc822' || contentType === 'message/global';
+  // Mail clients (Outlook Express, Pine, many news readers) show uuencoded ("begin 644 name") and
+  // yEnc ("=ybegin ... name=") blocks inside a plain-text body as attachments.
+  if (!container && contentType.startsWith('text/')) {
+    for (const m of body.matchAll(/^(?:begin(?:-base64)? [0-7]{3,4} |=ybegin .*?\bname=)([^\r\n]+)$/gm)) {
+      for (const f of nameForms(bytesToText(m[1]!))) names.add(f);
+      if (names.size > 100) break;
+    }
+  }
   st.parts.push({ contentType, contentTypes: [...types], fileNames: [...names] });
 
-  const container = contentType.startsWith('multipart/') || contentType === 'message/rfc822' || contentType === 'message/global';
   if (contentType === 'message/partial') st.doubts.add('message/partial: the whole message is not here');
   if (!container) return;
   if (depth >= MAX_DEPTH) { st.doubts.add(`nesting deeper than ${MAX_DEPTH}`); return; }
