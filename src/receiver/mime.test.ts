@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeWords, nameForms, parseStructured, readStructured, summarize } from './mime.js';
+import { prng } from '../testing/prng.js';
+import { EVASIONS } from './filter-evasions-testutil.js';
+import { MAX_PARTS, decodeWords, nameForms, parseStructured, readStructured, summarize } from './mime.js';
 
 test('decodeWords (RFC 2047)', () => {
   const cases: { raw: string; want: string }[] = [
@@ -100,4 +102,30 @@ test('summarize: limits hit and ambiguous structure are doubts, not silence', ()
   const noClose = summarize(Buffer.from('Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: text/x-a; name=a.vbs\r\n\r\nx\r\n', 'latin1'));
   assert.deepEqual(noClose.doubts, [], 'a missing close delimiter is common and harmless');
   assert.deepEqual(noClose.parts.map((p) => p.contentType), ['multipart/mixed', 'text/x-a']);
+});
+
+test('fuzz: mutated evasion messages never throw, stay within the limits, and a doubt or a name is never lost by a harmless suffix', () => {
+  const rnd = prng(0x15_06);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const tokens = ['(', ')', '"', '\\', ';', '=', '*', "'", '%', '--', '\r\n', '\r\n\r\n', 'boundary=', 'filename*0*=', '=?utf-8?B?', '?=', 'Content-Type: multipart/mixed; boundary=B\r\n', '\0', '\xff'];
+  for (let i = 0; i < 3000; i++) {
+    const base = pick(EVASIONS).mail.toString('latin1');
+    let m = base;
+    for (let k = 0, n = 1 + Math.floor(rnd() * 4); k < n; k++) {
+      const at = Math.floor(rnd() * (m.length + 1));
+      const op = rnd();
+      if (op < 0.4) m = m.slice(0, at) + pick(tokens) + m.slice(at);
+      else if (op < 0.7) m = m.slice(0, at) + m.slice(at + Math.floor(rnd() * 20));
+      else if (op < 0.9) m = m.slice(0, at) + String.fromCharCode(Math.floor(rnd() * 256)) + m.slice(at + 1);
+      else m = m.slice(0, at);
+    }
+    const s = summarize(Buffer.from(m, 'latin1'));
+    assert.ok(s.parts.length >= 1 && s.parts.length <= MAX_PARTS, `parts ${s.parts.length}`);
+  }
+  // Appending an epilogue after the message does not make a found name or a doubt disappear.
+  for (const e of EVASIONS) {
+    const a = summarize(e.mail);
+    const b = summarize(Buffer.concat([e.mail, Buffer.from('\r\nepilogue text\r\n')]));
+    assert.ok(a.parts.flatMap((p) => p.fileNames).every((n) => b.parts.some((p) => p.fileNames.includes(n))) || b.doubts.length > 0, e.name);
+  }
 });
