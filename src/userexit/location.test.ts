@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { tempDir } from '../testing/peers.js';
 import { FakeClock } from '../testing/clock.js';
 import { checkExitLocation } from './location.js';
-import { prepareUserExit } from './runner.js';
+import { UserExitRunner, prepareUserExit } from './runner.js';
 
 const ECHO = 'export default () => "CONTINUE";\n';
 
@@ -63,4 +63,21 @@ test('issue #15 item 8: a user exit comes only from UserExitDirectory, owner-onl
   const far = await prepareUserExit(outside, dir, 2000, new FakeClock());
   assert.equal(far.ok, false);
   assert.match(far.ok ? '' : far.error, /outside\.mjs REFUSED: not inside UserExitDirectory/);
+});
+
+test('a module admitted earlier but made writable by others since is refused at its next load', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'exit.mjs');
+  writeFileSync(path, ECHO, { mode: 0o644 });
+  chmodSync(path, 0o644);
+  const r = new UserExitRunner({ module: path, timeoutMs: () => 5000 });
+  t.after(() => r.close());
+  assert.equal(await r.load(), undefined, 'owner-only: loads');
+  await r.close();
+  chmodSync(path, 0o666);
+  const again = new UserExitRunner({ module: path, timeoutMs: () => 5000 });
+  t.after(() => again.close());
+  const failed = await again.load();
+  assert.deepEqual(failed, { ok: false, cause: 'load', detail: `REFUSED: ${path} is writable by everybody (mode 666); chmod go-w it` });
+  assert.equal(again.starts, 1);
 });

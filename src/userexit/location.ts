@@ -49,3 +49,18 @@ export async function checkExitLocation(module: string, directory: string, uid: 
   }
   return { ok: true };
 }
+
+/**
+ * At each load of an admitted module: it and its folder still belong to the gateway's user or
+ * root and are writable by nobody else. err = "REFUSED: ..." with the fix.
+ */
+export async function checkExitFile(module: string, uid: number | undefined = process.getuid?.()): Promise<{ ok: true } | { ok: false; error: string }> {
+  for (const p of [dirname(module), module]) {
+    // A path that cannot be read is left to the loader, whose error names what is missing.
+    const st = await stat(p).catch(() => undefined);
+    if (st === undefined) return { ok: true };
+    const why = unsafe(p, st, uid);
+    if (why !== undefined) return { ok: false, error: `REFUSED: ${why}` };
+  }
+  return { ok: true };
+}

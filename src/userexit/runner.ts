@@ -8,7 +8,7 @@ import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describeError, type Clock } from '../core/index.js';
 import { parseAnswer, type ExitAnswer, type ExitEvent } from './events.js';
-import { checkExitLocation } from './location.js';
+import { checkExitFile, checkExitLocation } from './location.js';
 
 export type ExitFailureCause = 'load' | 'throw' | 'timeout' | 'bad-answer';
 
@@ -108,12 +108,23 @@ export class UserExitRunner implements ExitCaller {
     this.clock = opts.clock ?? waitingClock;
   }
 
-  /** Loads the module (if not yet loaded): undefined when it is ready, else the failure. */
+  /**
+   * Loads the module (if not yet loaded): undefined when it is ready, else the failure. Each load
+   * checks again that nobody but the gateway's user (or root) can change the module or its folder
+   * (location.ts): it was admitted from UserExitDirectory, but may have been made writable since.
+   */
   load(): Promise<ExitCallResult | undefined> {
     if (this.closed) return Promise.resolve({ ok: false, cause: 'load', detail: 'user exit runner closed' });
     if (this.loadFailure) return Promise.resolve(this.loadFailure);
     if (this.ready) return this.ready;
     this.starts++;
+    const ready = checkExitFile(this.module).then((file) => (file.ok ? this.startWorker() : { ok: false as const, cause: 'load' as const, detail: short(file.error) }));
+    this.ready = ready.then((r) => { if (r !== undefined) this.loadFailure = r; return r; });
+    return this.ready;
+  }
+
+  private startWorker(): Promise<ExitCallResult | undefined> {
+    if (this.closed) return Promise.resolve({ ok: false, cause: 'load', detail: 'user exit runner closed' });
     let worker: Worker;
     try {
       worker = new Worker(WORKER_SOURCE, {
@@ -168,8 +179,7 @@ export class UserExitRunner implements ExitCaller {
         this.kill(worker, 'throw', `worker exited with code ${code}`);
       });
     });
-    this.ready = ready.then((r) => { if (r !== undefined) this.loadFailure = r; return r; });
-    return this.ready;
+    return ready;
   }
 
   /** Forgets a load failure: the next call loads the module again (a new spool file). */
