@@ -69,7 +69,8 @@ test('readStructured: the RFC 2045 grammar against the naive reading; doubts whe
     { raw: 'multipart/mixed; boundary=A; boundary=B', value: 'multipart/mixed', params: { boundary: ['A', 'B'] }, doubt: /given twice/ },
     { raw: 'attachment; filename="a.txt"; filename*=utf-8\'\'b%2Evbs', value: 'attachment', params: { filename: ['a.txt', 'b.vbs'] }, doubt: null },
     { raw: 'attachment; filename="unterminated', value: 'attachment', params: { filename: ['unterminated', '"unterminated'] }, doubt: /unbalanced/ },
-    { raw: 'attachment; filename=my file.vbs', value: 'attachment', params: { filename: ['my file.vbs'] }, doubt: /not one token/ },
+    { raw: 'attachment; filename=love.vbs x.txt', value: 'attachment', params: { filename: ['love.vbs x.txt', 'love.vbs'] }, doubt: null },
+    { raw: 'multipart/mixed; boundary=a b', value: 'multipart/mixed', params: { boundary: ['a b', 'a'] }, doubt: /boundary read in more than one way/ },
   ];
   for (const c of cases) {
     const r = readStructured(c.raw);

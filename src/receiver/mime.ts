@@ -268,15 +268,13 @@ function strictParams(items: readonly Lexeme[], doubts: string[]): { value: stri
       continue;
     }
     i += 2;
-    let v = '';
-    let pieces = 0;
-    // LENIENT: an unquoted value with spaces ("name=my file.vbs") is read as the words joined,
-    // as mail clients do; it is also a doubt, since others stop at the first word.
-    while (i < items.length && !(items[i]!.kind === 'special' && items[i]!.text === ';')) { v += (pieces++ > 0 ? ' ' : '') + items[i++]!.text; }
-    if (pieces !== 1) doubts.push(`parameter ${name.text.toLowerCase()} is not one token or quoted string`);
+    const pieces: string[] = [];
+    while (i < items.length && !(items[i]!.kind === 'special' && items[i]!.text === ';')) pieces.push(items[i++]!.text);
     const key = name.text.toLowerCase();
     if (raw.has(key)) doubts.push(`parameter ${key} given twice`);
-    raw.set(key, [...(raw.get(key) ?? []), v]);
+    // LENIENT: an unquoted value with spaces ("name=my file.vbs") is read as the words joined,
+    // as most mail clients do, and as its first word, as the others do: both are kept.
+    raw.set(key, [...(raw.get(key) ?? []), pieces.join(' '), ...(pieces.length > 1 ? [pieces[0]!] : [])]);
   }
   return { value: value.toLowerCase(), params: joinSections(raw) };
 }
@@ -290,7 +288,8 @@ function joinSections(raw: ReadonlyMap<string, readonly string[]>): Map<string, 
     const m = /^([^*]+)\*(?:(\d+)\*?|)$/.exec(key);
     if (m === null) { for (const v of values) { add(key, v); add(key, decodeWords(v)); } continue; }
     const list = sections.get(m[1]!) ?? [];
-    for (const v of values) list.push({ n: m[2] === undefined ? 0 : Number(m[2]), encoded: key.endsWith('*'), text: v });
+    // One value per section: the first reading (a section given twice is already a doubt).
+    list.push({ n: m[2] === undefined ? 0 : Number(m[2]), encoded: key.endsWith('*'), text: values[0] ?? '' });
     sections.set(m[1]!, list);
   }
   for (const [name, list] of sections) {
