@@ -10,7 +10,8 @@
 // Files the gateway writes itself (relayed mail, notifications: job RECEIVER or SGNOTIFY owned by
 // the gateway's own user) are left alone.
 //
-// Use:  UserExit /path/to/userexit-sender.mjs        (or F spoolgate,USEREXIT,LEVEL=/path/...)
+// Use:  copy it into UserExitDirectory (default: the configuration file's folder, owner-only), then
+//        UserExit userexit-sender.mjs        (or spoolgate modify USEREXIT,LEVEL=userexit-sender.mjs)
 // Set the domain with the environment variable USEREXIT_SENDER_DOMAIN of the gateway process.
 import { userInfo } from 'node:os';
 

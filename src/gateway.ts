@@ -17,7 +17,7 @@ import {
   Checkpoint, Forwarder, ExtendedRetry, MailDirectory, SmtpConnector, NotifyingUndeliverable, forwarderSettings, clientTimeouts, spoolSource,
   forwarderAccounting, targetSpecs,
 } from './forwarder/index.js';
-import { ExitSelection } from './userexit/index.js';
+import { ExitSelection, checkExitLocation } from './userexit/index.js';
 
 export const systemResolver: Resolver = {
   resolveAddresses: async (name) => {
@@ -104,6 +104,10 @@ async function openStores(config: Config, clock: Clock, log: Logger, cold: boole
 export async function startGateway(initial: Config, opts: GatewayOptions = {}): Promise<Gateway> {
   let config = initial;
   const clock = opts.clock ?? systemClock;
+  if (config.userExit !== null) {
+    const where = await checkExitLocation(config.userExit, config.userExitDirectory);
+    if (!where.ok) throw new Error(`${config.configFile}: UserExit ${config.userExit} cannot be used: ${where.error}`);
+  }
   const stops = new ShutdownStack();
   // Without opts.log the gateway owns the log output (startServices passes its own, closed last).
   const made = opts.log === undefined ? makeLogger(config) : undefined;
@@ -148,7 +152,7 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     applyConfig: (next) => { config = next; log.setLevel(next.logLevel); made?.apply(next); exits.refreshed(next.userExit); },
     userExit: () => exits.get().module,
     setUserExit: async (v) => {
-      const r = await exits.set(v, config.configFile, config.userExitTimeout);
+      const r = await exits.set(v, config.userExitDirectory, config.userExitTimeout);
       if (!r.ok) return err(r.error);
       log.event('userexit.set', { module: r.module ?? 'NONE' });
       return ok(undefined);

@@ -11,7 +11,7 @@ import { Pop3Server } from './pop3/index.js';
 import { startReceiver } from './receiver/index.js';
 import { refreshFromFile, sendCommand, startControl } from './control/index.js';
 import { DeliveryLatency, startHttp } from './web/index.js';
-import { checkUserExit } from './userexit/index.js';
+import { admitUserExit } from './userexit/index.js';
 import { makeLogger, queueOwnMail, startGateway, systemResolver, type Gateway, type GatewayOptions } from './gateway.js';
 
 export { makeLogger, startGateway, systemResolver, type Gateway, type GatewayOptions } from './gateway.js';
@@ -78,7 +78,7 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
         // A new UserExit module must load, or the whole refresh is refused (as for any error).
         check: async (next) => {
           if (next.userExit === null || next.userExit === gateway.userExit()) return [];
-          const r = await checkUserExit(next.userExit, next.userExitTimeout);
+          const r = await admitUserExit(next.userExit, next.userExitDirectory, next.userExitTimeout);
           return r.ok ? [] : [`${next.configFile}: UserExit ${next.userExit} cannot be used: ${r.error}; fix the module or set UserExit NONE`];
         },
         apply: [(next) => gateway.applyConfig(next), ...w.appliers, async (_next, changed) => { if (changed.includes('TargetServer')) await gateway.forwarder.resolve(); }],
@@ -93,7 +93,7 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
   if (config.http === null) return undefined;
   // HTTP commands go through the control socket: one queue for both, the same answer.
   const http = await startHttp({
-    listen: config.http.listen, tokenFile: stateLayout(config).httpToken, log,
+    listen: config.http.listen, allowedHosts: config.http.allowedHosts, tokenFile: stateLayout(config).httpToken, log,
     target: {
       execute: (line) => sendCommand(control.path, line),
       metrics: { forwarder: gateway.forwarder, spoolEntries: () => gateway.queue.list(), latency, now: () => clock.now() },

@@ -9,7 +9,7 @@ import type { RawStatement } from './parser.js';
 import { StatementReader, checkDuplicateParams, readValue, resolvePath } from './reader.js';
 import type { Config, FilterMatch, Pop3Config, ReceiverConfig, TargetServerConfig, TimeoutConfig, FilterRule } from './types.js';
 import {
-  atSign, cidr, hostName, hostPort, instanceName, integer, ipLiteral, mailbox, oneOf, show, text, writerName,
+  atSign, cidr, hostName, hostPort, instanceName, integer, ipLiteral, localDomain, mailbox, oneOf, show, text, writerName,
   type Parsed,
 } from './values.js';
 
@@ -144,6 +144,7 @@ export function buildConfig(input: BuildInput, diag: Diagnostics): { config: Con
     reportMailFrom: val('ReportMailFrom', (t) => mailbox(t) as Parsed<string | null>, null),
     userExitTimeout: val('UserExitTimeout', (t) => integer(t, 10, 600_000), 5000),
     // REJECT_FILE by default: with BadSpoolDisp Hold nothing is lost while the exit is broken.
+    userExitDirectory: pathVal('UserExitDirectory', baseDir) ?? baseDir,
     userExitFailure: val('UserExitFailure', (t) => oneOf(t, [['REJECT_FILE', 'rejectFile'], ['REJECT_MAIL', 'rejectMail'], ['CONTINUE', 'continue']] as const), 'rejectFile'),
     // RFC 5321 §6.3: loop detection by counting Received fields (spool/headers.ts overHopLimit).
     maxReceivedHeaders: val('MaxReceivedHeaders', (t) => integer(t, 10, 1000), DEFAULT_MAX_RECEIVED_HEADERS),
@@ -203,7 +204,7 @@ function httpBlock(b: StatementReader, diag: Diagnostics): Config['http'] {
     return null;
   }
   const listen = b.get('Listen', hostPort, null as { host: string; port: number } | null);
-  return listen === null ? null : { listen };
+  return listen === null ? null : { listen, allowedHosts: b.all('AllowedHost', hostName).map((h) => h.toLowerCase()) };
 }
 
 function receiverBlock(b: StatementReader, diag: Diagnostics, host: string): ReceiverConfig | null {
@@ -213,7 +214,7 @@ function receiverBlock(b: StatementReader, diag: Diagnostics, host: string): Rec
   return {
     listen,
     hostName: b.get('HostName', hostName, host),
-    localDomains: b.all('LocalDomain', hostName),
+    localDomains: b.all('LocalDomain', localDomain),
     maxMessageSize: b.int('MaxMessageSize', 1024, 2_147_483_647, 10_485_760),
     maxRecipients: b.int('MaxRecipients', 1, 100_000, 100),
     maxConnections: b.int('MaxConnections', 1, 100_000, 100),
@@ -221,6 +222,7 @@ function receiverBlock(b: StatementReader, diag: Diagnostics, host: string): Rec
     commandTimeout: b.int('CommandTimeout', 30, 3600, 300),
     dataTimeout: b.int('DataTimeout', 30, 3600, 600),
     maxBadCommands: b.int('MaxBadCommands', 1, 1000, 10),
+    greetPause: b.int('GreetPause', 0, 30_000, 0),
     vrfy: b.yesNo('Vrfy', false),
     tlsCert: b.path('TlsCert', null),
     tlsKey: b.path('TlsKey', null),

@@ -193,6 +193,7 @@ test('every default of SPEC.md §3 when only a TargetServer is given', () => {
     reportMailFrom: null,
     userExitTimeout: 5000,
     userExitFailure: 'rejectFile',
+    userExitDirectory: '/srv/gw',
     maxReceivedHeaders: 100,
     spool: { directory: '/srv/gw/var/spool', recordFormat: 'text', recordLength: 80, rescanInterval: 5 },
     http: null,
@@ -253,7 +254,7 @@ Filter { MimeType Image/* }
 Pop3 { Listen 127.0.0.1:110 ListenTls 127.0.0.1:995 TlsCert c.pem TlsKey k.pem InactivityTimeout 900 }
 Users { DefaultDomain example.test SenderPolicy any }
 `);
-  assert.deepEqual(c.http, { listen: { host: '::1', port: 8025 } });
+  assert.deepEqual(c.http, { listen: { host: '::1', port: 8025 }, allowedHosts: [] });
   assert.equal(c.logFile, '/var/log/sg.log');
   assert.equal(c.logFormat, 'json');
   assert.deepEqual(c.spool, { directory: '/var/spool/sg', recordFormat: 'fixed', recordLength: 133, rescanInterval: 30 });

@@ -124,12 +124,14 @@ export function formatConfigDisplay(config: Config, rt: DisplayRuntime = {}): st
     one('STATEDIRECTORY', c.stateDirectory),
     one('CONTROLSOCKET', c.controlSocket),
     one('REPORTMAILFROM', c.reportMailFrom ?? 'NONE'),
+    one('USEREXITDIRECTORY', c.userExitDirectory),
     one('MAXRECEIVEDHEADERS', String(c.maxReceivedHeaders)),
     'SPOOL:',
     one('DIRECTORY', c.spool.directory),
     two('RECORDFORMAT', c.spool.recordFormat.toUpperCase(), 'RECORDLENGTH', String(c.spool.recordLength)),
     one('RESCANINTERVAL', String(c.spool.rescanInterval)),
     one('HTTP', c.http === null ? 'OFF' : hp(c.http.listen)),
+    ...(c.http === null ? [] : list('ALLOWEDHOST', c.http.allowedHosts)),
   );
   const r = c.receiver;
   if (r === null) out.push(one('RECEIVER', 'OFF'));
@@ -143,6 +145,7 @@ export function formatConfigDisplay(config: Config, rt: DisplayRuntime = {}): st
       two('MAXCONNECTIONS', String(r.maxConnections), 'MAXCONNPERIP', String(r.maxConnectionsPerIp)),
       two('COMMANDTIMEOUT', String(r.commandTimeout), 'DATATIMEOUT', String(r.dataTimeout)),
       two('MAXBADCOMMANDS', String(r.maxBadCommands), 'VRFY', yn(r.vrfy)),
+      one('GREETPAUSE', String(r.greetPause)),
       two('TLS', r.tlsCert === null ? 'NO' : 'YES', 'RELAYMODE', r.relayMode.toUpperCase()),
       one('SENDERLOGINMATCH', yn(r.senderLoginMatch)),
       ...list('NEARDOMAIN', r.nearDomains),

@@ -65,6 +65,7 @@ const SECTIONS: readonly (readonly [string, Section])[] = [
   ['ReportMailFrom', (c) => c.reportMailFrom],
   ['UserExitTimeout', (c) => c.userExitTimeout],
   ['UserExitFailure', (c) => c.userExitFailure],
+  ['UserExitDirectory', (c) => c.userExitDirectory],
   ['MaxReceivedHeaders', (c) => c.maxReceivedHeaders],
   ['Spool', (c) => c.spool],
   ['Http', (c) => c.http],

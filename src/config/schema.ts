@@ -66,14 +66,15 @@ export const STATEMENTS: readonly StatementDef[] = [
   value('ReportMailFrom', 'yes', true),
   value('UserExitTimeout', 'yes', true),
   value('UserExitFailure', 'yes', true),
+  value('UserExitDirectory', 'yes', true),
   value('MaxReceivedHeaders', 'yes', true),
   block('Spool', 'partial', true, [p('Directory'), p('RecordFormat'), p('RecordLength'), p('RescanInterval')]),
-  block('Http', 'no', true, [p('Listen')]),
+  block('Http', 'no', true, [p('Listen'), p('AllowedHost', true)]),
   block('Receiver', 'partial', true, [
     p('Listen', true), p('HostName'), p('LocalDomain', true), p('MaxMessageSize'), p('MaxRecipients'),
     p('MaxConnections'), p('MaxConnectionsPerIP'), p('CommandTimeout'), p('DataTimeout'), p('MaxBadCommands'),
     p('Vrfy'), p('TlsCert'), p('TlsKey'), p('RelayMode'), p('NearDomain', true), p('RelayAddress', true),
-    p('DenyAddress', true), p('Dnsbl', true), p('SenderLoginMatch'),
+    p('DenyAddress', true), p('Dnsbl', true), p('SenderLoginMatch'), p('GreetPause'),
   ]),
   block('Filter', 'yes', true, [p('Originator'), p('Subject'), p('AttachmentName'), p('MimeType'), p('Action'), p('DryRun')], true),
   block('Pop3', 'partial', true, [

@@ -77,6 +77,8 @@ export interface ReceiverConfig {
   /** Seconds. */
   readonly dataTimeout: number;
   readonly maxBadCommands: number;
+  /** (ext) Milliseconds before the 220 greeting; a client that talks in them gets 554 (early talker). */
+  readonly greetPause: number;
   readonly vrfy: boolean;
   readonly tlsCert: string | null;
   readonly tlsKey: string | null;
@@ -193,6 +195,12 @@ export interface Config {
   /** (ext) What a failing user exit (throw, bad answer, load failure, timeout) means for the mail. */
   readonly userExitFailure: UserExitFailure;
   /**
+   * (ext) The only folder user-exit modules may come from (UserExit and USEREXIT,LEVEL=); it and
+   * the module must be owned by the gateway's user or root and writable by nobody else.
+   * Default: the configuration file's folder.
+   */
+  readonly userExitDirectory: string;
+  /**
    * (ext) RFC 5321 §6.3 loop detection: a message that arrives with more Received fields than this
    * is refused by the receiver (554 5.4.6) and made undeliverable by the forwarder.
    */
@@ -205,7 +213,11 @@ export interface Config {
     readonly rescanInterval: number;
   };
   /** null = no HTTP API / web console. */
-  readonly http: { readonly listen: HostPort } | null;
+  readonly http: {
+    readonly listen: HostPort;
+    /** (ext) Host header names accepted besides IP literals, localhost and the Listen host (DNS rebinding). */
+    readonly allowedHosts: readonly string[];
+  } | null;
   /** null = no SMTP receiver. */
   readonly receiver: ReceiverConfig | null;
   readonly filters: readonly FilterRule[];

@@ -59,6 +59,20 @@ export function hostName(text: string): Parsed<string> {
   return good(v.toLowerCase());
 }
 
+/**
+ * Receiver LocalDomain: a host name, or an address literal (RFC 5321 §4.1.3) for mail to
+ * user@[192.0.2.1]: `[192.0.2.1]`, `[IPv6:2001:db8::1]` (also `[2001:db8::1]`). Literals are
+ * kept in the canonical form receiver/recipients.ts compares with.
+ */
+export function localDomain(text: string): Parsed<string> {
+  if (!text.startsWith('[')) return hostName(text);
+  const inner = text.endsWith(']') ? text.slice(1, -1) : '';
+  const v6 = /^IPv6:/i.test(inner) ? inner.slice(5) : inner;
+  if (isIP(inner) === 4) return good(`[${inner}]`);
+  if (isIP(v6) === 6) return good(`[IPv6:${new URL(`http://[${v6}]/`).hostname.slice(1, -1)}]`);
+  return bad(`value ${show(text)} is not a host name or address literal`, 'a domain such as example.com, or [192.0.2.1] or [IPv6:2001:db8::1]');
+}
+
 /** A mail address `local@domain`, optionally in angle brackets. */
 export function mailbox(text: string): Parsed<string> {
   const v = text.startsWith('<') && text.endsWith('>') ? text.slice(1, -1) : text;

@@ -61,6 +61,17 @@ function instanceOf(t: OperatorTarget): string {
   return t.config().instance.toUpperCase();
 }
 
+/**
+ * Commands the HTTP API refuses (issue #15 item 8): USEREXIT makes the gateway load and run a
+ * module with its own rights, which is more than the HTTP token stands for; the operator on the
+ * control socket already has those rights. undefined = the command may be run over HTTP.
+ */
+export function httpRefusal(text: string): string | undefined {
+  const parsed = parseCommand(text);
+  if (parsed.ok && parsed.value.kind === 'userexit') return 'USEREXIT is offered on the control socket only (spoolgate modify, as the gateway\'s user), not over HTTP';
+  return undefined;
+}
+
 /** Parses and carries out one command line. Never throws: failures are EZD1836E lines. */
 export async function executeLine(text: string, ctx: ExecuteContext): Promise<ControlResponse> {
   const inst = instanceOf(ctx.target);

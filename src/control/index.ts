@@ -13,6 +13,6 @@ export { parseCommand, formatCommand, abbreviates, type Command, type CommandKin
 export { render, isDisplay, canonicalIp, type DisplayCommand } from './render.js';
 export { takeSnapshot, type Snapshot, type TaskSnapshot, type TargetSnapshot, type CountersSnapshot, type ForwarderView, type TaskView, type TargetView } from './snapshot.js';
 export { Msg, MESSAGE_IDS, isErrorLine, type MessageId } from './messages.js';
-export { executeLine, type OperatorTarget, type RefreshOutcome, type ControlResponse, type ExecuteContext } from './execute.js';
+export { executeLine, httpRefusal, type OperatorTarget, type RefreshOutcome, type ControlResponse, type ExecuteContext } from './execute.js';
 export { startControl, sendCommand, ControlSocketError, MAX_COMMAND_BYTES, type StartControlOptions } from './socket.js';
 export { refreshFromFile, type RefreshDeps } from './refresh.js';

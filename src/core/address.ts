@@ -81,6 +81,11 @@ function isValidLocal(local: string, utf8: boolean): boolean {
   return atoms.every((a) => a.length > 0 && re.test(a));
 }
 
+/** 4 or 6 when `text` is an IPv4 or IPv6 address, else 0 (node:net isIP, for the pure protocol layer). */
+export function ipVersion(text: string): 0 | 4 | 6 {
+  return isIP(text) as 0 | 4 | 6;
+}
+
 function isValidDomain(domain: string, utf8: boolean): boolean {
   if (domain.startsWith('[')) {
     // RFC 5321 §4.1.3 address literals: [IPv4] or [IPv6:...]

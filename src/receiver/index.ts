@@ -34,7 +34,7 @@ export { cidrContains, dnsblQueryName, ipBytes } from './cidr.js';
 export { ReceiverConnectionPolicy, CONNECTION_REFUSED } from './connection.js';
 export { evaluateFilters, filterOutcome, wildcardMatch, type FilterHit } from './filters.js';
 export { JOURNAL_CODES, ReceiverJournal, type ReceiverJournalType } from './journal.js';
-export { decodeWords, parseStructured, summarize, type MessageSummary, type MimePart } from './mime.js';
+export { decodeWords, nameForms, parseStructured, readStructured, summarize, type MessageSummary, type MimePart } from './mime.js';
 export { Quarantine } from './quarantine.js';
 export { classifyRecipient, isNearDomain, relayAllowed, ReceiverRecipientPolicy, type RecipientClass } from './recipients.js';
 export { ReceiverSenderPolicy, SENDER_NOT_OWNED } from './senders.js';
@@ -85,6 +85,7 @@ function limitsOf(r: ReceiverConfig): Partial<SmtpServerLimits> {
     commandTimeoutMs: r.commandTimeout * 1000,
     dataTimeoutMs: r.dataTimeout * 1000,
     maxBadCommands: r.maxBadCommands,
+    greetPauseMs: r.greetPause,
   };
 }
 

@@ -3,10 +3,17 @@
 // Untrusted input: the whole message. Bounded: nesting depth, number of parts, header bytes.
 // The message is handled as a byte string (latin1: one char per octet), decoded to Unicode only
 // where a value is compared.
+//
+// Fail closed: the filter must see what any mail client could see. Where two reasonable readers
+// would read the structure differently (a comment in Content-Type, a parameter given twice, a
+// boundary that only prefixes a line, two Content-Type fields) or a limit stops the walk, the
+// summary carries a "doubt"; filters.ts then keeps the message instead of delivering it. File
+// names are collected in every form a client could show (filename and name, on either field,
+// plain, RFC 2231 and RFC 2047, with trailing dots and spaces removed as Windows does).
 
-const MAX_DEPTH = 20;
-const MAX_PARTS = 1000;
-const MAX_HEADER_BYTES = 256 * 1024;
+export const MAX_DEPTH = 20;
+export const MAX_PARTS = 1000;
+export const MAX_HEADER_BYTES = 256 * 1024;
 
 export interface HeaderField {
   /** Lower-case field name. */
@@ -16,7 +23,7 @@ export interface HeaderField {
 }
 
 /** Splits a byte string into its header fields and body (RFC 5322 §2.2, §2.2.3 unfolding). */
-export function splitHeaders(msg: string): { fields: HeaderField[]; body: string } {
+export function splitHeaders(msg: string): { fields: HeaderField[]; body: string; truncated: boolean } {
   let end = msg.indexOf('\r\n\r\n');
   let sep = 4;
   if (msg.startsWith('\r\n')) { end = 0; sep = 2; }
@@ -34,7 +41,7 @@ export function splitHeaders(msg: string): { fields: HeaderField[]; body: string
     if (colon <= 0) continue;
     fields.push({ name: line.slice(0, colon).trim().toLowerCase(), value: line.slice(colon + 1).trim() });
   }
-  return { fields, body: msg.slice(Math.min(end + sep, msg.length)) };
+  return { fields, body: msg.slice(Math.min(end + sep, msg.length)), truncated: end > MAX_HEADER_BYTES };
 }
 
 /** Byte string → Unicode: UTF-8 when it is valid UTF-8, else ISO-8859-1 (raw 8-bit headers). */
@@ -176,11 +183,187 @@ function splitParams(raw: string): string[] {
   return out;
 }
 
+/** One lexical item of a structured MIME header (RFC 2045 §5.1 tokens, RFC 5322 §3.2.2 comments). */
+interface Lexeme { readonly kind: 'token' | 'quoted' | 'special'; readonly text: string }
+
+// RFC 2045 §5.1: tspecials; everything else printable (and, leniently, 8-bit octets) is a token.
+const TSPECIALS = '()<>@,;:\\"/[]?=';
+
+/**
+ * RFC 2045 §5.1 / RFC 5322 §3.2.2: splits a structured value into tokens, quoted strings and
+ * specials; comments "( ... )" (nested, with quoted-pairs) are dropped, and noted, because a
+ * reader that does not know them reads a different value.
+ */
+function lex(raw: string): { items: Lexeme[]; comment: boolean; unbalanced: boolean } {
+  const items: Lexeme[] = [];
+  let comment = false;
+  let unbalanced = false;
+  let i = 0;
+  while (i < raw.length) {
+    const c = raw[i]!;
+    if (c === ' ' || c === '\t' || c === '\r' || c === '\n') { i++; continue; }
+    if (c === '(') {
+      comment = true;
+      let depth = 0;
+      for (; i < raw.length; i++) {
+        const d = raw[i]!;
+        if (d === '\\') { i++; continue; }
+        if (d === '(') depth++;
+        else if (d === ')' && --depth === 0) break;
+      }
+      if (depth !== 0) unbalanced = true;
+      i++;
+      continue;
+    }
+    if (c === '"') {
+      let text = '';
+      let closed = false;
+      for (i++; i < raw.length; i++) {
+        const d = raw[i]!;
+        if (d === '\\' && i + 1 < raw.length) { text += raw[++i]; continue; }
+        if (d === '"') { closed = true; i++; break; }
+        text += d;
+      }
+      if (!closed) unbalanced = true;
+      items.push({ kind: 'quoted', text });
+      continue;
+    }
+    if (TSPECIALS.includes(c)) { items.push({ kind: 'special', text: c }); i++; continue; }
+    let j = i;
+    while (j < raw.length && !TSPECIALS.includes(raw[j]!) && !' \t\r\n'.includes(raw[j]!) && raw.charCodeAt(j) > 0x1f && raw.charCodeAt(j) !== 0x7f) j++;
+    if (j === i) { j = i + 1; unbalanced = true; } // a control character: not a token
+    items.push({ kind: 'token', text: raw.slice(i, j) });
+    i = j;
+  }
+  return { items, comment, unbalanced };
+}
+
+/** A structured field read two ways: by the RFC grammar and as a naive reader splits on ";". */
+export interface StructuredReading {
+  /** The value (lower-case) by the RFC grammar, comments removed; '' when there is none. */
+  readonly value: string;
+  /** Every value any of the readings gives each parameter (names lower-case, RFC 2231 joined, decoded). */
+  readonly params: ReadonlyMap<string, readonly string[]>;
+  /** Why another reader could see something else; empty when the field is clean. */
+  readonly doubts: readonly string[];
+}
+
+/**
+ * The RFC 2045 §5.1 grammar `value *(";" attribute "=" value)` over the lexemes, collecting each
+ * parameter's values, with RFC 2231 §3-§4 sections joined. A repeated parameter is a doubt: one
+ * reader takes the first, another the last.
+ */
+function strictParams(items: readonly Lexeme[], doubts: string[]): { value: string; params: Map<string, string[]> } {
+  let i = 0;
+  let value = '';
+  while (i < items.length && !(items[i]!.kind === 'special' && items[i]!.text === ';')) value += items[i++]!.text;
+  const raw = new Map<string, string[]>();
+  while (i < items.length) {
+    i++; // the ";"
+    const name = items[i];
+    if (name === undefined) break; // a trailing ";" is harmless
+    if (name.kind !== 'token' || items[i + 1]?.text !== '=') {
+      doubts.push('a parameter without "="');
+      while (i < items.length && items[i]!.text !== ';') i++;
+      continue;
+    }
+    i += 2;
+    const pieces: string[] = [];
+    while (i < items.length && !(items[i]!.kind === 'special' && items[i]!.text === ';')) pieces.push(items[i++]!.text);
+    const key = name.text.toLowerCase();
+    if (raw.has(key)) doubts.push(`parameter ${key} given twice`);
+    // LENIENT: an unquoted value with spaces ("name=my file.vbs") is read as the words joined,
+    // as most mail clients do, and as its first word, as the others do: both are kept.
+    raw.set(key, [...(raw.get(key) ?? []), pieces.join(' '), ...(pieces.length > 1 ? [pieces[0]!] : [])]);
+  }
+  return { value: value.toLowerCase(), params: joinSections(raw) };
+}
+
+/** RFC 2231: name*0, name*1*, name* → one value per name; plain values are decoded as RFC 2047 too. */
+function joinSections(raw: ReadonlyMap<string, readonly string[]>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const add = (k: string, v: string): void => { out.set(k, [...(out.get(k) ?? []), v]); };
+  const sections = new Map<string, { n: number; encoded: boolean; text: string }[]>();
+  for (const [key, values] of raw) {
+    const m = /^([^*]+)\*(?:(\d+)\*?|)$/.exec(key);
+    if (m === null) { for (const v of values) { add(key, v); add(key, decodeWords(v)); } continue; }
+    const list = sections.get(m[1]!) ?? [];
+    // One value per section: the first reading (a section given twice is already a doubt).
+    list.push({ n: m[2] === undefined ? 0 : Number(m[2]), encoded: key.endsWith('*'), text: values[0] ?? '' });
+    sections.set(m[1]!, list);
+  }
+  for (const [name, list] of sections) {
+    list.sort((a, b) => a.n - b.n);
+    let charset = 'utf-8';
+    const bytes: Buffer[] = [];
+    list.forEach((s, i) => {
+      let text = s.text;
+      if (s.encoded && i === 0) {
+        const q = /^([^']*)'[^']*'(.*)$/s.exec(text);
+        if (q !== null) { charset = q[1] || 'utf-8'; text = q[2]!; }
+      }
+      bytes.push(Buffer.from(s.encoded ? text.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))) : text, 'latin1'));
+    });
+    add(name, decodeCharset(Buffer.concat(bytes), charset));
+  }
+  return out;
+}
+
+/**
+ * Content-Type / Content-Disposition read by the RFC 2045 grammar and by the naive ";" splitter
+ * (parseStructured). Parameter values of both readings are kept; where the value or the boundary
+ * differs between them, or the grammar finds something odd, the reading carries a doubt.
+ */
+export function readStructured(raw: string): StructuredReading {
+  const doubts: string[] = [];
+  const lexed = lex(raw);
+  if (lexed.comment) doubts.push('a comment in a structured field');
+  if (lexed.unbalanced) doubts.push('an unbalanced quote or comment, or a control character');
+  const strict = strictParams(lexed.items, doubts);
+  const naive = parseStructured(raw);
+  const params = new Map<string, string[]>();
+  for (const [k, vs] of strict.params) params.set(k, [...vs]);
+  for (const [k, v] of naive.params) params.set(k, [...(params.get(k) ?? []), v]);
+  if (naive.value !== strict.value) doubts.push(`value read as "${strict.value}" and as "${naive.value}"`);
+  const boundaries = new Set(params.get('boundary') ?? []);
+  if (boundaries.size > 1) doubts.push('boundary read in more than one way');
+  return { value: strict.value, params: new Map([...params].map(([k, vs]) => [k, [...new Set(vs)]])), doubts };
+}
+
+/**
+ * The forms of a file name that some client may use: as written; cut at a NUL (C strings);
+ * without trailing dots and spaces (Windows drops them: "x.vbs." opens as "x.vbs"); without
+ * leading and trailing white space; the last path segment; NFC.
+ */
+export function nameForms(name: string): string[] {
+  const out = new Set<string>();
+  const add = (n: string): void => {
+    if (n === '') return;
+    out.add(n);
+    out.add(n.normalize('NFC'));
+  };
+  const bases = [name, name.split('\0')[0]!];
+  for (const b of bases) {
+    // eslint-disable-next-line no-control-regex -- control characters are what is removed
+    for (const n of [b, b.replace(/[\x00-\x1f\x7f]/g, '')]) {
+      add(n);
+      const trimmed = n.trim().replace(/[. \t]+$/, '');
+      add(trimmed);
+      const base = trimmed.replace(/^.*[\\/]/, '');
+      add(base);
+      add(base.trim().replace(/[. \t]+$/, ''));
+    }
+  }
+  return [...out];
+}
+
 export interface MimePart {
-  /** Lower-case type/subtype ("text/plain" when absent, RFC 2045 §5.2). */
+  /** Lower-case type/subtype ("text/plain" when absent, RFC 2045 §5.2); the one the walk used. */
   readonly contentType: string;
-  /** Decoded file name from Content-Disposition filename or Content-Type name, if any. */
-  readonly fileName?: string;
+  /** Every type/subtype some reader could see for this part (contentType first). */
+  readonly contentTypes: readonly string[];
+  /** Every form of every file name on the part (nameForms of filename and name, on both fields). */
+  readonly fileNames: readonly string[];
 }
 
 export interface MessageSummary {
@@ -188,6 +371,11 @@ export interface MessageSummary {
   /** Header From: addresses (addr-spec only, lower-case). */
   readonly fromAddresses: readonly string[];
   readonly parts: readonly MimePart[];
+  /**
+   * Why the MIME structure cannot be trusted: a limit stopped the walk, or a structured field
+   * or body is read differently by different readers. Empty for a clean message.
+   */
+  readonly doubts: readonly string[];
 }
 
 function header(fields: readonly HeaderField[], name: string): string | undefined {
@@ -201,59 +389,128 @@ function addressesOf(value: string): string[] {
   return value.split(/[\s,;]+/).filter((t) => t.includes('@')).map((t) => t.replace(/^["'(]+|["')]+$/g, '').toLowerCase());
 }
 
-/** Subject, From addresses and every MIME part's type and file name. */
+interface WalkState { readonly parts: MimePart[]; readonly doubts: Set<string> }
+
+/** Subject, From addresses, every MIME part's types and file names, and any doubt on the structure. */
 export function summarize(data: Buffer): MessageSummary {
   const msg = data.toString('latin1');
-  const { fields, body } = splitHeaders(msg);
-  const parts: MimePart[] = [];
-  walk(fields, body, 0, parts);
+  const { fields, body, truncated } = splitHeaders(msg);
+  const st: WalkState = { parts: [], doubts: new Set() };
+  if (truncated) st.doubts.add(`header over ${MAX_HEADER_BYTES} bytes`);
+  walk(fields, body, 0, 'text/plain', st);
   const subject = header(fields, 'subject');
   const from = header(fields, 'from');
   return {
     ...(subject === undefined ? {} : { subject: decodeWords(subject) }),
     fromAddresses: from === undefined ? [] : addressesOf(from),
-    parts,
+    parts: st.parts,
+    doubts: [...st.doubts],
   };
 }
 
-function walk(fields: readonly HeaderField[], body: string, depth: number, out: MimePart[]): void {
-  if (out.length >= MAX_PARTS) return;
-  const ct = parseStructured(header(fields, 'content-type') ?? 'text/plain');
-  const contentType = /^[^\s/]+\/[^\s/]+$/.test(ct.value) ? ct.value : 'text/plain';
-  const disp = header(fields, 'content-disposition');
-  const fileName = (disp === undefined ? undefined : parseStructured(disp).params.get('filename')) ?? ct.params.get('name');
-  out.push({ contentType, ...(fileName === undefined || fileName === '' ? {} : { fileName }) });
-  if (depth >= MAX_DEPTH) return;
-  if (contentType.startsWith('multipart/')) {
-    const boundary = ct.params.get('boundary');
-    if (boundary === undefined || boundary === '') return;
-    for (const p of splitMultipart(body, boundary)) {
-      if (out.length >= MAX_PARTS) return;
-      const sub = splitHeaders(p);
-      walk(sub.fields, sub.body, depth + 1, out);
+const TYPE = /^[^\s/]+\/[^\s/]+$/;
+
+function walk(fields: readonly HeaderField[], body: string, depth: number, defaultType: string, st: WalkState): void {
+  if (st.parts.length >= MAX_PARTS) { st.doubts.add(`more than ${MAX_PARTS} parts`); return; }
+  const ctFields = fields.filter((f) => f.name === 'content-type');
+  const cdFields = fields.filter((f) => f.name === 'content-disposition');
+  if (ctFields.length > 1) st.doubts.add('two Content-Type fields in one part');
+  if (cdFields.length > 1) st.doubts.add('two Content-Disposition fields in one part');
+  if (fields.filter((f) => f.name === 'content-transfer-encoding').length > 1) st.doubts.add('two Content-Transfer-Encoding fields in one part');
+  const ct = ctFields.map((f) => readStructured(f.value));
+  const cd = cdFields.map((f) => readStructured(f.value));
+  for (const r of [...ct, ...cd]) for (const d of r.doubts) st.doubts.add(d);
+  const first = ct[0];
+  // RFC 2045 §5.2: a missing or unreadable Content-Type is text/plain; an unreadable one is a doubt.
+  let contentType = defaultType;
+  if (first !== undefined) {
+    if (TYPE.test(first.value)) contentType = first.value;
+    else st.doubts.add('a Content-Type that is not type/subtype');
+  }
+  const types = new Set([contentType]);
+  for (const r of ct) if (TYPE.test(r.value)) types.add(r.value);
+  for (const f of ctFields) { const n = parseStructured(f.value).value; if (TYPE.test(n)) types.add(n); }
+  const names = new Set<string>();
+  for (const r of [...ct, ...cd]) {
+    for (const key of ['filename', 'name']) for (const v of r.params.get(key) ?? []) for (const f of nameForms(v)) names.add(f);
+  }
+  const container = contentType.startsWith('multipart/') || contentType === 'message/rfc822' || contentType === 'message/global';
+  // Mail clients (Outlook Express, Pine, many news readers) show uuencoded ("begin 644 name") and
+  // yEnc ("=ybegin ... name=") blocks inside a plain-text body as attachments.
+  if (!container && contentType.startsWith('text/')) {
+    for (const m of body.matchAll(/^(?:begin(?:-base64)? [0-7]{3,4} |=ybegin .*?\bname=)([^\r\n]+)$/gm)) {
+      for (const f of nameForms(bytesToText(m[1]!))) names.add(f);
+      if (names.size > 100) break;
     }
-  } else if (contentType === 'message/rfc822') {
-    // An attached message's own attachments count too (forwarded malware).
-    const sub = splitHeaders(body);
-    walk(sub.fields, sub.body, depth + 1, out);
+  }
+  st.parts.push({ contentType, contentTypes: [...types], fileNames: [...names] });
+
+  if (contentType === 'message/partial') st.doubts.add('message/partial: the whole message is not here');
+  if (!container) return;
+  if (depth >= MAX_DEPTH) { st.doubts.add(`nesting deeper than ${MAX_DEPTH}`); return; }
+  // RFC 2045 §6.4 forbids encoding a multipart or message/rfc822 body; some clients decode one
+  // anyway, so the filter reads it decoded.
+  const cte = (header(fields, 'content-transfer-encoding') ?? '').trim().toLowerCase();
+  const inner = cte === 'base64' ? Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64').toString('latin1')
+    : cte === 'quoted-printable' ? body.replace(/=\r?\n/g, '').replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)))
+    : body;
+  if (!contentType.startsWith('multipart/')) {
+    const sub = splitHeaders(inner);
+    if (sub.truncated) st.doubts.add(`header over ${MAX_HEADER_BYTES} bytes`);
+    walk(sub.fields, sub.body, depth + 1, 'text/plain', st);
+    return;
+  }
+  const boundaries = first?.params.get('boundary') ?? [];
+  const boundary = boundaries[0];
+  if (boundary === undefined || boundary === '') { st.doubts.add('a multipart without boundary'); return; }
+  // RFC 2046 §5.1.5: in multipart/digest a part without Content-Type is message/rfc822.
+  const childDefault = contentType === 'multipart/digest' ? 'message/rfc822' : 'text/plain';
+  for (const p of splitMultipart(inner, boundary, st)) {
+    if (st.parts.length >= MAX_PARTS) { st.doubts.add(`more than ${MAX_PARTS} parts`); return; }
+    const sub = splitHeaders(p);
+    if (sub.truncated) st.doubts.add(`header over ${MAX_HEADER_BYTES} bytes`);
+    walk(sub.fields, sub.body, depth + 1, childDefault, st);
   }
 }
 
-/** RFC 2046 §5.1.1: the body parts between "--boundary" lines, up to "--boundary--". */
-function splitMultipart(body: string, boundary: string): string[] {
+/**
+ * RFC 2046 §5.1.1: the body parts between delimiter lines ("--" boundary, then only white space)
+ * up to the close delimiter ("--" boundary "--"). A line that starts with "--" boundary and goes
+ * on with anything else is a delimiter to a prefix-matching reader and not to a strict one: a
+ * doubt. So is a multipart body without any delimiter.
+ */
+function splitMultipart(body: string, boundary: string, st: WalkState): string[] {
   const delim = '--' + boundary;
   const parts: string[] = [];
-  let pos = body.startsWith(delim) ? 0 : body.indexOf('\r\n' + delim);
-  if (pos < 0) return parts;
-  if (!body.startsWith(delim)) pos += 2;
+  let start = -1; // start of the current part's content
+  let pos = 0; // start of the line being looked at
+  let found = false;
   for (;;) {
-    const lineEnd = body.indexOf('\r\n', pos);
-    const after = body.slice(pos + delim.length, pos + delim.length + 2);
-    if (after === '--' || lineEnd < 0) return parts;
-    const next = body.indexOf('\r\n' + delim, lineEnd);
-    const end = next < 0 ? body.length : next;
-    parts.push(body.slice(lineEnd + 2, end));
-    if (next < 0 || parts.length >= MAX_PARTS) return parts;
-    pos = next + 2;
+    const at = pos === 0 && body.startsWith(delim) ? 0 : body.indexOf('\r\n' + delim, pos === 0 ? 0 : pos - 2);
+    if (at < 0) break;
+    const lineStart = at === 0 && body.startsWith(delim) && pos === 0 ? 0 : at + 2;
+    let lineEnd = body.indexOf('\r\n', lineStart);
+    if (lineEnd < 0) lineEnd = body.length;
+    const rest = body.slice(lineStart + delim.length, lineEnd);
+    const close = rest.startsWith('--') && /^[ \t]*$/.test(rest.slice(2));
+    if (!close && !/^[ \t]*$/.test(rest)) {
+      st.doubts.add('a line that starts with the boundary but is not a delimiter');
+      pos = lineEnd + 2;
+      if (pos > body.length) break;
+      continue;
+    }
+    found = true;
+    if (start >= 0) {
+      parts.push(body.slice(start, Math.max(start, lineStart - 2)));
+      if (parts.length >= MAX_PARTS) { st.doubts.add(`more than ${MAX_PARTS} parts`); return parts; }
+    }
+    if (close) return parts;
+    start = Math.min(lineEnd + 2, body.length);
+    pos = start;
+    if (pos >= body.length) break;
   }
+  if (!found) st.doubts.add('a multipart body without a delimiter line');
+  // LENIENT: no close delimiter (a cut-off message); the last part runs to the end.
+  if (start >= 0) parts.push(body.slice(start));
+  return parts;
 }

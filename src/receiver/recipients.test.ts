@@ -58,3 +58,28 @@ test('relayAllowed: the five modes and authenticated sessions', () => {
   }
   assert.equal(relayAllowed({ ...base, relayMode: 'none', relayAddresses: [] }, { clientIp: outside, authUser: 'alice' }, 'far.test').allowed, true);
 });
+
+test('issue #15 item 10: LocalDomain address literals match RCPT domain-literals in any spelling', async () => {
+  const { parseConfig } = await import('../config/index.js');
+  const { domainMatchKey } = await import('./recipients.js');
+  const r = parseConfig('TargetServer { TargetIP 127.0.0.1 }\nReceiver { Listen 127.0.0.1:0 LocalDomain [192.0.2.1] LocalDomain [IPv6:2001:DB8:0::1] LocalDomain [2001:db8::2] LocalDomain Example.TEST }\n', 'rx.conf');
+  assert.ok(r.ok, r.ok ? '' : r.error.map(String).join('\n'));
+  const domains = r.value.config.receiver!.localDomains;
+  assert.deepEqual(domains, ['[192.0.2.1]', '[IPv6:2001:db8::1]', '[IPv6:2001:db8::2]', 'example.test']);
+  const keys = new Set(domains.map(domainMatchKey));
+  const cases: [string, string][] = [
+    ['[192.0.2.1]', 'local alice'],
+    ['[IPv6:2001:db8::1]', 'local alice'],
+    ['[ipv6:2001:0DB8:0:0::1]', 'local alice'],
+    ['[IPv6:2001:db8::2]', 'local alice'],
+    ['[192.0.2.2]', 'relay [192.0.2.2]'],
+    ['[IPv6:2001:db8::3]', 'relay [ipv6:2001:db8::3]'],
+  ];
+  for (const [domain, want] of cases) {
+    const c = classifyRecipient({ local: 'Alice', domain }, keys);
+    assert.equal(c.kind === 'local' ? `local ${c.lookup}` : c.kind === 'relay' ? `relay ${c.domain}` : 'trick', want, domain);
+  }
+  const bad = parseConfig('TargetServer { TargetIP 127.0.0.1 }\nReceiver { Listen 127.0.0.1:0 LocalDomain [300.1.1.1] }\n', 'rx.conf');
+  assert.equal(bad.ok, false);
+  assert.match(bad.ok ? '' : bad.error.map(String).join('\n'), /rx\.conf:2: .*LocalDomain.*not a host name or address literal/);
+});

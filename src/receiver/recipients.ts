@@ -5,7 +5,21 @@ import { domainKey, formatMailbox, type Mailbox } from '../core/address.js';
 import type { ReceiverConfig } from '../config/types.js';
 import type { EnvelopeSoFar, RecipientDecision, RecipientPolicy, SessionInfo } from '../smtp/server/types.js';
 import { Codes } from '../smtp/protocol/codes.js';
+import { isIP } from 'node:net';
 import { inAnyCidr } from './cidr.js';
+
+/**
+ * The key a domain is compared with: domainKey, and for an address literal (RFC 5321 §4.1.3) the
+ * canonical address, so [IPv6:2001:DB8:0::1] and [IPv6:2001:db8::1] are the same LocalDomain.
+ */
+export function domainMatchKey(domain: string): string {
+  const d = domainKey(domain);
+  if (!d.startsWith('[') || !d.endsWith(']')) return d;
+  const inner = d.slice(1, -1);
+  if (isIP(inner) === 4) return d;
+  const v6 = inner.startsWith('ipv6:') ? inner.slice(5) : inner;
+  return isIP(v6) === 6 ? `[ipv6:${new URL(`http://[${v6}]/`).hostname.slice(1, -1)}]` : d;
+}
 
 /** What a recipient address is to us. */
 export type RecipientClass =
@@ -34,7 +48,7 @@ export function classifyRecipient(mailbox: Mailbox, localDomains: ReadonlySet<st
   if (/[\s"\\]/.test(local)) return { kind: 'trick', why: 'quoted special characters in local part' };
   // RFC 5321 §4.1.1.3: "<Postmaster>" with no domain is always ours.
   if (mailbox.domain === '') return local.toLowerCase() === 'postmaster' ? { kind: 'local', lookup: 'postmaster' } : { kind: 'trick', why: 'no domain' };
-  const domain = domainKey(mailbox.domain);
+  const domain = domainMatchKey(mailbox.domain);
   if (domain === '' || domain.split('.').some((l) => l === '')) return { kind: 'trick', why: 'empty domain label' };
   // Address literals ([192.0.2.1], [IPv6:...]) are local only when listed as a LocalDomain.
   if (localDomains.has(domain)) return { kind: 'local', lookup: domain.startsWith('[') ? local.toLowerCase() : `${local.toLowerCase()}@${domain}` };
@@ -96,7 +110,7 @@ export class ReceiverRecipientPolicy implements RecipientPolicy {
   /** The LocalDomain keys, rebuilt only when the configured list changed. */
   private localDomains(): ReadonlySet<string> {
     const from = this.cfg().localDomains;
-    if (from !== this.domains.from) this.domains = { from, keys: new Set(from.map(domainKey)) };
+    if (from !== this.domains.from) this.domains = { from, keys: new Set(from.map(domainMatchKey)) };
     return this.domains.keys;
   }
 

@@ -95,14 +95,14 @@ export class ReceiverSink implements InboundSink {
       const path = await this.d.quarantine.keep(id, m.data, {
         id, from: formatPath(m.envelope.from), recipients: m.envelope.recipients.map((r) => formatMailbox(r.mailbox)),
         clientIp: m.clientIp, heloName: m.heloName, received: new Date(this.d.clock.now()).toISOString(),
-        rules: hits.map((h) => ({ match: h.rule.match, pattern: h.rule.pattern, action: h.rule.action, dryRun: h.rule.dryRun, value: h.value })),
+        rules: hits.map((h) => ({ match: h.rule.match, pattern: h.rule.pattern, action: h.rule.action, dryRun: h.rule.dryRun, value: h.value, unchecked: h.unchecked === true })),
       });
       this.d.log.event('receiver.quarantined', { id, from, path });
     }
     for (const h of hits) {
       const what = h.rule.dryRun ? 'dry run, delivered' : outcome === 'keep' ? 'kept in quarantine, not delivered' : 'discarded';
-      await this.d.journal.record('filtered', { messageId: id, from, ip: m.clientIp, detail: `rejected by filtering: ${h.rule.match} "${h.rule.pattern}" matched "${h.value}": ${what}` });
-      this.d.log.event('receiver.filtered', { id, from, match: h.rule.match, pattern: h.rule.pattern, action: h.rule.action, dryRun: h.rule.dryRun });
+      await this.d.journal.record('filtered', { messageId: id, from, ip: m.clientIp, detail: `rejected by filtering: ${h.rule.match} "${h.rule.pattern}" ${h.unchecked === true ? 'not checked' : 'matched'} "${h.value}": ${what}` });
+      this.d.log.event('receiver.filtered', { id, from, match: h.rule.match, pattern: h.rule.pattern, action: h.rule.action, dryRun: h.rule.dryRun, unchecked: h.unchecked === true });
     }
     if (outcome !== 'deliver') return { ok: true, id };
 

@@ -126,7 +126,7 @@ export class RecordingSink implements InboundSink {
 
 const LIMIT_KEYS: readonly (keyof SmtpServerLimits)[] = [
   'maxMessageSize', 'maxRecipients', 'maxConnections', 'maxConnectionsPerIp', 'commandTimeoutMs',
-  'dataTimeoutMs', 'dataBlockOctets', 'maxBadCommands', 'maxAuthFailures', 'maxLineLength',
+  'dataTimeoutMs', 'dataBlockOctets', 'maxBadCommands', 'maxAuthFailures', 'maxLineLength', 'greetPauseMs',
 ];
 
 /**

@@ -8,6 +8,7 @@ import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describeError, type Clock } from '../core/index.js';
 import { parseAnswer, type ExitAnswer, type ExitEvent } from './events.js';
+import { checkExitFile, checkExitLocation } from './location.js';
 
 export type ExitFailureCause = 'load' | 'throw' | 'timeout' | 'bad-answer';
 
@@ -107,12 +108,23 @@ export class UserExitRunner implements ExitCaller {
     this.clock = opts.clock ?? waitingClock;
   }
 
-  /** Loads the module (if not yet loaded): undefined when it is ready, else the failure. */
+  /**
+   * Loads the module (if not yet loaded): undefined when it is ready, else the failure. Each load
+   * checks again that nobody but the gateway's user (or root) can change the module or its folder
+   * (location.ts): it was admitted from UserExitDirectory, but may have been made writable since.
+   */
   load(): Promise<ExitCallResult | undefined> {
     if (this.closed) return Promise.resolve({ ok: false, cause: 'load', detail: 'user exit runner closed' });
     if (this.loadFailure) return Promise.resolve(this.loadFailure);
     if (this.ready) return this.ready;
     this.starts++;
+    const ready = checkExitFile(this.module).then((file) => (file.ok ? this.startWorker() : { ok: false as const, cause: 'load' as const, detail: short(file.error) }));
+    this.ready = ready.then((r) => { if (r !== undefined) this.loadFailure = r; return r; });
+    return this.ready;
+  }
+
+  private startWorker(): Promise<ExitCallResult | undefined> {
+    if (this.closed) return Promise.resolve({ ok: false, cause: 'load', detail: 'user exit runner closed' });
     let worker: Worker;
     try {
       worker = new Worker(WORKER_SOURCE, {
@@ -167,8 +179,7 @@ export class UserExitRunner implements ExitCaller {
         this.kill(worker, 'throw', `worker exited with code ${code}`);
       });
     });
-    this.ready = ready.then((r) => { if (r !== undefined) this.loadFailure = r; return r; });
-    return this.ready;
+    return ready;
   }
 
   /** Forgets a load failure: the next call loads the module again (a new spool file). */
@@ -242,12 +253,21 @@ export async function checkUserExit(module: string, timeoutMs: number, clock?: C
 }
 
 /**
- * USEREXIT,LEVEL=<value>: the absolute module path to use (relative paths against `baseDir`, the
- * configuration file's directory, as the UserExit statement), after checking that it loads.
+ * A module for UserExit (start, REFRESH) or USEREXIT,LEVEL=: it must lie in `directory`
+ * (UserExitDirectory, owner-only: location.ts) and load. err = why not.
  */
-export async function prepareUserExit(value: string, baseDir: string, timeoutMs: number, clock?: Clock): Promise<{ ok: true; value: string } | { ok: false; error: string }> {
+export async function admitUserExit(module: string, directory: string, timeoutMs: number, clock?: Clock): Promise<{ ok: true } | { ok: false; error: string }> {
+  const where = await checkExitLocation(module, directory);
+  return where.ok ? checkUserExit(module, timeoutMs, clock) : where;
+}
+
+/**
+ * USEREXIT,LEVEL=<value>: the absolute module path to use (relative paths against `directory`,
+ * UserExitDirectory), after checking where it lies and that it loads.
+ */
+export async function prepareUserExit(value: string, directory: string, timeoutMs: number, clock?: Clock): Promise<{ ok: true; value: string } | { ok: false; error: string }> {
   if (/^VERSION[0-9]$/i.test(value)) return { ok: false, error: `${value} NAMES AN MVS EXIT INTERFACE; USE NONE OR A MODULE PATH` };
-  const module = resolve(baseDir, value);
-  const checked = await checkUserExit(module, timeoutMs, clock);
+  const module = resolve(directory, value);
+  const checked = await admitUserExit(module, directory, timeoutMs, clock);
   return checked.ok ? { ok: true, value: module } : { ok: false, error: `${module} ${checked.error}` };
 }

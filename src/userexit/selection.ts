@@ -2,7 +2,6 @@
 // start; MODIFY USEREXIT,LEVEL= and REFRESH change it from the next file. Each change starts a new
 // generation, so a task reloads the module even when the path stayed the same (the seed: a
 // refresh reloads the exit).
-import { dirname } from 'node:path';
 import { prepareUserExit } from './runner.js';
 
 export interface ExitInForce {
@@ -27,13 +26,13 @@ export class ExitSelection {
   }
 
   /**
-   * USEREXIT,LEVEL=: null = NONE; a module path (relative to the configuration file's folder)
-   * must load, or it is refused with the reason and nothing changes.
+   * USEREXIT,LEVEL=: null = NONE; a module path (relative to `directory`, UserExitDirectory) must
+   * lie in that folder, be owner-only and load, or it is refused with the reason and nothing changes.
    */
-  async set(value: string | null, configFile: string, timeoutMs: number): Promise<{ ok: true; module: string | null } | { ok: false; error: string }> {
+  async set(value: string | null, directory: string, timeoutMs: number): Promise<{ ok: true; module: string | null } | { ok: false; error: string }> {
     let module: string | null = null;
     if (value !== null) {
-      const r = await prepareUserExit(value, dirname(configFile), timeoutMs);
+      const r = await prepareUserExit(value, directory, timeoutMs);
       if (!r.ok) return r;
       module = r.value;
     }

@@ -11,7 +11,7 @@ import { Logger } from '../log/logger.js';
 import type { ControlResponse, ForwarderView } from '../control/index.js';
 import { tempDir } from '../testing/peers.js';
 import { CONSOLE_CSP } from './console.js';
-import { MAX_BODY_BYTES, commandFromBody, displayCommand, startHttp, type HttpService } from './http.js';
+import { MAX_BODY_BYTES, commandFromBody, displayCommand, hostOf, startHttp, type HttpService } from './http.js';
 import { bearerMatches, loadOrCreateToken } from './token.js';
 
 const idleForwarder: ForwarderView = {
@@ -23,7 +23,7 @@ const idleForwarder: ForwarderView = {
 interface Fixture { base: string; token: string; seen: string[]; svc: HttpService; dir: string }
 
 /** A listener whose commands are answered by a fake: 'BAD' is refused, 'DOWN' cannot be run. */
-async function serve(t: TestContext, overrides: { maxBodyBytes?: number; headersTimeoutMs?: number; maxConnectionsPerIp?: number } = {}): Promise<Fixture> {
+async function serve(t: TestContext, overrides: { maxBodyBytes?: number; headersTimeoutMs?: number; maxConnectionsPerIp?: number; allowedHosts?: string[] } = {}): Promise<Fixture> {
   const dir = tempDir(t);
   const seen: string[] = [];
   const execute = async (line: string): Promise<Result<ControlResponse, string>> => {
@@ -245,4 +245,87 @@ test('a request whose headers never finish is closed with 408 after the header t
   const metrics = await curl([`${f.base}/metrics`]);
   assert.equal(metrics.code, 0, metrics.stderr);
   assert.match(metrics.stdout, /^# HELP spoolgate_/m);
+});
+
+test('issue #15 item 8: USEREXIT in any spelling is refused over HTTP with 403 and never reaches the control socket', async (t) => {
+  const f = await serve(t);
+  const auth = { Authorization: `Bearer ${f.token}`, 'Content-Type': 'text/plain' };
+  for (const command of ['USEREXIT,LEVEL=/tmp/any/path.mjs', 'userexit,level=x.mjs', 'USER,LEVEL=NONE', 'USEREXIT']) {
+    const r = await fetch(`${f.base}/api/v1/command`, { method: 'POST', headers: auth, body: command });
+    const body = JSON.parse(await r.text()) as { ok: boolean; error: string };
+    assert.equal(r.status, 403, command);
+    assert.deepEqual(body, { ok: false, error: "USEREXIT is offered on the control socket only (spoolgate modify, as the gateway's user), not over HTTP" });
+  }
+  const json = await fetch(`${f.base}/api/v1/command`, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: '{"command":" USEREXIT,LEVEL=/x.mjs"}' });
+  assert.equal(json.status, 403);
+  assert.deepEqual(f.seen, []);
+  // Other commands still run.
+  assert.equal((await fetch(`${f.base}/api/v1/command`, { method: 'POST', headers: auth, body: 'D,TARGETS' })).status, 200);
+  assert.deepEqual(f.seen, ['D,TARGETS']);
+});
+
+test('hostOf', () => {
+  const cases: [string | undefined, string | undefined][] = [
+    [undefined, undefined], ['localhost', 'localhost'], ['LocalHost:8080', 'localhost'], ['127.0.0.1:80', '127.0.0.1'],
+    ['[::1]:8025', '::1'], ['[::1]', '::1'], ['gw.example.test.', 'gw.example.test'], ['evil.test:1', 'evil.test'],
+  ];
+  for (const [h, want] of cases) assert.equal(hostOf(h), want, String(h));
+});
+
+/** One request with exactly this Host header (fetch does not let a caller set it). */
+function withHost(port: number, method: string, path: string, host: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers: { ...headers, Host: host } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => { body += d; }).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('issue #15 item 8: DNS rebinding: only IP literals, localhost, the listen host and AllowedHost names are answered', async (t) => {
+  const f = await serve(t, { allowedHosts: ['gw.example.test'] });
+  const auth = { Authorization: `Bearer ${f.token}` };
+  const cases: { host: string; path: string; status: number }[] = [
+    { host: `127.0.0.1:${f.svc.port}`, path: '/metrics', status: 200 },
+    { host: `localhost:${f.svc.port}`, path: '/', status: 200 },
+    { host: 'LOCALHOST.', path: '/api/v1/display/targets', status: 200 },
+    { host: '[::1]:8025', path: '/metrics', status: 200 },
+    { host: 'GW.example.test:8025', path: '/api/v1/display/targets', status: 200 },
+    { host: 'evil.example', path: '/', status: 403 },
+    { host: `evil.example:${f.svc.port}`, path: '/metrics', status: 403 },
+    { host: 'evil.example', path: '/api/v1/display/targets', status: 403 },
+    { host: '127.0.0.1.nip.io', path: '/metrics', status: 403 },
+    { host: 'gw.example.test.evil.example', path: '/metrics', status: 403 },
+  ];
+  for (const c of cases) {
+    const r = await withHost(f.svc.port, 'GET', c.path, c.host, auth);
+    assert.equal(r.status, c.status, `${c.host} ${c.path}: ${r.body}`);
+    if (c.status === 403) assert.match(r.body, /DNS rebinding guard.*AllowedHost/);
+  }
+  assert.deepEqual(f.seen, ['D,TARGETS', 'D,TARGETS']);
+});
+
+test('/metrics is read-only: only GET and HEAD, every other method 405 with Allow', async (t) => {
+  const f = await serve(t);
+  for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
+    const r = await fetch(`${f.base}/metrics`, { method, headers: { Authorization: `Bearer ${f.token}` }, ...(method === 'POST' || method === 'PUT' ? { body: 'x' } : {}) });
+    assert.equal(r.status, 405, method);
+    assert.equal(r.headers.get('allow'), 'GET, HEAD', method);
+  }
+  assert.deepEqual(f.seen, []);
+});
+
+test('no CORS: a cross-origin request gets no Access-Control-* header, a preflight is 405', async (t) => {
+  const f = await serve(t);
+  const origin = { Origin: 'http://evil.example' };
+  for (const [method, path] of [['GET', '/metrics'], ['GET', '/'], ['POST', '/api/v1/command'], ['OPTIONS', '/api/v1/command']] as const) {
+    const r = await fetch(f.base + path, { method, headers: { ...origin, ...(method === 'OPTIONS' ? { 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization' } : {}) }, ...(method === 'POST' ? { body: 'D,SPOOL' } : {}) });
+    await r.text();
+    assert.deepEqual([...r.headers.keys()].filter((k) => k.startsWith('access-control-')), [], `${method} ${path}`);
+    if (method === 'OPTIONS') assert.equal(r.status, 405);
+    if (method === 'POST') assert.equal(r.status, 401);
+  }
+  assert.deepEqual(f.seen, []);
 });

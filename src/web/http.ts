@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { describeError } from '../core/errors.js';
 import { type Result, ok, err } from '../core/result.js';
 import type { Logger } from '../log/logger.js';
-import type { ControlResponse } from '../control/index.js';
+import { httpRefusal, type ControlResponse } from '../control/index.js';
 import { CONSOLE_CSP, CONSOLE_CSS, CONSOLE_HTML, CONSOLE_JS } from './console.js';
 import { METRICS_CONTENT_TYPE, renderMetrics, type MetricsSource } from './metrics.js';
 import { bearerMatches, loadOrCreateToken } from './token.js';
@@ -43,6 +43,8 @@ export interface StartHttpOptions {
   readonly maxConnections?: number;
   /** Simultaneous connections from one client address (default 16); one more is answered 503 and closed. */
   readonly maxConnectionsPerIp?: number;
+  /** Host header names accepted besides IP literals, localhost and the listen host (Http AllowedHost). */
+  readonly allowedHosts?: readonly string[];
 }
 
 export const DEFAULT_MAX_CONNECTIONS = 64;
@@ -173,6 +175,8 @@ export async function startHttp(opts: StartHttpOptions): Promise<HttpService> {
   if ((tk.mode & 0o077) !== 0) log.warn('http.token-mode', { tokenFile: opts.tokenFile, mode: tk.mode.toString(8), detail: 'others can read the HTTP token; chmod 600 it' });
 
   const runCommand = async (res: ServerResponse, line: string): Promise<void> => {
+    const refused = httpRefusal(line);
+    if (refused !== undefined) { json(res, 403, { ok: false, error: refused }); return; }
     const r = await target.execute(line);
     if (!r.ok) { json(res, 503, { ok: false, error: r.error }); return; }
     // 422: the command was understood as HTTP but refused or not carried out (an E message).
@@ -204,7 +208,16 @@ export async function startHttp(opts: StartHttpOptions): Promise<HttpService> {
     }],
   ];
 
+  const hosts = new Set(['localhost', opts.listen.host.toLowerCase(), ...(opts.allowedHosts ?? []).map((h) => h.toLowerCase())]);
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // DNS rebinding: a page from evil.example that re-points its name at 127.0.0.1 reaches this
+    // port with "Host: evil.example". Only names this listener is known by are answered.
+    const host = hostOf(req.headers.host);
+    if (host !== undefined && isIP(host) === 0 && !hosts.has(host)) {
+      log.info('http.bad-host', { host: host.slice(0, 200), remote: req.socket.remoteAddress ?? '' });
+      json(res, 403, { ok: false, error: `Host '${host.slice(0, 200)}' is not a name of this server (DNS rebinding guard); use an IP address or localhost, or add Http { AllowedHost ${host.slice(0, 200)} }` });
+      return;
+    }
     const raw = req.url ?? '/';
     const qi = raw.indexOf('?');
     const path = qi < 0 ? raw : raw.slice(0, qi);
@@ -323,6 +336,22 @@ export async function startHttp(opts: StartHttpOptions): Promise<HttpService> {
       await closed;
     },
   };
+}
+
+/**
+ * The host name of a Host header (RFC 9110 §7.2: uri-host [":" port]), lower case, without a
+ * trailing dot; an IPv6 literal without its brackets. undefined when there is no header.
+ */
+export function hostOf(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const h = header.trim().toLowerCase();
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    return end < 0 ? h : h.slice(1, end);
+  }
+  const colon = h.lastIndexOf(':');
+  const name = colon < 0 ? h : h.slice(0, colon);
+  return name.endsWith('.') ? name.slice(0, -1) : name;
 }
 
 function isLoopback(host: string): boolean {

@@ -49,8 +49,8 @@ test('pdfmail --split: an EBCDIC ASA invoice run becomes one PDF mail per custom
     assert.equal(a.contentType, 'application/pdf');
     const pdf = join(tempDir(t), `${n}.pdf`);
     writeFileSync(pdf, a.content);
-    const text = execFileSync(pdftotext, ['-layout', pdf, '-'], { encoding: 'utf8' });
-    const pages = text.split('\f').filter((p) => p.trim() !== '');
+    const text: string = execFileSync(pdftotext, ['-layout', pdf, '-'], { encoding: 'utf8' });
+    const pages: string[] = text.split('\f').filter((p: string) => p.trim() !== '');
     assert.equal(pages.length, 2, `${rcpt}: 2 pages`);
     assert.match(pages[0]!, new RegExp(`INVOICE ${String(n).padStart(6, '0')}`));
     assert.match(pages[0]!, new RegExp(`CUSTOMER ${n}\\s+AMOUNT ${(n * 1111).toFixed(2)} EUR`));

@@ -5,7 +5,7 @@
 // effect at the next spool file, while a file being read keeps its exit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Config } from '../../src/config/index.js';
@@ -128,9 +128,14 @@ test('USEREXIT and REFRESH take effect at the next spool file; a file being read
   assert.equal(gw.userExit(), null);
 
   // The sample sender-verification exit: a foreign sender is rewritten to the origin user,
-  // a colleague's address in the domain is refused.
-  assert.deepEqual(await gw.setUserExit(SAMPLE), { ok: true, value: undefined });
-  assert.equal(gw.userExit(), SAMPLE);
+  // a colleague's address in the domain is refused. Modules come only from UserExitDirectory
+  // (default: the configuration file's folder), so the sample is copied there.
+  const outside = await gw.setUserExit(SAMPLE);
+  assert.match(outside.ok ? '' : outside.error, /REFUSED: not inside UserExitDirectory/);
+  const sample = join(dir, 'userexit-sender.mjs');
+  copyFileSync(SAMPLE, sample);
+  assert.deepEqual(await gw.setUserExit(sample), { ok: true, value: undefined });
+  assert.equal(gw.userExit(), sample);
   assert.deepEqual(await disposed(config, await submitText(config, batchFile('SAMPLE', 2).text, 'JSAMPLE')), { held: false, report: '' });
   assert.deepEqual(fromOf('SAMPLE'), [`${ME}@corp.example`, `${ME}@corp.example`]);
   const posing = batchFile('POSE', 1).text.replace('MAIL FROM:<job@corp.test>', 'MAIL FROM:<boss@corp.example>');

@@ -5,6 +5,7 @@
 //   case-insensitive.
 // MAIL/RCPT arguments and their ESMTP parameters: esmtp-params.ts (shared with the spool's
 // batch-SMTP parser).
+import { heloArgumentProblem } from './helo.js';
 import {
   type AddressError,
   type Mailbox,
@@ -69,6 +70,7 @@ export function parseCommand(line: string, opts: ParseCommandOptions = {}): Resu
       // RFC 5321 §4.1.1.1: EHLO SP ( Domain / address-literal ).
       const domain = rest.trim();
       if (domain === '' || /\s/.test(domain)) return syntax(`${verb} requires a domain name`);
+      if (heloArgumentProblem(domain) !== undefined) return syntax(`${verb} argument is not a domain name or address literal`);
       return ok({ verb, domain });
     }
     case 'MAIL':

@@ -132,7 +132,10 @@ export class Session implements SessionApi {
       }
     }
     // Early talker: the client sent before our greeting (SPEC.md §5 hardening; RFC 5321 §4.3.1:
-    // the client waits for the 220 greeting).
+    // the client waits for the 220 greeting). The pre-greeting pause gives it the chance; it
+    // ends at once when the client talks or goes.
+    await this.greetPause();
+    if (this.state.kind === 'closing') return;
     if (this.earlyBytes > 0) {
       this.violation('early-talker', `${this.earlyBytes} octets before the greeting`);
       this.reply(Codes.C554ProtocolViolation, 'protocol error: client sent data before the greeting');
@@ -217,6 +220,7 @@ export class Session implements SessionApi {
     if (this.state.kind === 'closing') return;
     if (!this.greeted) {
       this.earlyBytes += chunk.length;
+      this.wakeGreeting?.();
       return;
     }
     this.pending.push(chunk);
@@ -523,11 +527,24 @@ export class Session implements SessionApi {
 
   private closedOnce = false;
 
+  /** Waits greetPauseMs, or less when the client talks or closes first. */
+  private greetPause(): Promise<void> {
+    const ms = this.opts.limits.greetPauseMs;
+    if (ms <= 0 || this.earlyBytes > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = this.opts.clock.setTimer(ms, () => { this.wakeGreeting = undefined; resolve(); });
+      this.wakeGreeting = () => { this.wakeGreeting = undefined; t.cancel(); resolve(); };
+    });
+  }
+
+  private wakeGreeting: (() => void) | undefined;
+
   private onClosed(): void {
     if (this.closedOnce) return;
     this.closedOnce = true;
     this.timer?.cancel();
     this.state = { kind: 'closing' };
+    this.wakeGreeting?.();
     this.emit({ kind: 'disconnect', sessionId: this.sessionId, clientIp: this.clientIp, messages: this.messages });
   }
 }

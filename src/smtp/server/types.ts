@@ -120,6 +120,12 @@ export interface SmtpServerLimits {
   readonly maxAuthFailures: number;
   /** Command line length in octets including CRLF (RFC 5321 §4.5.3.1.4: 512). */
   readonly maxLineLength: number;
+  /**
+   * Pause before the 220 greeting (Postfix postscreen_greet_wait), so a client that talks first
+   * (RFC 5321 §4.3.1: the client waits for the greeting) is seen and refused with 554. Default 0
+   * here; the receiver's Receiver GreetPause sets it.
+   */
+  readonly greetPauseMs: number;
 }
 
 export interface SmtpServerOptions {
@@ -174,4 +180,5 @@ export const DEFAULT_LIMITS: SmtpServerLimits = {
   maxBadCommands: 10,
   maxAuthFailures: 3,
   maxLineLength: 512,
+  greetPauseMs: 0,
 };
