@@ -133,7 +133,7 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
     if (config.receiver !== null || config.pop3 !== null) {
       const s = (store = openSqliteStore(stateLayout(config).database));
       stops.push('mailbox store', () => s.close());
-      demo = await ensureDemoUser(s.users, config.users.defaultDomain, stateLayout(config).demoPassword);
+      demo = await ensureDemoUser(s.users, config.users, stateLayout(config).demoPassword);
       if (demo) log.event('users.demo-created', { user: `demo@${config.users.defaultDomain ?? ''}`, passwordFile: demo.passwordFile });
       // One throttle of failed logins for SMTP AUTH and POP3 (Pop3 MaxFailedLogins sets its limit).
       const auth = new Authenticator(s.users, new LoginThrottle(clock, { ...DEFAULT_LOGIN_THROTTLE, maxFailures: pop3Settings(config).maxFailedLogins }), clock);

@@ -3,6 +3,7 @@
 // smtplib and poplib, and raw sockets where a client must misbehave on purpose.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { Logger } from '../../src/log/index.js';
 import { startServices, type Services } from '../../src/main.js';
 import { testCerts, type TestCerts } from '../../src/testing/certs.js';
@@ -171,4 +172,14 @@ s.quit()
     assert.ok(!journal.includes(s), `journal holds ${s}`);
   }
   assert.ok(i.logLines.some((l) => l.includes('(authentication data hidden)')), 'the trace was on');
+});
+
+test('S2 #15 item 9: a production configuration with Users DefaultDomain gets no demo user; the shipped one says Demo YES', async (t) => {
+  const dir = tempDir(t, 'spoolgate-issue15-demo-');
+  const { config } = writeConfig(dir, 'TargetServer { TargetIP 127.0.0.1 }\nPop3 { Listen 127.0.0.1:0 AllowPlaintext YES }\nUsers { DefaultDomain corp.test }');
+  const services = await startServices(config, { log: Logger.silent() });
+  t.after(() => services.stop());
+  assert.equal(services.demo, undefined);
+  assert.deepEqual(await services.store!.users.listUsers(), []);
+  assert.match(readFileSync('config/spoolgate.conf', 'utf8'), /^\s*Demo\s+YES\s*$/m, 'npm start keeps its README tour user');
 });
