@@ -144,3 +144,13 @@ test('TraceMask: AUTH shows its mechanism only, whatever the separator; lines af
   const pop = new TraceMask(new Set(['USER', 'PASS', 'AUTH', 'STAT']), new Set(['USER', 'PASS']));
   assert.deepEqual(['USER alice', 'PASS\tsecret', 'pass secret', 'STAT'].map((l) => pop.show(l)), ['USER ****', 'PASS ****', 'PASS ****', 'STAT']);
 });
+
+test('throttle: memory is bounded; invented user names are forgotten before a refused address', () => {
+  const clock = new FakeClock();
+  const th = new LoginThrottle(clock, { ...DEFAULT_LOGIN_THROTTLE, maxFailures: 3, maxEntries: 50 });
+  for (let i = 0; i < 3; i++) go(th.begin('x', '192.0.2.1')).finish(false);
+  assert.equal(th.begin('y', '192.0.2.1').kind, 'refused');
+  for (let i = 0; i < 200; i++) th.begin(`name${i}`, `10.1.${i >> 8}.${i & 255}`);
+  assert.ok(th.size <= 50, String(th.size));
+  assert.equal(th.begin('z', '192.0.2.1').kind, 'refused', 'the refused address is still known');
+});

@@ -17,7 +17,8 @@
 //   maxUserDelayMs: a distributed guesser is slowed, and the owner, from an address that has not
 //   been failing, still logs in within maxUserDelayMs (no lockout a stranger can trigger).
 // - A key is forgotten windowMs after its last failed attempt, unless its refusal lasts longer.
-//   At most maxEntries keys are kept (expired first, then the oldest).
+//   At most maxEntries keys are kept (expired first, then the oldest names, then the oldest
+//   addresses not refused, then any).
 import { sleep, type Clock } from './clock.js';
 import { describeError } from './errors.js';
 
@@ -179,10 +180,15 @@ export class LoginThrottle {
   private prune(now: number): void {
     if (this.entries.size <= this.settings.maxEntries) return;
     for (const k of [...this.entries.keys()]) this.live(k, now);
-    // Still too many: forget the oldest (Map keeps insertion order).
-    for (const k of this.entries.keys()) {
-      if (this.entries.size <= this.settings.maxEntries) break;
-      this.entries.delete(k);
+    // Still too many: forget the oldest user names first, then the oldest addresses not refused,
+    // then any (Map keeps insertion order), so that a flood of invented names or addresses does not
+    // make a refused address forgotten.
+    const passes: ((k: string, e: Entry) => boolean)[] = [(k) => k.startsWith('u:'), (_k, e) => e.blockedUntil <= now, () => true];
+    for (const pass of passes) {
+      for (const [k, e] of this.entries) {
+        if (this.entries.size <= this.settings.maxEntries) return;
+        if (pass(k, e)) this.entries.delete(k);
+      }
     }
   }
 }

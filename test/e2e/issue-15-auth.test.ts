@@ -52,11 +52,11 @@ Pop3 {
 /** One AUTH PLAIN per connection over STARTTLS (smtplib); prints the reply code of each. */
 const PY_AUTH = String.raw`
 import base64, json, smtplib, ssl, sys
-port, ca, attempts = int(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
+port, ca, attempts, source = int(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
 ctx = ssl.create_default_context(cafile=ca)
 out = []
 for user, password in attempts:
-    s = smtplib.SMTP("127.0.0.1", port, local_hostname="client.test", timeout=60)
+    s = smtplib.SMTP("127.0.0.1", port, local_hostname="client.test", timeout=60, source_address=(source, 0))
     s.starttls(context=ctx)
     s.ehlo()
     # smtplib's own auth_plain encodes names as ASCII only; the same exchange, in UTF-8.
@@ -81,8 +81,9 @@ except poplib.error_proto as e:
     print(e.args[0].decode())
 `;
 
-async function smtpAuth(py: string, i: Instance, attempts: [string, string][]): Promise<number[]> {
-  return JSON.parse(await runAsync(py, ['-c', PY_AUTH, String(i.smtp), i.certs.caFile, JSON.stringify(attempts)])) as number[];
+/** from: the client's source address (any 127.x.y.z reaches the 127.0.0.1 listener on Linux). */
+async function smtpAuth(py: string, i: Instance, attempts: [string, string][], from = '127.0.0.1'): Promise<number[]> {
+  return JSON.parse(await runAsync(py, ['-c', PY_AUTH, String(i.smtp), i.certs.caFile, JSON.stringify(attempts), from])) as number[];
 }
 
 test('S2 #15: 30 wrong SMTP AUTH passwords, then the right one is refused, and so is POP3 from that address (one throttle)', async (t) => {
@@ -98,6 +99,9 @@ test('S2 #15: 30 wrong SMTP AUTH passwords, then the right one is refused, and s
   assert.equal(pop, '-ERR [SYS/TEMP] too many failed logins: try again later', 'POP3 shares the throttle');
   const failed = await i.services.store!.journal.query({ type: 'pop3.login-refused' });
   assert.deepEqual(failed.map((e) => [e.user, e.ip]), [['alice', '127.0.0.1']]);
+  // No lockout a stranger can trigger: alice, from an address that has not been failing, gets in
+  // (after the bounded per-name delay, at most 10 s).
+  assert.deepEqual(await smtpAuth(py, i, [['alice', 'secret-alice']], '127.0.0.2'), [235]);
 });
 
 test('S2 #15: " alice", "alice\\u00a0" and "\\talice" do not log in as alice over SMTP AUTH', async (t) => {
