@@ -8,7 +8,7 @@ import { Logger } from '../../src/log/index.js';
 import { startServices, type Services } from '../../src/main.js';
 import { testCerts, type TestCerts } from '../../src/testing/certs.js';
 import { spoolgateCli, writeConfig } from '../../src/testing/gateway.js';
-import { needPeer, tempDir } from '../../src/testing/peers.js';
+import { findPeer, needPeer, tempDir } from '../../src/testing/peers.js';
 import { Pop3TestClient } from '../../src/testing/pop3-client.js';
 import { RawSmtp, runAsync } from './receiver-harness.js';
 
@@ -160,6 +160,15 @@ print(s.auth("LOGIN", s.auth_login)[0])
 s.quit()
 `;
   assert.equal((await runAsync(py, ['-c', script, String(i.smtp), i.certs.caFile])).trim(), '235');
+  // swaks, AUTH LOGIN with a wrong password, when installed.
+  const swaks = findPeer('swaks');
+  if (swaks !== undefined) {
+    // swaks exits non-zero when AUTH fails; its transcript (stdout) is what the test reads.
+    const out = await runAsync('sh', ['-c', '"$0" "$@" || true', swaks, '--server', `127.0.0.1:${i.smtp}`, '--tls', '--tls-verify', '--tls-ca-path', i.certs.caFile,
+      '--auth', 'LOGIN', '--auth-user', 'bob', '--auth-password', 'swaks-wrong-pw', '--quit-after', 'AUTH']);
+    assert.match(out, /535 5\.7\.8/);
+    secrets.push(b64('swaks-wrong-pw'), 'swaks-wrong-pw');
+  }
   // POP3: USER/PASS (poplib), an AUTH the server refuses followed by its SASL line.
   assert.match((await runAsync(py, ['-c', PY_POP, String(i.pop3), 'bob', 'secret-bob'])).trim(), /^\+OK/);
   const p = await Pop3TestClient.connect(i.pop3);
