@@ -300,7 +300,7 @@ test('AUTH PLAIN with an initial response, a continuation, cancel and a foreign 
     S: -ERR [AUTH] invalid user name or password
     C: AUTH PLAIN
     S: +
-    C: ${b64('alice\0alice\0secret pw')}
+    C: ${b64('Alice\0alice\0secret pw')}
     S: +OK alice has 1 message
     C: QUIT
     S: +OK
