@@ -2,7 +2,7 @@
 // the receiver and the operator interfaces around a gateway, wired to each other and to REFRESH.
 // The only files that know every role (STYLE.md §1); wiring only: every rule lives in its role.
 import { readFileSync } from 'node:fs';
-import { ShutdownStack, describeError, systemClock, type Clock } from './core/index.js';
+import { Authenticator, DEFAULT_LOGIN_THROTTLE, LoginThrottle, ShutdownStack, describeError, systemClock, type Clock } from './core/index.js';
 import { pop3Settings, stateLayout, type Config } from './config/index.js';
 import type { Logger } from './log/index.js';
 import { ensureDemoUser, type DemoUser } from './store/index.js';
@@ -38,13 +38,13 @@ interface Wiring {
   readonly listening: { role: string; host: string; port: number }[]; readonly appliers: ((c: Config) => void)[];
 }
 
-async function startPop3(w: Wiring, store: SqliteStore): Promise<Pop3Server | undefined> {
+async function startPop3(w: Wiring, store: SqliteStore, auth: Authenticator): Promise<Pop3Server | undefined> {
   const p = w.config.pop3;
   if (p === null) return undefined;
   const ps = pop3Settings(w.config);
   const server = new Pop3Server({
     users: store.users, mailboxes: store.mailboxes, journal: store.journal, hostName: ps.hostName, tls: tlsOf(p.tlsCert, p.tlsKey),
-    allowPlaintext: ps.allowPlaintext, idleTimeoutMs: ps.idleTimeoutMs, loginTimeoutMs: ps.loginTimeoutMs, maxConnectionsPerIp: ps.maxConnectionsPerIp, clock: w.opts.clock, logger: w.log, throttle: { maxFailures: ps.maxFailedLogins },
+    allowPlaintext: ps.allowPlaintext, idleTimeoutMs: ps.idleTimeoutMs, loginTimeoutMs: ps.loginTimeoutMs, maxConnectionsPerIp: ps.maxConnectionsPerIp, clock: w.opts.clock, logger: w.log, auth,
   });
   w.stops.push('pop3', () => server.close());
   w.appliers.push((c) => server.apply(pop3Settings(c)));
@@ -53,12 +53,12 @@ async function startPop3(w: Wiring, store: SqliteStore): Promise<Pop3Server | un
   return server;
 }
 
-async function startSmtpReceiver(w: Wiring, store: SqliteStore): Promise<void> {
+async function startSmtpReceiver(w: Wiring, store: SqliteStore, auth: Authenticator): Promise<void> {
   const rc = w.config.receiver;
   if (rc === null) return;
   const receiver = await startReceiver({
     config: w.config, store: { users: store.users, mailboxes: store.mailboxes, journal: store.journal },
-    resolver: w.opts.resolver ?? systemResolver, log: w.log, clock: w.opts.clock, tls: tlsOf(rc.tlsCert, rc.tlsKey),
+    resolver: w.opts.resolver ?? systemResolver, log: w.log, clock: w.opts.clock, tls: tlsOf(rc.tlsCert, rc.tlsKey), auth,
     // Relayed mail: one message entry, durable before the receiver answers 250.
     spoolSubmit: async (m) => (await queueOwnMail(w.gateway.config(), m, { kind: 'receiver', ...m.origin }, 'RECEIVER')).id,
   });
@@ -133,10 +133,12 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
     if (config.receiver !== null || config.pop3 !== null) {
       const s = (store = openSqliteStore(stateLayout(config).database));
       stops.push('mailbox store', () => s.close());
-      demo = await ensureDemoUser(s.users, config.users.defaultDomain, stateLayout(config).demoPassword);
+      demo = await ensureDemoUser(s.users, config.users, stateLayout(config).demoPassword);
       if (demo) log.event('users.demo-created', { user: `demo@${config.users.defaultDomain ?? ''}`, passwordFile: demo.passwordFile });
-      pop3 = await startPop3(w, s);
-      await startSmtpReceiver(w, s);
+      // One throttle of failed logins for SMTP AUTH and POP3 (Pop3 MaxFailedLogins sets its limit).
+      const auth = new Authenticator(s.users, new LoginThrottle(clock, { ...DEFAULT_LOGIN_THROTTLE, maxFailures: pop3Settings(config).maxFailedLogins }), clock);
+      pop3 = await startPop3(w, s, auth);
+      await startSmtpReceiver(w, s, auth);
     }
     httpTokenFile = await startOperator(w, latency, clock);
   } catch (e) {

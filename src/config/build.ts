@@ -282,5 +282,6 @@ function usersBlock(b: StatementReader): Config['users'] {
   return {
     defaultDomain: b.get('DefaultDomain', hostName as (t: string) => Parsed<string | null>, null),
     senderPolicy: b.oneOf('SenderPolicy', [['Any', 'any'], ['Own', 'own']] as const, 'own'),
+    demo: b.yesNo('Demo', false),
   };
 }

@@ -200,7 +200,7 @@ test('every default of SPEC.md §3 when only a TargetServer is given', () => {
     receiver: null,
     filters: [],
     pop3: null,
-    users: { defaultDomain: null, senderPolicy: 'own' },
+    users: { defaultDomain: null, senderPolicy: 'own', demo: false },
   });
 });
 
@@ -282,7 +282,7 @@ Users { DefaultDomain example.test SenderPolicy any }
     tlsCert: '/etc/spoolgate/c.pem', tlsKey: '/etc/spoolgate/k.pem', allowPlaintext: false, inactivityTimeout: 900, maxFailedLogins: 5,
     loginTimeout: 60, maxConnectionsPerIp: 10,
   });
-  assert.deepEqual(c.users, { defaultDomain: 'example.test', senderPolicy: 'any' });
+  assert.deepEqual(c.users, { defaultDomain: 'example.test', senderPolicy: 'any', demo: false });
 });
 
 test('warnings: more than four administrators and target addresses, duplicates, test mode without report', () => {

@@ -168,6 +168,6 @@ export function formatConfigDisplay(config: Config, rt: DisplayRuntime = {}): st
       two('LOGINTIMEOUT', String(p.loginTimeout), 'MAXCONNPERIP', String(p.maxConnectionsPerIp)),
     );
   }
-  out.push('USERS:', two('DEFAULTDOMAIN', c.users.defaultDomain ?? 'NONE', 'SENDERPOLICY', c.users.senderPolicy.toUpperCase()));
+  out.push('USERS:', two('DEFAULTDOMAIN', c.users.defaultDomain ?? 'NONE', 'SENDERPOLICY', c.users.senderPolicy.toUpperCase()), one('DEMO', c.users.demo ? 'YES' : 'NO'));
   return out;
 }

@@ -130,6 +130,7 @@ Pop3 { Listen 127.0.0.1:1110 ListenTls 127.0.0.1:1995 TlsCert /c.pem TlsKey /k.p
 Http { Listen 127.0.0.1:8025 }
 Spool { Directory /var/sg/spool RescanInterval 5 }
 Undeliverable { DeadLetterDirectory /var/sg/dead }
+Users { Demo NO }
 `.replace('Receiver { Listen 127.0.0.1:2525', 'Receiver { Listen 127.0.0.1:2525 TlsCert /c.pem TlsKey /k.pem');
 
 // One change per non-refreshable statement: REFRESH keeps the old value and names it.
@@ -153,6 +154,7 @@ const CHANGES: Record<NotRefreshable, readonly [string, string]> = {
   'Pop3 ListenTls': ['127.0.0.1:1995', '127.0.0.1:1996'],
   'Pop3 TlsCert': ['1995 TlsCert /c.pem', '1995 TlsCert /c2.pem'],
   'Pop3 TlsKey': ['1995 TlsCert /c.pem TlsKey /k.pem', '1995 TlsCert /c.pem TlsKey /k2.pem'],
+  'Users Demo': ['Users { Demo NO }', 'Users { Demo YES }'],
 };
 
 for (const statement of NOT_REFRESHABLE) {

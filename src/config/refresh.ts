@@ -30,6 +30,8 @@ export const NOT_REFRESHABLE = [
   // The listening sockets and their certificates are made once, at start.
   'Receiver Listen', 'Receiver TlsCert', 'Receiver TlsKey',
   'Pop3 Listen', 'Pop3 ListenTls', 'Pop3 TlsCert', 'Pop3 TlsKey',
+  // The demo user is made (or not) once, at start.
+  'Users Demo',
 ] as const;
 export type NotRefreshable = (typeof NOT_REFRESHABLE)[number];
 
@@ -149,6 +151,7 @@ export function diffForRefresh(old: Config, next: Config): RefreshDiff {
     http,
     receiver,
     pop3,
+    users: { ...next.users, demo: keep('Users Demo', old.users.demo, next.users.demo) },
   };
   const changed = SECTIONS.filter(([, get]) => !same(get(old), get(apply))).map(([name]) => name);
   return { apply, ignored, changed };

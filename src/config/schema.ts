@@ -81,7 +81,7 @@ export const STATEMENTS: readonly StatementDef[] = [
     p('Listen'), p('ListenTls'), p('TlsCert'), p('TlsKey'), p('AllowPlaintext'), p('InactivityTimeout'), p('MaxFailedLogins'),
     p('LoginTimeout'), p('MaxConnectionsPerIP'),
   ]),
-  block('Users', 'yes', true, [p('DefaultDomain'), p('SenderPolicy')]),
+  block('Users', 'partial', true, [p('DefaultDomain'), p('SenderPolicy'), p('Demo')]),
 ];
 
 const BY_NAME = new Map(STATEMENTS.map((s) => [s.name.toLowerCase(), s]));

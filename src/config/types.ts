@@ -223,5 +223,6 @@ export interface Config {
   readonly filters: readonly FilterRule[];
   /** null = no POP3 server. */
   readonly pop3: Pop3Config | null;
-  readonly users: { readonly defaultDomain: string | null; readonly senderPolicy: SenderPolicy };
+  /** demo: make the README tour's `demo` user on the first start (only the shipped config/spoolgate.conf says YES). */
+  readonly users: { readonly defaultDomain: string | null; readonly senderPolicy: SenderPolicy; readonly demo: boolean };
 }

@@ -1,5 +1,7 @@
 // core — leaf types shared by every role: addresses, envelopes, ids, time, DNS, errors and
-// results. Imports only node: built-ins (checked by src/architecture.test.ts).
+// results, and the one door for password logins (login.ts: canonical login names, the failed-login
+// throttle shared by SMTP AUTH and POP3, the trace mask for AUTH lines). Imports only node:
+// built-ins (checked by src/architecture.test.ts).
 // Standards: RFC 5321 §4.1.2 (paths), §4.5.3.1 (size limits), RFC 3461 (DSN envelope fields).
 // Untrusted input: address strings (parsed into Result values, never thrown).
 // Persists nothing.
@@ -12,3 +14,4 @@ export * from './ids.js';
 export * from './resolver.js';
 export * from './result.js';
 export * from './shutdown.js';
+export * from './login.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite/index.js';
 import { testCerts } from '../testing/certs.js';
-import { FakeClock } from '../testing/clock.js';
+import { FakeClock, SignallingClock } from '../testing/clock.js';
 import { Pop3TestClient } from '../testing/pop3-client.js';
 import { Pop3Server, type Pop3ServerOptions } from './server.js';
 
@@ -186,9 +186,9 @@ test('a second concurrent login gets [IN-USE]', async (t) => {
   await c3.dialog('S: +OK\nC: USER alice\nS: +OK\nC: PASS secret pw\nS: +OK alice has 2 messages');
 });
 
-test('failed logins are throttled per user and per IP, and journaled', async (t) => {
-  const clock = new FakeClock();
-  const { connect, store } = await setup(t, { allowPlaintext: true, clock, loginTimeoutMs: 120_000, throttle: { maxFailures: 3, lockMs: 60_000, failDelayMs: 0 } });
+test('failed logins are throttled per client address (doubling refusals) and journaled; the user name only waits', async (t) => {
+  const clock = new SignallingClock();
+  const { connect, store } = await setup(t, { allowPlaintext: true, clock, loginTimeoutMs: 3_600_000, idleTimeoutMs: 3_600_000, throttle: { maxFailures: 3, lockMs: 60_000, userDelayMs: 1000, maxUserDelayMs: 4000, failDelayMs: 0 } });
   const c = await connect();
   await c.readLine();
   for (let i = 0; i < 3; i++) {
@@ -196,17 +196,54 @@ test('failed logins are throttled per user and per IP, and journaled', async (t)
     assert.equal(await c.cmd('PASS wrong'), '-ERR [AUTH] invalid user name or password');
   }
   await c.cmd('USER alice');
-  assert.equal(await c.cmd('PASS secret pw'), '-ERR [SYS/TEMP] too many failed logins: try again later', 'locked even with the right password');
+  assert.equal(await c.cmd('PASS secret pw'), '-ERR [SYS/TEMP] too many failed logins: try again later', 'refused even with the right password: not checked');
   await c.cmd('USER bob');
-  assert.equal(await c.cmd('PASS bobpw'), '-ERR [SYS/TEMP] too many failed logins: try again later', 'the IP is locked too');
+  assert.equal(await c.cmd('PASS bobpw'), '-ERR [SYS/TEMP] too many failed logins: try again later', 'the address is refused for every user');
   clock.advance(60_001);
+  // One more failure: the refusal doubles (120 s); alice's name now also waits (1 s) before its check.
   await c.cmd('USER alice');
-  assert.match(await c.cmd('PASS secret pw'), /^\+OK alice has 2 messages/);
+  const parked = clock.nextTimer();
+  const answer = c.cmd('PASS wrong again');
+  await parked;
+  clock.advance(1000);
+  assert.equal(await answer, '-ERR [AUTH] invalid user name or password');
+  clock.advance(60_001);
+  await c.cmd('USER bob');
+  assert.equal(await c.cmd('PASS bobpw'), '-ERR [SYS/TEMP] too many failed logins: try again later', 'still refused after 60 s: the second refusal lasts 120 s');
+  clock.advance(60_000);
+  await c.cmd('USER bob');
+  assert.match(await c.cmd('PASS bobpw'), /^\+OK bob has 0 messages/);
   const failed = await store.journal.query({ type: 'pop3.login-failed' });
-  assert.equal(failed.length, 3);
+  assert.equal(failed.length, 4);
   assert.deepEqual([failed[0]!.user, failed[0]!.ip], ['alice', '127.0.0.1']);
-  assert.equal((await store.journal.query({ type: 'pop3.login-refused' })).length, 2);
-  assert.equal((await store.journal.query({ type: 'pop3.login', user: 'alice' })).length, 1);
+  assert.equal((await store.journal.query({ type: 'pop3.login-refused' })).length, 3);
+});
+
+test('S2 #15: 30 parallel logins from one address: no more than MaxFailedLogins passwords are checked (counted before the check)', async (t) => {
+  const { connect, store } = await setup(t, { allowPlaintext: true, maxConnectionsPerIp: 40, throttle: { maxFailures: 5, failDelayMs: 0 } });
+  const clients = await Promise.all(Array.from({ length: 30 }, () => connect()));
+  await Promise.all(clients.map(async (c) => { await c.readLine(); await c.cmd('USER alice'); }));
+  // All 30 PASS lines are sent before any answer is read: the scrypt checks would overlap.
+  const answers = await Promise.all(clients.map((c, i) => c.cmd(`PASS wrong-${i}`)));
+  assert.equal(answers.filter((a) => a.startsWith('-ERR [AUTH]')).length, 5, answers.join('\n'));
+  assert.equal(answers.filter((a) => a.startsWith('-ERR [SYS/TEMP] too many failed logins')).length, 25);
+  assert.equal((await store.journal.query({ type: 'pop3.login-failed' })).length, 5, 'only five passwords were checked');
+});
+
+test('S2 #15: a login name is canonical once: " alice", "alice\\u00a0", "\\talice" are not alice and do not get around [IN-USE]', async (t) => {
+  const { connect, c, store } = await loggedIn(t, { throttle: { maxFailures: 100, failDelayMs: 0 } });
+  const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
+  for (const name of [' alice', 'alice\u00a0', '\talice', 'al\u200bice']) {
+    const other = await connect();
+    await other.readLine();
+    assert.equal(await other.cmd(`AUTH PLAIN ${b64(`\0${name}\0secret pw`)}`), '-ERR [AUTH] invalid user name or password', JSON.stringify(name));
+  }
+  // The canonical form of a differently written name is alice: the one lock answers.
+  const upper = await connect();
+  await upper.readLine();
+  assert.equal(await upper.cmd(`AUTH PLAIN ${b64('\0ALICE\0secret pw')}`), '-ERR [IN-USE] mailbox is in use by another session');
+  assert.deepEqual((await store.journal.query({ type: 'pop3.login-failed' })).map((e) => e.user), ['\\u0020alice', 'alice\\u00a0', '\\u0009alice', 'al\\u200bice', 'alice']);
+  await c.cmd('QUIT');
 });
 
 test('plaintext login is refused before STLS; CAPA changes; STLS then login works', async (t) => {
@@ -263,7 +300,7 @@ test('AUTH PLAIN with an initial response, a continuation, cancel and a foreign 
     S: -ERR [AUTH] invalid user name or password
     C: AUTH PLAIN
     S: +
-    C: ${b64('alice\0alice\0secret pw')}
+    C: ${b64('Alice\0alice\0secret pw')}
     S: +OK alice has 1 message
     C: QUIT
     S: +OK

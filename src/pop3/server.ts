@@ -1,19 +1,20 @@
 // The POP3 listener: sockets, STLS and implicit TLS, the inactivity timer and the login deadline,
-// connection limits (overall and per client address), the one-session-per-mailbox lock table,
-// failed-login throttling and login journaling, around the pure session in
-// ./protocol. Users, mailboxes and the journal are injected through the small interfaces below
-// (the store's UserDirectory, MailboxStore and Journal satisfy them structurally).
+// connection limits (overall and per client address), the one-session-per-mailbox lock table
+// (keyed by the canonical user name) and login journaling, around the pure session in ./protocol.
+// Logins go through core's Authenticator: one canonical name, one throttle shared with SMTP AUTH.
+// Users, mailboxes and the journal are injected through the small interfaces below (the store's
+// UserDirectory, MailboxStore and Journal satisfy them structurally).
 import net from 'node:net';
 import { hostname } from 'node:os';
 import tls from 'node:tls';
-import { sleep, systemClock, type Clock, type Timer } from '../core/clock.js';
+import { systemClock, type Clock, type Timer } from '../core/clock.js';
 import { describeError } from '../core/errors.js';
+import { Authenticator, DEFAULT_LOGIN_THROTTLE, LoginThrottle, TraceMask, type CredentialCheck, type LoginThrottleOptions } from '../core/login.js';
 import { Logger } from '../log/index.js';
 import { LineReader, type LineItem } from './protocol/line-reader.js';
 import { Pop3Session, type LoginResult, type Output } from './protocol/session.js';
-import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleOptions } from './throttle.js';
 
-export interface Pop3UserDirectory { verify(name: string, password: string): Promise<boolean> }
+export type Pop3UserDirectory = CredentialCheck;
 export interface Pop3MailboxStore {
   list(user: string): Promise<readonly { id: string; uidl: string; size: number }[]>;
   read(user: string, id: string): Promise<Buffer | undefined>;
@@ -38,7 +39,10 @@ export interface Pop3ServerOptions {
   maxConnectionsPerIp?: number;
   clock?: Clock;
   logger?: Logger;
-  throttle?: Partial<ThrottleOptions>;
+  /** The gateway's one Authenticator (shared with SMTP AUTH); default: one of this server's own over `users`. */
+  auth?: Authenticator;
+  /** Limits of the server's own throttle (without `auth`). */
+  throttle?: Partial<LoginThrottleOptions>;
   maxConnections?: number;
 }
 
@@ -61,6 +65,8 @@ export const DEFAULT_LOGIN_TIMEOUT_MS = 60_000;
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 10;
 
 export const IMPLEMENTATION = 'spoolgate';
+/** RFC 1939, RFC 2449, RFC 2595, RFC 5034 command verbs (what ends the masking after AUTH). */
+const POP3_VERBS: ReadonlySet<string> = new Set(['USER', 'PASS', 'APOP', 'AUTH', 'STLS', 'CAPA', 'QUIT', 'STAT', 'LIST', 'RETR', 'DELE', 'NOOP', 'RSET', 'TOP', 'UIDL']);
 /** Lines queued from a pipelining client before reading pauses. */
 const MAX_QUEUED_LINES = 64;
 
@@ -69,10 +75,10 @@ export class Pop3Server {
   private readonly conns = new Set<Connection>();
   /** client address → its open connections. */
   private readonly perIp = new Map<string, number>();
-  /** mailbox (lower-case user) → connection id holding it. */
+  /** mailbox (canonical user name) → connection id holding it. */
   private readonly locks = new Map<string, number>();
   private seq = 0;
-  readonly throttle: LoginThrottle;
+  readonly auth: Authenticator;
   readonly clock: Clock;
   readonly log: Logger;
   readonly secureContext: tls.SecureContext | undefined;
@@ -81,7 +87,7 @@ export class Pop3Server {
   constructor(readonly opts: Pop3ServerOptions) {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger ?? Logger.silent();
-    this.throttle = new LoginThrottle(this.clock, { ...DEFAULT_THROTTLE, ...opts.throttle });
+    this.auth = opts.auth ?? new Authenticator(opts.users, new LoginThrottle(this.clock, { ...DEFAULT_LOGIN_THROTTLE, ...opts.throttle }), this.clock);
     this.secureContext = opts.tls === undefined ? undefined : tls.createSecureContext({ key: opts.tls.key, cert: opts.tls.cert, minVersion: 'TLSv1.2' });
     this.settings = {
       hostName: opts.hostName ?? hostname(),
@@ -97,6 +103,8 @@ export class Pop3Server {
   get allowPlaintext(): boolean { return this.settings.allowPlaintext; }
   get idleTimeoutMs(): number { return this.settings.idleTimeoutMs; }
   get loginTimeoutMs(): number { return this.settings.loginTimeoutMs; }
+  /** The login throttle in use (shared with SMTP AUTH when main.ts passes one Authenticator). */
+  get throttle(): LoginThrottle { return this.auth.throttle; }
 
   /** REFRESH: the settings in force from now on (when each applies: see Pop3Settings). */
   apply(next: Pop3Settings): void {
@@ -188,28 +196,26 @@ export class Pop3Server {
     }
   }
 
-  /** The Pop3Backend of one connection: throttle, verify, lock, snapshot the mailbox. */
+  /** The Pop3Backend of one connection: log in (canonical name, shared throttle), lock, snapshot the mailbox. */
   async login(connId: number, ip: string, user: string, password: string, mech: 'USER' | 'PLAIN', tlsActive: boolean): Promise<LoginResult> {
-    const key = user.toLowerCase();
-    if (this.throttle.locked(key, ip)) {
-      await this.journal({ type: 'pop3.login-refused', user: key, ip, detail: 'throttled after repeated failures' });
-      return { ok: false, code: 'SYS/TEMP', text: 'too many failed logins: try again later' };
+    // SPEC.md §6: a removed user may still fetch the remaining mail until it is purged ('retrieve').
+    const r = await this.auth.login(user, password, ip, 'retrieve');
+    if (!r.ok) {
+      switch (r.reason) {
+        case 'throttled':
+          await this.journal({ type: 'pop3.login-refused', user: r.user, ip, detail: r.detail ?? 'throttled after repeated failures' });
+          return { ok: false, code: 'SYS/TEMP', text: 'too many failed logins: try again later' };
+        case 'unavailable':
+          this.log.error('pop3.verify-failed', { user: r.user, error: r.detail ?? '' });
+          return { ok: false, code: 'SYS/TEMP', text: 'temporary failure, try again later' };
+        case 'invalid':
+          await this.journal({ type: 'pop3.login-failed', user: r.user, ip, detail: mech });
+          // RFC 3206 §4: AUTH = the credentials were wrong (not a system problem).
+          return { ok: false, code: 'AUTH', text: 'invalid user name or password' };
+      }
     }
-    let good: boolean;
-    try {
-      good = await this.opts.users.verify(user, password);
-    } catch (e) {
-      this.log.error('pop3.verify-failed', { user: key, error: describeError(e) });
-      return { ok: false, code: 'SYS/TEMP', text: 'temporary failure, try again later' };
-    }
-    if (!good) {
-      this.throttle.fail(key, ip);
-      await this.journal({ type: 'pop3.login-failed', user: key, ip, detail: mech });
-      if (this.throttle.opts.failDelayMs > 0) await sleep(this.clock, this.throttle.opts.failDelayMs);
-      // RFC 3206 §4: AUTH = the credentials were wrong (not a system problem).
-      return { ok: false, code: 'AUTH', text: 'invalid user name or password' };
-    }
-    this.throttle.succeed(key);
+    // The canonical name is the one key: lock, mailbox and journal.
+    const key = r.user;
     // RFC 1939 §4 / RFC 2449 §8.1.1: one session holds the maildrop at a time.
     if (this.locks.has(key)) {
       await this.journal({ type: 'pop3.login-failed', user: key, ip, detail: 'mailbox in use' });
@@ -258,6 +264,7 @@ class Connection {
   private readonly queue: LineItem[] = [];
   private readonly session: Pop3Session;
   private readonly ip: string;
+  private readonly traceMask = new TraceMask(POP3_VERBS, new Set(['USER', 'PASS', 'APOP']));
   private busy = false;
   private closed = false;
   private upgrading = false;
@@ -343,9 +350,9 @@ class Connection {
 
   private trace(line: Buffer): void {
     if (!this.server.log.enabled('network')) return;
-    // SPEC.md §10: never log credentials: PASS arguments and SASL responses are masked.
+    // SPEC.md §10: never log credentials: USER and PASS arguments, AUTH and the SASL lines after it.
     const text = line.toString('latin1');
-    const shown = this.session.expectsSecret ? '<sasl response>' : /^(PASS|AUTH)\s/i.test(text) ? `${text.slice(0, 4)} <hidden>` : text;
+    const shown = this.session.expectsSecret ? '(authentication data hidden)' : this.traceMask.show(text);
     this.server.log.network('pop3.command', { conn: this.id, line: shown });
   }
 

@@ -17,6 +17,7 @@
 //   acknowledged is the client's to retry. Journal codes: docs/receiver.md.
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
+import { Authenticator, DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../core/login.js';
 import type { Resolver } from '../core/resolver.js';
 import type { Config, ReceiverConfig } from '../config/types.js';
 import type { Logger } from '../log/index.js';
@@ -50,6 +51,8 @@ export interface ReceiverOptions {
   tls?: { cert: Buffer; key: Buffer };
   /** Default: the system clock. */
   clock?: Clock;
+  /** The gateway's one Authenticator (shared with POP3); default: one of the receiver's own over store.users. */
+  auth?: Authenticator;
   /** Overrides Receiver Listen (tests: 127.0.0.1 port 0). */
   listen?: readonly { host: string; port: number }[];
   /** Default `<stateDirectory>/quarantine`. */
@@ -105,7 +108,7 @@ function logEvent(log: Logger, e: ServerEvent): void {
     case 'timeout': log.info('smtp.timeout', { session: e.sessionId, ip: e.clientIp, step: e.step }); return;
     case 'tls': log.info('smtp.tls', { session: e.sessionId, protocol: e.protocol, cipher: e.cipher }); return;
     case 'tls-failed': log.warn('smtp.tls-failed', { session: e.sessionId, reason: e.reason }); return;
-    case 'auth': log.info('smtp.auth', { session: e.sessionId, user: e.user, ok: e.ok }); return;
+    case 'auth': log.info('smtp.auth', { session: e.sessionId, user: e.user, ok: e.ok, ...(e.reason !== undefined ? { reason: e.reason } : {}) }); return;
   }
 }
 
@@ -120,6 +123,7 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
   const log = opts.log;
   const journal = new ReceiverJournal(opts.store.journal, log);
   const users = opts.store.users;
+  const auth = opts.auth ?? new Authenticator(users, new LoginThrottle(clock, DEFAULT_LOGIN_THROTTLE), clock);
   const resolveUser = (a: string): Promise<string | undefined> => users.resolve(a);
 
   const recipientPolicy = new ReceiverRecipientPolicy(rc, resolveUser, {
@@ -167,7 +171,8 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
     connectionPolicy,
     ...(opts.tls ? { tls: opts.tls } : {}),
     // RFC 4954: AUTH is offered only over TLS (the server enforces it); a good login may relay.
-    ...(opts.tls ? { authChecker: { check: (u: string, p: string) => users.verify(u, p) } } : {}),
+    // 'submit': only an active account may authenticate (a removed user neither sends nor relays).
+    ...(opts.tls ? { authChecker: { login: (u: string, p: string, ip: string) => auth.login(u, p, ip, 'submit') } } : {}),
     onEvent: (e) => logEvent(log, e),
   });
   const bound = await server.listen(opts.listen ?? initial.listen);

@@ -131,7 +131,10 @@ export class ReceiverRecipientPolicy implements RecipientPolicy {
       const user = await this.resolveUser(c.lookup);
       return user === undefined ? { kind: 'reject', reply: NO_SUCH_USER, logReason: 'unknown local user' } : { kind: 'accept' };
     }
-    const v = relayAllowed(this.cfg(), session, c.domain);
+    // An authentication counts only while the account is active: a user removed after logging in
+    // relays no more from the next RCPT (the store is asked each time, nothing is cached).
+    const authValid = session.authUser === undefined || (await this.resolveUser(session.authUser)) !== undefined;
+    const v = relayAllowed(this.cfg(), authValid ? session : { clientIp: session.clientIp }, c.domain);
     if (v.allowed) return { kind: 'accept' };
     this.events.relayRefused(session, from, to, v.why);
     return { kind: 'reject', reply: RELAY_DENIED, logReason: `relay refused: ${v.why}` };

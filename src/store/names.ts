@@ -1,13 +1,17 @@
 // Validation of user names, domains and aliases: they come from operators (CLI) and, for
 // resolve(), from the network (RCPT TO local parts), so they are checked before any lookup.
+import { canonicalLoginName } from '../core/login.js';
 
-/** A POP3 login name: 1–64 of a-z 0-9 . _ + - (lower-cased), not starting with a dot. */
+/**
+ * A user (login) name: 1–64 of a-z 0-9 . _ + - after core's canonicalLoginName (NFC, lower case,
+ * no white space or invisible character anywhere: refused, never trimmed), not starting with a dot.
+ */
 const USER_RE = /^[a-z0-9_][a-z0-9._+-]{0,63}$/;
 const DOMAIN_RE = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 export function canonicalUser(name: string): string | undefined {
-  const n = name.trim().toLowerCase();
-  return USER_RE.test(n) ? n : undefined;
+  const n = canonicalLoginName(name);
+  return n !== undefined && USER_RE.test(n) ? n : undefined;
 }
 
 export function canonicalDomain(domain: string): string | undefined {

@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureDemoUser } from './demo.js';
 import { canonicalAlias, canonicalUser } from './names.js';
+import { openSqliteStore } from './sqlite/index.js';
 import { hashPassword, verifyPassword } from './password.js';
 
 test('names are validated and lower-cased', () => {
@@ -24,4 +29,25 @@ test('scrypt hashes are salted, carry their parameters and verify', async () => 
   assert.equal(await verifyPassword('Secret', h1), false);
   assert.equal(await verifyPassword('secret', undefined), false);
   assert.equal(await verifyPassword('secret', 'garbage'), false);
+});
+
+test('S2 #15: the demo user is made only when the configuration says Users Demo YES, never for a DefaultDomain alone', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'spoolgate-demo-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const s = openSqliteStore(':memory:', { scrypt: { N: 1024, r: 8, p: 1 } });
+  t.after(() => s.close());
+  const file = join(dir, 'demo.password');
+  assert.equal(await ensureDemoUser(s.users, { demo: false, defaultDomain: 'corp.test' }, file), undefined);
+  assert.deepEqual(await s.users.listUsers(), [], 'a production configuration with DefaultDomain gets no demo user');
+  assert.equal(existsSync(file), false);
+  const demo = await ensureDemoUser(s.users, { demo: true, defaultDomain: 'example.test' }, file);
+  assert.ok(demo);
+  assert.equal(demo.user, 'demo');
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  assert.equal(await s.users.verify('demo', demo.password), true);
+});
+
+test('S2 #15: user names are canonical, never trimmed: surrounding or embedded white space and invisible characters are refused', () => {
+  for (const n of [' alice', 'alice ', '\talice', 'alice\u00a0', 'al\u200bice']) assert.equal(canonicalUser(n), undefined, JSON.stringify(n));
+  assert.equal(canonicalUser('ALICE'), 'alice');
 });

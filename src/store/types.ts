@@ -33,6 +33,11 @@ export interface UserDirectory {
   setPassword(name: string, password: string): Promise<Result<void, StoreError>>;
   /** True when the user exists and the password matches; takes the same time for unknown users. */
   verify(name: string, password: string): Promise<boolean>;
+  /**
+   * The account when the user exists and the password matches (active false once removed);
+   * takes the same time for unknown users. core's Authenticator decides what a removed account may do.
+   */
+  authenticate(name: string, password: string): Promise<{ readonly name: string; readonly active: boolean } | undefined>;
   listUsers(): Promise<UserInfo[]>;
   /** alias is a local part ("postmaster") or a full address ("sales@example.com"). */
   addAlias(alias: string, user: string): Promise<Result<void, StoreError>>;

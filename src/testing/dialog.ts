@@ -171,7 +171,7 @@ export function serverOptions(config: Readonly<Record<string, string>>, sink: Re
     ...(connectionPolicy ? { connectionPolicy } : {}),
     ...(config.vrfy === 'on' ? { vrfy } : {}),
     ...(certs ? { tls: { cert: certs.cert, key: certs.key } } : {}),
-    ...(config.auth === 'on' ? { authChecker: { check: async (u: string, p: string) => u === 'u' && p === 'p' } } : {}),
+    ...(config.auth === 'on' ? { authChecker: { login: async (u: string, p: string) => (u === 'u' && p === 'p' ? { ok: true, user: u } as const : { ok: false, reason: 'invalid', user: u } as const) } } : {}),
     ...extra,
   };
 }

@@ -28,7 +28,7 @@ const smtp = new SmtpServer(serverOptions({ maxConnections: String(MANY), maxCon
 const [smtpAddr] = await smtp.listen([{ host: '127.0.0.1', port: 0 }]);
 
 const pop3 = new Pop3Server({
-  users: { verify: async () => false },
+  users: { authenticate: async () => undefined },
   mailboxes: { list: async () => [], read: async () => undefined, delete: async () => 0 },
   journal: { record: async () => undefined },
   hostName: 'pop.test', idleTimeoutMs: LONG, loginTimeoutMs: LONG, maxConnections: MANY, maxConnectionsPerIp: MANY,

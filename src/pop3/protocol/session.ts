@@ -4,6 +4,7 @@
 // I/O is the caller's: feed complete lines to handle(), write the returned bytes, and act on
 // `after` ('starttls' = start the TLS handshake now, 'close' = close the connection).
 // Mailbox access goes through the injected Pop3Backend / Maildrop interfaces.
+import { canonicalLoginName } from '../../core/login.js';
 import { type Command, type Verb, decodeLine, parseCommand, parseNumber } from './command.js';
 import { dotStuff } from '../../smtp/protocol/dot-stuff.js';
 import { topOf } from './message.js';
@@ -220,7 +221,8 @@ export class Pop3Session {
     // RFC 4616 §2: [authzid] NUL authcid NUL passwd.
     if (parts.length !== 3 || parts[1] === '' || parts[2] === '') return errLine('malformed AUTH PLAIN response', 'AUTH');
     const [authzid, authcid, passwd] = parts as [string, string, string];
-    if (authzid !== '' && authzid !== authcid) return errLine('acting as another user is not permitted', 'AUTH');
+    // The two names are compared in their canonical form (core/login.ts): `ALICE` may act as `alice`.
+    if (authzid !== '' && (canonicalLoginName(authzid) ?? authzid) !== (canonicalLoginName(authcid) ?? authcid)) return errLine('acting as another user is not permitted', 'AUTH');
     return this.login(authcid, passwd, 'PLAIN');
   }
 

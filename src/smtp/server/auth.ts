@@ -1,6 +1,9 @@
 // RFC 4954 AUTH with the PLAIN (RFC 4616) and LOGIN mechanisms, only over TLS (SPEC.md §5).
-// Passwords go to the injected AuthChecker and are never logged or traced.
+// Passwords go to the injected AuthChecker (core's Authenticator: canonical name, the failed-login
+// throttle shared with POP3) and are never logged or traced; the session is authenticated as the
+// canonical name the checker returns, never as the bytes the client sent.
 import { describeError } from '../../core/errors.js';
+import { canonicalLoginName, loggableLoginName } from '../../core/login.js';
 import { Codes } from '../protocol/codes.js';
 import type { CommandOf, SessionApi } from './state.js';
 
@@ -73,35 +76,49 @@ async function authResponse(s: SessionApi, mechanism: 'PLAIN' | 'LOGIN', user: s
   } else {
     // RFC 4616 §2: [authzid] NUL authcid NUL passwd. We do not let one user act for another.
     const parts = decoded.split('\0');
-    if (parts.length !== 3 || (parts[0] !== '' && parts[0] !== parts[1])) {
+    if (parts.length !== 3 || (parts[0] !== '' && (canonicalLoginName(parts[0]!) ?? parts[0]) !== (canonicalLoginName(parts[1]!) ?? parts[1]))) {
       s.state = { kind: 'ready' };
-      await failed(s, parts[1] ?? '');
+      await failed(s, loggableLoginName(parts[1] ?? ''));
       return;
     }
     name = parts[1]!;
     password = parts[2]!;
   }
   s.state = { kind: 'ready' };
-  let good: boolean;
+  if (name === '') {
+    await failed(s, name);
+    return;
+  }
+  let r: Awaited<ReturnType<NonNullable<typeof s.opts.authChecker>['login']>>;
   try {
-    good = name !== '' && (await s.opts.authChecker!.check(name, password));
+    r = await s.opts.authChecker!.login(name, password, s.info().clientIp);
   } catch (e) {
     s.emit({ kind: 'policy-error', sessionId: s.sessionId, what: 'auth', detail: describeError(e) });
     s.reply(Codes.C454AuthTemporaryFailure, 'temporary authentication failure');
     return;
   }
   if (s.state.kind !== 'ready') return;
-  if (!good) {
-    await failed(s, name);
+  if (!r.ok) {
+    if (r.reason === 'unavailable') {
+      s.emit({ kind: 'policy-error', sessionId: s.sessionId, what: 'auth', detail: r.detail ?? '' });
+      s.reply(Codes.C454AuthTemporaryFailure, 'temporary authentication failure');
+      return;
+    }
+    // RFC 4954 §6: 454 4.7.0 for a temporary refusal (the client address failed too often: the
+    // password was not checked), 535 5.7.8 for wrong credentials. Both count towards the
+    // session's AUTH failure limit.
+    await failed(s, r.user, r.reason === 'throttled', r.detail);
     return;
   }
-  s.authUser = name;
-  s.emit({ kind: 'auth', sessionId: s.sessionId, user: name, ok: true });
+  s.authUser = r.user;
+  s.emit({ kind: 'auth', sessionId: s.sessionId, user: r.user, ok: true });
   s.reply(Codes.C235AuthSucceeded, 'authentication successful');
 }
 
-async function failed(s: SessionApi, user: string): Promise<void> {
-  s.emit({ kind: 'auth', sessionId: s.sessionId, user: user.slice(0, 64), ok: false });
+/** user: canonical, or as loggableLoginName shows a name that cannot be. */
+async function failed(s: SessionApi, user: string, throttled = false, reason?: string): Promise<void> {
+  s.emit({ kind: 'auth', sessionId: s.sessionId, user: user.slice(0, 64), ok: false, ...(reason !== undefined ? { reason } : {}) });
   if (s.authFailed()) return;
-  s.reply(Codes.C535AuthFailed, 'authentication credentials invalid');
+  if (throttled) s.reply(Codes.C454AuthTemporaryFailure, 'temporary authentication failure');
+  else s.reply(Codes.C535AuthFailed, 'authentication credentials invalid');
 }

@@ -26,6 +26,7 @@ import { formatMailbox, formatPath } from '../../core/address.js';
 import type { Timer } from '../../core/clock.js';
 import type { Envelope } from '../../core/envelope.js';
 import { describeError } from '../../core/errors.js';
+import { TraceMask } from '../../core/login.js';
 import { type ReplyCode, Codes, formatReply } from '../protocol/codes.js';
 import type { DataResult } from '../protocol/data-reader.js';
 import { LineReader, type LineItem } from '../protocol/line-reader.js';
@@ -65,6 +66,8 @@ export class Session implements SessionApi {
   private seenLine = false;
   private badCommands = 0;
   private authFailures = 0;
+  /** SPEC.md §10: AUTH arguments and the SASL lines after an AUTH never reach the trace. */
+  private readonly traceMask = new TraceMask(new Set(Object.keys(VERB_TABLE)));
   private messages = 0;
   private timer: Timer | undefined;
   /** Waiting for 'drain': the client does not read its replies. */
@@ -373,7 +376,7 @@ export class Session implements SessionApi {
       this.close();
       return;
     }
-    this.emit({ kind: 'trace', sessionId: this.sessionId, direction: 'in', line: /^auth /i.test(item.text) ? item.text.split(' ').slice(0, 2).join(' ') + ' ****' : item.text });
+    this.emit({ kind: 'trace', sessionId: this.sessionId, direction: 'in', line: this.traceMask.show(item.text) });
     const tx = this.currentTx();
     const parsed = parseCommand(item.text, { utf8: tx?.params.smtputf8 ?? false });
     if (!parsed.ok) {

@@ -4,6 +4,7 @@
 import type { Clock } from '../../core/clock.js';
 import type { Mailbox, ReversePath } from '../../core/address.js';
 import type { Envelope, Recipient } from '../../core/envelope.js';
+import type { LoginOutcome } from '../../core/login.js';
 import type { ReplyCode } from '../protocol/codes.js';
 
 /** A reply the server sends: a catalogue code and a fixed public text (never naming internals). */
@@ -78,9 +79,13 @@ export interface InboundSink {
   accept(message: InboundMessage): Promise<{ ok: true; id: string } | { ok: false; reply: ServerReply }>;
 }
 
-/** RFC 4954 user/password check (AUTH PLAIN and LOGIN). */
+/**
+ * RFC 4954 user/password check (AUTH PLAIN and LOGIN): the name as the client sent it, the
+ * password and the client's address. core's Authenticator (canonical name, the throttle shared
+ * with POP3) answers it; the outcome carries the canonical name the session is authenticated as.
+ */
 export interface AuthChecker {
-  check(user: string, password: string): Promise<boolean>;
+  login(user: string, password: string, clientIp: string): Promise<LoginOutcome>;
 }
 
 /** VRFY when enabled (RFC 5321 §3.5.3): the reply for the given argument. */
@@ -157,7 +162,7 @@ export type ServerEvent =
   | { readonly kind: 'disconnect'; readonly sessionId: string; readonly clientIp: string; readonly messages: number }
   | { readonly kind: 'tls'; readonly sessionId: string; readonly protocol: string; readonly cipher: string }
   | { readonly kind: 'tls-failed'; readonly sessionId: string; readonly reason: string }
-  | { readonly kind: 'auth'; readonly sessionId: string; readonly user: string; readonly ok: boolean }
+  | { readonly kind: 'auth'; readonly sessionId: string; readonly user: string; readonly ok: boolean; readonly reason?: string }
   | { readonly kind: 'violation'; readonly sessionId: string; readonly clientIp: string; readonly violation: ViolationKind; readonly detail: string }
   | { readonly kind: 'timeout'; readonly sessionId: string; readonly clientIp: string; readonly step: 'command' | 'data' }
   | { readonly kind: 'sender-rejected'; readonly sessionId: string; readonly from: string; readonly code: number; readonly reason: string }

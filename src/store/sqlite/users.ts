@@ -62,9 +62,15 @@ export class SqliteUserDirectory implements UserDirectory {
   }
 
   async verify(name: string, password: string): Promise<boolean> {
+    return (await this.authenticate(name, password)) !== undefined;
+  }
+
+  async authenticate(name: string, password: string): Promise<{ name: string; active: boolean } | undefined> {
     const n = canonicalUser(name);
-    const r = n === undefined ? undefined : (this.db.prepare('SELECT password_hash FROM users WHERE name = ?').get(n) as { password_hash: string } | undefined);
-    return verifyPassword(password, r?.password_hash);
+    // Read at every login, never cached: a removed user or a new password counts from the next login.
+    const r = n === undefined ? undefined : (this.db.prepare('SELECT password_hash, active FROM users WHERE name = ?').get(n) as { password_hash: string; active: number } | undefined);
+    const good = await verifyPassword(password, r?.password_hash);
+    return good && r !== undefined ? { name: n!, active: r.active === 1 } : undefined;
   }
 
   async listUsers(): Promise<UserInfo[]> {
