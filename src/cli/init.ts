@@ -68,6 +68,8 @@ export function productionConfig(sample: string, l: Layout, host: string): strin
     [/^(\s*)Directory(\s+)\.\.\/var\/spool\s*$/m, `$1Directory$2${l.spool}`],
     [/^# LogFile .*$/m, `LogFile ${l.logFile}`],
     [/^# HostName .*$/m, `HostName ${host}`],
+    // No demo mailbox user in a production configuration (Users Demo is the local sample's).
+    [/^(\s*)Demo(\s+)YES\s*$/m, '$1Demo$2NO'],
   ];
   let out = sample;
   for (const [re, to] of edits) {

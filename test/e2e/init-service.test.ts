@@ -60,6 +60,7 @@ test('init --user: layout, modes, a verified systemd unit; the gateway runs from
   const conf = readFileSync(l.config, 'utf8');
   assert.match(conf, new RegExp(`^StateDirectory ${l.state}$`, 'm'));
   assert.match(conf, new RegExp(`^LogFile ${l.logFile}$`, 'm'));
+  assert.match(conf, /^\s*Demo\s+NO$/m, 'no demo user in production');
   // A second run keeps the configuration.
   writeFileSync(l.config, conf + '# edited by the admin\n');
   const again = await runCli(init, ['--prefix', prefix, '--user', user, '--producers', producers]);
@@ -96,6 +97,7 @@ test('init --user: layout, modes, a verified systemd unit; the gateway runs from
   assert.equal(sent.status, 0, sent.stderr);
   await target.waitFor(1);
   assert.equal(target.mails[0]!.from, `${user}@example.test`);
+  assert.ok(!existsSync(join(l.state, 'demo.password')), 'no demo user made');
   assert.match(target.mails[0]!.data.toString(), /\r\n\r\nhello\r\n$/);
   // systemctl reload: SIGHUP is a REFRESH; the gateway keeps running and says so in its log.
   const logged = (re: RegExp): Promise<void> => new Promise((done, fail) => {
