@@ -125,7 +125,10 @@ test('S2 #15: after "spoolgate user remove", SMTP AUTH fails and an open session
   assert.equal((await c.cmd(`AUTH PLAIN ${Buffer.from('\0alice\0secret-alice').toString('base64')}`)).code, 235);
   const removed = await spoolgateCli('user', '--config', i.path, 'remove', 'alice');
   assert.equal(removed.code, 0, removed.stderr);
-  assert.equal((await c.cmd('MAIL FROM:<alice@local.test>')).code, 250);
+  // A removed user owns no address any more (SenderLoginMatch, S2 item 5): MAIL is refused
+  // before any relay decision; with the sender check off, RCPT refuses the relay.
+  assert.equal((await c.cmd('MAIL FROM:<alice@local.test>')).code, 553, 'the session authenticated before the removal may not send as alice');
+  assert.equal((await c.cmd('MAIL FROM:<>')).code, 250);
   assert.equal((await c.cmd('RCPT TO:<x@far.test>')).code, 550, 'the session authenticated before the removal may not relay');
   await c.quit();
   assert.deepEqual(await smtpAuth(py, i, [['alice', 'secret-alice']]), [535]);
