@@ -15,7 +15,6 @@ import { admitUserExit } from './userexit/index.js';
 import { makeLogger, queueOwnMail, startGateway, systemResolver, type Gateway, type GatewayOptions } from './gateway.js';
 
 export { makeLogger, startGateway, systemResolver, type Gateway, type GatewayOptions } from './gateway.js';
-export { defaultConfigPath } from './config/index.js';
 
 export interface Services {
   readonly gateway: Gateway;

@@ -8,6 +8,7 @@ import { describeError } from '../core/errors.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import { accountingPath, parseAccountingType, readAccounting, summarizeSenders, type AccountingRecord, type AccountingType } from '../log/accounting.js';
 import { processIo, type CliIo } from './io.js';
+import { configPath, noConfig, configHelpLine } from './config-file.js';
 
 const USAGE = `usage: spoolgate accounting (--config FILE | --file PATH) [--since WHEN] [--user ID] [--job NAME] [--type T]... [--summary] [--json]
   --since WHEN   ISO date/time, or a duration back from now: 30m, 12h, 7d
@@ -58,12 +59,13 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     return 2;
   }
   const v = args.values;
-  if (v.help === true) { io.stdout.write(USAGE + '\n'); return 0; }
+  if (v.help === true) { io.stdout.write(`${USAGE}\n${configHelpLine(v.config, io)}\n`); return 0; }
   const usage = (msg: string): number => { io.stderr.write(`spoolgate accounting: ${msg}\n${USAGE}\n`); return 2; };
   let path = v.file;
   if (path === undefined) {
-    if (v.config === undefined) return usage('--config or --file is required');
-    const loaded = loadConfig(v.config, io.env);
+    const file = configPath(v.config, io);
+    if (file === undefined) return usage(noConfig('--file PATH'));
+    const loaded = loadConfig(file, io.env);
     if (!loaded.ok) {
       for (const e of loaded.error) io.stderr.write(formatDiagnostic(e) + '\n');
       return 2;

@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, formatConfigDisplay } from '../config/index.js';
 import { processIo, type CliIo } from './io.js';
+import { configPath, noConfig, configHelpLine } from './config-file.js';
 
 const USAGE = [
   'usage: spoolgate config check [--config FILE]   validate; prints "valid" and any warnings',
@@ -27,7 +28,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   }
   const { values, positionals } = parsed;
   if (values.help === true) {
-    io.stdout.write(USAGE + '\n');
+    io.stdout.write(`${USAGE}\n${configHelpLine(values.config, io)}\n`);
     return 0;
   }
   const action = positionals[0];
@@ -35,7 +36,8 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     io.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  const file = values.config ?? 'config/spoolgate.conf';
+  const file = configPath(values.config, io);
+  if (file === undefined) { io.stderr.write(`spoolgate config: ${noConfig()}\n`); return 2; }
   const r = loadConfig(file, io.env);
   if (!r.ok) {
     for (const e of r.error) io.stderr.write(`${e.message}\n`);

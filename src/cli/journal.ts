@@ -8,6 +8,7 @@ import { describeError } from '../core/errors.js';
 import type { JournalEntry, JournalQuery } from '../store/types.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import { processIo, type CliIo } from './io.js';
+import { configPath, noConfig, configHelpLine } from './config-file.js';
 
 const USAGE = `usage: spoolgate journal (--config FILE | --db PATH) [filters] [--json]
   --id ID         events of one message (the id in "250 ok, queued as ID")
@@ -44,7 +45,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     return 2;
   }
   const o = args.values;
-  if (o.help === true) { io.stdout.write(USAGE + '\n'); return 0; }
+  if (o.help === true) { io.stdout.write(`${USAGE}\n${configHelpLine(o.config, io)}\n`); return 0; }
   const q: { -readonly [K in keyof JournalQuery]: JournalQuery[K] } = {};
   if (o.id !== undefined) q.id = o.id;
   if (o.from !== undefined) q.from = o.from.replace(/^<|>$/g, '');
@@ -63,12 +64,12 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   }
   let path: string;
   if (o.db !== undefined) path = o.db;
-  else if (o.config !== undefined) {
+  else if (configPath(o.config, io) !== undefined) {
     const { loadConfig } = await import('../config/index.js');
-    const r = loadConfig(o.config, io.env);
+    const r = loadConfig(configPath(o.config, io)!, io.env);
     if (!r.ok) { io.stderr.write(r.error.map((e) => e.message).join('\n') + '\n'); return 2; }
     path = join(r.value.config.stateDirectory, 'spoolgate.db');
-  } else { io.stderr.write(`spoolgate journal: give --config FILE or --db PATH\n${USAGE}\n`); return 2; }
+  } else { io.stderr.write(`spoolgate journal: ${noConfig('--db PATH')}\n${USAGE}\n`); return 2; }
   if (!existsSync(path)) { io.stderr.write(`spoolgate journal: no database at ${path}\n`); return 1; }
   let store;
   try {

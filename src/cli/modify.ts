@@ -3,7 +3,6 @@
 // running instance over its control socket and prints the answer lines (or --json: the answer
 // object). Exit 0 when the command was carried out, 1 when the instance refused or failed it or
 // cannot be reached, 2 for usage and configuration errors.
-import { defaultConfigPath } from '../main.js';
 import { parseArgs } from 'node:util';
 import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,6 +10,7 @@ import { describeError } from '../core/errors.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import { sendCommand } from '../control/index.js';
 import { processIo, type CliIo } from './io.js';
+import { configPath, noConfig, configHelpLine } from './config-file.js';
 
 /** The only other Unix socket in the directory of `path`, if there is exactly one. */
 function otherSocket(path: string): string | undefined {
@@ -44,13 +44,13 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     return 2;
   }
   const v = args.values;
-  if (v.help === true) { io.stdout.write(USAGE + '\n'); return 0; }
+  if (v.help === true) { io.stdout.write(`${USAGE}\n${configHelpLine(v.config, io)}\n`); return 0; }
   const usage = (msg: string): number => { io.stderr.write(`spoolgate modify: ${msg}\n${USAGE}\n`); return 2; };
 
   let socketPath = v.socket;
   let instance: string | undefined;
-  // Without --config or --socket: the embedded default's config/spoolgate.conf.
-  const configFile = v.config ?? (v.socket === undefined ? defaultConfigPath() : undefined);
+  // Without --socket: the one configuration search (cli/config-file.ts).
+  const configFile = v.config ?? (v.socket === undefined ? configPath(undefined, io) : undefined);
   if (configFile !== undefined) {
     const loaded = loadConfig(configFile, io.env);
     if (!loaded.ok) {
@@ -60,7 +60,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     socketPath ??= loaded.value.config.controlSocket;
     instance = loaded.value.config.instance;
   }
-  if (socketPath === undefined) return usage('--config or --socket is required');
+  if (socketPath === undefined) return usage(noConfig('--socket PATH'));
 
   const pos = [...args.positionals];
   // SPEC.md §4: `spoolgate modify <instance> <command>`; the seed's `F CSSMTP,DISPLAY,...` form too.

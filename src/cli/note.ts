@@ -9,6 +9,7 @@ import { describeError } from '../core/errors.js';
 import { normalizeName } from '../spool/attributes.js';
 import { composeNote, currentCaller, decideSender, localDomain, putOnSpool, type NoteAttachment } from '../submit/index.js';
 import { processIo, readAll, type CliIo } from './io.js';
+import { configPath, noConfig, configHelpLine } from './config-file.js';
 
 const USAGE = `usage: spoolgate note --config FILE --subject TEXT (--to ADDR | --cc ADDR | --bcc ADDR)...
                       [--from ADDR] [--body FILE|-] [--html FILE] [--attach FILE]... [--job NAME]
@@ -52,14 +53,15 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   }
   const v = args.values;
   if (v.help === true) {
-    io.stdout.write(USAGE + '\n');
+    io.stdout.write(`${USAGE}\n${configHelpLine(v.config, io)}\n`);
     return 0;
   }
   const fail = (code: number, msg: string): number => {
     io.stderr.write(`spoolgate note: ${msg}\n${code === 2 ? USAGE + '\n' : ''}`);
     return code;
   };
-  if (v.config === undefined) return fail(2, '--config FILE is required');
+  const configFileName = configPath(v.config, io);
+  if (configFileName === undefined) return fail(2, noConfig());
   if (v.subject === undefined) return fail(2, '--subject is required');
   let job: string | undefined;
   if (v.job !== undefined) {
@@ -67,7 +69,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     if (!j.ok) return fail(2, `--job: ${j.error}`);
     job = j.value;
   }
-  const loaded = loadConfig(v.config);
+  const loaded = loadConfig(configFileName, io.env);
   if (!loaded.ok) return fail(2, loaded.error.map((e) => e.message).join('\n'));
   const config = loaded.value.config;
 

@@ -9,6 +9,7 @@ import { describeError } from '../core/errors.js';
 import { normalizeName } from '../spool/attributes.js';
 import { sendMail, type SendMailRecipient } from '../submit/index.js';
 import { processIo, type CliIo } from './io.js';
+import { configPath, noConfig, configHelpLine } from './config-file.js';
 import { CLASSIC_USAGE, runClassic } from './sendmail-classic.js';
 
 /** The long options of the file form; any other command line is the classic sendmail one. */
@@ -44,14 +45,15 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   }
   const v = args.values;
   if (v.help === true) {
-    io.stdout.write(`${USAGE}\n\nWithout --from/--to it is the classic sendmail interface (also when installed as\n/usr/sbin/sendmail):\n${CLASSIC_USAGE}\n`);
+    io.stdout.write(`${USAGE}\n${configHelpLine(v.config, io)}\n\nWithout --from/--to it is the classic sendmail interface (also when installed as\n/usr/sbin/sendmail):\n${CLASSIC_USAGE}\n`);
     return 0;
   }
   const usage = (msg: string): number => {
     io.stderr.write(`spoolgate sendmail: ${msg}\n${USAGE}\n`);
     return 2;
   };
-  if (v.config === undefined) return usage('--config FILE is required');
+  const configFileName = configPath(v.config, io);
+  if (configFileName === undefined) return usage(noConfig());
   if (v.from === undefined) return usage('--from ADDR is required');
   if (args.positionals.length !== 1) return usage('give exactly one FILE');
   let job: string | undefined;
@@ -60,7 +62,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     if (!j.ok) return usage(`--job: ${j.error}`);
     job = j.value;
   }
-  const loaded = loadConfig(v.config);
+  const loaded = loadConfig(configFileName, io.env);
   if (!loaded.ok) return usage(loaded.error.map((e) => e.message).join('\n'));
   const recipients: SendMailRecipient[] = [
     ...(v.to ?? []).map((address) => ({ address, type: 'normal' as const })),

@@ -7,6 +7,7 @@ import { listHeld, purgeHeld, releaseHeld } from '../spool/disposition.js';
 import { spoolLayout } from '../spool/submit.js';
 import { resolveSpoolTarget } from './submit.js';
 import { processIo, type CliIo } from './io.js';
+import { configPath, configHelpLine } from './config-file.js';
 
 const USAGE = `usage: spoolgate spool held|release ID|purge ID (--config FILE | --spool-dir DIR --writer NAME)
   held         list held spool files: id, time held, job, reason
@@ -27,7 +28,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   }
   const v = args.values;
   if (v.help === true) {
-    io.stdout.write(USAGE + '\n');
+    io.stdout.write(`${USAGE}\n${configHelpLine(v.config, io)}\n`);
     return 0;
   }
   const usage = (msg: string): number => {
@@ -39,7 +40,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   if (action === 'held' ? id !== undefined : id === undefined || extra.length > 0) return usage(`wrong arguments for "${action}"`);
   if (action !== 'held' && action !== 'release' && action !== 'purge') return usage(`unknown action "${action}"`);
   const target = await resolveSpoolTarget({
-    ...(v.config === undefined ? {} : { config: v.config }),
+    ...(v['spool-dir'] === undefined && configPath(v.config, io) !== undefined ? { config: configPath(v.config, io)! } : {}),
     ...(v['spool-dir'] === undefined ? {} : { spoolDir: v['spool-dir'] }),
     ...(v.writer === undefined ? {} : { writer: v.writer }),
   }, io.env);

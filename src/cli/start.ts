@@ -6,8 +6,9 @@
 import { parseArgs } from 'node:util';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { loadConfig, formatDiagnostic } from '../config/index.js';
-import { defaultConfigPath, startServices } from '../main.js';
+import { startServices } from '../main.js';
 import { processIo, type CliIo } from './io.js';
+import { configPath, noConfig, configHelpLine } from './config-file.js';
 import { sendCommand } from '../control/index.js';
 import { packageRoot } from './init.js';
 
@@ -28,9 +29,9 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     io.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
     return 2;
   }
-  if (args.values.help) { io.stdout.write(USAGE + '\n'); return 0; }
-  const file = args.values.config ?? defaultConfigPath();
-  if (file === undefined) { io.stderr.write(`--config is required (no config/spoolgate.conf here)\n${USAGE}\n`); return 2; }
+  if (args.values.help) { io.stdout.write(`${USAGE}\n${configHelpLine(args.values.config, io)}\n`); return 0; }
+  const file = configPath(args.values.config, io);
+  if (file === undefined) { io.stderr.write(`spoolgate start: ${noConfig()}\n${USAGE}\n`); return 2; }
   const loaded = loadConfig(file, io.env);
   if (!loaded.ok) {
     for (const e of loaded.error) io.stderr.write(formatDiagnostic(e) + '\n');

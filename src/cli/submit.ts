@@ -1,7 +1,6 @@
 // `spoolgate submit` — puts batch-SMTP files on a writer's spool (the IEBGENER step, SPEC.md §7).
 // Each file becomes one spool entry, written under <root>/tmp/ and renamed into the writer's
 // incoming/ queue only when complete and fsynced; the entry id is printed per file.
-import { defaultConfigPath } from '../main.js';
 import { open } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { getCodePage } from '../codepage/index.js';
@@ -9,6 +8,7 @@ import { describeError } from '../core/errors.js';
 import { jobNameFromFileName, normalizeName, RECORD_FORMATS, type SpoolRecordFormat } from '../spool/attributes.js';
 import { submitToSpool } from '../spool/submit.js';
 import { processIo, type CliIo } from './io.js';
+import { configPath, configHelpLine } from './config-file.js';
 
 const USAGE = `usage: spoolgate submit (--config FILE | --spool-dir DIR --writer NAME) [--writer NAME] [--job NAME]
                         [--encoding CODEPAGE] [--record-format text|nl|fixed|variable] FILE...|-
@@ -63,7 +63,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   }
   const v = args.values;
   if (v.help === true) {
-    io.stdout.write(USAGE + '\n');
+    io.stdout.write(`${USAGE}\n${configHelpLine(v.config, io)}\n`);
     return 0;
   }
   const usage = (msg: string): number => {
@@ -89,8 +89,8 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     recordFormat = RECORD_FORMATS.find((f) => f === v['record-format']);
     if (recordFormat === undefined) return usage(`--record-format must be one of ${RECORD_FORMATS.join(', ')}`);
   }
-  // Without --config or --spool-dir, the embedded default's config/spoolgate.conf (README tour).
-  const config = v.config ?? (v['spool-dir'] === undefined ? defaultConfigPath() : undefined);
+  // Without --spool-dir: the one configuration search (cli/config-file.ts).
+  const config = v.config ?? (v['spool-dir'] === undefined ? configPath(undefined, io) : undefined);
   const target = await resolveSpoolTarget({
     ...(config === undefined ? {} : { config }),
     ...(v['spool-dir'] === undefined ? {} : { spoolDir: v['spool-dir'] }),

@@ -36,11 +36,12 @@ test('spoolgate user add/passwd/alias/list/remove against --db', async (t) => {
   assert.equal(await s.users.resolve('bob@b.example'), undefined, 'removed: no more delivery');
 });
 
-test('usage errors exit 2', async () => {
+test('usage errors exit 2; without --config or --db the configuration search decides (never the checkout\'s by accident)', async () => {
   const cases: string[][] = [[], ['add'], ['frob', 'x', '--db', 'x'], ['add', 'a'], ['list', '--bogus']];
   for (const argv of cases) {
-    const o = io();
+    // $SPOOLGATE_CONFIG names a file that is not there: a clear error, not ./config/spoolgate.conf.
+    const o = captureIo({ env: { ...process.env, SPOOLGATE_CONFIG: '/nonexistent/spoolgate.conf' } });
     assert.equal(await userCommand(argv, o), 2, argv.join(' '));
-    assert.match(o.err(), /usage: spoolgate user|give --config FILE or --db PATH/);
+    assert.match(o.err(), /usage: spoolgate user|\/nonexistent\/spoolgate\.conf/);
   }
 });

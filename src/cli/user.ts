@@ -10,6 +10,8 @@ import { describeError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import { processIo, readAll, type CliIo } from './io.js';
+import { locateConfig } from '../config/locate.js';
+import { noConfig } from './config-file.js';
 
 const USAGE = `usage: spoolgate user (--config FILE | --db PATH) <action> ...
   add NAME [--domain DOMAIN] [--password-stdin]   enroll a user (a password is generated unless given on stdin)
@@ -21,10 +23,11 @@ const USAGE = `usage: spoolgate user (--config FILE | --db PATH) <action> ...
 
 async function databasePath(o: { config?: string; db?: string }, env: NodeJS.ProcessEnv): Promise<{ ok: true; path: string } | { ok: false; error: string }> {
   if (o.db !== undefined) return { ok: true, path: o.db };
-  if (o.config === undefined) return { ok: false, error: 'give --config FILE or --db PATH' };
+  const file = locateConfig(o.config, env)?.path;
+  if (file === undefined) return { ok: false, error: noConfig('--db PATH') };
   // Loaded only when asked for, so --db works without a configuration file.
   const { loadConfig } = await import('../config/index.js');
-  const r = loadConfig(o.config, env);
+  const r = loadConfig(file, env);
   if (!r.ok) return { ok: false, error: r.error.map((e) => e.message).join('\n') };
   return { ok: true, path: join(r.value.config.stateDirectory, 'spoolgate.db') };
 }

@@ -8,7 +8,7 @@
 // nothing here throws on bad input.
 // Persists nothing; reads one file. Pure apart from that read and the host name default.
 // Safe to crash at any time (no state).
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { getCodePage } from '../codepage/index.js';
 import { describeError } from '../core/errors.js';
 import { type Result, ok, err } from '../core/result.js';
@@ -94,7 +94,3 @@ export function loadConfig(path: string, env: Env = process.env, opts: ParseOpti
   return parseConfigBytes(bytes, path, env, opts);
 }
 
-/** The default configuration file when none is given: ./config/spoolgate.conf if present. */
-export function defaultConfigPath(): string | undefined {
-  return existsSync('config/spoolgate.conf') ? 'config/spoolgate.conf' : undefined;
-}
