@@ -26,7 +26,7 @@ test('config check: warnings are printed, exit 0', async (t) => {
   writeFileSync(f, 'Report None\nOptions { TestMode YES }\nTargetServer { TargetIP 192.0.2.1 }\n');
   const r = await cli(['config', 'check', '--config', f]);
   assert.equal(r.code, 0);
-  assert.equal(r.stdout, `warning: ${f}:2: Options TestMode: YES with Report None: problems found in test mode are reported nowhere; allowed Report Sysout or Report Admin\n${f}: valid\n`);
+  assert.equal(r.stdout, `warning: ${f}:2: Options TestMode: YES with Report None: problems found in test mode are reported nowhere (EZD1841I); allowed Report Sysout or Report Admin\n${f}: valid\n`);
 });
 
 test('config check: errors are printed, exit 2', async (t) => {

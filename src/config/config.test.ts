@@ -300,7 +300,7 @@ TargetServer { TargetIP 192.0.2.4 TargetIP 192.0.2.5 }
   assert.deepEqual(c.mailAdministrators, ['a@x.example', 'b@x.example', 'c@x.example', 'd@x.example']);
   assert.deepEqual(warnings, [
     'w.conf:6: MailAdministrator: only the first 4 are used; this one is ignored',
-    'w.conf:8: Options TestMode: YES with Report None: problems found in test mode are reported nowhere; allowed Report Sysout or Report Admin',
+    'w.conf:8: Options TestMode: YES with Report None: problems found in test mode are reported nowhere (EZD1841I); allowed Report Sysout or Report Admin',
     'w.conf:10: TargetServer TargetIP: address 192.0.2.1 already given at line 9; duplicate ignored',
     'w.conf:11: TargetServer TargetIP: 5 target addresses configured; only the first 4 are used',
   ]);

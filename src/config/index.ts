@@ -25,6 +25,7 @@ export { STATEMENTS, findStatement, type StatementDef } from './schema.js';
 export { diffForRefresh, type RefreshDiff } from './refresh.js';
 export { formatConfigDisplay, type DisplayRuntime } from './display.js';
 export { defaultWriterName } from './build.js';
+export { testModeWithoutReport } from './validate.js';
 export { messageEntryLimit, pop3Settings, DEFAULT_MESSAGE_ENTRY_LIMIT } from './derived.js';
 export { stateLayout, type StateLayout } from './state.js';
 

@@ -11,6 +11,15 @@ export const MAX_TARGET_ADDRESSES = 4;
 export const MAX_MAIL_ADMINISTRATORS = 4;
 export const MAX_RETRY_PRODUCT = 7200;
 
+/**
+ * TestMode YES has no valid report destination (seed: EZD1841I). Report Admin without an
+ * administrator is a configuration error of its own, and Sysout always has its directory, so
+ * only Report None qualifies.
+ */
+export function testModeWithoutReport(config: Pick<Config, 'options' | 'report'>): boolean {
+  return config.options.testMode && config.report === 'none';
+}
+
 function has(st: RawStatement, param: string): boolean {
   return st.params.some((p) => p.def.name === param);
 }
@@ -84,9 +93,9 @@ export function validateConfig(config: Config, groups: StatementGroups, diag: Di
     diag.error(first('Report')?.line ?? lastLine, 'Report', null, 'value Admin needs at least one MailAdministrator statement', 'Sysout, None, or Admin with MailAdministrator');
   }
   // Seed (Options TestMode): without a report destination, test mode shows nothing (EZD1841I).
-  if (config.options.testMode && config.report === 'none') {
+  if (testModeWithoutReport(config)) {
     const st = first('Options');
-    diag.warn(st === undefined ? lastLine : lineOf(st, 'TestMode'), 'Options', 'TestMode', 'YES with Report None: problems found in test mode are reported nowhere', 'Report Sysout or Report Admin');
+    diag.warn(st === undefined ? lastLine : lineOf(st, 'TestMode'), 'Options', 'TestMode', 'YES with Report None: problems found in test mode are reported nowhere (EZD1841I)', 'Report Sysout or Report Admin');
   }
 
   // ---- Receiver ----
