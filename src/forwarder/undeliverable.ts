@@ -1,9 +1,11 @@
 // Undeliverable mail (SPEC.md §2.2): one RFC 3464 notification to MAIL FROM, put on the spool
 // (durable, and sent through the targets like any mail), or — for a null sender, a notification
-// or an error report, or when ReturnToMailFrom is NO — a dead letter (Store: one file each;
-// Delete: dropped). Never a notification about a notification (notify/dsn.ts enforces it).
+// or an error report — a dead letter (Store: one file each; Delete: dropped). With
+// ReturnToMailFrom NO the mail is logged and finished, nothing else (seed 001: undeliverable
+// mail is "logged and marked done"; a dead letter is a notification that could not be returned).
+// Never a notification about a notification (notify/dsn.ts enforces it).
 import type { Recipient } from '../core/index.js';
-import { parseMailbox } from '../core/index.js';
+import { formatMailbox, parseMailbox } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import { buildDsn, disposeDeadLetter, notificationSuppression, type DeadLetterStore, type DsnRecipientReport } from '../notify/index.js';
 import type { FailedRecipient, UndeliverableHandler, WorkItem } from './lifecycle.js';
@@ -46,6 +48,14 @@ export class NotifyingUndeliverable implements UndeliverableHandler {
       remoteMta: f.remoteMta,
     }));
     const original = { envelope: item.envelope, data: item.data, arrival: item.arrival, jobName: item.job.jobName, jobId: item.job.jobId };
+    const why = item.failed.map((f) => `${f.address}: ${replyText(f.reply)}${f.detail && !f.detail.includes(f.reply.text) ? ` (${f.detail})` : ''}`).join('; ');
+    const suppressed = notificationSuppression(original);
+    if (!s.returnToMailFrom && suppressed === undefined) {
+      // The log line is the only record: the sender is not told and no dead letter is kept.
+      const from = item.envelope.from.kind === 'mailbox' ? formatMailbox(item.envelope.from.mailbox) : '';
+      this.deps.log.event('mail.undeliverable-logged', { job: item.job.jobName, jobid: item.job.jobId, from, failed: reports.length, reason: why });
+      return 'dropped';
+    }
     if (s.returnToMailFrom) {
       const dsn = buildDsn({ original, recipients: reports, reportingMta: s.reportingMta, now: this.deps.now() });
       if (dsn !== null) {
@@ -55,8 +65,6 @@ export class NotifyingUndeliverable implements UndeliverableHandler {
       }
       if (notificationSuppression(original) === undefined) return 'dropped'; // NOTIFY=NEVER: the sender asked not to be told
     }
-    const why = item.failed.map((f) => `${f.address}: ${replyText(f.reply)}${f.detail && !f.detail.includes(f.reply.text) ? ` (${f.detail})` : ''}`).join('; ');
-    const suppressed = notificationSuppression(original);
     const kind = suppressed === 'null-sender' ? 'null-sender' : suppressed === undefined ? 'undeliverable' : 'notification';
     const out = await disposeDeadLetter(s.deadLetterAction, this.deps.deadLetters(), { reason: why, envelope: item.envelope, data: item.data, jobName: item.job.jobName, jobId: item.job.jobId, kind });
     // Dead letters are always logged, stored or not (SPEC.md §2.2).
