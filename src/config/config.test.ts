@@ -306,6 +306,15 @@ TargetServer { TargetIP 192.0.2.4 TargetIP 192.0.2.5 }
   ]);
 });
 
+// Issue #16 item 5: an unchanged CSSMTP file's MVS exit must not stop start-up.
+test('UserExit VERSION2|VERSION3|VERSION4: accepted as no exit, with a warning naming the JavaScript module form', () => {
+  for (const v of ['VERSION2', 'Version3', 'VERSION4']) {
+    const { config: c, warnings } = parseOk(`UserExit ${v}\nTargetServer { TargetIP 192.0.2.1 }\n`, 'u.conf');
+    assert.equal(c.userExit, null, v);
+    assert.deepEqual(warnings, [`u.conf:1: UserExit: ${v.toUpperCase()} is an MVS exit program and cannot run here; running without a user exit; allowed NONE, or the path of a JavaScript module doing the same checks (docs/userexit.md)`]);
+  }
+});
+
 test('Pop3 LoginTimeout and MaxConnectionsPerIP: parsed, in D,CONFIG, in the POP3 settings; a LoginTimeout over InactivityTimeout warns', () => {
   const { config: c, warnings } = parseOk('Pop3 {\n  Listen 127.0.0.1:110\n  AllowPlaintext YES\n  LoginTimeout 30\n  MaxConnectionsPerIP 4\n}\nTargetServer { TargetIP 192.0.2.1 }\n');
   assert.deepEqual([c.pop3?.loginTimeout, c.pop3?.maxConnectionsPerIp], [30, 4]);
