@@ -86,7 +86,7 @@ const CASES: { name: string; text: string; want: string[] }[] = [
   { name: "Pop3 ListenTls without cert", text: "Pop3 { ListenTls 127.0.0.1:995 }\n" + TS, want: ["bad.conf:1: Pop3 ListenTls: needs TlsCert and TlsKey; allowed ListenTls together with TlsCert and TlsKey"] },
   { name: "Http without Listen", text: "Http {\n}\n" + TS, want: ["bad.conf:1: Http Listen: missing; allowed Listen host:port (leave out the Http statement to turn HTTP off)"] },
   { name: "Spool RecordLength 0", text: "Spool { RecordLength 0 }\n" + TS, want: ["bad.conf:1: Spool RecordLength: value 0 out of range; allowed 1..32760"] },
-  { name: "Spool bad RecordFormat", text: "Spool { RecordFormat VB }\n" + TS, want: ["bad.conf:1: Spool RecordFormat: value 'VB' not recognised; allowed Text, NL, Fixed, Variable"] },
+  { name: "Spool bad RecordFormat", text: "Spool { RecordFormat VB }\n" + TS, want: ["bad.conf:1: Spool RecordFormat: value 'VB' not recognised; allowed Text, NL, Fixed, Variable, Auto"] },
   { name: "Users bad SenderPolicy", text: "Users { SenderPolicy Anyone }\n" + TS, want: ["bad.conf:1: Users SenderPolicy: value 'Anyone' not recognised; allowed Any, Own"] },
   { name: "brace inside block", text: "Header {\n  {\n  Date NO\n}\n" + TS, want: ["bad.conf:2: Header: unexpected '{' inside the block; allowed Date, UserInfo"] },
   { name: "ExtendedRetry Age 0", text: "ExtendedRetry { Age 0 }\n" + TS, want: ["bad.conf:1: ExtendedRetry Age: value 0 out of range; allowed 1..365"] },

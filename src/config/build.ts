@@ -101,6 +101,7 @@ export function buildConfig(input: BuildInput, diag: Diagnostics): { config: Con
   const spool = block('Spool');
 
   warnMvsExit(one('UserExit'), diag);
+  const translateName = val('Translate', translate, 'IBM-1047');
   const mailAdmins = many('MailAdministrator').map((st) => readValue(st, diag, mailbox, ''));
 
   const config: Config = {
@@ -142,7 +143,7 @@ export function buildConfig(input: BuildInput, diag: Diagnostics): { config: Con
     },
     targetServers: many('TargetServer').map((st) => targetServer(new StatementReader(st, diag, baseDir))),
     timeout: timeouts(block('Timeout')),
-    translate: val('Translate', translate, 'IBM-1047'),
+    translate: translateName,
     undeliverable: {
       returnToMailFrom: und.yesNo('ReturnToMailFrom', true),
       deadLetterAction: und.oneOf('DeadLetterAction', [['Store', 'store'], ['Delete', 'delete']] as const, 'store'),
@@ -164,7 +165,9 @@ export function buildConfig(input: BuildInput, diag: Diagnostics): { config: Con
     maxReceivedHeaders: val('MaxReceivedHeaders', (t) => integer(t, 10, 1000), DEFAULT_MAX_RECEIVED_HEADERS),
     spool: {
       directory: spool.path('Directory', resolve(baseDir, DEFAULT_SPOOL_DIRECTORY)),
-      recordFormat: spool.oneOf('RecordFormat', [['Text', 'text'], ['NL', 'nl'], ['Fixed', 'fixed'], ['Variable', 'variable']] as const, 'text'),
+      // Without a RecordFormat, EBCDIC spool files are framed per file as they come (NL, LF,
+      // fixed or RDW): CSSMTP reads JES data sets whatever their record format.
+      recordFormat: spool.oneOf('RecordFormat', [['Text', 'text'], ['NL', 'nl'], ['Fixed', 'fixed'], ['Variable', 'variable'], ['Auto', 'auto']] as const, getCodePage(translateName)?.ebcdic === true ? 'auto' : 'text'),
       recordLength: spool.int('RecordLength', 1, 32760, 80),
       rescanInterval: spool.int('RescanInterval', 1, 3600, 5),
     },

@@ -194,7 +194,7 @@ test('every default of SPEC.md §3 when only a TargetServer is given', () => {
     userExitTimeout: 5000,
     userExitFailure: 'rejectFile',
     maxReceivedHeaders: 100,
-    spool: { directory: '/srv/gw/var/spool', recordFormat: 'text', recordLength: 80, rescanInterval: 5 },
+    spool: { directory: '/srv/gw/var/spool', recordFormat: 'auto', recordLength: 80, rescanInterval: 5 },
     http: null,
     receiver: null,
     filters: [],
@@ -304,6 +304,20 @@ TargetServer { TargetIP 192.0.2.4 TargetIP 192.0.2.5 }
     'w.conf:10: TargetServer TargetIP: address 192.0.2.1 already given at line 9; duplicate ignored',
     'w.conf:11: TargetServer TargetIP: 5 target addresses configured; only the first 4 are used',
   ]);
+});
+
+// Issue #16 item 6: EBCDIC spools are framed per file unless RecordFormat says otherwise, and
+// Text with an EBCDIC Translate (LF X'25' only) is warned about.
+test('Spool RecordFormat: Auto by default with an EBCDIC Translate, Text with an ASCII one; Text with EBCDIC warns', () => {
+  const TS = 'TargetServer { TargetIP 192.0.2.1 }\n';
+  assert.equal(parseOk(TS).config.spool.recordFormat, 'auto');
+  assert.equal(parseOk('Translate IBM-273\n' + TS).config.spool.recordFormat, 'auto');
+  assert.equal(parseOk('Translate ISO8859-1\n' + TS).config.spool.recordFormat, 'text');
+  assert.equal(parseOk('Spool { RecordFormat NL }\n' + TS).config.spool.recordFormat, 'nl');
+  const { config: c, warnings } = parseOk('Spool {\n  RecordFormat Text\n}\n' + TS, 's.conf');
+  assert.equal(c.spool.recordFormat, 'text');
+  assert.deepEqual(warnings, ["s.conf:2: Spool RecordFormat: Text with Translate IBM-1047 reads only LF X'25' line ends; NL X'15' ends, fixed and RDW records are held as bad; allowed Auto (or leave RecordFormat out), NL, Fixed or Variable"]);
+  assert.deepEqual(parseOk('Translate UTF-8\nSpool { RecordFormat Text }\n' + TS).warnings, []);
 });
 
 // Issue #16 item 5: an unchanged CSSMTP file's MVS exit must not stop start-up.

@@ -133,6 +133,11 @@ export function validateConfig(config: Config, groups: StatementGroups, diag: Di
   if (sp !== undefined && config.spool.recordFormat === 'nl' && !/^IBM-/.test(config.translate)) {
     diag.warn(lineOf(sp, 'RecordFormat'), 'Spool', 'RecordFormat', `NL records are EBCDIC but Translate is ${config.translate}`);
   }
+  // EBCDIC with Text frames records at LF X'25' only: X'15' line ends, card images and RDWs
+  // are then one long bad record each.
+  if (sp !== undefined && has(sp, 'RecordFormat') && config.spool.recordFormat === 'text' && /^IBM-/.test(config.translate)) {
+    diag.warn(lineOf(sp, 'RecordFormat'), 'Spool', 'RecordFormat', `Text with Translate ${config.translate} reads only LF X'25' line ends; NL X'15' ends, fixed and RDW records are held as bad`, 'Auto (or leave RecordFormat out), NL, Fixed or Variable');
+  }
 }
 
 function pairCheck(st: RawStatement, statement: string, diag: Diagnostics): void {
