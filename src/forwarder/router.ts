@@ -12,6 +12,7 @@ export type AttemptResult =
   | { readonly kind: 'no-target'; readonly detail: string }
   /** No configured target can ever take this message (TLS or size): undeliverable. */
   | { readonly kind: 'impossible'; readonly detail: string; readonly reply: ReplyInfo }
+  /** `target` is '' when no target was tried: only unavailable targets could take the message. */
   | { readonly kind: 'tried'; readonly outcomes: readonly RecipientOutcome[]; readonly target: string; readonly detail: string };
 
 export function needsTls(m: OutboundMessage, t: Target): boolean {
@@ -83,6 +84,22 @@ export class Router {
       return { kind: 'tried', outcomes: outcome.recipients, target: t.addr.address, detail: outcome.detail };
     }
     if (!this.targets.some((t) => t.canTake(msg.size, needsTls(msg, t)))) return impossible(msg, this.targets);
+    // Seed: TLS-required mail fails when no *available* target offers STARTTLS. A target that is
+    // down (or has not answered yet) may offer it when it comes back, so here that is a
+    // transient failure: the message goes to long retry, bounded by RetryLimit and counted in
+    // LRT, instead of waiting for that target without bound (one dead secondary target used to
+    // stall all TLS mail). The same holds for a size only an unavailable target accepts. With
+    // no target available at all the task waits (WAIT), as for every other mail.
+    const available = this.targets.filter((t) => t.usable(this.clock.now()));
+    if (available.length > 0 && !available.some((t) => t.canTake(msg.size, needsTls(msg, t)))) {
+      const tls = available.some((t) => needsTls(msg, t) && t.capabilities !== undefined && !t.capabilities.startTls);
+      const down = this.targets.filter((t) => !available.includes(t)).map((t) => t.addr.address).join(', ');
+      const detail = tls
+        ? `TLS is required for this mail and no available target offers STARTTLS (not usable now: ${down})`
+        : `message of ${msg.size} bytes is larger than every available target accepts (not usable now: ${down})`;
+      const reply = localReply(tls ? Codes.C454TlsNotAvailable : Codes.C451LocalError, detail);
+      return { kind: 'tried', outcomes: allWith(msg.envelope.recipients, 'transient', reply), target: '', detail };
+    }
     return { kind: 'no-target', detail: lastDetail };
   }
 }
