@@ -9,6 +9,13 @@ import type { MailDirectory } from './mail-directory.js';
 import type { ReplyInfo } from './types.js';
 
 export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
+  /**
+   * Records made due by FLUSHRETRY,AGE=: their next attempt is the last one (seed: a message
+   * that cannot be sent then becomes undeliverable). Kept in memory: after a restart in between,
+   * the record is retried as usual.
+   */
+  private readonly flushed = new Set<string>();
+
   constructor(private readonly dir: MailDirectory, private readonly clock: Clock, private readonly log: Logger) {}
 
   async put(item: WorkItem, nextAttempt: Date): Promise<string> {
@@ -58,6 +65,7 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
           failed: [],
           attempts: rec.attempts,
           ...(rec.lastReply === undefined ? {} : { lastReply: rec.lastReply }),
+          ...(this.flushed.delete(rec.id) ? { finalAttempt: true } : {}),
         },
       });
     }
@@ -73,6 +81,7 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
     for (const rec of (await this.dir.list()).records) {
       if (now.getTime() - rec.firstAttempt.getTime() >= olderThanMs) {
         await this.dir.update(rec.id, { nextAttempt: now });
+        this.flushed.add(rec.id);
         n++;
       }
     }

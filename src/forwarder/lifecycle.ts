@@ -41,6 +41,12 @@ export interface WorkItem {
   attempts: number;
   lastReply?: ReplyInfo;
   lastTarget?: string;
+  /**
+   * One try only: a transient failure makes the recipients undeliverable, with no long or
+   * extended retry. Set for the gateway's notifications (seed 001: one that cannot be returned
+   * becomes a dead letter) and for extended-retry mail flushed by FLUSHRETRY,AGE= (seed).
+   */
+  readonly finalAttempt?: boolean;
 }
 
 export type FinalOutcome = 'delivered' | 'undeliverable' | 'extended';
@@ -193,7 +199,7 @@ export class Lifecycle {
         if (item.origin.kind === 'extended') return await this.extendedStep(item);
         // Long retry: Count attempts Interval apart while the spool file stays held.
         const retry = this.deps.retry();
-        if (item.attempts < retry.count && retry.intervalMs > 0) {
+        if (item.finalAttempt !== true && item.attempts < retry.count && retry.intervalMs > 0) {
           item.attempts++;
           counters.totalRetry++;
           if (!inRetry) { counters.currentRetry++; inRetry = true; this.deps.onRetry?.(tkid, 1); }
@@ -202,7 +208,7 @@ export class Lifecycle {
         }
         leaveRetry();
         const ext = this.deps.extended();
-        if (ext.active && ext.intervalMs > 0 && ext.store !== undefined) {
+        if (item.finalAttempt !== true && ext.active && ext.intervalMs > 0 && ext.store !== undefined) {
           const next = new Date(this.deps.clock.now() + ext.intervalMs);
           // Recipients that already failed are reported now: the mail directory keeps only
           // the pending ones, and the spool file (with the checkpoint) is about to be released.
@@ -233,8 +239,9 @@ export class Lifecycle {
     const ext = this.deps.extended();
     const id = (item.origin as { id: string }).id;
     item.attempts++;
-    if (this.deps.clock.now() - item.arrival.getTime() >= ext.ageMs) {
-      for (const recipient of item.pending) await this.fail(item, recipient, localReply(Codes.C554DeliveryTimeExpired, `message expired after ${Math.round(ext.ageMs / 86400000)} days: ${replyText(item.lastReply)}`));
+    if (item.finalAttempt === true || this.deps.clock.now() - item.arrival.getTime() >= ext.ageMs) {
+      const why = item.finalAttempt === true ? 'last attempt after FLUSHRETRY,AGE= failed' : `message expired after ${Math.round(ext.ageMs / 86400000)} days`;
+      for (const recipient of item.pending) await this.fail(item, recipient, localReply(Codes.C554DeliveryTimeExpired, `${why}: ${replyText(item.lastReply)}`));
       item.pending = [];
       return this.finish(item);
     }

@@ -314,6 +314,8 @@ export class SpoolTask {
       pending,
       failed,
       attempts: 0,
+      // Seed 001: a notification that cannot be returned becomes a dead letter (one try).
+      ...(entry.message?.origin.kind === 'notification' ? { finalAttempt: true } : {}),
     };
   }
 }
