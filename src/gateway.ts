@@ -21,11 +21,12 @@ import {
 import { ExitSelection } from './userexit/index.js';
 
 export const systemResolver: Resolver = {
+  // TargetName and MX hosts resolve through the system resolver (getaddrinfo: /etc/hosts and
+  // nsswitch included, as z/OS resolves through its stack's resolver), not DNS only.
   resolveAddresses: async (name) => {
-    const [a, aaaa] = await Promise.allSettled([dns.resolve4(name), dns.resolve6(name)]);
-    const out = [...(a.status === 'fulfilled' ? a.value : []), ...(aaaa.status === 'fulfilled' ? aaaa.value : [])];
-    if (out.length === 0) throw a.status === 'rejected' ? a.reason : new Error(`no A/AAAA records for ${name}`);
-    return out;
+    const all = await dns.lookup(name, { all: true, verbatim: true });
+    if (all.length === 0) throw new Error(`no addresses for ${name}`);
+    return [...new Set(all.map((a) => a.address))];
   },
   resolveMx: (name) => dns.resolveMx(name),
   resolve4: async (name) => {

@@ -432,3 +432,36 @@ test('CRLF, CR and tab-separated files parse like LF files', () => {
   assert.deepEqual(parseOk(IBM_STYLE.replace(/\n/g, '\r\n')).config, lf);
   assert.deepEqual(parseOk(IBM_STYLE.replace(/\n/g, '\r').replace(/ +/g, '\t')).config, lf);
 });
+
+// Issue #16 item 12: a configuration kept as an FB80 data set and brought over in binary has no
+// line ends: 80-byte records, blank-padded. Each record is one line.
+test('an FB80 data-set image (no line ends) parses, in UTF-8 and in IBM-1047; errors name the record', () => {
+  const lines = IBM_STYLE.split('\n');
+  assert.ok(lines.every((l) => l.length <= 80));
+  const image = lines.map((l) => l.padEnd(80, ' ')).join('');
+  const want = parseOk(IBM_STYLE).config;
+  const utf8 = parseConfigBytes(Buffer.from(image, 'utf8'), FILE, {}, OPTS);
+  assert.ok(utf8.ok, utf8.ok ? '' : utf8.error.map((e) => e.message).join('\n'));
+  assert.deepEqual(utf8.value.config, want);
+  const p1047 = getCodePage('IBM-1047')!;
+  const ebcdic = parseConfigBytes(p1047.encode(image, { newline: 'strict' }), FILE, { CSSMTP_CODEPAGE_CONFIG: 'IBM-1047' }, OPTS);
+  assert.ok(ebcdic.ok, ebcdic.ok ? '' : ebcdic.error.map((e) => e.message).join('\n'));
+  assert.deepEqual(ebcdic.value.config, { ...want, configCodePage: 'IBM-1047' });
+  // A mistake in record 3 is reported at line 3.
+  const bad = ['TargetServer { TargetIP 192.0.2.1 }', 'LogLevel 7', 'LogLevel 8'].map((l) => l.padEnd(80, ' ')).join('');
+  const r = parseConfigBytes(Buffer.from(bad), 'fb.conf', {}, OPTS);
+  assert.ok(!r.ok);
+  assert.deepEqual(r.error.map((e) => e.message), ['fb.conf:3: LogLevel: duplicate statement (first at line 2); allowed once per file']);
+});
+
+// Issue #16 item 12: CSSMTP files write the at sign unquoted.
+test('AtSign # unquoted is the value; a # comment elsewhere is still a comment', () => {
+  const { config: c } = parseOk('Options { AtSign # }   # national at sign\nTargetServer { TargetIP 192.0.2.1 }\n');
+  assert.equal(c.options.atSign, '#');
+  const multi = parseOk('Options\n{\n  AtSign #\n  TLSEhlo YES # comment\n}\nTargetServer { TargetIP 192.0.2.1 }\n').config;
+  assert.equal(multi.options.atSign, '#');
+  assert.equal(multi.options.tlsEhlo, true);
+  // "#text" right after AtSign is a comment: the value is missing.
+  const r = parseConfig('Options { AtSign #x\n}\nTargetServer { TargetIP 192.0.2.1 }\n', 'a.conf', {}, OPTS);
+  assert.ok(!r.ok);
+});
