@@ -3,6 +3,16 @@
 // Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
 import { main } from './cli/index.js';
 
+// A reader that goes away (`spoolgate journal | head`) is not a failure of the command: stop
+// quietly, as Unix filters do, instead of an unhandled 'error' with a stack. A running gateway
+// (`start`) keeps running: its output just has no reader any more.
+const quietOnEpipe = (e: NodeJS.ErrnoException): void => {
+  if (e.code !== 'EPIPE') throw e;
+  if (process.argv[2] !== 'start') process.exit(process.exitCode ?? 0);
+};
+process.stdout.on('error', quietOnEpipe);
+process.stderr.on('error', quietOnEpipe);
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {

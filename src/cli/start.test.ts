@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { runCli } from '../testing/cli.js';
 import { tempDir } from '../testing/peers.js';
 import { parseStartArgs, run } from './start.js';
+import { loadConfig } from '../config/index.js';
+import { startServices } from '../main.js';
 
 // Issue #16 item 11: the seed's start options, -f or -F (cold start) and -p or -P tcpipJobName.
 test('start options: -f and -F are a cold start; -p/-P STACK is accepted with a warning', () => {
@@ -35,4 +37,21 @@ test('start -F -p TCPIP --once: runs and exits 0 with one warning line', async (
   const r = await runCli(run, ['--config', conf, '-F', '-p', 'TCPIP', '--once']);
   assert.equal(r.stderr, 'spoolgate: start option -p TCPIP ignored: it chooses a z/OS TCP/IP stack; this host has one network stack\n');
   assert.equal(r.code, 0);
+});
+
+// Issue #16 item 16: a second instance on the same writer is refused in one line, not a stack.
+test('start: a second instance on the same writer prints one line and exits 1', async (t) => {
+  const dir = tempDir(t);
+  const conf = join(dir, 'spoolgate.conf');
+  writeFileSync(conf, `Instance TEST\nStateDirectory ${join(dir, 'state')}\nSpool { Directory ${join(dir, 'spool')} }\nLogFile ${join(dir, 'log')}\nControlSocket ${join(dir, 'ctl.sock')}\nTargetServer { TargetIP 127.0.0.1 ConnectPort 9 }\n`);
+  const loaded = loadConfig(conf);
+  assert.ok(loaded.ok);
+  const first = await startServices(loaded.value.config);
+  t.after(() => first.stop());
+  const r = await runCli(run, ['--config', conf, '--once']);
+  assert.equal(r.code, 1);
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0]!, /^spoolgate: TEST: not started: .*(already in use|already listening)/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
 });

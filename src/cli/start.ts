@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, formatDiagnostic } from '../config/index.js';
 import { defaultConfigPath, startServices } from '../main.js';
 import { processIo, type CliIo } from './io.js';
+import { SpoolgateError } from '../core/index.js';
 
 const USAGE = 'usage: spoolgate start --config FILE [-f|-F] [-p STACK] [--once]';
 
@@ -63,7 +64,17 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   }
   for (const w of loaded.value.warnings) io.stderr.write(formatDiagnostic(w) + '\n');
   const config = loaded.value.config;
-  const services = await startServices(config, { cold: args.values.cold });
+  let services;
+  try {
+    services = await startServices(config, { cold: args.values.cold });
+  } catch (e) {
+    // An expected refusal (the writer is locked by another instance, the control socket is in
+    // use, a store cannot be opened) is one line for the operator; anything else is a bug and
+    // keeps its stack (src/cli.ts).
+    if (!(e instanceof SpoolgateError)) throw e;
+    io.stderr.write(`spoolgate: ${config.instance}: not started: ${e.message}\n`);
+    return 1;
+  }
   const gw = services.gateway;
   if (args.values.once) {
     await gw.forwarder.runOnce();
