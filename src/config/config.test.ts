@@ -301,7 +301,7 @@ TargetServer { TargetIP 192.0.2.4 TargetIP 192.0.2.5 }
   assert.deepEqual(warnings, [
     'w.conf:6: MailAdministrator: only the first 4 are used; this one is ignored',
     'w.conf:8: Options TestMode: YES with Report None: problems found in test mode are reported nowhere (EZD1841I); allowed Report Sysout or Report Admin',
-    'w.conf:10: TargetServer TargetIP: address 192.0.2.1 already given at line 9; duplicate ignored',
+    'w.conf:10: TargetServer TargetIP: address 192.0.2.1 port 25 already given at line 9; duplicate ignored',
     'w.conf:11: TargetServer TargetIP: 5 target addresses configured; only the first 4 are used',
   ]);
 });
@@ -464,4 +464,12 @@ test('AtSign # unquoted is the value; a # comment elsewhere is still a comment',
   // "#text" right after AtSign is a comment: the value is missing.
   const r = parseConfig('Options { AtSign #x\n}\nTargetServer { TargetIP 192.0.2.1 }\n', 'a.conf', {}, OPTS);
   assert.ok(!r.ok);
+});
+
+// Issue #16 item 16: a target is address and port.
+test('the same TargetIP on another ConnectPort is another target, not a duplicate', () => {
+  const { warnings } = parseOk('TargetServer { TargetIP 127.0.0.1 ConnectPort 2525 }\nTargetServer { TargetIP 127.0.0.1 ConnectPort 2526 }\n');
+  assert.deepEqual(warnings, []);
+  const same = parseOk('TargetServer { TargetIP 127.0.0.1 ConnectPort 2525 }\nTargetServer { TargetIP 127.0.0.1 ConnectPort 2525 }\n', 'd.conf').warnings;
+  assert.deepEqual(same, ['d.conf:2: TargetServer TargetIP: address 127.0.0.1 port 2525 already given at line 1; duplicate ignored']);
 });

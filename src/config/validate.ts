@@ -59,9 +59,13 @@ export function validateConfig(config: Config, groups: StatementGroups, diag: Di
     for (const raw of st.params) {
       if (raw.def.name !== 'TargetIP') continue;
       const ip = raw.value.text.replace(/^\[|\]$/g, '').toLowerCase();
-      const prev = seenIp.get(ip);
-      if (prev !== undefined) diag.warn(raw.line, 'TargetServer', 'TargetIP', `address ${ip} already given at line ${prev}; duplicate ignored`);
-      else seenIp.set(ip, raw.line);
+      // A target is an address and a port (forwarder/targets.ts): the same IP on another
+      // ConnectPort is another target, not a duplicate.
+      const port = ts?.connectPort ?? 25;
+      const key = `${ip}|${port}`;
+      const prev = seenIp.get(key);
+      if (prev !== undefined) diag.warn(raw.line, 'TargetServer', 'TargetIP', `address ${ip} port ${port} already given at line ${prev}; duplicate ignored`);
+      else seenIp.set(key, raw.line);
     }
   }
   if (seenIp.size > MAX_TARGET_ADDRESSES) {
