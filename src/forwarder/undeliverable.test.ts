@@ -67,3 +67,24 @@ test('a failed notification (null sender) is a dead letter whatever ReturnToMail
     assert.equal((await store.list()).letters.length, 1);
   }
 });
+
+// Issue #16 item 16: a recipient the job wrote badly is named in the notification as written:
+// once bracketed, without its parameters, never re-quoted around an invented mailbox.
+test('the notification names bad recipients as written', async (t) => {
+  const cases: { address: string; line: string; final: string }[] = [
+    { address: '<bad address>', line: '<bad address>: delivery failed', final: 'Final-Recipient: rfc822; bad address' },
+    { address: '<@x.example:a@b.example>', line: '<@x.example:a@b.example>: delivery failed', final: 'Final-Recipient: rfc822; @x.example:a@b.example' },
+    { address: '<a@b.example> FOO=1', line: '<a@b.example>: delivery failed', final: 'Final-Recipient: rfc822; a@b.example' },
+    { address: 'nobrackets@x.example', line: '<nobrackets@x.example>: delivery failed', final: 'Final-Recipient: rfc822; nobrackets@x.example' },
+    { address: '<"two words"@x.example>', line: '<"two words"@x.example>: delivery failed', final: 'Final-Recipient: rfc822; "two words"@x.example' },
+  ];
+  for (const c of cases) {
+    const { h, submitted } = await handler(t, true);
+    const it = item({ kind: 'mailbox', mailbox: { local: 'payroll', domain: 'corp.test' } });
+    it.failed.splice(0, 1, { address: c.address, reply: { code: 553, enhanced: '5.1.3', text: 'JES Bad recipient address' } });
+    assert.equal(await h.handle(it), 'notified', c.address);
+    const text = (submitted[0] as { data: Buffer }).data.toString('latin1');
+    assert.ok(text.includes(`\r\n${c.line} permanently`), `${c.address}:\n${text}`);
+    assert.ok(text.includes(`\r\n${c.final}\r\n`), `${c.address}:\n${text}`);
+  }
+});

@@ -17,13 +17,27 @@ export interface UndeliverableSettings {
   readonly reportingMta: string;
 }
 
-function recipientOf(f: FailedRecipient): Recipient {
-  if (f.recipient) return f.recipient;
-  // An address the parser could not accept: report it as written.
-  const parsed = parseMailbox(f.address.replace(/^<|>$/g, ''));
-  if (parsed.ok) return { mailbox: parsed.value };
-  const at = f.address.lastIndexOf('@');
-  return { mailbox: { local: at > 0 ? f.address.slice(0, at) : f.address, domain: at > 0 ? f.address.slice(at + 1) : 'invalid' } };
+/**
+ * The path of an address as the job wrote it: inside its angle brackets when it has them
+ * (`<bad address> FOO=1` → `bad address`), else up to the first blank.
+ */
+export function writtenPath(address: string): string {
+  const a = address.trim();
+  if (a.startsWith('<')) {
+    const end = a.indexOf('>');
+    return end < 0 ? a.slice(1) : a.slice(1, end);
+  }
+  return a.split(/[ \t]/)[0]!;
+}
+
+function recipientOf(f: FailedRecipient): { recipient: Recipient; written?: string } {
+  if (f.recipient) return { recipient: f.recipient };
+  const path = writtenPath(f.address);
+  const parsed = parseMailbox(path);
+  if (parsed.ok) return { recipient: { mailbox: parsed.value } };
+  // An address the parser could not accept: reported as written. The mailbox is a placeholder
+  // the notification never shows (NOTIFY defaults apply to it).
+  return { recipient: { mailbox: { local: 'invalid', domain: 'invalid' } }, written: path };
 }
 
 export class NotifyingUndeliverable implements UndeliverableHandler {
@@ -41,7 +55,7 @@ export class NotifyingUndeliverable implements UndeliverableHandler {
   async handle(item: WorkItem): Promise<'notified' | 'dead-letter' | 'dropped'> {
     const s = this.deps.settings();
     const reports: DsnRecipientReport[] = item.failed.map((f) => ({
-      recipient: recipientOf(f),
+      ...recipientOf(f),
       action: 'failed',
       status: f.reply.enhanced && /^5\./.test(f.reply.enhanced) ? f.reply.enhanced : f.reply.code >= 500 ? `5.${f.reply.enhanced?.slice(2) || '0.0'}` : '5.4.7',
       diagnostic: replyText(f.reply),
