@@ -85,3 +85,13 @@ test('config: usage errors exit 2', async () => {
   assert.equal(help.code, 0);
   assert.match(help.stdout, /spoolgate config check/);
 });
+
+// Issue #16 item 16: `config show` runs no gateway: no PID of its own, no checkpoint mode.
+test('config show: PID and CHKPOINT are N/A offline', async () => {
+  const r = await cli(['config', 'show', '--config', 'config/spoolgate.conf']);
+  assert.equal(r.code, 0);
+  assert.ok(r.stdout.split('\n').some((l) => /^PID\s+: N\/A$/.test(l)), r.stdout);
+  assert.ok(r.stdout.split('\n').some((l) => /CHKPOINT\s+: N\/A$/.test(l)), r.stdout);
+  assert.ok(!r.stdout.includes(String(process.pid)));
+  assert.ok(!/WARM/.test(r.stdout));
+});
