@@ -28,6 +28,7 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
       firstAttempt: item.arrival,
       nextAttempt,
       attempts: item.attempts,
+      ...(item.deliveryAttempts === undefined ? {} : { deliveryAttempts: item.deliveryAttempts }),
       jobName: item.job.jobName,
       jobId: item.job.jobId,
       originUser: item.job.originUser,
@@ -37,8 +38,12 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
     return id;
   }
 
-  async update(id: string, patch: { pending: WorkItem['pending']; attempts: number; nextAttempt: Date; lastReply?: ReplyInfo }): Promise<void> {
-    const r = await this.dir.update(id, { pendingRecipients: patch.pending, attempts: patch.attempts, nextAttempt: patch.nextAttempt, ...(patch.lastReply === undefined ? {} : { lastReply: patch.lastReply }) });
+  async update(id: string, patch: { pending: WorkItem['pending']; attempts: number; nextAttempt: Date; lastReply?: ReplyInfo; deliveryAttempts?: number }): Promise<void> {
+    const r = await this.dir.update(id, {
+      pendingRecipients: patch.pending, attempts: patch.attempts, nextAttempt: patch.nextAttempt,
+      ...(patch.lastReply === undefined ? {} : { lastReply: patch.lastReply }),
+      ...(patch.deliveryAttempts === undefined ? {} : { deliveryAttempts: patch.deliveryAttempts }),
+    });
     if (!r.ok) throw r.error;
   }
 
@@ -64,6 +69,7 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
           pending: [...rec.pendingRecipients],
           failed: [],
           attempts: rec.attempts,
+          ...(rec.deliveryAttempts === undefined ? {} : { deliveryAttempts: rec.deliveryAttempts }),
           ...(rec.lastReply === undefined ? {} : { lastReply: rec.lastReply }),
           ...(this.flushed.delete(rec.id) ? { finalAttempt: true } : {}),
         },

@@ -47,6 +47,8 @@ export interface WorkItem {
    * becomes a dead letter) and for extended-retry mail flushed by FLUSHRETRY,AGE= (seed).
    */
   readonly finalAttempt?: boolean;
+  /** Times the message was sent to a target (each target of a failover counts), for accounting. */
+  deliveryAttempts?: number;
 }
 
 export type FinalOutcome = 'delivered' | 'undeliverable' | 'extended';
@@ -59,7 +61,7 @@ export interface UndeliverableHandler {
 export interface ExtendedRetryStore {
   /** Durably stores the message with its pending recipients; resolves after fsync. */
   put(item: WorkItem, nextAttempt: Date): Promise<string>;
-  update(id: string, patch: { pending: readonly Recipient[]; attempts: number; nextAttempt: Date; lastReply?: ReplyInfo }): Promise<void>;
+  update(id: string, patch: { pending: readonly Recipient[]; attempts: number; nextAttempt: Date; lastReply?: ReplyInfo; deliveryAttempts?: number }): Promise<void>;
   remove(id: string): Promise<void>;
 }
 
@@ -165,6 +167,7 @@ export class Lifecycle {
         if (this.stopping) return undefined;
         if (item.pending.length > 0) {
           const r = await this.deps.router.attempt({ envelope: { ...item.envelope, recipients: item.pending }, data: item.data, size: item.data.length });
+          item.deliveryAttempts = (item.deliveryAttempts ?? 0) + r.tries;
           if (r.kind === 'no-target') {
             this.deps.onWait?.(tkid, true);
             const at = this.deps.router.nextRetryAt();
@@ -245,7 +248,7 @@ export class Lifecycle {
       item.pending = [];
       return this.finish(item);
     }
-    await ext.store?.update(id, { pending: item.pending, attempts: item.attempts, nextAttempt: new Date(this.deps.clock.now() + ext.intervalMs), lastReply: item.lastReply });
+    await ext.store?.update(id, { pending: item.pending, attempts: item.attempts, nextAttempt: new Date(this.deps.clock.now() + ext.intervalMs), lastReply: item.lastReply, deliveryAttempts: item.deliveryAttempts });
     return undefined;
   }
 

@@ -1,9 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '../log/index.js';
+import { Accounting } from '../log/accounting.js';
+import { forwarderAccounting } from './accounting.js';
 import { SignallingClock } from '../testing/clock.js';
-import { ESMTP_CAPS, FakeConnector } from '../testing/fake-connector.js';
+import { ESMTP_CAPS, FakeConnector, allAccepted as allAcceptedOf, allWith as fakeAllWith } from '../testing/fake-connector.js';
 import { tempDir } from '../testing/peers.js';
 import { Checkpoint } from './checkpoint.js';
 import { Lifecycle, newCounters, type FinalOutcome, type WorkItem } from './lifecycle.js';
@@ -98,4 +101,43 @@ test('every target reachable and none offers STARTTLS: undeliverable at once (55
   assert.equal(await drive(s, tlsItem(), 1), 'undeliverable');
   assert.equal(s.undeliverable[0]!.failed[0]!.reply.code, 554);
   assert.equal(s.counters.totalRetry, 0);
+});
+
+// Issue #16 item 16: the MAIL record's `attempts` is the number of times the message was sent to
+// a target — 1 for mail taken at once, one more per retry and per failover target — not the
+// long-retry counter (0 for mail taken at once).
+test('accounting MAIL attempts counts the real attempts', async (t) => {
+  const dir = tempDir(t);
+  const clock = new SignallingClock();
+  const connector = new FakeConnector();
+  const A = '192.0.2.10';
+  const B = '192.0.2.11';
+  // A defers the first message it sees; B loses the connection in the middle of "FAILOVER".
+  // With equal load the router starts one target further on each call (A, B, A, B, ...).
+  connector.scripts.set(A, { send: (m, n) => (n === 0 ? fakeAllWith(m, 'transient', 451) : allAcceptedOf(m)) });
+  connector.scripts.set(B, { send: (m) => (m.data.includes('FAILOVER') ? fakeAllWith(m, 'transient', 421, false) : allAcceptedOf(m)) });
+  const targets = [A, B].map((address) => new Target({ address, port: 25, source: { kind: 'TargetIP' }, server: spec }, connector, clock, { connectRetryMs: 1000, idleMs: 1000 }));
+  const accounting = new Accounting({ path: join(dir, 'acct.jsonl'), instance: 'TEST', enabled: () => ({ config: false, connect: false, mail: true, spool: false, stats: false }) });
+  t.after(() => accounting.close());
+  const acc = forwarderAccounting(accounting);
+  const checkpoint = Checkpoint.open(join(dir, 'cp.db'), { batchMs: 0 });
+  t.after(() => checkpoint.close());
+  const lifecycle = new Lifecycle({
+    router: new Router(targets, clock), checkpoint, clock, log: Logger.silent(), counters: newCounters(),
+    undeliverable: { handle: async () => 'notified' },
+    retry: () => ({ count: 3, intervalMs: 60_000 }),
+    extended: () => ({ active: false, intervalMs: 0, ageMs: 0 }),
+    onFinished: (item, outcome) => acc.onMailFinished(item, outcome),
+  });
+  const s = { lifecycle, clock } as unknown as ReturnType<typeof setup>;
+  const mk = (no: number, body: string): WorkItem => ({ ...tlsItem(), origin: { kind: 'spool', entryId: 'e2', messageNo: no, tkid: 1 }, envelope: { ...tlsItem().envelope, requireTls: false }, data: Buffer.from(`Subject: ${body}\r\n\r\n${body}\r\n`) });
+  // 1: A defers, the retry goes to B: 2 attempts.
+  assert.equal(await drive(s, mk(1, 'RETRY'), 5), 'delivered');
+  // 2: A takes it at once: 1 attempt.
+  assert.equal(await drive(s, mk(2, 'ONCE'), 5), 'delivered');
+  // 3: B loses the connection mid-message, A takes it in the same round: 2 attempts.
+  assert.equal(await drive(s, mk(3, 'FAILOVER'), 5), 'delivered');
+  for (const tg of targets) await tg.close(true);
+  const lines = readFileSync(join(dir, 'acct.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { messageNo: number; attempts: number });
+  assert.deepEqual(lines.map((l) => [l.messageNo, l.attempts]), [[1, 2], [2, 1], [3, 2]]);
 });
