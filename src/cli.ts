@@ -5,6 +5,16 @@ import { basename } from 'node:path';
 import { main } from './cli/index.js';
 import { runClassic } from './cli/sendmail-classic.js';
 
+// A reader that goes away (`spoolgate journal | head`) is not a failure of the command: stop
+// quietly, as Unix filters do, instead of an unhandled 'error' with a stack. A running gateway
+// (`start`) keeps running: its output just has no reader any more.
+const quietOnEpipe = (e: NodeJS.ErrnoException): void => {
+  if (e.code !== 'EPIPE') throw e;
+  if (process.argv[2] !== 'start') process.exit(process.exitCode ?? 0);
+};
+process.stdout.on('error', quietOnEpipe);
+process.stderr.on('error', quietOnEpipe);
+
 // Installed or linked as /usr/sbin/sendmail, mailq or newaliases, it is the classic interface.
 const invokedAs = basename(process.argv[1] ?? 'spoolgate').replace(/\.js$/, '');
 const classic = invokedAs === 'sendmail' || invokedAs === 'mailq' || invokedAs === 'newaliases';

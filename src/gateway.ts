@@ -6,7 +6,8 @@ import { mkdirSync } from 'node:fs';
 import { promises as dns } from 'node:dns';
 import type { Clock, Envelope, Resolver, Result } from './core/index.js';
 import { ShutdownStack, describeError, err, ok, systemClock } from './core/index.js';
-import { stateLayout, type Config } from './config/index.js';
+import { stateLayout, testModeWithoutReport, type Config } from './config/index.js';
+import { Msg } from './control/messages.js';
 import { LogOutput, Logger } from './log/index.js';
 import { Accounting, accountingPath } from './log/accounting.js';
 import { SpoolQueue } from './spool/queue.js';
@@ -20,11 +21,12 @@ import {
 import { ExitSelection, checkExitLocation } from './userexit/index.js';
 
 export const systemResolver: Resolver = {
+  // TargetName and MX hosts resolve through the system resolver (getaddrinfo: /etc/hosts and
+  // nsswitch included, as z/OS resolves through its stack's resolver), not DNS only.
   resolveAddresses: async (name) => {
-    const [a, aaaa] = await Promise.allSettled([dns.resolve4(name), dns.resolve6(name)]);
-    const out = [...(a.status === 'fulfilled' ? a.value : []), ...(aaaa.status === 'fulfilled' ? aaaa.value : [])];
-    if (out.length === 0) throw a.status === 'rejected' ? a.reason : new Error(`no A/AAAA records for ${name}`);
-    return out;
+    const all = await dns.lookup(name, { all: true, verbatim: true });
+    if (all.length === 0) throw new Error(`no addresses for ${name}`);
+    return [...new Set(all.map((a) => a.address))];
   },
   resolveMx: (name) => dns.resolveMx(name),
   resolve4: async (name) => {
@@ -143,6 +145,8 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     servers: () => targetSpecs(config),
   });
   log.event('gateway.starting', { instance: config.instance, writer: config.extWrtName, spool: config.spool.directory, testMode: config.options.testMode });
+  // Seed (Options TestMode): test mode without a report destination shows nothing (EZD1841I).
+  if (testModeWithoutReport(config)) log.warn('testmode.no-report', { message: Msg.testModeNoReport(config.instance.toUpperCase()) });
   const targetStats = () => forwarder.listTargets().map((t) => ({ address: t.addr.address, port: t.addr.port, state: t.state, ...t.counters }));
   const stats = accounting.scheduleStats(clock, () => config.smf119.interval, () => ({ counters: { ...forwarder.counters }, targets: targetStats() }));
   stops.push('statistics', () => stats.stop(true));

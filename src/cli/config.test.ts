@@ -26,7 +26,7 @@ test('config check: warnings are printed, exit 0', async (t) => {
   writeFileSync(f, 'Report None\nOptions { TestMode YES }\nTargetServer { TargetIP 192.0.2.1 }\n');
   const r = await cli(['config', 'check', '--config', f]);
   assert.equal(r.code, 0);
-  assert.equal(r.stdout, `warning: ${f}:2: Options TestMode: YES with Report None: problems found in test mode are reported nowhere; allowed Report Sysout or Report Admin\n${f}: valid\n`);
+  assert.equal(r.stdout, `warning: ${f}:2: Options TestMode: YES with Report None: problems found in test mode are reported nowhere (EZD1841I); allowed Report Sysout or Report Admin\n${f}: valid\n`);
 });
 
 test('config check: errors are printed, exit 2', async (t) => {
@@ -84,4 +84,14 @@ test('config: usage errors exit 2', async () => {
   const help = await cli(['config', '--help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /spoolgate config check/);
+});
+
+// Issue #16 item 16: `config show` runs no gateway: no PID of its own, no checkpoint mode.
+test('config show: PID and CHKPOINT are N/A offline', async () => {
+  const r = await cli(['config', 'show', '--config', 'config/spoolgate.conf']);
+  assert.equal(r.code, 0);
+  assert.ok(r.stdout.split('\n').some((l) => /^PID\s+: N\/A$/.test(l)), r.stdout);
+  assert.ok(r.stdout.split('\n').some((l) => /CHKPOINT\s+: N\/A$/.test(l)), r.stdout);
+  assert.ok(!r.stdout.includes(String(process.pid)));
+  assert.ok(!/WARM/.test(r.stdout));
 });

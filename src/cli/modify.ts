@@ -27,7 +27,7 @@ function otherSocket(path: string): string | undefined {
 
 const USAGE = `usage: spoolgate modify (--config FILE | --socket PATH) [--json] [instance] <command>
   commands: D,CONFIG  D,IPLIST  D,LOGLEVEL  D,SPOOL[,SUMMARY|,DETAIL[,ALL|,TKID=n]]  D,TARGETS[,ADDR=ip]
-            FLUSHRETRY,TKID=n  FLUSHRETRY,AGE=days  LOGLEVEL,LEVEL=n  USEREXIT,LEVEL=NONE|module
+            FLUSHRETRY,TKID=n  FLUSHRETRY,AGE=days  LOGLEVEL,LEVEL=n  USEREXIT,LEVEL=NONE|module|VERSIONn
             REFRESH  REFRESHIPLIST  REFRESHTARGETS  SUSPEND[,IMMEDIATE|,DELAY]  RESUME
   keywords may be abbreviated to their capitals: D, DIS, CONF, IPL, SPOOL, TARGET, LOGL, FLUSHR, SUS, RES`;
 

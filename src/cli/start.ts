@@ -1,5 +1,8 @@
-// `spoolgate start --config FILE [-f] [--once]`: runs the instance.
-//   -f      cold start: discard checkpoint records and process unfinished files from the start.
+// `spoolgate start --config FILE [-f|-F] [-p STACK] [--once]`: runs the instance.
+//   -f, -F  cold start: discard checkpoint records and process unfinished files from the start
+//           (the seed's start option, either case).
+//   -p, -P  the seed's TCP/IP stack choice (common INET): accepted so an unchanged start command
+//           works, and ignored with a warning (the host has one stack).
 //   --once  process what is in the spool now (and due extended retries), then exit (cron use).
 // SIGTERM/SIGINT drain: stop reading, let in-flight attempts end, exit 0; the spool and the
 // checkpoint keep everything unfinished for the next start.
@@ -11,6 +14,7 @@ import { processIo, type CliIo } from './io.js';
 import { configPath, noConfig, configHelpLine } from './config-file.js';
 import { sendCommand } from '../control/index.js';
 import { packageRoot } from './init.js';
+import { SpoolgateError } from '../core/index.js';
 
 /** The installed package directory (inside node_modules) that contains `dir`, if any. */
 export function insidePackage(dir: string, root = packageRoot()): string | undefined {
@@ -19,17 +23,48 @@ export function insidePackage(dir: string, root = packageRoot()): string | undef
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel)) ? root : undefined;
 }
 
-const USAGE = 'usage: spoolgate start --config FILE [-f] [--once]';
+const USAGE = 'usage: spoolgate start --config FILE [-f|-F] [-p STACK] [--once]';
 
-export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
+export interface StartOptions {
+  readonly config: string | undefined;
+  readonly cold: boolean;
+  readonly once: boolean;
+  readonly help: boolean;
+  /** Lines for standard error: start options accepted but without effect here. */
+  readonly warnings: readonly string[];
+}
+
+/** The start command line; an error text for an unknown or malformed option. */
+export function parseStartArgs(argv: string[]): { ok: true; value: StartOptions } | { ok: false; error: string } {
   let args;
   try {
-    args = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, f: { type: 'boolean', short: 'f' }, cold: { type: 'boolean' }, once: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: false });
+    args = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', short: 'c' }, f: { type: 'boolean', short: 'f' }, 'cold-F': { type: 'boolean', short: 'F' }, cold: { type: 'boolean' },
+        stack: { type: 'string', short: 'p' }, 'stack-P': { type: 'string', short: 'P' },
+        once: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: false,
+    });
   } catch (e) {
-    io.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
+    return { ok: false, error: e instanceof Error ? e.message : String(e) };
+  }
+  const v = args.values;
+  const stack = v.stack ?? v['stack-P'];
+  const warnings = stack === undefined ? [] : [`spoolgate: start option -p ${stack} ignored: it chooses a z/OS TCP/IP stack; this host has one network stack`];
+  return { ok: true, value: { config: v.config, cold: v.f === true || v['cold-F'] === true || v.cold === true, once: v.once === true, help: v.help === true, warnings } };
+}
+
+export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
+  const parsed = parseStartArgs(argv);
+  if (!parsed.ok) {
+    io.stderr.write(`${parsed.error}\n${USAGE}\n`);
     return 2;
   }
+  const args = { values: parsed.value };
   if (args.values.help) { io.stdout.write(`${USAGE}\n${configHelpLine(args.values.config, io)}\n`); return 0; }
+  for (const w of args.values.warnings) io.stderr.write(w + '\n');
   const file = configPath(args.values.config, io);
   if (file === undefined) { io.stderr.write(`spoolgate start: ${noConfig()}\n${USAGE}\n`); return 2; }
   const loaded = loadConfig(file, io.env);
@@ -46,7 +81,17 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     io.stderr.write(`spoolgate: StateDirectory ${config.stateDirectory} is inside the installed package (${inside}); a reinstall would delete it. Set StateDirectory (and Spool Directory) outside it, e.g. run "spoolgate init" for /var/lib/spoolgate\n`);
     return 2;
   }
-  const services = await startServices(config, { cold: args.values.f === true || args.values.cold === true });
+  let services;
+  try {
+    services = await startServices(config, { cold: args.values.cold });
+  } catch (e) {
+    // An expected refusal (the writer is locked by another instance, the control socket is in
+    // use, a store cannot be opened) is one line for the operator; anything else is a bug and
+    // keeps its stack (src/cli.ts).
+    if (!(e instanceof SpoolgateError)) throw e;
+    io.stderr.write(`spoolgate: ${config.instance}: not started: ${e.message}\n`);
+    return 1;
+  }
   const gw = services.gateway;
   if (args.values.once) {
     await gw.forwarder.runOnce();

@@ -27,12 +27,26 @@ function translate(t: string): Parsed<string> {
   return { ok: true, value: page.name };
 }
 
+/** Seed: the CSSMTP exit interfaces a UserExit statement may name (an MVS load module each). */
+const MVS_EXIT = /^VERSION[234]$/i;
+
 function userExit(t: string, baseDir: string): Parsed<string | null> {
-  if (t.toUpperCase() === 'NONE') return { ok: true, value: null };
+  if (t.toUpperCase() === 'NONE' || MVS_EXIT.test(t)) return { ok: true, value: null };
   if (/^VERSION[0-9]$/i.test(t)) {
     return { ok: false, problem: `value ${show(t)} names an MVS exit interface`, allowed: 'NONE or the path of a JavaScript/TypeScript module' };
   }
   return resolvePath(t, baseDir);
+}
+
+/**
+ * An unchanged CSSMTP file's `UserExit VERSION2|VERSION3|VERSION4` names an MVS exit program that
+ * cannot run here: start-up goes on without an exit (userExit() reads it as NONE), with this
+ * warning naming the JavaScript module form.
+ */
+function warnMvsExit(st: RawStatement | undefined, diag: Diagnostics): void {
+  const t = st?.value?.text;
+  if (st?.value === undefined || st.value === null || t === undefined || !MVS_EXIT.test(t)) return;
+  diag.warn(st.value.line, 'UserExit', null, `${t.toUpperCase()} is an MVS exit program and cannot run here; running without a user exit`, 'NONE, or the path of a JavaScript module doing the same checks (docs/userexit.md)');
 }
 
 /** Default ExtWrtName from the instance name: upper case, only A-Z 0-9 $ # @, at most 8. */
@@ -86,6 +100,8 @@ export function buildConfig(input: BuildInput, diag: Diagnostics): { config: Con
   const und = block('Undeliverable');
   const spool = block('Spool');
 
+  warnMvsExit(one('UserExit'), diag);
+  const translateName = val('Translate', translate, 'IBM-1047');
   const mailAdmins = many('MailAdministrator').map((st) => readValue(st, diag, mailbox, ''));
 
   const config: Config = {
@@ -127,7 +143,7 @@ export function buildConfig(input: BuildInput, diag: Diagnostics): { config: Con
     },
     targetServers: many('TargetServer').map((st) => targetServer(new StatementReader(st, diag, baseDir))),
     timeout: timeouts(block('Timeout')),
-    translate: val('Translate', translate, 'IBM-1047'),
+    translate: translateName,
     undeliverable: {
       returnToMailFrom: und.yesNo('ReturnToMailFrom', true),
       deadLetterAction: und.oneOf('DeadLetterAction', [['Store', 'store'], ['Delete', 'delete']] as const, 'store'),
@@ -150,7 +166,9 @@ export function buildConfig(input: BuildInput, diag: Diagnostics): { config: Con
     maxReceivedHeaders: val('MaxReceivedHeaders', (t) => integer(t, 10, 1000), DEFAULT_MAX_RECEIVED_HEADERS),
     spool: {
       directory: spool.path('Directory', resolve(baseDir, DEFAULT_SPOOL_DIRECTORY)),
-      recordFormat: spool.oneOf('RecordFormat', [['Text', 'text'], ['NL', 'nl'], ['Fixed', 'fixed'], ['Variable', 'variable']] as const, 'text'),
+      // Without a RecordFormat, EBCDIC spool files are framed per file as they come (NL, LF,
+      // fixed or RDW): CSSMTP reads JES data sets whatever their record format.
+      recordFormat: spool.oneOf('RecordFormat', [['Text', 'text'], ['NL', 'nl'], ['Fixed', 'fixed'], ['Variable', 'variable'], ['Auto', 'auto']] as const, getCodePage(translateName)?.ebcdic === true ? 'auto' : 'text'),
       recordLength: spool.int('RecordLength', 1, 32760, 80),
       rescanInterval: spool.int('RescanInterval', 1, 3600, 5),
     },

@@ -195,7 +195,7 @@ test('every default of SPEC.md §3 when only a TargetServer is given', () => {
     userExitFailure: 'rejectFile',
     userExitDirectory: '/srv/gw',
     maxReceivedHeaders: 100,
-    spool: { directory: '/srv/gw/var/spool', recordFormat: 'text', recordLength: 80, rescanInterval: 5 },
+    spool: { directory: '/srv/gw/var/spool', recordFormat: 'auto', recordLength: 80, rescanInterval: 5 },
     http: null,
     receiver: null,
     filters: [],
@@ -301,10 +301,33 @@ TargetServer { TargetIP 192.0.2.4 TargetIP 192.0.2.5 }
   assert.deepEqual(c.mailAdministrators, ['a@x.example', 'b@x.example', 'c@x.example', 'd@x.example']);
   assert.deepEqual(warnings, [
     'w.conf:6: MailAdministrator: only the first 4 are used; this one is ignored',
-    'w.conf:8: Options TestMode: YES with Report None: problems found in test mode are reported nowhere; allowed Report Sysout or Report Admin',
-    'w.conf:10: TargetServer TargetIP: address 192.0.2.1 already given at line 9; duplicate ignored',
+    'w.conf:8: Options TestMode: YES with Report None: problems found in test mode are reported nowhere (EZD1841I); allowed Report Sysout or Report Admin',
+    'w.conf:10: TargetServer TargetIP: address 192.0.2.1 port 25 already given at line 9; duplicate ignored',
     'w.conf:11: TargetServer TargetIP: 5 target addresses configured; only the first 4 are used',
   ]);
+});
+
+// Issue #16 item 6: EBCDIC spools are framed per file unless RecordFormat says otherwise, and
+// Text with an EBCDIC Translate (LF X'25' only) is warned about.
+test('Spool RecordFormat: Auto by default with an EBCDIC Translate, Text with an ASCII one; Text with EBCDIC warns', () => {
+  const TS = 'TargetServer { TargetIP 192.0.2.1 }\n';
+  assert.equal(parseOk(TS).config.spool.recordFormat, 'auto');
+  assert.equal(parseOk('Translate IBM-273\n' + TS).config.spool.recordFormat, 'auto');
+  assert.equal(parseOk('Translate ISO8859-1\n' + TS).config.spool.recordFormat, 'text');
+  assert.equal(parseOk('Spool { RecordFormat NL }\n' + TS).config.spool.recordFormat, 'nl');
+  const { config: c, warnings } = parseOk('Spool {\n  RecordFormat Text\n}\n' + TS, 's.conf');
+  assert.equal(c.spool.recordFormat, 'text');
+  assert.deepEqual(warnings, ["s.conf:2: Spool RecordFormat: Text with Translate IBM-1047 reads only LF X'25' line ends; NL X'15' ends, fixed and RDW records are held as bad; allowed Auto (or leave RecordFormat out), NL, Fixed or Variable"]);
+  assert.deepEqual(parseOk('Translate UTF-8\nSpool { RecordFormat Text }\n' + TS).warnings, []);
+});
+
+// Issue #16 item 5: an unchanged CSSMTP file's MVS exit must not stop start-up.
+test('UserExit VERSION2|VERSION3|VERSION4: accepted as no exit, with a warning naming the JavaScript module form', () => {
+  for (const v of ['VERSION2', 'Version3', 'VERSION4']) {
+    const { config: c, warnings } = parseOk(`UserExit ${v}\nTargetServer { TargetIP 192.0.2.1 }\n`, 'u.conf');
+    assert.equal(c.userExit, null, v);
+    assert.deepEqual(warnings, [`u.conf:1: UserExit: ${v.toUpperCase()} is an MVS exit program and cannot run here; running without a user exit; allowed NONE, or the path of a JavaScript module doing the same checks (docs/userexit.md)`]);
+  }
 });
 
 test('Pop3 LoginTimeout and MaxConnectionsPerIP: parsed, in D,CONFIG, in the POP3 settings; a LoginTimeout over InactivityTimeout warns', () => {
@@ -409,4 +432,45 @@ test('CRLF, CR and tab-separated files parse like LF files', () => {
   const lf = parseOk(IBM_STYLE).config;
   assert.deepEqual(parseOk(IBM_STYLE.replace(/\n/g, '\r\n')).config, lf);
   assert.deepEqual(parseOk(IBM_STYLE.replace(/\n/g, '\r').replace(/ +/g, '\t')).config, lf);
+});
+
+// Issue #16 item 12: a configuration kept as an FB80 data set and brought over in binary has no
+// line ends: 80-byte records, blank-padded. Each record is one line.
+test('an FB80 data-set image (no line ends) parses, in UTF-8 and in IBM-1047; errors name the record', () => {
+  const lines = IBM_STYLE.split('\n');
+  assert.ok(lines.every((l) => l.length <= 80));
+  const image = lines.map((l) => l.padEnd(80, ' ')).join('');
+  const want = parseOk(IBM_STYLE).config;
+  const utf8 = parseConfigBytes(Buffer.from(image, 'utf8'), FILE, {}, OPTS);
+  assert.ok(utf8.ok, utf8.ok ? '' : utf8.error.map((e) => e.message).join('\n'));
+  assert.deepEqual(utf8.value.config, want);
+  const p1047 = getCodePage('IBM-1047')!;
+  const ebcdic = parseConfigBytes(p1047.encode(image, { newline: 'strict' }), FILE, { CSSMTP_CODEPAGE_CONFIG: 'IBM-1047' }, OPTS);
+  assert.ok(ebcdic.ok, ebcdic.ok ? '' : ebcdic.error.map((e) => e.message).join('\n'));
+  assert.deepEqual(ebcdic.value.config, { ...want, configCodePage: 'IBM-1047' });
+  // A mistake in record 3 is reported at line 3.
+  const bad = ['TargetServer { TargetIP 192.0.2.1 }', 'LogLevel 7', 'LogLevel 8'].map((l) => l.padEnd(80, ' ')).join('');
+  const r = parseConfigBytes(Buffer.from(bad), 'fb.conf', {}, OPTS);
+  assert.ok(!r.ok);
+  assert.deepEqual(r.error.map((e) => e.message), ['fb.conf:3: LogLevel: duplicate statement (first at line 2); allowed once per file']);
+});
+
+// Issue #16 item 12: CSSMTP files write the at sign unquoted.
+test('AtSign # unquoted is the value; a # comment elsewhere is still a comment', () => {
+  const { config: c } = parseOk('Options { AtSign # }   # national at sign\nTargetServer { TargetIP 192.0.2.1 }\n');
+  assert.equal(c.options.atSign, '#');
+  const multi = parseOk('Options\n{\n  AtSign #\n  TLSEhlo YES # comment\n}\nTargetServer { TargetIP 192.0.2.1 }\n').config;
+  assert.equal(multi.options.atSign, '#');
+  assert.equal(multi.options.tlsEhlo, true);
+  // "#text" right after AtSign is a comment: the value is missing.
+  const r = parseConfig('Options { AtSign #x\n}\nTargetServer { TargetIP 192.0.2.1 }\n', 'a.conf', {}, OPTS);
+  assert.ok(!r.ok);
+});
+
+// Issue #16 item 16: a target is address and port.
+test('the same TargetIP on another ConnectPort is another target, not a duplicate', () => {
+  const { warnings } = parseOk('TargetServer { TargetIP 127.0.0.1 ConnectPort 2525 }\nTargetServer { TargetIP 127.0.0.1 ConnectPort 2526 }\n');
+  assert.deepEqual(warnings, []);
+  const same = parseOk('TargetServer { TargetIP 127.0.0.1 ConnectPort 2525 }\nTargetServer { TargetIP 127.0.0.1 ConnectPort 2525 }\n', 'd.conf').warnings;
+  assert.deepEqual(same, ['d.conf:2: TargetServer TargetIP: address 127.0.0.1 port 2525 already given at line 1; duplicate ignored']);
 });

@@ -5,7 +5,11 @@
 import { getCodePage } from '../codepage/index.js';
 import type { Config, HostPort } from './types.js';
 
-/** Values that belong to the running process rather than to the file. */
+/**
+ * Values that belong to the running process rather than to the file. Without them (`spoolgate
+ * config show`, no gateway running) the display shows N/A, not the values of the process that
+ * prints it.
+ */
 export interface DisplayRuntime {
   readonly pid?: number;
   /** The log level in force (MODIFY LOGLEVEL may differ from the file). */
@@ -62,9 +66,9 @@ export function formatConfigDisplay(config: Config, rt: DisplayRuntime = {}): st
     one('CONFIGFILENAME', c.configFile),
     one('LOGFILENAME', c.logFile ?? 'STDERR'),
     one('CHKPOINTFILENAME', rt.chkpointFile ?? 'N/A'),
-    one('PID', String(rt.pid ?? process.pid)),
+    one('PID', rt.pid === undefined ? 'N/A' : String(rt.pid)),
     two('LOGLEVEL', String(rt.logLevel ?? c.logLevel), 'USEREXIT', rt.userExit === undefined ? (c.userExit ?? 'NONE') : (rt.userExit ?? 'NONE')),
-    two('CHKPOINTSIZELIMIT', String(c.chkPointSizeLimit), 'CHKPOINT', rt.chkpoint ?? 'WARM'),
+    two('CHKPOINTSIZELIMIT', String(c.chkPointSizeLimit), 'CHKPOINT', rt.chkpoint ?? 'N/A'),
     one('CONFIG CODEPAGE', c.configCodePage),
     one('TRANSLATE', c.translate),
     two('START OPTION TCPNAME', 'N/A', 'IPV6 ENABLED', yn(rt.ipv6Enabled ?? true)),

@@ -25,6 +25,7 @@ export { STATEMENTS, findStatement, type StatementDef } from './schema.js';
 export { diffForRefresh, type RefreshDiff } from './refresh.js';
 export { formatConfigDisplay, type DisplayRuntime } from './display.js';
 export { defaultWriterName } from './build.js';
+export { testModeWithoutReport } from './validate.js';
 export { messageEntryLimit, pop3Settings, DEFAULT_MESSAGE_ENTRY_LIMIT } from './derived.js';
 export { stateLayout, type StateLayout } from './state.js';
 
@@ -61,22 +62,45 @@ export function parseConfig(text: string, fileName: string, env: Env = {}, opts:
   }
 }
 
+/** A configuration kept as a z/OS FB data set: 80-byte records, no line ends. */
+export const FIXED_RECORD_LENGTH = 80;
+
+/**
+ * A data-set image (an FB80 member transferred in binary: a whole number of 80-byte records and
+ * not one line-end byte) gets a line end after each record, so each record is one line and
+ * keeps its number. Anything else is returned as it is. `ends` are the line-end bytes of the
+ * file's code page; `nl` the one to insert.
+ */
+export function fixedRecordsAsLines(bytes: Uint8Array, ends: readonly number[], nl: number): Uint8Array {
+  if (bytes.length === 0 || bytes.length % FIXED_RECORD_LENGTH !== 0 || ends.some((b) => bytes.includes(b))) return bytes;
+  const out = Buffer.alloc(bytes.length + bytes.length / FIXED_RECORD_LENGTH);
+  for (let r = 0, o = 0; r < bytes.length; r += FIXED_RECORD_LENGTH) {
+    out.set(bytes.subarray(r, r + FIXED_RECORD_LENGTH), o);
+    o += FIXED_RECORD_LENGTH;
+    out[o++] = nl;
+  }
+  return out;
+}
+
 /**
  * Decodes file bytes and parses them: in the code page named by CSSMTP_CODEPAGE_CONFIG (e.g.
- * IBM-1047 for a file brought from z/OS), else as UTF-8.
+ * IBM-1047 for a file brought from z/OS), else as UTF-8. An FB80 data-set image is read one
+ * record per line (fixedRecordsAsLines).
  */
 export function parseConfigBytes(bytes: Uint8Array, fileName: string, env: Env = {}, opts: ParseOptions = {}): ConfigResult {
   const cpName = env[CONFIG_CODEPAGE_ENV];
   if (cpName === undefined || cpName === '') {
-    return parseConfig(Buffer.from(bytes).toString('utf8'), fileName, env, opts);
+    return parseConfig(Buffer.from(fixedRecordsAsLines(bytes, [0x0a, 0x0d], 0x0a)).toString('utf8'), fileName, env, opts);
   }
   const page = getCodePage(cpName);
   if (page === undefined) {
     return err([new ConfigError({ file: fileName, line: 0, statement: CONFIG_CODEPAGE_ENV, parameter: null, problem: `code page '${cpName}' not known`, allowed: 'a code page such as IBM-1047, IBM-037, ISO8859-1, UTF-8' })]);
   }
+  // EBCDIC line ends: NL X'15', LF X'25', CR X'0D'.
+  const image = page.ebcdic ? fixedRecordsAsLines(bytes, [0x15, 0x25, 0x0d], 0x15) : fixedRecordsAsLines(bytes, [0x0a, 0x0d], 0x0a);
   let text: string;
   try {
-    text = page.decode(bytes, { newline: 'nl-is-lf' });
+    text = page.decode(image, { newline: 'nl-is-lf' });
   } catch (e) {
     return err([new ConfigError({ file: fileName, line: 0, statement: CONFIG_CODEPAGE_ENV, parameter: null, problem: `cannot decode the file as ${page.name}: ${describeError(e)}`, allowed: null })]);
   }

@@ -6,7 +6,8 @@
 //   and `Count 5}` work.
 // - A comment starts with `#` (CSSMTP) or `;` (ext) at the beginning of a word and runs to the
 //   end of the line. Inside a word the characters are ordinary, because `#` is valid in an
-//   ExtWrtName (`CSS#MTP`). An AtSign of `#` must therefore be quoted: `AtSign "#"`.
+//   ExtWrtName (`CSS#MTP`). The one exception: a lone `#` right after the word `AtSign` on the
+//   same line is its value (`AtSign #`, as CSSMTP files write it); `AtSign "#"` works too.
 // - (ext) A value may be quoted with `"`: `\"` and `\\` are the only escapes; quotes let a value
 //   contain blanks, braces or a leading `#`/`;`. A quoted string ends on its line.
 // - Other control characters are reported and dropped.
@@ -48,6 +49,12 @@ function isControl(c: string): boolean {
   return n < 0x20 || n === 0x7f || (n >= 0x80 && n < 0xa0);
 }
 
+/** The last token is the word AtSign on this line, so a lone `#` is its value, not a comment. */
+function atSignValue(tokens: readonly Token[], line: number): boolean {
+  const last = tokens[tokens.length - 1];
+  return last !== undefined && last.kind === 'word' && !last.quoted && last.line === line && last.text.toUpperCase() === 'ATSIGN';
+}
+
 export function lex(text: string): LexResult {
   const tokens: Token[] = [];
   const problems: LexProblem[] = [];
@@ -66,6 +73,11 @@ export function lex(text: string): LexResult {
       continue;
     }
     if (isBlank(c)) {
+      i++;
+      continue;
+    }
+    if (c === '#' && atSignValue(tokens, line) && (i + 1 === n || isBlank(text[i + 1]!) || isLineEnd(text[i + 1]!) || text[i + 1] === '}')) {
+      tokens.push({ kind: 'word', text: '#', line, quoted: false });
       i++;
       continue;
     }

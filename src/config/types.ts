@@ -7,7 +7,8 @@ export type BadSpoolDisp = 'hold' | 'delete';
 export type ReportAction = 'sysout' | 'admin' | 'none';
 export type DeadLetterAction = 'store' | 'delete';
 export type LogFormat = 'text' | 'json';
-export type SpoolRecordFormat = 'text' | 'nl' | 'fixed' | 'variable';
+/** 'auto': detected per file (NL, LF, RDW or fixed), the default with an EBCDIC Translate. */
+export type SpoolRecordFormat = 'text' | 'nl' | 'fixed' | 'variable' | 'auto';
 export type RelayMode = 'none' | 'all' | 'nearDomains' | 'addressList' | 'both';
 export type FilterMatch = 'originator' | 'subject' | 'attachmentName' | 'mimeType';
 export type FilterAction = 'keep' | 'discard';

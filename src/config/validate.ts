@@ -11,6 +11,15 @@ export const MAX_TARGET_ADDRESSES = 4;
 export const MAX_MAIL_ADMINISTRATORS = 4;
 export const MAX_RETRY_PRODUCT = 7200;
 
+/**
+ * TestMode YES has no valid report destination (seed: EZD1841I). Report Admin without an
+ * administrator is a configuration error of its own, and Sysout always has its directory, so
+ * only Report None qualifies.
+ */
+export function testModeWithoutReport(config: Pick<Config, 'options' | 'report'>): boolean {
+  return config.options.testMode && config.report === 'none';
+}
+
 function has(st: RawStatement, param: string): boolean {
   return st.params.some((p) => p.def.name === param);
 }
@@ -50,9 +59,13 @@ export function validateConfig(config: Config, groups: StatementGroups, diag: Di
     for (const raw of st.params) {
       if (raw.def.name !== 'TargetIP') continue;
       const ip = raw.value.text.replace(/^\[|\]$/g, '').toLowerCase();
-      const prev = seenIp.get(ip);
-      if (prev !== undefined) diag.warn(raw.line, 'TargetServer', 'TargetIP', `address ${ip} already given at line ${prev}; duplicate ignored`);
-      else seenIp.set(ip, raw.line);
+      // A target is an address and a port (forwarder/targets.ts): the same IP on another
+      // ConnectPort is another target, not a duplicate.
+      const port = ts?.connectPort ?? 25;
+      const key = `${ip}|${port}`;
+      const prev = seenIp.get(key);
+      if (prev !== undefined) diag.warn(raw.line, 'TargetServer', 'TargetIP', `address ${ip} port ${port} already given at line ${prev}; duplicate ignored`);
+      else seenIp.set(key, raw.line);
     }
   }
   if (seenIp.size > MAX_TARGET_ADDRESSES) {
@@ -84,9 +97,9 @@ export function validateConfig(config: Config, groups: StatementGroups, diag: Di
     diag.error(first('Report')?.line ?? lastLine, 'Report', null, 'value Admin needs at least one MailAdministrator statement', 'Sysout, None, or Admin with MailAdministrator');
   }
   // Seed (Options TestMode): without a report destination, test mode shows nothing (EZD1841I).
-  if (config.options.testMode && config.report === 'none') {
+  if (testModeWithoutReport(config)) {
     const st = first('Options');
-    diag.warn(st === undefined ? lastLine : lineOf(st, 'TestMode'), 'Options', 'TestMode', 'YES with Report None: problems found in test mode are reported nowhere', 'Report Sysout or Report Admin');
+    diag.warn(st === undefined ? lastLine : lineOf(st, 'TestMode'), 'Options', 'TestMode', 'YES with Report None: problems found in test mode are reported nowhere (EZD1841I)', 'Report Sysout or Report Admin');
   }
 
   // ---- Receiver ----
@@ -123,6 +136,11 @@ export function validateConfig(config: Config, groups: StatementGroups, diag: Di
   const sp = first('Spool');
   if (sp !== undefined && config.spool.recordFormat === 'nl' && !/^IBM-/.test(config.translate)) {
     diag.warn(lineOf(sp, 'RecordFormat'), 'Spool', 'RecordFormat', `NL records are EBCDIC but Translate is ${config.translate}`);
+  }
+  // EBCDIC with Text frames records at LF X'25' only: X'15' line ends, card images and RDWs
+  // are then one long bad record each.
+  if (sp !== undefined && has(sp, 'RecordFormat') && config.spool.recordFormat === 'text' && /^IBM-/.test(config.translate)) {
+    diag.warn(lineOf(sp, 'RecordFormat'), 'Spool', 'RecordFormat', `Text with Translate ${config.translate} reads only LF X'25' line ends; NL X'15' ends, fixed and RDW records are held as bad`, 'Auto (or leave RecordFormat out), NL, Fixed or Variable');
   }
 }
 

@@ -81,6 +81,12 @@ test('action commands: seed message sequences and forwarder calls', async () => 
   assert.deepEqual(await run('USEREXIT,LEVEL=/opt/x.js'), ['EZD1809I TEST MODIFY USEREXIT COMMAND COMPLETED : UPDATED']);
   assert.equal(target.userExit(), '/opt/x.js');
   assert.deepEqual(await run('USER,LEVEL=/bad'), ['EZD1836E TEST MODIFY USEREXIT COMMAND FAILED : MODULE NOT FOUND']);
+  // Issue #16 item 5: an MVS exit level is answered with a warning; the exit in force stays.
+  assert.deepEqual(await run('USEREXIT,LEVEL=VERSION2'), [
+    'EZD1847I TEST USEREXIT VERSION2 IS AN MVS EXIT AND CANNOT RUN HERE : USER EXIT NOT CHANGED; WRITE IT AS A JAVASCRIPT MODULE (DOCS/USEREXIT.MD)',
+    'EZD1809I TEST MODIFY USEREXIT COMMAND COMPLETED : NOT UPDATED',
+  ]);
+  assert.equal(target.userExit(), '/opt/x.js');
   assert.deepEqual(await run('REFRESH'), [
     'EZD1834I TEST MODIFY COMMAND ACCEPTED',
     'EZD1843I TEST REFRESH IGNORED TRANSLATE CHANGE : Translate cannot change on REFRESH; IBM-1047 stays',

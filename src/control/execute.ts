@@ -134,7 +134,9 @@ async function execute(cmd: Command, ctx: ExecuteContext): Promise<{ lines: stri
       return { lines: [Msg.completedStatus(inst, 'LOGLEVEL', cmd.level !== undefined)], data: { logLevel: ctx.log.level, updated: cmd.level !== undefined } };
     }
     case 'userexit': {
-      if (cmd.value === undefined) return { lines: [Msg.completedStatus(inst, 'USEREXIT', false)], data: { userExit: t.userExit(), updated: false } };
+      // LEVEL=VERSIONn (an MVS exit): the exit in force stays; the warning names the module form.
+      const mvs = cmd.mvsExit === undefined ? [] : [Msg.mvsExit(inst, cmd.mvsExit)];
+      if (cmd.value === undefined) return { lines: [...mvs, Msg.completedStatus(inst, 'USEREXIT', false)], data: { userExit: t.userExit(), updated: false } };
       const r = await t.setUserExit(cmd.value);
       if (!r.ok) return { lines: [Msg.failed(inst, 'USEREXIT', r.error)], data: { error: r.error } };
       configRecord(ctx, 'userexit');

@@ -6,8 +6,8 @@
 export const MESSAGE_IDS = [
   'EZD1809I', 'EZD1810I', 'EZD1814I', 'EZD1821I', 'EZD1822I', 'EZD1823I', 'EZD1828I', 'EZD1829I',
   'EZD1830I', 'EZD1831I', 'EZD1832I', 'EZD1833I', 'EZD1834I', 'EZD1835E', 'EZD1836E', 'EZD1837I',
-  'EZD1838E', 'EZD1839I', 'EZD1840I', 'EZD1842I', 'EZD1843I', 'EZD1844E', 'EZD1845I', 'EZD1846I',
-  'EZD1848I',
+  'EZD1838E', 'EZD1839I', 'EZD1840I', 'EZD1841I', 'EZD1842I', 'EZD1843I', 'EZD1844E', 'EZD1845I', 'EZD1846I',
+  'EZD1847I', 'EZD1848I',
 ] as const;
 
 export type MessageId = (typeof MESSAGE_IDS)[number];
@@ -42,6 +42,11 @@ export const Msg = {
   accepted: (i: string) => `EZD1834I ${i} MODIFY COMMAND ACCEPTED`,
   /** Example 9. */
   updatedConfig: (i: string) => `EZD1840I ${i} UPDATED CONFIGURATION`,
+  /**
+   * Seed (Options TestMode) names the ID, not its text: TestMode YES without a report
+   * destination (Report None) shows nothing. At start and after REFRESH, in the log.
+   */
+  testModeNoReport: (i: string) => `EZD1841I ${i} TESTMODE HAS NO VALID REPORT DESTINATION`,
   /** Example 10. */
   refreshIpListDone: (i: string) => `EZD1842I ${i} MODIFY REFRESHIPLIST COMMAND COMPLETED`,
   /** Example 10: REFRESHIPLIST changed the address list. */
@@ -57,6 +62,8 @@ export const Msg = {
   noSuchTarget: (i: string, addr: string) => `EZD1838E ${i} DISPLAY TARGETS ADDR=${addr} IS NOT A TARGET SERVER IN USE`,
   unableToUse: (i: string, addr: string, detail: string) => `EZD1839I ${i} UNABLE TO USE TARGET SERVER ${addr} : ${detail}`,
   refreshIgnored: (i: string, statement: string, detail: string) => `EZD1843I ${i} REFRESH IGNORED ${statement.toUpperCase()} CHANGE : ${detail}`,
+  /** USEREXIT,LEVEL=VERSIONn: a CSSMTP exit program cannot run here; docs/userexit.md has the module form. */
+  mvsExit: (i: string, level: string) => `EZD1847I ${i} USEREXIT ${level} IS AN MVS EXIT AND CANNOT RUN HERE : USER EXIT NOT CHANGED; WRITE IT AS A JAVASCRIPT MODULE (DOCS/USEREXIT.MD)`,
   refreshRejected: (i: string, detail: string) => `EZD1844E ${i} REFRESH REJECTED : ${detail}`,
 } as const;
 

@@ -34,6 +34,9 @@ const GOOD: readonly { input: string; want: Command }[] = [
   { input: 'USER,LEVEL=NONE', want: { kind: 'userexit', value: null } },
   { input: 'USEREXIT,LEVEL=/opt/exits/Check.js', want: { kind: 'userexit', value: '/opt/exits/Check.js' } },
   { input: 'USEREXIT', want: { kind: 'userexit' } },
+  // Issue #16 item 5: the seed's VERSION2/VERSION3 (and VERSION4) are accepted, the exit unchanged.
+  { input: 'USEREXIT,LEVEL=VERSION2', want: { kind: 'userexit', mvsExit: 'VERSION2' } },
+  { input: 'USER,LEVEL=version3', want: { kind: 'userexit', mvsExit: 'VERSION3' } },
   { input: 'REFRESH', want: { kind: 'refresh' } },
   { input: 'refresh', want: { kind: 'refresh' } },
   { input: 'REFRESHIP', want: { kind: 'refresh-iplist' } },

@@ -16,7 +16,8 @@ export type Command =
   | { readonly kind: 'flushretry-tkid'; readonly tkid: number }
   | { readonly kind: 'flushretry-age'; readonly days: number }
   | { readonly kind: 'loglevel'; readonly level?: number }
-  | { readonly kind: 'userexit'; readonly value?: string | null }
+  /** `mvsExit`: LEVEL=VERSION2|3|4 named a CSSMTP (MVS) exit interface; nothing changes. */
+  | { readonly kind: 'userexit'; readonly value?: string | null; readonly mvsExit?: string }
   | { readonly kind: 'refresh' }
   | { readonly kind: 'refresh-iplist' }
   | { readonly kind: 'refresh-targets' }
@@ -114,6 +115,9 @@ export function parseCommand(text: string): Result<Command, ParseError> {
       if (p === undefined) return ok({ kind: 'userexit' });
       if (p.key !== 'LEVEL') return err({ detail: `OPERAND '${p.raw}' NOT VALID FOR USEREXIT` });
       if (p.value === '' || p.value === undefined) return ok({ kind: 'userexit' });
+      // Seed: LEVEL=VERSION2|VERSION3 (and VERSION4) select an MVS exit program, which cannot run
+      // here; an unchanged shop's automation must not fail on it (answered with a warning).
+      if (/^VERSION[234]$/i.test(p.value)) return ok({ kind: 'userexit', mvsExit: p.value.toUpperCase() });
       // NONE switches the exit off; anything else names the exit module (case kept: it is a path).
       return ok({ kind: 'userexit', value: p.value.toUpperCase() === 'NONE' ? null : p.value });
     }
@@ -189,7 +193,7 @@ export function formatCommand(c: Command): string {
     case 'flushretry-tkid': return `FLUSHRETRY,TKID=${c.tkid}`;
     case 'flushretry-age': return `FLUSHRETRY,AGE=${c.days}`;
     case 'loglevel': return c.level === undefined ? 'LOGLEVEL' : `LOGLEVEL,LEVEL=${c.level}`;
-    case 'userexit': return c.value === undefined ? 'USEREXIT' : `USEREXIT,LEVEL=${c.value ?? 'NONE'}`;
+    case 'userexit': return c.mvsExit !== undefined ? `USEREXIT,LEVEL=${c.mvsExit}` : c.value === undefined ? 'USEREXIT' : `USEREXIT,LEVEL=${c.value ?? 'NONE'}`;
     case 'refresh': return 'REFRESH';
     case 'refresh-iplist': return 'REFRESHIPLIST';
     case 'refresh-targets': return 'REFRESHTARGETS';

@@ -8,7 +8,8 @@
 //   4. Every role is handed the new configuration, in the order given (the gateway first, so the
 //      roles that read it through the gateway see the new one), then targets re-resolve when
 //      TargetServer changed.
-import { loadConfig, diffForRefresh, formatDiagnostic, type Config, type RefreshDiff } from '../config/index.js';
+import { loadConfig, diffForRefresh, formatDiagnostic, testModeWithoutReport, type Config, type RefreshDiff } from '../config/index.js';
+import { Msg } from './messages.js';
 import { err, ok, type Result } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import type { RefreshOutcome } from './execute.js';
@@ -33,5 +34,7 @@ export async function refreshFromFile(d: RefreshDeps): Promise<Result<RefreshOut
   for (const a of d.apply) await a(diff.apply, diff.changed);
   for (const i of diff.ignored) d.log.warn('refresh.ignored', { statement: i.statement, detail: i.message });
   d.log.event('refresh.applied', { changed: diff.changed.join(',') || '-', ignored: diff.ignored.length });
+  // Report is refreshable, TestMode is not: a refresh can leave test mode without a destination.
+  if (testModeWithoutReport(diff.apply)) d.log.warn('testmode.no-report', { message: Msg.testModeNoReport(diff.apply.instance.toUpperCase()) });
   return ok({ ignored: diff.ignored, changed: diff.changed });
 }

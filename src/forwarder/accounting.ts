@@ -30,7 +30,7 @@ export function forwarderAccounting(accounting: Accounting): ForwarderAccounting
         from: item.envelope.from.kind === 'null' ? '' : formatMailbox(item.envelope.from.mailbox),
         recipients: item.envelope.recipients.map((r) => formatMailbox(r.mailbox)),
         size: item.data.length, result: outcome, accepted: item.envelope.recipients.length - item.failed.length - item.pending.length,
-        failed: item.failed.length, target: item.lastTarget, attempts: item.attempts,
+        failed: item.failed.length, target: item.lastTarget, attempts: item.deliveryAttempts ?? 0,
       });
     },
     onFileDone: (tkid, entry, st) => {

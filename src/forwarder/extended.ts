@@ -9,6 +9,13 @@ import type { MailDirectory } from './mail-directory.js';
 import type { ReplyInfo } from './types.js';
 
 export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
+  /**
+   * Records made due by FLUSHRETRY,AGE=: their next attempt is the last one (seed: a message
+   * that cannot be sent then becomes undeliverable). Kept in memory: after a restart in between,
+   * the record is retried as usual.
+   */
+  private readonly flushed = new Set<string>();
+
   constructor(private readonly dir: MailDirectory, private readonly clock: Clock, private readonly log: Logger) {}
 
   async put(item: WorkItem, nextAttempt: Date): Promise<string> {
@@ -21,6 +28,7 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
       firstAttempt: item.arrival,
       nextAttempt,
       attempts: item.attempts,
+      ...(item.deliveryAttempts === undefined ? {} : { deliveryAttempts: item.deliveryAttempts }),
       jobName: item.job.jobName,
       jobId: item.job.jobId,
       originUser: item.job.originUser,
@@ -30,8 +38,12 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
     return id;
   }
 
-  async update(id: string, patch: { pending: WorkItem['pending']; attempts: number; nextAttempt: Date; lastReply?: ReplyInfo }): Promise<void> {
-    const r = await this.dir.update(id, { pendingRecipients: patch.pending, attempts: patch.attempts, nextAttempt: patch.nextAttempt, ...(patch.lastReply === undefined ? {} : { lastReply: patch.lastReply }) });
+  async update(id: string, patch: { pending: WorkItem['pending']; attempts: number; nextAttempt: Date; lastReply?: ReplyInfo; deliveryAttempts?: number }): Promise<void> {
+    const r = await this.dir.update(id, {
+      pendingRecipients: patch.pending, attempts: patch.attempts, nextAttempt: patch.nextAttempt,
+      ...(patch.lastReply === undefined ? {} : { lastReply: patch.lastReply }),
+      ...(patch.deliveryAttempts === undefined ? {} : { deliveryAttempts: patch.deliveryAttempts }),
+    });
     if (!r.ok) throw r.error;
   }
 
@@ -57,7 +69,9 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
           pending: [...rec.pendingRecipients],
           failed: [],
           attempts: rec.attempts,
+          ...(rec.deliveryAttempts === undefined ? {} : { deliveryAttempts: rec.deliveryAttempts }),
           ...(rec.lastReply === undefined ? {} : { lastReply: rec.lastReply }),
+          ...(this.flushed.delete(rec.id) ? { finalAttempt: true } : {}),
         },
       });
     }
@@ -73,6 +87,7 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
     for (const rec of (await this.dir.list()).records) {
       if (now.getTime() - rec.firstAttempt.getTime() >= olderThanMs) {
         await this.dir.update(rec.id, { nextAttempt: now });
+        this.flushed.add(rec.id);
         n++;
       }
     }

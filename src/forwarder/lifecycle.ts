@@ -41,6 +41,14 @@ export interface WorkItem {
   attempts: number;
   lastReply?: ReplyInfo;
   lastTarget?: string;
+  /**
+   * One try only: a transient failure makes the recipients undeliverable, with no long or
+   * extended retry. Set for the gateway's notifications (seed 001: one that cannot be returned
+   * becomes a dead letter) and for extended-retry mail flushed by FLUSHRETRY,AGE= (seed).
+   */
+  readonly finalAttempt?: boolean;
+  /** Times the message was sent to a target (each target of a failover counts), for accounting. */
+  deliveryAttempts?: number;
 }
 
 export type FinalOutcome = 'delivered' | 'undeliverable' | 'extended';
@@ -53,7 +61,7 @@ export interface UndeliverableHandler {
 export interface ExtendedRetryStore {
   /** Durably stores the message with its pending recipients; resolves after fsync. */
   put(item: WorkItem, nextAttempt: Date): Promise<string>;
-  update(id: string, patch: { pending: readonly Recipient[]; attempts: number; nextAttempt: Date; lastReply?: ReplyInfo }): Promise<void>;
+  update(id: string, patch: { pending: readonly Recipient[]; attempts: number; nextAttempt: Date; lastReply?: ReplyInfo; deliveryAttempts?: number }): Promise<void>;
   remove(id: string): Promise<void>;
 }
 
@@ -159,6 +167,7 @@ export class Lifecycle {
         if (this.stopping) return undefined;
         if (item.pending.length > 0) {
           const r = await this.deps.router.attempt({ envelope: { ...item.envelope, recipients: item.pending }, data: item.data, size: item.data.length });
+          item.deliveryAttempts = (item.deliveryAttempts ?? 0) + r.tries;
           if (r.kind === 'no-target') {
             this.deps.onWait?.(tkid, true);
             const at = this.deps.router.nextRetryAt();
@@ -193,7 +202,7 @@ export class Lifecycle {
         if (item.origin.kind === 'extended') return await this.extendedStep(item);
         // Long retry: Count attempts Interval apart while the spool file stays held.
         const retry = this.deps.retry();
-        if (item.attempts < retry.count && retry.intervalMs > 0) {
+        if (item.finalAttempt !== true && item.attempts < retry.count && retry.intervalMs > 0) {
           item.attempts++;
           counters.totalRetry++;
           if (!inRetry) { counters.currentRetry++; inRetry = true; this.deps.onRetry?.(tkid, 1); }
@@ -202,7 +211,7 @@ export class Lifecycle {
         }
         leaveRetry();
         const ext = this.deps.extended();
-        if (ext.active && ext.intervalMs > 0 && ext.store !== undefined) {
+        if (item.finalAttempt !== true && ext.active && ext.intervalMs > 0 && ext.store !== undefined) {
           const next = new Date(this.deps.clock.now() + ext.intervalMs);
           // Recipients that already failed are reported now: the mail directory keeps only
           // the pending ones, and the spool file (with the checkpoint) is about to be released.
@@ -233,12 +242,13 @@ export class Lifecycle {
     const ext = this.deps.extended();
     const id = (item.origin as { id: string }).id;
     item.attempts++;
-    if (this.deps.clock.now() - item.arrival.getTime() >= ext.ageMs) {
-      for (const recipient of item.pending) await this.fail(item, recipient, localReply(Codes.C554DeliveryTimeExpired, `message expired after ${Math.round(ext.ageMs / 86400000)} days: ${replyText(item.lastReply)}`));
+    if (item.finalAttempt === true || this.deps.clock.now() - item.arrival.getTime() >= ext.ageMs) {
+      const why = item.finalAttempt === true ? 'last attempt after FLUSHRETRY,AGE= failed' : `message expired after ${Math.round(ext.ageMs / 86400000)} days`;
+      for (const recipient of item.pending) await this.fail(item, recipient, localReply(Codes.C554DeliveryTimeExpired, `${why}: ${replyText(item.lastReply)}`));
       item.pending = [];
       return this.finish(item);
     }
-    await ext.store?.update(id, { pending: item.pending, attempts: item.attempts, nextAttempt: new Date(this.deps.clock.now() + ext.intervalMs), lastReply: item.lastReply });
+    await ext.store?.update(id, { pending: item.pending, attempts: item.attempts, nextAttempt: new Date(this.deps.clock.now() + ext.intervalMs), lastReply: item.lastReply, deliveryAttempts: item.deliveryAttempts });
     return undefined;
   }
 

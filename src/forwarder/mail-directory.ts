@@ -36,6 +36,8 @@ export interface MailDirectoryEntry {
   readonly originUser: string;
   /** The last reply (or the gateway's own reply for a failure), for displays and the final notification. */
   readonly lastReply?: ReplyInfo;
+  /** Times the message was sent to a target so far (accounting `attempts`); absent in older records. */
+  readonly deliveryAttempts?: number;
 }
 
 export interface MailDirectoryRecord extends MailDirectoryEntry {
@@ -43,7 +45,7 @@ export interface MailDirectoryRecord extends MailDirectoryEntry {
   readonly size: number;
 }
 
-export type MailDirectoryPatch = Partial<Pick<MailDirectoryEntry, 'attempts' | 'nextAttempt' | 'pendingRecipients' | 'lastReply'>>;
+export type MailDirectoryPatch = Partial<Pick<MailDirectoryEntry, 'attempts' | 'nextAttempt' | 'pendingRecipients' | 'lastReply' | 'deliveryAttempts'>>;
 
 interface ReplyJson {
   code: number;
@@ -64,6 +66,7 @@ interface ControlRecordJson {
   originUser: string;
   lastReply: ReplyJson | null;
   size: number;
+  deliveryAttempts?: number;
 }
 
 export interface Quarantined {
@@ -88,6 +91,7 @@ function toJson(e: MailDirectoryEntry, size: number): ControlRecordJson {
     version: 2, id: e.id, envelope: envelopeToJson(e.envelope), pendingRecipients: e.pendingRecipients.map(recipientToJson),
     firstAttempt: e.firstAttempt.toISOString(), nextAttempt: e.nextAttempt.toISOString(), attempts: e.attempts,
     jobName: e.jobName, jobId: e.jobId, originUser: e.originUser, lastReply: e.lastReply === undefined ? null : replyToJson(e.lastReply), size,
+    ...(e.deliveryAttempts === undefined ? {} : { deliveryAttempts: e.deliveryAttempts }),
   };
 }
 
@@ -139,6 +143,7 @@ function fromJson(text: string, id: string): Result<MailDirectoryRecord, string>
   if (Number.isNaN(first.getTime()) || Number.isNaN(next.getTime())) return err('firstAttempt/nextAttempt is not a date');
   if (typeof j.attempts !== 'number' || !Number.isInteger(j.attempts) || j.attempts < 0) return err('attempts is not a count');
   if (typeof j.size !== 'number' || !Number.isInteger(j.size) || j.size < 0) return err('size is not a byte count');
+  if (j.deliveryAttempts !== undefined && (typeof j.deliveryAttempts !== 'number' || !Number.isInteger(j.deliveryAttempts) || j.deliveryAttempts < 0)) return err('deliveryAttempts is not a count');
   for (const k of ['jobName', 'jobId', 'originUser'] as const) if (typeof j[k] !== 'string') return err(`${k} is not a string`);
   const lastReply = replyFromJson(j.lastReply, j.version);
   if (!lastReply.ok) return lastReply;
@@ -146,6 +151,7 @@ function fromJson(text: string, id: string): Result<MailDirectoryRecord, string>
     id, envelope: env.value, pendingRecipients: pending, firstAttempt: first, nextAttempt: next, attempts: j.attempts,
     jobName: j.jobName as string, jobId: j.jobId as string, originUser: j.originUser as string,
     ...(lastReply.value === undefined ? {} : { lastReply: lastReply.value }), size: j.size,
+    ...(j.deliveryAttempts === undefined ? {} : { deliveryAttempts: j.deliveryAttempts as number }),
   });
 }
 

@@ -7,12 +7,15 @@ import { Codes, localReply } from '../smtp/protocol/index.js';
 import type { Target } from './pool.js';
 import type { MessageOutcome, OutboundMessage, RecipientOutcome, ReplyInfo } from './types.js';
 
-export type AttemptResult =
+/** Every result says how many times the message was sent to a target (`tries`, accounting `attempts`). */
+export type AttemptResult = (
   /** Every usable target was tried or none was usable; wait for one to come back (task WAIT). */
   | { readonly kind: 'no-target'; readonly detail: string }
   /** No configured target can ever take this message (TLS or size): undeliverable. */
   | { readonly kind: 'impossible'; readonly detail: string; readonly reply: ReplyInfo }
-  | { readonly kind: 'tried'; readonly outcomes: readonly RecipientOutcome[]; readonly target: string; readonly detail: string };
+  /** `target` is '' when no target was tried: only unavailable targets could take the message. */
+  | { readonly kind: 'tried'; readonly outcomes: readonly RecipientOutcome[]; readonly target: string; readonly detail: string }
+) & { readonly tries: number };
 
 export function needsTls(m: OutboundMessage, t: Target): boolean {
   // Seed table 2: TLS is required when the job issued STARTTLS or the target is Secure YES.
@@ -44,9 +47,10 @@ export class Router {
 
   async attempt(msg: OutboundMessage): Promise<AttemptResult> {
     const now = this.clock.now();
-    if (this.targets.length === 0) return { kind: 'no-target', detail: 'no target addresses' };
+    if (this.targets.length === 0) return { kind: 'no-target', detail: 'no target addresses', tries: 0 };
     const capableAnywhere = this.targets.filter((t) => t.canTake(msg.size, needsTls(msg, t)));
-    if (capableAnywhere.length === 0) return impossible(msg, this.targets);
+    if (capableAnywhere.length === 0) return impossible(msg, this.targets, 0);
+    let tries = 0;
     const start = this.rr++ % this.targets.length;
     const order = capableAnywhere
       .filter((t) => t.usable(now))
@@ -63,6 +67,7 @@ export class Router {
         continue;
       }
       t.counters.mailAttempts++;
+      tries++;
       let outcome: MessageOutcome;
       try {
         outcome = await lease.value.conn.send(msg);
@@ -80,20 +85,36 @@ export class Router {
         lastDetail = `${t.addr.address}: ${outcome.detail}`;
         continue;
       }
-      return { kind: 'tried', outcomes: outcome.recipients, target: t.addr.address, detail: outcome.detail };
+      return { kind: 'tried', outcomes: outcome.recipients, target: t.addr.address, detail: outcome.detail, tries };
     }
-    if (!this.targets.some((t) => t.canTake(msg.size, needsTls(msg, t)))) return impossible(msg, this.targets);
-    return { kind: 'no-target', detail: lastDetail };
+    if (!this.targets.some((t) => t.canTake(msg.size, needsTls(msg, t)))) return impossible(msg, this.targets, tries);
+    // Seed: TLS-required mail fails when no *available* target offers STARTTLS. A target that is
+    // down (or has not answered yet) may offer it when it comes back, so here that is a
+    // transient failure: the message goes to long retry, bounded by RetryLimit and counted in
+    // LRT, instead of waiting for that target without bound (one dead secondary target used to
+    // stall all TLS mail). The same holds for a size only an unavailable target accepts. With
+    // no target available at all the task waits (WAIT), as for every other mail.
+    const available = this.targets.filter((t) => t.usable(this.clock.now()));
+    if (available.length > 0 && !available.some((t) => t.canTake(msg.size, needsTls(msg, t)))) {
+      const tls = available.some((t) => needsTls(msg, t) && t.capabilities !== undefined && !t.capabilities.startTls);
+      const down = this.targets.filter((t) => !available.includes(t)).map((t) => t.addr.address).join(', ');
+      const detail = tls
+        ? `TLS is required for this mail and no available target offers STARTTLS (not usable now: ${down})`
+        : `message of ${msg.size} bytes is larger than every available target accepts (not usable now: ${down})`;
+      const reply = localReply(tls ? Codes.C454TlsNotAvailable : Codes.C451LocalError, detail);
+      return { kind: 'tried', outcomes: allWith(msg.envelope.recipients, 'transient', reply), target: '', detail, tries };
+    }
+    return { kind: 'no-target', detail: lastDetail, tries };
   }
 }
 
-function impossible(msg: OutboundMessage, targets: readonly Target[]): AttemptResult {
+function impossible(msg: OutboundMessage, targets: readonly Target[], tries: number): AttemptResult {
   const tlsProblem = targets.every((t) => needsTls(msg, t) && t.capabilities !== undefined && !t.capabilities.startTls);
   const detail = tlsProblem
     ? 'TLS is required for this mail and no target server supports STARTTLS'
     : `message of ${msg.size} bytes is larger than every target server accepts`;
   const reply: ReplyInfo = localReply(tlsProblem ? Codes.C554EncryptionNeeded : Codes.C552MessageTooBig, detail);
-  return { kind: 'impossible', detail, reply };
+  return { kind: 'impossible', detail, reply, tries };
 }
 
 /** Outcomes for recipients when no target took the message (used for transient bookkeeping). */

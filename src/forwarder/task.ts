@@ -207,7 +207,9 @@ export class SpoolTask {
             if (!d.send) { if (d.stopFile) return false; continue; }
             if (d.from !== undefined) message = { ...message, envelope: { ...env, from: d.from } };
           }
-          if (settings.testMode) continue;
+          // TestMode delivers nothing of the jobs; its error reports (Report Admin) are its only
+          // output and do go out (seed, Options TestMode).
+          if (settings.testMode && entry.message?.origin.kind !== 'report') continue;
           const item = this.workItem(entry, message, cp, settings.maxReceivedHeaders);
           if (item === undefined) continue; // finished before a restart
           this.counters.pend++;
@@ -288,8 +290,6 @@ export class SpoolTask {
         this.deps.onFileDone?.(entry, { mailRead: this.counters.mailRead, undeliverable, problems: problems.length, disposition: 'held' });
         return; // checkpoint kept: a released file resumes without resending
       }
-    } else if (settings.testMode) {
-      await spool.report(entry, problems, summary);
     }
     await spool.finish(entry);
     await this.deps.checkpoint.forget(entry.id);
@@ -328,6 +328,8 @@ export class SpoolTask {
       pending,
       failed,
       attempts: 0,
+      // Seed 001: a notification that cannot be returned becomes a dead letter (one try).
+      ...(entry.message?.origin.kind === 'notification' ? { finalAttempt: true } : {}),
     };
   }
 }

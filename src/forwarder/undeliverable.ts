@@ -1,9 +1,11 @@
 // Undeliverable mail (SPEC.md §2.2): one RFC 3464 notification to MAIL FROM, put on the spool
 // (durable, and sent through the targets like any mail), or — for a null sender, a notification
-// or an error report, or when ReturnToMailFrom is NO — a dead letter (Store: one file each;
-// Delete: dropped). Never a notification about a notification (notify/dsn.ts enforces it).
+// or an error report — a dead letter (Store: one file each; Delete: dropped). With
+// ReturnToMailFrom NO the mail is logged and finished, nothing else (seed 001: undeliverable
+// mail is "logged and marked done"; a dead letter is a notification that could not be returned).
+// Never a notification about a notification (notify/dsn.ts enforces it).
 import type { Recipient } from '../core/index.js';
-import { parseMailbox } from '../core/index.js';
+import { formatMailbox, parseMailbox } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import { buildDsn, disposeDeadLetter, notificationSuppression, type DeadLetterStore, type DsnRecipientReport } from '../notify/index.js';
 import type { FailedRecipient, UndeliverableHandler, WorkItem } from './lifecycle.js';
@@ -15,13 +17,27 @@ export interface UndeliverableSettings {
   readonly reportingMta: string;
 }
 
-function recipientOf(f: FailedRecipient): Recipient {
-  if (f.recipient) return f.recipient;
-  // An address the parser could not accept: report it as written.
-  const parsed = parseMailbox(f.address.replace(/^<|>$/g, ''));
-  if (parsed.ok) return { mailbox: parsed.value };
-  const at = f.address.lastIndexOf('@');
-  return { mailbox: { local: at > 0 ? f.address.slice(0, at) : f.address, domain: at > 0 ? f.address.slice(at + 1) : 'invalid' } };
+/**
+ * The path of an address as the job wrote it: inside its angle brackets when it has them
+ * (`<bad address> FOO=1` → `bad address`), else up to the first blank.
+ */
+export function writtenPath(address: string): string {
+  const a = address.trim();
+  if (a.startsWith('<')) {
+    const end = a.indexOf('>');
+    return end < 0 ? a.slice(1) : a.slice(1, end);
+  }
+  return a.split(/[ \t]/)[0]!;
+}
+
+function recipientOf(f: FailedRecipient): { recipient: Recipient; written?: string } {
+  if (f.recipient) return { recipient: f.recipient };
+  const path = writtenPath(f.address);
+  const parsed = parseMailbox(path);
+  if (parsed.ok) return { recipient: { mailbox: parsed.value } };
+  // An address the parser could not accept: reported as written. The mailbox is a placeholder
+  // the notification never shows (NOTIFY defaults apply to it).
+  return { recipient: { mailbox: { local: 'invalid', domain: 'invalid' } }, written: path };
 }
 
 export class NotifyingUndeliverable implements UndeliverableHandler {
@@ -39,13 +55,21 @@ export class NotifyingUndeliverable implements UndeliverableHandler {
   async handle(item: WorkItem): Promise<'notified' | 'dead-letter' | 'dropped'> {
     const s = this.deps.settings();
     const reports: DsnRecipientReport[] = item.failed.map((f) => ({
-      recipient: recipientOf(f),
+      ...recipientOf(f),
       action: 'failed',
       status: f.reply.enhanced && /^5\./.test(f.reply.enhanced) ? f.reply.enhanced : f.reply.code >= 500 ? `5.${f.reply.enhanced?.slice(2) || '0.0'}` : '5.4.7',
       diagnostic: replyText(f.reply),
       remoteMta: f.remoteMta,
     }));
     const original = { envelope: item.envelope, data: item.data, arrival: item.arrival, jobName: item.job.jobName, jobId: item.job.jobId };
+    const why = item.failed.map((f) => `${f.address}: ${replyText(f.reply)}${f.detail && !f.detail.includes(f.reply.text) ? ` (${f.detail})` : ''}`).join('; ');
+    const suppressed = notificationSuppression(original);
+    if (!s.returnToMailFrom && suppressed === undefined) {
+      // The log line is the only record: the sender is not told and no dead letter is kept.
+      const from = item.envelope.from.kind === 'mailbox' ? formatMailbox(item.envelope.from.mailbox) : '';
+      this.deps.log.event('mail.undeliverable-logged', { job: item.job.jobName, jobid: item.job.jobId, from, failed: reports.length, reason: why });
+      return 'dropped';
+    }
     if (s.returnToMailFrom) {
       const dsn = buildDsn({ original, recipients: reports, reportingMta: s.reportingMta, now: this.deps.now() });
       if (dsn !== null) {
@@ -55,8 +79,6 @@ export class NotifyingUndeliverable implements UndeliverableHandler {
       }
       if (notificationSuppression(original) === undefined) return 'dropped'; // NOTIFY=NEVER: the sender asked not to be told
     }
-    const why = item.failed.map((f) => `${f.address}: ${replyText(f.reply)}${f.detail && !f.detail.includes(f.reply.text) ? ` (${f.detail})` : ''}`).join('; ');
-    const suppressed = notificationSuppression(original);
     const kind = suppressed === 'null-sender' ? 'null-sender' : suppressed === undefined ? 'undeliverable' : 'notification';
     const out = await disposeDeadLetter(s.deadLetterAction, this.deps.deadLetters(), { reason: why, envelope: item.envelope, data: item.data, jobName: item.job.jobName, jobId: item.job.jobId, kind });
     // Dead letters are always logged, stored or not (SPEC.md §2.2).

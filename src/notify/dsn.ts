@@ -23,6 +23,16 @@ export interface DsnRecipientReport {
   readonly willRetryUntil?: Date;
   /** When the last attempt was made; defaults to `now`. */
   readonly lastAttempt?: Date;
+  /**
+   * The address as the job wrote it (angle brackets and parameters removed), for a recipient
+   * that could not be parsed: shown as written, never re-quoted around a made-up mailbox.
+   */
+  readonly written?: string;
+}
+
+/** The address a report line names: the parsed mailbox, or the unparsable text as written. */
+function shownAddress(r: DsnRecipientReport): string {
+  return r.written ?? formatMailbox(r.recipient.mailbox);
 }
 
 export interface DsnInput {
@@ -85,7 +95,8 @@ export function notifyWants(r: Recipient, action: DsnAction): boolean {
 
 /** RFC 3464 §2.1.1 address in a recipient field: "rfc822; local@domain" (RFC 6533 utf-8 for non-ASCII). */
 function typedAddress(type: string, address: string): string {
-  if (/^[\x21-\x7e]*$/.test(address)) return `${type}; ${address}`;
+  // Printable ASCII stays as it is: a quoted local part ("two words"@example.org) has blanks.
+  if (/^[\x20-\x7e]*$/.test(address)) return `${type}; ${address}`;
   // RFC 6533 §3 utf-8-addr-xtext: non-ASCII code points as \x{HEX}; the type becomes "utf-8".
   let x = '';
   for (const ch of address) {
@@ -105,7 +116,7 @@ function normaliseStatus(status: string, action: DsnAction): string {
 }
 
 function sentence(r: DsnRecipientReport): string {
-  const to = formatMailbox(r.recipient.mailbox);
+  const to = shownAddress(r);
   const diag = r.diagnostic !== undefined ? ` The server${r.remoteMta ? ` ${r.remoteMta}` : ''} said: ${asciiText(truncate(r.diagnostic, MAX_DIAGNOSTIC))}` : '';
   switch (r.action) {
     case 'failed': return `<${to}>: delivery failed permanently (status ${r.status}).${diag}`;
@@ -145,7 +156,7 @@ function statusPart(input: DsnInput, due: readonly DsnRecipientReport[], reporti
     const o = r.recipient.orcpt;
     // RFC 3464 §2.3.1: Original-Recipient only when ORCPT was supplied.
     if (o !== undefined) out.push(foldHeader('Original-Recipient', typedAddress(asciiText(o.type), o.address)));
-    out.push(foldHeader('Final-Recipient', typedAddress('rfc822', formatMailbox(r.recipient.mailbox))));
+    out.push(foldHeader('Final-Recipient', typedAddress('rfc822', shownAddress(r))));
     out.push(`Action: ${r.action}`);
     out.push(`Status: ${normaliseStatus(r.status, r.action)}`);
     if (r.remoteMta !== undefined && r.remoteMta !== '') out.push(foldHeader('Remote-MTA', `dns; ${asciiText(r.remoteMta)}`));

@@ -153,10 +153,18 @@ const cases: Case[] = [
   },
   // Syntax error limit.
   {
-    name: 'syntax error limit reached stops the file',
-    records: [H, 'FOO', M, R, 'BAR', 'DATA', 'x', '.', ...msg('never')],
+    // The limit is the number of errors tolerated: the one over it stops the file.
+    name: 'syntax error limit exceeded stops the file',
+    records: [H, 'FOO', M, R, 'BAR', 'BAZ', 'DATA', 'x', '.', ...msg('never')],
     opts: { syntaxErrorLimit: 2 },
-    want: ["problem r2 m0 500 5.5.2 JES Syntax error. Command unrecognized: 'FOO'", "problem r5 m1 500 5.5.2 JES Syntax error. Command unrecognized: 'BAR'", 'stopped r5 m1 554 5.0.0 JES Syntax error limit reached; rest of file not processed'],
+    want: ["problem r2 m0 500 5.5.2 JES Syntax error. Command unrecognized: 'FOO'", "problem r5 m1 500 5.5.2 JES Syntax error. Command unrecognized: 'BAR'", "problem r6 m1 500 5.5.2 JES Syntax error. Command unrecognized: 'BAZ'", 'stopped r6 m1 554 5.0.0 JES Syntax error limit reached; rest of file not processed'],
+  },
+  {
+    // Issue #16 item 4: exactly JESSyntaxErrLimit (default 5) errors still sends the rest.
+    name: 'exactly the default limit of 5 errors: the other mail is still sent',
+    records: [H, 'A', 'B', 'C', 'D', 'E', ...msg('x')],
+    opts: { syntaxErrorLimit: 5 },
+    want: ['A', 'B', 'C', 'D', 'E'].map((v, i) => `problem r${i + 2} m0 500 5.5.2 JES Syntax error. Command unrecognized: '${v}'`).concat(['message 1 <payroll@corp.example> -> <alice@corp.example> r7-11']),
   },
   { name: 'syntax error limit 0 = unlimited', records: [H, 'A', 'B', 'C', 'D', 'E', 'F', ...msg('x')], opts: { syntaxErrorLimit: 0 }, want: ['A', 'B', 'C', 'D', 'E', 'F'].map((v, i) => `problem r${i + 2} m0 500 5.5.2 JES Syntax error. Command unrecognized: '${v}'`).concat(['message 1 <payroll@corp.example> -> <alice@corp.example> r8-12']) },
   // Records the decoder could not deliver.

@@ -21,7 +21,10 @@ import { HeaderScanner, traceHeaders, missingFields, zoneOffsetFn, type OffsetFn
 import type { RecordItem, RecordProblem } from './records.js';
 
 export interface BatchOptions {
-  /** JESSyntaxErrLimit: counted problems that stop the file; 0 = unlimited. */
+  /**
+   * JESSyntaxErrLimit: counted problems tolerated in one file; the next one stops it (seed Table 3:
+   * the errors acceptable before the rest is stopped). 0 = unlimited.
+   */
   syntaxErrorLimit: number;
   /** JESJobSize in thousands of bytes; 0 = unlimited. */
   jobSizeKB: number;
@@ -227,7 +230,7 @@ export class BatchParser {
     if (d.counts) {
       this.counters.syntaxErrors++;
       const limit = this.opts.syntaxErrorLimit;
-      if (limit > 0 && this.counters.syntaxErrors >= limit) this.limitHit = true;
+      if (limit > 0 && this.counters.syntaxErrors > limit) this.limitHit = true;
     }
   }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { getCodePage, type CodePage } from '../codepage/index.js';
-import { RecordDecoder, RecordOptionsError, readRecords, type RecordDecoderOptions, type RecordFormat, type RecordItem } from './records.js';
+import { AUTO_SAMPLE_BYTES, RecordDecoder, RecordOptionsError, detectRecordFormat, readRecords, type RecordDecoderOptions, type RecordFormat, type RecordItem } from './records.js';
 import { prng } from '../testing/prng.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../../test/fixtures/spool');
@@ -199,4 +199,47 @@ test('fuzz: random bytes never throw, every byte is in an item, chunking does no
       assert.deepEqual(decode(input, f.o, cuts), items, `case ${n} ${f.o.format}: cuts ${cuts.join(',')}`);
     }
   }
+});
+
+// Issue #16 item 6: under the default configuration (Translate IBM-1047, no Spool RecordFormat)
+// each EBCDIC file is framed as it comes. The fixtures are glibc iconv's output
+// (scripts/gen-spool-fixtures.sh; test/peers/iconv.test.ts checks that they still are).
+test("'auto' frames each EBCDIC fixture (NL, FB80, VB) like its explicit format, at every split point", () => {
+  for (const page of ['IBM1047', 'IBM273']) {
+    for (const [ext, format] of [['nl', 'nl'], ['fb80', 'fixed'], ['vb', 'variable']] as const) {
+      const input = readFileSync(join(FIXTURES, `mail.${page}.${ext}`));
+      const want = decode(input, opts(format, page));
+      const d = new RecordDecoder(opts('auto', page));
+      const got = [...d.push(input), ...d.end()];
+      assert.equal(d.format, format, `${page}.${ext}`);
+      assert.deepEqual(got, want, `${page}.${ext}`);
+      for (let cut = 0; cut <= input.length; cut += 7) assert.deepEqual(decode(input, opts('auto', page), [cut]), want, `${page}.${ext} cut at ${cut}`);
+      assert.deepEqual(decode(input, opts('auto', page), Array.from({ length: input.length }, (_, i) => i)), want, `${page}.${ext} one byte at a time`);
+    }
+  }
+});
+
+test("'auto' detection rules, table-driven", () => {
+  const p = cp('IBM1047');
+  const lf = Buffer.concat([ebcdic('IBM1047', 'HELO A'), Buffer.from([0x25]), ebcdic('IBM1047', 'QUIT'), Buffer.from([0x25])]);
+  const cases: { name: string; input: Buffer; want: string }[] = [
+    { name: 'NL X\'15\' line ends', input: Buffer.concat([ebcdic('IBM1047', 'HELO A'), Buffer.from([0x15])]), want: 'nl' },
+    { name: 'LF X\'25\' line ends', input: lf, want: 'text' },
+    { name: 'card images', input: fb('IBM1047', ['HELO A', 'QUIT']), want: 'fixed' },
+    { name: 'RDW records', input: vb('IBM1047', ['HELO A', 'QUIT']), want: 'variable' },
+    { name: 'RDW records, the last one cut short', input: vb('IBM1047', ['HELO A', 'QUIT']).subarray(0, 15), want: 'variable' },
+    // A length of 21 is X'0015' : the RDW is checked before line ends are looked for.
+    { name: 'RDW whose length byte is X\'15\'', input: vb('IBM1047', ['HELO MVSHOST12345']), want: 'variable' },
+    { name: 'empty file', input: Buffer.alloc(0), want: 'nl' },
+  ];
+  for (const c of cases) assert.equal(detectRecordFormat(c.input, p), c.want, c.name);
+  assert.equal(detectRecordFormat(lf, cp('ISO8859-1')), 'text', 'an ASCII code page is always text');
+  // The decision uses only the first AUTO_SAMPLE_BYTES: card images whose first NL lies beyond it stay fixed.
+  const big = Buffer.concat([fb('IBM1047', Array.from({ length: Math.ceil(AUTO_SAMPLE_BYTES / 80) + 1 }, () => 'X')), Buffer.from([0x15])]);
+  assert.equal(detectRecordFormat(big.subarray(0, AUTO_SAMPLE_BYTES), p), 'fixed');
+  const d = new RecordDecoder(opts('auto', 'IBM1047'));
+  d.push(big.subarray(0, AUTO_SAMPLE_BYTES - 1));
+  assert.equal(d.format, undefined, 'not decided before the sample is full');
+  d.push(big.subarray(AUTO_SAMPLE_BYTES - 1));
+  assert.equal(d.format, 'fixed');
 });

@@ -5,7 +5,10 @@
 //   'nl'        EBCDIC lines ending in NL X'15', as z/OS UNIX writes text;
 //   'fixed'     records of exactly `recordLength` bytes (a binary transfer of an FB data set);
 //   'variable'  records preceded by a 4-byte RDW: big-endian length including the RDW, then
-//               two zero bytes (a binary transfer of a VB data set, RDWs kept).
+//               two zero bytes (a binary transfer of a VB data set, RDWs kept);
+//   'auto'      one of the above per file, decided on its first AUTO_SAMPLE_BYTES
+//               (detectRecordFormat): the default for an EBCDIC Translate without a
+//               Spool RecordFormat, because JES output reaches the spool in any of these forms.
 // Then, per physical record: trailing blanks are stripped (and trailing X'00' when nullTrnc); a
 // record exactly 80 bytes long (`recordLength` for 'fixed') whose last byte is '<' continues on
 // the next record (the '<' is dropped, the next record appended); any control character other
@@ -26,7 +29,9 @@
 import { SpoolgateError } from '../core/errors.js';
 import type { CodePage } from '../codepage/index.js';
 
-export type RecordFormat = 'text' | 'nl' | 'fixed' | 'variable';
+export type RecordFormat = 'text' | 'nl' | 'fixed' | 'variable' | 'auto';
+/** A format the decoder frames records with ('auto' resolves to one of these per file). */
+export type FramingFormat = Exclude<RecordFormat, 'auto'>;
 
 export interface RecordDecoderOptions {
   format: RecordFormat;
@@ -59,8 +64,94 @@ const TAB = 0x09;
 
 const hex = (b: number): string => `X'${b.toString(16).toUpperCase().padStart(2, '0')}'`;
 
+/** 'auto' decides on this many first bytes of a file (or the whole file when shorter). */
+export const AUTO_SAMPLE_BYTES = 64 * 1024;
+const EBCDIC_NL = 0x15;
+const EBCDIC_LF = 0x25;
+
+/**
+ * The framing of a file in an EBCDIC code page, from its first bytes (`sample`, at most
+ * AUTO_SAMPLE_BYTES, or the whole file when shorter):
+ *   - 'variable' when it starts with a chain of RDWs (length ≥ 4, then X'0000'): EBCDIC text
+ *     never starts with X'00', a control character;
+ *   - else 'nl' or 'text' by the first line end found, NL X'15' (z/OS UNIX) or LF X'25';
+ *   - else 'fixed' (card images carry no line ends).
+ * An ASCII-compatible code page is always 'text'.
+ */
+export function detectRecordFormat(sample: Buffer, codepage: CodePage): FramingFormat {
+  if (!codepage.ebcdic) return 'text';
+  let i = 0;
+  let rdws = 0;
+  while (i + 4 <= sample.length) {
+    const total = sample.readUInt16BE(i);
+    if (total < 4 || sample[i + 2] !== 0 || sample[i + 3] !== 0) { rdws = -1; break; }
+    rdws++;
+    i += total;
+  }
+  // Every whole RDW of the sample chains on; a partial one at the end is a truncated record (or
+  // lies past the sample), still VB.
+  if (rdws > 0) return 'variable';
+  const nl = sample.indexOf(EBCDIC_NL);
+  const lf = sample.indexOf(EBCDIC_LF);
+  if (nl >= 0 && (lf < 0 || nl < lf)) return 'nl';
+  if (lf >= 0) return 'text';
+  return sample.length === 0 ? 'nl' : 'fixed';
+}
+
 export class RecordDecoder {
-  readonly #format: RecordFormat;
+  readonly #opts: RecordDecoderOptions;
+  #inner: FramedDecoder | undefined;
+  readonly #sample: Buffer[] = [];
+  #sampleLen = 0;
+
+  constructor(opts: RecordDecoderOptions) {
+    this.#opts = opts;
+    if (opts.format !== 'auto') {
+      this.#inner = new FramedDecoder({ ...opts, format: opts.format });
+      return;
+    }
+    // Checked now, not when a file turns out to be fixed: a configuration mistake shows at once.
+    const max = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    if (!Number.isInteger(opts.recordLength) || opts.recordLength < 1 || opts.recordLength > max) {
+      throw new RecordOptionsError(`recordLength must be an integer from 1 to ${max}, not ${opts.recordLength}`);
+    }
+  }
+
+  /** The framing in use: the configured one, or for 'auto' the detected one once decided. */
+  get format(): FramingFormat | undefined {
+    return this.#inner?.format;
+  }
+
+  /** Decodes the next chunk; returns the items completed by it (possibly none). */
+  push(chunk: Buffer): RecordItem[] {
+    if (this.#inner !== undefined) return this.#inner.push(chunk);
+    this.#sample.push(chunk);
+    this.#sampleLen += chunk.length;
+    if (this.#sampleLen < AUTO_SAMPLE_BYTES) return [];
+    return this.#decide();
+  }
+
+  /** End of input: flushes the last record and reports a truncated one. */
+  end(): RecordItem[] {
+    if (this.#inner !== undefined) return this.#inner.end();
+    const items = this.#decide();
+    return items.concat(this.#inner!.end());
+  }
+
+  #decide(): RecordItem[] {
+    const all = Buffer.concat(this.#sample);
+    this.#sample.length = 0;
+    // Decided on exactly the first AUTO_SAMPLE_BYTES, so chunk boundaries never change the outcome.
+    const format = detectRecordFormat(all.subarray(0, AUTO_SAMPLE_BYTES), this.#opts.codepage);
+    this.#inner = new FramedDecoder({ ...this.#opts, format });
+    return this.#inner.push(all);
+  }
+}
+
+/** The decoder of one framing (RecordDecoder adds 'auto' in front of it). */
+class FramedDecoder {
+  readonly format: FramingFormat;
+  readonly #format: FramingFormat;
   readonly #fixedLength: number;
   readonly #max: number;
   readonly #nullTrnc: boolean;
@@ -102,13 +193,14 @@ export class RecordDecoder {
   #logControl = -1; // index in the logical record of the first control character
   #logControlByte = 0;
 
-  constructor(opts: RecordDecoderOptions) {
+  constructor(opts: RecordDecoderOptions & { format: FramingFormat }) {
     const max = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     if (!Number.isInteger(max) || max < 1) throw new RecordOptionsError(`maxRecordBytes must be a positive integer, not ${max}`);
     if (opts.format === 'fixed' && (!Number.isInteger(opts.recordLength) || opts.recordLength < 1 || opts.recordLength > max)) {
       throw new RecordOptionsError(`recordLength must be an integer from 1 to ${max}, not ${opts.recordLength}`);
     }
     this.#format = opts.format;
+    this.format = opts.format;
     this.#fixedLength = opts.recordLength;
     this.#max = max;
     this.#nullTrnc = opts.nullTrnc;
