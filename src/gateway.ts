@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { promises as dns } from 'node:dns';
 import type { Clock, Envelope, Resolver, Result } from './core/index.js';
-import { ShutdownStack, describeError, err, ok, systemClock } from './core/index.js';
+import { Health, ShutdownStack, describeError, err, ok, systemClock } from './core/index.js';
 import { stateLayout, type Config } from './config/index.js';
 import { LogOutput, Logger } from './log/index.js';
 import { Accounting, accountingPath } from './log/accounting.js';
@@ -14,7 +14,7 @@ import { enqueueMessage, type MessageOrigin } from './spool/index.js';
 import type { SpoolEntry } from './spool/submit.js';
 import { DeadLetterStore } from './notify/index.js';
 import {
-  Checkpoint, Forwarder, ExtendedRetry, MailDirectory, SmtpConnector, NotifyingUndeliverable, forwarderSettings, clientTimeouts, spoolSource,
+  Checkpoint, Forwarder, ExtendedRetry, SmtpConnector, NotifyingUndeliverable, forwarderSettings, clientTimeouts, spoolSource,
   forwarderAccounting, targetSpecs,
 } from './forwarder/index.js';
 import { ExitSelection } from './userexit/index.js';
@@ -39,6 +39,16 @@ export interface GatewayOptions {
   readonly log?: Logger;
   /** Called when a message reaches its final outcome (the HTTP metrics' latency histogram). */
   readonly onMailFinished?: (item: { readonly arrival: Date }, outcome: 'delivered' | 'undeliverable' | 'extended') => void;
+  /** Where contained faults are marked (startServices passes its own, shared with the services). */
+  readonly health?: Health;
+}
+
+/** Contained faults (R3 item 2), logged once when raised and once when cleared. */
+export function gatewayHealth(log: Logger): Health {
+  return new Health({
+    raised: (f) => log.error('fault.raised', { component: f.component, problem: f.problem, disabling: f.disabling }),
+    cleared: (f, now) => log.event('fault.cleared', { component: f.component, failures: f.failures, seconds: Math.round((now - f.since) / 1000) }),
+  });
 }
 
 export interface Gateway {
@@ -47,6 +57,8 @@ export interface Gateway {
   readonly log: Logger;
   readonly queue: SpoolQueue;
   readonly accounting: Accounting;
+  /** Contained faults now (extended retry, dead letters, log file, mailbox store, checkpoint, spool). */
+  readonly health: Health;
   /** Applies a new configuration (REFRESH): the caller has already filtered non-refreshable changes. */
   applyConfig(next: Config): void;
   /** The user exit for the next spool file (USEREXIT may differ from the file); null = NONE. */
@@ -71,7 +83,7 @@ export function queueOwnMail(config: Config, mail: { envelope: Envelope; data: B
 }
 
 /** The durable stores the forwarder works on, opened for one configuration. */
-async function openStores(config: Config, clock: Clock, log: Logger, cold: boolean, stops: ShutdownStack) {
+async function openStores(config: Config, clock: Clock, log: Logger, cold: boolean, stops: ShutdownStack, health: Health) {
   mkdirSync(config.stateDirectory, { recursive: true, mode: 0o700 });
   const opened = await SpoolQueue.open({
     root: config.spool.directory, writer: config.extWrtName, clock, rescanMs: config.spool.rescanInterval * 1000, hostName: config.hostName,
@@ -83,15 +95,15 @@ async function openStores(config: Config, clock: Clock, log: Logger, cold: boole
   const checkpoint = Checkpoint.open(stateLayout(config).checkpoint, { cold });
   stops.push('checkpoint', () => checkpoint.close());
   if (cold) log.event('checkpoint.cold-start', {});
-  const mailDir = config.extendedRetry.active ? await MailDirectory.open(config.extendedRetry.mailDirectory) : undefined;
-  const extended = mailDir ? new ExtendedRetry(mailDir, clock, log) : undefined;
-  // Opened with DeadLetterAction Delete too, so that a REFRESH to Store finds it ready (the
+  // The mail directory and the dead-letter directory are not needed to start (R3 item 2): one
+  // that fails is marked in health and tried again with back-off; mail waits in the spool.
+  const extended = config.extendedRetry.active ? new ExtendedRetry(config.extendedRetry.mailDirectory, clock, log, health) : undefined;
+  await extended?.open();
+  // Made with DeadLetterAction Delete too, so that a REFRESH to Store finds it ready (the
   // directory is not refreshable); with Delete a directory that cannot be made is only a warning.
-  const deadLetters = await DeadLetterStore.open(config.undeliverable.deadLetterDirectory, clock).catch((e: unknown) => {
-    if (config.undeliverable.deadLetterAction === 'store') throw e;
-    log.warn('deadletter.directory', { directory: config.undeliverable.deadLetterDirectory, error: describeError(e) });
-    return undefined;
-  });
+  const deadLetters = DeadLetterStore.lazy(config.undeliverable.deadLetterDirectory, clock, config.undeliverable.deadLetterAction === 'store' ? health : undefined);
+  const dlProblem = await deadLetters.check();
+  if (dlProblem !== undefined) log.warn('deadletter.directory', { directory: config.undeliverable.deadLetterDirectory, error: dlProblem });
   const accounting = new Accounting({
     path: accountingPath(config.stateDirectory), instance: config.instance, enabled: () => config.smf119,
     now: () => new Date(clock.now()), onError: (e) => log.error('accounting.write', { error: describeError(e) }),
@@ -112,7 +124,8 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   log.setLevel(config.logLevel);
   stops.push('stopped', () => log.event('gateway.stopped', {}));
   // A store that cannot be opened (writer lock held, unwritable directory) closes the ones opened.
-  const stores = await openStores(config, clock, log, opts.cold === true, stops).catch(async (e: unknown) => { await stops.run(); throw e; });
+  const health = opts.health ?? gatewayHealth(log);
+  const stores = await openStores(config, clock, log, opts.cold === true, stops, health).catch(async (e: unknown) => { await stops.run(); throw e; });
   const { queue, checkpoint, extended, deadLetters, accounting } = stores;
   const spool = spoolSource({
     queue, clock, log,
@@ -144,7 +157,7 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   stops.push('statistics', () => stats.stop(true));
   stops.push('forwarder', () => forwarder.stop());
   return {
-    config: () => config, forwarder, log, queue, accounting,
+    config: () => config, forwarder, log, queue, accounting, health,
     applyConfig: (next) => { config = next; log.setLevel(next.logLevel); made?.apply(next); exits.refreshed(next.userExit); },
     userExit: () => exits.get().module,
     setUserExit: async (v) => {

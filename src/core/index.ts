@@ -12,3 +12,4 @@ export * from './ids.js';
 export * from './resolver.js';
 export * from './result.js';
 export * from './shutdown.js';
+export * from './health.js';

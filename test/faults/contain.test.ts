@@ -1,0 +1,126 @@
+// R3 item 2, 5, 7 and S2 item 7 (first bullet): failures are contained. An I/O error in one part
+// (the extended-retry mail directory, the dead-letter directory, the log file, the mailbox
+// database, one spool file) is logged, marked in health (/readyz, metrics), retried with
+// back-off, and never crashes another role or stops the start of roles that do not need it.
+// Real file systems where the fault can be made (a regular file where a directory should be,
+// a full tmpfs, a FIFO); an injected errno (EIO) where it cannot.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startGateway, type Gateway } from '../../src/main.js';
+import { FakeClock } from '../../src/testing/clock.js';
+import { FakeSmtpServer, type FakeScript } from '../../src/testing/fake-smtp-server.js';
+import { tempDir } from '../../src/testing/peers.js';
+import { batchFile, submitText, until, writeConfig } from '../../src/testing/gateway.js';
+import { ExtendedRetry } from '../../src/forwarder/extended.js';
+import { MailDirectory } from '../../src/forwarder/mail-directory.js';
+import type { WorkItem } from '../../src/forwarder/lifecycle.js';
+import { Health } from '../../src/core/index.js';
+import { errnoError, recordingLog } from './contain-helpers.js';
+
+async function gateway(t: import('node:test').TestContext, script: FakeScript, extra: string) {
+  const server = await FakeSmtpServer.start(script);
+  const dir = tempDir(t);
+  const { config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${server.port} }\n${extra}`);
+  const clock = new FakeClock(Date.now());
+  const rec = recordingLog();
+  const gw: Gateway = await startGateway(config, { clock, log: rec.log });
+  await gw.forwarder.start();
+  t.after(async () => { await gw.stop(); await server.close(); });
+  return { server, dir, config, clock, gw, ...rec };
+}
+
+/** Fake minutes pass, one per look, until cond holds (each look lets the I/O it started finish). */
+async function advanceUntil(clock: FakeClock, what: string, cond: () => boolean, minutes = 30): Promise<void> {
+  for (let i = 0; i < minutes && !cond(); i++) {
+    clock.advance(60_000);
+    await until(`${what} (look ${i + 1})`, cond, 200).catch(() => undefined);
+  }
+  assert.ok(cond(), `${what} within ${minutes} fake minutes`);
+}
+
+function item(): WorkItem {
+  const rcpt = { mailbox: { local: 'a', domain: 'x.test' } };
+  return {
+    origin: { kind: 'spool', entryId: 'e1', messageNo: 1, tkid: 1 },
+    envelope: { from: { kind: 'mailbox', mailbox: { local: 'job', domain: 'corp.test' } }, recipients: [rcpt], requireTls: false },
+    data: Buffer.from('Subject: x\r\n\r\nbody\r\n'),
+    job: { jobName: 'JOB', jobId: 'J1', originUser: 'u' },
+    arrival: new Date(0), pending: [rcpt], failed: [], attempts: 3,
+  };
+}
+
+test('extended retry: a MailDirectory that cannot be made does not stop start-up; the fault shows, and clears once the path is fixed', async (t) => {
+  const dir = tempDir(t);
+  const blocker = join(dir, 'not-a-dir');
+  writeFileSync(blocker, 'x');
+  const g = await gateway(t, {}, `ExtendedRetry { Age 1 Interval 5 MailDirectory ${join(blocker, 'mail')} }`);
+  const f = g.gw.health.get('extended-retry');
+  assert.ok(f, 'the fault is marked');
+  assert.match(f.problem, /ExtendedRetry MailDirectory .*not-a-dir\/mail: open failed \(.*ENOTDIR/);
+  assert.equal(g.events('fault.raised').length, 1);
+  // Mail still flows: the forwarder does not need the mail directory for a first attempt.
+  await submitText(g.config, batchFile('C1', 1).text);
+  await until('delivery', () => g.server.messages.length === 1);
+  // Fixed: the next look (the scheduler checks every minute; the back-off has passed) opens it.
+  rmSync(blocker);
+  g.clock.advance(60_000);
+  await until('fault cleared', () => g.gw.health.get('extended-retry') === undefined, 20_000);
+  assert.equal(g.events('fault.cleared').length, 1);
+  assert.ok(existsSync(join(blocker, 'mail')));
+});
+
+test('extended retry: the MailDirectory replaced by a file while running is an error in the log, not a crash; records are due again after the fix', async (t) => {
+  const g = await gateway(t, {}, 'ExtendedRetry { Age 1 Interval 5 }');
+  const mail = g.config.extendedRetry.mailDirectory;
+  const md = await MailDirectory.open(mail);
+  const ext = new ExtendedRetry(md, g.clock, g.log);
+  const id = await ext.put(item(), new Date(g.clock.now()));
+  // Today (before R3) the scheduler's readdir rejection was unhandled and ended the process.
+  renameSync(mail, join(g.dir, 'moved'));
+  writeFileSync(mail, 'not a directory');
+  g.clock.advance(60_000);
+  await until('the fault', () => g.gw.health.get('extended-retry') !== undefined, 20_000);
+  assert.match(g.gw.health.get('extended-retry')!.problem, /read failed|open failed/);
+  assert.ok(g.events('extended.directory').length >= 1);
+  // Fixed: the directory comes back with its record; the next looks (after the back-off) deliver it.
+  rmSync(mail);
+  renameSync(join(g.dir, 'moved'), mail);
+  await advanceUntil(g.clock, 'the record delivered', () => g.server.messages.length === 1);
+  assert.equal(g.gw.health.get('extended-retry'), undefined);
+  assert.equal(g.events('fault.cleared').length, 1);
+  assert.equal(existsSync(join(mail, `${id}.json`)), false);
+});
+
+test('extended retry: EIO from the mail directory (injected) is marked, retried with back-off and cleared; nothing is thrown', async (t) => {
+  const clock = new FakeClock();
+  const md = await MailDirectory.open(join(tempDir(t), 'ext'));
+  const health = new Health();
+  const rec = recordingLog();
+  let failing = false;
+  // The fault wrapper: every file operation of the directory fails with EIO while `failing`.
+  const faulty = new Proxy(md, {
+    get(target, prop, recv) {
+      const v: unknown = Reflect.get(target, prop, recv);
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => (failing ? Promise.reject(errnoError('EIO', String(prop))) : (v as (...a: unknown[]) => unknown).apply(target, args));
+    },
+  });
+  const ext = new ExtendedRetry(faulty, clock, rec.log, health);
+  await ext.put(item(), new Date(clock.now()));
+  failing = true;
+  assert.deepEqual(await ext.due(new Date(clock.now())), []);
+  assert.equal(await ext.count(), 0, 'the last known count (none read yet)');
+  const f = health.get('extended-retry');
+  assert.ok(f);
+  assert.match(f.problem, /EIO/);
+  await assert.rejects(ext.put(item(), new Date(clock.now())), /not usable now/);
+  // Within the back-off no file operation is tried.
+  failing = false;
+  assert.deepEqual(await ext.due(new Date(clock.now())), []);
+  clock.advance(1000);
+  assert.equal((await ext.due(new Date(clock.now()))).length, 1);
+  assert.equal(health.get('extended-retry'), undefined);
+  assert.equal(rec.events('extended.directory').length, 1, 'one error line per failed attempt, none while waiting');
+});
