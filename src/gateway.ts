@@ -95,6 +95,8 @@ async function openStores(config: Config, clock: Clock, log: Logger, cold: boole
   const checkpoint = Checkpoint.open(stateLayout(config).checkpoint, { cold });
   stops.push('checkpoint', () => checkpoint.close());
   if (cold) log.event('checkpoint.cold-start', {});
+  // Announced before any spool file is read again: what is not recorded is sent again.
+  for (const problem of checkpoint.lost) log.error('checkpoint.lost', { problem, consequence: 'unfinished spool files are read from their first message; mail already sent from them is sent again' });
   // The mail directory and the dead-letter directory are not needed to start (R3 item 2): one
   // that fails is marked in health and tried again with back-off; mail waits in the spool.
   const extended = config.extendedRetry.active ? new ExtendedRetry(config.extendedRetry.mailDirectory, clock, log, health) : undefined;

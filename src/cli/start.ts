@@ -10,6 +10,15 @@ import { processIo, type CliIo } from './io.js';
 
 const USAGE = 'usage: spoolgate start --config FILE [-f] [--once]';
 
+/** One line for a start-up failure: the message, the file and errno when the error has them. */
+function startFailure(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const x = e as NodeJS.ErrnoException;
+  const hint = x.code === 'ENOSPC' ? ' (the file system is full: free space and start again)'
+    : x.code === 'EACCES' || x.code === 'EPERM' ? ' (permission denied: check the owner and mode of that path)' : '';
+  return `${e.message}${hint}`;
+}
+
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
   let args;
   try {
@@ -29,7 +38,15 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   }
   for (const w of loaded.value.warnings) io.stderr.write(formatDiagnostic(w) + '\n');
   const config = loaded.value.config;
-  const services = await startServices(config, { cold: args.values.f === true || args.values.cold === true });
+  let services;
+  try {
+    services = await startServices(config, { cold: args.values.f === true || args.values.cold === true });
+  } catch (e) {
+    // An operator message, not a stack trace (a corrupt checkpoint, a full or unwritable state
+    // or spool directory, a writer lock held): what failed and, where known, what to do.
+    io.stderr.write(`spoolgate: not started: ${startFailure(e)}\n`);
+    return 1;
+  }
   const gw = services.gateway;
   if (args.values.once) {
     await gw.forwarder.runOnce();

@@ -6,7 +6,7 @@
 // a full tmpfs, a FIFO); an injected errno (EIO) where it cannot.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startGateway, type Gateway } from '../../src/main.js';
 import { FakeClock } from '../../src/testing/clock.js';
@@ -17,6 +17,9 @@ import { ExtendedRetry } from '../../src/forwarder/extended.js';
 import { MailDirectory } from '../../src/forwarder/mail-directory.js';
 import type { WorkItem } from '../../src/forwarder/lifecycle.js';
 import { Health } from '../../src/core/index.js';
+import { Checkpoint } from '../../src/forwarder/checkpoint.js';
+import { run as start } from '../../src/cli/start.js';
+import { runCli } from '../../src/testing/cli.js';
 import { errnoError, recordingLog } from './contain-helpers.js';
 
 async function gateway(t: import('node:test').TestContext, script: FakeScript, extra: string) {
@@ -123,4 +126,97 @@ test('extended retry: EIO from the mail directory (injected) is marked, retried 
   assert.equal((await ext.due(new Date(clock.now()))).length, 1);
   assert.equal(health.get('extended-retry'), undefined);
   assert.equal(rec.events('extended.directory').length, 1, 'one error line per failed attempt, none while waiting');
+});
+
+test('dead letters: an unwritable DeadLetterDirectory (Store) does not stop start-up; the spool file waits and is retried with back-off until the directory works', async (t) => {
+  const dir = tempDir(t);
+  const blocker = join(dir, 'dead-blocker');
+  writeFileSync(blocker, 'x');
+  const dead = join(blocker, 'dead');
+  const g = await gateway(t, { rcpt: () => '550 5.1.1 no such user' }, `Undeliverable { DeadLetterAction Store DeadLetterDirectory ${dead} }`);
+  await submitText(g.config, batchFile('D1', 1, ['gone@remote.test']).text.replace('MAIL FROM:<job@corp.test>', 'MAIL FROM:<>'));
+  await until('the dead letter fails', () => g.gw.health.get('dead-letters') !== undefined, 20_000);
+  await until('the file is put back for a retry', () => g.events('spool.retry-later').length >= 1, 20_000);
+  assert.equal((await g.gw.queue.list()).length, 1, 'the spool file stays');
+  // Fixed: the next retry of the file stores the dead letter and finishes the file.
+  rmSync(blocker);
+  await advanceUntil(g.clock, 'the dead letter stored', () => existsSync(dead) && readdirSync(dead).some((n) => n.endsWith('.dead')));
+  await until('spool empty', async () => (await g.gw.queue.list()).length === 0, 20_000);
+  assert.equal(g.gw.health.get('dead-letters'), undefined);
+  assert.equal(g.gw.forwarder.counters.deadLetter, 1);
+});
+
+test('checkpoint: a corrupt database stops a warm start with an operator message (no stack trace); -f discards it and starts', async (t) => {
+  const dir = tempDir(t);
+  const { path, config } = writeConfig(dir, 'TargetServer { TargetIP 127.0.0.1 ConnectPort 9 }');
+  mkdirSync(config.stateDirectory, { recursive: true });
+  const db = join(config.stateDirectory, readdirSync(config.stateDirectory).find((n) => n.endsWith('.checkpoint.db')) ?? 'TESTW.checkpoint.db');
+  writeFileSync(db, Buffer.alloc(8192, 0x5a)); // not an SQLite file
+  const warm = await runCli(start, ['--config', path, '--once']);
+  assert.equal(warm.code, 1);
+  assert.match(warm.stderr, /spoolgate: not started: checkpoint .*TESTW\.checkpoint\.db is corrupt \(.*\); start once with -f/);
+  assert.doesNotMatch(warm.stderr, /\n\s+at /, 'no stack trace');
+  // Before R3 the database was opened before the cold reset, so -f failed the same way.
+  const cold = await runCli(start, ['--config', path, '--once', '-f']);
+  assert.equal(cold.code, 0, cold.stderr);
+  assert.equal((await runCli(start, ['--config', path, '--once'])).code, 0, 'a warm start after -f works');
+});
+
+test('checkpoint: a missing database, one that lost its WAL after a crash, or an older copy is announced before anything is resent; a clean stop or a crash with its WAL is not', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'W.checkpoint.db');
+  const copy = (to: string, files: readonly string[]): string => {
+    mkdirSync(to);
+    for (const f of files) if (existsSync(path + f)) copyFileSync(path + f, join(to, 'W.checkpoint.db' + f));
+    return join(to, 'W.checkpoint.db');
+  };
+  Checkpoint.open(path, { worker: false }).close(); // a first run: the database file holds its tables
+  const cp = Checkpoint.open(path, { worker: false });
+  await cp.markMessage('e1', 1, 'delivered');
+  // A "crash" is a copy of the files while the database is open (the WAL holds the last commits).
+  const crashed = copy(join(dir, 'crash'), ['', '-wal', '.gen']);
+  const walLost = copy(join(dir, 'wal-lost'), ['', '.gen']);
+  const missing = copy(join(dir, 'missing'), ['.gen']);
+  cp.close();
+  const clean = Checkpoint.open(path, { worker: false });
+  assert.deepEqual(clean.lost, [], 'clean stop');
+  clean.close();
+  const afterCrash = Checkpoint.open(crashed, { worker: false });
+  assert.deepEqual(afterCrash.lost, [], 'crash with the WAL: nothing lost');
+  assert.equal(afterCrash.load('e1').messages.get(1), 'delivered');
+  afterCrash.close();
+  const a = Checkpoint.open(walLost, { worker: false });
+  assert.equal(a.lost.length, 1);
+  assert.match(a.lost[0]!, /write-ahead log .* is gone|older than the last run/);
+  a.close();
+  const b = Checkpoint.open(missing, { worker: false });
+  assert.match(b.lost.join(), /is missing or empty/);
+  b.close();
+  // Restored from a copy taken before the last run.
+  const old = copy(join(dir, 'old'), ['']);
+  const c0 = Checkpoint.open(path, { worker: false });
+  c0.close();
+  copyFileSync(path + '.gen', old + '.gen');
+  const c = Checkpoint.open(old, { worker: false });
+  assert.match(c.lost.join(), /older than the last run/);
+  c.close();
+  // -f starts a new history: nothing to announce.
+  const d = Checkpoint.open(walLost, { worker: false, cold: true });
+  assert.deepEqual(d.lost, []);
+  d.close();
+});
+
+test('checkpoint: the gateway logs checkpoint.lost before it reads the spool again', async (t) => {
+  const g0dir = tempDir(t);
+  const { config } = writeConfig(g0dir, 'TargetServer { TargetIP 127.0.0.1 ConnectPort 9 }');
+  const first = await startGateway(config, { log: recordingLog().log });
+  await first.stop();
+  for (const f of readdirSync(config.stateDirectory)) if (/\.checkpoint\.db(-wal|-shm)?$/.test(f)) rmSync(join(config.stateDirectory, f));
+  const rec = recordingLog();
+  const gw = await startGateway(config, { log: rec.log });
+  t.after(() => gw.stop());
+  const lost = rec.records.findIndex((r) => r.event === 'checkpoint.lost');
+  assert.ok(lost >= 0, 'announced');
+  assert.equal(rec.records[lost]!.level, 'error');
+  assert.ok(lost < rec.records.findIndex((r) => r.event === 'gateway.starting'), 'before the forwarder starts');
 });
