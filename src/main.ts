@@ -96,12 +96,26 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
     listen: config.http.listen, tokenFile: stateLayout(config).httpToken, log,
     target: {
       execute: (line) => sendCommand(control.path, line),
-      metrics: { forwarder: gateway.forwarder, spoolEntries: () => gateway.queue.list(), latency, now: () => clock.now() },
+      metrics: { forwarder: gateway.forwarder, spoolEntries: () => gateway.queue.list(), latency, faults: () => gateway.health.list(), now: () => clock.now() },
     },
   });
   w.stops.push('http', () => http.close());
   w.listening.push({ role: 'http', host: http.host, port: http.port });
   return http.tokenFile;
+}
+
+/** The mailbox database, or undefined (logged, marked in health) when it cannot be opened. */
+function openMailboxStore(config: Config, gateway: Gateway, clock: Clock): SqliteStore | undefined {
+  const path = stateLayout(config).database;
+  try {
+    return openSqliteStore(path);
+  } catch (e) {
+    const roles = [config.receiver !== null ? 'the receiver' : '', config.pop3 !== null ? 'POP3' : ''].filter((r) => r !== '').join(' and ');
+    const problem = `mailbox database ${path} cannot be opened (${describeError(e)}): ${roles} not started, the forwarder runs; ` +
+      'restore the database from a backup (or move it aside to start with empty mailboxes), then restart';
+    gateway.health.fail('mailbox-store', problem, clock.now(), { disabling: true });
+    return undefined;
+  }
 }
 
 /**
@@ -130,8 +144,11 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
   };
   let store: SqliteStore | undefined, pop3: Pop3Server | undefined, demo: DemoUser | undefined, httpTokenFile: string | undefined;
   try {
-    if (config.receiver !== null || config.pop3 !== null) {
-      const s = (store = openSqliteStore(stateLayout(config).database));
+    // R3 item 5: a mailbox database that cannot be opened (corrupt, unreadable) disables the
+    // receiver and POP3 with an operator message; the forwarder, which does not need it, runs.
+    const opened = config.receiver !== null || config.pop3 !== null ? openMailboxStore(config, gateway, clock) : undefined;
+    if (opened !== undefined) {
+      const s = (store = opened);
       stops.push('mailbox store', () => s.close());
       demo = await ensureDemoUser(s.users, config.users.defaultDomain, stateLayout(config).demoPassword);
       if (demo) log.event('users.demo-created', { user: `demo@${config.users.defaultDomain ?? ''}`, passwordFile: demo.passwordFile });

@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startGateway, type Gateway } from '../../src/main.js';
+import { startGateway, startServices, type Gateway } from '../../src/main.js';
+import { stateLayout } from '../../src/config/index.js';
 import { FakeClock } from '../../src/testing/clock.js';
 import { FakeSmtpServer, type FakeScript } from '../../src/testing/fake-smtp-server.js';
 import { tempDir } from '../../src/testing/peers.js';
@@ -93,7 +94,7 @@ test('extended retry: the MailDirectory replaced by a file while running is an e
   await advanceUntil(g.clock, 'the record delivered', () => g.server.messages.length === 1);
   assert.equal(g.gw.health.get('extended-retry'), undefined);
   assert.equal(g.events('fault.cleared').length, 1);
-  assert.equal(existsSync(join(mail, `${id}.json`)), false);
+  await until('the record removed', () => !existsSync(join(mail, `${id}.json`)));
 });
 
 test('extended retry: EIO from the mail directory (injected) is marked, retried with back-off and cleared; nothing is thrown', async (t) => {
@@ -219,4 +220,37 @@ test('checkpoint: the gateway logs checkpoint.lost before it reads the spool aga
   assert.ok(lost >= 0, 'announced');
   assert.equal(rec.records[lost]!.level, 'error');
   assert.ok(lost < rec.records.findIndex((r) => r.event === 'gateway.starting'), 'before the forwarder starts');
+});
+
+test('mailbox database: a corrupt one disables the receiver and POP3 with a message; the forwarder runs; /readyz says 503 and /metrics shows the fault', async (t) => {
+  const srv = await FakeSmtpServer.start({});
+  t.after(() => srv.close());
+  const dir = tempDir(t);
+  const { config } = writeConfig(dir, `
+    TargetServer { TargetIP 127.0.0.1 ConnectPort ${srv.port} }
+    Receiver { Listen 127.0.0.1:0 HostName mx.gw.test LocalDomain local.test }
+    Pop3 { Listen 127.0.0.1:0 AllowPlaintext YES }
+    Http { Listen 127.0.0.1:0 }`);
+  mkdirSync(config.stateDirectory, { recursive: true });
+  writeFileSync(stateLayout(config).database, Buffer.alloc(8192, 0x5a));
+  const rec = recordingLog();
+  // Before R3 startServices threw (SQLITE_NOTADB) and the forwarder did not start either.
+  const services = await startServices(config, { log: rec.log });
+  t.after(() => services.stop());
+  await services.gateway.forwarder.start();
+  assert.deepEqual(services.listening.map((l) => l.role).filter((r) => r === 'smtp' || r === 'pop3'), [], 'receiver and POP3 not started');
+  const raised = rec.events('fault.raised');
+  assert.equal(raised.length, 1);
+  assert.match(String(raised[0]!.fields.problem), /mailbox database .* cannot be opened .*: the receiver and POP3 not started, the forwarder runs; restore/);
+  await submitText(config, batchFile('M1', 1).text);
+  await until('the forwarder delivers', () => srv.messages.length === 1);
+  const http = services.listening.find((l) => l.role === 'http')!;
+  const ready = await fetch(`http://127.0.0.1:${http.port}/readyz`);
+  assert.equal(ready.status, 503);
+  const body = await ready.json() as { ready: boolean; faults: { component: string; disabling: boolean }[] };
+  assert.equal(body.ready, false);
+  assert.deepEqual(body.faults.map((f) => [f.component, f.disabling]), [['mailbox-store', true]]);
+  const metrics = await (await fetch(`http://127.0.0.1:${http.port}/metrics`)).text();
+  assert.match(metrics, /^spoolgate_fault\{component="mailbox-store"\} 1$/m);
+  assert.match(metrics, /^spoolgate_fault\{component="extended-retry"\} 0$/m);
 });
