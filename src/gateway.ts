@@ -77,6 +77,11 @@ export function makeLogger(config: Config): { log: Logger; output: LogOutput; ap
   return { log, output, apply };
 }
 
+/** The LogFile's faults (full disk, ...) into health: fault.raised goes to standard error meanwhile. */
+export function watchLogFile(output: LogOutput, health: Health, clock: Clock): void {
+  output.onFault((problem) => { if (problem === undefined) health.ok('log-file', clock.now()); else health.fail('log-file', problem, clock.now()); });
+}
+
 /** Queues one of the gateway's own messages as a message entry (raw bytes + envelope). */
 export function queueOwnMail(config: Config, mail: { envelope: Envelope; data: Buffer }, origin: MessageOrigin, jobName: string): Promise<SpoolEntry> {
   return enqueueMessage({ root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName, envelope: mail.envelope, data: mail.data, origin, jobName });
@@ -127,6 +132,7 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   stops.push('stopped', () => log.event('gateway.stopped', {}));
   // A store that cannot be opened (writer lock held, unwritable directory) closes the ones opened.
   const health = opts.health ?? gatewayHealth(log);
+  if (made !== undefined) watchLogFile(made.output, health, clock);
   const stores = await openStores(config, clock, log, opts.cold === true, stops, health).catch(async (e: unknown) => { await stops.run(); throw e; });
   const { queue, checkpoint, extended, deadLetters, accounting } = stores;
   const spool = spoolSource({

@@ -12,7 +12,7 @@ import { startReceiver } from './receiver/index.js';
 import { refreshFromFile, sendCommand, startControl } from './control/index.js';
 import { DeliveryLatency, startHttp } from './web/index.js';
 import { checkUserExit } from './userexit/index.js';
-import { makeLogger, queueOwnMail, startGateway, systemResolver, type Gateway, type GatewayOptions } from './gateway.js';
+import { makeLogger, queueOwnMail, startGateway, systemResolver, watchLogFile, type Gateway, type GatewayOptions } from './gateway.js';
 
 export { makeLogger, startGateway, systemResolver, type Gateway, type GatewayOptions } from './gateway.js';
 export { defaultConfigPath } from './config/index.js';
@@ -136,6 +136,7 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
     },
   }).catch(async (e: unknown) => { await stops.run(); throw e; });
   const log = gateway.log;
+  if (logging !== undefined) watchLogFile(logging.output, gateway.health, clock);
   const w: Wiring = { config, gateway, log, opts, stops, listening: [], appliers: logging ? [logging.apply] : [] };
   // The forwarder stops first (mail in flight to the own receiver finishes), then the services.
   const stopAll = async (): Promise<void> => {

@@ -6,7 +6,7 @@
 // a full tmpfs, a FIFO); an injected errno (EIO) where it cannot.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, readFileSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startGateway, startServices, type Gateway } from '../../src/main.js';
 import { stateLayout } from '../../src/config/index.js';
@@ -21,7 +21,9 @@ import { Health } from '../../src/core/index.js';
 import { Checkpoint } from '../../src/forwarder/checkpoint.js';
 import { run as start } from '../../src/cli/start.js';
 import { runCli } from '../../src/testing/cli.js';
-import { errnoError, recordingLog } from './contain-helpers.js';
+import { errnoError, recordingLog, smallTmpfs } from './contain-helpers.js';
+import { PassThrough } from 'node:stream';
+import { Logger, LogOutput } from '../../src/log/index.js';
 
 async function gateway(t: import('node:test').TestContext, script: FakeScript, extra: string) {
   const server = await FakeSmtpServer.start(script);
@@ -253,4 +255,55 @@ test('mailbox database: a corrupt one disables the receiver and POP3 with a mess
   const metrics = await (await fetch(`http://127.0.0.1:${http.port}/metrics`)).text();
   assert.match(metrics, /^spoolgate_fault\{component="mailbox-store"\} 1$/m);
   assert.match(metrics, /^spoolgate_fault\{component="extended-retry"\} 0$/m);
+});
+
+test('LogFile on a full file system (tmpfs): lines go to standard error with the reason, the file is tried again with back-off and used once there is space', async (t) => {
+  const mnt = smallTmpfs(t, '64k');
+  if (mnt === undefined) return;
+  const filler = join(mnt, 'filler');
+  try {
+    for (;;) appendFileSync(filler, Buffer.alloc(4096, 0x41));
+  } catch (e) {
+    assert.equal((e as NodeJS.ErrnoException).code, 'ENOSPC');
+  }
+  const stderr = new PassThrough();
+  let errText = '';
+  stderr.on('data', (d: Buffer) => { errText += d.toString('utf8'); });
+  const logFile = join(mnt, 'gw.log');
+  const out = new LogOutput({ logFile, logFormat: 'text' }, stderr, () => 5);
+  t.after(() => out.close());
+  const faults: (string | undefined)[] = [];
+  out.onFault((p) => faults.push(p));
+  const log = Logger.create({ sink: out, instance: 'I', level: 255 });
+  for (let i = 0; i < 200 && faults.length === 0; i++) {
+    log.event('fill', { n: i, pad: 'x'.repeat(2000) });
+    await new Promise((r) => setImmediate(r));
+  }
+  await until('the fault', () => faults.length > 0, 10_000);
+  assert.match(faults[0]!, /^LogFile .*gw\.log failed \(.*ENOSPC.*\); logging to standard error/);
+  assert.match(errText, /spoolgate: LogFile .*ENOSPC/);
+  log.event('while-full', {});
+  assert.match(errText, /while-full/, 'lines are not lost while the file fails');
+  rmSync(filler);
+  await until('the file works again', () => faults.at(-1) === undefined, 10_000);
+  log.event('after-space', {});
+  await out.close();
+  assert.match(readFileSync(logFile, 'utf8'), /log\.file-resumed failures=\d+ .*\n.*after-space/, 'the gap is marked, then the lines continue');
+});
+
+test('LogFile that cannot be made at start: the gateway starts, logs to standard error and marks the fault', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'blocker'), '');
+  const stderr = new PassThrough();
+  let errText = '';
+  stderr.on('data', (d: Buffer) => { errText += d.toString('utf8'); });
+  // Before R3 the constructor threw (mkdirSync ENOTDIR) and start-up ended with a stack trace.
+  const out = new LogOutput({ logFile: join(dir, 'blocker', 'logs', 'gw.log'), logFormat: 'text' }, stderr, () => 60_000);
+  t.after(() => out.close());
+  const faults: (string | undefined)[] = [];
+  out.onFault((p) => faults.push(p));
+  assert.equal(faults.length, 1);
+  assert.match(faults[0]!, /ENOTDIR/);
+  Logger.create({ sink: out, instance: 'I', level: 255 }).event('still-logged', {});
+  assert.match(errText, /still-logged/);
 });
