@@ -312,8 +312,14 @@ async function checkData(path: string, st: import('node:fs').Stats): Promise<Spo
   // A hard link would let a producer submit another user's file under that user's name.
   if (st.nlink > 1) return { kind: 'bad', reason: `the spool file has ${st.nlink} hard links` };
   try {
-    const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    await fh.close();
+    // O_NONBLOCK and fstat: the name may have been replaced by a FIFO since the lstat above, and
+    // opening a FIFO without O_NONBLOCK waits for a writer (S2 item 7).
+    const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    try {
+      if (!(await fh.stat()).isFile()) return { kind: 'bad', reason: 'the spool file is not a regular file' };
+    } finally {
+      await fh.close();
+    }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined; // gone meanwhile; the reader will notice

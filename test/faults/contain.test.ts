@@ -23,6 +23,7 @@ import { run as start } from '../../src/cli/start.js';
 import { runCli } from '../../src/testing/cli.js';
 import { errnoError, recordingLog, smallTmpfs } from './contain-helpers.js';
 import { PassThrough } from 'node:stream';
+import { execFileSync } from 'node:child_process';
 import { Logger, LogOutput } from '../../src/log/index.js';
 
 async function gateway(t: import('node:test').TestContext, script: FakeScript, extra: string) {
@@ -306,4 +307,31 @@ test('LogFile that cannot be made at start: the gateway starts, logs to standard
   assert.match(faults[0]!, /ENOTDIR/);
   Logger.create({ sink: out, instance: 'I', level: 255 }).event('still-logged', {});
   assert.match(errText, /still-logged/);
+});
+
+test('S2 item 7: a FIFO as attrs.json or as the data file does not block start or the scan; the entry is refused as bad and held; other files flow', async (t) => {
+  const srv = await FakeSmtpServer.start({});
+  t.after(() => srv.close());
+  const dir = tempDir(t);
+  const { config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${srv.port} }\nBadSpoolDisp Hold`);
+  const incoming = (id: string): string => join(config.spool.directory, config.extWrtName, 'incoming', id);
+  // Producers wrote these before the gateway started; then swapped a file for a FIFO.
+  const a = await submitText(config, batchFile('F1', 1).text);
+  rmSync(join(incoming(a), 'attrs.json'));
+  execFileSync('mkfifo', [join(incoming(a), 'attrs.json')]);
+  const d = await submitText(config, batchFile('F2', 1).text);
+  rmSync(join(incoming(d), 'data'));
+  execFileSync('mkfifo', [join(incoming(d), 'data')]);
+  const rec = recordingLog();
+  // Before: open(2) of the FIFO attrs.json waited for a writer; start-up never returned.
+  const gw = await startGateway(config, { log: rec.log });
+  t.after(() => gw.stop());
+  await gw.forwarder.start();
+  await submitText(config, batchFile('F3', 1).text);
+  await until('the good file delivered', () => srv.messages.length === 1);
+  const held = (await gw.queue.listHeld()).map((h) => h.id).sort();
+  assert.deepEqual(held, [a, d].sort());
+  const reasons = rec.events('spool.bad-entry').map((r) => String(r.fields.problem));
+  assert.ok(reasons.some((r) => /attrs\.json is not a regular file/.test(r)), reasons.join(' | '));
+  assert.ok(reasons.some((r) => /not a regular file/.test(r)));
 });
