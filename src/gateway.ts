@@ -96,6 +96,8 @@ async function openStores(config: Config, clock: Clock, log: Logger, cold: boole
   });
   if (!opened.ok) throw opened.error;
   const queue = opened.value;
+  for (const path of queue.litter.removed) log.info('spool.litter-removed', { path });
+  for (const problem of queue.litter.failed) log.warn('spool.litter', { problem });
   stops.push('spool queue', () => queue.close());
   const checkpoint = Checkpoint.open(stateLayout(config).checkpoint, { cold });
   stops.push('checkpoint', () => checkpoint.close());

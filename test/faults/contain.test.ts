@@ -6,7 +6,7 @@
 // a full tmpfs, a FIFO); an injected errno (EIO) where it cannot.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, existsSync, readFileSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, readFileSync, statSync, utimesSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startGateway, startServices, type Gateway } from '../../src/main.js';
 import { stateLayout } from '../../src/config/index.js';
@@ -24,6 +24,8 @@ import { runCli } from '../../src/testing/cli.js';
 import { errnoError, recordingLog, smallTmpfs } from './contain-helpers.js';
 import { PassThrough } from 'node:stream';
 import { execFileSync } from 'node:child_process';
+import { SpoolQueue } from '../../src/spool/queue.js';
+import { ensureLayout, spoolLayout } from '../../src/spool/submit.js';
 import { Logger, LogOutput } from '../../src/log/index.js';
 
 async function gateway(t: import('node:test').TestContext, script: FakeScript, extra: string) {
@@ -334,4 +336,50 @@ test('S2 item 7: a FIFO as attrs.json or as the data file does not block start o
   const reasons = rec.events('spool.bad-entry').map((r) => String(r.fields.problem));
   assert.ok(reasons.some((r) => /attrs\.json is not a regular file/.test(r)), reasons.join(' | '));
   assert.ok(reasons.some((r) => /not a regular file/.test(r)));
+});
+
+test('R3 item 7: litter of crashed runs is removed at start (temp files, a dead contender\'s stale lock, tmp/ entries older than a day); live ones stay', async (t) => {
+  const root = join(tempDir(t), 'spool');
+  const l = spoolLayout(root, 'LITTER');
+  await ensureLayout(l, { gateway: true });
+  const old = new Date(Date.now() - 2 * 86_400_000);
+  const litter = [join(l.writerDir, '.tmp-0a1b2c-.lock'), join(l.sysout, '.tmp-3d4e5f-J0000001.x.report.txt'), join(l.held, '.tmp-777777-x.reason'), join(l.writerDir, '.lock.stale.2147483646')];
+  for (const p of litter) writeFileSync(p, 'x');
+  mkdirSync(join(l.tmp, 'abandoned'));
+  writeFileSync(join(l.tmp, 'abandoned', 'data'), 'HELO half');
+  utimesSync(join(l.tmp, 'abandoned', 'data'), old, old);
+  utimesSync(join(l.tmp, 'abandoned'), old, old);
+  mkdirSync(join(l.tmp, 'being-written'));
+  writeFileSync(join(l.tmp, 'report.smtp'), 'HELO x'); // a producer's cp, before its mv
+  const opened = await SpoolQueue.open({ root, writer: 'LITTER', clock: new FakeClock(Date.now()) });
+  assert.ok(opened.ok);
+  t.after(() => opened.value.close());
+  for (const p of litter) assert.equal(existsSync(p), false, p);
+  assert.equal(existsSync(join(l.tmp, 'abandoned')), false);
+  assert.ok(existsSync(join(l.tmp, 'being-written')) && existsSync(join(l.tmp, 'report.smtp')), 'young tmp/ entries stay');
+  assert.ok(existsSync(join(l.writerDir, '.lock')), 'our own lock');
+  assert.equal(opened.value.litter.removed.length, litter.length + 1);
+});
+
+test('R3 item 7: a plain file written in place in incoming/ is left while it grows, with a warning, and read once it has settled', async (t) => {
+  const root = join(tempDir(t), 'spool');
+  const errors: string[] = [];
+  const opened = await SpoolQueue.open({ root, writer: 'GROW', clock: new FakeClock(Date.now()), onError: (e) => errors.push(e.message) });
+  assert.ok(opened.ok);
+  const q = opened.value;
+  t.after(() => q.close());
+  const path = join(q.layout.incoming, 'inplace.smtp');
+  writeFileSync(path, 'HELO x\r\nMAIL FROM:<a@b.test>\r\n');
+  // Before: listed at once, and a task read the half-written file.
+  assert.deepEqual((await q.list()).map((e) => e.id), []);
+  appendFileSync(path, 'RCPT TO:<c@d.test>\r\n');
+  assert.deepEqual((await q.list()).map((e) => e.id), []);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!, /inplace\.smtp is growing in incoming\/: .*producers must write in tmp\/ and rename/);
+  // Settled (its time is past the bound): it is an entry, whole.
+  const past = new Date(Date.now() - 60_000);
+  utimesSync(path, past, past);
+  const [e] = await q.list();
+  assert.equal(e?.id, 'inplace.smtp');
+  assert.equal(e.size, statSync(path).size);
 });
