@@ -182,6 +182,7 @@ export class SpoolTask {
         for (const ev of events) {
           if (ev.kind === 'problem') { problems.push(ev.problem); log.jes('spool.problem', { id: entry.id, record: ev.problem.recordNo, reply: `${ev.problem.code} ${ev.problem.enhanced} ${ev.problem.text}` }); continue; }
           if (ev.kind === 'stopped') { problems.push(ev.problem); return false; }
+          if (ev.kind === 'warning') { log.warn('spool.warning', { id: entry.id, record: ev.problem.recordNo, reply: `${ev.problem.code} ${ev.problem.enhanced} ${ev.problem.text}` }); continue; }
           this.counters.mailRead++;
           let message = ev.message;
           // The user exit decides before anything is sent (mail finished before a restart was

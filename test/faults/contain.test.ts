@@ -383,3 +383,22 @@ test('R3 item 7: a plain file written in place in incoming/ is left while it gro
   assert.equal(e?.id, 'inplace.smtp');
   assert.equal(e.size, statSync(path).size);
 });
+
+test('R3 item 7: a spool file that ends at a message boundary without QUIT is sent and finished, with a warning in the log', async (t) => {
+  const g = await gateway(t, {}, '');
+  const text = batchFile('Q1', 2).text;
+  assert.ok(text.endsWith('QUIT\r\n'));
+  const id = await submitText(g.config, text.slice(0, -'QUIT\r\n'.length));
+  await until('delivered', () => g.server.messages.length === 2);
+  await until('finished', async () => (await g.gw.queue.list()).length === 0);
+  const w = g.events('spool.warning');
+  assert.equal(w.length, 1);
+  assert.equal(w[0]!.level, 'warning');
+  assert.equal(w[0]!.fields.id, id);
+  assert.match(String(w[0]!.fields.reply), /End of file without QUIT/);
+  // A complete file has none.
+  await submitText(g.config, batchFile('Q2', 1).text);
+  await until('delivered', () => g.server.messages.length === 3);
+  await until('finished', async () => (await g.gw.queue.list()).length === 0);
+  assert.equal(g.events('spool.warning').length, 1);
+});
