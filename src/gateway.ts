@@ -73,7 +73,7 @@ export function makeLogger(config: Config): { log: Logger; output: LogOutput; ap
   const output = new LogOutput(config);
   const log = Logger.create({ sink: output, instance: config.instance });
   // A LogFile that cannot be opened keeps the old destination; the reason is logged there.
-  const apply = (next: Config): void => void output.apply(next).then((e) => { if (e !== undefined) log.error('log.file', { error: e }); });
+  const apply = (next: Config): void => void output.apply(next).then((e) => { if (e !== undefined) log.error('log.file', { error: e }); }, (e: unknown) => log.error('log.file', { error: describeError(e) }));
   return { log, output, apply };
 }
 

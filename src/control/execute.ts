@@ -190,7 +190,7 @@ async function probe(t: TargetView, ms: number, clock: Clock): Promise<{ address
   timer?.cancel();
   if (r === 'timeout') {
     // The connection may still come: hand it back to the pool when it does.
-    void acquired.then((late) => { if (late.ok) late.value.release(true); });
+    void acquired.then((late) => { if (late.ok) late.value.release(true); }, () => undefined); // a late failure has nothing to hand back
     return { ...base, usable: false, detail: `NO ANSWER WITHIN ${Math.round(ms / 1000)} SECONDS` };
   }
   if (!r.ok) return { ...base, usable: false, detail: r.error.detail };

@@ -141,7 +141,7 @@ export class Forwarder {
     for (const c of r.changed) this.deps.log.event('target.settings-changed', { target: c.key, changed: c.settings.join(' ') });
     // Targets that went away or whose settings changed: close their connections (mail in flight
     // finishes on its current connection, then goes to another address or to retry). Only these.
-    for (const t of r.retired) void t.close(true);
+    for (const t of r.retired) void t.close(true).catch((e: unknown) => this.deps.log.error('target.close', { address: t.addr.address, error: describeError(e) }));
     this.targets = r.targets;
     this.router.setTargets(r.targets);
     if (r.targets.length === 0) this.deps.log.error('target.none', { detail: 'no usable target address' });

@@ -48,6 +48,7 @@ export function spoolSource(o: SpoolSourceOptions): QueueSource {
 
   const source: SpoolSource = {
     list: async () => (await queue.list()).filter((e) => e.problem === undefined).map(hand),
+    // eslint-disable-next-line no-restricted-syntax -- badEntry() catches and logs its own errors
     watch: (cb) => queue.watch((e) => { if (e.problem === undefined) cb(hand(e)); else void badEntry(e); }),
     finish: async (e) => { await deleteEntry(queue.layout, e.id); handed.delete(e.id); },
     hold: async (e, reason) => { await holdEntry(queue.layout, e, reason, new Date(clock.now())); handed.delete(e.id); },
