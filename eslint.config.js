@@ -29,6 +29,9 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', {
         selector: 'UnaryExpression[operator="void"] > CallExpression:not([callee.property.name="catch"]):not([callee.property.name="then"][arguments.length=2]):not([callee.property.name="finally"][callee.object.callee.property.name="catch"])',
         message: 'void discards a promise that may reject (an unhandled rejection ends the process): end the chain with .catch(...) that logs or says why the error cannot happen',
+      }, {
+        selector: 'UnaryExpression[operator="void"] > ChainExpression > CallExpression',
+        message: 'void discards a promise that may reject: call it without ?. and end the chain with .catch(...)',
       }],
     },
   },

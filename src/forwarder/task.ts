@@ -135,7 +135,7 @@ export class SpoolTask {
     const ux = settings.userExit;
     const key = ux?.module ? `${ux.generation}:${ux.module}` : '';
     if (key !== this.exitKey) {
-      void this.exitRunner?.close();
+      this.exitRunner?.close().catch((e: unknown) => this.deps.log.warn('userexit.close', { error: describeError(e) }));
       this.exitRunner = ux?.module ? new UserExitRunner({ module: ux.module, timeoutMs: () => this.deps.settings().userExit?.timeoutMs ?? ux.timeoutMs }) : undefined;
       this.exitKey = key;
     }
