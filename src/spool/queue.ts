@@ -12,6 +12,7 @@ import { constants, watch as fsWatch, type FSWatcher } from 'node:fs';
 import { lstat, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock, Timer } from '../core/clock.js';
+import { backoffMs } from '../core/health.js';
 import { ConfigError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import { readAttrsFile, readSmallFile, resolveAttributes, type AttrsFile } from './attributes.js';
@@ -60,6 +61,8 @@ export class SpoolQueue {
   private readonly opts: SpoolQueueOptions;
   private readonly lock: WriterLock;
   private readonly seen = new Set<string>();
+  /** Unreadable entries: failures so far and when (injected clock) to report them again. */
+  private readonly unreadable = new Map<string, { failures: number; next: number }>();
   /**
    * Parsed envelope.json per entry name, valid while the file's inode, times and size stay: every
    * scan inspects every entry, and an envelope (up to 2,000 recipients) is parsed once, not per scan.
@@ -287,7 +290,18 @@ export class SpoolQueue {
     for (const i of found) {
       present.add(i.key);
       if (this.seen.has(i.key) || this.closed) continue;
-      this.seen.add(i.key);
+      if (i.entry.problem?.kind === 'unreadable') {
+        // Left in place and looked at again with back-off (an operator may fix its mode): it is
+        // reported again when the back-off has passed, and as a normal arrival once readable.
+        const now = this.opts.clock.now();
+        const u = this.unreadable.get(i.key) ?? { failures: 0, next: 0 };
+        if (now < u.next) continue;
+        u.failures++;
+        u.next = now + backoffMs(u.failures);
+        this.unreadable.set(i.key, u);
+      } else {
+        this.seen.add(i.key);
+      }
       try {
         this.onArrival?.(i.entry);
       } catch (e) {
@@ -296,6 +310,7 @@ export class SpoolQueue {
     }
     // Forget entries that left incoming/, so a release or a reused name is reported again.
     for (const k of this.seen) if (!present.has(k)) this.seen.delete(k);
+    for (const k of this.unreadable.keys()) if (!present.has(k)) this.unreadable.delete(k);
   }
 
   private reportError(e: unknown): void {

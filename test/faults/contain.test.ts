@@ -402,3 +402,32 @@ test('R3 item 7: a spool file that ends at a message boundary without QUIT is se
   await until('finished', async () => (await g.gw.queue.list()).length === 0);
   assert.equal(g.events('spool.warning').length, 1);
 });
+
+test('no self-recovery (R3): an unreadable spool file that is fixed later is read then, without a restart; it is reported once', async (t) => {
+  const srv = await FakeSmtpServer.start({});
+  t.after(() => srv.close());
+  const dir = tempDir(t);
+  const { config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${srv.port} }`);
+  const text = batchFile('U1', 1).text;
+  const id = await submitText(config, text);
+  const data = join(config.spool.directory, config.extWrtName, 'incoming', id, 'data');
+  // Root reads any mode, so "unreadable" is made the other way the queue knows: a directory.
+  rmSync(data);
+  mkdirSync(data);
+  const rec = recordingLog();
+  const clock = new FakeClock(Date.now());
+  const gw = await startGateway(config, { clock, log: rec.log });
+  t.after(() => gw.stop());
+  await gw.forwarder.start();
+  await until('reported unreadable', () => rec.events('spool.bad-entry').length === 1);
+  assert.match(String(rec.events('spool.bad-entry')[0]!.fields.problem), /directory/);
+  // A sentinel: the scan that reports it has looked at the unreadable entry too.
+  await submitText(config, batchFile('U2', 1).text);
+  await until('the sentinel delivered', () => srv.messages.length === 1);
+  // Before: the entry stayed "seen" and was never looked at again until a restart.
+  rmSync(data, { recursive: true });
+  writeFileSync(data, text, 'latin1');
+  await advanceUntil(clock, 'delivered after the fix', () => srv.messages.length === 2);
+  await until('finished', async () => (await gw.queue.list()).length === 0);
+  assert.equal(rec.events('spool.bad-entry').length, 1, 'reported once, not at every look');
+});
