@@ -85,6 +85,7 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
       }),
       userExit: () => gateway.userExit(),
       setUserExit: (v) => gateway.setUserExit(v),
+      faults: () => gateway.health.list(),
       runtime: () => ({ pid: process.pid, chkpoint: w.opts.cold ? 'COLD' : 'WARM', chkpointFile: stateLayout(config).checkpoint, ipv6Enabled: true }),
     },
   });

@@ -2,11 +2,12 @@
 // retry mail directory, the dead-letter directory, the log file, the mailbox database, the
 // checkpoint) is marked here instead of crashing the process. The roles that need the part retry
 // it with back-off; the others go on. The operator sees the fault in the log (fault.raised /
-// fault.cleared, once per change), in DISPLAY,HEALTH-like views, in /readyz and in the metrics.
+// fault.cleared, once per change), after DISPLAY,TARGETS (FAULTS:), in /readyz and in the
+// metric spoolgate_fault.
 // Pure bookkeeping: no timers, no I/O (the owner of each part retries it).
 
 /** The parts whose failure is contained. */
-export const COMPONENTS = ['extended-retry', 'dead-letters', 'log-file', 'mailbox-store', 'checkpoint', 'spool'] as const;
+export const COMPONENTS = ['extended-retry', 'dead-letters', 'log-file', 'mailbox-store', 'checkpoint'] as const;
 export type Component = (typeof COMPONENTS)[number];
 
 export interface Fault {

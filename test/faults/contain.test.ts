@@ -10,6 +10,7 @@ import { appendFileSync, copyFileSync, existsSync, readFileSync, statSync, utime
 import { join } from 'node:path';
 import { startGateway, startServices, type Gateway } from '../../src/main.js';
 import { stateLayout } from '../../src/config/index.js';
+import { sendCommand } from '../../src/control/index.js';
 import { FakeClock } from '../../src/testing/clock.js';
 import { FakeSmtpServer, type FakeScript } from '../../src/testing/fake-smtp-server.js';
 import { tempDir } from '../../src/testing/peers.js';
@@ -258,6 +259,12 @@ test('mailbox database: a corrupt one disables the receiver and POP3 with a mess
   const metrics = await (await fetch(`http://127.0.0.1:${http.port}/metrics`)).text();
   assert.match(metrics, /^spoolgate_fault\{component="mailbox-store"\} 1$/m);
   assert.match(metrics, /^spoolgate_fault\{component="extended-retry"\} 0$/m);
+  // The display: DISPLAY,TARGETS ends with the FAULTS lines.
+  const control = services.listening.find((l) => l.role === 'control')!;
+  const d = await sendCommand(control.host, 'D,TARGETS');
+  assert.ok(d.ok);
+  const lines = d.value.lines.join('\n');
+  assert.match(lines, /\nFAULTS:\n {2}MAILBOX-STORE SINCE \S+ FAILURES 1 ROLE DISABLED\n {4}mailbox database .* cannot be opened/);
 });
 
 test('LogFile on a full file system (tmpfs): lines go to standard error with the reason, the file is tried again with back-off and used once there is space', async (t) => {
