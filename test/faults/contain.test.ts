@@ -6,7 +6,7 @@
 // a full tmpfs, a FIFO); an injected errno (EIO) where it cannot.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, existsSync, readFileSync, statSync, utimesSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, readFileSync, statSync, symlinkSync, utimesSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startGateway, startServices, type Gateway } from '../../src/main.js';
 import { stateLayout } from '../../src/config/index.js';
@@ -437,4 +437,33 @@ test('no self-recovery (R3): an unreadable spool file that is fixed later is rea
   await advanceUntil(clock, 'delivered after the fix', () => srv.messages.length === 2);
   await until('finished', async () => (await gw.queue.list()).length === 0);
   assert.equal(rec.events('spool.bad-entry').length, 1, 'reported once, not at every look');
+});
+
+test('no self-recovery (R3): with the spool full (tmpfs) the DSN of a rejected message cannot be queued; the file is retried with back-off and finished once there is space', async (t) => {
+  const mnt = smallTmpfs(t, '256k');
+  if (mnt === undefined) return;
+  const srv = await FakeSmtpServer.start({ rcpt: (a) => (a.includes('gone@') ? '550 5.1.1 no such user' : undefined) });
+  t.after(() => srv.close());
+  const dir = tempDir(t);
+  symlinkSync(mnt, join(dir, 'spool'));
+  const { config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${srv.port} }`);
+  const rec = recordingLog();
+  const clock = new FakeClock(Date.now());
+  const gw = await startGateway(config, { clock, log: rec.log });
+  t.after(() => gw.stop());
+  await submitText(config, batchFile('S1', 1, ['gone@remote.test']).text);
+  const filler = join(mnt, 'filler');
+  try {
+    for (;;) appendFileSync(filler, Buffer.alloc(4096, 0x41));
+  } catch (e) {
+    assert.equal((e as NodeJS.ErrnoException).code, 'ENOSPC');
+  }
+  await gw.forwarder.start();
+  await until('the file is put back for a retry', () => rec.events('spool.retry-later').length >= 1, 20_000);
+  assert.match(rec.records.filter((r) => r.level === 'error').map((r) => JSON.stringify(r.fields)).join(' '), /ENOSPC/);
+  assert.equal((await gw.queue.list()).length, 1, 'the spool file stays');
+  rmSync(filler);
+  // Before: the file stayed unfinished until a restart.
+  await advanceUntil(clock, 'the DSN delivered', () => srv.messages.some((m) => m.from === ''));
+  await until('spool empty', async () => (await gw.queue.list()).length === 0, 20_000);
 });
