@@ -14,7 +14,7 @@ const USAGE = 'usage: spoolgate start --config FILE [-f] [--once]';
 function startFailure(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   const x = e as NodeJS.ErrnoException;
-  const hint = x.code === 'ENOSPC' ? ' (the file system is full: free space and start again)'
+  const hint = x.code === 'ENOSPC' || x.code === 'SQLITE_FULL' ? ' (the file system is full: free space and start again)'
     : x.code === 'EACCES' || x.code === 'EPERM' ? ' (permission denied: check the owner and mode of that path)' : '';
   return `${e.message}${hint}`;
 }

@@ -467,3 +467,21 @@ test('no self-recovery (R3): with the spool full (tmpfs) the DSN of a rejected m
   await advanceUntil(clock, 'the DSN delivered', () => srv.messages.some((m) => m.from === ''));
   await until('spool empty', async () => (await gw.queue.list()).length === 0, 20_000);
 });
+
+test('start-up on a full file system (tmpfs state directory) ends with one operator line, not a stack trace', async (t) => {
+  const mnt = smallTmpfs(t, '64k');
+  if (mnt === undefined) return;
+  const dir = tempDir(t);
+  symlinkSync(mnt, join(dir, 'state'));
+  const { path } = writeConfig(dir, 'TargetServer { TargetIP 127.0.0.1 ConnectPort 9 }');
+  try {
+    for (;;) appendFileSync(join(mnt, 'filler'), Buffer.alloc(4096, 0x41));
+  } catch (e) {
+    assert.equal((e as NodeJS.ErrnoException).code, 'ENOSPC');
+  }
+  // Before: the rejection left run() and node printed the stack trace.
+  const r = await runCli(start, ['--config', path, '--once']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /spoolgate: not started: .*\(the file system is full: free space and start again\)/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+});
