@@ -6,7 +6,7 @@
 // a full tmpfs, a FIFO); an injected errno (EIO) where it cannot.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, existsSync, readFileSync, statSync, symlinkSync, utimesSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, copyFileSync, existsSync, readFileSync, statSync, symlinkSync, utimesSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startGateway, startServices, type Gateway } from '../../src/main.js';
 import { stateLayout } from '../../src/config/index.js';
@@ -484,4 +484,21 @@ test('start-up on a full file system (tmpfs state directory) ends with one opera
   assert.equal(r.code, 1);
   assert.match(r.stderr, /spoolgate: not started: .*\(the file system is full: free space and start again\)/);
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+});
+
+test('extended retry: EACCES on the mail directory (a child process as uid 65534) is a fault, not a crash; it clears once the mode is fixed', async (t) => {
+  if (process.getuid?.() !== 0) { t.skip('needs root to run a child as uid 65534'); return; }
+  const dir = tempDir(t);
+  chmodSync(dir, 0o755);
+  const mail = join(dir, 'mail');
+  mkdirSync(join(mail, 'quarantine'), { recursive: true, mode: 0o700 });
+  chmodSync(mail, 0o700); // root's: uid 65534 gets EACCES
+  const child = join(import.meta.dirname, 'contain-eacces-child.ts');
+  const run = (): { due: number; fault: string | null } => JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', child, mail], { uid: 65534, gid: 65534, encoding: 'utf8', cwd: join(import.meta.dirname, '../..') })) as { due: number; fault: string | null };
+  const denied = run();
+  assert.equal(denied.due, 0);
+  assert.match(denied.fault ?? '', /ExtendedRetry MailDirectory .*mail: open failed \(.*EACCES/);
+  chownSync(mail, 65534, 65534);
+  chownSync(join(mail, 'quarantine'), 65534, 65534);
+  assert.deepEqual(run(), { due: 0, fault: null });
 });
