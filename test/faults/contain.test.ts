@@ -502,3 +502,24 @@ test('extended retry: EACCES on the mail directory (a child process as uid 65534
   chownSync(join(mail, 'quarantine'), 65534, 65534);
   assert.deepEqual(run(), { due: 0, fault: null });
 });
+
+test('R3 item 7: one spool enumeration at start (a second list() could hand back a file that had just finished: a spurious ENOENT)', async (t) => {
+  const srv = await FakeSmtpServer.start({});
+  t.after(() => srv.close());
+  const dir = tempDir(t);
+  const { config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${srv.port} }`);
+  for (let i = 0; i < 5; i++) await submitText(config, batchFile(`E${i}`, 1).text);
+  const rec = recordingLog();
+  const gw = await startGateway(config, { log: rec.log });
+  t.after(() => gw.stop());
+  // The watch's first scan reports every entry present; start() lists nothing more.
+  const list = gw.queue.list.bind(gw.queue);
+  let listed = 0;
+  gw.queue.list = () => { listed++; return list(); };
+  await gw.forwarder.start();
+  await until('all delivered', () => srv.messages.length === 5);
+  await until('spool empty', async () => (await list()).length === 0);
+  await until('five finished', () => rec.events('spool.finished').length === 5);
+  assert.equal(listed, 0);
+  assert.equal(rec.events('spool.unreadable').length, 0);
+});
