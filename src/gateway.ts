@@ -39,7 +39,7 @@ export interface GatewayOptions {
   readonly log?: Logger;
   /** Called when a message reaches its final outcome (the HTTP metrics' latency histogram). */
   readonly onMailFinished?: (item: { readonly arrival: Date }, outcome: 'delivered' | 'undeliverable' | 'extended') => void;
-  /** Where contained faults are marked (startServices passes its own, shared with the services). */
+  /** Where contained faults are marked (default: a Health that logs fault.raised/fault.cleared to the gateway's log). */
   readonly health?: Health;
 }
 
@@ -57,7 +57,7 @@ export interface Gateway {
   readonly log: Logger;
   readonly queue: SpoolQueue;
   readonly accounting: Accounting;
-  /** Contained faults now (extended retry, dead letters, log file, mailbox store, checkpoint, spool). */
+  /** Contained faults now (extended retry, dead letters, log file; startServices adds the mailbox store). */
   readonly health: Health;
   /** Applies a new configuration (REFRESH): the caller has already filtered non-refreshable changes. */
   applyConfig(next: Config): void;
