@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { promises as dns } from 'node:dns';
 import type { Clock, Envelope, Resolver, Result } from './core/index.js';
-import { ShutdownStack, describeError, err, ok, systemClock } from './core/index.js';
+import { Health, ShutdownStack, describeError, err, ok, systemClock } from './core/index.js';
 import { stateLayout, testModeWithoutReport, type Config } from './config/index.js';
 import { Msg } from './control/messages.js';
 import { LogOutput, Logger } from './log/index.js';
@@ -15,7 +15,7 @@ import { enqueueMessage, type MessageOrigin } from './spool/index.js';
 import type { SpoolEntry } from './spool/submit.js';
 import { DeadLetterStore } from './notify/index.js';
 import {
-  Checkpoint, Forwarder, ExtendedRetry, MailDirectory, SmtpConnector, NotifyingUndeliverable, forwarderSettings, clientTimeouts, spoolSource,
+  Checkpoint, Forwarder, ExtendedRetry, SmtpConnector, NotifyingUndeliverable, forwarderSettings, clientTimeouts, spoolSource,
   forwarderAccounting, targetSpecs,
 } from './forwarder/index.js';
 import { ExitSelection, checkExitLocation } from './userexit/index.js';
@@ -41,6 +41,16 @@ export interface GatewayOptions {
   readonly log?: Logger;
   /** Called when a message reaches its final outcome (the HTTP metrics' latency histogram). */
   readonly onMailFinished?: (item: { readonly arrival: Date }, outcome: 'delivered' | 'undeliverable' | 'extended') => void;
+  /** Where contained faults are marked (default: a Health that logs fault.raised/fault.cleared to the gateway's log). */
+  readonly health?: Health;
+}
+
+/** Contained faults (R3 item 2), logged once when raised and once when cleared. */
+export function gatewayHealth(log: Logger): Health {
+  return new Health({
+    raised: (f) => log.error('fault.raised', { component: f.component, problem: f.problem, disabling: f.disabling }),
+    cleared: (f, now) => log.event('fault.cleared', { component: f.component, failures: f.failures, seconds: Math.round((now - f.since) / 1000) }),
+  });
 }
 
 export interface Gateway {
@@ -49,6 +59,8 @@ export interface Gateway {
   readonly log: Logger;
   readonly queue: SpoolQueue;
   readonly accounting: Accounting;
+  /** Contained faults now (extended retry, dead letters, log file; startServices adds the mailbox store). */
+  readonly health: Health;
   /** Applies a new configuration (REFRESH): the caller has already filtered non-refreshable changes. */
   applyConfig(next: Config): void;
   /** The user exit for the next spool file (USEREXIT may differ from the file); null = NONE. */
@@ -63,8 +75,13 @@ export function makeLogger(config: Config): { log: Logger; output: LogOutput; ap
   const output = new LogOutput(config);
   const log = Logger.create({ sink: output, instance: config.instance });
   // A LogFile that cannot be opened keeps the old destination; the reason is logged there.
-  const apply = (next: Config): void => void output.apply(next).then((e) => { if (e !== undefined) log.error('log.file', { error: e }); });
+  const apply = (next: Config): void => void output.apply(next).then((e) => { if (e !== undefined) log.error('log.file', { error: e }); }, (e: unknown) => log.error('log.file', { error: describeError(e) }));
   return { log, output, apply };
+}
+
+/** The LogFile's faults (full disk, ...) into health: fault.raised goes to standard error meanwhile. */
+export function watchLogFile(output: LogOutput, health: Health, clock: Clock): void {
+  output.onFault((problem) => { if (problem === undefined) health.ok('log-file', clock.now()); else health.fail('log-file', problem, clock.now()); });
 }
 
 /** Queues one of the gateway's own messages as a message entry (raw bytes + envelope). */
@@ -73,7 +90,7 @@ export function queueOwnMail(config: Config, mail: { envelope: Envelope; data: B
 }
 
 /** The durable stores the forwarder works on, opened for one configuration. */
-async function openStores(config: Config, clock: Clock, log: Logger, cold: boolean, stops: ShutdownStack) {
+async function openStores(config: Config, clock: Clock, log: Logger, cold: boolean, stops: ShutdownStack, health: Health) {
   mkdirSync(config.stateDirectory, { recursive: true, mode: 0o700 });
   const opened = await SpoolQueue.open({
     root: config.spool.directory, writer: config.extWrtName, clock, rescanMs: config.spool.rescanInterval * 1000, hostName: config.hostName,
@@ -81,19 +98,23 @@ async function openStores(config: Config, clock: Clock, log: Logger, cold: boole
   });
   if (!opened.ok) throw opened.error;
   const queue = opened.value;
+  for (const path of queue.litter.removed) log.info('spool.litter-removed', { path });
+  for (const problem of queue.litter.failed) log.warn('spool.litter', { problem });
   stops.push('spool queue', () => queue.close());
   const checkpoint = Checkpoint.open(stateLayout(config).checkpoint, { cold });
   stops.push('checkpoint', () => checkpoint.close());
   if (cold) log.event('checkpoint.cold-start', {});
-  const mailDir = config.extendedRetry.active ? await MailDirectory.open(config.extendedRetry.mailDirectory) : undefined;
-  const extended = mailDir ? new ExtendedRetry(mailDir, clock, log) : undefined;
-  // Opened with DeadLetterAction Delete too, so that a REFRESH to Store finds it ready (the
+  // Announced before any spool file is read again: what is not recorded is sent again.
+  for (const problem of checkpoint.lost) log.error('checkpoint.lost', { problem, consequence: 'unfinished spool files are read from their first message; mail already sent from them is sent again' });
+  // The mail directory and the dead-letter directory are not needed to start (R3 item 2): one
+  // that fails is marked in health and tried again with back-off; mail waits in the spool.
+  const extended = config.extendedRetry.active ? new ExtendedRetry(config.extendedRetry.mailDirectory, clock, log, health) : undefined;
+  await extended?.open();
+  // Made with DeadLetterAction Delete too, so that a REFRESH to Store finds it ready (the
   // directory is not refreshable); with Delete a directory that cannot be made is only a warning.
-  const deadLetters = await DeadLetterStore.open(config.undeliverable.deadLetterDirectory, clock).catch((e: unknown) => {
-    if (config.undeliverable.deadLetterAction === 'store') throw e;
-    log.warn('deadletter.directory', { directory: config.undeliverable.deadLetterDirectory, error: describeError(e) });
-    return undefined;
-  });
+  const deadLetters = DeadLetterStore.lazy(config.undeliverable.deadLetterDirectory, clock, config.undeliverable.deadLetterAction === 'store' ? health : undefined);
+  const dlProblem = await deadLetters.check();
+  if (dlProblem !== undefined) log.warn('deadletter.directory', { directory: config.undeliverable.deadLetterDirectory, error: dlProblem });
   const accounting = new Accounting({
     path: accountingPath(config.stateDirectory), instance: config.instance, enabled: () => config.smf119,
     now: () => new Date(clock.now()), onError: (e) => log.error('accounting.write', { error: describeError(e) }),
@@ -118,7 +139,9 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   log.setLevel(config.logLevel);
   stops.push('stopped', () => log.event('gateway.stopped', {}));
   // A store that cannot be opened (writer lock held, unwritable directory) closes the ones opened.
-  const stores = await openStores(config, clock, log, opts.cold === true, stops).catch(async (e: unknown) => { await stops.run(); throw e; });
+  const health = opts.health ?? gatewayHealth(log);
+  if (made !== undefined) watchLogFile(made.output, health, clock);
+  const stores = await openStores(config, clock, log, opts.cold === true, stops, health).catch(async (e: unknown) => { await stops.run(); throw e; });
   const { queue, checkpoint, extended, deadLetters, accounting } = stores;
   const spool = spoolSource({
     queue, clock, log,
@@ -152,7 +175,7 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   stops.push('statistics', () => stats.stop(true));
   stops.push('forwarder', () => forwarder.stop());
   return {
-    config: () => config, forwarder, log, queue, accounting,
+    config: () => config, forwarder, log, queue, accounting, health,
     applyConfig: (next) => { config = next; log.setLevel(next.logLevel); made?.apply(next); exits.refreshed(next.userExit); },
     userExit: () => exits.get().module,
     setUserExit: async (v) => {

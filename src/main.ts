@@ -12,7 +12,7 @@ import { startReceiver } from './receiver/index.js';
 import { refreshFromFile, sendCommand, startControl } from './control/index.js';
 import { DeliveryLatency, startHttp } from './web/index.js';
 import { admitUserExit } from './userexit/index.js';
-import { makeLogger, queueOwnMail, startGateway, systemResolver, type Gateway, type GatewayOptions } from './gateway.js';
+import { makeLogger, queueOwnMail, startGateway, systemResolver, watchLogFile, type Gateway, type GatewayOptions } from './gateway.js';
 
 export { makeLogger, startGateway, systemResolver, type Gateway, type GatewayOptions } from './gateway.js';
 
@@ -84,6 +84,7 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
       }),
       userExit: () => gateway.userExit(),
       setUserExit: (v) => gateway.setUserExit(v),
+      faults: () => gateway.health.list(),
       runtime: () => ({ pid: process.pid, chkpoint: w.opts.cold ? 'COLD' : 'WARM', chkpointFile: stateLayout(config).checkpoint, ipv6Enabled: true }),
     },
   });
@@ -95,12 +96,26 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
     listen: config.http.listen, allowedHosts: config.http.allowedHosts, tokenFile: stateLayout(config).httpToken, log,
     target: {
       execute: (line) => sendCommand(control.path, line),
-      metrics: { forwarder: gateway.forwarder, spoolEntries: () => gateway.queue.list(), latency, now: () => clock.now() },
+      metrics: { forwarder: gateway.forwarder, spoolEntries: () => gateway.queue.list(), latency, faults: () => gateway.health.list(), now: () => clock.now() },
     },
   });
   w.stops.push('http', () => http.close());
   w.listening.push({ role: 'http', host: http.host, port: http.port });
   return http.tokenFile;
+}
+
+/** The mailbox database, or undefined (logged, marked in health) when it cannot be opened. */
+function openMailboxStore(config: Config, gateway: Gateway, clock: Clock): SqliteStore | undefined {
+  const path = stateLayout(config).database;
+  try {
+    return openSqliteStore(path);
+  } catch (e) {
+    const roles = [config.receiver !== null ? 'the receiver' : '', config.pop3 !== null ? 'POP3' : ''].filter((r) => r !== '').join(' and ');
+    const problem = `mailbox database ${path} cannot be opened (${describeError(e)}): ${roles} not started, the forwarder runs; ` +
+      'restore the database from a backup (or move it aside to start with empty mailboxes), then restart';
+    gateway.health.fail('mailbox-store', problem, clock.now(), { disabling: true });
+    return undefined;
+  }
 }
 
 /**
@@ -121,6 +136,7 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
     },
   }).catch(async (e: unknown) => { await stops.run(); throw e; });
   const log = gateway.log;
+  if (logging !== undefined) watchLogFile(logging.output, gateway.health, clock);
   const w: Wiring = { config, gateway, log, opts, stops, listening: [], appliers: logging ? [logging.apply] : [] };
   // The forwarder stops first (mail in flight to the own receiver finishes), then the services.
   const stopAll = async (): Promise<void> => {
@@ -129,8 +145,11 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
   };
   let store: SqliteStore | undefined, pop3: Pop3Server | undefined, demo: DemoUser | undefined, httpTokenFile: string | undefined;
   try {
-    if (config.receiver !== null || config.pop3 !== null) {
-      const s = (store = openSqliteStore(stateLayout(config).database));
+    // R3 item 5: a mailbox database that cannot be opened (corrupt, unreadable) disables the
+    // receiver and POP3 with an operator message; the forwarder, which does not need it, runs.
+    const opened = config.receiver !== null || config.pop3 !== null ? openMailboxStore(config, gateway, clock) : undefined;
+    if (opened !== undefined) {
+      const s = (store = opened);
       stops.push('mailbox store', () => s.close());
       demo = await ensureDemoUser(s.users, config.users, stateLayout(config).demoPassword);
       if (demo) log.event('users.demo-created', { user: `demo@${config.users.defaultDomain ?? ''}`, passwordFile: demo.passwordFile });

@@ -23,6 +23,15 @@ export function insidePackage(dir: string, root = packageRoot()): string | undef
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel)) ? root : undefined;
 }
 
+/** One line for a start-up failure: the message, and what to do when the errno says it. */
+function startFailure(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const x = e as NodeJS.ErrnoException;
+  const hint = x.code === 'ENOSPC' || x.code === 'SQLITE_FULL' ? ' (the file system is full: free space and start again)'
+    : x.code === 'EACCES' || x.code === 'EPERM' ? ' (permission denied: check the owner and mode of that path)' : '';
+  return `${e.message}${hint}`;
+}
+
 const USAGE = 'usage: spoolgate start --config FILE [-f|-F] [-p STACK] [--once]';
 
 export interface StartOptions {
@@ -86,10 +95,11 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     services = await startServices(config, { cold: args.values.cold });
   } catch (e) {
     // An expected refusal (the writer is locked by another instance, the control socket is in
-    // use, a store cannot be opened) is one line for the operator; anything else is a bug and
+    // use, a corrupt checkpoint, a store that cannot be opened, a full or unwritable directory)
+    // is one line for the operator, with what to do where known; anything else is a bug and
     // keeps its stack (src/cli.ts).
-    if (!(e instanceof SpoolgateError)) throw e;
-    io.stderr.write(`spoolgate: ${config.instance}: not started: ${e.message}\n`);
+    if (!(e instanceof SpoolgateError) && typeof (e as NodeJS.ErrnoException).code !== 'string') throw e;
+    io.stderr.write(`spoolgate: ${config.instance}: not started: ${startFailure(e)}\n`);
     return 1;
   }
   const gw = services.gateway;

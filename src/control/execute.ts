@@ -5,6 +5,7 @@ import type { Config, DisplayRuntime } from '../config/index.js';
 import { systemClock, type Clock, type Timer } from '../core/clock.js';
 import { describeError } from '../core/errors.js';
 import type { Result } from '../core/result.js';
+import type { Fault } from '../core/health.js';
 import type { Logger } from '../log/logger.js';
 import type { Accounting } from '../log/accounting.js';
 import { Msg, isErrorLine } from './messages.js';
@@ -38,6 +39,8 @@ export interface OperatorTarget {
   runtime?(): Omit<DisplayRuntime, 'logLevel' | 'userExit'>;
   /** CONFIG (48) records for LOGLEVEL, USEREXIT and REFRESH. */
   readonly accounting?: Accounting;
+  /** Contained faults now (R3 item 2), shown after DISPLAY,TARGETS' lines. */
+  faults?(): readonly Fault[];
 }
 
 export interface ControlResponse {
@@ -120,7 +123,12 @@ async function execute(cmd: Command, ctx: ExecuteContext): Promise<{ lines: stri
       }
       case 'display-targets': {
         const targets = cmd.addr === undefined ? s.targets : s.targets.filter((x) => canonicalIp(x.address) === canonicalIp(cmd.addr ?? ''));
-        return { lines, data: { counters: s.counters, targets } };
+        // (ext) A part whose storage fails (docs/operations.md "When things break"): FAULTS lines.
+        const faults = t.faults?.() ?? [];
+        const faultLines = faults.length === 0 ? [] : ['FAULTS:', ...faults.flatMap((x) => [
+          `  ${x.component.toUpperCase()} SINCE ${new Date(x.since).toISOString()} FAILURES ${x.failures}${x.disabling ? ' ROLE DISABLED' : ''}`, `    ${x.problem}`,
+        ])];
+        return { lines: [...lines, ...faultLines], data: { counters: s.counters, targets, faults } };
       }
     }
   }
@@ -203,7 +211,7 @@ async function probe(t: TargetView, ms: number, clock: Clock): Promise<{ address
   timer?.cancel();
   if (r === 'timeout') {
     // The connection may still come: hand it back to the pool when it does.
-    void acquired.then((late) => { if (late.ok) late.value.release(true); });
+    void acquired.then((late) => { if (late.ok) late.value.release(true); }, () => undefined); // a late failure has nothing to hand back
     return { ...base, usable: false, detail: `NO ANSWER WITHIN ${Math.round(ms / 1000)} SECONDS` };
   }
   if (!r.ok) return { ...base, usable: false, detail: r.error.detail };

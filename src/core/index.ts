@@ -15,3 +15,4 @@ export * from './resolver.js';
 export * from './result.js';
 export * from './shutdown.js';
 export * from './login.js';
+export * from './health.js';

@@ -21,13 +21,79 @@
 // as a line parsed back. Files written before that (schema version 0: the reply as one line
 // "550 5.1.1 text") are migrated in place when opened, so a warm start after an upgrade keeps
 // every mark.
-import { chmodSync, closeSync, openSync } from 'node:fs';
+//
+// Corrupt or lost state is an operator message (R3 item 5), never a stack trace or a silent
+// resend. A database SQLite cannot read stops a warm start with CheckpointError (what happened,
+// and that `-f` discards it); `-f` (cold start) removes the files before opening, so it works on
+// a corrupt file too. A generation file beside the database (`<db>.gen`: the database's random
+// id, a generation number bumped at every open, and whether the gateway is running) tells a
+// warm start that the database is missing or empty, was replaced, is older than the last run,
+// or lost its WAL after a crash: `lost` lists those findings, and the gateway logs them before
+// any spool file is read again (whatever is not recorded is sent again from the spool).
+import { chmodSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { Codes, localReply } from '../smtp/protocol/index.js';
 import { replyFromLegacyLine } from './legacy-reply.js';
 import type { ReplyInfo } from './types.js';
+
+/** The checkpoint cannot be used as it is; the message says what the operator can do. */
+export class CheckpointError extends Error {
+  readonly code = 'ERR_CHECKPOINT';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CheckpointError';
+  }
+}
+
+/** SQLite's result codes for a file that is not (or no longer) a database it can read. */
+const CORRUPT = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_VTAB', 'SQLITE_IOERR_SHORT_READ']);
+
+function isCorrupt(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && (CORRUPT.has(code) || code.startsWith('SQLITE_CORRUPT'));
+}
+
+interface Generation {
+  readonly id: string;
+  readonly generation: number;
+  readonly running: boolean;
+}
+
+function readGeneration(path: string): Generation | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const v = JSON.parse(text) as Partial<Generation>;
+    if (typeof v.id === 'string' && typeof v.generation === 'number' && typeof v.running === 'boolean') return { id: v.id, generation: v.generation, running: v.running };
+  } catch {
+    // unreadable: treated as absent (a warm start then cannot check; it says nothing wrong)
+  }
+  return undefined;
+}
+
+/** Atomic and durable (temp, fsync, rename): the file is the old or the new generation. */
+function writeGeneration(path: string, g: Generation): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, JSON.stringify(g) + '\n');
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+function exists(path: string): boolean {
+  return existsSync(path);
+}
 
 export type MessageFinal = 'delivered' | 'undeliverable' | 'extended' | 'rejected';
 
@@ -152,6 +218,7 @@ export class Checkpoint {
       CREATE TABLE IF NOT EXISTS messages (entry TEXT NOT NULL, no INTEGER NOT NULL, outcome TEXT NOT NULL, PRIMARY KEY (entry, no));
       CREATE TABLE IF NOT EXISTS recipients (entry TEXT NOT NULL, no INTEGER NOT NULL, address TEXT NOT NULL, outcome TEXT NOT NULL, reply TEXT,
         code INTEGER, enhanced TEXT, PRIMARY KEY (entry, no, address));
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
     migrate(this.db);
     this.insMsg = this.db.prepare(SQL.insMsg);
@@ -176,11 +243,48 @@ export class Checkpoint {
    * queued while the previous commit was in flight. worker: false commits on the main thread.
    */
   static open(path: string, opts: { cold?: boolean; batchMs?: number; worker?: boolean } = {}): Checkpoint {
-    const cp = new Checkpoint(path, opts.batchMs ?? 0);
-    if (opts.cold) cp.db.exec('DELETE FROM messages; DELETE FROM recipients;');
+    const genPath = `${path}.gen`;
+    // -f: the records are discarded anyway; removing the files first also clears a corrupt one.
+    if (opts.cold) for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
+    const before = readGeneration(genPath);
+    const dbHadData = exists(path) && statSync(path).size > 0;
+    const walExisted = exists(`${path}-wal`);
+    let cp: Checkpoint;
+    try {
+      cp = new Checkpoint(path, opts.batchMs ?? 0);
+      const check = cp.db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') throw Object.assign(new Error(`quick_check: ${String(check)}`), { code: 'SQLITE_CORRUPT' });
+    } catch (e) {
+      if (!isCorrupt(e)) throw e;
+      throw new CheckpointError(
+        `checkpoint ${path} is corrupt (${e instanceof Error ? e.message : String(e)}); start once with -f (cold start) to discard it: ` +
+        'files still in the spool are then read again from their first message (mail already sent from them is sent again)', { cause: e },
+      );
+    }
+    const get = cp.db.prepare('SELECT value FROM meta WHERE key = ?');
+    const put = cp.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+    const row = (k: string): string | undefined => (get.get(k) as { value: string } | undefined)?.value;
+    const id = row('id');
+    const generation = Number(row('generation') ?? '0');
+    const lost: string[] = [];
+    if (!opts.cold && before !== undefined) {
+      if (!dbHadData || id === undefined) lost.push(`checkpoint ${path} is missing or empty, but ${genPath} says generation ${before.generation} was in use`);
+      else if (id !== before.id) lost.push(`checkpoint ${path} is not the database of the last run (id ${id}, expected ${before.id}): it was replaced`);
+      else if (generation < before.generation) lost.push(`checkpoint ${path} is at generation ${generation}, older than the last run's ${before.generation}: it lost its last transactions (WAL lost, or restored from an older copy)`);
+      else if (before.running && !walExisted) lost.push(`checkpoint ${path}: the last run ended without a clean stop and its write-ahead log (${path}-wal) is gone: the transactions in it are lost`);
+    }
+    const next: Generation = { id: id ?? randomBytes(8).toString('hex'), generation: Math.max(generation, before?.generation ?? 0) + 1, running: true };
+    cp.db.transaction(() => { put.run('id', next.id); put.run('generation', String(next.generation)); })();
+    writeGeneration(genPath, next);
+    cp.generation = next;
+    cp.lost = lost;
     if (opts.worker !== false) cp.startWorker();
     return cp;
   }
+
+  /** What a warm start found missing (log it before any file is read again); [] when nothing. */
+  lost: readonly string[] = [];
+  private generation: Generation | undefined;
 
   private startWorker(): void {
     try {
@@ -310,6 +414,15 @@ export class Checkpoint {
 
   close(): void {
     this.flush();
+    // A clean stop: the next start does not look for this run's WAL.
+    if (this.generation !== undefined) {
+      try {
+        writeGeneration(`${this.path}.gen`, { ...this.generation, running: false });
+      } catch {
+        // the next start then checks for the WAL, which a clean close leaves or removes: at worst
+        // a warning about a WAL that was checkpointed
+      }
+    }
     const w = this.worker;
     this.worker = undefined;
     if (w !== undefined) { w.postMessage({ close: true }); w.unref(); }

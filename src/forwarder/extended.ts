@@ -1,11 +1,18 @@
 // Extended retry (SPEC.md §2.2) over the mail directory: the lifecycle's ExtendedRetryStore
 // (put/update/remove) and the scheduler's ExtendedSource (due records as work items).
-import { newId, describeError } from '../core/index.js';
+//
+// Contained failure (R3 item 2): the mail directory may be unreadable, missing or on a failing
+// disk (EACCES, ENOENT, EIO), at start or later. That never stops start-up and never throws out
+// of the scheduler's calls (due, count): the fault is marked in Health (log, /readyz, metrics),
+// the directory is tried again with back-off, and meanwhile messages stay where they are (in
+// the spool or in long retry; put() refuses, so the lifecycle keeps the spool file). When the
+// directory works again the fault is cleared and the waiting records are due as before.
+import { newId, describeError, backoffMs, type Health } from '../core/index.js';
 import type { Clock } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import type { ExtendedRecord, ExtendedSource } from './forwarder.js';
 import type { ExtendedRetryStore, WorkItem } from './lifecycle.js';
-import type { MailDirectory } from './mail-directory.js';
+import { MailDirectory, MailDirectoryError } from './mail-directory.js';
 import type { ReplyInfo } from './types.js';
 
 export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
@@ -15,81 +22,180 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
    * the record is retried as usual.
    */
   private readonly flushed = new Set<string>();
+  private dir: MailDirectory | undefined;
+  private readonly path: string;
+  private retryAt = 0;
+  private lastCount = 0;
 
-  constructor(private readonly dir: MailDirectory, private readonly clock: Clock, private readonly log: Logger) {}
+  /** dir: an open MailDirectory, or its path (opened on first use, and again after a failure). */
+  constructor(
+    dir: MailDirectory | string, private readonly clock: Clock, private readonly log: Logger, private readonly health?: Health,
+  ) {
+    if (typeof dir === 'string') this.path = dir;
+    else { this.dir = dir; this.path = dir.dir; }
+  }
+
+  /** Opens the directory at start: a failure is logged and marked, never thrown. */
+  async open(): Promise<void> {
+    await this.directory();
+  }
+
+  private failed(what: string, e: unknown): void {
+    const now = this.clock.now();
+    const problem = `ExtendedRetry MailDirectory ${this.path}: ${what} failed (${describeError(e)}); mail for extended retry stays in the spool until the directory is usable again`;
+    const f = this.health?.fail('extended-retry', problem, now);
+    const failures = f?.failures ?? 1;
+    this.retryAt = now + backoffMs(failures);
+    // Every failure is logged, at most once per back-off step (1 s doubling to 5 min).
+    this.log.error('extended.directory', { directory: this.path, operation: what, error: describeError(e), failures, retryInSeconds: Math.round(backoffMs(failures) / 1000) });
+    // An error in an open directory may be the directory gone: open it again next time.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') this.dir = undefined;
+  }
+
+  private worked(): void {
+    this.retryAt = 0;
+    this.health?.ok('extended-retry', this.clock.now());
+  }
+
+  /** The open directory, or undefined while it fails (and until its next retry time). */
+  private async directory(): Promise<MailDirectory | undefined> {
+    if (this.clock.now() < this.retryAt) return undefined;
+    if (this.dir !== undefined) return this.dir;
+    try {
+      const d = await MailDirectory.open(this.path);
+      for (const n of d.recovered.removedTemp) this.log.info('extended.recovered', { removed: n, kind: 'temp' });
+      for (const n of d.recovered.removedOrphans) this.log.warn('extended.recovered', { removed: n, kind: 'orphan data file' });
+      this.dir = d;
+      this.worked();
+      return d;
+    } catch (e) {
+      this.failed('open', e);
+      return undefined;
+    }
+  }
+
+  private async use(): Promise<MailDirectory> {
+    const d = await this.directory();
+    if (d === undefined) throw new MailDirectoryError(`the extended-retry mail directory ${this.path} is not usable now: ${this.health?.get('extended-retry')?.problem ?? 'see the log'}`);
+    return d;
+  }
 
   async put(item: WorkItem, nextAttempt: Date): Promise<string> {
+    const dir = await this.use();
     const id = newId(this.clock.now());
-    const r = await this.dir.put({
-      id,
-      envelope: item.envelope,
-      data: item.data,
-      pendingRecipients: item.pending,
-      firstAttempt: item.arrival,
-      nextAttempt,
-      attempts: item.attempts,
-      ...(item.deliveryAttempts === undefined ? {} : { deliveryAttempts: item.deliveryAttempts }),
-      jobName: item.job.jobName,
-      jobId: item.job.jobId,
-      originUser: item.job.originUser,
-      ...(item.lastReply === undefined ? {} : { lastReply: item.lastReply }),
-    });
-    if (!r.ok) throw r.error; // the spool file stays; the message is retried from the spool
+    let r;
+    try {
+      r = await dir.put({
+        id,
+        envelope: item.envelope,
+        data: item.data,
+        pendingRecipients: item.pending,
+        firstAttempt: item.arrival,
+        nextAttempt,
+        attempts: item.attempts,
+        ...(item.deliveryAttempts === undefined ? {} : { deliveryAttempts: item.deliveryAttempts }),
+        jobName: item.job.jobName,
+        jobId: item.job.jobId,
+        originUser: item.job.originUser,
+        ...(item.lastReply === undefined ? {} : { lastReply: item.lastReply }),
+      });
+    } catch (e) {
+      this.failed('write', e);
+      throw e; // the spool file stays; the message is retried from the spool
+    }
+    if (!r.ok) throw r.error;
+    this.worked();
     return id;
   }
 
   async update(id: string, patch: { pending: WorkItem['pending']; attempts: number; nextAttempt: Date; lastReply?: ReplyInfo; deliveryAttempts?: number }): Promise<void> {
-    const r = await this.dir.update(id, {
-      pendingRecipients: patch.pending, attempts: patch.attempts, nextAttempt: patch.nextAttempt,
-      ...(patch.lastReply === undefined ? {} : { lastReply: patch.lastReply }),
-      ...(patch.deliveryAttempts === undefined ? {} : { deliveryAttempts: patch.deliveryAttempts }),
-    });
+    const dir = await this.use();
+    let r;
+    try {
+      r = await dir.update(id, {
+        pendingRecipients: patch.pending, attempts: patch.attempts, nextAttempt: patch.nextAttempt,
+        ...(patch.lastReply === undefined ? {} : { lastReply: patch.lastReply }),
+        ...(patch.deliveryAttempts === undefined ? {} : { deliveryAttempts: patch.deliveryAttempts }),
+      });
+    } catch (e) {
+      this.failed('update', e);
+      throw e;
+    }
     if (!r.ok) throw r.error;
   }
 
   async remove(id: string): Promise<void> {
-    await this.dir.remove(id);
+    const dir = await this.use();
+    try {
+      await dir.remove(id);
+    } catch (e) {
+      this.failed('remove', e);
+      throw e;
+    }
   }
 
+  /** Due records; [] while the directory fails (the fault is logged and marked, never thrown). */
   async due(now: Date): Promise<ExtendedRecord[]> {
-    const { records, quarantined } = await this.dir.due(now);
-    for (const q of quarantined) this.log.error('extended.quarantined', { name: q.name, problem: q.problem });
+    const dir = await this.directory();
+    if (dir === undefined) return [];
     const out: ExtendedRecord[] = [];
-    for (const rec of records) {
-      const data = await this.dir.readData(rec.id);
-      if (!data.ok) { this.log.error('extended.unreadable', { id: rec.id, error: describeError(data.error) }); continue; }
-      out.push({
-        nextAttempt: rec.nextAttempt,
-        item: {
-          origin: { kind: 'extended', id: rec.id },
-          envelope: rec.envelope,
-          data: data.value,
-          job: { jobName: rec.jobName, jobId: rec.jobId, originUser: rec.originUser },
-          arrival: rec.firstAttempt,
-          pending: [...rec.pendingRecipients],
-          failed: [],
-          attempts: rec.attempts,
-          ...(rec.deliveryAttempts === undefined ? {} : { deliveryAttempts: rec.deliveryAttempts }),
-          ...(rec.lastReply === undefined ? {} : { lastReply: rec.lastReply }),
-          ...(this.flushed.delete(rec.id) ? { finalAttempt: true } : {}),
-        },
-      });
+    try {
+      const { records, quarantined } = await dir.due(now);
+      for (const q of quarantined) this.log.error('extended.quarantined', { name: q.name, problem: q.problem });
+      for (const rec of records) {
+        const data = await dir.readData(rec.id).catch((e: unknown) => ({ ok: false as const, error: e }));
+        if (!data.ok) { this.log.error('extended.unreadable', { id: rec.id, error: describeError(data.error) }); continue; }
+        out.push({
+          nextAttempt: rec.nextAttempt,
+          item: {
+            origin: { kind: 'extended', id: rec.id },
+            envelope: rec.envelope,
+            data: data.value,
+            job: { jobName: rec.jobName, jobId: rec.jobId, originUser: rec.originUser },
+            arrival: rec.firstAttempt,
+            pending: [...rec.pendingRecipients],
+            failed: [],
+            attempts: rec.attempts,
+            ...(rec.deliveryAttempts === undefined ? {} : { deliveryAttempts: rec.deliveryAttempts }),
+            ...(rec.lastReply === undefined ? {} : { lastReply: rec.lastReply }),
+            ...(this.flushed.delete(rec.id) ? { finalAttempt: true } : {}),
+          },
+        });
+      }
+    } catch (e) {
+      this.failed('read', e);
+      return [];
     }
+    this.worked();
     return out;
   }
 
+  /** Records waiting; the last known count while the directory fails. */
   async count(): Promise<number> {
-    return (await this.dir.list()).records.length;
+    const dir = await this.directory();
+    if (dir === undefined) return this.lastCount;
+    try {
+      this.lastCount = (await dir.list()).records.length;
+    } catch (e) {
+      this.failed('read', e);
+    }
+    return this.lastCount;
   }
 
   async makeDue(olderThanMs: number, now: Date): Promise<number> {
+    const dir = await this.use();
     let n = 0;
-    for (const rec of (await this.dir.list()).records) {
-      if (now.getTime() - rec.firstAttempt.getTime() >= olderThanMs) {
-        await this.dir.update(rec.id, { nextAttempt: now });
-        this.flushed.add(rec.id);
-        n++;
+    try {
+      for (const rec of (await dir.list()).records) {
+        if (now.getTime() - rec.firstAttempt.getTime() >= olderThanMs) {
+          await dir.update(rec.id, { nextAttempt: now });
+          this.flushed.add(rec.id);
+          n++;
+        }
       }
+    } catch (e) {
+      this.failed('update', e);
+      throw e;
     }
     return n;
   }

@@ -8,6 +8,7 @@ import type { Checkpoint } from './checkpoint.js';
 import { Lifecycle, newCounters, type ExtendedPolicy, type FinalOutcome, type GlobalCounters, type RetryPolicy, type UndeliverableHandler, type WorkItem } from './lifecycle.js';
 import { Target, reconcileTargets, type ConnectionRecord } from './pool.js';
 import { Router } from './router.js';
+import { FileRetry } from './file-retry.js';
 import { SpoolTask, type SpoolPort, type TaskEntry, type TaskSettings } from './task.js';
 import { resolveTargets } from './targets.js';
 import type { Connector, TargetServerSpec } from './types.js';
@@ -58,6 +59,7 @@ export class Forwarder {
   private extTimer: Timer | undefined;
   private extRunning = 0;
   private idleWaiters: (() => void)[] = [];
+  private readonly fileRetry: FileRetry;
 
   constructor(
     private readonly deps: {
@@ -78,6 +80,7 @@ export class Forwarder {
     },
   ) {
     this.router = new Router([], deps.clock);
+    this.fileRetry = new FileRetry({ clock: deps.clock, log: deps.log, again: (e) => { this.known.delete(e.id); this.enqueue(e); } });
     this.lifecycle = new Lifecycle({
       router: this.router,
       checkpoint: deps.checkpoint,
@@ -138,7 +141,7 @@ export class Forwarder {
     for (const c of r.changed) this.deps.log.event('target.settings-changed', { target: c.key, changed: c.settings.join(' ') });
     // Targets that went away or whose settings changed: close their connections (mail in flight
     // finishes on its current connection, then goes to another address or to retry). Only these.
-    for (const t of r.retired) void t.close(true);
+    for (const t of r.retired) void t.close(true).catch((e: unknown) => this.deps.log.error('target.close', { address: t.addr.address, error: describeError(e) }));
     this.targets = r.targets;
     this.router.setTargets(r.targets);
     if (r.targets.length === 0) this.deps.log.error('target.none', { detail: 'no usable target address' });
@@ -152,8 +155,9 @@ export class Forwarder {
   /** Starts watching the spool and processing files. */
   async start(): Promise<void> {
     await this.resolve();
+    // watch() reports every entry present now, then each new one: one enumeration at start (a
+    // second list() here could hand a file back after it finished: a spurious ENOENT, R3 item 7).
     this.deps.spool.watch((e) => this.enqueue(e));
-    for (const e of await this.deps.spool.list()) this.enqueue(e);
     this.scheduleExtended(0);
   }
 
@@ -189,10 +193,10 @@ export class Forwarder {
       const e = this.queue.shift();
       if (e === undefined) break;
       const p = task.process(e).then(
-        // An unfinished file (unreadable, or interrupted by shutdown) stays known: it is not
-        // re-read in a loop; a restart or an operator release picks it up again.
-        (finished) => { if (finished) this.known.delete(e.id); },
-        (err: unknown) => { this.deps.log.error('spool.task-failed', { id: e.id, error: describeError(err) }); },
+        // An unfinished file (unreadable, a transient store error) stays known and is handed back
+        // after a back-off (file-retry.ts); one interrupted by shutdown waits for the next start.
+        (finished) => { if (finished) { this.known.delete(e.id); this.fileRetry.done(e.id); } else if (!this.stopping) this.fileRetry.unfinished(e); },
+        (err: unknown) => { this.deps.log.error('spool.task-failed', { id: e.id, error: describeError(err) }); if (!this.stopping) this.fileRetry.unfinished(e); },
       ).finally(() => { this.running.delete(p); this.pump(); });
       this.running.add(p);
     }
@@ -225,7 +229,7 @@ export class Forwarder {
     this.extTimer?.cancel();
     if (this.stopping || !this.deps.extended) return;
     this.extTimer = this.deps.clock.setTimer(ms, () => {
-      void this.runExtendedDue().finally(() => {
+      void this.runExtendedDue().catch((e: unknown) => this.deps.log.error('extended.failed', { error: describeError(e) })).finally(() => {
         const ext = this.deps.settings().extended;
         // Check at least every minute so records written with a shorter Interval are not late.
         this.scheduleExtended(Math.min(ext.intervalMs > 0 ? ext.intervalMs : 60_000, 60_000));
@@ -253,6 +257,7 @@ export class Forwarder {
   async stop(): Promise<void> {
     this.stopping = true;
     this.extTimer?.cancel();
+    this.fileRetry.stop();
     this.lifecycle.stop();
     for (const t of this.tasks) t.poke();
     await Promise.allSettled([...this.running]);

@@ -237,6 +237,7 @@ export class Target {
     this.state = 'UNKNOWN';
     this.capabilities = undefined;
     this.retryAt = 0;
+    // eslint-disable-next-line no-restricted-syntax -- close() does not reject (it only drops idle connections)
     void this.close(false);
   }
 }

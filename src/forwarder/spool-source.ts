@@ -35,9 +35,13 @@ export function spoolSource(o: SpoolSourceOptions): QueueSource {
   // The forwarder sees a TaskEntry; the report needs the full attributes, so the entry handed
   // over is remembered here until the file is finished or held.
   const handed = new Map<string, SpoolEntry>();
-  const hand = (e: SpoolEntry): TaskEntry => { handed.set(e.id, e); return toTaskEntry(e); };
+  const hand = (e: SpoolEntry): TaskEntry => { handed.set(e.id, e); unreadable.delete(e.id); return toTaskEntry(e); };
 
+  // Unreadable entries are reported once; the queue shows them again with back-off until readable.
+  const unreadable = new Set<string>();
   const badEntry = async (e: SpoolEntry): Promise<void> => {
+    if (e.problem?.kind === 'unreadable' && unreadable.has(e.id)) { log.warn('spool.still-unreadable', { id: e.id, problem: e.problem.reason }); return; }
+    if (e.problem?.kind === 'unreadable') unreadable.add(e.id);
     log.error('spool.bad-entry', { id: e.id, problem: e.problem?.reason });
     await disposeBadEntry({
       layout: queue.layout, entry: e, summary: `spool entry ${e.id}: ${e.problem?.reason ?? 'bad entry'}`, now: new Date(clock.now()),
@@ -48,6 +52,7 @@ export function spoolSource(o: SpoolSourceOptions): QueueSource {
 
   const source: SpoolSource = {
     list: async () => (await queue.list()).filter((e) => e.problem === undefined).map(hand),
+    // eslint-disable-next-line no-restricted-syntax -- badEntry() catches and logs its own errors
     watch: (cb) => queue.watch((e) => { if (e.problem === undefined) cb(hand(e)); else void badEntry(e); }),
     finish: async (e) => { await deleteEntry(queue.layout, e.id); handed.delete(e.id); },
     hold: async (e, reason) => { await holdEntry(queue.layout, e, reason, new Date(clock.now())); handed.delete(e.id); },

@@ -4,8 +4,8 @@
 // every message of the file is finished, the file is disposed of
 // (SPEC.md §1.2). Reading pauses when too much is pending (state WAITS), when no target is usable
 // (WAIT) and when the operator suspends (SUPND). Several tasks run concurrently.
-import { constants, createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { Envelope, Recipient } from '../core/index.js';
 import { describeError, formatMailbox, formatPath } from '../core/index.js';
 import type { SenderPolicy } from '../config/index.js';
@@ -145,7 +145,7 @@ export class SpoolTask {
     const ux = settings.userExit;
     const key = ux?.module ? `${ux.generation}:${ux.module}` : '';
     if (key !== this.exitKey) {
-      void this.exitRunner?.close();
+      this.exitRunner?.close().catch((e: unknown) => this.deps.log.warn('userexit.close', { error: describeError(e) }));
       this.exitRunner = ux?.module ? new UserExitRunner({ module: ux.module, timeoutMs: () => this.deps.settings().userExit?.timeoutMs ?? ux.timeoutMs }) : undefined;
       this.exitKey = key;
     }
@@ -192,6 +192,7 @@ export class SpoolTask {
         for (const ev of events) {
           if (ev.kind === 'problem') { problems.push(ev.problem); log.jes('spool.problem', { id: entry.id, record: ev.problem.recordNo, reply: `${ev.problem.code} ${ev.problem.enhanced} ${ev.problem.text}` }); continue; }
           if (ev.kind === 'stopped') { problems.push(ev.problem); return false; }
+          if (ev.kind === 'warning') { log.warn('spool.warning', { id: entry.id, record: ev.problem.recordNo, reply: `${ev.problem.code} ${ev.problem.enhanced} ${ev.problem.text}` }); continue; }
           this.counters.mailRead++;
           let message = ev.message;
           // SenderPolicy Own: a message whose sender its file's owner may not use is never sent;
@@ -246,7 +247,8 @@ export class SpoolTask {
           nullTrnc: settings.nullTrnc,
         });
         const parser = new BatchParser({ ...settings.parser, job: { jobName: entry.attrs.jobName, jobId: entry.attrs.jobId, originUser: entry.attrs.originUser } });
-        for await (const chunk of createReadStream(entry.path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
+        const fh = await openRegular(entry.path);
+        for await (const chunk of fh.createReadStream({ highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
           if (this.deps.stopping()) { stoppedEarly = true; break; }
           if (!(await handle(parser.push(decoder.push(chunk))))) { reading = false; break; }
         }
@@ -353,7 +355,7 @@ function senderRefusal(entry: TaskEntry, m: ParsedMessage, p: TaskSettings['send
 async function readMessageEntry(entry: TaskEntry, m: MessageEnvelope, max: number): Promise<{ ok: true; value: ParsedMessage } | { ok: false; error: SpoolProblem }> {
   const problem = (code: number, enhanced: string, text: string): { ok: false; error: SpoolProblem } =>
     ({ ok: false, error: { code, enhanced, text, recordNo: 0, messageNo: 1 } });
-  const fh = await open(entry.path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const fh = await openRegular(entry.path);
   try {
     const st = await fh.stat();
     if (st.size > max) return problem(552, '5.3.4', `message entry is ${st.size} octets, over the limit of ${max}`);
@@ -369,4 +371,21 @@ async function readMessageEntry(entry: TaskEntry, m: MessageEnvelope, max: numbe
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Opens a spool data file for reading: never follows a symbolic link, never waits on a FIFO
+ * (O_NONBLOCK), and refuses anything that is not a regular file (S2 item 7: a FIFO swapped in
+ * after the queue looked at the entry would otherwise hold the task, a libuv thread and SIGTERM).
+ */
+async function openRegular(path: string): Promise<FileHandle> {
+  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  let regular = false;
+  try {
+    regular = (await fh.stat()).isFile();
+  } finally {
+    if (!regular) await fh.close();
+  }
+  if (!regular) throw new Error(`${path} is not a regular file`);
+  return fh;
 }

@@ -3,10 +3,17 @@
 // REFRESH that changes the file or the format swaps the destination for all of them at once:
 // the next line is written in the new form to the new place, and the old file stream is ended
 // (its buffered lines are flushed, none is lost or written twice).
+//
+// A LogFile that fails (disk full, file system gone, directory not writable) never stops the
+// gateway (R3 item 2): from the error on, lines go to standard error; the file is tried again
+// with back-off (1 s doubling to 5 min), and onFault() hears the problem and its end (the
+// gateway marks it in health: /readyz, metrics). Lines buffered in the failed stream are lost
+// with it; every later line is on standard error until the file works again.
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { describeError } from '../core/errors.js';
+import { backoffMs } from '../core/health.js';
 import { jsonSink, textSink, type LogRecord, type LogSink } from './logger.js';
 
 export interface LogDestination {
@@ -19,12 +26,72 @@ export class LogOutput implements LogSink {
   private dest: LogDestination;
   private file: WriteStream | undefined;
   private sink: LogSink;
+  private failures = 0;
+  private problem: string | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private listener: ((problem: string | undefined) => void) | undefined;
+  private closed = false;
+  private instance = '-';
 
-  /** Opens the destination; a LogFile's directory is created, the file appended to (mode 0600). */
-  constructor(dest: LogDestination, private readonly stderr: Writable = process.stderr) {
+  /**
+   * Opens the destination; a LogFile's directory is created, the file appended to (mode 0600).
+   * A LogFile that cannot be opened is a fault (standard error meanwhile), not an exception.
+   */
+  constructor(dest: LogDestination, private readonly stderr: Writable = process.stderr, private readonly retryMs: (failures: number) => number = backoffMs) {
     this.dest = dest;
-    this.file = this.open(dest.logFile);
-    this.sink = this.sinkFor(dest.logFormat, this.file ?? stderr);
+    this.sink = this.sinkFor(dest.logFormat, stderr);
+    try {
+      this.file = this.open(dest.logFile);
+      this.sink = this.sinkFor(dest.logFormat, this.file ?? stderr);
+    } catch (e) {
+      this.failed(dest.logFile ?? '', e);
+    }
+  }
+
+  /** Hears the LogFile's problem (now, if there is one) and undefined when the file works again. */
+  onFault(fn: (problem: string | undefined) => void): void {
+    this.listener = fn;
+    if (this.problem !== undefined) fn(this.problem);
+  }
+
+  /** The file failed: standard error from now on, and the file again after a back-off. */
+  private failed(path: string, e: unknown): void {
+    this.file = undefined;
+    this.sink = this.sinkFor(this.dest.logFormat, this.stderr);
+    this.failures++;
+    const ms = this.retryMs(this.failures);
+    this.problem = `LogFile ${path} failed (${describeError(e)}); logging to standard error, the file is tried again in ${Math.round(ms / 1000)} s`;
+    this.stderr.write(`spoolgate: ${this.problem}\n`);
+    this.listener?.(this.problem);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.retry(path), ms);
+    this.retryTimer.unref();
+  }
+
+  private retry(path: string): void {
+    this.retryTimer = undefined;
+    if (this.closed || this.dest.logFile !== path || this.file !== undefined) return;
+    let s: WriteStream | undefined;
+    try {
+      s = this.open(path);
+    } catch (e) {
+      this.failed(path, e);
+      return;
+    }
+    if (s === undefined) return;
+    this.file = s;
+    this.sink = this.sinkFor(this.dest.logFormat, s);
+    // The file works once a line lands: this one says where the gap in the file is.
+    let line = '';
+    const rec: LogRecord = { time: new Date().toISOString(), instance: this.instance, level: 'event', event: 'log.file-resumed', fields: { failures: this.failures, detail: 'lines since the failure are on standard error' } };
+    this.sinkFor(this.dest.logFormat, { write: (t: string) => { line += t; return true; } } as unknown as Writable).write(rec);
+    s.write(line, (e) => {
+      if (e !== undefined && e !== null) return; // the 'error' listener has taken it
+      if (this.file !== s || this.problem === undefined) return;
+      this.failures = 0;
+      this.problem = undefined;
+      this.listener?.(undefined);
+    });
   }
 
   get destination(): LogDestination {
@@ -32,6 +99,7 @@ export class LogOutput implements LogSink {
   }
 
   write(rec: LogRecord): void {
+    this.instance = rec.instance;
     this.sink.write(rec);
   }
 
@@ -52,6 +120,13 @@ export class LogOutput implements LogSink {
       }
     }
     const old = file === this.file ? undefined : this.file;
+    if (file !== this.file && this.problem !== undefined) {
+      // A new LogFile replaces the failing one: its fault ends here.
+      clearTimeout(this.retryTimer);
+      this.failures = 0;
+      this.problem = undefined;
+      this.listener?.(undefined);
+    }
     this.dest = next;
     this.file = file;
     this.sink = this.sinkFor(next.logFormat, file ?? this.stderr);
@@ -60,6 +135,8 @@ export class LogOutput implements LogSink {
 
   /** Ends the log file (standard error stays open); resolves when its lines are on disk. */
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
     const f = this.file;
     this.file = undefined;
     this.sink = this.sinkFor(this.dest.logFormat, this.stderr);
@@ -74,9 +151,8 @@ export class LogOutput implements LogSink {
     // standard error instead, with the reason, and so does every later line until the next REFRESH.
     s.on('error', (e) => {
       if (this.file !== s) return;
-      this.file = undefined;
-      this.sink = this.sinkFor(this.dest.logFormat, this.stderr);
-      this.stderr.write(`spoolgate: LogFile ${path} failed (${describeError(e)}); logging to standard error\n`);
+      s.destroy();
+      this.failed(path, e);
     });
     return s;
   }

@@ -8,7 +8,7 @@
 // as it would have been sent (CRLF line ends). Temp files start with ".tmp-" and are never listed.
 import { open, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { newId, formatPath, type Clock, type Envelope, type Result, ok, err, SpoolgateError, describeError } from '../core/index.js';
+import { newId, formatPath, type Clock, type Envelope, type Health, type Result, ok, err, SpoolgateError, describeError } from '../core/index.js';
 import type { DeadLetterAction } from '../config/types.js';
 import { ensureDir, fsyncDir, isTempName, writeFileAtomic } from '../store/atomic.js';
 import { envelopeFromJson, envelopeToJson, type EnvelopeJson } from '../core/envelope-json.js';
@@ -117,12 +117,48 @@ async function readHeaderLine(path: string): Promise<Result<{ line: string; body
 }
 
 export class DeadLetterStore {
-  private constructor(readonly dir: string, private readonly clock: Clock) {}
+  private ready = false;
 
-  /** Opens (creating if needed, mode 0700) the DeadLetterDirectory. */
+  private constructor(readonly dir: string, private readonly clock: Clock, private readonly health?: Health) {}
+
+  /** Opens (creating if needed, mode 0700) the DeadLetterDirectory; throws when it cannot be made. */
   static async open(dir: string, clock: Clock): Promise<DeadLetterStore> {
-    await ensureDir(dir);
-    return new DeadLetterStore(dir, clock);
+    const s = new DeadLetterStore(dir, clock);
+    await s.ensure();
+    return s;
+  }
+
+  /**
+   * The store for a directory that may not be usable yet (R3 item 2): nothing is thrown at start;
+   * each store() makes the directory if needed, and a failure is marked in `health` (and
+   * thrown to the caller, which keeps the message and tries again later) until a store works.
+   */
+  static lazy(dir: string, clock: Clock, health?: Health): DeadLetterStore {
+    return new DeadLetterStore(dir, clock, health);
+  }
+
+  /** Makes the directory now; the problem (also marked in health) or undefined. */
+  async check(): Promise<string | undefined> {
+    try {
+      await this.ensure();
+      return undefined;
+    } catch (e) {
+      return this.failed(e);
+    }
+  }
+
+  private async ensure(): Promise<void> {
+    if (this.ready) return;
+    await ensureDir(this.dir);
+    this.ready = true;
+  }
+
+  private failed(e: unknown): string {
+    // ENOENT: the directory went away; make it again on the next store.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') this.ready = false;
+    const problem = `DeadLetterDirectory ${this.dir} cannot be written (${describeError(e)}); dead letters wait in the spool until it can`;
+    this.health?.fail('dead-letters', problem, this.clock.now());
+    return problem;
   }
 
   private pathOf(id: string): string {
@@ -140,7 +176,15 @@ export class DeadLetterStore {
       ...(letter.jobName !== undefined ? { jobName: letter.jobName } : {}),
       ...(letter.jobId !== undefined ? { jobId: letter.jobId } : {}),
     };
-    const path = await writeFileAtomic(this.dir, id + SUFFIX, [JSON.stringify(header) + '\n', letter.data]);
+    let path: string;
+    try {
+      await this.ensure();
+      path = await writeFileAtomic(this.dir, id + SUFFIX, [JSON.stringify(header) + '\n', letter.data]);
+    } catch (e) {
+      this.failed(e);
+      throw new DeadLetterError(`dead letter not stored: ${describeError(e)}`, { cause: e });
+    }
+    this.health?.ok('dead-letters', this.clock.now());
     return { id, path };
   }
 

@@ -295,6 +295,7 @@ class Connection {
       this.socket.write('-ERR [SYS/TEMP] login timeout: not logged in in time\r\n');
       this.finish('login timeout');
     });
+    // eslint-disable-next-line no-restricted-syntax -- send() never rejects (it resolves on drain or close)
     void this.send(this.session.greeting());
   }
 
@@ -302,6 +303,7 @@ class Connection {
     if (this.closed || this.upgrading) return;
     for (const item of this.reader.push(chunk)) this.queue.push(item);
     if (this.queue.length > MAX_QUEUED_LINES) this.socket.pause();
+    // eslint-disable-next-line no-restricted-syntax -- pump() catches, logs and ends the session itself
     void this.pump();
   };
 

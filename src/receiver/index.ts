@@ -129,12 +129,14 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
   const recipientPolicy = new ReceiverRecipientPolicy(rc, resolveUser, {
     relayRefused(session, from, to, why) {
       log.warn('receiver.relay-refused', { session: session.sessionId, ip: session.clientIp, from, to, reason: why });
+      // eslint-disable-next-line no-restricted-syntax -- ReceiverJournal.record() catches and logs
       void journal.record('relay-refused', { from, to, ip: session.clientIp, detail: `RELAY REFUSED ${session.clientIp}: ${why}` });
     },
   });
   const connectionPolicy = new ReceiverConnectionPolicy(rc, opts.resolver, clock, {
     refused(ip, reason) {
       log.warn('receiver.connection-refused', { ip, reason });
+      // eslint-disable-next-line no-restricted-syntax -- ReceiverJournal.record() catches and logs
       void journal.record('connection-refused', { ip, detail: `CONNECTION REFUSED ${ip}: ${reason}` });
     },
     lookupFailed(ip, zone, detail) {

@@ -182,7 +182,9 @@ export async function readAttrsFile(path: string): Promise<Result<AttrsFile, str
 export async function readSmallFile(path: string, label: string, max: number): Promise<Result<Buffer, string>> {
   let fh;
   try {
-    fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // O_NONBLOCK: a FIFO put here by a producer must not block the open (and a libuv thread,
+    // the scan, start and SIGTERM with it) until a writer appears; fstat then refuses it.
+    fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ELOOP') return err(`${label} is a symbolic link`);

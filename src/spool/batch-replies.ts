@@ -35,6 +35,7 @@ export const BatchReplies = {
   StartTlsInTxn: def(Codes.C503BadSequence, true, "JES Bad sequence of commands. 'STARTTLS' inside a transaction applies to the next mail"),
   Discarded: def(Codes.C503BadSequence, true, "JES Bad sequence of commands. '%s' inside a transaction; message discarded"),
   EofInTxn: def(Codes.C503BadSequence, true, "JES End of file inside a transaction; message discarded"),
+  EofWithoutQuit: def(Codes.C451LocalError, false, 'JES End of file without QUIT; the file may have been cut short after the last message'),
   // Recipients (not counted).
   BadRecipient: def(Codes.C553MailboxNameNotAllowed, false, 'JES Bad recipient address: %s'),
   RcptParamUnknown: def(Codes.C555ParameterNotRecognized, false, "JES RCPT parameter not recognized: '%s'"),

@@ -64,7 +64,9 @@ export interface ParsedMessage {
 export type BatchEvent =
   | { kind: 'message'; message: ParsedMessage }
   | { kind: 'problem'; problem: SpoolProblem }
-  | { kind: 'stopped'; problem: SpoolProblem };
+  | { kind: 'stopped'; problem: SpoolProblem }
+  /** Worth a line in the log, not a problem of the file (the file is finished as usual). */
+  | { kind: 'warning'; problem: SpoolProblem };
 
 /** Conservation: mailCommands = messagesEmitted + messagesRejected + messagesReset. */
 export interface BatchStats {
@@ -207,7 +209,9 @@ export class BatchParser {
     } else if (this.mode === 'command' && this.txn !== undefined) {
       this.rejectTxn(BatchReplies.EofInTxn);
     }
-    // RFC 5321 §4.1.1.10: a missing QUIT is implied at end of file.
+    // RFC 5321 §4.1.1.10: a missing QUIT is implied at end of file. But a file that ends exactly
+    // at a message boundary without QUIT may have been cut short there (R3 item 7): say so.
+    else if (this.state !== 'quit' && this.counters.mailCommands > 0) this.events.push({ kind: 'warning', problem: this.mk(BatchReplies.EofWithoutQuit, undefined, 0) });
     this.txn = undefined;
     return this.take();
   }

@@ -1,6 +1,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isRoot, tempDir } from '../testing/peers.js';
 import { FakeClock } from '../testing/clock.js';
@@ -79,6 +79,8 @@ test('holding two plain files of the same name keeps both', async (t) => {
   const inc = join(root, 'CSSMTP', 'incoming');
   for (const body of ['one', 'two']) {
     await writeFile(join(inc, 'report.txt'), body);
+    // Written a minute ago: a plain file younger than SETTLE_MS is left (it may still grow).
+    await utimes(join(inc, 'report.txt'), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
     const [e] = await q.list();
     await q.hold(e!, body);
   }

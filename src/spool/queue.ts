@@ -12,6 +12,7 @@ import { constants, watch as fsWatch, type FSWatcher } from 'node:fs';
 import { lstat, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock, Timer } from '../core/clock.js';
+import { backoffMs } from '../core/health.js';
 import { ConfigError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import { readAttrsFile, readSmallFile, resolveAttributes, type AttrsFile } from './attributes.js';
@@ -20,6 +21,7 @@ import {
   deleteEntry, holdEntry, listHeld, purgeHeld, releaseHeld, validEntryId, writeSysoutReport, type HeldEntry,
 } from './disposition.js';
 import { acquireWriterLock, SpoolLockError, type WriterLock } from './lock.js';
+import { cleanLitter, type Litter } from './litter.js';
 import { ensureLayout, spoolLayout, SpoolUsageError, type SpoolEntry, type SpoolEntryProblem, type SpoolEntryRef, type SpoolLayout } from './submit.js';
 
 export { SpoolLockError } from './lock.js';
@@ -38,11 +40,20 @@ export interface SpoolQueueOptions {
   gatewayUid?: number;
 }
 
+/**
+ * A plain file in incoming/ younger than this (by its mtime, or unchanged for less than this) is
+ * left for a later scan: it may still be written in place (R3 item 7). Producers should write in
+ * tmp/ and rename; a file renamed in is only delayed this long.
+ */
+export const SETTLE_MS = 2000;
+
 interface Inspected {
   entry: SpoolEntry;
   /** Name + inode: a plain file replaced under the same name is a new arrival. */
   key: string;
   ctimeMs: number;
+  /** A plain file's size and mtime (for the settle check). */
+  plain?: { size: number; mtimeMs: number };
 }
 
 export class SpoolQueue {
@@ -50,6 +61,8 @@ export class SpoolQueue {
   private readonly opts: SpoolQueueOptions;
   private readonly lock: WriterLock;
   private readonly seen = new Set<string>();
+  /** Unreadable entries: failures so far and when (injected clock) to report them again. */
+  private readonly unreadable = new Map<string, { failures: number; next: number }>();
   /**
    * Parsed envelope.json per entry name, valid while the file's inode, times and size stay: every
    * scan inspects every entry, and an envelope (up to 2,000 recipients) is parsed once, not per scan.
@@ -62,6 +75,11 @@ export class SpoolQueue {
   private scanAgain = false;
   private scanDone: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Plain files not settled yet: name -> size/mtime stamp and when (wall clock) it was first seen. */
+  private readonly settling = new Map<string, { stamp: string; since: number; warned: boolean }>();
+  private settleTimer: NodeJS.Timeout | undefined;
+  /** What open() cleaned up after earlier crashes (the caller logs it). */
+  litter: Litter = { removed: [], failed: [] };
 
   private constructor(layout: SpoolLayout, lock: WriterLock, opts: SpoolQueueOptions) {
     this.layout = layout;
@@ -84,7 +102,9 @@ export class SpoolQueue {
     await ensureLayout(layout, { gateway: true });
     const lock = await acquireWriterLock(layout.writerDir, layout.writer);
     if (!lock.ok) return lock;
-    return ok(new SpoolQueue(layout, lock.value, opts));
+    const q = new SpoolQueue(layout, lock.value, opts);
+    q.litter = await cleanLitter(layout, opts.clock.now());
+    return ok(q);
   }
 
   /** The ready entries, in arrival order (inode change time, then name). */
@@ -99,12 +119,43 @@ export class SpoolQueue {
       // Dot-files are not entries (editors' and tools' temporary files).
       if (!validEntryId(name)) continue;
       const i = await this.inspect(name);
-      if (i !== undefined) out.push(i);
+      if (i !== undefined && this.settled(name, i)) out.push(i);
     }
+    for (const name of this.settling.keys()) if (!names.includes(name)) this.settling.delete(name);
     const listed = new Set(names);
     for (const name of this.envelopes.keys()) if (!listed.has(name)) this.envelopes.delete(name);
     out.sort((a, b) => a.ctimeMs - b.ctimeMs || (a.entry.id < b.entry.id ? -1 : a.entry.id > b.entry.id ? 1 : 0));
     return out;
+  }
+
+  /**
+   * Is this entry complete? Entry directories are (renamed in whole). A plain file is once its
+   * mtime is SETTLE_MS old, or its size and mtime have not changed for SETTLE_MS; until then it
+   * is left, and a scan is due when it may have settled. A file seen growing is logged once.
+   */
+  private settled(name: string, i: Inspected): boolean {
+    if (i.plain === undefined || i.entry.problem !== undefined) return true; // a bad entry is reported at once
+    const now = Date.now(); // file times are wall-clock times: compared with the wall clock
+    const stamp = `${i.plain.size}\0${i.plain.mtimeMs}`;
+    const prev = this.settling.get(name);
+    if (now - i.plain.mtimeMs >= SETTLE_MS || (prev?.stamp === stamp && now - prev.since >= SETTLE_MS)) {
+      this.settling.delete(name);
+      return true;
+    }
+    const growing = prev !== undefined && prev.stamp !== stamp;
+    const next = { stamp, since: prev?.stamp === stamp ? prev.since : now, warned: prev?.warned === true || growing };
+    this.settling.set(name, next);
+    if (growing && prev?.warned !== true) {
+      this.reportError(new SpoolUsageError(`${name} is growing in incoming/: it is read once its size and time stay for ${SETTLE_MS / 1000} s; producers must write in tmp/ and rename into incoming/`));
+    }
+    this.scanWhenSettled(Math.max(1, Math.min(SETTLE_MS, SETTLE_MS - (now - i.plain.mtimeMs), SETTLE_MS - (now - next.since))) + 10);
+    return false;
+  }
+
+  private scanWhenSettled(ms: number): void {
+    if (this.closed || this.settleTimer !== undefined) return;
+    this.settleTimer = setTimeout(() => { this.settleTimer = undefined; this.requestScan(); }, ms);
+    this.settleTimer.unref();
   }
 
   /** Looks at one entry; undefined when it vanished meanwhile (finished by us, or released elsewhere). */
@@ -152,7 +203,7 @@ export class SpoolQueue {
     const entry: SpoolEntry = { id: name, kind: message === undefined ? 'batch' : 'message', path: dataPath, attrs, size: dataSt.isFile() ? dataSt.size : 0 };
     if (message !== undefined) entry.message = message;
     if (problem !== undefined) entry.problem = problem;
-    return { entry, key: `${name}\0${st.ino}`, ctimeMs: st.ctimeMs };
+    return { entry, key: `${name}\0${st.ino}`, ctimeMs: st.ctimeMs, ...(st.isFile() ? { plain: { size: st.size, mtimeMs: st.mtimeMs } } : {}) };
   }
 
   /**
@@ -239,7 +290,18 @@ export class SpoolQueue {
     for (const i of found) {
       present.add(i.key);
       if (this.seen.has(i.key) || this.closed) continue;
-      this.seen.add(i.key);
+      if (i.entry.problem?.kind === 'unreadable') {
+        // Left in place and looked at again with back-off (an operator may fix its mode): it is
+        // reported again when the back-off has passed, and as a normal arrival once readable.
+        const now = this.opts.clock.now();
+        const u = this.unreadable.get(i.key) ?? { failures: 0, next: 0 };
+        if (now < u.next) continue;
+        u.failures++;
+        u.next = now + backoffMs(u.failures);
+        this.unreadable.set(i.key, u);
+      } else {
+        this.seen.add(i.key);
+      }
       try {
         this.onArrival?.(i.entry);
       } catch (e) {
@@ -248,6 +310,7 @@ export class SpoolQueue {
     }
     // Forget entries that left incoming/, so a release or a reused name is reported again.
     for (const k of this.seen) if (!present.has(k)) this.seen.delete(k);
+    for (const k of this.unreadable.keys()) if (!present.has(k)) this.unreadable.delete(k);
   }
 
   private reportError(e: unknown): void {
@@ -290,6 +353,7 @@ export class SpoolQueue {
     this.watcher?.close();
     this.watcher = undefined;
     this.timer?.cancel();
+    clearTimeout(this.settleTimer);
     await this.scanDone;
     await this.lock.release();
   }
@@ -312,8 +376,14 @@ async function checkData(path: string, st: import('node:fs').Stats): Promise<Spo
   // A hard link would let a producer submit another user's file under that user's name.
   if (st.nlink > 1) return { kind: 'bad', reason: `the spool file has ${st.nlink} hard links` };
   try {
-    const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    await fh.close();
+    // O_NONBLOCK and fstat: the name may have been replaced by a FIFO since the lstat above, and
+    // opening a FIFO without O_NONBLOCK waits for a writer (S2 item 7).
+    const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    try {
+      if (!(await fh.stat()).isFile()) return { kind: 'bad', reason: 'the spool file is not a regular file' };
+    } finally {
+      await fh.close();
+    }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined; // gone meanwhile; the reader will notice

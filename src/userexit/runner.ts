@@ -228,6 +228,7 @@ export class UserExitRunner implements ExitCaller {
       this.pending.delete(id);
       p.resolve({ ok: false, cause, detail });
     }
+    // eslint-disable-next-line no-restricted-syntax -- Worker.terminate() resolves with the exit code; it does not reject
     void worker.terminate();
   }
 

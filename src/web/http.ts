@@ -188,6 +188,17 @@ export async function startHttp(opts: StartHttpOptions): Promise<HttpService> {
     [/^\/console\.js$/, { methods: ['GET'], auth: false, handle: (_req, res) => send(res, 200, 'text/javascript; charset=utf-8', CONSOLE_JS, { 'Content-Security-Policy': CONSOLE_CSP }) }],
     [/^\/console\.css$/, { methods: ['GET'], auth: false, handle: (_req, res) => send(res, 200, 'text/css; charset=utf-8', CONSOLE_CSS, { 'Content-Security-Policy': CONSOLE_CSP }) }],
     [/^\/metrics$/, { methods: ['GET'], auth: false, handle: async (_req, res) => send(res, 200, METRICS_CONTENT_TYPE, await renderMetrics(target.metrics)) }],
+    // R3 item 2: 503 while a fault disables a role (the mailbox database for the receiver and
+    // POP3); 200 otherwise, with the faults that only delay mail listed. The problem texts (paths)
+    // are in the log (fault.raised), not here: this route needs no token.
+    [/^\/readyz$/, {
+      methods: ['GET'], auth: false,
+      handle: (_req, res) => {
+        const faults = (target.metrics.faults?.() ?? []).map((f) => ({ component: f.component, disabling: f.disabling, since: new Date(f.since).toISOString(), failures: f.failures }));
+        const ready = !faults.some((f) => f.disabling);
+        json(res, ready ? 200 : 503, { ready, faults });
+      },
+    }],
     [/^\/api\/v1\/command$/, {
       methods: ['POST'], auth: true,
       handle: async (req, res) => {

@@ -5,6 +5,7 @@
 import { stat } from 'node:fs/promises';
 import type { ForwarderView } from '../control/index.js';
 import { targetSnapshot, taskSnapshot, type TargetStateName, type TaskStateName } from '../control/snapshot.js';
+import { COMPONENTS, type Fault } from '../core/index.js';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -46,6 +47,8 @@ export interface MetricsSource {
   /** Spool files waiting to be read (the queue); their data files' mtimes give the oldest age. */
   spoolEntries?(): Promise<readonly { readonly path: string; readonly size: number }[]>;
   readonly latency?: DeliveryLatency;
+  /** Contained faults now (R3 item 2): /readyz and spoolgate_fault. */
+  faults?(): readonly Fault[];
   now(): number;
 }
 
@@ -128,6 +131,12 @@ export async function renderMetrics(src: MetricsSource): Promise<string> {
   x.family('spoolgate_task_pending', 'gauge', 'Messages of the current spool file not yet finished, per task (PEND).', tasks.map((t) => [{ tkid: t.tkid }, t.pend]));
   x.family('spoolgate_task_long_retry', 'gauge', 'Messages of the current spool file in long retry, per task (LRT).', tasks.map((t) => [{ tkid: t.tkid }, t.lrt]));
   x.family('spoolgate_suspended', 'gauge', 'SUSPEND mode in force: 1 for the mode, 0 for the others.', SUSPEND_MODES.map((m) => [{ mode: m }, f.suspendMode === m ? 1 : 0]));
+
+  if (src.faults !== undefined) {
+    const faults = src.faults();
+    x.family('spoolgate_fault', 'gauge', 'A part whose storage fails (log fault.raised; retried with back-off): 1 while it fails, 0 when it works.',
+      COMPONENTS.map((c) => [{ component: c }, faults.some((f) => f.component === c) ? 1 : 0]));
+  }
 
   const spool = await spoolFacts(src);
   if (spool !== undefined) {

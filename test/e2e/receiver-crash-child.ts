@@ -22,4 +22,4 @@ const rx = await startReceiver({
   listen: [{ host: '127.0.0.1', port: 0 }],
 });
 process.stdout.write(`PORT ${rx.addresses()[0]!.port}\n`);
-process.on('SIGTERM', () => { void rx.close().then(() => store.close()).then(() => process.exit(0)); });
+process.on('SIGTERM', () => { void rx.close().then(() => store.close()).then(() => process.exit(0), () => process.exit(1)); });

@@ -108,6 +108,7 @@ export class SmtpServer {
       this.sessions.delete(session);
       this.counter.release(ip);
     });
-    void session.start();
+    // A session whose start fails (a bug: policy errors are answered inside) is dropped, not the process.
+    void session.start().catch(() => socket.destroy());
   }
 }

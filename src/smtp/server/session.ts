@@ -229,6 +229,7 @@ export class Session implements SessionApi {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     this.updateFlow();
+    // eslint-disable-next-line no-restricted-syntax -- pump() catches, answers 451 and closes the session itself
     void this.pump();
   }
 
