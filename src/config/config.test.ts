@@ -194,6 +194,7 @@ test('every default of SPEC.md §3 when only a TargetServer is given', () => {
     userExitTimeout: 5000,
     userExitFailure: 'rejectFile',
     maxReceivedHeaders: 100,
+    drainTimeout: 30,
     spool: { directory: '/srv/gw/var/spool', recordFormat: 'text', recordLength: 80, rescanInterval: 5 },
     http: null,
     receiver: null,

@@ -125,6 +125,7 @@ export function formatConfigDisplay(config: Config, rt: DisplayRuntime = {}): st
     one('CONTROLSOCKET', c.controlSocket),
     one('REPORTMAILFROM', c.reportMailFrom ?? 'NONE'),
     one('MAXRECEIVEDHEADERS', String(c.maxReceivedHeaders)),
+    one('DRAINTIMEOUT', String(c.drainTimeout)),
     'SPOOL:',
     one('DIRECTORY', c.spool.directory),
     two('RECORDFORMAT', c.spool.recordFormat.toUpperCase(), 'RECORDLENGTH', String(c.spool.recordLength)),

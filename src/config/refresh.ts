@@ -66,6 +66,7 @@ const SECTIONS: readonly (readonly [string, Section])[] = [
   ['UserExitTimeout', (c) => c.userExitTimeout],
   ['UserExitFailure', (c) => c.userExitFailure],
   ['MaxReceivedHeaders', (c) => c.maxReceivedHeaders],
+  ['DrainTimeout', (c) => c.drainTimeout],
   ['Spool', (c) => c.spool],
   ['Http', (c) => c.http],
   ['Receiver', (c) => c.receiver],

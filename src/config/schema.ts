@@ -67,6 +67,7 @@ export const STATEMENTS: readonly StatementDef[] = [
   value('UserExitTimeout', 'yes', true),
   value('UserExitFailure', 'yes', true),
   value('MaxReceivedHeaders', 'yes', true),
+  value('DrainTimeout', 'yes', true),
   block('Spool', 'partial', true, [p('Directory'), p('RecordFormat'), p('RecordLength'), p('RescanInterval')]),
   block('Http', 'no', true, [p('Listen')]),
   block('Receiver', 'partial', true, [
