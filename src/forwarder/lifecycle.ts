@@ -165,6 +165,7 @@ export class Lifecycle {
 
   /** Resolves after ms, or at once on stop() or when the checkpoint recovers. */
   private cpPause(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = (): void => { timer.cancel(); this.cpWaiters.delete(wake); resolve(); };
       const timer = this.deps.clock.setTimer(ms, wake);
@@ -202,6 +203,8 @@ export class Lifecycle {
   }
 
   private wait(tkid: number, ms: number): Promise<void> {
+    // A wait that begins after stop() (an attempt that ended during the drain) ends at once.
+    if (this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
       const w: Waiting = { tkid, wake: () => { timer.cancel(); this.waiting.delete(w); resolve(); } };
       const timer = this.deps.clock.setTimer(ms, w.wake);
