@@ -283,3 +283,17 @@ test('fuzz: random and state-aware input never crashes the server or leaks a con
     await server.close();
   }
 });
+
+test('shutdown mid-DATA: the client gets 421 (not a silent close), nothing is stored', async () => {
+  const { server, sink, port } = await start({});
+  const c = await open(port);
+  await c.reply();
+  await c.cmd('HELO v');
+  await c.cmd('MAIL FROM:<a@x.test>');
+  await c.cmd('RCPT TO:<b@y.test>');
+  assert.match(await c.cmd('DATA'), /^354/);
+  c.send('Subject: half\r\n\r\nthe first half of the body\r\n');
+  await server.close();
+  assert.match(await c.reply(), /^421 4\.4\.2 mx\.test shutting down/);
+  assert.equal(sink.messages.length, 0);
+});
