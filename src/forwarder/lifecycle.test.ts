@@ -274,8 +274,9 @@ test('R3 item 3: a checkpoint that cannot be written stops sending (WAIT) until 
   s.checkpoint.markMessage = (entry, no, outcome) => (broken ? Promise.reject(new Error('SQLITE_FULL: database or disk is full')) : real(entry, no, outcome));
   const p1 = s.lifecycle.run(item(1, ['a@x.test']));
   while (s.lifecycle.checkpointProblem === undefined) await s.clock.nextTimer();
+  const parked = s.clock.nextTimer(); // registered first: item 2 parks synchronously
   const p2 = s.lifecycle.run(item(2, ['a@x.test']));
-  await s.clock.nextTimer(); // item 2 parks (WAIT) instead of sending
+  await parked; // item 2 parks (WAIT) instead of sending
   assert.equal(s.connector.sent.length, 1, 'the second message is not sent while the first has no record');
   assert.match(s.lifecycle.checkpointProblem ?? '', /disk is full/);
   assert.deepEqual(waits, [true]);
