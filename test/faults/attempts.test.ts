@@ -26,7 +26,7 @@ test('target hangs after the final dot: counted attempts, target out of rotation
   target.fault = { kind: 'hang-after-data' };
   const rig = forwarderRig(t, target, { retryCount: 2, connectLimit: 2 });
   const read = subjects('HANG', N);
-  const outcomes = await rig.drive(read.map((s) => rig.lifecycle.run(rig.item(s))), 60_000, 50);
+  const outcomes = await rig.drive(read.map((s) => rig.lifecycle.run(rig.item(s))), 60_000, 20 * N);
   assert.ok(outcomes.every((o) => o === 'undeliverable'), outcomes.join(','));
   assert.equal(rig.target.state, 'NOT USABLE');
   // Each attempt is one copy at the hanging target; at most 1 + Count attempts per message.
@@ -64,7 +64,7 @@ test('connection dropped mid-DATA: counted, NOT USABLE after repeated drops, ext
     extended: { put: async (item) => { puts.push(subjectOf(item.data)); return `x${puts.length}`; }, update: async () => undefined, remove: async () => undefined },
   });
   const read = subjects('DROP', N);
-  const outcomes = await rig.drive(read.map((s) => rig.lifecycle.run(rig.item(s))), 60_000, 50);
+  const outcomes = await rig.drive(read.map((s) => rig.lifecycle.run(rig.item(s))), 60_000, 20 * N);
   assert.ok(outcomes.every((o) => o === 'extended'), outcomes.join(','));
   assert.equal(target.received.length, 0, 'no message completed');
   assert.ok(target.connections <= N * 2, `${target.connections} connections for ${N} messages × 2 attempts`);
