@@ -19,6 +19,8 @@ test('stop with a hanging target ends after DrainTimeout, sends nothing more, an
   await submitText(config, batchFile('STOP', n).text, 'STOPJOB');
   const gw = await runGateway(config);
   await target.waitFor('both connections hanging', () => target.received.length >= CONNECT_LIMIT, 30_000);
+  // Read-ahead is bounded by the connections: the task read only what it could put on one.
+  assert.equal(gw.forwarder.tasks.reduce((n, task) => n + task.counters.mailRead, 0), CONNECT_LIMIT, 'messages read ahead of the connections');
   // Without the bound this waits DataTerm (600 s) per attempt; the test's own bound is 20 s.
   let bound: NodeJS.Timeout | undefined;
   await Promise.race([gw.stop(), new Promise((_, reject) => { bound = setTimeout(() => reject(new Error('stop did not end within DrainTimeout')), 20_000); })]);
