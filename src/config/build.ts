@@ -164,6 +164,8 @@ export function buildConfig(input: BuildInput, diag: Diagnostics): { config: Con
     userExitFailure: val('UserExitFailure', (t) => oneOf(t, [['REJECT_FILE', 'rejectFile'], ['REJECT_MAIL', 'rejectMail'], ['CONTINUE', 'continue']] as const), 'rejectFile'),
     // RFC 5321 §6.3: loop detection by counting Received fields (spool/headers.ts overHopLimit).
     maxReceivedHeaders: val('MaxReceivedHeaders', (t) => integer(t, 10, 1000), DEFAULT_MAX_RECEIVED_HEADERS),
+    // Seconds a stop (SIGTERM) waits for attempts in flight before cutting their connections.
+    drainTimeout: val('DrainTimeout', (t) => integer(t, 1, 3600), 30),
     spool: {
       directory: spool.path('Directory', resolve(baseDir, DEFAULT_SPOOL_DIRECTORY)),
       // Without a RecordFormat, EBCDIC spool files are framed per file as they come (NL, LF,

@@ -130,6 +130,7 @@ export function formatConfigDisplay(config: Config, rt: DisplayRuntime = {}): st
     one('REPORTMAILFROM', c.reportMailFrom ?? 'NONE'),
     one('USEREXITDIRECTORY', c.userExitDirectory),
     one('MAXRECEIVEDHEADERS', String(c.maxReceivedHeaders)),
+    one('DRAINTIMEOUT', String(c.drainTimeout)),
     'SPOOL:',
     one('DIRECTORY', c.spool.directory),
     two('RECORDFORMAT', c.spool.recordFormat.toUpperCase(), 'RECORDLENGTH', String(c.spool.recordLength)),

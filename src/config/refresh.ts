@@ -69,6 +69,7 @@ const SECTIONS: readonly (readonly [string, Section])[] = [
   ['UserExitFailure', (c) => c.userExitFailure],
   ['UserExitDirectory', (c) => c.userExitDirectory],
   ['MaxReceivedHeaders', (c) => c.maxReceivedHeaders],
+  ['DrainTimeout', (c) => c.drainTimeout],
   ['Spool', (c) => c.spool],
   ['Http', (c) => c.http],
   ['Receiver', (c) => c.receiver],

@@ -206,6 +206,8 @@ export interface Config {
    * is refused by the receiver (554 5.4.6) and made undeliverable by the forwarder.
    */
   readonly maxReceivedHeaders: number;
+  /** (ext) Seconds a stop waits for delivery attempts in flight before cutting their connections. */
+  readonly drainTimeout: number;
   readonly spool: {
     readonly directory: string;
     readonly recordFormat: SpoolRecordFormat;

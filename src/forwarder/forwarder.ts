@@ -1,6 +1,12 @@
 // The forwarder (SPEC.md §2): spool tasks read spool files, the lifecycle delivers each message
 // through the targets with retry and extended retry, and the operator can suspend, resume,
 // flush retries and refresh targets. Everything it touches outside memory is injected.
+//
+// Read-ahead is bounded by the connections: a task reads the next message only while fewer of
+// its messages are in delivery (not parked in long retry) than all targets' ConnectLimits
+// together. With the checkpoint written before a connection is released (lifecycle.ts), a
+// crash resends at most one message per connection. A stop (SIGTERM) lets the attempts in
+// flight end, bounded by DrainTimeout; everything else stays in the spool unsent.
 import type { Clock, Resolver, Timer } from '../core/index.js';
 import { describeError } from '../core/index.js';
 import type { Logger } from '../log/index.js';
@@ -11,6 +17,7 @@ import { Router } from './router.js';
 import { FileRetry } from './file-retry.js';
 import { SpoolTask, type SpoolPort, type TaskEntry, type TaskSettings } from './task.js';
 import { resolveTargets } from './targets.js';
+import { SteadyTime } from './steady-time.js';
 import type { Connector, TargetServerSpec } from './types.js';
 
 export interface SpoolSource extends SpoolPort {
@@ -40,7 +47,11 @@ export interface ForwarderSettings {
   readonly task: TaskSettings;
   /** ChkPointSizeLimit: messages tracked at once across all tasks. */
   readonly maxTracked: number;
+  /** DrainTimeout: how long a stop waits for attempts in flight (default 30 s). */
+  readonly drainTimeoutMs?: number;
 }
+
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 
 export type SuspendMode = 'none' | 'immediate' | 'delay';
 
@@ -60,6 +71,8 @@ export class Forwarder {
   private extRunning = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly fileRetry: FileRetry;
+  /** Dates for extended retry and Age that follow the monotonic clock (steady-time.ts). */
+  readonly steady: SteadyTime;
 
   constructor(
     private readonly deps: {
@@ -81,17 +94,21 @@ export class Forwarder {
   ) {
     this.router = new Router([], deps.clock);
     this.fileRetry = new FileRetry({ clock: deps.clock, log: deps.log, again: (e) => { this.known.delete(e.id); this.enqueue(e); } });
+    const steady = new SteadyTime(deps.clock, deps.log);
+    this.steady = steady;
     this.lifecycle = new Lifecycle({
       router: this.router,
       checkpoint: deps.checkpoint,
       clock: deps.clock,
+      wallNow: () => steady.now(),
       log: deps.log,
       counters: this.counters,
       undeliverable: deps.undeliverable,
       retry: () => deps.settings().retry,
       extended: () => deps.settings().extended,
       onWait: (tkid, w) => this.task(tkid)?.setTargetWait(w),
-      onRetry: (tkid, d) => { const t = this.task(tkid); if (t) t.counters.lrt += d; },
+      // A message parked in long retry frees its place in the read-ahead: wake the task.
+      onRetry: (tkid, d) => { const t = this.task(tkid); if (t) { t.counters.lrt += d; t.poke(); } },
       onFinished: deps.onMailFinished,
     });
     const s = deps.settings();
@@ -99,13 +116,13 @@ export class Forwarder {
       this.tasks.push(new SpoolTask(i, {
         lifecycle: this.lifecycle,
         checkpoint: deps.checkpoint,
-        now: () => deps.clock.now(),
+        now: () => steady.now(),
         spool: deps.spool,
         log: deps.log.forTask(i),
         settings: () => {
           const st = deps.settings();
           // ChkPointSizeLimit is shared by all tasks.
-          return { ...st.task, maxPending: Math.max(1, Math.min(st.task.maxPending, Math.floor(st.maxTracked / st.tasks))) };
+          return { ...st.task, maxPending: Math.max(1, Math.min(st.task.maxPending, Math.floor(st.maxTracked / st.tasks))), readAhead: this.capacity() };
         },
         suspended: () => this.suspendMode === 'immediate',
         stopping: () => this.stopping,
@@ -121,6 +138,17 @@ export class Forwarder {
 
   listTargets(): readonly Target[] {
     return this.targets;
+  }
+
+  /** Connections all targets may have open at once (their ConnectLimits together; at least 1). */
+  capacity(): number {
+    return Math.max(1, this.targets.reduce((n, t) => n + t.addr.server.connectLimit, 0));
+  }
+
+  /** Why sending is stopped though targets may be usable (the checkpoint cannot be written), or undefined. */
+  get waitReason(): string | undefined {
+    const p = this.lifecycle.checkpointProblem;
+    return p === undefined ? undefined : `checkpoint cannot be written: ${p}`;
   }
 
   /** Resolves the targets (REFRESHIPlist does this again). Keeps state of addresses that stay. */
@@ -220,7 +248,9 @@ export class Forwarder {
 
   async flushExtended(ageDays: number): Promise<number> {
     if (!this.deps.extended) return 0;
-    const n = await this.deps.extended.makeDue(ageDays * 86_400_000, new Date(this.deps.clock.now()));
+    // AGE=0 is every record, whatever the clock says about their dates (a record written before
+    // a backward clock step has a first attempt "in the future").
+    const n = await this.deps.extended.makeDue(ageDays === 0 ? -Infinity : ageDays * 86_400_000, new Date(this.steady.now()));
     await this.runExtendedDue();
     return n;
   }
@@ -242,7 +272,7 @@ export class Forwarder {
     if (!ext || !this.deps.settings().extended.active) return;
     this.extRunning++;
     try {
-      const due = await ext.due(new Date(this.deps.clock.now()));
+      const due = await ext.due(new Date(this.steady.now()));
       await Promise.all(due.map((r) => this.lifecycle.run(r.item).catch((e: unknown) => {
         this.deps.log.error('extended.failed', { error: describeError(e) });
       })));
@@ -253,14 +283,30 @@ export class Forwarder {
     }
   }
 
-  /** SIGTERM: stop reading, let in-flight attempts end, keep the rest in spool + checkpoint. */
+  /**
+   * SIGTERM: stop reading; attempts in flight end (bounded by DrainTimeout, then their
+   * connections are cut); messages not being sent go back to the spool unsent (spool file and
+   * checkpoint keep them).
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     this.extTimer?.cancel();
     this.fileRetry.stop();
     this.lifecycle.stop();
     for (const t of this.tasks) t.poke();
-    await Promise.allSettled([...this.running]);
+    const drained = Promise.allSettled([...this.running]);
+    const drainMs = this.deps.settings().drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    let timer: Timer | undefined;
+    const late = await Promise.race([
+      drained.then(() => false),
+      new Promise<boolean>((resolve) => { timer = this.deps.clock.setTimer(drainMs, () => resolve(true)); }),
+    ]);
+    timer?.cancel();
+    if (late) {
+      this.deps.log.warn('forwarder.drain-timeout', { drainTimeoutMs: drainMs, detail: 'attempts still in flight: their connections are cut, the messages stay in the spool' });
+      for (const t of this.targets) t.abort();
+      await drained;
+    }
     await Promise.all(this.tasks.map((t) => t.closeExit()));
     for (const t of this.targets) await t.close(true);
     this.deps.checkpoint.flush();

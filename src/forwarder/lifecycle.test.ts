@@ -199,3 +199,117 @@ test('extended retry past Age: the recipients fail with 554 5.4.7 (class agrees 
   assert.deepEqual([reply.code, reply.enhanced], [554, '5.4.7']);
   assert.match(reply.text, /^message expired after 5 days: 450/);
 });
+
+/** Parks until the lifecycle waits on a timer or `run` settles (whichever first); true when settled. */
+async function parkedOrDone(s: { lifecycle: Lifecycle; clock: SignallingClock }, run: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  void run.then(() => { done = true; }, () => { done = true; });
+  let bound: NodeJS.Timeout | undefined;
+  const never = new Promise<never>((_, reject) => { bound = setTimeout(() => reject(new Error('lifecycle neither waits nor ends')), 30_000); });
+  try {
+    while (!done && s.lifecycle.waitingCount() === 0) await Promise.race([s.clock.nextTimer(), run.then(() => undefined, () => undefined), never]);
+  } finally {
+    clearTimeout(bound);
+  }
+  return done;
+}
+
+test('R3 item 1: an attempt lost after DATA (timeout) is a counted retry; the target is NOT USABLE; no resend before ConnectRetry and Interval', async (t) => {
+  const s = setup(t, ['192.0.2.1'], { retryCount: 2 });
+  s.connector.scripts.set('192.0.2.1', { send: (m) => ({ ...allWith(m, 'transient', 451, false), lost: 'timeout' }) });
+  const p = s.lifecycle.run(item(1, ['a@x.test']));
+  // Today's code resent at once, forever: bound the steps; 2 retries need far fewer.
+  let steps = 0;
+  while (!(await parkedOrDone(s, p))) {
+    assert.ok(++steps < 20, `still running after ${steps} waits: ${s.connector.sent.length} sends`);
+    s.clock.advance(60_000);
+  }
+  assert.equal(await p, 'undeliverable', 'long retry ran out like a 4xx');
+  assert.equal(s.connector.sent.length, 3, 'first try + RetryLimit Count, nothing more');
+  assert.equal(s.counters.totalRetry, 2);
+  assert.equal(s.targets[0]!.counters.lostAttempts, 3);
+  assert.equal(s.targets[0]!.state, 'NOT USABLE', 'a target that hangs is out of rotation');
+  assert.match(s.undeliverable[0]!.failed[0]!.reply.text, /./);
+});
+
+test('R3 item 1: a connection dropped mid-DATA is a counted retry; twice in a row makes the target NOT USABLE', async (t) => {
+  const s = setup(t, ['192.0.2.1'], { retryCount: 3 });
+  s.connector.scripts.set('192.0.2.1', { send: (m) => ({ ...allWith(m, 'transient', 451, false), lost: 'closed' }) });
+  const p = s.lifecycle.run(item(1, ['a@x.test']));
+  await parkedOrDone(s, p);
+  assert.equal(s.connector.sent.length, 1, 'no resend at once');
+  assert.equal(s.counters.currentRetry, 1, 'in long retry like a 4xx');
+  assert.equal(s.targets[0]!.state, 'ACTIVE', 'one drop is not yet a broken target');
+  s.clock.advance(60_000);
+  await parkedOrDone(s, p);
+  assert.equal(s.connector.sent.length, 2);
+  assert.equal(s.targets[0]!.state, 'NOT USABLE', 'the second drop in a row takes it out of rotation');
+  s.connector.scripts.delete('192.0.2.1');
+  let steps = 0;
+  while (!(await parkedOrDone(s, p))) { assert.ok(++steps < 10); s.clock.advance(60_000); }
+  assert.equal(await p, 'delivered');
+  assert.equal(s.connector.sent.length, 3, 'delivered on the attempt after ConnectRetry');
+  assert.equal(s.targets[0]!.counters.lostAttempts, 2);
+});
+
+test('R3 item 3: the connection is handed back only after the message is checkpointed', async (t) => {
+  const s = setup(t, ['192.0.2.1']);
+  const target = s.targets[0]!;
+  const loadAtCommit: number[] = [];
+  const real = s.checkpoint.markMessage.bind(s.checkpoint);
+  s.checkpoint.markMessage = (entry, no, outcome) => { loadAtCommit.push(target.load()); return real(entry, no, outcome); };
+  // ConnectLimit 2, three messages: the third waits for a connection.
+  const runs = [1, 2, 3].map((n) => s.lifecycle.run(item(n, ['a@x.test'])));
+  assert.deepEqual(await Promise.all(runs), ['delivered', 'delivered', 'delivered']);
+  // When the first commit starts, both connections are still leased (and the third message waits).
+  assert.equal(loadAtCommit[0], 3, `load at first commit ${loadAtCommit.join(',')}`);
+});
+
+test('R3 item 3: a checkpoint that cannot be written stops sending (WAIT) until it can; nothing is delivered without a record', async (t) => {
+  const s = setup(t, ['192.0.2.1']);
+  const real = s.checkpoint.markMessage.bind(s.checkpoint);
+  let broken = true;
+  const waits: boolean[] = [];
+  (s.lifecycle as unknown as { deps: { onWait: (tk: number, w: boolean) => void } }).deps.onWait = (_tk, w) => waits.push(w);
+  s.checkpoint.markMessage = (entry, no, outcome) => (broken ? Promise.reject(new Error('SQLITE_FULL: database or disk is full')) : real(entry, no, outcome));
+  const p1 = s.lifecycle.run(item(1, ['a@x.test']));
+  while (s.lifecycle.checkpointProblem === undefined) await s.clock.nextTimer();
+  const parked = s.clock.nextTimer(); // registered first: item 2 parks synchronously
+  const p2 = s.lifecycle.run(item(2, ['a@x.test']));
+  await parked; // item 2 parks (WAIT) instead of sending
+  assert.equal(s.connector.sent.length, 1, 'the second message is not sent while the first has no record');
+  assert.match(s.lifecycle.checkpointProblem ?? '', /disk is full/);
+  assert.deepEqual(waits, [true]);
+  broken = false;
+  s.clock.advance(1_000); // the failed write is tried again and succeeds: sending resumes
+  assert.deepEqual(await Promise.all([p1, p2]), ['delivered', 'delivered']);
+  assert.equal(s.lifecycle.checkpointProblem, undefined);
+  assert.equal(s.connector.sent.length, 2, 'the first message was not sent again');
+  assert.equal(s.checkpoint.load('e1').messages.get(1), 'delivered');
+});
+
+test('R3 item 4: a backward clock step does not stall ConnectRetry (monotonic deadlines)', async (t) => {
+  const s = setup(t, ['192.0.2.1']);
+  let down = true;
+  s.connector.scripts.set('192.0.2.1', { connect: () => (down ? { reason: 'connect', detail: 'ECONNREFUSED' } : undefined) });
+  const p = s.lifecycle.run(item(1, ['a@x.test']));
+  await settle(s);
+  assert.equal(s.targets[0]!.state, 'NOT USABLE');
+  down = false;
+  s.clock.step(-3_600_000); // the system clock goes back an hour
+  s.clock.advance(120_000); // ConnectRetry passes on the monotonic clock
+  assert.equal(await p, 'delivered');
+});
+
+test('R3 item 4: a forward clock step larger than Age does not expire extended-retry mail at once', async (t) => {
+  const store: ExtendedRetryStore = { put: async () => 'x1', update: async () => undefined, remove: async () => undefined };
+  const s = setup(t, ['192.0.2.1'], { extended: store });
+  const { SteadyTime } = await import('./steady-time.js');
+  const steady = new SteadyTime(s.clock, Logger.silent());
+  (s.lifecycle as unknown as { deps: { wallNow: () => number } }).deps.wallNow = () => steady.now();
+  s.connector.scripts.set('192.0.2.1', { send: (m) => allWith(m, 'transient', 450) });
+  const it: WorkItem = { ...item(1, ['a@x.test']), arrival: new Date(s.clock.now()), origin: { kind: 'extended', id: 'x1' } };
+  s.clock.step(6 * 86_400_000); // the clock jumps 6 days ahead (Age is 5)
+  assert.equal(await s.lifecycle.run(it), undefined, 'rescheduled, not expired');
+  assert.equal(s.undeliverable.length, 0);
+});

@@ -3,9 +3,13 @@
 //   extended retry (ExtendedRetry: written durably to the mail directory, spool file released) →
 //   undeliverable; permanent → undeliverable. Undeliverable → one notification or a dead letter
 //   (undeliverable.ts). Every recipient's final state is checkpointed right after the target's
-//   final reply, before anything depends on it.
+//   final reply, before anything depends on it — and before the connection is handed back, so
+//   each connection carries at most one message whose outcome is not yet on disk (what a crash
+//   can resend). A checkpoint that cannot be written stops sending (task WAIT, operator message
+//   checkpoint.failed) until a write succeeds again: no delivery without a record.
+// Waits are timers (monotonic); a wall-clock step neither stalls nor hurries them.
 import type { Clock, Envelope, Recipient } from '../core/index.js';
-import { formatMailbox } from '../core/index.js';
+import { describeError, formatMailbox, monotonic } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import { Codes, localReply } from '../smtp/protocol/index.js';
 import type { Checkpoint, MessageFinal } from './checkpoint.js';
@@ -100,15 +104,28 @@ interface Waiting {
   readonly wake: () => void;
 }
 
+/** First wait before a failed checkpoint write is tried again; doubles up to the maximum. */
+export const CHECKPOINT_RETRY_MS = 1_000;
+export const CHECKPOINT_RETRY_MAX_MS = 60_000;
+
 export class Lifecycle {
   private readonly waiting = new Set<Waiting>();
   private stopping = false;
+  /** Why the checkpoint cannot be written, while it cannot; nothing is sent meanwhile. */
+  private cpProblem: string | undefined;
+  /** Attempts held back while the checkpoint is down, and checkpoint writes waiting to be retried. */
+  private readonly cpWaiters = new Set<() => void>();
 
   constructor(
     private readonly deps: {
       router: Router;
       checkpoint: Checkpoint;
       clock: Clock;
+      /**
+       * Wall-clock ms for extended-retry dates and the Age limit (steady-time.ts: follows the
+       * monotonic clock, so a clock step does not expire or stall mail). Default clock.now().
+       */
+      wallNow?: () => number;
       log: Logger;
       counters: GlobalCounters;
       undeliverable: UndeliverableHandler;
@@ -122,6 +139,15 @@ export class Lifecycle {
       onFinished?: (item: WorkItem, outcome: FinalOutcome) => void;
     },
   ) {}
+
+  private wallNow(): number {
+    return this.deps.wallNow !== undefined ? this.deps.wallNow() : this.deps.clock.now();
+  }
+
+  /** While the checkpoint cannot be written: the reason (the task shows WAIT). */
+  get checkpointProblem(): string | undefined {
+    return this.cpProblem;
+  }
 
   /** Items parked in a long-retry or target wait right now. */
   waitingCount(): number {
@@ -140,10 +166,53 @@ export class Lifecycle {
   /** Shutdown: waits end at once; items stop after their current attempt (checkpoint keeps progress). */
   stop(): void {
     this.stopping = true;
+    this.deps.router.stop();
     for (const w of [...this.waiting]) w.wake();
+    for (const w of [...this.cpWaiters]) w();
+  }
+
+  /** Resolves after ms, or at once on stop() or when the checkpoint recovers. */
+  private cpPause(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => { timer.cancel(); this.cpWaiters.delete(wake); resolve(); };
+      const timer = this.deps.clock.setTimer(ms, wake);
+      this.cpWaiters.add(wake);
+    });
+  }
+
+  /**
+   * One checkpoint write, retried with back-off until it succeeds. The first failure stops all
+   * sending (checkpointProblem, logged once); the first success after it resumes. On stop the
+   * failure is thrown: the message stays in the spool and is sent again after a restart (it is
+   * mail in flight).
+   */
+  private async record(write: () => Promise<void>): Promise<void> {
+    let delay = CHECKPOINT_RETRY_MS;
+    for (;;) {
+      try {
+        await write();
+        if (this.cpProblem !== undefined) {
+          this.deps.log.event('checkpoint.recovered', { detail: this.cpProblem });
+          this.cpProblem = undefined;
+          for (const w of [...this.cpWaiters]) w();
+        }
+        return;
+      } catch (e) {
+        if (this.cpProblem === undefined) {
+          this.cpProblem = describeError(e);
+          this.deps.log.error('checkpoint.failed', { detail: this.cpProblem, action: 'sending stopped until the checkpoint can be written (StateDirectory full or unwritable?)' });
+        }
+        if (this.stopping) throw e;
+        await this.cpPause(delay);
+        delay = Math.min(delay * 2, CHECKPOINT_RETRY_MAX_MS);
+      }
+    }
   }
 
   private wait(tkid: number, ms: number): Promise<void> {
+    // A wait that begins after stop() (an attempt that ended during the drain) ends at once.
+    if (this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
       const w: Waiting = { tkid, wake: () => { timer.cancel(); this.waiting.delete(w); resolve(); } };
       const timer = this.deps.clock.setTimer(ms, w.wake);
@@ -165,13 +234,22 @@ export class Lifecycle {
     try {
       for (;;) {
         if (this.stopping) return undefined;
+        if (this.cpProblem !== undefined && item.pending.length > 0) {
+          // Nothing is sent while its outcome could not be recorded.
+          this.deps.onWait?.(tkid, true);
+          await this.cpPause(CHECKPOINT_RETRY_MAX_MS);
+          this.deps.onWait?.(tkid, false);
+          continue;
+        }
         if (item.pending.length > 0) {
           const r = await this.deps.router.attempt({ envelope: { ...item.envelope, recipients: item.pending }, data: item.data, size: item.data.length });
           item.deliveryAttempts = (item.deliveryAttempts ?? 0) + r.tries;
+          if (r.kind === 'stopped') return undefined;
           if (r.kind === 'no-target') {
             this.deps.onWait?.(tkid, true);
             const at = this.deps.router.nextRetryAt();
-            await this.wait(tkid, Math.max(50, (at ?? this.deps.clock.now() + 1000) - this.deps.clock.now()));
+            const now = monotonic(this.deps.clock);
+            await this.wait(tkid, Math.max(50, (at ?? now + 1000) - now));
             this.deps.onWait?.(tkid, false);
             continue; // waiting for a target is not a retry attempt
           }
@@ -179,23 +257,31 @@ export class Lifecycle {
             for (const recipient of item.pending) await this.fail(item, recipient, r.reply);
             item.pending = [];
           } else {
-            item.lastTarget = r.target;
-            const still: Recipient[] = [];
-            let failed = 0;
-            // When every recipient was accepted the message is finished below, and its one
-            // markMessage commit is the record; recipient marks matter only for a message that
-            // stays unfinished (partial, retry). The marks of one attempt share a commit.
-            const allAccepted = r.outcomes.every((o) => o.status === 'accepted');
-            const marks: Promise<void>[] = [];
-            for (const o of r.outcomes) {
-              if (o.status === 'accepted') { if (!allAccepted) marks.push(this.accept(item, o.recipient)); }
-              else if (o.status === 'permanent') { failed++; marks.push(this.fail(item, o.recipient, o.reply, r.target, r.detail)); }
-              else { still.push(o.recipient); item.lastReply = o.reply; }
+            // The connection stays leased until the outcome is recorded (see the header).
+            let done: FinalOutcome | undefined;
+            try {
+              item.lastTarget = r.target;
+              const still: Recipient[] = [];
+              let failed = 0;
+              // When every recipient was accepted the message is finished below, and its one
+              // markMessage commit is the record; recipient marks matter only for a message that
+              // stays unfinished (partial, retry). The marks of one attempt share a commit.
+              const allAccepted = r.outcomes.every((o) => o.status === 'accepted');
+              const marks: Promise<void>[] = [];
+              for (const o of r.outcomes) {
+                if (o.status === 'accepted') { if (!allAccepted) marks.push(this.accept(item, o.recipient)); }
+                else if (o.status === 'permanent') { failed++; marks.push(this.fail(item, o.recipient, o.reply, r.target, r.detail)); }
+                else { still.push(o.recipient); item.lastReply = o.reply; }
+              }
+              await Promise.all(marks);
+              item.pending = still;
+              if (failed > 0) log.warn('mail.failed', { key: keyOf(item), recipients: failed, target: r.target, detail: r.detail });
+              if (still.length > 0) log.info('mail.deferred', { key: keyOf(item), recipients: still.length, reply: replyText(item.lastReply), target: r.target, detail: r.detail });
+              if (item.pending.length === 0) done = await this.finish(item);
+            } finally {
+              r.release();
             }
-            await Promise.all(marks);
-            item.pending = still;
-            if (failed > 0) log.warn('mail.failed', { key: keyOf(item), recipients: failed, target: r.target, detail: r.detail });
-            if (still.length > 0) log.info('mail.deferred', { key: keyOf(item), recipients: still.length, reply: replyText(item.lastReply), target: r.target, detail: r.detail });
+            if (done !== undefined) return done;
           }
         }
         if (item.pending.length === 0) return await this.finish(item);
@@ -212,7 +298,7 @@ export class Lifecycle {
         leaveRetry();
         const ext = this.deps.extended();
         if (item.finalAttempt !== true && ext.active && ext.intervalMs > 0 && ext.store !== undefined) {
-          const next = new Date(this.deps.clock.now() + ext.intervalMs);
+          const next = new Date(this.wallNow() + ext.intervalMs);
           // Recipients that already failed are reported now: the mail directory keeps only
           // the pending ones, and the spool file (with the checkpoint) is about to be released.
           if (item.failed.length > 0) {
@@ -242,31 +328,35 @@ export class Lifecycle {
     const ext = this.deps.extended();
     const id = (item.origin as { id: string }).id;
     item.attempts++;
-    if (item.finalAttempt === true || this.deps.clock.now() - item.arrival.getTime() >= ext.ageMs) {
+    const now = this.wallNow();
+    if (item.finalAttempt === true || now - item.arrival.getTime() >= ext.ageMs) {
       const why = item.finalAttempt === true ? 'last attempt after FLUSHRETRY,AGE= failed' : `message expired after ${Math.round(ext.ageMs / 86400000)} days`;
       for (const recipient of item.pending) await this.fail(item, recipient, localReply(Codes.C554DeliveryTimeExpired, `${why}: ${replyText(item.lastReply)}`));
       item.pending = [];
       return this.finish(item);
     }
-    await ext.store?.update(id, { pending: item.pending, attempts: item.attempts, nextAttempt: new Date(this.deps.clock.now() + ext.intervalMs), lastReply: item.lastReply, deliveryAttempts: item.deliveryAttempts });
+    await ext.store?.update(id, { pending: item.pending, attempts: item.attempts, nextAttempt: new Date(now + ext.intervalMs), lastReply: item.lastReply, deliveryAttempts: item.deliveryAttempts });
     return undefined;
   }
 
   private async accept(item: WorkItem, recipient: Recipient): Promise<void> {
-    if (item.origin.kind === 'spool') {
-      await this.deps.checkpoint.markRecipient(item.origin.entryId, item.origin.messageNo, { address: formatMailbox(recipient.mailbox), outcome: 'accepted' });
+    const o = item.origin;
+    if (o.kind === 'spool') {
+      await this.record(() => this.deps.checkpoint.markRecipient(o.entryId, o.messageNo, { address: formatMailbox(recipient.mailbox), outcome: 'accepted' }));
     }
   }
 
   private async fail(item: WorkItem, recipient: Recipient, reply: ReplyInfo, remoteMta?: string, detail?: string): Promise<void> {
     item.failed.push({ address: formatMailbox(recipient.mailbox), recipient, reply, remoteMta, detail });
-    if (item.origin.kind === 'spool') {
-      await this.deps.checkpoint.markRecipient(item.origin.entryId, item.origin.messageNo, { address: formatMailbox(recipient.mailbox), outcome: 'failed', reply });
+    const o = item.origin;
+    if (o.kind === 'spool') {
+      await this.record(() => this.deps.checkpoint.markRecipient(o.entryId, o.messageNo, { address: formatMailbox(recipient.mailbox), outcome: 'failed', reply }));
     }
   }
 
   private async markMessage(item: WorkItem, outcome: MessageFinal): Promise<void> {
-    if (item.origin.kind === 'spool') await this.deps.checkpoint.markMessage(item.origin.entryId, item.origin.messageNo, outcome);
+    const o = item.origin;
+    if (o.kind === 'spool') await this.record(() => this.deps.checkpoint.markMessage(o.entryId, o.messageNo, outcome));
   }
 
   private async finish(item: WorkItem): Promise<FinalOutcome> {

@@ -2,8 +2,14 @@
 // learned capabilities, counters, ConnectLimit concurrent connections, MaxMsgSent messages per
 // connection, ConnectRetry wait after a failed connect. Idle connections are kept for reuse
 // (one RSET between messages is the client's job) and closed after idleMs.
+//
+// A target that takes the connection and then loses the message (no reply after the final dot
+// within DataTerm, or the connection dropped mid-transaction) is failing as much as one that
+// refuses connections: each such attempt is counted (lostAttempts), a hang takes the target out
+// of rotation at once, and LOST_ATTEMPT_LIMIT losses in a row without a delivered message in
+// between make it NOT USABLE for ConnectRetry, like a refused connect. All waits are monotonic.
 import type { Clock, Result, Timer } from '../core/index.js';
-import { ok, err } from '../core/index.js';
+import { ok, err, monotonic } from '../core/index.js';
 import { changedTargetSettings, sameTargetSettings } from './targets.js';
 import type { ConnectFailure, Connector, DeliveryConnection, LearnedCapabilities, TargetAddress } from './types.js';
 
@@ -13,13 +19,23 @@ export interface TargetCounters {
   mailAttempts: number;
   mailSent: number;
   connectFail: number;
+  /** Attempts that ended without a reply: a timeout or a dropped connection mid-transaction. */
+  lostAttempts: number;
 }
+
+/** Lost attempts in a row (no delivery in between) after which a target is NOT USABLE. */
+export const LOST_ATTEMPT_LIMIT = 2;
+
+/** How an attempt was lost: no reply in time (the target hangs), or the connection closed. */
+export type LostKind = 'timeout' | 'closed';
 
 interface Pooled {
   readonly conn: DeliveryConnection;
   readonly tls: boolean;
-  /** When the connect began (clock ms): the CONNECT record's start and duration. */
+  /** When the connect began (wall clock ms): the CONNECT record's start. */
   readonly start: number;
+  /** The same moment in monotonic ms: the record's duration. */
+  readonly startMono: number;
   sent: number;
   idleTimer?: Timer;
 }
@@ -53,13 +69,17 @@ export interface ConnectionRecord {
 export class Target {
   state: TargetState = 'UNKNOWN';
   capabilities: LearnedCapabilities | undefined;
-  readonly counters: TargetCounters = { mailAttempts: 0, mailSent: 0, connectFail: 0 };
-  /** While NOT USABLE: the time from which a connect may be tried again (ConnectRetry). */
+  readonly counters: TargetCounters = { mailAttempts: 0, mailSent: 0, connectFail: 0, lostAttempts: 0 };
+  /** While NOT USABLE: the monotonic time (Clock.mono) from which a connect may be tried again (ConnectRetry). */
   retryAt = 0;
+  /** Lost attempts since the last delivered message. */
+  private lostInARow = 0;
   lastError = '';
   /** Connections open or being opened. */
   open = 0;
   private readonly idle: Pooled[] = [];
+  /** Connections leased out (a message on them now). */
+  private readonly busy = new Set<Pooled>();
   private readonly waiters: Waiter[] = [];
   private closed = false;
 
@@ -95,7 +115,7 @@ export class Target {
     return `${this.addr.address}|${this.addr.port}`;
   }
 
-  /** Usable now, or its ConnectRetry wait has run out (then the next connect is the probe). */
+  /** Usable now (monotonic time), or its ConnectRetry wait has run out (then the next connect is the probe). */
   usable(now: number): boolean {
     return !this.closed && (this.state !== 'NOT USABLE' || now >= this.retryAt);
   }
@@ -134,12 +154,13 @@ export class Target {
   private async connect(tls: boolean): Promise<Result<Lease, ConnectFailure>> {
     this.open++;
     const start = this.clock.now();
+    const startMono = monotonic(this.clock);
     const r = await this.connector.connect(this.addr, { tls });
     if (!r.ok) {
       this.open--;
       this.opts.onConnection?.({
         address: this.addr.address, port: this.addr.port, result: 'failed', tls, esmtp: r.error.capabilities?.esmtp ?? null,
-        start, durationMs: this.clock.now() - start, messages: 0, detail: r.error.detail,
+        start, durationMs: monotonic(this.clock) - startMono, messages: 0, detail: r.error.detail,
       });
       if (r.error.capabilities) this.capabilities = r.error.capabilities;
       if (r.error.reason === 'connect' || r.error.reason === 'greeting' || r.error.reason === 'protocol') {
@@ -159,13 +180,36 @@ export class Target {
       this.state = 'ACTIVE';
       this.opts.onChange?.(this);
     }
-    return ok(this.lease({ conn: r.value, tls, start, sent: 0 }));
+    return ok(this.lease({ conn: r.value, tls, start, startMono, sent: 0 }));
+  }
+
+  /**
+   * An attempt on a connection of this target ended without a reply (timeout) or with the
+   * connection gone before the message was decided. A hang takes the target out of rotation at
+   * once (every message would cost a DataTerm and maybe a copy there); drops do after
+   * LOST_ATTEMPT_LIMIT in a row. Returns true when the target went NOT USABLE.
+   */
+  attemptLost(kind: LostKind, detail: string): boolean {
+    this.counters.lostAttempts++;
+    this.lostInARow++;
+    this.lastError = detail;
+    if (kind === 'timeout' || this.lostInARow >= LOST_ATTEMPT_LIMIT) {
+      this.markNotUsable(`${detail} (${kind === 'timeout' ? 'target does not answer' : `${this.lostInARow} attempts lost in a row`})`);
+      return true;
+    }
+    this.opts.onChange?.(this);
+    return false;
+  }
+
+  /** The target gave a reply to a message (any reply): it is talking, the loss count restarts. */
+  attemptAnswered(): void {
+    this.lostInARow = 0;
   }
 
   markNotUsable(detail: string): void {
     this.state = 'NOT USABLE';
     this.lastError = detail;
-    this.retryAt = this.clock.now() + this.opts.connectRetryMs;
+    this.retryAt = monotonic(this.clock) + this.opts.connectRetryMs;
     this.opts.onChange?.(this);
     // Waiters would only wait for connections that will not come: fail them now.
     for (const w of this.waiters.splice(0)) w.resolve(err({ reason: 'connect', detail }));
@@ -173,12 +217,14 @@ export class Target {
 
   private lease(p: Pooled): Lease {
     let done = false;
+    this.busy.add(p);
     return {
       conn: p.conn,
       target: this,
       release: (usable: boolean) => {
         if (done) return;
         done = true;
+        this.busy.delete(p);
         p.sent++;
         const max = this.addr.server.maxMsgSent;
         if (!usable || p.conn.broken || this.closed || (max > 0 && p.sent >= max)) {
@@ -210,7 +256,7 @@ export class Target {
     this.open--;
     this.opts.onConnection?.({
       address: this.addr.address, port: this.addr.port, result: 'ok', tls: p.tls, esmtp: p.conn.capabilities.esmtp,
-      start: p.start, durationMs: this.clock.now() - p.start, messages: p.sent, detail: p.conn.broken ? 'connection broken' : undefined,
+      start: p.start, durationMs: monotonic(this.clock) - p.startMono, messages: p.sent, detail: p.conn.broken ? 'connection broken' : undefined,
     });
     p.conn.quit().catch(() => p.conn.destroy());
     this.wakeWaiter();
@@ -230,6 +276,14 @@ export class Target {
     const idle = this.idle.splice(0);
     for (const p of idle) this.drop(p);
     if (final) for (const w of this.waiters.splice(0)) w.resolve(err({ reason: 'connect', detail: 'target closed' }));
+  }
+
+  /**
+   * Stop after the drain timeout: cut the connections that still carry a message. Their sends
+   * end as lost (the message stays in the spool; a copy the target kept is a duplicate in flight).
+   */
+  abort(): void {
+    for (const p of [...this.busy]) p.conn.destroy();
   }
 
   /** REFRESHTargets: forget capabilities and state; they are relearned on the next connect. */

@@ -1,8 +1,13 @@
 // One delivery attempt of one message to the targets (SPEC.md §2.1): spread over usable
 // targets (least loaded first), TLS-required mail only over TLS, over-size mail only to targets
-// that accept its size, and when a connection fails mid-message the message is tried on the next
-// target. Returns per-recipient outcomes; the caller (lifecycle.ts) decides retry/undeliverable.
+// that accept its size. A connection lost mid-message (no reply in time, or dropped) ends the
+// attempt as transient for every undecided recipient — the target may have stored the message,
+// so it is not sent again at once — and counts against the target (pool.ts attemptLost).
+// Returns per-recipient outcomes with the connection still leased: the caller (lifecycle.ts)
+// records them in the checkpoint and only then releases it, so a connection carries at most
+// one message whose outcome is not yet on disk.
 import type { Clock, Recipient } from '../core/index.js';
+import { monotonic } from '../core/index.js';
 import { Codes, localReply } from '../smtp/protocol/index.js';
 import type { Target } from './pool.js';
 import type { MessageOutcome, OutboundMessage, RecipientOutcome, ReplyInfo } from './types.js';
@@ -14,7 +19,13 @@ export type AttemptResult = (
   /** No configured target can ever take this message (TLS or size): undeliverable. */
   | { readonly kind: 'impossible'; readonly detail: string; readonly reply: ReplyInfo }
   /** `target` is '' when no target was tried: only unavailable targets could take the message. */
-  | { readonly kind: 'tried'; readonly outcomes: readonly RecipientOutcome[]; readonly target: string; readonly detail: string }
+  | {
+    readonly kind: 'tried'; readonly outcomes: readonly RecipientOutcome[]; readonly target: string; readonly detail: string;
+    /** Hands the connection back; call after the outcome is checkpointed. Idempotent. */
+    readonly release: () => void;
+  }
+  /** The forwarder is stopping: nothing was sent. */
+  | { readonly kind: 'stopped' }
 ) & { readonly tries: number };
 
 export function needsTls(m: OutboundMessage, t: Target): boolean {
@@ -24,7 +35,13 @@ export function needsTls(m: OutboundMessage, t: Target): boolean {
 
 export class Router {
   private rr = 0;
+  private stopped = false;
   constructor(private targets: readonly Target[], private readonly clock: Clock) {}
+
+  /** Shutdown: an attempt that gets a connection from now on gives it back unused. */
+  stop(): void {
+    this.stopped = true;
+  }
 
   setTargets(targets: readonly Target[]): void {
     this.targets = targets;
@@ -34,19 +51,20 @@ export class Router {
     return this.targets;
   }
 
-  /** The earliest time a NOT USABLE target may be tried again (for task WAIT), or undefined. */
+  /** The earliest monotonic time a NOT USABLE target may be tried again (for task WAIT), or undefined. */
   nextRetryAt(): number | undefined {
     const times = this.targets.filter((t) => t.state === 'NOT USABLE').map((t) => t.retryAt);
     return times.length ? Math.min(...times) : undefined;
   }
 
   anyUsable(): boolean {
-    const now = this.clock.now();
+    const now = monotonic(this.clock);
     return this.targets.some((t) => t.usable(now));
   }
 
   async attempt(msg: OutboundMessage): Promise<AttemptResult> {
-    const now = this.clock.now();
+    if (this.stopped) return { kind: 'stopped', tries: 0 };
+    const now = monotonic(this.clock);
     if (this.targets.length === 0) return { kind: 'no-target', detail: 'no target addresses', tries: 0 };
     const capableAnywhere = this.targets.filter((t) => t.canTake(msg.size, needsTls(msg, t)));
     if (capableAnywhere.length === 0) return impossible(msg, this.targets, 0);
@@ -66,6 +84,7 @@ export class Router {
         lastDetail = `${t.addr.address}: ${lease.error.detail}`;
         continue;
       }
+      if (this.stopped) { lease.value.release(true); return { kind: 'stopped', tries }; }
       t.counters.mailAttempts++;
       tries++;
       let outcome: MessageOutcome;
@@ -77,15 +96,18 @@ export class Router {
         lastDetail = `${t.addr.address}: ${e instanceof Error ? e.message : String(e)}`;
         continue;
       }
-      lease.value.release(outcome.connectionUsable);
+      const lease_ = lease.value;
+      const release = (): void => lease_.release(outcome.connectionUsable);
       if (outcome.status === 'sent') t.counters.mailSent++;
       const definitive = outcome.recipients.some((r) => r.status !== 'transient');
       if (!outcome.connectionUsable && !definitive) {
-        // Lost mid-message: nothing was decided there; try the next target now.
-        lastDetail = `${t.addr.address}: ${outcome.detail}`;
-        continue;
+        // Lost mid-message: nothing was decided, but the target may have stored it (a reply lost
+        // after the final dot). A counted transient attempt, like a 4xx: long retry, not a resend now.
+        t.attemptLost(outcome.lost ?? 'closed', `${t.addr.address}: ${outcome.detail}`);
+        return { kind: 'tried', outcomes: outcome.recipients, target: t.addr.address, detail: `attempt lost: ${outcome.detail}`, release, tries };
       }
-      return { kind: 'tried', outcomes: outcome.recipients, target: t.addr.address, detail: outcome.detail, tries };
+      t.attemptAnswered();
+      return { kind: 'tried', outcomes: outcome.recipients, target: t.addr.address, detail: outcome.detail, release, tries };
     }
     if (!this.targets.some((t) => t.canTake(msg.size, needsTls(msg, t)))) return impossible(msg, this.targets, tries);
     // Seed: TLS-required mail fails when no *available* target offers STARTTLS. A target that is
@@ -94,7 +116,8 @@ export class Router {
     // LRT, instead of waiting for that target without bound (one dead secondary target used to
     // stall all TLS mail). The same holds for a size only an unavailable target accepts. With
     // no target available at all the task waits (WAIT), as for every other mail.
-    const available = this.targets.filter((t) => t.usable(this.clock.now()));
+    const nowAgain = monotonic(this.clock);
+    const available = this.targets.filter((t) => t.usable(nowAgain));
     if (available.length > 0 && !available.some((t) => t.canTake(msg.size, needsTls(msg, t)))) {
       const tls = available.some((t) => needsTls(msg, t) && t.capabilities !== undefined && !t.capabilities.startTls);
       const down = this.targets.filter((t) => !available.includes(t)).map((t) => t.addr.address).join(', ');
@@ -102,7 +125,7 @@ export class Router {
         ? `TLS is required for this mail and no available target offers STARTTLS (not usable now: ${down})`
         : `message of ${msg.size} bytes is larger than every available target accepts (not usable now: ${down})`;
       const reply = localReply(tls ? Codes.C454TlsNotAvailable : Codes.C451LocalError, detail);
-      return { kind: 'tried', outcomes: allWith(msg.envelope.recipients, 'transient', reply), target: '', detail, tries };
+      return { kind: 'tried', outcomes: allWith(msg.envelope.recipients, 'transient', reply), target: '', detail, release: () => undefined, tries };
     }
     return { kind: 'no-target', detail: lastDetail, tries };
   }

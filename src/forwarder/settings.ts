@@ -28,6 +28,7 @@ export function forwarderSettings(c: Config, clock: Clock): ForwarderSettings {
     retry: { count: c.retryLimit.count, intervalMs: c.retryLimit.interval * MINUTE },
     extended: { active: c.extendedRetry.active, intervalMs: c.extendedRetry.interval * MINUTE, ageMs: c.extendedRetry.age * DAY },
     maxTracked: c.chkPointSizeLimit,
+    drainTimeoutMs: c.drainTimeout * SECOND,
     task: {
       parser: {
         syntaxErrorLimit: c.jesSyntaxErrLimit, jobSizeKB: c.jesJobSize, msgSizeKB: c.jesMsgSize, atSign: c.options.atSign,

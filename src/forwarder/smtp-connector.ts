@@ -74,6 +74,8 @@ export class SmtpConnector implements Connector {
           status: out.status,
           detail: out.detail,
           connectionUsable: out.connectionUsable,
+          // The client names a reply that did not come in time as "timeout (<step>): ...".
+          ...(out.connectionUsable ? {} : { lost: out.detail.startsWith('timeout (') ? 'timeout' as const : 'closed' as const }),
           reply: out.reply && { code: out.reply.code, enhanced: out.reply.enhanced, text: out.reply.text },
           recipients: out.recipients.map((x) => ({ recipient: x.recipient, status: x.status, reply: { code: x.reply.code, enhanced: x.reply.enhanced, text: x.reply.text } })),
         };

@@ -61,6 +61,12 @@ export interface TaskSettings {
   /** Messages of one file in flight before reading pauses (WAITS). */
   readonly maxPending: number;
   /**
+   * Messages of one file in delivery (read and not finished, not counting those parked in long
+   * retry) before reading pauses (WAITS): the forwarder sets it to its connection capacity, so
+   * nothing is read far ahead of what can be sent. Undefined: only maxPending.
+   */
+  readonly readAhead?: number;
+  /**
    * The largest message entry read into memory. Larger entries (only a hostile or broken local
    * producer writes them: the receiver and submission tools refuse bigger mail first) are bad
    * entries, reported and disposed of per BadSpoolDisp.
@@ -219,7 +225,7 @@ export class SpoolTask {
             (e: unknown) => { log.error('mail.failed', { id: entry.id, message: message.messageNo, error: describeError(e) }); stoppedEarly = true; },
           ).finally(() => { this.counters.pend--; inflight.delete(p); this.poke(); });
           inflight.add(p);
-          while (inflight.size >= settings.maxPending && !this.deps.stopping()) {
+          while ((inflight.size >= settings.maxPending || inflight.size - this.counters.lrt >= (this.deps.settings().readAhead ?? Infinity)) && !this.deps.stopping()) {
             this.state = 'WAITS';
             await this.pause();
           }

@@ -23,6 +23,11 @@ export interface MessageOutcome {
   readonly detail: string;
   /** false after a timeout, desync or socket error: the connection must be dropped. */
   readonly connectionUsable: boolean;
+  /**
+   * With connectionUsable false: the target stopped answering (a reply timed out) or the
+   * connection closed. Undefined = closed.
+   */
+  readonly lost?: 'timeout' | 'closed';
 }
 
 export interface OutboundMessage {

@@ -18,9 +18,10 @@ import { testCerts } from './certs.js';
  *   given ('250-a\n250 b'); CRLF is added to each line;
  * - { hang: true }: never answer and ignore everything after (the client's timeout fires);
  * - { disconnect: true }: close the connection instead of answering;
- * - { raw }: exactly these bytes (malformed replies, injected data).
+ * - { raw }: exactly these bytes (malformed replies, injected data);
+ * - { delayMs, then }: the action `then` after delayMs of real time (a slow server).
  */
-export type FakeAction = string | { readonly hang: true } | { readonly disconnect: true } | { readonly raw: string };
+export type FakeAction = string | { readonly hang: true } | { readonly disconnect: true } | { readonly raw: string } | { readonly delayMs: number; readonly then: FakeAction };
 
 export interface FakeCommand {
   /** 1-based connection number. */
@@ -136,10 +137,11 @@ export class FakeSmtpServer {
     return s;
   }
 
-  listen(): Promise<number> {
+  /** Listens on 127.0.0.1, port 0 (or the given port: a restart on the port it had). */
+  listen(port = 0): Promise<number> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => {
+      this.server.listen(port, '127.0.0.1', () => {
         const a = this.server.address();
         this.portNo = typeof a === 'object' && a !== null ? a.port : 0;
         resolve(this.portNo);
@@ -194,6 +196,11 @@ export class FakeSmtpServer {
       return true;
     }
     if ('raw' in a) { c.socket.write(a.raw); return true; }
+    if ('delayMs' in a) {
+      const t = setTimeout(() => { this.act(c, a.then); }, a.delayMs);
+      c.socket.once('close', () => clearTimeout(t));
+      return true;
+    }
     c.mode = 'dead';
     if ('disconnect' in a) c.socket.destroy();
     return false;

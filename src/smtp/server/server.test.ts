@@ -316,3 +316,48 @@ test('SenderPolicy at MAIL: a refusal is answered with its reply and leaves no t
     await server.close();
   }
 });
+
+test('shutdown mid-DATA: the client gets 421 (not a silent close), nothing is stored', async () => {
+  const { server, sink, port } = await start({});
+  const c = await open(port);
+  await c.reply();
+  await c.cmd('HELO v');
+  await c.cmd('MAIL FROM:<a@x.test>');
+  await c.cmd('RCPT TO:<b@y.test>');
+  assert.match(await c.cmd('DATA'), /^354/);
+  c.send('Subject: half\r\n\r\nthe first half of the body\r\n');
+  await server.close();
+  assert.match(await c.reply(), /^421 4\.4\.2 mx\.test shutting down/);
+  assert.equal(sink.messages.length, 0);
+});
+
+test('shutdown while a message is being stored: the client gets the 250 for it, then 421', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  let storing!: () => void;
+  const started = new Promise<void>((r) => { storing = r; });
+  class SlowSink extends RecordingSink {
+    override async accept(m: Parameters<RecordingSink['accept']>[0]): ReturnType<RecordingSink['accept']> {
+      storing();
+      await gate;
+      return super.accept(m);
+    }
+  }
+  const sink = new SlowSink();
+  const server = new SmtpServer(serverOptions({}, sink));
+  const [addr] = await server.listen([{ host: '127.0.0.1', port: 0 }]);
+  const c = await open(addr!.port);
+  await c.reply();
+  await c.cmd('HELO v');
+  await c.cmd('MAIL FROM:<a@x.test>');
+  await c.cmd('RCPT TO:<b@y.test>');
+  await c.cmd('DATA');
+  c.send('Subject: stored\r\n\r\nbody\r\n.\r\n');
+  await started;
+  const closed = server.close();
+  release();
+  assert.match(await c.reply(), /^250 /, 'the stored message is confirmed');
+  assert.match(await c.reply(), /^421 4\.4\.2 mx\.test shutting down/);
+  await closed;
+  assert.equal(sink.messages.length, 1);
+});

@@ -63,6 +63,8 @@ export class Session implements SessionApi {
   private greeted = false;
   private earlyBytes = 0;
   private pumping = false;
+  /** Shutdown came while a command was being processed: answer it, then 421 and close. */
+  private shutdownAfterCommand = false;
   private seenLine = false;
   private badCommands = 0;
   private authFailures = 0;
@@ -175,10 +177,15 @@ export class Session implements SessionApi {
     this.raw.destroy();
   }
 
-  /** Server shutdown: tell an idle client, then end. */
+  /**
+   * Server shutdown: 421 and end (RFC 5321 §3.8), also mid-DATA. A command being processed (the
+   * sink storing a message) finishes first and its reply is sent, so a client is never left
+   * without the answer to a message that was stored.
+   */
   shutdown(): void {
     if (this.state.kind === 'closing') return;
-    if (!this.pumping && this.greeted) this.reply(Codes.C421ServiceClosing, `${this.opts.hostName} shutting down`);
+    if (this.pumping) { this.shutdownAfterCommand = true; return; }
+    if (this.greeted) this.reply(Codes.C421ServiceClosing, `${this.opts.hostName} shutting down`);
     this.close();
   }
 
@@ -295,7 +302,7 @@ export class Session implements SessionApi {
     try {
       for (;;) {
         const st = this.state;
-        if (st.kind === 'closing') break;
+        if (st.kind === 'closing' || this.shutdownAfterCommand) break;
         if (st.kind === 'data') {
           if (this.pendingBytes === 0) break;
           const r = st.reader.push(this.takePending());
@@ -337,6 +344,10 @@ export class Session implements SessionApi {
       this.close();
     } finally {
       this.pumping = false;
+      if (this.shutdownAfterCommand) {
+        this.shutdownAfterCommand = false;
+        this.shutdown();
+      }
       if (!io.destroyed) io.uncork();
       if (this.state.kind !== 'closing') {
         // Deadlines, not idle timers: input that completes nothing leaves the deadline as it is.

@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { Logger } from '../log/index.js';
+import { FakeClock } from '../testing/clock.js';
+import { FakeConnector } from '../testing/fake-connector.js';
+import { FakeResolver } from '../testing/resolver.js';
+import { tempDir } from '../testing/peers.js';
+import { Checkpoint } from './checkpoint.js';
+import { Forwarder, type ExtendedSource, type ForwarderSettings } from './forwarder.js';
+import type { TaskSettings } from './task.js';
+
+test('R3 item 4: FLUSHRETRY,AGE=0 makes every extended-retry record due, also one dated after the clock (written before a backward step)', async (t) => {
+  const clock = new FakeClock();
+  const checkpoint = Checkpoint.open(join(tempDir(t), 'cp.db'), { worker: false });
+  t.after(() => checkpoint.close());
+  // The record's first attempt is an hour after the clock's now: the clock was set back since.
+  const first = clock.now() + 3_600_000;
+  const calls: { olderThanMs: number; now: number }[] = [];
+  const extended: ExtendedSource = {
+    due: async () => [],
+    count: async () => 1,
+    // As ExtendedRetry.makeDue: records at least olderThanMs old at `now`.
+    makeDue: async (olderThanMs, now) => { calls.push({ olderThanMs, now: now.getTime() }); return now.getTime() - first >= olderThanMs ? 1 : 0; },
+  };
+  const settings: ForwarderSettings = {
+    tasks: 1, connectRetryMs: 120_000, idleMs: 1_000, retry: { count: 1, intervalMs: 60_000 },
+    extended: { active: true, intervalMs: 1_800_000, ageMs: 5 * 86_400_000 }, task: {} as TaskSettings, maxTracked: 1_000,
+  };
+  const fwd = new Forwarder({
+    clock, log: Logger.silent(), resolver: new FakeResolver(), connector: new FakeConnector(), checkpoint,
+    spool: { list: async () => [], watch: () => undefined, finish: async () => undefined, hold: async () => undefined, report: async () => undefined },
+    undeliverable: { handle: async () => 'notified' }, extended, settings: () => settings, servers: () => [],
+  });
+  assert.equal(await fwd.flushExtended(0), 1);
+  clock.step(-86_400_000); // a day back: the steady time used for the dates does not follow
+  clock.advance(1_000);
+  await fwd.flushExtended(1);
+  assert.equal(calls[1]!.now, calls[0]!.now + 1_000, 'dates follow the monotonic clock across the step');
+});
