@@ -191,14 +191,20 @@ export async function startHttp(opts: StartHttpOptions): Promise<HttpService> {
     // R3 item 2: 503 while a fault disables a role (the mailbox database for the receiver and
     // POP3); 200 otherwise, with the faults that only delay mail listed. The problem texts (paths)
     // are in the log (fault.raised), not here: this route needs no token.
+    // O2 item 6, /readyz also: at least one target that may take mail (not NOT USABLE; a
+    // target not tried yet counts), so a load balancer or monitor sees "mail cannot leave".
     [/^\/readyz$/, {
       methods: ['GET'], auth: false,
       handle: (_req, res) => {
         const faults = (target.metrics.faults?.() ?? []).map((f) => ({ component: f.component, disabling: f.disabling, since: new Date(f.since).toISOString(), failures: f.failures }));
-        const ready = !faults.some((f) => f.disabling);
-        json(res, ready ? 200 : 503, { ready, faults });
+        const states = target.metrics.forwarder.listTargets().map((t) => t.state);
+        const targets = { total: states.length, usable: states.filter((st) => st !== 'NOT USABLE').length };
+        const ready = !faults.some((f) => f.disabling) && targets.usable > 0;
+        json(res, ready ? 200 : 503, { ready, targets, faults });
       },
     }],
+    // Alive: the process answers HTTP (no token, nothing about the state).
+    [/^\/healthz$/, { methods: ['GET'], auth: false, handle: (_req, res) => json(res, 200, { alive: true }) }],
     [/^\/api\/v1\/command$/, {
       methods: ['POST'], auth: true,
       handle: async (req, res) => {

@@ -35,7 +35,10 @@ test('spoolgate journal: by id, sender, recipient, since; --db and --config', as
   assert.equal((await cli(['--db', db, '--since', '2999-01-01'])).out, '');
   assert.equal((await cli(['--db', db, '--since', 'yesterday'])).code, 2);
   assert.equal((await cli(['--db', join(r.dir, 'missing.db')])).code, 1);
-  assert.equal((await cli([])).code, 2);
+  // Neither --db nor a configuration (the search finds none: $SPOOLGATE_CONFIG names a missing file).
+  const none = await runCli(run, [], { env: { ...process.env, SPOOLGATE_CONFIG: join(r.dir, 'missing.conf') } });
+  assert.equal(none.code, 2, none.stderr);
+  assert.match(none.stderr, /missing\.conf/);
 
   // Through the real command table as an operator runs it.
   const out = await runAsync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'journal', '--db', db, '--id', id]);

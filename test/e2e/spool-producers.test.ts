@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { systemClock } from '../../src/core/clock.js';
 import { enqueueMessage } from '../../src/spool/enqueue.js';
@@ -62,6 +62,8 @@ test('producers cannot list or read each other\'s queued and held entries, nor t
   // Y queues a plain file (cp + mv, the documented way, umask 027) and an entry directory.
   const put = asProducer(Y, `umask 027; printf '${BATCH}' Y1 > ${l.tmp}/y1.smtp && mv ${l.tmp}/y1.smtp ${l.incoming}/ && printf '${BATCH}' Y2 > ${l.tmp}/y2.smtp && mv ${l.tmp}/y2.smtp ${l.incoming}/ && mkdir ${l.tmp}/Y3 && printf '${BATCH}' Y3 > ${l.tmp}/Y3/data && mv ${l.tmp}/Y3 ${l.incoming}/`);
   assert.equal(put.status, 0, `Y can put files on the spool: ${put.stderr}`);
+  // Plain files are read once they have settled (SETTLE_MS, queue.ts): age them instead of waiting.
+  for (const f of ['y1.smtp', 'y2.smtp']) utimesSync(join(l.incoming, f), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
   // ... and with `spoolgate submit` (entry directory, attrs.json, every fsync), also as Y.
   const job = join(root, '..', 'y4.smtp');
   writeFileSync(job, 'HELO Y\r\nMAIL FROM:<p@gw.test>\r\nRCPT TO:<r@remote.test>\r\nDATA\r\nSubject: secret of Y4\r\n\r\nbody\r\n.\r\nQUIT\r\n');
@@ -111,6 +113,7 @@ test('producers cannot list or read each other\'s queued and held entries, nor t
   // ... but X can still put its own file on the spool.
   const own = asProducer(X, `umask 027; printf '${BATCH}' X1 > ${l.tmp}/x1.smtp && mv ${l.tmp}/x1.smtp ${l.incoming}/`);
   assert.equal(own.status, 0, `X can produce: ${own.stderr}`);
+  utimesSync(join(l.incoming, 'x1.smtp'), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
   assert.equal((await q.list()).find((e) => e.id === 'x1.smtp')?.attrs.originUid, 65534);
 });
 
@@ -131,6 +134,8 @@ test('a producer cannot write into another writer\'s queue, nor create, remove o
   assert.equal(st.mode & 0o7777, 0o710, 'and its narrower mode');
 
   assert.equal(asProducer(YB, `umask 027; printf '${BATCH}' YA > ${A.tmp}/ya && mv ${A.tmp}/ya ${A.incoming}/ya && printf '${BATCH}' YB > ${B.tmp}/yb && mv ${B.tmp}/yb ${B.incoming}/yb`).status, 0, 'Y produces for A and B');
+  // Plain files are read once they have settled (SETTLE_MS, queue.ts): age them instead of waiting.
+  for (const f of [join(A.incoming, 'ya'), join(B.incoming, 'yb')]) utimesSync(f, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
   assert.equal(asProducer(X, `umask 027; printf '${BATCH}' XA > ${A.tmp}/xa && mv ${A.tmp}/xa ${A.incoming}/xa`).status, 0, 'X produces for A');
   const attempts: Record<string, string> = {
     'put a file into writer B\'s queue': `umask 027; printf x > ${A.tmp}/xb && mv ${A.tmp}/xb ${B.incoming}/xb`,
