@@ -28,14 +28,15 @@ const NEL = 0x85;
 const TAB = 0x09;
 const REPLACEMENT = 0xfffd;
 
-interface Tables {
+export interface Tables {
   /** 256 SBCS units then 65536 DBCS units (lead * 256 + trail), 0xFFFF = unmapped. */
   readonly units: Uint16Array;
   /** Unicode → SBCS byte (0..255) or DBCS pair (0x10000 | lead << 8 | trail). */
   readonly reverse: ReadonlyMap<number, number>;
 }
 
-function unpack(name: string, data: DbcsPageData): Tables {
+/** Unpacks and checks a generated table (exported for the oracle tests). */
+export function unpackDbcs(name: string, data: DbcsPageData): Tables {
   const raw = inflateRawSync(Buffer.from(data.packed, 'base64'));
   if (raw.length !== (256 + 65536) * 2) throw new CodepageError(`${name}: generated DBCS table is ${raw.length} bytes, want ${(256 + 65536) * 2}`);
   const units = new Uint16Array(256 + 65536);
@@ -110,9 +111,9 @@ class Translator implements ShiftTranslator {
   scan(raw: Uint8Array, from: number, to: number): void {
     for (let k = from; k < to; k++) {
       const b = raw[k]!;
-      if (this.lead >= 0) this.lead = -1;
-      else if (b === SO) this.shifted = true;
-      else if (b === SI) this.shifted = false;
+      if (this.lead >= 0 && b !== SO && b !== SI) this.lead = -1;
+      else if (b === SO) { this.shifted = true; this.lead = -1; }
+      else if (b === SI) { this.shifted = false; this.lead = -1; }
       else if (this.shifted) this.lead = b;
     }
   }
@@ -124,7 +125,13 @@ class Translator implements ShiftTranslator {
       if (this.lead >= 0) {
         const lead = this.lead;
         this.lead = -1;
-        const u = b === SO || b === SI ? UNMAPPED : units[256 + (lead << 8) + b]!;
+        if (b === SO || b === SI) {
+          // glibc: illegal input. The shift byte still shifts (scan from k).
+          this.problem = { kind: 'invalid-dbcs', index: k, detail: `half a double-byte character X'${hex2(lead)}' before ${b === SO ? 'SO' : 'SI'}` };
+          this.scan(raw, k, to);
+          return o;
+        }
+        const u = units[256 + (lead << 8) + b]!;
         if (u === UNMAPPED) {
           this.problem = { kind: 'invalid-dbcs', index: k, detail: `double-byte code X'${hex2(lead)}${hex2(b)}' is not defined` };
           this.scan(raw, k + 1, to);
@@ -163,7 +170,7 @@ const hex2 = (b: number): string => b.toString(16).toUpperCase().padStart(2, '0'
 /** Builds one immutable mixed SBCS/DBCS EBCDIC CodePage; its tables are unpacked on first use. */
 export function buildDbcsPage(name: string, data: DbcsPageData): CodePage {
   let tables: Tables | undefined;
-  const get = (): Tables => (tables ??= unpack(name, data));
+  const get = (): Tables => (tables ??= unpackDbcs(name, data));
 
   return Object.freeze({
     name,
@@ -183,11 +190,17 @@ export function buildDbcsPage(name: string, data: DbcsPageData): CodePage {
       };
       for (let i = 0; i < bytes.length; i++) {
         const b = bytes[i]!;
-        if (lead >= 0) {
-          const u = b === SO || b === SI ? UNMAPPED : units[256 + (lead << 8) + b]!;
+        if (lead >= 0 && b !== SO && b !== SI) {
+          const u = units[256 + (lead << 8) + b]!;
           put(u === UNMAPPED ? REPLACEMENT : u);
           lead = -1;
-        } else if (b === SO) shifted = true;
+          continue;
+        }
+        if (lead >= 0) {
+          put(REPLACEMENT); // half a pair before SO/SI; the shift byte still shifts
+          lead = -1;
+        }
+        if (b === SO) shifted = true;
         else if (b === SI) shifted = false;
         else if (shifted) lead = b;
         else {
