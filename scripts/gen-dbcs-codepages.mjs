@@ -12,6 +12,10 @@
 //     an unmapped pair (both bytes) and keeps the X'40' separator, so the output splits into one
 //     field per pair, empty when the pair is unmapped. The mapped pairs are then converted again
 //     without -c, all in one call, and must give exactly the same characters.
+//   - Encoder: every mapped character, one per line, converted UTF-8 -> page in one call. Where
+//     glibc's choice differs from the default (the SBCS byte, else the lowest pair) it is kept in
+//     `encodeOverrides` (glibc maps a few characters one way only, e.g. '~' to X'A1' on 930/939,
+//     and prefers other pairs for duplicated hanzi on 937).
 // Every mapped byte and pair decodes to one BMP code point in glibc 2.36 (checked here).
 //
 // Stored form: 256 + 65536 UTF-16 code units (SBCS byte b at [b], pair (l,t) at [256 + l*256 + t],
@@ -98,7 +102,33 @@ function generate(glibc) {
   const want = mapped.map(([l, t]) => table[256 + l * 256 + t]);
   const got = codePoints32(strict.out);
   if (got.length !== want.length || got.some((c, i) => c !== want[i])) throw new Error(`${glibc}: strict conversion differs`);
-  return { table, sbcsMapped: table.subarray(0, 256).filter((c) => c !== UNMAPPED).length, dbcsMapped: mapped.length };
+  return { table, sbcsMapped: table.subarray(0, 256).filter((c) => c !== UNMAPPED).length, dbcsMapped: mapped.length, overrides: encoderOverrides(glibc, table) };
+}
+
+/** [unicode, code] where glibc encodes differently from "SBCS byte first, else the lowest pair". */
+function encoderOverrides(glibc, table) {
+  const dflt = new Map();
+  for (let i = 0; i < table.length; i++) {
+    const u = table[i];
+    if (u !== UNMAPPED && !dflt.has(u)) dflt.set(u, i < 256 ? i : 0x10000 | (i - 256));
+  }
+  const chars = [...dflt.keys()].filter((u) => u !== 0x0a);
+  const r = tryIconv(['-f', 'UTF-8', '-t', glibc], Buffer.from(chars.map((c) => String.fromCharCode(c)).join('\n'), 'utf8'));
+  if (!r.ok) throw new Error(`${glibc}: cannot encode its own characters`);
+  const parts = [];
+  let s = 0;
+  for (let i = 0; i <= r.out.length; i++) {
+    if (i === r.out.length || r.out[i] === 0x25) { parts.push(r.out.subarray(s, i)); s = i + 1; } // X'25' LF: in no pair
+  }
+  if (parts.length !== chars.length) throw new Error(`${glibc}: ${parts.length} encodings for ${chars.length} characters`);
+  const out = [];
+  chars.forEach((u, i) => {
+    const p = parts[i];
+    const code = p.length === 1 ? p[0] : p.length === 4 && p[0] === SO && p[3] === SI ? 0x10000 | (p[1] << 8) | p[2] : -1;
+    if (code < 0) throw new Error(`${glibc}: U+${u.toString(16)} encodes to ${p.toString('hex')}`);
+    if (code !== dflt.get(u)) out.push([u, code]);
+  });
+  return out;
 }
 
 function pack(table) {
@@ -116,13 +146,13 @@ const version = execFileSync('iconv', ['--version']).toString().split('\n')[0];
 const oracle = { generator: 'scripts/gen-dbcs-codepages.mjs', iconv: version, pages: {} };
 const entries = [];
 for (const [name, glibc] of PAGES) {
-  const { table, sbcsMapped, dbcsMapped } = generate(glibc);
+  const { table, sbcsMapped, dbcsMapped, overrides } = generate(glibc);
   const be = Buffer.from(table.buffer.slice(0)).swap16(); // hash the big-endian units
-  oracle.pages[name] = { glibc, sbcsMapped, dbcsMapped, table: sha256(be) };
+  oracle.pages[name] = { glibc, sbcsMapped, dbcsMapped, table: sha256(be), encodeOverrides: overrides.length };
   const b64 = pack(table);
   const lines = [];
   for (let i = 0; i < b64.length; i += 100) lines.push(`    '${b64.slice(i, i + 100)}'`);
-  entries.push(`  '${name}': {\n    glibc: '${glibc}',\n    sbcsMapped: ${sbcsMapped},\n    dbcsMapped: ${dbcsMapped},\n    packed:\n${lines.join(' +\n')},\n  },`);
+  entries.push(`  '${name}': {\n    glibc: '${glibc}',\n    sbcsMapped: ${sbcsMapped},\n    dbcsMapped: ${dbcsMapped},\n    encodeOverrides: [${overrides.map(([u, c]) => `[0x${u.toString(16)}, 0x${c.toString(16)}]`).join(', ')}],\n    packed:\n${lines.join(' +\n')},\n  },`);
   console.log(`${name}: ${sbcsMapped} SBCS, ${dbcsMapped} DBCS, ${b64.length} base64 chars`);
 }
 
@@ -136,6 +166,8 @@ export interface DbcsPageData {
   readonly glibc: string;
   readonly sbcsMapped: number;
   readonly dbcsMapped: number;
+  /** [unicode, code]: glibc's encoding where it is not the SBCS byte or the lowest pair (code > 0xFFFF: pair). */
+  readonly encodeOverrides: readonly (readonly [number, number])[];
   readonly packed: string;
 }
 

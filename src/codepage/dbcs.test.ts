@@ -69,10 +69,13 @@ test('encode uses SBCS where it can and SO/SI around double-byte runs', () => {
   assert.deepEqual(p.encode('谷'), b(0x0e, 0x45, 0x81, 0x0f));
   assert.deepEqual(p.encode(' <\n'), b(0x40, 0x4c, 0x15));
   assert.throws(() => p.encode('€\u{1F600}'), /has no byte in IBM-939/);
+  assert.deepEqual(p.encode('~'), b(0xa0), "glibc's choice (encodeOverrides)");
+  assert.equal(p.decode(b(0xa0)), '‾');
   for (const n of DBCS_PAGES) {
     const q = page(n);
     const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i).filter((x) => x !== 0x0e && x !== 0x0f));
-    const text = q.decode(all, { newline: 'strict' }).replaceAll('\uFFFD', '');
+    // '~' and '\\' on 930/939 encode one way only in glibc (to the overline and the yen sign).
+    const text = q.decode(all, { newline: 'strict' }).replace(/[\uFFFD~\\]/g, '');
     assert.equal(q.decode(q.encode(text, { newline: 'strict' }), { newline: 'strict' }), text, `${n} SBCS round trip`);
   }
 });

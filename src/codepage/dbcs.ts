@@ -31,7 +31,7 @@ const REPLACEMENT = 0xfffd;
 export interface Tables {
   /** 256 SBCS units then 65536 DBCS units (lead * 256 + trail), 0xFFFF = unmapped. */
   readonly units: Uint16Array;
-  /** Unicode → SBCS byte (0..255) or DBCS pair (0x10000 | lead << 8 | trail). */
+  /** Unicode → SBCS byte (0..255) or DBCS pair (0x10000 | lead << 8 | trail), as glibc encodes. */
   readonly reverse: ReadonlyMap<number, number>;
 }
 
@@ -60,6 +60,7 @@ export function unpackDbcs(name: string, data: DbcsPageData): Tables {
     dbcs++;
     if (!reverse.has(u)) reverse.set(u, 0x10000 | p); // SBCS first, then the lowest pair
   }
+  for (const [u, code] of data.encodeOverrides) reverse.set(u, code); // glibc's own choice
   if (sbcs !== data.sbcsMapped || dbcs !== data.dbcsMapped) {
     throw new CodepageError(`${name}: generated table has ${sbcs}/${dbcs} mapped SBCS/DBCS codes, want ${data.sbcsMapped}/${data.dbcsMapped}`);
   }
