@@ -16,8 +16,8 @@
 // Mixed SBCS/DBCS pages (IBM-930 …, docs/codepages.md) translate with the page's SO/SI shift
 // translator to UTF-8 instead: the shift state starts in SBCS at each logical record and carries
 // across continued records; a '<' in the last column that is the second byte of a pair is data;
-// trailing SBCS blanks are stripped after translation, a lone X'40' left in DBCS mode at the end
-// is padding; SO without SI at the end closes implicitly (as glibc); half a pair, an undefined
+// trailing SBCS blanks are stripped after translation, and in a record that ends in DBCS mode
+// the trailing DBCS blanks X'4040' and a lone X'40' too (padding); SO without SI at the end closes implicitly (as glibc); half a pair, an undefined
 // code or a control character makes the record an 'invalid-dbcs' / 'control-character' error.
 // The record limit then applies to the UTF-8 bytes.
 //
@@ -402,6 +402,8 @@ export class RecordDecoder {
     // a 0x20 / 0x00 byte can only come from an SBCS X'40' / X'00' (no pair maps to either).
     const log = this.#log;
     const nul = this.#nullTrnc;
+    // A record that ends in DBCS mode (no SI) is padded with X'4040' pairs: U+3000, E3 80 80.
+    if (sh.shifted) while (this.#logLen - 3 >= start && log[this.#logLen - 3] === 0xe3 && log[this.#logLen - 2] === 0x80 && log[this.#logLen - 1] === 0x80) this.#logLen -= 3;
     while (this.#logLen > start && (log[this.#logLen - 1] === 0x20 || (nul && log[this.#logLen - 1] === 0))) this.#logLen--;
     return false;
   }
