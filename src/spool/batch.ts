@@ -273,7 +273,8 @@ export class BatchParser {
     if (this.state === 'quit') return this.afterQuit();
     const d = problem === 'control-character' ? BatchReplies.ControlCharacter
       : problem === 'record-too-long' ? BatchReplies.RecordTooLong
-        : problem === 'bad-rdw' ? BatchReplies.BadRdw : BatchReplies.TruncatedRecord;
+        : problem === 'bad-rdw' ? BatchReplies.BadRdw
+          : problem === 'invalid-dbcs' ? BatchReplies.InvalidDbcs : BatchReplies.TruncatedRecord;
     // A data line is lost: the message cannot be sent as written.
     if (this.mode === 'data' && !this.dataFailed) this.failData(d);
     else this.report(d);
