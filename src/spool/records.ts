@@ -17,8 +17,9 @@
 // translator to UTF-8 instead: the shift state starts in SBCS at each logical record and carries
 // across continued records; a '<' in the last column that is the second byte of a pair is data;
 // trailing SBCS blanks are stripped after translation, and in a record that ends in DBCS mode
-// the trailing DBCS blanks X'4040' and a lone X'40' too (padding); SO without SI at the end closes implicitly (as glibc); half a pair, an undefined
-// code or a control character makes the record an 'invalid-dbcs' / 'control-character' error.
+// the trailing DBCS blanks X'4040' and a lone X'40' too (padding); SO without SI at the end
+// closes implicitly (as glibc); half a pair, an undefined code or a control character makes the
+// record an 'invalid-dbcs' / 'control-character' error.
 // The record limit then applies to the UTF-8 bytes.
 //
 // Items tile the input: each item's [offset, endOffset) follows the previous one, so every byte
