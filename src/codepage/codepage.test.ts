@@ -30,7 +30,7 @@ test('names are accepted in every usual spelling', () => {
     { input: 'IBM-37', want: 'IBM-037' }, { input: 'ibm-1141', want: 'IBM-1141' }, { input: ' IBM-273 ', want: 'IBM-273' },
     { input: 'ISO8859-1', want: 'ISO8859-1' }, { input: 'ISO-8859-1', want: 'ISO8859-1' }, { input: 'iso_8859-1', want: 'ISO8859-1' },
     { input: 'UTF-8', want: 'UTF-8' }, { input: 'utf8', want: 'UTF-8' },
-    { input: 'IBM-1026', want: undefined }, { input: 'IBM-930', want: undefined }, { input: 'EBCDIC', want: undefined },
+    { input: 'IBM-1026', want: undefined }, { input: 'IBM-930', want: 'IBM-930' }, { input: 'IBM-931', want: undefined }, { input: 'EBCDIC', want: undefined },
     { input: '', want: undefined }, { input: 'IBM-', want: undefined }, { input: 'ISO-8859-15', want: undefined },
   ];
   for (const c of cases) assert.equal(getCodePage(c.input)?.name, c.want, c.input);

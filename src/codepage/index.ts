@@ -20,22 +20,33 @@
 // same C0/C1 control as in glibc (X'15' NL → 0x85); the record decoder rejects them before
 // translating, so they never reach mail.
 //
+// Mixed SBCS/DBCS pages IBM-930, 933, 935, 937, 939 (dbcs.ts, dbcs-tables.generated.ts from
+// scripts/gen-dbcs-codepages.mjs): SO X'0E' / SI X'0F' shift handling, no `toAscii`; the spool
+// translates them with `shiftTranslator()` to UTF-8 (`asciiCharset` 'UTF-8'). They are not in
+// EBCDIC_PAGES (the single-byte list) but in DBCS_PAGES. docs/codepages.md has the rules.
+//
 // Untrusted input: code page names from configuration and spool attributes (unknown → undefined),
 // and any bytes or text (decode never throws; encode throws CodepageError for an unmappable
 // character). Persists nothing; holds only immutable tables, so it is always safe to crash.
 import { PAGE_DATA } from './tables.generated.js';
 import { buildEbcdicPage } from './ebcdic.js';
 import { ISO8859_1, UTF_8 } from './ascii.js';
+import { DBCS_PAGE_DATA } from './dbcs-tables.generated.js';
+import { buildDbcsPage } from './dbcs.js';
 import type { CodePage } from './types.js';
 
 export { CodepageError } from './types.js';
-export type { CodePage, DecodeOptions, EncodeOptions, NewlineMode } from './types.js';
+export type { CodePage, DecodeOptions, EncodeOptions, NewlineMode, ShiftProblem, ShiftTranslator } from './types.js';
 
 /** Canonical names of the supported EBCDIC pages, e.g. 'IBM-037', 'IBM-1047', 'IBM-1141'. */
 export const EBCDIC_PAGES: readonly string[] = Object.freeze(Object.keys(PAGE_DATA));
 
+/** Canonical names of the mixed SBCS/DBCS EBCDIC pages: 'IBM-930', 933, 935, 937, 939 (docs/codepages.md). */
+export const DBCS_PAGES: readonly string[] = Object.freeze(Object.keys(DBCS_PAGE_DATA));
+
 const PAGES: ReadonlyMap<string, CodePage> = new Map<string, CodePage>([
   ...EBCDIC_PAGES.map((n): [string, CodePage] => [n, buildEbcdicPage(n, PAGE_DATA[n]!)]),
+  ...DBCS_PAGES.map((n): [string, CodePage] => [n, buildDbcsPage(n, DBCS_PAGE_DATA[n]!)]),
   [ISO8859_1.name, ISO8859_1],
   [UTF_8.name, UTF_8],
 ]);

@@ -3,7 +3,7 @@
 // in validate.ts.
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { EBCDIC_PAGES, getCodePage } from '../codepage/index.js';
+import { DBCS_PAGES, EBCDIC_PAGES, getCodePage } from '../codepage/index.js';
 import type { Diagnostics } from './errors.js';
 import type { RawStatement } from './parser.js';
 import { StatementReader, checkDuplicateParams, readValue, resolvePath } from './reader.js';
@@ -19,7 +19,7 @@ export const DEFAULT_SPOOL_DIRECTORY = './var/spool';
 /** RFC 5321 §6.3 hop limit; Postfix's hopcount_limit is 50, Exim's received_headers_max 30. */
 export const DEFAULT_MAX_RECEIVED_HEADERS = 100;
 
-const TRANSLATE_ALLOWED = `${EBCDIC_PAGES.join(', ')}, ISO8859-1, UTF-8`;
+const TRANSLATE_ALLOWED = `${EBCDIC_PAGES.join(', ')}, ${DBCS_PAGES.join(', ')}, ISO8859-1, UTF-8`;
 
 function translate(t: string): Parsed<string> {
   const page = getCodePage(t);

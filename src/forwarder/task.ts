@@ -252,7 +252,8 @@ export class SpoolTask {
           codepage,
           nullTrnc: settings.nullTrnc,
         });
-        const parser = new BatchParser({ ...settings.parser, job: { jobName: entry.attrs.jobName, jobId: entry.attrs.jobId, originUser: entry.attrs.originUser } });
+        const parser = new BatchParser({ ...settings.parser, job: { jobName: entry.attrs.jobName, jobId: entry.attrs.jobId, originUser: entry.attrs.originUser },
+          ...(codepage.asciiCharset === 'UTF-8' ? { translatedCharset: 'UTF-8' as const } : {}) });
         const fh = await openRegular(entry.path);
         for await (const chunk of fh.createReadStream({ highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
           if (this.deps.stopping()) { stoppedEarly = true; break; }

@@ -52,6 +52,7 @@ export const BatchReplies = {
   RecordTooLong: def(Codes.C500LineTooLong, true, 'JES Record too long'),
   BadRdw: def(Codes.C500SyntaxError, true, 'JES Bad record descriptor word'),
   TruncatedRecord: def(Codes.C500SyntaxError, true, 'JES Truncated record'),
+  InvalidDbcs: def(Codes.C500SyntaxError, true, 'JES Invalid double-byte data in record'),
   // File level.
   AfterQuit: def(Codes.C503BadSequence, false, 'JES Records after QUIT ignored'),
   SyntaxLimit: def(Codes.C554TransactionFailed, false, 'JES Syntax error limit reached; rest of file not processed'),

@@ -40,6 +40,12 @@ export interface BatchOptions {
   clock: Clock;
   /** IANA zone for added Date/Received; default: the process's zone (TZ). */
   timeZone?: string;
+  /**
+   * 'UTF-8' when the records were translated to UTF-8 (the DBCS pages, docs/codepages.md): a
+   * message without Content-Type / MIME-Version gets RFC 2045 fields declaring UTF-8 text, and a
+   * message with 8-bit bytes is sent with BODY=8BITMIME (RFC 6152) unless MAIL FROM said BODY=.
+   */
+  translatedCharset?: 'UTF-8';
 }
 
 export interface SpoolProblem {
@@ -274,7 +280,8 @@ export class BatchParser {
     if (this.state === 'quit') return this.afterQuit();
     const d = problem === 'control-character' ? BatchReplies.ControlCharacter
       : problem === 'record-too-long' ? BatchReplies.RecordTooLong
-        : problem === 'bad-rdw' ? BatchReplies.BadRdw : BatchReplies.TruncatedRecord;
+        : problem === 'bad-rdw' ? BatchReplies.BadRdw
+          : problem === 'invalid-dbcs' ? BatchReplies.InvalidDbcs : BatchReplies.TruncatedRecord;
     // A data line is lost: the message cannot be sent as written.
     if (this.mode === 'data' && !this.dataFailed) this.failData(d);
     else this.report(d);
@@ -490,6 +497,12 @@ export class BatchParser {
       const has = { date: this.scanner.hasDate, messageId: this.scanner.hasMessageId };
       for (const l of missingFields(this.trace, this.opts.header.date, has)) this.writer.line(l);
     }
+    if (this.opts.translatedCharset !== undefined && !this.scanner.hasMime) {
+      // RFC 2045 §4, §5.1, §6.1: declare the charset of the translated text.
+      this.writer.line('MIME-Version: 1.0');
+      this.writer.line(`Content-Type: text/plain; charset=${this.opts.translatedCharset}`);
+      this.writer.line('Content-Transfer-Encoding: 8bit');
+    }
     this.writer.line('');
   }
 
@@ -515,7 +528,8 @@ export class BatchParser {
       recipients: t.recipients,
       requireTls: t.requireTls,
       ...(t.mail.ret !== undefined || t.mail.envid !== undefined ? { dsn: { ret: t.mail.ret, envid: t.mail.envid } } : {}),
-      ...(t.mail.body !== undefined ? { body8bit: t.mail.body === '8BITMIME' } : {}),
+      ...(t.mail.body !== undefined ? { body8bit: t.mail.body === '8BITMIME' }
+        : this.opts.translatedCharset !== undefined && data.some((b) => b >= 0x80) ? { body8bit: true } : {}),
       ...(t.mail.smtputf8 ? { smtputf8: true } : {}),
     };
     this.events.push({

@@ -139,6 +139,8 @@ export function missingFields(trace: TraceHeaders, addDate: boolean, has: { date
 export class HeaderScanner {
   hasDate = false;
   hasMessageId = false;
+  /** A Content-Type or MIME-Version field (RFC 2045 §4, §5): the message declares its own MIME. */
+  hasMime = false;
   private lines = 0;
 
   /** `line` is a non-empty data line seen while still in the header block. */
@@ -147,10 +149,11 @@ export class HeaderScanner {
       this.lines++;
       const c = line.charCodeAt(0) | 0x20;
       // Cheap first-letter check before building the lower-cased name.
-      if (c === 0x64 || c === 0x6d) {
+      if (c === 0x64 || c === 0x6d || c === 0x63) {
         const name = fieldName(line);
         if (name === 'date') this.hasDate = true;
         else if (name === 'message-id') this.hasMessageId = true;
+        else if (name === 'content-type' || name === 'mime-version') this.hasMime = true;
       }
       return true;
     }

@@ -16,6 +16,15 @@
 // the EBCDIC control range before translation). EBCDIC bytes are translated with the code page's
 // `toAscii` table; ASCII-compatible spools pass through byte-for-byte (latin1 strings).
 //
+// Mixed SBCS/DBCS pages (IBM-930 …, docs/codepages.md) translate with the page's SO/SI shift
+// translator to UTF-8 instead: the shift state starts in SBCS at each logical record and carries
+// across continued records; a '<' in the last column that is the second byte of a pair is data;
+// trailing SBCS blanks are stripped after translation, and in a record that ends in DBCS mode
+// the trailing DBCS blanks X'4040' and a lone X'40' too (padding); SO without SI at the end
+// closes implicitly (as glibc); half a pair, an undefined code or a control character makes the
+// record an 'invalid-dbcs' / 'control-character' error.
+// The record limit then applies to the UTF-8 bytes.
+//
 // Items tile the input: each item's [offset, endOffset) follows the previous one, so every byte
 // ends up in a record or an error. The one exception is 'bad-rdw': framing is lost there, the
 // error is reported once, and it stands for every byte from its offset to the end of the file
@@ -27,7 +36,7 @@
 // record (≤ maxRecordBytes) are held, in buffers allocated once per decoder; longer records are
 // skipped to their end and reported as 'record-too-long'.
 import { SpoolgateError } from '../core/errors.js';
-import type { CodePage } from '../codepage/index.js';
+import type { CodePage, ShiftTranslator } from '../codepage/index.js';
 
 export type RecordFormat = 'text' | 'nl' | 'fixed' | 'variable' | 'auto';
 /** A format the decoder frames records with ('auto' resolves to one of these per file). */
@@ -44,7 +53,7 @@ export interface RecordDecoderOptions {
   maxRecordBytes?: number;
 }
 
-export type RecordProblem = 'control-character' | 'record-too-long' | 'bad-rdw' | 'truncated-record';
+export type RecordProblem = 'control-character' | 'record-too-long' | 'bad-rdw' | 'truncated-record' | 'invalid-dbcs';
 
 export type RecordItem =
   | { kind: 'record'; recordNo: number; text: string; offset: number; endOffset: number }
@@ -164,6 +173,9 @@ class FramedDecoder {
   readonly #terminator: number; // LF ('text') or NL ('nl')
   readonly #cr: number;
   readonly #contLength: number;
+  /** Mixed SBCS/DBCS pages: the SO/SI translator (then #translate is unused). */
+  readonly #shift: ShiftTranslator | undefined;
+  #shiftProblem: { kind: 'invalid-dbcs' | 'control-character'; recordNo: number; column: number; detail: string } | undefined;
 
   #pos = 0; // absolute offset of the next chunk's first byte
   #physNo = 0;
@@ -211,7 +223,11 @@ class FramedDecoder {
 
     const cp = opts.codepage;
     const byteOf = (ch: string): number => cp.encode(ch, { newline: 'strict' })[0]!;
-    if (cp.ebcdic) {
+    this.#shift = cp.shiftTranslator?.();
+    if (this.#shift !== undefined) {
+      this.#translate = undefined; // control characters: checked by the shift translator
+      this.#terminator = opts.format === 'text' ? byteOf('\n') : byteOf('\u0085');
+    } else if (cp.ebcdic) {
       if (cp.toAscii === undefined) throw new RecordOptionsError(`code page ${cp.name} has no toAscii table`);
       this.#translate = cp.toAscii;
       const all = Uint8Array.from({ length: 256 }, (_, i) => i);
@@ -410,8 +426,15 @@ class FramedDecoder {
       this.#logLen = 0;
       this.#logOverflow = false;
       this.#logControl = -1;
+      this.#shift?.reset();
+      this.#shiftProblem = undefined;
     }
     this.#logEnd = end;
+    if (this.#shift !== undefined) {
+      if (raw === undefined || raw.length > this.#max) this.#logOverflow = true;
+      if (raw === undefined || !this.#shifted(raw)) this.#flushLogical();
+      return;
+    }
     let continues = false;
     // The limit applies to the physical record as stored (before blanks are stripped), so the
     // outcome does not depend on where chunk boundaries fall.
@@ -433,6 +456,49 @@ class FramedDecoder {
       }
     }
     if (!continues) this.#flushLogical();
+  }
+
+  /** Mixed SBCS/DBCS page: translates one physical record; true when it continues. */
+  #shifted(raw: Buffer): boolean {
+    const sh = this.#shift!;
+    let n = raw.length;
+    let body = n;
+    if (n === this.#contLength && raw[n - 1] === this.#continuation) body = n - 1;
+    else if (this.#nullTrnc) while (n > 0 && raw[n - 1] === 0) body = --n; // X'00' is in no pair
+    const start = this.#logLen;
+    const run = (from: number, to: number): void => {
+      if (this.#logOverflow || this.#shiftProblem !== undefined) {
+        sh.scan(raw, from, to);
+        return;
+      }
+      const o = sh.translate(raw, from, to, this.#log, this.#logLen);
+      if (o < 0) {
+        this.#logOverflow = true;
+        return;
+      }
+      this.#logLen = o;
+      const p = sh.problem;
+      if (p !== undefined) this.#shiftProblem = { kind: p.kind, recordNo: this.#physNo, column: p.index + 1, detail: p.detail };
+    };
+    run(0, body);
+    // The '<' continues unless it is the second byte of a double-byte pair.
+    if (body < n && !sh.pendingLead) return true;
+    if (sh.pendingLead && raw[n - 1] === this.#blank && body === n) {
+      sh.reset(); // a lone blank left over in DBCS mode: padding, dropped (the record ends here)
+    } else if (body < n) {
+      run(body, n);
+    }
+    if (sh.pendingLead && this.#shiftProblem === undefined && !this.#logOverflow) {
+      this.#shiftProblem = { kind: 'invalid-dbcs', recordNo: this.#physNo, column: n, detail: 'record ends inside a double-byte character' };
+    }
+    // Trailing SBCS blanks (and X'00' with NullTrnc) of this physical record: after translation
+    // a 0x20 / 0x00 byte can only come from an SBCS X'40' / X'00' (no pair maps to either).
+    const log = this.#log;
+    const nul = this.#nullTrnc;
+    // A record that ends in DBCS mode (no SI) is padded with X'4040' pairs: U+3000, E3 80 80.
+    if (sh.shifted) while (this.#logLen - 3 >= start && log[this.#logLen - 3] === 0xe3 && log[this.#logLen - 2] === 0x80 && log[this.#logLen - 1] === 0x80) this.#logLen -= 3;
+    while (this.#logLen > start && (log[this.#logLen - 1] === 0x20 || (nul && log[this.#logLen - 1] === 0))) this.#logLen--;
+    return false;
   }
 
   /** Checks and translates raw[0..n) onto the logical record. */
@@ -472,6 +538,9 @@ class FramedDecoder {
     const endOffset = this.#logEnd;
     if (this.#logOverflow) {
       this.#out.push({ kind: 'error', recordNo, offset, endOffset, problem: 'record-too-long', detail: `record ${recordNo} is longer than ${this.#max} bytes` });
+    } else if (this.#shiftProblem !== undefined) {
+      const p = this.#shiftProblem;
+      this.#out.push({ kind: 'error', recordNo, offset, endOffset, problem: p.kind, detail: `${p.detail} at column ${p.column} of record ${p.recordNo}` });
     } else if (this.#logControl >= 0) {
       this.#out.push({
         kind: 'error', recordNo, offset, endOffset, problem: 'control-character',
