@@ -133,7 +133,7 @@ export function parseStructured(raw: string): ParsedValue {
   const tokens = splitParams(raw);
   const value = (tokens.shift() ?? '').trim().toLowerCase();
   const plain = new Map<string, string>();
-  const sections = new Map<string, { n: number; encoded: boolean; text: string }[]>();
+  const sections = new Map<string, Rfc2231Section[]>();
   for (const t of tokens) {
     const eq = t.indexOf('=');
     if (eq <= 0) continue;
@@ -150,22 +150,32 @@ export function parseStructured(raw: string): ParsedValue {
       sections.set(name, list);
     } else plain.set(key, decodeWords(v));
   }
-  for (const [name, list] of sections) {
-    list.sort((a, b) => a.n - b.n);
-    let charset = 'utf-8';
-    const bytes: Buffer[] = [];
-    list.forEach((s, i) => {
-      let text = s.text;
-      if (s.encoded && i === 0) {
-        const q = /^([^']*)'[^']*'(.*)$/s.exec(text);
-        if (q !== null) { charset = q[1] || 'utf-8'; text = q[2]!; }
-      }
-      bytes.push(s.encoded ? Buffer.from(text.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1') : Buffer.from(text, 'latin1'));
-    });
-    // An RFC 2231 value wins over a plain one of the same name (RFC 2231 §4.1).
-    plain.set(name, decodeCharset(Buffer.concat(bytes), charset));
-  }
+  // An RFC 2231 value wins over a plain one of the same name (RFC 2231 §4.1).
+  for (const [name, list] of sections) plain.set(name, joinRfc2231(list));
   return { value, params: plain };
+}
+
+/** One RFC 2231 section of a parameter value: name*N (encoded when name*N*). */
+interface Rfc2231Section { readonly n: number; readonly encoded: boolean; readonly text: string }
+
+/**
+ * RFC 2231 §3 (continuations) and §4 (charset'language'%XX on the starred sections): the
+ * sections of one parameter, in order, as one decoded value. Both readings of a structured field
+ * (parseStructured, readStructured) join sections here.
+ */
+function joinRfc2231(sections: readonly Rfc2231Section[]): string {
+  const list = [...sections].sort((a, b) => a.n - b.n);
+  let charset = 'utf-8';
+  const bytes: Buffer[] = [];
+  list.forEach((s, i) => {
+    let text = s.text;
+    if (s.encoded && i === 0) {
+      const q = /^([^']*)'[^']*'(.*)$/s.exec(text);
+      if (q !== null) { charset = q[1] || 'utf-8'; text = q[2]!; }
+    }
+    bytes.push(Buffer.from(s.encoded ? text.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))) : text, 'latin1'));
+  });
+  return decodeCharset(Buffer.concat(bytes), charset);
 }
 
 function splitParams(raw: string): string[] {
@@ -283,7 +293,7 @@ function strictParams(items: readonly Lexeme[], doubts: string[]): { value: stri
 function joinSections(raw: ReadonlyMap<string, readonly string[]>): Map<string, string[]> {
   const out = new Map<string, string[]>();
   const add = (k: string, v: string): void => { out.set(k, [...(out.get(k) ?? []), v]); };
-  const sections = new Map<string, { n: number; encoded: boolean; text: string }[]>();
+  const sections = new Map<string, Rfc2231Section[]>();
   for (const [key, values] of raw) {
     const m = /^([^*]+)\*(?:(\d+)\*?|)$/.exec(key);
     if (m === null) { for (const v of values) { add(key, v); add(key, decodeWords(v)); } continue; }
@@ -292,20 +302,7 @@ function joinSections(raw: ReadonlyMap<string, readonly string[]>): Map<string, 
     list.push({ n: m[2] === undefined ? 0 : Number(m[2]), encoded: key.endsWith('*'), text: values[0] ?? '' });
     sections.set(m[1]!, list);
   }
-  for (const [name, list] of sections) {
-    list.sort((a, b) => a.n - b.n);
-    let charset = 'utf-8';
-    const bytes: Buffer[] = [];
-    list.forEach((s, i) => {
-      let text = s.text;
-      if (s.encoded && i === 0) {
-        const q = /^([^']*)'[^']*'(.*)$/s.exec(text);
-        if (q !== null) { charset = q[1] || 'utf-8'; text = q[2]!; }
-      }
-      bytes.push(Buffer.from(s.encoded ? text.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))) : text, 'latin1'));
-    });
-    add(name, decodeCharset(Buffer.concat(bytes), charset));
-  }
+  for (const [name, list] of sections) add(name, joinRfc2231(list));
   return out;
 }
 

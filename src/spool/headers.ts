@@ -164,6 +164,31 @@ export class HeaderScanner {
   }
 }
 
+/** One line of a header block: its bytes data[start, end) (line end included), CR-stripped text. */
+export interface HeaderLine { readonly start: number; readonly end: number; readonly text: string }
+
+/**
+ * The header block of a message (RFC 5322 §2.1, HeaderScanner's rule): its lines with offsets,
+ * where it ends (the offset of the empty line or of the first body line), whether an empty
+ * line ends it, and the scanner (Date / Message-ID seen).
+ */
+export function headerSection(data: Buffer): { lines: HeaderLine[]; end: number; blankLine: boolean; scanner: HeaderScanner } {
+  const scanner = new HeaderScanner();
+  const lines: HeaderLine[] = [];
+  let pos = 0;
+  while (pos < data.length) {
+    const nl = data.indexOf(0x0a, pos);
+    const end = nl < 0 ? data.length : nl + 1;
+    let text = data.subarray(pos, nl < 0 ? data.length : nl).toString('latin1');
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    if (text === '') return { lines, end: pos, blankLine: true, scanner };
+    if (!scanner.accept(text)) break;
+    lines.push({ start: pos, end, text });
+    pos = end;
+  }
+  return { lines, end: pos, blankLine: false, scanner };
+}
+
 export interface SubmissionStamp {
   readonly hostName: string;
   readonly instance: string;
@@ -189,17 +214,7 @@ export function stampSubmission(data: Buffer, s: SubmissionStamp, nowMs: number,
   const messageId = newMessageIdHeader(host, nowMs);
   const who = s.userInfo ? `, from user ${atomish(s.user, 'unknown')}` : '';
   const received = `Received: by ${host} (spoolgate ${atomish(s.instance, 'SPOOLGATE')} ${atomish(s.tool, 'submission')}${who})\r\n\tid ${messageId};\r\n\t${date}\r\n`;
-  // Find the end of the header block: the first line the scanner does not take.
-  const scanner = new HeaderScanner();
-  let pos = 0;
-  while (pos < data.length) {
-    const nl = data.indexOf(0x0a, pos);
-    const end = nl < 0 ? data.length : nl + 1;
-    let line = data.subarray(pos, nl < 0 ? data.length : nl).toString('latin1');
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (line === '' || !scanner.accept(line)) break;
-    pos = end;
-  }
+  const { end: pos, scanner } = headerSection(data);
   const added = missingFields({ received: [], date, messageId }, s.date, { date: scanner.hasDate, messageId: scanner.hasMessageId });
   // A header block that does not end in a line end gets one before the added fields.
   const needsEol = added.length > 0 && pos > 0 && data[pos - 1] !== 0x0a;

@@ -17,7 +17,7 @@ import {
   type Recipient, type ReversePath, type Result, ok, err, parseMailbox, formatMailbox, describeAddressProblem,
 } from '../core/index.js';
 import type { Envelope } from '../core/envelope.js';
-import { isContinuationLine, isHeaderFieldLine, fieldName } from '../spool/headers.js';
+import { headerSection, isHeaderFieldLine, fieldName } from '../spool/headers.js';
 import type { SpoolEntry } from '../spool/submit.js';
 import { EX, type ExitCode, type SendmailArgs } from './sendmail-args.js';
 import { decideSender, type Caller } from './policy.js';
@@ -73,22 +73,11 @@ export async function readMessage(input: AsyncIterable<Buffer>, opts: { dotEnds:
 
 interface HeaderLine { readonly start: number; readonly end: number; readonly name: string | null }
 
-/** Splits off the header block: its lines (with offsets) and where the body starts. */
+/** The header block's lines (null name: a folded continuation) and where the body starts. */
 function headerBlock(data: Buffer): { lines: HeaderLine[]; bodyStart: number; separator: boolean } {
-  const lines: HeaderLine[] = [];
-  let pos = 0;
-  while (pos < data.length) {
-    const nl = data.indexOf(0x0a, pos);
-    const end = nl < 0 ? data.length : nl + 1;
-    let text = data.subarray(pos, nl < 0 ? data.length : nl).toString('latin1');
-    if (text.endsWith('\r')) text = text.slice(0, -1);
-    if (text === '') return { lines, bodyStart: pos, separator: true };
-    if (isHeaderFieldLine(text)) lines.push({ start: pos, end, name: fieldName(text) });
-    else if (lines.length > 0 && isContinuationLine(text)) lines.push({ start: pos, end, name: null });
-    else return { lines, bodyStart: pos, separator: false };
-    pos = end;
-  }
-  return { lines, bodyStart: pos, separator: false };
+  const h = headerSection(data);
+  const lines = h.lines.map((l) => ({ start: l.start, end: l.end, name: isHeaderFieldLine(l.text) ? fieldName(l.text) : null }));
+  return { lines, bodyStart: h.end, separator: h.blankLine };
 }
 
 /** The unfolded value of each field (name → values), for the address fields. */

@@ -6,12 +6,9 @@
 // is still open and the servers still answer a new client. Slow: kept under test/e2e.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { MemoryChild } from './memory-child.js';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
 const KB = 1024;
 const MB = 1024 * KB;
 const N = 200;
@@ -22,39 +19,7 @@ const N = 200;
  */
 const PER_CONNECTION = 32 * KB;
 
-interface Sample { rss: number; hwm: number; heapUsed: number; external: number; reset?: boolean }
 
-class Child {
-  private lines: string[] = [];
-  private wake: (() => void)[] = [];
-  private exited = false;
-  readonly proc: ChildProcessWithoutNullStreams;
-  constructor() {
-    this.proc = spawn(process.execPath, ['--expose-gc', '--max-semi-space-size=1', '--import', 'tsx', join(import.meta.dirname, 'idle-memory-child.ts')], { cwd: ROOT });
-    this.proc.stderr.on('data', (d: Buffer) => process.stderr.write(d));
-    createInterface({ input: this.proc.stdout }).on('line', (l) => { this.lines.push(l); this.notify(); });
-    this.proc.once('exit', () => { this.exited = true; this.notify(); });
-  }
-  private notify(): void {
-    for (const w of this.wake.splice(0)) w();
-  }
-  async line(re: RegExp): Promise<string> {
-    for (;;) {
-      const i = this.lines.findIndex((l) => re.test(l));
-      if (i >= 0) return this.lines.splice(0, i + 1).pop()!;
-      if (this.exited) throw new Error('child exited');
-      await new Promise<void>((r) => this.wake.push(r));
-    }
-  }
-  async ask<T = Sample>(cmd: 'reset' | 'peak' | 'open'): Promise<T> {
-    this.proc.stdin.write(cmd + '\n');
-    return JSON.parse(await this.line(/^\{/)) as T;
-  }
-  stop(): void {
-    this.proc.stdin.end();
-    this.proc.kill('SIGKILL');
-  }
-}
 
 /** A connection that collects what it reads; `until` waits for a pattern. */
 class Conn {
@@ -119,7 +84,7 @@ async function many(n: number, make: () => Promise<Conn>, batch = 25): Promise<C
 }
 
 test(`${N} idle connections each to SMTP, POP3 and HTTP: bounded RSS per connection, all held, new clients served`, { timeout: 300_000 }, async (t) => {
-  const child = new Child();
+  const child = new MemoryChild('idle-memory-child.ts');
   const conns: Conn[] = [];
   try {
     const [smtp, pop3, http] = (await child.line(/^PORTS /)).split(' ').slice(1).map(Number) as [number, number, number];

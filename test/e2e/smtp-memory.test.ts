@@ -4,12 +4,9 @@
 // the greeting), so what the test asserts is growth, never time. Slow: kept under test/e2e.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { MemoryChild, type MemorySample } from './memory-child.js';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
 const MB = 1024 * 1024;
 /**
  * RSS after a forced gc, at the worst moment of one abusive connection: what the server holds
@@ -21,46 +18,13 @@ const MB = 1024 * 1024;
 const HELD = 32 * MB;
 const PEAK = 64 * MB;
 
-/** From the child, after a gc: RSS, peak RSS since the reset, V8 heap in use, external (buffers). */
-interface Sample { rss: number; hwm: number; heapUsed: number; external: number; reset?: boolean }
+type Sample = MemorySample;
 
 function describe(s: Sample, base: Sample): string {
   const mb = (n: number): string => (n / MB).toFixed(1);
   return `rss +${mb(s.rss - base.rss)} MB (heap +${mb(s.heapUsed - base.heapUsed)}, external +${mb(s.external - base.external)}), peak +${mb(s.hwm - base.rss)} MB`;
 }
 
-class Child {
-  private lines: string[] = [];
-  private wake: (() => void)[] = [];
-  private exited = false;
-  readonly proc: ChildProcessWithoutNullStreams;
-  constructor(maxMessageSize: number) {
-    this.proc = spawn(process.execPath, ['--expose-gc', '--max-semi-space-size=1', '--import', 'tsx', join(import.meta.dirname, 'smtp-memory-child.ts'), String(maxMessageSize)], { cwd: ROOT });
-    this.proc.stderr.on('data', (d: Buffer) => process.stderr.write(d));
-    createInterface({ input: this.proc.stdout }).on('line', (l) => { this.lines.push(l); this.notify(); });
-    this.proc.once('exit', () => { this.exited = true; this.notify(); });
-  }
-  private notify(): void {
-    for (const w of this.wake.splice(0)) w();
-  }
-  /** The next stdout line matching `re` (lines before it are dropped). */
-  async line(re: RegExp): Promise<string> {
-    for (;;) {
-      const i = this.lines.findIndex((l) => re.test(l));
-      if (i >= 0) return this.lines.splice(0, i + 1).pop()!;
-      if (this.exited) throw new Error('child exited');
-      await new Promise<void>((r) => this.wake.push(r));
-    }
-  }
-  async ask(cmd: 'reset' | 'peak'): Promise<Sample> {
-    this.proc.stdin.write(cmd + '\n');
-    return JSON.parse(await this.line(/^\{/)) as Sample;
-  }
-  stop(): void {
-    this.proc.stdin.end();
-    this.proc.kill('SIGKILL');
-  }
-}
 
 /** Reads replies as text; `until` waits for a pattern in everything read so far. */
 class Reader {
@@ -90,7 +54,7 @@ async function open(port: number): Promise<Socket> {
 }
 
 test('pipelined HELP flood from a client that does not read: RSS growth stays bounded, every reply is delivered', { timeout: 600_000 }, async (t) => {
-  const child = new Child(MB);
+  const child = new MemoryChild('smtp-memory-child.ts', [String(MB)]);
   try {
     const port = Number((await child.line(/^PORT /)).slice(5));
     const sock = await open(port);
@@ -138,7 +102,7 @@ test('pipelined HELP flood from a client that does not read: RSS growth stays bo
 });
 
 test('100 MB of DATA past a 1 MB size limit: RSS growth stays bounded, the message gets 552', { timeout: 600_000 }, async (t) => {
-  const child = new Child(MB);
+  const child = new MemoryChild('smtp-memory-child.ts', [String(MB)]);
   try {
     const port = Number((await child.line(/^PORT /)).slice(5));
     const sock = await open(port);
