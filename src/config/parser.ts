@@ -9,6 +9,7 @@
 // `Param value` pairs may share a line. Recovery after an error: the rest of the line is
 // skipped, a known statement keyword at the start of a line inside a block closes that block
 // (reported as a missing `}`), so one mistake gives one message, not a cascade.
+import { didYouMean } from './suggest.js';
 import type { Token } from './lexer.js';
 import type { Diagnostics } from './errors.js';
 import { type StatementDef, findParam, findStatement, paramList, STATEMENTS } from './schema.js';
@@ -134,7 +135,8 @@ export function parseStatements(tokens: readonly Token[], diag: Diagnostics, las
           diag.error(t.line, def.name, null, `missing '}' for the block opened at line ${line}`, `${def.name} { parameters }`);
           break;
         }
-        diag.error(t.line, def.name, null, `unknown parameter '${t.text}'`, paramList(def));
+        const meant = didYouMean(t.text, def.params.map((p) => p.name));
+        diag.error(t.line, def.name, null, `unknown parameter '${t.text}'${meant === undefined ? '' : ` (did you mean ${meant}?)`}`, paramList(def));
         skipLine(true);
         continue;
       }
@@ -160,7 +162,8 @@ export function parseStatements(tokens: readonly Token[], diag: Diagnostics, las
     }
     const def = findStatement(t.text);
     if (def === undefined) {
-      diag.error(t.line, t.text, null, 'unknown statement', ALL_STATEMENTS);
+      const meant = didYouMean(t.text, STATEMENTS.map((s) => s.name));
+      diag.error(t.line, t.text, null, meant === undefined ? 'unknown statement' : `unknown statement (did you mean ${meant}?)`, ALL_STATEMENTS);
       i++;
       // Skip the statement's value or its whole block.
       const save = i;
