@@ -1,6 +1,6 @@
 // `spoolgate pdfmail`: a print report as PDF mail (the iSeries "send spooled file as PDF"),
 // one PDF, or one per section with --split, each mailed as an attachment (submit/pdfmail.ts).
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, formatDiagnostic } from '../config/index.js';
@@ -8,12 +8,15 @@ import { locateConfig } from '../config/locate.js';
 import { getCodePage } from '../codepage/index.js';
 import { describeError } from '../core/errors.js';
 import { normalizeName } from '../spool/attributes.js';
-import { parseRecipientRule, parseSectionStart, type CarriageControl, type PrintFormat, type SplitRule } from '../pdf/index.js';
+import { parseRecipientRule, parseSectionStart, writeReportPdf, type CarriageControl, type PrintFormat, type SplitRule } from '../pdf/index.js';
+
+/** The widest print line --columns accepts (a z/OS logical record is at most 32,760 bytes). */
+const MAX_COLUMNS = 32760;
 import { currentCaller, decideSender, localDomain } from '../submit/index.js';
 import { sendPdfMail } from '../submit/pdfmail.js';
 import { processIo, type CliIo } from './io.js';
 
-const USAGE = `usage: spoolgate pdfmail [--config FILE] [--from ADDR] (--to ADDR... | --split RULE --recipient RULE)
+const USAGE = `usage: spoolgate pdfmail [--config FILE] [--from ADDR] (--to ADDR... | --split RULE --recipient RULE | --output FILE)
                          [--cc ADDR]... [--fallback ADDR] [--subject TEXT] [--text TEXT] [--name TEMPLATE]
                          [--format text|nl|fb:LEN|vb] [--carriage none|asa|machine] [--encoding CODEPAGE]
                          [--lines N] [--paper A4|LETTER] [--header TEXT] [--footer TEXT] [--job NAME] FILE|-
@@ -27,6 +30,8 @@ Sections without a recipient go to --fallback, or are reported and not sent (exi
 Report input: --format text (LF/CRLF lines, form feeds; default), nl (EBCDIC X'15' lines),
 fb:80 / fb:133 (fixed records), vb (RDW records); --encoding IBM-1047 etc. for EBCDIC;
 --carriage asa|machine when column 1 holds carriage control. --lines: lines per page (66).
+--output FILE writes the whole report as one PDF file instead (any size; --columns N sets the
+width, else the widest line of the first 50 pages); no mail, no configuration needed.
 Templates: --subject/--text {title} {section} {pages}; --name {job} {section} {title};
 --header/--footer {page} {date} {job} {section}.
 Prints "<entry-id> section N (P pages) → recipients" per mail. Exit 0: all sent; 1: a section
@@ -47,7 +52,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
         config: { type: 'string' }, from: { type: 'string' }, to: { type: 'string', multiple: true }, cc: { type: 'string', multiple: true },
         split: { type: 'string' }, recipient: { type: 'string' }, fallback: { type: 'string' }, subject: { type: 'string' }, text: { type: 'string' },
         name: { type: 'string' }, format: { type: 'string' }, carriage: { type: 'string' }, encoding: { type: 'string' }, lines: { type: 'string' },
-        paper: { type: 'string' }, header: { type: 'string' }, footer: { type: 'string' }, job: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        paper: { type: 'string' }, output: { type: 'string' }, columns: { type: 'string' }, header: { type: 'string' }, footer: { type: 'string' }, job: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (e) {
@@ -70,6 +75,24 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   if (!Number.isInteger(lines) || lines < 1 || lines > 255) return usage('--lines: 1..255');
   const paper = (v.paper ?? 'A4').toUpperCase();
   if (paper !== 'A4' && paper !== 'LETTER') return usage('--paper: A4 or LETTER');
+  const title = file === '-' ? 'report' : basename(file).replace(/\.[^.]*$/, '');
+  if (v.output !== undefined) {
+    if (v.split !== undefined || (v.to ?? []).length > 0) return usage('--output writes one PDF file: it goes without --split and --to');
+    const columns = v.columns === undefined ? undefined : Number(v.columns);
+    if (columns !== undefined && (!Number.isInteger(columns) || columns < 1 || columns > MAX_COLUMNS)) return usage(`--columns: 1..${MAX_COLUMNS}`);
+    try {
+      const pages = await writeReportPdf(file === '-' ? io.stdin : createReadStream(file), {
+        format, carriage, ...(codepage === undefined ? {} : { codepage }), linesPerPage: lines, paper, title,
+        ...(columns === undefined ? {} : { columns }), ...(v.job === undefined ? {} : { job: v.job }),
+        ...(v.header === undefined ? {} : { header: v.header }), ...(v.footer === undefined ? {} : { footer: v.footer }),
+      }, createWriteStream(v.output));
+      io.stdout.write(`${v.output}: ${pages} pages\n`);
+      return 0;
+    } catch (e) {
+      io.stderr.write(`spoolgate pdfmail: ${describeError(e)}\n`);
+      return 1;
+    }
+  }
   let split: SplitRule | undefined;
   if (v.split !== undefined || v.recipient !== undefined) {
     if (v.split === undefined || v.recipient === undefined) return usage('--split and --recipient go together');
@@ -96,7 +119,6 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   const caller = currentCaller();
   const sender = decideSender({ policy: config.users.senderPolicy, caller, domain: localDomain(config), ...(v.from === undefined ? {} : { from: v.from }) });
   if (!sender.ok) { io.stderr.write(`spoolgate pdfmail: ${sender.error.code}: ${sender.error.message}\n`); return 2; }
-  const title = file === '-' ? 'report' : basename(file).replace(/\.[^.]*$/, '');
   try {
     const r = await sendPdfMail({
       report: file === '-' ? io.stdin : createReadStream(file),

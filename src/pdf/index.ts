@@ -11,12 +11,13 @@ import type { CodePage } from '../codepage/index.js';
 import { Pager, DEFAULT_LINES_PER_PAGE, type CarriageControl, type PrintPage } from './pager.js';
 import { printRecords, type PrintFormat } from './input.js';
 import { Sectioner, type Section, type SplitRule } from './split.js';
-import { renderPdf, widestLine, type Paper } from './render.js';
+import type { Writable } from 'node:stream';
+import { renderPdf, renderPdfTo, widestLine, type Paper } from './render.js';
 
 export { Pager, DEFAULT_LINES_PER_PAGE, type CarriageControl, type PrintPage, type PrintRecord } from './pager.js';
 export { printRecords, PrintInputError, type PrintFormat } from './input.js';
 export { Sectioner, parseSectionStart, parseRecipientRule, type SplitRule, type Section } from './split.js';
-export { renderPdf, geometry, type Paper } from './render.js';
+export { renderPdf, renderPdfTo, geometry, type Paper } from './render.js';
 
 export interface ReportOptions {
   readonly format: PrintFormat;
@@ -73,4 +74,49 @@ export async function* reportPdfs(source: AsyncIterable<Buffer>, o: ReportOption
   pager.end();
   sectioner.end();
   while (done.length > 0) yield await render(done.shift()!);
+}
+
+/** The report's pages as they are made (memory: the page being filled). */
+async function* reportPages(source: AsyncIterable<Buffer>, o: ReportOptions): AsyncGenerator<PrintPage> {
+  const ready: PrintPage[] = [];
+  const pager = new Pager({ linesPerPage: o.linesPerPage ?? DEFAULT_LINES_PER_PAGE, carriage: o.carriage, onPage: (p) => ready.push(p) });
+  for await (const rec of printRecords(source, { format: o.format, carriage: o.carriage, ...(o.codepage === undefined ? {} : { codepage: o.codepage }) })) {
+    pager.push(rec);
+    while (ready.length > 0) yield ready.shift()!;
+  }
+  pager.end();
+  while (ready.length > 0) yield ready.shift()!;
+}
+
+/** Pages looked at to choose the font size when the columns are not given. */
+const LAYOUT_SAMPLE_PAGES = 50;
+
+/**
+ * The whole report as one PDF written to `out` as it is read, for reports of any size (no page
+ * limit, memory of about one page): the width comes from `columns`, else from the widest line of
+ * the first 50 pages (a later, wider line runs off the right edge: give `columns` then).
+ */
+export async function writeReportPdf(source: AsyncIterable<Buffer>, o: ReportOptions & { columns?: number }, out: Writable): Promise<number> {
+  const it = reportPages(source, o)[Symbol.asyncIterator]();
+  const head: PrintPage[] = [];
+  while (head.length < LAYOUT_SAMPLE_PAGES) {
+    const n = await it.next();
+    if (n.done === true) break;
+    head.push(n.value);
+  }
+  const columns = o.columns ?? Math.max(widestLine(head), 1);
+  async function* all(): AsyncGenerator<PrintPage> {
+    yield* head;
+    for (;;) {
+      const n = await it.next();
+      if (n.done === true) return;
+      yield n.value;
+    }
+  }
+  return renderPdfTo(all(), {
+    paper: o.paper ?? 'A4', linesPerPage: o.linesPerPage ?? DEFAULT_LINES_PER_PAGE, columns, title: o.title,
+    ...(o.header === undefined ? {} : { header: o.header }), ...(o.footer === undefined ? {} : { footer: o.footer }),
+    ...(o.job === undefined ? {} : { job: o.job }), ...(o.date === undefined ? {} : { date: o.date }),
+    ...(o.fontFile === undefined ? {} : { fontFile: o.fontFile }),
+  }, out);
 }

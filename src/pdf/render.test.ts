@@ -99,3 +99,29 @@ test('hostile input: a record over 32,760 bytes and a truncated fixed record are
   await assert.rejects(pdfs(Buffer.alloc(100, 0x40), { format: { kind: 'fixed', length: 80 }, carriage: 'none', title: 'T' }), /ends inside record 2/);
   await assert.rejects(pdfs(Buffer.from('x\n'.repeat(50)), { format: { kind: 'text' }, carriage: 'none', title: 'T', linesPerPage: 1, maxPages: 10 }), /longer than 10 pages/);
 });
+
+test('writeReportPdf streams a report of any length into one file (no section page limit); pdfmail --output writes it', async (t) => {
+  const pdftotext = needPeer(t, 'pdftotext');
+  if (pdftotext === undefined) return;
+  const dir = tempDir(t);
+  const lines = Array.from({ length: 12 * 3 }, (_, i) => `${i % 12 === 0 ? '1' : ' '}PAGE ${Math.floor(i / 12) + 1} LINE ${i % 12}`);
+  const file = join(dir, 'report.prt');
+  writeFileSync(file, lines.join('\n') + '\n');
+  const out = join(dir, 'report.pdf');
+  const { run } = await import('../cli/pdfmail.js');
+  const { runCli } = await import('../testing/cli.js');
+  const r = await runCli(run, ['--carriage', 'asa', '--output', out, '--columns', '40', file]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, `${out}: 3 pages\n`);
+  const text = execFileSync(pdftotext, ['-layout', out, '-'], { encoding: 'utf8' });
+  const p = pageTexts(text);
+  assert.equal(p.length, 3);
+  assert.match(p[2]!, /^PAGE 3 LINE 0\n/);
+  // A report past the section limit: reportPdfs refuses it, writeReportPdf does not care.
+  const many = Buffer.from('x\n'.repeat(30));
+  await assert.rejects(pdfs(many, { format: { kind: 'text' }, carriage: 'none', title: 'T', linesPerPage: 1, maxPages: 10 }), /longer than 10 pages/);
+  const { writeReportPdf } = await import('./index.js');
+  const { createWriteStream } = await import('node:fs');
+  const n = await writeReportPdf(Readable.from([many]), { format: { kind: 'text' }, carriage: 'none', title: 'T', linesPerPage: 1 }, createWriteStream(join(dir, 'many.pdf')));
+  assert.equal(n, 30);
+});

@@ -6,6 +6,9 @@
 // {section}). The font is DejaVu Sans Mono when the system has it (every Unicode character of
 // the report), else the PDF standard Courier (Latin-1; other characters print as '?').
 import { existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import PDFDocument from 'pdfkit';
 import type { PrintPage } from './pager.js';
 
@@ -70,8 +73,12 @@ function fill(template: string, page: number, o: RenderOptions, date: Date): str
     .replaceAll('{section}', o.section === undefined ? '' : String(o.section));
 }
 
-/** Renders `pages` into one PDF document. */
-export async function renderPdf(pages: Iterable<PrintPage> | AsyncIterable<PrintPage>, o: RenderOptions & { columns: number }): Promise<Buffer> {
+/**
+ * Renders `pages` into one PDF document written to `out` as it is made (memory: one page, plus
+ * pdfkit's small per-page objects), waiting for `out` to drain. Resolves with the page count
+ * once `out` has finished.
+ */
+export async function renderPdfTo(pages: Iterable<PrintPage> | AsyncIterable<PrintPage>, o: RenderOptions & { columns: number }, out: Writable): Promise<number> {
   const overlays = (o.header !== undefined ? 1 : 0) + (o.footer !== undefined ? 1 : 0) > 0 ? 1 : 0;
   const g = geometry(o.paper, o.columns, o.linesPerPage, overlays);
   const date = o.date ?? new Date();
@@ -80,9 +87,9 @@ export async function renderPdf(pages: Iterable<PrintPage> | AsyncIterable<Print
     size: o.paper, layout: g.layout, margin: MARGIN, autoFirstPage: false, compress: true,
     info: { Title: o.title, Producer: 'spoolgate', Creator: 'spoolgate pdfmail', CreationDate: date },
   });
-  const chunks: Buffer[] = [];
-  doc.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise<void>((resolve, reject) => { doc.on('end', resolve); doc.on('error', reject); });
+  const written = finished(out);
+  doc.on('error', (e: Error) => out.destroy(e));
+  doc.pipe(out);
   if (fontFile !== null) doc.registerFont('mono', fontFile);
   const font = fontFile !== null ? 'mono' : 'Courier';
   const latin1Only = fontFile === null;
@@ -106,10 +113,19 @@ export async function renderPdf(pages: Iterable<PrintPage> | AsyncIterable<Print
       }
     });
     if (o.footer !== undefined) doc.text(clean(fill(o.footer, n, o, date)), MARGIN, ph - MARGIN - g.lineHeight, { lineBreak: false });
+    if (out.writableNeedDrain) await once(out, 'drain');
   }
   if (n === 0) doc.addPage(); // a PDF has at least one page
   doc.end();
-  await done;
+  await written;
+  return Math.max(n, 1);
+}
+
+/** Renders `pages` into one PDF document in memory (a section: bounded by its page limit). */
+export async function renderPdf(pages: Iterable<PrintPage> | AsyncIterable<PrintPage>, o: RenderOptions & { columns: number }): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const sink = new Writable({ write(c: Buffer, _e, cb): void { chunks.push(c); cb(); } });
+  await renderPdfTo(pages, o, sink);
   return Buffer.concat(chunks);
 }
 
