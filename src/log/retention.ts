@@ -71,7 +71,7 @@ export class Retention {
 
   /** Runs now, then every Interval minutes until stop(). */
   start(): void {
-    void this.runAndArm();
+    this.runAndArm();
   }
 
   /** The last finished run, for the display. */
@@ -86,19 +86,22 @@ export class Retention {
     await this.running;
   }
 
-  private async runAndArm(): Promise<void> {
-    await this.runOnce();
+  // The next run is armed before this one starts (so the log line of a run means the next one is
+  // already due); a run still going when the timer fires is joined, not doubled (runOnce).
+  private runAndArm(): void {
     if (this.stopped) return;
-    this.timer = this.o.clock.setTimer(this.o.ages().interval * 60_000, () => void this.runAndArm());
+    this.timer = this.o.clock.setTimer(this.o.ages().interval * 60_000, () => this.runAndArm());
+    void this.runOnce();
   }
 
   /** One pruning run (one at a time: a second call waits for the first). */
   runOnce(): Promise<RetentionRun> {
-    this.running ??= this.run().finally(() => { this.running = undefined; });
+    this.running ??= this.run();
     return this.running;
   }
 
   private async run(): Promise<RetentionRun> {
+    await Promise.resolve(); // runOnce stores this promise before the run can end (and clear it)
     const at = this.o.clock.now();
     const ages = this.o.ages();
     const max = this.o.maxPerKind ?? RETENTION_MAX_PER_RUN;
@@ -121,6 +124,8 @@ export class Retention {
     }
     const run: RetentionRun = { at, pruned, more, failed };
     this.lastRun = run;
+    // Cleared before the log line: whoever waits on it may start the next run at once.
+    this.running = undefined;
     this.o.log.event('retention.pruned', {
       journal: pruned.journal ?? null, accounting: pruned.accounting ?? null, deadLetters: pruned.deadLetters ?? null, reports: pruned.reports ?? null,
       more: more.length > 0 ? more.join(',') : null,
