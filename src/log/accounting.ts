@@ -52,11 +52,11 @@ function firstRecordTime(path: string): number | undefined {
 /** The files readAccounting reads for `path`: rotated ones beside it (oldest first), then `path`. */
 export function accountingFiles(path: string): string[] {
   if (basename(path) !== ACCOUNTING_FILE) return [path];
-  let names: string[] = [];
+  let names: string[];
   try {
     names = readdirSync(dirname(path)).filter(isRotatedAccountingName).sort();
   } catch {
-    names = [];
+    names = []; // no directory yet: only the current file (which readAccounting finds missing)
   }
   return [...names.map((n) => join(dirname(path), n)), path];
 }

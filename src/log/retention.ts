@@ -91,7 +91,7 @@ export class Retention {
   private runAndArm(): void {
     if (this.stopped) return;
     this.timer = this.o.clock.setTimer(this.o.ages().interval * 60_000, () => this.runAndArm());
-    void this.runOnce();
+    this.runOnce().catch((e: unknown) => this.o.log.error('retention.failed', { kind: 'all', error: describeError(e) }));
   }
 
   /** One pruning run (one at a time: a second call waits for the first). */
