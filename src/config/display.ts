@@ -178,3 +178,6 @@ export function formatConfigDisplay(config: Config, rt: DisplayRuntime = {}): st
   out.push('RETENTION:', two('JOURNAL', String(ret.journal), 'ACCOUNTING', String(ret.accounting)), two('DEADLETTERS', String(ret.deadLetters), 'REPORTS', String(ret.reports)), one('INTERVAL', String(ret.interval)));
   return out;
 }
+
+/** The display's line forms, for lines other roles add to D,CONFIG (log/retention.ts). */
+export { one as displayOne, two as displayTwo };

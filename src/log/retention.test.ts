@@ -82,7 +82,7 @@ test('journal: one run is bounded (max per run), in batches; the rest goes at th
   assert.equal(rec.fields.journal, 10);
   assert.equal(rec.fields.more, 'journal');
   assert.equal((await store.journal.query({})).length, 15);
-  assert.match(formatRetentionRun(r.last()).join('\n'), /MORE TO PRUNE: JOURNAL/);
+  assert.match(formatRetentionRun(r.last()).join('\n'), /MORETOPRUNE +: JOURNAL/);
   const second = next('retention.pruned');
   clock.advance(60 * 60_000);
   assert.equal((await second).fields.journal, 10);
@@ -135,7 +135,7 @@ test('age 0 keeps for ever; a changed age applies at the next run (ages are read
   r.start();
   assert.equal((await ran).fields.reports, null, 'kept for ever: not even looked at');
   assert.deepEqual(readdirSync(dir), ['old.report.txt']);
-  assert.match(formatRetentionRun(r.last()).join('\n'), /REPORTS: KEPT/);
+  assert.match(formatRetentionRun(r.last()).join('\n'), /PRUNEDREPORTS +: KEPT/);
   current = ages({ reports: 30, interval: 5 });
   ran = next('retention.pruned');
   clock.advance(60 * 60_000); // the timer armed with the old interval

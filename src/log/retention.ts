@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Clock, Timer } from '../core/clock.js';
 import { describeError } from '../core/errors.js';
+import { displayOne, displayTwo } from '../config/display.js';
 import type { Logger } from './logger.js';
 
 export const RETENTION_KINDS = ['journal', 'accounting', 'deadLetters', 'reports'] as const;
@@ -134,15 +135,16 @@ export class Retention {
   }
 }
 
-/** Lines for D,CONFIG: the ages are in RETENTION:, this is what the last run did. */
+/** Lines for D,CONFIG after its RETENTION: ages: when the last run was and what it pruned. */
 export function formatRetentionRun(run: RetentionRun | undefined): string[] {
-  if (run === undefined) return ['  LASTPRUNED: NOT YET'];
+  if (run === undefined) return [displayOne('LASTPRUNED', 'NOT YET')];
   const n = (k: RetentionKind): string => (run.failed[k] !== undefined ? 'FAILED' : run.pruned[k] === undefined ? 'KEPT' : String(run.pruned[k]));
   const lines = [
-    `  LASTPRUNED: ${new Date(run.at).toISOString()}`,
-    `  PRUNED JOURNAL: ${n('journal')}  ACCOUNTING: ${n('accounting')}  DEADLETTERS: ${n('deadLetters')}  REPORTS: ${n('reports')}`,
+    displayOne('LASTPRUNED', new Date(run.at).toISOString()),
+    displayTwo('PRUNEDJOURNAL', n('journal'), 'PRUNEDACCOUNTING', n('accounting')),
+    displayTwo('PRUNEDDEADLETTERS', n('deadLetters'), 'PRUNEDREPORTS', n('reports')),
   ];
-  if (run.more.length > 0) lines.push(`  MORE TO PRUNE: ${run.more.map((k) => k.toUpperCase()).join(', ')}`);
+  if (run.more.length > 0) lines.push(displayOne('MORETOPRUNE', run.more.map((k) => k.toUpperCase()).join(',')));
   return lines;
 }
 
