@@ -12,6 +12,10 @@ import { startReceiver } from './receiver/index.js';
 import { refreshFromFile, sendCommand, startControl } from './control/index.js';
 import { DeliveryLatency, startHttp } from './web/index.js';
 import { admitUserExit } from './userexit/index.js';
+import { Retention } from './log/retention.js';
+import { accountingPath, accountingRetention } from './log/accounting.js';
+import { DeadLetterStore } from './notify/index.js';
+import { pruneSysoutReports } from './spool/disposition.js';
 import { makeLogger, queueOwnMail, startGateway, systemResolver, watchLogFile, type Gateway, type GatewayOptions } from './gateway.js';
 
 export { makeLogger, startGateway, systemResolver, type Gateway, type GatewayOptions } from './gateway.js';
@@ -66,7 +70,26 @@ async function startSmtpReceiver(w: Wiring, store: SqliteStore, auth: Authentica
   for (const a of receiver.addresses()) w.listening.push({ role: 'smtp', host: a.host, port: a.port });
 }
 
-async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, clock: Clock): Promise<string | undefined> {
+/** Retention (issue #18 item 7): pruning at start and every Retention Interval; ages read at each run. */
+function startRetention(w: Wiring, store: SqliteStore | undefined, clock: Clock): Retention {
+  const { gateway } = w;
+  const c = gateway.config();
+  const deadLetters = DeadLetterStore.lazy(c.undeliverable.deadLetterDirectory, clock);
+  const retention = new Retention({
+    clock, log: w.log, ages: () => gateway.config().retention,
+    kinds: {
+      ...(store === undefined ? {} : { journal: store.journal }),
+      accounting: accountingRetention(gateway.accounting, accountingPath(c.stateDirectory), () => clock.now()),
+      deadLetters,
+      reports: { prune: (cutoff, max, batch) => pruneSysoutReports(gateway.queue.layout, cutoff, max, batch) },
+    },
+  });
+  w.stops.push('retention', () => retention.stop());
+  retention.start();
+  return retention;
+}
+
+async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, clock: Clock, retention: Retention): Promise<string | undefined> {
   const { gateway, config, log } = w;
   const control = await startControl({
     socketPath: config.controlSocket, log,
@@ -85,6 +108,7 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
       userExit: () => gateway.userExit(),
       setUserExit: (v) => gateway.setUserExit(v),
       faults: () => gateway.health.list(),
+      retention: () => retention.last(),
       runtime: () => ({ pid: process.pid, chkpoint: w.opts.cold ? 'COLD' : 'WARM', chkpointFile: stateLayout(config).checkpoint, ipv6Enabled: true }),
     },
   });
@@ -158,7 +182,8 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
       pop3 = await startPop3(w, s, auth);
       await startSmtpReceiver(w, s, auth);
     }
-    httpTokenFile = await startOperator(w, latency, clock);
+    const retention = startRetention(w, store, clock);
+    httpTokenFile = await startOperator(w, latency, clock, retention);
   } catch (e) {
     await stopAll();
     throw e;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { parseConfig } from './index.js';
 
 const TS = "TargetServer { TargetIP 192.0.2.1 }\n";
-const STATEMENT_NAMES = 'a statement name (BadSpoolDisp, ChkPointSizeLimit, ExtendedRetry, ExtWrtName, Header, JESJobSize, JESMsgSize, JESSyntaxErrLimit, LogLevel, MailAdministrator, Options, Report, RetryLimit, SMF119, TargetServer, Timeout, Translate, Undeliverable, UserExit, Instance, HostName, StateDirectory, ControlSocket, LogFile, LogFormat, ReportMailFrom, UserExitTimeout, UserExitFailure, UserExitDirectory, MaxReceivedHeaders, DrainTimeout, Spool, Http, Receiver, Filter, Pop3, Users)';
+const STATEMENT_NAMES = 'a statement name (BadSpoolDisp, ChkPointSizeLimit, ExtendedRetry, ExtWrtName, Header, JESJobSize, JESMsgSize, JESSyntaxErrLimit, LogLevel, MailAdministrator, Options, Report, RetryLimit, SMF119, TargetServer, Timeout, Translate, Undeliverable, UserExit, Instance, HostName, StateDirectory, ControlSocket, LogFile, LogFormat, ReportMailFrom, UserExitTimeout, UserExitFailure, UserExitDirectory, MaxReceivedHeaders, DrainTimeout, Spool, Http, Receiver, Filter, Pop3, Users, Retention)';
 
 const CASES: { name: string; text: string; want: string[] }[] = [
   { name: "unknown statement", text: "MaxHops 5\n" + TS, want: [`bad.conf:1: MaxHops: unknown statement; allowed ${STATEMENT_NAMES}`] },
@@ -33,6 +33,8 @@ const CASES: { name: string; text: string; want: string[] }[] = [
   { name: "JESMsgSize out of range", text: "JESMsgSize 1000001\n" + TS, want: ["bad.conf:1: JESMsgSize: value 1000001 out of range; allowed 0..1000000"] },
   { name: "JobSize smaller than MsgSize", text: "JESJobSize 100\nJESMsgSize 200\n" + TS, want: ["bad.conf:1: JESJobSize: value 100 is smaller than JESMsgSize 200; allowed 0 (unlimited) or at least JESMsgSize"] },
   { name: "RetryLimit Count out of range", text: "RetryLimit { Count 9000 }\n" + TS, want: ["bad.conf:1: RetryLimit Count: value 9000 out of range; allowed 0..7200 (and Count × Interval ≤ 7200)"] },
+  { name: "Retention age out of range", text: "Retention {\n  Journal 40000\n}\n" + TS, want: ["bad.conf:2: Retention Journal: value 40000 out of range; allowed 0..36500"] },
+  { name: "Retention Interval 0", text: "Retention { Interval 0 }\n" + TS, want: ["bad.conf:1: Retention Interval: value 0 out of range; allowed 1..1440"] },
   { name: "Count times Interval", text: "RetryLimit {\n  Count 100\n  Interval 100\n}\n" + TS, want: ["bad.conf:1: RetryLimit: Count × Interval = 10000 exceeds 7200; allowed Count × Interval ≤ 7200"] },
   { name: "Timeout below 30", text: "Timeout { InitialMsg 29 }\n" + TS, want: ["bad.conf:1: Timeout InitialMsg: value 29 out of range; allowed 30..1200"] },
   { name: "Timeout above 1200", text: "Timeout { DataTerm 1201 }\n" + TS, want: ["bad.conf:1: Timeout DataTerm: value 1201 out of range; allowed 30..1200"] },

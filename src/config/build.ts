@@ -179,6 +179,7 @@ export function buildConfig(input: BuildInput, diag: Diagnostics): { config: Con
     filters: many('Filter').map((st) => filterRule(new StatementReader(st, diag, baseDir), diag)).filter((f): f is FilterRule => f !== null),
     pop3: pop3Block(block('Pop3'), diag),
     users: usersBlock(block('Users')),
+    retention: retentionBlock(block('Retention')),
   };
   return { config, groups };
 }
@@ -303,5 +304,20 @@ function usersBlock(b: StatementReader): Config['users'] {
     defaultDomain: b.get('DefaultDomain', hostName as (t: string) => Parsed<string | null>, null),
     senderPolicy: b.oneOf('SenderPolicy', [['Any', 'any'], ['Own', 'own']] as const, 'own'),
     demo: b.yesNo('Demo', false),
+  };
+}
+
+/**
+ * (ext) Retention: days to keep each kind (0 = for ever), and minutes between pruning runs.
+ * Defaults (docs/configuration.md "Retention"): the journal, dead letters and sysout reports 30
+ * days, accounting 400 days (a year of "who sends e-mail" plus a month for the yearly audit).
+ */
+function retentionBlock(b: StatementReader): Config['retention'] {
+  return {
+    journal: b.int('Journal', 0, 36_500, 30),
+    accounting: b.int('Accounting', 0, 36_500, 400),
+    deadLetters: b.int('DeadLetters', 0, 36_500, 30),
+    reports: b.int('Reports', 0, 36_500, 30),
+    interval: b.int('Interval', 1, 1440, 60),
   };
 }

@@ -174,5 +174,10 @@ export function formatConfigDisplay(config: Config, rt: DisplayRuntime = {}): st
     );
   }
   out.push('USERS:', two('DEFAULTDOMAIN', c.users.defaultDomain ?? 'NONE', 'SENDERPOLICY', c.users.senderPolicy.toUpperCase()), one('DEMO', c.users.demo ? 'YES' : 'NO'));
+  const ret = c.retention;
+  out.push('RETENTION:', two('JOURNAL', String(ret.journal), 'ACCOUNTING', String(ret.accounting)), two('DEADLETTERS', String(ret.deadLetters), 'REPORTS', String(ret.reports)), one('INTERVAL', String(ret.interval)));
   return out;
 }
+
+/** The display's line forms, for lines other roles add to D,CONFIG (log/retention.ts). */
+export { one as displayOne, two as displayTwo };

@@ -76,6 +76,7 @@ const SECTIONS: readonly (readonly [string, Section])[] = [
   ['Filter', (c) => c.filters],
   ['Pop3', (c) => c.pop3],
   ['Users', (c) => c.users],
+  ['Retention', (c) => c.retention],
 ];
 
 function same(a: unknown, b: unknown): boolean {

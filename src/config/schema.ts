@@ -83,6 +83,7 @@ export const STATEMENTS: readonly StatementDef[] = [
     p('LoginTimeout'), p('MaxConnectionsPerIP'),
   ]),
   block('Users', 'partial', true, [p('DefaultDomain'), p('SenderPolicy'), p('Demo')]),
+  block('Retention', 'yes', true, [p('Journal'), p('Accounting'), p('DeadLetters'), p('Reports'), p('Interval')]),
 ];
 
 const BY_NAME = new Map(STATEMENTS.map((s) => [s.name.toLowerCase(), s]));

@@ -228,4 +228,12 @@ export interface Config {
   readonly pop3: Pop3Config | null;
   /** demo: make the README tour's `demo` user on the first start (only the shipped config/spoolgate.conf says YES). */
   readonly users: { readonly defaultDomain: string | null; readonly senderPolicy: SenderPolicy; readonly demo: boolean };
+  /** (ext) Days each kind is kept (0 = for ever); Interval: minutes between pruning runs. */
+  readonly retention: {
+    readonly journal: number;
+    readonly accounting: number;
+    readonly deadLetters: number;
+    readonly reports: number;
+    readonly interval: number;
+  };
 }

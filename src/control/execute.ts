@@ -8,6 +8,7 @@ import type { Result } from '../core/result.js';
 import type { Fault } from '../core/health.js';
 import type { Logger } from '../log/logger.js';
 import type { Accounting } from '../log/accounting.js';
+import { formatRetentionRun, type RetentionRun } from '../log/retention.js';
 import { Msg, isErrorLine } from './messages.js';
 import { formatCommand, parseCommand, type Command } from './parse.js';
 import { canonicalIp, isDisplay, render } from './render.js';
@@ -41,6 +42,8 @@ export interface OperatorTarget {
   readonly accounting?: Accounting;
   /** Contained faults now (R3 item 2), shown after DISPLAY,TARGETS' lines. */
   faults?(): readonly Fault[];
+  /** (ext) The last retention run, shown at the end of DISPLAY,CONFIG (after its RETENTION: ages). */
+  retention?(): RetentionRun | undefined;
 }
 
 export interface ControlResponse {
@@ -113,7 +116,11 @@ async function execute(cmd: Command, ctx: ExecuteContext): Promise<{ lines: stri
     const s = takeSnapshot({ forwarder: f, instance: inst, logLevel: ctx.log.level, userExit: t.userExit(), ...(withConfig ? { withConfig } : {}) });
     const lines = render(cmd, s);
     switch (cmd.kind) {
-      case 'display-config': return { lines, data: { config: s.config, runtime: s.runtime, logLevel: s.logLevel, userExit: s.userExit } };
+      case 'display-config': {
+        const last = t.retention?.();
+        const more = t.retention === undefined ? [] : formatRetentionRun(last);
+        return { lines: [...lines, ...more], data: { config: s.config, runtime: s.runtime, logLevel: s.logLevel, userExit: s.userExit, ...(t.retention === undefined ? {} : { retention: last ?? null }) } };
+      }
       case 'display-loglevel': return { lines, data: { logLevel: s.logLevel } };
       case 'display-iplist': return { lines, data: { targets: s.targets } };
       case 'display-spool-summary': return { lines, data: { suspendMode: s.suspendMode, tasks: s.tasks } };

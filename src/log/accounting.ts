@@ -5,15 +5,61 @@
 // "instance":..., ...fields}; the fields of each type are listed in docs/operations.md.
 // Lines are appended with one write(2) each on an O_APPEND descriptor (mode 0600): a crash can
 // lose only a record being written. The query side (readAccounting) answers "who sends e-mail".
-import { closeSync, createReadStream, mkdirSync, openSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+// Retention (docs/operations.md "Retention"): once a day the pruning run renames the file to
+// `accounting-<time of its first record>.jsonl` (rotate(); the next record opens a new file), and
+// those rotated files are removed when their last record is older than Retention Accounting.
+// readAccounting reads the rotated files, oldest first, then the current one.
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, readSync, renameSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Clock, Timer } from '../core/clock.js';
+import { pruneOldFiles, type Prunable } from './retention.js';
 
 export const ACCOUNTING_TYPES = { CONFIG: 48, CONNECT: 49, MAIL: 50, SPOOL: 51, STATS: 52 } as const;
 export type AccountingType = keyof typeof ACCOUNTING_TYPES;
 
 export const ACCOUNTING_FILE = 'accounting.jsonl';
+
+const ROTATED_PREFIX = 'accounting-';
+const ROTATED_SUFFIX = '.jsonl';
+
+/** A rotated accounting file's name (`accounting-20261120T083000Z.jsonl`), never the current one. */
+export function isRotatedAccountingName(name: string): boolean {
+  return /^accounting-\d{8}T\d{6}Z(-\d+)?\.jsonl$/.test(name);
+}
+
+/** Time of the first record in the file (read from its first 64 KiB), or undefined. */
+function firstRecordTime(path: string): number | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined; // no file yet: nothing to rotate
+  }
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    for (const line of buf.subarray(0, n).toString('utf8').split('\n')) {
+      const r = parseAccountingLine(line);
+      if (r !== undefined) return Date.parse(r.time);
+    }
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The files readAccounting reads for `path`: rotated ones beside it (oldest first), then `path`. */
+export function accountingFiles(path: string): string[] {
+  if (basename(path) !== ACCOUNTING_FILE) return [path];
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path)).filter(isRotatedAccountingName).sort();
+  } catch {
+    names = []; // no directory yet: only the current file (which readAccounting finds missing)
+  }
+  return [...names.map((n) => join(dirname(path), n)), path];
+}
 
 /** `<stateDirectory>/accounting.jsonl`. */
 export function accountingPath(stateDirectory: string): string {
@@ -176,11 +222,43 @@ export class Accounting {
     };
   }
 
+  /**
+   * Retention: when the file's first record is at least a day older than `now`, closes it and
+   * renames it to `accounting-<first record time>.jsonl` beside it; the next record starts a new
+   * file. Synchronous, so no record is written between the close and the rename. Returns the new
+   * name, or undefined when there was nothing to rotate.
+   */
+  rotateIfOld(now: number): string | undefined {
+    const first = firstRecordTime(this.opts.path);
+    if (first === undefined || now - first < 86_400_000) return undefined;
+    const stamp = new Date(first).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const base = join(dirname(this.opts.path), `${ROTATED_PREFIX}${stamp}`);
+    let target = `${base}${ROTATED_SUFFIX}`;
+    for (let i = 2; existsSync(target); i++) target = `${base}-${i}${ROTATED_SUFFIX}`;
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    renameSync(this.opts.path, target);
+    return target;
+  }
+
   close(): void {
     this.closed = true;
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
+}
+
+/**
+ * Retention of accounting records: rotates the current file once it holds a day (so it can age),
+ * then removes rotated files last written before the cutoff. The current file is never removed.
+ */
+export function accountingRetention(accounting: Accounting, path: string, now: () => number): Prunable {
+  return {
+    prune: async (cutoff, max, batch) => {
+      accounting.rotateIfOld(now());
+      return pruneOldFiles(dirname(path), isRotatedAccountingName, cutoff, max, batch);
+    },
+  };
 }
 
 // ---- query ----
@@ -244,9 +322,16 @@ export function accountingMatcher(f: AccountingFilter): (r: AccountingRecord) =>
   };
 }
 
-/** Reads the accounting file, yielding the records that match. A missing file yields nothing. */
+/**
+ * Reads the accounting file and the rotated files beside it (accountingFiles), yielding the
+ * records that match. A missing file yields nothing.
+ */
 export async function* readAccounting(path: string, filter: AccountingFilter = {}): AsyncGenerator<AccountingRecord> {
   const match = accountingMatcher(filter);
+  for (const file of accountingFiles(path)) yield* readOneFile(file, match);
+}
+
+async function* readOneFile(path: string, match: (r: AccountingRecord) => boolean): AsyncGenerator<AccountingRecord> {
   const input = createReadStream(path, { encoding: 'utf8' });
   const missing = new Promise<boolean>((resolve) => {
     input.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ENOENT'));

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { newId, formatPath, type Clock, type Envelope, type Health, type Result, ok, err, SpoolgateError, describeError } from '../core/index.js';
 import type { DeadLetterAction } from '../config/types.js';
 import { ensureDir, fsyncDir, isTempName, writeFileAtomic } from '../store/atomic.js';
+import { pruneOldFiles } from '../log/retention.js';
 import { envelopeFromJson, envelopeToJson, type EnvelopeJson } from '../core/envelope-json.js';
 
 export type DeadLetterKind = 'notification' | 'null-sender' | 'report' | 'undeliverable';
@@ -223,6 +224,16 @@ export class DeadLetterStore {
     const data = raw.subarray(nl + 1);
     if (data.length !== info.value.size) return err(new DeadLetterError(`dead letter ${id} is ${data.length} bytes, header says ${info.value.size}`));
     return ok({ info: info.value, data });
+  }
+
+  /**
+   * Retention: removes dead letters stored before `cutoff` (file mtime: the file is written once,
+   * atomically, when stored), oldest first, at most `max`. Temp files are left to the litter sweep.
+   */
+  async prune(cutoff: number, max: number, batch: number): Promise<number> {
+    const n = await pruneOldFiles(this.dir, (name) => name.endsWith(SUFFIX) && ID.test(name.slice(0, -SUFFIX.length)), cutoff, max, batch);
+    if (n > 0) await fsyncDir(this.dir);
+    return n;
   }
 
   /** Removes a dead letter (e.g. after an operator re-sent it). false when it did not exist; throws DeadLetterError for a malformed id. */

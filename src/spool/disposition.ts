@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { err, ok, type Result } from '../core/result.js';
 import { printable } from './attributes.js';
 import { buildAdminReportMail, formatReport, REPORT_JOB_NAME, type ReportProblem } from './report.js';
-import { fsyncDir as syncDir, writeFileAtomic } from '../store/atomic.js';
+import { fsyncDir as syncDir, isTempName, writeFileAtomic } from '../store/atomic.js';
+import { pruneOldFiles } from '../log/retention.js';
 import { enqueueMessage } from './enqueue.js';
 import type { SpoolEntry, SpoolEntryRef, SpoolLayout } from './submit.js';
 
@@ -120,6 +121,16 @@ export async function purgeHeld(l: SpoolLayout, id: string): Promise<Result<stri
   await rm(path + REASON_SUFFIX, { force: true });
   await syncDir(l.held);
   return ok(id);
+}
+
+/**
+ * Retention of sysout reports: removes `*.report.txt` in `<WRITER>/sysout/` written before
+ * `cutoff`. Held spool files (held/) are never pruned: they wait for the operator.
+ */
+export async function pruneSysoutReports(l: SpoolLayout, cutoff: number, max: number, batch: number): Promise<number> {
+  const n = await pruneOldFiles(l.sysout, (name) => name.endsWith('.report.txt') && !isTempName(name), cutoff, max, batch);
+  if (n > 0) await syncDir(l.sysout);
+  return n;
 }
 
 /** Writes a report as `<WRITER>/sysout/<jobId>.<entryId>.report.txt` (never overwriting: `.2`, `.3`, ... on a clash). */

@@ -32,6 +32,8 @@ export interface SqliteStoreOptions {
 export interface SqliteStore extends Store {
   /** The underlying handle, for other roles' tables in the same file (checkpoint, accounting). */
   readonly db: Database.Database;
+  /** The journal, with prune() for retention. */
+  readonly journal: SqliteJournal;
 }
 
 export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): SqliteStore {

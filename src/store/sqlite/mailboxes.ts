@@ -1,6 +1,7 @@
 // MailboxStore and Journal on SQLite. Messages are rows (id, user, size, data blob) ordered by an
 // autoincrement sequence, so arrival order and ids survive restarts; the id doubles as the UIDL.
 import type BetterSqlite3 from 'better-sqlite3';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Clock } from '../../core/clock.js';
 import { newId } from '../../core/ids.js';
 import { normaliseLineEnds } from '../../smtp/protocol/dot-stuff.js';
@@ -89,6 +90,23 @@ export class SqliteJournal implements Journal {
       return;
     }
     for (const r of rows) r.done();
+  }
+
+  /**
+   * Retention: deletes entries recorded before `cutoff` (epoch ms), oldest first, at most `max`,
+   * `batch` rows per transaction with a turn of the event loop between them (a short write lock
+   * each, so the receiver's journal writes go on). Uses the journal_at index.
+   */
+  async prune(cutoff: number, max: number, batch: number): Promise<number> {
+    const del = this.db.prepare('DELETE FROM journal WHERE seq IN (SELECT seq FROM journal WHERE at < ? ORDER BY at LIMIT ?)');
+    let n = 0;
+    while (n < max) {
+      const changes = del.run(cutoff, Math.min(batch, max - n)).changes;
+      n += changes;
+      if (changes < batch) break;
+      await nextTurn();
+    }
+    return n;
   }
 
   async query(q: JournalQuery): Promise<JournalEntry[]> {
