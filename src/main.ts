@@ -163,7 +163,10 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
   if (logging !== undefined) watchLogFile(logging.output, gateway.health, clock);
   const w: Wiring = { config, gateway, log, opts, stops, listening: [], appliers: logging ? [logging.apply] : [] };
   // The forwarder stops first (mail in flight to the own receiver finishes), then the services.
+  let retention: Retention | undefined;
   const stopAll = async (): Promise<void> => {
+    // Pruning first: it renames and deletes accounting files the gateway closes next.
+    await retention?.stop();
     await gateway.stop();
     await stops.run((f) => log.error('service.stop', { stage: f.stage, error: describeError(f.error) }));
   };
@@ -182,7 +185,7 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
       pop3 = await startPop3(w, s, auth);
       await startSmtpReceiver(w, s, auth);
     }
-    const retention = startRetention(w, store, clock);
+    retention = startRetention(w, store, clock);
     httpTokenFile = await startOperator(w, latency, clock, retention);
   } catch (e) {
     await stopAll();
