@@ -196,6 +196,7 @@ test('every default of SPEC.md §3 when only a TargetServer is given', () => {
     userExitDirectory: '/srv/gw',
     maxReceivedHeaders: 100,
     drainTimeout: 30,
+    displayCompat: 'spoolgate',
     spool: { directory: '/srv/gw/var/spool', recordFormat: 'auto', recordLength: 80, rescanInterval: 5 },
     http: null,
     receiver: null,
