@@ -166,6 +166,9 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
       return { ...fs, extended: { ...fs.extended, store: extended }, task: { ...fs.task, userExit: { ...exits.get(), timeoutMs: config.userExitTimeout, failure: config.userExitFailure } } };
     },
     servers: () => targetSpecs(config),
+    health,
+    // Seed: a Secure YES target with which TLS was negotiated is announced (EZD1821I).
+    onSecureTls: (address) => log.event('target.tls', { address, message: Msg.ableToUse(config.instance.toUpperCase(), address) }),
   });
   log.event('gateway.starting', { instance: config.instance, writer: config.extWrtName, spool: config.spool.directory, testMode: config.options.testMode });
   // Seed (Options TestMode): test mode without a report destination shows nothing (EZD1841I).

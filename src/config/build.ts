@@ -55,6 +55,16 @@ export function defaultWriterName(instance: string): string {
   return w === '' ? 'SPOOLGAT' : w;
 }
 
+/** The ExtWrtName as coded, when it is also a valid Instance name (no $ # @), else undefined. */
+function writerAsInstance(st: RawStatement | undefined): string | undefined {
+  const t = st?.value?.text;
+  if (t === undefined) return undefined;
+  const w = writerName(t);
+  if (!w.ok) return undefined;
+  const i = instanceName(w.value);
+  return i.ok ? i.value : undefined;
+}
+
 export interface BuildInput {
   readonly statements: readonly RawStatement[];
   readonly fileName: string;
@@ -85,7 +95,10 @@ export function buildConfig(input: BuildInput, diag: Diagnostics): { config: Con
   const pathVal = (name: string, dflt: string | null): string | null => val(name, (t) => resolvePath(t, baseDir), dflt);
 
   // Identity and locations first: other defaults derive from them.
-  const instance = val('Instance', instanceName, DEFAULT_INSTANCE);
+  // Seed: ExtWrtName defaults to the started procedure's name, and every console message names
+  // the procedure. A CSSMTP file that names its writer (ExtWrtName CSSMTP) and no Instance runs
+  // as that procedure: its messages say CSSMTP, as the seed's do.
+  const instance = val('Instance', instanceName, writerAsInstance(one('ExtWrtName')) ?? DEFAULT_INSTANCE);
   const extWrtName = val('ExtWrtName', writerName, defaultWriterName(instance));
   const stateDirectory = pathVal('StateDirectory', resolve(baseDir, DEFAULT_STATE_DIRECTORY)) ?? '';
   const writerDir = join(stateDirectory, extWrtName);
@@ -166,6 +179,7 @@ export function buildConfig(input: BuildInput, diag: Diagnostics): { config: Con
     maxReceivedHeaders: val('MaxReceivedHeaders', (t) => integer(t, 10, 1000), DEFAULT_MAX_RECEIVED_HEADERS),
     // Seconds a stop (SIGTERM) waits for attempts in flight before cutting their connections.
     drainTimeout: val('DrainTimeout', (t) => integer(t, 1, 3600), 30),
+    displayCompat: val('DisplayCompat', (t) => oneOf(t, [['IBM', 'ibm'], ['SPOOLGATE', 'spoolgate']] as const), 'spoolgate'),
     spool: {
       directory: spool.path('Directory', resolve(baseDir, DEFAULT_SPOOL_DIRECTORY)),
       // Without a RecordFormat, EBCDIC spool files are framed per file as they come (NL, LF,

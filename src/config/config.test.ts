@@ -196,6 +196,7 @@ test('every default of SPEC.md §3 when only a TargetServer is given', () => {
     userExitDirectory: '/srv/gw',
     maxReceivedHeaders: 100,
     drainTimeout: 30,
+    displayCompat: 'spoolgate',
     spool: { directory: '/srv/gw/var/spool', recordFormat: 'auto', recordLength: 80, rescanInterval: 5 },
     http: null,
     receiver: null,
@@ -475,4 +476,27 @@ test('the same TargetIP on another ConnectPort is another target, not a duplicat
   assert.deepEqual(warnings, []);
   const same = parseOk('TargetServer { TargetIP 127.0.0.1 ConnectPort 2525 }\nTargetServer { TargetIP 127.0.0.1 ConnectPort 2525 }\n', 'd.conf').warnings;
   assert.deepEqual(same, ['d.conf:2: TargetServer TargetIP: address 127.0.0.1 port 2525 already given at line 1; duplicate ignored']);
+});
+
+// Issue #16 item 10: a CSSMTP file names its writer, not an Instance; the seed's messages name
+// the procedure, which is the writer's default. Instance follows ExtWrtName when not coded.
+test('Instance defaults to the ExtWrtName when one is coded (EZD1829I CSSMTP), else spoolgate', () => {
+  const cssmtp = parseOk('ExtWrtName CSSMTP\nTargetServer { TargetIP 192.0.2.1 }').config;
+  assert.equal(cssmtp.instance, 'CSSMTP');
+  assert.equal(formatConfigDisplay(cssmtp)[0], 'EZD1829I CSSMTP CONFIGURATION:');
+  assert.equal(parseOk('ExtWrtName CSSMTP\nInstance gw1\nTargetServer { TargetIP 192.0.2.1 }').config.instance, 'gw1');
+  assert.equal(parseOk('ExtWrtName CSS#MTP\nTargetServer { TargetIP 192.0.2.1 }').config.instance, 'spoolgate', '# is not allowed in an Instance name');
+  assert.equal(parseOk('TargetServer { TargetIP 192.0.2.1 }').config.instance, 'spoolgate');
+});
+
+test('(ext) DisplayCompat: SPOOLGATE by default and shown; IBM writes the seed\'s labels and leaves the (ext) lines out', () => {
+  const base = 'ExtWrtName CSSMTP\nTargetServer { TargetIP 192.0.2.1 AuthUser relay AuthPassword x Secure YES }\nUndeliverable { CopyTo ops@example.com }\n';
+  const ours = formatConfigDisplay(parseOk(base).config);
+  assert.ok(ours.includes('DISPLAYCOMPAT       : SPOOLGATE'));
+  assert.ok(ours.some((l) => l.startsWith('BADSPOOLDISP ')) && ours.some((l) => l.startsWith('AUTHUSER ')) && ours.some((l) => l.startsWith('COPYTO ')));
+  const ibm = formatConfigDisplay(parseOk(`${base}DisplayCompat ibm\n`).config);
+  for (const label of ['BADSPOLDISP', 'RETURNTOAILFROM', 'JESJOBSize', 'MESSAGESize', 'DATAINIT', 'RPCTCMD']) assert.ok(ibm.some((l) => l.includes(`${label} `) || l.includes(`${label}:`)), label);
+  for (const label of ['BADSPOOLDISP', 'AUTHUSER', 'COPYTO', 'DISPLAYCOMPAT', 'INSTANCE', 'SPOOL:', 'RECEIVER']) assert.ok(!ibm.some((l) => l.startsWith(label)), label);
+  assert.equal(ibm.at(-1), 'MAILADMINISTRATOR   : NONE', 'the seed\'s block ends the display');
+  assert.ok(!ibm.some((l) => l !== l.trimEnd()), 'no trailing blanks');
 });

@@ -1,7 +1,9 @@
 // `Display,CONFig` (EZD1829I): every configuration value in force, in the layout of the seed's
 // MODIFY DISPLAY,CONFIG example: `LABEL : value` in two columns, sections introduced by
-// `NAME:` lines. The seed's misspellings (BADSPOLDISP, RETURNTOAILFROM, DATAINIT, RPCTCMD) are
-// written correctly here. Our (ext) values follow the seed's block, in the same layout.
+// `NAME:` lines. By default (DisplayCompat SPOOLGATE) the seed's misspellings (BADSPOLDISP,
+// RETURNTOAILFROM, DATAINIT, RPCTCMD, JESJOBSize, MESSAGESize) are written correctly and our
+// (ext) values follow the seed's block, in the same layout. DisplayCompat IBM writes the seed's
+// labels as they are and leaves every (ext) line out, for screen scrapers written against CSSMTP.
 import { getCodePage } from '../codepage/index.js';
 import type { Config, HostPort } from './types.js';
 
@@ -26,12 +28,17 @@ const L = 20;
 const V = 14;
 const L2 = 17;
 
-function one(label: string, value: string): string {
-  return `${label.padEnd(L)}: ${value}`;
+/** A label padded to its column; one longer than the column (START OPTION TCPNAME) keeps a blank before the colon. */
+function pad(label: string, width: number): string {
+  return label.length >= width ? `${label} ` : label.padEnd(width);
 }
 
-function two(l1: string, v1: string, l2: string, v2: string): string {
-  return `${l1.padEnd(L)}: ${v1.padEnd(V)} ${l2.padEnd(L2)}: ${v2}`;
+function one(label: string, value: string): string {
+  return `${pad(label, L)}: ${value}`;
+}
+
+function two(l1: string, v1: string, l2: string, v2: string, l2Width = L2): string {
+  return `${pad(l1, L)}: ${v1.padEnd(V)} ${l2.padEnd(l2Width)}: ${v2}`;
 }
 
 function yn(b: boolean): string {
@@ -59,70 +66,101 @@ function list(label: string, values: readonly string[]): string[] {
   return values.map((v, k) => one(k === 0 ? label : '', v));
 }
 
+/** DisplayCompat IBM: the seed's own spelling of a label (Example 2), where it differs from ours. */
+const SEED_LABELS: Readonly<Record<string, string>> = {
+  JESJOBSIZE: 'JESJOBSize', JESMSGSIZE: 'JESMSGSize', BADSPOOLDISP: 'BADSPOLDISP', RETURNTOMAILFROM: 'RETURNTOAILFROM',
+  MESSAGESIZE: 'MESSAGESize', DATACMD: 'DATAINIT', RCPTCMD: 'RPCTCMD',
+};
+
 export function formatConfigDisplay(config: Config, rt: DisplayRuntime = {}): string[] {
-  const c = config;
-  const out: string[] = [
+  const lines = config.displayCompat === 'ibm' ? seedDisplay(config, rt) : spoolgateDisplay(config, rt);
+  // A label with an empty value (HEADER) ends at its colon.
+  return lines.map((l) => l.trimEnd());
+}
+
+/** The seed's block (Example 2), with our labels or (IBM) the seed's. */
+function seedBlock(c: Config, rt: DisplayRuntime, ibm: boolean): { head: string[]; targets: string[]; tail: string[] } {
+  const lb = (label: string): string => (ibm ? SEED_LABELS[label] ?? label : label);
+  // Seed: its longest right-hand label (DEADLETTERACTION) meets its colon.
+  const pair = (l1: string, v1: string, l2: string, v2: string): string => two(l1, v1, l2, v2, ibm ? L2 - 1 : L2);
+  const head: string[] = [
     `EZD1829I ${c.instance.toUpperCase()} CONFIGURATION:`,
     one('CONFIGFILENAME', c.configFile),
     one('LOGFILENAME', c.logFile ?? 'STDERR'),
     one('CHKPOINTFILENAME', rt.chkpointFile ?? 'N/A'),
     one('PID', rt.pid === undefined ? 'N/A' : String(rt.pid)),
-    two('LOGLEVEL', String(rt.logLevel ?? c.logLevel), 'USEREXIT', rt.userExit === undefined ? (c.userExit ?? 'NONE') : (rt.userExit ?? 'NONE')),
-    two('CHKPOINTSIZELIMIT', String(c.chkPointSizeLimit), 'CHKPOINT', rt.chkpoint ?? 'N/A'),
+    pair('LOGLEVEL', String(rt.logLevel ?? c.logLevel), 'USEREXIT', rt.userExit === undefined ? (c.userExit ?? 'NONE') : (rt.userExit ?? 'NONE')),
+    pair('CHKPOINTSIZELIMIT', String(c.chkPointSizeLimit), 'CHKPOINT', rt.chkpoint ?? 'N/A'),
     one('CONFIG CODEPAGE', c.configCodePage),
     one('TRANSLATE', c.translate),
-    two('START OPTION TCPNAME', 'N/A', 'IPV6 ENABLED', yn(rt.ipv6Enabled ?? true)),
-    two('EXTWRTNAME', c.extWrtName, 'HOST NAME', c.hostName.toUpperCase()),
+    pair('START OPTION TCPNAME', 'N/A', 'IPV6 ENABLED', yn(rt.ipv6Enabled ?? true)),
+    // Seed: HOST NAME is the host's own name, DOMAIN NAME the rest (IBM); ours shows the full name.
+    pair('EXTWRTNAME', c.extWrtName, 'HOST NAME', (ibm ? c.hostName.split('.')[0]! : c.hostName).toUpperCase()),
     one('DOMAIN NAME', c.hostName.includes('.') ? c.hostName.slice(c.hostName.indexOf('.') + 1).toUpperCase() : 'N/A'),
     one('HEADER', ''),
     one('DATE', yn(c.header.date)),
     one('USERINFO', yn(c.header.userInfo)),
-    two('JESJOBSIZE', String(c.jesJobSize), 'JESMSGSIZE', String(c.jesMsgSize)),
+    pair(lb('JESJOBSIZE'), String(c.jesJobSize), lb('JESMSGSIZE'), String(c.jesMsgSize)),
     one('JESSYNTAXERRLIMIT', String(c.jesSyntaxErrLimit)),
-    two('BADSPOOLDISP', c.badSpoolDisp.toUpperCase(), 'REPORT', c.report.toUpperCase()),
+    pair(lb('BADSPOOLDISP'), c.badSpoolDisp.toUpperCase(), 'REPORT', c.report.toUpperCase()),
     'OPTIONS:',
     one('NULLTRNC', yn(c.options.nullTrnc)),
-    two('TESTMODE', yn(c.options.testMode), 'ATSIGN', atSignHex(c.options.atSign)),
+    pair('TESTMODE', yn(c.options.testMode), 'ATSIGN', atSignHex(c.options.atSign)),
     one('TLSEHLO', yn(c.options.tlsEhlo)),
     'UNDELIVERABLE:',
-    two('RETURNTOMAILFROM', yn(c.undeliverable.returnToMailFrom), 'DEADLETTERACTION', c.undeliverable.deadLetterAction.toUpperCase()),
+    pair(lb('RETURNTOMAILFROM'), yn(c.undeliverable.returnToMailFrom), 'DEADLETTERACTION', c.undeliverable.deadLetterAction.toUpperCase()),
     one('DEADLETTERDIRECTORY', c.undeliverable.deadLetterDirectory),
-    one('COPYTO', c.undeliverable.copyTo ?? 'NONE'),
+    ...(ibm ? [] : [one('COPYTO', c.undeliverable.copyTo ?? 'NONE')]),
     'RETRYLIMIT:',
-    two('COUNT', String(c.retryLimit.count), 'INTERVAL', String(c.retryLimit.interval)),
+    pair('COUNT', String(c.retryLimit.count), 'INTERVAL', String(c.retryLimit.interval)),
     one('EXTENDEDRETRY', c.extendedRetry.active ? 'ACTIVE' : 'INACTIVE'),
-    two('AGE', String(c.extendedRetry.age), 'INTERVAL', String(c.extendedRetry.interval)),
+    pair('AGE', String(c.extendedRetry.age), 'INTERVAL', String(c.extendedRetry.interval)),
     one('MAILDIRECTORY', c.extendedRetry.mailDirectory),
     'SMF119:',
-    two('CONFIG', yn(c.smf119.config), 'CONNECT', yn(c.smf119.connect)),
-    two('MAIL', yn(c.smf119.mail), 'SPOOL', yn(c.smf119.spool)),
-    two('STATS', yn(c.smf119.stats), 'INTERVAL', String(c.smf119.interval)),
+    pair('CONFIG', yn(c.smf119.config), 'CONNECT', yn(c.smf119.connect)),
+    pair('MAIL', yn(c.smf119.mail), 'SPOOL', yn(c.smf119.spool)),
+    ibm ? one('STATS', yn(c.smf119.stats)) : pair('STATS', yn(c.smf119.stats), 'INTERVAL', String(c.smf119.interval)),
     'TARGETSERVER:',
   ];
+  const out: string[] = [];
   for (const t of c.targetServers) {
     for (const ip of t.targetIp) out.push(one('TARGETIP', ip));
     for (const n of t.targetName) out.push(one('TARGETNAME', n.toUpperCase()));
     if (t.targetMx !== null) out.push(one('TARGETMX', t.targetMx.toUpperCase()));
     out.push(
-      two('CONNECTPORT', String(t.connectPort), 'CONNECTLIMIT', String(t.connectLimit)),
-      two('MAXMSGSENT', String(t.maxMsgSent), 'MESSAGESIZE', String(t.messageSize)),
+      pair('CONNECTPORT', String(t.connectPort), 'CONNECTLIMIT', String(t.connectLimit)),
+      pair('MAXMSGSENT', String(t.maxMsgSent), lb('MESSAGESIZE'), String(t.messageSize)),
       one('SECURE', yn(t.secure)),
     );
+    if (ibm) continue;
     // (ext) shown only when set; the password never.
     if (t.authUser !== null) out.push(one('AUTHUSER', t.authUser));
     if (t.sourceIp !== null) out.push(one('SOURCEIP', t.sourceIp));
     if (t.tlsCaFile !== null) out.push(one('TLSCAFILE', t.tlsCaFile));
     if (t.tlsServerName !== null) out.push(one('TLSSERVERNAME', t.tlsServerName));
-    if (t.tlsMinVersion !== 'TLSv1.2' || !t.tlsVerify) out.push(two('TLSMINVERSION', t.tlsMinVersion, 'TLSVERIFY', yn(t.tlsVerify)));
+    if (t.tlsMinVersion !== 'TLSv1.2' || !t.tlsVerify) out.push(pair('TLSMINVERSION', t.tlsMinVersion, 'TLSVERIFY', yn(t.tlsVerify)));
   }
   const to = c.timeout;
-  out.push(
+  const tail = [
     'TIMEOUT:',
-    two('ANYCMD', String(to.anyCmd), 'CONNECTRETRY', String(to.connectRetry)),
-    two('DATABLOCK', String(to.dataBlock), 'DATACMD', String(to.dataCmd)),
-    two('DATATERM', String(to.dataTerm), 'INITIALMSG', String(to.initialMsg)),
-    two('MAILCMD', String(to.mailCmd), 'RCPTCMD', String(to.rcptCmd)),
+    pair('ANYCMD', String(to.anyCmd), 'CONNECTRETRY', String(to.connectRetry)),
+    pair('DATABLOCK', String(to.dataBlock), lb('DATACMD'), String(to.dataCmd)),
+    pair('DATATERM', String(to.dataTerm), 'INITIALMSG', String(to.initialMsg)),
+    pair('MAILCMD', String(to.mailCmd), lb('RCPTCMD'), String(to.rcptCmd)),
     ...list('MAILADMINISTRATOR', c.mailAdministrators),
+  ];
+  return { head, targets: out, tail };
+}
+
+function seedDisplay(c: Config, rt: DisplayRuntime): string[] {
+  const b = seedBlock(c, rt, true);
+  return [...b.head, ...b.targets, ...b.tail];
+}
+
+function spoolgateDisplay(c: Config, rt: DisplayRuntime): string[] {
+  const b = seedBlock(c, rt, false);
+  const out = [...b.head, ...b.targets, ...b.tail];
+  out.push(
     // ---- (ext) ----
     two('INSTANCE', c.instance, 'LOGFORMAT', c.logFormat.toUpperCase()),
     one('STATEDIRECTORY', c.stateDirectory),
@@ -131,6 +169,7 @@ export function formatConfigDisplay(config: Config, rt: DisplayRuntime = {}): st
     one('USEREXITDIRECTORY', c.userExitDirectory),
     one('MAXRECEIVEDHEADERS', String(c.maxReceivedHeaders)),
     one('DRAINTIMEOUT', String(c.drainTimeout)),
+    one('DISPLAYCOMPAT', c.displayCompat.toUpperCase()),
     'SPOOL:',
     one('DIRECTORY', c.spool.directory),
     two('RECORDFORMAT', c.spool.recordFormat.toUpperCase(), 'RECORDLENGTH', String(c.spool.recordLength)),

@@ -70,6 +70,7 @@ const SECTIONS: readonly (readonly [string, Section])[] = [
   ['UserExitDirectory', (c) => c.userExitDirectory],
   ['MaxReceivedHeaders', (c) => c.maxReceivedHeaders],
   ['DrainTimeout', (c) => c.drainTimeout],
+  ['DisplayCompat', (c) => c.displayCompat],
   ['Spool', (c) => c.spool],
   ['Http', (c) => c.http],
   ['Receiver', (c) => c.receiver],
@@ -112,7 +113,8 @@ export function diffForRefresh(old: Config, next: Config): RefreshDiff {
     derived(old.extendedRetry.mailDirectory, next.extendedRetry.mailDirectory, (c) => join(c.stateDirectory, c.extWrtName, 'mail')));
   const deadLetterDirectory = keep('Undeliverable DeadLetterDirectory', old.undeliverable.deadLetterDirectory,
     derived(old.undeliverable.deadLetterDirectory, next.undeliverable.deadLetterDirectory, (c) => join(c.stateDirectory, c.extWrtName, 'deadletter')));
-  const instance = keep('Instance', old.instance, next.instance);
+  // Without an Instance statement the instance is named after the writer (build.ts): it follows too.
+  const instance = keep('Instance', old.instance, derived(old.instance, next.instance, (c) => c.extWrtName));
   const stateDirectory = keep('StateDirectory', old.stateDirectory, next.stateDirectory);
   const controlSocket = keep('ControlSocket', old.controlSocket,
     derived(old.controlSocket, next.controlSocket, (c) => join(c.stateDirectory, `${c.extWrtName}.sock`)));

@@ -69,6 +69,7 @@ export const STATEMENTS: readonly StatementDef[] = [
   value('UserExitDirectory', 'yes', true),
   value('MaxReceivedHeaders', 'yes', true),
   value('DrainTimeout', 'yes', true),
+  value('DisplayCompat', 'yes', true),
   block('Spool', 'partial', true, [p('Directory'), p('RecordFormat'), p('RecordLength'), p('RescanInterval')]),
   block('Http', 'no', true, [p('Listen'), p('AllowedHost', true)]),
   block('Receiver', 'partial', true, [

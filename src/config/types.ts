@@ -115,6 +115,8 @@ export interface Pop3Config {
   readonly maxConnectionsPerIp: number;
 }
 
+export type DisplayCompat = 'ibm' | 'spoolgate';
+
 export interface Config {
   /** Absolute path of the file this came from (as resolved by parseConfig). */
   readonly configFile: string;
@@ -208,6 +210,12 @@ export interface Config {
   readonly maxReceivedHeaders: number;
   /** (ext) Seconds a stop waits for delivery attempts in flight before cutting their connections. */
   readonly drainTimeout: number;
+  /**
+   * (ext) Display layout for screen scrapers: `ibm` writes the seed's labels exactly (its
+   * misspellings included) and leaves out every (ext) line; `spoolgate` (default) writes the
+   * labels correctly and adds the (ext) lines.
+   */
+  readonly displayCompat: DisplayCompat;
   readonly spool: {
     readonly directory: string;
     readonly recordFormat: SpoolRecordFormat;

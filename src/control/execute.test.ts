@@ -193,3 +193,19 @@ test('docs/messages.md lists every message ID of the catalogue, and no other', (
   const inDoc = new Set([...doc.matchAll(/^\| (EZD\d{4}[IE]) \|/gm)].map((m) => m[1]));
   assert.deepEqual([...inDoc].sort(), [...MESSAGE_IDS].sort());
 });
+
+// R3 #22 and issue #16 item 10: the checkpoint fault follows D,TARGETS (ext FAULTS lines);
+// DisplayCompat IBM leaves every (ext) line out, the command's JSON data keeps the facts.
+test('D,TARGETS: FAULTS lines for a contained fault (checkpoint), none with DisplayCompat IBM', async () => {
+  const { target, log } = fixture();
+  const fault = { component: 'checkpoint' as const, problem: 'checkpoint cannot be written: SQLITE_FULL; sending stopped until it can', since: Date.UTC(2026, 10, 27), failures: 2, disabling: true };
+  const withFault: OperatorTarget = { ...target, faults: () => [fault] };
+  const r = await executeLine('D,TARGETS', { target: withFault, log });
+  assert.deepEqual(r.lines.slice(-3), ['FAULTS:', '  CHECKPOINT SINCE 2026-11-27T00:00:00.000Z FAILURES 2 ROLE DISABLED', `    ${fault.problem}`]);
+  const parsed = parseConfig('Instance Test\nDisplayCompat IBM\nTargetServer { TargetIP 192.0.2.1 }\n', '/etc/sg.conf', {}, { hostName: 'gw.test' });
+  assert.ok(parsed.ok);
+  const ibm = await executeLine('D,TARGETS', { target: { ...withFault, config: () => parsed.value.config }, log });
+  assert.ok(!ibm.lines.includes('FAULTS:'));
+  assert.ok(!ibm.lines.some((l) => l.startsWith('LOST ATTEMPTS')));
+  assert.deepEqual((ibm.data as { faults: unknown[] }).faults, [fault]);
+});

@@ -113,7 +113,7 @@ async function execute(cmd: Command, ctx: ExecuteContext): Promise<{ lines: stri
   const inst = instanceOf(t);
   if (isDisplay(cmd)) {
     const withConfig = cmd.kind === 'display-config' ? { config: t.config(), runtime: { pid: process.pid, ...t.runtime?.() } } : undefined;
-    const s = takeSnapshot({ forwarder: f, instance: inst, logLevel: ctx.log.level, userExit: t.userExit(), ...(withConfig ? { withConfig } : {}) });
+    const s = takeSnapshot({ forwarder: f, instance: inst, logLevel: ctx.log.level, userExit: t.userExit(), compat: t.config().displayCompat, ...(withConfig ? { withConfig } : {}) });
     const lines = render(cmd, s);
     switch (cmd.kind) {
       case 'display-config': {
@@ -132,7 +132,7 @@ async function execute(cmd: Command, ctx: ExecuteContext): Promise<{ lines: stri
         const targets = cmd.addr === undefined ? s.targets : s.targets.filter((x) => canonicalIp(x.address) === canonicalIp(cmd.addr ?? ''));
         // (ext) A part whose storage fails (docs/operations.md "When things break"): FAULTS lines.
         const faults = t.faults?.() ?? [];
-        const faultLines = faults.length === 0 ? [] : ['FAULTS:', ...faults.flatMap((x) => [
+        const faultLines = faults.length === 0 || s.compat === 'ibm' ? [] : ['FAULTS:', ...faults.flatMap((x) => [
           `  ${x.component.toUpperCase()} SINCE ${new Date(x.since).toISOString()} FAILURES ${x.failures}${x.disabling ? ' ROLE DISABLED' : ''}`, `    ${x.problem}`,
         ])];
         return { lines: [...lines, ...faultLines], data: { counters: s.counters, targets, faults } };

@@ -23,7 +23,7 @@ function task(tkid: number, type: 'WRITER' | 'DEST', jobName: string | null, sta
 function target(address: string, extra: Partial<TargetSnapshot> = {}): TargetSnapshot {
   return {
     address, port: 25, source: { kind: 'TargetIP' }, connectLimit: 5, maxMsgSent: 1000, messageSize: 524288, secure: false,
-    state: 'ACTIVE', esmtp: true, startTls: false, effectiveMessageSize: 20000000, mailAttempts: 0, mailSent: 0, connectFail: 0, lastError: '',
+    state: 'ACTIVE', esmtp: true, startTls: false, effectiveMessageSize: 20000000, mailAttempts: 0, mailSent: 0, connectFail: 0, lostAttempts: 0, lastError: '',
     ...extra,
   };
 }
@@ -44,6 +44,7 @@ test('D,TARGETS reproduces Example 6 field by field', () => {
       target('1.1.1.1', { mailAttempts: 24, mailSent: 24 }),
       target('::6', { startTls: true, mailAttempts: 30, mailSent: 30 }),
     ],
+    compat: 'ibm',
   });
   const lines = render(cmd('F,DIS,TARGETS'.slice(2)), s);
   assert.deepEqual(squash(lines), [
@@ -73,7 +74,7 @@ const LIVE = snap({
   counters: { mailSent: 1234, totalRetry: 17, currentRetry: 3, deadLetter: 2, undeliver: 5, extendedCurrent: 4, extendedTotal: 9 },
   targets: [
     target('192.0.2.10', { mailAttempts: 700, mailSent: 698, connectFail: 1 }),
-    target('2001:db8::25', { port: 2525, state: 'NOT USABLE', esmtp: false, startTls: false, effectiveMessageSize: 524288, mailAttempts: 540, mailSent: 536, connectFail: 7, lastError: 'ECONNREFUSED' }),
+    target('2001:db8::25', { port: 2525, state: 'NOT USABLE', esmtp: false, startTls: false, effectiveMessageSize: 524288, mailAttempts: 540, mailSent: 536, connectFail: 7, lostAttempts: 4, lastError: 'ECONNREFUSED' }),
     target('192.0.2.11', { state: 'UNKNOWN', esmtp: null, startTls: null, effectiveMessageSize: 524288 }),
   ],
   tasks: [
@@ -99,24 +100,37 @@ test('D,TARGETS golden: exact columns', () => {
     'ESMTP     : YES              MESSAGE SIZE : 20000000',
     'STARTTLS  : NO               MAIL ATTEMPTS: 700',
     'MAIL SENT : 698              CONNECT FAIL : 1',
+    'LOST ATTEMPTS: 0',
     'TARGET SERVER 2001:db8::25 PORT 2525',
     'STATE     : NOT USABLE',
     'ESMTP     : NO               MESSAGE SIZE : 524288',
     'STARTTLS  : NO               MAIL ATTEMPTS: 540',
     'MAIL SENT : 536              CONNECT FAIL : 7',
+    'LOST ATTEMPTS: 4',
     'TARGET SERVER 192.0.2.11',
     'STATE     : UNKNOWN',
     'ESMTP     : N/A              MESSAGE SIZE : 524288',
     'STARTTLS  : N/A              MAIL ATTEMPTS: 0',
     'MAIL SENT : 0                CONNECT FAIL : 0',
+    'LOST ATTEMPTS: 0',
   ]);
 });
 
-test('D,TARGETS,ADDR= shows the global part and only that address (IPv6 in any spelling)', () => {
-  const lines = render(cmd('D,TARGETS,ADDR=2001:0db8:0:0::25'), LIVE);
-  assert.equal(lines.length, 7 + 5);
-  assert.equal(lines[7], 'TARGET SERVER 2001:db8::25 PORT 2525');
-  assert.deepEqual(render(cmd('D,TARGET,ADDR=192.0.2.10'), LIVE).slice(7, 8), ['TARGET SERVER 192.0.2.10']);
+test('D,TARGETS,ADDR= has Example 7\'s fields and only that address (IPv6 in any spelling); (ext) STARTTLS and LOST ATTEMPTS follow', () => {
+  assert.deepEqual(render(cmd('D,TARGETS,ADDR=2001:0db8:0:0::25'), LIVE), [
+    'EZD1831I TEST TARGETS:',
+    'GLOBAL INFORMATION:',
+    'MAIL SENT : 1234             LONG RETRY   : 3',
+    'DEADLETTER: 2                UNDELIVERABLE: 5',
+    'TARGET SERVER 2001:db8::25 PORT 2525',
+    'STATE     : NOT USABLE',
+    'ESMTP     : NO               MESSAGE SIZE : 524288',
+    'SECURE    : NO               MAIL ATTEMPTS: 540',
+    'MAIL SENT : 536              CONNECT FAIL : 7',
+    'STARTTLS  : NO',
+    'LOST ATTEMPTS: 4',
+  ]);
+  assert.deepEqual(render(cmd('D,TARGET,ADDR=192.0.2.10'), LIVE).slice(4, 5), ['TARGET SERVER 192.0.2.10']);
   assert.deepEqual(render(cmd('D,TARGETS,ADDR=::1'), LIVE), ['EZD1838E TEST DISPLAY TARGETS ADDR=::1 IS NOT A TARGET SERVER IN USE']);
   assert.equal(canonicalIp('0:0:0:0:0:0:0:1'), '::1');
 });
@@ -143,7 +157,12 @@ test('D,SPOOL golden: exact columns, odd task count, every state', () => {
     'W 001 PAYROLL  ACTIVE    15     5    D 002 NOTIFY   READ       5     0',
     'W 003 BILLING  SUPND      2     0    W 004 N/A      IDLE       0     0',
     'W 005 LONGJOBNAME9 WAIT   100000 99999',
+    'WAIT REASON: no target server is usable now',
   ]);
+  // R3 #22: the checkpoint's reason when that is why the forwarder waits; none with DisplayCompat IBM.
+  const cp = { ...LIVE, waitReason: 'checkpoint cannot be written: SQLITE_FULL: database or disk is full' };
+  assert.equal(render(cmd('D,SPOOL'), cp).at(-1), 'WAIT REASON: checkpoint cannot be written: SQLITE_FULL: database or disk is full');
+  assert.equal(render(cmd('D,SPOOL'), { ...cp, compat: 'ibm' }).at(-1), 'W 005 LONGJOBNAME9 WAIT   100000 99999');
 });
 
 test('D,SPOOL,DETAIL reproduces Example 5 detail blocks', () => {
@@ -181,7 +200,14 @@ test('D,SPOOL,DETAIL golden: exact columns', () => {
     'MAIL READ    : 20         UNDELIVERABLE: 1',
   ]);
   const all = render(cmd('D,SPOOL,D'), LIVE);
-  assert.equal(all.length, 1 + 4 * 4, 'four non-idle tasks');
+  assert.equal(all.length, 1 + 4 * 4 + 1, 'four non-idle tasks, and why the WAIT task waits');
+  assert.deepEqual(render(cmd('D,SPOOL,D,TKID=5'), { ...LIVE, waitReason: 'checkpoint cannot be written: EACCES' }).slice(1), [
+    'TASK WAIT    : WRITER     TKID         : 5',
+    'JOBNAME      : LONGJOBNAME9 JOBID        : JOB99999',
+    'PEND         : 100000     LRT          : 99999',
+    'MAIL READ    : 123456     UNDELIVERABLE: 0',
+    'WAIT REASON  : checkpoint cannot be written: EACCES',
+  ]);
   assert.deepEqual(all.filter((l) => l.startsWith('TASK')).map((l) => l.split(/\s+/)[1]), ['ACTIVE', 'READ', 'SUPND', 'WAIT']);
   assert.deepEqual(render(cmd('D,SPOOL,D,TKID=4'), LIVE).slice(1, 3), [
     'TASK IDLE    : WRITER     TKID         : 4',

@@ -1,8 +1,11 @@
 // The displays (seed 000 chapter 4, MODIFY examples 1–7): pure functions from a Snapshot to the
 // console lines, in the seed's layouts — `LABEL : value` pairs in two columns, the same labels
 // and order as the seed. Where the seed's examples disagree with each other we use one form
-// and say so in docs/messages.md (MESSAGESIZE in IPLIST as in Example 3; Example 6's TARGETS
-// fields for ADDR= too, since Example 7 shows an older field set).
+// and say so in docs/messages.md (MESSAGESIZE in IPLIST as in Example 3). TARGETS,ADDR= has
+// Example 7's fields (LONG RETRY / UNDELIVERABLE / SECURE), TARGETS without ADDR= Example 6's.
+// DisplayCompat IBM (snapshot `compat`) writes the seed's labels as its examples do (MESSAGE SIZE
+// for MX addresses, Example 4) and leaves out every (ext) line: screen scrapers written for CSSMTP
+// read the same lines.
 import { formatConfigDisplay } from '../config/display.js';
 import type { Command } from './parse.js';
 import { Msg } from './messages.js';
@@ -28,6 +31,10 @@ export function render(cmd: DisplayCommand, s: Snapshot): string[] {
   }
 }
 
+function ibm(s: Snapshot): boolean {
+  return s.compat === 'ibm';
+}
+
 function yn(b: boolean | null): string {
   return b === null ? 'N/A' : b ? 'YES' : 'NO';
 }
@@ -48,9 +55,11 @@ export function renderIpList(s: Snapshot): string[] {
     out.push(one('TARGETIP', t.address));
     if (t.source.kind === 'TargetName') out.push(one('CONFIG TARGETNAME', t.source.name.toUpperCase()));
     if (t.source.kind === 'TargetMx') out.push(one('CONFIG TARGETMX', t.source.name), one('PREFERENCE', String(t.source.preference)));
+    // Seed: Example 4 (MX addresses) writes MESSAGE SIZE, Example 3 MESSAGESIZE.
+    const sizeLabel = ibm(s) && t.source.kind === 'TargetMx' ? 'MESSAGE SIZE' : 'MESSAGESIZE';
     out.push(
       two('CONNECTPORT', String(t.port), 'CONNECTLIMIT', String(t.connectLimit)),
-      two('MAXMSGSENT', String(t.maxMsgSent), 'MESSAGESIZE', String(t.messageSize)),
+      two('MAXMSGSENT', String(t.maxMsgSent), sizeLabel, String(t.messageSize)),
       one('SECURE', yn(t.secure)),
     );
   }
@@ -74,7 +83,14 @@ export function renderSpoolSummary(s: Snapshot): string[] {
     const right = tasks[k + 1];
     out.push(right === undefined ? summaryCell(tasks[k]!) : `${summaryCell(tasks[k]!)}    ${summaryCell(right)}`);
   }
+  // (ext) Why the WAIT tasks wait.
+  if (!ibm(s) && tasks.some((t) => t.state === 'WAIT')) out.push(`WAIT REASON: ${waitReason(s)}`);
   return out;
+}
+
+/** Seed: WAIT = no target server is active; (ext) or the checkpoint cannot be written. */
+function waitReason(s: Snapshot): string {
+  return s.waitReason ?? 'no target server is usable now';
 }
 
 // ---- SPOOLSTATUS detail (Example 5, DETAIL) ----
@@ -83,12 +99,14 @@ function pair(l1: string, v1: string, l2: string, v2: string): string {
   return `${l1.padEnd(13)}: ${v1.padEnd(10)} ${l2.padEnd(13)}: ${v2}`;
 }
 
-function detailBlock(t: TaskSnapshot): string[] {
+function detailBlock(t: TaskSnapshot, s: Snapshot): string[] {
   return [
     pair(`TASK ${t.state}`, t.type, 'TKID', String(t.tkid)),
     pair('JOBNAME', t.jobName ?? 'N/A', 'JOBID', t.jobId ?? 'N/A'),
     pair('PEND', String(t.pend), 'LRT', String(t.lrt)),
     pair('MAIL READ', String(t.mailRead), 'UNDELIVERABLE', String(t.undeliverable)),
+    // (ext)
+    ...(t.state === 'WAIT' && !ibm(s) ? [`${'WAIT REASON'.padEnd(13)}: ${waitReason(s)}`] : []),
   ];
 }
 
@@ -98,12 +116,12 @@ export function renderSpoolDetail(s: Snapshot, tkid: number | undefined): string
     // Seed: a specific TKID is shown in any state, IDLE too.
     const t = s.tasks.find((x) => x.tkid === tkid);
     if (t === undefined) out.push(`No TKID ${tkid} to display`);
-    else out.push(...detailBlock(t));
+    else out.push(...detailBlock(t, s));
     return out;
   }
   const busy = [...s.tasks].filter((t) => t.state !== 'IDLE').sort((a, b) => a.tkid - b.tkid);
   if (busy.length === 0) out.push('No non-idle TKIDs to display');
-  for (const t of busy) out.push(...detailBlock(t));
+  for (const t of busy) out.push(...detailBlock(t, s));
   return out;
 }
 
@@ -124,21 +142,54 @@ export function canonicalIp(a: string): string {
   }
 }
 
-function targetBlock(t: TargetSnapshot): string[] {
+function serverLine(t: TargetSnapshot, s: Snapshot): string {
   // (ext) the port is shown when it is not 25: two targets may share an address.
+  return `TARGET SERVER ${t.address}${t.port === 25 || ibm(s) ? '' : ` PORT ${t.port}`}`;
+}
+
+/** (ext) Attempts with no reply (no answer in time, or dropped): the target may hold a copy. */
+function lostLine(t: TargetSnapshot): string {
+  return `${'LOST ATTEMPTS'.padEnd(13)}: ${t.lostAttempts}`;
+}
+
+function targetBlock(t: TargetSnapshot, s: Snapshot): string[] {
   return [
-    `TARGET SERVER ${t.address}${t.port === 25 ? '' : ` PORT ${t.port}`}`,
+    serverLine(t, s),
     `${'STATE'.padEnd(10)}: ${t.state}`,
     col('ESMTP', yn(t.esmtp), 'MESSAGE SIZE', String(t.effectiveMessageSize)),
     col('STARTTLS', yn(t.startTls), 'MAIL ATTEMPTS', String(t.mailAttempts)),
     col('MAIL SENT', String(t.mailSent), 'CONNECT FAIL', String(t.connectFail)),
+    ...(ibm(s) ? [] : [lostLine(t)]),
+  ];
+}
+
+/** Example 7 (ADDR=): SECURE is the target's Secure setting; (ext) STARTTLS and LOST ATTEMPTS follow. */
+function addrBlock(t: TargetSnapshot, s: Snapshot): string[] {
+  return [
+    serverLine(t, s),
+    `${'STATE'.padEnd(10)}: ${t.state}`,
+    col('ESMTP', yn(t.esmtp), 'MESSAGE SIZE', String(t.effectiveMessageSize)),
+    col('SECURE', yn(t.secure), 'MAIL ATTEMPTS', String(t.mailAttempts)),
+    col('MAIL SENT', String(t.mailSent), 'CONNECT FAIL', String(t.connectFail)),
+    ...(ibm(s) ? [] : [`${'STARTTLS'.padEnd(10)}: ${yn(t.startTls)}`, lostLine(t)]),
   ];
 }
 
 export function renderTargets(s: Snapshot, addr: string | undefined): string[] {
-  const targets = addr === undefined ? s.targets : s.targets.filter((t) => canonicalIp(t.address) === canonicalIp(addr));
-  if (addr !== undefined && targets.length === 0) return [Msg.noSuchTarget(s.instance, addr)];
   const c = s.counters;
+  if (addr !== undefined) {
+    const targets = s.targets.filter((t) => canonicalIp(t.address) === canonicalIp(addr));
+    if (targets.length === 0) return [Msg.noSuchTarget(s.instance, addr)];
+    // Example 7: LONG RETRY = mail in long retry now (CURRENT RETRY), UNDELIVERABLE = UNDELIVER.
+    const out = [
+      Msg.targets(s.instance),
+      'GLOBAL INFORMATION:',
+      col('MAIL SENT', String(c.mailSent), 'LONG RETRY', String(c.currentRetry)),
+      col('DEADLETTER', String(c.deadLetter), 'UNDELIVERABLE', String(c.undeliver)),
+    ];
+    for (const t of targets) out.push(...addrBlock(t, s));
+    return out;
+  }
   const out = [
     Msg.targets(s.instance),
     'GLOBAL INFORMATION:',
@@ -148,6 +199,6 @@ export function renderTargets(s: Snapshot, addr: string | undefined): string[] {
     'EXTENDED RETRY:',
     col('CURRENT', String(c.extendedCurrent), 'TOTAL', String(c.extendedTotal)),
   ];
-  for (const t of targets) out.push(...targetBlock(t));
+  for (const t of s.targets) out.push(...targetBlock(t, s));
   return out;
 }

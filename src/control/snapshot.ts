@@ -1,7 +1,7 @@
 // A plain, JSON-serialisable picture of the running forwarder, taken once per command, so the
 // displays (render.ts) are pure functions and golden tests need no sockets. `--json` and the
 // HTTP API return (parts of) this object.
-import type { Config, DisplayRuntime } from '../config/index.js';
+import type { Config, DisplayCompat, DisplayRuntime } from '../config/index.js';
 import type { Result } from '../core/result.js';
 
 export type TaskStateName = 'READ' | 'IDLE' | 'ACTIVE' | 'WAIT' | 'WAITS' | 'SUPND';
@@ -41,6 +41,8 @@ export interface TargetSnapshot {
   readonly mailAttempts: number;
   readonly mailSent: number;
   readonly connectFail: number;
+  /** Attempts that ended without a reply (no answer in time, or the connection dropped). */
+  readonly lostAttempts: number;
   readonly lastError: string;
 }
 
@@ -57,6 +59,10 @@ export interface CountersSnapshot {
 export interface Snapshot {
   /** The instance name as the messages show it (upper case). */
   readonly instance: string;
+  /** DisplayCompat: `ibm` = the seed's labels and no (ext) lines. Default spoolgate. */
+  readonly compat?: DisplayCompat;
+  /** Why sending is stopped though targets may be usable (the checkpoint), shown with WAIT tasks. */
+  readonly waitReason?: string;
   readonly logLevel: number;
   readonly userExit: string | null;
   readonly suspendMode: 'none' | 'immediate' | 'delay';
@@ -88,7 +94,7 @@ export interface TargetView {
   };
   readonly state: TargetStateName;
   readonly capabilities: { readonly esmtp: boolean; readonly size: number | undefined; readonly startTls: boolean } | undefined;
-  readonly counters: { readonly mailAttempts: number; readonly mailSent: number; readonly connectFail: number };
+  readonly counters: { readonly mailAttempts: number; readonly mailSent: number; readonly connectFail: number; readonly lostAttempts?: number };
   readonly lastError: string;
   /** Opens (or reuses) a connection: REFRESHTargets uses it to relearn capabilities at once. */
   acquire(tls: boolean): Promise<Result<{ release(usable: boolean): void }, { readonly detail: string }>>;
@@ -98,6 +104,8 @@ export interface ForwarderView {
   readonly counters: CountersSnapshot;
   readonly tasks: readonly TaskView[];
   readonly suspendMode: 'none' | 'immediate' | 'delay';
+  /** Why sending is stopped though targets may be usable (the checkpoint cannot be written). */
+  readonly waitReason?: string | undefined;
   listTargets(): readonly TargetView[];
   suspend(mode: 'immediate' | 'delay'): void;
   resume(): void;
@@ -148,6 +156,7 @@ export function targetSnapshot(t: TargetView): TargetSnapshot {
     mailAttempts: t.counters.mailAttempts,
     mailSent: t.counters.mailSent,
     connectFail: t.counters.connectFail,
+    lostAttempts: t.counters.lostAttempts ?? 0,
     lastError: t.lastError,
   };
 }
@@ -157,12 +166,15 @@ export function takeSnapshot(opts: {
   instance: string;
   logLevel: number;
   userExit: string | null;
+  compat?: DisplayCompat;
   withConfig?: { config: Config; runtime: DisplayRuntime };
 }): Snapshot {
   const f = opts.forwarder;
   const c = f.counters;
   return {
     instance: opts.instance.toUpperCase(),
+    ...(opts.compat === undefined ? {} : { compat: opts.compat }),
+    ...(f.waitReason === undefined ? {} : { waitReason: f.waitReason }),
     logLevel: opts.logLevel,
     userExit: opts.userExit,
     suspendMode: f.suspendMode,

@@ -7,7 +7,7 @@
 // together. With the checkpoint written before a connection is released (lifecycle.ts), a
 // crash resends at most one message per connection. A stop (SIGTERM) lets the attempts in
 // flight end, bounded by DrainTimeout; everything else stays in the spool unsent.
-import type { Clock, Resolver, Timer } from '../core/index.js';
+import type { Clock, Health, Resolver, Timer } from '../core/index.js';
 import { describeError } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import type { Checkpoint } from './checkpoint.js';
@@ -90,6 +90,10 @@ export class Forwarder {
       onFileDone?: (tkid: number, entry: TaskEntry, stats: { mailRead: number; undeliverable: number; problems: number; disposition: 'finished' | 'held' }) => void;
       /** A connection to a target ended or failed to open (CONNECT accounting). */
       onConnection?: (r: ConnectionRecord) => void;
+      /** A Secure YES target negotiated TLS (the composition root logs EZD1821I). */
+      onSecureTls?: (address: string) => void;
+      /** Where a checkpoint that cannot be written is marked (component `checkpoint`). */
+      health?: Health;
     },
   ) {
     this.router = new Router([], deps.clock);
@@ -110,6 +114,7 @@ export class Forwarder {
       // A message parked in long retry frees its place in the read-ahead: wake the task.
       onRetry: (tkid, d) => { const t = this.task(tkid); if (t) { t.counters.lrt += d; t.poke(); } },
       onFinished: deps.onMailFinished,
+      health: deps.health,
     });
     const s = deps.settings();
     for (let i = 1; i <= s.tasks; i++) {
@@ -161,6 +166,7 @@ export class Forwarder {
       connectRetryMs: s.connectRetryMs,
       idleMs: s.idleMs,
       onConnection: this.deps.onConnection,
+      onSecureTls: (t) => this.deps.onSecureTls?.(t.addr.address),
       onChange: (t) => {
         this.deps.log.event('target.state', { address: t.addr.address, state: t.state, detail: t.lastError || undefined });
         if (t.state === 'ACTIVE') for (const task of this.tasks) task.poke();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { Recipient } from '../core/index.js';
+import { Health, type Recipient } from '../core/index.js';
 import { Logger } from '../log/index.js';
 import { SignallingClock } from '../testing/clock.js';
 import { FakeConnector, allAccepted, allWith } from '../testing/fake-connector.js';
@@ -270,7 +270,10 @@ test('R3 item 3: a checkpoint that cannot be written stops sending (WAIT) until 
   const real = s.checkpoint.markMessage.bind(s.checkpoint);
   let broken = true;
   const waits: boolean[] = [];
-  (s.lifecycle as unknown as { deps: { onWait: (tk: number, w: boolean) => void } }).deps.onWait = (_tk, w) => waits.push(w);
+  const health = new Health();
+  const deps = (s.lifecycle as unknown as { deps: { onWait: (tk: number, w: boolean) => void; health: Health } }).deps;
+  deps.onWait = (_tk, w) => waits.push(w);
+  deps.health = health;
   s.checkpoint.markMessage = (entry, no, outcome) => (broken ? Promise.reject(new Error('SQLITE_FULL: database or disk is full')) : real(entry, no, outcome));
   const p1 = s.lifecycle.run(item(1, ['a@x.test']));
   while (s.lifecycle.checkpointProblem === undefined) await s.clock.nextTimer();
@@ -279,11 +282,19 @@ test('R3 item 3: a checkpoint that cannot be written stops sending (WAIT) until 
   await parked; // item 2 parks (WAIT) instead of sending
   assert.equal(s.connector.sent.length, 1, 'the second message is not sent while the first has no record');
   assert.match(s.lifecycle.checkpointProblem ?? '', /disk is full/);
-  assert.deepEqual(waits, [true]);
+  // Both tasks' messages wait: the first for its record, the second before sending.
+  assert.deepEqual(waits, [true, true]);
+  // R3 #22: a contained fault that stops sending (/readyz 503, spoolgate_fault{component="checkpoint"} 1).
+  const fault = health.get('checkpoint');
+  assert.ok(fault !== undefined, 'the checkpoint fault is marked in health');
+  assert.equal(fault.disabling, true);
+  assert.match(fault.problem, /checkpoint cannot be written: .*disk is full/);
   broken = false;
   s.clock.advance(1_000); // the failed write is tried again and succeeds: sending resumes
   assert.deepEqual(await Promise.all([p1, p2]), ['delivered', 'delivered']);
   assert.equal(s.lifecycle.checkpointProblem, undefined);
+  assert.equal(health.get('checkpoint'), undefined, 'cleared when the write succeeds');
+  assert.deepEqual(waits, [true, true, false, false], 'no task is left in WAIT');
   assert.equal(s.connector.sent.length, 2, 'the first message was not sent again');
   assert.equal(s.checkpoint.load('e1').messages.get(1), 'delivered');
 });

@@ -8,7 +8,7 @@
 //   can resend). A checkpoint that cannot be written stops sending (task WAIT, operator message
 //   checkpoint.failed) until a write succeeds again: no delivery without a record.
 // Waits are timers (monotonic); a wall-clock step neither stalls nor hurries them.
-import type { Clock, Envelope, Recipient } from '../core/index.js';
+import type { Clock, Envelope, Health, Recipient } from '../core/index.js';
 import { describeError, formatMailbox, monotonic } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import { Codes, localReply } from '../smtp/protocol/index.js';
@@ -137,6 +137,8 @@ export class Lifecycle {
       onRetry?: (tkid: number, delta: number) => void;
       /** Called once per message when it leaves the forwarder's hands (accounting MAIL records). */
       onFinished?: (item: WorkItem, outcome: FinalOutcome) => void;
+      /** Where a checkpoint that cannot be written is marked (component `checkpoint`, disabling). */
+      health?: Health;
     },
   ) {}
 
@@ -187,26 +189,36 @@ export class Lifecycle {
    * failure is thrown: the message stays in the spool and is sent again after a restart (it is
    * mail in flight).
    */
-  private async record(write: () => Promise<void>): Promise<void> {
+  private async record(tkid: number, write: () => Promise<void>): Promise<void> {
     let delay = CHECKPOINT_RETRY_MS;
-    for (;;) {
-      try {
-        await write();
-        if (this.cpProblem !== undefined) {
-          this.deps.log.event('checkpoint.recovered', { detail: this.cpProblem });
-          this.cpProblem = undefined;
-          for (const w of [...this.cpWaiters]) w();
+    let waiting = false;
+    try {
+      for (;;) {
+        try {
+          await write();
+          if (this.cpProblem !== undefined) {
+            this.deps.log.event('checkpoint.recovered', { detail: this.cpProblem });
+            this.cpProblem = undefined;
+            this.deps.health?.ok('checkpoint', this.deps.clock.now());
+            for (const w of [...this.cpWaiters]) w();
+          }
+          return;
+        } catch (e) {
+          if (this.cpProblem === undefined) {
+            this.cpProblem = describeError(e);
+            this.deps.log.error('checkpoint.failed', { detail: this.cpProblem, action: 'sending stopped until the checkpoint can be written (StateDirectory full or unwritable?)' });
+          }
+          // A contained fault that stops the forwarder's sending: /readyz 503, spoolgate_fault 1.
+          this.deps.health?.fail('checkpoint', `checkpoint cannot be written: ${this.cpProblem}; sending stopped until it can (StateDirectory full or unwritable?)`, this.deps.clock.now(), { disabling: true });
+          if (this.stopping) throw e;
+          // The task whose outcome waits for its record shows WAIT too (D,SPOOL, with the reason).
+          if (!waiting) { waiting = true; this.deps.onWait?.(tkid, true); }
+          await this.cpPause(delay);
+          delay = Math.min(delay * 2, CHECKPOINT_RETRY_MAX_MS);
         }
-        return;
-      } catch (e) {
-        if (this.cpProblem === undefined) {
-          this.cpProblem = describeError(e);
-          this.deps.log.error('checkpoint.failed', { detail: this.cpProblem, action: 'sending stopped until the checkpoint can be written (StateDirectory full or unwritable?)' });
-        }
-        if (this.stopping) throw e;
-        await this.cpPause(delay);
-        delay = Math.min(delay * 2, CHECKPOINT_RETRY_MAX_MS);
       }
+    } finally {
+      if (waiting) this.deps.onWait?.(tkid, false);
     }
   }
 
@@ -342,7 +354,7 @@ export class Lifecycle {
   private async accept(item: WorkItem, recipient: Recipient): Promise<void> {
     const o = item.origin;
     if (o.kind === 'spool') {
-      await this.record(() => this.deps.checkpoint.markRecipient(o.entryId, o.messageNo, { address: formatMailbox(recipient.mailbox), outcome: 'accepted' }));
+      await this.record(o.tkid, () => this.deps.checkpoint.markRecipient(o.entryId, o.messageNo, { address: formatMailbox(recipient.mailbox), outcome: 'accepted' }));
     }
   }
 
@@ -350,13 +362,13 @@ export class Lifecycle {
     item.failed.push({ address: formatMailbox(recipient.mailbox), recipient, reply, remoteMta, detail });
     const o = item.origin;
     if (o.kind === 'spool') {
-      await this.record(() => this.deps.checkpoint.markRecipient(o.entryId, o.messageNo, { address: formatMailbox(recipient.mailbox), outcome: 'failed', reply }));
+      await this.record(o.tkid, () => this.deps.checkpoint.markRecipient(o.entryId, o.messageNo, { address: formatMailbox(recipient.mailbox), outcome: 'failed', reply }));
     }
   }
 
   private async markMessage(item: WorkItem, outcome: MessageFinal): Promise<void> {
     const o = item.origin;
-    if (o.kind === 'spool') await this.record(() => this.deps.checkpoint.markMessage(o.entryId, o.messageNo, outcome));
+    if (o.kind === 'spool') await this.record(o.tkid, () => this.deps.checkpoint.markMessage(o.entryId, o.messageNo, outcome));
   }
 
   private async finish(item: WorkItem): Promise<FinalOutcome> {

@@ -109,3 +109,27 @@ test('an address that went away is retired; a new one is created', () => {
   assert.deepEqual(r.changed, []);
   assert.equal(first.targets[1]?.addr.server, b);
 });
+
+// Issue #16 item 9: seed — a Secure YES target with which TLS is negotiated is announced
+// (EZD1821I): once when learned, again only after it was NOT USABLE or REFRESHTARGETS reset it.
+test('a Secure YES target that negotiates TLS is announced once per learning (EZD1821I hook)', async () => {
+  const clock = new FakeClock();
+  const connector = new FakeConnector();
+  const announced: string[] = [];
+  const secure = spec('alice', 'pw', '/ca.pem', '192.0.2.1');
+  const plain = { ...spec('bob', 'pw', '/ca.pem', '192.0.2.2'), secure: false };
+  const mk = (s: TargetServerSpec): Target => new Target(addrOf(s), connector, clock, { connectRetryMs: 1000, idleMs: 60_000, onSecureTls: (t) => announced.push(t.addr.address) });
+  const ts = mk(secure);
+  const tp = mk(plain);
+  const take = async (t: Target, tls: boolean): Promise<void> => { const l = await t.acquire(tls); assert.ok(l.ok); l.value.release(false); };
+  await take(ts, true);
+  await take(ts, true);
+  await take(tp, true); // TLS because the job asked for it, not Secure YES: no message
+  assert.deepEqual(announced, ['192.0.2.1']);
+  ts.reset();
+  await take(ts, true);
+  ts.markNotUsable('test');
+  clock.advance(1000);
+  await take(ts, true);
+  assert.deepEqual(announced, ['192.0.2.1', '192.0.2.1', '192.0.2.1']);
+});

@@ -74,6 +74,8 @@ export class Target {
   retryAt = 0;
   /** Lost attempts since the last delivered message. */
   private lostInARow = 0;
+  /** A Secure YES target's TLS session was announced (EZD1821I) since it was (re)learned. */
+  private tlsAnnounced = false;
   lastError = '';
   /** Connections open or being opened. */
   open = 0;
@@ -89,7 +91,11 @@ export class Target {
     addr: TargetAddress,
     private readonly connector: Connector,
     private readonly clock: Clock,
-    private readonly opts: { connectRetryMs: number; idleMs: number; onChange?: (t: Target) => void; onConnection?: (r: ConnectionRecord) => void },
+    private readonly opts: {
+      connectRetryMs: number; idleMs: number; onChange?: (t: Target) => void; onConnection?: (r: ConnectionRecord) => void;
+      /** A Secure YES target negotiated TLS: once after it was learned, NOT USABLE or reset (seed: EZD1821I). */
+      onSecureTls?: (t: Target) => void;
+    },
   ) {
     this.#addr = addr;
   }
@@ -176,6 +182,10 @@ export class Target {
       return r;
     }
     this.capabilities = r.value.capabilities;
+    if (r.value.tls && this.addr.server.secure && !this.tlsAnnounced) {
+      this.tlsAnnounced = true;
+      this.opts.onSecureTls?.(this);
+    }
     if (this.state !== 'ACTIVE') {
       this.state = 'ACTIVE';
       this.opts.onChange?.(this);
@@ -208,6 +218,7 @@ export class Target {
 
   markNotUsable(detail: string): void {
     this.state = 'NOT USABLE';
+    this.tlsAnnounced = false;
     this.lastError = detail;
     this.retryAt = monotonic(this.clock) + this.opts.connectRetryMs;
     this.opts.onChange?.(this);
@@ -291,6 +302,7 @@ export class Target {
     this.state = 'UNKNOWN';
     this.capabilities = undefined;
     this.retryAt = 0;
+    this.tlsAnnounced = false;
     // eslint-disable-next-line no-restricted-syntax -- close() does not reject (it only drops idle connections)
     void this.close(false);
   }

@@ -141,3 +141,29 @@ test('accounting MAIL attempts counts the real attempts', async (t) => {
   const lines = readFileSync(join(dir, 'acct.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { messageNo: number; attempts: number });
   assert.deepEqual(lines.map((l) => [l.messageNo, l.attempts]), [[1, 2], [2, 1], [3, 2]]);
 });
+
+// Issue #16 item 9: seed 001 — a target's MAIL SENT counts a message with at least one accepted
+// recipient; a partial send (one recipient refused) was not counted before.
+test('per-target MAIL SENT counts a message with at least one accepted recipient', async (t) => {
+  const s = setup(t);
+  let refuseAll = false;
+  s.connector.scripts.set(PLAIN, {
+    capabilities: { ...ESMTP_CAPS, startTls: false },
+    send: (m) => refuseAll ? fakeAllWith(m, 'permanent', 550) : ({
+      status: 'partial', connectionUsable: true, detail: 'partial',
+      recipients: m.envelope.recipients.map((recipient, k) => ({ recipient, status: k === 0 ? 'accepted' as const : 'permanent' as const, reply: k === 0 ? { code: 250, text: 'ok' } : { code: 550, enhanced: '5.1.1', text: 'no such user' } })),
+    }),
+  });
+  const item = tlsItem();
+  const two = [{ mailbox: { local: 'a', domain: 'remote.test' } }, { mailbox: { local: 'b', domain: 'remote.test' } }];
+  const plainItem: WorkItem = { ...item, envelope: { ...item.envelope, recipients: two, requireTls: false }, pending: [...two] };
+  assert.equal(await drive(s, plainItem, 1), 'undeliverable');
+  const target = s.lifecycle['deps'].router.list().find((x) => x.addr.address === PLAIN)!;
+  assert.equal(target.counters.mailAttempts, 1);
+  assert.equal(target.counters.mailSent, 1, 'one recipient accepted: the target sent the message');
+  // Nothing accepted: not sent (the pooled connection is reused, so the same script answers).
+  refuseAll = true;
+  const again: WorkItem = { ...plainItem, origin: { kind: 'spool', entryId: 'e1', messageNo: 2, tkid: 1 }, pending: [...two], failed: [] };
+  assert.equal(await drive(s, again, 1), 'undeliverable');
+  assert.equal(target.counters.mailSent, 1);
+});

@@ -98,7 +98,9 @@ export class Router {
       }
       const lease_ = lease.value;
       const release = (): void => lease_.release(outcome.connectionUsable);
-      if (outcome.status === 'sent') t.counters.mailSent++;
+      // Seed 001: a target "sent" a message when it accepted at least one recipient (a partial
+      // send counts; the refused recipients are reported on their own).
+      if (outcome.recipients.some((r) => r.status === 'accepted')) t.counters.mailSent++;
       const definitive = outcome.recipients.some((r) => r.status !== 'transient');
       if (!outcome.connectionUsable && !definitive) {
         // Lost mid-message: nothing was decided, but the target may have stored it (a reply lost

@@ -111,3 +111,13 @@ test('the exposition checker refuses what Prometheus would', () => {
   ];
   for (const c of cases) assert.throws(() => checkExposition(c.text), c.want, c.name);
 });
+
+// R3 #22: a target's lost attempts (pool.ts lostAttempts) and the checkpoint fault are scraped.
+test('metrics: lost attempts per target; the checkpoint fault in spoolgate_fault', async () => {
+  const lossy: ForwarderView = { ...forwarder, listTargets: () => [target('192.0.2.9', 25, 'NOT USABLE', { mailAttempts: 3, mailSent: 0, connectFail: 0, lostAttempts: 2 })] };
+  const fault = { component: 'checkpoint' as const, problem: 'checkpoint cannot be written: SQLITE_FULL', since: 0, failures: 3, disabling: true };
+  const s = checkExposition(await renderMetrics({ forwarder: lossy, now: () => 0, faults: () => [fault] }));
+  assert.equal(sampleValue(s, 'spoolgate_target_lost_attempts_total', { address: '192.0.2.9', port: '25' }), 2);
+  assert.equal(sampleValue(s, 'spoolgate_fault', { component: 'checkpoint' }), 1);
+  assert.equal(sampleValue(s, 'spoolgate_fault', { component: 'extended-retry' }), 0);
+});

@@ -123,6 +123,7 @@ export async function renderMetrics(src: MetricsSource): Promise<string> {
   x.family('spoolgate_target_mail_attempts_total', 'counter', 'Mail transactions attempted per target server (MAIL ATTEMPTS).', targets.map((t) => [per(t), t.mailAttempts]));
   x.family('spoolgate_target_mail_sent_total', 'counter', 'Messages sent per target server (MAIL SENT).', targets.map((t) => [per(t), t.mailSent]));
   x.family('spoolgate_target_connect_failures_total', 'counter', 'Failed connections per target server (CONNECT FAIL).', targets.map((t) => [per(t), t.connectFail]));
+  x.family('spoolgate_target_lost_attempts_total', 'counter', 'Attempts per target server that ended without a reply: no answer in time, or the connection dropped (LOST ATTEMPTS).', targets.map((t) => [per(t), t.lostAttempts]));
   x.family('spoolgate_target_state', 'gauge', 'Target server state: 1 for the state it is in, 0 for the others.',
     targets.flatMap((t) => TARGET_STATES.map((s): Sample => [{ ...per(t), state: s }, t.state === s ? 1 : 0])));
 

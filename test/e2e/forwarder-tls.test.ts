@@ -57,6 +57,9 @@ for (const row of TABLE) {
     assert.equal(g.server.messages.length, 5);
     for (const m of g.server.messages) assert.equal(m.tls, row.required, 'TLS used exactly when required');
     assert.equal(g.gw.forwarder.counters.delivered, 5);
+    // Issue #16 item 9 (seed): a Secure YES target that negotiated TLS is announced, once.
+    const announced = g.logs.filter((r) => r.event === 'target.tls').map((r) => r.fields?.['message']);
+    assert.deepEqual(announced, row.secure ? [`EZD1821I ${g.config.instance.toUpperCase()} ABLE TO USE TARGET SERVER 127.0.0.1`] : []);
   });
 
   test(`${name}: server without STARTTLS → ${row.required ? 'undeliverable, never sent in plain' : 'delivered in plain'}`, async (t) => {

@@ -74,12 +74,19 @@ test('spoolgate modify over the control socket: D,TARGETS, D,SPOOL, SUSPEND/RESU
   r = await spoolgateCli('modify', '--config', path, 'DIS,TARGETS,ADDR=127.0.0.1');
   assert.equal(r.code, 0, r.stderr);
   lines = r.stdout.trimEnd().split('\n');
-  assert.deepEqual(lines.slice(0, 3), ['EZD1831I TEST TARGETS:', 'GLOBAL INFORMATION:', 'MAIL SENT : 1                TOTAL RETRY  : 1']);
-  assert.equal(lines[7], `TARGET SERVER 127.0.0.1 PORT ${srv.port}`);
-  assert.equal(lines[8], 'STATE     : ACTIVE');
-  assert.equal(lines[9], 'ESMTP     : YES              MESSAGE SIZE : 10485760');
-  assert.equal(lines[10], 'STARTTLS  : NO               MAIL ATTEMPTS: 2');
-  assert.equal(lines[11], 'MAIL SENT : 1                CONNECT FAIL : 0');
+  // Example 7's fields with ADDR= (issue #16 item 10): LONG RETRY is the mail in long retry now.
+  assert.deepEqual(lines, [
+    'EZD1831I TEST TARGETS:', 'GLOBAL INFORMATION:',
+    'MAIL SENT : 1                LONG RETRY   : 0',
+    'DEADLETTER: 0                UNDELIVERABLE: 0',
+    `TARGET SERVER 127.0.0.1 PORT ${srv.port}`,
+    'STATE     : ACTIVE',
+    'ESMTP     : YES              MESSAGE SIZE : 10485760',
+    'SECURE    : NO               MAIL ATTEMPTS: 2',
+    'MAIL SENT : 1                CONNECT FAIL : 0',
+    'STARTTLS  : NO',
+    'LOST ATTEMPTS: 0',
+  ]);
   r = await spoolgateCli('modify', '--config', path, 'D,TARGET,ADDR=::1');
   assert.equal(r.code, 1);
   assert.match(r.stdout, /^EZD1838E TEST DISPLAY TARGETS ADDR=::1 IS NOT A TARGET SERVER IN USE/);
