@@ -203,12 +203,14 @@ export class Pop3Server {
     if (!r.ok) {
       switch (r.reason) {
         case 'throttled':
+          this.log.warn('auth.failed', { service: 'pop3', ip, conn: connId, user: r.user, reason: 'throttled' });
           await this.journal({ type: 'pop3.login-refused', user: r.user, ip, detail: r.detail ?? 'throttled after repeated failures' });
           return { ok: false, code: 'SYS/TEMP', text: 'too many failed logins: try again later' };
         case 'unavailable':
           this.log.error('pop3.verify-failed', { user: r.user, error: r.detail ?? '' });
           return { ok: false, code: 'SYS/TEMP', text: 'temporary failure, try again later' };
         case 'invalid':
+          this.log.warn('auth.failed', { service: 'pop3', ip, conn: connId, user: r.user, reason: 'invalid' });
           await this.journal({ type: 'pop3.login-failed', user: r.user, ip, detail: mech });
           // RFC 3206 §4: AUTH = the credentials were wrong (not a system problem).
           return { ok: false, code: 'AUTH', text: 'invalid user name or password' };

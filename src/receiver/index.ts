@@ -108,7 +108,12 @@ function logEvent(log: Logger, e: ServerEvent): void {
     case 'timeout': log.info('smtp.timeout', { session: e.sessionId, ip: e.clientIp, step: e.step }); return;
     case 'tls': log.info('smtp.tls', { session: e.sessionId, protocol: e.protocol, cipher: e.cipher }); return;
     case 'tls-failed': log.warn('smtp.tls-failed', { session: e.sessionId, reason: e.reason }); return;
-    case 'auth': log.info('smtp.auth', { session: e.sessionId, user: e.user, ok: e.ok, ...(e.reason !== undefined ? { reason: e.reason } : {}) }); return;
+    case 'auth':
+      // A failed login is a warning in one form for SMTP, POP3 and HTTP (fail2ban reads it:
+      // examples/fail2ban/spoolgate.conf): auth.failed service=... ip=... first, then the rest.
+      if (!e.ok) log.warn('auth.failed', { service: 'smtp', ip: e.clientIp, session: e.sessionId, user: e.user, reason: e.reason ?? 'invalid' });
+      else log.info('smtp.auth', { session: e.sessionId, ip: e.clientIp, user: e.user, ok: e.ok });
+      return;
   }
 }
 
