@@ -193,3 +193,16 @@ test('docs/messages.md lists every message ID of the catalogue, and no other', (
   const inDoc = new Set([...doc.matchAll(/^\| (EZD\d{4}[IE]) \|/gm)].map((m) => m[1]));
   assert.deepEqual([...inDoc].sort(), [...MESSAGE_IDS].sort());
 });
+
+test('operator.command: actions at event (in LogLevel 7), displays at debug (not in 7, in 64)', async () => {
+  const { target } = fixture();
+  const recs: { level: string; command: unknown }[] = [];
+  const log = Logger.create({ sink: { write: (r) => { if (r.event === 'operator.command') recs.push({ level: r.level, command: r.fields.command }); } }, instance: 'TEST', level: 7 });
+  await executeLine('D,TARGETS', { target, log });
+  await executeLine('LOGLEVEL', { target, log });
+  await executeLine('SUS,DELAY', { target, log });
+  assert.deepEqual(recs.map((r) => r.level), ['event'], 'only the action at level 7');
+  log.setLevel(7 | 64);
+  await executeLine('D,TARGETS', { target, log });
+  assert.deepEqual(recs.map((r) => r.level), ['event', 'debug']);
+});
