@@ -109,6 +109,11 @@ export class Router {
         return { kind: 'tried', outcomes: outcome.recipients, target: t.addr.address, port: t.addr.port, tls: lease_.conn.tls, detail: `attempt lost: ${outcome.detail}`, release, tries };
       }
       t.attemptAnswered();
+      // The target's own replies (a lost attempt above has only local ones): one per recipient.
+      for (const r of outcome.recipients) {
+        const cls = Math.floor(r.reply.code / 100);
+        if (cls === 2 || cls === 4 || cls === 5) t.replies[`${cls}xx`]++;
+      }
       return { kind: 'tried', outcomes: outcome.recipients, target: t.addr.address, port: t.addr.port, tls: lease_.conn.tls, detail: outcome.detail, release, tries };
     }
     if (!this.targets.some((t) => t.canTake(msg.size, needsTls(msg, t)))) return impossible(msg, this.targets, tries);

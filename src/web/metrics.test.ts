@@ -63,7 +63,7 @@ test('metrics: counters, per-target counters and states, tasks, spool depth and 
     { name: 'spoolgate_target_connect_failures_total', labels: { address: '2001:db8::1', port: '587' }, want: 2 },
     { name: 'spoolgate_target_state', labels: { address: '192.0.2.1', port: '25', state: 'ACTIVE' }, want: 1 },
     { name: 'spoolgate_target_state', labels: { address: '192.0.2.1', port: '25', state: 'UNKNOWN' }, want: 0 },
-    { name: 'spoolgate_target_state', labels: { address: '2001:db8::1', port: '587', state: 'NOT USABLE' }, want: 1 },
+    { name: 'spoolgate_target_state', labels: { address: '2001:db8::1', port: '587', state: 'NOT_USABLE' }, want: 1 },
     { name: 'spoolgate_tasks', labels: { state: 'IDLE' }, want: 2 },
     { name: 'spoolgate_tasks', labels: { state: 'ACTIVE' }, want: 1 },
     { name: 'spoolgate_tasks', labels: { state: 'SUPND' }, want: 0 },
