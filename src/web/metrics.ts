@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import type { ForwarderView } from '../control/index.js';
 import { targetSnapshot, taskSnapshot, type TargetStateName, type TaskStateName } from '../control/snapshot.js';
 import { COMPONENTS, type Fault, type ServiceCounters } from '../core/index.js';
-import { renderServiceCounters, renderTargetReplies, type ProcessMetrics } from './service-metrics.js';
+import { renderServiceCounters, renderStoreGauges, renderTargetReplies, type ProcessMetrics, type StoreFacts } from './service-metrics.js';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -55,6 +55,8 @@ export interface MetricsSource {
   readonly services?: ServiceCounters;
   /** Memory, CPU, event-loop delay and GC of the process (service-metrics.ts). */
   readonly process?: ProcessMetrics;
+  /** Held files, dead letters, oldest extended-retry mail (service-metrics.ts). */
+  stores?(): Promise<StoreFacts>;
 }
 
 type Labels = Readonly<Record<string, string | number>>;
@@ -160,6 +162,7 @@ export async function renderMetrics(src: MetricsSource): Promise<string> {
   }
   renderTargetReplies(x, f.listTargets());
   if (src.services !== undefined) renderServiceCounters(x, src.services);
+  if (src.stores !== undefined) renderStoreGauges(x, await src.stores(), src.now());
   src.process?.render(x);
   return x.text();
 }

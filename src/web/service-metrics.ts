@@ -35,6 +35,21 @@ export function renderTargetReplies(x: FamilyWriter, targets: readonly TargetVie
     targets.flatMap((t) => (['2xx', '4xx', '5xx'] as const).map((cls): Sample => [{ address: t.addr.address, port: t.addr.port, class: cls }, t.replies?.[cls] ?? 0])));
 }
 
+export interface StoreFacts {
+  readonly held: number;
+  /** undefined: the directory cannot be read now (its fault is in spoolgate_fault): no sample. */
+  readonly deadLetters: number | undefined;
+  readonly oldestExtended: Date | undefined;
+}
+
+/** Held spool files, stored dead letters, and the age of the oldest extended-retry mail (0 when none). */
+export function renderStoreGauges(x: FamilyWriter, f: StoreFacts, nowMs: number): void {
+  x.family('spoolgate_held_files', 'gauge', 'Spool files held (bad entries, BadSpoolDisp HOLD): never read again until released (spoolgate queue).', [[none, f.held]]);
+  if (f.deadLetters !== undefined) x.family('spoolgate_dead_letters_stored', 'gauge', 'Dead letters stored now in the DeadLetterDirectory.', [[none, f.deadLetters]]);
+  x.family('spoolgate_extended_retry_oldest_age_seconds', 'gauge', 'Seconds since the first attempt of the oldest mail in extended retry (0 when none).',
+    [[none, f.oldestExtended === undefined ? 0 : Math.max(0, (nowMs - f.oldestExtended.getTime()) / 1000)]]);
+}
+
 const GC_KINDS: Readonly<Record<number, string>> = {
   [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
   [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',

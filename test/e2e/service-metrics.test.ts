@@ -57,7 +57,9 @@ test('/metrics: receiver and POP3 counters move with real clients; per-target re
   const py = needPeer(t, 'python3');
   const curl = needPeer(t, 'curl');
   if (py === undefined || curl === undefined) return;
-  const target = await FakeSmtpServer.start({ rcpt: (a) => (a.startsWith('gone') ? '550 5.1.1 no such user' : undefined) });
+  // gone@ is refused, and so is the job's own address: the notification of the refusal cannot be
+  // returned either and becomes a dead letter.
+  const target = await FakeSmtpServer.start({ rcpt: (a) => (a.startsWith('gone') || a === 'job@corp.test' ? '550 5.1.1 no such user' : undefined) });
   t.after(() => target.close());
   const { config } = writeConfig(tempDir(t), `TargetServer { TargetIP 127.0.0.1 ConnectPort ${target.port} }
 Receiver {
@@ -113,11 +115,13 @@ Http { Listen 127.0.0.1:0 }`);
   assert.match((await runAsync(py, ['-c', PY_POP, String(port('pop3')), 'alice', 'secret-alice'])).trim(), /^-ERR \[SYS\/TEMP\]/, 'throttled after MaxFailedLogins 2');
 
   // The forwarder: one message to two recipients, one accepted (2xx), one refused (5xx); the
-  // notification of the refusal to the job's sender goes through the same target (2xx).
+  // notification of the refusal to the job's sender is refused too (5xx): a dead letter.
   await submitText(config, batchFile('MET', 1, ['ok@remote.test', 'gone@remote.test']).text);
-  // Counted once the forwarder has the replies: the message undeliverable (one refusal), the notification sent.
   const fc = services.gateway.forwarder.counters;
-  await until('the message and its notification finished', () => fc.undeliver >= 1 && fc.mailSent >= 1);
+  await until('the message and its notification finished', () => fc.undeliver >= 1 && fc.deadLetter >= 1);
+  // A spool file with a command batch SMTP does not know is held (BadSpoolDisp Hold).
+  await submitText(config, 'HELO JOBHOST\r\nXYZZY <bad@command>\r\nQUIT\r\n', 'BADJOB');
+  await until('the bad file held', async () => (await services.gateway.queue.listHeld()).length === 1);
 
   const after = await scrape();
   assert.equal(v(after, 'spoolgate_receiver_connections_total'), 2);
@@ -131,8 +135,13 @@ Http { Listen 127.0.0.1:0 }`);
   assert.equal(v(after, 'spoolgate_pop3_login_failures_total'), 2);
   assert.equal(v(after, 'spoolgate_pop3_login_throttled_total'), 1);
   const tl = { address: '127.0.0.1', port: String(target.port) };
-  assert.equal(v(after, 'spoolgate_target_replies_total', { ...tl, class: '2xx' }), 2);
-  assert.equal(v(after, 'spoolgate_target_replies_total', { ...tl, class: '5xx' }), 1);
+  assert.equal(v(after, 'spoolgate_target_replies_total', { ...tl, class: '2xx' }), 1);
+  assert.equal(v(after, 'spoolgate_target_replies_total', { ...tl, class: '5xx' }), 2);
+  assert.equal(v(before, 'spoolgate_held_files'), 0);
+  assert.equal(v(after, 'spoolgate_held_files'), 1);
+  assert.equal(v(before, 'spoolgate_dead_letters_stored'), 0);
+  assert.equal(v(after, 'spoolgate_dead_letters_stored'), 1);
+  assert.equal(v(after, 'spoolgate_extended_retry_oldest_age_seconds'), 0, 'no extended retry configured');
   assert.equal(v(after, 'spoolgate_target_replies_total', { ...tl, class: '4xx' }), 0);
   // Label values carry no spaces.
   assert.ok(after.filter((s) => s.name === 'spoolgate_target_state').some((s) => s.labels.state === 'NOT_USABLE'));
