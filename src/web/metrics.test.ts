@@ -7,6 +7,7 @@ import { err } from '../core/result.js';
 import { tempDir } from '../testing/peers.js';
 import { checkExposition, sampleValue } from './exposition-testutil.js';
 import { DeliveryLatency, LATENCY_BUCKETS_SECONDS, renderMetrics } from './metrics.js';
+import type { StoreFacts } from './service-metrics.js';
 
 function target(address: string, port: number, state: TargetView['state'], counters: TargetView['counters']): TargetView {
   return {
@@ -110,4 +111,16 @@ test('the exposition checker refuses what Prometheus would', () => {
     { name: 'negative counter', text: '# TYPE c counter\nc -1\n', want: /counter/ },
   ];
   for (const c of cases) assert.throws(() => checkExposition(c.text), c.want, c.name);
+});
+
+test('store gauges: held files, dead letters stored, oldest extended-retry age in seconds (0 when none)', async () => {
+  const now = 1_800_000_000_000;
+  const at = (stores: () => Promise<StoreFacts>) => renderMetrics({ forwarder, now: () => now, stores }).then(checkExposition);
+  const s = await at(async () => ({ held: 2, deadLetters: 3, oldestExtended: new Date(now - 7_200_000) }));
+  assert.equal(sampleValue(s, 'spoolgate_held_files'), 2);
+  assert.equal(sampleValue(s, 'spoolgate_dead_letters_stored'), 3);
+  assert.equal(sampleValue(s, 'spoolgate_extended_retry_oldest_age_seconds'), 7200);
+  const empty = await at(async () => ({ held: 0, deadLetters: undefined, oldestExtended: undefined }));
+  assert.equal(sampleValue(empty, 'spoolgate_extended_retry_oldest_age_seconds'), 0);
+  assert.equal(sampleValue(empty, 'spoolgate_dead_letters_stored'), undefined, 'no sample while the directory cannot be read');
 });
