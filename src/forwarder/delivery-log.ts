@@ -8,11 +8,18 @@
 // (yes/no), delay (seconds since arrival), dsn (RFC 3463 status), status (sent / deferred /
 // bounced), reply (the target's reply), queued_as (the target's queue id when its reply names
 // one), msgid (the Message-ID field).
-import { formatMailbox, type Recipient } from '../core/index.js';
+import { formatMailbox, type Envelope, type Recipient } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import { messageIdOf } from '../spool/headers.js';
-import type { WorkItem } from './lifecycle.js';
 import type { ReplyInfo } from './types.js';
+
+/** What the line needs of a lifecycle WorkItem (a structural type: lifecycle.ts imports this file). */
+export interface DeliveryItem {
+  readonly envelope: Envelope;
+  readonly data: Buffer;
+  readonly job: { readonly jobName: string; readonly jobId: string };
+  readonly arrival: Date;
+}
 
 export type DeliveryStatus = 'sent' | 'deferred' | 'bounced';
 
@@ -44,8 +51,8 @@ export function queuedAs(text: string): string | undefined {
 }
 
 /** The Message-ID of an item, read once per item (cached beside it). */
-const msgIds = new WeakMap<WorkItem, string>();
-function msgIdOf(item: WorkItem): string {
+const msgIds = new WeakMap<DeliveryItem, string>();
+function msgIdOf(item: DeliveryItem): string {
   let v = msgIds.get(item);
   if (v === undefined) {
     v = messageIdOf(item.data) ?? 'none';
@@ -54,7 +61,7 @@ function msgIdOf(item: WorkItem): string {
   return v;
 }
 
-export function logDelivery(log: Logger, item: WorkItem, a: DeliveryAttempt, nowMs: number, key: string): void {
+export function logDelivery(log: Logger, item: DeliveryItem, a: DeliveryAttempt, nowMs: number, key: string): void {
   if (!log.enabled('event')) return;
   const to = typeof a.recipient === 'string' ? a.recipient : formatMailbox(a.recipient.mailbox);
   const text = a.reply.text.replace(/\s+/g, ' ').slice(0, 1000);
