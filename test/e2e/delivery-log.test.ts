@@ -73,3 +73,22 @@ test('mail.delivery: one line per recipient per attempt at LogLevel 7, the same 
     assert.equal(jl[k], v, `json ${k}`);
   }
 });
+
+test('smtp.dialog (LogLevel 32): every line of the forwarder\'s SMTP dialog carries the session id of its connection', async (t) => {
+  const srv = await FakeSmtpServer.start({});
+  t.after(() => srv.close());
+  const { config } = writeConfig(tempDir(t), `LogLevel 39\nTargetServer { TargetIP 127.0.0.1 ConnectPort ${srv.port} }`);
+  const records: LogRecord[] = [];
+  const log = Logger.create({ sink: { write: (r) => records.push(r) }, instance: 'CSSMTP1', level: 7 | 32 });
+  const services = await startServices(config, { log });
+  t.after(() => services.stop());
+  await services.gateway.forwarder.start();
+  await submitText(config, batchFile('DLG', 1).text);
+  await until('the delivery line', () => records.some((r) => r.event === 'mail.delivery'));
+  const dialog = records.filter((r) => r.event === 'smtp.dialog');
+  assert.ok(dialog.some((r) => String(r.fields.line).startsWith('MAIL FROM:')), 'the dialog is logged');
+  const sessions = new Set(dialog.map((r) => r.fields.session));
+  assert.equal(sessions.size, 1, 'one connection, one session id');
+  assert.ok(dialog.every((r) => typeof r.fields.session === 'string' && /^\S+$/.test(r.fields.session)), 'a session id on every line');
+  assert.ok(dialog.every((r) => r.fields.target === `127.0.0.1:${srv.port}`));
+});
