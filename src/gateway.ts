@@ -61,6 +61,8 @@ export interface Gateway {
   readonly accounting: Accounting;
   /** Contained faults now (extended retry, dead letters, log file; startServices adds the mailbox store). */
   readonly health: Health;
+  /** /metrics gauges: held spool files, stored dead letters, first attempt of the oldest extended-retry mail. */
+  storeGauges(): Promise<StoreGauges>;
   /** Applies a new configuration (REFRESH): the caller has already filtered non-refreshable changes. */
   applyConfig(next: Config): void;
   /** The user exit for the next spool file (USEREXIT may differ from the file); null = NONE. */
@@ -68,6 +70,13 @@ export interface Gateway {
   /** USEREXIT,LEVEL=: checks that the module loads; takes effect from the next spool file. */
   setUserExit(value: string | null): Promise<Result<void, string>>;
   stop(): Promise<void>;
+}
+
+export interface StoreGauges {
+  readonly held: number;
+  /** undefined: the dead-letter directory cannot be read (a fault, shown in spoolgate_fault). */
+  readonly deadLetters: number | undefined;
+  readonly oldestExtended: Date | undefined;
 }
 
 /** The operator log on LogFile/LogFormat; REFRESH hands the output a new destination. */
@@ -179,6 +188,11 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   stops.push('forwarder', () => forwarder.stop());
   return {
     config: () => config, forwarder, log, queue, accounting, health,
+    storeGauges: async () => ({
+      held: (await queue.listHeld()).length,
+      deadLetters: await deadLetters.count().catch(() => undefined),
+      oldestExtended: await extended?.oldestFirstAttempt(),
+    }),
     applyConfig: (next) => { config = next; log.setLevel(next.logLevel); made?.apply(next); exits.refreshed(next.userExit); },
     userExit: () => exits.get().module,
     setUserExit: async (v) => {

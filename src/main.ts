@@ -2,7 +2,7 @@
 // the receiver and the operator interfaces around a gateway, wired to each other and to REFRESH.
 // The only files that know every role (STYLE.md §1); wiring only: every rule lives in its role.
 import { readFileSync } from 'node:fs';
-import { Authenticator, DEFAULT_LOGIN_THROTTLE, LoginThrottle, ShutdownStack, describeError, systemClock, type Clock } from './core/index.js';
+import { Authenticator, DEFAULT_LOGIN_THROTTLE, LoginThrottle, ServiceCounters, ShutdownStack, describeError, systemClock, type Clock } from './core/index.js';
 import { pop3Settings, stateLayout, type Config } from './config/index.js';
 import type { Logger } from './log/index.js';
 import { ensureDemoUser, type DemoUser } from './store/index.js';
@@ -10,7 +10,7 @@ import { openSqliteStore, type SqliteStore } from './store/sqlite/index.js';
 import { Pop3Server } from './pop3/index.js';
 import { startReceiver } from './receiver/index.js';
 import { refreshFromFile, sendCommand, startControl } from './control/index.js';
-import { DeliveryLatency, startHttp } from './web/index.js';
+import { DeliveryLatency, ProcessMetrics, startHttp } from './web/index.js';
 import { admitUserExit } from './userexit/index.js';
 import { Retention } from './log/retention.js';
 import { accountingPath, accountingRetention } from './log/accounting.js';
@@ -39,6 +39,8 @@ const tlsOf = (cert: string | null, key: string | null): { cert: Buffer; key: Bu
 interface Wiring {
   readonly config: Config; readonly gateway: Gateway; readonly log: Logger; readonly opts: GatewayOptions; readonly stops: ShutdownStack;
   readonly listening: { role: string; host: string; port: number }[]; readonly appliers: ((c: Config) => void)[];
+  /** Receiver and POP3 counters for /metrics. */
+  readonly counters: ServiceCounters;
 }
 
 async function startPop3(w: Wiring, store: SqliteStore, auth: Authenticator): Promise<Pop3Server | undefined> {
@@ -46,7 +48,7 @@ async function startPop3(w: Wiring, store: SqliteStore, auth: Authenticator): Pr
   if (p === null) return undefined;
   const ps = pop3Settings(w.config);
   const server = new Pop3Server({
-    users: store.users, mailboxes: store.mailboxes, journal: store.journal, hostName: ps.hostName, tls: tlsOf(p.tlsCert, p.tlsKey),
+    users: store.users, mailboxes: store.mailboxes, journal: store.journal, counters: w.counters.pop3, hostName: ps.hostName, tls: tlsOf(p.tlsCert, p.tlsKey),
     allowPlaintext: ps.allowPlaintext, idleTimeoutMs: ps.idleTimeoutMs, loginTimeoutMs: ps.loginTimeoutMs, maxConnectionsPerIp: ps.maxConnectionsPerIp, clock: w.opts.clock, logger: w.log, auth,
   });
   w.stops.push('pop3', () => server.close());
@@ -61,7 +63,7 @@ async function startSmtpReceiver(w: Wiring, store: SqliteStore, auth: Authentica
   if (rc === null) return;
   const receiver = await startReceiver({
     config: w.config, store: { users: store.users, mailboxes: store.mailboxes, journal: store.journal },
-    resolver: w.opts.resolver ?? systemResolver, log: w.log, clock: w.opts.clock, tls: tlsOf(rc.tlsCert, rc.tlsKey), auth,
+    resolver: w.opts.resolver ?? systemResolver, log: w.log, clock: w.opts.clock, tls: tlsOf(rc.tlsCert, rc.tlsKey), auth, counters: w.counters.receiver,
     // Relayed mail: one message entry, durable before the receiver answers 250.
     spoolSubmit: async (m) => (await queueOwnMail(w.gateway.config(), m, { kind: 'receiver', ...m.origin }, 'RECEIVER')).id,
   });
@@ -115,12 +117,15 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
   w.stops.push('control socket', () => control.close());
   w.listening.push({ role: 'control', host: control.path, port: 0 });
   if (config.http === null) return undefined;
+  const proc = new ProcessMetrics();
+  proc.start();
+  w.stops.push('process metrics', () => proc.stop());
   // HTTP commands go through the control socket: one queue for both, the same answer.
   const http = await startHttp({
     listen: config.http.listen, allowedHosts: config.http.allowedHosts, tokenFile: stateLayout(config).httpToken, log,
     target: {
       execute: (line) => sendCommand(control.path, line),
-      metrics: { forwarder: gateway.forwarder, spoolEntries: () => gateway.queue.list(), latency, faults: () => gateway.health.list(), now: () => clock.now() },
+      metrics: { forwarder: gateway.forwarder, spoolEntries: () => gateway.queue.list(), latency, faults: () => gateway.health.list(), now: () => clock.now(), services: w.counters, process: proc, stores: () => gateway.storeGauges() },
     },
   });
   w.stops.push('http', () => http.close());
@@ -161,7 +166,7 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
   }).catch(async (e: unknown) => { await stops.run(); throw e; });
   const log = gateway.log;
   if (logging !== undefined) watchLogFile(logging.output, gateway.health, clock);
-  const w: Wiring = { config, gateway, log, opts, stops, listening: [], appliers: logging ? [logging.apply] : [] };
+  const w: Wiring = { config, gateway, log, opts, stops, listening: [], appliers: logging ? [logging.apply] : [], counters: new ServiceCounters() };
   // The forwarder stops first (mail in flight to the own receiver finishes), then the services.
   let retention: Retention | undefined;
   const stopAll = async (): Promise<void> => {

@@ -209,3 +209,16 @@ test('D,TARGETS: FAULTS lines for a contained fault (checkpoint), none with Disp
   assert.ok(!ibm.lines.some((l) => l.startsWith('LOST ATTEMPTS')));
   assert.deepEqual((ibm.data as { faults: unknown[] }).faults, [fault]);
 });
+
+test('operator.command: actions at event (in LogLevel 7), displays at debug (not in 7, in 64)', async () => {
+  const { target } = fixture();
+  const recs: { level: string; command: unknown }[] = [];
+  const log = Logger.create({ sink: { write: (r) => { if (r.event === 'operator.command') recs.push({ level: r.level, command: r.fields.command }); } }, instance: 'TEST', level: 7 });
+  await executeLine('D,TARGETS', { target, log });
+  await executeLine('LOGLEVEL', { target, log });
+  await executeLine('SUS,DELAY', { target, log });
+  assert.deepEqual(recs.map((r) => r.level), ['event'], 'only the action at level 7');
+  log.setLevel(7 | 64);
+  await executeLine('D,TARGETS', { target, log });
+  assert.deepEqual(recs.map((r) => r.level), ['event', 'debug']);
+});

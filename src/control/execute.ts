@@ -94,8 +94,15 @@ export async function executeLine(text: string, ctx: ExecuteContext): Promise<Co
     r = { lines: [Msg.failed(inst, command, describeError(e))], data: { error: describeError(e) } };
   }
   const ok = !r.lines.some(isErrorLine);
-  ctx.log.event('operator.command', { command, ok });
+  // O2 #18 item 5: actions are events (in the default LogLevel 7); displays only read, and are
+  // logged at debug so a console polling DISPLAY,TARGETS does not flood the log.
+  ctx.log.log(onlyShows(parsed.value) ? 'debug' : 'event', 'operator.command', { command, ok });
   return { ok, command, lines: r.lines, data: r.data };
+}
+
+/** A command that only shows state: DISPLAY,..., LOGLEVEL and USEREXIT without a value. */
+function onlyShows(c: Command): boolean {
+  return isDisplay(c) || (c.kind === 'loglevel' && c.level === undefined) || (c.kind === 'userexit' && c.value === undefined);
 }
 
 function configRecord(ctx: ExecuteContext, reason: 'refresh' | 'loglevel' | 'userexit', changed?: readonly string[]): void {

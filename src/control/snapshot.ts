@@ -95,6 +95,8 @@ export interface TargetView {
   readonly state: TargetStateName;
   readonly capabilities: { readonly esmtp: boolean; readonly size: number | undefined; readonly startTls: boolean } | undefined;
   readonly counters: { readonly mailAttempts: number; readonly mailSent: number; readonly connectFail: number; readonly lostAttempts?: number };
+  /** Final replies per recipient by class (/metrics); absent in views that do not count them. */
+  readonly replies?: Readonly<Record<'2xx' | '4xx' | '5xx', number>>;
   readonly lastError: string;
   /** Opens (or reuses) a connection: REFRESHTargets uses it to relearn capabilities at once. */
   acquire(tls: boolean): Promise<Result<{ release(usable: boolean): void }, { readonly detail: string }>>;

@@ -16,3 +16,4 @@ export * from './result.js';
 export * from './shutdown.js';
 export * from './login.js';
 export * from './health.js';
+export * from './service-counters.js';

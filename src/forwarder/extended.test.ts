@@ -89,3 +89,15 @@ test('FLUSHRETRY,AGE=: the flushed records are tried once more, then undeliverab
   assert.equal(await lifecycle.run(next[0]!.item), undefined, 'rescheduled, not final');
   await target.close(true);
 });
+
+test('oldestFirstAttempt: the arrival of the oldest record waiting (for the /metrics age gauge); none when empty', async (t) => {
+  const clock = new FakeClock();
+  const md = await MailDirectory.open(join(tempDir(t), 'ext'));
+  const ext = new ExtendedRetry(md, clock, Logger.silent());
+  assert.equal(await ext.oldestFirstAttempt(), undefined);
+  const older = await ext.put({ ...item(undefined), arrival: new Date(5_000) }, new Date(clock.now()));
+  await ext.put({ ...item(undefined), arrival: new Date(9_000) }, new Date(clock.now()));
+  assert.deepEqual(await ext.oldestFirstAttempt(), new Date(5_000));
+  await ext.remove(older);
+  assert.deepEqual(await ext.oldestFirstAttempt(), new Date(9_000));
+});

@@ -170,6 +170,23 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
     return out;
   }
 
+  /**
+   * The first attempt of the oldest record waiting (the age the Age limit is measured from, for
+   * /metrics); undefined when none waits or the directory cannot be read (a fault already).
+   */
+  async oldestFirstAttempt(): Promise<Date | undefined> {
+    const dir = await this.directory();
+    if (dir === undefined) return undefined;
+    try {
+      let oldest: Date | undefined;
+      for (const r of (await dir.list()).records) if (oldest === undefined || r.firstAttempt < oldest) oldest = r.firstAttempt;
+      return oldest;
+    } catch (e) {
+      this.failed('read', e);
+      return undefined;
+    }
+  }
+
   /** Records waiting; the last known count while the directory fails. */
   async count(): Promise<number> {
     const dir = await this.directory();

@@ -13,6 +13,7 @@ import { describeError, formatMailbox, monotonic } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import { Codes, localReply } from '../smtp/protocol/index.js';
 import type { Checkpoint, MessageFinal } from './checkpoint.js';
+import { logDelivery, type DeliveryAttempt } from './delivery-log.js';
 import type { Router } from './router.js';
 import type { ReplyInfo } from './types.js';
 
@@ -266,7 +267,10 @@ export class Lifecycle {
             continue; // waiting for a target is not a retry attempt
           }
           if (r.kind === 'impossible') {
-            for (const recipient of item.pending) await this.fail(item, recipient, r.reply);
+            for (const recipient of item.pending) {
+              this.logAttempt(item, { recipient, status: 'bounced', reply: r.reply });
+              await this.fail(item, recipient, r.reply);
+            }
             item.pending = [];
           } else {
             // The connection stays leased until the outcome is recorded (see the header).
@@ -281,6 +285,8 @@ export class Lifecycle {
               const allAccepted = r.outcomes.every((o) => o.status === 'accepted');
               const marks: Promise<void>[] = [];
               for (const o of r.outcomes) {
+                const status = o.status === 'accepted' ? 'sent' : o.status === 'permanent' ? 'bounced' : 'deferred';
+                this.logAttempt(item, { recipient: o.recipient, status, reply: o.reply, address: r.target, port: r.port, tls: r.tls });
                 if (o.status === 'accepted') { if (!allAccepted) marks.push(this.accept(item, o.recipient)); }
                 else if (o.status === 'permanent') { failed++; marks.push(this.fail(item, o.recipient, o.reply, r.target, r.detail)); }
                 else { still.push(o.recipient); item.lastReply = o.reply; }
@@ -326,7 +332,11 @@ export class Lifecycle {
           this.deps.onFinished?.(item, 'extended');
           return 'extended';
         }
-        for (const recipient of item.pending) await this.fail(item, recipient, item.lastReply ?? localReply(Codes.C451RetryLimitReached, 'retry limit reached'));
+        for (const recipient of item.pending) {
+          const reply = item.lastReply ?? localReply(Codes.C451RetryLimitReached, 'retry limit reached');
+          this.logAttempt(item, { recipient, status: 'bounced', reply });
+          await this.fail(item, recipient, reply);
+        }
         item.pending = [];
         return await this.finish(item);
       }
@@ -343,12 +353,21 @@ export class Lifecycle {
     const now = this.wallNow();
     if (item.finalAttempt === true || now - item.arrival.getTime() >= ext.ageMs) {
       const why = item.finalAttempt === true ? 'last attempt after FLUSHRETRY,AGE= failed' : `message expired after ${Math.round(ext.ageMs / 86400000)} days`;
-      for (const recipient of item.pending) await this.fail(item, recipient, localReply(Codes.C554DeliveryTimeExpired, `${why}: ${replyText(item.lastReply)}`));
+      for (const recipient of item.pending) {
+        const reply = localReply(Codes.C554DeliveryTimeExpired, `${why}: ${replyText(item.lastReply)}`);
+        this.logAttempt(item, { recipient, status: 'bounced', reply });
+        await this.fail(item, recipient, reply);
+      }
       item.pending = [];
       return this.finish(item);
     }
     await ext.store?.update(id, { pending: item.pending, attempts: item.attempts, nextAttempt: new Date(now + ext.intervalMs), lastReply: item.lastReply, deliveryAttempts: item.deliveryAttempts });
     return undefined;
+  }
+
+  /** The delivery log line of one recipient's outcome (delivery-log.ts). */
+  private logAttempt(item: WorkItem, a: DeliveryAttempt): void {
+    logDelivery(this.deps.log, item, a, this.wallNow(), keyOf(item));
   }
 
   private async accept(item: WorkItem, recipient: Recipient): Promise<void> {

@@ -15,6 +15,9 @@ import type { ConnectFailure, Connector, DeliveryConnection, LearnedCapabilities
 
 export type TargetState = 'UNKNOWN' | 'ACTIVE' | 'NOT USABLE';
 
+export type ReplyClass = '2xx' | '4xx' | '5xx';
+export type ReplyClassCounts = Record<ReplyClass, number>;
+
 export interface TargetCounters {
   mailAttempts: number;
   mailSent: number;
@@ -70,6 +73,8 @@ export class Target {
   state: TargetState = 'UNKNOWN';
   capabilities: LearnedCapabilities | undefined;
   readonly counters: TargetCounters = { mailAttempts: 0, mailSent: 0, connectFail: 0, lostAttempts: 0 };
+  /** The target's final reply per recipient, by class (router.ts; /metrics spoolgate_target_replies_total). */
+  readonly replies: ReplyClassCounts = { '2xx': 0, '4xx': 0, '5xx': 0 };
   /** While NOT USABLE: the monotonic time (Clock.mono) from which a connect may be tried again (ConnectRetry). */
   retryAt = 0;
   /** Lost attempts since the last delivered message. */

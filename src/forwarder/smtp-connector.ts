@@ -3,7 +3,7 @@
 // timeouts from the Timeout statement. SourceIP, AUTH and TLS verification come from the target
 // address being connected to (its TargetServer statement travels with it), never from a lookup.
 import type { Result } from '../core/index.js';
-import { ok, err } from '../core/index.js';
+import { ok, err, newId } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import { SmtpClientSession } from '../smtp/client/index.js';
 import type { ClientTimeouts, ClientTlsOptions } from '../smtp/client/index.js';
@@ -37,6 +37,8 @@ export class SmtpConnector implements Connector {
   async connect(target: TargetAddress, opts: { tls: boolean }): Promise<Result<DeliveryConnection, ConnectFailure>> {
     const server = target.server;
     const log = this.o.log;
+    // LogLevel 32 lines of one connection share a session id (grep one dialog out of many).
+    const session = newId();
     const r = await SmtpClientSession.connect({
       host: target.address,
       port: target.port,
@@ -51,7 +53,7 @@ export class SmtpConnector implements Connector {
       // The secret leaves its wrapper here, for the wire only; the client never traces AUTH.
       auth: opts.tls && server.auth !== null ? { user: server.auth.user, password: server.auth.password.reveal() } : undefined,
       // LogLevel 32: the SMTP dialog. The client never passes AUTH secrets or bodies here.
-      trace: log.enabled('network') ? (dir, line) => log.network('smtp.dialog', { target: target.address, dir, line }) : undefined,
+      trace: log.enabled('network') ? (dir, line) => log.network('smtp.dialog', { session, target: `${target.address}:${target.port}`, dir, line }) : undefined,
     });
     if (!r.ok) {
       const f = r.error;

@@ -189,6 +189,18 @@ export class DeadLetterStore {
     return { id, path };
   }
 
+  /** How many dead letters are stored (file names only, nothing parsed: for /metrics); 0 without the directory. */
+  async count(): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw e;
+    }
+    return names.filter((n) => !isTempName(n) && n.endsWith(SUFFIX) && ID.test(n.slice(0, -SUFFIX.length))).length;
+  }
+
   /**
    * Every stored dead letter, oldest first. Temp files are ignored; unreadable files are
    * returned in `corrupt` (never thrown) so an operator can look at them.

@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import tls from 'node:tls';
 import { systemClock, type Clock, type Timer } from '../core/clock.js';
 import { describeError } from '../core/errors.js';
+import type { Pop3Counters } from '../core/service-counters.js';
 import { Authenticator, DEFAULT_LOGIN_THROTTLE, LoginThrottle, TraceMask, type CredentialCheck, type LoginThrottleOptions } from '../core/login.js';
 import { Logger } from '../log/index.js';
 import { LineReader, type LineItem } from './protocol/line-reader.js';
@@ -26,6 +27,8 @@ export interface Pop3ServerOptions {
   users: Pop3UserDirectory;
   mailboxes: Pop3MailboxStore;
   journal: Pop3Journal;
+  /** Logins, failures and throttled logins, for /metrics (main.ts shares them with web). */
+  counters?: Pop3Counters;
   hostName?: string;
   /** PEM key and certificate: enables STLS and implicit-TLS listeners. */
   tls?: { key: string | Buffer; cert: string | Buffer };
@@ -203,12 +206,16 @@ export class Pop3Server {
     if (!r.ok) {
       switch (r.reason) {
         case 'throttled':
+          this.log.warn('auth.failed', { service: 'pop3', ip, conn: connId, user: r.user, reason: 'throttled' });
+          if (this.opts.counters !== undefined) this.opts.counters.throttled++;
           await this.journal({ type: 'pop3.login-refused', user: r.user, ip, detail: r.detail ?? 'throttled after repeated failures' });
           return { ok: false, code: 'SYS/TEMP', text: 'too many failed logins: try again later' };
         case 'unavailable':
           this.log.error('pop3.verify-failed', { user: r.user, error: r.detail ?? '' });
           return { ok: false, code: 'SYS/TEMP', text: 'temporary failure, try again later' };
         case 'invalid':
+          this.log.warn('auth.failed', { service: 'pop3', ip, conn: connId, user: r.user, reason: 'invalid' });
+          if (this.opts.counters !== undefined) this.opts.counters.failures++;
           await this.journal({ type: 'pop3.login-failed', user: r.user, ip, detail: mech });
           // RFC 3206 §4: AUTH = the credentials were wrong (not a system problem).
           return { ok: false, code: 'AUTH', text: 'invalid user name or password' };
@@ -236,6 +243,7 @@ export class Pop3Server {
       this.log.error('pop3.list-failed', { user: key, error: describeError(e) });
       return { ok: false, code: 'SYS/TEMP', text: 'mailbox temporarily unavailable' };
     }
+    if (this.opts.counters !== undefined) this.opts.counters.logins++;
     await this.journal({ type: 'pop3.login', user: key, ip, detail: `${mech}${tlsActive ? ' tls' : ''} messages=${list.length}` });
     const ids = list.map((m) => m.id);
     return {

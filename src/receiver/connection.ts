@@ -12,7 +12,8 @@ import { dnsblQueryName, inAnyCidr } from './cidr.js';
 export const CONNECTION_REFUSED: ServerReply = { code: Codes.C554ConnectionRefused, text: 'connection refused' };
 
 export interface ConnectionEvents {
-  refused(ip: string, reason: string): void;
+  /** cause: a DenyAddress range or a DNSBL listing (counted apart in /metrics). */
+  refused(ip: string, reason: string, cause: 'deny' | 'dnsbl'): void;
   /** A DNSBL lookup failed or timed out: the client is let in (fail open) and the problem logged. */
   lookupFailed(ip: string, zone: string, detail: string): void;
 }
@@ -30,16 +31,16 @@ export class ReceiverConnectionPolicy implements ConnectionPolicy {
   async check(ip: string): Promise<{ ok: true } | { ok: false; reply: ServerReply; logReason: string }> {
     const cfg = this.cfg();
     const denied = inAnyCidr(cfg.denyAddresses, ip);
-    if (denied !== undefined) return this.refuse(ip, `deny list ${denied.address}/${denied.prefix}`);
+    if (denied !== undefined) return this.refuse(ip, `deny list ${denied.address}/${denied.prefix}`, 'deny');
     // All zones are asked at once; any answer (conventionally 127.0.0.x) means "listed".
     const answers = await Promise.all(cfg.dnsbl.map(async (zone) => ({ zone, listed: await this.listed(ip, zone) })));
     const hit = answers.find((a) => a.listed !== undefined);
-    if (hit !== undefined) return this.refuse(ip, `DNSBL ${hit.zone} answered ${hit.listed}`);
+    if (hit !== undefined) return this.refuse(ip, `DNSBL ${hit.zone} answered ${hit.listed}`, 'dnsbl');
     return { ok: true };
   }
 
-  private refuse(ip: string, reason: string): { ok: false; reply: ServerReply; logReason: string } {
-    this.events.refused(ip, reason);
+  private refuse(ip: string, reason: string, cause: 'deny' | 'dnsbl'): { ok: false; reply: ServerReply; logReason: string } {
+    this.events.refused(ip, reason, cause);
     return { ok: false, reply: CONNECTION_REFUSED, logReason: reason };
   }
 

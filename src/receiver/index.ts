@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
 import { Authenticator, DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../core/login.js';
 import type { Resolver } from '../core/resolver.js';
+import type { ReceiverCounters } from '../core/service-counters.js';
 import type { Config, ReceiverConfig } from '../config/types.js';
 import type { Logger } from '../log/index.js';
 import { Codes } from '../smtp/protocol/codes.js';
@@ -57,6 +58,8 @@ export interface ReceiverOptions {
   listen?: readonly { host: string; port: number }[];
   /** Default `<stateDirectory>/quarantine`. */
   quarantineDir?: string;
+  /** Counted here for /metrics (main.ts shares them with web); default: counted nowhere. */
+  counters?: ReceiverCounters;
 }
 
 export interface Receiver {
@@ -93,6 +96,19 @@ function limitsOf(r: ReceiverConfig): Partial<SmtpServerLimits> {
 }
 
 /** The operator log lines for the server's lifecycle events (never bodies or passwords). */
+/** The receiver's counters for one server event (connections, accepted mail, 4xx/5xx replies). */
+function countEvent(c: ReceiverCounters, e: ServerEvent): void {
+  // A session starts with 'connect'; the listener refuses over its limits before any session.
+  if (e.kind === 'connect' || (e.kind === 'connection-refused' && e.sessionId === undefined)) c.connections++;
+  else if (e.kind === 'message-accepted') c.accepted++;
+  else if (e.kind === 'trace' && e.direction === 'out') {
+    // RFC 5321 §4.2.1: the last line of a reply has a space after the code ("550 ...", not "550-...").
+    const m = /^([45])\d\d(?: |$)/.exec(e.line);
+    if (m?.[1] === '4') c.replies4xx++;
+    else if (m?.[1] === '5') c.replies5xx++;
+  }
+}
+
 function logEvent(log: Logger, e: ServerEvent): void {
   switch (e.kind) {
     case 'trace': log.network('smtp.trace', { session: e.sessionId, dir: e.direction, line: e.line }); return;
@@ -108,7 +124,12 @@ function logEvent(log: Logger, e: ServerEvent): void {
     case 'timeout': log.info('smtp.timeout', { session: e.sessionId, ip: e.clientIp, step: e.step }); return;
     case 'tls': log.info('smtp.tls', { session: e.sessionId, protocol: e.protocol, cipher: e.cipher }); return;
     case 'tls-failed': log.warn('smtp.tls-failed', { session: e.sessionId, reason: e.reason }); return;
-    case 'auth': log.info('smtp.auth', { session: e.sessionId, user: e.user, ok: e.ok, ...(e.reason !== undefined ? { reason: e.reason } : {}) }); return;
+    case 'auth':
+      // A failed login is a warning in one form for SMTP, POP3 and HTTP (fail2ban reads it:
+      // examples/fail2ban/spoolgate.conf): auth.failed service=... ip=... first, then the rest.
+      if (!e.ok) log.warn('auth.failed', { service: 'smtp', ip: e.clientIp, session: e.sessionId, user: e.user, reason: e.reason ?? 'invalid' });
+      else log.info('smtp.auth', { session: e.sessionId, ip: e.clientIp, user: e.user, ok: e.ok });
+      return;
   }
 }
 
@@ -121,6 +142,7 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
   const rc = (): ReceiverConfig => current.receiver;
   const clock = opts.clock ?? systemClock;
   const log = opts.log;
+  const counters = opts.counters;
   const journal = new ReceiverJournal(opts.store.journal, log);
   const users = opts.store.users;
   const auth = opts.auth ?? new Authenticator(users, new LoginThrottle(clock, DEFAULT_LOGIN_THROTTLE), clock);
@@ -128,13 +150,15 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
 
   const recipientPolicy = new ReceiverRecipientPolicy(rc, resolveUser, {
     relayRefused(session, from, to, why) {
+      if (counters !== undefined) counters.relayRefused++;
       log.warn('receiver.relay-refused', { session: session.sessionId, ip: session.clientIp, from, to, reason: why });
       // eslint-disable-next-line no-restricted-syntax -- ReceiverJournal.record() catches and logs
       void journal.record('relay-refused', { from, to, ip: session.clientIp, detail: `RELAY REFUSED ${session.clientIp}: ${why}` });
     },
   });
   const connectionPolicy = new ReceiverConnectionPolicy(rc, opts.resolver, clock, {
-    refused(ip, reason) {
+    refused(ip, reason, cause) {
+      if (counters !== undefined && cause === 'dnsbl') counters.dnsblHits++;
       log.warn('receiver.connection-refused', { ip, reason });
       // eslint-disable-next-line no-restricted-syntax -- ReceiverJournal.record() catches and logs
       void journal.record('connection-refused', { ip, detail: `CONNECTION REFUSED ${ip}: ${reason}` });
@@ -149,6 +173,7 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
     spoolSubmit: opts.spoolSubmit,
     filters: () => current.filters,
     maxReceivedHeaders: () => current.maxReceivedHeaders,
+    ...(counters !== undefined ? { onFiltered: () => { counters.filtered++; } } : {}),
     quarantine: new Quarantine(opts.quarantineDir ?? join(opts.config.stateDirectory, 'quarantine')),
   });
   // RFC 5321 §3.5.3: with Vrfy YES, VRFY answers for local users only; nothing about relay.
@@ -175,7 +200,7 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
     // RFC 4954: AUTH is offered only over TLS (the server enforces it); a good login may relay.
     // 'submit': only an active account may authenticate (a removed user neither sends nor relays).
     ...(opts.tls ? { authChecker: { login: (u: string, p: string, ip: string) => auth.login(u, p, ip, 'submit') } } : {}),
-    onEvent: (e) => logEvent(log, e),
+    onEvent: (e) => { if (counters !== undefined) countEvent(counters, e); logEvent(log, e); },
   });
   const bound = await server.listen(opts.listen ?? initial.listen);
   log.event('receiver.started', { addresses: bound.map((a) => `${a.host}:${a.port}`).join(','), relayMode: initial.relayMode });

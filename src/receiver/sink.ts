@@ -41,6 +41,8 @@ export interface SinkDeps {
   /** The Filter rules in force, read once per message (REFRESH applies to the next message). */
   readonly filters: () => readonly FilterRule[];
   readonly quarantine: Quarantine;
+  /** A message a Filter rule stopped (not a dry run): counted in /metrics. */
+  readonly onFiltered?: () => void;
   /** MaxReceivedHeaders in force, read once per message. */
   readonly maxReceivedHeaders: () => number;
 }
@@ -104,7 +106,10 @@ export class ReceiverSink implements InboundSink {
       await this.d.journal.record('filtered', { messageId: id, from, ip: m.clientIp, detail: `rejected by filtering: ${h.rule.match} "${h.rule.pattern}" ${h.unchecked === true ? 'not checked' : 'matched'} "${h.value}": ${what}` });
       this.d.log.event('receiver.filtered', { id, from, match: h.rule.match, pattern: h.rule.pattern, action: h.rule.action, dryRun: h.rule.dryRun, unchecked: h.unchecked === true });
     }
-    if (outcome !== 'deliver') return { ok: true, id };
+    if (outcome !== 'deliver') {
+      this.d.onFiltered?.();
+      return { ok: true, id };
+    }
 
     // Local copies: one per mailbox user, however many addresses led to that user.
     for (const [user, addrs] of users) {

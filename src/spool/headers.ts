@@ -281,3 +281,20 @@ function asciiLowerEquals(data: Buffer, at: number, lower: Buffer): boolean {
 export function overHopLimit(data: Buffer, limit: number): boolean {
   return countReceivedFields(data, limit + 1) > limit + 1;
 }
+
+/**
+ * The Message-ID of a message (RFC 5322 §3.6.4: `msg-id` in the first Message-ID field of the
+ * header block), for the delivery log line; undefined when there is none. Reads only the header
+ * block and at most 998 octets of the field (RFC 5322 §2.1.1), so a huge message costs nothing.
+ */
+export function messageIdOf(data: Buffer): string | undefined {
+  const { lines } = headerSection(data);
+  for (let i = 0; i < lines.length; i++) {
+    if (!isHeaderFieldLine(lines[i]!.text) || fieldName(lines[i]!.text).toLowerCase() !== 'message-id') continue;
+    let v = lines[i]!.text.slice(lines[i]!.text.indexOf(':') + 1);
+    for (let j = i + 1; j < lines.length && isContinuationLine(lines[j]!.text); j++) v += lines[j]!.text;
+    const m = /<[^<>\s]{1,996}>/.exec(v.slice(0, 998));
+    return m?.[0] ?? (v.trim() === '' ? undefined : v.trim().slice(0, 998).replace(/\s+/g, ' '));
+  }
+  return undefined;
+}

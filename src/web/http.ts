@@ -254,7 +254,8 @@ export async function startHttp(opts: StartHttpOptions): Promise<HttpService> {
     }
     // RFC 6750 §3: a request without (valid) credentials gets 401 and a WWW-Authenticate challenge.
     if (route.auth && !bearerMatches(req.headers.authorization, tk.token)) {
-      log.info('http.unauthorized', { path, remote: req.socket.remoteAddress ?? '' });
+      // The failed-login line of SMTP and POP3 too (fail2ban: examples/fail2ban/spoolgate.conf).
+      log.warn('auth.failed', { service: 'http', ip: req.socket.remoteAddress ?? '', path, reason: req.headers.authorization === undefined ? 'no-token' : 'invalid' });
       json(res, 401, { ok: false, error: 'Authorization: Bearer <token> required (the token is in <StateDirectory>/http.token)' },
         { 'WWW-Authenticate': req.headers.authorization === undefined ? 'Bearer realm="spoolgate"' : 'Bearer realm="spoolgate", error="invalid_token"' });
       return;

@@ -11,6 +11,7 @@
 // Persists: `<StateDirectory>/http.token` (mode 0600), created once at the first start and never
 // rewritten. Safe to crash at any time: it holds no other state; commands are the control role's.
 export { startHttp, displayCommand, commandFromBody, MAX_BODY_BYTES, type StartHttpOptions, type HttpService, type WebTarget } from './http.js';
+export { ProcessMetrics } from './service-metrics.js';
 export { renderMetrics, DeliveryLatency, LATENCY_BUCKETS_SECONDS, METRICS_CONTENT_TYPE, type MetricsSource, type LatencyOutcome } from './metrics.js';
 export { loadOrCreateToken, bearerMatches, HttpTokenError, MIN_TOKEN_CHARS, type TokenFile } from './token.js';
 export { CONSOLE_CSP } from './console.js';

@@ -7,6 +7,7 @@ import { err } from '../core/result.js';
 import { tempDir } from '../testing/peers.js';
 import { checkExposition, sampleValue } from './exposition-testutil.js';
 import { DeliveryLatency, LATENCY_BUCKETS_SECONDS, renderMetrics } from './metrics.js';
+import type { StoreFacts } from './service-metrics.js';
 
 function target(address: string, port: number, state: TargetView['state'], counters: TargetView['counters']): TargetView {
   return {
@@ -63,7 +64,7 @@ test('metrics: counters, per-target counters and states, tasks, spool depth and 
     { name: 'spoolgate_target_connect_failures_total', labels: { address: '2001:db8::1', port: '587' }, want: 2 },
     { name: 'spoolgate_target_state', labels: { address: '192.0.2.1', port: '25', state: 'ACTIVE' }, want: 1 },
     { name: 'spoolgate_target_state', labels: { address: '192.0.2.1', port: '25', state: 'UNKNOWN' }, want: 0 },
-    { name: 'spoolgate_target_state', labels: { address: '2001:db8::1', port: '587', state: 'NOT USABLE' }, want: 1 },
+    { name: 'spoolgate_target_state', labels: { address: '2001:db8::1', port: '587', state: 'NOT_USABLE' }, want: 1 },
     { name: 'spoolgate_tasks', labels: { state: 'IDLE' }, want: 2 },
     { name: 'spoolgate_tasks', labels: { state: 'ACTIVE' }, want: 1 },
     { name: 'spoolgate_tasks', labels: { state: 'SUPND' }, want: 0 },
@@ -120,4 +121,16 @@ test('metrics: lost attempts per target; the checkpoint fault in spoolgate_fault
   assert.equal(sampleValue(s, 'spoolgate_target_lost_attempts_total', { address: '192.0.2.9', port: '25' }), 2);
   assert.equal(sampleValue(s, 'spoolgate_fault', { component: 'checkpoint' }), 1);
   assert.equal(sampleValue(s, 'spoolgate_fault', { component: 'extended-retry' }), 0);
+});
+
+test('store gauges: held files, dead letters stored, oldest extended-retry age in seconds (0 when none)', async () => {
+  const now = 1_800_000_000_000;
+  const at = (stores: () => Promise<StoreFacts>) => renderMetrics({ forwarder, now: () => now, stores }).then(checkExposition);
+  const s = await at(async () => ({ held: 2, deadLetters: 3, oldestExtended: new Date(now - 7_200_000) }));
+  assert.equal(sampleValue(s, 'spoolgate_held_files'), 2);
+  assert.equal(sampleValue(s, 'spoolgate_dead_letters_stored'), 3);
+  assert.equal(sampleValue(s, 'spoolgate_extended_retry_oldest_age_seconds'), 7200);
+  const empty = await at(async () => ({ held: 0, deadLetters: undefined, oldestExtended: undefined }));
+  assert.equal(sampleValue(empty, 'spoolgate_extended_retry_oldest_age_seconds'), 0);
+  assert.equal(sampleValue(empty, 'spoolgate_dead_letters_stored'), undefined, 'no sample while the directory cannot be read');
 });

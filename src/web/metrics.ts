@@ -5,7 +5,8 @@
 import { stat } from 'node:fs/promises';
 import type { ForwarderView } from '../control/index.js';
 import { targetSnapshot, taskSnapshot, type TargetStateName, type TaskStateName } from '../control/snapshot.js';
-import { COMPONENTS, type Fault } from '../core/index.js';
+import { COMPONENTS, type Fault, type ServiceCounters } from '../core/index.js';
+import { renderServiceCounters, renderStoreGauges, renderTargetReplies, type ProcessMetrics, type StoreFacts } from './service-metrics.js';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -50,6 +51,12 @@ export interface MetricsSource {
   /** Contained faults now (R3 item 2): /readyz and spoolgate_fault. */
   faults?(): readonly Fault[];
   now(): number;
+  /** The receiver's and POP3's counters (service-metrics.ts). */
+  readonly services?: ServiceCounters;
+  /** Memory, CPU, event-loop delay and GC of the process (service-metrics.ts). */
+  readonly process?: ProcessMetrics;
+  /** Held files, dead letters, oldest extended-retry mail (service-metrics.ts). */
+  stores?(): Promise<StoreFacts>;
 }
 
 type Labels = Readonly<Record<string, string | number>>;
@@ -124,8 +131,8 @@ export async function renderMetrics(src: MetricsSource): Promise<string> {
   x.family('spoolgate_target_mail_sent_total', 'counter', 'Messages sent per target server (MAIL SENT).', targets.map((t) => [per(t), t.mailSent]));
   x.family('spoolgate_target_connect_failures_total', 'counter', 'Failed connections per target server (CONNECT FAIL).', targets.map((t) => [per(t), t.connectFail]));
   x.family('spoolgate_target_lost_attempts_total', 'counter', 'Attempts per target server that ended without a reply: no answer in time, or the connection dropped (LOST ATTEMPTS).', targets.map((t) => [per(t), t.lostAttempts]));
-  x.family('spoolgate_target_state', 'gauge', 'Target server state: 1 for the state it is in, 0 for the others.',
-    targets.flatMap((t) => TARGET_STATES.map((s): Sample => [{ ...per(t), state: s }, t.state === s ? 1 : 0])));
+  x.family('spoolgate_target_state', 'gauge', 'Target server state (UNKNOWN, ACTIVE, NOT_USABLE): 1 for the state it is in, 0 for the others.',
+    targets.flatMap((t) => TARGET_STATES.map((s): Sample => [{ ...per(t), state: s.replace(/ /g, '_') }, t.state === s ? 1 : 0])));
 
   const tasks = f.tasks.map(taskSnapshot);
   x.family('spoolgate_tasks', 'gauge', 'Spool tasks in each state (DISPLAY,SPOOLSTATUS).', TASK_STATES.map((s) => [{ state: s }, tasks.filter((t) => t.state === s).length]));
@@ -154,5 +161,9 @@ export async function renderMetrics(src: MetricsSource): Promise<string> {
     }
     x.family('spoolgate_delivery_latency_seconds', 'histogram', 'Time from when a spool task read the message to its final outcome (delivered, or undeliverable after retries).', samples);
   }
+  renderTargetReplies(x, f.listTargets());
+  if (src.services !== undefined) renderServiceCounters(x, src.services);
+  if (src.stores !== undefined) renderStoreGauges(x, await src.stores(), src.now());
+  src.process?.render(x);
   return x.text();
 }

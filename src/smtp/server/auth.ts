@@ -111,13 +111,13 @@ async function authResponse(s: SessionApi, mechanism: 'PLAIN' | 'LOGIN', user: s
     return;
   }
   s.authUser = r.user;
-  s.emit({ kind: 'auth', sessionId: s.sessionId, user: r.user, ok: true });
+  s.emit({ kind: 'auth', sessionId: s.sessionId, clientIp: s.info().clientIp, user: r.user, ok: true });
   s.reply(Codes.C235AuthSucceeded, 'authentication successful');
 }
 
 /** user: canonical, or as loggableLoginName shows a name that cannot be. */
 async function failed(s: SessionApi, user: string, throttled = false, reason?: string): Promise<void> {
-  s.emit({ kind: 'auth', sessionId: s.sessionId, user: user.slice(0, 64), ok: false, ...(reason !== undefined ? { reason } : {}) });
+  s.emit({ kind: 'auth', sessionId: s.sessionId, clientIp: s.info().clientIp, user: user.slice(0, 64), ok: false, ...(reason !== undefined ? { reason } : {}) });
   if (s.authFailed()) return;
   if (throttled) s.reply(Codes.C454AuthTemporaryFailure, 'temporary authentication failure');
   else s.reply(Codes.C535AuthFailed, 'authentication credentials invalid');

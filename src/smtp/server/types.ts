@@ -162,7 +162,7 @@ export type ServerEvent =
   | { readonly kind: 'disconnect'; readonly sessionId: string; readonly clientIp: string; readonly messages: number }
   | { readonly kind: 'tls'; readonly sessionId: string; readonly protocol: string; readonly cipher: string }
   | { readonly kind: 'tls-failed'; readonly sessionId: string; readonly reason: string }
-  | { readonly kind: 'auth'; readonly sessionId: string; readonly user: string; readonly ok: boolean; readonly reason?: string }
+  | { readonly kind: 'auth'; readonly sessionId: string; readonly clientIp: string; readonly user: string; readonly ok: boolean; readonly reason?: string }
   | { readonly kind: 'violation'; readonly sessionId: string; readonly clientIp: string; readonly violation: ViolationKind; readonly detail: string }
   | { readonly kind: 'timeout'; readonly sessionId: string; readonly clientIp: string; readonly step: 'command' | 'data' }
   | { readonly kind: 'sender-rejected'; readonly sessionId: string; readonly from: string; readonly code: number; readonly reason: string }
