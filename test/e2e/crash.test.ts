@@ -22,8 +22,15 @@ const CONNECT_LIMIT = 8;
 const FILES = 100;
 const PER_FILE = 20;
 
+/** The last lines the gateway logged (its standard error), for a failure's message. */
+let lastLog: string[] = [];
+
 function startChild(configPath: string, extra: string[] = []): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start', '--config', configPath, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const c = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start', '--config', configPath, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Read it all: the log has a line per delivery (mail.delivery), and a pipe nobody reads fills
+  // up and stops the gateway on its next write.
+  c.stderr?.on('data', (d: Buffer) => { lastLog = [...lastLog, ...d.toString().split('\n')].slice(-20); });
+  return c;
 }
 
 function exited(c: ChildProcess): Promise<void> {
@@ -76,7 +83,7 @@ test('kill -9 at random points while 2,000 messages flow over 8 connections: not
     const done = committed(thisRun);
     const resend = [...thisRun].filter((s) => !done.has(s));
     inFlight.push(resend.length);
-    assert.ok(resend.length <= CONNECT_LIMIT, `kill ${inFlight.length}: ${resend.length} messages at the target without a record (more than ${CONNECT_LIMIT} connections): ${resend.slice(0, 10).join(', ')}`);
+    assert.ok(resend.length <= CONNECT_LIMIT, `kill ${inFlight.length}: ${resend.length} messages at the target without a record (more than ${CONNECT_LIMIT} connections): ${resend.slice(0, 10).join(', ')}; the gateway last logged: ${lastLog.join(' | ')}`);
     since = server.messages.length;
     child = startChild(path);
   }
