@@ -62,7 +62,9 @@ export function tempDir(t: TestContext, prefix = 'spoolgate-test-'): string {
   t.after(() => {
     // node:test has no "did this test fail" hook before after(); keep the dir when KEEP_TMP is set.
     if (process.env.KEEP_TMP) { console.error(`kept ${dir}`); return; }
-    rmSync(dir, { recursive: true, force: true });
+    // The checkpoint's worker thread closes its SQLite connection (and its WAL files) a moment
+    // after a gateway's stop() returns: retry a removal that races with it.
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   });
   return dir;
 }
