@@ -50,30 +50,31 @@ export interface ReportPdf {
  * rendered as they complete, so memory holds one section's pages, not the report.
  */
 export async function* reportPdfs(source: AsyncIterable<Buffer>, o: ReportOptions): AsyncGenerator<ReportPdf> {
-  const linesPerPage = o.linesPerPage ?? DEFAULT_LINES_PER_PAGE;
-  const maxPages = o.maxPages ?? 10_000;
   const done: Section[] = [];
   const split = o.split ?? { start: { kind: 'marker', from: 1, to: 1, text: '\u0000never' }, recipient: { kind: 'tag', prefix: '\u0000never' } } satisfies SplitRule;
-  const sectioner = new Sectioner(split, (s) => done.push(s), maxPages);
-  const pager = new Pager({ linesPerPage, carriage: o.carriage, onPage: (p: PrintPage) => sectioner.push(p) });
+  const sectioner = new Sectioner(split, (s) => done.push(s), o.maxPages ?? 10_000);
   let n = 0;
   const render = async (s: Section): Promise<ReportPdf> => {
     n++;
-    const pdf = await renderPdf(s.pages, {
-      paper: o.paper ?? 'A4', linesPerPage, columns: Math.max(widestLine(s.pages), 1), title: o.title, section: n,
-      ...(o.header === undefined ? {} : { header: o.header }), ...(o.footer === undefined ? {} : { footer: o.footer }),
-      ...(o.job === undefined ? {} : { job: o.job }), ...(o.date === undefined ? {} : { date: o.date }),
-      ...(o.fontFile === undefined ? {} : { fontFile: o.fontFile }),
-    });
+    const pdf = await renderPdf(s.pages, { ...renderOptions(o, Math.max(widestLine(s.pages), 1)), section: n });
     return { section: n, pdf, pages: s.pages.length, recipient: s.recipient };
   };
-  for await (const rec of printRecords(source, { format: o.format, carriage: o.carriage, ...(o.codepage === undefined ? {} : { codepage: o.codepage }) })) {
-    pager.push(rec);
+  for await (const page of reportPages(source, o)) {
+    sectioner.push(page);
     while (done.length > 0) yield await render(done.shift()!);
   }
-  pager.end();
   sectioner.end();
   while (done.length > 0) yield await render(done.shift()!);
+}
+
+/** What the renderer needs from the report options, for `columns` columns. */
+function renderOptions(o: ReportOptions, columns: number): Parameters<typeof renderPdfTo>[1] {
+  return {
+    paper: o.paper ?? 'A4', linesPerPage: o.linesPerPage ?? DEFAULT_LINES_PER_PAGE, columns, title: o.title,
+    ...(o.header === undefined ? {} : { header: o.header }), ...(o.footer === undefined ? {} : { footer: o.footer }),
+    ...(o.job === undefined ? {} : { job: o.job }), ...(o.date === undefined ? {} : { date: o.date }),
+    ...(o.fontFile === undefined ? {} : { fontFile: o.fontFile }),
+  };
 }
 
 /** The report's pages as they are made (memory: the page being filled). */
@@ -113,10 +114,5 @@ export async function writeReportPdf(source: AsyncIterable<Buffer>, o: ReportOpt
       yield n.value;
     }
   }
-  return renderPdfTo(all(), {
-    paper: o.paper ?? 'A4', linesPerPage: o.linesPerPage ?? DEFAULT_LINES_PER_PAGE, columns, title: o.title,
-    ...(o.header === undefined ? {} : { header: o.header }), ...(o.footer === undefined ? {} : { footer: o.footer }),
-    ...(o.job === undefined ? {} : { job: o.job }), ...(o.date === undefined ? {} : { date: o.date }),
-    ...(o.fontFile === undefined ? {} : { fontFile: o.fontFile }),
-  }, out);
+  return renderPdfTo(all(), renderOptions(o, columns), out);
 }
