@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '../log/index.js';
 import { FakeClock } from '../testing/clock.js';
@@ -8,7 +9,9 @@ import { FakeResolver } from '../testing/resolver.js';
 import { tempDir } from '../testing/peers.js';
 import { Checkpoint } from './checkpoint.js';
 import { Forwarder, type ExtendedSource, type ForwarderSettings } from './forwarder.js';
-import type { TaskSettings } from './task.js';
+import { forwarderSettings, targetSpecs } from './settings.js';
+import type { TaskEntry, TaskSettings } from './task.js';
+import { batchFile, writeConfig } from '../testing/gateway.js';
 
 test('R3 item 4: FLUSHRETRY,AGE=0 makes every extended-retry record due, also one dated after the clock (written before a backward step)', async (t) => {
   const clock = new FakeClock();
@@ -37,4 +40,43 @@ test('R3 item 4: FLUSHRETRY,AGE=0 makes every extended-retry record due, also on
   clock.advance(1_000);
   await fwd.flushExtended(1);
   assert.equal(calls[1]!.now, calls[0]!.now + 1_000, 'dates follow the monotonic clock across the step');
+});
+
+test('a task stays busy while its file is disposed of: the next file waits, and the SPOOL counters are the file\'s own (CI race: read=1 for a 3-message file)', async (t) => {
+  const dir = tempDir(t);
+  const { config } = writeConfig(dir, 'TargetServer { TargetIP 127.0.0.1 }');
+  const clock = new FakeClock();
+  const checkpoint = Checkpoint.open(join(dir, 'cp.db'), { worker: false });
+  t.after(() => checkpoint.close());
+  const file = (name: string, n: number): TaskEntry => {
+    const path = join(dir, `${name}.txt`);
+    writeFileSync(path, batchFile(name, n).text, 'latin1');
+    return { id: name, path, attrs: { jobName: name, jobId: name, originUser: 'u', originUid: process.getuid?.() ?? 0, taskType: 'WRITER', recordFormat: 'text', encoding: 'ISO8859-1' } };
+  };
+  let openGate!: () => void;
+  const gate = new Promise<void>((r) => { openGate = r; });
+  let finishing!: () => void;
+  const finishingSeen = new Promise<void>((r) => { finishing = r; });
+  const done: { id: string; mailRead: number }[] = [];
+  const fs = forwarderSettings(config, clock);
+  const fwd = new Forwarder({
+    clock, log: Logger.silent(), resolver: new FakeResolver(), connector: new FakeConnector(), checkpoint,
+    spool: {
+      list: async () => [], watch: () => undefined, hold: async () => undefined, report: async () => undefined,
+      finish: async (e) => { if (e.id === 'PAY') { finishing(); await gate; } },
+    },
+    undeliverable: { handle: async () => 'notified' }, settings: () => ({ ...fs, tasks: 1 }), servers: () => targetSpecs(config),
+    onFileDone: (_tkid, e, st) => done.push({ id: e.id, mailRead: st.mailRead }),
+  });
+  t.after(() => fwd.stop());
+  await fwd.start();
+  fwd.enqueue(file('PAY', 3));
+  await finishingSeen;
+  // The file arrives while PAY is being disposed of (the notification of another file did in CI).
+  fwd.enqueue(file('BILL', 1));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(fwd.tasks[0]!.entry?.id, 'PAY', 'the task still owns PAY until it is disposed of');
+  openGate();
+  await fwd.idle();
+  assert.deepEqual(done, [{ id: 'PAY', mailRead: 3 }, { id: 'BILL', mailRead: 1 }]);
 });

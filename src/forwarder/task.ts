@@ -278,13 +278,20 @@ export class SpoolTask {
       this.state = 'IDLE';
       return false;
     }
-    this.entry = undefined;
-    this.state = 'IDLE';
     if (stoppedEarly || this.deps.stopping()) {
+      this.entry = undefined;
+      this.state = 'IDLE';
       log.event('spool.interrupted', { id: entry.id });
       return false;
     }
-    await this.dispose(entry, problems, undeliverable, settings);
+    // The task stays busy (entry set) until the file is disposed of: an IDLE task is handed the
+    // next file at once, and that file's counters would be reported as this file's.
+    try {
+      await this.dispose(entry, problems, undeliverable, settings);
+    } finally {
+      this.entry = undefined;
+      this.state = 'IDLE';
+    }
     return true;
   }
 
