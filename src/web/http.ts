@@ -12,6 +12,7 @@ import { httpRefusal, type ControlResponse } from '../control/index.js';
 import { CONSOLE_CSP, CONSOLE_CSS, CONSOLE_HTML, CONSOLE_JS } from './console.js';
 import { METRICS_CONTENT_TYPE, renderMetrics, type MetricsSource } from './metrics.js';
 import { bearerMatches, loadOrCreateToken } from './token.js';
+import { json, readBody, send, type Route } from './respond.js';
 
 /** A request body larger than this is refused with 413 (a command line is at most 4 KiB). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -126,46 +127,6 @@ export function commandFromBody(contentType: string | undefined, body: Buffer): 
   return ok(line);
 }
 
-const COMMON_HEADERS = {
-  'Cache-Control': 'no-store',
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-  'X-Frame-Options': 'DENY',
-} as const;
-
-function send(res: ServerResponse, status: number, type: string, body: string, extra: Record<string, string> = {}): void {
-  res.writeHead(status, { ...COMMON_HEADERS, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...extra });
-  res.end(body);
-}
-
-function json(res: ServerResponse, status: number, value: unknown, extra: Record<string, string> = {}): void {
-  send(res, status, 'application/json; charset=utf-8', JSON.stringify(value) + '\n', extra);
-}
-
-/** Reads the body up to `max` bytes; 'too-large' as soon as it is known to be bigger. */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too-large'> {
-  const declared = Number(req.headers['content-length'] ?? '0');
-  if (Number.isFinite(declared) && declared > max) return Promise.resolve('too-large');
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (d: Buffer) => {
-      if (over) return; // drained and dropped; the request timeout bounds how long
-      size += d.length;
-      if (size > max) { over = true; parts.length = 0; resolve('too-large'); return; }
-      parts.push(d);
-    });
-    req.once('end', () => { if (!over) resolve(Buffer.concat(parts)); });
-    req.once('error', reject);
-  });
-}
-
-interface Route {
-  readonly methods: readonly string[];
-  readonly auth: boolean;
-  handle(req: IncomingMessage, res: ServerResponse, query: URLSearchParams, match: RegExpExecArray): Promise<void> | void;
-}
 
 export async function startHttp(opts: StartHttpOptions): Promise<HttpService> {
   const { log, target } = opts;
