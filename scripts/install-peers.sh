@@ -19,6 +19,8 @@ command -v bsd-mailx >/dev/null 2>&1 || need+=(bsd-mailx)
 [ -x /usr/lib/git-core/git-send-email ] || need+=(git-email)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)  # the PDF oracle (pdfmail)
 dpkg -s libmailtools-perl >/dev/null 2>&1 || need+=(libmailtools-perl)  # git send-email's Mail::Address
+command -v chromium >/dev/null 2>&1 || need+=(chromium)  # the console's browser tests (playwright-core drives it)
+/usr/bin/python3 -c 'import dkim' >/dev/null 2>&1 || need+=(python3-dkim)  # the independent DKIM verifier
 if [ ${#need[@]} -gt 0 ]; then
   echo "peers: installing ${need[*]}"
   $SUDO apt-get update -q
