@@ -66,6 +66,8 @@ export class Forwarder {
   private readonly queue: TaskEntry[] = [];
   private readonly known = new Set<string>();
   private stopping = false;
+  /** runOnce(): waiting for a target counts as an attempt (lifecycle noTargetIsAttempt). */
+  private once = false;
   private readonly running = new Set<Promise<void>>();
   private extTimer: Timer | undefined;
   private extRunning = 0;
@@ -111,6 +113,7 @@ export class Forwarder {
       retry: () => deps.settings().retry,
       extended: () => deps.settings().extended,
       onWait: (tkid, w) => this.task(tkid)?.setTargetWait(w),
+      noTargetIsAttempt: () => this.once,
       // A message parked in long retry frees its place in the read-ahead: wake the task.
       onRetry: (tkid, d) => { const t = this.task(tkid); if (t) { t.counters.lrt += d; t.poke(); } },
       onFinished: deps.onMailFinished,
@@ -197,6 +200,8 @@ export class Forwarder {
 
   /** --once: processes what is in the spool now (and due extended retries), then resolves. */
   async runOnce(): Promise<void> {
+    // A run that ends: no usable target is a failed attempt, so RetryLimit bounds it.
+    this.once = true;
     await this.resolve();
     for (const e of await this.deps.spool.list()) this.enqueue(e);
     await this.runExtendedDue();

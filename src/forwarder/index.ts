@@ -29,7 +29,7 @@ export { NotifyingUndeliverable } from './undeliverable.js';
 export { forwarderSettings, clientTimeouts, targetSpecs } from './settings.js';
 export { spoolSource, type QueueSource } from './spool-source.js';
 export { forwarderAccounting, type ForwarderAccounting } from './accounting.js';
-export type { FinalOutcome, WorkItem } from './lifecycle.js';
+export type { FinalOutcome, GlobalCounters, WorkItem } from './lifecycle.js';
 export { Secret } from './types.js';
 export type {
   ConnectFailure, Connector, DeliveryConnection, LearnedCapabilities, MessageOutcome, OutboundMessage, TargetAddress, TargetServerSpec,

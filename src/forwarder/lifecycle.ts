@@ -134,6 +134,11 @@ export class Lifecycle {
       extended: () => ExtendedPolicy;
       /** Called while the item waits for a usable target (task state WAIT). */
       onWait?: (tkid: number, waiting: boolean) => void;
+      /**
+       * `start --once`: no usable target counts as a failed attempt (a 451 for every pending
+       * recipient), so the run ends after RetryLimit. The daemon waits for a target instead.
+       */
+      noTargetIsAttempt?: () => boolean;
       /** Called when an item enters (+1) or leaves (-1) long retry (task LRT counter). */
       onRetry?: (tkid: number, delta: number) => void;
       /** Called once per message when it leaves the forwarder's hands (accounting MAIL records). */
@@ -258,15 +263,17 @@ export class Lifecycle {
           const r = await this.deps.router.attempt({ envelope: { ...item.envelope, recipients: item.pending }, data: item.data, size: item.data.length });
           item.deliveryAttempts = (item.deliveryAttempts ?? 0) + r.tries;
           if (r.kind === 'stopped') return undefined;
-          if (r.kind === 'no-target') {
+          if (r.kind === 'no-target' && this.deps.noTargetIsAttempt?.() === true) {
+            item.lastReply = localReply(Codes.C451ConnectionFailed, `no target server usable: ${r.detail}`);
+            for (const recipient of item.pending) this.logAttempt(item, { recipient, status: 'deferred', reply: item.lastReply });
+          } else if (r.kind === 'no-target') {
             this.deps.onWait?.(tkid, true);
             const at = this.deps.router.nextRetryAt();
             const now = monotonic(this.deps.clock);
             await this.wait(tkid, Math.max(50, (at ?? now + 1000) - now));
             this.deps.onWait?.(tkid, false);
             continue; // waiting for a target is not a retry attempt
-          }
-          if (r.kind === 'impossible') {
+          } else if (r.kind === 'impossible') {
             for (const recipient of item.pending) {
               this.logAttempt(item, { recipient, status: 'bounced', reply: r.reply });
               await this.fail(item, recipient, r.reply);
