@@ -215,3 +215,88 @@ test('hostile input: path characters in ids, unknown states, huge filters, bad b
   assert.match(await bad('GET', '/api/v1/spool/held/..%2F..%2Fetc'), /not a spool entry name/);
   assert.match(await bad('GET', '/api/v1/spool/held/nothere', undefined, 404), /no held spool file/);
 });
+
+test('extended retry, dead letters and held spool files through the same model and routes', async (t) => {
+  const env = await gateway(t, 'RetryLimit { Count 0 Interval 1 }\nExtendedRetry { Age 1 Interval 1440 }');
+  const { api, target, refuse, services } = env;
+  refuse.set('soft@remote.test', '451 4.2.0 try later');
+  refuse.set('soft2@remote.test', '451 4.2.0 try later');
+  refuse.set('hard@remote.test', '550 5.1.1 no such user');
+  await submitText(env.config, job('EX', [
+    { to: ['soft@remote.test'] },
+    { to: ['soft2@remote.test'] },
+    // A null sender cannot be notified: a dead letter.
+    { from: '', to: ['hard@remote.test'] },
+  ]), 'EXJOB');
+
+  let ext: QueueItem[] = [];
+  await until('two messages in extended retry', async () => { ext = items((await api('GET', '/api/v1/queue?state=extended')).body); return ext.length === 2; });
+  let dead: QueueItem[] = [];
+  await until('one dead letter', async () => { dead = items((await api('GET', '/api/v1/deadletters')).body); return dead.length === 1; });
+  // The queue id stays the one the message had in the spool (log lines of its first attempt).
+  const firstIds = new Set(env.log.filter((r) => r.event === 'mail.delivery').map((r) => String((r.fields as Record<string, unknown>).qid)));
+  for (const it of [...ext, ...dead]) assert.ok(firstIds.has(it.id), `${it.id} in ${[...firstIds].join(',')}`);
+  assert.equal(dead[0]!.state, 'dead');
+  assert.deepEqual(dead[0]!.recipients.map((r) => r.address), ['hard@remote.test']);
+  const [e1, e2] = ext.sort((a, b) => (a.id < b.id ? -1 : 1));
+  assert.equal(e1!.recipients[0]!.lastReply, '451 4.2.0 try later');
+  assert.ok(e1!.nextAttempt !== null && Date.parse(e1!.nextAttempt) > Date.now() + 3_600_000);
+
+  // hold -> held (the scheduler leaves it); release -> tried at once: 451, still in extended retry.
+  let r = await api('POST', `/api/v1/queue/${e1!.id}/hold`, { reason: 'look at it' });
+  assert.equal((r.body.item as QueueItem).state, 'held');
+  assert.equal(((await api('GET', '/api/v1/queue/summary')).body.counts as Record<string, number>).held, 1);
+  r = await api('POST', `/api/v1/queue/${e1!.id}/release`, { reason: 'go' });
+  assert.equal(r.status, 200);
+  await until('released record tried again', async () => {
+    const x = (await api('GET', `/api/v1/queue/${e1!.id}`)).body.item as QueueItem | undefined;
+    return x?.state === 'extended' && x.attempts === 2;
+  });
+  // retry now with the target taking it: delivered, the record is gone.
+  refuse.delete('soft@remote.test');
+  assert.equal((await api('POST', `/api/v1/queue/${e1!.id}/retry`, { reason: 'fixed' })).status, 200);
+  await target.waitFor('extended message delivered', () => target.accepted.some((m) => m.recipients.includes('soft@remote.test')));
+  await until('record removed', async () => (await api('GET', `/api/v1/queue/${e1!.id}`)).status === 404);
+
+  // bounce from extended retry: the sender is notified, the record removed.
+  r = await api('POST', `/api/v1/queue/${e2!.id}/bounce`, { reason: 'give up' });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  await target.waitFor('notification', () => target.accepted.some((m) => m.recipients.includes('job@corp.test') && /soft2@remote\.test/.test(m.data.toString('latin1'))));
+  assert.equal((await api('GET', `/api/v1/queue/${e2!.id}`)).status, 404);
+  assert.equal(services.gateway.forwarder.counters.extendedCurrent, 0);
+
+  // requeue the dead letter once the target takes the address: delivered with its null sender.
+  refuse.delete('hard@remote.test');
+  r = await api('POST', `/api/v1/deadletters/${dead[0]!.id}/requeue`, { reason: 'user exists now' });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  await target.waitFor('requeued dead letter delivered', () => target.accepted.some((m) => m.recipients.includes('hard@remote.test')));
+  assert.equal(target.accepted.find((m) => m.recipients.includes('hard@remote.test'))!.from, '');
+  assert.equal(items((await api('GET', '/api/v1/deadletters')).body).length, 0);
+
+  // purge by age: a new dead letter, purged with olderThanDays 0.
+  refuse.set('hard@remote.test', '550 5.1.1 no such user');
+  await submitText(env.config, job('DL', [{ from: '', to: ['hard@remote.test'] }]), 'DLJOB');
+  await until('a dead letter again', async () => items((await api('GET', '/api/v1/deadletters')).body).length === 1);
+  assert.equal((await api('POST', '/api/v1/deadletters/purge', { olderThanDays: 1 })).body.purged, 0);
+  assert.equal((await api('POST', '/api/v1/deadletters/purge', { olderThanDays: 0, reason: 'clean up' })).body.purged, 1);
+  assert.equal(items((await api('GET', '/api/v1/deadletters')).body).length, 0);
+
+  // A held spool file: its problem report, release (read again: held again), purge.
+  await submitText(env.config, 'HELO JOBHOST\r\nMAIL FROM:<job@corp.test>\r\nBOGUS COMMAND\r\nQUIT\r\n', 'BADJOB');
+  let held: { id: string; queueId: string; jobName: string }[] = [];
+  // The reason file is written right after the move into held/ (spool/disposition.ts): wait for both.
+  await until('held spool file', async () => { held = (await api('GET', '/api/v1/spool/held')).body.items as typeof held; return held.length === 1 && held[0]!.jobName !== null; });
+  assert.equal(held[0]!.jobName, 'BADJOB');
+  r = await api('GET', `/api/v1/spool/held/${encodeURIComponent(held[0]!.id)}`);
+  assert.equal(r.status, 200);
+  assert.match(String(r.body.report), /BOGUS|not recognized|500/i);
+  // The same file in the queue list, state held, by its queue id (message number 0: the whole file).
+  const inQueue = items((await api('GET', '/api/v1/queue?state=held')).body);
+  assert.deepEqual(inQueue.map((i) => i.id), [held[0]!.queueId]);
+  assert.match(held[0]!.queueId, /-0$/);
+  r = await api('POST', `/api/v1/spool/held/${held[0]!.queueId}/purge`, { reason: 'broken job' });
+  assert.equal(r.status, 200);
+  assert.equal(((await api('GET', '/api/v1/spool/held')).body.items as unknown[]).length, 0);
+  const acts = actions(env).map((a) => String(a.action));
+  assert.deepEqual(acts, ['hold', 'release', 'retry', 'bounce', 'requeue', 'purge', 'purge', 'purge']);
+});
