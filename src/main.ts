@@ -111,6 +111,7 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
       setUserExit: (v) => gateway.setUserExit(v),
       faults: () => gateway.health.list(),
       retention: () => retention.last(),
+      queue: gateway.queueView,
       runtime: () => ({ pid: process.pid, chkpoint: w.opts.cold ? 'COLD' : 'WARM', chkpointFile: stateLayout(config).checkpoint, ipv6Enabled: true }),
     },
   });
