@@ -173,7 +173,11 @@ export function parseQueueVerb(verb: (typeof QUEUE_VERBS)[number], ops: readonly
   }
 }
 
-/** A value written back into a command: quoted when it holds anything but safe characters. */
+/** A value written into a command line: quoted ('...', '' for a quote) when it holds anything but safe characters. */
+export function quoteOperand(v: string): string {
+  return q(v);
+}
+
 function q(v: string): string {
   return /^[A-Za-z0-9@._+:-]*$/.test(v) && v !== '' ? v : `'${v.replace(/'/g, "''")}'`;
 }

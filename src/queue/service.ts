@@ -18,7 +18,7 @@ import { describeError, err, formatMailbox, isQueueId, ok, queueIdFor, type Cloc
 import type { Logger } from '../log/index.js';
 import { extendedQueueId, queueIdOf, replyText, type ExtendedRetry, type Forwarder, type LiveEntry, type MailDirectoryRecord, type OperatorCommand } from '../forwarder/index.js';
 import type { DeadLetterInfo, DeadLetterStore } from '../notify/index.js';
-import { listHeld, purgeHeld, releaseHeld, type HeldEntry } from '../spool/disposition.js';
+import { listHeld, purgeHeld, readHeldReport, releaseHeld, type HeldEntry } from '../spool/disposition.js';
 import type { SpoolLayout } from '../spool/submit.js';
 import type { JournalEvent } from '../store/types.js';
 import type { HoldList } from './holds.js';
@@ -526,18 +526,8 @@ export class QueueService implements QueueApi {
     return ok({ item: this.heldView(h.value), report: await this.problemReport(h.value) });
   }
 
-  /** The sysout report(s) of a held file (`<jobId>.<entry>.report.txt`), or its reason when none was written. */
-  private async problemReport(h: HeldEntry): Promise<string> {
-    const base = `${h.jobId ?? ''}.${h.id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 100)}`;
-    let names: string[] = [];
-    try {
-      names = (await readdir(this.d.spool.sysout)).filter((n) => n === `${base}.report.txt` || (n.startsWith(`${base}.`) && /\.\d+\.report\.txt$/.test(n))).sort();
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    const parts: string[] = [];
-    for (const n of names) parts.push((await readFile(join(this.d.spool.sysout, n), 'utf8')).slice(0, MAX_BODY));
-    return parts.length > 0 ? parts.join('\n') : `(no report file in ${this.d.spool.sysout}; Report None or Admin?) reason: ${h.reason}`;
+  private problemReport(h: HeldEntry): Promise<string> {
+    return readHeldReport(this.d.spool, h, MAX_BODY);
   }
 
   heldFileAction(id: string, action: 'release' | 'purge', who: Actor): Promise<Result<HeldFileItem, QueueError>> {

@@ -300,3 +300,87 @@ test('extended retry, dead letters and held spool files through the same model a
   const acts = actions(env).map((a) => String(a.action));
   assert.deepEqual(acts, ['hold', 'release', 'retry', 'bounce', 'requeue', 'purge', 'purge', 'purge']);
 });
+
+test('CLI and MODIFY: list --json, show, hold a flood by sender, clear a dead target, and a stopped instance is named', async (t) => {
+  const env = await gateway(t, 'RetryLimit { Count 5 Interval 60 }');
+  const { target, refuse, path } = env;
+  const { runCli } = await import('../../src/testing/cli.js');
+  const queueCli = (await import('../../src/cli/queue.js')).run;
+  const deadCli = (await import('../../src/cli/queue.js')).runDeadLetter;
+  const { main } = await import('../../src/cli/index.js');
+  const { captureIo } = await import('../../src/testing/cli.js');
+  const modify = async (...args: string[]) => { const io = captureIo(); const code = await main(['modify', '--config', path, ...args], io); return { code, stdout: io.out(), stderr: io.err() }; };
+  const env2 = { ...process.env, USER: 'carol' };
+  for (const a of ['a@dead.test', 'b@dead.test', 'c@dead.test']) refuse.set(a, '451 4.4.1 connection timed out');
+  await submitText(env.config, job('FL', [
+    { from: 'flood@corp.test', to: ['a@dead.test'] },
+    { from: 'flood@corp.test', to: ['b@dead.test'] },
+    { from: 'job@corp.test', to: ['c@dead.test'] },
+  ]), 'FLJOB');
+  await until('three in retry', async () => (JSON.parse((await runCli(queueCli, ['list', '--config', path, '--json', '--state', 'retry'])).stdout) as { total: number }).total === 3);
+
+  // list (text): the mailq-like lines with each recipient's last reply.
+  let r = await runCli(queueCli, ['list', '--config', path, '--domain', 'dead.test']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^EZD1849I TEST QUEUE: 3 OF 3 MESSAGES$/m);
+  assert.match(r.stdout, /^ {4}a@dead\.test DEFERRED 451 4\.4\.1 connection timed out$/m);
+  const all = JSON.parse((await runCli(queueCli, ['list', '--config', path, '--json'])).stdout) as { total: number; items: QueueItem[] };
+  const third = all.items.find((i) => i.sender === 'job@corp.test')!;
+
+  // show (why it waits).
+  r = await runCli(queueCli, ['show', third.id, '--config', path]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^EZD1850I TEST QUEUE MESSAGE ${third.id}:$`, 'm'));
+  assert.match(r.stdout, /RECIPIENT c@dead\.test : DEFERRED 451 4\.4\.1 connection timed out/);
+  assert.match(r.stdout, /^ {4}Subject: FL 3$/m);
+
+  // Stop a flood: hold everything from one sender, through MODIFY.
+  r = await modify("HOLD,SENDER=flood@corp.test,REASON='flood from a runaway job',BY=dave");
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /^EZD1855I TEST MODIFY HOLD COMMAND COMPLETED : 2 MESSAGES$/m);
+  const held = JSON.parse((await runCli(queueCli, ['list', '--config', path, '--json', '--state', 'held'])).stdout) as { items: QueueItem[] };
+  assert.deepEqual(held.items.map((i) => i.sender), ['flood@corp.test', 'flood@corp.test']);
+  assert.equal(held.items[0]!.hold?.operator, 'modify:dave');
+  // A hold survives in the hold file (read at the next start).
+  const holdsFile = JSON.parse(readFileSync(join(env.config.stateDirectory, 'TESTW.holds.json'), 'utf8')) as { holds: Record<string, { reason: string }> };
+  assert.deepEqual(Object.values(holdsFile.holds).map((h) => h.reason), ['flood from a runaway job', 'flood from a runaway job']);
+
+  // Clear a dead target's backlog: bounce everything waiting for dead.test (held ones too).
+  r = await runCli(queueCli, ['bounce', '--config', path, '--domain', 'dead.test', '--reason', 'domain gone'], { env: env2 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /COMMAND COMPLETED : 3 MESSAGES/);
+  await target.waitFor('three notifications', () => target.accepted.filter((m) => m.from === '').length === 3);
+  // The notifications leave the queue once their delivery is recorded.
+  await until('queue empty', async () => (JSON.parse((await runCli(queueCli, ['list', '--config', path, '--json'])).stdout) as { total: number }).total === 0);
+  const operators = actions(env).filter((a) => a.action === 'bounce').map((a) => String(a.operator));
+  assert.deepEqual(operators, ['modify:carol', 'modify:carol', 'modify:carol']);
+
+  // delete asks; without an answer nothing is deleted.
+  refuse.set('d@dead.test', '451 4.4.1 connection timed out');
+  await submitText(env.config, job('DD', [{ to: ['d@dead.test'] }]), 'DDJOB');
+  let one: QueueItem | undefined;
+  await until('one in retry', async () => { one = (JSON.parse((await runCli(queueCli, ['list', '--config', path, '--json'])).stdout) as { items: QueueItem[] }).items[0]; return one?.state === 'retry'; });
+  r = await runCli(queueCli, ['delete', one!.id, '--config', path]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /not deleted/);
+  r = await runCli(queueCli, ['delete', one!.id, '--config', path], { stdin: 'y\n' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /EZD1855I TEST MODIFY DELETE COMMAND COMPLETED : ID=.* HAS LEFT THE QUEUE/);
+  r = await runCli(queueCli, ['retry', one!.id, '--config', path]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^EZD1856E TEST MODIFY RETRY COMMAND FAILED : NO MESSAGE/m);
+
+  // shape and dead letters over MODIFY.
+  r = await modify('D,QSHAPE,BY=TARGET');
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^EZD1851I TEST QSHAPE BY TARGET \(AGE IN MINUTES\):$/m);
+  r = await runCli(deadCli, ['list', '--config', path]);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^EZD1852I TEST DEADLETTERS: 0$/m);
+
+  // The instance stopped: the CLI says so.
+  await env.services.stop();
+  r = await runCli(queueCli, ['list', '--config', path]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^spoolgate queue: the instance is not reachable: no instance is listening on .* \(is it started\?\)$/m);
+});
