@@ -13,6 +13,8 @@ import { CONSOLE_CSP, CONSOLE_CSS, CONSOLE_HTML, CONSOLE_JS } from './console.js
 import { METRICS_CONTENT_TYPE, renderMetrics, type MetricsSource } from './metrics.js';
 import { bearerMatches, loadOrCreateToken } from './token.js';
 import { json, readBody, send, type Route } from './respond.js';
+import { queueRoutes } from './queue-routes.js';
+import type { QueueApi } from '../queue/index.js';
 
 /** A request body larger than this is refused with 413 (a command line is at most 4 KiB). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -25,6 +27,8 @@ export interface WebTarget {
    */
   execute(line: string): Promise<Result<ControlResponse, string>>;
   readonly metrics: MetricsSource;
+  /** (O1) The queue model and its actions (src/queue); the queue routes answer 503 without it. */
+  readonly queue?: QueueApi;
 }
 
 export interface StartHttpOptions {
@@ -184,6 +188,7 @@ export async function startHttp(opts: StartHttpOptions): Promise<HttpService> {
         await runCommand(res, line.value);
       },
     }],
+    ...queueRoutes(() => target.queue),
   ];
 
   const hosts = new Set(['localhost', opts.listen.host.toLowerCase(), ...(opts.allowedHosts ?? []).map((h) => h.toLowerCase())]);
