@@ -12,6 +12,7 @@ import { startReceiver } from './receiver/index.js';
 import { refreshFromFile, sendCommand, startControl } from './control/index.js';
 import { DeliveryLatency, ProcessMetrics, startHttp } from './web/index.js';
 import { admitUserExit } from './userexit/index.js';
+import { submitHttpMessage } from './submit/index.js';
 import { Retention } from './log/retention.js';
 import { accountingPath, accountingRetention } from './log/accounting.js';
 import { DeadLetterStore } from './notify/index.js';
@@ -126,6 +127,8 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
     target: {
       execute: (line) => sendCommand(control.path, line),
       metrics: { forwarder: gateway.forwarder, spoolEntries: () => gateway.queue.list(), latency, faults: () => gateway.health.list(), now: () => clock.now(), services: w.counters, process: proc, stores: () => gateway.storeGauges() },
+      // X1 item 5: the send API queues as `spoolgate sendmail` run by the instance's user would (the current configuration's policy and limits).
+      send: { submit: (m) => submitHttpMessage(m, { config: gateway.config() }), tokenFile: stateLayout(config).httpSendToken, maxBodyBytes: config.http.sendMaxBody, ratePerMinute: config.http.sendRate },
     },
   });
   w.stops.push('http', () => http.close());

@@ -239,7 +239,11 @@ function httpBlock(b: StatementReader, diag: Diagnostics): Config['http'] {
     return null;
   }
   const listen = b.get('Listen', hostPort, null as { host: string; port: number } | null);
-  return listen === null ? null : { listen, allowedHosts: b.all('AllowedHost', hostName).map((h) => h.toLowerCase()) };
+  return listen === null ? null : {
+    listen, allowedHosts: b.all('AllowedHost', hostName).map((h) => h.toLowerCase()),
+    sendMaxBody: b.int('SendMaxBody', 1024, 1_073_741_824, 16_777_216),
+    sendRate: b.int('SendRate', 0, 1_000_000, 0),
+  };
 }
 
 function receiverBlock(b: StatementReader, diag: Diagnostics, host: string): ReceiverConfig | null {

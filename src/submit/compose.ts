@@ -12,6 +12,8 @@ export interface NoteAttachment {
   /** File name shown to the recipient (any Unicode); the content type is derived from it. */
   readonly filename: string;
   readonly content: Buffer;
+  /** type/subtype; absent = derived from the file name. */
+  readonly contentType?: string;
 }
 
 export interface NoteInput {
@@ -91,7 +93,7 @@ export async function composeNote(input: NoteInput): Promise<Result<ComposedNote
     messageId: newMessageIdHeader(input.hostName),
     ...(input.text !== undefined || input.html === undefined ? { text: textPart(input.text ?? '') } : {}),
     ...(input.html !== undefined ? { html: textPart(input.html) } : {}),
-    attachments: (input.attachments ?? []).map((a) => ({ filename: a.filename, content: a.content })),
+    attachments: (input.attachments ?? []).map((a) => ({ filename: a.filename, content: a.content, ...(a.contentType === undefined ? {} : { contentType: a.contentType }) })),
   });
   const data = await composer.compile().build();
 
