@@ -18,6 +18,8 @@ export interface NoteAttachment {
 
 export interface NoteInput {
   readonly from: Mailbox;
+  /** The From: field's display name (none when absent or empty). */
+  readonly fromName?: string;
   /** Addresses as "local@domain" or "Display Name <local@domain>". */
   readonly to: readonly string[];
   readonly cc?: readonly string[];
@@ -85,7 +87,7 @@ export async function composeNote(input: NoteInput): Promise<Result<ComposedNote
   const header = (l: ParsedAddress[]): { name: string; address: string }[] => l.map((a) => ({ name: a.name, address: formatMailbox(a.mailbox) }));
 
   const composer = new MailComposer({
-    from: formatMailbox(input.from),
+    from: input.fromName === undefined || input.fromName === '' ? formatMailbox(input.from) : { name: input.fromName, address: formatMailbox(input.from) },
     ...(lists.to.length ? { to: header(lists.to) } : {}),
     ...(lists.cc.length ? { cc: header(lists.cc) } : {}),
     // Bcc is given only to the envelope below, so it cannot reach a header field.

@@ -60,29 +60,30 @@ export interface HttpSubmitContext {
 }
 
 /** The envelope parts of a composed message, checked with sendmail's rules (lengths, count, syntax). */
-function composedEnvelope(m: HttpComposedMessage): Result<{ from: string; recipients: SendMailRecipient[] }, SendMailError> {
-  const bare = (text: string, code: 'SG_SENDMAIL_BAD_ORIGINATOR' | 'SG_SENDMAIL_BAD_RECIPIENT', what: string): Result<string, SendMailError> => {
+function composedEnvelope(m: HttpComposedMessage): Result<{ from: string; fromName: string; recipients: SendMailRecipient[] }, SendMailError> {
+  const parse = (text: string, code: 'SG_SENDMAIL_BAD_ORIGINATOR' | 'SG_SENDMAIL_BAD_RECIPIENT', what: string): Result<{ name: string; address: string }, SendMailError> => {
     const p = parseNoteAddress(text);
     if (!p.ok) return err(new SendMailError(code, `${what} "${text}" is not a valid address: ${p.error.replace(/^.*?: /, '')}`));
-    return ok(formatMailbox(p.value.mailbox));
+    return ok({ name: p.value.name, address: formatMailbox(p.value.mailbox) });
   };
-  const from = bare(m.from, 'SG_SENDMAIL_BAD_ORIGINATOR', 'from');
+  const from = parse(m.from, 'SG_SENDMAIL_BAD_ORIGINATOR', 'from');
   if (!from.ok) return from;
   const recipients: SendMailRecipient[] = [];
   for (const [list, type] of [[m.to, 'normal'], [m.cc, 'cc'], [m.bcc, 'bcc']] as const) {
     for (const a of list) {
-      const r = bare(a, 'SG_SENDMAIL_BAD_RECIPIENT', type === 'normal' ? 'to' : type);
+      const r = parse(a, 'SG_SENDMAIL_BAD_RECIPIENT', type === 'normal' ? 'to' : type);
       if (!r.ok) return r;
-      recipients.push({ address: r.value, type });
+      recipients.push({ address: r.value.address, type });
     }
   }
-  return ok({ from: from.value, recipients });
+  return ok({ from: from.value.address, fromName: from.value.name, recipients });
 }
 
 /** Checks `msg` as `spoolgate sendmail` would and puts it on the spool; resolves once it is durable. */
 export async function submitHttpMessage(msg: HttpMessage, ctx: HttpSubmitContext): Promise<Result<HttpReceipt, SendMailError>> {
   const { config } = ctx;
   let originator: string;
+  let fromName = '';
   let recipients: readonly SendMailRecipient[];
   if (msg.kind === 'raw') {
     originator = msg.from;
@@ -91,6 +92,7 @@ export async function submitHttpMessage(msg: HttpMessage, ctx: HttpSubmitContext
     const env = composedEnvelope(msg);
     if (!env.ok) return env;
     originator = env.value.from;
+    fromName = env.value.fromName;
     recipients = env.value.recipients;
   }
   const addrs = validateAddresses(originator, recipients);
@@ -104,7 +106,7 @@ export async function submitHttpMessage(msg: HttpMessage, ctx: HttpSubmitContext
     data = msg.data;
   } else {
     const composed = await composeNote({
-      from: addrs.value.from, to: [...msg.to], cc: [...msg.cc], bcc: [...msg.bcc], subject: msg.subject,
+      from: addrs.value.from, fromName, to: [...msg.to], cc: [...msg.cc], bcc: [...msg.bcc], subject: msg.subject,
       ...(msg.text === undefined ? {} : { text: msg.text }), ...(msg.html === undefined ? {} : { html: msg.html }),
       attachments: msg.attachments, hostName: config.hostName,
     });
