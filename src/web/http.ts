@@ -227,7 +227,7 @@ export async function startHttp(opts: StartHttpOptions): Promise<HttpService> {
     if (!authorized) {
       // The failed-login line of SMTP and POP3 too (fail2ban: examples/fail2ban/spoolgate.conf).
       log.warn('auth.failed', { service: 'http', ip: req.socket.remoteAddress ?? '', path, reason: req.headers.authorization === undefined ? 'no-token' : 'invalid' });
-      json(res, 401, { ok: false, error: 'Authorization: Bearer <token> required (the token is in <StateDirectory>/http.token)' },
+      json(res, 401, { ok: false, error: `Authorization: Bearer <token> required (the token is in <StateDirectory>/http.token${typeof route.auth === 'function' ? '; for sending also http-send.token' : ''})` },
         { 'WWW-Authenticate': req.headers.authorization === undefined ? 'Bearer realm="spoolgate"' : 'Bearer realm="spoolgate", error="invalid_token"' });
       return;
     }
