@@ -232,6 +232,8 @@ export interface Config {
     readonly sendMaxBody: number;
     /** (ext) Messages per minute one client address may send through the send API; 0 = no limit. */
     readonly sendRate: number;
+    /** (ext) The user the send API sends as for SenderPolicy Own (never privileged); null = the instance's own user. */
+    readonly sendUser: string | null;
   } | null;
   /** null = no SMTP receiver. */
   readonly receiver: ReceiverConfig | null;

@@ -114,3 +114,30 @@ with urllib.request.urlopen(req) as resp:
   assert.ok(parsed.attachments[0]!.content.equals(pdf), 'the attachment arrives byte for byte');
   await until('spool empty', async () => (await services.gateway.queue.list()).length === 0);
 });
+
+test('send API under SenderPolicy Own: Http SendUser is the identity — its own address is sent, another is 403', async (t) => {
+  const target = await startRelayTarget(t);
+  const dir = tempDir(t);
+  const { config } = writeConfig(dir, `
+    TargetServer { TargetIP 127.0.0.1 ConnectPort ${target.port} }
+    Http { Listen 127.0.0.1:0 SendUser reports }
+    Users { SenderPolicy Own DefaultDomain corp.test }`);
+  const services = await startServices(config, { log: Logger.silent() });
+  t.after(() => services.stop());
+  await services.gateway.forwarder.start();
+  const http = services.listening.find((l) => l.role === 'http')!;
+  const sendToken = readFileSync(join(config.stateDirectory, 'http-send.token'), 'utf8').trim();
+  const send = (from: string) => fetch(`http://127.0.0.1:${http.port}/api/v1/messages`, {
+    method: 'POST', headers: { Authorization: `Bearer ${sendToken}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ from, to: 'k@remote.test', subject: 'Own', text: 'x' }),
+  });
+  const refused = await send('ceo@corp.test');
+  assert.equal(refused.status, 403);
+  assert.deepEqual(await refused.json(), { ok: false, code: 'SG_SENDMAIL_SENDER_NOT_ALLOWED', error: 'user reports may not send as ceo@corp.test: SenderPolicy Own allows only reports@corp.test' });
+  const sent = await send('Reports <reports@corp.test>');
+  assert.equal(sent.status, 202);
+  await target.waitFor(1);
+  assert.equal(target.mails.length, 1);
+  assert.equal(target.mails[0]!.from, 'reports@corp.test');
+  assert.match(target.mails[0]!.data.toString('latin1'), /^Received: by gw\.test \(spoolgate TEST http, from user reports\)/);
+});
