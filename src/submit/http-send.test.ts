@@ -82,3 +82,23 @@ test('submitHttpMessage: the refusals of `spoolgate sendmail`, with its codes', 
   const queued = await submitHttpMessage(compose({}), { config, caller: alice });
   assert.ok(queued.ok, 'the own address under SenderPolicy Own is queued');
 });
+
+test('submitHttpMessage compose: quotes, commas, semicolons and non-ASCII in names and file names stay inside their field', async (t) => {
+  const { config, entry } = setup(t, 'Users { SenderPolicy Any }');
+  const names = ['a"; filename="evil.exe', 'Bericht, März; Teil=1 (final).pdf', '=?utf-8?q?x?=.txt', 'x'.repeat(200) + '.bin'];
+  const r = await submitHttpMessage({
+    kind: 'compose', from: '"Doe, John" <john@corp.test>', to: ['"Müller; Jörg" <j@remote.test>', 'x <y@remote.test>'], cc: [], bcc: [],
+    subject: 'Re: =?utf-8?b?AAA=?= "quoted" ; Bcc: v@remote.test', text: 't',
+    attachments: names.map((filename, i) => ({ filename, content: Buffer.from([i]) })),
+  }, { config, caller: alice });
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  assert.deepEqual(r.value.envelope.recipients, ['j@remote.test', 'y@remote.test']);
+  const m = await simpleParser(readFileSync(join(entry(r.value.id), 'data')));
+  assert.equal(m.subject, 'Re: =?utf-8?b?AAA=?= "quoted" ; Bcc: v@remote.test');
+  assert.equal(m.bcc, undefined);
+  assert.deepEqual(m.from?.value.map((a) => [a.name, a.address]), [['Doe, John', 'john@corp.test']]);
+  const to = Array.isArray(m.to) ? m.to : [m.to!];
+  assert.deepEqual(to.flatMap((a) => a.value.map((x) => [x.name, x.address])), [['Müller; Jörg', 'j@remote.test'], ['x', 'y@remote.test']]);
+  assert.deepEqual(m.attachments.map((a) => a.filename), names);
+  assert.deepEqual(m.attachments.map((a) => a.content[0]), [0, 1, 2, 3]);
+});
