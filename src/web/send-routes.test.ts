@@ -154,6 +154,9 @@ test('refusals: status, code and a message that says what to fix', async (t) => 
     assert.ok(typeof r.body.error === 'string' && r.body.error.length > 10, c.name);
   }
   assert.deepEqual(f.got, [], 'nothing refused reached the spool');
+  const full = await post(f, json({ ...message, from: 'spool@x.test' }), { type: 'application/json' });
+  assert.equal(full.headers.get('retry-after'), '60');
+  assert.doesNotMatch(full.body.error ?? '', /ENOSPC/, 'the detail of a spool failure stays in the log');
   const many = await post(f, json({ ...message, attachments: Array.from({ length: MAX_ATTACHMENTS + 1 }, () => ({ filename: 'a', content: '' })) }), { type: 'application/json' });
   assert.deepEqual([many.status, many.body.code], [422, 'SG_HTTP_TOO_MANY_ATTACHMENTS']);
 });

@@ -297,7 +297,13 @@ export async function sendRoutes(opts: SendRoutesOptions): Promise<(readonly [Re
       const msg = type === 'application/json' ? messageFromJson(body) : messageFromRaw(body, q);
       if (!msg.ok) { answer(msg.error); return; }
       const r = await send.submit(msg.value);
-      if (!r.ok) { answer({ status: statusOfSendMailCode(r.error.code), code: r.error.code, error: r.error.message }, r.error.code === 'SG_SENDMAIL_SPOOL_FAILED' ? { 'Retry-After': '60' } : {}); return; }
+      if (!r.ok && r.error.code === 'SG_SENDMAIL_SPOOL_FAILED') {
+        // The reason names spool paths: it goes to the log; the client gets a public text.
+        log.error('http.send-failed', { ip, code: r.error.code, error: r.error.message });
+        json(res, 503, { ok: false, code: r.error.code, error: 'the message could not be queued (the spool cannot be written); try again later' }, { 'Retry-After': '60' });
+        return;
+      }
+      if (!r.ok) { answer({ status: statusOfSendMailCode(r.error.code), code: r.error.code, error: r.error.message }); return; }
       log.event('http.send', { ip, id: r.value.id, form: msg.value.kind, from: r.value.envelope.from, recipients: r.value.envelope.recipients.length, size: r.value.size });
       // 202: queued (durable), not yet delivered.
       json(res, 202, { ok: true, id: r.value.id, envelope: r.value.envelope, size: r.value.size, bccHeaderStripped: r.value.bccHeaderStripped });
