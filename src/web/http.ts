@@ -224,6 +224,13 @@ export async function startHttp(opts: StartHttpOptions): Promise<HttpService> {
     }
     // RFC 6750 §3: a request without (valid) credentials gets 401 and a WWW-Authenticate challenge.
     const authorized = route.auth === false || (route.auth === true ? bearerMatches(req.headers.authorization, tk.token) : route.auth(req.headers.authorization));
+    // RFC 6750 §3.1: a valid token of a narrower scope (the send token on an operator route) is 403 insufficient_scope, not a failed login.
+    if (!authorized && routes.some(([, r]) => typeof r.auth === 'function' && r.auth(req.headers.authorization))) {
+      log.info('http.scope', { ip: req.socket.remoteAddress ?? '', path });
+      json(res, 403, { ok: false, error: 'this token may only send mail (POST /api/v1/messages); operator calls need the token in <StateDirectory>/http.token' },
+        { 'WWW-Authenticate': 'Bearer realm="spoolgate", error="insufficient_scope"' });
+      return;
+    }
     if (!authorized) {
       // The failed-login line of SMTP and POP3 too (fail2ban: examples/fail2ban/spoolgate.conf).
       log.warn('auth.failed', { service: 'http', ip: req.socket.remoteAddress ?? '', path, reason: req.headers.authorization === undefined ? 'no-token' : 'invalid' });

@@ -135,7 +135,7 @@ export const OPENAPI = {
         responses: {
           200: controlResponse, 422: commandFailed,
           400: errorResponse('no command, several lines, bad JSON, not UTF-8'), 401: unauthorized,
-          403: errorResponse('a command offered on the control socket only (USEREXIT)'),
+          403: errorResponse('a command offered on the control socket only (USEREXIT), or the send token (insufficient_scope)'),
           413: errorResponse('body over 64 KiB'), 415: errorResponse('another body type'), 503: errorResponse('the instance could not run it'),
         },
       },
@@ -149,7 +149,7 @@ export const OPENAPI = {
           { name: 'detail', in: 'query', required: false, schema: { enum: ['1', '0', 'true', 'false', 'yes', 'no'] }, description: 'spool' },
           { name: 'tkid', in: 'query', required: false, schema: { type: 'string', pattern: '^[0-9]{1,3}$' }, description: 'spool: one task' },
         ],
-        responses: { 200: controlResponse, 422: commandFailed, 400: errorResponse('a query value not valid for the view'), 401: unauthorized, 404: errorResponse('unknown view'), 503: errorResponse('the instance could not run it') },
+        responses: { 200: controlResponse, 422: commandFailed, 400: errorResponse('a query value not valid for the view'), 401: unauthorized, 403: errorResponse('the send token (insufficient_scope)'), 404: errorResponse('unknown view'), 503: errorResponse('the instance could not run it') },
       },
     },
     '/api/v1/messages': {

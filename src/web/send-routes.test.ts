@@ -80,11 +80,13 @@ test('send token: made 0600 beside http.token, differs from it, opens POST /api/
   assert.equal(r.headers.get('www-authenticate'), 'Bearer realm="spoolgate"');
   r = await post(f, json(message), { type: 'application/json', token: 'x'.repeat(43) });
   assert.equal(r.status, 401);
-  // The send token runs no operator command, by either route.
+  // The send token runs no operator command, by either route: 403 insufficient_scope (RFC 6750 §3.1).
   r = await post(f, 'SUSPEND,DELAY', { type: 'text/plain', path: '/api/v1/command' });
-  assert.equal(r.status, 401);
+  assert.equal(r.status, 403);
+  assert.equal(r.headers.get('www-authenticate'), 'Bearer realm="spoolgate", error="insufficient_scope"');
+  assert.match(r.body.error ?? '', /may only send mail/);
   const g = await fetch(`${f.base}/api/v1/display/config`, { headers: { Authorization: `Bearer ${f.sender}` } });
-  assert.equal(g.status, 401);
+  assert.equal(g.status, 403);
   assert.deepEqual(f.commands, []);
   assert.equal(f.got.length, 2);
 });

@@ -44,7 +44,7 @@ test('send API: curl (rfc822 and JSON raw) and Python urllib (JSON with an attac
 
   // The send token runs no operator command.
   let r = await execProgram(curl, ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--oauth2-bearer', sendToken, '-d', 'SUSPEND,DELAY', `${base}/api/v1/command`]);
-  assert.equal(r.stdout, '401');
+  assert.equal(r.stdout, '403');
   assert.equal(services.gateway.forwarder.suspendMode, 'none');
 
   // 1. curl, message/rfc822: the file as it is, the envelope in the query (curl --url-query encodes the '+').
