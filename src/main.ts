@@ -12,6 +12,7 @@ import { startReceiver } from './receiver/index.js';
 import { refreshFromFile, sendCommand, startControl } from './control/index.js';
 import { DeliveryLatency, ProcessMetrics, startHttp } from './web/index.js';
 import { admitUserExit } from './userexit/index.js';
+import { submitHttpMessage } from './submit/index.js';
 import { Retention } from './log/retention.js';
 import { accountingPath, accountingRetention } from './log/accounting.js';
 import { DeadLetterStore } from './notify/index.js';
@@ -121,6 +122,8 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
   const proc = new ProcessMetrics();
   proc.start();
   w.stops.push('process metrics', () => proc.stop());
+  // Http SendUser: the send API's SenderPolicy identity, never privileged (uid -1 is nobody's).
+  const sendAs = config.http.sendUser === null ? undefined : { uid: -1, user: config.http.sendUser };
   // HTTP commands go through the control socket: one queue for both, the same answer.
   const http = await startHttp({
     listen: config.http.listen, allowedHosts: config.http.allowedHosts, tokenFile: stateLayout(config).httpToken, log,
@@ -128,6 +131,8 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
       execute: (line) => sendCommand(control.path, line),
       queue: gateway.queueView,
       metrics: { forwarder: gateway.forwarder, spoolEntries: () => gateway.queue.list(), latency, faults: () => gateway.health.list(), now: () => clock.now(), services: w.counters, process: proc, stores: () => gateway.storeGauges() },
+      // X1 item 5: the send API queues as `spoolgate sendmail` run by the instance's user would (the current configuration's policy and limits).
+      send: { submit: (m) => submitHttpMessage(m, { config: gateway.config(), ...(sendAs === undefined ? {} : { caller: sendAs }) }), tokenFile: stateLayout(config).httpSendToken, maxBodyBytes: config.http.sendMaxBody, ratePerMinute: config.http.sendRate },
     },
   });
   w.stops.push('http', () => http.close());

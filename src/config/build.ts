@@ -232,6 +232,17 @@ function timeouts(b: StatementReader): TimeoutConfig {
   };
 }
 
+/**
+ * Http SendUser: a login-name-like local part. Not root: the send API's identity is never
+ * privileged (SenderPolicy Any is the way to let it name every sender).
+ */
+function sendUser(t: string): Parsed<string> {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(t) || t.toLowerCase() === 'root') {
+    return { ok: false, problem: `value ${JSON.stringify(t.slice(0, 70))} is not a user name the send API may act as`, allowed: 'a user name of 1..64 letters, digits, . _ - (not root; use Users { SenderPolicy Any } to allow every sender)' };
+  }
+  return { ok: true, value: t };
+}
+
 function httpBlock(b: StatementReader, diag: Diagnostics): Config['http'] {
   if (!b.present) return null;
   if (!b.has('Listen')) {
@@ -239,7 +250,12 @@ function httpBlock(b: StatementReader, diag: Diagnostics): Config['http'] {
     return null;
   }
   const listen = b.get('Listen', hostPort, null as { host: string; port: number } | null);
-  return listen === null ? null : { listen, allowedHosts: b.all('AllowedHost', hostName).map((h) => h.toLowerCase()) };
+  return listen === null ? null : {
+    listen, allowedHosts: b.all('AllowedHost', hostName).map((h) => h.toLowerCase()),
+    sendMaxBody: b.int('SendMaxBody', 1024, 1_073_741_824, 16_777_216),
+    sendRate: b.int('SendRate', 0, 1_000_000, 0),
+    sendUser: b.get('SendUser', sendUser as (t: string) => Parsed<string | null>, null),
+  };
 }
 
 function receiverBlock(b: StatementReader, diag: Diagnostics, host: string): ReceiverConfig | null {

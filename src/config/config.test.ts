@@ -257,7 +257,7 @@ Filter { MimeType Image/* }
 Pop3 { Listen 127.0.0.1:110 ListenTls 127.0.0.1:995 TlsCert c.pem TlsKey k.pem InactivityTimeout 900 }
 Users { DefaultDomain example.test SenderPolicy any }
 `);
-  assert.deepEqual(c.http, { listen: { host: '::1', port: 8025 }, allowedHosts: [] });
+  assert.deepEqual(c.http, { listen: { host: '::1', port: 8025 }, allowedHosts: [], sendMaxBody: 16_777_216, sendRate: 0, sendUser: null });
   assert.equal(c.logFile, '/var/log/sg.log');
   assert.equal(c.logFormat, 'json');
   assert.deepEqual(c.spool, { directory: '/var/spool/sg', recordFormat: 'fixed', recordLength: 133, rescanInterval: 30 });
@@ -499,4 +499,17 @@ test('(ext) DisplayCompat: SPOOLGATE by default and shown; IBM writes the seed\'
   for (const label of ['BADSPOOLDISP', 'AUTHUSER', 'COPYTO', 'DISPLAYCOMPAT', 'INSTANCE', 'SPOOL:', 'RECEIVER']) assert.ok(!ibm.some((l) => l.startsWith(label)), label);
   assert.equal(ibm.at(-1), 'MAILADMINISTRATOR   : NONE', 'the seed\'s block ends the display');
   assert.ok(!ibm.some((l) => l !== l.trimEnd()), 'no trailing blanks');
+});
+
+test('Http SendMaxBody, SendRate and SendUser (the send API): values, and errors naming file and line', () => {
+  const { config } = parseOk('TargetServer { TargetIP 192.0.2.1 }\nHttp { Listen 127.0.0.1:8025 SendMaxBody 2048 SendRate 60 SendUser reports }\n');
+  assert.deepEqual([config.http?.sendMaxBody, config.http?.sendRate, config.http?.sendUser], [2048, 60, 'reports']);
+  for (const bad of ['root', 'ROOT', 'a b', 'x@y']) {
+    const u = parseConfig(`TargetServer { TargetIP 192.0.2.1 }\nHttp { Listen 127.0.0.1:8025 SendUser "${bad}" }\n`, 'b.conf', {}, OPTS);
+    assert.ok(!u.ok, bad);
+    assert.match(u.error.map((e) => e.message).join('\n'), /^b\.conf:2: .*SendUser.*not root/m, bad);
+  }
+  const r = parseConfig('TargetServer { TargetIP 192.0.2.1 }\nHttp { Listen 127.0.0.1:8025\n SendMaxBody 10 }\n', 'a.conf', {}, OPTS);
+  assert.ok(!r.ok);
+  assert.match(r.error.map((e) => e.message).join('\n'), /^a\.conf:3: .*SendMaxBody.*1024/m);
 });

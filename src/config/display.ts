@@ -175,7 +175,7 @@ function spoolgateDisplay(c: Config, rt: DisplayRuntime): string[] {
     two('RECORDFORMAT', c.spool.recordFormat.toUpperCase(), 'RECORDLENGTH', String(c.spool.recordLength)),
     one('RESCANINTERVAL', String(c.spool.rescanInterval)),
     one('HTTP', c.http === null ? 'OFF' : hp(c.http.listen)),
-    ...(c.http === null ? [] : list('ALLOWEDHOST', c.http.allowedHosts)),
+    ...(c.http === null ? [] : [...list('ALLOWEDHOST', c.http.allowedHosts), two('SENDMAXBODY', String(c.http.sendMaxBody), 'SENDRATE', String(c.http.sendRate)), one('SENDUSER', c.http.sendUser ?? '*INSTANCE')]),
   );
   const r = c.receiver;
   if (r === null) out.push(one('RECEIVER', 'OFF'));

@@ -71,7 +71,7 @@ export const STATEMENTS: readonly StatementDef[] = [
   value('DrainTimeout', 'yes', true),
   value('DisplayCompat', 'yes', true),
   block('Spool', 'partial', true, [p('Directory'), p('RecordFormat'), p('RecordLength'), p('RescanInterval')]),
-  block('Http', 'no', true, [p('Listen'), p('AllowedHost', true)]),
+  block('Http', 'no', true, [p('Listen'), p('AllowedHost', true), p('SendMaxBody'), p('SendRate'), p('SendUser')]),
   block('Receiver', 'partial', true, [
     p('Listen', true), p('HostName'), p('LocalDomain', true), p('MaxMessageSize'), p('MaxRecipients'),
     p('MaxConnections'), p('MaxConnectionsPerIP'), p('CommandTimeout'), p('DataTimeout'), p('MaxBadCommands'),

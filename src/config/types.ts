@@ -228,6 +228,12 @@ export interface Config {
     readonly listen: HostPort;
     /** (ext) Host header names accepted besides IP literals, localhost and the Listen host (DNS rebinding). */
     readonly allowedHosts: readonly string[];
+    /** (ext) Bytes: the largest request body of POST /api/v1/messages (the send API). */
+    readonly sendMaxBody: number;
+    /** (ext) Messages per minute one client address may send through the send API; 0 = no limit. */
+    readonly sendRate: number;
+    /** (ext) The user the send API sends as for SenderPolicy Own (never privileged); null = the instance's own user. */
+    readonly sendUser: string | null;
   } | null;
   /** null = no SMTP receiver. */
   readonly receiver: ReceiverConfig | null;
