@@ -78,6 +78,21 @@ export const OPENAPI = {
           },
         },
       },
+      QueueItem: {
+        type: 'object', description: 'one waiting message (docs/queue.md: the queue id, the states)',
+        properties: {
+          id: { type: 'string', description: 'the stable queue id' },
+          state: { enum: ['processing', 'retry', 'extended', 'held', 'dead', 'quarantined'] },
+          arrival: { type: 'string', format: 'date-time' }, nextAttempt: { type: ['string', 'null'], format: 'date-time' },
+          attempts: { type: 'integer' }, size: { type: 'integer' }, jobName: { type: 'string' }, jobId: { type: 'string' }, user: { type: 'string' }, sender: { type: 'string' },
+          recipients: { type: 'array', items: { type: 'object', properties: { address: { type: 'string' }, state: { type: 'string' }, lastReply: { type: ['string', 'null'] } } } },
+          target: { type: ['string', 'null'] },
+        },
+      },
+      QueueActionBody: {
+        type: 'object',
+        properties: { reason: { type: 'string', maxLength: 500, description: 'journaled with the action' }, operator: { type: 'string', pattern: '^[\\x21-\\x7e]{1,64}$', description: 'journaled as http:<operator>' } },
+      },
       Readiness: {
         type: 'object',
         properties: {
@@ -150,6 +165,85 @@ export const OPENAPI = {
           { name: 'tkid', in: 'query', required: false, schema: { type: 'string', pattern: '^[0-9]{1,3}$' }, description: 'spool: one task' },
         ],
         responses: { 200: controlResponse, 422: commandFailed, 400: errorResponse('a query value not valid for the view'), 401: unauthorized, 403: errorResponse('the send token (insufficient_scope)'), 404: errorResponse('unknown view'), 503: errorResponse('the instance could not run it') },
+      },
+    },
+    '/api/v1/queue': {
+      get: {
+        summary: 'list waiting messages, oldest first (filters as `spoolgate queue list`)', security: operatorOnly,
+        parameters: [
+          { name: 'state', in: 'query', required: false, schema: { type: 'string' }, description: 'processing, retry, extended, held, dead, quarantined (comma-separated)' },
+          ...['job', 'sender', 'recipient', 'target', 'domain'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+          { name: 'minAge', in: 'query', required: false, schema: { type: 'integer' }, description: 'seconds' },
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer' } }, { name: 'offset', in: 'query', required: false, schema: { type: 'integer' } },
+        ],
+        responses: {
+          200: { description: 'a page of the queue', content: { 'application/json': { schema: { type: 'object', properties: { ok: { const: true }, total: { type: 'integer' }, items: { type: 'array', items: { $ref: '#/components/schemas/QueueItem' } } } } } } },
+          400: errorResponse('an unknown filter, state or an over-long value'), 401: unauthorized, 403: errorResponse('the send token (insufficient_scope)'), 503: errorResponse('no queue in this instance'),
+        },
+      },
+    },
+    '/api/v1/queue/summary': {
+      get: {
+        summary: 'counts per state and the oldest message age', security: operatorOnly,
+        responses: { 200: { description: 'counts', content: { 'application/json': { schema: { type: 'object', properties: { ok: { const: true }, counts: { type: 'object', additionalProperties: { type: 'integer' } }, oldestAgeSeconds: { type: ['integer', 'null'] } } } } } }, 400: errorResponse('query parameters given'), 401: unauthorized, 403: errorResponse('the send token (insufficient_scope)'), 503: errorResponse('no queue in this instance') },
+      },
+    },
+    '/api/v1/queue/shape': {
+      get: {
+        summary: 'age histogram by target or domain (Postfix qshape): minutes 5, 10, 20, 40, ...', security: operatorOnly,
+        parameters: [{ name: 'by', in: 'query', required: false, schema: { enum: ['domain', 'target'] } }],
+        responses: { 200: { description: 'buckets and rows', content: { 'application/json': {} } }, 400: errorResponse('bad by or filter'), 401: unauthorized, 403: errorResponse('the send token (insufficient_scope)'), 503: errorResponse('no queue in this instance') },
+      },
+    },
+    '/api/v1/queue/{id}': {
+      get: {
+        summary: 'one message: envelope, recipients with their last replies, history, headers (body=1: the content)', security: operatorOnly,
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, { name: 'body', in: 'query', required: false, schema: { enum: ['0', '1', 'true', 'false'] } }],
+        responses: { 200: { description: 'the message', content: { 'application/json': { schema: { type: 'object', properties: { ok: { const: true }, item: { $ref: '#/components/schemas/QueueItem' } } } } } }, 400: errorResponse('a malformed id'), 401: unauthorized, 403: errorResponse('the send token (insufficient_scope)'), 404: errorResponse('no such message'), 503: errorResponse('no queue in this instance') },
+      },
+    },
+    '/api/v1/queue/{id}/{action}': {
+      post: {
+        summary: 'act on one message (journaled with the operator and the reason)', security: operatorOnly,
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, { name: 'action', in: 'path', required: true, schema: { enum: ['hold', 'release', 'retry', 'bounce', 'delete'] } }],
+        requestBody: { required: false, content: { 'application/json': { schema: { $ref: '#/components/schemas/QueueActionBody' } } } },
+        responses: { 200: { description: 'done; the item in its new state unless it left the queue', content: { 'application/json': {} } }, 400: errorResponse('a malformed id or body'), 401: unauthorized, 403: errorResponse('the send token (insufficient_scope)'), 404: errorResponse('no such message or action'), 409: errorResponse('the action does not apply in the message\'s state'), 413: errorResponse('body over 8 KiB'), 415: errorResponse('not JSON'), 503: errorResponse('no queue in this instance') },
+      },
+    },
+    '/api/v1/deadletters': {
+      get: { summary: 'stored dead letters', security: operatorOnly, responses: { 200: { description: 'dead letters', content: { 'application/json': {} } }, 401: unauthorized, 403: errorResponse('the send token (insufficient_scope)'), 503: errorResponse('no queue in this instance') } },
+    },
+    '/api/v1/deadletters/purge': {
+      post: {
+        summary: 'remove dead letters stored more than olderThanDays days ago', security: operatorOnly,
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['olderThanDays'], properties: { olderThanDays: { type: 'integer', minimum: 0 }, reason: { type: 'string' }, operator: { type: 'string' } } } } } },
+        responses: { 200: { description: 'how many were removed', content: { 'application/json': {} } }, 400: errorResponse('olderThanDays missing or not a number'), 401: unauthorized, 403: errorResponse('the send token (insufficient_scope)'), 413: errorResponse('body over 8 KiB'), 415: errorResponse('not JSON'), 503: errorResponse('no queue in this instance') },
+      },
+    },
+    '/api/v1/deadletters/{id}/requeue': {
+      post: {
+        summary: 'put a dead letter back on the spool (sent again)', security: operatorOnly,
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { required: false, content: { 'application/json': { schema: { $ref: '#/components/schemas/QueueActionBody' } } } },
+        responses: { 200: { description: 'requeued', content: { 'application/json': {} } }, 400: errorResponse('a malformed id or body'), 401: unauthorized, 403: errorResponse('the send token (insufficient_scope)'), 404: errorResponse('no such dead letter'), 503: errorResponse('no queue in this instance') },
+      },
+    },
+    '/api/v1/spool/held': {
+      get: { summary: 'held spool files', security: operatorOnly, responses: { 200: { description: 'held files', content: { 'application/json': {} } }, 401: unauthorized, 403: errorResponse('the send token (insufficient_scope)'), 503: errorResponse('no queue in this instance') } },
+    },
+    '/api/v1/spool/held/{id}': {
+      get: {
+        summary: 'a held spool file and its problem report', security: operatorOnly,
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 200: { description: 'the file and its report', content: { 'application/json': {} } }, 400: errorResponse('a malformed id'), 401: unauthorized, 403: errorResponse('the send token (insufficient_scope)'), 404: errorResponse('no such held file'), 503: errorResponse('no queue in this instance') },
+      },
+    },
+    '/api/v1/spool/held/{id}/{action}': {
+      post: {
+        summary: 'release a held spool file (read again) or purge it', security: operatorOnly,
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, { name: 'action', in: 'path', required: true, schema: { enum: ['release', 'purge'] } }],
+        requestBody: { required: false, content: { 'application/json': { schema: { $ref: '#/components/schemas/QueueActionBody' } } } },
+        responses: { 200: { description: 'done', content: { 'application/json': {} } }, 400: errorResponse('a malformed id or body'), 401: unauthorized, 403: errorResponse('the send token (insufficient_scope)'), 404: errorResponse('no such held file'), 503: errorResponse('no queue in this instance') },
       },
     },
     '/api/v1/messages': {
