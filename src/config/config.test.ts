@@ -500,3 +500,26 @@ test('(ext) DisplayCompat: SPOOLGATE by default and shown; IBM writes the seed\'
   assert.equal(ibm.at(-1), 'MAILADMINISTRATOR   : NONE', 'the seed\'s block ends the display');
   assert.ok(!ibm.some((l) => l !== l.trimEnd()), 'no trailing blanks');
 });
+
+// Issue #16 item 13: seed 001 bounds long retry at two hours (its own example: 4 retries of 30
+// minutes); more is allowed here up to 7200 minutes, with a warning at config check.
+test('RetryLimit Count × Interval over two hours: accepted with a warning; two hours exactly is quiet', () => {
+  const TS = 'TargetServer { TargetIP 192.0.2.1 }\n';
+  assert.deepEqual(parseOk('RetryLimit { Count 4 Interval 30 }\n' + TS).warnings, []);
+  const { config: c, warnings } = parseOk('RetryLimit {\n  Count 5\n  Interval 30\n}\n' + TS, 'r.conf');
+  assert.deepEqual(c.retryLimit, { count: 5, interval: 30 });
+  assert.deepEqual(warnings, [
+    "r.conf:1: RetryLimit: Count × Interval = 150 minutes keeps mail in long retry (its spool file held) longer than CSSMTP's two hours; ExtendedRetry is the place for longer waits; allowed Count × Interval ≤ 120 as in CSSMTP, or up to 7200",
+  ]);
+});
+
+// Issue #16 item 13: the seed's default directories are /var/cssmtp/<extwrtname>/mail/ and
+// …/deadletter/; here /var/cssmtp is the StateDirectory. The seed's D,CONFIG example (EXTWRTNAME
+// CSSMTP, MAILDIRECTORY /var/cssmtp/CSSMTP/mail/) comes out the same with StateDirectory /var/cssmtp.
+test('default MailDirectory and DeadLetterDirectory: <StateDirectory>/<EXTWRTNAME>/mail and …/deadletter, the seed\'s shape', () => {
+  const { config: c } = parseOk('ExtWrtName CSSMTP\nStateDirectory /var/cssmtp\nExtendedRetry { Age 100 Interval 30 }\nTargetServer { TargetIP 9.100.1.2 }\n');
+  assert.equal(c.extendedRetry.mailDirectory, '/var/cssmtp/CSSMTP/mail');
+  assert.equal(c.undeliverable.deadLetterDirectory, '/var/cssmtp/CSSMTP/deadletter');
+  // A lower-case writer name is the same writer: the directory uses the upper-case form.
+  assert.equal(parseOk('ExtWrtName cssmtp\nStateDirectory /var/cssmtp\nTargetServer { TargetIP 9.100.1.2 }\n').config.extendedRetry.mailDirectory, '/var/cssmtp/CSSMTP/mail');
+});
