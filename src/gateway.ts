@@ -165,7 +165,7 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     connector: new SmtpConnector({ heloName: () => config.hostName, tlsEhlo: () => config.options.tlsEhlo, timeouts: () => clientTimeouts(config), log }),
     onMailFinished: (item, outcome) => { accounted.onMailFinished(item, outcome); opts.onMailFinished?.(item, outcome); },
     undeliverable: new NotifyingUndeliverable({
-      settings: () => ({ returnToMailFrom: config.undeliverable.returnToMailFrom, deadLetterAction: config.undeliverable.deadLetterAction, reportingMta: config.hostName }),
+      settings: () => ({ returnToMailFrom: config.undeliverable.returnToMailFrom, deadLetterAction: config.undeliverable.deadLetterAction, reportingMta: config.hostName, copyTo: config.undeliverable.copyTo }),
       deadLetters: () => deadLetters,
       submit: async (mail) => { await queueOwnMail(config, mail, { kind: 'notification' }, 'SGNOTIFY'); },
       log, now: () => new Date(clock.now()),
