@@ -138,7 +138,7 @@ test('a configuration written the IBM way parses to the expected values', () => 
   assert.deepEqual(c.options, { nullTrnc: true, testMode: false, atSign: '$', tlsEhlo: true });
   assert.deepEqual(c.retryLimit, { count: 6, interval: 10 });
   assert.deepEqual(c.extendedRetry, { active: true, age: 3, interval: 60, mailDirectory: '/var/cssmtp/CSSMTP/mail' });
-  assert.deepEqual(c.undeliverable, { returnToMailFrom: false, deadLetterAction: 'delete', deadLetterDirectory: '/etc/spoolgate/deadletters', copyTo: null });
+  assert.deepEqual(c.undeliverable, { returnToMailFrom: false, deadLetterAction: 'delete', deadLetterDirectory: '/etc/spoolgate/deadletters', copyTo: null, delayNotice: 240 });
   assert.deepEqual(c.smf119, { config: true, connect: true, mail: false, spool: true, stats: true, interval: 15 });
   assert.deepEqual(c.timeout, { initialMsg: 60, mailCmd: 61, rcptCmd: 62, dataCmd: 63, dataBlock: 64, dataTerm: 65, anyCmd: 66, connectRetry: 67 });
   assert.equal(c.targetServers.length, 2);
@@ -182,7 +182,7 @@ test('every default of SPEC.md §3 when only a TargetServer is given', () => {
     }],
     timeout: { initialMsg: 300, mailCmd: 300, rcptCmd: 300, dataCmd: 120, dataBlock: 180, dataTerm: 600, anyCmd: 300, connectRetry: 120 },
     translate: 'IBM-1047',
-    undeliverable: { returnToMailFrom: true, deadLetterAction: 'store', deadLetterDirectory: '/srv/gw/var/state/SPOOLGAT/deadletter', copyTo: null },
+    undeliverable: { returnToMailFrom: true, deadLetterAction: 'store', deadLetterDirectory: '/srv/gw/var/state/SPOOLGAT/deadletter', copyTo: null, delayNotice: 240 },
     userExit: null,
     instance: 'spoolgate',
     hostName: 'gw.example.test',
@@ -496,7 +496,7 @@ test('(ext) DisplayCompat: SPOOLGATE by default and shown; IBM writes the seed\'
   assert.ok(ours.some((l) => l.startsWith('BADSPOOLDISP ')) && ours.some((l) => l.startsWith('AUTHUSER ')) && ours.some((l) => l.startsWith('COPYTO ')));
   const ibm = formatConfigDisplay(parseOk(`${base}DisplayCompat ibm\n`).config);
   for (const label of ['BADSPOLDISP', 'RETURNTOAILFROM', 'JESJOBSize', 'MESSAGESize', 'DATAINIT', 'RPCTCMD']) assert.ok(ibm.some((l) => l.includes(`${label} `) || l.includes(`${label}:`)), label);
-  for (const label of ['BADSPOOLDISP', 'AUTHUSER', 'COPYTO', 'DISPLAYCOMPAT', 'INSTANCE', 'SPOOL:', 'RECEIVER']) assert.ok(!ibm.some((l) => l.startsWith(label)), label);
+  for (const label of ['BADSPOOLDISP', 'AUTHUSER', 'COPYTO', 'DELAYNOTICE', 'DISPLAYCOMPAT', 'INSTANCE', 'SPOOL:', 'RECEIVER']) assert.ok(!ibm.some((l) => l.startsWith(label)), label);
   assert.equal(ibm.at(-1), 'MAILADMINISTRATOR   : NONE', 'the seed\'s block ends the display');
   assert.ok(!ibm.some((l) => l !== l.trimEnd()), 'no trailing blanks');
 });

@@ -11,7 +11,7 @@ import type { Clock, Health, Resolver, Timer } from '../core/index.js';
 import { describeError } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import type { Checkpoint } from './checkpoint.js';
-import { Lifecycle, newCounters, type ExtendedPolicy, type FinalOutcome, type GlobalCounters, type RetryPolicy, type UndeliverableHandler, type WorkItem } from './lifecycle.js';
+import { Lifecycle, newCounters, type ExtendedPolicy, type FinalOutcome, type ForwarderEvent, type GlobalCounters, type RetryPolicy, type StatusNotices, type UndeliverableHandler, type WorkItem } from './lifecycle.js';
 import { Target, reconcileTargets, type ConnectionRecord } from './pool.js';
 import { Router } from './router.js';
 import { FileRetry } from './file-retry.js';
@@ -94,6 +94,10 @@ export class Forwarder {
       onSecureTls?: (address: string) => void;
       /** Where a checkpoint that cannot be written is marked (component `checkpoint`). */
       health?: Health;
+      /** Forwarder events for the journal (journal.ts). */
+      journal?: (e: ForwarderEvent) => void;
+      /** NOTIFY=SUCCESS / NOTIFY=DELAY notices (status-notices.ts). */
+      notices?: StatusNotices;
     },
   ) {
     this.router = new Router([], deps.clock);
@@ -115,6 +119,8 @@ export class Forwarder {
       onRetry: (tkid, d) => { const t = this.task(tkid); if (t) { t.counters.lrt += d; t.poke(); } },
       onFinished: deps.onMailFinished,
       health: deps.health,
+      ...(deps.journal === undefined ? {} : { journal: deps.journal }),
+      ...(deps.notices === undefined ? {} : { notices: deps.notices }),
     });
     const s = deps.settings();
     for (let i = 1; i <= s.tasks; i++) {
