@@ -14,6 +14,7 @@ import { SpoolQueue } from './spool/queue.js';
 import { enqueueMessage, type MessageOrigin } from './spool/index.js';
 import type { SpoolEntry } from './spool/submit.js';
 import type { Journal } from './store/types.js';
+import { accountingSummary } from './receiver/mime.js';
 import { DeadLetterStore } from './notify/index.js';
 import {
   Checkpoint, Forwarder, ExtendedRetry, SmtpConnector, NotifyingUndeliverable, DsnStatusNotices, forwarderJournal, forwarderSettings, clientTimeouts, spoolSource,
@@ -162,7 +163,8 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   await spool.disposeBadEntries();
   accounting.record('CONFIG', { reason: 'start', configFile: config.configFile, logLevel: config.logLevel, userExit: config.userExit });
   const exits = new ExitSelection(config.userExit);
-  const accounted = forwarderAccounting(accounting);
+  // MAIL records carry the subject and attachment count, read with the receiver's MIME reading.
+  const accounted = forwarderAccounting(accounting, accountingSummary);
   const forwarder = new Forwarder({
     clock, log, checkpoint, spool: spool.source, extended, ...accounted, resolver: opts.resolver ?? systemResolver,
     connector: new SmtpConnector({ heloName: () => config.hostName, tlsEhlo: () => config.options.tlsEhlo, timeouts: () => clientTimeouts(config), log }),

@@ -20,10 +20,15 @@ export interface ForwarderAccounting {
   onConnection(c: ConnectionRecord): void;
 }
 
-export function forwarderAccounting(accounting: Accounting): ForwarderAccounting {
+/** Subject and attachments of a message (the composition root plugs in the MIME reading). */
+export type DescribeMessage = (data: Buffer) => { readonly subject?: string; readonly attachments: number; readonly partial: boolean };
+
+export function forwarderAccounting(accounting: Accounting, describe?: DescribeMessage): ForwarderAccounting {
   return {
     onMailFinished: (item, outcome) => {
       const spool = item.origin.kind === 'spool' ? item.origin : undefined;
+      // Read only when MAIL records are written (the flag is read per record).
+      const d = describe !== undefined && accounting.enabled('MAIL') ? describe(item.data) : undefined;
       accounting.record('MAIL', {
         jobName: item.job.jobName, jobId: item.job.jobId, user: item.job.originUser,
         tkid: spool?.tkid, spoolId: spool?.entryId, messageNo: spool?.messageNo,
@@ -31,6 +36,7 @@ export function forwarderAccounting(accounting: Accounting): ForwarderAccounting
         recipients: item.envelope.recipients.map((r) => formatMailbox(r.mailbox)),
         size: item.data.length, result: outcome, accepted: item.envelope.recipients.length - item.failed.length - item.pending.length,
         failed: item.failed.length, target: item.lastTarget, attempts: item.deliveryAttempts ?? 0,
+        ...(d === undefined ? {} : { subject: d.subject, attachments: d.attachments, ...(d.partial ? { attachmentsPartial: true } : {}) }),
       });
     },
     onFileDone: (tkid, entry, st) => {

@@ -102,6 +102,11 @@ export interface MailFields {
   readonly spoolId?: string;
   readonly messageNo?: number;
   readonly messageId?: string;
+  /** The Subject: field, RFC 2047 decoded, at most 256 characters (SMTP-Send's "who sends mail"). */
+  readonly subject?: string;
+  /** Parts that carry a file name; with attachmentsPartial, only the first bytes were read. */
+  readonly attachments?: number;
+  readonly attachmentsPartial?: boolean;
   readonly from: string;
   readonly recipients: readonly string[];
   readonly size: number;
