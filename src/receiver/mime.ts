@@ -418,6 +418,7 @@ export function accountingSummary(data: Buffer, maxBytes = MAX_ACCOUNTING_SCAN):
   const partial = data.length > maxBytes;
   const s = summarize(partial ? data.subarray(0, maxBytes) : data);
   const attachments = s.parts.filter((p) => p.fileNames.length > 0).length;
+  // eslint-disable-next-line no-control-regex -- control characters are what is removed
   return { ...(s.subject === undefined ? {} : { subject: s.subject.replace(/[\x00-\x1f\x7f]+/g, ' ').trim().slice(0, 256) }), attachments, partial };
 }
 
