@@ -1,11 +1,15 @@
 // Issue #16 item 14 (iSeries role), end to end through a real gateway to nodemailer's smtp-server:
-// the NONDELIVERY user (Undeliverable CopyTo) gets its copy of a notification.
+// the NONDELIVERY user (Undeliverable CopyTo) gets its copy of a notification; NOTIFY=SUCCESS to a
+// target without DSN gives a "relayed" notice; the journal answers "where is my mail?" for a job.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Gateway } from '../../src/main.js';
+import { startServices, type Gateway } from '../../src/main.js';
+import { Logger } from '../../src/log/index.js';
+import { run as journalCli } from '../../src/cli/journal.js';
+import { captureIo } from '../../src/testing/cli.js';
 import { batchFile, runGateway, submitText, until, writeConfig } from '../../src/testing/gateway.js';
 import { startRelayTarget } from './relay-harness.js';
 
@@ -39,4 +43,51 @@ test('Undeliverable CopyTo: the notification reaches the sender and the NONDELIV
   assert.match(text, /^Action: failed$/m);
   await until('spool empty', async () => (await gw.queue.list()).length === 0);
   assert.equal(tg.mails.length, 1, 'one notification, both recipients in it');
+});
+
+// RFC 3461 §5.2.2: a job asks NOTIFY=SUCCESS and the target does not offer DSN, so it is given the
+// mail without NOTIFY and the gateway itself tells the sender: a "relayed" notice arrives.
+test('NOTIFY=SUCCESS to a target without DSN: the sender gets a "relayed" notice; the target got no NOTIFY', async (t) => {
+  const tg = await startRelayTarget(t, { dsn: false });
+  const { gw, config } = await gateway(t, tg.port, '');
+  const job = 'HELO JOBHOST\r\nMAIL FROM:<payroll@corp.test>\r\nRCPT TO:<clerk@far.test> NOTIFY=SUCCESS,FAILURE\r\nRCPT TO:<audit@far.test>\r\nDATA\r\nSubject: pay run 42\r\n\r\nTotals.\r\n.\r\nQUIT\r\n';
+  await submitText(config, job, 'PAYROLL');
+  await tg.waitFor(2);
+  const original = tg.mails.find((m) => m.from === 'payroll@corp.test')!;
+  assert.deepEqual(original.rcpts, [{ address: 'clerk@far.test' }, { address: 'audit@far.test' }], 'no NOTIFY to a target without DSN');
+  const notice = tg.mails.find((m) => m.from === '')!;
+  assert.deepEqual(notice.rcpts.map((r) => r.address), ['payroll@corp.test']);
+  const text = notice.data.toString('latin1');
+  assert.match(text, /^Subject: Successful Mail Delivery Report$/m);
+  assert.match(text, /^Final-Recipient: rfc822; clerk@far\.test\r\nAction: relayed\r\nStatus: 2\.\d\.\d$/m);
+  assert.doesNotMatch(text, /Final-Recipient: rfc822; audit@far\.test/);
+  await until('spool empty', async () => (await gw.queue.list()).length === 0);
+  assert.equal(tg.mails.length, 2, 'one original, one notice');
+});
+
+// "Where is my mail?" for a batch job on a forwarder-only gateway: the database is opened for the
+// journal, and `spoolgate journal --id <spool entry id>` lists the attempts and outcomes.
+test('forwarder-only: journal --id with the spool entry id shows attempt, delivered and undeliverable per recipient', async (t) => {
+  const tg = await startRelayTarget(t, { onRcpt: (a) => (a === 'gone@far.test' ? reject550('5.1.1 <gone@far.test>: user unknown') : undefined) });
+  const dir = mkdtempSync(join(tmpdir(), 'spoolgate-i16j-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const { path, config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${tg.port} ConnectLimit 2 }`);
+  const services = await startServices(config, { log: Logger.silent() });
+  t.after(() => services.stop());
+  await services.gateway.forwarder.start();
+  const id = await submitText(config, batchFile('where', 1, ['here@far.test', 'gone@far.test']).text, 'WHEREJOB');
+  let out = '';
+  await until('journal shows the outcome', async () => {
+    const io = captureIo();
+    assert.equal(await journalCli(['--config', path, '--id', id], io), 0, io.err());
+    out = io.out();
+    return / notified /.test(out);
+  }, 30_000);
+  const lines = out.trim().split('\n');
+  assert.deepEqual(lines.map((l) => l.split(/\s+/)[1]), ['attempt', 'delivered', 'undeliverable', 'notified'], out);
+  for (const l of lines) assert.ok(l.includes(` ${id}#1 `), l);
+  assert.match(lines[0]!, /8B attempt to 127\.0\.0\.1:\d+ for 2 recipient\(s\) job WHEREJOB/);
+  assert.match(lines[1]!, /<job@corp\.test> -> <here@far\.test> 88 sent by 127\.0\.0\.1:\d+: 250 /);
+  assert.match(lines[2]!, /<job@corp\.test> -> <gone@far\.test> 83 bounced by 127\.0\.0\.1:\d+: 550 5\.1\.1 /);
+  assert.match(lines[3]!, /87 notification to the sender for 1 recipient\(s\)/);
 });
