@@ -145,3 +145,24 @@ test('journal events: attempt, deferred, delivered, undeliverable and the outcom
     ['notified', 'e1#1', '', 'notification to the sender for 1 recipient(s)'],
   ]);
 });
+
+test('NOTIFY=DELAY in extended retry: the notice comes with the retry step that crosses DelayNotice, not again after a re-read', async (t) => {
+  const updates: string[] = [];
+  const store: ExtendedRetryStore = {
+    put: async () => 'x1',
+    update: async (id) => { updates.push(id); },
+    remove: async () => undefined,
+  };
+  // DelayNotice 60 minutes; extended Interval 30 minutes (setup); each step rebuilds the item from the directory.
+  const s = setup(t, { dsn: false, delayMinutes: 60, extended: store });
+  s.connector.scripts.set('192.0.2.1', { capabilities: ESMTP_CAPS, send: (m) => allWith(m, 'transient', 451) });
+  const delays = (): number => s.spooled.filter((m) => /Action: delayed/.test(m.data.toString('latin1'))).length;
+  for (const [ageMinutes, want] of [[30, 0], [60, 1], [90, 1], [120, 1]] as const) {
+    const it = { ...item([rcpt('a@far.test', DELAY)], new Date(s.clock.now() - ageMinutes * 60_000)), origin: { kind: 'extended' as const, id: 'x1' } };
+    assert.equal(await s.lifecycle.run(it), undefined, 'rescheduled');
+    assert.equal(delays(), want, `after ${ageMinutes} minutes`);
+  }
+  const text = s.spooled[0]!.data.toString('latin1');
+  assert.match(text, /^Will-Retry-Until: /m, 'extended retry says until when');
+  assert.equal(updates.length, 4);
+});
