@@ -158,8 +158,8 @@ test('NOTIFY=DELAY in extended retry: the notice comes with the retry step that 
   s.connector.scripts.set('192.0.2.1', { capabilities: ESMTP_CAPS, send: (m) => allWith(m, 'transient', 451) });
   const delays = (): number => s.spooled.filter((m) => /Action: delayed/.test(m.data.toString('latin1'))).length;
   for (const [ageMinutes, want] of [[30, 0], [60, 1], [90, 1], [120, 1]] as const) {
-    const it = { ...item([rcpt('a@far.test', DELAY)], new Date(s.clock.now() - ageMinutes * 60_000)), origin: { kind: 'extended' as const, id: 'x1' } };
-    assert.equal(await s.lifecycle.run(it), undefined, 'rescheduled');
+    const parked: WorkItem = { ...item([rcpt('a@far.test', DELAY)], new Date(s.clock.now() - ageMinutes * 60_000)), origin: { kind: 'extended' as const, id: 'x1' } };
+    assert.equal(await s.lifecycle.run(parked), undefined, 'rescheduled');
     assert.equal(delays(), want, `after ${ageMinutes} minutes`);
   }
   const text = s.spooled[0]!.data.toString('latin1');
