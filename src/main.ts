@@ -66,6 +66,8 @@ async function startSmtpReceiver(w: Wiring, store: SqliteStore, auth: Authentica
     resolver: w.opts.resolver ?? systemResolver, log: w.log, clock: w.opts.clock, tls: tlsOf(rc.tlsCert, rc.tlsKey), auth, counters: w.counters.receiver,
     // Relayed mail: one message entry, durable before the receiver answers 250.
     spoolSubmit: async (m) => (await queueOwnMail(w.gateway.config(), m, { kind: 'receiver', ...m.origin }, 'RECEIVER')).id,
+    // NOTIFY=SUCCESS for a local mailbox: the "delivered" notice goes out like every notification.
+    noticeSubmit: async (m) => { await queueOwnMail(w.gateway.config(), m, { kind: 'notification' }, 'SGNOTIFY'); },
   });
   w.stops.push('receiver', () => receiver.close());
   w.appliers.push((c) => receiver.apply(c));

@@ -11,7 +11,9 @@ import { Logger } from '../../src/log/index.js';
 import { run as journalCli } from '../../src/cli/journal.js';
 import { captureIo } from '../../src/testing/cli.js';
 import { batchFile, runGateway, submitText, until, writeConfig } from '../../src/testing/gateway.js';
-import { startRelayTarget } from './relay-harness.js';
+import { startRelayGateway, startRelayTarget } from './relay-harness.js';
+import { needPeer } from '../../src/testing/peers.js';
+import { execFile } from 'node:child_process';
 
 function reject550(text: string): Error {
   return Object.assign(new Error(text), { responseCode: 550 });
@@ -90,4 +92,33 @@ test('forwarder-only: journal --id with the spool entry id shows attempt, delive
   assert.match(lines[1]!, /<job@corp\.test> -> <here@far\.test> 88 sent by 127\.0\.0\.1:\d+: 250 /);
   assert.match(lines[2]!, /<job@corp\.test> -> <gone@far\.test> 83 bounced by 127\.0\.0\.1:\d+: 550 5\.1\.1 /);
   assert.match(lines[3]!, /87 notification to the sender for 1 recipient\(s\)/);
+});
+
+// RFC 3461 NOTIFY=SUCCESS for a local mailbox (the iSeries DSN option for mail clients): Python
+// smtplib hands a message to the receiver for a local user; the sender, on a far domain, gets a
+// "delivered" notice through the forwarder.
+test('NOTIFY=SUCCESS to a local mailbox: the receiver stores it and the sender gets a "delivered" notice', async (t) => {
+  const py = needPeer(t, 'python3');
+  if (!py) return;
+  const tg = await startRelayTarget(t);
+  const gw = await startRelayGateway(t, tg.port);
+  await gw.services.store!.users.addUser('alice', 'secret-alice');
+  const script = [
+    'import smtplib, sys',
+    "s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=30)",
+    "s.ehlo('client.test')",
+    "r = s.sendmail('clerk@far.test', ['alice@local.test'], b'From: clerk@far.test\\r\\nTo: alice@local.test\\r\\nSubject: invoice\\r\\n\\r\\nsee attached\\r\\n', mail_options=['ENVID=INV7'], rcpt_options=['NOTIFY=SUCCESS'])",
+    'assert r == {}, r',
+    's.quit()',
+  ].join('\n');
+  await new Promise<void>((resolve, reject) => execFile(py, ['-c', script, String(gw.receiverPort)], { timeout: 60_000 }, (e, _o, se) => (e ? reject(new Error(`${e.message}\n${se}`)) : resolve())));
+  await tg.waitFor(1);
+  const n = tg.mails[0]!;
+  assert.equal(n.from, '');
+  assert.deepEqual(n.rcpts.map((r) => r.address), ['clerk@far.test']);
+  const text = n.data.toString('latin1');
+  assert.match(text, /^Subject: Successful Mail Delivery Report$/m);
+  assert.match(text, /^Original-Envelope-Id: INV7$/m);
+  assert.match(text, /^Final-Recipient: rfc822; alice@local\.test\r\nAction: delivered\r\nStatus: 2\.0\.0$/m);
+  assert.equal((await gw.services.store!.mailboxes.list('alice')).length, 1, 'the mail is in the mailbox');
 });
