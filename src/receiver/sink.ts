@@ -144,7 +144,7 @@ export class ReceiverSink implements InboundSink {
   }
 
   /**
-   * RFC 3461 §6.2.? / RFC 3464 §2.3.3: a recipient that asked NOTIFY=SUCCESS and was put into a
+   * RFC 3461 §5.2.3 (local delivery) / RFC 3464 §2.3.3: a recipient that asked NOTIFY=SUCCESS and was put into a
    * local mailbox gets the sender a "delivered" notice (buildDsn keeps only those that asked, and
    * none for a notification). A notice that cannot be queued is logged; the mail is stored.
    */
