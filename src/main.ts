@@ -67,6 +67,8 @@ async function startSmtpReceiver(w: Wiring, store: SqliteStore, auth: Authentica
     resolver: w.opts.resolver ?? systemResolver, log: w.log, clock: w.opts.clock, tls: tlsOf(rc.tlsCert, rc.tlsKey), auth, counters: w.counters.receiver,
     // Relayed mail: one message entry, durable before the receiver answers 250.
     spoolSubmit: async (m) => (await queueOwnMail(w.gateway.config(), m, { kind: 'receiver', ...m.origin }, 'RECEIVER')).id,
+    // NOTIFY=SUCCESS for a local mailbox: the "delivered" notice goes out like every notification.
+    noticeSubmit: async (m) => { await queueOwnMail(w.gateway.config(), m, { kind: 'notification' }, 'SGNOTIFY'); },
   });
   w.stops.push('receiver', () => receiver.close());
   w.appliers.push((c) => receiver.apply(c));
@@ -147,9 +149,9 @@ function openMailboxStore(config: Config, gateway: Gateway, clock: Clock): Sqlit
     return openSqliteStore(path);
   } catch (e) {
     const roles = [config.receiver !== null ? 'the receiver' : '', config.pop3 !== null ? 'POP3' : ''].filter((r) => r !== '').join(' and ');
-    const problem = `mailbox database ${path} cannot be opened (${describeError(e)}): ${roles} not started, the forwarder runs; ` +
+    const problem = `mailbox database ${path} cannot be opened (${describeError(e)}): ${roles === '' ? 'no journal is written' : `${roles} not started`}, the forwarder runs; ` +
       'restore the database from a backup (or move it aside to start with empty mailboxes), then restart';
-    gateway.health.fail('mailbox-store', problem, clock.now(), { disabling: true });
+    gateway.health.fail('mailbox-store', problem, clock.now(), { disabling: roles !== '' });
     return undefined;
   }
 }
@@ -164,8 +166,11 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
   const stops = new ShutdownStack();
   const logging = opts.log === undefined ? makeLogger(config) : undefined;
   if (logging !== undefined) stops.push('log output', () => logging.output.close()); // last: every role has logged its stop
+  let store: SqliteStore | undefined, pop3: Pop3Server | undefined, demo: DemoUser | undefined, httpTokenFile: string | undefined;
   const gateway = await startGateway(config, {
     ...opts, ...(logging ? { log: logging.log } : {}),
+    // Forwarder events go to the journal once the store is open (issue #16 item 14).
+    journal: () => store?.journal,
     onMailFinished: (item, outcome) => {
       opts.onMailFinished?.(item, outcome);
       if (latency !== undefined && outcome !== 'extended') latency.observe(outcome, (clock.now() - item.arrival.getTime()) / 1000);
@@ -182,11 +187,11 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
     await gateway.stop();
     await stops.run((f) => log.error('service.stop', { stage: f.stage, error: describeError(f.error) }));
   };
-  let store: SqliteStore | undefined, pop3: Pop3Server | undefined, demo: DemoUser | undefined, httpTokenFile: string | undefined;
   try {
     // R3 item 5: a mailbox database that cannot be opened (corrupt, unreadable) disables the
     // receiver and POP3 with an operator message; the forwarder, which does not need it, runs.
-    const opened = config.receiver !== null || config.pop3 !== null ? openMailboxStore(config, gateway, clock) : undefined;
+    // Opened for the forwarder alone too: its journal answers "where is my mail?" for outbound mail.
+    const opened = openMailboxStore(config, gateway, clock);
     if (opened !== undefined) {
       const s = (store = opened);
       stops.push('mailbox store', () => s.close());

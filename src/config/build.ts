@@ -162,6 +162,7 @@ export function buildConfig(input: BuildInput, diag: Diagnostics): { config: Con
       deadLetterAction: und.oneOf('DeadLetterAction', [['Store', 'store'], ['Delete', 'delete']] as const, 'store'),
       deadLetterDirectory: und.path('DeadLetterDirectory', join(writerDir, 'deadletter')),
       copyTo: und.get('CopyTo', (t) => mailbox(t) as Parsed<string | null>, null),
+      delayNotice: und.int('DelayNotice', 0, 525600, 240),
     },
     userExit: val('UserExit', (t) => userExit(t, baseDir), null),
     instance,

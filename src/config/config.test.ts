@@ -138,7 +138,7 @@ test('a configuration written the IBM way parses to the expected values', () => 
   assert.deepEqual(c.options, { nullTrnc: true, testMode: false, atSign: '$', tlsEhlo: true });
   assert.deepEqual(c.retryLimit, { count: 6, interval: 10 });
   assert.deepEqual(c.extendedRetry, { active: true, age: 3, interval: 60, mailDirectory: '/var/cssmtp/CSSMTP/mail' });
-  assert.deepEqual(c.undeliverable, { returnToMailFrom: false, deadLetterAction: 'delete', deadLetterDirectory: '/etc/spoolgate/deadletters', copyTo: null });
+  assert.deepEqual(c.undeliverable, { returnToMailFrom: false, deadLetterAction: 'delete', deadLetterDirectory: '/etc/spoolgate/deadletters', copyTo: null, delayNotice: 240 });
   assert.deepEqual(c.smf119, { config: true, connect: true, mail: false, spool: true, stats: true, interval: 15 });
   assert.deepEqual(c.timeout, { initialMsg: 60, mailCmd: 61, rcptCmd: 62, dataCmd: 63, dataBlock: 64, dataTerm: 65, anyCmd: 66, connectRetry: 67 });
   assert.equal(c.targetServers.length, 2);
@@ -182,7 +182,7 @@ test('every default of SPEC.md §3 when only a TargetServer is given', () => {
     }],
     timeout: { initialMsg: 300, mailCmd: 300, rcptCmd: 300, dataCmd: 120, dataBlock: 180, dataTerm: 600, anyCmd: 300, connectRetry: 120 },
     translate: 'IBM-1047',
-    undeliverable: { returnToMailFrom: true, deadLetterAction: 'store', deadLetterDirectory: '/srv/gw/var/state/SPOOLGAT/deadletter', copyTo: null },
+    undeliverable: { returnToMailFrom: true, deadLetterAction: 'store', deadLetterDirectory: '/srv/gw/var/state/SPOOLGAT/deadletter', copyTo: null, delayNotice: 240 },
     userExit: null,
     instance: 'spoolgate',
     hostName: 'gw.example.test',
@@ -496,7 +496,7 @@ test('(ext) DisplayCompat: SPOOLGATE by default and shown; IBM writes the seed\'
   assert.ok(ours.some((l) => l.startsWith('BADSPOOLDISP ')) && ours.some((l) => l.startsWith('AUTHUSER ')) && ours.some((l) => l.startsWith('COPYTO ')));
   const ibm = formatConfigDisplay(parseOk(`${base}DisplayCompat ibm\n`).config);
   for (const label of ['BADSPOLDISP', 'RETURNTOAILFROM', 'JESJOBSize', 'MESSAGESize', 'DATAINIT', 'RPCTCMD']) assert.ok(ibm.some((l) => l.includes(`${label} `) || l.includes(`${label}:`)), label);
-  for (const label of ['BADSPOOLDISP', 'AUTHUSER', 'COPYTO', 'DISPLAYCOMPAT', 'INSTANCE', 'SPOOL:', 'RECEIVER']) assert.ok(!ibm.some((l) => l.startsWith(label)), label);
+  for (const label of ['BADSPOOLDISP', 'AUTHUSER', 'COPYTO', 'DELAYNOTICE', 'DISPLAYCOMPAT', 'INSTANCE', 'SPOOL:', 'RECEIVER']) assert.ok(!ibm.some((l) => l.startsWith(label)), label);
   assert.equal(ibm.at(-1), 'MAILADMINISTRATOR   : NONE', 'the seed\'s block ends the display');
   assert.ok(!ibm.some((l) => l !== l.trimEnd()), 'no trailing blanks');
 });
@@ -512,4 +512,27 @@ test('Http SendMaxBody, SendRate and SendUser (the send API): values, and errors
   const r = parseConfig('TargetServer { TargetIP 192.0.2.1 }\nHttp { Listen 127.0.0.1:8025\n SendMaxBody 10 }\n', 'a.conf', {}, OPTS);
   assert.ok(!r.ok);
   assert.match(r.error.map((e) => e.message).join('\n'), /^a\.conf:3: .*SendMaxBody.*1024/m);
+});
+
+// Issue #16 item 13: seed 001 bounds long retry at two hours (its own example: 4 retries of 30
+// minutes); more is allowed here up to 7200 minutes, with a warning at config check.
+test('RetryLimit Count × Interval over two hours: accepted with a warning; two hours exactly is quiet', () => {
+  const TS = 'TargetServer { TargetIP 192.0.2.1 }\n';
+  assert.deepEqual(parseOk('RetryLimit { Count 4 Interval 30 }\n' + TS).warnings, []);
+  const { config: c, warnings } = parseOk('RetryLimit {\n  Count 5\n  Interval 30\n}\n' + TS, 'r.conf');
+  assert.deepEqual(c.retryLimit, { count: 5, interval: 30 });
+  assert.deepEqual(warnings, [
+    "r.conf:1: RetryLimit: Count × Interval = 150 minutes keeps mail in long retry (its spool file held) longer than CSSMTP's two hours; ExtendedRetry is the place for longer waits; allowed Count × Interval ≤ 120 as in CSSMTP, or up to 7200",
+  ]);
+});
+
+// Issue #16 item 13: the seed's default directories are /var/cssmtp/<extwrtname>/mail/ and
+// …/deadletter/; here /var/cssmtp is the StateDirectory. The seed's D,CONFIG example (EXTWRTNAME
+// CSSMTP, MAILDIRECTORY /var/cssmtp/CSSMTP/mail/) comes out the same with StateDirectory /var/cssmtp.
+test('default MailDirectory and DeadLetterDirectory: <StateDirectory>/<EXTWRTNAME>/mail and …/deadletter, the seed\'s shape', () => {
+  const { config: c } = parseOk('ExtWrtName CSSMTP\nStateDirectory /var/cssmtp\nExtendedRetry { Age 100 Interval 30 }\nTargetServer { TargetIP 9.100.1.2 }\n');
+  assert.equal(c.extendedRetry.mailDirectory, '/var/cssmtp/CSSMTP/mail');
+  assert.equal(c.undeliverable.deadLetterDirectory, '/var/cssmtp/CSSMTP/deadletter');
+  // A lower-case writer name is the same writer: the directory uses the upper-case form.
+  assert.equal(parseOk('ExtWrtName cssmtp\nStateDirectory /var/cssmtp\nTargetServer { TargetIP 9.100.1.2 }\n').config.extendedRetry.mailDirectory, '/var/cssmtp/CSSMTP/mail');
 });

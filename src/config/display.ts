@@ -110,7 +110,7 @@ function seedBlock(c: Config, rt: DisplayRuntime, ibm: boolean): { head: string[
     'UNDELIVERABLE:',
     pair(lb('RETURNTOMAILFROM'), yn(c.undeliverable.returnToMailFrom), 'DEADLETTERACTION', c.undeliverable.deadLetterAction.toUpperCase()),
     one('DEADLETTERDIRECTORY', c.undeliverable.deadLetterDirectory),
-    ...(ibm ? [] : [one('COPYTO', c.undeliverable.copyTo ?? 'NONE')]),
+    ...(ibm ? [] : [one('COPYTO', c.undeliverable.copyTo ?? 'NONE'), one('DELAYNOTICE', String(c.undeliverable.delayNotice))]),
     'RETRYLIMIT:',
     pair('COUNT', String(c.retryLimit.count), 'INTERVAL', String(c.retryLimit.interval)),
     one('EXTENDEDRETRY', c.extendedRetry.active ? 'ACTIVE' : 'INACTIVE'),

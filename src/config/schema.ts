@@ -54,7 +54,7 @@ export const STATEMENTS: readonly StatementDef[] = [
     p('InitialMsg'), p('MAILCmd'), p('RCPTCmd'), p('DATACmd'), p('DataBlock'), p('DataTerm'), p('AnyCmd'), p('ConnectRetry'),
   ]),
   value('Translate', 'no', false),
-  block('Undeliverable', 'yes', false, [p('ReturnToMailFrom'), p('DeadLetterAction'), p('DeadLetterDirectory'), p('CopyTo')]),
+  block('Undeliverable', 'yes', false, [p('ReturnToMailFrom'), p('DeadLetterAction'), p('DeadLetterDirectory'), p('CopyTo'), p('DelayNotice')]),
   value('UserExit', 'yes', false),
   // ---- (ext) ----
   value('Instance', 'no', true),

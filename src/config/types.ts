@@ -178,6 +178,8 @@ export interface Config {
     readonly deadLetterDirectory: string;
     /** (ext) a copy of every notification goes here. */
     readonly copyTo: string | null;
+    /** (ext) minutes after arrival when a NOTIFY=DELAY recipient's sender is told the mail waits; 0 = never. */
+    readonly delayNotice: number;
   };
   /** null = NONE; else absolute path of the exit module. */
   readonly userExit: string | null;

@@ -11,7 +11,7 @@ import type { Clock, Health, Resolver, Timer } from '../core/index.js';
 import { describeError } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import type { Checkpoint } from './checkpoint.js';
-import { Lifecycle, newCounters, queueIdOf, type ExtendedPolicy, type FinalOutcome, type GlobalCounters, type HoldCheck, type OperatorCommand, type RetryPolicy, type UndeliverableHandler, type WorkItem } from './lifecycle.js';
+import { Lifecycle, newCounters, queueIdOf, type ExtendedPolicy, type FinalOutcome, type ForwarderEvent, type GlobalCounters, type HoldCheck, type OperatorCommand, type RetryPolicy, type StatusNotices, type UndeliverableHandler, type WorkItem } from './lifecycle.js';
 import { Target, reconcileTargets, type ConnectionRecord } from './pool.js';
 import { Router } from './router.js';
 import { FileRetry } from './file-retry.js';
@@ -98,6 +98,10 @@ export class Forwarder {
       health?: Health;
       /** Operator holds (src/queue): held messages are not tried, held extended records not run. */
       holds?: HoldCheck;
+      /** Forwarder events for the journal (journal.ts). */
+      journal?: (e: ForwarderEvent) => void;
+      /** NOTIFY=SUCCESS / NOTIFY=DELAY notices (status-notices.ts). */
+      notices?: StatusNotices;
     },
   ) {
     this.router = new Router([], deps.clock);
@@ -121,6 +125,8 @@ export class Forwarder {
       onFinished: deps.onMailFinished,
       health: deps.health,
       ...(deps.holds === undefined ? {} : { holds: deps.holds }),
+      ...(deps.journal === undefined ? {} : { journal: deps.journal }),
+      ...(deps.notices === undefined ? {} : { notices: deps.notices }),
     });
     const s = deps.settings();
     for (let i = 1; i <= s.tasks; i++) {

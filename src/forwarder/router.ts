@@ -23,6 +23,8 @@ export type AttemptResult = (
     readonly kind: 'tried'; readonly outcomes: readonly RecipientOutcome[]; readonly target: string; readonly detail: string;
     /** The target's port and whether the connection used TLS (for the delivery log line); absent when no target was tried. */
     readonly port?: number; readonly tls?: boolean;
+    /** The target offered DSN (RFC 3461), so NOTIFY/ORCPT/RET/ENVID were passed on. */
+    readonly dsn?: boolean;
     /** Hands the connection back; call after the outcome is checkpointed. Idempotent. */
     readonly release: () => void;
   }
@@ -108,7 +110,7 @@ export class Router {
         // Lost mid-message: nothing was decided, but the target may have stored it (a reply lost
         // after the final dot). A counted transient attempt, like a 4xx: long retry, not a resend now.
         t.attemptLost(outcome.lost ?? 'closed', `${t.addr.address}: ${outcome.detail}`);
-        return { kind: 'tried', outcomes: outcome.recipients, target: t.addr.address, port: t.addr.port, tls: lease_.conn.tls, detail: `attempt lost: ${outcome.detail}`, release, tries };
+        return { kind: 'tried', outcomes: outcome.recipients, target: t.addr.address, port: t.addr.port, tls: lease_.conn.tls, dsn: lease_.conn.capabilities.dsn === true, detail: `attempt lost: ${outcome.detail}`, release, tries };
       }
       t.attemptAnswered();
       // The target's own replies (a lost attempt above has only local ones): one per recipient.
@@ -116,7 +118,7 @@ export class Router {
         const cls = Math.floor(r.reply.code / 100);
         if (cls === 2 || cls === 4 || cls === 5) t.replies[`${cls}xx`]++;
       }
-      return { kind: 'tried', outcomes: outcome.recipients, target: t.addr.address, port: t.addr.port, tls: lease_.conn.tls, detail: outcome.detail, release, tries };
+      return { kind: 'tried', outcomes: outcome.recipients, target: t.addr.address, port: t.addr.port, tls: lease_.conn.tls, dsn: lease_.conn.capabilities.dsn === true, detail: outcome.detail, release, tries };
     }
     if (!this.targets.some((t) => t.canTake(msg.size, needsTls(msg, t)))) return impossible(msg, this.targets, tries);
     // Seed: TLS-required mail fails when no *available* target offers STARTTLS. A target that is

@@ -44,6 +44,8 @@ export interface LearnedCapabilities {
   readonly pipelining: boolean;
   readonly eightBitMime: boolean;
   readonly auth: readonly string[];
+  /** RFC 3461 DSN offered (then NOTIFY, ORCPT, RET and ENVID are passed on). */
+  readonly dsn?: boolean;
 }
 
 export interface DeliveryConnection {
