@@ -146,6 +146,7 @@ test('a configuration written the IBM way parses to the expected values', () => 
     targetIp: ['9.100.1.2', '2001:db8::25'], targetName: ['d03av01.boulder.example.com'], targetMx: null,
     connectPort: 2525, connectLimit: 2, maxMsgSent: 1000, messageSize: 1048576, secure: true,
     authUser: null, authPassword: null, tlsCaFile: null, tlsServerName: null, tlsMinVersion: 'TLSv1.2', tlsVerify: true, sourceIp: null,
+    maxMsgPerSecond: null, maxMsgPerMinute: null, maxRcptPerMsg: null, maxConnectPerMinute: null, rateBackoff: true,
   });
   assert.equal(c.targetServers[1]?.targetMx, 'example.com');
   assert.deepEqual(c.targetServers[1]?.targetIp, []);
@@ -179,6 +180,7 @@ test('every default of SPEC.md §3 when only a TargetServer is given', () => {
       targetIp: ['192.0.2.1'], targetName: [], targetMx: null, connectPort: 25, connectLimit: 5, maxMsgSent: 0,
       messageSize: 524288, secure: false, authUser: null, authPassword: null, tlsCaFile: null, tlsServerName: null,
       tlsMinVersion: 'TLSv1.2', tlsVerify: true, sourceIp: null,
+      maxMsgPerSecond: null, maxMsgPerMinute: null, maxRcptPerMsg: null, maxConnectPerMinute: null, rateBackoff: true,
     }],
     timeout: { initialMsg: 300, mailCmd: 300, rcptCmd: 300, dataCmd: 120, dataBlock: 180, dataTerm: 600, anyCmd: 300, connectRetry: 120 },
     translate: 'IBM-1047',
@@ -499,4 +501,19 @@ test('(ext) DisplayCompat: SPOOLGATE by default and shown; IBM writes the seed\'
   for (const label of ['BADSPOOLDISP', 'AUTHUSER', 'COPYTO', 'DISPLAYCOMPAT', 'INSTANCE', 'SPOOL:', 'RECEIVER']) assert.ok(!ibm.some((l) => l.startsWith(label)), label);
   assert.equal(ibm.at(-1), 'MAILADMINISTRATOR   : NONE', 'the seed\'s block ends the display');
   assert.ok(!ibm.some((l) => l !== l.trimEnd()), 'no trailing blanks');
+});
+
+test('(ext) TargetServer rate limits parse, default to none, and show in Display,CONFig', () => {
+  const r = parseConfig('TargetServer {\n  TargetName smtp.office365.com\n  ConnectPort 587\n  MaxMsgPerMinute 30\n  MaxRcptPerMsg 500\n  MaxConnectPerMinute 20\n  RateBackoff NO\n}\nTargetServer { TargetIP 192.0.2.9 MaxMsgPerSecond 14 }\n', 'rate.conf');
+  assert.ok(r.ok, JSON.stringify(r));
+  const [m365, ses] = r.value.config.targetServers;
+  assert.deepEqual([m365?.maxMsgPerSecond, m365?.maxMsgPerMinute, m365?.maxRcptPerMsg, m365?.maxConnectPerMinute, m365?.rateBackoff], [null, 30, 500, 20, false]);
+  assert.deepEqual([ses?.maxMsgPerSecond, ses?.maxMsgPerMinute, ses?.maxRcptPerMsg, ses?.maxConnectPerMinute, ses?.rateBackoff], [14, null, null, null, true]);
+  const lines = formatConfigDisplay(r.value.config);
+  for (const want of ['MAXMSGPERMINUTE     : 30', 'MAXRCPTPERMSG       : 500', 'MAXCONNECTPERMINUTE : 20', 'RATEBACKOFF         : NO', 'MAXMSGPERSECOND     : 14']) {
+    assert.ok(lines.includes(want), `${want} in\n${lines.join('\n')}`);
+  }
+  // DisplayCompat IBM leaves every (ext) line out.
+  const ibm = formatConfigDisplay({ ...r.value.config, displayCompat: 'ibm' });
+  assert.ok(!ibm.some((l) => l.startsWith('MAXMSGPER') || l.startsWith('MAXRCPT') || l.startsWith('RATEBACKOFF')));
 });

@@ -241,6 +241,10 @@ export class Lifecycle {
     const tkid = item.origin.kind === 'spool' ? item.origin.tkid : 0;
     const { log, counters } = this.deps;
     let inRetry = false;
+    // Recipients deferred in this round: a target's MaxRcptPerMsg splits the pending recipients
+    // into several transactions sent one after the other; those deferred by one of them wait for
+    // the next round (long retry) with the rest, not for the next transaction.
+    const deferred = new Set<Recipient>();
     const leaveRetry = (): void => {
       if (inRetry) { counters.currentRetry--; inRetry = false; this.deps.onRetry?.(tkid, -1); }
     };
@@ -254,8 +258,9 @@ export class Lifecycle {
           this.deps.onWait?.(tkid, false);
           continue;
         }
-        if (item.pending.length > 0) {
-          const r = await this.deps.router.attempt({ envelope: { ...item.envelope, recipients: item.pending }, data: item.data, size: item.data.length });
+        const todo = deferred.size === 0 ? item.pending : item.pending.filter((x) => !deferred.has(x));
+        if (todo.length > 0) {
+          const r = await this.deps.router.attempt({ envelope: { ...item.envelope, recipients: todo }, data: item.data, size: item.data.length });
           item.deliveryAttempts = (item.deliveryAttempts ?? 0) + r.tries;
           if (r.kind === 'stopped') return undefined;
           if (r.kind === 'no-target') {
@@ -267,32 +272,39 @@ export class Lifecycle {
             continue; // waiting for a target is not a retry attempt
           }
           if (r.kind === 'impossible') {
-            for (const recipient of item.pending) {
+            for (const recipient of todo) {
               this.logAttempt(item, { recipient, status: 'bounced', reply: r.reply });
               await this.fail(item, recipient, r.reply);
             }
-            item.pending = [];
+            item.pending = item.pending.filter((x) => deferred.has(x));
+            deferred.clear();
           } else {
             // The connection stays leased until the outcome is recorded (see the header).
             let done: FinalOutcome | undefined;
             try {
               item.lastTarget = r.target;
               const still: Recipient[] = [];
+              const decided = new Set<Recipient>();
               let failed = 0;
-              // When every recipient was accepted the message is finished below, and its one
-              // markMessage commit is the record; recipient marks matter only for a message that
-              // stays unfinished (partial, retry). The marks of one attempt share a commit.
-              const allAccepted = r.outcomes.every((o) => o.status === 'accepted');
+              // When every pending recipient was in this transaction and accepted, the message
+              // is finished below, and its one markMessage commit is the record; recipient marks
+              // matter only for a message that stays unfinished (partial, retry, or more
+              // transactions to come). The marks of one attempt share a commit.
+              const rest = r.rest ?? [];
+              const allAccepted = rest.length === 0 && todo.length === item.pending.length && r.outcomes.every((o) => o.status === 'accepted');
               const marks: Promise<void>[] = [];
               for (const o of r.outcomes) {
                 const status = o.status === 'accepted' ? 'sent' : o.status === 'permanent' ? 'bounced' : 'deferred';
                 this.logAttempt(item, { recipient: o.recipient, status, reply: o.reply, address: r.target, port: r.port, tls: r.tls });
-                if (o.status === 'accepted') { if (!allAccepted) marks.push(this.accept(item, o.recipient)); }
-                else if (o.status === 'permanent') { failed++; marks.push(this.fail(item, o.recipient, o.reply, r.target, r.detail)); }
+                if (o.status === 'accepted') { decided.add(o.recipient); if (!allAccepted) marks.push(this.accept(item, o.recipient)); }
+                else if (o.status === 'permanent') { decided.add(o.recipient); failed++; marks.push(this.fail(item, o.recipient, o.reply, r.target, r.detail)); }
                 else { still.push(o.recipient); item.lastReply = o.reply; }
               }
               await Promise.all(marks);
-              item.pending = still;
+              // Pending stays in its order: the deferred ones and those not yet sent (rest).
+              item.pending = item.pending.filter((x) => !decided.has(x));
+              if (rest.length > 0) for (const x of still) deferred.add(x);
+              else deferred.clear();
               if (failed > 0) log.warn('mail.failed', { key: keyOf(item), recipients: failed, target: r.target, detail: r.detail });
               if (still.length > 0) log.info('mail.deferred', { key: keyOf(item), recipients: still.length, reply: replyText(item.lastReply), target: r.target, detail: r.detail });
               if (item.pending.length === 0) done = await this.finish(item);
@@ -300,8 +312,10 @@ export class Lifecycle {
               r.release();
             }
             if (done !== undefined) return done;
+            if ((r.rest ?? []).length > 0) continue; // the next transaction of this round, now
           }
         }
+        deferred.clear();
         if (item.pending.length === 0) return await this.finish(item);
         if (item.origin.kind === 'extended') return await this.extendedStep(item);
         // Long retry: Count attempts Interval apart while the spool file stays held.

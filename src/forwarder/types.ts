@@ -1,6 +1,7 @@
 // The forwarder's view of delivery: it depends on these interfaces, not on socket code, so it can
 // be tested with fakes (STYLE.md §2). smtp-connector.ts adapts src/smtp/client to them.
 import type { Envelope, Recipient, Result } from '../core/index.js';
+import type { TargetRateSettings } from './rate.js';
 
 export interface ReplyInfo {
   readonly code: number;
@@ -142,6 +143,12 @@ export interface TargetServerSpec extends TargetSettings {
   readonly targetIp: readonly string[];
   readonly targetName: readonly string[];
   readonly targetMx?: string;
+  /**
+   * (ext) Rate limits of the statement (rate.ts); absent = none, back-off on. Not a connection
+   * setting: a REFRESH that changes them keeps the connections and applies them to the next
+   * transaction (the statement's limiter is updated in place).
+   */
+  readonly rate?: TargetRateSettings;
 }
 
 export type AddressSource =
