@@ -230,7 +230,7 @@ export class TargetLimiter {
     this.rateReplies++;
     this.lastRateReply = `${reply.code}${reply.enhanced !== undefined ? ` ${reply.enhanced}` : ''} ${reply.text}`;
     const now = monotonic(this.clock);
-    if (this.raisedLevel !== 0 && startedAt < this.raisedAt) return false;
+    if (this.raisedLevel !== 0 && startedAt <= this.raisedAt) return false;
     const current = this.level(now);
     // Stop at the step whose spacing reaches the maximum: higher steps would only take longer to recover.
     if (current > 0 && this.spacing(current) >= BACKOFF_MAX_SPACING_MS) { this.raisedAt = now; this.raisedLevel = current; return false; }
