@@ -13,16 +13,9 @@
 // back-off in force every check is a few comparisons and nothing is recorded ([B2]: free).
 import type { Clock, Timer } from '../core/index.js';
 import { monotonic } from '../core/index.js';
-import type { ReplyInfo } from './types.js';
+import type { ReplyInfo, TargetRateSettings } from './types.js';
 
-/** The rate parameters of one TargetServer statement; null = no limit. */
-export interface TargetRateSettings {
-  readonly msgPerSecond: number | null;
-  readonly msgPerMinute: number | null;
-  readonly rcptPerMsg: number | null;
-  readonly connectPerMinute: number | null;
-  readonly backoff: boolean;
-}
+export type { TargetRateSettings };
 
 export const NO_RATE_LIMITS: TargetRateSettings = { msgPerSecond: null, msgPerMinute: null, rcptPerMsg: null, connectPerMinute: null, backoff: true };
 

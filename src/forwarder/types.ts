@@ -1,7 +1,6 @@
 // The forwarder's view of delivery: it depends on these interfaces, not on socket code, so it can
 // be tested with fakes (STYLE.md §2). smtp-connector.ts adapts src/smtp/client to them.
 import type { Envelope, Recipient, Result } from '../core/index.js';
-import type { TargetRateSettings } from './rate.js';
 
 export interface ReplyInfo {
   readonly code: number;
@@ -113,6 +112,15 @@ export interface TargetTlsSettings {
 export interface TargetAuth {
   readonly user: string;
   readonly password: Secret;
+}
+
+/** (ext) The rate parameters of one TargetServer statement (rate.ts); null = no limit. */
+export interface TargetRateSettings {
+  readonly msgPerSecond: number | null;
+  readonly msgPerMinute: number | null;
+  readonly rcptPerMsg: number | null;
+  readonly connectPerMinute: number | null;
+  readonly backoff: boolean;
 }
 
 /**
