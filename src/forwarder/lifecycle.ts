@@ -284,7 +284,6 @@ export class Lifecycle {
             try {
               item.lastTarget = r.target;
               const still: Recipient[] = [];
-              const decided = new Set<Recipient>();
               let failed = 0;
               // When every pending recipient was in this transaction and accepted, the message
               // is finished below, and its one markMessage commit is the record; recipient marks
@@ -296,13 +295,18 @@ export class Lifecycle {
               for (const o of r.outcomes) {
                 const status = o.status === 'accepted' ? 'sent' : o.status === 'permanent' ? 'bounced' : 'deferred';
                 this.logAttempt(item, { recipient: o.recipient, status, reply: o.reply, address: r.target, port: r.port, tls: r.tls });
-                if (o.status === 'accepted') { decided.add(o.recipient); if (!allAccepted) marks.push(this.accept(item, o.recipient)); }
-                else if (o.status === 'permanent') { decided.add(o.recipient); failed++; marks.push(this.fail(item, o.recipient, o.reply, r.target, r.detail)); }
+                if (o.status === 'accepted') { if (!allAccepted) marks.push(this.accept(item, o.recipient)); }
+                else if (o.status === 'permanent') { failed++; marks.push(this.fail(item, o.recipient, o.reply, r.target, r.detail)); }
                 else { still.push(o.recipient); item.lastReply = o.reply; }
               }
               await Promise.all(marks);
-              // Pending stays in its order: the deferred ones and those not yet sent (rest).
-              item.pending = item.pending.filter((x) => !decided.has(x));
+              if (rest.length === 0 && todo === item.pending) {
+                item.pending = still; // the whole envelope in one transaction: the common case
+              } else {
+                // Pending keeps its order: the deferred ones and those not yet sent (rest).
+                const decided = new Set(r.outcomes.filter((o) => o.status !== 'transient').map((o) => o.recipient));
+                item.pending = item.pending.filter((x) => !decided.has(x));
+              }
               if (rest.length > 0) for (const x of still) deferred.add(x);
               else deferred.clear();
               if (failed > 0) log.warn('mail.failed', { key: keyOf(item), recipients: failed, target: r.target, detail: r.detail });

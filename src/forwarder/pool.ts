@@ -171,7 +171,8 @@ export class Target {
   private async connect(tls: boolean): Promise<Result<Lease, ConnectFailure>> {
     this.open++;
     // MaxConnectPerMinute: the slot is held (open) while waiting, so ConnectLimit still holds.
-    if (this.limiter !== undefined && !(await this.limiter.beginConnect())) {
+    const lim = this.limiter;
+    if (lim !== undefined && !lim.tryBeginConnect(monotonic(this.clock)) && !(await lim.beginConnect())) {
       this.open--;
       this.wakeWaiter();
       return err({ reason: 'connect', detail: 'forwarder stopping' });

@@ -171,6 +171,24 @@ export class TargetLimiter {
     return this.connects === undefined ? 0 : this.connects.waitMs(now);
   }
 
+  /** Records a transaction's start if one may begin now (true); false = it must wait (beginMessage). No promise: the fast path. */
+  tryBeginMessage(now: number): boolean {
+    if (this.stopped || this.messageWait(now) > 0) return false;
+    this.perSecond?.record(now);
+    this.perMinute?.record(now);
+    this.lastStart = now;
+    return true;
+  }
+
+  /** Records a connection if one may be opened now (true); false = it must wait (beginConnect). */
+  tryBeginConnect(now: number): boolean {
+    if (this.stopped) return false;
+    if (this.connects === undefined) return true;
+    if (this.connects.waitMs(now) > 0) return false;
+    this.connects.record(now);
+    return true;
+  }
+
   /**
    * Waits until a transaction may begin and records its start (true), or returns false when the
    * forwarder stops meanwhile. Callers that wait at once record in the same turn: nobody else
@@ -180,14 +198,8 @@ export class TargetLimiter {
     for (;;) {
       if (this.stopped) return false;
       const now = monotonic(this.clock);
-      const w = this.messageWait(now);
-      if (w <= 0) {
-        this.perSecond?.record(now);
-        this.perMinute?.record(now);
-        this.lastStart = now;
-        return true;
-      }
-      await this.sleep(w);
+      if (this.tryBeginMessage(now)) return true;
+      await this.sleep(this.messageWait(now));
     }
   }
 
@@ -203,13 +215,11 @@ export class TargetLimiter {
 
   /** Waits until a connection may be opened and records it; false when stopped. */
   async beginConnect(): Promise<boolean> {
-    if (this.connects === undefined) return !this.stopped;
     for (;;) {
       if (this.stopped) return false;
       const now = monotonic(this.clock);
-      const w = this.connects.waitMs(now);
-      if (w <= 0) { this.connects.record(now); return true; }
-      await this.sleep(w);
+      if (this.tryBeginConnect(now)) return true;
+      await this.sleep(this.connectWait(now));
     }
   }
 

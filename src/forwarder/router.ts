@@ -92,13 +92,17 @@ export class Router {
       const limiter = t.limiter;
       // Rate limits (rate.ts): wait for a free slot before taking a connection, so a waiting
       // message holds none; the slot itself is taken once the connection is ready.
-      if (limiter !== undefined && !(await limiter.untilMessageFree())) return { kind: 'stopped', tries };
+      // Without a limit or back-off in force this is one synchronous check: no promise, no record.
+      if (limiter !== undefined && limiter.messageWait(monotonic(this.clock)) > 0 && !(await limiter.untilMessageFree())) return { kind: 'stopped', tries };
       const lease = await t.acquire(tls);
       if (!lease.ok) {
         lastDetail = `${t.addr.address}: ${lease.error.detail}`;
         continue;
       }
-      if (this.stopped || (limiter !== undefined && !(await limiter.beginMessage()))) { lease.value.release(true); return { kind: 'stopped', tries }; }
+      if (this.stopped || (limiter !== undefined && !limiter.tryBeginMessage(monotonic(this.clock)) && !(await limiter.beginMessage()))) {
+        lease.value.release(true);
+        return { kind: 'stopped', tries };
+      }
       const startedAt = monotonic(this.clock);
       t.counters.mailAttempts++;
       tries++;
