@@ -74,8 +74,10 @@ export class SlidingWindow {
 // ... exceeded"), X.7.0 with a rate text (Gmail's 421 4.7.0 "try again later", or "rate
 // limited"), SES's "454 Throttling failure: Maximum sending rate exceeded". Replies about one
 // mailbox (X.2.x: "receiving mail at a rate") or about the recipient count (X.5.3, "too many
-// recipients": MaxRcptPerMsg is the answer to those) do not slow the whole target.
-const RATE_TEXT = /\brate\b|rate[- ]?limit|throttl|too many (?!recipients)|slow down|sending quota|concurrent connections|try again later, closing/i;
+// recipients": MaxRcptPerMsg is the answer to those) do not slow the whole target. Postfix's anvil
+// limits say "too many connections/new TLS sessions/recipients from <client>" and "too much mail
+// from <client>"; its "too many errors" and "too many recipients" (per message) are not rates.
+const RATE_TEXT = /\brate\b|rate[- ]?limit|throttl|too many (?:connections|messages|mails?|e-?mails|requests|sessions|deliveries|new tls sessions|recipients from)|too much mail|slow down|sending quota|concurrent connections|try again later, closing/i;
 const RATE_CODES = new Set([421, 450, 451, 452, 454]);
 
 /** Does this reply say the target is limiting our rate (not one mailbox, not this message)? */
