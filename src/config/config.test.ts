@@ -517,3 +517,9 @@ test('(ext) TargetServer rate limits parse, default to none, and show in Display
   const ibm = formatConfigDisplay({ ...r.value.config, displayCompat: 'ibm' });
   assert.ok(!ibm.some((l) => l.startsWith('MAXMSGPER') || l.startsWith('MAXRCPT') || l.startsWith('RATEBACKOFF')));
 });
+
+test('(ext) a MaxMsgPerMinute that MaxMsgPerSecond never lets it reach is a warning naming line and fix', () => {
+  const r = parseConfig('TargetServer {\n  TargetIP 192.0.2.1\n  MaxMsgPerSecond 2\n  MaxMsgPerMinute 600\n}\n', 'rate.conf');
+  assert.ok(r.ok);
+  assert.deepEqual(r.value.warnings.map((w) => w.text), ['rate.conf:4: TargetServer MaxMsgPerMinute: 600 can never be reached with MaxMsgPerSecond 2 (at most 120 a minute); allowed MaxMsgPerMinute of at most 120, or leave it out']);
+});
