@@ -156,6 +156,8 @@ test('isRateReply: what slows the target, and what does not', () => {
     { name: 'Gmail 4.7.28 flood', reply: { code: 421, enhanced: '4.7.28', text: 'Our system has detected an unusual rate of unsolicited mail' }, want: true },
     { name: 'Gmail 4.7.0 temporary', reply: { code: 421, enhanced: '4.7.0', text: 'Try again later, closing connection.' }, want: true },
     { name: 'Microsoft concurrent connections', reply: { code: 421, enhanced: '4.3.2', text: 'The maximum number of concurrent connections has exceeded a limit, closing transmission channel' }, want: true },
+    { name: 'Microsoft 365 sender thread limit', reply: { code: 432, enhanced: '4.3.2', text: 'STOREDRV.ClientSubmit; sender thread limit exceeded' }, want: true },
+    { name: 'Microsoft 365 submission rate', reply: { code: 421, enhanced: '4.4.2', text: 'Message submission rate for this client has exceeded the configured limit' }, want: true },
     { name: 'SES throttling', reply: { code: 454, text: 'Throttling failure: Maximum sending rate exceeded.' }, want: true },
     { name: 'too many messages', reply: { code: 451, enhanced: '4.7.1', text: 'Too many messages, slow down' }, want: true },
     { name: 'too many connections', reply: { code: 421, text: 'Too many connections from your host' }, want: true },

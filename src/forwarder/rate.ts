@@ -77,8 +77,10 @@ export class SlidingWindow {
 // recipients": MaxRcptPerMsg is the answer to those) do not slow the whole target. Postfix's anvil
 // limits say "too many connections/new TLS sessions/recipients from <client>" and "too much mail
 // from <client>"; its "too many errors" and "too many recipients" (per message) are not rates.
-const RATE_TEXT = /\brate\b|rate[- ]?limit|throttl|too many (?:connections|messages|mails?|e-?mails|requests|sessions|deliveries|new tls sessions|recipients from)|too much mail|slow down|sending quota|concurrent connections|try again later, closing/i;
-const RATE_CODES = new Set([421, 450, 451, 452, 454]);
+const RATE_TEXT = /\brate\b|rate[- ]?limit|throttl|too many (?:connections|messages|mails?|e-?mails|requests|sessions|deliveries|new tls sessions|recipients from)|too much mail|slow down|sending quota|concurrent connections|thread limit|try again later, closing/i;
+// 432 is not in RFC 5321's list, but Microsoft 365 uses it for "432 4.3.2 STOREDRV.ClientSubmit;
+// sender thread limit exceeded" (too many submissions at once from one sender).
+const RATE_CODES = new Set([421, 432, 450, 451, 452, 454]);
 
 /** Does this reply say the target is limiting our rate (not one mailbox, not this message)? */
 export function isRateReply(r: ReplyInfo): boolean {
