@@ -200,6 +200,7 @@ export function buildConfig(input: BuildInput, diag: Diagnostics): { config: Con
 }
 
 function targetServer(b: StatementReader): TargetServerConfig {
+  const limit = (name: string, max: number): number | null => b.get(name, (t) => integer(t, 1, max, ' (leave the parameter out for no limit)') as Parsed<number | null>, null);
   return {
     targetIp: b.all('TargetIP', ipLiteral),
     targetName: b.all('TargetName', hostName),
@@ -216,6 +217,13 @@ function targetServer(b: StatementReader): TargetServerConfig {
     tlsMinVersion: b.oneOf('TlsMinVersion', [['TLSv1.2', 'TLSv1.2'], ['TLSv1.3', 'TLSv1.3']] as const, 'TLSv1.2'),
     tlsVerify: b.yesNo('TlsVerify', true),
     sourceIp: b.get('SourceIP', ipLiteral as (t: string) => Parsed<string | null>, null),
+    // (ext) Rate limits: absent = no limit. 0 is an error, not "unlimited": a limit of nothing
+    // would stop the target for ever, and leaving the parameter out already says "no limit".
+    maxMsgPerSecond: limit('MaxMsgPerSecond', 1000),
+    maxMsgPerMinute: limit('MaxMsgPerMinute', 60_000),
+    maxRcptPerMsg: limit('MaxRcptPerMsg', 2000),
+    maxConnectPerMinute: limit('MaxConnectPerMinute', 6000),
+    rateBackoff: b.yesNo('RateBackoff', true),
   };
 }
 

@@ -146,6 +146,7 @@ test('a configuration written the IBM way parses to the expected values', () => 
     targetIp: ['9.100.1.2', '2001:db8::25'], targetName: ['d03av01.boulder.example.com'], targetMx: null,
     connectPort: 2525, connectLimit: 2, maxMsgSent: 1000, messageSize: 1048576, secure: true,
     authUser: null, authPassword: null, tlsCaFile: null, tlsServerName: null, tlsMinVersion: 'TLSv1.2', tlsVerify: true, sourceIp: null,
+    maxMsgPerSecond: null, maxMsgPerMinute: null, maxRcptPerMsg: null, maxConnectPerMinute: null, rateBackoff: true,
   });
   assert.equal(c.targetServers[1]?.targetMx, 'example.com');
   assert.deepEqual(c.targetServers[1]?.targetIp, []);
@@ -179,6 +180,7 @@ test('every default of SPEC.md §3 when only a TargetServer is given', () => {
       targetIp: ['192.0.2.1'], targetName: [], targetMx: null, connectPort: 25, connectLimit: 5, maxMsgSent: 0,
       messageSize: 524288, secure: false, authUser: null, authPassword: null, tlsCaFile: null, tlsServerName: null,
       tlsMinVersion: 'TLSv1.2', tlsVerify: true, sourceIp: null,
+      maxMsgPerSecond: null, maxMsgPerMinute: null, maxRcptPerMsg: null, maxConnectPerMinute: null, rateBackoff: true,
     }],
     timeout: { initialMsg: 300, mailCmd: 300, rcptCmd: 300, dataCmd: 120, dataBlock: 180, dataTerm: 600, anyCmd: 300, connectRetry: 120 },
     translate: 'IBM-1047',
@@ -535,4 +537,25 @@ test('default MailDirectory and DeadLetterDirectory: <StateDirectory>/<EXTWRTNAM
   assert.equal(c.undeliverable.deadLetterDirectory, '/var/cssmtp/CSSMTP/deadletter');
   // A lower-case writer name is the same writer: the directory uses the upper-case form.
   assert.equal(parseOk('ExtWrtName cssmtp\nStateDirectory /var/cssmtp\nTargetServer { TargetIP 9.100.1.2 }\n').config.extendedRetry.mailDirectory, '/var/cssmtp/CSSMTP/mail');
+});
+
+test('(ext) TargetServer rate limits parse, default to none, and show in Display,CONFig', () => {
+  const r = parseConfig('TargetServer {\n  TargetName smtp.office365.com\n  ConnectPort 587\n  MaxMsgPerMinute 30\n  MaxRcptPerMsg 500\n  MaxConnectPerMinute 20\n  RateBackoff NO\n}\nTargetServer { TargetIP 192.0.2.9 MaxMsgPerSecond 14 }\n', 'rate.conf');
+  assert.ok(r.ok, JSON.stringify(r));
+  const [m365, ses] = r.value.config.targetServers;
+  assert.deepEqual([m365?.maxMsgPerSecond, m365?.maxMsgPerMinute, m365?.maxRcptPerMsg, m365?.maxConnectPerMinute, m365?.rateBackoff], [null, 30, 500, 20, false]);
+  assert.deepEqual([ses?.maxMsgPerSecond, ses?.maxMsgPerMinute, ses?.maxRcptPerMsg, ses?.maxConnectPerMinute, ses?.rateBackoff], [14, null, null, null, true]);
+  const lines = formatConfigDisplay(r.value.config);
+  for (const want of ['MAXMSGPERMINUTE     : 30', 'MAXRCPTPERMSG       : 500', 'MAXCONNECTPERMINUTE : 20', 'RATEBACKOFF         : NO', 'MAXMSGPERSECOND     : 14']) {
+    assert.ok(lines.includes(want), `${want} in\n${lines.join('\n')}`);
+  }
+  // DisplayCompat IBM leaves every (ext) line out.
+  const ibm = formatConfigDisplay({ ...r.value.config, displayCompat: 'ibm' });
+  assert.ok(!ibm.some((l) => l.startsWith('MAXMSGPER') || l.startsWith('MAXRCPT') || l.startsWith('RATEBACKOFF')));
+});
+
+test('(ext) a MaxMsgPerMinute that MaxMsgPerSecond never lets it reach is a warning naming line and fix', () => {
+  const r = parseConfig('TargetServer {\n  TargetIP 192.0.2.1\n  MaxMsgPerSecond 2\n  MaxMsgPerMinute 600\n}\n', 'rate.conf');
+  assert.ok(r.ok);
+  assert.deepEqual(r.value.warnings.map((w) => w.text), ['rate.conf:4: TargetServer MaxMsgPerMinute: 600 can never be reached with MaxMsgPerSecond 2 (at most 120 a minute); allowed MaxMsgPerMinute of at most 120, or leave it out']);
 });

@@ -139,6 +139,12 @@ function seedBlock(c: Config, rt: DisplayRuntime, ibm: boolean): { head: string[
     if (t.tlsCaFile !== null) out.push(one('TLSCAFILE', t.tlsCaFile));
     if (t.tlsServerName !== null) out.push(one('TLSSERVERNAME', t.tlsServerName));
     if (t.tlsMinVersion !== 'TLSv1.2' || !t.tlsVerify) out.push(pair('TLSMINVERSION', t.tlsMinVersion, 'TLSVERIFY', yn(t.tlsVerify)));
+    // (ext) Rate limits (docs/rate-limits.md): each shown when set; RATEBACKOFF when off.
+    if (t.maxMsgPerSecond !== null) out.push(one('MAXMSGPERSECOND', String(t.maxMsgPerSecond)));
+    if (t.maxMsgPerMinute !== null) out.push(one('MAXMSGPERMINUTE', String(t.maxMsgPerMinute)));
+    if (t.maxRcptPerMsg !== null) out.push(one('MAXRCPTPERMSG', String(t.maxRcptPerMsg)));
+    if (t.maxConnectPerMinute !== null) out.push(one('MAXCONNECTPERMINUTE', String(t.maxConnectPerMinute)));
+    if (!t.rateBackoff) out.push(one('RATEBACKOFF', 'NO'));
   }
   const to = c.timeout;
   const tail = [

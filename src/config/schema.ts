@@ -49,6 +49,7 @@ export const STATEMENTS: readonly StatementDef[] = [
     p('TargetIP', true), p('TargetName', true), p('TargetMx'),
     p('ConnectPort'), p('ConnectLimit'), p('MaxMsgSent'), p('MessageSize'), p('Secure'),
     p('AuthUser'), p('AuthPassword'), p('TlsCaFile'), p('TlsServerName'), p('TlsMinVersion'), p('TlsVerify'), p('SourceIP'),
+    p('MaxMsgPerSecond'), p('MaxMsgPerMinute'), p('MaxRcptPerMsg'), p('MaxConnectPerMinute'), p('RateBackoff'),
   ], true),
   block('Timeout', 'yes', false, [
     p('InitialMsg'), p('MAILCmd'), p('RCPTCmd'), p('DATACmd'), p('DataBlock'), p('DataTerm'), p('AnyCmd'), p('ConnectRetry'),

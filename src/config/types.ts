@@ -50,6 +50,14 @@ export interface TargetServerConfig {
   readonly tlsMinVersion: TlsMinVersion;
   readonly tlsVerify: boolean;
   readonly sourceIp: string | null;
+  /** (ext) Smart-host rate limits (docs/rate-limits.md); null = no limit. */
+  readonly maxMsgPerSecond: number | null;
+  readonly maxMsgPerMinute: number | null;
+  /** Recipients per transaction: a longer envelope is sent as several transactions. */
+  readonly maxRcptPerMsg: number | null;
+  readonly maxConnectPerMinute: number | null;
+  /** Slow down on 4xx replies that say the target is rate limiting. */
+  readonly rateBackoff: boolean;
 }
 
 /** Seconds, each 30..1200. */

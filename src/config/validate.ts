@@ -58,6 +58,11 @@ export function validateConfig(config: Config, groups: StatementGroups, diag: Di
     if (ts !== undefined && ts.authUser !== null && !ts.secure) {
       diag.warn(lineOf(st, 'AuthUser'), 'TargetServer', 'AuthUser', 'credentials are only sent over TLS; without Secure YES mail may go unauthenticated to a target without STARTTLS');
     }
+    // (ext) A per-minute limit above 60 × the per-second one can never be reached: a typo, or a
+    // limit that was meant as the other one (docs/rate-limits.md).
+    if (ts !== undefined && ts.maxMsgPerSecond !== null && ts.maxMsgPerMinute !== null && ts.maxMsgPerMinute > 60 * ts.maxMsgPerSecond) {
+      diag.warn(lineOf(st, 'MaxMsgPerMinute'), 'TargetServer', 'MaxMsgPerMinute', `${ts.maxMsgPerMinute} can never be reached with MaxMsgPerSecond ${ts.maxMsgPerSecond} (at most ${60 * ts.maxMsgPerSecond} a minute)`, `MaxMsgPerMinute of at most ${60 * ts.maxMsgPerSecond}, or leave it out`);
+    }
     for (const raw of st.params) {
       if (raw.def.name !== 'TargetIP') continue;
       const ip = raw.value.text.replace(/^\[|\]$/g, '').toLowerCase();

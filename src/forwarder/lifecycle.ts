@@ -427,6 +427,10 @@ export class Lifecycle {
     const tkid = item.origin.kind === 'spool' ? item.origin.tkid : 0;
     const { log, counters } = this.deps;
     let inRetry = false;
+    // Recipients deferred in this round: a target's MaxRcptPerMsg splits the pending recipients
+    // into several transactions sent one after the other; those deferred by one of them wait for
+    // the next round (long retry) with the rest, not for the next transaction.
+    const deferred = new Set<Recipient>();
     const leaveRetry = (): void => {
       if (inRetry) { counters.currentRetry--; inRetry = false; this.deps.onRetry?.(tkid, -1); }
     };
@@ -452,8 +456,9 @@ export class Lifecycle {
           this.deps.onWait?.(tkid, false);
           continue;
         }
-        if (item.pending.length > 0) {
-          const r = await this.deps.router.attempt({ envelope: { ...item.envelope, recipients: item.pending }, data: item.data, size: item.data.length });
+        const todo = deferred.size === 0 ? item.pending : item.pending.filter((x) => !deferred.has(x));
+        if (todo.length > 0) {
+          const r = await this.deps.router.attempt({ envelope: { ...item.envelope, recipients: todo }, data: item.data, size: item.data.length });
           item.deliveryAttempts = (item.deliveryAttempts ?? 0) + r.tries;
           if (r.kind === 'stopped') return undefined;
           if (r.kind === 'no-target' && this.deps.noTargetIsAttempt?.() === true) {
@@ -467,11 +472,12 @@ export class Lifecycle {
             this.deps.onWait?.(tkid, false);
             continue; // waiting for a target is not a retry attempt
           } else if (r.kind === 'impossible') {
-            for (const recipient of item.pending) {
+            for (const recipient of todo) {
               this.logAttempt(item, { recipient, status: 'bounced', reply: r.reply });
               await this.fail(item, recipient, r.reply);
             }
-            item.pending = [];
+            item.pending = item.pending.filter((x) => deferred.has(x));
+            deferred.clear();
           } else {
             // The connection stays leased until the outcome is recorded (see the header).
             let done: FinalOutcome | undefined;
@@ -481,10 +487,12 @@ export class Lifecycle {
               const relayed: { recipient: Recipient; reply: ReplyInfo }[] = [];
               const still: Recipient[] = [];
               let failed = 0;
-              // When every recipient was accepted the message is finished below, and its one
-              // markMessage commit is the record; recipient marks matter only for a message that
-              // stays unfinished (partial, retry). The marks of one attempt share a commit.
-              const allAccepted = r.outcomes.every((o) => o.status === 'accepted');
+              // When every pending recipient was in this transaction and accepted, the message
+              // is finished below, and its one markMessage commit is the record; recipient marks
+              // matter only for a message that stays unfinished (partial, retry, or more
+              // transactions to come). The marks of one attempt share a commit.
+              const rest = r.rest ?? [];
+              const allAccepted = rest.length === 0 && todo.length === item.pending.length && r.outcomes.every((o) => o.status === 'accepted');
               const marks: Promise<void>[] = [];
               for (const o of r.outcomes) {
                 const status = o.status === 'accepted' ? 'sent' : o.status === 'permanent' ? 'bounced' : 'deferred';
@@ -504,7 +512,15 @@ export class Lifecycle {
                   log.error('mail.relayed-notice', { key: keyOf(item), error: describeError(e) });
                 }
               }
-              item.pending = still;
+              if (rest.length === 0 && todo === item.pending) {
+                item.pending = still; // the whole envelope in one transaction: the common case
+              } else {
+                // Pending keeps its order: the deferred ones and those not yet sent (rest).
+                const decided = new Set(r.outcomes.filter((o) => o.status !== 'transient').map((o) => o.recipient));
+                item.pending = item.pending.filter((x) => !decided.has(x));
+              }
+              if (rest.length > 0) for (const x of still) deferred.add(x);
+              else deferred.clear();
               if (failed > 0) log.warn('mail.failed', { key: keyOf(item), qid: queueIdOf(item), recipients: failed, target: r.target, detail: r.detail });
               if (still.length > 0) log.info('mail.deferred', { key: keyOf(item), qid: queueIdOf(item), recipients: still.length, reply: replyText(item.lastReply), target: r.target, detail: r.detail });
               if (item.pending.length === 0) done = await this.finish(item);
@@ -512,8 +528,10 @@ export class Lifecycle {
               r.release();
             }
             if (done !== undefined) return done;
+            if ((r.rest ?? []).length > 0) continue; // the next transaction of this round, now
           }
         }
+        deferred.clear();
         if (item.pending.length === 0) return await this.finish(item);
         if (item.origin.kind === 'extended') return await this.extendedStep(item);
         // Long retry: Count attempts Interval apart while the spool file stays held.
