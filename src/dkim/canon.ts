@@ -1,0 +1,190 @@
+// DKIM "relaxed" canonicalisation (RFC 6376 §3.4.2, §3.4.4) and the header section reader the
+// signer needs. Pure: no files, no sockets.
+//
+// Line ends: the forwarder hands the SMTP client the message as spooled, and the client's
+// DotStuffer normalises every bare CR and bare LF to CRLF on the wire (smtp/protocol/dot-stuff.ts).
+// The signature must cover the bytes the target receives, so every rule here reads CRLF, a bare
+// CR and a bare LF alike as one line end, exactly as the DotStuffer does; a message with bare LFs
+// is signed as the CRLF text it becomes, without copying it first.
+import type { Hash } from 'node:crypto';
+
+const SP = 0x20;
+const HT = 0x09;
+const CR = 0x0d;
+const LF = 0x0a;
+const COLON = 0x3a;
+
+/** The header section is read up to this many octets; a message whose header section is longer is not signed. */
+export const MAX_HEADER_SECTION_BYTES = 1024 * 1024;
+
+/** One header field as it stands in the message (latin1 string: one char per octet, byte-exact). */
+export interface HeaderField {
+  /** The name as written. */
+  readonly name: string;
+  /** Lower-cased name: the key for h= (RFC 6376 §3.5: h= names are compared case-insensitively). */
+  readonly key: string;
+  /** Everything after the colon, continuation lines and their line ends included. */
+  readonly rawValue: string;
+}
+
+export type HeaderSection =
+  | { readonly ok: true; readonly fields: readonly HeaderField[]; readonly bodyStart: number }
+  | { readonly ok: false; readonly problem: 'too-large' | 'malformed' };
+
+/** RFC 5322 §3.6.8: field-name = 1*ftext, ftext = %d33-57 / %d59-126. */
+const FIELD_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
+
+/**
+ * Splits the header section into fields (RFC 5322 §2.2: a line that starts with WSP continues the
+ * field above it; the section ends at the first empty line, or at the end of a message with no
+ * body). A line that is neither a field nor a continuation makes the section malformed: it is
+ * not signed, because verifiers disagree on what such a line is.
+ */
+export function readHeaderSection(data: Uint8Array, max = MAX_HEADER_SECTION_BYTES): HeaderSection {
+  const n = data.length;
+  const fields: { start: number; colon: number; end: number }[] = [];
+  let i = 0;
+  for (;;) {
+    if (i >= n) break; // no body: the whole message is the header section
+    if (i > max) return { ok: false, problem: 'too-large' };
+    // One line [i, eol) and its terminator [eol, next).
+    let eol = i;
+    while (eol < n && data[eol] !== CR && data[eol] !== LF) {
+      if (eol - i > max) return { ok: false, problem: 'too-large' };
+      eol++;
+    }
+    const next = eol >= n ? n : data[eol] === CR && eol + 1 < n && data[eol + 1] === LF ? eol + 2 : eol + 1;
+    if (eol === i) { i = next; break; } // the empty line: the body follows
+    const first = data[i];
+    if (first === SP || first === HT) {
+      const last = fields[fields.length - 1];
+      if (last === undefined) return { ok: false, problem: 'malformed' };
+      last.end = next;
+    } else {
+      const colon = data.subarray(i, eol).indexOf(COLON);
+      if (colon <= 0) return { ok: false, problem: 'malformed' };
+      fields.push({ start: i, colon: i + colon, end: next });
+    }
+    i = next;
+  }
+  if (i > max) return { ok: false, problem: 'too-large' };
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.length);
+  const out: HeaderField[] = [];
+  for (const f of fields) {
+    // WSP before the colon is RFC 822's obsolete syntax (RFC 5322 §4.5.8); relaxed
+    // canonicalisation would drop it, but verifiers refuse such a header (dkimpy: "Unexpected
+    // characters in RFC822 header"), so a message with one is not signed.
+    const name = buf.toString('latin1', f.start, f.colon);
+    if (!FIELD_NAME.test(name)) return { ok: false, problem: 'malformed' };
+    out.push({ name, key: name.toLowerCase(), rawValue: buf.toString('latin1', f.colon + 1, f.end) });
+  }
+  return { ok: true, fields: out, bodyStart: i };
+}
+
+/**
+ * The unfolded value (RFC 5322 §2.2.3): line ends removed, nothing else changed. What the
+ * address of a From field is read from.
+ */
+export function unfold(rawValue: string): string {
+  return rawValue.replace(/\r\n|\r|\n/g, '');
+}
+
+/**
+ * RFC 6376 §3.4.2 "relaxed" header canonicalisation of one field, with its CRLF:
+ *   - the field name in lower case;
+ *   - unfold (every line end removed);
+ *   - every run of WSP (SP, HTAB) becomes one SP;
+ *   - WSP at the end of the value is deleted;
+ *   - WSP before and after the colon is deleted.
+ */
+export function relaxedHeader(key: string, rawValue: string): string {
+  return `${key}:${relaxedValue(rawValue)}\r\n`;
+}
+
+/** The value part of §3.4.2 (no name, no CRLF). */
+export function relaxedValue(rawValue: string): string {
+  return unfold(rawValue).replace(/[ \t]+/g, ' ').replace(/^ | $/g, '');
+}
+
+/** Copies canonical body octets into a fixed scratch buffer and feeds the hash block by block. */
+class HashWriter {
+  private readonly scratch = Buffer.allocUnsafe(64 * 1024);
+  private used = 0;
+  constructor(private readonly hash: Hash, private readonly data: Uint8Array) {}
+
+  /** data[from, to) as it is. Long runs go to the hash directly (no copy). */
+  copy(from: number, to: number): void {
+    const len = to - from;
+    if (len >= 16 * 1024) {
+      this.flush();
+      this.hash.update(this.data.subarray(from, to));
+      return;
+    }
+    if (this.used + len > this.scratch.length) this.flush();
+    this.scratch.set(this.data.subarray(from, to), this.used);
+    this.used += len;
+  }
+
+  byte(b: number): void {
+    if (this.used === this.scratch.length) this.flush();
+    this.scratch[this.used++] = b;
+  }
+
+  crlf(): void {
+    this.byte(CR);
+    this.byte(LF);
+  }
+
+  flush(): void {
+    if (this.used > 0) this.hash.update(this.scratch.subarray(0, this.used));
+    this.used = 0;
+  }
+}
+
+/**
+ * Feeds the RFC 6376 §3.4.4 "relaxed" canonical form of the body data[start..] to `hash`, in one
+ * pass over the message, with a fixed 64 KiB scratch buffer (the message is never copied):
+ *   a. WSP at the end of a line is ignored, and every other run of WSP becomes one SP;
+ *   b. empty lines at the end of the body are ignored;
+ *   and (§3.4.4, last paragraph) a non-empty body that does not end with CRLF gets one. An empty
+ *   body stays empty.
+ * Line ends are CRLF, bare CR or bare LF (see the header of this file).
+ */
+export function hashRelaxedBody(data: Uint8Array, start: number, hash: Hash): void {
+  const w = new HashWriter(hash, data);
+  const n = data.length;
+  let pendingEmpty = 0; // empty lines seen and not yet written: only written if content follows (b)
+  let content = false; // the current line has something besides WSP
+  let space = false; // a WSP run waits to be written as one SP (a)
+  let run = -1; // start of bytes to copy as they are
+  for (let i = start; i < n; i++) {
+    const b = data[i]!;
+    if (b === CR || b === LF) {
+      if (run >= 0) { w.copy(run, i); run = -1; }
+      if (content) w.crlf(); else pendingEmpty++;
+      content = false;
+      space = false; // (a): WSP at the end of a line is ignored
+      if (b === CR && i + 1 < n && data[i + 1] === LF) i++;
+      continue;
+    }
+    if (b === SP || b === HT) {
+      // A single SP followed by more text is already canonical: it stays in the run.
+      const next = i + 1 < n ? data[i + 1] : CR;
+      const lone = b === SP && !space && next !== SP && next !== HT && next !== CR && next !== LF;
+      if (!lone) {
+        if (run >= 0) { w.copy(run, i); run = -1; }
+        space = true;
+        continue;
+      }
+    }
+    if (!content) {
+      content = true;
+      for (; pendingEmpty > 0; pendingEmpty--) w.crlf();
+    }
+    if (space) { w.byte(SP); space = false; }
+    if (run < 0) run = i;
+  }
+  if (run >= 0) w.copy(run, n);
+  if (content) w.crlf();
+  w.flush();
+}
