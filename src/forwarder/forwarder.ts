@@ -18,6 +18,7 @@ import { FileRetry } from './file-retry.js';
 import { SpoolTask, type SpoolPort, type TaskEntry, type TaskSettings } from './task.js';
 import { resolveTargets } from './targets.js';
 import { SteadyTime } from './steady-time.js';
+import { DkimStage, type DkimSigning } from './dkim.js';
 import type { Connector, TargetServerSpec } from './types.js';
 
 export interface SpoolSource extends SpoolPort {
@@ -94,6 +95,8 @@ export class Forwarder {
       onSecureTls?: (address: string) => void;
       /** Where a checkpoint that cannot be written is marked (component `checkpoint`). */
       health?: Health;
+      /** DKIM keys (the Dkim statements); absent or empty: nothing is signed. */
+      dkim?: Omit<DkimSigning, 'log'>;
     },
   ) {
     this.router = new Router([], deps.clock);
@@ -115,6 +118,7 @@ export class Forwarder {
       onRetry: (tkid, d) => { const t = this.task(tkid); if (t) { t.counters.lrt += d; t.poke(); } },
       onFinished: deps.onMailFinished,
       health: deps.health,
+      ...(deps.dkim === undefined ? {} : { dkim: new DkimStage({ ...deps.dkim, log: deps.log }) }),
     });
     const s = deps.settings();
     for (let i = 1; i <= s.tasks; i++) {

@@ -13,7 +13,7 @@ records = json.loads(sys.argv[1])
 asked = []
 def dnsfunc(name, timeout=5):
     n = name.decode() if isinstance(name, bytes) else name
-    asked.append(n)
+    asked.append(n.rstrip('.'))
     txt = records.get(n.rstrip('.'))
     return txt.encode() if txt is not None else None
 out = io.StringIO()
