@@ -71,9 +71,9 @@ export function readHeaderSection(data: Uint8Array, max = MAX_HEADER_SECTION_BYT
   const buf = Buffer.from(data.buffer, data.byteOffset, data.length);
   const out: HeaderField[] = [];
   for (const f of fields) {
-    // WSP before the colon is RFC 822's obsolete syntax (RFC 5322 §4.5.8); relaxed
+    // WSP before the colon is obsolete syntax (RFC 5322 §4.5); relaxed
     // canonicalisation would drop it, but verifiers refuse such a header (dkimpy: "Unexpected
-    // characters in RFC822 header"), so a message with one is not signed.
+    // characters in ... header"), so a message with one is not signed.
     const name = buf.toString('latin1', f.start, f.colon);
     if (!FIELD_NAME.test(name)) return { ok: false, problem: 'malformed' };
     out.push({ name, key: name.toLowerCase(), rawValue: buf.toString('latin1', f.colon + 1, f.end) });
