@@ -121,6 +121,15 @@ class HashWriter {
       return;
     }
     if (this.used + len > this.scratch.length) this.flush();
+    if (len < 64) {
+      // Short runs (words between blank runs in report text): a loop beats making a subarray.
+      const s = this.scratch;
+      const d = this.data;
+      let u = this.used;
+      for (let i = from; i < to; i++) s[u++] = d[i]!;
+      this.used = u;
+      return;
+    }
     this.scratch.set(this.data.subarray(from, to), this.used);
     this.used += len;
   }
