@@ -25,6 +25,11 @@ async function sink(t: import('node:test').TestContext): Promise<{ port: number;
   const messages: Buffer[] = [];
   const srv = new SMTPServer({
     disabledCommands: ['STARTTLS', 'AUTH'], authOptional: true, logger: false, size: 64 * 1024 * 1024,
+    // One recipient is refused, so the gateway writes a delivery status notification.
+    onRcptTo(address, _session, cb) {
+      if (address.address === 'reject@remote.test') { const e = new Error('no such user') as Error & { responseCode: number }; e.responseCode = 550; cb(e); return; }
+      cb();
+    },
     onData(stream, _session, cb) {
       const parts: Buffer[] = [];
       stream.on('data', (d: Buffer) => parts.push(d));
@@ -53,10 +58,10 @@ function records(configFile: string, entries: Parameters<typeof loadDkimKeys>[0]
   return out;
 }
 
-function batch(messages: readonly { from: string; body: string }[]): string {
+function batch(messages: readonly { from: string; body: string; to?: string }[]): string {
   let text = 'HELO JOBHOST\r\n';
   for (const m of messages) {
-    text += `MAIL FROM:<${m.from}>\r\nRCPT TO:<rcpt@remote.test>\r\nDATA\r\n${dotStuff(Buffer.from(m.body, 'utf8')).toString('latin1')}`;
+    text += `MAIL FROM:<${m.from}>\r\nRCPT TO:<${m.to ?? 'rcpt@remote.test'}>\r\nDATA\r\n${dotStuff(Buffer.from(m.body, 'utf8')).toString('latin1')}`;
   }
   return text + 'QUIT\r\n';
 }
@@ -80,7 +85,8 @@ test('DKIM end to end: signed mail verifies with dkimpy, changed mail fails, no 
     RetryLimit { Count 0 Interval 0 }
     LogLevel 255
     Dkim { Domain corp.test Selector s1 KeyFile ${rsaKey} }
-    Dkim { Domain ed.test Selector e1 KeyFile ${edKey} Algorithm ed25519-sha256 Headers From:To:Subject:Date }`);
+    Dkim { Domain ed.test Selector e1 KeyFile ${edKey} Algorithm ed25519-sha256 Headers From:To:Subject:Date }
+    Dkim { Domain gw.test Selector n1 KeyFile ${rsaKey} }`);
   const dns = records(path, config.dkim);
   const logged: LogRecord[] = [];
   const log = Logger.create({ sink: { write: (r) => logged.push(r) }, instance: 'TEST', level: 255 });
@@ -106,6 +112,14 @@ test('DKIM end to end: signed mail verifies with dkimpy, changed mail fails, no 
   ]), 'DKIMJOB');
   await until('four messages delivered', () => target.messages.length === 4);
   const byTag = new Map(target.messages.map((m) => [tagOf(m), m]));
+
+  // The gateway's own mail: a DSN (From: MAILER-DAEMON@gw.test, the HostName) is signed for gw.test.
+  await submitText(config, batch([{ ...mail('job@corp.test', 'BOUNCED'), to: 'reject@remote.test' }]), 'DKIMJOB3');
+  await until('the notification delivered', () => target.messages.length === 5);
+  const dsn = target.messages[4]!;
+  assert.match(dsn.toString('latin1'), /^DKIM-Signature: [^]*d=gw\.test; s=n1;[^]*\r\nFrom: Mail Delivery System <MAILER-DAEMON@gw\.test>/);
+  const vd = dkimVerify(dsn, dns);
+  assert.deepEqual(vd.results, [true], vd.log);
 
   const signedMail = byTag.get('SIGNED')!;
   assert.equal(signatures(signedMail), 1);
@@ -141,8 +155,8 @@ test('DKIM end to end: signed mail verifies with dkimpy, changed mail fails, no 
   r = await spoolgateCli('modify', '--socket', config.controlSocket, 'REFRESH');
   assert.equal(r.code, 0, r.stdout + r.stderr);
   await submitText(config, batch([mail('job@corp.test', 'ROTATED')]), 'DKIMJOB2');
-  await until('the fifth message delivered', () => target.messages.length === 5);
-  const rot = target.messages[4]!;
+  await until('the sixth message delivered', () => target.messages.length === 6);
+  const rot = target.messages[5]!;
   assert.equal(tagOf(rot), 'ROTATED');
   assert.match(rot.toString('latin1'), /d=corp\.test; s=s2;/);
   const dns2 = records(path, gw.config().dkim);
