@@ -150,6 +150,19 @@ class HashWriter {
   }
 }
 
+/** The next position of a byte or string at or after a position, asked with growing positions (one native scan each time it is passed). */
+class Finder {
+  private found = -1;
+  constructor(private readonly buf: Buffer, private readonly needle: number | string) {}
+  at(pos: number): number {
+    if (this.found < pos) {
+      const i = this.buf.indexOf(this.needle, pos, 'latin1');
+      this.found = i < 0 ? this.buf.length : i;
+    }
+    return this.found;
+  }
+}
+
 /**
  * Feeds the RFC 6376 §3.4.4 "relaxed" canonical form of the body data[start..] to `hash`, in one
  * pass over the message, with a fixed 64 KiB scratch buffer (the message is never copied):
@@ -158,28 +171,60 @@ class HashWriter {
  *   and (§3.4.4, last paragraph) a non-empty body that does not end with CRLF gets one. An empty
  *   body stays empty.
  * Line ends are CRLF, bare CR or bare LF (see the header of this file).
+ * A line that the rules leave as it is (CRLF-terminated, not empty, no HTAB, no two SPs in a
+ * row, no SP at its end: most text and every base64 line) is found with native searches and
+ * hashed together with its neighbours in one piece; only the other lines are read octet by octet.
  */
 export function hashRelaxedBody(data: Uint8Array, start: number, hash: Hash): void {
   const w = new HashWriter(hash, data);
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.length);
   const n = data.length;
+  const cr = new Finder(buf, CR);
+  const lf = new Finder(buf, LF);
+  const tab = new Finder(buf, HT);
+  const twoSpaces = new Finder(buf, '  ');
   let pendingEmpty = 0; // empty lines seen and not yet written: only written if content follows (b)
-  let content = false; // the current line has something besides WSP
-  let space = false; // a WSP run waits to be written as one SP (a)
-  let run = -1; // start of bytes to copy as they are
-  for (let i = start; i < n; i++) {
-    const b = data[i]!;
-    if (b === CR || b === LF) {
-      if (run >= 0) { w.copy(run, i); run = -1; }
-      if (content) w.crlf(); else pendingEmpty++;
-      content = false;
-      space = false; // (a): WSP at the end of a line is ignored
-      if (b === CR && i + 1 < n && data[i + 1] === LF) i++;
+  let clean = -1; // start of a run of lines that are canonical as they are
+  let pos = start;
+  while (pos < n) {
+    const l = lf.at(pos);
+    const c = cr.at(pos);
+    let eol: number;
+    let next: number;
+    let crlf = false;
+    if (c < l && (l === n || c + 1 !== l)) { eol = c; next = c + 1; } // a bare CR ends the line
+    else if (l < n) { crlf = c + 1 === l; eol = crlf ? c : l; next = l + 1; } // CRLF, or a bare LF
+    else { eol = n; next = n; } // the last line, without a line end
+    if (crlf && eol > pos && data[eol - 1] !== SP && tab.at(pos) >= eol && twoSpaces.at(pos) >= eol) {
+      if (clean < 0) {
+        for (; pendingEmpty > 0; pendingEmpty--) w.crlf();
+        clean = pos;
+      }
+      pos = next;
       continue;
     }
+    if (clean >= 0) { w.copy(clean, pos); clean = -1; }
+    pendingEmpty = relaxedLine(w, data, pos, eol, pendingEmpty);
+    pos = next;
+  }
+  if (clean >= 0) w.copy(clean, pos);
+  w.flush();
+}
+
+/**
+ * One line data[from, eol) (its line end not included) octet by octet, by rule (a); a line with
+ * content first writes the empty lines before it, and ends with CRLF. Returns the empty lines
+ * still pending (b).
+ */
+function relaxedLine(w: HashWriter, data: Uint8Array, from: number, eol: number, pendingEmpty: number): number {
+  let content = false; // the line has something besides WSP
+  let space = false; // a WSP run waits to be written as one SP (a)
+  let run = -1; // start of octets to copy as they are
+  for (let i = from; i < eol; i++) {
+    const b = data[i]!;
     if (b === SP || b === HT) {
       // A single SP followed by more text is already canonical: it stays in the run.
-      const next = i + 1 < n ? data[i + 1] : CR;
-      const lone = b === SP && !space && next !== SP && next !== HT && next !== CR && next !== LF;
+      const lone = b === SP && !space && i + 1 < eol && data[i + 1] !== SP && data[i + 1] !== HT;
       if (!lone) {
         if (run >= 0) { w.copy(run, i); run = -1; }
         space = true;
@@ -193,7 +238,8 @@ export function hashRelaxedBody(data: Uint8Array, start: number, hash: Hash): vo
     if (space) { w.byte(SP); space = false; }
     if (run < 0) run = i;
   }
-  if (run >= 0) w.copy(run, n);
-  if (content) w.crlf();
-  w.flush();
+  if (run >= 0) w.copy(run, eol);
+  if (!content) return pendingEmpty + 1; // (a): WSP at the end of a line is ignored, so is the line
+  w.crlf();
+  return 0;
 }

@@ -137,6 +137,14 @@ test('the body hash is the one RFC 6376 §3.4.4 gives for known inputs', () => {
     [' c \t d \r\n\r\n', ' c d\r\n'],
     ['x\n\ny', 'x\r\n\r\ny\r\n'],
     ['x\r\ry \t', 'x\r\n\r\ny\r\n'],
+    ['a\r', 'a\r\n'],
+    ['a \r', 'a\r\n'],
+    ['\r', ''],
+    ['a\n', 'a\r\n'],
+    ['clean line\r\nnext one\r\n\r\n', 'clean line\r\nnext one\r\n'],
+    ['clean\r\n\r\n\r\nafter gap\r\n', 'clean\r\n\r\n\r\nafter gap\r\n'],
+    ['clean\r\n \r\nx  y\r\nclean again\r\n\t\r\n', 'clean\r\n\r\nx y\r\nclean again\r\n'],
+    [' lead\r\n', ' lead\r\n'],
   ];
   for (const [body, canonical] of cases) {
     const h = createHash('sha256');
