@@ -48,7 +48,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   web: ['core', 'config', 'log', 'control', 'store'],
   // smtp/server: `sendmail -bs` runs the receiver's engine on standard input (cli/sendmail-smtp.ts);
   // userexit: `doctor` test-loads the exit module as REFRESH does.
-  cli: ['core', 'config', 'codepage', 'log', 'spool', 'store', 'store/sqlite', 'control', 'submit', 'forwarder', 'receiver', 'pop3', 'smtp/server', 'smtp/protocol', 'userexit', 'pdf', '(root)'],
+  // dkim: `doctor` reads the DKIM key files as the gateway does and shows the TXT records.
+  cli: ['core', 'config', 'codepage', 'log', 'spool', 'store', 'store/sqlite', 'control', 'submit', 'forwarder', 'receiver', 'pop3', 'smtp/server', 'smtp/protocol', 'userexit', 'pdf', 'dkim', '(root)'],
   testing: ['*'],
   '(root)': ['*'],
 };
