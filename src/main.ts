@@ -104,6 +104,9 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
         current: gateway.config, log,
         // A new UserExit module must load, or the whole refresh is refused (as for any error).
         check: async (next) => {
+          // DKIM keys are re-read at each REFRESH (key rotation): one that cannot be used refuses it.
+          const dkimProblems = gateway.prepareDkim(next);
+          if (dkimProblems.length > 0) return dkimProblems;
           if (next.userExit === null || next.userExit === gateway.userExit()) return [];
           const r = await admitUserExit(next.userExit, next.userExitDirectory, next.userExitTimeout);
           return r.ok ? [] : [`${next.configFile}: UserExit ${next.userExit} cannot be used: ${r.error}; fix the module or set UserExit NONE`];

@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { DBCS_PAGES, EBCDIC_PAGES, getCodePage } from '../codepage/index.js';
 import type { Diagnostics } from './errors.js';
 import type { RawStatement } from './parser.js';
+import { dkimStatements } from './dkim.js';
 import { StatementReader, checkDuplicateParams, readValue, resolvePath } from './reader.js';
 import type { Config, FilterMatch, Pop3Config, ReceiverConfig, TargetServerConfig, TimeoutConfig, FilterRule } from './types.js';
 import {
@@ -195,6 +196,7 @@ export function buildConfig(input: BuildInput, diag: Diagnostics): { config: Con
     pop3: pop3Block(block('Pop3'), diag),
     users: usersBlock(block('Users')),
     retention: retentionBlock(block('Retention')),
+    dkim: dkimStatements(many('Dkim'), diag, baseDir),
   };
   return { config, groups };
 }

@@ -219,6 +219,10 @@ function spoolgateDisplay(c: Config, rt: DisplayRuntime): string[] {
     );
   }
   out.push('USERS:', two('DEFAULTDOMAIN', c.users.defaultDomain ?? 'NONE', 'SENDERPOLICY', c.users.senderPolicy.toUpperCase()), one('DEMO', c.users.demo ? 'YES' : 'NO'));
+  // The key file's path only, never the key (docs/dkim.md). Before RETENTION: the last retention run follows its ages.
+  for (const d of c.dkim) {
+    out.push('DKIM:', two('DOMAIN', d.domain, 'SELECTOR', d.selector), one('ALGORITHM', d.algorithm.toUpperCase()), one('KEYFILE', d.keyFile), one('HEADERS', d.headers === null ? 'DEFAULT' : d.headers.join(':').toUpperCase()));
+  }
   const ret = c.retention;
   out.push('RETENTION:', two('JOURNAL', String(ret.journal), 'ACCOUNTING', String(ret.accounting)), two('DEADLETTERS', String(ret.deadLetters), 'REPORTS', String(ret.reports)), one('INTERVAL', String(ret.interval)));
   return out;

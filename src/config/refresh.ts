@@ -78,6 +78,7 @@ const SECTIONS: readonly (readonly [string, Section])[] = [
   ['Pop3', (c) => c.pop3],
   ['Users', (c) => c.users],
   ['Retention', (c) => c.retention],
+  ['Dkim', (c) => c.dkim],
 ];
 
 function same(a: unknown, b: unknown): boolean {

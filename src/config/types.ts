@@ -108,6 +108,26 @@ export interface FilterRule {
   readonly dryRun: boolean;
 }
 
+/**
+ * (ext) Dkim: DKIM signing (RFC 6376) of outgoing mail whose From: domain is `domain`
+ * (docs/dkim.md). The key file is read by the gateway (src/dkim/keys.ts) at start and at each
+ * REFRESH, not here: the configuration role stays pure, and tools that only read the
+ * configuration (sendmail, note) never need the key.
+ */
+export interface DkimConfig {
+  /** The signing domain (d=), lower case, as an A-label (an IDN is converted). */
+  readonly domain: string;
+  /** The selector (s=): the key is published at <selector>._domainkey.<domain>. */
+  readonly selector: string;
+  /** Absolute path of the PEM private key. */
+  readonly keyFile: string;
+  /** Lower-case header field names to sign (h=); null = the default list (src/dkim/sign.ts). */
+  readonly headers: readonly string[] | null;
+  readonly algorithm: 'rsa-sha256' | 'ed25519-sha256';
+  /** Line of the statement: key problems found later name it. */
+  readonly line: number;
+}
+
 export interface Pop3Config {
   readonly listen: HostPort | null;
   readonly listenTls: HostPort | null;
@@ -248,6 +268,8 @@ export interface Config {
   /** null = no SMTP receiver. */
   readonly receiver: ReceiverConfig | null;
   readonly filters: readonly FilterRule[];
+  /** (ext) DKIM signing, one entry per From: domain. */
+  readonly dkim: readonly DkimConfig[];
   /** null = no POP3 server. */
   readonly pop3: Pop3Config | null;
   /** demo: make the README tour's `demo` user on the first start (only the shipped config/spoolgate.conf says YES). */

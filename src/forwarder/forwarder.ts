@@ -19,6 +19,7 @@ import { FileRetry } from './file-retry.js';
 import { SpoolTask, type SpoolPort, type TaskEntry, type TaskSettings } from './task.js';
 import { resolveTargets } from './targets.js';
 import { SteadyTime } from './steady-time.js';
+import { DkimStage, type DkimSigning } from './dkim.js';
 import type { Connector, TargetServerSpec } from './types.js';
 
 export interface SpoolSource extends SpoolPort {
@@ -104,6 +105,8 @@ export class Forwarder {
       journal?: (e: ForwarderEvent) => void;
       /** NOTIFY=SUCCESS / NOTIFY=DELAY notices (status-notices.ts). */
       notices?: StatusNotices;
+      /** DKIM keys (the Dkim statements); absent or empty: nothing is signed. */
+      dkim?: Omit<DkimSigning, 'log'>;
     },
   ) {
     this.router = new Router([], deps.clock);
@@ -129,6 +132,7 @@ export class Forwarder {
       ...(deps.holds === undefined ? {} : { holds: deps.holds }),
       ...(deps.journal === undefined ? {} : { journal: deps.journal }),
       ...(deps.notices === undefined ? {} : { notices: deps.notices }),
+      ...(deps.dkim === undefined ? {} : { dkim: new DkimStage({ ...deps.dkim, log: deps.log }) }),
     });
     const s = deps.settings();
     for (let i = 1; i <= s.tasks; i++) {

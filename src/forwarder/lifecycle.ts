@@ -13,6 +13,7 @@ import { describeError, formatMailbox, monotonic, queueIdFor } from '../core/ind
 import type { Logger } from '../log/index.js';
 import { Codes, localReply } from '../smtp/protocol/index.js';
 import type { Checkpoint, MessageFinal } from './checkpoint.js';
+import type { DkimStage } from './dkim.js';
 import { logDelivery, type DeliveryAttempt } from './delivery-log.js';
 import type { Router } from './router.js';
 import type { ReplyInfo } from './types.js';
@@ -237,6 +238,8 @@ export class Lifecycle {
       journal?: (e: ForwarderEvent) => void;
       /** NOTIFY=SUCCESS / NOTIFY=DELAY notices; absent = none are sent. */
       notices?: StatusNotices;
+      /** DKIM signing of each message as it is sent (absent: nothing is signed). */
+      dkim?: DkimStage;
     },
   ) {}
 
@@ -458,7 +461,11 @@ export class Lifecycle {
         }
         const todo = deferred.size === 0 ? item.pending : item.pending.filter((x) => !deferred.has(x));
         if (todo.length > 0) {
-          const r = await this.deps.router.attempt({ envelope: { ...item.envelope, recipients: todo }, data: item.data, size: item.data.length });
+          // DKIM (dkim.ts): signed here, after the user exit and the gateway's own header fields.
+          const prefix = this.deps.dkim?.prefixFor(item.data, keyOf(item));
+          const r = await this.deps.router.attempt({
+            envelope: { ...item.envelope, recipients: todo }, data: item.data, ...(prefix === undefined ? {} : { prefix }), size: item.data.length + (prefix?.length ?? 0),
+          });
           item.deliveryAttempts = (item.deliveryAttempts ?? 0) + r.tries;
           if (r.kind === 'stopped') return undefined;
           if (r.kind === 'no-target' && this.deps.noTargetIsAttempt?.() === true) {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 
-export type PeerName = 'smtp-sink' | 'smtp-source' | 'postfix' | 'swaks' | 'curl' | 'python3' | 'fetchmail' | 'dovecot' | 'iconv' | 'openssl' | 'postgres' | 'mailx' | 'git-send-email' | 'pdftotext';
+export type PeerName = 'smtp-sink' | 'smtp-source' | 'postfix' | 'swaks' | 'curl' | 'python3' | 'fetchmail' | 'dovecot' | 'iconv' | 'openssl' | 'postgres' | 'mailx' | 'git-send-email' | 'pdftotext' | 'dkimpy';
 
 const BINARIES: Record<PeerName, readonly string[]> = {
   'smtp-sink': ['/usr/sbin/smtp-sink'],
@@ -24,6 +24,8 @@ const BINARIES: Record<PeerName, readonly string[]> = {
   mailx: ['/usr/bin/bsd-mailx'],
   'git-send-email': ['/usr/lib/git-core/git-send-email'],
   pdftotext: ['/usr/bin/pdftotext'],
+  // Debian python3-dkim: the independent DKIM verifier, run with /usr/bin/python3 (testing/dkim.ts).
+  dkimpy: ['/usr/bin/dkimverify'],
 };
 
 function onPath(cmd: string): boolean {
