@@ -132,10 +132,10 @@ export class Lifecycle {
       undeliverable: UndeliverableHandler;
       retry: () => RetryPolicy;
       extended: () => ExtendedPolicy;
-      /** Called while the item waits for a usable target (task state WAIT). */
-      onWait?: (tkid: number, waiting: boolean) => void;
-      /** Called when an item enters (+1) or leaves (-1) long retry (task LRT counter). */
-      onRetry?: (tkid: number, delta: number) => void;
+      /** Called while the item waits for a usable target (task state WAIT); by origin, so the file's own task and counters are found. */
+      onWait?: (origin: Origin, waiting: boolean) => void;
+      /** Called when an item enters (+1) or leaves (-1) long retry (its file's LRT counter). */
+      onRetry?: (origin: Origin, delta: number) => void;
       /** Called once per message when it leaves the forwarder's hands (accounting MAIL records). */
       onFinished?: (item: WorkItem, outcome: FinalOutcome) => void;
       /** Where a checkpoint that cannot be written is marked (component `checkpoint`, disabling). */
@@ -190,7 +190,7 @@ export class Lifecycle {
    * failure is thrown: the message stays in the spool and is sent again after a restart (it is
    * mail in flight).
    */
-  private async record(tkid: number, write: () => Promise<void>): Promise<void> {
+  private async record(origin: Origin, write: () => Promise<void>): Promise<void> {
     let delay = CHECKPOINT_RETRY_MS;
     let waiting = false;
     try {
@@ -213,13 +213,13 @@ export class Lifecycle {
           this.deps.health?.fail('checkpoint', `checkpoint cannot be written: ${this.cpProblem}; sending stopped until it can (StateDirectory full or unwritable?)`, this.deps.clock.now(), { disabling: true });
           if (this.stopping) throw e;
           // The task whose outcome waits for its record shows WAIT too (D,SPOOL, with the reason).
-          if (!waiting) { waiting = true; this.deps.onWait?.(tkid, true); }
+          if (!waiting) { waiting = true; this.deps.onWait?.(origin, true); }
           await this.cpPause(delay);
           delay = Math.min(delay * 2, CHECKPOINT_RETRY_MAX_MS);
         }
       }
     } finally {
-      if (waiting) this.deps.onWait?.(tkid, false);
+      if (waiting) this.deps.onWait?.(origin, false);
     }
   }
 
@@ -242,16 +242,16 @@ export class Lifecycle {
     const { log, counters } = this.deps;
     let inRetry = false;
     const leaveRetry = (): void => {
-      if (inRetry) { counters.currentRetry--; inRetry = false; this.deps.onRetry?.(tkid, -1); }
+      if (inRetry) { counters.currentRetry--; inRetry = false; this.deps.onRetry?.(item.origin, -1); }
     };
     try {
       for (;;) {
         if (this.stopping) return undefined;
         if (this.cpProblem !== undefined && item.pending.length > 0) {
           // Nothing is sent while its outcome could not be recorded.
-          this.deps.onWait?.(tkid, true);
+          this.deps.onWait?.(item.origin, true);
           await this.cpPause(CHECKPOINT_RETRY_MAX_MS);
-          this.deps.onWait?.(tkid, false);
+          this.deps.onWait?.(item.origin, false);
           continue;
         }
         if (item.pending.length > 0) {
@@ -259,11 +259,11 @@ export class Lifecycle {
           item.deliveryAttempts = (item.deliveryAttempts ?? 0) + r.tries;
           if (r.kind === 'stopped') return undefined;
           if (r.kind === 'no-target') {
-            this.deps.onWait?.(tkid, true);
+            this.deps.onWait?.(item.origin, true);
             const at = this.deps.router.nextRetryAt();
             const now = monotonic(this.deps.clock);
             await this.wait(tkid, Math.max(50, (at ?? now + 1000) - now));
-            this.deps.onWait?.(tkid, false);
+            this.deps.onWait?.(item.origin, false);
             continue; // waiting for a target is not a retry attempt
           }
           if (r.kind === 'impossible') {
@@ -309,7 +309,7 @@ export class Lifecycle {
         if (item.finalAttempt !== true && item.attempts < retry.count && retry.intervalMs > 0) {
           item.attempts++;
           counters.totalRetry++;
-          if (!inRetry) { counters.currentRetry++; inRetry = true; this.deps.onRetry?.(tkid, 1); }
+          if (!inRetry) { counters.currentRetry++; inRetry = true; this.deps.onRetry?.(item.origin, 1); }
           await this.wait(tkid, retry.intervalMs);
           continue;
         }
@@ -373,7 +373,7 @@ export class Lifecycle {
   private async accept(item: WorkItem, recipient: Recipient): Promise<void> {
     const o = item.origin;
     if (o.kind === 'spool') {
-      await this.record(o.tkid, () => this.deps.checkpoint.markRecipient(o.entryId, o.messageNo, { address: formatMailbox(recipient.mailbox), outcome: 'accepted' }));
+      await this.record(o, () => this.deps.checkpoint.markRecipient(o.entryId, o.messageNo, { address: formatMailbox(recipient.mailbox), outcome: 'accepted' }));
     }
   }
 
@@ -381,13 +381,13 @@ export class Lifecycle {
     item.failed.push({ address: formatMailbox(recipient.mailbox), recipient, reply, remoteMta, detail });
     const o = item.origin;
     if (o.kind === 'spool') {
-      await this.record(o.tkid, () => this.deps.checkpoint.markRecipient(o.entryId, o.messageNo, { address: formatMailbox(recipient.mailbox), outcome: 'failed', reply }));
+      await this.record(o, () => this.deps.checkpoint.markRecipient(o.entryId, o.messageNo, { address: formatMailbox(recipient.mailbox), outcome: 'failed', reply }));
     }
   }
 
   private async markMessage(item: WorkItem, outcome: MessageFinal): Promise<void> {
     const o = item.origin;
-    if (o.kind === 'spool') await this.record(o.tkid, () => this.deps.checkpoint.markMessage(o.entryId, o.messageNo, outcome));
+    if (o.kind === 'spool') await this.record(o, () => this.deps.checkpoint.markMessage(o.entryId, o.messageNo, outcome));
   }
 
   private async finish(item: WorkItem): Promise<FinalOutcome> {
