@@ -269,3 +269,21 @@ test('an IDLE task shows the previous job, with PEND and LRT 0 (seed: SPOOLSTATU
   const never = taskSnapshot({ tkid: 3, state: 'IDLE', counters: { pend: 0, lrt: 0, mailRead: 0, undeliverable: 0 } });
   assert.equal(never.jobName, null, 'a task that never read a file has no job: N/A');
 });
+
+test('R3 item 7: (ext) D,SPOOL lists parked files (all remaining mail in long retry) under the tasks; not with DisplayCompat IBM', () => {
+  const s = snap({
+    instance: 'TEST',
+    tasks: [task(1, 'WRITER', 'NEXT', 'READ', 3, 0), task(2, 'WRITER', 'PAYROLL', 'IDLE', 0, 0)],
+    parked: [{ tkid: 2, jobName: 'PAYROLL', jobId: 'JOB00123', lrt: 1, mailRead: 5000, undeliverable: 4999 }],
+  });
+  assert.deepEqual(render(cmd('D,SPOOL'), s), [
+    'EZD1832I TEST SPOOLSTATUS:',
+    'TKID  JOBNAME  STATE   PEND   LRT    TKID  JOBNAME  STATE   PEND   LRT',
+    'W 001 NEXT     READ       3     0    W 002 PAYROLL  IDLE       0     0',
+    'PARKED (ALL REMAINING MAIL IN LONG RETRY): 1',
+    'W 002 PAYROLL  JOB00123 LRT 1 MAIL READ 5000 UNDELIVERABLE 4999',
+  ]);
+  assert.deepEqual(render(cmd('D,SPOOL,DETAIL')/* all */, s).slice(-2), ['PARKED (ALL REMAINING MAIL IN LONG RETRY): 1', 'W 002 PAYROLL  JOB00123 LRT 1 MAIL READ 5000 UNDELIVERABLE 4999']);
+  assert.equal(render(cmd('D,SPOOL,DETAIL,TKID=2'), s).some((l) => l.startsWith('PARKED')), false);
+  assert.equal(render(cmd('D,SPOOL'), { ...s, compat: 'ibm' }).some((l) => l.startsWith('PARKED')), false);
+});
