@@ -6,17 +6,17 @@ import { mkdirSync } from 'node:fs';
 import { promises as dns } from 'node:dns';
 import type { Clock, Envelope, Resolver, Result } from './core/index.js';
 import { Health, ShutdownStack, describeError, err, ok, systemClock } from './core/index.js';
-import { stateLayout, testModeWithoutReport, type Config } from './config/index.js';
+import { messageEntryLimit, stateLayout, testModeWithoutReport, type Config } from './config/index.js';
 import { Msg } from './control/messages.js';
 import { LogOutput, Logger } from './log/index.js';
 import { Accounting, accountingPath } from './log/accounting.js';
 import { SpoolQueue } from './spool/queue.js';
-import { enqueueMessage, type MessageOrigin } from './spool/index.js';
+import { enqueueMessage, enqueueNotifications, type MessageOrigin } from './spool/index.js';
 import type { SpoolEntry } from './spool/submit.js';
 import { DeadLetterStore } from './notify/index.js';
 import {
   Checkpoint, Forwarder, ExtendedRetry, SmtpConnector, NotifyingUndeliverable, forwarderSettings, clientTimeouts, spoolSource,
-  forwarderAccounting, targetSpecs,
+  forwarderAccounting, targetSpecs, NotificationBatcher,
 } from './forwarder/index.js';
 import { ExitSelection, checkExitLocation } from './userexit/index.js';
 
@@ -160,6 +160,10 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   accounting.record('CONFIG', { reason: 'start', configFile: config.configFile, logLevel: config.logLevel, userExit: config.userExit });
   const exits = new ExitSelection(config.userExit);
   const accounted = forwarderAccounting(accounting);
+  const notifications = new NotificationBatcher({
+    write: async (mails) => { await enqueueNotifications({ root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName, mails, jobName: 'SGNOTIFY' }); },
+    maxBytes: () => messageEntryLimit(config),
+  });
   const forwarder = new Forwarder({
     clock, log, checkpoint, spool: spool.source, extended, ...accounted, resolver: opts.resolver ?? systemResolver,
     connector: new SmtpConnector({ heloName: () => config.hostName, tlsEhlo: () => config.options.tlsEhlo, timeouts: () => clientTimeouts(config), log }),
@@ -167,7 +171,8 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     undeliverable: new NotifyingUndeliverable({
       settings: () => ({ returnToMailFrom: config.undeliverable.returnToMailFrom, deadLetterAction: config.undeliverable.deadLetterAction, reportingMta: config.hostName }),
       deadLetters: () => deadLetters,
-      submit: async (mail) => { await queueOwnMail(config, mail, { kind: 'notification' }, 'SGNOTIFY'); },
+      // DSNs written close together share one spool entry (forwarder/notify-batch.ts).
+      submit: (mail) => notifications.submit(mail),
       log, now: () => new Date(clock.now()),
     }),
     settings: () => {

@@ -26,6 +26,7 @@ export { ExtendedRetry } from './extended.js';
 export { MailDirectory } from './mail-directory.js';
 export { SmtpConnector } from './smtp-connector.js';
 export { NotifyingUndeliverable } from './undeliverable.js';
+export { NotificationBatcher, type NotificationMail } from './notify-batch.js';
 export { forwarderSettings, clientTimeouts, targetSpecs } from './settings.js';
 export { spoolSource, type QueueSource } from './spool-source.js';
 export { forwarderAccounting, type ForwarderAccounting } from './accounting.js';

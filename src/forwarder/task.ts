@@ -312,7 +312,7 @@ export class SpoolTask {
       let records = 0;
       if (entry.message !== undefined) {
         const m = await readMessageEntry(entry, entry.message, settings.maxMessageBytes);
-        if (m.ok) reading = await handle([{ kind: 'message', message: m.value }]);
+        if (m.ok) reading = await handle(m.value.map((message) => ({ kind: 'message' as const, message })));
         else problems.push(m.error);
       } else {
         const codepage = settings.codepage(entry.attrs.encoding);
@@ -452,10 +452,12 @@ function senderRefusal(entry: TaskEntry, m: ParsedMessage, p: TaskSettings['send
 }
 
 /**
- * A message entry as the one message of its file: the data file read whole (bounded), the
- * envelope as enqueued. Problems become the file's report, like a batch file's.
+ * A message entry as the one message of its file — or, for a batch of notifications (`parts`),
+ * its messages in order, numbered from 1 (the checkpoint keeps each one's outcome) — the data
+ * file read whole (bounded), the envelopes as enqueued. Problems become the file's report, like
+ * a batch file's.
  */
-async function readMessageEntry(entry: TaskEntry, m: MessageEnvelope, max: number): Promise<{ ok: true; value: ParsedMessage } | { ok: false; error: SpoolProblem }> {
+async function readMessageEntry(entry: TaskEntry, m: MessageEnvelope, max: number): Promise<{ ok: true; value: ParsedMessage[] } | { ok: false; error: SpoolProblem }> {
   const problem = (code: number, enhanced: string, text: string): { ok: false; error: SpoolProblem } =>
     ({ ok: false, error: { code, enhanced, text, recordNo: 0, messageNo: 1 } });
   const fh = await openRegular(entry.path);
@@ -470,7 +472,18 @@ async function readMessageEntry(entry: TaskEntry, m: MessageEnvelope, max: numbe
       n += bytesRead;
     }
     if (n !== st.size) return problem(451, '4.3.0', `message entry changed size while being read (${n} of ${st.size} octets)`);
-    return { ok: true, value: { messageNo: 1, envelope: m.envelope, badRecipients: [], data, size: data.length, firstRecordNo: 0, lastRecordNo: 0 } };
+    const parts = m.parts ?? [{ envelope: m.envelope, octets: data.length }];
+    const total = parts.reduce((a, p) => a + p.octets, 0);
+    if (total !== data.length) return problem(554, '5.3.0', `message entry holds ${data.length} octets, its ${parts.length} parts ${total}`);
+    let at = 0;
+    return {
+      ok: true,
+      value: parts.map((p, i) => {
+        const part = data.subarray(at, at + p.octets);
+        at += p.octets;
+        return { messageNo: i + 1, envelope: p.envelope, badRecipients: [], data: part, size: part.length, firstRecordNo: 0, lastRecordNo: 0 };
+      }),
+    };
   } finally {
     await fh.close();
   }
