@@ -5,7 +5,9 @@
 //   (undeliverable.ts). Every recipient's final state is checkpointed right after the target's
 //   final reply, before anything depends on it — and before the connection is handed back, so
 //   each connection carries at most one message whose outcome is not yet on disk (what a crash
-//   can resend). A checkpoint that cannot be written stops sending (task WAIT, operator message
+//   can resend). What follows a recorded refusal — the DSN and the message's own mark — happens
+//   after the release (a crash in between re-reads the marks; R3 item 7).
+//   A checkpoint that cannot be written stops sending (task WAIT, operator message
 //   checkpoint.failed) until a write succeeds again: no delivery without a record.
 // Waits are timers (monotonic); a wall-clock step neither stalls nor hurries them.
 import type { Clock, Envelope, Health, Recipient } from '../core/index.js';
@@ -295,7 +297,13 @@ export class Lifecycle {
               item.pending = still;
               if (failed > 0) log.warn('mail.failed', { key: keyOf(item), recipients: failed, target: r.target, detail: r.detail });
               if (still.length > 0) log.info('mail.deferred', { key: keyOf(item), recipients: still.length, reply: replyText(item.lastReply), target: r.target, detail: r.detail });
-              if (item.pending.length === 0) done = await this.finish(item);
+              // All accepted: the message's one mark is the record, so it is written before the
+              // release. Otherwise every outcome of this attempt is marked by now, and the rest
+              // (the DSN written to the spool, then the message mark) happens after the release:
+              // a crash in between re-reads the marks and sends nothing again, and the
+              // connection is not held through the DSN's fsyncs, so DSNs of several connections
+              // are written together (notify-batch.ts; R3 item 7).
+              if (item.pending.length === 0 && allAccepted) done = await this.finish(item);
             } finally {
               r.release();
             }
