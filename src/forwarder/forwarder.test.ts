@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '../log/index.js';
 import { FakeClock } from '../testing/clock.js';
-import { FakeConnector } from '../testing/fake-connector.js';
+import { FakeConnector, allWith } from '../testing/fake-connector.js';
 import { FakeResolver } from '../testing/resolver.js';
 import { tempDir } from '../testing/peers.js';
 import { Checkpoint } from './checkpoint.js';
@@ -197,4 +197,40 @@ test('R3 item 7: a stop interrupts a parked file without disposing of it; a rest
   await b.disposed('LRT');
   // MAIL READ counts the file's messages read in this run (the finished ones are skipped, not sent).
   assert.deepEqual(b.done, [{ id: 'LRT', mailRead: 3, undeliverable: 1 }]);
+});
+
+test('R3 item 7: a message whose refusals are recorded no longer counts against the read-ahead: the DSNs of a file are written together, not one per connection', async (t) => {
+  const dir = tempDir(t);
+  const { config } = writeConfig(dir, 'TargetServer { TargetIP 127.0.0.1 ConnectLimit 1 }');
+  const clock = new FakeClock();
+  const checkpoint = Checkpoint.open(join(dir, 'cp.db'), { worker: false });
+  t.after(() => checkpoint.close());
+  const connector = new FakeConnector();
+  connector.scripts.set('127.0.0.1', { send: (m) => allWith(m, 'permanent', 550) });
+  const path = join(dir, 'BAD.txt');
+  writeFileSync(path, batchFile('BAD', 5).text, 'latin1');
+  let handed = 0;
+  let allHanded!: () => void;
+  const five = new Promise<void>((r) => { allHanded = r; });
+  let open!: () => void;
+  const gate = new Promise<void>((r) => { open = r; });
+  const fs = forwarderSettings(config, clock);
+  const fwd = new Forwarder({
+    clock, log: Logger.silent(), resolver: new FakeResolver(), connector, checkpoint,
+    spool: { list: async () => [], watch: () => undefined, hold: async () => undefined, report: async () => undefined, finish: async () => undefined },
+    // The DSN write waits until the test opens the gate: as a batch being written would.
+    undeliverable: { handle: async () => { if (++handed === 5) allHanded(); await gate; return 'notified'; } },
+    settings: () => ({ ...fs, tasks: 1 }), servers: () => targetSpecs(config),
+  });
+  t.after(() => fwd.stop());
+  await fwd.start();
+  fwd.enqueue({ id: 'BAD', path, attrs: { jobName: 'BAD', jobId: 'BAD', originUser: 'u', originUid: process.getuid?.() ?? 0, taskType: 'WRITER', recordFormat: 'text', encoding: 'ISO8859-1' } });
+  // One connection: the old read-ahead let one message at a time wait for its DSN.
+  let bound: NodeJS.Timeout | undefined;
+  await Promise.race([five, new Promise((_, reject) => { bound = setTimeout(() => reject(new Error(`only ${handed} DSNs handed over together`)), 20_000); })]);
+  clearTimeout(bound);
+  assert.equal(connector.sent.length, 5);
+  open();
+  await fwd.idle();
+  assert.equal(fwd.counters.undeliverable, 5);
 });

@@ -136,6 +136,7 @@ export class Forwarder {
       onWait: (o, w) => { if (o.kind === 'spool') this.task(o.tkid)?.setTargetWait(o.entryId, w); },
       // A message parked in long retry frees its place in the read-ahead: wake the task.
       onRetry: (o, d) => { if (o.kind === 'spool') this.task(o.tkid)?.retryChanged(o.entryId, d); },
+      onFinishing: (o, d) => { if (o.kind === 'spool') this.task(o.tkid)?.finishingChanged(o.entryId, d); },
       onFinished: deps.onMailFinished,
       health: deps.health,
     });

@@ -138,6 +138,12 @@ export class Lifecycle {
       onWait?: (origin: Origin, waiting: boolean) => void;
       /** Called when an item enters (+1) or leaves (-1) long retry (its file's LRT counter). */
       onRetry?: (origin: Origin, delta: number) => void;
+      /**
+       * Called when an item's target outcomes are all recorded and it only writes its DSN and
+       * final mark (+1), and when that is done (-1): it holds no connection and a crash cannot
+       * resend it, so its file may read on (the read-ahead counts it like long retry).
+       */
+      onFinishing?: (origin: Origin, delta: number) => void;
       /** Called once per message when it leaves the forwarder's hands (accounting MAIL records). */
       onFinished?: (item: WorkItem, outcome: FinalOutcome) => void;
       /** Where a checkpoint that cannot be written is marked (component `checkpoint`, disabling). */
@@ -308,6 +314,14 @@ export class Lifecycle {
               r.release();
             }
             if (done !== undefined) return done;
+            if (item.pending.length === 0) {
+              this.deps.onFinishing?.(item.origin, 1);
+              try {
+                return await this.finish(item);
+              } finally {
+                this.deps.onFinishing?.(item.origin, -1);
+              }
+            }
           }
         }
         if (item.pending.length === 0) return await this.finish(item);

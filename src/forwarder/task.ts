@@ -109,6 +109,8 @@ export class FileRun {
   bytes = 0;
   /** Messages of the file waiting for a usable target (task state WAIT). */
   waitingForTarget = 0;
+  /** Messages whose target outcomes are recorded and that only write their DSN and mark. */
+  finishing = 0;
   constructor(readonly entry: TaskEntry, readonly tkid: number) {}
 }
 
@@ -184,6 +186,14 @@ export class SpoolTask {
     const run = this.runs.get(entryId);
     if (run === undefined) return;
     run.counters.lrt += delta;
+    if (run === this.run) this.poke();
+  }
+
+  /** Lifecycle hook: a message of file `entryId` holds no connection any more (+1), or is done (-1). */
+  finishingChanged(entryId: string, delta: number): void {
+    const run = this.runs.get(entryId);
+    if (run === undefined) return;
+    run.finishing += delta;
     if (run === this.run) this.poke();
   }
 
@@ -296,7 +306,9 @@ export class SpoolTask {
             (e: unknown) => { log.error('mail.failed', { id: entry.id, message: message.messageNo, error: describeError(e) }); stoppedEarly = true; },
           ).finally(() => { c.pend--; run.bytes -= item.data.length; inflight.delete(p); if (this.run === run) this.poke(); });
           inflight.add(p);
-          while ((inflight.size >= settings.maxPending || inflight.size - c.lrt >= (this.deps.settings().readAhead ?? Infinity)) && !this.deps.stopping()) {
+          // Messages in long retry, or only writing their DSN, hold no connection and cannot be
+          // resent by a crash: they do not count against the read-ahead.
+          while ((inflight.size >= settings.maxPending || inflight.size - c.lrt - run.finishing >= (this.deps.settings().readAhead ?? Infinity)) && !this.deps.stopping()) {
             this.state = 'WAITS';
             await this.pause();
           }
