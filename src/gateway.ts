@@ -7,19 +7,19 @@ import { promises as dns } from 'node:dns';
 import type { Clock, Envelope, Resolver, Result } from './core/index.js';
 import { ConfigError, Health, ShutdownStack, describeError, err, ok, systemClock } from './core/index.js';
 import { loadDkimKeys, type DkimKeyring, type LoadedKeys } from './dkim/index.js';
-import { stateLayout, testModeWithoutReport, type Config } from './config/index.js';
+import { messageEntryLimit, stateLayout, testModeWithoutReport, type Config } from './config/index.js';
 import { Msg } from './control/messages.js';
 import { LogOutput, Logger } from './log/index.js';
 import { Accounting, accountingPath } from './log/accounting.js';
 import { SpoolQueue } from './spool/queue.js';
-import { enqueueMessage, type MessageOrigin } from './spool/index.js';
+import { enqueueMessage, enqueueNotifications, type MessageOrigin } from './spool/index.js';
 import type { SpoolEntry } from './spool/submit.js';
 import type { Journal } from './store/types.js';
 import { accountingSummary } from './receiver/mime.js';
 import { DeadLetterStore } from './notify/index.js';
 import {
   Checkpoint, Forwarder, ExtendedRetry, SmtpConnector, NotifyingUndeliverable, DsnStatusNotices, forwarderJournal, forwarderSettings, clientTimeouts, spoolSource,
-  forwarderAccounting, targetSpecs,
+  forwarderAccounting, targetSpecs, NotificationBatcher,
 } from './forwarder/index.js';
 import { ExitSelection, checkExitLocation } from './userexit/index.js';
 import { HoldList, QueueService } from './queue/index.js';
@@ -207,6 +207,10 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   const exits = new ExitSelection(config.userExit);
   // MAIL records carry the subject and attachment count, read with the receiver's MIME reading.
   const accounted = forwarderAccounting(accounting, accountingSummary);
+  const notifications = new NotificationBatcher({
+    write: async (mails) => { await enqueueNotifications({ root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName, mails, jobName: 'SGNOTIFY' }); },
+    maxBytes: () => messageEntryLimit(config),
+  });
   const forwarder = new Forwarder({
     clock, log, checkpoint, spool: spool.source, extended, ...accounted, resolver: opts.resolver ?? systemResolver,
     connector: new SmtpConnector({ heloName: () => config.hostName, tlsEhlo: () => config.options.tlsEhlo, timeouts: () => clientTimeouts(config), log }),
@@ -214,7 +218,8 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     undeliverable: new NotifyingUndeliverable({
       settings: () => ({ returnToMailFrom: config.undeliverable.returnToMailFrom, deadLetterAction: config.undeliverable.deadLetterAction, reportingMta: config.hostName, copyTo: config.undeliverable.copyTo }),
       deadLetters: () => deadLetters,
-      submit: async (mail) => { await queueOwnMail(config, mail, { kind: 'notification' }, 'SGNOTIFY'); },
+      // DSNs written close together share one spool entry (forwarder/notify-batch.ts).
+      submit: (mail) => notifications.submit(mail),
       log, now: () => new Date(clock.now()),
     }),
     notices: new DsnStatusNotices({

@@ -33,6 +33,7 @@ export { SmtpConnector } from './smtp-connector.js';
 export { NotifyingUndeliverable } from './undeliverable.js';
 export { DsnStatusNotices } from './status-notices.js';
 export { forwarderJournal } from './journal.js';
+export { NotificationBatcher, type NotificationMail } from './notify-batch.js';
 export { forwarderSettings, clientTimeouts, targetSpecs } from './settings.js';
 export { spoolSource, type QueueSource } from './spool-source.js';
 export { forwarderAccounting, type ForwarderAccounting } from './accounting.js';
