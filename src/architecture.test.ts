@@ -34,7 +34,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   // smtp/protocol (a pure leaf) for the one CRLF normaliser of stored messages.
   store: ['core', 'smtp/protocol'],
   'store/sqlite': ['core', 'store', 'smtp/protocol'],
-  'store/postgres': ['core', 'store'],
+  'store/pg': ['core', 'store'],
   notify: ['core', 'config', 'log', 'smtp/protocol', 'store'],
   forwarder: ['core', 'config', 'codepage', 'log', 'spool', 'smtp/protocol', 'smtp/client', 'notify', 'store', 'store/sqlite', 'userexit'],
   userexit: ['core', 'log', 'smtp/protocol'],
@@ -46,7 +46,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   web: ['core', 'config', 'log', 'control', 'store'],
   // smtp/server: `sendmail -bs` runs the receiver's engine on standard input (cli/sendmail-smtp.ts);
   // userexit: `doctor` test-loads the exit module as REFRESH does.
-  cli: ['core', 'config', 'codepage', 'log', 'spool', 'store', 'store/sqlite', 'control', 'submit', 'forwarder', 'receiver', 'pop3', 'smtp/server', 'smtp/protocol', 'userexit', 'pdf', '(root)'],
+  cli: ['core', 'config', 'codepage', 'log', 'spool', 'store', 'store/sqlite', 'store/pg', 'control', 'submit', 'forwarder', 'receiver', 'pop3', 'smtp/server', 'smtp/protocol', 'userexit', 'pdf', '(root)'],
   testing: ['*'],
   '(root)': ['*'],
 };

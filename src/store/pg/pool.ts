@@ -47,7 +47,10 @@ export function quoteIdent(name: string): string {
   return `"${name}"`;
 }
 
-export type Queryable = Pick<pg.PoolClient, 'query'>;
+/** Either the pool or one transaction's client: what a helper needs to run a statement. */
+export interface Queryable {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+}
 
 export class PgPool {
   readonly pool: pg.Pool;
@@ -81,8 +84,8 @@ export class PgPool {
     };
   }
 
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: readonly unknown[] = []): Promise<pg.QueryResult<R>> {
-    return this.pool.query<R>(sql, params as unknown[]);
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+    return this.pool.query<R>(sql, params);
   }
 
   /** Runs fn in one transaction on one connection: COMMIT when it resolves, ROLLBACK when it throws. */
