@@ -39,6 +39,13 @@ export function redactUrl(url: string): string {
   }
 }
 
+function withPassword(url: string, password: string | undefined): string {
+  if (password === undefined) return url;
+  const u = new URL(url);
+  u.password = encodeURIComponent(password);
+  return u.toString();
+}
+
 /** A schema name spoolgate accepts (it is written into SQL as an identifier). */
 export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -72,8 +79,9 @@ export class PgPool {
     const o = this.options;
     const st = Math.max(1, Math.floor(o.statementTimeoutMs));
     return {
-      connectionString: o.url,
-      ...(o.password !== undefined ? { password: o.password } : {}),
+      // node-postgres lets the connection string's fields win over the separate ones, so a
+      // password from a file or the environment is put into the URL handed to the driver.
+      connectionString: withPassword(o.url, o.password),
       ...(o.tls !== undefined && o.tls !== null ? { ssl: o.tls } : {}),
       connectionTimeoutMillis: o.connectTimeoutMs ?? 10_000,
       statement_timeout: st,
