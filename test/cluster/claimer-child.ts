@@ -10,6 +10,7 @@
 //            then wait to be killed (a crash between the commit and the unlink).
 import { PgPool } from '../../src/store/pg/pool.js';
 import { PgQueueStore } from '../../src/store/pg/queue.js';
+import { LeaseKeeper } from '../../src/store/lease-keeper.js';
 
 interface Args { url: string; schema: string; node: string; writer: string; leaseSeconds: number; mode: 'drain' | 'hold' | 'arrive'; path?: string }
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
@@ -39,10 +40,13 @@ async function main(): Promise<void> {
       const first = ((c.attributes.to ?? []) as string[])[0];
       if (first !== undefined) await q.markRecipient(c.lease, 1, { address: first, outcome: 'accepted' });
     }
-    await q.heartbeat();
+    // The node's real heartbeat keeps the leases until the process is killed.
+    const keeper = new LeaseKeeper(q, { heartbeatMs: (args.leaseSeconds * 1000) / 4, leaseMs: args.leaseSeconds * 1000, onLost: (l) => { console.error(`lost ${l.entryId}`); process.exit(1); } });
+    for (const c of held) keeper.track(c.lease);
+    await keeper.beat();
+    keeper.start();
     say(`held ${held.map((c) => c.id).join(',')}`);
-    const beat = setInterval(() => { q.heartbeat().catch((e: unknown) => { console.error(e); process.exit(1); }); }, Math.max(100, (args.leaseSeconds * 1000) / 4));
-    beat.ref();
+    setInterval(() => undefined, 60_000).ref();
     return;
   }
   const out = await q.storeSpoolFile(args.writer, args.path ?? '', { node: args.node });
