@@ -131,6 +131,12 @@ export interface QueueStore {
    * to a stop function.
    */
   subscribe(writer: string, onWake: () => void): Promise<() => Promise<void>>;
+  /**
+   * Forgets this node's arrival identities stored before `before`, at most `limit` of them; returns
+   * how many. An identity is needed only until the node has scanned its spool once after a crash:
+   * prune with an age far beyond any restart (days), never below the spool's rescan interval.
+   */
+  pruneArrivals(before: Date, limit: number): Promise<number>;
   close(): Promise<void>;
 }
 

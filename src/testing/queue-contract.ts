@@ -173,6 +173,23 @@ export function queueContract(backend: QueueBackend): void {
     assert.deepEqual(again.map((c) => [c.id, c.attempts, c.takenOverFrom]), [[one.id, 1, null]]);
   });
 
+  it('pruned arrival identities are forgotten (only this node\'s, only the old ones, at most the limit)', async (t, f) => {
+    const a = f.node('a');
+    const other = f.node('b');
+    const dir = tempDir(t);
+    const paths = ['A1', 'A2', 'A3'].map((n) => join(dir, n));
+    for (const p of paths) { writeFileSync(p, p); await a.storeSpoolFile(W, p, {}); }
+    const pb = join(dir, 'B1');
+    writeFileSync(pb, 'b');
+    await other.storeSpoolFile(W, pb, {});
+    assert.equal(await a.pruneArrivals(new Date(Date.now() - 3_600_000), 10), 0, 'none is an hour old');
+    assert.equal(await a.pruneArrivals(new Date(Date.now() + 60_000), 2), 2, 'at most the limit');
+    assert.equal(await a.pruneArrivals(new Date(Date.now() + 60_000), 10), 1);
+    // A forgotten identity is stored again: why pruning must wait far longer than any restart.
+    assert.equal((await a.storeSpoolFile(W, paths[0]!, {})).stored, true);
+    assert.equal((await other.storeSpoolFile(W, pb, {})).stored, false, 'the other node\'s identities are kept');
+  });
+
   it('subscribe wakes the node when work for its writer is stored, not for another writer', async (t, f) => {
     const a = f.node('a');
     let wakes = 0;

@@ -300,6 +300,14 @@ export class PgQueueStore implements QueueStore {
     };
   }
 
+  async pruneArrivals(before: Date, limit: number): Promise<number> {
+    const r = await this.db.query(
+      `DELETE FROM arrivals WHERE (node, identity) IN (SELECT node, identity FROM arrivals WHERE node = $1 AND arrived_at < $2 LIMIT $3)`,
+      [this.node, before, limit],
+    );
+    return r.rowCount ?? 0;
+  }
+
   async close(): Promise<void> {
     await this.db.close();
   }

@@ -291,6 +291,12 @@ export class SqliteQueueStore implements QueueStore {
     return Promise.resolve(() => { e.off('wake', listener); return Promise.resolve(); });
   }
 
+  pruneArrivals(before: Date, limit: number): Promise<number> {
+    return this.serial(() => this.db.prepare(
+      'DELETE FROM arrivals WHERE rowid IN (SELECT rowid FROM arrivals WHERE node = ? AND arrived_at < ? LIMIT ?)',
+    ).run(this.node, before.getTime(), limit).changes);
+  }
+
   close(): Promise<void> {
     return this.serial(() => { this.db.close(); });
   }
