@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { runCli } from '../testing/cli.js';
 import { tempDir } from '../testing/peers.js';
 import { needPostgres } from '../testing/pg.js';
-import { PG_SCHEMA_VERSION } from '../store/pg/index.js';
+import { PG_SCHEMA_VERSION, PgQueueStore } from '../store/pg/index.js';
 import { run } from './db.js';
 import { run as start } from './start.js';
 
@@ -64,6 +64,29 @@ test('db status and migrate: a fresh database, a partial migration, the rest, a 
   assert.equal(r.code, 0);
   assert.doesNotMatch(r.stdout, /pending/);
   for (const text of all) assert.ok(!text.includes(password), 'the password is never printed');
+});
+
+test('db nodes: the nodes heartbeating on the database, with the entries they hold', async (t) => {
+  const tdb = await needPostgres(t);
+  if (!tdb) return;
+  const dir = tempDir(t);
+  const { url, password } = split(tdb.url);
+  const file = conf(dir, `Store { Backend PostgreSQL Url ${url} Schema ${tdb.schema} Node n1 }`);
+  const env = { ...process.env, SPOOLGATE_STORE_PASSWORD: password };
+  let r = await runCli(run, ['nodes', '--config', file], { env });
+  assert.equal(r.code, 1, 'a database not migrated yet');
+  assert.match(r.stderr, /run `spoolgate db migrate`/);
+  assert.equal((await runCli(run, ['migrate', '--config', file], { env })).code, 0);
+  const q = new PgQueueStore(tdb.pool(), { node: 'gw2', leaseSeconds: 30, address: '192.0.2.7', version: '0.1.0' });
+  await q.enqueueMessage('CSSMTP', {}, Buffer.from('x\r\n'));
+  await q.claim('CSSMTP', 5);
+  await q.heartbeat();
+  r = await runCli(run, ['nodes', '--config', file], { env });
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.match(lines[0]!, /: 1 node$/);
+  assert.match(lines[1]!, /^NODE +ADDRESS +VERSION +HEARTBEAT +CLAIMED$/);
+  assert.match(lines[2]!, /^gw2 +192\.0\.2\.7 +0\.1\.0 +\d+s ago +1$/);
 });
 
 test('db: the password from PasswordFile (a readable-by-others file is warned about); a wrong one is one line, no secret', async (t) => {

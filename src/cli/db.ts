@@ -1,19 +1,21 @@
 // `spoolgate db migrate|status [--config FILE] [--to N]`: the schema of the PostgreSQL store
 // ([P2], docs/cluster.md). migrate applies the pending versions (each in one transaction, under a
 // lock, so two nodes upgraded at once are safe; no superuser right needed); status shows the
-// version the database is at and what is pending. The database is the one of the Store statement;
+// version the database is at and what is pending; nodes lists the nodes that heartbeat on it (what
+// D,NODES will show). The database is the one of the Store statement;
 // the password comes from its PasswordFile or SPOOLGATE_STORE_PASSWORD and is never printed.
 // Exit codes: 0 done / up to date, 1 database unreachable, behind (status) or newer than this
 // program, 2 usage or configuration error.
 import { parseArgs } from 'node:util';
 import { loadConfig, formatDiagnostic } from '../config/index.js';
-import { migrate, pgOptions, PgPool, redactUrl, schemaStatus, PG_SCHEMA_VERSION, SchemaError } from '../store/pg/index.js';
+import { migrate, pgOptions, PgPool, PgQueueStore, redactUrl, requireCurrentSchema, schemaStatus, PG_SCHEMA_VERSION, SchemaError } from '../store/pg/index.js';
 import { processIo, type CliIo } from './io.js';
 import { configPath, configHelpLine, noConfig } from './config-file.js';
 
 const USAGE = [
   'usage: spoolgate db migrate [--config FILE] [--to N]   apply the pending schema versions (all, or up to N)',
   '       spoolgate db status  [--config FILE]            the version the database is at, and what is pending',
+  '       spoolgate db nodes   [--config FILE]            the nodes sharing the database: heartbeat age, claimed entries',
   '',
   'The database is the Store statement\'s (Backend PostgreSQL); its password comes from Store',
   'PasswordFile, else the SPOOLGATE_STORE_PASSWORD environment variable.',
@@ -37,7 +39,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   const { values, positionals } = parsed;
   if (values.help === true) { io.stdout.write(`${USAGE}\n${configHelpLine(values.config, io)}\n`); return 0; }
   const action = positionals[0];
-  if ((action !== 'migrate' && action !== 'status') || positionals.length > 1 || (values.to !== undefined && action !== 'migrate')) {
+  if ((action !== 'migrate' && action !== 'status' && action !== 'nodes') || positionals.length > 1 || (values.to !== undefined && action !== 'migrate')) {
     io.stderr.write(`${USAGE}\n`);
     return 2;
   }
@@ -74,6 +76,14 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
       io.stdout.write(applied.length === 0
         ? `${where}: schema at version ${s.current}, nothing to do\n`
         : `${where}: applied version${applied.length === 1 ? '' : 's'} ${applied.join(', ')}; schema at version ${s.current} of ${s.latest}\n`);
+      return 0;
+    }
+    if (action === 'nodes') {
+      await requireCurrentSchema(db);
+      const nodes = await new PgQueueStore(db, { node: pgc.node, leaseSeconds: pgc.leaseTime }).nodes();
+      const rows = [['NODE', 'ADDRESS', 'VERSION', 'HEARTBEAT', 'CLAIMED'], ...nodes.map((n) => [n.name, n.address ?? '-', n.version ?? '-', `${Math.round(n.heartbeatAge)}s ago`, String(n.claimed)])];
+      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+      io.stdout.write(`${where}: ${nodes.length} node${nodes.length === 1 ? '' : 's'}\n` + rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n');
       return 0;
     }
     const s = await schemaStatus(db);

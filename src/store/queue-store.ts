@@ -100,6 +100,17 @@ export interface HeartbeatResult {
   readonly held: readonly Lease[];
 }
 
+/** One row of D,NODES: a node that heartbeated on this store. */
+export interface NodeInfo {
+  readonly name: string;
+  readonly address: string | null;
+  readonly version: string | null;
+  /** Seconds since its last heartbeat (the store's clock). */
+  readonly heartbeatAge: number;
+  /** Entries it holds an unexpired lease on. */
+  readonly claimed: number;
+}
+
 export interface QueueStore {
   /** This node's name (Store Node): the lease holder. */
   readonly node: string;
@@ -137,6 +148,8 @@ export interface QueueStore {
    * prune with an age far beyond any restart (days), never below the spool's rescan interval.
    */
   pruneArrivals(before: Date, limit: number): Promise<number>;
+  /** Every node that heartbeated on this store, by name (the data of D,NODES). */
+  nodes(): Promise<NodeInfo[]>;
   close(): Promise<void>;
 }
 

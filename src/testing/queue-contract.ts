@@ -190,6 +190,18 @@ export function queueContract(backend: QueueBackend): void {
     assert.equal((await other.storeSpoolFile(W, pb, {})).stored, false, 'the other node\'s identities are kept');
   });
 
+  it('nodes: every node that heartbeated, with its heartbeat age and the entries it holds', async (_t, f) => {
+    const a = f.node('a');
+    const b = f.node('b');
+    for (let i = 0; i < 3; i++) await a.enqueueMessage(W, {}, Buffer.from(`${i}\r\n`));
+    await a.claim(W, 2);
+    await a.heartbeat();
+    await b.heartbeat();
+    const nodes = await b.nodes();
+    assert.deepEqual(nodes.map((n) => [n.name, n.claimed]), [['a', 2], ['b', 0]]);
+    for (const n of nodes) assert.ok(n.heartbeatAge >= 0 && n.heartbeatAge < 3600, String(n.heartbeatAge));
+  });
+
   it('subscribe wakes the node when work for its writer is stored, not for another writer', async (t, f) => {
     const a = f.node('a');
     let wakes = 0;

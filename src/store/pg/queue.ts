@@ -21,7 +21,7 @@ import pg from 'pg';
 import {
   CHUNK_BYTES, identityKey, LeaseLostError,
   type ArrivalOutcome, type ClaimedEntry, type EntryAttributes, type EntryCheckpoint, type EntryKind, type HeartbeatResult,
-  type Lease, type MessageFinal, type QueueStore, type RecipientMark, type StoredReply,
+  type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark, type StoredReply,
 } from '../queue-store.js';
 import type { PgPool } from './pool.js';
 
@@ -306,6 +306,15 @@ export class PgQueueStore implements QueueStore {
       [this.node, before, limit],
     );
     return r.rowCount ?? 0;
+  }
+
+  async nodes(): Promise<NodeInfo[]> {
+    const r = await this.db.query<{ name: string; address: string | null; version: string | null; age: number; claimed: number }>(
+      `SELECT n.name, n.address, n.version, extract(epoch FROM now() - n.heartbeat_at)::float AS age,
+              (SELECT count(*) FROM queue_entries q WHERE q.lease_node = n.name AND q.lease_expires >= now())::int AS claimed
+       FROM nodes n ORDER BY n.name`,
+    );
+    return r.rows.map((x) => ({ name: x.name, address: x.address, version: x.version, heartbeatAge: Math.max(0, x.age), claimed: x.claimed }));
   }
 
   async close(): Promise<void> {

@@ -18,7 +18,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import {
   CHUNK_BYTES, identityKey, LeaseLostError,
   type ArrivalOutcome, type ClaimedEntry, type EntryAttributes, type EntryCheckpoint, type EntryKind, type HeartbeatResult,
-  type Lease, type MessageFinal, type QueueStore, type RecipientMark, type StoredReply,
+  type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark, type StoredReply,
 } from '../queue-store.js';
 import { migrate, type Migration } from './schema.js';
 
@@ -295,6 +295,18 @@ export class SqliteQueueStore implements QueueStore {
     return this.serial(() => this.db.prepare(
       'DELETE FROM arrivals WHERE rowid IN (SELECT rowid FROM arrivals WHERE node = ? AND arrived_at < ? LIMIT ?)',
     ).run(this.node, before.getTime(), limit).changes);
+  }
+
+  nodes(): Promise<NodeInfo[]> {
+    return this.serial(() => {
+      const now = this.clock.now();
+      const rows = this.db.prepare(
+        `SELECT n.name, n.address, n.version, n.heartbeat_at,
+                (SELECT count(*) FROM queue_entries q WHERE q.lease_node = n.name AND q.lease_expires >= ?) AS claimed
+         FROM nodes n ORDER BY n.name`,
+      ).all(now) as { name: string; address: string | null; version: string | null; heartbeat_at: number; claimed: number }[];
+      return rows.map((x) => ({ name: x.name, address: x.address, version: x.version, heartbeatAge: Math.max(0, (now - x.heartbeat_at) / 1000), claimed: x.claimed }));
+    });
   }
 
   close(): Promise<void> {
