@@ -79,8 +79,8 @@ test('db nodes: the nodes heartbeating on the database, with the entries they ho
   assert.equal((await runCli(run, ['migrate', '--config', file], { env })).code, 0);
   const q = new PgQueueStore(tdb.pool(), { node: 'gw2', leaseSeconds: 30, address: '192.0.2.7', version: '0.1.0' });
   await q.enqueueMessage('CSSMTP', {}, Buffer.from('x\r\n'));
-  await q.claim('CSSMTP', 5);
-  await q.heartbeat();
+  const claimed = await q.claim('CSSMTP', 5);
+  await q.heartbeat(claimed.map((c) => c.lease));
   r = await runCli(run, ['nodes', '--config', file], { env });
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trimEnd().split('\n');

@@ -8,8 +8,8 @@
 //   mail: stopping one heartbeat before that keeps the duplicates to what was in flight. A
 //   watchdog timer does this, so a renewal that hangs (up to StatementTimeout) cannot delay it.
 //
-// Leases tracked after a renewal started are not judged by it (the claim may have committed after
-// the renewal's snapshot). Time is the injected Clock's monotonic time (STYLE.md §2).
+// Each renewal names the leases tracked when it starts (QueueStore.heartbeat renews only those) and
+// judges only those; one tracked meanwhile waits for the next renewal. Time is the injected Clock's monotonic time (STYLE.md §2).
 import { monotonic, systemClock, type Clock, type Timer } from '../core/clock.js';
 import type { Lease, QueueStore } from './queue-store.js';
 
@@ -27,7 +27,7 @@ export interface LeaseKeeperOptions {
 
 export class LeaseKeeper {
   private readonly clock: Clock;
-  private readonly held = new Map<string, { lease: Lease; since: number }>();
+  private readonly held = new Map<string, Lease>();
   private lastOk: number;
   private beatTimer: Timer | undefined;
   private watchdog: Timer | undefined;
@@ -42,7 +42,7 @@ export class LeaseKeeper {
 
   /** Leases this keeper renews and watches (after a claim). */
   track(lease: Lease): void {
-    this.held.set(lease.entryId, { lease, since: monotonic(this.clock) });
+    this.held.set(lease.entryId, lease);
   }
 
   /** The entry was completed or released: no longer watched. */
@@ -62,20 +62,23 @@ export class LeaseKeeper {
 
   private async renew(): Promise<void> {
     const started = monotonic(this.clock);
+    const named = [...this.held.values()];
     let held: readonly Lease[];
     try {
-      held = (await this.queue.heartbeat()).held;
+      held = (await this.queue.heartbeat(named)).held;
     } catch (e) {
       this.o.onError?.(e);
       return;
     }
     this.lastOk = started;
     this.armWatchdog();
+    const asked = new Set(named.map((l) => `${l.entryId}:${l.token}`));
     const still = new Set(held.map((l) => `${l.entryId}:${l.token}`));
-    for (const [id, h] of [...this.held]) {
-      if (h.since > started || still.has(`${id}:${h.lease.token}`)) continue;
+    for (const [id, lease] of [...this.held]) {
+      const key = `${id}:${lease.token}`;
+      if (!asked.has(key) || still.has(key)) continue;
       this.held.delete(id);
-      this.o.onLost(h.lease, 'taken-over');
+      this.o.onLost(lease, 'taken-over');
     }
   }
 
@@ -91,7 +94,7 @@ export class LeaseKeeper {
     this.watchdog = undefined;
     const all = [...this.held.values()];
     this.held.clear();
-    for (const h of all) this.o.onLost(h.lease, 'given-up');
+    for (const lease of all) this.o.onLost(lease, 'given-up');
     // Leases claimed from now on are watched from the next successful renewal.
     this.lastOk = monotonic(this.clock);
     this.armWatchdog();

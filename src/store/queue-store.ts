@@ -124,8 +124,13 @@ export interface QueueStore {
   enqueueMessage(writer: string, attributes: EntryAttributes, body: AsyncIterable<Buffer> | Buffer): Promise<string>;
   /** Claims up to `max` due entries of the writer not leased to a live node (SKIP LOCKED). */
   claim(writer: string, max: number): Promise<ClaimedEntry[]>;
-  /** Renews every lease of this node and its row in the node table. */
-  heartbeat(): Promise<HeartbeatResult>;
+  /**
+   * Renews the given leases (those the node is still working on) and its row in the node table;
+   * returns the ones it still holds. Only the named leases: one the node no longer works on — given
+   * up, or left by a previous life of the same node that crashed and restarted within the lease
+   * time — must run out and be taken over, not be kept alive for ever by the new heartbeat.
+   */
+  heartbeat(leases: readonly Lease[]): Promise<HeartbeatResult>;
   /** The entry's bytes in order, one chunk at a time. */
   read(entryId: string): AsyncIterable<Buffer>;
   loadCheckpoint(entryId: string): Promise<EntryCheckpoint>;

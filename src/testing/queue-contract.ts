@@ -139,7 +139,7 @@ export function queueContract(backend: QueueBackend): void {
     await assert.rejects(a.markMessage(ca.lease, 2, 'delivered'), LeaseLostError);
     await assert.rejects(a.release(ca.lease), LeaseLostError);
     await assert.rejects(a.complete(ca.lease), LeaseLostError);
-    assert.deepEqual((await a.heartbeat()).held, [], 'a no longer holds it');
+    assert.deepEqual((await a.heartbeat([ca.lease])).held, [], 'a no longer holds it');
     assert.equal((await b.loadCheckpoint(cb.id)).recipients.get(2)?.has('z@example.org'), false);
 
     await b.markRecipient(cb.lease, 2, { address: 'z@example.org', outcome: 'accepted' });
@@ -154,10 +154,25 @@ export function queueContract(backend: QueueBackend): void {
     await a.enqueueMessage(W, {}, Buffer.from('2\r\n'));
     const mine = await a.claim(W, 2);
     for (const c of mine) await f.expire(c.id);
-    const hb = await a.heartbeat();
+    const hb = await a.heartbeat(mine.map((c) => c.lease));
     assert.deepEqual(hb.held.map((l) => [l.entryId, l.token]).sort(), mine.map((c) => [c.id, c.lease.token]).sort());
     assert.deepEqual(await b.claim(W, 5), [], 'renewed leases are not claimable');
     assert.equal(await f.count('nodes'), 1);
+  });
+
+  it('a lease the heartbeat does not name (a node restarted within the lease time) is not renewed and is taken over', async (_t, f) => {
+    const before = f.node('a');
+    await before.enqueueMessage(W, { n: 1 }, Buffer.from('1\r\n'));
+    await before.enqueueMessage(W, { n: 2 }, Buffer.from('2\r\n'));
+    const [kept, left] = await before.claim(W, 2);
+    assert.ok(kept && left);
+    // Node a restarts: the new life works on `kept` only (it knows nothing of `left`).
+    const after = f.node('a');
+    for (const id of [kept.id, left.id]) await f.expire(id);
+    const hb = await after.heartbeat([kept.lease]);
+    assert.deepEqual(hb.held.map((l) => l.entryId), [kept.id]);
+    const taken = await f.node('b').claim(W, 5);
+    assert.deepEqual(taken.map((c) => [c.id, c.takenOverFrom]), [[left.id, 'a']]);
   });
 
   it('release: due now is claimable again with the attempt counted; a later retry is not due yet', async (_t, f) => {
@@ -194,9 +209,9 @@ export function queueContract(backend: QueueBackend): void {
     const a = f.node('a');
     const b = f.node('b');
     for (let i = 0; i < 3; i++) await a.enqueueMessage(W, {}, Buffer.from(`${i}\r\n`));
-    await a.claim(W, 2);
-    await a.heartbeat();
-    await b.heartbeat();
+    const mine = await a.claim(W, 2);
+    await a.heartbeat(mine.map((c) => c.lease));
+    await b.heartbeat([]);
     const nodes = await b.nodes();
     assert.deepEqual(nodes.map((n) => [n.name, n.claimed]), [['a', 2], ['b', 0]]);
     for (const n of nodes) assert.ok(n.heartbeatAge >= 0 && n.heartbeatAge < 3600, String(n.heartbeatAge));

@@ -71,7 +71,7 @@ test('PostgreSQL: a renewal extends the lease by the lease time on the database 
   await a.enqueueMessage(W, {}, Buffer.from('2\r\n'));
   const mine = await a.claim(W, 2);
   await db.query(`UPDATE queue_entries SET lease_expires = now() - interval '1 second'`);
-  const hb = await a.heartbeat();
+  const hb = await a.heartbeat(mine.map((c) => c.lease));
   assert.deepEqual(hb.held.map((l) => [l.entryId, l.token]).sort(), mine.map((c) => [c.id, c.lease.token]).sort());
   const left = await db.query<{ s: number }>('SELECT min(extract(epoch FROM lease_expires - now()))::float AS s FROM queue_entries');
   assert.ok(left.rows[0]!.s > 30, `renewed for the lease time (${left.rows[0]!.s}s left)`);

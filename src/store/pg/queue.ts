@@ -172,20 +172,25 @@ export class PgQueueStore implements QueueStore {
     return r.rows.map(toClaimed).sort((a, b) => Number(a.id) - Number(b.id));
   }
 
-  async heartbeat(): Promise<HeartbeatResult> {
+  async heartbeat(leases: readonly Lease[]): Promise<HeartbeatResult> {
     return this.db.transaction(async (c) => {
       await c.query(
         `INSERT INTO nodes (name, address, version) VALUES ($1, $2, $3)
          ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), address = EXCLUDED.address, version = EXCLUDED.version`,
         [this.node, this.opts.address ?? null, this.opts.version ?? null],
       );
-      // A lease still ours is renewed even if it ran out (nobody took it: the row lock of a
+      // A named lease still ours is renewed even if it ran out (nobody took it: the row lock of a
       // concurrent claim serialises with this update, which then finds another node's name).
+      const mine = leases.filter((l) => l.node === this.node);
+      if (mine.length === 0) return { held: [] };
       const r = await c.query<{ id: string; lease_token: string; lease_expires: Date }>(
         `UPDATE queue_entries SET lease_expires = now() + make_interval(secs => $2)
-         WHERE lease_node = $1 RETURNING id, lease_token::text AS lease_token, lease_expires`,
-        [this.node, this.leaseSeconds],
+         WHERE lease_node = $1 AND id = ANY($3::bigint[]) AND lease_token = ANY($4::bigint[])
+         RETURNING id, lease_token::text AS lease_token, lease_expires`,
+        [this.node, this.leaseSeconds, mine.map((l) => l.entryId), mine.map((l) => l.token)],
       );
+      const named = new Set(mine.map((l) => `${l.entryId}:${l.token}`));
+      return { held: r.rows.filter((x) => named.has(`${x.id}:${x.lease_token}`)).map((x) => ({ entryId: x.id, node: this.node, token: x.lease_token, expires: x.lease_expires })) };
       return { held: r.rows.map((x) => ({ entryId: x.id, node: this.node, token: x.lease_token, expires: x.lease_expires })) };
     });
   }

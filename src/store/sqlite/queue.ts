@@ -196,7 +196,7 @@ export class SqliteQueueStore implements QueueStore {
     });
   }
 
-  heartbeat(): Promise<HeartbeatResult> {
+  heartbeat(leases: readonly Lease[]): Promise<HeartbeatResult> {
     return this.serial(() => {
       const now = this.clock.now();
       return this.db.transaction((): HeartbeatResult => {
@@ -204,9 +204,15 @@ export class SqliteQueueStore implements QueueStore {
           `INSERT INTO nodes (name, address, version, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT (name) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, address = excluded.address, version = excluded.version`,
         ).run(this.node, this.o.address ?? null, this.o.version ?? null, now, now);
-        const rows = this.db.prepare('UPDATE queue_entries SET lease_expires = ? WHERE lease_node = ? RETURNING id, lease_token')
-          .all(now + this.leaseMs, this.node) as { id: number; lease_token: number }[];
-        return { held: rows.map((r) => ({ entryId: String(r.id), node: this.node, token: String(r.lease_token), expires: new Date(now + this.leaseMs) })) };
+        // Only the named leases (queue-store.ts): a forgotten one runs out and is taken over.
+        const renew = this.db.prepare('UPDATE queue_entries SET lease_expires = ? WHERE id = ? AND lease_node = ? AND lease_token = ? RETURNING id, lease_token');
+        const held: Lease[] = [];
+        for (const l of leases) {
+          if (l.node !== this.node) continue;
+          const r = renew.get(now + this.leaseMs, Number(l.entryId), this.node, Number(l.token)) as { id: number; lease_token: number } | undefined;
+          if (r !== undefined) held.push({ entryId: String(r.id), node: this.node, token: String(r.lease_token), expires: new Date(now + this.leaseMs) });
+        }
+        return { held };
       }).immediate();
     });
   }
