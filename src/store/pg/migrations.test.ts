@@ -58,6 +58,21 @@ test('an older version is upgraded and keeps its rows', async (t) => {
   assert.equal((await db.query('SELECT 1 FROM checkpoint_messages')).rowCount, 0);
 });
 
+test('a schema that does not exist yet is created by the first migration (no superuser needed)', async (t) => {
+  const tdb = await needPostgres(t);
+  if (!tdb) return;
+  const schema = `${tdb.schema}_new`;
+  const db = tdb.pool({ schema });
+  try {
+    assert.deepEqual(await migrate(db), PG_MIGRATIONS.map((m) => m.version));
+    const r = await db.query<{ owner: string; me: string }>(`SELECT pg_get_userbyid(nspowner) AS owner, current_user AS me FROM pg_namespace WHERE nspname = $1`, [schema]);
+    assert.equal(r.rows[0]?.owner, r.rows[0]?.me, 'created, and owned by the store\'s own role');
+    assert.equal((await schemaStatus(db)).current, PG_SCHEMA_VERSION);
+  } finally {
+    await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  }
+});
+
 test('concurrent migrators (two nodes upgraded at once) apply each version once', async (t) => {
   const tdb = await needPostgres(t);
   if (!tdb) return;

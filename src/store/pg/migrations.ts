@@ -9,7 +9,7 @@
 // - Migrations are append-only: a released version is never edited, a change is a new version.
 // - A database at a version newer than this program knows is refused (an older node must not run
 //   against a schema it does not understand).
-import type { PgPool, Queryable } from './pool.js';
+import { quoteIdent, type PgPool, type Queryable } from './pool.js';
 
 export interface PgMigration {
   readonly version: number;
@@ -157,6 +157,10 @@ export async function migrate(db: PgPool, opts: { target?: number; migrations?: 
   const target = opts.target ?? latest;
   const done: number[] = [];
   await db.transaction(async (c) => {
+    // Store Schema names a schema that may not exist yet: creating it needs only the CREATE
+    // right on the database (its owner has it), never a superuser.
+    const exists = await c.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [db.schema]);
+    if (exists.rowCount === 0) await c.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(db.schema)}`);
     await c.query(LOCK);
     await c.query(CREATE_VERSIONS);
   });
