@@ -54,6 +54,30 @@ PASSWORD="$(cat "$PASSFILE")"
 
 psql_postgres() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$PORT" "$@"; }
 
+# TLS for the Store Tls tests: a test CA and a server certificate for 127.0.0.1/localhost, made
+# once; the cluster serves them (ssl = on, reloaded, no restart). Tests find the CA at
+# $SECRET_DIR/tls/ca.pem (or SPOOLGATE_TEST_PG_CA).
+TLS_DIR="$SECRET_DIR/tls"
+if [ ! -s "$TLS_DIR/server.pem" ] || [ ! -s "$TLS_DIR/ca.pem" ]; then
+  echo "start-postgres: making the test CA and server certificate in $TLS_DIR" >&2
+  install -d -m 0755 -o postgres -g postgres "$TLS_DIR"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=spoolgate test database CA" \
+    -keyout "$TLS_DIR/ca.key" -out "$TLS_DIR/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$TLS_DIR/server.key" -out "$TLS_DIR/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$TLS_DIR/server.ext"
+  openssl x509 -req -in "$TLS_DIR/server.csr" -CA "$TLS_DIR/ca.pem" -CAkey "$TLS_DIR/ca.key" -CAcreateserial \
+    -days 3650 -extfile "$TLS_DIR/server.ext" -out "$TLS_DIR/server.pem" 2>/dev/null
+  chown postgres:postgres "$TLS_DIR"/*
+  chmod 0600 "$TLS_DIR/server.key" "$TLS_DIR/ca.key"
+  chmod 0644 "$TLS_DIR/ca.pem" "$TLS_DIR/server.pem"
+fi
+psql_postgres -d postgres -v cert="$TLS_DIR/server.pem" -v key="$TLS_DIR/server.key" >&2 <<'SQL'
+ALTER SYSTEM SET ssl_cert_file = :'cert';
+ALTER SYSTEM SET ssl_key_file = :'key';
+ALTER SYSTEM SET ssl = on;
+SELECT pg_reload_conf() \gset
+SQL
+
 # The password goes through a psql variable (:'pw' quotes it), never on a command line.
 psql_postgres -d postgres -v role="$ROLE" -v pw="$PASSWORD" >&2 <<'SQL'
 SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') AS missing \gset
