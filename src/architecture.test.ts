@@ -34,7 +34,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   // smtp/protocol (a pure leaf) for the one CRLF normaliser of stored messages.
   store: ['core', 'smtp/protocol'],
   'store/sqlite': ['core', 'store', 'smtp/protocol'],
-  'store/postgres': ['core', 'store'],
+  'store/pg': ['core', 'store'],
   notify: ['core', 'config', 'log', 'smtp/protocol', 'store'],
   // dkim: signing of outgoing mail (X1); the forwarder signs each message before it is sent.
   dkim: ['core', 'config'],
@@ -51,7 +51,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   // smtp/server: `sendmail -bs` runs the receiver's engine on standard input (cli/sendmail-smtp.ts);
   // userexit: `doctor` test-loads the exit module as REFRESH does.
   // dkim: `doctor` reads the DKIM key files as the gateway does and shows the TXT records.
-  cli: ['core', 'config', 'codepage', 'log', 'spool', 'store', 'store/sqlite', 'control', 'submit', 'forwarder', 'receiver', 'pop3', 'smtp/server', 'smtp/protocol', 'userexit', 'pdf', 'dkim', '(root)'],
+  cli: ['core', 'config', 'codepage', 'log', 'spool', 'store', 'store/sqlite', 'store/pg', 'control', 'submit', 'forwarder', 'receiver', 'pop3', 'smtp/server', 'smtp/protocol', 'userexit', 'pdf', 'dkim', '(root)'],
   testing: ['*'],
   '(root)': ['*'],
 };

@@ -207,6 +207,7 @@ test('every default of SPEC.md §3 when only a TargetServer is given', () => {
     users: { defaultDomain: null, senderPolicy: 'own', demo: false },
     retention: { journal: 30, accounting: 400, deadLetters: 30, reports: 30, interval: 60 },
     dkim: [],
+    store: { backend: 'sqlite', postgres: null },
   });
 });
 

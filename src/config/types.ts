@@ -145,6 +145,31 @@ export interface Pop3Config {
 
 export type DisplayCompat = 'ibm' | 'spoolgate';
 
+/** (ext) Store Backend PostgreSQL ([P2], docs/cluster.md). Times in seconds. */
+export interface PostgresStoreConfig {
+  /** postgres://user@host[:port]/database — never with a password (refused: it would be displayed). */
+  readonly url: string;
+  /** The password's file; null = the SPOOLGATE_STORE_PASSWORD environment variable, else none. */
+  readonly passwordFile: string | null;
+  /** This node's name in the cluster (leases, D,NODES); unique per node. */
+  readonly node: string;
+  readonly schema: string;
+  readonly poolSize: number;
+  readonly statementTimeout: number;
+  readonly connectTimeout: number;
+  readonly leaseTime: number;
+  readonly heartbeat: number;
+  readonly tls: boolean;
+  readonly tlsVerify: boolean;
+  readonly tlsCaFile: string | null;
+}
+
+export interface StoreConfig {
+  readonly backend: 'sqlite' | 'postgresql';
+  /** null with Backend SQLite. */
+  readonly postgres: PostgresStoreConfig | null;
+}
+
 export interface Config {
   /** Absolute path of the file this came from (as resolved by parseConfig). */
   readonly configFile: string;
@@ -282,4 +307,6 @@ export interface Config {
     readonly reports: number;
     readonly interval: number;
   };
+  /** (ext) Where durable state lives: the embedded SQLite (default) or a shared PostgreSQL. */
+  readonly store: StoreConfig;
 }
