@@ -30,21 +30,20 @@ export async function runClassic(argv: string[], io: CliIo = processIo, invokedA
   // Postfix ignores these silently unless -v; a batch job's stderr is often mailed, so only -v says.
   if (args.verbose > 0) for (const o of args.ignored) io.stderr.write(`${name}: warning: option ${o} ignored\n`);
 
-  switch (args.mode) {
-    case 'newaliases':
-      return say(EX.OK, 'no alias database to build: aliases are kept with "spoolgate user alias"');
-    case 'mailq':
-      return say(EX.UNAVAILABLE, 'listing the queue (-bp, mailq) is not available yet; held spool files: "spoolgate spool held"');
-    case 'flush':
-      // The gateway retries deferred mail on its own schedule (RetryLimit, ExtendedRetry).
-      return say(EX.OK, 'the running gateway retries deferred mail on its own schedule; nothing to flush');
-    case 'smtp':
-    case 'enqueue':
-      break;
-  }
+  if (args.mode === 'newaliases') return say(EX.OK, 'no alias database to build: aliases are kept with "spoolgate user alias"');
 
   const where = locateConfig(args.config, io.env);
   if (where === undefined) return say(EX.CONFIG, 'no configuration: give -C FILE, set SPOOLGATE_CONFIG, or install /etc/spoolgate/spoolgate.conf');
+  // -bp / mailq is `spoolgate queue list` and -q is FLUSHRETRY (long-retry mail tried now), both
+  // asked of the running instance over its control socket (Postfix: postqueue -p / -f).
+  if (args.mode === 'mailq') {
+    const code = await (await import('./queue.js')).run(['list', '--config', where.path], io);
+    return code === 0 ? EX.OK : code === 2 ? EX.CONFIG : EX.UNAVAILABLE;
+  }
+  if (args.mode === 'flush') {
+    const code = await (await import('./modify.js')).run(['--config', where.path, 'FLUSHRETRY,TKID=0'], io);
+    return code === 0 ? EX.OK : code === 2 ? EX.CONFIG : EX.UNAVAILABLE;
+  }
   const loaded = loadConfig(where.path, io.env);
   if (!loaded.ok) {
     for (const e of loaded.error) io.stderr.write(`${name}: ${formatDiagnostic(e)}\n`);

@@ -10,14 +10,15 @@ import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { belowOurReceived, startRelayGateway, startRelayTarget, type RelayTarget } from './relay-harness.js';
-import { isRoot, needPeer, inCI } from '../../src/testing/peers.js';
+import { isRoot, needPeer, inCI, tempDir } from '../../src/testing/peers.js';
+import { writeConfig } from '../../src/testing/gateway.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
 interface Caller { readonly bin: string; readonly env: NodeJS.ProcessEnv; readonly dir: string; readonly target: RelayTarget; readonly spool: string }
 
 /** A gateway, a target, and a directory with `sendmail` on PATH pointing at the installed command. */
-async function setup(t: TestContext, extra = ''): Promise<Caller | undefined> {
+async function setup(t: TestContext, extra = '', onRcpt?: (address: string) => Error | undefined): Promise<Caller | undefined> {
   // bin/spoolgate.js runs the compiled copy: `npm test` builds it before the tests.
   if (!existsSync(join(ROOT, 'dist/cli/sendmail-classic.js')) || statSync(join(ROOT, 'dist/cli/sendmail-classic.js')).mtimeMs < statSync(join(ROOT, 'src/cli/sendmail-classic.ts')).mtimeMs) {
     const why = 'dist/ is missing or older than src/ (run npm run build)';
@@ -25,7 +26,7 @@ async function setup(t: TestContext, extra = ''): Promise<Caller | undefined> {
     t.skip(why);
     return undefined;
   }
-  const target = await startRelayTarget(t);
+  const target = await startRelayTarget(t, onRcpt === undefined ? {} : { onRcpt });
   const gw = await startRelayGateway(t, target.port, 'RelayMode AddressList\n RelayAddress 127.0.0.1/32', extra);
   const bin = join(gw.dir, 'bin');
   mkdirSync(bin);
@@ -177,4 +178,50 @@ test('sendmail -bs as uid 65534 under SenderPolicy Own: another sender is refuse
   assert.match(r.stdout, /<\*\* 550 5\.7\.1 user nobody may not send as ceo@corp\.test/);
   const incoming = join(c.spool, 'TESTW', 'incoming');
   assert.deepEqual(existsSync(incoming) ? readdirSync(incoming) : [], []);
+});
+
+test('mailq (sendmail -bp) lists the running gateway\'s queue; sendmail -q tries long-retry mail now (postqueue -p / -f)', async (t) => {
+  let refuse = true;
+  const c = await setup(t, '', (a) => {
+    if (a !== 'slow@remote.test' || !refuse) return undefined;
+    return Object.assign(new Error('451 4.2.1 mailbox busy, try later'), { responseCode: 451 });
+  });
+  if (c === undefined) return;
+  symlinkSync(join(ROOT, 'bin/spoolgate.js'), join(c.dir, 'bin', 'mailq'));
+  const sent = await exec(c.bin, ['-i', '-f', 'batch@corp.test', 'slow@remote.test'], { env: c.env, input: 'Subject: waits\n\nbody\n' });
+  assert.equal(sent.code, 0, sent.stderr);
+  // RetryLimit Interval 1 (minute): the message waits in long retry after the 451.
+  let listing = { code: -1, stdout: '', stderr: '' };
+  for (let i = 0; i < 300 && !/retry/i.test(listing.stdout); i++) {
+    listing = await exec(join(c.dir, 'bin', 'mailq'), [], { env: c.env });
+    if (!/retry/i.test(listing.stdout)) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(listing.code, 0, listing.stderr);
+  assert.match(listing.stdout, /slow@remote\.test/);
+  assert.match(listing.stdout, /batch@corp\.test/);
+  const bp = await exec(c.bin, ['-bp'], { env: c.env });
+  const noAge = (x: string): string => x.replace(/\d\d:\d\d:\d\d/g, 'hh:mm:ss');
+  assert.equal(noAge(bp.stdout), noAge(listing.stdout), 'sendmail -bp is mailq (the AGE column ticks)');
+  assert.equal(c.target.mails.length, 0);
+  refuse = false;
+  const q = await exec(c.bin, ['-q'], { env: c.env });
+  assert.equal(q.code, 0, q.stderr);
+  await c.target.waitFor(1, 30_000);
+  assert.deepEqual(c.target.mails[0]!.rcpts.map((r) => r.address), ['slow@remote.test']);
+});
+
+test('mailq with no gateway running: a clear line and EX_UNAVAILABLE (69), not a stack', async (t) => {
+  if (!existsSync(join(ROOT, 'dist/cli/sendmail-classic.js'))) {
+    if (inCI) throw new Error('dist/ is missing (run npm run build)');
+    t.skip('dist/ is missing (run npm run build)');
+    return;
+  }
+  const dir = tempDir(t);
+  const { path } = writeConfig(dir, 'TargetServer { TargetIP 127.0.0.1 }');
+  mkdirSync(join(dir, 'bin'));
+  symlinkSync(join(ROOT, 'bin/spoolgate.js'), join(dir, 'bin', 'mailq'));
+  const r = await exec(join(dir, 'bin', 'mailq'), [], { env: { ...process.env, SPOOLGATE_CONFIG: path } });
+  assert.equal(r.code, 69, r.stderr);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  assert.match(r.stderr, /not running|cannot reach|no instance|connect/i);
 });
