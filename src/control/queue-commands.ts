@@ -9,7 +9,9 @@
 // Parsing is pure; execution uses the queue role's QueueApi (the same one the REST routes use),
 // so an answer's `data` is the REST answer's body.
 import { type Result, ok, err } from '../core/result.js';
-import { parseFilter, QUEUE_ACTIONS, SHAPE_BUCKETS, type Actor, type QueueAction, type QueueApi, type QueueError, type QueueFilter, type QueueItem } from '../queue/index.js';
+// The pure model only (not queue/index.js): the CLI loads this file, and should not load the forwarder.
+import { parseFilter, QUEUE_ACTIONS, SHAPE_BUCKETS, type QueueAction, type QueueFilter, type QueueItem } from '../queue/model.js';
+import type { Actor, QueueApi, QueueError } from '../queue/service.js';
 import { Msg } from './messages.js';
 
 export type QueueCommand =

@@ -22,10 +22,9 @@ import { listHeld, purgeHeld, readHeldReport, releaseHeld, type HeldEntry } from
 import type { SpoolLayout } from '../spool/submit.js';
 import type { JournalEvent } from '../store/types.js';
 import type { HoldList } from './holds.js';
-import { matches, parseFilter, shape, QUEUE_STATES, type QueueFilter, type QueueItem, type QueueRecipient, type QueueState, type Shape } from './model.js';
+import { matches, parseFilter, shape, QUEUE_STATES, type QueueAction, type QueueFilter, type QueueItem, type QueueRecipient, type QueueState, type Shape } from './model.js';
 
-export type QueueAction = 'hold' | 'release' | 'retry' | 'bounce' | 'delete';
-export const QUEUE_ACTIONS: readonly QueueAction[] = ['hold', 'release', 'retry', 'bounce', 'delete'];
+export { QUEUE_ACTIONS, type QueueAction } from './model.js';
 
 /** Who asked and why (journaled with every action). */
 export interface Actor {
