@@ -21,7 +21,7 @@ import type { DeadLetterInfo, DeadLetterStore } from '../notify/index.js';
 import { listHeld, purgeHeld, readHeldReport, releaseHeld, type HeldEntry } from '../spool/disposition.js';
 import type { SpoolLayout } from '../spool/submit.js';
 import type { JournalEvent } from '../store/types.js';
-import type { HoldList } from './holds.js';
+import type { Hold, HoldList } from './holds.js';
 import { matches, parseFilter, shape, QUEUE_STATES, type QueueAction, type QueueFilter, type QueueItem, type QueueRecipient, type QueueState, type Shape } from './model.js';
 
 export { QUEUE_ACTIONS, type QueueAction } from './model.js';
@@ -169,9 +169,22 @@ export class QueueService implements QueueApi {
     };
   }
 
+  /** Items of extended-retry records, by record object (a changed record is a new object: extended.ts). */
+  private readonly extendedItems = new WeakMap<MailDirectoryRecord, QueueItem>();
+
   private extendedItem(rec: MailDirectoryRecord): QueueItem {
     const qid = extendedQueueId(rec);
     const hold = this.d.holds.get(qid);
+    if (hold === undefined) {
+      const known = this.extendedItems.get(rec);
+      if (known !== undefined) return known;
+    }
+    const item = this.buildExtendedItem(rec, qid, hold);
+    if (hold === undefined) this.extendedItems.set(rec, item);
+    return item;
+  }
+
+  private buildExtendedItem(rec: MailDirectoryRecord, qid: string, hold: Hold | undefined): QueueItem {
     const pending = new Set(rec.pendingRecipients.map((r) => formatMailbox(r.mailbox).toLowerCase()));
     const last = rec.lastReply === undefined ? null : replyText(rec.lastReply);
     return {
