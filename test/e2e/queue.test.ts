@@ -384,3 +384,40 @@ test('CLI and MODIFY: list --json, show, hold a flood by sender, clear a dead ta
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^spoolgate queue: the instance is not reachable: no instance is listening on .* \(is it started\?\)$/m);
 });
+
+test('relayed mail: the journal\'s "queued" event names the queue id the queue shows', async (t) => {
+  const env = await gateway(t, `RetryLimit { Count 5 Interval 60 }
+    Receiver {
+      Listen 127.0.0.1:0
+      HostName mx.gw.test
+      LocalDomain local.test
+      RelayMode AddressList
+      RelayAddress 127.0.0.1/32
+    }`);
+  env.refuse.set('far@remote.test', '451 4.2.0 later');
+  const rx = env.services.listening.find((l) => l.role === 'smtp')!;
+  const { createConnection } = await import('node:net');
+  // A plain SMTP client: one command, wait for its reply.
+  const sock = createConnection(rx.port, '127.0.0.1');
+  let buf = '';
+  const reply = (): Promise<string> => new Promise((resolve) => {
+    const check = (): void => { const m = /(?:^|\r\n)(\d{3}) [^\r\n]*\r\n$/.exec(buf); if (m) { const r = buf; buf = ''; sock.off('data', on); resolve(r); } };
+    const on = (d: Buffer): void => { buf += d.toString('latin1'); check(); };
+    sock.on('data', on);
+    check();
+  });
+  const say = async (line: string): Promise<string> => { sock.write(`${line}\r\n`); return reply(); };
+  assert.match(await reply(), /^220/);
+  assert.match(await say('EHLO client.test'), /^250/m);
+  assert.match(await say('MAIL FROM:<me@client.test>'), /^250/);
+  assert.match(await say('RCPT TO:<far@remote.test>'), /^250/);
+  assert.match(await say('DATA'), /^354/);
+  assert.match(await say('From: me@client.test\r\nSubject: relayed\r\n\r\nhello\r\n.'), /^250/);
+  await say('QUIT');
+  sock.destroy();
+  let items: QueueItem[] = [];
+  await until('relayed message in retry', async () => { items = (await env.api('GET', '/api/v1/queue?state=retry')).body.items as QueueItem[]; return items.length === 1; });
+  const queued = (await env.services.store!.journal.query({ type: 'queued' }))[0];
+  assert.match(queued?.detail ?? '', new RegExp(`queued for relay as spool entry \\S+, queue id ${items[0]!.id}$`));
+  assert.equal(items[0]!.jobName, 'RECEIVER');
+});
