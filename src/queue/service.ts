@@ -456,9 +456,10 @@ export class QueueService implements QueueApi {
           if (ref.entry.phase === 'sending') return conflict('being sent now: try again when the attempt has ended');
           const ended = this.d.forwarder.lifecycle.operator(id, cmd);
           if (ended === undefined) return err({ status: 404, error: `message ${id} left the queue meanwhile` });
-          await ended;
+          if ((await ended) === undefined) return err({ status: 503, error: `the instance is stopping: ${id} stays queued` });
         } else {
-          await this.d.forwarder.endExtended(await this.d.extended!.load(ref.rec), cmd);
+          const outcome = await this.d.forwarder.endExtended(await this.d.extended!.load(ref.rec), cmd);
+          if (outcome === undefined) return err({ status: 503, error: `the instance is stopping: ${id} stays queued` });
         }
         if (held) await this.d.holds.remove([id]);
         this.journal(action, id, who, action === 'bounce' ? 'made undeliverable: the sender is notified' : 'deleted: nobody is notified');
