@@ -19,7 +19,7 @@ import type { Logger } from '../log/index.js';
 import { extendedQueueId, queueIdOf, replyText, type ExtendedRetry, type Forwarder, type LiveEntry, type MailDirectoryRecord, type OperatorCommand } from '../forwarder/index.js';
 import type { DeadLetterInfo, DeadLetterStore } from '../notify/index.js';
 import { listHeld, purgeHeld, readHeldReport, releaseHeld, type HeldEntry } from '../spool/disposition.js';
-import type { SpoolLayout } from '../spool/submit.js';
+import type { SpoolEntry, SpoolLayout } from '../spool/submit.js';
 import type { JournalEvent } from '../store/types.js';
 import type { Hold, HoldList } from './holds.js';
 import { matches, parseFilter, shape, QUEUE_STATES, type QueueAction, type QueueFilter, type QueueItem, type QueueRecipient, type QueueState, type Shape } from './model.js';
@@ -78,6 +78,8 @@ export interface QueueDeps {
   readonly holds: HoldList;
   /** The receiver's quarantine (<StateDirectory>/quarantine); listed read-only, deletable. */
   readonly quarantine?: string;
+  /** The entries in the writer's incoming/ (spool/queue.ts list()): files no task has started are listed as processing. */
+  readonly spoolEntries?: () => Promise<readonly SpoolEntry[]>;
   /** Puts a dead letter's message back on the spool (a message entry); resolves when durable. */
   readonly requeue: (mail: { envelope: Envelope; data: Buffer }, deadLetterId: string, jobName: string | undefined) => Promise<{ id: string }>;
   readonly log: Logger;
@@ -92,7 +94,8 @@ type Ref =
   | { readonly kind: 'extended'; readonly rec: MailDirectoryRecord }
   | { readonly kind: 'dead'; readonly info: DeadLetterInfo }
   | { readonly kind: 'held-file'; readonly held: HeldEntry }
-  | { readonly kind: 'quarantine'; readonly file: string };
+  | { readonly kind: 'quarantine'; readonly file: string }
+  | { readonly kind: 'spool-file'; readonly entry: SpoolEntry };
 
 interface Found {
   readonly item: QueueItem;
@@ -217,6 +220,31 @@ export class QueueService implements QueueApi {
     };
   }
 
+  /**
+   * Spool files waiting for a task (not read yet: SUSPEND, all tasks busy), one item each under
+   * message number 0; a message entry shows its envelope. Files a task reads now show as messages.
+   */
+  private async waitingFiles(): Promise<Found[]> {
+    if (this.d.spoolEntries === undefined) return [];
+    const reading = new Set(this.d.forwarder.tasks.map((t) => t.entry?.id).filter((x): x is string => x !== undefined));
+    const out: Found[] = [];
+    for (const entry of await this.d.spoolEntries()) {
+      if (reading.has(entry.id) || entry.problem !== undefined) continue;
+      const env = entry.message?.envelope;
+      out.push({
+        ref: { kind: 'spool-file', entry },
+        item: {
+          id: queueIdFor(entry.id, entry.attrs.jobId, 0), state: 'processing', arrival: (entry.message?.receivedAt ?? entry.attrs.created).toISOString(),
+          nextAttempt: null, attempts: 0, size: entry.size, jobName: entry.attrs.jobName, jobId: entry.attrs.jobId, user: entry.attrs.originUser,
+          sender: env === undefined ? '' : pathOf(env), recipients: env === undefined ? [] : env.recipients.map((r) => ({ address: formatMailbox(r.mailbox), state: 'pending', lastReply: null })),
+          target: null, place: `spool:${entry.id}`,
+          why: this.d.forwarder.suspendMode !== 'none' ? `spool file not read yet: SUSPEND ${this.d.forwarder.suspendMode.toUpperCase()} (RESUME)` : 'spool file not read yet: waiting for a spool task',
+        },
+      });
+    }
+    return out;
+  }
+
   private async quarantineItems(): Promise<Found[]> {
     const dir = this.d.quarantine;
     if (dir === undefined) return [];
@@ -265,6 +293,7 @@ export class QueueService implements QueueApi {
         out.push({ item, ref: { kind: 'live', entry } });
       }
     }
+    if (want('processing')) out.push(...(await this.waitingFiles()));
     if ((want('extended') || want('held')) && this.d.extended !== undefined) {
       let recs: MailDirectoryRecord[] = [];
       try {
@@ -416,6 +445,7 @@ export class QueueService implements QueueApi {
       }
       return conflict('a dead letter can be requeued (retry) or deleted');
     }
+    if (ref.kind === 'spool-file') return conflict('a spool file no task has read yet: its messages can be acted on once it is read (RESUME if suspended)');
     if (ref.kind === 'quarantine') {
       if (action !== 'delete') return conflict('quarantined mail can only be deleted here');
       for (const s of ['.eml', '.json']) await rm(join(this.d.quarantine!, ref.file + s), { force: true });

@@ -421,3 +421,24 @@ test('relayed mail: the journal\'s "queued" event names the queue id the queue s
   assert.match(queued?.detail ?? '', new RegExp(`queued for relay as spool entry \\S+, queue id ${items[0]!.id}$`));
   assert.equal(items[0]!.jobName, 'RECEIVER');
 });
+
+test('spool files no task has read yet (SUSPEND) are in the queue as processing, under message number 0', async (t) => {
+  const env = await gateway(t, 'RetryLimit { Count 5 Interval 60 }');
+  assert.equal((await env.api('POST', '/api/v1/command', { command: 'SUSPEND,DELAY' })).status, 200);
+  const entry = await submitText(env.config, job('SU', [{ to: ['x@remote.test'] }, { to: ['y@remote.test'] }]), 'SUSJOB');
+  let waiting: QueueItem[] = [];
+  await until('the waiting file listed', async () => { waiting = items((await env.api('GET', '/api/v1/queue?state=processing')).body); return waiting.length === 1; });
+  assert.equal(waiting[0]!.place, `spool:${entry}`);
+  assert.match(waiting[0]!.id, /^[0-9a-f]{12}-0$/);
+  assert.equal(waiting[0]!.jobName, 'SUSJOB');
+  assert.match(waiting[0]!.why ?? '', /SUSPEND DELAY/);
+  assert.equal((await env.api('POST', `/api/v1/queue/${waiting[0]!.id}/hold`, {})).status, 409);
+  // Its messages get the same prefix once read.
+  assert.equal((await env.api('POST', '/api/v1/command', { command: 'RESUME' })).status, 200);
+  await env.target.waitFor('both delivered', () => env.target.accepted.length === 2);
+  const prefix = waiting[0]!.id.slice(0, 12);
+  const qids = (): string[] => env.log.filter((r) => r.event === 'mail.delivery').map((r) => String((r.fields as Record<string, unknown>).qid)).sort();
+  await until('both delivery lines logged', () => qids().length === 2);
+  assert.deepEqual(qids(), [`${prefix}-1`, `${prefix}-2`]);
+  await until('queue empty', async () => items((await env.api('GET', '/api/v1/queue')).body).length === 0);
+});
