@@ -81,6 +81,7 @@ interface Usage { maxRssMB: number; cpuUserS: number; cpuSysS: number }
 interface Inbound { m: number; sessions: number; bodyBytes: number; rows: { server: string; phases: { mode: 'a' | 'b'; acceptedS: number; atSinkS: number }[]; usage?: Usage }[]; ratios: { aAccepted?: number; bAccepted?: number; aAtSink?: number; bAtSink?: number } }
 interface Pop3 { count: number; sizeBytes: number; rows: { server: string; seconds: number; messages: number; bytes: number; usage?: Usage }[]; ratio?: number }
 interface Pdf { sizeMB: number; pagesGenerated: number; ratio: number; rows: { name: string; inputMB: number; pages: number; seconds: number; pagesPerSec: number; pdfMB: number; usage: Usage }[] }
+interface Queue { n: number; rounds: number; fillSeconds: number; rows: { name: string; p50: number; max: number; bytes: number; items: number }[] }
 interface Scaling { cells: { sessions: number; bodyBytes: number; n: number; seconds: number; msgPerSec: number; mbPerSec: number; ceilingMsgPerSec: number; cpuS?: number; maxRssMB?: number }[] }
 
 const r2 = (x: number | undefined): string => (x === undefined ? 'n/a' : x.toFixed(2));
@@ -281,6 +282,16 @@ function main(): void {
       ...pdf.rows.map((r) => `| ${r.name} | ${r.inputMB.toFixed(0)} | ${r.pages} | ${r.seconds.toFixed(1)} | ${r.pagesPerSec.toFixed(0)} | ${r.pdfMB.toFixed(0)} | ${r.usage.maxRssMB.toFixed(0)} | ${cpu(r.usage)} |`), '',
       `spoolgate / enscript|ps2pdf, pages per second: **${r2(pdf.ratio)}**. spoolgate's RSS grows with the page count (pdfkit keeps`,
       'an object table entry per page: about 3 KB a page), so a 1 GB report of ~130,000 pages is the size class where it matters.', '');
+  }
+  const que = load<Queue>('queue');
+  if (que) {
+    md.push('## 8. Queue listing', '',
+      `${que.n} messages waiting in (extended) retry (bench/queue.ts: the mail directory filled before the start, next attempts a day`,
+      'ahead, so nothing is sent while measuring). Each command is a new `spoolgate` process against the running instance, as an',
+      `operator runs it (process start, the control socket, the queue model, JSON or text out); ${que.rounds} runs each. The control-socket`,
+      'row is the instance\'s share alone. Acceptance (O1 #17): `queue list --json` under 1 s for 10,000 messages.', '',
+      '| command | p50 s | max s | items | output KB |', '|---|---:|---:|---:|---:|',
+      ...que.rows.map((r) => `| ${r.name} | ${r.p50.toFixed(3)} | ${r.max.toFixed(3)} | ${r.items || ''} | ${r.bytes > 0 ? (r.bytes / 1024).toFixed(0) : ''} |`), '');
   }
   md.push('## Not measured yet', '',
     '- Scaling beyond 8 connections or to several targets, and 10 MB messages.',

@@ -2,7 +2,7 @@
 // the receiver and the operator interfaces around a gateway, wired to each other and to REFRESH.
 // The only files that know every role (STYLE.md §1); wiring only: every rule lives in its role.
 import { readFileSync } from 'node:fs';
-import { Authenticator, DEFAULT_LOGIN_THROTTLE, LoginThrottle, ServiceCounters, ShutdownStack, SpoolgateError, describeError, systemClock, type Clock } from './core/index.js';
+import { Authenticator, DEFAULT_LOGIN_THROTTLE, LoginThrottle, ServiceCounters, ShutdownStack, SpoolgateError, describeError, queueIdFor, systemClock, type Clock } from './core/index.js';
 import { pop3Settings, stateLayout, type Config } from './config/index.js';
 import type { Logger } from './log/index.js';
 import { ensureDemoUser, type DemoUser } from './store/index.js';
@@ -67,7 +67,11 @@ async function startSmtpReceiver(w: Wiring, store: SqliteStore, auth: Authentica
     config: w.config, store: { users: store.users, mailboxes: store.mailboxes, journal: store.journal },
     resolver: w.opts.resolver ?? systemResolver, log: w.log, clock: w.opts.clock, tls: tlsOf(rc.tlsCert, rc.tlsKey), auth, counters: w.counters.receiver,
     // Relayed mail: one message entry, durable before the receiver answers 250.
-    spoolSubmit: async (m) => (await queueOwnMail(w.gateway.config(), m, { kind: 'receiver', ...m.origin }, 'RECEIVER')).id,
+    // The journal's "queued" event names the entry and the queue id the message has from here on (docs/queue.md).
+    spoolSubmit: async (m) => {
+      const e = await queueOwnMail(w.gateway.config(), m, { kind: 'receiver', ...m.origin }, 'RECEIVER');
+      return `${e.id}, queue id ${queueIdFor(e.id, e.attrs.jobId, 1)}`;
+    },
     // NOTIFY=SUCCESS for a local mailbox: the "delivered" notice goes out like every notification.
     noticeSubmit: async (m) => { await queueOwnMail(w.gateway.config(), m, { kind: 'notification' }, 'SGNOTIFY'); },
   });

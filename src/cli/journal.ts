@@ -50,7 +50,7 @@ export async function traceQuery(journal: Journal, q: JournalQuery): Promise<Jou
       seen.add(id);
       for (const e of await journal.query({ ...q, id })) {
         bySeq.set(e.seq, e);
-        const link = e.type === 'queued' ? /spool entry (\S+)/.exec(e.detail ?? '') : e.type === 'extended' ? /as (x:\S+)/.exec(e.detail ?? '') : null;
+        const link = e.type === 'queued' ? /spool entry ([^\s,]+)/.exec(e.detail ?? '') : e.type === 'extended' ? /as (x:\S+)/.exec(e.detail ?? '') : null;
         if (link !== null && !seen.has(link[1]!)) next.push(link[1]!);
       }
     }

@@ -30,6 +30,9 @@ const USAGE = `usage: spoolgate modify (--config FILE | --socket PATH) [--json] 
   commands: D,CONFIG  D,IPLIST  D,LOGLEVEL  D,SPOOL[,SUMMARY|,DETAIL[,ALL|,TKID=n]]  D,TARGETS[,ADDR=ip]
             FLUSHRETRY,TKID=n  FLUSHRETRY,AGE=days  LOGLEVEL,LEVEL=n  USEREXIT,LEVEL=NONE|module|VERSIONn
             REFRESH  REFRESHIPLIST  REFRESHTARGETS  SUSPEND[,IMMEDIATE|,DELAY]  RESUME
+  (ext) queue: D,QUEUE[,filters|,ID=qid[,BODY]]  D,QSHAPE[,BY=TARGET|DOMAIN]  D,DEADLETTERS  D,HELD[,ID=name]
+            HOLD|RELEASE|RETRY|BOUNCE|DELETE,ID=qid|filters[,REASON='text']  REQUEUE,ID=  PURGEDEAD,AGE=days
+            RELEASEHELD,ID=  PURGEHELD,ID=   (docs/queue.md; spoolgate queue|deadletter do the same)
   keywords may be abbreviated to their capitals: D, DIS, CONF, IPL, SPOOL, TARGET, LOGL, FLUSHR, SUS, RES`;
 
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {

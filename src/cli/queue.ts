@@ -127,13 +127,13 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
       const limit = v.limit === undefined ? undefined : Number(v.limit);
       if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) return usage('--limit takes a whole number > 0');
       if (!ctx.json || (limit !== undefined && limit <= PAGE)) {
-        return (await send(ctx, ['D,QUEUE', ...filters, `LIMIT=${Math.min(limit ?? PAGE, PAGE)}`].join(','))).code;
+        return (await send(ctx, ['D,QUEUE', ...filters, `LIMIT=${Math.min(limit ?? PAGE, PAGE)}`, ...(ctx.json ? ['BRIEF'] : [])].join(','))).code;
       }
       // --json: every matching item, in pages, as one {total, items} object.
       const items: unknown[] = [];
       let total: number;
       for (let offset = 0; ; offset += PAGE) {
-        const r = await send(ctx, ['D,QUEUE', ...filters, `LIMIT=${PAGE}`, `OFFSET=${offset}`].join(','), false);
+        const r = await send(ctx, ['D,QUEUE', ...filters, `LIMIT=${PAGE}`, `OFFSET=${offset}`, 'BRIEF'].join(','), false);
         if (r.code !== 0) return (await send(ctx, ['D,QUEUE', ...filters, `LIMIT=1`].join(','))).code;
         const d = r.data as { total: number; items: unknown[] };
         total = d.total;

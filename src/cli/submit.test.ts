@@ -65,3 +65,24 @@ test('spoolgate spool held | release | purge', async (t) => {
   assert.match(none.stderr, /no held entry e2/);
   assert.equal((await cli(['spool', 'frobnicate', ...base])).status, 2);
 });
+
+test('spoolgate spool show: a held file\'s report, by its name or its queue id', async (t) => {
+  const dir = tempDir(t);
+  const held = join(dir, 'W1', 'held');
+  await mkdir(join(held, 'job 7.txt'), { recursive: true });
+  await mkdir(join(dir, 'W1', 'sysout'), { recursive: true });
+  await writeFile(join(held, 'job 7.txt.reason.json'), JSON.stringify({ reason: 'job PAY (J0000007): 1 problems', heldAt: '2026-11-22T12:00:00.000Z', jobName: 'PAY', jobId: 'J0000007' }));
+  await writeFile(join(dir, 'W1', 'sysout', 'J0000007.job_7_txt.report.txt'), 'record 3: 500 5.5.2 BOGUS COMMAND not recognized\n');
+  const { queueIdFor } = await import('../core/ids.js');
+  const base = ['--spool-dir', dir, '--writer', 'w1'];
+  for (const id of ['job 7.txt', queueIdFor('job 7.txt', 'J0000007', 0)]) {
+    const r = await cli(['spool', 'show', id, ...base]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^job 7\\.txt queue id ${queueIdFor('job 7.txt', 'J0000007', 0)} held 2026-11-22T12:00:00.000Z job PAY\\(J0000007\\)$`, 'm'));
+    assert.match(r.stdout, /^reason: job PAY \(J0000007\): 1 problems$/m);
+    assert.match(r.stdout, /^record 3: 500 5\.5\.2 BOGUS COMMAND not recognized$/m);
+  }
+  const none = await cli(['spool', 'show', '../../etc/passwd', ...base]);
+  assert.equal(none.status, 1);
+  assert.match(none.stderr, /no held spool file/);
+});

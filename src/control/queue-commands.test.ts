@@ -9,6 +9,7 @@ const GOOD: readonly { name: string; input: string; want: Record<string, unknown
     want: { kind: 'queue-list', filter: { states: ['retry'], sender: 'job@corp.test', minAge: 300, limit: 10, offset: 0 } },
     canonical: "DISPLAY,QUEUE,STATE=retry,SENDER='<Job@Corp.test>',AGE=5,LIMIT=10",
   },
+  { name: 'list, data only', input: 'D,QUEUE,STATE=retry,BRIEF', want: { kind: 'queue-list', filter: { states: ['retry'], limit: 100, offset: 0 }, brief: true }, canonical: 'DISPLAY,QUEUE,STATE=retry,BRIEF' },
   { name: 'show', input: 'D,QUEUE,ID=0123456789ab-2', want: { kind: 'queue-show', id: '0123456789ab-2', body: false }, canonical: 'DISPLAY,QUEUE,ID=0123456789ab-2' },
   { name: 'show with body', input: 'D,QUEUE,ID=0123456789ab-2,BODY', want: { kind: 'queue-show', id: '0123456789ab-2', body: true }, canonical: 'DISPLAY,QUEUE,ID=0123456789ab-2,BODY' },
   { name: 'qshape default', input: 'D,QSHAPE', want: { kind: 'queue-shape', by: 'domain' }, canonical: 'DISPLAY,QSHAPE,BY=DOMAIN' },

@@ -9,11 +9,14 @@
 // Parsing is pure; execution uses the queue role's QueueApi (the same one the REST routes use),
 // so an answer's `data` is the REST answer's body.
 import { type Result, ok, err } from '../core/result.js';
-import { parseFilter, QUEUE_ACTIONS, SHAPE_BUCKETS, type Actor, type QueueAction, type QueueApi, type QueueError, type QueueFilter, type QueueItem } from '../queue/index.js';
+// The pure model only (not queue/index.js): the CLI loads this file, and should not load the forwarder.
+import { parseFilter, QUEUE_ACTIONS, SHAPE_BUCKETS, type QueueAction, type QueueFilter, type QueueItem } from '../queue/model.js';
+import type { Actor, QueueApi, QueueError } from '../queue/service.js';
 import { Msg } from './messages.js';
 
 export type QueueCommand =
-  | { readonly kind: 'queue-list'; readonly filter: QueueFilter; readonly text: string }
+  /** brief: only the EZD1849I line (the data has every item): what `queue list --json` asks for. */
+  | { readonly kind: 'queue-list'; readonly filter: QueueFilter; readonly text: string; readonly brief?: true }
   | { readonly kind: 'queue-show'; readonly id: string; readonly body: boolean }
   | { readonly kind: 'queue-shape'; readonly by: 'target' | 'domain' }
   | { readonly kind: 'queue-deadletters' }
@@ -106,8 +109,10 @@ export function parseQueueDisplay(what: (typeof QUEUE_DISPLAYS)[number], ops: re
       }
       const f = filterOf(ops, 'DISPLAY,QUEUE');
       if (!f.ok) return f;
-      const bad = extraOperand('DISPLAY,QUEUE', f.value.rest[0]);
-      return bad ?? ok({ kind: 'queue-list', filter: f.value.filter, text: f.value.text });
+      const isBrief = (o: Operand): boolean => o.key === undefined && o.word === 'BRIEF';
+      const brief = f.value.rest.some(isBrief);
+      const bad = extraOperand('DISPLAY,QUEUE', f.value.rest.find((o) => !isBrief(o)));
+      return bad ?? ok({ kind: 'queue-list', filter: f.value.filter, text: f.value.text, ...(brief ? { brief: true as const } : {}) });
     }
     case 'QSHAPE': {
       const [p, more] = ops;
@@ -186,7 +191,7 @@ const reasonPart = (c: { reason: string; by?: string }): string => `${c.reason =
 
 export function formatQueueCommand(c: QueueCommand): string {
   switch (c.kind) {
-    case 'queue-list': return `DISPLAY,QUEUE${c.text === '' ? '' : `,${c.text}`}`;
+    case 'queue-list': return `DISPLAY,QUEUE${c.text === '' ? '' : `,${c.text}`}${c.brief === true ? ',BRIEF' : ''}`;
     case 'queue-show': return `DISPLAY,QUEUE,ID=${q(c.id)}${c.body ? ',BODY' : ''}`;
     case 'queue-shape': return `DISPLAY,QSHAPE,BY=${c.by.toUpperCase()}`;
     case 'queue-deadletters': return 'DISPLAY,DEADLETTERS';
@@ -229,8 +234,11 @@ export async function executeQueue(c: QueueCommand, queue: QueueApi | undefined,
   switch (c.kind) {
     case 'queue-list': {
       const r = await queue.list(c.filter);
-      const lines = [Msg.queueList(inst, r.items.length, r.total), `  ${'ID'.padEnd(20)} ${'STATE'.padEnd(11)} AGE           SIZE TRY JOBNAME  SENDER`];
-      for (const it of r.items) lines.push(...itemLines(it, now));
+      const lines = [Msg.queueList(inst, r.items.length, r.total)];
+      if (c.brief !== true) {
+        lines.push(`  ${'ID'.padEnd(20)} ${'STATE'.padEnd(11)} AGE           SIZE TRY JOBNAME  SENDER`);
+        for (const it of r.items) lines.push(...itemLines(it, now));
+      }
       return { lines, data: { total: r.total, items: r.items } };
     }
     case 'queue-show': {

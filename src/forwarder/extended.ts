@@ -26,6 +26,16 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
   private readonly path: string;
   private retryAt = 0;
   private lastCount = 0;
+  /**
+   * The records as last read, kept current by this object's own writes (it is the directory's
+   * one writer): the queue's list reads memory instead of every control record. Dropped on any
+   * failure; every full read (due, count) replaces it.
+   */
+  private cache: Map<string, MailDirectoryRecord> | undefined;
+
+  private remember(records: readonly MailDirectoryRecord[]): void {
+    this.cache = new Map(records.map((r) => [r.id, r]));
+  }
 
   /** dir: an open MailDirectory, or its path (opened on first use, and again after a failure). */
   constructor(
@@ -50,6 +60,7 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
     this.log.error('extended.directory', { directory: this.path, operation: what, error: describeError(e), failures, retryInSeconds: Math.round(backoffMs(failures) / 1000) });
     // An error in an open directory may be the directory gone: open it again next time.
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') this.dir = undefined;
+    this.cache = undefined;
   }
 
   private worked(): void {
@@ -84,27 +95,29 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
     const dir = await this.use();
     const id = newId(this.clock.now());
     let r;
+    const rec: MailDirectoryRecord = {
+      id,
+      envelope: item.envelope,
+      pendingRecipients: [...item.pending],
+      firstAttempt: item.arrival,
+      nextAttempt,
+      attempts: item.attempts,
+      ...(item.deliveryAttempts === undefined ? {} : { deliveryAttempts: item.deliveryAttempts }),
+      jobName: item.job.jobName,
+      jobId: item.job.jobId,
+      originUser: item.job.originUser,
+      ...(item.lastReply === undefined ? {} : { lastReply: item.lastReply }),
+      queueId: queueIdOf(item),
+      size: item.data.length,
+    };
     try {
-      r = await dir.put({
-        id,
-        envelope: item.envelope,
-        data: item.data,
-        pendingRecipients: item.pending,
-        firstAttempt: item.arrival,
-        nextAttempt,
-        attempts: item.attempts,
-        ...(item.deliveryAttempts === undefined ? {} : { deliveryAttempts: item.deliveryAttempts }),
-        jobName: item.job.jobName,
-        jobId: item.job.jobId,
-        originUser: item.job.originUser,
-        ...(item.lastReply === undefined ? {} : { lastReply: item.lastReply }),
-        queueId: queueIdOf(item),
-      });
+      r = await dir.put({ ...rec, data: item.data });
     } catch (e) {
       this.failed('write', e);
       throw e; // the spool file stays; the message is retried from the spool
     }
     if (!r.ok) throw r.error;
+    this.cache?.set(id, rec);
     this.worked();
     return id;
   }
@@ -122,7 +135,8 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
       this.failed('update', e);
       throw e;
     }
-    if (!r.ok) throw r.error;
+    if (!r.ok) { this.cache = undefined; throw r.error; }
+    this.cache?.set(id, r.value);
   }
 
   async remove(id: string): Promise<void> {
@@ -133,6 +147,7 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
       this.failed('remove', e);
       throw e;
     }
+    this.cache?.delete(id);
   }
 
   /** Due records; [] while the directory fails (the fault is logged and marked, never thrown). */
@@ -141,9 +156,10 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
     if (dir === undefined) return [];
     const out: ExtendedRecord[] = [];
     try {
-      const { records, quarantined } = await dir.due(now);
+      const { records: all, quarantined } = await dir.list();
+      this.remember(all);
       for (const q of quarantined) this.log.error('extended.quarantined', { name: q.name, problem: q.problem });
-      for (const rec of records) {
+      for (const rec of all.filter((r) => r.nextAttempt.getTime() <= now.getTime())) {
         const data = await dir.readData(rec.id).catch((e: unknown) => ({ ok: false as const, error: e }));
         if (!data.ok) { this.log.error('extended.unreadable', { id: rec.id, error: describeError(data.error) }); continue; }
         out.push({ nextAttempt: rec.nextAttempt, item: this.workItem(rec, data.value, this.flushed.delete(rec.id)) });
@@ -179,9 +195,12 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
   /** Every record waiting, by next attempt. */
   async records(): Promise<MailDirectoryRecord[]> {
     const dir = await this.use();
-    const { records, quarantined } = await dir.list();
-    for (const q of quarantined) this.log.error('extended.quarantined', { name: q.name, problem: q.problem });
-    return records;
+    if (this.cache === undefined) {
+      const { records, quarantined } = await dir.list();
+      for (const q of quarantined) this.log.error('extended.quarantined', { name: q.name, problem: q.problem });
+      this.remember(records);
+    }
+    return [...this.cache!.values()].sort((a, b) => a.nextAttempt.getTime() - b.nextAttempt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /** The record of one queue id, or undefined. */
@@ -204,7 +223,8 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
   /** Retry now: the record's next attempt becomes `now`. */
   async dueNow(id: string, now: Date): Promise<void> {
     const r = await (await this.use()).update(id, { nextAttempt: now });
-    if (!r.ok) throw r.error;
+    if (!r.ok) { this.cache = undefined; throw r.error; }
+    this.cache?.set(id, r.value);
   }
 
   /**
@@ -229,7 +249,9 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
     const dir = await this.directory();
     if (dir === undefined) return this.lastCount;
     try {
-      this.lastCount = (await dir.list()).records.length;
+      const all = (await dir.list()).records;
+      this.remember(all);
+      this.lastCount = all.length;
     } catch (e) {
       this.failed('read', e);
     }
@@ -242,7 +264,8 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
     try {
       for (const rec of (await dir.list()).records) {
         if (now.getTime() - rec.firstAttempt.getTime() >= olderThanMs) {
-          await dir.update(rec.id, { nextAttempt: now });
+          const u = await dir.update(rec.id, { nextAttempt: now });
+          if (u.ok) this.cache?.set(rec.id, u.value); else this.cache = undefined;
           this.flushed.add(rec.id);
           n++;
         }

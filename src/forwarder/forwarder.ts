@@ -374,6 +374,9 @@ export class Forwarder {
    * delete): the lifecycle notifies, records and removes it as for any final outcome.
    */
   async endExtended(item: WorkItem, command: OperatorCommand): Promise<FinalOutcome | undefined> {
+    // The scheduler may have started this record meanwhile: the command goes to that run.
+    const running = this.lifecycle.operator(queueIdOf(item), command);
+    if (running !== undefined) return running;
     this.extRunning++;
     try {
       const outcome = await this.lifecycle.run(item, command);

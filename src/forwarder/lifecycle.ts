@@ -457,7 +457,14 @@ export class Lifecycle {
         }
         if (this.deps.holds?.isHeld(qid) === true && item.pending.length > 0) {
           // Held by the operator: no attempt until released (the hold is durable, src/queue/holds.ts).
-          await this.park(live);
+          // Like a message in long retry it frees its place in the task's read-ahead (LRT counts it).
+          const free = !inRetry;
+          if (free) this.deps.onRetry?.(item.origin, 1);
+          try {
+            await this.park(live);
+          } finally {
+            if (free) this.deps.onRetry?.(item.origin, -1);
+          }
           continue;
         }
         if (this.cpProblem !== undefined && item.pending.length > 0) {

@@ -3,6 +3,9 @@
 // MODIFY operands), and the age histogram of `queue shape` (Postfix qshape's buckets). Pure.
 import { err, ok, type Result } from '../core/index.js';
 
+export type QueueAction = 'hold' | 'release' | 'retry' | 'bounce' | 'delete';
+export const QUEUE_ACTIONS: readonly QueueAction[] = ['hold', 'release', 'retry', 'bounce', 'delete'];
+
 export const QUEUE_STATES = ['processing', 'retry', 'extended', 'held', 'dead', 'quarantined'] as const;
 export type QueueState = (typeof QUEUE_STATES)[number];
 

@@ -19,13 +19,12 @@ import type { Logger } from '../log/index.js';
 import { extendedQueueId, queueIdOf, replyText, type ExtendedRetry, type Forwarder, type LiveEntry, type MailDirectoryRecord, type OperatorCommand } from '../forwarder/index.js';
 import type { DeadLetterInfo, DeadLetterStore } from '../notify/index.js';
 import { listHeld, purgeHeld, readHeldReport, releaseHeld, type HeldEntry } from '../spool/disposition.js';
-import type { SpoolLayout } from '../spool/submit.js';
+import type { SpoolEntry, SpoolLayout } from '../spool/submit.js';
 import type { JournalEvent } from '../store/types.js';
-import type { HoldList } from './holds.js';
-import { matches, parseFilter, shape, QUEUE_STATES, type QueueFilter, type QueueItem, type QueueRecipient, type QueueState, type Shape } from './model.js';
+import type { Hold, HoldList } from './holds.js';
+import { matches, parseFilter, shape, QUEUE_STATES, type QueueAction, type QueueFilter, type QueueItem, type QueueRecipient, type QueueState, type Shape } from './model.js';
 
-export type QueueAction = 'hold' | 'release' | 'retry' | 'bounce' | 'delete';
-export const QUEUE_ACTIONS: readonly QueueAction[] = ['hold', 'release', 'retry', 'bounce', 'delete'];
+export { QUEUE_ACTIONS, type QueueAction } from './model.js';
 
 /** Who asked and why (journaled with every action). */
 export interface Actor {
@@ -79,6 +78,8 @@ export interface QueueDeps {
   readonly holds: HoldList;
   /** The receiver's quarantine (<StateDirectory>/quarantine); listed read-only, deletable. */
   readonly quarantine?: string;
+  /** The entries in the writer's incoming/ (spool/queue.ts list()): files no task has started are listed as processing. */
+  readonly spoolEntries?: () => Promise<readonly SpoolEntry[]>;
   /** Puts a dead letter's message back on the spool (a message entry); resolves when durable. */
   readonly requeue: (mail: { envelope: Envelope; data: Buffer }, deadLetterId: string, jobName: string | undefined) => Promise<{ id: string }>;
   readonly log: Logger;
@@ -93,7 +94,8 @@ type Ref =
   | { readonly kind: 'extended'; readonly rec: MailDirectoryRecord }
   | { readonly kind: 'dead'; readonly info: DeadLetterInfo }
   | { readonly kind: 'held-file'; readonly held: HeldEntry }
-  | { readonly kind: 'quarantine'; readonly file: string };
+  | { readonly kind: 'quarantine'; readonly file: string }
+  | { readonly kind: 'spool-file'; readonly entry: SpoolEntry };
 
 interface Found {
   readonly item: QueueItem;
@@ -170,9 +172,22 @@ export class QueueService implements QueueApi {
     };
   }
 
+  /** Items of extended-retry records, by record object (a changed record is a new object: extended.ts). */
+  private readonly extendedItems = new WeakMap<MailDirectoryRecord, QueueItem>();
+
   private extendedItem(rec: MailDirectoryRecord): QueueItem {
     const qid = extendedQueueId(rec);
     const hold = this.d.holds.get(qid);
+    if (hold === undefined) {
+      const known = this.extendedItems.get(rec);
+      if (known !== undefined) return known;
+    }
+    const item = this.buildExtendedItem(rec, qid, hold);
+    if (hold === undefined) this.extendedItems.set(rec, item);
+    return item;
+  }
+
+  private buildExtendedItem(rec: MailDirectoryRecord, qid: string, hold: Hold | undefined): QueueItem {
     const pending = new Set(rec.pendingRecipients.map((r) => formatMailbox(r.mailbox).toLowerCase()));
     const last = rec.lastReply === undefined ? null : replyText(rec.lastReply);
     return {
@@ -203,6 +218,31 @@ export class QueueService implements QueueApi {
       jobName: h.jobName ?? '', jobId: h.jobId ?? '', user: '', sender: '', recipients: [], target: null,
       place: `held:${h.id}`, why: h.reason,
     };
+  }
+
+  /**
+   * Spool files waiting for a task (not read yet: SUSPEND, all tasks busy), one item each under
+   * message number 0; a message entry shows its envelope. Files a task reads now show as messages.
+   */
+  private async waitingFiles(): Promise<Found[]> {
+    if (this.d.spoolEntries === undefined) return [];
+    const reading = new Set(this.d.forwarder.tasks.map((t) => t.entry?.id).filter((x): x is string => x !== undefined));
+    const out: Found[] = [];
+    for (const entry of await this.d.spoolEntries()) {
+      if (reading.has(entry.id) || entry.problem !== undefined) continue;
+      const env = entry.message?.envelope;
+      out.push({
+        ref: { kind: 'spool-file', entry },
+        item: {
+          id: queueIdFor(entry.id, entry.attrs.jobId, 0), state: 'processing', arrival: (entry.message?.receivedAt ?? entry.attrs.created).toISOString(),
+          nextAttempt: null, attempts: 0, size: entry.size, jobName: entry.attrs.jobName, jobId: entry.attrs.jobId, user: entry.attrs.originUser,
+          sender: env === undefined ? '' : pathOf(env), recipients: env === undefined ? [] : env.recipients.map((r) => ({ address: formatMailbox(r.mailbox), state: 'pending', lastReply: null })),
+          target: null, place: `spool:${entry.id}`,
+          why: this.d.forwarder.suspendMode !== 'none' ? `spool file not read yet: SUSPEND ${this.d.forwarder.suspendMode.toUpperCase()} (RESUME)` : 'spool file not read yet: waiting for a spool task',
+        },
+      });
+    }
+    return out;
   }
 
   private async quarantineItems(): Promise<Found[]> {
@@ -253,6 +293,7 @@ export class QueueService implements QueueApi {
         out.push({ item, ref: { kind: 'live', entry } });
       }
     }
+    if (want('processing')) out.push(...(await this.waitingFiles()));
     if ((want('extended') || want('held')) && this.d.extended !== undefined) {
       let recs: MailDirectoryRecord[] = [];
       try {
@@ -404,6 +445,7 @@ export class QueueService implements QueueApi {
       }
       return conflict('a dead letter can be requeued (retry) or deleted');
     }
+    if (ref.kind === 'spool-file') return conflict('a spool file no task has read yet: its messages can be acted on once it is read (RESUME if suspended)');
     if (ref.kind === 'quarantine') {
       if (action !== 'delete') return conflict('quarantined mail can only be deleted here');
       for (const s of ['.eml', '.json']) await rm(join(this.d.quarantine!, ref.file + s), { force: true });
@@ -444,9 +486,10 @@ export class QueueService implements QueueApi {
           if (ref.entry.phase === 'sending') return conflict('being sent now: try again when the attempt has ended');
           const ended = this.d.forwarder.lifecycle.operator(id, cmd);
           if (ended === undefined) return err({ status: 404, error: `message ${id} left the queue meanwhile` });
-          await ended;
+          if ((await ended) === undefined) return err({ status: 503, error: `the instance is stopping: ${id} stays queued` });
         } else {
-          await this.d.forwarder.endExtended(await this.d.extended!.load(ref.rec), cmd);
+          const outcome = await this.d.forwarder.endExtended(await this.d.extended!.load(ref.rec), cmd);
+          if (outcome === undefined) return err({ status: 503, error: `the instance is stopping: ${id} stays queued` });
         }
         if (held) await this.d.holds.remove([id]);
         this.journal(action, id, who, action === 'bounce' ? 'made undeliverable: the sender is notified' : 'deleted: nobody is notified');

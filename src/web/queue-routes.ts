@@ -91,6 +91,26 @@ export function queueRoutes(queue: () => QueueApi | undefined): (readonly [RegEx
       if (!f.ok) { json(res, 400, { ok: false, error: f.error }); return; }
       json(res, 200, { ok: true, by, ...(await q.shape(by, rest.length === 0 ? undefined : f.value)) });
     })],
+    // (superset of the contract) One action on every message a filter matches, e.g. hold a flood by
+    // sender: body {"filter": {"sender": "..."}, "reason": "..."}; an empty filter is refused.
+    [/^\/api\/v1\/queue\/bulk\/([^/]+)$/, route(['POST'], async (q, req, res, _query, m) => {
+      const act = m[1]!;
+      if (!(QUEUE_ACTIONS as readonly string[]).includes(act)) { json(res, 404, { ok: false, error: `unknown action '${act.slice(0, 40)}'; one of ${QUEUE_ACTIONS.join(', ')}` }); return; }
+      const body = await readJson(req);
+      if (!body.ok) { json(res, body.status, { ok: false, error: body.error }); return; }
+      const who = actorOf(body.value);
+      if (!who.ok) { json(res, 400, { ok: false, error: who.error }); return; }
+      const raw = body.value.filter;
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) { json(res, 400, { ok: false, error: 'body needs "filter": an object of queue filters' }); return; }
+      const pairs = Object.entries(raw as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'number' ? String(v) : v] as const);
+      if (pairs.some(([, v]) => typeof v !== 'string')) { json(res, 400, { ok: false, error: 'filter values must be strings or numbers' }); return; }
+      if (!pairs.some(([k]) => !['limit', 'offset'].includes(k))) { json(res, 400, { ok: false, error: 'an empty filter would act on the whole queue: name a sender, recipient, domain, target, job, state or minAge' }); return; }
+      const f = parseFilter(pairs as [string, string][]);
+      if (!f.ok) { json(res, 400, { ok: false, error: f.error }); return; }
+      const r = await q.actMatching(f.value, act as QueueAction, who.value);
+      if (!r.ok) { fail(res, r.error); return; }
+      json(res, 200, { ok: true, ...r.value });
+    })],
     [/^\/api\/v1\/queue\/([^/]+)$/, route(['GET'], async (q, _req, res, query, m) => {
       const id = decodeId(m[1]!);
       if (id === undefined) { json(res, 400, { ok: false, error: 'the id is not valid percent-encoding' }); return; }

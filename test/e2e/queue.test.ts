@@ -384,3 +384,61 @@ test('CLI and MODIFY: list --json, show, hold a flood by sender, clear a dead ta
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^spoolgate queue: the instance is not reachable: no instance is listening on .* \(is it started\?\)$/m);
 });
+
+test('relayed mail: the journal\'s "queued" event names the queue id the queue shows', async (t) => {
+  const env = await gateway(t, `RetryLimit { Count 5 Interval 60 }
+    Receiver {
+      Listen 127.0.0.1:0
+      HostName mx.gw.test
+      LocalDomain local.test
+      RelayMode AddressList
+      RelayAddress 127.0.0.1/32
+    }`);
+  env.refuse.set('far@remote.test', '451 4.2.0 later');
+  const rx = env.services.listening.find((l) => l.role === 'smtp')!;
+  const { createConnection } = await import('node:net');
+  // A plain SMTP client: one command, wait for its reply.
+  const sock = createConnection(rx.port, '127.0.0.1');
+  let buf = '';
+  const reply = (): Promise<string> => new Promise((resolve) => {
+    const check = (): void => { const m = /(?:^|\r\n)(\d{3}) [^\r\n]*\r\n$/.exec(buf); if (m) { const r = buf; buf = ''; sock.off('data', on); resolve(r); } };
+    const on = (d: Buffer): void => { buf += d.toString('latin1'); check(); };
+    sock.on('data', on);
+    check();
+  });
+  const say = async (line: string): Promise<string> => { sock.write(`${line}\r\n`); return reply(); };
+  assert.match(await reply(), /^220/);
+  assert.match(await say('EHLO client.test'), /^250/m);
+  assert.match(await say('MAIL FROM:<me@client.test>'), /^250/);
+  assert.match(await say('RCPT TO:<far@remote.test>'), /^250/);
+  assert.match(await say('DATA'), /^354/);
+  assert.match(await say('From: me@client.test\r\nSubject: relayed\r\n\r\nhello\r\n.'), /^250/);
+  await say('QUIT');
+  sock.destroy();
+  let items: QueueItem[] = [];
+  await until('relayed message in retry', async () => { items = (await env.api('GET', '/api/v1/queue?state=retry')).body.items as QueueItem[]; return items.length === 1; });
+  const queued = (await env.services.store!.journal.query({ type: 'queued' }))[0];
+  assert.match(queued?.detail ?? '', new RegExp(`queued for relay as spool entry \\S+, queue id ${items[0]!.id}$`));
+  assert.equal(items[0]!.jobName, 'RECEIVER');
+});
+
+test('spool files no task has read yet (SUSPEND) are in the queue as processing, under message number 0', async (t) => {
+  const env = await gateway(t, 'RetryLimit { Count 5 Interval 60 }');
+  assert.equal((await env.api('POST', '/api/v1/command', { command: 'SUSPEND,DELAY' })).status, 200);
+  const entry = await submitText(env.config, job('SU', [{ to: ['x@remote.test'] }, { to: ['y@remote.test'] }]), 'SUSJOB');
+  let waiting: QueueItem[] = [];
+  await until('the waiting file listed', async () => { waiting = items((await env.api('GET', '/api/v1/queue?state=processing')).body); return waiting.length === 1; });
+  assert.equal(waiting[0]!.place, `spool:${entry}`);
+  assert.match(waiting[0]!.id, /^[0-9a-f]{12}-0$/);
+  assert.equal(waiting[0]!.jobName, 'SUSJOB');
+  assert.match(waiting[0]!.why ?? '', /SUSPEND DELAY/);
+  assert.equal((await env.api('POST', `/api/v1/queue/${waiting[0]!.id}/hold`, {})).status, 409);
+  // Its messages get the same prefix once read.
+  assert.equal((await env.api('POST', '/api/v1/command', { command: 'RESUME' })).status, 200);
+  await env.target.waitFor('both delivered', () => env.target.accepted.length === 2);
+  const prefix = waiting[0]!.id.slice(0, 12);
+  const qids = (): string[] => env.log.filter((r) => r.event === 'mail.delivery').map((r) => String((r.fields as Record<string, unknown>).qid)).sort();
+  await until('both delivery lines logged', () => qids().length === 2);
+  assert.deepEqual(qids(), [`${prefix}-1`, `${prefix}-2`]);
+  await until('queue empty', async () => items((await env.api('GET', '/api/v1/queue')).body).length === 0);
+});
