@@ -226,7 +226,12 @@ export class QueueService implements QueueApi {
    */
   private async waitingFiles(): Promise<Found[]> {
     if (this.d.spoolEntries === undefined) return [];
-    const reading = new Set(this.d.forwarder.tasks.map((t) => t.entry?.id).filter((x): x is string => x !== undefined));
+    // Read by a task now, or parked (read to its end, all its remaining mail in long retry): its
+    // messages are listed as messages, not the file as unread.
+    const reading = new Set([
+      ...this.d.forwarder.tasks.map((t) => t.entry?.id).filter((x): x is string => x !== undefined),
+      ...this.d.forwarder.parkedFiles().map((r) => r.entry.id),
+    ]);
     const out: Found[] = [];
     for (const entry of await this.d.spoolEntries()) {
       if (reading.has(entry.id) || entry.problem !== undefined) continue;

@@ -210,6 +210,14 @@ export const OPENAPI = {
         responses: { 200: { description: 'done; the item in its new state unless it left the queue', content: { 'application/json': {} } }, 400: errorResponse('a malformed id or body'), 401: unauthorized, 403: errorResponse('the send token (insufficient_scope)'), 404: errorResponse('no such message or action'), 409: errorResponse('the action does not apply in the message\'s state'), 413: errorResponse('body over 8 KiB'), 415: errorResponse('not JSON'), 503: errorResponse('no queue in this instance') },
       },
     },
+    '/api/v1/queue/bulk/{action}': {
+      post: {
+        summary: 'act on every message a filter matches (hold a flood by sender, bounce a dead domain\'s backlog); journaled per message', security: operatorOnly,
+        parameters: [{ name: 'action', in: 'path', required: true, schema: { enum: ['hold', 'release', 'retry', 'bounce', 'delete'] } }],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['filter'], properties: { filter: { type: 'object', description: 'the filters of GET /api/v1/queue (at least one)', additionalProperties: { type: 'string' } }, reason: { type: 'string', maxLength: 500 }, operator: { type: 'string' } } } } } },
+        responses: { 200: { description: 'done: how many, which were refused, the ids', content: { 'application/json': {} } }, 400: errorResponse('an empty or bad filter, a bad body'), 401: unauthorized, 403: errorResponse('the send token (insufficient_scope)'), 404: errorResponse('unknown action'), 413: errorResponse('body over 8 KiB'), 415: errorResponse('not JSON'), 503: errorResponse('no queue in this instance') },
+      },
+    },
     '/api/v1/deadletters': {
       get: { summary: 'stored dead letters', security: operatorOnly, responses: { 200: { description: 'dead letters', content: { 'application/json': {} } }, 401: unauthorized, 403: errorResponse('the send token (insufficient_scope)'), 503: errorResponse('no queue in this instance') } },
     },
