@@ -13,6 +13,7 @@ import { CONSOLE_CSP, CONSOLE_CSS, CONSOLE_HTML, CONSOLE_JS } from './console.js
 import { METRICS_CONTENT_TYPE, renderMetrics, type MetricsSource } from './metrics.js';
 import { bearerMatches, loadOrCreateToken } from './token.js';
 import { json, readBody, send, type Route } from './respond.js';
+import { consoleRoutes, type ConsoleSource } from './console-routes.js';
 
 /** A request body larger than this is refused with 413 (a command line is at most 4 KiB). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -25,6 +26,8 @@ export interface WebTarget {
    */
   execute(line: string): Promise<Result<ControlResponse, string>>;
   readonly metrics: MetricsSource;
+  /** The console's data (status, configuration, delivery events): console-routes.ts. */
+  readonly console?: ConsoleSource;
 }
 
 export interface StartHttpOptions {
@@ -176,6 +179,7 @@ export async function startHttp(opts: StartHttpOptions): Promise<HttpService> {
         await runCommand(res, line.value);
       },
     }],
+    ...consoleRoutes(target.console, target.metrics, opts.tokenFile),
     [/^\/api\/v1\/display\/([^/]+)$/, {
       methods: ['GET'], auth: true,
       handle: async (_req, res, q, m) => {

@@ -15,3 +15,4 @@ export { ProcessMetrics } from './service-metrics.js';
 export { renderMetrics, DeliveryLatency, LATENCY_BUCKETS_SECONDS, METRICS_CONTENT_TYPE, type MetricsSource, type LatencyOutcome } from './metrics.js';
 export { loadOrCreateToken, bearerMatches, HttpTokenError, MIN_TOKEN_CHARS, type TokenFile } from './token.js';
 export { CONSOLE_CSP } from './console.js';
+export { ConsoleEvents, Throughput, configEntries, defaultConfig, type ConsoleSource, type ConsoleEvent, type ConfigEntry } from './console-routes.js';
