@@ -85,10 +85,12 @@ test('configuration entries: non-default values first, each with its default; pa
   const firstDefault = entries.findIndex((e) => !e.changed);
   assert.ok(firstDefault > 0);
   assert.ok(entries.slice(firstDefault).every((e) => !e.changed), 'changed ones first');
-  assert.deepEqual(byKey.get('logLevel'), { key: 'logLevel', value: '15', default: '7', changed: true });
-  assert.deepEqual(byKey.get('retryLimit.count'), { key: 'retryLimit.count', value: '9', default: '5', changed: true });
-  assert.deepEqual(byKey.get('retryLimit.interval'), { key: 'retryLimit.interval', value: '1', default: '1', changed: false });
-  assert.deepEqual(byKey.get('targetServers[0].connectPort'), { key: 'targetServers[0].connectPort', value: '2525', default: '25', changed: true });
+  assert.deepEqual(byKey.get('logLevel'), { key: 'logLevel', label: 'LogLevel', value: '15', default: '7', changed: true });
+  assert.deepEqual(byKey.get('retryLimit.count'), { key: 'retryLimit.count', label: 'RetryLimit Count', value: '9', default: '5', changed: true });
+  assert.deepEqual(byKey.get('retryLimit.interval'), { key: 'retryLimit.interval', label: 'RetryLimit Interval', value: '1', default: '1', changed: false });
+  assert.deepEqual(byKey.get('targetServers[0].connectPort'), { key: 'targetServers[0].connectPort', label: 'TargetServer #1 ConnectPort', value: '2525', default: '25', changed: true });
+  assert.equal(byKey.get('http.listen.port')?.label, 'Http Listen port');
+  assert.equal(byKey.get('configFile')?.label, 'configFile');
   assert.equal(byKey.get('targetServers[0].targetIp')?.changed, true);
   assert.equal(byKey.get('targetServers[0].connectLimit')?.changed, false);
   // A block that is off by default (Http) has no default for its values.

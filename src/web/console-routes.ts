@@ -6,7 +6,7 @@
 // (DEFAULT_EVENT_CAPACITY), the waiting long polls (DEFAULT_MAX_WAITERS, each at most
 // MAX_WAIT_SECONDS), the per-minute throughput buckets (one hour).
 import { hostname } from 'node:os';
-import { parseConfig, type Config } from '../config/index.js';
+import { STATEMENTS, parseConfig, type Config } from '../config/index.js';
 import { targetSnapshot, taskSnapshot } from '../control/snapshot.js';
 import { LogBits, type LogRecord, type LogSink } from '../log/index.js';
 import { CONSOLE_CSP } from './console.js';
@@ -138,6 +138,8 @@ export class Throughput {
 export interface ConfigEntry {
   /** Path in the Config object: `timeout.dataTerm`, `targetServers[0].connectPort`. */
   readonly key: string;
+  /** The same in the configuration file's words: `Timeout DataTerm`, `TargetServer #1 ConnectPort`. */
+  readonly label: string;
   readonly value: string;
   /** The value without the statement; null = none (a required or list value, or a block that is off by default). */
   readonly default: string | null;
@@ -145,6 +147,18 @@ export interface ConfigEntry {
 }
 
 const SECRET = /password|secret/i;
+
+/** `retryLimit.count` -> `RetryLimit Count`; a key that is no statement (configFile) stays as it is. */
+export function statementLabel(key: string): string {
+  const [first = '', ...rest] = key.split('.');
+  const m = /^([A-Za-z0-9]+)(?:\[(\d+)\])?$/.exec(first);
+  const head = m?.[1]?.toLowerCase() ?? '';
+  const st = STATEMENTS.find((x) => x.name.toLowerCase() === head || `${x.name.toLowerCase()}s` === head);
+  if (st === undefined) return key;
+  const index = m?.[2] === undefined ? '' : ` #${Number(m[2]) + 1}`;
+  const param = rest[0] === undefined ? undefined : st.params.find((p) => p.name.toLowerCase() === rest[0]!.toLowerCase())?.name ?? rest[0];
+  return [`${st.name}${index}`, ...(param === undefined ? [] : [param]), ...rest.slice(1)].join(' ');
+}
 
 function show(v: unknown): string {
   if (v === null || v === undefined) return 'NONE';
@@ -177,7 +191,7 @@ export function configEntries(config: Config, defaults: Config | undefined): Con
     const secret = SECRET.test(key.slice(key.lastIndexOf('.') + 1));
     const value = secret && v !== null ? '(set)' : show(v);
     const dflt = hasDefault ? (secret && d !== null ? '(set)' : show(d)) : null;
-    out.push({ key, value, default: dflt, changed: dflt === null ? value !== 'NONE' && value !== '(none)' : value !== dflt });
+    out.push({ key, label: statementLabel(key), value, default: dflt, changed: dflt === null ? value !== 'NONE' && value !== '(none)' : value !== dflt });
   };
   walk('', config, defaults, defaults !== undefined);
   return [...out.filter((e) => e.changed), ...out.filter((e) => !e.changed)];

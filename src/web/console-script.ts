@@ -226,7 +226,7 @@ export const CONSOLE_JS = String.raw`'use strict';
   function configRow(e, withDefault) {
     var tr = el('tr', e.changed ? 'changed' : null);
     tr.setAttribute('data-key', e.key);
-    tr.appendChild(el('td', null, e.key));
+    tr.appendChild(el('td', null, e.label));
     tr.appendChild(el('td', null, e.value));
     if (withDefault) tr.appendChild(el('td', 'hint', e.default === null ? '(no default)' : e.default));
     return tr;

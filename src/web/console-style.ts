@@ -30,6 +30,8 @@ button { font: inherit; }
 button.danger { border-color: var(--bad); color: var(--bad); background: #fff; }
 button:disabled { opacity: .45; cursor: not-allowed; }
 .tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(8.5rem, 1fr)); gap: .5rem; }
+.tiles > p { grid-column: 1 / -1; margin: 0; }
+body.no-token main, body.no-token nav { opacity: .55; }
 .tile { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .5rem .7rem; text-align: left; cursor: pointer; }
 .tile .n { display: block; font-size: 1.5rem; font-weight: 700; }
 .tile.warn { border-color: var(--warn); background: var(--warn-bg); }
