@@ -201,7 +201,7 @@ export const CONSOLE_JS = String.raw`'use strict';
     $('instance').textContent = s.instance;
     var sus = s.suspendMode !== 'none';
     $('banner-suspended').hidden = !sus;
-    $('suspend-mode').textContent = s.suspendMode === 'delay' ? '(DELAY): no new spool file is read; mail already read is still sent.' : '(immediate): no mail is sent; it waits until RESUME.';
+    $('suspend-mode').textContent = s.suspendMode === 'delay' ? '(DELAY): no new spool file is started; the ones being read are finished.' : '(immediate): no mail is read from the spool; it waits there until RESUME.';
     $('banner-wait').hidden = !s.waitReason;
     $('banner-wait').textContent = s.waitReason ? 'Sending waits: ' + s.waitReason : '';
     renderTargets(s.targets);

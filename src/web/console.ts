@@ -149,8 +149,8 @@ export const CONSOLE_HTML = `<!doctype html>
 </section>
 <section id="tab-commands" class="tab" aria-label="commands" hidden>
   <div class="actions">
-    <button type="button" class="act danger" data-command="SUSPEND" data-confirm="Stop sending mail now? Connections are closed after the message in progress; mail waits in the spool until RESUME.">SUSPEND</button>
-    <button type="button" class="act danger" data-command="SUSPEND,DELAY" data-confirm="Stop reading new spool files? Mail already read is still sent.">SUSPEND DELAY</button>
+    <button type="button" class="act danger" data-command="SUSPEND" data-confirm="Stop reading mail from the spool files now? The tasks pause (SUPND) and mail waits in the spool until RESUME.">SUSPEND</button>
+    <button type="button" class="act danger" data-command="SUSPEND,DELAY" data-confirm="Start no new spool file? The files being read are finished; the others wait until RESUME.">SUSPEND DELAY</button>
     <button type="button" class="act" data-command="RESUME">RESUME</button>
     <button type="button" class="act" data-command="FLUSHRETRY,TKID=0">FLUSHRETRY TKID=0</button>
     <button type="button" class="act danger" data-command="REFRESH" data-confirm="Read the configuration file again and apply what changed?">REFRESH</button>

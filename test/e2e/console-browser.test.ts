@@ -124,7 +124,7 @@ test('console in chromium: token prompt, dashboard with a NOT USABLE target in r
   // SUSPEND asks first: cancel does nothing, confirm suspends and shows the banner.
   await page.click('button[data-command="SUSPEND"]');
   await page.waitForSelector('#confirm[open]');
-  assert.match(await page.textContent('#confirm-text') ?? '', /^SUSPEND: Stop sending mail now\?/);
+  assert.match(await page.textContent('#confirm-text') ?? '', /^SUSPEND: Stop reading mail from the spool files now\?/);
   await page.click('#confirm-cancel');
   await page.waitForSelector('#confirm', { state: 'hidden' });
   await textMatches(page, '#conn', /cancelled: SUSPEND/);
