@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Logger } from '../../src/log/index.js';
 import { startServices, type Services } from '../../src/main.js';
-import { FaultTarget } from '../../src/testing/fault-target.js';
+import { FaultTarget, subjectOf } from '../../src/testing/fault-target.js';
 import { isRoot, needPeer, tempDir } from '../../src/testing/peers.js';
 import { batchFile, submitText, writeConfig } from '../../src/testing/gateway.js';
 
@@ -187,4 +187,89 @@ test('console in chromium: token prompt, dashboard with a NOT USABLE target in r
     if (window.inlineRan === true) done({ directive: 'none', ran: true });
   })`);
   assert.deepEqual(inline, { directive: 'script-src-elem', ran: false });
+});
+
+test('console in chromium: a message in retry is held, released, retried and leaves; a dead letter is requeued; a held file is shown and purged', async (t) => {
+  const exe = needPeer(t, 'chromium');
+  if (!exe) return;
+  // The target answers 451 for slow@ and 550 for bad@ until the test lets them through.
+  let open = false;
+  const r = await rig(t, exe, (a) => (open ? undefined : a.startsWith('slow') ? '451 4.3.0 try again later' : a.startsWith('bad') ? '550 5.1.1 no such user' : undefined));
+  const { page, services, target } = r;
+  const api = async (path: string): Promise<{ status: number; body: { item?: { state: string }; items?: { id: string }[] } }> => {
+    const res = await fetch(r.base + path, { headers: { Authorization: `Bearer ${r.token}` } });
+    return { status: res.status, body: await res.json() as { item?: { state: string }; items?: { id: string }[] } };
+  };
+  const accepted = (subject: string, rcpt: string): number => target.accepted.filter((m) => subjectOf(m.data) === subject && m.recipients.includes(rcpt)).length;
+  await page.goto(r.base + '/#queue');
+  await login(page, r.token);
+
+  // A message in retry (451) appears in the queue table.
+  await submitText(services.gateway.config(), batchFile('RETRY', 1, ['slow@remote.test']).text, 'RETRYJOB');
+  const row = page.locator('#queue-rows tr[data-state="retry"]');
+  await row.waitFor();
+  const id = (await row.getAttribute('data-id'))!;
+  assert.match(await row.textContent() ?? '', /slow@remote\.test/);
+  assert.match(await row.textContent() ?? '', /451 4\.3\.0/);
+  await r.shot('queue');
+  const byId = (state: string) => page.locator(`#queue-rows tr[data-id="${id}"][data-state="${state}"]`);
+
+  // Details: the recipient's state and last reply.
+  await row.locator('a.id').click();
+  await textMatches(page, '#detail-text', /slow@remote\.test .*451 4\.3\.0/);
+  await r.shot('queue-detail');
+
+  // Hold, then release: each moves the message, as the API tells too.
+  await page.click(`#queue-rows tr[data-id="${id}"] button[data-action="hold"]`);
+  await byId('held').waitFor();
+  assert.equal((await api(`/api/v1/queue/${encodeURIComponent(id)}`)).body.item?.state, 'held');
+  await page.click(`#queue-rows tr[data-id="${id}"] button[data-action="release"]`);
+  await byId('retry').waitFor();
+  assert.equal((await api(`/api/v1/queue/${encodeURIComponent(id)}`)).body.item?.state, 'retry');
+
+  // The target now accepts: retry now, and the message leaves the queue, delivered once.
+  open = true;
+  await page.click(`#queue-rows tr[data-id="${id}"] button[data-action="retry"]`);
+  await target.waitFor('the retried message', () => accepted('RETRY message 1', 'slow@remote.test') === 1);
+  await page.locator(`#queue-rows tr[data-id="${id}"]`).waitFor({ state: 'detached' });
+  assert.equal((await api(`/api/v1/queue/${encodeURIComponent(id)}`)).status, 404);
+
+  // A 550 for a message with the null sender (no one to notify): a dead letter. Requeued from the
+  // console once the target takes it, it is delivered.
+  open = false;
+  await submitText(services.gateway.config(), batchFile('DEAD', 1, ['bad@remote.test']).text.replace('MAIL FROM:<job@corp.test>', 'MAIL FROM:<>'), 'DEADJOB');
+  await page.click('nav button[data-tab="dead"]');
+  const dead = page.locator('#dead-rows tr[data-id]');
+  await dead.waitFor();
+  const deadId = (await dead.getAttribute('data-id'))!;
+  await r.shot('dead-letters');
+  open = true;
+  await page.click(`#dead-rows tr[data-id="${deadId}"] button[data-action="requeue"]`);
+  await target.waitFor('the requeued dead letter', () => accepted('DEAD message 1', 'bad@remote.test') === 1);
+  await page.locator(`#dead-rows tr[data-id="${deadId}"]`).waitFor({ state: 'detached' });
+
+  // A spool file that cannot be read is held (BadSpoolDisp Hold): its report is shown; purge asks first.
+  await submitText(services.gateway.config(), 'THIS IS NOT BATCH SMTP\r\n'.repeat(8), 'BADJOB');
+  await page.click('nav button[data-tab="held"]');
+  const held = page.locator('#held-rows tr[data-id]');
+  await held.waitFor();
+  const heldId = (await held.getAttribute('data-id'))!;
+  await held.locator('button', { hasText: 'report' }).click();
+  await page.locator('#held-detail').waitFor();
+  assert.notEqual((await page.textContent('#held-report'))?.trim() ?? '', '');
+  await r.shot('held-files');
+  await page.click(`#held-rows tr[data-id="${heldId}"] button[data-action="purge"]`);
+  await page.waitForSelector('#confirm[open]');
+  await page.click('#confirm-cancel');
+  assert.equal(await page.locator(`#held-rows tr[data-id="${heldId}"]`).count(), 1, 'cancel keeps it');
+  await page.click(`#held-rows tr[data-id="${heldId}"] button[data-action="purge"]`);
+  await page.waitForSelector('#confirm[open]');
+  await page.click('#confirm-ok');
+  await page.locator(`#held-rows tr[data-id="${heldId}"]`).waitFor({ state: 'detached' });
+  assert.deepEqual((await api('/api/v1/spool/held')).body.items?.filter((x) => x.id === heldId), []);
+
+  // The dashboard counts agree with the API's summary.
+  await page.click('nav button[data-tab="dashboard"]');
+  await page.locator('#counts button[data-state="retry"]').waitFor();
+  await r.shot('dashboard-queue');
 });
