@@ -28,7 +28,8 @@ export const CONSOLE_VIEWS_JS = String.raw`'use strict';
   function lastReply(item) {
     var rs = Array.isArray(item.recipients) ? item.recipients : [];
     for (var i = 0; i < rs.length; i++) if (rs[i] && rs[i].lastReply) return rs[i].lastReply;
-    return pick(item, ['lastReply', 'lastError', 'reason', 'problem']) || '';
+    if (item.hold) return 'held by ' + item.hold.operator + ': ' + item.hold.reason;
+    return pick(item, ['why', 'lastReply', 'lastError', 'reason', 'problem']) || '';
   }
   function until(iso) {
     if (!iso) return '–';
@@ -59,14 +60,15 @@ export const CONSOLE_VIEWS_JS = String.raw`'use strict';
     return p.toString();
   }
   async function act(id, action) {
-    var reason = 'console';
+    var reason = '';
     if (ASK[action]) {
       var c = await SG.confirm(ASK[action].replace('%', id), { reason: true, label: action });
       if (!c.ok) { note('cancelled: ' + action + ' ' + id, false); return; }
-      if (c.reason) reason = c.reason;
+      reason = c.reason;
     }
     var path = action === 'requeue' ? '/api/v1/deadletters/' + encodeURIComponent(id) + '/requeue' : '/api/v1/queue/' + encodeURIComponent(id) + '/' + action;
-    var r = await SG.api('POST', path, { reason: reason });
+    // The journal names the operator "http:console" (the token holder, through this page).
+    var r = await SG.api('POST', path, { reason: reason, operator: 'console' });
     note(r.ok ? action + ' ' + id + ': done' : action + ' ' + id + ' failed: ' + failure(r), !r.ok);
     if (detailId === id) await loadDetail(id);
     SG.refresh();
@@ -141,8 +143,8 @@ export const CONSOLE_VIEWS_JS = String.raw`'use strict';
       m.history.forEach(function (h) {
         if (typeof h === 'string') { out.push('  ' + h); return; }
         var t = pick(h, ['time', 'at', 'date']) || '';
-        var what = pick(h, ['event', 'action', 'state', 'kind']) || '';
-        var rest = Object.keys(h).filter(function (k) { return ['time', 'at', 'date', 'event', 'action', 'state', 'kind'].indexOf(k) < 0; }).map(function (k) { return k + '=' + (typeof h[k] === 'object' ? JSON.stringify(h[k]) : h[k]); });
+        var what = pick(h, ['event', 'action', 'status', 'state', 'kind']) || '';
+        var rest = Object.keys(h).filter(function (k) { return ['time', 'at', 'date', 'event', 'action', 'status', 'state', 'kind'].indexOf(k) < 0 && h[k] !== null; }).map(function (k) { return k + '=' + (typeof h[k] === 'object' ? JSON.stringify(h[k]) : h[k]); });
         out.push('  ' + [t, what].concat(rest).filter(function (x) { return x; }).join('  '));
       });
     }
@@ -163,11 +165,13 @@ export const CONSOLE_VIEWS_JS = String.raw`'use strict';
 
   // ---- held spool files ----
   async function heldAction(id, action) {
+    var reason = '';
     if (action === 'purge') {
       var c = await SG.confirm('Purge held spool file ' + id + '? Its mail is removed unsent.', { reason: true, label: 'purge' });
       if (!c.ok) { note('cancelled: purge ' + id, false); return; }
+      reason = c.reason;
     }
-    var r = await SG.api('POST', '/api/v1/spool/held/' + encodeURIComponent(id) + '/' + action, {});
+    var r = await SG.api('POST', '/api/v1/spool/held/' + encodeURIComponent(id) + '/' + action, { reason: reason, operator: 'console' });
     note(r.ok ? action + ' ' + id + ': done' : action + ' ' + id + ' failed: ' + failure(r), !r.ok);
     SG.refresh();
   }
@@ -227,7 +231,7 @@ export const CONSOLE_VIEWS_JS = String.raw`'use strict';
     if (!Number.isInteger(days) || days < 0) { note('purge: a whole number of days', true); return; }
     var c = await SG.confirm('Purge every dead letter older than ' + days + ' days? They are removed for good.', { label: 'purge' });
     if (!c.ok) { note('cancelled: purge dead letters', false); return; }
-    var r = await SG.api('POST', '/api/v1/deadletters/purge', { olderThanDays: days });
+    var r = await SG.api('POST', '/api/v1/deadletters/purge', { olderThanDays: days, operator: 'console' });
     note(r.ok ? 'dead letters purged' + (r.body.purged !== undefined ? ': ' + r.body.purged : '') : 'purge failed: ' + failure(r), !r.ok);
     SG.refresh();
   }
