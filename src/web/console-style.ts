@@ -85,5 +85,12 @@ footer { padding: 1rem; font-size: .85rem; }
   .wide { display: none; }
   .filters input, .filters select { width: 8.5rem; }
   header.top h1 { font-size: 1rem; }
+  /* Row tables become one card per row: the cells flow, the actions go under them. */
+  table.cards thead { display: none; }
+  table.cards, table.cards tbody, table.cards tr { display: block; }
+  table.cards tr { border-bottom: 1px solid var(--line); padding: .35rem .3rem; }
+  table.cards td { display: inline; border: 0; padding: 0 .4rem 0 0; }
+  table.cards td.wide { display: none; }
+  table.cards td:last-child { display: block; margin-top: .25rem; }
 }
 `;

@@ -26,9 +26,9 @@ export const CONSOLE_VIEWS_JS = String.raw`'use strict';
     return first + (rs.length > 1 ? ' +' + (rs.length - 1) : '');
   }
   function lastReply(item) {
+    if (item.hold) return 'held by ' + item.hold.operator + ': ' + item.hold.reason;
     var rs = Array.isArray(item.recipients) ? item.recipients : [];
     for (var i = 0; i < rs.length; i++) if (rs[i] && rs[i].lastReply) return rs[i].lastReply;
-    if (item.hold) return 'held by ' + item.hold.operator + ': ' + item.hold.reason;
     return pick(item, ['why', 'lastReply', 'lastError', 'reason', 'problem']) || '';
   }
   function until(iso) {
@@ -127,7 +127,10 @@ export const CONSOLE_VIEWS_JS = String.raw`'use strict';
   async function loadDetail(id) {
     detailId = id;
     var r = await SG.api('GET', '/api/v1/queue/' + encodeURIComponent(id));
-    $('queue-detail').hidden = false;
+    var box = $('queue-detail');
+    var opening = box.hidden;
+    box.hidden = false;
+    if (opening) box.scrollIntoView({ block: 'nearest' });
     $('detail-id').textContent = id;
     $('detail-content').hidden = true;
     var acts = $('detail-actions');

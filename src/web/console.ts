@@ -89,15 +89,6 @@ export const CONSOLE_HTML = `<!doctype html>
     <button id="queue-apply" type="button">Filter</button>
     <button id="queue-clear" type="button">Clear</button>
   </div>
-  <div class="pager">
-    <button id="queue-prev" type="button">&larr; Previous</button>
-    <span id="queue-info"></span>
-    <button id="queue-next" type="button">Next &rarr;</button>
-  </div>
-  <div class="scroll"><table id="queue-table" class="grid">
-    <thead><tr><th>Id</th><th>State</th><th>Age</th><th class="wide">Next attempt</th><th class="wide">Tries</th><th>Sender</th><th>Recipients</th><th class="wide">Target</th><th>Actions</th></tr></thead>
-    <tbody id="queue-rows"></tbody>
-  </table></div>
   <section id="queue-detail" class="detail" hidden>
     <h3>Message <span id="detail-id"></span> <button id="detail-close" type="button">Close</button></h3>
     <div id="detail-actions" class="row-actions"></div>
@@ -105,10 +96,19 @@ export const CONSOLE_HTML = `<!doctype html>
     <button id="detail-body" type="button">Show the content</button>
     <pre id="detail-content" class="output" hidden></pre>
   </section>
+  <div class="pager">
+    <button id="queue-prev" type="button">&larr; Previous</button>
+    <span id="queue-info"></span>
+    <button id="queue-next" type="button">Next &rarr;</button>
+  </div>
+  <div class="scroll"><table id="queue-table" class="grid cards">
+    <thead><tr><th>Id</th><th>State</th><th>Age</th><th class="wide">Next attempt</th><th class="wide">Tries</th><th>Sender</th><th>Recipients</th><th class="wide">Target</th><th>Actions</th></tr></thead>
+    <tbody id="queue-rows"></tbody>
+  </table></div>
 </section>
 <section id="tab-held" class="tab" aria-label="held files" hidden>
   <p class="hint">Spool files held because they could not be read or sent (BadSpoolDisp Hold). Release one to read it again, purge it to remove it.</p>
-  <div class="scroll"><table class="grid">
+  <div class="scroll"><table class="grid cards">
     <thead><tr><th>Id</th><th>Job</th><th class="wide">Held since</th><th>Problem</th><th>Actions</th></tr></thead>
     <tbody id="held-rows"></tbody>
   </table></div>
@@ -122,7 +122,7 @@ export const CONSOLE_HTML = `<!doctype html>
     <label>Purge dead letters older than (days) <input id="purge-days" type="number" min="0" value="30"></label>
     <button id="purge-dead" type="button" class="act danger">Purge…</button>
   </div>
-  <div class="scroll"><table class="grid">
+  <div class="scroll"><table class="grid cards">
     <thead><tr><th>Id</th><th>Age</th><th>Sender</th><th>Recipients</th><th class="wide">Last reply</th><th>Actions</th></tr></thead>
     <tbody id="dead-rows"></tbody>
   </table></div>
