@@ -1,7 +1,8 @@
 // web — the HTTP face of the operator interface (SPEC.md §4, §8; the `Http { Listen host:port }`
 // statement): every operator command as a JSON API call whose answer is exactly the control
 // socket's {ok, command, lines, data}; a Prometheus /metrics endpoint; and a one-page web console
-// that shows the same displays and offers the same actions through that API.
+// (console*.ts) over the queue API and its own JSON routes (console-routes.ts: status, the
+// configuration with its defaults, a long-polled tail of delivery events).
 //
 // Standards: HTTP/1.1 (RFC 9110/9112 via node:http), Bearer tokens (RFC 6750), the Prometheus
 // text exposition format 0.0.4, Content Security Policy (no inline script or style).
@@ -9,7 +10,7 @@
 // 10 s), bodies bounded to 64 KiB and 30 s, bodies parsed as JSON or one text line; the command
 // itself is parsed by control. Every /api/ call needs `Authorization: Bearer <token>`.
 // Persists: `<StateDirectory>/http.token` (mode 0600), created once at the first start and never
-// rewritten. Safe to crash at any time: it holds no other state; commands are the control role's.
+// rewritten. In memory: the latest 500 delivery events and 60 one-minute throughput buckets. Safe to crash at any time: it holds no other state; commands are the control role's.
 export { startHttp, displayCommand, commandFromBody, MAX_BODY_BYTES, type StartHttpOptions, type HttpService, type WebTarget } from './http.js';
 export { ProcessMetrics } from './service-metrics.js';
 export { renderMetrics, DeliveryLatency, LATENCY_BUCKETS_SECONDS, METRICS_CONTENT_TYPE, type MetricsSource, type LatencyOutcome } from './metrics.js';
