@@ -153,7 +153,7 @@ export const CONSOLE_JS = String.raw`'use strict';
       t.setAttribute('data-state', s);
       t.appendChild(el('span', 'n', n));
       t.appendChild(document.createTextNode(s));
-      t.addEventListener('click', function () { if (SG.views.queue) SG.views.queue.filterState(s); show('queue'); });
+      t.addEventListener('click', function () { if (SG.views.queue) SG.views.queue.filter('f-state', s); show('queue'); });
       box.appendChild(t);
     });
     $('oldest').textContent = r.body.oldestAgeSeconds === null || r.body.oldestAgeSeconds === undefined ? 'none waiting' : age(r.body.oldestAgeSeconds);
@@ -214,11 +214,43 @@ export const CONSOLE_JS = String.raw`'use strict';
     if (document.activeElement !== lv && !lv.getAttribute('data-dirty')) lv.value = String(s.logLevel);
     $('level-names').textContent = s.logLevelNames.length ? '= ' + s.logLevelNames.join(' + ') : '= nothing but errors';
   }
+  // The age histogram by target (qshape): one row per target, one column per age bucket.
+  function renderShape(r) {
+    var rows = r.ok && Array.isArray(r.body.rows) ? r.body.rows : [];
+    $('shape-box').hidden = rows.length === 0;
+    if (rows.length === 0) return;
+    var b = r.body.buckets || [];
+    var head = $('shape-head');
+    clear(head);
+    ['Target', 'Total'].concat(b.map(function (m, i) { return (i === 0 ? '≤' : (b[i - 1]) + '–') + m; })).forEach(function (h) { head.appendChild(el('th', null, h)); });
+    if (rows[0].counts.length > b.length) head.appendChild(el('th', null, '>' + b[b.length - 1]));
+    var tb = $('shape-rows');
+    clear(tb);
+    rows.forEach(function (row) {
+      var tr = el('tr');
+      var k = el('td');
+      // The TOTAL row and "(none)" (not tried yet) are no target to filter by.
+      if (row.key === 'TOTAL' || row.key === '(none)') k.textContent = row.key;
+      else {
+        var a = el('a', 'id', row.key);
+        a.href = '#queue';
+        a.addEventListener('click', function (e) { e.preventDefault(); if (SG.views.queue) SG.views.queue.filter('f-target', row.key); show('queue'); });
+        k.appendChild(a);
+      }
+      tr.appendChild(k);
+      tr.appendChild(el('td', null, row.total));
+      row.counts.forEach(function (n) { tr.appendChild(el('td', n > 0 ? null : 'hint', n)); });
+      tb.appendChild(tr);
+    });
+  }
   async function refreshDashboard() {
     var st = await api('GET', '/api/v1/status');
     if (!st.ok) { if (st.status !== 401 && st.status !== 0) setConn('status: ' + (st.body.error || 'HTTP ' + st.status), true); return false; }
     renderStatus(st.body);
-    if (current === 'dashboard') renderCounts(await api('GET', '/api/v1/queue/summary'));
+    if (current === 'dashboard') {
+      renderCounts(await api('GET', '/api/v1/queue/summary'));
+      renderShape(await api('GET', '/api/v1/queue/shape?by=target'));
+    }
     return true;
   }
 

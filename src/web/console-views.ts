@@ -163,7 +163,8 @@ export const CONSOLE_VIEWS_JS = String.raw`'use strict';
   }
   SG.views.queue = {
     refresh: refreshQueue,
-    filterState: function (s) { ['f-sender', 'f-recipient', 'f-domain', 'f-target', 'f-job', 'f-age'].forEach(function (i) { $(i).value = ''; }); $('f-state').value = s; offset = 0; },
+    /** Clears the filters and sets one (f-state, f-target, ...); '' clears them all. */
+    filter: function (field, value) { ['f-state', 'f-sender', 'f-recipient', 'f-domain', 'f-target', 'f-job', 'f-age'].forEach(function (i) { $(i).value = ''; }); if (field) $(field).value = value; offset = 0; },
   };
 
   // ---- held spool files ----
@@ -242,7 +243,7 @@ export const CONSOLE_VIEWS_JS = String.raw`'use strict';
 
   document.addEventListener('DOMContentLoaded', function () {
     $('queue-apply').addEventListener('click', function () { offset = 0; SG.refresh(); });
-    $('queue-clear').addEventListener('click', function () { SG.views.queue.filterState(''); SG.refresh(); });
+    $('queue-clear').addEventListener('click', function () { SG.views.queue.filter('', ''); SG.refresh(); });
     $('queue-filter').addEventListener('keydown', function (e) { if (e.key === 'Enter') { offset = 0; SG.refresh(); } });
     $('queue-prev').addEventListener('click', function () { offset = Math.max(0, offset - PAGE); SG.refresh(); });
     $('queue-next').addEventListener('click', function () { if (offset + PAGE < total) offset += PAGE; SG.refresh(); });

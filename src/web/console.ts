@@ -68,6 +68,10 @@ export const CONSOLE_HTML = `<!doctype html>
   <h2>Queue</h2>
   <div id="counts" class="tiles"></div>
   <p>Oldest message: <strong id="oldest">–</strong></p>
+  <div id="shape-box" hidden>
+    <h2>Waiting by target and age (minutes)</h2>
+    <div class="scroll"><table class="grid"><thead><tr id="shape-head"></tr></thead><tbody id="shape-rows"></tbody></table></div>
+  </div>
   <h2>Targets</h2>
   <ul id="targets" class="targets"></ul>
   <h2>Throughput, last hour</h2>
