@@ -61,6 +61,7 @@ tr.changed td { background: #f0f6ff; }
 .badge.held, .badge.quarantined { background: #e7e3f7; color: #45318f; }
 .badge.dead, .badge.bounced, .badge.failed { background: var(--bad-bg); color: var(--bad); }
 .badge.sent, .badge.delivered { background: var(--ok-bg); color: var(--ok); }
+.bulk { display: flex; flex-wrap: wrap; gap: .35rem; align-items: center; margin: .4rem 0; padding: .4rem .6rem; background: #fff; border: 1px dashed var(--line); border-radius: 4px; }
 .row-actions { display: flex; flex-wrap: wrap; gap: .25rem; }
 .row-actions button { font-size: .85rem; padding: .1rem .4rem; }
 a.id { font-family: ui-monospace, Menlo, Consolas, monospace; }

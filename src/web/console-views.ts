@@ -47,6 +47,28 @@ export const CONSOLE_VIEWS_JS = String.raw`'use strict';
     bounce: 'Bounce message %? It becomes undeliverable now and the sender gets a notification.',
     delete: 'Delete message %? It is removed without a notification to anyone.',
   };
+  // The filter as MODIFY operands (the queue commands of the control role): STATE=, SENDER=, RCPT=,
+  // DOMAIN=, TARGET=, JOB=, AGE= (minutes), each value quoted ('' for a quote).
+  var MODIFY_KEYS = [['STATE', 'f-state'], ['SENDER', 'f-sender'], ['RCPT', 'f-recipient'], ['DOMAIN', 'f-domain'], ['TARGET', 'f-target'], ['JOB', 'f-job'], ['AGE', 'f-age']];
+  function quote(v) { return "'" + String(v).replace(/'/g, "''") + "'"; }
+  function modifyFilter() {
+    return MODIFY_KEYS.map(function (k) { var v = $(k[1]).value.trim(); return v === '' || (k[0] === 'AGE' && !(Number(v) > 0)) ? '' : k[0] + '=' + quote(k[0] === 'AGE' ? String(Math.round(Number(v))) : v); })
+      .filter(function (x) { return x; }).join(',');
+  }
+  // Every message that matches the filter at once (stop a flood: hold by sender), through the
+  // MODIFY command, so the count and the refusals come back as its console lines.
+  var applied = '';
+  async function bulk(verb) {
+    // The filter of the rows shown (not inputs edited since), with the count they gave.
+    var f = applied;
+    if (f === '') return;
+    var c = await SG.confirm(verb + ' every message that matches ' + f + ' (' + total + ' now)?', { reason: true, label: verb.toLowerCase() + ' all' });
+    if (!c.ok) { note('cancelled: ' + verb + ' ' + f, false); return; }
+    var line = verb + ',' + f + (c.reason ? ',REASON=' + quote(c.reason) : '') + ',BY=console';
+    var r = await SG.api('POST', '/api/v1/command', { command: line });
+    note((r.ok ? '' : 'failed: ') + (Array.isArray(r.body.lines) ? r.body.lines.join(' ') : failure(r)), !r.ok);
+    SG.refresh();
+  }
   function query() {
     var p = new URLSearchParams();
     [['state', 'f-state'], ['sender', 'f-sender'], ['recipient', 'f-recipient'], ['domain', 'f-domain'], ['target', 'f-target'], ['job', 'f-job']].forEach(function (x) {
@@ -120,6 +142,9 @@ export const CONSOLE_VIEWS_JS = String.raw`'use strict';
     r.body.items.forEach(function (item) { tb.appendChild(queueRow(item)); });
     if (r.body.items.length === 0) emptyRow(tb, 9, 'No message matches.');
     $('queue-info').textContent = total === 0 ? '0 messages' : (offset + 1) + '–' + (offset + r.body.items.length) + ' of ' + total;
+    applied = modifyFilter();
+    $('bulk').hidden = applied === '' || total === 0;
+    $('bulk-what').textContent = applied + ' (' + total + ')';
     $('queue-prev').disabled = offset === 0;
     $('queue-next').disabled = offset + PAGE >= total;
   }
@@ -251,6 +276,7 @@ export const CONSOLE_VIEWS_JS = String.raw`'use strict';
     $('detail-body').addEventListener('click', loadBody);
     $('held-close').addEventListener('click', function () { $('held-detail').hidden = true; });
     $('purge-dead').addEventListener('click', purgeDead);
+    document.querySelectorAll('#bulk button[data-bulk]').forEach(function (b) { b.addEventListener('click', function () { bulk(b.getAttribute('data-bulk')); }); });
   });
 })();
 `;

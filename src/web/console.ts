@@ -105,6 +105,14 @@ export const CONSOLE_HTML = `<!doctype html>
     <span id="queue-info"></span>
     <button id="queue-next" type="button">Next &rarr;</button>
   </div>
+  <div id="bulk" class="bulk" hidden>
+    <span>Every message that matches <strong id="bulk-what"></strong>:</span>
+    <button type="button" class="act" data-bulk="HOLD">hold all</button>
+    <button type="button" class="act" data-bulk="RELEASE">release all</button>
+    <button type="button" class="act" data-bulk="RETRY">retry all</button>
+    <button type="button" class="act danger" data-bulk="BOUNCE">bounce all</button>
+    <button type="button" class="act danger" data-bulk="DELETE">delete all</button>
+  </div>
   <div class="scroll"><table id="queue-table" class="grid cards">
     <thead><tr><th>Id</th><th>State</th><th>Age</th><th class="wide">Next attempt</th><th class="wide">Tries</th><th>Sender</th><th>Recipients</th><th class="wide">Target</th><th>Actions</th></tr></thead>
     <tbody id="queue-rows"></tbody>
