@@ -42,8 +42,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   // pdf: print files as PDF (X1): the report, pages, sections; mailing them is submit's.
   pdf: ['core', 'codepage'],
   submit: ['core', 'config', 'codepage', 'log', 'spool', 'smtp/protocol', 'pdf'],
-  control: ['core', 'config', 'log', 'forwarder', 'spool', 'store'],
-  web: ['core', 'config', 'log', 'control', 'store'],
+  // queue: the queue model over every waiting place (docs/queue.md); nothing below imports it.
+  queue: ['core', 'config', 'log', 'spool', 'forwarder', 'notify', 'store', 'smtp/protocol'],
+  control: ['core', 'config', 'log', 'forwarder', 'spool', 'store', 'queue'],
+  web: ['core', 'config', 'log', 'control', 'store', 'queue'],
   // smtp/server: `sendmail -bs` runs the receiver's engine on standard input (cli/sendmail-smtp.ts);
   // userexit: `doctor` test-loads the exit module as REFRESH does.
   cli: ['core', 'config', 'codepage', 'log', 'spool', 'store', 'store/sqlite', 'control', 'submit', 'forwarder', 'receiver', 'pop3', 'smtp/server', 'smtp/protocol', 'userexit', 'pdf', '(root)'],

@@ -19,6 +19,7 @@ import {
   forwarderAccounting, targetSpecs,
 } from './forwarder/index.js';
 import { ExitSelection, checkExitLocation } from './userexit/index.js';
+import { HoldList, QueueService } from './queue/index.js';
 
 export const systemResolver: Resolver = {
   // TargetName and MX hosts resolve through the system resolver (getaddrinfo: /etc/hosts and
@@ -59,6 +60,8 @@ export interface Gateway {
   readonly log: Logger;
   readonly queue: SpoolQueue;
   readonly accounting: Accounting;
+  /** (O1) The queue model and the operator's actions on it (src/queue). */
+  readonly queueView: QueueService;
   /** Contained faults now (extended retry, dead letters, log file; startServices adds the mailbox store). */
   readonly health: Health;
   /** /metrics gauges: held spool files, stored dead letters, first attempt of the oldest extended-retry mail. */
@@ -129,7 +132,9 @@ async function openStores(config: Config, clock: Clock, log: Logger, cold: boole
     now: () => new Date(clock.now()), onError: (e) => log.error('accounting.write', { error: describeError(e) }),
   });
   stops.push('accounting', () => accounting.close());
-  return { queue, checkpoint, extended, deadLetters, accounting };
+  const opened2 = await HoldList.open(stateLayout(config).holds, new Date(clock.now()));
+  if (opened2.problem !== undefined) log.error('queue.holds', { problem: opened2.problem });
+  return { queue, checkpoint, extended, deadLetters, accounting, holds: opened2.list };
 }
 
 /** Builds and starts the forwarder for a validated configuration. */
@@ -151,7 +156,7 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   const health = opts.health ?? gatewayHealth(log);
   if (made !== undefined) watchLogFile(made.output, health, clock);
   const stores = await openStores(config, clock, log, opts.cold === true, stops, health).catch(async (e: unknown) => { await stops.run(); throw e; });
-  const { queue, checkpoint, extended, deadLetters, accounting } = stores;
+  const { queue, checkpoint, extended, deadLetters, accounting, holds } = stores;
   const spool = spoolSource({
     queue, clock, log,
     policy: () => ({ badSpoolDisp: config.badSpoolDisp, report: config.report, admin: { from: config.reportMailFrom ?? '', to: config.mailAdministrators, hostName: config.hostName } }),
@@ -176,6 +181,7 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     },
     servers: () => targetSpecs(config),
     health,
+    holds,
     // Seed: a Secure YES target with which TLS was negotiated is announced (EZD1821I).
     onSecureTls: (address) => log.event('target.tls', { address, message: Msg.ableToUse(config.instance.toUpperCase(), address) }),
   });
@@ -186,8 +192,12 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   const stats = accounting.scheduleStats(clock, () => config.smf119.interval, () => ({ counters: { ...forwarder.counters }, targets: targetStats() }));
   stops.push('statistics', () => stats.stop(true));
   stops.push('forwarder', () => forwarder.stop());
+  const queueView = new QueueService({
+    forwarder, extended, deadLetters, spool: queue.layout, holds, quarantine: stateLayout(config).quarantine, log, clock,
+    requeue: (mail, deadLetter, jobName) => queueOwnMail(config, mail, { kind: 'requeue', deadLetter }, jobName ?? 'SGREQUEUE'),
+  });
   return {
-    config: () => config, forwarder, log, queue, accounting, health,
+    config: () => config, forwarder, log, queue, accounting, health, queueView,
     storeGauges: async () => ({
       held: (await queue.listHeld()).length,
       deadLetters: await deadLetters.count().catch(() => undefined),

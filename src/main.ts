@@ -114,6 +114,7 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
       setUserExit: (v) => gateway.setUserExit(v),
       faults: () => gateway.health.list(),
       retention: () => retention.last(),
+      queue: gateway.queueView,
       runtime: () => ({ pid: process.pid, chkpoint: w.opts.cold ? 'COLD' : 'WARM', chkpointFile: stateLayout(config).checkpoint, ipv6Enabled: true }),
     },
   });
@@ -128,6 +129,7 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
     listen: config.http.listen, allowedHosts: config.http.allowedHosts, tokenFile: stateLayout(config).httpToken, log,
     target: {
       execute: (line) => sendCommand(control.path, line),
+      queue: gateway.queueView,
       metrics: { forwarder: gateway.forwarder, spoolEntries: () => gateway.queue.list(), latency, faults: () => gateway.health.list(), now: () => clock.now(), services: w.counters, process: proc, stores: () => gateway.storeGauges() },
       ...(feeds === undefined ? {} : { console: { config: gateway.config, logLevel: () => log.level, events: feeds.events, throughput: feeds.throughput } }),
     },
@@ -193,6 +195,7 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
     if (opened !== undefined) {
       const s = (store = opened);
       stops.push('mailbox store', () => s.close());
+      gateway.queueView.attachJournal(s.journal);
       demo = await ensureDemoUser(s.users, config.users, stateLayout(config).demoPassword);
       if (demo) log.event('users.demo-created', { user: `demo@${config.users.defaultDomain ?? ''}`, passwordFile: demo.passwordFile });
       // One throttle of failed logins for SMTP AUTH and POP3 (Pop3 MaxFailedLogins sets its limit).

@@ -11,10 +11,12 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Run
   // (one line per subcommand; keep alphabetical)
   accounting: { summary: 'query accounting records (SMF 119 analog): --since --user --job --type --summary', load: () => import('./accounting.js') },
   config: { summary: 'check or show a configuration file', load: () => import('./config.js') },
+  deadletter: { summary: 'list, requeue or purge dead letters of the running instance', load: () => import('./deadletter.js') },
   doctor: { summary: 'check this machine for a start: TLS files, user exit, directories, ports, lock, targets (EHLO)', load: () => import('./doctor.js') },
   init: { summary: 'lay out a production install: /etc, /var, the service user, systemd unit, logrotate', load: () => import('./init.js') },
   note: { summary: 'compose a note with attachments and put it on the spool', load: () => import('./note.js') },
   sendmail: { summary: 'put a complete MIME message file on the spool (QtmmSendMail)', load: () => import('./sendmail.js') },
+  queue: { summary: 'the running instance\'s queue: list, show, hold, release, retry, bounce, delete, shape', load: () => import('./queue.js') },
   pdfmail: { summary: 'mail a print report as PDF, one PDF per section with --split (iSeries spooled file as PDF)', load: () => import('./pdfmail.js') },
   modify: { summary: 'send an operator command to the running instance (alias F), e.g. D,TARGETS', load: () => import('./modify.js') },
   journal: { summary: 'show journal events: where is my mail? (--id, --from, --to, --since)', load: () => import('./journal.js') },

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describeError } from '../core/errors.js';
+import { err, ok, type Result } from '../core/result.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import { sendCommand } from '../control/index.js';
 import { processIo, type CliIo } from './io.js';
@@ -47,20 +48,14 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   if (v.help === true) { io.stdout.write(`${USAGE}\n${configHelpLine(v.config, io)}\n`); return 0; }
   const usage = (msg: string): number => { io.stderr.write(`spoolgate modify: ${msg}\n${USAGE}\n`); return 2; };
 
-  let socketPath = v.socket;
-  let instance: string | undefined;
-  // Without --socket: the one configuration search (cli/config-file.ts).
-  const configFile = v.config ?? (v.socket === undefined ? configPath(undefined, io) : undefined);
-  if (configFile !== undefined) {
-    const loaded = loadConfig(configFile, io.env);
-    if (!loaded.ok) {
-      for (const e of loaded.error) io.stderr.write(formatDiagnostic(e) + '\n');
-      return 2;
-    }
-    socketPath ??= loaded.value.config.controlSocket;
-    instance = loaded.value.config.instance;
+  const control = controlSocket(v, io);
+  if (!control.ok) {
+    if (control.error.usage) return usage(control.error.message);
+    io.stderr.write(control.error.message);
+    return 2;
   }
-  if (socketPath === undefined) return usage(noConfig('--socket PATH'));
+  let socketPath = control.value.socketPath;
+  const instance = control.value.instance;
 
   const pos = [...args.positionals];
   // SPEC.md §4: `spoolgate modify <instance> <command>`; the seed's `F CSSMTP,DISPLAY,...` form too.
@@ -76,15 +71,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   const timeoutMs = v.timeout === undefined ? undefined : Number(v.timeout) * 1000;
   if (timeoutMs !== undefined && !(timeoutMs > 0)) return usage('--timeout takes seconds > 0');
 
-  if (v.socket === undefined && !existsSync(socketPath)) {
-    // ExtWrtName and ControlSocket take effect at the next start, so after an edit of the file the
-    // running instance still listens on the old path: use the one socket beside it, and say so.
-    const other = otherSocket(socketPath);
-    if (other !== undefined) {
-      io.stderr.write(`spoolgate modify: note: ${socketPath} does not exist; using ${other} (ExtWrtName or ControlSocket changed in the file since the instance started: the new value takes effect at the next start)\n`);
-      socketPath = other;
-    }
-  }
+  if (v.socket === undefined) socketPath = besideSocket(socketPath, 'modify', io);
   const r = await sendCommand(socketPath, text, timeoutMs === undefined ? {} : { timeoutMs });
   if (!r.ok) {
     io.stderr.write(`spoolgate modify: ${r.error}\n`);
@@ -93,4 +80,38 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   if (v.json === true) io.stdout.write(JSON.stringify(r.value, null, 2) + '\n');
   else for (const l of r.value.lines) io.stdout.write(l + '\n');
   return r.value.ok ? 0 : 1;
+}
+
+/**
+ * The control socket of the instance: --socket, or ControlSocket of the configuration (--config or
+ * the configuration search). err.usage: no way to find it; else the configuration's errors.
+ */
+export function controlSocket(v: { readonly config?: string | undefined; readonly socket?: string | undefined }, io: CliIo): Result<{ socketPath: string; instance: string | undefined }, { usage: boolean; message: string }> {
+  let socketPath = v.socket;
+  let instance: string | undefined;
+  // Without --socket: the one configuration search (cli/config-file.ts).
+  const configFile = v.config ?? (v.socket === undefined ? configPath(undefined, io) : undefined);
+  if (configFile !== undefined) {
+    const loaded = loadConfig(configFile, io.env);
+    if (!loaded.ok) {
+      return err({ usage: false, message: loaded.error.map((e) => formatDiagnostic(e) + '\n').join('') });
+    }
+    socketPath ??= loaded.value.config.controlSocket;
+    instance = loaded.value.config.instance;
+  }
+  if (socketPath === undefined) return err({ usage: true, message: noConfig('--socket PATH') });
+  return ok({ socketPath, instance });
+}
+
+
+/**
+ * ExtWrtName and ControlSocket take effect at the next start, so after an edit of the file the
+ * running instance still listens on the old path: the one socket beside it, with a note.
+ */
+export function besideSocket(socketPath: string, cmd: string, io: CliIo): string {
+  if (existsSync(socketPath)) return socketPath;
+  const other = otherSocket(socketPath);
+  if (other === undefined) return socketPath;
+  io.stderr.write(`spoolgate ${cmd}: note: ${socketPath} does not exist; using ${other} (ExtWrtName or ControlSocket changed in the file since the instance started: the new value takes effect at the next start)\n`);
+  return other;
 }

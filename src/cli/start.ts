@@ -3,12 +3,14 @@
 //           (the seed's start option, either case).
 //   -p, -P  the seed's TCP/IP stack choice (common INET): accepted so an unchanged start command
 //           works, and ignored with a warning (the host has one stack).
-//   --once  process what is in the spool now (and due extended retries), then exit (cron use).
+//   --once  process what is in the spool now (and due extended retries), then exit (cron use);
+//           says first what it waits for and prints at the end where the mail went.
 // SIGTERM/SIGINT drain: stop reading, let in-flight attempts end, exit 0; the spool and the
 // checkpoint keep everything unfinished for the next start.
 import { parseArgs } from 'node:util';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { loadConfig, formatDiagnostic } from '../config/index.js';
+import type { GlobalCounters } from '../forwarder/index.js';
 import { startServices } from '../main.js';
 import { processIo, type CliIo } from './io.js';
 import { configPath, noConfig, configHelpLine } from './config-file.js';
@@ -104,7 +106,17 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   }
   const gw = services.gateway;
   if (args.values.once) {
+    // O2 item 8: --once says what it will wait for and, at the end, where every message went, so
+    // a cron run with every target down is not a silent wait (the wait is bounded by RetryLimit).
+    const files = (await gw.queue.list()).length;
+    const rl = config.retryLimit;
+    const after = config.extendedRetry.active && config.extendedRetry.interval > 0 ? 'moved to extended retry (a later run or the daemon tries it)' : 'returned to its sender as undeliverable';
+    io.stdout.write(`spoolgate ${config.instance}: --once: ${files} spool file(s); a message no target takes is tried ${rl.count + 1} time(s), ${rl.interval} min apart, then ${after}\n`);
+    const before = { ...gw.forwarder.counters };
     await gw.forwarder.runOnce();
+    const c = gw.forwarder.counters;
+    const left = (await gw.queue.list()).length;
+    io.stdout.write(`${onceSummary(config.instance, before, c, left)}\n`);
     await services.stop();
     return 0;
   }
@@ -144,4 +156,10 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     });
     process.once('SIGINT', () => stop('SIGINT'));
   });
+}
+
+/** The last line of `start --once`: what this run did with the mail it read (counter deltas). */
+export function onceSummary(instance: string, before: GlobalCounters, after: GlobalCounters, spoolLeft: number): string {
+  const d = (k: keyof GlobalCounters): number => after[k] - before[k];
+  return `spoolgate ${instance}: --once done: ${d('mailSent')} sent, ${d('extended')} to extended retry, ${d('undeliver')} undeliverable (${d('deadLetter')} dead letter(s)); ${spoolLeft} spool file(s) left (held, or notifications for the next run)`;
 }

@@ -15,6 +15,8 @@ export interface StateLayout {
   readonly httpToken: string;
   /** Mail kept by a receiver Filter with Action Keep. */
   readonly quarantine: string;
+  /** Messages held by the operator (src/queue/holds.ts), one file per writer name. */
+  readonly holds: string;
 }
 
 export function stateLayout(c: Pick<Config, 'stateDirectory' | 'extWrtName'>): StateLayout {
@@ -26,5 +28,6 @@ export function stateLayout(c: Pick<Config, 'stateDirectory' | 'extWrtName'>): S
     demoPassword: join(d, 'demo.password'),
     httpToken: join(d, 'http.token'),
     quarantine: join(d, 'quarantine'),
+    holds: join(d, `${c.extWrtName}.holds.json`),
   };
 }

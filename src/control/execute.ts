@@ -13,6 +13,8 @@ import { Msg, isErrorLine } from './messages.js';
 import { formatCommand, parseCommand, type Command } from './parse.js';
 import { canonicalIp, isDisplay, render } from './render.js';
 import { takeSnapshot, targetSnapshot, type ForwarderView, type TargetView } from './snapshot.js';
+import { executeQueue, queueShows } from './queue-commands.js';
+import type { QueueApi } from '../queue/index.js';
 
 export interface RefreshOutcome {
   /** Non-refreshable changes that were ignored (diffForRefresh().ignored). */
@@ -44,6 +46,8 @@ export interface OperatorTarget {
   faults?(): readonly Fault[];
   /** (ext) The last retention run, shown at the end of DISPLAY,CONFIG (after its RETENTION: ages). */
   retention?(): RetentionRun | undefined;
+  /** (ext, O1) The queue and its actions (DISPLAY,QUEUE, HOLD, ...: queue-commands.ts). */
+  readonly queue?: QueueApi;
 }
 
 export interface ControlResponse {
@@ -102,7 +106,7 @@ export async function executeLine(text: string, ctx: ExecuteContext): Promise<Co
 
 /** A command that only shows state: DISPLAY,..., LOGLEVEL and USEREXIT without a value. */
 function onlyShows(c: Command): boolean {
-  return isDisplay(c) || (c.kind === 'loglevel' && c.level === undefined) || (c.kind === 'userexit' && c.value === undefined);
+  return isDisplay(c) || (c.kind.startsWith('queue-') && queueShows(c as Parameters<typeof queueShows>[0])) || (c.kind === 'loglevel' && c.level === undefined) || (c.kind === 'userexit' && c.value === undefined);
 }
 
 function configRecord(ctx: ExecuteContext, reason: 'refresh' | 'loglevel' | 'userexit', changed?: readonly string[]): void {
@@ -212,6 +216,9 @@ async function execute(cmd: Command, ctx: ExecuteContext): Promise<{ lines: stri
       lines.push(Msg.refreshTargetsDone(inst));
       return { lines, data: { targets: results, state: f.listTargets().map(targetSnapshot) } };
     }
+    default:
+      // (ext, O1) The queue commands; the control socket's owner is the operator ("modify", or BY=).
+      return executeQueue(cmd, t.queue, inst, 'modify', (ctx.clock ?? systemClock).now());
   }
 }
 

@@ -16,3 +16,4 @@ export { Msg, MESSAGE_IDS, isErrorLine, type MessageId } from './messages.js';
 export { executeLine, httpRefusal, type OperatorTarget, type RefreshOutcome, type ControlResponse, type ExecuteContext } from './execute.js';
 export { startControl, sendCommand, ControlSocketError, MAX_COMMAND_BYTES, type StartControlOptions } from './socket.js';
 export { refreshFromFile, type RefreshDeps } from './refresh.js';
+export { quoteOperand, type QueueCommand } from './queue-commands.js';

@@ -7,7 +7,7 @@ export const MESSAGE_IDS = [
   'EZD1809I', 'EZD1810I', 'EZD1814I', 'EZD1821I', 'EZD1822I', 'EZD1823I', 'EZD1828I', 'EZD1829I',
   'EZD1830I', 'EZD1831I', 'EZD1832I', 'EZD1833I', 'EZD1834I', 'EZD1835E', 'EZD1836E', 'EZD1837I',
   'EZD1838E', 'EZD1839I', 'EZD1840I', 'EZD1841I', 'EZD1842I', 'EZD1843I', 'EZD1844E', 'EZD1845I', 'EZD1846I',
-  'EZD1847I', 'EZD1848I',
+  'EZD1847I', 'EZD1848I', 'EZD1849I', 'EZD1850I', 'EZD1851I', 'EZD1852I', 'EZD1853I', 'EZD1854I', 'EZD1855I', 'EZD1856E',
 ] as const;
 
 export type MessageId = (typeof MESSAGE_IDS)[number];
@@ -65,6 +65,23 @@ export const Msg = {
   /** USEREXIT,LEVEL=VERSIONn: a CSSMTP exit program cannot run here; docs/userexit.md has the module form. */
   mvsExit: (i: string, level: string) => `EZD1847I ${i} USEREXIT ${level} IS AN MVS EXIT AND CANNOT RUN HERE : USER EXIT NOT CHANGED; WRITE IT AS A JAVASCRIPT MODULE (DOCS/USEREXIT.MD)`,
   refreshRejected: (i: string, detail: string) => `EZD1844E ${i} REFRESH REJECTED : ${detail}`,
+  // ---- invented for the queue (O1 #17, src/control/queue-commands.ts) ----
+  /** DISPLAY,QUEUE: shown of total matching. */
+  queueList: (i: string, shown: number, total: number) => `EZD1849I ${i} QUEUE: ${shown} OF ${total} MESSAGES`,
+  /** DISPLAY,QUEUE,ID=. */
+  queueMessage: (i: string, id: string) => `EZD1850I ${i} QUEUE MESSAGE ${id}:`,
+  /** DISPLAY,QSHAPE. */
+  queueShape: (i: string, by: 'target' | 'domain') => `EZD1851I ${i} QSHAPE BY ${by.toUpperCase()} (AGE IN MINUTES):`,
+  /** DISPLAY,DEADLETTERS. */
+  deadLetters: (i: string, n: number) => `EZD1852I ${i} DEADLETTERS: ${n}`,
+  /** DISPLAY,HELD. */
+  heldFiles: (i: string, n: number) => `EZD1853I ${i} HELD SPOOL FILES: ${n}`,
+  /** DISPLAY,HELD,ID=: the file's problem report. */
+  heldReport: (i: string, id: string) => `EZD1854I ${i} HELD SPOOL FILE ${id} REPORT:`,
+  /** HOLD, RELEASE, RETRY, BOUNCE, DELETE, REQUEUE, PURGEDEAD, RELEASEHELD, PURGEHELD carried out. */
+  queueDone: (i: string, cmd: string, detail: string) => `EZD1855I ${i} MODIFY ${cmd} COMMAND COMPLETED : ${detail}`,
+  /** A queue command not carried out: no such id, not in a state for it, a bad id. */
+  queueFailed: (i: string, cmd: string, detail: string) => `EZD1856E ${i} MODIFY ${cmd} COMMAND FAILED : ${detail}`,
 } as const;
 
 /** Is this response line an error message (the command was not carried out)? */

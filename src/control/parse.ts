@@ -5,6 +5,7 @@
 // ParseError (with the reason the operator sees in EZD1835E) out.
 import { isIP } from 'node:net';
 import { type Result, ok, err } from '../core/result.js';
+import { parseQueueDisplay, parseQueueVerb, formatQueueCommand, QUEUE_DISPLAYS, QUEUE_VERBS, type QueueCommand } from './queue-commands.js';
 
 export type Command =
   | { readonly kind: 'display-config' }
@@ -22,7 +23,9 @@ export type Command =
   | { readonly kind: 'refresh-iplist' }
   | { readonly kind: 'refresh-targets' }
   | { readonly kind: 'suspend'; readonly mode: 'immediate' | 'delay' }
-  | { readonly kind: 'resume' };
+  | { readonly kind: 'resume' }
+  /** (ext, O1) The queue: src/control/queue-commands.ts. */
+  | QueueCommand;
 
 export type CommandKind = Command['kind'];
 
@@ -52,15 +55,45 @@ function tokenize(text: string): Result<Token[], ParseError> {
   const trimmed = text.trim();
   if (trimmed === '') return err({ detail: 'NO COMMAND GIVEN' });
   const out: Token[] = [];
-  for (const part of trimmed.split(',')) {
+  for (const part of splitOperands(trimmed)) {
+    if (typeof part !== 'string') return part;
     const raw = part.trim();
     if (raw === '') return err({ detail: `EMPTY OPERAND IN '${trimmed}'` });
-    if (/\s/.test(raw)) return err({ detail: `BLANK INSIDE OPERAND '${raw}': SEPARATE OPERANDS WITH COMMAS` });
     const eq = raw.indexOf('=');
+    // (ext) KEY='value': a quoted value may hold blanks and commas; '' is a quote.
+    const quoted = eq > 0 && raw[eq + 1] === "'";
+    if (!quoted && /\s/.test(raw)) return err({ detail: `BLANK INSIDE OPERAND '${raw}': SEPARATE OPERANDS WITH COMMAS` });
     if (eq < 0) out.push({ word: raw.toUpperCase(), raw });
-    else out.push({ word: raw.toUpperCase(), key: raw.slice(0, eq).toUpperCase(), value: raw.slice(eq + 1), raw });
+    else out.push({ word: raw.toUpperCase(), key: raw.slice(0, eq).toUpperCase(), value: quoted ? raw.slice(eq + 2, -1).replace(/''/g, "'") : raw.slice(eq + 1), raw });
   }
   return ok(out);
+}
+
+/** Splits at commas outside single quotes; a quote must close at the end of its operand. */
+function splitOperands(text: string): (string | Result<never, ParseError>)[] {
+  const parts: string[] = [];
+  let cur = '';
+  let inQuote = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (inQuote) {
+      if (ch === "'" && text[i + 1] === "'") { cur += "''"; i++; continue; }
+      if (ch === "'") {
+        inQuote = false;
+        cur += ch;
+        if (i + 1 < text.length && text[i + 1] !== ',') return [err({ detail: `TEXT AFTER THE CLOSING QUOTE IN '${cur}'` })];
+        continue;
+      }
+      cur += ch;
+      continue;
+    }
+    if (ch === "'" && cur.endsWith('=')) { inQuote = true; cur += ch; continue; }
+    if (ch === ',') { parts.push(cur); cur = ''; continue; }
+    cur += ch;
+  }
+  if (inQuote) return [err({ detail: 'A QUOTED VALUE IS NOT CLOSED' })];
+  parts.push(cur);
+  return parts;
 }
 
 function wholeNumber(tok: Token, max: number): Result<number, ParseError> {
@@ -83,6 +116,9 @@ export function parseCommand(text: string): Result<Command, ParseError> {
   const [first, ...rest] = t.value;
   if (first === undefined) return err({ detail: 'NO COMMAND GIVEN' });
   if (first.key !== undefined) return err({ detail: `'${first.raw}' IS NOT A COMMAND` });
+  // (ext) Queue actions are whole words (HOLD, RELEASE, ..., queue-commands.ts).
+  const qverb = QUEUE_VERBS.find((v) => v === first.word);
+  if (qverb !== undefined) return parseQueueVerb(qverb, rest);
   // REFRESH has no lower-case part: only the full word; the longer verbs need their minimum.
   const verb = first.word === 'REFRESH' ? 'REFRESH' : pick(first.word, VERBS.filter((v) => v !== 'REFRESH'));
   if (verb === undefined) return err({ detail: `UNKNOWN COMMAND '${first.raw}'` });
@@ -143,6 +179,8 @@ export function parseCommand(text: string): Result<Command, ParseError> {
 function parseDisplay(rest: readonly Token[]): Result<Command, ParseError> {
   const [what, ...opts] = rest;
   if (what === undefined || what.key !== undefined) return err({ detail: 'DISPLAY NEEDS CONFIG, IPLIST, LOGLEVEL, SPOOLSTATUS OR TARGETS' });
+  const qd = pick(what.word, QUEUE_DISPLAYS);
+  if (qd !== undefined) return parseQueueDisplay(qd, opts);
   const d = pick(what.word, DISPLAYS);
   if (d === undefined) return err({ detail: `UNKNOWN DISPLAY '${what.raw}': USE CONFIG, IPLIST, LOGLEVEL, SPOOLSTATUS OR TARGETS` });
   switch (d) {
@@ -199,5 +237,6 @@ export function formatCommand(c: Command): string {
     case 'refresh-targets': return 'REFRESHTARGETS';
     case 'suspend': return `SUSPEND,${c.mode.toUpperCase()}`;
     case 'resume': return 'RESUME';
+    default: return formatQueueCommand(c);
   }
 }

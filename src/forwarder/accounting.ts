@@ -3,7 +3,7 @@
 // one CONNECT record per target connection. The mapping from the forwarder's values to records.
 import { formatMailbox } from '../core/index.js';
 import type { Accounting } from '../log/accounting.js';
-import type { FinalOutcome, WorkItem } from './lifecycle.js';
+import { queueIdOf, type FinalOutcome, type WorkItem } from './lifecycle.js';
 import type { ConnectionRecord } from './pool.js';
 import type { TaskEntry } from './task.js';
 
@@ -26,11 +26,12 @@ export function forwarderAccounting(accounting: Accounting): ForwarderAccounting
       const spool = item.origin.kind === 'spool' ? item.origin : undefined;
       accounting.record('MAIL', {
         jobName: item.job.jobName, jobId: item.job.jobId, user: item.job.originUser,
-        tkid: spool?.tkid, spoolId: spool?.entryId, messageNo: spool?.messageNo,
+        tkid: spool?.tkid, spoolId: spool?.entryId, messageNo: spool?.messageNo, queueId: queueIdOf(item),
         from: item.envelope.from.kind === 'null' ? '' : formatMailbox(item.envelope.from.mailbox),
         recipients: item.envelope.recipients.map((r) => formatMailbox(r.mailbox)),
         size: item.data.length, result: outcome, accepted: item.envelope.recipients.length - item.failed.length - item.pending.length,
         failed: item.failed.length, target: item.lastTarget, attempts: item.deliveryAttempts ?? 0,
+        ...(item.operatorAction === undefined ? {} : { detail: `${item.operatorAction.action === 'bounce' ? 'bounced' : 'deleted'} by the operator (${item.operatorAction.operator}): ${item.operatorAction.reason}` }),
       });
     },
     onFileDone: (tkid, entry, st) => {

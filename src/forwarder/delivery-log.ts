@@ -4,7 +4,7 @@
 // (an attempt's reply, a message no target can take, the retry limit, extended-retry expiry)
 // passes through logDelivery, and the Text and JSON forms carry the same fields (src/log).
 // Fields: key (the spool entry#message or x:extended id, as in the journal and the accounting
-// MAIL record), job, jobid, from, to, relay (ip:port, "none" when no target was tried), tls
+// MAIL record), qid (the stable queue id, docs/queue.md), job, jobid, from, to, relay (ip:port, "none" when no target was tried), tls
 // (yes/no), delay (seconds since arrival), dsn (RFC 3463 status), status (sent / deferred /
 // bounced), reply (the target's reply), queued_as (the target's queue id when its reply names
 // one), msgid (the Message-ID field).
@@ -61,12 +61,12 @@ function msgIdOf(item: DeliveryItem): string {
   return v;
 }
 
-export function logDelivery(log: Logger, item: DeliveryItem, a: DeliveryAttempt, nowMs: number, key: string): void {
+export function logDelivery(log: Logger, item: DeliveryItem, a: DeliveryAttempt, nowMs: number, key: string, qid?: string): void {
   if (!log.enabled('event')) return;
   const to = typeof a.recipient === 'string' ? a.recipient : formatMailbox(a.recipient.mailbox);
   const text = a.reply.text.replace(/\s+/g, ' ').slice(0, 1000);
   log.event('mail.delivery', {
-    key, job: item.job.jobName, jobid: item.job.jobId,
+    key, ...(qid === undefined ? {} : { qid }), job: item.job.jobName, jobid: item.job.jobId,
     from: item.envelope.from.kind === 'null' ? '<>' : formatMailbox(item.envelope.from.mailbox), to,
     relay: a.address === undefined || a.address === '' ? 'none' : `${a.address}:${a.port ?? 25}`,
     tls: a.tls === true ? 'yes' : 'no',

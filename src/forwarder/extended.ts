@@ -7,12 +7,12 @@
 // the directory is tried again with back-off, and meanwhile messages stay where they are (in
 // the spool or in long retry; put() refuses, so the lifecycle keeps the spool file). When the
 // directory works again the fault is cleared and the waiting records are due as before.
-import { newId, describeError, backoffMs, type Health } from '../core/index.js';
+import { newId, describeError, backoffMs, queueIdFor, type Health } from '../core/index.js';
 import type { Clock } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import type { ExtendedRecord, ExtendedSource } from './forwarder.js';
-import type { ExtendedRetryStore, WorkItem } from './lifecycle.js';
-import { MailDirectory, MailDirectoryError } from './mail-directory.js';
+import { queueIdOf, type ExtendedRetryStore, type WorkItem } from './lifecycle.js';
+import { MailDirectory, MailDirectoryError, type MailDirectoryRecord } from './mail-directory.js';
 import type { ReplyInfo } from './types.js';
 
 export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
@@ -98,6 +98,7 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
         jobId: item.job.jobId,
         originUser: item.job.originUser,
         ...(item.lastReply === undefined ? {} : { lastReply: item.lastReply }),
+        queueId: queueIdOf(item),
       });
     } catch (e) {
       this.failed('write', e);
@@ -145,22 +146,7 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
       for (const rec of records) {
         const data = await dir.readData(rec.id).catch((e: unknown) => ({ ok: false as const, error: e }));
         if (!data.ok) { this.log.error('extended.unreadable', { id: rec.id, error: describeError(data.error) }); continue; }
-        out.push({
-          nextAttempt: rec.nextAttempt,
-          item: {
-            origin: { kind: 'extended', id: rec.id },
-            envelope: rec.envelope,
-            data: data.value,
-            job: { jobName: rec.jobName, jobId: rec.jobId, originUser: rec.originUser },
-            arrival: rec.firstAttempt,
-            pending: [...rec.pendingRecipients],
-            failed: [],
-            attempts: rec.attempts,
-            ...(rec.deliveryAttempts === undefined ? {} : { deliveryAttempts: rec.deliveryAttempts }),
-            ...(rec.lastReply === undefined ? {} : { lastReply: rec.lastReply }),
-            ...(this.flushed.delete(rec.id) ? { finalAttempt: true } : {}),
-          },
-        });
+        out.push({ nextAttempt: rec.nextAttempt, item: this.workItem(rec, data.value, this.flushed.delete(rec.id)) });
       }
     } catch (e) {
       this.failed('read', e);
@@ -168,6 +154,57 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
     }
     this.worked();
     return out;
+  }
+
+  /** A record as the lifecycle's work item (finalAttempt: the last try after FLUSHRETRY,AGE=). */
+  private workItem(rec: MailDirectoryRecord, data: Buffer, finalAttempt: boolean): WorkItem {
+    return {
+      origin: { kind: 'extended', id: rec.id },
+      queueId: extendedQueueId(rec),
+      envelope: rec.envelope,
+      data,
+      job: { jobName: rec.jobName, jobId: rec.jobId, originUser: rec.originUser },
+      arrival: rec.firstAttempt,
+      pending: [...rec.pendingRecipients],
+      failed: [],
+      attempts: rec.attempts,
+      ...(rec.deliveryAttempts === undefined ? {} : { deliveryAttempts: rec.deliveryAttempts }),
+      ...(rec.lastReply === undefined ? {} : { lastReply: rec.lastReply }),
+      ...(finalAttempt ? { finalAttempt: true } : {}),
+    };
+  }
+
+  // ---- the queue model's access (src/queue): these throw while the directory is not usable ----
+
+  /** Every record waiting, by next attempt. */
+  async records(): Promise<MailDirectoryRecord[]> {
+    const dir = await this.use();
+    const { records, quarantined } = await dir.list();
+    for (const q of quarantined) this.log.error('extended.quarantined', { name: q.name, problem: q.problem });
+    return records;
+  }
+
+  /** The record of one queue id, or undefined. */
+  async find(queueId: string): Promise<MailDirectoryRecord | undefined> {
+    return (await this.records()).find((r) => extendedQueueId(r) === queueId);
+  }
+
+  /** The message bytes of a record. */
+  async data(id: string): Promise<Buffer> {
+    const r = await (await this.use()).readData(id);
+    if (!r.ok) throw r.error;
+    return r.value;
+  }
+
+  /** A record as a work item, to run it now (bounce, delete by the operator). */
+  async load(rec: MailDirectoryRecord): Promise<WorkItem> {
+    return this.workItem(rec, await this.data(rec.id), false);
+  }
+
+  /** Retry now: the record's next attempt becomes `now`. */
+  async dueNow(id: string, now: Date): Promise<void> {
+    const r = await (await this.use()).update(id, { nextAttempt: now });
+    if (!r.ok) throw r.error;
   }
 
   /**
@@ -216,4 +253,9 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
     }
     return n;
   }
+}
+
+/** The queue id of an extended-retry record: its own, or one made from its mail directory id (older records). */
+export function extendedQueueId(rec: Pick<MailDirectoryRecord, 'id' | 'jobId' | 'queueId'>): string {
+  return rec.queueId ?? queueIdFor(`x:${rec.id}`, rec.jobId, 1);
 }

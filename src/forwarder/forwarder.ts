@@ -11,7 +11,7 @@ import type { Clock, Health, Resolver, Timer } from '../core/index.js';
 import { describeError } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import type { Checkpoint } from './checkpoint.js';
-import { Lifecycle, newCounters, type ExtendedPolicy, type FinalOutcome, type GlobalCounters, type RetryPolicy, type UndeliverableHandler, type WorkItem } from './lifecycle.js';
+import { Lifecycle, newCounters, queueIdOf, type ExtendedPolicy, type FinalOutcome, type GlobalCounters, type HoldCheck, type OperatorCommand, type RetryPolicy, type UndeliverableHandler, type WorkItem } from './lifecycle.js';
 import { Target, reconcileTargets, type ConnectionRecord } from './pool.js';
 import { Router } from './router.js';
 import { FileRetry } from './file-retry.js';
@@ -66,6 +66,8 @@ export class Forwarder {
   private readonly queue: TaskEntry[] = [];
   private readonly known = new Set<string>();
   private stopping = false;
+  /** runOnce(): waiting for a target counts as an attempt (lifecycle noTargetIsAttempt). */
+  private once = false;
   private readonly running = new Set<Promise<void>>();
   private extTimer: Timer | undefined;
   private extRunning = 0;
@@ -94,6 +96,8 @@ export class Forwarder {
       onSecureTls?: (address: string) => void;
       /** Where a checkpoint that cannot be written is marked (component `checkpoint`). */
       health?: Health;
+      /** Operator holds (src/queue): held messages are not tried, held extended records not run. */
+      holds?: HoldCheck;
     },
   ) {
     this.router = new Router([], deps.clock);
@@ -111,10 +115,12 @@ export class Forwarder {
       retry: () => deps.settings().retry,
       extended: () => deps.settings().extended,
       onWait: (tkid, w) => this.task(tkid)?.setTargetWait(w),
+      noTargetIsAttempt: () => this.once,
       // A message parked in long retry frees its place in the read-ahead: wake the task.
       onRetry: (tkid, d) => { const t = this.task(tkid); if (t) { t.counters.lrt += d; t.poke(); } },
       onFinished: deps.onMailFinished,
       health: deps.health,
+      ...(deps.holds === undefined ? {} : { holds: deps.holds }),
     });
     const s = deps.settings();
     for (let i = 1; i <= s.tasks; i++) {
@@ -197,6 +203,8 @@ export class Forwarder {
 
   /** --once: processes what is in the spool now (and due extended retries), then resolves. */
   async runOnce(): Promise<void> {
+    // A run that ends: no usable target is a failed attempt, so RetryLimit bounds it.
+    this.once = true;
     await this.resolve();
     for (const e of await this.deps.spool.list()) this.enqueue(e);
     await this.runExtendedDue();
@@ -278,11 +286,33 @@ export class Forwarder {
     if (!ext || !this.deps.settings().extended.active) return;
     this.extRunning++;
     try {
-      const due = await ext.due(new Date(this.steady.now()));
+      // Held records wait for the operator; a record already being tried (a long attempt) is not started twice.
+      const due = (await ext.due(new Date(this.steady.now()))).filter((r) => this.deps.holds?.isHeld(queueIdOf(r.item)) !== true && this.lifecycle.liveEntry(queueIdOf(r.item)) === undefined);
       await Promise.all(due.map((r) => this.lifecycle.run(r.item).catch((e: unknown) => {
         this.deps.log.error('extended.failed', { error: describeError(e) });
       })));
       this.counters.extendedCurrent = await ext.count();
+    } finally {
+      this.extRunning--;
+      this.checkIdle();
+    }
+  }
+
+  /** (src/queue) Retry now: extended-retry records that are due are tried at once. */
+  async retryExtendedNow(): Promise<void> {
+    await this.runExtendedDue();
+  }
+
+  /**
+   * (src/queue) Runs one extended-retry message now with the operator's end for it (bounce,
+   * delete): the lifecycle notifies, records and removes it as for any final outcome.
+   */
+  async endExtended(item: WorkItem, command: OperatorCommand): Promise<FinalOutcome | undefined> {
+    this.extRunning++;
+    try {
+      const outcome = await this.lifecycle.run(item, command);
+      this.counters.extendedCurrent = (await this.deps.extended?.count()) ?? this.counters.extendedCurrent;
+      return outcome;
     } finally {
       this.extRunning--;
       this.checkIdle();

@@ -22,14 +22,15 @@
 // Other roles import the forwarder only through this file.
 export { Forwarder, type ForwarderSettings, type SpoolSource, type SuspendMode } from './forwarder.js';
 export { Checkpoint } from './checkpoint.js';
-export { ExtendedRetry } from './extended.js';
-export { MailDirectory } from './mail-directory.js';
+export { ExtendedRetry, extendedQueueId } from './extended.js';
+export { MailDirectory, type MailDirectoryRecord } from './mail-directory.js';
 export { SmtpConnector } from './smtp-connector.js';
 export { NotifyingUndeliverable } from './undeliverable.js';
 export { forwarderSettings, clientTimeouts, targetSpecs } from './settings.js';
 export { spoolSource, type QueueSource } from './spool-source.js';
 export { forwarderAccounting, type ForwarderAccounting } from './accounting.js';
-export type { FinalOutcome, WorkItem } from './lifecycle.js';
+export type { FinalOutcome, GlobalCounters, WorkItem, HoldCheck, OperatorCommand, LiveEntry, LivePhase } from './lifecycle.js';
+export { queueIdOf, replyText } from './lifecycle.js';
 export { Secret } from './types.js';
 export type {
   ConnectFailure, Connector, DeliveryConnection, LearnedCapabilities, MessageOutcome, OutboundMessage, TargetAddress, TargetServerSpec,

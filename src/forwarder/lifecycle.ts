@@ -9,7 +9,7 @@
 //   checkpoint.failed) until a write succeeds again: no delivery without a record.
 // Waits are timers (monotonic); a wall-clock step neither stalls nor hurries them.
 import type { Clock, Envelope, Health, Recipient } from '../core/index.js';
-import { describeError, formatMailbox, monotonic } from '../core/index.js';
+import { describeError, formatMailbox, monotonic, queueIdFor } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import { Codes, localReply } from '../smtp/protocol/index.js';
 import type { Checkpoint, MessageFinal } from './checkpoint.js';
@@ -54,6 +54,62 @@ export interface WorkItem {
   readonly finalAttempt?: boolean;
   /** Times the message was sent to a target (each target of a failover counts), for accounting. */
   deliveryAttempts?: number;
+  /** The stable queue id (core/ids.ts queueIdFor); derived from the origin when not set (queueIdOf). */
+  readonly queueId?: string;
+  /** What the operator did to it (bounce, delete), for the accounting MAIL record. */
+  operatorAction?: OperatorCommand;
+  /** The last outcomes per recipient while in memory (bounded: HISTORY_MAX), for `queue show`. */
+  history?: HistoryEntry[];
+}
+
+export interface HistoryEntry {
+  /** Wall-clock ms. */
+  readonly at: number;
+  readonly recipient: string;
+  readonly status: 'sent' | 'deferred' | 'bounced';
+  readonly reply: string;
+  readonly target: string | null;
+}
+
+export const HISTORY_MAX = 100;
+
+/** An operator's end for a message (src/queue): bounce = undeliverable with a notification; delete = none. */
+export interface OperatorCommand {
+  readonly action: 'bounce' | 'delete';
+  readonly operator: string;
+  readonly reason: string;
+}
+
+/** Where a message the lifecycle holds in memory is now (src/queue shows it). */
+export type LivePhase = 'sending' | 'target-wait' | 'retry' | 'held';
+
+export interface LiveEntry {
+  readonly item: WorkItem;
+  readonly phase: LivePhase;
+  /** Wall-clock ms of the next attempt while in long retry; undefined otherwise. */
+  readonly nextAttempt: number | undefined;
+}
+
+interface Live {
+  readonly item: WorkItem;
+  phase: LivePhase;
+  nextAttempt: number | undefined;
+  wake: (() => void) | undefined;
+  command: OperatorCommand | undefined;
+  /** Resolves with run()'s result when the message leaves memory. */
+  readonly ended: Promise<FinalOutcome | undefined>;
+}
+
+/** Holds set by the operator (src/queue/holds.ts): a held message is not tried until released. */
+export interface HoldCheck {
+  isHeld(queueId: string): boolean;
+}
+
+/** The queue id of an item: its own, or the one its origin gives (items built before ids existed). */
+export function queueIdOf(item: Pick<WorkItem, 'origin' | 'job' | 'queueId'>): string {
+  if (item.queueId !== undefined) return item.queueId;
+  const o = item.origin;
+  return o.kind === 'spool' ? queueIdFor(o.entryId, item.job.jobId, o.messageNo) : queueIdFor(`x:${o.id}`, item.job.jobId, 1);
 }
 
 export type FinalOutcome = 'delivered' | 'undeliverable' | 'extended';
@@ -111,6 +167,8 @@ export const CHECKPOINT_RETRY_MAX_MS = 60_000;
 
 export class Lifecycle {
   private readonly waiting = new Set<Waiting>();
+  /** Every message in run() now, by queue id (the queue model's view of memory). */
+  private readonly live = new Map<string, Live>();
   private stopping = false;
   /** Why the checkpoint cannot be written, while it cannot; nothing is sent meanwhile. */
   private cpProblem: string | undefined;
@@ -134,14 +192,44 @@ export class Lifecycle {
       extended: () => ExtendedPolicy;
       /** Called while the item waits for a usable target (task state WAIT). */
       onWait?: (tkid: number, waiting: boolean) => void;
+      /**
+       * `start --once`: no usable target counts as a failed attempt (a 451 for every pending
+       * recipient), so the run ends after RetryLimit. The daemon waits for a target instead.
+       */
+      noTargetIsAttempt?: () => boolean;
       /** Called when an item enters (+1) or leaves (-1) long retry (task LRT counter). */
       onRetry?: (tkid: number, delta: number) => void;
       /** Called once per message when it leaves the forwarder's hands (accounting MAIL records). */
       onFinished?: (item: WorkItem, outcome: FinalOutcome) => void;
       /** Where a checkpoint that cannot be written is marked (component `checkpoint`, disabling). */
       health?: Health;
+      /** Operator holds (src/queue); none without. */
+      holds?: HoldCheck;
     },
   ) {}
+
+  /** The messages in memory now: being sent, waiting for a target, in long retry, held. */
+  liveEntries(): LiveEntry[] {
+    return [...this.live.values()].map((l) => ({ item: l.item, phase: l.phase, nextAttempt: l.nextAttempt }));
+  }
+
+  liveEntry(queueId: string): LiveEntry | undefined {
+    const l = this.live.get(queueId);
+    return l === undefined ? undefined : { item: l.item, phase: l.phase, nextAttempt: l.nextAttempt };
+  }
+
+  /**
+   * An operator's request for a message in memory: 'wake' ends its wait now (retry now, release);
+   * bounce/delete end it at its next step (at once when it waits; after the attempt in flight
+   * when it is being sent). false when no such message is in memory.
+   */
+  operator(queueId: string, request: 'wake' | OperatorCommand): Promise<FinalOutcome | undefined> | undefined {
+    const l = this.live.get(queueId);
+    if (l === undefined) return undefined;
+    if (request !== 'wake') l.command = request;
+    l.wake?.();
+    return l.ended;
+  }
 
   private wallNow(): number {
     return this.deps.wallNow !== undefined ? this.deps.wallNow() : this.deps.clock.now();
@@ -223,13 +311,39 @@ export class Lifecycle {
     }
   }
 
-  private wait(tkid: number, ms: number): Promise<void> {
+  private wait(tkid: number, ms: number, live?: Live, phase?: LivePhase): Promise<void> {
     // A wait that begins after stop() (an attempt that ended during the drain) ends at once.
     if (this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
-      const w: Waiting = { tkid, wake: () => { timer.cancel(); this.waiting.delete(w); resolve(); } };
+      const w: Waiting = {
+        tkid,
+        wake: () => {
+          timer.cancel();
+          this.waiting.delete(w);
+          if (live !== undefined) { live.wake = undefined; live.phase = 'sending'; live.nextAttempt = undefined; }
+          resolve();
+        },
+      };
       const timer = this.deps.clock.setTimer(ms, w.wake);
       this.waiting.add(w);
+      if (live !== undefined) {
+        live.wake = w.wake;
+        live.phase = phase ?? 'retry';
+        live.nextAttempt = phase === 'retry' ? this.wallNow() + ms : undefined;
+      }
+    });
+  }
+
+  /** A held message waits here until released (woken), an operator command, or stop(). */
+  private park(live: Live): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      live.phase = 'held';
+      live.nextAttempt = undefined;
+      const wake = (): void => { this.cpWaiters.delete(wake); live.wake = undefined; live.phase = 'sending'; resolve(); };
+      live.wake = wake;
+      // stop() wakes the cpWaiters: a held message ends its run at shutdown like any other.
+      this.cpWaiters.add(wake);
     });
   }
 
@@ -237,7 +351,22 @@ export class Lifecycle {
    * Drives one message from the spool to its final outcome. Returns undefined when stopped
    * (shutdown) before the message was finished: the spool file and checkpoint keep it.
    */
-  async run(item: WorkItem): Promise<FinalOutcome | undefined> {
+  async run(item: WorkItem, command?: OperatorCommand): Promise<FinalOutcome | undefined> {
+    const qid = queueIdOf(item);
+    let ended: (o: FinalOutcome | undefined) => void = () => undefined;
+    const live: Live = { item, phase: 'sending', nextAttempt: undefined, wake: undefined, command, ended: new Promise((r) => { ended = r; }) };
+    this.live.set(qid, live);
+    let outcome: FinalOutcome | undefined;
+    try {
+      outcome = await this.drive(item, live, qid);
+      return outcome;
+    } finally {
+      if (this.live.get(qid) === live) this.live.delete(qid);
+      ended(outcome);
+    }
+  }
+
+  private async drive(item: WorkItem, live: Live, qid: string): Promise<FinalOutcome | undefined> {
     const tkid = item.origin.kind === 'spool' ? item.origin.tkid : 0;
     const { log, counters } = this.deps;
     let inRetry = false;
@@ -247,6 +376,18 @@ export class Lifecycle {
     try {
       for (;;) {
         if (this.stopping) return undefined;
+        // The operator's end for it (src/queue): taken at the first step after the request.
+        const cmd = live.command;
+        if (cmd !== undefined) {
+          live.command = undefined;
+          leaveRetry();
+          return await this.operatorEnd(item, cmd);
+        }
+        if (this.deps.holds?.isHeld(qid) === true && item.pending.length > 0) {
+          // Held by the operator: no attempt until released (the hold is durable, src/queue/holds.ts).
+          await this.park(live);
+          continue;
+        }
         if (this.cpProblem !== undefined && item.pending.length > 0) {
           // Nothing is sent while its outcome could not be recorded.
           this.deps.onWait?.(tkid, true);
@@ -258,15 +399,17 @@ export class Lifecycle {
           const r = await this.deps.router.attempt({ envelope: { ...item.envelope, recipients: item.pending }, data: item.data, size: item.data.length });
           item.deliveryAttempts = (item.deliveryAttempts ?? 0) + r.tries;
           if (r.kind === 'stopped') return undefined;
-          if (r.kind === 'no-target') {
+          if (r.kind === 'no-target' && this.deps.noTargetIsAttempt?.() === true) {
+            item.lastReply = localReply(Codes.C451ConnectionFailed, `no target server usable: ${r.detail}`);
+            for (const recipient of item.pending) this.logAttempt(item, { recipient, status: 'deferred', reply: item.lastReply });
+          } else if (r.kind === 'no-target') {
             this.deps.onWait?.(tkid, true);
             const at = this.deps.router.nextRetryAt();
             const now = monotonic(this.deps.clock);
-            await this.wait(tkid, Math.max(50, (at ?? now + 1000) - now));
+            await this.wait(tkid, Math.max(50, (at ?? now + 1000) - now), live, 'target-wait');
             this.deps.onWait?.(tkid, false);
             continue; // waiting for a target is not a retry attempt
-          }
-          if (r.kind === 'impossible') {
+          } else if (r.kind === 'impossible') {
             for (const recipient of item.pending) {
               this.logAttempt(item, { recipient, status: 'bounced', reply: r.reply });
               await this.fail(item, recipient, r.reply);
@@ -293,8 +436,8 @@ export class Lifecycle {
               }
               await Promise.all(marks);
               item.pending = still;
-              if (failed > 0) log.warn('mail.failed', { key: keyOf(item), recipients: failed, target: r.target, detail: r.detail });
-              if (still.length > 0) log.info('mail.deferred', { key: keyOf(item), recipients: still.length, reply: replyText(item.lastReply), target: r.target, detail: r.detail });
+              if (failed > 0) log.warn('mail.failed', { key: keyOf(item), qid: queueIdOf(item), recipients: failed, target: r.target, detail: r.detail });
+              if (still.length > 0) log.info('mail.deferred', { key: keyOf(item), qid: queueIdOf(item), recipients: still.length, reply: replyText(item.lastReply), target: r.target, detail: r.detail });
               if (item.pending.length === 0) done = await this.finish(item);
             } finally {
               r.release();
@@ -310,7 +453,7 @@ export class Lifecycle {
           item.attempts++;
           counters.totalRetry++;
           if (!inRetry) { counters.currentRetry++; inRetry = true; this.deps.onRetry?.(tkid, 1); }
-          await this.wait(tkid, retry.intervalMs);
+          await this.wait(tkid, retry.intervalMs, live, 'retry');
           continue;
         }
         leaveRetry();
@@ -328,7 +471,7 @@ export class Lifecycle {
           counters.extendedCurrent++;
           counters.extendedTotal++;
           counters.extended++;
-          log.event('mail.extended-retry', { key: keyOf(item), id, pending: item.pending.length });
+          log.event('mail.extended-retry', { key: keyOf(item), qid: queueIdOf(item), id, pending: item.pending.length });
           this.deps.onFinished?.(item, 'extended');
           return 'extended';
         }
@@ -343,6 +486,30 @@ export class Lifecycle {
     } finally {
       leaveRetry();
     }
+  }
+
+  /**
+   * The operator ends a message (src/queue): bounce makes every pending recipient undeliverable
+   * and the sender is notified as for any undeliverable mail; delete finishes it with no
+   * notification at all (recipients that failed earlier are not reported either).
+   */
+  private async operatorEnd(item: WorkItem, cmd: OperatorCommand): Promise<FinalOutcome> {
+    item.operatorAction = cmd;
+    const qid = queueIdOf(item);
+    const fields = { key: keyOf(item), qid, operator: cmd.operator, reason: cmd.reason, pending: item.pending.length };
+    if (cmd.action === 'bounce') {
+      const reply = localReply(Codes.C554TransactionFailed, `returned by the operator (${cmd.operator}): ${cmd.reason}`);
+      for (const recipient of item.pending) {
+        this.logAttempt(item, { recipient, status: 'bounced', reply });
+        await this.fail(item, recipient, reply);
+      }
+      item.pending = [];
+      this.deps.log.event('mail.operator-bounced', fields);
+      return this.finish(item);
+    }
+    this.deps.log.event('mail.operator-deleted', fields);
+    item.pending = [];
+    return this.finish(item, true);
   }
 
   /** One extended-retry attempt already made: decide expiry or reschedule. */
@@ -367,7 +534,13 @@ export class Lifecycle {
 
   /** The delivery log line of one recipient's outcome (delivery-log.ts). */
   private logAttempt(item: WorkItem, a: DeliveryAttempt): void {
-    logDelivery(this.deps.log, item, a, this.wallNow(), keyOf(item));
+    const h = (item.history ??= []);
+    if (h.length >= HISTORY_MAX) h.shift();
+    h.push({
+      at: this.wallNow(), recipient: typeof a.recipient === 'string' ? a.recipient : formatMailbox(a.recipient.mailbox), status: a.status,
+      reply: replyText(a.reply), target: a.address === undefined || a.address === '' ? null : `${a.address}:${a.port ?? 25}`,
+    });
+    logDelivery(this.deps.log, item, a, this.wallNow(), keyOf(item), queueIdOf(item));
   }
 
   private async accept(item: WorkItem, recipient: Recipient): Promise<void> {
@@ -390,20 +563,25 @@ export class Lifecycle {
     if (o.kind === 'spool') await this.record(o.tkid, () => this.deps.checkpoint.markMessage(o.entryId, o.messageNo, outcome));
   }
 
-  private async finish(item: WorkItem): Promise<FinalOutcome> {
+  private async finish(item: WorkItem, deleted = false): Promise<FinalOutcome> {
     const { counters, log } = this.deps;
     let outcome: FinalOutcome = 'delivered';
-    if (item.failed.length > 0) {
+    if (deleted) {
+      // Deleted by the operator: undeliverable for the counters and the record, nobody is told.
+      counters.undeliver++;
+      counters.undeliverable++;
+      outcome = 'undeliverable';
+    } else if (item.failed.length > 0) {
       const how = await this.deps.undeliverable.handle(item);
       counters.undeliver++;
       counters.undeliverable++;
       if (how === 'dead-letter') counters.deadLetter++;
-      log.event('mail.undeliverable', { key: keyOf(item), failed: item.failed.length, handled: how });
+      log.event('mail.undeliverable', { key: keyOf(item), qid: queueIdOf(item), failed: item.failed.length, handled: how });
       outcome = 'undeliverable';
     } else {
       counters.mailSent++;
       counters.delivered++;
-      log.info('mail.delivered', { key: keyOf(item), target: item.lastTarget });
+      log.info('mail.delivered', { key: keyOf(item), qid: queueIdOf(item), target: item.lastTarget });
     }
     await this.markMessage(item, outcome);
     this.deps.onFinished?.(item, outcome);

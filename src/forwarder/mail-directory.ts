@@ -16,7 +16,7 @@
 import { readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  SpoolgateError, describeError, type Envelope, type Recipient, type Result, ok, err,
+  SpoolgateError, describeError, isQueueId, type Envelope, type Recipient, type Result, ok, err,
   envelopeFromJson, envelopeToJson, recipientFromJson, recipientToJson, type EnvelopeJson, type RecipientJson,
 } from '../core/index.js';
 import { ensureDir, fsyncDir, isTempName, writeFileAtomic } from '../store/atomic.js';
@@ -38,6 +38,8 @@ export interface MailDirectoryEntry {
   readonly lastReply?: ReplyInfo;
   /** Times the message was sent to a target so far (accounting `attempts`); absent in older records. */
   readonly deliveryAttempts?: number;
+  /** The stable queue id (docs/queue.md); absent in records written before it existed. */
+  readonly queueId?: string;
 }
 
 export interface MailDirectoryRecord extends MailDirectoryEntry {
@@ -67,6 +69,7 @@ interface ControlRecordJson {
   lastReply: ReplyJson | null;
   size: number;
   deliveryAttempts?: number;
+  queueId?: string;
 }
 
 export interface Quarantined {
@@ -92,6 +95,7 @@ function toJson(e: MailDirectoryEntry, size: number): ControlRecordJson {
     firstAttempt: e.firstAttempt.toISOString(), nextAttempt: e.nextAttempt.toISOString(), attempts: e.attempts,
     jobName: e.jobName, jobId: e.jobId, originUser: e.originUser, lastReply: e.lastReply === undefined ? null : replyToJson(e.lastReply), size,
     ...(e.deliveryAttempts === undefined ? {} : { deliveryAttempts: e.deliveryAttempts }),
+    ...(e.queueId === undefined ? {} : { queueId: e.queueId }),
   };
 }
 
@@ -145,6 +149,7 @@ function fromJson(text: string, id: string): Result<MailDirectoryRecord, string>
   if (typeof j.size !== 'number' || !Number.isInteger(j.size) || j.size < 0) return err('size is not a byte count');
   if (j.deliveryAttempts !== undefined && (typeof j.deliveryAttempts !== 'number' || !Number.isInteger(j.deliveryAttempts) || j.deliveryAttempts < 0)) return err('deliveryAttempts is not a count');
   for (const k of ['jobName', 'jobId', 'originUser'] as const) if (typeof j[k] !== 'string') return err(`${k} is not a string`);
+  if (j.queueId !== undefined && (typeof j.queueId !== 'string' || !isQueueId(j.queueId))) return err('queueId is not a queue id');
   const lastReply = replyFromJson(j.lastReply, j.version);
   if (!lastReply.ok) return lastReply;
   return ok({
@@ -152,6 +157,7 @@ function fromJson(text: string, id: string): Result<MailDirectoryRecord, string>
     jobName: j.jobName as string, jobId: j.jobId as string, originUser: j.originUser as string,
     ...(lastReply.value === undefined ? {} : { lastReply: lastReply.value }), size: j.size,
     ...(j.deliveryAttempts === undefined ? {} : { deliveryAttempts: j.deliveryAttempts as number }),
+    ...(j.queueId === undefined ? {} : { queueId: j.queueId as string }),
   });
 }
 

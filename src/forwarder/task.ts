@@ -7,7 +7,7 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Envelope, Recipient } from '../core/index.js';
-import { describeError, formatMailbox, formatPath } from '../core/index.js';
+import { describeError, formatMailbox, formatPath, queueIdFor } from '../core/index.js';
 import type { SenderPolicy } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import type { CodePage } from '../codepage/index.js';
@@ -337,6 +337,7 @@ export class SpoolTask {
     const envelope: Envelope = m.envelope;
     return {
       origin: { kind: 'spool', entryId: entry.id, messageNo: m.messageNo, tkid: this.tkid },
+      queueId: queueIdFor(entry.id, entry.attrs.jobId, m.messageNo),
       envelope,
       data: m.data,
       job: { jobName: entry.attrs.jobName, jobId: entry.attrs.jobId, originUser: entry.attrs.originUser },

@@ -9,7 +9,7 @@ import { formatMailbox, parseMailbox } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import { buildDsn, disposeDeadLetter, notificationSuppression, type DeadLetterStore, type DsnRecipientReport } from '../notify/index.js';
 import type { FailedRecipient, UndeliverableHandler, WorkItem } from './lifecycle.js';
-import { replyText } from './lifecycle.js';
+import { queueIdOf, replyText } from './lifecycle.js';
 
 export interface UndeliverableSettings {
   readonly returnToMailFrom: boolean;
@@ -80,9 +80,9 @@ export class NotifyingUndeliverable implements UndeliverableHandler {
       if (notificationSuppression(original) === undefined) return 'dropped'; // NOTIFY=NEVER: the sender asked not to be told
     }
     const kind = suppressed === 'null-sender' ? 'null-sender' : suppressed === undefined ? 'undeliverable' : 'notification';
-    const out = await disposeDeadLetter(s.deadLetterAction, this.deps.deadLetters(), { reason: why, envelope: item.envelope, data: item.data, jobName: item.job.jobName, jobId: item.job.jobId, kind });
+    const out = await disposeDeadLetter(s.deadLetterAction, this.deps.deadLetters(), { reason: why, envelope: item.envelope, data: item.data, jobName: item.job.jobName, jobId: item.job.jobId, kind, queueId: queueIdOf(item) });
     // Dead letters are always logged, stored or not (SPEC.md §2.2).
-    this.deps.log.event('mail.deadletter', { job: item.job.jobName, action: s.deadLetterAction, kind, reason: why, id: 'id' in out ? String(out.id) : undefined });
+    this.deps.log.event('mail.deadletter', { qid: queueIdOf(item), job: item.job.jobName, action: s.deadLetterAction, kind, reason: why, id: 'id' in out ? String(out.id) : undefined });
     return 'dead-letter';
   }
 }

@@ -101,6 +101,8 @@ export interface MailFields {
   readonly tkid?: number;
   readonly spoolId?: string;
   readonly messageNo?: number;
+  /** The stable queue id (docs/queue.md). */
+  readonly queueId?: string;
   readonly messageId?: string;
   readonly from: string;
   readonly recipients: readonly string[];

@@ -35,22 +35,41 @@ export interface LogSink {
   write(rec: LogRecord): void;
 }
 
+/**
+ * The syslog priority (RFC 5424 §6.2.1 severity) of a log kind: error 3, warning 4, event 5
+ * (notice), info 6, the rest 7 (debug). journald reads a `<N>` line prefix as the priority
+ * (sd-daemon(3)), so `journalctl -p warning` finds the gateway's warnings and errors.
+ */
+export function syslogPriority(level: LogKind): number {
+  switch (level) {
+    case 'error': return 3;
+    case 'warning': return 4;
+    case 'event': return 5;
+    case 'info': return 6;
+    default: return 7;
+  }
+}
+
+/** Options of the line sinks: `priorityPrefix` writes `<N>` before each line (journald). */
+export interface SinkOptions { readonly priorityPrefix?: boolean }
+
 /** Writes text lines: `2026-11-22T12:00:00.000Z CSSMTP1 event tkid=3 spool.finished id=... file=...` */
-export function textSink(out: Writable): LogSink {
+export function textSink(out: Writable, opts: SinkOptions = {}): LogSink {
   return {
     write(r) {
+      const pri = opts.priorityPrefix === true ? `<${syslogPriority(r.level)}>` : '';
       const fields = Object.entries(r.fields)
         .filter(([, v]) => v !== undefined)
         .map(([k, v]) => `${k}=${formatValue(v ?? null)}`)
         .join(' ');
       const tk = r.tkid === undefined ? '' : ` tkid=${r.tkid}`;
-      out.write(`${r.time} ${r.instance} ${r.level}${tk} ${r.event}${fields ? ' ' + fields : ''}\n`);
+      out.write(`${pri}${r.time} ${r.instance} ${r.level}${tk} ${r.event}${fields ? ' ' + fields : ''}\n`);
     },
   };
 }
 
-export function jsonSink(out: Writable): LogSink {
-  return { write: (r) => out.write(JSON.stringify({ ...r.fields, time: r.time, instance: r.instance, level: r.level, tkid: r.tkid, event: r.event }) + '\n') };
+export function jsonSink(out: Writable, opts: SinkOptions = {}): LogSink {
+  return { write: (r) => out.write((opts.priorityPrefix === true ? `<${syslogPriority(r.level)}>` : '') + JSON.stringify({ ...r.fields, time: r.time, instance: r.instance, level: r.level, tkid: r.tkid, event: r.event }) + '\n') };
 }
 
 function formatValue(v: string | number | boolean | null): string {

@@ -50,3 +50,55 @@ test('LogOutput: a LogFile that cannot be made keeps the old destination and say
   Logger.create({ sink: out, instance: 'I', level: 255, now: () => new Date(0) }).event('still', {});
   assert.equal(err(), '1970-01-01T00:00:00.000Z I event still\n');
 });
+
+test('O2 item 5: under journald (JOURNAL_STREAM is standard error) each line carries its syslog priority; a LogFile never does', async (t) => {
+  const { dir, stderr, err } = setup(t);
+  const out = new LogOutput({ logFile: null, logFormat: 'text' }, stderr, undefined, { journald: true });
+  const log = Logger.create({ sink: out, instance: 'I', level: 255, now: () => new Date(0) });
+  log.error('e', {});
+  log.warn('w', {});
+  log.event('v', {});
+  log.info('i', {});
+  log.debug('d', {});
+  assert.deepEqual(err().split('\n').slice(0, -1).map((l) => l.slice(0, 3)), ['<3>', '<4>', '<5>', '<6>', '<7>']);
+  const file = join(dir, 'gw.log');
+  assert.equal(await out.apply({ logFile: file, logFormat: 'json' }), undefined);
+  log.warn('w2', {});
+  await out.close();
+  assert.equal(readFileSync(file, 'utf8').startsWith('{'), true, 'no prefix in a file');
+  log.warn('after-close', {});
+  assert.match(err().split('\n').at(-2)!, /^<4>\{/, 'JSON on standard error gets the prefix too');
+});
+
+test('O2 item 5: JOURNAL_STREAM is believed only when it names the stream fd 2 really is', async (t) => {
+  const { dir } = setup(t);
+  const { openSync, closeSync, fstatSync } = await import('node:fs');
+  const { stderrIsJournal } = await import('./output.js');
+  const fd = openSync(join(dir, 'stream'), 'w');
+  t.after(() => closeSync(fd));
+  const st = fstatSync(fd, { bigint: true });
+  assert.equal(stderrIsJournal(`${st.dev}:${st.ino}`, fd), true);
+  assert.equal(stderrIsJournal(`${st.dev}:${st.ino + 1n}`, fd), false, 'inherited from a parent whose stderr was the journal');
+  assert.equal(stderrIsJournal(undefined, fd), false);
+  assert.equal(stderrIsJournal('8:abc', fd), false);
+  assert.equal(stderrIsJournal(`${st.dev}:${st.ino}`, 987), false, 'a closed descriptor');
+});
+
+test('O2 item 5: a process started with JOURNAL_STREAM naming its standard error writes priority prefixes (the seam: process env → log lines)', async (t) => {
+  const { dir } = setup(t);
+  const { spawn } = await import('node:child_process');
+  const { openSync, closeSync, fstatSync } = await import('node:fs');
+  const errFile = join(dir, 'stderr');
+  const fd = openSync(errFile, 'w');
+  const st = fstatSync(fd, { bigint: true });
+  // A child whose fd 2 is the file, told that the file is its journal stream.
+  const code = `import('${new URL('./output.js', import.meta.url).href}').then(({ LogOutput }) => import('${new URL('./logger.js', import.meta.url).href}').then(({ Logger }) => {
+    const log = Logger.create({ sink: new LogOutput({ logFile: null, logFormat: 'text' }), instance: 'J', level: 255 });
+    log.warn('journal.check', {});
+  }))`;
+  const child = spawn(process.execPath, [...process.execArgv, '--input-type=module', '-e', code], { stdio: ['ignore', 'ignore', fd], env: { ...process.env, JOURNAL_STREAM: `${st.dev}:${st.ino}` } });
+  closeSync(fd);
+  const rc = await new Promise<number | null>((r) => child.once('exit', r));
+  assert.equal(rc, 0, readFileSync(errFile, 'utf8'));
+  assert.match(readFileSync(errFile, 'utf8'), /^<4>\S+ J warning journal\.check/m);
+});

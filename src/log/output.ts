@@ -9,7 +9,7 @@
 // with back-off (1 s doubling to 5 min), and onFault() hears the problem and its end (the
 // gateway marks it in health: /readyz, metrics). Lines buffered in the failed stream are lost
 // with it; every later line is on standard error until the file works again.
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, fstatSync, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { describeError } from '../core/errors.js';
@@ -37,7 +37,12 @@ export class LogOutput implements LogSink {
    * Opens the destination; a LogFile's directory is created, the file appended to (mode 0600).
    * A LogFile that cannot be opened is a fault (standard error meanwhile), not an exception.
    */
-  constructor(dest: LogDestination, private readonly stderr: Writable = process.stderr, private readonly retryMs: (failures: number) => number = backoffMs) {
+  /** Standard error is journald's stream: its lines carry a `<N>` priority prefix. */
+  private readonly journald: boolean;
+
+  constructor(dest: LogDestination, private readonly stderr: Writable = process.stderr, private readonly retryMs: (failures: number) => number = backoffMs,
+    opts: { journald?: boolean } = {}) {
+    this.journald = opts.journald ?? (stderr === process.stderr && stderrIsJournal(process.env.JOURNAL_STREAM));
     this.dest = dest;
     this.sink = this.sinkFor(dest.logFormat, stderr);
     try {
@@ -158,7 +163,24 @@ export class LogOutput implements LogSink {
   }
 
   private sinkFor(format: LogDestination['logFormat'], out: Writable): LogSink {
-    return format === 'json' ? jsonSink(out) : textSink(out);
+    const opts = { priorityPrefix: this.journald && out === this.stderr };
+    return format === 'json' ? jsonSink(out, opts) : textSink(out, opts);
+  }
+}
+
+/**
+ * systemd sets JOURNAL_STREAM=<device>:<inode> for a service whose standard error is connected to
+ * the journal (systemd.exec(5)); it is the journal only if file descriptor 2 is still that stream
+ * (a child whose stderr was redirected inherits the variable but not the stream).
+ */
+export function stderrIsJournal(journalStream: string | undefined, fd = 2): boolean {
+  const m = /^(\d+):(\d+)$/.exec(journalStream ?? '');
+  if (m === null) return false;
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    return st.dev === BigInt(m[1]!) && st.ino === BigInt(m[2]!);
+  } catch {
+    return false;
   }
 }
 

@@ -8,7 +8,7 @@
 // as it would have been sent (CRLF line ends). Temp files start with ".tmp-" and are never listed.
 import { open, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { newId, formatPath, type Clock, type Envelope, type Health, type Result, ok, err, SpoolgateError, describeError } from '../core/index.js';
+import { newId, QUEUE_ID, formatPath, type Clock, type Envelope, type Health, type Result, ok, err, SpoolgateError, describeError } from '../core/index.js';
 import type { DeadLetterAction } from '../config/types.js';
 import { ensureDir, fsyncDir, isTempName, writeFileAtomic } from '../store/atomic.js';
 import { pruneOldFiles } from '../log/retention.js';
@@ -24,6 +24,8 @@ export interface DeadLetterInput {
   readonly jobName?: string;
   readonly jobId?: string;
   readonly kind: DeadLetterKind;
+  /** The stable queue id of the message (docs/queue.md), when it came from the queue. */
+  readonly queueId?: string;
 }
 
 /** The control header (line 1 of the file). */
@@ -38,6 +40,7 @@ export interface DeadLetterHeader {
   readonly jobName?: string;
   readonly jobId?: string;
   readonly size: number;
+  readonly queueId?: string;
 }
 
 export interface DeadLetterInfo {
@@ -50,6 +53,7 @@ export interface DeadLetterInfo {
   readonly jobName?: string;
   readonly jobId?: string;
   readonly size: number;
+  readonly queueId?: string;
 }
 
 export class DeadLetterError extends SpoolgateError {
@@ -89,6 +93,7 @@ function parseHeader(line: string, path: string): Result<DeadLetterInfo, string>
     id: h.id, path, kind: h.kind as DeadLetterKind, reason: h.reason, stored, envelope: env.value, size: h.size,
     ...(typeof h.jobName === 'string' ? { jobName: h.jobName } : {}),
     ...(typeof h.jobId === 'string' ? { jobId: h.jobId } : {}),
+    ...(typeof h.queueId === 'string' && QUEUE_ID.test(h.queueId) ? { queueId: h.queueId } : {}),
   });
 }
 
@@ -176,6 +181,7 @@ export class DeadLetterStore {
       envelope: envelopeToJson(letter.envelope), size: letter.data.length,
       ...(letter.jobName !== undefined ? { jobName: letter.jobName } : {}),
       ...(letter.jobId !== undefined ? { jobId: letter.jobId } : {}),
+      ...(letter.queueId !== undefined ? { queueId: letter.queueId } : {}),
     };
     let path: string;
     try {

@@ -98,6 +98,24 @@ export async function listHeld(l: SpoolLayout): Promise<HeldEntry[]> {
   return out;
 }
 
+/**
+ * A held entry's problem report: its sysout report file(s) (`<jobId>.<entry>.report.txt`, written
+ * by writeSysoutReport), or a line with its reason when none was written (Report None or Admin).
+ * At most maxBytes of each file.
+ */
+export async function readHeldReport(l: SpoolLayout, h: Pick<HeldEntry, 'id' | 'jobId' | 'reason'>, maxBytes = 1024 * 1024): Promise<string> {
+  const base = `${h.jobId ?? ''}.${h.id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 100)}`;
+  let names: string[] = [];
+  try {
+    names = (await readdir(l.sysout)).filter((n) => n === `${base}.report.txt` || (n.startsWith(`${base}.`) && /^\.\d+\.report\.txt$/.test(n.slice(base.length)))).sort();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const parts: string[] = [];
+  for (const n of names) parts.push((await readFile(join(l.sysout, n), 'utf8')).slice(0, maxBytes));
+  return parts.length > 0 ? parts.join('\n') : `(no report file in ${l.sysout}: Report None or Admin) reason: ${h.reason}`;
+}
+
 /** Moves a held entry back to incoming/ (processed again as new). */
 export async function releaseHeld(l: SpoolLayout, id: string): Promise<Result<string, string>> {
   if (!validEntryId(id) || id.endsWith(REASON_SUFFIX)) return err(`"${printable(id)}" is not a spool entry name`);

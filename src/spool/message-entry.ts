@@ -41,7 +41,9 @@ export type MessageOrigin =
   }
   | { readonly kind: 'notification' }
   | { readonly kind: 'report' }
-  | { readonly kind: 'submission'; readonly tool: SubmissionTool };
+  | { readonly kind: 'submission'; readonly tool: SubmissionTool }
+  /** A dead letter the operator put back in the queue (src/queue): its dead-letter id. */
+  | { readonly kind: 'requeue'; readonly deadLetter: string };
 
 /** The submission tools that write message entries (pdfmail: a print report's PDFs, one mail per section). */
 export type SubmissionTool = 'note' | 'sendmail' | 'http' | 'pdfmail';
@@ -49,7 +51,7 @@ const TOOLS: readonly string[] = ['note', 'sendmail', 'http', 'pdfmail'];
 
 /** Origins only the gateway itself writes (the receiver, DSNs, admin reports). */
 export function isGatewayOrigin(o: MessageOrigin): boolean {
-  return o.kind === 'receiver' || o.kind === 'notification' || o.kind === 'report';
+  return o.kind === 'receiver' || o.kind === 'notification' || o.kind === 'report' || o.kind === 'requeue';
 }
 
 export interface MessageEnvelope {
@@ -103,11 +105,14 @@ function originFromJson(v: unknown): Result<MessageOrigin, string> {
     }
     case 'notification': return ok({ kind: 'notification' });
     case 'report': return ok({ kind: 'report' });
+    case 'requeue':
+      if (typeof v.deadLetter !== 'string' || !/^[0-9a-z]{20}$/.test(v.deadLetter)) return err('origin.deadLetter is not a dead-letter id');
+      return ok({ kind: 'requeue', deadLetter: v.deadLetter });
     case 'submission':
       if (typeof v.tool !== 'string' || !TOOLS.includes(v.tool)) return err(`origin.tool is not one of ${TOOLS.join(', ')}`);
       return ok({ kind: 'submission', tool: v.tool as SubmissionTool });
     default:
-      return err(`origin.kind ${typeof v.kind === 'string' ? `"${printable(v.kind, 40)}" ` : ''}is not receiver, notification, report or submission`);
+      return err(`origin.kind ${typeof v.kind === 'string' ? `"${printable(v.kind, 40)}" ` : ''}is not receiver, notification, report, requeue or submission`);
   }
 }
 

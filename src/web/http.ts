@@ -14,6 +14,8 @@ import { METRICS_CONTENT_TYPE, renderMetrics, type MetricsSource } from './metri
 import { bearerMatches, loadOrCreateToken } from './token.js';
 import { json, readBody, send, type Route } from './respond.js';
 import { consoleRoutes, type ConsoleSource } from './console-routes.js';
+import { queueRoutes } from './queue-routes.js';
+import type { QueueApi } from '../queue/index.js';
 
 /** A request body larger than this is refused with 413 (a command line is at most 4 KiB). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -28,6 +30,8 @@ export interface WebTarget {
   readonly metrics: MetricsSource;
   /** The console's data (status, configuration, delivery events): console-routes.ts. */
   readonly console?: ConsoleSource;
+  /** (O1) The queue model and its actions (src/queue); the queue routes answer 503 without it. */
+  readonly queue?: QueueApi;
 }
 
 export interface StartHttpOptions {
@@ -188,6 +192,7 @@ export async function startHttp(opts: StartHttpOptions): Promise<HttpService> {
         await runCommand(res, line.value);
       },
     }],
+    ...queueRoutes(() => target.queue),
   ];
 
   const hosts = new Set(['localhost', opts.listen.host.toLowerCase(), ...(opts.allowedHosts ?? []).map((h) => h.toLowerCase())]);

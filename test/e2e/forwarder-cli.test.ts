@@ -4,20 +4,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
 import { tempDir } from '../../src/testing/peers.js';
 import { batchFile, submitText, until, writeConfig, subjects } from '../../src/testing/gateway.js';
 import { SpoolQueue } from '../../src/spool/queue.js';
 import { systemClock } from '../../src/core/index.js';
 
-interface Child { readonly proc: ChildProcess; readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; stderr(): string }
+interface Child { readonly proc: ChildProcess; readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; stderr(): string; stdout(): string }
 
 function start(configPath: string, extra: readonly string[] = []): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start', '--config', configPath, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start', '--config', configPath, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
+  let out = '';
   proc.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
+  proc.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
-  return { proc, exit, stderr: () => err };
+  return { proc, exit, stderr: () => err, stdout: () => out };
 }
 
 async function spoolCount(root: string, writer: string): Promise<number> {
@@ -69,4 +72,24 @@ test('SIGTERM under load exits 0; a second --once run delivers the rest; nothing
   // final reply came after the checkpoint write was cut short (at most one per connection).
   assert.ok(duplicates <= 3, `duplicates ${duplicates}`);
   assert.equal(await spoolCount(config.spool.directory, config.extWrtName), 0);
+});
+
+test('O2 item 8: start --once with every target down says what it waits for, ends after RetryLimit, and prints where the mail went', async (t) => {
+  // A port nobody listens on: every connection is refused.
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const closed = (probe.address() as AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const dir = tempDir(t);
+  const { path, config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${closed} }\nRetryLimit { Count 0 Interval 1 }`);
+  for (let f = 0; f < 2; f++) await submitText(config, batchFile(`DOWN${f}`, 2).text, `DOWN${f}`);
+  const c = start(path, ['--once']);
+  t.after(() => { c.proc.kill('SIGKILL'); });
+  const { code } = await c.exit;
+  assert.equal(code, 0, c.stderr());
+  const lines = c.stdout().trimEnd().split('\n');
+  assert.match(lines[0]!, /--once: 2 spool file\(s\); a message no target takes is tried 1 time\(s\), 1 min apart, then returned to its sender as undeliverable$/);
+  assert.match(lines.at(-1)!, /--once done: 0 sent, 0 to extended retry, 4 undeliverable \(0 dead letter\(s\)\); 4 spool file\(s\) left/);
+  // The notifications wait in the spool for the next run (one per message).
+  assert.equal(await spoolCount(config.spool.directory, config.extWrtName), 4);
 });

@@ -52,9 +52,10 @@ test('every mapped and unmapped code of the DBCS pages agrees with glibc iconv (
     ]);
     const gc = iconvRun(iconv, ['-c', '-f', glibc, '-t', 'UTF-8'], unInput);
     assert.equal(gc.out.toString('latin1'), ' '.repeat(unmappedSbcs.length + unmappedPairs.length), `${name}: glibc maps none of our unmapped codes`);
-    // ... and refuses them strictly (a sample: every 97th, plus each SBCS one).
+    // ... and refuses them strictly (a sample: every 401st, plus each SBCS one; one process per
+    // code, so the sample is kept small: the -c call above covers every code).
     for (const b of unmappedSbcs) assert.equal(iconvRun(iconv, ['-f', glibc, '-t', 'UTF-8'], Buffer.from([b])).ok, false, `${name} X'${b.toString(16)}'`);
-    for (let i = 0; i < unmappedPairs.length; i += 97) {
+    for (let i = 0; i < unmappedPairs.length; i += 401) {
       const v = unmappedPairs[i]!;
       assert.equal(iconvRun(iconv, ['-f', glibc, '-t', 'UTF-8'], Buffer.from([SO, v >> 8, v & 0xff, SI])).ok, false, `${name} X'${v.toString(16)}'`);
     }
