@@ -269,8 +269,41 @@ test('console in chromium: a message in retry is held, released, retried and lea
   await page.locator(`#held-rows tr[data-id="${heldId}"]`).waitFor({ state: 'detached' });
   assert.deepEqual((await api('/api/v1/spool/held')).body.items?.filter((x) => x.id === heldId), []);
 
+  // Stop a flood: filter by the sender, hold every match at once (asks first, with the count),
+  // then delete them all; none reaches the target.
+  open = false;
+  const flood = batchFile('FLOOD', 3, ['slow@remote.test']).text.replaceAll('MAIL FROM:<job@corp.test>', 'MAIL FROM:<flood@corp.test>');
+  await submitText(services.gateway.config(), flood, 'FLOODJOB');
+  await page.click('nav button[data-tab="queue"]');
+  await page.fill('#f-sender', 'flood@corp.test');
+  await page.click('#queue-apply');
+  const floodRows = page.locator('#queue-rows tr[data-state="retry"]');
+  await floodRows.nth(2).waitFor();
+  await page.locator('#bulk').waitFor();
+  assert.match(await page.textContent('#bulk-what') ?? '', /^SENDER='flood@corp\.test' \(3\)$/);
+  await page.click('#bulk button[data-bulk="HOLD"]');
+  await page.waitForSelector('#confirm[open]');
+  assert.match(await page.textContent('#confirm-text') ?? '', /HOLD every message that matches SENDER='flood@corp\.test' \(3 now\)/);
+  await page.fill('#confirm-reason', 'flood from a looping job');
+  await r.shot('queue-bulk-hold');
+  await page.click('#confirm-ok');
+  await page.locator('#queue-rows tr[data-state="held"]').nth(2).waitFor();
+  assert.equal(await page.locator('#queue-rows tr[data-state="retry"]').count(), 0);
+  const heldFlood = (await api('/api/v1/queue?sender=flood@corp.test&state=held')).body.items ?? [];
+  assert.equal(heldFlood.length, 3);
+  await page.click('#bulk button[data-bulk="DELETE"]');
+  await page.waitForSelector('#confirm[open]');
+  await page.click('#confirm-ok');
+  await textMatches(page, '#queue-info', /^0 messages$/);
+  assert.equal((await api('/api/v1/queue?sender=flood@corp.test')).body.items?.length, 0);
+  assert.equal(target.accepted.filter((m) => /^FLOOD /.test(subjectOf(m.data))).length, 0);
+  await page.click('#queue-clear');
+
   // The dashboard counts agree with the API's summary.
   await page.click('nav button[data-tab="dashboard"]');
-  await page.locator('#counts button[data-state="retry"]').waitFor();
+  const summary = await (await fetch(`${r.base}/api/v1/queue/summary`, { headers: { Authorization: `Bearer ${r.token}` } })).json() as { counts: Record<string, number> };
+  for (const [state, n] of Object.entries(summary.counts)) {
+    await page.locator(`#counts button[data-state="${state}"] .n`).filter({ hasText: new RegExp(`^${n}$`) }).waitFor();
+  }
   await r.shot('dashboard-queue');
 });
