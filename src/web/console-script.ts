@@ -286,18 +286,18 @@ export const CONSOLE_JS = String.raw`'use strict';
   var polling = false;
   function eventItem(e) {
     var f = e.fields || {};
-    var status = f.status || (e.event === 'mail.deadletter' ? 'dead' : e.event === 'target.state' ? slug(f.state || '') : '');
+    var status = f.status || f.action || (e.event === 'mail.deadletter' ? 'dead' : e.event === 'target.state' ? slug(f.state || '') : '');
     var li = el('li', 'ev');
     li.setAttribute('data-event', e.event);
     li.setAttribute('data-seq', e.seq);
     li.appendChild(el('span', 't', (e.time || '').replace('T', ' ').slice(0, 19)));
     if (status) li.appendChild(el('span', 'badge ' + slug(status), status));
     li.appendChild(document.createTextNode(' ' + e.event));
-    var who = [f.key ? 'id ' + f.key : '', f.from ? 'from ' + f.from : '', f.to ? 'to ' + f.to : '', f.relay ? 'via ' + f.relay : '', f.address ? 'target ' + f.address : '', f.job ? 'job ' + f.job : '']
+    var who = [f.qid ? 'id ' + f.qid : '', f.key ? 'id ' + f.key : '', f.operator ? 'by ' + f.operator : '', f.from ? 'from ' + f.from : '', f.to ? 'to ' + f.to : '', f.relay ? 'via ' + f.relay : '', f.address ? 'target ' + f.address : '', f.job ? 'job ' + f.job : '']
       .filter(function (x) { return x; }).join(' ');
     if (who) li.appendChild(document.createTextNode(' ' + who));
-    var more = f.reply || f.error || f.reason || f.detail || '';
-    if (more) li.appendChild(el('span', 'reply', String(more)));
+    var more = [f.reply, f.reason, f.detail, f.error].filter(function (x) { return x !== undefined && x !== null && x !== ''; }).join(' · ');
+    if (more) li.appendChild(el('span', 'reply', more));
     return li;
   }
   function addEvents(list) {

@@ -56,11 +56,11 @@ table.grid th, table.grid td { border-bottom: 1px solid var(--line); padding: .3
 table.grid th { background: #eef0f3; font-weight: 600; }
 table.grid td { overflow-wrap: anywhere; }
 tr.changed td { background: #f0f6ff; }
-.badge { display: inline-block; padding: 0 .4rem; border-radius: 3px; font-size: .8rem; font-weight: 600; background: #e6e8ec; }
+.badge { display: inline-block; white-space: nowrap; padding: 0 .4rem; border-radius: 3px; font-size: .8rem; font-weight: 600; background: #e6e8ec; }
 .badge.retry, .badge.extended, .badge.deferred, .badge.processing { background: var(--warn-bg); color: var(--warn); }
-.badge.held, .badge.quarantined { background: #e7e3f7; color: #45318f; }
-.badge.dead, .badge.bounced, .badge.failed { background: var(--bad-bg); color: var(--bad); }
-.badge.sent, .badge.delivered { background: var(--ok-bg); color: var(--ok); }
+.badge.held, .badge.quarantined, .badge.hold { background: #e7e3f7; color: #45318f; }
+.badge.dead, .badge.bounced, .badge.failed, .badge.bounce, .badge.delete, .badge.purge, .badge.not-usable { background: var(--bad-bg); color: var(--bad); }
+.badge.sent, .badge.delivered, .badge.active { background: var(--ok-bg); color: var(--ok); }
 .bulk { display: flex; flex-wrap: wrap; gap: .35rem; align-items: center; margin: .4rem 0; padding: .4rem .6rem; background: #fff; border: 1px dashed var(--line); border-radius: 4px; }
 .row-actions { display: flex; flex-wrap: wrap; gap: .25rem; }
 .row-actions button { font-size: .85rem; padding: .1rem .4rem; }
