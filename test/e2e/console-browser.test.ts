@@ -291,6 +291,13 @@ test('console in chromium: a message in retry is held, released, retried and lea
   assert.equal(await page.locator('#queue-rows tr[data-state="retry"]').count(), 0);
   const heldFlood = (await api('/api/v1/queue?sender=flood@corp.test&state=held')).body.items ?? [];
   assert.equal(heldFlood.length, 3);
+  // The dashboard shows them: 3 held, and in the age table by target.
+  await page.click('nav button[data-tab="dashboard"]');
+  await page.locator('#counts button[data-state="held"] .n').filter({ hasText: /^3$/ }).waitFor();
+  await page.locator('#shape-rows tr').first().waitFor();
+  await r.shot('dashboard-queue');
+  await page.click('nav button[data-tab="queue"]');
+  await page.locator('#queue-rows tr[data-state="held"]').nth(2).waitFor();
   await page.click('#bulk button[data-bulk="DELETE"]');
   await page.waitForSelector('#confirm[open]');
   await page.click('#confirm-ok');
@@ -305,5 +312,4 @@ test('console in chromium: a message in retry is held, released, retried and lea
   for (const [state, n] of Object.entries(summary.counts)) {
     await page.locator(`#counts button[data-state="${state}"] .n`).filter({ hasText: new RegExp(`^${n}$`) }).waitFor();
   }
-  await r.shot('dashboard-queue');
 });
