@@ -145,11 +145,14 @@ export const CONSOLE_VIEWS_JS = String.raw`'use strict';
     applied = modifyFilter();
     $('bulk').hidden = applied === '' || total === 0;
     $('bulk-what').textContent = applied + ' (' + total + ')';
+    // The open message follows the queue too (it may have left it).
+    if (detailId !== null && !$('queue-detail').hidden) await loadDetail(detailId);
     $('queue-prev').disabled = offset === 0;
     $('queue-next').disabled = offset + PAGE >= total;
   }
   function line(label, value) { return label + ': ' + (value === null || value === undefined || value === '' ? '–' : value); }
   async function loadDetail(id) {
+    var same = detailId === id;
     detailId = id;
     var r = await SG.api('GET', '/api/v1/queue/' + encodeURIComponent(id));
     var box = $('queue-detail');
@@ -157,10 +160,10 @@ export const CONSOLE_VIEWS_JS = String.raw`'use strict';
     box.hidden = false;
     if (opening) box.scrollIntoView({ block: 'nearest' });
     $('detail-id').textContent = id;
-    $('detail-content').hidden = true;
+    if (!same) $('detail-content').hidden = true;
     var acts = $('detail-actions');
     clear(acts);
-    if (!r.ok) { $('detail-text').textContent = r.status === 404 ? 'Message ' + id + ' is no longer in the queue.' : failure(r); return; }
+    if (!r.ok) { $('detail-text').textContent = r.status === 404 ? 'Message ' + id + ' is no longer in the queue (delivered, bounced or deleted).' : failure(r); $('detail-content').hidden = true; return; }
     var m = r.body.item;
     acts.appendChild(actionsFor(m));
     var out = [line('State', m.state), line('Arrival', m.arrival), line('Next attempt', m.nextAttempt), line('Attempts', m.attempts), line('Size', m.size),

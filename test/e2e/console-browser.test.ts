@@ -234,6 +234,9 @@ test('console in chromium: a message in retry is held, released, retried and lea
   await target.waitFor('the retried message', () => accepted('RETRY message 1', 'slow@remote.test') === 1);
   await page.locator(`#queue-rows tr[data-id="${id}"]`).waitFor({ state: 'detached' });
   assert.equal((await api(`/api/v1/queue/${encodeURIComponent(id)}`)).status, 404);
+  // Its details, still open, say so.
+  await textMatches(page, '#detail-text', /no longer in the queue/);
+  await page.click('#detail-close');
 
   // A 550 for a message with the null sender (no one to notify): a dead letter. Requeued from the
   // console once the target takes it, it is delivered.
