@@ -50,16 +50,22 @@ export const CONSOLE_VIEWS_JS = String.raw`'use strict';
   // The filter as MODIFY operands (the queue commands of the control role): STATE=, SENDER=, RCPT=,
   // DOMAIN=, TARGET=, JOB=, AGE= (minutes), each value quoted ('' for a quote).
   var MODIFY_KEYS = [['STATE', 'f-state'], ['SENDER', 'f-sender'], ['RCPT', 'f-recipient'], ['DOMAIN', 'f-domain'], ['TARGET', 'f-target'], ['JOB', 'f-job'], ['AGE', 'f-age']];
+  // The filters in force: taken from the inputs on Filter (or Enter) and from the dashboard's
+  // links, so a value half typed when the table refreshes (or a bulk action runs) is not used.
+  var FIELDS = ['f-state', 'f-sender', 'f-recipient', 'f-domain', 'f-target', 'f-job', 'f-age'];
+  var inForce = {};
+  function applyInputs() { inForce = {}; FIELDS.forEach(function (i) { var v = $(i).value.trim(); if (v) inForce[i] = v; }); offset = 0; }
+  function val(i) { return inForce[i] || ''; }
   function quote(v) { return "'" + String(v).replace(/'/g, "''") + "'"; }
   function modifyFilter() {
-    return MODIFY_KEYS.map(function (k) { var v = $(k[1]).value.trim(); return v === '' || (k[0] === 'AGE' && !(Number(v) > 0)) ? '' : k[0] + '=' + quote(k[0] === 'AGE' ? String(Math.round(Number(v))) : v); })
+    return MODIFY_KEYS.map(function (k) { var v = val(k[1]); return v === '' || (k[0] === 'AGE' && !(Number(v) > 0)) ? '' : k[0] + '=' + quote(k[0] === 'AGE' ? String(Math.round(Number(v))) : v); })
       .filter(function (x) { return x; }).join(',');
   }
   // Every message that matches the filter at once (stop a flood: hold by sender), through the
   // MODIFY command, so the count and the refusals come back as its console lines.
   var applied = '';
   async function bulk(verb) {
-    // The filter of the rows shown (not inputs edited since), with the count they gave.
+    // The filter of the rows shown, with the count they gave.
     var f = applied;
     if (f === '') return;
     var c = await SG.confirm(verb + ' every message that matches ' + f + ' (' + total + ' now)?', { reason: true, label: verb.toLowerCase() + ' all' });
@@ -72,10 +78,10 @@ export const CONSOLE_VIEWS_JS = String.raw`'use strict';
   function query() {
     var p = new URLSearchParams();
     [['state', 'f-state'], ['sender', 'f-sender'], ['recipient', 'f-recipient'], ['domain', 'f-domain'], ['target', 'f-target'], ['job', 'f-job']].forEach(function (x) {
-      var v = $(x[1]).value.trim();
+      var v = val(x[1]);
       if (v) p.set(x[0], v);
     });
-    var age = $('f-age').value.trim();
+    var age = val('f-age');
     if (age !== '' && Number(age) > 0) p.set('minAge', String(Math.round(Number(age) * 60)));
     p.set('limit', String(PAGE));
     p.set('offset', String(offset));
@@ -192,7 +198,7 @@ export const CONSOLE_VIEWS_JS = String.raw`'use strict';
   SG.views.queue = {
     refresh: refreshQueue,
     /** Clears the filters and sets one (f-state, f-target, ...); '' clears them all. */
-    filter: function (field, value) { ['f-state', 'f-sender', 'f-recipient', 'f-domain', 'f-target', 'f-job', 'f-age'].forEach(function (i) { $(i).value = ''; }); if (field) $(field).value = value; offset = 0; },
+    filter: function (field, value) { FIELDS.forEach(function (i) { $(i).value = ''; }); if (field) $(field).value = value; applyInputs(); },
   };
 
   // ---- held spool files ----
@@ -270,9 +276,10 @@ export const CONSOLE_VIEWS_JS = String.raw`'use strict';
   SG.views.dead = { refresh: refreshDead };
 
   document.addEventListener('DOMContentLoaded', function () {
-    $('queue-apply').addEventListener('click', function () { offset = 0; SG.refresh(); });
+    $('queue-apply').addEventListener('click', function () { applyInputs(); SG.refresh(); });
+    $('f-state').addEventListener('change', function () { applyInputs(); SG.refresh(); });
     $('queue-clear').addEventListener('click', function () { SG.views.queue.filter('', ''); SG.refresh(); });
-    $('queue-filter').addEventListener('keydown', function (e) { if (e.key === 'Enter') { offset = 0; SG.refresh(); } });
+    $('queue-filter').addEventListener('keydown', function (e) { if (e.key === 'Enter') { applyInputs(); SG.refresh(); } });
     $('queue-prev').addEventListener('click', function () { offset = Math.max(0, offset - PAGE); SG.refresh(); });
     $('queue-next').addEventListener('click', function () { if (offset + PAGE < total) offset += PAGE; SG.refresh(); });
     $('detail-close').addEventListener('click', function () { detailId = null; $('queue-detail').hidden = true; });
