@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: builds a private compiled copy of spoolgate (bench/out/dist, so the measured
 // process runs plain JavaScript like an installed one), runs each benchmark in its own process
-// (forwarding, latency, inbound, pop3, scaling, parsing), then writes docs/benchmarks.md and bench/charts/*.svg.
+// (forwarding, latency, inbound, pop3, scaling, parsing, pdf), then writes docs/benchmarks.md and bench/charts/*.svg.
 // Every peer (smtp-sink, smtp-source, Postfix, Dovecot) is started on 127.0.0.1 by the benchmark and stopped by PID.
 // BENCH_INSTALL=1 (as root) apt-installs missing peers first. BENCH_SCALE (default 1) shrinks the message counts and the parse file for a quick run.
 import { spawnSync } from 'node:child_process';
@@ -24,6 +24,7 @@ const PEERS = [
   { pkg: 'postfix', bins: ['/usr/sbin/smtp-sink', '/usr/sbin/smtp-source', '/usr/sbin/postfix', '/usr/sbin/sendmail'] },
   { pkg: 'dovecot-pop3d', bins: ['/usr/sbin/dovecot'] },
   { pkg: 'libc-bin', bins: ['/usr/bin/iconv'] },
+  { pkg: 'enscript ghostscript poppler-utils', bins: ['/usr/bin/enscript', '/usr/bin/ps2pdf', '/usr/bin/pdfinfo'] },
 ];
 const missing = PEERS.filter((p) => p.bins.some((b) => !existsSync(b))).map((p) => p.pkg);
 if (missing.length > 0) {
@@ -40,7 +41,7 @@ if (missing.length > 0) {
 step([join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', 'bench/out/dist', '--declaration', 'false', '--sourceMap', 'false'], 'build bench/out/dist');
 if (!existsSync(join(root, 'bench', 'out', 'dist', 'cli.js'))) console.error('no compiled CLI: the benchmarks fall back to tsx');
 const only = process.argv.slice(2);
-for (const name of ['forwarding', 'latency', 'inbound', 'pop3', 'scaling', 'parsing']) {
+for (const name of ['forwarding', 'latency', 'inbound', 'pop3', 'scaling', 'parsing', 'pdf']) {
   if (only.length === 0 || only.includes(name)) step(['--import', 'tsx', `bench/${name}.ts`], name);
 }
 step(['--import', 'tsx', 'bench/report.ts'], 'report → docs/benchmarks.md');

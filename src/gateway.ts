@@ -13,9 +13,11 @@ import { Accounting, accountingPath } from './log/accounting.js';
 import { SpoolQueue } from './spool/queue.js';
 import { enqueueMessage, type MessageOrigin } from './spool/index.js';
 import type { SpoolEntry } from './spool/submit.js';
+import type { Journal } from './store/types.js';
+import { accountingSummary } from './receiver/mime.js';
 import { DeadLetterStore } from './notify/index.js';
 import {
-  Checkpoint, Forwarder, ExtendedRetry, SmtpConnector, NotifyingUndeliverable, forwarderSettings, clientTimeouts, spoolSource,
+  Checkpoint, Forwarder, ExtendedRetry, SmtpConnector, NotifyingUndeliverable, DsnStatusNotices, forwarderJournal, forwarderSettings, clientTimeouts, spoolSource,
   forwarderAccounting, targetSpecs,
 } from './forwarder/index.js';
 import { ExitSelection, checkExitLocation } from './userexit/index.js';
@@ -44,6 +46,8 @@ export interface GatewayOptions {
   readonly onMailFinished?: (item: { readonly arrival: Date }, outcome: 'delivered' | 'undeliverable' | 'extended') => void;
   /** Where contained faults are marked (default: a Health that logs fault.raised/fault.cleared to the gateway's log). */
   readonly health?: Health;
+  /** The journal forwarder events go to, read at each event (the mailbox store opens after the gateway). */
+  readonly journal?: () => Journal | undefined;
 }
 
 /** Contained faults (R3 item 2), logged once when raised and once when cleared. */
@@ -164,17 +168,24 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   await spool.disposeBadEntries();
   accounting.record('CONFIG', { reason: 'start', configFile: config.configFile, logLevel: config.logLevel, userExit: config.userExit });
   const exits = new ExitSelection(config.userExit);
-  const accounted = forwarderAccounting(accounting);
+  // MAIL records carry the subject and attachment count, read with the receiver's MIME reading.
+  const accounted = forwarderAccounting(accounting, accountingSummary);
   const forwarder = new Forwarder({
     clock, log, checkpoint, spool: spool.source, extended, ...accounted, resolver: opts.resolver ?? systemResolver,
     connector: new SmtpConnector({ heloName: () => config.hostName, tlsEhlo: () => config.options.tlsEhlo, timeouts: () => clientTimeouts(config), log }),
     onMailFinished: (item, outcome) => { accounted.onMailFinished(item, outcome); opts.onMailFinished?.(item, outcome); },
     undeliverable: new NotifyingUndeliverable({
-      settings: () => ({ returnToMailFrom: config.undeliverable.returnToMailFrom, deadLetterAction: config.undeliverable.deadLetterAction, reportingMta: config.hostName }),
+      settings: () => ({ returnToMailFrom: config.undeliverable.returnToMailFrom, deadLetterAction: config.undeliverable.deadLetterAction, reportingMta: config.hostName, copyTo: config.undeliverable.copyTo }),
       deadLetters: () => deadLetters,
       submit: async (mail) => { await queueOwnMail(config, mail, { kind: 'notification' }, 'SGNOTIFY'); },
       log, now: () => new Date(clock.now()),
     }),
+    notices: new DsnStatusNotices({
+      settings: () => ({ reportingMta: config.hostName, delayNoticeMinutes: config.undeliverable.delayNotice, copyTo: config.undeliverable.copyTo }),
+      submit: async (mail) => { await queueOwnMail(config, mail, { kind: 'notification' }, 'SGNOTIFY'); },
+      now: () => new Date(clock.now()),
+    }),
+    ...(opts.journal === undefined ? {} : { journal: forwarderJournal(opts.journal, log) }),
     settings: () => {
       const fs = forwarderSettings(config, clock);
       return { ...fs, extended: { ...fs.extended, store: extended }, task: { ...fs.task, userExit: { ...exits.get(), timeoutMs: config.userExitTimeout, failure: config.userExitFailure } } };

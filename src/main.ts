@@ -12,6 +12,7 @@ import { startReceiver } from './receiver/index.js';
 import { refreshFromFile, sendCommand, startControl } from './control/index.js';
 import { ConsoleEvents, DeliveryLatency, ProcessMetrics, Throughput, startHttp } from './web/index.js';
 import { admitUserExit } from './userexit/index.js';
+import { submitHttpMessage } from './submit/index.js';
 import { Retention } from './log/retention.js';
 import { accountingPath, accountingRetention } from './log/accounting.js';
 import { DeadLetterStore } from './notify/index.js';
@@ -66,6 +67,8 @@ async function startSmtpReceiver(w: Wiring, store: SqliteStore, auth: Authentica
     resolver: w.opts.resolver ?? systemResolver, log: w.log, clock: w.opts.clock, tls: tlsOf(rc.tlsCert, rc.tlsKey), auth, counters: w.counters.receiver,
     // Relayed mail: one message entry, durable before the receiver answers 250.
     spoolSubmit: async (m) => (await queueOwnMail(w.gateway.config(), m, { kind: 'receiver', ...m.origin }, 'RECEIVER')).id,
+    // NOTIFY=SUCCESS for a local mailbox: the "delivered" notice goes out like every notification.
+    noticeSubmit: async (m) => { await queueOwnMail(w.gateway.config(), m, { kind: 'notification' }, 'SGNOTIFY'); },
   });
   w.stops.push('receiver', () => receiver.close());
   w.appliers.push((c) => receiver.apply(c));
@@ -124,6 +127,8 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
   const proc = new ProcessMetrics();
   proc.start();
   w.stops.push('process metrics', () => proc.stop());
+  // Http SendUser: the send API's SenderPolicy identity, never privileged (uid -1 is nobody's).
+  const sendAs = config.http.sendUser === null ? undefined : { uid: -1, user: config.http.sendUser };
   // HTTP commands go through the control socket: one queue for both, the same answer.
   const http = await startHttp({
     listen: config.http.listen, allowedHosts: config.http.allowedHosts, tokenFile: stateLayout(config).httpToken, log,
@@ -132,6 +137,8 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
       queue: gateway.queueView,
       metrics: { forwarder: gateway.forwarder, spoolEntries: () => gateway.queue.list(), latency, faults: () => gateway.health.list(), now: () => clock.now(), services: w.counters, process: proc, stores: () => gateway.storeGauges() },
       ...(feeds === undefined ? {} : { console: { config: gateway.config, logLevel: () => log.level, events: feeds.events, throughput: feeds.throughput } }),
+      // X1 item 5: the send API queues as `spoolgate sendmail` run by the instance's user would (the current configuration's policy and limits).
+      send: { submit: (m) => submitHttpMessage(m, { config: gateway.config(), ...(sendAs === undefined ? {} : { caller: sendAs }) }), tokenFile: stateLayout(config).httpSendToken, maxBodyBytes: config.http.sendMaxBody, ratePerMinute: config.http.sendRate },
     },
   });
   w.stops.push('http', () => http.close());
@@ -148,9 +155,9 @@ function openMailboxStore(config: Config, gateway: Gateway, clock: Clock): Sqlit
     return openSqliteStore(path);
   } catch (e) {
     const roles = [config.receiver !== null ? 'the receiver' : '', config.pop3 !== null ? 'POP3' : ''].filter((r) => r !== '').join(' and ');
-    const problem = `mailbox database ${path} cannot be opened (${describeError(e)}): ${roles} not started, the forwarder runs; ` +
+    const problem = `mailbox database ${path} cannot be opened (${describeError(e)}): ${roles === '' ? 'no journal is written' : `${roles} not started`}, the forwarder runs; ` +
       'restore the database from a backup (or move it aside to start with empty mailboxes), then restart';
-    gateway.health.fail('mailbox-store', problem, clock.now(), { disabling: true });
+    gateway.health.fail('mailbox-store', problem, clock.now(), { disabling: roles !== '' });
     return undefined;
   }
 }
@@ -166,10 +173,13 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
   const stops = new ShutdownStack();
   const logging = opts.log === undefined ? makeLogger(config) : undefined;
   if (logging !== undefined) stops.push('log output', () => logging.output.close()); // last: every role has logged its stop
+  let store: SqliteStore | undefined, pop3: Pop3Server | undefined, demo: DemoUser | undefined, httpTokenFile: string | undefined;
   const baseLog = opts.log ?? logging!.log;
   const gateway = await startGateway(config, {
     // The console's tail reads the operator log's lines as they are written.
     ...opts, log: feeds === undefined ? baseLog : baseLog.tee(feeds.events),
+    // Forwarder events go to the journal once the store is open (issue #16 item 14).
+    journal: () => store?.journal,
     onMailFinished: (item, outcome) => {
       opts.onMailFinished?.(item, outcome);
       feeds?.throughput.observe(outcome);
@@ -187,11 +197,11 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
     await gateway.stop();
     await stops.run((f) => log.error('service.stop', { stage: f.stage, error: describeError(f.error) }));
   };
-  let store: SqliteStore | undefined, pop3: Pop3Server | undefined, demo: DemoUser | undefined, httpTokenFile: string | undefined;
   try {
     // R3 item 5: a mailbox database that cannot be opened (corrupt, unreadable) disables the
     // receiver and POP3 with an operator message; the forwarder, which does not need it, runs.
-    const opened = config.receiver !== null || config.pop3 !== null ? openMailboxStore(config, gateway, clock) : undefined;
+    // Opened for the forwarder alone too: its journal answers "where is my mail?" for outbound mail.
+    const opened = openMailboxStore(config, gateway, clock);
     if (opened !== undefined) {
       const s = (store = opened);
       stops.push('mailbox store', () => s.close());

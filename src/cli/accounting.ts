@@ -36,7 +36,7 @@ function str(v: unknown): string {
 export function formatRecord(r: AccountingRecord): string {
   const head = `${r.time} ${String(r.type)} ${r.name.padEnd(7)}`;
   switch (r.name) {
-    case 'MAIL': return `${head} ${str(r.user)} ${str(r.jobName)}(${str(r.jobId)}) ${str(r.result)} from=${str(r.from)} to=${str(r.recipients)} size=${str(r.size)}${r.target === undefined ? '' : ` target=${str(r.target)}`}`;
+    case 'MAIL': return `${head} ${str(r.user)} ${str(r.jobName)}(${str(r.jobId)}) ${str(r.result)} from=${str(r.from)} to=${str(r.recipients)} size=${str(r.size)}${r.attachments === undefined ? '' : ` attachments=${str(r.attachments)}${r.attachmentsPartial === true ? '+' : ''}`}${r.target === undefined ? '' : ` target=${str(r.target)}`}${r.subject === undefined ? '' : ` subject=${JSON.stringify(r.subject)}`}`;
     case 'SPOOL': return `${head} ${str(r.user)} ${str(r.jobName)}(${str(r.jobId)}) ${str(r.disposition)} tkid=${str(r.tkid)} read=${str(r.mailRead)} undeliverable=${str(r.undeliverable)} problems=${str(r.problems)}`;
     case 'CONNECT': return `${head} ${str(r.address)}:${str(r.port)} ${str(r.result)} messages=${str(r.messages)} tls=${str(r.tls)}${r.detail === undefined ? '' : ` ${str(r.detail)}`}`;
     case 'CONFIG': return `${head} ${str(r.reason)} loglevel=${str(r.logLevel)} userexit=${str(r.userExit)}${r.changed === undefined ? '' : ` changed=${str(r.changed)}`}`;

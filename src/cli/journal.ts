@@ -5,17 +5,19 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeError } from '../core/errors.js';
-import type { JournalEntry, JournalQuery } from '../store/types.js';
+import type { Journal, JournalEntry, JournalQuery } from '../store/types.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import { processIo, type CliIo } from './io.js';
 import { configPath, noConfig, configHelpLine } from './config-file.js';
 
 const USAGE = `usage: spoolgate journal (--config FILE | --db PATH) [filters] [--json]
-  --id ID         events of one message (the id in "250 ok, queued as ID")
+  --id ID         events of one message (the id in "250 ok, queued as ID", or a spool entry id),
+                  followed to the forwarder's attempts and extended retry
   --from ADDR     sender address (case-insensitive)
   --to ADDR       recipient address (case-insensitive)
   --since ISO     events at or after this time, e.g. 2026-11-22 or 2026-11-22T12:00:00Z
-  --type TYPE     received, received-relay, delivered, queued, relay-refused, connection-refused, filtered, ...
+  --type TYPE     received, received-relay, delivered, queued, relay-refused, connection-refused, filtered,
+                  attempt, deferred, undeliverable, notified, dead-letter, dropped, extended, ...
   --user NAME     mailbox user
   --limit N       at most N events (default 10000)
   --json          one JSON object per line`;
@@ -27,6 +29,34 @@ export function formatEntry(e: JournalEntry): string {
   if (e.user !== undefined) parts.push(`user=${e.user}`);
   if (e.detail !== undefined) parts.push(e.detail);
   return parts.join(' ');
+}
+
+/** At most this many linked ids are followed for one --id (a message is relayed once, parked once). */
+const MAX_LINKS = 16;
+
+/**
+ * --id follows the message where it went: a receiver's `queued` event names the spool entry the
+ * forwarder sends it from, and an `extended` event names the extended-retry id (x:…). One
+ * command then shows received → queued → attempts → delivered (issue #16 item 14).
+ */
+export async function traceQuery(journal: Journal, q: JournalQuery): Promise<JournalEntry[]> {
+  const seen = new Set<string>();
+  const bySeq = new Map<number, JournalEntry>();
+  let ids = [q.id!];
+  while (ids.length > 0 && seen.size < MAX_LINKS) {
+    const next: string[] = [];
+    for (const id of ids) {
+      if (seen.has(id) || seen.size >= MAX_LINKS) continue;
+      seen.add(id);
+      for (const e of await journal.query({ ...q, id })) {
+        bySeq.set(e.seq, e);
+        const link = e.type === 'queued' ? /spool entry (\S+)/.exec(e.detail ?? '') : e.type === 'extended' ? /as (x:\S+)/.exec(e.detail ?? '') : null;
+        if (link !== null && !seen.has(link[1]!)) next.push(link[1]!);
+      }
+    }
+    ids = next;
+  }
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq).slice(0, q.limit ?? 10000);
 }
 
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
@@ -79,7 +109,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     return 1;
   }
   try {
-    const entries = await store.journal.query(q);
+    const entries = q.id === undefined ? await store.journal.query(q) : await traceQuery(store.journal, q);
     for (const e of entries) io.stdout.write((o.json === true ? JSON.stringify({ ...e, time: new Date(e.at).toISOString() }) : formatEntry(e)) + '\n');
     return 0;
   } finally {

@@ -3,6 +3,7 @@
 // file form's long options it is the classic `sendmail -t -i -f …` (cli/sendmail-classic.ts). The file is left
 // in place unless --remove. Refusals print "spoolgate sendmail: <CODE>: <text>" and exit 2 (bad
 // input) or 1 (the spool could not be written).
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import { describeError } from '../core/errors.js';
@@ -70,7 +71,9 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     ...(v.bcc ?? []).map((address) => ({ address, type: 'bcc' as const })),
   ];
   const r = await sendMail({
-    file: args.positionals[0]!, originator: v.from, recipients, config: loaded.value.config,
+    // The API takes the entire path (seed 004); on the command line a relative FILE means the
+    // working directory, as for every other command.
+    file: resolve(args.positionals[0]!), originator: v.from, recipients, config: loaded.value.config,
     remove: v.remove === true, ...(job === undefined ? {} : { jobName: job }),
   });
   if (!r.ok) {

@@ -123,7 +123,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   await gw.forwarder.start();
   const out: string[] = [`spoolgate ${config.instance}: running (writer ${config.extWrtName}, spool ${config.spool.directory})`];
   for (const l of services.listening) {
-    out.push(`  ${l.role.padEnd(8)} ${l.role === 'control' ? l.host : `${l.host}:${l.port}`}${l.role === 'http' ? `  (console http://${l.host}:${l.port}/, API token in ${services.httpTokenFile ?? '?'})` : ''}`);
+    out.push(`  ${l.role.padEnd(8)} ${l.role === 'control' ? l.host : `${l.host}:${l.port}`}${l.role === 'http' ? `  (console http://${l.host}:${l.port}/, API token in ${services.httpTokenFile ?? '?'}, send-only token in http-send.token beside it)` : ''}`);
   }
   if (services.demo) {
     const pop = services.listening.find((l) => l.role === 'pop3');

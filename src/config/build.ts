@@ -162,6 +162,7 @@ export function buildConfig(input: BuildInput, diag: Diagnostics): { config: Con
       deadLetterAction: und.oneOf('DeadLetterAction', [['Store', 'store'], ['Delete', 'delete']] as const, 'store'),
       deadLetterDirectory: und.path('DeadLetterDirectory', join(writerDir, 'deadletter')),
       copyTo: und.get('CopyTo', (t) => mailbox(t) as Parsed<string | null>, null),
+      delayNotice: und.int('DelayNotice', 0, 525600, 240),
     },
     userExit: val('UserExit', (t) => userExit(t, baseDir), null),
     instance,
@@ -199,6 +200,7 @@ export function buildConfig(input: BuildInput, diag: Diagnostics): { config: Con
 }
 
 function targetServer(b: StatementReader): TargetServerConfig {
+  const limit = (name: string, max: number): number | null => b.get(name, (t) => integer(t, 1, max, ' (leave the parameter out for no limit)') as Parsed<number | null>, null);
   return {
     targetIp: b.all('TargetIP', ipLiteral),
     targetName: b.all('TargetName', hostName),
@@ -215,6 +217,13 @@ function targetServer(b: StatementReader): TargetServerConfig {
     tlsMinVersion: b.oneOf('TlsMinVersion', [['TLSv1.2', 'TLSv1.2'], ['TLSv1.3', 'TLSv1.3']] as const, 'TLSv1.2'),
     tlsVerify: b.yesNo('TlsVerify', true),
     sourceIp: b.get('SourceIP', ipLiteral as (t: string) => Parsed<string | null>, null),
+    // (ext) Rate limits: absent = no limit. 0 is an error, not "unlimited": a limit of nothing
+    // would stop the target for ever, and leaving the parameter out already says "no limit".
+    maxMsgPerSecond: limit('MaxMsgPerSecond', 1000),
+    maxMsgPerMinute: limit('MaxMsgPerMinute', 60_000),
+    maxRcptPerMsg: limit('MaxRcptPerMsg', 2000),
+    maxConnectPerMinute: limit('MaxConnectPerMinute', 6000),
+    rateBackoff: b.yesNo('RateBackoff', true),
   };
 }
 
@@ -232,6 +241,17 @@ function timeouts(b: StatementReader): TimeoutConfig {
   };
 }
 
+/**
+ * Http SendUser: a login-name-like local part. Not root: the send API's identity is never
+ * privileged (SenderPolicy Any is the way to let it name every sender).
+ */
+function sendUser(t: string): Parsed<string> {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(t) || t.toLowerCase() === 'root') {
+    return { ok: false, problem: `value ${JSON.stringify(t.slice(0, 70))} is not a user name the send API may act as`, allowed: 'a user name of 1..64 letters, digits, . _ - (not root; use Users { SenderPolicy Any } to allow every sender)' };
+  }
+  return { ok: true, value: t };
+}
+
 function httpBlock(b: StatementReader, diag: Diagnostics): Config['http'] {
   if (!b.present) return null;
   if (!b.has('Listen')) {
@@ -239,7 +259,12 @@ function httpBlock(b: StatementReader, diag: Diagnostics): Config['http'] {
     return null;
   }
   const listen = b.get('Listen', hostPort, null as { host: string; port: number } | null);
-  return listen === null ? null : { listen, allowedHosts: b.all('AllowedHost', hostName).map((h) => h.toLowerCase()) };
+  return listen === null ? null : {
+    listen, allowedHosts: b.all('AllowedHost', hostName).map((h) => h.toLowerCase()),
+    sendMaxBody: b.int('SendMaxBody', 1024, 1_073_741_824, 16_777_216),
+    sendRate: b.int('SendRate', 0, 1_000_000, 0),
+    sendUser: b.get('SendUser', sendUser as (t: string) => Parsed<string | null>, null),
+  };
 }
 
 function receiverBlock(b: StatementReader, diag: Diagnostics, host: string): ReceiverConfig | null {

@@ -138,7 +138,7 @@ test('a configuration written the IBM way parses to the expected values', () => 
   assert.deepEqual(c.options, { nullTrnc: true, testMode: false, atSign: '$', tlsEhlo: true });
   assert.deepEqual(c.retryLimit, { count: 6, interval: 10 });
   assert.deepEqual(c.extendedRetry, { active: true, age: 3, interval: 60, mailDirectory: '/var/cssmtp/CSSMTP/mail' });
-  assert.deepEqual(c.undeliverable, { returnToMailFrom: false, deadLetterAction: 'delete', deadLetterDirectory: '/etc/spoolgate/deadletters', copyTo: null });
+  assert.deepEqual(c.undeliverable, { returnToMailFrom: false, deadLetterAction: 'delete', deadLetterDirectory: '/etc/spoolgate/deadletters', copyTo: null, delayNotice: 240 });
   assert.deepEqual(c.smf119, { config: true, connect: true, mail: false, spool: true, stats: true, interval: 15 });
   assert.deepEqual(c.timeout, { initialMsg: 60, mailCmd: 61, rcptCmd: 62, dataCmd: 63, dataBlock: 64, dataTerm: 65, anyCmd: 66, connectRetry: 67 });
   assert.equal(c.targetServers.length, 2);
@@ -146,6 +146,7 @@ test('a configuration written the IBM way parses to the expected values', () => 
     targetIp: ['9.100.1.2', '2001:db8::25'], targetName: ['d03av01.boulder.example.com'], targetMx: null,
     connectPort: 2525, connectLimit: 2, maxMsgSent: 1000, messageSize: 1048576, secure: true,
     authUser: null, authPassword: null, tlsCaFile: null, tlsServerName: null, tlsMinVersion: 'TLSv1.2', tlsVerify: true, sourceIp: null,
+    maxMsgPerSecond: null, maxMsgPerMinute: null, maxRcptPerMsg: null, maxConnectPerMinute: null, rateBackoff: true,
   });
   assert.equal(c.targetServers[1]?.targetMx, 'example.com');
   assert.deepEqual(c.targetServers[1]?.targetIp, []);
@@ -179,10 +180,11 @@ test('every default of SPEC.md §3 when only a TargetServer is given', () => {
       targetIp: ['192.0.2.1'], targetName: [], targetMx: null, connectPort: 25, connectLimit: 5, maxMsgSent: 0,
       messageSize: 524288, secure: false, authUser: null, authPassword: null, tlsCaFile: null, tlsServerName: null,
       tlsMinVersion: 'TLSv1.2', tlsVerify: true, sourceIp: null,
+      maxMsgPerSecond: null, maxMsgPerMinute: null, maxRcptPerMsg: null, maxConnectPerMinute: null, rateBackoff: true,
     }],
     timeout: { initialMsg: 300, mailCmd: 300, rcptCmd: 300, dataCmd: 120, dataBlock: 180, dataTerm: 600, anyCmd: 300, connectRetry: 120 },
     translate: 'IBM-1047',
-    undeliverable: { returnToMailFrom: true, deadLetterAction: 'store', deadLetterDirectory: '/srv/gw/var/state/SPOOLGAT/deadletter', copyTo: null },
+    undeliverable: { returnToMailFrom: true, deadLetterAction: 'store', deadLetterDirectory: '/srv/gw/var/state/SPOOLGAT/deadletter', copyTo: null, delayNotice: 240 },
     userExit: null,
     instance: 'spoolgate',
     hostName: 'gw.example.test',
@@ -257,7 +259,7 @@ Filter { MimeType Image/* }
 Pop3 { Listen 127.0.0.1:110 ListenTls 127.0.0.1:995 TlsCert c.pem TlsKey k.pem InactivityTimeout 900 }
 Users { DefaultDomain example.test SenderPolicy any }
 `);
-  assert.deepEqual(c.http, { listen: { host: '::1', port: 8025 }, allowedHosts: [] });
+  assert.deepEqual(c.http, { listen: { host: '::1', port: 8025 }, allowedHosts: [], sendMaxBody: 16_777_216, sendRate: 0, sendUser: null });
   assert.equal(c.logFile, '/var/log/sg.log');
   assert.equal(c.logFormat, 'json');
   assert.deepEqual(c.spool, { directory: '/var/spool/sg', recordFormat: 'fixed', recordLength: 133, rescanInterval: 30 });
@@ -496,7 +498,64 @@ test('(ext) DisplayCompat: SPOOLGATE by default and shown; IBM writes the seed\'
   assert.ok(ours.some((l) => l.startsWith('BADSPOOLDISP ')) && ours.some((l) => l.startsWith('AUTHUSER ')) && ours.some((l) => l.startsWith('COPYTO ')));
   const ibm = formatConfigDisplay(parseOk(`${base}DisplayCompat ibm\n`).config);
   for (const label of ['BADSPOLDISP', 'RETURNTOAILFROM', 'JESJOBSize', 'MESSAGESize', 'DATAINIT', 'RPCTCMD']) assert.ok(ibm.some((l) => l.includes(`${label} `) || l.includes(`${label}:`)), label);
-  for (const label of ['BADSPOOLDISP', 'AUTHUSER', 'COPYTO', 'DISPLAYCOMPAT', 'INSTANCE', 'SPOOL:', 'RECEIVER']) assert.ok(!ibm.some((l) => l.startsWith(label)), label);
+  for (const label of ['BADSPOOLDISP', 'AUTHUSER', 'COPYTO', 'DELAYNOTICE', 'DISPLAYCOMPAT', 'INSTANCE', 'SPOOL:', 'RECEIVER']) assert.ok(!ibm.some((l) => l.startsWith(label)), label);
   assert.equal(ibm.at(-1), 'MAILADMINISTRATOR   : NONE', 'the seed\'s block ends the display');
   assert.ok(!ibm.some((l) => l !== l.trimEnd()), 'no trailing blanks');
+});
+
+test('Http SendMaxBody, SendRate and SendUser (the send API): values, and errors naming file and line', () => {
+  const { config } = parseOk('TargetServer { TargetIP 192.0.2.1 }\nHttp { Listen 127.0.0.1:8025 SendMaxBody 2048 SendRate 60 SendUser reports }\n');
+  assert.deepEqual([config.http?.sendMaxBody, config.http?.sendRate, config.http?.sendUser], [2048, 60, 'reports']);
+  for (const bad of ['root', 'ROOT', 'a b', 'x@y']) {
+    const u = parseConfig(`TargetServer { TargetIP 192.0.2.1 }\nHttp { Listen 127.0.0.1:8025 SendUser "${bad}" }\n`, 'b.conf', {}, OPTS);
+    assert.ok(!u.ok, bad);
+    assert.match(u.error.map((e) => e.message).join('\n'), /^b\.conf:2: .*SendUser.*not root/m, bad);
+  }
+  const r = parseConfig('TargetServer { TargetIP 192.0.2.1 }\nHttp { Listen 127.0.0.1:8025\n SendMaxBody 10 }\n', 'a.conf', {}, OPTS);
+  assert.ok(!r.ok);
+  assert.match(r.error.map((e) => e.message).join('\n'), /^a\.conf:3: .*SendMaxBody.*1024/m);
+});
+
+// Issue #16 item 13: seed 001 bounds long retry at two hours (its own example: 4 retries of 30
+// minutes); more is allowed here up to 7200 minutes, with a warning at config check.
+test('RetryLimit Count × Interval over two hours: accepted with a warning; two hours exactly is quiet', () => {
+  const TS = 'TargetServer { TargetIP 192.0.2.1 }\n';
+  assert.deepEqual(parseOk('RetryLimit { Count 4 Interval 30 }\n' + TS).warnings, []);
+  const { config: c, warnings } = parseOk('RetryLimit {\n  Count 5\n  Interval 30\n}\n' + TS, 'r.conf');
+  assert.deepEqual(c.retryLimit, { count: 5, interval: 30 });
+  assert.deepEqual(warnings, [
+    "r.conf:1: RetryLimit: Count × Interval = 150 minutes keeps mail in long retry (its spool file held) longer than CSSMTP's two hours; ExtendedRetry is the place for longer waits; allowed Count × Interval ≤ 120 as in CSSMTP, or up to 7200",
+  ]);
+});
+
+// Issue #16 item 13: the seed's default directories are /var/cssmtp/<extwrtname>/mail/ and
+// …/deadletter/; here /var/cssmtp is the StateDirectory. The seed's D,CONFIG example (EXTWRTNAME
+// CSSMTP, MAILDIRECTORY /var/cssmtp/CSSMTP/mail/) comes out the same with StateDirectory /var/cssmtp.
+test('default MailDirectory and DeadLetterDirectory: <StateDirectory>/<EXTWRTNAME>/mail and …/deadletter, the seed\'s shape', () => {
+  const { config: c } = parseOk('ExtWrtName CSSMTP\nStateDirectory /var/cssmtp\nExtendedRetry { Age 100 Interval 30 }\nTargetServer { TargetIP 9.100.1.2 }\n');
+  assert.equal(c.extendedRetry.mailDirectory, '/var/cssmtp/CSSMTP/mail');
+  assert.equal(c.undeliverable.deadLetterDirectory, '/var/cssmtp/CSSMTP/deadletter');
+  // A lower-case writer name is the same writer: the directory uses the upper-case form.
+  assert.equal(parseOk('ExtWrtName cssmtp\nStateDirectory /var/cssmtp\nTargetServer { TargetIP 9.100.1.2 }\n').config.extendedRetry.mailDirectory, '/var/cssmtp/CSSMTP/mail');
+});
+
+test('(ext) TargetServer rate limits parse, default to none, and show in Display,CONFig', () => {
+  const r = parseConfig('TargetServer {\n  TargetName smtp.office365.com\n  ConnectPort 587\n  MaxMsgPerMinute 30\n  MaxRcptPerMsg 500\n  MaxConnectPerMinute 20\n  RateBackoff NO\n}\nTargetServer { TargetIP 192.0.2.9 MaxMsgPerSecond 14 }\n', 'rate.conf');
+  assert.ok(r.ok, JSON.stringify(r));
+  const [m365, ses] = r.value.config.targetServers;
+  assert.deepEqual([m365?.maxMsgPerSecond, m365?.maxMsgPerMinute, m365?.maxRcptPerMsg, m365?.maxConnectPerMinute, m365?.rateBackoff], [null, 30, 500, 20, false]);
+  assert.deepEqual([ses?.maxMsgPerSecond, ses?.maxMsgPerMinute, ses?.maxRcptPerMsg, ses?.maxConnectPerMinute, ses?.rateBackoff], [14, null, null, null, true]);
+  const lines = formatConfigDisplay(r.value.config);
+  for (const want of ['MAXMSGPERMINUTE     : 30', 'MAXRCPTPERMSG       : 500', 'MAXCONNECTPERMINUTE : 20', 'RATEBACKOFF         : NO', 'MAXMSGPERSECOND     : 14']) {
+    assert.ok(lines.includes(want), `${want} in\n${lines.join('\n')}`);
+  }
+  // DisplayCompat IBM leaves every (ext) line out.
+  const ibm = formatConfigDisplay({ ...r.value.config, displayCompat: 'ibm' });
+  assert.ok(!ibm.some((l) => l.startsWith('MAXMSGPER') || l.startsWith('MAXRCPT') || l.startsWith('RATEBACKOFF')));
+});
+
+test('(ext) a MaxMsgPerMinute that MaxMsgPerSecond never lets it reach is a warning naming line and fix', () => {
+  const r = parseConfig('TargetServer {\n  TargetIP 192.0.2.1\n  MaxMsgPerSecond 2\n  MaxMsgPerMinute 600\n}\n', 'rate.conf');
+  assert.ok(r.ok);
+  assert.deepEqual(r.value.warnings.map((w) => w.text), ['rate.conf:4: TargetServer MaxMsgPerMinute: 600 can never be reached with MaxMsgPerSecond 2 (at most 120 a minute); allowed MaxMsgPerMinute of at most 120, or leave it out']);
 });

@@ -110,7 +110,7 @@ function seedBlock(c: Config, rt: DisplayRuntime, ibm: boolean): { head: string[
     'UNDELIVERABLE:',
     pair(lb('RETURNTOMAILFROM'), yn(c.undeliverable.returnToMailFrom), 'DEADLETTERACTION', c.undeliverable.deadLetterAction.toUpperCase()),
     one('DEADLETTERDIRECTORY', c.undeliverable.deadLetterDirectory),
-    ...(ibm ? [] : [one('COPYTO', c.undeliverable.copyTo ?? 'NONE')]),
+    ...(ibm ? [] : [one('COPYTO', c.undeliverable.copyTo ?? 'NONE'), one('DELAYNOTICE', String(c.undeliverable.delayNotice))]),
     'RETRYLIMIT:',
     pair('COUNT', String(c.retryLimit.count), 'INTERVAL', String(c.retryLimit.interval)),
     one('EXTENDEDRETRY', c.extendedRetry.active ? 'ACTIVE' : 'INACTIVE'),
@@ -139,6 +139,12 @@ function seedBlock(c: Config, rt: DisplayRuntime, ibm: boolean): { head: string[
     if (t.tlsCaFile !== null) out.push(one('TLSCAFILE', t.tlsCaFile));
     if (t.tlsServerName !== null) out.push(one('TLSSERVERNAME', t.tlsServerName));
     if (t.tlsMinVersion !== 'TLSv1.2' || !t.tlsVerify) out.push(pair('TLSMINVERSION', t.tlsMinVersion, 'TLSVERIFY', yn(t.tlsVerify)));
+    // (ext) Rate limits (docs/rate-limits.md): each shown when set; RATEBACKOFF when off.
+    if (t.maxMsgPerSecond !== null) out.push(one('MAXMSGPERSECOND', String(t.maxMsgPerSecond)));
+    if (t.maxMsgPerMinute !== null) out.push(one('MAXMSGPERMINUTE', String(t.maxMsgPerMinute)));
+    if (t.maxRcptPerMsg !== null) out.push(one('MAXRCPTPERMSG', String(t.maxRcptPerMsg)));
+    if (t.maxConnectPerMinute !== null) out.push(one('MAXCONNECTPERMINUTE', String(t.maxConnectPerMinute)));
+    if (!t.rateBackoff) out.push(one('RATEBACKOFF', 'NO'));
   }
   const to = c.timeout;
   const tail = [
@@ -175,7 +181,7 @@ function spoolgateDisplay(c: Config, rt: DisplayRuntime): string[] {
     two('RECORDFORMAT', c.spool.recordFormat.toUpperCase(), 'RECORDLENGTH', String(c.spool.recordLength)),
     one('RESCANINTERVAL', String(c.spool.rescanInterval)),
     one('HTTP', c.http === null ? 'OFF' : hp(c.http.listen)),
-    ...(c.http === null ? [] : list('ALLOWEDHOST', c.http.allowedHosts)),
+    ...(c.http === null ? [] : [...list('ALLOWEDHOST', c.http.allowedHosts), two('SENDMAXBODY', String(c.http.sendMaxBody), 'SENDRATE', String(c.http.sendRate)), one('SENDUSER', c.http.sendUser ?? '*INSTANCE')]),
   );
   const r = c.receiver;
   if (r === null) out.push(one('RECEIVER', 'OFF'));

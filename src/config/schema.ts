@@ -49,12 +49,13 @@ export const STATEMENTS: readonly StatementDef[] = [
     p('TargetIP', true), p('TargetName', true), p('TargetMx'),
     p('ConnectPort'), p('ConnectLimit'), p('MaxMsgSent'), p('MessageSize'), p('Secure'),
     p('AuthUser'), p('AuthPassword'), p('TlsCaFile'), p('TlsServerName'), p('TlsMinVersion'), p('TlsVerify'), p('SourceIP'),
+    p('MaxMsgPerSecond'), p('MaxMsgPerMinute'), p('MaxRcptPerMsg'), p('MaxConnectPerMinute'), p('RateBackoff'),
   ], true),
   block('Timeout', 'yes', false, [
     p('InitialMsg'), p('MAILCmd'), p('RCPTCmd'), p('DATACmd'), p('DataBlock'), p('DataTerm'), p('AnyCmd'), p('ConnectRetry'),
   ]),
   value('Translate', 'no', false),
-  block('Undeliverable', 'yes', false, [p('ReturnToMailFrom'), p('DeadLetterAction'), p('DeadLetterDirectory'), p('CopyTo')]),
+  block('Undeliverable', 'yes', false, [p('ReturnToMailFrom'), p('DeadLetterAction'), p('DeadLetterDirectory'), p('CopyTo'), p('DelayNotice')]),
   value('UserExit', 'yes', false),
   // ---- (ext) ----
   value('Instance', 'no', true),
@@ -71,7 +72,7 @@ export const STATEMENTS: readonly StatementDef[] = [
   value('DrainTimeout', 'yes', true),
   value('DisplayCompat', 'yes', true),
   block('Spool', 'partial', true, [p('Directory'), p('RecordFormat'), p('RecordLength'), p('RescanInterval')]),
-  block('Http', 'no', true, [p('Listen'), p('AllowedHost', true)]),
+  block('Http', 'no', true, [p('Listen'), p('AllowedHost', true), p('SendMaxBody'), p('SendRate'), p('SendUser')]),
   block('Receiver', 'partial', true, [
     p('Listen', true), p('HostName'), p('LocalDomain', true), p('MaxMessageSize'), p('MaxRecipients'),
     p('MaxConnections'), p('MaxConnectionsPerIP'), p('CommandTimeout'), p('DataTimeout'), p('MaxBadCommands'),

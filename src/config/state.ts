@@ -13,6 +13,8 @@ export interface StateLayout {
   readonly demoPassword: string;
   /** The HTTP API's bearer token. */
   readonly httpToken: string;
+  /** The send API's send-only bearer token (POST /api/v1/messages). */
+  readonly httpSendToken: string;
   /** Mail kept by a receiver Filter with Action Keep. */
   readonly quarantine: string;
   /** Messages held by the operator (src/queue/holds.ts), one file per writer name. */
@@ -27,6 +29,7 @@ export function stateLayout(c: Pick<Config, 'stateDirectory' | 'extWrtName'>): S
     database: join(d, 'spoolgate.db'),
     demoPassword: join(d, 'demo.password'),
     httpToken: join(d, 'http.token'),
+    httpSendToken: join(d, 'http-send.token'),
     quarantine: join(d, 'quarantine'),
     holds: join(d, `${c.extWrtName}.holds.json`),
   };

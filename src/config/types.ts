@@ -50,6 +50,14 @@ export interface TargetServerConfig {
   readonly tlsMinVersion: TlsMinVersion;
   readonly tlsVerify: boolean;
   readonly sourceIp: string | null;
+  /** (ext) Smart-host rate limits (docs/rate-limits.md); null = no limit. */
+  readonly maxMsgPerSecond: number | null;
+  readonly maxMsgPerMinute: number | null;
+  /** Recipients per transaction: a longer envelope is sent as several transactions. */
+  readonly maxRcptPerMsg: number | null;
+  readonly maxConnectPerMinute: number | null;
+  /** Slow down on 4xx replies that say the target is rate limiting. */
+  readonly rateBackoff: boolean;
 }
 
 /** Seconds, each 30..1200. */
@@ -178,6 +186,8 @@ export interface Config {
     readonly deadLetterDirectory: string;
     /** (ext) a copy of every notification goes here. */
     readonly copyTo: string | null;
+    /** (ext) minutes after arrival when a NOTIFY=DELAY recipient's sender is told the mail waits; 0 = never. */
+    readonly delayNotice: number;
   };
   /** null = NONE; else absolute path of the exit module. */
   readonly userExit: string | null;
@@ -228,6 +238,12 @@ export interface Config {
     readonly listen: HostPort;
     /** (ext) Host header names accepted besides IP literals, localhost and the Listen host (DNS rebinding). */
     readonly allowedHosts: readonly string[];
+    /** (ext) Bytes: the largest request body of POST /api/v1/messages (the send API). */
+    readonly sendMaxBody: number;
+    /** (ext) Messages per minute one client address may send through the send API; 0 = no limit. */
+    readonly sendRate: number;
+    /** (ext) The user the send API sends as for SenderPolicy Own (never privileged); null = the instance's own user. */
+    readonly sendUser: string | null;
   } | null;
   /** null = no SMTP receiver. */
   readonly receiver: ReceiverConfig | null;

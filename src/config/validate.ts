@@ -10,6 +10,8 @@ import type { Config } from './types.js';
 export const MAX_TARGET_ADDRESSES = 4;
 export const MAX_MAIL_ADMINISTRATORS = 4;
 export const MAX_RETRY_PRODUCT = 7200;
+/** Seed 001: CSSMTP limits long retry (Count × Interval minutes) to two hours. */
+export const CSSMTP_RETRY_MINUTES = 120;
 
 /**
  * TestMode YES has no valid report destination (seed: EZD1841I). Report Admin without an
@@ -56,6 +58,11 @@ export function validateConfig(config: Config, groups: StatementGroups, diag: Di
     if (ts !== undefined && ts.authUser !== null && !ts.secure) {
       diag.warn(lineOf(st, 'AuthUser'), 'TargetServer', 'AuthUser', 'credentials are only sent over TLS; without Secure YES mail may go unauthenticated to a target without STARTTLS');
     }
+    // (ext) A per-minute limit above 60 × the per-second one can never be reached: a typo, or a
+    // limit that was meant as the other one (docs/rate-limits.md).
+    if (ts !== undefined && ts.maxMsgPerSecond !== null && ts.maxMsgPerMinute !== null && ts.maxMsgPerMinute > 60 * ts.maxMsgPerSecond) {
+      diag.warn(lineOf(st, 'MaxMsgPerMinute'), 'TargetServer', 'MaxMsgPerMinute', `${ts.maxMsgPerMinute} can never be reached with MaxMsgPerSecond ${ts.maxMsgPerSecond} (at most ${60 * ts.maxMsgPerSecond} a minute)`, `MaxMsgPerMinute of at most ${60 * ts.maxMsgPerSecond}, or leave it out`);
+    }
     for (const raw of st.params) {
       if (raw.def.name !== 'TargetIP') continue;
       const ip = raw.value.text.replace(/^\[|\]$/g, '').toLowerCase();
@@ -78,6 +85,12 @@ export function validateConfig(config: Config, groups: StatementGroups, diag: Di
   const product = config.retryLimit.count * config.retryLimit.interval;
   if (rl !== undefined && product > MAX_RETRY_PRODUCT) {
     diag.error(rl.line, 'RetryLimit', null, `Count × Interval = ${product} exceeds ${MAX_RETRY_PRODUCT}`, `Count × Interval ≤ ${MAX_RETRY_PRODUCT}`);
+  } else if (rl !== undefined && product > CSSMTP_RETRY_MINUTES) {
+    // Seed 001 bounds long retry at two hours; we allow up to MAX_RETRY_PRODUCT minutes (the
+    // spool file stays held that long) and say where this differs from CSSMTP.
+    diag.warn(rl.line, 'RetryLimit', null,
+      `Count × Interval = ${product} minutes keeps mail in long retry (its spool file held) longer than CSSMTP's two hours; ExtendedRetry is the place for longer waits`,
+      `Count × Interval ≤ ${CSSMTP_RETRY_MINUTES} as in CSSMTP, or up to ${MAX_RETRY_PRODUCT}`);
   }
 
   // ---- JESJobSize ≥ JESMsgSize unless either is 0 (unlimited) ----

@@ -6,7 +6,7 @@ import { parseConfig } from '../config/index.js';
 import { render, canonicalIp } from './render.js';
 import type { DisplayCommand } from './render.js';
 import { parseCommand } from './parse.js';
-import { taskSnapshot, type Snapshot, type TargetSnapshot, type TaskSnapshot } from './snapshot.js';
+import { targetSnapshot, taskSnapshot, type Snapshot, type TargetSnapshot, type TaskSnapshot } from './snapshot.js';
 
 function cmd(text: string): DisplayCommand {
   const r = parseCommand(text);
@@ -268,4 +268,34 @@ test('an IDLE task shows the previous job, with PEND and LRT 0 (seed: SPOOLSTATU
   assert.equal(busy.pend, 3);
   const never = taskSnapshot({ tkid: 3, state: 'IDLE', counters: { pend: 0, lrt: 0, mailRead: 0, undeliverable: 0 } });
   assert.equal(never.jobName, null, 'a task that never read a file has no job: N/A');
+});
+
+test('(ext) D,TARGETS shows the rate limits, their use now and the back-off; IBM leaves them out; none set = no lines', () => {
+  const rate = {
+    msgPerSecond: 20, msgPerMinute: 600, rcptPerMsg: 10, connectPerMinute: null, backoff: true,
+    sentLastSecond: 12, sentLastMinute: 340, connectsLastMinute: null,
+    backoffLevel: 2, backoffSpacingMs: 500, rateReplies: 3, lastRateReply: '451 4.7.0 rate limited',
+  };
+  const s = snap({ targets: [target('192.0.2.10', { rate }), target('192.0.2.11')] });
+  const lines = render(cmd('D,TARGETS'), s);
+  const at = lines.indexOf('TARGET SERVER 192.0.2.10');
+  assert.deepEqual(lines.slice(at + 5, at + 10), [
+    'LOST ATTEMPTS: 0',
+    'RATE LIMIT   : 20/SEC, 600/MIN, 10 RCPT/MSG',
+    'RATE NOW     : 12/SEC, 340/MIN',
+    'BACKOFF      : LEVEL 2, 500 MS APART (3 RATE REPLIES)',
+    'RATE REPLY   : 451 4.7.0 rate limited',
+  ]);
+  const other = lines.slice(lines.indexOf('TARGET SERVER 192.0.2.11'));
+  assert.ok(!other.some((l) => l.startsWith('RATE') || l.startsWith('BACKOFF')), 'no limiter state: no rate lines');
+  assert.ok(render(cmd('D,TARGETS,ADDR=192.0.2.10'), s).includes('BACKOFF      : LEVEL 2, 500 MS APART (3 RATE REPLIES)'));
+  assert.ok(!render(cmd('D,TARGETS'), { ...s, compat: 'ibm' }).some((l) => l.startsWith('RATE') || l.startsWith('BACKOFF')));
+});
+
+test('(ext) snapshot: a target whose statement sets no limit and never got a rate reply has no rate part', () => {
+  const base = { addr: { address: '192.0.2.1', port: 25, source: { kind: 'TargetIP' as const }, server: { connectLimit: 1, maxMsgSent: 0, messageSize: 1, secure: false } }, state: 'ACTIVE' as const, capabilities: undefined, counters: { mailAttempts: 0, mailSent: 0, connectFail: 0 }, lastError: '', acquire: async () => { throw new Error('unused'); } };
+  const idle = { msgPerSecond: null, msgPerMinute: null, rcptPerMsg: null, connectPerMinute: null, backoff: true, sentLastSecond: null, sentLastMinute: null, connectsLastMinute: null, backoffLevel: 0, backoffSpacingMs: 0, rateReplies: 0, lastRateReply: '' };
+  assert.equal(targetSnapshot({ ...base, limiter: { snapshot: () => idle } }).rate, undefined);
+  assert.equal(targetSnapshot({ ...base, limiter: { snapshot: () => ({ ...idle, rateReplies: 1, backoffLevel: 1 }) } }).rate?.backoffLevel, 1);
+  assert.equal(targetSnapshot({ ...base, limiter: { snapshot: () => ({ ...idle, msgPerMinute: 30 }) } }).rate?.msgPerMinute, 30);
 });

@@ -152,6 +152,27 @@ function lostLine(t: TargetSnapshot): string {
   return `${'LOST ATTEMPTS'.padEnd(13)}: ${t.lostAttempts}`;
 }
 
+/**
+ * (ext) The statement's rate limits (MaxMsgPerSecond/Minute, MaxRcptPerMsg, MaxConnectPerMinute),
+ * how much of them is used now, and the back-off on "rate" replies (docs/rate-limits.md).
+ */
+function rateLines(t: TargetSnapshot): string[] {
+  const r = t.rate;
+  if (r === undefined) return [];
+  const parts = (xs: (string | null)[]): string => xs.filter((x): x is string => x !== null).join(', ') || 'NONE';
+  const per = (n: number | null, unit: string): string | null => (n === null ? null : `${n}${unit}`);
+  const label = (l: string): string => l.padEnd(13);
+  const out = [
+    `${label('RATE LIMIT')}: ${parts([per(r.msgPerSecond, '/SEC'), per(r.msgPerMinute, '/MIN'), per(r.rcptPerMsg, ' RCPT/MSG'), per(r.connectPerMinute, ' CONN/MIN')])}`,
+  ];
+  const used = parts([per(r.sentLastSecond, '/SEC'), per(r.sentLastMinute, '/MIN'), per(r.connectsLastMinute, ' CONN/MIN')]);
+  if (used !== 'NONE') out.push(`${label('RATE NOW')}: ${used}`);
+  const backoff = !r.backoff ? 'OFF' : r.backoffLevel === 0 ? 'NONE' : `LEVEL ${r.backoffLevel}, ${r.backoffSpacingMs} MS APART`;
+  out.push(`${label('BACKOFF')}: ${backoff}${r.rateReplies > 0 ? ` (${r.rateReplies} RATE REPLIES)` : ''}`);
+  if (r.lastRateReply !== '') out.push(`${label('RATE REPLY')}: ${r.lastRateReply}`);
+  return out;
+}
+
 function targetBlock(t: TargetSnapshot, s: Snapshot): string[] {
   return [
     serverLine(t, s),
@@ -159,7 +180,7 @@ function targetBlock(t: TargetSnapshot, s: Snapshot): string[] {
     col('ESMTP', yn(t.esmtp), 'MESSAGE SIZE', String(t.effectiveMessageSize)),
     col('STARTTLS', yn(t.startTls), 'MAIL ATTEMPTS', String(t.mailAttempts)),
     col('MAIL SENT', String(t.mailSent), 'CONNECT FAIL', String(t.connectFail)),
-    ...(ibm(s) ? [] : [lostLine(t)]),
+    ...(ibm(s) ? [] : [lostLine(t), ...rateLines(t)]),
   ];
 }
 
@@ -171,7 +192,7 @@ function addrBlock(t: TargetSnapshot, s: Snapshot): string[] {
     col('ESMTP', yn(t.esmtp), 'MESSAGE SIZE', String(t.effectiveMessageSize)),
     col('SECURE', yn(t.secure), 'MAIL ATTEMPTS', String(t.mailAttempts)),
     col('MAIL SENT', String(t.mailSent), 'CONNECT FAIL', String(t.connectFail)),
-    ...(ibm(s) ? [] : [`${'STARTTLS'.padEnd(10)}: ${yn(t.startTls)}`, lostLine(t)]),
+    ...(ibm(s) ? [] : [`${'STARTTLS'.padEnd(10)}: ${yn(t.startTls)}`, lostLine(t), ...rateLines(t)]),
   ];
 }
 

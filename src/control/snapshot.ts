@@ -44,6 +44,27 @@ export interface TargetSnapshot {
   /** Attempts that ended without a reply (no answer in time, or the connection dropped). */
   readonly lostAttempts: number;
   readonly lastError: string;
+  /**
+   * (ext) The statement's rate limits and their state now (src/forwarder/rate.ts). Absent when no
+   * limit is set and the target never answered "rate": nothing to show.
+   */
+  readonly rate?: TargetRateSnapshot;
+}
+
+/** Limits (null = none) and what they see now; the statement's addresses share one. */
+export interface TargetRateSnapshot {
+  readonly msgPerSecond: number | null;
+  readonly msgPerMinute: number | null;
+  readonly rcptPerMsg: number | null;
+  readonly connectPerMinute: number | null;
+  readonly backoff: boolean;
+  readonly sentLastSecond: number | null;
+  readonly sentLastMinute: number | null;
+  readonly connectsLastMinute: number | null;
+  readonly backoffLevel: number;
+  readonly backoffSpacingMs: number;
+  readonly rateReplies: number;
+  readonly lastRateReply: string;
 }
 
 export interface CountersSnapshot {
@@ -98,6 +119,8 @@ export interface TargetView {
   /** Final replies per recipient by class (/metrics); absent in views that do not count them. */
   readonly replies?: Readonly<Record<'2xx' | '4xx' | '5xx', number>>;
   readonly lastError: string;
+  /** (ext) The statement's rate limiter (src/forwarder/rate.ts); absent in views without one. */
+  readonly limiter?: { snapshot(): TargetRateSnapshot } | undefined;
   /** Opens (or reuses) a connection: REFRESHTargets uses it to relearn capabilities at once. */
   acquire(tls: boolean): Promise<Result<{ release(usable: boolean): void }, { readonly detail: string }>>;
 }
@@ -160,7 +183,15 @@ export function targetSnapshot(t: TargetView): TargetSnapshot {
     connectFail: t.counters.connectFail,
     lostAttempts: t.counters.lostAttempts ?? 0,
     lastError: t.lastError,
+    ...rateOf(t),
   };
+}
+
+function rateOf(t: TargetView): { rate?: TargetRateSnapshot } {
+  const r = t.limiter?.snapshot();
+  if (r === undefined) return {};
+  const limited = r.msgPerSecond !== null || r.msgPerMinute !== null || r.rcptPerMsg !== null || r.connectPerMinute !== null;
+  return limited || r.rateReplies > 0 || !r.backoff ? { rate: r } : {};
 }
 
 export function takeSnapshot(opts: {

@@ -20,10 +20,15 @@ export interface ForwarderAccounting {
   onConnection(c: ConnectionRecord): void;
 }
 
-export function forwarderAccounting(accounting: Accounting): ForwarderAccounting {
+/** Subject and attachments of a message (the composition root plugs in the MIME reading). */
+export type DescribeMessage = (data: Buffer) => { readonly subject?: string; readonly attachments: number; readonly partial: boolean };
+
+export function forwarderAccounting(accounting: Accounting, describe?: DescribeMessage): ForwarderAccounting {
   return {
     onMailFinished: (item, outcome) => {
       const spool = item.origin.kind === 'spool' ? item.origin : undefined;
+      // Read only when MAIL records are written (the flag is read per record).
+      const d = describe !== undefined && accounting.enabled('MAIL') ? describe(item.data) : undefined;
       accounting.record('MAIL', {
         jobName: item.job.jobName, jobId: item.job.jobId, user: item.job.originUser,
         tkid: spool?.tkid, spoolId: spool?.entryId, messageNo: spool?.messageNo, queueId: queueIdOf(item),
@@ -32,6 +37,7 @@ export function forwarderAccounting(accounting: Accounting): ForwarderAccounting
         size: item.data.length, result: outcome, accepted: item.envelope.recipients.length - item.failed.length - item.pending.length,
         failed: item.failed.length, target: item.lastTarget, attempts: item.deliveryAttempts ?? 0,
         ...(item.operatorAction === undefined ? {} : { detail: `${item.operatorAction.action === 'bounce' ? 'bounced' : 'deleted'} by the operator (${item.operatorAction.operator}): ${item.operatorAction.reason}` }),
+        ...(d === undefined ? {} : { subject: d.subject, attachments: d.attachments, ...(d.partial ? { attachmentsPartial: true } : {}) }),
       });
     },
     onFileDone: (tkid, entry, st) => {

@@ -80,3 +80,36 @@ test('a task stays busy while its file is disposed of: the next file waits, and 
   await fwd.idle();
   assert.deepEqual(done, [{ id: 'PAY', mailRead: 3 }, { id: 'BILL', mailRead: 1 }]);
 });
+
+test('rate limits: the addresses of one TargetServer share one limiter; REFRESH with new limits keeps it (and its history) and the connections', async (t) => {
+  const dir = tempDir(t);
+  const clock = new FakeClock();
+  const checkpoint = Checkpoint.open(join(dir, 'cp.db'), { worker: false });
+  t.after(() => checkpoint.close());
+  const resolver = new FakeResolver();
+  resolver.addresses.set('relay.example', ['192.0.2.1', '192.0.2.2']);
+  let text = 'TargetServer { TargetName relay.example MaxMsgPerMinute 30 }\nTargetServer { TargetIP 192.0.2.9 }';
+  const cfg = () => writeConfig(dir, text).config;
+  let config = cfg();
+  const fwd = new Forwarder({
+    clock, log: Logger.silent(), resolver, connector: new FakeConnector(), checkpoint,
+    spool: { list: async () => [], watch: () => undefined, finish: async () => undefined, hold: async () => undefined, report: async () => undefined },
+    undeliverable: { handle: async () => 'notified' }, settings: () => forwarderSettings(config, clock), servers: () => targetSpecs(config),
+  });
+  t.after(() => fwd.stop());
+  await fwd.resolve();
+  const [a, b, c] = fwd.listTargets();
+  assert.ok(a!.limiter !== undefined && a!.limiter === b!.limiter, 'one limiter for the statement\'s two addresses');
+  assert.notEqual(c!.limiter, a!.limiter, 'another statement, another limiter');
+  assert.equal(a!.limiter.snapshot().msgPerMinute, 30);
+  assert.equal(await a!.limiter.beginMessage(), true);
+  text = 'TargetServer { TargetName relay.example MaxMsgPerMinute 1 MaxRcptPerMsg 50 }\nTargetServer { TargetIP 192.0.2.9 }';
+  config = cfg();
+  await fwd.resolve();
+  const [a2, b2] = fwd.listTargets();
+  assert.equal(a2, a, 'same Target: a rate change is not a connection change');
+  assert.equal(a2!.limiter, a!.limiter, 'same limiter');
+  assert.equal(b2!.limiter, a2!.limiter);
+  assert.deepEqual([a2!.limiter!.snapshot().msgPerMinute, a2!.limiter!.rcptPerMsg], [1, 50]);
+  assert.ok(a2!.limiter!.messageWait(clock.mono!()) > 0, 'the start before REFRESH still counts against the new limit');
+});

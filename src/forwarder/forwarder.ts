@@ -11,9 +11,10 @@ import type { Clock, Health, Resolver, Timer } from '../core/index.js';
 import { describeError } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import type { Checkpoint } from './checkpoint.js';
-import { Lifecycle, newCounters, queueIdOf, type ExtendedPolicy, type FinalOutcome, type GlobalCounters, type HoldCheck, type OperatorCommand, type RetryPolicy, type UndeliverableHandler, type WorkItem } from './lifecycle.js';
+import { Lifecycle, newCounters, queueIdOf, type ExtendedPolicy, type FinalOutcome, type ForwarderEvent, type GlobalCounters, type HoldCheck, type OperatorCommand, type RetryPolicy, type StatusNotices, type UndeliverableHandler, type WorkItem } from './lifecycle.js';
 import { Target, reconcileTargets, type ConnectionRecord } from './pool.js';
 import { Router } from './router.js';
+import { NO_RATE_LIMITS, TargetLimiter } from './rate.js';
 import { FileRetry } from './file-retry.js';
 import { SpoolTask, type SpoolPort, type TaskEntry, type TaskSettings } from './task.js';
 import { resolveTargets } from './targets.js';
@@ -63,6 +64,7 @@ export class Forwarder {
   targetWarnings: readonly string[] = [];
   suspendMode: SuspendMode = 'none';
   private targets: readonly Target[] = [];
+  private limiters = new Map<string, TargetLimiter>();
   private readonly queue: TaskEntry[] = [];
   private readonly known = new Set<string>();
   private stopping = false;
@@ -98,6 +100,10 @@ export class Forwarder {
       health?: Health;
       /** Operator holds (src/queue): held messages are not tried, held extended records not run. */
       holds?: HoldCheck;
+      /** Forwarder events for the journal (journal.ts). */
+      journal?: (e: ForwarderEvent) => void;
+      /** NOTIFY=SUCCESS / NOTIFY=DELAY notices (status-notices.ts). */
+      notices?: StatusNotices;
     },
   ) {
     this.router = new Router([], deps.clock);
@@ -121,6 +127,8 @@ export class Forwarder {
       onFinished: deps.onMailFinished,
       health: deps.health,
       ...(deps.holds === undefined ? {} : { holds: deps.holds }),
+      ...(deps.journal === undefined ? {} : { journal: deps.journal }),
+      ...(deps.notices === undefined ? {} : { notices: deps.notices }),
     });
     const s = deps.settings();
     for (let i = 1; i <= s.tasks; i++) {
@@ -178,6 +186,7 @@ export class Forwarder {
         if (t.state === 'ACTIVE') for (const task of this.tasks) task.poke();
       },
     }));
+    this.assignLimiters(r.targets);
     for (const c of r.changed) this.deps.log.event('target.settings-changed', { target: c.key, changed: c.settings.join(' ') });
     // Targets that went away or whose settings changed: close their connections (mail in flight
     // finishes on its current connection, then goes to another address or to retry). Only these.
@@ -185,6 +194,28 @@ export class Forwarder {
     this.targets = r.targets;
     this.router.setTargets(r.targets);
     if (r.targets.length === 0) this.deps.log.error('target.none', { detail: 'no usable target address' });
+  }
+
+  /**
+   * One rate limiter per TargetServer statement (rate.ts), shared by its addresses: a relay
+   * counts the account, whichever of its addresses we reach. A statement is known again on
+   * REFRESH by where it points (TargetIP/TargetName/TargetMx and ConnectPort); its limiter then
+   * keeps its history and takes the new limits.
+   */
+  private assignLimiters(targets: readonly Target[]): void {
+    const next = new Map<string, TargetLimiter>();
+    for (const t of targets) {
+      const spec = t.addr.server;
+      const key = JSON.stringify([spec.targetIp, spec.targetName, spec.targetMx ?? null, spec.port]);
+      let lim = next.get(key);
+      if (lim === undefined) {
+        lim = this.limiters.get(key) ?? new TargetLimiter(spec.rate ?? NO_RATE_LIMITS, this.deps.clock);
+        lim.update(spec.rate ?? NO_RATE_LIMITS);
+        next.set(key, lim);
+      }
+      t.limiter = lim;
+    }
+    this.limiters = next;
   }
 
   /** REFRESHTargets: reconnect to all targets and relearn their capabilities. */

@@ -9,13 +9,17 @@
 //   (in memory, spool file kept: RetryLimit Count × Interval) → extended retry (the mail
 //   directory, ExtendedRetry Interval/Age; the spool file is released) → undeliverable (one DSN to
 //   MAIL FROM, or a dead letter). A permanent reply goes straight to undeliverable.
+//   NOTIFY=SUCCESS to a target without DSN brings a "relayed" notice, NOTIFY=DELAY a "delayed"
+//   one after Undeliverable DelayNotice (status-notices.ts); every attempt and outcome is also a
+//   journal row (journal.ts).
 // Retry schedule: long retry every RetryLimit Interval minutes, Count times; extended retry every
 //   ExtendedRetry Interval minutes until Age days; FLUSHRETRY makes them due now.
 // Standards: RFC 5321 (client side, via smtp/client), RFC 3461/3464 (DSN, via notify),
 //   RFC 3207 (STARTTLS per target and per job), RFC 6152/6531 (8BITMIME, SMTPUTF8 kept).
 // Untrusted input: spool entries (through spool/), target replies (through smtp/client).
 // Persists: the checkpoint (SQLite, per message and recipient), the mail directory (extended
-//   retry), dead letters, notifications (as message entries). Crash safety: every recipient's
+//   retry), dead letters, notifications (as message entries), journal rows (best effort: a write
+//   that fails is logged, never waited for). Crash safety: every recipient's
 //   final reply is checkpointed before anything depends on it, and a spool entry is deleted only
 //   after every message in it is finished; a warm start resumes from the checkpoint and resends
 //   at most the messages in flight at the crash (never loses one).
@@ -26,6 +30,8 @@ export { ExtendedRetry, extendedQueueId } from './extended.js';
 export { MailDirectory, type MailDirectoryRecord } from './mail-directory.js';
 export { SmtpConnector } from './smtp-connector.js';
 export { NotifyingUndeliverable } from './undeliverable.js';
+export { DsnStatusNotices } from './status-notices.js';
+export { forwarderJournal } from './journal.js';
 export { forwarderSettings, clientTimeouts, targetSpecs } from './settings.js';
 export { spoolSource, type QueueSource } from './spool-source.js';
 export { forwarderAccounting, type ForwarderAccounting } from './accounting.js';

@@ -10,6 +10,7 @@ import { Checkpoint } from './checkpoint.js';
 import { Lifecycle, newCounters, type ExtendedRetryStore, type WorkItem } from './lifecycle.js';
 import { Target } from './pool.js';
 import { Router } from './router.js';
+import { NO_RATE_LIMITS, TargetLimiter } from './rate.js';
 import type { TargetServerSpec } from './types.js';
 
 const spec: TargetServerSpec = { targetIp: [], targetName: [], port: 25, connectLimit: 2, maxMsgSent: 0, messageSize: 524288, secure: false, tls: { caFile: null, servername: null, minVersion: 'TLSv1.2', verify: true }, auth: null, sourceIp: null };
@@ -323,4 +324,86 @@ test('R3 item 4: a forward clock step larger than Age does not expire extended-r
   s.clock.step(6 * 86_400_000); // the clock jumps 6 days ahead (Age is 5)
   assert.equal(await s.lifecycle.run(it), undefined, 'rescheduled, not expired');
   assert.equal(s.undeliverable.length, 0);
+});
+
+// ---- MaxRcptPerMsg (rate.ts): one envelope, several transactions, exact per-recipient outcomes ----
+
+function withRcptLimit(s: ReturnType<typeof setup>, max: number): void {
+  for (const t of s.targets) t.limiter = new TargetLimiter({ ...NO_RATE_LIMITS, rcptPerMsg: max }, s.clock);
+}
+
+const addrs = (n: number): string[] => Array.from({ length: n }, (_, i) => `r${i + 1}@x.test`);
+const sentLists = (s: ReturnType<typeof setup>): string[][] => s.connector.sent.map((x) => x.message.envelope.recipients.map((r) => r.mailbox.local));
+
+test('MaxRcptPerMsg 10: 25 recipients go as 10 + 10 + 5, each once, and the message is delivered once', async (t) => {
+  const s = setup(t, ['192.0.2.1']);
+  withRcptLimit(s, 10);
+  assert.equal(await s.lifecycle.run(item(1, addrs(25))), 'delivered');
+  assert.deepEqual(sentLists(s).map((l) => l.length), [10, 10, 5]);
+  assert.deepEqual(sentLists(s).flat(), addrs(25).map((a) => a.split('@')[0]), 'every recipient exactly once, in order');
+  assert.equal(s.counters.mailSent, 1, 'one message, not three');
+  assert.equal(s.counters.delivered, 1);
+  assert.equal(s.targets[0]!.counters.mailAttempts, 3, 'three transactions');
+  const cp = s.checkpoint.load('e1');
+  assert.equal(cp.messages.get(1), 'delivered');
+  // The first two transactions were recorded recipient by recipient before the next began.
+  assert.equal(cp.recipients.get(1)?.get('r1@x.test')?.outcome, 'accepted');
+  assert.equal(cp.recipients.get(1)?.get('r20@x.test')?.outcome, 'accepted');
+});
+
+test('MaxRcptPerMsg: each transaction is checkpointed before the next begins', async (t) => {
+  const s = setup(t, ['192.0.2.1']);
+  withRcptLimit(s, 2);
+  const seenAtSend: (string | undefined)[] = [];
+  s.connector.scripts.set('192.0.2.1', {
+    send: (m) => {
+      // At the second transaction, the first one's recipients are on disk already.
+      seenAtSend.push(s.checkpoint.load('e1').recipients.get(1)?.get('r1@x.test')?.outcome);
+      return allAccepted(m);
+    },
+  });
+  assert.equal(await s.lifecycle.run(item(1, addrs(4))), 'delivered');
+  assert.deepEqual(seenAtSend, [undefined, 'accepted']);
+});
+
+test('MaxRcptPerMsg: a permanent failure in one transaction and a deferral in another — one notification, retry only the deferred', async (t) => {
+  const s = setup(t, ['192.0.2.1']);
+  withRcptLimit(s, 2);
+  s.connector.scripts.set('192.0.2.1', {
+    send: (m, n) => ({
+      status: 'partial', connectionUsable: true, detail: 'partial',
+      recipients: m.envelope.recipients.map((recipient) => {
+        const who = recipient.mailbox.local;
+        if (who === 'r2') return { recipient, status: 'permanent' as const, reply: { code: 550, enhanced: '5.1.1', text: 'no such user' } };
+        if (who === 'r3' && n < 3) return { recipient, status: 'transient' as const, reply: { code: 451, enhanced: '4.3.0', text: 'later' } };
+        return { recipient, status: 'accepted' as const, reply: { code: 250, enhanced: '2.1.5', text: 'ok' } };
+      }),
+    }),
+  });
+  const run = s.lifecycle.run(item(1, addrs(5)));
+  await settle(s);
+  // Round 1: [r1 r2] [r3 r4] [r5]; r3 deferred is not tried again in the same round.
+  assert.deepEqual(sentLists(s), [['r1', 'r2'], ['r3', 'r4'], ['r5']]);
+  assert.equal(s.counters.currentRetry, 1);
+  s.clock.advance(60_000);
+  assert.equal(await run, 'undeliverable');
+  assert.deepEqual(sentLists(s).slice(3), [['r3']], 'the retry goes only to r3');
+  assert.equal(s.undeliverable.length, 1, 'one notification for the whole message');
+  assert.deepEqual(s.undeliverable[0]!.failed.map((f) => f.address), ['r2@x.test']);
+  const cp = s.checkpoint.load('e1');
+  assert.equal(cp.messages.get(1), 'undeliverable');
+});
+
+test('MaxRcptPerMsg: a transaction lost mid-way leaves its recipients for the retry and still sends the rest', async (t) => {
+  const s = setup(t, ['192.0.2.1', '192.0.2.2']);
+  withRcptLimit(s, 2);
+  s.connector.scripts.set('192.0.2.1', { send: (m, n) => (n === 0 ? { ...allWith(m, 'transient', 421, false), lost: 'closed' as const } : allAccepted(m)) });
+  s.connector.scripts.set('192.0.2.2', { send: (m, n) => (n === 0 ? { ...allWith(m, 'transient', 421, false), lost: 'closed' as const } : allAccepted(m)) });
+  const run = s.lifecycle.run(item(1, addrs(4)));
+  await settle(s);
+  const first = sentLists(s);
+  assert.deepEqual(first.slice(0, 2).map((l) => l.join(' ')).sort(), ['r1 r2', 'r3 r4'], 'both halves tried in the first round');
+  s.clock.advance(60_000);
+  assert.equal(await run, 'delivered');
+  assert.deepEqual(sentLists(s).slice(2).flat().sort(), ['r1', 'r2', 'r3', 'r4'], 'each lost recipient once more, none twice');
 });

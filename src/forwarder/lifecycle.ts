@@ -60,6 +60,8 @@ export interface WorkItem {
   operatorAction?: OperatorCommand;
   /** The last outcomes per recipient while in memory (bounded: HISTORY_MAX), for `queue show`. */
   history?: HistoryEntry[];
+  /** A NOTIFY=DELAY notice was sent for this message while it was in memory. */
+  delayNoticed?: boolean;
 }
 
 export interface HistoryEntry {
@@ -113,6 +115,32 @@ export function queueIdOf(item: Pick<WorkItem, 'origin' | 'job' | 'queueId'>): s
 }
 
 export type FinalOutcome = 'delivered' | 'undeliverable' | 'extended';
+
+/**
+ * One forwarder event for the journal ("where is my mail?", SPEC.md §8): what the delivery log
+ * line says, kept whatever the LogLevel. `key` is the message's key (keyOf). Never decides anything.
+ */
+export interface ForwarderEvent {
+  readonly type: 'attempt' | 'delivered' | 'deferred' | 'undeliverable' | 'notified' | 'dead-letter' | 'dropped' | 'extended' | 'delay-notice' | 'relayed-notice';
+  readonly key: string;
+  readonly item: WorkItem;
+  readonly to?: string;
+  readonly detail: string;
+}
+
+/**
+ * RFC 3461 §4.1 NOTIFY=SUCCESS and NOTIFY=DELAY: the notices the forwarder owes a sender beside
+ * the failure notification. Each resolves after the notice is durable: true, or false when
+ * none was due (no recipient's NOTIFY asked for it, or the message is a notification itself).
+ */
+export interface StatusNotices {
+  /** Recipients accepted by a target that does not offer DSN (RFC 3461 §5.2.2: "relayed"). */
+  relayed(item: WorkItem, accepted: readonly { readonly recipient: Recipient; readonly reply: ReplyInfo }[], target: string): Promise<boolean>;
+  /** The message is still not delivered to `item.pending` (RFC 3464 action "delayed"). */
+  delayed(item: WorkItem, willRetryUntil: Date | undefined): Promise<boolean>;
+  /** Ms after arrival when a delay notice is due; 0 = never (ext Undeliverable DelayNotice). */
+  delayAfterMs(): number;
+}
 
 export interface UndeliverableHandler {
   /** Notify the sender once, or store a dead letter; resolves after the result is durable. */
@@ -205,8 +233,37 @@ export class Lifecycle {
       health?: Health;
       /** Operator holds (src/queue); none without. */
       holds?: HoldCheck;
+      /** Forwarder events for the journal; a failing journal is the listener's problem. */
+      journal?: (e: ForwarderEvent) => void;
+      /** NOTIFY=SUCCESS / NOTIFY=DELAY notices; absent = none are sent. */
+      notices?: StatusNotices;
     },
   ) {}
+
+  private journal(type: ForwarderEvent['type'], item: WorkItem, detail: string, to?: string): void {
+    this.deps.journal?.({ type, key: keyOf(item), item, detail, ...(to === undefined ? {} : { to }) });
+  }
+
+  /**
+   * RFC 3461 §4.1 NOTIFY=DELAY: one notice once the message has waited DelayNotice since it
+   * arrived. `stepMs`: how long before this check the previous one was; a message rebuilt from
+   * the mail directory (no memory of an earlier notice) gets it only in the step that crosses the
+   * threshold.
+   */
+  private async maybeDelayNotice(item: WorkItem, stepMs: number | undefined, willRetryUntil: Date | undefined): Promise<void> {
+    const n = this.deps.notices;
+    if (n === undefined || item.delayNoticed === true || item.pending.length === 0) return;
+    const after = n.delayAfterMs();
+    if (after <= 0) return;
+    const age = this.wallNow() - item.arrival.getTime();
+    if (age < after || (stepMs !== undefined && age - stepMs >= after)) return;
+    item.delayNoticed = true;
+    try {
+      if (await n.delayed(item, willRetryUntil)) this.journal('delay-notice', item, `delay notice for ${item.pending.length} recipient(s) after ${Math.round(age / 60000)} minutes`);
+    } catch (e) {
+      this.deps.log.error('mail.delay-notice', { key: keyOf(item), error: describeError(e) });
+    }
+  }
 
   /** The messages in memory now: being sent, waiting for a target, in long retry, held. */
   liveEntries(): LiveEntry[] {
@@ -370,6 +427,10 @@ export class Lifecycle {
     const tkid = item.origin.kind === 'spool' ? item.origin.tkid : 0;
     const { log, counters } = this.deps;
     let inRetry = false;
+    // Recipients deferred in this round: a target's MaxRcptPerMsg splits the pending recipients
+    // into several transactions sent one after the other; those deferred by one of them wait for
+    // the next round (long retry) with the rest, not for the next transaction.
+    const deferred = new Set<Recipient>();
     const leaveRetry = (): void => {
       if (inRetry) { counters.currentRetry--; inRetry = false; this.deps.onRetry?.(tkid, -1); }
     };
@@ -395,8 +456,9 @@ export class Lifecycle {
           this.deps.onWait?.(tkid, false);
           continue;
         }
-        if (item.pending.length > 0) {
-          const r = await this.deps.router.attempt({ envelope: { ...item.envelope, recipients: item.pending }, data: item.data, size: item.data.length });
+        const todo = deferred.size === 0 ? item.pending : item.pending.filter((x) => !deferred.has(x));
+        if (todo.length > 0) {
+          const r = await this.deps.router.attempt({ envelope: { ...item.envelope, recipients: todo }, data: item.data, size: item.data.length });
           item.deliveryAttempts = (item.deliveryAttempts ?? 0) + r.tries;
           if (r.kind === 'stopped') return undefined;
           if (r.kind === 'no-target' && this.deps.noTargetIsAttempt?.() === true) {
@@ -410,32 +472,55 @@ export class Lifecycle {
             this.deps.onWait?.(tkid, false);
             continue; // waiting for a target is not a retry attempt
           } else if (r.kind === 'impossible') {
-            for (const recipient of item.pending) {
+            for (const recipient of todo) {
               this.logAttempt(item, { recipient, status: 'bounced', reply: r.reply });
               await this.fail(item, recipient, r.reply);
             }
-            item.pending = [];
+            item.pending = item.pending.filter((x) => deferred.has(x));
+            deferred.clear();
           } else {
             // The connection stays leased until the outcome is recorded (see the header).
             let done: FinalOutcome | undefined;
             try {
               item.lastTarget = r.target;
+              if (r.target !== '') this.journal('attempt', item, `attempt to ${r.target}:${r.port ?? 25}${r.tls === true ? ' with TLS' : ''} for ${item.pending.length} recipient(s)`);
+              const relayed: { recipient: Recipient; reply: ReplyInfo }[] = [];
               const still: Recipient[] = [];
               let failed = 0;
-              // When every recipient was accepted the message is finished below, and its one
-              // markMessage commit is the record; recipient marks matter only for a message that
-              // stays unfinished (partial, retry). The marks of one attempt share a commit.
-              const allAccepted = r.outcomes.every((o) => o.status === 'accepted');
+              // When every pending recipient was in this transaction and accepted, the message
+              // is finished below, and its one markMessage commit is the record; recipient marks
+              // matter only for a message that stays unfinished (partial, retry, or more
+              // transactions to come). The marks of one attempt share a commit.
+              const rest = r.rest ?? [];
+              const allAccepted = rest.length === 0 && todo.length === item.pending.length && r.outcomes.every((o) => o.status === 'accepted');
               const marks: Promise<void>[] = [];
               for (const o of r.outcomes) {
                 const status = o.status === 'accepted' ? 'sent' : o.status === 'permanent' ? 'bounced' : 'deferred';
                 this.logAttempt(item, { recipient: o.recipient, status, reply: o.reply, address: r.target, port: r.port, tls: r.tls });
+                // RFC 3461 §5.2.2: a target that offers DSN was given NOTIFY and reports itself;
+                // one that does not gets the mail without it, and we tell the sender "relayed".
+                if (o.status === 'accepted' && r.dsn !== true && o.recipient.notify?.kind === 'on' && o.recipient.notify.success) relayed.push({ recipient: o.recipient, reply: o.reply });
                 if (o.status === 'accepted') { if (!allAccepted) marks.push(this.accept(item, o.recipient)); }
                 else if (o.status === 'permanent') { failed++; marks.push(this.fail(item, o.recipient, o.reply, r.target, r.detail)); }
                 else { still.push(o.recipient); item.lastReply = o.reply; }
               }
               await Promise.all(marks);
-              item.pending = still;
+              if (relayed.length > 0 && this.deps.notices !== undefined) {
+                try {
+                  if (await this.deps.notices.relayed(item, relayed, r.target)) this.journal('relayed-notice', item, `relayed notice (NOTIFY=SUCCESS, ${r.target} offers no DSN) for ${relayed.length} recipient(s)`);
+                } catch (e) {
+                  log.error('mail.relayed-notice', { key: keyOf(item), error: describeError(e) });
+                }
+              }
+              if (rest.length === 0 && todo === item.pending) {
+                item.pending = still; // the whole envelope in one transaction: the common case
+              } else {
+                // Pending keeps its order: the deferred ones and those not yet sent (rest).
+                const decided = new Set(r.outcomes.filter((o) => o.status !== 'transient').map((o) => o.recipient));
+                item.pending = item.pending.filter((x) => !decided.has(x));
+              }
+              if (rest.length > 0) for (const x of still) deferred.add(x);
+              else deferred.clear();
               if (failed > 0) log.warn('mail.failed', { key: keyOf(item), qid: queueIdOf(item), recipients: failed, target: r.target, detail: r.detail });
               if (still.length > 0) log.info('mail.deferred', { key: keyOf(item), qid: queueIdOf(item), recipients: still.length, reply: replyText(item.lastReply), target: r.target, detail: r.detail });
               if (item.pending.length === 0) done = await this.finish(item);
@@ -443,8 +528,10 @@ export class Lifecycle {
               r.release();
             }
             if (done !== undefined) return done;
+            if ((r.rest ?? []).length > 0) continue; // the next transaction of this round, now
           }
         }
+        deferred.clear();
         if (item.pending.length === 0) return await this.finish(item);
         if (item.origin.kind === 'extended') return await this.extendedStep(item);
         // Long retry: Count attempts Interval apart while the spool file stays held.
@@ -453,6 +540,7 @@ export class Lifecycle {
           item.attempts++;
           counters.totalRetry++;
           if (!inRetry) { counters.currentRetry++; inRetry = true; this.deps.onRetry?.(tkid, 1); }
+          await this.maybeDelayNotice(item, undefined, undefined);
           await this.wait(tkid, retry.intervalMs, live, 'retry');
           continue;
         }
@@ -466,8 +554,10 @@ export class Lifecycle {
             await this.deps.undeliverable.handle(item);
             item.failed.splice(0);
           }
+          await this.maybeDelayNotice(item, undefined, new Date(item.arrival.getTime() + ext.ageMs));
           const id = await ext.store.put(item, next);
           await this.markMessage(item, 'extended');
+          this.journal('extended', item, `in extended retry as x:${id} for ${item.pending.length} recipient(s), next attempt ${next.toISOString()}`);
           counters.extendedCurrent++;
           counters.extendedTotal++;
           counters.extended++;
@@ -528,6 +618,7 @@ export class Lifecycle {
       item.pending = [];
       return this.finish(item);
     }
+    await this.maybeDelayNotice(item, ext.intervalMs, new Date(item.arrival.getTime() + ext.ageMs));
     await ext.store?.update(id, { pending: item.pending, attempts: item.attempts, nextAttempt: new Date(now + ext.intervalMs), lastReply: item.lastReply, deliveryAttempts: item.deliveryAttempts });
     return undefined;
   }
@@ -541,6 +632,11 @@ export class Lifecycle {
       reply: replyText(a.reply), target: a.address === undefined || a.address === '' ? null : `${a.address}:${a.port ?? 25}`,
     });
     logDelivery(this.deps.log, item, a, this.wallNow(), keyOf(item), queueIdOf(item));
+    if (this.deps.journal === undefined) return;
+    const to = typeof a.recipient === 'string' ? a.recipient : formatMailbox(a.recipient.mailbox);
+    const via = a.address === undefined || a.address === '' ? '' : ` by ${a.address}:${a.port ?? 25}`;
+    const type = a.status === 'sent' ? 'delivered' : a.status === 'deferred' ? 'deferred' : 'undeliverable';
+    this.journal(type, item, `${a.status}${via}: ${replyText(a.reply)}`.slice(0, 1200), to);
   }
 
   private async accept(item: WorkItem, recipient: Recipient): Promise<void> {
@@ -577,6 +673,8 @@ export class Lifecycle {
       counters.undeliverable++;
       if (how === 'dead-letter') counters.deadLetter++;
       log.event('mail.undeliverable', { key: keyOf(item), qid: queueIdOf(item), failed: item.failed.length, handled: how });
+      this.journal(how, item, how === 'notified' ? `notification to the sender for ${item.failed.length} recipient(s)`
+        : how === 'dead-letter' ? `dead letter for ${item.failed.length} recipient(s)` : `undeliverable, logged only (${item.failed.length} recipient(s))`);
       outcome = 'undeliverable';
     } else {
       counters.mailSent++;

@@ -11,6 +11,7 @@
 import type { Clock, Result, Timer } from '../core/index.js';
 import { ok, err, monotonic } from '../core/index.js';
 import { changedTargetSettings, sameTargetSettings } from './targets.js';
+import type { TargetLimiter } from './rate.js';
 import type { ConnectFailure, Connector, DeliveryConnection, LearnedCapabilities, TargetAddress } from './types.js';
 
 export type TargetState = 'UNKNOWN' | 'ACTIVE' | 'NOT USABLE';
@@ -91,6 +92,11 @@ export class Target {
   private closed = false;
 
   #addr: TargetAddress;
+  /**
+   * The rate limiter of this address's TargetServer statement (rate.ts), shared with the
+   * statement's other addresses; set by the forwarder after each resolve. Undefined = none.
+   */
+  limiter: TargetLimiter | undefined;
 
   constructor(
     addr: TargetAddress,
@@ -164,6 +170,13 @@ export class Target {
 
   private async connect(tls: boolean): Promise<Result<Lease, ConnectFailure>> {
     this.open++;
+    // MaxConnectPerMinute: the slot is held (open) while waiting, so ConnectLimit still holds.
+    const lim = this.limiter;
+    if (lim !== undefined && !lim.tryBeginConnect(monotonic(this.clock)) && !(await lim.beginConnect())) {
+      this.open--;
+      this.wakeWaiter();
+      return err({ reason: 'connect', detail: 'forwarder stopping' });
+    }
     const start = this.clock.now();
     const startMono = monotonic(this.clock);
     const r = await this.connector.connect(this.addr, { tls });

@@ -12,6 +12,7 @@ import { Checkpoint } from './checkpoint.js';
 import { Lifecycle, newCounters, type FinalOutcome, type WorkItem } from './lifecycle.js';
 import { Target } from './pool.js';
 import { Router } from './router.js';
+import { NO_RATE_LIMITS, TargetLimiter } from './rate.js';
 import type { TargetServerSpec } from './types.js';
 
 const spec: TargetServerSpec = { targetIp: [], targetName: [], port: 25, connectLimit: 2, maxMsgSent: 0, messageSize: 524288, secure: false, tls: { caFile: null, servername: null, minVersion: 'TLSv1.2', verify: true }, auth: null, sourceIp: null };
@@ -166,4 +167,100 @@ test('per-target MAIL SENT counts a message with at least one accepted recipient
   const again: WorkItem = { ...plainItem, origin: { kind: 'spool', entryId: 'e1', messageNo: 2, tkid: 1 }, pending: [...two], failed: [] };
   assert.equal(await drive(s, again, 1), 'undeliverable');
   assert.equal(target.counters.mailSent, 1);
+});
+
+// ---- Rate limits (rate.ts) at the router ----
+
+function rateTargets(addresses: string[], clock: SignallingClock, connector: FakeConnector, limiter: TargetLimiter): Target[] {
+  return addresses.map((address) => {
+    const t = new Target({ address, port: 25, source: { kind: 'TargetIP' }, server: spec }, connector, clock, { connectRetryMs: 120_000, idleMs: 1000 });
+    t.limiter = limiter;
+    return t;
+  });
+}
+
+const msgTo = (n: number) => ({
+  envelope: { from: { kind: 'mailbox' as const, mailbox: { local: 'job', domain: 'corp.test' } }, recipients: Array.from({ length: n }, (_, i) => ({ mailbox: { local: `r${i}`, domain: 'x.test' } })), requireTls: false },
+  data: Buffer.from('Subject: x\r\n\r\nx\r\n'), size: 18,
+});
+
+test('router: a "451 4.7.0 rate limited" answer raises the back-off of the statement; the next transaction waits the spacing', async () => {
+  const clock = new SignallingClock();
+  const connector = new FakeConnector();
+  const limiter = new TargetLimiter({ ...NO_RATE_LIMITS }, clock);
+  connector.scripts.set(PLAIN, { send: (m, n) => (n === 0 ? { status: 'transient', connectionUsable: true, detail: 'rate', reply: { code: 451, enhanced: '4.7.0', text: 'rate limited' }, recipients: m.envelope.recipients.map((recipient) => ({ recipient, status: 'transient' as const, reply: { code: 451, enhanced: '4.7.0', text: 'rate limited' } })) } : allAcceptedOf(m)) });
+  const router = new Router(rateTargets([PLAIN], clock, connector, limiter), clock);
+  const first = await router.attempt(msgTo(1));
+  assert.equal(first.kind, 'tried');
+  if (first.kind === 'tried') first.release();
+  assert.equal(limiter.snapshot().backoffLevel, 1);
+  const seen: string[] = [];
+  const p = router.attempt(msgTo(1)).then((r) => { seen.push(r.kind); });
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(seen, [], 'the second transaction waits for the back-off spacing');
+  assert.equal(connector.sent.length, 1);
+  clock.advance(limiter.snapshot().backoffSpacingMs);
+  await p;
+  assert.deepEqual(seen, ['tried']);
+  assert.equal(connector.sent.length, 2);
+});
+
+test('router: a target that must wait for its rate limit comes after one that can send now', async () => {
+  const clock = new SignallingClock();
+  const connector = new FakeConnector();
+  const busy = new TargetLimiter({ ...NO_RATE_LIMITS, msgPerMinute: 1 }, clock);
+  const free = new TargetLimiter({ ...NO_RATE_LIMITS }, clock);
+  const [a, b] = [...rateTargets([PLAIN], clock, connector, busy), ...rateTargets([DOWN], clock, connector, free)];
+  const router = new Router([a!, b!], clock);
+  assert.equal(await busy.beginMessage(), true); // the per-minute slot of the first statement is used
+  const r = await router.attempt(msgTo(1));
+  assert.equal(r.kind === 'tried' ? r.target : r.kind, DOWN);
+});
+
+test('router: stop() ends a rate-limit wait with "stopped", sending nothing', async () => {
+  const clock = new SignallingClock();
+  const connector = new FakeConnector();
+  const limiter = new TargetLimiter({ ...NO_RATE_LIMITS, msgPerMinute: 1 }, clock);
+  const router = new Router(rateTargets([PLAIN], clock, connector, limiter), clock);
+  const r1 = await router.attempt(msgTo(1));
+  if (r1.kind === 'tried') r1.release();
+  const p = router.attempt(msgTo(1));
+  await new Promise((r) => setImmediate(r));
+  router.stop();
+  assert.equal((await p).kind, 'stopped');
+  assert.equal(connector.sent.length, 1);
+});
+
+test('router: MaxRcptPerMsg sends the first N and returns the rest', async () => {
+  const clock = new SignallingClock();
+  const connector = new FakeConnector();
+  const router = new Router(rateTargets([PLAIN], clock, connector, new TargetLimiter({ ...NO_RATE_LIMITS, rcptPerMsg: 10 }, clock)), clock);
+  const r = await router.attempt(msgTo(25));
+  assert.equal(r.kind, 'tried');
+  if (r.kind !== 'tried') return;
+  assert.equal(r.outcomes.length, 10);
+  assert.deepEqual(r.rest?.map((x) => x.mailbox.local), Array.from({ length: 15 }, (_, i) => `r${i + 10}`));
+  r.release();
+});
+
+test('pool: MaxConnectPerMinute 1 — the second connection of the minute waits (MaxMsgSent 1 forces a new one)', async () => {
+  const clock = new SignallingClock();
+  const connector = new FakeConnector();
+  const t = new Target({ address: PLAIN, port: 25, source: { kind: 'TargetIP' }, server: { ...spec, maxMsgSent: 1 } }, connector, clock, { connectRetryMs: 120_000, idleMs: 1000 });
+  t.limiter = new TargetLimiter({ ...NO_RATE_LIMITS, connectPerMinute: 1 }, clock);
+  const router = new Router([t], clock);
+  const r1 = await router.attempt(msgTo(1));
+  if (r1.kind === 'tried') r1.release();
+  let done = false;
+  const p = router.attempt(msgTo(1)).then((r) => { done = true; if (r.kind === 'tried') r.release(); });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(done, false);
+  assert.equal(connector.connects, 1);
+  clock.advance(65_999);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(connector.connects, 1, 'still within the (margined) minute');
+  clock.advance(1);
+  await p;
+  assert.equal(connector.connects, 2);
+  assert.equal(t.state, 'ACTIVE', 'waiting for the connect limit is not a connect failure');
 });

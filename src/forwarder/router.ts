@@ -10,6 +10,7 @@ import type { Clock, Recipient } from '../core/index.js';
 import { monotonic } from '../core/index.js';
 import { Codes, localReply } from '../smtp/protocol/index.js';
 import type { Target } from './pool.js';
+import type { TargetLimiter } from './rate.js';
 import type { MessageOutcome, OutboundMessage, RecipientOutcome, ReplyInfo } from './types.js';
 
 /** Every result says how many times the message was sent to a target (`tries`, accounting `attempts`). */
@@ -23,8 +24,15 @@ export type AttemptResult = (
     readonly kind: 'tried'; readonly outcomes: readonly RecipientOutcome[]; readonly target: string; readonly detail: string;
     /** The target's port and whether the connection used TLS (for the delivery log line); absent when no target was tried. */
     readonly port?: number; readonly tls?: boolean;
+    /** The target offered DSN (RFC 3461), so NOTIFY/ORCPT/RET/ENVID were passed on. */
+    readonly dsn?: boolean;
     /** Hands the connection back; call after the outcome is checkpointed. Idempotent. */
     readonly release: () => void;
+    /**
+     * Recipients left out of this transaction (the target's MaxRcptPerMsg): still to be sent,
+     * at once, in further transactions. Absent or empty = every recipient was in this one.
+     */
+    readonly rest?: readonly Recipient[];
   }
   /** The forwarder is stopping: nothing was sent. */
   | { readonly kind: 'stopped' }
@@ -43,6 +51,7 @@ export class Router {
   /** Shutdown: an attempt that gets a connection from now on gives it back unused. */
   stop(): void {
     this.stopped = true;
+    for (const t of this.targets) t.limiter?.stop();
   }
 
   setTargets(targets: readonly Target[]): void {
@@ -72,26 +81,43 @@ export class Router {
     if (capableAnywhere.length === 0) return impossible(msg, this.targets, 0);
     let tries = 0;
     const start = this.rr++ % this.targets.length;
+    // A target whose rate limit lets a transaction begin now comes before one that would wait.
     const order = capableAnywhere
       .filter((t) => t.usable(now))
-      .map((t) => ({ t, k: (this.targets.indexOf(t) - start + this.targets.length) % this.targets.length }))
-      .sort((a, b) => a.t.load() - b.t.load() || a.k - b.k)
+      .map((t) => ({ t, k: (this.targets.indexOf(t) - start + this.targets.length) % this.targets.length, w: t.limiter !== undefined && t.limiter.messageWait(now) > 0 ? 1 : 0 }))
+      .sort((a, b) => a.w - b.w || a.t.load() - b.t.load() || a.k - b.k)
       .map((x) => x.t);
     let lastDetail = 'no usable target';
     for (const t of order) {
       const tls = needsTls(msg, t);
       if (!t.canTake(msg.size, tls)) continue; // learned while trying an earlier target
+      const limiter = t.limiter;
+      // Rate limits (rate.ts): wait for a free slot before taking a connection, so a waiting
+      // message holds none; the slot itself is taken once the connection is ready.
+      // Without a limit or back-off in force this is one synchronous check: no promise, no record.
+      if (limiter !== undefined && limiter.messageWait(monotonic(this.clock)) > 0 && !(await limiter.untilMessageFree())) return { kind: 'stopped', tries };
       const lease = await t.acquire(tls);
       if (!lease.ok) {
         lastDetail = `${t.addr.address}: ${lease.error.detail}`;
         continue;
       }
-      if (this.stopped) { lease.value.release(true); return { kind: 'stopped', tries }; }
+      if (this.stopped || (limiter !== undefined && !limiter.tryBeginMessage(monotonic(this.clock)) && !(await limiter.beginMessage()))) {
+        lease.value.release(true);
+        return { kind: 'stopped', tries };
+      }
+      const startedAt = monotonic(this.clock);
       t.counters.mailAttempts++;
       tries++;
+      // MaxRcptPerMsg: the first N recipients now; the caller records them and sends the rest
+      // in further transactions (each outcome is checkpointed before the next one begins).
+      const all = msg.envelope.recipients;
+      const max = limiter?.rcptPerMsg ?? null;
+      const split = max !== null && all.length > max;
+      const sent: OutboundMessage = split ? { ...msg, envelope: { ...msg.envelope, recipients: all.slice(0, max) } } : msg;
+      const rest = split ? all.slice(max) : undefined;
       let outcome: MessageOutcome;
       try {
-        outcome = await lease.value.conn.send(msg);
+        outcome = await lease.value.conn.send(sent);
       } catch (e) {
         // send() reports failures as values; a throw is a bug in the connection: drop it, try the next.
         lease.value.release(false);
@@ -108,15 +134,17 @@ export class Router {
         // Lost mid-message: nothing was decided, but the target may have stored it (a reply lost
         // after the final dot). A counted transient attempt, like a 4xx: long retry, not a resend now.
         t.attemptLost(outcome.lost ?? 'closed', `${t.addr.address}: ${outcome.detail}`);
-        return { kind: 'tried', outcomes: outcome.recipients, target: t.addr.address, port: t.addr.port, tls: lease_.conn.tls, detail: `attempt lost: ${outcome.detail}`, release, tries };
+        return { kind: 'tried', outcomes: outcome.recipients, target: t.addr.address, port: t.addr.port, tls: lease_.conn.tls, dsn: lease_.conn.capabilities.dsn === true, detail: `attempt lost: ${outcome.detail}`, release, tries };
       }
       t.attemptAnswered();
+      // Adaptive back-off: a reply that says "rate" slows the statement's targets (rate.ts).
+      if (limiter !== undefined) observeRate(limiter, outcome, startedAt);
       // The target's own replies (a lost attempt above has only local ones): one per recipient.
       for (const r of outcome.recipients) {
         const cls = Math.floor(r.reply.code / 100);
         if (cls === 2 || cls === 4 || cls === 5) t.replies[`${cls}xx`]++;
       }
-      return { kind: 'tried', outcomes: outcome.recipients, target: t.addr.address, port: t.addr.port, tls: lease_.conn.tls, detail: outcome.detail, release, tries };
+      return { kind: 'tried', outcomes: outcome.recipients, target: t.addr.address, port: t.addr.port, tls: lease_.conn.tls, dsn: lease_.conn.capabilities.dsn === true, detail: outcome.detail, release, tries, rest };
     }
     if (!this.targets.some((t) => t.canTake(msg.size, needsTls(msg, t)))) return impossible(msg, this.targets, tries);
     // Seed: TLS-required mail fails when no *available* target offers STARTTLS. A target that is
@@ -138,6 +166,13 @@ export class Router {
     }
     return { kind: 'no-target', detail: lastDetail, tries };
   }
+}
+
+/** The transaction's 4xx (MAIL/DATA) or else the first transient recipient's, told to the limiter once per transaction. */
+function observeRate(limiter: TargetLimiter, outcome: MessageOutcome, startedAt: number): void {
+  const transient = (r: ReplyInfo | undefined): r is ReplyInfo => r !== undefined && r.code >= 400 && r.code < 500;
+  const reply = [outcome.reply, outcome.recipients.find((r) => r.status === 'transient')?.reply].find(transient);
+  if (reply !== undefined) limiter.observe(reply, startedAt);
 }
 
 function impossible(msg: OutboundMessage, targets: readonly Target[], tries: number): AttemptResult {

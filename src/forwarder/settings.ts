@@ -67,5 +67,6 @@ export function targetSpecs(c: Config): TargetServerSpec[] {
     tls: { caFile: t.tlsCaFile, servername: t.tlsServerName, minVersion: t.tlsMinVersion, verify: t.tlsVerify },
     auth: t.authUser !== null && t.authPassword !== null ? { user: t.authUser, password: new Secret(t.authPassword) } : null,
     sourceIp: t.sourceIp,
+    rate: { msgPerSecond: t.maxMsgPerSecond, msgPerMinute: t.maxMsgPerMinute, rcptPerMsg: t.maxRcptPerMsg, connectPerMinute: t.maxConnectPerMinute, backoff: t.rateBackoff },
   }));
 }

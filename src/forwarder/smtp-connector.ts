@@ -28,7 +28,7 @@ export function clientTls(t: TargetTlsSettings): ClientTlsOptions {
  * target offers STARTTLS; reading only the last EHLO would mark it unable to take TLS mail.
  */
 export function learned(c: Capabilities, tls: boolean): LearnedCapabilities {
-  return { esmtp: c.esmtp, size: c.size, startTls: tls || c.starttls, pipelining: c.pipelining, eightBitMime: c.eightBitMime, auth: c.auth };
+  return { esmtp: c.esmtp, size: c.size, startTls: tls || c.starttls, pipelining: c.pipelining, eightBitMime: c.eightBitMime, auth: c.auth, dsn: c.dsn };
 }
 
 export class SmtpConnector implements Connector {

@@ -19,7 +19,7 @@ import { senderAllowed } from '../spool/sender-policy.js';
 import { Codes, localReply } from '../smtp/protocol/index.js';
 import type { Checkpoint, FileCheckpoint } from './checkpoint.js';
 import type { FailedRecipient, FinalOutcome, Lifecycle, WorkItem } from './lifecycle.js';
-import { ExitSession, UserExitRunner, type ExitCounters, type UserExitFailureRule } from '../userexit/index.js';
+import { ExitSession, UserExitRunner, replaceFromHeader, type ExitCounters, type UserExitFailureRule } from '../userexit/index.js';
 
 export type TaskState = 'READ' | 'IDLE' | 'ACTIVE' | 'WAIT' | 'WAITS' | 'SUPND';
 
@@ -213,6 +213,8 @@ export class SpoolTask {
             if (d.problem !== undefined) exitProblem(d.problem);
             if (!d.send) { if (d.stopFile) return false; continue; }
             if (d.from !== undefined) message = { ...message, envelope: { ...env, from: d.from } };
+            // SMTP-Send's sender verification may also set what the recipient sees (issue #16 item 15).
+            if (d.fromHeader !== undefined) { const data = replaceFromHeader(message.data, d.fromHeader); message = { ...message, data, size: data.length }; }
           }
           // TestMode delivers nothing of the jobs; its error reports (Report Admin) are its only
           // output and do go out (seed, Options TestMode).

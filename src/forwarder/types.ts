@@ -44,6 +44,8 @@ export interface LearnedCapabilities {
   readonly pipelining: boolean;
   readonly eightBitMime: boolean;
   readonly auth: readonly string[];
+  /** RFC 3461 DSN offered (then NOTIFY, ORCPT, RET and ENVID are passed on). */
+  readonly dsn?: boolean;
 }
 
 export interface DeliveryConnection {
@@ -114,6 +116,15 @@ export interface TargetAuth {
   readonly password: Secret;
 }
 
+/** (ext) The rate parameters of one TargetServer statement (rate.ts); null = no limit. */
+export interface TargetRateSettings {
+  readonly msgPerSecond: number | null;
+  readonly msgPerMinute: number | null;
+  readonly rcptPerMsg: number | null;
+  readonly connectPerMinute: number | null;
+  readonly backoff: boolean;
+}
+
 /**
  * Everything a connection to one address of a TargetServer statement uses. Two addresses with
  * equal settings (targets.ts sameTargetSettings) can share a connection pool; a REFRESH that
@@ -142,6 +153,12 @@ export interface TargetServerSpec extends TargetSettings {
   readonly targetIp: readonly string[];
   readonly targetName: readonly string[];
   readonly targetMx?: string;
+  /**
+   * (ext) Rate limits of the statement (rate.ts); absent = none, back-off on. Not a connection
+   * setting: a REFRESH that changes them keeps the connections and applies them to the next
+   * transaction (the statement's limiter is updated in place).
+   */
+  readonly rate?: TargetRateSettings;
 }
 
 export type AddressSource =

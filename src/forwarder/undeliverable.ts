@@ -15,6 +15,8 @@ export interface UndeliverableSettings {
   readonly returnToMailFrom: boolean;
   readonly deadLetterAction: 'store' | 'delete';
   readonly reportingMta: string;
+  /** (ext) Undeliverable CopyTo: also receives each notification (iSeries NONDELIVERY user). */
+  readonly copyTo?: string | null;
 }
 
 /**
@@ -71,7 +73,8 @@ export class NotifyingUndeliverable implements UndeliverableHandler {
       return 'dropped';
     }
     if (s.returnToMailFrom) {
-      const dsn = buildDsn({ original, recipients: reports, reportingMta: s.reportingMta, now: this.deps.now() });
+      const copy = s.copyTo ? parseMailbox(s.copyTo, { utf8: true }) : undefined;
+      const dsn = buildDsn({ original, recipients: reports, reportingMta: s.reportingMta, now: this.deps.now(), ...(copy?.ok ? { copyTo: copy.value } : {}) });
       if (dsn !== null) {
         await this.deps.submit(dsn);
         this.deps.log.event('mail.notification', { job: item.job.jobName, failed: reports.length });

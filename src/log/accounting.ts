@@ -104,6 +104,11 @@ export interface MailFields {
   /** The stable queue id (docs/queue.md). */
   readonly queueId?: string;
   readonly messageId?: string;
+  /** The Subject: field, RFC 2047 decoded, at most 256 characters (SMTP-Send's "who sends mail"). */
+  readonly subject?: string;
+  /** Parts that carry a file name; with attachmentsPartial, only the first bytes were read. */
+  readonly attachments?: number;
+  readonly attachmentsPartial?: boolean;
   readonly from: string;
   readonly recipients: readonly string[];
   readonly size: number;

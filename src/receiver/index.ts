@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
 import { Authenticator, DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../core/login.js';
 import type { Resolver } from '../core/resolver.js';
+import type { Envelope } from '../core/envelope.js';
 import type { ReceiverCounters } from '../core/service-counters.js';
 import type { Config, ReceiverConfig } from '../config/types.js';
 import type { Logger } from '../log/index.js';
@@ -47,6 +48,8 @@ export interface ReceiverOptions {
   config: Config;
   store: { users: UserDirectory; mailboxes: MailboxStore; journal: Journal };
   spoolSubmit: SpoolSubmit;
+  /** Queues a NOTIFY=SUCCESS "delivered" notice for local delivery (sink.ts); absent: none. */
+  noticeSubmit?: (mail: { envelope: Envelope; data: Buffer }) => Promise<void>;
   resolver: Resolver;
   log: Logger;
   tls?: { cert: Buffer; key: Buffer };
@@ -171,6 +174,7 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
     clock, log, journal, mailboxes: opts.store.mailboxes, resolveUser,
     classify: (mb) => recipientPolicy.classify(mb),
     spoolSubmit: opts.spoolSubmit,
+    ...(opts.noticeSubmit === undefined ? {} : { noticeSubmit: opts.noticeSubmit, reportingMta: () => current.receiver.hostName }),
     filters: () => current.filters,
     maxReceivedHeaders: () => current.maxReceivedHeaders,
     ...(counters !== undefined ? { onFiltered: () => { counters.filtered++; } } : {}),

@@ -405,6 +405,23 @@ export function summarize(data: Buffer): MessageSummary {
   };
 }
 
+/** Bytes of a message read to count its attachments for accounting; the rest is not read. */
+export const MAX_ACCOUNTING_SCAN = 4 * 1024 * 1024;
+
+/**
+ * Subject and attachment count for the accounting MAIL record (SMTP-Send's "who sends mail",
+ * issue #16 item 15), with the same MIME reading as the filters. An attachment is a part that
+ * carries a file name (filename or name, either field, or a uuencoded/yEnc block). Bounded: only
+ * the first `maxBytes` are read; `partial` says the count may be low because the rest was not.
+ */
+export function accountingSummary(data: Buffer, maxBytes = MAX_ACCOUNTING_SCAN): { subject?: string; attachments: number; partial: boolean } {
+  const partial = data.length > maxBytes;
+  const s = summarize(partial ? data.subarray(0, maxBytes) : data);
+  const attachments = s.parts.filter((p) => p.fileNames.length > 0).length;
+  // eslint-disable-next-line no-control-regex -- control characters are what is removed
+  return { ...(s.subject === undefined ? {} : { subject: s.subject.replace(/[\x00-\x1f\x7f]+/g, ' ').trim().slice(0, 256) }), attachments, partial };
+}
+
 const TYPE = /^[^\s/]+\/[^\s/]+$/;
 
 function walk(fields: readonly HeaderField[], body: string, depth: number, defaultType: string, st: WalkState): void {

@@ -13,6 +13,8 @@ import type { MailboxStore } from '../store/types.js';
 import type { InboundMessage, InboundSink, ServerReply } from '../smtp/server/types.js';
 import { Codes } from '../smtp/protocol/codes.js';
 import { overHopLimit } from '../spool/headers.js';
+import { buildDsn } from '../notify/index.js';
+import { describeError } from '../core/errors.js';
 import { evaluateFilters, filterOutcome } from './filters.js';
 import type { ReceiverJournal } from './journal.js';
 import type { Quarantine } from './quarantine.js';
@@ -45,6 +47,12 @@ export interface SinkDeps {
   readonly onFiltered?: () => void;
   /** MaxReceivedHeaders in force, read once per message. */
   readonly maxReceivedHeaders: () => number;
+  /**
+   * Queues a notice the gateway owes a sender (RFC 3461 NOTIFY=SUCCESS: "delivered" for a local
+   * mailbox); resolves once durable. Absent: no notices. `reportingMta` names us in it.
+   */
+  readonly noticeSubmit?: (mail: { envelope: Envelope; data: Buffer }) => Promise<void>;
+  readonly reportingMta?: () => string;
 }
 
 const LOCAL_ERROR: ServerReply = { code: Codes.C451LocalError, text: 'local error in processing' };
@@ -71,6 +79,7 @@ export class ReceiverSink implements InboundSink {
     // Recipients were checked at RCPT; sort them again into mailbox users and relay recipients.
     const users = new Map<string, string[]>();
     const relay: Recipient[] = [];
+    const local: Recipient[] = [];
     for (const r of m.envelope.recipients) {
       const c = this.d.classify(r.mailbox);
       if (c.kind === 'relay') { relay.push(r); continue; }
@@ -81,6 +90,7 @@ export class ReceiverSink implements InboundSink {
         return { ok: false, reply: LOCAL_ERROR };
       }
       users.set(user, [...(users.get(user) ?? []), formatMailbox(r.mailbox)]);
+      local.push(r);
     }
     for (const r of m.envelope.recipients) {
       const relayed = relay.includes(r);
@@ -118,6 +128,7 @@ export class ReceiverSink implements InboundSink {
         await this.d.journal.record('delivered', { messageId: id, from, to, user, detail: `delivered to mailbox of ${user} as ${stored.id} size ${stored.size}` });
       }
     }
+    await this.successNotice(id, m, local);
     // Relay copies: one spool entry with only the relay recipients, DSN fields kept.
     if (relay.length > 0) {
       const envelope: Envelope = { ...m.envelope, recipients: relay };
@@ -130,5 +141,27 @@ export class ReceiverSink implements InboundSink {
       }
     }
     return { ok: true, id };
+  }
+
+  /**
+   * RFC 3461 §5.2.3 (local delivery) / RFC 3464 §2.3.3: a recipient that asked NOTIFY=SUCCESS and was put into a
+   * local mailbox gets the sender a "delivered" notice (buildDsn keeps only those that asked, and
+   * none for a notification). A notice that cannot be queued is logged; the mail is stored.
+   */
+  private async successNotice(id: string, m: InboundMessage, local: readonly Recipient[]): Promise<void> {
+    if (this.d.noticeSubmit === undefined || !local.some((r) => r.notify?.kind === 'on' && r.notify.success)) return;
+    const now = new Date(this.d.clock.now());
+    const dsn = buildDsn({
+      original: { envelope: m.envelope, data: m.data, arrival: now },
+      recipients: local.map((recipient) => ({ recipient, action: 'delivered' as const, status: '2.0.0' })),
+      reportingMta: this.d.reportingMta?.() ?? 'localhost', now,
+    });
+    if (dsn === null) return;
+    try {
+      await this.d.noticeSubmit(dsn);
+      this.d.log.event('receiver.delivered-notice', { id, recipients: local.filter((r) => r.notify?.kind === 'on' && r.notify.success).length });
+    } catch (e) {
+      this.d.log.error('receiver.delivered-notice-failed', { id, error: describeError(e) });
+    }
   }
 }

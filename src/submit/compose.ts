@@ -12,10 +12,14 @@ export interface NoteAttachment {
   /** File name shown to the recipient (any Unicode); the content type is derived from it. */
   readonly filename: string;
   readonly content: Buffer;
+  /** type/subtype; absent = derived from the file name. */
+  readonly contentType?: string;
 }
 
 export interface NoteInput {
   readonly from: Mailbox;
+  /** The From: field's display name (none when absent or empty). */
+  readonly fromName?: string;
   /** Addresses as "local@domain" or "Display Name <local@domain>". */
   readonly to: readonly string[];
   readonly cc?: readonly string[];
@@ -83,7 +87,7 @@ export async function composeNote(input: NoteInput): Promise<Result<ComposedNote
   const header = (l: ParsedAddress[]): { name: string; address: string }[] => l.map((a) => ({ name: a.name, address: formatMailbox(a.mailbox) }));
 
   const composer = new MailComposer({
-    from: formatMailbox(input.from),
+    from: input.fromName === undefined || input.fromName === '' ? formatMailbox(input.from) : { name: input.fromName, address: formatMailbox(input.from) },
     ...(lists.to.length ? { to: header(lists.to) } : {}),
     ...(lists.cc.length ? { cc: header(lists.cc) } : {}),
     // Bcc is given only to the envelope below, so it cannot reach a header field.
@@ -91,7 +95,7 @@ export async function composeNote(input: NoteInput): Promise<Result<ComposedNote
     messageId: newMessageIdHeader(input.hostName),
     ...(input.text !== undefined || input.html === undefined ? { text: textPart(input.text ?? '') } : {}),
     ...(input.html !== undefined ? { html: textPart(input.html) } : {}),
-    attachments: (input.attachments ?? []).map((a) => ({ filename: a.filename, content: a.content })),
+    attachments: (input.attachments ?? []).map((a) => ({ filename: a.filename, content: a.content, ...(a.contentType === undefined ? {} : { contentType: a.contentType }) })),
   });
   const data = await composer.compile().build();
 

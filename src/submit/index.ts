@@ -17,3 +17,4 @@ export {
   type SendMailOptions, type SendMailRecipient, type SendMailReceipt, type SendMailErrorCode, type RecipientType,
 } from './sendmail.js';
 export { putOnSpool, type SpoolTarget } from './spool.js';
+export { submitHttpMessage, type HttpMessage, type HttpRawMessage, type HttpComposedMessage, type HttpReceipt, type HttpSubmitContext } from './http-send.js';

@@ -29,6 +29,10 @@ test('sendMail validation table: every refusal has its code and text', async (t)
   const cases: { name: string; opts: Partial<SendMailOptions>; code: string; text: string }[] = [
     { name: 'no target', opts: { spool: undefined }, code: 'SG_SENDMAIL_NO_TARGET', text: 'give a configuration or a spool target' },
     { name: 'empty file name', opts: { file: '' }, code: 'SG_SENDMAIL_BAD_FILE_NAME', text: 'the file name is empty or contains a NUL character' },
+    // Issue #16 item 14: the seed's API takes the entire path (at most 255 bytes).
+    { name: 'relative file name', opts: { file: 'invoice.eml' }, code: 'SG_SENDMAIL_BAD_FILE_NAME', text: 'invoice.eml: not an absolute path (give the entire path, starting with /)' },
+    { name: 'dot-relative file name', opts: { file: './mail/invoice.eml' }, code: 'SG_SENDMAIL_BAD_FILE_NAME', text: './mail/invoice.eml: not an absolute path (give the entire path, starting with /)' },
+    { name: 'file name over 255 bytes', opts: { file: '/' + 'm'.repeat(255) }, code: 'SG_SENDMAIL_BAD_FILE_NAME', text: 'the file name is 256 bytes long (at most 255)' },
     { name: 'missing file', opts: { file: join(dir, 'nope.eml') }, code: 'SG_SENDMAIL_FILE_NOT_FOUND', text: `${join(dir, 'nope.eml')}: no such file` },
     { name: 'a directory', opts: { file: join(dir, 'adir') }, code: 'SG_SENDMAIL_FILE_UNREADABLE', text: `${join(dir, 'adir')}: is a directory` },
     { name: 'empty file', opts: { file: await write('empty.eml', '') }, code: 'SG_SENDMAIL_NO_HEADER', text: `${join(dir, 'empty.eml')}: the file is empty` },

@@ -10,7 +10,7 @@
 // durable).
 import { readFile, unlink } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { resolve } from 'node:path';
+import { isAbsolute, normalize } from 'node:path';
 import {
   SpoolgateError, describeAddressProblem, describeError, parseMailbox, formatMailbox, MAX_PATH,
   type Mailbox, type Recipient, type Result, ok, err,
@@ -28,7 +28,7 @@ export interface SendMailRecipient {
 }
 
 export interface SendMailOptions {
-  /** Path of the message file (relative paths are resolved against the working directory). */
+  /** Absolute path of the message file, at most 255 bytes (seed 004: the entire path). */
   readonly file: string;
   /** Envelope sender, "local@domain" or "<local@domain>", at most 256 bytes. */
   readonly originator: string;
@@ -85,6 +85,8 @@ export class SendMailError extends SpoolgateError {
 export const MAX_ADDRESS_BYTES = MAX_PATH;
 /** The batch parser's limit of recipients per message (spool/batch.ts maxRecipients). */
 export const MAX_RECIPIENTS = 2000;
+/** Seed 004: the file name is the entire path, at most 255 bytes. */
+export const MAX_FILE_NAME_BYTES = 255;
 /** Default size limit when the configuration sets no JESMsgSize. */
 export const DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024;
 const TYPES: readonly RecipientType[] = ['normal', 'cc', 'bcc'];
@@ -172,6 +174,11 @@ export async function sendMail(opts: SendMailOptions): Promise<Result<SendMailRe
   else return err(new SendMailError('SG_SENDMAIL_NO_TARGET', 'give a configuration or a spool target'));
 
   if (opts.file === '' || opts.file.includes('\0')) return err(new SendMailError('SG_SENDMAIL_BAD_FILE_NAME', 'the file name is empty or contains a NUL character'));
+  // Seed 004: the caller gives the entire path; a relative one would depend on the working
+  // directory of whoever reads it, so it is refused rather than guessed.
+  if (!isAbsolute(opts.file)) return err(new SendMailError('SG_SENDMAIL_BAD_FILE_NAME', `${opts.file}: not an absolute path (give the entire path, starting with /)`));
+  const nameBytes = Buffer.byteLength(opts.file);
+  if (nameBytes > MAX_FILE_NAME_BYTES) return err(new SendMailError('SG_SENDMAIL_BAD_FILE_NAME', `the file name is ${nameBytes} bytes long (at most ${MAX_FILE_NAME_BYTES})`));
   const addrs = validateAddresses(opts.originator, opts.recipients);
   if (!addrs.ok) return addrs;
   if (opts.config !== undefined && opts.spool === undefined) {
@@ -180,7 +187,7 @@ export async function sendMail(opts: SendMailOptions): Promise<Result<SendMailRe
     if (!policy.ok) return err(new SendMailError('SG_SENDMAIL_SENDER_NOT_ALLOWED', policy.error.message));
   }
 
-  const path = resolve(opts.file);
+  const path = normalize(opts.file);
   // The forwarder reads message entries up to this size; refuse bigger ones now, not after queueing.
   const max = opts.config !== undefined ? messageEntryLimit(opts.config) : DEFAULT_MAX_FILE_BYTES;
   let data: Buffer;

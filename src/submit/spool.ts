@@ -20,7 +20,7 @@ export interface SpoolTarget {
 
 /** Writes `data` for `envelope` as one message entry; resolves once it is durable. */
 export async function putOnSpool(opts: {
-  target: SpoolTarget; envelope: Envelope; data: Buffer; tool: 'note' | 'sendmail' | 'pdfmail'; user: string; jobName?: string; now?: () => number;
+  target: SpoolTarget; envelope: Envelope; data: Buffer; tool: 'note' | 'sendmail' | 'pdfmail' | 'http'; user: string; jobName?: string; now?: () => number;
 }): Promise<SpoolEntry> {
   const t = opts.target;
   const now = (opts.now ?? Date.now)();

@@ -1,7 +1,7 @@
 // What a user exit sees and may answer (docs/userexit.md). The events are plain, structured-
 // clonable objects: they cross into the exit's worker thread by postMessage. The answer comes
 // back from untrusted code and is checked here before anything acts on it.
-import { formatMailbox, parseReversePath, type ReversePath } from '../core/index.js';
+import { formatMailbox, parseMailbox, parseReversePath, type ReversePath } from '../core/index.js';
 
 /** The spool file's job attributes (SPEC.md §1), the same for every event of one file. */
 export interface ExitJob {
@@ -55,6 +55,11 @@ export interface ExitAnswer {
   readonly action: ExitAction;
   /** Replacement MAIL FROM for this mail (sender verification). */
   readonly mailFrom?: ReversePath;
+  /**
+   * Replacement value of the From: header field (SMTP-Send's sender verification exit replaces
+   * what the recipient sees, not only the envelope), e.g. `"Payroll" <payroll@corp.test>`.
+   */
+  readonly fromHeader?: string;
   /** For REJECT_*: why, shown in the spool report (control characters removed, at most 200). */
   readonly reason?: string;
 }
@@ -98,7 +103,63 @@ export function parseAnswer(raw: unknown): { ok: true; value: ExitAnswer } | { o
     if (!p.ok) return { ok: false, error: `mailFrom ${JSON.stringify(o.mailFrom)} is not an address` };
     mailFrom = p.value;
   }
+  let fromHeader: string | undefined;
+  if (o.fromHeader !== undefined) {
+    const f = checkFromHeader(o.fromHeader);
+    if (!f.ok) return f;
+    fromHeader = f.value;
+  }
   if (o.reason !== undefined && typeof o.reason !== 'string') return { ok: false, error: 'reason is not a string' };
   const reason = typeof o.reason === 'string' ? cleanReason(o.reason) : undefined;
-  return { ok: true, value: { action: action as ExitAction, ...(mailFrom ? { mailFrom } : {}), ...(reason ? { reason } : {}) } };
+  return { ok: true, value: { action: action as ExitAction, ...(mailFrom ? { mailFrom } : {}), ...(fromHeader ? { fromHeader } : {}), ...(reason ? { reason } : {}) } };
+}
+
+/** RFC 5322 §2.1.1: a line is at most 998 characters; "From: " takes 6 of them. */
+export const MAX_FROM_HEADER = 992;
+
+/**
+ * A From: value from untrusted code: one line of printable ASCII (RFC 2047 encoded words for
+ * anything else), at most MAX_FROM_HEADER characters, naming one valid mailbox — `a@b`, or a
+ * display name and `<a@b>` (RFC 5322 §3.6.2, §3.4).
+ */
+function checkFromHeader(v: unknown): { ok: true; value: string } | { ok: false; error: string } {
+  if (typeof v !== 'string') return { ok: false, error: 'fromHeader is not a string' };
+  const value = v.trim();
+  if (value === '' || value.length > MAX_FROM_HEADER || !/^[\x20-\x7e]+$/.test(value)) {
+    return { ok: false, error: `fromHeader must be one line of printable ASCII, 1 to ${MAX_FROM_HEADER} characters` };
+  }
+  const angle = /<([^<>]*)>\s*$/.exec(value);
+  if (angle === null && /[<>]/.test(value)) return { ok: false, error: `fromHeader ${JSON.stringify(value.slice(0, 100))} is not a mailbox` };
+  const addr = parseMailbox(angle !== null ? angle[1]! : value);
+  if (!addr.ok) return { ok: false, error: `fromHeader ${JSON.stringify(value.slice(0, 100))} does not name a valid address` };
+  return { ok: true, value };
+}
+
+/**
+ * The message with its From: field (and the field's continuation lines) replaced by
+ * `From: <value>`; a message without one gets it at the end of its header section. Nothing else
+ * of the message changes.
+ */
+export function replaceFromHeader(data: Buffer, value: string): Buffer {
+  const text = data.toString('latin1');
+  const end = text.indexOf('\r\n\r\n');
+  const headEnd = end < 0 ? text.length : end + 2;
+  const lines = text.slice(0, headEnd).split('\r\n');
+  lines.pop(); // after the last CRLF of the header section
+  const out: string[] = [];
+  let replaced = false;
+  let skipping = false;
+  for (const line of lines) {
+    if (skipping && (line.startsWith(' ') || line.startsWith('\t'))) continue;
+    skipping = false;
+    if (!replaced && /^from[ \t]*:/i.test(line)) {
+      out.push(`From: ${value}`);
+      replaced = true;
+      skipping = true;
+      continue;
+    }
+    out.push(line);
+  }
+  if (!replaced) out.push(`From: ${value}`);
+  return Buffer.concat([Buffer.from(out.join('\r\n') + '\r\n', 'latin1'), data.subarray(headEnd)]);
 }

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Logger } from '../log/index.js';
 import { ExitSession, type ExitMail, type MailDecision, type UserExitFailureRule } from './session.js';
-import { parseAnswer, headerSection, type ExitEvent } from './events.js';
+import { parseAnswer, headerSection, replaceFromHeader, type ExitEvent } from './events.js';
 import type { ExitCallResult, ExitCaller } from './runner.js';
 
 const JOB = { jobName: 'PAYROLL', jobId: 'JOB00042', originUser: 'alice', taskType: 'WRITER', spoolId: 'S1' } as const;
@@ -110,4 +110,38 @@ test('parseAnswer: reasons are cleaned of control characters and bounded', () =>
 test('headerSection: up to the empty line, bounded, lossless for 8-bit bytes', () => {
   assert.equal(headerSection(Buffer.from('A: 1\r\nB: \xe4\r\n\r\nbody', 'latin1')), 'A: 1\r\nB: \xe4\r\n');
   assert.equal(headerSection(Buffer.alloc(100_000, 0x41)).length, 64 * 1024);
+});
+
+// Issue #16 item 15: SMTP-Send's sender verification exit may replace what the recipient sees.
+// Fixture: seed 002's job header (From: "Commissioner Gordon" <foo@bar.com>).
+test('fromHeader: an answer may replace the From: field; the decision carries it, with or without mailFrom', async () => {
+  const gordon = '"Commissioner Gordon" <gordon@gcpd.example>';
+  assert.deepEqual(await session(scripted([{ action: 'ACCEPT', fromHeader: gordon }])).mail(MAIL), { send: true, fromHeader: gordon });
+  assert.deepEqual(await session(scripted([{ action: 'CONTINUE', mailFrom: 'gordon@gcpd.example', fromHeader: 'gordon@gcpd.example' }])).mail(MAIL),
+    { send: true, from: { kind: 'mailbox', mailbox: { local: 'gordon', domain: 'gcpd.example' } }, fromHeader: 'gordon@gcpd.example' });
+});
+
+test('fromHeader: refused unless it is one printable line naming a valid mailbox', () => {
+  for (const [v, ok] of [
+    ['"Commissioner Gordon" <foo@bar.com>', true],
+    ['foo@bar.com', true],
+    ['=?ISO-8859-1?Q?G=F6rdon?= <foo@bar.com>', true],
+    ['Commissioner Gordon', false],
+    ['<not an address>', false],
+    ['x <foo@bar.com>\r\nBcc: everyone@bar.com', false],
+    ['Gördon <foo@bar.com>', false],
+    [`${'n'.repeat(990)} <foo@bar.com>`, false],
+    [42, false],
+  ] as const) {
+    const p = parseAnswer({ action: 'ACCEPT', fromHeader: v });
+    assert.equal(p.ok, ok, JSON.stringify(v));
+  }
+});
+
+test('replaceFromHeader: the From: field and its continuation lines are replaced; one is added when missing; the rest is byte-exact', () => {
+  const seed = 'Date: Fri, 16 Jul 2010 13:41:30 -0400\r\nFrom: "Commissioner Gordon"\r\n <foo@bar.com>\r\nSubject: DAILY REPORT OF DISK UTILIZATION\r\nTo: "Bruce Wayne" <wayne@bar.com>\r\n\r\nPlease fix the bulb in the searchlight\r\nFrom: not a header\r\n';
+  const out = replaceFromHeader(Buffer.from(seed, 'latin1'), 'Payroll <payroll@corp.test>').toString('latin1');
+  assert.equal(out, seed.replace('From: "Commissioner Gordon"\r\n <foo@bar.com>\r\n', 'From: Payroll <payroll@corp.test>\r\n'));
+  const none = 'Subject: x\r\n\r\nbody\r\n';
+  assert.equal(replaceFromHeader(Buffer.from(none), 'a@b.test').toString(), 'Subject: x\r\nFrom: a@b.test\r\n\r\nbody\r\n');
 });

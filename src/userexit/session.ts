@@ -35,7 +35,7 @@ export interface ExitMail {
 
 export type MailDecision =
   /** Send the mail; `from` replaces MAIL FROM; `problem` = the exit failed under CONTINUE. */
-  | { readonly send: true; readonly from?: ReversePath; readonly problem?: ExitProblem }
+  | { readonly send: true; readonly from?: ReversePath; readonly fromHeader?: string; readonly problem?: ExitProblem }
   /** Do not send; `stopFile` = the rest of the file is not processed either. */
   | { readonly send: false; readonly problem: ExitProblem; readonly stopFile: boolean };
 
@@ -76,24 +76,30 @@ export class ExitSession {
   /** Asks the exit about one mail. Never throws. */
   async mail(m: ExitMail): Promise<MailDecision> {
     let from: ReversePath | undefined;
+    let fromHeader: string | undefined;
     for (const ev of this.events(m)) {
       this.counters.calls++;
       const r = await this.opts.exit.call(ev);
       if (!r.ok) return this.failed(r, m.messageNo, m.firstRecordNo, from);
       const a = r.answer;
       if (a.mailFrom !== undefined) from = a.mailFrom;
+      if (a.fromHeader !== undefined) fromHeader = a.fromHeader;
       if (a.action === 'CONTINUE') continue;
       if (a.action === 'ACCEPT') break;
       return this.rejected(m, a.action === 'REJECT_FILE', a.reason);
     }
     // CONTINUE after the mail event: nothing more to ask, the mail is accepted.
     this.counters.accepted++;
+    if (fromHeader !== undefined) {
+      this.opts.log.event('userexit.fromheader', { exit: this.opts.exit.name, spool: this.opts.job.spoolId, message: m.messageNo, to: fromHeader });
+    }
+    const header = fromHeader === undefined ? {} : { fromHeader };
     if (from !== undefined) {
       this.counters.mailFromReplaced++;
       this.opts.log.event('userexit.mailfrom', { exit: this.opts.exit.name, spool: this.opts.job.spoolId, message: m.messageNo, from: formatReversePath(m.from), to: formatReversePath(from) });
-      return { send: true, from };
+      return { send: true, from, ...header };
     }
-    return { send: true };
+    return { send: true, ...header };
   }
 
   /** QUIT at the end of a file read to its end: only a failure matters (nothing is left to reject). */

@@ -60,6 +60,12 @@ export const CONSOLE_JS = String.raw`'use strict';
       setConn('cannot reach the gateway: ' + e.message, true);
       return { status: 0, ok: false, body: { error: 'cannot reach the gateway: ' + e.message } };
     }
+    // The send-only token (http-send.token) is a valid token of a narrower scope: 403 insufficient_scope.
+    if (res.status === 403 && /insufficient_scope/.test(res.headers.get('WWW-Authenticate') || '')) {
+      sessionStorage.removeItem(KEY);
+      setAuthed(false, 'That is the send-only token (http-send.token): it may only send mail. The console needs the operator token, http.token.');
+      return { status: 403, ok: false, body: { error: 'send-only token' } };
+    }
     if (res.status === 401) {
       sessionStorage.removeItem(KEY);
       setAuthed(false, 'The gateway refused that token (401). Paste the current contents of the token file.');

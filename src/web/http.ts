@@ -16,6 +16,8 @@ import { json, readBody, send, type Route } from './respond.js';
 import { consoleRoutes, type ConsoleSource } from './console-routes.js';
 import { queueRoutes } from './queue-routes.js';
 import type { QueueApi } from '../queue/index.js';
+import { sendRoutes, type SendApi } from './send-routes.js';
+import { OPENAPI_JSON } from './openapi.js';
 
 /** A request body larger than this is refused with 413 (a command line is at most 4 KiB). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -32,6 +34,8 @@ export interface WebTarget {
   readonly console?: ConsoleSource;
   /** (O1) The queue model and its actions (src/queue); the queue routes answer 503 without it. */
   readonly queue?: QueueApi;
+  /** The send API (POST /api/v1/messages, send-routes.ts); absent = that route is not offered. */
+  readonly send?: SendApi;
 }
 
 export interface StartHttpOptions {
@@ -66,6 +70,8 @@ export interface HttpService {
   readonly tokenFile: string;
   /** Connections counted against the limits now (refused ones are not counted). */
   openConnections(): number;
+  /** The route table as served (path pattern, methods, who may call): the OpenAPI test reads it. */
+  readonly routes: readonly { readonly pattern: RegExp; readonly methods: readonly string[]; readonly auth: 'none' | 'operator' | 'own' }[];
   close(): Promise<void>;
 }
 
@@ -173,6 +179,9 @@ export async function startHttp(opts: StartHttpOptions): Promise<HttpService> {
     }],
     // Alive: the process answers HTTP (no token, nothing about the state).
     [/^\/healthz$/, { methods: ['GET'], auth: false, handle: (_req, res) => json(res, 200, { alive: true }) }],
+    // The API's own description (docs/openapi.json): nothing secret, so no token (tools fetch it first).
+    [/^\/api\/v1\/openapi\.json$/, { methods: ['GET'], auth: false, handle: (_req, res) => send(res, 200, 'application/json; charset=utf-8', OPENAPI_JSON) }],
+    ...await sendRoutes({ send: target.send, operatorToken: tk.token, log }),
     [/^\/api\/v1\/command$/, {
       methods: ['POST'], auth: true,
       handle: async (req, res) => {
@@ -223,10 +232,18 @@ export async function startHttp(opts: StartHttpOptions): Promise<HttpService> {
       return;
     }
     // RFC 6750 §3: a request without (valid) credentials gets 401 and a WWW-Authenticate challenge.
-    if (route.auth && !bearerMatches(req.headers.authorization, tk.token)) {
+    const authorized = route.auth === false || (route.auth === true ? bearerMatches(req.headers.authorization, tk.token) : route.auth(req.headers.authorization));
+    // RFC 6750 §3.1: a valid token of a narrower scope (the send token on an operator route) is 403 insufficient_scope, not a failed login.
+    if (!authorized && routes.some(([, r]) => typeof r.auth === 'function' && r.auth(req.headers.authorization))) {
+      log.info('http.scope', { ip: req.socket.remoteAddress ?? '', path });
+      json(res, 403, { ok: false, error: 'this token may only send mail (POST /api/v1/messages); operator calls need the token in <StateDirectory>/http.token' },
+        { 'WWW-Authenticate': 'Bearer realm="spoolgate", error="insufficient_scope"' });
+      return;
+    }
+    if (!authorized) {
       // The failed-login line of SMTP and POP3 too (fail2ban: examples/fail2ban/spoolgate.conf).
       log.warn('auth.failed', { service: 'http', ip: req.socket.remoteAddress ?? '', path, reason: req.headers.authorization === undefined ? 'no-token' : 'invalid' });
-      json(res, 401, { ok: false, error: 'Authorization: Bearer <token> required (the token is in <StateDirectory>/http.token)' },
+      json(res, 401, { ok: false, error: `Authorization: Bearer <token> required (the token is in <StateDirectory>/http.token${typeof route.auth === 'function' ? '; for sending also http-send.token' : ''})` },
         { 'WWW-Authenticate': req.headers.authorization === undefined ? 'Bearer realm="spoolgate"' : 'Bearer realm="spoolgate", error="invalid_token"' });
       return;
     }
@@ -316,6 +333,7 @@ export async function startHttp(opts: StartHttpOptions): Promise<HttpService> {
   return {
     host, port, tokenFile: opts.tokenFile,
     openConnections: () => open,
+    routes: routes.map(([pattern, r]) => ({ pattern, methods: r.methods, auth: r.auth === false ? 'none' as const : r.auth === true ? 'operator' as const : 'own' as const })),
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

@@ -134,3 +134,13 @@ test('store gauges: held files, dead letters stored, oldest extended-retry age i
   assert.equal(sampleValue(empty, 'spoolgate_extended_retry_oldest_age_seconds'), 0);
   assert.equal(sampleValue(empty, 'spoolgate_dead_letters_stored'), undefined, 'no sample while the directory cannot be read');
 });
+
+test('metrics (ext): back-off level and rate replies for a target whose statement has a limiter state; none for the others', async () => {
+  const rate = { msgPerSecond: 20, msgPerMinute: null, rcptPerMsg: null, connectPerMinute: null, backoff: true, sentLastSecond: 3, sentLastMinute: null, connectsLastMinute: null, backoffLevel: 2, backoffSpacingMs: 500, rateReplies: 4, lastRateReply: '451 4.7.0 rate limited' };
+  const limited = { ...target('192.0.2.7', 25, 'ACTIVE', { mailAttempts: 1, mailSent: 1, connectFail: 0 }), limiter: { snapshot: () => rate } };
+  const text = await renderMetrics({ forwarder: { ...forwarder, listTargets: () => [limited, ...forwarder.listTargets()] }, latency: new DeliveryLatency(), now: () => 0 });
+  const s = checkExposition(text);
+  assert.equal(sampleValue(s, 'spoolgate_target_rate_backoff_level', { address: '192.0.2.7', port: '25' }), 2);
+  assert.equal(sampleValue(s, 'spoolgate_target_rate_replies_total', { address: '192.0.2.7', port: '25' }), 4);
+  assert.equal(sampleValue(s, 'spoolgate_target_rate_backoff_level', { address: '192.0.2.1', port: '25' }), undefined);
+});

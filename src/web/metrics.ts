@@ -131,6 +131,10 @@ export async function renderMetrics(src: MetricsSource): Promise<string> {
   x.family('spoolgate_target_mail_sent_total', 'counter', 'Messages sent per target server (MAIL SENT).', targets.map((t) => [per(t), t.mailSent]));
   x.family('spoolgate_target_connect_failures_total', 'counter', 'Failed connections per target server (CONNECT FAIL).', targets.map((t) => [per(t), t.connectFail]));
   x.family('spoolgate_target_lost_attempts_total', 'counter', 'Attempts per target server that ended without a reply: no answer in time, or the connection dropped (LOST ATTEMPTS).', targets.map((t) => [per(t), t.lostAttempts]));
+  // (ext) Rate limits (docs/rate-limits.md): only targets whose statement has a limiter state to show.
+  const rated = targets.filter((t) => t.rate !== undefined);
+  x.family('spoolgate_target_rate_backoff_level', 'gauge', 'Back-off step on rate replies per target server (0 = none; each step doubles the spacing between transactions).', rated.map((t) => [per(t), t.rate?.backoffLevel ?? 0]));
+  x.family('spoolgate_target_rate_replies_total', 'counter', 'Replies per target server saying it is rate limiting (421/451/454 "rate", 4.7.28, ...), counted per statement.', rated.map((t) => [per(t), t.rate?.rateReplies ?? 0]));
   x.family('spoolgate_target_state', 'gauge', 'Target server state (UNKNOWN, ACTIVE, NOT_USABLE): 1 for the state it is in, 0 for the others.',
     targets.flatMap((t) => TARGET_STATES.map((s): Sample => [{ ...per(t), state: s.replace(/ /g, '_') }, t.state === s ? 1 : 0])));
 

@@ -37,9 +37,12 @@ export function readBody(req: IncomingMessage, max: number): Promise<Buffer | 't
   });
 }
 
-/** One entry of the route table: a path pattern's methods, whether it needs the bearer token, and its handler. */
+/**
+ * One entry of the route table: a path pattern's methods, whether it needs the (operator) bearer
+ * token — or its own check of the Authorization header (the send API's scoped token) — and its handler.
+ */
 export interface Route {
   readonly methods: readonly string[];
-  readonly auth: boolean;
+  readonly auth: boolean | ((authorization: string | undefined) => boolean);
   handle(req: IncomingMessage, res: ServerResponse, query: URLSearchParams, match: RegExpExecArray): Promise<void> | void;
 }

@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { stateLayout } from '../../src/config/index.js';
 import { Logger } from '../../src/log/index.js';
 import { startServices, type Services } from '../../src/main.js';
 import { FaultTarget, subjectOf } from '../../src/testing/fault-target.js';
@@ -90,6 +91,10 @@ test('console in chromium: token prompt, dashboard with a NOT USABLE target in r
   await page.fill('#token', 'not-the-token-at-all');
   await page.click('#save-token');
   await textMatches(page, '#login-error', /401/);
+  // The send-only token is a token, but not the console's: the prompt says which one it needs.
+  await page.fill('#token', readFileSync(stateLayout(services.gateway.config()).httpSendToken, 'utf8').trim());
+  await page.click('#save-token');
+  await textMatches(page, '#login-error', /send-only token \(http-send\.token\).*needs the operator token, http\.token/);
   await login(page, r.token);
   assert.equal(await page.textContent('#instance'), 'TEST');
   assert.equal(await page.isDisabled('button[data-command="SUSPEND"]'), false);

@@ -33,13 +33,15 @@ export interface RelayTarget {
 /** smtp-server on 127.0.0.1:0 offering 8BITMIME, SMTPUTF8, DSN and PIPELINING, no TLS, no AUTH. */
 export async function startRelayTarget(t: TestContext, opts: {
   smtpUtf8?: boolean; eightBitMime?: boolean;
+  /** false: DSN is not offered (default: offered). */
+  dsn?: boolean;
   /** An Error (with responseCode) refuses the recipient. */
   onRcpt?: (address: string) => Error | undefined;
 } = {}): Promise<RelayTarget> {
   const mails: TargetMail[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
   const srv = new SMTPServer({
-    logger: false, authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], hideDSN: false,
+    logger: false, authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], hideDSN: opts.dsn === false,
     hideSMTPUTF8: opts.smtpUtf8 === false, hide8BITMIME: opts.eightBitMime === false, size: 50 * 1024 * 1024,
     onRcptTo(address, _session, cb) { cb(opts.onRcpt?.(address.address) ?? null); },
     onData(stream, session, cb) {

@@ -112,7 +112,9 @@ export class SqliteJournal implements Journal {
   async query(q: JournalQuery): Promise<JournalEntry[]> {
     const where: string[] = [];
     const args: (string | number)[] = [];
-    if (q.id !== undefined) { where.push('message_id = ?'); args.push(q.id); }
+    // A spool entry id also finds the forwarder's events of its messages (`<id>#<n>`); a range
+    // ('#' + 1 is '$') keeps the message_id index in use.
+    if (q.id !== undefined) { where.push('(message_id = ? OR (message_id >= ? AND message_id < ?))'); args.push(q.id, `${q.id}#`, `${q.id}$`); }
     if (q.from !== undefined) { where.push('sender = ? COLLATE NOCASE'); args.push(q.from); }
     if (q.to !== undefined) { where.push('recipient = ? COLLATE NOCASE'); args.push(q.to); }
     if (q.user !== undefined) { where.push('user = ?'); args.push(q.user); }
