@@ -202,9 +202,11 @@ test('console in chromium: a message in retry is held, released, retried and lea
   let open = false;
   const r = await rig(t, exe, (a) => (open ? undefined : a.startsWith('slow') ? '451 4.3.0 try again later' : a.startsWith('bad') ? '550 5.1.1 no such user' : undefined));
   const { page, services, target } = r;
-  const api = async (path: string): Promise<{ status: number; body: { item?: { state: string }; items?: { id: string }[] } }> => {
+  type Hold = { operator: string; reason: string };
+  type Body = { item?: { state: string; hold?: Hold }; items?: { id: string; hold?: Hold }[] };
+  const api = async (path: string): Promise<{ status: number; body: Body }> => {
     const res = await fetch(r.base + path, { headers: { Authorization: `Bearer ${r.token}` } });
-    return { status: res.status, body: await res.json() as { item?: { state: string }; items?: { id: string }[] } };
+    return { status: res.status, body: await res.json() as Body };
   };
   const accepted = (subject: string, rcpt: string): number => target.accepted.filter((m) => subjectOf(m.data) === subject && m.recipients.includes(rcpt)).length;
   await page.goto(r.base + '/#queue');
@@ -228,7 +230,9 @@ test('console in chromium: a message in retry is held, released, retried and lea
   // Hold, then release: each moves the message, as the API tells too.
   await page.click(`#queue-rows tr[data-id="${id}"] button[data-action="hold"]`);
   await byId('held').waitFor();
-  assert.equal((await api(`/api/v1/queue/${encodeURIComponent(id)}`)).body.item?.state, 'held');
+  const heldItem = (await api(`/api/v1/queue/${encodeURIComponent(id)}`)).body.item;
+  assert.equal(heldItem?.state, 'held');
+  assert.equal(heldItem?.hold?.operator, 'http:console', 'the journal and the item name the console as the operator');
   await page.click(`#queue-rows tr[data-id="${id}"] button[data-action="release"]`);
   await byId('retry').waitFor();
   assert.equal((await api(`/api/v1/queue/${encodeURIComponent(id)}`)).body.item?.state, 'retry');
@@ -299,6 +303,8 @@ test('console in chromium: a message in retry is held, released, retried and lea
   assert.equal(await page.locator('#queue-rows tr[data-state="retry"]').count(), 0);
   const heldFlood = (await api('/api/v1/queue?sender=flood@corp.test&state=held')).body.items ?? [];
   assert.equal(heldFlood.length, 3);
+  // The "… all" actions are the MODIFY command (through POST /api/v1/command and the control socket).
+  assert.deepEqual(heldFlood.map((x) => [x.hold?.operator, x.hold?.reason]), Array(3).fill(['modify:console', 'flood from a looping job']));
   // The dashboard shows them: 3 held, and in the age table by target.
   await page.click('nav button[data-tab="dashboard"]');
   await page.locator('#counts button[data-state="held"] .n').filter({ hasText: /^3$/ }).waitFor();
