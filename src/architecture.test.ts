@@ -34,9 +34,11 @@ const ALLOWED: Record<string, readonly string[]> = {
   // smtp/protocol (a pure leaf) for the one CRLF normaliser of stored messages.
   store: ['core', 'smtp/protocol'],
   'store/sqlite': ['core', 'store', 'smtp/protocol'],
-  'store/postgres': ['core', 'store'],
+  'store/pg': ['core', 'store'],
   notify: ['core', 'config', 'log', 'smtp/protocol', 'store'],
-  forwarder: ['core', 'config', 'codepage', 'log', 'spool', 'smtp/protocol', 'smtp/client', 'notify', 'store', 'store/sqlite', 'userexit'],
+  // dkim: signing of outgoing mail (X1); the forwarder signs each message before it is sent.
+  dkim: ['core', 'config'],
+  forwarder: ['core', 'config', 'codepage', 'log', 'spool', 'smtp/protocol', 'smtp/client', 'notify', 'store', 'store/sqlite', 'userexit', 'dkim'],
   userexit: ['core', 'log', 'smtp/protocol'],
   receiver: ['core', 'config', 'log', 'spool', 'smtp/protocol', 'smtp/server', 'store', 'notify'],
   // pdf: print files as PDF (X1): the report, pages, sections; mailing them is submit's.
@@ -48,7 +50,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   web: ['core', 'config', 'log', 'control', 'store', 'queue'],
   // smtp/server: `sendmail -bs` runs the receiver's engine on standard input (cli/sendmail-smtp.ts);
   // userexit: `doctor` test-loads the exit module as REFRESH does.
-  cli: ['core', 'config', 'codepage', 'log', 'spool', 'store', 'store/sqlite', 'control', 'submit', 'forwarder', 'receiver', 'pop3', 'smtp/server', 'smtp/protocol', 'userexit', 'pdf', '(root)'],
+  // dkim: `doctor` reads the DKIM key files as the gateway does and shows the TXT records.
+  cli: ['core', 'config', 'codepage', 'log', 'spool', 'store', 'store/sqlite', 'store/pg', 'control', 'submit', 'forwarder', 'receiver', 'pop3', 'smtp/server', 'smtp/protocol', 'userexit', 'pdf', 'dkim', '(root)'],
   testing: ['*'],
   '(root)': ['*'],
 };

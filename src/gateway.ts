@@ -5,20 +5,21 @@
 import { mkdirSync } from 'node:fs';
 import { promises as dns } from 'node:dns';
 import type { Clock, Envelope, Resolver, Result } from './core/index.js';
-import { Health, ShutdownStack, describeError, err, ok, systemClock } from './core/index.js';
-import { stateLayout, testModeWithoutReport, type Config } from './config/index.js';
+import { ConfigError, Health, ShutdownStack, describeError, err, ok, systemClock } from './core/index.js';
+import { loadDkimKeys, type DkimKeyring, type LoadedKeys } from './dkim/index.js';
+import { messageEntryLimit, stateLayout, testModeWithoutReport, type Config } from './config/index.js';
 import { Msg } from './control/messages.js';
 import { LogOutput, Logger } from './log/index.js';
 import { Accounting, accountingPath } from './log/accounting.js';
 import { SpoolQueue } from './spool/queue.js';
-import { enqueueMessage, type MessageOrigin } from './spool/index.js';
+import { enqueueMessage, enqueueNotifications, type MessageOrigin } from './spool/index.js';
 import type { SpoolEntry } from './spool/submit.js';
 import type { Journal } from './store/types.js';
 import { accountingSummary } from './receiver/mime.js';
 import { DeadLetterStore } from './notify/index.js';
 import {
   Checkpoint, Forwarder, ExtendedRetry, SmtpConnector, NotifyingUndeliverable, DsnStatusNotices, forwarderJournal, forwarderSettings, clientTimeouts, spoolSource,
-  forwarderAccounting, targetSpecs,
+  forwarderAccounting, targetSpecs, NotificationBatcher,
 } from './forwarder/index.js';
 import { ExitSelection, checkExitLocation } from './userexit/index.js';
 import { HoldList, QueueService } from './queue/index.js';
@@ -72,6 +73,8 @@ export interface Gateway {
   storeGauges(): Promise<StoreGauges>;
   /** Applies a new configuration (REFRESH): the caller has already filtered non-refreshable changes. */
   applyConfig(next: Config): void;
+  /** REFRESH check: reads the DKIM keys of `next` (kept for applyConfig); the problems refuse the refresh. */
+  prepareDkim(next: Config): readonly string[];
   /** The user exit for the next spool file (USEREXIT may differ from the file); null = NONE. */
   userExit(): string | null;
   /** USEREXIT,LEVEL=: checks that the module loads; takes effect from the next spool file. */
@@ -103,6 +106,36 @@ export function watchLogFile(output: LogOutput, health: Health, clock: Clock): v
 /** Queues one of the gateway's own messages as a message entry (raw bytes + envelope). */
 export function queueOwnMail(config: Config, mail: { envelope: Envelope; data: Buffer }, origin: MessageOrigin, jobName: string): Promise<SpoolEntry> {
   return enqueueMessage({ root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName, envelope: mail.envelope, data: mail.data, origin, jobName });
+}
+
+/**
+ * The DKIM keys in force (src/dkim). At start a key problem is a configuration error and the
+ * gateway does not start; at REFRESH prepare() reads the new keys before anything changes (a
+ * problem refuses the refresh, the keys in force stay) and apply() puts them in force.
+ */
+function dkimKeys(first: LoadedKeys, log: Logger): { keyring: DkimKeyring; prepare(next: Config): readonly string[]; apply(next: Config): void } {
+  for (const w of first.warnings) log.warn('dkim.key', { problem: w });
+  let prepared: { config: Config; keyring: DkimKeyring } | undefined;
+  const state = {
+    keyring: first.keyring,
+    prepare(next: Config): readonly string[] {
+      const r = loadDkimKeys(next.dkim, next.configFile);
+      if (!r.ok) return r.error;
+      for (const w of r.value.warnings) log.warn('dkim.key', { problem: w });
+      prepared = { config: next, keyring: r.value.keyring };
+      return [];
+    },
+    apply(next: Config): void {
+      if (prepared?.config !== next && state.prepare(next).length > 0) {
+        log.error('dkim.refresh', { problem: 'DKIM keys could not be read; the keys in force stay', domains: state.keyring.domains().join(',') || '-' });
+        return;
+      }
+      state.keyring = prepared!.keyring;
+      prepared = undefined;
+      log.event('dkim.keys', { domains: state.keyring.domains().join(',') || '-' });
+    },
+  };
+  return state;
 }
 
 /** The durable stores the forwarder works on, opened for one configuration. */
@@ -149,12 +182,16 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     const where = await checkExitLocation(config.userExit, config.userExitDirectory);
     if (!where.ok) throw new Error(`${config.configFile}: UserExit ${config.userExit} cannot be used: ${where.error}`);
   }
+  // Before anything is opened: a key problem is a configuration error, and nothing needs closing.
+  const firstKeys = loadDkimKeys(config.dkim, config.configFile);
+  if (!firstKeys.ok) throw new ConfigError(`${firstKeys.error.join('\n')}\n${firstKeys.error.length} DKIM key problem(s)`);
   const stops = new ShutdownStack();
   // Without opts.log the gateway owns the log output (startServices passes its own, closed last).
   const made = opts.log === undefined ? makeLogger(config) : undefined;
   if (made !== undefined) stops.push('log output', () => made.output.close());
   const log = opts.log ?? made!.log;
   log.setLevel(config.logLevel);
+  const dkim = dkimKeys(firstKeys.value, log);
   stops.push('stopped', () => log.event('gateway.stopped', {}));
   // A store that cannot be opened (writer lock held, unwritable directory) closes the ones opened.
   const health = opts.health ?? gatewayHealth(log);
@@ -170,6 +207,10 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   const exits = new ExitSelection(config.userExit);
   // MAIL records carry the subject and attachment count, read with the receiver's MIME reading.
   const accounted = forwarderAccounting(accounting, accountingSummary);
+  const notifications = new NotificationBatcher({
+    write: async (mails) => { await enqueueNotifications({ root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName, mails, jobName: 'SGNOTIFY' }); },
+    maxBytes: () => messageEntryLimit(config),
+  });
   const forwarder = new Forwarder({
     clock, log, checkpoint, spool: spool.source, extended, ...accounted, resolver: opts.resolver ?? systemResolver,
     connector: new SmtpConnector({ heloName: () => config.hostName, tlsEhlo: () => config.options.tlsEhlo, timeouts: () => clientTimeouts(config), log }),
@@ -177,7 +218,8 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     undeliverable: new NotifyingUndeliverable({
       settings: () => ({ returnToMailFrom: config.undeliverable.returnToMailFrom, deadLetterAction: config.undeliverable.deadLetterAction, reportingMta: config.hostName, copyTo: config.undeliverable.copyTo }),
       deadLetters: () => deadLetters,
-      submit: async (mail) => { await queueOwnMail(config, mail, { kind: 'notification' }, 'SGNOTIFY'); },
+      // DSNs written close together share one spool entry (forwarder/notify-batch.ts).
+      submit: (mail) => notifications.submit(mail),
       log, now: () => new Date(clock.now()),
     }),
     notices: new DsnStatusNotices({
@@ -193,6 +235,7 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     servers: () => targetSpecs(config),
     health,
     holds,
+    dkim: { keyring: () => dkim.keyring, now: () => new Date(clock.now()) },
     // Seed: a Secure YES target with which TLS was negotiated is announced (EZD1821I).
     onSecureTls: (address) => log.event('target.tls', { address, message: Msg.ableToUse(config.instance.toUpperCase(), address) }),
   });
@@ -214,7 +257,8 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
       deadLetters: await deadLetters.count().catch(() => undefined),
       oldestExtended: await extended?.oldestFirstAttempt(),
     }),
-    applyConfig: (next) => { config = next; log.setLevel(next.logLevel); made?.apply(next); exits.refreshed(next.userExit); },
+    applyConfig: (next) => { config = next; log.setLevel(next.logLevel); made?.apply(next); exits.refreshed(next.userExit); dkim.apply(next); },
+    prepareDkim: (next) => dkim.prepare(next),
     userExit: () => exits.get().module,
     setUserExit: async (v) => {
       const r = await exits.set(v, config.userExitDirectory, config.userExitTimeout);

@@ -2,11 +2,12 @@
 // the receiver and the operator interfaces around a gateway, wired to each other and to REFRESH.
 // The only files that know every role (STYLE.md §1); wiring only: every rule lives in its role.
 import { readFileSync } from 'node:fs';
-import { Authenticator, DEFAULT_LOGIN_THROTTLE, LoginThrottle, ServiceCounters, ShutdownStack, describeError, systemClock, type Clock } from './core/index.js';
+import { Authenticator, DEFAULT_LOGIN_THROTTLE, LoginThrottle, ServiceCounters, ShutdownStack, SpoolgateError, describeError, systemClock, type Clock } from './core/index.js';
 import { pop3Settings, stateLayout, type Config } from './config/index.js';
 import type { Logger } from './log/index.js';
 import { ensureDemoUser, type DemoUser } from './store/index.js';
 import { openSqliteStore, type SqliteStore } from './store/sqlite/index.js';
+import { startRefusal } from './store/pg/index.js';
 import { Pop3Server } from './pop3/index.js';
 import { startReceiver } from './receiver/index.js';
 import { refreshFromFile, sendCommand, startControl } from './control/index.js';
@@ -107,6 +108,9 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
         current: gateway.config, log,
         // A new UserExit module must load, or the whole refresh is refused (as for any error).
         check: async (next) => {
+          // DKIM keys are re-read at each REFRESH (key rotation): one that cannot be used refuses it.
+          const dkimProblems = gateway.prepareDkim(next);
+          if (dkimProblems.length > 0) return dkimProblems;
           if (next.userExit === null || next.userExit === gateway.userExit()) return [];
           const r = await admitUserExit(next.userExit, next.userExitDirectory, next.userExitTimeout);
           return r.ok ? [] : [`${next.configFile}: UserExit ${next.userExit} cannot be used: ${r.error}; fix the module or set UserExit NONE`];
@@ -167,6 +171,9 @@ function openMailboxStore(config: Config, gateway: Gateway, clock: Clock): Sqlit
  * and the operator interfaces; stopped in reverse order of start (HTTP first, the log last).
  */
 export async function startServices(config: Config, opts: GatewayOptions = {}): Promise<Services> {
+  // [P2]: a Store no role is backed by yet is refused, never replaced by SQLite in silence.
+  const refusal = startRefusal(config.store);
+  if (refusal !== undefined) throw new SpoolgateError('ERR_STORE_BACKEND', refusal);
   const clock = opts.clock ?? systemClock;
   const latency = config.http === null ? undefined : new DeliveryLatency();
   const feeds = config.http === null ? undefined : { events: new ConsoleEvents(), throughput: new Throughput(() => clock.now()) };

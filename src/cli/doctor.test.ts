@@ -3,7 +3,8 @@
 // (a scripted SMTP server offering STARTTLS, and a port where nothing listens).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { run } from './doctor.js';
@@ -71,4 +72,22 @@ test('doctor: a healthy setup is ready; the target line shows its EHLO capabilit
   const parsed = JSON.parse(j.stdout) as { findings: { verdict: string; what: string }[] };
   assert.ok(parsed.findings.some((f) => f.what === 'receiver TLS certificate' && f.verdict === 'warn'));
   assert.ok(!parsed.findings.some((f) => f.what.startsWith('target')), '--no-targets');
+});
+
+test('doctor: DKIM key files are read as at start: a broken one FAILS naming file and line, a good one shows the TXT record to publish', async (t) => {
+  const dir = tempDir(t);
+  const good = join(dir, 'corp.key');
+  writeFileSync(good, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  const bad = join(dir, 'bad.key');
+  writeFileSync(bad, 'not a key\n', { mode: 0o600 });
+  const { path } = writeConfig(dir, `
+    TargetServer { TargetIP 127.0.0.1 }
+    Dkim { Domain corp.test Selector s1 KeyFile ${good} Algorithm ed25519-sha256 }`);
+  let r = await runCli(run, ['--config', path, '--no-targets']);
+  assert.match(r.stdout, /^ok {3}DKIM key: .*corp\.key signs corp\.test; publish TXT at s1\._domainkey\.corp\.test: "v=DKIM1; k=ed25519; p=[A-Za-z0-9+/]{43}="$/m);
+  assert.doesNotMatch(r.stdout, /PRIVATE KEY/);
+  writeFileSync(path, readFileSync(path, 'utf8').replace(good, bad));
+  r = await runCli(run, ['--config', path, '--no-targets']);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /^FAIL DKIM key: .*spoolgate\.conf:\d+: Dkim KeyFile: .*bad\.key cannot be used: not a PEM private key; allowed .*openssl genpkey -algorithm ed25519/m);
 });

@@ -22,6 +22,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeError } from '../core/errors.js';
 import { formatDiagnostic, loadConfig, type Config } from '../config/index.js';
+import { loadDkimKeys } from '../dkim/index.js';
 import { locateConfig } from '../config/locate.js';
 import { Logger } from '../log/index.js';
 import { SmtpConnector, clientTimeouts, targetSpecs } from '../forwarder/index.js';
@@ -145,6 +146,22 @@ async function checkTargets(config: Config): Promise<Finding[]> {
   return out;
 }
 
+/**
+ * The Dkim key files, read as the gateway reads them at start (docs/dkim.md). For each usable
+ * key: the TXT record to publish (the public key; the private key is never shown).
+ */
+export function checkDkim(config: Config): Finding[] {
+  if (config.dkim.length === 0) return [];
+  const r = loadDkimKeys(config.dkim, config.configFile);
+  if (!r.ok) return r.error.map((e) => ({ verdict: 'FAIL' as const, what: 'DKIM key', detail: e, fix: 'see docs/dkim.md' }));
+  const out: Finding[] = r.value.warnings.map((w) => ({ verdict: 'warn' as const, what: 'DKIM key', detail: w }));
+  for (const d of r.value.keyring.domains()) {
+    const k = r.value.keyring.get(d)!;
+    out.push({ verdict: 'ok', what: 'DKIM key', detail: `${k.keyFile} signs ${d}; publish TXT at ${k.dnsName}: "${k.txtRecord()}"` });
+  }
+  return out;
+}
+
 export async function diagnose(config: Config, opts: { user?: string; targets: boolean }): Promise<Finding[]> {
   const out: Finding[] = [];
   const rc = config.receiver;
@@ -159,6 +176,7 @@ export async function diagnose(config: Config, opts: { user?: string; targets: b
       try { readFileSync(t.tlsCaFile); out.push({ verdict: 'ok', what: 'target CA file', detail: t.tlsCaFile }); } catch (e) { out.push({ verdict: 'FAIL', what: 'target CA file', detail: `${t.tlsCaFile}: ${describeError(e)}` }); }
     }
   }
+  out.push(...checkDkim(config));
   if (config.userExit !== null) {
     const r = await checkUserExit(config.userExit, config.userExitTimeout);
     out.push(r.ok ? { verdict: 'ok', what: 'user exit', detail: `${config.userExit} loads` } : { verdict: 'FAIL', what: 'user exit', detail: `${config.userExit}: ${r.error}`, fix: 'fix the module or set UserExit NONE' });

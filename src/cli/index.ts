@@ -11,6 +11,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Run
   // (one line per subcommand; keep alphabetical)
   accounting: { summary: 'query accounting records (SMF 119 analog): --since --user --job --type --summary', load: () => import('./accounting.js') },
   config: { summary: 'check or show a configuration file', load: () => import('./config.js') },
+  db: { summary: 'PostgreSQL store schema: migrate (apply pending versions) or status', load: () => import('./db.js') },
   deadletter: { summary: 'list, requeue or purge dead letters of the running instance', load: () => import('./deadletter.js') },
   doctor: { summary: 'check this machine for a start: TLS files, user exit, directories, ports, lock, targets (EHLO)', load: () => import('./doctor.js') },
   init: { summary: 'lay out a production install: /etc, /var, the service user, systemd unit, logrotate', load: () => import('./init.js') },

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { parseConfig } from './index.js';
 
 const TS = "TargetServer { TargetIP 192.0.2.1 }\n";
-const STATEMENT_NAMES = 'a statement name (BadSpoolDisp, ChkPointSizeLimit, ExtendedRetry, ExtWrtName, Header, JESJobSize, JESMsgSize, JESSyntaxErrLimit, LogLevel, MailAdministrator, Options, Report, RetryLimit, SMF119, TargetServer, Timeout, Translate, Undeliverable, UserExit, Instance, HostName, StateDirectory, ControlSocket, LogFile, LogFormat, ReportMailFrom, UserExitTimeout, UserExitFailure, UserExitDirectory, MaxReceivedHeaders, DrainTimeout, DisplayCompat, Spool, Http, Receiver, Filter, Pop3, Users, Retention)';
+const STATEMENT_NAMES = 'a statement name (BadSpoolDisp, ChkPointSizeLimit, ExtendedRetry, ExtWrtName, Header, JESJobSize, JESMsgSize, JESSyntaxErrLimit, LogLevel, MailAdministrator, Options, Report, RetryLimit, SMF119, TargetServer, Timeout, Translate, Undeliverable, UserExit, Instance, HostName, StateDirectory, ControlSocket, LogFile, LogFormat, ReportMailFrom, UserExitTimeout, UserExitFailure, UserExitDirectory, MaxReceivedHeaders, DrainTimeout, DisplayCompat, Spool, Http, Receiver, Filter, Pop3, Users, Retention, Dkim, Store)';
 
 const CASES: { name: string; text: string; want: string[] }[] = [
   { name: "unknown statement", text: "MaxHops 5\n" + TS, want: [`bad.conf:1: MaxHops: unknown statement; allowed ${STATEMENT_NAMES}`] },

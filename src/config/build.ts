@@ -6,8 +6,9 @@ import { dirname, join, resolve } from 'node:path';
 import { DBCS_PAGES, EBCDIC_PAGES, getCodePage } from '../codepage/index.js';
 import type { Diagnostics } from './errors.js';
 import type { RawStatement } from './parser.js';
+import { dkimStatements } from './dkim.js';
 import { StatementReader, checkDuplicateParams, readValue, resolvePath } from './reader.js';
-import type { Config, FilterMatch, Pop3Config, ReceiverConfig, TargetServerConfig, TimeoutConfig, FilterRule } from './types.js';
+import type { Config, FilterMatch, Pop3Config, StoreConfig, ReceiverConfig, TargetServerConfig, TimeoutConfig, FilterRule } from './types.js';
 import {
   atSign, cidr, hostName, hostPort, instanceName, integer, ipLiteral, localDomain, mailbox, oneOf, show, text, writerName,
   type Parsed,
@@ -195,6 +196,8 @@ export function buildConfig(input: BuildInput, diag: Diagnostics): { config: Con
     pop3: pop3Block(block('Pop3'), diag),
     users: usersBlock(block('Users')),
     retention: retentionBlock(block('Retention')),
+    dkim: dkimStatements(many('Dkim'), diag, baseDir),
+    store: storeBlock(block('Store'), diag, host),
   };
   return { config, groups };
 }
@@ -358,5 +361,73 @@ function retentionBlock(b: StatementReader): Config['retention'] {
     deadLetters: b.int('DeadLetters', 0, 36_500, 30),
     reports: b.int('Reports', 0, 36_500, 30),
     interval: b.int('Interval', 1, 1440, 60),
+  };
+}
+
+const PG_ONLY = ['Url', 'PasswordFile', 'Node', 'Schema', 'PoolSize', 'StatementTimeout', 'ConnectTimeout', 'LeaseTime', 'Heartbeat', 'Tls', 'TlsVerify', 'TlsCaFile'] as const;
+
+/** A PostgreSQL URL without a password (a password in the file would show in D,CONFIG and logs). */
+export function postgresUrl(t: string): Parsed<string> {
+  const allowed = 'postgres://user@host[:port]/database (the password from PasswordFile or SPOOLGATE_STORE_PASSWORD)';
+  let u: URL;
+  try {
+    u = new URL(t);
+  } catch {
+    return { ok: false, problem: `value ${show(t)} is not a URL`, allowed };
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') return { ok: false, problem: `value ${show(u.protocol)} is not a PostgreSQL URL`, allowed };
+  if (u.hostname === '') return { ok: false, problem: 'the URL names no host', allowed };
+  if (u.password !== '') return { ok: false, problem: 'the URL holds a password, which would be shown in displays and logs', allowed };
+  return { ok: true, value: t };
+}
+
+function nodeName(t: string): Parsed<string> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(t)) return { ok: false, problem: `value ${show(t)} is not a node name`, allowed: '1 to 63 characters of A-Z a-z 0-9 . _ - starting with a letter or digit' };
+  return { ok: true, value: t.toLowerCase() };
+}
+
+function schemaName(t: string): Parsed<string> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(t)) return { ok: false, problem: `value ${show(t)} is not a plain schema name`, allowed: '1 to 63 characters of a-z 0-9 _ not starting with a digit' };
+  return { ok: true, value: t };
+}
+
+/**
+ * (ext) Store: SQLite (the embedded default: nothing else to set) or PostgreSQL (docs/cluster.md).
+ * The password is never in the file: PasswordFile, or SPOOLGATE_STORE_PASSWORD at start.
+ */
+function storeBlock(b: StatementReader, diag: Diagnostics, host: string): StoreConfig {
+  const backend = b.oneOf('Backend', [['SQLite', 'sqlite'], ['PostgreSQL', 'postgresql']] as const, 'sqlite');
+  if (backend === 'sqlite') {
+    for (const name of PG_ONLY) {
+      if (b.has(name)) diag.warn(b.lineOf(name), 'Store', name, 'ignored with Backend SQLite', 'Backend PostgreSQL to use it, or leave it out');
+    }
+    return { backend, postgres: null };
+  }
+  if (!b.has('Url')) diag.error(b.line, 'Store', 'Url', 'missing (Backend PostgreSQL needs it)', 'Url postgres://user@host[:port]/database');
+  const leaseTime = b.int('LeaseTime', 5, 3600, 30);
+  const heartbeat = b.int('Heartbeat', 1, 1200, 10);
+  if (b.has('Heartbeat') || b.has('LeaseTime')) {
+    if (heartbeat * 2 > leaseTime) {
+      diag.error(b.lineOf(b.has('Heartbeat') ? 'Heartbeat' : 'LeaseTime'), 'Store', 'Heartbeat', `${heartbeat} is more than half of LeaseTime ${leaseTime}: one late heartbeat would lose every lease of the node`, `Heartbeat at most LeaseTime / 2 (e.g. LeaseTime 30 Heartbeat 10)`);
+    }
+  }
+  const tls = b.yesNo('Tls', false);
+  if (!tls && (b.has('TlsVerify') || b.has('TlsCaFile'))) diag.warn(b.lineOf(b.has('TlsCaFile') ? 'TlsCaFile' : 'TlsVerify'), 'Store', b.has('TlsCaFile') ? 'TlsCaFile' : 'TlsVerify', 'ignored without Tls YES', 'Tls YES to use TLS to the database');
+  return {
+    backend,
+    postgres: {
+      url: b.get('Url', postgresUrl, ''),
+      passwordFile: b.path('PasswordFile', null),
+      node: b.get('Node', nodeName, host.split('.')[0]!.toLowerCase()),
+      schema: b.get('Schema', schemaName, 'public'),
+      poolSize: b.int('PoolSize', 1, 100, 10),
+      statementTimeout: b.int('StatementTimeout', 1, 3600, 30),
+      connectTimeout: b.int('ConnectTimeout', 1, 300, 10),
+      leaseTime,
+      heartbeat,
+      tls,
+      tlsVerify: b.yesNo('TlsVerify', true),
+      tlsCaFile: b.path('TlsCaFile', null),
+    },
   };
 }

@@ -206,6 +206,8 @@ test('every default of SPEC.md §3 when only a TargetServer is given', () => {
     pop3: null,
     users: { defaultDomain: null, senderPolicy: 'own', demo: false },
     retention: { journal: 30, accounting: 400, deadLetters: 30, reports: 30, interval: 60 },
+    dkim: [],
+    store: { backend: 'sqlite', postgres: null },
   });
 });
 

@@ -219,7 +219,26 @@ function spoolgateDisplay(c: Config, rt: DisplayRuntime): string[] {
     );
   }
   out.push('USERS:', two('DEFAULTDOMAIN', c.users.defaultDomain ?? 'NONE', 'SENDERPOLICY', c.users.senderPolicy.toUpperCase()), one('DEMO', c.users.demo ? 'YES' : 'NO'));
+  // The key file's path only, never the key (docs/dkim.md). Before RETENTION: the last retention run follows its ages.
+  for (const d of c.dkim) {
+    out.push('DKIM:', two('DOMAIN', d.domain, 'SELECTOR', d.selector), one('ALGORITHM', d.algorithm.toUpperCase()), one('KEYFILE', d.keyFile), one('HEADERS', d.headers === null ? 'DEFAULT' : d.headers.join(':').toUpperCase()));
+  }
+  // (ext) Store: the URL never holds a password (build.ts refuses one); the password file's name only.
+  const pg = c.store.postgres;
+  if (pg === null) out.push(one('STORE', 'SQLITE'));
+  else {
+    out.push(
+      two('STORE', 'POSTGRESQL', 'NODE', pg.node),
+      one('URL', pg.url),
+      two('SCHEMA', pg.schema, 'POOLSIZE', String(pg.poolSize)),
+      two('LEASETIME', String(pg.leaseTime), 'HEARTBEAT', String(pg.heartbeat)),
+      two('STATEMENTTIMEOUT', String(pg.statementTimeout), 'CONNECTTIMEOUT', String(pg.connectTimeout)),
+      two('TLS', yn(pg.tls), 'TLSVERIFY', yn(pg.tlsVerify)),
+      one('PASSWORDFILE', pg.passwordFile ?? 'NONE'),
+    );
+  }
   const ret = c.retention;
+  // Last: log/retention.ts adds its run's lines after these (execute.ts).
   out.push('RETENTION:', two('JOURNAL', String(ret.journal), 'ACCOUNTING', String(ret.accounting)), two('DEADLETTERS', String(ret.deadLetters), 'REPORTS', String(ret.reports)), one('INTERVAL', String(ret.interval)));
   return out;
 }

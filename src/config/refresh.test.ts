@@ -131,6 +131,7 @@ Http { Listen 127.0.0.1:8025 }
 Spool { Directory /var/sg/spool RescanInterval 5 }
 Undeliverable { DeadLetterDirectory /var/sg/dead }
 Users { Demo NO }
+Store { Backend SQLite }
 `.replace('Receiver { Listen 127.0.0.1:2525', 'Receiver { Listen 127.0.0.1:2525 TlsCert /c.pem TlsKey /k.pem');
 
 // One change per non-refreshable statement: REFRESH keeps the old value and names it.
@@ -155,6 +156,7 @@ const CHANGES: Record<NotRefreshable, readonly [string, string]> = {
   'Pop3 TlsCert': ['1995 TlsCert /c.pem', '1995 TlsCert /c2.pem'],
   'Pop3 TlsKey': ['1995 TlsCert /c.pem TlsKey /k.pem', '1995 TlsCert /c.pem TlsKey /k2.pem'],
   'Users Demo': ['Users { Demo NO }', 'Users { Demo YES }'],
+  'Store': ['Store { Backend SQLite }', 'Store { Backend PostgreSQL Url postgres://sg@db.example.test/sg Node n1 }'],
 };
 
 for (const statement of NOT_REFRESHABLE) {

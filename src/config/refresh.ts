@@ -32,6 +32,8 @@ export const NOT_REFRESHABLE = [
   'Pop3 Listen', 'Pop3 ListenTls', 'Pop3 TlsCert', 'Pop3 TlsKey',
   // The demo user is made (or not) once, at start.
   'Users Demo',
+  // Where durable state lives: switching stores under a running gateway would lose its state.
+  'Store',
 ] as const;
 export type NotRefreshable = (typeof NOT_REFRESHABLE)[number];
 
@@ -78,6 +80,8 @@ const SECTIONS: readonly (readonly [string, Section])[] = [
   ['Pop3', (c) => c.pop3],
   ['Users', (c) => c.users],
   ['Retention', (c) => c.retention],
+  ['Dkim', (c) => c.dkim],
+  ['Store', (c) => c.store],
 ];
 
 function same(a: unknown, b: unknown): boolean {
@@ -156,6 +160,7 @@ export function diffForRefresh(old: Config, next: Config): RefreshDiff {
     receiver,
     pop3,
     users: { ...next.users, demo: keep('Users Demo', old.users.demo, next.users.demo) },
+    store: keep('Store', old.store, next.store),
   };
   const changed = SECTIONS.filter(([, get]) => !same(get(old), get(apply))).map(([name]) => name);
   return { apply, ignored, changed };

@@ -86,6 +86,12 @@ export const STATEMENTS: readonly StatementDef[] = [
   ]),
   block('Users', 'partial', true, [p('DefaultDomain'), p('SenderPolicy'), p('Demo')]),
   block('Retention', 'yes', true, [p('Journal'), p('Accounting'), p('DeadLetters'), p('Reports'), p('Interval')]),
+  // REFRESH re-reads every key file (docs/dkim.md: key rotation).
+  block('Dkim', 'yes', true, [p('Domain'), p('Selector'), p('KeyFile'), p('Headers'), p('Algorithm')], true),
+  block('Store', 'no', true, [
+    p('Backend'), p('Url'), p('PasswordFile'), p('Node'), p('Schema'), p('PoolSize'), p('StatementTimeout'), p('ConnectTimeout'),
+    p('LeaseTime'), p('Heartbeat'), p('Tls'), p('TlsVerify'), p('TlsCaFile'),
+  ]),
 ];
 
 const BY_NAME = new Map(STATEMENTS.map((s) => [s.name.toLowerCase(), s]));

@@ -108,6 +108,26 @@ export interface FilterRule {
   readonly dryRun: boolean;
 }
 
+/**
+ * (ext) Dkim: DKIM signing (RFC 6376) of outgoing mail whose From: domain is `domain`
+ * (docs/dkim.md). The key file is read by the gateway (src/dkim/keys.ts) at start and at each
+ * REFRESH, not here: the configuration role stays pure, and tools that only read the
+ * configuration (sendmail, note) never need the key.
+ */
+export interface DkimConfig {
+  /** The signing domain (d=), lower case, as an A-label (an IDN is converted). */
+  readonly domain: string;
+  /** The selector (s=): the key is published at <selector>._domainkey.<domain>. */
+  readonly selector: string;
+  /** Absolute path of the PEM private key. */
+  readonly keyFile: string;
+  /** Lower-case header field names to sign (h=); null = the default list (src/dkim/sign.ts). */
+  readonly headers: readonly string[] | null;
+  readonly algorithm: 'rsa-sha256' | 'ed25519-sha256';
+  /** Line of the statement: key problems found later name it. */
+  readonly line: number;
+}
+
 export interface Pop3Config {
   readonly listen: HostPort | null;
   readonly listenTls: HostPort | null;
@@ -124,6 +144,31 @@ export interface Pop3Config {
 }
 
 export type DisplayCompat = 'ibm' | 'spoolgate';
+
+/** (ext) Store Backend PostgreSQL ([P2], docs/cluster.md). Times in seconds. */
+export interface PostgresStoreConfig {
+  /** postgres://user@host[:port]/database — never with a password (refused: it would be displayed). */
+  readonly url: string;
+  /** The password's file; null = the SPOOLGATE_STORE_PASSWORD environment variable, else none. */
+  readonly passwordFile: string | null;
+  /** This node's name in the cluster (leases, D,NODES); unique per node. */
+  readonly node: string;
+  readonly schema: string;
+  readonly poolSize: number;
+  readonly statementTimeout: number;
+  readonly connectTimeout: number;
+  readonly leaseTime: number;
+  readonly heartbeat: number;
+  readonly tls: boolean;
+  readonly tlsVerify: boolean;
+  readonly tlsCaFile: string | null;
+}
+
+export interface StoreConfig {
+  readonly backend: 'sqlite' | 'postgresql';
+  /** null with Backend SQLite. */
+  readonly postgres: PostgresStoreConfig | null;
+}
 
 export interface Config {
   /** Absolute path of the file this came from (as resolved by parseConfig). */
@@ -248,6 +293,8 @@ export interface Config {
   /** null = no SMTP receiver. */
   readonly receiver: ReceiverConfig | null;
   readonly filters: readonly FilterRule[];
+  /** (ext) DKIM signing, one entry per From: domain. */
+  readonly dkim: readonly DkimConfig[];
   /** null = no POP3 server. */
   readonly pop3: Pop3Config | null;
   /** demo: make the README tour's `demo` user on the first start (only the shipped config/spoolgate.conf says YES). */
@@ -260,4 +307,6 @@ export interface Config {
     readonly reports: number;
     readonly interval: number;
   };
+  /** (ext) Where durable state lives: the embedded SQLite (default) or a shared PostgreSQL. */
+  readonly store: StoreConfig;
 }

@@ -299,3 +299,21 @@ test('(ext) snapshot: a target whose statement sets no limit and never got a rat
   assert.equal(targetSnapshot({ ...base, limiter: { snapshot: () => ({ ...idle, rateReplies: 1, backoffLevel: 1 }) } }).rate?.backoffLevel, 1);
   assert.equal(targetSnapshot({ ...base, limiter: { snapshot: () => ({ ...idle, msgPerMinute: 30 }) } }).rate?.msgPerMinute, 30);
 });
+
+test('R3 item 7: (ext) D,SPOOL lists parked files (all remaining mail in long retry) under the tasks; not with DisplayCompat IBM', () => {
+  const s = snap({
+    instance: 'TEST',
+    tasks: [task(1, 'WRITER', 'NEXT', 'READ', 3, 0), task(2, 'WRITER', 'PAYROLL', 'IDLE', 0, 0)],
+    parked: [{ tkid: 2, jobName: 'PAYROLL', jobId: 'JOB00123', lrt: 1, mailRead: 5000, undeliverable: 4999 }],
+  });
+  assert.deepEqual(render(cmd('D,SPOOL'), s), [
+    'EZD1832I TEST SPOOLSTATUS:',
+    'TKID  JOBNAME  STATE   PEND   LRT    TKID  JOBNAME  STATE   PEND   LRT',
+    'W 001 NEXT     READ       3     0    W 002 PAYROLL  IDLE       0     0',
+    'PARKED (ALL REMAINING MAIL IN LONG RETRY): 1',
+    'W 002 PAYROLL  JOB00123 LRT 1 MAIL READ 5000 UNDELIVERABLE 4999',
+  ]);
+  assert.deepEqual(render(cmd('D,SPOOL,DETAIL')/* all */, s).slice(-2), ['PARKED (ALL REMAINING MAIL IN LONG RETRY): 1', 'W 002 PAYROLL  JOB00123 LRT 1 MAIL READ 5000 UNDELIVERABLE 4999']);
+  assert.equal(render(cmd('D,SPOOL,DETAIL,TKID=2'), s).some((l) => l.startsWith('PARKED')), false);
+  assert.equal(render(cmd('D,SPOOL'), { ...s, compat: 'ibm' }).some((l) => l.startsWith('PARKED')), false);
+});

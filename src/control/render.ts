@@ -85,7 +85,18 @@ export function renderSpoolSummary(s: Snapshot): string[] {
   }
   // (ext) Why the WAIT tasks wait.
   if (!ibm(s) && tasks.some((t) => t.state === 'WAIT')) out.push(`WAIT REASON: ${waitReason(s)}`);
+  out.push(...parkedLines(s));
   return out;
+}
+
+/**
+ * (ext) Files parked with all their remaining mail in long retry: their task has moved on to
+ * another file, so they are listed under the tasks (TKID: the task that read them).
+ */
+function parkedLines(s: Snapshot): string[] {
+  if (ibm(s) || s.parked === undefined || s.parked.length === 0) return [];
+  return [`PARKED (ALL REMAINING MAIL IN LONG RETRY): ${s.parked.length}`,
+    ...s.parked.map((p) => `W ${String(p.tkid).padStart(3, '0')} ${p.jobName.padEnd(8)} ${p.jobId.padEnd(8)} LRT ${p.lrt} MAIL READ ${p.mailRead} UNDELIVERABLE ${p.undeliverable}`)];
 }
 
 /** Seed: WAIT = no target server is active; (ext) or the checkpoint cannot be written. */
@@ -122,6 +133,7 @@ export function renderSpoolDetail(s: Snapshot, tkid: number | undefined): string
   const busy = [...s.tasks].filter((t) => t.state !== 'IDLE').sort((a, b) => a.tkid - b.tkid);
   if (busy.length === 0) out.push('No non-idle TKIDs to display');
   for (const t of busy) out.push(...detailBlock(t, s));
+  out.push(...parkedLines(s));
   return out;
 }
 

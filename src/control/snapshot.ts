@@ -20,6 +20,17 @@ export interface TaskSnapshot {
   readonly undeliverable: number;
 }
 
+/** (ext) A spool file parked with all its remaining mail in long retry; its task took another file. */
+export interface ParkedSnapshot {
+  /** The task that read it (FLUSHRETRY,TKID= of that task includes it). */
+  readonly tkid: number;
+  readonly jobName: string;
+  readonly jobId: string;
+  readonly lrt: number;
+  readonly mailRead: number;
+  readonly undeliverable: number;
+}
+
 export interface TargetSnapshot {
   readonly address: string;
   readonly port: number;
@@ -89,6 +100,8 @@ export interface Snapshot {
   readonly suspendMode: 'none' | 'immediate' | 'delay';
   readonly counters: CountersSnapshot;
   readonly tasks: readonly TaskSnapshot[];
+  /** (ext) Parked spool files (absent: none, or a view that does not park). */
+  readonly parked?: readonly ParkedSnapshot[];
   readonly targets: readonly TargetSnapshot[];
   /** For Display,CONFig only (large): the configuration in force and the process values. */
   readonly config?: Config;
@@ -132,6 +145,8 @@ export interface ForwarderView {
   /** Why sending is stopped though targets may be usable (the checkpoint cannot be written). */
   readonly waitReason?: string | undefined;
   listTargets(): readonly TargetView[];
+  /** (ext) Spool files parked with all their remaining mail in long retry (src/forwarder/task.ts). */
+  parkedFiles?(): readonly { readonly tkid: number; readonly entry: { readonly attrs: { readonly jobName: string; readonly jobId: string } }; readonly counters: { readonly lrt: number; readonly mailRead: number; readonly undeliverable: number } }[];
   suspend(mode: 'immediate' | 'delay'): void;
   resume(): void;
   /** Long-retry mail of one task (0 = all) back to the send queue now; returns how many. */
@@ -159,6 +174,12 @@ export function taskSnapshot(t: TaskView): TaskSnapshot {
     mailRead: t.counters.mailRead,
     undeliverable: t.counters.undeliverable,
   };
+}
+
+function parkedSnapshots(f: ForwarderView): { parked?: readonly ParkedSnapshot[] } {
+  const p = f.parkedFiles?.() ?? [];
+  if (p.length === 0) return {};
+  return { parked: p.map((r) => ({ tkid: r.tkid, jobName: r.entry.attrs.jobName, jobId: r.entry.attrs.jobId, lrt: r.counters.lrt, mailRead: r.counters.mailRead, undeliverable: r.counters.undeliverable })) };
 }
 
 export function targetSnapshot(t: TargetView): TargetSnapshot {
@@ -213,6 +234,7 @@ export function takeSnapshot(opts: {
     suspendMode: f.suspendMode,
     counters: { mailSent: c.mailSent, totalRetry: c.totalRetry, currentRetry: c.currentRetry, deadLetter: c.deadLetter, undeliver: c.undeliver, extendedCurrent: c.extendedCurrent, extendedTotal: c.extendedTotal },
     tasks: f.tasks.map(taskSnapshot),
+    ...parkedSnapshots(f),
     targets: f.listTargets().map(targetSnapshot),
     ...(opts.withConfig === undefined ? {} : { config: opts.withConfig.config, runtime: opts.withConfig.runtime }),
   };

@@ -16,9 +16,10 @@ import { Target, reconcileTargets, type ConnectionRecord } from './pool.js';
 import { Router } from './router.js';
 import { NO_RATE_LIMITS, TargetLimiter } from './rate.js';
 import { FileRetry } from './file-retry.js';
-import { SpoolTask, type SpoolPort, type TaskEntry, type TaskSettings } from './task.js';
+import { SpoolTask, type FileRun, type ParkingLot, type SpoolPort, type TaskEntry, type TaskSettings } from './task.js';
 import { resolveTargets } from './targets.js';
 import { SteadyTime } from './steady-time.js';
+import { DkimStage, type DkimSigning } from './dkim.js';
 import type { Connector, TargetServerSpec } from './types.js';
 
 export interface SpoolSource extends SpoolPort {
@@ -50,9 +51,13 @@ export interface ForwarderSettings {
   readonly maxTracked: number;
   /** DrainTimeout: how long a stop waits for attempts in flight (default 30 s). */
   readonly drainTimeoutMs?: number;
+  /** Octets of message data parked files may hold in memory (default MAX_PARKED_BYTES). */
+  readonly maxParkedBytes?: number;
 }
 
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+/** Message data that parked files (all their remaining mail in long retry) may hold in memory. */
+export const MAX_PARKED_BYTES = 64 * 1024 * 1024;
 
 export type SuspendMode = 'none' | 'immediate' | 'delay';
 
@@ -77,6 +82,24 @@ export class Forwarder {
   private readonly fileRetry: FileRetry;
   /** Dates for extended retry and Age that follow the monotonic clock (steady-time.ts). */
   readonly steady: SteadyTime;
+  /** Files parked with all their remaining mail in long retry (task.ts), within bounds. */
+  private readonly parkedRuns = new Set<FileRun>();
+  private readonly parking: ParkingLot = {
+    admit: (run) => {
+      const s = this.deps.settings();
+      // What the tasks may read is reserved: parked files and files being read together stay
+      // within ChkPointSizeLimit messages, and parked mail within MAX_PARKED_BYTES of memory.
+      const perTask = Math.max(1, Math.min(s.task.maxPending, Math.floor(s.maxTracked / s.tasks)));
+      let messages = run.counters.pend;
+      let bytes = run.bytes;
+      for (const r of this.parkedRuns) { messages += r.counters.pend; bytes += r.bytes; }
+      if (messages > s.maxTracked - s.tasks * perTask || bytes > (s.maxParkedBytes ?? MAX_PARKED_BYTES)) return false;
+      this.parkedRuns.add(run);
+      return true;
+    },
+    // Room in the lot: a task holding a file that could not be parked may park it now.
+    leave: (run) => { if (this.parkedRuns.delete(run)) for (const t of this.tasks) t.poke(); },
+  };
 
   constructor(
     private readonly deps: {
@@ -104,6 +127,8 @@ export class Forwarder {
       journal?: (e: ForwarderEvent) => void;
       /** NOTIFY=SUCCESS / NOTIFY=DELAY notices (status-notices.ts). */
       notices?: StatusNotices;
+      /** DKIM keys (the Dkim statements); absent or empty: nothing is signed. */
+      dkim?: Omit<DkimSigning, 'log'>;
     },
   ) {
     this.router = new Router([], deps.clock);
@@ -120,15 +145,18 @@ export class Forwarder {
       undeliverable: deps.undeliverable,
       retry: () => deps.settings().retry,
       extended: () => deps.settings().extended,
-      onWait: (tkid, w) => this.task(tkid)?.setTargetWait(w),
+      // By the file: the task that read it keeps its counters, also while the file is parked.
+      onWait: (o, w) => { if (o.kind === 'spool') this.task(o.tkid)?.setTargetWait(o.entryId, w); },
       noTargetIsAttempt: () => this.once,
       // A message parked in long retry frees its place in the read-ahead: wake the task.
-      onRetry: (tkid, d) => { const t = this.task(tkid); if (t) { t.counters.lrt += d; t.poke(); } },
+      onRetry: (o, d) => { if (o.kind === 'spool') this.task(o.tkid)?.retryChanged(o.entryId, d); },
+      onFinishing: (o, d) => { if (o.kind === 'spool') this.task(o.tkid)?.finishingChanged(o.entryId, d); },
       onFinished: deps.onMailFinished,
       health: deps.health,
       ...(deps.holds === undefined ? {} : { holds: deps.holds }),
       ...(deps.journal === undefined ? {} : { journal: deps.journal }),
       ...(deps.notices === undefined ? {} : { notices: deps.notices }),
+      ...(deps.dkim === undefined ? {} : { dkim: new DkimStage({ ...deps.dkim, log: deps.log }) }),
     });
     const s = deps.settings();
     for (let i = 1; i <= s.tasks; i++) {
@@ -146,6 +174,8 @@ export class Forwarder {
         suspended: () => this.suspendMode === 'immediate',
         stopping: () => this.stopping,
         onFileDone: (entry, stats) => deps.onFileDone?.(i, entry, stats),
+        parking: this.parking,
+        onFree: () => this.pump(),
       }));
     }
   }
@@ -153,6 +183,11 @@ export class Forwarder {
   /** The spool task with this TKID (found by its id, not by its position in the list). */
   private task(tkid: number): SpoolTask | undefined {
     return this.tasks.find((t) => t.tkid === tkid);
+  }
+
+  /** Files parked with all their remaining mail in long retry, by the task that read them. */
+  parkedFiles(): readonly FileRun[] {
+    return this.tasks.flatMap((t) => t.parked());
   }
 
   listTargets(): readonly Target[] {

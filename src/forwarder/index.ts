@@ -15,7 +15,8 @@
 // Retry schedule: long retry every RetryLimit Interval minutes, Count times; extended retry every
 //   ExtendedRetry Interval minutes until Age days; FLUSHRETRY makes them due now.
 // Standards: RFC 5321 (client side, via smtp/client), RFC 3461/3464 (DSN, via notify),
-//   RFC 3207 (STARTTLS per target and per job), RFC 6152/6531 (8BITMIME, SMTPUTF8 kept).
+//   RFC 3207 (STARTTLS per target and per job), RFC 6152/6531 (8BITMIME, SMTPUTF8 kept),
+//   RFC 6376 (DKIM: each message signed for its From: domain as it is sent, via dkim/; dkim.ts).
 // Untrusted input: spool entries (through spool/), target replies (through smtp/client).
 // Persists: the checkpoint (SQLite, per message and recipient), the mail directory (extended
 //   retry), dead letters, notifications (as message entries), journal rows (best effort: a write
@@ -32,6 +33,7 @@ export { SmtpConnector } from './smtp-connector.js';
 export { NotifyingUndeliverable } from './undeliverable.js';
 export { DsnStatusNotices } from './status-notices.js';
 export { forwarderJournal } from './journal.js';
+export { NotificationBatcher, type NotificationMail } from './notify-batch.js';
 export { forwarderSettings, clientTimeouts, targetSpecs } from './settings.js';
 export { spoolSource, type QueueSource } from './spool-source.js';
 export { forwarderAccounting, type ForwarderAccounting } from './accounting.js';

@@ -407,3 +407,26 @@ test('MaxRcptPerMsg: a transaction lost mid-way leaves its recipients for the re
   assert.equal(await run, 'delivered');
   assert.deepEqual(sentLists(s).slice(2).flat().sort(), ['r1', 'r2', 'r3', 'r4'], 'each lost recipient once more, none twice');
 });
+
+test('R3 item 7: a refused recipient is checkpointed before the release, and the DSN is written after it: the connection is not held through the DSN\'s fsyncs', async (t) => {
+  const s = setup(t, ['192.0.2.1']);
+  const target = s.targets[0]!;
+  s.connector.scripts.set('192.0.2.1', { send: (m) => allWith(m, 'permanent', 550) });
+  const failedMarks: number[] = [];
+  const real = s.checkpoint.markRecipient.bind(s.checkpoint);
+  s.checkpoint.markRecipient = (entry, no, mark) => { if (mark.outcome === 'failed') failedMarks.push(target.load()); return real(entry, no, mark); };
+  let loadAtDsn = -1;
+  let releaseDsn!: () => void;
+  const dsnGate = new Promise<void>((r) => { releaseDsn = r; });
+  let dsnStarted!: () => void;
+  const started = new Promise<void>((r) => { dsnStarted = r; });
+  const deps = (s.lifecycle as unknown as { deps: { undeliverable: { handle: (i: WorkItem) => Promise<'notified'> } } }).deps;
+  deps.undeliverable = { handle: async () => { loadAtDsn = target.load(); dsnStarted(); await dsnGate; return 'notified'; } };
+  const run = s.lifecycle.run(item(1, ['a@x.test', 'b@x.test']));
+  await started;
+  assert.deepEqual(failedMarks, [1, 1], 'each refusal recorded while the connection is leased');
+  assert.equal(loadAtDsn, 0, 'the connection is back before the DSN is written');
+  releaseDsn();
+  assert.equal(await run, 'undeliverable');
+  assert.deepEqual(s.checkpoint.load('e1').messages.get(1), 'undeliverable');
+});

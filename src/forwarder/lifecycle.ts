@@ -5,7 +5,9 @@
 //   (undeliverable.ts). Every recipient's final state is checkpointed right after the target's
 //   final reply, before anything depends on it — and before the connection is handed back, so
 //   each connection carries at most one message whose outcome is not yet on disk (what a crash
-//   can resend). A checkpoint that cannot be written stops sending (task WAIT, operator message
+//   can resend). What follows a recorded refusal — the DSN and the message's own mark — happens
+//   after the release (a crash in between re-reads the marks; R3 item 7).
+//   A checkpoint that cannot be written stops sending (task WAIT, operator message
 //   checkpoint.failed) until a write succeeds again: no delivery without a record.
 // Waits are timers (monotonic); a wall-clock step neither stalls nor hurries them.
 import type { Clock, Envelope, Health, Recipient } from '../core/index.js';
@@ -13,6 +15,7 @@ import { describeError, formatMailbox, monotonic, queueIdFor } from '../core/ind
 import type { Logger } from '../log/index.js';
 import { Codes, localReply } from '../smtp/protocol/index.js';
 import type { Checkpoint, MessageFinal } from './checkpoint.js';
+import type { DkimStage } from './dkim.js';
 import { logDelivery, type DeliveryAttempt } from './delivery-log.js';
 import type { Router } from './router.js';
 import type { ReplyInfo } from './types.js';
@@ -218,15 +221,21 @@ export class Lifecycle {
       undeliverable: UndeliverableHandler;
       retry: () => RetryPolicy;
       extended: () => ExtendedPolicy;
-      /** Called while the item waits for a usable target (task state WAIT). */
-      onWait?: (tkid: number, waiting: boolean) => void;
+      /** Called while the item waits for a usable target (task state WAIT); by origin, so the file's own task and counters are found. */
+      onWait?: (origin: Origin, waiting: boolean) => void;
       /**
        * `start --once`: no usable target counts as a failed attempt (a 451 for every pending
        * recipient), so the run ends after RetryLimit. The daemon waits for a target instead.
        */
       noTargetIsAttempt?: () => boolean;
-      /** Called when an item enters (+1) or leaves (-1) long retry (task LRT counter). */
-      onRetry?: (tkid: number, delta: number) => void;
+      /** Called when an item enters (+1) or leaves (-1) long retry (its file's LRT counter). */
+      onRetry?: (origin: Origin, delta: number) => void;
+      /**
+       * Called when an item's target outcomes are all recorded and it only writes its DSN and
+       * final mark (+1), and when that is done (-1): it holds no connection and a crash cannot
+       * resend it, so its file may read on (the read-ahead counts it like long retry).
+       */
+      onFinishing?: (origin: Origin, delta: number) => void;
       /** Called once per message when it leaves the forwarder's hands (accounting MAIL records). */
       onFinished?: (item: WorkItem, outcome: FinalOutcome) => void;
       /** Where a checkpoint that cannot be written is marked (component `checkpoint`, disabling). */
@@ -237,6 +246,8 @@ export class Lifecycle {
       journal?: (e: ForwarderEvent) => void;
       /** NOTIFY=SUCCESS / NOTIFY=DELAY notices; absent = none are sent. */
       notices?: StatusNotices;
+      /** DKIM signing of each message as it is sent (absent: nothing is signed). */
+      dkim?: DkimStage;
     },
   ) {}
 
@@ -335,7 +346,7 @@ export class Lifecycle {
    * failure is thrown: the message stays in the spool and is sent again after a restart (it is
    * mail in flight).
    */
-  private async record(tkid: number, write: () => Promise<void>): Promise<void> {
+  private async record(origin: Origin, write: () => Promise<void>): Promise<void> {
     let delay = CHECKPOINT_RETRY_MS;
     let waiting = false;
     try {
@@ -358,13 +369,13 @@ export class Lifecycle {
           this.deps.health?.fail('checkpoint', `checkpoint cannot be written: ${this.cpProblem}; sending stopped until it can (StateDirectory full or unwritable?)`, this.deps.clock.now(), { disabling: true });
           if (this.stopping) throw e;
           // The task whose outcome waits for its record shows WAIT too (D,SPOOL, with the reason).
-          if (!waiting) { waiting = true; this.deps.onWait?.(tkid, true); }
+          if (!waiting) { waiting = true; this.deps.onWait?.(origin, true); }
           await this.cpPause(delay);
           delay = Math.min(delay * 2, CHECKPOINT_RETRY_MAX_MS);
         }
       }
     } finally {
-      if (waiting) this.deps.onWait?.(tkid, false);
+      if (waiting) this.deps.onWait?.(origin, false);
     }
   }
 
@@ -432,7 +443,7 @@ export class Lifecycle {
     // the next round (long retry) with the rest, not for the next transaction.
     const deferred = new Set<Recipient>();
     const leaveRetry = (): void => {
-      if (inRetry) { counters.currentRetry--; inRetry = false; this.deps.onRetry?.(tkid, -1); }
+      if (inRetry) { counters.currentRetry--; inRetry = false; this.deps.onRetry?.(item.origin, -1); }
     };
     try {
       for (;;) {
@@ -451,25 +462,29 @@ export class Lifecycle {
         }
         if (this.cpProblem !== undefined && item.pending.length > 0) {
           // Nothing is sent while its outcome could not be recorded.
-          this.deps.onWait?.(tkid, true);
+          this.deps.onWait?.(item.origin, true);
           await this.cpPause(CHECKPOINT_RETRY_MAX_MS);
-          this.deps.onWait?.(tkid, false);
+          this.deps.onWait?.(item.origin, false);
           continue;
         }
         const todo = deferred.size === 0 ? item.pending : item.pending.filter((x) => !deferred.has(x));
         if (todo.length > 0) {
-          const r = await this.deps.router.attempt({ envelope: { ...item.envelope, recipients: todo }, data: item.data, size: item.data.length });
+          // DKIM (dkim.ts): signed here, after the user exit and the gateway's own header fields.
+          const prefix = this.deps.dkim?.prefixFor(item.data, keyOf(item));
+          const r = await this.deps.router.attempt({
+            envelope: { ...item.envelope, recipients: todo }, data: item.data, ...(prefix === undefined ? {} : { prefix }), size: item.data.length + (prefix?.length ?? 0),
+          });
           item.deliveryAttempts = (item.deliveryAttempts ?? 0) + r.tries;
           if (r.kind === 'stopped') return undefined;
           if (r.kind === 'no-target' && this.deps.noTargetIsAttempt?.() === true) {
             item.lastReply = localReply(Codes.C451ConnectionFailed, `no target server usable: ${r.detail}`);
             for (const recipient of item.pending) this.logAttempt(item, { recipient, status: 'deferred', reply: item.lastReply });
           } else if (r.kind === 'no-target') {
-            this.deps.onWait?.(tkid, true);
+            this.deps.onWait?.(item.origin, true);
             const at = this.deps.router.nextRetryAt();
             const now = monotonic(this.deps.clock);
             await this.wait(tkid, Math.max(50, (at ?? now + 1000) - now), live, 'target-wait');
-            this.deps.onWait?.(tkid, false);
+            this.deps.onWait?.(item.origin, false);
             continue; // waiting for a target is not a retry attempt
           } else if (r.kind === 'impossible') {
             for (const recipient of todo) {
@@ -523,11 +538,25 @@ export class Lifecycle {
               else deferred.clear();
               if (failed > 0) log.warn('mail.failed', { key: keyOf(item), qid: queueIdOf(item), recipients: failed, target: r.target, detail: r.detail });
               if (still.length > 0) log.info('mail.deferred', { key: keyOf(item), qid: queueIdOf(item), recipients: still.length, reply: replyText(item.lastReply), target: r.target, detail: r.detail });
-              if (item.pending.length === 0) done = await this.finish(item);
+              // All accepted: the message's one mark is the record, so it is written before the
+              // release. Otherwise every outcome of this attempt is marked by now, and the rest
+              // (the DSN written to the spool, then the message mark) happens after the release:
+              // a crash in between re-reads the marks and sends nothing again, and the
+              // connection is not held through the DSN's fsyncs, so DSNs of several connections
+              // are written together (notify-batch.ts; R3 item 7).
+              if (item.pending.length === 0 && allAccepted) done = await this.finish(item);
             } finally {
               r.release();
             }
             if (done !== undefined) return done;
+            if (item.pending.length === 0) {
+              this.deps.onFinishing?.(item.origin, 1);
+              try {
+                return await this.finish(item);
+              } finally {
+                this.deps.onFinishing?.(item.origin, -1);
+              }
+            }
             if ((r.rest ?? []).length > 0) continue; // the next transaction of this round, now
           }
         }
@@ -539,7 +568,7 @@ export class Lifecycle {
         if (item.finalAttempt !== true && item.attempts < retry.count && retry.intervalMs > 0) {
           item.attempts++;
           counters.totalRetry++;
-          if (!inRetry) { counters.currentRetry++; inRetry = true; this.deps.onRetry?.(tkid, 1); }
+          if (!inRetry) { counters.currentRetry++; inRetry = true; this.deps.onRetry?.(item.origin, 1); }
           await this.maybeDelayNotice(item, undefined, undefined);
           await this.wait(tkid, retry.intervalMs, live, 'retry');
           continue;
@@ -642,7 +671,7 @@ export class Lifecycle {
   private async accept(item: WorkItem, recipient: Recipient): Promise<void> {
     const o = item.origin;
     if (o.kind === 'spool') {
-      await this.record(o.tkid, () => this.deps.checkpoint.markRecipient(o.entryId, o.messageNo, { address: formatMailbox(recipient.mailbox), outcome: 'accepted' }));
+      await this.record(o, () => this.deps.checkpoint.markRecipient(o.entryId, o.messageNo, { address: formatMailbox(recipient.mailbox), outcome: 'accepted' }));
     }
   }
 
@@ -650,13 +679,13 @@ export class Lifecycle {
     item.failed.push({ address: formatMailbox(recipient.mailbox), recipient, reply, remoteMta, detail });
     const o = item.origin;
     if (o.kind === 'spool') {
-      await this.record(o.tkid, () => this.deps.checkpoint.markRecipient(o.entryId, o.messageNo, { address: formatMailbox(recipient.mailbox), outcome: 'failed', reply }));
+      await this.record(o, () => this.deps.checkpoint.markRecipient(o.entryId, o.messageNo, { address: formatMailbox(recipient.mailbox), outcome: 'failed', reply }));
     }
   }
 
   private async markMessage(item: WorkItem, outcome: MessageFinal): Promise<void> {
     const o = item.origin;
-    if (o.kind === 'spool') await this.record(o.tkid, () => this.deps.checkpoint.markMessage(o.entryId, o.messageNo, outcome));
+    if (o.kind === 'spool') await this.record(o, () => this.deps.checkpoint.markMessage(o.entryId, o.messageNo, outcome));
   }
 
   private async finish(item: WorkItem, deleted = false): Promise<FinalOutcome> {

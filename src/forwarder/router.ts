@@ -134,7 +134,7 @@ export class Router {
         // Lost mid-message: nothing was decided, but the target may have stored it (a reply lost
         // after the final dot). A counted transient attempt, like a 4xx: long retry, not a resend now.
         t.attemptLost(outcome.lost ?? 'closed', `${t.addr.address}: ${outcome.detail}`);
-        return { kind: 'tried', outcomes: outcome.recipients, target: t.addr.address, port: t.addr.port, tls: lease_.conn.tls, dsn: lease_.conn.capabilities.dsn === true, detail: `attempt lost: ${outcome.detail}`, release, tries };
+        return { kind: 'tried', outcomes: outcome.recipients, target: t.addr.address, port: t.addr.port, tls: lease_.conn.tls, dsn: lease_.conn.capabilities.dsn === true, detail: `attempt lost: ${outcome.detail}`, release, tries, rest };
       }
       t.attemptAnswered();
       // Adaptive back-off: a reply that says "rate" slows the statement's targets (rate.ts).

@@ -4,6 +4,13 @@
 // every message of the file is finished, the file is disposed of
 // (SPEC.md §1.2). Reading pauses when too much is pending (state WAITS), when no target is usable
 // (WAIT) and when the operator suspends (SUPND). Several tasks run concurrently.
+//
+// Parking (R3 item 7): a file that is read to its end and whose remaining messages are all in
+// long retry (RetryLimit Count × Interval) is parked: the task is free for the next file at once,
+// and the file is disposed of (finished or held, report, SPOOL record) when its last message
+// reaches a final outcome. Every file has its own counters (FileRun), so what is shown and
+// accounted for one file never mixes with another's. The spool file and its checkpoint are
+// untouched by parking: a restart resumes a parked file exactly like one its task still held.
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Envelope, Recipient } from '../core/index.js';
@@ -94,13 +101,42 @@ export interface TaskCounters {
   undeliverable: number;
 }
 
+/** One spool file from the moment a task starts reading it until it is disposed of. */
+export class FileRun {
+  /** PEND, LRT, MAIL READ and UNDELIVERABLE of this file (D,SPOOL; the SPOOL record). */
+  readonly counters: TaskCounters = { pend: 0, lrt: 0, mailRead: 0, undeliverable: 0 };
+  /** Octets of message data held in memory for the file's unfinished messages. */
+  bytes = 0;
+  /** Messages of the file waiting for a usable target (task state WAIT). */
+  waitingForTarget = 0;
+  /** Messages whose target outcomes are recorded and that only write their DSN and mark. */
+  finishing = 0;
+  constructor(readonly entry: TaskEntry, readonly tkid: number) {}
+}
+
+/**
+ * Where parked files are admitted (the forwarder bounds them: messages within ChkPointSizeLimit,
+ * and the octets held in memory). admit() is asked when a file could be parked; leave() when it
+ * is disposed of or interrupted.
+ */
+export interface ParkingLot {
+  admit(run: FileRun): boolean;
+  leave(run: FileRun): void;
+}
+
+const IDLE_COUNTERS: Readonly<TaskCounters> = { pend: 0, lrt: 0, mailRead: 0, undeliverable: 0 };
+
 export class SpoolTask {
   state: TaskState = 'IDLE';
   entry: TaskEntry | undefined;
   /** The file this task read last: an IDLE task shows the previous job (seed, SPOOLSTATUS). */
   lastEntry: TaskEntry | undefined;
-  readonly counters: TaskCounters = { pend: 0, lrt: 0, mailRead: 0, undeliverable: 0 };
-  private waitingForTarget = 0;
+  /** The file being read or waited for (undefined when IDLE or after the file was parked). */
+  private run: FileRun | undefined;
+  /** The previous file: an IDLE task shows its MAIL READ and UNDELIVERABLE (seed). */
+  private lastRun: FileRun | undefined;
+  /** Files this task read and that are not disposed of yet: the current one and parked ones. */
+  private readonly runs = new Map<string, FileRun>();
   private resumeWaiters: (() => void)[] = [];
   /** User exit calls, accepts, rejects and failures of this task (all files). */
   readonly exitCounters: ExitCounters = { calls: 0, accepted: 0, rejected: 0, failures: 0, mailFromReplaced: 0 };
@@ -120,20 +156,60 @@ export class SpoolTask {
       stopping: () => boolean;
       /** Called when a file is disposed of (accounting SPOOL records). */
       onFileDone?: (entry: TaskEntry, stats: { mailRead: number; undeliverable: number; problems: number; disposition: 'finished' | 'held' }) => void;
+      /** Where a file whose remaining mail is all in long retry may be parked; without it, never. */
+      parking?: ParkingLot;
+      /** The task was freed before its file was disposed of (parked): hand it the next file. */
+      onFree?: () => void;
     },
   ) {}
 
-  /** Lifecycle hook: a message of this task waits for a usable target. */
-  setTargetWait(waiting: boolean): void {
-    this.waitingForTarget += waiting ? 1 : -1;
-    this.refreshState();
+  /** The counters of the file being worked on; of the previous file when IDLE (seed). */
+  get counters(): Readonly<TaskCounters> {
+    return (this.run ?? this.lastRun)?.counters ?? IDLE_COUNTERS;
+  }
+
+  /** Files this task read that are parked (all remaining mail in long retry), oldest first. */
+  parked(): readonly FileRun[] {
+    return [...this.runs.values()].filter((r) => r !== this.run);
+  }
+
+  /** Lifecycle hook: a message of file `entryId` (read by this task) waits for a usable target, or stops waiting. */
+  setTargetWait(entryId: string, waiting: boolean): void {
+    const run = this.runs.get(entryId);
+    if (run === undefined) return;
+    run.waitingForTarget += waiting ? 1 : -1;
+    if (run === this.run) this.refreshState();
+  }
+
+  /** Lifecycle hook: a message of file `entryId` entered (+1) or left (-1) long retry. */
+  retryChanged(entryId: string, delta: number): void {
+    const run = this.runs.get(entryId);
+    if (run === undefined) return;
+    run.counters.lrt += delta;
+    if (run === this.run) this.poke();
+  }
+
+  /** Lifecycle hook: a message of file `entryId` holds no connection any more (+1), or is done (-1). */
+  finishingChanged(entryId: string, delta: number): void {
+    const run = this.runs.get(entryId);
+    if (run === undefined) return;
+    run.finishing += delta;
+    if (run === this.run) this.poke();
   }
 
   private refreshState(): void {
-    if (this.entry === undefined) { this.state = 'IDLE'; return; }
+    if (this.entry === undefined || this.run === undefined) { this.state = 'IDLE'; return; }
     if (this.deps.suspended()) this.state = 'SUPND';
-    else if (this.waitingForTarget > 0) this.state = 'WAIT';
+    else if (this.run.waitingForTarget > 0) this.state = 'WAIT';
     else if (this.state === 'WAIT' || this.state === 'SUPND') this.state = 'ACTIVE';
+  }
+
+  /** The task lets go of `run` (disposed of, interrupted or parked): IDLE, unless it already has another file. */
+  private letGo(run: FileRun): void {
+    if (this.run !== run) return;
+    this.run = undefined;
+    this.entry = undefined;
+    this.state = 'IDLE';
   }
 
   /** Wakes a task paused by SUSPEND or WAITS. */
@@ -169,21 +245,25 @@ export class SpoolTask {
     await r?.close();
   }
 
-  /** Processes one spool file to its disposition. Returns false when stopped before finishing. */
+  /**
+   * Processes one spool file to its disposition. Returns false when stopped before finishing.
+   * The task may be freed before this resolves: when the file is parked (see the header).
+   */
   async process(entry: TaskEntry): Promise<boolean> {
     const { log } = this.deps;
     const settings = this.deps.settings();
+    const run = new FileRun(entry, this.tkid);
+    const c = run.counters;
+    this.run = run;
+    this.lastRun = run;
+    this.runs.set(entry.id, run);
     this.entry = entry;
     this.lastEntry = entry;
-    this.counters.pend = 0;
-    this.counters.lrt = 0;
-    this.counters.mailRead = 0;
-    this.counters.undeliverable = 0;
     this.state = 'READ';
     const problems: SpoolProblem[] = [];
     const inflight = new Set<Promise<void>>();
     let stoppedEarly = false;
-    let undeliverable = 0;
+    let parked = false;
     const cp = this.deps.checkpoint.load(entry.id);
     log.event('spool.start', { id: entry.id, job: entry.attrs.jobName, jobid: entry.attrs.jobId, user: entry.attrs.originUser });
     try {
@@ -199,7 +279,7 @@ export class SpoolTask {
           if (ev.kind === 'problem') { problems.push(ev.problem); log.jes('spool.problem', { id: entry.id, record: ev.problem.recordNo, reply: `${ev.problem.code} ${ev.problem.enhanced} ${ev.problem.text}` }); continue; }
           if (ev.kind === 'stopped') { problems.push(ev.problem); return false; }
           if (ev.kind === 'warning') { log.warn('spool.warning', { id: entry.id, record: ev.problem.recordNo, reply: `${ev.problem.code} ${ev.problem.enhanced} ${ev.problem.text}` }); continue; }
-          this.counters.mailRead++;
+          c.mailRead++;
           let message = ev.message;
           // SenderPolicy Own: a message whose sender its file's owner may not use is never sent;
           // it is a problem of the file (report, BadSpoolDisp), like a syntax error.
@@ -221,13 +301,16 @@ export class SpoolTask {
           if (settings.testMode && entry.message?.origin.kind !== 'report') continue;
           const item = this.workItem(entry, message, cp, settings.maxReceivedHeaders);
           if (item === undefined) continue; // finished before a restart
-          this.counters.pend++;
+          c.pend++;
+          run.bytes += item.data.length;
           const p = this.deps.lifecycle.run(item).then(
-            (outcome: FinalOutcome | undefined) => { if (outcome === 'undeliverable') { undeliverable++; this.counters.undeliverable++; } },
+            (outcome: FinalOutcome | undefined) => { if (outcome === 'undeliverable') c.undeliverable++; },
             (e: unknown) => { log.error('mail.failed', { id: entry.id, message: message.messageNo, error: describeError(e) }); stoppedEarly = true; },
-          ).finally(() => { this.counters.pend--; inflight.delete(p); this.poke(); });
+          ).finally(() => { c.pend--; run.bytes -= item.data.length; inflight.delete(p); if (this.run === run) this.poke(); });
           inflight.add(p);
-          while ((inflight.size >= settings.maxPending || inflight.size - this.counters.lrt >= (this.deps.settings().readAhead ?? Infinity)) && !this.deps.stopping()) {
+          // Messages in long retry, or only writing their DSN, hold no connection and cannot be
+          // resent by a crash: they do not count against the read-ahead.
+          while ((inflight.size >= settings.maxPending || inflight.size - c.lrt - run.finishing >= (this.deps.settings().readAhead ?? Infinity)) && !this.deps.stopping()) {
             this.state = 'WAITS';
             await this.pause();
           }
@@ -243,7 +326,7 @@ export class SpoolTask {
       let records = 0;
       if (entry.message !== undefined) {
         const m = await readMessageEntry(entry, entry.message, settings.maxMessageBytes);
-        if (m.ok) reading = await handle([{ kind: 'message', message: m.value }]);
+        if (m.ok) reading = await handle(m.value.map((message) => ({ kind: 'message' as const, message })));
         else problems.push(m.error);
       } else {
         const codepage = settings.codepage(entry.attrs.encoding);
@@ -271,48 +354,66 @@ export class SpoolTask {
       if (exit !== undefined) for (const k of Object.keys(this.exitCounters) as (keyof ExitCounters)[]) this.exitCounters[k] += exit.counters[k];
       this.state = 'ACTIVE';
       this.refreshState();
-      await Promise.all([...inflight]);
+      // The file is read. Wait for its messages, until every one that remains is in long retry
+      // (each of them waits a whole Interval): then park the file and free the task.
+      while (inflight.size > 0 && !stoppedEarly && !this.deps.stopping()) {
+        if (inflight.size === c.lrt && this.deps.parking?.admit(run) === true) { parked = true; break; }
+        await this.pause();
+      }
+      if (parked) {
+        log.event('spool.parked', { id: entry.id, lrt: c.lrt });
+        this.letGo(run);
+        this.deps.onFree?.();
+      }
+      // Only the file's own messages are awaited here; reading is over, so the set only shrinks.
+      await Promise.allSettled([...inflight]);
     } catch (e) {
       // Unreadable (permissions, vanished) or a bug: report it and leave the file in place.
       log.error('spool.unreadable', { id: entry.id, path: entry.path, error: describeError(e) });
       await Promise.allSettled([...inflight]);
-      this.entry = undefined;
-      this.state = 'IDLE';
+      this.end(run, parked);
       return false;
     }
     if (stoppedEarly || this.deps.stopping()) {
-      this.entry = undefined;
-      this.state = 'IDLE';
+      this.end(run, parked);
       log.event('spool.interrupted', { id: entry.id });
       return false;
     }
     // The task stays busy (entry set) until the file is disposed of: an IDLE task is handed the
-    // next file at once, and that file's counters would be reported as this file's.
+    // next file at once. A parked file's task is busy with another file by now; the counters
+    // reported are the file's own either way (FileRun).
     try {
-      await this.dispose(entry, problems, undeliverable, settings);
+      await this.dispose(entry, problems, c, settings);
     } finally {
-      this.entry = undefined;
-      this.state = 'IDLE';
+      this.end(run, parked);
     }
     return true;
   }
 
-  private async dispose(entry: TaskEntry, problems: readonly SpoolProblem[], undeliverable: number, settings: TaskSettings): Promise<void> {
+  /** The file is done with (disposed of or interrupted): it leaves the task and the parking lot. */
+  private end(run: FileRun, parked: boolean): void {
+    this.runs.delete(run.entry.id);
+    if (parked) this.deps.parking?.leave(run);
+    this.letGo(run);
+  }
+
+  private async dispose(entry: TaskEntry, problems: readonly SpoolProblem[], c: Readonly<TaskCounters>, settings: TaskSettings): Promise<void> {
     const { log, spool } = this.deps;
-    const summary = `job ${entry.attrs.jobName} (${entry.attrs.jobId}): ${this.counters.mailRead} mail read, ${undeliverable} undeliverable, ${problems.length} problems${settings.testMode ? ' (TestMode: nothing delivered)' : ''}`;
+    const undeliverable = c.undeliverable;
+    const summary = `job ${entry.attrs.jobName} (${entry.attrs.jobId}): ${c.mailRead} mail read, ${undeliverable} undeliverable, ${problems.length} problems${settings.testMode ? ' (TestMode: nothing delivered)' : ''}`;
     if (problems.length > 0) {
       await spool.report(entry, problems, summary);
       if (settings.badSpoolDisp === 'hold') {
         await spool.hold(entry, summary);
         log.event('spool.held', { id: entry.id, problems: problems.length });
-        this.deps.onFileDone?.(entry, { mailRead: this.counters.mailRead, undeliverable, problems: problems.length, disposition: 'held' });
+        this.deps.onFileDone?.(entry, { mailRead: c.mailRead, undeliverable, problems: problems.length, disposition: 'held' });
         return; // checkpoint kept: a released file resumes without resending
       }
     }
     await spool.finish(entry);
     await this.deps.checkpoint.forget(entry.id);
-    log.event('spool.finished', { id: entry.id, read: this.counters.mailRead, undeliverable, problems: problems.length });
-    this.deps.onFileDone?.(entry, { mailRead: this.counters.mailRead, undeliverable, problems: problems.length, disposition: 'finished' });
+    log.event('spool.finished', { id: entry.id, read: c.mailRead, undeliverable, problems: problems.length });
+    this.deps.onFileDone?.(entry, { mailRead: c.mailRead, undeliverable, problems: problems.length, disposition: 'finished' });
   }
 
   /** Builds the work item for a parsed message, minus what the checkpoint says is finished. */
@@ -366,10 +467,12 @@ function senderRefusal(entry: TaskEntry, m: ParsedMessage, p: TaskSettings['send
 }
 
 /**
- * A message entry as the one message of its file: the data file read whole (bounded), the
- * envelope as enqueued. Problems become the file's report, like a batch file's.
+ * A message entry as the one message of its file — or, for a batch of notifications (`parts`),
+ * its messages in order, numbered from 1 (the checkpoint keeps each one's outcome) — the data
+ * file read whole (bounded), the envelopes as enqueued. Problems become the file's report, like
+ * a batch file's.
  */
-async function readMessageEntry(entry: TaskEntry, m: MessageEnvelope, max: number): Promise<{ ok: true; value: ParsedMessage } | { ok: false; error: SpoolProblem }> {
+async function readMessageEntry(entry: TaskEntry, m: MessageEnvelope, max: number): Promise<{ ok: true; value: ParsedMessage[] } | { ok: false; error: SpoolProblem }> {
   const problem = (code: number, enhanced: string, text: string): { ok: false; error: SpoolProblem } =>
     ({ ok: false, error: { code, enhanced, text, recordNo: 0, messageNo: 1 } });
   const fh = await openRegular(entry.path);
@@ -384,7 +487,18 @@ async function readMessageEntry(entry: TaskEntry, m: MessageEnvelope, max: numbe
       n += bytesRead;
     }
     if (n !== st.size) return problem(451, '4.3.0', `message entry changed size while being read (${n} of ${st.size} octets)`);
-    return { ok: true, value: { messageNo: 1, envelope: m.envelope, badRecipients: [], data, size: data.length, firstRecordNo: 0, lastRecordNo: 0 } };
+    const parts = m.parts ?? [{ envelope: m.envelope, octets: data.length }];
+    const total = parts.reduce((a, p) => a + p.octets, 0);
+    if (total !== data.length) return problem(554, '5.3.0', `message entry holds ${data.length} octets, its ${parts.length} parts ${total}`);
+    let at = 0;
+    return {
+      ok: true,
+      value: parts.map((p, i) => {
+        const part = data.subarray(at, at + p.octets);
+        at += p.octets;
+        return { messageNo: i + 1, envelope: p.envelope, badRecipients: [], data: part, size: part.length, firstRecordNo: 0, lastRecordNo: 0 };
+      }),
+    };
   } finally {
     await fh.close();
   }

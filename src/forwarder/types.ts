@@ -33,6 +33,8 @@ export interface MessageOutcome {
 export interface OutboundMessage {
   readonly envelope: Envelope;
   readonly data: Buffer;
+  /** Header fields sent on top of `data` (the DKIM-Signature, dkim.ts); counted in size. */
+  readonly prefix?: Buffer;
   readonly size: number;
 }
 

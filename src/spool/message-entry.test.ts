@@ -8,7 +8,7 @@ import { tempDir } from '../testing/peers.js';
 import { FakeClock } from '../testing/clock.js';
 import type { Envelope } from '../core/index.js';
 import { SpoolQueue } from './queue.js';
-import { enqueueMessage } from './enqueue.js';
+import { enqueueMessage, enqueueNotifications } from './enqueue.js';
 import { ENVELOPE_FILE, formatEnvelopeFile, parseEnvelopeFile } from './message-entry.js';
 
 const ENVELOPE: Envelope = {
@@ -98,4 +98,35 @@ test('formatEnvelopeFile and parseEnvelopeFile agree; the file is bounded', () =
   assert.deepEqual(parseEnvelopeFile(Buffer.from(text)), { ok: true, value: m });
   const big = parseEnvelopeFile(Buffer.alloc(4 * 1024 * 1024 + 1, 0x20));
   assert.ok(!big.ok && /limit/.test(big.error));
+});
+
+test('R3 item 7: notifications written together are one entry whose parts keep each envelope and its bytes; parts only for notifications', async (t) => {
+  const { root, q } = await open(t);
+  const dsn = (to: string, text: string): { envelope: Envelope; data: Buffer } => ({
+    envelope: { from: { kind: 'null' }, recipients: [{ mailbox: { local: to, domain: 'corp.test' } }], requireTls: false },
+    data: Buffer.from(text, 'latin1'),
+  });
+  const mails = [dsn('a', 'Subject: one\r\n\r\nfirst\r\n'), dsn('b', 'Subject: two\r\n\r\nsecond, longer\r\n'), dsn('c', 'Subject: three\r\n\r\n.\r\n')];
+  const made = await enqueueNotifications({ root, writer: 'W1', mails, jobName: 'SGNOTIFY' });
+  const [e] = await q.list();
+  assert.equal(e?.id, made.id);
+  assert.equal(e.problem, undefined);
+  assert.equal(e.attrs.jobName, 'SGNOTIFY');
+  assert.deepEqual(e.message?.origin, { kind: 'notification' });
+  assert.deepEqual(e.message?.parts?.map((p) => p.envelope), mails.map((m) => m.envelope));
+  assert.deepEqual(e.message?.parts?.map((p) => p.octets), mails.map((m) => m.data.length));
+  assert.deepEqual(e.message?.envelope, mails[0]!.envelope, 'the entry\'s envelope is its first message\'s');
+  assert.ok((await readFile(e.path)).equals(Buffer.concat(mails.map((m) => m.data))));
+  // One notification alone is a plain message entry.
+  const one = await enqueueNotifications({ root, writer: 'W1', mails: [mails[0]!], jobName: 'SGNOTIFY' });
+  assert.equal((await q.list()).find((x) => x.id === one.id)?.message?.parts, undefined);
+  // Parts are refused for any other origin (a batch is the gateway's own, and only of DSNs).
+  const forged = JSON.parse(formatEnvelopeFile({ envelope: mails[0]!.envelope, origin: { kind: 'submission', tool: 'note' }, receivedAt: new Date(0) })) as Record<string, unknown>;
+  forged.parts = [{ from: '', recipients: [{ to: 'a@corp.test' }], requireTls: false, octets: 5 }];
+  const r = parseEnvelopeFile(Buffer.from(JSON.stringify(forged)));
+  assert.equal(r.ok, false);
+  assert.match(r.ok ? '' : r.error, /only notifications are batched/);
+  forged.origin = { kind: 'notification' };
+  forged.parts = [{ from: '', recipients: [{ to: 'a@corp.test' }], requireTls: false, octets: 0 }];
+  assert.equal(parseEnvelopeFile(Buffer.from(JSON.stringify(forged))).ok, false, 'an empty part');
 });

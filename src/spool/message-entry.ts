@@ -55,17 +55,33 @@ export function isGatewayOrigin(o: MessageOrigin): boolean {
 }
 
 export interface MessageEnvelope {
+  /** The envelope; of the first message when the entry holds several (`parts`). */
   readonly envelope: Envelope;
   readonly origin: MessageOrigin;
   /** When the gateway (or the producer) accepted the message. */
   readonly receivedAt: Date;
+  /**
+   * A batch of the gateway's own notifications (R3 item 7: DSNs written close together share one
+   * entry): the data file is the messages one after another, each `octets` long, in this order.
+   * Absent: the entry is one message. Only origin `notification` may have parts.
+   */
+  readonly parts?: readonly MessagePart[];
 }
+
+export interface MessagePart {
+  readonly envelope: Envelope;
+  readonly octets: number;
+}
+
+/** The most messages one notification batch entry holds. */
+export const MAX_ENTRY_PARTS = 1000;
 
 interface EnvelopeFile extends EnvelopeJson {
   v: number;
   kind: 'message';
   origin: MessageOrigin;
   receivedAt: string;
+  parts?: (EnvelopeJson & { octets: number })[];
 }
 
 /** What a client said (HELO name, AUTH identity) as printable ASCII of bounded length, for the record only. */
@@ -80,6 +96,7 @@ export function formatEnvelopeFile(m: MessageEnvelope): string {
     : o;
   const f: EnvelopeFile = {
     v: MESSAGE_ENTRY_VERSION, kind: 'message', ...envelopeToJson(m.envelope), origin, receivedAt: m.receivedAt.toISOString(),
+    ...(m.parts === undefined ? {} : { parts: m.parts.map((p) => ({ ...envelopeToJson(p.envelope), octets: p.octets })) }),
   };
   return JSON.stringify(f) + '\n';
 }
@@ -135,6 +152,24 @@ export function parseEnvelopeFile(bytes: Buffer): Result<MessageEnvelope, string
   if (!origin.ok) return err(`${ENVELOPE_FILE}: ${origin.error}`);
   const at = typeof raw.receivedAt === 'string' && /^\d{4}-\d{2}-\d{2}T[0-9:.]+Z$/.test(raw.receivedAt) ? new Date(raw.receivedAt) : new Date(NaN);
   if (Number.isNaN(at.getTime())) return err(`${ENVELOPE_FILE}: receivedAt is not an ISO 8601 UTC time`);
-  return ok({ envelope: env.value, origin: origin.value, receivedAt: at });
+  if (raw.parts === undefined) return ok({ envelope: env.value, origin: origin.value, receivedAt: at });
+  const parts = partsFromJson(raw.parts);
+  if (!parts.ok) return err(`${ENVELOPE_FILE}: ${parts.error}`);
+  if (origin.value.kind !== 'notification') return err(`${ENVELOPE_FILE}: only notifications are batched (parts with origin ${origin.value.kind})`);
+  return ok({ envelope: parts.value[0]!.envelope, origin: origin.value, receivedAt: at, parts: parts.value });
+}
+
+function partsFromJson(v: unknown): Result<MessagePart[], string> {
+  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_ENTRY_PARTS) return err(`parts is not a list of 1 to ${MAX_ENTRY_PARTS} messages`);
+  const out: MessagePart[] = [];
+  for (const [i, p] of v.entries()) {
+    if (!isRecord(p)) return err(`parts[${i}] is not an object`);
+    const env = envelopeFromJson(p);
+    if (!env.ok) return err(`parts[${i}]: ${env.error}`);
+    if (env.value.recipients.length === 0) return err(`parts[${i}]: no recipients`);
+    if (typeof p.octets !== 'number' || !Number.isSafeInteger(p.octets) || p.octets < 1) return err(`parts[${i}].octets is not a positive integer`);
+    out.push({ envelope: env.value, octets: p.octets });
+  }
+  return ok(out);
 }
 

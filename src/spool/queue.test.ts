@@ -172,3 +172,18 @@ test('close stops watching', async (t) => {
   await arrivals(again.value, 1).reported(e.id);
   assert.deepEqual(seen, []);
 });
+
+test('R3 item 7: a scan after an arrival inspects only the new entry, not every entry waiting (thousands of DSN entries made each arrival cost them all)', async (t) => {
+  const { root, q } = await openQueue(t);
+  const waiting = 20;
+  for (let i = 0; i < waiting; i++) await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('HELO a\n'), attrs: { jobName: `W${i}` } });
+  const a = arrivals(q, waiting + 1);
+  await a.reported((await q.list())[waiting - 1]!.id);
+  const before = q.inspections;
+  const e = await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('HELO x\n'), attrs: { jobName: 'NEW' } });
+  await a.reported(e.id);
+  // The old scan inspected all 21 entries for this arrival; several fs.watch events may each scan.
+  const scans = q.inspections - before;
+  assert.ok(scans >= 1 && scans <= 3, `inspections for one arrival: ${scans}`);
+  assert.equal((await a.done).length, waiting + 1);
+});

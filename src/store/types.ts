@@ -1,5 +1,5 @@
 // The persistence interfaces of spoolgate's mailboxes, users and journal (SPEC.md §6, §8, §9).
-// Every method is async so a PostgreSQL implementation (store/postgres, ext) can implement the
+// Every method is async so a PostgreSQL implementation (store/pg, ext) can implement the
 // same shapes; the embedded SQLite implementation lives in store/sqlite.
 import type { Result } from '../core/result.js';
 import { SpoolgateError } from '../core/errors.js';

@@ -89,7 +89,11 @@ test('O2 item 8: start --once with every target down says what it waits for, end
   assert.equal(code, 0, c.stderr());
   const lines = c.stdout().trimEnd().split('\n');
   assert.match(lines[0]!, /--once: 2 spool file\(s\); a message no target takes is tried 1 time\(s\), 1 min apart, then returned to its sender as undeliverable$/);
-  assert.match(lines.at(-1)!, /--once done: 0 sent, 0 to extended retry, 4 undeliverable \(0 dead letter\(s\)\); 4 spool file\(s\) left/);
-  // The notifications wait in the spool for the next run (one per message).
-  assert.equal(await spoolCount(config.spool.directory, config.extWrtName), 4);
+  const done = /--once done: 0 sent, 0 to extended retry, 4 undeliverable \(0 dead letter\(s\)\); (\d+) spool file\(s\) left/.exec(lines.at(-1)!);
+  assert.ok(done !== null, lines.at(-1));
+  // The four notifications wait in the spool for the next run: DSNs written close together share
+  // an entry (notify-batch.ts), so 1 to 4 entries, and the summary counts them.
+  const left = await spoolCount(config.spool.directory, config.extWrtName);
+  assert.ok(left >= 1 && left <= 4, `${left} entries`);
+  assert.equal(Number(done[1]), left);
 });

@@ -1,5 +1,5 @@
-// F5 acceptance: SUSPEND,DELAY against a running gateway — the file being read finishes, no new
-// file is started (it waits on the spool, nothing is lost), RESUME starts it — observed through
+// F5 acceptance: SUSPEND,DELAY against a running gateway — the file in progress (here parked,
+// its one message in long retry) finishes, no new file is started (it waits on the spool, nothing is lost), RESUME starts it — observed through
 // D,SPOOL and D,TARGETS over the control socket.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,7 +45,8 @@ test('SUSPEND,DELAY finishes the file in progress, starts no new one; RESUME sta
   await submitText(config, batchFile('SECOND', 2).text, 'SECOND');
   await until('SECOND handed to the forwarder', () => handedOver.includes('SECOND'));
   let spool = (await F('D,SPOOL')).join('\n');
-  assert.match(spool, /W 00\d FIRST\s+ACTIVE\s+1\s+1/, 'FIRST still in progress');
+  // FIRST's only message waits in long retry: the file is parked (R3 item 7), its task is free.
+  assert.match(spool, /PARKED \(ALL REMAINING MAIL IN LONG RETRY\): 1\nW 00\d FIRST\s+\S+\s+LRT 1 MAIL READ 1 /, 'FIRST still in progress (parked)');
   assert.doesNotMatch(spool, /SECOND/, 'SECOND not started under SUSPEND,DELAY');
 
   // The file in progress runs to its end: FLUSHRETRY sends FIRST's message, the file is finished.
@@ -57,6 +58,7 @@ test('SUSPEND,DELAY finishes the file in progress, starts no new one; RESUME sta
   await until('FIRST\'s task idle', async () => /W 00\d FIRST\s+IDLE\s+0\s+0/.test((await F('D,SPOOL')).join('\n')));
   spool = (await F('D,SPOOL')).join('\n');
   assert.match(spool, /W 00\d FIRST\s+IDLE\s+0\s+0/, 'the idle task shows the previous job');
+  assert.doesNotMatch(spool, /PARKED/, 'FIRST is finished');
   assert.doesNotMatch(spool, /SECOND/, 'still suspended');
   assert.equal(subjects(srv).has('SECOND message 1'), false, 'still suspended');
   let targets = await F('D,TARGETS');

@@ -88,8 +88,10 @@ export async function sendMessage(wire: Wire, m: OutboundMessage, ctx: TxContext
 
     if (p.data?.code === 354) {
       if (positive(p.mail) && p.rcpt.some(positive)) {
-        trace?.('C', `<${m.data.length} octets of message data>`);
+        trace?.('C', `<${(m.prefix?.length ?? 0) + m.data.length} octets of message data>`);
         const stuffer = new DotStuffer();
+        // The prefix (header fields put on top, e.g. DKIM-Signature) and the message are one text.
+        if (m.prefix !== undefined && m.prefix.length > 0) await wire.writeData(stuffer.push(m.prefix), 'DataBlock', t.dataBlock);
         for (let off = 0; off < m.data.length; off += DATA_BLOCK_BYTES) {
           const block = stuffer.push(m.data.subarray(off, off + DATA_BLOCK_BYTES));
           if (block.length > 0) await wire.writeData(block, 'DataBlock', t.dataBlock);

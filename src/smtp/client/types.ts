@@ -82,6 +82,11 @@ export interface OutboundMessage {
   readonly envelope: Envelope;
   /** Unstuffed message, CRLF line ends (bare CR/LF are normalised on the way out). */
   readonly data: Buffer;
+  /**
+   * Header fields sent ahead of `data` as part of the message (a DKIM-Signature), so the
+   * message is not copied to put them on top. Counted in `size`.
+   */
+  readonly prefix?: Buffer;
   readonly size: number;
 }
 

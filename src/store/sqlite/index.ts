@@ -9,7 +9,7 @@
 //
 // Untrusted input: message bytes (opaque blobs), names (validated by ../names.ts). All SQL is
 // parameterised. Safe to crash at any time: each operation is one transaction.
-// SQL stays in this folder so store/postgres can implement the same interfaces.
+// SQL stays in this folder so store/pg can implement the same interfaces.
 import Database from 'better-sqlite3';
 import { chmodSync, existsSync } from 'node:fs';
 import { systemClock, type Clock } from '../../core/clock.js';

@@ -1,0 +1,170 @@
+// The shared work queue of a cluster ([P2], docs/cluster.md): queue entries of both kinds, claimed
+// by the nodes of one logical instance (one ExtWrtName) under leases, with the checkpoint per
+// message and recipient that lets a node taking over an entry skip what is finished.
+//
+// One interface, implemented by store/pg (PostgreSQL: FOR UPDATE SKIP LOCKED, LISTEN/NOTIFY).
+// The roles (forwarder, receiver) are not wired to it yet: docs/cluster.md lists what remains.
+//
+// Semantics every implementation keeps:
+// - A lease is (node, expiry, token). The expiry is the database's clock, never a node's, so
+//   nodes with skewed clocks agree. The token is new at every claim (a fencing token): a node whose
+//   lease was taken over gets LeaseLostError from every write about the entry, and stops.
+// - A claim never hands one entry to two live leases; an entry whose lease expired (its node
+//   stopped heartbeating) is claimable again, and the claim says from whom it was taken over.
+// - Arrival of a spool file is one transaction keyed by the file's identity (FileIdentity), so
+//   storing the same file twice (a crash between the commit and the unlink) stores it once.
+// - Bytes move in chunks of at most CHUNK_BYTES, never whole in memory.
+import { rm } from 'node:fs/promises';
+import { SpoolgateError } from '../core/errors.js';
+
+export type EntryKind = 'spool' | 'message';
+
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [k: string]: JsonValue };
+/** spool: the owner's attributes (user, uid, job name…); message: the envelope. */
+export type EntryAttributes = { readonly [k: string]: JsonValue };
+
+/** Bytes per stored chunk (and the most either side holds of one entry at a time). */
+export const CHUNK_BYTES = 256 * 1024;
+
+export interface Lease {
+  readonly entryId: string;
+  readonly node: string;
+  /** Fencing token: new at every claim. */
+  readonly token: string;
+  /** Database time the lease runs out unless renewed. */
+  readonly expires: Date;
+}
+
+export interface ClaimedEntry {
+  readonly id: string;
+  readonly writer: string;
+  readonly kind: EntryKind;
+  readonly attributes: EntryAttributes;
+  readonly size: number;
+  readonly attempts: number;
+  readonly arrivedAt: Date;
+  readonly arrivedNode: string;
+  readonly lease: Lease;
+  /** The node whose expired lease this claim took over; null for a first claim. */
+  readonly takenOverFrom: string | null;
+}
+
+/**
+ * What makes a spool file the same file on its node: the path, the inode, the modification time
+ * in nanoseconds and the size. Not a content hash: a job may legitimately write the same bytes
+ * twice (a rerun), and both are mail to send. Not the device number: it may change at a reboot,
+ * which is exactly when the crash-between-commit-and-unlink file is found again.
+ */
+export interface FileIdentity {
+  readonly path: string;
+  readonly ino: bigint;
+  readonly mtimeNs: bigint;
+  readonly size: bigint;
+}
+
+export function identityKey(id: FileIdentity): string {
+  return `${id.ino}:${id.mtimeNs}:${id.size}:${id.path}`;
+}
+
+export type ArrivalOutcome =
+  | { readonly stored: true; readonly entryId: string; readonly size: number }
+  /** The same file (same identity on the same node) was stored before: only remove it. */
+  | { readonly stored: false; readonly entryId: string; readonly reason: 'duplicate' };
+
+export type MessageFinal = 'delivered' | 'undeliverable' | 'extended' | 'rejected';
+
+export interface StoredReply {
+  readonly code: number;
+  readonly enhanced?: string;
+  readonly text: string;
+}
+
+export type RecipientMark =
+  | { readonly address: string; readonly outcome: 'accepted' }
+  | { readonly address: string; readonly outcome: 'failed'; readonly reply: StoredReply };
+
+export interface EntryCheckpoint {
+  readonly messages: ReadonlyMap<number, MessageFinal>;
+  readonly recipients: ReadonlyMap<number, ReadonlyMap<string, RecipientMark>>;
+}
+
+/** The node no longer holds the lease (it expired and was taken over, or the entry is gone). */
+export class LeaseLostError extends SpoolgateError {
+  constructor(readonly lease: Lease, what: string) {
+    super('ERR_LEASE_LOST', `${what}: entry ${lease.entryId} is no longer leased to node ${lease.node} (token ${lease.token}): another node took it over`);
+  }
+}
+
+export interface HeartbeatResult {
+  /** The leases this node still holds, renewed until the returned expiry. */
+  readonly held: readonly Lease[];
+}
+
+/** One row of D,NODES: a node that heartbeated on this store. */
+export interface NodeInfo {
+  readonly name: string;
+  readonly address: string | null;
+  readonly version: string | null;
+  /** Seconds since its last heartbeat (the store's clock). */
+  readonly heartbeatAge: number;
+  /** Entries it holds an unexpired lease on. */
+  readonly claimed: number;
+}
+
+export interface QueueStore {
+  /** This node's name (Store Node): the lease holder. */
+  readonly node: string;
+  /**
+   * Stores a spool file (bytes in chunks, attributes) in one transaction keyed by its identity,
+   * and wakes idle nodes. Does not remove the file: the caller unlinks it after this resolves,
+   * also when the outcome is a duplicate (arriveSpoolFile does both).
+   */
+  storeSpoolFile(writer: string, path: string, attributes: EntryAttributes): Promise<ArrivalOutcome>;
+  /** Stores a `message` entry (envelope in attributes, the message streamed in chunks). */
+  enqueueMessage(writer: string, attributes: EntryAttributes, body: AsyncIterable<Buffer> | Buffer): Promise<string>;
+  /** Claims up to `max` due entries of the writer not leased to a live node (SKIP LOCKED). */
+  claim(writer: string, max: number): Promise<ClaimedEntry[]>;
+  /**
+   * Renews the given leases (those the node is still working on) and its row in the node table;
+   * returns the ones it still holds. Only the named leases: one the node no longer works on — given
+   * up, or left by a previous life of the same node that crashed and restarted within the lease
+   * time — must run out and be taken over, not be kept alive for ever by the new heartbeat.
+   */
+  heartbeat(leases: readonly Lease[]): Promise<HeartbeatResult>;
+  /** The entry's bytes in order, one chunk at a time. */
+  read(entryId: string): AsyncIterable<Buffer>;
+  loadCheckpoint(entryId: string): Promise<EntryCheckpoint>;
+  /** Fenced by the lease: LeaseLostError when the node no longer holds it. */
+  markRecipient(lease: Lease, no: number, mark: RecipientMark): Promise<void>;
+  markMessage(lease: Lease, no: number, outcome: MessageFinal): Promise<void>;
+  /** The entry is finished: it, its chunks and its checkpoint are removed. Fenced. */
+  complete(lease: Lease): Promise<void>;
+  /** Gives the entry back: claimable again at `retryAt` (now when omitted); counts an attempt. Fenced. */
+  release(lease: Lease, opts?: { retryAt?: Date; attempted?: boolean }): Promise<void>;
+  /**
+   * Calls onWake when new work may be due for the writer (another node stored or released an
+   * entry). A hint only: an idle node still polls, so a lost wake-up delays, never loses. Resolves
+   * to a stop function.
+   */
+  subscribe(writer: string, onWake: () => void): Promise<() => Promise<void>>;
+  /**
+   * Forgets this node's arrival identities stored before `before`, at most `limit` of them; returns
+   * how many. An identity is needed only until the node has scanned its spool once after a crash:
+   * prune with an age far beyond any restart (days), never below the spool's rescan interval.
+   */
+  pruneArrivals(before: Date, limit: number): Promise<number>;
+  /** Every node that heartbeated on this store, by name (the data of D,NODES). */
+  nodes(): Promise<NodeInfo[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Arrival of one spool file: store it (one transaction), then remove the local file. A file whose
+ * identity was stored before — the node crashed between the commit and the unlink — is only
+ * removed, so it is never queued twice.
+ */
+export async function arriveSpoolFile(queue: QueueStore, writer: string, path: string, attributes: EntryAttributes): Promise<ArrivalOutcome> {
+  const out = await queue.storeSpoolFile(writer, path, attributes);
+  await rm(path, { force: true });
+  return out;
+}

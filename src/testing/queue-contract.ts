@@ -1,0 +1,232 @@
+// The behaviour every QueueStore (store/queue-store.ts) keeps, as one set of tests run against
+// each backend — store/sqlite/queue.test.ts and store/pg/queue.test.ts call queueContract() with
+// their fixture — so the two implementations are held to the same semantics, not to copies.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { arriveSpoolFile, CHUNK_BYTES, LeaseLostError, type ClaimedEntry, type QueueStore } from '../store/queue-store.js';
+import { tempDir } from './peers.js';
+
+export interface QueueFixture {
+  /** A node on the shared store, with its own connection. */
+  node(name: string, leaseSeconds?: number): QueueStore;
+  /** Time passes without a heartbeat from the holder: the entry's lease runs out. */
+  expire(entryId: string): Promise<void>;
+  count(table: 'queue_entries' | 'queue_chunks' | 'checkpoint_messages' | 'checkpoint_recipients' | 'nodes'): Promise<number>;
+}
+
+export interface QueueBackend {
+  readonly name: string;
+  /** An empty, migrated store for one test; undefined after the test was skipped. */
+  setup(t: TestContext): Promise<QueueFixture | undefined>;
+}
+
+const W = 'CSSMTP';
+
+async function readAll(q: QueueStore, id: string): Promise<{ bytes: Buffer; pieces: number; largest: number }> {
+  const parts: Buffer[] = [];
+  let largest = 0;
+  for await (const b of q.read(id)) { parts.push(b); largest = Math.max(largest, b.length); }
+  return { bytes: Buffer.concat(parts), pieces: parts.length, largest };
+}
+
+export function queueContract(backend: QueueBackend): void {
+  const it = (name: string, fn: (t: TestContext, f: QueueFixture) => Promise<void>): void => {
+    // node:test reports a failing test itself; the promise test() returns only says it ended.
+    test(`${backend.name}: ${name}`, async (t) => {
+      const f = await backend.setup(t);
+      if (f !== undefined) await fn(t, f);
+    }).catch((e: unknown) => { console.error(e); });
+  };
+
+  it('a spool file is stored byte-exact in chunks with its attributes, then removed; the same file twice is stored once', async (t, f) => {
+    const a = f.node('a');
+    const path = join(tempDir(t), 'JOB00042.spool');
+    const data = randomBytes(2 * CHUNK_BYTES + 1234);
+    writeFileSync(path, data);
+    const attrs = { user: 'PAYROLL', uid: 1001, jobName: 'PAYRUN' };
+    // A crash between the commit and the unlink: the file is still there and is stored again.
+    const first = await a.storeSpoolFile(W, path, attrs);
+    assert.equal(first.stored, true);
+    const again = await arriveSpoolFile(a, W, path, attrs);
+    assert.deepEqual(again, { stored: false, entryId: first.entryId, reason: 'duplicate' });
+    assert.equal(existsSync(path), false, 'the duplicate is removed');
+    assert.equal(await f.count('queue_entries'), 1);
+    const got = await readAll(a, first.entryId);
+    assert.ok(got.bytes.equals(data));
+    assert.equal(got.pieces, 3);
+    assert.ok(got.largest <= CHUNK_BYTES);
+    const [c] = await a.claim(W, 10);
+    assert.equal(c?.kind, 'spool');
+    assert.deepEqual(c?.attributes, attrs);
+    assert.equal(c?.size, data.length);
+    assert.equal(c?.arrivedNode, 'a');
+  });
+
+  it('a new file at the same path (a job rerun with the same bytes) is new mail, not a duplicate', async (t, f) => {
+    const a = f.node('a');
+    const path = join(tempDir(t), 'RERUN.spool');
+    writeFileSync(path, 'HELO x\r\n');
+    const one = await arriveSpoolFile(a, W, path, {});
+    writeFileSync(path, 'HELO x\r\n');
+    utimesSync(path, new Date(Date.now() + 5000), new Date(Date.now() + 5000)); // a later write
+    const two = await arriveSpoolFile(a, W, path, {});
+    assert.equal(one.stored && two.stored, true);
+    assert.notEqual(one.entryId, two.entryId);
+    assert.equal(await f.count('queue_entries'), 2);
+  });
+
+  it('a message entry streams its body in chunks; another writer does not see it', async (_t, f) => {
+    const a = f.node('a');
+    const body = randomBytes(CHUNK_BYTES + 10);
+    async function* pieces(): AsyncIterable<Buffer> { yield body.subarray(0, 100); yield body.subarray(100); }
+    const id = await a.enqueueMessage(W, { from: 'a@example.com', to: ['b@example.org'] }, pieces());
+    const got = await readAll(a, id);
+    assert.ok(got.bytes.equals(body));
+    assert.ok(got.largest <= CHUNK_BYTES);
+    assert.deepEqual(await a.claim('OTHER', 5), [], 'another writer (another logical instance) does not see it');
+    const [c] = await a.claim(W, 5);
+    assert.equal(c?.kind, 'message');
+    assert.deepEqual(c?.attributes, { from: 'a@example.com', to: ['b@example.org'] });
+  });
+
+  it('claimers on separate connections never claim the same entry, and together claim every entry', async (_t, f) => {
+    const a = f.node('a');
+    const total = 150;
+    for (let i = 0; i < total; i++) await a.enqueueMessage(W, { i }, Buffer.from(`message ${i}\r\n`));
+    const claimers = ['n1', 'n2', 'n3', 'n4'].map((n) => f.node(n));
+    const got = await Promise.all(claimers.map(async (q) => {
+      const mine: ClaimedEntry[] = [];
+      for (;;) {
+        const batch = await q.claim(W, 3);
+        if (batch.length === 0) return mine;
+        mine.push(...batch);
+      }
+    }));
+    const ids = got.flat().map((c) => c.id);
+    assert.equal(ids.length, total);
+    assert.equal(new Set(ids).size, total, 'no entry claimed twice');
+    for (const c of got.flat()) assert.equal(c.takenOverFrom, null);
+  });
+
+  it('an expired lease is taken over; the checkpoint keeps finished recipients; the old holder is fenced off', async (_t, f) => {
+    const a = f.node('a');
+    const b = f.node('b');
+    await a.enqueueMessage(W, { to: ['x@example.org', 'y@example.org', 'z@example.org'] }, Buffer.from('msg\r\n'));
+    const [ca] = await a.claim(W, 1);
+    assert.ok(ca);
+    assert.deepEqual(await b.claim(W, 1), [], 'a live lease is not claimable');
+    await a.markRecipient(ca.lease, 2, { address: 'x@example.org', outcome: 'accepted' });
+    await a.markRecipient(ca.lease, 2, { address: 'y@example.org', outcome: 'failed', reply: { code: 550, enhanced: '5.1.1', text: 'no such user' } });
+    await a.markMessage(ca.lease, 1, 'delivered');
+    await f.expire(ca.id);
+
+    const [cb] = await b.claim(W, 1);
+    assert.ok(cb);
+    assert.equal(cb.id, ca.id);
+    assert.equal(cb.takenOverFrom, 'a');
+    assert.notEqual(cb.lease.token, ca.lease.token);
+    const cp = await b.loadCheckpoint(cb.id);
+    assert.deepEqual([...cp.messages], [[1, 'delivered']]);
+    assert.deepEqual(cp.recipients.get(2)?.get('x@example.org'), { address: 'x@example.org', outcome: 'accepted' });
+    assert.deepEqual(cp.recipients.get(2)?.get('y@example.org'), { address: 'y@example.org', outcome: 'failed', reply: { code: 550, enhanced: '5.1.1', text: 'no such user' } });
+    assert.equal(cp.recipients.get(2)?.has('z@example.org'), false, 'z is still to send');
+
+    // a comes back (a long pause, a partition): every write about the entry is refused.
+    await assert.rejects(a.markRecipient(ca.lease, 2, { address: 'z@example.org', outcome: 'accepted' }), LeaseLostError);
+    await assert.rejects(a.markMessage(ca.lease, 2, 'delivered'), LeaseLostError);
+    await assert.rejects(a.release(ca.lease), LeaseLostError);
+    await assert.rejects(a.complete(ca.lease), LeaseLostError);
+    assert.deepEqual((await a.heartbeat([ca.lease])).held, [], 'a no longer holds it');
+    assert.equal((await b.loadCheckpoint(cb.id)).recipients.get(2)?.has('z@example.org'), false);
+
+    await b.markRecipient(cb.lease, 2, { address: 'z@example.org', outcome: 'accepted' });
+    await b.complete(cb.lease);
+    for (const table of ['queue_entries', 'queue_chunks', 'checkpoint_messages', 'checkpoint_recipients'] as const) assert.equal(await f.count(table), 0, table);
+  });
+
+  it('the heartbeat renews the node\'s leases, also one that ran out but was not taken, and records the node', async (_t, f) => {
+    const a = f.node('a');
+    const b = f.node('b');
+    await a.enqueueMessage(W, {}, Buffer.from('1\r\n'));
+    await a.enqueueMessage(W, {}, Buffer.from('2\r\n'));
+    const mine = await a.claim(W, 2);
+    for (const c of mine) await f.expire(c.id);
+    const hb = await a.heartbeat(mine.map((c) => c.lease));
+    assert.deepEqual(hb.held.map((l) => [l.entryId, l.token]).sort(), mine.map((c) => [c.id, c.lease.token]).sort());
+    assert.deepEqual(await b.claim(W, 5), [], 'renewed leases are not claimable');
+    assert.equal(await f.count('nodes'), 1);
+  });
+
+  it('a lease the heartbeat does not name (a node restarted within the lease time) is not renewed and is taken over', async (_t, f) => {
+    const before = f.node('a');
+    await before.enqueueMessage(W, { n: 1 }, Buffer.from('1\r\n'));
+    await before.enqueueMessage(W, { n: 2 }, Buffer.from('2\r\n'));
+    const [kept, left] = await before.claim(W, 2);
+    assert.ok(kept && left);
+    // Node a restarts: the new life works on `kept` only (it knows nothing of `left`).
+    const after = f.node('a');
+    for (const id of [kept.id, left.id]) await f.expire(id);
+    const hb = await after.heartbeat([kept.lease]);
+    assert.deepEqual(hb.held.map((l) => l.entryId), [kept.id]);
+    const taken = await f.node('b').claim(W, 5);
+    assert.deepEqual(taken.map((c) => [c.id, c.takenOverFrom]), [[left.id, 'a']]);
+  });
+
+  it('release: due now is claimable again with the attempt counted; a later retry is not due yet', async (_t, f) => {
+    const a = f.node('a');
+    const b = f.node('b');
+    await a.enqueueMessage(W, { n: 1 }, Buffer.from('1\r\n'));
+    await a.enqueueMessage(W, { n: 2 }, Buffer.from('2\r\n'));
+    const [one, two] = await a.claim(W, 2);
+    assert.ok(one && two);
+    await a.release(one.lease, { attempted: true });
+    await a.release(two.lease, { retryAt: new Date(Date.now() + 3_600_000), attempted: true });
+    const again = await b.claim(W, 5);
+    assert.deepEqual(again.map((c) => [c.id, c.attempts, c.takenOverFrom]), [[one.id, 1, null]]);
+  });
+
+  it('pruned arrival identities are forgotten (only this node\'s, only the old ones, at most the limit)', async (t, f) => {
+    const a = f.node('a');
+    const other = f.node('b');
+    const dir = tempDir(t);
+    const paths = ['A1', 'A2', 'A3'].map((n) => join(dir, n));
+    for (const p of paths) { writeFileSync(p, p); await a.storeSpoolFile(W, p, {}); }
+    const pb = join(dir, 'B1');
+    writeFileSync(pb, 'b');
+    await other.storeSpoolFile(W, pb, {});
+    assert.equal(await a.pruneArrivals(new Date(Date.now() - 3_600_000), 10), 0, 'none is an hour old');
+    assert.equal(await a.pruneArrivals(new Date(Date.now() + 60_000), 2), 2, 'at most the limit');
+    assert.equal(await a.pruneArrivals(new Date(Date.now() + 60_000), 10), 1);
+    // A forgotten identity is stored again: why pruning must wait far longer than any restart.
+    assert.equal((await a.storeSpoolFile(W, paths[0]!, {})).stored, true);
+    assert.equal((await other.storeSpoolFile(W, pb, {})).stored, false, 'the other node\'s identities are kept');
+  });
+
+  it('nodes: every node that heartbeated, with its heartbeat age and the entries it holds', async (_t, f) => {
+    const a = f.node('a');
+    const b = f.node('b');
+    for (let i = 0; i < 3; i++) await a.enqueueMessage(W, {}, Buffer.from(`${i}\r\n`));
+    const mine = await a.claim(W, 2);
+    await a.heartbeat(mine.map((c) => c.lease));
+    await b.heartbeat([]);
+    const nodes = await b.nodes();
+    assert.deepEqual(nodes.map((n) => [n.name, n.claimed]), [['a', 2], ['b', 0]]);
+    for (const n of nodes) assert.ok(n.heartbeatAge >= 0 && n.heartbeatAge < 3600, String(n.heartbeatAge));
+  });
+
+  it('subscribe wakes the node when work for its writer is stored, not for another writer', async (t, f) => {
+    const a = f.node('a');
+    let wakes = 0;
+    let woke!: () => void;
+    const wake = new Promise<void>((r) => { woke = r; });
+    const stop = await a.subscribe(W, () => { wakes++; woke(); });
+    t.after(stop);
+    await a.enqueueMessage('OTHER', {}, Buffer.from('x\r\n'));
+    await a.enqueueMessage(W, {}, Buffer.from('y\r\n'));
+    await wake;
+    assert.equal(wakes, 1);
+  });
+}
