@@ -11,7 +11,7 @@ import { startRefusal } from './store/pg/index.js';
 import { Pop3Server } from './pop3/index.js';
 import { startReceiver } from './receiver/index.js';
 import { refreshFromFile, sendCommand, startControl } from './control/index.js';
-import { DeliveryLatency, ProcessMetrics, startHttp } from './web/index.js';
+import { ConsoleEvents, DeliveryLatency, ProcessMetrics, Throughput, startHttp } from './web/index.js';
 import { admitUserExit } from './userexit/index.js';
 import { submitHttpMessage } from './submit/index.js';
 import { Retention } from './log/retention.js';
@@ -99,7 +99,10 @@ function startRetention(w: Wiring, store: SqliteStore | undefined, clock: Clock)
   return retention;
 }
 
-async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, clock: Clock, retention: Retention): Promise<string | undefined> {
+/** The web console's bounded event tail and throughput counter (made only with Http). */
+interface ConsoleFeeds { readonly events: ConsoleEvents; readonly throughput: Throughput }
+
+async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, clock: Clock, retention: Retention, feeds?: ConsoleFeeds): Promise<string | undefined> {
   const { gateway, config, log } = w;
   const control = await startControl({
     socketPath: config.controlSocket, log,
@@ -141,11 +144,14 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
       execute: (line) => sendCommand(control.path, line),
       queue: gateway.queueView,
       metrics: { forwarder: gateway.forwarder, spoolEntries: () => gateway.queue.list(), latency, faults: () => gateway.health.list(), now: () => clock.now(), services: w.counters, process: proc, stores: () => gateway.storeGauges() },
+      ...(feeds === undefined ? {} : { console: { config: gateway.config, logLevel: () => log.level, events: feeds.events, throughput: feeds.throughput } }),
       // X1 item 5: the send API queues as `spoolgate sendmail` run by the instance's user would (the current configuration's policy and limits).
       send: { submit: (m) => submitHttpMessage(m, { config: gateway.config(), ...(sendAs === undefined ? {} : { caller: sendAs }) }), tokenFile: stateLayout(config).httpSendToken, maxBodyBytes: config.http.sendMaxBody, ratePerMinute: config.http.sendRate },
     },
   });
   w.stops.push('http', () => http.close());
+  // Before the listener closes (stops run last-in first): waiting event polls end at once.
+  if (feeds !== undefined) w.stops.push('console events', () => feeds.events.close());
   w.listening.push({ role: 'http', host: http.host, port: http.port });
   return http.tokenFile;
 }
@@ -174,16 +180,20 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
   if (refusal !== undefined) throw new SpoolgateError('ERR_STORE_BACKEND', refusal);
   const clock = opts.clock ?? systemClock;
   const latency = config.http === null ? undefined : new DeliveryLatency();
+  const feeds = config.http === null ? undefined : { events: new ConsoleEvents(), throughput: new Throughput(() => clock.now()) };
   const stops = new ShutdownStack();
   const logging = opts.log === undefined ? makeLogger(config) : undefined;
   if (logging !== undefined) stops.push('log output', () => logging.output.close()); // last: every role has logged its stop
   let store: SqliteStore | undefined, pop3: Pop3Server | undefined, demo: DemoUser | undefined, httpTokenFile: string | undefined;
+  const baseLog = opts.log ?? logging!.log;
   const gateway = await startGateway(config, {
-    ...opts, ...(logging ? { log: logging.log } : {}),
+    // The console's tail reads the operator log's lines as they are written.
+    ...opts, log: feeds === undefined ? baseLog : baseLog.tee(feeds.events),
     // Forwarder events go to the journal once the store is open (issue #16 item 14).
     journal: () => store?.journal,
     onMailFinished: (item, outcome) => {
       opts.onMailFinished?.(item, outcome);
+      feeds?.throughput.observe(outcome);
       if (latency !== undefined && outcome !== 'extended') latency.observe(outcome, (clock.now() - item.arrival.getTime()) / 1000);
     },
   }).catch(async (e: unknown) => { await stops.run(); throw e; });
@@ -215,7 +225,7 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
       await startSmtpReceiver(w, s, auth);
     }
     retention = startRetention(w, store, clock);
-    httpTokenFile = await startOperator(w, latency, clock, retention);
+    httpTokenFile = await startOperator(w, latency, clock, retention, feeds);
   } catch (e) {
     await stopAll();
     throw e;

@@ -105,6 +105,12 @@ export class Logger {
     return new Logger(this.sink, this.instance, this.holder, tkid, this.now);
   }
 
+  /** Same level, instance and task; every line written also goes to `also` (the web console's event tail). */
+  tee(also: LogSink): Logger {
+    const sink = this.sink;
+    return new Logger({ write: (r) => { sink.write(r); also.write(r); } }, this.instance, this.holder, this.tkid, this.now);
+  }
+
   get level(): number {
     return this.holder.bits;
   }

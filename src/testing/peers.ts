@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 
-export type PeerName = 'smtp-sink' | 'smtp-source' | 'postfix' | 'swaks' | 'curl' | 'python3' | 'fetchmail' | 'dovecot' | 'iconv' | 'openssl' | 'postgres' | 'mailx' | 'git-send-email' | 'pdftotext' | 'dkimpy';
+export type PeerName = 'smtp-sink' | 'smtp-source' | 'postfix' | 'swaks' | 'curl' | 'python3' | 'fetchmail' | 'dovecot' | 'iconv' | 'openssl' | 'postgres' | 'mailx' | 'git-send-email' | 'pdftotext' | 'dkimpy' | 'chromium';
 
 const BINARIES: Record<PeerName, readonly string[]> = {
   'smtp-sink': ['/usr/sbin/smtp-sink'],
@@ -26,6 +26,9 @@ const BINARIES: Record<PeerName, readonly string[]> = {
   pdftotext: ['/usr/bin/pdftotext'],
   // Debian python3-dkim: the independent DKIM verifier, run with /usr/bin/python3 (testing/dkim.ts).
   dkimpy: ['/usr/bin/dkimverify'],
+  // The web console's browser tests (test/e2e/console-browser.test.ts), driven by playwright-core;
+  // SPOOLGATE_CHROMIUM names another build (or a missing one, to see the test skip or fail).
+  chromium: [process.env.SPOOLGATE_CHROMIUM ?? '/usr/bin/chromium'],
 };
 
 function onPath(cmd: string): boolean {

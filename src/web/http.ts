@@ -13,6 +13,7 @@ import { CONSOLE_CSP, CONSOLE_CSS, CONSOLE_HTML, CONSOLE_JS } from './console.js
 import { METRICS_CONTENT_TYPE, renderMetrics, type MetricsSource } from './metrics.js';
 import { bearerMatches, loadOrCreateToken } from './token.js';
 import { json, readBody, send, type Route } from './respond.js';
+import { consoleRoutes, type ConsoleSource } from './console-routes.js';
 import { queueRoutes } from './queue-routes.js';
 import type { QueueApi } from '../queue/index.js';
 import { sendRoutes, type SendApi } from './send-routes.js';
@@ -29,6 +30,8 @@ export interface WebTarget {
    */
   execute(line: string): Promise<Result<ControlResponse, string>>;
   readonly metrics: MetricsSource;
+  /** The console's data (status, configuration, delivery events): console-routes.ts. */
+  readonly console?: ConsoleSource;
   /** (O1) The queue model and its actions (src/queue); the queue routes answer 503 without it. */
   readonly queue?: QueueApi;
   /** The send API (POST /api/v1/messages, send-routes.ts); absent = that route is not offered. */
@@ -189,6 +192,7 @@ export async function startHttp(opts: StartHttpOptions): Promise<HttpService> {
         await runCommand(res, line.value);
       },
     }],
+    ...consoleRoutes(target.console, target.metrics, opts.tokenFile),
     [/^\/api\/v1\/display\/([^/]+)$/, {
       methods: ['GET'], auth: true,
       handle: async (_req, res, q, m) => {

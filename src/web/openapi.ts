@@ -117,6 +117,58 @@ export const OPENAPI = {
     '/': { get: { summary: 'the web console page', security: [], responses: { 200: { description: 'HTML', content: { 'text/html': {} } } } } },
     '/console.js': { get: { summary: 'the console script', security: [], responses: { 200: { description: 'JavaScript', content: { 'text/javascript': {} } } } } },
     '/console.css': { get: { summary: 'the console style sheet', security: [], responses: { 200: { description: 'CSS', content: { 'text/css': {} } } } } },
+    // The console's own routes (console-routes.ts, O1 #17 item 4).
+    '/console-views.js': { get: { summary: 'the console script of the queue, held-file and dead-letter views', security: [], responses: { 200: { description: 'JavaScript', content: { 'text/javascript': {} } } } } },
+    '/console/hello.json': {
+      get: {
+        summary: 'what the console page shows before it has a token: the token file and the instance name', security: [],
+        responses: { 200: { description: 'hello', content: { 'application/json': { schema: { type: 'object', properties: { tokenFile: { type: 'string' }, instance: { type: ['string', 'null'] } } } } } } },
+      },
+    },
+    '/api/v1/status': {
+      get: {
+        summary: 'the console dashboard: suspension, the LogLevel in force, counters, targets with state and last error, tasks, faults, throughput of the last hour', security: operatorOnly,
+        responses: {
+          200: { description: 'status', content: { 'application/json': { schema: { type: 'object', properties: {
+            ok: { const: true }, instance: { type: 'string' }, time: { type: 'string', format: 'date-time' }, suspendMode: { enum: ['none', 'immediate', 'delay'] }, waitReason: { type: ['string', 'null'] },
+            logLevel: { type: 'integer' }, logLevelNames: { type: 'array', items: { type: 'string' } }, counters: { type: 'object' },
+            targets: { type: 'array', items: { type: 'object', properties: { address: { type: 'string' }, port: { type: 'integer' }, state: { enum: ['UNKNOWN', 'ACTIVE', 'NOT USABLE'] }, lastError: { type: 'string' } } } },
+            tasks: { type: 'array', items: { type: 'object' } }, faults: { type: 'array', items: { type: 'object' } },
+            throughput: { type: 'object', properties: { windowSeconds: { type: 'integer' }, delivered: { type: 'integer' }, undeliverable: { type: 'integer' }, extended: { type: 'integer' }, perMinute: { type: 'array', items: { type: 'object' } } } },
+          } } } } },
+          401: unauthorized, 403: errorResponse('the send token (insufficient_scope)'), 404: errorResponse('the console data routes are not wired in this listener'),
+        },
+      },
+    },
+    '/api/v1/config': {
+      get: {
+        summary: 'the configuration in force with each value\'s default, the values that differ first (passwords as "(set)")', security: operatorOnly,
+        responses: {
+          200: { description: 'entries', content: { 'application/json': { schema: { type: 'object', properties: {
+            ok: { const: true }, configFile: { type: 'string' }, changed: { type: 'integer' },
+            entries: { type: 'array', items: { type: 'object', properties: { key: { type: 'string' }, label: { type: 'string' }, value: { type: 'string' }, default: { type: ['string', 'null'] }, changed: { type: 'boolean' } } } },
+          } } } } },
+          401: unauthorized, 403: errorResponse('the send token (insufficient_scope)'), 404: errorResponse('the console data routes are not wired in this listener'),
+        },
+      },
+    },
+    '/api/v1/events': {
+      get: {
+        summary: 'delivery events after a sequence number (the operator log\'s mail.*, queue.*, deadletter.*, target.state lines; the latest 500 kept); wait= holds the answer until the next one, at most 20 s', security: operatorOnly,
+        parameters: [
+          { name: 'after', in: 'query', required: false, schema: { type: 'integer', minimum: 0 } },
+          { name: 'wait', in: 'query', required: false, schema: { type: 'integer', minimum: 0, maximum: 20 } },
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 500 } },
+        ],
+        responses: {
+          200: { description: 'events', content: { 'application/json': { schema: { type: 'object', properties: {
+            ok: { const: true }, last: { type: 'integer' }, dropped: { type: 'boolean' },
+            events: { type: 'array', items: { type: 'object', properties: { seq: { type: 'integer' }, time: { type: 'string' }, level: { type: 'string' }, event: { type: 'string' }, fields: { type: 'object' } } } },
+          } } } } },
+          400: errorResponse('after, wait or limit is not a whole number'), 401: unauthorized, 403: errorResponse('the send token (insufficient_scope)'), 404: errorResponse('the console data routes are not wired in this listener'),
+        },
+      },
+    },
     '/metrics': { get: { summary: 'Prometheus metrics (text exposition 0.0.4)', security: [], responses: { 200: { description: 'metrics', content: { 'text/plain': {} } } } } },
     '/healthz': {
       get: {
