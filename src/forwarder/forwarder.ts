@@ -15,7 +15,7 @@ import { Lifecycle, newCounters, queueIdOf, type ExtendedPolicy, type FinalOutco
 import { Target, reconcileTargets, type ConnectionRecord } from './pool.js';
 import { Router } from './router.js';
 import { FileRetry } from './file-retry.js';
-import { SpoolTask, type SpoolPort, type TaskEntry, type TaskSettings } from './task.js';
+import { SpoolTask, type PrintReportRunner, type SpoolPort, type TaskEntry, type TaskSettings } from './task.js';
 import { resolveTargets } from './targets.js';
 import { SteadyTime } from './steady-time.js';
 import type { Connector, TargetServerSpec } from './types.js';
@@ -98,6 +98,8 @@ export class Forwarder {
       health?: Health;
       /** Operator holds (src/queue): held messages are not tried, held extended records not run. */
       holds?: HoldCheck;
+      /** Print-report spool entries (submit/pdf-spool.ts, wired by the gateway). */
+      printReport?: PrintReportRunner;
     },
   ) {
     this.router = new Router([], deps.clock);
@@ -138,6 +140,7 @@ export class Forwarder {
         suspended: () => this.suspendMode === 'immediate',
         stopping: () => this.stopping,
         onFileDone: (entry, stats) => deps.onFileDone?.(i, entry, stats),
+        ...(deps.printReport === undefined ? {} : { printReport: deps.printReport }),
       }));
     }
   }

@@ -41,6 +41,16 @@ export interface TaskEntry {
   readonly message?: MessageEnvelope;
 }
 
+/**
+ * Print-report entries (first record `%SPOOLGATE PDFMAIL ...`, docs/pdfmail.md): the gateway wires
+ * submit/pdf-spool.ts here. Undefined: the entry is batch SMTP. Sections are checkpointed as
+ * message numbers, so a restart neither mails one twice nor loses one.
+ */
+export type PrintReportRunner = (entry: TaskEntry, ctx: {
+  codepage: CodePage; recordFormat: RecordFormat; recordLength: number; nullTrnc: boolean; senderPolicy: TaskSettings['senderPolicy'];
+  recorded: readonly number[]; record: (section: number) => Promise<void>;
+}) => Promise<{ mails: number; problems: SpoolProblem[] } | undefined>;
+
 export interface SpoolPort {
   /** The file is finished: delete it. */
   finish(entry: TaskEntry): Promise<void>;
@@ -120,6 +130,7 @@ export class SpoolTask {
       stopping: () => boolean;
       /** Called when a file is disposed of (accounting SPOOL records). */
       onFileDone?: (entry: TaskEntry, stats: { mailRead: number; undeliverable: number; problems: number; disposition: 'finished' | 'held' }) => void;
+      printReport?: PrintReportRunner;
     },
   ) {}
 
@@ -246,6 +257,14 @@ export class SpoolTask {
       } else {
         const codepage = settings.codepage(entry.attrs.encoding);
         if (codepage === undefined) throw new Error(`unknown code page ${entry.attrs.encoding ?? ''}`);
+        const report = await this.deps.printReport?.(entry, {
+          codepage, recordFormat: settings.recordFormat, recordLength: settings.recordLength, nullTrnc: settings.nullTrnc, senderPolicy: settings.senderPolicy,
+          recorded: [...cp.messages.keys()], record: (n) => this.deps.checkpoint.markMessage(entry.id, n, 'delivered'),
+        });
+        if (report !== undefined) {
+          this.counters.mailRead += report.mails;
+          for (const p of report.problems) exitProblem(p);
+        } else {
         const decoder = new RecordDecoder({
           format: entry.attrs.recordFormat ?? settings.recordFormat,
           recordLength: settings.recordLength,
@@ -261,6 +280,7 @@ export class SpoolTask {
         }
         if (reading && !stoppedEarly) reading = await handle(parser.push(decoder.end()).concat(parser.end()));
         records = parser.stats.records;
+        }
       }
       if (reading && !stoppedEarly && exit !== undefined) {
         const p = await exit.end(records);
