@@ -19,7 +19,7 @@ import { constants } from 'node:fs';
 import type { CodePage } from '../codepage/index.js';
 import type { SenderPolicy } from '../config/index.js';
 import type { Mailbox } from '../core/index.js';
-import { RecordDecoder, type RecordFormat } from '../spool/records.js';
+import { RecordDecoder, type RecordFormat, type RecordItem } from '../spool/records.js';
 import type { SpoolProblem } from '../spool/batch.js';
 import { commitStaged } from '../spool/submit.js';
 import { parseRecipientRule, parseSectionStart, type CarriageControl, type PrintFormat, type SplitRule } from '../pdf/index.js';
@@ -211,11 +211,30 @@ async function readHeader(entry: PdfSpoolEntry, ctx: PdfSpoolContext): Promise<{
   } finally {
     await fh.close();
   }
-  const decoder = new RecordDecoder({ format: entry.attrs.recordFormat ?? ctx.recordFormat, recordLength: ctx.recordLength, codepage: ctx.codepage, nullTrnc: ctx.nullTrnc });
-  const items = decoder.push(sample);
-  if (whole) items.push(...decoder.end());
+  const decode = (recordLength: number): { decoder: RecordDecoder; items: RecordItem[] } => {
+    const decoder = new RecordDecoder({ format: entry.attrs.recordFormat ?? ctx.recordFormat, recordLength, codepage: ctx.codepage, nullTrnc: ctx.nullTrnc });
+    const items = decoder.push(sample);
+    if (whole) items.push(...decoder.end());
+    return { decoder, items };
+  };
+  const isHeader = (it: RecordItem | undefined): it is RecordItem & { kind: 'record' } => it?.kind === 'record' && (it.text === HEADER_PREFIX || it.text.startsWith(HEADER_PREFIX + ' '));
+  let { decoder, items } = decode(ctx.recordLength);
+  // A header record the decoder refuses (a control character such as CR or LF inside it) is a
+  // bad header, not batch SMTP: the report says so.
+  const bad = items[0];
+  if (bad?.kind === 'error' && sample.subarray(bad.offset, bad.offset + HEADER_PREFIX.length).equals(ctx.codepage.encode(HEADER_PREFIX))) {
+    return { error: problem(localReply(Codes.C501ArgumentSyntax, `print report header: record ${bad.recordNo}: ${bad.detail} (docs/pdfmail.md)`), bad.recordNo) };
+  }
+  if (!isHeader(items[0])) return undefined;
+  // Fixed records of another length than the spool's RecordLength (FBA133 on an FB80 spool):
+  // FORMAT=fb:N within the first RecordLength columns frames the file, header included.
+  const fb = /\bFORMAT=fb:(\d{1,5})\b/i.exec(items[0].text);
+  const length = fb === null ? ctx.recordLength : Number(fb[1]);
+  if (decoder.format === 'fixed' && length !== ctx.recordLength && length >= 1 && length <= 32760) {
+    ({ decoder, items } = decode(length));
+    if (!isHeader(items[0])) return undefined;
+  }
   const first = items[0];
-  if (first?.kind !== 'record' || !(first.text === HEADER_PREFIX || first.text.startsWith(HEADER_PREFIX + ' '))) return undefined;
   const records: { text: string; recordNo: number }[] = [first];
   let offset = first.endOffset;
   for (const it of items.slice(1)) {
@@ -236,7 +255,7 @@ async function readHeader(entry: PdfSpoolEntry, ctx: PdfSpoolContext): Promise<{
     return { error: problem(localReply(Codes.C501ArgumentSyntax, `print report header: ${e.message} (docs/pdfmail.md)`), e.recordNo) };
   }
   const framing = decoder.format ?? 'text';
-  const format: PrintFormat = header.format ?? (framing === 'fixed' ? { kind: 'fixed', length: ctx.recordLength } : framing === 'variable' ? { kind: 'variable' } : { kind: framing });
+  const format: PrintFormat = header.format ?? (framing === 'fixed' ? { kind: 'fixed', length } : framing === 'variable' ? { kind: 'variable' } : { kind: framing });
   return { header, offset, format };
 }
 
