@@ -67,13 +67,13 @@ export class HeaderError extends Error {
 }
 
 /** KEY=VALUE words of one header record; VALUE bare (no blank, no quote) or "quoted" ("" = a quote). */
-function words(text: string, recordNo: number): [string, string][] {
+function words(text: string, recordNo: number, column0: number): [string, string][] {
   const out: [string, string][] = [];
   let i = 0;
   while (i < text.length) {
     if (text[i] === ' ') { i++; continue; }
     const m = /^([A-Za-z]{1,16})=/.exec(text.slice(i, i + 17));
-    if (m === null) throw new HeaderError(recordNo, `record ${recordNo}: expected KEY=VALUE at column ${i + 1}, found "${text.slice(i, i + 20)}"`);
+    if (m === null) throw new HeaderError(recordNo, `record ${recordNo}: expected KEY=VALUE at column ${column0 + i + 1}, found "${text.slice(i, i + 20)}"`);
     i += m[0].length;
     let value = '';
     if (text[i] === '"') {
@@ -112,8 +112,8 @@ export function parseHeader(records: readonly { text: string; recordNo: number }
   const seen = new Map<Key, { value: string; recordNo: number }>();
   const lists: Record<string, string[]> = { TO: [], CC: [] };
   records.forEach((r, idx) => {
-    const body = r.text.slice(idx === 0 ? HEADER_PREFIX.length : CONTINUATION_PREFIX.length);
-    for (const [key, value] of words(body, r.recordNo)) {
+    const skip = idx === 0 ? HEADER_PREFIX.length : CONTINUATION_PREFIX.length;
+    for (const [key, value] of words(r.text.slice(skip), r.recordNo, skip)) {
       if (!(KEYS as readonly string[]).includes(key)) throw new HeaderError(r.recordNo, `record ${r.recordNo}: unknown key ${key.slice(0, 16)} (known: ${KEYS.join(', ')})`);
       if (value.length > MAX_VALUE) throw new HeaderError(r.recordNo, `record ${r.recordNo}: the value of ${key} is ${value.length} characters (at most ${MAX_VALUE})`);
       if (/[\x00-\x1f\x7f]/.test(value)) throw new HeaderError(r.recordNo, `record ${r.recordNo}: the value of ${key} holds a control character`);
