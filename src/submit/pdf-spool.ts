@@ -116,6 +116,7 @@ export function parseHeader(records: readonly { text: string; recordNo: number }
     for (const [key, value] of words(r.text.slice(skip), r.recordNo, skip)) {
       if (!(KEYS as readonly string[]).includes(key)) throw new HeaderError(r.recordNo, `record ${r.recordNo}: unknown key ${key.slice(0, 16)} (known: ${KEYS.join(', ')})`);
       if (value.length > MAX_VALUE) throw new HeaderError(r.recordNo, `record ${r.recordNo}: the value of ${key} is ${value.length} characters (at most ${MAX_VALUE})`);
+      // eslint-disable-next-line no-control-regex -- control characters are what is refused
       if (/[\x00-\x1f\x7f]/.test(value)) throw new HeaderError(r.recordNo, `record ${r.recordNo}: the value of ${key} holds a control character`);
       const k = key as Key;
       if (LISTS.includes(k)) {
