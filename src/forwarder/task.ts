@@ -48,8 +48,8 @@ export interface TaskEntry {
  */
 export type PrintReportRunner = (entry: TaskEntry, ctx: {
   codepage: CodePage; recordFormat: RecordFormat; recordLength: number; nullTrnc: boolean; senderPolicy: TaskSettings['senderPolicy'];
-  recorded: readonly number[]; record: (section: number) => Promise<void>;
-}) => Promise<{ mails: number; problems: SpoolProblem[] } | undefined>;
+  recorded: readonly number[]; record: (section: number) => Promise<void>; stopping: () => boolean;
+}) => Promise<{ mails: number; problems: SpoolProblem[]; interrupted?: boolean } | undefined>;
 
 export interface SpoolPort {
   /** The file is finished: delete it. */
@@ -259,10 +259,11 @@ export class SpoolTask {
         if (codepage === undefined) throw new Error(`unknown code page ${entry.attrs.encoding ?? ''}`);
         const report = await this.deps.printReport?.(entry, {
           codepage, recordFormat: settings.recordFormat, recordLength: settings.recordLength, nullTrnc: settings.nullTrnc, senderPolicy: settings.senderPolicy,
-          recorded: [...cp.messages.keys()], record: (n) => this.deps.checkpoint.markMessage(entry.id, n, 'delivered'),
+          recorded: [...cp.messages.keys()], record: (n) => this.deps.checkpoint.markMessage(entry.id, n, 'delivered'), stopping: this.deps.stopping,
         });
         if (report !== undefined) {
           this.counters.mailRead += report.mails;
+          if (report.interrupted === true) stoppedEarly = true;
           for (const p of report.problems) exitProblem(p);
         } else {
         const decoder = new RecordDecoder({

@@ -102,3 +102,15 @@ test('not a print report: a batch-SMTP entry is left to the batch parser', async
   });
   assert.equal(r, undefined);
 });
+
+test('a gateway stop ends the report between two sections; the next start mails the rest once', async (t) => {
+  const s = setup(t, 4);
+  const entry = await s.entry();
+  const recorded: number[] = [];
+  const r1 = await runPdfSpoolEntry(entry, { ...s.ctx([], async (n) => { recorded.push(n); }), stopping: () => recorded.length >= 2 });
+  assert.equal(r1?.interrupted, true);
+  assert.deepEqual([...queued(s.root, entry.id)].sort(), [[1, 1], [2, 1]]);
+  const r2 = await runPdfSpoolEntry(entry, { ...s.ctx(recorded, async (n) => { recorded.push(n); }), stopping: () => false });
+  assert.equal(r2?.interrupted, undefined);
+  assert.deepEqual([...queued(s.root, entry.id)].sort(), [[1, 1], [2, 1], [3, 1], [4, 1]]);
+});

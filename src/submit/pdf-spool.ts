@@ -178,11 +178,15 @@ export interface PdfSpoolContext {
   readonly recorded: readonly number[];
   /** Records a section as queued, durably. */
   readonly record: (section: number) => Promise<void>;
+  /** The gateway is stopping: end between two sections (the file stays; the next start resumes). */
+  readonly stopping?: () => boolean;
 }
 
 export interface PdfSpoolResult {
   readonly mails: number;
   readonly problems: SpoolProblem[];
+  /** Ended early by `stopping`: the file is not finished. */
+  readonly interrupted?: boolean;
 }
 
 /** The id of section `n`'s mail entry: 20 base-36 characters from the report entry and n. */
@@ -298,9 +302,10 @@ export async function runPdfSpoolEntry(entry: PdfSpoolEntry, ctx: PdfSpoolContex
       text: header.text ?? 'The report is attached as a PDF file.',
       attachmentName: header.name ?? (header.split === undefined ? '{title}' : '{title}-{section}'),
       target: ctx.target, user: entry.attrs.originUser, jobName: entry.attrs.jobName,
-      sections: { done: (n) => done.has(n), entryId: (n) => sectionEntryId(entry, n), record: ctx.record },
+      sections: { done: (n) => done.has(n), entryId: (n) => sectionEntryId(entry, n), record: ctx.record, ...(ctx.stopping === undefined ? {} : { stop: ctx.stopping }) },
     });
     if (!r.ok) return { mails: 0, problems: [problem(localReply(Codes.C501ArgumentSyntax, `print report: ${r.error}`), 1)] };
+    if (r.value.interrupted === true) return { mails: r.value.sent.length, problems: [], interrupted: true };
     const problems = r.value.skipped.map((s) => problem(localReply(Codes.C550MailboxUnavailable, `print report section ${s.section} (${s.pages} pages) not sent: ${s.reason}`), 0, s.section));
     if (r.value.sent.length === 0 && r.value.skipped.length === 0 && done.size === 0) problems.push(problem(localReply(Codes.C554TransactionFailed, 'print report: the report has no pages after its header'), 0));
     return { mails: r.value.sent.length, problems };

@@ -36,12 +36,14 @@ export interface PdfMailOptions {
     readonly done: (section: number) => boolean;
     readonly entryId: (section: number) => string;
     readonly record: (section: number) => Promise<void>;
+    /** Checked before each section: true ends the run early (result `interrupted`). */
+    readonly stop?: () => boolean;
   };
 }
 
 export interface PdfMailSent { readonly section: number; readonly pages: number; readonly to: readonly string[]; readonly entryId: string; readonly bytes: number }
 export interface PdfMailSkipped { readonly section: number; readonly pages: number; readonly reason: string }
-export interface PdfMailResult { readonly sent: PdfMailSent[]; readonly skipped: PdfMailSkipped[] }
+export interface PdfMailResult { readonly sent: PdfMailSent[]; readonly skipped: PdfMailSkipped[]; readonly interrupted?: boolean }
 
 function fill(t: string, v: Record<string, string>): string {
   return t.replace(/\{(\w+)\}/g, (m, k: string) => v[k] ?? m);
@@ -53,6 +55,7 @@ export async function sendPdfMail(o: PdfMailOptions): Promise<Result<PdfMailResu
   const split = o.pdf.split !== undefined;
   if (!split && o.to.length === 0) return err('no recipient: give --to (or a split rule that finds one per section)');
   for await (const part of reportPdfs(o.report, o.pdf)) {
+    if (o.sections?.stop?.() === true) return ok({ sent, skipped, interrupted: true });
     if (o.sections?.done(part.section) === true) continue;
     const to = [...o.to];
     if (split) {
