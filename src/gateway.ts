@@ -23,6 +23,7 @@ import {
 } from './forwarder/index.js';
 import { ExitSelection, checkExitLocation } from './userexit/index.js';
 import { HoldList, QueueService } from './queue/index.js';
+import { runPdfSpoolEntry } from './submit/pdf-spool.js';
 
 export const systemResolver: Resolver = {
   // TargetName and MX hosts resolve through the system resolver (getaddrinfo: /etc/hosts and
@@ -236,6 +237,8 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     health,
     holds,
     dkim: { keyring: () => dkim.keyring, now: () => new Date(clock.now()) },
+    // Print-report spool entries: one PDF mail per section, queued as message entries (docs/pdfmail.md).
+    printReport: (entry, ctx) => runPdfSpoolEntry(entry, { ...ctx, target: { root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName, instance: config.instance, header: config.header } }),
     // Seed: a Secure YES target with which TLS was negotiated is announced (EZD1821I).
     onSecureTls: (address) => log.event('target.tls', { address, message: Msg.ableToUse(config.instance.toUpperCase(), address) }),
   });

@@ -16,7 +16,7 @@ import { Target, reconcileTargets, type ConnectionRecord } from './pool.js';
 import { Router } from './router.js';
 import { NO_RATE_LIMITS, TargetLimiter } from './rate.js';
 import { FileRetry } from './file-retry.js';
-import { SpoolTask, type FileRun, type ParkingLot, type SpoolPort, type TaskEntry, type TaskSettings } from './task.js';
+import { SpoolTask, type FileRun, type ParkingLot, type PrintReportRunner, type SpoolPort, type TaskEntry, type TaskSettings } from './task.js';
 import { resolveTargets } from './targets.js';
 import { SteadyTime } from './steady-time.js';
 import { DkimStage, type DkimSigning } from './dkim.js';
@@ -129,6 +129,8 @@ export class Forwarder {
       notices?: StatusNotices;
       /** DKIM keys (the Dkim statements); absent or empty: nothing is signed. */
       dkim?: Omit<DkimSigning, 'log'>;
+      /** Print-report spool entries (submit/pdf-spool.ts, wired by the gateway). */
+      printReport?: PrintReportRunner;
     },
   ) {
     this.router = new Router([], deps.clock);
@@ -176,6 +178,7 @@ export class Forwarder {
         onFileDone: (entry, stats) => deps.onFileDone?.(i, entry, stats),
         parking: this.parking,
         onFree: () => this.pump(),
+        ...(deps.printReport === undefined ? {} : { printReport: deps.printReport }),
       }));
     }
   }

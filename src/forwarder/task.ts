@@ -48,6 +48,16 @@ export interface TaskEntry {
   readonly message?: MessageEnvelope;
 }
 
+/**
+ * Print-report entries (first record `%SPOOLGATE PDFMAIL ...`, docs/pdfmail.md): the gateway wires
+ * submit/pdf-spool.ts here. Undefined: the entry is batch SMTP. Sections are checkpointed as
+ * message numbers, so a restart neither mails one twice nor loses one.
+ */
+export type PrintReportRunner = (entry: TaskEntry, ctx: {
+  codepage: CodePage; recordFormat: RecordFormat; recordLength: number; nullTrnc: boolean; senderPolicy: TaskSettings['senderPolicy'];
+  recorded: readonly number[]; record: (section: number) => Promise<void>; stopping: () => boolean;
+}) => Promise<{ mails: number; problems: SpoolProblem[]; interrupted?: boolean } | undefined>;
+
 export interface SpoolPort {
   /** The file is finished: delete it. */
   finish(entry: TaskEntry): Promise<void>;
@@ -160,6 +170,7 @@ export class SpoolTask {
       parking?: ParkingLot;
       /** The task was freed before its file was disposed of (parked): hand it the next file. */
       onFree?: () => void;
+      printReport?: PrintReportRunner;
     },
   ) {}
 
@@ -331,6 +342,15 @@ export class SpoolTask {
       } else {
         const codepage = settings.codepage(entry.attrs.encoding);
         if (codepage === undefined) throw new Error(`unknown code page ${entry.attrs.encoding ?? ''}`);
+        const report = await this.deps.printReport?.(entry, {
+          codepage, recordFormat: settings.recordFormat, recordLength: settings.recordLength, nullTrnc: settings.nullTrnc, senderPolicy: settings.senderPolicy,
+          recorded: [...cp.messages.keys()], record: (n) => this.deps.checkpoint.markMessage(entry.id, n, 'delivered'), stopping: this.deps.stopping,
+        });
+        if (report !== undefined) {
+          c.mailRead += report.mails;
+          if (report.interrupted === true) stoppedEarly = true;
+          for (const p of report.problems) exitProblem(p);
+        } else {
         const decoder = new RecordDecoder({
           format: entry.attrs.recordFormat ?? settings.recordFormat,
           recordLength: settings.recordLength,
@@ -346,6 +366,7 @@ export class SpoolTask {
         }
         if (reading && !stoppedEarly) reading = await handle(parser.push(decoder.end()).concat(parser.end()));
         records = parser.stats.records;
+        }
       }
       if (reading && !stoppedEarly && exit !== undefined) {
         const p = await exit.end(records);

@@ -178,6 +178,17 @@ export interface SubmitOptions {
    * kills the process there. Steps: data, attrs, extra:<name>, tmpdir, rename, incoming, tmp.
    */
   afterStep?: (step: string) => Promise<void>;
+  /**
+   * A caller-chosen entry id (a print report's section mail, submit/pdf-spool.ts), instead of a
+   * new one: a stale tmp/<id> left by a crash is removed first.
+   */
+  id?: string;
+  /**
+   * Called once tmp/<id> is complete and durable, before it is renamed into incoming/: the caller
+   * records that the entry exists (a checkpoint). From then on a failure leaves tmp/<id> in place
+   * for the caller to rename (commitStaged), rather than removing it.
+   */
+  beforeRename?: (id: string) => Promise<void>;
 }
 
 /** Files written beside data and attrs.json (a message entry's envelope.json). */
@@ -223,8 +234,11 @@ export async function submitEntry(opts: SubmitOptions & { extraFiles?: readonly 
 
   await ensureLayout(l, { gateway: false });
   const now = opts.now ?? Date.now;
-  const id = newId(now());
+  const id = opts.id ?? newId(now());
+  if (opts.id !== undefined && !/^[0-9a-z]{20}$/.test(id)) throw new SpoolUsageError(`entry id ${id} is not 20 base-36 characters`);
   const tmpDir = join(l.tmp, id);
+  if (opts.id !== undefined) await rm(tmpDir, { recursive: true, force: true });
+  let staged = false;
   // Inherits tmp/'s group (setgid): the gateway's. Only the owner and the gateway may enter it.
   await mkdir(tmpDir, { mode: 0o750 });
   try {
@@ -269,6 +283,10 @@ export async function submitEntry(opts: SubmitOptions & { extraFiles?: readonly 
     await chmod(tmpDir, ENTRY_DIR_MODE);
     await syncDir(tmpDir);
     await step('tmpdir');
+    if (opts.beforeRename !== undefined) {
+      await opts.beforeRename(id);
+      staged = true;
+    }
     const dest = join(l.incoming, id);
     await rename(tmpDir, dest);
     await step('rename');
@@ -279,9 +297,27 @@ export async function submitEntry(opts: SubmitOptions & { extraFiles?: readonly 
     const attrs = await resolveAttributes({ fileName: id, uid: Number(st.uid), ino: st.ino, mtime: new Date(), file, ...pass(opts) });
     return { id, kind: 'batch', path: join(dest, 'data'), attrs, size };
   } catch (e) {
-    await rm(tmpDir, { recursive: true, force: true });
+    if (!staged) await rm(tmpDir, { recursive: true, force: true });
     throw e;
   }
+}
+
+/**
+ * Finishes an entry whose tmp/<id> was recorded by beforeRename and not yet renamed (a crash
+ * between the two): renames it into incoming/ and makes that durable. False when there is no
+ * tmp/<id> (it was renamed before the crash).
+ */
+export async function commitStaged(root: string, writer: string, id: string): Promise<boolean> {
+  const l = spoolLayout(root, writer);
+  try {
+    await rename(join(l.tmp, id), join(l.incoming, id));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+  await syncDir(l.incoming);
+  await syncDir(l.tmp);
+  return true;
 }
 
 function pass(opts: SubmitOptions): { passwdPath?: string; hostName?: string } {

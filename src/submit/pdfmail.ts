@@ -27,11 +27,23 @@ export interface PdfMailOptions {
   readonly target: SpoolTarget;
   readonly user: string;
   readonly jobName?: string;
+  /**
+   * Exactly-once per section across crashes (a spool report entry, pdf-spool.ts): a section for
+   * which `done` is true is not mailed again; each mail's entry gets the id `entryId(section)`,
+   * and `record(section)` runs once it is durable in tmp/ and before it is visible.
+   */
+  readonly sections?: {
+    readonly done: (section: number) => boolean;
+    readonly entryId: (section: number) => string;
+    readonly record: (section: number) => Promise<void>;
+    /** Checked before each section: true ends the run early (result `interrupted`). */
+    readonly stop?: () => boolean;
+  };
 }
 
 export interface PdfMailSent { readonly section: number; readonly pages: number; readonly to: readonly string[]; readonly entryId: string; readonly bytes: number }
 export interface PdfMailSkipped { readonly section: number; readonly pages: number; readonly reason: string }
-export interface PdfMailResult { readonly sent: PdfMailSent[]; readonly skipped: PdfMailSkipped[] }
+export interface PdfMailResult { readonly sent: PdfMailSent[]; readonly skipped: PdfMailSkipped[]; readonly interrupted?: boolean }
 
 function fill(t: string, v: Record<string, string>): string {
   return t.replace(/\{(\w+)\}/g, (m, k: string) => v[k] ?? m);
@@ -43,6 +55,8 @@ export async function sendPdfMail(o: PdfMailOptions): Promise<Result<PdfMailResu
   const split = o.pdf.split !== undefined;
   if (!split && o.to.length === 0) return err('no recipient: give --to (or a split rule that finds one per section)');
   for await (const part of reportPdfs(o.report, o.pdf)) {
+    if (o.sections?.stop?.() === true) return ok({ sent, skipped, interrupted: true });
+    if (o.sections?.done(part.section) === true) continue;
     const to = [...o.to];
     if (split) {
       const r = part.recipient ?? o.fallback;
@@ -63,7 +77,11 @@ export async function sendPdfMail(o: PdfMailOptions): Promise<Result<PdfMailResu
       skipped.push({ section: part.section, pages: part.pages, reason: composed.error.message });
       continue;
     }
-    const entry = await putOnSpool({ target: o.target, envelope: composed.value.envelope, data: composed.value.data, tool: 'pdfmail', user: o.user, ...(o.jobName === undefined ? {} : { jobName: o.jobName }) });
+    const hooks = o.sections;
+    const entry = await putOnSpool({
+      target: o.target, envelope: composed.value.envelope, data: composed.value.data, tool: 'pdfmail', user: o.user, ...(o.jobName === undefined ? {} : { jobName: o.jobName }),
+      ...(hooks === undefined ? {} : { id: hooks.entryId(part.section), beforeRename: () => hooks.record(part.section) }),
+    });
     sent.push({ section: part.section, pages: part.pages, to: composed.value.envelope.recipients.map((r) => formatMailbox(r.mailbox)), entryId: entry.id, bytes: part.pdf.length });
   }
   return ok({ sent, skipped });

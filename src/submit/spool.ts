@@ -21,6 +21,8 @@ export interface SpoolTarget {
 /** Writes `data` for `envelope` as one message entry; resolves once it is durable. */
 export async function putOnSpool(opts: {
   target: SpoolTarget; envelope: Envelope; data: Buffer; tool: 'note' | 'sendmail' | 'pdfmail' | 'http'; user: string; jobName?: string; now?: () => number;
+  /** A chosen entry id and the hook before it becomes visible (spool/submit.ts submitEntry). */
+  id?: string; beforeRename?: (id: string) => Promise<void>;
 }): Promise<SpoolEntry> {
   const t = opts.target;
   const now = (opts.now ?? Date.now)();
@@ -32,5 +34,6 @@ export async function putOnSpool(opts: {
     root: t.root, writer: t.writer, hostName: t.hostName, envelope: opts.envelope, data,
     origin: { kind: 'submission', tool: opts.tool },
     ...(opts.jobName === undefined ? {} : { jobName: opts.jobName }),
+    ...(opts.id === undefined ? {} : { id: opts.id }), ...(opts.beforeRename === undefined ? {} : { beforeRename: opts.beforeRename }),
   });
 }
