@@ -37,7 +37,8 @@ test('spoolgate modify over the control socket: D,TARGETS, D,SPOOL, SUSPEND/RESU
   assert.equal(statSync(config.controlSocket).mode & 0o777, 0o600, 'socket only for its owner');
   assert.equal(statSync(resolve(config.controlSocket, '..')).mode & 0o077, 0, 'socket directory closed to others');
 
-  // One message that the target defers: the task stays ACTIVE with it in long retry.
+  // One message that the target defers: its file is read to the end with all its mail in long
+  // retry, so it is parked (R3 item 7) and its task is free; D,SPOOL lists it under the tasks.
   await submitText(config, batchFile('OPS', 1).text, 'OPSJOB');
   await until('message in long retry', () => gw.forwarder.counters.currentRetry === 1);
 
@@ -45,24 +46,24 @@ test('spoolgate modify over the control socket: D,TARGETS, D,SPOOL, SUSPEND/RESU
   assert.equal(r.code, 0, r.stderr);
   let lines = r.stdout.trimEnd().split('\n');
   assert.equal(lines[0], 'EZD1832I TEST SPOOLSTATUS:');
-  assert.match(r.stdout, /W 00\d OPSJOB\s+ACTIVE\s+1\s+1/);
+  assert.match(r.stdout, /^PARKED \(ALL REMAINING MAIL IN LONG RETRY\): 1\nW 00\d OPSJOB\s+J\d+ LRT 1 MAIL READ 1 UNDELIVERABLE 0$/m);
 
   r = await spoolgateCli('modify', '--config', path, 'SUSPEND');
   assert.deepEqual(r.stdout.trimEnd().split('\n'), ['EZD1834I TEST MODIFY COMMAND ACCEPTED', 'EZD1822I TEST MODIFY SUSPEND IMMEDIATE COMMAND COMPLETED']);
   r = await spoolgateCli('modify', '--config', path, 'DISPLAY,', 'SPOOLSTATUS,', 'DETAIL');
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^TASK SUPND\s+: WRITER\s+TKID\s+: \d$/m);
-  assert.match(r.stdout, /^JOBNAME\s+: OPSJOB\s+JOBID/m);
+  // The parked file's task is idle (SUPND of a task reading a file: operator-suspend.test.ts).
+  assert.match(r.stdout, /^No non-idle TKIDs to display\nPARKED \(ALL REMAINING MAIL IN LONG RETRY\): 1\nW 00\d OPSJOB /m);
   r = await spoolgateCli('modify', '--config', path, '--json', 'D,SPOOL');
   const json = JSON.parse(r.stdout) as ControlResponse & { data: { suspendMode: string; tasks: { state: string; jobName: string | null }[] } };
   assert.equal(json.ok, true);
   assert.equal(json.data.suspendMode, 'immediate');
-  assert.deepEqual(json.data.tasks.filter((x) => x.jobName === 'OPSJOB').map((x) => x.state), ['SUPND']);
+  assert.deepEqual(json.data.tasks.filter((x) => x.state !== 'IDLE' && x.state !== 'SUPND').map((x) => x.state), [], 'no task is reading');
 
   r = await spoolgateCli('modify', '--config', path, 'TEST', 'RES');
   assert.deepEqual(r.stdout.trimEnd().split('\n'), ['EZD1834I TEST MODIFY COMMAND ACCEPTED', 'EZD1814I TEST MODIFY RESUME COMMAND COMPLETED']);
   r = await spoolgateCli('modify', '--config', path, 'D,SPOOL');
-  assert.match(r.stdout, /W 00\d OPSJOB\s+ACTIVE/);
+  assert.match(r.stdout, /^W 00\d OPSJOB\s+J\d+ LRT 1 /m, 'still parked after RESUME');
 
   // The target now accepts: FLUSHRETRY sends the long-retry mail at once (Interval is 30 minutes).
   accept = true;
