@@ -1,13 +1,14 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isRoot, tempDir } from '../testing/peers.js';
 import { FakeClock } from '../testing/clock.js';
-import { disposeBadEntry, listHeld, reportBadEntry } from './disposition.js';
+import { DELETING_PREFIX, disposeBadEntry, listHeld, reportBadEntry } from './disposition.js';
+import { cleanLitter } from './litter.js';
 import { SpoolQueue } from './queue.js';
 import { formatReport, REPORT_JOB_NAME, type ReportProblem } from './report.js';
-import { submitToSpool, type SpoolEntry } from './submit.js';
+import { spoolLayout, submitToSpool, type SpoolEntry } from './submit.js';
 
 async function setup(t: TestContext): Promise<{ root: string; q: SpoolQueue; clock: FakeClock }> {
   const root = tempDir(t);
@@ -17,6 +18,26 @@ async function setup(t: TestContext): Promise<{ root: string; q: SpoolQueue; clo
   t.after(() => r.value.close());
   return { root, q: r.value, clock };
 }
+
+test('a delete a crash cut short is a dot-name the scanner ignores and start-up removes, never a half-deleted entry that would be held', async (t) => {
+  const { root, q } = await setup(t);
+  const incoming = join(root, 'CSSMTP', 'incoming');
+  // What a kill -9 in the middle of the removal leaves: the renamed entry, partly emptied.
+  const e = await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('x'), attrs: { jobName: 'CUT' } });
+  await rename(join(incoming, e.id), join(incoming, `${DELETING_PREFIX}${e.id}`));
+  const files = await readdir(join(incoming, `${DELETING_PREFIX}${e.id}`));
+  assert.ok(files.length >= 2, 'data and attributes');
+  await rm(join(incoming, `${DELETING_PREFIX}${e.id}`, files[0]!));
+  assert.deepEqual(await q.list(), [], 'not an entry, not a bad entry');
+  const litter = await cleanLitter(spoolLayout(root, 'CSSMTP'), Date.now());
+  assert.deepEqual(litter.removed, [join(incoming, `${DELETING_PREFIX}${e.id}`)]);
+  assert.deepEqual(await readdir(incoming), []);
+  // And a whole delete leaves nothing behind.
+  const f = await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('y'), attrs: {} });
+  await q.finish(f);
+  await q.finish(f); // twice (a retried disposal): no error
+  assert.deepEqual(await readdir(incoming), []);
+});
 
 const problems: ReportProblem[] = [{ code: 501, enhanced: '5.5.4', text: "JES Syntax error. Too many args after 'HELO' command", recordNo: 1, messageNo: 0 }];
 

@@ -41,10 +41,25 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Deletes an entry of incoming/ (the whole entry directory, or the plain file). */
+/** The prefix of an entry being deleted: a dot-name, which the scanner never reads as an entry. */
+export const DELETING_PREFIX = '.deleting.';
+
+/**
+ * Deletes an entry of incoming/ (the whole entry directory, or the plain file). The entry is first
+ * renamed to a dot-name (one atomic step, made durable), then removed: a crash in the middle of
+ * the removal leaves a dot-name that start-up cleans (litter.ts), never a half-deleted entry that
+ * the next start would read as a bad one and hold.
+ */
 export async function deleteEntry(l: SpoolLayout, id: string): Promise<void> {
-  await rm(join(l.incoming, id), { recursive: true, force: true });
+  const gone = join(l.incoming, `${DELETING_PREFIX}${id}`);
+  try {
+    await rename(join(l.incoming, id), gone);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
   await syncDir(l.incoming);
+  await rm(gone, { recursive: true, force: true });
 }
 
 /** Moves an incoming entry to held/ and records why. Returns the held name (the id, or id.N on a clash). */

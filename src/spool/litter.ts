@@ -1,12 +1,14 @@
 // Start-up cleanup of what crashes leave in the spool (R3 item 7): the gateway's own temp files
 // (`.tmp-*`, from the atomic writes of the writer lock, sysout reports and held reasons), a
 // `.lock.stale.<pid>` moved aside by a contender that died, and producers' partial entries in
-// tmp/ older than a bound (a producer killed mid-write; a live submit is far younger). Runs
+// tmp/ older than a bound (a producer killed mid-write; a live submit is far younger), and
+// entries caught half-deleted by a crash (`incoming/.deleting.*`). Runs
 // while the writer lock is held, so no other gateway writes these files now.
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isTempName } from '../store/atomic.js';
 import { pidAlive } from './lock.js';
+import { DELETING_PREFIX } from './disposition.js';
 import type { SpoolLayout } from './submit.js';
 
 /** tmp/ entries older than this are abandoned (no submit takes a day). */
@@ -43,6 +45,8 @@ export async function cleanLitter(l: SpoolLayout, nowMs: number, tmpMaxAgeMs = T
       if (isTempName(n) || (stale !== null && !pidAlive(Number(stale[1])))) await remove(join(dir, n));
     }
   }
+  // Entries a crash caught while they were being deleted (disposition.ts deleteEntry).
+  for (const n of await names(l.incoming)) if (n.startsWith(DELETING_PREFIX)) await remove(join(l.incoming, n));
   for (const n of await names(l.tmp)) {
     const p = join(l.tmp, n);
     try {
