@@ -226,6 +226,7 @@ export function runAsync(cmd: string, args: readonly string[], input: string | B
     child.stderr.setEncoding('utf8').on('data', (d: string) => { errText += d; });
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}: ${errText}`))));
+    child.stdin.on('error', () => undefined); // a peer that exits before reading: its exit code tells
     child.stdin.end(input);
   });
 }

@@ -40,6 +40,8 @@ function exec(file: string, args: readonly string[], opts: { env: NodeJS.Process
     const child = execFile(file, args, { env: opts.env, cwd: opts.cwd, timeout: 60_000, ...(opts.uid === undefined ? {} : { uid: opts.uid, gid: opts.gid }) }, (e, stdout, stderr) => {
       done({ code: e === null ? 0 : typeof e.code === 'number' ? e.code : 99, stdout, stderr });
     });
+    // A child that never reads its input (git init) may be gone before the write: EPIPE is not a failure.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(opts.input ?? '');
   });
 }

@@ -40,6 +40,7 @@ export function runAsync(cmd: string, args: readonly string[], opts: { env?: Nod
     p.stderr.on('data', (d: Buffer) => errs.push(d));
     p.once('error', (e) => { clearTimeout(timer); reject(e); });
     p.once('close', (code) => { clearTimeout(timer); resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(errs).toString() }); });
+    p.stdin.on('error', () => undefined); // a peer that exits before reading: its exit code tells
     p.stdin.end(opts.input ?? '');
   });
 }
