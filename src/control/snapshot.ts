@@ -3,6 +3,7 @@
 // HTTP API return (parts of) this object.
 import type { Config, DisplayCompat, DisplayRuntime } from '../config/index.js';
 import type { Result } from '../core/result.js';
+import type { RateSnapshot } from '../forwarder/index.js';
 
 export type TaskStateName = 'READ' | 'IDLE' | 'ACTIVE' | 'WAIT' | 'WAITS' | 'SUPND';
 export type TargetStateName = 'UNKNOWN' | 'ACTIVE' | 'NOT USABLE';
@@ -62,21 +63,8 @@ export interface TargetSnapshot {
   readonly rate?: TargetRateSnapshot;
 }
 
-/** Limits (null = none) and what they see now; the statement's addresses share one. */
-export interface TargetRateSnapshot {
-  readonly msgPerSecond: number | null;
-  readonly msgPerMinute: number | null;
-  readonly rcptPerMsg: number | null;
-  readonly connectPerMinute: number | null;
-  readonly backoff: boolean;
-  readonly sentLastSecond: number | null;
-  readonly sentLastMinute: number | null;
-  readonly connectsLastMinute: number | null;
-  readonly backoffLevel: number;
-  readonly backoffSpacingMs: number;
-  readonly rateReplies: number;
-  readonly lastRateReply: string;
-}
+/** Limits (null = none) and what they see now; the statement's addresses share one (forwarder/rate.ts). */
+export type TargetRateSnapshot = RateSnapshot;
 
 export interface CountersSnapshot {
   readonly mailSent: number;

@@ -43,3 +43,4 @@ export { Secret } from './types.js';
 export type {
   ConnectFailure, Connector, DeliveryConnection, LearnedCapabilities, MessageOutcome, OutboundMessage, TargetAddress, TargetServerSpec,
 } from './types.js';
+export type { RateSnapshot } from './rate.js';
