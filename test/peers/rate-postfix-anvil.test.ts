@@ -43,6 +43,12 @@ async function gateway(dir: string, port: number, targetExtra: string): Promise<
 /** Postfix logs each refusal as "warning: Message delivery request rate limit exceeded". */
 const refusals = (pf: PostfixSmtpd): number => (pf.log().match(/Message delivery request rate limit exceeded/g) ?? []).length;
 
+/**
+ * Postfix logs "status=sent" once the sink answered 250 for a message, that is, once smtp-sink has
+ * written its dump file whole: reading the dumps before that can catch the last one half written.
+ */
+const relayed = (pf: PostfixSmtpd): number => (pf.log().match(/ status=sent /g) ?? []).length;
+
 /** until(), with the gateway's and Postfix's state in the failure message. */
 async function waitFor(what: string, cond: () => boolean, ms: number, gw: Gateway, pf: PostfixSmtpd): Promise<void> {
   await until(what, cond, ms).catch((e: unknown) => {
@@ -62,6 +68,7 @@ test('Postfix anvil (6 per 3 s): MaxMsgPerSecond 1 sends 10 messages without one
       await waitFor('10 messages taken by Postfix', () => gw.forwarder.counters.delivered === 10, 60_000, gw, pf);
       assert.equal(refusals(pf), 0, `Postfix refused some:\n${pf.log()}`);
       assert.equal(gw.forwarder.counters.totalRetry, 0);
+      await waitFor('Postfix relayed all 10 to the sink', () => relayed(pf) >= 10, 30_000, gw, pf);
       const got = await sink.waitFor(10, 30_000);
       assert.equal(got.length, 10);
     } finally {
@@ -86,6 +93,7 @@ test('Postfix anvil: with no limit its "450 4.7.1 too much mail" raises the back
         if (gw.forwarder.lifecycle.waitingCount() > 0) gw.forwarder.flushRetry(0);
         return gw.forwarder.counters.delivered === n;
       }, 90_000, gw, pf);
+      await waitFor(`Postfix relayed all ${n} to the sink`, () => relayed(pf) >= n, 30_000, gw, pf);
       const got = await sink.waitFor(n, 30_000);
       const ids = got.map((m) => /^Message-ID: (.*)$/im.exec(m.data.toString('latin1'))?.[1]).sort();
       assert.deepEqual(ids, Array.from({ length: n }, (_, i) => `<BURST.${i + 1}@corp.test>`).sort(), 'each message once');
