@@ -43,8 +43,8 @@ interface Wiring {
   readonly listening: { role: string; host: string; port: number }[]; readonly appliers: ((c: Config) => void)[];
   /** Receiver and POP3 counters for /metrics. */
   readonly counters: ServiceCounters;
-  /** appliers[0] is the log output's (LogFile, LogFormat): REFRESH runs it before the others. */
-  readonly logApplier: boolean;
+  /** The log output's (LogFile, LogFormat); REFRESH runs it before the gateway and the appliers. */
+  readonly applyLog: ((c: Config) => void) | undefined;
 }
 
 async function startPop3(w: Wiring, store: SqliteStore, auth: Authenticator): Promise<Pop3Server | undefined> {
@@ -122,7 +122,7 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
           return r.ok ? [] : [`${next.configFile}: UserExit ${next.userExit} cannot be used: ${r.error}; fix the module or set UserExit NONE`];
         },
         // The log's destination and form first: every line the others log about the change is in the new form.
-        apply: [...w.appliers.slice(0, w.logApplier ? 1 : 0), (next) => gateway.applyConfig(next), ...w.appliers.slice(w.logApplier ? 1 : 0), async (_next, changed) => { if (changed.includes('TargetServer')) await gateway.forwarder.resolve(); }],
+        apply: [(next) => { w.applyLog?.(next); gateway.applyConfig(next); }, ...w.appliers, async (_next, changed) => { if (changed.includes('TargetServer')) await gateway.forwarder.resolve(); }],
       }),
       userExit: () => gateway.userExit(),
       setUserExit: (v) => gateway.setUserExit(v),
@@ -202,7 +202,7 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
   }).catch(async (e: unknown) => { await stops.run(); throw e; });
   const log = gateway.log;
   if (logging !== undefined) watchLogFile(logging.output, gateway.health, clock);
-  const w: Wiring = { config, gateway, log, opts, stops, listening: [], appliers: logging ? [logging.apply] : [], logApplier: logging !== undefined, counters: new ServiceCounters() };
+  const w: Wiring = { config, gateway, log, opts, stops, listening: [], appliers: [], applyLog: logging?.apply, counters: new ServiceCounters() };
   // The forwarder stops first (mail in flight to the own receiver finishes), then the services.
   let retention: Retention | undefined;
   const stopAll = async (): Promise<void> => {
