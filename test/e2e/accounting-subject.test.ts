@@ -10,24 +10,8 @@ import { accountingPath } from '../../src/log/accounting.js';
 import { accountingSummary } from '../../src/receiver/mime.js';
 import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
 import { tempDir } from '../../src/testing/peers.js';
+import { SEED_002_JOB } from '../fixtures/seed-jobs.js';
 import { runGateway, spoolgateCli, submitText, until, writeConfig } from '../../src/testing/gateway.js';
-
-// Seed 002's example job, laid out as the seed lays it out (the datastream, then QUIT).
-const SEED_JOB = [
-  'HELO BAR.COM',
-  'MAIL FROM:<foo@bar.com>',
-  'RCPT TO:<wayne@bar.com>',
-  'DATA',
-  'Date: Fri, 16 Jul 2010 13:41:30 -0400',
-  'From: "Commissioner Gordon" <foo@bar.com>',
-  'Subject: DAILY REPORT OF DISK UTILIZATION',
-  'To: "Bruce Wayne" <wayne@bar.com>',
-  '',
-  'Please fix the bulb in the searchlight',
-  '.',
-  'QUIT',
-  '',
-].join('\r\n');
 
 const MIME_JOB = [
   'HELO BAR.COM',
@@ -71,7 +55,7 @@ test('MAIL records carry the subject and the attachment count (seed 002 job and 
   const gw = await runGateway(config);
   let stopped = false;
   t.after(async () => { if (!stopped) await gw.stop(); });
-  await submitText(config, SEED_JOB, 'DISKRPT');
+  await submitText(config, SEED_002_JOB, 'DISKRPT');
   await submitText(config, MIME_JOB, 'DISKCSV');
   await until('both delivered', () => gw.forwarder.counters.mailSent === 2);
   await until('spool empty', async () => (await gw.queue.list()).length === 0);

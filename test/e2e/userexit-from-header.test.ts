@@ -8,23 +8,8 @@ import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
 import { tempDir } from '../../src/testing/peers.js';
+import { SEED_002_JOB } from '../fixtures/seed-jobs.js';
 import { runGateway, submitText, until, writeConfig } from '../../src/testing/gateway.js';
-
-const SEED_JOB = [
-  'HELO BAR.COM',
-  'MAIL FROM:<foo@bar.com>',
-  'RCPT TO:<wayne@bar.com>',
-  'DATA',
-  'Date: Fri, 16 Jul 2010 13:41:30 -0400',
-  'From: "Commissioner Gordon" <foo@bar.com>',
-  'Subject: DAILY REPORT OF DISK UTILIZATION',
-  'To: "Bruce Wayne" <wayne@bar.com>',
-  '',
-  'Please fix the bulb in the searchlight',
-  '.',
-  'QUIT',
-  '',
-].join('\r\n');
 
 // Whoever owns the spool file sends as themselves, in the envelope and in the header.
 const VERIFY = `
@@ -44,7 +29,7 @@ test('the exit replaces MAIL FROM and the From: header; the rest of the message 
   const { config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${server.port} }\nUserExit ${exit}`);
   const gw = await runGateway(config);
   t.after(() => gw.stop());
-  await submitText(config, SEED_JOB, 'GORDON');
+  await submitText(config, SEED_002_JOB, 'GORDON');
   await until('delivered', () => server.messages.length === 1, 30_000);
   const m = server.messages[0]!;
   const me = `${userInfo().username}@corp.example`;
