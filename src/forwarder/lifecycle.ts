@@ -1,4 +1,6 @@
-// The lifecycle of one message and its recipients (SPEC.md §2.2):
+// The lifecycle of one message and its recipients (SPEC.md §2.2). Over 600 lines: one state
+// machine (run) and the steps it owns (marks, retry, extended step, operator ends, notices); the
+// pieces that stand alone are already beside it (rate.ts, dkim.ts, status-notices.ts, journal.ts).
 //   delivered; transient → long retry (RetryLimit Count × Interval, spool file held) →
 //   extended retry (ExtendedRetry: written durably to the mail directory, spool file released) →
 //   undeliverable; permanent → undeliverable. Undeliverable → one notification or a dead letter
