@@ -1,0 +1,256 @@
+// [O2] #18 acceptance: every command in README.md and docs/*.md runs in a test. The commands are
+// extracted as test/e2e/doc-commands.ts describes (which blocks, the `<!-- doc-test: … -->`
+// annotations) and run in order, per document, against a spoolgate instance of the document's own.
+// A command that exits with a status its doc does not expect fails the test with file, line and
+// command, its output beside it.
+//
+// Where the commands run (one sandbox per document, in a temp directory):
+//   - the current source, transpiled once per run with esbuild (what tsx does, without its cost
+//     per process) into <tmp>/pkg, which links the checkout's package.json, node_modules, config
+//     and examples as an installed package has them;
+//   - <sandbox>/bin first on PATH: `spoolgate` (and `sendmail`, `mailq` linked to it) run that
+//     copy; `npx spoolgate …` is `spoolgate …` (no registry); `curl` is the real one with
+//     --fail-with-body, so an HTTP 4xx/5xx is a failing command as the reader would take it;
+//     sudo, systemctl, useradd, groupadd, apt-get, npm and docker refuse with exit 97: a doc
+//     command that needs them is annotated (skip with a reason, or replace with a safe form);
+//   - the sandbox is both a checkout and a root prefix: ./config/spoolgate.conf (the README's
+//     path) and root/etc/spoolgate/spoolgate.conf are the instance's configuration (the shipped
+//     sample with free ports chosen now), ./var/state and root/var/lib/spoolgate its state,
+//     ./var/spool and root/var/spool/spoolgate its spool; README.md, package.json and examples/
+//     are there as in a checkout. In a command, /etc/spoolgate, /var/lib/spoolgate,
+//     /var/spool/spoolgate, /var/log/spoolgate, /etc/systemd/system, /etc/logrotate.d and
+//     /usr/sbin/sendmail become the same paths under root/, and the sample's ports 2525, 1110 and
+//     8025 the instance's. Any other absolute system path (/etc, /var, /usr, …) left in a command
+//     fails the test before anything runs: the test never touches the machine's /etc, /var or
+//     systemd.
+//   - each command is a bash of its own (stdin /dev/null; cwd, exported variables carried on to the
+//     next command of the doc), bounded by COMMAND_MS.
+// The documents run side by side (3 at a time). The totals (run, skipped with each reason, blocks
+// that are not commands) are printed, and at least MIN_RUN commands must have run.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { docCommands, type DocCommand, type DocBlock } from './doc-commands.js';
+import { until } from '../../src/testing/gateway.js';
+import { findPeer } from '../../src/testing/peers.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const COMMAND_MS = 60_000;
+const WAIT_MS = 30_000;
+const MIN_RUN = 60;
+const SAMPLE_PORTS = { smtp: 2525, pop3: 1110, http: 8025 } as const;
+/** System paths a command may name: they are mapped under the sandbox's root/. */
+const MAPPED = /(?<![\w.$}/-])\/(etc\/spoolgate|var\/lib\/spoolgate|var\/spool\/spoolgate|var\/log\/spoolgate|etc\/systemd\/system|etc\/logrotate\.d|usr\/sbin\/sendmail)/g;
+/** Any other system path: refused. */
+const SYSTEM = /(?<![\w.$}/-])\/(etc|var|usr|lib|lib64|opt|root|home|boot|srv|sys|proc|run)(\/|\b)/;
+const REFUSED = ['sudo', 'sudoedit', 'systemctl', 'useradd', 'groupadd', 'usermod', 'apt-get', 'apt', 'npm', 'docker'];
+
+function docs(): string[] {
+  return ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+}
+
+/** The current source transpiled into <dir>/pkg/dist (no type check: `npm run typecheck` does that). */
+async function buildPackage(dir: string): Promise<string> {
+  const pkg = join(dir, 'pkg');
+  mkdirSync(pkg);
+  const entries: string[] = [];
+  const walk = (d: string): void => {
+    for (const n of readdirSync(d)) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) { if (n !== 'testing') walk(p); } else if (n.endsWith('.ts') && !n.endsWith('.test.ts')) entries.push(p);
+    }
+  };
+  walk(join(ROOT, 'src'));
+  // esbuild comes with tsx (the loader every test runs under): resolve it from there.
+  const esbuild = createRequire(createRequire(import.meta.url).resolve('tsx'))('esbuild') as typeof import('esbuild');
+  await esbuild.build({ entryPoints: entries, outdir: join(pkg, 'dist'), outbase: join(ROOT, 'src'), format: 'esm', platform: 'node', target: 'node20', logLevel: 'error' });
+  for (const x of ['package.json', 'node_modules', 'config', 'examples']) symlinkSync(join(ROOT, x), join(pkg, x));
+  return pkg;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => done(port));
+    });
+  });
+}
+
+interface Sandbox {
+  readonly dir: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly ports: Record<keyof typeof SAMPLE_PORTS, number>;
+  readonly session: string;
+}
+
+function sh(path: string, text: string): void {
+  writeFileSync(path, text);
+  chmodSync(path, 0o755);
+}
+
+function makeSandbox(base: string, name: string, pkg: string, ports: Sandbox['ports']): Sandbox {
+  const dir = mkdtempSync(join(base, `${name.replace(/\W/g, '_')}-`));
+  const rootDir = join(dir, 'root');
+  const etc = join(rootDir, 'etc/spoolgate');
+  const state = join(rootDir, 'var/lib/spoolgate');
+  const spool = join(rootDir, 'var/spool/spoolgate');
+  for (const d of [etc, state, spool, join(rootDir, 'var/log/spoolgate'), join(rootDir, 'usr/sbin'), join(dir, 'bin'), join(dir, 'home'), join(dir, 'var'), join(dir, 'config'), join(dir, '.doc-test')]) mkdirSync(d, { recursive: true });
+  const conf = readFileSync(join(ROOT, 'config/spoolgate.conf'), 'utf8')
+    .replace(/^StateDirectory .*$/m, `StateDirectory ${state}`)
+    .replace(/^(\s*Directory\s+)\.\.\/var\/spool$/m, `$1${spool}`)
+    .replace(/\b(2525|1110|8025)\b/g, (p) => String(p === '2525' ? ports.smtp : p === '1110' ? ports.pop3 : ports.http))
+    .replace(/RescanInterval 5/, 'RescanInterval 1');
+  writeFileSync(join(etc, 'spoolgate.conf'), conf);
+  symlinkSync(join(etc, 'spoolgate.conf'), join(dir, 'config/spoolgate.conf'));
+  symlinkSync(state, join(dir, 'var/state'));
+  symlinkSync(spool, join(dir, 'var/spool'));
+  for (const f of ['README.md', 'package.json']) cpSync(join(ROOT, f), join(dir, f));
+  cpSync(join(ROOT, 'examples'), join(dir, 'examples'), { recursive: true });
+  const bin = join(dir, 'bin');
+  sh(join(bin, 'spoolgate'), `#!/usr/bin/env node\nimport(${JSON.stringify(`file://${join(pkg, 'dist/cli.js')}`)});\n`);
+  symlinkSync(join(bin, 'spoolgate'), join(bin, 'sendmail'));
+  symlinkSync(join(bin, 'spoolgate'), join(bin, 'mailq'));
+  sh(join(bin, 'npx'), '#!/bin/sh\nif [ "$1" = spoolgate ]; then shift; exec spoolgate "$@"; fi\necho "doc-test: npx $1: only spoolgate resolves here (no registry)" >&2\nexit 97\n');
+  const curl = findPeer('curl');
+  if (curl !== undefined) sh(join(bin, 'curl'), `#!/bin/sh\nexec ${curl} --fail-with-body --silent --show-error "$@"\n`);
+  for (const r of REFUSED) sh(join(bin, r), `#!/bin/sh\necho "doc-test: ${r} is not run here (root, systemd or the network): annotate the command with skip REASON or replace" >&2\nexit 97\n`);
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: join(dir, 'home'), DOCTEST_ROOT: rootDir, SANDBOX: dir };
+  delete env.SPOOLGATE_CONFIG;
+  delete env.NODE_OPTIONS;
+  const session = join(dir, '.doc-test');
+  writeFileSync(join(session, 'cwd'), dir + '\n');
+  writeFileSync(join(session, 'env.sh'), '');
+  return { dir, env, ports, session };
+}
+
+interface Started { readonly stop: () => Promise<void>; output: () => string }
+
+async function startInstance(sb: Sandbox, pkg: string): Promise<Started> {
+  const child = spawn(process.execPath, [join(pkg, 'dist/cli.js'), 'start', '--config', join(sb.dir, 'config/spoolgate.conf')], { cwd: sb.dir, env: sb.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  let exited: string | undefined;
+  const gone = new Promise<void>((r) => child.once('exit', (code, signal) => { exited = String(code ?? signal); r(); }));
+  const stop = async (): Promise<void> => { if (exited === undefined) { child.kill('SIGTERM'); await gone; } };
+  try {
+    await until('the instance to say it is running', () => {
+      if (exited !== undefined) throw new Error(`spoolgate start exited (${exited}) before it ran:\n${out}`);
+      return out.includes(': running (') && out.includes('mailbox user "demo"');
+    }, 90_000);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { stop, output: () => out };
+}
+
+/** The command as it runs: the block's replacements, then the sandbox's paths and ports. */
+function mapCommand(c: DocCommand, ports: Sandbox['ports']): string {
+  let text = c.text;
+  for (const [from, to] of c.replace) text = text.split(from).join(to);
+  return text
+    .replace(MAPPED, (_m, p: string) => `$DOCTEST_ROOT/${p}`)
+    .replace(/\b(2525|1110|8025)\b/g, (p) => String(p === '2525' ? ports.smtp : p === '1110' ? ports.pop3 : ports.http));
+}
+
+interface Ran { readonly code: number; readonly out: string }
+
+function runShell(sb: Sandbox, text: string): Promise<Ran> {
+  const file = join(sb.session, 'cmd.sh');
+  writeFileSync(file, text + '\n');
+  const s = sb.session;
+  const script = `. ${s}/env.sh\ncd "$(cat ${s}/cwd)" || exit 96\n. ${s}/cmd.sh\nrc=$?\nexport -p > ${s}/env.sh\npwd > ${s}/cwd\nexit $rc\n`;
+  return new Promise((done) => {
+    const child = spawn('bash', ['-c', script], { cwd: sb.dir, env: sb.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { if (out.length < 20_000) out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { if (out.length < 20_000) out += d.toString(); });
+    const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } out += `\n(doc-test: killed after ${COMMAND_MS} ms)`; }, COMMAND_MS);
+    child.once('close', (code, signal) => { clearTimeout(timer); done({ code: code ?? (signal === null ? 99 : 128), out }); });
+  });
+}
+
+interface Tally { ran: number; skipped: Map<string, number>; other: number; synopses: number; failures: string[] }
+
+function where(c: { file: string; line: number }): string { return `${c.file}:${c.line}`; }
+
+async function runDoc(t: TestContext, file: string, cmds: DocCommand[], base: string, pkg: string, tally: Tally): Promise<void> {
+  const runnable = cmds.filter((c) => c.skip === undefined);
+  for (const c of cmds) if (c.skip !== undefined) tally.skipped.set(c.skip, (tally.skipped.get(c.skip) ?? 0) + 1);
+  if (runnable.length === 0) return;
+  const ports = { smtp: await freePort(), pop3: await freePort(), http: await freePort() };
+  const sb = makeSandbox(base, file, pkg, ports);
+  // Refuse before anything runs: a command that would touch the machine.
+  for (const c of runnable) {
+    const mapped = mapCommand(c, ports);
+    const first = /^\s*(\S+)/.exec(mapped)?.[1] ?? '';
+    const sys = SYSTEM.exec(mapped);
+    if (sys !== null || (REFUSED.includes(first) && c.expect.every((x) => x !== 97))) {
+      tally.failures.push(`${where(c)}: not run: ${sys !== null ? `it names the system path ${sys[0]}` : `${first} needs root, systemd or the network`}; annotate it (<!-- doc-test: skip REASON --> or replace A => B)\n    ${c.text}`);
+    }
+  }
+  if (tally.failures.some((f) => f.startsWith(`${file}:`))) return;
+  const gw = await startInstance(sb, pkg);
+  t.after(gw.stop);
+  for (const c of runnable) {
+    for (const b of c.before) {
+      const r = await runShell(sb, mapCommand({ ...c, text: b }, ports));
+      if (r.code !== 0) tally.failures.push(`${where(c)}: its doc-test "before" command exited ${r.code}: ${b}\n${r.out}`);
+    }
+    const text = mapCommand(c, ports);
+    let r = await runShell(sb, text);
+    if (c.wait && !c.expect.includes(r.code)) {
+      await until(`${where(c)} to exit ${c.expect.join(' or ')}`, async () => {
+        r = await runShell(sb, text);
+        return c.expect.includes(r.code);
+      }, WAIT_MS).catch(() => undefined);
+    }
+    tally.ran++;
+    if (!c.expect.includes(r.code)) {
+      tally.failures.push(`${where(c)}: exit ${r.code}, the doc expects ${c.expect.join(' or ')}\n    ${c.text.replace(/\n/g, '\n    ')}${text !== c.text ? `\n  ran as: ${text.replace(/\n/g, '\n    ')}` : ''}\n  output:\n    ${r.out.trim().replace(/\n/g, '\n    ')}`);
+    }
+  }
+  await gw.stop();
+  if (process.env.KEEP_TMP === undefined) rmSync(sb.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+}
+
+/** A synopsis names options: each must be one its command's --help lists. */
+async function checkSynopsis(b: DocBlock, base: string, pkg: string, tally: Tally): Promise<void> {
+  const text = b.lines.join('\n');
+  const sub = /spoolgate\s+([a-z]+)/.exec(text)?.[1];
+  if (sub === undefined) { tally.failures.push(`${where(b)}: a synopsis that names no spoolgate command`); return; }
+  const sb = makeSandbox(base, `${b.file}-synopsis`, pkg, { smtp: 0, pop3: 0, http: 0 });
+  const help = await runShell(sb, `spoolgate ${sub} --help`);
+  for (const opt of new Set(text.match(/--[a-z][a-z-]*/g) ?? [])) {
+    if (!help.out.includes(opt)) tally.failures.push(`${where(b)}: the synopsis names ${opt}, which \`spoolgate ${sub} --help\` does not list`);
+  }
+  tally.synopses++;
+  rmSync(sb.dir, { recursive: true, force: true });
+}
+
+test('every command in README.md and docs/*.md runs against an instance of its own', { concurrency: 3 }, async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'spoolgate-doc-commands-'));
+  t.after(() => { if (process.env.KEEP_TMP === undefined) rmSync(base, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }); else console.error(`kept ${base}`); });
+  const pkg = await buildPackage(base);
+  const tally: Tally = { ran: 0, skipped: new Map(), other: 0, synopses: 0, failures: [] };
+  const parsed = docs().map((f) => ({ file: f, ...docCommands(f, readFileSync(join(ROOT, f), 'utf8')) }));
+  for (const p of parsed) { tally.failures.push(...p.errors); tally.other += p.other; }
+  await Promise.all(parsed.map((p) => t.test(p.file, async (st) => {
+    for (const s of p.synopses) await checkSynopsis(s, base, pkg, tally);
+    await runDoc(st, p.file, p.commands, base, pkg, tally);
+  })));
+  const skipped = [...tally.skipped.values()].reduce((a, b) => a + b, 0);
+  console.log(`doc commands: ${tally.ran} ran, ${skipped} skipped, ${tally.synopses} synopses checked against --help, ${tally.other} blocks are not commands`);
+  for (const [why, n] of tally.skipped) console.log(`  skipped ${n}: ${why}`);
+  assert.deepEqual(tally.failures, [], `\n${tally.failures.join('\n\n')}`);
+  assert.ok(tally.ran >= MIN_RUN, `only ${tally.ran} doc commands ran (at least ${MIN_RUN} expected)`);
+});
