@@ -38,17 +38,21 @@ import { join, resolve } from 'node:path';
 import { docCommands, type DocCommand, type DocBlock } from './doc-commands.js';
 import { until } from '../../src/testing/gateway.js';
 import { findPeer } from '../../src/testing/peers.js';
+import { startRelayTarget } from './relay-harness.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const COMMAND_MS = 60_000;
 const WAIT_MS = 30_000;
-const MIN_RUN = 60;
-const SAMPLE_PORTS = { smtp: 2525, pop3: 1110, http: 8025 } as const;
+const MIN_RUN = 50;
 /** System paths a command may name: they are mapped under the sandbox's root/. */
 const MAPPED = /(?<![\w.$}/-])\/(etc\/spoolgate|var\/lib\/spoolgate|var\/spool\/spoolgate|var\/log\/spoolgate|etc\/systemd\/system|etc\/logrotate\.d|usr\/sbin\/sendmail)/g;
 /** Any other system path: refused. */
 const SYSTEM = /(?<![\w.$}/-])\/(etc|var|usr|lib|lib64|opt|root|home|boot|srv|sys|proc|run)(\/|\b)/;
 const REFUSED = ['sudo', 'sudoedit', 'systemctl', 'useradd', 'groupadd', 'usermod', 'apt-get', 'apt', 'npm', 'docker'];
+/** One of them in a command position anywhere in a command (also inside `$(…)`). */
+const REFUSED_AT = new RegExp(`(^|[;&|(\`]|\\$\\()\\s*(${REFUSED.join('|')})(?=\\s|$)`, 'm');
+/** A command that talks to the instance (the others run without one: no start to wait for). */
+const NEEDS_INSTANCE = /(^|[\s;&|(`/])(spoolgate|sendmail|mailq|curl)(\s|$)/m;
 
 function docs(): string[] {
   return ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
@@ -87,7 +91,8 @@ async function freePort(): Promise<number> {
 interface Sandbox {
   readonly dir: string;
   readonly env: NodeJS.ProcessEnv;
-  readonly ports: Record<keyof typeof SAMPLE_PORTS, number>;
+  /** The instance's ports for the sample's 2525 (smtp), 1110 (pop3) and 8025 (http). */
+  readonly ports: Record<'smtp' | 'pop3' | 'http', number>;
   readonly session: string;
 }
 
@@ -96,7 +101,7 @@ function sh(path: string, text: string): void {
   chmodSync(path, 0o755);
 }
 
-function makeSandbox(base: string, name: string, pkg: string, ports: Sandbox['ports']): Sandbox {
+function makeSandbox(base: string, name: string, pkg: string, ports: Sandbox['ports'], targetPort = ports.smtp): Sandbox {
   const dir = mkdtempSync(join(base, `${name.replace(/\W/g, '_')}-`));
   const rootDir = join(dir, 'root');
   const etc = join(rootDir, 'etc/spoolgate');
@@ -106,6 +111,7 @@ function makeSandbox(base: string, name: string, pkg: string, ports: Sandbox['po
   const conf = readFileSync(join(ROOT, 'config/spoolgate.conf'), 'utf8')
     .replace(/^StateDirectory .*$/m, `StateDirectory ${state}`)
     .replace(/^(\s*Directory\s+)\.\.\/var\/spool$/m, `$1${spool}`)
+    .replace(/(TargetIP\s+127\.0\.0\.1\n\s*ConnectPort\s+)2525\b/, `$1${targetPort}`)
     .replace(/\b(2525|1110|8025)\b/g, (p) => String(p === '2525' ? ports.smtp : p === '1110' ? ports.pop3 : ports.http))
     .replace(/RescanInterval 5/, 'RescanInterval 1');
   writeFileSync(join(etc, 'spoolgate.conf'), conf);
@@ -183,28 +189,37 @@ interface Tally { ran: number; skipped: Map<string, number>; other: number; syno
 
 function where(c: { file: string; line: number }): string { return `${c.file}:${c.line}`; }
 
-async function runDoc(t: TestContext, file: string, cmds: DocCommand[], base: string, pkg: string, tally: Tally): Promise<void> {
+async function runDoc(t: TestContext, file: string, cmds: DocCommand[], targetDefers: boolean, base: string, pkg: string, tally: Tally): Promise<void> {
   const runnable = cmds.filter((c) => c.skip === undefined);
   for (const c of cmds) if (c.skip !== undefined) tally.skipped.set(c.skip, (tally.skipped.get(c.skip) ?? 0) + 1);
   if (runnable.length === 0) return;
   const ports = { smtp: await freePort(), pop3: await freePort(), http: await freePort() };
-  const sb = makeSandbox(base, file, pkg, ports);
+  // target-defers: a target that answers 451 to every recipient (so mail stays in the queue).
+  const target = targetDefers ? await startRelayTarget(t, { onRcpt: () => Object.assign(new Error('4.3.0 try again later (doc-test target)'), { responseCode: 451 }) }) : undefined;
+  const sb = makeSandbox(base, file, pkg, ports, target?.port);
   // Refuse before anything runs: a command that would touch the machine.
   for (const c of runnable) {
     const mapped = mapCommand(c, ports);
-    const first = /^\s*(\S+)/.exec(mapped)?.[1] ?? '';
     const sys = SYSTEM.exec(mapped);
-    if (sys !== null || (REFUSED.includes(first) && c.expect.every((x) => x !== 97))) {
-      tally.failures.push(`${where(c)}: not run: ${sys !== null ? `it names the system path ${sys[0]}` : `${first} needs root, systemd or the network`}; annotate it (<!-- doc-test: skip REASON --> or replace A => B)\n    ${c.text}`);
+    const refused = REFUSED_AT.exec(mapped)?.[2];
+    if (sys !== null || refused !== undefined) {
+      tally.failures.push(`${where(c)}: not run: ${sys !== null ? `it names the system path ${sys[0]}` : `${refused} needs root, systemd or the network`}; annotate it (<!-- doc-test: skip REASON --> or replace A => B)\n    ${c.text}`);
     }
   }
   if (tally.failures.some((f) => f.startsWith(`${file}:`))) return;
-  const gw = await startInstance(sb, pkg);
-  t.after(gw.stop);
+  let gw: Started | undefined;
   for (const c of runnable) {
+    if (gw === undefined && (NEEDS_INSTANCE.test(c.text) || c.before.some((b) => NEEDS_INSTANCE.test(b.text)))) {
+      gw = await startInstance(sb, pkg);
+      t.after(gw.stop);
+    }
     for (const b of c.before) {
-      const r = await runShell(sb, mapCommand({ ...c, text: b }, ports));
-      if (r.code !== 0) tally.failures.push(`${where(c)}: its doc-test "before" command exited ${r.code}: ${b}\n${r.out}`);
+      const hidden = mapCommand({ ...c, text: b.text }, ports);
+      let r = await runShell(sb, hidden);
+      if (b.until && r.code !== 0) {
+        await until(`${where(c)}: until: ${b.text}`, async () => (r = await runShell(sb, hidden)).code === 0, WAIT_MS).catch(() => undefined);
+      }
+      if (r.code !== 0) tally.failures.push(`${where(c)}: its doc-test ${b.until ? 'until' : 'before'} command exited ${r.code}: ${b.text}\n${r.out}`);
     }
     const text = mapCommand(c, ports);
     let r = await runShell(sb, text);
@@ -219,7 +234,7 @@ async function runDoc(t: TestContext, file: string, cmds: DocCommand[], base: st
       tally.failures.push(`${where(c)}: exit ${r.code}, the doc expects ${c.expect.join(' or ')}\n    ${c.text.replace(/\n/g, '\n    ')}${text !== c.text ? `\n  ran as: ${text.replace(/\n/g, '\n    ')}` : ''}\n  output:\n    ${r.out.trim().replace(/\n/g, '\n    ')}`);
     }
   }
-  await gw.stop();
+  await gw?.stop();
   if (process.env.KEEP_TMP === undefined) rmSync(sb.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 }
 
@@ -246,7 +261,7 @@ test('every command in README.md and docs/*.md runs against an instance of its o
   for (const p of parsed) { tally.failures.push(...p.errors); tally.other += p.other; }
   await Promise.all(parsed.map((p) => t.test(p.file, async (st) => {
     for (const s of p.synopses) await checkSynopsis(s, base, pkg, tally);
-    await runDoc(st, p.file, p.commands, base, pkg, tally);
+    await runDoc(st, p.file, p.commands, p.targetDefers, base, pkg, tally);
   })));
   const skipped = [...tally.skipped.values()].reduce((a, b) => a + b, 0);
   console.log(`doc commands: ${tally.ran} ran, ${skipped} skipped, ${tally.synopses} synopses checked against --help, ${tally.other} blocks are not commands`);

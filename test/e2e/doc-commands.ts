@@ -21,10 +21,17 @@
 //   <!-- doc-test: wait -->               run again until the expected status, at most WAIT_MS
 //                                         (a command that reads what the gateway does meanwhile)
 //   <!-- doc-test: before: COMMAND -->    a hidden command run first (a file the text assumes)
+//   <!-- doc-test: until: COMMAND -->     a hidden command run first, again until it exits 0, at
+//                                         most WAIT_MS (mail the commands act on is in the queue)
 //   <!-- doc-test: replace FROM => TO --> FROM replaced by TO in the block's commands (literal)
 // A directive may start with a quoted selector: `"db status": exit 1` applies to the commands
 // of the block that contain that text only; a selector that matches none is an error, so
 // annotations cannot go stale silently. An annotation not followed by a block is an error.
+// For the whole document, anywhere in it:
+//   <!-- doc-test-instance: target-defers -->  the doc's instance delivers to a target that answers
+//                                         451 to every recipient, so its mail waits in the queue
+//                                         (otherwise the target is the instance's own receiver,
+//                                         as in the shipped sample configuration)
 
 /** First words of a shell command line in an unlabelled block. */
 export const COMMAND_WORDS = new Set([
@@ -37,7 +44,7 @@ export const COMMAND_WORDS = new Set([
 
 export interface Directive {
   readonly selector?: string;
-  readonly kind: 'skip' | 'synopsis' | 'exit' | 'wait' | 'before' | 'replace';
+  readonly kind: 'skip' | 'synopsis' | 'exit' | 'wait' | 'before' | 'until' | 'replace';
   /** skip: the reason; before: the command; replace: FROM. */
   readonly text?: string;
   readonly to?: string;
@@ -54,8 +61,8 @@ export interface DocCommand {
   readonly expect: readonly number[];
   readonly wait: boolean;
   readonly skip?: string;
-  /** Hidden commands run before this one (from `before:` on its block; only on its first command). */
-  readonly before: readonly string[];
+  /** Hidden commands run before this one (`before:`/`until:` on its block: before its first command). */
+  readonly before: readonly { readonly text: string; readonly until: boolean }[];
   readonly replace: readonly (readonly [string, string])[];
 }
 
@@ -75,6 +82,8 @@ export interface ParsedDoc {
   /** Blocks that hold no commands (configuration, output, diagrams, code). */
   readonly other: number;
   readonly errors: string[];
+  /** `<!-- doc-test-instance: target-defers -->`. */
+  readonly targetDefers: boolean;
 }
 
 const FENCE = /^( *)(`{3,}|~{3,})\s*([\w+-]*)/;
@@ -164,9 +173,9 @@ function directive(s: string, line: number): Directive | string {
   if (s === 'synopsis') return { ...base, kind: 'synopsis' };
   if (s === 'wait') return { ...base, kind: 'wait' };
   if ((m = /^exit[ =]\s*(\d+(?:\s*,\s*\d+)*)$/.exec(s)) !== null) return { ...base, kind: 'exit', codes: m[1]!.split(',').map((x) => Number(x.trim())) };
-  if ((m = /^before:\s*(\S.*)$/.exec(s)) !== null) return { ...base, kind: 'before', text: m[1]! };
-  if ((m = /^replace\s+(.+?)\s+=>\s+(.*)$/.exec(s)) !== null) return { ...base, kind: 'replace', text: m[1]!, to: m[2]! };
-  return `unknown doc-test directive "${s}" (skip REASON | synopsis | exit N | wait | before: CMD | replace A => B)`;
+  if ((m = /^(before|until):\s*(\S.*)$/.exec(s)) !== null) return { ...base, kind: m[1] as 'before' | 'until', text: m[2]! };
+  if ((m = /^replace\s+(.+?)\s+=>\s*(.*)$/.exec(s)) !== null) return { ...base, kind: 'replace', text: m[1]!, to: m[2]! };
+  return `unknown doc-test directive "${s}" (skip REASON | synopsis | exit N | wait | before: CMD | until: CMD | replace A => B)`;
 }
 
 /** Whether a line starts a shell command (for unlabelled blocks). */
@@ -261,7 +270,9 @@ export function docCommands(file: string, text: string): ParsedDoc {
         errors.push(`${file}:${d.line}: selector "${d.selector}" matches no command of the block at line ${b.line}`);
       }
     }
-    const before = b.directives.filter((d) => d.kind === 'before' && d.selector === undefined).map((d) => d.text!);
+    const hidden = (d: Directive): { text: string; until: boolean } => ({ text: d.text!, until: d.kind === 'until' });
+    const isHidden = (d: Directive): boolean => d.kind === 'before' || d.kind === 'until';
+    const before = b.directives.filter((d) => isHidden(d) && d.selector === undefined).map(hidden);
     for (const [k, c] of cmds.entries()) {
       const mine = b.directives.filter((d) => d.selector === undefined || c.text.includes(d.selector));
       const exit = mine.filter((d) => d.kind === 'exit').at(-1)?.codes ?? [0];
@@ -272,11 +283,13 @@ export function docCommands(file: string, text: string): ParsedDoc {
         ...(skip === undefined ? {} : { skip }),
         before: [
           ...(k === 0 ? before : []),
-          ...mine.filter((d) => d.kind === 'before' && d.selector !== undefined).map((d) => d.text!),
+          ...mine.filter((d) => isHidden(d) && d.selector !== undefined).map(hidden),
         ],
         replace: mine.filter((d) => d.kind === 'replace').map((d) => [d.text!, d.to!] as const),
       });
     }
   }
-  return { commands, synopses, other, errors };
+  const instance = [...text.matchAll(/<!--\s*doc-test-instance:\s*(.*?)\s*-->/g)].map((m) => m[1]!);
+  for (const x of instance) if (x !== 'target-defers') errors.push(`${file}: unknown doc-test-instance "${x}" (target-defers)`);
+  return { commands, synopses, other, errors, targetDefers: instance.includes('target-defers') };
 }
