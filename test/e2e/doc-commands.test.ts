@@ -94,6 +94,8 @@ interface Sandbox {
   /** The instance's ports for the sample's 2525 (smtp), 1110 (pop3) and 8025 (http). */
   readonly ports: Record<'smtp' | 'pop3' | 'http', number>;
   readonly session: string;
+  /** The target's port when it is not the instance's own receiver (target-defers). */
+  readonly targetPort: number | undefined;
 }
 
 function sh(path: string, text: string): void {
@@ -101,20 +103,25 @@ function sh(path: string, text: string): void {
   chmodSync(path, 0o755);
 }
 
-function makeSandbox(base: string, name: string, pkg: string, ports: Sandbox['ports'], targetPort = ports.smtp): Sandbox {
+/** The instance's configuration: the shipped sample with the sandbox's paths and ports. */
+function writeInstanceConfig(sb: Sandbox): void {
+  const root = join(sb.dir, 'root');
+  const conf = readFileSync(join(ROOT, 'config/spoolgate.conf'), 'utf8')
+    .replace(/^StateDirectory .*$/m, `StateDirectory ${join(root, 'var/lib/spoolgate')}`)
+    .replace(/^(\s*Directory\s+)\.\.\/var\/spool$/m, `$1${join(root, 'var/spool/spoolgate')}`)
+    .replace(/(TargetIP\s+127\.0\.0\.1\n\s*ConnectPort\s+)2525\b/, `$1${sb.targetPort ?? sb.ports.smtp}`)
+    .replace(/\b(2525|1110|8025)\b/g, (p) => String(p === '2525' ? sb.ports.smtp : p === '1110' ? sb.ports.pop3 : sb.ports.http))
+    .replace(/RescanInterval 5/, 'RescanInterval 1');
+  writeFileSync(join(root, 'etc/spoolgate/spoolgate.conf'), conf);
+}
+
+function makeSandbox(base: string, name: string, pkg: string, ports: Sandbox['ports'], targetPort?: number): Sandbox {
   const dir = mkdtempSync(join(base, `${name.replace(/\W/g, '_')}-`));
   const rootDir = join(dir, 'root');
   const etc = join(rootDir, 'etc/spoolgate');
   const state = join(rootDir, 'var/lib/spoolgate');
   const spool = join(rootDir, 'var/spool/spoolgate');
   for (const d of [etc, state, spool, join(rootDir, 'var/log/spoolgate'), join(rootDir, 'usr/sbin'), join(dir, 'bin'), join(dir, 'home'), join(dir, 'var'), join(dir, 'config'), join(dir, '.doc-test')]) mkdirSync(d, { recursive: true });
-  const conf = readFileSync(join(ROOT, 'config/spoolgate.conf'), 'utf8')
-    .replace(/^StateDirectory .*$/m, `StateDirectory ${state}`)
-    .replace(/^(\s*Directory\s+)\.\.\/var\/spool$/m, `$1${spool}`)
-    .replace(/(TargetIP\s+127\.0\.0\.1\n\s*ConnectPort\s+)2525\b/, `$1${targetPort}`)
-    .replace(/\b(2525|1110|8025)\b/g, (p) => String(p === '2525' ? ports.smtp : p === '1110' ? ports.pop3 : ports.http))
-    .replace(/RescanInterval 5/, 'RescanInterval 1');
-  writeFileSync(join(etc, 'spoolgate.conf'), conf);
   symlinkSync(join(etc, 'spoolgate.conf'), join(dir, 'config/spoolgate.conf'));
   symlinkSync(state, join(dir, 'var/state'));
   symlinkSync(spool, join(dir, 'var/spool'));
@@ -134,12 +141,27 @@ function makeSandbox(base: string, name: string, pkg: string, ports: Sandbox['po
   const session = join(dir, '.doc-test');
   writeFileSync(join(session, 'cwd'), dir + '\n');
   writeFileSync(join(session, 'env.sh'), '');
-  return { dir, env, ports, session };
+  const sb = { dir, env, ports, session, targetPort };
+  writeInstanceConfig(sb);
+  return sb;
 }
 
 interface Started { readonly stop: () => Promise<void>; output: () => string }
 
+/** Starts the instance; a port taken since freePort() chose it (another test) gets new ports. */
 async function startInstance(sb: Sandbox, pkg: string): Promise<Started> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(sb, pkg);
+    } catch (e) {
+      if (attempt === 3 || !/EADDRINUSE|address already in use/i.test((e as Error).message)) throw e;
+      Object.assign(sb.ports, { smtp: await freePort(), pop3: await freePort(), http: await freePort() });
+      writeInstanceConfig(sb);
+    }
+  }
+}
+
+async function startOnce(sb: Sandbox, pkg: string): Promise<Started> {
   const child = spawn(process.execPath, [join(pkg, 'dist/cli.js'), 'start', '--config', join(sb.dir, 'config/spoolgate.conf')], { cwd: sb.dir, env: sb.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
@@ -193,7 +215,7 @@ async function runDoc(t: TestContext, file: string, cmds: DocCommand[], targetDe
   const runnable = cmds.filter((c) => c.skip === undefined);
   for (const c of cmds) if (c.skip !== undefined) tally.skipped.set(c.skip, (tally.skipped.get(c.skip) ?? 0) + 1);
   if (runnable.length === 0) return;
-  const ports = { smtp: await freePort(), pop3: await freePort(), http: await freePort() };
+  const ports: Sandbox['ports'] = { smtp: await freePort(), pop3: await freePort(), http: await freePort() };
   // target-defers: a target that answers 451 to every recipient (so mail stays in the queue).
   const target = targetDefers ? await startRelayTarget(t, { onRcpt: () => Object.assign(new Error('4.3.0 try again later (doc-test target)'), { responseCode: 451 }) }) : undefined;
   const sb = makeSandbox(base, file, pkg, ports, target?.port);
@@ -235,6 +257,8 @@ async function runDoc(t: TestContext, file: string, cmds: DocCommand[], targetDe
     }
   }
   await gw?.stop();
+  const mine = tally.failures.filter((f) => f.startsWith(`${file}:`)).length;
+  if (mine > 0 && gw !== undefined) tally.failures.push(`${file}: the instance's output (last 40 lines):\n    ${gw.output().trim().split('\n').slice(-40).join('\n    ')}`);
   if (process.env.KEEP_TMP === undefined) rmSync(sb.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 }
 
@@ -251,6 +275,37 @@ async function checkSynopsis(b: DocBlock, base: string, pkg: string, tally: Tall
   tally.synopses++;
   rmSync(sb.dir, { recursive: true, force: true });
 }
+
+test('extraction: which blocks are commands, continuations, heredocs, quotes, annotations', () => {
+  const md = [
+    '# T', '', '<!-- doc-test: "status": exit 1 -->', '', '    spoolgate db status  # behind', '    spoolgate db migrate \\', '      --to 3', '',
+    'Output:', '', '    spoolgate CSSMTP1: --once: 12 spool file(s)', '',
+    '```', 'Store {', '  Backend PostgreSQL', '}', '```', '',
+    '1. In a list:', '', '       cat > a.json <<EOF', '       {"x": 1}', '       EOF', '',
+    '```sh', "printf 'a", "b' > f  # two lines, one command", '# a comment', 'node scripts/x.mjs', '```', '',
+    '```console', '$ spoolgate F D,TARGETS', 'EZD1831I ...', '```', '',
+    '<!-- doc-test: skip needs root -->', '```sh', 'sudo true', '```', '',
+    '<!-- doc-test: synopsis -->', '```', 'spoolgate note --config FILE [--to ADDR]', '```', '',
+    '```', 'node A (Store Node a)', '```', '',
+  ].join('\n');
+  const p = docCommands('t.md', md);
+  assert.deepEqual(p.errors, []);
+  assert.deepEqual(p.commands.map((c) => [c.line, c.text, c.expect, c.skip ?? '']), [
+    [5, 'spoolgate db status  # behind', [1], ''],
+    [6, 'spoolgate db migrate \\\n  --to 3', [0], ''],
+    [21, 'cat > a.json <<EOF\n{"x": 1}\nEOF', [0], ''],
+    [26, "printf 'a\nb' > f  # two lines, one command", [0], ''],
+    [29, 'node scripts/x.mjs', [0], ''],
+    [33, 'spoolgate F D,TARGETS', [0], ''],
+    [39, 'sudo true', [0], 'needs root'],
+  ]);
+  assert.equal(p.synopses.length, 1);
+  assert.equal(p.other, 3, 'the output line, the Store block and the diagram are not commands');
+  // Annotations that cannot apply are errors, not silently ignored.
+  assert.match(docCommands('u.md', '<!-- doc-test: "nope": exit 2 -->\n\n    spoolgate config check\n').errors.join(), /selector "nope" matches no command/);
+  assert.match(docCommands('u.md', '<!-- doc-test: skip why -->\n\nSome text.\n').errors.join(), /must be followed by a code block/);
+  assert.match(docCommands('u.md', '<!-- doc-test: exit two -->\n\n    spoolgate config check\n').errors.join(), /unknown doc-test directive/);
+});
 
 test('every command in README.md and docs/*.md runs against an instance of its own', { concurrency: 3 }, async (t) => {
   const base = mkdtempSync(join(tmpdir(), 'spoolgate-doc-commands-'));
