@@ -29,17 +29,19 @@
 //     next command of the doc), bounded by COMMAND_MS.
 // DOC_TEST_ONLY=docs/http.md (comma-separated) runs those documents only (MIN_RUN is then not
 // checked); DOC_TEST_VERBOSE=1 prints every command with its exit status and output.
+// Usage synopses (annotated `synopsis`) and `spoolgate …` written inline in the text are not run:
+// their subcommand must exist and every --option they name must be in its --help.
 // The documents run side by side (3 at a time). The totals (run, skipped with each reason, blocks
 // that are not commands) are printed, and at least MIN_RUN commands must have run.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { docCommands, type DocCommand, type DocBlock } from './doc-commands.js';
+import { docCommands, inlineCommands, type DocCommand } from './doc-commands.js';
 import { until } from '../../src/testing/gateway.js';
 import { findPeer, needPeer } from '../../src/testing/peers.js';
 import { startRelayTarget } from './relay-harness.js';
@@ -211,7 +213,7 @@ function runShell(sb: Sandbox, text: string): Promise<Ran> {
   });
 }
 
-interface Tally { ran: number; skipped: Map<string, number>; other: number; synopses: number; failures: string[] }
+interface Tally { ran: number; skipped: Map<string, number>; other: number; synopses: number; inline: number; failures: string[] }
 
 function where(c: { file: string; line: number }): string { return `${c.file}:${c.line}`; }
 
@@ -219,20 +221,22 @@ async function runDoc(t: TestContext, file: string, cmds: DocCommand[], targetDe
   const runnable = cmds.filter((c) => c.skip === undefined);
   for (const c of cmds) if (c.skip !== undefined) tally.skipped.set(c.skip, (tally.skipped.get(c.skip) ?? 0) + 1);
   if (runnable.length === 0) return;
+  const failedBefore = tally.failures.length;
   const ports: Sandbox['ports'] = { smtp: await freePort(), pop3: await freePort(), http: await freePort() };
   // target-defers: a target that answers 451 to every recipient (so mail stays in the queue).
   const target = targetDefers ? await startRelayTarget(t, { onRcpt: () => Object.assign(new Error('4.3.0 try again later (doc-test target)'), { responseCode: 451 }) }) : undefined;
   const sb = makeSandbox(base, file, pkg, ports, target?.port);
   // Refuse before anything runs: a command that would touch the machine.
+  const refusals: string[] = [];
   for (const c of runnable) {
     const mapped = mapCommand(c, ports);
     const sys = SYSTEM.exec(mapped);
     const refused = REFUSED_AT.exec(mapped)?.[2];
     if (sys !== null || refused !== undefined) {
-      tally.failures.push(`${where(c)}: not run: ${sys !== null ? `it names the system path ${sys[0]}` : `${refused} needs root, systemd or the network`}; annotate it (<!-- doc-test: skip REASON --> or replace A => B)\n    ${c.text}`);
+      refusals.push(`${where(c)}: not run: ${sys !== null ? `it names the system path ${sys[0]}` : `${refused} needs root, systemd or the network`}; annotate it (<!-- doc-test: skip REASON --> or replace A => B)\n    ${c.text}`);
     }
   }
-  if (tally.failures.some((f) => f.startsWith(`${file}:`))) return;
+  if (refusals.length > 0) { tally.failures.push(...refusals); return; }
   let gw: Started | undefined;
   for (const c of runnable) {
     if (gw === undefined && (NEEDS_INSTANCE.test(c.text) || c.before.some((b) => NEEDS_INSTANCE.test(b.text)))) {
@@ -262,23 +266,37 @@ async function runDoc(t: TestContext, file: string, cmds: DocCommand[], targetDe
     }
   }
   await gw?.stop();
-  const mine = tally.failures.filter((f) => f.startsWith(`${file}:`)).length;
-  if (mine > 0 && gw !== undefined) tally.failures.push(`${file}: the instance's output (last 40 lines):\n    ${gw.output().trim().split('\n').slice(-40).join('\n    ')}`);
+  if (tally.failures.slice(failedBefore).some((f) => f.startsWith(`${file}:`)) && gw !== undefined) tally.failures.push(`${file}: the instance's output (last 40 lines):\n    ${gw.output().trim().split('\n').slice(-40).join('\n    ')}`);
   if (process.env.KEEP_TMP === undefined) rmSync(sb.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 }
 
-/** A synopsis names options: each must be one its command's --help lists. */
-async function checkSynopsis(b: DocBlock, base: string, pkg: string, tally: Tally): Promise<void> {
-  const text = b.lines.join('\n');
-  const sub = /spoolgate\s+([a-z]+)/.exec(text)?.[1];
-  if (sub === undefined) { tally.failures.push(`${where(b)}: a synopsis that names no spoolgate command`); return; }
-  const sb = makeSandbox(base, `${b.file}-synopsis`, pkg, { smtp: 0, pop3: 0, http: 0 });
-  const help = await runShell(sb, `spoolgate ${sub} --help`);
+/** `spoolgate SUB --help`, once per subcommand (no instance needed). */
+function helpOf(pkg: string): (sub: string) => Promise<Ran> {
+  const seen = new Map<string, Promise<Ran>>();
+  return (sub) => {
+    if (!seen.has(sub)) {
+      seen.set(sub, new Promise((done) => {
+        execFile(process.execPath, [join(pkg, 'dist/cli.js'), sub, '--help'], { timeout: COMMAND_MS }, (e, stdout, stderr) => {
+          done({ code: e === null ? 0 : typeof e.code === 'number' ? e.code : 99, out: stdout + stderr });
+        });
+      }));
+    }
+    return seen.get(sub)!;
+  };
+}
+
+/**
+ * A synopsis, or a command written inline in the text, names a subcommand and options: the
+ * subcommand must exist and each option must be one its --help lists.
+ */
+async function checkOptions(at: string, text: string, help: (sub: string) => Promise<Ran>, tally: Tally): Promise<void> {
+  const sub = /spoolgate\s+([a-z][a-z-]*)/.exec(text)?.[1];
+  if (sub === undefined) { tally.failures.push(`${at}: a synopsis that names no spoolgate command`); return; }
+  const h = await help(sub);
+  if (h.code !== 0) { tally.failures.push(`${at}: \`spoolgate ${sub} --help\` exits ${h.code}: ${text}\n    ${h.out.trim().split('\n')[0]}`); return; }
   for (const opt of new Set(text.match(/--[a-z][a-z-]*/g) ?? [])) {
-    if (!help.out.includes(opt)) tally.failures.push(`${where(b)}: the synopsis names ${opt}, which \`spoolgate ${sub} --help\` does not list`);
+    if (!h.out.includes(opt)) tally.failures.push(`${at}: ${text}: names ${opt}, which \`spoolgate ${sub} --help\` does not list`);
   }
-  tally.synopses++;
-  rmSync(sb.dir, { recursive: true, force: true });
 }
 
 test('extraction: which blocks are commands, continuations, heredocs, quotes, annotations', () => {
@@ -318,16 +336,18 @@ test('every command in README.md and docs/*.md runs against an instance of its o
   const base = mkdtempSync(join(tmpdir(), 'spoolgate-doc-commands-'));
   t.after(() => { if (process.env.KEEP_TMP === undefined) rmSync(base, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }); else console.error(`kept ${base}`); });
   const pkg = await buildPackage(base);
-  const tally: Tally = { ran: 0, skipped: new Map(), other: 0, synopses: 0, failures: [] };
+  const tally: Tally = { ran: 0, skipped: new Map(), other: 0, synopses: 0, inline: 0, failures: [] };
+  const help = helpOf(pkg);
   const only = process.env.DOC_TEST_ONLY?.split(',').map((x) => x.trim());
   const parsed = docs().filter((f) => only === undefined || only.includes(f)).map((f) => ({ file: f, ...docCommands(f, readFileSync(join(ROOT, f), 'utf8')) }));
   for (const p of parsed) { tally.failures.push(...p.errors); tally.other += p.other; }
   await Promise.all(parsed.map((p) => t.test(p.file, async (st) => {
-    for (const s of p.synopses) await checkSynopsis(s, base, pkg, tally);
+    for (const s of p.synopses) { await checkOptions(where(s), s.lines.join('\n'), help, tally); tally.synopses++; }
+    for (const c of inlineCommands(readFileSync(join(ROOT, p.file), 'utf8'))) { await checkOptions(`${p.file}:${c.line}`, c.text, help, tally); tally.inline++; }
     await runDoc(st, p.file, p.commands, p.targetDefers, base, pkg, tally);
   })));
   const skipped = [...tally.skipped.values()].reduce((a, b) => a + b, 0);
-  console.log(`doc commands: ${tally.ran} ran, ${skipped} skipped, ${tally.synopses} synopses checked against --help, ${tally.other} blocks are not commands`);
+  console.log(`doc commands: ${tally.ran} ran, ${skipped} skipped; ${tally.synopses} synopses and ${tally.inline} inline \`spoolgate …\` checked against --help; ${tally.other} blocks are not commands`);
   for (const [why, n] of tally.skipped) console.log(`  skipped ${n}: ${why}`);
   assert.deepEqual(tally.failures, [], `\n${tally.failures.join('\n\n')}`);
   if (only === undefined) assert.ok(tally.ran >= MIN_RUN, `only ${tally.ran} doc commands ran (at least ${MIN_RUN} expected)`);

@@ -251,6 +251,15 @@ function stripPrompt(l: string, prompted: boolean): string {
   return prompted && l.startsWith('> ') ? l.slice(2) : l;
 }
 
+/** `spoolgate SUB …` written inline in the text (a code span), with its line. */
+export function inlineCommands(text: string): { line: number; text: string; sub: string }[] {
+  const out: { line: number; text: string; sub: string }[] = [];
+  for (const m of text.matchAll(/`(?:npx )?(spoolgate ([a-z][a-z-]*)[^`]*)`/g)) {
+    out.push({ line: text.slice(0, m.index).split('\n').length, text: m[1]!, sub: m[2]! });
+  }
+  return out;
+}
+
 /** Every command of a doc with what its annotations expect. */
 export function docCommands(file: string, text: string): ParsedDoc {
   const { blocks, errors } = codeBlocks(file, text);
