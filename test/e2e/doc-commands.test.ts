@@ -48,7 +48,7 @@ import { startRelayTarget } from './relay-harness.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const COMMAND_MS = 60_000;
-const WAIT_MS = 30_000;
+const WAIT_MS = 60_000;
 const MIN_RUN = 50;
 /** System paths a command may name: they are mapped under the sandbox's root/. */
 const MAPPED = /(?<![\w.$}/-])\/(etc\/spoolgate|var\/lib\/spoolgate|var\/spool\/spoolgate|var\/log\/spoolgate|etc\/systemd\/system|etc\/logrotate\.d|usr\/sbin\/sendmail)/g;
