@@ -26,7 +26,8 @@
 //   at most the messages in flight at the crash (never loses one).
 // Other roles import the forwarder only through this file.
 export { Forwarder, type ForwarderSettings, type SpoolSource, type SuspendMode } from './forwarder.js';
-export { Checkpoint } from './checkpoint.js';
+export { Checkpoint, type CheckpointPort } from './checkpoint.js';
+export { storeSource, type StoreSource, type StoreSourceOptions } from './store-source.js';
 export { ExtendedRetry, extendedQueueId } from './extended.js';
 export { MailDirectory, type MailDirectoryRecord } from './mail-directory.js';
 export { SmtpConnector } from './smtp-connector.js';
