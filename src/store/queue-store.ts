@@ -3,7 +3,7 @@
 // message and recipient that lets a node taking over an entry skip what is finished.
 //
 // One interface, implemented by store/pg (PostgreSQL: FOR UPDATE SKIP LOCKED, LISTEN/NOTIFY).
-// The roles (forwarder, receiver) are not wired to it yet: docs/cluster.md lists what remains.
+// The forwarder's spool path uses it (forwarder/store-source.ts); docs/cluster.md lists what remains.
 //
 // Semantics every implementation keeps:
 // - A lease is (node, expiry, token). The expiry is the database's clock, never a node's, so

@@ -20,6 +20,8 @@ import { needPostgres, type TestDatabase } from '../../src/testing/pg.js';
 import { batchFile, until } from '../../src/testing/gateway.js';
 import { migrate } from '../../src/store/pg/migrations.js';
 import { submitToSpool } from '../../src/spool/submit.js';
+import { runCli } from '../../src/testing/cli.js';
+import { run as dbCli } from '../../src/cli/db.js';
 
 const FILES = Number(process.env.CLUSTER_FILES ?? 60);
 const PER_FILE = Number(process.env.CLUSTER_PER_FILE ?? 10);
@@ -153,6 +155,10 @@ test(`three nodes on one PostgreSQL drain ${FILES} spool files (${FILES * PER_FI
   // Every file left every spool directory (stored, then unlinked) and the queue is empty.
   const db = tdb.pool();
   await until('queue empty', async () => (await db.query('SELECT count(*)::int AS n FROM queue_entries')).rows[0]!.n === 0, 60_000);
+  // `spoolgate db nodes` (the data of D,NODES) lists the three, each with its address and version.
+  const listed = await runCli(dbCli, ['nodes', '--config', nodes[0]!.config], { env: { ...process.env, SPOOLGATE_STORE_PASSWORD: split(tdb.url).password } });
+  assert.equal(listed.code, 0, listed.stderr);
+  for (const n of nodes) assert.match(listed.stdout, new RegExp(`^${n.name} +${n.name}\\.test +\\S+ +\\d+s ago +0$`, 'm'));
   await stopAll(nodes);
   for (const n of nodes) assert.deepEqual(readdirSync(join(n.spool, WRITER, 'incoming')), [], `${n.name}: spool empty`);
   const c = counts(all(sinks));
