@@ -28,6 +28,8 @@ const PER_FILE = Number(process.env.CLUSTER_PER_FILE ?? 10);
 const WRITER = 'CLUSTERW';
 const LEASE_TIME = 5;
 const SINK_DELAY_MS = 20;
+/** How long all the messages may take (a bound that only reports a run that never ends). */
+const DRAIN_BOUND_MS = Math.max(240_000, FILES * PER_FILE * 200);
 
 interface Got { readonly subject: string; readonly node: string }
 
@@ -151,7 +153,7 @@ test(`three nodes on one PostgreSQL drain ${FILES} spool files (${FILES * PER_FI
   const nodes = ['n1', 'n2', 'n3'].map((n) => makeNode(t, tdb, n, sinks));
   await spread(nodes);
   const total = FILES * PER_FILE;
-  await until('every message at a sink', () => counts(all(sinks)).size >= total, 240_000).catch((e: unknown) => { throw new Error(`${String(e)}\n${logs(nodes)}`); });
+  await until('every message at a sink', () => counts(all(sinks)).size >= total, DRAIN_BOUND_MS).catch((e: unknown) => { throw new Error(`${String(e)}\n${logs(nodes)}`); });
   // Every file left every spool directory (stored, then unlinked) and the queue is empty.
   const db = tdb.pool();
   await until('queue empty', async () => (await db.query('SELECT count(*)::int AS n FROM queue_entries')).rows[0]!.n === 0, 60_000);
@@ -206,7 +208,7 @@ test('kill -9 of a node holding entries: the others finish them after the lease 
        FROM queue_entries q WHERE q.attributes->>'jobName' = $1`, [`JOB${m[1]!.split('F').pop()!}`, Number(m[2])]);
     if (r.rows[0] !== undefined && !r.rows[0].done) inFlight++;
   }
-  await until('every message at a sink after the takeover', () => counts(all(sinks)).size >= total, 240_000).catch((e: unknown) => { throw new Error(`${String(e)}\n${logs(nodes)}`); });
+  await until('every message at a sink after the takeover', () => counts(all(sinks)).size >= total, DRAIN_BOUND_MS).catch((e: unknown) => { throw new Error(`${String(e)}\n${logs(nodes)}`); });
   const finishedMs = Date.now() - killedAt;
   await until('queue empty', async () => (await db.query('SELECT count(*)::int AS n FROM queue_entries')).rows[0]!.n === 0, 60_000);
   await stopAll(nodes);
