@@ -24,6 +24,7 @@ import {
 import { ExitSelection, checkExitLocation } from './userexit/index.js';
 import { HoldList, QueueService } from './queue/index.js';
 import { runPdfSpoolEntry } from './submit/pdf-spool.js';
+import { openCluster, type Cluster } from './cluster.js';
 
 export const systemResolver: Resolver = {
   // TargetName and MX hosts resolve through the system resolver (getaddrinfo: /etc/hosts and
@@ -66,6 +67,8 @@ export interface Gateway {
   readonly log: Logger;
   readonly queue: SpoolQueue;
   readonly accounting: Accounting;
+  /** [P2] With Store Backend PostgreSQL: this node's name and the cluster's nodes (D,NODES). */
+  readonly cluster?: Cluster;
   /** (O1) The queue model and the operator's actions on it (src/queue). */
   readonly queueView: QueueService;
   /** Contained faults now (extended retry, dead letters, log file; startServices adds the mailbox store). */
@@ -199,11 +202,17 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   if (made !== undefined) watchLogFile(made.output, health, clock);
   const stores = await openStores(config, clock, log, opts.cold === true, stops, health).catch(async (e: unknown) => { await stops.run(); throw e; });
   const { queue, checkpoint, extended, deadLetters, accounting, holds } = stores;
-  const spool = spoolSource({
-    queue, clock, log,
-    policy: () => ({ badSpoolDisp: config.badSpoolDisp, report: config.report, admin: { from: config.reportMailFrom ?? '', to: config.mailAdministrators, hostName: config.hostName } }),
-  });
+  const policy = () => ({ badSpoolDisp: config.badSpoolDisp, report: config.report, admin: { from: config.reportMailFrom ?? '', to: config.mailAdministrators, hostName: config.hostName } });
+  // [P2] Store Backend PostgreSQL: spool files go through the shared queue (src/cluster.ts).
+  const cluster = await openCluster(config, queue.layout, clock, log, policy).catch(async (e: unknown) => { await stops.run(); throw e; });
+  if (cluster !== undefined) stops.push('cluster store', () => cluster.close());
+  const spool = spoolSource({ queue, clock, log, policy, ...(cluster === undefined ? {} : { divert: cluster.source.divert }) });
   await spool.disposeBadEntries();
+  const wired = cluster?.source.wrap(spool, checkpoint) ?? { source: spool.source, checkpoint };
+  if (cluster !== undefined) {
+    await cluster.source.start().catch(async (e: unknown) => { await stops.run(); throw e; });
+    stops.push('cluster queue', () => cluster.source.stop());
+  }
   accounting.record('CONFIG', { reason: 'start', configFile: config.configFile, logLevel: config.logLevel, userExit: config.userExit });
   const exits = new ExitSelection(config.userExit);
   // MAIL records carry the subject and attachment count, read with the receiver's MIME reading.
@@ -213,7 +222,7 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     maxBytes: () => messageEntryLimit(config),
   });
   const forwarder = new Forwarder({
-    clock, log, checkpoint, spool: spool.source, extended, ...accounted, resolver: opts.resolver ?? systemResolver,
+    clock, log, checkpoint: wired.checkpoint, spool: wired.source, extended, ...accounted, resolver: opts.resolver ?? systemResolver,
     connector: new SmtpConnector({ heloName: () => config.hostName, tlsEhlo: () => config.options.tlsEhlo, timeouts: () => clientTimeouts(config), log }),
     onMailFinished: (item, outcome) => { accounted.onMailFinished(item, outcome); opts.onMailFinished?.(item, outcome); },
     undeliverable: new NotifyingUndeliverable({
@@ -254,7 +263,7 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     requeue: (mail, deadLetter, jobName) => queueOwnMail(config, mail, { kind: 'requeue', deadLetter }, jobName ?? 'SGREQUEUE'),
   });
   return {
-    config: () => config, forwarder, log, queue, accounting, health, queueView,
+    config: () => config, forwarder, log, queue, accounting, health, queueView, ...(cluster === undefined ? {} : { cluster }),
     storeGauges: async () => ({
       held: (await queue.listHeld()).length,
       deadLetters: await deadLetters.count().catch(() => undefined),

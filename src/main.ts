@@ -129,6 +129,7 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
       faults: () => gateway.health.list(),
       retention: () => retention.last(),
       queue: gateway.queueView,
+      cluster: () => gateway.cluster,
       runtime: () => ({ pid: process.pid, chkpoint: w.opts.cold ? 'COLD' : 'WARM', chkpointFile: stateLayout(config).checkpoint, ipv6Enabled: true }),
     },
   });
@@ -146,7 +147,7 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
     target: {
       execute: (line) => sendCommand(control.path, line),
       queue: gateway.queueView,
-      metrics: { forwarder: gateway.forwarder, spoolEntries: () => gateway.queue.list(), latency, faults: () => gateway.health.list(), now: () => clock.now(), services: w.counters, process: proc, stores: () => gateway.storeGauges() },
+      metrics: { forwarder: gateway.forwarder, spoolEntries: () => gateway.queue.list(), latency, faults: () => gateway.health.list(), now: () => clock.now(), services: w.counters, process: proc, stores: () => gateway.storeGauges(), ...(gateway.cluster === undefined ? {} : { node: gateway.cluster.node }) },
       ...(feeds === undefined ? {} : { console: { config: gateway.config, logLevel: () => log.level, events: feeds.events, throughput: feeds.throughput } }),
       // X1 item 5: the send API queues as `spoolgate sendmail` run by the instance's user would (the current configuration's policy and limits).
       send: { submit: (m) => submitHttpMessage(m, { config: gateway.config(), ...(sendAs === undefined ? {} : { caller: sendAs }) }), tokenFile: stateLayout(config).httpSendToken, maxBodyBytes: config.http.sendMaxBody, ratePerMinute: config.http.sendRate },

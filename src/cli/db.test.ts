@@ -1,5 +1,5 @@
 // `spoolgate db migrate|status` against the real PostgreSQL (testing/pg.ts), configured through the
-// Store statement with the password outside the file; and `start` refusing Backend PostgreSQL.
+// Store statement with the password outside the file; and `start --once` refusing Backend PostgreSQL.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, writeFileSync } from 'node:fs';
@@ -118,12 +118,12 @@ test('db with Backend SQLite: nothing to do, exit 0', async (t) => {
   assert.match(r.stdout, /Store Backend is SQLite: nothing to do here/);
 });
 
-test('start with Store Backend PostgreSQL refuses in one line instead of running on SQLite', async (t) => {
+test('start --once with Store Backend PostgreSQL refuses in one line (a node drains the shared queue until stopped)', async (t) => {
   const dir = tempDir(t);
   const file = conf(dir, 'Store { Backend PostgreSQL Url postgres://sg@127.0.0.1:1/sg Node n1 }');
   const r = await runCli(start, ['--config', file, '--once']);
   assert.equal(r.code, 1);
   const lines = r.stderr.split('\n').filter((l) => l !== '');
   assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0]!, /^spoolgate: DBTEST: not started: Store Backend PostgreSQL: no role runs on PostgreSQL yet .*`spoolgate db migrate`/);
+  assert.match(lines[0]!, /^spoolgate: DBTEST: not started: Store Backend PostgreSQL: --once is not supported on the shared queue .*without --once/);
 });

@@ -17,6 +17,7 @@ import { configPath, noConfig, configHelpLine } from './config-file.js';
 import { sendCommand } from '../control/index.js';
 import { packageRoot } from './init.js';
 import { SpoolgateError } from '../core/index.js';
+import { startRefusal } from '../store/pg/index.js';
 
 /** The installed package directory (inside node_modules) that contains `dir`, if any. */
 export function insidePackage(dir: string, root = packageRoot()): string | undefined {
@@ -92,6 +93,8 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     io.stderr.write(`spoolgate: StateDirectory ${config.stateDirectory} is inside the installed package (${inside}); a reinstall would delete it. Set StateDirectory (and Spool Directory) outside it, e.g. run "spoolgate init" for /var/lib/spoolgate\n`);
     return 2;
   }
+  const refusal = startRefusal(config.store, { once: args.values.once });
+  if (refusal !== undefined) { io.stderr.write(`spoolgate: ${config.instance}: not started: ${refusal}\n`); return 1; }
   let services;
   try {
     services = await startServices(config, { cold: args.values.cold });

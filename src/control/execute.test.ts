@@ -222,3 +222,25 @@ test('operator.command: actions at event (in LogLevel 7), displays at debug (not
   await executeLine('D,TARGETS', { target, log });
   assert.deepEqual(recs.map((r) => r.level), ['event', 'debug']);
 });
+
+// [P2] D,NODES (ext): the nodes on the shared store, from whichever node is asked.
+test('D,NODES: one line per node on the store; with Backend SQLite an E line; a store error an E line', async () => {
+  const { target, log } = fixture();
+  const nodes = [
+    { name: 'gw1', address: 'gw1.example.com', version: '1.2.0', heartbeatAge: 0.42, claimed: 3 },
+    { name: 'gw2', address: null, version: null, heartbeatAge: 31, claimed: 0 },
+  ];
+  const r = await executeLine('DIS,NODES', { target: { ...target, cluster: () => ({ node: 'gw1', nodes: async () => nodes }) }, log });
+  assert.ok(r.ok);
+  assert.equal(r.command, 'DISPLAY,NODES');
+  assert.equal(r.lines[0], 'EZD1860I TEST NODES: 2 (THIS NODE gw1)');
+  assert.match(r.lines[2]!, /^ {2}gw1 +gw1\.example\.com +1\.2\.0 +0\.4S +3$/);
+  assert.match(r.lines[3]!, /^ {2}gw2 +- +- +31\.0S +0$/);
+  assert.deepEqual((r.data as { nodes: unknown }).nodes, nodes);
+  const sqlite = await executeLine('D,NODES', { target, log });
+  assert.equal(sqlite.ok, false);
+  assert.match(sqlite.lines[0]!, /STORE BACKEND IS SQLITE/);
+  const down = await executeLine('D,NODES', { target: { ...target, cluster: () => ({ node: 'gw1', nodes: async () => { throw new Error('connect ECONNREFUSED 127.0.0.1:5432'); } }) }, log });
+  assert.equal(down.ok, false);
+  assert.match(down.lines[0]!, /THE STORE CANNOT BE READ: CONNECT ECONNREFUSED/);
+});

@@ -15,6 +15,7 @@ import { canonicalIp, isDisplay, render } from './render.js';
 import { takeSnapshot, targetSnapshot, type ForwarderView, type TargetView } from './snapshot.js';
 import { executeQueue, queueShows } from './queue-commands.js';
 import type { QueueApi } from '../queue/index.js';
+import type { NodeInfo } from '../store/queue-store.js';
 
 export interface RefreshOutcome {
   /** Non-refreshable changes that were ignored (diffForRefresh().ignored). */
@@ -48,6 +49,8 @@ export interface OperatorTarget {
   retention?(): RetentionRun | undefined;
   /** (ext, O1) The queue and its actions (DISPLAY,QUEUE, HOLD, ...: queue-commands.ts). */
   readonly queue?: QueueApi;
+  /** (ext, [P2]) With Store Backend PostgreSQL: this node and the nodes on the store (DISPLAY,NODES). */
+  cluster?(): { readonly node: string; nodes(): Promise<readonly NodeInfo[]> } | undefined;
 }
 
 export interface ControlResponse {
@@ -148,6 +151,7 @@ async function execute(cmd: Command, ctx: ExecuteContext): Promise<{ lines: stri
         ])];
         return { lines: [...lines, ...faultLines], data: { counters: s.counters, targets, faults } };
       }
+      case 'display-nodes': return displayNodes(t, inst);
     }
   }
   switch (cmd.kind) {
@@ -220,6 +224,23 @@ async function execute(cmd: Command, ctx: ExecuteContext): Promise<{ lines: stri
       // (ext, O1) The queue commands; the control socket's owner is the operator ("modify", or BY=).
       return executeQueue(cmd, t.queue, inst, 'modify', (ctx.clock ?? systemClock).now());
   }
+}
+
+/** (ext, [P2]) DISPLAY,NODES: each node on the shared store (docs/cluster.md); any node answers. */
+async function displayNodes(t: OperatorTarget, inst: string): Promise<{ lines: string[]; data: unknown }> {
+  const c = t.cluster?.();
+  if (c === undefined) return { lines: [Msg.failed(inst, 'DISPLAY,NODES', 'STORE BACKEND IS SQLITE: THIS INSTANCE IS ONE NODE')], data: { nodes: [] } };
+  let nodes: readonly NodeInfo[];
+  try {
+    nodes = await c.nodes();
+  } catch (e) {
+    return { lines: [Msg.failed(inst, 'DISPLAY,NODES', `THE STORE CANNOT BE READ: ${describeError(e).toUpperCase()}`)], data: { error: describeError(e) } };
+  }
+  const lines = [Msg.nodes(inst, nodes.length, c.node), `  ${'NAME'.padEnd(16)} ${'ADDRESS'.padEnd(24)} ${'VERSION'.padEnd(10)} HEARTBEAT CLAIMED`];
+  for (const n of nodes) {
+    lines.push(`  ${n.name.padEnd(16)} ${(n.address ?? '-').padEnd(24)} ${(n.version ?? '-').padEnd(10)} ${`${n.heartbeatAge.toFixed(1)}S`.padStart(9)} ${String(n.claimed).padStart(7)}`);
+  }
+  return { lines, data: { node: c.node, nodes } };
 }
 
 /** REFRESHTARGETS: open a connection now, so capabilities are relearned and the operator sees the answer. */

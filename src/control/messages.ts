@@ -8,6 +8,7 @@ export const MESSAGE_IDS = [
   'EZD1830I', 'EZD1831I', 'EZD1832I', 'EZD1833I', 'EZD1834I', 'EZD1835E', 'EZD1836E', 'EZD1837I',
   'EZD1838E', 'EZD1839I', 'EZD1840I', 'EZD1841I', 'EZD1842I', 'EZD1843I', 'EZD1844E', 'EZD1845I', 'EZD1846I',
   'EZD1847I', 'EZD1848I', 'EZD1849I', 'EZD1850I', 'EZD1851I', 'EZD1852I', 'EZD1853I', 'EZD1854I', 'EZD1855I', 'EZD1856E',
+  'EZD1860I',
 ] as const;
 
 export type MessageId = (typeof MESSAGE_IDS)[number];
@@ -68,6 +69,9 @@ export const Msg = {
   // ---- invented for the queue (O1 #17, src/control/queue-commands.ts) ----
   /** DISPLAY,QUEUE: shown of total matching. */
   queueList: (i: string, shown: number, total: number) => `EZD1849I ${i} QUEUE: ${shown} OF ${total} MESSAGES`,
+  // ---- invented for the cluster ([P2] #19, docs/cluster.md) ----
+  /** DISPLAY,NODES: the nodes heartbeating on the shared store, and which one answers. */
+  nodes: (i: string, n: number, self: string) => `EZD1860I ${i} NODES: ${n} (THIS NODE ${self})`,
   /** DISPLAY,QUEUE,ID=. */
   queueMessage: (i: string, id: string) => `EZD1850I ${i} QUEUE MESSAGE ${id}:`,
   /** DISPLAY,QSHAPE. */

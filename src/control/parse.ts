@@ -14,6 +14,8 @@ export type Command =
   | { readonly kind: 'display-spool-summary' }
   | { readonly kind: 'display-spool-detail'; readonly tkid?: number }
   | { readonly kind: 'display-targets'; readonly addr?: string }
+  /** (ext, [P2]) the nodes sharing the store. */
+  | { readonly kind: 'display-nodes' }
   | { readonly kind: 'flushretry-tkid'; readonly tkid: number }
   | { readonly kind: 'flushretry-age'; readonly days: number }
   | { readonly kind: 'loglevel'; readonly level?: number }
@@ -107,7 +109,7 @@ function extra(cmd: string, tok: Token | undefined): Result<never, ParseError> |
 }
 
 const VERBS = ['Display', 'FLUSHRetry', 'LOGLevel', 'USERexit', 'REFRESH', 'REFRESHIPlist', 'REFRESHTargets', 'SUSpend', 'RESume'] as const;
-const DISPLAYS = ['CONFig', 'IPlist', 'LOGlevel', 'SPOOLstatus', 'TARGETs'] as const;
+const DISPLAYS = ['CONFig', 'IPlist', 'LOGlevel', 'NODes', 'SPOOLstatus', 'TARGETs'] as const;
 
 /** Parses one operator command, e.g. `D,TARGETS,ADDR=::1` or `LOGL,LEVEL=15`. */
 export function parseCommand(text: string): Result<Command, ParseError> {
@@ -189,6 +191,10 @@ function parseDisplay(rest: readonly Token[]): Result<Command, ParseError> {
       if (bad) return bad;
       return ok({ kind: d === 'CONFig' ? 'display-config' : d === 'IPlist' ? 'display-iplist' : 'display-loglevel' });
     }
+    case 'NODes': {
+      const bad = extra('DISPLAY,NODES', opts[0]);
+      return bad ?? ok({ kind: 'display-nodes' });
+    }
     case 'TARGETs': {
       const [p, more] = opts;
       const bad = extra('DISPLAY,TARGETS', more);
@@ -228,6 +234,7 @@ export function formatCommand(c: Command): string {
     case 'display-spool-summary': return 'DISPLAY,SPOOLSTATUS,SUMMARY';
     case 'display-spool-detail': return c.tkid === undefined ? 'DISPLAY,SPOOLSTATUS,DETAIL,ALL' : `DISPLAY,SPOOLSTATUS,DETAIL,TKID=${c.tkid}`;
     case 'display-targets': return c.addr === undefined ? 'DISPLAY,TARGETS' : `DISPLAY,TARGETS,ADDR=${c.addr}`;
+    case 'display-nodes': return 'DISPLAY,NODES';
     case 'flushretry-tkid': return `FLUSHRETRY,TKID=${c.tkid}`;
     case 'flushretry-age': return `FLUSHRETRY,AGE=${c.days}`;
     case 'loglevel': return c.level === undefined ? 'LOGLEVEL' : `LOGLEVEL,LEVEL=${c.level}`;

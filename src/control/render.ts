@@ -28,6 +28,8 @@ export function render(cmd: DisplayCommand, s: Snapshot): string[] {
     case 'display-spool-summary': return renderSpoolSummary(s);
     case 'display-spool-detail': return renderSpoolDetail(s, cmd.tkid);
     case 'display-targets': return renderTargets(s, cmd.addr);
+    // Read from the shared store, not the snapshot: execute.ts writes its lines.
+    case 'display-nodes': return [];
   }
 }
 

@@ -188,6 +188,13 @@ function migrate(db: Database.Database): void {
   })();
 }
 
+/**
+ * What the forwarder needs of a checkpoint (the seam of [P2], docs/cluster.md): the local SQLite
+ * Checkpoint below, or the shared store's checkpoint fenced by the entry's lease
+ * (store-source.ts). The tasks and the lifecycle do not know which.
+ */
+export type CheckpointPort = Pick<Checkpoint, 'load' | 'markRecipient' | 'markMessage' | 'forget' | 'flush'>;
+
 export class Checkpoint {
   private readonly db: Database.Database;
   private queue: Pending[] = [];

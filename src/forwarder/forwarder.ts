@@ -10,7 +10,7 @@
 import type { Clock, Health, Resolver, Timer } from '../core/index.js';
 import { describeError } from '../core/index.js';
 import type { Logger } from '../log/index.js';
-import type { Checkpoint } from './checkpoint.js';
+import type { CheckpointPort } from './checkpoint.js';
 import { Lifecycle, newCounters, queueIdOf, type ExtendedPolicy, type FinalOutcome, type ForwarderEvent, type GlobalCounters, type HoldCheck, type OperatorCommand, type RetryPolicy, type StatusNotices, type UndeliverableHandler, type WorkItem } from './lifecycle.js';
 import { Target, reconcileTargets, type ConnectionRecord } from './pool.js';
 import { Router } from './router.js';
@@ -25,6 +25,18 @@ import type { Connector, TargetServerSpec } from './types.js';
 export interface SpoolSource extends SpoolPort {
   list(): Promise<TaskEntry[]>;
   watch(onArrival: (e: TaskEntry) => void): void;
+  /**
+   * A source that hands out work on demand (the shared store: claims under leases) is told how
+   * many tasks are free with nothing queued for them; the local spool hands every file at once
+   * and has no need of it.
+   */
+  wantMore?(free: number): void;
+  /**
+   * A file its task left unfinished (unreadable, a transient error, a lost lease): true when the
+   * source takes it back (the store releases it for any node), false to have the forwarder
+   * hand it out again after a back-off (file-retry.ts). `stopping`: the gateway is stopping.
+   */
+  giveBack?(e: TaskEntry, stopping: boolean): boolean;
 }
 
 /** An extended-retry record as the scheduler sees it (src/forwarder/mail-directory.ts). */
@@ -107,7 +119,7 @@ export class Forwarder {
       log: Logger;
       resolver: Resolver;
       connector: Connector;
-      checkpoint: Checkpoint;
+      checkpoint: CheckpointPort;
       spool: SpoolSource;
       undeliverable: UndeliverableHandler;
       extended?: ExtendedSource;
@@ -267,6 +279,8 @@ export class Forwarder {
     // watch() reports every entry present now, then each new one: one enumeration at start (a
     // second list() here could hand a file back after it finished: a spurious ENOENT, R3 item 7).
     this.deps.spool.watch((e) => this.enqueue(e));
+    // A source that hands out work on demand (wantMore) learns now that every task is free.
+    if (this.deps.spool.wantMore !== undefined) this.pump();
     this.scheduleExtended(0);
   }
 
@@ -306,12 +320,22 @@ export class Forwarder {
       const p = task.process(e).then(
         // An unfinished file (unreadable, a transient store error) stays known and is handed back
         // after a back-off (file-retry.ts); one interrupted by shutdown waits for the next start.
-        (finished) => { if (finished) { this.known.delete(e.id); this.fileRetry.done(e.id); } else if (!this.stopping) this.fileRetry.unfinished(e); },
-        (err: unknown) => { this.deps.log.error('spool.task-failed', { id: e.id, error: describeError(err) }); if (!this.stopping) this.fileRetry.unfinished(e); },
+        (finished) => { if (finished) { this.known.delete(e.id); this.fileRetry.done(e.id); } else this.unfinished(e); },
+        (err: unknown) => { this.deps.log.error('spool.task-failed', { id: e.id, error: describeError(err) }); this.unfinished(e); },
       ).finally(() => { this.running.delete(p); this.pump(); });
       this.running.add(p);
     }
+    if (this.queue.length === 0 && this.deps.spool.wantMore !== undefined) {
+      const free = this.tasks.filter((t) => t.state === 'IDLE' && t.entry === undefined).length;
+      if (free > 0) this.deps.spool.wantMore(free);
+    }
     this.checkIdle();
+  }
+
+  /** A file its task did not finish: the source takes it back, or it is handed out again later. */
+  private unfinished(e: TaskEntry): void {
+    if (this.deps.spool.giveBack?.(e, this.stopping) === true) { this.known.delete(e.id); return; }
+    if (!this.stopping) this.fileRetry.unfinished(e);
   }
 
   suspend(mode: 'immediate' | 'delay'): void {

@@ -24,9 +24,13 @@
 //   final reply is checkpointed before anything depends on it, and a spool entry is deleted only
 //   after every message in it is finished; a warm start resumes from the checkpoint and resends
 //   at most the messages in flight at the crash (never loses one).
+// With Store Backend PostgreSQL ([P2], store-source.ts) spool files come from the shared queue
+//   (claimed under leases) and their checkpoint is the store's, fenced by the lease; the tasks
+//   and the lifecycle see the same SpoolSource and CheckpointPort either way.
 // Other roles import the forwarder only through this file.
 export { Forwarder, type ForwarderSettings, type SpoolSource, type SuspendMode } from './forwarder.js';
-export { Checkpoint } from './checkpoint.js';
+export { Checkpoint, type CheckpointPort } from './checkpoint.js';
+export { storeSource, type StoreSource, type StoreSourceOptions } from './store-source.js';
 export { ExtendedRetry, extendedQueueId } from './extended.js';
 export { MailDirectory, type MailDirectoryRecord } from './mail-directory.js';
 export { SmtpConnector } from './smtp-connector.js';

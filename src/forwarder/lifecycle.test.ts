@@ -12,6 +12,7 @@ import { Target } from './pool.js';
 import { Router } from './router.js';
 import { NO_RATE_LIMITS, TargetLimiter } from './rate.js';
 import type { TargetServerSpec } from './types.js';
+import { LeaseLostError } from '../store/queue-store.js';
 
 const spec: TargetServerSpec = { targetIp: [], targetName: [], port: 25, connectLimit: 2, maxMsgSent: 0, messageSize: 524288, secure: false, tls: { caFile: null, servername: null, minVersion: 'TLSv1.2', verify: true }, auth: null, sourceIp: null };
 
@@ -429,4 +430,18 @@ test('R3 item 7: a refused recipient is checkpointed before the release, and the
   releaseDsn();
   assert.equal(await run, 'undeliverable');
   assert.deepEqual(s.checkpoint.load('e1').messages.get(1), 'undeliverable');
+});
+
+// [P2] A write the shared store refuses because another node took the entry over is not a fault
+// of the checkpoint: it is not retried (it never could succeed), sending goes on for the other
+// messages, and only this message stops.
+test('P2: a checkpoint write refused with LeaseLostError stops that message only: no retry, no checkpoint fault, others are sent', async (t) => {
+  const s = setup(t, ['192.0.2.1']);
+  const real = s.checkpoint.markMessage.bind(s.checkpoint);
+  const lease = { entryId: '7', node: 'n1', token: '3', expires: new Date(0) };
+  s.checkpoint.markMessage = (entry, no, outcome) => (no === 1 ? Promise.reject(new LeaseLostError(lease, `checkpoint of message ${no}`)) : real(entry, no, outcome));
+  await assert.rejects(s.lifecycle.run(item(1, ['a@x.test'])), LeaseLostError);
+  assert.equal(s.lifecycle.checkpointProblem, undefined, 'sending is not stopped');
+  assert.equal(await s.lifecycle.run(item(2, ['a@x.test'])), 'delivered');
+  assert.equal(s.connector.sent.length, 2);
 });

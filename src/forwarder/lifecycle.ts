@@ -16,7 +16,8 @@ import type { Clock, Envelope, Health, Recipient } from '../core/index.js';
 import { describeError, formatMailbox, monotonic, queueIdFor } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import { Codes, localReply } from '../smtp/protocol/index.js';
-import type { Checkpoint, MessageFinal } from './checkpoint.js';
+import type { CheckpointPort, MessageFinal } from './checkpoint.js';
+import { LeaseLostError } from '../store/queue-store.js';
 import type { DkimStage } from './dkim.js';
 import { logDelivery, type DeliveryAttempt } from './delivery-log.js';
 import type { Router } from './router.js';
@@ -211,7 +212,7 @@ export class Lifecycle {
   constructor(
     private readonly deps: {
       router: Router;
-      checkpoint: Checkpoint;
+      checkpoint: CheckpointPort;
       clock: Clock;
       /**
        * Wall-clock ms for extended-retry dates and the Age limit (steady-time.ts: follows the
@@ -363,6 +364,9 @@ export class Lifecycle {
           }
           return;
         } catch (e) {
+          // The shared store refused the write: another node holds the entry now. Not a fault
+          // of the checkpoint, and never retried: this message stops here (docs/cluster.md).
+          if (e instanceof LeaseLostError) throw e;
           if (this.cpProblem === undefined) {
             this.cpProblem = describeError(e);
             this.deps.log.error('checkpoint.failed', { detail: this.cpProblem, action: 'sending stopped until the checkpoint can be written (StateDirectory full or unwritable?)' });

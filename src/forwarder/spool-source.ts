@@ -18,6 +18,11 @@ export interface SpoolSourceOptions {
   readonly log: Logger;
   /** BadSpoolDisp, Report and the admin report settings in force now (REFRESH may change them). */
   readonly policy: () => BadEntryPolicy;
+  /**
+   * A good entry for which this returns true is not handed to a task: it went elsewhere (with
+   * Store Backend PostgreSQL, a batch file is stored in the shared queue: store-source.ts).
+   */
+  readonly divert?: (e: SpoolEntry) => boolean;
 }
 
 function toTaskEntry(e: SpoolEntry): TaskEntry {
@@ -51,9 +56,9 @@ export function spoolSource(o: SpoolSourceOptions): QueueSource {
   };
 
   const source: SpoolSource = {
-    list: async () => (await queue.list()).filter((e) => e.problem === undefined).map(hand),
+    list: async () => (await queue.list()).filter((e) => e.problem === undefined && o.divert?.(e) !== true).map(hand),
     // eslint-disable-next-line no-restricted-syntax -- badEntry() catches and logs its own errors
-    watch: (cb) => queue.watch((e) => { if (e.problem === undefined) cb(hand(e)); else void badEntry(e); }),
+    watch: (cb) => queue.watch((e) => { if (e.problem !== undefined) void badEntry(e); else if (o.divert?.(e) !== true) cb(hand(e)); }),
     finish: async (e) => { await deleteEntry(queue.layout, e.id); handed.delete(e.id); },
     hold: async (e, reason) => { await holdEntry(queue.layout, e, reason, new Date(clock.now())); handed.delete(e.id); },
     report: async (e, problems, summary) => {

@@ -24,7 +24,7 @@ import { BatchParser, type BatchOptions, type ParsedMessage, type SpoolProblem }
 import { overHopLimit } from '../spool/headers.js';
 import { senderAllowed } from '../spool/sender-policy.js';
 import { Codes, localReply } from '../smtp/protocol/index.js';
-import type { Checkpoint, FileCheckpoint } from './checkpoint.js';
+import type { CheckpointPort, FileCheckpoint } from './checkpoint.js';
 import type { FailedRecipient, FinalOutcome, Lifecycle, WorkItem } from './lifecycle.js';
 import { ExitSession, UserExitRunner, replaceFromHeader, type ExitCounters, type UserExitFailureRule } from '../userexit/index.js';
 
@@ -46,6 +46,11 @@ export interface TaskEntry {
   };
   /** Set for a message entry: the envelope and origin from envelope.json. */
   readonly message?: MessageEnvelope;
+  /**
+   * An entry of the shared store ([P2]): true once its lease is lost (taken over, or given up
+   * because the database could not be reached). The task then reads no further message of it.
+   */
+  readonly abandoned?: () => boolean;
 }
 
 /**
@@ -157,7 +162,7 @@ export class SpoolTask {
     readonly tkid: number,
     private readonly deps: {
       lifecycle: Lifecycle;
-      checkpoint: Checkpoint;
+      checkpoint: CheckpointPort;
       now: () => number;
       spool: SpoolPort;
       log: Logger;
@@ -287,6 +292,7 @@ export class SpoolTask {
       };
       const handle = async (events: ReturnType<BatchParser['push']>): Promise<boolean> => {
         for (const ev of events) {
+          if (entry.abandoned?.() === true) { stoppedEarly = true; return false; }
           if (ev.kind === 'problem') { problems.push(ev.problem); log.jes('spool.problem', { id: entry.id, record: ev.problem.recordNo, reply: `${ev.problem.code} ${ev.problem.enhanced} ${ev.problem.text}` }); continue; }
           if (ev.kind === 'stopped') { problems.push(ev.problem); return false; }
           if (ev.kind === 'warning') { log.warn('spool.warning', { id: entry.id, record: ev.problem.recordNo, reply: `${ev.problem.code} ${ev.problem.enhanced} ${ev.problem.text}` }); continue; }

@@ -62,13 +62,17 @@ export async function deleteEntry(l: SpoolLayout, id: string): Promise<void> {
   await rm(gone, { recursive: true, force: true });
 }
 
-/** Moves an incoming entry to held/ and records why. Returns the held name (the id, or id.N on a clash). */
-export async function holdEntry(l: SpoolLayout, e: SpoolEntryRef, reason: string, now: Date): Promise<string> {
+/**
+ * Moves an incoming entry to held/ and records why. Returns the held name (the id, or id.N on a
+ * clash). `from`: the file to hold when it is not incoming/<id> (an entry of the shared store,
+ * copied to this node when claimed: forwarder/store-source.ts); on the spool's file system.
+ */
+export async function holdEntry(l: SpoolLayout, e: SpoolEntryRef, reason: string, now: Date, from?: string): Promise<string> {
   let name = e.id.endsWith(REASON_SUFFIX) ? `${e.id}.1` : e.id;
   for (let i = 2; await exists(join(l.held, name)); i++) name = `${e.id}.${i}`;
-  await rename(join(l.incoming, e.id), join(l.held, name));
+  await rename(from ?? join(l.incoming, e.id), join(l.held, name));
   await syncDir(l.held);
-  await syncDir(l.incoming);
+  if (from === undefined) await syncDir(l.incoming);
   // Written after the move: a crash in between leaves a held entry whose reason is "not recorded",
   // never a reason file for an entry that is still being processed.
   const info = { reason, heldAt: now.toISOString(), jobName: e.attrs.jobName, jobId: e.attrs.jobId, originUser: e.attrs.originUser };

@@ -3,7 +3,7 @@
 // message and recipient that lets a node taking over an entry skip what is finished.
 //
 // One interface, implemented by store/pg (PostgreSQL: FOR UPDATE SKIP LOCKED, LISTEN/NOTIFY).
-// The roles (forwarder, receiver) are not wired to it yet: docs/cluster.md lists what remains.
+// The forwarder's spool path uses it (forwarder/store-source.ts); docs/cluster.md lists what remains.
 //
 // Semantics every implementation keeps:
 // - A lease is (node, expiry, token). The expiry is the database's clock, never a node's, so
@@ -161,10 +161,11 @@ export interface QueueStore {
 /**
  * Arrival of one spool file: store it (one transaction), then remove the local file. A file whose
  * identity was stored before — the node crashed between the commit and the unlink — is only
- * removed, so it is never queued twice.
+ * removed, so it is never queued twice. `remove`: how the file leaves the spool when it is more
+ * than the data file (an entry directory with its attrs.json: the spool's deleteEntry).
  */
-export async function arriveSpoolFile(queue: QueueStore, writer: string, path: string, attributes: EntryAttributes): Promise<ArrivalOutcome> {
+export async function arriveSpoolFile(queue: QueueStore, writer: string, path: string, attributes: EntryAttributes, remove?: () => Promise<void>): Promise<ArrivalOutcome> {
   const out = await queue.storeSpoolFile(writer, path, attributes);
-  await rm(path, { force: true });
+  await (remove ?? (() => rm(path, { force: true })))();
   return out;
 }

@@ -144,3 +144,14 @@ test('metrics (ext): back-off level and rate replies for a target whose statemen
   assert.equal(sampleValue(s, 'spoolgate_target_rate_replies_total', { address: '192.0.2.7', port: '25' }), 4);
   assert.equal(sampleValue(s, 'spoolgate_target_rate_backoff_level', { address: '192.0.2.1', port: '25' }), undefined);
 });
+
+// [P2] a node of a cluster (Store Node): every sample says which node it comes from.
+test('metrics of a cluster node carry node="<Store Node>" on every sample; none without', async () => {
+  const s = checkExposition(await renderMetrics({ forwarder, now: () => 0, node: 'gw2' }));
+  assert.equal(sampleValue(s, 'spoolgate_mail_sent_total', { node: 'gw2' }), 7);
+  assert.equal(sampleValue(s, 'spoolgate_target_mail_sent_total', { node: 'gw2', address: '192.0.2.1', port: '25' }), 7);
+  const text = await renderMetrics({ forwarder, now: () => 0, node: 'gw2' });
+  const samples = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+  assert.ok(samples.length > 10 && samples.every((l) => l.includes('node="gw2"')), 'every sample has the node label');
+  assert.ok(!(await renderMetrics({ forwarder, now: () => 0 })).includes('node="'));
+});

@@ -57,6 +57,8 @@ export interface MetricsSource {
   readonly process?: ProcessMetrics;
   /** Held files, dead letters, oldest extended-retry mail (service-metrics.ts). */
   stores?(): Promise<StoreFacts>;
+  /** (ext, [P2]) Store Node: every sample carries `node="<name>"`, so a cluster's nodes can be told apart. */
+  readonly node?: string;
 }
 
 type Labels = Readonly<Record<string, string | number>>;
@@ -75,11 +77,13 @@ function formatValue(v: number): string {
 
 class Exposition {
   private readonly out: string[] = [];
+  /** Labels every sample carries (the cluster's `node`). */
+  constructor(private readonly common: Labels = {}) {}
 
   family(name: string, type: 'counter' | 'gauge' | 'histogram', help: string, samples: readonly Sample[]): void {
     this.out.push(`# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${type}`);
     for (const [labels, value, suffix] of samples) {
-      const l = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(String(v))}"`).join(',');
+      const l = Object.entries({ ...this.common, ...labels }).map(([k, v]) => `${k}="${escapeLabel(String(v))}"`).join(',');
       this.out.push(`${name}${suffix ?? ''}${l === '' ? '' : `{${l}}`} ${formatValue(value)}`);
     }
   }
@@ -115,7 +119,7 @@ async function spoolFacts(src: MetricsSource): Promise<{ files: number; bytes: n
 export async function renderMetrics(src: MetricsSource): Promise<string> {
   const f = src.forwarder;
   const c = f.counters;
-  const x = new Exposition();
+  const x = new Exposition(src.node === undefined ? {} : { node: src.node });
   const none: Labels = {};
   x.family('spoolgate_mail_sent_total', 'counter', 'Messages sent to a target server (DISPLAY,TARGETS MAIL SENT).', [[none, c.mailSent]]);
   x.family('spoolgate_retries_total', 'counter', 'Messages put into long retry (TOTAL RETRY).', [[none, c.totalRetry]]);

@@ -6,7 +6,7 @@
 // Untrusted input: spool bytes and attributes (stored opaque, parameterised SQL).
 // Persists: everything in the database, each operation one transaction; safe to crash anywhere
 // (a crashed node's leases run out and its entries are taken over).
-// Not yet wired into the roles: `start` with Backend PostgreSQL refuses (startRefusal()).
+// Wired: the forwarder's spool path (src/cluster.ts, forwarder/store-source.ts); the rest stays local.
 import { readFile, stat } from 'node:fs/promises';
 import type { PgOptions } from './pool.js';
 
@@ -66,12 +66,15 @@ export async function pgOptions(s: PgStoreSettings, env: NodeJS.ProcessEnv): Pro
 }
 
 /**
- * Why `start` refuses this store, or undefined when it can run. With Backend PostgreSQL no role
- * is backed by the database yet, and none may quietly keep its state in local SQLite instead
- * (a second node would then not see it): one line saying so and what works today.
+ * Why `start` refuses this store, or undefined when it can run. With Backend PostgreSQL the
+ * forwarder's spool path runs on the shared queue; `--once` does not (a node drains the shared
+ * queue continuously, and a run that ends would leave its claims to run out).
  */
-export function startRefusal(store: { readonly backend: 'sqlite' | 'postgresql' }): string | undefined {
-  if (store.backend === 'sqlite') return undefined;
-  return 'Store Backend PostgreSQL: no role runs on PostgreSQL yet (built: the schema and the shared queue; not yet: forwarder, receiver, mailboxes, users, journal, accounting, tokens; docs/cluster.md); ' +
-    'start with Backend SQLite (or no Store statement), and use `spoolgate db migrate` / `db status` to prepare the database';
+export function startRefusal(store: { readonly backend: 'sqlite' | 'postgresql' }, opts: { readonly once?: boolean } = {}): string | undefined {
+  if (store.backend === 'sqlite' || opts.once !== true) return undefined;
+  return 'Store Backend PostgreSQL: --once is not supported on the shared queue (docs/cluster.md); ' +
+    'run `spoolgate start` without --once (each node drains the queue until stopped), or use Backend SQLite for cron runs';
 }
+
+/** What stays on this node's disk with Backend PostgreSQL (logged at start: docs/cluster.md). */
+export const LOCAL_WITH_POSTGRES = 'the receiver\'s and the gateway\'s own message entries, mailboxes, users, journal, accounting, HTTP tokens, extended retry, dead letters and held files stay on this node';

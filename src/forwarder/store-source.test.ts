@@ -1,0 +1,73 @@
+// [P2] The forwarder's store source (store-source.ts) on the SQLite QueueStore (the same contract
+// as PostgreSQL's, no server needed): arrival stores a batch file and removes it from the spool;
+// a claim hands a task the entry's bytes; checkpoint marks go to the store, fenced by the lease;
+// after another node took the entry over, this node's marks are refused and its finish is harmless.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { systemClock, type Clock } from '../core/index.js';
+import { Logger } from '../log/index.js';
+import { tempDir } from '../testing/peers.js';
+import { until } from '../testing/gateway.js';
+import { spoolLayout, submitToSpool } from '../spool/submit.js';
+import { SqliteQueueStore } from '../store/sqlite/queue.js';
+import { LeaseLostError } from '../store/queue-store.js';
+import { Checkpoint } from './checkpoint.js';
+import { storeSource } from './store-source.js';
+import type { TaskEntry } from './task.js';
+
+test('store source: arrival, claim with the bytes, marks in the store fenced by the lease, a takeover refuses them', async (t) => {
+  const dir = tempDir(t);
+  const root = join(dir, 'spool');
+  const bytes = Buffer.from('HELO JOBHOST\r\nMAIL FROM:<job@corp.test>\r\nRCPT TO:<a@x.test>\r\nDATA\r\nSubject: s\r\n\r\nbody\r\n.\r\nQUIT\r\n', 'latin1');
+  const e = await submitToSpool({ root, writer: 'W', data: bytes, attrs: { jobName: 'J1', recordFormat: 'text', encoding: 'ISO8859-1' } });
+  const storePath = join(dir, 'queue.db');
+  const store = new SqliteQueueStore(storePath, { node: 'a', leaseSeconds: 30 });
+  const local = Checkpoint.open(join(dir, 'cp.db'));
+  const src = storeSource({
+    store, writer: 'W', layout: spoolLayout(root, 'W'), clock: systemClock, log: Logger.silent(), leaseMs: 30_000, heartbeatMs: 10_000, pollMs: 60_000,
+    policy: () => ({ badSpoolDisp: 'hold', report: 'none' }),
+  });
+  await src.start();
+  t.after(async () => { await src.stop(); await store.close(); local.close(); });
+
+  // Arrival: a batch file goes to the store and leaves the spool; a message entry stays local.
+  assert.equal(src.divert({ ...e, kind: 'message' }), false);
+  assert.equal(src.divert(e), true);
+  await until('stored and unlinked', () => !existsSync(e.path), 10_000);
+
+  const notLocal = async (): Promise<never> => { throw new Error('a store entry went to the local source'); };
+  const { source, checkpoint } = src.wrap({ source: { list: async () => [], watch: () => undefined, finish: notLocal, hold: notLocal, report: notLocal }, disposeBadEntries: async () => undefined }, local);
+  const got: TaskEntry[] = [];
+  source.watch((x) => got.push(x));
+  source.wantMore?.(2);
+  await until('claimed and handed', () => got.length === 1, 10_000);
+  const te = got[0]!;
+  assert.match(te.id, /^db-\d+$/);
+  assert.deepEqual(readFileSync(te.path), bytes, 'the task reads the stored bytes');
+  assert.equal(te.attrs.jobName, 'J1');
+  assert.equal(te.attrs.recordFormat, 'text');
+  assert.equal(src.claimed(), 1);
+
+  // Marks go to the store (where a node taking over finds them), not to the local checkpoint.
+  await checkpoint.markRecipient(te.id, 1, { address: 'a@x.test', outcome: 'accepted' });
+  const entryId = te.id.slice(3);
+  assert.equal((await store.loadCheckpoint(entryId)).recipients.get(1)?.get('a@x.test')?.outcome, 'accepted');
+  assert.equal(local.load(te.id).recipients.size, 0);
+
+  // Node b, whose clock is past the lease, takes the entry over: a's marks are refused (fencing).
+  const ahead: Clock = { now: () => Date.now() + 31_000, setTimer: (ms, fn) => systemClock.setTimer(ms, fn) };
+  const b = new SqliteQueueStore(storePath, { node: 'b', leaseSeconds: 30, clock: ahead });
+  t.after(() => b.close());
+  const taken = await b.claim('W', 5);
+  assert.equal(taken[0]?.takenOverFrom, 'a');
+  assert.equal((await b.loadCheckpoint(taken[0]!.id)).recipients.get(1)?.get('a@x.test')?.outcome, 'accepted', 'b sees what a finished');
+  await assert.rejects(checkpoint.markMessage(te.id, 1, 'delivered'), LeaseLostError);
+  // a's finish does not remove b's entry (complete is fenced too); a's copy is gone.
+  await source.finish(te);
+  await checkpoint.forget(te.id);
+  assert.ok(!existsSync(te.path));
+  assert.equal(src.claimed(), 0);
+  await b.complete(taken[0]!.lease);
+});

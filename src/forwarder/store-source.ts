@@ -1,0 +1,320 @@
+// The forwarder on the shared queue of a cluster ([P2], docs/cluster.md): with Store Backend
+// PostgreSQL, the spool source and the checkpoint the tasks use (forwarder.ts SpoolSource,
+// checkpoint.ts CheckpointPort) are these, and the tasks and the lifecycle do not know it.
+//
+// - Arrival: a complete batch file the node's spool scanner finds is stored in the queue (one
+//   transaction keyed by the file's identity) and then removed from the spool (arriveSpoolFile);
+//   it is not handed to a local task. A store that fails is tried again with back-off; the file
+//   waits in the spool. The gateway's own mail (message entries: DSNs, reports, relayed mail) and
+//   bad entries stay on the local path.
+// - Claiming: when the forwarder has free tasks (wantMore), as many due entries are claimed
+//   (SKIP LOCKED, under a lease the LeaseKeeper renews), copied to `<writer>/claimed/` on this
+//   node's spool file system (the same parser then reads them, and a held one is moved from
+//   there), and handed to the tasks with the entry's checkpoint from the store. Idle nodes wake
+//   on NOTIFY and poll every `pollMs` (a dead node's expired leases announce nothing).
+// - Checkpoint: marks of a claimed entry go to the store, fenced by the lease's token; the
+//   lifecycle does not retry a LeaseLostError, and the task reads no further message of an
+//   entry whose lease is lost (TaskEntry.abandoned). Marks of local entries go to the SQLite
+//   checkpoint as before.
+// - End: a finished entry is completed (removed with its chunks and checkpoint); a held one is
+//   moved to held/ here and completed; an unfinished one is released (due again after
+//   `retryMs`, or at once when the node stops, so another node takes it now).
+//
+// Long retry (RetryLimit Count × Interval) stays in the claiming node's memory as on one node: the
+// file's lease is renewed while its mail waits; a node that dies meanwhile loses the lease and the
+// node taking over starts the file's retries afresh from the checkpoint.
+import { createWriteStream } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Clock, Timer } from '../core/index.js';
+import { describeError } from '../core/index.js';
+import type { Logger } from '../log/index.js';
+import { deleteEntry, holdEntry, reportBadEntry, type BadEntryPolicy } from '../spool/disposition.js';
+import type { SpoolEntry, SpoolLayout } from '../spool/submit.js';
+import type { SpoolAttributes } from '../spool/attributes.js';
+import { arriveSpoolFile, LeaseLostError, type ClaimedEntry, type EntryAttributes, type Lease, type QueueStore } from '../store/queue-store.js';
+import { LeaseKeeper } from '../store/lease-keeper.js';
+import type { CheckpointPort, FileCheckpoint } from './checkpoint.js';
+import type { SpoolSource } from './forwarder.js';
+import type { QueueSource } from './spool-source.js';
+import type { TaskEntry } from './task.js';
+
+/** Task entry ids of store entries: `db-<queue entry id>` (local entry names are generated otherwise). */
+const PREFIX = 'db-';
+
+export interface StoreSourceOptions {
+  readonly store: QueueStore;
+  readonly writer: string;
+  readonly layout: SpoolLayout;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly leaseMs: number;
+  readonly heartbeatMs: number;
+  /** How often a node with free tasks asks for due entries without a wake-up. */
+  readonly pollMs: number;
+  /** An unfinished entry is due again after this (a transient problem: unreadable, a store error). */
+  readonly retryMs?: number;
+  readonly policy: () => BadEntryPolicy;
+}
+
+interface Held {
+  readonly claim: ClaimedEntry;
+  readonly path: string;
+  readonly attrs: SpoolAttributes;
+  readonly cp: FileCheckpoint;
+  lost: boolean;
+}
+
+export interface StoreSource {
+  /** For spoolSource's `divert`: batch files go to the shared queue. */
+  divert(e: SpoolEntry): boolean;
+  /** The source and checkpoint the forwarder uses: the store's entries, and the local ones. */
+  wrap(local: QueueSource, checkpoint: CheckpointPort): { source: SpoolSource; checkpoint: CheckpointPort };
+  /** Subscribes to wake-ups and starts the heartbeat (writes this node's row for D,NODES). */
+  start(): Promise<void>;
+  /** After the forwarder stopped: releases what is still claimed, stops the heartbeat. */
+  stop(): Promise<void>;
+  /** Entries this node holds now. */
+  claimed(): number;
+}
+
+function text(a: EntryAttributes, k: string, d = ''): string {
+  const v = a[k];
+  return typeof v === 'string' ? v : d;
+}
+
+/** The spool attributes stored with an entry (JSON) and read back when it is claimed. */
+export function attributesOf(e: SpoolEntry): EntryAttributes {
+  const a = e.attrs;
+  return {
+    file: e.id, jobName: a.jobName, jobId: a.jobId, originUser: a.originUser, originUid: a.originUid, originNode: a.originNode,
+    taskType: a.taskType, created: a.created.toISOString(),
+    ...(a.recordFormat === undefined ? {} : { recordFormat: a.recordFormat }), ...(a.encoding === undefined ? {} : { encoding: a.encoding }),
+  };
+}
+
+function spoolAttributes(a: EntryAttributes): SpoolAttributes {
+  const uid = a.originUid;
+  const rf = text(a, 'recordFormat');
+  const enc = text(a, 'encoding');
+  return {
+    jobName: text(a, 'jobName'), jobId: text(a, 'jobId'), originUser: text(a, 'originUser'), originUid: typeof uid === 'number' ? uid : -1,
+    originNode: text(a, 'originNode'), taskType: text(a, 'taskType') === 'DEST' ? 'DEST' : 'WRITER', created: new Date(text(a, 'created', new Date(0).toISOString())),
+    ...(rf === '' ? {} : { recordFormat: rf as NonNullable<SpoolAttributes['recordFormat']> }), ...(enc === '' ? {} : { encoding: enc }),
+  };
+}
+
+export function storeSource(o: StoreSourceOptions): StoreSource {
+  const { store, writer, layout, log, clock } = o;
+  const claimedDir = join(layout.writerDir, 'claimed');
+  const retryMs = o.retryMs ?? 30_000;
+  const held = new Map<string, Held>();
+  /** Store entries finished here whose checkpoint forget() is still to come (a no-op for them). */
+  const finished = new Set<string>();
+  let stopped = false;
+  /** Releases under way (stop() waits for them before the pool closes). */
+  const releasing = new Set<Promise<void>>();
+
+  const keeper = new LeaseKeeper(store, {
+    heartbeatMs: o.heartbeatMs, leaseMs: o.leaseMs, clock,
+    onLost: (lease, why) => {
+      const h = held.get(PREFIX + lease.entryId);
+      if (h !== undefined) h.lost = true;
+      log.warn('spool.lease-lost', { id: PREFIX + lease.entryId, why, detail: 'another node may take the entry over: no further message of it is sent here' });
+    },
+    onError: (e) => log.warn('store.heartbeat', { error: describeError(e) }),
+  });
+
+  // --- arrival ---------------------------------------------------------------------------------
+  const arriving = new Map<string, SpoolEntry>();
+  let arrivals: Promise<void> = Promise.resolve();
+  const arrive = async (e: SpoolEntry, delay: number): Promise<void> => {
+    if (stopped) return;
+    try {
+      const out = await arriveSpoolFile(store, writer, e.path, attributesOf(e), () => deleteEntry(layout, e.id));
+      arriving.delete(e.id);
+      log.event('spool.stored', { id: e.id, entry: PREFIX + out.entryId, ...(out.stored ? { size: out.size } : { duplicate: true }) });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') { arriving.delete(e.id); return; }
+      log.error('spool.store-failed', { id: e.id, error: describeError(err), action: `the file stays in the spool; tried again in ${Math.round(delay / 1000)} s` });
+      const t = clock.setTimer(delay, () => { arrivals = arrivals.then(() => arrive(e, Math.min(delay * 2, 60_000))); });
+      retryTimers.add(t);
+    }
+  };
+  const retryTimers = new Set<Timer>();
+
+  // --- claiming ----------------------------------------------------------------------------------
+  let onArrival: ((e: TaskEntry) => void) | undefined;
+  let want = 0;
+  let claiming = false;
+  let poll: Timer | undefined;
+  let unsubscribe: (() => Promise<void>) | undefined;
+
+  const take = async (c: ClaimedEntry): Promise<TaskEntry> => {
+    const id = PREFIX + c.id;
+    keeper.track(c.lease);
+    if (c.takenOverFrom !== null) log.event('spool.taken-over', { id, from: c.takenOverFrom, file: text(c.attributes, 'file') });
+    const path = join(claimedDir, id);
+    try {
+      const cp = await store.loadCheckpoint(c.id);
+      await pipeline(Readable.from(store.read(c.id)), createWriteStream(path, { mode: 0o600 }));
+      const attrs = spoolAttributes(c.attributes);
+      const h: Held = { claim: c, path, attrs, cp, lost: false };
+      held.set(id, h);
+      return {
+        id, path,
+        attrs: { jobName: attrs.jobName, jobId: attrs.jobId, originUser: attrs.originUser, originUid: attrs.originUid, taskType: attrs.taskType,
+          ...(attrs.recordFormat === undefined ? {} : { recordFormat: attrs.recordFormat }), ...(attrs.encoding === undefined ? {} : { encoding: attrs.encoding }) },
+        abandoned: () => h.lost,
+      };
+    } catch (e) {
+      keeper.untrack(c.id);
+      await rm(path, { force: true });
+      await store.release(c.lease, { retryAt: new Date(clock.now() + retryMs), attempted: true }).catch(() => undefined);
+      throw e;
+    }
+  };
+
+  const armPoll = (): void => {
+    if (stopped || poll !== undefined) return;
+    poll = clock.setTimer(o.pollMs, () => { poll = undefined; kick(); });
+  };
+
+  const kick = (): void => {
+    if (claiming || stopped || onArrival === undefined || want <= 0) return;
+    claiming = true;
+    let got = 0;
+    const asked = want;
+    store.claim(writer, asked).then(async (entries) => {
+      got = entries.length;
+      want = Math.max(0, want - got);
+      for (const c of entries) {
+        try {
+          const e = await take(c);
+          if (stopped) { await giveUp(e.id, true); continue; }
+          onArrival?.(e);
+        } catch (err) {
+          log.error('spool.claim', { id: PREFIX + c.id, error: describeError(err) });
+        }
+      }
+    }, (err: unknown) => log.warn('spool.claim', { error: describeError(err), action: `asked again in ${o.pollMs} ms` })).finally(() => {
+      claiming = false;
+      // A full claim: there may be more at once. Fewer: a wake-up or the poll brings the next.
+      if (got === asked && want > 0) kick();
+      else if (want > 0) armPoll();
+    });
+  };
+
+  /** Lets go of a claimed entry: released for any node (at once when stopping), unless its lease is lost. */
+  const giveUp = async (id: string, now: boolean): Promise<void> => {
+    const h = held.get(id);
+    if (h === undefined) return;
+    held.delete(id);
+    keeper.untrack(h.claim.id);
+    await rm(h.path, { force: true });
+    if (h.lost) return;
+    await store.release(h.claim.lease, now ? {} : { retryAt: new Date(clock.now() + retryMs), attempted: true });
+  };
+
+  const done = async (h: Held, id: string, what: () => Promise<void>): Promise<void> => {
+    try {
+      await what();
+    } catch (e) {
+      // Another node took the entry over: it finds every message recorded and completes it.
+      if (!(e instanceof LeaseLostError)) throw e;
+      log.warn('spool.lease-lost', { id, detail: describeError(e) });
+    }
+    held.delete(id);
+    keeper.untrack(h.claim.id);
+    await rm(h.path, { force: true });
+  };
+
+  return {
+    divert: (e) => {
+      if (e.kind !== 'batch') return false;
+      if (!arriving.has(e.id)) {
+        arriving.set(e.id, e);
+        arrivals = arrivals.then(() => arrive(e, 5_000));
+      }
+      return true;
+    },
+    wrap: (local, cp) => {
+      const lease = (id: string, what: string): Lease | undefined => {
+        const h = held.get(id);
+        if (h === undefined) return undefined;
+        if (h.lost) throw new LeaseLostError(h.claim.lease, what);
+        return h.claim.lease;
+      };
+      const checkpoint: CheckpointPort = {
+        load: (id) => held.get(id)?.cp ?? cp.load(id),
+        markRecipient: async (id, no, mark) => {
+          const l = lease(id, `checkpoint of message ${no} recipient ${mark.address}`);
+          return l === undefined ? cp.markRecipient(id, no, mark) : store.markRecipient(l, no, mark);
+        },
+        markMessage: async (id, no, outcome) => {
+          const l = lease(id, `checkpoint of message ${no}`);
+          return l === undefined ? cp.markMessage(id, no, outcome) : store.markMessage(l, no, outcome);
+        },
+        forget: (id) => (finished.delete(id) ? Promise.resolve() : cp.forget(id)),
+        flush: () => cp.flush(),
+      };
+      const source: SpoolSource = {
+        list: () => local.source.list(),
+        watch: (cb) => { onArrival = cb; local.source.watch(cb); kick(); },
+        wantMore: (free) => { want = free; kick(); },
+        giveBack: (e, stopping) => {
+          if (!e.id.startsWith(PREFIX) || (!held.has(e.id) && !finished.has(e.id))) return false;
+          const p = giveUp(e.id, stopping).catch((err: unknown) => log.warn('spool.release', { id: e.id, error: describeError(err) })).finally(() => releasing.delete(p));
+          releasing.add(p);
+          return true;
+        },
+        finish: async (e) => {
+          const h = held.get(e.id);
+          if (h === undefined) return local.source.finish(e);
+          await done(h, e.id, () => store.complete(h.claim.lease));
+          finished.add(e.id);
+        },
+        hold: async (e, reason) => {
+          const h = held.get(e.id);
+          if (h === undefined) return local.source.hold(e, reason);
+          await holdEntry(layout, { id: e.id, attrs: h.attrs }, reason, new Date(clock.now()), h.path);
+          await done(h, e.id, () => store.complete(h.claim.lease));
+        },
+        report: async (e, problems, summary) => {
+          const h = held.get(e.id);
+          if (h === undefined) return local.source.report(e, problems, summary);
+          const out = await reportBadEntry({
+            layout, entry: { id: e.id, attrs: h.attrs }, summary, now: new Date(clock.now()),
+            problems: problems.map((p) => ({ code: p.code, enhanced: p.enhanced, text: p.text, recordNo: p.recordNo, messageNo: p.messageNo })),
+            policy: o.policy(),
+          });
+          for (const w of out.warnings) log.warn('spool.report', { id: e.id, detail: w });
+          log.event('spool.reported', { id: e.id, report: out.report.kind });
+        },
+      };
+      return { source, checkpoint };
+    },
+    start: async () => {
+      // Copies left by an earlier life of this node: their leases ran out or were taken over.
+      await mkdir(claimedDir, { recursive: true, mode: 0o700 });
+      for (const f of await readdir(claimedDir)) await rm(join(claimedDir, f), { force: true });
+      unsubscribe = await store.subscribe(writer, () => kick());
+      await keeper.beat();
+      keeper.start();
+    },
+    stop: async () => {
+      stopped = true;
+      poll?.cancel();
+      for (const t of retryTimers) t.cancel();
+      await arrivals;
+      await Promise.all([...releasing]);
+      // Claimed and never started (the forwarder stopped first): due again at once, for any node.
+      for (const id of [...held.keys()]) await giveUp(id, true).catch((e: unknown) => log.warn('spool.release', { id, error: describeError(e) }));
+      await keeper.stop();
+      await unsubscribe?.();
+    },
+    claimed: () => held.size,
+  };
+}
