@@ -82,6 +82,9 @@ export const Msg = {
   queueDone: (i: string, cmd: string, detail: string) => `EZD1855I ${i} MODIFY ${cmd} COMMAND COMPLETED : ${detail}`,
   /** A queue command not carried out: no such id, not in a state for it, a bad id. */
   queueFailed: (i: string, cmd: string, detail: string) => `EZD1856E ${i} MODIFY ${cmd} COMMAND FAILED : ${detail}`,
+  // ---- invented for `spoolgate status` (O2 #18 item 6, src/control/status.ts) ----
+  /** DISPLAY,STATUS: the process, listeners, queue counts and targets follow. */
+  status: (i: string) => `EZD1865I ${i} STATUS:`,
 } as const;
 
 /** Is this response line an error message (the command was not carried out)? */
