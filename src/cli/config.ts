@@ -6,12 +6,16 @@ import { processIo, type CliIo } from './io.js';
 import { configPath, noConfig } from './config-file.js';
 import { parseCommand, usageError } from './parse.js';
 
-/** The configuration as JSON for `config show --json`: a PostgreSQL URL without its password. */
+/** Keys whose values are secrets: shown as "(set)", as the console's /api/v1/config shows them. */
+const SECRET = /password$/i;
+
+/** The configuration as JSON for `config show --json`: secrets as "(set)", a PostgreSQL URL without its password. */
 async function configJson(c: Config): Promise<unknown> {
-  const pg = c.store.postgres;
-  if (pg === null) return c;
+  const masked = JSON.parse(JSON.stringify(c, (k, v: unknown) => (SECRET.test(k) && typeof v === 'string' ? '(set)' : v))) as Config;
+  const pg = masked.store.postgres;
+  if (pg === null) return masked;
   const { redactUrl } = await import('../store/pg/index.js'); // only with Backend PostgreSQL
-  return { ...c, store: { ...c.store, postgres: { ...pg, url: redactUrl(pg.url) } } };
+  return { ...masked, store: { ...masked.store, postgres: { ...pg, url: redactUrl(pg.url) } } };
 }
 
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
