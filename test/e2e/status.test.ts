@@ -1,7 +1,7 @@
 // O2 #18 item 6: `spoolgate status` against a started gateway (startServices, as `spoolgate start`
 // wires it): pid, version, uptime, node, the listeners with their real ports, messages per queue
 // state, the target's state, suspension — as text and --json — and exit 1 with one clear line
-// once the instance has stopped.
+// once the instance has stopped. And the queue commands' ages in the one WHEN syntax.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -61,6 +61,24 @@ test('spoolgate status: what runs, listeners, queue counts, targets, suspension;
   assert.deepEqual(j.listeners.map((l) => l.role).sort(), ['control', 'http', 'smtp']);
   assert.equal(j.queue.counts.retry, 1);
   assert.deepEqual(j.targets.map((x) => [x.port, x.state]), [[srv.port, 'ACTIVE']]);
+
+  // O2 #18 item 8: the queue commands take the one WHEN syntax (cli/since.ts) for ages; a bare
+  // number keeps its old unit. The message is seconds old: not 1h old, but 0m old.
+  const total = async (...argv: string[]): Promise<number> => {
+    const q = await spoolgateCli('queue', 'list', '--config', path, '--json', ...argv);
+    assert.equal(q.code, 0, q.stderr);
+    return (JSON.parse(q.stdout) as { total: number }).total;
+  };
+  assert.equal(await total('--min-age', '1h'), 0);
+  assert.equal(await total('--min-age', '60'), 0);
+  assert.equal(await total('--min-age', '0m'), 1);
+  assert.equal(await total('--state', 'retry'), 1);
+  const purge = await spoolgateCli('deadletter', 'purge', '--config', path, '--older-than', '30d', '--yes');
+  assert.equal(purge.code, 0, purge.stderr);
+  assert.match(purge.stdout, /PURGEDEAD/);
+  const badAge = await spoolgateCli('deadletter', 'purge', '--config', path, '--older-than', 'last week', '--yes');
+  assert.equal(badAge.code, 2);
+  assert.match(badAge.stderr, /^spoolgate deadletter: --older-than "last week" is not a duration \(30m, 12h, 7d\) or an ISO date or date-time/);
 
   // Suspended: status says so.
   assert.equal((await spoolgateCli('modify', '--config', path, 'SUSPEND')).code, 0);
