@@ -208,7 +208,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'sendmail', summary: 'put a complete MIME message file on the spool (QtmmSendMail), or the classic sendmail -t -i -f',
     synopsis: ['--from ADDR (--to ADDR | --cc ADDR | --bcc ADDR)... [--remove] [--job NAME] FILE', '[-t] [-i|-oi] [-f sender] [-F name] [-N dsn] [-R full|hdrs] [-V envid] [-B type] [-C config] [-v] [-bm|-bs|-bp|-q] [recipient ...]'],
     description: 'The file form puts FILE (a complete message) on the writer\'s spool for the given envelope and prints "<entry-id> <JOBNAME>(<JOBID>)"; a Bcc: header field is left out of the spooled copy; --remove unlinks FILE once the spool entry is durable. Without its long options it is the classic sendmail interface (also when installed as /usr/sbin/sendmail, or as mailq = queue list): one message on standard input; -t takes recipients from To:, Cc: and Bcc:; without -i a line holding only "." ends the message. The classic form keeps Postfix\'s parsing: unknown options warn (with -v) and are ignored.',
-    options: [CONFIG,
+    // --config only: the file form is recognised by its long options; a -c goes to the classic form.
+    options: [{ ...CONFIG, flags: '--config <file>' },
       { flags: '--from <addr>', description: 'file form: the envelope sender' },
       { flags: '--to <addr>', description: 'file form: a recipient (repeatable)', multiple: true },
       { flags: '--cc <addr>', description: 'file form: a copy recipient (repeatable)', multiple: true },
