@@ -14,7 +14,7 @@ const FILTERS = { state: 'STATE', job: 'JOB', sender: 'SENDER', recipient: 'RCPT
 /** Items per DISPLAY,QUEUE page (the queue role's MAX_LIMIT). */
 const PAGE = 10_000;
 
-type Values = Record<string, string | boolean | undefined>;  // (no repeatable options here)
+type Values = Record<string, string | boolean | undefined>;
 
 function filterOperands(v: Values): string[] {
   const out: string[] = [];
