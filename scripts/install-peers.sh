@@ -21,6 +21,7 @@ command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)  # the PDF oracle 
 dpkg -s libmailtools-perl >/dev/null 2>&1 || need+=(libmailtools-perl)  # git send-email's Mail::Address
 command -v chromium >/dev/null 2>&1 || need+=(chromium)  # the console's browser tests (playwright-core drives it)
 /usr/bin/python3 -c 'import dkim' >/dev/null 2>&1 || need+=(python3-dkim)  # the independent DKIM verifier
+command -v groff >/dev/null 2>&1 || need+=(groff-base man-db)  # renders the generated man pages (src/cli/man.test.ts)
 [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql-15)  # the PostgreSQL store ([P2]); scripts/start-postgres.sh starts it
 if [ ${#need[@]} -gt 0 ]; then
   echo "peers: installing ${need[*]}"

@@ -2,6 +2,7 @@
 // the receiver and the operator interfaces around a gateway, wired to each other and to REFRESH.
 // The only files that know every role (STYLE.md §1); wiring only: every rule lives in its role.
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { Authenticator, DEFAULT_LOGIN_THROTTLE, LoginThrottle, ServiceCounters, ShutdownStack, SpoolgateError, describeError, queueIdFor, systemClock, type Clock } from './core/index.js';
 import { pop3Settings, stateLayout, type Config } from './config/index.js';
 import type { Logger } from './log/index.js';
@@ -101,6 +102,11 @@ function startRetention(w: Wiring, store: SqliteStore | undefined, clock: Clock)
   return retention;
 }
 
+/** spoolgate's version, from package.json beside src/ (or dist/). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 /** The web console's bounded event tail and throughput counter (made only with Http). */
 interface ConsoleFeeds { readonly events: ConsoleEvents; readonly throughput: Throughput }
 
@@ -130,6 +136,8 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
       retention: () => retention.last(),
       queue: gateway.queueView,
       cluster: () => gateway.cluster,
+      // (ext, O2) DISPLAY,STATUS / `spoolgate status`: w.listening is read when asked (HTTP joins it below).
+      process: { pid: process.pid, version: packageVersion(), startedAt: clock.now(), node: config.store.postgres?.node ?? hostname(), listening: () => w.listening },
       runtime: () => ({ pid: process.pid, chkpoint: w.opts.cold ? 'COLD' : 'WARM', chkpointFile: stateLayout(config).checkpoint, ipv6Enabled: true }),
     },
   });

@@ -3,28 +3,16 @@
 // from `<stateDirectory>/accounting.jsonl` and prints those that match, one line each, or with
 // --summary the MAIL records grouped by origin user ("who sends e-mail").
 // WHEN is an ISO date/time or a duration back from now: 30m, 12h, 7d.
-import { parseArgs } from 'node:util';
 import { describeError } from '../core/errors.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import { accountingPath, parseAccountingType, readAccounting, summarizeSenders, type AccountingRecord, type AccountingType } from '../log/accounting.js';
 import { processIo, type CliIo } from './io.js';
-import { configPath, noConfig, configHelpLine } from './config-file.js';
+import { configPath, noConfig } from './config-file.js';
+import { parseCommand, usageError } from './parse.js';
+import { parseSince, sinceError } from './since.js';
 
-const USAGE = `usage: spoolgate accounting (--config FILE | --file PATH) [--since WHEN] [--user ID] [--job NAME] [--type T]... [--summary] [--json]
-  --since WHEN   ISO date/time, or a duration back from now: 30m, 12h, 7d
-  --user ID      origin user id (spool file owner)
-  --job NAME     job name; * matches any characters
-  --type T       CONFIG|48 CONNECT|49 MAIL|50 SPOOL|51 STATS|52 (repeatable)
-  --summary      MAIL records grouped by user: messages, recipients, bytes, undeliverable
-  --json         the records as JSON lines`;
-
-/** '7d' / '12h' / '30m' back from now, or an ISO time. */
-export function parseSince(s: string, now: number): Date | undefined {
-  const m = /^(\d+)([mhd])$/.exec(s.trim());
-  if (m) return new Date(now - Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd']);
-  const t = Date.parse(s);
-  return Number.isNaN(t) ? undefined : new Date(t);
-}
+/** (The parser moved to cli/since.ts, the one --since of every command; kept here for importers.) */
+export { parseSince } from './since.js';
 
 function str(v: unknown): string {
   if (v === undefined || v === null) return '-';
@@ -45,22 +33,11 @@ export function formatRecord(r: AccountingRecord): string {
 }
 
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string', short: 'c' }, file: { type: 'string' }, since: { type: 'string' }, user: { type: 'string' }, job: { type: 'string' },
-        type: { type: 'string', multiple: true }, summary: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    io.stderr.write(`spoolgate accounting: ${describeError(e)}\n${USAGE}\n`);
-    return 2;
-  }
-  const v = args.values;
-  if (v.help === true) { io.stdout.write(`${USAGE}\n${configHelpLine(v.config, io)}\n`); return 0; }
-  const usage = (msg: string): number => { io.stderr.write(`spoolgate accounting: ${msg}\n${USAGE}\n`); return 2; };
+  const args = parseCommand('accounting', argv, io);
+  if (typeof args === 'number') return args;
+  const v = args.values as { config?: string; file?: string; since?: string; user?: string; job?: string; type?: string[]; summary?: boolean; json?: boolean };
+  if (args.positionals.length > 0) return usageError('accounting', io, `unexpected "${args.positionals[0]!}"`);
+  const usage = (msg: string): number => usageError('accounting', io, msg);
   let path = v.file;
   if (path === undefined) {
     const file = configPath(v.config, io);
@@ -73,7 +50,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     path = accountingPath(loaded.value.config.stateDirectory);
   }
   const since = v.since === undefined ? undefined : parseSince(v.since, Date.now());
-  if (v.since !== undefined && since === undefined) return usage(`--since "${v.since}" is not a time or a duration like 7d`);
+  if (v.since !== undefined && since === undefined) return usage(sinceError('--since', v.since));
   const types: AccountingType[] = [];
   for (const t of v.type ?? []) {
     const k = parseAccountingType(t);

@@ -95,3 +95,29 @@ test('config show: PID and CHKPOINT are N/A offline', async () => {
   assert.ok(!r.stdout.includes(String(process.pid)));
   assert.ok(!/WARM/.test(r.stdout));
 });
+
+// O2 #18 item 8: --json on every command that prints data.
+test('config check --json / show --json: the verdict and the configuration as data', async (t) => {
+  const ok = await cli(['config', 'check', '--config', 'config/spoolgate.conf', '--json']);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.deepEqual(JSON.parse(ok.stdout), { file: 'config/spoolgate.conf', valid: true, errors: [], warnings: [] });
+  const f = join(tempDir(t), 'bad.conf');
+  writeFileSync(f, 'RetryLimit { Count 9000 }\nTargetServer { TargetIP 192.0.2.1 }\n');
+  const bad = await cli(['config', 'check', '--config', f, '--json']);
+  assert.equal(bad.code, 2);
+  const j = JSON.parse(bad.stdout) as { valid: boolean; errors: string[] };
+  assert.equal(j.valid, false);
+  assert.match(j.errors[0]!, /bad\.conf:1: RetryLimit Count: value 9000 out of range/);
+  const show = await cli(['config', 'show', '--config', 'config/spoolgate.conf', '--json']);
+  assert.equal(show.code, 0, show.stderr);
+  const c = JSON.parse(show.stdout) as { logLevel: number; targetServers: { targetIp: string[] }[] };
+  assert.equal(c.logLevel, 7);
+  assert.deepEqual(c.targetServers[0]!.targetIp, ['127.0.0.1']);
+  // A target's AuthPassword is never printed.
+  const sec = join(tempDir(t), 'auth.conf');
+  writeFileSync(sec, 'TargetServer { TargetIP 192.0.2.1 Secure YES AuthUser relay AuthPassword hunter2 }\n');
+  const shown = await cli(['config', 'show', '--config', sec, '--json']);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.ok(!shown.stdout.includes('hunter2'));
+  assert.equal((JSON.parse(shown.stdout) as { targetServers: { authPassword: string }[] }).targetServers[0]!.authPassword, '(set)');
+});

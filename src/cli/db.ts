@@ -6,20 +6,11 @@
 // the password comes from its PasswordFile or SPOOLGATE_STORE_PASSWORD and is never printed.
 // Exit codes: 0 done / up to date, 1 database unreachable, behind (status) or newer than this
 // program, 2 usage or configuration error.
-import { parseArgs } from 'node:util';
 import { loadConfig, formatDiagnostic } from '../config/index.js';
 import { migrate, pgOptions, PgPool, PgQueueStore, redactUrl, requireCurrentSchema, schemaStatus, PG_SCHEMA_VERSION, SchemaError } from '../store/pg/index.js';
 import { processIo, type CliIo } from './io.js';
-import { configPath, configHelpLine, noConfig } from './config-file.js';
-
-const USAGE = [
-  'usage: spoolgate db migrate [--config FILE] [--to N]   apply the pending schema versions (all, or up to N)',
-  '       spoolgate db status  [--config FILE]            the version the database is at, and what is pending',
-  '       spoolgate db nodes   [--config FILE]            the nodes sharing the database: heartbeat age, claimed entries',
-  '',
-  'The database is the Store statement\'s (Backend PostgreSQL); its password comes from Store',
-  'PasswordFile, else the SPOOLGATE_STORE_PASSWORD environment variable.',
-].join('\n');
+import { configPath, noConfig } from './config-file.js';
+import { parseCommand, usageError } from './parse.js';
 
 /** A database error as one line: its message and SQLSTATE, never the connection string. */
 function dbFailure(e: unknown): string {
@@ -29,19 +20,13 @@ function dbFailure(e: unknown): string {
 }
 
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string', short: 'c' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (e) {
-    io.stderr.write(`spoolgate db: ${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help === true) { io.stdout.write(`${USAGE}\n${configHelpLine(values.config, io)}\n`); return 0; }
+  const parsed = parseCommand('db', argv, io);
+  if (typeof parsed === 'number') return parsed;
+  const values = parsed.values as { config?: string; to?: string; json?: boolean };
+  const { positionals } = parsed;
   const action = positionals[0];
   if ((action !== 'migrate' && action !== 'status' && action !== 'nodes') || positionals.length > 1 || (values.to !== undefined && action !== 'migrate')) {
-    io.stderr.write(`${USAGE}\n`);
-    return 2;
+    return usageError('db', io, action === undefined ? 'name the action: migrate, status or nodes' : values.to !== undefined && action !== 'migrate' ? '--to goes with migrate' : `wrong arguments for "${positionals.join(' ')}"`);
   }
   let target: number | undefined;
   if (values.to !== undefined) {
@@ -61,7 +46,8 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   }
   const pgc = loaded.value.config.store.postgres;
   if (pgc === null) {
-    io.stdout.write(`${file}: Store Backend is SQLite: nothing to do here (the SQLite files bring their schema up to date when opened)\n`);
+    if (values.json === true) io.stdout.write(JSON.stringify({ backend: 'SQLite', file }, null, 2) + '\n');
+    else io.stdout.write(`${file}: Store Backend is SQLite: nothing to do here (the SQLite files bring their schema up to date when opened)\n`);
     return 0;
   }
   let db: PgPool | undefined;
@@ -81,12 +67,18 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     if (action === 'nodes') {
       await requireCurrentSchema(db);
       const nodes = await new PgQueueStore(db, { node: pgc.node, leaseSeconds: pgc.leaseTime }).nodes();
+      if (values.json === true) { io.stdout.write(JSON.stringify({ database: where, nodes }, null, 2) + '\n'); return 0; }
       const rows = [['NODE', 'ADDRESS', 'VERSION', 'HEARTBEAT', 'CLAIMED'], ...nodes.map((n) => [n.name, n.address ?? '-', n.version ?? '-', `${Math.round(n.heartbeatAge)}s ago`, String(n.claimed)])];
       const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
       io.stdout.write(`${where}: ${nodes.length} node${nodes.length === 1 ? '' : 's'}\n` + rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n');
       return 0;
     }
     const s = await schemaStatus(db);
+    const upToDate = s.current === s.latest && s.pending.length === 0;
+    if (values.json === true) {
+      io.stdout.write(JSON.stringify({ database: where, current: s.current, latest: s.latest, upToDate, applied: s.applied, pending: s.pending.map((m) => ({ version: m.version, name: m.name })) }, null, 2) + '\n');
+      return upToDate ? 0 : 1;
+    }
     const lines = [`${where}: schema at version ${s.current}; this spoolgate needs ${s.latest}`];
     for (const a of s.applied) lines.push(`  applied ${String(a.version).padStart(3)} ${a.name} (${a.appliedAt.toISOString()})`);
     for (const m of s.pending) lines.push(`  pending ${String(m.version).padStart(3)} ${m.name}`);

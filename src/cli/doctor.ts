@@ -19,7 +19,6 @@ import { createServer } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { createSecureContext } from 'node:tls';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { describeError } from '../core/errors.js';
 import { formatDiagnostic, loadConfig, type Config } from '../config/index.js';
 import { loadDkimKeys } from '../dkim/index.js';
@@ -28,12 +27,7 @@ import { Logger } from '../log/index.js';
 import { SmtpConnector, clientTimeouts, targetSpecs } from '../forwarder/index.js';
 import { checkUserExit } from '../userexit/index.js';
 import { processIo, type CliIo } from './io.js';
-
-const USAGE = `usage: spoolgate doctor [--config FILE] [--user NAME] [--no-targets] [--json]
-Checks what a start needs on this machine: the configuration, TLS files, the user exit,
-directories (writable by --user NAME when run as root), listen ports, the writer lock, and each
-target's reachability and EHLO capabilities. Exit 0: nothing failed; 1: something did; 2: usage.
-Example: spoolgate doctor --config /etc/spoolgate/spoolgate.conf --user spoolgate`;
+import { parseCommand, usageError } from './parse.js';
 
 export type Verdict = 'ok' | 'warn' | 'FAIL';
 export interface Finding { readonly verdict: Verdict; readonly what: string; readonly detail: string; readonly fix?: string }
@@ -200,17 +194,12 @@ export async function diagnose(config: Config, opts: { user?: string; targets: b
 }
 
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, user: { type: 'string' }, 'no-targets': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (e) {
-    io.stderr.write(`spoolgate doctor: ${describeError(e)}\n${USAGE}\n`);
-    return 2;
-  }
-  const v = args.values;
-  if (v.help === true) { io.stdout.write(USAGE + '\n'); return 0; }
+  const args = parseCommand('doctor', argv, io);
+  if (typeof args === 'number') return args;
+  const v = args.values as { config?: string; user?: string; 'no-targets'?: boolean; json?: boolean };
+  if (args.positionals.length > 0) return usageError('doctor', io, `unexpected "${args.positionals[0]!}"`);
   const where = locateConfig(v.config, io.env);
-  if (where === undefined) { io.stderr.write(`spoolgate doctor: no configuration found: give --config FILE or set SPOOLGATE_CONFIG\n${USAGE}\n`); return 2; }
+  if (where === undefined) return usageError('doctor', io, 'no configuration found: give --config FILE or set SPOOLGATE_CONFIG');
   const findings: Finding[] = [];
   const loaded = loadConfig(where.path, io.env);
   if (!loaded.ok) {

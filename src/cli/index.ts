@@ -1,30 +1,33 @@
-// The `spoolgate` command table. Each subcommand lives in src/cli/<name>.ts and exports
+// The `spoolgate` dispatcher; the command table is cli/commands.ts. Each subcommand lives in src/cli/<name>.ts and exports
 // `run(argv: string[], io?: CliIo): Promise<number>` returning the exit code (cli/io.ts); main()
 // only dispatches. src/cli.ts runs it for the process; tests run it in-process with a captured io.
 // Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
 import { readFileSync } from 'node:fs';
 import { processIo, type CliIo } from './io.js';
+import { COMMANDS } from './commands.js';
 
 type Runner = (argv: string[], io: CliIo) => Promise<number>;
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Runner }> }> = {
-  // (one line per subcommand; keep alphabetical)
-  accounting: { summary: 'query accounting records (SMF 119 analog): --since --user --job --type --summary', load: () => import('./accounting.js') },
-  config: { summary: 'check or show a configuration file', load: () => import('./config.js') },
-  db: { summary: 'PostgreSQL store schema: migrate (apply pending versions) or status', load: () => import('./db.js') },
-  deadletter: { summary: 'list, requeue or purge dead letters of the running instance', load: () => import('./deadletter.js') },
-  doctor: { summary: 'check this machine for a start: TLS files, user exit, directories, ports, lock, targets (EHLO)', load: () => import('./doctor.js') },
-  init: { summary: 'lay out a production install: /etc, /var, the service user, systemd unit, logrotate', load: () => import('./init.js') },
-  note: { summary: 'compose a note with attachments and put it on the spool', load: () => import('./note.js') },
-  sendmail: { summary: 'put a complete MIME message file on the spool (QtmmSendMail)', load: () => import('./sendmail.js') },
-  queue: { summary: 'the running instance\'s queue: list, show, hold, release, retry, bounce, delete, shape', load: () => import('./queue.js') },
-  pdfmail: { summary: 'mail a print report as PDF, one PDF per section with --split (iSeries spooled file as PDF)', load: () => import('./pdfmail.js') },
-  modify: { summary: 'send an operator command to the running instance (alias F), e.g. D,TARGETS', load: () => import('./modify.js') },
-  journal: { summary: 'show journal events: where is my mail? (--id, --from, --to, --since)', load: () => import('./journal.js') },
-  start: { summary: 'run the gateway instance (-f/-F cold start, --once for cron; -p ignored)', load: () => import('./start.js') },
-  spool: { summary: 'list, release or purge held spool files', load: () => import('./spool.js') },
-  submit: { summary: 'put batch-SMTP files on a writer\'s spool', load: () => import('./submit.js') },
-  user: { summary: 'enroll mailbox users: add, remove, passwd, list, alias', load: () => import('./user.js') },
+// What each name runs; what each command takes is in the table of cli/commands.ts.
+const LOADERS: Record<string, () => Promise<{ run: Runner }>> = {
+  accounting: () => import('./accounting.js'),
+  completion: () => import('./completion.js'),
+  config: () => import('./config.js'),
+  db: () => import('./db.js'),
+  deadletter: () => import('./deadletter.js'),
+  doctor: () => import('./doctor.js'),
+  init: () => import('./init.js'),
+  journal: () => import('./journal.js'),
+  modify: () => import('./modify.js'),
+  note: () => import('./note.js'),
+  pdfmail: () => import('./pdfmail.js'),
+  queue: () => import('./queue.js'),
+  sendmail: () => import('./sendmail.js'),
+  spool: () => import('./spool.js'),
+  start: () => import('./start.js'),
+  status: () => import('./status.js'),
+  submit: () => import('./submit.js'),
+  user: () => import('./user.js'),
 };
 
 function version(): string {
@@ -33,14 +36,16 @@ function version(): string {
 }
 
 function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`);
   return [
     'usage: spoolgate <command> [options]',
     '',
     'commands:',
     ...lines,
     '',
-    'Run "spoolgate <command> --help" for the options of one command.',
+    'Run "spoolgate <command> --help" for the options of one command, its exit codes and examples;',
+    '"man spoolgate" has them all. Exit codes: 0 success, 1 runtime failure, 2 usage or configuration',
+    'error (sendmail: the sysexits.h codes).',
   ].join('\n');
 }
 
@@ -55,11 +60,11 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     return 0;
   }
   // `F` is the operator's alias of `modify` (SPEC.md §4).
-  const entry = COMMANDS[cmd === 'F' || cmd === 'f' ? 'modify' : cmd];
-  if (entry === undefined) {
+  const load = LOADERS[cmd === 'F' || cmd === 'f' ? 'modify' : cmd];
+  if (load === undefined) {
     io.stderr.write(`spoolgate: unknown command "${cmd}"\n\n${usage()}\n`);
     return 2;
   }
-  const mod = await entry.load();
+  const mod = await load();
   return mod.run(rest, io);
 }

@@ -15,19 +15,10 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { describeError } from '../core/errors.js';
 import { loadConfig, formatDiagnostic } from '../config/index.js';
 import { processIo, type CliIo } from './io.js';
-
-const USAGE = `usage: spoolgate init [--prefix DIR] [--user NAME] [--producers GROUP] [--force] [--dry-run]
-  --prefix DIR       lay the files out under DIR instead of / (a test, a chroot, a package build)
-  --user NAME        the service user (created with its group when missing; needs root)
-  --producers GROUP  the group of users who may put mail on the spool (default spoolprod)
-  --force       rewrite the systemd unit and the logrotate file (never the configuration)
-  --dry-run     print what would be done, change nothing
-Exit codes: 0 done, 1 a step failed, 2 usage.
-Example: sudo spoolgate init --user spoolgate && sudo systemctl enable --now spoolgate`;
+import { parseCommand, usageError } from './parse.js';
 
 /** The package root (where bin/spoolgate.js is), from this file's place in src/cli or dist/cli. */
 export function packageRoot(): string {
@@ -158,15 +149,10 @@ function userExists(name: string): { uid: number; gid: number } | undefined {
 }
 
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({ args: argv, options: { prefix: { type: 'string' }, user: { type: 'string' }, producers: { type: 'string' }, force: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (e) {
-    io.stderr.write(`spoolgate init: ${describeError(e)}\n${USAGE}\n`);
-    return 2;
-  }
-  const v = args.values;
-  if (v.help === true) { io.stdout.write(USAGE + '\n'); return 0; }
+  const args = parseCommand('init', argv, io);
+  if (typeof args === 'number') return args;
+  const v = args.values as { prefix?: string; user?: string; producers?: string; force?: boolean; 'dry-run'?: boolean };
+  if (args.positionals.length > 0) return usageError('init', io, `unexpected "${args.positionals[0]!}"`);
   if (v.user !== undefined && !/^[a-z_][a-z0-9_-]{0,31}$/.test(v.user)) {
     io.stderr.write(`spoolgate init: --user ${v.user}: a user name is 1-32 of a-z 0-9 _ - (starting with a letter or _)\n`);
     return 2;

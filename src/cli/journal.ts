@@ -3,24 +3,13 @@
 // opened read-only in effect (only queries run) and never created by this command.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { describeError } from '../core/errors.js';
 import type { Journal, JournalEntry, JournalQuery } from '../store/types.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import { processIo, type CliIo } from './io.js';
-import { configPath, noConfig, configHelpLine } from './config-file.js';
-
-const USAGE = `usage: spoolgate journal (--config FILE | --db PATH) [filters] [--json]
-  --id ID         events of one message (the id in "250 ok, queued as ID", or a spool entry id),
-                  followed to the forwarder's attempts and extended retry
-  --from ADDR     sender address (case-insensitive)
-  --to ADDR       recipient address (case-insensitive)
-  --since ISO     events at or after this time, e.g. 2026-11-22 or 2026-11-22T12:00:00Z
-  --type TYPE     received, received-relay, delivered, queued, relay-refused, connection-refused, filtered,
-                  attempt, deferred, undeliverable, notified, dead-letter, dropped, extended, ...
-  --user NAME     mailbox user
-  --limit N       at most N events (default 10000)
-  --json          one JSON object per line`;
+import { configPath, noConfig } from './config-file.js';
+import { parseCommand, usageError } from './parse.js';
+import { parseSince, sinceError } from './since.js';
 
 export function formatEntry(e: JournalEntry): string {
   const parts = [new Date(e.at).toISOString(), e.type.padEnd(18), e.messageId ?? '-'];
@@ -60,22 +49,10 @@ export async function traceQuery(journal: Journal, q: JournalQuery): Promise<Jou
 }
 
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string' }, db: { type: 'string' }, id: { type: 'string' }, from: { type: 'string' },
-        to: { type: 'string' }, since: { type: 'string' }, type: { type: 'string' }, user: { type: 'string' },
-        limit: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    io.stderr.write(`spoolgate journal: ${describeError(e)}\n${USAGE}\n`);
-    return 2;
-  }
-  const o = args.values;
-  if (o.help === true) { io.stdout.write(`${USAGE}\n${configHelpLine(o.config, io)}\n`); return 0; }
+  const args = parseCommand('journal', argv, io);
+  if (typeof args === 'number') return args;
+  const o = args.values as { config?: string; db?: string; id?: string; from?: string; to?: string; since?: string; type?: string; user?: string; limit?: string; json?: boolean };
+  if (args.positionals.length > 0) return usageError('journal', io, `unexpected "${args.positionals[0]!}"`);
   const q: { -readonly [K in keyof JournalQuery]: JournalQuery[K] } = {};
   if (o.id !== undefined) q.id = o.id;
   if (o.from !== undefined) q.from = o.from.replace(/^<|>$/g, '');
@@ -83,9 +60,9 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   if (o.type !== undefined) q.type = o.type;
   if (o.user !== undefined) q.user = o.user.toLowerCase();
   if (o.since !== undefined) {
-    const t = Date.parse(o.since);
-    if (Number.isNaN(t)) { io.stderr.write(`spoolgate journal: --since "${o.since}" is not an ISO 8601 time\n`); return 2; }
-    q.since = t;
+    const t = parseSince(o.since, Date.now());
+    if (t === undefined) return usageError('journal', io, sinceError('--since', o.since));
+    q.since = t.getTime();
   }
   if (o.limit !== undefined) {
     const n = Number(o.limit);
@@ -99,7 +76,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     const r = loadConfig(configPath(o.config, io)!, io.env);
     if (!r.ok) { io.stderr.write(r.error.map((e) => e.message).join('\n') + '\n'); return 2; }
     path = join(r.value.config.stateDirectory, 'spoolgate.db');
-  } else { io.stderr.write(`spoolgate journal: ${noConfig('--db PATH')}\n${USAGE}\n`); return 2; }
+  } else return usageError('journal', io, noConfig('--db PATH'));
   if (!existsSync(path)) { io.stderr.write(`spoolgate journal: no database at ${path}\n`); return 1; }
   let store;
   try {

@@ -3,15 +3,14 @@
 // running instance over its control socket and prints the answer lines (or --json: the answer
 // object). Exit 0 when the command was carried out, 1 when the instance refused or failed it or
 // cannot be reached, 2 for usage and configuration errors.
-import { parseArgs } from 'node:util';
 import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { describeError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import { sendCommand } from '../control/index.js';
 import { processIo, type CliIo } from './io.js';
-import { configPath, noConfig, configHelpLine } from './config-file.js';
+import { configPath, noConfig } from './config-file.js';
+import { parseCommand, usageError } from './parse.js';
 
 /** The only other Unix socket in the directory of `path`, if there is exactly one. */
 function otherSocket(path: string): string | undefined {
@@ -26,30 +25,11 @@ function otherSocket(path: string): string | undefined {
   return found.length === 1 ? found[0] : undefined;
 }
 
-const USAGE = `usage: spoolgate modify (--config FILE | --socket PATH) [--json] [instance] <command>
-  commands: D,CONFIG  D,IPLIST  D,LOGLEVEL  D,SPOOL[,SUMMARY|,DETAIL[,ALL|,TKID=n]]  D,TARGETS[,ADDR=ip]
-            FLUSHRETRY,TKID=n  FLUSHRETRY,AGE=days  LOGLEVEL,LEVEL=n  USEREXIT,LEVEL=NONE|module|VERSIONn
-            REFRESH  REFRESHIPLIST  REFRESHTARGETS  SUSPEND[,IMMEDIATE|,DELAY]  RESUME
-  (ext) queue: D,QUEUE[,filters|,ID=qid[,BODY]]  D,QSHAPE[,BY=TARGET|DOMAIN]  D,DEADLETTERS  D,HELD[,ID=name]
-            HOLD|RELEASE|RETRY|BOUNCE|DELETE,ID=qid|filters[,REASON='text']  REQUEUE,ID=  PURGEDEAD,AGE=days
-            RELEASEHELD,ID=  PURGEHELD,ID=   (docs/queue.md; spoolgate queue|deadletter do the same)
-  keywords may be abbreviated to their capitals: D, DIS, CONF, IPL, SPOOL, TARGET, LOGL, FLUSHR, SUS, RES`;
-
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { config: { type: 'string', short: 'c' }, socket: { type: 'string' }, json: { type: 'boolean' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (e) {
-    io.stderr.write(`spoolgate modify: ${describeError(e)}\n${USAGE}\n`);
-    return 2;
-  }
-  const v = args.values;
-  if (v.help === true) { io.stdout.write(`${USAGE}\n${configHelpLine(v.config, io)}\n`); return 0; }
-  const usage = (msg: string): number => { io.stderr.write(`spoolgate modify: ${msg}\n${USAGE}\n`); return 2; };
+  const args = parseCommand('modify', argv, io);
+  if (typeof args === 'number') return args;
+  const v = args.values as { config?: string; socket?: string; json?: boolean; timeout?: string };
+  const usage = (msg: string): number => usageError('modify', io, msg);
 
   const control = controlSocket(v, io);
   if (!control.ok) {

@@ -3,19 +3,13 @@
 // at Users DefaultDomain (else HostName); SenderPolicy Own lets only root choose another --from.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import { describeError } from '../core/errors.js';
 import { normalizeName } from '../spool/attributes.js';
 import { composeNote, currentCaller, decideSender, localDomain, putOnSpool, type NoteAttachment } from '../submit/index.js';
 import { processIo, readAll, type CliIo } from './io.js';
-import { configPath, noConfig, configHelpLine } from './config-file.js';
-
-const USAGE = `usage: spoolgate note --config FILE --subject TEXT (--to ADDR | --cc ADDR | --bcc ADDR)...
-                      [--from ADDR] [--body FILE|-] [--html FILE] [--attach FILE]... [--job NAME]
-Composes a MIME message (UTF-8 text, base64 attachments named after their files) and puts it on the
-writer's spool; prints "<entry-id> <JOBNAME>(<JOBID>)". ADDR is local@domain or "Name <local@domain>".
-Bcc recipients get the mail but appear in no header.`;
+import { configPath, noConfig } from './config-file.js';
+import { parseCommand, usageError } from './parse.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -29,35 +23,13 @@ async function readText(file: string, what: string, io: CliIo): Promise<string> 
 }
 
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string' },
-        to: { type: 'string', multiple: true },
-        cc: { type: 'string', multiple: true },
-        bcc: { type: 'string', multiple: true },
-        from: { type: 'string' },
-        subject: { type: 'string' },
-        attach: { type: 'string', multiple: true },
-        body: { type: 'string' },
-        html: { type: 'string' },
-        job: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    io.stderr.write(`spoolgate note: ${describeError(e)}\n${USAGE}\n`);
-    return 2;
-  }
-  const v = args.values;
-  if (v.help === true) {
-    io.stdout.write(`${USAGE}\n${configHelpLine(v.config, io)}\n`);
-    return 0;
-  }
+  const args = parseCommand('note', argv, io);
+  if (typeof args === 'number') return args;
+  const v = args.values as { config?: string; to?: string[]; cc?: string[]; bcc?: string[]; from?: string; subject?: string; attach?: string[]; body?: string; html?: string; job?: string };
+  if (args.positionals.length > 0) return usageError('note', io, `unexpected "${args.positionals[0]!}" (attach files with --attach FILE)`);
   const fail = (code: number, msg: string): number => {
-    io.stderr.write(`spoolgate note: ${msg}\n${code === 2 ? USAGE + '\n' : ''}`);
+    if (code === 2) return usageError('note', io, msg);
+    io.stderr.write(`spoolgate note: ${msg}\n`);
     return code;
   };
   const configFileName = configPath(v.config, io);

@@ -2,7 +2,6 @@
 // one PDF, or one per section with --split, each mailed as an attachment (submit/pdfmail.ts).
 import { createReadStream, createWriteStream } from 'node:fs';
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadConfig, formatDiagnostic } from '../config/index.js';
 import { locateConfig } from '../config/locate.js';
 import { getCodePage } from '../codepage/index.js';
@@ -15,27 +14,7 @@ const MAX_COLUMNS = 32760;
 import { currentCaller, decideSender, localDomain } from '../submit/index.js';
 import { sendPdfMail } from '../submit/pdfmail.js';
 import { processIo, type CliIo } from './io.js';
-
-const USAGE = `usage: spoolgate pdfmail [--config FILE] [--from ADDR] (--to ADDR... | --split RULE --recipient RULE | --output FILE)
-                         [--cc ADDR]... [--fallback ADDR] [--subject TEXT] [--text TEXT] [--name TEMPLATE]
-                         [--format text|nl|fb:LEN|vb] [--carriage none|asa|machine] [--encoding CODEPAGE]
-                         [--lines N] [--paper A4|LETTER] [--header TEXT] [--footer TEXT] [--job NAME] FILE|-
-Turns a print report into PDF and mails it. Without --split: one PDF to --to. With --split, one
-PDF and one mail per section:
-  --split page                 every page is a section
-  --split marker:1-7=INVOICE   a page with INVOICE in columns 1-7 starts a section
-  --recipient tag:%%MAILTO:    the address follows this prefix on a line (the line is not printed)
-  --recipient columns:3:10-60  the address is in columns 10-60 of line 3 of the section
-Sections without a recipient go to --fallback, or are reported and not sent (exit 1).
-Report input: --format text (LF/CRLF lines, form feeds; default), nl (EBCDIC X'15' lines),
-fb:80 / fb:133 (fixed records), vb (RDW records); --encoding IBM-1047 etc. for EBCDIC;
---carriage asa|machine when column 1 holds carriage control. --lines: lines per page (66).
---output FILE writes the whole report as one PDF file instead (any size; --columns N sets the
-width, else the widest line of the first 50 pages); no mail, no configuration needed.
-Templates: --subject/--text {title} {section} {pages}; --name {job} {section} {title};
---header/--footer {page} {date} {job} {section}.
-Prints "<entry-id> section N (P pages) → recipients" per mail. Exit 0: all sent; 1: a section
-was not sent or the spool failed; 2: usage or configuration.`;
+import { parseCommand, usageError } from './parse.js';
 
 function parseFormat(text: string): PrintFormat | undefined {
   if (text === 'text' || text === 'nl' || text === 'vb') return text === 'vb' ? { kind: 'variable' } : { kind: text };
@@ -44,24 +23,10 @@ function parseFormat(text: string): PrintFormat | undefined {
 }
 
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv, allowPositionals: true,
-      options: {
-        config: { type: 'string' }, from: { type: 'string' }, to: { type: 'string', multiple: true }, cc: { type: 'string', multiple: true },
-        split: { type: 'string' }, recipient: { type: 'string' }, fallback: { type: 'string' }, subject: { type: 'string' }, text: { type: 'string' },
-        name: { type: 'string' }, format: { type: 'string' }, carriage: { type: 'string' }, encoding: { type: 'string' }, lines: { type: 'string' },
-        paper: { type: 'string' }, output: { type: 'string' }, columns: { type: 'string' }, header: { type: 'string' }, footer: { type: 'string' }, job: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    io.stderr.write(`spoolgate pdfmail: ${describeError(e)}\n${USAGE}\n`);
-    return 2;
-  }
-  const v = args.values;
-  if (v.help === true) { io.stdout.write(USAGE + '\n'); return 0; }
-  const usage = (msg: string): number => { io.stderr.write(`spoolgate pdfmail: ${msg}\n${USAGE}\n`); return 2; };
+  const args = parseCommand('pdfmail', argv, io);
+  if (typeof args === 'number') return args;
+  const v = args.values as { config?: string; from?: string; to?: string[]; cc?: string[]; split?: string; recipient?: string; fallback?: string; subject?: string; text?: string; name?: string; format?: string; carriage?: string; encoding?: string; lines?: string; paper?: string; output?: string; columns?: string; header?: string; footer?: string; job?: string };
+  const usage = (msg: string): number => usageError('pdfmail', io, msg);
   if (args.positionals.length !== 1) return usage('give exactly one report FILE (or - for standard input)');
   const file = args.positionals[0]!;
   const format = parseFormat(v.format ?? 'text');

@@ -4,28 +4,11 @@
 // (DISPLAY,QUEUE, HOLD, ...: src/control/queue-commands.ts) and printing the answer lines, or the
 // answer's data with --json. When the instance is not running they say so and exit 1. The
 // operator named in the journal is the user running the command (BY=).
-import { parseArgs } from 'node:util';
-import { describeError } from '../core/errors.js';
 import { sendCommand, quoteOperand } from '../control/index.js';
 import { processIo, type CliIo } from './io.js';
-import { configHelpLine } from './config-file.js';
+import { parseCommand, usageError } from './parse.js';
+import { parseAge, sinceError } from './since.js';
 import { besideSocket, controlSocket } from './modify.js';
-
-const QUEUE_USAGE = `usage: spoolgate queue <action> [options] (--config FILE | --socket PATH)
-  list [filters] [--json]         messages waiting, oldest first (all of them; --limit N for fewer)
-  show ID [--body] [--json]       envelope, recipients and their replies, history, headers (--body: the message)
-  hold|release|retry|bounce|delete (ID | filters) [--reason TEXT] [--operator NAME] [--yes]
-                                  hold: no attempt until released; release: tried at once;
-                                  retry: tried now; bounce: undeliverable, the sender is notified;
-                                  delete: removed, nobody is notified (asks unless --yes)
-  shape [--by domain|target]      age histogram (Postfix qshape): minutes 5, 10, 20, 40, ... 2560+
-  filters: --state S[,S] (processing, retry, extended, held, dead, quarantined) --job NAME|ID
-           --sender ADDR --recipient ADDR --target IP --domain DOMAIN --min-age MINUTES`;
-
-const DEAD_USAGE = `usage: spoolgate deadletter <action> [options] (--config FILE | --socket PATH)
-  list [--json]                   stored dead letters: queue id, dead-letter id, time, sender, reason
-  requeue ID [--reason TEXT]      put it back on the spool (sent again); ID: dead-letter id or queue id
-  purge --older-than DAYS [--yes] remove dead letters stored more than DAYS days ago`;
 
 const FILTERS = { state: 'STATE', job: 'JOB', sender: 'SENDER', recipient: 'RCPT', target: 'TARGET', domain: 'DOMAIN', 'min-age': 'AGE' } as const;
 /** Items per DISPLAY,QUEUE page (the queue role's MAX_LIMIT). */
@@ -82,28 +65,19 @@ async function send(c: Ctx, line: string, print = true): Promise<{ code: number;
 }
 
 async function start(argv: string[], io: CliIo, cmd: 'queue' | 'deadletter'): Promise<{ ctx: Ctx; v: Values; pos: string[] } | number> {
-  const usageText = cmd === 'queue' ? QUEUE_USAGE : DEAD_USAGE;
-  let args;
-  try {
-    args = parseArgs({
-      args: argv, allowPositionals: true,
-      options: {
-        config: { type: 'string', short: 'c' }, socket: { type: 'string' }, json: { type: 'boolean' }, timeout: { type: 'string' },
-        help: { type: 'boolean', short: 'h' }, body: { type: 'boolean' }, yes: { type: 'boolean', short: 'y' }, reason: { type: 'string' },
-        by: { type: 'string' }, operator: { type: 'string' }, limit: { type: 'string' }, 'older-than': { type: 'string' },
-        state: { type: 'string' }, job: { type: 'string' }, sender: { type: 'string' }, recipient: { type: 'string' },
-        target: { type: 'string' }, domain: { type: 'string' }, 'min-age': { type: 'string' },
-      },
-    });
-  } catch (e) {
-    io.stderr.write(`spoolgate ${cmd}: ${describeError(e)}\n${usageText}\n`);
-    return 2;
-  }
+  const args = parseCommand(cmd, argv, io);
+  if (typeof args === 'number') return args;
   const v = args.values as Values;
-  if (v.help === true) { io.stdout.write(`${usageText}\n${configHelpLine(v.config as string | undefined, io)}\n`); return 0; }
+  // --min-age: minutes as before, or the common WHEN syntax (cli/since.ts) turned into minutes.
+  if (typeof v['min-age'] === 'string') {
+    const ms = parseAge(v['min-age'], Date.now(), 'm');
+    if (ms === undefined) return usageError(cmd, io, sinceError('--min-age', v['min-age']));
+    v['min-age'] = String(Math.ceil(ms / 60_000));
+  }
   const control = controlSocket({ config: v.config as string | undefined, socket: v.socket as string | undefined }, io);
   if (!control.ok) {
-    io.stderr.write(control.error.usage ? `spoolgate ${cmd}: ${control.error.message}\n${usageText}\n` : control.error.message);
+    if (control.error.usage) return usageError(cmd, io, control.error.message);
+    io.stderr.write(control.error.message);
     return 2;
   }
   const socket = v.socket === undefined ? besideSocket(control.value.socketPath, cmd, io) : control.value.socketPath;
@@ -116,7 +90,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   const s = await start(argv, io, 'queue');
   if (typeof s === 'number') return s;
   const { ctx, v, pos } = s;
-  const usage = (msg: string): number => { io.stderr.write(`spoolgate queue: ${msg}\n${QUEUE_USAGE}\n`); return 2; };
+  const usage = (msg: string): number => usageError('queue', io, msg);
   const [action, id, ...extra] = pos;
   if (extra.length > 0) return usage(`unexpected "${extra[0]!}"`);
   const who = `${typeof v.reason === 'string' ? `,REASON=${quoteOperand(v.reason)}` : ''},BY=${quoteOperand(typeof v.operator === 'string' ? v.operator : operatorName(io))}`;
@@ -170,7 +144,7 @@ export async function runDeadLetter(argv: string[], io: CliIo = processIo): Prom
   const s = await start(argv, io, 'deadletter');
   if (typeof s === 'number') return s;
   const { ctx, v, pos } = s;
-  const usage = (msg: string): number => { io.stderr.write(`spoolgate deadletter: ${msg}\n${DEAD_USAGE}\n`); return 2; };
+  const usage = (msg: string): number => usageError('deadletter', io, msg);
   const [action, id, ...extra] = pos;
   if (extra.length > 0) return usage(`unexpected "${extra[0]!}"`);
   const who = `${typeof v.reason === 'string' ? `,REASON=${quoteOperand(v.reason)}` : ''},BY=${quoteOperand(typeof v.operator === 'string' ? v.operator : operatorName(io))}`;
@@ -182,8 +156,13 @@ export async function runDeadLetter(argv: string[], io: CliIo = processIo): Prom
       if (id === undefined) return usage('requeue needs a dead-letter id');
       return (await send(ctx, `REQUEUE,ID=${quoteOperand(id)}${who}`)).code;
     case 'purge': {
-      const days = typeof v['older-than'] === 'string' ? v['older-than'] : undefined;
-      if (id !== undefined || days === undefined || !/^[0-9]{1,4}$/.test(days)) return usage('purge needs --older-than DAYS (a whole number)');
+      const given = typeof v['older-than'] === 'string' ? v['older-than'] : undefined;
+      if (id !== undefined || given === undefined) return usage('purge needs --older-than AGE (days, or 30d, or an ISO date)');
+      // Days as before, or the common WHEN syntax (cli/since.ts), rounded up to whole days (never removes more than asked).
+      const ms = parseAge(given, Date.now(), 'd');
+      if (ms === undefined) return usage(sinceError('--older-than', given));
+      const days = String(Math.ceil(ms / 86_400_000));
+      if (days.length > 4) return usage('--older-than: at most 9999 days');
       if (v.yes !== true && !(await confirm(io, `remove every dead letter stored more than ${days} days ago?`))) { io.stderr.write('spoolgate deadletter: nothing removed (answer y, or use --yes)\n'); return 1; }
       return (await send(ctx, `PURGEDEAD,AGE=${days}${who}`)).code;
     }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli } from '../testing/cli.js';
+import { captureIo, runCli } from '../testing/cli.js';
 import { tempDir } from '../testing/peers.js';
 import { parseStartArgs, run } from './start.js';
 import { loadConfig } from '../config/index.js';
@@ -27,7 +27,9 @@ test('start options: -f and -F are a cold start; -p/-P STACK is accepted with a 
   const p = parseStartArgs(['-p', 'TCPIP']);
   assert.ok(p.ok);
   assert.deepEqual(p.value.warnings, ['spoolgate: start option -p TCPIP ignored: it chooses a z/OS TCP/IP stack; this host has one network stack']);
-  assert.equal(parseStartArgs(['-x']).ok, false);
+  const io = captureIo();
+  assert.deepEqual(parseStartArgs(['-x'], io), { ok: false, code: 2 });
+  assert.match(io.err(), /^spoolgate start: unknown option '-x'\nusage: spoolgate start /);
 });
 
 test('start -F -p TCPIP --once: runs and exits 0 with one warning line', async (t) => {

@@ -7,13 +7,13 @@
 //           says first what it waits for and prints at the end where the mail went.
 // SIGTERM/SIGINT drain: stop reading, let in-flight attempts end, exit 0; the spool and the
 // checkpoint keep everything unfinished for the next start.
-import { parseArgs } from 'node:util';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { loadConfig, formatDiagnostic } from '../config/index.js';
 import type { GlobalCounters } from '../forwarder/index.js';
 import { startServices } from '../main.js';
 import { processIo, type CliIo } from './io.js';
-import { configPath, noConfig, configHelpLine } from './config-file.js';
+import { configPath, noConfig } from './config-file.js';
+import { parseCommand, usageError } from './parse.js';
 import { sendCommand } from '../control/index.js';
 import { packageRoot } from './init.js';
 import { SpoolgateError } from '../core/index.js';
@@ -35,50 +35,33 @@ function startFailure(e: unknown): string {
   return `${e.message}${hint}`;
 }
 
-const USAGE = 'usage: spoolgate start --config FILE [-f|-F] [-p STACK] [--once]';
 
 export interface StartOptions {
   readonly config: string | undefined;
   readonly cold: boolean;
   readonly once: boolean;
-  readonly help: boolean;
   /** Lines for standard error: start options accepted but without effect here. */
   readonly warnings: readonly string[];
 }
 
-/** The start command line; an error text for an unknown or malformed option. */
-export function parseStartArgs(argv: string[]): { ok: true; value: StartOptions } | { ok: false; error: string } {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string', short: 'c' }, f: { type: 'boolean', short: 'f' }, 'cold-F': { type: 'boolean', short: 'F' }, cold: { type: 'boolean' },
-        stack: { type: 'string', short: 'p' }, 'stack-P': { type: 'string', short: 'P' },
-        once: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: false,
-    });
-  } catch (e) {
-    return { ok: false, error: e instanceof Error ? e.message : String(e) };
-  }
-  const v = args.values;
-  const stack = v.stack ?? v['stack-P'];
+/** The start command line (cli/commands.ts); the exit code when there is nothing to start (--help printed: 0, a usage error printed: 2). */
+export function parseStartArgs(argv: string[], io: CliIo = processIo): { ok: true; value: StartOptions } | { ok: false; code: number } {
+  const args = parseCommand('start', argv, io);
+  if (typeof args === 'number') return { ok: false, code: args };
+  const v = args.values as { config?: string; cold?: boolean; F?: boolean; stack?: string; P?: string; once?: boolean };
+  if (args.positionals.length > 0) return { ok: false, code: usageError('start', io, `unexpected "${args.positionals[0]!}"`) };
+  const stack = v.stack ?? v.P;
   const warnings = stack === undefined ? [] : [`spoolgate: start option -p ${stack} ignored: it chooses a z/OS TCP/IP stack; this host has one network stack`];
-  return { ok: true, value: { config: v.config, cold: v.f === true || v['cold-F'] === true || v.cold === true, once: v.once === true, help: v.help === true, warnings } };
+  return { ok: true, value: { config: v.config, cold: v.cold === true || v.F === true, once: v.once === true, warnings } };
 }
 
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
-  const parsed = parseStartArgs(argv);
-  if (!parsed.ok) {
-    io.stderr.write(`${parsed.error}\n${USAGE}\n`);
-    return 2;
-  }
+  const parsed = parseStartArgs(argv, io);
+  if (!parsed.ok) return parsed.code;
   const args = { values: parsed.value };
-  if (args.values.help) { io.stdout.write(`${USAGE}\n${configHelpLine(args.values.config, io)}\n`); return 0; }
   for (const w of args.values.warnings) io.stderr.write(w + '\n');
   const file = configPath(args.values.config, io);
-  if (file === undefined) { io.stderr.write(`spoolgate start: ${noConfig()}\n${USAGE}\n`); return 2; }
+  if (file === undefined) return usageError('start', io, noConfig());
   const loaded = loadConfig(file, io.env);
   if (!loaded.ok) {
     for (const e of loaded.error) io.stderr.write(formatDiagnostic(e) + '\n');

@@ -2,18 +2,13 @@
 // Each file becomes one spool entry, written under <root>/tmp/ and renamed into the writer's
 // incoming/ queue only when complete and fsynced; the entry id is printed per file.
 import { open } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { getCodePage } from '../codepage/index.js';
 import { describeError } from '../core/errors.js';
 import { jobNameFromFileName, normalizeName, RECORD_FORMATS, type SpoolRecordFormat } from '../spool/attributes.js';
 import { submitToSpool } from '../spool/submit.js';
 import { processIo, type CliIo } from './io.js';
-import { configPath, configHelpLine } from './config-file.js';
-
-const USAGE = `usage: spoolgate submit (--config FILE | --spool-dir DIR --writer NAME) [--writer NAME] [--job NAME]
-                        [--encoding CODEPAGE] [--record-format text|nl|fixed|variable] FILE...|-
-Puts each batch-SMTP FILE ("-" = standard input) on the writer's spool and prints
-"<entry-id> <JOBNAME>(<JOBID>) <FILE>" per file. The job name defaults to the file name's stem.`;
+import { configPath } from './config-file.js';
+import { parseCommand, usageError } from './parse.js';
 
 export interface SpoolTarget {
   root: string;
@@ -42,34 +37,10 @@ export async function resolveSpoolTarget(o: { config?: string; spoolDir?: string
 }
 
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        config: { type: 'string' },
-        'spool-dir': { type: 'string' },
-        writer: { type: 'string' },
-        job: { type: 'string' },
-        encoding: { type: 'string' },
-        'record-format': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    io.stderr.write(`spoolgate submit: ${describeError(e)}\n${USAGE}\n`);
-    return 2;
-  }
-  const v = args.values;
-  if (v.help === true) {
-    io.stdout.write(`${USAGE}\n${configHelpLine(v.config, io)}\n`);
-    return 0;
-  }
-  const usage = (msg: string): number => {
-    io.stderr.write(`spoolgate submit: ${msg}\n${USAGE}\n`);
-    return 2;
-  };
+  const args = parseCommand('submit', argv, io);
+  if (typeof args === 'number') return args;
+  const v = args.values as { config?: string; 'spool-dir'?: string; writer?: string; job?: string; encoding?: string; 'record-format'?: string };
+  const usage = (msg: string): number => usageError('submit', io, msg);
   if (args.positionals.length === 0) return usage('no FILE given');
   if (args.positionals.filter((f) => f === '-').length > 1) return usage('standard input ("-") can be given once');
   let job: string | undefined;

@@ -26,6 +26,13 @@ test('spoolgate user add/passwd/alias/list/remove against --db', async (t) => {
   assert.equal(await userCommand(['--db', db, 'list'], l), 0);
   assert.match(l.out(), /^alice +\* +active +0 +0 postmaster$/m);
   assert.match(l.out(), /^bob +b\.example +active/m);
+  // O2 #18 item 8: --json where data is printed.
+  const lj = io();
+  assert.equal(await userCommand(['--db', db, 'list', '--json'], lj), 0, lj.err());
+  assert.deepEqual(JSON.parse(lj.out()), [
+    { name: 'alice', domain: null, active: true, messages: 0, octets: 0, aliases: ['postmaster'] },
+    { name: 'bob', domain: 'b.example', active: true, messages: 0, octets: 0, aliases: [] },
+  ]);
   assert.equal(await userCommand(['--db', db, 'remove', 'bob'], io()), 0);
 
   const s = openSqliteStore(db);

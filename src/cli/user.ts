@@ -5,21 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { describeError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import { processIo, readAll, type CliIo } from './io.js';
 import { locateConfig } from '../config/locate.js';
 import { noConfig } from './config-file.js';
-
-const USAGE = `usage: spoolgate user (--config FILE | --db PATH) <action> ...
-  add NAME [--domain DOMAIN] [--password-stdin]   enroll a user (a password is generated unless given on stdin)
-  passwd NAME [--password-stdin]                   set a new password
-  remove NAME [--purge]                            stop delivery; --purge also deletes the user and their mail
-  list                                             list users, their aliases and mailbox sizes
-  alias ALIAS USER                                 deliver mail for ALIAS (local part or address) to USER
-  alias --remove ALIAS                             remove an alias`;
+import { parseCommand, usageError } from './parse.js';
 
 async function databasePath(o: { config?: string; db?: string }, env: NodeJS.ProcessEnv): Promise<{ ok: true; path: string } | { ok: false; error: string }> {
   if (o.db !== undefined) return { ok: true, path: o.db };
@@ -33,33 +25,15 @@ async function databasePath(o: { config?: string; db?: string }, env: NodeJS.Pro
 }
 
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        config: { type: 'string' },
-        db: { type: 'string' },
-        domain: { type: 'string' },
-        'password-stdin': { type: 'boolean' },
-        purge: { type: 'boolean' },
-        remove: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    io.stderr.write(`spoolgate user: ${describeError(e)}\n${USAGE}\n`);
-    return 2;
-  }
-  if (args.values.help === true) { io.stdout.write(USAGE + '\n'); return 0; }
+  const args = parseCommand('user', argv, io);
+  if (typeof args === 'number') return args;
+  const values = args.values as { config?: string; db?: string; domain?: string; 'password-stdin'?: boolean; purge?: boolean; remove?: boolean; json?: boolean };
   const [action, ...rest] = args.positionals;
-  const want: Record<string, number> = { add: 1, passwd: 1, remove: 1, list: 0, alias: args.values.remove === true ? 1 : 2 };
+  const want: Record<string, number> = { add: 1, passwd: 1, remove: 1, list: 0, alias: values.remove === true ? 1 : 2 };
   if (action === undefined || want[action] === undefined || rest.length !== want[action]) {
-    io.stderr.write(`spoolgate user: ${action === undefined ? 'missing action' : `wrong arguments for "${action}"`}\n${USAGE}\n`);
-    return 2;
+    return usageError('user', io, action === undefined ? 'missing action' : `wrong arguments for "${action}"`);
   }
-  const where = await databasePath(args.values, io.env);
+  const where = await databasePath(values, io.env);
   if (!where.ok) { io.stderr.write(`spoolgate user: ${where.error}\n`); return 2; }
   let store: Store;
   try {
@@ -70,7 +44,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     return 1;
   }
   try {
-    return await act(store, action, rest, args.values, io);
+    return await act(store, action, rest, values, io);
   } finally {
     await store.close();
   }
@@ -81,7 +55,7 @@ async function password(fromStdin: boolean | undefined, io: CliIo): Promise<{ va
   return { value: randomBytes(15).toString('base64url'), generated: true };
 }
 
-async function act(store: Store, action: string, a: string[], o: { domain?: string; 'password-stdin'?: boolean; purge?: boolean; remove?: boolean }, io: CliIo): Promise<number> {
+async function act(store: Store, action: string, a: string[], o: { domain?: string; 'password-stdin'?: boolean; purge?: boolean; remove?: boolean; json?: boolean }, io: CliIo): Promise<number> {
   const fail = (text: string): number => { io.stderr.write(`spoolgate user ${action}: ${text}\n`); return 1; };
   switch (action) {
     case 'add': {
@@ -109,6 +83,15 @@ async function act(store: Store, action: string, a: string[], o: { domain?: stri
     }
     case 'list': {
       const users = await store.users.listUsers();
+      if (o.json === true) {
+        const rows = [];
+        for (const u of users) {
+          const msgs = await store.mailboxes.list(u.name);
+          rows.push({ name: u.name, domain: u.domain ?? null, active: u.active, messages: msgs.length, octets: msgs.reduce((s, m) => s + m.size, 0), aliases: u.aliases });
+        }
+        io.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+        return 0;
+      }
       io.stdout.write('NAME                 DOMAIN               STATE    MESSAGES   OCTETS ALIASES\n');
       for (const u of users) {
         const msgs = await store.mailboxes.list(u.name);

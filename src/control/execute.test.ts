@@ -10,7 +10,7 @@ import { ok, err } from '../core/result.js';
 import { Logger } from '../log/logger.js';
 import { Accounting } from '../log/accounting.js';
 import { tempDir } from '../testing/peers.js';
-import { SignallingClock } from '../testing/clock.js';
+import { FakeClock, SignallingClock } from '../testing/clock.js';
 import { executeLine, type OperatorTarget } from './execute.js';
 import { MESSAGE_IDS } from './messages.js';
 import type { ForwarderView, TargetView } from './snapshot.js';
@@ -243,4 +243,24 @@ test('D,NODES: one line per node on the store; with Backend SQLite an E line; a 
   const down = await executeLine('D,NODES', { target: { ...target, cluster: () => ({ node: 'gw1', nodes: async () => { throw new Error('connect ECONNREFUSED 127.0.0.1:5432'); } }) }, log });
   assert.equal(down.ok, false);
   assert.match(down.lines[0]!, /THE STORE CANNOT BE READ: CONNECT ECONNREFUSED/);
+});
+
+// (ext, O2 #18 item 6) DISPLAY,STATUS (abbreviated D,STAT): the process facts the instance gives,
+// its uptime from the clock, the targets; a display (logged at debug).
+test('DISPLAY,STATUS: EZD1865I with pid, version, uptime, listeners, targets; data for --json', async () => {
+  const { target, log, lines: events } = fixture();
+  const startedAt = Date.UTC(2026, 10, 27, 10, 0, 0);
+  const withFacts: OperatorTarget = { ...target, process: { pid: 4242, version: '9.9.9', startedAt, node: 'node-a', listening: () => [{ role: 'smtp', host: '127.0.0.1', port: 2525 }, { role: 'control', host: '/run/sg.sock', port: 0 }] } };
+  const r = await executeLine('D,STAT', { target: withFacts, log, clock: new FakeClock(startedAt + 3725_000) });
+  assert.equal(r.ok, true);
+  assert.equal(r.command, 'DISPLAY,STATUS');
+  assert.equal(r.lines[0], 'EZD1865I TEST STATUS:');
+  assert.ok(r.lines.includes(`  PID          : 4242   VERSION : 9.9.9   NODE.JS : ${process.version}`), r.lines.join('\n'));
+  assert.ok(r.lines.includes('  NODE         : node-a   STARTED : 2026-11-27T10:00:00.000Z   UPTIME : 1h 2m 5s'));
+  assert.ok(r.lines.includes('  SMTP     127.0.0.1:2525'));
+  assert.ok(r.lines.includes('  CONTROL  /run/sg.sock'));
+  assert.ok(r.lines.includes('  192.0.2.1   UNKNOWN   SENT 0   CONNECT FAIL 0'), r.lines.join('\n'));
+  const d = r.data as { pid: number; uptimeSeconds: number; queue: unknown; suspendMode: string };
+  assert.deepEqual([d.pid, d.uptimeSeconds, d.queue, d.suspendMode], [4242, 3725, null, 'none']);
+  assert.ok(!events.includes('operator.command'), 'a display: debug, not in LogLevel 7');
 });

@@ -14,6 +14,7 @@ import { formatCommand, parseCommand, type Command } from './parse.js';
 import { canonicalIp, isDisplay, render } from './render.js';
 import { takeSnapshot, targetSnapshot, type ForwarderView, type TargetView } from './snapshot.js';
 import { executeQueue, queueShows } from './queue-commands.js';
+import { formatStatus, statusReport, type ProcessFacts } from './status.js';
 import type { QueueApi } from '../queue/index.js';
 import type { NodeInfo } from '../store/queue-store.js';
 
@@ -51,6 +52,8 @@ export interface OperatorTarget {
   readonly queue?: QueueApi;
   /** (ext, [P2]) With Store Backend PostgreSQL: this node and the nodes on the store (DISPLAY,NODES). */
   cluster?(): { readonly node: string; nodes(): Promise<readonly NodeInfo[]> } | undefined;
+  /** (ext, O2) Pid, version, start time, node and listeners for DISPLAY,STATUS (control/status.ts). */
+  readonly process?: ProcessFacts;
 }
 
 export interface ControlResponse {
@@ -109,7 +112,7 @@ export async function executeLine(text: string, ctx: ExecuteContext): Promise<Co
 
 /** A command that only shows state: DISPLAY,..., LOGLEVEL and USEREXIT without a value. */
 function onlyShows(c: Command): boolean {
-  return isDisplay(c) || (c.kind.startsWith('queue-') && queueShows(c as Parameters<typeof queueShows>[0])) || (c.kind === 'loglevel' && c.level === undefined) || (c.kind === 'userexit' && c.value === undefined);
+  return isDisplay(c) || c.kind === 'display-status' || (c.kind.startsWith('queue-') && queueShows(c as Parameters<typeof queueShows>[0])) || (c.kind === 'loglevel' && c.level === undefined) || (c.kind === 'userexit' && c.value === undefined);
 }
 
 function configRecord(ctx: ExecuteContext, reason: 'refresh' | 'loglevel' | 'userexit', changed?: readonly string[]): void {
@@ -125,6 +128,13 @@ async function execute(cmd: Command, ctx: ExecuteContext): Promise<{ lines: stri
   const t = ctx.target;
   const f = t.forwarder;
   const inst = instanceOf(t);
+  if (cmd.kind === 'display-status') {
+    // (ext, O2) `spoolgate status`: the console's picture of the instance plus the process facts.
+    const now = (ctx.clock ?? systemClock).now();
+    const facts = t.process ?? { pid: process.pid, version: 'unknown', startedAt: now, node: 'unknown', listening: () => [] };
+    const r = await statusReport({ forwarder: f, config: () => t.config(), logLevel: ctx.log.level, ...(t.faults ? { faults: () => t.faults!() } : {}), now, process: facts, queue: t.queue });
+    return { lines: [Msg.status(inst), ...formatStatus(r)], data: r };
+  }
   if (isDisplay(cmd)) {
     const withConfig = cmd.kind === 'display-config' ? { config: t.config(), runtime: { pid: process.pid, ...t.runtime?.() } } : undefined;
     const s = takeSnapshot({ forwarder: f, instance: inst, logLevel: ctx.log.level, userExit: t.userExit(), compat: t.config().displayCompat, ...(withConfig ? { withConfig } : {}) });

@@ -9,6 +9,7 @@ export const MESSAGE_IDS = [
   'EZD1838E', 'EZD1839I', 'EZD1840I', 'EZD1841I', 'EZD1842I', 'EZD1843I', 'EZD1844E', 'EZD1845I', 'EZD1846I',
   'EZD1847I', 'EZD1848I', 'EZD1849I', 'EZD1850I', 'EZD1851I', 'EZD1852I', 'EZD1853I', 'EZD1854I', 'EZD1855I', 'EZD1856E',
   'EZD1860I',
+  'EZD1865I',
 ] as const;
 
 export type MessageId = (typeof MESSAGE_IDS)[number];
@@ -86,6 +87,9 @@ export const Msg = {
   queueDone: (i: string, cmd: string, detail: string) => `EZD1855I ${i} MODIFY ${cmd} COMMAND COMPLETED : ${detail}`,
   /** A queue command not carried out: no such id, not in a state for it, a bad id. */
   queueFailed: (i: string, cmd: string, detail: string) => `EZD1856E ${i} MODIFY ${cmd} COMMAND FAILED : ${detail}`,
+  // ---- invented for `spoolgate status` (O2 #18 item 6, src/control/status.ts) ----
+  /** DISPLAY,STATUS: the process, listeners, queue counts and targets follow. */
+  status: (i: string) => `EZD1865I ${i} STATUS:`,
 } as const;
 
 /** Is this response line an error message (the command was not carried out)? */

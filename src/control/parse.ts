@@ -26,6 +26,8 @@ export type Command =
   | { readonly kind: 'refresh-targets' }
   | { readonly kind: 'suspend'; readonly mode: 'immediate' | 'delay' }
   | { readonly kind: 'resume' }
+  /** (ext, O2) DISPLAY,STATUS: what runs, listeners, queue counts, targets (control/status.ts). */
+  | { readonly kind: 'display-status' }
   /** (ext, O1) The queue: src/control/queue-commands.ts. */
   | QueueCommand;
 
@@ -109,7 +111,7 @@ function extra(cmd: string, tok: Token | undefined): Result<never, ParseError> |
 }
 
 const VERBS = ['Display', 'FLUSHRetry', 'LOGLevel', 'USERexit', 'REFRESH', 'REFRESHIPlist', 'REFRESHTargets', 'SUSpend', 'RESume'] as const;
-const DISPLAYS = ['CONFig', 'IPlist', 'LOGlevel', 'NODes', 'SPOOLstatus', 'TARGETs'] as const;
+const DISPLAYS = ['CONFig', 'IPlist', 'LOGlevel', 'NODes', 'SPOOLstatus', 'TARGETs', 'STATus'] as const;
 
 /** Parses one operator command, e.g. `D,TARGETS,ADDR=::1` or `LOGL,LEVEL=15`. */
 export function parseCommand(text: string): Result<Command, ParseError> {
@@ -186,6 +188,10 @@ function parseDisplay(rest: readonly Token[]): Result<Command, ParseError> {
   const d = pick(what.word, DISPLAYS);
   if (d === undefined) return err({ detail: `UNKNOWN DISPLAY '${what.raw}': USE CONFIG, IPLIST, LOGLEVEL, SPOOLSTATUS OR TARGETS` });
   switch (d) {
+    case 'STATus': {
+      const bad = extra('DISPLAY,STATUS', opts[0]);
+      return bad ?? ok({ kind: 'display-status' });
+    }
     case 'CONFig': case 'IPlist': case 'LOGlevel': {
       const bad = extra(`DISPLAY,${d.toUpperCase()}`, opts[0]);
       if (bad) return bad;
@@ -229,6 +235,7 @@ function parseDisplay(rest: readonly Token[]): Result<Command, ParseError> {
 export function formatCommand(c: Command): string {
   switch (c.kind) {
     case 'display-config': return 'DISPLAY,CONFIG';
+    case 'display-status': return 'DISPLAY,STATUS';
     case 'display-iplist': return 'DISPLAY,IPLIST';
     case 'display-loglevel': return 'DISPLAY,LOGLEVEL';
     case 'display-spool-summary': return 'DISPLAY,SPOOLSTATUS,SUMMARY';

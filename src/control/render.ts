@@ -11,10 +11,11 @@ import type { Command } from './parse.js';
 import { Msg } from './messages.js';
 import type { Snapshot, TargetSnapshot, TaskSnapshot } from './snapshot.js';
 
-export type DisplayCommand = Extract<Command, { kind: `display-${string}` }>;
+// DISPLAY,STATUS is answered by control/status.ts (it reads the queue: async), not here.
+export type DisplayCommand = Exclude<Extract<Command, { kind: `display-${string}` }>, { kind: 'display-status' }>;
 
 export function isDisplay(c: Command): c is DisplayCommand {
-  return c.kind.startsWith('display-');
+  return c.kind.startsWith('display-') && c.kind !== 'display-status';
 }
 
 /** Lines of a display command; an unknown ADDR= or a missing configuration gives one E line. */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 
-export type PeerName = 'smtp-sink' | 'smtp-source' | 'postfix' | 'swaks' | 'curl' | 'python3' | 'fetchmail' | 'dovecot' | 'iconv' | 'openssl' | 'postgres' | 'mailx' | 'git-send-email' | 'pdftotext' | 'dkimpy' | 'chromium';
+export type PeerName = 'smtp-sink' | 'smtp-source' | 'postfix' | 'swaks' | 'curl' | 'python3' | 'fetchmail' | 'dovecot' | 'iconv' | 'openssl' | 'postgres' | 'mailx' | 'git-send-email' | 'pdftotext' | 'dkimpy' | 'chromium' | 'groff';
 
 const BINARIES: Record<PeerName, readonly string[]> = {
   'smtp-sink': ['/usr/sbin/smtp-sink'],
@@ -29,6 +29,8 @@ const BINARIES: Record<PeerName, readonly string[]> = {
   // The web console's browser tests (test/e2e/console-browser.test.ts), driven by playwright-core;
   // SPOOLGATE_CHROMIUM names another build (or a missing one, to see the test skip or fail).
   chromium: [process.env.SPOOLGATE_CHROMIUM ?? '/usr/bin/chromium'],
+  // Renders the generated man pages with every warning on (src/cli/man.test.ts).
+  groff: ['/usr/bin/groff'],
 };
 
 function onPath(cmd: string): boolean {

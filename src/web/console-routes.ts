@@ -7,8 +7,8 @@
 // MAX_WAIT_SECONDS), the per-minute throughput buckets (one hour).
 import { hostname } from 'node:os';
 import { STATEMENTS, parseConfig, type Config } from '../config/index.js';
-import { targetSnapshot, taskSnapshot } from '../control/snapshot.js';
-import { LogBits, type LogRecord, type LogSink } from '../log/index.js';
+import { instanceState } from '../control/status.js';
+import type { LogRecord, LogSink } from '../log/index.js';
 import { CONSOLE_CSP } from './console.js';
 import { CONSOLE_VIEWS_JS } from './console-views.js';
 import type { MetricsSource } from './metrics.js';
@@ -224,9 +224,6 @@ export interface ConsoleSource {
   readonly throughput: Throughput;
 }
 
-function levelNames(bits: number): string[] {
-  return Object.entries(LogBits).filter(([, b]) => (bits & b) !== 0).map(([n]) => n);
-}
 
 const asset = (type: string, body: string): Route => ({
   methods: ['GET'], auth: false,
@@ -248,23 +245,10 @@ export function consoleRoutes(source: ConsoleSource | undefined, metrics: Metric
       methods: ['GET'], auth: true,
       handle: (_req, res) => {
         if (source === undefined) { unavailable(res); return; }
-        const f = metrics.forwarder;
-        const level = source.logLevel();
+        // The same assembly as DISPLAY,STATUS (`spoolgate status`): control/status.ts.
         json(res, 200, {
           ok: true,
-          instance: source.config().instance,
-          time: new Date(metrics.now()).toISOString(),
-          suspendMode: f.suspendMode,
-          waitReason: f.waitReason ?? null,
-          logLevel: level,
-          logLevelNames: levelNames(level),
-          counters: f.counters,
-          targets: f.listTargets().map(targetSnapshot).map((t) => ({
-            address: t.address, port: t.port, source: t.source, state: t.state, secure: t.secure, startTls: t.startTls,
-            mailAttempts: t.mailAttempts, mailSent: t.mailSent, connectFail: t.connectFail, lostAttempts: t.lostAttempts, lastError: t.lastError,
-          })),
-          tasks: f.tasks.map(taskSnapshot),
-          faults: (metrics.faults?.() ?? []).map((x) => ({ component: x.component, problem: x.problem, disabling: x.disabling, since: new Date(x.since).toISOString(), failures: x.failures })),
+          ...instanceState({ forwarder: metrics.forwarder, config: () => source.config(), logLevel: source.logLevel(), ...(metrics.faults ? { faults: () => metrics.faults!() } : {}), now: metrics.now() }),
           throughput: source.throughput.read(),
         });
       },

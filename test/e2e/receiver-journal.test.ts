@@ -34,6 +34,11 @@ test('spoolgate journal: by id, sender, recipient, since; --db and --config', as
 
   assert.equal((await cli(['--db', db, '--since', '2999-01-01'])).out, '');
   assert.equal((await cli(['--db', db, '--since', 'yesterday'])).code, 2);
+  // O2 #18 item 8: the one --since syntax (cli/since.ts): a duration back from now, as accounting
+  // took it (journal took ISO only and refused 1h with exit 2).
+  const recent = await cli(['--db', db, '--from', 's@client.test', '--since', '1h']);
+  assert.equal(recent.code, 0, recent.err);
+  assert.equal(recent.out.trim().split('\n').length, 3);
   assert.equal((await cli(['--db', join(r.dir, 'missing.db')])).code, 1);
   // Neither --db nor a configuration (the search finds none: $SPOOLGATE_CONFIG names a missing file).
   const none = await runCli(run, [], { env: { ...process.env, SPOOLGATE_CONFIG: join(r.dir, 'missing.conf') } });
