@@ -4,11 +4,59 @@
 // ceiling with the same sessions and size. The number of messages per cell is scaled to about
 // 24 MB of bodies (at least 60, at most 3,000 messages; × BENCH_SCALE) to keep the whole matrix
 // within a few minutes on 2 cores. Writes bench/out/scaling.json.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SCALE, startCountingSink, writeResult } from './lib.js';
+import { writeConfig } from '../src/testing/gateway.js';
+import { freePort } from '../src/testing/postfix.js';
+import { SCALE, monitorTree, runCommand, startCountingSink, writeResult } from './lib.js';
 import { timeSmtpSource, timeSpoolgate } from './forwarding.js';
+
+/** Receiver processes in the receiver curve (B2 item 6). */
+export const WORKERS = [1, 2, 4] as const;
+
+export interface ReceiverCell { readonly workers: number; readonly mode: 'a' | 'b'; readonly n: number; readonly acceptedS: number; readonly msgPerSec: number; readonly cpuS: number; readonly cpuMsPerMsg: number }
+
+/**
+ * The receiver curve: inbound acceptance (benchmark 3's load: 4 KB to a relay recipient, 20
+ * sessions; (a) one message per session, (b) all of a session's messages in it) against 1, 2, 4
+ * receiver processes sharing the port (bench/receiver-cluster.ts), with the CPU seconds of the
+ * whole process tree per message, which is what predicts a machine with more cores.
+ */
+async function receiverCurve(dir: string): Promise<ReceiverCell[]> {
+  const n = Math.max(200, Math.round(1000 * SCALE));
+  const out: ReceiverCell[] = [];
+  for (const workers of WORKERS) {
+    const d = join(dir, `rx-${workers}`);
+    mkdirSync(d, { recursive: true });
+    const port = await freePort();
+    const { path } = writeConfig(d, `TargetServer { TargetIP 127.0.0.1 ConnectPort 9 }\nReceiver { Listen 127.0.0.1:${port} HostName mx.bench.test LocalDomain local.bench.test RelayMode AddressList RelayAddress 127.0.0.0/8 MaxConnections 200 MaxConnectionsPerIP 200 }`);
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'receiver-cluster.ts'), path, String(port), String(workers), process.env.BENCH_CLUSTER_POLICY ?? 'none'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let text = '';
+        child.stdout!.on('data', (b: Buffer) => { text += b.toString(); if (text.includes('READY')) resolve(); });
+        child.once('exit', (c) => reject(new Error(`receiver cluster exited ${c}`)));
+      });
+      for (const mode of ['a', 'b'] as const) {
+        const mon = monitorTree(() => child.pid);
+        const t0 = Date.now();
+        await runCommand('/usr/sbin/smtp-source', [...(mode === 'b' ? ['-d'] : []), '-s', '20', '-m', String(n), '-l', '4096', '-M', 'bench.test', '-f', 'job@corp.test', '-t', 'rcpt@remote.test', `127.0.0.1:${port}`]);
+        const acceptedS = (Date.now() - t0) / 1000;
+        const u = mon.stop();
+        const cpuS = u.cpuUserS + u.cpuSysS;
+        out.push({ workers, mode, n, acceptedS, msgPerSec: n / acceptedS, cpuS, cpuMsPerMsg: (1000 * cpuS) / n });
+        process.stdout.write(`receiver ${workers} worker(s), mode ${mode}: ${(n / acceptedS).toFixed(0)} msg/s accepted, ${((1000 * cpuS) / n).toFixed(2)} CPU ms/msg\n`);
+      }
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => { if (child.exitCode !== null || child.signalCode !== null) r(undefined); else child.once('exit', r); });
+      rmSync(d, { recursive: true, force: true });
+    }
+  }
+  return out;
+}
 
 export const CONNECTIONS = [1, 2, 4, 8] as const;
 export const SIZES = [1024, 10 * 1024, 100 * 1024, 1024 * 1024] as const;
@@ -23,8 +71,18 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'spoolgate-bench-scale-'));
   const sink = await startCountingSink();
   const cells: Cell[] = [];
+  let receiver: ReceiverCell[] = [];
+  // BENCH_SCALING_PART=receiver or =forwarding runs one half only.
+  const part = process.env.BENCH_SCALING_PART;
   try {
-    for (const bodyBytes of SIZES) {
+    if (part !== 'forwarding') {
+      try {
+        receiver = await receiverCurve(dir);
+      } catch (e) {
+        process.stderr.write(`receiver curve failed: ${e instanceof Error ? e.message : String(e)}\n`);
+      }
+    }
+    for (const bodyBytes of part === 'receiver' ? [] : SIZES) {
       const n = messagesFor(bodyBytes);
       for (const sessions of CONNECTIONS) {
         const shape = { n, sessions, bodyBytes };
@@ -43,12 +101,18 @@ async function main(): Promise<void> {
     await sink.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log('\nScaling: spoolgate msg/s (MB/s of bodies) by ConnectLimit and message size; smtp-source ceiling in brackets');
-  console.table(SIZES.map((size) => Object.fromEntries([['size', `${size / 1024} KB × ${messagesFor(size)}`], ...CONNECTIONS.map((s) => {
-    const c = cells.find((x) => x.bodyBytes === size && x.sessions === s);
-    return [`${s} conn`, c ? `${c.msgPerSec.toFixed(0)} (${c.mbPerSec.toFixed(1)} MB/s) [${c.ceilingMsgPerSec.toFixed(0)}]` : 'failed'];
-  })])));
-  writeResult('scaling', { cells });
+  if (cells.length > 0) {
+    console.log('\nScaling: spoolgate msg/s (MB/s of bodies) by ConnectLimit and message size; smtp-source ceiling in brackets');
+    console.table(SIZES.map((size) => Object.fromEntries([['size', `${size / 1024} KB × ${messagesFor(size)}`], ...CONNECTIONS.map((s) => {
+      const c = cells.find((x) => x.bodyBytes === size && x.sessions === s);
+      return [`${s} conn`, c ? `${c.msgPerSec.toFixed(0)} (${c.mbPerSec.toFixed(1)} MB/s) [${c.ceilingMsgPerSec.toFixed(0)}]` : 'failed'];
+    })])));
+  }
+  if (receiver.length > 0) {
+    console.log('\nReceiver curve: inbound acceptance by receiver processes (node:cluster, one shared port); CPU of the process tree per message');
+    console.table(receiver.map((c) => ({ workers: c.workers, mode: c.mode, 'accepted msg/s': c.msgPerSec.toFixed(0), 'CPU ms/msg': c.cpuMsPerMsg.toFixed(2) })));
+  }
+  writeResult('scaling', { cells, receiver });
 }
 
 await main();

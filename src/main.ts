@@ -19,6 +19,7 @@ import { Retention } from './log/retention.js';
 import { accountingPath, accountingRetention } from './log/accounting.js';
 import { DeadLetterStore } from './notify/index.js';
 import { pruneSysoutReports } from './spool/disposition.js';
+import { EnqueueGroup } from './spool/enqueue.js';
 import { makeLogger, queueOwnMail, startGateway, systemResolver, watchLogFile, type Gateway, type GatewayOptions } from './gateway.js';
 
 export { makeLogger, startGateway, systemResolver, type Gateway, type GatewayOptions } from './gateway.js';
@@ -63,6 +64,15 @@ async function startPop3(w: Wiring, store: SqliteStore, auth: Authenticator): Pr
   return server;
 }
 
+const relayGroups = new Map<string, EnqueueGroup>();
+/** The group commit for relayed mail of the spool in force (one per spool root and writer). */
+function relayGroup(c: Config): EnqueueGroup {
+  const key = `${c.spool.directory}\0${c.extWrtName}`;
+  let g = relayGroups.get(key);
+  if (g === undefined) relayGroups.set(key, g = new EnqueueGroup({ root: c.spool.directory, writer: c.extWrtName, hostName: c.hostName }));
+  return g;
+}
+
 async function startSmtpReceiver(w: Wiring, store: SqliteStore, auth: Authenticator): Promise<void> {
   const rc = w.config.receiver;
   if (rc === null) return;
@@ -71,8 +81,9 @@ async function startSmtpReceiver(w: Wiring, store: SqliteStore, auth: Authentica
     resolver: w.opts.resolver ?? systemResolver, log: w.log, clock: w.opts.clock, tls: tlsOf(rc.tlsCert, rc.tlsKey), auth, counters: w.counters.receiver,
     // Relayed mail: one message entry, durable before the receiver answers 250.
     // The journal's "queued" event names the entry and the queue id the message has from here on (docs/queue.md).
+    // Concurrent sessions share the publication's directory fsyncs (EnqueueGroup, B2 item 3).
     spoolSubmit: async (m) => {
-      const e = await queueOwnMail(w.gateway.config(), m, { kind: 'receiver', ...m.origin }, 'RECEIVER');
+      const e = await relayGroup(w.gateway.config()).enqueue({ envelope: m.envelope, data: m.data, origin: { kind: 'receiver', ...m.origin }, jobName: 'RECEIVER' });
       return `${e.id}, queue id ${queueIdFor(e.id, e.attrs.jobId, 1)}`;
     },
     // NOTIFY=SUCCESS for a local mailbox: the "delivered" notice goes out like every notification.

@@ -92,14 +92,30 @@ export class ReceiverSink implements InboundSink {
       users.set(user, [...(users.get(user) ?? []), formatMailbox(r.mailbox)]);
       local.push(r);
     }
+    // The journal events of this message are recorded together at the end (one commit, shared
+    // with the other sessions of that turn), in the order they happened; accept() still resolves
+    // only after they are committed, also when storing failed.
+    const events: Parameters<ReceiverJournal['record']>[] = [];
     for (const r of m.envelope.recipients) {
       const relayed = relay.includes(r);
-      await this.d.journal.record(relayed ? 'received-relay' : 'received', {
+      events.push([relayed ? 'received-relay' : 'received', {
         messageId: id, from, to: formatMailbox(r.mailbox), ip: m.clientIp,
         detail: `${relayed ? 'relayed' : 'local'} mail from ${formatPath(m.envelope.from)} size ${size} session ${m.sessionId}`,
-      });
+      }]);
     }
+    try {
+      return await this.store(id, m, from, { users, relay, local }, events);
+    } finally {
+      await Promise.all(events.map((e) => this.d.journal.record(...e)));
+    }
+  }
 
+  private async store(
+    id: string, m: InboundMessage, from: string,
+    to: { users: Map<string, string[]>; relay: Recipient[]; local: Recipient[] },
+    events: Parameters<ReceiverJournal['record']>[],
+  ): Promise<{ ok: true; id: string }> {
+    const { users, relay, local } = to;
     // Filters look at the message as the client sent it, before anything is stored.
     const hits = evaluateFilters(this.d.filters(), m.envelope.from, m.data);
     const outcome = filterOutcome(hits);
@@ -113,7 +129,7 @@ export class ReceiverSink implements InboundSink {
     }
     for (const h of hits) {
       const what = h.rule.dryRun ? 'dry run, delivered' : outcome === 'keep' ? 'kept in quarantine, not delivered' : 'discarded';
-      await this.d.journal.record('filtered', { messageId: id, from, ip: m.clientIp, detail: `rejected by filtering: ${h.rule.match} "${h.rule.pattern}" ${h.unchecked === true ? 'not checked' : 'matched'} "${h.value}": ${what}` });
+      events.push(['filtered', { messageId: id, from, ip: m.clientIp, detail: `rejected by filtering: ${h.rule.match} "${h.rule.pattern}" ${h.unchecked === true ? 'not checked' : 'matched'} "${h.value}": ${what}` }]);
       this.d.log.event('receiver.filtered', { id, from, match: h.rule.match, pattern: h.rule.pattern, action: h.rule.action, dryRun: h.rule.dryRun, unchecked: h.unchecked === true });
     }
     if (outcome !== 'deliver') {
@@ -125,7 +141,7 @@ export class ReceiverSink implements InboundSink {
     for (const [user, addrs] of users) {
       const stored = await this.d.mailboxes.deliver(user, m.data);
       for (const to of addrs) {
-        await this.d.journal.record('delivered', { messageId: id, from, to, user, detail: `delivered to mailbox of ${user} as ${stored.id} size ${stored.size}` });
+        events.push(['delivered', { messageId: id, from, to, user, detail: `delivered to mailbox of ${user} as ${stored.id} size ${stored.size}` }]);
       }
     }
     await this.successNotice(id, m, local);
@@ -137,7 +153,7 @@ export class ReceiverSink implements InboundSink {
         origin: { client: m.clientIp, helo: m.heloName, auth: m.authUser ?? null, tls: m.tls, session: m.sessionId },
       });
       for (const r of relay) {
-        await this.d.journal.record('queued', { messageId: id, from, to: formatMailbox(r.mailbox), detail: `queued for relay as spool entry ${entry}` });
+        events.push(['queued', { messageId: id, from, to: formatMailbox(r.mailbox), detail: `queued for relay as spool entry ${entry}` }]);
       }
     }
     return { ok: true, id };

@@ -211,12 +211,14 @@ export async function readSmallFile(path: string, label: string, max: number): P
 /** Combines what the file system says (owner, inode, mtime) with attrs.json fields and defaults. */
 export async function resolveAttributes(opts: {
   fileName: string; uid: number; ino: number | bigint; mtime: Date; file?: AttrsFile; passwdPath?: string; hostName?: string;
+  /** The owner's name for a uid (a caller that queues many entries keeps it); default: userNameOf. */
+  userName?: (uid: number) => Promise<string>;
 }): Promise<SpoolAttributes> {
   const f = opts.file ?? {};
   const a: SpoolAttributes = {
     jobName: f.jobName ?? jobNameFromFileName(opts.fileName),
     jobId: f.jobId ?? jobIdFromInode(opts.ino),
-    originUser: await userNameOf(opts.uid, opts.passwdPath),
+    originUser: await (opts.userName ?? ((uid: number) => userNameOf(uid, opts.passwdPath)))(opts.uid),
     originUid: opts.uid,
     originNode: f.originNode ?? opts.hostName ?? hostname(),
     taskType: f.taskType ?? 'WRITER',

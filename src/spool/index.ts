@@ -13,4 +13,4 @@
 // until every message in it is finished.
 export * from './records.js';
 export * from './message-entry.js';
-export { enqueueMessage, enqueueNotifications, type EnqueueOptions } from './enqueue.js';
+export { EnqueueGroup, enqueueMessage, enqueueNotifications, type EnqueueOptions } from './enqueue.js';

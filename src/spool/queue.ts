@@ -61,8 +61,14 @@ export class SpoolQueue {
   private readonly opts: SpoolQueueOptions;
   private readonly lock: WriterLock;
   private readonly seen = new Set<string>();
+  /** Name -> key of the reported entries (B2 item 3): a scan after an arrival trusts a known name without an lstat. */
+  private readonly seenNames = new Map<string, string>();
+  /** The next scan checks every known entry's inode (the periodic rescan, rescan(), the first scan). */
+  private fullScanDue = true;
   /** Entries inspected in full (attributes, envelope, data checked) since open: the cost of scans. */
   inspections = 0;
+  /** Entries reported already whose inode a scan checked with an lstat (only full scans do). */
+  checks = 0;
   /** Unreadable entries: failures so far and when (injected clock) to report them again. */
   private readonly unreadable = new Map<string, { failures: number; next: number }>();
   /**
@@ -125,15 +131,21 @@ export class SpoolQueue {
    * then costs one lstat per waiting entry, not a full inspection of every one (thousands of
    * DSN entries made every arrival inspect them all again, R3 item 7).
    */
-  private async inspectNames(names: readonly string[], known: { seen: ReadonlySet<string>; present: Set<string> } | undefined): Promise<Inspected[]> {
+  private async inspectNames(names: readonly string[], known: { seen: ReadonlySet<string>; present: Set<string>; names?: ReadonlyMap<string, string> } | undefined): Promise<Inspected[]> {
     const out: Inspected[] = [];
     for (const name of names) {
       // Dot-files are not entries (editors' and tools' temporary files).
       if (!validEntryId(name)) continue;
       if (known !== undefined) {
+        // A name reported already: still there, no lstat (an arrival scan under a backlog of n
+        // entries cost n lstats). A different entry renamed in under a name still known (a new
+        // inode) is found by the next full scan, at most RescanInterval later.
+        const k = known.names?.get(name);
+        if (k !== undefined) { known.present.add(k); continue; }
         const st = await lstatOrUndefined(join(this.layout.incoming, name));
         if (st === undefined) continue;
         const key = `${name}\0${st.ino}`;
+        if (known.seen.has(key)) this.checks++;
         if (known.seen.has(key)) { known.present.add(key); continue; }
       }
       const i = await this.inspect(name);
@@ -275,12 +287,14 @@ export class SpoolQueue {
 
   /** Triggers a scan now (also what the periodic rescan does). */
   rescan(): void {
+    this.fullScanDue = true;
     this.requestScan();
   }
 
   private scheduleRescan(): void {
     if (this.closed) return;
     this.timer = this.opts.clock.setTimer(this.opts.rescanMs ?? 5000, () => {
+      this.fullScanDue = true;
       this.requestScan();
       this.scheduleRescan();
     });
@@ -305,8 +319,10 @@ export class SpoolQueue {
 
   private async scanOnce(): Promise<void> {
     const present = new Set<string>();
+    const full = this.fullScanDue;
+    this.fullScanDue = false;
     // Entries reported already are only checked to be still there (they are the forwarder's).
-    const found = await this.inspectNames(await readdir(this.layout.incoming), { seen: this.seen, present });
+    const found = await this.inspectNames(await readdir(this.layout.incoming), { seen: this.seen, present, ...(full ? {} : { names: this.seenNames }) });
     for (const i of found) {
       present.add(i.key);
       if (this.seen.has(i.key) || this.closed) continue;
@@ -321,6 +337,7 @@ export class SpoolQueue {
         this.unreadable.set(i.key, u);
       } else {
         this.seen.add(i.key);
+        this.seenNames.set(i.entry.id, i.key);
       }
       try {
         this.onArrival?.(i.entry);
@@ -330,6 +347,7 @@ export class SpoolQueue {
     }
     // Forget entries that left incoming/, so a release or a reused name is reported again.
     for (const k of this.seen) if (!present.has(k)) this.seen.delete(k);
+    for (const [n, k] of this.seenNames) if (!this.seen.has(k)) this.seenNames.delete(n);
     for (const k of this.unreadable.keys()) if (!present.has(k)) this.unreadable.delete(k);
   }
 

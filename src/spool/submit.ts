@@ -218,6 +218,35 @@ async function writeDurably(path: string, data: Buffer): Promise<void> {
  * and tmp/ fsynced. Returns the entry as a batch entry (message-entry.ts sets kind and message).
  */
 export async function submitEntry(opts: SubmitOptions & { extraFiles?: readonly ExtraFile[] }): Promise<SpoolEntry> {
+  const staged = await stageEntry(opts);
+  const [done] = await publishStaged([staged]);
+  if (done!.ok) return done!.entry;
+  throw done!.error;
+}
+
+/**
+ * An entry complete and durable under tmp/<id>/, not yet renamed into incoming/ (the first half
+ * of submitEntry). publishStaged() finishes it; until then no reader sees it.
+ */
+export interface StagedEntry {
+  readonly layout: SpoolLayout;
+  readonly id: string;
+  readonly tmpDir: string;
+  readonly size: number;
+  readonly uid: number;
+  readonly ino: bigint;
+  readonly file: AttrsFile;
+  readonly opts: SubmitOptions;
+  /** beforeRename recorded it: a failure leaves tmp/<id> for the caller (commitStaged). */
+  readonly recorded: boolean;
+}
+
+/**
+ * Writes tmp/<id>/ (data, attrs.json, extra files, each fsynced; the directory fsynced). On
+ * failure tmp/<id> is removed (unless beforeRename recorded it) and the error thrown.
+ * `layoutReady`: the caller knows the directories exist (a group of entries checks them once).
+ */
+export async function stageEntry(opts: SubmitOptions & { extraFiles?: readonly ExtraFile[] }, layoutReady = false): Promise<StagedEntry> {
   const step = opts.afterStep ?? (async () => undefined);
   const l = spoolLayout(opts.root, opts.writer);
   const given: AttrsFile = {};
@@ -232,7 +261,7 @@ export async function submitEntry(opts: SubmitOptions & { extraFiles?: readonly 
   const checked = parseAttrsJson(Buffer.from(formatAttrsJson(given)));
   if (!checked.ok) throw new SpoolUsageError(checked.error.replace(/^attrs\.json: /, ''));
 
-  await ensureLayout(l, { gateway: false });
+  if (!layoutReady) await ensureLayout(l, { gateway: false });
   const now = opts.now ?? Date.now;
   const id = opts.id ?? newId(now());
   if (opts.id !== undefined && !/^[0-9a-z]{20}$/.test(id)) throw new SpoolUsageError(`entry id ${id} is not 20 base-36 characters`);
@@ -287,19 +316,63 @@ export async function submitEntry(opts: SubmitOptions & { extraFiles?: readonly 
       await opts.beforeRename(id);
       staged = true;
     }
-    const dest = join(l.incoming, id);
-    await rename(tmpDir, dest);
-    await step('rename');
-    await syncDir(l.incoming);
-    await step('incoming');
-    await syncDir(l.tmp);
-    await step('tmp');
-    const attrs = await resolveAttributes({ fileName: id, uid: Number(st.uid), ino: st.ino, mtime: new Date(), file, ...pass(opts) });
-    return { id, kind: 'batch', path: join(dest, 'data'), attrs, size };
+    return { layout: l, id, tmpDir, size, uid: Number(st.uid), ino: st.ino, file, opts, recorded: staged };
   } catch (e) {
     if (!staged) await rm(tmpDir, { recursive: true, force: true });
     throw e;
   }
+}
+
+export type Published = { readonly ok: true; readonly entry: SpoolEntry } | { readonly ok: false; readonly error: unknown };
+
+/**
+ * The second half: renames staged entries of ONE writer into incoming/, then fsyncs incoming/
+ * and tmp/ once for all of them (a group commit: n entries, two directory fsyncs). An entry is
+ * durable, and its result ok, only after both fsyncs; if they fail, every entry of the group
+ * fails (it may still be in incoming/: the caller's client retries, a duplicate, never a loss).
+ * `userName` resolves the owner's name for the attributes (default: reading the passwd file).
+ */
+export async function publishStaged(entries: readonly StagedEntry[], userName?: (uid: number) => Promise<string>): Promise<Published[]> {
+  const first = entries[0];
+  if (first === undefined) return [];
+  const l = first.layout;
+  if (entries.some((s) => s.layout.incoming !== l.incoming || s.layout.tmp !== l.tmp)) throw new RangeError('publishStaged: entries of one writer only');
+  const results: (Published | undefined)[] = entries.map(() => undefined);
+  const renamed: number[] = [];
+  for (const [i, s] of entries.entries()) {
+    try {
+      await rename(s.tmpDir, join(l.incoming, s.id));
+      await (s.opts.afterStep ?? (async () => undefined))('rename');
+      renamed.push(i);
+    } catch (e) {
+      if (!s.recorded) await rm(s.tmpDir, { recursive: true, force: true });
+      results[i] = { ok: false, error: e };
+    }
+  }
+  if (renamed.length > 0) {
+    const steps = (name: string): Promise<unknown> => Promise.all(renamed.map((i) => (entries[i]!.opts.afterStep ?? (async () => undefined))(name)));
+    try {
+      await syncDir(l.incoming);
+      await steps('incoming');
+      await syncDir(l.tmp);
+      await steps('tmp');
+    } catch (e) {
+      for (const i of renamed) results[i] = { ok: false, error: e };
+      return results.map((r) => r!);
+    }
+    const mtime = new Date();
+    for (const i of renamed) {
+      const s = entries[i]!;
+      try {
+        const file = s.file;
+        const attrs = await resolveAttributes({ fileName: s.id, uid: s.uid, ino: s.ino, mtime, file, ...pass(s.opts), ...(userName === undefined ? {} : { userName }) });
+        results[i] = { ok: true, entry: { id: s.id, kind: 'batch', path: join(l.incoming, s.id, 'data'), attrs, size: s.size } };
+      } catch (e) {
+        results[i] = { ok: false, error: e };
+      }
+    }
+  }
+  return results.map((r) => r!);
 }
 
 /**

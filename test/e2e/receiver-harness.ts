@@ -10,7 +10,7 @@ import type { Config } from '../../src/config/index.js';
 import type { EnvelopeJson } from '../../src/core/index.js';
 import { Logger } from '../../src/log/index.js';
 import { startReceiver, type Receiver, type SpoolSubmit } from '../../src/receiver/index.js';
-import { enqueueMessage } from '../../src/spool/enqueue.js';
+import { EnqueueGroup } from '../../src/spool/enqueue.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/index.js';
 import { writeConfig } from '../../src/testing/gateway.js';
 import { tempDir } from '../../src/testing/peers.js';
@@ -31,11 +31,10 @@ export interface TestReceiver {
 
 /** The spoolSubmit main.ts wires: one message entry (raw bytes + envelope) on the writer's spool. */
 export function spoolSubmitFor(config: Config): SpoolSubmit {
+  // As main.ts wires it: concurrent sessions' entries published by one group commit.
+  const group = new EnqueueGroup({ root: config.spool.directory, writer: config.extWrtName });
   return async (m) => {
-    const e = await enqueueMessage({
-      root: config.spool.directory, writer: config.extWrtName, envelope: m.envelope, data: m.data,
-      origin: { kind: 'receiver', ...m.origin }, jobName: 'RECEIVER',
-    });
+    const e = await group.enqueue({ envelope: m.envelope, data: m.data, origin: { kind: 'receiver', ...m.origin }, jobName: 'RECEIVER' });
     return e.id;
   };
 }
