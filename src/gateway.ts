@@ -105,8 +105,11 @@ export function watchLogFile(output: LogOutput, health: Health, clock: Clock): v
 }
 
 /** Queues one of the gateway's own messages as a message entry (raw bytes + envelope). */
-export function queueOwnMail(config: Config, mail: { envelope: Envelope; data: Buffer }, origin: MessageOrigin, jobName: string): Promise<SpoolEntry> {
-  return enqueueMessage({ root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName, envelope: mail.envelope, data: mail.data, origin, jobName });
+export function queueOwnMail(config: Config, mail: { envelope: Envelope; data: Buffer; beforeRename?: (id: string) => Promise<void> }, origin: MessageOrigin, jobName: string): Promise<SpoolEntry> {
+  return enqueueMessage({
+    root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName, envelope: mail.envelope, data: mail.data, origin, jobName,
+    ...(mail.beforeRename === undefined ? {} : { beforeRename: mail.beforeRename }),
+  });
 }
 
 /**

@@ -18,6 +18,7 @@ import { Retention } from './log/retention.js';
 import { accountingPath, accountingRetention } from './log/accounting.js';
 import { DeadLetterStore } from './notify/index.js';
 import { pruneSysoutReports } from './spool/disposition.js';
+import { commitStaged } from './spool/submit.js';
 import { makeLogger, queueOwnMail, startGateway, systemResolver, watchLogFile, type Gateway, type GatewayOptions } from './gateway.js';
 
 export { makeLogger, startGateway, systemResolver, type Gateway, type GatewayOptions } from './gateway.js';
@@ -74,10 +75,13 @@ async function startSmtpReceiver(w: Wiring, store: SqliteStore, auth: Authentica
       const e = await queueOwnMail(w.gateway.config(), m, { kind: 'receiver', ...m.origin }, 'RECEIVER');
       return `${e.id}, queue id ${queueIdFor(e.id, e.attrs.jobId, 1)}`;
     },
+    // A quarantine release cut short by a crash: its staged relay entry is renamed, never written again.
+    spoolCommit: (id) => commitStaged(w.gateway.config().spool.directory, w.gateway.config().extWrtName, id),
     // NOTIFY=SUCCESS for a local mailbox: the "delivered" notice goes out like every notification.
     noticeSubmit: async (m) => { await queueOwnMail(w.gateway.config(), m, { kind: 'notification' }, 'SGNOTIFY'); },
   });
   w.stops.push('receiver', () => receiver.close());
+  w.gateway.queueView.attachQuarantine(receiver.quarantine);
   w.appliers.push((c) => receiver.apply(c));
   for (const a of receiver.addresses()) w.listening.push({ role: 'smtp', host: a.host, port: a.port });
 }

@@ -54,6 +54,12 @@ export interface HeldFileItem {
   readonly reason: string;
 }
 
+/** The receiver's actions on quarantined mail (receiver/release.ts), plugged in by main.ts. */
+export interface QuarantineActions {
+  release(file: string, who: Actor): Promise<Result<string, { status: 404 | 409 | 503; error: string }>>;
+  bounce(file: string, who: Actor): Promise<Result<string, { status: 404 | 409 | 503; error: string }>>;
+}
+
 /** What the web and control roles use (WebTarget.queue, OperatorTarget.queue). */
 export interface QueueApi {
   list(filter: QueueFilter): Promise<{ total: number; items: QueueItem[] }>;
@@ -124,8 +130,14 @@ function heldFileQueueId(h: HeldEntry): string {
 export class QueueService implements QueueApi {
   private chain: Promise<unknown> = Promise.resolve();
   private journalSink: { record(e: JournalEvent): Promise<void> } | undefined;
+  private quarantineActions: QuarantineActions | undefined;
 
   constructor(private readonly d: QueueDeps) {}
+
+  /** The receiver's release and bounce of quarantined mail, once it runs (main.ts). */
+  attachQuarantine(q: QuarantineActions): void {
+    this.quarantineActions = q;
+  }
 
   /** The journal, once the mailbox store is open (main.ts). */
   attachJournal(j: { record(e: JournalEvent): Promise<void> }): void {
@@ -390,12 +402,15 @@ export class QueueService implements QueueApi {
     });
   }
 
-  private journal(action: string, id: string, who: Actor, detail: string): void {
+  /** Logs and journals an action; resolves once the journal has it (what `show` lists after a restart). */
+  private async journal(action: string, id: string, who: Actor, detail: string): Promise<void> {
     this.d.log.event('queue.action', { action, qid: id, operator: who.operator, reason: who.reason, detail });
     const j = this.journalSink ?? this.d.journal?.();
-    if (j !== undefined) {
-      void j.record({ type: `queue.${action}`, messageId: id, user: who.operator, detail: `${detail}; by ${who.operator}: ${who.reason}` })
-        .catch((e: unknown) => this.d.log.error('queue.journal', { qid: id, error: describeError(e) }));
+    if (j === undefined) return;
+    try {
+      await j.record({ type: `queue.${action}`, messageId: id, user: who.operator, detail: `${detail}; by ${who.operator}: ${who.reason}` });
+    } catch (e) {
+      this.d.log.error('queue.journal', { qid: id, error: describeError(e) });
     }
   }
 
@@ -412,7 +427,7 @@ export class QueueService implements QueueApi {
         const ids = found.filter((f) => !this.d.holds.isHeld(f.item.id)).map((f) => f.item.id);
         const r = await this.d.holds.add(ids, { operator: who.operator, reason: who.reason, at: iso(this.d.clock.now()) });
         if (!r.ok) return err({ status: 409, error: r.error });
-        for (const id of ids) this.journal('hold', id, who, 'held (by filter)');
+        await Promise.all(ids.map((id) => this.journal('hold', id, who, 'held (by filter)')));
         return ok({ done: ids.length, refused: found.length - ids.length, ids });
       }
       let done = 0;
@@ -442,7 +457,7 @@ export class QueueService implements QueueApi {
     if (ref.kind === 'dead') {
       if (action === 'delete') {
         await this.d.deadLetters.remove(ref.info.id);
-        this.journal('delete', id, who, `dead letter ${ref.info.id} deleted`);
+        await this.journal('delete', id, who, `dead letter ${ref.info.id} deleted`);
         return ok(null);
       }
       if (action === 'retry' || action === 'release') {
@@ -452,25 +467,20 @@ export class QueueService implements QueueApi {
       return conflict('a dead letter can be requeued (retry) or deleted');
     }
     if (ref.kind === 'spool-file') return conflict('a spool file no task has read yet: its messages can be acted on once it is read (RESUME if suspended)');
-    if (ref.kind === 'quarantine') {
-      if (action !== 'delete') return conflict('quarantined mail can only be deleted here');
-      for (const s of ['.eml', '.json']) await rm(join(this.d.quarantine!, ref.file + s), { force: true });
-      this.journal('delete', id, who, `quarantined message ${ref.file} deleted`);
-      return ok(null);
-    }
+    if (ref.kind === 'quarantine') return this.quarantineNow(id, ref.file, action, who, conflict);
     const stamp = { operator: who.operator, reason: who.reason, at: iso(this.d.clock.now()) };
     switch (action) {
       case 'hold': {
         if (held) return conflict('already held');
         const r = await this.d.holds.add([id], stamp);
         if (!r.ok) return err({ status: 409, error: r.error });
-        this.journal('hold', id, who, `held (was ${item.state})`);
+        await this.journal('hold', id, who, `held (was ${item.state})`);
         return ok(await after());
       }
       case 'release': {
         if (!held && !(ref.kind === 'live' && ref.entry.phase === 'held')) return conflict('not held');
         await this.d.holds.remove([id]);
-        this.journal('release', id, who, 'released: tried now');
+        await this.journal('release', id, who, 'released: tried now');
         if (ref.kind === 'live') this.d.forwarder.lifecycle.operator(id, 'wake');
         else await this.retryExtended(ref.rec);
         return ok(await after());
@@ -483,7 +493,7 @@ export class QueueService implements QueueApi {
         } else {
           await this.retryExtended(ref.rec);
         }
-        this.journal('retry', id, who, `retried now (was ${item.state})`);
+        await this.journal('retry', id, who, `retried now (was ${item.state})`);
         return ok(await after());
       }
       case 'bounce': case 'delete': {
@@ -498,10 +508,31 @@ export class QueueService implements QueueApi {
           if (outcome === undefined) return err({ status: 503, error: `the instance is stopping: ${id} stays queued` });
         }
         if (held) await this.d.holds.remove([id]);
-        this.journal(action, id, who, action === 'bounce' ? 'made undeliverable: the sender is notified' : 'deleted: nobody is notified');
+        await this.journal(action, id, who, action === 'bounce' ? 'made undeliverable: the sender is notified' : 'deleted: nobody is notified');
         return ok(null);
       }
     }
+  }
+
+  /**
+   * Quarantined mail (the receiver's filter Keep): release sends it on to its recipients as the
+   * receiver would have (receiver/release.ts: copies durable before the files go), bounce
+   * refuses it with a notice to the sender, delete removes it. Hold and retry do not apply.
+   */
+  private async quarantineNow(id: string, file: string, action: QueueAction, who: Actor, conflict: (why: string) => Result<never, QueueError>): Promise<Result<QueueItem | null, QueueError>> {
+    if (action === 'delete') {
+      // The description first: the message leaves the queue's view at once (quarantine.ts).
+      for (const s of ['.json', '.eml']) await rm(join(this.d.quarantine!, file + s), { force: true });
+      await this.journal('delete', id, who, `quarantined message ${file} deleted: nobody is notified`);
+      return ok(null);
+    }
+    if (action !== 'release' && action !== 'bounce') return conflict('quarantined mail can be released (sent on), bounced (the sender is notified) or deleted');
+    const q = this.quarantineActions;
+    if (q === undefined) return err({ status: 409, error: `${id} is quarantined: ${action} needs the receiver running (a Receiver block and the mailbox database); delete works without it` });
+    const r = await q[action](file, who);
+    if (!r.ok) return err({ status: r.error.status, error: `${id}: ${r.error.error}` });
+    await this.journal(action, id, who, `quarantined message ${file} ${action === 'release' ? 'released' : 'bounced'}: ${r.value}`);
+    return ok(null);
   }
 
   private async retryExtended(rec: MailDirectoryRecord): Promise<void> {
@@ -538,7 +569,7 @@ export class QueueService implements QueueApi {
     // The entry is durable before the dead letter goes (a crash in between keeps both).
     const entry = await this.d.requeue({ envelope: r.value.info.envelope, data: r.value.data }, info.id, info.jobName);
     await this.d.deadLetters.remove(info.id);
-    this.journal('requeue', deadQueueId(info), who, `dead letter ${info.id} put back on the spool as entry ${entry.id}`);
+    await this.journal('requeue', deadQueueId(info), who, `dead letter ${info.id} put back on the spool as entry ${entry.id}`);
     return ok({ deadLetter: info.id, entry: entry.id });
   }
 
@@ -547,7 +578,7 @@ export class QueueService implements QueueApi {
       if (!Number.isInteger(olderThanDays) || olderThanDays < 0 || olderThanDays > 3660) return err({ status: 400, error: 'olderThanDays must be a whole number 0-3660' });
       const cutoff = this.d.clock.now() - olderThanDays * 86_400_000;
       const purged = await this.d.deadLetters.prune(cutoff, Number.MAX_SAFE_INTEGER, 1000);
-      this.journal('purge', 'deadletters', who, `${purged} dead letters older than ${olderThanDays} days removed`);
+      await this.journal('purge', 'deadletters', who, `${purged} dead letters older than ${olderThanDays} days removed`);
       return ok({ purged });
     });
   }
@@ -589,7 +620,7 @@ export class QueueService implements QueueApi {
   private async heldFileNow(h: HeldEntry, action: 'release' | 'purge', who: Actor): Promise<Result<HeldFileItem, QueueError>> {
     const r = action === 'release' ? await releaseHeld(this.d.spool, h.id) : await purgeHeld(this.d.spool, h.id);
     if (!r.ok) return err({ status: 409, error: r.error });
-    this.journal(action === 'release' ? 'release' : 'purge', heldFileQueueId(h), who, `held spool file ${h.id} ${action === 'release' ? 'released (read again)' : 'purged'}`);
+    await this.journal(action === 'release' ? 'release' : 'purge', heldFileQueueId(h), who, `held spool file ${h.id} ${action === 'release' ? 'released (read again)' : 'purged'}`);
     return ok(this.heldView(h));
   }
 }
