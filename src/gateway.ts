@@ -50,6 +50,8 @@ export interface GatewayOptions {
   readonly health?: Health;
   /** The journal forwarder events go to, read at each event (the mailbox store opens after the gateway). */
   readonly journal?: () => Journal | undefined;
+  /** Fault injection (crash tests): after each durable step of a quarantine release (receiver/release.ts). */
+  readonly releaseStep?: (step: string) => Promise<void>;
 }
 
 /** Contained faults (R3 item 2), logged once when raised and once when cleared. */

@@ -76,6 +76,7 @@ async function startSmtpReceiver(w: Wiring, store: SqliteStore, auth: Authentica
       return `${e.id}, queue id ${queueIdFor(e.id, e.attrs.jobId, 1)}`;
     },
     // A quarantine release cut short by a crash: its staged relay entry is renamed, never written again.
+    ...(w.opts.releaseStep === undefined ? {} : { releaseStep: w.opts.releaseStep }),
     spoolCommit: (id) => commitStaged(w.gateway.config().spool.directory, w.gateway.config().extWrtName, id),
     // NOTIFY=SUCCESS for a local mailbox: the "delivered" notice goes out like every notification.
     noticeSubmit: async (m) => { await queueOwnMail(w.gateway.config(), m, { kind: 'notification' }, 'SGNOTIFY'); },

@@ -44,7 +44,7 @@ export interface ReleaseDeps {
   /** Queues a notice (a message entry of origin notification); resolves once durable. Absent: no notices. */
   readonly noticeSubmit?: (mail: { envelope: Envelope; data: Buffer }) => Promise<void>;
   readonly reportingMta: () => string;
-  /** Fault injection (crash tests): called after each durable step: marked, copies, notice, removed. */
+  /** Fault injection (crash tests): called after each durable step: marked, staged (the relay entry in tmp/, recorded, not renamed yet), notice, copies, removed. */
   readonly afterStep?: (step: string) => Promise<void>;
 }
 
@@ -99,7 +99,13 @@ export class QuarantineRelease implements QuarantineActions {
       await step('marked');
       const progress: CopyProgress = {
         users: marker.users, noticed: marker.noticed, entry: marker.entry,
-        save: async () => { marker.noticed = progress.noticed; marker.entry = progress.entry; await q.mark(id, marker); },
+        save: async () => {
+          const staged = marker.entry === null && progress.entry !== null;
+          marker.noticed = progress.noticed;
+          marker.entry = progress.entry;
+          await q.mark(id, marker);
+          if (staged) await step('staged');
+        },
       };
       let done: string;
       if (action === 'release') {
