@@ -255,7 +255,7 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   stops.push('statistics', () => stats.stop(true));
   stops.push('forwarder', () => forwarder.stop());
   const queueView = new QueueService({
-    forwarder, extended, deadLetters, spool: queue.layout, holds, quarantine: stateLayout(config).quarantine, log, clock, spoolEntries: () => queue.list(),
+    forwarder, extended, deadLetters, spool: queue.layout, holds, quarantine: stateLayout(config).quarantine, log, clock, spoolEntries: () => queue.list(), config: () => config,
     requeue: (mail, deadLetter, jobName) => queueOwnMail(config, mail, { kind: 'requeue', deadLetter }, jobName ?? 'SGREQUEUE'),
   });
   return {

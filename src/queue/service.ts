@@ -17,15 +17,18 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError, err, formatMailbox, isQueueId, ok, queueIdFor, type Clock, type Envelope, type Result } from '../core/index.js';
 import type { Logger } from '../log/index.js';
+import type { Config } from '../config/index.js';
 import { extendedQueueId, queueIdOf, replyText, type ExtendedRetry, type Forwarder, type LiveEntry, type MailDirectoryRecord, type OperatorCommand } from '../forwarder/index.js';
 import type { DeadLetterInfo, DeadLetterStore } from '../notify/index.js';
-import { listHeld, purgeHeld, readHeldReport, releaseHeld, type HeldEntry } from '../spool/disposition.js';
+import { deleteEntry, holdEntry, listHeld, purgeHeld, readHeldReport, releaseHeld, type HeldEntry } from '../spool/disposition.js';
 import type { SpoolEntry, SpoolLayout } from '../spool/submit.js';
 import type { JournalEvent } from '../store/types.js';
 import type { Hold, HoldList } from './holds.js';
+import { headerSection, previewSpoolFile, type FilePreview } from './preview.js';
 import { matches, parseFilter, shape, QUEUE_STATES, type QueueAction, type QueueFilter, type QueueItem, type QueueRecipient, type QueueState, type Shape } from './model.js';
 
 export { QUEUE_ACTIONS, type QueueAction } from './model.js';
+export { headerSection } from './preview.js';
 
 /** Who asked and why (journaled with every action). */
 export interface Actor {
@@ -43,6 +46,12 @@ export interface QueueDetail extends QueueItem {
   readonly history: readonly { readonly at: string; readonly recipient: string; readonly status: string; readonly reply: string; readonly target: string | null }[];
   readonly headers?: string;
   readonly body?: string;
+  /** A spool file not read yet: its messages as a task would read them, read-only and bounded (preview.ts). */
+  readonly file?: {
+    readonly messages: readonly { readonly messageNo: number; readonly sender: string; readonly recipients: readonly string[]; readonly headers: string }[];
+    readonly problems: readonly string[];
+    readonly truncated: boolean;
+  };
 }
 
 export interface HeldFileItem {
@@ -91,6 +100,8 @@ export interface QueueDeps {
   readonly requeue: (mail: { envelope: Envelope; data: Buffer }, deadLetterId: string, jobName: string | undefined) => Promise<{ id: string }>;
   readonly log: Logger;
   readonly clock: Clock;
+  /** The configuration in force: `show` of a spool file not read yet parses it with the forwarder's settings (preview.ts). */
+  readonly config?: () => Config;
   /** The journal (the mailbox store's), when there is one. */
   readonly journal?: () => { record(e: JournalEvent): Promise<void> } | undefined;
 }
@@ -111,8 +122,6 @@ interface Found {
 
 /** At most this many quarantine files are listed (the rest are counted in the log). */
 const MAX_QUARANTINE = 10_000;
-/** The header section shown by `show` is cut here. */
-const MAX_HEADERS = 64 * 1024;
 /** --body shows at most this much of the message. */
 const MAX_BODY = 1024 * 1024;
 
@@ -377,6 +386,7 @@ export class QueueService implements QueueApi {
     if (!f.ok) return f;
     let data: Buffer | undefined;
     let history: QueueDetail['history'] = [];
+    let preview: FilePreview | undefined;
     const ref = f.value.ref;
     try {
       if (ref.kind === 'live') {
@@ -390,13 +400,21 @@ export class QueueService implements QueueApi {
         if (r.ok) data = r.value.data;
       } else if (ref.kind === 'quarantine' && this.d.quarantine !== undefined) {
         data = await readFile(join(this.d.quarantine, `${ref.file}.eml`));
+      } else if (ref.kind === 'spool-file' && this.d.config !== undefined) {
+        preview = await previewSpoolFile(ref.entry, this.d.config(), this.d.clock);
       }
     } catch (e) {
       return err({ status: 503, error: `message ${id} cannot be read: ${describeError(e)}` });
     }
-    const headers = data === undefined ? undefined : headerSection(data);
+    const headers = data === undefined ? preview?.messages[0]?.headers : headerSection(data);
     return ok({
       ...f.value.item, history,
+      ...(preview === undefined ? {} : {
+        file: {
+          messages: preview.messages.map((m) => ({ messageNo: m.messageNo, sender: pathOf(m.envelope), recipients: m.envelope.recipients.map((r) => formatMailbox(r.mailbox)), headers: m.headers })),
+          problems: preview.problems, truncated: preview.truncated,
+        },
+      }),
       ...(headers === undefined ? {} : { headers }),
       ...(opts.body && data !== undefined ? { body: data.subarray(0, MAX_BODY).toString('utf8') } : {}),
     });
@@ -466,7 +484,7 @@ export class QueueService implements QueueApi {
       }
       return conflict('a dead letter can be requeued (retry) or deleted');
     }
-    if (ref.kind === 'spool-file') return conflict('a spool file no task has read yet: its messages can be acted on once it is read (RESUME if suspended)');
+    if (ref.kind === 'spool-file') return this.spoolFileNow(id, ref.entry, action, who, conflict);
     if (ref.kind === 'quarantine') return this.quarantineNow(id, ref.file, action, who, conflict);
     const stamp = { operator: who.operator, reason: who.reason, at: iso(this.d.clock.now()) };
     switch (action) {
@@ -511,6 +529,40 @@ export class QueueService implements QueueApi {
         await this.journal(action, id, who, action === 'bounce' ? 'made undeliverable: the sender is notified' : 'deleted: nobody is notified');
         return ok(null);
       }
+    }
+  }
+
+  /**
+   * A spool file no task has read yet (SUSPEND, every task busy), as Postfix's postsuper acts on
+   * any queue file: hold moves it to held/ with the operator's reason (a held spool file, same
+   * queue id; release reads it again), delete removes it. The forwarder gives it up first
+   * (withholdFile), so no task starts it meanwhile. Retry and bounce work on messages, which an
+   * unread file does not have yet: a 409 says what to do.
+   */
+  private async spoolFileNow(id: string, entry: SpoolEntry, action: QueueAction, who: Actor, conflict: (why: string) => Result<never, QueueError>): Promise<Result<QueueItem | null, QueueError>> {
+    if (action === 'release') return conflict('not held (a spool file not read yet is read as soon as a spool task is free; RESUME if suspended)');
+    if (action === 'retry') return conflict(`not read yet, so it has no messages to retry: it is read as soon as a spool task is free${this.d.forwarder.suspendMode !== 'none' ? ' (RESUME ends the SUSPEND)' : ''}; hold or delete work on the file now`);
+    if (action === 'bounce') return conflict('not read yet, so it has no messages to bounce: hold it (then release it when its messages should go) or delete it; once read, its messages can be bounced');
+    const fwd = this.d.forwarder;
+    if (!fwd.withholdFile(entry.id)) return conflict('a spool task started reading it just now: act on its messages (queue list --job)');
+    let moved = false;
+    try {
+      if (action === 'hold') {
+        const name = await holdEntry(this.d.spool, entry, `held by ${who.operator} before it was read: ${who.reason}`, new Date(this.d.clock.now()));
+        moved = true;
+        await this.journal('hold', id, who, `spool file ${entry.id} held unread (held/${name})`);
+        const after = await this.find(id);
+        return ok(after.ok ? after.value.item : null);
+      }
+      await deleteEntry(this.d.spool, entry.id);
+      moved = true;
+      await this.journal('delete', id, who, `spool file ${entry.id} deleted unread: nobody is notified`);
+      return ok(null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return err({ status: 404, error: `spool file ${entry.id} left the queue meanwhile` });
+      return err({ status: 503, error: `${action} of spool file ${entry.id} failed: ${describeError(e)}` });
+    } finally {
+      fwd.returnFile(entry.id, moved);
     }
   }
 
@@ -623,13 +675,6 @@ export class QueueService implements QueueApi {
     await this.journal(action === 'release' ? 'release' : 'purge', heldFileQueueId(h), who, `held spool file ${h.id} ${action === 'release' ? 'released (read again)' : 'purged'}`);
     return ok(this.heldView(h));
   }
-}
-
-/** The header section of a message (up to the empty line), bounded. */
-export function headerSection(data: Buffer): string {
-  const end = data.indexOf('\r\n\r\n');
-  const cut = end < 0 ? Math.min(data.length, MAX_HEADERS) : Math.min(end + 2, MAX_HEADERS);
-  return data.subarray(0, cut).toString('utf8');
 }
 
 export { parseFilter };
