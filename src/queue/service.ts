@@ -22,7 +22,7 @@ import { extendedQueueId, queueIdOf, replyText, type ExtendedRetry, type Forward
 import type { DeadLetterInfo, DeadLetterStore } from '../notify/index.js';
 import { deleteEntry, holdEntry, listHeld, purgeHeld, readHeldReport, releaseHeld, type HeldEntry } from '../spool/disposition.js';
 import type { SpoolEntry, SpoolLayout } from '../spool/submit.js';
-import type { JournalEvent } from '../store/types.js';
+import type { Journal } from '../store/types.js';
 import type { Hold, HoldList } from './holds.js';
 import { headerSection, previewSpoolFile, type FilePreview } from './preview.js';
 import { matches, parseFilter, shape, QUEUE_STATES, type QueueAction, type QueueFilter, type QueueItem, type QueueRecipient, type QueueState, type Shape } from './model.js';
@@ -42,8 +42,20 @@ export interface QueueError {
   readonly error: string;
 }
 
+/** One outcome of a delivery attempt for one recipient (or, from the journal, one forwarder event). */
+export interface HistoryItem { readonly at: string; readonly recipient: string; readonly status: string; readonly reply: string; readonly target: string | null }
+
+/** One operator action on the message, from the journal. */
+export interface ActionItem { readonly at: string; readonly action: string; readonly operator: string; readonly detail: string }
+
 export interface QueueDetail extends QueueItem {
-  readonly history: readonly { readonly at: string; readonly recipient: string; readonly status: string; readonly reply: string; readonly target: string | null }[];
+  /**
+   * Delivery attempts: from the journal when there is one (so they survive a restart), else the
+   * outcomes kept in memory while the message is in this process.
+   */
+  readonly history: readonly HistoryItem[];
+  /** The operator's actions on this queue id (journal `queue.*` events), oldest first; [] without a journal. */
+  readonly actions: readonly ActionItem[];
   readonly headers?: string;
   readonly body?: string;
   /** A spool file not read yet: its messages as a task would read them, read-only and bounded (preview.ts). */
@@ -103,7 +115,7 @@ export interface QueueDeps {
   /** The configuration in force: `show` of a spool file not read yet parses it with the forwarder's settings (preview.ts). */
   readonly config?: () => Config;
   /** The journal (the mailbox store's), when there is one. */
-  readonly journal?: () => { record(e: JournalEvent): Promise<void> } | undefined;
+  readonly journal?: () => Journal | undefined;
 }
 
 /** Where a found item is (what an action works on). */
@@ -122,6 +134,8 @@ interface Found {
 
 /** At most this many quarantine files are listed (the rest are counted in the log). */
 const MAX_QUARANTINE = 10_000;
+/** `show` lists at most this many journal rows of each kind (actions, delivery events). */
+const JOURNAL_ROWS = 500;
 /** --body shows at most this much of the message. */
 const MAX_BODY = 1024 * 1024;
 
@@ -138,7 +152,7 @@ function heldFileQueueId(h: HeldEntry): string {
 
 export class QueueService implements QueueApi {
   private chain: Promise<unknown> = Promise.resolve();
-  private journalSink: { record(e: JournalEvent): Promise<void> } | undefined;
+  private journalSink: Journal | undefined;
   private quarantineActions: QuarantineActions | undefined;
 
   constructor(private readonly d: QueueDeps) {}
@@ -149,7 +163,7 @@ export class QueueService implements QueueApi {
   }
 
   /** The journal, once the mailbox store is open (main.ts). */
-  attachJournal(j: { record(e: JournalEvent): Promise<void> }): void {
+  attachJournal(j: Journal): void {
     this.journalSink = j;
   }
 
@@ -407,8 +421,10 @@ export class QueueService implements QueueApi {
       return err({ status: 503, error: `message ${id} cannot be read: ${describeError(e)}` });
     }
     const headers = data === undefined ? preview?.messages[0]?.headers : headerSection(data);
+    const past = await this.pastOf(id, f.value.item, ref);
+    if (past !== undefined && past.history.length > 0) history = past.history;
     return ok({
-      ...f.value.item, history,
+      ...f.value.item, history, actions: past?.actions ?? [],
       ...(preview === undefined ? {} : {
         file: {
           messages: preview.messages.map((m) => ({ messageNo: m.messageNo, sender: pathOf(m.envelope), recipients: m.envelope.recipients.map((r) => formatMailbox(r.mailbox)), headers: m.headers })),
@@ -418,6 +434,31 @@ export class QueueService implements QueueApi {
       ...(headers === undefined ? {} : { headers }),
       ...(opts.body && data !== undefined ? { body: data.subarray(0, MAX_BODY).toString('utf8') } : {}),
     });
+  }
+
+  /**
+   * What the journal has on a message: the operator's actions (under its queue id) and the
+   * forwarder's events (under its key: `<entry>#<n>`, `x:<id>`; forwarder/journal.ts), and for
+   * kept mail the receiver's (under its message id). Bounded (JOURNAL_ROWS each); undefined
+   * without a journal. A journal that fails is logged and show answers without it.
+   */
+  private async pastOf(id: string, item: QueueItem, ref: Ref): Promise<{ history: HistoryItem[]; actions: ActionItem[] } | undefined> {
+    const j = this.journalSink ?? this.d.journal?.();
+    if (j === undefined) return undefined;
+    const key = ref.kind === 'live' ? item.place : ref.kind === 'extended' ? item.place
+      : ref.kind === 'quarantine' ? ref.file : ref.kind === 'spool-file' ? ref.entry.id : ref.kind === 'held-file' ? ref.held.id : undefined;
+    try {
+      const own = await j.query({ id, limit: JOURNAL_ROWS });
+      // A spool entry id finds its messages' events too (`<id>#<n>`): only this message's are kept.
+      const events = key === undefined ? [] : (await j.query({ id: key.replace(/#\d+$/, ''), limit: JOURNAL_ROWS })).filter((e) => e.messageId === key || !key.includes('#'));
+      return {
+        actions: own.filter((e) => e.type.startsWith('queue.')).map((e) => ({ at: iso(e.at), action: e.type.slice('queue.'.length), operator: e.user ?? '', detail: e.detail ?? '' })),
+        history: events.map((e) => ({ at: iso(e.at), recipient: e.to ?? '', status: e.type, reply: e.detail ?? '', target: /\bby ([^\s:]+:\d+)/.exec(e.detail ?? '')?.[1] ?? null })),
+      };
+    } catch (e) {
+      this.d.log.warn('queue.journal-unreadable', { qid: id, error: describeError(e) });
+      return undefined;
+    }
   }
 
   /** Logs and journals an action; resolves once the journal has it (what `show` lists after a restart). */

@@ -185,6 +185,10 @@ export const CONSOLE_VIEWS_JS = String.raw`'use strict';
         out.push('  ' + [t, what].concat(rest).filter(function (x) { return x; }).join('  '));
       });
     }
+    if (Array.isArray(m.actions) && m.actions.length) {
+      out.push('Operator actions:');
+      m.actions.forEach(function (a) { out.push('  ' + [a.at, a.action, a.operator, a.detail].filter(function (x) { return x; }).join('  ')); });
+    }
     if (m.headers) out.push('Headers:', m.headers);
     $('detail-text').textContent = out.join('\n');
   }
