@@ -134,6 +134,8 @@ interface Found {
 
 /** At most this many quarantine files are listed (the rest are counted in the log). */
 const MAX_QUARANTINE = 10_000;
+/** Forwarder journal event -> the history's status (forwarder/journal.ts, lifecycle.ts HistoryEntry). */
+const OUTCOME_OF: Readonly<Record<string, string>> = { delivered: 'sent', deferred: 'deferred', undeliverable: 'bounced' };
 /** `show` lists at most this many journal rows of each kind (actions, delivery events). */
 const JOURNAL_ROWS = 500;
 /** --body shows at most this much of the message. */
@@ -422,7 +424,8 @@ export class QueueService implements QueueApi {
     }
     const headers = data === undefined ? preview?.messages[0]?.headers : headerSection(data);
     const past = await this.pastOf(id, f.value.item, ref);
-    if (past !== undefined && past.history.length > 0) history = past.history;
+    // The journal's rows are written a moment after the attempt: the memory's, when it has more.
+    if (past !== undefined && past.history.length >= history.length) history = past.history;
     return ok({
       ...f.value.item, history, actions: past?.actions ?? [],
       ...(preview === undefined ? {} : {
@@ -438,8 +441,8 @@ export class QueueService implements QueueApi {
 
   /**
    * What the journal has on a message: the operator's actions (under its queue id) and the
-   * forwarder's events (under its key: `<entry>#<n>`, `x:<id>`; forwarder/journal.ts), and for
-   * kept mail the receiver's (under its message id). Bounded (JOURNAL_ROWS each); undefined
+   * forwarder's per-recipient outcomes (under its key: `<entry>#<n>`, `x:<id>`; forwarder/journal.ts)
+   * in the form of the in-memory history. Bounded (JOURNAL_ROWS each, the oldest); undefined
    * without a journal. A journal that fails is logged and show answers without it.
    */
   private async pastOf(id: string, item: QueueItem, ref: Ref): Promise<{ history: HistoryItem[]; actions: ActionItem[] } | undefined> {
@@ -453,7 +456,12 @@ export class QueueService implements QueueApi {
       const events = key === undefined ? [] : (await j.query({ id: key.replace(/#\d+$/, ''), limit: JOURNAL_ROWS })).filter((e) => e.messageId === key || !key.includes('#'));
       return {
         actions: own.filter((e) => e.type.startsWith('queue.')).map((e) => ({ at: iso(e.at), action: e.type.slice('queue.'.length), operator: e.user ?? '', detail: e.detail ?? '' })),
-        history: events.map((e) => ({ at: iso(e.at), recipient: e.to ?? '', status: e.type, reply: e.detail ?? '', target: /\bby ([^\s:]+:\d+)/.exec(e.detail ?? '')?.[1] ?? null })),
+        history: events.flatMap((e) => {
+          // The in-memory history's form (lifecycle.ts logAttempt): per-recipient outcomes only.
+          const status = OUTCOME_OF[e.type];
+          const m = /^\S+ \w+(?: by (\S+))?: ([\s\S]*)$/.exec(e.detail ?? '');
+          return status === undefined || e.to === undefined || m === null ? [] : [{ at: iso(e.at), recipient: e.to, status, reply: m[2]!, target: m[1] ?? null }];
+        }),
       };
     } catch (e) {
       this.d.log.warn('queue.journal-unreadable', { qid: id, error: describeError(e) });
