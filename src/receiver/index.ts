@@ -12,7 +12,8 @@
 // Untrusted input: client addresses, RCPT addresses, the message (headers and MIME structure,
 //   parsed with bounds in mime.ts), DNS answers.
 // Persists: mailbox messages (store), spool entries (spoolSubmit), quarantine copies
-//   (<stateDirectory>/quarantine), journal events. Every copy is durable before accept()
+//   (<stateDirectory>/quarantine; the operator's release and bounce of them: release.ts, whose
+//   cut-short releases are finished at start before listening), journal events. Every copy is durable before accept()
 //   resolves and the server answers 250, so it is safe to crash at any time: mail not yet
 //   acknowledged is the client's to retry. Journal codes: docs/receiver.md.
 import { join } from 'node:path';
