@@ -108,7 +108,10 @@ export const CONSOLE_VIEWS_JS = String.raw`'use strict';
       case 'held': add('release'); add('retry'); break;
       case 'quarantined': add('release'); break;
       case 'dead': add('requeue'); return box;
-      case 'processing': break;
+      case 'processing':
+        // A spool file no task has read yet: held or deleted as a file (its messages come once read).
+        if (String(item.place || '').indexOf('spool:') === 0) { add('hold'); add('delete', 'danger'); return box; }
+        break;
       default: add('hold'); add('retry');
     }
     add('bounce', 'danger');
