@@ -51,6 +51,8 @@ export interface GatewayOptions {
   readonly health?: Health;
   /** The journal forwarder events go to, read at each event (the mailbox store opens after the gateway). */
   readonly journal?: () => Journal | undefined;
+  /** Fault injection (crash tests): after each durable step of a quarantine release (receiver/release.ts). */
+  readonly releaseStep?: (step: string) => Promise<void>;
 }
 
 /** Contained faults (R3 item 2), logged once when raised and once when cleared. */
@@ -108,8 +110,11 @@ export function watchLogFile(output: LogOutput, health: Health, clock: Clock): v
 }
 
 /** Queues one of the gateway's own messages as a message entry (raw bytes + envelope). */
-export function queueOwnMail(config: Config, mail: { envelope: Envelope; data: Buffer }, origin: MessageOrigin, jobName: string): Promise<SpoolEntry> {
-  return enqueueMessage({ root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName, envelope: mail.envelope, data: mail.data, origin, jobName });
+export function queueOwnMail(config: Config, mail: { envelope: Envelope; data: Buffer; beforeRename?: (id: string) => Promise<void> }, origin: MessageOrigin, jobName: string): Promise<SpoolEntry> {
+  return enqueueMessage({
+    root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName, envelope: mail.envelope, data: mail.data, origin, jobName,
+    ...(mail.beforeRename === undefined ? {} : { beforeRename: mail.beforeRename }),
+  });
 }
 
 /**
@@ -259,7 +264,7 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   stops.push('statistics', () => stats.stop(true));
   stops.push('forwarder', () => forwarder.stop());
   const queueView = new QueueService({
-    forwarder, extended, deadLetters, spool: queue.layout, holds, quarantine: stateLayout(config).quarantine, log, clock, spoolEntries: () => queue.list(),
+    forwarder, extended, deadLetters, spool: queue.layout, holds, quarantine: stateLayout(config).quarantine, log, clock, spoolEntries: () => queue.list(), config: () => config,
     requeue: (mail, deadLetter, jobName) => queueOwnMail(config, mail, { kind: 'requeue', deadLetter }, jobName ?? 'SGREQUEUE'),
   });
   return {

@@ -20,6 +20,7 @@ import { accountingPath, accountingRetention } from './log/accounting.js';
 import { DeadLetterStore } from './notify/index.js';
 import { pruneSysoutReports } from './spool/disposition.js';
 import { EnqueueGroup } from './spool/enqueue.js';
+import { commitStaged } from './spool/submit.js';
 import { makeLogger, queueOwnMail, startGateway, systemResolver, watchLogFile, type Gateway, type GatewayOptions } from './gateway.js';
 
 export { makeLogger, startGateway, systemResolver, type Gateway, type GatewayOptions } from './gateway.js';
@@ -82,14 +83,21 @@ async function startSmtpReceiver(w: Wiring, store: SqliteStore, auth: Authentica
     // Relayed mail: one message entry, durable before the receiver answers 250.
     // The journal's "queued" event names the entry and the queue id the message has from here on (docs/queue.md).
     // Concurrent sessions share the publication's directory fsyncs (EnqueueGroup, B2 item 3).
+    // A quarantine release (beforeRename: it records the staged entry first) goes on its own.
     spoolSubmit: async (m) => {
-      const e = await relayGroup(w.gateway.config()).enqueue({ envelope: m.envelope, data: m.data, origin: { kind: 'receiver', ...m.origin }, jobName: 'RECEIVER' });
+      const e = m.beforeRename !== undefined
+        ? await queueOwnMail(w.gateway.config(), m, { kind: 'receiver', ...m.origin }, 'RECEIVER')
+        : await relayGroup(w.gateway.config()).enqueue({ envelope: m.envelope, data: m.data, origin: { kind: 'receiver', ...m.origin }, jobName: 'RECEIVER' });
       return `${e.id}, queue id ${queueIdFor(e.id, e.attrs.jobId, 1)}`;
     },
+    // A quarantine release cut short by a crash: its staged relay entry is renamed, never written again.
+    ...(w.opts.releaseStep === undefined ? {} : { releaseStep: w.opts.releaseStep }),
+    spoolCommit: (id) => commitStaged(w.gateway.config().spool.directory, w.gateway.config().extWrtName, id),
     // NOTIFY=SUCCESS for a local mailbox: the "delivered" notice goes out like every notification.
     noticeSubmit: async (m) => { await queueOwnMail(w.gateway.config(), m, { kind: 'notification' }, 'SGNOTIFY'); },
   });
   w.stops.push('receiver', () => receiver.close());
+  w.gateway.queueView.attachQuarantine(receiver.quarantine);
   w.appliers.push((c) => receiver.apply(c));
   for (const a of receiver.addresses()) w.listening.push({ role: 'smtp', host: a.host, port: a.port });
 }

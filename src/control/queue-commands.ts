@@ -257,6 +257,12 @@ export async function executeQueue(c: QueueCommand, queue: QueueApi | undefined,
         ...(it.why === null ? [] : [`  ${'WHY'.padEnd(13)}: ${it.why.replace(/\s+/g, ' ')}`]),
         ...it.recipients.map((x) => `  RECIPIENT ${x.address} : ${x.state.toUpperCase()}${x.lastReply === null ? '' : ` ${x.lastReply}`}`),
         ...(it.history.length === 0 ? [] : ['  HISTORY:', ...it.history.map((h) => `    ${h.at} ${h.recipient} ${h.status.toUpperCase()} ${h.reply}${h.target === null ? '' : ` (${h.target})`}`)]),
+        ...(it.actions.length === 0 ? [] : ['  ACTIONS:', ...it.actions.map((a) => `    ${a.at} ${a.action.toUpperCase()} BY ${a.operator || '-'}: ${a.detail.replace(/\s+/g, ' ')}`)]),
+        ...(it.file === undefined ? [] : [
+          `  SPOOL FILE NOT READ YET${it.file.truncated ? ' (FIRST PART SHOWN)' : ''}: ${it.file.messages.length} MESSAGES`,
+          ...it.file.messages.map((m) => `    MESSAGE ${m.messageNo} FROM ${m.sender || '<>'} TO ${m.recipients.join(', ')}`),
+          ...it.file.problems.map((p) => `    PROBLEM ${p}`),
+        ]),
         ...(it.headers === undefined ? [] : ['  HEADERS:', ...it.headers.split(/\r?\n/).filter((l) => l !== '').map((l) => `    ${l}`)]),
         ...(it.body === undefined ? [] : ['  MESSAGE:', ...it.body.split(/\r?\n/).map((l) => `    ${l}`)]),
       ];

@@ -267,3 +267,48 @@ test('R3 item 7: a message whose refusals are recorded no longer counts against 
   await fwd.idle();
   assert.equal(fwd.counters.undeliverable, 5);
 });
+
+test('O1 #17: a file withheld for the operator (withholdFile) is started by no task until given back; one a task reads cannot be withheld', async (t) => {
+  const dir = tempDir(t);
+  const { config } = writeConfig(dir, 'TargetServer { TargetIP 127.0.0.1 }');
+  const clock = new FakeClock();
+  const checkpoint = Checkpoint.open(join(dir, 'cp.db'), { worker: false });
+  t.after(() => checkpoint.close());
+  const file = (name: string): TaskEntry => {
+    const path = join(dir, `${name}.txt`);
+    writeFileSync(path, batchFile(name, 1).text, 'latin1');
+    return { id: name, path, attrs: { jobName: name, jobId: name, originUser: 'u', originUid: process.getuid?.() ?? 0, taskType: 'WRITER', recordFormat: 'text', encoding: 'ISO8859-1' } };
+  };
+  const done: string[] = [];
+  let openGate!: () => void;
+  const gate = new Promise<void>((r) => { openGate = r; });
+  let finishing!: () => void;
+  const finishingSeen = new Promise<void>((r) => { finishing = r; });
+  const fs = forwarderSettings(config, clock);
+  const fwd = new Forwarder({
+    clock, log: Logger.silent(), resolver: new FakeResolver(), connector: new FakeConnector(), checkpoint,
+    spool: { list: async () => [], watch: () => undefined, hold: async () => undefined, report: async () => undefined, finish: async (e) => { if (e.id === 'B') { finishing(); await gate; } } },
+    undeliverable: { handle: async () => 'notified' }, settings: () => ({ ...fs, tasks: 1 }), servers: () => targetSpecs(config),
+    onFileDone: (_tkid, e) => done.push(e.id),
+  });
+  t.after(() => fwd.stop());
+  await fwd.start();
+  fwd.suspend('delay');
+  fwd.enqueue(file('A'));
+  assert.equal(fwd.withholdFile('A'), true);
+  assert.equal(fwd.withholdFile('A'), false, 'withheld once');
+  fwd.enqueue(file('A')); // the watcher reporting it again changes nothing
+  fwd.resume();
+  await fwd.idle();
+  assert.deepEqual(done, [], 'no task started the withheld file');
+  fwd.returnFile('A', false); // the operator's action failed: back in the queue
+  await fwd.idle();
+  assert.deepEqual(done, ['A']);
+  // A file a task is reading is not the operator's to take.
+  fwd.enqueue(file('B'));
+  await finishingSeen;
+  assert.equal(fwd.withholdFile('B'), false);
+  openGate();
+  await fwd.idle();
+  assert.deepEqual(done, ['A', 'B']);
+});

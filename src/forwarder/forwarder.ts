@@ -305,10 +305,39 @@ export class Forwarder {
   }
 
   enqueue(e: TaskEntry): void {
-    if (this.known.has(e.id) || this.stopping) return;
+    if (this.known.has(e.id) || this.withheld.has(e.id) || this.stopping) return;
     this.known.add(e.id);
     this.queue.push(e);
     this.pump();
+  }
+
+  /** Files the operator acts on (src/queue): out of the queue, no task starts them; the entry given back on failure. */
+  private readonly withheld = new Map<string, TaskEntry | undefined>();
+
+  /**
+   * (src/queue) Takes a spool file no task has started out of the forwarder's hands, so the
+   * operator can hold or delete it. False when a task reads it now or it is parked (its messages
+   * are in the queue then). Until returnFile() no task starts it, and the watcher's reports of it are ignored.
+   */
+  withholdFile(id: string): boolean {
+    if (this.withheld.has(id) || this.tasks.some((t) => t.entry?.id === id) || this.parkedFiles().some((r) => r.entry.id === id)) return false;
+    const i = this.queue.findIndex((e) => e.id === id);
+    this.withheld.set(id, i >= 0 ? this.queue.splice(i, 1)[0] : undefined);
+    this.known.add(id);
+    return true;
+  }
+
+  /**
+   * (src/queue) Ends withholdFile(): `moved` (held or deleted) forgets the name, so a release
+   * from held/ is a new arrival; otherwise (the action failed) the file goes back in the queue
+   * where it was.
+   */
+  returnFile(id: string, moved: boolean): void {
+    if (!this.withheld.has(id)) return;
+    const e = this.withheld.get(id);
+    this.withheld.delete(id);
+    this.known.delete(id);
+    if (!moved && e !== undefined) this.enqueue(e);
   }
 
   private pump(): void {

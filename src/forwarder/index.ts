@@ -39,6 +39,7 @@ export { DsnStatusNotices } from './status-notices.js';
 export { forwarderJournal } from './journal.js';
 export { NotificationBatcher, type NotificationMail } from './notify-batch.js';
 export { forwarderSettings, clientTimeouts, targetSpecs } from './settings.js';
+export { openRegular } from './task.js';
 export { spoolSource, type QueueSource } from './spool-source.js';
 export { forwarderAccounting, type ForwarderAccounting } from './accounting.js';
 export type { FinalOutcome, GlobalCounters, WorkItem, HoldCheck, OperatorCommand, LiveEntry, LivePhase } from './lifecycle.js';

@@ -536,7 +536,7 @@ async function readMessageEntry(entry: TaskEntry, m: MessageEnvelope, max: numbe
  * (O_NONBLOCK), and refuses anything that is not a regular file (S2 item 7: a FIFO swapped in
  * after the queue looked at the entry would otherwise hold the task, a libuv thread and SIGTERM).
  */
-async function openRegular(path: string): Promise<FileHandle> {
+export async function openRegular(path: string): Promise<FileHandle> {
   const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   let regular = false;
   try {

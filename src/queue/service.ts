@@ -17,15 +17,18 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError, err, formatMailbox, isQueueId, ok, queueIdFor, type Clock, type Envelope, type Result } from '../core/index.js';
 import type { Logger } from '../log/index.js';
+import type { Config } from '../config/index.js';
 import { extendedQueueId, queueIdOf, replyText, type ExtendedRetry, type Forwarder, type LiveEntry, type MailDirectoryRecord, type OperatorCommand } from '../forwarder/index.js';
 import type { DeadLetterInfo, DeadLetterStore } from '../notify/index.js';
-import { listHeld, purgeHeld, readHeldReport, releaseHeld, type HeldEntry } from '../spool/disposition.js';
+import { deleteEntry, holdEntry, listHeld, purgeHeld, readHeldReport, releaseHeld, type HeldEntry } from '../spool/disposition.js';
 import type { SpoolEntry, SpoolLayout } from '../spool/submit.js';
-import type { JournalEvent } from '../store/types.js';
+import type { Journal } from '../store/types.js';
 import type { Hold, HoldList } from './holds.js';
+import { headerSection, previewSpoolFile, type FilePreview } from './preview.js';
 import { matches, parseFilter, shape, QUEUE_STATES, type QueueAction, type QueueFilter, type QueueItem, type QueueRecipient, type QueueState, type Shape } from './model.js';
 
 export { QUEUE_ACTIONS, type QueueAction } from './model.js';
+export { headerSection } from './preview.js';
 
 /** Who asked and why (journaled with every action). */
 export interface Actor {
@@ -39,10 +42,28 @@ export interface QueueError {
   readonly error: string;
 }
 
+/** One outcome of a delivery attempt for one recipient (or, from the journal, one forwarder event). */
+export interface HistoryItem { readonly at: string; readonly recipient: string; readonly status: string; readonly reply: string; readonly target: string | null }
+
+/** One operator action on the message, from the journal. */
+export interface ActionItem { readonly at: string; readonly action: string; readonly operator: string; readonly detail: string }
+
 export interface QueueDetail extends QueueItem {
-  readonly history: readonly { readonly at: string; readonly recipient: string; readonly status: string; readonly reply: string; readonly target: string | null }[];
+  /**
+   * Delivery attempts: from the journal when there is one (so they survive a restart), else the
+   * outcomes kept in memory while the message is in this process.
+   */
+  readonly history: readonly HistoryItem[];
+  /** The operator's actions on this queue id (journal `queue.*` events), oldest first; [] without a journal. */
+  readonly actions: readonly ActionItem[];
   readonly headers?: string;
   readonly body?: string;
+  /** A spool file not read yet: its messages as a task would read them, read-only and bounded (preview.ts). */
+  readonly file?: {
+    readonly messages: readonly { readonly messageNo: number; readonly sender: string; readonly recipients: readonly string[]; readonly headers: string }[];
+    readonly problems: readonly string[];
+    readonly truncated: boolean;
+  };
 }
 
 export interface HeldFileItem {
@@ -52,6 +73,12 @@ export interface HeldFileItem {
   readonly jobName: string | null;
   readonly jobId: string | null;
   readonly reason: string;
+}
+
+/** The receiver's actions on quarantined mail (receiver/release.ts), plugged in by main.ts. */
+export interface QuarantineActions {
+  release(file: string, who: Actor): Promise<Result<string, { status: 404 | 409 | 503; error: string }>>;
+  bounce(file: string, who: Actor): Promise<Result<string, { status: 404 | 409 | 503; error: string }>>;
 }
 
 /** What the web and control roles use (WebTarget.queue, OperatorTarget.queue). */
@@ -85,8 +112,10 @@ export interface QueueDeps {
   readonly requeue: (mail: { envelope: Envelope; data: Buffer }, deadLetterId: string, jobName: string | undefined) => Promise<{ id: string }>;
   readonly log: Logger;
   readonly clock: Clock;
+  /** The configuration in force: `show` of a spool file not read yet parses it with the forwarder's settings (preview.ts). */
+  readonly config?: () => Config;
   /** The journal (the mailbox store's), when there is one. */
-  readonly journal?: () => { record(e: JournalEvent): Promise<void> } | undefined;
+  readonly journal?: () => Journal | undefined;
 }
 
 /** Where a found item is (what an action works on). */
@@ -105,8 +134,10 @@ interface Found {
 
 /** At most this many quarantine files are listed (the rest are counted in the log). */
 const MAX_QUARANTINE = 10_000;
-/** The header section shown by `show` is cut here. */
-const MAX_HEADERS = 64 * 1024;
+/** Forwarder journal event -> the history's status (forwarder/journal.ts, lifecycle.ts HistoryEntry). */
+const OUTCOME_OF: Readonly<Record<string, string>> = { delivered: 'sent', deferred: 'deferred', undeliverable: 'bounced' };
+/** `show` lists at most this many journal rows of each kind (actions, delivery events). */
+const JOURNAL_ROWS = 500;
 /** --body shows at most this much of the message. */
 const MAX_BODY = 1024 * 1024;
 
@@ -123,12 +154,18 @@ function heldFileQueueId(h: HeldEntry): string {
 
 export class QueueService implements QueueApi {
   private chain: Promise<unknown> = Promise.resolve();
-  private journalSink: { record(e: JournalEvent): Promise<void> } | undefined;
+  private journalSink: Journal | undefined;
+  private quarantineActions: QuarantineActions | undefined;
 
   constructor(private readonly d: QueueDeps) {}
 
+  /** The receiver's release and bounce of quarantined mail, once it runs (main.ts). */
+  attachQuarantine(q: QuarantineActions): void {
+    this.quarantineActions = q;
+  }
+
   /** The journal, once the mailbox store is open (main.ts). */
-  attachJournal(j: { record(e: JournalEvent): Promise<void> }): void {
+  attachJournal(j: Journal): void {
     this.journalSink = j;
   }
 
@@ -365,6 +402,7 @@ export class QueueService implements QueueApi {
     if (!f.ok) return f;
     let data: Buffer | undefined;
     let history: QueueDetail['history'] = [];
+    let preview: FilePreview | undefined;
     const ref = f.value.ref;
     try {
       if (ref.kind === 'live') {
@@ -378,24 +416,68 @@ export class QueueService implements QueueApi {
         if (r.ok) data = r.value.data;
       } else if (ref.kind === 'quarantine' && this.d.quarantine !== undefined) {
         data = await readFile(join(this.d.quarantine, `${ref.file}.eml`));
+      } else if (ref.kind === 'spool-file' && this.d.config !== undefined) {
+        preview = await previewSpoolFile(ref.entry, this.d.config(), this.d.clock);
       }
     } catch (e) {
       return err({ status: 503, error: `message ${id} cannot be read: ${describeError(e)}` });
     }
-    const headers = data === undefined ? undefined : headerSection(data);
+    const headers = data === undefined ? preview?.messages[0]?.headers : headerSection(data);
+    const past = await this.pastOf(id, f.value.item, ref);
+    // The journal's rows are written a moment after the attempt: the memory's, when it has more.
+    if (past !== undefined && past.history.length >= history.length) history = past.history;
     return ok({
-      ...f.value.item, history,
+      ...f.value.item, history, actions: past?.actions ?? [],
+      ...(preview === undefined ? {} : {
+        file: {
+          messages: preview.messages.map((m) => ({ messageNo: m.messageNo, sender: pathOf(m.envelope), recipients: m.envelope.recipients.map((r) => formatMailbox(r.mailbox)), headers: m.headers })),
+          problems: preview.problems, truncated: preview.truncated,
+        },
+      }),
       ...(headers === undefined ? {} : { headers }),
       ...(opts.body && data !== undefined ? { body: data.subarray(0, MAX_BODY).toString('utf8') } : {}),
     });
   }
 
-  private journal(action: string, id: string, who: Actor, detail: string): void {
+  /**
+   * What the journal has on a message: the operator's actions (under its queue id) and the
+   * forwarder's per-recipient outcomes (under its key: `<entry>#<n>`, `x:<id>`; forwarder/journal.ts)
+   * in the form of the in-memory history. Bounded (JOURNAL_ROWS each, the oldest); undefined
+   * without a journal. A journal that fails is logged and show answers without it.
+   */
+  private async pastOf(id: string, item: QueueItem, ref: Ref): Promise<{ history: HistoryItem[]; actions: ActionItem[] } | undefined> {
+    const j = this.journalSink ?? this.d.journal?.();
+    if (j === undefined) return undefined;
+    const key = ref.kind === 'live' ? item.place : ref.kind === 'extended' ? item.place
+      : ref.kind === 'quarantine' ? ref.file : ref.kind === 'spool-file' ? ref.entry.id : ref.kind === 'held-file' ? ref.held.id : undefined;
+    try {
+      const own = await j.query({ id, limit: JOURNAL_ROWS });
+      // A spool entry id finds its messages' events too (`<id>#<n>`): only this message's are kept.
+      const events = key === undefined ? [] : (await j.query({ id: key.replace(/#\d+$/, ''), limit: JOURNAL_ROWS })).filter((e) => e.messageId === key || !key.includes('#'));
+      return {
+        actions: own.filter((e) => e.type.startsWith('queue.')).map((e) => ({ at: iso(e.at), action: e.type.slice('queue.'.length), operator: e.user ?? '', detail: e.detail ?? '' })),
+        history: events.flatMap((e) => {
+          // The in-memory history's form (lifecycle.ts logAttempt): per-recipient outcomes only.
+          const status = OUTCOME_OF[e.type];
+          const m = /^\S+ \w+(?: by (\S+))?: ([\s\S]*)$/.exec(e.detail ?? '');
+          return status === undefined || e.to === undefined || m === null ? [] : [{ at: iso(e.at), recipient: e.to, status, reply: m[2]!, target: m[1] ?? null }];
+        }),
+      };
+    } catch (e) {
+      this.d.log.warn('queue.journal-unreadable', { qid: id, error: describeError(e) });
+      return undefined;
+    }
+  }
+
+  /** Logs and journals an action; resolves once the journal has it (what `show` lists after a restart). */
+  private async journal(action: string, id: string, who: Actor, detail: string): Promise<void> {
     this.d.log.event('queue.action', { action, qid: id, operator: who.operator, reason: who.reason, detail });
     const j = this.journalSink ?? this.d.journal?.();
-    if (j !== undefined) {
-      void j.record({ type: `queue.${action}`, messageId: id, user: who.operator, detail: `${detail}; by ${who.operator}: ${who.reason}` })
-        .catch((e: unknown) => this.d.log.error('queue.journal', { qid: id, error: describeError(e) }));
+    if (j === undefined) return;
+    try {
+      await j.record({ type: `queue.${action}`, messageId: id, user: who.operator, detail: `${detail}; by ${who.operator}: ${who.reason}` });
+    } catch (e) {
+      this.d.log.error('queue.journal', { qid: id, error: describeError(e) });
     }
   }
 
@@ -412,7 +494,7 @@ export class QueueService implements QueueApi {
         const ids = found.filter((f) => !this.d.holds.isHeld(f.item.id)).map((f) => f.item.id);
         const r = await this.d.holds.add(ids, { operator: who.operator, reason: who.reason, at: iso(this.d.clock.now()) });
         if (!r.ok) return err({ status: 409, error: r.error });
-        for (const id of ids) this.journal('hold', id, who, 'held (by filter)');
+        await Promise.all(ids.map((id) => this.journal('hold', id, who, 'held (by filter)')));
         return ok({ done: ids.length, refused: found.length - ids.length, ids });
       }
       let done = 0;
@@ -442,7 +524,7 @@ export class QueueService implements QueueApi {
     if (ref.kind === 'dead') {
       if (action === 'delete') {
         await this.d.deadLetters.remove(ref.info.id);
-        this.journal('delete', id, who, `dead letter ${ref.info.id} deleted`);
+        await this.journal('delete', id, who, `dead letter ${ref.info.id} deleted`);
         return ok(null);
       }
       if (action === 'retry' || action === 'release') {
@@ -451,26 +533,21 @@ export class QueueService implements QueueApi {
       }
       return conflict('a dead letter can be requeued (retry) or deleted');
     }
-    if (ref.kind === 'spool-file') return conflict('a spool file no task has read yet: its messages can be acted on once it is read (RESUME if suspended)');
-    if (ref.kind === 'quarantine') {
-      if (action !== 'delete') return conflict('quarantined mail can only be deleted here');
-      for (const s of ['.eml', '.json']) await rm(join(this.d.quarantine!, ref.file + s), { force: true });
-      this.journal('delete', id, who, `quarantined message ${ref.file} deleted`);
-      return ok(null);
-    }
+    if (ref.kind === 'spool-file') return this.spoolFileNow(id, ref.entry, action, who, conflict);
+    if (ref.kind === 'quarantine') return this.quarantineNow(id, ref.file, action, who, conflict);
     const stamp = { operator: who.operator, reason: who.reason, at: iso(this.d.clock.now()) };
     switch (action) {
       case 'hold': {
         if (held) return conflict('already held');
         const r = await this.d.holds.add([id], stamp);
         if (!r.ok) return err({ status: 409, error: r.error });
-        this.journal('hold', id, who, `held (was ${item.state})`);
+        await this.journal('hold', id, who, `held (was ${item.state})`);
         return ok(await after());
       }
       case 'release': {
         if (!held && !(ref.kind === 'live' && ref.entry.phase === 'held')) return conflict('not held');
         await this.d.holds.remove([id]);
-        this.journal('release', id, who, 'released: tried now');
+        await this.journal('release', id, who, 'released: tried now');
         if (ref.kind === 'live') this.d.forwarder.lifecycle.operator(id, 'wake');
         else await this.retryExtended(ref.rec);
         return ok(await after());
@@ -483,7 +560,7 @@ export class QueueService implements QueueApi {
         } else {
           await this.retryExtended(ref.rec);
         }
-        this.journal('retry', id, who, `retried now (was ${item.state})`);
+        await this.journal('retry', id, who, `retried now (was ${item.state})`);
         return ok(await after());
       }
       case 'bounce': case 'delete': {
@@ -498,10 +575,65 @@ export class QueueService implements QueueApi {
           if (outcome === undefined) return err({ status: 503, error: `the instance is stopping: ${id} stays queued` });
         }
         if (held) await this.d.holds.remove([id]);
-        this.journal(action, id, who, action === 'bounce' ? 'made undeliverable: the sender is notified' : 'deleted: nobody is notified');
+        await this.journal(action, id, who, action === 'bounce' ? 'made undeliverable: the sender is notified' : 'deleted: nobody is notified');
         return ok(null);
       }
     }
+  }
+
+  /**
+   * A spool file no task has read yet (SUSPEND, every task busy), as Postfix's postsuper acts on
+   * any queue file: hold moves it to held/ with the operator's reason (a held spool file, same
+   * queue id; release reads it again), delete removes it. The forwarder gives it up first
+   * (withholdFile), so no task starts it meanwhile. Retry and bounce work on messages, which an
+   * unread file does not have yet: a 409 says what to do.
+   */
+  private async spoolFileNow(id: string, entry: SpoolEntry, action: QueueAction, who: Actor, conflict: (why: string) => Result<never, QueueError>): Promise<Result<QueueItem | null, QueueError>> {
+    if (action === 'release') return conflict('not held (a spool file not read yet is read as soon as a spool task is free; RESUME if suspended)');
+    if (action === 'retry') return conflict(`not read yet, so it has no messages to retry: it is read as soon as a spool task is free${this.d.forwarder.suspendMode !== 'none' ? ' (RESUME ends the SUSPEND)' : ''}; hold or delete work on the file now`);
+    if (action === 'bounce') return conflict('not read yet, so it has no messages to bounce: hold it (then release it when its messages should go) or delete it; once read, its messages can be bounced');
+    const fwd = this.d.forwarder;
+    if (!fwd.withholdFile(entry.id)) return conflict('a spool task started reading it just now: act on its messages (queue list --job)');
+    let moved = false;
+    try {
+      if (action === 'hold') {
+        const name = await holdEntry(this.d.spool, entry, `held by ${who.operator} before it was read: ${who.reason}`, new Date(this.d.clock.now()));
+        moved = true;
+        await this.journal('hold', id, who, `spool file ${entry.id} held unread (held/${name})`);
+        const after = await this.find(id);
+        return ok(after.ok ? after.value.item : null);
+      }
+      await deleteEntry(this.d.spool, entry.id);
+      moved = true;
+      await this.journal('delete', id, who, `spool file ${entry.id} deleted unread: nobody is notified`);
+      return ok(null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return err({ status: 404, error: `spool file ${entry.id} left the queue meanwhile` });
+      return err({ status: 503, error: `${action} of spool file ${entry.id} failed: ${describeError(e)}` });
+    } finally {
+      fwd.returnFile(entry.id, moved);
+    }
+  }
+
+  /**
+   * Quarantined mail (the receiver's filter Keep): release sends it on to its recipients as the
+   * receiver would have (receiver/release.ts: copies durable before the files go), bounce
+   * refuses it with a notice to the sender, delete removes it. Hold and retry do not apply.
+   */
+  private async quarantineNow(id: string, file: string, action: QueueAction, who: Actor, conflict: (why: string) => Result<never, QueueError>): Promise<Result<QueueItem | null, QueueError>> {
+    if (action === 'delete') {
+      // The description first: the message leaves the queue's view at once (quarantine.ts).
+      for (const s of ['.json', '.eml']) await rm(join(this.d.quarantine!, file + s), { force: true });
+      await this.journal('delete', id, who, `quarantined message ${file} deleted: nobody is notified`);
+      return ok(null);
+    }
+    if (action !== 'release' && action !== 'bounce') return conflict('quarantined mail can be released (sent on), bounced (the sender is notified) or deleted');
+    const q = this.quarantineActions;
+    if (q === undefined) return err({ status: 409, error: `${id} is quarantined: ${action} needs the receiver running (a Receiver block and the mailbox database); delete works without it` });
+    const r = await q[action](file, who);
+    if (!r.ok) return err({ status: r.error.status, error: `${id}: ${r.error.error}` });
+    await this.journal(action, id, who, `quarantined message ${file} ${action === 'release' ? 'released' : 'bounced'}: ${r.value}`);
+    return ok(null);
   }
 
   private async retryExtended(rec: MailDirectoryRecord): Promise<void> {
@@ -538,7 +670,7 @@ export class QueueService implements QueueApi {
     // The entry is durable before the dead letter goes (a crash in between keeps both).
     const entry = await this.d.requeue({ envelope: r.value.info.envelope, data: r.value.data }, info.id, info.jobName);
     await this.d.deadLetters.remove(info.id);
-    this.journal('requeue', deadQueueId(info), who, `dead letter ${info.id} put back on the spool as entry ${entry.id}`);
+    await this.journal('requeue', deadQueueId(info), who, `dead letter ${info.id} put back on the spool as entry ${entry.id}`);
     return ok({ deadLetter: info.id, entry: entry.id });
   }
 
@@ -547,7 +679,7 @@ export class QueueService implements QueueApi {
       if (!Number.isInteger(olderThanDays) || olderThanDays < 0 || olderThanDays > 3660) return err({ status: 400, error: 'olderThanDays must be a whole number 0-3660' });
       const cutoff = this.d.clock.now() - olderThanDays * 86_400_000;
       const purged = await this.d.deadLetters.prune(cutoff, Number.MAX_SAFE_INTEGER, 1000);
-      this.journal('purge', 'deadletters', who, `${purged} dead letters older than ${olderThanDays} days removed`);
+      await this.journal('purge', 'deadletters', who, `${purged} dead letters older than ${olderThanDays} days removed`);
       return ok({ purged });
     });
   }
@@ -589,16 +721,9 @@ export class QueueService implements QueueApi {
   private async heldFileNow(h: HeldEntry, action: 'release' | 'purge', who: Actor): Promise<Result<HeldFileItem, QueueError>> {
     const r = action === 'release' ? await releaseHeld(this.d.spool, h.id) : await purgeHeld(this.d.spool, h.id);
     if (!r.ok) return err({ status: 409, error: r.error });
-    this.journal(action === 'release' ? 'release' : 'purge', heldFileQueueId(h), who, `held spool file ${h.id} ${action === 'release' ? 'released (read again)' : 'purged'}`);
+    await this.journal(action === 'release' ? 'release' : 'purge', heldFileQueueId(h), who, `held spool file ${h.id} ${action === 'release' ? 'released (read again)' : 'purged'}`);
     return ok(this.heldView(h));
   }
-}
-
-/** The header section of a message (up to the empty line), bounded. */
-export function headerSection(data: Buffer): string {
-  const end = data.indexOf('\r\n\r\n');
-  const cut = end < 0 ? Math.min(data.length, MAX_HEADERS) : Math.min(end + 2, MAX_HEADERS);
-  return data.subarray(0, cut).toString('utf8');
 }
 
 export { parseFilter };

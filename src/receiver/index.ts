@@ -12,7 +12,8 @@
 // Untrusted input: client addresses, RCPT addresses, the message (headers and MIME structure,
 //   parsed with bounds in mime.ts), DNS answers.
 // Persists: mailbox messages (store), spool entries (spoolSubmit), quarantine copies
-//   (<stateDirectory>/quarantine), journal events. Every copy is durable before accept()
+//   (<stateDirectory>/quarantine; the operator's release and bounce of them: release.ts, whose
+//   cut-short releases are finished at start before listening), journal events. Every copy is durable before accept()
 //   resolves and the server answers 250, so it is safe to crash at any time: mail not yet
 //   acknowledged is the client's to retry. Journal codes: docs/receiver.md.
 import { join } from 'node:path';
@@ -32,6 +33,7 @@ import { Quarantine } from './quarantine.js';
 import { ReceiverRecipientPolicy } from './recipients.js';
 import { ReceiverSenderPolicy } from './senders.js';
 import { ReceiverSink, type SpoolSubmit } from './sink.js';
+import { QuarantineRelease, type QuarantineActions } from './release.js';
 
 export { cidrContains, dnsblQueryName, ipBytes } from './cidr.js';
 export { ReceiverConnectionPolicy, CONNECTION_REFUSED } from './connection.js';
@@ -42,12 +44,17 @@ export { Quarantine } from './quarantine.js';
 export { classifyRecipient, isNearDomain, relayAllowed, ReceiverRecipientPolicy, type RecipientClass } from './recipients.js';
 export { ReceiverSenderPolicy, SENDER_NOT_OWNED } from './senders.js';
 export { ReceiverSink, type SpoolSubmit } from './sink.js';
+export { QuarantineRelease, type QuarantineActions, type QuarantineError } from './release.js';
 
 export interface ReceiverOptions {
   /** The configuration at start; REFRESH hands later ones to Receiver.apply(). */
   config: Config;
   store: { users: UserDirectory; mailboxes: MailboxStore; journal: Journal };
   spoolSubmit: SpoolSubmit;
+  /** Renames a relay entry a release staged before a crash into incoming/ (spool/submit.ts commitStaged). */
+  spoolCommit?: (entryId: string) => Promise<boolean>;
+  /** Fault injection (crash tests): after each durable step of a release (release.ts). */
+  releaseStep?: (step: string) => Promise<void>;
   /** Queues a NOTIFY=SUCCESS "delivered" notice for local delivery (sink.ts); absent: none. */
   noticeSubmit?: (mail: { envelope: Envelope; data: Buffer }) => Promise<void>;
   resolver: Resolver;
@@ -69,6 +76,8 @@ export interface Receiver {
   server: SmtpServer;
   close(): Promise<void>;
   addresses(): { host: string; port: number }[];
+  /** The operator's release and bounce of quarantined mail (the queue service calls them). */
+  quarantine: QuarantineActions;
   /**
    * REFRESH: the configuration to run with from now on (RefreshDiff.apply). When each part takes
    * the new values:
@@ -170,16 +179,25 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
       log.warn('receiver.dnsbl-failed', { ip, zone, detail });
     },
   });
+  const quarantine = new Quarantine(opts.quarantineDir ?? join(opts.config.stateDirectory, 'quarantine'));
   const sink = new ReceiverSink({
     clock, log, journal, mailboxes: opts.store.mailboxes, resolveUser,
     classify: (mb) => recipientPolicy.classify(mb),
     spoolSubmit: opts.spoolSubmit,
+    ...(opts.spoolCommit === undefined ? {} : { spoolCommit: opts.spoolCommit }),
     ...(opts.noticeSubmit === undefined ? {} : { noticeSubmit: opts.noticeSubmit, reportingMta: () => current.receiver.hostName }),
     filters: () => current.filters,
     maxReceivedHeaders: () => current.maxReceivedHeaders,
     ...(counters !== undefined ? { onFiltered: () => { counters.filtered++; } } : {}),
-    quarantine: new Quarantine(opts.quarantineDir ?? join(opts.config.stateDirectory, 'quarantine')),
+    quarantine,
   });
+  const releases = new QuarantineRelease({
+    quarantine, sink, log, clock, reportingMta: () => current.receiver.hostName,
+    ...(opts.noticeSubmit === undefined ? {} : { noticeSubmit: opts.noticeSubmit }),
+    ...(opts.releaseStep === undefined ? {} : { afterStep: opts.releaseStep }),
+  });
+  // A release a crash cut short is finished before new mail comes in (release.ts).
+  await releases.recover();
   // RFC 5321 §3.5.3: with Vrfy YES, VRFY answers for local users only; nothing about relay.
   const vrfy: VrfyPolicy = {
     async verify(_s, arg) {
@@ -212,6 +230,7 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
     server,
     close: () => server.close(),
     addresses: () => bound.map((a) => ({ host: a.host, port: a.port })),
+    quarantine: releases,
     apply: (next) => {
       // Turning the receiver off needs a restart (refresh.ts keeps the block); never run without one.
       if (next.receiver === null) return;

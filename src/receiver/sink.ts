@@ -15,9 +15,13 @@ import { Codes } from '../smtp/protocol/codes.js';
 import { overHopLimit } from '../spool/headers.js';
 import { buildDsn } from '../notify/index.js';
 import { describeError } from '../core/errors.js';
+import { envelopeToJson } from '../core/envelope-json.js';
+import { err, ok, type Result } from '../core/result.js';
 import { evaluateFilters, filterOutcome } from './filters.js';
 import type { ReceiverJournal } from './journal.js';
-import type { Quarantine } from './quarantine.js';
+
+type JournalEvent = Parameters<ReceiverJournal['record']>;
+import type { Quarantine, QuarantinedMail } from './quarantine.js';
 import type { RecipientClass } from './recipients.js';
 
 /** Who handed a relayed message to the receiver (kept in the message spool entry's origin). */
@@ -29,8 +33,27 @@ export interface RelayOrigin {
   readonly session: string;
 }
 
-/** Queues relayed mail (raw bytes as accepted, envelope as accepted); resolves with the entry id once durable. */
-export type SpoolSubmit = (mail: { envelope: Envelope; data: Buffer; origin: RelayOrigin }) => Promise<string>;
+/**
+ * Queues relayed mail (raw bytes as accepted, envelope as accepted); resolves with the entry id
+ * once durable. beforeRename (a release, release.ts): called with the entry id once the entry is
+ * complete and durable in tmp/, before it is renamed into incoming/ (spool/submit.ts).
+ */
+export type SpoolSubmit = (mail: { envelope: Envelope; data: Buffer; origin: RelayOrigin; beforeRename?: (entryId: string) => Promise<void> }) => Promise<string>;
+
+/** Recipients sorted: mailbox user -> the addresses that led to them; relay and local recipients. */
+interface Sorted {
+  readonly users: Map<string, string[]>;
+  readonly relay: Recipient[];
+  readonly local: Recipient[];
+}
+
+/** The copies of a release already made (quarantine.ts ReleaseMarker); save() records them durably. */
+export interface CopyProgress {
+  readonly users: string[];
+  noticed: boolean;
+  entry: string | null;
+  save(): Promise<void>;
+}
 
 export interface SinkDeps {
   readonly clock: Clock;
@@ -40,6 +63,8 @@ export interface SinkDeps {
   readonly resolveUser: (address: string) => Promise<string | undefined>;
   readonly classify: (r: Recipient['mailbox']) => RecipientClass;
   readonly spoolSubmit: SpoolSubmit;
+  /** Renames an entry staged by a release cut short by a crash into incoming/ (spool/submit.ts commitStaged). */
+  readonly spoolCommit?: (entryId: string) => Promise<boolean>;
   /** The Filter rules in force, read once per message (REFRESH applies to the next message). */
   readonly filters: () => readonly FilterRule[];
   readonly quarantine: Quarantine;
@@ -77,25 +102,13 @@ export class ReceiverSink implements InboundSink {
     }
 
     // Recipients were checked at RCPT; sort them again into mailbox users and relay recipients.
-    const users = new Map<string, string[]>();
-    const relay: Recipient[] = [];
-    const local: Recipient[] = [];
-    for (const r of m.envelope.recipients) {
-      const c = this.d.classify(r.mailbox);
-      if (c.kind === 'relay') { relay.push(r); continue; }
-      const user = c.kind === 'local' ? await this.d.resolveUser(c.lookup) : undefined;
-      if (user === undefined) {
-        // The user was removed between RCPT and the final dot (or the policy changed).
-        this.d.log.warn('receiver.recipient-vanished', { id, to: formatMailbox(r.mailbox) });
-        return { ok: false, reply: LOCAL_ERROR };
-      }
-      users.set(user, [...(users.get(user) ?? []), formatMailbox(r.mailbox)]);
-      local.push(r);
-    }
+    const sorted = await this.sort(id, m.envelope);
+    if (!sorted.ok) return { ok: false, reply: LOCAL_ERROR };
+    const relay = sorted.value.relay;
     // The journal events of this message are recorded together at the end (one commit, shared
     // with the other sessions of that turn), in the order they happened; accept() still resolves
     // only after they are committed, also when storing failed.
-    const events: Parameters<ReceiverJournal['record']>[] = [];
+    const events: JournalEvent[] = [];
     for (const r of m.envelope.recipients) {
       const relayed = relay.includes(r);
       events.push([relayed ? 'received-relay' : 'received', {
@@ -104,18 +117,14 @@ export class ReceiverSink implements InboundSink {
       }]);
     }
     try {
-      return await this.store(id, m, from, { users, relay, local }, events);
+      return await this.store(id, m, from, sorted.value, events);
     } finally {
       await Promise.all(events.map((e) => this.d.journal.record(...e)));
     }
   }
 
-  private async store(
-    id: string, m: InboundMessage, from: string,
-    to: { users: Map<string, string[]>; relay: Recipient[]; local: Recipient[] },
-    events: Parameters<ReceiverJournal['record']>[],
-  ): Promise<{ ok: true; id: string }> {
-    const { users, relay, local } = to;
+  private async store(id: string, m: InboundMessage, from: string, sorted: Sorted, events: JournalEvent[]): Promise<{ ok: true; id: string }> {
+
     // Filters look at the message as the client sent it, before anything is stored.
     const hits = evaluateFilters(this.d.filters(), m.envelope.from, m.data);
     const outcome = filterOutcome(hits);
@@ -123,6 +132,8 @@ export class ReceiverSink implements InboundSink {
       const path = await this.d.quarantine.keep(id, m.data, {
         id, from: formatPath(m.envelope.from), recipients: m.envelope.recipients.map((r) => formatMailbox(r.mailbox)),
         clientIp: m.clientIp, heloName: m.heloName, received: new Date(this.d.clock.now()).toISOString(),
+        // What a release needs to send it on as accepted (release.ts): the whole envelope and the relay origin.
+        envelope: envelopeToJson(m.envelope), session: m.sessionId, tls: m.tls, ...(m.authUser === undefined ? {} : { auth: m.authUser }),
         rules: hits.map((h) => ({ match: h.rule.match, pattern: h.rule.pattern, action: h.rule.action, dryRun: h.rule.dryRun, value: h.value, unchecked: h.unchecked === true })),
       });
       this.d.log.event('receiver.quarantined', { id, from, path });
@@ -137,26 +148,90 @@ export class ReceiverSink implements InboundSink {
       return { ok: true, id };
     }
 
-    // Local copies: one per mailbox user, however many addresses led to that user.
-    for (const [user, addrs] of users) {
-      const stored = await this.d.mailboxes.deliver(user, m.data);
-      for (const to of addrs) {
-        events.push(['delivered', { messageId: id, from, to, user, detail: `delivered to mailbox of ${user} as ${stored.id} size ${stored.size}` }]);
-      }
-    }
-    await this.successNotice(id, m, local);
-    // Relay copies: one spool entry with only the relay recipients, DSN fields kept.
-    if (relay.length > 0) {
-      const envelope: Envelope = { ...m.envelope, recipients: relay };
-      const entry = await this.d.spoolSubmit({
-        envelope, data: m.data,
-        origin: { client: m.clientIp, helo: m.heloName, auth: m.authUser ?? null, tls: m.tls, session: m.sessionId },
-      });
-      for (const r of relay) {
-        events.push(['queued', { messageId: id, from, to: formatMailbox(r.mailbox), detail: `queued for relay as spool entry ${entry}` }]);
-      }
-    }
+    await this.copies(id, m, sorted, undefined, events);
     return { ok: true, id };
+  }
+
+  /** The recipients sorted into mailbox users and relay recipients; a local one whose user is gone is an error. */
+  private async sort(id: string, envelope: Envelope): Promise<Result<Sorted, string>> {
+    const users = new Map<string, string[]>();
+    const relay: Recipient[] = [];
+    const local: Recipient[] = [];
+    for (const r of envelope.recipients) {
+      const c = this.d.classify(r.mailbox);
+      if (c.kind === 'relay') { relay.push(r); continue; }
+      const user = c.kind === 'local' ? await this.d.resolveUser(c.lookup) : undefined;
+      if (user === undefined) {
+        // The user was removed between RCPT and the final dot (or the policy changed).
+        this.d.log.warn('receiver.recipient-vanished', { id, to: formatMailbox(r.mailbox) });
+        return err(`${formatMailbox(r.mailbox)} is neither a local user nor a relay recipient any more`);
+      }
+      users.set(user, [...(users.get(user) ?? []), formatMailbox(r.mailbox)]);
+      local.push(r);
+    }
+    return ok({ users, relay, local });
+  }
+
+  /**
+   * The copies of an accepted message: one per mailbox user, the NOTIFY=SUCCESS notice, one spool
+   * entry for the relay recipients. With `progress` (a release, release.ts) the copies already
+   * made are skipped, and each new one is recorded durably as soon as it is made.
+   */
+  private async copies(id: string, m: InboundMessage, sorted: Sorted, progress?: CopyProgress, events?: JournalEvent[]): Promise<string> {
+    // accept() records its events in one commit at the end; a release records each as it happens.
+    const record = async (...e: JournalEvent): Promise<void> => { if (events !== undefined) events.push(e); else await this.d.journal.record(...e); };
+    const from = m.envelope.from.kind === 'null' ? '' : formatMailbox(m.envelope.from.mailbox);
+    const done: string[] = [];
+    // Local copies: one per mailbox user, however many addresses led to that user.
+    for (const [user, addrs] of sorted.users) {
+      if (progress?.users.includes(user) === true) continue;
+      const stored = await this.d.mailboxes.deliver(user, m.data);
+      if (progress !== undefined) { progress.users.push(user); await progress.save(); }
+      done.push(`mailbox of ${user}`);
+      for (const to of addrs) {
+        await record('delivered', { messageId: id, from, to, user, detail: `delivered to mailbox of ${user} as ${stored.id} size ${stored.size}` });
+      }
+    }
+    if (progress?.noticed !== true) {
+      await this.successNotice(id, m, sorted.local);
+      if (progress !== undefined) { progress.noticed = true; await progress.save(); }
+    }
+    // Relay copies: one spool entry with only the relay recipients, DSN fields kept.
+    if (sorted.relay.length > 0) {
+      let entry: string;
+      if (progress !== undefined && progress.entry !== null) {
+        // Staged before a crash: renamed into incoming/ now, or it was already (never written twice).
+        if (this.d.spoolCommit === undefined) throw new Error(`relay copy ${progress.entry} is staged, but the sink has no spoolCommit`);
+        await this.d.spoolCommit(progress.entry);
+        entry = progress.entry;
+      } else {
+        const envelope: Envelope = { ...m.envelope, recipients: sorted.relay };
+        entry = await this.d.spoolSubmit({
+          envelope, data: m.data,
+          origin: { client: m.clientIp, helo: m.heloName, auth: m.authUser ?? null, tls: m.tls, session: m.sessionId },
+          ...(progress === undefined ? {} : { beforeRename: async (entryId: string) => { progress.entry = entryId; await progress.save(); } }),
+        });
+      }
+      done.push(`spool entry ${entry}`);
+      for (const r of sorted.relay) {
+        await record('queued', { messageId: id, from, to: formatMailbox(r.mailbox), detail: `queued for relay as spool entry ${entry}` });
+      }
+    }
+    return done.join(', ');
+  }
+
+  /**
+   * A kept message sent on (release.ts): its recipients sorted by the rules in force now, then
+   * the same copies accept() makes. Resolves with what was made once every copy is durable.
+   */
+  async deliverKept(mail: QuarantinedMail, progress: CopyProgress): Promise<Result<string, string>> {
+    const sorted = await this.sort(mail.id, mail.envelope);
+    if (!sorted.ok) return sorted;
+    const m: InboundMessage = {
+      envelope: mail.envelope, data: mail.data, sessionId: mail.sessionId, clientIp: mail.clientIp, heloName: mail.heloName, tls: mail.tls,
+      ...(mail.authUser === undefined ? {} : { authUser: mail.authUser }),
+    };
+    return ok(await this.copies(mail.id, m, sorted.value, progress));
   }
 
   /**

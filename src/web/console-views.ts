@@ -108,7 +108,10 @@ export const CONSOLE_VIEWS_JS = String.raw`'use strict';
       case 'held': add('release'); add('retry'); break;
       case 'quarantined': add('release'); break;
       case 'dead': add('requeue'); return box;
-      case 'processing': break;
+      case 'processing':
+        // A spool file no task has read yet: held or deleted as a file (its messages come once read).
+        if (String(item.place || '').indexOf('spool:') === 0) { add('hold'); add('delete', 'danger'); return box; }
+        break;
       default: add('hold'); add('retry');
     }
     add('bounce', 'danger');
@@ -184,6 +187,10 @@ export const CONSOLE_VIEWS_JS = String.raw`'use strict';
         var rest = Object.keys(h).filter(function (k) { return ['time', 'at', 'date', 'event', 'action', 'status', 'state', 'kind'].indexOf(k) < 0 && h[k] !== null; }).map(function (k) { return k + '=' + (typeof h[k] === 'object' ? JSON.stringify(h[k]) : h[k]); });
         out.push('  ' + [t, what].concat(rest).filter(function (x) { return x; }).join('  '));
       });
+    }
+    if (Array.isArray(m.actions) && m.actions.length) {
+      out.push('Operator actions:');
+      m.actions.forEach(function (a) { out.push('  ' + [a.at, a.action, a.operator, a.detail].filter(function (x) { return x; }).join('  ')); });
     }
     if (m.headers) out.push('Headers:', m.headers);
     $('detail-text').textContent = out.join('\n');

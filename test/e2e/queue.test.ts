@@ -422,7 +422,7 @@ test('relayed mail: the journal\'s "queued" event names the queue id the queue s
   assert.equal(items[0]!.jobName, 'RECEIVER');
 });
 
-test('spool files no task has read yet (SUSPEND) are in the queue as processing, under message number 0', async (t) => {
+test('spool files no task has read yet (SUSPEND): listed as processing, shown parsed, held or deleted unread; retry and bounce are clear 409s', async (t) => {
   const env = await gateway(t, 'RetryLimit { Count 5 Interval 60 }');
   assert.equal((await env.api('POST', '/api/v1/command', { command: 'SUSPEND,DELAY' })).status, 200);
   const entry = await submitText(env.config, job('SU', [{ to: ['x@remote.test'] }, { to: ['y@remote.test'] }]), 'SUSJOB');
@@ -432,13 +432,48 @@ test('spool files no task has read yet (SUSPEND) are in the queue as processing,
   assert.match(waiting[0]!.id, /^[0-9a-f]{12}-0$/);
   assert.equal(waiting[0]!.jobName, 'SUSJOB');
   assert.match(waiting[0]!.why ?? '', /SUSPEND DELAY/);
-  assert.equal((await env.api('POST', `/api/v1/queue/${waiting[0]!.id}/hold`, {})).status, 409);
-  // Its messages get the same prefix once read.
+  // show parses the unread file read-only: its messages' envelopes and the first one's headers.
+  const shown = await env.api('GET', `/api/v1/queue/${waiting[0]!.id}`);
+  assert.equal(shown.status, 200);
+  const file = (shown.body.item as { file: { messages: { messageNo: number; sender: string; recipients: string[] }[]; truncated: boolean }; headers: string });
+  assert.deepEqual(file.file.messages.map((m) => [m.messageNo, m.sender, m.recipients]), [[1, 'job@corp.test', ['x@remote.test']], [2, 'job@corp.test', ['y@remote.test']]]);
+  assert.equal(file.file.truncated, false);
+  assert.match(file.headers, /^Subject: SU 1\r$/m);
+  // Retry and bounce work on messages, which an unread file does not have yet: a 409 that says what to do.
+  const retry = await env.api('POST', `/api/v1/queue/${waiting[0]!.id}/retry`, {});
+  assert.equal(retry.status, 409);
+  assert.match(String(retry.body.error), /not read yet, so it has no messages to retry: .*RESUME.*hold or delete work on the file now/);
+  const bounce = await env.api('POST', `/api/v1/queue/${waiting[0]!.id}/bounce`, {});
+  assert.equal(bounce.status, 409);
+  assert.match(String(bounce.body.error), /hold it .* or delete it/);
+  // A second unread file: deleted by the CLI before any task read it; nothing of it is ever sent.
+  const doomed = await submitText(env.config, job('DEL', [{ to: ['z@remote.test'] }]), 'DELJOB');
+  let doomedId = '';
+  await until('the second file listed', async () => { doomedId = items((await env.api('GET', '/api/v1/queue?state=processing')).body).find((i) => i.place === `spool:${doomed}`)?.id ?? ''; return doomedId !== ''; });
+  const { runCli } = await import('../../src/testing/cli.js');
+  const queueCli = (await import('../../src/cli/queue.js')).run;
+  const del = await runCli(queueCli, ['delete', doomedId, '--config', env.path, '--reason', 'wrong job', '--yes'], { env: { ...process.env, USER: 'carol' } });
+  assert.equal(del.code, 0, del.stderr + del.stdout);
+  // Hold the first one unread: it becomes a held spool file under the same queue id, with the reason.
+  const held = await env.api('POST', `/api/v1/queue/${waiting[0]!.id}/hold`, { reason: 'check first', operator: 'dora' });
+  assert.equal(held.status, 200, JSON.stringify(held.body));
+  const heldItem = held.body.item as QueueItem;
+  assert.equal(heldItem.state, 'held');
+  assert.equal(heldItem.id, waiting[0]!.id);
+  assert.equal(heldItem.place, `held:${entry}`);
+  assert.match(heldItem.why ?? '', /held by http:dora before it was read: check first/);
+  assert.deepEqual(items((await env.api('GET', '/api/v1/queue?state=processing')).body), [], 'neither file waits for a task any more');
+  // RESUME: nothing is read (one file held, one deleted); releasing the held file reads it.
   assert.equal((await env.api('POST', '/api/v1/command', { command: 'RESUME' })).status, 200);
+  assert.equal((await env.api('POST', `/api/v1/queue/${waiting[0]!.id}/release`, { reason: 'checked' })).status, 200);
+  // Its messages get the same prefix once read.
   await env.target.waitFor('both delivered', () => env.target.accepted.length === 2);
   const prefix = waiting[0]!.id.slice(0, 12);
   const qids = (): string[] => env.log.filter((r) => r.event === 'mail.delivery').map((r) => String((r.fields as Record<string, unknown>).qid)).sort();
   await until('both delivery lines logged', () => qids().length === 2);
   assert.deepEqual(qids(), [`${prefix}-1`, `${prefix}-2`]);
   await until('queue empty', async () => items((await env.api('GET', '/api/v1/queue')).body).length === 0);
+  assert.deepEqual(env.target.accepted.map((m) => subjectOf(m.data)).sort(), ['SU 1', 'SU 2'], 'the deleted file was never sent');
+  const j = await env.services.store!.journal.query({ id: doomedId });
+  assert.match(j.find((e) => e.type === 'queue.delete')?.detail ?? '', new RegExp(`spool file ${doomed} deleted unread: nobody is notified; by modify:carol: wrong job$`));
 });
