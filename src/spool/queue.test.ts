@@ -187,3 +187,27 @@ test('R3 item 7: a scan after an arrival inspects only the new entry, not every 
   assert.ok(scans >= 1 && scans <= 3, `inspections for one arrival: ${scans}`);
   assert.equal((await a.done).length, waiting + 1);
 });
+
+test('B2: a notification looks at the entry it names only — an arrival or a finished entry costs O(1), not one lstat per waiting entry', async (t) => {
+  const { root, q } = await openQueue(t);
+  const waiting = 30;
+  for (let i = 0; i < waiting; i++) await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('HELO a\n'), attrs: { jobName: `W${i}` } });
+  const a = arrivals(q, waiting + 2);
+  const listed = await q.list();
+  await a.reported(listed[waiting - 1]!.id);
+  const before = q.looks;
+  const e = await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('HELO x\n'), attrs: { jobName: 'NEW' } });
+  await a.reported(e.id);
+  // The old scan looked at all 31 names for this arrival (several notifications: several scans).
+  const looks = q.looks - before;
+  assert.ok(looks >= 1 && looks <= 4, `names looked at for one arrival: ${looks}`);
+  // A finished entry leaves (its rename to a dot-name and the removal notify): that costs a
+  // look at its name, not at the 30 waiting.
+  const before2 = q.looks;
+  await q.finish({ id: e.id });
+  const again = await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('HELO y\n'), attrs: { jobName: 'AGAIN' } });
+  await a.reported(again.id);
+  const looks2 = q.looks - before2;
+  assert.ok(looks2 >= 1 && looks2 <= 6, `names looked at for one finish and one arrival: ${looks2}`);
+  assert.equal((await a.done).length, waiting + 2);
+});
