@@ -242,7 +242,7 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
       submit: async (mail) => { await queueOwnMail(config, mail, { kind: 'notification' }, 'SGNOTIFY'); },
       now: () => new Date(clock.now()),
     }),
-    ...(opts.journal === undefined ? {} : { journal: forwarderJournal(opts.journal, log) }),
+    ...(opts.journal === undefined ? {} : { journal: forwarderJournal(opts.journal, log, { now: () => clock.now() }) }),
     settings: () => {
       const fs = forwarderSettings(config, clock);
       return { ...fs, extended: { ...fs.extended, store: extended }, task: { ...fs.task, userExit: { ...exits.get(), timeoutMs: config.userExitTimeout, failure: config.userExitFailure } } };

@@ -135,8 +135,8 @@ export class Forwarder {
       health?: Health;
       /** Operator holds (src/queue): held messages are not tried, held extended records not run. */
       holds?: HoldCheck;
-      /** Forwarder events for the journal (journal.ts). */
-      journal?: (e: ForwarderEvent) => void;
+      /** Forwarder events for the journal (journal.ts); flush() at stop hands over what waits. */
+      journal?: ((e: ForwarderEvent) => void) & { flush?: () => void };
       /** NOTIFY=SUCCESS / NOTIFY=DELAY notices (status-notices.ts). */
       notices?: StatusNotices;
       /** DKIM keys (the Dkim statements); absent or empty: nothing is signed. */
@@ -471,5 +471,6 @@ export class Forwarder {
     await Promise.all(this.tasks.map((t) => t.closeExit()));
     for (const t of this.targets) await t.close(true);
     this.deps.checkpoint.flush();
+    this.deps.journal?.flush?.();
   }
 }

@@ -4,7 +4,7 @@ import { chmod, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } 
 import { join } from 'node:path';
 import { isRoot, tempDir } from '../testing/peers.js';
 import { FakeClock } from '../testing/clock.js';
-import { DELETING_PREFIX, disposeBadEntry, listHeld, reportBadEntry } from './disposition.js';
+import { DELETING_PREFIX, deleteEntry, disposeBadEntry, listHeld, reportBadEntry } from './disposition.js';
 import { cleanLitter } from './litter.js';
 import { SpoolQueue } from './queue.js';
 import { formatReport, REPORT_JOB_NAME, type ReportProblem } from './report.js';
@@ -199,4 +199,16 @@ test('an unreadable spool file is reported and left in place', async (t) => {
   assert.deepEqual(await readdir(inc), [name]);
   assert.deepEqual(await q.listHeld(), []);
   assert.ok(await stat(join(inc, name)));
+});
+
+test('deleteEntry removes an entry directory (its known files, or anything else in it), a plain file, and a name already gone', async (t) => {
+  const { root, q } = await setup(t);
+  const incoming = join(root, 'CSSMTP', 'incoming');
+  const plain = await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('HELO a\n'), attrs: { jobName: 'PLAIN' } });
+  const extra = await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('HELO b\n'), attrs: { jobName: 'EXTRA' } });
+  await writeFile(join(incoming, extra.id, 'left-by-a-tool'), 'x');
+  await mkdir(join(incoming, extra.id, 'sub'));
+  await writeFile(join(incoming, 'PLAINFILE'), 'HELO c\n');
+  for (const id of [plain.id, extra.id, 'PLAINFILE', 'NEVER-THERE']) await deleteEntry(q.layout, id);
+  assert.deepEqual(await readdir(incoming), []);
 });

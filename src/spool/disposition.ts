@@ -4,7 +4,7 @@
 // nothing). An entry the gateway cannot read is reported and left where it is. These functions
 // take the writer's layout, not a lock, so the `spoolgate spool` command can list, release and
 // purge held entries while the gateway runs (the gateway never looks into held/).
-import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { err, ok, type Result } from '../core/result.js';
 import { printable } from './attributes.js';
@@ -12,6 +12,7 @@ import { buildAdminReportMail, formatReport, REPORT_JOB_NAME, type ReportProblem
 import { fsyncDir as syncDir, isTempName, writeFileAtomic } from '../store/atomic.js';
 import { pruneOldFiles } from '../log/retention.js';
 import { enqueueMessage } from './enqueue.js';
+import { ENVELOPE_FILE } from './message-entry.js';
 import type { SpoolEntry, SpoolEntryRef, SpoolLayout } from './submit.js';
 
 const REASON_SUFFIX = '.reason.json';
@@ -59,7 +60,31 @@ export async function deleteEntry(l: SpoolLayout, id: string): Promise<void> {
     throw e;
   }
   await syncDir(l.incoming);
-  await rm(gone, { recursive: true, force: true });
+  await removeEntry(gone);
+}
+
+/** The files an entry directory holds (submit.ts, message-entry.ts). */
+const ENTRY_FILES = ['data', 'attrs.json', ENVELOPE_FILE];
+
+/**
+ * Removes an entry renamed away: its known files and then the directory (four calls, where a
+ * recursive rm lists, stats and tries the directory first), a plain file by unlink; anything
+ * unexpected inside through the recursive rm.
+ */
+async function removeEntry(path: string): Promise<void> {
+  const skip = (e: unknown): void => {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
+  };
+  await Promise.all(ENTRY_FILES.map((f) => unlink(join(path, f)).catch(skip)));
+  try {
+    await rmdir(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code === 'ENOTDIR') { await unlink(path).catch(skip); return; }
+    await rm(path, { recursive: true, force: true });
+  }
 }
 
 /**

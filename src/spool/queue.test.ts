@@ -1,6 +1,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { chown, mkdir, rename, rm, symlink, writeFile, link, readdir } from 'node:fs/promises';
+import { chown, mkdir, rename, symlink, writeFile, link, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { isRoot, tempDir } from '../testing/peers.js';
@@ -188,29 +188,26 @@ test('R3 item 7: a scan after an arrival inspects only the new entry, not every 
   assert.equal((await a.done).length, waiting + 1);
 });
 
-test('B2 item 3: a scan after an arrival does not lstat the entries reported already; the periodic rescan still finds a new entry under a known name', async (t) => {
-  const { root, q, clock } = await openQueue(t);
-  const waiting = 20;
+test('B2: a notification looks at the entry it names only — an arrival or a finished entry costs O(1), not one lstat per waiting entry', async (t) => {
+  const { root, q } = await openQueue(t);
+  const waiting = 30;
   for (let i = 0; i < waiting; i++) await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('HELO a\n'), attrs: { jobName: `W${i}` } });
-  // Arrivals: the waiting ones, NEW, SWAP, then NEW's name again (the replaced entry).
-  const a = arrivals(q, waiting + 3);
-  await a.reported((await q.list())[waiting - 1]!.id);
-  const before = q.checks;
+  const a = arrivals(q, waiting + 2);
+  const listed = await q.list();
+  await a.reported(listed[waiting - 1]!.id);
+  const before = q.looks;
   const e = await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('HELO x\n'), attrs: { jobName: 'NEW' } });
   await a.reported(e.id);
-  // The old scan made one lstat per waiting entry for every arrival (20 here, thousands under a backlog).
-  assert.equal(q.checks - before, 0, 'lstat of reported entries in an arrival scan');
-
-  // Another entry put in under a name the queue knew (new inode) is reported again: by the scan
-  // that finds the old one gone, or at the latest by the periodic rescan, which checks inodes.
-  const old = join(root, 'CSSMTP', 'incoming', e.id);
-  const other = await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('HELO y\n'), attrs: { jobName: 'SWAP' } });
-  await a.reported(other.id);
-  await rename(join(root, 'CSSMTP', 'incoming', other.id), join(root, 'tmp', 'swap'));
-  await rm(old, { recursive: true });
-  await rename(join(root, 'tmp', 'swap'), old);
-  clock.advance(3_600_000);
-  await a.done;
-  const again = a.got.filter((x) => x.id === e.id);
-  assert.equal(again.at(-1)!.attrs.jobName, 'SWAP');
+  // The old scan looked at all 31 names for this arrival (several notifications: several scans).
+  const looks = q.looks - before;
+  assert.ok(looks >= 1 && looks <= 4, `names looked at for one arrival: ${looks}`);
+  // A finished entry leaves (its rename to a dot-name and the removal notify): that costs a
+  // look at its name, not at the 30 waiting.
+  const before2 = q.looks;
+  await q.finish({ id: e.id });
+  const again = await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('HELO y\n'), attrs: { jobName: 'AGAIN' } });
+  await a.reported(again.id);
+  const looks2 = q.looks - before2;
+  assert.ok(looks2 >= 1 && looks2 <= 6, `names looked at for one finish and one arrival: ${looks2}`);
+  assert.equal((await a.done).length, waiting + 2);
 });

@@ -61,14 +61,10 @@ export class SpoolQueue {
   private readonly opts: SpoolQueueOptions;
   private readonly lock: WriterLock;
   private readonly seen = new Set<string>();
-  /** Name -> key of the reported entries (B2 item 3): a scan after an arrival trusts a known name without an lstat. */
-  private readonly seenNames = new Map<string, string>();
-  /** The next scan checks every known entry's inode (the periodic rescan, rescan(), the first scan). */
-  private fullScanDue = true;
   /** Entries inspected in full (attributes, envelope, data checked) since open: the cost of scans. */
   inspections = 0;
-  /** Entries reported already whose inode a scan checked with an lstat (only full scans do). */
-  checks = 0;
+  /** Entry names looked at by scans since open (an lstat, or an inspection): what a scan costs. */
+  looks = 0;
   /** Unreadable entries: failures so far and when (injected clock) to report them again. */
   private readonly unreadable = new Map<string, { failures: number; next: number }>();
   /**
@@ -81,6 +77,10 @@ export class SpoolQueue {
   private timer: Timer | undefined;
   private scanRunning = false;
   private scanAgain = false;
+  /** A full scan (readdir) is due; otherwise only the names in `dirty` are looked at. */
+  private fullScanDue = false;
+  /** Names fs.watch reported since the last scan (arrivals and removals alike). */
+  private readonly dirty = new Set<string>();
   private scanDone: Promise<void> = Promise.resolve();
   private closed = false;
   /** Plain files not settled yet: name -> size/mtime stamp and when (wall clock) it was first seen. */
@@ -131,29 +131,27 @@ export class SpoolQueue {
    * then costs one lstat per waiting entry, not a full inspection of every one (thousands of
    * DSN entries made every arrival inspect them all again, R3 item 7).
    */
-  private async inspectNames(names: readonly string[], known: { seen: ReadonlySet<string>; present: Set<string>; names?: ReadonlyMap<string, string> } | undefined): Promise<Inspected[]> {
+  private async inspectNames(names: readonly string[], known: { seen: ReadonlySet<string>; present: Set<string> } | undefined, partial = false): Promise<Inspected[]> {
     const out: Inspected[] = [];
     for (const name of names) {
       // Dot-files are not entries (editors' and tools' temporary files).
       if (!validEntryId(name)) continue;
+      this.looks++;
       if (known !== undefined) {
-        // A name reported already: still there, no lstat (an arrival scan under a backlog of n
-        // entries cost n lstats). A different entry renamed in under a name still known (a new
-        // inode) is found by the next full scan, at most RescanInterval later.
-        const k = known.names?.get(name);
-        if (k !== undefined) { known.present.add(k); continue; }
         const st = await lstatOrUndefined(join(this.layout.incoming, name));
         if (st === undefined) continue;
         const key = `${name}\0${st.ino}`;
-        if (known.seen.has(key)) this.checks++;
         if (known.seen.has(key)) { known.present.add(key); continue; }
       }
       const i = await this.inspect(name);
       if (i !== undefined && this.settled(name, i)) out.push(i);
     }
-    const listed = new Set(names);
-    for (const name of this.settling.keys()) if (!listed.has(name)) this.settling.delete(name);
-    for (const name of this.envelopes.keys()) if (!listed.has(name)) this.envelopes.delete(name);
+    if (!partial) {
+      // A full listing: forget what is no longer there.
+      const listed = new Set(names);
+      for (const name of this.settling.keys()) if (!listed.has(name)) this.settling.delete(name);
+      for (const name of this.envelopes.keys()) if (!listed.has(name)) this.envelopes.delete(name);
+    }
     out.sort((a, b) => a.ctimeMs - b.ctimeMs || (a.entry.id < b.entry.id ? -1 : a.entry.id > b.entry.id ? 1 : 0));
     return out;
   }
@@ -271,7 +269,15 @@ export class SpoolQueue {
     if (this.onArrival !== undefined) throw new SpoolUsageError('watch() is already active on this spool queue');
     this.onArrival = onArrival;
     try {
-      this.watcher = fsWatch(this.layout.incoming, { persistent: false }, () => this.requestScan());
+      // A notification names the entry that arrived or left: only that name is looked at (one
+      // lstat, and a full inspection if it is new), not the whole directory — a scan per
+      // notification cost one lstat per waiting entry, and every finished entry notifies twice
+      // (its rename to a dot-name and the removal). Dot-names are never entries. Without a name,
+      // or when notification is lost, the full scan (and the periodic rescan) covers everything.
+      this.watcher = fsWatch(this.layout.incoming, { persistent: false }, (_event, name) => {
+        if (name === null || name === undefined) this.requestScan();
+        else if (validEntryId(name)) this.requestScan(name);
+      });
       this.watcher.on('error', (e) => {
         // Notification lost (e.g. directory replaced): the periodic rescan keeps the queue moving.
         this.reportError(e);
@@ -287,21 +293,22 @@ export class SpoolQueue {
 
   /** Triggers a scan now (also what the periodic rescan does). */
   rescan(): void {
-    this.fullScanDue = true;
     this.requestScan();
   }
 
   private scheduleRescan(): void {
     if (this.closed) return;
     this.timer = this.opts.clock.setTimer(this.opts.rescanMs ?? 5000, () => {
-      this.fullScanDue = true;
       this.requestScan();
       this.scheduleRescan();
     });
   }
 
-  private requestScan(): void {
+  /** A scan of the whole directory, or (with `name`) of that one entry name. */
+  private requestScan(name?: string): void {
     if (this.closed || this.onArrival === undefined) return;
+    if (name === undefined) this.fullScanDue = true;
+    else this.dirty.add(name);
     if (this.scanRunning) {
       this.scanAgain = true;
       return;
@@ -310,7 +317,15 @@ export class SpoolQueue {
     this.scanDone = (async () => {
       do {
         this.scanAgain = false;
-        await this.scanOnce();
+        if (this.fullScanDue) {
+          this.fullScanDue = false;
+          this.dirty.clear();
+          await this.scanOnce();
+        } else {
+          const names = [...this.dirty];
+          this.dirty.clear();
+          await this.scanNames(names);
+        }
       } while (this.scanAgain && !this.closed);
     })().catch((e: unknown) => this.reportError(e)).finally(() => {
       this.scanRunning = false;
@@ -319,10 +334,29 @@ export class SpoolQueue {
 
   private async scanOnce(): Promise<void> {
     const present = new Set<string>();
-    const full = this.fullScanDue;
-    this.fullScanDue = false;
     // Entries reported already are only checked to be still there (they are the forwarder's).
-    const found = await this.inspectNames(await readdir(this.layout.incoming), { seen: this.seen, present, ...(full ? {} : { names: this.seenNames }) });
+    const found = await this.inspectNames(await readdir(this.layout.incoming), { seen: this.seen, present });
+    this.reportFound(found, present);
+    // Forget entries that left incoming/, so a release or a reused name is reported again.
+    for (const k of this.seen) if (!present.has(k)) this.seen.delete(k);
+    for (const k of this.unreadable.keys()) if (!present.has(k)) this.unreadable.delete(k);
+  }
+
+  /** Looks at these names only (fs.watch named them): a new entry is reported, a gone one forgotten. */
+  private async scanNames(names: readonly string[]): Promise<void> {
+    const present = new Set<string>();
+    const found = await this.inspectNames(names, { seen: this.seen, present }, true);
+    this.reportFound(found, present);
+    const named = new Set(names);
+    const nameOf = (key: string): string => key.slice(0, key.indexOf('\0'));
+    // A named entry that is gone (or replaced: another inode under its name) is forgotten, so a
+    // release or a reused name is reported again. (Settle and envelope state of gone names is
+    // dropped by the next full scan.)
+    for (const k of this.seen) if (named.has(nameOf(k)) && !present.has(k)) this.seen.delete(k);
+    for (const k of this.unreadable.keys()) if (named.has(nameOf(k)) && !present.has(k)) this.unreadable.delete(k);
+  }
+
+  private reportFound(found: readonly Inspected[], present: Set<string>): void {
     for (const i of found) {
       present.add(i.key);
       if (this.seen.has(i.key) || this.closed) continue;
@@ -337,7 +371,6 @@ export class SpoolQueue {
         this.unreadable.set(i.key, u);
       } else {
         this.seen.add(i.key);
-        this.seenNames.set(i.entry.id, i.key);
       }
       try {
         this.onArrival?.(i.entry);
@@ -345,10 +378,6 @@ export class SpoolQueue {
         this.reportError(e);
       }
     }
-    // Forget entries that left incoming/, so a release or a reused name is reported again.
-    for (const k of this.seen) if (!present.has(k)) this.seen.delete(k);
-    for (const [n, k] of this.seenNames) if (!this.seen.has(k)) this.seenNames.delete(n);
-    for (const k of this.unreadable.keys()) if (!present.has(k)) this.unreadable.delete(k);
   }
 
   private reportError(e: unknown): void {

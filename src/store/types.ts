@@ -76,6 +76,8 @@ export interface JournalEvent {
   readonly detail?: string;
   readonly ip?: string;
   readonly user?: string;
+  /** When it happened (ms since the epoch) if recorded later (batched); default: now. */
+  readonly at?: number;
 }
 
 export interface JournalEntry extends JournalEvent {

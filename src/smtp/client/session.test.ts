@@ -259,3 +259,63 @@ test('client: connection refused is a transient connect failure', async () => {
   assert.equal(c.error.stage, 'connect');
   assert.equal(c.error.permanent, false);
 });
+
+test('client: with PIPELINING the RSET between messages goes in one group with MAIL, RCPT and DATA (RFC 2920 §3.1)', async () => {
+  // This server answers RSET only once the MAIL after it has arrived: a client that waits for
+  // the RSET reply before it sends MAIL (a round trip per message) times out here.
+  const { createServer } = await import('node:net');
+  const seen: string[] = [];
+  const server = createServer((sock) => {
+    let buf = '';
+    let inData = false;
+    let heldRset = false;
+    sock.write('220 pipe.test ESMTP\r\n');
+    sock.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      for (;;) {
+        const nl = buf.indexOf('\r\n');
+        if (nl < 0) return;
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 2);
+        if (inData) { if (line === '.') { inData = false; sock.write('250 2.0.0 queued\r\n'); } continue; }
+        const verb = line.split(' ')[0]!.toUpperCase();
+        seen.push(verb);
+        if (verb === 'EHLO') sock.write('250-pipe.test\r\n250 PIPELINING\r\n');
+        else if (verb === 'RSET') heldRset = true;
+        else if (verb === 'MAIL') { sock.write(heldRset ? '250 2.0.0 reset\r\n250 2.1.0 ok\r\n' : '250 2.1.0 ok\r\n'); heldRset = false; }
+        else if (verb === 'RCPT') sock.write('250 2.1.5 ok\r\n');
+        else if (verb === 'DATA') { inData = true; sock.write('354 go\r\n'); }
+        else if (verb === 'QUIT') { sock.end('221 bye\r\n'); }
+        else sock.write('502 5.5.1 no\r\n');
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const c = await SmtpClientSession.connect({ host: '127.0.0.1', port, heloName: 'gw.test', timeouts: SHORT, tls: {} });
+    assert.ok(c.ok, c.ok ? '' : c.error.detail);
+    for (let i = 0; i < 3; i++) assert.equal((await c.value.send(message({ rcpts: ['a@d.test'] }))).status, 'sent', `message ${i + 1}`);
+    await c.value.quit();
+    assert.deepEqual(seen, ['EHLO', 'MAIL', 'RCPT', 'DATA', 'RSET', 'MAIL', 'RCPT', 'DATA', 'RSET', 'MAIL', 'RCPT', 'DATA', 'QUIT']);
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+});
+
+test('client: a refused pipelined RSET closes the connection; the message is deferred, nothing sent', async () => {
+  const srv = await FakeSmtpServer.start({ replies: { RSET: '500 5.5.1 no RSET here' } });
+  try {
+    const c = await SmtpClientSession.connect(options(srv));
+    assert.ok(c.ok);
+    assert.equal((await c.value.send(message({ rcpts: ['a@d.test'] }))).status, 'sent');
+    const second = await c.value.send(message({ rcpts: ['b@d.test'] }));
+    assert.equal(second.status, 'transient');
+    assert.equal(second.connectionUsable, false);
+    assert.match(second.detail, /RSET refused/);
+    assert.equal(srv.messages.length, 1);
+    await c.value.quit();
+  } finally {
+    await srv.close();
+  }
+});

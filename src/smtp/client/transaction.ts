@@ -49,8 +49,9 @@ export async function sendMessage(wire: Wire, m: OutboundMessage, ctx: TxContext
   const env = m.envelope;
   const caps = ctx.caps;
   const p: Progress = { rcpt: env.recipients.map(() => undefined) };
+  const pipelined = ctx.pipelining && caps.pipelining;
   try {
-    if (ctx.rsetFirst) {
+    if (ctx.rsetFirst && !pipelined) {
       p.rset = await wire.command(Cmd.RSET, 'AnyCmd', t.anyCmd);
       if (p.rset.code !== 250) throw new ProtocolError(`RSET refused: ${describeReply(p.rset)}`);
     }
@@ -69,8 +70,19 @@ export async function sendMessage(wire: Wire, m: OutboundMessage, ctx: TxContext
       ...(r.orcpt !== undefined ? { orcpt: r.orcpt } : {}),
     } : {}));
 
-    if (ctx.pipelining && caps.pipelining) {
-      wire.send([mailLine, ...rcptLines, Cmd.DATA]);
+    if (pipelined) {
+      // RFC 2920 §3.1: RSET may appear anywhere in a pipelined group, so the one RSET between
+      // messages goes in the same write as MAIL, RCPT and DATA (no round trip of its own).
+      wire.send(ctx.rsetFirst ? [Cmd.RSET, mailLine, ...rcptLines, Cmd.DATA] : [mailLine, ...rcptLines, Cmd.DATA]);
+      if (ctx.rsetFirst) {
+        p.rset = await wire.read('AnyCmd', t.anyCmd);
+        if (p.rset.code !== 250) {
+          // The rest of the group is under way; closing is the only way not to send its data.
+          const e = new ProtocolError(`RSET refused: ${describeReply(p.rset)}`);
+          wire.fail(e);
+          throw e;
+        }
+      }
       p.mail = await wire.read('MAILCmd', t.mailCmd);
       for (let i = 0; i < rcptLines.length; i++) p.rcpt[i] = await wire.read('RCPTCmd', t.rcptCmd);
       p.data = await wire.read('DATACmd', t.dataCmd);
@@ -89,18 +101,30 @@ export async function sendMessage(wire: Wire, m: OutboundMessage, ctx: TxContext
     if (p.data?.code === 354) {
       if (positive(p.mail) && p.rcpt.some(positive)) {
         trace?.('C', `<${(m.prefix?.length ?? 0) + m.data.length} octets of message data>`);
+        // The prefix (header fields put on top, e.g. DKIM-Signature) and the message are one
+        // text. It is stuffed into views of the message (no copy) and written in blocks of about
+        // DATA_BLOCK_BYTES, each one gathered write; the last block carries the terminating
+        // ".\r\n", whose reply is owed. A 4 KB message is one write.
         const stuffer = new DotStuffer();
-        // The prefix (header fields put on top, e.g. DKIM-Signature) and the message are one text.
-        if (m.prefix !== undefined && m.prefix.length > 0) await wire.writeData(stuffer.push(m.prefix), 'DataBlock', t.dataBlock);
-        for (let off = 0; off < m.data.length; off += DATA_BLOCK_BYTES) {
-          const block = stuffer.push(m.data.subarray(off, off + DATA_BLOCK_BYTES));
-          if (block.length > 0) await wire.writeData(block, 'DataBlock', t.dataBlock);
+        let block: Buffer[] = [];
+        let octets = 0;
+        for (const part of m.prefix !== undefined && m.prefix.length > 0 ? [m.prefix, m.data] : [m.data]) {
+          for (let off = 0; off < part.length; off += DATA_BLOCK_BYTES) {
+            const piece = part.subarray(off, off + DATA_BLOCK_BYTES);
+            stuffer.pushViews(piece, block);
+            octets += piece.length;
+            if (octets >= DATA_BLOCK_BYTES) {
+              await wire.writeData(block, false, 'DataBlock', t.dataBlock);
+              block = [];
+              octets = 0;
+            }
+          }
         }
-        const tail = stuffer.end();
-        // The terminating ".\r\n" is a command of its own: its reply is owed.
-        if (tail.length > 3) await wire.writeData(tail.subarray(0, tail.length - 3), 'DataBlock', t.dataBlock);
+        await wire.writeData(stuffer.endViews(block), true, 'DataBlock', t.dataBlock);
+      } else {
+        // RFC 2920 §3.1: 354 although nothing was accepted: end the (empty) data at once.
+        wire.send(['.\r\n']);
       }
-      wire.send(['.\r\n']);
       p.final = await wire.read('DataTerm', t.dataTerm);
     }
   } catch (e) {

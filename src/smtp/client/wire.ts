@@ -145,11 +145,21 @@ export class Wire {
     return this.read(step, ms);
   }
 
-  /** Writes one block of message data; waits for the socket to drain when its buffer is full. */
-  async writeData(block: Buffer, step: string, ms: number): Promise<void> {
+  /**
+   * Writes one block of message data, given as buffers (the dot-stuffer's views), in one
+   * gathered write (cork/uncork: one writev, not a syscall per buffer). With `terminator` the
+   * block ends with the data's final ".\r\n", whose reply is then owed. Waits for the socket to
+   * drain when its buffer is full (`step`/`ms`: the DataBlock timeout).
+   */
+  async writeData(block: readonly Buffer[], terminator: boolean, step: string, ms: number): Promise<void> {
     this.check();
-    if (this.socket.write(block)) return;
-    while (this.socket.writableNeedDrain) {
+    const s = this.socket;
+    if (terminator && this.trace) this.trace('C', '.');
+    s.cork();
+    for (const b of block) s.write(b);
+    if (terminator) this.owed++;
+    s.uncork();
+    while (s.writableNeedDrain) {
       await this.wait(step, ms);
       this.check();
     }

@@ -69,7 +69,7 @@ export class SqliteJournal implements Journal {
 
   record(e: JournalEvent): Promise<void> {
     return new Promise((done, fail) => {
-      this.pending.push({ e, at: this.clock.now(), done, fail });
+      this.pending.push({ e, at: e.at ?? this.clock.now(), done, fail });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
