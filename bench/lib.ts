@@ -85,7 +85,7 @@ export const COMPILED = existsSync(join(process.env.BENCH_DIST ?? join(OUT, 'dis
 export const profileDir = (name: string): string => join(OUT, 'prof', name);
 
 /** Node options for the measured process: BENCH_NODE_ARGS, plus --cpu-prof into profileDir(profile) (emptied first). */
-function nodeArgsFor(profile: string | undefined): string[] {
+export function nodeArgsFor(profile: string | undefined): string[] {
   const args = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((x) => x !== '');
   if (profile === undefined) return args;
   const dir = profileDir(profile);
