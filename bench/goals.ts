@@ -152,12 +152,18 @@ export function evaluate(goal: Goal, results: Results): Evaluated {
 
 export const evaluateAll = (results: Results): Evaluated[] => GOALS.map((g) => evaluate(g, results));
 
-/** The goal table as Markdown (docs/benchmarks.md) — the same rows as the console table. */
+/** GitHub's anchor of a Markdown heading ("1. Forwarding throughput" → "1-forwarding-throughput"). */
+export const anchor = (heading: string): string => heading.toLowerCase().replace(/[^a-z0-9 -]/g, '').trim().replace(/ /g, '-');
+
+/** A Markdown table cell: a | inside (enscript | ps2pdf) would end the cell. */
+const cell = (s: string): string => s.replace(/\|/g, '\\|');
+
+/** The goal table as Markdown (docs/benchmarks.md) — the same rows as the console table; a row not met links to its section's profile. */
 export function goalTable(rows: readonly Evaluated[]): string[] {
   const scaled = rows.some((r) => r.scale !== undefined && r.scale !== 1);
   return [
     '| goal | before | measured: median (min–max) of the runs | status |', '|---|---|---|---|',
-    ...rows.map((r) => `| ${r.goal.what} | ${r.goal.before} | ${r.measured.join('; ')}${r.scale !== undefined && r.scale !== 1 ? ` — at BENCH_SCALE ${r.scale}` : ''} | **${r.status}** |`),
+    ...rows.map((r) => `| ${cell(r.goal.what)} | ${r.goal.before} | ${cell(r.measured.join('; '))}${r.scale !== undefined && r.scale !== 1 ? ` — at BENCH_SCALE ${r.scale}` : ''} | **${r.status}**${r.status === 'not met' ? ` — [where the time goes](#${anchor(r.goal.section)})` : ''} |`),
     ...(scaled ? ['', 'Rows marked with a BENCH_SCALE below 1 were measured on smaller inputs than the goal names: indicative only.'] : []),
   ];
 }
