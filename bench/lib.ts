@@ -30,10 +30,23 @@ export interface CountingSink {
   stop(): Promise<void>;
 }
 
+/**
+ * Children a benchmark started and has not stopped yet: killed when the benchmark exits, also on
+ * SIGTERM/SIGINT (a timeout or Ctrl-C), so no sink or spoolgate is left behind.
+ */
+const live = new Set<ChildProcess>();
+function track(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+}
+process.once('exit', () => { for (const c of live) c.kill('SIGTERM'); });
+for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => process.exit(128 + (sig === 'SIGTERM' ? 15 : 2)));
+
 /** smtp-sink -c on 127.0.0.1: counts messages on its stdout, stores nothing. */
 export async function startCountingSink(extraArgs: readonly string[] = []): Promise<CountingSink> {
   const port = await freePort();
   const child: ChildProcess = spawn('/usr/sbin/smtp-sink', ['-u', 'nobody', '-c', ...extraArgs, `127.0.0.1:${port}`, '256'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child);
   let last = 0;
   let tail = '';
   child.stdout?.on('data', (d: Buffer) => {
@@ -121,6 +134,7 @@ function spawnSpoolgate(args: readonly string[], tag: string, opts: SpoolgateOpt
   rmSync(usageFile, { force: true });
   // BENCH_NODE_ARGS, e.g. '--cpu-prof --cpu-prof-dir=bench/out/prof', to profile the measured process.
   const child = spawn(process.execPath, [...nodeArgsFor(opts.profile), ...spoolgateArgs(), ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, BENCH_RUSAGE: usageFile } });
+  track(child);
   const mon = monitorTree(() => child.pid);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
