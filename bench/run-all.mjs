@@ -7,7 +7,7 @@
 // spoolgate once more (BENCH_PROFILE=0 skips it). The goal table (bench/goals.ts) is printed at the end.
 // BENCH_INSTALL=1 (as root) apt-installs missing peers first. BENCH_SCALE (default 1) shrinks the message counts and the parse file for a quick run.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -48,6 +48,8 @@ if (missing.length > 0) {
 // tsc may report errors in files other people are still writing; it emits anyway.
 step([join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', 'bench/out/dist', '--declaration', 'false', '--sourceMap', 'false'], 'build bench/out/dist');
 if (!existsSync(join(root, 'bench', 'out', 'dist', 'cli.js'))) console.error('no compiled CLI: the benchmarks fall back to tsx');
+// The CLI reads its version from ../package.json beside dist/, as in an installed tree.
+copyFileSync(join(root, 'package.json'), join(root, 'bench', 'out', 'package.json'));
 const only = process.argv.slice(2);
 for (const name of ['forwarding', 'latency', 'inbound', 'pop3', 'scaling', 'parsing', 'pdf', 'queue']) {
   if (only.length === 0 || only.includes(name)) step(['--import', 'tsx', `bench/${name}.ts`], name);
