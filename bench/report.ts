@@ -149,7 +149,12 @@ function whereTheTimeGoes(name: string): string[] {
   else {
     perfIncluded.add(file);
     // The notes' own headings go two levels down, under this section.
-    const text = readFileSync(file, 'utf8').replace(/^(#+) /gm, (_m, h: string) => `${h}## `.slice(0, Math.min(6, h.length + 2)) + ' ');
+    let fenced = false;
+    const text = readFileSync(file, 'utf8').split('\n').map((l) => {
+      if (l.startsWith('```')) fenced = !fenced;
+      const h = fenced ? null : /^(#+) /.exec(l);
+      return h === null ? l : `${'#'.repeat(Math.min(6, h[1]!.length + 2))} ${l.slice(h[0].length)}`;
+    }).join('\n');
     out.push(`From [docs/perf/${perf}](perf/${perf}):`, '', text.trim(), '');
   }
   return out;
