@@ -6,114 +6,114 @@
 // is a durable spool entry (write + fsync + rename) before 250, then the forwarder relays it;
 // and a private Postfix smtpd (cleanup fsyncs the queue file before 250) relaying to the same sink.
 // Times: "accepted" = smtp-source finished (every 250 received: all durable), "at sink" = the sink
-// counted them all. Writes bench/out/inbound.json.
+// counted them all. Three alternating rounds (spoolgate a+b, Postfix a+b, …; BENCH_RUNS), each
+// figure their median with min and max; CPU and peak RSS of the server, smtp-source and the sink
+// per phase; spoolgate once more under --cpu-prof. Writes bench/out/inbound.json.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeConfig } from '../src/testing/gateway.js';
 import { freePort, startPostfix } from '../src/testing/postfix.js';
-import { SCALE, monitorTree, runCommand, startCountingSink, startSpoolgate, writeResult, type CountingSink, type Usage } from './lib.js';
+import { COMPILED, RUNS, SCALE, alternate, meterProcess, monitorTree, printSeries, profileDir, ratio, runTimed, startCountingSink, startSpoolgate, writeResult, type CountingSink, type Run, type Series, type System, type Usage } from './lib.js';
 
 const M = Math.max(200, Math.round(2000 * SCALE));
 const SESSIONS = 20;
 const BODY_BYTES = 4096;
 
-interface Phase {
-  readonly mode: 'a' | 'b'; readonly acceptedS: number; readonly atSinkS: number;
-  /** CPU seconds of the server's process tree from the first connection to the last message at the sink (relaying included). */
-  readonly cpuS?: number;
-}
+interface Phase { readonly mode: 'a' | 'b'; readonly acceptedS: number; readonly atSinkS: number; readonly usage: Partial<Record<System, Usage>> }
 export interface InboundRow { readonly server: string; readonly phases: Phase[]; readonly usage?: Usage }
 
-async function phase(mode: 'a' | 'b', port: number, sink: CountingSink, pid?: () => number | undefined): Promise<Phase> {
+/** One phase; `server` is the server's process tree root (its CPU and RSS over the phase). */
+async function phase(mode: 'a' | 'b', port: number, sink: CountingSink, system: System, server: () => number | undefined): Promise<Phase> {
   const before = sink.count();
-  const mon = pid === undefined ? undefined : monitorTree(pid);
+  const mon = monitorTree(server);
+  const sinkMeter = meterProcess(sink.pid);
   const t0 = Date.now();
-  await runCommand('/usr/sbin/smtp-source', [...(mode === 'b' ? ['-d'] : []), '-s', String(SESSIONS), '-m', String(M), '-l', String(BODY_BYTES), '-M', 'bench.test', '-f', 'job@corp.test', '-t', 'rcpt@remote.test', `127.0.0.1:${port}`]);
-  const acceptedS = (Date.now() - t0) / 1000;
-  await sink.waitFor(before + M, 300_000);
-  const atSinkS = (Date.now() - t0) / 1000;
-  const u = mon?.stop();
-  return { mode, acceptedS, atSinkS, ...(u === undefined ? {} : { cpuS: u.cpuUserS + u.cpuSysS }) };
+  let src: Awaited<ReturnType<typeof runTimed>>;
+  let acceptedS: number;
+  let serverUsage: Usage;
+  try {
+    src = await runTimed('/usr/sbin/smtp-source', [...(mode === 'b' ? ['-d'] : []), '-s', String(SESSIONS), '-m', String(M), '-l', String(BODY_BYTES), '-M', 'bench.test', '-f', 'job@corp.test', '-t', 'rcpt@remote.test', `127.0.0.1:${port}`]);
+    acceptedS = (Date.now() - t0) / 1000;
+    await sink.waitFor(before + M, 300_000);
+  } finally {
+    serverUsage = mon.stop();
+  }
+  return { mode, acceptedS, atSinkS: (Date.now() - t0) / 1000, usage: { [system]: serverUsage, 'smtp-source': src.usage, 'smtp-sink': sinkMeter.stop() } };
 }
 
-/** Benchmark 3's spoolgate run; `workers`: Receiver Workers (benchmark 6's receiver curve), absent: the default. */
-export async function spoolgate(sink: CountingSink, dir: string, workers?: number): Promise<InboundRow> {
+async function spoolgate(sink: CountingSink, dir: string, profile?: string): Promise<InboundRow> {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const { path } = writeConfig(dir, [
     `TargetServer { TargetIP 127.0.0.1 ConnectPort ${sink.port} ConnectLimit 10 }`,
     'RetryLimit { Count 2 Interval 1 }',
-    `Receiver { Listen 127.0.0.1:${port} HostName mx.bench.test LocalDomain local.bench.test RelayMode AddressList RelayAddress 127.0.0.0/8 MaxConnections 200 MaxConnectionsPerIP 200${workers === undefined ? '' : ` Workers ${workers}`} }`,
+    `Receiver { Listen 127.0.0.1:${port} HostName mx.bench.test LocalDomain local.bench.test RelayMode AddressList RelayAddress 127.0.0.0/8 MaxConnections 200 MaxConnectionsPerIP 200 }`,
   ].join('\n'));
-  const gw = await startSpoolgate(['start', '--config', path], 'inbound-spoolgate', port);
+  const gw = await startSpoolgate(['start', '--config', path], 'inbound-spoolgate', port, { profile });
   const phases: Phase[] = [];
   let stopped: Awaited<ReturnType<typeof gw.stop>> | undefined;
   try {
-    phases.push(await phase('a', port, sink, () => gw.pid));
-    phases.push(await phase('b', port, sink, () => gw.pid));
+    phases.push(await phase('a', port, sink, 'spoolgate', () => gw.pid));
+    phases.push(await phase('b', port, sink, 'spoolgate', () => gw.pid));
   } catch (e) {
     stopped = await gw.stop();
     throw new Error(`${e instanceof Error ? e.message : String(e)}\n${stopped.stderr}`, { cause: e });
   } finally {
     stopped ??= await gw.stop();
   }
-  return { server: workers === undefined ? 'spoolgate receiver' : `spoolgate receiver, ${workers} worker${workers === 1 ? '' : 's'}`, phases, usage: stopped.usage };
+  return { server: 'spoolgate receiver', phases, usage: stopped.usage };
 }
 
 async function postfix(sink: CountingSink, dir: string): Promise<InboundRow> {
   mkdirSync(dir, { recursive: true });
   const pf = await startPostfix({ dir, relayPort: sink.port, extraMain: ['default_destination_concurrency_limit = 10', 'smtpd_client_connection_count_limit = 200', 'smtpd_client_message_rate_limit = 0'] });
   const D = pf.configDir;
-  const mon = monitorTree(() => {
+  const master = (): number | undefined => {
     try { return Number(readFileSync(join(D, 'queue', 'pid', 'master.pid'), 'latin1').trim()); } catch { return undefined; }
-  });
+  };
   const phases: Phase[] = [];
-  let usage: Usage | undefined;
   try {
-    phases.push(await phase('a', pf.port, sink, () => { try { return Number(readFileSync(join(D, 'queue', 'pid', 'master.pid'), 'latin1').trim()); } catch { return undefined; } }));
-    phases.push(await phase('b', pf.port, sink, () => { try { return Number(readFileSync(join(D, 'queue', 'pid', 'master.pid'), 'latin1').trim()); } catch { return undefined; } }));
+    phases.push(await phase('a', pf.port, sink, 'postfix', master));
+    phases.push(await phase('b', pf.port, sink, 'postfix', master));
   } finally {
-    usage = mon.stop();
     await pf.stop();
   }
-  return { server: 'Postfix smtpd (relay)', phases, usage };
+  return { server: 'Postfix smtpd (relay)', phases };
 }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'spoolgate-bench-in-'));
   const sink = await startCountingSink();
-  const rows: InboundRow[] = [];
+  let runs: Map<string, { round: number; value: InboundRow }[]>;
   try {
-    // BENCH_INBOUND_ONLY=spoolgate: skip Postfix (quick before/after comparisons of CPU s/msg).
-    const only = process.env.BENCH_INBOUND_ONLY;
-    for (const [name, fn] of ([['spoolgate', spoolgate], ['postfix', postfix]] as const).filter(([n]) => only === undefined || only === n)) {
-      try {
-        rows.push(await fn(sink, join(dir, name)));
-      } catch (e) {
-        process.stderr.write(`${name} inbound run failed: ${e instanceof Error ? e.message : String(e)}\n`);
-      }
-    }
+    runs = await alternate<InboundRow>([
+      { key: 'spoolgate', run: (round, profile) => spoolgate(sink, join(dir, `spoolgate${round}`), profile) },
+      { key: 'postfix', run: (round) => postfix(sink, join(dir, `postfix${round}`)) },
+    ], { profiled: 'spoolgate', profileName: 'inbound' });
   } finally {
     await sink.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  const rate = (row: InboundRow | undefined, mode: 'a' | 'b', k: 'acceptedS' | 'atSinkS'): number | undefined => {
-    const p = row?.phases.find((x) => x.mode === mode);
-    return p ? M / p[k] : undefined;
+  const toSeries = (key: 'spoolgate' | 'postfix', mode: 'a' | 'b', name: string): Series => ({
+    key: `${key}-${mode}`, name: `${name} (${mode})`, system: key, unit: 'msg',
+    note: mode === 'a' ? `1 message per session, ${SESSIONS} sessions` : `${M / SESSIONS} messages per session over ${SESSIONS} sessions`,
+    runs: (runs.get(key) ?? []).flatMap(({ round, value }): Run[] => value.phases.filter((p) => p.mode === mode).map((p) => ({ round, seconds: p.acceptedS, count: M, usage: p.usage, extra: { atSinkS: p.atSinkS } }))),
+  });
+  const series = [toSeries('spoolgate', 'a', 'spoolgate receiver'), toSeries('postfix', 'a', 'Postfix smtpd (relay)'), toSeries('spoolgate', 'b', 'spoolgate receiver'), toSeries('postfix', 'b', 'Postfix smtpd (relay)')];
+  const by = (k: string): Series | undefined => series.find((x) => x.key === k);
+  const ratios = {
+    aAccepted: ratio(by('spoolgate-a'), by('postfix-a')), bAccepted: ratio(by('spoolgate-b'), by('postfix-b')),
+    aAtSink: ratio(by('spoolgate-a'), by('postfix-a'), 'atSinkS'), bAtSink: ratio(by('spoolgate-b'), by('postfix-b'), 'atSinkS'),
   };
-  const [sg, pf] = [rows[0]?.server.startsWith('spoolgate') ? rows[0] : undefined, rows.find((r) => r.server.startsWith('Postfix'))];
-  const ratio = (mode: 'a' | 'b', k: 'acceptedS' | 'atSinkS'): number | undefined => {
-    const x = rate(sg, mode, k);
-    const y = rate(pf, mode, k);
-    return x !== undefined && y !== undefined ? x / y : undefined;
-  };
-  const ratios = { aAccepted: ratio('a', 'acceptedS'), bAccepted: ratio('b', 'acceptedS'), aAtSink: ratio('a', 'atSinkS'), bAtSink: ratio('b', 'atSinkS') };
-  console.log(`\nInbound: ${M} messages × ${BODY_BYTES} B, ${SESSIONS} sessions; (a) 1 message per session, (b) ${M / SESSIONS} per session`);
-  console.table(rows.flatMap((r) => r.phases.map((p) => ({ server: r.server, mode: p.mode, 'accepted msg/s': (M / p.acceptedS).toFixed(0), 'at sink msg/s': (M / p.atSinkS).toFixed(0), 'CPU ms/msg': p.cpuS === undefined ? 'n/a' : ((1000 * p.cpuS) / M).toFixed(2) }))));
-  const f = (x: number | undefined): string => x?.toFixed(2) ?? 'n/a';
+  console.log(`\nInbound: ${M} messages × ${BODY_BYTES} B, ${SESSIONS} sessions; (a) 1 message per session, (b) ${M / SESSIONS} per session; ${RUNS} alternating runs, median (min–max)`);
+  console.log('accepted:');
+  printSeries(series);
+  console.log('at the sink:');
+  printSeries(series, 'atSinkS');
+  const f = (x: typeof ratios.aAccepted): string => (x === undefined ? 'n/a' : `${x.median.toFixed(2)} (${x.min.toFixed(2)}–${x.max.toFixed(2)})`);
   console.log(`spoolgate/Postfix accepted: (a) ${f(ratios.aAccepted)}  (b) ${f(ratios.bAccepted)};  at sink: (a) ${f(ratios.aAtSink)}  (b) ${f(ratios.bAtSink)}`);
-  writeResult('inbound', { m: M, sessions: SESSIONS, bodyBytes: BODY_BYTES, rows, ratios });
+  writeResult('inbound', { scale: SCALE, compiled: COMPILED, runsPerFigure: RUNS, m: M, sessions: SESSIONS, bodyBytes: BODY_BYTES, series, ratios, profile: profileDir('inbound') });
 }
 
-if (process.argv[1]?.endsWith('inbound.ts') === true) await main();
+await main();

@@ -1,7 +1,10 @@
 // Benchmark 5 — spool parsing (issue B1): a 1 GB (× BENCH_SCALE) EBCDIC IBM-1047 FB80 batch-SMTP
 // file through RecordDecoder + BatchParser (no delivery), in a child process so its peak RSS is
 // the parser's own; compared with `iconv -f IBM1047 -t UTF-8` over the same file (byte
-// translation only: no records, no SMTP). Writes bench/out/parsing.json.
+// translation only: no records, no SMTP). The child runs compiled (bench/lib.ts compiledScript:
+// this file bundled by esbuild against bench/out/dist, no tsx). The file is generated once; then
+// spoolgate and iconv alternate, 3 rounds (BENCH_RUNS), each figure their median with min and max;
+// spoolgate's child once more under --cpu-prof. Writes bench/out/parsing.json.
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +13,7 @@ import { getCodePage } from '../src/codepage/index.js';
 import { RecordDecoder } from '../src/spool/records.js';
 import { BatchParser } from '../src/spool/batch.js';
 import { systemClock } from '../src/core/index.js';
-import { SCALE, writeResult } from './lib.js';
+import { COMPILED, RUNS, SCALE, alternate, compiledScript, nodeArgsFor, printSeries, profileDir, ratio, runTimed, writeResult, type Run, type Series } from './lib.js';
 
 const SIZE = Math.round(1024 ** 3 * SCALE);
 
@@ -89,17 +92,33 @@ async function main(): Promise<void> {
     const mb = size / 2 ** 20;
     // Warm the page cache for both contenders alike.
     await child(['-c', `cat ${file} > /dev/null`], '/bin/sh');
-    const r = JSON.parse((await child(['--import', 'tsx', import.meta.filename, 'parse', file])).out) as { bytes: number; messages: number; problems: number; seconds: number; maxRssMB: number; cpuS: number };
-    if (r.bytes !== statSync(file).size) throw new Error('short read');
-    const ic = await child(['-c', `iconv -f IBM1047 -t UTF-8 ${file} > /dev/null`], '/bin/sh');
-    const rows = [
-      { name: 'spoolgate RecordDecoder + BatchParser', seconds: r.seconds, mbPerSec: mb / r.seconds, maxRssMB: r.maxRssMB, messages: r.messages },
-      { name: 'iconv -f IBM1047 -t UTF-8', seconds: ic.seconds, mbPerSec: mb / ic.seconds },
+    const script = await compiledScript(import.meta.filename);
+    let info = { messages: 0, problems: 0 };
+    const runs = await alternate<Run>([
+      {
+        key: 'spoolgate', run: async (round, profile) => {
+          const r = JSON.parse((await child([...nodeArgsFor(profile), ...script, 'parse', file])).out) as { bytes: number; messages: number; problems: number; seconds: number; maxRssMB: number; cpuS: number };
+          if (r.bytes !== statSync(file).size) throw new Error('short read');
+          info = { messages: r.messages, problems: r.problems };
+          return { round, seconds: r.seconds, count: mb, usage: { spoolgate: { maxRssMB: r.maxRssMB, cpuUserS: r.cpuS, cpuSysS: 0 } }, extra: { messages: r.messages } };
+        },
+      },
+      {
+        key: 'iconv', run: async (round) => {
+          const ic = await runTimed('/bin/sh', ['-c', `iconv -f IBM1047 -t UTF-8 ${file} > /dev/null`]);
+          return { round, seconds: ic.seconds, count: mb, usage: { iconv: ic.usage } };
+        },
+      },
+    ], { profiled: 'spoolgate', profileName: 'parsing' });
+    const series: Series[] = [
+      { key: 'spoolgate', name: 'spoolgate RecordDecoder + BatchParser', system: 'spoolgate', unit: 'MB', runs: (runs.get('spoolgate') ?? []).map((r) => r.value), note: script.includes('tsx') ? 'under tsx (no compiled build)' : 'compiled (bench/out/dist), no tsx' },
+      { key: 'iconv', name: 'iconv -f IBM1047 -t UTF-8', system: 'iconv', unit: 'MB', runs: (runs.get('iconv') ?? []).map((r) => r.value) },
     ];
-    console.log(`\nSpool parsing: ${mb.toFixed(0)} MB EBCDIC FB80, ${r.messages} messages, ${r.problems} problems`);
-    console.table(rows.map((x) => ({ run: x.name, seconds: x.seconds.toFixed(2), 'MB/s': x.mbPerSec.toFixed(1), 'peak RSS MB': x.maxRssMB?.toFixed(0) ?? '' })));
-    console.log(`spoolgate/iconv = ${(rows[0]!.mbPerSec / rows[1]!.mbPerSec).toFixed(3)}`);
-    writeResult('parsing', { sizeMB: mb, messages: r.messages, problems: r.problems, rows });
+    const r = ratio(series[0], series[1]);
+    console.log(`\nSpool parsing: ${mb.toFixed(0)} MB EBCDIC FB80, ${info.messages} messages, ${info.problems} problems; ${RUNS} alternating runs, median (min–max)`);
+    printSeries(series);
+    console.log(`spoolgate/iconv = ${r === undefined ? 'n/a' : `${r.median.toFixed(3)} (${r.min.toFixed(3)}–${r.max.toFixed(3)})`}`);
+    writeResult('parsing', { scale: SCALE, compiled: COMPILED && !script.includes('tsx'), runsPerFigure: RUNS, sizeMB: mb, messages: info.messages, problems: info.problems, series, ratio: r, profile: profileDir('parsing') });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

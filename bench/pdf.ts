@@ -4,15 +4,19 @@
 // classic Unix pipeline `enscript | ps2pdf` (GNU enscript + Ghostscript) on the first
 // PEER_MB of the same report (the peer is far slower; both are linear in pages, so pages per
 // second compare). pdfinfo (poppler) counts the pages of both outputs. Writes bench/out/pdf.json.
-import { spawn } from 'node:child_process';
+// Sizes: 1 GB (~134,000 pages) takes spoolgate a quarter of an hour or more per run on this
+// 2-core machine, too long for 3 alternating runs inside `npm run bench`; pages/s is linear in
+// pages (streaming), so the runs use BENCH_PDF_MB (default 64) MB for spoolgate and an eighth of it
+// for the pipeline (× BENCH_SCALE). BENCH_PDF_MB=1024 measures the full 1 GB case.
 import { createWriteStream, existsSync, mkdtempSync, openSync, readSync, closeSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { SCALE, monitorTree, runSpoolgate, writeResult, type Usage } from './lib.js';
+import { COMPILED, RUNS, SCALE, alternate, printSeries, ratio, runSpoolgate, runTimed, writeResult, type Run, type Series, type Usage } from './lib.js';
 
-const SIZE = Math.round(1024 ** 3 * SCALE);
-const PEER_SIZE = Math.round(64 * 2 ** 20 * SCALE);
+const PDF_MB = Number(process.env.BENCH_PDF_MB ?? '64');
+const SIZE = Math.round(PDF_MB * 2 ** 20 * SCALE);
+const PEER_SIZE = Math.round((PDF_MB / 8) * 2 ** 20 * SCALE);
 const LINES_PER_PAGE = 60;
 const WIDTH = 132;
 
@@ -57,16 +61,11 @@ function pdfPages(file: string): number {
 }
 
 async function peer(input: string, output: string): Promise<{ seconds: number; usage: Usage }> {
-  const t0 = process.hrtime.bigint();
   // -B no enscript header, -r -f Courier8: 132 columns fit A4 landscape unwrapped (as
   // spoolgate lays a 132-column report out), -L 60 lines per page (the form feeds also break
-  // pages), -M A4; ps2pdf is Ghostscript's pdfwrite.
-  const p = spawn('/bin/sh', ['-c', `enscript -q -B -r -M A4 -f Courier8 -L ${LINES_PER_PAGE} -p - "$0" | ps2pdf - "$1"`, input, output], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const mon = monitorTree(() => p.pid);
-  const code = await new Promise<number | null>((r) => p.once('exit', r));
-  const usage = mon.stop();
-  if (code !== 0) throw new Error(`enscript | ps2pdf exited ${code}`);
-  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, usage };
+  // pages), -M A4; ps2pdf is Ghostscript's pdfwrite. GNU time: CPU of the whole pipeline, peak
+  // RSS of its largest process.
+  return runTimed('/bin/sh', ['-c', `enscript -q -B -r -M A4 -f Courier8 -L ${LINES_PER_PAGE} -p - "$0" | ps2pdf - "$1"`, input, output]);
 }
 
 async function main(): Promise<void> {
@@ -78,29 +77,43 @@ async function main(): Promise<void> {
     const report = join(dir, 'report.txt');
     const pages = await generate(report);
     const mb = statSync(report).size / 2 ** 20;
-    const out = join(dir, 'report.pdf');
-    const sg = await runSpoolgate(['pdfmail', '--output', out, '--lines', String(LINES_PER_PAGE + 6), report], 'pdf');
-    if (sg.code !== 0) throw new Error(`spoolgate pdfmail exited ${sg.code}: ${sg.stderr}`);
-    const sgSeconds = (sg.endedAt - sg.startedAt) / 1000;
-    const sgPages = pdfPages(out);
-    const pdfMB = statSync(out).size / 2 ** 20;
-    rmSync(out);
     const part = join(dir, 'part.txt');
     slice(report, part, Math.min(PEER_SIZE, statSync(report).size));
     const partMB = statSync(part).size / 2 ** 20;
-    const peerOut = join(dir, 'peer.pdf');
-    const pr = await peer(part, peerOut);
-    const peerPages = pdfPages(peerOut);
-    const rows = [
-      { name: 'spoolgate pdfmail --output', inputMB: mb, pages: sgPages, seconds: sgSeconds, pagesPerSec: sgPages / sgSeconds, pdfMB, usage: sg.usage },
-      { name: 'enscript | ps2pdf', inputMB: partMB, pages: peerPages, seconds: pr.seconds, pagesPerSec: peerPages / pr.seconds, pdfMB: statSync(peerOut).size / 2 ** 20, usage: pr.usage },
+    const sizes = { spoolgate: { inputMB: mb, pdfMB: 0 }, peer: { inputMB: partMB, pdfMB: 0 } };
+    const runs = await alternate<Run>([
+      {
+        key: 'spoolgate', run: async (round) => {
+          const out = join(dir, 'report.pdf');
+          const sg = await runSpoolgate(['pdfmail', '--output', out, '--lines', String(LINES_PER_PAGE + 6), report], 'pdf');
+          if (sg.code !== 0) throw new Error(`spoolgate pdfmail exited ${sg.code}: ${sg.stderr}`);
+          const sgPages = pdfPages(out);
+          if (sgPages !== pages) console.error(`page count differs: generated ${pages}, spoolgate's PDF has ${sgPages}`);
+          sizes.spoolgate.pdfMB = statSync(out).size / 2 ** 20;
+          rmSync(out);
+          return { round, seconds: (sg.endedAt - sg.startedAt) / 1000, count: sgPages, usage: { spoolgate: sg.usage } };
+        },
+      },
+      {
+        key: 'peer', run: async (round) => {
+          const peerOut = join(dir, 'peer.pdf');
+          const pr = await peer(part, peerOut);
+          const n = pdfPages(peerOut);
+          sizes.peer.pdfMB = statSync(peerOut).size / 2 ** 20;
+          rmSync(peerOut);
+          return { round, seconds: pr.seconds, count: n, usage: { 'enscript|ps2pdf': pr.usage } };
+        },
+      },
+    ]);
+    const series: Series[] = [
+      { key: 'spoolgate', name: 'spoolgate pdfmail --output', system: 'spoolgate', unit: 'page', runs: (runs.get('spoolgate') ?? []).map((r) => r.value), note: `${mb.toFixed(0)} MB input, PDF ${sizes.spoolgate.pdfMB.toFixed(1)} MB` },
+      { key: 'peer', name: 'enscript | ps2pdf', system: 'enscript|ps2pdf', unit: 'page', runs: (runs.get('peer') ?? []).map((r) => r.value), note: `first ${partMB.toFixed(1)} MB of the same report, PDF ${sizes.peer.pdfMB.toFixed(1)} MB` },
     ];
-    const ratio = rows[0]!.pagesPerSec / rows[1]!.pagesPerSec;
-    console.log(`\nReport → PDF: ${mb.toFixed(0)} MB, ${pages} pages generated (132 columns, ${LINES_PER_PAGE} lines, form feeds)`);
-    console.table(rows.map((r) => ({ run: r.name, 'input MB': r.inputMB.toFixed(0), pages: r.pages, seconds: r.seconds.toFixed(1), 'pages/s': r.pagesPerSec.toFixed(0), 'PDF MB': r.pdfMB.toFixed(0), 'peak RSS MB': r.usage.maxRssMB.toFixed(0), 'CPU s': (r.usage.cpuUserS + r.usage.cpuSysS).toFixed(1) })));
-    console.log(`spoolgate/enscript|ps2pdf pages per second = ${ratio.toFixed(2)}`);
-    if (sgPages !== pages) console.error(`page count differs: generated ${pages}, spoolgate's PDF has ${sgPages}`);
-    writeResult('pdf', { sizeMB: mb, pagesGenerated: pages, rows, ratio });
+    const r = ratio(series[0], series[1]);
+    console.log(`\nReport → PDF: ${mb.toFixed(0)} MB, ${pages} pages generated (132 columns, ${LINES_PER_PAGE} lines, form feeds); ${RUNS} alternating runs, median (min–max)`);
+    printSeries(series);
+    console.log(`spoolgate/enscript|ps2pdf pages per second = ${r === undefined ? 'n/a' : `${r.median.toFixed(2)} (${r.min.toFixed(2)}–${r.max.toFixed(2)})`}`);
+    writeResult('pdf', { scale: SCALE, compiled: COMPILED, runsPerFigure: RUNS, sizeMB: mb, peerMB: partMB, pagesGenerated: pages, series, ratio: r });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

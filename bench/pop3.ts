@@ -7,7 +7,9 @@
 //  - Dovecot (dovecot-pop3d), private config, the same messages as Maildir files (LF line ends,
 //    as a local MDA stores them), started by src/testing/dovecot.ts and stopped by its pid.
 // Times login → QUIT's +OK; checks that the bytes received match and the mailbox is empty after.
-// Writes bench/out/pop3.json.
+// Three alternating rounds (spoolgate, Dovecot, …; BENCH_RUNS), each figure their median with min
+// and max; CPU and peak RSS of each server's process tree over the session; spoolgate once more
+// under --cpu-prof. Writes bench/out/pop3.json.
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,7 +19,7 @@ import { freePort } from '../src/testing/postfix.js';
 import { startDovecot } from '../src/testing/dovecot.js';
 import { testCerts } from '../src/testing/certs.js';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
-import { SCALE, monitorTree, pidByCmdline, startSpoolgate, writeResult, type Usage } from './lib.js';
+import { COMPILED, RUNS, SCALE, alternate, monitorTree, pidByCmdline, printSeries, profileDir, ratio, startSpoolgate, writeResult, type Run, type Series, type Usage } from './lib.js';
 
 const COUNT = Math.max(50, Math.round(1000 * SCALE));
 const SIZE = 50 * 1024;
@@ -111,7 +113,7 @@ async function session(port: number, count: number): Promise<{ seconds: number; 
   return { seconds, bytes };
 }
 
-async function spoolgate(dir: string, mail: readonly Buffer[]): Promise<Pop3Result> {
+async function spoolgate(dir: string, mail: readonly Buffer[], profile?: string): Promise<Pop3Result> {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const { path, config } = writeConfig(dir, [
@@ -125,15 +127,20 @@ async function spoolgate(dir: string, mail: readonly Buffer[]): Promise<Pop3Resu
   if (!added.ok) throw new Error(`addUser: ${JSON.stringify(added.error)}`);
   for (const m of mail) await store.mailboxes.deliver(USER, m);
   await store.close();
-  const gw = await startSpoolgate(['start', '--config', path], 'pop3-spoolgate', port);
+  const gw = await startSpoolgate(['start', '--config', path], 'pop3-spoolgate', port, { profile });
   let r: { seconds: number; bytes: number };
-  let usage: Usage | undefined;
+  let usage: Usage;
+  let life: Usage | undefined;
+  // CPU over the session only (not start-up and the forwarder's idle time), as for Dovecot.
+  const mon = monitorTree(() => gw.pid, 50);
   try {
     r = await session(port, mail.length);
   } finally {
-    usage = (await gw.stop()).usage;
+    usage = mon.stop();
+    life = (await gw.stop()).usage;
   }
-  return { server: 'spoolgate POP3', ...r, messages: mail.length, usage };
+  // Peak RSS: the process's own over its life (start-up included), the larger of the two.
+  return { server: 'spoolgate POP3', ...r, messages: mail.length, usage: { ...usage, maxRssMB: Math.max(usage.maxRssMB, life?.maxRssMB ?? 0) } };
 }
 
 async function dovecot(dir: string, mail: readonly Buffer[]): Promise<Pop3Result> {
@@ -159,26 +166,26 @@ async function dovecot(dir: string, mail: readonly Buffer[]): Promise<Pop3Result
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'spoolgate-bench-pop3-'));
   const mail = Array.from({ length: COUNT }, (_, i) => message(i + 1));
-  const rows: Pop3Result[] = [];
+  let runs: Map<string, { round: number; value: Pop3Result }[]>;
   try {
-    for (const [name, fn] of [['spoolgate', spoolgate], ['dovecot', dovecot]] as const) {
-      try {
-        rows.push(await fn(join(dir, name), mail));
-      } catch (e) {
-        process.stderr.write(`${name} POP3 run failed: ${e instanceof Error ? e.message : String(e)}\n`);
-      }
-    }
+    runs = await alternate<Pop3Result>([
+      { key: 'spoolgate', run: (round, profile) => spoolgate(join(dir, `spoolgate${round}`), mail, profile) },
+      { key: 'dovecot', run: (round) => dovecot(join(dir, `dovecot${round}`), mail) },
+    ], { profiled: 'spoolgate', profileName: 'pop3' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const sg = rows.find((r) => r.server.startsWith('spoolgate'));
-  const dv = rows.find((r) => r.server.startsWith('Dovecot'));
-  const ratio = sg && dv ? dv.seconds / sg.seconds : undefined;
+  const toSeries = (key: 'spoolgate' | 'dovecot', name: string): Series => ({
+    key, name, system: key, unit: 'msg', note: 'USER → QUIT +OK',
+    runs: (runs.get(key) ?? []).map(({ round, value }): Run => ({ round, seconds: value.seconds, count: value.messages, usage: value.usage ? { [key]: value.usage } : {}, extra: { bytes: value.bytes } })),
+  });
+  const series = [toSeries('spoolgate', 'spoolgate POP3'), toSeries('dovecot', 'Dovecot pop3')];
+  const r = ratio(series[0], series[1]);
   const mb = (COUNT * SIZE) / 2 ** 20;
-  console.log(`\nPOP3: ${COUNT} × ${SIZE / 1024} KB (${mb.toFixed(0)} MB), one client: USER/PASS, STAT, RETR+DELE each, QUIT`);
-  console.table(rows.map((r) => ({ server: r.server, seconds: r.seconds.toFixed(2), 'msg/s': (r.messages / r.seconds).toFixed(0), 'MB/s': (r.bytes / 2 ** 20 / r.seconds).toFixed(1), 'peak RSS MB': r.usage?.maxRssMB.toFixed(0) ?? '', 'CPU s': r.usage ? (r.usage.cpuUserS + r.usage.cpuSysS).toFixed(2) : '' })));
-  console.log(`spoolgate/Dovecot throughput = ${ratio?.toFixed(2) ?? 'n/a'}`);
-  writeResult('pop3', { count: COUNT, sizeBytes: SIZE, rows, ratio });
+  console.log(`\nPOP3: ${COUNT} × ${SIZE / 1024} KB (${mb.toFixed(0)} MB), one client: USER/PASS, STAT, RETR+DELE each, QUIT; ${RUNS} alternating runs, median (min–max)`);
+  printSeries(series);
+  console.log(`spoolgate/Dovecot throughput = ${r === undefined ? 'n/a' : `${r.median.toFixed(2)} (${r.min.toFixed(2)}–${r.max.toFixed(2)})`}`);
+  writeResult('pop3', { scale: SCALE, compiled: COMPILED, runsPerFigure: RUNS, count: COUNT, sizeBytes: SIZE, series, ratio: r, profile: profileDir('pop3') });
 }
 
 await main();

@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   }
   const fillS = (performance.now() - t0) / 1000;
   const gw = spawn(process.execPath, [...spoolgateArgs(), 'start', '--config', path], { stdio: ['ignore', 'ignore', 'ignore'] });
-  const rows: { name: string; p50: number; max: number; bytes: number; items: number }[] = [];
+  const rows: { name: string; p50: number; min: number; max: number; bytes: number; items: number }[] = [];
   try {
     // Ready: the control socket answers and sees the whole backlog.
     for (let i = 0; ; i++) {
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
         if (args.includes('--json')) items = (JSON.parse(r.out) as { items: unknown[] }).items.length;
       }
       const sorted = times.sort((a, b) => a - b);
-      rows.push({ name, p50: pct(sorted, 50), max: sorted[sorted.length - 1]!, bytes, items });
+      rows.push({ name, p50: pct(sorted, 50), min: sorted[0]!, max: sorted[sorted.length - 1]!, bytes, items });
     };
     // The instance's share alone: the same command over the control socket from this process.
     const socketTimes: number[] = [];
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
       socketTimes.push((performance.now() - t1) / 1000);
     }
     socketTimes.sort((a, b) => a - b);
-    rows.push({ name: 'D,QUEUE over the control socket (no CLI process)', p50: pct(socketTimes, 50), max: socketTimes[socketTimes.length - 1]!, bytes: 0, items: 0 });
+    rows.push({ name: 'D,QUEUE over the control socket (no CLI process)', p50: pct(socketTimes, 50), min: socketTimes[0]!, max: socketTimes[socketTimes.length - 1]!, bytes: 0, items: 0 });
     await measure(`queue list --json (${N} in retry)`, ['queue', 'list', '--json', '--config', path]);
     await measure('queue list --json --sender sender7@corp.test', ['queue', 'list', '--json', '--sender', 'sender7@corp.test', '--config', path]);
     await measure('queue list (text, mailq form)', ['queue', 'list', '--config', path]);
@@ -108,8 +108,8 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   console.log(`\nQueue: ${N} messages in (extended) retry, filled in ${fillS.toFixed(1)} s; each command a new CLI process, ${ROUNDS} runs`);
-  console.table(rows.map((r) => ({ command: r.name, p50: r.p50.toFixed(3), max: r.max.toFixed(3), unit: 's', items: r.items || '', outputKB: (r.bytes / 1024).toFixed(0) })));
-  writeResult('queue', { n: N, rounds: ROUNDS, fillSeconds: fillS, rows });
+  console.table(rows.map((r) => ({ command: r.name, p50: r.p50.toFixed(3), min: r.min.toFixed(3), max: r.max.toFixed(3), unit: 's', items: r.items || '', outputKB: (r.bytes / 1024).toFixed(0) })));
+  writeResult('queue', { scale: SCALE, n: N, rounds: ROUNDS, fillSeconds: fillS, rows });
 }
 
 await main();

@@ -1,16 +1,19 @@
 // Benchmark 6 — scaling (issue B1): forwarding throughput of `spoolgate start --once` (as in
 // benchmark 1: spool files of 10 messages → counting smtp-sink, durable checkpoint) at ConnectLimit
 // 1, 2, 4, 8 and message bodies of 1 KB, 10 KB, 100 KB, 1 MB, each cell beside the smtp-source
-// ceiling with the same sessions and size. The number of messages per cell is scaled to about
-// 24 MB of bodies (at least 60, at most 3,000 messages; × BENCH_SCALE) to keep the whole matrix
-// within a few minutes on 2 cores. Writes bench/out/scaling.json.
+// ceiling (bench/lib.ts measureCeiling, as benchmark 1) with the same sessions and size. Each cell
+// is 3 alternating runs (ceiling, spoolgate, …; BENCH_RUNS): msg/s is their median, with min and
+// max. The number of messages per cell is scaled to about 12 MB of bodies (at least 40, at most
+// 1,500 messages; × BENCH_SCALE) so that 16 cells × 3 runs stay within ~5 minutes on 2 cores.
+// Writes bench/out/scaling.json.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeConfig } from '../src/testing/gateway.js';
 import { freePort } from '../src/testing/postfix.js';
-import { SCALE, monitorTree, runCommand, startCountingSink, writeResult } from './lib.js';
+import { CEILING, RUNS, SCALE, alternate, cpuOf, figure, monitorTree, runCommand, startCountingSink, writeResult } from './lib.js';
+import type { Row } from './forwarding.js';
 import { timeSmtpSource, timeSpoolgate } from './forwarding.js';
 
 /** Receiver processes in the receiver curve (B2 item 6). */
@@ -62,10 +65,10 @@ export const CONNECTIONS = [1, 2, 4, 8] as const;
 export const SIZES = [1024, 10 * 1024, 100 * 1024, 1024 * 1024] as const;
 
 export function messagesFor(size: number): number {
-  return Math.max(20, Math.round(Math.min(3000, Math.max(60, (24 * 2 ** 20) / size)) * SCALE));
+  return Math.max(20, Math.round(Math.min(1500, Math.max(40, (12 * 2 ** 20) / size)) * SCALE));
 }
 
-export interface Cell { readonly sessions: number; readonly bodyBytes: number; readonly n: number; readonly seconds: number; readonly msgPerSec: number; readonly mbPerSec: number; readonly ceilingMsgPerSec: number; readonly cpuS?: number; readonly maxRssMB?: number }
+export interface Cell { readonly sessions: number; readonly bodyBytes: number; readonly n: number; readonly seconds: number; readonly msgPerSec: number; readonly mbPerSec: number; readonly ceilingMsgPerSec: number; readonly cpuS?: number; readonly maxRssMB?: number; readonly runs?: number; readonly msgPerSecMin?: number; readonly msgPerSecMax?: number; readonly ceilingMin?: number; readonly ceilingMax?: number; readonly cpuMsPerMsg?: number }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'spoolgate-bench-scale-'));
@@ -87,11 +90,25 @@ async function main(): Promise<void> {
       for (const sessions of CONNECTIONS) {
         const shape = { n, sessions, bodyBytes };
         try {
-          const c = await timeSmtpSource(sink, shape);
-          const a = await timeSpoolgate(sink, join(dir, `${bodyBytes}-${sessions}`), shape, 'scaling-spoolgate');
-          rmSync(join(dir, `${bodyBytes}-${sessions}`), { recursive: true, force: true });
-          cells.push({ sessions, bodyBytes, n, seconds: a.seconds, msgPerSec: a.msgPerSec, mbPerSec: (a.msgPerSec * bodyBytes) / 2 ** 20, ceilingMsgPerSec: c.msgPerSec, cpuS: a.usage ? a.usage.cpuUserS + a.usage.cpuSysS : undefined, maxRssMB: a.usage?.maxRssMB });
-          process.stdout.write(`${bodyBytes} B × ${n}, ${sessions} conn: ${a.msgPerSec.toFixed(0)} msg/s (ceiling ${c.msgPerSec.toFixed(0)})\n`);
+          const runs = await alternate<Row>([
+            { key: 'ceiling', run: () => timeSmtpSource(sink, shape) },
+            {
+              key: 'spoolgate', run: async (round) => {
+                const d = join(dir, `${bodyBytes}-${sessions}-${round}`);
+                try { return await timeSpoolgate(sink, d, shape, 'scaling-spoolgate'); } finally { rmSync(d, { recursive: true, force: true }); }
+              },
+            },
+          ]);
+          const sg = figure((runs.get('spoolgate') ?? []).map((r) => r.value.msgPerSec));
+          const ce = figure((runs.get('ceiling') ?? []).map((r) => r.value.msgPerSec));
+          const cpu = figure((runs.get('spoolgate') ?? []).map((r) => (r.value.usage ? cpuOf(r.value.usage) : NaN)));
+          const rss = figure((runs.get('spoolgate') ?? []).map((r) => r.value.usage?.maxRssMB ?? NaN));
+          if (sg === undefined || ce === undefined) throw new Error('no successful run');
+          cells.push({
+            sessions, bodyBytes, n, seconds: n / sg.median, msgPerSec: sg.median, mbPerSec: (sg.median * bodyBytes) / 2 ** 20, ceilingMsgPerSec: ce.median, cpuS: cpu?.median, maxRssMB: rss?.median,
+            runs: sg.n, msgPerSecMin: sg.min, msgPerSecMax: sg.max, ceilingMin: ce.min, ceilingMax: ce.max, cpuMsPerMsg: cpu === undefined ? undefined : (1000 * cpu.median) / n,
+          });
+          process.stdout.write(`${bodyBytes} B × ${n}, ${sessions} conn: ${sg.median.toFixed(0)} msg/s (${sg.min.toFixed(0)}–${sg.max.toFixed(0)}; ceiling ${ce.median.toFixed(0)})\n`);
         } catch (e) {
           process.stderr.write(`cell ${bodyBytes} B / ${sessions} connections failed: ${e instanceof Error ? e.message : String(e)}\n`);
         }
@@ -101,18 +118,16 @@ async function main(): Promise<void> {
     await sink.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  if (cells.length > 0) {
-    console.log('\nScaling: spoolgate msg/s (MB/s of bodies) by ConnectLimit and message size; smtp-source ceiling in brackets');
-    console.table(SIZES.map((size) => Object.fromEntries([['size', `${size / 1024} KB × ${messagesFor(size)}`], ...CONNECTIONS.map((s) => {
-      const c = cells.find((x) => x.bodyBytes === size && x.sessions === s);
-      return [`${s} conn`, c ? `${c.msgPerSec.toFixed(0)} (${c.mbPerSec.toFixed(1)} MB/s) [${c.ceilingMsgPerSec.toFixed(0)}]` : 'failed'];
-    })])));
-  }
+  console.log('\nScaling: spoolgate msg/s (MB/s of bodies) by ConnectLimit and message size; smtp-source ceiling in brackets');
+  console.table(SIZES.map((size) => Object.fromEntries([['size', `${size / 1024} KB × ${messagesFor(size)}`], ...CONNECTIONS.map((s) => {
+    const c = cells.find((x) => x.bodyBytes === size && x.sessions === s);
+    return [`${s} conn`, c ? `${c.msgPerSec.toFixed(0)} (${c.mbPerSec.toFixed(1)} MB/s) [${c.ceilingMsgPerSec.toFixed(0)}]` : 'failed'];
+  })])));
   if (receiver.length > 0) {
     console.log('\nReceiver curve: inbound acceptance by receiver processes (node:cluster, one shared port); CPU of the process tree per message');
     console.table(receiver.map((c) => ({ workers: c.workers, mode: c.mode, 'accepted msg/s': c.msgPerSec.toFixed(0), 'CPU ms/msg': c.cpuMsPerMsg.toFixed(2) })));
   }
-  writeResult('scaling', { cells, receiver });
+  writeResult('scaling', { scale: SCALE, runsPerFigure: RUNS, ceiling: CEILING, cells, receiver });
 }
 
 await main();
