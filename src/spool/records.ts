@@ -191,6 +191,8 @@ class FramedDecoder {
   readonly #translate: Uint8Array | undefined;
   /** 1 for a byte that is a control character (not tab) in the spool's code page. */
   readonly #isControl: Uint8Array;
+  /** EBCDIC: the translated byte | 0x100 for a control character (one look-up per byte). */
+  readonly #table: Uint16Array = new Uint16Array(256);
   readonly #blank: number;
   readonly #continuation: number; // the '<' byte
   readonly #terminator: number; // LF ('text') or NL ('nl')
@@ -263,6 +265,7 @@ class FramedDecoder {
         // C0 and C1 controls, as glibc decodes the EBCDIC byte (X'00'-X'3F' and X'FF').
         if ((u < 0x20 && u !== TAB) || (u >= 0x7f && u <= 0x9f)) this.#isControl[b] = 1;
       }
+      for (let b = 0; b < 256; b++) this.#table[b] = cp.toAscii[b]! | (this.#isControl[b]! << 8);
       this.#terminator = opts.format === 'text' ? byteOf('\n') : byteOf('\u0085');
     } else {
       this.#translate = undefined;
@@ -553,13 +556,16 @@ class FramedDecoder {
       src.copy(a, base, from, to);
       for (let k = from; k < to; k++) bad |= ctl[src[k]!]!;
     } else {
-      // One pass: translate through the 256-entry table and note whether any byte is a control.
+      // One pass through the 256-entry table: the translated byte (the store keeps the low 8
+      // bits) and, in bit 8, whether it is a control character.
+      const t = this.#table;
       let o = base;
       for (let k = from; k < to; k++) {
-        const b = src[k]!;
-        bad |= ctl[b]!;
-        a[o++] = tr[b]!;
+        const v = t[src[k]!]!;
+        bad |= v;
+        a[o++] = v;
       }
+      bad >>= 8;
     }
     if (bad !== 0 && this.#logControl < 0) {
       let k = from;
