@@ -130,8 +130,17 @@ export function traceStamper(opts: HeaderOptions): (nowMs: number, offset: Offse
     : `from ${instance}`;
   const first = `Received: ${from}`;
   const by = `\tby ${host} (spoolgate ${instance}) with BSMTP id `;
+  // The date has a resolution of one second: formatted once per second (and zone function).
+  let second = NaN;
+  let zone: OffsetFn | undefined;
+  let date = '';
   return (nowMs, offset) => {
-    const date = formatRfc5322Date(nowMs, offset);
+    const sec = Math.floor(nowMs / 1000);
+    if (sec !== second || offset !== zone) {
+      date = formatRfc5322Date(nowMs, offset);
+      second = sec;
+      zone = offset;
+    }
     const messageId = newMessageIdHeader(host, nowMs);
     // RFC 5322 §2.2.3: folded before "by" and after ";" to stay near 78 characters.
     const received = [first, `${by}${messageId};`, `\t${date}`];
