@@ -64,9 +64,10 @@ async function parse(path: string): Promise<void> {
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
     const buf = chunk as Buffer;
     bytes += buf.length;
-    count(parser.push(dec.push(buf)));
+    // The batch path is the one spool tasks use (records as one Buffer, strings only for commands and headers).
+    count(parser.push(dec.pushBatch(buf)));
   }
-  count(parser.push(dec.end()));
+  count(parser.push(dec.endBatch()));
   count(parser.end());
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const ru = process.resourceUsage();

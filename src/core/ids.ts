@@ -1,11 +1,16 @@
 // Identifiers. Message ids are unique, sortable by creation time and safe as file names.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 /** A 20-character id: 9 base-36 chars of time (ms) + 11 of randomness. Sortable by time. */
 export function newId(nowMs: number = Date.now()): string {
   const time = nowMs.toString(36).padStart(9, '0');
-  const rand = BigInt('0x' + randomBytes(8).toString('hex')).toString(36).padStart(13, '0').slice(0, 11);
-  return time + rand;
+  // randomUUID draws from Node's own entropy cache: one randomBytes call per id cost more than
+  // the rest of parsing a small spooled message (docs/perf/parse-pop3-profile.md). Its first 8 and
+  // last 8 hex digits are random; 11 base-36 digits: 7 from the first word (36^7 > 2^32), 4 from the last.
+  const u = randomUUID();
+  const hi = parseInt(u.slice(0, 8), 16);
+  const lo = parseInt(u.slice(28, 36), 16);
+  return time + hi.toString(36).padStart(7, '0') + (lo % 1679616).toString(36).padStart(4, '0');
 }
 
 /** RFC 5322 §3.6.4 msg-id for a generated Message-ID header: <id@host>. */

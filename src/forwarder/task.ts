@@ -368,9 +368,9 @@ export class SpoolTask {
         const fh = await openRegular(entry.path);
         for await (const chunk of fh.createReadStream({ highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
           if (this.deps.stopping()) { stoppedEarly = true; break; }
-          if (!(await handle(parser.push(decoder.push(chunk))))) { reading = false; break; }
+          if (!(await handle(parser.push(decoder.pushBatch(chunk))))) { reading = false; break; }
         }
-        if (reading && !stoppedEarly) reading = await handle(parser.push(decoder.end()).concat(parser.end()));
+        if (reading && !stoppedEarly) reading = await handle(parser.push(decoder.endBatch()).concat(parser.end()));
         records = parser.stats.records;
         }
       }

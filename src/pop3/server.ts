@@ -369,7 +369,18 @@ class Connection {
   private send(out: Output): Promise<void> {
     if (this.closed) return Promise.resolve();
     return new Promise((resolve) => {
-      if (this.socket.write(out.data)) resolve();
+      let flushed: boolean;
+      if (out.body === undefined) {
+        flushed = this.socket.write(out.data);
+      } else {
+        // The status line and the message as one writev (the message buffers are not copied).
+        // (The last write's answer counts: the buffered length only grows while corked.)
+        this.socket.cork();
+        flushed = this.socket.write(out.data);
+        for (const b of out.body) flushed = this.socket.write(b);
+        this.socket.uncork();
+      }
+      if (flushed) resolve();
       else {
         const done = (): void => { this.socket.off('drain', done); this.socket.off('close', done); resolve(); };
         this.socket.on('drain', done);

@@ -1,43 +1,52 @@
-// Collects the lines of one message into Buffer chunks (CRLF line ends), writing each byte-string
-// line straight into a chunk with latin1 encoding: no string concatenation of the whole message.
-const CHUNK = 64 * 1024;
+// Collects the lines of one message (CRLF line ends) in one reusable buffer: byte-string lines
+// (headers) are written with latin1 encoding, runs of body records are copied as bytes straight
+// from the record decoder's arena. No string concatenation of the whole message, and one copy
+// into an exactly-sized Buffer when the message is finished.
+const INITIAL = 64 * 1024;
+/** A buffer grown past this for one big message is dropped afterwards (memory stays bounded). */
+const KEEP = 1024 * 1024;
 
 export class DataWriter {
-  private chunks: Buffer[] = [];
-  private cur: Buffer = Buffer.allocUnsafe(0);
+  private buf: Buffer = Buffer.allocUnsafe(0);
   private pos = 0;
-  private total = 0;
 
   get size(): number {
-    return this.total;
+    return this.pos;
+  }
+
+  private room(need: number): Buffer {
+    if (this.pos + need > this.buf.length) {
+      const next = Buffer.allocUnsafe(Math.max(this.pos + need, this.buf.length * 2, INITIAL));
+      this.buf.copy(next, 0, 0, this.pos);
+      this.buf = next;
+    }
+    return this.buf;
   }
 
   /** Appends `line` + CRLF. `line` is a byte string (char codes 0–255). */
   line(line: string): void {
-    const need = line.length + 2;
-    if (this.cur.length - this.pos < need) {
-      if (this.pos > 0) this.chunks.push(this.cur.subarray(0, this.pos));
-      this.cur = Buffer.allocUnsafe(need > CHUNK ? need : CHUNK);
-      this.pos = 0;
-    }
-    if (line.length > 0) this.pos += this.cur.write(line, this.pos, 'latin1');
-    this.cur[this.pos++] = 0x0d;
-    this.cur[this.pos++] = 0x0a;
-    this.total += need;
+    const b = this.room(line.length + 2);
+    if (line.length > 0) this.pos += b.write(line, this.pos, 'latin1');
+    b[this.pos++] = 0x0d;
+    b[this.pos++] = 0x0a;
   }
 
-  /** The message as one exactly-sized Buffer; the writer is empty afterwards. */
+  /** Appends src[from, to) as it is (lines with their CRLF). */
+  bytes(src: Buffer, from: number, to: number): void {
+    const b = this.room(to - from);
+    this.pos += src.copy(b, this.pos, from, to);
+  }
+
+  /** The message as one exactly-sized Buffer of its own; the writer is empty afterwards. */
   finish(): Buffer {
-    if (this.pos > 0) this.chunks.push(this.cur.subarray(0, this.pos));
-    const out = Buffer.concat(this.chunks, this.total);
+    const out = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
     this.reset();
     return out;
   }
 
   reset(): void {
-    this.chunks = [];
-    this.cur = Buffer.allocUnsafe(0);
     this.pos = 0;
-    this.total = 0;
+    if (this.buf.length > KEEP) this.buf = Buffer.allocUnsafe(0);
   }
 }

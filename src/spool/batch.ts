@@ -16,9 +16,9 @@ import {
   splitPathArg, parseMailParams, parseRcptParams, type MailKeyword, type MailParams, type ParamProblem, type RcptKeyword,
 } from '../smtp/protocol/esmtp-params.js';
 import { DataWriter } from './batch-data.js';
-import { HeaderScanner, traceHeaders, missingFields, zoneOffsetFn, type OffsetFn, type TraceHeaders } from './headers.js';
+import { HeaderScanner, traceStamper, missingFields, zoneOffsetFn, type OffsetFn, type TraceHeaders } from './headers.js';
 
-import type { RecordItem, RecordProblem } from './records.js';
+import { RecordBatch, type RecordItem, type RecordProblem } from './records.js';
 
 export interface BatchOptions {
   /**
@@ -146,6 +146,7 @@ export class BatchParser {
 
   private readonly opts: BatchOptions;
   private readonly offset: OffsetFn;
+  private readonly stamp: ReturnType<typeof traceStamper>;
   private readonly msgLimit: number;
   private readonly jobLimit: number;
   private readonly atSign: string | undefined;
@@ -173,6 +174,7 @@ export class BatchParser {
   constructor(opts: BatchOptions) {
     this.opts = opts;
     this.offset = zoneOffsetFn(opts.timeZone);
+    this.stamp = traceStamper({ ...opts.header, instance: opts.instance, hostName: opts.hostName, job: opts.job });
     this.msgLimit = opts.msgSizeKB > 0 ? opts.msgSizeKB * 1000 : 0;
     this.jobLimit = opts.jobSizeKB > 0 ? opts.jobSizeKB * 1000 : 0;
     this.atSign = opts.atSign.length === 1 && opts.atSign !== '@' ? opts.atSign : undefined;
@@ -182,25 +184,73 @@ export class BatchParser {
     return { ...this.counters };
   }
 
-  push(items: readonly RecordItem[]): BatchEvent[] {
-    for (const item of items) {
+  /**
+   * Parses the next records: a RecordDecoder's batch (read here, not kept) or RecordItems. Body
+   * lines are copied as bytes, in runs; only command and header lines become strings.
+   */
+  push(input: readonly RecordItem[] | RecordBatch): BatchEvent[] {
+    const b = input instanceof RecordBatch ? input : RecordBatch.fromItems(input);
+    const n = b.length;
+    let i = 0;
+    while (i < n) {
       if (this.state === 'stopped' || this.ended) break;
+      if (this.mode === 'data' && !this.inHeader && !this.dataFailed) {
+        const next = this.bodyRun(b, i);
+        if (next > i) {
+          i = next;
+          continue;
+        }
+      }
       this.counters.records++;
-      this.recordNo = item.recordNo;
-      if (this.jobLimit > 0 && item.endOffset > this.jobLimit) {
+      this.recordNo = b.recordNo(i);
+      if (this.jobLimit > 0 && b.endOffset(i) > this.jobLimit) {
         this.stop(BatchReplies.JobTooBig);
         break;
       }
-      if (item.kind === 'error') this.recordError(item.problem);
-      else if (this.mode === 'data') this.dataLine(item.text);
-      else if (this.mode === 'skip-data') this.skipLine(item.text);
-      else this.commandLine(item.text);
+      if (!b.isRecord(i)) this.recordError(b.item(i) as RecordItem & { kind: 'error' });
+      else if (this.mode === 'data') this.dataLine(b.text(i));
+      else if (this.mode === 'skip-data') this.skipLine(b, i);
+      else this.commandLine(b.text(i));
+      i++;
       if (this.limitHit) {
         this.stop(BatchReplies.SyntaxLimit);
         break;
       }
     }
     return this.take();
+  }
+
+  /**
+   * The plain body lines from record i on, copied to the message in one go (each record is
+   * followed by CRLF in the batch): records that are not errors, do not start with '.', fit the
+   * text line limit, and keep the message and the job under their limits. Returns the index after
+   * the run (i when record i is not such a line; push() then handles it alone).
+   */
+  private bodyRun(b: RecordBatch, i: number): number {
+    const bytes = b.bytes;
+    const msgLimit = this.msgLimit;
+    const jobLimit = this.jobLimit;
+    let size = this.dataSize;
+    let j = i;
+    let prevEnd = -1;
+    for (; j < b.length; j++) {
+      const s = b.start(j);
+      if (s < 0 || (prevEnd >= 0 && s !== prevEnd + 2)) break;
+      const e = b.end(j);
+      // RFC 5321 §4.5.2: a line starting with '.' is the end or dot-stuffed: handled alone.
+      if (e > s && bytes[s] === 0x2e) break;
+      if (e - s > MAX_TEXT_LINE) break;
+      if (msgLimit > 0 && size + e - s + 2 > msgLimit) break;
+      if (jobLimit > 0 && b.endOffset(j) > jobLimit) break;
+      size += e - s + 2;
+      prevEnd = e;
+    }
+    if (j === i) return i;
+    this.writer.bytes(bytes, b.start(i), prevEnd + 2);
+    this.dataSize = size;
+    this.counters.records += j - i;
+    this.recordNo = b.recordNo(j - 1);
+    return j;
   }
 
   end(): BatchEvent[] {
@@ -276,7 +326,7 @@ export class BatchParser {
     this.state = 'rejected';
   }
 
-  private recordError(problem: RecordProblem): void {
+  private recordError({ problem }: { problem: RecordProblem }): void {
     if (this.state === 'quit') return this.afterQuit();
     const d = problem === 'control-character' ? BatchReplies.ControlCharacter
       : problem === 'record-too-long' ? BatchReplies.RecordTooLong
@@ -437,8 +487,7 @@ export class BatchParser {
     this.dataSize = 0;
     this.inHeader = true;
     this.scanner = new HeaderScanner();
-    this.trace = traceHeaders({ ...this.opts.header, instance: this.opts.instance, hostName: this.opts.hostName, job: this.opts.job },
-      this.opts.clock.now(), this.offset);
+    this.trace = this.stamp(this.opts.clock.now(), this.offset);
     // RFC 5321 §4.4: the trace header goes first.
     for (const l of this.trace.received) this.writer.line(l);
   }
@@ -542,8 +591,8 @@ export class BatchParser {
     this.curNo = 0;
   }
 
-  private skipLine(text: string): void {
-    if (text.length === 1 && text.charCodeAt(0) === 0x2e) {
+  private skipLine(b: RecordBatch, i: number): void {
+    if (b.end(i) - b.start(i) === 1 && b.bytes[b.start(i)] === 0x2e) {
       this.mode = 'command';
       if (this.state === 'rejected' || this.state === 'mail' || this.state === 'rcpt') this.state = this.baseState();
       this.curNo = 0;

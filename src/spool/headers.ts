@@ -58,13 +58,20 @@ export function zoneOffsetFn(timeZone?: string): OffsetFn {
   } catch (e) {
     throw new ConfigError(`unknown time zone '${timeZone}'`, { cause: e });
   }
+  // Zone offsets change only on whole minutes: the answer is kept for the minute asked last
+  // (formatToParts cost more than the rest of parsing a small spooled message).
+  let minute = NaN;
+  let cached = 0;
   return (ms) => {
+    const m0 = Math.floor(ms / 60_000);
+    if (m0 === minute) return cached;
     const name = fmt.formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
     // "GMT", "GMT+01:00", "GMT-03:30"
     const m = /^GMT([+-])(\d{2}):(\d{2})$/.exec(name);
-    if (!m) return 0;
-    const v = Number(m[2]) * 60 + Number(m[3]);
-    return m[1] === '-' ? -v : v;
+    const v = m ? Number(m[2]) * 60 + Number(m[3]) : 0;
+    minute = m0;
+    cached = m?.[1] === '-' ? -v : v;
+    return cached;
   };
 }
 
@@ -106,22 +113,39 @@ export interface TraceHeaders {
 
 /** Builds the Received trace header for one message; lines without CRLF. */
 export function traceHeaders(opts: HeaderOptions, nowMs: number, offset: OffsetFn): TraceHeaders {
-  const date = formatRfc5322Date(nowMs, offset);
+  return traceStamper(opts)(nowMs, offset);
+}
+
+/**
+ * traceHeaders for many messages with the same options (a spool file's): the sanitised names
+ * and the fixed parts of the Received header are built once.
+ */
+export function traceStamper(opts: HeaderOptions): (nowMs: number, offset: OffsetFn) => TraceHeaders {
   const host = atomish(opts.hostName, 'localhost');
   const instance = atomish(opts.instance, 'SPOOLGATE');
-  const messageId = newMessageIdHeader(host, nowMs);
   // RFC 5321 §4.4: Stamp = From-domain By-domain Opt-info [CFWS] ";" FWS date-time, with the
   // ID clause a msg-id. UserInfo YES names the job and its origin user; NO names only this instance.
   const from = opts.userInfo
     ? `from ${atomish(opts.job.jobName, 'JOB')} (job ${atomish(opts.job.jobId, 'unknown')} user ${atomish(opts.job.originUser, 'unknown')})`
     : `from ${instance}`;
-  // RFC 5322 §2.2.3: folded before "by" and after ";" to stay near 78 characters.
-  const received = [
-    `Received: ${from}`,
-    `\tby ${host} (spoolgate ${instance}) with BSMTP id ${messageId};`,
-    `\t${date}`,
-  ];
-  return { received, date, messageId };
+  const first = `Received: ${from}`;
+  const by = `\tby ${host} (spoolgate ${instance}) with BSMTP id `;
+  // The date has a resolution of one second: formatted once per second (and zone function).
+  let second = NaN;
+  let zone: OffsetFn | undefined;
+  let date = '';
+  return (nowMs, offset) => {
+    const sec = Math.floor(nowMs / 1000);
+    if (sec !== second || offset !== zone) {
+      date = formatRfc5322Date(nowMs, offset);
+      second = sec;
+      zone = offset;
+    }
+    const messageId = newMessageIdHeader(host, nowMs);
+    // RFC 5322 §2.2.3: folded before "by" and after ";" to stay near 78 characters.
+    const received = [first, `${by}${messageId};`, `\t${date}`];
+    return { received, date, messageId };
+  };
 }
 
 /** The fields added at the end of the header block: Date (with Header Date YES) and Message-ID, when missing. */

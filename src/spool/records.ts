@@ -32,11 +32,24 @@
 // `recordNo` is the 1-based number of the first physical record of the item, so it matches the
 // line number an operator sees when browsing the data set.
 //
+// Output: pushBatch() returns a RecordBatch: the items completed by the chunk as columns over one
+// byte arena, each record's translated text followed by CR LF, so a run of body records is already
+// mail text (the batch parser copies it in one go; no JS string per record). The arena and the
+// columns belong to the decoder and are reused by its next push: a batch is read before the next
+// one is asked for. push()/end() give the same items as RecordItem objects (strings), for callers
+// that keep them.
+//
+// (A little over 600 lines: one decoder for the four framings and the mixed-page translator;
+// RecordBatch lives in record-batch.ts.)
+//
 // Memory: at most one partial physical record (≤ maxRecordBytes + 1 bytes) and one logical
-// record (≤ maxRecordBytes) are held, in buffers allocated once per decoder; longer records are
-// skipped to their end and reported as 'record-too-long'.
+// record (≤ maxRecordBytes) are carried between chunks, and one arena about the size of a chunk
+// is reused; longer records are skipped to their end and reported as 'record-too-long'.
 import { SpoolgateError } from '../core/errors.js';
 import type { CodePage, ShiftTranslator } from '../codepage/index.js';
+import { RecordBatch, type RecordItem } from './record-batch.js';
+
+export { RecordBatch, type RecordItem, type RecordProblem } from './record-batch.js';
 
 export type RecordFormat = 'text' | 'nl' | 'fixed' | 'variable' | 'auto';
 /** A format the decoder frames records with ('auto' resolves to one of these per file). */
@@ -53,11 +66,10 @@ export interface RecordDecoderOptions {
   maxRecordBytes?: number;
 }
 
-export type RecordProblem = 'control-character' | 'record-too-long' | 'bad-rdw' | 'truncated-record' | 'invalid-dbcs';
 
-export type RecordItem =
-  | { kind: 'record'; recordNo: number; text: string; offset: number; endOffset: number }
-  | { kind: 'error'; recordNo: number; offset: number; endOffset: number; problem: RecordProblem; detail: string };
+const CR = 0x0d;
+const LF = 0x0a;
+const EMPTY = Buffer.alloc(0);
 
 /** The decoder options are inconsistent (a configuration mistake, not a spool problem). */
 export class RecordOptionsError extends SpoolgateError {
@@ -112,6 +124,7 @@ export class RecordDecoder {
   #inner: FramedDecoder | undefined;
   readonly #sample: Buffer[] = [];
   #sampleLen = 0;
+  readonly #empty = new RecordBatch();
 
   constructor(opts: RecordDecoderOptions) {
     this.#opts = opts;
@@ -133,27 +146,37 @@ export class RecordDecoder {
 
   /** Decodes the next chunk; returns the items completed by it (possibly none). */
   push(chunk: Buffer): RecordItem[] {
-    if (this.#inner !== undefined) return this.#inner.push(chunk);
-    this.#sample.push(chunk);
-    this.#sampleLen += chunk.length;
-    if (this.#sampleLen < AUTO_SAMPLE_BYTES) return [];
-    return this.#decide();
+    return this.pushBatch(chunk).items();
   }
 
   /** End of input: flushes the last record and reports a truncated one. */
   end(): RecordItem[] {
-    if (this.#inner !== undefined) return this.#inner.end();
-    const items = this.#decide();
-    return items.concat(this.#inner!.end());
+    return this.endBatch().items();
   }
 
-  #decide(): RecordItem[] {
+  /** push() as a RecordBatch, valid until the next pushBatch()/endBatch() call. */
+  pushBatch(chunk: Buffer): RecordBatch {
+    if (this.#inner !== undefined) return this.#inner.push(chunk, false);
+    this.#sample.push(chunk);
+    this.#sampleLen += chunk.length;
+    if (this.#sampleLen < AUTO_SAMPLE_BYTES) return this.#empty;
+    return this.#decide();
+  }
+
+  /** end() as a RecordBatch. */
+  endBatch(): RecordBatch {
+    if (this.#inner !== undefined) return this.#inner.end(false);
+    this.#decide();
+    return this.#inner!.end(true);
+  }
+
+  #decide(): RecordBatch {
     const all = Buffer.concat(this.#sample);
     this.#sample.length = 0;
     // Decided on exactly the first AUTO_SAMPLE_BYTES, so chunk boundaries never change the outcome.
     const format = detectRecordFormat(all.subarray(0, AUTO_SAMPLE_BYTES), this.#opts.codepage);
     this.#inner = new FramedDecoder({ ...this.#opts, format });
-    return this.#inner.push(all);
+    return this.#inner.push(all, false);
   }
 }
 
@@ -168,6 +191,8 @@ class FramedDecoder {
   readonly #translate: Uint8Array | undefined;
   /** 1 for a byte that is a control character (not tab) in the spool's code page. */
   readonly #isControl: Uint8Array;
+  /** EBCDIC: the translated byte | 0x100 for a control character (one look-up per byte). */
+  readonly #table: Uint16Array = new Uint16Array(256);
   readonly #blank: number;
   readonly #continuation: number; // the '<' byte
   readonly #terminator: number; // LF ('text') or NL ('nl')
@@ -180,7 +205,9 @@ class FramedDecoder {
   #pos = 0; // absolute offset of the next chunk's first byte
   #physNo = 0;
   #stopped = false;
-  #out: RecordItem[] = [];
+  /** The items of the current push; its arena holds the finished records up to #o. */
+  readonly #batch = new RecordBatch();
+  #o = 0;
 
   // Partial physical record carried across chunks.
   readonly #part: Buffer;
@@ -194,7 +221,8 @@ class FramedDecoder {
   #dataLen = -1; // -1: reading an RDW; else the data length of the current record
   #dataGot = 0;
 
-  // Logical record being assembled (continuations).
+  // Logical record being assembled (continuations): single-byte pages build it in the arena at
+  // #o, mixed pages in #log (then copied to the arena when it is finished).
   readonly #log: Buffer;
   #logLen = 0;
   #logActive = false;
@@ -218,12 +246,12 @@ class FramedDecoder {
     this.#nullTrnc = opts.nullTrnc;
     this.#contLength = opts.format === 'fixed' ? opts.recordLength : CONTINUATION_LENGTH;
     this.#part = Buffer.allocUnsafe(max + 1); // +1: the CR of a CRLF line
-    this.#log = Buffer.allocUnsafe(max);
     this.#isControl = new Uint8Array(256);
 
     const cp = opts.codepage;
     const byteOf = (ch: string): number => cp.encode(ch, { newline: 'strict' })[0]!;
     this.#shift = cp.shiftTranslator?.();
+    this.#log = this.#shift === undefined ? EMPTY : Buffer.allocUnsafe(max);
     if (this.#shift !== undefined) {
       this.#translate = undefined; // control characters: checked by the shift translator
       this.#terminator = opts.format === 'text' ? byteOf('\n') : byteOf('\u0085');
@@ -237,6 +265,7 @@ class FramedDecoder {
         // C0 and C1 controls, as glibc decodes the EBCDIC byte (X'00'-X'3F' and X'FF').
         if ((u < 0x20 && u !== TAB) || (u >= 0x7f && u <= 0x9f)) this.#isControl[b] = 1;
       }
+      for (let b = 0; b < 256; b++) this.#table[b] = cp.toAscii[b]! | (this.#isControl[b]! << 8);
       this.#terminator = opts.format === 'text' ? byteOf('\n') : byteOf('\u0085');
     } else {
       this.#translate = undefined;
@@ -251,24 +280,32 @@ class FramedDecoder {
     this.#cr = byteOf('\r');
   }
 
-  /** Decodes the next chunk; returns the items completed by it (possibly none). */
-  push(chunk: Buffer): RecordItem[] {
+  /**
+   * Decodes the next chunk; returns the items completed by it (possibly none). `append` adds
+   * them to the items of the previous call instead of starting a new batch.
+   */
+  push(chunk: Buffer, append: boolean): RecordBatch {
+    if (!append) this.#newBatch();
     if (!this.#stopped && chunk.length > 0) {
       if (this.#format === 'fixed') this.#pushFixed(chunk);
       else if (this.#format === 'variable') this.#pushVariable(chunk);
       else this.#pushDelimited(chunk);
     }
     this.#pos += chunk.length;
-    return this.#take();
+    return this.#batch;
   }
 
   /** End of input: flushes the last record and reports a truncated one. */
-  end(): RecordItem[] {
-    if (this.#stopped) return this.#take();
+  end(append: boolean): RecordBatch {
+    if (!append) this.#newBatch();
+    if (this.#stopped) return this.#batch;
     const end = this.#pos;
     if (this.#format === 'text' || this.#format === 'nl') {
       // A last line without its terminator is still a record.
-      if (this.#partStart >= 0) this.#physical(this.#partView(), this.#partStart, end);
+      if (this.#partStart >= 0) {
+        if (this.#partOverflow) this.#physical(undefined, 0, 0, this.#partStart, end);
+        else this.#physical(this.#part, 0, this.#partLen, this.#partStart, end);
+      }
       this.#flushLogical();
     } else if (this.#format === 'fixed') {
       this.#flushLogical();
@@ -283,17 +320,16 @@ class FramedDecoder {
     }
     this.#partStart = -1;
     this.#stopped = true;
-    return this.#take();
+    return this.#batch;
   }
 
-  #take(): RecordItem[] {
-    const out = this.#out;
-    this.#out = [];
-    return out;
-  }
-
-  #partView(): Buffer | undefined {
-    return this.#partOverflow ? undefined : this.#part.subarray(0, this.#partLen);
+  /** Starts the next batch: the logical record in progress moves to the front of the arena. */
+  #newBatch(): void {
+    this.#batch.clear();
+    if (this.#o > 0 && this.#logActive && this.#shift === undefined && this.#logLen > 0) {
+      this.#batch.bytes.copyWithin(0, this.#o, this.#o + this.#logLen);
+    }
+    this.#o = 0;
   }
 
   #appendPart(chunk: Buffer, from: number, to: number): void {
@@ -320,6 +356,7 @@ class FramedDecoder {
 
   #pushDelimited(chunk: Buffer): void {
     const term = this.#terminator;
+    const crlf = this.#format === 'text';
     let i = 0;
     while (i < chunk.length) {
       const j = chunk.indexOf(term, i);
@@ -327,20 +364,24 @@ class FramedDecoder {
         this.#appendPart(chunk, i, chunk.length);
         return;
       }
-      let raw: Buffer | undefined;
+      let src: Buffer | undefined;
+      let from: number;
+      let to: number;
       let start: number;
       if (this.#partStart >= 0) {
         this.#appendPart(chunk, i, j);
-        raw = this.#partView();
+        src = this.#partOverflow ? undefined : this.#part;
+        from = 0;
+        to = this.#partLen;
         start = this.#partStart;
       } else {
-        raw = chunk.subarray(i, j);
+        src = chunk;
+        from = i;
+        to = j;
         start = this.#pos + i;
       }
-      if (this.#format === 'text' && raw !== undefined && raw.length > 0 && raw[raw.length - 1] === this.#cr) {
-        raw = raw.subarray(0, raw.length - 1); // CRLF
-      }
-      this.#physical(raw, start, this.#pos + j + 1);
+      if (crlf && src !== undefined && to > from && src[to - 1] === this.#cr) to--; // CRLF
+      this.#physical(src, from, to, start, this.#pos + j + 1);
       this.#clearPart();
       i = j + 1;
     }
@@ -348,16 +389,17 @@ class FramedDecoder {
 
   #pushFixed(chunk: Buffer): void {
     const len = this.#fixedLength;
+    const pos = this.#pos;
     let i = 0;
     if (this.#partStart >= 0) {
       const take = Math.min(len - this.#partLen, chunk.length);
       this.#appendPart(chunk, 0, take);
       i = take;
       if (this.#partLen < len) return;
-      this.#physical(this.#part.subarray(0, len), this.#partStart, this.#partStart + len);
+      this.#physical(this.#part, 0, len, this.#partStart, this.#partStart + len);
       this.#clearPart();
     }
-    for (; i + len <= chunk.length; i += len) this.#physical(chunk.subarray(i, i + len), this.#pos + i, this.#pos + i + len);
+    for (; i + len <= chunk.length; i += len) this.#physical(chunk, i, i + len, pos + i, pos + i + len);
     if (i < chunk.length) this.#appendPart(chunk, i, chunk.length);
   }
 
@@ -392,8 +434,10 @@ class FramedDecoder {
       i += take;
       if (this.#dataGot === this.#dataLen) {
         const start = this.#partStart;
-        const raw = this.#partOverflow ? undefined : whole ? chunk.subarray(i - take, i) : this.#part.subarray(0, this.#partLen);
-        this.#physical(raw, start, start + 4 + this.#dataLen);
+        const end = start + 4 + this.#dataLen;
+        if (this.#partOverflow) this.#physical(undefined, 0, 0, start, end);
+        else if (whole) this.#physical(chunk, i - take, i, start, end);
+        else this.#physical(this.#part, 0, this.#partLen, start, end);
         this.#dataLen = -1;
         this.#clearPart();
       }
@@ -404,20 +448,18 @@ class FramedDecoder {
     this.#flushLogical();
     const start = this.#partStart;
     const rdw = this.#rdw.toString('hex').toUpperCase();
-    this.#out.push({
-      kind: 'error', recordNo: this.#physNo + 1, offset: start, endOffset: start + 4, problem: 'bad-rdw',
-      detail: `record descriptor word X'${rdw}' at byte ${start} is not a length of at least 4 followed by X'0000'; the rest of the file cannot be read as records`,
-    });
+    this.#batch.addError(this.#physNo + 1, start, start + 4, 'bad-rdw',
+      `record descriptor word X'${rdw}' at byte ${start} is not a length of at least 4 followed by X'0000'; the rest of the file cannot be read as records`);
     this.#stopped = true;
   }
 
   #truncated(start: number, end: number, detail: string): void {
     this.#physNo++;
-    this.#out.push({ kind: 'error', recordNo: this.#physNo, offset: start, endOffset: end, problem: 'truncated-record', detail });
+    this.#batch.addError(this.#physNo, start, end, 'truncated-record', detail);
   }
 
-  /** One physical record: `raw` is its data (undefined when longer than the limit). */
-  #physical(raw: Buffer | undefined, start: number, end: number): void {
+  /** One physical record: its data is src[from, to) (src undefined when longer than the limit). */
+  #physical(src: Buffer | undefined, from: number, to: number, start: number, end: number): void {
     this.#physNo++;
     if (!this.#logActive) {
       this.#logActive = true;
@@ -431,28 +473,28 @@ class FramedDecoder {
     }
     this.#logEnd = end;
     if (this.#shift !== undefined) {
-      if (raw === undefined || raw.length > this.#max) this.#logOverflow = true;
-      if (raw === undefined || !this.#shifted(raw)) this.#flushLogical();
+      if (src === undefined || to - from > this.#max) this.#logOverflow = true;
+      if (src === undefined || !this.#shifted(src.subarray(from, to))) this.#flushLogical();
       return;
     }
     let continues = false;
     // The limit applies to the physical record as stored (before blanks are stripped), so the
     // outcome does not depend on where chunk boundaries fall.
-    if (raw === undefined || raw.length > this.#max) {
+    if (src === undefined || to - from > this.#max) {
       this.#logOverflow = true;
     } else {
-      let n = raw.length;
-      if (n === this.#contLength && raw[n - 1] === this.#continuation) {
+      let n = to;
+      if (to - from === this.#contLength && src[to - 1] === this.#continuation) {
         continues = true;
         n--;
       } else {
         const blank = this.#blank;
-        const nul = this.#nullTrnc;
-        while (n > 0 && (raw[n - 1] === blank || (nul && raw[n - 1] === 0))) n--;
+        if (this.#nullTrnc) while (n > from && (src[n - 1] === blank || src[n - 1] === 0)) n--;
+        else while (n > from && src[n - 1] === blank) n--;
       }
       if (!this.#logOverflow) {
-        if (this.#logLen + n > this.#max) this.#logOverflow = true;
-        else this.#append(raw, n);
+        if (this.#logLen + n - from > this.#max) this.#logOverflow = true;
+        else this.#append(src, from, n);
       }
     }
     if (!continues) this.#flushLogical();
@@ -501,31 +543,35 @@ class FramedDecoder {
     return false;
   }
 
-  /** Checks and translates raw[0..n) onto the logical record. */
-  #append(raw: Buffer, n: number): void {
-    const log = this.#log;
+  /** Checks and translates src[from, to) onto the logical record (in the arena, at #o). */
+  #append(src: Buffer, from: number, to: number): void {
+    const n = to - from;
+    const base = this.#o + this.#logLen;
+    let a = this.#batch.bytes;
+    if (base + n + 2 > a.length) a = this.#batch.grow(base + n + 2, base);
     const ctl = this.#isControl;
     const tr = this.#translate;
-    let o = this.#logLen;
-    let firstCtl = -1;
+    let bad = 0;
     if (tr === undefined) {
-      raw.copy(log, o, 0, n);
-      for (let k = 0; k < n; k++) {
-        if (ctl[raw[k]!] === 1) {
-          firstCtl = k;
-          break;
-        }
-      }
+      src.copy(a, base, from, to);
+      for (let k = from; k < to; k++) bad |= ctl[src[k]!]!;
     } else {
-      for (let k = 0; k < n; k++) {
-        const b = raw[k]!;
-        if (ctl[b] === 1 && firstCtl < 0) firstCtl = k;
-        log[o++] = tr[b]!;
+      // One pass through the 256-entry table: the translated byte (the store keeps the low 8
+      // bits) and, in bit 8, whether it is a control character.
+      const t = this.#table;
+      let o = base;
+      for (let k = from; k < to; k++) {
+        const v = t[src[k]!]!;
+        bad |= v;
+        a[o++] = v;
       }
+      bad >>= 8;
     }
-    if (firstCtl >= 0 && this.#logControl < 0) {
-      this.#logControl = this.#logLen + firstCtl;
-      this.#logControlByte = raw[firstCtl]!;
+    if (bad !== 0 && this.#logControl < 0) {
+      let k = from;
+      while (ctl[src[k]!] !== 1) k++;
+      this.#logControl = this.#logLen + k - from;
+      this.#logControlByte = src[k]!;
     }
     this.#logLen += n;
   }
@@ -536,19 +582,27 @@ class FramedDecoder {
     const recordNo = this.#logRecordNo;
     const offset = this.#logStart;
     const endOffset = this.#logEnd;
+    const batch = this.#batch;
     if (this.#logOverflow) {
-      this.#out.push({ kind: 'error', recordNo, offset, endOffset, problem: 'record-too-long', detail: `record ${recordNo} is longer than ${this.#max} bytes` });
+      batch.addError(recordNo, offset, endOffset, 'record-too-long', `record ${recordNo} is longer than ${this.#max} bytes`);
     } else if (this.#shiftProblem !== undefined) {
       const p = this.#shiftProblem;
-      this.#out.push({ kind: 'error', recordNo, offset, endOffset, problem: p.kind, detail: `${p.detail} at column ${p.column} of record ${p.recordNo}` });
+      batch.addError(recordNo, offset, endOffset, p.kind, `${p.detail} at column ${p.column} of record ${p.recordNo}`);
     } else if (this.#logControl >= 0) {
-      this.#out.push({
-        kind: 'error', recordNo, offset, endOffset, problem: 'control-character',
-        detail: `control character ${hex(this.#logControlByte)} at column ${this.#logControl + 1} of record ${recordNo}`,
-      });
+      batch.addError(recordNo, offset, endOffset, 'control-character',
+        `control character ${hex(this.#logControlByte)} at column ${this.#logControl + 1} of record ${recordNo}`);
     } else {
-      this.#out.push({ kind: 'record', recordNo, text: this.#log.toString('latin1', 0, this.#logLen), offset, endOffset });
+      const o = this.#o;
+      const n = this.#logLen;
+      let a = batch.bytes;
+      if (o + n + 2 > a.length) a = batch.grow(o + n + 2, this.#shift === undefined ? o + n : o);
+      if (this.#shift !== undefined) this.#log.copy(a, o, 0, n);
+      a[o + n] = CR;
+      a[o + n + 1] = LF;
+      batch.addRecord(recordNo, offset, endOffset, o, o + n);
+      this.#o = o + n + 2;
     }
+    this.#logLen = 0;
   }
 }
 

@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCommand } from './command.js';
 import { LineReader, type LineItem } from './line-reader.js';
-import { dotStuff } from '../../smtp/protocol/dot-stuff.js';
-import { topOf } from './message.js';
+import { dotStuff, normaliseLineEnds } from '../../smtp/protocol/dot-stuff.js';
+import { prng } from '../../testing/prng.js';
+import { stuffedResponse, topOf } from './message.js';
 
 function show(items: LineItem[]): string[] {
   return items.map((i) => (i.kind === 'line' ? i.line.toString('latin1') : '<too-long>'));
@@ -64,4 +65,23 @@ test('dot-stuffing and TOP', () => {
   assert.equal(topOf(msg, 1).toString(), 'H: 1\r\nH: 2\r\n\r\nb1\r\n');
   assert.equal(topOf(msg, 5).toString(), msg.toString());
   assert.equal(topOf(Buffer.from('H: only\r\n'), 3).toString(), 'H: only\r\n');
+});
+
+test('stuffedResponse: the bytes of dotStuff for any stored message; a message without dot lines is passed on uncopied', () => {
+  const rnd = prng(20);
+  const pieces = ['.', '..', 'a', 'text ', '\r\n', '\r\n.', '\r\n..', ' .', '\t'];
+  for (let k = 0; k < 2000; k++) {
+    let s = '';
+    const n = Math.floor(rnd() * 12);
+    for (let j = 0; j < n; j++) s += pieces[Math.floor(rnd() * pieces.length)];
+    // The mailbox store's contract (MailboxStore.deliver): CRLF line ends, a final CRLF.
+    const data = normaliseLineEnds(Buffer.from(s, 'latin1'));
+    const got = stuffedResponse(data);
+    assert.equal(Buffer.concat(got).toString('latin1'), dotStuff(data).toString('latin1'), JSON.stringify(s));
+    if (!/(^|\n)\./.test(data.toString('latin1'))) assert.equal(got[0], data, `passed on as it is: ${JSON.stringify(s)}`);
+  }
+  // Not the store's form (bare LF, no final CRLF): dotStuff normalises it.
+  for (const s of ['a\nb', 'a\r\nb', '.a\nb\r\n']) {
+    assert.equal(Buffer.concat(stuffedResponse(Buffer.from(s))).toString(), dotStuff(Buffer.from(s)).toString(), s);
+  }
 });

@@ -6,8 +6,7 @@
 // Mailbox access goes through the injected Pop3Backend / Maildrop interfaces.
 import { canonicalLoginName } from '../../core/login.js';
 import { type Command, type Verb, decodeLine, parseCommand, parseNumber } from './command.js';
-import { dotStuff } from '../../smtp/protocol/dot-stuff.js';
-import { topOf } from './message.js';
+import { stuffedResponse, topOf } from './message.js';
 
 /** RFC 2449 §8 / RFC 3206 response codes. */
 export type RespCode = 'IN-USE' | 'LOGIN-DELAY' | 'SYS/TEMP' | 'SYS/PERM' | 'AUTH';
@@ -49,7 +48,8 @@ export type SessionState =
 
 export type StateKind = SessionState['kind'];
 
-export interface Output { readonly data: Buffer; readonly after?: 'close' | 'starttls' }
+/** What to write: `data`, then the `body` buffers if any (a RETR/TOP message, not copied). */
+export interface Output { readonly data: Buffer; readonly body?: readonly Buffer[]; readonly after?: 'close' | 'starttls' }
 
 type Handler = (s: Pop3Session, c: Command) => Promise<Output> | Output;
 
@@ -294,7 +294,7 @@ export class Pop3Session {
     const t = this.trans();
     const data = await t.drop.read(i);
     if (data === undefined) return errLine('message is no longer available', 'SYS/TEMP');
-    return { data: Buffer.concat([line(`+OK ${t.drop.messages[i]!.size} octets`), dotStuff(data)]) };
+    return { data: line(`+OK ${t.drop.messages[i]!.size} octets`), body: stuffedResponse(data) };
   }
 
   async top(c: Command): Promise<Output> {
@@ -305,7 +305,7 @@ export class Pop3Session {
     if (n === undefined) return errLine('invalid line count');
     const data = await this.trans().drop.read(i);
     if (data === undefined) return errLine('message is no longer available', 'SYS/TEMP');
-    return { data: Buffer.concat([line('+OK top of message follows'), dotStuff(topOf(data, n))]) };
+    return { data: line('+OK top of message follows'), body: stuffedResponse(topOf(data, n)) };
   }
 
   dele(c: Command): Output {

@@ -9,39 +9,52 @@ import { canonicalUser } from '../names.js';
 import { StoreError, type Journal, type JournalEntry, type JournalEvent, type JournalQuery, type MailboxStore, type MessageInfo } from '../types.js';
 
 export class SqliteMailboxStore implements MailboxStore {
-  constructor(private readonly db: BetterSqlite3.Database, private readonly clock: Clock) {}
+  // Prepared once: preparing per call cost about as much as reading a 50 KB row (benchmark 4).
+  private readonly userRow: BetterSqlite3.Statement;
+  private readonly insert: BetterSqlite3.Statement;
+  private readonly listRows: BetterSqlite3.Statement;
+  private readonly readRow: BetterSqlite3.Statement;
+  private readonly deleteRow: BetterSqlite3.Statement;
+
+  constructor(private readonly db: BetterSqlite3.Database, private readonly clock: Clock) {
+    this.userRow = db.prepare('SELECT active FROM users WHERE name = ?');
+    this.insert = db.prepare('INSERT INTO messages (id, user, size, arrived, data) VALUES (?, ?, ?, ?, ?)');
+    this.listRows = db.prepare('SELECT id, size FROM messages WHERE user = ? ORDER BY seq');
+    this.readRow = db.prepare('SELECT data FROM messages WHERE user = ? AND id = ?');
+    this.deleteRow = db.prepare('DELETE FROM messages WHERE user = ? AND id = ?');
+  }
 
   async deliver(user: string, data: Buffer): Promise<{ id: string; size: number }> {
     const n = canonicalUser(user);
-    const row = n === undefined ? undefined : (this.db.prepare('SELECT active FROM users WHERE name = ?').get(n) as { active: number } | undefined);
+    const row = n === undefined ? undefined : (this.userRow.get(n) as { active: number } | undefined);
     if (n === undefined || row === undefined) throw new StoreError('ERR_USER_UNKNOWN', `no mailbox for "${user}"`);
     if (row.active !== 1) throw new StoreError('ERR_USER_REMOVED', `user "${n}" was removed: no more delivery`);
     const body = normaliseLineEnds(data);
     const now = this.clock.now();
     const id = newId(now);
     // synchronous=FULL: the commit is fsynced to the WAL before run() returns.
-    this.db.prepare('INSERT INTO messages (id, user, size, arrived, data) VALUES (?, ?, ?, ?, ?)').run(id, n, body.length, now, body);
+    this.insert.run(id, n, body.length, now, body);
     return { id, size: body.length };
   }
 
   async list(user: string): Promise<MessageInfo[]> {
     const n = canonicalUser(user);
     if (n === undefined) return [];
-    const rows = this.db.prepare('SELECT id, size FROM messages WHERE user = ? ORDER BY seq').all(n) as { id: string; size: number }[];
+    const rows = this.listRows.all(n) as { id: string; size: number }[];
     return rows.map((r) => ({ id: r.id, uidl: r.id, size: r.size }));
   }
 
   async read(user: string, id: string): Promise<Buffer | undefined> {
     const n = canonicalUser(user);
     if (n === undefined) return undefined;
-    const r = this.db.prepare('SELECT data FROM messages WHERE user = ? AND id = ?').get(n, id) as { data: Buffer } | undefined;
+    const r = this.readRow.get(n, id) as { data: Buffer } | undefined;
     return r?.data;
   }
 
   async delete(user: string, ids: readonly string[]): Promise<number> {
     const n = canonicalUser(user);
     if (n === undefined || ids.length === 0) return 0;
-    const stmt = this.db.prepare('DELETE FROM messages WHERE user = ? AND id = ?');
+    const stmt = this.deleteRow;
     return this.db.transaction(() => ids.reduce((count, id) => count + stmt.run(n, id).changes, 0))();
   }
 }
