@@ -88,6 +88,34 @@ export interface EntryCheckpoint {
   readonly recipients: ReadonlyMap<number, ReadonlyMap<string, RecipientMark>>;
 }
 
+/** A row of checkpoint_recipients, as both backends store it. */
+export interface CheckpointRecipientRow {
+  readonly no: number;
+  readonly address: string;
+  readonly outcome: 'accepted' | 'failed';
+  readonly code: number | null;
+  readonly enhanced: string | null;
+  readonly reply: string | null;
+}
+
+/** The checkpoint of one entry from its rows (checkpoint_messages, checkpoint_recipients), for either backend. */
+export function checkpointFromRows(
+  messageRows: readonly { readonly no: number; readonly outcome: MessageFinal }[],
+  recipientRows: readonly CheckpointRecipientRow[],
+): EntryCheckpoint {
+  const messages = new Map<number, MessageFinal>();
+  for (const r of messageRows) messages.set(r.no, r.outcome);
+  const recipients = new Map<number, Map<string, RecipientMark>>();
+  for (const r of recipientRows) {
+    let per = recipients.get(r.no);
+    if (per === undefined) recipients.set(r.no, (per = new Map()));
+    if (r.outcome === 'accepted') { per.set(r.address, { address: r.address, outcome: 'accepted' }); continue; }
+    const reply: StoredReply = { code: r.code ?? 554, ...(r.enhanced !== null ? { enhanced: r.enhanced } : {}), text: r.reply ?? '' };
+    per.set(r.address, { address: r.address, outcome: 'failed', reply });
+  }
+  return { messages, recipients };
+}
+
 /** The node no longer holds the lease (it expired and was taken over, or the entry is gone). */
 export class LeaseLostError extends SpoolgateError {
   constructor(readonly lease: Lease, what: string) {

@@ -19,9 +19,9 @@
 import { open } from 'node:fs/promises';
 import pg from 'pg';
 import {
-  CHUNK_BYTES, identityKey, LeaseLostError,
+  CHUNK_BYTES, checkpointFromRows, identityKey, LeaseLostError, type CheckpointRecipientRow,
   type ArrivalOutcome, type ClaimedEntry, type EntryAttributes, type EntryCheckpoint, type EntryKind, type HeartbeatResult,
-  type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark, type StoredReply,
+  type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark,
 } from '../queue-store.js';
 import type { PgPool } from './pool.js';
 
@@ -207,21 +207,9 @@ export class PgQueueStore implements QueueStore {
   }
 
   async loadCheckpoint(entryId: string): Promise<EntryCheckpoint> {
-    const messages = new Map<number, MessageFinal>();
-    const recipients = new Map<number, Map<string, RecipientMark>>();
     const m = await this.db.query<{ no: number; outcome: MessageFinal }>('SELECT no, outcome FROM checkpoint_messages WHERE entry_id = $1', [entryId]);
-    for (const r of m.rows) messages.set(r.no, r.outcome);
-    const rc = await this.db.query<{ no: number; address: string; outcome: 'accepted' | 'failed'; code: number | null; enhanced: string | null; reply: string | null }>(
-      'SELECT no, address, outcome, code, enhanced, reply FROM checkpoint_recipients WHERE entry_id = $1', [entryId],
-    );
-    for (const r of rc.rows) {
-      let per = recipients.get(r.no);
-      if (per === undefined) recipients.set(r.no, (per = new Map()));
-      if (r.outcome === 'accepted') { per.set(r.address, { address: r.address, outcome: 'accepted' }); continue; }
-      const reply: StoredReply = { code: r.code ?? 554, ...(r.enhanced !== null ? { enhanced: r.enhanced } : {}), text: r.reply ?? '' };
-      per.set(r.address, { address: r.address, outcome: 'failed', reply });
-    }
-    return { messages, recipients };
+    const rc = await this.db.query<CheckpointRecipientRow>('SELECT no, address, outcome, code, enhanced, reply FROM checkpoint_recipients WHERE entry_id = $1', [entryId]);
+    return checkpointFromRows(m.rows, rc.rows);
   }
 
   async markRecipient(lease: Lease, no: number, mark: RecipientMark): Promise<void> {

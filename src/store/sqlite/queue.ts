@@ -16,9 +16,9 @@ import { EventEmitter } from 'node:events';
 import Database from 'better-sqlite3';
 import { systemClock, type Clock } from '../../core/clock.js';
 import {
-  CHUNK_BYTES, identityKey, LeaseLostError,
+  CHUNK_BYTES, checkpointFromRows, identityKey, LeaseLostError, type CheckpointRecipientRow,
   type ArrivalOutcome, type ClaimedEntry, type EntryAttributes, type EntryCheckpoint, type EntryKind, type HeartbeatResult,
-  type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark, type StoredReply,
+  type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark,
 } from '../queue-store.js';
 import { migrate, type Migration } from './schema.js';
 
@@ -227,21 +227,10 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   loadCheckpoint(entryId: string): Promise<EntryCheckpoint> {
-    return this.serial(() => {
-      const messages = new Map<number, MessageFinal>();
-      const recipients = new Map<number, Map<string, RecipientMark>>();
-      for (const r of this.db.prepare('SELECT no, outcome FROM checkpoint_messages WHERE entry_id = ?').all(Number(entryId)) as { no: number; outcome: MessageFinal }[]) messages.set(r.no, r.outcome);
-      const rows = this.db.prepare('SELECT no, address, outcome, code, enhanced, reply FROM checkpoint_recipients WHERE entry_id = ?').all(Number(entryId)) as
-        { no: number; address: string; outcome: 'accepted' | 'failed'; code: number | null; enhanced: string | null; reply: string | null }[];
-      for (const r of rows) {
-        let per = recipients.get(r.no);
-        if (per === undefined) recipients.set(r.no, (per = new Map()));
-        if (r.outcome === 'accepted') { per.set(r.address, { address: r.address, outcome: 'accepted' }); continue; }
-        const reply: StoredReply = { code: r.code ?? 554, ...(r.enhanced !== null ? { enhanced: r.enhanced } : {}), text: r.reply ?? '' };
-        per.set(r.address, { address: r.address, outcome: 'failed', reply });
-      }
-      return { messages, recipients };
-    });
+    return this.serial(() => checkpointFromRows(
+      this.db.prepare('SELECT no, outcome FROM checkpoint_messages WHERE entry_id = ?').all(Number(entryId)) as { no: number; outcome: MessageFinal }[],
+      this.db.prepare('SELECT no, address, outcome, code, enhanced, reply FROM checkpoint_recipients WHERE entry_id = ?').all(Number(entryId)) as CheckpointRecipientRow[],
+    ));
   }
 
   /** Runs write when the lease is still held (checked in the same write transaction). */
