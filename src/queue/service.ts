@@ -1,5 +1,6 @@
-// The queue service (docs/queue.md; just over 600 lines: the listing and the actions share the
-// look-up of a queue id in every place, so they stay together): one view over every place a message waits — in memory
+// The queue service (docs/queue.md; over 700 lines since quarantine release and unread-file
+// actions: the listing and the actions share the look-up of a queue id in every place, so they
+// stay together; preview.ts and the receiver's release.ts carry the parts that stand alone): one view over every place a message waits — in memory
 // (being sent, waiting for a target, long retry, held), the extended-retry mail directory, held
 // spool files, dead letters and the quarantine — and the operator's actions on one message or on
 // all that match a filter. Every action is logged (`queue.action`, with operator and reason) and

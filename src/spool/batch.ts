@@ -2,6 +2,8 @@
 // problems, push-based, holding only the current message in memory (SPEC.md §1.1). The accepted
 // format, every problem text and the VERB/TICK/HELP/VRFY/EXPN decisions are in
 // docs/spool-format.md; the problem catalogue is batch-replies.ts.
+// (Just over 600 lines: one state machine over the records, whose push() takes a decoder batch
+// or single records converted once; the data writer is batch-data.ts, the replies batch-replies.ts.)
 //
 // RFC 5321 §4.1.1 commands, §4.1.4 order of commands, §4.5.2 transparency (dot-stuffing),
 // §4.5.3.1 size limits (command line 512 with CRLF, text line 1000 with CRLF, 100 recipients
