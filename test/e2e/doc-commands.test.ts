@@ -182,7 +182,8 @@ async function startOnce(sb: Sandbox, pkg: string): Promise<Started> {
     }, 90_000);
   } catch (e) {
     await stop();
-    throw e;
+    // Say what the instance printed: a start that never reports running is otherwise a bare timeout.
+    throw new Error(`${e instanceof Error ? e.message : String(e)}; its output:\n${out.split('\n').slice(-40).join('\n')}`, { cause: e });
   }
   return { stop, output: () => out };
 }
