@@ -11,142 +11,33 @@
 // CLUSTER_FILES / CLUSTER_PER_FILE run it larger). Which node sent a message: the EHLO name.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SMTPServer } from 'smtp-server';
 import { tempDir } from '../../src/testing/peers.js';
 import { needPostgres, type TestDatabase } from '../../src/testing/pg.js';
-import { batchFile, until } from '../../src/testing/gateway.js';
+import { until } from '../../src/testing/gateway.js';
 import { migrate } from '../../src/store/pg/migrations.js';
-import { submitToSpool } from '../../src/spool/submit.js';
 import { runCli } from '../../src/testing/cli.js';
 import { run as dbCli } from '../../src/cli/db.js';
+import {
+  allGot as all, CLUSTER_WRITER as WRITER, counts, exited, logs, nodeConfig, sink, splitUrl as split, spread as spreadFiles, startNode, stopAll,
+  type ClusterNode as Node, type Sink,
+} from '../../src/testing/cluster-nodes.js';
 
 const FILES = Number(process.env.CLUSTER_FILES ?? 60);
 const PER_FILE = Number(process.env.CLUSTER_PER_FILE ?? 10);
-const WRITER = 'CLUSTERW';
 const LEASE_TIME = 10;
-const SINK_DELAY_MS = 20;
 /** How long all the messages may take (a bound that only reports a run that never ends). */
 const DRAIN_BOUND_MS = Math.max(240_000, FILES * PER_FILE * 200);
 
-interface Got { readonly subject: string; readonly node: string }
-
-interface Sink { readonly port: number; readonly got: Got[]; open(node: string): number }
-
-async function sink(t: TestContext): Promise<Sink> {
-  const got: Got[] = [];
-  const srv = new SMTPServer({
-    logger: false, disabledCommands: ['AUTH', 'STARTTLS'], size: 10_000_000, maxClients: 100,
-    onData(stream, session, cb) {
-      const parts: Buffer[] = [];
-      stream.on('data', (d: Buffer) => parts.push(d));
-      stream.on('end', () => {
-        // Counted at the final dot (a message a node may not have seen the 250 for counts too);
-        // the 250 comes after SINK_DELAY_MS, so a node holds its entries a while.
-        const subject = /Subject: (\S+ message \d+)/.exec(Buffer.concat(parts).toString('latin1'))?.[1] ?? '?';
-        got.push({ subject, node: session.hostNameAppearsAs.replace(/\.test$/, '') });
-        setTimeout(() => cb(null), SINK_DELAY_MS);
-      });
-    },
-  });
-  // Open connections per node (by EHLO name), so a kill's in-flight count is taken once its
-  // connections are gone and no further message of it can be accepted.
-  const open = new Map<string, number>();
-  const server = (srv as unknown as { server: import('node:net').Server }).server;
-  server.on('connection', (sock) => {
-    let node: string | undefined;
-    sock.on('data', (d: Buffer) => {
-      if (node !== undefined) return;
-      const m = /^EHLO (\S+)/im.exec(d.toString('latin1'));
-      if (m !== null) { node = m[1]!.replace(/\.test$/, ''); open.set(node, (open.get(node) ?? 0) + 1); }
-    });
-    sock.on('close', () => { if (node !== undefined) open.set(node, (open.get(node) ?? 1) - 1); });
-  });
-  // A node killed with -9 resets its connections: smtp-server reports that as an 'error' event,
-  // which without a listener is an uncaught exception in the test process (seen in CI).
-  srv.on('error', () => undefined);
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((r) => srv.close(() => r())));
-  return { port: (server.address() as import('node:net').AddressInfo).port, got, open: (n) => open.get(n) ?? 0 };
-}
-
-interface Node { readonly name: string; readonly dir: string; readonly spool: string; proc: ChildProcess; log: string[]; takeovers: number; readonly config: string }
-
-function split(url: string): { url: string; password: string } {
-  const u = new URL(url);
-  const password = decodeURIComponent(u.password);
-  u.password = '';
-  return { url: u.toString(), password };
-}
-
 function makeNode(t: TestContext, tdb: TestDatabase, name: string, sinks: readonly Sink[]): Node {
-  const dir = join(tempDir(t), name);
-  mkdirSync(dir, { recursive: true });
-  const { url } = split(tdb.url);
-  const config = join(dir, 'spoolgate.conf');
-  writeFileSync(config, [
-    `Instance ${name.toUpperCase()}`, `ExtWrtName ${WRITER}`, `StateDirectory ${join(dir, 'state')}`,
-    `Spool { Directory ${join(dir, 'spool')} RecordFormat Text RescanInterval 1 }`, 'Translate ISO8859-1', `HostName ${name}.test`,
-    ...sinks.map((s) => `TargetServer { TargetIP 127.0.0.1 ConnectPort ${s.port} ConnectLimit 2 }`),
-    'RetryLimit { Count 5 Interval 1 }',
-    `Store { Backend PostgreSQL Url ${url} Schema ${tdb.schema} Node ${name} LeaseTime ${LEASE_TIME} Heartbeat 2 PoolSize 4 }`, '',
-  ].join('\n'));
-  const node: Node = { name, dir, spool: join(dir, 'spool'), proc: undefined as unknown as ChildProcess, log: [], takeovers: 0, config };
-  start(t, tdb, node);
+  const { url, password } = split(tdb.url);
+  const node = nodeConfig(join(tempDir(t), name), name, sinks, { url, password, schema: tdb.schema, leaseTime: LEASE_TIME, heartbeat: 2 });
+  startNode(t, node, password);
   return node;
 }
 
-function start(t: TestContext, tdb: TestDatabase, node: Node): void {
-  const { password } = split(tdb.url);
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start', '--config', node.config], {
-    stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SPOOLGATE_STORE_PASSWORD: password },
-  });
-  // Read it all (a pipe nobody reads stops the node); the last lines explain a failure.
-  proc.stderr!.on('data', (d: Buffer) => {
-    const lines = d.toString().split('\n');
-    node.takeovers += lines.filter((l) => l.includes('spool.taken-over')).length;
-    node.log = [...node.log, ...lines].slice(-40);
-  });
-  t.after(() => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); });
-  node.proc = proc;
-}
-
-function exited(c: ChildProcess): Promise<void> {
-  return new Promise((r) => { if (c.exitCode !== null || c.signalCode !== null) r(); else c.once('exit', () => r()); });
-}
-
-async function spread(nodes: readonly Node[]): Promise<Map<string, string>> {
-  /** tag → node that got the file */
-  const tags = new Map<string, string>();
-  for (let f = 0; f < FILES; f++) {
-    const node = nodes[f % nodes.length]!;
-    const tag = `${node.name.toUpperCase()}F${f}`;
-    await submitToSpool({ root: node.spool, writer: WRITER, data: Buffer.from(batchFile(tag, PER_FILE).text, 'latin1'), attrs: { jobName: `JOB${f}`, recordFormat: 'text', encoding: 'ISO8859-1' } });
-    tags.set(tag, node.name);
-  }
-  return tags;
-}
-
-function all(sinks: readonly Sink[]): Got[] {
-  return sinks.flatMap((s) => s.got);
-}
-
-function counts(got: readonly Got[]): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const g of got) m.set(g.subject, (m.get(g.subject) ?? 0) + 1);
-  return m;
-}
-
-function logs(nodes: readonly Node[]): string {
-  return nodes.map((n) => `--- ${n.name}\n${n.log.join('\n')}`).join('\n');
-}
-
-async function stopAll(nodes: readonly Node[]): Promise<void> {
-  for (const n of nodes) if (n.proc.exitCode === null && n.proc.signalCode === null) n.proc.kill('SIGTERM');
-  await Promise.all(nodes.map((n) => exited(n.proc)));
-}
+const spread = (nodes: readonly Node[]): Promise<Map<string, string>> => spreadFiles(nodes, FILES, PER_FILE);
 
 test(`three nodes on one PostgreSQL drain ${FILES} spool files (${FILES * PER_FILE} messages) to two sinks: every message once, each node a share`, async (t) => {
   const tdb = await needPostgres(t);

@@ -1,0 +1,168 @@
+// [P2] #19 acceptance, takeover: three `spoolgate start` nodes on one PostgreSQL 15 drain spool
+// files to two SMTP sinks while kill -9 hits a node at ≥ 10 random moments in ONE run (a seeded
+// PRNG picks the victim and the moment: after a random number of further messages at the sinks),
+// and the node is restarted after each kill. At the end:
+//
+// - 0 lost: every message reached a sink;
+// - duplicates ≤ Σ over the kills of the messages the killed node had in flight at that kill
+//   (accepted by a sink during that life of the node, and not in the store's checkpoint: its
+//   entry is still there and records neither the message nor an accepted recipient), counted in
+//   one snapshot once its connections are gone and before its leases can run out;
+// - each kill's entries (those the node held a live lease on) are finished (completed and
+//   removed) by the cluster; how long after the kill is measured per kill and reported against
+//   LeaseTime + one retry interval (RetryLimit Interval). No timing is asserted (a loaded CI
+//   machine): every wait is on a condition with a bound that only reports a run that never ends.
+//
+// TAKEOVER_SEED reproduces a run (the seed is printed); TAKEOVER_KILLS changes the number of kills.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../../src/testing/peers.js';
+import { needPostgres } from '../../src/testing/pg.js';
+import { until } from '../../src/testing/gateway.js';
+import { prng } from '../../src/testing/prng.js';
+import { migrate } from '../../src/store/pg/migrations.js';
+import {
+  allGot, CLUSTER_WRITER, counts, exited, logs, nodeConfig, sink, splitUrl, spread, startNode, stopAll, type ClusterNode,
+} from '../../src/testing/cluster-nodes.js';
+
+const KILLS = Number(process.env.TAKEOVER_KILLS ?? 10);
+const PER_FILE = 10;
+const LEASE_TIME = 10;
+const HEARTBEAT = 2;
+/** RetryLimit Interval of the nodes' configuration (cluster-nodes.ts), in seconds. */
+const RETRY_INTERVAL = 60;
+/** Files written at the start; more are added before a kill when the queue runs low. */
+const FIRST_FILES = 45;
+const LOW_WATER = 12;
+const TOP_UP = 15;
+
+interface Kill {
+  readonly no: number;
+  readonly victim: string;
+  readonly at: number;
+  readonly held: readonly string[];
+  readonly sentThisLife: number;
+  readonly inFlight: number;
+  finishedMs?: number;
+}
+
+test(`kill -9 at ${KILLS} random moments in one run of three nodes, each restarted: 0 lost, duplicates ≤ in flight at the kills, each kill's entries finished`, async (t) => {
+  const tdb = await needPostgres(t);
+  if (!tdb) return;
+  const seed = Number(process.env.TAKEOVER_SEED ?? Date.now() % 2 ** 31);
+  t.diagnostic(`seed ${seed} (TAKEOVER_SEED=${seed} reproduces the choices)`);
+  const rnd = prng(seed);
+  const db = tdb.pool();
+  await migrate(db);
+  const sinks = [await sink(t), await sink(t)];
+  const { url, password } = splitUrl(tdb.url);
+  const root = tempDir(t);
+  const nodes = ['t1', 't2', 't3'].map((n) => nodeConfig(join(root, n), n, sinks, { url, password, schema: tdb.schema, leaseTime: LEASE_TIME, heartbeat: HEARTBEAT }));
+  /** Per node: how many messages each sink had when its current life began. */
+  const lifeStart = new Map<string, number[]>();
+  const launch = (n: ClusterNode): void => {
+    lifeStart.set(n.name, sinks.map((s) => s.got.length));
+    startNode(t, n, password);
+  };
+  for (const n of nodes) launch(n);
+  let files = FIRST_FILES;
+  await spread(nodes, files, PER_FILE);
+  const fail = (e: unknown): never => { throw new Error(`seed ${seed}: ${String(e)}\n${logs(nodes)}`); };
+  const queued = async (): Promise<number> => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM queue_entries')).rows[0]!.n;
+  const liveLeases = async (node: string): Promise<number> =>
+    (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM queue_entries WHERE lease_node = $1 AND lease_expires > now()', [node])).rows[0]!.n;
+  const sentThisLife = (n: ClusterNode): number => {
+    const from = lifeStart.get(n.name)!;
+    return sinks.reduce((a, s, i) => a + s.got.slice(from[i]).filter((g) => g.node === n.name).length, 0);
+  };
+
+  // Watches each kill's entries until every one is gone from the queue (completed).
+  const kills: Kill[] = [];
+  let watching = true;
+  const watcher = (async () => {
+    while (watching) {
+      for (const k of kills.filter((x) => x.finishedMs === undefined)) {
+        const left = await db.query('SELECT 1 FROM queue_entries WHERE id = ANY($1::bigint[])', [k.held]);
+        if (left.rowCount === 0) k.finishedMs = Date.now() - k.at;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  t.after(async () => { watching = false; await watcher; });
+
+  for (let no = 1; no <= KILLS; no++) {
+    if ((await queued()) < LOW_WATER) {
+      await spread(nodes, TOP_UP, PER_FILE, files);
+      files += TOP_UP;
+    }
+    const victim = nodes[Math.floor(rnd() * nodes.length)]!;
+    // The moment: after 1..40 more messages at the sinks, once the victim (in this life) has sent
+    // and holds a live lease.
+    const more = 1 + Math.floor(rnd() * 40);
+    const base = allGot(sinks).length;
+    await until(`kill ${no}: ${victim.name} sends and holds entries, ${more} more messages at the sinks`, async () =>
+      allGot(sinks).length >= base + more && sentThisLife(victim) > 0 && (await liveLeases(victim.name)) > 0, 120_000).catch(fail);
+    victim.proc.kill('SIGKILL');
+    await exited(victim.proc);
+    const at = Date.now();
+    await until(`kill ${no}: ${victim.name}'s connections closed`, () => sinks.every((s) => s.open(victim.name) === 0), 30_000).catch(fail);
+    // One statement, so one snapshot, before the leases can run out: the victim's live entries
+    // and the messages recorded for them (a message mark, or an accepted recipient).
+    const snap = await db.query<{ id: string; job: string; no: number | null }>(
+      `SELECT q.id::text AS id, q.attributes->>'jobName' AS job, c.no FROM queue_entries q
+       LEFT JOIN (SELECT entry_id, no FROM checkpoint_messages UNION SELECT entry_id, no FROM checkpoint_recipients WHERE outcome = 'accepted') c ON c.entry_id = q.id
+       WHERE q.lease_node = $1 AND q.lease_expires > now()`, [victim.name]);
+    const recorded = new Map<string, Set<number>>();
+    const held = new Set<string>();
+    for (const r of snap.rows) {
+      held.add(r.id);
+      const done = recorded.get(r.job) ?? new Set<number>();
+      if (r.no !== null) done.add(r.no);
+      recorded.set(r.job, done);
+    }
+    const from = lifeStart.get(victim.name)!;
+    const thisLife = sinks.flatMap((s, i) => s.got.slice(from[i]).filter((g) => g.node === victim.name));
+    let inFlight = 0;
+    for (const g of thisLife) {
+      const m = /^\S+F(\d+) message (\d+)$/.exec(g.subject);
+      if (m === null) continue;
+      const done = recorded.get(`JOB${m[1]!}`);
+      if (done !== undefined && !done.has(Number(m[2]))) inFlight++;
+    }
+    kills.push({ no, victim: victim.name, at, held: [...held], sentThisLife: thisLife.length, inFlight });
+    launch(victim);
+  }
+
+  const total = files * PER_FILE;
+  await until('every message at a sink', () => counts(allGot(sinks)).size >= total, Math.max(300_000, total * 200)).catch(fail);
+  await until("every kill's entries finished", () => kills.every((k) => k.finishedMs !== undefined), 120_000).catch(fail);
+  await until('queue empty', async () => (await queued()) === 0, 60_000).catch(fail);
+  await stopAll(nodes);
+  watching = false;
+  await watcher;
+
+  const got = allGot(sinks);
+  const c = counts(got);
+  const duplicates = [...c.values()].reduce((a, k) => a + k - 1, 0);
+  const bound = kills.reduce((a, k) => a + k.inFlight, 0);
+  const limitMs = (LEASE_TIME + RETRY_INTERVAL) * 1000;
+  for (const k of kills) {
+    t.diagnostic(`kill ${k.no}: ${k.victim}, ${k.held.length} entries held, ${k.sentThisLife} messages sent in that life, ${k.inFlight} in flight; ` +
+      `its entries finished ${(k.finishedMs! / 1000).toFixed(1)} s after the kill (lease ${LEASE_TIME} s + retry interval ${RETRY_INTERVAL} s = ${limitMs / 1000} s${k.finishedMs! <= limitMs ? '' : ': OVER'})`);
+  }
+  const share = new Map<string, number>();
+  for (const g of got) share.set(g.node, (share.get(g.node) ?? 0) + 1);
+  t.diagnostic(`${total} messages in ${files} files, ${got.length} deliveries, ${duplicates} duplicates ≤ ${bound} in flight at the ${kills.length} kills; ` +
+    `per node ${[...share].map(([n, k]) => `${n} ${k}`).join(', ')}; takeovers logged ${nodes.map((n) => `${n.name} ${n.takeovers}`).join(', ')}`);
+  const twice = [...c].filter(([, k]) => k > 1).map(([s]) => `${s} from ${got.filter((g) => g.subject === s).map((g) => g.node).join('+')}`);
+  if (twice.length > 0) t.diagnostic(`sent twice: ${twice.join(', ')}`);
+
+  assert.equal(kills.length, KILLS);
+  assert.equal(c.get('?'), undefined);
+  assert.equal(c.size, total, `seed ${seed}: 0 lost`);
+  assert.ok(duplicates <= bound, `seed ${seed}: duplicates ${duplicates} ≤ in flight at the kills ${bound}`);
+  assert.ok(kills.every((k) => k.held.length > 0), 'each kill hit a node holding entries');
+  for (const n of nodes) assert.deepEqual(readdirSync(join(n.spool, CLUSTER_WRITER, 'incoming')), [], `${n.name}: spool empty`);
+});
