@@ -58,3 +58,22 @@ test('a LISTEN connection the server cuts reconnects by itself and wakes the nod
   await a.enqueueMessage('CSSMTP', {}, Buffer.from('x\r\n'));
   await woke;
 });
+
+test('a transaction whose connection the server cuts between two statements rejects, and the process does not crash', async (t) => {
+  // Seen in the database outage test (test/cluster/outage.test.ts): a checked-out connection
+  // has no 'error' listener of the pool's, so the server's "terminating connection" (57P01)
+  // arriving while the transaction awaited something else was an uncaught 'error' event.
+  const tdb = await needPostgres(t);
+  if (!tdb) return;
+  const db = tdb.pool({ poolSize: 1 });
+  const killer = tdb.pool({ poolSize: 1 });
+  const inTx = db.transaction(async (c) => {
+    const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const gone = new Promise<void>((r) => c.once('end', () => r()));
+    await killer.query('SELECT pg_terminate_backend($1)', [pid]);
+    await gone; // the connection is closed while no statement of it runs
+    await c.query('SELECT 1');
+  });
+  await assert.rejects(inTx);
+  assert.equal((await db.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one, 1, 'the pool replaced the connection');
+});

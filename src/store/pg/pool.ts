@@ -100,6 +100,12 @@ export class PgPool {
   async transaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
     let broken: Error | undefined;
+    // A checked-out connection has no 'error' listener of the pool's: the server going away while
+    // fn awaits something other than a statement (57P01 at a shutdown, a network cut) would be an
+    // uncaught 'error' event that ends the process. The next statement fails; the connection is
+    // not reused.
+    const cut = (e: Error): void => { broken = e; this.lastError = e; };
+    c.on('error', cut);
     try {
       await c.query('BEGIN');
       const v = await fn(c);
@@ -113,6 +119,7 @@ export class PgPool {
       }
       throw e;
     } finally {
+      c.removeListener('error', cut);
       c.release(broken);
     }
   }
