@@ -445,3 +445,33 @@ test('P2: a checkpoint write refused with LeaseLostError stops that message only
   assert.equal(await s.lifecycle.run(item(2, ['a@x.test'])), 'delivered');
   assert.equal(s.connector.sent.length, 2);
 });
+
+// Seen in the database outage test (test/cluster/outage.test.ts): the shared store is down, a
+// mark fails (checkpoint fault: sending stops), the heartbeat watchdog then gives the lease up and
+// the retried mark ends with LeaseLostError. That write was the only one probing the checkpoint:
+// the fault stayed raised for ever and every other message waited in WAIT — the node never
+// resumed when the database came back.
+test('P2: a failing checkpoint write that ends with LeaseLostError does not leave sending stopped for ever', async (t) => {
+  const s = setup(t, ['192.0.2.1']);
+  const real = s.checkpoint.markMessage.bind(s.checkpoint);
+  const lease = { entryId: '7', node: 'n1', token: '3', expires: new Date(0) };
+  let mode: 'down' | 'lost' | 'up' = 'down';
+  s.checkpoint.markMessage = (entry, no, outcome) =>
+    mode === 'down' ? Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'))
+      : mode === 'lost' && no === 1 ? Promise.reject(new LeaseLostError(lease, `checkpoint of message ${no}`))
+        : real(entry, no, outcome);
+  const p1 = s.lifecycle.run(item(1, ['a@x.test']));
+  while (s.lifecycle.checkpointProblem === undefined) await s.clock.nextTimer();
+  const parked = s.clock.nextTimer();
+  const p2 = s.lifecycle.run(item(2, ['a@x.test']));
+  await parked; // message 2 waits (WAIT) while nothing can be recorded
+  assert.equal(s.connector.sent.length, 1);
+  mode = 'lost'; // the database is back; message 1's lease was given up meanwhile
+  s.clock.advance(1_000);
+  await assert.rejects(p1, LeaseLostError);
+  assert.equal(s.lifecycle.checkpointProblem, undefined, 'no write is left probing: the fault is lifted, the next write finds out');
+  mode = 'up';
+  s.clock.advance(60_000); // message 2's pause ends (a bound, not a probe)
+  assert.equal(await p2, 'delivered');
+  assert.equal(s.connector.sent.length, 2);
+});

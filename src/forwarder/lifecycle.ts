@@ -206,6 +206,8 @@ export class Lifecycle {
   private stopping = false;
   /** Why the checkpoint cannot be written, while it cannot; nothing is sent meanwhile. */
   private cpProblem: string | undefined;
+  /** Checkpoint writes being retried now (each probes whether the checkpoint works again). */
+  private cpRetrying = 0;
   /** Attempts held back while the checkpoint is down, and checkpoint writes waiting to be retried. */
   private readonly cpWaiters = new Set<() => void>();
 
@@ -356,17 +358,18 @@ export class Lifecycle {
       for (;;) {
         try {
           await write();
-          if (this.cpProblem !== undefined) {
-            this.deps.log.event('checkpoint.recovered', { detail: this.cpProblem });
-            this.cpProblem = undefined;
-            this.deps.health?.ok('checkpoint', this.deps.clock.now());
-            for (const w of [...this.cpWaiters]) w();
-          }
+          if (this.cpProblem !== undefined) this.cpLifted();
           return;
         } catch (e) {
           // The shared store refused the write: another node holds the entry now. Not a fault
           // of the checkpoint, and never retried: this message stops here (docs/cluster.md).
-          if (e instanceof LeaseLostError) throw e;
+          if (e instanceof LeaseLostError) {
+            // If this write was the last one retrying, nothing would probe the checkpoint any
+            // more and the fault would hold every message in WAIT for ever (a database outage
+            // long enough for the lease to be given up): lift it, the next write finds out.
+            if (this.cpProblem !== undefined && this.cpRetrying === (waiting ? 1 : 0)) this.cpLifted();
+            throw e;
+          }
           if (this.cpProblem === undefined) {
             this.cpProblem = describeError(e);
             this.deps.log.error('checkpoint.failed', { detail: this.cpProblem, action: 'sending stopped until the checkpoint can be written (StateDirectory full or unwritable?)' });
@@ -375,14 +378,22 @@ export class Lifecycle {
           this.deps.health?.fail('checkpoint', `checkpoint cannot be written: ${this.cpProblem}; sending stopped until it can (StateDirectory full or unwritable?)`, this.deps.clock.now(), { disabling: true });
           if (this.stopping) throw e;
           // The task whose outcome waits for its record shows WAIT too (D,SPOOL, with the reason).
-          if (!waiting) { waiting = true; this.deps.onWait?.(origin, true); }
+          if (!waiting) { waiting = true; this.cpRetrying++; this.deps.onWait?.(origin, true); }
           await this.cpPause(delay);
           delay = Math.min(delay * 2, CHECKPOINT_RETRY_MAX_MS);
         }
       }
     } finally {
-      if (waiting) this.deps.onWait?.(origin, false);
+      if (waiting) { this.cpRetrying--; this.deps.onWait?.(origin, false); }
     }
+  }
+
+  /** The checkpoint fault ends: logged, cleared in health, waiting messages resume. */
+  private cpLifted(): void {
+    this.deps.log.event('checkpoint.recovered', { detail: this.cpProblem });
+    this.cpProblem = undefined;
+    this.deps.health?.ok('checkpoint', this.deps.clock.now());
+    for (const w of [...this.cpWaiters]) w();
   }
 
   private wait(tkid: number, ms: number, live?: Live, phase?: LivePhase): Promise<void> {
