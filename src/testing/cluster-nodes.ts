@@ -77,6 +77,8 @@ export interface ClusterNode {
   log: string[];
   /** `spool.taken-over` lines it logged. */
   takeovers: number;
+  /** How many lines it logged per event name (`spool.stored`, `spool.store-failed`, …), over its lives. */
+  readonly events: Map<string, number>;
   /** Lines seen since start, matched by `watch`. */
   readonly watchers: { re: RegExp; resolve: (line: string) => void }[];
 }
@@ -113,7 +115,7 @@ export function nodeConfig(dir: string, name: string, sinks: readonly Sink[], o:
     `Store { Backend PostgreSQL Url ${o.url} Schema ${o.schema} Node ${name} LeaseTime ${o.leaseTime ?? 10} Heartbeat ${o.heartbeat ?? 2} PoolSize 4 }`,
     ...(o.extra ?? []), '',
   ].join('\n'));
-  return { name, dir, spool: join(dir, 'spool'), config, proc: undefined as unknown as ChildProcess, log: [], takeovers: 0, watchers: [] };
+  return { name, dir, spool: join(dir, 'spool'), config, proc: undefined as unknown as ChildProcess, log: [], takeovers: 0, events: new Map(), watchers: [] };
 }
 
 /**
@@ -133,6 +135,10 @@ export function startNode(t: TestContext | undefined, node: ClusterNode, passwor
     rest = lines.pop() ?? '';
     node.takeovers += lines.filter((l) => l.includes('spool.taken-over')).length;
     node.log = [...node.log, ...lines].slice(-40);
+    for (const l of lines) {
+      const ev = / (?:event|info|warn|error)(?: tkid=\d+)? ([a-z][\w.-]*)/.exec(l)?.[1];
+      if (ev !== undefined) node.events.set(ev, (node.events.get(ev) ?? 0) + 1);
+    }
     for (const l of lines) {
       const i = node.watchers.findIndex((w) => w.re.test(l));
       if (i >= 0) node.watchers.splice(i, 1)[0]!.resolve(l);
