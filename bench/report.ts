@@ -166,6 +166,7 @@ interface Inbound { m: number; sessions: number; bodyBytes: number; series?: Ser
 interface Pop3 { count: number; sizeBytes: number; series?: Series[] }
 interface Parse { sizeMB: number; messages: number; problems: number; series?: Series[] }
 interface Pdf { sizeMB: number; peerMB?: number; pagesGenerated: number; series?: Series[] }
+interface Cluster { n: number; perFile: number; bodyBytes: number; connectLimit: number; postgres: boolean; series?: Series[] }
 interface Queue { n: number; rounds: number; fillSeconds: number; rows: { name: string; p50: number; min?: number; max: number; bytes: number; items: number }[] }
 interface Scaling { cells: { sessions: number; bodyBytes: number; n: number; seconds: number; msgPerSec: number; mbPerSec: number; ceilingMsgPerSec: number; cpuS?: number; maxRssMB?: number; runs?: number; msgPerSecMin?: number; msgPerSecMax?: number; cpuMsPerMsg?: number }[] }
 
@@ -186,6 +187,7 @@ function main(): void {
   const scl = load<Scaling>('scaling');
   const pdf = load<Pdf>('pdf');
   const que = load<Queue>('queue');
+  const clu = load<Cluster>('cluster');
   const results = { forwarding: fwd, latency: lat, inbound: inb, pop3: pop, parsing: parse, pdf, queue: que } as Results;
   const goals = evaluateAll(results);
   const md: string[] = [];
@@ -347,6 +349,22 @@ function main(): void {
       'row is the instance\'s share alone. Goal ([O1] #17): `queue list --json` under 1 s for 10,000 messages.', '',
       '| command | seconds, median (min–max) | items | output KB |', '|---|---:|---:|---:|',
       ...que.rows.map((r) => `| ${r.name} | ${fig({ median: r.p50, min: r.min ?? r.p50, max: r.max, n: que.rounds }, 3)} | ${r.items || ''} | ${r.bytes > 0 ? (r.bytes / 1024).toFixed(0) : ''} |`), '');
+  }
+  if (clu?.series) {
+    const s = clu.series;
+    const base = key(s, 'sqlite-1');
+    writeFileSync(join(CHARTS, 'cluster.svg'), barChart(`Forwarding ${clu.n} × ${clu.bodyBytes / 1024} KB by backend and nodes on one 2-core machine (msg/s, higher is better)`, 'msg/s',
+      s.flatMap((x) => bar(x, x.name))));
+    md.push('## 9. Cluster: SQLite on one node against PostgreSQL with 1, 2 and 3 nodes', '',
+      `${clu.n} messages with a ${clu.bodyBytes}-byte body in ${clu.n / clu.perFile} spool files, spread over the nodes' spool directories before they start, to a counting`,
+      `smtp-sink; each node \`spoolgate start\` with one TargetServer, ConnectLimit ${clu.connectLimit}; timed from the start of the node processes until the sink`,
+      'counted all (start-up, arrival — with PostgreSQL stored in the database and unlinked —, claims, sending, checkpoint). bench/cluster.ts;',
+      'the design is in [cluster.md](cluster.md). **Caveat:** the nodes, PostgreSQL, the sink and the harness share this machine\'s 2 cores, so',
+      'more nodes here measure contention for the same cores, not scale-out; on separate machines each node brings its own.',
+      ...(clu.postgres ? [] : ['', 'No PostgreSQL was available for this run: only the SQLite row.']), '',
+      '![cluster](../bench/charts/cluster.svg)', '',
+      ...seriesTable(s),
+      `Against SQLite on one node (median of the per-round ratios): ${s.filter((x) => x !== base).map((x) => `${x.name} **${fig(ratio(x, base))}**`).join(', ') || 'n/a'}.`, '');
   }
   md.push('## Not measured yet', '',
     '- Scaling to several targets, and 10 MB messages.',

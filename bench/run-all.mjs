@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: builds a private compiled copy of spoolgate (bench/out/dist, so the measured
 // process runs plain JavaScript like an installed one), runs each benchmark in its own process
-// (forwarding, latency, inbound, pop3, scaling, parsing, pdf, queue), then writes docs/benchmarks.md and bench/charts/*.svg.
+// (forwarding, latency, inbound, pop3, scaling, parsing, pdf, queue, cluster), then writes docs/benchmarks.md and bench/charts/*.svg.
 // Every peer (smtp-sink, smtp-source, Postfix, Dovecot) is started on 127.0.0.1 by the benchmark and stopped by PID.
 // Each figure is the median of 3 alternating runs (BENCH_RUNS), with min and max; each benchmark profiles
 // spoolgate once more (BENCH_PROFILE=0 skips it). The goal table (bench/goals.ts) is printed at the end.
@@ -51,7 +51,7 @@ if (!existsSync(join(root, 'bench', 'out', 'dist', 'cli.js'))) console.error('no
 // The CLI reads its version from ../package.json beside dist/, as in an installed tree.
 copyFileSync(join(root, 'package.json'), join(root, 'bench', 'out', 'package.json'));
 const only = process.argv.slice(2);
-for (const name of ['forwarding', 'latency', 'inbound', 'pop3', 'scaling', 'parsing', 'pdf', 'queue']) {
+for (const name of ['forwarding', 'latency', 'inbound', 'pop3', 'scaling', 'parsing', 'pdf', 'queue', 'cluster']) {
   if (only.length === 0 || only.includes(name)) step(['--import', 'tsx', `bench/${name}.ts`], name);
 }
 // The report prints the goal table (met / not met / not measured) last, as docs/benchmarks.md starts with it.
