@@ -136,7 +136,7 @@ export function startNode(t: TestContext | undefined, node: ClusterNode, passwor
     node.takeovers += lines.filter((l) => l.includes('spool.taken-over')).length;
     node.log = [...node.log, ...lines].slice(-40);
     for (const l of lines) {
-      const ev = / (?:event|info|warn|error)(?: tkid=\d+)? ([a-z][\w.-]*)/.exec(l)?.[1];
+      const ev = / (?:event|info|warning|error)(?: tkid=\d+)? ([a-z][\w.-]*)/.exec(l)?.[1];
       if (ev !== undefined) node.events.set(ev, (node.events.get(ev) ?? 0) + 1);
     }
     for (const l of lines) {

@@ -90,7 +90,8 @@ test(`PostgreSQL stopped for ${OUTAGE_SECONDS} s under load: the nodes wait, kee
   const events = (name: string): number => nodes.reduce((a, n) => a + (n.events.get(name) ?? 0), 0);
   t.diagnostic(`outage ${OUTAGE_SECONDS} s; all ${total} messages at the sinks ${(resumedMs / 1000).toFixed(1)} s after the database was back; ` +
     `${got.length} deliveries, ${duplicates} duplicates ≤ ${duringOutage} accepted during the outage + ${connections} connections = ${bound}; ` +
-    `logged: spool.store-failed ${events('spool.store-failed')}, spool.lease-lost ${events('spool.lease-lost')}, store.heartbeat ${events('store.heartbeat')}, spool.taken-over ${events('spool.taken-over')}`);
+    `logged: spool.store-failed ${events('spool.store-failed')}, checkpoint.failed ${events('checkpoint.failed')}, checkpoint.recovered ${events('checkpoint.recovered')}, spool.lease-lost ${events('spool.lease-lost')}, store.heartbeat ${events('store.heartbeat')}, spool.taken-over ${events('spool.taken-over')}`);
+  assert.ok(events('checkpoint.failed') > 0, 'sending stopped (tasks in WAIT) while marks could not be stored');
   assert.equal(c.get('?'), undefined);
   assert.equal(c.size, total, '0 lost');
   assert.ok(duplicates <= bound, `duplicates ${duplicates} ≤ in flight ${bound}`);
