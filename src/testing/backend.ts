@@ -124,8 +124,8 @@ function schemaPrefix(): string {
 
 /**
  * The Store statement of a test gateway whose files live in `dir`: '' on SQLite; on PostgreSQL a
- * migrated schema of its own (the same one for the same dir), node `n1`, and the password from a
- * file (the Url may not hold it).
+ * migrated schema of its own (the same one for the same dir), the node name from the host name (as
+ * without `Node`), and the password from a file (the Url may not hold it).
  */
 export function storeStatement(dir: string): string {
   if (TEST_BACKEND === 'sqlite') return '';
@@ -144,5 +144,5 @@ export function storeStatement(dir: string): string {
     writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
     chmodSync(passwordFile, 0o600);
   }
-  return `Store { Backend PostgreSQL Url ${url} PasswordFile ${passwordFile} Schema ${schema} Node n1 LeaseTime ${LEASE_TIME} Heartbeat ${HEARTBEAT} PoolSize 4 }`;
+  return `Store { Backend PostgreSQL Url ${url} PasswordFile ${passwordFile} Schema ${schema} LeaseTime ${LEASE_TIME} Heartbeat ${HEARTBEAT} PoolSize 4 }`;
 }
