@@ -19,7 +19,7 @@
 // killed process left (every schema of one run starts with `t_<run>_`).
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import pg from 'pg';
@@ -124,8 +124,8 @@ function schemaPrefix(): string {
 
 /**
  * The Store statement of a test gateway whose files live in `dir`: '' on SQLite; on PostgreSQL a
- * migrated schema of its own (the same one for the same dir), the node name from the host name (as
- * without `Node`), and the password from a file (the Url may not hold it).
+ * migrated schema of its own (the same one for the same dir), the machine's host name as the node's
+ * name, and the password from a file (the Url may not hold it).
  */
 export function storeStatement(dir: string): string {
   if (TEST_BACKEND === 'sqlite') return '';
@@ -144,5 +144,7 @@ export function storeStatement(dir: string): string {
     writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
     chmodSync(passwordFile, 0o600);
   }
-  return `Store { Backend PostgreSQL Url ${url} PasswordFile ${passwordFile} Schema ${schema} LeaseTime ${LEASE_TIME} Heartbeat ${HEARTBEAT} PoolSize 4 }`;
+  // The node is named after the machine, as an operator names a node (status shows it).
+  const node = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(hostname()) ? ` Node ${hostname()}` : '';
+  return `Store { Backend PostgreSQL Url ${url} PasswordFile ${passwordFile} Schema ${schema}${node} LeaseTime ${LEASE_TIME} Heartbeat ${HEARTBEAT} PoolSize 4 }`;
 }
