@@ -8,8 +8,9 @@
 //           postgresql every configuration the shared helpers write gets a Store statement on a
 //           fresh migrated schema of $SPOOLGATE_TEST_PG_URL, and the tests listed in
 //           src/testing/pg-pending.ts skip with their reason. `both` = one pass, then the other.
+//   --list  print the passes and their files, run nothing.
 //   no arguments (`npm test`, what .ci/run runs): the whole suite on SQLite, then the e2e suite
-//           (PG_PASS below) again on PostgreSQL.
+//           (PG_PASS below, the files whose gateways take the Store statement) on PostgreSQL.
 // Tests that need a Debian peer skip with a reason when it is missing, and fail when CI=true; so
 // does the PostgreSQL pass (skipped with the reason without SPOOLGATE_TEST_PG_URL, failed in CI).
 //
@@ -19,7 +20,7 @@
 // (servers, child processes, kill -9) keep a process each. A single file always runs alone.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -39,12 +40,49 @@ function collect(dir, out) {
 /** What the PostgreSQL pass of `npm test` runs: the tests that start gateways through the shared helpers. */
 const PG_PASS = ['test/e2e/'];
 
+/**
+ * Whether a test file's gateways take the backend's Store statement: it calls writeConfig() or
+ * storeStatement() (src/testing/backend.ts), or imports from a local module (e.g.
+ * test/e2e/relay-harness.ts) a function that does. The others run on SQLite whatever the backend
+ * (`npm start`'s own config, crash children with their own file, memory probes): the PostgreSQL
+ * pass of `npm test` leaves them out instead of running them a second time on SQLite.
+ */
+const USES = /\b(writeConfig|storeStatement)\(/;
+function usesBackend(file) {
+  let text;
+  try { text = readFileSync(file, 'utf8'); } catch { return false; }
+  if (USES.test(text)) return true;
+  for (const m of text.matchAll(/import \{([^}]*)\} from '(\.\/[^']+)\.js'/g)) {
+    const names = m[1].split(',').map((x) => x.trim().replace(/^type\s+/, '')).filter((x) => x !== '');
+    const helpers = backendFunctions(join(dirname(file), `${m[2]}.ts`));
+    if (names.some((n) => helpers.has(n))) return true;
+  }
+  return false;
+}
+
+/** The top-level functions of a module that write a configuration, directly or through each other. */
+function backendFunctions(file) {
+  let text;
+  try { text = readFileSync(file, 'utf8'); } catch { return new Set(); }
+  const bodies = new Map();
+  const heads = [...text.matchAll(/^(?:export )?(?:async )?function (\w+)/gm)];
+  heads.forEach((h, i) => bodies.set(h[1], text.slice(h.index, heads[i + 1]?.index ?? text.length)));
+  const found = new Set([...bodies].filter(([, b]) => USES.test(b)).map(([n]) => n));
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [n, b] of bodies) {
+      if (!found.has(n) && [...found].some((f) => new RegExp(`\\b${f}\\(`).test(b))) { found.add(n); grew = true; }
+    }
+  }
+  return found;
+}
+
 const args = process.argv.slice(2);
 const unit = args.includes('--unit');
 let backend;
 const filters = [];
 for (let i = 0; i < args.length; i++) {
-  if (args[i] === '--unit') continue;
+  if (args[i] === '--unit' || args[i] === '--list') continue;
   if (args[i] === '--backend') { backend = args[++i]; continue; }
   if (args[i].startsWith('--backend=')) { backend = args[i].slice('--backend='.length); continue; }
   filters.push(args[i]);
@@ -139,11 +177,20 @@ function postgresReady() {
 }
 
 const plan = [];
-if (backend === undefined && filters.length === 0 && !unit) plan.push(['sqlite', select([])], ['postgresql', select(PG_PASS)]);
+if (backend === undefined && filters.length === 0 && !unit) {
+  const pgFiles = select(PG_PASS);
+  const own = pgFiles.filter((f) => !usesBackend(f));
+  if (own.length > 0) console.error(`run-tests: the PostgreSQL pass leaves out ${own.length} file(s) whose gateways do not take the backend's Store statement: ${own.map((f) => f.replace(/^test\/e2e\//, '')).join(' ')}`);
+  plan.push(['sqlite', select([])], ['postgresql', pgFiles.filter((f) => usesBackend(f))]);
+}
 else if (backend === 'both') plan.push(['sqlite', select(filters)], ['postgresql', select(filters)]);
 else plan.push([backend ?? 'sqlite', select(filters)]);
 if (plan.some(([, files]) => files.length === 0)) { console.error('no test files matched'); process.exit(1); }
 
+if (args.includes('--list')) {
+  for (const [store, files] of plan) console.log(`${store}: ${files.length} file(s)\n  ${files.join('\n  ')}`);
+  process.exit(0);
+}
 let status = 0;
 for (const [store, files] of plan) {
   if (store === 'postgresql') {
