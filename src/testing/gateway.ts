@@ -11,10 +11,17 @@ import { dotStuff } from '../smtp/protocol/dot-stuff.js';
 import type { FakeSmtpServer } from './fake-smtp-server.js';
 import { main } from '../cli/index.js';
 import { captureIo } from './cli.js';
+import { storeStatement } from './backend.js';
 
+/**
+ * The test's configuration file in `dir`. With SPOOLGATE_TEST_BACKEND=postgresql it also has a
+ * Store statement on a migrated schema of the test database (testing/backend.ts), unless `body`
+ * has its own.
+ */
 export function writeConfig(dir: string, body: string): { path: string; config: Config } {
   const path = join(dir, 'spoolgate.conf');
-  const text = `Instance TEST\nExtWrtName TESTW\nStateDirectory ${join(dir, 'state')}\nSpool { Directory ${join(dir, 'spool')} RecordFormat Text RescanInterval 1 }\nTranslate ISO8859-1\nHostName gw.test\n${body}\n`;
+  const store = /^\s*Store\b/m.test(body) ? '' : storeStatement(dir);
+  const text = `Instance TEST\nExtWrtName TESTW\nStateDirectory ${join(dir, 'state')}\nSpool { Directory ${join(dir, 'spool')} RecordFormat Text RescanInterval 1 }\nTranslate ISO8859-1\nHostName gw.test\n${body}\n${store === '' ? '' : `${store}\n`}`;
   writeFileSync(path, text);
   const r = parseConfig(text, path);
   if (!r.ok) throw new Error(r.error.map((e) => e.message).join('\n'));

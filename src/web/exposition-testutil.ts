@@ -117,7 +117,16 @@ function checkHistogram(name: string, samples: readonly ExpoSample[]): void {
   }
 }
 
-/** The value of one series (labels must match exactly those given), or undefined. */
+/**
+ * The value of one series (labels must match exactly those given), or undefined. The `node` label
+ * that every sample of a cluster node carries ([P2], Store Node) is compared only when given, so
+ * a test reads the same series on either store backend (testing/backend.ts).
+ */
 export function sampleValue(samples: readonly ExpoSample[], name: string, labels: Readonly<Record<string, string>> = {}): number | undefined {
-  return samples.find((s) => s.name === name && Object.keys(s.labels).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+  const own = (s: ExpoSample): Record<string, string> => {
+    if ('node' in labels) return s.labels;
+    const { node: _node, ...rest } = s.labels;
+    return rest;
+  };
+  return samples.find((s) => s.name === name && Object.keys(own(s)).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
 }

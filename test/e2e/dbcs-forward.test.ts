@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/index.js';
+import { storeStatement } from '../../src/testing/backend.js';
 import { submitToSpool } from '../../src/spool/submit.js';
 import { findPeer, tempDir } from '../../src/testing/peers.js';
 import { runGateway, until } from '../../src/testing/gateway.js';
@@ -48,7 +49,7 @@ test('FB80 IBM-939 spool file with Japanese split across a record boundary arriv
   const confPath = join(dir, 'spoolgate.conf');
   const text = `Instance TEST\nExtWrtName TESTW\nStateDirectory ${join(dir, 'state')}\n` +
     `Spool { Directory ${join(dir, 'spool')} RecordFormat Fixed RecordLength 80 RescanInterval 1 }\n` +
-    `Translate IBM-939\nHostName gw.test\nTargetServer { TargetIP 127.0.0.1 ConnectPort ${target.port} }\nRetryLimit { Count 2 Interval 1 }\n`;
+    `Translate IBM-939\nHostName gw.test\nTargetServer { TargetIP 127.0.0.1 ConnectPort ${target.port} }\nRetryLimit { Count 2 Interval 1 }\n${storeStatement(dir)}\n`;
   writeFileSync(confPath, text);
   const parsed = parseConfig(text, confPath);
   assert.ok(parsed.ok, parsed.ok ? '' : parsed.error.map((e) => e.message).join('\n'));

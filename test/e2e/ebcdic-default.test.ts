@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseConfig } from '../../src/config/index.js';
+import { storeStatement } from '../../src/testing/backend.js';
 import { submitToSpool } from '../../src/spool/submit.js';
 import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
 import { tempDir } from '../../src/testing/peers.js';
@@ -19,7 +20,7 @@ test('default configuration: EBCDIC NL, FB80 and VB jobs are each read in their 
   t.after(() => server.close());
   const dir = tempDir(t);
   // No Translate and no Spool RecordFormat: the seed's defaults.
-  const text = `Instance TEST\nExtWrtName TESTW\nStateDirectory ${join(dir, 'state')}\nSpool { Directory ${join(dir, 'spool')} RescanInterval 1 }\nHostName gw.test\nTargetServer { TargetIP 127.0.0.1 ConnectPort ${server.port} }\n`;
+  const text = `Instance TEST\nExtWrtName TESTW\nStateDirectory ${join(dir, 'state')}\nSpool { Directory ${join(dir, 'spool')} RescanInterval 1 }\nHostName gw.test\nTargetServer { TargetIP 127.0.0.1 ConnectPort ${server.port} }\n${storeStatement(dir)}\n`;
   writeFileSync(join(dir, 'spoolgate.conf'), text);
   const parsed = parseConfig(text, join(dir, 'spoolgate.conf'));
   assert.ok(parsed.ok);
