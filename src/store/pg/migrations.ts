@@ -104,6 +104,22 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'long retry on the queue',
+    sql: `
+      -- Long retry (RetryLimit Count x Interval) on the shared queue: a message that got a
+      -- transient reply is recorded here with the attempts made so far (over every node), and its
+      -- entry is released with next_attempt = the retry time, so any node makes the next attempt
+      -- and the limit is counted cluster-wide. Deleted with the entry.
+      CREATE TABLE checkpoint_retries (
+        entry_id  bigint NOT NULL REFERENCES queue_entries (id) ON DELETE CASCADE,
+        no        integer NOT NULL,
+        attempts  integer NOT NULL CHECK (attempts > 0),
+        PRIMARY KEY (entry_id, no)
+      );
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;
