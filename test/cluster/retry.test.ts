@@ -10,27 +10,15 @@
 // EHLO name at the target.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
-import { systemClock } from '../../src/core/index.js';
-import { Logger } from '../../src/log/index.js';
-import { textSink } from '../../src/log/logger.js';
 import { tempDir } from '../../src/testing/peers.js';
-import { needPostgres, type TestDatabase } from '../../src/testing/pg.js';
-import { batchFile, until, writeConfig } from '../../src/testing/gateway.js';
+import { needPostgres } from '../../src/testing/pg.js';
+import { batchFile, until } from '../../src/testing/gateway.js';
 import { migrate } from '../../src/store/pg/migrations.js';
-import { PgQueueStore } from '../../src/store/pg/queue.js';
-import { spoolLayout } from '../../src/spool/submit.js';
-import { Checkpoint } from '../../src/forwarder/checkpoint.js';
-import { Forwarder } from '../../src/forwarder/forwarder.js';
-import { forwarderSettings, clientTimeouts, targetSpecs } from '../../src/forwarder/settings.js';
-import { SmtpConnector } from '../../src/forwarder/smtp-connector.js';
-import { storeSource } from '../../src/forwarder/store-source.js';
-import type { WorkItem } from '../../src/forwarder/lifecycle.js';
-import { FakeResolver } from '../../src/testing/resolver.js';
+import { inProcessNode, spoolAttributes, WRITER } from './nodes-in-process.js';
 
-const WRITER = 'TESTW';
 const INTERVAL_MS = 300;
 const COUNT = 3;
 
@@ -59,44 +47,6 @@ async function target(t: TestContext): Promise<{ port: number; attempts: Attempt
   return { port: ((srv as unknown as { server: import('node:net').Server }).server.address() as import('node:net').AddressInfo).port, attempts };
 }
 
-interface Node { readonly name: string; readonly fwd: Forwarder; readonly store: PgQueueStore; stop(): Promise<void>; readonly undeliverable: WorkItem[] }
-
-async function node(t: TestContext, tdb: TestDatabase, name: string, port: number): Promise<Node> {
-  const dir = join(tempDir(t), name);
-  mkdirSync(dir, { recursive: true });
-  const { config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${port} ConnectLimit 1 }`);
-  const layout = spoolLayout(join(dir, 'spool'), WRITER);
-  mkdirSync(layout.writerDir, { recursive: true });
-  const store = new PgQueueStore(tdb.pool({ applicationName: name }), { node: name, leaseSeconds: 30 });
-  const log = process.env.GW_LOG ? Logger.create({ sink: textSink(process.stderr), instance: name, level: 7 }) : Logger.silent();
-  const src = storeSource({ store, writer: WRITER, layout, clock: systemClock, log, leaseMs: 30_000, heartbeatMs: 10_000, pollMs: 100, policy: () => ({ badSpoolDisp: 'hold', report: 'none' }) });
-  const local = Checkpoint.open(join(dir, 'cp.db'));
-  const none = async (): Promise<void> => { throw new Error('no local entries in this test'); };
-  const { source, checkpoint } = src.wrap({ source: { list: async () => [], watch: () => undefined, finish: none, hold: none, report: none }, disposeBadEntries: async () => undefined }, local);
-  const fs = forwarderSettings(config, systemClock);
-  const undeliverable: WorkItem[] = [];
-  const fwd = new Forwarder({
-    clock: systemClock, log, resolver: new FakeResolver(), checkpoint, spool: source,
-    connector: new SmtpConnector({ heloName: () => `${name}.test`, tlsEhlo: () => false, timeouts: () => clientTimeouts(config), log }),
-    undeliverable: { handle: async (item) => { undeliverable.push(item); return 'notified'; } },
-    settings: () => ({ ...fs, tasks: 2, retry: { count: COUNT, intervalMs: INTERVAL_MS }, extended: { ...fs.extended, active: false } }),
-    servers: () => targetSpecs(config),
-  });
-  await src.start();
-  await fwd.start();
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    await fwd.stop();
-    await src.stop();
-    await store.close();
-    local.close();
-  };
-  t.after(stop);
-  return { name, fwd, store, stop, undeliverable };
-}
-
 test('long retry on the shared queue: node a tries, gets 451 and releases the entry to the retry time; node b makes the next attempts and delivers; RetryLimit counts over both nodes', async (t) => {
   const tdb = await needPostgres(t);
   if (!tdb) return;
@@ -109,8 +59,8 @@ test('long retry on the shared queue: node a tries, gets 451 and releases the en
   const two = batchFile('R2', 1, ['never@remote.test']).text;
   writeFileSync(path, one.replace(/QUIT\r\n$/, '') + two.replace(/^HELO JOBHOST\r\n/, ''), 'latin1');
 
-  const a = await node(t, tdb, 'a', tgt.port);
-  await a.store.storeSpoolFile(WRITER, path, { file: 'JOB1', jobName: 'JOB1', jobId: 'J1', originUser: 'u', originUid: process.getuid?.() ?? 0, originNode: 'n', taskType: 'WRITER', created: new Date().toISOString(), recordFormat: 'text', encoding: 'ISO8859-1' });
+  const a = await inProcessNode(t, tdb, 'a', { port: tgt.port, retry: { count: COUNT, intervalMs: INTERVAL_MS } });
+  await a.store.storeSpoolFile(WRITER, path, spoolAttributes('JOB1'));
   // a's first attempt: both deferred; the entry is released (no lease) with both attempts recorded.
   const released = async (attempts: number): Promise<boolean> => {
     const r = await db.query<{ n: number }>(
@@ -125,7 +75,7 @@ test('long retry on the shared queue: node a tries, gets 451 and releases the en
 
   // Node b (a is gone): the next attempt after the interval delivers message 1; message 2 goes on
   // counting from a's attempt and is undeliverable after 1 + COUNT attempts in all, not per node.
-  const b = await node(t, tdb, 'b', tgt.port);
+  const b = await inProcessNode(t, tdb, 'b', { port: tgt.port, retry: { count: COUNT, intervalMs: INTERVAL_MS } });
   await until('the entry is finished', async () => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM queue_entries')).rows[0]!.n === 0, 60_000);
   await b.stop();
   const of = (rcpt: string): string[] => tgt.attempts.filter((x) => x.rcpt === rcpt).map((x) => `${x.node}${x.accepted ? '+' : '-'}`);
