@@ -32,15 +32,15 @@ export function spoolAttributes(job: string): EntryAttributes {
 
 export interface Node { readonly name: string; readonly fwd: Forwarder; readonly store: PgQueueStore; stop(): Promise<void>; readonly undeliverable: WorkItem[] }
 
-export async function inProcessNode(t: TestContext, tdb: TestDatabase, name: string, o: { port: number; connectLimit?: number; tasks?: number; retry?: RetryPolicy }): Promise<Node> {
+export async function inProcessNode(t: TestContext, tdb: TestDatabase, name: string, o: { port: number; connectLimit?: number; tasks?: number; retry?: RetryPolicy; heartbeatMs?: number; config?: string }): Promise<Node> {
   const dir = join(tempDir(t), name);
   mkdirSync(dir, { recursive: true });
-  const { config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${o.port} ConnectLimit ${o.connectLimit ?? 1} }`);
+  const { config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${o.port} ConnectLimit ${o.connectLimit ?? 1} }\n${o.config ?? ''}`);
   const layout = spoolLayout(join(dir, 'spool'), WRITER);
   mkdirSync(layout.writerDir, { recursive: true });
   const store = new PgQueueStore(tdb.pool({ applicationName: name }), { node: name, leaseSeconds: 30 });
   const log = process.env.GW_LOG ? Logger.create({ sink: textSink(process.stderr), instance: name, level: 7 }) : Logger.silent();
-  const src = storeSource({ store, writer: WRITER, layout, clock: systemClock, log, leaseMs: 30_000, heartbeatMs: 10_000, pollMs: 100, policy: () => ({ badSpoolDisp: 'hold', report: 'none' }) });
+  const src = storeSource({ store, writer: WRITER, layout, clock: systemClock, log, leaseMs: 30_000, heartbeatMs: o.heartbeatMs ?? 10_000, pollMs: 100, policy: () => ({ badSpoolDisp: 'hold', report: 'none' }) });
   const local = Checkpoint.open(join(dir, 'cp.db'));
   const none = async (): Promise<void> => { throw new Error('no local entries in this test'); };
   const { source, checkpoint } = src.wrap({ source: { list: async () => [], watch: () => undefined, finish: none, hold: none, report: none }, disposeBadEntries: async () => undefined }, local);
@@ -61,7 +61,8 @@ export async function inProcessNode(t: TestContext, tdb: TestDatabase, name: str
     stopped = true;
     await fwd.stop();
     await src.stop();
-    await store.close();
+    // needPostgres closes the test's pools too: after it did, a second end is refused.
+    await store.close().catch(() => undefined);
     local.close();
   };
   t.after(stop);
