@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import type { Clock } from './core/index.js';
 import type { Config } from './config/index.js';
 import type { Logger } from './log/index.js';
-import { storeSource, type StoreSource } from './forwarder/index.js';
-import { LOCAL_WITH_POSTGRES, pgOptions, PgPool, PgQueueStore, requireCurrentSchema } from './store/pg/index.js';
+import { storeSource, StoreMailDirectory, type RecordDirectory, type StoreSource } from './forwarder/index.js';
+import { LOCAL_WITH_POSTGRES, pgOptions, PgExtendedStore, PgPool, PgQueueStore, requireCurrentSchema } from './store/pg/index.js';
 import type { NodeInfo } from './store/queue-store.js';
 import type { SpoolLayout } from './spool/submit.js';
 import type { BadEntryPolicy } from './spool/disposition.js';
@@ -15,6 +15,8 @@ import type { BadEntryPolicy } from './spool/disposition.js';
 export interface Cluster {
   readonly node: string;
   readonly source: StoreSource;
+  /** Extended retry's records on the shared store (ExtendedRetry.share): any node serves them. */
+  readonly extended: RecordDirectory;
   /** D,NODES and `spoolgate db nodes`: every node heartbeating on the database. */
   nodes(): Promise<NodeInfo[]>;
   close(): Promise<void>;
@@ -49,6 +51,7 @@ export async function openCluster(config: Config, layout: SpoolLayout, clock: Cl
     pollMs: Math.min(5_000, Math.max(250, heartbeatMs / 2)),
     policy,
   });
-  log.event('store.cluster', { node: pgc.node, schema: pgc.schema, leaseTime: pgc.leaseTime, heartbeat: pgc.heartbeat, shared: 'spool files (arrival, claims, checkpoint, retry)', local: LOCAL_WITH_POSTGRES });
-  return { node: pgc.node, source, nodes: () => queue.nodes(), close: () => queue.close() };
+  log.event('store.cluster', { node: pgc.node, schema: pgc.schema, leaseTime: pgc.leaseTime, heartbeat: pgc.heartbeat, shared: 'spool files (arrival, claims, checkpoint, long retry), extended retry', local: LOCAL_WITH_POSTGRES });
+  const extended = new StoreMailDirectory(new PgExtendedStore(db, pgc.node), config.extWrtName, `store ${pgc.schema} (extended_retry)`);
+  return { node: pgc.node, source, extended, nodes: () => queue.nodes(), close: () => queue.close() };
 }

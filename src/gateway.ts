@@ -211,6 +211,8 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   // [P2] Store Backend PostgreSQL: spool files go through the shared queue (src/cluster.ts).
   const cluster = await openCluster(config, queue.layout, clock, log, policy).catch(async (e: unknown) => { await stops.run(); throw e; });
   if (cluster !== undefined) stops.push('cluster store', () => cluster.close());
+  // [P2] Extended retry's records on the shared store: any node serves them (docs/cluster.md).
+  if (cluster !== undefined) extended?.share(cluster.extended);
   const spool = spoolSource({ queue, clock, log, policy, ...(cluster === undefined ? {} : { divert: cluster.source.divert }) });
   await spool.disposeBadEntries();
   const wired = cluster?.source.wrap(spool, checkpoint) ?? { source: spool.source, checkpoint };

@@ -110,6 +110,12 @@ export interface FileCheckpoint {
   readonly messages: ReadonlyMap<number, MessageFinal>;
   /** message number → recipient address → mark */
   readonly recipients: ReadonlyMap<number, ReadonlyMap<string, RecipientMark>>;
+  /**
+   * message number → long-retry attempts made so far, for a file of the shared queue (its count
+   * goes on over every node: CheckpointPort.deferRetry). The local checkpoint has none: a message
+   * waits in memory there, and a restart begins its count again.
+   */
+  readonly attempts?: ReadonlyMap<number, number>;
 }
 
 /** Ops as plain arrays (cheap to structured-clone): ['m', entry, no, outcome] | ['r', entry, no, address, outcome, text, code, enhanced] | ['f', entry]. */
@@ -193,7 +199,15 @@ function migrate(db: Database.Database): void {
  * Checkpoint below, or the shared store's checkpoint fenced by the entry's lease
  * (store-source.ts). The tasks and the lifecycle do not know which.
  */
-export type CheckpointPort = Pick<Checkpoint, 'load' | 'markRecipient' | 'markMessage' | 'forget' | 'flush'>;
+export type CheckpointPort = Pick<Checkpoint, 'load' | 'markRecipient' | 'markMessage' | 'forget' | 'flush'> & {
+  /**
+   * Long retry as next_attempt (docs/cluster.md): message `no` of file `id` has now been tried
+   * `attempts` times and its next attempt is due at `retryAt`. true: the port recorded it and the
+   * file is released to that time for any node (the message leaves this node's memory); false or
+   * absent: the message waits here in memory, as on one node (the local checkpoint).
+   */
+  deferRetry?(id: string, no: number, attempts: number, retryAt: Date): Promise<boolean>;
+};
 
 export class Checkpoint {
   private readonly db: Database.Database;

@@ -12,7 +12,7 @@ import type { Clock } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import type { ExtendedRecord, ExtendedSource } from './forwarder.js';
 import { queueIdOf, type ExtendedRetryStore, type WorkItem } from './lifecycle.js';
-import { MailDirectory, MailDirectoryError, type MailDirectoryRecord } from './mail-directory.js';
+import { MailDirectory, MailDirectoryError, type MailDirectoryRecord, type RecordDirectory } from './mail-directory.js';
 import type { ReplyInfo } from './types.js';
 
 export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
@@ -22,8 +22,8 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
    * the record is retried as usual.
    */
   private readonly flushed = new Set<string>();
-  private dir: MailDirectory | undefined;
-  private readonly path: string;
+  private dir: RecordDirectory | undefined;
+  private path: string;
   private retryAt = 0;
   private lastCount = 0;
   /**
@@ -37,12 +37,26 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
     this.cache = new Map(records.map((r) => [r.id, r]));
   }
 
-  /** dir: an open MailDirectory, or its path (opened on first use, and again after a failure). */
+  /**
+   * dir: an open MailDirectory, or its path (opened on first use, and again after a failure), or
+   * the records on the shared store of a cluster (StoreMailDirectory: share()).
+   */
   constructor(
-    dir: MailDirectory | string, private readonly clock: Clock, private readonly log: Logger, private readonly health?: Health,
+    dir: RecordDirectory | string, private readonly clock: Clock, private readonly log: Logger, private readonly health?: Health,
   ) {
     if (typeof dir === 'string') this.path = dir;
     else { this.dir = dir; this.path = dir.dir; }
+  }
+
+  /**
+   * [P2] Backend PostgreSQL: the records live on the shared store from now on (before the
+   * forwarder starts). Any node serves them; due ones are claimed so one node tries each.
+   */
+  share(dir: RecordDirectory): void {
+    this.dir = dir;
+    this.path = dir.dir;
+    this.cache = undefined;
+    this.retryAt = 0;
   }
 
   /** Opens the directory at start: a failure is logged and marked, never thrown. */
@@ -59,7 +73,7 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
     // Every failure is logged, at most once per back-off step (1 s doubling to 5 min).
     this.log.error('extended.directory', { directory: this.path, operation: what, error: describeError(e), failures, retryInSeconds: Math.round(backoffMs(failures) / 1000) });
     // An error in an open directory may be the directory gone: open it again next time.
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') this.dir = undefined;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && this.dir?.shared !== true) this.dir = undefined;
     this.cache = undefined;
   }
 
@@ -69,7 +83,7 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
   }
 
   /** The open directory, or undefined while it fails (and until its next retry time). */
-  private async directory(): Promise<MailDirectory | undefined> {
+  private async directory(): Promise<RecordDirectory | undefined> {
     if (this.clock.now() < this.retryAt) return undefined;
     if (this.dir !== undefined) return this.dir;
     try {
@@ -85,7 +99,7 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
     }
   }
 
-  private async use(): Promise<MailDirectory> {
+  private async use(): Promise<RecordDirectory> {
     const d = await this.directory();
     if (d === undefined) throw new MailDirectoryError(`the extended-retry mail directory ${this.path} is not usable now: ${this.health?.get('extended-retry')?.problem ?? 'see the log'}`);
     return d;
@@ -156,8 +170,9 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
     if (dir === undefined) return [];
     const out: ExtendedRecord[] = [];
     try {
-      const { records: all, quarantined } = await dir.list();
-      this.remember(all);
+      // A shared store hands this node the due records it claimed (another node has the rest).
+      const { records: all, quarantined } = dir.claimDue !== undefined ? await dir.claimDue(now) : await dir.list();
+      if (dir.claimDue === undefined) this.remember(all);
       for (const q of quarantined) this.log.error('extended.quarantined', { name: q.name, problem: q.problem });
       for (const rec of all.filter((r) => r.nextAttempt.getTime() <= now.getTime())) {
         const data = await dir.readData(rec.id).catch((e: unknown) => ({ ok: false as const, error: e }));
@@ -195,7 +210,7 @@ export class ExtendedRetry implements ExtendedRetryStore, ExtendedSource {
   /** Every record waiting, by next attempt. */
   async records(): Promise<MailDirectoryRecord[]> {
     const dir = await this.use();
-    if (this.cache === undefined) {
+    if (this.cache === undefined || dir.shared === true) {
       const { records, quarantined } = await dir.list();
       for (const q of quarantined) this.log.error('extended.quarantined', { name: q.name, problem: q.problem });
       this.remember(records);

@@ -37,6 +37,11 @@ export interface SpoolSource extends SpoolPort {
    * hand it out again after a back-off (file-retry.ts). `stopping`: the gateway is stopping.
    */
   giveBack?(e: TaskEntry, stopping: boolean): boolean;
+  /**
+   * A source whose entries are leased (the shared store) reports a lost lease here: the
+   * forwarder's messages of that entry stop waiting and are not tried again (Lifecycle.abandon).
+   */
+  onLost?(cb: (entryId: string) => void): void;
 }
 
 /** An extended-retry record as the scheduler sees it (src/forwarder/mail-directory.ts). */
@@ -278,6 +283,7 @@ export class Forwarder {
     await this.resolve();
     // watch() reports every entry present now, then each new one: one enumeration at start (a
     // second list() here could hand a file back after it finished: a spurious ENOENT, R3 item 7).
+    this.deps.spool.onLost?.((id) => { this.lifecycle.abandon(id); });
     this.deps.spool.watch((e) => this.enqueue(e));
     // A source that hands out work on demand (wantMore) learns now that every task is free.
     if (this.deps.spool.wantMore !== undefined) this.pump();

@@ -32,7 +32,7 @@ export { Forwarder, type ForwarderSettings, type SpoolSource, type SuspendMode }
 export { Checkpoint, type CheckpointPort } from './checkpoint.js';
 export { storeSource, type StoreSource, type StoreSourceOptions } from './store-source.js';
 export { ExtendedRetry, extendedQueueId } from './extended.js';
-export { MailDirectory, type MailDirectoryRecord } from './mail-directory.js';
+export { MailDirectory, StoreMailDirectory, type MailDirectoryRecord, type RecordDirectory } from './mail-directory.js';
 export { SmtpConnector } from './smtp-connector.js';
 export { NotifyingUndeliverable } from './undeliverable.js';
 export { DsnStatusNotices } from './status-notices.js';

@@ -475,3 +475,35 @@ test('P2: a failing checkpoint write that ends with LeaseLostError does not leav
   assert.equal(await p2, 'delivered');
   assert.equal(s.connector.sent.length, 2);
 });
+
+test('P2: a lost lease stops the entry\'s messages at once: one waiting in long retry and one waiting for a target are not tried again', async (t) => {
+  // Two lifecycles: one whose only target answers 451 (long retry in memory), one whose target
+  // refuses connections (waiting for a target, ConnectRetry 120 s).
+  const retrying = setup(t, ['192.0.2.1']);
+  retrying.connector.scripts.set('192.0.2.1', { send: (m) => allWith(m, 'transient', 451) });
+  const noTarget = setup(t, ['192.0.2.2']);
+  noTarget.connector.scripts.set('192.0.2.2', { connect: () => ({ reason: 'connect', detail: 'ECONNREFUSED' }) });
+  let lost = false;
+  const leased = (no: number): WorkItem => ({ ...item(no, ['a@x.test']), abandoned: () => lost });
+  const inRetry = retrying.lifecycle.run(leased(1));
+  const waiting = noTarget.lifecycle.run(leased(2));
+  await settle(retrying);
+  await settle(noTarget);
+  assert.equal(retrying.connector.sent.length, 1, 'one attempt, then long retry');
+  assert.equal(noTarget.connector.connects, 1, 'one connection refused, then the wait for a target');
+  // The LeaseKeeper reports the lease lost (store-source onLost → Forwarder → Lifecycle.abandon).
+  lost = true;
+  assert.equal(retrying.lifecycle.abandon('other-entry'), 0, 'only the entry named');
+  assert.equal(retrying.lifecycle.abandon('e1'), 1);
+  assert.equal(noTarget.lifecycle.abandon('e1'), 1);
+  assert.equal(await inRetry, undefined, 'no final outcome here: the node that took the entry over has it');
+  assert.equal(await waiting, undefined);
+  // Time passes beyond the interval and ConnectRetry: nothing more is tried on this node.
+  retrying.clock.advance(600_000);
+  noTarget.clock.advance(600_000);
+  assert.equal(retrying.connector.sent.length, 1);
+  assert.equal(noTarget.connector.connects, 1);
+  assert.equal(retrying.checkpoint.load('e1').messages.size, 0, 'nothing recorded as finished');
+  assert.equal(retrying.undeliverable.length + noTarget.undeliverable.length, 0);
+  assert.equal(retrying.counters.currentRetry, 0, 'it left long retry');
+});

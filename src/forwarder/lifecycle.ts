@@ -68,6 +68,17 @@ export interface WorkItem {
   history?: HistoryEntry[];
   /** A NOTIFY=DELAY notice was sent for this message while it was in memory. */
   delayNoticed?: boolean;
+  /**
+   * Set when run() ended because the message went to long retry on the shared queue
+   * (CheckpointPort.deferRetry): its file is released to this time for any node. run() then
+   * resolves undefined, like a stop: the message has no final outcome yet.
+   */
+  deferredUntil?: Date;
+  /**
+   * A message of a shared-queue entry: true once the entry's lease is lost (another node took it
+   * over, or this node gave it up). The message is then not tried again here (abandon()).
+   */
+  readonly abandoned?: () => boolean;
 }
 
 export interface HistoryEntry {
@@ -318,6 +329,22 @@ export class Lifecycle {
     return this.waiting.size;
   }
 
+  /**
+   * The lease of spool entry `entryId` is lost (docs/cluster.md): its messages waiting here — for
+   * a target, in long retry, held — end their wait at once and are not tried again (each checks
+   * item.abandoned at its next step); an attempt already on the wire ends, and its marks are
+   * refused. Returns how many were woken.
+   */
+  abandon(entryId: string): number {
+    let n = 0;
+    for (const l of this.live.values()) {
+      if (l.item.origin.kind !== 'spool' || l.item.origin.entryId !== entryId || l.wake === undefined) continue;
+      l.wake();
+      n++;
+    }
+    return n;
+  }
+
   /** FLUSHRETRY,TKID=n (0 = all): items in long retry are tried now. Returns how many. */
   flushRetry(tkid: number): number {
     let n = 0;
@@ -465,6 +492,11 @@ export class Lifecycle {
     try {
       for (;;) {
         if (this.stopping) return undefined;
+        // Its entry's lease is lost: another node has the file now (or will), with the checkpoint.
+        if (item.abandoned?.() === true) {
+          log.warn('mail.abandoned', { key: keyOf(item), qid, detail: 'the lease of its spool entry is lost: not tried again on this node' });
+          return undefined;
+        }
         // The operator's end for it (src/queue): taken at the first step after the request.
         const cmd = live.command;
         if (cmd !== undefined) {
@@ -592,6 +624,23 @@ export class Lifecycle {
         if (item.finalAttempt !== true && item.attempts < retry.count && retry.intervalMs > 0) {
           item.attempts++;
           counters.totalRetry++;
+          // On the shared queue the wait is the entry's next_attempt, not this node's memory: any
+          // node makes the next attempt and goes on counting (docs/cluster.md).
+          const o = item.origin;
+          const defer = this.deps.checkpoint.deferRetry;
+          if (o.kind === 'spool' && defer !== undefined) {
+            const at = new Date(this.wallNow() + retry.intervalMs);
+            let deferred = false;
+            await this.record(o, async () => { deferred = await defer.call(this.deps.checkpoint, o.entryId, o.messageNo, item.attempts, at); });
+            if (deferred) {
+              leaveRetry();
+              // The notice is sent in the pass that crosses DelayNotice (no memory of an earlier one).
+              await this.maybeDelayNotice(item, retry.intervalMs, undefined);
+              item.deferredUntil = at;
+              log.info('mail.retry-released', { key: keyOf(item), qid, attempts: item.attempts, of: retry.count, next: at.toISOString() });
+              return undefined;
+            }
+          }
           if (!inRetry) { counters.currentRetry++; inRetry = true; this.deps.onRetry?.(item.origin, 1); }
           await this.maybeDelayNotice(item, undefined, undefined);
           await this.wait(tkid, retry.intervalMs, live, 'retry');

@@ -20,6 +20,7 @@ import {
   envelopeFromJson, envelopeToJson, recipientFromJson, recipientToJson, type EnvelopeJson, type RecipientJson,
 } from '../core/index.js';
 import { ensureDir, fsyncDir, isTempName, writeFileAtomic } from '../store/atomic.js';
+import type { ExtendedRecordStore, ExtendedRow } from '../store/extended-store.js';
 import { replyFromLegacyLine } from './legacy-reply.js';
 import type { ReplyInfo } from './types.js';
 
@@ -305,5 +306,76 @@ export class MailDirectory {
       if (!isMissing(e)) throw e;
     }
     return true;
+  }
+}
+
+/**
+ * What ExtendedRetry (extended.ts) needs of where its records are: the local MailDirectory above,
+ * or StoreMailDirectory below (Backend PostgreSQL: the shared store, any node serves the records).
+ */
+export type RecordDirectory = Pick<MailDirectory, 'dir' | 'list' | 'readData' | 'put' | 'update' | 'remove'> & {
+  /**
+   * A shared store: claims the due records for this node, so no two nodes try one at once; a
+   * claim ends with update() or remove(), or runs out when the node died (then another takes it).
+   * Absent: the directory has one writer, and every due record is this node's.
+   */
+  claimDue?(now: Date): Promise<{ records: MailDirectoryRecord[]; quarantined: Quarantined[] }>;
+  /** Other nodes write too: nothing may be cached from it. */
+  readonly shared?: boolean;
+};
+
+/** At most this many records are claimed per scheduler round (the rest in the next). */
+const CLAIM_MAX = 100;
+
+/**
+ * The mail directory's records on the shared store of a cluster ([P2], store/extended-store.ts):
+ * the same control record (JSON) and bytes, in the database, so any node serves them and a dead
+ * node's records are retried by the others. `dir` names it in logs and health.
+ */
+export class StoreMailDirectory implements RecordDirectory {
+  readonly shared = true;
+  constructor(private readonly store: ExtendedRecordStore, private readonly writer: string, readonly dir: string) {}
+
+  private parse(rows: readonly ExtendedRow[]): { records: MailDirectoryRecord[]; quarantined: Quarantined[] } {
+    const records: MailDirectoryRecord[] = [];
+    const quarantined: Quarantined[] = [];
+    for (const r of rows) {
+      const rec = fromJson(r.control, r.id);
+      if (rec.ok && rec.value.size === r.size) records.push(rec.value);
+      else quarantined.push({ name: r.id, problem: `record ${r.id} on the store is not usable (left there): ${rec.ok ? `size ${r.size}, control record says ${rec.value.size}` : rec.error}` });
+    }
+    return { records, quarantined };
+  }
+
+  async put(entry: MailDirectoryEntry & { readonly data: Buffer }): Promise<Result<void, MailDirectoryError>> {
+    const stored = await this.store.put(this.writer, entry.id, JSON.stringify(toJson(entry, entry.data.length)), entry.data, entry.nextAttempt);
+    return stored ? ok(undefined) : err(new MailDirectoryError(`message ${entry.id} is already on the store`));
+  }
+
+  async list(): Promise<{ records: MailDirectoryRecord[]; quarantined: Quarantined[] }> {
+    return this.parse(await this.store.list(this.writer));
+  }
+
+  async claimDue(now: Date): Promise<{ records: MailDirectoryRecord[]; quarantined: Quarantined[] }> {
+    return this.parse(await this.store.claimDue(this.writer, now, CLAIM_MAX));
+  }
+
+  async readData(id: string): Promise<Result<Buffer, MailDirectoryError>> {
+    const d = await this.store.readData(this.writer, id);
+    return d === undefined ? err(new MailDirectoryError(`message ${id}: no such message`)) : ok(d);
+  }
+
+  async update(id: string, patch: MailDirectoryPatch): Promise<Result<MailDirectoryRecord, MailDirectoryError>> {
+    const row = await this.store.get(this.writer, id);
+    if (row === undefined) return err(new MailDirectoryError(`message ${id}: no such message`));
+    const rec = fromJson(row.control, id);
+    if (!rec.ok) return err(new MailDirectoryError(`message ${id}: ${rec.error}`));
+    const next: MailDirectoryRecord = { ...rec.value, ...patch };
+    if (!(await this.store.update(this.writer, id, JSON.stringify(toJson(next, rec.value.size)), next.nextAttempt))) return err(new MailDirectoryError(`message ${id}: no such message`));
+    return ok(next);
+  }
+
+  async remove(id: string): Promise<boolean> {
+    return this.store.remove(this.writer, id);
   }
 }

@@ -20,9 +20,11 @@
 //   moved to held/ here and completed; an unfinished one is released (due again after
 //   `retryMs`, or at once when the node stops, so another node takes it now).
 //
-// Long retry (RetryLimit Count × Interval) stays in the claiming node's memory as on one node: the
-// file's lease is renewed while its mail waits; a node that dies meanwhile loses the lease and the
-// node taking over starts the file's retries afresh from the checkpoint.
+// Long retry (RetryLimit Count × Interval) is the entry's next_attempt: a message that gets a
+// transient reply has its attempts recorded with the checkpoint (markRetry, deferRetry here), leaves
+// this node's memory, and once the file's other messages are settled the entry is released to the
+// retry time; any node claims it then, skips what is finished and goes on counting. A lost lease
+// stops the file's messages waiting here at once (onLost → Lifecycle.abandon).
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -65,6 +67,8 @@ interface Held {
   readonly attrs: SpoolAttributes;
   readonly cp: FileCheckpoint;
   lost: boolean;
+  /** Long retry: the latest next attempt of the file's messages deferred in this pass (deferRetry). */
+  retryAt?: Date;
 }
 
 export interface StoreSource {
@@ -117,12 +121,15 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
   /** Releases under way (stop() waits for them before the pool closes). */
   const releasing = new Set<Promise<void>>();
 
+  /** The forwarder's hook (SpoolSource.onLost): its messages of an entry whose lease is lost stop at once. */
+  let onLost: ((id: string) => void) | undefined;
   const keeper = new LeaseKeeper(store, {
     heartbeatMs: o.heartbeatMs, leaseMs: o.leaseMs, clock,
     onLost: (lease, why) => {
       const h = held.get(PREFIX + lease.entryId);
       if (h !== undefined) h.lost = true;
       log.warn('spool.lease-lost', { id: PREFIX + lease.entryId, why, detail: 'another node may take the entry over: no further message of it is sent here' });
+      onLost?.(PREFIX + lease.entryId);
     },
     onError: (e) => log.warn('store.heartbeat', { error: describeError(e) }),
   });
@@ -215,7 +222,9 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
     keeper.untrack(h.claim.id);
     await rm(h.path, { force: true });
     if (h.lost) return;
-    await store.release(h.claim.lease, now ? {} : { retryAt: new Date(clock.now() + retryMs), attempted: true });
+    // Long retry: due at its messages' next attempt (also when stopping: not sooner for any node).
+    if (h.retryAt !== undefined) await store.release(h.claim.lease, { retryAt: h.retryAt, attempted: true });
+    else await store.release(h.claim.lease, now ? {} : { retryAt: new Date(clock.now() + retryMs), attempted: true });
   };
 
   const done = async (h: Held, id: string, what: () => Promise<void>): Promise<void> => {
@@ -257,6 +266,16 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
           const l = lease(id, `checkpoint of message ${no}`);
           return l === undefined ? cp.markMessage(id, no, outcome) : store.markMessage(l, no, outcome);
         },
+        deferRetry: async (id, no, attempts, retryAt) => {
+          const h = held.get(id);
+          if (h === undefined) return (await cp.deferRetry?.(id, no, attempts, retryAt)) ?? false;
+          const l = lease(id, `long retry of message ${no}`);
+          await store.markRetry(l!, no, attempts);
+          // The file is released once all its messages are settled: at the latest of their retry
+          // times, so none is tried before its Interval (one pass's spread later for the others).
+          if (h.retryAt === undefined || h.retryAt < retryAt) h.retryAt = retryAt;
+          return true;
+        },
         forget: (id) => (finished.delete(id) ? Promise.resolve() : cp.forget(id)),
         flush: () => cp.flush(),
       };
@@ -264,6 +283,7 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
         list: () => local.source.list(),
         watch: (cb) => { onArrival = cb; local.source.watch(cb); kick(); },
         wantMore: (free) => { want = free; kick(); },
+        onLost: (cb) => { onLost = cb; },
         giveBack: (e, stopping) => {
           if (!e.id.startsWith(PREFIX) || (!held.has(e.id) && !finished.has(e.id))) return false;
           const p = giveUp(e.id, stopping).catch((err: unknown) => log.warn('spool.release', { id: e.id, error: describeError(err) })).finally(() => releasing.delete(p));

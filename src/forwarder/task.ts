@@ -280,6 +280,8 @@ export class SpoolTask {
     const inflight = new Set<Promise<void>>();
     let stoppedEarly = false;
     let parked = false;
+    /** Messages gone to long retry on the shared queue (WorkItem.deferredUntil): the file is released, not finished. */
+    let deferred = 0;
     const cp = this.deps.checkpoint.load(entry.id);
     log.event('spool.start', { id: entry.id, job: entry.attrs.jobName, jobid: entry.attrs.jobId, user: entry.attrs.originUser });
     try {
@@ -321,7 +323,7 @@ export class SpoolTask {
           c.pend++;
           run.bytes += item.data.length;
           const p = this.deps.lifecycle.run(item).then(
-            (outcome: FinalOutcome | undefined) => { if (outcome === 'undeliverable') c.undeliverable++; },
+            (outcome: FinalOutcome | undefined) => { if (outcome === 'undeliverable') c.undeliverable++; if (outcome === undefined && item.deferredUntil !== undefined) deferred++; },
             (e: unknown) => { log.error('mail.failed', { id: entry.id, message: message.messageNo, error: describeError(e) }); stoppedEarly = true; },
           ).finally(() => { c.pend--; run.bytes -= item.data.length; inflight.delete(p); if (this.run === run) this.poke(); });
           inflight.add(p);
@@ -401,9 +403,16 @@ export class SpoolTask {
       this.end(run, parked);
       return false;
     }
-    if (stoppedEarly || this.deps.stopping()) {
+    if (stoppedEarly || this.deps.stopping() || entry.abandoned?.() === true) {
       this.end(run, parked);
       log.event('spool.interrupted', { id: entry.id });
+      return false;
+    }
+    if (deferred > 0) {
+      // Long retry on the shared queue: the source releases the file to its retry time, for any
+      // node; the checkpoint keeps what is finished and each waiting message's attempts.
+      this.end(run, parked);
+      log.event('spool.retry-released', { id: entry.id, messages: deferred });
       return false;
     }
     // The task stays busy (entry set) until the file is disposed of: an IDLE task is handed the
@@ -474,7 +483,9 @@ export class SpoolTask {
       arrival: new Date(this.deps.now()),
       pending,
       failed,
-      attempts: 0,
+      // Long retry on the shared queue goes on counting from the attempts made on any node.
+      attempts: cp.attempts?.get(m.messageNo) ?? 0,
+      ...(entry.abandoned === undefined ? {} : { abandoned: entry.abandoned }),
       // Seed 001: a notification that cannot be returned becomes a dead letter (one try).
       ...(entry.message?.origin.kind === 'notification' ? { finalAttempt: true } : {}),
     };

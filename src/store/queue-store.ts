@@ -86,6 +86,11 @@ export type RecipientMark =
 export interface EntryCheckpoint {
   readonly messages: ReadonlyMap<number, MessageFinal>;
   readonly recipients: ReadonlyMap<number, ReadonlyMap<string, RecipientMark>>;
+  /**
+   * Long retry on the shared queue: message number → attempts made so far, counted over every
+   * node (markRetry). A message not finished and absent here has not been tried yet.
+   */
+  readonly attempts: ReadonlyMap<number, number>;
 }
 
 /** A row of checkpoint_recipients, as both backends store it. */
@@ -102,9 +107,12 @@ export interface CheckpointRecipientRow {
 export function checkpointFromRows(
   messageRows: readonly { readonly no: number; readonly outcome: MessageFinal }[],
   recipientRows: readonly CheckpointRecipientRow[],
+  retryRows: readonly { readonly no: number; readonly attempts: number }[] = [],
 ): EntryCheckpoint {
   const messages = new Map<number, MessageFinal>();
   for (const r of messageRows) messages.set(r.no, r.outcome);
+  const attempts = new Map<number, number>();
+  for (const r of retryRows) if (!messages.has(r.no)) attempts.set(r.no, r.attempts);
   const recipients = new Map<number, Map<string, RecipientMark>>();
   for (const r of recipientRows) {
     let per = recipients.get(r.no);
@@ -113,7 +121,7 @@ export function checkpointFromRows(
     const reply: StoredReply = { code: r.code ?? 554, ...(r.enhanced !== null ? { enhanced: r.enhanced } : {}), text: r.reply ?? '' };
     per.set(r.address, { address: r.address, outcome: 'failed', reply });
   }
-  return { messages, recipients };
+  return { messages, recipients, attempts };
 }
 
 /** The node no longer holds the lease (it expired and was taken over, or the entry is gone). */
@@ -165,6 +173,13 @@ export interface QueueStore {
   /** Fenced by the lease: LeaseLostError when the node no longer holds it. */
   markRecipient(lease: Lease, no: number, mark: RecipientMark): Promise<void>;
   markMessage(lease: Lease, no: number, outcome: MessageFinal): Promise<void>;
+  /**
+   * Long retry on the shared queue: message `no` has now been tried `attempts` times (over every
+   * node) and waits for its next attempt, which any node may make after the entry is released with
+   * `retryAt` (RetryLimit is counted cluster-wide: a takeover does not restart the count). Kept
+   * with the checkpoint until the message is finished or the entry completed. Fenced.
+   */
+  markRetry(lease: Lease, no: number, attempts: number): Promise<void>;
   /** The entry is finished: it, its chunks and its checkpoint are removed. Fenced. */
   complete(lease: Lease): Promise<void>;
   /** Gives the entry back: claimable again at `retryAt` (now when omitted); counts an attempt. Fenced. */

@@ -14,7 +14,9 @@ export interface QueueFixture {
   node(name: string, leaseSeconds?: number): QueueStore;
   /** Time passes without a heartbeat from the holder: the entry's lease runs out. */
   expire(entryId: string): Promise<void>;
-  count(table: 'queue_entries' | 'queue_chunks' | 'checkpoint_messages' | 'checkpoint_recipients' | 'nodes'): Promise<number>;
+  /** Time passes until the released entry's next attempt is due. */
+  due(entryId: string): Promise<void>;
+  count(table: 'queue_entries' | 'queue_chunks' | 'checkpoint_messages' | 'checkpoint_recipients' | 'checkpoint_retries' | 'nodes'): Promise<number>;
 }
 
 export interface QueueBackend {
@@ -186,6 +188,34 @@ export function queueContract(backend: QueueBackend): void {
     await a.release(two.lease, { retryAt: new Date(Date.now() + 3_600_000), attempted: true });
     const again = await b.claim(W, 5);
     assert.deepEqual(again.map((c) => [c.id, c.attempts, c.takenOverFrom]), [[one.id, 1, null]]);
+  });
+
+  it('long retry: a message\'s attempts are kept with the checkpoint, the entry released to its retry time; another node continues the count', async (_t, f) => {
+    const a = f.node('a');
+    const b = f.node('b');
+    await a.enqueueMessage(W, {}, Buffer.from('m\r\n'));
+    const [ca] = await a.claim(W, 1);
+    assert.ok(ca);
+    await a.markMessage(ca.lease, 1, 'delivered');
+    await a.markRetry(ca.lease, 2, 1);
+    await a.markRetry(ca.lease, 3, 1);
+    await a.markRetry(ca.lease, 3, 2);
+    await a.release(ca.lease, { retryAt: new Date(Date.now() + 3_600_000), attempted: true });
+    assert.deepEqual(await b.claim(W, 1), [], 'not due before its retry time');
+    await f.due(ca.id);
+    const [cb] = await b.claim(W, 1);
+    assert.ok(cb);
+    assert.equal(cb.attempts, 1);
+    const cp = await b.loadCheckpoint(cb.id);
+    assert.deepEqual([...cp.attempts].sort(), [[2, 1], [3, 2]], 'the count goes on from where node a left it');
+    assert.deepEqual([...cp.messages], [[1, 'delivered']]);
+    // Fenced like every write about the entry; a finished message is no longer counted.
+    await assert.rejects(a.markRetry(ca.lease, 2, 2), LeaseLostError);
+    await b.markRetry(cb.lease, 2, 2);
+    await b.markMessage(cb.lease, 2, 'delivered');
+    assert.deepEqual([...(await b.loadCheckpoint(cb.id)).attempts], [[3, 2]]);
+    await b.complete(cb.lease);
+    assert.equal(await f.count('checkpoint_retries'), 0, 'deleted with the entry');
   });
 
   it('pruned arrival identities are forgotten (only this node\'s, only the old ones, at most the limit)', async (t, f) => {

@@ -13,6 +13,7 @@ import type { PgOptions } from './pool.js';
 export { PgPool, redactUrl, type PgOptions } from './pool.js';
 export { migrate, schemaStatus, requireCurrentSchema, SchemaError, PG_MIGRATIONS, PG_SCHEMA_VERSION, type PgMigration, type SchemaStatus } from './migrations.js';
 export { PgQueueStore, NOTIFY_CHANNEL, type PgQueueOptions } from './queue.js';
+export { PgExtendedStore } from './extended.js';
 
 /** The environment variable a node reads the database password from when no PasswordFile is set. */
 export const PASSWORD_ENV = 'SPOOLGATE_STORE_PASSWORD';
@@ -77,4 +78,4 @@ export function startRefusal(store: { readonly backend: 'sqlite' | 'postgresql' 
 }
 
 /** What stays on this node's disk with Backend PostgreSQL (logged at start: docs/cluster.md). */
-export const LOCAL_WITH_POSTGRES = 'the receiver\'s and the gateway\'s own message entries, mailboxes, users, journal, accounting, HTTP tokens, extended retry, dead letters and held files stay on this node';
+export const LOCAL_WITH_POSTGRES = 'the receiver\'s and the gateway\'s own message entries, mailboxes, users, journal, accounting, HTTP tokens, dead letters and held files stay on this node';

@@ -104,6 +104,38 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'long and extended retry on the shared store',
+    sql: `
+      -- Long retry (RetryLimit Count x Interval) on the shared queue: a message that got a
+      -- transient reply is recorded here with the attempts made so far (over every node), and its
+      -- entry is released with next_attempt = the retry time, so any node makes the next attempt
+      -- and the limit is counted cluster-wide. Deleted with the entry.
+      CREATE TABLE checkpoint_retries (
+        entry_id  bigint NOT NULL REFERENCES queue_entries (id) ON DELETE CASCADE,
+        no        integer NOT NULL,
+        attempts  integer NOT NULL CHECK (attempts > 0),
+        PRIMARY KEY (entry_id, no)
+      );
+      -- Extended retry (ExtendedRetry, the mail directory of one node) on the shared store: one
+      -- row per message, the control record as the mail directory writes it, the bytes, the next
+      -- attempt, and the node that claimed it for an attempt (until claim_expires: a node that
+      -- died in the middle leaves it to the others).
+      CREATE TABLE extended_retry (
+        writer         text NOT NULL,
+        id             text NOT NULL,
+        control        text NOT NULL,
+        data           bytea NOT NULL,
+        size           integer NOT NULL,
+        next_attempt   timestamptz NOT NULL,
+        claim_node     text,
+        claim_expires  timestamptz,
+        PRIMARY KEY (writer, id)
+      );
+      CREATE INDEX extended_retry_due ON extended_retry (writer, next_attempt);
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

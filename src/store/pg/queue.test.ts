@@ -42,6 +42,7 @@ queueContract({
       node: (name, leaseSeconds = 60) => node(tdb, name, leaseSeconds),
       // The lease runs out on the database's clock: set it into the past.
       expire: async (id) => { await db.query(`UPDATE queue_entries SET lease_expires = now() - interval '1 second' WHERE id = $1`, [id]); },
+      due: async (id) => { await db.query(`UPDATE queue_entries SET next_attempt = now() - interval '1 second' WHERE id = $1`, [id]); },
       count: (table) => count(db, table),
     };
   },

@@ -209,7 +209,8 @@ export class PgQueueStore implements QueueStore {
   async loadCheckpoint(entryId: string): Promise<EntryCheckpoint> {
     const m = await this.db.query<{ no: number; outcome: MessageFinal }>('SELECT no, outcome FROM checkpoint_messages WHERE entry_id = $1', [entryId]);
     const rc = await this.db.query<CheckpointRecipientRow>('SELECT no, address, outcome, code, enhanced, reply FROM checkpoint_recipients WHERE entry_id = $1', [entryId]);
-    return checkpointFromRows(m.rows, rc.rows);
+    const rt = await this.db.query<{ no: number; attempts: number }>('SELECT no, attempts FROM checkpoint_retries WHERE entry_id = $1', [entryId]);
+    return checkpointFromRows(m.rows, rc.rows, rt.rows);
   }
 
   async markRecipient(lease: Lease, no: number, mark: RecipientMark): Promise<void> {
@@ -233,6 +234,17 @@ export class PgQueueStore implements QueueStore {
       [lease.entryId, lease.node, lease.token, no, outcome],
     );
     if (r.rowCount === 0) throw new LeaseLostError(lease, `checkpoint of message ${no}`);
+  }
+
+  async markRetry(lease: Lease, no: number, attempts: number): Promise<void> {
+    const r = await this.db.query(
+      `INSERT INTO checkpoint_retries (entry_id, no, attempts)
+       SELECT q.id, $4, $5 FROM queue_entries q
+       WHERE q.id = $1 AND q.lease_node = $2 AND q.lease_token = $3 FOR SHARE OF q
+       ON CONFLICT (entry_id, no) DO UPDATE SET attempts = EXCLUDED.attempts`,
+      [lease.entryId, lease.node, lease.token, no, attempts],
+    );
+    if (r.rowCount === 0) throw new LeaseLostError(lease, `long retry of message ${no}`);
   }
 
   async complete(lease: Lease): Promise<void> {

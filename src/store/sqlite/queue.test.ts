@@ -26,6 +26,7 @@ queueContract({
       },
       // The lease runs out on this machine's clock: set it into the past.
       expire: (id) => { raw.prepare('UPDATE queue_entries SET lease_expires = ? WHERE id = ?').run(Date.now() - 1000, Number(id)); return Promise.resolve(); },
+      due: (id) => { raw.prepare('UPDATE queue_entries SET next_attempt = ? WHERE id = ?').run(Date.now() - 1000, Number(id)); return Promise.resolve(); },
       count: (table) => Promise.resolve((raw.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n),
     });
   },

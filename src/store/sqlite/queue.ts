@@ -52,6 +52,16 @@ export const QUEUE_MIGRATIONS: readonly Migration[] = [
       INSERT INTO lease_tokens (last) VALUES (0);
     `,
   },
+  {
+    // Long retry on the queue (QueueStore.markRetry): attempts per message over every node.
+    version: 2,
+    sql: `
+      CREATE TABLE checkpoint_retries (
+        entry_id INTEGER NOT NULL REFERENCES queue_entries (id) ON DELETE CASCADE, no INTEGER NOT NULL, attempts INTEGER NOT NULL,
+        PRIMARY KEY (entry_id, no)
+      );
+    `,
+  },
 ];
 
 export interface SqliteQueueOptions {
@@ -230,6 +240,7 @@ export class SqliteQueueStore implements QueueStore {
     return this.serial(() => checkpointFromRows(
       this.db.prepare('SELECT no, outcome FROM checkpoint_messages WHERE entry_id = ?').all(Number(entryId)) as { no: number; outcome: MessageFinal }[],
       this.db.prepare('SELECT no, address, outcome, code, enhanced, reply FROM checkpoint_recipients WHERE entry_id = ?').all(Number(entryId)) as CheckpointRecipientRow[],
+      this.db.prepare('SELECT no, attempts FROM checkpoint_retries WHERE entry_id = ?').all(Number(entryId)) as { no: number; attempts: number }[],
     ));
   }
 
@@ -257,6 +268,12 @@ export class SqliteQueueStore implements QueueStore {
   markMessage(lease: Lease, no: number, outcome: MessageFinal): Promise<void> {
     return this.fenced(lease, `checkpoint of message ${no}`, () => {
       this.db.prepare('INSERT OR REPLACE INTO checkpoint_messages (entry_id, no, outcome) VALUES (?, ?, ?)').run(Number(lease.entryId), no, outcome);
+    });
+  }
+
+  markRetry(lease: Lease, no: number, attempts: number): Promise<void> {
+    return this.fenced(lease, `long retry of message ${no}`, () => {
+      this.db.prepare('INSERT OR REPLACE INTO checkpoint_retries (entry_id, no, attempts) VALUES (?, ?, ?)').run(Number(lease.entryId), no, attempts);
     });
   }
 
