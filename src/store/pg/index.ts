@@ -13,6 +13,10 @@ import type { PgOptions } from './pool.js';
 export { PgPool, redactUrl, type PgOptions } from './pool.js';
 export { migrate, schemaStatus, requireCurrentSchema, SchemaError, PG_MIGRATIONS, PG_SCHEMA_VERSION, type PgMigration, type SchemaStatus } from './migrations.js';
 export { PgQueueStore, NOTIFY_CHANNEL, type PgQueueOptions } from './queue.js';
+export { openPgStore, type PgStore, type PgStoreOptions } from './store.js';
+export { PgUserDirectory } from './users.js';
+export { PgJournal, PgMailboxStore } from './mailboxes.js';
+export { PgMaildropLocks, type MaildropHold, type PgMaildropLockOptions } from './maildrop-locks.js';
 
 /** The environment variable a node reads the database password from when no PasswordFile is set. */
 export const PASSWORD_ENV = 'SPOOLGATE_STORE_PASSWORD';

@@ -49,7 +49,7 @@ test('an older version is upgraded and keeps its rows', async (t) => {
   const e = await db.query<{ id: string }>(`INSERT INTO queue_entries (writer, kind, arrived_node) VALUES ('CSSMTP', 'spool', 'a') RETURNING id`);
   const id = e.rows[0]!.id;
 
-  assert.deepEqual(await migrate(db), [3]);
+  assert.deepEqual(await migrate(db), PG_MIGRATIONS.filter((m) => m.version > 2).map((m) => m.version));
   const kept = await db.query('SELECT writer FROM queue_entries WHERE id = $1', [id]);
   assert.deepEqual(kept.rows, [{ writer: 'CSSMTP' }]);
   // The new version's tables work with the old rows.
