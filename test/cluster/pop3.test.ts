@@ -140,8 +140,10 @@ async function pop(py: string, node: Node, user: string, pw: string, mode: 'try'
 }
 
 /** A session that holds the maildrop until release() (it QUITs) or its node dies. */
-async function hold(py: string, node: Node, user: string, pw: string): Promise<{ release(): Promise<void> }> {
+async function hold(t: TestContext, py: string, node: Node, user: string, pw: string): Promise<{ release(): Promise<void> }> {
   const p = spawn(py, ['-c', POP, String(node.ports.get('pop3')!), user, pw, 'hold'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  // A failing test does not wait for a session it never released.
+  t.after(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
   const first = await new Promise<string>((resolve, reject) => {
     p.stdout.once('data', (d: Buffer) => resolve(d.toString()));
     p.once('exit', (code) => reject(new Error(`hold exited ${String(code)}`)));
@@ -209,14 +211,14 @@ test('two nodes on one PostgreSQL: a user added on A logs in on B, mail received
   assert.ok((await store.mailboxes.read('alice', m!.id))!.equals(got), 'B returned exactly what the database holds');
 
   // [IN-USE] across nodes: a session on A holds the maildrop.
-  const h1 = await hold(py, a, 'alice', 'pw-alice');
+  const h1 = await hold(t, py, a, 'alice', 'pw-alice');
   assert.match((await pop(py, b, 'alice', 'pw-alice')).login, /^-ERR \[IN-USE\]/, 'B refuses while A holds it');
   assert.match((await pop(py, a, 'alice', 'pw-alice')).login, /^-ERR \[IN-USE\]/, 'as A does for a second session');
   await h1.release();
   await loginOnceFree(py, b, 'alice', 'pw-alice', 30_000);
 
   // A killed with -9 while its session holds the maildrop: B logs in once the hold ran out.
-  const h2 = await hold(py, a, 'alice', 'pw-alice');
+  const h2 = await hold(t, py, a, 'alice', 'pw-alice');
   assert.match((await pop(py, b, 'alice', 'pw-alice')).login, /^-ERR \[IN-USE\]/);
   a.proc.kill('SIGKILL');
   await exited(a.proc);
