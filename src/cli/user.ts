@@ -10,7 +10,8 @@ import { dirname, join } from 'node:path';
 import { describeError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
-import { openPgStore, pgOptions, PgPool, requireCurrentSchema, type PgStoreSettings } from '../store/pg/index.js';
+import type { PgStoreSettings } from '../store/pg/index.js';
+import { openShared } from './shared-store.js';
 import { processIo, readAll, type CliIo } from './io.js';
 import { locateConfig } from '../config/locate.js';
 import { noConfig } from './config-file.js';
@@ -27,20 +28,6 @@ async function databasePath(o: { config?: string; db?: string }, env: NodeJS.Pro
   const c = r.value.config;
   if (c.store.backend === 'postgresql' && c.store.postgres !== null) return { ok: true, path: `the shared store (schema ${c.store.postgres.schema})`, pg: c.store.postgres };
   return { ok: true, path: join(c.stateDirectory, 'spoolgate.db') };
-}
-
-/** The shared database's Store (checked to be at this program's schema); close() ends its pool. */
-async function openShared(settings: PgStoreSettings, env: NodeJS.ProcessEnv): Promise<Store> {
-  const { options } = await pgOptions(settings, env);
-  const db = new PgPool({ ...options, poolSize: 2 });
-  try {
-    await requireCurrentSchema(db);
-  } catch (e) {
-    await db.close();
-    throw e;
-  }
-  const s = openPgStore(db);
-  return { users: s.users, mailboxes: s.mailboxes, journal: s.journal, close: async () => { await s.close(); await db.close(); } };
 }
 
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {

@@ -20,6 +20,7 @@ import { runCli } from '../../src/testing/cli.js';
 import { migrate } from '../../src/store/pg/migrations.js';
 import { openPgStore } from '../../src/store/pg/store.js';
 import { run as userCli } from '../../src/cli/user.js';
+import { run as journalCli } from '../../src/cli/journal.js';
 
 const LEASE_TIME = 6;
 const MAX_SIZE = 4096;
@@ -209,6 +210,11 @@ test('two nodes on one PostgreSQL: a user added on A logs in on B, mail received
   const store = openPgStore(tdb.pool());
   const [m] = await store.mailboxes.list('alice');
   assert.ok((await store.mailboxes.read('alice', m!.id))!.equals(got), 'B returned exactly what the database holds');
+
+  // One journal for every node: B's POP3 logins, read with `spoolgate journal` and A's configuration.
+  const journal = await runCli(journalCli, ['--config', a.config, '--type', 'pop3.login', '--json'], { env });
+  assert.equal(journal.code, 0, journal.stderr);
+  assert.ok(journal.stdout.trim().split('\n').length >= 2, `B's logins in the shared journal:\n${journal.stdout}`);
 
   // [IN-USE] across nodes: a session on A holds the maildrop.
   const h1 = await hold(t, py, a, 'alice', 'pw-alice');
