@@ -34,7 +34,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   // smtp/protocol (a pure leaf) for the one CRLF normaliser of stored messages.
   store: ['core', 'smtp/protocol'],
   'store/sqlite': ['core', 'store', 'smtp/protocol'],
-  'store/pg': ['core', 'store'],
+  'store/pg': ['core', 'store', 'smtp/protocol'],
   notify: ['core', 'config', 'log', 'smtp/protocol', 'store'],
   // dkim: signing of outgoing mail (X1); the forwarder signs each message before it is sent.
   dkim: ['core', 'config'],

@@ -7,7 +7,7 @@ import type { Clock } from './core/index.js';
 import type { Config } from './config/index.js';
 import type { Logger } from './log/index.js';
 import { storeSource, StoreMailDirectory, type RecordDirectory, type StoreSource } from './forwarder/index.js';
-import { LOCAL_WITH_POSTGRES, pgOptions, PgExtendedStore, PgPool, PgQueueStore, requireCurrentSchema } from './store/pg/index.js';
+import { LOCAL_WITH_POSTGRES, openPgStore, pgOptions, PgExtendedStore, PgMaildropLocks, PgPool, PgQueueStore, requireCurrentSchema, type PgStore } from './store/pg/index.js';
 import type { NodeInfo } from './store/queue-store.js';
 import type { SpoolLayout } from './spool/submit.js';
 import type { BadEntryPolicy } from './spool/disposition.js';
@@ -51,7 +51,46 @@ export async function openCluster(config: Config, layout: SpoolLayout, clock: Cl
     pollMs: Math.min(5_000, Math.max(250, heartbeatMs / 2)),
     policy,
   });
-  log.event('store.cluster', { node: pgc.node, schema: pgc.schema, leaseTime: pgc.leaseTime, heartbeat: pgc.heartbeat, shared: 'spool files (arrival, claims, checkpoint, long retry), extended retry', local: LOCAL_WITH_POSTGRES });
+  log.event('store.cluster', { node: pgc.node, schema: pgc.schema, leaseTime: pgc.leaseTime, heartbeat: pgc.heartbeat, shared: 'spool files (arrival, claims, checkpoint, long retry), extended retry; users, mailboxes, journal, POP3 maildrop locks', local: LOCAL_WITH_POSTGRES });
   const extended = new StoreMailDirectory(new PgExtendedStore(db, pgc.node), config.extWrtName, `store ${pgc.schema} (extended_retry)`);
   return { node: pgc.node, source, extended, nodes: () => queue.nodes(), close: () => queue.close() };
+}
+
+/** Users, mailboxes and the journal on the shared database, and POP3's maildrop lock across nodes. */
+export interface SharedStore {
+  readonly store: PgStore;
+  readonly locks: PgMaildropLocks;
+  close(): Promise<void>;
+}
+
+/**
+ * The node's Store on PostgreSQL (docs/cluster.md, "Users, mailboxes and the journal"), or
+ * undefined with Backend SQLite. Its own pool (the Store statement's options), the schema checked
+ * as for the queue. Throws when the database cannot be used.
+ */
+export async function openSharedStore(config: Config, clock: Clock, log: Logger): Promise<SharedStore | undefined> {
+  const pgc = config.store.postgres;
+  if (config.store.backend !== 'postgresql' || pgc === null) return undefined;
+  const { options } = await pgOptions(pgc, process.env); // its warnings are logged by openCluster
+  const db = new PgPool(options);
+  try {
+    await requireCurrentSchema(db);
+    const store = openPgStore(db, { clock });
+    const locks = new PgMaildropLocks(db, {
+      node: pgc.node, leaseSeconds: pgc.leaseTime, heartbeatMs: pgc.heartbeat * 1000, clock,
+      onError: (e) => log.warn('pop3.lock-renew-failed', { error: e instanceof Error ? e.message : String(e) }),
+    });
+    await locks.start();
+    return {
+      store, locks,
+      async close() {
+        await locks.stop();
+        await store.close();
+        await db.close();
+      },
+    };
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
 }

@@ -6,16 +6,17 @@ import { hostname } from 'node:os';
 import { Authenticator, DEFAULT_LOGIN_THROTTLE, LoginThrottle, ServiceCounters, ShutdownStack, SpoolgateError, describeError, queueIdFor, systemClock, type Clock } from './core/index.js';
 import { pop3Settings, stateLayout, type Config } from './config/index.js';
 import type { Logger } from './log/index.js';
-import { ensureDemoUser, type DemoUser } from './store/index.js';
-import { openSqliteStore, type SqliteStore } from './store/sqlite/index.js';
+import { ensureDemoUser, type DemoUser, type Journal, type Store } from './store/index.js';
+import { openSqliteStore } from './store/sqlite/index.js';
+import { openSharedStore } from './cluster.js';
 import { startRefusal } from './store/pg/index.js';
-import { Pop3Server } from './pop3/index.js';
+import { Pop3Server, type Pop3MaildropLocks } from './pop3/index.js';
 import { startReceiver } from './receiver/index.js';
 import { refreshFromFile, sendCommand, startControl } from './control/index.js';
 import { ConsoleEvents, DeliveryLatency, ProcessMetrics, Throughput, startHttp } from './web/index.js';
 import { admitUserExit } from './userexit/index.js';
 import { submitHttpMessage } from './submit/index.js';
-import { Retention } from './log/retention.js';
+import { Retention, type Prunable } from './log/retention.js';
 import { accountingPath, accountingRetention } from './log/accounting.js';
 import { DeadLetterStore } from './notify/index.js';
 import { pruneSysoutReports } from './spool/disposition.js';
@@ -25,9 +26,15 @@ import { makeLogger, queueOwnMail, startGateway, systemResolver, watchLogFile, t
 
 export { makeLogger, startGateway, systemResolver, type Gateway, type GatewayOptions } from './gateway.js';
 
+/** The mailbox store of either backend (SQLite file or the shared PostgreSQL): its journal is pruned by Retention. */
+export type ServiceStore = Store & { readonly journal: Journal & Prunable };
+
+/** The store the services run on; locks: POP3's maildrop lock across nodes (PostgreSQL only). */
+interface OpenedStore { readonly store: ServiceStore; readonly locks?: Pop3MaildropLocks; close(): Promise<void> }
+
 export interface Services {
   readonly gateway: Gateway;
-  readonly store: SqliteStore | undefined;
+  readonly store: ServiceStore | undefined;
   readonly pop3: Pop3Server | undefined;
   /** Addresses the servers listen on (after port 0 was resolved). */
   readonly listening: { readonly role: string; readonly host: string; readonly port: number }[];
@@ -50,12 +57,12 @@ interface Wiring {
   readonly applyLog: ((c: Config) => void) | undefined;
 }
 
-async function startPop3(w: Wiring, store: SqliteStore, auth: Authenticator): Promise<Pop3Server | undefined> {
+async function startPop3(w: Wiring, store: ServiceStore, auth: Authenticator, locks: Pop3MaildropLocks | undefined): Promise<Pop3Server | undefined> {
   const p = w.config.pop3;
   if (p === null) return undefined;
   const ps = pop3Settings(w.config);
   const server = new Pop3Server({
-    users: store.users, mailboxes: store.mailboxes, journal: store.journal, counters: w.counters.pop3, hostName: ps.hostName, tls: tlsOf(p.tlsCert, p.tlsKey),
+    users: store.users, mailboxes: store.mailboxes, journal: store.journal, ...(locks === undefined ? {} : { maildropLocks: locks }), counters: w.counters.pop3, hostName: ps.hostName, tls: tlsOf(p.tlsCert, p.tlsKey),
     allowPlaintext: ps.allowPlaintext, idleTimeoutMs: ps.idleTimeoutMs, loginTimeoutMs: ps.loginTimeoutMs, maxConnectionsPerIp: ps.maxConnectionsPerIp, clock: w.opts.clock, logger: w.log, auth,
   });
   w.stops.push('pop3', () => server.close());
@@ -74,7 +81,7 @@ function relayGroup(c: Config): EnqueueGroup {
   return g;
 }
 
-async function startSmtpReceiver(w: Wiring, store: SqliteStore, auth: Authenticator): Promise<void> {
+async function startSmtpReceiver(w: Wiring, store: ServiceStore, auth: Authenticator): Promise<void> {
   const rc = w.config.receiver;
   if (rc === null) return;
   const receiver = await startReceiver({
@@ -103,7 +110,7 @@ async function startSmtpReceiver(w: Wiring, store: SqliteStore, auth: Authentica
 }
 
 /** Retention (issue #18 item 7): pruning at start and every Retention Interval; ages read at each run. */
-function startRetention(w: Wiring, store: SqliteStore | undefined, clock: Clock): Retention {
+function startRetention(w: Wiring, store: ServiceStore | undefined, clock: Clock): Retention {
   const { gateway } = w;
   const c = gateway.config();
   const deadLetters = DeadLetterStore.lazy(c.undeliverable.deadLetterDirectory, clock);
@@ -187,15 +194,26 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
   return http.tokenFile;
 }
 
-/** The mailbox database, or undefined (logged, marked in health) when it cannot be opened. */
-function openMailboxStore(config: Config, gateway: Gateway, clock: Clock): SqliteStore | undefined {
-  const path = stateLayout(config).database;
+/**
+ * The mailbox database — <StateDirectory>/spoolgate.db, or with Store Backend PostgreSQL the shared
+ * database (users, mailboxes, journal and POP3's maildrop locks of every node: docs/cluster.md) —
+ * or undefined (logged, marked in health) when it cannot be opened.
+ */
+async function openMailboxStore(config: Config, gateway: Gateway, clock: Clock): Promise<OpenedStore | undefined> {
+  const pgc = config.store.backend === 'postgresql' ? config.store.postgres : null;
+  const path = pgc === null ? stateLayout(config).database : `the shared store (schema ${pgc.schema})`;
   try {
-    return openSqliteStore(path);
+    if (pgc === null) {
+      const s = openSqliteStore(path);
+      return { store: s, close: () => s.close() };
+    }
+    const shared = await openSharedStore(config, clock, gateway.log);
+    return shared === undefined ? undefined : { store: shared.store, locks: shared.locks, close: () => shared.close() };
   } catch (e) {
     const roles = [config.receiver !== null ? 'the receiver' : '', config.pop3 !== null ? 'POP3' : ''].filter((r) => r !== '').join(' and ');
     const problem = `mailbox database ${path} cannot be opened (${describeError(e)}): ${roles === '' ? 'no journal is written' : `${roles} not started`}, the forwarder runs; ` +
-      'restore the database from a backup (or move it aside to start with empty mailboxes), then restart';
+      (pgc === null ? 'restore the database from a backup (or move it aside to start with empty mailboxes), then restart'
+        : 'make the database reachable with its schema current (`spoolgate db status`), then restart');
     gateway.health.fail('mailbox-store', problem, clock.now(), { disabling: roles !== '' });
     return undefined;
   }
@@ -215,7 +233,7 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
   const stops = new ShutdownStack();
   const logging = opts.log === undefined ? makeLogger(config) : undefined;
   if (logging !== undefined) stops.push('log output', () => logging.output.close()); // last: every role has logged its stop
-  let store: SqliteStore | undefined, pop3: Pop3Server | undefined, demo: DemoUser | undefined, httpTokenFile: string | undefined;
+  let store: ServiceStore | undefined, pop3: Pop3Server | undefined, demo: DemoUser | undefined, httpTokenFile: string | undefined;
   const baseLog = opts.log ?? logging!.log;
   const gateway = await startGateway(config, {
     // The console's tail reads the operator log's lines as they are written.
@@ -243,16 +261,16 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
     // R3 item 5: a mailbox database that cannot be opened (corrupt, unreadable) disables the
     // receiver and POP3 with an operator message; the forwarder, which does not need it, runs.
     // Opened for the forwarder alone too: its journal answers "where is my mail?" for outbound mail.
-    const opened = openMailboxStore(config, gateway, clock);
+    const opened = await openMailboxStore(config, gateway, clock);
     if (opened !== undefined) {
-      const s = (store = opened);
-      stops.push('mailbox store', () => s.close());
+      const s = (store = opened.store);
+      stops.push('mailbox store', () => opened.close());
       gateway.queueView.attachJournal(s.journal);
       demo = await ensureDemoUser(s.users, config.users, stateLayout(config).demoPassword);
       if (demo) log.event('users.demo-created', { user: `demo@${config.users.defaultDomain ?? ''}`, passwordFile: demo.passwordFile });
       // One throttle of failed logins for SMTP AUTH and POP3 (Pop3 MaxFailedLogins sets its limit).
       const auth = new Authenticator(s.users, new LoginThrottle(clock, { ...DEFAULT_LOGIN_THROTTLE, maxFailures: pop3Settings(config).maxFailedLogins }), clock);
-      pop3 = await startPop3(w, s, auth);
+      pop3 = await startPop3(w, s, auth, opened.locks);
       await startSmtpReceiver(w, s, auth);
     }
     retention = startRetention(w, store, clock);

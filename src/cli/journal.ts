@@ -4,8 +4,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError } from '../core/errors.js';
-import type { Journal, JournalEntry, JournalQuery } from '../store/types.js';
+import type { Journal, JournalEntry, JournalQuery, Store } from '../store/types.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
+import type { PgStoreSettings } from '../store/pg/index.js';
+import { openShared } from './shared-store.js';
 import { processIo, type CliIo } from './io.js';
 import { configPath, noConfig } from './config-file.js';
 import { parseCommand, usageError } from './parse.js';
@@ -70,17 +72,21 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     q.limit = n;
   }
   let path: string;
+  let shared: PgStoreSettings | undefined;
   if (o.db !== undefined) path = o.db;
   else if (configPath(o.config, io) !== undefined) {
     const { loadConfig } = await import('../config/index.js');
     const r = loadConfig(configPath(o.config, io)!, io.env);
     if (!r.ok) { io.stderr.write(r.error.map((e) => e.message).join('\n') + '\n'); return 2; }
-    path = join(r.value.config.stateDirectory, 'spoolgate.db');
+    const c = r.value.config;
+    // Store Backend PostgreSQL: every node's journal is in the shared database.
+    if (c.store.backend === 'postgresql' && c.store.postgres !== null) shared = c.store.postgres;
+    path = shared !== undefined ? `the shared store (schema ${shared.schema})` : join(c.stateDirectory, 'spoolgate.db');
   } else return usageError('journal', io, noConfig('--db PATH'));
-  if (!existsSync(path)) { io.stderr.write(`spoolgate journal: no database at ${path}\n`); return 1; }
-  let store;
+  if (shared === undefined && !existsSync(path)) { io.stderr.write(`spoolgate journal: no database at ${path}\n`); return 1; }
+  let store: Store;
   try {
-    store = openSqliteStore(path);
+    store = shared !== undefined ? await openShared(shared, io.env) : openSqliteStore(path);
   } catch (e) {
     io.stderr.write(`spoolgate journal: cannot open ${path}: ${describeError(e)}\n`);
     return 1;

@@ -1,5 +1,7 @@
 // `spoolgate user` — enrollment of mailbox users (SPEC.md §6): add, remove, passwd, list, alias.
-// The database is <stateDirectory>/spoolgate.db from --config, or --db PATH. A password comes
+// The database is <stateDirectory>/spoolgate.db from --config, or --db PATH; with Store Backend
+// PostgreSQL in the configuration (and no --db), the shared database every node reads ([P2]:
+// a user added on one node logs in on every node). A password comes
 // from --password-stdin (first line) or is generated and printed once; it is never a command-line
 // argument (argv is visible to every local user in ps).
 import { randomBytes } from 'node:crypto';
@@ -8,12 +10,14 @@ import { dirname, join } from 'node:path';
 import { describeError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
+import type { PgStoreSettings } from '../store/pg/index.js';
+import { openShared } from './shared-store.js';
 import { processIo, readAll, type CliIo } from './io.js';
 import { locateConfig } from '../config/locate.js';
 import { noConfig } from './config-file.js';
 import { parseCommand, usageError } from './parse.js';
 
-async function databasePath(o: { config?: string; db?: string }, env: NodeJS.ProcessEnv): Promise<{ ok: true; path: string } | { ok: false; error: string }> {
+async function databasePath(o: { config?: string; db?: string }, env: NodeJS.ProcessEnv): Promise<{ ok: true; path: string; pg?: PgStoreSettings } | { ok: false; error: string }> {
   if (o.db !== undefined) return { ok: true, path: o.db };
   const file = locateConfig(o.config, env)?.path;
   if (file === undefined) return { ok: false, error: noConfig('--db PATH') };
@@ -21,7 +25,9 @@ async function databasePath(o: { config?: string; db?: string }, env: NodeJS.Pro
   const { loadConfig } = await import('../config/index.js');
   const r = loadConfig(file, env);
   if (!r.ok) return { ok: false, error: r.error.map((e) => e.message).join('\n') };
-  return { ok: true, path: join(r.value.config.stateDirectory, 'spoolgate.db') };
+  const c = r.value.config;
+  if (c.store.backend === 'postgresql' && c.store.postgres !== null) return { ok: true, path: `the shared store (schema ${c.store.postgres.schema})`, pg: c.store.postgres };
+  return { ok: true, path: join(c.stateDirectory, 'spoolgate.db') };
 }
 
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
@@ -37,8 +43,12 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   if (!where.ok) { io.stderr.write(`spoolgate user: ${where.error}\n`); return 2; }
   let store: Store;
   try {
-    mkdirSync(dirname(where.path), { recursive: true, mode: 0o700 });
-    store = openSqliteStore(where.path);
+    if (where.pg !== undefined) {
+      store = await openShared(where.pg, io.env);
+    } else {
+      mkdirSync(dirname(where.path), { recursive: true, mode: 0o700 });
+      store = openSqliteStore(where.path);
+    }
   } catch (e) {
     io.stderr.write(`spoolgate user: cannot open ${where.path}: ${describeError(e)}\n`);
     return 1;

@@ -7,6 +7,7 @@
 // Untrusted input: every byte from clients (bounded 255-octet lines, validated arguments),
 // TLS handshakes. Persists nothing itself: deletions go to the injected MailboxStore only in
 // the UPDATE state after QUIT, and login events to the injected Journal. Safe to crash at any
-// time: a lost session deletes nothing and its lock lives only in memory.
+// time: a lost session deletes nothing and its lock lives only in memory (with a shared store,
+// the injected Pop3MaildropLocks holds the maildrop across nodes: store/pg/maildrop-locks.ts).
 export * from './server.js';
 export * from './protocol/index.js';

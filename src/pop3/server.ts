@@ -22,11 +22,22 @@ export interface Pop3MailboxStore {
   delete(user: string, ids: readonly string[]): Promise<number>;
 }
 export interface Pop3Journal { record(event: { type: string; user?: string; ip?: string; detail?: string }): Promise<void> }
+/**
+ * The maildrop lock across nodes (ext, [P2]: store/pg's PgMaildropLocks): with a shared store a
+ * session on another node may hold the mailbox. acquire() resolves undefined when it does; `lost`
+ * is called when the hold ends without release() (taken over after the node could not renew it),
+ * and the session is then ended. held() is asked before a session's deletions are committed.
+ */
+export interface Pop3MaildropLocks {
+  acquire(mailbox: string, lost: () => void): Promise<{ release(): Promise<void>; held(): Promise<boolean> } | undefined>;
+}
 
 export interface Pop3ServerOptions {
   users: Pop3UserDirectory;
   mailboxes: Pop3MailboxStore;
   journal: Pop3Journal;
+  /** The lock across nodes, taken after this server's own lock table (default: this server's table only). */
+  maildropLocks?: Pop3MaildropLocks;
   /** Logins, failures and throttled logins, for /metrics (main.ts shares them with web). */
   counters?: Pop3Counters;
   hostName?: string;
@@ -199,6 +210,12 @@ export class Pop3Server {
     }
   }
 
+  /** The cross-node hold of a session's maildrop ended without its release: the session ends (it deletes nothing). */
+  private holdLost(connId: number, user: string): void {
+    this.log.warn('pop3.lock-lost', { user, conn: connId });
+    for (const c of this.conns) if (c.id === connId) c.finish('maildrop lock lost');
+  }
+
   /** The Pop3Backend of one connection: log in (canonical name, shared throttle), lock, snapshot the mailbox. */
   async login(connId: number, ip: string, user: string, password: string, mech: 'USER' | 'PLAIN', tlsActive: boolean): Promise<LoginResult> {
     // SPEC.md §6: a removed user may still fetch the remaining mail until it is purged ('retrieve').
@@ -230,11 +247,28 @@ export class Pop3Server {
     }
     this.locks.set(key, connId);
     let released = false;
+    let hold: { release(): Promise<void>; held(): Promise<boolean> } | undefined;
     const release = (): void => {
       if (released) return;
       released = true;
       if (this.locks.get(key) === connId) this.locks.delete(key);
+      hold?.release().catch((e: unknown) => this.log.error('pop3.unlock-failed', { user: key, error: describeError(e) }));
     };
+    if (this.opts.maildropLocks !== undefined) {
+      // RFC 2449 §8.1.1 across nodes: a session on another node of the shared store holds it.
+      try {
+        hold = await this.opts.maildropLocks.acquire(key, () => this.holdLost(connId, key));
+      } catch (e) {
+        release();
+        this.log.error('pop3.lock-failed', { user: key, error: describeError(e) });
+        return { ok: false, code: 'SYS/TEMP', text: 'mailbox temporarily unavailable' };
+      }
+      if (hold === undefined) {
+        release();
+        await this.journal({ type: 'pop3.login-failed', user: key, ip, detail: 'mailbox in use (another node)' });
+        return { ok: false, code: 'IN-USE', text: 'mailbox is in use by another session' };
+      }
+    }
     let list: readonly { id: string; uidl: string; size: number }[];
     try {
       list = await this.opts.mailboxes.list(key);
@@ -253,6 +287,11 @@ export class Pop3Server {
         read: (i) => this.opts.mailboxes.read(key, ids[i]!),
         commit: async (idx) => {
           try {
+            // A hold this node lost (it could not renew it) deletes nothing: another session may have the maildrop.
+            if (hold !== undefined && !(await hold.held())) {
+              this.log.error('pop3.lock-lost', { user: key, conn: connId, at: 'commit' });
+              return false;
+            }
             const n = await this.opts.mailboxes.delete(key, idx.map((i) => ids[i]!));
             await this.journal({ type: 'pop3.logout', user: key, ip, detail: `deleted=${n}` });
             return true;
@@ -280,7 +319,7 @@ class Connection {
   /** The login deadline: from connect, not restarted by commands (a client may not idle in AUTHORIZATION). */
   private loginTimer: Timer | undefined;
 
-  constructor(private readonly server: Pop3Server, private socket: net.Socket, tlsActive: boolean, private readonly id: number, private readonly onGone: () => void) {
+  constructor(private readonly server: Pop3Server, private socket: net.Socket, tlsActive: boolean, readonly id: number, private readonly onGone: () => void) {
     this.ip = socket.remoteAddress ?? '';
     this.session = new Pop3Session(
       {

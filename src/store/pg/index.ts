@@ -6,7 +6,10 @@
 // Untrusted input: spool bytes and attributes (stored opaque, parameterised SQL).
 // Persists: everything in the database, each operation one transaction; safe to crash anywhere
 // (a crashed node's leases run out and its entries are taken over).
-// Wired: the forwarder's spool path (src/cluster.ts, forwarder/store-source.ts); the rest stays local.
+// Also the Store of users, mailboxes and the journal (store.ts, users.ts, mailboxes.ts) and POP3's
+// maildrop locks across nodes (maildrop-locks.ts).
+// Wired: the forwarder's spool path (src/cluster.ts, forwarder/store-source.ts); users, mailboxes,
+// journal and POP3 locks (main.ts via cluster.ts openSharedStore); the rest stays local.
 import { readFile, stat } from 'node:fs/promises';
 import type { PgOptions } from './pool.js';
 
@@ -14,6 +17,10 @@ export { PgPool, redactUrl, type PgOptions } from './pool.js';
 export { migrate, schemaStatus, requireCurrentSchema, SchemaError, PG_MIGRATIONS, PG_SCHEMA_VERSION, type PgMigration, type SchemaStatus } from './migrations.js';
 export { PgQueueStore, NOTIFY_CHANNEL, type PgQueueOptions } from './queue.js';
 export { PgExtendedStore } from './extended.js';
+export { openPgStore, type PgStore, type PgStoreOptions } from './store.js';
+export { PgUserDirectory } from './users.js';
+export { PgJournal, PgMailboxStore } from './mailboxes.js';
+export { PgMaildropLocks, type MaildropHold, type PgMaildropLockOptions } from './maildrop-locks.js';
 
 /** The environment variable a node reads the database password from when no PasswordFile is set. */
 export const PASSWORD_ENV = 'SPOOLGATE_STORE_PASSWORD';
@@ -78,4 +85,4 @@ export function startRefusal(store: { readonly backend: 'sqlite' | 'postgresql' 
 }
 
 /** What stays on this node's disk with Backend PostgreSQL (logged at start: docs/cluster.md). */
-export const LOCAL_WITH_POSTGRES = 'the receiver\'s and the gateway\'s own message entries, mailboxes, users, journal, accounting, HTTP tokens, dead letters and held files stay on this node';
+export const LOCAL_WITH_POSTGRES = 'the receiver\'s and the gateway\'s own message entries, accounting, HTTP tokens, dead letters and held files stay on this node';

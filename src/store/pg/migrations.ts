@@ -105,6 +105,70 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     `,
   },
   {
+    version: 4,
+    name: 'users, mailboxes, journal, maildrop locks',
+    sql: `
+      -- Mailbox users (SPEC.md §6): name = the canonical login name; the password only as an
+      -- scrypt hash (store/password.ts). active false once removed (mail fetchable until purged).
+      CREATE TABLE mail_users (
+        name           text PRIMARY KEY,
+        domain         text,
+        password_hash  text NOT NULL,
+        active         boolean NOT NULL DEFAULT true,
+        created        bigint NOT NULL
+      );
+      CREATE TABLE mail_aliases (
+        alias     text PRIMARY KEY,
+        username  text NOT NULL REFERENCES mail_users (name) ON DELETE CASCADE
+      );
+      CREATE INDEX mail_aliases_user ON mail_aliases (username);
+      -- Messages: one row each (seq = arrival order; id = the UIDL, unique for ever), the bytes in
+      -- mail_chunks of at most 256 KiB, so a large message is never one huge bytea value.
+      CREATE TABLE mail_messages (
+        seq       bigserial PRIMARY KEY,
+        id        text NOT NULL UNIQUE,
+        username  text NOT NULL,
+        size      bigint NOT NULL,
+        arrived   bigint NOT NULL,
+        chunks    integer NOT NULL
+      );
+      CREATE INDEX mail_messages_user ON mail_messages (username, seq);
+      CREATE TABLE mail_chunks (
+        message_seq  bigint NOT NULL REFERENCES mail_messages (seq) ON DELETE CASCADE,
+        no           integer NOT NULL,
+        data         bytea NOT NULL,
+        PRIMARY KEY (message_seq, no)
+      );
+      -- The journal (SPEC.md §9). message_id in the C collation: the range query of an entry id
+      -- ('<id>#' .. '<id>$') compares bytes, as in SQLite.
+      CREATE TABLE journal (
+        seq         bigserial PRIMARY KEY,
+        at          bigint NOT NULL,
+        type        text NOT NULL,
+        message_id  text COLLATE "C",
+        sender      text,
+        recipient   text,
+        detail      text,
+        ip          text,
+        username    text
+      );
+      CREATE INDEX journal_message ON journal (message_id);
+      CREATE INDEX journal_sender ON journal (lower(sender));
+      CREATE INDEX journal_recipient ON journal (lower(recipient));
+      CREATE INDEX journal_at ON journal (at);
+      -- POP3 maildrop locks across nodes (RFC 2449 §8.1.1 IN-USE): one row per mailbox held by a
+      -- session, with a lease (database time) the holding node renews; a dead node's row runs out.
+      CREATE TABLE pop3_locks (
+        mailbox     text PRIMARY KEY,
+        node        text NOT NULL,
+        token       bigint NOT NULL,
+        since       timestamptz NOT NULL DEFAULT now(),
+        expires_at  timestamptz NOT NULL
+      );
+      CREATE SEQUENCE pop3_lock_tokens;
+    `,
+  },
+  {
     version: 6,
     name: 'long and extended retry on the shared store',
     sql: `
