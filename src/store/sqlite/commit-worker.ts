@@ -55,8 +55,6 @@ export class CommitWorker {
   /** The batch the worker is committing (at most one at a time, to keep the order). */
   private inFlight: { seq: number; batch: Pending[] } | undefined;
   private readonly applyHere: (writes: readonly Write[]) => void;
-  /** How to start the worker at the first write (a reader, e.g. the journal CLI, never starts one). */
-  private pendingStart: (() => void) | undefined;
 
   /**
    * `db`: the caller's connection (WAL, synchronous=FULL; used when there is no worker and by
@@ -66,12 +64,14 @@ export class CommitWorker {
   constructor(db: BetterSqlite3.Database, statements: readonly string[], opts: { worker?: boolean; busyMs?: number } = {}) {
     const stmts = statements.map((s) => db.prepare(s));
     this.applyHere = db.transaction((writes: readonly Write[]) => { for (const [i, args] of writes) stmts[i]!.run(...args); });
-    if (opts.worker !== false && !db.memory) this.pendingStart = () => this.start(db.name, statements, opts.busyMs ?? 5000);
+    // Started at once, not at the first write: the thread's start (loading better-sqlite3,
+    // opening the database) then falls in the process's start-up, not in the first message's way.
+    if (opts.worker !== false && !db.memory) this.start(db.name, statements, opts.busyMs ?? 5000);
   }
 
-  /** True while commits run (or, before the first write, will run) on the worker thread. */
+  /** True while commits run on the worker thread (false: on the caller's thread). */
   get offThread(): boolean {
-    return this.worker !== undefined || this.pendingStart !== undefined;
+    return this.worker !== undefined;
   }
 
   private start(path: string, statements: readonly string[], busyMs: number): void {
@@ -99,9 +99,6 @@ export class CommitWorker {
 
   /** Queues a write; resolves when the transaction holding it is committed. */
   run(w: Write): Promise<void> {
-    const start = this.pendingStart;
-    this.pendingStart = undefined;
-    start?.();
     return new Promise((resolve, reject) => {
       this.queue.push({ w, resolve, reject });
       this.schedule();
@@ -166,7 +163,6 @@ export class CommitWorker {
 
   /** Flushes, then stops the worker (the caller closes its own connection after). */
   close(): void {
-    this.pendingStart = undefined;
     this.flush();
     const w = this.worker;
     this.worker = undefined;
