@@ -30,9 +30,11 @@ export const FORWARDER_JOURNAL_CODES: Readonly<Record<ForwarderEvent['type'], st
 
 /**
  * How long a forwarder event waits to be handed to the journal, and how many wait at most. Each
- * hand-over is one journal transaction, whose commit (an fsync) runs on the event loop; one per
- * turn of the loop cost the forwarder about a sixth of its busy time (docs/perf/forwarding-profile.md).
- * Delivery never waits for the journal, so its events are gathered for up to this long.
+ * hand-over is one journal transaction; its commit (an fsync) runs on the journal's worker thread
+ * (store/sqlite/commit-worker.ts), but each hand-over still costs a message to that thread, and
+ * one per turn of the loop cost the forwarder about a sixth of its busy time while the commit
+ * ran on the event loop (docs/perf/forwarding-profile.md). Delivery never waits for the journal,
+ * so its events are gathered for up to this long.
  */
 export const JOURNAL_BATCH_MS = 50;
 export const JOURNAL_BATCH_MAX = 1000;

@@ -247,6 +247,30 @@ test('batch: SMTPUTF8 allows UTF-8 addresses (bytes as latin1 chars)', () => {
   assert.equal(e2.map(render)[0], 'problem r2 m1 553 5.1.7 JES Bad sender address: local part has invalid characters');
 });
 
+test('batch: repeated MAIL/RCPT arguments (parsed once per run of equal commands) give the same envelopes as parsing each', () => {
+  const utf8 = Buffer.from('jörg@bücher.example', 'utf8').toString('latin1');
+  const recs = [
+    H, ...msg('a'), ...msg('b'),
+    // the same RCPT argument under a MAIL with SMTPUTF8 and without: only the first accepts it
+    `MAIL FROM:<x@corp.example> SMTPUTF8`, `RCPT TO:<${utf8}>`, 'DATA', 'c', '.',
+    'MAIL FROM:<x@corp.example>', `RCPT TO:<${utf8}>`, R, 'DATA', 'd', '.',
+    // a recipient twice in one message stays one; the next message has it again
+    M, R, R, 'RCPT TO:<bob@corp.example> NOTIFY=NEVER', 'DATA', 'e', '.',
+    M, 'RCPT TO:<bob@corp.example> NOTIFY=NEVER', 'RCPT TO:<bob@corp.example>', 'DATA', 'f', '.', 'QUIT',
+  ];
+  const p = new BatchParser(baseOptions(new FakeClock()));
+  const cached = p.push(toItems(recs)).concat(p.end());
+  // One message per parser: nothing to reuse.
+  const fresh = recs.slice(1).reduce<string[][]>((acc, r) => { if (/^(MAIL|QUIT)/.test(r)) acc.push([]); acc[acc.length - 1]!.push(r); return acc; }, [])
+    .flatMap((chunk) => { const q = new BatchParser(baseOptions(new FakeClock())); return q.push(toItems([H, ...chunk])).concat(q.end()); });
+  const envelopes = (evs: typeof cached): unknown[] => evs.flatMap((e) => (e.kind === 'message' ? [e.message.envelope] : []));
+  assert.equal(envelopes(cached).length, 6);
+  assert.deepEqual(envelopes(cached), envelopes(fresh));
+  const recipients = envelopes(cached).map((e) => (e as { recipients: { mailbox: { local: string } }[] }).recipients.map((r) => r.mailbox.local).join(','));
+  assert.deepEqual(recipients, ['alice', 'alice', Buffer.from('jörg', 'utf8').toString('latin1'), 'alice', 'alice,bob', 'bob']);
+  assert.ok(cached.some((e) => e.kind === 'message' && /bad=<[^>]*>:553/.test(render(e))), 'the UTF-8 recipient without SMTPUTF8 is refused');
+});
+
 test('batch: records pushed one at a time give the same events', () => {
   const recs = [H, 'STARTTLS', ...msg('Subject: x', '', '..dot'), 'FOO', ...msg('b'), 'QUIT'];
   const whole = runAll(baseOptions(new FakeClock()), toItems(recs)).events.map(render);

@@ -161,6 +161,13 @@ export class BatchParser {
   /** Message number problems are reported against (0 = none). */
   private curNo = 0;
   private txn: Txn | undefined;
+  /**
+   * The last MAIL and RCPT arguments that parsed, and what they gave (pure functions of the
+   * argument): a batch job sends most of its messages from one sender, often to the same
+   * recipients, so each is parsed once per run of equal commands, not per message.
+   */
+  private lastMail: { readonly arg: string; readonly from: ReversePath; readonly mail: MailParams } | undefined;
+  private lastRcpt: { readonly arg: string; readonly utf8: boolean; readonly recipient: Recipient; readonly key: string } | undefined;
   private afterQuitReported = false;
   private limitHit = false;
   private ended = false;
@@ -420,35 +427,44 @@ export class BatchParser {
 
   private mailFrom(arg: string): void {
     const no = this.beginMail();
-    const split = splitPathArg(arg, 'FROM:');
-    if (split === undefined) return this.rejectNewMail(no, BatchReplies.MailSyntax);
-    const params = parseMailParams(split.params, { accept: BATCH_MAIL_PARAMS });
-    if (!params.ok) return this.rejectNewMail(no, ...paramDef(params.error, 'MAIL'));
-    const path = parseReversePath(split.path, { utf8: params.value.smtputf8 === true });
-    if (!path.ok) return this.rejectNewMail(no, BatchReplies.BadSender, describeAddressProblem(path.error));
+    let parsed = this.lastMail;
+    if (parsed?.arg !== arg) {
+      const split = splitPathArg(arg, 'FROM:');
+      if (split === undefined) return this.rejectNewMail(no, BatchReplies.MailSyntax);
+      const params = parseMailParams(split.params, { accept: BATCH_MAIL_PARAMS });
+      if (!params.ok) return this.rejectNewMail(no, ...paramDef(params.error, 'MAIL'));
+      const path = parseReversePath(split.path, { utf8: params.value.smtputf8 === true });
+      if (!path.ok) return this.rejectNewMail(no, BatchReplies.BadSender, describeAddressProblem(path.error));
+      parsed = this.lastMail = { arg, from: path.value, mail: params.value };
+    }
+    const { from, mail } = parsed;
     // RFC 1870 §6.1: a declared size above the limit fails the transaction up front.
-    if (this.msgLimit > 0 && params.value.size !== undefined && params.value.size > this.msgLimit) {
+    if (this.msgLimit > 0 && mail.size !== undefined && mail.size > this.msgLimit) {
       return this.rejectNewMail(no, BatchReplies.DeclaredTooBig);
     }
     this.txn = {
-      no, firstRecordNo: this.recordNo, from: path.value, mail: params.value, requireTls: this.tls,
+      no, firstRecordNo: this.recordNo, from, mail, requireTls: this.tls,
       recipients: [], keys: new Set(), bad: [], extraReported: false,
     };
     this.state = 'mail';
   }
-
   private rcptTo(arg: string): void {
     const t = this.txn;
     if (this.state === 'rejected' || t === undefined) return; // the MAIL already failed and was reported
     this.state = 'rcpt';
-    const split = splitPathArg(arg, 'TO:');
-    if (split === undefined) return this.badRcpt(t, arg, BatchReplies.RcptSyntax);
-    const path = parseForwardPath(split.path, { utf8: t.mail.smtputf8 === true });
-    if (!path.ok) return this.badRcpt(t, split.path, BatchReplies.BadRecipient, describeAddressProblem(path.error));
-    const params = parseRcptParams(split.params, { accept: BATCH_RCPT_PARAMS });
-    if (!params.ok) return this.badRcpt(t, split.path, ...paramDef(params.error, 'RCPT'));
-    // Duplicates are delivered once (RFC 5321 §2.4: the domain is case-insensitive).
-    const key = `${path.value.local}@${domainKey(path.value.domain)}`;
+    const utf8 = t.mail.smtputf8 === true;
+    let parsed = this.lastRcpt;
+    if (parsed?.arg !== arg || parsed.utf8 !== utf8) {
+      const split = splitPathArg(arg, 'TO:');
+      if (split === undefined) return this.badRcpt(t, arg, BatchReplies.RcptSyntax);
+      const path = parseForwardPath(split.path, { utf8 });
+      if (!path.ok) return this.badRcpt(t, split.path, BatchReplies.BadRecipient, describeAddressProblem(path.error));
+      const params = parseRcptParams(split.params, { accept: BATCH_RCPT_PARAMS });
+      if (!params.ok) return this.badRcpt(t, split.path, ...paramDef(params.error, 'RCPT'));
+      // Duplicates are delivered once (RFC 5321 §2.4: the domain is case-insensitive).
+      parsed = this.lastRcpt = { arg, utf8, recipient: { mailbox: path.value, ...params.value }, key: `${path.value.local}@${domainKey(path.value.domain)}` };
+    }
+    const { key, recipient } = parsed;
     if (t.keys.has(key)) return;
     if (t.recipients.length >= this.opts.maxRecipients) {
       if (!t.extraReported) this.report(BatchReplies.TooManyRecipients, String(this.opts.maxRecipients), t.no);
@@ -456,7 +472,7 @@ export class BatchParser {
       return;
     }
     t.keys.add(key);
-    t.recipients.push({ mailbox: path.value, ...params.value });
+    t.recipients.push({ ...recipient });
   }
 
   /** SPEC.md §1.1: a bad RCPT is not counted; it makes that one recipient undeliverable. */

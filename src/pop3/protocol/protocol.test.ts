@@ -79,6 +79,14 @@ test('stuffedResponse: the bytes of dotStuff for any stored message; a message w
     const got = stuffedResponse(data);
     assert.equal(Buffer.concat(got).toString('latin1'), dotStuff(data).toString('latin1'), JSON.stringify(s));
     if (!/(^|\n)\./.test(data.toString('latin1'))) assert.equal(got[0], data, `passed on as it is: ${JSON.stringify(s)}`);
+    // With dot lines: the DotStuffer's views; the message's own bytes are views of it, not a
+    // copy (only the inserted periods and the terminator are other buffers).
+    else {
+      const own = got.filter((b) => b.buffer === data.buffer).reduce((a, b) => a + b.length, 0);
+      const dots = (data.toString('latin1').match(/(^|\n)\./g) ?? []).length;
+      assert.equal(own, data.length, `the text as views: ${JSON.stringify(s)}`);
+      assert.equal(Buffer.concat(got).length, data.length + dots + 3);
+    }
   }
   // Not the store's form (bare LF, no final CRLF): dotStuff normalises it.
   for (const s of ['a\nb', 'a\r\nb', '.a\nb\r\n']) {

@@ -57,7 +57,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
     async close() {
       if (closed) return;
       closed = true;
-      journal.flush();
+      journal.close();
       db.close();
     },
   };

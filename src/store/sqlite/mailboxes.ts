@@ -6,6 +6,7 @@ import type { Clock } from '../../core/clock.js';
 import { newId } from '../../core/ids.js';
 import { normaliseLineEnds } from '../../smtp/protocol/dot-stuff.js';
 import { canonicalUser } from '../names.js';
+import { CommitWorker } from './commit-worker.js';
 import { StoreError, type Journal, type JournalEntry, type JournalEvent, type JournalQuery, type MailboxStore, type MessageInfo } from '../types.js';
 
 export class SqliteMailboxStore implements MailboxStore {
@@ -61,48 +62,37 @@ export class SqliteMailboxStore implements MailboxStore {
 
 interface JournalRow { seq: number; at: number; type: string; message_id: string | null; sender: string | null; recipient: string | null; detail: string | null; ip: string | null; user: string | null }
 
-interface PendingEvent { readonly e: JournalEvent; readonly at: number; readonly done: () => void; readonly fail: (err: unknown) => void }
-
 /**
- * The journal. Events recorded in the same turn of the event loop (concurrent sessions) are
- * written in one transaction, so they share one fsync: the benchmark showed one commit per event
- * as the receiver's largest cost. record() still resolves only after its event is committed.
+ * The journal. Its commits (synchronous=FULL: an fsync) run on a worker thread with its own
+ * connection (CommitWorker, ./commit-worker.ts), so they no longer stall the event loop; events
+ * recorded while a commit is in flight (concurrent sessions, the forwarder's batches) go together
+ * in the next transaction and share one fsync. record() still resolves only after its event is
+ * committed: the receiver's 250 waits for it as before.
  */
 export class SqliteJournal implements Journal {
-  private readonly insertAll: (rows: readonly PendingEvent[]) => void;
-  private pending: PendingEvent[] = [];
-  private scheduled = false;
+  private readonly writer: CommitWorker;
 
-  constructor(private readonly db: BetterSqlite3.Database, private readonly clock: Clock) {
-    const insert = db.prepare('INSERT INTO journal (at, type, message_id, sender, recipient, detail, ip, user) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    this.insertAll = db.transaction((rows: readonly PendingEvent[]) => {
-      for (const { e, at } of rows) insert.run(at, e.type, e.messageId ?? null, e.from ?? null, e.to ?? null, e.detail ?? null, e.ip ?? null, e.user ?? null);
-    });
+  constructor(private readonly db: BetterSqlite3.Database, private readonly clock: Clock, opts: { worker?: boolean } = {}) {
+    this.writer = new CommitWorker(db, ['INSERT INTO journal (at, type, message_id, sender, recipient, detail, ip, user) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'], opts);
+  }
+
+  /** True while commits run on the worker thread. */
+  get offThread(): boolean {
+    return this.writer.offThread;
   }
 
   record(e: JournalEvent): Promise<void> {
-    return new Promise((done, fail) => {
-      this.pending.push({ e, at: e.at ?? this.clock.now(), done, fail });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    return this.writer.run([0, [e.at ?? this.clock.now(), e.type, e.messageId ?? null, e.from ?? null, e.to ?? null, e.detail ?? null, e.ip ?? null, e.user ?? null]]);
   }
 
-  /** Writes what is pending now (the store calls it before closing). */
+  /** Commits what is pending now, synchronously (shutdown). */
   flush(): void {
-    this.scheduled = false;
-    const rows = this.pending;
-    if (rows.length === 0) return;
-    this.pending = [];
-    try {
-      this.insertAll(rows);
-    } catch (err) {
-      for (const r of rows) r.fail(err);
-      return;
-    }
-    for (const r of rows) r.done();
+    this.writer.flush();
+  }
+
+  /** Flushes and stops the worker; the store closes the connection after. */
+  close(): void {
+    this.writer.close();
   }
 
   /**
