@@ -13,6 +13,7 @@ import type { PgOptions } from './pool.js';
 export { PgPool, redactUrl, type PgOptions } from './pool.js';
 export { migrate, schemaStatus, requireCurrentSchema, SchemaError, PG_MIGRATIONS, PG_SCHEMA_VERSION, type PgMigration, type SchemaStatus } from './migrations.js';
 export { PgQueueStore, NOTIFY_CHANNEL, type PgQueueOptions } from './queue.js';
+export { PgOperatorStore, CONTROL_CHANNEL } from './operator.js';
 
 /** The environment variable a node reads the database password from when no PasswordFile is set. */
 export const PASSWORD_ENV = 'SPOOLGATE_STORE_PASSWORD';
