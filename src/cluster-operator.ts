@@ -37,6 +37,7 @@ export class ClusterOperator {
   private publishTimer: Timer | undefined;
   private running = false;
   private publishFailed = false;
+  private wakePublisher: (() => void) | undefined;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(readonly store: OperatorStore, private readonly o: {
@@ -54,14 +55,23 @@ export class ClusterOperator {
       onRequest: (id) => { this.track(this.handle(id, h)); },
       onReply: (id) => { for (const wake of this.waiting.get(id) ?? []) wake(); },
     });
-    const publish = (): void => {
+    this.track(this.publishLoop(h));
+  }
+
+  /** Publishes this node's status now and every Heartbeat until stop(). */
+  private async publishLoop(h: ServeHandlers): Promise<void> {
+    while (this.running) {
+      try {
+        await this.store.publishStatus(h.status());
+        if (this.publishFailed) this.o.log.event('cluster.status-published', {});
+        this.publishFailed = false;
+      } catch (e) {
+        if (!this.publishFailed) this.o.log.warn('cluster.status-failed', { error: describeError(e) });
+        this.publishFailed = true;
+      }
       if (!this.running) return;
-      this.track(this.store.publishStatus(h.status()).then(
-        () => { if (this.publishFailed) this.o.log.event('cluster.status-published', {}); this.publishFailed = false; },
-        (e: unknown) => { if (!this.publishFailed) this.o.log.warn('cluster.status-failed', { error: describeError(e) }); this.publishFailed = true; },
-      ).finally(() => { if (this.running) this.publishTimer = this.o.clock.setTimer(this.o.heartbeatMs, publish); }));
-    };
-    publish();
+      await new Promise<void>((resolve) => { this.publishTimer = this.o.clock.setTimer(this.o.heartbeatMs, resolve); this.wakePublisher = resolve; });
+    }
   }
 
   private track(p: Promise<void>): void {
@@ -116,6 +126,7 @@ export class ClusterOperator {
   async stop(): Promise<void> {
     this.running = false;
     this.publishTimer?.cancel();
+    this.wakePublisher?.();
     await this.stopListen?.();
     await Promise.allSettled([...this.inFlight]);
   }

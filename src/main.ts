@@ -253,6 +253,8 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
   const stopAll = async (): Promise<void> => {
     // Pruning first: it renames and deletes accounting files the gateway closes next.
     await retention?.stop();
+    // [P2] Before the forwarder stops: its last published status is the running one, and no other node's request is taken on.
+    await gateway.cluster?.operator.stop();
     await gateway.stop();
     await stops.run((f) => log.error('service.stop', { stage: f.stage, error: describeError(f.error) }));
   };
