@@ -37,7 +37,6 @@ export class ClusterOperator {
   private publishTimer: Timer | undefined;
   private running = false;
   private publishFailed = false;
-  private wakePublisher: (() => void) | undefined;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(readonly store: OperatorStore, private readonly o: {
@@ -58,9 +57,12 @@ export class ClusterOperator {
     this.track(this.publishLoop(h));
   }
 
-  /** Publishes this node's status now and every Heartbeat until stop(). */
-  private async publishLoop(h: ServeHandlers): Promise<void> {
-    while (this.running) {
+  /** Publishes this node's status now and every Heartbeat until stop() (one write at a time). */
+  private publishLoop(h: ServeHandlers): Promise<void> {
+    let busy = false;
+    const once = async (): Promise<void> => {
+      if (busy || !this.running) return;
+      busy = true;
       try {
         await this.store.publishStatus(h.status());
         if (this.publishFailed) this.o.log.event('cluster.status-published', {});
@@ -68,10 +70,15 @@ export class ClusterOperator {
       } catch (e) {
         if (!this.publishFailed) this.o.log.warn('cluster.status-failed', { error: describeError(e) });
         this.publishFailed = true;
+      } finally {
+        busy = false;
       }
-      if (!this.running) return;
-      await new Promise<void>((resolve) => { this.publishTimer = this.o.clock.setTimer(this.o.heartbeatMs, resolve); this.wakePublisher = resolve; });
-    }
+    };
+    // A repeating timer (Clock has one-shot timers only): it does not keep the process alive.
+    const interval = setInterval(() => this.track(once()), this.o.heartbeatMs);
+    interval.unref();
+    this.publishTimer = { cancel: () => clearInterval(interval) };
+    return once();
   }
 
   private track(p: Promise<void>): void {
@@ -126,7 +133,6 @@ export class ClusterOperator {
   async stop(): Promise<void> {
     this.running = false;
     this.publishTimer?.cancel();
-    this.wakePublisher?.();
     await this.stopListen?.();
     await Promise.allSettled([...this.inFlight]);
   }

@@ -11,6 +11,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { Logger } from '../../src/log/index.js';
@@ -132,8 +133,9 @@ test('D,TARGETS and D,SPOOLSTATUS on node B show node A; REFRESH,ALL from A refr
   assert.equal(r2.ok, false, 'a node not refreshed makes the command fail');
   assert.match(text2, /^EZD1861I TEST NODE b REFRESHED : NOTHING CHANGED$/m);
   assert.match(text2, /^EZD1862E TEST NODE c NOT REFRESHED : NO ANSWER WITHIN 10 SECONDS$/m);
-  // The stopped node's row stays in the display, its age growing (STALE after the lease time).
-  assert.match((await cmd(b, 'D,TARGETS')).lines.join('\n'), /^ {2}c +127\.0\.0\.1:\d+ +\S+ .* \d+\.\dS( STALE)?$/m);
+  // The stopped node's row stays in the display (its last state), its age growing: STALE after
+  // the lease time.
+  assert.match((await cmd(b, 'D,TARGETS')).lines.join('\n'), /^ {2}c +\S+ +\S+ .* \d+\.\dS( STALE)?$/m);
 });
 
 test('queue tools on node B see and hold the messages node A holds; an id no node has is 404', async (t) => {
@@ -180,4 +182,40 @@ test('queue tools on node B see and hold the messages node A holds; an id no nod
   assert.match(none.lines.join('\n'), /EZD1856E .*NOT ON ANY OTHER NODE OF THE CLUSTER EITHER/);
   const noneShow = await cmd(b, 'D,QUEUE,ID=0123456789ab-0');
   assert.equal(noneShow.ok, false);
+});
+
+test('kill -9 of a node process: REFRESH,ALL on another reports it within the bound and returns', async (t) => {
+  const tdb = await needPostgres(t);
+  if (!tdb) return;
+  await migrate(tdb.pool());
+  const s = await sink(t);
+  const procs: Record<string, { node: Node; proc: ChildProcess; err: string[] }> = {};
+  for (const name of ['pa', 'pb']) {
+    const node = nodeConfig(t, tdb, name, s.port);
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start', '--config', node.path], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env } });
+    const err: string[] = [];
+    proc.stderr!.on('data', (d: Buffer) => { err.push(...d.toString().split('\n')); err.splice(0, Math.max(0, err.length - 40)); });
+    t.after(() => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); });
+    procs[name] = { node, proc, err };
+  }
+  const pa = procs.pa!;
+  const pb = procs.pb!;
+  // Both run and see each other (B's status row is on the store).
+  await until('both nodes answer with each other in D,TARGETS', async () => {
+    const r = await sendCommand(pa.node.config.controlSocket, 'D,TARGETS', { timeoutMs: 10_000 });
+    return r.ok && r.value.lines.some((l) => /^ {2}pb +127\.0\.0\.1:/.test(l));
+  }, 120_000).catch((e: unknown) => { throw new Error(`${String(e)}\n${pa.err.join('\n')}\n${pb.err.join('\n')}`); });
+  const first = await cmd(pa.node, 'REFRESH,ALL');
+  assert.match(first.lines.join('\n'), /^EZD1861I TEST NODE pb REFRESHED : NOTHING CHANGED$/m);
+
+  pb.proc.kill('SIGKILL');
+  await new Promise<void>((r) => { if (pb.proc.exitCode !== null || pb.proc.signalCode !== null) r(); else pb.proc.once('exit', () => r()); });
+  // Its heartbeat is still within LeaseTime: it is asked, and reported silent after the bound.
+  const r = await cmd(pa.node, 'REFRESH,ALL');
+  const text = r.lines.join('\n');
+  assert.equal(r.ok, false, text);
+  assert.match(text, /^EZD1848I TEST MODIFY REFRESH COMMAND COMPLETED$/m, 'the node asked refreshed itself');
+  assert.match(text, /^EZD1862E TEST NODE pb NOT REFRESHED : NO ANSWER WITHIN 10 SECONDS$/m);
+  pa.proc.kill('SIGTERM');
+  await new Promise<void>((res) => { if (pa.proc.exitCode !== null) res(); else pa.proc.once('exit', () => res()); });
 });
