@@ -7,7 +7,9 @@ import type { Clock } from './core/index.js';
 import type { Config } from './config/index.js';
 import type { Logger } from './log/index.js';
 import { storeSource, StoreMailDirectory, type RecordDirectory, type StoreSource } from './forwarder/index.js';
-import { LOCAL_WITH_POSTGRES, openPgStore, pgOptions, PgExtendedStore, PgMaildropLocks, PgPool, PgQueueStore, requireCurrentSchema, type PgStore } from './store/pg/index.js';
+import { LOCAL_WITH_POSTGRES, openPgStore, pgOptions, PgExtendedStore, PgMaildropLocks, PgOperatorStore, PgPool, PgQueueStore, requireCurrentSchema, type PgStore } from './store/pg/index.js';
+import { ClusterOperator, QUEUE_ASK_BOUND_MS } from './cluster-operator.js';
+import type { ClusterQueuePort } from './queue/cluster-queue.js';
 import type { NodeInfo } from './store/queue-store.js';
 import type { SpoolLayout } from './spool/submit.js';
 import type { BadEntryPolicy } from './spool/disposition.js';
@@ -19,6 +21,12 @@ export interface Cluster {
   readonly extended: RecordDirectory;
   /** D,NODES and `spoolgate db nodes`: every node heartbeating on the database. */
   nodes(): Promise<NodeInfo[]>;
+  /** (item 4) Status publishing, REFRESH,ALL and control requests between nodes (cluster-operator.ts). */
+  readonly operator: ClusterOperator;
+  /** Seconds after which a node's status is stale (LeaseTime). */
+  readonly staleSeconds: number;
+  /** What the cluster-wide queue tools need (queue/cluster-queue.ts). */
+  readonly queuePort: ClusterQueuePort;
   close(): Promise<void>;
 }
 
@@ -52,8 +60,19 @@ export async function openCluster(config: Config, layout: SpoolLayout, clock: Cl
     policy,
   });
   log.event('store.cluster', { node: pgc.node, schema: pgc.schema, leaseTime: pgc.leaseTime, heartbeat: pgc.heartbeat, shared: 'spool files (arrival, claims, checkpoint, long retry), extended retry; users, mailboxes, journal, POP3 maildrop locks', local: LOCAL_WITH_POSTGRES });
+  const opStore = new PgOperatorStore(db, pgc.node);
+  const operator = new ClusterOperator(opStore, { clock, log, leaseSeconds: pgc.leaseTime, heartbeatMs });
+  const queuePort: ClusterQueuePort = {
+    node: pgc.node, writer: config.extWrtName, now: () => clock.now(),
+    ask: (command) => operator.ask(command, QUEUE_ASK_BOUND_MS),
+    entries: (limit) => opStore.entries(config.extWrtName, limit),
+    actOnRow: (id, action) => opStore.actOnRow(config.extWrtName, id, action),
+  };
   const extended = new StoreMailDirectory(new PgExtendedStore(db, pgc.node), config.extWrtName, `store ${pgc.schema} (extended_retry)`);
-  return { node: pgc.node, source, extended, nodes: () => queue.nodes(), close: () => queue.close() };
+  return {
+    node: pgc.node, source, extended, nodes: () => queue.nodes(), operator, staleSeconds: pgc.leaseTime, queuePort,
+    close: async () => { await operator.stop(); await queue.close(); },
+  };
 }
 
 /** Users, mailboxes and the journal on the shared database, and POP3's maildrop lock across nodes. */

@@ -12,7 +12,9 @@ import { openSharedStore } from './cluster.js';
 import { startRefusal } from './store/pg/index.js';
 import { Pop3Server, type Pop3MaildropLocks } from './pop3/index.js';
 import { startReceiver } from './receiver/index.js';
-import { refreshFromFile, sendCommand, startControl } from './control/index.js';
+import { refreshFromFile, sendCommand, startControl, takeSnapshot } from './control/index.js';
+import { nodeStatusOf } from './control/cluster-view.js';
+import { ClusterQueue } from './queue/cluster-queue.js';
 import { ConsoleEvents, DeliveryLatency, ProcessMetrics, Throughput, startHttp } from './web/index.js';
 import { admitUserExit } from './userexit/index.js';
 import { submitHttpMessage } from './submit/index.js';
@@ -138,6 +140,9 @@ interface ConsoleFeeds { readonly events: ConsoleEvents; readonly throughput: Th
 
 async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, clock: Clock, retention: Retention, feeds?: ConsoleFeeds): Promise<string | undefined> {
   const { gateway, config, log } = w;
+  // [P2] item 4: on a cluster the queue tools see every node (queue/cluster-queue.ts).
+  const cluster = gateway.cluster;
+  const queue = cluster === undefined ? gateway.queueView : new ClusterQueue(gateway.queueView, cluster.queuePort);
   const control = await startControl({
     socketPath: config.controlSocket, log,
     target: {
@@ -160,14 +165,26 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
       setUserExit: (v) => gateway.setUserExit(v),
       faults: () => gateway.health.list(),
       retention: () => retention.last(),
-      queue: gateway.queueView,
-      cluster: () => gateway.cluster,
+      queue,
+      cluster: () => cluster === undefined ? undefined : {
+        node: cluster.node, nodes: () => cluster.nodes(), staleSeconds: cluster.staleSeconds,
+        statuses: () => cluster.operator.store.statuses(), refreshOthers: () => cluster.operator.refreshOthers(),
+      },
       // (ext, O2) DISPLAY,STATUS / `spoolgate status`: w.listening is read when asked (HTTP joins it below).
       process: { pid: process.pid, version: packageVersion(), startedAt: clock.now(), node: config.store.postgres?.node ?? hostname(), listening: () => w.listening },
       runtime: () => ({ pid: process.pid, chkpoint: w.opts.cold ? 'COLD' : 'WARM', chkpointFile: stateLayout(config).checkpoint, ipv6Enabled: true }),
     },
   });
   w.stops.push('control socket', () => control.close());
+  if (cluster !== undefined) {
+    // Other nodes' requests (REFRESH,ALL, routed queue operations) and this node's published status.
+    await cluster.operator.serve({
+      execute: async (line) => { const r = await sendCommand(control.path, line); return r.ok ? r.value : { ok: false, lines: [], data: { error: r.error } }; },
+      queue: gateway.queueView,
+      status: () => nodeStatusOf(takeSnapshot({ forwarder: gateway.forwarder, instance: gateway.config().instance.toUpperCase(), logLevel: log.level, userExit: gateway.userExit() })),
+    });
+    w.stops.push('cluster operator', () => cluster.operator.stop());
+  }
   w.listening.push({ role: 'control', host: control.path, port: 0 });
   if (config.http === null) return undefined;
   const proc = new ProcessMetrics();
@@ -180,7 +197,7 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
     listen: config.http.listen, allowedHosts: config.http.allowedHosts, tokenFile: stateLayout(config).httpToken, log,
     target: {
       execute: (line) => sendCommand(control.path, line),
-      queue: gateway.queueView,
+      queue,
       metrics: { forwarder: gateway.forwarder, spoolEntries: () => gateway.queue.list(), latency, faults: () => gateway.health.list(), now: () => clock.now(), services: w.counters, process: proc, stores: () => gateway.storeGauges(), ...(gateway.cluster === undefined ? {} : { node: gateway.cluster.node }) },
       ...(feeds === undefined ? {} : { console: { config: gateway.config, logLevel: () => log.level, events: feeds.events, throughput: feeds.throughput } }),
       // X1 item 5: the send API queues as `spoolgate sendmail` run by the instance's user would (the current configuration's policy and limits).
@@ -254,6 +271,8 @@ export async function startServices(config: Config, opts: GatewayOptions = {}): 
   const stopAll = async (): Promise<void> => {
     // Pruning first: it renames and deletes accounting files the gateway closes next.
     await retention?.stop();
+    // [P2] Before the forwarder stops: its last published status is the running one, and no other node's request is taken on.
+    await gateway.cluster?.operator.stop();
     await gateway.stop();
     await stops.run((f) => log.error('service.stop', { stage: f.stage, error: describeError(f.error) }));
   };

@@ -17,6 +17,20 @@ import { executeQueue, queueShows } from './queue-commands.js';
 import { formatStatus, statusReport, type ProcessFacts } from './status.js';
 import type { QueueApi } from '../queue/index.js';
 import type { NodeInfo } from '../store/queue-store.js';
+import type { NodeAnswer, NodeStatusRow } from '../store/operator-store.js';
+import { clusterTargetLines, clusterTaskLines, clusterViews, type ClusterNodeView } from './cluster-view.js';
+
+/** (ext, [P2]) With Store Backend PostgreSQL: what the displays and REFRESH,ALL need of the cluster (src/cluster.ts). */
+export interface ClusterOps {
+  readonly node: string;
+  nodes(): Promise<readonly NodeInfo[]>;
+  /** A node's status older than this many seconds is STALE (Store LeaseTime). */
+  readonly staleSeconds?: number;
+  /** Every node's published status (D,TARGETS and D,SPOOLSTATUS: cluster-view.ts). */
+  statuses?(): Promise<readonly NodeStatusRow[]>;
+  /** REFRESH,ALL: asks every other live node to REFRESH; one answer per node, within a bound. */
+  refreshOthers?(): Promise<readonly NodeAnswer[]>;
+}
 
 export interface RefreshOutcome {
   /** Non-refreshable changes that were ignored (diffForRefresh().ignored). */
@@ -51,7 +65,7 @@ export interface OperatorTarget {
   /** (ext, O1) The queue and its actions (DISPLAY,QUEUE, HOLD, ...: queue-commands.ts). */
   readonly queue?: QueueApi;
   /** (ext, [P2]) With Store Backend PostgreSQL: this node and the nodes on the store (DISPLAY,NODES). */
-  cluster?(): { readonly node: string; nodes(): Promise<readonly NodeInfo[]> } | undefined;
+  cluster?(): ClusterOps | undefined;
   /** (ext, O2) Pid, version, start time, node and listeners for DISPLAY,STATUS (control/status.ts). */
   readonly process?: ProcessFacts;
 }
@@ -147,10 +161,17 @@ async function execute(cmd: Command, ctx: ExecuteContext): Promise<{ lines: stri
       }
       case 'display-loglevel': return { lines, data: { logLevel: s.logLevel } };
       case 'display-iplist': return { lines, data: { targets: s.targets } };
-      case 'display-spool-summary': return { lines, data: { suspendMode: s.suspendMode, tasks: s.tasks } };
+      case 'display-spool-summary': {
+        const cv = await clusterPart(t, s.compat === 'ibm', s);
+        const more = cv === undefined ? [] : cv.error !== undefined ? [cv.error] : clusterTaskLines(inst, cv.self, cv.views, () => true);
+        return { lines: [...lines, ...more], data: { suspendMode: s.suspendMode, tasks: s.tasks, ...clusterData(cv) } };
+      }
       case 'display-spool-detail': {
-        const tasks = cmd.tkid === undefined ? s.tasks.filter((x) => x.state !== 'IDLE') : s.tasks.filter((x) => x.tkid === cmd.tkid);
-        return { lines, data: { suspendMode: s.suspendMode, tasks } };
+        const pick = (x: { state: string; tkid: number }): boolean => (cmd.tkid === undefined ? x.state !== 'IDLE' : x.tkid === cmd.tkid);
+        const tasks = s.tasks.filter(pick);
+        const cv = await clusterPart(t, s.compat === 'ibm', s);
+        const more = cv === undefined ? [] : cv.error !== undefined ? [cv.error] : clusterTaskLines(inst, cv.self, cv.views, pick);
+        return { lines: [...lines, ...more], data: { suspendMode: s.suspendMode, tasks, ...clusterData(cv) } };
       }
       case 'display-targets': {
         const targets = cmd.addr === undefined ? s.targets : s.targets.filter((x) => canonicalIp(x.address) === canonicalIp(cmd.addr ?? ''));
@@ -159,7 +180,10 @@ async function execute(cmd: Command, ctx: ExecuteContext): Promise<{ lines: stri
         const faultLines = faults.length === 0 || s.compat === 'ibm' ? [] : ['FAULTS:', ...faults.flatMap((x) => [
           `  ${x.component.toUpperCase()} SINCE ${new Date(x.since).toISOString()} FAILURES ${x.failures}${x.disabling ? ' ROLE DISABLED' : ''}`, `    ${x.problem}`,
         ])];
-        return { lines: [...lines, ...faultLines], data: { counters: s.counters, targets, faults } };
+        const cv = await clusterPart(t, s.compat === 'ibm', s);
+        const match = cmd.addr === undefined ? undefined : (x: { address: string }) => canonicalIp(x.address) === canonicalIp(cmd.addr ?? '');
+        const more = cv === undefined ? [] : cv.error !== undefined ? [cv.error] : clusterTargetLines(inst, cv.self, cv.views, match);
+        return { lines: [...lines, ...faultLines, ...more], data: { counters: s.counters, targets, faults, ...clusterData(cv) } };
       }
       case 'display-nodes': return displayNodes(t, inst);
     }
@@ -200,18 +224,8 @@ async function execute(cmd: Command, ctx: ExecuteContext): Promise<{ lines: stri
       f.resume();
       return { lines: [Msg.accepted(inst), Msg.resumed(inst)], data: { suspendMode: f.suspendMode } };
     case 'refresh': {
-      const r = await t.refresh();
-      if (!r.ok) {
-        return {
-          lines: [Msg.accepted(inst), ...r.error.map((e) => Msg.refreshRejected(inst, e)), Msg.failed(inst, 'REFRESH', 'CONFIGURATION NOT CHANGED')],
-          data: { errors: r.error },
-        };
-      }
-      configRecord(ctx, 'refresh', r.value.changed);
-      const lines = [Msg.accepted(inst), ...r.value.ignored.map((x) => Msg.refreshIgnored(inst, x.statement, x.message)), Msg.updatedConfig(inst)];
-      if (r.value.changed.includes('TargetServer')) lines.push(Msg.updatedTargetsRefresh(inst));
-      lines.push(Msg.refreshDone(inst));
-      return { lines, data: { ignored: r.value.ignored, changed: r.value.changed } };
+      const here = await refreshHere(ctx, inst);
+      return cmd.all === true ? refreshAll(t, inst, here) : here;
     }
     case 'refresh-iplist': {
       const key = (x: TargetView): string => `${x.addr.address}:${x.addr.port}`;
@@ -234,6 +248,75 @@ async function execute(cmd: Command, ctx: ExecuteContext): Promise<{ lines: stri
       // (ext, O1) The queue commands; the control socket's owner is the operator ("modify", or BY=).
       return executeQueue(cmd, t.queue, inst, 'modify', (ctx.clock ?? systemClock).now());
   }
+}
+
+/** REFRESH on this node: the seed's lines (Example 9). */
+async function refreshHere(ctx: ExecuteContext, inst: string): Promise<{ lines: string[]; data: unknown }> {
+  const r = await ctx.target.refresh();
+  if (!r.ok) {
+    return {
+      lines: [Msg.accepted(inst), ...r.error.map((e) => Msg.refreshRejected(inst, e)), Msg.failed(inst, 'REFRESH', 'CONFIGURATION NOT CHANGED')],
+      data: { errors: r.error },
+    };
+  }
+  configRecord(ctx, 'refresh', r.value.changed);
+  const lines = [Msg.accepted(inst), ...r.value.ignored.map((x) => Msg.refreshIgnored(inst, x.statement, x.message)), Msg.updatedConfig(inst)];
+  if (r.value.changed.includes('TargetServer')) lines.push(Msg.updatedTargetsRefresh(inst));
+  lines.push(Msg.refreshDone(inst));
+  return { lines, data: { ignored: r.value.ignored, changed: r.value.changed } };
+}
+
+/** What a node's REFRESH reply says: the statements it changed, or why it refused. */
+function replyDetail(a: Extract<NodeAnswer, { answered: true }>): string {
+  const d = a.reply.data as { changed?: unknown; errors?: unknown; error?: unknown } | null;
+  if (!a.reply.ok) {
+    const why = Array.isArray(d?.errors) ? d.errors.map(String).join('; ') : typeof d?.error === 'string' ? d.error : a.reply.lines.find((l) => /^EZD\d{4}E /.test(l)) ?? 'REFUSED';
+    return why.slice(0, 500).toUpperCase();
+  }
+  const changed = Array.isArray(d?.changed) ? d.changed.map(String) : [];
+  return changed.length === 0 ? 'NOTHING CHANGED' : `CHANGED ${changed.join(', ').toUpperCase()}`;
+}
+
+/**
+ * (ext, [P2]) REFRESH,ALL: this node refreshes (its lines as for REFRESH), then every other live
+ * node is asked through the store and answers with its own REFRESH; one line per node (EZD1861I
+ * refreshed, EZD1862E refused or no answer within the bound). Backend SQLite: REFRESH with a note.
+ */
+async function refreshAll(t: OperatorTarget, inst: string, here: { lines: string[]; data: unknown }): Promise<{ lines: string[]; data: unknown }> {
+  const c = t.cluster?.();
+  if (c?.refreshOthers === undefined) {
+    return { lines: [...here.lines, Msg.refreshAll(inst, 'STORE BACKEND IS SQLITE: THIS NODE IS THE ONLY NODE')], data: { ...(here.data as object), nodes: [] } };
+  }
+  let answers: readonly NodeAnswer[];
+  try {
+    answers = await c.refreshOthers();
+  } catch (e) {
+    return { lines: [...here.lines, Msg.failed(inst, 'REFRESH,ALL', `THE OTHER NODES CANNOT BE ASKED: ${describeError(e).toUpperCase()}`)], data: { ...(here.data as object), error: describeError(e) } };
+  }
+  const lines = [...here.lines, Msg.refreshAll(inst, `${answers.length} OTHER NODE${answers.length === 1 ? '' : 'S'} ASKED`)];
+  const nodes = answers.map((a) => {
+    if (!a.answered) { lines.push(Msg.nodeNotRefreshed(inst, a.node, a.detail)); return { node: a.node, answered: false, ok: false, detail: a.detail }; }
+    const detail = replyDetail(a);
+    lines.push(a.reply.ok ? Msg.nodeRefreshed(inst, a.node, detail) : Msg.nodeNotRefreshed(inst, a.node, detail));
+    return { node: a.node, answered: true, ok: a.reply.ok, detail, lines: a.reply.lines };
+  });
+  return { lines, data: { ...(here.data as object), node: c.node, nodes } };
+}
+
+/** (ext, [P2]) Every node's rows for D,TARGETS / D,SPOOLSTATUS; undefined with SQLite or DisplayCompat IBM. */
+async function clusterPart(t: OperatorTarget, ibm: boolean, s: Parameters<typeof clusterViews>[1]): Promise<{ self: string; views: ClusterNodeView[]; error?: string } | undefined> {
+  const c = t.cluster?.();
+  if (ibm || c?.statuses === undefined) return undefined;
+  try {
+    return { self: c.node, views: clusterViews(c.node, s, await c.statuses(), c.staleSeconds ?? 30) };
+  } catch (e) {
+    return { self: c.node, views: [], error: `CLUSTER: THE OTHER NODES' STATE CANNOT BE READ FROM THE STORE: ${describeError(e).toUpperCase()}` };
+  }
+}
+
+function clusterData(cv: { self: string; views: ClusterNodeView[]; error?: string } | undefined): object {
+  if (cv === undefined) return {};
+  return { cluster: { node: cv.self, ...(cv.error === undefined ? {} : { error: cv.error }), nodes: cv.views } };
 }
 
 /** (ext, [P2]) DISPLAY,NODES: each node on the shared store (docs/cluster.md); any node answers. */

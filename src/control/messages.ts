@@ -8,7 +8,7 @@ export const MESSAGE_IDS = [
   'EZD1830I', 'EZD1831I', 'EZD1832I', 'EZD1833I', 'EZD1834I', 'EZD1835E', 'EZD1836E', 'EZD1837I',
   'EZD1838E', 'EZD1839I', 'EZD1840I', 'EZD1841I', 'EZD1842I', 'EZD1843I', 'EZD1844E', 'EZD1845I', 'EZD1846I',
   'EZD1847I', 'EZD1848I', 'EZD1849I', 'EZD1850I', 'EZD1851I', 'EZD1852I', 'EZD1853I', 'EZD1854I', 'EZD1855I', 'EZD1856E',
-  'EZD1860I',
+  'EZD1860I', 'EZD1861I', 'EZD1862E', 'EZD1863I', 'EZD1864I',
   'EZD1865I',
 ] as const;
 
@@ -73,6 +73,14 @@ export const Msg = {
   // ---- invented for the cluster ([P2] #19, docs/cluster.md) ----
   /** DISPLAY,NODES: the nodes heartbeating on the shared store, and which one answers. */
   nodes: (i: string, n: number, self: string) => `EZD1860I ${i} NODES: ${n} (THIS NODE ${self})`,
+  /** REFRESH,ALL: another node re-read its configuration (what it changed). */
+  nodeRefreshed: (i: string, node: string, detail: string) => `EZD1861I ${i} NODE ${node} REFRESHED : ${detail}`,
+  /** REFRESH,ALL: another node refused the refresh, or did not answer within the bound. */
+  nodeNotRefreshed: (i: string, node: string, detail: string) => `EZD1862E ${i} NODE ${node} NOT REFRESHED : ${detail}`,
+  /** REFRESH,ALL: how many nodes were asked (none with Backend SQLite: this node only). */
+  refreshAll: (i: string, detail: string) => `EZD1863I ${i} MODIFY REFRESH,ALL : ${detail}`,
+  /** DISPLAY,TARGETS / SPOOLSTATUS on a cluster: every node's rows follow, with a NODE column. */
+  clusterView: (i: string, n: number, self: string) => `EZD1864I ${i} CLUSTER: ${n} NODES (THIS NODE ${self})`,
   /** DISPLAY,QUEUE,ID=. */
   queueMessage: (i: string, id: string) => `EZD1850I ${i} QUEUE MESSAGE ${id}:`,
   /** DISPLAY,QSHAPE. */

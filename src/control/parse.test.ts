@@ -39,6 +39,8 @@ const GOOD: readonly { input: string; want: Command }[] = [
   { input: 'USER,LEVEL=version3', want: { kind: 'userexit', mvsExit: 'VERSION3' } },
   { input: 'REFRESH', want: { kind: 'refresh' } },
   { input: 'refresh', want: { kind: 'refresh' } },
+  { input: 'REFRESH,ALL', want: { kind: 'refresh', all: true } },
+  { input: 'refresh,all', want: { kind: 'refresh', all: true } },
   { input: 'REFRESHIP', want: { kind: 'refresh-iplist' } },
   { input: 'REFRESHIPLIST', want: { kind: 'refresh-iplist' } },
   { input: 'REFRESHT', want: { kind: 'refresh-targets' } },
@@ -54,6 +56,12 @@ const GOOD: readonly { input: string; want: Command }[] = [
 
 const BAD: readonly { input: string; want: RegExp }[] = [
   { input: '', want: /NO COMMAND GIVEN/ },
+  // (ext, [P2]) REFRESH,ALL takes nothing after ALL, and nothing else after REFRESH.
+  { input: 'REFRESH,ALL,NOW', want: /OPERAND 'NOW' NOT VALID FOR REFRESH,ALL/ },
+  { input: 'REFRESH,ALL,X=1', want: /OPERAND 'X=1' NOT VALID FOR REFRESH,ALL/ },
+  { input: 'REFRESH,ALL=YES', want: /OPERAND 'ALL=YES' NOT VALID FOR REFRESH/ },
+  { input: 'REFRESH,AL', want: /OPERAND 'AL' NOT VALID FOR REFRESH/ },
+  { input: "REFRESH,ALL,'; DROP TABLE nodes", want: /NOT VALID FOR REFRESH,ALL|BLANK INSIDE/ },
   { input: 'DI', want: /DISPLAY NEEDS/ },
   { input: 'DISPLAYX,TARGETS', want: /UNKNOWN COMMAND 'DISPLAYX'/ },
   { input: 'D,TARGE', want: /UNKNOWN DISPLAY 'TARGE'/ },

@@ -21,7 +21,8 @@ export type Command =
   | { readonly kind: 'loglevel'; readonly level?: number }
   /** `mvsExit`: LEVEL=VERSION2|3|4 named a CSSMTP (MVS) exit interface; nothing changes. */
   | { readonly kind: 'userexit'; readonly value?: string | null; readonly mvsExit?: string }
-  | { readonly kind: 'refresh' }
+  /** `all` (ext, [P2]): REFRESH,ALL — every node of the cluster re-reads its configuration. */
+  | { readonly kind: 'refresh'; readonly all?: true }
   | { readonly kind: 'refresh-iplist' }
   | { readonly kind: 'refresh-targets' }
   | { readonly kind: 'suspend'; readonly mode: 'immediate' | 'delay' }
@@ -163,6 +164,11 @@ export function parseCommand(text: string): Result<Command, ParseError> {
     }
     case 'REFRESH': case 'REFRESHIPlist': case 'REFRESHTargets': case 'RESume': {
       const name = verb.toUpperCase();
+      // (ext, [P2]) REFRESH,ALL: every node of the cluster; nothing may follow ALL.
+      if (verb === 'REFRESH' && rest[0] !== undefined && rest[0].key === undefined && rest[0].word === 'ALL') {
+        const bad = extra('REFRESH,ALL', rest[1]);
+        return bad ?? ok({ kind: 'refresh', all: true });
+      }
       const bad = extra(name, rest[0]);
       if (bad) return bad;
       return ok({ kind: verb === 'REFRESH' ? 'refresh' : verb === 'REFRESHIPlist' ? 'refresh-iplist' : verb === 'REFRESHTargets' ? 'refresh-targets' : 'resume' });
@@ -246,7 +252,7 @@ export function formatCommand(c: Command): string {
     case 'flushretry-age': return `FLUSHRETRY,AGE=${c.days}`;
     case 'loglevel': return c.level === undefined ? 'LOGLEVEL' : `LOGLEVEL,LEVEL=${c.level}`;
     case 'userexit': return c.mvsExit !== undefined ? `USEREXIT,LEVEL=${c.mvsExit}` : c.value === undefined ? 'USEREXIT' : `USEREXIT,LEVEL=${c.value ?? 'NONE'}`;
-    case 'refresh': return 'REFRESH';
+    case 'refresh': return c.all === true ? 'REFRESH,ALL' : 'REFRESH';
     case 'refresh-iplist': return 'REFRESHIPLIST';
     case 'refresh-targets': return 'REFRESHTARGETS';
     case 'suspend': return `SUSPEND,${c.mode.toUpperCase()}`;

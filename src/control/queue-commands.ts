@@ -218,6 +218,9 @@ const age = (iso: string, now: number): string => {
 function itemLines(it: QueueItem, now: number): string[] {
   const out = [`  ${it.id.padEnd(20)} ${it.state.toUpperCase().padEnd(11)} ${age(it.arrival, now)} ${String(it.size).padStart(9)} ${String(it.attempts).padStart(3)} ${(it.jobName || '-').padEnd(8)} ${it.sender || '<>'}`];
   for (const r of it.recipients) out.push(`    ${r.address} ${r.state.toUpperCase()}${r.lastReply === null ? '' : ` ${r.lastReply.replace(/\s+/g, ' ').slice(0, 200)}`}`);
+  // (ext, [P2]) On a cluster every item names its node (queue/cluster-queue.ts); one node: no line.
+  const node = (it as { node?: unknown }).node;
+  if (typeof node === 'string') out.push(`    NODE: ${node}`);
   if (it.why !== null && it.state !== 'retry' && it.state !== 'extended') out.push(`    WHY: ${it.why.replace(/\s+/g, ' ').slice(0, 300)}`);
   return out;
 }
@@ -254,6 +257,7 @@ export async function executeQueue(c: QueueCommand, queue: QueueApi | undefined,
         two('JOBNAME', it.jobName || '-', 'JOBID', it.jobId || '-'),
         two('USER', it.user || '-', 'TARGET', it.target ?? '-'),
         `  ${'SENDER'.padEnd(13)}: ${it.sender || '<>'}`,
+        ...(typeof (it as { node?: unknown }).node === 'string' ? [`  ${'NODE'.padEnd(13)}: ${(it as { node?: string }).node}`] : []),
         ...(it.why === null ? [] : [`  ${'WHY'.padEnd(13)}: ${it.why.replace(/\s+/g, ' ')}`]),
         ...it.recipients.map((x) => `  RECIPIENT ${x.address} : ${x.state.toUpperCase()}${x.lastReply === null ? '' : ` ${x.lastReply}`}`),
         ...(it.history.length === 0 ? [] : ['  HISTORY:', ...it.history.map((h) => `    ${h.at} ${h.recipient} ${h.status.toUpperCase()} ${h.reply}${h.target === null ? '' : ` (${h.target})`}`)]),

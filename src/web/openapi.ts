@@ -87,6 +87,7 @@ export const OPENAPI = {
           attempts: { type: 'integer' }, size: { type: 'integer' }, jobName: { type: 'string' }, jobId: { type: 'string' }, user: { type: 'string' }, sender: { type: 'string' },
           recipients: { type: 'array', items: { type: 'object', properties: { address: { type: 'string' }, state: { type: 'string' }, lastReply: { type: ['string', 'null'] } } } },
           target: { type: ['string', 'null'] },
+          node: { type: 'string', description: '(ext, Store Backend PostgreSQL) the node it is on; - for a row of the shared queue no node holds (docs/queue.md "On a cluster"); absent with one node' },
         },
       },
       QueueActionBody: {

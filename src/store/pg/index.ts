@@ -21,6 +21,7 @@ export { openPgStore, type PgStore, type PgStoreOptions } from './store.js';
 export { PgUserDirectory } from './users.js';
 export { PgJournal, PgMailboxStore } from './mailboxes.js';
 export { PgMaildropLocks, type MaildropHold, type PgMaildropLockOptions } from './maildrop-locks.js';
+export { PgOperatorStore, CONTROL_CHANNEL } from './operator.js';
 
 /** The environment variable a node reads the database password from when no PasswordFile is set. */
 export const PASSWORD_ENV = 'SPOOLGATE_STORE_PASSWORD';

@@ -200,6 +200,39 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX extended_retry_due ON extended_retry (writer, next_attempt);
     `,
   },
+  {
+    version: 8,
+    name: 'operator view: node status, control requests and replies',
+    sql: `
+      -- [P2] operator view (docs/cluster.md "The operator view"). Each node's targets, tasks and
+      -- counters as its displays show them (JSON), written every Heartbeat: D,TARGETS and D,SPOOL
+      -- on any node read every node's row.
+      CREATE TABLE node_status (
+        node        text PRIMARY KEY,
+        updated_at  timestamptz NOT NULL DEFAULT now(),
+        status      jsonb NOT NULL
+      );
+      -- A command one node asks others to carry out (REFRESH,ALL; a queue action or listing
+      -- routed to the node that holds the message): announced by NOTIFY spoolgate_control, one
+      -- reply row per node asked. Old requests are deleted by the next request (an hour on).
+      CREATE TABLE control_requests (
+        id          bigserial PRIMARY KEY,
+        origin      text NOT NULL,
+        command     text NOT NULL,
+        nodes       text[] NOT NULL,
+        created_at  timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE control_replies (
+        request_id   bigint NOT NULL REFERENCES control_requests (id) ON DELETE CASCADE,
+        node         text NOT NULL,
+        ok           boolean NOT NULL,
+        lines        jsonb NOT NULL,
+        data         jsonb,
+        answered_at  timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (request_id, node)
+      );
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,122 @@
+// (ext, [P2]) The cluster parts of the displays and REFRESH,ALL against a fake cluster (no
+// database): the NODE table after the node's own, unchanged display; none with one node (SQLite)
+// or DisplayCompat IBM; STALE rows; REFRESH,ALL's line per node; REFRESH,ALL with SQLite.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseConfig } from '../config/index.js';
+import { ok } from '../core/result.js';
+import { Logger } from '../log/logger.js';
+import { executeLine, type ClusterOps, type OperatorTarget } from './execute.js';
+import type { ForwarderView, TargetView } from './snapshot.js';
+import type { NodeStatusRow } from '../store/operator-store.js';
+
+function target(address: string, port: number, sent: number): TargetView {
+  return {
+    addr: { address, port, source: { kind: 'TargetIP' }, server: { connectLimit: 1, maxMsgSent: 0, messageSize: 1000, secure: false } },
+    state: 'ACTIVE', capabilities: { esmtp: true, size: 0, startTls: false }, counters: { mailAttempts: sent, mailSent: sent, connectFail: 0 }, lastError: '',
+    acquire: () => new Promise(() => undefined),
+  };
+}
+
+function fixture(cluster: ClusterOps | undefined, compat = '') {
+  const f: ForwarderView = {
+    counters: { mailSent: 2, totalRetry: 0, currentRetry: 0, deadLetter: 0, undeliver: 0, extendedCurrent: 0, extendedTotal: 0 },
+    tasks: [{ tkid: 1, state: 'ACTIVE', entry: { attrs: { jobName: 'JOBB', jobId: 'J1', taskType: 'WRITER' } }, counters: { pend: 1, lrt: 0, mailRead: 2, undeliverable: 0 } }],
+    suspendMode: 'none',
+    listTargets: () => [target('192.0.2.1', 25, 2)],
+    suspend: () => undefined, resume: () => undefined, flushRetry: () => 0, flushExtended: async () => 0, resolve: async () => undefined, refreshTargets: () => undefined,
+  };
+  const parsed = parseConfig(`Instance Test\nTargetServer { TargetIP 192.0.2.1 }\n${compat}`, '/etc/sg.conf', {}, { hostName: 'gw.test' });
+  if (!parsed.ok) throw new Error(parsed.error.map((e) => e.message).join('\n'));
+  const t: OperatorTarget = {
+    forwarder: f, config: () => parsed.value.config,
+    refresh: async () => ok({ ignored: [], changed: ['RetryLimit'] }),
+    userExit: () => null, setUserExit: async () => ok(undefined),
+    ...(cluster === undefined ? {} : { cluster: () => cluster }),
+  };
+  return { target: t, log: Logger.silent() };
+}
+
+const rowA: NodeStatusRow = {
+  node: 'a', age: 1.5,
+  status: {
+    suspendMode: 'none', counters: { mailSent: 7, totalRetry: 0, currentRetry: 1, deadLetter: 0, undeliver: 0, extendedCurrent: 0, extendedTotal: 0 },
+    tasks: [{ tkid: 1, type: 'WRITER', state: 'WAIT', jobName: 'JOBA', jobId: 'JA', pend: 3, lrt: 1, mailRead: 4, undeliverable: 0 }],
+    targets: [{ address: '192.0.2.1', port: 25, source: { kind: 'TargetIP' }, connectLimit: 1, maxMsgSent: 0, messageSize: 1000, secure: false, state: 'NOT USABLE', esmtp: null, startTls: null, effectiveMessageSize: 1000, mailAttempts: 9, mailSent: 7, connectFail: 2, lostAttempts: 0, lastError: 'refused' }],
+  },
+};
+const rowC: NodeStatusRow = { node: 'c', age: 45, status: { ...(rowA.status as object), tasks: [], targets: [] } as NodeStatusRow['status'] };
+const gone: NodeStatusRow = { node: 'z', age: 1000, status: rowA.status };
+
+const cluster = (extra: Partial<ClusterOps> = {}): ClusterOps => ({
+  node: 'b', nodes: async () => [], staleSeconds: 30, statuses: async () => [rowA, rowC, gone], ...extra,
+});
+
+test('D,TARGETS on a cluster: the node\'s own display unchanged, then the NODE table; STALE and long-gone rows', async () => {
+  const single = fixture(undefined);
+  const alone = (await executeLine('D,TARGETS', single)).lines;
+  const { target, log } = fixture(cluster());
+  const r = await executeLine('D,TARGETS', { target, log });
+  assert.deepEqual(r.lines.slice(0, alone.length), alone, 'the single-node lines come first, unchanged');
+  assert.deepEqual(r.lines.slice(alone.length), [
+    'EZD1864I TEST CLUSTER: 3 NODES (THIS NODE b)',
+    '  NODE             TARGET                         STATE      ATTEMPTS     SENT CONNFAIL  RETRY AGE',
+    '  a                192.0.2.1:25                   NOT USABLE        9        7        2      1 1.5S',
+    '  b                192.0.2.1:25                   ACTIVE            2        2        0      0 0.0S',
+    '  c                -                              -                          7               1 45.0S STALE',
+  ]);
+  const data = r.data as { cluster: { nodes: { node: string; stale: boolean }[] } };
+  assert.deepEqual(data.cluster.nodes.map((x) => [x.node, x.stale]), [['a', false], ['b', false], ['c', true]]);
+  // ADDR= keeps that address's rows.
+  const addr = (await executeLine('D,TARGETS,ADDR=192.0.2.1', { target, log })).lines;
+  assert.ok(addr.some((l) => /^ {2}a +192\.0\.2\.1:25 +NOT USABLE/.test(l)));
+});
+
+test('D,SPOOLSTATUS on a cluster lists every node\'s tasks; DETAIL only the busy ones', async () => {
+  const { target, log } = fixture(cluster());
+  const s = (await executeLine('D,SPOOLSTATUS', { target, log })).lines;
+  assert.ok(s.includes('  a                W 001 JOBA     JA       WAIT       3     1      4 1.5S'), s.join('\n'));
+  assert.ok(s.includes('  b                W 001 JOBB     J1       ACTIVE     1     0      2 0.0S'), s.join('\n'));
+  const d = (await executeLine('D,SPOOLSTATUS,DETAIL,TKID=1', { target, log })).lines;
+  assert.ok(d.some((l) => l.startsWith('  a                W 001 JOBA')));
+});
+
+test('no NODE table with one node (SQLite) or DisplayCompat IBM; a store that cannot be read is one line', async () => {
+  for (const f of [fixture(undefined), fixture(cluster(), 'DisplayCompat IBM\n')]) {
+    for (const c of ['D,TARGETS', 'D,SPOOLSTATUS', 'D,SPOOLSTATUS,DETAIL']) {
+      assert.ok(!(await executeLine(c, f)).lines.some((l) => l.includes('EZD1864I')), c);
+    }
+  }
+  const broken = fixture(cluster({ statuses: async () => { throw new Error('connection refused'); } }));
+  const r = await executeLine('D,TARGETS', broken);
+  assert.ok(r.ok, 'the display itself still answers');
+  assert.match(r.lines.at(-1)!, /^CLUSTER: THE OTHER NODES' STATE CANNOT BE READ FROM THE STORE: CONNECTION REFUSED$/);
+});
+
+test('REFRESH,ALL: this node\'s REFRESH, then one line per other node; not ok when one was not refreshed', async () => {
+  const { target, log } = fixture(cluster({
+    refreshOthers: async () => [
+      { node: 'a', answered: true, reply: { node: 'a', ok: true, lines: [], data: { ignored: [], changed: ['RetryLimit', 'LogLevel'] } } },
+      { node: 'c', answered: true, reply: { node: 'c', ok: false, lines: ['EZD1844E C REFRESH REJECTED : x'], data: { errors: ['/etc/c.conf:3: unknown statement Foo'] } } },
+      { node: 'd', answered: false, detail: 'NO ANSWER WITHIN 10 SECONDS' },
+    ],
+  }));
+  const r = await executeLine('REFRESH,ALL', { target, log });
+  assert.equal(r.ok, false);
+  assert.equal(r.command, 'REFRESH,ALL');
+  assert.deepEqual(r.lines.slice(-5), [
+    'EZD1848I TEST MODIFY REFRESH COMMAND COMPLETED',
+    'EZD1863I TEST MODIFY REFRESH,ALL : 3 OTHER NODES ASKED',
+    'EZD1861I TEST NODE a REFRESHED : CHANGED RETRYLIMIT, LOGLEVEL',
+    'EZD1862E TEST NODE c NOT REFRESHED : /ETC/C.CONF:3: UNKNOWN STATEMENT FOO',
+    'EZD1862E TEST NODE d NOT REFRESHED : NO ANSWER WITHIN 10 SECONDS',
+  ]);
+});
+
+test('REFRESH,ALL with one node (SQLite) is REFRESH with a note', async () => {
+  const f = fixture(undefined);
+  const plain = await executeLine('REFRESH', f);
+  const all = await executeLine('REFRESH,ALL', f);
+  assert.ok(all.ok);
+  assert.deepEqual(all.lines, [...plain.lines, 'EZD1863I TEST MODIFY REFRESH,ALL : STORE BACKEND IS SQLITE: THIS NODE IS THE ONLY NODE']);
+});

@@ -1,0 +1,175 @@
+// store/pg's OperatorStore (store/operator-store.ts): node status rows, control requests and
+// replies, and the shared queue's rows for the operator ([P2] item 4, migration 8).
+//
+// Waking: NOTIFY spoolgate_control '<schema>:req:<id>' in the transaction that records a request
+// (delivered at COMMIT) and '<schema>:rep:<id>' with each reply; listen() LISTENs on a dedicated
+// connection and reconnects after a bounded delay. A notification is a hint: the asking node
+// polls the replies too, and a node whose LISTEN connection is down at that moment does not
+// answer (reported by the asking node as silent).
+//
+// Untrusted input: commands and replies come from nodes of the same cluster (they hold the
+// database's credentials); the node carrying a request out checks the command (cluster.ts).
+// All SQL is parameterised.
+import pg from 'pg';
+import type { JsonValue } from '../queue-store.js';
+import type { ControlReply, ControlRequest, NodeStatusRow, OperatorStore, RowActionOutcome, StoreEntryRow } from '../operator-store.js';
+import type { PgPool } from './pool.js';
+import { NOTIFY_CHANNEL } from './queue.js';
+
+export const CONTROL_CHANNEL = 'spoolgate_control';
+
+/** Requests older than this are deleted when a new one is made (their replies with them). */
+const KEEP_REQUESTS = '1 hour';
+/** The most lines and bytes of data one reply stores (a listing is bounded by its LIMIT too). */
+const MAX_REPLY_BYTES = 8 * 1024 * 1024;
+
+export class PgOperatorStore implements OperatorStore {
+  constructor(private readonly db: PgPool, readonly node: string, private readonly opts: { readonly reconnectMs?: number } = {}) {}
+
+  private payload(kind: 'req' | 'rep', id: string): string {
+    return `${this.db.schema}:${kind}:${id}`;
+  }
+
+  async publishStatus(status: JsonValue): Promise<void> {
+    await this.db.query(
+      `INSERT INTO node_status (node, status) VALUES ($1, $2)
+       ON CONFLICT (node) DO UPDATE SET status = EXCLUDED.status, updated_at = now()`,
+      [this.node, JSON.stringify(status)],
+    );
+  }
+
+  async statuses(): Promise<NodeStatusRow[]> {
+    const r = await this.db.query<{ node: string; age: number; status: JsonValue }>(
+      'SELECT node, extract(epoch FROM now() - updated_at)::float AS age, status FROM node_status ORDER BY node',
+    );
+    return r.rows.map((x) => ({ node: x.node, age: Math.max(0, x.age), status: x.status }));
+  }
+
+  async liveNodes(withinSeconds: number): Promise<string[]> {
+    const r = await this.db.query<{ name: string }>(
+      `SELECT name FROM nodes WHERE name <> $1 AND heartbeat_at >= now() - make_interval(secs => $2) ORDER BY name`,
+      [this.node, withinSeconds],
+    );
+    return r.rows.map((x) => x.name);
+  }
+
+  async request(command: string, nodes: readonly string[]): Promise<string> {
+    return this.db.transaction(async (c) => {
+      await c.query(`DELETE FROM control_requests WHERE created_at < now() - interval '${KEEP_REQUESTS}'`);
+      const r = await c.query<{ id: string }>('INSERT INTO control_requests (origin, command, nodes) VALUES ($1, $2, $3) RETURNING id', [this.node, command, [...nodes]]);
+      const id = r.rows[0]!.id;
+      await c.query('SELECT pg_notify($1, $2)', [CONTROL_CHANNEL, this.payload('req', id)]);
+      return id;
+    });
+  }
+
+  async requestFor(id: string): Promise<ControlRequest | undefined> {
+    if (!/^\d{1,18}$/.test(id)) return undefined;
+    const r = await this.db.query<{ id: string; origin: string; command: string; nodes: string[] }>(
+      'SELECT id::text AS id, origin, command, nodes FROM control_requests WHERE id = $1 AND $2 = ANY(nodes)', [id, this.node],
+    );
+    return r.rows[0];
+  }
+
+  async answer(id: string, reply: Omit<ControlReply, 'node'>): Promise<void> {
+    let data = JSON.stringify(reply.data ?? null);
+    let lines = reply.lines;
+    if (data.length > MAX_REPLY_BYTES) { data = JSON.stringify({ error: `reply data larger than ${MAX_REPLY_BYTES} bytes left out` }); lines = lines.slice(0, 1000); }
+    await this.db.transaction(async (c) => {
+      await c.query(
+        `INSERT INTO control_replies (request_id, node, ok, lines, data) SELECT id, $2, $3, $4, $5 FROM control_requests WHERE id = $1
+         ON CONFLICT (request_id, node) DO NOTHING`,
+        [id, this.node, reply.ok, JSON.stringify(lines), data],
+      );
+      await c.query('SELECT pg_notify($1, $2)', [CONTROL_CHANNEL, this.payload('rep', id)]);
+    });
+  }
+
+  async replies(id: string): Promise<ControlReply[]> {
+    const r = await this.db.query<{ node: string; ok: boolean; lines: string[]; data: unknown }>(
+      'SELECT node, ok, lines, data FROM control_replies WHERE request_id = $1 ORDER BY node', [id],
+    );
+    return r.rows.map((x) => ({ node: x.node, ok: x.ok, lines: x.lines, data: x.data }));
+  }
+
+  async listen(h: { onRequest(id: string): void; onReply(id: string): void }): Promise<() => Promise<void>> {
+    const prefix = `${this.db.schema}:`;
+    const reconnectMs = this.opts.reconnectMs ?? 2_000;
+    let current: pg.Client | undefined;
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    const schedule = (): void => {
+      if (stopped || timer !== undefined) return;
+      timer = setTimeout(() => { timer = undefined; connect().catch(schedule); }, reconnectMs);
+      timer.unref();
+    };
+    const connect = async (): Promise<void> => {
+      const c = new pg.Client(this.db.clientConfig());
+      current = c;
+      c.on('notification', (n) => {
+        if (n.channel !== CONTROL_CHANNEL || n.payload === undefined || !n.payload.startsWith(prefix)) return;
+        const [kind, id] = n.payload.slice(prefix.length).split(':');
+        if (id === undefined) return;
+        if (kind === 'req') h.onRequest(id);
+        else if (kind === 'rep') h.onReply(id);
+      });
+      const lost = (): void => {
+        if (c !== current) return;
+        current = undefined;
+        c.end().catch(() => undefined);
+        schedule();
+      };
+      c.on('error', lost);
+      c.on('end', lost);
+      await c.connect();
+      await c.query(`LISTEN ${CONTROL_CHANNEL}`);
+    };
+    await connect();
+    return async () => {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      const c = current;
+      current = undefined;
+      if (c !== undefined) await c.end();
+    };
+  }
+
+  async entries(writer: string, limit: number): Promise<StoreEntryRow[]> {
+    const r = await this.db.query<{
+      id: string; kind: 'spool' | 'message'; state: 'ready' | 'held'; attributes: StoreEntryRow['attributes']; size: string;
+      arrived_node: string; arrived_at: Date; next_attempt: Date; attempts: number; lease_node: string | null;
+    }>(
+      `SELECT id::text AS id, kind, state, attributes, size, arrived_node, arrived_at, next_attempt, attempts,
+              CASE WHEN lease_expires >= now() THEN lease_node END AS lease_node
+       FROM queue_entries WHERE writer = $1 ORDER BY arrived_at, id LIMIT $2`,
+      [writer, limit],
+    );
+    return r.rows.map((x) => ({
+      id: x.id, kind: x.kind, state: x.state, attributes: x.attributes, size: Number(x.size), arrivedNode: x.arrived_node,
+      arrivedAt: x.arrived_at, nextAttempt: x.next_attempt, attempts: x.attempts, leaseNode: x.lease_node,
+    }));
+  }
+
+  async actOnRow(writer: string, id: string, action: 'hold' | 'release' | 'retry' | 'delete'): Promise<RowActionOutcome> {
+    if (!/^\d{1,18}$/.test(id)) return 'missing';
+    return this.db.transaction(async (c) => {
+      // The row lock serialises with a claim (FOR UPDATE SKIP LOCKED skips it meanwhile).
+      const cur = await c.query<{ live: boolean }>(
+        'SELECT (lease_node IS NOT NULL AND lease_expires >= now()) AS live FROM queue_entries WHERE id = $1 AND writer = $2 FOR UPDATE', [id, writer],
+      );
+      const row = cur.rows[0];
+      if (row === undefined) return 'missing';
+      if (row.live) return 'leased';
+      const free = 'lease_node = NULL, lease_expires = NULL, lease_token = NULL';
+      switch (action) {
+        case 'hold': await c.query(`UPDATE queue_entries SET state = 'held', ${free} WHERE id = $1`, [id]); break;
+        case 'release': await c.query(`UPDATE queue_entries SET state = 'ready', next_attempt = now(), ${free} WHERE id = $1`, [id]); break;
+        case 'retry': await c.query(`UPDATE queue_entries SET next_attempt = now(), ${free} WHERE id = $1 AND state = 'ready'`, [id]); break;
+        case 'delete': await c.query('DELETE FROM queue_entries WHERE id = $1', [id]); break;
+      }
+      // Work may be due now: wake the idle nodes (the queue's own channel).
+      if (action === 'release' || action === 'retry') await c.query(`SELECT pg_notify($1, $2)`, [NOTIFY_CHANNEL, `${this.db.schema}:${writer}`]);
+      return 'done';
+    });
+  }
+}

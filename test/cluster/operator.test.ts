@@ -1,0 +1,221 @@
+// [P2] item 4, the operator view of a cluster, on the real PostgreSQL 15: gateway nodes started in
+// this process (startServices, each its own directories and control socket, one schema), talked to
+// through their control sockets as `spoolgate modify` does.
+//
+// - D,TARGETS and D,SPOOLSTATUS on node B show node A's targets and tasks in the NODE table;
+// - REFRESH,ALL on A makes B and C re-read their configuration (D,CONFIG on each shows the new
+//   RetryLimit); a node that stopped (its heartbeat still fresh) is reported within the bound, the
+//   command does not hang; junk after ALL is refused;
+// - the queue tools on B list the messages A holds (with their node), a hold from B keeps A from
+//   sending the message while the others go, a release from B sends it; an id no node has is 404.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { SMTPServer } from 'smtp-server';
+import { Logger } from '../../src/log/index.js';
+import { startServices, type Services } from '../../src/main.js';
+import { sendCommand, type ControlResponse } from '../../src/control/index.js';
+import { tempDir } from '../../src/testing/peers.js';
+import { needPostgres, type TestDatabase } from '../../src/testing/pg.js';
+import { batchFile, submitText, until, writeConfig } from '../../src/testing/gateway.js';
+import { migrate } from '../../src/store/pg/migrations.js';
+import { PASSWORD_ENV } from '../../src/store/pg/index.js';
+import type { Config } from '../../src/config/index.js';
+
+interface Sink { readonly port: number; readonly subjects: string[]; reject: boolean }
+
+async function sink(t: TestContext): Promise<Sink> {
+  const s: { port: number; subjects: string[]; reject: boolean } = { port: 0, subjects: [], reject: false };
+  const srv = new SMTPServer({
+    logger: false, disabledCommands: ['AUTH', 'STARTTLS'],
+    onRcptTo(_a, _s, cb) {
+      if (s.reject) { const e = new Error('try again later') as Error & { responseCode: number }; e.responseCode = 451; cb(e); return; }
+      cb();
+    },
+    onData(stream, _session, cb) {
+      const parts: Buffer[] = [];
+      stream.on('data', (d: Buffer) => parts.push(d));
+      stream.on('end', () => { s.subjects.push(/Subject: (\S+ message \d+)/.exec(Buffer.concat(parts).toString('latin1'))?.[1] ?? '?'); cb(null); });
+    },
+  });
+  srv.on('error', () => undefined);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => srv.close(() => r())));
+  s.port = ((srv as unknown as { server: import('node:net').Server }).server.address() as import('node:net').AddressInfo).port;
+  return s;
+}
+
+interface Node { readonly name: string; readonly path: string; readonly config: Config; services: Services | undefined }
+
+function nodeConfig(t: TestContext, tdb: TestDatabase, name: string, target: number, retryCount = 50): Node {
+  const u = new URL(tdb.url);
+  process.env[PASSWORD_ENV] = decodeURIComponent(u.password);
+  u.password = '';
+  const { path, config } = writeConfig(join(tempDir(t, `spoolgate-op-${name}-`)), [
+    `TargetServer { TargetIP 127.0.0.1 ConnectPort ${target} }`,
+    `RetryLimit { Count ${retryCount} Interval 1 }`,
+    `Store { Backend PostgreSQL Url ${u.toString()} Schema ${tdb.schema} Node ${name} LeaseTime 10 Heartbeat 1 PoolSize 4 }`,
+  ].join('\n'));
+  return { name, path, config, services: undefined };
+}
+
+async function start(t: TestContext, n: Node): Promise<Node> {
+  n.services = await startServices(n.config, { log: process.env.GW_LOG ? undefined : Logger.silent() });
+  t.after(async () => { await n.services?.stop(); n.services = undefined; });
+  await n.services.gateway.forwarder.start();
+  return n;
+}
+
+async function cmd(n: Node, line: string): Promise<ControlResponse> {
+  const r = await sendCommand(n.config.controlSocket, line, { timeoutMs: 60_000 });
+  assert.ok(r.ok, `${n.name} ${line}: ${r.ok ? '' : r.error}`);
+  return r.value;
+}
+
+test('D,TARGETS and D,SPOOLSTATUS on node B show node A; REFRESH,ALL from A refreshes B and C, and reports a stopped node within the bound', async (t) => {
+  const tdb = await needPostgres(t);
+  if (!tdb) return;
+  await migrate(tdb.pool());
+  const sa = await sink(t);
+  const sb = await sink(t);
+  // A sends a file alone first (its target counters move), then B and C join.
+  const a = await start(t, nodeConfig(t, tdb, 'a', sa.port));
+  await submitText(a.config, batchFile('OPA', 3).text, 'JOBA');
+  await until('A delivered its file', () => sa.subjects.length >= 3);
+  const b = await start(t, nodeConfig(t, tdb, 'b', sb.port));
+  const c = await start(t, nodeConfig(t, tdb, 'c', sb.port));
+
+  // B's display: its own block unchanged, then the NODE table with A's target and counters.
+  const aRow = new RegExp(`^  a +127\\.0\\.0\\.1:${sa.port} +ACTIVE +3 +3 +0 +0 +\\d+\\.\\dS$`, 'm');
+  let shown = '';
+  await until('B shows A\'s target state', async () => { shown = (await cmd(b, 'D,TARGETS')).lines.join('\n'); return aRow.test(shown) && shown.includes('CLUSTER: 3 NODES'); }, 30_000)
+    .catch((e: unknown) => { throw new Error(`${String(e)}\n${shown}`); });
+  assert.match(shown, /^EZD1831I TEST TARGETS:$/m, 'the seed\'s display first');
+  assert.match(shown, new RegExp(`^TARGET SERVER 127\\.0\\.0\\.1 PORT ${sb.port}$`, 'm'), 'B\'s own target block');
+  assert.match(shown, /^EZD1864I TEST CLUSTER: 3 NODES \(THIS NODE b\)$/m);
+  assert.match(shown, new RegExp(`^  b +127\\.0\\.0\\.1:${sb.port} +`, 'm'));
+  const data = (await cmd(b, 'D,TARGETS')).data as { cluster: { nodes: { node: string; targets: { mailSent: number }[] }[] } };
+  assert.equal(data.cluster.nodes.find((x) => x.node === 'a')?.targets[0]?.mailSent, 3);
+  // ADDR= keeps that address's rows (every node's); SPOOLSTATUS lists every node's tasks.
+  const byAddr = (await cmd(c, 'D,TARGETS,ADDR=127.0.0.1')).lines.join('\n');
+  assert.match(byAddr, /^ {2}a +127\.0\.0\.1:/m);
+  const spool = (await cmd(b, 'D,SPOOLSTATUS')).lines.join('\n');
+  assert.match(spool, /^EZD1832I TEST SPOOLSTATUS:$/m);
+  for (const n of ['a', 'b', 'c']) assert.match(spool, new RegExp(`^  ${n} +W 001 `, 'm'), `${n}'s task in the table`);
+
+  // REFRESH,ALL from A: B and C each re-read their own file (RetryLimit Count 50 -> 7).
+  for (const n of [b, c]) writeFileSync(n.path, readFileSync(n.path, 'utf8').replace('Count 50', 'Count 7'));
+  const before = (await cmd(b, 'D,CONFIG')).lines.join('\n');
+  assert.doesNotMatch(before, /COUNT\s*: 7\b/);
+  const r = await cmd(a, 'REFRESH,ALL');
+  const text = r.lines.join('\n');
+  assert.ok(r.ok, text);
+  assert.match(text, /^EZD1848I TEST MODIFY REFRESH COMMAND COMPLETED$/m, 'A itself refreshed');
+  assert.match(text, /^EZD1863I TEST MODIFY REFRESH,ALL : 2 OTHER NODES ASKED$/m);
+  assert.match(text, /^EZD1861I TEST NODE b REFRESHED : CHANGED RETRYLIMIT$/m);
+  assert.match(text, /^EZD1861I TEST NODE c REFRESHED : CHANGED RETRYLIMIT$/m);
+  for (const n of [b, c]) assert.match((await cmd(n, 'D,CONFIG')).lines.join('\n'), /COUNT\s*: 7\b/, `${n.name} runs the new RetryLimit`);
+  assert.doesNotMatch((await cmd(a, 'D,CONFIG')).lines.join('\n'), /COUNT\s*: 7\b/, 'A\'s own file did not change');
+
+  // Junk after ALL: refused before anything is asked.
+  const junk = await cmd(a, 'REFRESH,ALL,NOW');
+  assert.equal(junk.ok, false);
+  assert.match(junk.lines.join('\n'), /EZD1835E TEST MODIFY COMMAND NOT VALID : OPERAND 'NOW' NOT VALID FOR REFRESH,ALL/);
+
+  // C stops; its heartbeat is still fresh (LeaseTime 10), so it is asked, and reported silent
+  // after the bound instead of holding the command.
+  await c.services!.stop();
+  c.services = undefined;
+  const r2 = await cmd(a, 'REFRESH,ALL');
+  const text2 = r2.lines.join('\n');
+  assert.equal(r2.ok, false, 'a node not refreshed makes the command fail');
+  assert.match(text2, /^EZD1861I TEST NODE b REFRESHED : NOTHING CHANGED$/m);
+  assert.match(text2, /^EZD1862E TEST NODE c NOT REFRESHED : NO ANSWER WITHIN 10 SECONDS$/m);
+  // The stopped node's row stays in the display (its last state), its age growing: STALE after
+  // the lease time.
+  assert.match((await cmd(b, 'D,TARGETS')).lines.join('\n'), /^ {2}c +\S+ +\S+ .* \d+\.\dS( STALE)?$/m);
+});
+
+test('queue tools on node B see and hold the messages node A holds; an id no node has is 404', async (t) => {
+  const tdb = await needPostgres(t);
+  if (!tdb) return;
+  await migrate(tdb.pool());
+  const s = await sink(t);
+  s.reject = true;
+  const a = await start(t, nodeConfig(t, tdb, 'a', s.port));
+  await submitText(a.config, batchFile('QB', 3).text, 'JOBQ');
+  // A read the file: its three messages wait in long retry in A's memory.
+  await until('A has the messages in retry', async () => ((await cmd(a, 'D,QUEUE,STATE=RETRY')).data as { total: number }).total === 3);
+  const b = await start(t, nodeConfig(t, tdb, 'b', s.port));
+
+  const list = await cmd(b, 'D,QUEUE');
+  const items = (list.data as { total: number; items: { id: string; node?: string; state: string }[] }).items;
+  assert.equal(items.length, 3, list.lines.join('\n'));
+  assert.ok(items.every((x) => x.node === 'a' && x.state === 'retry'), JSON.stringify(items));
+  assert.match(list.lines.join('\n'), /^ {4}NODE: a$/m);
+  const held = items[1]!.id;
+
+  // Hold from B: routed to A, which holds it in its own hold list.
+  const h = await cmd(b, `HOLD,ID=${held},REASON='check it',BY=ops`);
+  assert.ok(h.ok, h.lines.join('\n'));
+  assert.equal(((await cmd(a, `D,QUEUE,ID=${held}`)).data as { item: { state: string } }).item.state, 'held');
+  const shownOnB = await cmd(b, `D,QUEUE,ID=${held}`);
+  assert.match(shownOnB.lines.join('\n'), /NODE +: a/);
+
+  // The target accepts again: the other two go, the held one does not.
+  s.reject = false;
+  await cmd(a, 'FLUSHRETRY,TKID=0');
+  await until('the two not held are delivered', () => s.subjects.length >= 2);
+  assert.equal(((await cmd(b, 'D,QUEUE')).data as { total: number }).total, 1);
+  assert.deepEqual(s.subjects.sort(), ['QB message 1', 'QB message 3']);
+  // Release from B: A sends it.
+  const rel = await cmd(b, `RELEASE,ID=${held},BY=ops`);
+  assert.ok(rel.ok, rel.lines.join('\n'));
+  await until('the released message is delivered', () => s.subjects.length >= 3);
+  assert.ok(s.subjects.includes('QB message 2'));
+
+  // Hostile: an id of the right form that no node has.
+  const none = await cmd(b, 'HOLD,ID=0123456789ab-1,BY=ops');
+  assert.equal(none.ok, false);
+  assert.match(none.lines.join('\n'), /EZD1856E .*NOT ON ANY OTHER NODE OF THE CLUSTER EITHER/);
+  const noneShow = await cmd(b, 'D,QUEUE,ID=0123456789ab-0');
+  assert.equal(noneShow.ok, false);
+});
+
+test('kill -9 of a node process: REFRESH,ALL on another reports it within the bound and returns', async (t) => {
+  const tdb = await needPostgres(t);
+  if (!tdb) return;
+  await migrate(tdb.pool());
+  const s = await sink(t);
+  const procs: Record<string, { node: Node; proc: ChildProcess; err: string[] }> = {};
+  for (const name of ['pa', 'pb']) {
+    const node = nodeConfig(t, tdb, name, s.port);
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start', '--config', node.path], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env } });
+    const err: string[] = [];
+    proc.stderr!.on('data', (d: Buffer) => { err.push(...d.toString().split('\n')); err.splice(0, Math.max(0, err.length - 40)); });
+    t.after(() => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); });
+    procs[name] = { node, proc, err };
+  }
+  const pa = procs.pa!;
+  const pb = procs.pb!;
+  // Both run and see each other (B's status row is on the store).
+  await until('both nodes answer with each other in D,TARGETS', async () => {
+    const r = await sendCommand(pa.node.config.controlSocket, 'D,TARGETS', { timeoutMs: 10_000 });
+    return r.ok && r.value.lines.some((l) => /^ {2}pb +127\.0\.0\.1:/.test(l));
+  }, 120_000).catch((e: unknown) => { throw new Error(`${String(e)}\n${pa.err.join('\n')}\n${pb.err.join('\n')}`); });
+  const first = await cmd(pa.node, 'REFRESH,ALL');
+  assert.match(first.lines.join('\n'), /^EZD1861I TEST NODE pb REFRESHED : NOTHING CHANGED$/m);
+
+  pb.proc.kill('SIGKILL');
+  await new Promise<void>((r) => { if (pb.proc.exitCode !== null || pb.proc.signalCode !== null) r(); else pb.proc.once('exit', () => r()); });
+  // Its heartbeat is still within LeaseTime: it is asked, and reported silent after the bound.
+  const r = await cmd(pa.node, 'REFRESH,ALL');
+  const text = r.lines.join('\n');
+  assert.equal(r.ok, false, text);
+  assert.match(text, /^EZD1848I TEST MODIFY REFRESH COMMAND COMPLETED$/m, 'the node asked refreshed itself');
+  assert.match(text, /^EZD1862E TEST NODE pb NOT REFRESHED : NO ANSWER WITHIN 10 SECONDS$/m);
+  pa.proc.kill('SIGTERM');
+  await new Promise<void>((res) => { if (pa.proc.exitCode !== null) res(); else pa.proc.once('exit', () => res()); });
+});
