@@ -8,6 +8,7 @@ import type { Config } from './config/index.js';
 import type { Logger } from './log/index.js';
 import { storeSource, type StoreSource } from './forwarder/index.js';
 import { LOCAL_WITH_POSTGRES, pgOptions, PgPool, PgQueueStore, requireCurrentSchema } from './store/pg/index.js';
+import { PgAccountingTable, PgDeadLetterTable, PgHttpTokenTable } from './store/pg/records.js';
 import type { NodeInfo } from './store/queue-store.js';
 import type { SpoolLayout } from './spool/submit.js';
 import type { BadEntryPolicy } from './spool/disposition.js';
@@ -15,9 +16,22 @@ import type { BadEntryPolicy } from './spool/disposition.js';
 export interface Cluster {
   readonly node: string;
   readonly source: StoreSource;
+  /** Accounting, dead letters and HTTP token hashes every node shares (store/pg/records.ts). */
+  readonly records: ClusterRecords;
   /** D,NODES and `spoolgate db nodes`: every node heartbeating on the database. */
   nodes(): Promise<NodeInfo[]>;
   close(): Promise<void>;
+}
+
+export interface ClusterRecords {
+  readonly accounting: PgAccountingTable;
+  readonly deadLetters: PgDeadLetterTable;
+  readonly tokens: PgHttpTokenTable;
+}
+
+/** The shared record tables of a node on `db`. */
+export function clusterRecords(db: PgPool, node: string): ClusterRecords {
+  return { accounting: new PgAccountingTable(db, node), deadLetters: new PgDeadLetterTable(db, node), tokens: new PgHttpTokenTable(db, node) };
 }
 
 function version(): string {
@@ -49,6 +63,6 @@ export async function openCluster(config: Config, layout: SpoolLayout, clock: Cl
     pollMs: Math.min(5_000, Math.max(250, heartbeatMs / 2)),
     policy,
   });
-  log.event('store.cluster', { node: pgc.node, schema: pgc.schema, leaseTime: pgc.leaseTime, heartbeat: pgc.heartbeat, shared: 'spool files (arrival, claims, checkpoint, retry)', local: LOCAL_WITH_POSTGRES });
-  return { node: pgc.node, source, nodes: () => queue.nodes(), close: () => queue.close() };
+  log.event('store.cluster', { node: pgc.node, schema: pgc.schema, leaseTime: pgc.leaseTime, heartbeat: pgc.heartbeat, shared: 'spool files (arrival, claims, checkpoint, retry), accounting, dead letters, HTTP token hashes', local: LOCAL_WITH_POSTGRES });
+  return { node: pgc.node, source, records: clusterRecords(db, pgc.node), nodes: () => queue.nodes(), close: () => queue.close() };
 }

@@ -6,13 +6,15 @@
 // Untrusted input: spool bytes and attributes (stored opaque, parameterised SQL).
 // Persists: everything in the database, each operation one transaction; safe to crash anywhere
 // (a crashed node's leases run out and its entries are taken over).
-// Wired: the forwarder's spool path (src/cluster.ts, forwarder/store-source.ts); the rest stays local.
+// Wired: the forwarder's spool path (src/cluster.ts, forwarder/store-source.ts); accounting, dead
+// letters and HTTP token hashes (records.ts, migration 5); the rest stays local.
 import { readFile, stat } from 'node:fs/promises';
 import type { PgOptions } from './pool.js';
 
 export { PgPool, redactUrl, type PgOptions } from './pool.js';
 export { migrate, schemaStatus, requireCurrentSchema, SchemaError, PG_MIGRATIONS, PG_SCHEMA_VERSION, type PgMigration, type SchemaStatus } from './migrations.js';
 export { PgQueueStore, NOTIFY_CHANNEL, type PgQueueOptions } from './queue.js';
+export { PgAccountingTable, PgDeadLetterTable, PgHttpTokenTable, DEAD_LETTER_CHUNK } from './records.js';
 
 /** The environment variable a node reads the database password from when no PasswordFile is set. */
 export const PASSWORD_ENV = 'SPOOLGATE_STORE_PASSWORD';
@@ -77,4 +79,4 @@ export function startRefusal(store: { readonly backend: 'sqlite' | 'postgresql' 
 }
 
 /** What stays on this node's disk with Backend PostgreSQL (logged at start: docs/cluster.md). */
-export const LOCAL_WITH_POSTGRES = 'the receiver\'s and the gateway\'s own message entries, mailboxes, users, journal, accounting, HTTP tokens, extended retry, dead letters and held files stay on this node';
+export const LOCAL_WITH_POSTGRES = 'the receiver\'s and the gateway\'s own message entries, mailboxes, users, journal, extended retry and held files stay on this node';
