@@ -358,7 +358,7 @@ export class TableAccountingSink implements AccountingSink {
     }
   }
 
-  prune(cutoff: number, max: number, batch: number): Promise<number> {
+  prune(cutoff: number, max: number, batch: number, _now?: number): Promise<number> {
     return this.table.prune(cutoff, max, batch);
   }
 

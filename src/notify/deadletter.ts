@@ -227,7 +227,7 @@ export class TableDeadLetters implements DeadLetters {
     return this.table.prune(cutoff, max, batch);
   }
 
-  remove(id: string): Promise<boolean> {
+  async remove(id: string): Promise<boolean> {
     if (!ID.test(id)) throw new DeadLetterError(`not a dead letter id: ${JSON.stringify(id)}`);
     return this.table.remove(id);
   }
