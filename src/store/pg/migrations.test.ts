@@ -32,7 +32,9 @@ test('a fresh database is migrated to the latest version; a re-run changes nothi
   const after = await schemaStatus(db);
   assert.equal(after.current, PG_SCHEMA_VERSION);
   assert.deepEqual(after.pending, []);
-  assert.deepEqual(await tables(db), ['arrivals', 'checkpoint_messages', 'checkpoint_recipients', 'nodes', 'queue_chunks', 'queue_entries', 'spoolgate_schema']);
+  // Each helper's version adds tables: the ones of versions 1-3 and 5 are there (others may be too).
+  const have = await tables(db);
+  for (const name of ['accounting', 'arrivals', 'checkpoint_messages', 'checkpoint_recipients', 'dead_letter_chunks', 'dead_letters', 'http_tokens', 'nodes', 'queue_chunks', 'queue_entries', 'spoolgate_schema']) assert.ok(have.includes(name), name);
   await requireCurrentSchema(db);
 
   assert.deepEqual(await migrate(db), []);
@@ -49,7 +51,7 @@ test('an older version is upgraded and keeps its rows', async (t) => {
   const e = await db.query<{ id: string }>(`INSERT INTO queue_entries (writer, kind, arrived_node) VALUES ('CSSMTP', 'spool', 'a') RETURNING id`);
   const id = e.rows[0]!.id;
 
-  assert.deepEqual(await migrate(db), [3]);
+  assert.deepEqual(await migrate(db), PG_MIGRATIONS.filter((m) => m.version > 2).map((m) => m.version));
   const kept = await db.query('SELECT writer FROM queue_entries WHERE id = $1', [id]);
   assert.deepEqual(kept.rows, [{ writer: 'CSSMTP' }]);
   // The new version's tables work with the old rows.
