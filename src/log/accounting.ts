@@ -293,44 +293,46 @@ export class TableAccountingSink implements AccountingSink {
       return false;
     }
     this.queue.push({ time: record.time, type: record.type, record: record.line });
-    if (this.writing === undefined && this.retryTimer === undefined) this.writing = this.drain();
+    if (this.retryTimer === undefined) this.kick().catch(() => undefined); // never rejects (kick)
     return true;
+  }
+
+  /** Starts draining unless it runs already (`writing` is cleared asynchronously, after the drain). */
+  private kick(): Promise<void> {
+    // drain() catches the table's errors; onError throwing is reported to onError's owner no further.
+    this.writing ??= this.drain().catch(() => undefined).finally(() => { this.writing = undefined; });
+    return this.writing;
   }
 
   /** Inserts the queue in batches until it is empty or an insert fails (then a retry is armed). */
   private async drain(): Promise<void> {
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.slice(0, ACCOUNTING_BATCH);
-        try {
-          await this.table.insert(batch);
-        } catch (e) {
-          this.opts.onError?.(e);
-          if (!this.closed) {
-            this.retryTimer = setTimeout(() => { this.retryTimer = undefined; this.writing ??= this.drain(); }, this.backoffMs);
-            this.retryTimer.unref();
-            this.backoffMs = Math.min(30_000, this.backoffMs * 2);
-          }
-          return;
+    while (this.queue.length > 0) {
+      const batch = this.queue.slice(0, ACCOUNTING_BATCH);
+      try {
+        await this.table.insert(batch);
+      } catch (e) {
+        this.opts.onError?.(e);
+        if (!this.closed) {
+          this.retryTimer = setTimeout(() => { this.retryTimer = undefined; this.kick().catch(() => undefined); }, this.backoffMs);
+          this.retryTimer.unref();
+          this.backoffMs = Math.min(30_000, this.backoffMs * 2);
         }
-        this.queue.splice(0, batch.length);
-        this.backoffMs = 1_000;
-        if (this.dropped > 0) {
-          this.opts.onError?.(new Error(`accounting: ${this.dropped} records were dropped while the database did not take them`));
-          this.dropped = 0;
-        }
+        return;
       }
-    } finally {
-      this.writing = undefined;
+      this.queue.splice(0, batch.length);
+      this.backoffMs = 1_000;
+      if (this.dropped > 0) {
+        this.opts.onError?.(new Error(`accounting: ${this.dropped} records were dropped while the database did not take them`));
+        this.dropped = 0;
+      }
     }
   }
 
   async flush(): Promise<void> {
     if (this.retryTimer !== undefined) { clearTimeout(this.retryTimer); this.retryTimer = undefined; }
     while (this.queue.length > 0) {
-      this.writing ??= this.drain();
       const before = this.queue.length;
-      await this.writing;
+      await this.kick();
       if (this.retryTimer !== undefined || this.queue.length >= before) return; // failed: kept for the retry
     }
   }
