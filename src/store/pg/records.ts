@@ -27,11 +27,12 @@ export class PgAccountingTable {
   /** Records after `after` in (time, id) order, at most `limit`: one page of a query. */
   async select(q: { readonly since?: Date; readonly types?: readonly number[]; readonly after?: { readonly time: Date; readonly id: string } }, limit: number): Promise<{ id: string; node: string; time: Date; record: string }[]> {
     const r = await this.db.query<{ id: string; node: string; time: Date; record: string }>(
-      `SELECT id::text AS id, node, time, record FROM accounting
-        WHERE ($1::timestamptz IS NULL OR time >= $1)
-          AND ($2::smallint[] IS NULL OR type = ANY($2))
-          AND ($3::timestamptz IS NULL OR (time, id) > ($3, $4::bigint))
-        ORDER BY time, id LIMIT $5`,
+      // a.id, not id: ORDER BY a bare name would take the output column (text: '1000' < '998').
+      `SELECT a.id::text AS id, a.node, a.time, a.record FROM accounting a
+        WHERE ($1::timestamptz IS NULL OR a.time >= $1)
+          AND ($2::smallint[] IS NULL OR a.type = ANY($2))
+          AND ($3::timestamptz IS NULL OR (a.time, a.id) > ($3, $4::bigint))
+        ORDER BY a.time, a.id LIMIT $5`,
       [q.since ?? null, q.types === undefined ? null : [...q.types], q.after?.time ?? null, q.after?.id ?? null, limit],
     );
     return r.rows;
