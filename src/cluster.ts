@@ -10,6 +10,7 @@ import { storeSource, StoreMailDirectory, type RecordDirectory, type StoreSource
 import { LOCAL_WITH_POSTGRES, openPgStore, pgOptions, PgExtendedStore, PgMaildropLocks, PgOperatorStore, PgPool, PgQueueStore, requireCurrentSchema, type PgStore } from './store/pg/index.js';
 import { ClusterOperator, QUEUE_ASK_BOUND_MS } from './cluster-operator.js';
 import type { ClusterQueuePort } from './queue/cluster-queue.js';
+import { PgAccountingTable, PgDeadLetterTable, PgHttpTokenTable } from './store/pg/records.js';
 import type { NodeInfo } from './store/queue-store.js';
 import type { SpoolLayout } from './spool/submit.js';
 import type { BadEntryPolicy } from './spool/disposition.js';
@@ -19,6 +20,8 @@ export interface Cluster {
   readonly source: StoreSource;
   /** Extended retry's records on the shared store (ExtendedRetry.share): any node serves them. */
   readonly extended: RecordDirectory;
+  /** Accounting, dead letters and HTTP token hashes every node shares (store/pg/records.ts). */
+  readonly records: ClusterRecords;
   /** D,NODES and `spoolgate db nodes`: every node heartbeating on the database. */
   nodes(): Promise<NodeInfo[]>;
   /** (item 4) Status publishing, REFRESH,ALL and control requests between nodes (cluster-operator.ts). */
@@ -28,6 +31,17 @@ export interface Cluster {
   /** What the cluster-wide queue tools need (queue/cluster-queue.ts). */
   readonly queuePort: ClusterQueuePort;
   close(): Promise<void>;
+}
+
+export interface ClusterRecords {
+  readonly accounting: PgAccountingTable;
+  readonly deadLetters: PgDeadLetterTable;
+  readonly tokens: PgHttpTokenTable;
+}
+
+/** The shared record tables of a node on `db`. */
+export function clusterRecords(db: PgPool, node: string): ClusterRecords {
+  return { accounting: new PgAccountingTable(db, node), deadLetters: new PgDeadLetterTable(db, node), tokens: new PgHttpTokenTable(db, node) };
 }
 
 function version(): string {
@@ -59,7 +73,7 @@ export async function openCluster(config: Config, layout: SpoolLayout, clock: Cl
     pollMs: Math.min(5_000, Math.max(250, heartbeatMs / 2)),
     policy,
   });
-  log.event('store.cluster', { node: pgc.node, schema: pgc.schema, leaseTime: pgc.leaseTime, heartbeat: pgc.heartbeat, shared: 'spool files (arrival, claims, checkpoint, long retry), extended retry; users, mailboxes, journal, POP3 maildrop locks', local: LOCAL_WITH_POSTGRES });
+  log.event('store.cluster', { node: pgc.node, schema: pgc.schema, leaseTime: pgc.leaseTime, heartbeat: pgc.heartbeat, shared: 'spool files (arrival, claims, checkpoint, long retry), extended retry; users, mailboxes, journal, POP3 maildrop locks; accounting, dead letters, HTTP token hashes', local: LOCAL_WITH_POSTGRES });
   const opStore = new PgOperatorStore(db, pgc.node);
   const operator = new ClusterOperator(opStore, { clock, log, leaseSeconds: pgc.leaseTime, heartbeatMs });
   const queuePort: ClusterQueuePort = {
@@ -70,7 +84,7 @@ export async function openCluster(config: Config, layout: SpoolLayout, clock: Cl
   };
   const extended = new StoreMailDirectory(new PgExtendedStore(db, pgc.node), config.extWrtName, `store ${pgc.schema} (extended_retry)`);
   return {
-    node: pgc.node, source, extended, nodes: () => queue.nodes(), operator, staleSeconds: pgc.leaseTime, queuePort,
+    node: pgc.node, source, extended, records: clusterRecords(db, pgc.node), nodes: () => queue.nodes(), operator, staleSeconds: pgc.leaseTime, queuePort,
     close: async () => { await operator.stop(); await queue.close(); },
   };
 }

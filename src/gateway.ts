@@ -10,13 +10,13 @@ import { loadDkimKeys, type DkimKeyring, type LoadedKeys } from './dkim/index.js
 import { messageEntryLimit, stateLayout, testModeWithoutReport, type Config } from './config/index.js';
 import { Msg } from './control/messages.js';
 import { LogOutput, Logger } from './log/index.js';
-import { Accounting, accountingPath } from './log/accounting.js';
+import { Accounting, accountingPath, TableAccountingSink } from './log/accounting.js';
 import { SpoolQueue } from './spool/queue.js';
 import { enqueueMessage, enqueueNotifications, type MessageOrigin } from './spool/index.js';
 import type { SpoolEntry } from './spool/submit.js';
 import type { Journal } from './store/types.js';
 import { accountingSummary } from './receiver/mime.js';
-import { DeadLetterStore } from './notify/index.js';
+import { DeadLetterStore, TableDeadLetters, type DeadLetters } from './notify/index.js';
 import {
   Checkpoint, Forwarder, ExtendedRetry, SmtpConnector, NotifyingUndeliverable, DsnStatusNotices, forwarderJournal, forwarderSettings, clientTimeouts, spoolSource,
   forwarderAccounting, targetSpecs, NotificationBatcher,
@@ -69,6 +69,8 @@ export interface Gateway {
   readonly log: Logger;
   readonly queue: SpoolQueue;
   readonly accounting: Accounting;
+  /** Where dead letters are kept (the directory, or the cluster's table): retention prunes it. */
+  readonly deadLetters: DeadLetters;
   /** [P2] With Store Backend PostgreSQL: this node's name and the cluster's nodes (D,NODES). */
   readonly cluster?: Cluster;
   /** (O1) The queue model and the operator's actions on it (src/queue). */
@@ -168,19 +170,32 @@ async function openStores(config: Config, clock: Clock, log: Logger, cold: boole
   // that fails is marked in health and tried again with back-off; mail waits in the spool.
   const extended = config.extendedRetry.active ? new ExtendedRetry(config.extendedRetry.mailDirectory, clock, log, health) : undefined;
   await extended?.open();
-  // Made with DeadLetterAction Delete too, so that a REFRESH to Store finds it ready (the
-  // directory is not refreshable); with Delete a directory that cannot be made is only a warning.
-  const deadLetters = DeadLetterStore.lazy(config.undeliverable.deadLetterDirectory, clock, config.undeliverable.deadLetterAction === 'store' ? health : undefined);
-  const dlProblem = await deadLetters.check();
-  if (dlProblem !== undefined) log.warn('deadletter.directory', { directory: config.undeliverable.deadLetterDirectory, error: dlProblem });
-  const accounting = new Accounting({
-    path: accountingPath(config.stateDirectory), instance: config.instance, enabled: () => config.smf119,
-    now: () => new Date(clock.now()), onError: (e) => log.error('accounting.write', { error: describeError(e) }),
-  });
-  stops.push('accounting', () => accounting.close());
   const opened2 = await HoldList.open(stateLayout(config).holds, new Date(clock.now()));
   if (opened2.problem !== undefined) log.error('queue.holds', { problem: opened2.problem });
-  return { queue, checkpoint, extended, deadLetters, accounting, holds: opened2.list };
+  return { queue, checkpoint, extended, holds: opened2.list };
+}
+
+/**
+ * Dead letters and accounting ([P2] #19): files on this node, or with Store Backend PostgreSQL
+ * the tables every node shares (cluster.records); the roles get the interface and do not know.
+ * Opened after the cluster, so the accounting's last records are written before its pool closes.
+ */
+async function openRecords(config: Config, clock: Clock, log: Logger, stops: ShutdownStack, health: Health, cluster: Cluster | undefined): Promise<{ deadLetters: DeadLetters; accounting: Accounting }> {
+  const dlHealth = config.undeliverable.deadLetterAction === 'store' ? health : undefined;
+  // Made with DeadLetterAction Delete too, so that a REFRESH to Store finds it ready (the
+  // directory is not refreshable); with Delete a directory that cannot be made is only a warning.
+  const deadLetters = cluster === undefined
+    ? DeadLetterStore.lazy(config.undeliverable.deadLetterDirectory, clock, dlHealth)
+    : new TableDeadLetters(cluster.records.deadLetters, clock, dlHealth);
+  const dlProblem = await deadLetters.check();
+  if (dlProblem !== undefined) log.warn('deadletter.directory', { directory: cluster === undefined ? config.undeliverable.deadLetterDirectory : 'dead_letters (PostgreSQL)', error: dlProblem });
+  const onError = (e: unknown): void => log.error('accounting.write', { error: describeError(e) });
+  const accounting = new Accounting({
+    ...(cluster === undefined ? { path: accountingPath(config.stateDirectory) } : { sink: new TableAccountingSink(cluster.records.accounting, { onError }) }),
+    instance: config.instance, enabled: () => config.smf119, now: () => new Date(clock.now()), onError,
+  });
+  stops.push('accounting', () => accounting.end());
+  return { deadLetters, accounting };
 }
 
 /** Builds and starts the forwarder for a validated configuration. */
@@ -206,13 +221,14 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   const health = opts.health ?? gatewayHealth(log);
   if (made !== undefined) watchLogFile(made.output, health, clock);
   const stores = await openStores(config, clock, log, opts.cold === true, stops, health).catch(async (e: unknown) => { await stops.run(); throw e; });
-  const { queue, checkpoint, extended, deadLetters, accounting, holds } = stores;
+  const { queue, checkpoint, extended, holds } = stores;
   const policy = () => ({ badSpoolDisp: config.badSpoolDisp, report: config.report, admin: { from: config.reportMailFrom ?? '', to: config.mailAdministrators, hostName: config.hostName } });
   // [P2] Store Backend PostgreSQL: spool files go through the shared queue (src/cluster.ts).
   const cluster = await openCluster(config, queue.layout, clock, log, policy).catch(async (e: unknown) => { await stops.run(); throw e; });
   if (cluster !== undefined) stops.push('cluster store', () => cluster.close());
   // [P2] Extended retry's records on the shared store: any node serves them (docs/cluster.md).
   if (cluster !== undefined) extended?.share(cluster.extended);
+  const { deadLetters, accounting } = await openRecords(config, clock, log, stops, health, cluster).catch(async (e: unknown) => { await stops.run(); throw e; });
   const spool = spoolSource({ queue, clock, log, policy, ...(cluster === undefined ? {} : { divert: cluster.source.divert }) });
   await spool.disposeBadEntries();
   const wired = cluster?.source.wrap(spool, checkpoint) ?? { source: spool.source, checkpoint };
@@ -270,7 +286,7 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     requeue: (mail, deadLetter, jobName) => queueOwnMail(config, mail, { kind: 'requeue', deadLetter }, jobName ?? 'SGREQUEUE'),
   });
   return {
-    config: () => config, forwarder, log, queue, accounting, health, queueView, ...(cluster === undefined ? {} : { cluster }),
+    config: () => config, forwarder, log, queue, accounting, deadLetters, health, queueView, ...(cluster === undefined ? {} : { cluster }),
     storeGauges: async () => ({
       held: (await queue.listHeld()).length,
       deadLetters: await deadLetters.count().catch(() => undefined),

@@ -19,8 +19,7 @@ import { ConsoleEvents, DeliveryLatency, ProcessMetrics, Throughput, startHttp }
 import { admitUserExit } from './userexit/index.js';
 import { submitHttpMessage } from './submit/index.js';
 import { Retention, type Prunable } from './log/retention.js';
-import { accountingPath, accountingRetention } from './log/accounting.js';
-import { DeadLetterStore } from './notify/index.js';
+import { accountingRetention } from './log/accounting.js';
 import { pruneSysoutReports } from './spool/disposition.js';
 import { EnqueueGroup } from './spool/enqueue.js';
 import { commitStaged } from './spool/submit.js';
@@ -114,14 +113,12 @@ async function startSmtpReceiver(w: Wiring, store: ServiceStore, auth: Authentic
 /** Retention (issue #18 item 7): pruning at start and every Retention Interval; ages read at each run. */
 function startRetention(w: Wiring, store: ServiceStore | undefined, clock: Clock): Retention {
   const { gateway } = w;
-  const c = gateway.config();
-  const deadLetters = DeadLetterStore.lazy(c.undeliverable.deadLetterDirectory, clock);
   const retention = new Retention({
     clock, log: w.log, ages: () => gateway.config().retention,
     kinds: {
       ...(store === undefined ? {} : { journal: store.journal }),
-      accounting: accountingRetention(gateway.accounting, accountingPath(c.stateDirectory), () => clock.now()),
-      deadLetters,
+      accounting: accountingRetention(gateway.accounting, () => clock.now()),
+      deadLetters: gateway.deadLetters,
       reports: { prune: (cutoff, max, batch) => pruneSysoutReports(gateway.queue.layout, cutoff, max, batch) },
     },
   });
@@ -195,6 +192,8 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
   // HTTP commands go through the control socket: one queue for both, the same answer.
   const http = await startHttp({
     listen: config.http.listen, allowedHosts: config.http.allowedHosts, tokenFile: stateLayout(config).httpToken, log,
+    // [P2] With PostgreSQL a token made on any node works on every node (web/token.ts sharedTokens).
+    ...(gateway.cluster === undefined ? {} : { tokenTable: gateway.cluster.records.tokens }),
     target: {
       execute: (line) => sendCommand(control.path, line),
       queue,

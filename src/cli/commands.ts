@@ -60,7 +60,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'accounting', summary: 'query accounting records (SMF 119 analog): --since --user --job --type --summary',
     synopsis: ['[--config FILE | --file PATH] [--since WHEN] [--user ID] [--job NAME] [--type T]... [--summary] [--json]'],
-    description: `Prints the accounting records that match, one line each, or with --summary the MAIL records grouped by origin user. ${SINCE_TEXT}.`,
+    description: `Prints the accounting records that match, one line each, or with --summary the MAIL records grouped by origin user. With Store Backend PostgreSQL the records of every node are read from the shared database, each with its node. ${SINCE_TEXT}.`,
     options: [CONFIG,
       { flags: '--file <path>', description: 'an accounting.jsonl file (instead of the configuration\'s)' },
       { flags: '--since <when>', description: 'records at or after WHEN' },

@@ -7,7 +7,7 @@
 import type { Recipient } from '../core/index.js';
 import { formatMailbox, parseMailbox } from '../core/index.js';
 import type { Logger } from '../log/index.js';
-import { buildDsn, disposeDeadLetter, notificationSuppression, type DeadLetterStore, type DsnRecipientReport } from '../notify/index.js';
+import { buildDsn, disposeDeadLetter, notificationSuppression, type DeadLetters, type DsnRecipientReport } from '../notify/index.js';
 import type { FailedRecipient, UndeliverableHandler, WorkItem } from './lifecycle.js';
 import { queueIdOf, replyText } from './lifecycle.js';
 
@@ -46,7 +46,7 @@ export class NotifyingUndeliverable implements UndeliverableHandler {
   constructor(
     private readonly deps: {
       settings: () => UndeliverableSettings;
-      deadLetters: () => DeadLetterStore | undefined;
+      deadLetters: () => DeadLetters | undefined;
       /** Puts a generated mail on the spool; resolves after it is durable. */
       submit: (mail: { envelope: WorkItem['envelope']; data: Buffer }) => Promise<void>;
       log: Logger;

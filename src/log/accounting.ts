@@ -9,6 +9,10 @@
 // `accounting-<time of its first record>.jsonl` (rotate(); the next record opens a new file), and
 // those rotated files are removed when their last record is older than Retention Accounting.
 // readAccounting reads the rotated files, oldest first, then the current one.
+// [P2] #19: that file is one AccountingSink (FileAccountingSink); with Store Backend PostgreSQL
+// the records of every node go to one table (TableAccountingSink over store/pg's accounting
+// table, with the node's name, queued and inserted in batches, pruned by age), and `spoolgate
+// accounting` on any node reads all of them (docs/cluster.md).
 import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, readSync, renameSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -166,13 +170,219 @@ export interface Smf119Flags {
 
 const FLAG: Record<AccountingType, keyof Smf119Flags> = { CONFIG: 'config', CONNECT: 'connect', MAIL: 'mail', SPOOL: 'spool', STATS: 'stats' };
 
-export class Accounting {
+/**
+ * Where records go and where `spoolgate accounting` reads them ([P2] #19): the file beside the
+ * state directory (FileAccountingSink, the default, one machine) or a table every node of a
+ * cluster shares (TableAccountingSink over store/pg's accounting table). The roles write through
+ * Accounting and do not know which.
+ */
+export interface AccountingSink {
+  /** Takes one record (its JSON line without "\n"); false when it could not be taken. Never throws. */
+  write(record: { readonly time: Date; readonly type: number; readonly line: string }): boolean;
+  /** The records that match, oldest first. */
+  read(filter: AccountingFilter): AsyncGenerator<AccountingRecord>;
+  /** Retention: removes records older than `cutoff` (ms), at most `max`; `now` for rotation. */
+  prune(cutoff: number, max: number, batch: number, now: number): Promise<number>;
+  /** Written records are durable (the table: the queue is empty or a write failed). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The file form: one JSON line per record appended to `path`, rotated and pruned by age. */
+export class FileAccountingSink implements AccountingSink {
   private fd: number | undefined;
+
+  constructor(readonly path: string, private readonly onError?: (e: unknown) => void) {}
+
+  write(record: { readonly line: string }): boolean {
+    try {
+      if (this.fd === undefined) {
+        mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+        this.fd = openSync(this.path, 'a', 0o600);
+      }
+      writeSync(this.fd, record.line + '\n');
+      return true;
+    } catch (e) {
+      this.onError?.(e);
+      return false;
+    }
+  }
+
+  read(filter: AccountingFilter): AsyncGenerator<AccountingRecord> {
+    return readAccounting(this.path, filter);
+  }
+
+  /**
+   * Retention: when the file's first record is at least a day older than `now`, closes it and
+   * renames it to `accounting-<first record time>.jsonl` beside it; the next record starts a new
+   * file. Synchronous, so no record is written between the close and the rename. Returns the new
+   * name, or undefined when there was nothing to rotate.
+   */
+  rotateIfOld(now: number): string | undefined {
+    const first = firstRecordTime(this.path);
+    if (first === undefined || now - first < 86_400_000) return undefined;
+    const stamp = new Date(first).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const base = join(dirname(this.path), `${ROTATED_PREFIX}${stamp}`);
+    let target = `${base}${ROTATED_SUFFIX}`;
+    for (let i = 2; existsSync(target); i++) target = `${base}-${i}${ROTATED_SUFFIX}`;
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    renameSync(this.path, target);
+    return target;
+  }
+
+  /** Rotates the current file once it holds a day (so it can age), then removes rotated files last written before the cutoff. */
+  prune(cutoff: number, max: number, batch: number, now: number): Promise<number> {
+    this.rotateIfOld(now);
+    return pruneOldFiles(dirname(this.path), isRotatedAccountingName, cutoff, max, batch);
+  }
+
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  closeNow(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  close(): Promise<void> {
+    this.closeNow();
+    return Promise.resolve();
+  }
+}
+
+/**
+ * The rows of a table every node writes its records to, with the node's name (store/pg's
+ * PgAccountingTable has this shape; declared here because log/ does not import store/).
+ */
+export interface AccountingTable {
+  insert(rows: readonly { readonly time: Date; readonly type: number; readonly record: string }[]): Promise<void>;
+  /** One page in (time, id) order after `after`. */
+  select(q: { readonly since?: Date; readonly types?: readonly number[]; readonly after?: { readonly time: Date; readonly id: string } }, limit: number): Promise<{ id: string; node: string; time: Date; record: string }[]>;
+  prune(cutoff: number, max: number, batch: number): Promise<number>;
+}
+
+/** Records waiting for the table at most (then new ones are dropped, counted and reported). */
+export const ACCOUNTING_QUEUE_LIMIT = 10_000;
+/** Records per INSERT. */
+const ACCOUNTING_BATCH = 500;
+/** Records per page when reading the table. */
+const ACCOUNTING_PAGE = 1_000;
+
+/**
+ * The table form: record() stays synchronous (accounting never waits or stops mail); records are
+ * queued (at most ACCOUNTING_QUEUE_LIMIT) and inserted in batches. A failed insert (database
+ * unreachable) keeps the batch and tries again after 1 s, doubling up to 30 s; while the queue is
+ * full new records are dropped and counted, and onError says how many.
+ */
+export class TableAccountingSink implements AccountingSink {
+  private readonly queue: { time: Date; type: number; record: string }[] = [];
+  private writing: Promise<void> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private backoffMs = 1_000;
+  private dropped = 0;
   private closed = false;
+
+  constructor(private readonly table: AccountingTable, private readonly opts: { readonly onError?: (e: unknown) => void; readonly limit?: number } = {}) {}
+
+  write(record: { readonly time: Date; readonly type: number; readonly line: string }): boolean {
+    if (this.closed) return false;
+    if (this.queue.length >= (this.opts.limit ?? ACCOUNTING_QUEUE_LIMIT)) {
+      if (this.dropped++ === 0) this.opts.onError?.(new Error(`accounting: ${this.queue.length} records wait for the database; new records are dropped until it takes them`));
+      return false;
+    }
+    this.queue.push({ time: record.time, type: record.type, record: record.line });
+    if (this.retryTimer === undefined) this.kick().catch(() => undefined); // never rejects (kick)
+    return true;
+  }
+
+  /** Starts draining unless it runs already (`writing` is cleared asynchronously, after the drain). */
+  private kick(): Promise<void> {
+    // drain() catches the table's errors; onError throwing is reported to onError's owner no further.
+    this.writing ??= this.drain().catch(() => undefined).finally(() => { this.writing = undefined; });
+    return this.writing;
+  }
+
+  /** Inserts the queue in batches until it is empty or an insert fails (then a retry is armed). */
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.slice(0, ACCOUNTING_BATCH);
+      try {
+        await this.table.insert(batch);
+      } catch (e) {
+        this.opts.onError?.(e);
+        if (!this.closed) {
+          this.retryTimer = setTimeout(() => { this.retryTimer = undefined; this.kick().catch(() => undefined); }, this.backoffMs);
+          this.retryTimer.unref();
+          this.backoffMs = Math.min(30_000, this.backoffMs * 2);
+        }
+        return;
+      }
+      this.queue.splice(0, batch.length);
+      this.backoffMs = 1_000;
+      if (this.dropped > 0) {
+        this.opts.onError?.(new Error(`accounting: ${this.dropped} records were dropped while the database did not take them`));
+        this.dropped = 0;
+      }
+    }
+  }
+
+  async flush(): Promise<void> {
+    if (this.retryTimer !== undefined) { clearTimeout(this.retryTimer); this.retryTimer = undefined; }
+    while (this.queue.length > 0) {
+      const before = this.queue.length;
+      await this.kick();
+      if (this.retryTimer !== undefined || this.queue.length >= before) return; // failed: kept for the retry
+    }
+  }
+
+  /** Pending records (for tests and the stop log). */
+  pending(): number {
+    return this.queue.length;
+  }
+
+  async *read(filter: AccountingFilter): AsyncGenerator<AccountingRecord> {
+    const match = accountingMatcher(filter);
+    const types = filter.types?.map((t) => ACCOUNTING_TYPES[t]);
+    let after: { time: Date; id: string } | undefined;
+    for (;;) {
+      const page = await this.table.select({ ...(filter.since === undefined ? {} : { since: filter.since }), ...(types === undefined ? {} : { types }), ...(after === undefined ? {} : { after }) }, ACCOUNTING_PAGE);
+      for (const row of page) {
+        const r = parseAccountingLine(row.record);
+        if (r === undefined) continue;
+        const withNode = { ...r, node: row.node } as AccountingRecord;
+        if (match(withNode)) yield withNode;
+      }
+      if (page.length < ACCOUNTING_PAGE) return;
+      const last = page[page.length - 1]!;
+      after = { time: last.time, id: last.id };
+    }
+  }
+
+  prune(cutoff: number, max: number, batch: number, _now?: number): Promise<number> {
+    return this.table.prune(cutoff, max, batch);
+  }
+
+  /** Stops taking records and writes what is queued (one attempt: the statement timeout bounds it). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+    if (this.retryTimer !== undefined) { clearTimeout(this.retryTimer); this.retryTimer = undefined; }
+    if (this.queue.length > 0) this.opts.onError?.(new Error(`accounting: ${this.queue.length} records not written at stop (the database did not take them)`));
+  }
+}
+
+export class Accounting {
+  private closed = false;
+  /** Where the records go: the file at `path`, or the sink given (a table shared by the nodes). */
+  readonly sink: AccountingSink;
 
   constructor(
     private readonly opts: {
-      readonly path: string;
+      /** The file form (FileAccountingSink), unless `sink` is given. */
+      readonly path?: string;
+      readonly sink?: AccountingSink;
       readonly instance: string;
       /** Read at every record: REFRESH of SMF119 takes effect at once. */
       readonly enabled: () => Smf119Flags;
@@ -180,30 +390,24 @@ export class Accounting {
       /** A write failed (disk full, permissions): the caller logs it; accounting never stops mail. */
       readonly onError?: (e: unknown) => void;
     },
-  ) {}
+  ) {
+    if (opts.sink === undefined && opts.path === undefined) throw new Error('Accounting needs a path or a sink');
+    this.sink = opts.sink ?? new FileAccountingSink(opts.path!, opts.onError);
+  }
 
   /** Is this record type switched on? */
   enabled(type: AccountingType): boolean {
     return this.opts.enabled()[FLAG[type]];
   }
 
-  /** Appends one record if its SMF119 flag is YES; returns whether it was written. */
+  /** Appends one record if its SMF119 flag is YES; returns whether it was written (the table form: queued). */
   record<T extends AccountingType>(type: T, fields: AccountingFields[T]): boolean {
     if (this.closed || !this.enabled(type)) return false;
+    const time = this.opts.now?.() ?? new Date();
     const line = JSON.stringify({
-      type: ACCOUNTING_TYPES[type], name: type, time: (this.opts.now?.() ?? new Date()).toISOString(), instance: this.opts.instance, ...fields,
-    }) + '\n';
-    try {
-      if (this.fd === undefined) {
-        mkdirSync(dirname(this.opts.path), { recursive: true, mode: 0o700 });
-        this.fd = openSync(this.opts.path, 'a', 0o600);
-      }
-      writeSync(this.fd, line);
-      return true;
-    } catch (e) {
-      this.opts.onError?.(e);
-      return false;
-    }
+      type: ACCOUNTING_TYPES[type], name: type, time: time.toISOString(), instance: this.opts.instance, ...fields,
+    });
+    return this.sink.write({ time, type: ACCOUNTING_TYPES[type], line });
   }
 
   /**
@@ -229,43 +433,32 @@ export class Accounting {
     };
   }
 
-  /**
-   * Retention: when the file's first record is at least a day older than `now`, closes it and
-   * renames it to `accounting-<first record time>.jsonl` beside it; the next record starts a new
-   * file. Synchronous, so no record is written between the close and the rename. Returns the new
-   * name, or undefined when there was nothing to rotate.
-   */
+  /** The file form's rotation (FileAccountingSink.rotateIfOld); undefined for a table. */
   rotateIfOld(now: number): string | undefined {
-    const first = firstRecordTime(this.opts.path);
-    if (first === undefined || now - first < 86_400_000) return undefined;
-    const stamp = new Date(first).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-    const base = join(dirname(this.opts.path), `${ROTATED_PREFIX}${stamp}`);
-    let target = `${base}${ROTATED_SUFFIX}`;
-    for (let i = 2; existsSync(target); i++) target = `${base}-${i}${ROTATED_SUFFIX}`;
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
-    renameSync(this.opts.path, target);
-    return target;
+    return this.sink instanceof FileAccountingSink ? this.sink.rotateIfOld(now) : undefined;
   }
 
+  /** Stops recording; the file is closed at once, a table's queue is written in the background (see end()). */
   close(): void {
     this.closed = true;
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    if (this.sink instanceof FileAccountingSink) this.sink.closeNow();
+    else void this.sink.close().catch((e: unknown) => this.opts.onError?.(e));
+  }
+
+  /** close(), then waits until what was queued is written (or given up). */
+  async end(): Promise<void> {
+    this.closed = true;
+    await this.sink.close().catch((e: unknown) => this.opts.onError?.(e));
   }
 }
 
 /**
- * Retention of accounting records: rotates the current file once it holds a day (so it can age),
- * then removes rotated files last written before the cutoff. The current file is never removed.
+ * Retention of accounting records. The file: rotates the current file once it holds a day (so
+ * it can age), then removes rotated files last written before the cutoff; the current file is
+ * never removed. A table: deletes records older than the cutoff.
  */
-export function accountingRetention(accounting: Accounting, path: string, now: () => number): Prunable {
-  return {
-    prune: async (cutoff, max, batch) => {
-      accounting.rotateIfOld(now());
-      return pruneOldFiles(dirname(path), isRotatedAccountingName, cutoff, max, batch);
-    },
-  };
+export function accountingRetention(accounting: Accounting, now: () => number): Prunable {
+  return { prune: (cutoff, max, batch) => accounting.sink.prune(cutoff, max, batch, now()) };
 }
 
 // ---- query ----

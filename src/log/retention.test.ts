@@ -155,7 +155,7 @@ test('accounting: the file rotates once it holds a day; rotated files age out; t
   const flags = { config: true, connect: true, mail: true, spool: true, stats: true };
   const acct = new Accounting({ path, instance: 'TEST', enabled: () => flags, now: () => new Date(clock.now()) });
   t.after(() => acct.close());
-  const prunable = accountingRetention(acct, path, () => clock.now());
+  const prunable = accountingRetention(acct, () => clock.now());
   const record = (jobName: string): void => void acct.record('MAIL', { jobName, jobId: 'J1', user: 'u', from: 'a@b.test', recipients: ['c@d.test'], size: 1, result: 'delivered' });
   const cutoff = (days: number): number => clock.now() - days * DAY;
 

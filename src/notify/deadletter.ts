@@ -3,7 +3,8 @@
 // that cannot reach the administrators. Stored one file each, or dropped (DeadLetterAction).
 //
 // File format (docs/notifications.md): `<id>.dead`, written atomically (temp + fsync + rename +
-// fsync dir). Line 1 is one JSON object (the control header, `DeadLetterHeader`, no raw newlines
+// fsync dir) — DeadLetterStore; or, with Store Backend PostgreSQL, rows of a table every node
+// shares (TableDeadLetters, [P2] #19): the same header, the bytes in chunks. Line 1 is one JSON object (the control header, `DeadLetterHeader`, no raw newlines
 // because JSON escapes them) ending in "\n"; every byte after that newline is the message exactly
 // as it would have been sent (CRLF line ends). Temp files start with ".tmp-" and are never listed.
 import { open, readdir, readFile, unlink } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import type { DeadLetterAction } from '../config/types.js';
 import { ensureDir, fsyncDir, isTempName, writeFileAtomic } from '../store/atomic.js';
 import { pruneOldFiles } from '../log/retention.js';
 import { envelopeFromJson, envelopeToJson, type EnvelopeJson } from '../core/envelope-json.js';
+import type { DeadLetterTable } from '../store/records.js';
 
 export type DeadLetterKind = 'notification' | 'null-sender' | 'report' | 'undeliverable';
 const KINDS: readonly DeadLetterKind[] = ['notification', 'null-sender', 'report', 'undeliverable'];
@@ -122,7 +124,116 @@ async function readHeaderLine(path: string): Promise<Result<{ line: string; body
   }
 }
 
-export class DeadLetterStore {
+/**
+ * Where dead letters are kept ([P2] #19): a directory of files on this node (DeadLetterStore, the
+ * default) or a table every node of a cluster shares (TableDeadLetters over store/pg). The
+ * forwarder, the queue tools and retention use this and do not know which.
+ */
+export interface DeadLetters {
+  /** Makes the place ready now; the problem (also marked in health) or undefined. */
+  check(): Promise<string | undefined>;
+  /** Stores one dead letter durably: complete or not at all. */
+  store(letter: DeadLetterInput): Promise<{ id: string; path: string }>;
+  count(): Promise<number>;
+  /** Every stored dead letter, oldest first; unreadable ones in `corrupt`. */
+  list(): Promise<{ letters: DeadLetterInfo[]; corrupt: { name: string; problem: string }[] }>;
+  read(id: string): Promise<Result<{ info: DeadLetterInfo; data: Buffer }, DeadLetterError>>;
+  /** Retention: removes dead letters stored before `cutoff`, oldest first, at most `max`. */
+  prune(cutoff: number, max: number, batch: number): Promise<number>;
+  /** false when it did not exist; throws DeadLetterError for a malformed id. */
+  remove(id: string): Promise<boolean>;
+}
+
+/** Is this a dead-letter id (20 lower-case letters and digits, newId)? Checked before any path or query. */
+export function isDeadLetterId(id: string): boolean {
+  return ID.test(id);
+}
+
+function headerOf(id: string, now: number, letter: DeadLetterInput): DeadLetterHeader {
+  return {
+    version: 1, id, kind: letter.kind, reason: letter.reason, stored: new Date(now).toISOString(),
+    envelope: envelopeToJson(letter.envelope), size: letter.data.length,
+    ...(letter.jobName !== undefined ? { jobName: letter.jobName } : {}),
+    ...(letter.jobId !== undefined ? { jobId: letter.jobId } : {}),
+    ...(letter.queueId !== undefined ? { queueId: letter.queueId } : {}),
+  };
+}
+
+/** Most dead letters list() returns from a table (the directory form lists all; a table bounds one answer). */
+export const DEAD_LETTER_LIST_LIMIT = 10_000;
+
+/**
+ * Dead letters in a table shared by the nodes (store/records.ts DeadLetterTable, implemented by
+ * store/pg): the same header as the file form's line 1, the bytes beside it. `path` of a letter
+ * is `db:<id>` (there is no file). A store that fails is marked in health, as the directory's.
+ */
+export class TableDeadLetters implements DeadLetters {
+  constructor(private readonly table: DeadLetterTable, private readonly clock: Clock, private readonly health?: Health) {}
+
+  check(): Promise<string | undefined> {
+    return this.table.count().then(() => undefined, (e: unknown) => this.failed(e));
+  }
+
+  private failed(e: unknown): string {
+    const problem = `the dead-letter table cannot be written (${describeError(e)}); dead letters wait in the spool until it can`;
+    this.health?.fail('dead-letters', problem, this.clock.now());
+    return problem;
+  }
+
+  async store(letter: DeadLetterInput): Promise<{ id: string; path: string }> {
+    const now = this.clock.now();
+    const id = newId(now);
+    try {
+      await this.table.insert({ id, stored: new Date(now), header: JSON.stringify(headerOf(id, now, letter)) }, letter.data);
+    } catch (e) {
+      this.failed(e);
+      throw new DeadLetterError(`dead letter not stored: ${describeError(e)}`, { cause: e });
+    }
+    this.health?.ok('dead-letters', this.clock.now());
+    return { id, path: `db:${id}` };
+  }
+
+  count(): Promise<number> {
+    return this.table.count();
+  }
+
+  async list(): Promise<{ letters: DeadLetterInfo[]; corrupt: { name: string; problem: string }[] }> {
+    const letters: DeadLetterInfo[] = [];
+    const corrupt: { name: string; problem: string }[] = [];
+    for (const row of await this.table.list(DEAD_LETTER_LIST_LIMIT)) {
+      const info = parseHeader(row.header, `db:${row.id}`);
+      if (info.ok && info.value.id === row.id) letters.push(info.value);
+      else corrupt.push({ name: row.id, problem: info.ok ? 'header names another id' : info.error });
+    }
+    return { letters, corrupt };
+  }
+
+  async read(id: string): Promise<Result<{ info: DeadLetterInfo; data: Buffer }, DeadLetterError>> {
+    if (!ID.test(id)) return err(new DeadLetterError(`not a dead letter id: ${JSON.stringify(id)}`));
+    let got: Awaited<ReturnType<DeadLetterTable['read']>>;
+    try {
+      got = await this.table.read(id);
+    } catch (e) {
+      return err(new DeadLetterError(`dead letter ${id} cannot be read: ${describeError(e)}`, { cause: e }));
+    }
+    if (got === undefined) return err(new DeadLetterError(`dead letter ${id} cannot be read: no such dead letter`));
+    const info = parseHeader(got.row.header, `db:${id}`);
+    if (!info.ok) return err(new DeadLetterError(`dead letter ${id} is corrupt: ${info.error}`));
+    if (got.data.length !== info.value.size) return err(new DeadLetterError(`dead letter ${id} is ${got.data.length} bytes, header says ${info.value.size}`));
+    return ok({ info: info.value, data: got.data });
+  }
+
+  prune(cutoff: number, max: number, batch: number): Promise<number> {
+    return this.table.prune(cutoff, max, batch);
+  }
+
+  async remove(id: string): Promise<boolean> {
+    if (!ID.test(id)) throw new DeadLetterError(`not a dead letter id: ${JSON.stringify(id)}`);
+    return this.table.remove(id);
+  }
+}
+
+export class DeadLetterStore implements DeadLetters {
   private ready = false;
 
   private constructor(readonly dir: string, private readonly clock: Clock, private readonly health?: Health) {}
@@ -176,13 +287,7 @@ export class DeadLetterStore {
   async store(letter: DeadLetterInput): Promise<{ id: string; path: string }> {
     const now = this.clock.now();
     const id = newId(now);
-    const header: DeadLetterHeader = {
-      version: 1, id, kind: letter.kind, reason: letter.reason, stored: new Date(now).toISOString(),
-      envelope: envelopeToJson(letter.envelope), size: letter.data.length,
-      ...(letter.jobName !== undefined ? { jobName: letter.jobName } : {}),
-      ...(letter.jobId !== undefined ? { jobId: letter.jobId } : {}),
-      ...(letter.queueId !== undefined ? { queueId: letter.queueId } : {}),
-    };
+    const header = headerOf(id, now, letter);
     let path: string;
     try {
       await this.ensure();
@@ -275,7 +380,7 @@ export type DeadLetterOutcome =
  * Applies the DeadLetterAction: Store writes the file, Delete keeps nothing. Either way the
  * caller logs the outcome (SPEC.md §2.2: dead letters are always logged).
  */
-export async function disposeDeadLetter(action: DeadLetterAction, store: DeadLetterStore | undefined, letter: DeadLetterInput): Promise<DeadLetterOutcome> {
+export async function disposeDeadLetter(action: DeadLetterAction, store: DeadLetters | undefined, letter: DeadLetterInput): Promise<DeadLetterOutcome> {
   if (action === 'delete') return { action: 'deleted' };
   if (store === undefined) throw new DeadLetterError('DeadLetterAction Store needs a dead-letter directory');
   return { action: 'stored', ...(await store.store(letter)) };

@@ -12,6 +12,8 @@
 // Persists: dead letters, one `<id>.dead` file each in the DeadLetterDirectory, created atomically
 // (store/atomic.ts: temp + fsync + rename + fsync dir). Safe to crash at any point: a crash leaves at most a
 // ".tmp-" file, which is never listed. Building mails is pure and persists nothing.
+// [P2] With Store Backend PostgreSQL: dead letters are rows of the shared database instead
+// (TableDeadLetters over store/records.ts), each stored in one transaction.
 export * from './dsn.js';
 export * from './deadletter.js';
 export * from './mime.js';

@@ -20,7 +20,7 @@ import { describeError, err, formatMailbox, isQueueId, ok, queueIdFor, type Cloc
 import type { Logger } from '../log/index.js';
 import type { Config } from '../config/index.js';
 import { extendedQueueId, queueIdOf, replyText, type ExtendedRetry, type Forwarder, type LiveEntry, type MailDirectoryRecord, type OperatorCommand } from '../forwarder/index.js';
-import type { DeadLetterInfo, DeadLetterStore } from '../notify/index.js';
+import type { DeadLetterInfo, DeadLetters } from '../notify/index.js';
 import { deleteEntry, holdEntry, listHeld, purgeHeld, readHeldReport, releaseHeld, type HeldEntry } from '../spool/disposition.js';
 import type { SpoolEntry, SpoolLayout } from '../spool/submit.js';
 import type { Journal } from '../store/types.js';
@@ -102,7 +102,7 @@ export interface QueueApi {
 export interface QueueDeps {
   readonly forwarder: Forwarder;
   readonly extended: ExtendedRetry | undefined;
-  readonly deadLetters: DeadLetterStore;
+  readonly deadLetters: DeadLetters;
   readonly spool: SpoolLayout;
   readonly holds: HoldList;
   /** The receiver's quarantine (<StateDirectory>/quarantine); listed read-only, deletable. */

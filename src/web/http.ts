@@ -11,7 +11,8 @@ import type { Logger } from '../log/logger.js';
 import { httpRefusal, type ControlResponse } from '../control/index.js';
 import { CONSOLE_CSP, CONSOLE_CSS, CONSOLE_HTML, CONSOLE_JS } from './console.js';
 import { METRICS_CONTENT_TYPE, renderMetrics, type MetricsSource } from './metrics.js';
-import { bearerMatches, loadOrCreateToken } from './token.js';
+import { httpTokens } from './token.js';
+import type { HttpTokenTable } from '../store/records.js';
 import { json, readBody, send, type Route } from './respond.js';
 import { consoleRoutes, type ConsoleSource } from './console-routes.js';
 import { queueRoutes } from './queue-routes.js';
@@ -57,6 +58,8 @@ export interface StartHttpOptions {
   readonly maxConnectionsPerIp?: number;
   /** Host header names accepted besides IP literals, localhost and the listen host (Http AllowedHost). */
   readonly allowedHosts?: readonly string[];
+  /** [P2] Store Backend PostgreSQL: token hashes every node shares (web/token.ts sharedTokens); absent: the token file alone. */
+  readonly tokenTable?: HttpTokenTable;
 }
 
 export const DEFAULT_MAX_CONNECTIONS = 64;
@@ -144,7 +147,8 @@ export function commandFromBody(contentType: string | undefined, body: Buffer): 
 export async function startHttp(opts: StartHttpOptions): Promise<HttpService> {
   const { log, target } = opts;
   const maxBody = opts.maxBodyBytes ?? MAX_BODY_BYTES;
-  const tk = await loadOrCreateToken(opts.tokenFile);
+  const tokens = await httpTokens(opts.tokenFile, 'api', opts.tokenTable, (e) => log.warn('http.token-table', { error: describeError(e) }));
+  const tk = tokens.file;
   if (tk.created) log.event('http.token-created', { tokenFile: opts.tokenFile });
   if ((tk.mode & 0o077) !== 0) log.warn('http.token-mode', { tokenFile: opts.tokenFile, mode: tk.mode.toString(8), detail: 'others can read the HTTP token; chmod 600 it' });
 
@@ -181,7 +185,7 @@ export async function startHttp(opts: StartHttpOptions): Promise<HttpService> {
     [/^\/healthz$/, { methods: ['GET'], auth: false, handle: (_req, res) => json(res, 200, { alive: true }) }],
     // The API's own description (docs/openapi.json): nothing secret, so no token (tools fetch it first).
     [/^\/api\/v1\/openapi\.json$/, { methods: ['GET'], auth: false, handle: (_req, res) => send(res, 200, 'application/json; charset=utf-8', OPENAPI_JSON) }],
-    ...await sendRoutes({ send: target.send, operatorToken: tk.token, log }),
+    ...await sendRoutes({ send: target.send, operator: tokens, log, ...(opts.tokenTable === undefined ? {} : { tokenTable: opts.tokenTable }) }),
     [/^\/api\/v1\/command$/, {
       methods: ['POST'], auth: true,
       handle: async (req, res) => {
@@ -204,6 +208,11 @@ export async function startHttp(opts: StartHttpOptions): Promise<HttpService> {
     ...queueRoutes(() => target.queue),
   ];
 
+  const scoped = routes.map(([, r]) => r.auth).filter((a): a is (h: string | undefined) => boolean | Promise<boolean> => typeof a === 'function');
+  const narrowerScope = async (h: string | undefined): Promise<boolean> => {
+    for (const check of scoped) if (await check(h)) return true;
+    return false;
+  };
   const hosts = new Set(['localhost', opts.listen.host.toLowerCase(), ...(opts.allowedHosts ?? []).map((h) => h.toLowerCase())]);
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // DNS rebinding: a page from evil.example that re-points its name at 127.0.0.1 reaches this
@@ -232,9 +241,9 @@ export async function startHttp(opts: StartHttpOptions): Promise<HttpService> {
       return;
     }
     // RFC 6750 §3: a request without (valid) credentials gets 401 and a WWW-Authenticate challenge.
-    const authorized = route.auth === false || (route.auth === true ? bearerMatches(req.headers.authorization, tk.token) : route.auth(req.headers.authorization));
+    const authorized = route.auth === false || (route.auth === true ? await tokens.matches(req.headers.authorization) : await route.auth(req.headers.authorization));
     // RFC 6750 §3.1: a valid token of a narrower scope (the send token on an operator route) is 403 insufficient_scope, not a failed login.
-    if (!authorized && routes.some(([, r]) => typeof r.auth === 'function' && r.auth(req.headers.authorization))) {
+    if (!authorized && await narrowerScope(req.headers.authorization)) {
       log.info('http.scope', { ip: req.socket.remoteAddress ?? '', path });
       json(res, 403, { ok: false, error: 'this token may only send mail (POST /api/v1/messages); operator calls need the token in <StateDirectory>/http.token' },
         { 'WWW-Authenticate': 'Bearer realm="spoolgate", error="insufficient_scope"' });

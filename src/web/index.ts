@@ -12,7 +12,8 @@
 // API (POST /api/v1/messages, send-routes.ts): bodies bounded by Http SendMaxBody, JSON and base64
 // parsed strictly, header text without line breaks; the message is checked and queued by submit.
 // Persists: `<StateDirectory>/http.token` and `http-send.token` (mode 0600), created once at the
-// first start and never rewritten. In memory: the console's latest 500 delivery events and 60
+// first start and never rewritten ([P2] PostgreSQL: their SHA-256 also in the shared
+// http_tokens table, so every node accepts them). In memory: the console's latest 500 delivery events and 60
 // one-minute throughput buckets. Safe to crash at any time: it holds no other state; commands are the control role's.
 export { startHttp, displayCommand, commandFromBody, MAX_BODY_BYTES, type StartHttpOptions, type HttpService, type WebTarget } from './http.js';
 export { ProcessMetrics } from './service-metrics.js';

@@ -43,6 +43,6 @@ export function readBody(req: IncomingMessage, max: number): Promise<Buffer | 't
  */
 export interface Route {
   readonly methods: readonly string[];
-  readonly auth: boolean | ((authorization: string | undefined) => boolean);
+  readonly auth: boolean | ((authorization: string | undefined) => boolean | Promise<boolean>);
   handle(req: IncomingMessage, res: ServerResponse, query: URLSearchParams, match: RegExpExecArray): Promise<void> | void;
 }

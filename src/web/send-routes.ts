@@ -18,9 +18,11 @@
 // a 400 so a typo like "too" cannot silently drop recipients).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Result } from '../core/result.js';
+import { describeError } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import { json, readBody, type Route } from './respond.js';
-import { bearerMatches, loadOrCreateToken } from './token.js';
+import { httpTokens, type HttpTokens } from './token.js';
+import type { HttpTokenTable } from '../store/records.js';
 
 export interface SendAttachment { readonly filename: string; readonly contentType?: string; readonly content: Buffer }
 
@@ -258,8 +260,10 @@ export class SendRateLimiter {
 
 export interface SendRoutesOptions {
   readonly send: SendApi | undefined;
-  /** The operator token (it may send too). */
-  readonly operatorToken: string;
+  /** The operator's tokens (they may send too). */
+  readonly operator: HttpTokens;
+  /** [P2] token hashes every node shares (web/token.ts sharedTokens). */
+  readonly tokenTable?: HttpTokenTable;
   readonly log: Logger;
   readonly now?: () => number;
 }
@@ -268,7 +272,8 @@ export interface SendRoutesOptions {
 export async function sendRoutes(opts: SendRoutesOptions): Promise<(readonly [RegExp, Route])[]> {
   const { send, log } = opts;
   if (send === undefined) return [];
-  const tk = await loadOrCreateToken(send.tokenFile);
+  const tokens = await httpTokens(send.tokenFile, 'send', opts.tokenTable, (e) => log.warn('http.token-table', { error: describeError(e) }));
+  const tk = tokens.file;
   if (tk.created) log.event('http.token-created', { tokenFile: send.tokenFile });
   if ((tk.mode & 0o077) !== 0) log.warn('http.token-mode', { tokenFile: send.tokenFile, mode: tk.mode.toString(8), detail: 'others can read the HTTP send token; chmod 600 it' });
   const maxBody = send.maxBodyBytes ?? DEFAULT_SEND_MAX_BODY;
@@ -316,7 +321,7 @@ export async function sendRoutes(opts: SendRoutesOptions): Promise<(readonly [Re
     [/^\/api\/v1\/messages$/, {
       methods: ['POST'],
       // The send token or the operator token; every other /api/ route takes the operator token only.
-      auth: (authorization: string | undefined) => bearerMatches(authorization, tk.token) || bearerMatches(authorization, opts.operatorToken),
+      auth: async (authorization: string | undefined) => (await tokens.matches(authorization)) || opts.operator.matches(authorization),
       handle,
     }],
   ];

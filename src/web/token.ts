@@ -1,11 +1,17 @@
 // The HTTP API's bearer token: created once, random, in `<StateDirectory>/http.token` (mode
 // 0600, like the control socket and the demo password). Whoever can read the state directory
 // is an operator; the token carries that to HTTP clients that are not the instance's user.
+// [P2] #19: with Store Backend PostgreSQL each node still makes and keeps its own token file, and
+// registers the token's SHA-256 (never the token) in a table the nodes share (sharedTokens): any
+// node accepts a token any node made, so a client's token works on every node, and each node's
+// operator reads the token file on their own node (docs/cluster.md). Without it: localTokens, the
+// file alone, as before. Tokens are never logged.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { SpoolgateError, describeError } from '../core/errors.js';
 import { writeFileAtomic } from '../store/atomic.js';
+import type { HttpTokenKind, HttpTokenTable } from '../store/records.js';
 
 /** A token shorter than this (hand-written file) is refused: it could be guessed. */
 export const MIN_TOKEN_CHARS = 16;
@@ -57,4 +63,86 @@ export function bearerMatches(header: string | undefined, token: string): boolea
   const a = createHash('sha256').update(m[1]!).digest();
   const b = createHash('sha256').update(token).digest();
   return timingSafeEqual(a, b);
+}
+
+/** A bearer token longer than this is refused before it is hashed or looked up. */
+export const MAX_TOKEN_CHARS = 512;
+
+/** The tokens an instance accepts for one kind (the operator's API token, or the send-only token). */
+export interface HttpTokens {
+  /** This node's token file (made when missing): what the operator on this node reads. */
+  readonly file: TokenFile;
+  /** Does the Authorization header carry an accepted token? */
+  matches(authorization: string | undefined): Promise<boolean>;
+}
+
+/** The token of `Bearer <token>`, or undefined for anything else (or a token over MAX_TOKEN_CHARS). */
+function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const m = /^Bearer +(\S+) *$/i.exec(header);
+  if (m === null || m[1]!.length > MAX_TOKEN_CHARS) return undefined;
+  return m[1]!;
+}
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/** One machine: the token file's token, nothing else. */
+export async function localTokens(path: string): Promise<HttpTokens> {
+  const file = await loadOrCreateToken(path);
+  return { file, matches: (h) => Promise.resolve(bearerMatches(h, file.token)) };
+}
+
+/** A token not in the cache is looked up in the table at most this often. */
+export const TOKEN_LOOKUP_MS = 1_000;
+
+/**
+ * A cluster: this node's token file as localTokens, its hash registered in the table; a token
+ * that is not this node's is accepted when its hash is one of the table's. Unknown tokens cost at
+ * most one query per TOKEN_LOOKUP_MS (a flood of wrong tokens does not reach the database more
+ * often). With the database unreachable, this node's own token still works; registration is
+ * tried again at the next lookup.
+ */
+export async function sharedTokens(path: string, table: HttpTokenTable, kind: HttpTokenKind, opts: { readonly now?: () => number; readonly onError?: (e: unknown) => void } = {}): Promise<HttpTokens> {
+  const file = await loadOrCreateToken(path);
+  const now = opts.now ?? Date.now;
+  const own = sha256(file.token);
+  let registered = false;
+  let known: Buffer[] = [];
+  let lookedUp = -Infinity;
+  let lookup: Promise<void> | undefined;
+  const refresh = async (): Promise<void> => {
+    lookedUp = now();
+    try {
+      if (!registered) { await table.register(kind, own); registered = true; }
+      known = await table.hashes(kind);
+    } catch (e) {
+      opts.onError?.(e);
+    }
+  };
+  const has = (hash: Buffer): boolean => {
+    let found = false;
+    // Every hash compared in constant time, all of them (no early exit).
+    for (const k of known) if (k.length === hash.length && timingSafeEqual(k, hash)) found = true;
+    return found;
+  };
+  await refresh();
+  return {
+    file,
+    matches: async (h) => {
+      if (bearerMatches(h, file.token)) return true;
+      const token = bearerToken(h);
+      if (token === undefined) return false;
+      const hash = sha256(token);
+      if (has(hash)) return true;
+      if (now() - lookedUp < TOKEN_LOOKUP_MS) return false;
+      lookup ??= refresh().finally(() => { lookup = undefined; });
+      await lookup;
+      return has(hash);
+    },
+  };
+}
+
+/** The tokens of one kind for this instance: shared through `table` when given, else the file alone. */
+export function httpTokens(path: string, kind: HttpTokenKind, table: HttpTokenTable | undefined, onError?: (e: unknown) => void): Promise<HttpTokens> {
+  return table === undefined ? localTokens(path) : sharedTokens(path, table, kind, onError === undefined ? {} : { onError });
 }

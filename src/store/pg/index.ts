@@ -9,7 +9,8 @@
 // Also the Store of users, mailboxes and the journal (store.ts, users.ts, mailboxes.ts) and POP3's
 // maildrop locks across nodes (maildrop-locks.ts).
 // Wired: the forwarder's spool path (src/cluster.ts, forwarder/store-source.ts); users, mailboxes,
-// journal and POP3 locks (main.ts via cluster.ts openSharedStore); the rest stays local.
+// journal and POP3 locks (main.ts via cluster.ts openSharedStore); accounting, dead
+// letters and HTTP token hashes (records.ts, migration 5); the rest stays local.
 import { readFile, stat } from 'node:fs/promises';
 import type { PgOptions } from './pool.js';
 
@@ -22,6 +23,7 @@ export { PgUserDirectory } from './users.js';
 export { PgJournal, PgMailboxStore } from './mailboxes.js';
 export { PgMaildropLocks, type MaildropHold, type PgMaildropLockOptions } from './maildrop-locks.js';
 export { PgOperatorStore, CONTROL_CHANNEL } from './operator.js';
+export { PgAccountingTable, PgDeadLetterTable, PgHttpTokenTable, DEAD_LETTER_CHUNK } from './records.js';
 
 /** The environment variable a node reads the database password from when no PasswordFile is set. */
 export const PASSWORD_ENV = 'SPOOLGATE_STORE_PASSWORD';
@@ -86,4 +88,4 @@ export function startRefusal(store: { readonly backend: 'sqlite' | 'postgresql' 
 }
 
 /** What stays on this node's disk with Backend PostgreSQL (logged at start: docs/cluster.md). */
-export const LOCAL_WITH_POSTGRES = 'the receiver\'s and the gateway\'s own message entries, accounting, HTTP tokens, dead letters and held files stay on this node';
+export const LOCAL_WITH_POSTGRES = 'the receiver\'s and the gateway\'s own message entries and held files stay on this node';

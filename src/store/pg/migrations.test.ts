@@ -35,7 +35,7 @@ test('a fresh database is migrated to the latest version; a re-run changes nothi
   // Each version's tables (other versions add their own: a subset check, not the whole list).
   const have = await tables(db);
   for (const name of ['arrivals', 'checkpoint_messages', 'checkpoint_recipients', 'nodes', 'queue_chunks', 'queue_entries', 'spoolgate_schema',
-    'mail_users', 'mail_aliases', 'mail_messages', 'mail_chunks', 'journal', 'pop3_locks', 'checkpoint_retries', 'extended_retry', 'node_status', 'control_requests', 'control_replies']) assert.ok(have.includes(name), `${name} in ${have.join(' ')}`);
+    'mail_users', 'mail_aliases', 'mail_messages', 'mail_chunks', 'journal', 'pop3_locks', 'checkpoint_retries', 'extended_retry', 'node_status', 'control_requests', 'control_replies', 'accounting', 'dead_letter_chunks', 'dead_letters', 'http_tokens']) assert.ok(have.includes(name), `${name} in ${have.join(' ')}`);
   await requireCurrentSchema(db);
 
   assert.deepEqual(await migrate(db), []);

@@ -103,8 +103,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         PRIMARY KEY (entry_id, no, address)
       );
     `,
-  },
-  {
+  },  {
     version: 4,
     name: 'users, mailboxes, journal, maildrop locks',
     sql: `
@@ -166,6 +165,47 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         expires_at  timestamptz NOT NULL
       );
       CREATE SEQUENCE pop3_lock_tokens;
+    `,
+  },
+  {
+    version: 5,
+    name: 'accounting, dead letters, http token hashes',
+    sql: `
+      -- Accounting records (SMF 119 analog) of every node: the record as the file form writes
+      -- it (one JSON text, keys in order), its time and type for queries and retention.
+      CREATE TABLE accounting (
+        id      bigserial PRIMARY KEY,
+        node    text NOT NULL,
+        time    timestamptz NOT NULL,
+        type    smallint NOT NULL,
+        record  text NOT NULL
+      );
+      CREATE INDEX accounting_time ON accounting (time, id);
+      -- Dead letters (DeadLetterAction Store): the header notify writes as line 1 of the file
+      -- form, and the message bytes in chunks of at most 256 KiB.
+      CREATE TABLE dead_letters (
+        id      text PRIMARY KEY,
+        node    text NOT NULL,
+        stored  timestamptz NOT NULL,
+        header  text NOT NULL,
+        size    bigint NOT NULL,
+        chunks  integer NOT NULL
+      );
+      CREATE INDEX dead_letters_stored ON dead_letters (stored, id);
+      CREATE TABLE dead_letter_chunks (
+        letter  text NOT NULL REFERENCES dead_letters (id) ON DELETE CASCADE,
+        seq     integer NOT NULL,
+        bytes   bytea NOT NULL,
+        PRIMARY KEY (letter, seq)
+      );
+      -- SHA-256 of each node's HTTP tokens (never the tokens): any node accepts any of them.
+      CREATE TABLE http_tokens (
+        node        text NOT NULL,
+        kind        text NOT NULL CHECK (kind IN ('api', 'send')),
+        hash        bytea NOT NULL,
+        created_at  timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (node, kind)
+      );
     `,
   },
   {
