@@ -148,8 +148,14 @@ export interface QueueStore {
    * also when the outcome is a duplicate (arriveSpoolFile does both).
    */
   storeSpoolFile(writer: string, path: string, attributes: EntryAttributes): Promise<ArrivalOutcome>;
-  /** Stores a `message` entry (envelope in attributes, the message streamed in chunks). */
-  enqueueMessage(writer: string, attributes: EntryAttributes, body: AsyncIterable<Buffer> | Buffer): Promise<string>;
+  /**
+   * Stores a `message` entry (envelope in attributes, the message streamed in chunks) in one
+   * transaction and wakes idle nodes; resolves with its id once committed. With `key`, the
+   * entry is stored at most once per (node, key) — the same arrivals row a spool file's identity
+   * takes: a second call with the key (a producer retrying after a crash) stores nothing and
+   * resolves with the first entry's id.
+   */
+  enqueueMessage(writer: string, attributes: EntryAttributes, body: AsyncIterable<Buffer> | Buffer, opts?: { readonly key?: string }): Promise<string>;
   /** Claims up to `max` due entries of the writer not leased to a live node (SKIP LOCKED). */
   claim(writer: string, max: number): Promise<ClaimedEntry[]>;
   /**

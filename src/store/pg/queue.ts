@@ -152,8 +152,16 @@ export class PgQueueStore implements QueueStore {
     }
   }
 
-  async enqueueMessage(writer: string, attributes: EntryAttributes, body: AsyncIterable<Buffer> | Buffer): Promise<string> {
+  async enqueueMessage(writer: string, attributes: EntryAttributes, body: AsyncIterable<Buffer> | Buffer, opts: { readonly key?: string } = {}): Promise<string> {
     return this.db.transaction(async (c) => {
+      if (opts.key !== undefined) {
+        // As a spool file's identity: a concurrent store with the key waits for our commit here.
+        const arr = await c.query('INSERT INTO arrivals (node, identity, entry_id) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING', [this.node, opts.key]);
+        if (arr.rowCount === 0) {
+          const prev = await c.query<{ entry_id: string }>('SELECT entry_id FROM arrivals WHERE node = $1 AND identity = $2', [this.node, opts.key]);
+          return prev.rows[0]?.entry_id ?? '0';
+        }
+      }
       const e = await c.query<{ id: string }>(
         `INSERT INTO queue_entries (writer, kind, attributes, arrived_node) VALUES ($1, 'message', $2, $3) RETURNING id`,
         [writer, JSON.stringify(attributes), this.node],
@@ -161,6 +169,7 @@ export class PgQueueStore implements QueueStore {
       const id = e.rows[0]!.id;
       const { size, count } = await insertChunks(c, id, rechunk(body));
       await c.query('UPDATE queue_entries SET size = $2, chunks = $3 WHERE id = $1', [id, size, count]);
+      if (opts.key !== undefined) await c.query('UPDATE arrivals SET entry_id = $3 WHERE node = $1 AND identity = $2', [this.node, opts.key, id]);
       await c.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, this.wakePayload(writer)]);
       return id;
     });
