@@ -11,10 +11,13 @@ import { LOCAL_WITH_POSTGRES, pgOptions, PgPool, PgQueueStore, requireCurrentSch
 import type { NodeInfo } from './store/queue-store.js';
 import type { SpoolLayout } from './spool/submit.js';
 import type { BadEntryPolicy } from './spool/disposition.js';
+import { StoreMessageQueue, type MessageQueue } from './spool/message-queue.js';
 
 export interface Cluster {
   readonly node: string;
   readonly source: StoreSource;
+  /** The gateway's own mail (relay, notices, HTTP send) as message entries of the shared queue. */
+  readonly messages: MessageQueue;
   /** D,NODES and `spoolgate db nodes`: every node heartbeating on the database. */
   nodes(): Promise<NodeInfo[]>;
   close(): Promise<void>;
@@ -49,6 +52,8 @@ export async function openCluster(config: Config, layout: SpoolLayout, clock: Cl
     pollMs: Math.min(5_000, Math.max(250, heartbeatMs / 2)),
     policy,
   });
-  log.event('store.cluster', { node: pgc.node, schema: pgc.schema, leaseTime: pgc.leaseTime, heartbeat: pgc.heartbeat, shared: 'spool files (arrival, claims, checkpoint, retry)', local: LOCAL_WITH_POSTGRES });
-  return { node: pgc.node, source, nodes: () => queue.nodes(), close: () => queue.close() };
+  // ExtWrtName is not refreshable; the originNode attribute names the HostName of the start.
+  const messages = new StoreMessageQueue(queue, () => ({ writer: config.extWrtName, hostName: config.hostName }), () => clock.now());
+  log.event('store.cluster', { node: pgc.node, schema: pgc.schema, leaseTime: pgc.leaseTime, heartbeat: pgc.heartbeat, shared: 'spool files and message entries (arrival, the receiver, notifications, claims, checkpoint, retry)', local: LOCAL_WITH_POSTGRES });
+  return { node: pgc.node, source, messages, nodes: () => queue.nodes(), close: () => queue.close() };
 }

@@ -145,9 +145,10 @@ export interface QueueStore {
   /**
    * Stores a spool file (bytes in chunks, attributes) in one transaction keyed by its identity,
    * and wakes idle nodes. Does not remove the file: the caller unlinks it after this resolves,
-   * also when the outcome is a duplicate (arriveSpoolFile does both).
+   * also when the outcome is a duplicate (arriveSpoolFile does both). `kind`: 'spool' (a batch
+   * file, the default) or 'message' (a local message entry's data file, its envelope in the attributes).
    */
-  storeSpoolFile(writer: string, path: string, attributes: EntryAttributes): Promise<ArrivalOutcome>;
+  storeSpoolFile(writer: string, path: string, attributes: EntryAttributes, kind?: EntryKind): Promise<ArrivalOutcome>;
   /**
    * Stores a `message` entry (envelope in attributes, the message streamed in chunks) in one
    * transaction and wakes idle nodes; resolves with its id once committed. With `key`, the
@@ -198,8 +199,8 @@ export interface QueueStore {
  * removed, so it is never queued twice. `remove`: how the file leaves the spool when it is more
  * than the data file (an entry directory with its attrs.json: the spool's deleteEntry).
  */
-export async function arriveSpoolFile(queue: QueueStore, writer: string, path: string, attributes: EntryAttributes, remove?: () => Promise<void>): Promise<ArrivalOutcome> {
-  const out = await queue.storeSpoolFile(writer, path, attributes);
+export async function arriveSpoolFile(queue: QueueStore, writer: string, path: string, attributes: EntryAttributes, remove?: () => Promise<void>, kind: EntryKind = 'spool'): Promise<ArrivalOutcome> {
+  const out = await queue.storeSpoolFile(writer, path, attributes, kind);
   await (remove ?? (() => rm(path, { force: true })))();
   return out;
 }

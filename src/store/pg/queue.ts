@@ -122,7 +122,7 @@ export class PgQueueStore implements QueueStore {
     return `${this.db.schema}:${writer}`;
   }
 
-  async storeSpoolFile(writer: string, path: string, attributes: EntryAttributes): Promise<ArrivalOutcome> {
+  async storeSpoolFile(writer: string, path: string, attributes: EntryAttributes, kind: EntryKind = 'spool'): Promise<ArrivalOutcome> {
     const fh = await open(path, 'r');
     try {
       // The identity of the file actually opened (not of whatever the path names later).
@@ -137,8 +137,8 @@ export class PgQueueStore implements QueueStore {
           return { stored: false, entryId: prev.rows[0]?.entry_id ?? '0', reason: 'duplicate' } as const;
         }
         const e = await c.query<{ id: string }>(
-          `INSERT INTO queue_entries (writer, kind, attributes, arrived_node) VALUES ($1, 'spool', $2, $3) RETURNING id`,
-          [writer, JSON.stringify(attributes), this.node],
+          `INSERT INTO queue_entries (writer, kind, attributes, arrived_node) VALUES ($1, $4, $2, $3) RETURNING id`,
+          [writer, JSON.stringify(attributes), this.node, kind],
         );
         const id = e.rows[0]!.id;
         const { size, count } = await insertChunks(c, id, fileChunks(fh));

@@ -101,7 +101,7 @@ export class SqliteQueueStore implements QueueStore {
     this.wakes.emit('wake', writer);
   }
 
-  storeSpoolFile(writer: string, path: string, attributes: EntryAttributes): Promise<ArrivalOutcome> {
+  storeSpoolFile(writer: string, path: string, attributes: EntryAttributes, kind: EntryKind = 'spool'): Promise<ArrivalOutcome> {
     return this.serial(() => {
       const fd = openSync(path, 'r');
       try {
@@ -114,8 +114,8 @@ export class SqliteQueueStore implements QueueStore {
             const prev = this.db.prepare('SELECT entry_id FROM arrivals WHERE node = ? AND identity = ?').get(this.node, identity) as { entry_id: number };
             return { stored: false, entryId: String(prev.entry_id), reason: 'duplicate' };
           }
-          const id = Number(this.db.prepare(`INSERT INTO queue_entries (writer, kind, attributes, arrived_node, arrived_at, next_attempt) VALUES (?, 'spool', ?, ?, ?, ?)`)
-            .run(writer, JSON.stringify(attributes), this.node, now, now).lastInsertRowid);
+          const id = Number(this.db.prepare(`INSERT INTO queue_entries (writer, kind, attributes, arrived_node, arrived_at, next_attempt) VALUES (?, ?, ?, ?, ?, ?)`)
+            .run(writer, kind, JSON.stringify(attributes), this.node, now, now).lastInsertRowid);
           const ins = this.db.prepare('INSERT INTO queue_chunks (entry_id, seq, data) VALUES (?, ?, ?)');
           const buf = Buffer.allocUnsafe(CHUNK_BYTES);
           let size = 0;
