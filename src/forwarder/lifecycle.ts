@@ -352,21 +352,25 @@ export class Lifecycle {
   private async record(origin: Origin, write: () => Promise<void>): Promise<void> {
     let delay = CHECKPOINT_RETRY_MS;
     let waiting = false;
+    const recovered = (): void => {
+      if (this.cpProblem === undefined) return;
+      this.deps.log.event('checkpoint.recovered', { detail: this.cpProblem });
+      this.cpProblem = undefined;
+      this.deps.health?.ok('checkpoint', this.deps.clock.now());
+      for (const w of [...this.cpWaiters]) w();
+    };
     try {
       for (;;) {
         try {
           await write();
-          if (this.cpProblem !== undefined) {
-            this.deps.log.event('checkpoint.recovered', { detail: this.cpProblem });
-            this.cpProblem = undefined;
-            this.deps.health?.ok('checkpoint', this.deps.clock.now());
-            for (const w of [...this.cpWaiters]) w();
-          }
+          recovered();
           return;
         } catch (e) {
           // The shared store refused the write: another node holds the entry now. Not a fault
           // of the checkpoint, and never retried: this message stops here (docs/cluster.md).
-          if (e instanceof LeaseLostError) throw e;
+          // The store answered, so a failure before (the database unreachable, during which the
+          // lease was given up) is over: sending resumes, or nothing would ever write again.
+          if (e instanceof LeaseLostError) { recovered(); throw e; }
           if (this.cpProblem === undefined) {
             this.cpProblem = describeError(e);
             this.deps.log.error('checkpoint.failed', { detail: this.cpProblem, action: 'sending stopped until the checkpoint can be written (StateDirectory full or unwritable?)' });
