@@ -6,7 +6,8 @@
 // Untrusted input: spool bytes and attributes (stored opaque, parameterised SQL).
 // Persists: everything in the database, each operation one transaction; safe to crash anywhere
 // (a crashed node's leases run out and its entries are taken over).
-// Wired: the forwarder's spool path (src/cluster.ts, forwarder/store-source.ts); the rest stays local.
+// Wired: the forwarder's spool path (src/cluster.ts, forwarder/store-source.ts) and the gateway's own
+// message entries (spool/message-queue.ts StoreMessageQueue); the rest stays local.
 import { readFile, stat } from 'node:fs/promises';
 import type { PgOptions } from './pool.js';
 
@@ -77,4 +78,4 @@ export function startRefusal(store: { readonly backend: 'sqlite' | 'postgresql' 
 }
 
 /** What stays on this node's disk with Backend PostgreSQL (logged at start: docs/cluster.md). */
-export const LOCAL_WITH_POSTGRES = 'the receiver\'s and the gateway\'s own message entries, mailboxes, users, journal, accounting, HTTP tokens, extended retry, dead letters and held files stay on this node';
+export const LOCAL_WITH_POSTGRES = 'mailboxes, users, journal, accounting, HTTP tokens, extended retry, dead letters and held files stay on this node';
