@@ -27,7 +27,7 @@ import type { EntryAttributes, QueueStore } from '../store/queue-store.js';
 import { EnqueueGroup, enqueueNotifications } from './enqueue.js';
 import { MAX_ENTRY_PARTS, formatEnvelopeFile, parseEnvelopeFile, type MessageEnvelope, type MessageOrigin } from './message-entry.js';
 import { commitStaged } from './submit.js';
-import { userNameOf } from './attributes.js';
+import { jobNameFromFileName, userNameOf } from './attributes.js';
 
 /** One of the gateway's own mails, as the producer hands it over. */
 export interface OwnMail {
@@ -35,7 +35,7 @@ export interface OwnMail {
   /** The message exactly as it is to be sent. */
   readonly data: Buffer;
   readonly origin: MessageOrigin;
-  /** Job name of the entry (RECEIVER, SGNOTIFY, SGREQUEUE…); default SPOOLGATE. */
+  /** Job name of the entry (RECEIVER, SGNOTIFY…); default: the gateway user's name, as for an entry it writes to the spool. */
   readonly jobName?: string;
   /** Records the entry's id before a crash could leave it unrecorded (see the header). */
   readonly beforeRename?: (id: string) => Promise<void>;
@@ -73,8 +73,6 @@ export interface LocalTarget {
   readonly hostName: string;
 }
 
-const DEFAULT_JOB = 'SPOOLGATE';
-
 /** Backend SQLite: entries in this node's spool, concurrent ones sharing the publication's fsyncs. */
 export class LocalMessageQueue implements MessageQueue {
   private readonly groups = new Map<string, EnqueueGroup>();
@@ -92,7 +90,7 @@ export class LocalMessageQueue implements MessageQueue {
 
   async enqueue(mail: OwnMail): Promise<QueuedMail> {
     const e = await this.group().enqueue({
-      envelope: mail.envelope, data: mail.data, origin: mail.origin, jobName: mail.jobName ?? DEFAULT_JOB,
+      envelope: mail.envelope, data: mail.data, origin: mail.origin, ...(mail.jobName === undefined ? {} : { jobName: mail.jobName }),
       ...(mail.beforeRename === undefined ? {} : { beforeRename: mail.beforeRename }),
     });
     return { id: e.id, jobId: e.attrs.jobId, size: e.size };
@@ -134,7 +132,7 @@ export class StoreMessageQueue implements MessageQueue {
 
   constructor(private readonly store: QueueStore, private readonly target: () => { readonly writer: string; readonly hostName: string }, private readonly now: () => number = Date.now) {}
 
-  private async write(message: MessageEnvelope, data: Buffer, jobName: string, key: string | undefined): Promise<QueuedMail> {
+  private async write(message: MessageEnvelope, data: Buffer, jobName: string | undefined, key: string | undefined): Promise<QueuedMail> {
     const text = formatEnvelopeFile(message);
     // What we write must be what the reader accepts (as enqueue.ts checks envelope.json).
     const checked = parseEnvelopeFile(Buffer.from(text, 'utf8'));
@@ -143,7 +141,7 @@ export class StoreMessageQueue implements MessageQueue {
     this.userName ??= userNameOf(uid);
     const t = this.target();
     const attributes: EntryAttributes = {
-      jobName: jobName.toUpperCase(), originUser: await this.userName, originUid: uid, originNode: t.hostName || hostname(),
+      jobName: jobName?.toUpperCase() ?? jobNameFromFileName(await this.userName), originUser: await this.userName, originUid: uid, originNode: t.hostName || hostname(),
       taskType: 'DEST', created: message.receivedAt.toISOString(), [ENVELOPE_ATTRIBUTE]: text,
     };
     let id: string;
@@ -157,7 +155,7 @@ export class StoreMessageQueue implements MessageQueue {
 
   async enqueue(mail: OwnMail): Promise<QueuedMail> {
     if (mail.envelope.recipients.length === 0) throw new RangeError('enqueueMessage: an envelope needs at least one recipient');
-    const q = await this.write({ envelope: mail.envelope, origin: mail.origin, receivedAt: new Date(this.now()) }, mail.data, mail.jobName ?? DEFAULT_JOB, mail.key);
+    const q = await this.write({ envelope: mail.envelope, origin: mail.origin, receivedAt: new Date(this.now()) }, mail.data, mail.jobName, mail.key);
     // Committed: a crash from here on is covered by the key (the same entry is found again).
     await mail.beforeRename?.(q.id);
     return q;
