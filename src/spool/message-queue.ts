@@ -173,7 +173,7 @@ export class StoreMessageQueue implements MessageQueue {
   }
 
   /** An entry of the shared queue is visible from its commit on, before beforeRename ran. */
-  commit(): Promise<boolean> {
+  commit(_id: string): Promise<boolean> {
     return Promise.resolve(false);
   }
 }
