@@ -14,6 +14,7 @@ import { PgAccountingTable, PgDeadLetterTable, PgHttpTokenTable } from './store/
 import type { NodeInfo } from './store/queue-store.js';
 import type { SpoolLayout } from './spool/submit.js';
 import type { BadEntryPolicy } from './spool/disposition.js';
+import { StoreMessageQueue, type MessageQueue } from './spool/message-queue.js';
 
 export interface Cluster {
   readonly node: string;
@@ -22,6 +23,8 @@ export interface Cluster {
   readonly extended: RecordDirectory;
   /** Accounting, dead letters and HTTP token hashes every node shares (store/pg/records.ts). */
   readonly records: ClusterRecords;
+  /** The gateway's own mail (relay, notices, HTTP send) as message entries of the shared queue. */
+  readonly messages: MessageQueue;
   /** D,NODES and `spoolgate db nodes`: every node heartbeating on the database. */
   nodes(): Promise<NodeInfo[]>;
   /** (item 4) Status publishing, REFRESH,ALL and control requests between nodes (cluster-operator.ts). */
@@ -73,7 +76,9 @@ export async function openCluster(config: Config, layout: SpoolLayout, clock: Cl
     pollMs: Math.min(5_000, Math.max(250, heartbeatMs / 2)),
     policy,
   });
-  log.event('store.cluster', { node: pgc.node, schema: pgc.schema, leaseTime: pgc.leaseTime, heartbeat: pgc.heartbeat, shared: 'spool files (arrival, claims, checkpoint, long retry), extended retry; users, mailboxes, journal, POP3 maildrop locks; accounting, dead letters, HTTP token hashes', local: LOCAL_WITH_POSTGRES });
+  log.event('store.cluster', { node: pgc.node, schema: pgc.schema, leaseTime: pgc.leaseTime, heartbeat: pgc.heartbeat, shared: 'spool files and message entries (arrival, the receiver, notifications, claims, checkpoint, long retry), extended retry; users, mailboxes, journal, POP3 maildrop locks; accounting, dead letters, HTTP token hashes', local: LOCAL_WITH_POSTGRES });
+  // ExtWrtName is not refreshable; the originNode attribute names the HostName of the start.
+  const messages = new StoreMessageQueue(queue, () => ({ writer: config.extWrtName, hostName: config.hostName }), () => clock.now());
   const opStore = new PgOperatorStore(db, pgc.node);
   const operator = new ClusterOperator(opStore, { clock, log, leaseSeconds: pgc.leaseTime, heartbeatMs });
   const queuePort: ClusterQueuePort = {
@@ -84,7 +89,7 @@ export async function openCluster(config: Config, layout: SpoolLayout, clock: Cl
   };
   const extended = new StoreMailDirectory(new PgExtendedStore(db, pgc.node), config.extWrtName, `store ${pgc.schema} (extended_retry)`);
   return {
-    node: pgc.node, source, extended, records: clusterRecords(db, pgc.node), nodes: () => queue.nodes(), operator, staleSeconds: pgc.leaseTime, queuePort,
+    node: pgc.node, source, messages, extended, records: clusterRecords(db, pgc.node), nodes: () => queue.nodes(), operator, staleSeconds: pgc.leaseTime, queuePort,
     close: async () => { await operator.stop(); await queue.close(); },
   };
 }

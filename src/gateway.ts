@@ -4,7 +4,7 @@
 // spool, the checkpoint and the mail directory are the durable state, and a warm start resumes.
 import { mkdirSync } from 'node:fs';
 import { promises as dns } from 'node:dns';
-import type { Clock, Envelope, Resolver, Result } from './core/index.js';
+import type { Clock, Resolver, Result } from './core/index.js';
 import { ConfigError, Health, ShutdownStack, describeError, err, ok, systemClock } from './core/index.js';
 import { loadDkimKeys, type DkimKeyring, type LoadedKeys } from './dkim/index.js';
 import { messageEntryLimit, stateLayout, testModeWithoutReport, type Config } from './config/index.js';
@@ -12,8 +12,7 @@ import { Msg } from './control/messages.js';
 import { LogOutput, Logger } from './log/index.js';
 import { Accounting, accountingPath, TableAccountingSink } from './log/accounting.js';
 import { SpoolQueue } from './spool/queue.js';
-import { enqueueMessage, enqueueNotifications, type MessageOrigin } from './spool/index.js';
-import type { SpoolEntry } from './spool/submit.js';
+import { LocalMessageQueue, type MessageQueue } from './spool/index.js';
 import type { Journal } from './store/types.js';
 import { accountingSummary } from './receiver/mime.js';
 import { DeadLetterStore, TableDeadLetters, type DeadLetters } from './notify/index.js';
@@ -73,6 +72,11 @@ export interface Gateway {
   readonly deadLetters: DeadLetters;
   /** [P2] With Store Backend PostgreSQL: this node's name and the cluster's nodes (D,NODES). */
   readonly cluster?: Cluster;
+  /**
+   * Where the gateway's own mail is queued (the receiver's relay, notices, the HTTP send API): this
+   * node's spool, or with Store Backend PostgreSQL the shared queue (spool/message-queue.ts).
+   */
+  readonly messages: MessageQueue;
   /** (O1) The queue model and the operator's actions on it (src/queue). */
   readonly queueView: QueueService;
   /** Contained faults now (extended retry, dead letters, log file; startServices adds the mailbox store). */
@@ -109,14 +113,6 @@ export function makeLogger(config: Config): { log: Logger; output: LogOutput; ap
 /** The LogFile's faults (full disk, ...) into health: fault.raised goes to standard error meanwhile. */
 export function watchLogFile(output: LogOutput, health: Health, clock: Clock): void {
   output.onFault((problem) => { if (problem === undefined) health.ok('log-file', clock.now()); else health.fail('log-file', problem, clock.now()); });
-}
-
-/** Queues one of the gateway's own messages as a message entry (raw bytes + envelope). */
-export function queueOwnMail(config: Config, mail: { envelope: Envelope; data: Buffer; beforeRename?: (id: string) => Promise<void> }, origin: MessageOrigin, jobName: string): Promise<SpoolEntry> {
-  return enqueueMessage({
-    root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName, envelope: mail.envelope, data: mail.data, origin, jobName,
-    ...(mail.beforeRename === undefined ? {} : { beforeRename: mail.beforeRename }),
-  });
 }
 
 /**
@@ -236,12 +232,14 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     await cluster.source.start().catch(async (e: unknown) => { await stops.run(); throw e; });
     stops.push('cluster queue', () => cluster.source.stop());
   }
+  // The gateway's own mail: one port, the backend chosen here (Backend PostgreSQL: the shared queue).
+  const messages: MessageQueue = cluster?.messages ?? new LocalMessageQueue(() => ({ root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName }));
   accounting.record('CONFIG', { reason: 'start', configFile: config.configFile, logLevel: config.logLevel, userExit: config.userExit });
   const exits = new ExitSelection(config.userExit);
   // MAIL records carry the subject and attachment count, read with the receiver's MIME reading.
   const accounted = forwarderAccounting(accounting, accountingSummary);
   const notifications = new NotificationBatcher({
-    write: async (mails) => { await enqueueNotifications({ root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName, mails, jobName: 'SGNOTIFY' }); },
+    write: async (mails) => { await messages.enqueueNotifications(mails); },
     maxBytes: () => messageEntryLimit(config),
   });
   const forwarder = new Forwarder({
@@ -257,7 +255,7 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
     }),
     notices: new DsnStatusNotices({
       settings: () => ({ reportingMta: config.hostName, delayNoticeMinutes: config.undeliverable.delayNotice, copyTo: config.undeliverable.copyTo }),
-      submit: async (mail) => { await queueOwnMail(config, mail, { kind: 'notification' }, 'SGNOTIFY'); },
+      submit: async (mail) => { await messages.enqueue({ ...mail, origin: { kind: 'notification' }, jobName: 'SGNOTIFY' }); },
       now: () => new Date(clock.now()),
     }),
     ...(opts.journal === undefined ? {} : { journal: forwarderJournal(opts.journal, log, { now: () => clock.now() }) }),
@@ -283,10 +281,10 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   stops.push('forwarder', () => forwarder.stop());
   const queueView = new QueueService({
     forwarder, extended, deadLetters, spool: queue.layout, holds, quarantine: stateLayout(config).quarantine, log, clock, spoolEntries: () => queue.list(), config: () => config,
-    requeue: (mail, deadLetter, jobName) => queueOwnMail(config, mail, { kind: 'requeue', deadLetter }, jobName ?? 'SGREQUEUE'),
+    requeue: (mail, deadLetter, jobName) => messages.enqueue({ ...mail, origin: { kind: 'requeue', deadLetter }, jobName: jobName ?? 'SGREQUEUE' }),
   });
   return {
-    config: () => config, forwarder, log, queue, accounting, deadLetters, health, queueView, ...(cluster === undefined ? {} : { cluster }),
+    config: () => config, forwarder, log, queue, accounting, deadLetters, health, queueView, messages, ...(cluster === undefined ? {} : { cluster }),
     storeGauges: async () => ({
       held: (await queue.listHeld()).length,
       deadLetters: await deadLetters.count().catch(() => undefined),

@@ -21,9 +21,7 @@ import { submitHttpMessage } from './submit/index.js';
 import { Retention, type Prunable } from './log/retention.js';
 import { accountingRetention } from './log/accounting.js';
 import { pruneSysoutReports } from './spool/disposition.js';
-import { EnqueueGroup } from './spool/enqueue.js';
-import { commitStaged } from './spool/submit.js';
-import { makeLogger, queueOwnMail, startGateway, systemResolver, watchLogFile, type Gateway, type GatewayOptions } from './gateway.js';
+import { makeLogger, startGateway, systemResolver, watchLogFile, type Gateway, type GatewayOptions } from './gateway.js';
 
 export { makeLogger, startGateway, systemResolver, type Gateway, type GatewayOptions } from './gateway.js';
 
@@ -73,36 +71,29 @@ async function startPop3(w: Wiring, store: ServiceStore, auth: Authenticator, lo
   return server;
 }
 
-const relayGroups = new Map<string, EnqueueGroup>();
-/** The group commit for relayed mail of the spool in force (one per spool root and writer). */
-function relayGroup(c: Config): EnqueueGroup {
-  const key = `${c.spool.directory}\0${c.extWrtName}`;
-  let g = relayGroups.get(key);
-  if (g === undefined) relayGroups.set(key, g = new EnqueueGroup({ root: c.spool.directory, writer: c.extWrtName, hostName: c.hostName }));
-  return g;
-}
-
 async function startSmtpReceiver(w: Wiring, store: ServiceStore, auth: Authenticator): Promise<void> {
   const rc = w.config.receiver;
   if (rc === null) return;
   const receiver = await startReceiver({
     config: w.config, store: { users: store.users, mailboxes: store.mailboxes, journal: store.journal },
     resolver: w.opts.resolver ?? systemResolver, log: w.log, clock: w.opts.clock, tls: tlsOf(rc.tlsCert, rc.tlsKey), auth, counters: w.counters.receiver,
-    // Relayed mail: one message entry, durable before the receiver answers 250.
+    // Relayed mail: one message entry, durable before the receiver answers 250 — in this node's
+    // spool (concurrent sessions share the publication's fsyncs: EnqueueGroup, B2 item 3), or with
+    // Store Backend PostgreSQL committed in the shared queue (gateway.messages, spool/message-queue.ts).
     // The journal's "queued" event names the entry and the queue id the message has from here on (docs/queue.md).
-    // Concurrent sessions share the publication's directory fsyncs (EnqueueGroup, B2 item 3).
-    // A quarantine release (beforeRename: it records the staged entry first) goes on its own.
+    // A quarantine release passes beforeRename and key: its relay copy is never written twice.
     spoolSubmit: async (m) => {
-      const e = m.beforeRename !== undefined
-        ? await queueOwnMail(w.gateway.config(), m, { kind: 'receiver', ...m.origin }, 'RECEIVER')
-        : await relayGroup(w.gateway.config()).enqueue({ envelope: m.envelope, data: m.data, origin: { kind: 'receiver', ...m.origin }, jobName: 'RECEIVER' });
-      return `${e.id}, queue id ${queueIdFor(e.id, e.attrs.jobId, 1)}`;
+      const e = await w.gateway.messages.enqueue({
+        envelope: m.envelope, data: m.data, origin: { kind: 'receiver', ...m.origin }, jobName: 'RECEIVER',
+        ...(m.beforeRename === undefined ? {} : { beforeRename: m.beforeRename }), ...(m.key === undefined ? {} : { key: m.key }),
+      });
+      return `${e.id}, queue id ${queueIdFor(e.id, e.jobId, 1)}`;
     },
     // A quarantine release cut short by a crash: its staged relay entry is renamed, never written again.
     ...(w.opts.releaseStep === undefined ? {} : { releaseStep: w.opts.releaseStep }),
-    spoolCommit: (id) => commitStaged(w.gateway.config().spool.directory, w.gateway.config().extWrtName, id),
+    spoolCommit: (id) => w.gateway.messages.commit(id),
     // NOTIFY=SUCCESS for a local mailbox: the "delivered" notice goes out like every notification.
-    noticeSubmit: async (m) => { await queueOwnMail(w.gateway.config(), m, { kind: 'notification' }, 'SGNOTIFY'); },
+    noticeSubmit: async (m) => { await w.gateway.messages.enqueue({ ...m, origin: { kind: 'notification' }, jobName: 'SGNOTIFY' }); },
   });
   w.stops.push('receiver', () => receiver.close());
   w.gateway.queueView.attachQuarantine(receiver.quarantine);
@@ -200,7 +191,7 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
       metrics: { forwarder: gateway.forwarder, spoolEntries: () => gateway.queue.list(), latency, faults: () => gateway.health.list(), now: () => clock.now(), services: w.counters, process: proc, stores: () => gateway.storeGauges(), ...(gateway.cluster === undefined ? {} : { node: gateway.cluster.node }) },
       ...(feeds === undefined ? {} : { console: { config: gateway.config, logLevel: () => log.level, events: feeds.events, throughput: feeds.throughput } }),
       // X1 item 5: the send API queues as `spoolgate sendmail` run by the instance's user would (the current configuration's policy and limits).
-      send: { submit: (m) => submitHttpMessage(m, { config: gateway.config(), ...(sendAs === undefined ? {} : { caller: sendAs }) }), tokenFile: stateLayout(config).httpSendToken, maxBodyBytes: config.http.sendMaxBody, ratePerMinute: config.http.sendRate },
+      send: { submit: (m) => submitHttpMessage(m, { config: gateway.config(), queue: gateway.messages, ...(sendAs === undefined ? {} : { caller: sendAs }) }), tokenFile: stateLayout(config).httpSendToken, maxBodyBytes: config.http.sendMaxBody, ratePerMinute: config.http.sendRate },
     },
   });
   w.stops.push('http', () => http.close());

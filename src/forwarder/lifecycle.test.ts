@@ -7,7 +7,7 @@ import { SignallingClock } from '../testing/clock.js';
 import { FakeConnector, allAccepted, allWith } from '../testing/fake-connector.js';
 import { tempDir } from '../testing/peers.js';
 import { Checkpoint } from './checkpoint.js';
-import { Lifecycle, newCounters, type ExtendedRetryStore, type WorkItem } from './lifecycle.js';
+import { CHECKPOINT_RETRY_MS, Lifecycle, newCounters, type ExtendedRetryStore, type WorkItem } from './lifecycle.js';
 import { Target } from './pool.js';
 import { Router } from './router.js';
 import { NO_RATE_LIMITS, TargetLimiter } from './rate.js';
@@ -506,4 +506,28 @@ test('P2: a lost lease stops the entry\'s messages at once: one waiting in long 
   assert.equal(retrying.checkpoint.load('e1').messages.size, 0, 'nothing recorded as finished');
   assert.equal(retrying.undeliverable.length + noTarget.undeliverable.length, 0);
   assert.equal(retrying.counters.currentRetry, 0, 'it left long retry');
+});
+
+// [P2] The database unreachable: a mark fails (a checkpoint fault, sending stops), the node's
+// lease is given up meanwhile, and the retried mark is refused with LeaseLostError once the
+// database answers again. That answer ends the fault: otherwise no write would ever succeed
+// again (nothing is sent while it lasts) and the node would stay stopped for good.
+test('P2: a checkpoint fault (database unreachable) ends when the retried write is refused with LeaseLostError; sending resumes', async (t) => {
+  const s = setup(t, ['192.0.2.1']);
+  const real = s.checkpoint.markMessage.bind(s.checkpoint);
+  const lease = { entryId: '7', node: 'n1', token: '3', expires: new Date(0) };
+  let calls = 0;
+  s.checkpoint.markMessage = (entry, no, outcome) => {
+    if (no !== 1) return real(entry, no, outcome);
+    calls++;
+    return Promise.reject(calls === 1 ? new Error('Connection terminated unexpectedly') : new LeaseLostError(lease, `checkpoint of message ${no}`));
+  };
+  const first = s.lifecycle.run(item(1, ['a@x.test']));
+  const refused = assert.rejects(first, LeaseLostError);
+  await s.clock.nextTimer();
+  assert.match(s.lifecycle.checkpointProblem ?? '', /Connection terminated/, 'the failure stops sending');
+  s.clock.advance(CHECKPOINT_RETRY_MS);
+  await refused;
+  assert.equal(s.lifecycle.checkpointProblem, undefined, 'the store answered: sending resumes');
+  assert.equal(await s.lifecycle.run(item(2, ['a@x.test'])), 'delivered');
 });

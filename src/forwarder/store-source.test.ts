@@ -15,6 +15,9 @@ import { SqliteQueueStore } from '../store/sqlite/queue.js';
 import { LeaseLostError } from '../store/queue-store.js';
 import { Checkpoint } from './checkpoint.js';
 import { storeSource } from './store-source.js';
+import { enqueueMessage } from '../spool/enqueue.js';
+import { StoreMessageQueue } from '../spool/message-queue.js';
+import type { Envelope } from '../core/envelope.js';
 import type { TaskEntry } from './task.js';
 
 test('store source: arrival, claim with the bytes, marks in the store fenced by the lease, a takeover refuses them', async (t) => {
@@ -32,8 +35,7 @@ test('store source: arrival, claim with the bytes, marks in the store fenced by 
   await src.start();
   t.after(async () => { await src.stop(); await store.close(); local.close(); });
 
-  // Arrival: a batch file goes to the store and leaves the spool; a message entry stays local.
-  assert.equal(src.divert({ ...e, kind: 'message' }), false);
+  // Arrival: a batch file goes to the store and leaves the spool.
   assert.equal(src.divert(e), true);
   await until('stored and unlinked', () => !existsSync(e.path), 10_000);
 
@@ -70,4 +72,47 @@ test('store source: arrival, claim with the bytes, marks in the store fenced by 
   assert.ok(!existsSync(te.path));
   assert.equal(src.claimed(), 0);
   await b.complete(taken[0]!.lease);
+});
+
+test('store source: message entries — one written straight to the queue and one arriving from the spool — are claimed as message entries, bytes and envelope exact', async (t) => {
+  const dir = tempDir(t);
+  const root = join(dir, 'spool');
+  const store = new SqliteQueueStore(join(dir, 'queue.db'), { node: 'a', leaseSeconds: 30 });
+  const local = Checkpoint.open(join(dir, 'cp.db'));
+  const src = storeSource({
+    store, writer: 'W', layout: spoolLayout(root, 'W'), clock: systemClock, log: Logger.silent(), leaseMs: 30_000, heartbeatMs: 10_000, pollMs: 60_000,
+    policy: () => ({ badSpoolDisp: 'hold', report: 'none' }),
+  });
+  await src.start();
+  t.after(async () => { await src.stop(); await store.close(); local.close(); });
+  const envelope = (to: string): Envelope => ({ from: { kind: 'mailbox', mailbox: { local: 'sender', domain: 'x.test' } }, recipients: [{ mailbox: { local: to, domain: 'y.test' } }], requireTls: false });
+  // A relayed message as the receiver accepted it (lines over 998 octets, trailing blanks, 8-bit: untouched).
+  const relayed = Buffer.concat([Buffer.from('Received: from c\r\nSubject: relayed  \r\n\r\n', 'latin1'), Buffer.alloc(1200, 0x61), Buffer.from('\r\n\xe9t\xe9\r\n', 'latin1')]);
+  const queue = new StoreMessageQueue(store, () => ({ writer: 'W', hostName: 'gw.test' }));
+  const q = await queue.enqueue({ envelope: envelope('r1'), data: relayed, origin: { kind: 'receiver', client: '127.0.0.1', helo: 'c', auth: null, tls: false, session: 's1' }, jobName: 'RECEIVER' });
+  assert.match(q.id, /^db-\d+$/);
+  // A submission tool's entry in the local spool: stored by arrival (kind message), then unlinked.
+  const sub = await enqueueMessage({ root, writer: 'W', envelope: envelope('r2'), data: Buffer.from('Subject: tool\r\n\r\nhi\r\n'), origin: { kind: 'submission', tool: 'sendmail' } });
+  assert.equal(src.divert(sub), true);
+  await until('stored and unlinked', () => !existsSync(sub.path), 10_000);
+
+  const notLocal = async (): Promise<never> => { throw new Error('a store entry went to the local source'); };
+  const { source } = src.wrap({ source: { list: async () => [], watch: () => undefined, finish: notLocal, hold: notLocal, report: notLocal }, disposeBadEntries: async () => undefined }, local);
+  const got: TaskEntry[] = [];
+  source.watch((x) => got.push(x));
+  source.wantMore?.(4);
+  await until('both claimed', () => got.length === 2, 10_000);
+  const [one, two] = got;
+  assert.equal(one!.id, q.id);
+  assert.deepEqual(readFileSync(one!.path), relayed, 'the relayed bytes, exactly');
+  assert.equal(one!.message?.origin.kind, 'receiver');
+  assert.equal(one!.message?.envelope.recipients[0]?.mailbox.local, 'r1');
+  assert.equal(one!.attrs.jobName, 'RECEIVER');
+  assert.equal(one!.attrs.jobId, q.jobId);
+  assert.equal(two!.message?.origin.kind, 'submission');
+  assert.equal(two!.message?.envelope.recipients[0]?.mailbox.local, 'r2');
+  assert.equal(two!.attrs.originUid, sub.attrs.originUid, 'the owner of the spool file stays the identity');
+  assert.deepEqual(readFileSync(two!.path).toString(), 'Subject: tool\r\n\r\nhi\r\n');
+  for (const e of got) await source.finish(e);
+  assert.equal(src.claimed(), 0);
 });

@@ -5,12 +5,15 @@
 // - Arrival: a complete batch file the node's spool scanner finds is stored in the queue (one
 //   transaction keyed by the file's identity) and then removed from the spool (arriveSpoolFile);
 //   it is not handed to a local task. A store that fails is tried again with back-off; the file
-//   waits in the spool. The gateway's own mail (message entries: DSNs, reports, relayed mail) and
-//   bad entries stay on the local path.
+//   waits in the spool. A local `message` entry (written by a submission tool, a print report's
+//   section, an admin report) arrives the same way, its envelope.json text in the attributes; the
+//   gateway's own producers write theirs straight to the queue (spool/message-queue.ts). Bad
+//   entries stay on the local path.
 // - Claiming: when the forwarder has free tasks (wantMore), as many due entries are claimed
 //   (SKIP LOCKED, under a lease the LeaseKeeper renews), copied to `<writer>/claimed/` on this
 //   node's spool file system (the same parser then reads them, and a held one is moved from
-//   there), and handed to the tasks with the entry's checkpoint from the store. Idle nodes wake
+//   there), and handed to the tasks with the entry's checkpoint from the store; a `message` entry
+//   with its envelope, so the task reads it as a local message entry. Idle nodes wake
 //   on NOTIFY and poll every `pollMs` (a dead node's expired leases announce nothing).
 // - Checkpoint: marks of a claimed entry go to the store, fenced by the lease's token; the
 //   lifecycle does not retry a LeaseLostError, and the task reads no further message of an
@@ -36,6 +39,8 @@ import type { Logger } from '../log/index.js';
 import { deleteEntry, holdEntry, reportBadEntry, type BadEntryPolicy } from '../spool/disposition.js';
 import type { SpoolEntry, SpoolLayout } from '../spool/submit.js';
 import type { SpoolAttributes } from '../spool/attributes.js';
+import { ENVELOPE_ATTRIBUTE, STORE_ENTRY_PREFIX, envelopeOfAttributes, storeJobId } from '../spool/message-queue.js';
+import { formatEnvelopeFile } from '../spool/message-entry.js';
 import { arriveSpoolFile, LeaseLostError, type ClaimedEntry, type EntryAttributes, type Lease, type QueueStore } from '../store/queue-store.js';
 import { LeaseKeeper } from '../store/lease-keeper.js';
 import type { CheckpointPort, FileCheckpoint } from './checkpoint.js';
@@ -44,7 +49,7 @@ import type { QueueSource } from './spool-source.js';
 import type { TaskEntry } from './task.js';
 
 /** Task entry ids of store entries: `db-<queue entry id>` (local entry names are generated otherwise). */
-const PREFIX = 'db-';
+const PREFIX = STORE_ENTRY_PREFIX;
 
 export interface StoreSourceOptions {
   readonly store: QueueStore;
@@ -89,22 +94,24 @@ function text(a: EntryAttributes, k: string, d = ''): string {
   return typeof v === 'string' ? v : d;
 }
 
-/** The spool attributes stored with an entry (JSON) and read back when it is claimed. */
+/** The spool attributes stored with an entry (JSON) and read back when it is claimed; a message entry's envelope.json text too. */
 export function attributesOf(e: SpoolEntry): EntryAttributes {
   const a = e.attrs;
   return {
     file: e.id, jobName: a.jobName, jobId: a.jobId, originUser: a.originUser, originUid: a.originUid, originNode: a.originNode,
     taskType: a.taskType, created: a.created.toISOString(),
     ...(a.recordFormat === undefined ? {} : { recordFormat: a.recordFormat }), ...(a.encoding === undefined ? {} : { encoding: a.encoding }),
+    ...(e.message === undefined ? {} : { [ENVELOPE_ATTRIBUTE]: formatEnvelopeFile(e.message) }),
   };
 }
 
-function spoolAttributes(a: EntryAttributes): SpoolAttributes {
+function spoolAttributes(a: EntryAttributes, entryId: string): SpoolAttributes {
   const uid = a.originUid;
   const rf = text(a, 'recordFormat');
   const enc = text(a, 'encoding');
   return {
-    jobName: text(a, 'jobName'), jobId: text(a, 'jobId'), originUser: text(a, 'originUser'), originUid: typeof uid === 'number' ? uid : -1,
+    // An entry the gateway wrote straight to the queue has no job id of its own: one from its entry id.
+    jobName: text(a, 'jobName'), jobId: text(a, 'jobId', storeJobId(entryId)), originUser: text(a, 'originUser'), originUid: typeof uid === 'number' ? uid : -1,
     originNode: text(a, 'originNode'), taskType: text(a, 'taskType') === 'DEST' ? 'DEST' : 'WRITER', created: new Date(text(a, 'created', new Date(0).toISOString())),
     ...(rf === '' ? {} : { recordFormat: rf as NonNullable<SpoolAttributes['recordFormat']> }), ...(enc === '' ? {} : { encoding: enc }),
   };
@@ -140,7 +147,7 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
   const arrive = async (e: SpoolEntry, delay: number): Promise<void> => {
     if (stopped) return;
     try {
-      const out = await arriveSpoolFile(store, writer, e.path, attributesOf(e), () => deleteEntry(layout, e.id));
+      const out = await arriveSpoolFile(store, writer, e.path, attributesOf(e), () => deleteEntry(layout, e.id), e.kind === 'message' ? 'message' : 'spool');
       arriving.delete(e.id);
       log.event('spool.stored', { id: e.id, entry: PREFIX + out.entryId, ...(out.stored ? { size: out.size } : { duplicate: true }) });
     } catch (err) {
@@ -164,22 +171,34 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
     keeper.track(c.lease);
     if (c.takenOverFrom !== null) log.event('spool.taken-over', { id, from: c.takenOverFrom, file: text(c.attributes, 'file') });
     const path = join(claimedDir, id);
+    let disposed = false;
     try {
+      // A message entry's envelope, checked by envelope.json's parser (the gateway wrote it; a
+      // broken one is a bug or a tampered row: held here for the operator, never retried in a loop).
+      const envelope = c.kind === 'message' ? envelopeOfAttributes(c.attributes) : undefined;
       const cp = await store.loadCheckpoint(c.id);
       await pipeline(Readable.from(store.read(c.id)), createWriteStream(path, { mode: 0o600 }));
-      const attrs = spoolAttributes(c.attributes);
+      const attrs = spoolAttributes(c.attributes, c.id);
       const h: Held = { claim: c, path, attrs, cp, lost: false };
       held.set(id, h);
+      if (envelope !== undefined && !envelope.ok) {
+        log.error('spool.bad-entry', { id, problem: envelope.error, action: 'held' });
+        await holdEntry(layout, { id, attrs }, `message entry ${id}: ${envelope.error}`, new Date(clock.now()), path);
+        await done(h, id, () => store.complete(c.lease));
+        disposed = true;
+        throw new Error(`message entry ${id}: ${envelope.error} (held)`);
+      }
       return {
         id, path,
         attrs: { jobName: attrs.jobName, jobId: attrs.jobId, originUser: attrs.originUser, originUid: attrs.originUid, taskType: attrs.taskType,
           ...(attrs.recordFormat === undefined ? {} : { recordFormat: attrs.recordFormat }), ...(attrs.encoding === undefined ? {} : { encoding: attrs.encoding }) },
+        ...(envelope?.ok === true ? { message: envelope.value } : {}),
         abandoned: () => h.lost,
       };
     } catch (e) {
       keeper.untrack(c.id);
       await rm(path, { force: true });
-      await store.release(c.lease, { retryAt: new Date(clock.now() + retryMs), attempted: true }).catch(() => undefined);
+      if (!disposed) await store.release(c.lease, { retryAt: new Date(clock.now() + retryMs), attempted: true }).catch(() => undefined);
       throw e;
     }
   };
@@ -242,7 +261,6 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
 
   return {
     divert: (e) => {
-      if (e.kind !== 'batch') return false;
       if (!arriving.has(e.id)) {
         arriving.set(e.id, e);
         arrivals = arrivals.then(() => arrive(e, 5_000));

@@ -36,9 +36,12 @@ export interface RelayOrigin {
 /**
  * Queues relayed mail (raw bytes as accepted, envelope as accepted); resolves with the entry id
  * once durable. beforeRename (a release, release.ts): called with the entry id once the entry is
- * complete and durable in tmp/, before it is renamed into incoming/ (spool/submit.ts).
+ * complete and durable in tmp/, before it is renamed into incoming/ (spool/submit.ts); with the
+ * shared queue ([P2]) once it is committed, `key` making a second write after a crash find it
+ * (spool/message-queue.ts). A rejection with code ERR_QUEUE_UNAVAILABLE (the shared queue's
+ * database unreachable) is answered 451 4.3.0 with a text saying so.
  */
-export type SpoolSubmit = (mail: { envelope: Envelope; data: Buffer; origin: RelayOrigin; beforeRename?: (entryId: string) => Promise<void> }) => Promise<string>;
+export type SpoolSubmit = (mail: { envelope: Envelope; data: Buffer; origin: RelayOrigin; beforeRename?: (entryId: string) => Promise<void>; key?: string }) => Promise<string>;
 
 /** Recipients sorted: mailbox user -> the addresses that led to them; relay and local recipients. */
 interface Sorted {
@@ -81,6 +84,8 @@ export interface SinkDeps {
 }
 
 const LOCAL_ERROR: ServerReply = { code: Codes.C451LocalError, text: 'local error in processing' };
+/** The shared queue ([P2]) cannot store the relay copy now: the client tries again later. */
+const QUEUE_UNAVAILABLE: ServerReply = { code: Codes.C451LocalError, text: 'mail queue unavailable (database unreachable), try again later' };
 const TOO_MANY_HOPS: ServerReply = { code: Codes.C554TooManyHops, text: 'too many hops, mail loop?' };
 
 export class ReceiverSink implements InboundSink {
@@ -118,6 +123,11 @@ export class ReceiverSink implements InboundSink {
     }
     try {
       return await this.store(id, m, from, sorted.value, events);
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 'ERR_QUEUE_UNAVAILABLE') throw e;
+      // Nothing was given a 250: the client keeps the message and tries again (RFC 5321 §4.5.4.1).
+      this.d.log.warn('receiver.queue-unavailable', { id, session: m.sessionId, ip: m.clientIp, from, error: describeError(e) });
+      return { ok: false, reply: QUEUE_UNAVAILABLE };
     } finally {
       await Promise.all(events.map((e) => this.d.journal.record(...e)));
     }
@@ -209,7 +219,7 @@ export class ReceiverSink implements InboundSink {
         entry = await this.d.spoolSubmit({
           envelope, data: m.data,
           origin: { client: m.clientIp, helo: m.heloName, auth: m.authUser ?? null, tls: m.tls, session: m.sessionId },
-          ...(progress === undefined ? {} : { beforeRename: async (entryId: string) => { progress.entry = entryId; await progress.save(); } }),
+          ...(progress === undefined ? {} : { key: `release:${id}`, beforeRename: async (entryId: string) => { progress.entry = entryId; await progress.save(); } }),
         });
       }
       done.push(`spool entry ${entry}`);

@@ -6,13 +6,13 @@
 // shared step fails every entry of that group instead of answering "durable".
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMailbox, systemClock, type Envelope } from '../core/index.js';
 import { EnqueueGroup } from './enqueue.js';
 import { SpoolQueue } from './queue.js';
-import { spoolLayout } from './submit.js';
+import { commitStaged, spoolLayout } from './submit.js';
 
 function envelope(i: number): Envelope {
   const to = parseMailbox(`r${i}@far.test`);
@@ -63,4 +63,32 @@ test('a failed publication fails every entry of its group (no 250 for an entry t
   const results = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => group.enqueue({ envelope: envelope(i), data: Buffer.from('y\r\n'), origin, jobName: 'RECEIVER' })));
   assert.ok(results.every((r) => r.status === 'rejected'), 'every entry of the failed group rejected');
   assert.deepEqual(readdirSync(l.tmp), [], 'failed entries removed from tmp/');
+});
+
+test('beforeRename: the group records the staged entry before its rename, and a failed publication keeps a recorded one in tmp/ for commitStaged', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'spoolgate-group-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const group = new EnqueueGroup({ root, writer: 'GW' });
+  const l = spoolLayout(root, 'GW');
+  // Recorded while still in tmp/ (not yet visible in incoming/), then published by the group.
+  const seen: { id: string; inTmp: boolean; inIncoming: boolean }[] = [];
+  const record = async (id: string): Promise<void> => { seen.push({ id, inTmp: existsSync(join(l.tmp, id, 'data')), inIncoming: existsSync(join(l.incoming, id)) }); };
+  const e = await group.enqueue({ envelope: envelope(0), data: Buffer.from('x\r\n'), origin, jobName: 'RECEIVER', beforeRename: record });
+  assert.deepEqual(seen, [{ id: e.id, inTmp: true, inIncoming: false }]);
+  assert.ok(existsSync(join(l.incoming, e.id, 'envelope.json')));
+  // The publication fails (incoming/ gone): the recorded entry stays in tmp/, an unrecorded one does not.
+  rmSync(l.incoming, { recursive: true, force: true });
+  const [kept, dropped] = await Promise.allSettled([
+    group.enqueue({ envelope: envelope(1), data: Buffer.from('y\r\n'), origin, jobName: 'RECEIVER', beforeRename: record }),
+    group.enqueue({ envelope: envelope(2), data: Buffer.from('z\r\n'), origin, jobName: 'RECEIVER' }),
+  ]);
+  assert.equal(kept.status, 'rejected');
+  assert.equal(dropped.status, 'rejected');
+  const recorded = seen[1]!.id;
+  assert.deepEqual(readdirSync(l.tmp), [recorded], 'only the recorded entry is kept in tmp/');
+  // After the fault (a restart): commitStaged puts exactly that entry into incoming/.
+  mkdirSync(l.incoming);
+  assert.equal(await commitStaged(root, 'GW', recorded), true);
+  assert.ok(existsSync(join(l.incoming, recorded, 'envelope.json')));
+  assert.equal(await commitStaged(root, 'GW', recorded), false, 'never twice');
 });

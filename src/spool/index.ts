@@ -14,3 +14,7 @@
 export * from './records.js';
 export * from './message-entry.js';
 export { EnqueueGroup, enqueueMessage, enqueueNotifications, type EnqueueOptions } from './enqueue.js';
+export {
+  LocalMessageQueue, StoreMessageQueue, QueueUnavailableError, STORE_ENTRY_PREFIX, ENVELOPE_ATTRIBUTE, envelopeOfAttributes, storeJobId,
+  type MessageQueue, type OwnMail, type QueuedMail, type LocalTarget,
+} from './message-queue.js';

@@ -153,11 +153,18 @@ export interface QueueStore {
   /**
    * Stores a spool file (bytes in chunks, attributes) in one transaction keyed by its identity,
    * and wakes idle nodes. Does not remove the file: the caller unlinks it after this resolves,
-   * also when the outcome is a duplicate (arriveSpoolFile does both).
+   * also when the outcome is a duplicate (arriveSpoolFile does both). `kind`: 'spool' (a batch
+   * file, the default) or 'message' (a local message entry's data file, its envelope in the attributes).
    */
-  storeSpoolFile(writer: string, path: string, attributes: EntryAttributes): Promise<ArrivalOutcome>;
-  /** Stores a `message` entry (envelope in attributes, the message streamed in chunks). */
-  enqueueMessage(writer: string, attributes: EntryAttributes, body: AsyncIterable<Buffer> | Buffer): Promise<string>;
+  storeSpoolFile(writer: string, path: string, attributes: EntryAttributes, kind?: EntryKind): Promise<ArrivalOutcome>;
+  /**
+   * Stores a `message` entry (envelope in attributes, the message streamed in chunks) in one
+   * transaction and wakes idle nodes; resolves with its id once committed. With `key`, the
+   * entry is stored at most once per (node, key) — the same arrivals row a spool file's identity
+   * takes: a second call with the key (a producer retrying after a crash) stores nothing and
+   * resolves with the first entry's id.
+   */
+  enqueueMessage(writer: string, attributes: EntryAttributes, body: AsyncIterable<Buffer> | Buffer, opts?: { readonly key?: string }): Promise<string>;
   /** Claims up to `max` due entries of the writer not leased to a live node (SKIP LOCKED). */
   claim(writer: string, max: number): Promise<ClaimedEntry[]>;
   /**
@@ -207,8 +214,8 @@ export interface QueueStore {
  * removed, so it is never queued twice. `remove`: how the file leaves the spool when it is more
  * than the data file (an entry directory with its attrs.json: the spool's deleteEntry).
  */
-export async function arriveSpoolFile(queue: QueueStore, writer: string, path: string, attributes: EntryAttributes, remove?: () => Promise<void>): Promise<ArrivalOutcome> {
-  const out = await queue.storeSpoolFile(writer, path, attributes);
+export async function arriveSpoolFile(queue: QueueStore, writer: string, path: string, attributes: EntryAttributes, remove?: () => Promise<void>, kind: EntryKind = 'spool'): Promise<ArrivalOutcome> {
+  const out = await queue.storeSpoolFile(writer, path, attributes, kind);
   await (remove ?? (() => rm(path, { force: true })))();
   return out;
 }

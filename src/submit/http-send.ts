@@ -16,7 +16,8 @@ import { messageEntryLimit, type Config } from '../config/index.js';
 import { composeNote, parseNoteAddress } from './compose.js';
 import { decideSender, localDomain, type Caller } from './policy.js';
 import { SendMailError, checkMessage, currentCaller, validateAddresses, type SendMailRecipient } from './sendmail.js';
-import { putOnSpool } from './spool.js';
+import { putOnQueue, putOnSpool } from './spool.js';
+import type { MessageQueue } from '../spool/message-queue.js';
 
 export interface HttpRawMessage {
   readonly kind: 'raw';
@@ -57,6 +58,11 @@ export interface HttpSubmitContext {
   /** Whose SenderPolicy applies; default the process's user. */
   readonly caller?: Caller;
   readonly jobName?: string;
+  /**
+   * The gateway's message queue (spool/message-queue.ts): with it the mail is queued through it
+   * (with Store Backend PostgreSQL, committed in the shared queue); without, on the spool of `config`.
+   */
+  readonly queue?: MessageQueue;
 }
 
 /** The envelope parts of a composed message, checked with sendmail's rules (lengths, count, syntax). */
@@ -122,11 +128,12 @@ export async function submitHttpMessage(msg: HttpMessage, ctx: HttpSubmitContext
 
   const envelope = { from: { kind: 'mailbox' as const, mailbox: addrs.value.from }, recipients: addrs.value.recipients satisfies Recipient[], requireTls: false };
   try {
-    const entry = await putOnSpool({
+    const put = {
       target: { root: config.spool.directory, writer: config.extWrtName, hostName: config.hostName, instance: config.instance, header: config.header },
-      tool: 'http', user: caller.user, envelope, data: checked.value.data,
+      tool: 'http' as const, user: caller.user, envelope, data: checked.value.data,
       ...(ctx.jobName === undefined ? {} : { jobName: ctx.jobName }),
-    });
+    };
+    const entry = ctx.queue === undefined ? await putOnSpool(put) : await putOnQueue(ctx.queue, put);
     return ok({
       id: entry.id,
       envelope: { from: formatMailbox(addrs.value.from), recipients: addrs.value.recipients.map((r) => formatMailbox(r.mailbox)) },

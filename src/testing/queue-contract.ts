@@ -94,6 +94,22 @@ export function queueContract(backend: QueueBackend): void {
     assert.deepEqual(c?.attributes, { from: 'a@example.com', to: ['b@example.org'] });
   });
 
+  it('a message entry with a key is stored once per node and key: the second write returns the first entry', async (_t, f) => {
+    const a = f.node('a');
+    const [one, two] = await Promise.all([
+      a.enqueueMessage(W, { n: 1 }, Buffer.from('first\r\n'), { key: 'release:q1' }),
+      a.enqueueMessage(W, { n: 2 }, Buffer.from('second\r\n'), { key: 'release:q1' }),
+    ]);
+    assert.equal(one, two);
+    assert.equal(await f.count('queue_entries'), 1);
+    const three = await a.enqueueMessage(W, { n: 3 }, Buffer.from('third\r\n'), { key: 'release:q2' });
+    assert.notEqual(three, one);
+    // Keys are per node: another node's q1 is another entry.
+    const other = await f.node('b').enqueueMessage(W, { n: 4 }, Buffer.from('fourth\r\n'), { key: 'release:q1' });
+    assert.notEqual(other, one);
+    assert.equal(await f.count('queue_entries'), 3);
+  });
+
   it('claimers on separate connections never claim the same entry, and together claim every entry', async (_t, f) => {
     const a = f.node('a');
     const total = 150;

@@ -8,7 +8,8 @@
 // (a crashed node's leases run out and its entries are taken over).
 // Also the Store of users, mailboxes and the journal (store.ts, users.ts, mailboxes.ts) and POP3's
 // maildrop locks across nodes (maildrop-locks.ts).
-// Wired: the forwarder's spool path (src/cluster.ts, forwarder/store-source.ts); users, mailboxes,
+// Wired: the forwarder's spool path (src/cluster.ts, forwarder/store-source.ts) and the gateway's
+// own message entries (spool/message-queue.ts StoreMessageQueue); users, mailboxes,
 // journal and POP3 locks (main.ts via cluster.ts openSharedStore); accounting, dead
 // letters and HTTP token hashes (records.ts, migration 5); the rest stays local.
 import { readFile, stat } from 'node:fs/promises';
@@ -88,4 +89,4 @@ export function startRefusal(store: { readonly backend: 'sqlite' | 'postgresql' 
 }
 
 /** What stays on this node's disk with Backend PostgreSQL (logged at start: docs/cluster.md). */
-export const LOCAL_WITH_POSTGRES = 'the receiver\'s and the gateway\'s own message entries and held files stay on this node';
+export const LOCAL_WITH_POSTGRES = 'held files and reports of bad spool files stay on this node';

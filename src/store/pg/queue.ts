@@ -85,6 +85,17 @@ const CLAIM = `
   RETURNING q.id, q.writer, q.kind, q.attributes, q.size, q.attempts, q.arrived_at, q.arrived_node,
             q.lease_node, q.lease_token::text AS lease_token, q.lease_expires, due.prev_node`;
 
+/** A message entry of one chunk, with its wake-up, in one statement (enqueueMessage). */
+const ENQUEUE_ONE = `
+  WITH e AS (
+    INSERT INTO queue_entries (writer, kind, attributes, arrived_node, size, chunks) VALUES ($1, 'message', $2, $3, $4, 1) RETURNING id
+  ), c AS (
+    INSERT INTO queue_chunks (entry_id, seq, data) SELECT id, 0, $5 FROM e
+  ), n AS (
+    SELECT pg_notify($6, $7)
+  )
+  SELECT e.id FROM e CROSS JOIN n`;
+
 /** Reads a file by its descriptor in chunks and inserts them; returns the byte count and chunks. */
 async function insertChunks(c: pg.PoolClient, entryId: string, chunks: AsyncIterable<Buffer>): Promise<{ size: number; count: number }> {
   let size = 0;
@@ -122,7 +133,7 @@ export class PgQueueStore implements QueueStore {
     return `${this.db.schema}:${writer}`;
   }
 
-  async storeSpoolFile(writer: string, path: string, attributes: EntryAttributes): Promise<ArrivalOutcome> {
+  async storeSpoolFile(writer: string, path: string, attributes: EntryAttributes, kind: EntryKind = 'spool'): Promise<ArrivalOutcome> {
     const fh = await open(path, 'r');
     try {
       // The identity of the file actually opened (not of whatever the path names later).
@@ -137,8 +148,8 @@ export class PgQueueStore implements QueueStore {
           return { stored: false, entryId: prev.rows[0]?.entry_id ?? '0', reason: 'duplicate' } as const;
         }
         const e = await c.query<{ id: string }>(
-          `INSERT INTO queue_entries (writer, kind, attributes, arrived_node) VALUES ($1, 'spool', $2, $3) RETURNING id`,
-          [writer, JSON.stringify(attributes), this.node],
+          `INSERT INTO queue_entries (writer, kind, attributes, arrived_node) VALUES ($1, $4, $2, $3) RETURNING id`,
+          [writer, JSON.stringify(attributes), this.node, kind],
         );
         const id = e.rows[0]!.id;
         const { size, count } = await insertChunks(c, id, fileChunks(fh));
@@ -152,8 +163,23 @@ export class PgQueueStore implements QueueStore {
     }
   }
 
-  async enqueueMessage(writer: string, attributes: EntryAttributes, body: AsyncIterable<Buffer> | Buffer): Promise<string> {
+  async enqueueMessage(writer: string, attributes: EntryAttributes, body: AsyncIterable<Buffer> | Buffer, opts: { readonly key?: string } = {}): Promise<string> {
+    // The common case — a message of one chunk, no key — is ONE statement in its own implicit
+    // transaction: the entry, its chunk and the wake-up (delivered at commit) in one round trip
+    // instead of six (BEGIN, INSERT, chunk, UPDATE, NOTIFY, COMMIT).
+    if (opts.key === undefined && Buffer.isBuffer(body) && body.length > 0 && body.length <= CHUNK_BYTES) {
+      const r = await this.db.query<{ id: string }>(ENQUEUE_ONE, [writer, JSON.stringify(attributes), this.node, body.length, body, NOTIFY_CHANNEL, this.wakePayload(writer)]);
+      return r.rows[0]!.id;
+    }
     return this.db.transaction(async (c) => {
+      if (opts.key !== undefined) {
+        // As a spool file's identity: a concurrent store with the key waits for our commit here.
+        const arr = await c.query('INSERT INTO arrivals (node, identity, entry_id) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING', [this.node, opts.key]);
+        if (arr.rowCount === 0) {
+          const prev = await c.query<{ entry_id: string }>('SELECT entry_id FROM arrivals WHERE node = $1 AND identity = $2', [this.node, opts.key]);
+          return prev.rows[0]?.entry_id ?? '0';
+        }
+      }
       const e = await c.query<{ id: string }>(
         `INSERT INTO queue_entries (writer, kind, attributes, arrived_node) VALUES ($1, 'message', $2, $3) RETURNING id`,
         [writer, JSON.stringify(attributes), this.node],
@@ -161,6 +187,7 @@ export class PgQueueStore implements QueueStore {
       const id = e.rows[0]!.id;
       const { size, count } = await insertChunks(c, id, rechunk(body));
       await c.query('UPDATE queue_entries SET size = $2, chunks = $3 WHERE id = $1', [id, size, count]);
+      if (opts.key !== undefined) await c.query('UPDATE arrivals SET entry_id = $3 WHERE node = $1 AND identity = $2', [this.node, opts.key, id]);
       await c.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, this.wakePayload(writer)]);
       return id;
     });

@@ -111,7 +111,7 @@ export class SqliteQueueStore implements QueueStore {
     this.wakes.emit('wake', writer);
   }
 
-  storeSpoolFile(writer: string, path: string, attributes: EntryAttributes): Promise<ArrivalOutcome> {
+  storeSpoolFile(writer: string, path: string, attributes: EntryAttributes, kind: EntryKind = 'spool'): Promise<ArrivalOutcome> {
     return this.serial(() => {
       const fd = openSync(path, 'r');
       try {
@@ -124,8 +124,8 @@ export class SqliteQueueStore implements QueueStore {
             const prev = this.db.prepare('SELECT entry_id FROM arrivals WHERE node = ? AND identity = ?').get(this.node, identity) as { entry_id: number };
             return { stored: false, entryId: String(prev.entry_id), reason: 'duplicate' };
           }
-          const id = Number(this.db.prepare(`INSERT INTO queue_entries (writer, kind, attributes, arrived_node, arrived_at, next_attempt) VALUES (?, 'spool', ?, ?, ?, ?)`)
-            .run(writer, JSON.stringify(attributes), this.node, now, now).lastInsertRowid);
+          const id = Number(this.db.prepare(`INSERT INTO queue_entries (writer, kind, attributes, arrived_node, arrived_at, next_attempt) VALUES (?, ?, ?, ?, ?, ?)`)
+            .run(writer, kind, JSON.stringify(attributes), this.node, now, now).lastInsertRowid);
           const ins = this.db.prepare('INSERT INTO queue_chunks (entry_id, seq, data) VALUES (?, ?, ?)');
           const buf = Buffer.allocUnsafe(CHUNK_BYTES);
           let size = 0;
@@ -148,11 +148,19 @@ export class SqliteQueueStore implements QueueStore {
     });
   }
 
-  enqueueMessage(writer: string, attributes: EntryAttributes, body: AsyncIterable<Buffer> | Buffer): Promise<string> {
+  enqueueMessage(writer: string, attributes: EntryAttributes, body: AsyncIterable<Buffer> | Buffer, opts: { readonly key?: string } = {}): Promise<string> {
     return this.serial(async () => {
       const now = this.clock.now();
       this.db.exec('BEGIN IMMEDIATE');
       try {
+        if (opts.key !== undefined) {
+          const arr = this.db.prepare('INSERT INTO arrivals (node, identity, entry_id, arrived_at) VALUES (?, ?, 0, ?) ON CONFLICT DO NOTHING').run(this.node, opts.key, now);
+          if (arr.changes === 0) {
+            const prev = this.db.prepare('SELECT entry_id FROM arrivals WHERE node = ? AND identity = ?').get(this.node, opts.key) as { entry_id: number };
+            this.db.exec('COMMIT');
+            return String(prev.entry_id);
+          }
+        }
         const id = Number(this.db.prepare(`INSERT INTO queue_entries (writer, kind, attributes, arrived_node, arrived_at, next_attempt) VALUES (?, 'message', ?, ?, ?, ?)`)
           .run(writer, JSON.stringify(attributes), this.node, now, now).lastInsertRowid);
         const ins = this.db.prepare('INSERT INTO queue_chunks (entry_id, seq, data) VALUES (?, ?, ?)');
@@ -168,6 +176,7 @@ export class SqliteQueueStore implements QueueStore {
         if (Buffer.isBuffer(body)) put(body);
         else for await (const b of body) put(b);
         this.db.prepare('UPDATE queue_entries SET size = ?, chunks = ? WHERE id = ?').run(size, seq, id);
+        if (opts.key !== undefined) this.db.prepare('UPDATE arrivals SET entry_id = ? WHERE node = ? AND identity = ?').run(id, this.node, opts.key);
         this.db.exec('COMMIT');
         this.wake(writer);
         return String(id);
