@@ -43,6 +43,36 @@ test('row actions: hold keeps every node from claiming, release makes it due, a 
   assert.equal(await op.actOnRow(W, id, 'hold'), 'missing');
 });
 
+test('a row released for long retry shows the retry time, the attempts of checkpoint_retries and the node that last tried', async (t) => {
+  const tdb = await needPostgres(t);
+  if (!tdb) return;
+  await migrate(tdb.pool());
+  const qa = new PgQueueStore(tdb.pool(), { node: 'a', leaseSeconds: 60 });
+  const op = new PgOperatorStore(tdb.pool(), 'b');
+  const id = await qa.enqueueMessage(W, { envelope: { sender: 'x@y.test', recipients: ['r@z.test'] } }, Buffer.from('hello'));
+  const fresh = (await op.entries(W, 10))[0]!;
+  assert.equal(fresh.lastNode, null, 'never tried');
+  assert.equal(fresh.retryAttempts, 0);
+  // What store-source does after a 451 for messages 1 and 2 (CheckpointPort.deferRetry).
+  const [c] = await qa.claim(W, 5);
+  await qa.markRetry(c!.lease, 1, 3);
+  await qa.markRetry(c!.lease, 2, 1);
+  const at = new Date(Date.now() + 3_600_000);
+  await qa.release(c!.lease, { retryAt: at, attempted: true });
+  const row = (await op.entries(W, 10))[0]!;
+  assert.equal(row.id, id);
+  assert.equal(row.leaseNode, null, 'no node holds it');
+  assert.equal(row.lastNode, 'a');
+  assert.equal(row.retryAttempts, 3, 'the most attempts of any message');
+  assert.equal(row.nextAttempt.getTime(), at.getTime());
+  // An operator's release (not an attempt) keeps the node that last tried.
+  assert.equal(await op.actOnRow(W, id, 'retry'), 'done');
+  const [again] = await qa.claim(W, 5);
+  assert.equal(again?.id, id, 'retry: due at once');
+  await qa.release(again!.lease);
+  assert.equal((await op.entries(W, 10))[0]?.lastNode, 'a');
+});
+
 test('a request is seen by the nodes asked only; replies and status rows', async (t) => {
   const tdb = await needPostgres(t);
   if (!tdb) return;

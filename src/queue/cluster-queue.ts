@@ -2,16 +2,21 @@
 // answered from every node. Decided as follows:
 //
 // - list: this node's own items, every other live node's items (asked through the store: each
-//   node answers with its own list, its messages in memory, long retry, holds...), and the rows
+//   node answers with its own list, its messages in memory, holds...), and the rows
 //   of the shared queue that no answering node holds (not claimed yet, claimed by a node that did
-//   not answer, released for a later attempt, held in the row) as one item per file, message
-//   number 0 (`place` db:<id>). Every item names its node (`node`; '-' for a row nobody holds).
+//   not answer, released for a later attempt = long retry, held in the row) as one item per
+//   file, message number 0 (`place` db:<id>; attempts: the most any of its messages had; why and
+//   `lastNode`: the node that last tried). Every item names its node (`node`; '-' for a row
+//   nobody holds).
 //   The lists are merged oldest first; offset and limit apply to the merged list.
 // - show and the actions by id: this node first; an id it does not know is routed to the other
 //   live nodes (the one that has the message carries the action out in its own queue, with its
 //   own hold list and journal: a message in another node's memory can only be stopped there).
 //   An id no node knows that names a row of the shared queue is acted on in the row, under its
-//   row lock: hold (state held: no node claims it), release (ready, due now), retry (due now),
+//   row lock. That is also how a file whose messages wait in long retry is reached: its node
+//   released it (next_attempt = the retry time, the attempts in checkpoint_retries, last_node),
+//   so no node has it in memory and any node makes the next attempt. hold (state held: no node
+//   claims it; 409 if held already), release (ready, due now), retry (due now; 409 if held),
 //   delete (the row, its bytes and checkpoint); bounce needs the messages, which nobody has read
 //   yet: 409. A row leased by a live node that did not answer: 409 (try again; its lease runs out
 //   if it is dead).
@@ -32,7 +37,11 @@ export type QueueOp =
   | { readonly op: 'act'; readonly id: string; readonly action: QueueAction; readonly who: Actor };
 
 /** A queue item with the node it is on (ext: absent with one node). */
-export type ClusterQueueItem = QueueItem & { readonly node?: string };
+export type ClusterQueueItem = QueueItem & {
+  readonly node?: string;
+  /** A row of the shared queue: the node that made its last attempt (released it for long retry). */
+  readonly lastNode?: string;
+};
 
 /** What the cluster-wide queue needs of the store and the other nodes (src/cluster-operator.ts). */
 export interface ClusterQueuePort {
@@ -105,17 +114,19 @@ export function rowQueueId(r: StoreEntryRow): string {
 function rowItem(r: StoreEntryRow, nowMs: number): ClusterQueueItem {
   const held = r.state === 'held';
   const later = r.nextAttempt.getTime() > nowMs;
-  const why = held ? 'held in the shared queue (release to send it)'
+  const tried = r.lastNode === null ? '' : `; last tried by node ${r.lastNode}`;
+  const why = held ? `held in the shared queue (release to send it)${tried}`
     : r.leaseNode !== null ? `claimed by node ${r.leaseNode}, which did not answer`
-      : later ? `waiting in the shared queue until ${r.nextAttempt.toISOString()}` : 'waiting in the shared queue for a node to claim it';
+      : later ? `long retry in the shared queue: any node tries it again at ${r.nextAttempt.toISOString()}${tried}`
+        : `waiting in the shared queue for a node to claim it${tried}`;
   const env = r.attributes.envelope as { sender?: JsonValue; recipients?: JsonValue } | undefined;
   const rcpts = Array.isArray(env?.recipients) ? env.recipients.filter((x): x is string => typeof x === 'string') : [];
   return {
     id: rowQueueId(r), state: held ? 'held' : later ? 'retry' : 'processing', arrival: r.arrivedAt.toISOString(),
-    nextAttempt: later ? r.nextAttempt.toISOString() : null, attempts: r.attempts, size: r.size,
+    nextAttempt: later ? r.nextAttempt.toISOString() : null, attempts: Math.max(r.retryAttempts, r.attempts), size: r.size,
     jobName: text(r.attributes, 'jobName'), jobId: text(r.attributes, 'jobId'), user: text(r.attributes, 'originUser'),
     sender: typeof env?.sender === 'string' ? env.sender : '', recipients: rcpts.map((a) => ({ address: a, state: 'pending', lastReply: null })),
-    target: null, place: `db:${r.id}`, why, node: r.leaseNode ?? '-',
+    target: null, place: `db:${r.id}`, why, node: r.leaseNode ?? '-', ...(r.lastNode === null ? {} : { lastNode: r.lastNode }),
   };
 }
 
@@ -207,6 +218,8 @@ export class ClusterQueue implements QueueApi {
     }
     const row = await this.row(id);
     if (row === undefined) return err(notFound(id, own.error.error, r.silent));
+    if (action === 'retry' && row.state === 'held') return err({ status: 409, error: `${id} is held in the shared queue: release it (a release sends it at once)` });
+    if (action === 'hold' && row.state === 'held') return err({ status: 409, error: `${id} is already held in the shared queue` });
     if (action === 'bounce') return err({ status: 409, error: `${id} is a file in the shared queue that no node has read yet: bounce works on its messages; hold, release, retry or delete it, or wait until a node reads it` });
     const out = await this.port.actOnRow(row.id, action);
     if (out === 'missing') return err({ status: 404, error: `${id} left the shared queue meanwhile` });

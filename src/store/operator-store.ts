@@ -47,6 +47,10 @@ export interface StoreEntryRow {
   readonly attempts: number;
   /** The node whose lease is unexpired, else null (free, or its node stopped heartbeating). */
   readonly leaseNode: string | null;
+  /** The node that made the last attempt (released it for a later one), else null. */
+  readonly lastNode: string | null;
+  /** Long retry (checkpoint_retries): the most attempts any of its messages has had, else 0. */
+  readonly retryAttempts: number;
 }
 
 /** What an action on a row found: done, or why not. */

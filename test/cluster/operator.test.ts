@@ -6,8 +6,9 @@
 // - REFRESH,ALL on A makes B and C re-read their configuration (D,CONFIG on each shows the new
 //   RetryLimit); a node that stopped (its heartbeat still fresh) is reported within the bound, the
 //   command does not hang; junk after ALL is refused;
-// - the queue tools on B list the messages A holds (with their node), a hold from B keeps A from
-//   sending the message while the others go, a release from B sends it; an id no node has is 404.
+// - the queue tools on B show a file A released for long retry (state retry, next attempt,
+//   attempts, the node that last tried), a retry from B makes the next attempt now, a hold from B
+//   keeps every node from sending it, a release from B sends it; an id no node has is 404.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -138,7 +139,7 @@ test('D,TARGETS and D,SPOOLSTATUS on node B show node A; REFRESH,ALL from A refr
   assert.match((await cmd(b, 'D,TARGETS')).lines.join('\n'), /^ {2}c +\S+ +\S+ .* \d+\.\dS( STALE)?$/m);
 });
 
-test('queue tools on node B see and hold the messages node A holds; an id no node has is 404', async (t) => {
+test('queue tools on node B see and act on a file node A released for long retry; an id no node has is 404', async (t) => {
   const tdb = await needPostgres(t);
   if (!tdb) return;
   await migrate(tdb.pool());
@@ -146,35 +147,55 @@ test('queue tools on node B see and hold the messages node A holds; an id no nod
   s.reject = true;
   const a = await start(t, nodeConfig(t, tdb, 'a', s.port));
   await submitText(a.config, batchFile('QB', 3).text, 'JOBQ');
-  // A read the file: its three messages wait in long retry in A's memory.
-  await until('A has the messages in retry', async () => ((await cmd(a, 'D,QUEUE,STATE=RETRY')).data as { total: number }).total === 3);
+  // A read the file and got 451 for each message: it released the file to the shared queue for
+  // long retry (next_attempt = the retry time, the attempts in checkpoint_retries), so any node
+  // makes the next attempt and none holds it in memory.
+  type Row = { id: string; node?: string; lastNode?: string; state: string; attempts: number; nextAttempt: string | null; why: string | null };
+  const rows = async (n: Node, q = 'D,QUEUE'): Promise<Row[]> => ((await cmd(n, q)).data as { items: Row[] }).items;
+  await until('A released the file for long retry', async () => (await rows(a, 'D,QUEUE,STATE=RETRY')).some((x) => x.lastNode === 'a'));
   const b = await start(t, nodeConfig(t, tdb, 'b', s.port));
 
   const list = await cmd(b, 'D,QUEUE');
-  const items = (list.data as { total: number; items: { id: string; node?: string; state: string }[] }).items;
-  assert.equal(items.length, 3, list.lines.join('\n'));
-  assert.ok(items.every((x) => x.node === 'a' && x.state === 'retry'), JSON.stringify(items));
-  assert.match(list.lines.join('\n'), /^ {4}NODE: a$/m);
-  const held = items[1]!.id;
+  const items = (list.data as { total: number; items: Row[] }).items;
+  assert.equal(items.length, 1, list.lines.join('\n'));
+  const entry = items[0]!;
+  assert.equal(entry.state, 'retry', JSON.stringify(entry));
+  assert.equal(entry.node, '-', 'no node holds it');
+  assert.equal(entry.lastNode, 'a', JSON.stringify(entry));
+  assert.equal(entry.attempts, 1, JSON.stringify(entry));
+  assert.ok(entry.nextAttempt !== null && Date.parse(entry.nextAttempt) > Date.now(), JSON.stringify(entry));
+  assert.match(entry.why ?? '', /long retry .*last tried by node a/);
+  const id = entry.id;
 
-  // Hold from B: routed to A, which holds it in its own hold list.
-  const h = await cmd(b, `HOLD,ID=${held},REASON='check it',BY=ops`);
+  // Retry from B: due now, a node makes the second attempt (still 451) and releases it again.
+  const re = await cmd(b, `RETRY,ID=${id},BY=ops`);
+  assert.ok(re.ok, re.lines.join('\n'));
+  await until('the second attempt is recorded', async () => (await rows(b)).some((x) => x.id === id && x.state === 'retry' && x.attempts === 2));
+
+  // Hold from B: the row is held, as every node sees it; a retry of a held file is refused.
+  const h = await cmd(b, `HOLD,ID=${id},REASON='check it',BY=ops`);
   assert.ok(h.ok, h.lines.join('\n'));
-  assert.equal(((await cmd(a, `D,QUEUE,ID=${held}`)).data as { item: { state: string } }).item.state, 'held');
-  const shownOnB = await cmd(b, `D,QUEUE,ID=${held}`);
-  assert.match(shownOnB.lines.join('\n'), /NODE +: a/);
+  const shownOnA = await cmd(a, `D,QUEUE,ID=${id}`);
+  assert.equal((shownOnA.data as { item: { state: string } }).item.state, 'held', shownOnA.lines.join('\n'));
+  const heldRetry = await cmd(b, `RETRY,ID=${id},BY=ops`);
+  assert.equal(heldRetry.ok, false, heldRetry.lines.join('\n'));
 
-  // The target accepts again: the other two go, the held one does not.
+  // The target accepts again and the held file's retry time has come (set in the row instead of
+  // waiting the Interval): a file submitted later is claimed and delivered, the held one is not
+  // (claims go oldest next_attempt first, so it would have gone before the new one).
   s.reject = false;
-  await cmd(a, 'FLUSHRETRY,TKID=0');
-  await until('the two not held are delivered', () => s.subjects.length >= 2);
-  assert.equal(((await cmd(b, 'D,QUEUE')).data as { total: number }).total, 1);
-  assert.deepEqual(s.subjects.sort(), ['QB message 1', 'QB message 3']);
-  // Release from B: A sends it.
-  const rel = await cmd(b, `RELEASE,ID=${held},BY=ops`);
+  await tdb.pool().query('UPDATE queue_entries SET next_attempt = now() - interval \'1 second\'');
+  await submitText(b.config, batchFile('QC', 2).text, 'JOBC');
+  await until('the later file is delivered', () => s.subjects.filter((x) => x.startsWith('QC ')).length === 2);
+  assert.deepEqual(s.subjects.filter((x) => x.startsWith('QB ')), [], 'no node sent the held file');
+  assert.equal((await rows(b)).find((x) => x.id === id)?.state, 'held');
+
+  // Release from B: a node sends it.
+  const rel = await cmd(b, `RELEASE,ID=${id},BY=ops`);
   assert.ok(rel.ok, rel.lines.join('\n'));
-  await until('the released message is delivered', () => s.subjects.length >= 3);
-  assert.ok(s.subjects.includes('QB message 2'));
+  await until('the released file is delivered', () => s.subjects.filter((x) => x.startsWith('QB ')).length === 3);
+  assert.deepEqual(s.subjects.filter((x) => x.startsWith('QB ')).sort(), ['QB message 1', 'QB message 2', 'QB message 3']);
+  await until('the queue is empty on B', async () => ((await cmd(b, 'D,QUEUE')).data as { total: number }).total === 0);
 
   // Hostile: an id of the right form that no node has.
   const none = await cmd(b, 'HOLD,ID=0123456789ab-1,BY=ops');

@@ -273,6 +273,16 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'the node that last tried a shared-queue entry',
+    sql: `
+      -- The operator view of an entry released for long retry (docs/cluster.md "The operator
+      -- view"): no node holds it any more, so the row names the node that made the last attempt
+      -- (set by QueueStore.release with attempted). NULL: never tried.
+      ALTER TABLE queue_entries ADD COLUMN last_node text;
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

@@ -138,15 +138,18 @@ export class PgOperatorStore implements OperatorStore {
     const r = await this.db.query<{
       id: string; kind: 'spool' | 'message'; state: 'ready' | 'held'; attributes: StoreEntryRow['attributes']; size: string;
       arrived_node: string; arrived_at: Date; next_attempt: Date; attempts: number; lease_node: string | null;
+      last_node: string | null; retry_attempts: number;
     }>(
-      `SELECT id::text AS id, kind, state, attributes, size, arrived_node, arrived_at, next_attempt, attempts,
-              CASE WHEN lease_expires >= now() THEN lease_node END AS lease_node
-       FROM queue_entries WHERE writer = $1 ORDER BY arrived_at, id LIMIT $2`,
+      `SELECT q.id::text AS id, q.kind, q.state, q.attributes, q.size, q.arrived_node, q.arrived_at, q.next_attempt, q.attempts,
+              CASE WHEN q.lease_expires >= now() THEN q.lease_node END AS lease_node, q.last_node,
+              COALESCE((SELECT max(r.attempts) FROM checkpoint_retries r WHERE r.entry_id = q.id), 0)::int AS retry_attempts
+       FROM queue_entries q WHERE q.writer = $1 ORDER BY q.arrived_at, q.id LIMIT $2`,
       [writer, limit],
     );
     return r.rows.map((x) => ({
       id: x.id, kind: x.kind, state: x.state, attributes: x.attributes, size: Number(x.size), arrivedNode: x.arrived_node,
       arrivedAt: x.arrived_at, nextAttempt: x.next_attempt, attempts: x.attempts, leaseNode: x.lease_node,
+      lastNode: x.last_node, retryAttempts: x.retry_attempts,
     }));
   }
 

@@ -283,7 +283,8 @@ export class PgQueueStore implements QueueStore {
     await this.db.transaction(async (c) => {
       const r = await c.query<{ writer: string; due: boolean }>(
         `UPDATE queue_entries SET lease_node = NULL, lease_expires = NULL, lease_token = NULL,
-           next_attempt = COALESCE($4::timestamptz, now()), attempts = attempts + $5
+           next_attempt = COALESCE($4::timestamptz, now()), attempts = attempts + $5,
+           last_node = CASE WHEN $5 > 0 THEN lease_node ELSE last_node END
          WHERE id = $1 AND lease_node = $2 AND lease_token = $3
          RETURNING writer, next_attempt <= now() AS due`,
         [lease.entryId, lease.node, lease.token, opts.retryAt ?? null, opts.attempted === true ? 1 : 0],
