@@ -9,6 +9,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { SpoolgateError, describeError } from '../core/errors.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import type { HttpTokenKind, HttpTokenTable } from '../store/records.js';
@@ -99,17 +100,19 @@ export const TOKEN_LOOKUP_MS = 1_000;
  * A cluster: this node's token file as localTokens, its hash registered in the table; a token
  * that is not this node's is accepted when its hash is one of the table's. Unknown tokens cost at
  * most one query per TOKEN_LOOKUP_MS (a flood of wrong tokens does not reach the database more
- * often). With the database unreachable, this node's own token still works; registration is
- * tried again at the next lookup.
+ * often): a token not in the cache waits for the next lookup that starts after it arrived (at
+ * most TOKEN_LOOKUP_MS, shared by every request waiting), so a token another node registered a
+ * moment ago is accepted, never answered 401 for being new. With the database unreachable, this
+ * node's own token still works; registration is tried again at the next lookup.
  */
-export async function sharedTokens(path: string, table: HttpTokenTable, kind: HttpTokenKind, opts: { readonly now?: () => number; readonly onError?: (e: unknown) => void } = {}): Promise<HttpTokens> {
+export async function sharedTokens(path: string, table: HttpTokenTable, kind: HttpTokenKind, opts: { readonly now?: () => number; readonly wait?: (ms: number) => Promise<void>; readonly onError?: (e: unknown) => void } = {}): Promise<HttpTokens> {
   const file = await loadOrCreateToken(path);
   const now = opts.now ?? Date.now;
+  const wait = opts.wait ?? ((ms: number) => delay(ms));
   const own = sha256(file.token);
   let registered = false;
   let known: Buffer[] = [];
   let lookedUp = -Infinity;
-  let lookup: Promise<void> | undefined;
   const refresh = async (): Promise<void> => {
     lookedUp = now();
     try {
@@ -125,6 +128,17 @@ export async function sharedTokens(path: string, table: HttpTokenTable, kind: Ht
     for (const k of known) if (k.length === hash.length && timingSafeEqual(k, hash)) found = true;
     return found;
   };
+  let next: Promise<void> | undefined;
+  // The first lookup to start after this call, TOKEN_LOOKUP_MS after the last one at the soonest
+  // (the wait bounded by TOKEN_LOOKUP_MS whatever the clock does); every caller until it starts
+  // shares it. A lookup already under way may have read the table before the token was registered.
+  const lookupFromNow = (): Promise<void> => {
+    if (next !== undefined) return next;
+    const due = Math.min(TOKEN_LOOKUP_MS, lookedUp + TOKEN_LOOKUP_MS - now());
+    // .then runs after `next` is set: callers from here until the lookup starts share it.
+    next = (due > 0 ? wait(due).catch(() => undefined) : Promise.resolve()).then(() => { next = undefined; return refresh(); });
+    return next;
+  };
   await refresh();
   return {
     file,
@@ -134,9 +148,7 @@ export async function sharedTokens(path: string, table: HttpTokenTable, kind: Ht
       if (token === undefined) return false;
       const hash = sha256(token);
       if (has(hash)) return true;
-      if (now() - lookedUp < TOKEN_LOOKUP_MS) return false;
-      lookup ??= refresh().finally(() => { lookup = undefined; });
-      await lookup;
+      await lookupFromNow();
       return has(hash);
     },
   };
