@@ -13,8 +13,11 @@ import { batchFile } from './gateway.js';
 
 export const CLUSTER_WRITER = 'CLUSTERW';
 
-/** One message as a sink saw it: its subject (`<tag> message <n>`) and the node that sent it. */
-export interface Got { readonly subject: string; readonly node: string }
+/**
+ * One message as a sink saw it: its subject (`<tag> message <n>`), the node that sent it, and its
+ * bytes when the sink was asked to keep them (`keep`).
+ */
+export interface Got { readonly subject: string; readonly node: string; readonly data?: Buffer }
 
 export interface Sink {
   readonly port: number;
@@ -27,9 +30,10 @@ export interface Sink {
 /**
  * An SMTP sink (nodemailer smtp-server) that counts each message at its final dot (a message the
  * node may not have seen the 250 for counts too) and answers 250 after `delayMs`, so a node holds
- * its entries a while.
+ * its entries a while. `keep`: the bytes of messages whose subject matches are kept (only those:
+ * the load of a test stays counted, not stored).
  */
-export async function sink(t: TestContext | undefined, delayMs = 20): Promise<Sink> {
+export async function sink(t: TestContext | undefined, delayMs = 20, opts: { keep?: RegExp } = {}): Promise<Sink> {
   const got: Got[] = [];
   const srv = new SMTPServer({
     logger: false, disabledCommands: ['AUTH', 'STARTTLS'], size: 10_000_000, maxClients: 100,
@@ -37,8 +41,10 @@ export async function sink(t: TestContext | undefined, delayMs = 20): Promise<Si
       const parts: Buffer[] = [];
       stream.on('data', (d: Buffer) => parts.push(d));
       stream.on('end', () => {
-        const subject = /Subject: (\S+ message \d+)/.exec(Buffer.concat(parts).toString('latin1'))?.[1] ?? '?';
-        got.push({ subject, node: session.hostNameAppearsAs.replace(/\.test$/, '') });
+        const data = Buffer.concat(parts);
+        const subject = /Subject: (\S+ message \d+)/.exec(data.toString('latin1'))?.[1] ?? '?';
+        const node = session.hostNameAppearsAs.replace(/\.test$/, '');
+        got.push(opts.keep?.test(subject) === true ? { subject, node, data } : { subject, node });
         if (delayMs > 0) setTimeout(() => cb(null), delayMs);
         else cb(null);
       });
@@ -81,6 +87,8 @@ export interface ClusterNode {
   readonly events: Map<string, number>;
   /** Lines seen since start, matched by `watch`. */
   readonly watchers: { re: RegExp; resolve: (line: string) => void }[];
+  /** The port its receiver listens on (NodeOptions.receiver), from its `listener.started` line; 0 until then. */
+  smtpPort: number;
 }
 
 export interface NodeOptions {
@@ -91,6 +99,12 @@ export interface NodeOptions {
   readonly leaseTime?: number;
   readonly heartbeat?: number;
   readonly connectLimit?: number;
+  /**
+   * A Receiver on 127.0.0.1, a port the system picks (read back by `receiverPort`), relaying for
+   * 127.0.0.1 (RelayMode AddressList): its relayed mail is an entry of the shared queue, sent to
+   * the sinks like the spool's.
+   */
+  readonly receiver?: boolean;
   /** Extra configuration lines. */
   readonly extra?: readonly string[];
 }
@@ -113,9 +127,12 @@ export function nodeConfig(dir: string, name: string, sinks: readonly Sink[], o:
     ...sinks.map((s) => `TargetServer { TargetIP 127.0.0.1 ConnectPort ${s.port} ConnectLimit ${o.connectLimit ?? 2} }`),
     'RetryLimit { Count 5 Interval 1 }',
     `Store { Backend PostgreSQL Url ${o.url} Schema ${o.schema} Node ${name} LeaseTime ${o.leaseTime ?? 10} Heartbeat ${o.heartbeat ?? 2} PoolSize 4 }`,
+    ...(o.receiver === true
+      ? ['Receiver {', '  Listen 127.0.0.1:0', `  HostName mx.${name}.test`, '  LocalDomain local.test', '  RelayMode AddressList', '  RelayAddress 127.0.0.1/32', '}']
+      : []),
     ...(o.extra ?? []), '',
   ].join('\n'));
-  return { name, dir, spool: join(dir, 'spool'), config, proc: undefined as unknown as ChildProcess, log: [], takeovers: 0, events: new Map(), watchers: [] };
+  return { name, dir, spool: join(dir, 'spool'), config, proc: undefined as unknown as ChildProcess, log: [], takeovers: 0, events: new Map(), watchers: [], smtpPort: 0 };
 }
 
 /**
@@ -130,6 +147,7 @@ export function startNode(t: TestContext | undefined, node: ClusterNode, passwor
   });
   // Read it all (a pipe nobody reads stops the node); the last lines explain a failure.
   let rest = '';
+  node.smtpPort = 0;
   proc.stderr!.on('data', (d: Buffer) => {
     const lines = (rest + d.toString()).split('\n');
     rest = lines.pop() ?? '';
@@ -138,6 +156,8 @@ export function startNode(t: TestContext | undefined, node: ClusterNode, passwor
     for (const l of lines) {
       const ev = / (?:event|info|warning|error)(?: tkid=\d+)? ([a-z][\w.-]*)/.exec(l)?.[1];
       if (ev !== undefined) node.events.set(ev, (node.events.get(ev) ?? 0) + 1);
+      const port = / listener\.started role=smtp .*\bport=(\d+)/.exec(l)?.[1];
+      if (port !== undefined && node.smtpPort === 0) node.smtpPort = Number(port);
     }
     for (const l of lines) {
       const i = node.watchers.findIndex((w) => w.re.test(l));
@@ -158,6 +178,60 @@ export function watch(node: ClusterNode, re: RegExp): Promise<string> {
     if (proc.exitCode !== null || proc.signalCode !== null) gone();
     else proc.once('exit', gone);
   });
+}
+
+/** The port of the node's receiver once it listens (rejects with its log when it exits first or after `maxMs`). */
+export async function receiverPort(node: ClusterNode, maxMs = 60_000): Promise<number> {
+  const start = Date.now();
+  while (node.smtpPort === 0) {
+    if (node.proc.exitCode !== null || node.proc.signalCode !== null) throw new Error(`${node.name} exited before its receiver listened\n${node.log.join('\n')}`);
+    if (Date.now() - start > maxMs) throw new Error(`${node.name}: no listener.started role=smtp within ${maxMs} ms\n${node.log.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return node.smtpPort;
+}
+
+/**
+ * python3's smtplib as the client of a node's receiver: EHLO client.test, MAIL, RCPT, DATA of the
+ * bytes (smtplib dot-stuffs). Resolves with the last reply (DATA's, or the refusal of MAIL or
+ * RCPT); asynchronous, so the test process serves its sinks meanwhile; killed after 90 s.
+ */
+export async function smtpSend(port: number, from: string, to: string, data: Buffer): Promise<{ code: number; text: string }> {
+  const script = [
+    'import smtplib, sys',
+    'data = sys.stdin.buffer.read()',
+    `s = smtplib.SMTP('127.0.0.1', ${port}, local_hostname='client.test', timeout=60)`,
+    's.ehlo()',
+    'def out(code, resp):',
+    '    print(code, resp.decode("latin1").replace("\\n", " "))',
+    '    sys.exit(0)',
+    `code, resp = s.mail(${JSON.stringify(from)})`,
+    'if code != 250: out(code, resp)',
+    `code, resp = s.rcpt(${JSON.stringify(to)})`,
+    'if code not in (250, 251): out(code, resp)',
+    'try:',
+    '    code, resp = s.data(data)',
+    'except smtplib.SMTPDataError as e:',
+    '    code, resp = e.smtp_code, e.smtp_error',
+    'try:',
+    '    s.quit()',
+    'except Exception:',
+    '    pass',
+    'out(code, resp)',
+  ].join('\n');
+  const p = spawn('python3', ['-c', script], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  const errOut: Buffer[] = [];
+  p.stdout.on('data', (d: Buffer) => out.push(d));
+  p.stderr.on('data', (d: Buffer) => errOut.push(d));
+  p.stdin.end(data);
+  const killer = setTimeout(() => p.kill('SIGKILL'), 90_000);
+  await new Promise<void>((r) => p.once('close', () => r()));
+  clearTimeout(killer);
+  const text = Buffer.concat(out).toString().trim();
+  const m = /^(\d{3}) (.*)$/s.exec(text);
+  if (m === null) throw new Error(`python3 smtplib: ${text} ${Buffer.concat(errOut).toString()}`);
+  return { code: Number(m[1]), text: m[2]! };
 }
 
 export function exited(c: ChildProcess): Promise<void> {
