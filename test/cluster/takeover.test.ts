@@ -1,7 +1,8 @@
 // [P2] #19 acceptance, takeover: three `spoolgate start` nodes on one PostgreSQL 15 drain spool
 // files to two SMTP sinks while kill -9 hits a node at ≥ 10 random moments in ONE run (a seeded
-// PRNG picks the victim and the moment: after a random number of further messages at the sinks),
-// and the node is restarted after each kill. At the end:
+// PRNG picks the moment: after a random number of further messages at the sinks, and the victim
+// among the nodes holding live leases then; the queue is kept fed meanwhile), and the node is
+// restarted after each kill. At the end:
 //
 // - 0 lost: every message reached a sink;
 // - duplicates ≤ Σ over the kills of the messages the killed node had in flight at that kill
