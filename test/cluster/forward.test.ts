@@ -92,7 +92,8 @@ test('kill -9 of a node holding entries: the others finish them after the lease 
     chosen.node = [nodes[1]!, nodes[0]!, nodes[2]!].find((n) =>
       (held.get(n.name) ?? 0) > 0 && sent.has(n.name) && readdirSync(join(n.spool, WRITER, 'incoming')).length === 0);
     if (chosen.node !== undefined) return true;
-    if ((await queued()) < 3) {
+    // Files not stored yet count too (at the start the nodes are still starting up).
+    if (nodes.reduce((a, n) => a + readdirSync(join(n.spool, WRITER, 'incoming')).length, 0) + (await queued()) < 3) {
       await spreadFiles(nodes, 3, PER_FILE, files);
       files += 3;
     }

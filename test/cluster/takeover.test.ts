@@ -96,8 +96,9 @@ test(`kill -9 at ${KILLS} random moments in one run of three nodes, each restart
     'SELECT lease_node AS node, count(*)::int AS n FROM queue_entries WHERE lease_node IS NOT NULL AND lease_expires > now() GROUP BY lease_node')).rows.map((r) => [r.node, r.n]));
   // Keeps the queue fed, so that late in the run there is still work for a node to hold (the
   // others could otherwise drain it, and a node just restarted may not have claimed anything).
+  // Files not stored yet count too (at the start the nodes are still starting up).
   const feed = async (): Promise<void> => {
-    if ((await queued()) >= LOW_WATER) return;
+    if (nodes.reduce((a, n) => a + readdirSync(join(n.spool, CLUSTER_WRITER, 'incoming')).length, 0) + (await queued()) >= LOW_WATER) return;
     await spread(nodes, TOP_UP, PER_FILE, files);
     files += TOP_UP;
   };
