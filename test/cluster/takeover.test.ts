@@ -179,7 +179,8 @@ test(`kill -9 at ${KILLS} random moments in one run of three nodes, each restart
       continue;
     }
     t.diagnostic(`kill ${k.no}: ${k.victim}, ${k.held.length} entries held, ${k.sentThisLife} messages sent in that life, ${k.inFlight} in flight; ` +
-      `its entries finished ${(k.finishedMs! / 1000).toFixed(1)} s after the kill (lease ${LEASE_TIME} s + retry interval ${RETRY_INTERVAL} s = ${limitMs / 1000} s${k.finishedMs! <= limitMs ? '' : ': OVER'})`);
+      `its entries finished ${(k.finishedMs! / 1000).toFixed(1)} s after the kill (lease ${LEASE_TIME} s + retry interval ${RETRY_INTERVAL} s = ${limitMs / 1000} s${k.finishedMs! <= limitMs ? '' : ': OVER'}; ` +
+      `${kills.filter((j) => j.at > k.at && j.at < k.at + k.finishedMs!).length} later kills meanwhile, each can cost a taken-over entry another lease)`);
   }
   const share = new Map<string, number>();
   for (const g of got) share.set(g.node, (share.get(g.node) ?? 0) + 1);
