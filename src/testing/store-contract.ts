@@ -236,6 +236,16 @@ export function storeContract(backend: StoreBackend): void {
     assert.equal((await other.journal.query({ id: 'last' })).length, 1);
   });
 
+  // Seen in CI once the journal committed on a worker thread: the receiver records a refused
+  // connection without waiting (it answers 554 at once) and an operator's query right after did
+  // not find it. A query answers with every event recorded before it.
+  it('journal: a query sees the events recorded before it, even when nobody awaited record()', async (_t, _f, open) => {
+    const s = open();
+    const recorded = Array.from({ length: 5 }, (_, i) => s.journal.record({ type: 'connection-refused', ip: '127.0.0.1', detail: `r${i}` }));
+    assert.deepEqual((await s.journal.query({ type: 'connection-refused' })).map((e) => e.detail), ['r0', 'r1', 'r2', 'r3', 'r4']);
+    await Promise.all(recorded);
+  });
+
   it('journal prune (retention) deletes the oldest first, at most max, in batches', async (_t, _f, open) => {
     const s = open();
     for (let i = 0; i < 7; i++) await s.journal.record({ type: 'queued', messageId: `p${i}`, at: 1000 + i });

@@ -131,6 +131,8 @@ export class PgJournal implements Journal {
   }
 
   async query(q: JournalQuery): Promise<JournalEntry[]> {
+    // An event recorded before the query is in its answer (record() batches a turn's events).
+    await this.flush().catch(() => undefined);
     const where: string[] = [];
     const args: (string | number)[] = [];
     const arg = (v: string | number): string => { args.push(v); return `$${args.length}`; };

@@ -97,12 +97,25 @@ export class CommitWorker {
     }
   }
 
+  /** The promise of the last write queued (batches commit in order: it settles last). */
+  private last: Promise<void> = Promise.resolve();
+
   /** Queues a write; resolves when the transaction holding it is committed. */
   run(w: Write): Promise<void> {
-    return new Promise((resolve, reject) => {
+    const p = new Promise<void>((resolve, reject) => {
       this.queue.push({ w, resolve, reject });
       this.schedule();
     });
+    this.last = p;
+    return p;
+  }
+
+  /**
+   * Resolves once every write queued before the call is committed or failed (never rejects): a
+   * reader that must see what was written before it (read your writes) awaits this first.
+   */
+  settled(): Promise<void> {
+    return this.last.then(() => undefined, () => undefined);
   }
 
   /** Writes of the same turn of the event loop go together; one batch in flight at a time. */

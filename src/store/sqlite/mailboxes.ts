@@ -113,6 +113,8 @@ export class SqliteJournal implements Journal {
   }
 
   async query(q: JournalQuery): Promise<JournalEntry[]> {
+    // An event recorded before the query is in its answer (the commit runs on a worker thread).
+    await this.writer.settled();
     const where: string[] = [];
     const args: (string | number)[] = [];
     // A spool entry id also finds the forwarder's events of its messages (`<id>#<n>`); a range
