@@ -10,10 +10,10 @@
 // Untrusted input: commands and replies come from nodes of the same cluster (they hold the
 // database's credentials); the node carrying a request out checks the command (cluster.ts).
 // All SQL is parameterised.
-import pg from 'pg';
 import type { JsonValue } from '../queue-store.js';
 import type { ControlReply, ControlRequest, NodeStatusRow, OperatorStore, RowActionOutcome, StoreEntryRow } from '../operator-store.js';
 import type { PgPool } from './pool.js';
+import { listenReconnecting } from './listen.js';
 import { NOTIFY_CHANNEL } from './queue.js';
 
 export const CONTROL_CHANNEL = 'spoolgate_control';
@@ -94,44 +94,13 @@ export class PgOperatorStore implements OperatorStore {
 
   async listen(h: { onRequest(id: string): void; onReply(id: string): void }): Promise<() => Promise<void>> {
     const prefix = `${this.db.schema}:`;
-    const reconnectMs = this.opts.reconnectMs ?? 2_000;
-    let current: pg.Client | undefined;
-    let stopped = false;
-    let timer: NodeJS.Timeout | undefined;
-    const schedule = (): void => {
-      if (stopped || timer !== undefined) return;
-      timer = setTimeout(() => { timer = undefined; connect().catch(schedule); }, reconnectMs);
-      timer.unref();
-    };
-    const connect = async (): Promise<void> => {
-      const c = new pg.Client(this.db.clientConfig());
-      current = c;
-      c.on('notification', (n) => {
-        if (n.channel !== CONTROL_CHANNEL || n.payload === undefined || !n.payload.startsWith(prefix)) return;
-        const [kind, id] = n.payload.slice(prefix.length).split(':');
-        if (id === undefined) return;
-        if (kind === 'req') h.onRequest(id);
-        else if (kind === 'rep') h.onReply(id);
-      });
-      const lost = (): void => {
-        if (c !== current) return;
-        current = undefined;
-        c.end().catch(() => undefined);
-        schedule();
-      };
-      c.on('error', lost);
-      c.on('end', lost);
-      await c.connect();
-      await c.query(`LISTEN ${CONTROL_CHANNEL}`);
-    };
-    await connect();
-    return async () => {
-      stopped = true;
-      if (timer !== undefined) clearTimeout(timer);
-      const c = current;
-      current = undefined;
-      if (c !== undefined) await c.end();
-    };
+    return listenReconnecting(this.db, CONTROL_CHANNEL, (payload) => {
+      if (!payload.startsWith(prefix)) return;
+      const [kind, id] = payload.slice(prefix.length).split(':');
+      if (id === undefined) return;
+      if (kind === 'req') h.onRequest(id);
+      else if (kind === 'rep') h.onReply(id);
+    }, { reconnectMs: this.opts.reconnectMs ?? 2_000 });
   }
 
   async entries(writer: string, limit: number): Promise<StoreEntryRow[]> {

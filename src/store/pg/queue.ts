@@ -24,6 +24,7 @@ import {
   type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark,
 } from '../queue-store.js';
 import type { PgPool } from './pool.js';
+import { listenReconnecting } from './listen.js';
 
 export const NOTIFY_CHANNEL = 'spoolgate_queue';
 
@@ -297,40 +298,8 @@ export class PgQueueStore implements QueueStore {
 
   async subscribe(writer: string, onWake: () => void): Promise<() => Promise<void>> {
     const want = this.wakePayload(writer);
-    const reconnectMs = this.opts.reconnectMs ?? 2_000;
-    let current: pg.Client | undefined;
-    let stopped = false;
-    let timer: NodeJS.Timeout | undefined;
-    // Bounded retry after a lost connection; the wake-up after reconnecting covers the
-    // notifications missed meanwhile.
-    const schedule = (): void => {
-      if (stopped || timer !== undefined) return;
-      timer = setTimeout(() => { timer = undefined; connect().then(onWake, schedule); }, reconnectMs);
-      timer.unref();
-    };
-    const connect = async (): Promise<void> => {
-      const c = new pg.Client(this.db.clientConfig());
-      current = c;
-      c.on('notification', (n) => { if (n.channel === NOTIFY_CHANNEL && n.payload === want) onWake(); });
-      const lost = (): void => {
-        if (c !== current) return;
-        current = undefined;
-        c.end().catch(() => undefined);
-        schedule();
-      };
-      c.on('error', lost);
-      c.on('end', lost);
-      await c.connect();
-      await c.query(`LISTEN ${NOTIFY_CHANNEL}`);
-    };
-    await connect();
-    return async () => {
-      stopped = true;
-      if (timer !== undefined) clearTimeout(timer);
-      const c = current;
-      current = undefined;
-      if (c !== undefined) await c.end();
-    };
+    // The wake-up after reconnecting covers the notifications missed meanwhile.
+    return listenReconnecting(this.db, NOTIFY_CHANNEL, (p) => { if (p === want) onWake(); }, { reconnectMs: this.opts.reconnectMs ?? 2_000, onReconnected: onWake });
   }
 
   async pruneArrivals(before: Date, limit: number): Promise<number> {
