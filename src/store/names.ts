@@ -1,6 +1,8 @@
 // Validation of user names, domains and aliases: they come from operators (CLI) and, for
 // resolve(), from the network (RCPT TO local parts), so they are checked before any lookup.
 import { canonicalLoginName } from '../core/login.js';
+import { err, ok, type Result } from '../core/result.js';
+import { StoreError } from './types.js';
 
 /**
  * A user (login) name: 1–64 of a-z 0-9 . _ + - after core's canonicalLoginName (NFC, lower case,
@@ -27,4 +29,18 @@ export function canonicalAlias(alias: string): string | undefined {
   const local = canonicalUser(a.slice(0, at));
   const dom = canonicalDomain(a.slice(at + 1));
   return local !== undefined && dom !== undefined ? `${local}@${dom}` : undefined;
+}
+
+/** A new user's name, domain and password checked as every UserDirectory does before addUser stores anything. */
+export function newUserFields(name: string, password: string, domain: string | undefined): Result<{ name: string; domain: string | null }, StoreError> {
+  const n = canonicalUser(name);
+  if (n === undefined) return err(new StoreError('ERR_BAD_NAME', `user name "${name}" is not valid: use 1-64 of a-z 0-9 . _ + -`));
+  let d: string | null = null;
+  if (domain !== undefined) {
+    const c = canonicalDomain(domain);
+    if (c === undefined) return err(new StoreError('ERR_BAD_NAME', `domain "${domain}" is not a valid domain name`));
+    d = c;
+  }
+  if (password.length === 0) return err(new StoreError('ERR_BAD_NAME', 'the password must not be empty'));
+  return ok({ name: n, domain: d });
 }

@@ -5,7 +5,7 @@
 // removed on one node counts on every node from the next login).
 import type { Clock } from '../../core/clock.js';
 import { err, ok, type Result } from '../../core/result.js';
-import { canonicalAlias, canonicalDomain, canonicalUser } from '../names.js';
+import { canonicalAlias, canonicalDomain, canonicalUser, newUserFields } from '../names.js';
 import { hashPassword, verifyPassword, type ScryptParams } from '../password.js';
 import { StoreError, type UserDirectory, type UserInfo } from '../types.js';
 import type { PgPool, Queryable } from './pool.js';
@@ -27,15 +27,9 @@ export class PgUserDirectory implements UserDirectory {
   }
 
   async addUser(name: string, password: string, opts: { domain?: string } = {}): Promise<Result<UserInfo, StoreError>> {
-    const n = canonicalUser(name);
-    if (n === undefined) return err(new StoreError('ERR_BAD_NAME', `user name "${name}" is not valid: use 1-64 of a-z 0-9 . _ + -`));
-    let domain: string | null = null;
-    if (opts.domain !== undefined) {
-      const d = canonicalDomain(opts.domain);
-      if (d === undefined) return err(new StoreError('ERR_BAD_NAME', `domain "${opts.domain}" is not a valid domain name`));
-      domain = d;
-    }
-    if (password.length === 0) return err(new StoreError('ERR_BAD_NAME', 'the password must not be empty'));
+    const fields = newUserFields(name, password, opts.domain);
+    if (!fields.ok) return fields;
+    const { name: n, domain } = fields.value;
     const hash = await hashPassword(password, this.scrypt);
     // Two nodes adding the same name at once: the primary key decides, one of them is told it exists.
     const r = await this.db.query<UserRow>(

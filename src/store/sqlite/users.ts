@@ -2,7 +2,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Clock } from '../../core/clock.js';
 import { err, ok, type Result } from '../../core/result.js';
-import { canonicalAlias, canonicalDomain, canonicalUser } from '../names.js';
+import { canonicalAlias, canonicalDomain, canonicalUser, newUserFields } from '../names.js';
 import { hashPassword, verifyPassword, type ScryptParams } from '../password.js';
 import { StoreError, type UserDirectory, type UserInfo } from '../types.js';
 
@@ -21,15 +21,9 @@ export class SqliteUserDirectory implements UserDirectory {
   }
 
   async addUser(name: string, password: string, opts: { domain?: string } = {}): Promise<Result<UserInfo, StoreError>> {
-    const n = canonicalUser(name);
-    if (n === undefined) return err(new StoreError('ERR_BAD_NAME', `user name "${name}" is not valid: use 1-64 of a-z 0-9 . _ + -`));
-    let domain: string | null = null;
-    if (opts.domain !== undefined) {
-      const d = canonicalDomain(opts.domain);
-      if (d === undefined) return err(new StoreError('ERR_BAD_NAME', `domain "${opts.domain}" is not a valid domain name`));
-      domain = d;
-    }
-    if (password.length === 0) return err(new StoreError('ERR_BAD_NAME', 'the password must not be empty'));
+    const fields = newUserFields(name, password, opts.domain);
+    if (!fields.ok) return fields;
+    const { name: n, domain } = fields.value;
     const hash = await hashPassword(password, this.scrypt);
     const existing = this.row(n);
     if (existing !== undefined) return err(new StoreError('ERR_USER_EXISTS', `user "${n}" already exists${existing.active === 1 ? '' : ' (removed, not yet purged)'}`));
