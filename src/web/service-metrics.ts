@@ -45,7 +45,7 @@ export interface StoreFacts {
 /** Held spool files, stored dead letters, and the age of the oldest extended-retry mail (0 when none). */
 export function renderStoreGauges(x: FamilyWriter, f: StoreFacts, nowMs: number): void {
   x.family('spoolgate_held_files', 'gauge', 'Spool files held (bad entries, BadSpoolDisp HOLD): never read again until released (spoolgate queue).', [[none, f.held]]);
-  if (f.deadLetters !== undefined) x.family('spoolgate_dead_letters_stored', 'gauge', 'Dead letters stored now in the DeadLetterDirectory.', [[none, f.deadLetters]]);
+  if (f.deadLetters !== undefined) x.family('spoolgate_dead_letters_stored', 'gauge', 'Dead letters stored now (the DeadLetterDirectory; with Store Backend PostgreSQL the table every node shares).', [[none, f.deadLetters]]);
   x.family('spoolgate_extended_retry_oldest_age_seconds', 'gauge', 'Seconds since the first attempt of the oldest mail in extended retry (0 when none).',
     [[none, f.oldestExtended === undefined ? 0 : Math.max(0, (nowMs - f.oldestExtended.getTime()) / 1000)]]);
 }
