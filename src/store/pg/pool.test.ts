@@ -77,3 +77,23 @@ test('a transaction whose connection the server cuts between two statements reje
   await assert.rejects(inTx);
   assert.equal((await db.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one, 1, 'the pool replaced the connection');
 });
+
+test('a checked-out connection the server cuts outside any statement does not crash the process', async (t) => {
+  // CI: a node of the outage test ended on an uncaught 'error' (57P01) of a pg Client whose
+  // connection was checked out with no statement running and no listener of pg-pool's (it has
+  // one only while a client is idle or inside pool.query). Every client of PgPool now keeps an
+  // 'error' listener for life. Fault injection: the raw pg-pool client, outside transaction().
+  const tdb = await needPostgres(t);
+  if (!tdb) return;
+  const db = tdb.pool({ poolSize: 1 });
+  const killer = tdb.pool({ poolSize: 1 });
+  const raw = (db as unknown as { pool: { connect(): Promise<import('pg').PoolClient> } }).pool;
+  const c = await raw.connect();
+  const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  const gone = new Promise<void>((r) => c.once('end', () => r()));
+  await killer.query('SELECT pg_terminate_backend($1)', [pid]);
+  await gone; // without the listener, the 'error' before this 'end' is uncaught and ends the test process
+  c.release(new Error('cut'));
+  assert.ok(db.lastError !== undefined, 'the error is kept for the health report');
+  assert.equal((await db.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one, 1, 'the pool opens a new connection');
+});

@@ -72,6 +72,13 @@ export class PgPool {
     this.pool = new pg.Pool({ ...config, max: options.poolSize, idleTimeoutMillis: 30_000 });
     // An idle client's error (server restart, network cut) would otherwise crash the process.
     this.pool.on('error', (e) => { this.lastError = e; });
+    // And a checked-out client's: pg-pool listens only while a client is idle or inside its own
+    // query(), so the server's FATAL (57P01 at a shutdown) reaching a client between those — seen
+    // in CI as an uncaught 'error' that ended a node during the outage test — would end the
+    // process. Every client keeps this listener for life; the statement in progress (if any)
+    // still fails with the error, and a broken client is not reused (transaction() releases it
+    // with the error, pg-pool drops clients that are not queryable).
+    this.pool.on('connect', (c) => { c.on('error', (e: Error) => { this.lastError = e; }); });
   }
 
   /** The settings of one connection (also used for the dedicated LISTEN connection). */
