@@ -7,7 +7,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { FakeSmtpServer, type FakeMessage, type FakeScript } from '../../src/testing/fake-smtp-server.js';
 import { tempDir } from '../../src/testing/peers.js';
 import { testCerts } from '../../src/testing/certs.js';
@@ -77,11 +76,11 @@ for (const row of TABLE) {
     assert.equal(g.gw.forwarder.counters.delivered, 0);
     // The notification carries the original content, so it keeps the TLS requirement (notify/dsn.ts):
     // it cannot go either and becomes a dead letter, never a plain-text copy.
-    const dead = join(g.dir, 'dead');
-    await until('dead letters', () => existsSync(dead) && readdirSync(dead).length >= 3);
+    // Through the gateway's dead letters (the directory, or the shared table on PostgreSQL).
+    await until('dead letters', async () => (await g.gw.deadLetters.count()) >= 3);
     assert.equal(g.server.messages.length, 0, 'nothing at all sent in plain');
-    const letter = readFileSync(join(dead, readdirSync(dead)[0]!), 'latin1');
-    assert.match(letter, /TLS is required for this mail and no target server supports STARTTLS/);
+    const { letters } = await g.gw.deadLetters.list();
+    assert.match(letters[0]!.reason, /TLS is required for this mail and no target server supports STARTTLS/);
   });
 }
 
@@ -93,11 +92,10 @@ test('Options TLSEhlo NO against a server that wants EHLO after TLS: not deliver
   assert.equal(g.gw.forwarder.counters.delivered, 0);
   assert.ok(g.server.commandsOf('MAIL').every((c) => c.tls), 'MAIL only over TLS');
   // The notification needs TLS too (Secure YES), fails the same way, and is kept as a dead letter.
-  const dead = join(g.dir, 'dead');
-  // Only finished dead letters: the store writes a '.tmp-' file first and renames it.
-  const letters = (): string[] => (existsSync(dead) ? readdirSync(dead).filter((f) => !f.startsWith('.')) : []);
-  await until('dead letter', () => letters().length >= 1);
-  assert.match(readFileSync(join(dead, letters()[0]!), 'latin1'), /503 5\.5\.1 Error: send EHLO after STARTTLS/);
+  // Through the gateway's dead letters (the directory, or the shared table on PostgreSQL): only
+  // stored ones are counted.
+  await until('dead letter', async () => (await g.gw.deadLetters.count()) >= 1);
+  assert.match((await g.gw.deadLetters.list()).letters[0]!.reason, /503 5\.5\.1 Error: send EHLO after STARTTLS/);
 });
 
 test('Options TLSEhlo NO: the operator is told to set TLSEhlo (seed diagnosis guide)', async (t) => {
