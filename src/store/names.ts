@@ -44,3 +44,17 @@ export function newUserFields(name: string, password: string, domain: string | u
   if (password.length === 0) return err(new StoreError('ERR_BAD_NAME', 'the password must not be empty'));
   return ok({ name: n, domain: d });
 }
+
+/**
+ * The parts of an address resolve() looks up: its canonical local part and, when it has one, its
+ * canonical domain; undefined when either is not valid (it then resolves to nobody).
+ */
+export function resolvableAddress(address: string): { local: string; domain: string | undefined } | undefined {
+  const a = address.trim().toLowerCase();
+  const at = a.lastIndexOf('@');
+  const local = canonicalUser(at < 0 ? a : a.slice(0, at));
+  if (local === undefined) return undefined;
+  const domain = at < 0 ? undefined : canonicalDomain(a.slice(at + 1));
+  if (at >= 0 && domain === undefined) return undefined;
+  return { local, domain };
+}

@@ -86,6 +86,34 @@ export interface JournalEntry extends JournalEvent {
   readonly at: number;
 }
 
+/** A journal row as both backends store it (columns named as in their tables, user as `user`). */
+export interface JournalRowFields {
+  readonly seq: number;
+  readonly at: number;
+  readonly type: string;
+  readonly message_id: string | null;
+  readonly sender: string | null;
+  readonly recipient: string | null;
+  readonly detail: string | null;
+  readonly ip: string | null;
+  readonly user: string | null;
+}
+
+/** The entry of a journal row: absent columns are left out, not undefined. */
+export function journalEntry(r: JournalRowFields): JournalEntry {
+  return {
+    seq: r.seq,
+    at: r.at,
+    type: r.type,
+    ...(r.message_id === null ? {} : { messageId: r.message_id }),
+    ...(r.sender === null ? {} : { from: r.sender }),
+    ...(r.recipient === null ? {} : { to: r.recipient }),
+    ...(r.detail === null ? {} : { detail: r.detail }),
+    ...(r.ip === null ? {} : { ip: r.ip }),
+    ...(r.user === null ? {} : { user: r.user }),
+  };
+}
+
 export interface JournalQuery {
   readonly id?: string;
   readonly from?: string;

@@ -14,7 +14,7 @@ import { newId } from '../../core/ids.js';
 import { normaliseLineEnds } from '../../smtp/protocol/dot-stuff.js';
 import { canonicalUser } from '../names.js';
 import { CHUNK_BYTES } from '../queue-store.js';
-import { StoreError, type Journal, type JournalEntry, type JournalEvent, type JournalQuery, type MailboxStore, type MessageInfo } from '../types.js';
+import { journalEntry, StoreError, type Journal, type JournalEntry, type JournalEvent, type JournalQuery, type MailboxStore, type MessageInfo } from '../types.js';
 import type { PgPool } from './pool.js';
 
 export class PgMailboxStore implements MailboxStore {
@@ -146,16 +146,6 @@ export class PgJournal implements Journal {
     if (q.since !== undefined) where.push(`at >= ${arg(q.since)}`);
     const limit = Math.max(1, Math.min(q.limit ?? 10000, 100000));
     const sql = `SELECT * FROM journal${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY seq LIMIT ${limit}`;
-    return (await this.db.query<JournalRow>(sql, args)).rows.map((r) => ({
-      seq: Number(r.seq),
-      at: Number(r.at),
-      type: r.type,
-      ...(r.message_id === null ? {} : { messageId: r.message_id }),
-      ...(r.sender === null ? {} : { from: r.sender }),
-      ...(r.recipient === null ? {} : { to: r.recipient }),
-      ...(r.detail === null ? {} : { detail: r.detail }),
-      ...(r.ip === null ? {} : { ip: r.ip }),
-      ...(r.username === null ? {} : { user: r.username }),
-    }));
+    return (await this.db.query<JournalRow>(sql, args)).rows.map((r) => journalEntry({ ...r, seq: Number(r.seq), at: Number(r.at), user: r.username }));
   }
 }

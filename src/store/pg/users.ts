@@ -5,7 +5,7 @@
 // removed on one node counts on every node from the next login).
 import type { Clock } from '../../core/clock.js';
 import { err, ok, type Result } from '../../core/result.js';
-import { canonicalAlias, canonicalDomain, canonicalUser, newUserFields } from '../names.js';
+import { canonicalAlias, canonicalUser, newUserFields, resolvableAddress } from '../names.js';
 import { hashPassword, verifyPassword, type ScryptParams } from '../password.js';
 import { StoreError, type UserDirectory, type UserInfo } from '../types.js';
 import type { PgPool, Queryable } from './pool.js';
@@ -107,12 +107,9 @@ export class PgUserDirectory implements UserDirectory {
   }
 
   async resolve(address: string): Promise<string | undefined> {
-    const a = address.trim().toLowerCase();
-    const at = a.lastIndexOf('@');
-    const local = canonicalUser(at < 0 ? a : a.slice(0, at));
-    if (local === undefined) return undefined;
-    const domain = at < 0 ? undefined : canonicalDomain(a.slice(at + 1));
-    if (at >= 0 && domain === undefined) return undefined;
+    const parts = resolvableAddress(address);
+    if (parts === undefined) return undefined;
+    const { local, domain } = parts;
     // One statement: the candidates, most specific first (alias of the full address, alias of the
     // local part, the user itself), each with its user's row.
     const r = await this.db.query<{ rank: number; name: string; domain: string | null; active: boolean }>(

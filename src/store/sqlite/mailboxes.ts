@@ -7,7 +7,7 @@ import { newId } from '../../core/ids.js';
 import { normaliseLineEnds } from '../../smtp/protocol/dot-stuff.js';
 import { canonicalUser } from '../names.js';
 import { CommitWorker } from './commit-worker.js';
-import { StoreError, type Journal, type JournalEntry, type JournalEvent, type JournalQuery, type MailboxStore, type MessageInfo } from '../types.js';
+import { journalEntry, StoreError, type Journal, type JournalRowFields, type JournalEntry, type JournalEvent, type JournalQuery, type MailboxStore, type MessageInfo } from '../types.js';
 
 export class SqliteMailboxStore implements MailboxStore {
   // Prepared once: preparing per call cost about as much as reading a 50 KB row (benchmark 4).
@@ -60,7 +60,7 @@ export class SqliteMailboxStore implements MailboxStore {
   }
 }
 
-interface JournalRow { seq: number; at: number; type: string; message_id: string | null; sender: string | null; recipient: string | null; detail: string | null; ip: string | null; user: string | null }
+type JournalRow = JournalRowFields;
 
 /**
  * The journal. Its commits (synchronous=FULL: an fsync) run on a worker thread with its own
@@ -127,16 +127,6 @@ export class SqliteJournal implements Journal {
     if (q.since !== undefined) { where.push('at >= ?'); args.push(q.since); }
     const limit = Math.max(1, Math.min(q.limit ?? 10000, 100000));
     const sql = `SELECT * FROM journal${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY seq LIMIT ${limit}`;
-    return (this.db.prepare(sql).all(...args) as JournalRow[]).map((r) => ({
-      seq: r.seq,
-      at: r.at,
-      type: r.type,
-      ...(r.message_id === null ? {} : { messageId: r.message_id }),
-      ...(r.sender === null ? {} : { from: r.sender }),
-      ...(r.recipient === null ? {} : { to: r.recipient }),
-      ...(r.detail === null ? {} : { detail: r.detail }),
-      ...(r.ip === null ? {} : { ip: r.ip }),
-      ...(r.user === null ? {} : { user: r.user }),
-    }));
+    return (this.db.prepare(sql).all(...args) as JournalRow[]).map(journalEntry);
   }
 }

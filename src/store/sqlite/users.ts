@@ -2,7 +2,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Clock } from '../../core/clock.js';
 import { err, ok, type Result } from '../../core/result.js';
-import { canonicalAlias, canonicalDomain, canonicalUser, newUserFields } from '../names.js';
+import { canonicalAlias, canonicalUser, newUserFields, resolvableAddress } from '../names.js';
 import { hashPassword, verifyPassword, type ScryptParams } from '../password.js';
 import { StoreError, type UserDirectory, type UserInfo } from '../types.js';
 
@@ -90,12 +90,9 @@ export class SqliteUserDirectory implements UserDirectory {
   }
 
   async resolve(address: string): Promise<string | undefined> {
-    const a = address.trim().toLowerCase();
-    const at = a.lastIndexOf('@');
-    const local = canonicalUser(at < 0 ? a : a.slice(0, at));
-    if (local === undefined) return undefined;
-    const domain = at < 0 ? undefined : canonicalDomain(a.slice(at + 1));
-    if (at >= 0 && domain === undefined) return undefined;
+    const parts = resolvableAddress(address);
+    if (parts === undefined) return undefined;
+    const { local, domain } = parts;
     // Most specific first: alias for the full address, then alias for the local part, then the user.
     const aliasOf = (key: string): string | undefined =>
       (this.db.prepare('SELECT user FROM aliases WHERE alias = ?').get(key) as { user: string } | undefined)?.user;
