@@ -7,11 +7,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import type { AddressInfo, Server } from 'node:net';
 import { join } from 'node:path';
+import { SMTPServer } from 'smtp-server';
 import { tempDir } from '../../src/testing/peers.js';
 import { needPostgres } from '../../src/testing/pg.js';
-import { until } from '../../src/testing/gateway.js';
+import { batchFile, until } from '../../src/testing/gateway.js';
 import { migrate } from '../../src/store/pg/migrations.js';
+import { inProcessNode, spoolAttributes, WRITER } from './nodes-in-process.js';
 import { allGot as all, counts, logs, nodeConfig, sink, splitUrl, spread, startNode, stopAll } from '../../src/testing/cluster-nodes.js';
 
 const PER_FILE = 10;
@@ -72,4 +76,42 @@ test('start --once on node a while node b runs: a drains its spool and what was 
   assert.equal(c.size, total, '0 lost');
   assert.deepEqual(fromA.filter((g) => /^BF1\d\d /.test(g.subject)).map((g) => g.subject), [], 'files that arrived after a\'s bound are not a\'s');
   t.diagnostic(`a (--once) sent ${fromA.length}, b ${s.got.length - fromA.length}; a's bound: entry ${upTo}`);
+});
+
+test('start --once on the shared queue: a message that gets 451 waits in the run\'s memory and is sent within it; RetryLimit ends the other; the run ends with nothing left', async (t) => {
+  const tdb = await needPostgres(t);
+  if (!tdb) return;
+  const db = tdb.pool();
+  await migrate(db);
+  // 451 at RCPT: once@ at its first attempt only, never@ always.
+  const tried: string[] = [];
+  const srv = new SMTPServer({
+    logger: false, disabledCommands: ['AUTH', 'STARTTLS'],
+    onRcptTo(addr, session, cb) {
+      const accept = addr.address.startsWith('once@') && tried.includes(`${addr.address}-`);
+      tried.push(`${addr.address}${accept ? '+' : '-'}`);
+      if (accept) { cb(); return; }
+      const e = new Error('4.2.0 try again later') as Error & { responseCode: number };
+      e.responseCode = 451;
+      cb(e);
+    },
+    onData(stream, _s, cb) { stream.resume(); stream.on('end', () => cb(null)); },
+  });
+  srv.on('error', () => undefined);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => srv.close(() => r())));
+  const port = ((srv as unknown as { server: Server }).server.address() as AddressInfo).port;
+  const path = join(tempDir(t), 'JOB1.txt');
+  const one = batchFile('R1', 1, ['once@remote.test']).text;
+  const two = batchFile('R2', 1, ['never@remote.test']).text;
+  writeFileSync(path, one.replace(/QUIT\r\n$/, '') + two.replace(/^HELO JOBHOST\r\n/, ''), 'latin1');
+  const a = await inProcessNode(t, tdb, 'a', { port, retry: { count: 2, intervalMs: 300 }, once: true });
+  await a.store.storeSpoolFile(WRITER, path, spoolAttributes('JOB1'));
+  await a.fwd.runOnce();
+  // On the daemon the entry would be released to its retry time for any node; a run that ends keeps it.
+  assert.deepEqual(tried.filter((x) => x.startsWith('once@')), ['once@remote.test-', 'once@remote.test+'], 'deferred, then delivered in the same run');
+  assert.equal(tried.filter((x) => x.startsWith('never@')).length, 3, '1 + Count attempts');
+  assert.equal(a.undeliverable.length, 1);
+  assert.equal(a.fwd.counters.delivered, 1);
+  assert.equal((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM queue_entries')).rows[0]!.n, 0, 'the run ended with its entry finished');
 });
