@@ -56,7 +56,7 @@ function version(): string {
 }
 
 /** The node's cluster parts, or undefined with Backend SQLite. Throws when the database cannot be used. */
-export async function openCluster(config: Config, layout: SpoolLayout, clock: Clock, log: Logger, policy: () => BadEntryPolicy): Promise<Cluster | undefined> {
+export async function openCluster(config: Config, layout: SpoolLayout, clock: Clock, log: Logger, policy: () => BadEntryPolicy, cold = false): Promise<Cluster | undefined> {
   const pgc = config.store.postgres;
   if (config.store.backend !== 'postgresql' || pgc === null) return undefined;
   const { options, warnings } = await pgOptions(pgc, process.env);
@@ -74,7 +74,7 @@ export async function openCluster(config: Config, layout: SpoolLayout, clock: Cl
   const source = storeSource({
     store: queue, writer: config.extWrtName, layout, clock, log, leaseMs: pgc.leaseTime * 1000, heartbeatMs,
     pollMs: Math.min(5_000, Math.max(250, heartbeatMs / 2)),
-    policy,
+    policy, cold,
   });
   log.event('store.cluster', { node: pgc.node, schema: pgc.schema, leaseTime: pgc.leaseTime, heartbeat: pgc.heartbeat, shared: 'spool files and message entries (arrival, the receiver, notifications, claims, checkpoint, long retry), extended retry; users, mailboxes, journal, POP3 maildrop locks; accounting, dead letters, HTTP token hashes', local: LOCAL_WITH_POSTGRES });
   // ExtWrtName is not refreshable; the originNode attribute names the HostName of the start.

@@ -220,7 +220,7 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   const { queue, checkpoint, extended, holds } = stores;
   const policy = () => ({ badSpoolDisp: config.badSpoolDisp, report: config.report, admin: { from: config.reportMailFrom ?? '', to: config.mailAdministrators, hostName: config.hostName } });
   // [P2] Store Backend PostgreSQL: spool files go through the shared queue (src/cluster.ts).
-  const cluster = await openCluster(config, queue.layout, clock, log, policy).catch(async (e: unknown) => { await stops.run(); throw e; });
+  const cluster = await openCluster(config, queue.layout, clock, log, policy, opts.cold === true).catch(async (e: unknown) => { await stops.run(); throw e; });
   if (cluster !== undefined) stops.push('cluster store', () => cluster.close());
   // [P2] Extended retry's records on the shared store: any node serves them (docs/cluster.md).
   if (cluster !== undefined) extended?.share(cluster.extended);

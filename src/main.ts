@@ -3,13 +3,12 @@
 // The only files that know every role (STYLE.md §1); wiring only: every rule lives in its role.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { Authenticator, DEFAULT_LOGIN_THROTTLE, LoginThrottle, ServiceCounters, ShutdownStack, SpoolgateError, describeError, queueIdFor, systemClock, type Clock } from './core/index.js';
+import { Authenticator, DEFAULT_LOGIN_THROTTLE, LoginThrottle, ServiceCounters, ShutdownStack, describeError, queueIdFor, systemClock, type Clock } from './core/index.js';
 import { pop3Settings, stateLayout, type Config } from './config/index.js';
 import type { Logger } from './log/index.js';
 import { ensureDemoUser, type DemoUser, type Journal, type Store } from './store/index.js';
 import { openSqliteStore } from './store/sqlite/index.js';
 import { openSharedStore } from './cluster.js';
-import { startRefusal } from './store/pg/index.js';
 import { Pop3Server, type Pop3MaildropLocks } from './pop3/index.js';
 import { startReceiver } from './receiver/index.js';
 import { refreshFromFile, sendCommand, startControl, takeSnapshot } from './control/index.js';
@@ -231,9 +230,6 @@ async function openMailboxStore(config: Config, gateway: Gateway, clock: Clock):
  * and the operator interfaces; stopped in reverse order of start (HTTP first, the log last).
  */
 export async function startServices(config: Config, opts: GatewayOptions = {}): Promise<Services> {
-  // [P2]: a Store no role is backed by yet is refused, never replaced by SQLite in silence.
-  const refusal = startRefusal(config.store);
-  if (refusal !== undefined) throw new SpoolgateError('ERR_STORE_BACKEND', refusal);
   const clock = opts.clock ?? systemClock;
   const latency = config.http === null ? undefined : new DeliveryLatency();
   const feeds = config.http === null ? undefined : { events: new ConsoleEvents(), throughput: new Throughput(() => clock.now()) };

@@ -230,14 +230,14 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'start', summary: 'run the gateway instance (-f/-F cold start, --once for cron; -p ignored)',
     synopsis: ['[--config FILE] [-f|-F|--cold] [-p STACK] [--once]'],
-    description: 'Runs the instance until SIGTERM or SIGINT (a drain: in-flight attempts end, the spool and checkpoint keep the rest). SIGHUP is REFRESH. --once processes what is in the spool now (and due extended retries), then exits, with a summary of where the mail went.',
+    description: 'Runs the instance until SIGTERM or SIGINT (a drain: in-flight attempts end, the spool and checkpoint keep the rest). SIGHUP is REFRESH. --once processes what is in the spool now (and due extended retries), then exits, with a summary of where the mail went. With Store Backend PostgreSQL (docs/cluster.md): --once stores this node\'s spool, then sends the writer\'s shared-queue entries that were due when it began and no other node holds (later ones are left to the other nodes or the next run); -f forgets the shared checkpoint of the writer\'s entries no other live node holds, so those are resent from their first message (run it on one node).',
     options: [CONFIG,
       { flags: '-f, --cold', description: 'cold start: discard checkpoint records and process unfinished files from the start' },
       { flags: '-F', description: 'the same (the seed\'s start option in upper case)' },
       { flags: '-p, --stack <stack>', description: 'the seed\'s TCP/IP stack choice: accepted and ignored with a warning' },
       { flags: '-P <stack>', description: 'the same (upper case)' },
       { flags: '--once', description: 'process the spool once and exit (cron)' }],
-    exitCodes: [[0, 'stopped cleanly, or --once done'], [1, 'not started (writer locked, socket in use, store cannot be opened, ...)'], [2, 'usage or configuration error']],
+    exitCodes: [[0, 'stopped cleanly, or --once done'], [1, 'not started (writer locked, socket in use, store cannot be opened, ...), or --once ended early (the shared queue could not be read)'], [2, 'usage or configuration error']],
     examples: ['spoolgate start --config /etc/spoolgate/spoolgate.conf', 'spoolgate start --once'], usesConfig: true,
   },
   {

@@ -4,7 +4,9 @@
 //   -p, -P  the seed's TCP/IP stack choice (common INET): accepted so an unchanged start command
 //           works, and ignored with a warning (the host has one stack).
 //   --once  process what is in the spool now (and due extended retries), then exit (cron use);
-//           says first what it waits for and prints at the end where the mail went.
+//           says first what it waits for and prints at the end where the mail went. With Store
+//           Backend PostgreSQL: this node's spool is stored, then the writer's shared-queue
+//           entries due at that moment and held by no other node are sent (docs/cluster.md).
 // SIGTERM/SIGINT drain: stop reading, let in-flight attempts end, exit 0; the spool and the
 // checkpoint keep everything unfinished for the next start.
 import { isAbsolute, relative, resolve, sep } from 'node:path';
@@ -17,7 +19,6 @@ import { parseCommand, usageError } from './parse.js';
 import { sendCommand } from '../control/index.js';
 import { packageRoot } from './init.js';
 import { SpoolgateError } from '../core/index.js';
-import { startRefusal } from '../store/pg/index.js';
 
 /** The installed package directory (inside node_modules) that contains `dir`, if any. */
 export function insidePackage(dir: string, root = packageRoot()): string | undefined {
@@ -76,8 +77,6 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     io.stderr.write(`spoolgate: StateDirectory ${config.stateDirectory} is inside the installed package (${inside}); a reinstall would delete it. Set StateDirectory (and Spool Directory) outside it, e.g. run "spoolgate init" for /var/lib/spoolgate\n`);
     return 2;
   }
-  const refusal = startRefusal(config.store, { once: args.values.once });
-  if (refusal !== undefined) { io.stderr.write(`spoolgate: ${config.instance}: not started: ${refusal}\n`); return 1; }
   let services;
   try {
     services = await startServices(config, { cold: args.values.cold });
@@ -94,15 +93,30 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   if (args.values.once) {
     // O2 item 8: --once says what it will wait for and, at the end, where every message went, so
     // a cron run with every target down is not a silent wait (the wait is bounded by RetryLimit).
-    const files = (await gw.queue.list()).length;
-    const rl = config.retryLimit;
-    const after = config.extendedRetry.active && config.extendedRetry.interval > 0 ? 'moved to extended retry (a later run or the daemon tries it)' : 'returned to its sender as undeliverable';
-    io.stdout.write(`spoolgate ${config.instance}: --once: ${files} spool file(s); a message no target takes is tried ${rl.count + 1} time(s), ${rl.interval} min apart, then ${after}\n`);
-    const before = { ...gw.forwarder.counters };
-    await gw.forwarder.runOnce();
-    const c = gw.forwarder.counters;
-    const left = (await gw.queue.list()).length;
-    io.stdout.write(`${onceSummary(config.instance, before, c, left)}\n`);
+    // [P2] With Store Backend PostgreSQL the spool is this node's spool directory plus the writer's
+    // shared queue (docs/cluster.md, "start --once and cold start -f on a cluster").
+    const shared = gw.cluster?.source;
+    const waiting = async (): Promise<{ local: number; shared: number }> => ({ local: (await gw.queue.list()).length, shared: (await shared?.queued()) ?? 0 });
+    let summary: string;
+    try {
+      const at = await waiting();
+      const rl = config.retryLimit;
+      const after = config.extendedRetry.active && config.extendedRetry.interval > 0 ? 'moved to extended retry (a later run or the daemon tries it)' : 'returned to its sender as undeliverable';
+      io.stdout.write(`spoolgate ${config.instance}: --once: ${at.local + at.shared} spool file(s); a message no target takes is tried ${rl.count + 1} time(s), ${rl.interval} min apart, then ${after}\n`);
+      if (shared !== undefined) {
+        io.stdout.write(`spoolgate ${config.instance}: --once on the shared queue of writer ${config.extWrtName}: ${at.local} file(s) in this node's spool are stored, then every entry due now that no other node holds is sent here; entries that arrive later are left to the other nodes or the next run\n`);
+      }
+      const before = { ...gw.forwarder.counters };
+      await gw.forwarder.runOnce();
+      const left = await waiting();
+      summary = onceSummary(config.instance, before, gw.forwarder.counters, left.local + left.shared, shared === undefined ? undefined : left.shared);
+    } catch (e) {
+      // The shared queue could not be read or claimed (the database is gone for longer than a lease).
+      io.stderr.write(`spoolgate: ${config.instance}: --once ended early: ${startFailure(e)}; what is not sent stays queued for the next run\n`);
+      await services.stop();
+      return 1;
+    }
+    io.stdout.write(`${summary}\n`);
     await services.stop();
     return 0;
   }
@@ -144,8 +158,13 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   });
 }
 
-/** The last line of `start --once`: what this run did with the mail it read (counter deltas). */
-export function onceSummary(instance: string, before: GlobalCounters, after: GlobalCounters, spoolLeft: number): string {
+/**
+ * The last line of `start --once`: what this run did with the mail it read (counter deltas).
+ * `sharedLeft` (Store Backend PostgreSQL): how many of `spoolLeft` are entries of the shared queue.
+ */
+export function onceSummary(instance: string, before: GlobalCounters, after: GlobalCounters, spoolLeft: number, sharedLeft?: number): string {
   const d = (k: keyof GlobalCounters): number => after[k] - before[k];
-  return `spoolgate ${instance}: --once done: ${d('mailSent')} sent, ${d('extended')} to extended retry, ${d('undeliver')} undeliverable (${d('deadLetter')} dead letter(s)); ${spoolLeft} spool file(s) left (held, or notifications for the next run)`;
+  const why = sharedLeft === undefined ? 'held, or notifications for the next run'
+    : `${sharedLeft} in the shared queue: notifications and entries that arrived since the start, held ones, or other nodes' work`;
+  return `spoolgate ${instance}: --once done: ${d('mailSent')} sent, ${d('extended')} to extended retry, ${d('undeliver')} undeliverable (${d('deadLetter')} dead letter(s)); ${spoolLeft} spool file(s) left (${why})`;
 }

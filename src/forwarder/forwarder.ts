@@ -42,6 +42,13 @@ export interface SpoolSource extends SpoolPort {
    * forwarder's messages of that entry stop waiting and are not tried again (Lifecycle.abandon).
    */
   onLost?(cb: (entryId: string) => void): void;
+  /**
+   * `start --once` on a source that hands out work on demand (the shared store): called once,
+   * after list(), it fixes what the run may take, and returns how the run takes it — up to `max`
+   * entries now, none when nothing within the bound is due and free. Without it (the local spool)
+   * the run is what list() returned.
+   */
+  once?(): Promise<(max: number) => Promise<TaskEntry[]>>;
 }
 
 /** An extended-retry record as the scheduler sees it (src/forwarder/mail-directory.ts). */
@@ -295,9 +302,30 @@ export class Forwarder {
     // A run that ends: no usable target is a failed attempt, so RetryLimit bounds it.
     this.once = true;
     await this.resolve();
+    this.deps.spool.onLost?.((id) => { this.lifecycle.abandon(id); });
     for (const e of await this.deps.spool.list()) this.enqueue(e);
-    await this.runExtendedDue();
+    const take = await this.deps.spool.once?.();
+    await Promise.all([this.runExtendedDue(), take === undefined ? undefined : this.drain(take)]);
     await this.idle();
+  }
+
+  /**
+   * --once on the shared queue: takes entries while tasks are free, and ends when nothing more
+   * is given and no file is in process. Each take is bounded (the source's bound, the free tasks).
+   */
+  private async drain(take: (max: number) => Promise<TaskEntry[]>): Promise<void> {
+    while (!this.stopping) {
+      const free = this.tasks.filter((t) => t.state === 'IDLE' && t.entry === undefined).length - this.queue.length;
+      if (free > 0) {
+        const got = await take(free);
+        for (const e of got) this.enqueue(e);
+        if (got.length > 0) continue;
+        if (this.running.size === 0 && this.queue.length === 0) return;
+      }
+      // A file ends (a task is free again, and what another node released may be due), or, when
+      // nothing runs (SUSPEND), the forwarder is idle again.
+      await (this.running.size > 0 ? Promise.race(this.running) : this.idle());
+    }
   }
 
   /** Resolves when no file is queued or in process. */

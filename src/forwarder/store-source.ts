@@ -64,6 +64,11 @@ export interface StoreSourceOptions {
   /** An unfinished entry is due again after this (a transient problem: unreadable, a store error). */
   readonly retryMs?: number;
   readonly policy: () => BadEntryPolicy;
+  /**
+   * `start -f` (cold start): before the first claim, the checkpoint of every entry of the writer
+   * no other live node holds is forgotten (QueueStore.restart), so those are read from the start.
+   */
+  readonly cold?: boolean;
 }
 
 interface Held {
@@ -87,6 +92,8 @@ export interface StoreSource {
   stop(): Promise<void>;
   /** Entries this node holds now. */
   claimed(): number;
+  /** The writer's entries in the shared queue now, in any state (`start --once` counts them). */
+  queued(): Promise<number>;
 }
 
 function text(a: EntryAttributes, k: string, d = ''): string {
@@ -125,6 +132,11 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
   /** Store entries finished here whose checkpoint forget() is still to come (a no-op for them). */
   const finished = new Set<string>();
   let stopped = false;
+  /**
+   * `start --once` (SpoolSource.once): claims are made by the run itself, bounded by the highest
+   * entry id when it began, and long retry waits in this node's memory under the renewed lease.
+   */
+  let onceMode = false;
   /** Releases under way (stop() waits for them before the pool closes). */
   const releasing = new Set<Promise<void>>();
 
@@ -233,6 +245,19 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
     });
   };
 
+  /** --once: a claim within the run's bound; a database that does not answer is asked again, for at most one lease time. */
+  const claimOnce = async (max: number, upTo: string): Promise<ClaimedEntry[]> => {
+    for (let waited = 0; ; waited += o.pollMs) {
+      try {
+        return await store.claim(writer, max, { upTo });
+      } catch (err) {
+        if (waited >= o.leaseMs) throw err;
+        log.warn('spool.claim', { error: describeError(err), action: `asked again in ${o.pollMs} ms` });
+        await new Promise<void>((resume) => { clock.setTimer(o.pollMs, resume); });
+      }
+    }
+  };
+
   /** Lets go of a claimed entry: released for any node (at once when stopping), unless its lease is lost. */
   const giveUp = async (id: string, now: boolean): Promise<void> => {
     const h = held.get(id);
@@ -292,7 +317,9 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
           // The file is released once all its messages are settled: at the latest of their retry
           // times, so none is tried before its Interval (one pass's spread later for the others).
           if (h.retryAt === undefined || h.retryAt < retryAt) h.retryAt = retryAt;
-          return true;
+          // --once: the run ends with its mail settled, as on one node: the message waits here
+          // (the attempts are counted in the store all the same; a stop releases to retryAt).
+          return !onceMode;
         },
         forget: (id) => (finished.delete(id) ? Promise.resolve() : cp.forget(id)),
         flush: () => cp.flush(),
@@ -301,6 +328,22 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
         list: () => local.source.list(),
         watch: (cb) => { onArrival = cb; local.source.watch(cb); kick(); },
         wantMore: (free) => { want = free; kick(); },
+        once: async () => {
+          onceMode = true;
+          // The files this node's spool held at the start are stored first (list() diverted them).
+          for (let a: Promise<void> | undefined; a !== arrivals;) { a = arrivals; await a; }
+          // A previous life's leases are this run's work; the bound: what the queue holds now.
+          const r = await store.restart(writer, { cold: false });
+          log.event('spool.once', { upTo: r.upTo, released: r.released, detail: 'claims the writer\'s due entries up to this id; later ones are left to other nodes or the next run' });
+          return async (max) => {
+            const claimed = await claimOnce(max, r.upTo);
+            const out: TaskEntry[] = [];
+            for (const c of claimed) {
+              try { out.push(await take(c)); } catch (err) { log.error('spool.claim', { id: PREFIX + c.id, error: describeError(err) }); }
+            }
+            return out;
+          };
+        },
         onLost: (cb) => { onLost = cb; },
         giveBack: (e, stopping) => {
           if (!e.id.startsWith(PREFIX) || (!held.has(e.id) && !finished.has(e.id))) return false;
@@ -338,6 +381,11 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
       // Copies left by an earlier life of this node: their leases ran out or were taken over.
       await mkdir(claimedDir, { recursive: true, mode: 0o700 });
       for (const f of await readdir(claimedDir)) await rm(join(claimedDir, f), { force: true });
+      if (o.cold === true) {
+        // Before anything is claimed: what no other live node is sending is read from the start.
+        const r = await store.restart(writer, { cold: true });
+        log.event('spool.cold-start', { shared: r.reset, released: r.released, detail: 'entries of the shared queue no other live node holds are read again from their first message' });
+      }
       unsubscribe = await store.subscribe(writer, () => kick());
       await keeper.beat();
       keeper.start();
@@ -354,5 +402,6 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
       await unsubscribe?.();
     },
     claimed: () => held.size,
+    queued: () => store.count(writer),
   };
 }

@@ -165,8 +165,29 @@ export interface QueueStore {
    * resolves with the first entry's id.
    */
   enqueueMessage(writer: string, attributes: EntryAttributes, body: AsyncIterable<Buffer> | Buffer, opts?: { readonly key?: string }): Promise<string>;
-  /** Claims up to `max` due entries of the writer not leased to a live node (SKIP LOCKED). */
-  claim(writer: string, max: number): Promise<ClaimedEntry[]>;
+  /**
+   * Claims up to `max` due entries of the writer not leased to a live node (SKIP LOCKED). `upTo`:
+   * only entries whose id is at most this (the bound of a `start --once` run: restart's upTo).
+   */
+  claim(writer: string, max: number, opts?: { readonly upTo?: string }): Promise<ClaimedEntry[]>;
+  /**
+   * A starting node takes back what a previous life of it left, before it claims anything (a
+   * `Store Node` name is one node, and a starting node holds no lease yet, so every lease under
+   * its name is a previous life's):
+   * - every lease of the writer's entries under this node's name is given back, the entry due now
+   *   (its checkpoint kept): `start --once` finishes that work in this run instead of waiting out
+   *   the lease;
+   * - `cold` (`start -f`): besides, the checkpoint (messages, recipients, long-retry attempts) of
+   *   every entry of the writer that no OTHER live node holds — unclaimed, in long retry, held by
+   *   the operator, or under an expired lease — is forgotten and the entry is due now, so it is
+   *   read again from its first message. An entry another node holds under a live lease keeps its
+   *   checkpoint and its lease: that node is sending it.
+   * Returns how many leases were given back, how many entries were reset (cold), and the highest
+   * entry id of the writer now ('0' when none).
+   */
+  restart(writer: string, opts: { readonly cold: boolean }): Promise<{ readonly released: number; readonly reset: number; readonly upTo: string }>;
+  /** How many entries of the writer are in the queue now, in any state (claimed, due later, held). */
+  count(writer: string): Promise<number>;
   /**
    * Renews the given leases (those the node is still working on) and its row in the node table;
    * returns the ones it still holds. Only the named leases: one the node no longer works on — given

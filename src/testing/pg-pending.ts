@@ -8,8 +8,6 @@
 
 export interface Pending { readonly file: string; readonly test: string; readonly reason: string }
 
-/** `start --once` refuses with Backend PostgreSQL (store/pg/index.ts startRefusal). */
-const ONCE = '`start --once` refuses with Backend PostgreSQL (a node drains the shared queue until stopped; a cron run on the shared queue is not designed: docs/cluster.md)';
 /** The store source names a claimed file db-<id> (forwarder/store-source.ts). */
 const ENTRY_ID = 'a spool file on the shared queue is known as db-<id> once stored (forwarder/store-source.ts), not by the spool entry id its job was given, and this test finds the file by that id — the entry id is not kept through arrival yet';
 /** gw.queue / `spoolgate queue` see this node's spool directory only. */
@@ -47,11 +45,7 @@ export const PENDING_ON_POSTGRES: readonly Pending[] = [
   { file: 'test/e2e/bounce-batch.test.ts', test: 'R3 item 7: 400 messages refused 550 (800 recipients) and one in long retry: one DSN per message with both recipients, DSNs share entries, the job file is parked', reason: `${ENTRY_ID} (spool.parked, parkedFiles)` },
   { file: 'test/e2e/checkpoint-wait.test.ts', test: 'a checkpoint that cannot be written: task WAIT with the reason in D,SPOOL, fault checkpoint in /readyz, metrics and D,TARGETS; all clear once it can', reason: 'the fault it injects is an unwritable SQLite checkpoint; on PostgreSQL the checkpoint is in the database, whose outage is test/cluster/outage.test.ts' },
   { file: 'test/e2e/crash.test.ts', test: 'kill -9 at random points while 2,000 messages flow over 8 connections: nothing lost, duplicates ≤ what was in flight at each kill', reason: SQLITE_CHECKPOINT },
-  { file: 'test/e2e/crash.test.ts', test: 'cold start -f resends unfinished files from the beginning', reason: 'cold start (-f) forgets this node\'s SQLite checkpoint; what -f means for the shared checkpoint of a cluster is not designed (docs/cluster.md "What remains")' },
   { file: 'test/e2e/delivery-log.test.ts', test: 'mail.delivery: one line per recipient per attempt at LogLevel 7, the same fields in Text and JSON', reason: `${ENTRY_ID} (the mail.delivery line's id)` },
-  { file: 'test/e2e/forwarder-cli.test.ts', test: 'spoolgate start --once: exits 0, spool empty, every message at the server', reason: ONCE },
-  { file: 'test/e2e/forwarder-cli.test.ts', test: 'SIGTERM under load exits 0; a second --once run delivers the rest; nothing lost', reason: ONCE },
-  { file: 'test/e2e/forwarder-cli.test.ts', test: 'O2 item 8: start --once with every target down says what it waits for, ends after RetryLimit, and prints where the mail went', reason: ONCE },
   { file: 'test/e2e/issue-16-iseries.test.ts', test: 'forwarder-only: journal --id with the spool entry id shows attempt, delivered and undeliverable per recipient', reason: `${ENTRY_ID} (journal --id)` },
   { file: 'test/e2e/operator-suspend.test.ts', test: 'SUSPEND,DELAY finishes the file in progress, starts no new one; RESUME starts it', reason: QUEUE_VIEW },
   { file: 'test/e2e/pdf-spool-crash.test.ts', test: 'kill -9 while a print report becomes section mails: no section lost, none made twice', reason: SQLITE_CHECKPOINT },

@@ -234,6 +234,54 @@ export function queueContract(backend: QueueBackend): void {
     assert.equal(await f.count('checkpoint_retries'), 0, 'deleted with the entry');
   });
 
+  it('restart: a starting node gives back its previous life\'s leases (checkpoint kept); upTo bounds a claim; cold forgets the checkpoint of every entry no other live node holds', async (_t, f) => {
+    const a = f.node('a');
+    const b = f.node('b');
+    const c = f.node('c');
+    for (let i = 1; i <= 4; i++) await a.enqueueMessage(W, {}, Buffer.from(`m${i}\r\n`));
+    const [e1] = await a.claim(W, 1);
+    const [e2] = await b.claim(W, 1);
+    const [e3] = await a.claim(W, 1);
+    const [e4] = await c.claim(W, 1);
+    assert.ok(e1 && e2 && e3 && e4);
+    for (const [q, e] of [[a, e1], [b, e2], [a, e3], [c, e4]] as const) await q.markMessage(e.lease, 1, 'delivered');
+    await a.markRetry(e3.lease, 2, 1);
+    await a.release(e3.lease, { retryAt: new Date(Date.now() + 3_600_000), attempted: true });
+    assert.equal(await a.count(W), 4);
+    assert.equal(await a.count('OTHERW'), 0);
+
+    // A warm restart of a (a new life of node a): e1, which a's previous life held, is due now,
+    // its checkpoint kept; the old lease is fenced off. Nothing else changes.
+    const a2 = f.node('a');
+    const warm = await a2.restart(W, { cold: false });
+    assert.deepEqual(warm, { released: 1, reset: 0, upTo: e4.id });
+    await assert.rejects(a.markMessage(e1.lease, 2, 'delivered'), LeaseLostError);
+    await a2.enqueueMessage(W, {}, Buffer.from('m5\r\n'));
+    const got = await a2.claim(W, 10, { upTo: warm.upTo });
+    assert.deepEqual(got.map((e) => e.id), [e1.id], 'due, not held by a live node, and not above upTo (the fifth entry is)');
+    assert.deepEqual([...(await a2.loadCheckpoint(e1.id)).messages], [[1, 'delivered']]);
+    assert.equal(got[0]!.takenOverFrom, null);
+
+    // Cold: every entry no other live node holds loses its checkpoint and is due now — a2's (node
+    // a), e3 in long retry, e4 whose holder c stopped heartbeating, the fifth — but b's is b's.
+    await f.expire(e4.id);
+    const a3 = f.node('a');
+    const cold = await a3.restart(W, { cold: true });
+    assert.equal(cold.released, 1);
+    assert.equal(cold.reset, 4);
+    for (const e of [e1, e3, e4]) {
+      const cp = await a3.loadCheckpoint(e.id);
+      assert.deepEqual([cp.messages.size, cp.recipients.size, cp.attempts.size], [0, 0, 0], `entry ${e.id} forgotten`);
+    }
+    assert.deepEqual([...(await b.loadCheckpoint(e2.id)).messages], [[1, 'delivered']], 'another live node\'s entry keeps its checkpoint');
+    await b.markMessage(e2.lease, 2, 'delivered');
+    await assert.rejects(c.markMessage(e4.lease, 2, 'delivered'), LeaseLostError);
+    await assert.rejects(a2.markMessage(got[0]!.lease, 2, 'delivered'), LeaseLostError);
+    const again = await a3.claim(W, 10);
+    assert.equal(again.length, 4);
+    assert.ok(!again.some((e) => e.id === e2.id), 'b\'s entry is not claimable');
+  });
+
   it('pruned arrival identities are forgotten (only this node\'s, only the old ones, at most the limit)', async (t, f) => {
     const a = f.node('a');
     const other = f.node('b');

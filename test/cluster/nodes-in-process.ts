@@ -32,7 +32,7 @@ export function spoolAttributes(job: string): EntryAttributes {
 
 export interface Node { readonly name: string; readonly fwd: Forwarder; readonly store: PgQueueStore; stop(): Promise<void>; readonly undeliverable: WorkItem[] }
 
-export async function inProcessNode(t: TestContext, tdb: TestDatabase, name: string, o: { port: number; connectLimit?: number; tasks?: number; retry?: RetryPolicy; heartbeatMs?: number; config?: string }): Promise<Node> {
+export async function inProcessNode(t: TestContext, tdb: TestDatabase, name: string, o: { port: number; connectLimit?: number; tasks?: number; retry?: RetryPolicy; heartbeatMs?: number; config?: string; once?: boolean }): Promise<Node> {
   const dir = join(tempDir(t), name);
   mkdirSync(dir, { recursive: true });
   const { config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${o.port} ConnectLimit ${o.connectLimit ?? 1} }\n${o.config ?? ''}`);
@@ -54,7 +54,8 @@ export async function inProcessNode(t: TestContext, tdb: TestDatabase, name: str
     servers: () => targetSpecs(config),
   });
   await src.start();
-  await fwd.start();
+  // once: the caller runs fwd.runOnce() (`start --once`) instead of the daemon.
+  if (o.once !== true) await fwd.start();
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;

@@ -1,6 +1,7 @@
 // F4 acceptance: `spoolgate start` as a real child process. `--once` drains the spool and exits
 // 0; SIGTERM under load drains in-flight mail, exits 0, and a following `--once` run delivers
-// the rest: every message arrives at least once, none is lost.
+// the rest: every message arrives at least once, none is lost. On both store backends: what is
+// left is counted in the spool directory and, with PostgreSQL, the shared queue (queuedEntries).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -8,8 +9,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
 import { tempDir } from '../../src/testing/peers.js';
 import { batchFile, submitText, until, writeConfig, subjects } from '../../src/testing/gateway.js';
-import { SpoolQueue } from '../../src/spool/queue.js';
-import { systemClock } from '../../src/core/index.js';
+import { queuedEntries } from '../../src/testing/queued.js';
 
 interface Child { readonly proc: ChildProcess; readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; stderr(): string; stdout(): string }
 
@@ -21,12 +21,6 @@ function start(configPath: string, extra: readonly string[] = []): Child {
   proc.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
   return { proc, exit, stderr: () => err, stdout: () => out };
-}
-
-async function spoolCount(root: string, writer: string): Promise<number> {
-  const q = await SpoolQueue.open({ root, writer, clock: systemClock });
-  if (!q.ok) throw new Error(`spool: ${q.error.message}`);
-  try { return (await q.value.list()).length; } finally { await q.value.close(); }
 }
 
 test('spoolgate start --once: exits 0, spool empty, every message at the server', async (t) => {
@@ -42,7 +36,7 @@ test('spoolgate start --once: exits 0, spool empty, every message at the server'
   assert.equal(code, 0, c.stderr());
   assert.equal(server.messages.length, 50);
   assert.equal(subjects(server).size, 50);
-  assert.equal(await spoolCount(config.spool.directory, config.extWrtName), 0);
+  assert.equal(await queuedEntries(config), 0);
 });
 
 test('SIGTERM under load exits 0; a second --once run delivers the rest; nothing lost', async (t) => {
@@ -71,7 +65,7 @@ test('SIGTERM under load exits 0; a second --once run delivers the rest; nothing
   // A drained stop finishes in-flight mail and checkpoints it: duplicates only for mail whose
   // final reply came after the checkpoint write was cut short (at most one per connection).
   assert.ok(duplicates <= 3, `duplicates ${duplicates}`);
-  assert.equal(await spoolCount(config.spool.directory, config.extWrtName), 0);
+  assert.equal(await queuedEntries(config), 0);
 });
 
 test('O2 item 8: start --once with every target down says what it waits for, ends after RetryLimit, and prints where the mail went', async (t) => {
@@ -93,7 +87,7 @@ test('O2 item 8: start --once with every target down says what it waits for, end
   assert.ok(done !== null, lines.at(-1));
   // The four notifications wait in the spool for the next run: DSNs written close together share
   // an entry (notify-batch.ts), so 1 to 4 entries, and the summary counts them.
-  const left = await spoolCount(config.spool.directory, config.extWrtName);
+  const left = await queuedEntries(config);
   assert.ok(left >= 1 && left <= 4, `${left} entries`);
   assert.equal(Number(done[1]), left);
 });

@@ -77,16 +77,5 @@ export async function pgOptions(s: PgStoreSettings, env: NodeJS.ProcessEnv): Pro
   };
 }
 
-/**
- * Why `start` refuses this store, or undefined when it can run. With Backend PostgreSQL the
- * forwarder's spool path runs on the shared queue; `--once` does not (a node drains the shared
- * queue continuously, and a run that ends would leave its claims to run out).
- */
-export function startRefusal(store: { readonly backend: 'sqlite' | 'postgresql' }, opts: { readonly once?: boolean } = {}): string | undefined {
-  if (store.backend === 'sqlite' || opts.once !== true) return undefined;
-  return 'Store Backend PostgreSQL: --once is not supported on the shared queue (docs/cluster.md); ' +
-    'run `spoolgate start` without --once (each node drains the queue until stopped), or use Backend SQLite for cron runs';
-}
-
 /** What stays on this node's disk with Backend PostgreSQL (logged at start: docs/cluster.md). */
 export const LOCAL_WITH_POSTGRES = 'held files and reports of bad spool files stay on this node';

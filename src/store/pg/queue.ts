@@ -75,6 +75,7 @@ const CLAIM = `
     SELECT id, lease_node AS prev_node FROM queue_entries
     WHERE writer = $1 AND state = 'ready' AND next_attempt <= now()
       AND (lease_node IS NULL OR lease_expires < now())
+      AND ($5::bigint IS NULL OR id <= $5::bigint)
     ORDER BY next_attempt, id
     LIMIT $2
     FOR UPDATE SKIP LOCKED
@@ -85,6 +86,37 @@ const CLAIM = `
   FROM due WHERE q.id = due.id
   RETURNING q.id, q.writer, q.kind, q.attributes, q.size, q.attempts, q.arrived_at, q.arrived_node,
             q.lease_node, q.lease_token::text AS lease_token, q.lease_expires, due.prev_node`;
+
+/** restart(): the leases under this node's name (a previous life's) given back, due now. */
+const WARM_RESTART = `
+  WITH r AS (
+    SELECT id, lease_node AS was FROM queue_entries WHERE writer = $1 AND lease_node = $2
+    FOR UPDATE SKIP LOCKED
+  )
+  UPDATE queue_entries q SET lease_node = NULL, lease_expires = NULL, lease_token = NULL, next_attempt = LEAST(q.next_attempt, now())
+  FROM r WHERE q.id = r.id
+  RETURNING r.was`;
+
+/**
+ * restart() cold: every entry of the writer no other live node holds (no lease, an expired one, or
+ * this node's name) loses its checkpoint and its lease and is due now. A fenced write of the old
+ * lease then matches no row (LeaseLostError).
+ */
+const COLD_RESTART = `
+  WITH r AS (
+    SELECT id, lease_node AS was FROM queue_entries
+    WHERE writer = $1 AND (lease_node IS NULL OR lease_expires < now() OR lease_node = $2)
+    FOR UPDATE SKIP LOCKED
+  ), m AS (
+    DELETE FROM checkpoint_messages WHERE entry_id IN (SELECT id FROM r)
+  ), rc AS (
+    DELETE FROM checkpoint_recipients WHERE entry_id IN (SELECT id FROM r)
+  ), rt AS (
+    DELETE FROM checkpoint_retries WHERE entry_id IN (SELECT id FROM r)
+  )
+  UPDATE queue_entries q SET lease_node = NULL, lease_expires = NULL, lease_token = NULL, next_attempt = LEAST(q.next_attempt, now())
+  FROM r WHERE q.id = r.id
+  RETURNING r.was`;
 
 /** A message entry of one chunk, with its wake-up, in one statement (enqueueMessage). */
 const ENQUEUE_ONE = `
@@ -194,10 +226,27 @@ export class PgQueueStore implements QueueStore {
     });
   }
 
-  async claim(writer: string, max: number): Promise<ClaimedEntry[]> {
+  async claim(writer: string, max: number, opts: { readonly upTo?: string } = {}): Promise<ClaimedEntry[]> {
     if (max <= 0) return [];
-    const r = await this.db.query<EntryRow>(CLAIM, [writer, max, this.node, this.leaseSeconds]);
+    const r = await this.db.query<EntryRow>(CLAIM, [writer, max, this.node, this.leaseSeconds, opts.upTo ?? null]);
     return r.rows.map(toClaimed).sort((a, b) => Number(a.id) - Number(b.id));
+  }
+
+  async restart(writer: string, opts: { readonly cold: boolean }): Promise<{ released: number; reset: number; upTo: string }> {
+    return this.db.transaction(async (c) => {
+      // SKIP LOCKED: a row another node is claiming this moment becomes that node's work.
+      const r = await c.query<{ was: string | null }>(opts.cold ? COLD_RESTART : WARM_RESTART, [writer, this.node]);
+      const released = r.rows.filter((x) => x.was === this.node).length;
+      const reset = opts.cold ? r.rows.length : 0;
+      if (r.rows.length > 0) await c.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, this.wakePayload(writer)]);
+      const m = await c.query<{ up_to: string }>('SELECT COALESCE(max(id), 0)::text AS up_to FROM queue_entries WHERE writer = $1', [writer]);
+      return { released, reset, upTo: m.rows[0]!.up_to };
+    });
+  }
+
+  async count(writer: string): Promise<number> {
+    const r = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM queue_entries WHERE writer = $1', [writer]);
+    return r.rows[0]!.n;
   }
 
   async heartbeat(leases: readonly Lease[]): Promise<HeartbeatResult> {

@@ -187,15 +187,15 @@ export class SqliteQueueStore implements QueueStore {
     });
   }
 
-  claim(writer: string, max: number): Promise<ClaimedEntry[]> {
+  claim(writer: string, max: number, opts: { readonly upTo?: string } = {}): Promise<ClaimedEntry[]> {
     return this.serial(() => {
       if (max <= 0) return [];
       const now = this.clock.now();
       return this.db.transaction((): ClaimedEntry[] => {
         const due = this.db.prepare(
           `SELECT id, lease_node FROM queue_entries WHERE writer = ? AND state = 'ready' AND next_attempt <= ?
-             AND (lease_node IS NULL OR lease_expires < ?) ORDER BY next_attempt, id LIMIT ?`,
-        ).all(writer, now, now, max) as { id: number; lease_node: string | null }[];
+             AND (lease_node IS NULL OR lease_expires < ?) AND id <= ? ORDER BY next_attempt, id LIMIT ?`,
+        ).all(writer, now, now, opts.upTo === undefined ? Number.MAX_SAFE_INTEGER : Number(opts.upTo), max) as { id: number; lease_node: string | null }[];
         const next = this.db.prepare('UPDATE lease_tokens SET last = last + 1 RETURNING last');
         const take = this.db.prepare(
           `UPDATE queue_entries SET lease_node = ?, lease_expires = ?, lease_token = ?, takeovers = takeovers + ? WHERE id = ?
@@ -213,6 +213,31 @@ export class SqliteQueueStore implements QueueStore {
         });
       }).immediate();
     });
+  }
+
+  restart(writer: string, opts: { readonly cold: boolean }): Promise<{ released: number; reset: number; upTo: string }> {
+    return this.serial(() => {
+      const now = this.clock.now();
+      const out = this.db.transaction(() => {
+        // The write lock of BEGIN IMMEDIATE serialises this with every claim (store/pg skips locked rows).
+        const rows = (opts.cold
+          ? this.db.prepare('SELECT id, lease_node FROM queue_entries WHERE writer = ? AND (lease_node IS NULL OR lease_expires < ? OR lease_node = ?)').all(writer, now, this.node)
+          : this.db.prepare('SELECT id, lease_node FROM queue_entries WHERE writer = ? AND lease_node = ?').all(writer, this.node)) as { id: number; lease_node: string | null }[];
+        const free = this.db.prepare('UPDATE queue_entries SET lease_node = NULL, lease_expires = NULL, lease_token = NULL, next_attempt = MIN(next_attempt, ?) WHERE id = ?');
+        for (const r of rows) {
+          if (opts.cold) for (const t of ['checkpoint_messages', 'checkpoint_recipients', 'checkpoint_retries']) this.db.prepare(`DELETE FROM ${t} WHERE entry_id = ?`).run(r.id);
+          free.run(now, r.id);
+        }
+        const m = this.db.prepare('SELECT COALESCE(MAX(id), 0) AS up_to FROM queue_entries WHERE writer = ?').get(writer) as { up_to: number };
+        return { released: rows.filter((r) => r.lease_node === this.node).length, reset: opts.cold ? rows.length : 0, upTo: String(m.up_to), changed: rows.length > 0 };
+      }).immediate();
+      if (out.changed) this.wake(writer);
+      return { released: out.released, reset: out.reset, upTo: out.upTo };
+    });
+  }
+
+  count(writer: string): Promise<number> {
+    return this.serial(() => (this.db.prepare('SELECT count(*) AS n FROM queue_entries WHERE writer = ?').get(writer) as { n: number }).n);
   }
 
   heartbeat(leases: readonly Lease[]): Promise<HeartbeatResult> {
