@@ -10,8 +10,6 @@ export interface Pending { readonly file: string; readonly test: string; readonl
 
 /** `start --once` refuses with Backend PostgreSQL (store/pg/index.ts startRefusal). */
 const ONCE = '`start --once` refuses with Backend PostgreSQL (a node drains the shared queue until stopped; a cron run on the shared queue is not designed: docs/cluster.md)';
-/** The store source names a claimed file db-<id> (forwarder/store-source.ts). */
-const ENTRY_ID = 'a spool file on the shared queue is known as db-<id> once stored (forwarder/store-source.ts), not by the spool entry id its job was given, and this test finds the file by that id — the entry id is not kept through arrival yet';
 /** gw.queue / `spoolgate queue` see this node's spool directory only. */
 const QUEUE_VIEW = 'the test reads the in-process queue model (gw.queue) of this node\'s spool directory, where a file stored in the database no longer is; the cluster-wide queue tools (queue/cluster-queue.ts) see a stored file as a db-<id> row, not as the unread spool file this test expects';
 /** Tests that take a file leaving incoming/ as its end, and find held/ and sysout/ by the spool entry id. */

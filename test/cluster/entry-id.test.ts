@@ -95,7 +95,7 @@ test('a file written into node A\'s spool is known on node B by its spool entry 
   assert.ok(received !== undefined, sent.text);
   const trace = await journal(b, received);
   const queued = trace.map((l) => /queued for relay as spool entry (\S+), queue id (\S+)$/.exec(l)).find((m) => m !== null);
-  assert.ok(queued != null, trace.join('\n'));
+  assert.ok(queued, trace.join('\n'));
   const [, relayEntry, relayQid] = queued;
   await until('node B shows the relayed entry by the queue id of the queued event', async () => {
     const r = await sendCommand(b.config.controlSocket, `D,QUEUE,ID=${relayQid}`, { timeoutMs: 60_000 });
