@@ -8,14 +8,16 @@
 //   shows each message delivered once;
 // - a message relayed by A's receiver is known by what its 250 and the journal's "queued" event
 //   name: B's journal follows the 250's id to the queued event, and B's D,QUEUE,ID= with the queue
-//   id that event names finds the entry.
+//   id that event names finds the entry;
+// - a file of the same spool entry id in both nodes' spools: the first stored keeps the id, the
+//   other is `<id>@<node>`; each is listed, journaled and delivered once under its own name.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Logger } from '../../src/log/index.js';
 import { startServices, type Services } from '../../src/main.js';
 import { sendCommand, type ControlResponse } from '../../src/control/index.js';
-import { queueIdFor } from '../../src/core/ids.js';
+import { newId, queueIdFor } from '../../src/core/ids.js';
 import { run as journalCli } from '../../src/cli/journal.js';
 import { captureIo } from '../../src/testing/cli.js';
 import { smtpSend } from '../../src/testing/cluster-nodes.js';
@@ -24,6 +26,7 @@ import { tempDir } from '../../src/testing/peers.js';
 import { needPostgres, type TestDatabase } from '../../src/testing/pg.js';
 import { batchFile, submitText, until, writeConfig } from '../../src/testing/gateway.js';
 import { migrate } from '../../src/store/pg/migrations.js';
+import { submitToSpool } from '../../src/spool/submit.js';
 import { PASSWORD_ENV } from '../../src/store/pg/index.js';
 import type { Config } from '../../src/config/index.js';
 
@@ -113,4 +116,44 @@ test('a file written into node A\'s spool is known on node B by its spool entry 
   assert.deepEqual(subjects().sort(), ['EID message 1', 'EID message 2', 'RLY message 1'], 'each once');
   const done = (await journal(b, entry)).filter((l) => l.split(/\s+/)[1] === 'delivered');
   assert.deepEqual(done.map((l) => /#(\d+) /.exec(l)?.[1]).sort(), ['1', '2'], done.join('\n'));
+});
+
+test('two nodes\' spools with a file of the same spool entry id: the first stored keeps the id, the other is <id>@<node>; both found by their names on either node and delivered once', { timeout: 300_000 }, async (t) => {
+  const tdb = await needPostgres(t);
+  if (!tdb) return;
+  await migrate(tdb.pool());
+  let refuse = true;
+  const srv = await FakeSmtpServer.start({ rcpt: () => (refuse ? '451 4.3.0 try later' : undefined) });
+  t.after(() => srv.close());
+  const a = await start(t, tdb, 'a', srv.port, false);
+  const b = await start(t, tdb, 'b', srv.port, false);
+  // The spools are separate directories: nothing stops a job on each node from using one name.
+  const id = newId();
+  for (const [n, tag] of [[a, 'TWA'], [b, 'TWB']] as const) {
+    await submitToSpool({ root: n.config.spool.directory, writer: n.config.extWrtName, data: Buffer.from(batchFile(tag, 1).text, 'latin1'), attrs: { jobName: `${tag}JOB`, recordFormat: 'text', encoding: 'ISO8859-1' }, id });
+  }
+  const items = async (n: Node, q = 'D,QUEUE'): Promise<Item[]> => ((await cmd(n, q)).data as { items: Item[] }).items;
+  let files: Item[] = [];
+  await until('both files in long retry', async () => { files = (await items(a, 'D,QUEUE,STATE=RETRY')).filter((x) => x.jobName.startsWith('TW')); return files.length === 2; });
+  // Each file's queue id is made from its name: the id itself for one, <id>@<its node> for the other.
+  const nameOf = (x: Item): string => {
+    const node = x.jobName === 'TWAJOB' ? 'a' : 'b';
+    const name = [id, `${id}@${node}`].find((c) => queueIdFor(c, x.jobId, 0) === x.id);
+    assert.ok(name !== undefined, `${JSON.stringify(x)} is named neither ${id} nor ${id}@${node}`);
+    return name;
+  };
+  const names = files.map(nameOf).sort();
+  assert.equal(names.filter((x) => x === id).length, 1, `exactly one keeps the id: ${names.join(' ')}`);
+  // The journal on either node tells them apart by name.
+  for (const name of names) {
+    let lines: string[] = [];
+    await until(`journal of ${name}`, async () => { lines = await journal(b, name); return lines.length > 0; });
+    assert.ok(lines.every((l) => l.includes(` ${name}#1 `)), lines.join('\n'));
+  }
+  refuse = false;
+  for (const x of files) assert.ok((await cmd(b, `RETRY,ID=${x.id},BY=ops`)).ok);
+  const subjects = (): string[] => srv.messages.map((m) => /Subject: (\S+ message \d+)/.exec(m.data.toString('latin1'))?.[1] ?? '?');
+  await until('both at the target', () => subjects().length >= 2);
+  await until('the queue is empty', async () => ((await cmd(a, 'D,QUEUE')).data as { total: number }).total === 0);
+  assert.deepEqual(subjects().sort(), ['TWA message 1', 'TWB message 1'], 'each once');
 });
