@@ -21,7 +21,7 @@ test('row actions: hold keeps every node from claiming, release makes it due, a 
   const qa = new PgQueueStore(tdb.pool(), { node: 'a', leaseSeconds: 60 });
   const qb = new PgQueueStore(tdb.pool(), { node: 'b', leaseSeconds: 60 });
   const op = new PgOperatorStore(tdb.pool(), 'b');
-  const id = await qa.enqueueMessage(W, { envelope: { sender: 'x@y.test', recipients: ['r@z.test'] } }, Buffer.from('hello'));
+  const { id } = await qa.enqueueMessage(W, { envelope: { sender: 'x@y.test', recipients: ['r@z.test'] } }, Buffer.from('hello'));
 
   assert.equal(await op.actOnRow(W, id, 'hold'), 'done');
   assert.deepEqual(await qa.claim(W, 5), [], 'a held row is not claimed');
@@ -49,7 +49,7 @@ test('a row released for long retry shows the retry time, the attempts of checkp
   await migrate(tdb.pool());
   const qa = new PgQueueStore(tdb.pool(), { node: 'a', leaseSeconds: 60 });
   const op = new PgOperatorStore(tdb.pool(), 'b');
-  const id = await qa.enqueueMessage(W, { envelope: { sender: 'x@y.test', recipients: ['r@z.test'] } }, Buffer.from('hello'));
+  const { id } = await qa.enqueueMessage(W, { envelope: { sender: 'x@y.test', recipients: ['r@z.test'] } }, Buffer.from('hello'));
   const fresh = (await op.entries(W, 10))[0]!;
   assert.equal(fresh.lastNode, null, 'never tried');
   assert.equal(fresh.retryAttempts, 0);

@@ -3,6 +3,7 @@
 // a claim hands a task the entry's bytes; checkpoint marks go to the store, fenced by the lease;
 // after another node took the entry over, this node's marks are refused and its finish is harmless.
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +20,16 @@ import { enqueueMessage } from '../spool/enqueue.js';
 import { StoreMessageQueue } from '../spool/message-queue.js';
 import type { Envelope } from '../core/envelope.js';
 import type { TaskEntry } from './task.js';
+
+/** The store row of an entry, by its name. */
+function rowOf(path: string, name: string): string {
+  const db = new Database(path, { readonly: true });
+  try {
+    return String((db.prepare('SELECT id FROM queue_entries WHERE name = ?').get(name) as { id: number }).id);
+  } finally {
+    db.close();
+  }
+}
 
 test('store source: arrival, claim with the bytes, marks in the store fenced by the lease, a takeover refuses them', async (t) => {
   const dir = tempDir(t);
@@ -46,7 +57,7 @@ test('store source: arrival, claim with the bytes, marks in the store fenced by 
   source.wantMore?.(2);
   await until('claimed and handed', () => got.length === 1, 10_000);
   const te = got[0]!;
-  assert.match(te.id, /^db-\d+$/);
+  assert.equal(te.id, e.id, 'the task keeps the spool entry id the file had (its name in the store)');
   assert.deepEqual(readFileSync(te.path), bytes, 'the task reads the stored bytes');
   assert.equal(te.attrs.jobName, 'J1');
   assert.equal(te.attrs.recordFormat, 'text');
@@ -54,7 +65,7 @@ test('store source: arrival, claim with the bytes, marks in the store fenced by 
 
   // Marks go to the store (where a node taking over finds them), not to the local checkpoint.
   await checkpoint.markRecipient(te.id, 1, { address: 'a@x.test', outcome: 'accepted' });
-  const entryId = te.id.slice(3);
+  const entryId = rowOf(storePath, te.id);
   assert.equal((await store.loadCheckpoint(entryId)).recipients.get(1)?.get('a@x.test')?.outcome, 'accepted');
   assert.equal(local.load(te.id).recipients.size, 0);
 
@@ -90,7 +101,7 @@ test('store source: message entries — one written straight to the queue and on
   const relayed = Buffer.concat([Buffer.from('Received: from c\r\nSubject: relayed  \r\n\r\n', 'latin1'), Buffer.alloc(1200, 0x61), Buffer.from('\r\n\xe9t\xe9\r\n', 'latin1')]);
   const queue = new StoreMessageQueue(store, () => ({ writer: 'W', hostName: 'gw.test' }));
   const q = await queue.enqueue({ envelope: envelope('r1'), data: relayed, origin: { kind: 'receiver', client: '127.0.0.1', helo: 'c', auth: null, tls: false, session: 's1' }, jobName: 'RECEIVER' });
-  assert.match(q.id, /^db-\d+$/);
+  assert.match(q.id, /^[0-9a-z]{20}$/, 'a new spool entry id, as a local message entry gets');
   // A submission tool's entry in the local spool: stored by arrival (kind message), then unlinked.
   const sub = await enqueueMessage({ root, writer: 'W', envelope: envelope('r2'), data: Buffer.from('Subject: tool\r\n\r\nhi\r\n'), origin: { kind: 'submission', tool: 'sendmail' } });
   assert.equal(src.divert(sub), true);
@@ -109,6 +120,7 @@ test('store source: message entries — one written straight to the queue and on
   assert.equal(one!.message?.envelope.recipients[0]?.mailbox.local, 'r1');
   assert.equal(one!.attrs.jobName, 'RECEIVER');
   assert.equal(one!.attrs.jobId, q.jobId);
+  assert.equal(two!.id, sub.id, 'the spool entry id the tool\'s entry had');
   assert.equal(two!.message?.origin.kind, 'submission');
   assert.equal(two!.message?.envelope.recipients[0]?.mailbox.local, 'r2');
   assert.equal(two!.attrs.originUid, sub.attrs.originUid, 'the owner of the spool file stays the identity');

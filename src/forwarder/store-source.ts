@@ -9,6 +9,10 @@
 //   section, an admin report) arrives the same way, its envelope.json text in the attributes; the
 //   gateway's own producers write theirs straight to the queue (spool/message-queue.ts). Bad
 //   entries stay on the local path.
+// - Names: an entry keeps the spool entry id its file had (stored as its name; qualified as
+//   `<id>@<node>` when another entry of the store has it: queue-store.ts entryNames), and its task
+//   is that name, so the journal, the logs, accounting, the reports, held files, the queue tools
+//   and D,SPOOL name it on every node as they would on the node whose job wrote it.
 // - Claiming: when the forwarder has free tasks (wantMore), as many due entries are claimed
 //   (SKIP LOCKED, under a lease the LeaseKeeper renews), copied to `<writer>/claimed/` on this
 //   node's spool file system (the same parser then reads them, and a held one is moved from
@@ -36,10 +40,10 @@ import { pipeline } from 'node:stream/promises';
 import type { Clock, Timer } from '../core/index.js';
 import { describeError } from '../core/index.js';
 import type { Logger } from '../log/index.js';
-import { deleteEntry, holdEntry, reportBadEntry, type BadEntryPolicy } from '../spool/disposition.js';
+import { deleteEntry, holdEntry, reportBadEntry, validEntryId, type BadEntryPolicy } from '../spool/disposition.js';
 import type { SpoolEntry, SpoolLayout } from '../spool/submit.js';
 import type { SpoolAttributes } from '../spool/attributes.js';
-import { ENVELOPE_ATTRIBUTE, STORE_ENTRY_PREFIX, envelopeOfAttributes, storeJobId } from '../spool/message-queue.js';
+import { ENVELOPE_ATTRIBUTE, envelopeOfAttributes, storeJobId } from '../spool/message-queue.js';
 import { formatEnvelopeFile } from '../spool/message-entry.js';
 import { arriveSpoolFile, LeaseLostError, type ClaimedEntry, type EntryAttributes, type Lease, type QueueStore } from '../store/queue-store.js';
 import { LeaseKeeper } from '../store/lease-keeper.js';
@@ -47,9 +51,6 @@ import type { CheckpointPort, FileCheckpoint } from './checkpoint.js';
 import type { SpoolSource } from './forwarder.js';
 import type { QueueSource } from './spool-source.js';
 import type { TaskEntry } from './task.js';
-
-/** Task entry ids of store entries: `db-<queue entry id>` (local entry names are generated otherwise). */
-const PREFIX = STORE_ENTRY_PREFIX;
 
 export interface StoreSourceOptions {
   readonly store: QueueStore;
@@ -128,7 +129,10 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
   const { store, writer, layout, log, clock } = o;
   const claimedDir = join(layout.writerDir, 'claimed');
   const retryMs = o.retryMs ?? 30_000;
+  /** Claimed entries by task id (the entry's name). */
   const held = new Map<string, Held>();
+  /** Task id of a claimed entry by its row id (the LeaseKeeper names leases by row). */
+  const names = new Map<string, string>();
   /** Store entries finished here whose checkpoint forget() is still to come (a no-op for them). */
   const finished = new Set<string>();
   let stopped = false;
@@ -145,10 +149,11 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
   const keeper = new LeaseKeeper(store, {
     heartbeatMs: o.heartbeatMs, leaseMs: o.leaseMs, clock,
     onLost: (lease, why) => {
-      const h = held.get(PREFIX + lease.entryId);
+      const id = names.get(lease.entryId) ?? `db-${lease.entryId}`;
+      const h = held.get(id);
       if (h !== undefined) h.lost = true;
-      log.warn('spool.lease-lost', { id: PREFIX + lease.entryId, why, detail: 'another node may take the entry over: no further message of it is sent here' });
-      onLost?.(PREFIX + lease.entryId);
+      log.warn('spool.lease-lost', { id, row: lease.entryId, why, detail: 'another node may take the entry over: no further message of it is sent here' });
+      onLost?.(id);
     },
     onError: (e) => log.warn('store.heartbeat', { error: describeError(e) }),
   });
@@ -159,9 +164,11 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
   const arrive = async (e: SpoolEntry, delay: number): Promise<void> => {
     if (stopped) return;
     try {
-      const out = await arriveSpoolFile(store, writer, e.path, attributesOf(e), () => deleteEntry(layout, e.id), e.kind === 'message' ? 'message' : 'spool');
+      // The entry keeps the file's spool entry id as its name (qualified if another entry has it).
+      const out = await arriveSpoolFile(store, writer, e.path, attributesOf(e), () => deleteEntry(layout, e.id), { kind: e.kind === 'message' ? 'message' : 'spool', name: e.id });
       arriving.delete(e.id);
-      log.event('spool.stored', { id: e.id, entry: PREFIX + out.entryId, ...(out.stored ? { size: out.size } : { duplicate: true }) });
+      log.event('spool.stored', { id: e.id, ...(out.name === e.id ? {} : { entry: out.name }), row: out.entryId, ...(out.stored ? { size: out.size } : { duplicate: true }) });
+      if (out.stored && out.name !== e.id) log.warn('spool.renamed', { id: e.id, entry: out.name, detail: 'another entry of the shared queue has this spool entry id: this file is known by the qualified name' });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') { arriving.delete(e.id); return; }
       log.error('spool.store-failed', { id: e.id, error: describeError(err), action: `the file stays in the spool; tried again in ${Math.round(delay / 1000)} s` });
@@ -179,9 +186,11 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
   let unsubscribe: (() => Promise<void>) | undefined;
 
   const take = async (c: ClaimedEntry): Promise<TaskEntry> => {
-    const id = PREFIX + c.id;
+    // A name unusable as a file name (not one this program stores) falls back to the row's.
+    const id = validEntryId(c.name) ? c.name : `db-${c.id}`;
+    names.set(c.id, id);
     keeper.track(c.lease);
-    if (c.takenOverFrom !== null) log.event('spool.taken-over', { id, from: c.takenOverFrom, file: text(c.attributes, 'file') });
+    if (c.takenOverFrom !== null) log.event('spool.taken-over', { id, row: c.id, from: c.takenOverFrom });
     const path = join(claimedDir, id);
     let disposed = false;
     try {
@@ -209,6 +218,7 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
       };
     } catch (e) {
       keeper.untrack(c.id);
+      names.delete(c.id);
       await rm(path, { force: true });
       if (!disposed) await store.release(c.lease, { retryAt: new Date(clock.now() + retryMs), attempted: true }).catch(() => undefined);
       throw e;
@@ -234,7 +244,7 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
           if (stopped) { await giveUp(e.id, true); continue; }
           onArrival?.(e);
         } catch (err) {
-          log.error('spool.claim', { id: PREFIX + c.id, error: describeError(err) });
+          log.error('spool.claim', { id: c.name, row: c.id, error: describeError(err) });
         }
       }
     }, (err: unknown) => log.warn('spool.claim', { error: describeError(err), action: `asked again in ${o.pollMs} ms` })).finally(() => {
@@ -264,6 +274,7 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
     if (h === undefined) return;
     held.delete(id);
     keeper.untrack(h.claim.id);
+    names.delete(h.claim.id);
     await rm(h.path, { force: true });
     if (h.lost) return;
     // Long retry: due at its messages' next attempt (also when stopping: not sooner for any node).
@@ -281,6 +292,7 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
     }
     held.delete(id);
     keeper.untrack(h.claim.id);
+    names.delete(h.claim.id);
     await rm(h.path, { force: true });
   };
 
@@ -339,14 +351,14 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
             const claimed = await claimOnce(max, r.upTo);
             const out: TaskEntry[] = [];
             for (const c of claimed) {
-              try { out.push(await take(c)); } catch (err) { log.error('spool.claim', { id: PREFIX + c.id, error: describeError(err) }); }
+              try { out.push(await take(c)); } catch (err) { log.error('spool.claim', { id: c.name, row: c.id, error: describeError(err) }); }
             }
             return out;
           };
         },
         onLost: (cb) => { onLost = cb; },
         giveBack: (e, stopping) => {
-          if (!e.id.startsWith(PREFIX) || (!held.has(e.id) && !finished.has(e.id))) return false;
+          if (!held.has(e.id) && !finished.has(e.id)) return false;
           const p = giveUp(e.id, stopping).catch((err: unknown) => log.warn('spool.release', { id: e.id, error: describeError(err) })).finally(() => releasing.delete(p));
           releasing.add(p);
           return true;

@@ -22,6 +22,7 @@
 //   if it is dead).
 // - by filter, summary, shape, dead letters, held files: this node only (documented).
 import { isQueueId, queueIdFor, err, ok, type Result } from '../core/index.js';
+import { envelopeOfAttributes, storeJobId } from '../spool/message-queue.js';
 import type { JsonValue } from '../store/queue-store.js';
 import type { NodeAnswer, RowActionOutcome, StoreEntryRow } from '../store/operator-store.js';
 import { matches, MAX_LIMIT, type QueueFilter, type QueueItem, type QueueAction } from './model.js';
@@ -106,9 +107,15 @@ function text(a: StoreEntryRow['attributes'], k: string): string {
   return typeof v === 'string' ? v : '';
 }
 
-/** The queue id of a row's file: what its claiming node's tasks name it (`db-<id>`), message 0. */
+/**
+ * The queue id of a row: what its claiming node's tasks name it (the entry's name, its job id). A
+ * message entry of one message is that message, 1 (the id the receiver's 250 and the journal's
+ * "queued" event give it); any other row is the whole file, message 0.
+ */
 export function rowQueueId(r: StoreEntryRow): string {
-  return queueIdFor(`db-${r.id}`, text(r.attributes, 'jobId'), 0);
+  const env = r.kind === 'message' ? envelopeOfAttributes(r.attributes) : undefined;
+  const one = env?.ok === true && env.value.parts === undefined;
+  return queueIdFor(r.name, text(r.attributes, 'jobId') || storeJobId(r.id), one ? 1 : 0);
 }
 
 function rowItem(r: StoreEntryRow, nowMs: number): ClusterQueueItem {
@@ -192,7 +199,7 @@ export class ClusterQueue implements QueueApi {
   }
 
   private async row(id: string): Promise<StoreEntryRow | undefined> {
-    if (!id.endsWith('-0')) return undefined;
+    if (!id.endsWith('-0') && !id.endsWith('-1')) return undefined;
     return (await this.port.entries(MAX_LIMIT)).find((r) => rowQueueId(r) === id);
   }
 

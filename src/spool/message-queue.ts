@@ -44,7 +44,7 @@ export interface OwnMail {
 }
 
 export interface QueuedMail {
-  /** The entry id (a local spool entry's name, or `db-<id>` for an entry of the shared queue). */
+  /** The entry id: a local spool entry's name, or the name of an entry of the shared queue (a new spool entry id, as a local one). */
   readonly id: string;
   readonly jobId: string;
   readonly size: number;
@@ -108,7 +108,7 @@ export class LocalMessageQueue implements MessageQueue {
   }
 }
 
-/** Task and entry ids of shared-queue entries: `db-<queue entry id>`. */
+/** The name of a shared-queue row stored before entries had names (store/queue-store.ts entryName). */
 export const STORE_ENTRY_PREFIX = 'db-';
 
 /** The job id of a shared-queue entry without one: from its entry id (as a local entry's is from its inode). */
@@ -144,13 +144,15 @@ export class StoreMessageQueue implements MessageQueue {
       jobName: jobName?.toUpperCase() ?? jobNameFromFileName(await this.userName), originUser: await this.userName, originUid: uid, originNode: t.hostName || hostname(),
       taskType: 'DEST', created: message.receivedAt.toISOString(), [ENVELOPE_ATTRIBUTE]: text,
     };
-    let id: string;
+    let stored: { id: string; name: string };
     try {
-      id = await this.store.enqueueMessage(t.writer, attributes, data, key === undefined ? {} : { key });
+      // Named as a local entry would be (a new spool entry id, core/ids.ts): the receiver's 250,
+      // the journal's "queued" event and the queue tools on every node know it by that name.
+      stored = await this.store.enqueueMessage(t.writer, attributes, data, key === undefined ? {} : { key });
     } catch (e) {
       throw new QueueUnavailableError(e);
     }
-    return { id: STORE_ENTRY_PREFIX + id, jobId: storeJobId(id), size: data.length };
+    return { id: stored.name, jobId: storeJobId(stored.id), size: data.length };
   }
 
   async enqueue(mail: OwnMail): Promise<QueuedMail> {

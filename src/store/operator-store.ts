@@ -37,6 +37,8 @@ export interface ControlRequest {
 /** A row of queue_entries as the operator sees it. */
 export interface StoreEntryRow {
   readonly id: string;
+  /** The entry's name: the spool entry id its tasks, the journal and the logs know it by (queue-store.ts entryName). */
+  readonly name: string;
   readonly kind: 'spool' | 'message';
   readonly state: 'ready' | 'held';
   readonly attributes: { readonly [k: string]: JsonValue };

@@ -14,8 +14,12 @@
 // - Arrival of a spool file is one transaction keyed by the file's identity (FileIdentity), so
 //   storing the same file twice (a crash between the commit and the unlink) stores it once.
 // - Bytes move in chunks of at most CHUNK_BYTES, never whole in memory.
+// - Every entry has a name, unique in the store: the spool entry id its file had (or a message
+//   entry's id), the name the journal, logs, reports and queue tools know it by on every node.
+//   A name another entry has already is qualified with the storing node (entryNames()).
 import { rm } from 'node:fs/promises';
 import { SpoolgateError } from '../core/errors.js';
+import { newId } from '../core/ids.js';
 
 export type EntryKind = 'spool' | 'message';
 
@@ -37,6 +41,8 @@ export interface Lease {
 
 export interface ClaimedEntry {
   readonly id: string;
+  /** The entry's name (entryNames()): the spool entry id the tasks, journal and logs use. */
+  readonly name: string;
   readonly writer: string;
   readonly kind: EntryKind;
   readonly attributes: EntryAttributes;
@@ -67,9 +73,36 @@ export function identityKey(id: FileIdentity): string {
 }
 
 export type ArrivalOutcome =
-  | { readonly stored: true; readonly entryId: string; readonly size: number }
-  /** The same file (same identity on the same node) was stored before: only remove it. */
-  | { readonly stored: false; readonly entryId: string; readonly reason: 'duplicate' };
+  | { readonly stored: true; readonly entryId: string; readonly name: string; readonly size: number }
+  /** The same file (same identity on the same node) was stored before: only remove it. `name`: that entry's. */
+  | { readonly stored: false; readonly entryId: string; readonly name: string; readonly reason: 'duplicate' };
+
+/** A message entry as stored: its row id and its name. */
+export interface StoredEntry {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** The name of a row stored before names existed (PG migration 12, SQLite queue version 3). */
+export function entryName(id: string, name: string | null | undefined): string {
+  return name ?? `db-${id}`;
+}
+
+/**
+ * The names an entry asked to be called `wanted` tries, in order, on node `node` (docs/cluster.md
+ * "Spool entry ids on the shared queue"): the id itself; taken by another entry of the store (two
+ * nodes' spools are separate directories: a job on each may write the same name) the id
+ * qualified with the node, `<id>@<node>` (`@` is in no node name); taken as well (the same node
+ * wrote the name again while its first entry still waits), `<id>@<node>.<row>` with the row's id
+ * (unique), which the caller sets once it knows the row. No `wanted`: a new id (core/ids.ts).
+ */
+export function entryNames(wanted: string | undefined, node: string, now: number): { readonly first: string; readonly second: string | undefined; last(row: string): string } {
+  if (wanted === undefined) {
+    const id = newId(now);
+    return { first: id, second: undefined, last: (row) => `${id}@${node}.${row}` };
+  }
+  return { first: wanted, second: `${wanted}@${node}`, last: (row) => `${wanted}@${node}.${row}` };
+}
 
 export type MessageFinal = 'delivered' | 'undeliverable' | 'extended' | 'rejected';
 
@@ -155,16 +188,18 @@ export interface QueueStore {
    * and wakes idle nodes. Does not remove the file: the caller unlinks it after this resolves,
    * also when the outcome is a duplicate (arriveSpoolFile does both). `kind`: 'spool' (a batch
    * file, the default) or 'message' (a local message entry's data file, its envelope in the attributes).
+   * `name`: the spool entry id the file had, kept as the entry's name (entryNames(): qualified when
+   * another entry has it); without one, a new id.
    */
-  storeSpoolFile(writer: string, path: string, attributes: EntryAttributes, kind?: EntryKind): Promise<ArrivalOutcome>;
+  storeSpoolFile(writer: string, path: string, attributes: EntryAttributes, opts?: { readonly kind?: EntryKind; readonly name?: string }): Promise<ArrivalOutcome>;
   /**
    * Stores a `message` entry (envelope in attributes, the message streamed in chunks) in one
    * transaction and wakes idle nodes; resolves with its id once committed. With `key`, the
    * entry is stored at most once per (node, key) — the same arrivals row a spool file's identity
    * takes: a second call with the key (a producer retrying after a crash) stores nothing and
-   * resolves with the first entry's id.
+   * resolves with the first entry's id and name. `name`: as for storeSpoolFile (a new id without one).
    */
-  enqueueMessage(writer: string, attributes: EntryAttributes, body: AsyncIterable<Buffer> | Buffer, opts?: { readonly key?: string }): Promise<string>;
+  enqueueMessage(writer: string, attributes: EntryAttributes, body: AsyncIterable<Buffer> | Buffer, opts?: { readonly key?: string; readonly name?: string }): Promise<StoredEntry>;
   /**
    * Claims up to `max` due entries of the writer not leased to a live node (SKIP LOCKED). `upTo`:
    * only entries whose id is at most this (the bound of a `start --once` run: restart's upTo).
@@ -235,8 +270,10 @@ export interface QueueStore {
  * removed, so it is never queued twice. `remove`: how the file leaves the spool when it is more
  * than the data file (an entry directory with its attrs.json: the spool's deleteEntry).
  */
-export async function arriveSpoolFile(queue: QueueStore, writer: string, path: string, attributes: EntryAttributes, remove?: () => Promise<void>, kind: EntryKind = 'spool'): Promise<ArrivalOutcome> {
-  const out = await queue.storeSpoolFile(writer, path, attributes, kind);
+export async function arriveSpoolFile(
+  queue: QueueStore, writer: string, path: string, attributes: EntryAttributes, remove?: () => Promise<void>, opts: { readonly kind?: EntryKind; readonly name?: string } = {},
+): Promise<ArrivalOutcome> {
+  const out = await queue.storeSpoolFile(writer, path, attributes, opts);
   await (remove ?? (() => rm(path, { force: true })))();
   return out;
 }

@@ -53,7 +53,7 @@ export function queueContract(backend: QueueBackend): void {
     const first = await a.storeSpoolFile(W, path, attrs);
     assert.equal(first.stored, true);
     const again = await arriveSpoolFile(a, W, path, attrs);
-    assert.deepEqual(again, { stored: false, entryId: first.entryId, reason: 'duplicate' });
+    assert.deepEqual(again, { stored: false, entryId: first.entryId, name: first.name, reason: 'duplicate' });
     assert.equal(existsSync(path), false, 'the duplicate is removed');
     assert.equal(await f.count('queue_entries'), 1);
     const got = await readAll(a, first.entryId);
@@ -84,7 +84,7 @@ export function queueContract(backend: QueueBackend): void {
     const a = f.node('a');
     const body = randomBytes(CHUNK_BYTES + 10);
     async function* pieces(): AsyncIterable<Buffer> { yield body.subarray(0, 100); yield body.subarray(100); }
-    const id = await a.enqueueMessage(W, { from: 'a@example.com', to: ['b@example.org'] }, pieces());
+    const { id } = await a.enqueueMessage(W, { from: 'a@example.com', to: ['b@example.org'] }, pieces());
     const got = await readAll(a, id);
     assert.ok(got.bytes.equals(body));
     assert.ok(got.largest <= CHUNK_BYTES);
@@ -100,14 +100,48 @@ export function queueContract(backend: QueueBackend): void {
       a.enqueueMessage(W, { n: 1 }, Buffer.from('first\r\n'), { key: 'release:q1' }),
       a.enqueueMessage(W, { n: 2 }, Buffer.from('second\r\n'), { key: 'release:q1' }),
     ]);
-    assert.equal(one, two);
+    assert.deepEqual(one, two, 'the same entry, by id and by name');
     assert.equal(await f.count('queue_entries'), 1);
     const three = await a.enqueueMessage(W, { n: 3 }, Buffer.from('third\r\n'), { key: 'release:q2' });
-    assert.notEqual(three, one);
+    assert.notEqual(three.id, one.id);
     // Keys are per node: another node's q1 is another entry.
     const other = await f.node('b').enqueueMessage(W, { n: 4 }, Buffer.from('fourth\r\n'), { key: 'release:q1' });
-    assert.notEqual(other, one);
+    assert.notEqual(other.id, one.id);
     assert.equal(await f.count('queue_entries'), 3);
+  });
+
+  it('an entry keeps its name (the spool entry id) through the claim; a name another entry has is qualified with the storing node', async (t, f) => {
+    const a = f.node('a');
+    const b = f.node('b');
+    const dir = tempDir(t);
+    const file = (n: string): string => { const p = join(dir, n); writeFileSync(p, n); return p; };
+    const first = await a.storeSpoolFile(W, file('a1'), {}, { name: 'JOB00042' });
+    assert.equal(first.name, 'JOB00042');
+    // Two nodes' spools are separate directories: node b's job wrote the same name.
+    const second = await b.storeSpoolFile(W, file('b1'), {}, { name: 'JOB00042' });
+    assert.equal(second.name, 'JOB00042@b');
+    // And again while both wait: the row's id makes it unique.
+    const third = await b.storeSpoolFile(W, file('b2'), {}, { name: 'JOB00042' });
+    assert.equal(third.name, `JOB00042@b.${third.entryId}`);
+    // A file stored twice (crash before the unlink) reports the first entry's name.
+    const path = file('a2');
+    const once = await a.storeSpoolFile(W, path, {}, { name: 'RERUN' });
+    assert.deepEqual(await a.storeSpoolFile(W, path, {}, { name: 'RERUN' }), { stored: false, entryId: once.entryId, name: 'RERUN', reason: 'duplicate' });
+    // Message entries: the name asked for, or a new spool entry id.
+    const named = await a.enqueueMessage(W, {}, Buffer.from('m\r\n'), { name: 'MSG1' });
+    assert.equal(named.name, 'MSG1');
+    const fresh = await a.enqueueMessage(W, {}, Buffer.from('n\r\n'));
+    assert.match(fresh.name, /^[0-9a-z]{20}$/);
+    assert.equal((await a.enqueueMessage(W, {}, Buffer.from('o\r\n'), { name: 'MSG1' })).name, 'MSG1@a');
+    const claimed = await a.claim(W, 10);
+    assert.deepEqual(claimed.map((c) => c.name).sort(), ['JOB00042', 'JOB00042@b', `JOB00042@b.${third.entryId}`, 'MSG1', 'MSG1@a', 'RERUN', fresh.name].sort());
+    // A finished entry's name is free again (the journal keeps its history under it, as one node's would).
+    const done = claimed.find((c) => c.name === 'JOB00042')!;
+    await a.complete(done.lease);
+    assert.equal((await b.storeSpoolFile(W, file('b3'), {}, { name: 'JOB00042' })).name, 'JOB00042');
+    // Two nodes storing one name at the same moment: one keeps it, the other is qualified.
+    const [x, y] = await Promise.all([a.storeSpoolFile(W, file('a3'), {}, { name: 'SAME' }), b.storeSpoolFile(W, file('b4'), {}, { name: 'SAME' })]);
+    assert.deepEqual([x.name, y.name].sort(), x.name === 'SAME' ? ['SAME', 'SAME@b'] : ['SAME', 'SAME@a']);
   });
 
   it('claimers on separate connections never claim the same entry, and together claim every entry', async (_t, f) => {

@@ -49,7 +49,7 @@ test('kill -9 of a `spoolgate start` node between the arrival commit and the unl
   startNode(t, node, password);
   const again = await watch(node, /spool\.stored/).catch(fail);
   assert.match(again, /duplicate/, `the second arrival is a duplicate: ${again}`);
-  assert.match(again, new RegExp(`db-${entry}\\b`), 'of the entry the first life stored');
+  assert.match(again, new RegExp(`row=${entry}\\b`), 'of the entry the first life stored');
   await until('every message at the sink', () => counts(target.got).size >= PER_FILE, 120_000).catch(fail);
   await until('queue empty', async () => (await db.query('SELECT 1 FROM queue_entries')).rowCount === 0, 60_000).catch(fail);
   await stopAll([node]);

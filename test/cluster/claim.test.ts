@@ -131,8 +131,8 @@ test('kill -9 between the commit and the unlink of an arriving file: the file is
 
   // The node restarts and scans its spool again.
   const again = new PgQueueStore(tdb.pool(), { node: 'a', leaseSeconds: 60 });
-  const out = await arriveSpoolFile(again, W, path, { node: 'a' });
-  assert.deepEqual(out, { stored: false, entryId: committed, reason: 'duplicate' });
+  const out = await arriveSpoolFile(again, W, path, { node: 'a' }, undefined, { name: 'JOB00007.spool' });
+  assert.deepEqual(out, { stored: false, entryId: committed, name: 'JOB00007.spool', reason: 'duplicate' }, 'the entry the first life stored, by its name');
   assert.equal(existsSync(path), false);
   const n = await db.query<{ n: string }>('SELECT count(*) AS n FROM queue_entries');
   assert.equal(Number(n.rows[0]!.n), 1);

@@ -49,7 +49,8 @@ async function main(): Promise<void> {
     setInterval(() => undefined, 60_000).ref();
     return;
   }
-  const out = await q.storeSpoolFile(args.writer, args.path ?? '', { node: args.node });
+  // Named as the node's arrival names it: by the file's spool entry id (here its file name).
+  const out = await q.storeSpoolFile(args.writer, args.path ?? '', { node: args.node }, { name: (args.path ?? '').split('/').pop() ?? '' });
   say(`committed ${out.entryId}`);
   setInterval(() => undefined, 60_000).ref();
 }

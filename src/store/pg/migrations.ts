@@ -283,6 +283,19 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       ALTER TABLE queue_entries ADD COLUMN last_node text;
     `,
   },
+  {
+    version: 12,
+    name: 'the spool entry id of a shared-queue entry',
+    sql: `
+      -- [P2] (docs/cluster.md "Spool entry ids on the shared queue"): the name an entry is known
+      -- by on every node — the spool entry id its file had in the spool of the node that stored
+      -- it, or a message entry's id — kept through arrival and claim, so the journal, the logs,
+      -- the reports and the queue tools name it as the job's node did. Unique: a name another
+      -- entry has is qualified with the storing node (<id>@<node>). NULL: a row from before.
+      ALTER TABLE queue_entries ADD COLUMN name text;
+      CREATE UNIQUE INDEX queue_entries_name ON queue_entries (name);
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

@@ -10,7 +10,7 @@
 // Untrusted input: commands and replies come from nodes of the same cluster (they hold the
 // database's credentials); the node carrying a request out checks the command (cluster.ts).
 // All SQL is parameterised.
-import type { JsonValue } from '../queue-store.js';
+import { entryName, type JsonValue } from '../queue-store.js';
 import type { ControlReply, ControlRequest, NodeStatusRow, OperatorStore, RowActionOutcome, StoreEntryRow } from '../operator-store.js';
 import type { PgPool } from './pool.js';
 import { listenReconnecting } from './listen.js';
@@ -105,18 +105,18 @@ export class PgOperatorStore implements OperatorStore {
 
   async entries(writer: string, limit: number): Promise<StoreEntryRow[]> {
     const r = await this.db.query<{
-      id: string; kind: 'spool' | 'message'; state: 'ready' | 'held'; attributes: StoreEntryRow['attributes']; size: string;
+      id: string; name: string | null; kind: 'spool' | 'message'; state: 'ready' | 'held'; attributes: StoreEntryRow['attributes']; size: string;
       arrived_node: string; arrived_at: Date; next_attempt: Date; attempts: number; lease_node: string | null;
       last_node: string | null; retry_attempts: number;
     }>(
-      `SELECT q.id::text AS id, q.kind, q.state, q.attributes, q.size, q.arrived_node, q.arrived_at, q.next_attempt, q.attempts,
+      `SELECT q.id::text AS id, q.name, q.kind, q.state, q.attributes, q.size, q.arrived_node, q.arrived_at, q.next_attempt, q.attempts,
               CASE WHEN q.lease_expires >= now() THEN q.lease_node END AS lease_node, q.last_node,
               COALESCE((SELECT max(r.attempts) FROM checkpoint_retries r WHERE r.entry_id = q.id), 0)::int AS retry_attempts
        FROM queue_entries q WHERE q.writer = $1 ORDER BY q.arrived_at, q.id LIMIT $2`,
       [writer, limit],
     );
     return r.rows.map((x) => ({
-      id: x.id, kind: x.kind, state: x.state, attributes: x.attributes, size: Number(x.size), arrivedNode: x.arrived_node,
+      id: x.id, name: entryName(x.id, x.name), kind: x.kind, state: x.state, attributes: x.attributes, size: Number(x.size), arrivedNode: x.arrived_node,
       arrivedAt: x.arrived_at, nextAttempt: x.next_attempt, attempts: x.attempts, leaseNode: x.lease_node,
       lastNode: x.last_node, retryAttempts: x.retry_attempts,
     }));

@@ -19,9 +19,9 @@
 import { open } from 'node:fs/promises';
 import pg from 'pg';
 import {
-  CHUNK_BYTES, checkpointFromRows, identityKey, LeaseLostError, type CheckpointRecipientRow,
+  CHUNK_BYTES, checkpointFromRows, entryName, entryNames, identityKey, LeaseLostError, type CheckpointRecipientRow,
   type ArrivalOutcome, type ClaimedEntry, type EntryAttributes, type EntryCheckpoint, type EntryKind, type HeartbeatResult,
-  type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark,
+  type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark, type StoredEntry,
 } from '../queue-store.js';
 import type { PgPool } from './pool.js';
 import { listenReconnecting } from './listen.js';
@@ -42,6 +42,7 @@ export interface PgQueueOptions {
 
 interface EntryRow {
   id: string;
+  name: string | null;
   writer: string;
   kind: EntryKind;
   attributes: EntryAttributes;
@@ -58,6 +59,7 @@ interface EntryRow {
 function toClaimed(r: EntryRow): ClaimedEntry {
   return {
     id: r.id,
+    name: entryName(r.id, r.name),
     writer: r.writer,
     kind: r.kind,
     attributes: r.attributes,
@@ -84,7 +86,7 @@ const CLAIM = `
   SET lease_node = $3, lease_expires = now() + make_interval(secs => $4), lease_token = nextval('lease_tokens'),
       takeovers = q.takeovers + (CASE WHEN due.prev_node IS NULL THEN 0 ELSE 1 END)
   FROM due WHERE q.id = due.id
-  RETURNING q.id, q.writer, q.kind, q.attributes, q.size, q.attempts, q.arrived_at, q.arrived_node,
+  RETURNING q.id, q.name, q.writer, q.kind, q.attributes, q.size, q.attempts, q.arrived_at, q.arrived_node,
             q.lease_node, q.lease_token::text AS lease_token, q.lease_expires, due.prev_node`;
 
 /** restart(): the leases under this node's name (a previous life's) given back, due now. */
@@ -118,16 +120,40 @@ const COLD_RESTART = `
   FROM r WHERE q.id = r.id
   RETURNING r.was`;
 
-/** A message entry of one chunk, with its wake-up, in one statement (enqueueMessage). */
+/** A message entry of one chunk, with its wake-up, in one statement (enqueueMessage); no row when its name is taken. */
 const ENQUEUE_ONE = `
   WITH e AS (
-    INSERT INTO queue_entries (writer, kind, attributes, arrived_node, size, chunks) VALUES ($1, 'message', $2, $3, $4, 1) RETURNING id
+    INSERT INTO queue_entries (writer, kind, attributes, arrived_node, size, chunks, name) VALUES ($1, 'message', $2, $3, $4, 1, $8)
+    ON CONFLICT (name) DO NOTHING RETURNING id
   ), c AS (
     INSERT INTO queue_chunks (entry_id, seq, data) SELECT id, 0, $5 FROM e
   ), n AS (
     SELECT pg_notify($6, $7)
   )
   SELECT e.id FROM e CROSS JOIN n`;
+
+/**
+ * Inserts an entry's row under the first of its names (entryNames()) no other entry has; the
+ * unique index decides (a concurrent insert of the same name waits for the other's commit).
+ */
+async function insertNamed(c: pg.PoolClient, writer: string, kind: EntryKind, attributes: EntryAttributes, node: string, wanted: string | undefined): Promise<StoredEntry> {
+  const names = entryNames(wanted, node, Date.now());
+  const attrs = JSON.stringify(attributes);
+  for (const name of [names.first, names.second]) {
+    if (name === undefined) continue;
+    const r = await c.query<{ id: string }>(
+      'INSERT INTO queue_entries (writer, kind, attributes, arrived_node, name) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING RETURNING id',
+      [writer, kind, attrs, node, name],
+    );
+    const id = r.rows[0]?.id;
+    if (id !== undefined) return { id, name };
+  }
+  const r = await c.query<{ id: string }>('INSERT INTO queue_entries (writer, kind, attributes, arrived_node) VALUES ($1, $2, $3, $4) RETURNING id', [writer, kind, attrs, node]);
+  const id = r.rows[0]!.id;
+  const name = names.last(id);
+  await c.query('UPDATE queue_entries SET name = $2 WHERE id = $1', [id, name]);
+  return { id, name };
+}
 
 /** Reads a file by its descriptor in chunks and inserts them; returns the byte count and chunks. */
 async function insertChunks(c: pg.PoolClient, entryId: string, chunks: AsyncIterable<Buffer>): Promise<{ size: number; count: number }> {
@@ -166,7 +192,7 @@ export class PgQueueStore implements QueueStore {
     return `${this.db.schema}:${writer}`;
   }
 
-  async storeSpoolFile(writer: string, path: string, attributes: EntryAttributes, kind: EntryKind = 'spool'): Promise<ArrivalOutcome> {
+  async storeSpoolFile(writer: string, path: string, attributes: EntryAttributes, opts: { readonly kind?: EntryKind; readonly name?: string } = {}): Promise<ArrivalOutcome> {
     const fh = await open(path, 'r');
     try {
       // The identity of the file actually opened (not of whatever the path names later).
@@ -177,52 +203,53 @@ export class PgQueueStore implements QueueStore {
         // and then finds the conflict; a second store after a crash finds it at once.
         const arr = await c.query('INSERT INTO arrivals (node, identity, entry_id) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING', [this.node, identity]);
         if (arr.rowCount === 0) {
-          const prev = await c.query<{ entry_id: string }>('SELECT entry_id FROM arrivals WHERE node = $1 AND identity = $2', [this.node, identity]);
-          return { stored: false, entryId: prev.rows[0]?.entry_id ?? '0', reason: 'duplicate' } as const;
+          const prev = await this.arrived(c, identity);
+          return { stored: false, entryId: prev.id, name: prev.name, reason: 'duplicate' } as const;
         }
-        const e = await c.query<{ id: string }>(
-          `INSERT INTO queue_entries (writer, kind, attributes, arrived_node) VALUES ($1, $4, $2, $3) RETURNING id`,
-          [writer, JSON.stringify(attributes), this.node, kind],
-        );
-        const id = e.rows[0]!.id;
+        const { id, name } = await insertNamed(c, writer, opts.kind ?? 'spool', attributes, this.node, opts.name);
         const { size, count } = await insertChunks(c, id, fileChunks(fh));
         await c.query('UPDATE queue_entries SET size = $2, chunks = $3 WHERE id = $1', [id, size, count]);
         await c.query('UPDATE arrivals SET entry_id = $3 WHERE node = $1 AND identity = $2', [this.node, identity, id]);
         await c.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, this.wakePayload(writer)]);
-        return { stored: true, entryId: id, size } as const;
+        return { stored: true, entryId: id, name, size } as const;
       });
     } finally {
       await fh.close();
     }
   }
 
-  async enqueueMessage(writer: string, attributes: EntryAttributes, body: AsyncIterable<Buffer> | Buffer, opts: { readonly key?: string } = {}): Promise<string> {
+  /** The entry an arrival row names, and its name (the entry may be finished and gone). */
+  private async arrived(c: pg.PoolClient, identity: string): Promise<StoredEntry> {
+    const prev = await c.query<{ entry_id: string; name: string | null }>(
+      'SELECT a.entry_id::text AS entry_id, q.name FROM arrivals a LEFT JOIN queue_entries q ON q.id = a.entry_id WHERE a.node = $1 AND a.identity = $2',
+      [this.node, identity],
+    );
+    const id = prev.rows[0]?.entry_id ?? '0';
+    return { id, name: entryName(id, prev.rows[0]?.name) };
+  }
+
+  async enqueueMessage(writer: string, attributes: EntryAttributes, body: AsyncIterable<Buffer> | Buffer, opts: { readonly key?: string; readonly name?: string } = {}): Promise<StoredEntry> {
     // The common case — a message of one chunk, no key — is ONE statement in its own implicit
     // transaction: the entry, its chunk and the wake-up (delivered at commit) in one round trip
-    // instead of six (BEGIN, INSERT, chunk, UPDATE, NOTIFY, COMMIT).
+    // instead of six (BEGIN, INSERT, chunk, UPDATE, NOTIFY, COMMIT). Its name taken: the long way.
     if (opts.key === undefined && Buffer.isBuffer(body) && body.length > 0 && body.length <= CHUNK_BYTES) {
-      const r = await this.db.query<{ id: string }>(ENQUEUE_ONE, [writer, JSON.stringify(attributes), this.node, body.length, body, NOTIFY_CHANNEL, this.wakePayload(writer)]);
-      return r.rows[0]!.id;
+      const name = entryNames(opts.name, this.node, Date.now()).first;
+      const r = await this.db.query<{ id: string }>(ENQUEUE_ONE, [writer, JSON.stringify(attributes), this.node, body.length, body, NOTIFY_CHANNEL, this.wakePayload(writer), name]);
+      const id = r.rows[0]?.id;
+      if (id !== undefined) return { id, name };
     }
     return this.db.transaction(async (c) => {
       if (opts.key !== undefined) {
         // As a spool file's identity: a concurrent store with the key waits for our commit here.
         const arr = await c.query('INSERT INTO arrivals (node, identity, entry_id) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING', [this.node, opts.key]);
-        if (arr.rowCount === 0) {
-          const prev = await c.query<{ entry_id: string }>('SELECT entry_id FROM arrivals WHERE node = $1 AND identity = $2', [this.node, opts.key]);
-          return prev.rows[0]?.entry_id ?? '0';
-        }
+        if (arr.rowCount === 0) return this.arrived(c, opts.key);
       }
-      const e = await c.query<{ id: string }>(
-        `INSERT INTO queue_entries (writer, kind, attributes, arrived_node) VALUES ($1, 'message', $2, $3) RETURNING id`,
-        [writer, JSON.stringify(attributes), this.node],
-      );
-      const id = e.rows[0]!.id;
+      const { id, name } = await insertNamed(c, writer, 'message', attributes, this.node, opts.name);
       const { size, count } = await insertChunks(c, id, rechunk(body));
       await c.query('UPDATE queue_entries SET size = $2, chunks = $3 WHERE id = $1', [id, size, count]);
       if (opts.key !== undefined) await c.query('UPDATE arrivals SET entry_id = $3 WHERE node = $1 AND identity = $2', [this.node, opts.key, id]);
       await c.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, this.wakePayload(writer)]);
-      return id;
+      return { id, name };
     });
   }
 

@@ -16,9 +16,9 @@ import { EventEmitter } from 'node:events';
 import Database from 'better-sqlite3';
 import { systemClock, type Clock } from '../../core/clock.js';
 import {
-  CHUNK_BYTES, checkpointFromRows, identityKey, LeaseLostError, type CheckpointRecipientRow,
+  CHUNK_BYTES, checkpointFromRows, entryName, entryNames, identityKey, LeaseLostError, type CheckpointRecipientRow,
   type ArrivalOutcome, type ClaimedEntry, type EntryAttributes, type EntryCheckpoint, type EntryKind, type HeartbeatResult,
-  type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark,
+  type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark, type StoredEntry,
 } from '../queue-store.js';
 import { migrate, type Migration } from './schema.js';
 
@@ -62,6 +62,14 @@ export const QUEUE_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // The entry's name (QueueStore: the spool entry id it is known by), unique; NULL: a row from before.
+    version: 3,
+    sql: `
+      ALTER TABLE queue_entries ADD COLUMN name TEXT;
+      CREATE UNIQUE INDEX queue_entries_name ON queue_entries (name);
+    `,
+  },
 ];
 
 export interface SqliteQueueOptions {
@@ -75,7 +83,7 @@ export interface SqliteQueueOptions {
 }
 
 interface Row {
-  id: number; writer: string; kind: EntryKind; attributes: string; size: number; attempts: number; arrived_at: number; arrived_node: string;
+  id: number; name: string | null; writer: string; kind: EntryKind; attributes: string; size: number; attempts: number; arrived_at: number; arrived_node: string;
   lease_node: string | null; lease_expires: number | null; lease_token: number | null;
 }
 
@@ -111,7 +119,31 @@ export class SqliteQueueStore implements QueueStore {
     this.wakes.emit('wake', writer);
   }
 
-  storeSpoolFile(writer: string, path: string, attributes: EntryAttributes, kind: EntryKind = 'spool'): Promise<ArrivalOutcome> {
+  /** The entry's row under the first of its names no other entry has (entryNames()); inside a write transaction. */
+  private insertNamed(writer: string, kind: EntryKind, attributes: EntryAttributes, now: number, wanted: string | undefined): StoredEntry {
+    const names = entryNames(wanted, this.node, now);
+    const attrs = JSON.stringify(attributes);
+    const ins = this.db.prepare('INSERT INTO queue_entries (writer, kind, attributes, arrived_node, arrived_at, next_attempt, name) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING');
+    for (const name of [names.first, names.second]) {
+      if (name === undefined) continue;
+      const r = ins.run(writer, kind, attrs, this.node, now, now, name);
+      if (r.changes === 1) return { id: String(r.lastInsertRowid), name };
+    }
+    const id = String(ins.run(writer, kind, attrs, this.node, now, now, null).lastInsertRowid);
+    const name = names.last(id);
+    this.db.prepare('UPDATE queue_entries SET name = ? WHERE id = ?').run(name, Number(id));
+    return { id, name };
+  }
+
+  /** The entry an arrival row names, and its name (the entry may be finished and gone). */
+  private arrived(identity: string): StoredEntry {
+    const prev = this.db.prepare('SELECT a.entry_id, q.name FROM arrivals a LEFT JOIN queue_entries q ON q.id = a.entry_id WHERE a.node = ? AND a.identity = ?')
+      .get(this.node, identity) as { entry_id: number; name: string | null };
+    const id = String(prev.entry_id);
+    return { id, name: entryName(id, prev.name) };
+  }
+
+  storeSpoolFile(writer: string, path: string, attributes: EntryAttributes, opts: { readonly kind?: EntryKind; readonly name?: string } = {}): Promise<ArrivalOutcome> {
     return this.serial(() => {
       const fd = openSync(path, 'r');
       try {
@@ -121,11 +153,11 @@ export class SqliteQueueStore implements QueueStore {
         const out = this.db.transaction((): ArrivalOutcome => {
           const arr = this.db.prepare('INSERT INTO arrivals (node, identity, entry_id, arrived_at) VALUES (?, ?, 0, ?) ON CONFLICT DO NOTHING').run(this.node, identity, now);
           if (arr.changes === 0) {
-            const prev = this.db.prepare('SELECT entry_id FROM arrivals WHERE node = ? AND identity = ?').get(this.node, identity) as { entry_id: number };
-            return { stored: false, entryId: String(prev.entry_id), reason: 'duplicate' };
+            const prev = this.arrived(identity);
+            return { stored: false, entryId: prev.id, name: prev.name, reason: 'duplicate' };
           }
-          const id = Number(this.db.prepare(`INSERT INTO queue_entries (writer, kind, attributes, arrived_node, arrived_at, next_attempt) VALUES (?, ?, ?, ?, ?, ?)`)
-            .run(writer, kind, JSON.stringify(attributes), this.node, now, now).lastInsertRowid);
+          const named = this.insertNamed(writer, opts.kind ?? 'spool', attributes, now, opts.name);
+          const id = Number(named.id);
           const ins = this.db.prepare('INSERT INTO queue_chunks (entry_id, seq, data) VALUES (?, ?, ?)');
           const buf = Buffer.allocUnsafe(CHUNK_BYTES);
           let size = 0;
@@ -138,7 +170,7 @@ export class SqliteQueueStore implements QueueStore {
           }
           this.db.prepare('UPDATE queue_entries SET size = ?, chunks = ? WHERE id = ?').run(size, seq, id);
           this.db.prepare('UPDATE arrivals SET entry_id = ? WHERE node = ? AND identity = ?').run(id, this.node, identity);
-          return { stored: true, entryId: String(id), size };
+          return { stored: true, entryId: named.id, name: named.name, size };
         }).immediate();
         if (out.stored) this.wake(writer);
         return out;
@@ -148,7 +180,7 @@ export class SqliteQueueStore implements QueueStore {
     });
   }
 
-  enqueueMessage(writer: string, attributes: EntryAttributes, body: AsyncIterable<Buffer> | Buffer, opts: { readonly key?: string } = {}): Promise<string> {
+  enqueueMessage(writer: string, attributes: EntryAttributes, body: AsyncIterable<Buffer> | Buffer, opts: { readonly key?: string; readonly name?: string } = {}): Promise<StoredEntry> {
     return this.serial(async () => {
       const now = this.clock.now();
       this.db.exec('BEGIN IMMEDIATE');
@@ -156,13 +188,13 @@ export class SqliteQueueStore implements QueueStore {
         if (opts.key !== undefined) {
           const arr = this.db.prepare('INSERT INTO arrivals (node, identity, entry_id, arrived_at) VALUES (?, ?, 0, ?) ON CONFLICT DO NOTHING').run(this.node, opts.key, now);
           if (arr.changes === 0) {
-            const prev = this.db.prepare('SELECT entry_id FROM arrivals WHERE node = ? AND identity = ?').get(this.node, opts.key) as { entry_id: number };
+            const prev = this.arrived(opts.key);
             this.db.exec('COMMIT');
-            return String(prev.entry_id);
+            return prev;
           }
         }
-        const id = Number(this.db.prepare(`INSERT INTO queue_entries (writer, kind, attributes, arrived_node, arrived_at, next_attempt) VALUES (?, 'message', ?, ?, ?, ?)`)
-          .run(writer, JSON.stringify(attributes), this.node, now, now).lastInsertRowid);
+        const named = this.insertNamed(writer, 'message', attributes, now, opts.name);
+        const id = Number(named.id);
         const ins = this.db.prepare('INSERT INTO queue_chunks (entry_id, seq, data) VALUES (?, ?, ?)');
         let size = 0;
         let seq = 0;
@@ -179,7 +211,7 @@ export class SqliteQueueStore implements QueueStore {
         if (opts.key !== undefined) this.db.prepare('UPDATE arrivals SET entry_id = ? WHERE node = ? AND identity = ?').run(id, this.node, opts.key);
         this.db.exec('COMMIT');
         this.wake(writer);
-        return String(id);
+        return named;
       } catch (e) {
         this.db.exec('ROLLBACK');
         throw e;
@@ -199,13 +231,13 @@ export class SqliteQueueStore implements QueueStore {
         const next = this.db.prepare('UPDATE lease_tokens SET last = last + 1 RETURNING last');
         const take = this.db.prepare(
           `UPDATE queue_entries SET lease_node = ?, lease_expires = ?, lease_token = ?, takeovers = takeovers + ? WHERE id = ?
-           RETURNING id, writer, kind, attributes, size, attempts, arrived_at, arrived_node, lease_node, lease_expires, lease_token`,
+           RETURNING id, name, writer, kind, attributes, size, attempts, arrived_at, arrived_node, lease_node, lease_expires, lease_token`,
         );
         return due.map((d) => {
           const token = (next.get() as { last: number }).last;
           const r = take.get(this.node, now + this.leaseMs, token, d.lease_node === null ? 0 : 1, d.id) as Row;
           return {
-            id: String(r.id), writer: r.writer, kind: r.kind, attributes: JSON.parse(r.attributes) as EntryAttributes, size: r.size,
+            id: String(r.id), name: entryName(String(r.id), r.name), writer: r.writer, kind: r.kind, attributes: JSON.parse(r.attributes) as EntryAttributes, size: r.size,
             attempts: r.attempts, arrivedAt: new Date(r.arrived_at), arrivedNode: r.arrived_node,
             lease: { entryId: String(r.id), node: this.node, token: String(token), expires: new Date(now + this.leaseMs) },
             takenOverFrom: d.lease_node,
