@@ -97,6 +97,8 @@ export interface QueueApi {
   heldFiles(): Promise<HeldFileItem[]>;
   heldFile(id: string): Promise<Result<{ item: HeldFileItem; report: string }, QueueError>>;
   heldFileAction(id: string, action: 'release' | 'purge', who: Actor): Promise<Result<HeldFileItem, QueueError>>;
+  /** Logs and journals an action done elsewhere on this id (the cluster's rows: queue/cluster-queue.ts). */
+  note?(action: string, id: string, who: Actor, detail: string): Promise<void>;
 }
 
 export interface QueueDeps {
@@ -468,6 +470,10 @@ export class QueueService implements QueueApi {
       this.d.log.warn('queue.journal-unreadable', { qid: id, error: describeError(e) });
       return undefined;
     }
+  }
+
+  note(action: string, id: string, who: Actor, detail: string): Promise<void> {
+    return this.journal(action, id, who, detail);
   }
 
   /** Logs and journals an action; resolves once the journal has it (what `show` lists after a restart). */
