@@ -187,9 +187,14 @@ function text(a: StoreEntryRow['attributes'], k: string): string {
   return typeof v === 'string' ? v : '';
 }
 
-/** The queue id of a row's file: what its claiming node's tasks name it (`db-<id>`), message 0. */
+/**
+ * The queue id of a row's file, message 0: from the spool entry it was stored from (its `file`
+ * attribute), so a file listed while it waited in incoming/ keeps its id once stored; a message
+ * entry the gateway wrote straight to the queue by its row name (`db-<id>`, as its claiming
+ * node's task names it).
+ */
 export function rowQueueId(r: StoreEntryRow): string {
-  return queueIdFor(`db-${r.id}`, text(r.attributes, 'jobId'), 0);
+  return queueIdFor(rowFile(r), text(r.attributes, 'jobId'), 0);
 }
 
 /** The spool entry a row was stored from (its `file` attribute), else its row name. */
