@@ -158,6 +158,7 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
       cluster: () => cluster === undefined ? undefined : {
         node: cluster.node, nodes: () => cluster.nodes(), staleSeconds: cluster.staleSeconds,
         statuses: () => cluster.operator.store.statuses(), refreshOthers: () => cluster.operator.refreshOthers(),
+        sharedQueue: () => cluster.queuePort.entries(1000),
       },
       // (ext, O2) DISPLAY,STATUS / `spoolgate status`: w.listening is read when asked (HTTP joins it below).
       process: { pid: process.pid, version: packageVersion(), startedAt: clock.now(), node: config.store.postgres?.node ?? hostname(), listening: () => w.listening },

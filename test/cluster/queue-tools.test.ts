@@ -5,6 +5,7 @@
 // - node a claims a file whose target is down: its three messages wait in a's memory;
 // - both nodes SUSPENDed, a second file of the same job is stored and no node reads it (it stays
 //   unclaimed: a suspended node claims nothing);
+// - D,SPOOL shows the unread entry (NODE '-', QUEUED) before any node claims it;
 // - D,QSHAPE and D,STATUS on either node count all of it (a's three, the unread row), with the
 //   nodes it is on;
 // - HOLD,JOB= on node b holds a's three messages (in a's own queue) and the unread row (in the
@@ -79,6 +80,11 @@ test('a filter hold on node b holds the mail node a claimed and an entry no node
   assert.match(unread!.place, /^spool:/, JSON.stringify(unread));
   assert.match(unread!.why ?? '', /spool file not read yet: SUSPEND DELAY on this node/);
 
+  // D,SPOOL on a shows it before any node claims it (the table's NODE '-'), besides a's task.
+  const spool = (await cmd(a, 'D,SPOOL')).lines.join('\n');
+  assert.match(spool, /^ {2}SHARED QUEUE: 1 ENTRY NO NODE HOLDS$/m, spool);
+  assert.match(spool, /^ {2}- +- +FLOOD +\S+ +QUEUED +\d+\.\dS$/m, spool);
+
   // The shape and the counts on either node: a's three and the unread row, each once.
   for (const n of [a, b]) {
     const shape = await cmd(n, 'D,QSHAPE,BY=TARGET');
@@ -104,6 +110,7 @@ test('a filter hold on node b holds the mail node a claimed and an entry no node
   const row = after.find((x) => x.id === unread!.id);
   assert.equal(row?.place, unread!.place.replace(/^spool:/, 'held:'));
   assert.match(row?.why ?? '', /^held by modify:ops before it was read: a flood$/);
+  assert.match((await cmd(b, 'D,SPOOL')).lines.join('\n'), /^ {2}- +- +FLOOD +\S+ +HELD +\d+\.\dS$/m);
   // A second hold finds nothing new to hold.
   const again = await cmd(a, 'HOLD,JOB=FLOOD,BY=ops');
   assert.equal((again.data as { done: number }).done, 0, again.lines.join('\n'));
