@@ -84,9 +84,9 @@ test('D,SPOOLSTATUS on a cluster lists every node\'s tasks; DETAIL only the busy
 test('D,SPOOLSTATUS on a cluster lists the shared queue\'s entries no node holds: not read yet, long retry, held; not the claimed ones', async () => {
   const at = new Date(Date.now() - 12_000);
   const entry = (id: string, o: Partial<StoreEntryRow>): StoreEntryRow => ({
-    id, kind: 'spool', state: 'ready', attributes: { jobName: `JOB${id}`, jobId: `J${id}` }, size: 1, arrivedNode: 'a', arrivedAt: at, nextAttempt: at,
+    id, name: `E${id}`, kind: 'spool', state: 'ready', attributes: { jobName: `JOB${id}`, jobId: `J${id}` }, size: 1, arrivedNode: 'a', arrivedAt: at, nextAttempt: at,
     attempts: 0, leaseNode: null, lastNode: null, retryAttempts: 0, hold: null, ...o,
-  });
+  }) as StoreEntryRow;
   const rows = [entry('1', {}), entry('2', { nextAttempt: new Date(Date.now() + 600_000), attempts: 1, lastNode: 'a', retryAttempts: 1 }), entry('3', { state: 'held' }), entry('4', { leaseNode: 'a' })];
   const { target, log } = fixture(cluster({ sharedQueue: async () => rows }));
   const s = (await executeLine('D,SPOOLSTATUS', { target, log })).lines;

@@ -50,12 +50,14 @@ class FakeQueue implements QueueApi {
   async note(action: string, id: string, who: Actor, detail: string): Promise<void> { this.notes.push(`${action} ${id} ${detail}; by ${who.operator}: ${who.reason}`); }
 }
 
+/** A row; `name` is the entry's spool entry id where the store keeps it (p2-entryid), the `file` attribute here. */
 function row(id: string, o: Partial<StoreEntryRow> = {}): StoreEntryRow {
+  const file = typeof o.attributes?.file === 'string' ? o.attributes.file : `E${id}`;
   return {
-    id, kind: 'spool', state: 'ready', attributes: { file: `E${id}`, jobName: 'UNREAD', jobId: `JOB${id}`, originUser: 'u' }, size: 100,
+    id, name: file, kind: 'spool', state: 'ready', attributes: { file: `E${id}`, jobName: 'UNREAD', jobId: `JOB${id}`, originUser: 'u' }, size: 100,
     arrivedNode: 'a', arrivedAt: new Date(NOW - 30_000), nextAttempt: new Date(NOW - 30_000), attempts: 0, leaseNode: null, lastNode: null,
     retryAttempts: 0, hold: null, ...o,
-  };
+  } as StoreEntryRow;
 }
 
 function cluster(own: FakeQueue, other: FakeQueue, rows: StoreEntryRow[], suspend: 'none' | 'delay' = 'none'): { q: ClusterQueue; rows: StoreEntryRow[]; acted: string[] } {
