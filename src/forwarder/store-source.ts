@@ -87,6 +87,13 @@ export interface StoreSource {
   stop(): Promise<void>;
   /** Entries this node holds now. */
   claimed(): number;
+  /**
+   * Runs `fn` (the operator's hold or delete of an unread file in incoming/: queue/service.ts)
+   * with the arrival of spool entry `id` excluded: an arrival under way ends first (then the file
+   * is in the shared queue and gone from incoming/), one not started yet is skipped (a rescan
+   * offers the file again if it is still there).
+   */
+  exclusive<T>(id: string, fn: () => Promise<T>): Promise<T>;
 }
 
 function text(a: EntryAttributes, k: string, d = ''): string {
@@ -144,8 +151,11 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
   // --- arrival ---------------------------------------------------------------------------------
   const arriving = new Map<string, SpoolEntry>();
   let arrivals: Promise<void> = Promise.resolve();
+  /** Spool entries an operator's action works on now: not stored meanwhile (exclusive). */
+  const excluded = new Set<string>();
   const arrive = async (e: SpoolEntry, delay: number): Promise<void> => {
     if (stopped) return;
+    if (excluded.has(e.id)) { arriving.delete(e.id); return; }
     try {
       const out = await arriveSpoolFile(store, writer, e.path, attributesOf(e), () => deleteEntry(layout, e.id), e.kind === 'message' ? 'message' : 'spool');
       arriving.delete(e.id);
@@ -354,5 +364,14 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
       await unsubscribe?.();
     },
     claimed: () => held.size,
+    exclusive: async (id, fn) => {
+      excluded.add(id);
+      try {
+        await arrivals;
+        return await fn();
+      } finally {
+        excluded.delete(id);
+      }
+    },
   };
 }
