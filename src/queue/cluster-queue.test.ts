@@ -47,7 +47,7 @@ class FakeQueue implements QueueApi {
   async heldFiles(): Promise<never[]> { return []; }
   async heldFile(): Promise<never> { throw new Error('unused'); }
   async heldFileAction(): Promise<never> { throw new Error('unused'); }
-  async note(action: string, id: string, who: Actor, detail: string): Promise<void> { this.notes.push(`${action} ${id} ${detail}; by ${who.operator}: ${who.reason}`); }
+  async recordAction(action: string, id: string, who: Actor, detail: string): Promise<void> { this.notes.push(`${action} ${id} ${detail}; by ${who.operator}: ${who.reason}`); }
 }
 
 /** A row; `name` is the entry's spool entry id where the store keeps it (p2-entryid), the `file` attribute here. */
@@ -70,6 +70,7 @@ function cluster(own: FakeQueue, other: FakeQueue, rows: StoreEntryRow[], suspen
       return [{ node: 'a', answered: true, reply: { node: 'a', ...reply } }];
     },
     entries: async () => rows.map((r) => ({ ...r })),
+    record: (action, id, who, detail) => own.recordAction(action, id, who, detail),
     actOnRow: async (id, action, note?: RowHold) => {
       const i = rows.findIndex((r) => r.id === id);
       if (i < 0) return 'missing';

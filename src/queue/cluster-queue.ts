@@ -72,6 +72,8 @@ export interface ClusterQueuePort {
   ask(command: string): Promise<readonly NodeAnswer[]>;
   entries(limit: number): Promise<StoreEntryRow[]>;
   actOnRow(id: string, action: 'hold' | 'release' | 'retry' | 'delete', note?: RowHold): Promise<RowActionOutcome>;
+  /** Logs and journals an action carried out on the shared queue (QueueService.recordAction). */
+  record?(action: string, id: string, who: Actor, detail: string): Promise<void>;
   /** The first `max` bytes of a row's data (read chunk by chunk), undefined when it is gone. */
   readHead?(id: string, max: number): Promise<{ data: Buffer; truncated: boolean } | undefined>;
   now(): number;
@@ -530,7 +532,7 @@ export class ClusterQueue implements QueueApi {
       : action === 'hold' ? `held in the shared queue${how} (was ${item.state})`
         : action === 'delete' ? `deleted from the shared queue: nobody is notified`
           : action === 'release' ? 'released: tried now' : `retried now (was ${item.state})`;
-    await this.inner.note?.(action, id, who, detail);
+    await this.port.record?.(action, id, who, detail);
     if (action === 'delete') return ok(null);
     const after = (await this.port.entries(MAX_LIMIT)).find((x) => x.id === row.id);
     return ok(after === undefined ? null : this.item(after));

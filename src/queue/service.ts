@@ -97,8 +97,6 @@ export interface QueueApi {
   heldFiles(): Promise<HeldFileItem[]>;
   heldFile(id: string): Promise<Result<{ item: HeldFileItem; report: string }, QueueError>>;
   heldFileAction(id: string, action: 'release' | 'purge', who: Actor): Promise<Result<HeldFileItem, QueueError>>;
-  /** Logs and journals an action done elsewhere on this id (the cluster's rows: queue/cluster-queue.ts). */
-  note?(action: string, id: string, who: Actor, detail: string): Promise<void>;
 }
 
 export interface QueueDeps {
@@ -478,7 +476,8 @@ export class QueueService implements QueueApi {
     }
   }
 
-  note(action: string, id: string, who: Actor, detail: string): Promise<void> {
+  /** Logs and journals an operator's action carried out elsewhere (on a row of the shared queue: cluster-queue.ts). */
+  recordAction(action: string, id: string, who: Actor, detail: string): Promise<void> {
     return this.journal(action, id, who, detail);
   }
 
