@@ -85,7 +85,8 @@ export async function openCluster(config: Config, layout: SpoolLayout, clock: Cl
     node: pgc.node, writer: config.extWrtName, now: () => clock.now(),
     ask: (command) => operator.ask(command, QUEUE_ASK_BOUND_MS),
     entries: (limit) => opStore.entries(config.extWrtName, limit),
-    actOnRow: (id, action) => opStore.actOnRow(config.extWrtName, id, action),
+    actOnRow: (id, action, note) => opStore.actOnRow(config.extWrtName, id, action, note),
+    readHead: (id, max) => opStore.readHead(config.extWrtName, id, max),
   };
   const extended = new StoreMailDirectory(new PgExtendedStore(db, pgc.node), config.extWrtName, `store ${pgc.schema} (extended_retry)`);
   return {

@@ -282,6 +282,8 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   const queueView = new QueueService({
     forwarder, extended, deadLetters, spool: queue.layout, holds, quarantine: stateLayout(config).quarantine, log, clock, spoolEntries: () => queue.list(), config: () => config,
     requeue: (mail, deadLetter, jobName) => messages.enqueue({ ...mail, origin: { kind: 'requeue', deadLetter }, jobName: jobName ?? 'SGREQUEUE' }),
+    // [P2] an unread file in incoming/ is being stored in the shared queue: an action on it excludes its arrival.
+    ...(cluster === undefined ? {} : { arrival: cluster.source }),
   });
   return {
     config: () => config, forwarder, log, queue, accounting, deadLetters, health, queueView, messages, ...(cluster === undefined ? {} : { cluster }),

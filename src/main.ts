@@ -129,7 +129,11 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
   const { gateway, config, log } = w;
   // [P2] item 4: on a cluster the queue tools see every node (queue/cluster-queue.ts).
   const cluster = gateway.cluster;
-  const queue = cluster === undefined ? gateway.queueView : new ClusterQueue(gateway.queueView, cluster.queuePort);
+  const queue = cluster === undefined ? gateway.queueView : new ClusterQueue(gateway.queueView, {
+    ...cluster.queuePort,
+    // Actions on the shared queue's rows are logged and journaled as this node's own are.
+    record: (action, id, who, detail) => gateway.queueView.recordAction(action, id, who, detail),
+  }, { suspendMode: () => gateway.forwarder.suspendMode, config: gateway.config, clock });
   const control = await startControl({
     socketPath: config.controlSocket, log,
     target: {
@@ -156,6 +160,7 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
       cluster: () => cluster === undefined ? undefined : {
         node: cluster.node, nodes: () => cluster.nodes(), staleSeconds: cluster.staleSeconds,
         statuses: () => cluster.operator.store.statuses(), refreshOthers: () => cluster.operator.refreshOthers(),
+        sharedQueue: () => cluster.queuePort.entries(1000),
       },
       // (ext, O2) DISPLAY,STATUS / `spoolgate status`: w.listening is read when asked (HTTP joins it below).
       process: { pid: process.pid, version: packageVersion(), startedAt: clock.now(), node: config.store.postgres?.node ?? hostname(), listening: () => w.listening },

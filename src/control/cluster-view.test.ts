@@ -8,7 +8,7 @@ import { ok } from '../core/result.js';
 import { Logger } from '../log/logger.js';
 import { executeLine, type ClusterOps, type OperatorTarget } from './execute.js';
 import type { ForwarderView, TargetView } from './snapshot.js';
-import type { NodeStatusRow } from '../store/operator-store.js';
+import type { NodeStatusRow, StoreEntryRow } from '../store/operator-store.js';
 
 function target(address: string, port: number, sent: number): TargetView {
   return {
@@ -79,6 +79,27 @@ test('D,SPOOLSTATUS on a cluster lists every node\'s tasks; DETAIL only the busy
   assert.ok(s.includes('  b                W 001 JOBB     J1       ACTIVE     1     0      2 0.0S'), s.join('\n'));
   const d = (await executeLine('D,SPOOLSTATUS,DETAIL,TKID=1', { target, log })).lines;
   assert.ok(d.some((l) => l.startsWith('  a                W 001 JOBA')));
+});
+
+test('D,SPOOLSTATUS on a cluster lists the shared queue\'s entries no node holds: not read yet, long retry, held; not the claimed ones', async () => {
+  const at = new Date(Date.now() - 12_000);
+  const entry = (id: string, o: Partial<StoreEntryRow>): StoreEntryRow => ({
+    id, name: `E${id}`, kind: 'spool', state: 'ready', attributes: { jobName: `JOB${id}`, jobId: `J${id}` }, size: 1, arrivedNode: 'a', arrivedAt: at, nextAttempt: at,
+    attempts: 0, leaseNode: null, lastNode: null, retryAttempts: 0, hold: null, ...o,
+  }) as StoreEntryRow;
+  const rows = [entry('1', {}), entry('2', { nextAttempt: new Date(Date.now() + 600_000), attempts: 1, lastNode: 'a', retryAttempts: 1 }), entry('3', { state: 'held' }), entry('4', { leaseNode: 'a' })];
+  const { target, log } = fixture(cluster({ sharedQueue: async () => rows }));
+  const s = (await executeLine('D,SPOOLSTATUS', { target, log })).lines;
+  const shared = s.slice(s.indexOf('  SHARED QUEUE: 3 ENTRIES NO NODE HOLDS'));
+  assert.equal(shared.length, 4, s.join('\n'));
+  assert.match(shared[1]!, /^ {2}- {16}- {5}JOB1 {5}J1 {7}QUEUED {20}1\d\.\dS$/);
+  assert.match(shared[2]!, /^ {2}- +- +JOB2 +J2 +LRT +\d+\.\dS$/);
+  assert.match(shared[3]!, /^ {2}- +- +JOB3 +J3 +HELD +\d+\.\dS$/);
+  assert.ok(!s.some((l) => l.includes('JOB4')), 'a claimed entry is its node\'s task');
+  const detail = (await executeLine('D,SPOOLSTATUS,DETAIL', { target, log })).lines;
+  assert.ok(detail.includes('  SHARED QUEUE: 3 ENTRIES NO NODE HOLDS'));
+  const one = (await executeLine('D,SPOOLSTATUS,DETAIL,TKID=1', { target, log })).lines;
+  assert.ok(!one.some((l) => l.includes('SHARED QUEUE')), 'TKID= shows that task only');
 });
 
 test('no NODE table with one node (SQLite) or DisplayCompat IBM; a store that cannot be read is one line', async () => {

@@ -8,7 +8,7 @@
 import { Msg } from './messages.js';
 import type { CountersSnapshot, Snapshot, TargetSnapshot, TaskSnapshot } from './snapshot.js';
 import type { JsonValue } from '../store/queue-store.js';
-import type { NodeStatusRow } from '../store/operator-store.js';
+import type { NodeStatusRow, StoreEntryRow } from '../store/operator-store.js';
 
 /** What a node publishes (and what another node's display reads back). */
 export interface NodeStatus {
@@ -82,5 +82,29 @@ export function clusterTaskLines(instance: string, self: string, views: readonly
       out.push(`  ${v.node.padEnd(NODE_W)} ${id.padEnd(5)} ${(t.jobName ?? 'N/A').padEnd(8)} ${(t.jobId ?? 'N/A').padEnd(8)} ${t.state.padEnd(6)} ${String(t.pend).padStart(5)} ${String(t.lrt).padStart(5)} ${String(t.mailRead).padStart(6)} ${ageCell(v)}`);
     }
   }
+  return out;
+}
+
+/** The most entries of the shared queue D,SPOOLSTATUS lists one by one (the rest are counted). */
+export const SHARED_QUEUE_LINES = 20;
+
+/**
+ * The entries of the shared queue no node holds (not claimed yet — every node busy or
+ * SUSPENDed —, released for long retry, held by the operator), after the task table: NODE '-',
+ * TKID '-', STATE QUEUED (due, not read by any node yet), WAIT (due, read before), LRT (long
+ * retry: due later) or HELD; AGE is the time since the entry arrived. Nothing when there are none.
+ */
+export function clusterQueueLines(rows: readonly StoreEntryRow[], nowMs: number): string[] {
+  const free = rows.filter((r) => r.leaseNode === null);
+  if (free.length === 0) return [];
+  const state = (r: StoreEntryRow): string => r.state === 'held' ? 'HELD' : r.nextAttempt.getTime() > nowMs ? 'LRT'
+    : r.attempts === 0 && r.lastNode === null && r.retryAttempts === 0 ? 'QUEUED' : 'WAIT';
+  const text = (r: StoreEntryRow, k: string): string => { const v = r.attributes[k]; return typeof v === 'string' && v !== '' ? v : 'N/A'; };
+  const out = [`  SHARED QUEUE: ${free.length} ENTR${free.length === 1 ? 'Y' : 'IES'} NO NODE HOLDS`];
+  for (const r of free.slice(0, SHARED_QUEUE_LINES)) {
+    const age = `${Math.max(0, (nowMs - r.arrivedAt.getTime()) / 1000).toFixed(1)}S`;
+    out.push(`  ${'-'.padEnd(NODE_W)} ${'-'.padEnd(5)} ${text(r, 'jobName').padEnd(8)} ${text(r, 'jobId').padEnd(8)} ${state(r).padEnd(6)} ${''.padStart(5)} ${''.padStart(5)} ${''.padStart(6)} ${age}`);
+  }
+  if (free.length > SHARED_QUEUE_LINES) out.push(`  ... ${free.length - SHARED_QUEUE_LINES} MORE (D,QUEUE LISTS THEM)`);
   return out;
 }

@@ -17,8 +17,8 @@ import { executeQueue, queueShows } from './queue-commands.js';
 import { formatStatus, statusReport, type ProcessFacts } from './status.js';
 import type { QueueApi } from '../queue/index.js';
 import type { NodeInfo } from '../store/queue-store.js';
-import type { NodeAnswer, NodeStatusRow } from '../store/operator-store.js';
-import { clusterTargetLines, clusterTaskLines, clusterViews, type ClusterNodeView } from './cluster-view.js';
+import type { NodeAnswer, NodeStatusRow, StoreEntryRow } from '../store/operator-store.js';
+import { clusterQueueLines, clusterTargetLines, clusterTaskLines, clusterViews, type ClusterNodeView } from './cluster-view.js';
 
 /** (ext, [P2]) With Store Backend PostgreSQL: what the displays and REFRESH,ALL need of the cluster (src/cluster.ts). */
 export interface ClusterOps {
@@ -30,6 +30,8 @@ export interface ClusterOps {
   statuses?(): Promise<readonly NodeStatusRow[]>;
   /** REFRESH,ALL: asks every other live node to REFRESH; one answer per node, within a bound. */
   refreshOthers?(): Promise<readonly NodeAnswer[]>;
+  /** The shared queue's entries (D,SPOOLSTATUS lists those no node holds: cluster-view.ts clusterQueueLines). */
+  sharedQueue?(): Promise<readonly StoreEntryRow[]>;
 }
 
 export interface RefreshOutcome {
@@ -163,14 +165,14 @@ async function execute(cmd: Command, ctx: ExecuteContext): Promise<{ lines: stri
       case 'display-iplist': return { lines, data: { targets: s.targets } };
       case 'display-spool-summary': {
         const cv = await clusterPart(t, s.compat === 'ibm', s);
-        const more = cv === undefined ? [] : cv.error !== undefined ? [cv.error] : clusterTaskLines(inst, cv.self, cv.views, () => true);
+        const more = cv === undefined ? [] : cv.error !== undefined ? [cv.error] : [...clusterTaskLines(inst, cv.self, cv.views, () => true), ...await sharedQueueLines(t, ctx.clock)];
         return { lines: [...lines, ...more], data: { suspendMode: s.suspendMode, tasks: s.tasks, ...clusterData(cv) } };
       }
       case 'display-spool-detail': {
         const pick = (x: { state: string; tkid: number }): boolean => (cmd.tkid === undefined ? x.state !== 'IDLE' : x.tkid === cmd.tkid);
         const tasks = s.tasks.filter(pick);
         const cv = await clusterPart(t, s.compat === 'ibm', s);
-        const more = cv === undefined ? [] : cv.error !== undefined ? [cv.error] : clusterTaskLines(inst, cv.self, cv.views, pick);
+        const more = cv === undefined ? [] : cv.error !== undefined ? [cv.error] : [...clusterTaskLines(inst, cv.self, cv.views, pick), ...(cmd.tkid === undefined ? await sharedQueueLines(t, ctx.clock) : [])];
         return { lines: [...lines, ...more], data: { suspendMode: s.suspendMode, tasks, ...clusterData(cv) } };
       }
       case 'display-targets': {
@@ -311,6 +313,17 @@ async function clusterPart(t: OperatorTarget, ibm: boolean, s: Parameters<typeof
     return { self: c.node, views: clusterViews(c.node, s, await c.statuses(), c.staleSeconds ?? 30) };
   } catch (e) {
     return { self: c.node, views: [], error: `CLUSTER: THE OTHER NODES' STATE CANNOT BE READ FROM THE STORE: ${describeError(e).toUpperCase()}` };
+  }
+}
+
+/** (ext, [P2]) D,SPOOLSTATUS: the shared queue's entries no node holds, after the task table (a store that fails: one line). */
+async function sharedQueueLines(t: OperatorTarget, clock: Clock | undefined): Promise<string[]> {
+  const c = t.cluster?.();
+  if (c?.sharedQueue === undefined) return [];
+  try {
+    return clusterQueueLines(await c.sharedQueue(), (clock ?? systemClock).now());
+  } catch (e) {
+    return [`  SHARED QUEUE: CANNOT BE READ FROM THE STORE: ${describeError(e).toUpperCase()}`];
   }
 }
 

@@ -277,6 +277,9 @@ export async function executeQueue(c: QueueCommand, queue: QueueApi | undefined,
       const head = `  ${(c.by === 'target' ? 'TARGET' : 'DOMAIN').padEnd(30)} ${'T'.padStart(6)}${SHAPE_BUCKETS.map((b) => String(b).padStart(6)).join('')}${`${SHAPE_BUCKETS[SHAPE_BUCKETS.length - 1]}+`.padStart(7)}`;
       const lines = [Msg.queueShape(inst, c.by), head];
       for (const r of s.rows) lines.push(`  ${r.key.slice(0, 30).padEnd(30)} ${String(r.total).padStart(6)}${r.counts.slice(0, -1).map((n) => String(n).padStart(6)).join('')}${String(r.counts[r.counts.length - 1]).padStart(7)}`);
+      // (ext, [P2]) On a cluster: how many of them each node holds ('-': the shared queue's rows no node holds).
+      const nodes = (s as { nodes?: readonly { node: string; total: number }[] }).nodes;
+      if (nodes !== undefined) lines.push(`  NODES: ${nodes.length === 0 ? 'NONE' : nodes.map((n) => `${n.node} ${n.total}`).join(', ')}`);
       return { lines, data: { by: c.by, ...s } };
     }
     case 'queue-deadletters': {

@@ -403,6 +403,9 @@ export class Forwarder {
 
   suspend(mode: 'immediate' | 'delay'): void {
     this.suspendMode = mode;
+    // A source that hands out work on demand (the shared queue) claims nothing more here: a
+    // suspended node must leave the entries to the others (pump() asks again at RESUME).
+    this.deps.spool.wantMore?.(0);
     for (const t of this.tasks) t.poke();
   }
 

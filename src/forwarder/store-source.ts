@@ -95,6 +95,14 @@ export interface StoreSource {
   claimed(): number;
   /** The writer's entries in the shared queue now, in any state (`start --once` counts them). */
   queued(): Promise<number>;
+
+  /**
+   * Runs `fn` (the operator's hold or delete of an unread file in incoming/: queue/service.ts)
+   * with the arrival of spool entry `id` excluded: an arrival under way ends first (then the file
+   * is in the shared queue and gone from incoming/), one not started yet is skipped (a rescan
+   * offers the file again if it is still there).
+   */
+  exclusive<T>(id: string, fn: () => Promise<T>): Promise<T>;
 }
 
 function text(a: EntryAttributes, k: string, d = ''): string {
@@ -161,8 +169,11 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
   // --- arrival ---------------------------------------------------------------------------------
   const arriving = new Map<string, SpoolEntry>();
   let arrivals: Promise<void> = Promise.resolve();
+  /** Spool entries an operator's action works on now: not stored meanwhile (exclusive). */
+  const excluded = new Set<string>();
   const arrive = async (e: SpoolEntry, delay: number): Promise<void> => {
     if (stopped) return;
+    if (excluded.has(e.id)) { arriving.delete(e.id); return; }
     try {
       // The entry keeps the file's spool entry id as its name (qualified if another entry has it).
       const out = await arriveSpoolFile(store, writer, e.path, attributesOf(e), () => deleteEntry(layout, e.id), { kind: e.kind === 'message' ? 'message' : 'spool', name: e.id });
@@ -415,5 +426,15 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
     },
     claimed: () => held.size,
     queued: () => store.count(writer),
+
+    exclusive: async (id, fn) => {
+      excluded.add(id);
+      try {
+        await arrivals;
+        return await fn();
+      } finally {
+        excluded.delete(id);
+      }
+    },
   };
 }

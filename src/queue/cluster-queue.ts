@@ -20,12 +20,28 @@
 //   delete (the row, its bytes and checkpoint); bounce needs the messages, which nobody has read
 //   yet: 409. A row leased by a live node that did not answer: 409 (try again; its lease runs out
 //   if it is dead).
-// - by filter, summary, shape, dead letters, held files: this node only (documented).
-import { isQueueId, queueIdFor, err, ok, type Result } from '../core/index.js';
+// - by filter (actMatching): this node's own matches, every other live node's (each acts in its
+//   own queue), and the rows of the shared queue nobody answering holds that match, acted on in
+//   the row as by id (a hold records who, why and when in the row). The counts add up, with a
+//   breakdown per node.
+// - summary and shape: every node's items (asked as a compact list: id, state, arrival, target,
+//   the domains still to deliver), the rows nobody answering holds, merged by queue id (an item
+//   on the store — extended retry, dead letters — that every node lists is counted once), with a
+//   breakdown per node.
+// - A row no node has read yet (never claimed or tried: e.g. every node SUSPENDed) is an unread
+//   spool file as in the local case: state processing, place spool:<its spool entry>, `show`
+//   parses its first PREVIEW_BYTES read from the store chunk by chunk (preview.ts), hold keeps it
+//   in the row unread (place held:<entry>, the hold's reason), delete removes it; retry, bounce
+//   and release are 409s that say what to do.
+// - dead letters, held files: this node's view (the stores behind them are shared or not).
+import { formatMailbox, isQueueId, queueIdFor, err, ok, type Clock, type Result } from '../core/index.js';
+import type { Config } from '../config/index.js';
 import { envelopeOfAttributes, storeJobId } from '../spool/message-queue.js';
 import type { JsonValue } from '../store/queue-store.js';
-import type { NodeAnswer, RowActionOutcome, StoreEntryRow } from '../store/operator-store.js';
-import { matches, MAX_LIMIT, type QueueFilter, type QueueItem, type QueueAction } from './model.js';
+import type { NodeAnswer, RowActionOutcome, RowHold, StoreEntryRow } from '../store/operator-store.js';
+import type { SpoolRecordFormat } from '../spool/attributes.js';
+import { domainOf, matches, shape, MAX_LIMIT, QUEUE_STATES, type QueueFilter, type QueueItem, type QueueAction, type QueueState, type Shape } from './model.js';
+import { previewHead, PREVIEW_BYTES } from './preview.js';
 import type { Actor, QueueApi, QueueDetail, QueueError } from './service.js';
 
 /** Requests of the cluster-wide queue tools start with this (cluster-operator.ts dispatches them). */
@@ -34,6 +50,10 @@ export const QUEUE_OP_PREFIX = 'QUEUE ';
 /** What one node asks another to do in its own queue. */
 export type QueueOp =
   | { readonly op: 'list'; readonly filter: QueueFilter }
+  /** The items of the filter, compact (summary and shape): at most BRIEF_LIMIT. */
+  | { readonly op: 'brief'; readonly filter: QueueFilter }
+  /** One action on every match in the node's own queue (actMatching). */
+  | { readonly op: 'match'; readonly filter: QueueFilter; readonly action: QueueAction; readonly who: Actor }
   | { readonly op: 'show'; readonly id: string; readonly body: boolean }
   | { readonly op: 'act'; readonly id: string; readonly action: QueueAction; readonly who: Actor };
 
@@ -51,25 +71,79 @@ export interface ClusterQueuePort {
   /** Asks every other live node to run a queue operation in its own queue; bounded. */
   ask(command: string): Promise<readonly NodeAnswer[]>;
   entries(limit: number): Promise<StoreEntryRow[]>;
-  actOnRow(id: string, action: 'hold' | 'release' | 'retry' | 'delete'): Promise<RowActionOutcome>;
+  actOnRow(id: string, action: 'hold' | 'release' | 'retry' | 'delete', note?: RowHold): Promise<RowActionOutcome>;
+  /** Logs and journals an action carried out on the shared queue (QueueService.recordAction). */
+  record?(action: string, id: string, who: Actor, detail: string): Promise<void>;
+  /** The first `max` bytes of a row's data (read chunk by chunk), undefined when it is gone. */
+  readHead?(id: string, max: number): Promise<{ data: Buffer; truncated: boolean } | undefined>;
   now(): number;
 }
+
+/** What this node adds to the rows' view: its SUSPEND (why an unread row waits), the configuration a preview parses with. */
+export interface ClusterQueueLocal {
+  readonly suspendMode?: () => 'none' | 'immediate' | 'delay';
+  readonly config?: () => Config;
+  readonly clock?: Clock;
+}
+
+/** The most items one node sends for summary and shape (about 80 bytes each, within a reply's bound). */
+export const BRIEF_LIMIT = 50_000;
+
+/** An item as summary and shape need it: id, state, arrival (ISO), target, the domains still to deliver, a held spool file. */
+type Brief = readonly [id: string, state: QueueState, arrival: string, target: string | null, domains: readonly string[], heldFile: 0 | 1];
+
+function briefOf(x: QueueItem): Brief {
+  const domains = [...new Set(x.recipients.filter((r) => r.state === 'pending' || r.state === 'deferred').map((r) => domainOf(r.address)).filter((d) => d !== ''))];
+  return [x.id, x.state, x.arrival, x.target, domains, x.place.startsWith('held:') ? 1 : 0];
+}
+
+function isBrief(v: unknown): v is Brief {
+  return Array.isArray(v) && v.length === 6 && typeof v[0] === 'string' && (QUEUE_STATES as readonly unknown[]).includes(v[1])
+    && typeof v[2] === 'string' && (v[3] === null || typeof v[3] === 'string') && Array.isArray(v[4]) && (v[5] === 0 || v[5] === 1);
+}
+
+/** A brief as the model's shape() reads an item. */
+function itemOfBrief(b: Brief): QueueItem {
+  return {
+    id: b[0], state: b[1], arrival: b[2], nextAttempt: null, attempts: 0, size: 0, jobName: '', jobId: '', user: '', sender: '',
+    recipients: b[4].map((d) => ({ address: `@${d}`, state: 'pending', lastReply: null })), target: b[3], place: b[5] === 1 ? 'held:' : '', why: null,
+  };
+}
+
+function checkFilter(v: unknown, limit: number): QueueFilter | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const f = v as QueueFilter;
+  if (typeof f.limit !== 'number' || typeof f.offset !== 'number' || f.limit < 0 || f.limit > limit || f.offset !== 0) return undefined;
+  if (f.states !== undefined && (!Array.isArray(f.states) || !f.states.every((x) => (QUEUE_STATES as readonly unknown[]).includes(x)))) return undefined;
+  for (const k of ['job', 'sender', 'recipient', 'target', 'domain'] as const) if (f[k] !== undefined && typeof f[k] !== 'string') return undefined;
+  if (f.minAge !== undefined && typeof f.minAge !== 'number') return undefined;
+  return f;
+}
+
+function checkWho(v: unknown): Actor | undefined {
+  const who = v as Actor | undefined;
+  if (typeof who?.operator !== 'string' || typeof who.reason !== 'string') return undefined;
+  return { operator: who.operator.slice(0, 200), reason: who.reason.slice(0, 500) };
+}
+
+const isAction = (a: unknown): a is QueueAction => typeof a === 'string' && ['hold', 'release', 'retry', 'bounce', 'delete'].includes(a);
 
 function checkOp(v: unknown): QueueOp | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const o = v as Record<string, unknown>;
-  if (o.op === 'list' && typeof o.filter === 'object' && o.filter !== null) {
-    const f = o.filter as QueueFilter;
-    if (typeof f.limit !== 'number' || typeof f.offset !== 'number' || f.limit < 0 || f.limit > MAX_LIMIT * 10 || f.offset !== 0) return undefined;
-    return { op: 'list', filter: f };
+  if (o.op === 'list' || o.op === 'brief') {
+    const f = checkFilter(o.filter, o.op === 'list' ? MAX_LIMIT * 10 : BRIEF_LIMIT);
+    return f === undefined ? undefined : { op: o.op, filter: f };
+  }
+  if (o.op === 'match') {
+    const f = checkFilter(o.filter, MAX_LIMIT * 10);
+    const who = checkWho(o.who);
+    return f === undefined || who === undefined || !isAction(o.action) ? undefined : { op: 'match', filter: f, action: o.action, who };
   }
   if (typeof o.id !== 'string' || !isQueueId(o.id)) return undefined;
   if (o.op === 'show') return { op: 'show', id: o.id, body: o.body === true };
-  const who = o.who as Actor | undefined;
-  if (o.op === 'act' && typeof o.action === 'string' && ['hold', 'release', 'retry', 'bounce', 'delete'].includes(o.action)
-    && typeof who?.operator === 'string' && typeof who.reason === 'string') {
-    return { op: 'act', id: o.id, action: o.action as QueueAction, who: { operator: who.operator.slice(0, 200), reason: who.reason.slice(0, 500) } };
-  }
+  const who = checkWho(o.who);
+  if (o.op === 'act' && isAction(o.action) && who !== undefined) return { op: 'act', id: o.id, action: o.action, who };
   return undefined;
 }
 
@@ -84,6 +158,14 @@ export async function serveQueueOp(queue: QueueApi, command: string): Promise<{ 
   if (op === undefined) return { ok: false, lines: [], data: { status: 400, error: 'not a queue operation this node accepts' } };
   switch (op.op) {
     case 'list': return { ok: true, lines: [], data: await queue.list(op.filter) };
+    case 'brief': {
+      const r = await queue.list(op.filter);
+      return { ok: true, lines: [], data: { total: r.total, items: r.items.map(briefOf) } };
+    }
+    case 'match': {
+      const r = await queue.actMatching(op.filter, op.action, op.who);
+      return r.ok ? { ok: true, lines: [], data: r.value } : { ok: false, lines: [], data: r.error };
+    }
     case 'show': {
       const r = await queue.show(op.id, { body: op.body });
       return r.ok ? { ok: true, lines: [], data: r.value } : { ok: false, lines: [], data: r.error };
@@ -118,31 +200,90 @@ export function rowQueueId(r: StoreEntryRow): string {
   return queueIdFor(r.name, text(r.attributes, 'jobId') || storeJobId(r.id), one ? 1 : 0);
 }
 
-function rowItem(r: StoreEntryRow, nowMs: number): ClusterQueueItem {
+/** The spool entry a row was stored from (its `file` attribute), else its row name. */
+function rowFile(r: StoreEntryRow): string {
+  return r.name;
+}
+
+/**
+ * A row no node has read: never claimed to an attempt (no attempts, no long retry, no node tried
+ * it) and not leased now; a held one that was held so (its hold says unread).
+ */
+export function rowUnread(r: StoreEntryRow): boolean {
+  if (r.state === 'held') return r.hold?.unread === true;
+  return r.leaseNode === null && r.attempts === 0 && r.retryAttempts === 0 && r.lastNode === null;
+}
+
+type Suspend = 'none' | 'immediate' | 'delay';
+
+function rowItem(r: StoreEntryRow, nowMs: number, suspend: Suspend = 'none'): ClusterQueueItem {
   const held = r.state === 'held';
+  const unread = rowUnread(r);
   const later = r.nextAttempt.getTime() > nowMs;
   const tried = r.lastNode === null ? '' : `; last tried by node ${r.lastNode}`;
-  const why = held ? `held in the shared queue (release to send it)${tried}`
+  const why = held ? (r.hold !== null ? `held by ${r.hold.operator}${r.hold.unread ? ' before it was read' : ''}: ${r.hold.reason}${tried}` : `held in the shared queue (release to send it)${tried}`)
     : r.leaseNode !== null ? `claimed by node ${r.leaseNode}, which did not answer`
-      : later ? `long retry in the shared queue: any node tries it again at ${r.nextAttempt.toISOString()}${tried}`
-        : `waiting in the shared queue for a node to claim it${tried}`;
+      : unread ? (suspend !== 'none'
+        ? `spool file not read yet: SUSPEND ${suspend.toUpperCase()} on this node (RESUME); in the shared queue, any node not suspended claims it`
+        : 'spool file not read yet: in the shared queue, waiting for a node to claim it')
+        : later ? `long retry in the shared queue: any node tries it again at ${r.nextAttempt.toISOString()}${tried}`
+          : `waiting in the shared queue for a node to claim it${tried}`;
   const env = r.attributes.envelope as { sender?: JsonValue; recipients?: JsonValue } | undefined;
   const rcpts = Array.isArray(env?.recipients) ? env.recipients.filter((x): x is string => typeof x === 'string') : [];
+  const fromEntry = r.kind === 'message' ? envelopeOfAttributes(r.attributes) : undefined;
+  const sender = typeof env?.sender === 'string' ? env.sender : fromEntry?.ok === true && fromEntry.value.envelope.from.kind === 'mailbox' ? formatMailbox(fromEntry.value.envelope.from.mailbox) : '';
+  const recipients = rcpts.length > 0 || fromEntry?.ok !== true ? rcpts : fromEntry.value.envelope.recipients.map((x) => formatMailbox(x.mailbox));
   return {
-    id: rowQueueId(r), state: held ? 'held' : later ? 'retry' : 'processing', arrival: r.arrivedAt.toISOString(),
-    nextAttempt: later ? r.nextAttempt.toISOString() : null, attempts: Math.max(r.retryAttempts, r.attempts), size: r.size,
+    id: rowQueueId(r), state: held ? 'held' : later && !unread ? 'retry' : 'processing', arrival: r.arrivedAt.toISOString(),
+    nextAttempt: later && !held && !unread ? r.nextAttempt.toISOString() : null, attempts: Math.max(r.retryAttempts, r.attempts), size: r.size,
     jobName: text(r.attributes, 'jobName'), jobId: text(r.attributes, 'jobId'), user: text(r.attributes, 'originUser'),
-    sender: typeof env?.sender === 'string' ? env.sender : '', recipients: rcpts.map((a) => ({ address: a, state: 'pending', lastReply: null })),
-    target: null, place: `db:${r.id}`, why, node: r.leaseNode ?? '-', ...(r.lastNode === null ? {} : { lastNode: r.lastNode }),
+    sender, recipients: recipients.map((a) => ({ address: a, state: 'pending', lastReply: null })),
+    target: null, place: unread ? `${held ? 'held' : 'spool'}:${rowFile(r)}` : `db:${r.id}`, why, node: r.leaseNode ?? '-',
+    ...(r.lastNode === null ? {} : { lastNode: r.lastNode }),
+    ...(r.hold === null || !held ? {} : { hold: { operator: r.hold.operator, reason: r.hold.reason, at: r.hold.at } }),
   };
 }
 
+/** A filter action's outcome with the nodes it was done on. */
+export interface MatchOutcome {
+  readonly done: number;
+  readonly refused: number;
+  readonly ids: string[];
+  /** Per node ('-': rows of the shared queue no node holds). */
+  readonly nodes: readonly { readonly node: string; readonly done: number; readonly refused: number }[];
+  /** Nodes that did not answer in time (their matches were not acted on). */
+  readonly silent: readonly string[];
+}
+
+/** summary() with the per-node counts. */
+export interface ClusterSummary {
+  readonly counts: Record<QueueState, number>;
+  readonly oldestAgeSeconds: number | null;
+  readonly nodes: readonly { readonly node: string; readonly total: number; readonly counts: Record<QueueState, number> }[];
+  readonly silent: readonly string[];
+  /** Some node had more items than it sends (BRIEF_LIMIT): the counts are at least these. */
+  readonly partial: boolean;
+}
+
+/** shape() with the total per node. */
+export type ClusterShape = Shape & { readonly nodes: readonly { readonly node: string; readonly total: number }[]; readonly silent: readonly string[]; readonly partial: boolean };
+
+const zeroCounts = (): Record<QueueState, number> => Object.fromEntries(QUEUE_STATES.map((x) => [x, 0])) as Record<QueueState, number>;
+
 /** The whole cluster's queue: `inner` is this node's own (queue/service.ts). */
 export class ClusterQueue implements QueueApi {
-  constructor(private readonly inner: QueueApi, private readonly port: ClusterQueuePort) {}
+  constructor(private readonly inner: QueueApi, private readonly port: ClusterQueuePort, private readonly local: ClusterQueueLocal = {}) {}
 
   private tag<T extends QueueItem>(x: T, node: string): T & { node: string } {
     return { ...x, node };
+  }
+
+  private suspend(): Suspend {
+    return this.local.suspendMode?.() ?? 'none';
+  }
+
+  private item(r: StoreEntryRow): ClusterQueueItem {
+    return rowItem(r, this.port.now(), this.suspend());
   }
 
   async list(filter: QueueFilter): Promise<{ total: number; items: ClusterQueueItem[] }> {
@@ -154,6 +295,8 @@ export class ClusterQueue implements QueueApi {
     ]);
     let total = own.total;
     const items: ClusterQueueItem[] = own.items.map((x) => this.tag(x, this.port.node));
+    // An item on the shared store (extended retry, dead letters) is listed by every node: once here.
+    const seen = new Set(items.map((x) => x.id));
     const answered = new Set([this.port.node]);
     for (const a of answers) {
       if (!a.answered || !a.reply.ok) continue;
@@ -161,13 +304,16 @@ export class ClusterQueue implements QueueApi {
       if (typeof d?.total !== 'number' || !Array.isArray(d.items)) continue;
       answered.add(a.node);
       total += d.total;
-      for (const x of d.items as QueueItem[]) items.push(this.tag(x, a.node));
+      for (const x of d.items as QueueItem[]) {
+        if (seen.has(x.id)) { total--; continue; }
+        seen.add(x.id);
+        items.push(this.tag(x, a.node));
+      }
     }
-    const now = this.port.now();
     for (const r of rows) {
       if (r.leaseNode !== null && answered.has(r.leaseNode)) continue;
-      const item = rowItem(r, now);
-      if (!matches(item, filter, now)) continue;
+      const item = this.item(r);
+      if (seen.has(item.id) || !matches(item, filter, this.port.now())) continue;
       total++;
       items.push(item);
     }
@@ -175,9 +321,108 @@ export class ClusterQueue implements QueueApi {
     return { total, items: items.slice(filter.offset, filter.offset + filter.limit) };
   }
 
-  summary(): ReturnType<QueueApi['summary']> { return this.inner.summary(); }
-  shape(by: 'target' | 'domain', filter?: QueueFilter): ReturnType<QueueApi['shape']> { return this.inner.shape(by, filter); }
-  actMatching(filter: QueueFilter, action: QueueAction, who: Actor): ReturnType<QueueApi['actMatching']> { return this.inner.actMatching(filter, action, who); }
+  /**
+   * Every node's items of the filter, compact, merged by queue id (this node's first), with the
+   * node each is on; the rows no answering node holds as node '-' (or the node that did not answer).
+   */
+  private async briefs(filter: QueueFilter): Promise<{ items: { node: string; b: Brief }[]; silent: string[]; partial: boolean }> {
+    const want: QueueFilter = { ...filter, offset: 0, limit: BRIEF_LIMIT };
+    const [own, answers, rows] = await Promise.all([
+      this.inner.list(want),
+      this.port.ask(QUEUE_OP_PREFIX + JSON.stringify({ op: 'brief', filter: want })),
+      this.port.entries(MAX_LIMIT),
+    ]);
+    const seen = new Set<string>();
+    const items: { node: string; b: Brief }[] = [];
+    const add = (node: string, b: Brief): void => { if (!seen.has(b[0])) { seen.add(b[0]); items.push({ node, b }); } };
+    let partial = own.total > own.items.length;
+    for (const x of own.items) add(this.port.node, briefOf(x));
+    const answered = new Set([this.port.node]);
+    const silent: string[] = [];
+    for (const a of answers) {
+      const d = a.answered && a.reply.ok ? a.reply.data as { total?: unknown; items?: unknown } | null : null;
+      if (typeof d?.total !== 'number' || !Array.isArray(d.items)) { silent.push(a.node); continue; }
+      answered.add(a.node);
+      if (d.total > d.items.length) partial = true;
+      for (const b of d.items) if (isBrief(b)) add(a.node, b);
+    }
+    const now = this.port.now();
+    for (const r of rows) {
+      if (r.leaseNode !== null && answered.has(r.leaseNode)) continue;
+      const item = this.item(r);
+      if (filter.states !== undefined && !filter.states.includes(item.state)) continue;
+      if (matches(item, filter, now)) add(r.leaseNode ?? '-', briefOf(item));
+    }
+    return { items, silent, partial };
+  }
+
+  async summary(): Promise<ClusterSummary> {
+    const { items, silent, partial } = await this.briefs({ limit: BRIEF_LIMIT, offset: 0 });
+    const counts = zeroCounts();
+    const nodes = new Map<string, Record<QueueState, number>>();
+    let oldest: number | undefined;
+    for (const { node, b } of items) {
+      counts[b[1]]++;
+      let n = nodes.get(node);
+      if (n === undefined) nodes.set(node, (n = zeroCounts()));
+      n[b[1]]++;
+      const at = Date.parse(b[2]);
+      if (b[1] !== 'dead' && b[1] !== 'quarantined' && (oldest === undefined || at < oldest)) oldest = at;
+    }
+    return {
+      counts, oldestAgeSeconds: oldest === undefined ? null : Math.max(0, Math.round((this.port.now() - oldest) / 1000)),
+      nodes: [...nodes].sort(([a], [b]) => a.localeCompare(b)).map(([node, c]) => ({ node, total: Object.values(c).reduce((x, y) => x + y, 0), counts: c })),
+      silent, partial,
+    };
+  }
+
+  async shape(by: 'target' | 'domain', filter?: QueueFilter): Promise<ClusterShape> {
+    // qshape looks at mail that waits to be delivered: not dead letters, held files or the quarantine (as service.ts).
+    const states = filter?.states ?? ['processing', 'retry', 'extended', 'held'];
+    const { items, silent, partial } = await this.briefs({ ...(filter ?? { limit: BRIEF_LIMIT, offset: 0 }), states });
+    const kept = items.filter((x) => x.b[5] === 0);
+    const perNode = new Map<string, number>();
+    for (const x of kept) perNode.set(x.node, (perNode.get(x.node) ?? 0) + 1);
+    return {
+      ...shape(kept.map((x) => itemOfBrief(x.b)), by, this.port.now()),
+      nodes: [...perNode].sort(([a], [b]) => a.localeCompare(b)).map(([node, total]) => ({ node, total })), silent, partial,
+    };
+  }
+
+  async actMatching(filter: QueueFilter, action: QueueAction, who: Actor): Promise<Result<MatchOutcome, QueueError>> {
+    const [own, answers] = await Promise.all([
+      this.inner.actMatching(filter, action, who),
+      this.port.ask(QUEUE_OP_PREFIX + JSON.stringify({ op: 'match', filter: { ...filter, offset: 0 }, action, who })),
+    ]);
+    if (!own.ok) return own;
+    const ids = new Set(own.value.ids);
+    let refused = own.value.refused;
+    const nodes: { node: string; done: number; refused: number }[] = [{ node: this.port.node, done: own.value.done, refused: own.value.refused }];
+    const answered = new Set([this.port.node]);
+    const silent: string[] = [];
+    for (const a of answers) {
+      const d = a.answered && a.reply.ok ? a.reply.data as { done?: unknown; refused?: unknown; ids?: unknown } | null : null;
+      if (typeof d?.done !== 'number' || typeof d.refused !== 'number' || !Array.isArray(d.ids)) { silent.push(a.node); continue; }
+      answered.add(a.node);
+      for (const id of d.ids) if (typeof id === 'string') ids.add(id);
+      refused += d.refused;
+      nodes.push({ node: a.node, done: d.done, refused: d.refused });
+    }
+    // The rows of the shared queue no answering node holds (read or not), as by id.
+    const now = this.port.now();
+    const rows = (await this.port.entries(MAX_LIMIT)).filter((r) => !(r.leaseNode !== null && answered.has(r.leaseNode)));
+    const row = { node: '-', done: 0, refused: 0 };
+    for (const r of rows) {
+      const item = this.item(r);
+      if (ids.has(item.id) || !matches(item, filter, now) || (filter.states !== undefined && !filter.states.includes(item.state))) continue;
+      if (action !== 'hold' && row.done + row.refused >= filter.limit) break;
+      const out = await this.actOnRow(r, item, action, who, true);
+      if (out.ok) { row.done++; ids.add(item.id); } else row.refused++;
+    }
+    if (row.done + row.refused > 0) { nodes.push(row); refused += row.refused; }
+    return ok({ done: ids.size, refused, ids: [...ids], nodes, silent });
+  }
+
   deadLetters(): ReturnType<QueueApi['deadLetters']> { return this.inner.deadLetters(); }
   requeue(id: string, who: Actor): ReturnType<QueueApi['requeue']> { return this.inner.requeue(id, who); }
   purgeDead(days: number, who: Actor): ReturnType<QueueApi['purgeDead']> { return this.inner.purgeDead(days, who); }
@@ -203,6 +448,28 @@ export class ClusterQueue implements QueueApi {
     return (await this.port.entries(MAX_LIMIT)).find((r) => rowQueueId(r) === id);
   }
 
+  /** An unread row's messages, parsed from its first bytes read from the store (preview.ts); undefined without a store reader or configuration. */
+  private async preview(r: StoreEntryRow): Promise<Pick<QueueDetail, 'file' | 'headers'> | undefined> {
+    const { config, clock } = this.local;
+    if (this.port.readHead === undefined || config === undefined || clock === undefined) return undefined;
+    const head = await this.port.readHead(r.id, PREVIEW_BYTES);
+    if (head === undefined) return undefined;
+    const env = r.kind === 'message' ? envelopeOfAttributes(r.attributes) : undefined;
+    const attrs = {
+      jobName: text(r.attributes, 'jobName'), jobId: text(r.attributes, 'jobId'), originUser: text(r.attributes, 'originUser'),
+      ...(text(r.attributes, 'recordFormat') === '' ? {} : { recordFormat: text(r.attributes, 'recordFormat') as SpoolRecordFormat }),
+      ...(text(r.attributes, 'encoding') === '' ? {} : { encoding: text(r.attributes, 'encoding') }),
+    };
+    const p = previewHead(head, { attrs, ...(env?.ok === true ? { envelope: env.value.envelope } : {}) }, config(), clock);
+    return {
+      file: {
+        messages: p.messages.map((m) => ({ messageNo: m.messageNo, sender: m.envelope.from.kind === 'null' ? '' : formatMailbox(m.envelope.from.mailbox), recipients: m.envelope.recipients.map((x) => formatMailbox(x.mailbox)), headers: m.headers })),
+        problems: p.problems, truncated: p.truncated,
+      },
+      ...(p.messages[0] === undefined ? {} : { headers: p.messages[0].headers }),
+    };
+  }
+
   async show(id: string, opts: { body: boolean }): Promise<Result<QueueDetail, QueueError>> {
     const own = await this.inner.show(id, opts);
     if (own.ok) return ok(this.tag(own.value, this.port.node));
@@ -210,8 +477,14 @@ export class ClusterQueue implements QueueApi {
     const r = await this.routed({ op: 'show', id, body: opts.body });
     if ('node' in r) return r.ok ? ok(this.tag(r.data as QueueDetail, r.node)) : err(queueErrorOf(r.data) ?? { status: 503, error: 'bad answer' });
     const row = await this.row(id);
-    if (row !== undefined) return ok({ ...rowItem(row, this.port.now()), history: [], actions: [] });
-    return err(notFound(id, own.error.error, r.silent));
+    if (row === undefined) return err(notFound(id, own.error.error, r.silent));
+    let parsed: Pick<QueueDetail, 'file' | 'headers'> | undefined;
+    try {
+      parsed = rowUnread(row) ? await this.preview(row) : undefined;
+    } catch (e) {
+      return err({ status: 503, error: `${id} cannot be read from the shared queue: ${e instanceof Error ? e.message : String(e)}` });
+    }
+    return ok({ ...this.item(row), history: [], actions: [], ...(parsed ?? {}) });
   }
 
   async act(id: string, action: QueueAction, who: Actor): Promise<Result<QueueItem | null, QueueError>> {
@@ -225,14 +498,45 @@ export class ClusterQueue implements QueueApi {
     }
     const row = await this.row(id);
     if (row === undefined) return err(notFound(id, own.error.error, r.silent));
-    if (action === 'retry' && row.state === 'held') return err({ status: 409, error: `${id} is held in the shared queue: release it (a release sends it at once)` });
+    return this.actOnRow(row, this.item(row), action, who, false);
+  }
+
+  /**
+   * An action on a row no answering node holds, under its row lock (store/pg/operator.ts): an
+   * unread one as local unread spool files (service.ts spoolFileNow), a read one as before. Journaled.
+   */
+  private async actOnRow(row: StoreEntryRow, item: ClusterQueueItem, action: QueueAction, who: Actor, byFilter: boolean): Promise<Result<QueueItem | null, QueueError>> {
+    const id = item.id;
+    const unread = rowUnread(row);
+    const file = rowFile(row);
+    const conflict = (why: string): Result<never, QueueError> => err({ status: 409, error: `${id} is ${item.state}: ${why}` });
+    if (unread && row.state !== 'held') {
+      const resume = this.suspend() !== 'none' ? ' (RESUME ends the SUSPEND on this node)' : '';
+      if (action === 'release') return conflict(`not held (a spool file not read yet is read as soon as a node claims it${resume})`);
+      if (action === 'retry') return conflict(`not read yet, so it has no messages to retry: it is read as soon as a node claims it${resume}; hold or delete work on the file now`);
+      if (action === 'bounce') return conflict('not read yet, so it has no messages to bounce: hold it (then release it when its messages should go) or delete it; once read, its messages can be bounced');
+    } else {
+      if (action === 'retry' && row.state === 'held') return err({ status: 409, error: `${id} is held in the shared queue: release it (a release sends it at once)` });
+      if (action === 'bounce') return err({ status: 409, error: `${id} is a file in the shared queue that no node has read yet: bounce works on its messages; hold, release, retry or delete it, or wait until a node reads it` });
+      if (action === 'release' && row.state !== 'held') return conflict('not held');
+    }
     if (action === 'hold' && row.state === 'held') return err({ status: 409, error: `${id} is already held in the shared queue` });
-    if (action === 'bounce') return err({ status: 409, error: `${id} is a file in the shared queue that no node has read yet: bounce works on its messages; hold, release, retry or delete it, or wait until a node reads it` });
-    const out = await this.port.actOnRow(row.id, action);
+    const note: RowHold | undefined = action === 'hold' ? { operator: who.operator, reason: who.reason, at: new Date(this.port.now()).toISOString(), unread } : undefined;
+    const out = await this.port.actOnRow(row.id, action, note);
     if (out === 'missing') return err({ status: 404, error: `${id} left the shared queue meanwhile` });
     if (out === 'leased') return err({ status: 409, error: `${id} was claimed by node ${row.leaseNode ?? 'another node'} meanwhile: try again` });
+    const how = byFilter ? ' (by filter)' : '';
+    const detail = unread
+      ? action === 'hold' ? `spool file ${file} held unread in the shared queue${how}`
+        : action === 'delete' ? `spool file ${file} deleted unread: nobody is notified`
+          : `spool file ${file} released: read by the next node that claims it`
+      : action === 'hold' ? `held in the shared queue${how} (was ${item.state})`
+        : action === 'delete' ? `deleted from the shared queue: nobody is notified`
+          : action === 'release' ? 'released: tried now' : `retried now (was ${item.state})`;
+    await this.port.record?.(action, id, who, detail);
+    if (action === 'delete') return ok(null);
     const after = (await this.port.entries(MAX_LIMIT)).find((x) => x.id === row.id);
-    return ok(after === undefined ? null : rowItem(after, this.port.now()));
+    return ok(after === undefined ? null : this.item(after));
   }
 }
 

@@ -49,9 +49,24 @@ async function readHead(path: string, max: number): Promise<{ data: Buffer; trun
 }
 
 export async function previewSpoolFile(entry: SpoolEntry, config: Config, clock: Clock): Promise<FilePreview> {
-  if (entry.message !== undefined) {
-    const head = await readHead(entry.path, MAX_HEADERS);
-    return { messages: [{ messageNo: 1, envelope: entry.message.envelope, headers: headerSection(head.data) }], problems: [], truncated: false };
+  const head = await readHead(entry.path, entry.message !== undefined ? MAX_HEADERS : PREVIEW_BYTES);
+  return previewHead(head, { attrs: entry.attrs, ...(entry.message === undefined ? {} : { envelope: entry.message.envelope }) }, config, clock);
+}
+
+/** What a preview needs to know of a file besides its first bytes (a local entry, or a stored one: queue/cluster-queue.ts). */
+export interface PreviewSubject {
+  readonly attrs: Pick<SpoolEntry['attrs'], 'jobName' | 'jobId' | 'originUser' | 'recordFormat' | 'encoding'>;
+  /** A message entry's envelope. */
+  readonly envelope?: Envelope;
+}
+
+/**
+ * The preview of a file's first bytes (`head`: at most PREVIEW_BYTES, and whether there was more;
+ * a message entry's: its header section), wherever they were read from.
+ */
+export function previewHead(head: { readonly data: Buffer; readonly truncated: boolean }, entry: PreviewSubject, config: Config, clock: Clock): FilePreview {
+  if (entry.envelope !== undefined) {
+    return { messages: [{ messageNo: 1, envelope: entry.envelope, headers: headerSection(head.data.subarray(0, MAX_HEADERS)) }], problems: [], truncated: false };
   }
   const s = forwarderSettings(config, clock).task;
   const codepage = s.codepage(entry.attrs.encoding);
@@ -61,7 +76,6 @@ export async function previewSpoolFile(entry: SpoolEntry, config: Config, clock:
     ...s.parser, job: { jobName: entry.attrs.jobName, jobId: entry.attrs.jobId, originUser: entry.attrs.originUser },
     ...(codepage.asciiCharset === 'UTF-8' ? { translatedCharset: 'UTF-8' as const } : {}),
   });
-  const head = await readHead(entry.path, PREVIEW_BYTES);
   // A cut file is not ended: its last message may be incomplete and is then not shown.
   const events: BatchEvent[] = parser.push(decoder.push(head.data));
   if (!head.truncated) events.push(...parser.push(decoder.end()), ...parser.end());

@@ -117,6 +117,12 @@ export interface QueueDeps {
   readonly config?: () => Config;
   /** The journal (the mailbox store's), when there is one. */
   readonly journal?: () => Journal | undefined;
+  /**
+   * On a cluster, files in incoming/ are being stored in the shared queue (forwarder/store-source.ts):
+   * an action on an unread file runs with its arrival excluded (one that is under way ends first;
+   * the file is then gone: 404, and the cluster's queue acts on its row).
+   */
+  readonly arrival?: { exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> };
 }
 
 /** Where a found item is (what an action works on). */
@@ -470,6 +476,11 @@ export class QueueService implements QueueApi {
     }
   }
 
+  /** Logs and journals an operator's action carried out elsewhere (on a row of the shared queue: cluster-queue.ts). */
+  recordAction(action: string, id: string, who: Actor, detail: string): Promise<void> {
+    return this.journal(action, id, who, detail);
+  }
+
   /** Logs and journals an action; resolves once the journal has it (what `show` lists after a restart). */
   private async journal(action: string, id: string, who: Actor, detail: string): Promise<void> {
     this.d.log.event('queue.action', { action, qid: id, operator: who.operator, reason: who.reason, detail });
@@ -593,6 +604,12 @@ export class QueueService implements QueueApi {
     if (action === 'release') return conflict('not held (a spool file not read yet is read as soon as a spool task is free; RESUME if suspended)');
     if (action === 'retry') return conflict(`not read yet, so it has no messages to retry: it is read as soon as a spool task is free${this.d.forwarder.suspendMode !== 'none' ? ' (RESUME ends the SUSPEND)' : ''}; hold or delete work on the file now`);
     if (action === 'bounce') return conflict('not read yet, so it has no messages to bounce: hold it (then release it when its messages should go) or delete it; once read, its messages can be bounced');
+    const arrival = this.d.arrival;
+    if (arrival !== undefined) return arrival.exclusive(entry.id, () => this.spoolFileMove(id, entry, action, who, conflict));
+    return this.spoolFileMove(id, entry, action, who, conflict);
+  }
+
+  private async spoolFileMove(id: string, entry: SpoolEntry, action: QueueAction, who: Actor, conflict: (why: string) => Result<never, QueueError>): Promise<Result<QueueItem | null, QueueError>> {
     const fwd = this.d.forwarder;
     if (!fwd.withholdFile(entry.id)) return conflict('a spool task started reading it just now: act on its messages (queue list --job)');
     let moved = false;

@@ -53,6 +53,16 @@ export interface StoreEntryRow {
   readonly lastNode: string | null;
   /** Long retry (checkpoint_retries): the most attempts any of its messages has had, else 0. */
   readonly retryAttempts: number;
+  /** The operator's hold (state held by the queue tools), else null. */
+  readonly hold: RowHold | null;
+}
+
+/** Who held a row, why, when; `unread`: held before any node read it (migration 13). */
+export interface RowHold {
+  readonly operator: string;
+  readonly reason: string;
+  readonly at: string;
+  readonly unread: boolean;
 }
 
 /** What an action on a row found: done, or why not. */
@@ -79,8 +89,10 @@ export interface OperatorStore {
   listen(handlers: { onRequest(id: string): void; onReply(id: string): void }): Promise<() => Promise<void>>;
   /** The writer's entries, oldest first, at most `limit`. */
   entries(writer: string, limit: number): Promise<StoreEntryRow[]>;
-  /** hold / release / retry-now / delete of an entry no live node holds (fenced: 'leased' otherwise). */
-  actOnRow(writer: string, id: string, action: 'hold' | 'release' | 'retry' | 'delete'): Promise<RowActionOutcome>;
+  /** hold / release / retry-now / delete of an entry no live node holds (fenced: 'leased' otherwise); a hold records `note`. */
+  actOnRow(writer: string, id: string, action: 'hold' | 'release' | 'retry' | 'delete', note?: RowHold): Promise<RowActionOutcome>;
+  /** The first `max` bytes of an entry's data (its chunks, read one at a time), and whether there is more. */
+  readHead(writer: string, id: string, max: number): Promise<{ data: Buffer; truncated: boolean } | undefined>;
 }
 
 /** One node's answer to a request, or why there is none. */

@@ -52,6 +52,32 @@ export async function submitText(config: Config, text: string, jobName = 'TESTJO
   return e.id;
 }
 
+/**
+ * The spool files the gateway has taken in and not finished, by job name, through its interfaces
+ * on either backend: the writer's incoming/ (with SQLite a file stays there while it is read; on
+ * a cluster only while it arrives), and on a cluster the shared queue's entries of the writer
+ * (stored, claimed or not: cluster.ts queuePort). A file between the arrival's commit and its
+ * unlink is named twice for that moment.
+ */
+export async function unfinishedFiles(gw: Gateway): Promise<string[]> {
+  const local = (await gw.queue.list()).map((e) => e.attrs.jobName);
+  const stored = gw.cluster === undefined ? [] : (await gw.cluster.queuePort.entries(10_000)).map((r) => String(r.attributes.jobName ?? ''));
+  return [...local, ...stored];
+}
+
+/**
+ * Job names of the spool files the gateway has taken in since this call, on either backend:
+ * handed to the forwarder (SQLite: it starts them unless suspended) or stored in the shared queue
+ * (a cluster: any node not suspended claims them). Resolves the question "was it seen?" without
+ * sleeping through rescans.
+ */
+export function takenIn(gw: Gateway): () => Promise<string[]> {
+  const handed: string[] = [];
+  const enqueue = gw.forwarder.enqueue.bind(gw.forwarder);
+  gw.forwarder.enqueue = (e) => { enqueue(e); handed.push(e.attrs.jobName); };
+  return async () => [...handed, ...(gw.cluster === undefined ? [] : (await gw.cluster.queuePort.entries(10_000)).map((r) => String(r.attributes.jobName ?? '')))];
+}
+
 export async function until(what: string, cond: () => boolean | Promise<boolean>, maxMs = 60_000): Promise<void> {
   const start = Date.now();
   while (!(await cond())) {

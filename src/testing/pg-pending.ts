@@ -8,8 +8,6 @@
 
 export interface Pending { readonly file: string; readonly test: string; readonly reason: string }
 
-/** gw.queue / `spoolgate queue` see this node's spool directory only. */
-const QUEUE_VIEW = 'the test reads the in-process queue model (gw.queue) of this node\'s spool directory, where a file stored in the database no longer is; the cluster-wide queue tools (queue/cluster-queue.ts) see a stored file as a db-<id> row, not as the unread spool file this test expects';
 /** Tests that take a file leaving incoming/ as its end, and find held/ and sysout/ by the spool entry id. */
 const DISPOSED = 'the test takes a file leaving incoming/ as the end of its processing and finds it in held/ and sysout/ by its spool entry id; on PostgreSQL a file leaves incoming/ when it is stored (before it is sent) and is held and reported as db-<id> — the entry id is not kept through arrival yet; held files and reports are not on the store yet (docs/cluster.md "What remains")';
 /** Tests that observe the SQLite checkpoint file and incoming/ directly. */
@@ -40,9 +38,8 @@ export const PENDING_ON_POSTGRES: readonly Pending[] = [
   { file: 'test/e2e/accounting.test.ts', test: 'a connect that fails writes a CONNECT record with result failed and the reason', reason: ACCOUNTING_FILE },
   { file: 'test/e2e/checkpoint-wait.test.ts', test: 'a checkpoint that cannot be written: task WAIT with the reason in D,SPOOL, fault checkpoint in /readyz, metrics and D,TARGETS; all clear once it can', reason: 'the fault it injects is an unwritable SQLite checkpoint; on PostgreSQL the checkpoint is in the database, whose outage is test/cluster/outage.test.ts' },
   { file: 'test/e2e/crash.test.ts', test: 'kill -9 at random points while 2,000 messages flow over 8 connections: nothing lost, duplicates ≤ what was in flight at each kill', reason: SQLITE_CHECKPOINT },
-  { file: 'test/e2e/operator-suspend.test.ts', test: 'SUSPEND,DELAY finishes the file in progress, starts no new one; RESUME starts it', reason: QUEUE_VIEW },
+  { file: 'test/e2e/operator-suspend.test.ts', test: 'SUSPEND,DELAY finishes the file in progress, starts no new one; RESUME starts it', reason: 'the file in progress has its only message in long retry: on SQLite it is parked on its node (D,SPOOL PARKED, counters.currentRetry, FLUSHRETRY,TKID=0 sends it); on PostgreSQL it is released to the shared queue, where the retry counter and FLUSHRETRY reach it with p2-retryview and D,SPOOL lists it as an LRT entry of the shared queue, not PARKED (the queue and spool views of this test go through interfaces of both backends: testing/gateway.ts unfinishedFiles, takenIn)' },
   { file: 'test/e2e/pdf-spool-crash.test.ts', test: 'kill -9 while a print report becomes section mails: no section lost, none made twice', reason: SQLITE_CHECKPOINT },
-  { file: 'test/e2e/queue.test.ts', test: 'spool files no task has read yet (SUSPEND): listed as processing, shown parsed, held or deleted unread; retry and bounce are clear 409s', reason: QUEUE_VIEW },
   { file: 'test/e2e/retry.test.ts', test: 'RetryLimit exhausted → extended retry file written and spool file released → delivered on a later interval', reason: 'a file claimed from the shared queue whose RetryLimit runs out does not go to extended retry here (extendedCurrent stays 0; not diagnosed since long and extended retry moved onto the store: test/cluster/retry and extended cover those)' },
   { file: 'test/e2e/testmode.test.ts', test: 'TestMode YES: nothing delivered, clean file deleted without a report, bad file held with a report', reason: DISPOSED },
   { file: 'test/e2e/userexit.test.ts', test: 'each answer: what reaches the server, and whether the file is finished or held with a report', reason: DISPOSED },

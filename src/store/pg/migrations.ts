@@ -296,6 +296,16 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE UNIQUE INDEX queue_entries_name ON queue_entries (name);
     `,
   },
+  {
+    version: 13,
+    name: 'the operator\'s hold of a shared-queue entry',
+    sql: `
+      -- The queue tools' hold of a row no node holds (docs/cluster.md "Queue tools across the
+      -- cluster"): who held it, why, when, and whether it was held before any node read it
+      -- ({operator, reason, at, unread}). Set with state 'held', cleared by a release.
+      ALTER TABLE queue_entries ADD COLUMN hold_note jsonb;
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

@@ -11,7 +11,7 @@
 // database's credentials); the node carrying a request out checks the command (cluster.ts).
 // All SQL is parameterised.
 import { entryName, type JsonValue } from '../queue-store.js';
-import type { ControlReply, ControlRequest, NodeStatusRow, OperatorStore, RowActionOutcome, StoreEntryRow } from '../operator-store.js';
+import type { ControlReply, ControlRequest, NodeStatusRow, OperatorStore, RowActionOutcome, RowHold, StoreEntryRow } from '../operator-store.js';
 import type { PgPool } from './pool.js';
 import { listenReconnecting } from './listen.js';
 import { NOTIFY_CHANNEL } from './queue.js';
@@ -107,10 +107,10 @@ export class PgOperatorStore implements OperatorStore {
     const r = await this.db.query<{
       id: string; name: string | null; kind: 'spool' | 'message'; state: 'ready' | 'held'; attributes: StoreEntryRow['attributes']; size: string;
       arrived_node: string; arrived_at: Date; next_attempt: Date; attempts: number; lease_node: string | null;
-      last_node: string | null; retry_attempts: number;
+      last_node: string | null; retry_attempts: number; hold_note: RowHold | null;
     }>(
       `SELECT q.id::text AS id, q.name, q.kind, q.state, q.attributes, q.size, q.arrived_node, q.arrived_at, q.next_attempt, q.attempts,
-              CASE WHEN q.lease_expires >= now() THEN q.lease_node END AS lease_node, q.last_node,
+              CASE WHEN q.lease_expires >= now() THEN q.lease_node END AS lease_node, q.last_node, q.hold_note,
               COALESCE((SELECT max(r.attempts) FROM checkpoint_retries r WHERE r.entry_id = q.id), 0)::int AS retry_attempts
        FROM queue_entries q WHERE q.writer = $1 ORDER BY q.arrived_at, q.id LIMIT $2`,
       [writer, limit],
@@ -118,11 +118,11 @@ export class PgOperatorStore implements OperatorStore {
     return r.rows.map((x) => ({
       id: x.id, name: entryName(x.id, x.name), kind: x.kind, state: x.state, attributes: x.attributes, size: Number(x.size), arrivedNode: x.arrived_node,
       arrivedAt: x.arrived_at, nextAttempt: x.next_attempt, attempts: x.attempts, leaseNode: x.lease_node,
-      lastNode: x.last_node, retryAttempts: x.retry_attempts,
+      lastNode: x.last_node, retryAttempts: x.retry_attempts, hold: x.hold_note,
     }));
   }
 
-  async actOnRow(writer: string, id: string, action: 'hold' | 'release' | 'retry' | 'delete'): Promise<RowActionOutcome> {
+  async actOnRow(writer: string, id: string, action: 'hold' | 'release' | 'retry' | 'delete', note?: RowHold): Promise<RowActionOutcome> {
     if (!/^\d{1,18}$/.test(id)) return 'missing';
     return this.db.transaction(async (c) => {
       // The row lock serialises with a claim (FOR UPDATE SKIP LOCKED skips it meanwhile).
@@ -134,8 +134,8 @@ export class PgOperatorStore implements OperatorStore {
       if (row.live) return 'leased';
       const free = 'lease_node = NULL, lease_expires = NULL, lease_token = NULL';
       switch (action) {
-        case 'hold': await c.query(`UPDATE queue_entries SET state = 'held', ${free} WHERE id = $1`, [id]); break;
-        case 'release': await c.query(`UPDATE queue_entries SET state = 'ready', next_attempt = now(), ${free} WHERE id = $1`, [id]); break;
+        case 'hold': await c.query(`UPDATE queue_entries SET state = 'held', hold_note = $2, ${free} WHERE id = $1`, [id, note === undefined ? null : JSON.stringify(note)]); break;
+        case 'release': await c.query(`UPDATE queue_entries SET state = 'ready', hold_note = NULL, next_attempt = now(), ${free} WHERE id = $1`, [id]); break;
         case 'retry': await c.query(`UPDATE queue_entries SET next_attempt = now(), ${free} WHERE id = $1 AND state = 'ready'`, [id]); break;
         case 'delete': await c.query('DELETE FROM queue_entries WHERE id = $1', [id]); break;
       }
@@ -143,5 +143,24 @@ export class PgOperatorStore implements OperatorStore {
       if (action === 'release' || action === 'retry') await c.query(`SELECT pg_notify($1, $2)`, [NOTIFY_CHANNEL, `${this.db.schema}:${writer}`]);
       return 'done';
     });
+  }
+
+  async readHead(writer: string, id: string, max: number): Promise<{ data: Buffer; truncated: boolean } | undefined> {
+    if (!/^\d{1,18}$/.test(id)) return undefined;
+    const n = await this.db.query<{ chunks: number }>('SELECT chunks FROM queue_entries WHERE id = $1 AND writer = $2', [id, writer]);
+    const chunks = n.rows[0]?.chunks;
+    if (chunks === undefined) return undefined;
+    const parts: Buffer[] = [];
+    let size = 0;
+    // One chunk per query (at most 256 KiB), and no further than max + 1 bytes.
+    for (let seq = 0; seq < chunks && size <= max; seq++) {
+      const r = await this.db.query<{ data: Buffer }>('SELECT data FROM queue_chunks WHERE entry_id = $1 AND seq = $2', [id, seq]);
+      const data = r.rows[0]?.data;
+      if (data === undefined) return undefined; // deleted meanwhile
+      parts.push(data);
+      size += data.length;
+    }
+    const all = Buffer.concat(parts);
+    return { data: all.subarray(0, Math.min(all.length, max)), truncated: all.length > max };
   }
 }
