@@ -86,6 +86,9 @@ export async function openCluster(config: Config, layout: SpoolLayout, clock: Cl
     ask: (command) => operator.ask(command, QUEUE_ASK_BOUND_MS),
     entries: (limit) => opStore.entries(config.extWrtName, limit),
     actOnRow: (id, action) => opStore.actOnRow(config.extWrtName, id, action),
+    // Long retry in the operator's view (docs/cluster.md): released messages with their envelope.
+    retryMessages: (limit) => opStore.retryMessages(config.extWrtName, limit),
+    commandRetry: (id, no, command) => opStore.commandRetry(config.extWrtName, id, no, command),
   };
   const extended = new StoreMailDirectory(new PgExtendedStore(db, pgc.node), config.extWrtName, `store ${pgc.schema} (extended_retry)`);
   return {

@@ -130,7 +130,12 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
   const { gateway, config, log } = w;
   // [P2] item 4: on a cluster the queue tools see every node (queue/cluster-queue.ts).
   const cluster = gateway.cluster;
-  const queue = cluster === undefined ? gateway.queueView : new ClusterQueue(gateway.queueView, cluster.queuePort);
+  const queue = cluster === undefined ? gateway.queueView : new ClusterQueue(gateway.queueView, {
+    ...cluster.queuePort,
+    // Actions on the shared queue's rows are logged and journaled as this node's own are.
+    record: (action, id, who, detail) => gateway.queueView.recordAction(action, id, who, detail),
+    past: (id, key) => gateway.queueView.pastOfKey(id, key),
+  });
   const control = await startControl({
     socketPath: config.controlSocket, log,
     target: {

@@ -139,6 +139,8 @@ export interface ForwarderView {
   resume(): void;
   /** Long-retry mail of one task (0 = all) back to the send queue now; returns how many. */
   flushRetry(tkid: number): number;
+  /** FLUSHRETRY,TKID=0 on a shared queue: what was released for long retry is due now for every node. */
+  flushShared?(): Promise<number>;
   /** Extended-retry mail older than `days` (0 = all) made due and sent; returns how many. */
   flushExtended(days: number): Promise<number>;
   /** REFRESHIPlist: re-resolve TargetName / TargetMx. */

@@ -42,6 +42,13 @@ export interface SpoolSource extends SpoolPort {
    * forwarder's messages of that entry stop waiting and are not tried again (Lifecycle.abandon).
    */
   onLost?(cb: (entryId: string) => void): void;
+  /**
+   * FLUSHRETRY on a shared queue: the entries released for long retry are due now for every node
+   * (not only this node's memory); resolves with how many entries once it is committed.
+   */
+  flushShared?(): Promise<number>;
+  /** Messages waiting in long retry on the shared queue, held by no node (CURRENT RETRY counts them). */
+  retryShared?(): number;
 }
 
 /** An extended-retry record as the scheduler sees it (src/forwarder/mail-directory.ts). */
@@ -151,6 +158,14 @@ export class Forwarder {
     },
   ) {
     this.router = new Router([], deps.clock);
+    if (deps.spool.retryShared !== undefined) {
+      // On a shared queue CURRENT RETRY is the cluster's: this node's messages waiting in memory
+      // (the lifecycle counts them up and down here) plus those released for long retry that no
+      // node holds (store-source.ts), so D,SPOOL, metrics and status on any node count them.
+      const shared = (): number => deps.spool.retryShared?.() ?? 0;
+      let local = this.counters.currentRetry;
+      Object.defineProperty(this.counters, 'currentRetry', { enumerable: true, get: () => local + shared(), set: (v: number) => { local = v - shared(); } });
+    }
     this.fileRetry = new FileRetry({ clock: deps.clock, log: deps.log, again: (e) => { this.known.delete(e.id); this.enqueue(e); } });
     const steady = new SteadyTime(deps.clock, deps.log);
     this.steady = steady;
@@ -386,6 +401,11 @@ export class Forwarder {
 
   flushRetry(tkid: number): number {
     return this.lifecycle.flushRetry(tkid);
+  }
+
+  /** FLUSHRETRY,TKID=0 on a shared queue: its entries released for long retry are due now, for every node. */
+  async flushShared(): Promise<number> {
+    return (await this.deps.spool.flushShared?.()) ?? 0;
   }
 
   async flushExtended(ageDays: number): Promise<number> {

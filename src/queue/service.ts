@@ -470,6 +470,20 @@ export class QueueService implements QueueApi {
     }
   }
 
+  /**
+   * The journal's history and operator actions of a message this node does not hold — one
+   * released for long retry on the shared queue (cluster-queue.ts) — by its queue id and its key
+   * (`<entry>#<n>`). undefined without a journal.
+   */
+  pastOfKey(id: string, key: string): Promise<{ history: HistoryItem[]; actions: ActionItem[] } | undefined> {
+    return this.pastOf(id, { place: key } as QueueItem, { kind: 'extended' } as Ref);
+  }
+
+  /** Logs and journals an operator's action carried out elsewhere (on a row of the shared queue: cluster-queue.ts). */
+  recordAction(action: string, id: string, who: Actor, detail: string): Promise<void> {
+    return this.journal(action, id, who, detail);
+  }
+
   /** Logs and journals an action; resolves once the journal has it (what `show` lists after a restart). */
   private async journal(action: string, id: string, who: Actor, detail: string): Promise<void> {
     this.d.log.event('queue.action', { action, qid: id, operator: who.operator, reason: who.reason, detail });

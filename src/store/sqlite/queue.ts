@@ -18,7 +18,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import {
   CHUNK_BYTES, checkpointFromRows, identityKey, LeaseLostError, type CheckpointRecipientRow,
   type ArrivalOutcome, type ClaimedEntry, type EntryAttributes, type EntryCheckpoint, type EntryKind, type HeartbeatResult,
-  type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark,
+  type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark, type RetryView,
 } from '../queue-store.js';
 import { migrate, type Migration } from './schema.js';
 
@@ -60,6 +60,15 @@ export const QUEUE_MIGRATIONS: readonly Migration[] = [
         entry_id INTEGER NOT NULL REFERENCES queue_entries (id) ON DELETE CASCADE, no INTEGER NOT NULL, attempts INTEGER NOT NULL,
         PRIMARY KEY (entry_id, no)
       );
+    `,
+  },
+  {
+    // Long retry in the operator's view: what the tools show of a released message, and an
+    // operator's bounce or delete for the node that claims it (PG migration 11's columns).
+    version: 3,
+    sql: `
+      ALTER TABLE checkpoint_retries ADD COLUMN view TEXT;
+      ALTER TABLE checkpoint_retries ADD COLUMN command TEXT;
     `,
   },
 ];
@@ -249,7 +258,7 @@ export class SqliteQueueStore implements QueueStore {
     return this.serial(() => checkpointFromRows(
       this.db.prepare('SELECT no, outcome FROM checkpoint_messages WHERE entry_id = ?').all(Number(entryId)) as { no: number; outcome: MessageFinal }[],
       this.db.prepare('SELECT no, address, outcome, code, enhanced, reply FROM checkpoint_recipients WHERE entry_id = ?').all(Number(entryId)) as CheckpointRecipientRow[],
-      this.db.prepare('SELECT no, attempts FROM checkpoint_retries WHERE entry_id = ?').all(Number(entryId)) as { no: number; attempts: number }[],
+      this.db.prepare('SELECT no, attempts, command FROM checkpoint_retries WHERE entry_id = ?').all(Number(entryId)) as { no: number; attempts: number; command: string | null }[],
     ));
   }
 
@@ -280,9 +289,10 @@ export class SqliteQueueStore implements QueueStore {
     });
   }
 
-  markRetry(lease: Lease, no: number, attempts: number): Promise<void> {
+  markRetry(lease: Lease, no: number, attempts: number, view?: RetryView): Promise<void> {
     return this.fenced(lease, `long retry of message ${no}`, () => {
-      this.db.prepare('INSERT OR REPLACE INTO checkpoint_retries (entry_id, no, attempts) VALUES (?, ?, ?)').run(Number(lease.entryId), no, attempts);
+      this.db.prepare('INSERT OR REPLACE INTO checkpoint_retries (entry_id, no, attempts, view, command) VALUES (?, ?, ?, ?, NULL)')
+        .run(Number(lease.entryId), no, attempts, view === undefined ? null : JSON.stringify(view));
     });
   }
 
@@ -292,9 +302,9 @@ export class SqliteQueueStore implements QueueStore {
     });
   }
 
-  async release(lease: Lease, opts: { retryAt?: Date; attempted?: boolean } = {}): Promise<void> {
+  async release(lease: Lease, opts: { retryAt?: Date; retryInMs?: number; attempted?: boolean } = {}): Promise<void> {
     const now = this.clock.now();
-    const at = opts.retryAt?.getTime() ?? now;
+    const at = opts.retryInMs !== undefined ? now + Math.max(0, opts.retryInMs) : opts.retryAt?.getTime() ?? now;
     let writer = '';
     await this.fenced(lease, 'release', () => {
       const r = this.db.prepare(
@@ -303,6 +313,27 @@ export class SqliteQueueStore implements QueueStore {
       writer = r.writer;
     });
     if (at <= now) this.wake(writer);
+  }
+
+  async retryNow(writer: string, only?: { readonly entryId: string; readonly attempts: number }): Promise<number> {
+    const now = this.clock.now();
+    const n = await this.serial(() => this.db.prepare(
+      `UPDATE queue_entries SET next_attempt = ?
+       WHERE writer = ? AND state = 'ready' AND next_attempt > ? AND (lease_node IS NULL OR lease_expires < ?)
+         AND EXISTS (SELECT 1 FROM checkpoint_retries r WHERE r.entry_id = queue_entries.id)
+         AND (? IS NULL OR (id = ? AND attempts = ?))`,
+    ).run(now, writer, now, now, only === undefined ? null : 1, only === undefined ? null : Number(only.entryId), only?.attempts ?? null).changes);
+    if (n > 0) this.wake(writer);
+    return n;
+  }
+
+  retryCount(writer: string): Promise<number> {
+    const now = this.clock.now();
+    return this.serial(() => (this.db.prepare(
+      `SELECT count(*) AS n FROM checkpoint_retries r JOIN queue_entries q ON q.id = r.entry_id
+       WHERE q.writer = ? AND (q.lease_node IS NULL OR q.lease_expires < ?)
+         AND NOT EXISTS (SELECT 1 FROM checkpoint_messages m WHERE m.entry_id = r.entry_id AND m.no = r.no)`,
+    ).get(writer, now) as { n: number }).n);
   }
 
   subscribe(writer: string, onWake: () => void): Promise<() => Promise<void>> {
