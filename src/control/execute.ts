@@ -211,7 +211,7 @@ async function execute(cmd: Command, ctx: ExecuteContext): Promise<{ lines: stri
         return { lines: [Msg.failed(inst, `FLUSHRETRY, TKID=${cmd.tkid}`, `TKID ${cmd.tkid} IS NOT A TASK`)], data: { error: 'no such TKID' } };
       }
       // [P2] TKID=0 reaches the whole cluster: the entries released for long retry are due now.
-      const flushed = f.flushRetry(cmd.tkid) + (cmd.tkid === 0 ? (await f.flushShared?.()) ?? 0 : 0);
+      const flushed = f.flushLongRetry !== undefined ? await f.flushLongRetry(cmd.tkid) : f.flushRetry(cmd.tkid);
       return { lines: [Msg.accepted(inst), Msg.flushTkid(inst, cmd.tkid)], data: { flushed } };
     }
     case 'flushretry-age': {

@@ -21,6 +21,7 @@ import { resolveTargets } from './targets.js';
 import { SteadyTime } from './steady-time.js';
 import { DkimStage, type DkimSigning } from './dkim.js';
 import type { Connector, TargetServerSpec } from './types.js';
+import type { RetrySummary } from '../store/queue-store.js';
 
 export interface SpoolSource extends SpoolPort {
   list(): Promise<TaskEntry[]>;
@@ -49,6 +50,8 @@ export interface SpoolSource extends SpoolPort {
   flushShared?(): Promise<number>;
   /** Messages waiting in long retry on the shared queue, held by no node (CURRENT RETRY counts them). */
   retryShared?(): number;
+  /** The files released for long retry on the shared queue (D,SPOOL lists them; the first RELEASED_SHOWN). */
+  releasedFiles?(): RetrySummary['files'];
 }
 
 /** An extended-retry record as the scheduler sees it (src/forwarder/mail-directory.ts). */
@@ -403,9 +406,20 @@ export class Forwarder {
     return this.lifecycle.flushRetry(tkid);
   }
 
-  /** FLUSHRETRY,TKID=0 on a shared queue: its entries released for long retry are due now, for every node. */
-  async flushShared(): Promise<number> {
-    return (await this.deps.spool.flushShared?.()) ?? 0;
+  /** (ext, [P2]) Files released for long retry on the shared queue, held by no node: D,SPOOL lists them. */
+  releasedFiles(): RetrySummary['files'] {
+    return this.deps.spool.releasedFiles?.() ?? [];
+  }
+
+  /**
+   * FLUSHRETRY,TKID=n in every form (MODIFY, HTTP, `sendmail -q`, `queue retry`): this node's
+   * long-retry mail of task n (0 = all) is tried now, and with TKID=0 on a shared queue the
+   * entries released for long retry are due now for every node ([P2]: idle nodes are woken).
+   * Resolves once that is committed, with how many messages (here) and entries (shared).
+   */
+  async flushLongRetry(tkid: number): Promise<number> {
+    const here = this.flushRetry(tkid);
+    return here + (tkid === 0 ? (await this.deps.spool.flushShared?.()) ?? 0 : 0);
   }
 
   async flushExtended(ageDays: number): Promise<number> {

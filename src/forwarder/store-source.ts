@@ -41,12 +41,15 @@ import type { SpoolEntry, SpoolLayout } from '../spool/submit.js';
 import type { SpoolAttributes } from '../spool/attributes.js';
 import { ENVELOPE_ATTRIBUTE, STORE_ENTRY_PREFIX, envelopeOfAttributes, storeJobId } from '../spool/message-queue.js';
 import { formatEnvelopeFile } from '../spool/message-entry.js';
-import { arriveSpoolFile, LeaseLostError, type ClaimedEntry, type EntryAttributes, type Lease, type QueueStore } from '../store/queue-store.js';
+import { arriveSpoolFile, LeaseLostError, type ClaimedEntry, type EntryAttributes, type Lease, type QueueStore, type RetrySummary } from '../store/queue-store.js';
 import { LeaseKeeper } from '../store/lease-keeper.js';
 import type { CheckpointPort, FileCheckpoint } from './checkpoint.js';
 import type { SpoolSource } from './forwarder.js';
 import type { QueueSource } from './spool-source.js';
 import type { TaskEntry } from './task.js';
+
+/** Files released for long retry that D,SPOOL lists (the count is of all). */
+export const RELEASED_SHOWN = 50;
 
 /** Retry-time timers one node keeps for the entries it released (beyond: the others' polls). */
 export const MAX_RETRY_TIMERS = 10_000;
@@ -279,14 +282,14 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
    * counts them on every node): read again after this node's own claims and releases and at every
    * poll; one query at a time, and one more when asked meanwhile (the last answer is the newest).
    */
-  let retryShared = 0;
+  let retryShared: RetrySummary = { messages: 0, files: [] };
   let retryReading = false;
   let retryAgain = false;
   const refreshRetry = (): void => {
     if (stopped) return;
     if (retryReading) { retryAgain = true; return; }
     retryReading = true;
-    store.retryCount(writer).then((n) => { retryShared = n; }, (e: unknown) => log.warn('spool.retry-count', { error: describeError(e) })).finally(() => {
+    store.retrySummary(writer, RELEASED_SHOWN).then((r) => { retryShared = r; }, (e: unknown) => log.warn('spool.retry-count', { error: describeError(e) })).finally(() => {
       retryReading = false;
       if (retryAgain) { retryAgain = false; refreshRetry(); }
     });
@@ -359,7 +362,8 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
           refreshRetry();
           return n;
         },
-        retryShared: () => retryShared,
+        retryShared: () => retryShared.messages,
+        releasedFiles: () => retryShared.files,
         giveBack: (e, stopping) => {
           if (!e.id.startsWith(PREFIX) || (!held.has(e.id) && !finished.has(e.id))) return false;
           const p = giveUp(e.id, stopping).catch((err: unknown) => log.warn('spool.release', { id: e.id, error: describeError(err) })).finally(() => releasing.delete(p));

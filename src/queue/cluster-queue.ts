@@ -274,7 +274,23 @@ export class ClusterQueue implements QueueApi {
     return { total, items: items.slice(filter.offset, filter.offset + filter.limit) };
   }
 
-  summary(): ReturnType<QueueApi['summary']> { return this.inner.summary(); }
+  /** This node's summary, plus the messages released for long retry on the shared queue (by the row's state). */
+  async summary(): ReturnType<QueueApi['summary']> {
+    const [own, waiting, rows] = await Promise.all([this.inner.summary(), this.retryMessages(), this.port.retryMessages === undefined ? [] : this.port.entries(MAX_LIMIT)]);
+    if (waiting.length === 0) return own;
+    const counts = { ...own.counts };
+    const now = this.port.now();
+    let oldest = own.oldestAgeSeconds;
+    for (const r of rows) {
+      if (r.leaseNode !== null) continue;
+      for (const item of this.retryItems(r, waiting, now)) {
+        counts[item.state]++;
+        const age = Math.max(0, Math.round((now - Date.parse(item.arrival)) / 1000));
+        if (oldest === null || age > oldest) oldest = age;
+      }
+    }
+    return { counts, oldestAgeSeconds: oldest };
+  }
   shape(by: 'target' | 'domain', filter?: QueueFilter): ReturnType<QueueApi['shape']> { return this.inner.shape(by, filter); }
   actMatching(filter: QueueFilter, action: QueueAction, who: Actor): ReturnType<QueueApi['actMatching']> { return this.inner.actMatching(filter, action, who); }
   deadLetters(): ReturnType<QueueApi['deadLetters']> { return this.inner.deadLetters(); }

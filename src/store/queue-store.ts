@@ -106,6 +106,33 @@ export interface EntryCheckpoint {
  */
 export type RetryView = { readonly [k: string]: JsonValue };
 
+/** The entries released for long retry and their waiting messages (QueueStore.retrySummary). */
+export interface RetrySummary {
+  readonly messages: number;
+  readonly files: readonly {
+    readonly entryId: string;
+    readonly jobName: string;
+    readonly jobId: string;
+    /** Its messages waiting in long retry. */
+    readonly messages: number;
+    readonly nextAttempt: Date;
+    readonly held: boolean;
+    readonly lastNode: string | null;
+  }[];
+}
+
+/** A RetrySummary from its rows (one per entry), for either backend. */
+export function retrySummaryOf(rows: readonly { entry_id: string; attributes: EntryAttributes; n: number; next_attempt: number; state: string; last_node: string | null }[], limit: number): RetrySummary {
+  const text = (a: EntryAttributes, k: string): string => (typeof a[k] === 'string' ? a[k] : '');
+  return {
+    messages: rows.reduce((m, r) => m + r.n, 0),
+    files: rows.slice(0, limit).map((r) => ({
+      entryId: r.entry_id, jobName: text(r.attributes, 'jobName'), jobId: text(r.attributes, 'jobId'), messages: r.n,
+      nextAttempt: new Date(r.next_attempt), held: r.state === 'held', lastNode: r.last_node,
+    })),
+  };
+}
+
 /** An operator's bounce or delete of a message released for long retry. */
 export interface RetryCommand {
   readonly action: 'bounce' | 'delete';
@@ -236,8 +263,11 @@ export interface QueueStore {
    * releasing node's timer: a later release by another node is left alone). Returns how many.
    */
   retryNow(writer: string, only?: { readonly entryId: string; readonly attempts: number }): Promise<number>;
-  /** Messages of the writer waiting in long retry on entries no live node holds (CURRENT RETRY of the cluster). */
-  retryCount(writer: string): Promise<number>;
+  /**
+   * Long retry of the cluster (CURRENT RETRY, D,SPOOL): the writer's messages waiting in long
+   * retry on entries no live node holds, and those entries (at most `limit`, oldest first).
+   */
+  retrySummary(writer: string, limit: number): Promise<RetrySummary>;
   /**
    * Calls onWake when new work may be due for the writer (another node stored or released an
    * entry). A hint only: an idle node still polls, so a lost wake-up delays, never loses. Resolves

@@ -21,7 +21,7 @@ import pg from 'pg';
 import {
   CHUNK_BYTES, checkpointFromRows, identityKey, LeaseLostError, type CheckpointRecipientRow,
   type ArrivalOutcome, type ClaimedEntry, type EntryAttributes, type EntryCheckpoint, type EntryKind, type HeartbeatResult,
-  type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark, type RetryView,
+  type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark, type RetrySummary, type RetryView, retrySummaryOf,
 } from '../queue-store.js';
 import type { PgPool } from './pool.js';
 import { listenReconnecting } from './listen.js';
@@ -315,14 +315,16 @@ export class PgQueueStore implements QueueStore {
     });
   }
 
-  async retryCount(writer: string): Promise<number> {
-    const r = await this.db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM checkpoint_retries r JOIN queue_entries q ON q.id = r.entry_id
+  async retrySummary(writer: string, limit: number): Promise<RetrySummary> {
+    const r = await this.db.query<{ entry_id: string; attributes: EntryAttributes; n: number; next_attempt: Date; state: string; last_node: string | null }>(
+      `SELECT q.id::text AS entry_id, q.attributes, count(*)::int AS n, q.next_attempt, q.state, q.last_node
+       FROM checkpoint_retries r JOIN queue_entries q ON q.id = r.entry_id
        WHERE q.writer = $1 AND (q.lease_node IS NULL OR q.lease_expires < now())
-         AND NOT EXISTS (SELECT 1 FROM checkpoint_messages m WHERE m.entry_id = r.entry_id AND m.no = r.no)`,
+         AND NOT EXISTS (SELECT 1 FROM checkpoint_messages m WHERE m.entry_id = r.entry_id AND m.no = r.no)
+       GROUP BY q.id ORDER BY q.arrived_at, q.id`,
       [writer],
     );
-    return r.rows[0]?.n ?? 0;
+    return retrySummaryOf(r.rows.map((x) => ({ ...x, next_attempt: x.next_attempt.getTime() })), limit);
   }
 
   async subscribe(writer: string, onWake: () => void): Promise<() => Promise<void>> {

@@ -18,7 +18,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import {
   CHUNK_BYTES, checkpointFromRows, identityKey, LeaseLostError, type CheckpointRecipientRow,
   type ArrivalOutcome, type ClaimedEntry, type EntryAttributes, type EntryCheckpoint, type EntryKind, type HeartbeatResult,
-  type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark, type RetryView,
+  type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark, type RetrySummary, type RetryView, retrySummaryOf,
 } from '../queue-store.js';
 import { migrate, type Migration } from './schema.js';
 
@@ -327,13 +327,16 @@ export class SqliteQueueStore implements QueueStore {
     return n;
   }
 
-  retryCount(writer: string): Promise<number> {
+  retrySummary(writer: string, limit: number): Promise<RetrySummary> {
     const now = this.clock.now();
-    return this.serial(() => (this.db.prepare(
-      `SELECT count(*) AS n FROM checkpoint_retries r JOIN queue_entries q ON q.id = r.entry_id
+    return this.serial(() => retrySummaryOf((this.db.prepare(
+      `SELECT q.id AS entry_id, q.attributes, count(*) AS n, q.next_attempt, q.state, NULL AS last_node
+       FROM checkpoint_retries r JOIN queue_entries q ON q.id = r.entry_id
        WHERE q.writer = ? AND (q.lease_node IS NULL OR q.lease_expires < ?)
-         AND NOT EXISTS (SELECT 1 FROM checkpoint_messages m WHERE m.entry_id = r.entry_id AND m.no = r.no)`,
-    ).get(writer, now) as { n: number }).n);
+         AND NOT EXISTS (SELECT 1 FROM checkpoint_messages m WHERE m.entry_id = r.entry_id AND m.no = r.no)
+       GROUP BY q.id ORDER BY q.arrived_at, q.id`,
+    ).all(writer, now) as { entry_id: number; attributes: string; n: number; next_attempt: number; state: string; last_node: string | null }[])
+      .map((x) => ({ ...x, entry_id: String(x.entry_id), attributes: JSON.parse(x.attributes) as EntryAttributes })), limit));
   }
 
   subscribe(writer: string, onWake: () => void): Promise<() => Promise<void>> {
