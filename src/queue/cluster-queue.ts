@@ -33,7 +33,7 @@
 import { isQueueId, queueIdFor, err, ok, type Result } from '../core/index.js';
 import type { JsonValue } from '../store/queue-store.js';
 import type { NodeAnswer, RetryMessageRow, RowActionOutcome, StoreEntryRow } from '../store/operator-store.js';
-import { matches, MAX_LIMIT, type QueueFilter, type QueueItem, type QueueAction } from './model.js';
+import { matches, MAX_LIMIT, shape, type QueueFilter, type QueueItem, type QueueAction } from './model.js';
 import type { Actor, ActionItem, HistoryItem, QueueApi, QueueDetail, QueueError } from './service.js';
 
 /** Requests of the cluster-wide queue tools start with this (cluster-operator.ts dispatches them). */
@@ -67,6 +67,10 @@ export interface ClusterQueuePort {
   commandRetry?(id: string, no: number, command: { readonly action: 'bounce' | 'delete'; readonly operator: string; readonly reason: string }): Promise<RowActionOutcome>;
   /** Logs and journals an action carried out on the shared queue (QueueService.recordAction). */
   record?(action: string, id: string, who: Actor, detail: string): Promise<void>;
+  /** An entry's bytes, or undefined when it is gone or larger than `max` (show --body of a released message). */
+  entryBytes?(id: string, max: number): Promise<Buffer | undefined>;
+  /** The data of message `no` of an entry's bytes (a message entry: the bytes; a batch file: parsed, queue/preview.ts). */
+  messageData?(row: StoreEntryRow, bytes: Buffer, no: number): Buffer | undefined;
   /** The journal's history and actions of a message by queue id and key (QueueService.pastOfKey). */
   past?(id: string, key: string): Promise<{ history: HistoryItem[]; actions: ActionItem[] } | undefined>;
 }
@@ -74,6 +78,10 @@ export interface ClusterQueuePort {
 /** How long a bounce or delete of a released message waits for the node that claims it. */
 export const RETRY_COMMAND_WAIT_MS = 10_000;
 const RETRY_COMMAND_LOOK_MS = 100;
+/** show --body of a released message reads its entry when at most this large (then parses it). */
+export const MAX_SHOW_BYTES = 16 * 1024 * 1024;
+/** As this node's show: at most 1 MiB of the message. */
+const MAX_BODY_CHARS = 1024 * 1024;
 
 function checkOp(v: unknown): QueueOp | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
@@ -291,8 +299,55 @@ export class ClusterQueue implements QueueApi {
     }
     return { counts, oldestAgeSeconds: oldest };
   }
-  shape(by: 'target' | 'domain', filter?: QueueFilter): ReturnType<QueueApi['shape']> { return this.inner.shape(by, filter); }
-  actMatching(filter: QueueFilter, action: QueueAction, who: Actor): ReturnType<QueueApi['actMatching']> { return this.inner.actMatching(filter, action, who); }
+  /** The released long-retry messages that no node holds, as items (with their row and message). */
+  private async released(filter?: QueueFilter): Promise<{ row: StoreEntryRow; msg: RetryMessageRow; item: ClusterQueueItem }[]> {
+    const waiting = await this.retryMessages();
+    if (waiting.length === 0) return [];
+    const now = this.port.now();
+    const out: { row: StoreEntryRow; msg: RetryMessageRow; item: ClusterQueueItem }[] = [];
+    for (const row of await this.port.entries(MAX_LIMIT)) {
+      if (row.leaseNode !== null) continue;
+      for (const msg of waiting.filter((m) => m.entryId === row.id)) {
+        const item = retryItem(row, msg, now);
+        if (item !== undefined && (filter === undefined || matches(item, filter, now))) out.push({ row, msg, item });
+      }
+    }
+    return out;
+  }
+
+  /** This node's shape, plus the messages released for long retry on the shared queue. */
+  async shape(by: 'target' | 'domain', filter?: QueueFilter): ReturnType<QueueApi['shape']> {
+    const [own, rel] = await Promise.all([this.inner.shape(by, filter), this.released(filter)]);
+    const states = filter?.states ?? ['processing', 'retry', 'extended', 'held'];
+    const add = shape(rel.map((x) => x.item).filter((i) => states.includes(i.state)), by, this.port.now());
+    if (add.rows[0]!.total === 0) return own;
+    const rows = new Map(own.rows.map((r) => [r.key, [...r.counts]]));
+    for (const r of add.rows) {
+      const have = rows.get(r.key);
+      if (have === undefined) rows.set(r.key, [...r.counts]);
+      else r.counts.forEach((c, i) => { have[i] = (have[i] ?? 0) + c; });
+    }
+    const out = [...rows].map(([key, counts]) => ({ key, total: counts.reduce((a, c) => a + c, 0), counts }));
+    const total = out.find((r) => r.key === 'TOTAL')!;
+    const rest = out.filter((r) => r.key !== 'TOTAL').sort((a, b) => b.total - a.total || (a.key < b.key ? -1 : 1));
+    return { buckets: own.buckets, rows: [total, ...rest] };
+  }
+
+  /** This node's matching messages, then the released long-retry ones that match (hold, release, retry on their rows). */
+  async actMatching(filter: QueueFilter, action: QueueAction, who: Actor): ReturnType<QueueApi['actMatching']> {
+    const own = await this.inner.actMatching(filter, action, who);
+    if (!own.ok) return own;
+    let { done, refused } = own.value;
+    const ids = [...own.value.ids];
+    const rows = new Set<string>();
+    for (const x of (await this.released(filter)).slice(0, filter.limit)) {
+      // hold/release/retry act on the row: once per row, every message of it counts.
+      if (action !== 'bounce' && action !== 'delete' && rows.has(x.row.id)) { done++; ids.push(x.item.id); continue; }
+      const r = await this.actOnRetry(x.item.id, action, who, x);
+      if (r.ok) { done++; ids.push(x.item.id); rows.add(x.row.id); } else refused++;
+    }
+    return ok({ done, refused, ids });
+  }
   deadLetters(): ReturnType<QueueApi['deadLetters']> { return this.inner.deadLetters(); }
   requeue(id: string, who: Actor): ReturnType<QueueApi['requeue']> { return this.inner.requeue(id, who); }
   purgeDead(days: number, who: Actor): ReturnType<QueueApi['purgeDead']> { return this.inner.purgeDead(days, who); }
@@ -328,7 +383,13 @@ export class ClusterQueue implements QueueApi {
     if (rm !== undefined) {
       const past = await this.port.past?.(id, rm.item.place);
       const headers = rm.msg.view?.headers;
-      return ok({ ...rm.item, history: past?.history ?? [], actions: past?.actions ?? [], ...(typeof headers === 'string' ? { headers } : {}) });
+      let body: string | undefined;
+      if (opts.body) {
+        const bytes = await this.port.entryBytes?.(rm.row.id, MAX_SHOW_BYTES);
+        const data = bytes === undefined ? undefined : this.port.messageData?.(rm.row, bytes, rm.msg.no);
+        if (data !== undefined) body = data.subarray(0, MAX_BODY_CHARS).toString('utf8');
+      }
+      return ok({ ...rm.item, history: past?.history ?? [], actions: past?.actions ?? [], ...(typeof headers === 'string' ? { headers } : {}), ...(body === undefined ? {} : { body }) });
     }
     const row = await this.row(id);
     if (row !== undefined) return ok({ ...rowItem(row, this.port.now()), history: [], actions: [] });
