@@ -10,6 +10,7 @@ import { storeSource, StoreMailDirectory, type RecordDirectory, type StoreSource
 import { LOCAL_WITH_POSTGRES, openPgStore, pgOptions, PgExtendedStore, PgMaildropLocks, PgOperatorStore, PgPool, PgQueueStore, requireCurrentSchema, type PgStore } from './store/pg/index.js';
 import { ClusterOperator, QUEUE_ASK_BOUND_MS } from './cluster-operator.js';
 import type { ClusterQueuePort } from './queue/cluster-queue.js';
+import { batchMessageData } from './queue/preview.js';
 import { PgAccountingTable, PgDeadLetterTable, PgHttpTokenTable } from './store/pg/records.js';
 import type { NodeInfo } from './store/queue-store.js';
 import type { SpoolLayout } from './spool/submit.js';
@@ -87,6 +88,23 @@ export async function openCluster(config: Config, layout: SpoolLayout, clock: Cl
     entries: (limit) => opStore.entries(config.extWrtName, limit),
     actOnRow: (id, action, note) => opStore.actOnRow(config.extWrtName, id, action, note),
     readHead: (id, max) => opStore.readHead(config.extWrtName, id, max),
+    // Long retry in the operator's view (docs/cluster.md): released messages with their envelope.
+    retryMessages: (limit) => opStore.retryMessages(config.extWrtName, limit),
+    commandRetry: (id, no, command) => opStore.commandRetry(config.extWrtName, id, no, command),
+    entryBytes: async (id, max) => {
+      const parts: Buffer[] = [];
+      let size = 0;
+      try {
+        for await (const c of queue.read(id)) { size += c.length; if (size > max) return undefined; parts.push(c); }
+      } catch { return undefined; }
+      return Buffer.concat(parts);
+    },
+    messageData: (row, bytes, no) => {
+      if (row.kind === 'message') return no === 1 ? bytes : undefined;
+      const a = row.attributes;
+      const t = (k: string): string => (typeof a[k] === 'string' ? a[k] : '');
+      return batchMessageData(bytes, { jobName: t('jobName'), jobId: t('jobId'), originUser: t('originUser'), ...(t('encoding') === '' ? {} : { encoding: t('encoding') }), ...(t('recordFormat') === '' ? {} : { recordFormat: t('recordFormat') }) }, config, clock, no);
+    },
   };
   const extended = new StoreMailDirectory(new PgExtendedStore(db, pgc.node), config.extWrtName, `store ${pgc.schema} (extended_retry)`);
   return {

@@ -133,6 +133,7 @@ async function startOperator(w: Wiring, latency: DeliveryLatency | undefined, cl
     ...cluster.queuePort,
     // Actions on the shared queue's rows are logged and journaled as this node's own are.
     record: (action, id, who, detail) => gateway.queueView.recordAction(action, id, who, detail),
+    past: (id, key) => gateway.queueView.pastOfKey(id, key),
   }, { suspendMode: () => gateway.forwarder.suspendMode, config: gateway.config, clock });
   const control = await startControl({
     socketPath: config.controlSocket, log,

@@ -212,7 +212,8 @@ async function execute(cmd: Command, ctx: ExecuteContext): Promise<{ lines: stri
       if (cmd.tkid !== 0 && !f.tasks.some((x) => x.tkid === cmd.tkid)) {
         return { lines: [Msg.failed(inst, `FLUSHRETRY, TKID=${cmd.tkid}`, `TKID ${cmd.tkid} IS NOT A TASK`)], data: { error: 'no such TKID' } };
       }
-      const flushed = f.flushRetry(cmd.tkid);
+      // [P2] TKID=0 reaches the whole cluster: the entries released for long retry are due now.
+      const flushed = f.flushLongRetry !== undefined ? await f.flushLongRetry(cmd.tkid) : f.flushRetry(cmd.tkid);
       return { lines: [Msg.accepted(inst), Msg.flushTkid(inst, cmd.tkid)], data: { flushed } };
     }
     case 'flushretry-age': {

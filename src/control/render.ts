@@ -88,8 +88,18 @@ export function renderSpoolSummary(s: Snapshot): string[] {
   }
   // (ext) Why the WAIT tasks wait.
   if (!ibm(s) && tasks.some((t) => t.state === 'WAIT')) out.push(`WAIT REASON: ${waitReason(s)}`);
-  out.push(...parkedLines(s));
+  out.push(...parkedLines(s), ...releasedLines(s));
   return out;
+}
+
+/**
+ * (ext, [P2]) Files released for long retry on the shared queue: no node's task holds them; the
+ * store makes them due at NEXT for any node (docs/cluster.md). NODE: the node that tried last.
+ */
+function releasedLines(s: Snapshot): string[] {
+  if (ibm(s) || s.released === undefined || s.released.length === 0) return [];
+  return [`RELEASED TO THE SHARED QUEUE (ALL REMAINING MAIL IN LONG RETRY): ${s.released.length}`,
+    ...s.released.map((r) => `${r.entry.padEnd(9)} ${r.jobName.padEnd(8)} ${r.jobId.padEnd(8)} LRT ${r.lrt} ${r.held ? 'HELD' : `NEXT ${r.nextAttempt.slice(0, 19)}Z`} NODE ${r.lastNode ?? '-'}`)];
 }
 
 /**
@@ -136,7 +146,7 @@ export function renderSpoolDetail(s: Snapshot, tkid: number | undefined): string
   const busy = [...s.tasks].filter((t) => t.state !== 'IDLE').sort((a, b) => a.tkid - b.tkid);
   if (busy.length === 0) out.push('No non-idle TKIDs to display');
   for (const t of busy) out.push(...detailBlock(t, s));
-  out.push(...parkedLines(s));
+  out.push(...parkedLines(s), ...releasedLines(s));
   return out;
 }
 

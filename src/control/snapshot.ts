@@ -21,6 +21,22 @@ export interface TaskSnapshot {
   readonly undeliverable: number;
 }
 
+/**
+ * (ext, [P2]) A file released for long retry on the shared queue (docs/cluster.md): no node holds
+ * it; any node makes its next attempt.
+ */
+export interface ReleasedSnapshot {
+  readonly entry: string;
+  readonly jobName: string;
+  readonly jobId: string;
+  /** Its messages waiting in long retry. */
+  readonly lrt: number;
+  /** ISO 8601. */
+  readonly nextAttempt: string;
+  readonly held: boolean;
+  readonly lastNode: string | null;
+}
+
 /** (ext) A spool file parked with all its remaining mail in long retry; its task took another file. */
 export interface ParkedSnapshot {
   /** The task that read it (FLUSHRETRY,TKID= of that task includes it). */
@@ -90,6 +106,8 @@ export interface Snapshot {
   readonly tasks: readonly TaskSnapshot[];
   /** (ext) Parked spool files (absent: none, or a view that does not park). */
   readonly parked?: readonly ParkedSnapshot[];
+  /** (ext, [P2]) Files released for long retry on the shared queue (absent: none, or Backend SQLite). */
+  readonly released?: readonly ReleasedSnapshot[];
   readonly targets: readonly TargetSnapshot[];
   /** For Display,CONFig only (large): the configuration in force and the process values. */
   readonly config?: Config;
@@ -139,6 +157,10 @@ export interface ForwarderView {
   resume(): void;
   /** Long-retry mail of one task (0 = all) back to the send queue now; returns how many. */
   flushRetry(tkid: number): number;
+  /** FLUSHRETRY in every form: flushRetry, and with TKID=0 on a shared queue its released entries due now for every node. */
+  flushLongRetry?(tkid: number): Promise<number>;
+  /** (ext, [P2]) Files released for long retry on the shared queue (forwarder.ts releasedFiles). */
+  releasedFiles?(): readonly { readonly entryId: string; readonly jobName: string; readonly jobId: string; readonly messages: number; readonly nextAttempt: Date; readonly held: boolean; readonly lastNode: string | null }[];
   /** Extended-retry mail older than `days` (0 = all) made due and sent; returns how many. */
   flushExtended(days: number): Promise<number>;
   /** REFRESHIPlist: re-resolve TargetName / TargetMx. */
@@ -162,6 +184,12 @@ export function taskSnapshot(t: TaskView): TaskSnapshot {
     mailRead: t.counters.mailRead,
     undeliverable: t.counters.undeliverable,
   };
+}
+
+function releasedSnapshots(f: ForwarderView): { released?: readonly ReleasedSnapshot[] } {
+  const r = f.releasedFiles?.() ?? [];
+  if (r.length === 0) return {};
+  return { released: r.map((x) => ({ entry: `db-${x.entryId}`, jobName: x.jobName, jobId: x.jobId, lrt: x.messages, nextAttempt: x.nextAttempt.toISOString(), held: x.held, lastNode: x.lastNode })) };
 }
 
 function parkedSnapshots(f: ForwarderView): { parked?: readonly ParkedSnapshot[] } {
@@ -223,6 +251,7 @@ export function takeSnapshot(opts: {
     counters: { mailSent: c.mailSent, totalRetry: c.totalRetry, currentRetry: c.currentRetry, deadLetter: c.deadLetter, undeliver: c.undeliver, extendedCurrent: c.extendedCurrent, extendedTotal: c.extendedTotal },
     tasks: f.tasks.map(taskSnapshot),
     ...parkedSnapshots(f),
+    ...releasedSnapshots(f),
     targets: f.listTargets().map(targetSnapshot),
     ...(opts.withConfig === undefined ? {} : { config: opts.withConfig.config, runtime: opts.withConfig.runtime }),
   };

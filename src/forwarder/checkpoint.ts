@@ -38,6 +38,7 @@ import Database from 'better-sqlite3';
 import { Codes, localReply } from '../smtp/protocol/index.js';
 import { replyFromLegacyLine } from './legacy-reply.js';
 import type { ReplyInfo } from './types.js';
+import type { RetryCommand, RetryView } from '../store/queue-store.js';
 
 /** The checkpoint cannot be used as it is; the message says what the operator can do. */
 export class CheckpointError extends Error {
@@ -116,6 +117,8 @@ export interface FileCheckpoint {
    * waits in memory there, and a restart begins its count again.
    */
   readonly attempts?: ReadonlyMap<number, number>;
+  /** message number → an operator's bounce or delete given while the message waited on the shared queue (store-source.ts). */
+  readonly commands?: ReadonlyMap<number, RetryCommand>;
 }
 
 /** Ops as plain arrays (cheap to structured-clone): ['m', entry, no, outcome] | ['r', entry, no, address, outcome, text, code, enhanced] | ['f', entry]. */
@@ -204,9 +207,10 @@ export type CheckpointPort = Pick<Checkpoint, 'load' | 'markRecipient' | 'markMe
    * Long retry as next_attempt (docs/cluster.md): message `no` of file `id` has now been tried
    * `attempts` times and its next attempt is due at `retryAt`. true: the port recorded it and the
    * file is released to that time for any node (the message leaves this node's memory); false or
-   * absent: the message waits here in memory, as on one node (the local checkpoint).
+   * absent: the message waits here in memory, as on one node (the local checkpoint). `view`: what
+   * the queue tools show of the message while no node holds it (retry-view.ts).
    */
-  deferRetry?(id: string, no: number, attempts: number, retryAt: Date): Promise<boolean>;
+  deferRetry?(id: string, no: number, attempts: number, retryAt: Date, view?: RetryView): Promise<boolean>;
 };
 
 export class Checkpoint {

@@ -21,6 +21,7 @@ import { resolveTargets } from './targets.js';
 import { SteadyTime } from './steady-time.js';
 import { DkimStage, type DkimSigning } from './dkim.js';
 import type { Connector, TargetServerSpec } from './types.js';
+import type { RetrySummary } from '../store/queue-store.js';
 
 export interface SpoolSource extends SpoolPort {
   list(): Promise<TaskEntry[]>;
@@ -49,6 +50,15 @@ export interface SpoolSource extends SpoolPort {
    * the run is what list() returned.
    */
   once?(): Promise<(max: number) => Promise<TaskEntry[]>>;
+  /**
+   * FLUSHRETRY on a shared queue: the entries released for long retry are due now for every node
+   * (not only this node's memory); resolves with how many entries once it is committed.
+   */
+  flushShared?(): Promise<number>;
+  /** Messages waiting in long retry on the shared queue, held by no node (CURRENT RETRY counts them). */
+  retryShared?(): number;
+  /** The files released for long retry on the shared queue (D,SPOOL lists them; the first RELEASED_SHOWN). */
+  releasedFiles?(): RetrySummary['files'];
 }
 
 /** An extended-retry record as the scheduler sees it (src/forwarder/mail-directory.ts). */
@@ -158,6 +168,14 @@ export class Forwarder {
     },
   ) {
     this.router = new Router([], deps.clock);
+    if (deps.spool.retryShared !== undefined) {
+      // On a shared queue CURRENT RETRY is the cluster's: this node's messages waiting in memory
+      // (the lifecycle counts them up and down here) plus those released for long retry that no
+      // node holds (store-source.ts), so D,SPOOL, metrics and status on any node count them.
+      const shared = (): number => deps.spool.retryShared?.() ?? 0;
+      let local = this.counters.currentRetry;
+      Object.defineProperty(this.counters, 'currentRetry', { enumerable: true, get: () => local + shared(), set: (v: number) => { local = v - shared(); } });
+    }
     this.fileRetry = new FileRetry({ clock: deps.clock, log: deps.log, again: (e) => { this.known.delete(e.id); this.enqueue(e); } });
     const steady = new SteadyTime(deps.clock, deps.log);
     this.steady = steady;
@@ -417,6 +435,22 @@ export class Forwarder {
 
   flushRetry(tkid: number): number {
     return this.lifecycle.flushRetry(tkid);
+  }
+
+  /** (ext, [P2]) Files released for long retry on the shared queue, held by no node: D,SPOOL lists them. */
+  releasedFiles(): RetrySummary['files'] {
+    return this.deps.spool.releasedFiles?.() ?? [];
+  }
+
+  /**
+   * FLUSHRETRY,TKID=n in every form (MODIFY, HTTP, `sendmail -q`, `queue retry`): this node's
+   * long-retry mail of task n (0 = all) is tried now, and with TKID=0 on a shared queue the
+   * entries released for long retry are due now for every node ([P2]: idle nodes are woken).
+   * Resolves once that is committed, with how many messages (here) and entries (shared).
+   */
+  async flushLongRetry(tkid: number): Promise<number> {
+    const here = this.flushRetry(tkid);
+    return here + (tkid === 0 ? (await this.deps.spool.flushShared?.()) ?? 0 : 0);
   }
 
   async flushExtended(ageDays: number): Promise<number> {

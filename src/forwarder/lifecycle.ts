@@ -21,6 +21,7 @@ import { LeaseLostError } from '../store/queue-store.js';
 import type { DkimStage } from './dkim.js';
 import { logDelivery, type DeliveryAttempt } from './delivery-log.js';
 import type { Router } from './router.js';
+import { replyText, retryViewOf } from './retry-view.js';
 import type { ReplyInfo } from './types.js';
 
 export interface FailedRecipient {
@@ -631,7 +632,9 @@ export class Lifecycle {
           if (o.kind === 'spool' && defer !== undefined) {
             const at = new Date(this.wallNow() + retry.intervalMs);
             let deferred = false;
-            await this.record(o, async () => { deferred = await defer.call(this.deps.checkpoint, o.entryId, o.messageNo, item.attempts, at); });
+            // What the operator's tools show of it meanwhile, on any node (retry-view.ts).
+            const view = retryViewOf(item, qid, item.attempts, at);
+            await this.record(o, async () => { deferred = await defer.call(this.deps.checkpoint, o.entryId, o.messageNo, item.attempts, at, view); });
             if (deferred) {
               leaveRetry();
               // The notice is sent in the pass that crosses DelayNotice (no memory of an earlier one).
@@ -798,7 +801,4 @@ export function keyOf(item: WorkItem): string {
   return item.origin.kind === 'spool' ? `${item.origin.entryId}#${item.origin.messageNo}` : `x:${item.origin.id}`;
 }
 
-export function replyText(r: ReplyInfo | undefined): string {
-  if (r === undefined) return 'no reply';
-  return `${r.code}${r.enhanced ? ' ' + r.enhanced : ''} ${r.text}`;
-}
+export { replyText } from './retry-view.js';

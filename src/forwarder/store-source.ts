@@ -45,12 +45,18 @@ import type { SpoolEntry, SpoolLayout } from '../spool/submit.js';
 import type { SpoolAttributes } from '../spool/attributes.js';
 import { ENVELOPE_ATTRIBUTE, envelopeOfAttributes, storeJobId } from '../spool/message-queue.js';
 import { formatEnvelopeFile } from '../spool/message-entry.js';
-import { arriveSpoolFile, LeaseLostError, type ClaimedEntry, type EntryAttributes, type Lease, type QueueStore } from '../store/queue-store.js';
+import { arriveSpoolFile, LeaseLostError, type ClaimedEntry, type EntryAttributes, type Lease, type QueueStore, type RetrySummary } from '../store/queue-store.js';
 import { LeaseKeeper } from '../store/lease-keeper.js';
 import type { CheckpointPort, FileCheckpoint } from './checkpoint.js';
 import type { SpoolSource } from './forwarder.js';
 import type { QueueSource } from './spool-source.js';
 import type { TaskEntry } from './task.js';
+
+/** Files released for long retry that D,SPOOL lists (the count is of all). */
+export const RELEASED_SHOWN = 50;
+
+/** Retry-time timers one node keeps for the entries it released (beyond: the others' polls). */
+export const MAX_RETRY_TIMERS = 10_000;
 
 export interface StoreSourceOptions {
   readonly store: QueueStore;
@@ -248,6 +254,7 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
     const asked = want;
     store.claim(writer, asked).then(async (entries) => {
       got = entries.length;
+      if (got > 0) refreshRetry();
       want = Math.max(0, want - got);
       for (const c of entries) {
         try {
@@ -288,9 +295,56 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
     names.delete(h.claim.id);
     await rm(h.path, { force: true });
     if (h.lost) return;
-    // Long retry: due at its messages' next attempt (also when stopping: not sooner for any node).
-    if (h.retryAt !== undefined) await store.release(h.claim.lease, { retryAt: h.retryAt, attempted: true });
-    else await store.release(h.claim.lease, now ? {} : { retryAt: new Date(clock.now() + retryMs), attempted: true });
+    // Long retry: due at its messages' next attempt (also when stopping: not sooner for any node),
+    // counted on the store's clock; this node's timer wakes the cluster then (retryTimer).
+    if (h.retryAt !== undefined) {
+      const inMs = Math.max(0, h.retryAt.getTime() - clock.now());
+      await store.release(h.claim.lease, { retryInMs: inMs, attempted: true });
+      retryTimer(h.claim.id, h.claim.attempts + 1, inMs);
+      refreshRetry();
+    } else await store.release(h.claim.lease, now ? {} : { retryAt: new Date(clock.now() + retryMs), attempted: true });
+  };
+
+  // --- long retry in the cluster's view ---------------------------------------------------------
+  /**
+   * An entry this node released for long retry is made due by this node's timer at its retry
+   * time (QueueStore.retryNow, guarded by the release's attempt count) and idle nodes are woken:
+   * the next attempt starts then instead of at a node's next poll, and the node's clock (the
+   * injected Clock) is the one the retry time was taken on. The store's next_attempt stays the
+   * bound: a node that stops (or dies) leaves it to the others' polls. At most MAX_RETRY_TIMERS.
+   */
+  const dueTimers = new Map<string, Timer>();
+  const retryTimer = (entryId: string, attempts: number, inMs: number): void => {
+    if (stopped || dueTimers.size >= MAX_RETRY_TIMERS) return;
+    dueTimers.get(entryId)?.cancel();
+    dueTimers.set(entryId, clock.setTimer(inMs, () => {
+      dueTimers.delete(entryId);
+      if (stopped) return;
+      store.retryNow(writer, { entryId, attempts }).then((n) => { if (n > 0) kick(); },
+        (e: unknown) => log.warn('spool.retry-due', { id: entryId, error: describeError(e), detail: 'the entry is due by the store\'s clock all the same' }));
+    }));
+  };
+  /**
+   * Messages of the writer waiting in long retry on entries no live node holds (CURRENT RETRY
+   * counts them on every node): read again after this node's own claims and releases and at every
+   * poll; one query at a time, and one more when asked meanwhile (the last answer is the newest).
+   */
+  let retryShared: RetrySummary = { messages: 0, files: [] };
+  let retryReading = false;
+  let retryAgain = false;
+  const refreshRetry = (): void => {
+    if (stopped) return;
+    if (retryReading) { retryAgain = true; return; }
+    retryReading = true;
+    store.retrySummary(writer, RELEASED_SHOWN).then((r) => { retryShared = r; }, (e: unknown) => log.warn('spool.retry-count', { error: describeError(e) })).finally(() => {
+      retryReading = false;
+      if (retryAgain) { retryAgain = false; refreshRetry(); }
+    });
+  };
+  let retryPoll: Timer | undefined;
+  const armRetryPoll = (): void => {
+    if (stopped) return;
+    retryPoll = clock.setTimer(o.pollMs, () => { refreshRetry(); armRetryPoll(); });
   };
 
   const done = async (h: Held, id: string, what: () => Promise<void>): Promise<void> => {
@@ -332,11 +386,11 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
           const l = lease(id, `checkpoint of message ${no}`);
           return l === undefined ? cp.markMessage(id, no, outcome) : store.markMessage(l, no, outcome);
         },
-        deferRetry: async (id, no, attempts, retryAt) => {
+        deferRetry: async (id, no, attempts, retryAt, view) => {
           const h = held.get(id);
-          if (h === undefined) return (await cp.deferRetry?.(id, no, attempts, retryAt)) ?? false;
+          if (h === undefined) return (await cp.deferRetry?.(id, no, attempts, retryAt, view)) ?? false;
           const l = lease(id, `long retry of message ${no}`);
-          await store.markRetry(l!, no, attempts);
+          await store.markRetry(l!, no, attempts, view);
           // The file is released once all its messages are settled: at the latest of their retry
           // times, so none is tried before its Interval (one pass's spread later for the others).
           if (h.retryAt === undefined || h.retryAt < retryAt) h.retryAt = retryAt;
@@ -368,6 +422,14 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
           };
         },
         onLost: (cb) => { onLost = cb; },
+        flushShared: async () => {
+          const n = await store.retryNow(writer);
+          if (n > 0) kick();
+          refreshRetry();
+          return n;
+        },
+        retryShared: () => retryShared.messages,
+        releasedFiles: () => retryShared.files,
         giveBack: (e, stopping) => {
           if (!held.has(e.id) && !finished.has(e.id)) return false;
           const p = giveUp(e.id, stopping).catch((err: unknown) => log.warn('spool.release', { id: e.id, error: describeError(err) })).finally(() => releasing.delete(p));
@@ -412,10 +474,15 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
       unsubscribe = await store.subscribe(writer, () => kick());
       await keeper.beat();
       keeper.start();
+      refreshRetry();
+      armRetryPoll();
     },
     stop: async () => {
       stopped = true;
       poll?.cancel();
+      retryPoll?.cancel();
+      for (const t of dueTimers.values()) t.cancel();
+      dueTimers.clear();
       for (const t of retryTimers) t.cancel();
       await arrivals;
       await Promise.all([...releasing]);

@@ -322,7 +322,8 @@ export class SpoolTask {
           if (item === undefined) continue; // finished before a restart
           c.pend++;
           run.bytes += item.data.length;
-          const p = this.deps.lifecycle.run(item).then(
+          // An operator's bounce or delete given while it waited on the shared queue (store-source.ts).
+          const p = this.deps.lifecycle.run(item, cp.commands?.get(message.messageNo)).then(
             (outcome: FinalOutcome | undefined) => { if (outcome === 'undeliverable') c.undeliverable++; if (outcome === undefined && item.deferredUntil !== undefined) deferred++; },
             (e: unknown) => { log.error('mail.failed', { id: entry.id, message: message.messageNo, error: describeError(e) }); stoppedEarly = true; },
           ).finally(() => { c.pend--; run.bytes -= item.data.length; inflight.delete(p); if (this.run === run) this.poke(); });

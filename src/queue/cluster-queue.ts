@@ -20,6 +20,15 @@
 //   delete (the row, its bytes and checkpoint); bounce needs the messages, which nobody has read
 //   yet: 409. A row leased by a live node that did not answer: 409 (try again; its lease runs out
 //   if it is dead).
+// - long retry (docs/cluster.md "Long retry in the operator's view"): a file whose messages wait
+//   in long retry is released to the shared queue, and each of those messages keeps the item its
+//   node showed (RetryView, stored with its attempts). They are listed one item per message, under
+//   the queue id they had in memory, with sender, recipients and their states, last reply, target,
+//   attempts (the cluster's count) and the row's next attempt, instead of the row's file item.
+//   Their actions: hold, release and retry act on the row (every waiting message of that file);
+//   bounce and delete are stored with the message and the row made due now: the node that claims
+//   it carries them out as for a message in its memory (DSN, accounting, checkpoint), and the
+//   answer waits (bounded) until it is done. Each is logged and journaled here.
 // - by filter (actMatching): this node's own matches, every other live node's (each acts in its
 //   own queue), and the rows of the shared queue nobody answering holds that match, acted on in
 //   the row as by id (a hold records who, why and when in the row). The counts add up, with a
@@ -38,11 +47,11 @@ import { formatMailbox, isQueueId, queueIdFor, err, ok, type Clock, type Result 
 import type { Config } from '../config/index.js';
 import { envelopeOfAttributes, storeJobId } from '../spool/message-queue.js';
 import type { JsonValue } from '../store/queue-store.js';
-import type { NodeAnswer, RowActionOutcome, RowHold, StoreEntryRow } from '../store/operator-store.js';
+import type { NodeAnswer, RetryMessageRow, RowActionOutcome, RowHold, StoreEntryRow } from '../store/operator-store.js';
 import type { SpoolRecordFormat } from '../spool/attributes.js';
 import { domainOf, matches, shape, MAX_LIMIT, QUEUE_STATES, type QueueFilter, type QueueItem, type QueueAction, type QueueState, type Shape } from './model.js';
 import { previewHead, PREVIEW_BYTES } from './preview.js';
-import type { Actor, QueueApi, QueueDetail, QueueError } from './service.js';
+import type { Actor, ActionItem, HistoryItem, QueueApi, QueueDetail, QueueError } from './service.js';
 
 /** Requests of the cluster-wide queue tools start with this (cluster-operator.ts dispatches them). */
 export const QUEUE_OP_PREFIX = 'QUEUE ';
@@ -77,6 +86,18 @@ export interface ClusterQueuePort {
   /** The first `max` bytes of a row's data (read chunk by chunk), undefined when it is gone. */
   readHead?(id: string, max: number): Promise<{ data: Buffer; truncated: boolean } | undefined>;
   now(): number;
+  /** Long retry: the messages of released entries with their views (OperatorStore.retryMessages). */
+  retryMessages?(limit: number): Promise<RetryMessageRow[]>;
+  /** Long retry: a bounce or delete for the node that claims the entry (OperatorStore.commandRetry). */
+  commandRetry?(id: string, no: number, command: { readonly action: 'bounce' | 'delete'; readonly operator: string; readonly reason: string }): Promise<RowActionOutcome>;
+  /** Logs and journals an action carried out on the shared queue (QueueService.recordAction). */
+  record?(action: string, id: string, who: Actor, detail: string): Promise<void>;
+  /** An entry's bytes, or undefined when it is gone or larger than `max` (show --body of a released message). */
+  entryBytes?(id: string, max: number): Promise<Buffer | undefined>;
+  /** The data of message `no` of an entry's bytes (a message entry: the bytes; a batch file: parsed, queue/preview.ts). */
+  messageData?(row: StoreEntryRow, bytes: Buffer, no: number): Buffer | undefined;
+  /** The journal's history and actions of a message by queue id and key (QueueService.pastOfKey). */
+  past?(id: string, key: string): Promise<{ history: HistoryItem[]; actions: ActionItem[] } | undefined>;
 }
 
 /** What this node adds to the rows' view: its SUSPEND (why an unread row waits), the configuration a preview parses with. */
@@ -127,6 +148,13 @@ function checkWho(v: unknown): Actor | undefined {
 }
 
 const isAction = (a: unknown): a is QueueAction => typeof a === 'string' && ['hold', 'release', 'retry', 'bounce', 'delete'].includes(a);
+/** How long a bounce or delete of a released message waits for the node that claims it. */
+export const RETRY_COMMAND_WAIT_MS = 10_000;
+const RETRY_COMMAND_LOOK_MS = 100;
+/** show --body of a released message reads its entry when at most this large (then parses it). */
+export const MAX_SHOW_BYTES = 16 * 1024 * 1024;
+/** As this node's show: at most 1 MiB of the message. */
+const MAX_BODY_CHARS = 1024 * 1024;
 
 function checkOp(v: unknown): QueueOp | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
@@ -270,6 +298,34 @@ export type ClusterShape = Shape & { readonly nodes: readonly { readonly node: s
 
 const zeroCounts = (): Record<QueueState, number> => Object.fromEntries(QUEUE_STATES.map((x) => [x, 0])) as Record<QueueState, number>;
 
+const str = (v: JsonValue | undefined, d = ''): string => (typeof v === 'string' ? v : d);
+
+/** A message released for long retry, as its node showed it (RetryView), with the row's state and next attempt. */
+function retryItem(r: StoreEntryRow, m: RetryMessageRow, nowMs: number): ClusterQueueItem | undefined {
+  const v = m.view;
+  if (v === null || typeof v.queueId !== 'string' || !isQueueId(v.queueId)) return undefined;
+  const held = r.state === 'held';
+  const tried = r.lastNode === null ? '' : `; last tried by node ${r.lastNode}`;
+  const last = typeof v.why === 'string' ? v.why : null;
+  const due = r.nextAttempt.getTime() > nowMs ? r.nextAttempt.toISOString() : new Date(nowMs).toISOString();
+  const rcpts = Array.isArray(v.recipients) ? v.recipients : [];
+  return {
+    id: v.queueId, state: held ? 'held' : 'retry', arrival: str(v.arrival, r.arrivedAt.toISOString()), nextAttempt: held ? null : due,
+    attempts: m.attempts, size: typeof v.size === 'number' ? v.size : 0, jobName: str(v.jobName), jobId: str(v.jobId), user: str(v.user), sender: str(v.sender),
+    recipients: rcpts.flatMap((x) => {
+      const o = x as { address?: JsonValue; state?: JsonValue; lastReply?: JsonValue } | null;
+      if (o === null || typeof o !== 'object' || typeof o.address !== 'string') return [];
+      const state = o.state === 'failed' || o.state === 'delivered' || o.state === 'pending' || o.state === 'done' ? o.state : 'deferred';
+      return [{ address: o.address, state, lastReply: typeof o.lastReply === 'string' ? o.lastReply : null }];
+    }),
+    target: typeof v.target === 'string' ? v.target : null, place: str(v.place, `db:${r.id}#${m.no}`),
+    why: held ? `held in the shared queue (release to send it)${tried}`
+      : m.command ? `an operator's bounce or delete waits for a node to claim it${tried}`
+        : `${last ?? 'long retry'}; long retry in the shared queue: any node tries it again at ${due}${tried}`,
+    node: r.leaseNode ?? '-', ...(r.lastNode === null ? {} : { lastNode: r.lastNode }),
+  };
+}
+
 /** The whole cluster's queue: `inner` is this node's own (queue/service.ts). */
 export class ClusterQueue implements QueueApi {
   constructor(private readonly inner: QueueApi, private readonly port: ClusterQueuePort, private readonly local: ClusterQueueLocal = {}) {}
@@ -286,12 +342,66 @@ export class ClusterQueue implements QueueApi {
     return rowItem(r, this.port.now(), this.suspend());
   }
 
+  private async retryMessages(): Promise<RetryMessageRow[]> {
+    return (await this.port.retryMessages?.(MAX_LIMIT)) ?? [];
+  }
+
+  private retryItems(r: StoreEntryRow, waiting: readonly RetryMessageRow[], now: number): ClusterQueueItem[] {
+    return waiting.filter((m) => m.entryId === r.id).map((m) => retryItem(r, m, now)).filter((x): x is ClusterQueueItem => x !== undefined);
+  }
+
+  /** A message released for long retry by its queue id: the row, the message and its item. */
+  private async retryMessage(id: string): Promise<{ row: StoreEntryRow; msg: RetryMessageRow; item: ClusterQueueItem } | undefined> {
+    const waiting = await this.retryMessages();
+    const hit = waiting.find((m) => m.view?.queueId === id);
+    if (hit === undefined) return undefined;
+    const row = (await this.port.entries(MAX_LIMIT)).find((r) => r.id === hit.entryId);
+    if (row === undefined || row.leaseNode !== null) return undefined;
+    const item = retryItem(row, hit, this.port.now());
+    return item === undefined ? undefined : { row, msg: hit, item };
+  }
+
+  /** hold, release, retry on the row of a released message; bounce and delete by the node that claims it. */
+  private async actOnRetry(id: string, action: QueueAction, who: Actor, rm: { row: StoreEntryRow; msg: RetryMessageRow; item: ClusterQueueItem }): Promise<Result<QueueItem | null, QueueError>> {
+    const { row, msg } = rm;
+    const held = row.state === 'held';
+    if (action === 'hold' && held) return err({ status: 409, error: `${id} is held: already held (in the shared queue)` });
+    if (action === 'retry' && held) return err({ status: 409, error: `${id} is held: release it (a release tries it at once)` });
+    if (action === 'release' && !held) return err({ status: 409, error: `${id} is ${rm.item.state}: not held` });
+    const lost = (out: RowActionOutcome): Result<never, QueueError> | undefined =>
+      out === 'missing' ? err({ status: 404, error: `message ${id} left the queue meanwhile` })
+        : out === 'leased' ? err({ status: 409, error: `${id} was claimed by a node meanwhile: try again` }) : undefined;
+    if (action === 'bounce' || action === 'delete') {
+      if (this.port.commandRetry === undefined) return err({ status: 409, error: `${id} waits in the shared queue: ${action} needs a node to claim it` });
+      const out = await this.port.commandRetry(row.id, msg.no, { action, operator: who.operator, reason: who.reason });
+      const bad = lost(out);
+      if (bad !== undefined) return bad;
+      await this.port.record?.(action, id, who, action === 'bounce' ? 'made undeliverable: the sender is notified' : 'deleted: nobody is notified');
+      // Carried out by the node that claims the entry (at once: it was made due and the nodes woken).
+      // Bounded by looks, not by the clock: a test's clock may stand still.
+      for (let look = 0; look < RETRY_COMMAND_WAIT_MS / RETRY_COMMAND_LOOK_MS; look++) {
+        const rows = await this.port.entries(MAX_LIMIT);
+        const r = rows.find((x) => x.id === row.id);
+        if (r === undefined || (r.leaseNode === null && !(await this.retryMessages()).some((m) => m.entryId === row.id && m.no === msg.no))) return ok(null);
+        await new Promise((res) => setTimeout(res, RETRY_COMMAND_LOOK_MS));
+      }
+      return err({ status: 503, error: `${id}: the ${action} is stored with the message, but no node has carried it out within ${RETRY_COMMAND_WAIT_MS / 1000} s; the node that claims it next does` });
+    }
+    const out = await this.port.actOnRow(row.id, action);
+    const bad = lost(out);
+    if (bad !== undefined) return bad;
+    await this.port.record?.(action, id, who, action === 'hold' ? `held (was ${rm.item.state}; in the shared queue)` : action === 'release' ? 'released: tried now' : `retried now (was ${rm.item.state})`);
+    const after = await this.retryMessage(id);
+    return ok(after?.item ?? null);
+  }
+
   async list(filter: QueueFilter): Promise<{ total: number; items: ClusterQueueItem[] }> {
     const want = { ...filter, offset: 0, limit: Math.min(MAX_LIMIT * 10, filter.offset + filter.limit) };
-    const [own, answers, rows] = await Promise.all([
+    const [own, answers, rows, waiting] = await Promise.all([
       this.inner.list(want),
       this.port.ask(QUEUE_OP_PREFIX + JSON.stringify({ op: 'list', filter: want })),
       this.port.entries(MAX_LIMIT),
+      this.retryMessages(),
     ]);
     let total = own.total;
     const items: ClusterQueueItem[] = own.items.map((x) => this.tag(x, this.port.node));
@@ -310,12 +420,15 @@ export class ClusterQueue implements QueueApi {
         items.push(this.tag(x, a.node));
       }
     }
+    const now = this.port.now();
     for (const r of rows) {
       if (r.leaseNode !== null && answered.has(r.leaseNode)) continue;
-      const item = this.item(r);
-      if (seen.has(item.id) || !matches(item, filter, this.port.now())) continue;
-      total++;
-      items.push(item);
+      const msgs = r.leaseNode === null ? this.retryItems(r, waiting, now) : [];
+      for (const item of msgs.length > 0 ? msgs : [this.item(r)]) {
+        if (seen.has(item.id) || !matches(item, filter, now)) continue;
+        total++;
+        items.push(item);
+      }
     }
     items.sort((a, b) => a.arrival.localeCompare(b.arrival) || a.id.localeCompare(b.id));
     return { total, items: items.slice(filter.offset, filter.offset + filter.limit) };
@@ -327,10 +440,11 @@ export class ClusterQueue implements QueueApi {
    */
   private async briefs(filter: QueueFilter): Promise<{ items: { node: string; b: Brief }[]; silent: string[]; partial: boolean }> {
     const want: QueueFilter = { ...filter, offset: 0, limit: BRIEF_LIMIT };
-    const [own, answers, rows] = await Promise.all([
+    const [own, answers, rows, waiting] = await Promise.all([
       this.inner.list(want),
       this.port.ask(QUEUE_OP_PREFIX + JSON.stringify({ op: 'brief', filter: want })),
       this.port.entries(MAX_LIMIT),
+      this.retryMessages(),
     ]);
     const seen = new Set<string>();
     const items: { node: string; b: Brief }[] = [];
@@ -349,9 +463,12 @@ export class ClusterQueue implements QueueApi {
     const now = this.port.now();
     for (const r of rows) {
       if (r.leaseNode !== null && answered.has(r.leaseNode)) continue;
-      const item = this.item(r);
-      if (filter.states !== undefined && !filter.states.includes(item.state)) continue;
-      if (matches(item, filter, now)) add(r.leaseNode ?? '-', briefOf(item));
+      // A file released for long retry: its waiting messages, each as its node showed it.
+      const msgs = r.leaseNode === null ? this.retryItems(r, waiting, now) : [];
+      for (const item of msgs.length > 0 ? msgs : [this.item(r)]) {
+        if (filter.states !== undefined && !filter.states.includes(item.state)) continue;
+        if (matches(item, filter, now)) add(r.leaseNode ?? '-', briefOf(item));
+      }
     }
     return { items, silent, partial };
   }
@@ -412,7 +529,23 @@ export class ClusterQueue implements QueueApi {
     const now = this.port.now();
     const rows = (await this.port.entries(MAX_LIMIT)).filter((r) => !(r.leaseNode !== null && answered.has(r.leaseNode)));
     const row = { node: '-', done: 0, refused: 0 };
+    // A file released for long retry: its waiting messages, each acted on as by id (hold, release
+    // and retry act on the row: once per row; bounce and delete by the node that claims it).
+    const waiting = await this.retryMessages();
+    const rowsDone = new Set<string>();
     for (const r of rows) {
+      const msgs = r.leaseNode === null ? waiting.filter((m) => m.entryId === r.id).map((m) => ({ msg: m, item: retryItem(r, m, now) })) : [];
+      const rel = msgs.filter((x): x is { msg: RetryMessageRow; item: ClusterQueueItem } => x.item !== undefined);
+      if (rel.length > 0) {
+        for (const x of rel) {
+          if (ids.has(x.item.id) || !matches(x.item, filter, now) || (filter.states !== undefined && !filter.states.includes(x.item.state))) continue;
+          if (action !== 'hold' && row.done + row.refused >= filter.limit) break;
+          if (action !== 'bounce' && action !== 'delete' && rowsDone.has(r.id)) { row.done++; ids.add(x.item.id); continue; }
+          const out = await this.actOnRetry(x.item.id, action, who, { row: r, msg: x.msg, item: x.item });
+          if (out.ok) { row.done++; ids.add(x.item.id); rowsDone.add(r.id); } else row.refused++;
+        }
+        continue;
+      }
       const item = this.item(r);
       if (ids.has(item.id) || !matches(item, filter, now) || (filter.states !== undefined && !filter.states.includes(item.state))) continue;
       if (action !== 'hold' && row.done + row.refused >= filter.limit) break;
@@ -476,6 +609,18 @@ export class ClusterQueue implements QueueApi {
     if (own.error.status !== 404) return own;
     const r = await this.routed({ op: 'show', id, body: opts.body });
     if ('node' in r) return r.ok ? ok(this.tag(r.data as QueueDetail, r.node)) : err(queueErrorOf(r.data) ?? { status: 503, error: 'bad answer' });
+    const rm = await this.retryMessage(id);
+    if (rm !== undefined) {
+      const past = await this.port.past?.(id, rm.item.place);
+      const headers = rm.msg.view?.headers;
+      let body: string | undefined;
+      if (opts.body) {
+        const bytes = await this.port.entryBytes?.(rm.row.id, MAX_SHOW_BYTES);
+        const data = bytes === undefined ? undefined : this.port.messageData?.(rm.row, bytes, rm.msg.no);
+        if (data !== undefined) body = data.subarray(0, MAX_BODY_CHARS).toString('utf8');
+      }
+      return ok({ ...rm.item, history: past?.history ?? [], actions: past?.actions ?? [], ...(typeof headers === 'string' ? { headers } : {}), ...(body === undefined ? {} : { body }) });
+    }
     const row = await this.row(id);
     if (row === undefined) return err(notFound(id, own.error.error, r.silent));
     let parsed: Pick<QueueDetail, 'file' | 'headers'> | undefined;
@@ -496,6 +641,8 @@ export class ClusterQueue implements QueueApi {
       const item = (r.data as { item?: QueueItem | null } | null)?.item ?? null;
       return ok(item === null ? null : this.tag(item, r.node));
     }
+    const rm = await this.retryMessage(id);
+    if (rm !== undefined) return this.actOnRetry(id, action, who, rm);
     const row = await this.row(id);
     if (row === undefined) return err(notFound(id, own.error.error, r.silent));
     return this.actOnRow(row, this.item(row), action, who, false);

@@ -91,3 +91,22 @@ export function previewHead(head: { readonly data: Buffer; readonly truncated: b
   }
   return { messages, problems: problems.slice(0, PREVIEW_MESSAGES), truncated: head.truncated || events.filter((e) => e.kind === 'message').length > messages.length };
 }
+
+/**
+ * The data of message `no` of a batch spool file's bytes (a file of the shared queue released for
+ * long retry: cluster-queue.ts `show --body`), parsed as a spool task would, with the forwarder's
+ * settings from the configuration in force; undefined when the bytes do not hold it.
+ */
+export function batchMessageData(data: Buffer, attrs: { readonly jobName: string; readonly jobId: string; readonly originUser: string; readonly encoding?: string; readonly recordFormat?: string }, config: Config, clock: Clock, no: number): Buffer | undefined {
+  const s = forwarderSettings(config, clock).task;
+  const codepage = s.codepage(attrs.encoding);
+  if (codepage === undefined) return undefined;
+  const decoder = new RecordDecoder({ format: (attrs.recordFormat as SpoolEntry['attrs']['recordFormat']) ?? s.recordFormat, recordLength: s.recordLength, codepage, nullTrnc: s.nullTrnc });
+  const parser = new BatchParser({
+    ...s.parser, job: { jobName: attrs.jobName, jobId: attrs.jobId, originUser: attrs.originUser },
+    ...(codepage.asciiCharset === 'UTF-8' ? { translatedCharset: 'UTF-8' as const } : {}),
+  });
+  const events: BatchEvent[] = [...parser.push(decoder.push(data)), ...parser.push(decoder.end()), ...parser.end()];
+  for (const e of events) if (e.kind === 'message' && e.message.messageNo === no) return e.message.data;
+  return undefined;
+}

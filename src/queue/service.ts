@@ -476,6 +476,15 @@ export class QueueService implements QueueApi {
     }
   }
 
+  /**
+   * The journal's history and operator actions of a message this node does not hold — one
+   * released for long retry on the shared queue (cluster-queue.ts) — by its queue id and its key
+   * (`<entry>#<n>`). undefined without a journal.
+   */
+  pastOfKey(id: string, key: string): Promise<{ history: HistoryItem[]; actions: ActionItem[] } | undefined> {
+    return this.pastOf(id, { place: key } as QueueItem, { kind: 'extended' } as Ref);
+  }
+
   /** Logs and journals an operator's action carried out elsewhere (on a row of the shared queue: cluster-queue.ts). */
   recordAction(action: string, id: string, who: Actor, detail: string): Promise<void> {
     return this.journal(action, id, who, detail);

@@ -65,6 +65,17 @@ export interface RowHold {
   readonly unread: boolean;
 }
 
+/** A message of an entry released for long retry, with what the operator sees of it (RetryView). */
+export interface RetryMessageRow {
+  readonly entryId: string;
+  readonly no: number;
+  /** Long-retry attempts so far (over every node). */
+  readonly attempts: number;
+  readonly view: { readonly [k: string]: JsonValue } | null;
+  /** An operator's bounce or delete waits for the node that claims the entry. */
+  readonly command: boolean;
+}
+
 /** What an action on a row found: done, or why not. */
 export type RowActionOutcome = 'done' | 'missing' | 'leased';
 
@@ -93,6 +104,16 @@ export interface OperatorStore {
   actOnRow(writer: string, id: string, action: 'hold' | 'release' | 'retry' | 'delete', note?: RowHold): Promise<RowActionOutcome>;
   /** The first `max` bytes of an entry's data (its chunks, read one at a time), and whether there is more. */
   readHead(writer: string, id: string, max: number): Promise<{ data: Buffer; truncated: boolean } | undefined>;
+  /**
+   * Long retry in the operator's view: the unfinished messages of the writer's entries that no
+   * live node holds and that wait with attempts in checkpoint_retries, at most `limit`.
+   */
+  retryMessages(writer: string, limit: number): Promise<RetryMessageRow[]>;
+  /**
+   * An operator's bounce or delete of message `no` of an entry no live node holds: stored with
+   * the message, and the entry made ready and due now (any node claims it and carries it out).
+   */
+  commandRetry(writer: string, id: string, no: number, command: { readonly action: 'bounce' | 'delete'; readonly operator: string; readonly reason: string }): Promise<RowActionOutcome>;
 }
 
 /** One node's answer to a request, or why there is none. */

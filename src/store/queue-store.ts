@@ -124,6 +124,61 @@ export interface EntryCheckpoint {
    * node (markRetry). A message not finished and absent here has not been tried yet.
    */
   readonly attempts: ReadonlyMap<number, number>;
+  /**
+   * An operator's end for a message released for long retry (bounce or delete, asked on any node:
+   * OperatorStore.commandRetry): the node that claims the entry carries it out. Message number → command.
+   */
+  readonly commands?: ReadonlyMap<number, RetryCommand>;
+}
+
+/**
+ * What the operator sees of a message released for long retry (docs/cluster.md "Long retry in
+ * the operator's view"): stored with its attempts (markRetry), so any node lists it with its
+ * envelope after no node holds it in memory. The queue tools' item of the message as its node
+ * showed it (queue/model.ts QueueItem's fields), JSON; bounded by the writer (headers cut).
+ */
+export type RetryView = { readonly [k: string]: JsonValue };
+
+/** The entries released for long retry and their waiting messages (QueueStore.retrySummary). */
+export interface RetrySummary {
+  readonly messages: number;
+  readonly files: readonly {
+    readonly entryId: string;
+    readonly jobName: string;
+    readonly jobId: string;
+    /** Its messages waiting in long retry. */
+    readonly messages: number;
+    readonly nextAttempt: Date;
+    readonly held: boolean;
+    readonly lastNode: string | null;
+  }[];
+}
+
+/** A RetrySummary from its rows (one per entry), for either backend. */
+export function retrySummaryOf(rows: readonly { entry_id: string; attributes: EntryAttributes; n: number; next_attempt: number; state: string; last_node: string | null }[], limit: number): RetrySummary {
+  const text = (a: EntryAttributes, k: string): string => (typeof a[k] === 'string' ? a[k] : '');
+  return {
+    messages: rows.reduce((m, r) => m + r.n, 0),
+    files: rows.slice(0, limit).map((r) => ({
+      entryId: r.entry_id, jobName: text(r.attributes, 'jobName'), jobId: text(r.attributes, 'jobId'), messages: r.n,
+      nextAttempt: new Date(r.next_attempt), held: r.state === 'held', lastNode: r.last_node,
+    })),
+  };
+}
+
+/** An operator's bounce or delete of a message released for long retry. */
+export interface RetryCommand {
+  readonly action: 'bounce' | 'delete';
+  readonly operator: string;
+  readonly reason: string;
+}
+
+/** The command stored with a message, or undefined when the JSON is not one (a hand-made row). */
+export function retryCommandOf(v: unknown): RetryCommand | undefined {
+  const o = (typeof v === 'string' ? (() => { try { return JSON.parse(v) as unknown; } catch { return undefined; } })() : v) as Record<string, unknown> | null | undefined;
+  if (o === null || typeof o !== 'object') return undefined;
+  if ((o.action !== 'bounce' && o.action !== 'delete') || typeof o.operator !== 'string' || typeof o.reason !== 'string') return undefined;
+  return { action: o.action, operator: o.operator.slice(0, 200), reason: o.reason.slice(0, 500) };
 }
 
 /** A row of checkpoint_recipients, as both backends store it. */
@@ -140,12 +195,18 @@ export interface CheckpointRecipientRow {
 export function checkpointFromRows(
   messageRows: readonly { readonly no: number; readonly outcome: MessageFinal }[],
   recipientRows: readonly CheckpointRecipientRow[],
-  retryRows: readonly { readonly no: number; readonly attempts: number }[] = [],
+  retryRows: readonly { readonly no: number; readonly attempts: number; readonly command?: unknown }[] = [],
 ): EntryCheckpoint {
   const messages = new Map<number, MessageFinal>();
   for (const r of messageRows) messages.set(r.no, r.outcome);
   const attempts = new Map<number, number>();
-  for (const r of retryRows) if (!messages.has(r.no)) attempts.set(r.no, r.attempts);
+  const commands = new Map<number, RetryCommand>();
+  for (const r of retryRows) {
+    if (messages.has(r.no)) continue;
+    attempts.set(r.no, r.attempts);
+    const c = r.command === null || r.command === undefined ? undefined : retryCommandOf(r.command);
+    if (c !== undefined) commands.set(r.no, c);
+  }
   const recipients = new Map<number, Map<string, RecipientMark>>();
   for (const r of recipientRows) {
     let per = recipients.get(r.no);
@@ -154,7 +215,7 @@ export function checkpointFromRows(
     const reply: StoredReply = { code: r.code ?? 554, ...(r.enhanced !== null ? { enhanced: r.enhanced } : {}), text: r.reply ?? '' };
     per.set(r.address, { address: r.address, outcome: 'failed', reply });
   }
-  return { messages, recipients, attempts };
+  return { messages, recipients, attempts, ...(commands.size === 0 ? {} : { commands }) };
 }
 
 /** The node no longer holds the lease (it expired and was taken over, or the entry is gone). */
@@ -240,13 +301,29 @@ export interface QueueStore {
    * Long retry on the shared queue: message `no` has now been tried `attempts` times (over every
    * node) and waits for its next attempt, which any node may make after the entry is released with
    * `retryAt` (RetryLimit is counted cluster-wide: a takeover does not restart the count). Kept
-   * with the checkpoint until the message is finished or the entry completed. Fenced.
+   * with the checkpoint until the message is finished or the entry completed. Fenced. `view`:
+   * what the operator's tools show of the message while no node holds it (RetryView).
    */
-  markRetry(lease: Lease, no: number, attempts: number): Promise<void>;
+  markRetry(lease: Lease, no: number, attempts: number, view?: RetryView): Promise<void>;
   /** The entry is finished: it, its chunks and its checkpoint are removed. Fenced. */
   complete(lease: Lease): Promise<void>;
-  /** Gives the entry back: claimable again at `retryAt` (now when omitted); counts an attempt. Fenced. */
-  release(lease: Lease, opts?: { retryAt?: Date; attempted?: boolean }): Promise<void>;
+  /**
+   * Gives the entry back: claimable again at `retryAt` (now when omitted), or `retryInMs` from now
+   * on the store's clock (long retry: a node's skew does not shift it); counts an attempt. Fenced.
+   */
+  release(lease: Lease, opts?: { retryAt?: Date; retryInMs?: number; attempted?: boolean }): Promise<void>;
+  /**
+   * FLUSHRETRY on the shared queue: the writer's entries released for long retry (messages in
+   * checkpoint_retries, not held, no live lease, due later) are due now, and idle nodes are woken.
+   * `only`: that entry alone, and only while it is still the release counted `attempts` (its
+   * releasing node's timer: a later release by another node is left alone). Returns how many.
+   */
+  retryNow(writer: string, only?: { readonly entryId: string; readonly attempts: number }): Promise<number>;
+  /**
+   * Long retry of the cluster (CURRENT RETRY, D,SPOOL): the writer's messages waiting in long
+   * retry on entries no live node holds, and those entries (at most `limit`, oldest first).
+   */
+  retrySummary(writer: string, limit: number): Promise<RetrySummary>;
   /**
    * Calls onWake when new work may be due for the writer (another node stored or released an
    * entry). A hint only: an idle node still polls, so a lost wake-up delays, never loses. Resolves

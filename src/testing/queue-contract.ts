@@ -316,6 +316,38 @@ export function queueContract(backend: QueueBackend): void {
     assert.ok(!again.some((e) => e.id === e2.id), 'b\'s entry is not claimable');
   });
 
+  it('long retry in the operator\'s view: the summary counts a released entry\'s waiting messages, FLUSHRETRY (retryNow) makes it due now, a stale timer leaves a later release alone', async (_t, f) => {
+    const a = f.node('a');
+    const b = f.node('b');
+    await a.enqueueMessage(W, { jobName: 'JV', jobId: 'J1' }, Buffer.from('m\r\n'));
+    const [ca] = await a.claim(W, 1);
+    assert.ok(ca);
+    await a.markRetry(ca.lease, 1, 1, { queueId: '0123456789ab-1', sender: 's@x.test' });
+    await a.markRetry(ca.lease, 2, 1);
+    assert.equal((await b.retrySummary(W, 10)).messages, 0, 'a live lease: counted by its node, not here');
+    await a.release(ca.lease, { retryInMs: 3_600_000, attempted: true });
+    const sum = await b.retrySummary(W, 10);
+    assert.equal(sum.messages, 2);
+    assert.deepEqual(sum.files.map((x) => [x.entryId, x.jobName, x.jobId, x.messages, x.held]), [[ca.id, 'JV', 'J1', 2, false]]);
+    assert.ok(sum.files[0]!.nextAttempt.getTime() > Date.now() + 3_000_000, 'due an Interval later');
+    assert.deepEqual(await b.claim(W, 1), [], 'not due before its retry time');
+    // A timer of an earlier release (attempts 0) leaves this release alone; this release's is applied.
+    assert.equal(await b.retryNow(W, { entryId: ca.id, attempts: 0 }), 0);
+    assert.equal(await b.retryNow(W, { entryId: ca.id, attempts: 1 }), 1);
+    const [cb] = await b.claim(W, 1);
+    assert.ok(cb, 'due now');
+    assert.equal((await b.retrySummary(W, 10)).messages, 0, 'claimed again: no longer waiting');
+    await b.release(cb.lease, { retryInMs: 3_600_000, attempted: true });
+    // FLUSHRETRY: every released long-retry entry of the writer due now.
+    assert.equal(await a.retryNow(W), 1);
+    assert.equal(await a.retryNow(W), 0, 'already due');
+    const [cc] = await a.claim(W, 1);
+    assert.ok(cc);
+    await a.markMessage(cc.lease, 1, 'delivered');
+    await a.release(cc.lease, { retryInMs: 3_600_000, attempted: true });
+    assert.equal((await b.retrySummary(W, 10)).messages, 1, 'a finished message no longer counts');
+  });
+
   it('pruned arrival identities are forgotten (only this node\'s, only the old ones, at most the limit)', async (t, f) => {
     const a = f.node('a');
     const other = f.node('b');

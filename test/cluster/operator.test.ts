@@ -6,9 +6,11 @@
 // - REFRESH,ALL on A makes B and C re-read their configuration (D,CONFIG on each shows the new
 //   RetryLimit); a node that stopped (its heartbeat still fresh) is reported within the bound, the
 //   command does not hang; junk after ALL is refused;
-// - the queue tools on B show a file A released for long retry (state retry, next attempt,
-//   attempts, the node that last tried), a retry from B makes the next attempt now, a hold from B
-//   keeps every node from sending it, a release from B sends it; an id no node has is 404.
+// - the queue tools on B show the messages of a file A released for long retry, each with its
+//   envelope (sender, recipients and their last reply: what A showed while it held them; state
+//   retry, next attempt, attempts, the node that last tried), a retry from B makes the next attempt
+//   now, a hold from B keeps every node from sending it, a release from B sends it; FLUSHRETRY on B
+//   sends A's long-retry mail at once (before its retry time); an id no node has is 404.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -156,16 +158,30 @@ test('queue tools on node B see and act on a file node A released for long retry
   const b = await start(t, nodeConfig(t, tdb, 'b', s.port));
 
   const list = await cmd(b, 'D,QUEUE');
-  const items = (list.data as { total: number; items: Row[] }).items;
-  assert.equal(items.length, 1, list.lines.join('\n'));
-  const entry = items[0]!;
-  assert.equal(entry.state, 'retry', JSON.stringify(entry));
-  assert.equal(entry.node, '-', 'no node holds it');
-  assert.equal(entry.lastNode, 'a', JSON.stringify(entry));
-  assert.equal(entry.attempts, 1, JSON.stringify(entry));
-  assert.ok(entry.nextAttempt !== null && Date.parse(entry.nextAttempt) > Date.now(), JSON.stringify(entry));
-  assert.match(entry.why ?? '', /long retry .*last tried by node a/);
-  const id = entry.id;
+  type Item = Row & { sender: string; recipients: { address: string; state: string; lastReply: string | null }[]; jobName: string; target: string | null };
+  const items = (list.data as { total: number; items: Item[] }).items;
+  // One item per message, with its envelope, as A listed it while it held them in memory.
+  assert.equal(items.length, 3, list.lines.join('\n'));
+  for (const entry of items) {
+    assert.equal(entry.state, 'retry', JSON.stringify(entry));
+    assert.equal(entry.node, '-', 'no node holds it');
+    assert.equal(entry.lastNode, 'a', JSON.stringify(entry));
+    assert.equal(entry.attempts, 1, JSON.stringify(entry));
+    assert.equal(entry.sender, 'job@corp.test', JSON.stringify(entry));
+    assert.equal(entry.jobName, 'JOBQ');
+    assert.equal(entry.target, '127.0.0.1');
+    assert.equal(entry.recipients.length, 1, JSON.stringify(entry));
+    assert.equal(entry.recipients[0]!.address, 'rcpt@remote.test');
+    assert.equal(entry.recipients[0]!.state, 'deferred');
+    assert.match(entry.recipients[0]!.lastReply ?? '', /^451 .*try again later/, JSON.stringify(entry));
+    assert.ok(entry.nextAttempt !== null && Date.parse(entry.nextAttempt) > Date.now(), JSON.stringify(entry));
+    assert.match(entry.why ?? '', /^451 .*try again later; long retry .*last tried by node a/);
+  }
+  assert.match(list.lines.join('\n'), /job@corp\.test/);
+  const id = items[0]!.id;
+  // show on B: the header section A kept with it.
+  const shown = await cmd(b, `D,QUEUE,ID=${id}`);
+  assert.match((shown.data as { item: { headers?: string } }).item.headers ?? '', /^Subject: QB message \d$/m, shown.lines.join('\n'));
 
   // Retry from B: due now, a node makes the second attempt (still 451) and releases it again.
   const re = await cmd(b, `RETRY,ID=${id},BY=ops`);
@@ -196,6 +212,23 @@ test('queue tools on node B see and act on a file node A released for long retry
   await until('the released file is delivered', () => s.subjects.filter((x) => x.startsWith('QB ')).length === 3);
   assert.deepEqual(s.subjects.filter((x) => x.startsWith('QB ')).sort(), ['QB message 1', 'QB message 2', 'QB message 3']);
   await until('the queue is empty on B', async () => ((await cmd(b, 'D,QUEUE')).data as { total: number }).total === 0);
+
+  // FLUSHRETRY on B: A's file in long retry (Interval 1 minute) goes at once, before its retry time.
+  s.reject = true;
+  await submitText(a.config, batchFile('QD', 1).text, 'JOBD');
+  let waiting: Item | undefined;
+  await until('A released QD for long retry', async () => {
+    waiting = ((await cmd(b, 'D,QUEUE,STATE=RETRY')).data as { items: Item[] }).items.find((x) => x.jobName === 'JOBD' && x.lastNode === 'a');
+    return waiting !== undefined;
+  });
+  // CURRENT RETRY on B counts it (no node holds it in memory).
+  assert.equal(b.services!.gateway.forwarder.counters.currentRetry, 1);
+  s.reject = false;
+  const fl = await cmd(b, 'FLUSHRETRY,TKID=0');
+  assert.ok(fl.ok, fl.lines.join('\n'));
+  assert.equal((fl.data as { flushed: number }).flushed, 1, 'one released entry made due');
+  await until('the flushed file is delivered', () => s.subjects.includes('QD message 1'), 50_000);
+  assert.ok(Date.now() < Date.parse(waiting!.nextAttempt!), `delivered before its retry time ${waiting!.nextAttempt}`);
 
   // Hostile: an id of the right form that no node has.
   const none = await cmd(b, 'HOLD,ID=0123456789ab-1,BY=ops');

@@ -284,6 +284,19 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     `,
   },
   {
+    version: 11,
+    name: 'long retry in the operator view: a released message keeps its envelope',
+    sql: `
+      -- docs/cluster.md "Long retry in the operator's view": a message released for long retry
+      -- keeps what the queue tools show of it (sender, recipients and their states, last reply,
+      -- target, headers: the item its node showed, JSON) beside its attempts, so any node lists
+      -- it with its envelope; command: an operator's bounce or delete asked while no node held
+      -- it, carried out by the node that claims the entry next (cleared by the next markRetry).
+      ALTER TABLE checkpoint_retries ADD COLUMN view jsonb;
+      ALTER TABLE checkpoint_retries ADD COLUMN command jsonb;
+    `,
+  },
+  {
     version: 12,
     name: 'the spool entry id of a shared-queue entry',
     sql: `

@@ -11,7 +11,7 @@
 // database's credentials); the node carrying a request out checks the command (cluster.ts).
 // All SQL is parameterised.
 import { entryName, type JsonValue } from '../queue-store.js';
-import type { ControlReply, ControlRequest, NodeStatusRow, OperatorStore, RowActionOutcome, RowHold, StoreEntryRow } from '../operator-store.js';
+import type { ControlReply, ControlRequest, NodeStatusRow, OperatorStore, RetryMessageRow, RowActionOutcome, RowHold, StoreEntryRow } from '../operator-store.js';
 import type { PgPool } from './pool.js';
 import { listenReconnecting } from './listen.js';
 import { NOTIFY_CHANNEL } from './queue.js';
@@ -162,5 +162,35 @@ export class PgOperatorStore implements OperatorStore {
     }
     const all = Buffer.concat(parts);
     return { data: all.subarray(0, Math.min(all.length, max)), truncated: all.length > max };
+  }
+
+  async retryMessages(writer: string, limit: number): Promise<RetryMessageRow[]> {
+    const r = await this.db.query<{ entry_id: string; no: number; attempts: number; view: RetryMessageRow['view']; command: boolean }>(
+      `SELECT r.entry_id::text AS entry_id, r.no, r.attempts, r.view, r.command IS NOT NULL AS command
+       FROM checkpoint_retries r JOIN queue_entries q ON q.id = r.entry_id
+       WHERE q.writer = $1 AND (q.lease_node IS NULL OR q.lease_expires < now())
+         AND NOT EXISTS (SELECT 1 FROM checkpoint_messages m WHERE m.entry_id = r.entry_id AND m.no = r.no)
+       ORDER BY q.arrived_at, r.entry_id, r.no LIMIT $2`,
+      [writer, limit],
+    );
+    return r.rows.map((x) => ({ entryId: x.entry_id, no: x.no, attempts: x.attempts, view: x.view, command: x.command }));
+  }
+
+  async commandRetry(writer: string, id: string, no: number, command: { readonly action: 'bounce' | 'delete'; readonly operator: string; readonly reason: string }): Promise<RowActionOutcome> {
+    if (!/^\d{1,18}$/.test(id)) return 'missing';
+    return this.db.transaction(async (c) => {
+      const cur = await c.query<{ live: boolean }>(
+        'SELECT (lease_node IS NOT NULL AND lease_expires >= now()) AS live FROM queue_entries WHERE id = $1 AND writer = $2 FOR UPDATE', [id, writer],
+      );
+      const row = cur.rows[0];
+      if (row === undefined) return 'missing';
+      if (row.live) return 'leased';
+      const set = await c.query('UPDATE checkpoint_retries SET command = $3 WHERE entry_id = $1 AND no = $2', [id, no, JSON.stringify(command)]);
+      if (set.rowCount === 0) return 'missing';
+      // The node that claims it next carries the command out (a held entry is released for it).
+      await c.query(`UPDATE queue_entries SET state = 'ready', next_attempt = now() WHERE id = $1`, [id]);
+      await c.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, `${this.db.schema}:${writer}`]);
+      return 'done';
+    });
   }
 }

@@ -21,7 +21,7 @@ import pg from 'pg';
 import {
   CHUNK_BYTES, checkpointFromRows, entryName, entryNames, identityKey, LeaseLostError, type CheckpointRecipientRow,
   type ArrivalOutcome, type ClaimedEntry, type EntryAttributes, type EntryCheckpoint, type EntryKind, type HeartbeatResult,
-  type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark, type StoredEntry,
+  type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark, type StoredEntry, type RetrySummary, type RetryView, retrySummaryOf,
 } from '../queue-store.js';
 import type { PgPool } from './pool.js';
 import { listenReconnecting } from './listen.js';
@@ -313,7 +313,7 @@ export class PgQueueStore implements QueueStore {
   async loadCheckpoint(entryId: string): Promise<EntryCheckpoint> {
     const m = await this.db.query<{ no: number; outcome: MessageFinal }>('SELECT no, outcome FROM checkpoint_messages WHERE entry_id = $1', [entryId]);
     const rc = await this.db.query<CheckpointRecipientRow>('SELECT no, address, outcome, code, enhanced, reply FROM checkpoint_recipients WHERE entry_id = $1', [entryId]);
-    const rt = await this.db.query<{ no: number; attempts: number }>('SELECT no, attempts FROM checkpoint_retries WHERE entry_id = $1', [entryId]);
+    const rt = await this.db.query<{ no: number; attempts: number; command: unknown }>('SELECT no, attempts, command FROM checkpoint_retries WHERE entry_id = $1', [entryId]);
     return checkpointFromRows(m.rows, rc.rows, rt.rows);
   }
 
@@ -340,13 +340,14 @@ export class PgQueueStore implements QueueStore {
     if (r.rowCount === 0) throw new LeaseLostError(lease, `checkpoint of message ${no}`);
   }
 
-  async markRetry(lease: Lease, no: number, attempts: number): Promise<void> {
+  async markRetry(lease: Lease, no: number, attempts: number, view?: RetryView): Promise<void> {
+    // A command the operator gave while the message waited was carried out by this pass: cleared.
     const r = await this.db.query(
-      `INSERT INTO checkpoint_retries (entry_id, no, attempts)
-       SELECT q.id, $4, $5 FROM queue_entries q
+      `INSERT INTO checkpoint_retries (entry_id, no, attempts, view)
+       SELECT q.id, $4, $5, $6 FROM queue_entries q
        WHERE q.id = $1 AND q.lease_node = $2 AND q.lease_token = $3 FOR SHARE OF q
-       ON CONFLICT (entry_id, no) DO UPDATE SET attempts = EXCLUDED.attempts`,
-      [lease.entryId, lease.node, lease.token, no, attempts],
+       ON CONFLICT (entry_id, no) DO UPDATE SET attempts = EXCLUDED.attempts, view = EXCLUDED.view, command = NULL`,
+      [lease.entryId, lease.node, lease.token, no, attempts, view === undefined ? null : JSON.stringify(view)],
     );
     if (r.rowCount === 0) throw new LeaseLostError(lease, `long retry of message ${no}`);
   }
@@ -356,20 +357,50 @@ export class PgQueueStore implements QueueStore {
     if (r.rowCount === 0) throw new LeaseLostError(lease, 'complete');
   }
 
-  async release(lease: Lease, opts: { retryAt?: Date; attempted?: boolean } = {}): Promise<void> {
+  async release(lease: Lease, opts: { retryAt?: Date; retryInMs?: number; attempted?: boolean } = {}): Promise<void> {
     await this.db.transaction(async (c) => {
       const r = await c.query<{ writer: string; due: boolean }>(
         `UPDATE queue_entries SET lease_node = NULL, lease_expires = NULL, lease_token = NULL,
-           next_attempt = COALESCE($4::timestamptz, now()), attempts = attempts + $5,
+           next_attempt = CASE WHEN $6::float8 IS NOT NULL THEN now() + make_interval(secs => $6::float8) ELSE COALESCE($4::timestamptz, now()) END,
+           attempts = attempts + $5,
            last_node = CASE WHEN $5 > 0 THEN lease_node ELSE last_node END
          WHERE id = $1 AND lease_node = $2 AND lease_token = $3
          RETURNING writer, next_attempt <= now() AS due`,
-        [lease.entryId, lease.node, lease.token, opts.retryAt ?? null, opts.attempted === true ? 1 : 0],
+        [lease.entryId, lease.node, lease.token, opts.retryAt ?? null, opts.attempted === true ? 1 : 0, opts.retryInMs === undefined ? null : Math.max(0, opts.retryInMs) / 1000],
       );
       const row = r.rows[0];
       if (row === undefined) throw new LeaseLostError(lease, 'release');
       if (row.due) await c.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, this.wakePayload(row.writer)]);
     });
+  }
+
+  async retryNow(writer: string, only?: { readonly entryId: string; readonly attempts: number }): Promise<number> {
+    if (only !== undefined && !/^\d{1,18}$/.test(only.entryId)) return 0;
+    return this.db.transaction(async (c) => {
+      const r = await c.query(
+        `UPDATE queue_entries q SET next_attempt = now()
+         WHERE q.writer = $1 AND q.state = 'ready' AND q.next_attempt > now()
+           AND (q.lease_node IS NULL OR q.lease_expires < now())
+           AND EXISTS (SELECT 1 FROM checkpoint_retries r WHERE r.entry_id = q.id)
+           AND ($2::bigint IS NULL OR (q.id = $2 AND q.attempts = $3))`,
+        [writer, only?.entryId ?? null, only?.attempts ?? null],
+      );
+      const n = r.rowCount ?? 0;
+      if (n > 0) await c.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, this.wakePayload(writer)]);
+      return n;
+    });
+  }
+
+  async retrySummary(writer: string, limit: number): Promise<RetrySummary> {
+    const r = await this.db.query<{ entry_id: string; attributes: EntryAttributes; n: number; next_attempt: Date; state: string; last_node: string | null }>(
+      `SELECT q.id::text AS entry_id, q.attributes, count(*)::int AS n, q.next_attempt, q.state, q.last_node
+       FROM checkpoint_retries r JOIN queue_entries q ON q.id = r.entry_id
+       WHERE q.writer = $1 AND (q.lease_node IS NULL OR q.lease_expires < now())
+         AND NOT EXISTS (SELECT 1 FROM checkpoint_messages m WHERE m.entry_id = r.entry_id AND m.no = r.no)
+       GROUP BY q.id ORDER BY q.arrived_at, q.id`,
+      [writer],
+    );
+    return retrySummaryOf(r.rows.map((x) => ({ ...x, next_attempt: x.next_attempt.getTime() })), limit);
   }
 
   async subscribe(writer: string, onWake: () => void): Promise<() => Promise<void>> {

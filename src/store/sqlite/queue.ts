@@ -18,7 +18,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import {
   CHUNK_BYTES, checkpointFromRows, entryName, entryNames, identityKey, LeaseLostError, type CheckpointRecipientRow,
   type ArrivalOutcome, type ClaimedEntry, type EntryAttributes, type EntryCheckpoint, type EntryKind, type HeartbeatResult,
-  type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark, type StoredEntry,
+  type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark, type StoredEntry, type RetrySummary, type RetryView, retrySummaryOf,
 } from '../queue-store.js';
 import { migrate, type Migration } from './schema.js';
 
@@ -68,6 +68,15 @@ export const QUEUE_MIGRATIONS: readonly Migration[] = [
     sql: `
       ALTER TABLE queue_entries ADD COLUMN name TEXT;
       CREATE UNIQUE INDEX queue_entries_name ON queue_entries (name);
+    `,
+  },
+  {
+    // Long retry in the operator's view: what the tools show of a released message, and an
+    // operator's bounce or delete for the node that claims it (PG migration 11's columns).
+    version: 4,
+    sql: `
+      ALTER TABLE checkpoint_retries ADD COLUMN view TEXT;
+      ALTER TABLE checkpoint_retries ADD COLUMN command TEXT;
     `,
   },
 ];
@@ -306,7 +315,7 @@ export class SqliteQueueStore implements QueueStore {
     return this.serial(() => checkpointFromRows(
       this.db.prepare('SELECT no, outcome FROM checkpoint_messages WHERE entry_id = ?').all(Number(entryId)) as { no: number; outcome: MessageFinal }[],
       this.db.prepare('SELECT no, address, outcome, code, enhanced, reply FROM checkpoint_recipients WHERE entry_id = ?').all(Number(entryId)) as CheckpointRecipientRow[],
-      this.db.prepare('SELECT no, attempts FROM checkpoint_retries WHERE entry_id = ?').all(Number(entryId)) as { no: number; attempts: number }[],
+      this.db.prepare('SELECT no, attempts, command FROM checkpoint_retries WHERE entry_id = ?').all(Number(entryId)) as { no: number; attempts: number; command: string | null }[],
     ));
   }
 
@@ -337,9 +346,10 @@ export class SqliteQueueStore implements QueueStore {
     });
   }
 
-  markRetry(lease: Lease, no: number, attempts: number): Promise<void> {
+  markRetry(lease: Lease, no: number, attempts: number, view?: RetryView): Promise<void> {
     return this.fenced(lease, `long retry of message ${no}`, () => {
-      this.db.prepare('INSERT OR REPLACE INTO checkpoint_retries (entry_id, no, attempts) VALUES (?, ?, ?)').run(Number(lease.entryId), no, attempts);
+      this.db.prepare('INSERT OR REPLACE INTO checkpoint_retries (entry_id, no, attempts, view, command) VALUES (?, ?, ?, ?, NULL)')
+        .run(Number(lease.entryId), no, attempts, view === undefined ? null : JSON.stringify(view));
     });
   }
 
@@ -349,9 +359,9 @@ export class SqliteQueueStore implements QueueStore {
     });
   }
 
-  async release(lease: Lease, opts: { retryAt?: Date; attempted?: boolean } = {}): Promise<void> {
+  async release(lease: Lease, opts: { retryAt?: Date; retryInMs?: number; attempted?: boolean } = {}): Promise<void> {
     const now = this.clock.now();
-    const at = opts.retryAt?.getTime() ?? now;
+    const at = opts.retryInMs !== undefined ? now + Math.max(0, opts.retryInMs) : opts.retryAt?.getTime() ?? now;
     let writer = '';
     await this.fenced(lease, 'release', () => {
       const r = this.db.prepare(
@@ -360,6 +370,30 @@ export class SqliteQueueStore implements QueueStore {
       writer = r.writer;
     });
     if (at <= now) this.wake(writer);
+  }
+
+  async retryNow(writer: string, only?: { readonly entryId: string; readonly attempts: number }): Promise<number> {
+    const now = this.clock.now();
+    const n = await this.serial(() => this.db.prepare(
+      `UPDATE queue_entries SET next_attempt = ?
+       WHERE writer = ? AND state = 'ready' AND next_attempt > ? AND (lease_node IS NULL OR lease_expires < ?)
+         AND EXISTS (SELECT 1 FROM checkpoint_retries r WHERE r.entry_id = queue_entries.id)
+         AND (? IS NULL OR (id = ? AND attempts = ?))`,
+    ).run(now, writer, now, now, only === undefined ? null : 1, only === undefined ? null : Number(only.entryId), only?.attempts ?? null).changes);
+    if (n > 0) this.wake(writer);
+    return n;
+  }
+
+  retrySummary(writer: string, limit: number): Promise<RetrySummary> {
+    const now = this.clock.now();
+    return this.serial(() => retrySummaryOf((this.db.prepare(
+      `SELECT q.id AS entry_id, q.attributes, count(*) AS n, q.next_attempt, q.state, NULL AS last_node
+       FROM checkpoint_retries r JOIN queue_entries q ON q.id = r.entry_id
+       WHERE q.writer = ? AND (q.lease_node IS NULL OR q.lease_expires < ?)
+         AND NOT EXISTS (SELECT 1 FROM checkpoint_messages m WHERE m.entry_id = r.entry_id AND m.no = r.no)
+       GROUP BY q.id ORDER BY q.arrived_at, q.id`,
+    ).all(writer, now) as { entry_id: number; attributes: string; n: number; next_attempt: number; state: string; last_node: string | null }[])
+      .map((x) => ({ ...x, entry_id: String(x.entry_id), attributes: JSON.parse(x.attributes) as EntryAttributes })), limit));
   }
 
   subscribe(writer: string, onWake: () => void): Promise<() => Promise<void>> {
