@@ -1,0 +1,104 @@
+// Reading back and planting what a gateway records — accounting, journal, dead letters — through
+// the gateway's own interfaces, so one behaviour test runs on either store backend ([P2] #19,
+// testing/backend.ts): the accounting file or the shared table, the SQLite journal or the shared
+// one, the dead-letter directory or the shared table. A test never opens the file or the table
+// itself; these helpers choose by the configuration, as the gateway does.
+import { utimesSync, writeFileSync } from 'node:fs';
+import type { Clock } from '../core/clock.js';
+import { stateLayout, type Config } from '../config/index.js';
+import { accountingPath, TableAccountingSink, type Accounting, type AccountingRecord } from '../log/accounting.js';
+import { DeadLetterStore, TableDeadLetters, type DeadLetterInput } from '../notify/deadletter.js';
+import { openSqliteStore } from '../store/sqlite/index.js';
+import { openPgStore, pgOptions, PgAccountingTable, PgDeadLetterTable, PgPool } from '../store/pg/index.js';
+import type { JournalEvent } from '../store/types.js';
+import { spoolgateCli } from './gateway.js';
+
+/**
+ * Every accounting record of the configuration at `path`, oldest first, as `spoolgate accounting
+ * --json` answers (the file, or with Store Backend PostgreSQL the shared table: each record then
+ * names its node). `accounting`: a running gateway's, whose queued records are written first (the
+ * table form inserts in the background; the file form writes at once).
+ */
+export async function accountingRecords(path: string, accounting?: Accounting, ...args: string[]): Promise<(AccountingRecord & Record<string, unknown>)[]> {
+  await accounting?.sink.flush();
+  const r = await spoolgateCli('accounting', '--config', path, '--json', ...args);
+  if (r.code !== 0) throw new Error(`spoolgate accounting --config ${path}: exit ${r.code}: ${r.stderr}`);
+  return r.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as AccountingRecord & Record<string, unknown>);
+}
+
+/** The database side of a PostgreSQL configuration, for the planting helpers; close() ends it. */
+async function pgPool(config: Config): Promise<PgPool> {
+  const pgc = config.store.postgres!;
+  const { options } = await pgOptions(pgc, process.env);
+  return new PgPool({ ...options, poolSize: 1 });
+}
+
+/** A clock stuck at `at` (what a record is stamped with), timers on the real one. */
+function stampedAt(at: number): Clock {
+  return { now: () => at, setTimer: () => { throw new Error('a planting clock has no timers'); } };
+}
+
+/**
+ * Writes journal entries stamped `at` (epoch ms) into the configuration's journal (SQLite file or
+ * shared table), as the gateway would have at that time. Before the gateway starts or beside it.
+ */
+export async function plantJournal(config: Config, at: number, events: readonly JournalEvent[]): Promise<void> {
+  const clock = stampedAt(at);
+  if (config.store.backend !== 'postgresql') {
+    const db = openSqliteStore(stateLayout(config).database, { clock });
+    try { for (const e of events) await db.journal.record(e); } finally { await db.close(); }
+    return;
+  }
+  const pool = await pgPool(config);
+  try {
+    const s = openPgStore(pool, { clock });
+    for (const e of events) await s.journal.record(e);
+    await s.close();
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
+ * Stores a dead letter as if it had been stored at `at` (epoch ms), through the dead-letter
+ * interface of the configuration's backend; returns its id. The file form ages by the file's
+ * modification time (its retention rule), so the file is given that time too.
+ */
+export async function plantDeadLetter(config: Config, at: number, letter: DeadLetterInput): Promise<string> {
+  const clock = stampedAt(at);
+  if (config.store.backend !== 'postgresql') {
+    const stored = await (await DeadLetterStore.open(config.undeliverable.deadLetterDirectory, clock)).store(letter);
+    utimesSync(stored.path, at / 1000, at / 1000);
+    return stored.id;
+  }
+  const pool = await pgPool(config);
+  try {
+    return (await new TableDeadLetters(new PgDeadLetterTable(pool, config.store.postgres!.node), clock).store(letter)).id;
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
+ * An accounting record written at `at` (epoch ms) and already rotated away: with the file form a
+ * rotated file `accounting-<time>.jsonl` last written then (what retention ages by), with the
+ * shared table a row of that time.
+ */
+export async function plantAccounting(config: Config, at: number, record: Record<string, unknown> & { readonly type: number }): Promise<void> {
+  const line = JSON.stringify({ ...record, time: new Date(at).toISOString() });
+  if (config.store.backend !== 'postgresql') {
+    const stamp = new Date(at).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const file = accountingPath(config.stateDirectory).replace(/accounting\.jsonl$/, `accounting-${stamp}.jsonl`);
+    writeFileSync(file, line + '\n');
+    utimesSync(file, at / 1000, at / 1000);
+    return;
+  }
+  const pool = await pgPool(config);
+  try {
+    const sink = new TableAccountingSink(new PgAccountingTable(pool, config.store.postgres!.node));
+    sink.write({ time: new Date(at), type: record.type, line });
+    await sink.close();
+  } finally {
+    await pool.close();
+  }
+}
