@@ -10,7 +10,8 @@ import { accountingPath, TableAccountingSink, type Accounting, type AccountingRe
 import { DeadLetterStore, TableDeadLetters, type DeadLetterInput } from '../notify/deadletter.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import { openPgStore, pgOptions, PgAccountingTable, PgDeadLetterTable, PgPool } from '../store/pg/index.js';
-import type { JournalEvent } from '../store/types.js';
+import type { ScryptParams } from '../store/password.js';
+import type { JournalEvent, Store } from '../store/types.js';
 import { spoolgateCli } from './gateway.js';
 
 /**
@@ -27,10 +28,22 @@ export async function accountingRecords(path: string, accounting?: Accounting, .
 }
 
 /** The database side of a PostgreSQL configuration, for the planting helpers; close() ends it. */
-async function pgPool(config: Config): Promise<PgPool> {
+async function pgPool(config: Config, poolSize = 1): Promise<PgPool> {
   const pgc = config.store.postgres!;
   const { options } = await pgOptions(pgc, process.env);
-  return new PgPool({ ...options, poolSize: 1 });
+  return new PgPool({ ...options, poolSize });
+}
+
+/**
+ * The mailbox store (users, mailboxes, journal) of the configuration, as the gateway opens it:
+ * <StateDirectory>/spoolgate.db, or with Store Backend PostgreSQL the shared schema (its own
+ * pool, ended by close()). For harnesses that run a role without the whole gateway.
+ */
+export async function openConfiguredStore(config: Config, opts: { readonly scrypt?: ScryptParams; readonly clock?: Clock } = {}): Promise<Store> {
+  if (config.store.backend !== 'postgresql') return openSqliteStore(stateLayout(config).database, opts);
+  const pool = await pgPool(config, 4);
+  const s = openPgStore(pool, opts);
+  return { users: s.users, mailboxes: s.mailboxes, journal: s.journal, close: async () => { await s.close(); await pool.close(); } };
 }
 
 /** A clock stuck at `at` (what a record is stamped with), timers on the real one. */
