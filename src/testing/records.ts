@@ -3,7 +3,7 @@
 // testing/backend.ts): the accounting file or the shared table, the SQLite journal or the shared
 // one, the dead-letter directory or the shared table. A test never opens the file or the table
 // itself; these helpers choose by the configuration, as the gateway does.
-import { utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import type { Clock } from '../core/clock.js';
 import { stateLayout, type Config } from '../config/index.js';
 import { accountingPath, TableAccountingSink, type Accounting, type AccountingRecord } from '../log/accounting.js';
@@ -93,15 +93,18 @@ export async function plantDeadLetter(config: Config, at: number, letter: DeadLe
 }
 
 /**
- * An accounting record written at `at` (epoch ms) and already rotated away: with the file form a
- * rotated file `accounting-<time>.jsonl` last written then (what retention ages by), with the
- * shared table a row of that time.
+ * An accounting record written at `at` (epoch ms). The file form: with `rotated`, a rotated file
+ * `accounting-<time>.jsonl` last written then (what retention ages by), else appended to the
+ * current accounting.jsonl; the shared table: a row of that time either way.
  */
-export async function plantAccounting(config: Config, at: number, record: Record<string, unknown> & { readonly type: number }): Promise<void> {
+export async function plantAccounting(config: Config, at: number, record: Record<string, unknown> & { readonly type: number }, opts: { readonly rotated?: boolean } = {}): Promise<void> {
   const line = JSON.stringify({ ...record, time: new Date(at).toISOString() });
   if (config.store.backend !== 'postgresql') {
+    const current = accountingPath(config.stateDirectory);
+    mkdirSync(config.stateDirectory, { recursive: true });
+    if (opts.rotated !== true) { appendFileSync(current, line + '\n'); return; }
     const stamp = new Date(at).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-    const file = accountingPath(config.stateDirectory).replace(/accounting\.jsonl$/, `accounting-${stamp}.jsonl`);
+    const file = current.replace(/accounting\.jsonl$/, `accounting-${stamp}.jsonl`);
     writeFileSync(file, line + '\n');
     utimesSync(file, at / 1000, at / 1000);
     return;
@@ -111,6 +114,31 @@ export async function plantAccounting(config: Config, at: number, record: Record
     const sink = new TableAccountingSink(new PgAccountingTable(pool, config.store.postgres!.node));
     sink.write({ time: new Date(at), type: record.type, line });
     await sink.close();
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
+ * With Store Backend PostgreSQL: an arrival identity this node stored at `at` (epoch ms), and how
+ * many this node has. The store stamps arrivals with the database's clock, so an old one cannot be
+ * made through QueueStore: the row is written directly. With SQLite there are none (undefined).
+ */
+export async function plantArrival(config: Config, at: number, identity: string): Promise<void> {
+  if (config.store.backend !== 'postgresql') return;
+  const pool = await pgPool(config);
+  try {
+    await pool.query('INSERT INTO arrivals (node, identity, entry_id, arrived_at) VALUES ($1, $2, 0, $3)', [config.store.postgres!.node, identity, new Date(at)]);
+  } finally {
+    await pool.close();
+  }
+}
+
+export async function arrivalIdentities(config: Config): Promise<string[] | undefined> {
+  if (config.store.backend !== 'postgresql') return undefined;
+  const pool = await pgPool(config);
+  try {
+    return (await pool.query<{ identity: string }>('SELECT identity FROM arrivals WHERE node = $1 ORDER BY identity', [config.store.postgres!.node])).rows.map((r) => r.identity);
   } finally {
     await pool.close();
   }
