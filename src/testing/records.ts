@@ -3,13 +3,17 @@
 // testing/backend.ts): the accounting file or the shared table, the SQLite journal or the shared
 // one, the dead-letter directory or the shared table. A test never opens the file or the table
 // itself; these helpers choose by the configuration, as the gateway does.
-import { appendFileSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { stateLayout, type Config } from '../config/index.js';
 import { accountingPath, TableAccountingSink, type Accounting, type AccountingRecord } from '../log/accounting.js';
 import { DeadLetterStore, TableDeadLetters, type DeadLetterInput } from '../notify/deadletter.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
-import { openPgStore, pgOptions, PgAccountingTable, PgDeadLetterTable, PgPool } from '../store/pg/index.js';
+import { openPgStore, pgOptions, PgAccountingTable, PgDeadLetterTable, PgPool, PgQueueStore } from '../store/pg/index.js';
+import type { EnvelopeJson } from '../core/index.js';
+import type { Gateway } from '../gateway.js';
+import { ENVELOPE_ATTRIBUTE } from '../spool/message-queue.js';
 import type { ScryptParams } from '../store/password.js';
 import type { JournalEvent, Store } from '../store/types.js';
 import { spoolgateCli } from './gateway.js';
@@ -142,4 +146,45 @@ export async function arrivalIdentities(config: Config): Promise<string[] | unde
   } finally {
     await pool.close();
   }
+}
+
+/** One of the gateway's own mails waiting in its queue (a message entry), as it was stored. */
+export interface QueuedOwnMail {
+  readonly id: string;
+  readonly jobName: string;
+  /** envelope.json as stored (origin included). */
+  readonly envelope: EnvelopeJson & { readonly origin: { readonly kind: string } };
+  /** The stored bytes, exactly. */
+  read(): Promise<Buffer>;
+}
+
+/**
+ * The message entries waiting in the gateway's queue: with Store Backend SQLite the entries of its
+ * spool (envelope.json and the data file); with PostgreSQL the message rows of the shared queue
+ * (gw.cluster.queuePort: the envelope attribute) and their chunks through QueueStore.read.
+ */
+export async function queuedOwnMail(gw: Gateway, config: Config): Promise<QueuedOwnMail[]> {
+  type Env = QueuedOwnMail['envelope'];
+  if (gw.cluster === undefined) {
+    return (await gw.queue.list()).filter((e) => e.message !== undefined).map((e) => ({
+      id: e.id, jobName: e.attrs.jobName,
+      envelope: JSON.parse(readFileSync(join(dirname(e.path), 'envelope.json'), 'utf8')) as Env,
+      read: () => Promise.resolve(readFileSync(e.path)),
+    }));
+  }
+  const rows = (await gw.cluster.queuePort.entries(10_000)).filter((r) => r.kind === 'message');
+  return rows.map((r) => ({
+    id: r.id, jobName: String(r.attributes.jobName),
+    envelope: JSON.parse(String(r.attributes[ENVELOPE_ATTRIBUTE])) as Env,
+    read: async () => {
+      const pool = await pgPool(config);
+      try {
+        const parts: Buffer[] = [];
+        for await (const c of new PgQueueStore(pool, { node: config.store.postgres!.node, leaseSeconds: config.store.postgres!.leaseTime }).read(r.id)) parts.push(c);
+        return Buffer.concat(parts);
+      } finally {
+        await pool.close();
+      }
+    },
+  }));
 }
