@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Clock } from './core/index.js';
 import type { Config } from './config/index.js';
 import type { Logger } from './log/index.js';
+import type { FixedPrunable } from './log/retention.js';
 import { storeSource, StoreMailDirectory, type RecordDirectory, type StoreSource } from './forwarder/index.js';
 import { LOCAL_WITH_POSTGRES, openPgStore, pgOptions, PgExtendedStore, PgMaildropLocks, PgOperatorStore, PgPool, PgQueueStore, requireCurrentSchema, type PgStore } from './store/pg/index.js';
 import { ClusterOperator, QUEUE_ASK_BOUND_MS } from './cluster-operator.js';
@@ -34,7 +35,34 @@ export interface Cluster {
   readonly staleSeconds: number;
   /** What the cluster-wide queue tools need (queue/cluster-queue.ts). */
   readonly queuePort: ClusterQueuePort;
+  /** Retention: this node's arrival identities older than ARRIVALS_KEPT_DAYS (QueueStore.pruneArrivals). */
+  readonly arrivals: FixedPrunable;
   close(): Promise<void>;
+}
+
+/**
+ * Days a node keeps the identity of a file it stored (docs/cluster.md "Arrival and the file
+ * identity"): it only matters when the node finds the same file again after a crash between the
+ * commit and the unlink, which its first spool scan after the restart does. Far beyond any
+ * restart; a node that comes back later than this with such a file stores it a second time.
+ */
+export const ARRIVALS_KEPT_DAYS = 30;
+
+/** Retention of a node's arrival identities: `batch` per statement until `max` or none is left. */
+export function arrivalsRetention(queue: { pruneArrivals(before: Date, limit: number): Promise<number> }): FixedPrunable {
+  return {
+    days: ARRIVALS_KEPT_DAYS,
+    async prune(cutoff, max, batch) {
+      let n = 0;
+      while (n < max) {
+        const want = Math.min(batch, max - n);
+        const got = await queue.pruneArrivals(new Date(cutoff), want);
+        n += got;
+        if (got < want) break;
+      }
+      return n;
+    },
+  };
 }
 
 export interface ClusterRecords {
@@ -109,6 +137,7 @@ export async function openCluster(config: Config, layout: SpoolLayout, clock: Cl
   const extended = new StoreMailDirectory(new PgExtendedStore(db, pgc.node), config.extWrtName, `store ${pgc.schema} (extended_retry)`);
   return {
     node: pgc.node, source, messages, extended, records: clusterRecords(db, pgc.node), nodes: () => queue.nodes(), operator, staleSeconds: pgc.leaseTime, queuePort,
+    arrivals: arrivalsRetention(queue),
     close: async () => { await operator.stop(); await queue.close(); },
   };
 }

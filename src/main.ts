@@ -111,6 +111,8 @@ function startRetention(w: Wiring, store: ServiceStore | undefined, clock: Clock
       deadLetters: gateway.deadLetters,
       reports: { prune: (cutoff, max, batch) => pruneSysoutReports(gateway.queue.layout, cutoff, max, batch) },
     },
+    // [P2] A cluster node's arrival identities, at their own age (cluster.ts ARRIVALS_KEPT_DAYS).
+    ...(gateway.cluster === undefined ? {} : { fixed: { arrivals: gateway.cluster.arrivals } }),
   });
   w.stops.push('retention', () => retention.stop());
   retention.start();

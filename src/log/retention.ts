@@ -39,15 +39,30 @@ export interface Prunable {
   prune(cutoff: number, max: number, batch: number): Promise<number>;
 }
 
+/**
+ * What a run prunes at an age of its own, not configured ([P2] #19): a cluster node's arrival
+ * identities (QueueStore.pruneArrivals), needed only until the node has rescanned its spool after
+ * a crash, so kept far beyond any restart (cluster.ts ARRIVALS_KEPT_DAYS).
+ */
+export const FIXED_KINDS = ['arrivals'] as const;
+export type FixedKind = (typeof FIXED_KINDS)[number];
+export interface FixedPrunable extends Prunable {
+  /** Days kept. */
+  readonly days: number;
+}
+
+/** Every kind a run may prune: the configured ones and the fixed ones. */
+export type PrunedKind = RetentionKind | FixedKind;
+
 export interface RetentionRun {
   /** When the run started (epoch ms). */
   readonly at: number;
   /** Deleted per kind; a kind kept for ever (age 0) or not present is absent. */
-  readonly pruned: Partial<Record<RetentionKind, number>>;
+  readonly pruned: Partial<Record<PrunedKind, number>>;
   /** Kinds that hit the per-run bound: more is left for the next run. */
-  readonly more: readonly RetentionKind[];
+  readonly more: readonly PrunedKind[];
   /** Kinds whose pruning failed, with why (the next run tries again). */
-  readonly failed: Partial<Record<RetentionKind, string>>;
+  readonly failed: Partial<Record<PrunedKind, string>>;
 }
 
 export interface RetentionOptions {
@@ -56,6 +71,8 @@ export interface RetentionOptions {
   /** Read at every run (REFRESH). */
   readonly ages: () => RetentionAges;
   readonly kinds: Partial<Record<RetentionKind, Prunable>>;
+  /** Pruned at every run at their own age, whatever the Retention statement says. */
+  readonly fixed?: Partial<Record<FixedKind, FixedPrunable>>;
   readonly maxPerKind?: number;
   readonly batch?: number;
 }
@@ -107,12 +124,14 @@ export class Retention {
     const ages = this.o.ages();
     const max = this.o.maxPerKind ?? RETENTION_MAX_PER_RUN;
     const batch = this.o.batch ?? RETENTION_BATCH;
-    const pruned: Partial<Record<RetentionKind, number>> = {};
-    const failed: Partial<Record<RetentionKind, string>> = {};
-    const more: RetentionKind[] = [];
-    for (const kind of RETENTION_KINDS) {
-      const p = this.o.kinds[kind];
-      const days = ages[kind];
+    const pruned: Partial<Record<PrunedKind, number>> = {};
+    const failed: Partial<Record<PrunedKind, string>> = {};
+    const more: PrunedKind[] = [];
+    const todo: [PrunedKind, Prunable | undefined, number][] = [
+      ...RETENTION_KINDS.map((k): [PrunedKind, Prunable | undefined, number] => [k, this.o.kinds[k], ages[k]]),
+      ...FIXED_KINDS.map((k): [PrunedKind, Prunable | undefined, number] => [k, this.o.fixed?.[k], this.o.fixed?.[k]?.days ?? 0]),
+    ];
+    for (const [kind, p, days] of todo) {
       if (p === undefined || days <= 0 || this.stopped) continue;
       try {
         const n = await p.prune(at - days * DAY, max, batch);
@@ -129,6 +148,8 @@ export class Retention {
     this.running = undefined;
     this.o.log.event('retention.pruned', {
       journal: pruned.journal ?? null, accounting: pruned.accounting ?? null, deadLetters: pruned.deadLetters ?? null, reports: pruned.reports ?? null,
+      // [P2] a cluster node's arrival identities (null with Store Backend SQLite).
+      arrivals: pruned.arrivals ?? null,
       more: more.length > 0 ? more.join(',') : null,
     });
     return run;
@@ -138,12 +159,13 @@ export class Retention {
 /** Lines for D,CONFIG after its RETENTION: ages: when the last run was and what it pruned. */
 export function formatRetentionRun(run: RetentionRun | undefined): string[] {
   if (run === undefined) return [displayOne('LASTPRUNED', 'NOT YET')];
-  const n = (k: RetentionKind): string => (run.failed[k] !== undefined ? 'FAILED' : run.pruned[k] === undefined ? 'KEPT' : String(run.pruned[k]));
+  const n = (k: PrunedKind): string => (run.failed[k] !== undefined ? 'FAILED' : run.pruned[k] === undefined ? 'KEPT' : String(run.pruned[k]));
   const lines = [
     displayOne('LASTPRUNED', new Date(run.at).toISOString()),
     displayTwo('PRUNEDJOURNAL', n('journal'), 'PRUNEDACCOUNTING', n('accounting')),
     displayTwo('PRUNEDDEADLETTERS', n('deadLetters'), 'PRUNEDREPORTS', n('reports')),
   ];
+  if (run.pruned.arrivals !== undefined || run.failed.arrivals !== undefined) lines.push(displayOne('PRUNEDARRIVALS', n('arrivals')));
   if (run.more.length > 0) lines.push(displayOne('MORETOPRUNE', run.more.map((k) => k.toUpperCase()).join(',')));
   return lines;
 }

@@ -5,11 +5,10 @@
 // its first bytes and says so.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { accountingPath } from '../../src/log/accounting.js';
 import { accountingSummary } from '../../src/receiver/mime.js';
 import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
 import { tempDir } from '../../src/testing/peers.js';
+import { accountingRecords } from '../../src/testing/records.js';
 import { SEED_002_JOB } from '../fixtures/seed-jobs.js';
 import { runGateway, spoolgateCli, submitText, until, writeConfig } from '../../src/testing/gateway.js';
 
@@ -61,7 +60,7 @@ test('MAIL records carry the subject and the attachment count (seed 002 job and 
   await until('spool empty', async () => (await gw.queue.list()).length === 0);
   await gw.stop();
   stopped = true;
-  const mail = readFileSync(accountingPath(config.stateDirectory), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Rec).filter((r) => r.name === 'MAIL');
+  const mail = (await accountingRecords(path) as Rec[]).filter((r) => r.name === 'MAIL');
   const by = (job: string): Rec => mail.find((r) => r.jobName === job)!;
   assert.deepEqual([by('DISKRPT').subject, by('DISKRPT').attachments, by('DISKRPT').attachmentsPartial], ['DAILY REPORT OF DISK UTILIZATION', 0, undefined]);
   assert.deepEqual([by('DISKCSV').subject, by('DISKCSV').attachments], ['Disk report für Juli', 2]);

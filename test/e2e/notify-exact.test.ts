@@ -19,6 +19,7 @@ import type { Gateway } from '../../src/main.js';
 import { enqueueMessage } from '../../src/spool/enqueue.js';
 import type { SpoolEntry } from '../../src/spool/submit.js';
 import { runGateway, submitText, until, writeConfig } from '../../src/testing/gateway.js';
+import { queuedOwnMail, type QueuedOwnMail } from '../../src/testing/records.js';
 import { startRelayTarget, type TargetMail } from './relay-harness.js';
 
 function reject550(text: string): Error {
@@ -87,18 +88,20 @@ for (const sender of ['sender@client.test', 'jörg@clïent.test']) {
     };
     const original = await enqueueMessage({ root: g.root, writer: g.writer, envelope, data: body, origin: { kind: 'submission', tool: 'note' }, jobName: 'NOTEJOB' });
 
-    let dsnEntry: SpoolEntry | undefined;
-    await until('the DSN entry in the spool, the original finished', async () => {
-      const list = await g.gw.queue.list();
-      dsnEntry = list.find((e) => e.message?.origin.kind === 'notification');
-      return dsnEntry !== undefined && !list.some((e) => e.id === original.id);
+    // The DSN as stored: an entry of this node's spool, or with PostgreSQL a message entry of the
+    // shared queue (testing/records.ts queuedOwnMail reads either through the gateway's queue).
+    let dsnEntry: QueuedOwnMail | undefined;
+    await until('the DSN entry queued, the original finished', async () => {
+      const list = await queuedOwnMail(g.gw, g.config);
+      dsnEntry = list.find((e) => e.envelope.origin.kind === 'notification');
+      return dsnEntry !== undefined && !list.some((e) => e.envelope.origin.kind === 'submission') && !(await g.gw.queue.list()).some((e) => e.id === original.id);
     });
-    const built = capture(dsnEntry!);
+    const built = { data: await dsnEntry!.read(), envelope: dsnEntry!.envelope };
     assert.equal(built.envelope.origin.kind, 'notification');
-    assert.equal(dsnEntry!.attrs.jobName, 'SGNOTIFY');
+    assert.equal(dsnEntry!.jobName, 'SGNOTIFY');
     g.gw.forwarder.resume();
     await until('the DSN at the target', () => tg.mails.length >= 1);
-    await until('the spool empty', async () => (await g.gw.queue.list()).length === 0);
+    await until('the queue empty', async () => (await g.gw.queue.list()).length === 0 && (await queuedOwnMail(g.gw, g.config)).length === 0);
 
     assert.equal(tg.mails.length, 1, 'the DSN only (the original was refused)');
     const dsn = tg.mails[0]!;

@@ -1,5 +1,5 @@
 // Helpers for the receiver's end-to-end tests (not a test file): a receiver on 127.0.0.1 port 0
-// with a temp SQLite store and spool, a tiny raw-socket SMTP client, and a Python smtplib driver.
+// with the configuration's store (a temp SQLite file, or the test schema in the PostgreSQL pass) and spool, a tiny raw-socket SMTP client, and a Python smtplib driver.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -11,9 +11,10 @@ import type { EnvelopeJson } from '../../src/core/index.js';
 import { Logger } from '../../src/log/index.js';
 import { startReceiver, type Receiver, type SpoolSubmit } from '../../src/receiver/index.js';
 import { EnqueueGroup } from '../../src/spool/enqueue.js';
-import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/index.js';
+import type { Store } from '../../src/store/types.js';
 import { writeConfig } from '../../src/testing/gateway.js';
 import { tempDir } from '../../src/testing/peers.js';
+import { openConfiguredStore } from '../../src/testing/records.js';
 import { FakeResolver } from '../../src/testing/resolver.js';
 
 export const FAST_SCRYPT = { N: 1024, r: 8, p: 1 };
@@ -21,7 +22,7 @@ export const FAST_SCRYPT = { N: 1024, r: 8, p: 1 };
 export interface TestReceiver {
   rx: Receiver;
   port: number;
-  store: SqliteStore;
+  store: Store;
   config: Config;
   dir: string;
   resolver: FakeResolver;
@@ -65,7 +66,7 @@ export async function startTestReceiver(t: TestContext, receiverBody = '', extra
   const dir = tempDir(t, 'spoolgate-rx-');
   const config = receiverConfig(dir, receiverBody, extra);
   mkdirSync(config.stateDirectory, { recursive: true });
-  const store = openSqliteStore(join(config.stateDirectory, 'spoolgate.db'), { scrypt: FAST_SCRYPT });
+  const store = await openConfiguredStore(config, { scrypt: FAST_SCRYPT });
   for (const u of opts.users ?? ['alice', 'bob']) await store.users.addUser(u, 'secret-' + u);
   const resolver = new FakeResolver();
   const rx = await startReceiver({

@@ -9,10 +9,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { Logger } from '../../src/log/index.js';
-import { accountingPath } from '../../src/log/accounting.js';
 import { startServices } from '../../src/main.js';
 import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
 import { tempDir } from '../../src/testing/peers.js';
+import { accountingRecords } from '../../src/testing/records.js';
 import { batchFile, spoolgateCli, submitText, subjects, until, writeConfig } from '../../src/testing/gateway.js';
 
 
@@ -96,9 +96,8 @@ test('REFRESH while mail flows: TargetServer change loses nothing, ExtWrtName ig
   assert.deepEqual(missing, [], 'no message lost');
   assert.deepEqual([...seen.entries()].filter(([, n]) => n > 1), [], 'and none sent twice');
 
-  const config48 = readFileSync(accountingPath(config.stateDirectory), 'utf8').trimEnd().split('\n')
-    .map((l) => JSON.parse(l) as { name: string; reason?: string; changed?: string[]; logLevel?: number })
-    .filter((x) => x.name === 'CONFIG' && x.reason === 'refresh');
+  const config48 = (await accountingRecords(path, gw.accounting, '--type', 'CONFIG') as { name: string; reason?: string; changed?: string[]; logLevel?: number }[])
+    .filter((x) => x.reason === 'refresh');
   assert.equal(config48.length, 1);
   assert.deepEqual([...(config48[0]?.changed ?? [])].sort(), ['LogLevel', 'TargetServer']);
   assert.equal(config48[0]?.logLevel, 15);

@@ -4,19 +4,22 @@
 // (the test advances the fake clock and waits on the `retention.pruned` log line); D,CONFIG shows
 // the ages and the last run; REFRESH changes an age (0 = keep for ever); `spoolgate journal` and
 // `spoolgate accounting` answer from what remains. Fails on the code before retention: no
-// `retention.pruned` is ever logged and nothing is removed.
+// `retention.pruned` is ever logged and nothing is removed. [P2] On both backends: the old rows
+// are planted and counted through the gateway's interfaces (testing/records.ts), and with
+// PostgreSQL a run also forgets this node's old arrival identities (pruneArrivals).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Clock } from '../../src/core/clock.js';
-import { stateLayout } from '../../src/config/index.js';
+import { parseMailbox, type Mailbox } from '../../src/core/index.js';
 import { Logger, type LogRecord } from '../../src/log/index.js';
 import { startServices } from '../../src/main.js';
-import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import type { DeadLetterInput } from '../../src/notify/deadletter.js';
 import { spoolLayout } from '../../src/spool/submit.js';
 import { FakeClock } from '../../src/testing/clock.js';
 import { tempDir } from '../../src/testing/peers.js';
+import { TEST_BACKEND } from '../../src/testing/backend.js';
+import { accountingRecords, arrivalIdentities, plantAccounting, plantArrival, plantDeadLetter, plantJournal } from '../../src/testing/records.js';
 import { spoolgateCli, writeConfig } from '../../src/testing/gateway.js';
 
 const DAY = 86_400_000;
@@ -27,56 +30,72 @@ function aged(path: string, now: number, daysAgo: number, text = 'x\n'): void {
   utimesSync(path, t, t);
 }
 
+function mailbox(s: string): Mailbox {
+  const m = parseMailbox(s);
+  if (!m.ok) throw new Error(s);
+  return m.value;
+}
+
+/** A dead letter of the kind retention prunes. */
+function letter(tag: string): DeadLetterInput {
+  return {
+    kind: 'undeliverable', reason: `planted ${tag}`, data: Buffer.from(`Subject: ${tag}\r\n\r\nx\r\n`),
+    envelope: { from: { kind: 'null' }, recipients: [{ mailbox: mailbox('x@y.test') }], requireTls: false },
+  };
+}
+
 test('retention: pruned at start and after each interval; D,CONFIG shows it; REFRESH to 0 keeps; queries work on the rest', async (t) => {
   const clock = new FakeClock();
   const now = clock.now();
   const dir = tempDir(t, 'spoolgate-retention-');
   const retention = 'Retention {\n Journal 30\n Accounting 30\n DeadLetters 30\n Reports 30\n Interval 60\n}\n';
   const { path, config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 }\nReceiver {\n Listen 127.0.0.1:0\n LocalDomain local.test\n}\n${retention}`);
+  const pg = TEST_BACKEND === 'postgresql';
 
-  // Before the start: journal rows 45 and 2 days old, dead letters 31 and 29 days old, a report
-  // 40 days old, a held file 400 days old, a rotated accounting file last written 60 days ago.
+  // Before the start, planted through the gateway's interfaces on its backend (testing/records.ts:
+  // the SQLite journal or the shared table, the dead-letter directory or table, the accounting file
+  // or table): journal rows 45 and 2 days old, dead letters 31 and 29 days old, an accounting
+  // record 60 days old (with the file form in a rotated file) and one an hour old; with PostgreSQL
+  // this node's arrival identities 45 and 2 days old. Local on both: a report 40 days old, a held
+  // file 400 days old.
   mkdirSync(config.stateDirectory, { recursive: true });
-  let at = now;
-  const stamp: Clock = { now: () => at, setTimer: (ms, fn) => clock.setTimer(ms, fn) };
-  const db = openSqliteStore(stateLayout(config).database, { clock: stamp });
-  at = now - 45 * DAY;
-  await db.journal.record({ type: 'delivered', messageId: 'OLD', from: 'old@x.test' });
-  at = now - 2 * DAY;
-  await db.journal.record({ type: 'delivered', messageId: 'NEW', from: 'new@x.test' });
-  await db.close();
-  const dl = config.undeliverable.deadLetterDirectory;
-  mkdirSync(dl, { recursive: true });
-  aged(join(dl, `${'a'.repeat(20)}.dead`), now, 31);
-  aged(join(dl, `${'b'.repeat(20)}.dead`), now, 29);
+  await plantJournal(config, now - 45 * DAY, [{ type: 'delivered', messageId: 'OLD', from: 'old@x.test' }]);
+  await plantJournal(config, now - 2 * DAY, [{ type: 'delivered', messageId: 'NEW', from: 'new@x.test' }]);
+  await plantDeadLetter(config, now - 31 * DAY, letter('a'));
+  const keptLetter = await plantDeadLetter(config, now - 29 * DAY, letter('b'));
   const l = spoolLayout(config.spool.directory, config.extWrtName);
   mkdirSync(l.sysout, { recursive: true });
   mkdirSync(l.held, { recursive: true });
   aged(join(l.sysout, 'J1.e1.report.txt'), now, 40);
   aged(join(l.held, 'e9'), now, 400);
-  const record = (job: string, time: number): string => JSON.stringify({ type: 50, name: 'MAIL', time: new Date(time).toISOString(), instance: 'test', jobName: job, user: 'u' }) + '\n';
-  aged(join(config.stateDirectory, 'accounting-20260901T000000Z.jsonl'), now, 60, record('SEPT', Date.UTC(2026, 8, 1)));
-  aged(join(config.stateDirectory, 'accounting.jsonl'), now, 0, record('NOV', now - 3600_000));
+  const record = (job: string): Record<string, unknown> & { type: number } => ({ type: 50, name: 'MAIL', instance: 'test', jobName: job, user: 'u' });
+  await plantAccounting(config, now - 60 * DAY, record('SEPT'), { rotated: true });
+  await plantAccounting(config, now - 3600_000, record('NOV'));
+  await plantArrival(config, now - 45 * DAY, 'old-identity');
+  await plantArrival(config, now - 2 * DAY, 'new-identity');
 
   const waiting: ((r: LogRecord) => void)[] = [];
   const log = Logger.create({ instance: 'TEST', level: 255, sink: { write: (r) => { if (r.event === 'retention.pruned') for (const w of waiting.splice(0)) w(r); } } });
   const pruned = (): Promise<LogRecord> => new Promise((resolve) => waiting.push(resolve));
+  const letters = async (): Promise<string[]> => (await services.gateway.deadLetters.list()).letters.map((x) => x.id).sort();
 
   let run = pruned();
   const services = await startServices(config, { clock, log });
   t.after(() => services.stop());
   let rec = await run;
-  assert.deepEqual({ ...rec.fields }, { journal: 1, accounting: 1, deadLetters: 1, reports: 1, more: null });
-  assert.deepEqual(readdirSync(dl), [`${'b'.repeat(20)}.dead`], 'the 29-day-old dead letter stays');
+  // arrivals: a cluster node's identities older than ARRIVALS_KEPT_DAYS (none with SQLite: null).
+  assert.deepEqual({ ...rec.fields }, { journal: 1, accounting: 1, deadLetters: 1, reports: 1, arrivals: pg ? 1 : null, more: null });
+  assert.deepEqual(await letters(), [keptLetter], 'the 29-day-old dead letter stays');
   assert.deepEqual(readdirSync(l.sysout), []);
   assert.deepEqual(readdirSync(l.held), ['e9'], 'held files wait for the operator');
-  assert.deepEqual(readdirSync(config.stateDirectory).filter((n) => n.startsWith('accounting')), ['accounting.jsonl']);
+  assert.deepEqual(await arrivalIdentities(config), pg ? ['new-identity'] : undefined);
 
   // The queries answer from what remains.
   const journal = await spoolgateCli('journal', '--config', path);
   assert.equal(journal.code, 0, journal.stderr);
   assert.match(journal.stdout, /NEW/);
   assert.doesNotMatch(journal.stdout, /OLD/);
+  assert.deepEqual((await accountingRecords(path, services.gateway.accounting, '--type', 'MAIL')).map((r) => r.jobName), ['NOV']);
   const acct = await spoolgateCli('accounting', '--config', path);
   assert.equal(acct.code, 0, acct.stderr);
   assert.match(acct.stdout, /NOV/);
@@ -90,26 +109,28 @@ test('retention: pruned at start and after each interval; D,CONFIG shows it; REF
   assert.match(display.stdout, /^LASTPRUNED +: 2026-11-22T12:00:00\.000Z$/m);
   assert.match(display.stdout, /^PRUNEDJOURNAL +: 1 +PRUNEDACCOUNTING +: 1$/m);
   assert.match(display.stdout, /^PRUNEDDEADLETTERS +: 1 +PRUNEDREPORTS +: 1$/m);
+  if (pg) assert.match(display.stdout, /^PRUNEDARRIVALS +: 1$/m);
+  else assert.doesNotMatch(display.stdout, /PRUNEDARRIVALS/);
 
   // After the interval: a dead letter that has aged since goes.
-  aged(join(dl, `${'c'.repeat(20)}.dead`), now, 50);
+  await plantDeadLetter(config, now - 50 * DAY, letter('c'));
   run = pruned();
   clock.advance(60 * 60_000);
   rec = await run;
   assert.equal(rec.fields.deadLetters, 1);
-  assert.deepEqual(readdirSync(dl), [`${'b'.repeat(20)}.dead`]);
+  assert.deepEqual(await letters(), [keptLetter]);
 
   // REFRESH: DeadLetters 0 keeps them for ever from the next run on.
   writeFileSync(path, readFileSync(path, 'utf8').replace(' DeadLetters 30', ' DeadLetters 0'));
   const refreshed = await spoolgateCli('modify', '--config', path, 'REFRESH');
   assert.equal(refreshed.code, 0, refreshed.stdout + refreshed.stderr);
   assert.doesNotMatch(refreshed.stdout, /EZD1843I/, 'Retention is refreshable');
-  aged(join(dl, `${'d'.repeat(20)}.dead`), now, 500);
+  const ancient = await plantDeadLetter(config, now - 500 * DAY, letter('d'));
   run = pruned();
   clock.advance(60 * 60_000);
   rec = await run;
   assert.equal(rec.fields.deadLetters, null);
-  assert.deepEqual(readdirSync(dl).sort(), [`${'b'.repeat(20)}.dead`, `${'d'.repeat(20)}.dead`]);
+  assert.deepEqual(await letters(), [keptLetter, ancient].sort());
   const after = await spoolgateCli('modify', '--config', path, 'D,CONFIG');
   assert.match(after.stdout, /^DEADLETTERS +: 0 +REPORTS +: 30$/m);
   assert.match(after.stdout, /^PRUNEDDEADLETTERS +: KEPT +PRUNEDREPORTS +: 0$/m);

@@ -4,6 +4,7 @@
 // Untrusted input: the control record and bytes are stored opaque; SQL is parameterised.
 import { EXTENDED_CLAIM_SECONDS, type ExtendedRecordStore, type ExtendedRow } from '../extended-store.js';
 import type { PgPool } from './pool.js';
+import { base64Of, fromBase64 } from './bytes.js';
 
 interface Row { id: string; control: string; next_attempt: Date; size: number }
 
@@ -48,8 +49,9 @@ export class PgExtendedStore implements ExtendedRecordStore {
   }
 
   async readData(writer: string, id: string): Promise<Buffer | undefined> {
-    const r = await this.db.query<{ data: Buffer }>('SELECT data FROM extended_retry WHERE writer = $1 AND id = $2', [writer, id]);
-    return r.rows[0]?.data;
+    const r = await this.db.query<{ data: string }>(`SELECT ${base64Of('data', 'data')} FROM extended_retry WHERE writer = $1 AND id = $2`, [writer, id]);
+    const data = r.rows[0]?.data;
+    return data === undefined ? undefined : fromBase64(data);
   }
 
   async update(writer: string, id: string, control: string, nextAttempt: Date): Promise<boolean> {

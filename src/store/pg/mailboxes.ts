@@ -16,6 +16,7 @@ import { canonicalUser } from '../names.js';
 import { CHUNK_BYTES } from '../queue-store.js';
 import { journalEntry, StoreError, type Journal, type JournalEntry, type JournalEvent, type JournalQuery, type MailboxStore, type MessageInfo } from '../types.js';
 import type { PgPool } from './pool.js';
+import { base64Of, fromBase64 } from './bytes.js';
 
 export class PgMailboxStore implements MailboxStore {
   constructor(private readonly db: PgPool, private readonly clock: Clock) {}
@@ -52,10 +53,11 @@ export class PgMailboxStore implements MailboxStore {
     const n = canonicalUser(user);
     if (n === undefined) return undefined;
     // One statement (one snapshot): a message deleted meanwhile is whole or absent, never partial.
-    const r = await this.db.query<{ data: Buffer | null }>(
-      'SELECT c.data FROM mail_messages m LEFT JOIN mail_chunks c ON c.message_seq = m.seq WHERE m.username = $1 AND m.id = $2 ORDER BY c.no', [n, id]);
+    // The chunks as base64 text (store/pg/bytes.ts: node-postgres would read hex).
+    const r = await this.db.query<{ data: string | null }>(
+      `SELECT ${base64Of('c.data', 'data')} FROM mail_messages m LEFT JOIN mail_chunks c ON c.message_seq = m.seq WHERE m.username = $1 AND m.id = $2 ORDER BY c.no`, [n, id]);
     if (r.rows.length === 0) return undefined;
-    return Buffer.concat(r.rows.flatMap((x) => (x.data === null ? [] : [x.data])));
+    return Buffer.concat(r.rows.flatMap((x) => (x.data === null ? [] : [fromBase64(x.data)])));
   }
 
   async delete(user: string, ids: readonly string[]): Promise<number> {

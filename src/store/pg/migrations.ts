@@ -319,6 +319,15 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       ALTER TABLE queue_entries ADD COLUMN hold_note jsonb;
     `,
   },
+  {
+    version: 14,
+    name: 'arrival identities pruned by age',
+    sql: `
+      -- Retention forgets a node's arrival identities older than ARRIVALS_KEPT_DAYS
+      -- (QueueStore.pruneArrivals: WHERE node = … AND arrived_at < …), a bounded batch per run.
+      CREATE INDEX arrivals_node_arrived ON arrivals (node, arrived_at);
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

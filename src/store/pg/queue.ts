@@ -25,6 +25,7 @@ import {
 } from '../queue-store.js';
 import type { PgPool } from './pool.js';
 import { listenReconnecting } from './listen.js';
+import { base64Of, fromBase64 } from './bytes.js';
 
 export const NOTIFY_CHANNEL = 'spoolgate_queue';
 
@@ -303,10 +304,10 @@ export class PgQueueStore implements QueueStore {
     const n = await this.db.query<{ chunks: number }>('SELECT chunks FROM queue_entries WHERE id = $1', [entryId]);
     const chunks = n.rows[0]?.chunks ?? 0;
     for (let seq = 0; seq < chunks; seq++) {
-      const r = await this.db.query<{ data: Buffer }>('SELECT data FROM queue_chunks WHERE entry_id = $1 AND seq = $2', [entryId, seq]);
+      const r = await this.db.query<{ data: string }>(`SELECT ${base64Of('data', 'data')} FROM queue_chunks WHERE entry_id = $1 AND seq = $2`, [entryId, seq]);
       const data = r.rows[0]?.data;
       if (data === undefined) throw new Error(`entry ${entryId}: chunk ${seq} of ${chunks} is missing`);
-      yield data;
+      yield fromBase64(data);
     }
   }
 

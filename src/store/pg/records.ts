@@ -6,6 +6,7 @@
 // batches. Every statement is parameterised.
 import type { DeadLetterRow, DeadLetterTable, HttpTokenKind, HttpTokenTable } from '../records.js';
 import type { PgPool } from './pool.js';
+import { base64Of, fromBase64 } from './bytes.js';
 
 /** Largest piece of a dead letter's bytes in one row (as queue_chunks). */
 export const DEAD_LETTER_CHUNK = 256 * 1024;
@@ -88,9 +89,9 @@ export class PgDeadLetterTable implements DeadLetterTable {
       if (x === undefined) return undefined;
       const parts: Buffer[] = [];
       for (let i = 0; i < x.chunks; i++) {
-        const ch = await c.query<{ bytes: Buffer }>('SELECT bytes FROM dead_letter_chunks WHERE letter = $1 AND seq = $2', [id, i]);
+        const ch = await c.query<{ bytes: string }>(`SELECT ${base64Of('bytes', 'bytes')} FROM dead_letter_chunks WHERE letter = $1 AND seq = $2`, [id, i]);
         if (ch.rows[0] === undefined) throw new Error(`dead letter ${id}: chunk ${i} of ${x.chunks} missing`);
-        parts.push(ch.rows[0].bytes);
+        parts.push(fromBase64(ch.rows[0].bytes));
       }
       return { row: { id: x.id, node: x.node, stored: x.stored, header: x.header, size: Number(x.size) }, data: Buffer.concat(parts) };
     });
