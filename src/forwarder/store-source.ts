@@ -36,7 +36,8 @@ import { pipeline } from 'node:stream/promises';
 import type { Clock, Timer } from '../core/index.js';
 import { describeError } from '../core/index.js';
 import type { Logger } from '../log/index.js';
-import { deleteEntry, holdEntry, reportBadEntry, type BadEntryPolicy } from '../spool/disposition.js';
+import { deleteEntry, reportBadEntry, type BadEntryPolicy } from '../spool/disposition.js';
+import type { HeldFiles } from '../spool/held-files.js';
 import type { SpoolEntry, SpoolLayout } from '../spool/submit.js';
 import type { SpoolAttributes } from '../spool/attributes.js';
 import { ENVELOPE_ATTRIBUTE, STORE_ENTRY_PREFIX, envelopeOfAttributes, storeJobId } from '../spool/message-queue.js';
@@ -64,6 +65,8 @@ export interface StoreSourceOptions {
   /** An unfinished entry is due again after this (a transient problem: unreadable, a store error). */
   readonly retryMs?: number;
   readonly policy: () => BadEntryPolicy;
+  /** Where a claimed entry is held and reports are written: the cluster's tables (spool/held-files.ts). */
+  readonly held: HeldFiles;
 }
 
 interface Held {
@@ -118,7 +121,7 @@ function spoolAttributes(a: EntryAttributes, entryId: string): SpoolAttributes {
 }
 
 export function storeSource(o: StoreSourceOptions): StoreSource {
-  const { store, writer, layout, log, clock } = o;
+  const { store, writer, layout, log, clock, held: heldFiles } = o;
   const claimedDir = join(layout.writerDir, 'claimed');
   const retryMs = o.retryMs ?? 30_000;
   const held = new Map<string, Held>();
@@ -183,7 +186,7 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
       held.set(id, h);
       if (envelope !== undefined && !envelope.ok) {
         log.error('spool.bad-entry', { id, problem: envelope.error, action: 'held' });
-        await holdEntry(layout, { id, attrs }, `message entry ${id}: ${envelope.error}`, new Date(clock.now()), path);
+        await heldFiles.hold({ entry: { id, attrs }, kind: c.kind, attributes: c.attributes, from: path }, `message entry ${id}: ${envelope.error}`, new Date(clock.now()));
         await done(h, id, () => store.complete(c.lease));
         disposed = true;
         throw new Error(`message entry ${id}: ${envelope.error} (held)`);
@@ -317,14 +320,14 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
         hold: async (e, reason) => {
           const h = held.get(e.id);
           if (h === undefined) return local.source.hold(e, reason);
-          await holdEntry(layout, { id: e.id, attrs: h.attrs }, reason, new Date(clock.now()), h.path);
+          await heldFiles.hold({ entry: { id: e.id, attrs: h.attrs }, kind: h.claim.kind, attributes: h.claim.attributes, from: h.path }, reason, new Date(clock.now()));
           await done(h, e.id, () => store.complete(h.claim.lease));
         },
         report: async (e, problems, summary) => {
           const h = held.get(e.id);
           if (h === undefined) return local.source.report(e, problems, summary);
           const out = await reportBadEntry({
-            layout, entry: { id: e.id, attrs: h.attrs }, summary, now: new Date(clock.now()),
+            layout, held: heldFiles, entry: { id: e.id, attrs: h.attrs }, summary, now: new Date(clock.now()),
             problems: problems.map((p) => ({ code: p.code, enhanced: p.enhanced, text: p.text, recordNo: p.recordNo, messageNo: p.messageNo })),
             policy: o.policy(),
           });

@@ -20,7 +20,9 @@
 //   delete (the row, its bytes and checkpoint); bounce needs the messages, which nobody has read
 //   yet: 409. A row leased by a live node that did not answer: 409 (try again; its lease runs out
 //   if it is dead).
-// - by filter, summary, shape, dead letters, held files: this node only (documented).
+// - by filter, summary, shape, dead letters: this node only (documented). Held spool files are
+//   in the shared tables (spool/held-files.ts): this node lists, shows, releases and purges every
+//   node's, and the other nodes' lists leave theirs out (the same rows).
 import { isQueueId, queueIdFor, err, ok, type Result } from '../core/index.js';
 import type { JsonValue } from '../store/queue-store.js';
 import type { NodeAnswer, RowActionOutcome, StoreEntryRow } from '../store/operator-store.js';
@@ -154,7 +156,11 @@ export class ClusterQueue implements QueueApi {
       if (typeof d?.total !== 'number' || !Array.isArray(d.items)) continue;
       answered.add(a.node);
       total += d.total;
-      for (const x of d.items as QueueItem[]) items.push(this.tag(x, a.node));
+      // Held spool files are in the shared tables: every node lists all of them, this one included.
+      for (const x of d.items as QueueItem[]) {
+        if (x.place.startsWith('held:')) total--;
+        else items.push(this.tag(x, a.node));
+      }
     }
     const now = this.port.now();
     for (const r of rows) {
