@@ -75,6 +75,8 @@ export interface HeldFileItem {
   readonly jobName: string | null;
   readonly jobId: string | null;
   readonly reason: string;
+  /** The node that held it (a cluster's shared held files). */
+  readonly node?: string;
 }
 
 /** The receiver's actions on quarantined mail (receiver/release.ts), plugged in by main.ts. */
@@ -691,7 +693,7 @@ export class QueueService implements QueueApi {
   // ---- held spool files ----
 
   private heldView(h: HeldEntry): HeldFileItem {
-    return { id: h.id, queueId: heldFileQueueId(h), heldAt: h.heldAt?.toISOString() ?? null, jobName: h.jobName ?? null, jobId: h.jobId ?? null, reason: h.reason };
+    return { id: h.id, queueId: heldFileQueueId(h), heldAt: h.heldAt?.toISOString() ?? null, jobName: h.jobName ?? null, jobId: h.jobId ?? null, reason: h.reason, ...(h.node === undefined ? {} : { node: h.node }) };
   }
 
   async heldFiles(): Promise<HeldFileItem[]> {

@@ -14,8 +14,6 @@ const ONCE = '`start --once` refuses with Backend PostgreSQL (a node drains the 
 const ENTRY_ID = 'a spool file on the shared queue is known as db-<id> once stored (forwarder/store-source.ts), not by the spool entry id its job was given, and this test finds the file by that id — the entry id is not kept through arrival yet';
 /** gw.queue / `spoolgate queue` see this node's spool directory only. */
 const QUEUE_VIEW = 'the test reads the in-process queue model (gw.queue) of this node\'s spool directory, where a file stored in the database no longer is; the cluster-wide queue tools (queue/cluster-queue.ts) see a stored file as a db-<id> row, not as the unread spool file this test expects';
-/** Tests that take a file leaving incoming/ as its end, and find held/ and sysout/ by the spool entry id. */
-const DISPOSED = 'the test takes a file leaving incoming/ as the end of its processing and finds it in held/ and sysout/ by its spool entry id; on PostgreSQL a file leaves incoming/ when it is stored (before it is sent) and is held and reported as db-<id> — the entry id is not kept through arrival yet; held files and reports are not on the store yet (docs/cluster.md "What remains")';
 /** Tests that observe the SQLite checkpoint file and incoming/ directly. */
 const SQLITE_CHECKPOINT = 'the test reads the SQLite checkpoint file and incoming/ to count what was recorded; on PostgreSQL the file leaves incoming/ at arrival and its checkpoint is in the database (the PostgreSQL kill tests are test/cluster/takeover, arrival-kill, messages and outage)';
 
@@ -60,10 +58,6 @@ export const PENDING_ON_POSTGRES: readonly Pending[] = [
   { file: 'test/e2e/queue.test.ts', test: 'spool files no task has read yet (SUSPEND): listed as processing, shown parsed, held or deleted unread; retry and bounce are clear 409s', reason: QUEUE_VIEW },
   { file: 'test/e2e/retry.test.ts', test: 'RetryLimit exhausted → extended retry file written and spool file released → delivered on a later interval', reason: 'a file claimed from the shared queue whose RetryLimit runs out does not go to extended retry here (extendedCurrent stays 0; not diagnosed since long and extended retry moved onto the store: test/cluster/retry and extended cover those)' },
   { file: 'test/e2e/spool-sender-policy.test.ts', test: 'SenderPolicy Own: a spool file owned by uid 65534 cannot send as ceo@example.test; the message is reported and the file held, its own mail is sent', reason: `${ENTRY_ID} (the sysout report's name); held files and reports are not on the store yet` },
-  { file: 'test/e2e/testmode.test.ts', test: 'TestMode YES: nothing delivered, clean file deleted without a report, bad file held with a report', reason: DISPOSED },
-  { file: 'test/e2e/userexit.test.ts', test: 'each answer: what reaches the server, and whether the file is finished or held with a report', reason: DISPOSED },
-  { file: 'test/e2e/userexit.test.ts', test: 'UserExitFailure CONTINUE: a throwing exit lets the mail go, and the file is still reported', reason: DISPOSED },
-  { file: 'test/e2e/userexit.test.ts', test: 'USEREXIT and REFRESH take effect at the next spool file; a file being read keeps its exit', reason: DISPOSED },
 ];
 
 /** Why the test `name` of `file` is skipped on PostgreSQL, or undefined. */
