@@ -12,7 +12,9 @@ import type { HeldFiles } from '../spool/held-files.js';
 import type { SpoolEntry } from '../spool/submit.js';
 import type { SpoolSource } from './forwarder.js';
 import type { TaskEntry } from './task.js';
-import { attributesOf } from './store-source.js';
+import type { EntryAttributes } from '../store/queue-store.js';
+import { ENVELOPE_ATTRIBUTE } from '../spool/message-queue.js';
+import { formatEnvelopeFile } from '../spool/message-entry.js';
 
 export interface SpoolSourceOptions {
   readonly queue: SpoolQueue;
@@ -27,6 +29,17 @@ export interface SpoolSourceOptions {
    * Store Backend PostgreSQL, a batch file is stored in the shared queue: store-source.ts).
    */
   readonly divert?: (e: SpoolEntry) => boolean;
+}
+
+/** The spool attributes stored with an entry (JSON) and read back when it is claimed; a message entry's envelope.json text too. */
+export function attributesOf(e: SpoolEntry): EntryAttributes {
+  const a = e.attrs;
+  return {
+    file: e.id, jobName: a.jobName, jobId: a.jobId, originUser: a.originUser, originUid: a.originUid, originNode: a.originNode,
+    taskType: a.taskType, created: a.created.toISOString(),
+    ...(a.recordFormat === undefined ? {} : { recordFormat: a.recordFormat }), ...(a.encoding === undefined ? {} : { encoding: a.encoding }),
+    ...(e.message === undefined ? {} : { [ENVELOPE_ATTRIBUTE]: formatEnvelopeFile(e.message) }),
+  };
 }
 
 function toTaskEntry(e: SpoolEntry): TaskEntry {

@@ -40,13 +40,13 @@ import { deleteEntry, reportBadEntry, type BadEntryPolicy } from '../spool/dispo
 import type { HeldFiles } from '../spool/held-files.js';
 import type { SpoolEntry, SpoolLayout } from '../spool/submit.js';
 import type { SpoolAttributes } from '../spool/attributes.js';
-import { ENVELOPE_ATTRIBUTE, STORE_ENTRY_PREFIX, envelopeOfAttributes, storeJobId } from '../spool/message-queue.js';
-import { formatEnvelopeFile } from '../spool/message-entry.js';
+import { STORE_ENTRY_PREFIX, envelopeOfAttributes, storeJobId } from '../spool/message-queue.js';
 import { arriveSpoolFile, LeaseLostError, type ClaimedEntry, type EntryAttributes, type Lease, type QueueStore } from '../store/queue-store.js';
 import { LeaseKeeper } from '../store/lease-keeper.js';
 import type { CheckpointPort, FileCheckpoint } from './checkpoint.js';
 import type { SpoolSource } from './forwarder.js';
-import type { QueueSource } from './spool-source.js';
+import { attributesOf, type QueueSource } from './spool-source.js';
+
 import type { TaskEntry } from './task.js';
 
 /** Task entry ids of store entries: `db-<queue entry id>` (local entry names are generated otherwise). */
@@ -97,16 +97,6 @@ function text(a: EntryAttributes, k: string, d = ''): string {
   return typeof v === 'string' ? v : d;
 }
 
-/** The spool attributes stored with an entry (JSON) and read back when it is claimed; a message entry's envelope.json text too. */
-export function attributesOf(e: SpoolEntry): EntryAttributes {
-  const a = e.attrs;
-  return {
-    file: e.id, jobName: a.jobName, jobId: a.jobId, originUser: a.originUser, originUid: a.originUid, originNode: a.originNode,
-    taskType: a.taskType, created: a.created.toISOString(),
-    ...(a.recordFormat === undefined ? {} : { recordFormat: a.recordFormat }), ...(a.encoding === undefined ? {} : { encoding: a.encoding }),
-    ...(e.message === undefined ? {} : { [ENVELOPE_ATTRIBUTE]: formatEnvelopeFile(e.message) }),
-  };
-}
 
 function spoolAttributes(a: EntryAttributes, entryId: string): SpoolAttributes {
   const uid = a.originUid;

@@ -14,27 +14,13 @@ import { pruneOldFiles } from '../log/retention.js';
 import { enqueueMessage } from './enqueue.js';
 import { ENVELOPE_FILE } from './message-entry.js';
 import type { SpoolEntry, SpoolEntryRef, SpoolLayout } from './submit.js';
-import type { HeldFiles, HoldRequest } from './held-files.js';
+import type { HeldEntry, HeldFiles, HoldRequest } from './held.js';
 
 type HoldRequestAttributes = HoldRequest['attributes'];
 
 const REASON_SUFFIX = '.reason.json';
 
-export interface HeldEntry {
-  id: string;
-  /** The held entry (a directory or a plain file). */
-  path: string;
-  reason: string;
-  heldAt: Date | undefined;
-  jobName: string | undefined;
-  jobId: string | undefined;
-  /** The entry id it was held under, when not its held name (the shared tables: its reports are filed under it). */
-  entry?: string;
-  /** The node that held it (the shared tables). */
-  node?: string;
-  /** Its size in bytes (the shared tables). */
-  size?: number;
-}
+export type { HeldEntry } from './held.js';
 
 /** An entry name usable as a single path component inside the queue. */
 export function validEntryId(id: string): boolean {
