@@ -13,6 +13,8 @@ import { ClusterOperator, QUEUE_ASK_BOUND_MS } from './cluster-operator.js';
 import type { ClusterQueuePort } from './queue/cluster-queue.js';
 import { batchMessageData } from './queue/preview.js';
 import { PgAccountingTable, PgDeadLetterTable, PgHttpTokenTable } from './store/pg/records.js';
+import { PgHeldTable } from './store/pg/held.js';
+import { TableHeldFiles, type HeldFiles } from './spool/held-files.js';
 import type { NodeInfo } from './store/queue-store.js';
 import type { SpoolLayout } from './spool/submit.js';
 import type { BadEntryPolicy } from './spool/disposition.js';
@@ -27,6 +29,8 @@ export interface Cluster {
   readonly records: ClusterRecords;
   /** The gateway's own mail (relay, notices, HTTP send) as message entries of the shared queue. */
   readonly messages: MessageQueue;
+  /** Held spool files and reports of bad ones, every node's (spool/held-files.ts TableHeldFiles). */
+  readonly held: HeldFiles;
   /** D,NODES and `spoolgate db nodes`: every node heartbeating on the database. */
   nodes(): Promise<NodeInfo[]>;
   /** (item 4) Status publishing, REFRESH,ALL and control requests between nodes (cluster-operator.ts). */
@@ -69,11 +73,12 @@ export interface ClusterRecords {
   readonly accounting: PgAccountingTable;
   readonly deadLetters: PgDeadLetterTable;
   readonly tokens: PgHttpTokenTable;
+  readonly held: PgHeldTable;
 }
 
 /** The shared record tables of a node on `db`. */
 export function clusterRecords(db: PgPool, node: string): ClusterRecords {
-  return { accounting: new PgAccountingTable(db, node), deadLetters: new PgDeadLetterTable(db, node), tokens: new PgHttpTokenTable(db, node) };
+  return { accounting: new PgAccountingTable(db, node), deadLetters: new PgDeadLetterTable(db, node), tokens: new PgHttpTokenTable(db, node), held: new PgHeldTable(db, node) };
 }
 
 function version(): string {
@@ -100,12 +105,15 @@ export async function openCluster(config: Config, layout: SpoolLayout, clock: Cl
     throw e;
   }
   const heartbeatMs = pgc.heartbeat * 1000;
+  const records = clusterRecords(db, pgc.node);
+  const held = new TableHeldFiles(records.held, layout);
   const source = storeSource({
+    held,
     store: queue, writer: config.extWrtName, layout, clock, log, leaseMs: pgc.leaseTime * 1000, heartbeatMs,
     pollMs: Math.min(5_000, Math.max(250, heartbeatMs / 2)),
     policy, cold,
   });
-  log.event('store.cluster', { node: pgc.node, schema: pgc.schema, leaseTime: pgc.leaseTime, heartbeat: pgc.heartbeat, shared: 'spool files and message entries (arrival, the receiver, notifications, claims, checkpoint, long retry), extended retry; users, mailboxes, journal, POP3 maildrop locks; accounting, dead letters, HTTP token hashes', local: LOCAL_WITH_POSTGRES });
+  log.event('store.cluster', { node: pgc.node, schema: pgc.schema, leaseTime: pgc.leaseTime, heartbeat: pgc.heartbeat, shared: 'spool files and message entries (arrival, the receiver, notifications, claims, checkpoint, long retry), extended retry; users, mailboxes, journal, POP3 maildrop locks; accounting, dead letters, HTTP token hashes, held files and reports', local: LOCAL_WITH_POSTGRES });
   // ExtWrtName is not refreshable; the originNode attribute names the HostName of the start.
   const messages = new StoreMessageQueue(queue, () => ({ writer: config.extWrtName, hostName: config.hostName }), () => clock.now());
   const opStore = new PgOperatorStore(db, pgc.node);
@@ -136,7 +144,7 @@ export async function openCluster(config: Config, layout: SpoolLayout, clock: Cl
   };
   const extended = new StoreMailDirectory(new PgExtendedStore(db, pgc.node), config.extWrtName, `store ${pgc.schema} (extended_retry)`);
   return {
-    node: pgc.node, source, messages, extended, records: clusterRecords(db, pgc.node), nodes: () => queue.nodes(), operator, staleSeconds: pgc.leaseTime, queuePort,
+    node: pgc.node, source, messages, extended, records: clusterRecords(db, pgc.node), held, nodes: () => queue.nodes(), operator, staleSeconds: pgc.leaseTime, queuePort,
     arrivals: arrivalsRetention(queue),
     close: async () => { await operator.stop(); await queue.close(); },
   };

@@ -12,6 +12,7 @@ import { Msg } from './control/messages.js';
 import { LogOutput, Logger } from './log/index.js';
 import { Accounting, accountingPath, TableAccountingSink } from './log/accounting.js';
 import { SpoolQueue } from './spool/queue.js';
+import { DirectoryHeldFiles, type HeldFiles } from './spool/held-files.js';
 import { LocalMessageQueue, type MessageQueue } from './spool/index.js';
 import type { Journal } from './store/types.js';
 import { accountingSummary } from './receiver/mime.js';
@@ -70,6 +71,8 @@ export interface Gateway {
   readonly accounting: Accounting;
   /** Where dead letters are kept (the directory, or the cluster's table): retention prunes it. */
   readonly deadLetters: DeadLetters;
+  /** Held spool files and reports of bad ones (this node's directories, or the cluster's tables): every place goes through it. */
+  readonly held: HeldFiles;
   /** [P2] With Store Backend PostgreSQL: this node's name and the cluster's nodes (D,NODES). */
   readonly cluster?: Cluster;
   /**
@@ -225,7 +228,9 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   // [P2] Extended retry's records on the shared store: any node serves them (docs/cluster.md).
   if (cluster !== undefined) extended?.share(cluster.extended);
   const { deadLetters, accounting } = await openRecords(config, clock, log, stops, health, cluster).catch(async (e: unknown) => { await stops.run(); throw e; });
-  const spool = spoolSource({ queue, clock, log, policy, ...(cluster === undefined ? {} : { divert: cluster.source.divert }) });
+  // Held files and reports: this node's held/ and sysout/, or with PostgreSQL every node's tables.
+  const held: HeldFiles = cluster?.held ?? new DirectoryHeldFiles(queue.layout);
+  const spool = spoolSource({ queue, clock, log, policy, held, ...(cluster === undefined ? {} : { divert: cluster.source.divert }) });
   await spool.disposeBadEntries();
   const wired = cluster?.source.wrap(spool, checkpoint) ?? { source: spool.source, checkpoint };
   if (cluster !== undefined) {
@@ -280,15 +285,15 @@ export async function startGateway(initial: Config, opts: GatewayOptions = {}): 
   stops.push('statistics', () => stats.stop(true));
   stops.push('forwarder', () => forwarder.stop());
   const queueView = new QueueService({
-    forwarder, extended, deadLetters, spool: queue.layout, holds, quarantine: stateLayout(config).quarantine, log, clock, spoolEntries: () => queue.list(), config: () => config,
+    forwarder, extended, deadLetters, spool: queue.layout, held, holds, quarantine: stateLayout(config).quarantine, log, clock, spoolEntries: () => queue.list(), config: () => config,
     requeue: (mail, deadLetter, jobName) => messages.enqueue({ ...mail, origin: { kind: 'requeue', deadLetter }, jobName: jobName ?? 'SGREQUEUE' }),
     // [P2] an unread file in incoming/ is being stored in the shared queue: an action on it excludes its arrival.
     ...(cluster === undefined ? {} : { arrival: cluster.source }),
   });
   return {
-    config: () => config, forwarder, log, queue, accounting, deadLetters, health, queueView, messages, ...(cluster === undefined ? {} : { cluster }),
+    config: () => config, forwarder, log, queue, accounting, deadLetters, held, health, queueView, messages, ...(cluster === undefined ? {} : { cluster }),
     storeGauges: async () => ({
-      held: (await queue.listHeld()).length,
+      held: (await held.list()).length,
       deadLetters: await deadLetters.count().catch(() => undefined),
       oldestExtended: await extended?.oldestFirstAttempt(),
     }),

@@ -19,7 +19,6 @@ import { admitUserExit } from './userexit/index.js';
 import { submitHttpMessage } from './submit/index.js';
 import { Retention, type Prunable } from './log/retention.js';
 import { accountingRetention } from './log/accounting.js';
-import { pruneSysoutReports } from './spool/disposition.js';
 import { makeLogger, startGateway, systemResolver, watchLogFile, type Gateway, type GatewayOptions } from './gateway.js';
 
 export { makeLogger, startGateway, systemResolver, type Gateway, type GatewayOptions } from './gateway.js';
@@ -109,7 +108,7 @@ function startRetention(w: Wiring, store: ServiceStore | undefined, clock: Clock
       ...(store === undefined ? {} : { journal: store.journal }),
       accounting: accountingRetention(gateway.accounting, () => clock.now()),
       deadLetters: gateway.deadLetters,
-      reports: { prune: (cutoff, max, batch) => pruneSysoutReports(gateway.queue.layout, cutoff, max, batch) },
+      reports: { prune: (cutoff, max, batch) => gateway.held.pruneReports(cutoff, max, batch) },
     },
     // [P2] A cluster node's arrival identities, at their own age (cluster.ts ARRIVALS_KEPT_DAYS).
     ...(gateway.cluster === undefined ? {} : { fixed: { arrivals: gateway.cluster.arrivals } }),

@@ -1,7 +1,10 @@
 // `spoolgate spool` — the operator's view of held spool files (SPEC.md §1.2 ext): list them,
 // show one's problem report, release one back into the writer's queue, or purge it. Works while the gateway runs: the
-// gateway never reads held/, and a release is a single rename into incoming/.
-import { listHeld, purgeHeld, readHeldReport, releaseHeld } from '../spool/disposition.js';
+// gateway never reads held/, and a release is a single rename into incoming/. With Store Backend
+// PostgreSQL in the configuration, the held files of every node (the shared tables,
+// spool/held-files.ts): a release queues the file on the shared queue, for any node.
+import { DirectoryHeldFiles, TableHeldFiles, type HeldFiles } from '../spool/held-files.js';
+import { pgOptions, PgHeldTable, PgPool, requireCurrentSchema } from '../store/pg/index.js';
 import { queueIdFor } from '../core/ids.js';
 import { spoolLayout } from '../spool/submit.js';
 import { resolveSpoolTarget } from './submit.js';
@@ -28,37 +31,66 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     return 2;
   }
   const l = spoolLayout(target.value.root, target.value.writer);
+  // The configuration's Store: with PostgreSQL the cluster's held files (not with --spool-dir).
+  const file = v['spool-dir'] === undefined ? configPath(v.config, io) : undefined;
+  let pgc = null;
+  if (file !== undefined) {
+    const { loadConfig } = await import('../config/index.js');
+    const r = loadConfig(file, io.env);
+    if (r.ok && r.value.config.store.backend === 'postgresql') pgc = r.value.config.store.postgres;
+  }
+  let db: PgPool | undefined;
+  let held: HeldFiles = new DirectoryHeldFiles(l);
+  if (pgc !== null) {
+    try {
+      const { options } = await pgOptions(pgc, io.env);
+      db = new PgPool({ ...options, poolSize: 1 });
+      await requireCurrentSchema(db);
+    } catch (e) {
+      await db?.close();
+      io.stderr.write(`spoolgate spool: the shared store (schema ${pgc.schema}): ${(e as Error).message}\n`);
+      return 1;
+    }
+    held = new TableHeldFiles(new PgHeldTable(db, pgc.node), l);
+  }
+  try {
+    return await act(held, action, id, v.json === true, l.writer, io);
+  } finally {
+    await db?.close();
+  }
+}
 
+async function act(held: HeldFiles, action: string, id: string | undefined, json: boolean, writer: string, io: CliIo): Promise<number> {
   if (action === 'held') {
-    const held = await listHeld(l);
-    if (v.json === true) {
-      io.stdout.write(JSON.stringify({ writer: l.writer, held: held.map((h) => ({ ...h, queueId: queueIdFor(h.id, h.jobId ?? '', 0) })) }, null, 2) + '\n');
+    const list = await held.list();
+    if (json) {
+      io.stdout.write(JSON.stringify({ writer, held: list.map((h) => ({ ...h, queueId: queueIdFor(h.id, h.jobId ?? '', 0) })) }, null, 2) + '\n');
       return 0;
     }
-    for (const h of held) {
+    for (const h of list) {
       const job = h.jobName === undefined ? '-' : `${h.jobName}(${h.jobId ?? '?'})`;
-      io.stdout.write(`${h.id} ${h.heldAt?.toISOString() ?? '-'} ${job} ${h.reason.replace(/\s+/g, ' ')}\n`);
+      io.stdout.write(`${h.id} ${h.heldAt?.toISOString() ?? '-'} ${job}${h.node === undefined ? '' : ` node ${h.node}`} ${h.reason.replace(/\s+/g, ' ')}\n`);
     }
-    if (held.length === 0) io.stderr.write(`no held spool files for writer ${l.writer}\n`);
+    if (list.length === 0) io.stderr.write(`no held spool files for writer ${writer}\n`);
     return 0;
   }
   if (action === 'show') {
-    const h = (await listHeld(l)).find((x) => x.id === id || queueIdFor(x.id, x.jobId ?? '', 0) === id);
-    if (h === undefined) { io.stderr.write(`spoolgate spool: no held spool file ${id!} for writer ${l.writer}\n`); return 1; }
+    const h = (await held.list()).find((x) => x.id === id || queueIdFor(x.id, x.jobId ?? '', 0) === id);
+    if (h === undefined) { io.stderr.write(`spoolgate spool: no held spool file ${id!} for writer ${writer}\n`); return 1; }
     const job = h.jobName === undefined ? '-' : `${h.jobName}(${h.jobId ?? '?'})`;
-    if (v.json === true) {
-      io.stdout.write(JSON.stringify({ ...h, queueId: queueIdFor(h.id, h.jobId ?? '', 0), report: await readHeldReport(l, h) }, null, 2) + '\n');
+    if (json) {
+      io.stdout.write(JSON.stringify({ ...h, queueId: queueIdFor(h.id, h.jobId ?? '', 0), report: await held.report(h) }, null, 2) + '\n');
       return 0;
     }
-    io.stdout.write(`${h.id} queue id ${queueIdFor(h.id, h.jobId ?? '', 0)} held ${h.heldAt?.toISOString() ?? '-'} job ${job}\nreason: ${h.reason}\n\n${await readHeldReport(l, h)}\n`);
+    io.stdout.write(`${h.id} queue id ${queueIdFor(h.id, h.jobId ?? '', 0)} held ${h.heldAt?.toISOString() ?? '-'} job ${job}\nreason: ${h.reason}\n\n${await held.report(h)}\n`);
     return 0;
   }
-  const r = action === 'release' ? await releaseHeld(l, id!) : await purgeHeld(l, id!);
+  const r = action === 'release' ? await held.release(id!) : await held.purge(id!);
   if (!r.ok) {
     io.stderr.write(`spoolgate spool: ${r.error}\n`);
     return 1;
   }
-  if (v.json === true) io.stdout.write(JSON.stringify({ [action === 'release' ? 'released' : 'purged']: r.value }) + '\n');
+  if (json) io.stdout.write(JSON.stringify({ [action === 'release' ? 'released' : 'purged']: r.value }) + '\n');
   else io.stdout.write(`${action === 'release' ? 'released' : 'purged'} ${r.value}\n`);
   return 0;
 }

@@ -292,7 +292,7 @@ export async function executeQueue(c: QueueCommand, queue: QueueApi | undefined,
       if (c.id === undefined) {
         const items = await queue.heldFiles();
         const lines = [Msg.heldFiles(inst, items.length)];
-        for (const h of items) lines.push(`  ${h.id.slice(0, 40).padEnd(40)} ${h.queueId.padEnd(16)} ${h.heldAt ?? '-'} ${h.jobName ?? '-'}(${h.jobId ?? '?'})`, `    ${h.reason.replace(/\s+/g, ' ').slice(0, 300)}`);
+        for (const h of items) lines.push(`  ${h.id.slice(0, 40).padEnd(40)} ${h.queueId.padEnd(16)} ${h.heldAt ?? '-'} ${h.jobName ?? '-'}(${h.jobId ?? '?'})${h.node === undefined ? '' : ` node ${h.node}`}`, `    ${h.reason.replace(/\s+/g, ' ').slice(0, 300)}`);
         return { lines, data: { items } };
       }
       const r = await queue.heldFile(c.id);

@@ -30,6 +30,7 @@
 // Other roles import the forwarder only through this file.
 export { Forwarder, type ForwarderSettings, type SpoolSource, type SuspendMode } from './forwarder.js';
 export { Checkpoint, type CheckpointPort } from './checkpoint.js';
+export { attributesOf } from './spool-source.js';
 export { storeSource, type StoreSource, type StoreSourceOptions } from './store-source.js';
 export { ExtendedRetry, extendedQueueId } from './extended.js';
 export { MailDirectory, StoreMailDirectory, type MailDirectoryRecord, type RecordDirectory } from './mail-directory.js';

@@ -12,6 +12,7 @@ import { tempDir } from '../testing/peers.js';
 import { until } from '../testing/gateway.js';
 import { spoolLayout, submitToSpool } from '../spool/submit.js';
 import { SqliteQueueStore } from '../store/sqlite/queue.js';
+import { DirectoryHeldFiles } from '../spool/held-files.js';
 import { storeSource } from './store-source.js';
 
 test('an arrival offered while the operator acts on the file is skipped (a rescan offers it again)', async (t) => {
@@ -21,7 +22,7 @@ test('an arrival offered while the operator acts on the file is skipped (a resca
   const submit = (job: string) => submitToSpool({ root, writer: 'W', data: bytes, attrs: { jobName: job, recordFormat: 'text', encoding: 'ISO8859-1' } });
   const store = new SqliteQueueStore(join(dir, 'queue.db'), { node: 'a', leaseSeconds: 30 });
   const src = storeSource({
-    store, writer: 'W', layout: spoolLayout(root, 'W'), clock: systemClock, log: Logger.silent(), leaseMs: 30_000, heartbeatMs: 10_000, pollMs: 60_000,
+    store, writer: 'W', layout: spoolLayout(root, 'W'), held: new DirectoryHeldFiles(spoolLayout(root, 'W')), clock: systemClock, log: Logger.silent(), leaseMs: 30_000, heartbeatMs: 10_000, pollMs: 60_000,
     policy: () => ({ badSpoolDisp: 'hold', report: 'none' }),
   });
   await src.start();

@@ -20,6 +20,7 @@ import { enqueueMessage } from '../spool/enqueue.js';
 import { StoreMessageQueue } from '../spool/message-queue.js';
 import type { Envelope } from '../core/envelope.js';
 import type { TaskEntry } from './task.js';
+import { DirectoryHeldFiles } from '../spool/held-files.js';
 
 /** The store row of an entry, by its name. */
 function rowOf(path: string, name: string): string {
@@ -40,7 +41,7 @@ test('store source: arrival, claim with the bytes, marks in the store fenced by 
   const store = new SqliteQueueStore(storePath, { node: 'a', leaseSeconds: 30 });
   const local = Checkpoint.open(join(dir, 'cp.db'));
   const src = storeSource({
-    store, writer: 'W', layout: spoolLayout(root, 'W'), clock: systemClock, log: Logger.silent(), leaseMs: 30_000, heartbeatMs: 10_000, pollMs: 60_000,
+    store, writer: 'W', layout: spoolLayout(root, 'W'), held: new DirectoryHeldFiles(spoolLayout(root, 'W')), clock: systemClock, log: Logger.silent(), leaseMs: 30_000, heartbeatMs: 10_000, pollMs: 60_000,
     policy: () => ({ badSpoolDisp: 'hold', report: 'none' }),
   });
   await src.start();
@@ -91,7 +92,7 @@ test('store source: message entries — one written straight to the queue and on
   const store = new SqliteQueueStore(join(dir, 'queue.db'), { node: 'a', leaseSeconds: 30 });
   const local = Checkpoint.open(join(dir, 'cp.db'));
   const src = storeSource({
-    store, writer: 'W', layout: spoolLayout(root, 'W'), clock: systemClock, log: Logger.silent(), leaseMs: 30_000, heartbeatMs: 10_000, pollMs: 60_000,
+    store, writer: 'W', layout: spoolLayout(root, 'W'), held: new DirectoryHeldFiles(spoolLayout(root, 'W')), clock: systemClock, log: Logger.silent(), leaseMs: 30_000, heartbeatMs: 10_000, pollMs: 60_000,
     policy: () => ({ badSpoolDisp: 'hold', report: 'none' }),
   });
   await src.start();

@@ -40,16 +40,17 @@ import { pipeline } from 'node:stream/promises';
 import type { Clock, Timer } from '../core/index.js';
 import { describeError } from '../core/index.js';
 import type { Logger } from '../log/index.js';
-import { deleteEntry, holdEntry, reportBadEntry, validEntryId, type BadEntryPolicy } from '../spool/disposition.js';
+import { deleteEntry, reportBadEntry, validEntryId, type BadEntryPolicy } from '../spool/disposition.js';
+import type { HeldFiles } from '../spool/held-files.js';
 import type { SpoolEntry, SpoolLayout } from '../spool/submit.js';
 import type { SpoolAttributes } from '../spool/attributes.js';
-import { ENVELOPE_ATTRIBUTE, envelopeOfAttributes, storeJobId } from '../spool/message-queue.js';
-import { formatEnvelopeFile } from '../spool/message-entry.js';
+import { envelopeOfAttributes, storeJobId } from '../spool/message-queue.js';
 import { arriveSpoolFile, LeaseLostError, type ClaimedEntry, type EntryAttributes, type Lease, type QueueStore, type RetrySummary } from '../store/queue-store.js';
 import { LeaseKeeper } from '../store/lease-keeper.js';
 import type { CheckpointPort, FileCheckpoint } from './checkpoint.js';
 import type { SpoolSource } from './forwarder.js';
-import type { QueueSource } from './spool-source.js';
+import { attributesOf, type QueueSource } from './spool-source.js';
+
 import type { TaskEntry } from './task.js';
 
 /** Files released for long retry that D,SPOOL lists (the count is of all). */
@@ -76,6 +77,8 @@ export interface StoreSourceOptions {
    * no other live node holds is forgotten (QueueStore.restart), so those are read from the start.
    */
   readonly cold?: boolean;
+  /** Where a claimed entry is held and reports are written: the cluster's tables (spool/held-files.ts). */
+  readonly held: HeldFiles;
 }
 
 interface Held {
@@ -116,16 +119,6 @@ function text(a: EntryAttributes, k: string, d = ''): string {
   return typeof v === 'string' ? v : d;
 }
 
-/** The spool attributes stored with an entry (JSON) and read back when it is claimed; a message entry's envelope.json text too. */
-export function attributesOf(e: SpoolEntry): EntryAttributes {
-  const a = e.attrs;
-  return {
-    file: e.id, jobName: a.jobName, jobId: a.jobId, originUser: a.originUser, originUid: a.originUid, originNode: a.originNode,
-    taskType: a.taskType, created: a.created.toISOString(),
-    ...(a.recordFormat === undefined ? {} : { recordFormat: a.recordFormat }), ...(a.encoding === undefined ? {} : { encoding: a.encoding }),
-    ...(e.message === undefined ? {} : { [ENVELOPE_ATTRIBUTE]: formatEnvelopeFile(e.message) }),
-  };
-}
 
 function spoolAttributes(a: EntryAttributes, entryId: string): SpoolAttributes {
   const uid = a.originUid;
@@ -140,7 +133,7 @@ function spoolAttributes(a: EntryAttributes, entryId: string): SpoolAttributes {
 }
 
 export function storeSource(o: StoreSourceOptions): StoreSource {
-  const { store, writer, layout, log, clock } = o;
+  const { store, writer, layout, log, clock, held: heldFiles } = o;
   const claimedDir = join(layout.writerDir, 'claimed');
   const retryMs = o.retryMs ?? 30_000;
   /** Claimed entries by task id (the entry's name). */
@@ -221,7 +214,7 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
       held.set(id, h);
       if (envelope !== undefined && !envelope.ok) {
         log.error('spool.bad-entry', { id, problem: envelope.error, action: 'held' });
-        await holdEntry(layout, { id, attrs }, `message entry ${id}: ${envelope.error}`, new Date(clock.now()), path);
+        await heldFiles.hold({ entry: { id, attrs }, kind: c.kind, attributes: c.attributes, from: path }, `message entry ${id}: ${envelope.error}`, new Date(clock.now()));
         await done(h, id, () => store.complete(c.lease));
         disposed = true;
         throw new Error(`message entry ${id}: ${envelope.error} (held)`);
@@ -445,14 +438,14 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
         hold: async (e, reason) => {
           const h = held.get(e.id);
           if (h === undefined) return local.source.hold(e, reason);
-          await holdEntry(layout, { id: e.id, attrs: h.attrs }, reason, new Date(clock.now()), h.path);
+          await heldFiles.hold({ entry: { id: e.id, attrs: h.attrs }, kind: h.claim.kind, attributes: h.claim.attributes, from: h.path }, reason, new Date(clock.now()));
           await done(h, e.id, () => store.complete(h.claim.lease));
         },
         report: async (e, problems, summary) => {
           const h = held.get(e.id);
           if (h === undefined) return local.source.report(e, problems, summary);
           const out = await reportBadEntry({
-            layout, entry: { id: e.id, attrs: h.attrs }, summary, now: new Date(clock.now()),
+            layout, held: heldFiles, entry: { id: e.id, attrs: h.attrs }, summary, now: new Date(clock.now()),
             problems: problems.map((p) => ({ code: p.code, enhanced: p.enhanced, text: p.text, recordNo: p.recordNo, messageNo: p.messageNo })),
             policy: o.policy(),
           });

@@ -42,7 +42,9 @@
 //   parses its first PREVIEW_BYTES read from the store chunk by chunk (preview.ts), hold keeps it
 //   in the row unread (place held:<entry>, the hold's reason), delete removes it; retry, bounce
 //   and release are 409s that say what to do.
-// - dead letters, held files: this node's view (the stores behind them are shared or not).
+// - dead letters: this node's view. Held spool files are in the shared tables
+//   (spool/held-files.ts): this node lists, shows, releases and purges every node's, and the other
+//   nodes' lists leave theirs out (the same rows).
 import { formatMailbox, isQueueId, queueIdFor, err, ok, type Clock, type Result } from '../core/index.js';
 import type { Config } from '../config/index.js';
 import { envelopeOfAttributes, storeJobId } from '../spool/message-queue.js';
@@ -414,7 +416,9 @@ export class ClusterQueue implements QueueApi {
       if (typeof d?.total !== 'number' || !Array.isArray(d.items)) continue;
       answered.add(a.node);
       total += d.total;
+      // Held spool files are in the shared tables: every node lists all of them, this one included.
       for (const x of d.items as QueueItem[]) {
+        if (x.place.startsWith('held:')) { total--; continue; }
         if (seen.has(x.id)) { total--; continue; }
         seen.add(x.id);
         items.push(this.tag(x, a.node));

@@ -19,9 +19,10 @@ import { join } from 'node:path';
 import { describeError, err, formatMailbox, isQueueId, ok, queueIdFor, type Clock, type Envelope, type Result } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import type { Config } from '../config/index.js';
-import { extendedQueueId, queueIdOf, replyText, type ExtendedRetry, type Forwarder, type LiveEntry, type MailDirectoryRecord, type OperatorCommand } from '../forwarder/index.js';
+import { attributesOf, extendedQueueId, queueIdOf, replyText, type ExtendedRetry, type Forwarder, type LiveEntry, type MailDirectoryRecord, type OperatorCommand } from '../forwarder/index.js';
 import type { DeadLetterInfo, DeadLetters } from '../notify/index.js';
-import { deleteEntry, holdEntry, listHeld, purgeHeld, readHeldReport, releaseHeld, type HeldEntry } from '../spool/disposition.js';
+import { deleteEntry, type HeldEntry } from '../spool/disposition.js';
+import type { HeldFiles } from '../spool/held-files.js';
 import type { SpoolEntry, SpoolLayout } from '../spool/submit.js';
 import type { Journal } from '../store/types.js';
 import type { Hold, HoldList } from './holds.js';
@@ -74,6 +75,8 @@ export interface HeldFileItem {
   readonly jobName: string | null;
   readonly jobId: string | null;
   readonly reason: string;
+  /** The node that held it (a cluster's shared held files). */
+  readonly node?: string;
 }
 
 /** The receiver's actions on quarantined mail (receiver/release.ts), plugged in by main.ts. */
@@ -104,6 +107,8 @@ export interface QueueDeps {
   readonly extended: ExtendedRetry | undefined;
   readonly deadLetters: DeadLetters;
   readonly spool: SpoolLayout;
+  /** Held spool files and their reports (this node's directories, or every node's on a cluster). */
+  readonly held: HeldFiles;
   readonly holds: HoldList;
   /** The receiver's quarantine (<StateDirectory>/quarantine); listed read-only, deletable. */
   readonly quarantine?: string;
@@ -358,7 +363,7 @@ export class QueueService implements QueueApi {
         out.push({ item, ref: { kind: 'extended', rec } });
       }
     }
-    if (want('held')) for (const held of await listHeld(this.d.spool)) out.push({ item: this.heldFileItem(held), ref: { kind: 'held-file', held } });
+    if (want('held')) for (const held of await this.d.held.list()) out.push({ item: this.heldFileItem(held), ref: { kind: 'held-file', held } });
     if (want('dead')) {
       try {
         for (const info of (await this.d.deadLetters.list()).letters) out.push({ item: this.deadItem(info), ref: { kind: 'dead', info } });
@@ -624,9 +629,9 @@ export class QueueService implements QueueApi {
     let moved = false;
     try {
       if (action === 'hold') {
-        const name = await holdEntry(this.d.spool, entry, `held by ${who.operator} before it was read: ${who.reason}`, new Date(this.d.clock.now()));
+        const name = await this.d.held.hold({ entry, kind: entry.kind === 'message' ? 'message' : 'spool', attributes: attributesOf(entry) }, `held by ${who.operator} before it was read: ${who.reason}`, new Date(this.d.clock.now()));
         moved = true;
-        await this.journal('hold', id, who, `spool file ${entry.id} held unread (held/${name})`);
+        await this.journal('hold', id, who, `spool file ${entry.id} held unread (held ${name})`);
         const after = await this.find(id);
         return ok(after.ok ? after.value.item : null);
       }
@@ -714,16 +719,16 @@ export class QueueService implements QueueApi {
   // ---- held spool files ----
 
   private heldView(h: HeldEntry): HeldFileItem {
-    return { id: h.id, queueId: heldFileQueueId(h), heldAt: h.heldAt?.toISOString() ?? null, jobName: h.jobName ?? null, jobId: h.jobId ?? null, reason: h.reason };
+    return { id: h.id, queueId: heldFileQueueId(h), heldAt: h.heldAt?.toISOString() ?? null, jobName: h.jobName ?? null, jobId: h.jobId ?? null, reason: h.reason, ...(h.node === undefined ? {} : { node: h.node }) };
   }
 
   async heldFiles(): Promise<HeldFileItem[]> {
-    return (await listHeld(this.d.spool)).map((h) => this.heldView(h));
+    return (await this.d.held.list()).map((h) => this.heldView(h));
   }
 
   private async held(id: string): Promise<Result<HeldEntry, QueueError>> {
     if (id.length === 0 || id.length > 255 || id.startsWith('.') || /[/\\\0]/.test(id)) return err({ status: 400, error: 'not a spool entry name or queue id' });
-    const all = await listHeld(this.d.spool);
+    const all = await this.d.held.list();
     const h = all.find((x) => x.id === id || heldFileQueueId(x) === id);
     return h === undefined ? err({ status: 404, error: `no held spool file ${id.slice(0, 80)}` }) : ok(h);
   }
@@ -735,7 +740,7 @@ export class QueueService implements QueueApi {
   }
 
   private problemReport(h: HeldEntry): Promise<string> {
-    return readHeldReport(this.d.spool, h, MAX_BODY);
+    return this.d.held.report(h, MAX_BODY);
   }
 
   heldFileAction(id: string, action: 'release' | 'purge', who: Actor): Promise<Result<HeldFileItem, QueueError>> {
@@ -746,9 +751,9 @@ export class QueueService implements QueueApi {
   }
 
   private async heldFileNow(h: HeldEntry, action: 'release' | 'purge', who: Actor): Promise<Result<HeldFileItem, QueueError>> {
-    const r = action === 'release' ? await releaseHeld(this.d.spool, h.id) : await purgeHeld(this.d.spool, h.id);
+    const r = action === 'release' ? await this.d.held.release(h.id) : await this.d.held.purge(h.id);
     if (!r.ok) return err({ status: 409, error: r.error });
-    await this.journal(action === 'release' ? 'release' : 'purge', heldFileQueueId(h), who, `held spool file ${h.id} ${action === 'release' ? 'released (read again)' : 'purged'}`);
+    await this.journal(action === 'release' ? 'release' : 'purge', heldFileQueueId(h), who, `held spool file ${h.id}${h.node === undefined ? '' : ` (held by node ${h.node})`} ${action === 'release' ? 'released (read again)' : 'purged'}`);
     return ok(this.heldView(h));
   }
 }

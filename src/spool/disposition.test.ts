@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { isRoot, tempDir } from '../testing/peers.js';
 import { FakeClock } from '../testing/clock.js';
 import { DELETING_PREFIX, deleteEntry, disposeBadEntry, listHeld, reportBadEntry } from './disposition.js';
+import { DirectoryHeldFiles } from './held-files.js';
 import { cleanLitter } from './litter.js';
 import { SpoolQueue } from './queue.js';
 import { formatReport, REPORT_JOB_NAME, type ReportProblem } from './report.js';
@@ -112,7 +113,7 @@ test('Report Sysout: the report file is written beside the queue and the entry i
   const { root, q, clock } = await setup(t);
   const e = await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('HELO a b c\n'), attrs: { jobName: 'PAYROLL' } });
   const [entry] = await q.list();
-  const out = await disposeBadEntry({ layout: q.layout, entry: entry!, problems, summary: '1 problem', policy: { badSpoolDisp: 'hold', report: 'sysout' }, now: new Date(clock.now()) });
+  const out = await disposeBadEntry({ layout: q.layout, held: new DirectoryHeldFiles(q.layout), attributes: {}, entry: entry!, problems, summary: '1 problem', policy: { badSpoolDisp: 'hold', report: 'sysout' }, now: new Date(clock.now()) });
   assert.equal(out.disposition, 'held');
   assert.equal(out.report.kind, 'sysout');
   assert.ok(out.report.kind === 'sysout');
@@ -128,7 +129,7 @@ test('BadSpoolDisp Delete with Report None removes the entry and writes nothing'
   const { root, q, clock } = await setup(t);
   await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('x'), attrs: {} });
   const [entry] = await q.list();
-  const out = await disposeBadEntry({ layout: q.layout, entry: entry!, problems, summary: 's', policy: { badSpoolDisp: 'delete', report: 'none' }, now: new Date(clock.now()) });
+  const out = await disposeBadEntry({ layout: q.layout, held: new DirectoryHeldFiles(q.layout), attributes: {}, entry: entry!, problems, summary: 's', policy: { badSpoolDisp: 'delete', report: 'none' }, now: new Date(clock.now()) });
   assert.deepEqual([out.disposition, out.report.kind], ['deleted', 'none']);
   assert.deepEqual(await readdir(join(root, 'CSSMTP', 'incoming')), []);
   assert.deepEqual(await readdir(join(root, 'CSSMTP', 'sysout')), []);
@@ -140,7 +141,7 @@ test('Report Admin: one message entry (DEST) to all administrators, the report t
   const [entry] = await q.list();
   const admins = ['ops@example.test', 'admin@example.test', 'night@example.test'];
   const out = await disposeBadEntry({
-    layout: q.layout, entry: entry!, problems, summary: '1 problem', now: new Date(clock.now()),
+    layout: q.layout, held: new DirectoryHeldFiles(q.layout), attributes: {}, entry: entry!, problems, summary: '1 problem', now: new Date(clock.now()),
     policy: { badSpoolDisp: 'hold', report: 'admin', admin: { from: 'gateway@example.test', to: admins, hostName: 'gw.example.test' } },
   });
   assert.ok(out.report.kind === 'admin');
@@ -168,10 +169,10 @@ test('Report Admin falls back to sysout without administrators and for a bad rep
   await submitToSpool({ root, writer: 'CSSMTP', data: Buffer.from('x'), attrs: { jobName: REPORT_JOB_NAME, taskType: 'DEST' } });
   const [entry] = await q.list();
   const admin = { from: '', to: ['ops@example.test'], hostName: 'gw' };
-  const loop = await reportBadEntry({ layout: q.layout, entry: entry!, problems, summary: 's', policy: { report: 'admin', admin } });
+  const loop = await reportBadEntry({ layout: q.layout, held: new DirectoryHeldFiles(q.layout), entry: entry!, problems, summary: 's', policy: { report: 'admin', admin } });
   assert.equal(loop.report.kind, 'sysout');
   assert.match(loop.warnings[0]!, /itself an error report/);
-  const none = await reportBadEntry({ layout: q.layout, entry: { ...entry!, attrs: { ...entry!.attrs, jobName: 'X' } }, problems, summary: 's', policy: { report: 'admin', admin: { ...admin, to: [] } } });
+  const none = await reportBadEntry({ layout: q.layout, held: new DirectoryHeldFiles(q.layout), entry: { ...entry!, attrs: { ...entry!.attrs, jobName: 'X' } }, problems, summary: 's', policy: { report: 'admin', admin: { ...admin, to: [] } } });
   assert.equal(none.report.kind, 'sysout');
   assert.match(none.warnings[0]!, /no MailAdministrator/);
   assert.equal((await q.list()).length, 1, 'no report mail was queued');
@@ -192,7 +193,7 @@ test('an unreadable spool file is reported and left in place', async (t) => {
   }
   const [entry] = await q.list();
   assert.equal(entry!.problem?.kind, 'unreadable');
-  const out = await disposeBadEntry({ layout: q.layout, entry: entry! as SpoolEntry, problems: [], summary: entry!.problem!.reason, policy: { badSpoolDisp: 'hold', report: 'sysout' }, now: new Date(clock.now()) });
+  const out = await disposeBadEntry({ layout: q.layout, held: new DirectoryHeldFiles(q.layout), attributes: {}, entry: entry! as SpoolEntry, problems: [], summary: entry!.problem!.reason, policy: { badSpoolDisp: 'hold', report: 'sysout' }, now: new Date(clock.now()) });
   assert.equal(out.disposition, 'left');
   assert.ok(out.report.kind === 'sysout');
   assert.match(await readFile(out.report.path, 'utf8'), /cannot be read|directory/);

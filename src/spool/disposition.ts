@@ -14,18 +14,13 @@ import { pruneOldFiles } from '../log/retention.js';
 import { enqueueMessage } from './enqueue.js';
 import { ENVELOPE_FILE } from './message-entry.js';
 import type { SpoolEntry, SpoolEntryRef, SpoolLayout } from './submit.js';
+import type { HeldEntry, HeldFiles, HoldRequest } from './held.js';
+
+type HoldRequestAttributes = HoldRequest['attributes'];
 
 const REASON_SUFFIX = '.reason.json';
 
-export interface HeldEntry {
-  id: string;
-  /** The held entry (a directory or a plain file). */
-  path: string;
-  reason: string;
-  heldAt: Date | undefined;
-  jobName: string | undefined;
-  jobId: string | undefined;
-}
+export type { HeldEntry } from './held.js';
 
 /** An entry name usable as a single path component inside the queue. */
 export function validEntryId(id: string): boolean {
@@ -147,7 +142,7 @@ export async function listHeld(l: SpoolLayout): Promise<HeldEntry[]> {
  * by writeSysoutReport), or a line with its reason when none was written (Report None or Admin).
  * At most maxBytes of each file.
  */
-export async function readHeldReport(l: SpoolLayout, h: Pick<HeldEntry, 'id' | 'jobId' | 'reason'>, maxBytes = 1024 * 1024): Promise<string> {
+export async function readHeldReport(l: SpoolLayout, h: Pick<HeldEntry, 'id' | 'jobId' | 'reason'>, maxBytes = 1024 * 1024, reportsOnly = false): Promise<string> {
   const base = `${h.jobId ?? ''}.${h.id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 100)}`;
   let names: string[] = [];
   try {
@@ -157,6 +152,7 @@ export async function readHeldReport(l: SpoolLayout, h: Pick<HeldEntry, 'id' | '
   }
   const parts: string[] = [];
   for (const n of names) parts.push((await readFile(join(l.sysout, n), 'utf8')).slice(0, maxBytes));
+  if (reportsOnly) return parts.join('\n');
   return parts.length > 0 ? parts.join('\n') : `(no report file in ${l.sysout}: Report None or Admin) reason: ${h.reason}`;
 }
 
@@ -235,7 +231,7 @@ export interface DisposeOutcome {
  * when the bad entry is itself one of our reports.
  */
 export async function reportBadEntry(opts: {
-  layout: SpoolLayout; entry: Pick<SpoolEntry, 'id' | 'attrs'>; problems: readonly ReportProblem[]; summary: string; policy: Pick<BadEntryPolicy, 'report' | 'admin'>;
+  layout: SpoolLayout; held: HeldFiles; entry: Pick<SpoolEntry, 'id' | 'attrs'>; problems: readonly ReportProblem[]; summary: string; policy: Pick<BadEntryPolicy, 'report' | 'admin'>;
   /** When the report is made (default: now). */
   now?: Date;
 }): Promise<{ report: ReportOutcome; warnings: string[] }> {
@@ -259,7 +255,7 @@ export async function reportBadEntry(opts: {
     }
     warnings.push(`Report Admin not possible (${mail.error}); report written to sysout`);
   }
-  return { report: { kind: 'sysout', path: await writeSysoutReport(l, e, text) }, warnings };
+  return { report: { kind: 'sysout', path: await opts.held.writeReport(e, text, opts.now ?? new Date()) }, warnings };
 }
 
 /**
@@ -268,7 +264,9 @@ export async function reportBadEntry(opts: {
  * than disposed of without a report.
  */
 export async function disposeBadEntry(opts: {
-  layout: SpoolLayout; entry: SpoolEntry; problems: readonly ReportProblem[]; summary: string; policy: BadEntryPolicy; now: Date;
+  layout: SpoolLayout; held: HeldFiles; entry: SpoolEntry;
+  /** The attributes the entry is queued again with on release (the shared tables keep them). */
+  attributes: HoldRequestAttributes; problems: readonly ReportProblem[]; summary: string; policy: BadEntryPolicy; now: Date;
 }): Promise<DisposeOutcome> {
   const { layout: l, entry: e, policy } = opts;
   const { report, warnings } = await reportBadEntry(opts);
@@ -278,6 +276,6 @@ export async function disposeBadEntry(opts: {
     return { disposition: 'deleted', report, warnings };
   }
   const reason = e.problem?.reason ?? printable(opts.summary, 400);
-  const heldId = await holdEntry(l, e, reason, opts.now);
+  const heldId = await opts.held.hold({ entry: e, kind: e.kind === 'message' ? 'message' : 'spool', attributes: opts.attributes }, reason, opts.now);
   return { disposition: 'held', heldId, report, warnings };
 }

@@ -78,6 +78,36 @@ export function takenIn(gw: Gateway): () => Promise<string[]> {
   return async () => [...handed, ...(gw.cluster === undefined ? [] : (await gw.cluster.queuePort.entries(10_000)).map((r) => String(r.attributes.jobName ?? '')))];
 }
 
+/** What became of a job's spool file (disposedJob). */
+export interface JobOutcome {
+  /** The SPOOL accounting record's disposition: finished or held. */
+  readonly disposition: string;
+  /** Whether the gateway's held files list it (by job name). */
+  readonly held: boolean;
+  /** Its reports of problems, joined ('' when none was written). */
+  readonly report: string;
+}
+
+/**
+ * Waits until the gateway is done with job `jobName`'s spool file, then tells through the
+ * gateway's interfaces — the SPOOL accounting record written when the file is finished or held
+ * (the configuration needs `SMF119 { SPOOL YES }`), the held files (Gateway.held) and their reports
+ * — whether it was held and what its report says. On both backends: a file leaving incoming/ is
+ * not its end on PostgreSQL (it leaves when it is stored), and held/ and sysout/ are not where a
+ * cluster keeps them.
+ */
+export async function disposedJob(gw: Gateway, jobName: string, maxMs = 30_000): Promise<JobOutcome> {
+  let rec: Record<string, unknown> | undefined;
+  await until(`job ${jobName}'s spool file finished or held`, async () => {
+    for await (const r of gw.accounting.sink.read({ job: jobName, types: ['SPOOL'] })) rec = { ...r };
+    return rec !== undefined;
+  }, maxMs);
+  const spoolId = String(rec!.spoolId);
+  const jobId = String(rec!.jobId);
+  const held = (await gw.held.list()).some((h) => h.jobName === jobName);
+  return { disposition: String(rec!.disposition), held, report: (await gw.held.reportOf({ id: spoolId, jobId })) ?? '' };
+}
+
 export async function until(what: string, cond: () => boolean | Promise<boolean>, maxMs = 60_000): Promise<void> {
   const start = Date.now();
   while (!(await cond())) {

@@ -8,8 +8,6 @@
 
 export interface Pending { readonly file: string; readonly test: string; readonly reason: string }
 
-/** Tests that take a file leaving incoming/ as its end, and find held/ and sysout/ by the spool entry id. */
-const DISPOSED = 'the test takes a file leaving incoming/ as the end of its processing and finds it in held/ and sysout/ by its spool entry id; on PostgreSQL a file leaves incoming/ when it is stored (before it is sent) and is held and reported as db-<id> — the entry id is not kept through arrival yet; held files and reports are not on the store yet (docs/cluster.md "What remains")';
 /** Tests that observe the SQLite checkpoint file and incoming/ directly. */
 const SQLITE_CHECKPOINT = 'the test reads the SQLite checkpoint file and incoming/ to count what was recorded; on PostgreSQL the file leaves incoming/ at arrival and its checkpoint is in the database (the PostgreSQL kill tests are test/cluster/takeover, arrival-kill, messages and outage)';
 
@@ -20,10 +18,6 @@ export const PENDING_ON_POSTGRES: readonly Pending[] = [
   { file: 'test/e2e/crash.test.ts', test: 'kill -9 at random points while 2,000 messages flow over 8 connections: nothing lost, duplicates ≤ what was in flight at each kill', reason: SQLITE_CHECKPOINT },
   { file: 'test/e2e/operator-suspend.test.ts', test: 'SUSPEND,DELAY finishes the file in progress, starts no new one; RESUME starts it', reason: 'the file in progress has its only message in long retry: on SQLite it is parked on its node (D,SPOOL PARKED, counters.currentRetry, FLUSHRETRY,TKID=0 sends it); on PostgreSQL it is released to the shared queue, where the retry counter and FLUSHRETRY reach it with p2-retryview and D,SPOOL lists it as an LRT entry of the shared queue, not PARKED (the queue and spool views of this test go through interfaces of both backends: testing/gateway.ts unfinishedFiles, takenIn)' },
   { file: 'test/e2e/pdf-spool-crash.test.ts', test: 'kill -9 while a print report becomes section mails: no section lost, none made twice', reason: SQLITE_CHECKPOINT },
-  { file: 'test/e2e/testmode.test.ts', test: 'TestMode YES: nothing delivered, clean file deleted without a report, bad file held with a report', reason: DISPOSED },
-  { file: 'test/e2e/userexit.test.ts', test: 'each answer: what reaches the server, and whether the file is finished or held with a report', reason: DISPOSED },
-  { file: 'test/e2e/userexit.test.ts', test: 'UserExitFailure CONTINUE: a throwing exit lets the mail go, and the file is still reported', reason: DISPOSED },
-  { file: 'test/e2e/userexit.test.ts', test: 'USEREXIT and REFRESH take effect at the next spool file; a file being read keeps its exit', reason: DISPOSED },
 ];
 
 /** Why the test `name` of `file` is skipped on PostgreSQL, or undefined. */

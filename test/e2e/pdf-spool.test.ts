@@ -8,15 +8,16 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { chown, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { submitToSpool } from '../../src/spool/submit.js';
 import { getCodePage } from '../../src/codepage/index.js';
 import { needPeer, needRoot, tempDir } from '../../src/testing/peers.js';
-import { runGateway, until, writeConfig } from '../../src/testing/gateway.js';
+import { disposedJob, runGateway, until, writeConfig } from '../../src/testing/gateway.js';
 import type { Config } from '../../src/config/index.js';
+import type { Gateway } from '../../src/main.js';
 import { startRelayTarget, type TargetMail } from './relay-harness.js';
 
 /** The text of a PDF as pdftotext reads it: per page, lines without trailing blanks, no empty lines. */
@@ -35,21 +36,16 @@ async function attachment(m: TargetMail): Promise<{ pdf: Buffer; subject: string
   return { pdf: a.content, subject: parsed.subject ?? '', name: a.filename ?? '' };
 }
 
-async function gateway(t: TestContext): Promise<{ config: Config; target: Awaited<ReturnType<typeof startRelayTarget>>; writerDir: string; dir: string }> {
+async function gateway(t: TestContext): Promise<{ config: Config; target: Awaited<ReturnType<typeof startRelayTarget>>; writerDir: string; dir: string; gw: Gateway }> {
   const target = await startRelayTarget(t);
   const dir = tempDir(t);
-  const { config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${target.port} }\nBadSpoolDisp Hold\nReport Sysout`);
+  const { config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${target.port} }\nBadSpoolDisp Hold\nReport Sysout\nSMF119 { SPOOL YES }`);
   const gw = await runGateway(config);
   t.after(() => gw.stop());
-  return { config, target, writerDir: join(config.spool.directory, config.extWrtName), dir };
+  return { config, target, writerDir: join(config.spool.directory, config.extWrtName), dir, gw };
 }
 
 const heldIds = (writerDir: string): string[] => readdirSync(join(writerDir, 'held')).filter((f) => !f.includes('.'));
-function sysout(writerDir: string, id: string): string {
-  const f = readdirSync(join(writerDir, 'sysout')).find((n) => n.includes(id));
-  assert.ok(f !== undefined, `a report for ${id}`);
-  return readFileSync(join(writerDir, 'sysout', f), 'utf8');
-}
 
 test('spool pdfmail: an ASCII report with a split header becomes one PDF mail per section, each holding exactly its section, to its recipient', async (t) => {
   const pdftotext = needPeer(t, 'pdftotext');
@@ -110,7 +106,7 @@ test('spool pdfmail: an EBCDIC FB133 report with ASA carriage control (header in
 });
 
 test('spool pdfmail: bad and hostile headers, sections without or with bad recipients, empty reports are held with a report saying why', async (t) => {
-  const { config, target, writerDir } = await gateway(t);
+  const { config, target, gw } = await gateway(t);
   const put = async (job: string, text: string): Promise<string> =>
     (await submitToSpool({ root: config.spool.directory, writer: config.extWrtName, attrs: { jobName: job, recordFormat: 'text', encoding: 'ISO8859-1' }, data: Buffer.from(text, 'latin1') })).id;
   const cases: [string, string, RegExp][] = [
@@ -126,11 +122,16 @@ test('spool pdfmail: bad and hostile headers, sections without or with bad recip
     ['EMPTY', '%SPOOLGATE PDFMAIL TO=a@b.test\n', /print report: the report has no pages after its header/],
     ['NORCPT', '%SPOOLGATE PDFMAIL SPLIT=page RECIPIENT=tag:TO:\nTO: ok@cust.test\nfirst\n\fsecond, no tag\n\fTO: bad address@x.test\nthird\n', /section 2 \(1 pages\) not sent: the split rule found no recipient/],
   ];
-  const ids = new Map<string, string>();
-  for (const [job, text] of cases) ids.set(job, await put(job, text));
-  await until('every bad report held', () => heldIds(writerDir).length === cases.length && readdirSync(join(writerDir, 'incoming')).length === 0);
-  for (const [job, , re] of cases) assert.match(sysout(writerDir, ids.get(job)!), re, job);
-  assert.match(sysout(writerDir, ids.get('NORCPT')!), /section 3 \(1 pages\) not sent: /);
+  for (const [job, text] of cases) await put(job, text);
+  // The end of each file through the gateway (its SPOOL record, the held files and their reports).
+  const reports = new Map<string, string>();
+  for (const [job, , re] of cases) {
+    const o = await disposedJob(gw, job);
+    assert.equal(o.held, true, `${job} held`);
+    assert.match(o.report, re, job);
+    reports.set(job, o.report);
+  }
+  assert.match(reports.get('NORCPT')!, /section 3 \(1 pages\) not sent: /);
   // The one good section of NORCPT went out; nothing else did (no evil@x.test, no a@b.test).
   await target.waitFor(1);
   assert.deepEqual(target.mails.map((m) => m.rcpts.map((r) => r.address).join(',')), ['ok@cust.test']);
@@ -140,7 +141,7 @@ const NOBODY = 65534;
 
 test('spool pdfmail: SenderPolicy Own — a report owned by uid 65534 may not name another sender; it is held, nothing sent', async (t) => {
   if (!needRoot(t, 'give spool files to uid 65534')) return;
-  const { config, target, writerDir, dir } = await gateway(t);
+  const { config, target, writerDir, dir, gw } = await gateway(t);
   const staging = join(dir, 'staging');
   const arrive = async (text: string, job: string): Promise<string> => {
     const { id } = await submitToSpool({ root: staging, writer: config.extWrtName, attrs: { jobName: job, recordFormat: 'text', encoding: 'ISO8859-1' }, data: Buffer.from(text, 'latin1') });
@@ -150,10 +151,11 @@ test('spool pdfmail: SenderPolicy Own — a report owned by uid 65534 may not na
     renameSync(d, join(writerDir, 'incoming', id));
     return id;
   };
-  const forged = await arrive('%SPOOLGATE PDFMAIL TO=a@b.test FROM=ceo@example.test\nreport\n', 'FORGED');
+  await arrive('%SPOOLGATE PDFMAIL TO=a@b.test FROM=ceo@example.test\nreport\n', 'FORGED');
   await arrive('%SPOOLGATE PDFMAIL TO=own@b.test\nown report\n', 'OWN');
   await target.waitFor(1);
-  await until('the forged report held', () => heldIds(writerDir).includes(forged) && readdirSync(join(writerDir, 'incoming')).length === 0);
-  assert.match(sysout(writerDir, forged), /553 5\.7\.1 print report: spool file owner nobody may not send as ceo@example\.test/);
+  const forged = await disposedJob(gw, 'FORGED');
+  assert.equal(forged.held, true, 'the forged report is held');
+  assert.match(forged.report, /553 5\.7\.1 print report: spool file owner nobody may not send as ceo@example\.test/);
   assert.deepEqual(target.mails.map((m) => [m.from, m.rcpts[0]?.address]), [['nobody@gw.test', 'own@b.test']]);
 });

@@ -6,14 +6,14 @@
 // got. Before this change the forwarder sent the message as ceo@example.test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chownSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { chownSync, readdirSync, renameSync } from 'node:fs';
 import { chown, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { enqueueMessage } from '../../src/spool/enqueue.js';
 import { submitToSpool } from '../../src/spool/submit.js';
 import { dotStuff } from '../../src/smtp/protocol/dot-stuff.js';
 import { needRoot, tempDir } from '../../src/testing/peers.js';
-import { runGateway, until, writeConfig } from '../../src/testing/gateway.js';
+import { disposedJob, runGateway, until, writeConfig } from '../../src/testing/gateway.js';
 import { startRelayTarget } from './relay-harness.js';
 
 const NOBODY = 65534;
@@ -41,7 +41,7 @@ test('SenderPolicy Own: a spool file owned by uid 65534 cannot send as ceo@examp
   if (!needRoot(t, 'give spool files to uid 65534')) return;
   const target = await startRelayTarget(t);
   const dir = tempDir(t);
-  const { config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${target.port} }\nBadSpoolDisp Hold\nReport Sysout`);
+  const { config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${target.port} }\nBadSpoolDisp Hold\nReport Sysout\nSMF119 { SPOOL YES }`);
   const gw = await runGateway(config);
   t.after(() => gw.stop());
   const writerDir = join(config.spool.directory, config.extWrtName);
@@ -50,28 +50,27 @@ test('SenderPolicy Own: a spool file owned by uid 65534 cannot send as ceo@examp
 
   // A batch file (what `spoolgate submit` writes) and a message entry (what `sendmail` writes,
   // envelope.json included), both owned by nobody.
-  const batchId = await arriveAs(NOBODY, staging, incoming, (root) => submitToSpool({
+  await arriveAs(NOBODY, staging, incoming, (root) => submitToSpool({
     root, writer: 'TESTW', attrs: { jobName: 'NOBODYJB', recordFormat: 'text', encoding: 'ISO8859-1' },
     data: batch([{ from: 'ceo@example.test', tag: 'forged-1' }, { from: 'nobody@gw.test', tag: 'own-2' }, { from: '', tag: 'null-3' }, { from: 'NOBODY@gw.test', tag: 'forged-4' }]),
   }));
-  const entryId = await arriveAs(NOBODY, staging, incoming, (root) => enqueueMessage({
+  await arriveAs(NOBODY, staging, incoming, (root) => enqueueMessage({
     root, writer: 'TESTW', origin: { kind: 'submission', tool: 'sendmail' }, jobName: 'NOBODYSM',
     envelope: { from: { kind: 'mailbox', mailbox: { local: 'ceo', domain: 'example.test' } }, recipients: [{ mailbox: { local: 'rcpt', domain: 'remote.test' } }], requireTls: false },
     data: Buffer.from('From: ceo@example.test\r\nSubject: forged-5\r\n\r\nbody\r\n'),
   }));
 
-  await until('both entries held', () => readdirSync(incoming).length === 0 && readdirSync(join(writerDir, 'held')).filter((f) => !f.endsWith('.json')).length === 2, 30_000);
+  // The end of each entry through the gateway (its SPOOL record, the held files and their reports).
+  const b = await disposedJob(gw, 'NOBODYJB');
+  const m = await disposedJob(gw, 'NOBODYSM');
+  assert.deepEqual([b.held, m.held], [true, true], 'both entries held');
   await target.waitFor(2);
-  const subjects = target.mails.map((m) => /Subject: (\S+)/.exec(m.data.toString('latin1'))?.[1]).sort();
+  const subjects = target.mails.map((x) => /Subject: (\S+)/.exec(x.data.toString('latin1'))?.[1]).sort();
   assert.deepEqual(subjects, ['null-3', 'own-2'], 'only the owner\'s own sender and <> were sent');
-  assert.deepEqual(target.mails.map((m) => m.from).sort(), ['', 'nobody@gw.test']);
-
-  const reports = readdirSync(join(writerDir, 'sysout'));
-  const report = (id: string): string => readFileSync(join(writerDir, 'sysout', reports.find((f) => f.includes(id))!), 'utf8');
-  const b = report(batchId);
-  assert.match(b, /553 5\.7\.1 sender <ceo@example\.test> not allowed for spool file owner nobody \(uid 65534\): SenderPolicy Own allows only nobody@gw\.test/);
-  assert.match(b, /553 5\.7\.1 sender <NOBODY@gw\.test> not allowed/);
-  assert.match(report(entryId), /553 5\.7\.1 sender <ceo@example\.test> not allowed for spool file owner nobody/);
+  assert.deepEqual(target.mails.map((x) => x.from).sort(), ['', 'nobody@gw.test']);
+  assert.match(b.report, /553 5\.7\.1 sender <ceo@example\.test> not allowed for spool file owner nobody \(uid 65534\): SenderPolicy Own allows only nobody@gw\.test/);
+  assert.match(b.report, /553 5\.7\.1 sender <NOBODY@gw\.test> not allowed/);
+  assert.match(m.report, /553 5\.7\.1 sender <ceo@example\.test> not allowed for spool file owner nobody/);
 });
 
 test('SenderPolicy Any: a spool file owned by uid 65534 may name any sender', async (t) => {

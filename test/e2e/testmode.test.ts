@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
 import { tempDir } from '../../src/testing/peers.js';
-import { batchFile, runGateway, submitText, until, writeConfig } from '../../src/testing/gateway.js';
+import { batchFile, disposedJob, runGateway, submitText, until, writeConfig } from '../../src/testing/gateway.js';
 import { Logger, type LogRecord } from '../../src/log/index.js';
 import { startGateway } from '../../src/main.js';
 
@@ -14,20 +14,18 @@ test('TestMode YES: nothing delivered, clean file deleted without a report, bad 
   const server = await FakeSmtpServer.start();
   t.after(() => server.close());
   const dir = tempDir(t);
-  const { config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${server.port} }\nOptions { TestMode YES }\nBadSpoolDisp Hold\nReport Sysout`);
+  const { config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${server.port} }\nOptions { TestMode YES }\nBadSpoolDisp Hold\nReport Sysout\nSMF119 { SPOOL YES }`);
   const gw = await runGateway(config);
   t.after(() => gw.stop());
-  const clean = await submitText(config, batchFile('CLEAN', 3).text, 'CLEANJOB');
-  const bad = await submitText(config, 'HELO JOBHOST\r\nMAIL FROM:<job@corp.test>\r\nRCPT TO:<a@remote.test>\r\nBOGUS command\r\nDATA\r\nSubject: x\r\n\r\nbody\r\n.\r\nQUIT\r\n', 'BADJOB');
-  const writerDir = join(config.spool.directory, config.extWrtName);
-  await until('both files disposed', () => readdirSync(join(writerDir, 'incoming')).length === 0, 20_000);
-  const held = readdirSync(join(writerDir, 'held'));
-  assert.ok(held.some((f) => f.startsWith(bad)), `bad file held: ${held.join(', ')}`);
-  assert.ok(!held.some((f) => f.startsWith(clean)), 'clean file not held');
-  const reports = readdirSync(join(writerDir, 'sysout'));
+  await submitText(config, batchFile('CLEAN', 3).text, 'CLEANJOB');
+  await submitText(config, 'HELO JOBHOST\r\nMAIL FROM:<job@corp.test>\r\nRCPT TO:<a@remote.test>\r\nBOGUS command\r\nDATA\r\nSubject: x\r\n\r\nbody\r\n.\r\nQUIT\r\n', 'BADJOB');
+  // The end of each file, through the gateway (its SPOOL record, its held files and reports).
+  const bad = await disposedJob(gw, 'BADJOB');
+  assert.equal(bad.disposition, 'held');
+  assert.equal(bad.held, true, 'bad file held');
+  assert.match(bad.report, /BOGUS/, 'report for the bad file');
   // Issue #16 item 2: reports are written for files with problems only.
-  assert.ok(!reports.some((f) => f.includes(clean)), `no report for the clean file: ${reports.join(', ')}`);
-  assert.ok(reports.some((f) => f.includes(bad)), 'report for the bad file');
+  assert.deepEqual(await disposedJob(gw, 'CLEANJOB'), { disposition: 'finished', held: false, report: '' }, 'the clean file is finished, not held, without a report');
   assert.equal(server.connections, 0, 'TestMode opens no connection to the targets');
   assert.equal(server.messages.length, 0);
 });

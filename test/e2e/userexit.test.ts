@@ -5,13 +5,14 @@
 // effect at the next spool file, while a file being read keeps its exit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Config } from '../../src/config/index.js';
 import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
 import { tempDir } from '../../src/testing/peers.js';
-import { batchFile, runGateway, subjects, submitText, until, writeConfig } from '../../src/testing/gateway.js';
+import { batchFile, disposedJob, runGateway, subjects, submitText, until, writeConfig } from '../../src/testing/gateway.js';
+import type { Gateway } from '../../src/main.js';
 
 const SAMPLE = resolve(import.meta.dirname, '../../examples/userexit-sender.mjs');
 const ME = userInfo().username;
@@ -36,13 +37,20 @@ export default async function (ev) {
 
 interface Disposed { held: boolean; report: string }
 
-/** Waits until the file left incoming/, then tells whether it was held and what its report says. */
-async function disposed(config: Config, id: string): Promise<Disposed> {
-  const writerDir = join(config.spool.directory, config.extWrtName);
-  await until(`file ${id} disposed`, () => !readdirSync(join(writerDir, 'incoming')).some((f) => f.startsWith(id)), 30_000);
-  const held = readdirSync(join(writerDir, 'held')).some((f) => f.startsWith(id));
-  const sysout = existsSync(join(writerDir, 'sysout')) ? readdirSync(join(writerDir, 'sysout')).filter((f) => f.includes(id)) : [];
-  return { held, report: sysout.map((f) => readFileSync(join(writerDir, 'sysout', f), 'utf8')).join('\n') };
+/**
+ * Waits until the gateway is done with the job's spool file (its SPOOL record), then tells whether
+ * it was held and what its report says — through the gateway's held files, on both backends.
+ */
+async function disposed(gw: Gateway, job: string): Promise<Disposed> {
+  const o = await disposedJob(gw, job);
+  assert.equal(o.held, o.disposition === 'held', `job ${job}: the SPOOL record (${o.disposition}) and the held files agree`);
+  return { held: o.held, report: o.report };
+}
+
+/** Submits a file as job `job` and waits until it is finished or held. */
+async function run(gw: Gateway, config: Config, text: string, job: string): Promise<Disposed> {
+  await submitText(config, text, job);
+  return disposed(gw, job);
 }
 
 test('each answer: what reaches the server, and whether the file is finished or held with a report', async (t) => {
@@ -53,16 +61,14 @@ test('each answer: what reaches the server, and whether the file is finished or 
   writeFileSync(exit, BY_SUBJECT);
   // The timeout also bounds loading the module in its worker: on a loaded CI machine that took
   // over 1.5 s once, and the well-behaved exits failed. Only HANG waits it out.
-  const { config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${server.port} }\nUserExit ${exit}\nUserExitTimeout 6000\nBadSpoolDisp Hold\nReport Sysout`);
+  const { config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${server.port} }\nUserExit ${exit}\nUserExitTimeout 6000\nBadSpoolDisp Hold\nReport Sysout\nSMF119 { SPOOL YES }`);
   const gw = await runGateway(config);
   t.after(() => gw.stop());
 
-  const ids = new Map<string, string>();
-  for (const [tag, n] of [['ACC', 2], ['CONT', 2], ['RMAIL', 3], ['RFILE', 3], ['FROM', 1], ['THROW', 1], ['HANG', 1]] as const) {
-    ids.set(tag, await submitText(config, batchFile(tag, n).text, `J${tag}`));
-  }
+  const tags = [['ACC', 2], ['CONT', 2], ['RMAIL', 3], ['RFILE', 3], ['FROM', 1], ['THROW', 1], ['HANG', 1]] as const;
+  for (const [tag, n] of tags) await submitText(config, batchFile(tag, n).text, `J${tag}`);
   const d = new Map<string, Disposed>();
-  for (const [tag, id] of ids) d.set(tag, await disposed(config, id));
+  for (const [tag] of tags) d.set(tag, await disposed(gw, `J${tag}`));
 
   // What reached the server: once each, nothing of the rejected mail or after REJECT_FILE.
   const seen = subjects(server);
@@ -87,8 +93,7 @@ test('each answer: what reaches the server, and whether the file is finished or 
   assert.ok(server.messages.filter((m) => !m.data.toString('latin1').includes('Subject: FROM')).every((m) => m.from === 'job@corp.test'));
 
   // The hung exit did not stop the gateway: a later file through the same exits is delivered.
-  const later = await submitText(config, batchFile('ACCLATE', 1).text, 'JLATE');
-  assert.deepEqual(await disposed(config, later), { held: false, report: '' });
+  assert.deepEqual(await run(gw, config, batchFile('ACCLATE', 1).text, 'JLATE'), { held: false, report: '' });
   assert.equal(subjects(server).get('ACCLATE message 1'), 1);
   const c = gw.forwarder.tasks.reduce((s, x) => ({ rejected: s.rejected + x.exitCounters.rejected, failures: s.failures + x.exitCounters.failures }), { rejected: 0, failures: 0 });
   assert.deepEqual(c, { rejected: 2, failures: 2 });
@@ -100,11 +105,10 @@ test('UserExitFailure CONTINUE: a throwing exit lets the mail go, and the file i
   const dir = tempDir(t);
   const exit = join(dir, 'ux.mjs');
   writeFileSync(exit, BY_SUBJECT);
-  const { config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${server.port} }\nUserExit ${exit}\nUserExitFailure CONTINUE`);
+  const { config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${server.port} }\nUserExit ${exit}\nUserExitFailure CONTINUE\nSMF119 { SPOOL YES }`);
   const gw = await runGateway(config);
   t.after(() => gw.stop());
-  const id = await submitText(config, batchFile('THROW', 2).text, 'JTHROW');
-  const d = await disposed(config, id);
+  const d = await run(gw, config, batchFile('THROW', 2).text, 'JTHROW');
   assert.deepEqual(Object.fromEntries(subjects(server)), { 'THROW message 1': 1, 'THROW message 2': 1 });
   assert.equal(d.held, true);
   assert.match(d.report, /451 4\.3\.0 User exit ux\.mjs failed \(throw\): Error: exit bug; mail sent without the exit's decision \(UserExitFailure CONTINUE\)/);
@@ -114,13 +118,13 @@ test('USEREXIT and REFRESH take effect at the next spool file; a file being read
   const server = await FakeSmtpServer.start();
   t.after(() => server.close());
   const dir = tempDir(t);
-  const { config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${server.port} }\nUserExitTimeout 20000\nBadSpoolDisp Hold\nReport Sysout`);
+  const { config } = writeConfig(dir, `TargetServer { TargetIP 127.0.0.1 ConnectPort ${server.port} }\nUserExitTimeout 20000\nBadSpoolDisp Hold\nReport Sysout\nSMF119 { SPOOL YES }`);
   const gw = await runGateway(config);
   t.after(() => gw.stop());
   const fromOf = (tag: string): string[] => server.messages.filter((m) => m.data.toString('latin1').includes(`Subject: ${tag} message`)).map((m) => m.from);
 
   // NONE: the job's sender goes unchanged.
-  assert.deepEqual(await disposed(config, await submitText(config, batchFile('NONE', 1).text, 'JNONE')), { held: false, report: '' });
+  assert.deepEqual(await run(gw, config, batchFile('NONE', 1).text, 'JNONE'), { held: false, report: '' });
   assert.deepEqual(fromOf('NONE'), ['job@corp.test']);
 
   // A module that does not load is refused with the reason; the exit in force stays NONE.
@@ -138,10 +142,10 @@ test('USEREXIT and REFRESH take effect at the next spool file; a file being read
   copyFileSync(SAMPLE, sample);
   assert.deepEqual(await gw.setUserExit(sample), { ok: true, value: undefined });
   assert.equal(gw.userExit(), sample);
-  assert.deepEqual(await disposed(config, await submitText(config, batchFile('SAMPLE', 2).text, 'JSAMPLE')), { held: false, report: '' });
+  assert.deepEqual(await run(gw, config, batchFile('SAMPLE', 2).text, 'JSAMPLE'), { held: false, report: '' });
   assert.deepEqual(fromOf('SAMPLE'), [`${ME}@corp.example`, `${ME}@corp.example`]);
   const posing = batchFile('POSE', 1).text.replace('MAIL FROM:<job@corp.test>', 'MAIL FROM:<boss@corp.example>');
-  const pd = await disposed(config, await submitText(config, posing, 'JPOSE'));
+  const pd = await run(gw, config, posing, 'JPOSE');
   assert.equal(pd.held, true);
   assert.match(pd.report, new RegExp(`550 5\\.7\\.1 Rejected by user exit userexit-sender\\.mjs: sender boss@corp\\.example is not the job's origin user ${ME}@corp\\.example`));
   assert.deepEqual(fromOf('POSE'), []);
@@ -162,18 +166,18 @@ test('USEREXIT and REFRESH take effect at the next spool file; a file being read
       return { action: 'ACCEPT', mailFrom: 'gate@corp.example' };
     }`);
   assert.equal((await gw.setUserExit(gate)).ok, true);
-  const gated = await submitText(config, batchFile('GATED', 2).text, 'JGATED');
+  await submitText(config, batchFile('GATED', 2).text, 'JGATED');
   await until('the exit holds message 1', () => existsSync(marker), 30_000);
   assert.equal((await gw.setUserExit(null)).ok, true);
   writeFileSync(go, '');
-  assert.deepEqual(await disposed(config, gated), { held: false, report: '' });
+  assert.deepEqual(await disposed(gw, 'JGATED'), { held: false, report: '' });
   assert.deepEqual(fromOf('GATED'), ['gate@corp.example', 'gate@corp.example']);
-  assert.deepEqual(await disposed(config, await submitText(config, batchFile('AFTER', 1).text, 'JAFTER')), { held: false, report: '' });
+  assert.deepEqual(await run(gw, config, batchFile('AFTER', 1).text, 'JAFTER'), { held: false, report: '' });
   assert.deepEqual(fromOf('AFTER'), ['job@corp.test']);
 
   // REFRESH: the new file's UserExit is in force from the next spool file.
   gw.applyConfig({ ...gw.config(), userExit: SAMPLE });
   assert.equal(gw.userExit(), SAMPLE);
-  assert.deepEqual(await disposed(config, await submitText(config, batchFile('REFRESHED', 1).text, 'JREFR')), { held: false, report: '' });
+  assert.deepEqual(await run(gw, config, batchFile('REFRESHED', 1).text, 'JREFR'), { held: false, report: '' });
   assert.deepEqual(fromOf('REFRESHED'), [`${ME}@corp.example`]);
 });

@@ -25,6 +25,7 @@ export { PgJournal, PgMailboxStore } from './mailboxes.js';
 export { PgMaildropLocks, type MaildropHold, type PgMaildropLockOptions } from './maildrop-locks.js';
 export { PgOperatorStore, CONTROL_CHANNEL } from './operator.js';
 export { PgAccountingTable, PgDeadLetterTable, PgHttpTokenTable, DEAD_LETTER_CHUNK } from './records.js';
+export { PgHeldTable } from './held.js';
 
 /** The environment variable a node reads the database password from when no PasswordFile is set. */
 export const PASSWORD_ENV = 'SPOOLGATE_STORE_PASSWORD';
@@ -78,4 +79,4 @@ export async function pgOptions(s: PgStoreSettings, env: NodeJS.ProcessEnv): Pro
 }
 
 /** What stays on this node's disk with Backend PostgreSQL (logged at start: docs/cluster.md). */
-export const LOCAL_WITH_POSTGRES = 'held files and reports of bad spool files stay on this node';
+export const LOCAL_WITH_POSTGRES = 'nothing durable: spool files wait in the spool directory only until they are stored, claimed copies only while they are sent';

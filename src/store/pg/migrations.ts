@@ -284,6 +284,50 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     `,
   },
   {
+    version: 10,
+    name: 'held files and reports of bad spool files',
+    sql: `
+      -- Held spool files (BadSpoolDisp Hold, an operator's hold of an unread file) of every node,
+      -- listed, shown, released and purged from any node (docs/cluster.md "Held files and
+      -- reports"). name: the held name (the entry id, .2 on a clash); kind and attributes: what
+      -- the file is queued again with on release; the bytes in chunks of at most 256 KiB.
+      CREATE TABLE held_files (
+        id          bigserial PRIMARY KEY,
+        writer      text NOT NULL,
+        name        text NOT NULL,
+        entry       text NOT NULL,
+        node        text NOT NULL,
+        kind        text NOT NULL CHECK (kind IN ('spool', 'message')),
+        attributes  jsonb NOT NULL DEFAULT '{}',
+        reason      text NOT NULL,
+        held_at     timestamptz NOT NULL,
+        job_name    text,
+        job_id      text,
+        size        bigint NOT NULL DEFAULT 0,
+        chunks      integer NOT NULL DEFAULT 0,
+        UNIQUE (writer, name)
+      );
+      CREATE TABLE held_chunks (
+        held_id  bigint NOT NULL REFERENCES held_files (id) ON DELETE CASCADE,
+        seq      integer NOT NULL,
+        data     bytea NOT NULL,
+        PRIMARY KEY (held_id, seq)
+      );
+      -- Reports of bad spool files (Report Sysout): the text, filed under the job and entry id.
+      CREATE TABLE held_reports (
+        id          bigserial PRIMARY KEY,
+        writer      text NOT NULL,
+        node        text NOT NULL,
+        job_id      text NOT NULL,
+        entry       text NOT NULL,
+        written_at  timestamptz NOT NULL,
+        text        text NOT NULL
+      );
+      CREATE INDEX held_reports_entry ON held_reports (writer, job_id, entry, id);
+      CREATE INDEX held_reports_written ON held_reports (written_at, id);
+    `,
+  },
+  {
     version: 11,
     name: 'long retry in the operator view: a released message keeps its envelope',
     sql: `
