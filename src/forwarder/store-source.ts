@@ -43,13 +43,16 @@ import { ENVELOPE_ATTRIBUTE, STORE_ENTRY_PREFIX, envelopeOfAttributes, storeJobI
 import { formatEnvelopeFile } from '../spool/message-entry.js';
 import { arriveSpoolFile, LeaseLostError, type ClaimedEntry, type EntryAttributes, type Lease, type QueueStore } from '../store/queue-store.js';
 import { LeaseKeeper } from '../store/lease-keeper.js';
-import type { CheckpointPort, FileCheckpoint } from './checkpoint.js';
+import { CHECKPOINT_FAULT_HINT, type CheckpointPort, type FileCheckpoint } from './checkpoint.js';
 import type { SpoolSource } from './forwarder.js';
 import type { QueueSource } from './spool-source.js';
 import type { TaskEntry } from './task.js';
 
 /** Task entry ids of store entries: `db-<queue entry id>` (local entry names are generated otherwise). */
 const PREFIX = STORE_ENTRY_PREFIX;
+
+/** The operator's hint when a claimed entry's checkpoint cannot be written (it is in the Store database). */
+export const STORE_CHECKPOINT_FAULT_HINT = 'Store database full, read-only or unreachable?';
 
 export interface StoreSourceOptions {
   readonly store: QueueStore;
@@ -296,6 +299,8 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
         },
         forget: (id) => (finished.delete(id) ? Promise.resolve() : cp.forget(id)),
         flush: () => cp.flush(),
+        // A claimed entry's checkpoint is in the database (a failing write: full, unreachable, read-only).
+        faultHint: (id) => (held.has(id) ? STORE_CHECKPOINT_FAULT_HINT : cp.faultHint?.(id) ?? CHECKPOINT_FAULT_HINT),
       };
       const source: SpoolSource = {
         list: () => local.source.list(),
