@@ -16,8 +16,6 @@ const ENTRY_ID = 'a spool file on the shared queue is known as db-<id> once stor
 const QUEUE_VIEW = 'the test reads the in-process queue model (gw.queue) of this node\'s spool directory, where a file stored in the database no longer is; the cluster-wide queue tools (queue/cluster-queue.ts) see a stored file as a db-<id> row, not as the unread spool file this test expects';
 /** Tests that take a file leaving incoming/ as its end, and find held/ and sysout/ by the spool entry id. */
 const DISPOSED = 'the test takes a file leaving incoming/ as the end of its processing and finds it in held/ and sysout/ by its spool entry id; on PostgreSQL a file leaves incoming/ when it is stored (before it is sent) and is held and reported as db-<id> — the entry id is not kept through arrival yet; held files and reports are not on the store yet (docs/cluster.md "What remains")';
-/** Tests that observe the SQLite checkpoint file and incoming/ directly. */
-const SQLITE_CHECKPOINT = 'the test reads the SQLite checkpoint file and incoming/ to count what was recorded; on PostgreSQL the file leaves incoming/ at arrival and its checkpoint is in the database (the PostgreSQL kill tests are test/cluster/takeover, arrival-kill, messages and outage)';
 
 /** Tests that read <StateDirectory>/accounting.jsonl, the file form of the records. */
 const ACCOUNTING_FILE = 'the test reads <StateDirectory>/accounting.jsonl directly; with PostgreSQL the records are in the shared accounting table (the table form is tested by src/store/records.test.ts and test/cluster/records.test.ts)';
@@ -52,7 +50,6 @@ export const PENDING_ON_POSTGRES: readonly Pending[] = [
   { file: 'test/e2e/forwarder-cli.test.ts', test: 'O2 item 8: start --once with every target down says what it waits for, ends after RetryLimit, and prints where the mail went', reason: ONCE },
   { file: 'test/e2e/issue-16-iseries.test.ts', test: 'forwarder-only: journal --id with the spool entry id shows attempt, delivered and undeliverable per recipient', reason: `${ENTRY_ID} (journal --id)` },
   { file: 'test/e2e/operator-suspend.test.ts', test: 'SUSPEND,DELAY finishes the file in progress, starts no new one; RESUME starts it', reason: QUEUE_VIEW },
-  { file: 'test/e2e/pdf-spool-crash.test.ts', test: 'kill -9 while a print report becomes section mails: no section lost, none made twice', reason: SQLITE_CHECKPOINT },
   { file: 'test/e2e/pdf-spool.test.ts', test: 'spool pdfmail: bad and hostile headers, sections without or with bad recipients, empty reports are held with a report saying why', reason: `${ENTRY_ID} (the report is looked up by it); held files and reports are not on the store yet` },
   { file: 'test/e2e/pdf-spool.test.ts', test: 'spool pdfmail: SenderPolicy Own — a report owned by uid 65534 may not name another sender; it is held, nothing sent', reason: `${ENTRY_ID} (held/ and the report are looked up by it); held files and reports are not on the store yet` },
   { file: 'test/e2e/queue.test.ts', test: 'spool files no task has read yet (SUSPEND): listed as processing, shown parsed, held or deleted unread; retry and bounce are clear 409s', reason: QUEUE_VIEW },
