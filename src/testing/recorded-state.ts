@@ -57,7 +57,10 @@ function stateOf(queued: Map<string, QueuedEntry>): RecordedState {
   };
 }
 
-function sqliteState(config: Config): RecordedState {
+/** Which entries' checkpoints to read: all (the default), or only these spool entry ids (the others are listed with none). */
+export interface ReadOptions { readonly only?: ReadonlySet<string> }
+
+function sqliteState(config: Config, o: ReadOptions): RecordedState {
   const path = stateLayout(config).checkpoint;
   const db = existsSync(path) ? new Database(path, { readonly: true, fileMustExist: true }) : undefined;
   try {
@@ -65,7 +68,7 @@ function sqliteState(config: Config): RecordedState {
     for (const id of incomingIds(config)) {
       let rows: { no: number; outcome: MessageFinal }[] = [];
       try {
-        rows = (db?.prepare('SELECT no, outcome FROM messages WHERE entry = ?').all(id) ?? []) as typeof rows;
+        if (o.only === undefined || o.only.has(id)) rows = (db?.prepare('SELECT no, outcome FROM messages WHERE entry = ?').all(id) ?? []) as typeof rows;
       } catch (e) {
         if (!/no such table/.test(String(e))) throw e; // a gateway that has not made its tables yet
       }
@@ -77,30 +80,50 @@ function sqliteState(config: Config): RecordedState {
   }
 }
 
-async function postgresState(config: Config): Promise<RecordedState> {
+async function postgresState(config: Config, db: PgPool, o: ReadOptions): Promise<RecordedState> {
   const pgc = config.store.postgres!;
-  const { options } = await pgOptions(pgc, process.env);
-  const db = new PgPool({ ...options, poolSize: 1, applicationName: 'spoolgate-test recorded-state' });
   const queue = new PgQueueStore(db, { node: pgc.node, leaseSeconds: pgc.leaseTime });
-  try {
-    // Listed first, then the rows: a file that arrives in between is in neither list as unsent
-    // (it is stored before anything of it is sent).
-    const local = incomingIds(config);
-    const rows = await new PgOperatorStore(db, pgc.node).entries(config.extWrtName, MAX_ROWS);
-    const queued = new Map<string, QueuedEntry>();
-    for (const r of rows) {
-      const file = r.attributes.file;
-      const spoolId = typeof file === 'string' && file !== '' ? file : `${STORE_ENTRY_PREFIX}${r.id}`;
-      queued.set(spoolId, { spoolId, taskId: `${STORE_ENTRY_PREFIX}${r.id}`, finished: (await queue.loadCheckpoint(r.id)).messages });
-    }
-    for (const id of local) if (!queued.has(id)) queued.set(id, { spoolId: id, taskId: id, finished: new Map() });
-    return stateOf(queued);
-  } finally {
-    await queue.close();
+  // Listed first, then the rows: a file that arrives in between is in both (the row wins), and
+  // one stored before is a row (nothing of a file is sent before it is stored).
+  const local = incomingIds(config);
+  const rows = await new PgOperatorStore(db, pgc.node).entries(config.extWrtName, MAX_ROWS);
+  const queued = new Map<string, QueuedEntry>();
+  for (const r of rows) {
+    const file = r.attributes.file;
+    const spoolId = typeof file === 'string' && file !== '' ? file : `${STORE_ENTRY_PREFIX}${r.id}`;
+    const finished = o.only === undefined || o.only.has(spoolId) ? (await queue.loadCheckpoint(r.id)).messages : new Map<number, MessageFinal>();
+    queued.set(spoolId, { spoolId, taskId: `${STORE_ENTRY_PREFIX}${r.id}`, finished });
   }
+  for (const id of local) if (!queued.has(id)) queued.set(id, { spoolId: id, taskId: id, finished: new Map() });
+  return stateOf(queued);
 }
 
-/** The writer's queued entries and their committed outcomes, on the configuration's backend. */
-export function recordedState(config: Config): Promise<RecordedState> {
-  return config.store.backend === 'postgresql' ? postgresState(config) : Promise.resolve(sqliteState(config));
+export interface RecordedStateReader {
+  read(o?: ReadOptions): Promise<RecordedState>;
+  close(): Promise<void>;
+}
+
+/**
+ * A reader of the writer's queued entries and their committed outcomes, on the configuration's
+ * backend: for a test that polls (one pool of one connection, opened at the first read).
+ */
+export function recordedStateReader(config: Config): RecordedStateReader {
+  const pgc = config.store.postgres;
+  if (config.store.backend !== 'postgresql' || pgc === null) return { read: (o = {}) => Promise.resolve(sqliteState(config, o)), close: () => Promise.resolve() };
+  let db: Promise<PgPool> | undefined;
+  const pool = (): Promise<PgPool> => (db ??= pgOptions(pgc, process.env).then(({ options }) => new PgPool({ ...options, poolSize: 1, applicationName: 'spoolgate-test recorded-state' })));
+  return {
+    read: async (o = {}) => postgresState(config, await pool(), o),
+    close: async () => { if (db !== undefined) await (await db).close(); },
+  };
+}
+
+/** The writer's queued entries and their committed outcomes, on the configuration's backend (one read). */
+export async function recordedState(config: Config): Promise<RecordedState> {
+  const r = recordedStateReader(config);
+  try {
+    return await r.read();
+  } finally {
+    await r.close();
+  }
 }

@@ -15,7 +15,7 @@ import { sectionEntryId } from '../../src/submit/pdf-spool.js';
 import { tempDir } from '../../src/testing/peers.js';
 import { until, writeConfig } from '../../src/testing/gateway.js';
 import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
-import { recordedState } from '../../src/testing/recorded-state.js';
+import { recordedStateReader } from '../../src/testing/recorded-state.js';
 
 const SECTIONS = 60;
 
@@ -39,9 +39,12 @@ test('kill -9 while a print report becomes section mails: no section lost, none 
   const writerDir = join(config.spool.directory, config.extWrtName);
   /** Task ids the report had (db-<row> on the shared queue): its section mails' ids derive from it. */
   const reportIds = new Set([entry.id]);
+  const state = recordedStateReader(config);
+  t.after(() => state.close());
+  const only = new Set([entry.id]);
   /** The report's sections recorded in its checkpoint, and whether it is still queued (testing/recorded-state.ts: either backend). */
   const reportState = async (): Promise<{ recorded: number; queued: boolean }> => {
-    const q = (await recordedState(config)).queued.get(entry.id);
+    const q = (await state.read({ only })).queued.get(entry.id);
     if (q !== undefined) reportIds.add(q.taskId);
     return { recorded: q?.finished.size ?? 0, queued: q !== undefined };
   };
@@ -66,7 +69,7 @@ test('kill -9 while a print report becomes section mails: no section lost, none 
   assert.ok(kills >= 2, `at least two kills landed mid-file (${kills})`);
   const last = startChild(path);
   t.after(async () => { if (last.exitCode === null && last.signalCode === null) { last.kill('SIGTERM'); await exited(last); } });
-  await until('the report finished and every section mail left', async () => (await recordedState(config)).queued.size === 0, 180_000);
+  await until('the report finished and every section mail left', async () => (await state.read({ only })).queued.size === 0, 180_000);
   const distinct = new Map<string, Set<string>>();
   await until('every section arrived', () => {
     for (const m of target.messages) {
