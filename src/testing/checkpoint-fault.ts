@@ -12,7 +12,7 @@
 //                        code is not touched: the error comes from the database over its pool.
 import pg from 'pg';
 import type { Config } from '../config/index.js';
-import type { CheckpointPort } from '../forwarder/checkpoint.js';
+import type { CheckpointPort } from '../forwarder/index.js';
 import type { Gateway } from '../main.js';
 import { pgOptions, PgPool } from '../store/pg/index.js';
 
