@@ -211,7 +211,15 @@ export type CheckpointPort = Pick<Checkpoint, 'load' | 'markRecipient' | 'markMe
    * the queue tools show of the message while no node holds it (retry-view.ts).
    */
   deferRetry?(id: string, no: number, attempts: number, retryAt: Date, view?: RetryView): Promise<boolean>;
+  /**
+   * What to check when a write about file `id` fails, for the operator (checkpoint.failed, the
+   * `checkpoint` fault): where that file's checkpoint is kept. Absent: CHECKPOINT_FAULT_HINT.
+   */
+  faultHint?(id: string): string;
 };
+
+/** The operator's hint when the local checkpoint cannot be written (it is a file in StateDirectory). */
+export const CHECKPOINT_FAULT_HINT = 'StateDirectory full or unwritable?';
 
 export class Checkpoint {
   private readonly db: Database.Database;

@@ -16,7 +16,7 @@ import type { Clock, Envelope, Health, Recipient } from '../core/index.js';
 import { describeError, formatMailbox, monotonic, queueIdFor } from '../core/index.js';
 import type { Logger } from '../log/index.js';
 import { Codes, localReply } from '../smtp/protocol/index.js';
-import type { CheckpointPort, MessageFinal } from './checkpoint.js';
+import { CHECKPOINT_FAULT_HINT, type CheckpointPort, type MessageFinal } from './checkpoint.js';
 import { LeaseLostError } from '../store/queue-store.js';
 import type { DkimStage } from './dkim.js';
 import { logDelivery, type DeliveryAttempt } from './delivery-log.js';
@@ -398,12 +398,14 @@ export class Lifecycle {
             if (this.cpProblem !== undefined && this.cpRetrying === (waiting ? 1 : 0)) this.cpLifted();
             throw e;
           }
+          // Where to look: the local file, or the Store database for a file of the shared queue.
+          const hint = (origin.kind === 'spool' ? this.deps.checkpoint.faultHint?.(origin.entryId) : undefined) ?? CHECKPOINT_FAULT_HINT;
           if (this.cpProblem === undefined) {
             this.cpProblem = describeError(e);
-            this.deps.log.error('checkpoint.failed', { detail: this.cpProblem, action: 'sending stopped until the checkpoint can be written (StateDirectory full or unwritable?)' });
+            this.deps.log.error('checkpoint.failed', { detail: this.cpProblem, action: `sending stopped until the checkpoint can be written (${hint})` });
           }
           // A contained fault that stops the forwarder's sending: /readyz 503, spoolgate_fault 1.
-          this.deps.health?.fail('checkpoint', `checkpoint cannot be written: ${this.cpProblem}; sending stopped until it can (StateDirectory full or unwritable?)`, this.deps.clock.now(), { disabling: true });
+          this.deps.health?.fail('checkpoint', `checkpoint cannot be written: ${this.cpProblem}; sending stopped until it can (${hint})`, this.deps.clock.now(), { disabling: true });
           if (this.stopping) throw e;
           // The task whose outcome waits for its record shows WAIT too (D,SPOOL, with the reason).
           if (!waiting) { waiting = true; this.cpRetrying++; this.deps.onWait?.(origin, true); }

@@ -47,7 +47,7 @@ import type { SpoolAttributes } from '../spool/attributes.js';
 import { envelopeOfAttributes, storeJobId } from '../spool/message-queue.js';
 import { arriveSpoolFile, LeaseLostError, type ClaimedEntry, type EntryAttributes, type Lease, type QueueStore, type RetrySummary } from '../store/queue-store.js';
 import { LeaseKeeper } from '../store/lease-keeper.js';
-import type { CheckpointPort, FileCheckpoint } from './checkpoint.js';
+import { CHECKPOINT_FAULT_HINT, type CheckpointPort, type FileCheckpoint } from './checkpoint.js';
 import type { SpoolSource } from './forwarder.js';
 import { attributesOf, type QueueSource } from './spool-source.js';
 
@@ -58,6 +58,9 @@ export const RELEASED_SHOWN = 50;
 
 /** Retry-time timers one node keeps for the entries it released (beyond: the others' polls). */
 export const MAX_RETRY_TIMERS = 10_000;
+
+/** The operator's hint when a claimed entry's checkpoint cannot be written (it is in the Store database). */
+export const STORE_CHECKPOINT_FAULT_HINT = 'Store database full, read-only or unreachable?';
 
 export interface StoreSourceOptions {
   readonly store: QueueStore;
@@ -393,6 +396,8 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
         },
         forget: (id) => (finished.delete(id) ? Promise.resolve() : cp.forget(id)),
         flush: () => cp.flush(),
+        // A claimed entry's checkpoint is in the database (a failing write: full, unreachable, read-only).
+        faultHint: (id) => (held.has(id) ? STORE_CHECKPOINT_FAULT_HINT : cp.faultHint?.(id) ?? CHECKPOINT_FAULT_HINT),
       };
       const source: SpoolSource = {
         list: () => local.source.list(),

@@ -8,16 +8,11 @@
 
 export interface Pending { readonly file: string; readonly test: string; readonly reason: string }
 
-/** Tests that observe the SQLite checkpoint file and incoming/ directly. */
-const SQLITE_CHECKPOINT = 'the test reads the SQLite checkpoint file and incoming/ to count what was recorded; on PostgreSQL the file leaves incoming/ at arrival and its checkpoint is in the database (the PostgreSQL kill tests are test/cluster/takeover, arrival-kill, messages and outage)';
 
 export const PENDING_ON_POSTGRES: readonly Pending[] = [
   { file: 'test/e2e/queue-history.test.ts', test: 'queue show after a restart: the operator\'s actions and the attempts before it, from the journal', reason: 'diagnosed (p2-direct): it fails before the restart already. After the first 451 the file is released to the shared queue for long retry, and the queue shows it as its row (queue id 4368bb5d10e6-0, place db:1, sender "", recipients [], history [], actions []): the journal has both attempts, but under the message id db-1#1 (the db-<id> naming), which is not the id the queue shows, so show finds neither the attempts nor the hold/release; and the released row carries no envelope. Both parts are p2-entryid (the entry id kept through arrival) and p2-retryview (a released entry keeps its envelope in the queue tools)' },
   { file: 'test/e2e/queue.test.ts', test: 'CLI and MODIFY: list --json, show, hold a flood by sender, clear a dead target, and a stopped instance is named', reason: 'a hold of a message released to the shared queue for long retry holds its row, so every waiting message of that file (HOLD,SENDER= holds the third message of the flood file too); a per-message hold on the store is not built (docs/cluster.md "What remains")' },
-  { file: 'test/e2e/checkpoint-wait.test.ts', test: 'a checkpoint that cannot be written: task WAIT with the reason in D,SPOOL, fault checkpoint in /readyz, metrics and D,TARGETS; all clear once it can', reason: 'the fault it injects is an unwritable SQLite checkpoint; on PostgreSQL the checkpoint is in the database, whose outage is test/cluster/outage.test.ts' },
-  { file: 'test/e2e/crash.test.ts', test: 'kill -9 at random points while 2,000 messages flow over 8 connections: nothing lost, duplicates ≤ what was in flight at each kill', reason: SQLITE_CHECKPOINT },
   { file: 'test/e2e/operator-suspend.test.ts', test: 'SUSPEND,DELAY finishes the file in progress, starts no new one; RESUME starts it', reason: 'the file in progress has its only message in long retry: on SQLite it is parked on its node (D,SPOOL PARKED, counters.currentRetry, FLUSHRETRY,TKID=0 sends it); on PostgreSQL it is released to the shared queue, where the retry counter and FLUSHRETRY reach it with p2-retryview and D,SPOOL lists it as an LRT entry of the shared queue, not PARKED (the queue and spool views of this test go through interfaces of both backends: testing/gateway.ts unfinishedFiles, takenIn)' },
-  { file: 'test/e2e/pdf-spool-crash.test.ts', test: 'kill -9 while a print report becomes section mails: no section lost, none made twice', reason: SQLITE_CHECKPOINT },
 ];
 
 /** Why the test `name` of `file` is skipped on PostgreSQL, or undefined. */

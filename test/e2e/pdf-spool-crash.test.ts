@@ -10,12 +10,12 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { submitToSpool } from '../../src/spool/submit.js';
 import { sectionEntryId } from '../../src/submit/pdf-spool.js';
 import { tempDir } from '../../src/testing/peers.js';
 import { until, writeConfig } from '../../src/testing/gateway.js';
 import { FakeSmtpServer } from '../../src/testing/fake-smtp-server.js';
+import { recordedStateReader } from '../../src/testing/recorded-state.js';
 
 const SECTIONS = 60;
 
@@ -37,32 +37,39 @@ test('kill -9 while a print report becomes section mails: no section lost, none 
     + Array.from({ length: SECTIONS }, (_, i) => body(i + 1)).join('\f');
   const entry = await submitToSpool({ root: config.spool.directory, writer: config.extWrtName, attrs: { jobName: 'RPTCRASH', recordFormat: 'text', encoding: 'ISO8859-1' }, data: Buffer.from(report) });
   const writerDir = join(config.spool.directory, config.extWrtName);
-  const cpPath = join(config.stateDirectory, `${config.extWrtName}.checkpoint.db`);
-  const recorded = (): number => {
-    if (!existsSync(cpPath)) return 0;
-    const db = new Database(cpPath, { readonly: true, fileMustExist: true });
-    try {
-      return (db.prepare('SELECT count(*) AS n FROM messages WHERE entry = ?').get(entry.id) as { n: number }).n;
-    } catch {
-      return 0; // tables not made yet
-    } finally {
-      db.close();
-    }
+  /** Task ids the report had (db-<row> on the shared queue): its section mails' ids derive from it. */
+  const reportIds = new Set([entry.id]);
+  const state = recordedStateReader(config);
+  t.after(() => state.close());
+  const only = new Set([entry.id]);
+  /** The report's sections recorded in its checkpoint, and whether it is still queued (testing/recorded-state.ts: either backend). */
+  const reportState = async (): Promise<{ recorded: number; queued: boolean }> => {
+    const q = (await state.read({ only })).queued.get(entry.id);
+    if (q !== undefined) reportIds.add(q.taskId);
+    return { recorded: q?.finished.size ?? 0, queued: q !== undefined };
   };
   let kills = 0;
+  /** Sections on the record at each kill (the report still queued), for the diagnostic. */
+  const atKills: number[] = [];
   for (const at of [5, 20, 35]) {
     const child = startChild(path);
     t.after(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
-    await until(`${at} sections recorded (${lastLog.join(' | ')})`, () => recorded() >= at || !existsSync(join(writerDir, 'incoming', entry.id)), 120_000);
-    const midFile = existsSync(join(writerDir, 'incoming', entry.id));
+    let midFile = true;
+    await until(`${at} sections recorded (${lastLog.join(' | ')})`, async () => {
+      const r = await reportState();
+      midFile = r.queued;
+      return r.recorded >= at || !r.queued;
+    }, 120_000);
     child.kill('SIGKILL');
     await exited(child);
     if (midFile) kills++;
+    const after = await reportState();
+    if (after.queued) atKills.push(after.recorded);
   }
   assert.ok(kills >= 2, `at least two kills landed mid-file (${kills})`);
   const last = startChild(path);
   t.after(async () => { if (last.exitCode === null && last.signalCode === null) { last.kill('SIGTERM'); await exited(last); } });
-  await until('the report finished and every section mail left', () => readdirSync(join(writerDir, 'incoming')).length === 0, 180_000);
+  await until('the report finished and every section mail left', async () => (await state.read({ only })).queued.size === 0, 180_000);
   const distinct = new Map<string, Set<string>>();
   await until('every section arrived', () => {
     for (const m of target.messages) {
@@ -75,6 +82,7 @@ test('kill -9 while a print report becomes section mails: no section lost, none 
   }, 60_000);
   assert.deepEqual([...distinct.keys()].sort(), Array.from({ length: SECTIONS }, (_, i) => `c${i + 1}@cust.test`).sort(), 'every section, to its recipient');
   for (const [to, ids] of distinct) assert.equal(ids.size, 1, `${to}: one mail made (Message-IDs ${[...ids].join(' ')})`);
+  t.diagnostic(`kills mid-file=${kills} sections recorded at the kills=${atKills.join(',')} mails at the target=${target.messages.length} sections=${distinct.size} sent again (same Message-ID)=${target.messages.length - distinct.size}`);
   const why = (): string => readdirSync(join(writerDir, 'held')).filter((f) => f.endsWith('.json')).map((f) => readFileSync(join(writerDir, 'held', f), 'utf8'))
     .concat(existsSync(join(writerDir, 'sysout')) ? readdirSync(join(writerDir, 'sysout')).map((f) => readFileSync(join(writerDir, 'sysout', f), 'utf8')) : []).join('\n');
   // A kill -9 inside deleteEntry's `rm -r` of a delivered section mail (spool/disposition.ts, not
@@ -82,7 +90,7 @@ test('kill -9 while a print report becomes section mails: no section lost, none 
   // as a bad entry. That is the spool's delete, not this protocol: it is tolerated here for
   // section mails (every one of which arrived, checked above) and reported; the report itself
   // must never be held.
-  const sectionIds = new Set(Array.from({ length: SECTIONS }, (_, i) => sectionEntryId(entry, i + 1)));
+  const sectionIds = new Set([...reportIds].flatMap((id) => Array.from({ length: SECTIONS }, (_, i) => sectionEntryId({ ...entry, id }, i + 1))));
   const held = readdirSync(join(writerDir, 'held')).filter((f) => !f.endsWith('.json'));
   assert.deepEqual(held.filter((id) => !sectionIds.has(id)), [], `nothing but a half-deleted section mail held: ${why()}`);
   if (held.length > 0) t.diagnostic(`half-deleted section mail entries held: ${held.join(' ')}: ${why()}`);
