@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Checkpoint } from './checkpoint.js';
+import { Checkpoint, type MessageFinal } from './checkpoint.js';
 import { tempDir } from '../testing/peers.js';
 
 const MODES = [{ name: 'worker commits', worker: true }, { name: 'main-thread commits', worker: false }] as const;
@@ -83,6 +83,30 @@ for (const mode of MODES) {
     await Promise.all([first, ...rest]);
     cp.close();
     assert.equal(committedMessages(path).length, 4);
+  });
+  test(`${mode.name}: concurrent marks go in one commit (the store's CommitWorker: group commit, batch sizes counted)`, async (t) => {
+    const path = join(tempDir(t), 'cp.db');
+    const cp = Checkpoint.open(path, { worker: mode.worker });
+    t.after(() => cp.close());
+    // Ten connections finishing a message in the same turn of the event loop.
+    await Promise.all(Array.from({ length: 10 }, (_, i) => cp.markMessage(`e${i}`, 1, 'delivered')));
+    assert.deepEqual({ ...cp.commits }, { batches: 1, writes: 10, largest: 10 });
+    await cp.forget('e0'); // both tables of the file, in one transaction
+    assert.deepEqual({ ...cp.commits }, { batches: 2, writes: 12, largest: 10 });
+    assert.equal(committedMessages(path).length, 9);
+  });
+
+  test(`${mode.name}: a commit that fails rejects its callers (the lifecycle's checkpoint fault); later marks commit`, async (t) => {
+    const path = join(tempDir(t), 'cp.db');
+    const cp = Checkpoint.open(path, { worker: mode.worker });
+    t.after(() => cp.close());
+    // outcome NOT NULL: SQLite refuses the row, as it refuses any write on a full disk.
+    const bad = cp.markMessage('e', 1, null as unknown as MessageFinal);
+    const sameBatch = cp.markMessage('e', 2, 'delivered');
+    await assert.rejects(bad, mode.worker ? /^Error: checkpoint commit failed: NOT NULL constraint failed: messages.outcome$/ : /NOT NULL/);
+    await assert.rejects(sameBatch, 'its batch is one transaction: nothing of it was committed');
+    await cp.markMessage('e', 3, 'delivered');
+    assert.deepEqual(committedMessages(path).map((r) => r.no), [3]);
   });
 }
 

@@ -5,17 +5,18 @@
 // Storage: one SQLite file per writer (`<StateDirectory>/<WRITER>.checkpoint.db`), WAL with
 // synchronous=FULL, so a committed transaction survives power loss.
 //
-// Group commit off the JavaScript thread: writes are queued; a worker thread with its own
-// connection (also synchronous=FULL) commits them, one transaction per batch. While a commit
-// (and its fsync) is in flight, new writes wait in the queue and go together in the next
-// transaction, so the batch grows with the load without a timer, and the event loop (every
+// Group commit off the JavaScript thread, by the store's one mechanism for it (CommitWorker,
+// store/sqlite/commit-worker.ts, which the journal uses too): writes are queued; a worker thread
+// with its own connection (also synchronous=FULL) commits them, one transaction per batch. While
+// a commit (and its fsync) is in flight, new writes wait in the queue and go together in the
+// next transaction, so the batch grows with the load without a timer, and the event loop (every
 // SMTP connection) no longer stalls for the fsync. Every caller's promise resolves only after
 // the worker reports that the transaction holding its write is committed. A crash therefore
 // loses only writes whose promises had not resolved, i.e. messages still in flight — they are
 // re-sent on warm start (the duplicates SPEC.md allows). Reads (load, entries) use the main
 // thread's connection and see only committed data. flush()/close() are synchronous: they wait
-// for the commit in flight (Atomics.wait on a shared status word) and commit the rest on the
-// main connection. If the worker cannot start or dies, commits fall back to the main thread.
+// for the commit in flight and commit the rest on the main connection. If the worker cannot
+// start or dies, commits fall back to the main thread.
 //
 // A failed recipient's reply is kept structured (columns code, enhanced, reply = the text), never
 // as a line parsed back. Files written before that (schema version 0: the reply as one line
@@ -32,9 +33,8 @@
 // any spool file is read again (whatever is not recorded is sent again from the spool).
 import { chmodSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { CommitWorker, type CommitStats, type Write } from '../store/sqlite/commit-worker.js';
 import { Codes, localReply } from '../smtp/protocol/index.js';
 import { replyFromLegacyLine } from './legacy-reply.js';
 import type { ReplyInfo } from './types.js';
@@ -121,47 +121,14 @@ export interface FileCheckpoint {
   readonly commands?: ReadonlyMap<number, RetryCommand>;
 }
 
-/** Ops as plain arrays (cheap to structured-clone): ['m', entry, no, outcome] | ['r', entry, no, address, outcome, text, code, enhanced] | ['f', entry]. */
-type Op =
-  | readonly ['m', string, number, MessageFinal]
-  | readonly ['r', string, number, string, 'accepted' | 'failed', string | null, number | null, string | null]
-  | readonly ['f', string];
-
-interface Pending { readonly op: Op; readonly resolve: () => void; readonly reject: (e: unknown) => void }
-
-const SQL = {
-  insMsg: 'INSERT OR REPLACE INTO messages (entry, no, outcome) VALUES (?, ?, ?)',
-  insRcpt: 'INSERT OR REPLACE INTO recipients (entry, no, address, outcome, reply, code, enhanced) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  delMsgs: 'DELETE FROM messages WHERE entry = ?',
-  delRcpts: 'DELETE FROM recipients WHERE entry = ?',
-};
-
-// status[0]: sequence number of the last batch the worker finished; status[1]: 1 if it failed.
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.sqlite);
-const db = new Database(workerData.path);
-db.pragma('synchronous = FULL');
-const SQL = workerData.sql;
-const insMsg = db.prepare(SQL.insMsg), insRcpt = db.prepare(SQL.insRcpt), delMsgs = db.prepare(SQL.delMsgs), delRcpts = db.prepare(SQL.delRcpts);
-const status = new Int32Array(workerData.status);
-const apply = db.transaction((ops) => {
-  for (const op of ops) {
-    if (op[0] === 'm') insMsg.run(op[1], op[2], op[3]);
-    else if (op[0] === 'r') insRcpt.run(op[1], op[2], op[3], op[4], op[5], op[6], op[7]);
-    else { delMsgs.run(op[1]); delRcpts.run(op[1]); }
-  }
-});
-parentPort.on('message', (m) => {
-  if (m.close) { db.close(); parentPort.close(); return; }
-  let error;
-  try { apply(m.ops); } catch (e) { error = e instanceof Error ? e.message : String(e); }
-  Atomics.store(status, 1, error === undefined ? 0 : 1);
-  Atomics.store(status, 0, m.seq);
-  Atomics.notify(status, 0);
-  parentPort.postMessage({ seq: m.seq, error });
-});
-`;
+/** The checkpoint's writes: statement numbers for CommitWorker (the order of STATEMENTS). */
+const INS_MSG = 0, INS_RCPT = 1, DEL_MSGS = 2, DEL_RCPTS = 3;
+const STATEMENTS = [
+  'INSERT OR REPLACE INTO messages (entry, no, outcome) VALUES (?, ?, ?)',
+  'INSERT OR REPLACE INTO recipients (entry, no, address, outcome, reply, code, enhanced) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  'DELETE FROM messages WHERE entry = ?',
+  'DELETE FROM recipients WHERE entry = ?',
+];
 
 interface RecipientRow {
   no: number;
@@ -223,23 +190,13 @@ export const CHECKPOINT_FAULT_HINT = 'StateDirectory full or unwritable?';
 
 export class Checkpoint {
   private readonly db: Database.Database;
-  private queue: Pending[] = [];
-  private timer: { readonly kind: 'timeout'; readonly t: NodeJS.Timeout } | { readonly kind: 'immediate'; readonly t: NodeJS.Immediate } | undefined;
-  private worker: Worker | undefined;
-  private readonly status = new Int32Array(new SharedArrayBuffer(8));
-  private seq = 0;
-  /** The batch the worker is committing (at most one at a time, to keep the order). */
-  private inFlight: { seq: number; batch: Pending[] } | undefined;
-  private readonly insMsg: Database.Statement;
-  private readonly insRcpt: Database.Statement;
-  private readonly delMsgs: Database.Statement;
-  private readonly delRcpts: Database.Statement;
+  /** Commits the writes (group commit on a worker thread); set by open() once the file is checked. */
+  private writer!: CommitWorker;
   private readonly selMsgs: Database.Statement;
   private readonly selRcpts: Database.Statement;
   private readonly selEntries: Database.Statement;
-  private readonly applySync: (ops: readonly Op[]) => void;
 
-  private constructor(private readonly path: string, private readonly batchMs: number) {
+  private constructor(private readonly path: string) {
     // Owner-only, created so before SQLite opens it: its -wal and -shm files take the database
     // file's mode (the checkpoint names every spool entry and recipient).
     closeSync(openSync(path, 'a', 0o600));
@@ -254,20 +211,9 @@ export class Checkpoint {
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
     migrate(this.db);
-    this.insMsg = this.db.prepare(SQL.insMsg);
-    this.insRcpt = this.db.prepare(SQL.insRcpt);
-    this.delMsgs = this.db.prepare(SQL.delMsgs);
-    this.delRcpts = this.db.prepare(SQL.delRcpts);
     this.selMsgs = this.db.prepare('SELECT no, outcome FROM messages WHERE entry = ?');
     this.selRcpts = this.db.prepare('SELECT no, address, outcome, reply, code, enhanced FROM recipients WHERE entry = ?');
     this.selEntries = this.db.prepare('SELECT DISTINCT entry FROM messages UNION SELECT DISTINCT entry FROM recipients');
-    this.applySync = this.db.transaction((ops: readonly Op[]) => {
-      for (const op of ops) {
-        if (op[0] === 'm') this.insMsg.run(op[1], op[2], op[3]);
-        else if (op[0] === 'r') this.insRcpt.run(op[1], op[2], op[3], op[4], op[5], op[6], op[7]);
-        else { this.delMsgs.run(op[1]); this.delRcpts.run(op[1]); }
-      }
-    });
   }
 
   /**
@@ -284,7 +230,7 @@ export class Checkpoint {
     const walExisted = exists(`${path}-wal`);
     let cp: Checkpoint;
     try {
-      cp = new Checkpoint(path, opts.batchMs ?? 0);
+      cp = new Checkpoint(path);
       const check = cp.db.pragma('quick_check', { simple: true });
       if (check !== 'ok') throw Object.assign(new Error(`quick_check: ${String(check)}`), { code: 'SQLITE_CORRUPT' });
     } catch (e) {
@@ -311,36 +257,13 @@ export class Checkpoint {
     writeGeneration(genPath, next);
     cp.generation = next;
     cp.lost = lost;
-    if (opts.worker !== false) cp.startWorker();
+    cp.writer = new CommitWorker(cp.db, STATEMENTS, { worker: opts.worker, batchMs: opts.batchMs, label: 'checkpoint' });
     return cp;
   }
 
   /** What a warm start found missing (log it before any file is read again); [] when nothing. */
   lost: readonly string[] = [];
   private generation: Generation | undefined;
-
-  private startWorker(): void {
-    try {
-      const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { sqlite, path: this.path, sql: SQL, status: this.status.buffer } });
-      w.unref();
-      w.on('message', (m: { seq: number; error?: string }) => this.committed(m.seq, m.error));
-      const lost = (e: unknown): void => {
-        if (this.worker !== w) return;
-        this.worker = undefined;
-        const f = this.inFlight;
-        this.inFlight = undefined;
-        // A batch whose commit was not reported is failed (its writes may or may not be on disk).
-        if (f !== undefined) for (const b of f.batch) b.reject(e instanceof Error ? e : new Error(`checkpoint worker: ${String(e)}`));
-        this.schedule();
-      };
-      w.on('error', lost);
-      w.on('exit', (code) => lost(new Error(`checkpoint worker exited with ${code}`)));
-      this.worker = w;
-    } catch {
-      this.worker = undefined;
-    }
-  }
 
   load(entry: string): FileCheckpoint {
     const messages = new Map<number, MessageFinal>();
@@ -363,86 +286,27 @@ export class Checkpoint {
 
   markRecipient(entry: string, no: number, mark: RecipientMark): Promise<void> {
     const r = mark.outcome === 'failed' ? mark.reply : undefined;
-    return this.enqueue(['r', entry, no, mark.address, mark.outcome, r?.text ?? null, r?.code ?? null, r?.enhanced ?? null]);
+    return this.writer.run([INS_RCPT, [entry, no, mark.address, mark.outcome, r?.text ?? null, r?.code ?? null, r?.enhanced ?? null]]);
   }
 
   markMessage(entry: string, no: number, outcome: MessageFinal): Promise<void> {
-    return this.enqueue(['m', entry, no, outcome]);
+    return this.writer.run([INS_MSG, [entry, no, outcome]]);
   }
 
   /** The spool file is finished and deleted: its records are no longer needed. */
   forget(entry: string): Promise<void> {
-    return this.enqueue(['f', entry]);
+    const writes: readonly Write[] = [[DEL_MSGS, [entry]], [DEL_RCPTS, [entry]]];
+    return this.writer.runAll(writes);
   }
 
-  private enqueue(op: Op): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ op, resolve, reject });
-      this.schedule();
-    });
-  }
-
-  /** Starts a commit of the queue soon, unless one is in flight (its completion starts the next). */
-  private schedule(): void {
-    if (this.timer !== undefined || this.inFlight !== undefined || this.queue.length === 0) return;
-    this.timer = this.batchMs > 0 ? { kind: 'timeout', t: setTimeout(() => this.send(), this.batchMs) } : { kind: 'immediate', t: setImmediate(() => this.send()) };
-  }
-
-  private clearTimer(): void {
-    if (this.timer === undefined) return;
-    if (this.timer.kind === 'timeout') clearTimeout(this.timer.t);
-    else clearImmediate(this.timer.t);
-    this.timer = undefined;
-  }
-
-  /** Hands the queue to the worker as one transaction (or commits it here without a worker). */
-  private send(): void {
-    this.clearTimer();
-    if (this.inFlight !== undefined || this.queue.length === 0) return;
-    const w = this.worker;
-    if (w === undefined) { this.commitHere(); return; }
-    const batch = this.queue;
-    this.queue = [];
-    this.inFlight = { seq: ++this.seq, batch };
-    w.ref(); // a commit in flight keeps the process alive until its promises settle
-    w.postMessage({ seq: this.seq, ops: batch.map((b) => b.op) });
-  }
-
-  private committed(seq: number, error: string | undefined): void {
-    const f = this.inFlight;
-    if (f === undefined || f.seq !== seq) return; // already settled by a synchronous flush()
-    this.inFlight = undefined;
-    this.worker?.unref();
-    if (error === undefined) for (const b of f.batch) b.resolve();
-    else for (const b of f.batch) b.reject(new Error(`checkpoint commit failed: ${error}`));
-    this.schedule();
-  }
-
-  private commitHere(): void {
-    const batch = this.queue;
-    this.queue = [];
-    if (batch.length === 0) return;
-    try {
-      this.applySync(batch.map((b) => b.op));
-    } catch (e) {
-      for (const b of batch) b.reject(e);
-      return;
-    }
-    for (const b of batch) b.resolve();
+  /** Batches committed so far and the writes they held (the group commit's batch sizes). */
+  get commits(): Readonly<CommitStats> {
+    return this.writer.stats;
   }
 
   /** Synchronously commits everything queued: waits for the commit in flight, then commits the rest here. */
   flush(): void {
-    this.clearTimer();
-    const f = this.inFlight;
-    if (f !== undefined && this.worker !== undefined) {
-      while (Atomics.load(this.status, 0) < f.seq) {
-        if (Atomics.wait(this.status, 0, Atomics.load(this.status, 0), 10_000) === 'timed-out') break;
-      }
-      if (Atomics.load(this.status, 0) >= f.seq) this.committed(f.seq, Atomics.load(this.status, 1) === 0 ? undefined : 'see the worker');
-      this.clearTimer(); // committed() may have scheduled the rest: commit it here instead
-    }
-    if (this.inFlight === undefined) this.commitHere();
+    this.writer.flush();
   }
 
   close(): void {
@@ -456,9 +320,7 @@ export class Checkpoint {
         // a warning about a WAL that was checkpointed
       }
     }
-    const w = this.worker;
-    this.worker = undefined;
-    if (w !== undefined) { w.postMessage({ close: true }); w.unref(); }
+    this.writer.close();
     this.db.close();
   }
 }

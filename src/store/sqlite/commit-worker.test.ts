@@ -72,3 +72,23 @@ test('a write that fails rejects its batch only; later writes commit', async (t)
   assert.deepEqual(db.prepare('SELECT v FROM t').all(), [{ v: 'ok' }]);
   assert.equal(w.offThread, true);
 });
+
+for (const worker of [true, false]) {
+  test(`${worker ? 'worker' : 'caller\'s thread'}: runAll() commits its writes in one transaction; writes of one turn are one batch (stats count it)`, async (t) => {
+    const path = join(tempDir(t), 'w.db');
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (v TEXT NOT NULL)');
+    const w = new CommitWorker(db, ['INSERT INTO t (v) VALUES (?)', 'DELETE FROM t WHERE v = ?'], { worker, label: 'test' });
+    t.after(() => { w.close(); db.close(); });
+    assert.equal(w.offThread, worker);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => w.run([0, [`v${i}`]])));
+    assert.deepEqual({ ...w.stats }, { batches: 1, writes: 10, largest: 10 }, 'ten callers of one turn share one commit');
+    // All or nothing: the second insert fails, so the delete before it is rolled back too.
+    await assert.rejects(w.runAll([[1, ['v0']], [0, [null]]]), worker ? /^Error: test commit failed: NOT NULL/ : /NOT NULL/);
+    assert.equal((db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n, 10);
+    await w.runAll([[1, ['v0']], [1, ['v1']], [0, ['x']]]);
+    assert.deepEqual((db.prepare('SELECT v FROM t ORDER BY v').all() as { v: string }[]).map((r) => r.v), ['v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8', 'v9', 'x']);
+    assert.deepEqual({ ...w.stats }, { batches: 3, writes: 15, largest: 10 });
+  });
+}

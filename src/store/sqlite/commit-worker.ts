@@ -11,8 +11,9 @@
 // shared status word) and commits the rest on the caller's connection. An in-memory database, a
 // worker that cannot start or that dies: commits run on the caller's connection instead.
 //
-// The checkpoint (forwarder/checkpoint.ts) made the same move first; this is the mechanism for
-// the journal (store/sqlite/mailboxes.ts), the receiver's and forwarder's record of events.
+// The one mechanism for both durable records of SQLite: the journal (store/sqlite/mailboxes.ts,
+// the receiver's and forwarder's record of events) and the forwarder's checkpoint
+// (forwarder/checkpoint.ts, which messages and recipients of a spool file are finished).
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -20,7 +21,40 @@ import type BetterSqlite3 from 'better-sqlite3';
 /** One write: the index of a statement given to the constructor, and its parameters. */
 export type Write = readonly [statement: number, args: readonly (string | number | bigint | null)[]];
 
-interface Pending { readonly w: Write; readonly resolve: () => void; readonly reject: (e: unknown) => void }
+/** One caller's writes (one or more statements: they commit in the same transaction) and its promise. */
+interface Pending { readonly w: Write | readonly Write[]; readonly many: boolean; readonly resolve: () => void; readonly reject: (e: unknown) => void }
+
+/** The writes of a batch, in order, as one flat list (what the worker and commitHere() apply). */
+function writesOf(batch: readonly Pending[]): Write[] {
+  const out: Write[] = [];
+  for (const b of batch) {
+    if (b.many) out.push(...(b.w as readonly Write[]));
+    else out.push(b.w as Write);
+  }
+  return out;
+}
+
+export interface CommitWorkerOptions {
+  /** false: commit on the caller's thread (as an in-memory database always does). */
+  readonly worker?: boolean;
+  /** SQLite busy_timeout of the worker's connection (default 5000 ms). */
+  readonly busyMs?: number;
+  /**
+   * How long an idle writer waits before committing the first write, to collect more (default
+   * 0: the next turn of the event loop). Under load the batch is whatever queued while the
+   * previous commit was in flight, whatever this is.
+   */
+  readonly batchMs?: number;
+  /** Names the writer in the errors of a failed commit ("<label> commit failed: …"). */
+  readonly label?: string;
+}
+
+/** How many batches were committed and how many writes they held (the group commit's batch sizes). */
+export interface CommitStats {
+  batches: number;
+  writes: number;
+  largest: number;
+}
 
 // status[0]: sequence number of the last batch the worker finished; status[1]: 1 if it failed.
 const WORKER_SOURCE = `
@@ -48,22 +82,30 @@ const FLUSH_WAIT_MS = 10_000;
 
 export class CommitWorker {
   private queue: Pending[] = [];
-  private scheduled: NodeJS.Immediate | undefined;
+  private timer: { readonly kind: 'timeout'; readonly t: NodeJS.Timeout } | { readonly kind: 'immediate'; readonly t: NodeJS.Immediate } | undefined;
   private worker: Worker | undefined;
   private readonly status = new Int32Array(new SharedArrayBuffer(8));
   private seq = 0;
   /** The batch the worker is committing (at most one at a time, to keep the order). */
   private inFlight: { seq: number; batch: Pending[] } | undefined;
   private readonly applyHere: (writes: readonly Write[]) => void;
+  private readonly batchMs: number;
+  /** "<label> commit failed", "<label> worker exited" ("commit failed", "commit worker …" without a label). */
+  private readonly failed: string;
+  private readonly workerName: string;
+  /** Batches committed so far (on the worker or here) and their sizes, in writes. */
+  readonly stats: CommitStats = { batches: 0, writes: 0, largest: 0 };
 
   /**
    * `db`: the caller's connection (WAL, synchronous=FULL; used when there is no worker and by
-   * flush()); `statements`: the SQL of the writes, prepared on both connections. worker: false
-   * commits on the caller's thread (as an in-memory database always does).
+   * flush()); `statements`: the SQL of the writes, prepared on both connections.
    */
-  constructor(db: BetterSqlite3.Database, statements: readonly string[], opts: { worker?: boolean; busyMs?: number } = {}) {
+  constructor(db: BetterSqlite3.Database, statements: readonly string[], opts: CommitWorkerOptions = {}) {
     const stmts = statements.map((s) => db.prepare(s));
     this.applyHere = db.transaction((writes: readonly Write[]) => { for (const [i, args] of writes) stmts[i]!.run(...args); });
+    this.batchMs = opts.batchMs ?? 0;
+    this.failed = opts.label === undefined ? 'commit failed' : `${opts.label} commit failed`;
+    this.workerName = `${opts.label ?? 'commit'} worker`;
     // Started at once, not at the first write: the thread's start (loading better-sqlite3,
     // opening the database) then falls in the process's start-up, not in the first message's way.
     if (opts.worker !== false && !db.memory) this.start(db.name, statements, opts.busyMs ?? 5000);
@@ -86,11 +128,11 @@ export class CommitWorker {
         const f = this.inFlight;
         this.inFlight = undefined;
         // A batch whose commit was not reported is failed (its writes may or may not be on disk).
-        if (f !== undefined) for (const b of f.batch) b.reject(e instanceof Error ? e : new Error(`commit worker: ${String(e)}`));
+        if (f !== undefined) for (const b of f.batch) b.reject(e instanceof Error ? e : new Error(`${this.workerName}: ${String(e)}`));
         this.schedule();
       };
       w.on('error', lost);
-      w.on('exit', (code) => lost(new Error(`commit worker exited with ${code}`)));
+      w.on('exit', (code) => lost(new Error(`${this.workerName} exited with ${code}`)));
       this.worker = w;
     } catch {
       this.worker = undefined;
@@ -102,8 +144,17 @@ export class CommitWorker {
 
   /** Queues a write; resolves when the transaction holding it is committed. */
   run(w: Write): Promise<void> {
+    return this.enqueue(w, false);
+  }
+
+  /** Queues writes that commit together (in one transaction, in this order); resolves when committed. */
+  runAll(writes: readonly Write[]): Promise<void> {
+    return this.enqueue(writes, true);
+  }
+
+  private enqueue(w: Write | readonly Write[], many: boolean): Promise<void> {
     const p = new Promise<void>((resolve, reject) => {
-      this.queue.push({ w, resolve, reject });
+      this.queue.push({ w, many, resolve, reject });
       this.schedule();
     });
     this.last = p;
@@ -118,22 +169,38 @@ export class CommitWorker {
     return this.last.then(() => undefined, () => undefined);
   }
 
-  /** Writes of the same turn of the event loop go together; one batch in flight at a time. */
+  /** Starts a commit of the queue soon, unless one is in flight (its completion starts the next). */
   private schedule(): void {
-    if (this.scheduled !== undefined || this.inFlight !== undefined || this.queue.length === 0) return;
-    this.scheduled = setImmediate(() => this.send());
+    if (this.timer !== undefined || this.inFlight !== undefined || this.queue.length === 0) return;
+    this.timer = this.batchMs > 0 ? { kind: 'timeout', t: setTimeout(() => this.send(), this.batchMs) } : { kind: 'immediate', t: setImmediate(() => this.send()) };
   }
 
+  private clearTimer(): void {
+    if (this.timer === undefined) return;
+    if (this.timer.kind === 'timeout') clearTimeout(this.timer.t);
+    else clearImmediate(this.timer.t);
+    this.timer = undefined;
+  }
+
+  private count(writes: number): void {
+    this.stats.batches++;
+    this.stats.writes += writes;
+    if (writes > this.stats.largest) this.stats.largest = writes;
+  }
+
+  /** Hands the queue to the worker as one transaction (or commits it here without a worker). */
   private send(): void {
-    if (this.scheduled !== undefined) { clearImmediate(this.scheduled); this.scheduled = undefined; }
+    this.clearTimer();
     if (this.inFlight !== undefined || this.queue.length === 0) return;
     const w = this.worker;
     if (w === undefined) { this.commitHere(); return; }
     const batch = this.queue;
     this.queue = [];
     this.inFlight = { seq: ++this.seq, batch };
+    const writes = writesOf(batch);
+    this.count(writes.length);
     w.ref(); // a commit in flight keeps the process alive until its promises settle
-    w.postMessage({ seq: this.seq, writes: batch.map((b) => b.w) });
+    w.postMessage({ seq: this.seq, writes });
   }
 
   private committed(seq: number, error: string | undefined): void {
@@ -142,7 +209,7 @@ export class CommitWorker {
     this.inFlight = undefined;
     this.worker?.unref();
     if (error === undefined) for (const b of f.batch) b.resolve();
-    else for (const b of f.batch) b.reject(new Error(`commit failed: ${error}`));
+    else for (const b of f.batch) b.reject(new Error(`${this.failed}: ${error}`));
     this.schedule();
   }
 
@@ -150,8 +217,10 @@ export class CommitWorker {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
+    const writes = writesOf(batch);
+    this.count(writes.length);
     try {
-      this.applyHere(batch.map((b) => b.w));
+      this.applyHere(writes);
     } catch (e) {
       for (const b of batch) b.reject(e);
       return;
@@ -161,7 +230,7 @@ export class CommitWorker {
 
   /** Synchronously commits everything queued: waits for the commit in flight, then commits the rest here. */
   flush(): void {
-    if (this.scheduled !== undefined) { clearImmediate(this.scheduled); this.scheduled = undefined; }
+    this.clearTimer();
     const f = this.inFlight;
     if (f !== undefined && this.worker !== undefined) {
       const deadline = Date.now() + FLUSH_WAIT_MS;
@@ -169,7 +238,7 @@ export class CommitWorker {
         Atomics.wait(this.status, 0, Atomics.load(this.status, 0), Math.max(1, deadline - Date.now()));
       }
       if (Atomics.load(this.status, 0) >= f.seq) this.committed(f.seq, Atomics.load(this.status, 1) === 0 ? undefined : 'see the worker');
-      if (this.scheduled !== undefined) { clearImmediate(this.scheduled); this.scheduled = undefined; }
+      this.clearTimer(); // committed() may have scheduled the rest: commit it here instead
     }
     if (this.inFlight === undefined) this.commitHere();
   }
