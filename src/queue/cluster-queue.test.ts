@@ -60,7 +60,7 @@ function row(id: string, o: Partial<StoreEntryRow> = {}): StoreEntryRow {
   } as StoreEntryRow;
 }
 
-function cluster(own: FakeQueue, other: FakeQueue, rows: StoreEntryRow[], suspend: 'none' | 'delay' = 'none'): { q: ClusterQueue; rows: StoreEntryRow[]; acted: string[] } {
+function cluster(own: FakeQueue, other: FakeQueue, rows: StoreEntryRow[], suspend: 'none' | 'delay' = 'none', extra: Partial<ClusterQueuePort> = {}): { q: ClusterQueue; rows: StoreEntryRow[]; acted: string[] } {
   const acted: string[] = [];
   const port: ClusterQueuePort = {
     node: 'b', writer: 'W', now: () => NOW,
@@ -81,6 +81,7 @@ function cluster(own: FakeQueue, other: FakeQueue, rows: StoreEntryRow[], suspen
       else if (action === 'release') rows[i] = { ...r, state: 'ready', hold: null };
       return 'done';
     },
+    ...extra,
   };
   return { q: new ClusterQueue(own, port, { suspendMode: () => suspend }), rows, acted };
 }
@@ -159,4 +160,23 @@ test('a row no node has read: listed as an unread spool file, retry/bounce/relea
     `hold ${unread.id} spool file E11 held unread in the shared queue; by http:dora: check first`,
     `delete ${read.id} deleted from the shared queue: nobody is notified; by modify:ops: flood`,
   ]);
+});
+
+test('a message released for long retry, held by id: the row notes who held it and the item names that operator, as in memory', async () => {
+  const own = new FakeQueue([]);
+  const other = new FakeQueue([]);
+  const r = row('21', { kind: 'message', name: 'M21', attempts: 1, retryAttempts: 1, nextAttempt: new Date(NOW + 600_000), lastNode: 'a' });
+  const view = { queueId: '4368bb5d10e6-1', arrival: new Date(NOW - 60_000).toISOString(), attempts: 1, size: 10, jobName: 'J', jobId: 'JOB21', user: 'u', sender: 's@x.test', recipients: [{ address: 'slow@remote.test', state: 'deferred', lastReply: '451 4.3.0 later' }], target: null, place: '21#1', why: '451 4.3.0 later' };
+  // The message as its node showed it when it released the file (RetryView).
+  const { q, rows } = cluster(own, other, [r], 'none', { retryMessages: async () => [{ entryId: '21', no: 1, attempts: 1, view, command: false }] });
+  const console: Actor = { operator: 'http:console', reason: 'look first' };
+  const held = await q.act('4368bb5d10e6-1', 'hold', console);
+  assert.ok(held.ok, JSON.stringify(held));
+  assert.equal(rows[0]!.state, 'held');
+  assert.deepEqual(rows[0]!.hold, { operator: 'http:console', reason: 'look first', at: new Date(NOW).toISOString(), unread: false });
+  assert.deepEqual(held.value?.hold, { operator: 'http:console', reason: 'look first', at: new Date(NOW).toISOString() });
+  const listed = (await q.list({ limit: 10, offset: 0 })).items.find((x) => x.id === '4368bb5d10e6-1');
+  assert.equal(listed?.state, 'held');
+  assert.equal(listed?.hold?.operator, 'http:console');
+  assert.match(own.notes[0] ?? '', /^hold 4368bb5d10e6-1 held \(was retry; in the shared queue\); by http:console: look first$/);
 });

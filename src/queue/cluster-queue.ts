@@ -325,6 +325,8 @@ function retryItem(r: StoreEntryRow, m: RetryMessageRow, nowMs: number): Cluster
       : m.command ? `an operator's bounce or delete waits for a node to claim it${tried}`
         : `${last ?? 'long retry'}; long retry in the shared queue: any node tries it again at ${due}${tried}`,
     node: r.leaseNode ?? '-', ...(r.lastNode === null ? {} : { lastNode: r.lastNode }),
+    // Who held it, as for a message held in memory (the row's note: the whole file is held).
+    ...(r.hold === null || !held ? {} : { hold: { operator: r.hold.operator, reason: r.hold.reason, at: r.hold.at } }),
   };
 }
 
@@ -389,7 +391,9 @@ export class ClusterQueue implements QueueApi {
       }
       return err({ status: 503, error: `${id}: the ${action} is stored with the message, but no node has carried it out within ${RETRY_COMMAND_WAIT_MS / 1000} s; the node that claims it next does` });
     }
-    const out = await this.port.actOnRow(row.id, action);
+    // A hold notes who, why and when in the row (the item's `hold`, as for a message held in memory).
+    const note: RowHold | undefined = action === 'hold' ? { operator: who.operator, reason: who.reason, at: new Date(this.port.now()).toISOString(), unread: false } : undefined;
+    const out = await this.port.actOnRow(row.id, action, note);
     const bad = lost(out);
     if (bad !== undefined) return bad;
     await this.port.record?.(action, id, who, action === 'hold' ? `held (was ${rm.item.state}; in the shared queue)` : action === 'release' ? 'released: tried now' : `retried now (was ${rm.item.state})`);
