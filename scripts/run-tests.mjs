@@ -141,7 +141,7 @@ function pass(files, store) {
   const started = Date.now();
   const cpu0 = childrenCpu();
   const r = spawnSync(process.execPath,
-    ['--import', 'tsx', ...preload, '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...entries],
+    ['--import', 'tsx', ...preload, '--test', `--test-concurrency=${concurrency}`, '--test-timeout=900000', ...entries],
     { stdio: 'inherit', env });
   if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
   if (store === 'postgresql') sweep(env.SPOOLGATE_TEST_RUN);

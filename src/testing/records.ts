@@ -166,11 +166,17 @@ export interface QueuedOwnMail {
 export async function queuedOwnMail(gw: Gateway, config: Config): Promise<QueuedOwnMail[]> {
   type Env = QueuedOwnMail['envelope'];
   if (gw.cluster === undefined) {
-    return (await gw.queue.list()).filter((e) => e.message !== undefined).map((e) => ({
-      id: e.id, jobName: e.attrs.jobName,
-      envelope: JSON.parse(readFileSync(join(dirname(e.path), 'envelope.json'), 'utf8')) as Env,
-      read: () => Promise.resolve(readFileSync(e.path)),
-    }));
+    // An entry listed a moment ago may be finished (and gone) by the time its envelope is read.
+    return (await gw.queue.list()).filter((e) => e.message !== undefined).flatMap((e) => {
+      let envelope: Env;
+      try {
+        envelope = JSON.parse(readFileSync(join(dirname(e.path), 'envelope.json'), 'utf8')) as Env;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw err;
+      }
+      return [{ id: e.id, jobName: e.attrs.jobName, envelope, read: () => Promise.resolve(readFileSync(e.path)) }];
+    });
   }
   const rows = (await gw.cluster.queuePort.entries(10_000)).filter((r) => r.kind === 'message');
   return rows.map((r) => ({
