@@ -81,6 +81,6 @@ test('queue show after a restart: the operator\'s actions and the attempts befor
   const cli = await runCli(queueCli, ['show', qid, '--config', path]);
   assert.equal(cli.code, 0, cli.stderr);
   assert.match(cli.stdout, /^ {2}ACTIONS:$/m);
-  assert.match(cli.stdout, /^ {4}\S+ HOLD BY http:dora: held \(was retry\); by http:dora: asking the customer$/m);
+  assert.match(cli.stdout, /^ {4}\S+ HOLD BY http:dora: held \(was retry(?:; in the shared queue)?\); by http:dora: asking the customer$/m);
   assert.match(cli.stdout, /^ {4}\S+ u@soft\.test DEFERRED 451 4\.2\.0 mailbox busy \(127\.0\.0\.1:\d+\)$/m);
 });
