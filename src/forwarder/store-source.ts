@@ -194,6 +194,8 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
   // --- claiming ----------------------------------------------------------------------------------
   let onArrival: ((e: TaskEntry) => void) | undefined;
   let want = 0;
+  /** SUSPEND,DELAY: only entries already in process are claimed (QueueStore.claim inProcess). */
+  let wantInProcess = false;
   let claiming = false;
   let poll: Timer | undefined;
   let unsubscribe: (() => Promise<void>) | undefined;
@@ -227,6 +229,7 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
         attrs: { jobName: attrs.jobName, jobId: attrs.jobId, originUser: attrs.originUser, originUid: attrs.originUid, taskType: attrs.taskType,
           ...(attrs.recordFormat === undefined ? {} : { recordFormat: attrs.recordFormat }), ...(attrs.encoding === undefined ? {} : { encoding: attrs.encoding }) },
         ...(envelope?.ok === true ? { message: envelope.value } : {}),
+        ...(c.attempts > 0 ? { inProcess: true } : {}),
         abandoned: () => h.lost,
       };
     } catch (e) {
@@ -248,7 +251,7 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
     claiming = true;
     let got = 0;
     const asked = want;
-    store.claim(writer, asked).then(async (entries) => {
+    store.claim(writer, asked, wantInProcess ? { inProcess: true } : {}).then(async (entries) => {
       got = entries.length;
       if (got > 0) refreshRetry();
       want = Math.max(0, want - got);
@@ -402,7 +405,7 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
       const source: SpoolSource = {
         list: () => local.source.list(),
         watch: (cb) => { onArrival = cb; local.source.watch(cb); kick(); },
-        wantMore: (free) => { want = free; kick(); },
+        wantMore: (free, inProcess = false) => { want = free; wantInProcess = inProcess; kick(); },
         once: async () => {
           onceMode = true;
           // The files this node's spool held at the start are stored first (list() diverted them).
