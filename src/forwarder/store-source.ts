@@ -256,6 +256,13 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
       if (got > 0) refreshRetry();
       want = Math.max(0, want - got);
       for (const c of entries) {
+        // A claim asked before SUSPEND,DELAY may bring a file no node has read: given back at
+        // once, unread and due now, for a node not suspended (it starts no new file here).
+        if (wantInProcess && c.attempts === 0) {
+          await store.release(c.lease, {}).catch((err: unknown) => log.warn('spool.release', { id: c.name, error: describeError(err) }));
+          want += 1; // the task it was counted for is still free
+          continue;
+        }
         try {
           const e = await take(c);
           if (stopped) { await giveUp(e.id, true); continue; }
