@@ -1,4 +1,4 @@
-// F5 acceptance: SUSPEND,DELAY against a running gateway — the file in progress (here parked,
+// F5 acceptance: SUSPEND,DELAY against a running gateway — the file in progress (here parked, or with Backend PostgreSQL released to the shared queue,
 // its one message in long retry) finishes, no new file is started (it waits on the spool, nothing is lost), RESUME starts it — observed through
 // D,SPOOL and D,TARGETS over the control socket.
 import { test } from 'node:test';
