@@ -29,9 +29,9 @@ export interface SpoolSource extends SpoolPort {
   /**
    * A source that hands out work on demand (the shared store: claims under leases) is told how
    * many tasks are free with nothing queued for them; the local spool hands every file at once
-   * and has no need of it.
+   * and has no need of it. `inProcess` (SUSPEND,DELAY): only files already in process, no new one.
    */
-  wantMore?(free: number): void;
+  wantMore?(free: number, inProcess?: boolean): void;
   /**
    * A file its task left unfinished (unreadable, a transient error, a lost lease): true when the
    * source takes it back (the store releases it for any node), false to have the forwarder
@@ -393,10 +393,14 @@ export class Forwarder {
   }
 
   private pump(): void {
-    if (this.stopping || this.suspendMode !== 'none') { this.checkIdle(); return; }
+    if (this.stopping || this.suspendMode === 'immediate') { this.checkIdle(); return; }
+    // SUSPEND,DELAY starts no new file, but finishes those already in process: on the shared
+    // queue, an entry a node read and released for long retry (TaskEntry.inProcess).
+    const delay = this.suspendMode === 'delay';
     for (const task of this.tasks) {
       if (task.state !== 'IDLE' || task.entry !== undefined) continue;
-      const e = this.queue.shift();
+      const i = delay ? this.queue.findIndex((q) => q.inProcess === true) : 0;
+      const e = i < 0 ? undefined : this.queue.splice(i, 1)[0];
       if (e === undefined) break;
       const p = task.process(e).then(
         // An unfinished file (unreadable, a transient store error) stays known and is handed back
@@ -406,9 +410,10 @@ export class Forwarder {
       ).finally(() => { this.running.delete(p); this.pump(); });
       this.running.add(p);
     }
-    if (this.queue.length === 0 && this.deps.spool.wantMore !== undefined) {
+    const waiting = delay ? this.queue.some((q) => q.inProcess === true) : this.queue.length > 0;
+    if (!waiting && this.deps.spool.wantMore !== undefined) {
       const free = this.tasks.filter((t) => t.state === 'IDLE' && t.entry === undefined).length;
-      if (free > 0) this.deps.spool.wantMore(free);
+      if (free > 0) this.deps.spool.wantMore(free, delay);
     }
     this.checkIdle();
   }
@@ -421,10 +426,12 @@ export class Forwarder {
 
   suspend(mode: 'immediate' | 'delay'): void {
     this.suspendMode = mode;
-    // A source that hands out work on demand (the shared queue) claims nothing more here: a
-    // suspended node must leave the entries to the others (pump() asks again at RESUME).
+    // A source that hands out work on demand (the shared queue) claims no new file here: a
+    // suspended node must leave the entries to the others (pump() asks again at RESUME). Under
+    // DELAY, pump() asks for the files already in process only (released for long retry).
     this.deps.spool.wantMore?.(0);
     for (const t of this.tasks) t.poke();
+    if (mode === 'delay') this.pump();
   }
 
   resume(): void {

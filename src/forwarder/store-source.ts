@@ -194,6 +194,8 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
   // --- claiming ----------------------------------------------------------------------------------
   let onArrival: ((e: TaskEntry) => void) | undefined;
   let want = 0;
+  /** SUSPEND,DELAY: only entries already in process are claimed (QueueStore.claim inProcess). */
+  let wantInProcess = false;
   let claiming = false;
   let poll: Timer | undefined;
   let unsubscribe: (() => Promise<void>) | undefined;
@@ -227,6 +229,7 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
         attrs: { jobName: attrs.jobName, jobId: attrs.jobId, originUser: attrs.originUser, originUid: attrs.originUid, taskType: attrs.taskType,
           ...(attrs.recordFormat === undefined ? {} : { recordFormat: attrs.recordFormat }), ...(attrs.encoding === undefined ? {} : { encoding: attrs.encoding }) },
         ...(envelope?.ok === true ? { message: envelope.value } : {}),
+        ...(c.attempts > 0 ? { inProcess: true } : {}),
         abandoned: () => h.lost,
       };
     } catch (e) {
@@ -248,11 +251,18 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
     claiming = true;
     let got = 0;
     const asked = want;
-    store.claim(writer, asked).then(async (entries) => {
+    store.claim(writer, asked, wantInProcess ? { inProcess: true } : {}).then(async (entries) => {
       got = entries.length;
       if (got > 0) refreshRetry();
       want = Math.max(0, want - got);
       for (const c of entries) {
+        // A claim asked before SUSPEND,DELAY may bring a file no node has read: given back at
+        // once, unread and due now, for a node not suspended (it starts no new file here).
+        if (wantInProcess && c.attempts === 0) {
+          await store.release(c.lease, {}).catch((err: unknown) => log.warn('spool.release', { id: c.name, error: describeError(err) }));
+          want += 1; // the task it was counted for is still free
+          continue;
+        }
         try {
           const e = await take(c);
           if (stopped) { await giveUp(e.id, true); continue; }
@@ -402,7 +412,7 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
       const source: SpoolSource = {
         list: () => local.source.list(),
         watch: (cb) => { onArrival = cb; local.source.watch(cb); kick(); },
-        wantMore: (free) => { want = free; kick(); },
+        wantMore: (free, inProcess = false) => { want = free; wantInProcess = inProcess; kick(); },
         once: async () => {
           onceMode = true;
           // The files this node's spool held at the start are stored first (list() diverted them).

@@ -51,6 +51,11 @@ export interface TaskEntry {
    * because the database could not be reached). The task then reads no further message of it.
    */
   readonly abandoned?: () => boolean;
+  /**
+   * An entry of the shared store a node has read and released after an attempt (long retry): a
+   * file already in process, which SUSPEND,DELAY still finishes (Forwarder.pump).
+   */
+  readonly inProcess?: boolean;
 }
 
 /**

@@ -264,8 +264,10 @@ export interface QueueStore {
   /**
    * Claims up to `max` due entries of the writer not leased to a live node (SKIP LOCKED). `upTo`:
    * only entries whose id is at most this (the bound of a `start --once` run: restart's upTo).
+   * `inProcess`: only entries a node has read and released after an attempt (long retry): the
+   * files already in process, which a node under SUSPEND,DELAY still finishes.
    */
-  claim(writer: string, max: number, opts?: { readonly upTo?: string }): Promise<ClaimedEntry[]>;
+  claim(writer: string, max: number, opts?: { readonly upTo?: string; readonly inProcess?: boolean }): Promise<ClaimedEntry[]>;
   /**
    * A starting node takes back what a previous life of it left, before it claims anything (a
    * `Store Node` name is one node, and a starting node holds no lease yet, so every lease under

@@ -240,6 +240,24 @@ export function queueContract(backend: QueueBackend): void {
     assert.deepEqual(again.map((c) => [c.id, c.attempts, c.takenOverFrom]), [[one.id, 1, null]]);
   });
 
+  it('SUSPEND,DELAY: a claim of entries in process takes the one released after an attempt, never an unread one', async (_t, f) => {
+    const a = f.node('a');
+    const b = f.node('b');
+    const started = await a.enqueueMessage(W, {}, Buffer.from('m1\r\n'));
+    const [ca] = await a.claim(W, 1);
+    assert.ok(ca);
+    assert.equal(ca.id, started.id);
+    await a.markRetry(ca.lease, 1, 1);
+    await a.release(ca.lease, { retryAt: new Date(Date.now() + 3_600_000), attempted: true });
+    const unread = await a.enqueueMessage(W, {}, Buffer.from('m2\r\n'));
+    assert.deepEqual(await b.claim(W, 5, { inProcess: true }), [], 'the unread entry is not in process; the other not due');
+    await f.due(ca.id);
+    const got = await b.claim(W, 5, { inProcess: true });
+    assert.deepEqual(got.map((c) => [c.id, c.attempts]), [[ca.id, 1]]);
+    const rest = await b.claim(W, 5);
+    assert.deepEqual(rest.map((c) => c.id), [unread.id], 'an ordinary claim takes the unread one');
+  });
+
   it('long retry: a message\'s attempts are kept with the checkpoint, the entry released to its retry time; another node continues the count', async (_t, f) => {
     const a = f.node('a');
     const b = f.node('b');

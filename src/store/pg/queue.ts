@@ -79,6 +79,7 @@ const CLAIM = `
     WHERE writer = $1 AND state = 'ready' AND next_attempt <= now()
       AND (lease_node IS NULL OR lease_expires < now())
       AND ($5::bigint IS NULL OR id <= $5::bigint)
+      AND (NOT $6::boolean OR attempts > 0)
     ORDER BY next_attempt, id
     LIMIT $2
     FOR UPDATE SKIP LOCKED
@@ -254,9 +255,9 @@ export class PgQueueStore implements QueueStore {
     });
   }
 
-  async claim(writer: string, max: number, opts: { readonly upTo?: string } = {}): Promise<ClaimedEntry[]> {
+  async claim(writer: string, max: number, opts: { readonly upTo?: string; readonly inProcess?: boolean } = {}): Promise<ClaimedEntry[]> {
     if (max <= 0) return [];
-    const r = await this.db.query<EntryRow>(CLAIM, [writer, max, this.node, this.leaseSeconds, opts.upTo ?? null]);
+    const r = await this.db.query<EntryRow>(CLAIM, [writer, max, this.node, this.leaseSeconds, opts.upTo ?? null, opts.inProcess === true]);
     return r.rows.map(toClaimed).sort((a, b) => Number(a.id) - Number(b.id));
   }
 

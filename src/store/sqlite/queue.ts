@@ -228,15 +228,15 @@ export class SqliteQueueStore implements QueueStore {
     });
   }
 
-  claim(writer: string, max: number, opts: { readonly upTo?: string } = {}): Promise<ClaimedEntry[]> {
+  claim(writer: string, max: number, opts: { readonly upTo?: string; readonly inProcess?: boolean } = {}): Promise<ClaimedEntry[]> {
     return this.serial(() => {
       if (max <= 0) return [];
       const now = this.clock.now();
       return this.db.transaction((): ClaimedEntry[] => {
         const due = this.db.prepare(
           `SELECT id, lease_node FROM queue_entries WHERE writer = ? AND state = 'ready' AND next_attempt <= ?
-             AND (lease_node IS NULL OR lease_expires < ?) AND id <= ? ORDER BY next_attempt, id LIMIT ?`,
-        ).all(writer, now, now, opts.upTo === undefined ? Number.MAX_SAFE_INTEGER : Number(opts.upTo), max) as { id: number; lease_node: string | null }[];
+             AND (lease_node IS NULL OR lease_expires < ?) AND id <= ? AND (? = 0 OR attempts > 0) ORDER BY next_attempt, id LIMIT ?`,
+        ).all(writer, now, now, opts.upTo === undefined ? Number.MAX_SAFE_INTEGER : Number(opts.upTo), opts.inProcess === true ? 1 : 0, max) as { id: number; lease_node: string | null }[];
         const next = this.db.prepare('UPDATE lease_tokens SET last = last + 1 RETURNING last');
         const take = this.db.prepare(
           `UPDATE queue_entries SET lease_node = ?, lease_expires = ?, lease_token = ?, takeovers = takeovers + ? WHERE id = ?
