@@ -146,7 +146,7 @@ test('Report Admin: a bad batch spool file produces an error report mail that re
   });
   const built = capture(report!);
   assert.equal(report!.attrs.jobName, 'SGREPORT');
-  assert.equal((await g.gw.queue.listHeld()).length, 1, 'the bad file is held (BadSpoolDisp Hold)');
+  assert.equal((await g.gw.held.list()).length, 1, 'the bad file is held (BadSpoolDisp Hold)');
   g.gw.forwarder.resume();
   await until('the report at the target', () => tg.mails.some((m) => m.rcpts.some((r) => r.address === 'admin@ops.test')));
   await until('the spool empty', async () => (await g.gw.queue.list()).length === 0);

@@ -127,7 +127,7 @@ Http { Listen 127.0.0.1:0 }`);
   await until('the message and its notification finished', () => fc.undeliver >= 1 && fc.deadLetter >= 1);
   // A spool file with a command batch SMTP does not know is held (BadSpoolDisp Hold).
   await submitText(config, 'HELO JOBHOST\r\nXYZZY <bad@command>\r\nQUIT\r\n', 'BADJOB');
-  await until('the bad file held', async () => (await services.gateway.queue.listHeld()).length === 1);
+  await until('the bad file held', async () => (await services.gateway.held.list()).length === 1);
 
   const after = await scrape();
   assert.equal(v(after, 'spoolgate_receiver_connections_total'), 2);
