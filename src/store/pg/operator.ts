@@ -12,7 +12,7 @@
 // All SQL is parameterised.
 import { entryName, type JsonValue } from '../queue-store.js';
 import type { ControlReply, ControlRequest, NodeStatusRow, OperatorStore, RetryMessageRow, RowActionOutcome, RowHold, StoreEntryRow } from '../operator-store.js';
-import type { PgPool } from './pool.js';
+import type { PgPool, Queryable } from './pool.js';
 import { listenReconnecting } from './listen.js';
 import { NOTIFY_CHANNEL } from './queue.js';
 
@@ -22,6 +22,19 @@ export const CONTROL_CHANNEL = 'spoolgate_control';
 const KEEP_REQUESTS = '1 hour';
 /** The most lines and bytes of data one reply stores (a listing is bounded by its LIMIT too). */
 const MAX_REPLY_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Locks the writer's entry `id` in the transaction of `c` if no live node holds it; 'missing' or
+ * 'leased' otherwise. The row lock serialises with a claim (FOR UPDATE SKIP LOCKED skips it meanwhile).
+ */
+async function lockFreeRow(c: Queryable, writer: string, id: string): Promise<'missing' | 'leased' | undefined> {
+  const cur = await c.query<{ live: boolean }>(
+    'SELECT (lease_node IS NOT NULL AND lease_expires >= now()) AS live FROM queue_entries WHERE id = $1 AND writer = $2 FOR UPDATE', [id, writer],
+  );
+  const row = cur.rows[0];
+  if (row === undefined) return 'missing';
+  return row.live ? 'leased' : undefined;
+}
 
 export class PgOperatorStore implements OperatorStore {
   constructor(private readonly db: PgPool, readonly node: string, private readonly opts: { readonly reconnectMs?: number } = {}) {}
@@ -125,13 +138,8 @@ export class PgOperatorStore implements OperatorStore {
   async actOnRow(writer: string, id: string, action: 'hold' | 'release' | 'retry' | 'delete', note?: RowHold): Promise<RowActionOutcome> {
     if (!/^\d{1,18}$/.test(id)) return 'missing';
     return this.db.transaction(async (c) => {
-      // The row lock serialises with a claim (FOR UPDATE SKIP LOCKED skips it meanwhile).
-      const cur = await c.query<{ live: boolean }>(
-        'SELECT (lease_node IS NOT NULL AND lease_expires >= now()) AS live FROM queue_entries WHERE id = $1 AND writer = $2 FOR UPDATE', [id, writer],
-      );
-      const row = cur.rows[0];
-      if (row === undefined) return 'missing';
-      if (row.live) return 'leased';
+      const locked = await lockFreeRow(c, writer, id);
+      if (locked !== undefined) return locked;
       const free = 'lease_node = NULL, lease_expires = NULL, lease_token = NULL';
       switch (action) {
         case 'hold': await c.query(`UPDATE queue_entries SET state = 'held', hold_note = $2, ${free} WHERE id = $1`, [id, note === undefined ? null : JSON.stringify(note)]); break;
@@ -179,12 +187,8 @@ export class PgOperatorStore implements OperatorStore {
   async commandRetry(writer: string, id: string, no: number, command: { readonly action: 'bounce' | 'delete'; readonly operator: string; readonly reason: string }): Promise<RowActionOutcome> {
     if (!/^\d{1,18}$/.test(id)) return 'missing';
     return this.db.transaction(async (c) => {
-      const cur = await c.query<{ live: boolean }>(
-        'SELECT (lease_node IS NOT NULL AND lease_expires >= now()) AS live FROM queue_entries WHERE id = $1 AND writer = $2 FOR UPDATE', [id, writer],
-      );
-      const row = cur.rows[0];
-      if (row === undefined) return 'missing';
-      if (row.live) return 'leased';
+      const locked = await lockFreeRow(c, writer, id);
+      if (locked !== undefined) return locked;
       const set = await c.query('UPDATE checkpoint_retries SET command = $3 WHERE entry_id = $1 AND no = $2', [id, no, JSON.stringify(command)]);
       if (set.rowCount === 0) return 'missing';
       // The node that claims it next carries the command out (a held entry is released for it).
