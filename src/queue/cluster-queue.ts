@@ -1,5 +1,8 @@
 // The queue tools over a cluster ([P2] item 4, docs/queue.md "On a cluster"): the same QueueApi,
-// answered from every node. Decided as follows:
+// answered from every node. Over 600 lines: three views meet here (the nodes' answers, the shared
+// queue's rows, the released long-retry messages) and every action is decided over all three; the
+// natural split — the row and retry-message items and their actions into a module of their own —
+// is left for the next round. Decided as follows:
 //
 // - list: this node's own items, every other live node's items (asked through the store: each
 //   node answers with its own list, its messages in memory, holds...), and the rows
