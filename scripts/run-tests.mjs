@@ -140,10 +140,15 @@ function pass(files, store) {
   }
   const started = Date.now();
   const cpu0 = childrenCpu();
+  const report = join(mkdtempSync(join(tmpdir(), 'spoolgate-failures-')), 'failures.jsonl');
+  const reporters = ['--test-reporter=tap', '--test-reporter-destination=stdout',
+    `--test-reporter=${pathToFileURL(resolve('scripts/test-failures-reporter.mjs')).href}`, `--test-reporter-destination=${report}`];
   const r = spawnSync(process.execPath,
-    ['--import', 'tsx', ...preload, '--test', `--test-concurrency=${concurrency}`, '--test-timeout=900000', ...entries],
+    ['--import', 'tsx', ...preload, '--test', ...reporters, `--test-concurrency=${concurrency}`, '--test-timeout=900000', ...entries],
     { stdio: 'inherit', env });
   if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
+  failed.push(...readFailures(report, store));
+  rmSync(dirname(report), { recursive: true, force: true });
   if (store === 'postgresql') sweep(env.SPOOLGATE_TEST_RUN);
   // CPU of the waited-for children (test processes, the gateways they started): what a pass
   // costs, a better measure than wall time on a loaded machine.
@@ -151,6 +156,17 @@ function pass(files, store) {
   console.error(`run-tests: ${store} pass of ${files.length} file(s): exit ${r.status ?? r.signal}, ${((Date.now() - started) / 1000).toFixed(0)} s, ` +
     `CPU ${cpu === undefined ? '?' : (cpu - cpu0).toFixed(0)} s`);
   return r.status ?? 1;
+}
+
+/** The failed tests a pass's reporter wrote (scripts/test-failures-reporter.mjs), as printable lines. */
+function readFailures(file, store) {
+  let text = '';
+  try { text = readFileSync(file, 'utf8'); } catch { return []; }
+  return text.split('\n').filter((l) => l !== '').map((l) => {
+    const f = JSON.parse(l);
+    const where = typeof f.file === 'string' ? f.file.replace(`${process.cwd()}/`, '') : '?';
+    return `[${store}] ${where}: ${'  '.repeat(f.nesting ?? 0)}"${f.name}" (${f.kind ?? 'failed'})\n      ${String(f.error).split('\n').join('\n      ')}`;
+  });
 }
 
 /** Drops the schemas a killed test process of run `id` left behind (testing/backend.ts names them t_<id>_…). */
@@ -192,6 +208,7 @@ if (args.includes('--list')) {
   process.exit(0);
 }
 let status = 0;
+const failed = [];
 for (const [store, files] of plan) {
   if (store === 'postgresql') {
     const ready = postgresReady();
@@ -201,4 +218,6 @@ for (const [store, files] of plan) {
   const s = pass(files, store);
   if (s !== 0) status = s;
 }
+if (failed.length > 0) console.error(`run-tests: ${failed.length} test(s) failed:\n  ${failed.join('\n  ')}`);
+else if (status !== 0) console.error('run-tests: a pass failed without a failed test (a file that did not load, or a crashed process): see above');
 process.exit(status);
