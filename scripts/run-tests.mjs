@@ -160,7 +160,7 @@ function pass(files, store) {
 
 /** The failed tests a pass's reporter wrote (scripts/test-failures-reporter.mjs), as printable lines. */
 function readFailures(file, store) {
-  let text = '';
+  let text;
   try { text = readFileSync(file, 'utf8'); } catch { return []; }
   return text.split('\n').filter((l) => l !== '').map((l) => {
     const f = JSON.parse(l);
