@@ -44,16 +44,17 @@ export async function needPostgres(t: TestContext): Promise<TestDatabase | undef
     await admin.end();
   }
   const pools: PgPool[] = [];
+  // node:test runs a test's after hooks in the order they were added, and a hook that throws
+  // skips the rest. This one is added first, so when the test failed, gateway nodes it started
+  // may still be alive (their kill hooks come later) and hold locks in the schema: the drop must
+  // neither wait for them forever nor throw (the kill hooks would not run, and the file would
+  // hang until its timeout). See dropSchema.
   t.after(async () => {
     for (const p of pools) await p.close().catch(() => undefined);
     if (process.env.KEEP_TMP) { console.error(`kept schema ${schema}`); return; }
-    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
-    await c.connect();
-    try {
-      await c.query(`DROP SCHEMA "${schema}" CASCADE`);
-    } finally {
-      await c.end();
-    }
+    await dropSchema(url, schema).catch((e: unknown) => {
+      t.diagnostic(`schema ${schema} not dropped: ${String(e)}`);
+    });
   });
   return {
     url,
@@ -64,4 +65,29 @@ export async function needPostgres(t: TestContext): Promise<TestDatabase | undef
       return p;
     },
   };
+}
+
+/**
+ * Drops a test's schema. A session that still holds a lock in it (a node of a failed test, not yet
+ * killed) is ended after `lock_timeout`, then the drop is tried again: bounded, never a hang.
+ */
+async function dropSchema(url: string, schema: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  await c.connect();
+  try {
+    await c.query("SET lock_timeout = '10s'");
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await c.query(`DROP SCHEMA "${schema}" CASCADE`);
+        return;
+      } catch (e) {
+        if (attempt >= 3) throw e;
+        await c.query(`SELECT pg_terminate_backend(l.pid) FROM pg_locks l
+          JOIN pg_class k ON k.oid = l.relation JOIN pg_namespace n ON n.oid = k.relnamespace
+          WHERE n.nspname = $1 AND l.pid <> pg_backend_pid() GROUP BY l.pid`, [schema]);
+      }
+    }
+  } finally {
+    await c.end();
+  }
 }
