@@ -256,3 +256,36 @@ test('a file claimed again for its next attempt: its waiting messages stay liste
   assert.deepEqual(commands, ['31 1 bounce']);
   assert.match(own.notes.join('\n'), /^bounce 5c0000000031-1 made undeliverable: the sender is notified; by modify:ops: flood$/m);
 });
+
+test('a hold by filter reaches a waiting message of a file another node claimed again and did not have in memory: held on the row once that node released it', async () => {
+  const own = new FakeQueue([]);
+  const other = new FakeQueue([]);
+  const r = row('41', { attempts: 1, retryAttempts: 1, leaseNode: 'a', lastNode: 'a', nextAttempt: new Date(NOW - 1000) });
+  const view = {
+    queueId: '5c0000000041-1', arrival: new Date(NOW - 60_000).toISOString(), nextAttempt: new Date(NOW + 600_000).toISOString(), attempts: 1, size: 10, jobName: 'J', jobId: 'JOB41', user: 'u',
+    sender: 'flood@spam.test', recipients: [{ address: 'z@remote.test', state: 'deferred', lastReply: '451 4.2.0 busy' }], target: '127.0.0.1', place: '41#1', why: '451 4.2.0 busy',
+  };
+  let looked: (() => void) | undefined;
+  let looks = 0;
+  const { q, rows, acted } = cluster(own, other, [r], 'none', {
+    entries: async () => { looks++; looked?.(); looked = undefined; return rows.map((x) => ({ ...x })); },
+    retryMessages: async () => [{ entryId: '41', no: 1, attempts: 1, view, command: false }],
+  });
+  const seen = new Promise<void>((res) => { looked = res; });
+  const hold = q.actMatching({ sender: 'flood@spam.test', limit: 100, offset: 0 }, 'hold', who);
+  await seen;
+  // Node a still holds the file (the first look found it claimed); now a's pass ends.
+  const first = looks;
+  const next = new Promise<void>((res) => { looked = res; });
+  const firstDone = await Promise.race([next.then(() => 'looked again'), hold.then(() => 'answered')]);
+  assert.equal(firstDone, 'looked again', 'the action waits for the claiming node');
+  assert.ok(looks > first);
+  assert.deepEqual(acted, [], 'nothing done on the row while a holds it');
+  rows[0] = { ...rows[0]!, leaseNode: null, nextAttempt: new Date(NOW + 600_000) };
+  const out = await hold;
+  assert.ok(out.ok, JSON.stringify(out));
+  assert.equal(out.value.done, 1);
+  assert.deepEqual(out.value.ids, ['5c0000000041-1']);
+  assert.deepEqual(acted, ['hold 41']);
+  assert.equal(rows[0]!.state, 'held');
+});
