@@ -69,6 +69,11 @@ test('a row released for long retry shows the retry time, the attempts of checkp
   assert.equal(await op.actOnRow(W, id, 'retry'), 'done');
   const [again] = await qa.claim(W, 5);
   assert.equal(again?.id, id, 'retry: due at once');
+  // Claimed again for the next attempt: its waiting messages are still listed (the queue tools
+  // tell them apart by the row's lease: cluster-queue.ts), a finished one is not.
+  assert.deepEqual((await op.retryMessages(W, 10)).map((m) => `${m.entryId} ${m.no} ${m.attempts}`), [`${id} 1 3`, `${id} 2 1`]);
+  await qa.markMessage(again!.lease, 1, 'delivered');
+  assert.deepEqual((await op.retryMessages(W, 10)).map((m) => m.no), [2]);
   await qa.release(again!.lease);
   assert.equal((await op.entries(W, 10))[0]?.lastNode, 'a');
 });

@@ -32,7 +32,7 @@ class FakeQueue implements QueueApi {
   }
   async shape(by: 'target' | 'domain'): Promise<ReturnType<typeof shape>> { return shape(this.items, by, NOW); }
   async show(id: string): Promise<Result<never, QueueError>> { return err({ status: 404, error: `no message ${id} in the queue` }); }
-  async act(id: string): Promise<Result<never, QueueError>> { return err({ status: 404, error: `no message ${id} in the queue` }); }
+  async act(id: string): Promise<Result<QueueItem | null, QueueError>> { return err({ status: 404, error: `no message ${id} in the queue` }); }
   async actMatching(f: QueueFilter, action: QueueAction): Promise<Result<{ done: number; refused: number; ids: string[] }, QueueError>> {
     const hit = this.items.filter((x) => matches(x, f, NOW) && x.state !== 'dead');
     const ids: string[] = [];
@@ -179,4 +179,113 @@ test('a message released for long retry, held by id: the row notes who held it a
   assert.equal(listed?.state, 'held');
   assert.equal(listed?.hold?.operator, 'http:console');
   assert.match(own.notes[0] ?? '', /^hold 4368bb5d10e6-1 held \(was retry; in the shared queue\); by http:console: look first$/);
+});
+
+test('a file claimed again for its next attempt: its waiting messages stay listed and actionable until the claiming node has them in memory or releases the file (no 404 window)', async () => {
+  /** This node's queue: a message it has in memory answers actions (as queue/service.ts). */
+  class LiveQueue extends FakeQueue {
+    override async act(id: string, action?: QueueAction): Promise<Result<QueueItem | null, QueueError>> {
+      const i = this.items.findIndex((x) => x.id === id);
+      if (i < 0) return err({ status: 404, error: `no message ${id} in the queue` });
+      if (action !== 'hold') throw new Error(`unexpected ${action}`);
+      this.items[i] = { ...this.items[i]!, state: 'held' };
+      return ok(this.items[i]!);
+    }
+  }
+  const own = new LiveQueue([item('5c0000000031-3', { state: 'processing', why: 'being tried' })]);
+  const other = new FakeQueue([]);
+  // Node b (this one) claimed the file again: its lease is live, its row's next attempt is the one being made.
+  const r = row('31', { attempts: 2, retryAttempts: 2, leaseNode: 'b', lastNode: 'b', nextAttempt: new Date(NOW - 1000) });
+  const view = (no: number, next: number): Record<string, string | number | null | { address: string; state: string; lastReply: string }[]> => ({
+    queueId: `5c0000000031-${no}`, arrival: new Date(NOW - 60_000).toISOString(), nextAttempt: new Date(next).toISOString(), attempts: 2, size: 10, jobName: 'J', jobId: 'JOB31', user: 'u',
+    sender: 's@x.test', recipients: [{ address: `m${no}@remote.test`, state: 'deferred', lastReply: '451 4.2.0 busy' }], target: '127.0.0.1', place: `31#${no}`, why: '451 4.2.0 busy',
+  });
+  // 1: settled in long retry again in this pass (due in 10 min); 2: not read yet in this pass;
+  // 3: read and being tried now (in b's memory, its stored view from the last pass still there).
+  const waiting = [
+    { entryId: '31', no: 1, attempts: 2, view: view(1, NOW + 600_000), command: false },
+    { entryId: '31', no: 2, attempts: 2, view: view(2, NOW - 1000), command: false },
+    { entryId: '31', no: 3, attempts: 2, view: view(3, NOW - 1000), command: false },
+  ];
+  const commands: string[] = [];
+  // The claim is held open by the test: each look of an action at the rows is an event.
+  let looked: (() => void) | undefined;
+  const look = (): Promise<void> => new Promise((res) => { looked = res; });
+  const { q, rows, acted } = cluster(own, other, [r], 'none', {
+    entries: async () => { looked?.(); looked = undefined; return rows.map((x) => ({ ...x })); },
+    retryMessages: async () => waiting.map((m) => ({ ...m })),
+    commandRetry: async (id, no, c) => {
+      commands.push(`${id} ${no} ${c.action}`);
+      // The node that claims it carries it out (store-source.ts): the message is finished.
+      waiting.splice(waiting.findIndex((m) => m.entryId === id && m.no === no), 1);
+      return 'done';
+    },
+  });
+
+  // Listed once each: 1 and 2 from their stored views under the claiming node, 3 from its memory.
+  const list = (await q.list({ limit: 10, offset: 0 })).items;
+  assert.deepEqual(list.map((x) => `${x.id} ${x.state} ${x.node ?? ''}`), ['5c0000000031-1 retry b', '5c0000000031-2 retry b', '5c0000000031-3 processing b']);
+  assert.equal(list[0]!.nextAttempt, new Date(NOW + 600_000).toISOString(), 'the message\'s own next attempt, not the row\'s');
+  assert.match(list[1]!.why ?? '', /node b has claimed its file for the next attempt/);
+  const sum = await q.summary();
+  assert.equal(sum.counts.retry, 2);
+  assert.equal(sum.counts.processing, 1);
+  const shown = await q.show('5c0000000031-1', { body: false });
+  assert.ok(shown.ok, JSON.stringify(shown));
+
+  // hold of 2 while b has not read it: answered once b has it in memory, carried out there.
+  let looking = look();
+  const hold = q.act('5c0000000031-2', 'hold', who);
+  await looking;
+  own.items.push(item('5c0000000031-2', { state: 'processing' }));
+  const held = await hold;
+  assert.ok(held.ok, JSON.stringify(held));
+  assert.equal(held.value?.state, 'held');
+  assert.deepEqual(acted, [], 'the row is left alone');
+
+  // bounce of 1 while b still holds the file: stored with the message once b released it.
+  looking = look();
+  let answered = false;
+  const bounce = q.act('5c0000000031-1', 'bounce', who).finally(() => { answered = true; });
+  await looking;
+  assert.equal(answered, false);
+  assert.deepEqual(commands, [], 'nothing stored while the file is claimed');
+  rows[0] = { ...rows[0]!, leaseNode: null, nextAttempt: new Date(NOW + 600_000) };
+  const bounced = await bounce;
+  assert.ok(bounced.ok, JSON.stringify(bounced));
+  assert.deepEqual(commands, ['31 1 bounce']);
+  assert.match(own.notes.join('\n'), /^bounce 5c0000000031-1 made undeliverable: the sender is notified; by modify:ops: flood$/m);
+});
+
+test('a hold by filter reaches a waiting message of a file another node claimed again and did not have in memory: held on the row once that node released it', async () => {
+  const own = new FakeQueue([]);
+  const other = new FakeQueue([]);
+  const r = row('41', { attempts: 1, retryAttempts: 1, leaseNode: 'a', lastNode: 'a', nextAttempt: new Date(NOW - 1000) });
+  const view = {
+    queueId: '5c0000000041-1', arrival: new Date(NOW - 60_000).toISOString(), nextAttempt: new Date(NOW + 600_000).toISOString(), attempts: 1, size: 10, jobName: 'J', jobId: 'JOB41', user: 'u',
+    sender: 'flood@spam.test', recipients: [{ address: 'z@remote.test', state: 'deferred', lastReply: '451 4.2.0 busy' }], target: '127.0.0.1', place: '41#1', why: '451 4.2.0 busy',
+  };
+  let looked: (() => void) | undefined;
+  let looks = 0;
+  const { q, rows, acted } = cluster(own, other, [r], 'none', {
+    entries: async () => { looks++; looked?.(); looked = undefined; return rows.map((x) => ({ ...x })); },
+    retryMessages: async () => [{ entryId: '41', no: 1, attempts: 1, view, command: false }],
+  });
+  const seen = new Promise<void>((res) => { looked = res; });
+  const hold = q.actMatching({ sender: 'flood@spam.test', limit: 100, offset: 0 }, 'hold', who);
+  await seen;
+  // Node a still holds the file (the first look found it claimed); now a's pass ends.
+  const first = looks;
+  const next = new Promise<void>((res) => { looked = res; });
+  const firstDone = await Promise.race([next.then(() => 'looked again'), hold.then(() => 'answered')]);
+  assert.equal(firstDone, 'looked again', 'the action waits for the claiming node');
+  assert.ok(looks > first);
+  assert.deepEqual(acted, [], 'nothing done on the row while a holds it');
+  rows[0] = { ...rows[0]!, leaseNode: null, nextAttempt: new Date(NOW + 600_000) };
+  const out = await hold;
+  assert.ok(out.ok, JSON.stringify(out));
+  assert.equal(out.value.done, 1);
+  assert.deepEqual(out.value.ids, ['5c0000000041-1']);
+  assert.deepEqual(acted, ['hold 41']);
+  assert.equal(rows[0]!.state, 'held');
 });

@@ -32,6 +32,13 @@
 //   bounce and delete are stored with the message and the row made due now: the node that claims
 //   it carries them out as for a message in its memory (DSN, accounting, checkpoint), and the
 //   answer waits (bounded) until it is done. Each is logged and journaled here.
+//   When a node claims such a file again for its next attempt, a waiting message is in that
+//   node's memory only while it is read and tried in that pass (not before it is read, and not
+//   after it is settled in long retry again until the file is released): meanwhile it is listed
+//   from its stored view under that node (the nodes' answers are taken first, then the store, so
+//   a message is in one view or both, and listed once: memory wins). An action on it looks again,
+//   bounded, until that node has it in memory (carried out there) or has released the file (then
+//   as above): never a 404 for a message that waits (actOnClaimed).
 // - by filter (actMatching): this node's own matches, every other live node's (each acts in its
 //   own queue), and the rows of the shared queue nobody answering holds that match, acted on in
 //   the row as by id (a hold records who, why and when in the row). The counts add up, with a
@@ -312,7 +319,11 @@ function retryItem(r: StoreEntryRow, m: RetryMessageRow, nowMs: number): Cluster
   const held = r.state === 'held';
   const tried = r.lastNode === null ? '' : `; last tried by node ${r.lastNode}`;
   const last = typeof v.why === 'string' ? v.why : null;
-  const due = r.nextAttempt.getTime() > nowMs ? r.nextAttempt.toISOString() : new Date(nowMs).toISOString();
+  // Claimed again by a node: the row's next attempt is the one being made; the message's own
+  // (its view, stored when it was settled last) is later once it waits again, else now.
+  const own = r.leaseNode !== null && typeof v.nextAttempt === 'string' ? Date.parse(v.nextAttempt) : NaN;
+  const due = r.leaseNode === null && r.nextAttempt.getTime() > nowMs ? r.nextAttempt.toISOString()
+    : own > nowMs ? new Date(own).toISOString() : new Date(nowMs).toISOString();
   const rcpts = Array.isArray(v.recipients) ? v.recipients : [];
   return {
     id: v.queueId, state: held ? 'held' : 'retry', arrival: str(v.arrival, r.arrivedAt.toISOString()), nextAttempt: held ? null : due,
@@ -325,6 +336,7 @@ function retryItem(r: StoreEntryRow, m: RetryMessageRow, nowMs: number): Cluster
     }),
     target: typeof v.target === 'string' ? v.target : null, place: str(v.place, `db:${r.id}#${m.no}`),
     why: held ? `held in the shared queue (release to send it)${tried}`
+      : r.leaseNode !== null ? `${last ?? 'long retry'}; node ${r.leaseNode} has claimed its file for the next attempt${tried}`
       : m.command ? `an operator's bounce or delete waits for a node to claim it${tried}`
         : `${last ?? 'long retry'}; long retry in the shared queue: any node tries it again at ${due}${tried}`,
     node: r.leaseNode ?? '-', ...(r.lastNode === null ? {} : { lastNode: r.lastNode }),
@@ -357,13 +369,16 @@ export class ClusterQueue implements QueueApi {
     return waiting.filter((m) => m.entryId === r.id).map((m) => retryItem(r, m, now)).filter((x): x is ClusterQueueItem => x !== undefined);
   }
 
-  /** A message released for long retry by its queue id: the row, the message and its item. */
+  /**
+   * A message waiting in long retry by its queue id: the row, the message and its item; the row
+   * may be claimed again by a node for its next attempt (leaseNode: the caller looks at it).
+   */
   private async retryMessage(id: string): Promise<{ row: StoreEntryRow; msg: RetryMessageRow; item: ClusterQueueItem } | undefined> {
     const waiting = await this.retryMessages();
     const hit = waiting.find((m) => m.view?.queueId === id);
     if (hit === undefined) return undefined;
     const row = (await this.port.entries(MAX_LIMIT)).find((r) => r.id === hit.entryId);
-    if (row === undefined || row.leaseNode !== null) return undefined;
+    if (row === undefined) return undefined;
     const item = retryItem(row, hit, this.port.now());
     return item === undefined ? undefined : { row, msg: hit, item };
   }
@@ -404,14 +419,49 @@ export class ClusterQueue implements QueueApi {
     return ok(after?.item ?? null);
   }
 
+  /**
+   * A message waiting in long retry whose file node `rm.row.leaseNode` has claimed again for its
+   * next attempt, and which no node had in memory when asked: not read yet in that pass, or
+   * settled in long retry again until the pass ends. Looks again (bounded by looks, as
+   * actOnRetry) until that node has it in memory (the action is carried out there, as by id) or
+   * has released the file (then as any released message); 404 only when it left the queue.
+   */
+  private async actOnClaimed(id: string, action: QueueAction, who: Actor, first: { row: StoreEntryRow; msg: RetryMessageRow; item: ClusterQueueItem }): Promise<Result<QueueItem | null, QueueError>> {
+    return (await this.actOnClaimedHow(id, action, who, first)).out;
+  }
+
+  /** actOnClaimed, and whether it was carried out on the released row (hold, release and retry act on all its waiting messages then). */
+  private async actOnClaimedHow(id: string, action: QueueAction, who: Actor, first: { row: StoreEntryRow; msg: RetryMessageRow; item: ClusterQueueItem }): Promise<{ out: Result<QueueItem | null, QueueError>; onRow: boolean }> {
+    const notOnRow = (out: Result<QueueItem | null, QueueError>): { out: Result<QueueItem | null, QueueError>; onRow: boolean } => ({ out, onRow: false });
+    let rm = first;
+    for (let look = 0; look < RETRY_COMMAND_WAIT_MS / RETRY_COMMAND_LOOK_MS; look++) {
+      await new Promise((res) => setTimeout(res, RETRY_COMMAND_LOOK_MS));
+      const own = await this.inner.act(id, action, who);
+      if (own.ok || own.error.status !== 404) return notOnRow(own.ok && own.value !== null ? ok(this.tag(own.value, this.port.node)) : own);
+      if (rm.row.leaseNode !== this.port.node) {
+        const r = await this.routed({ op: 'act', id, action, who });
+        if ('node' in r) {
+          if (!r.ok) return notOnRow(err(queueErrorOf(r.data) ?? { status: 503, error: 'bad answer' }));
+          const item = (r.data as { item?: QueueItem | null } | null)?.item ?? null;
+          return notOnRow(ok(item === null ? null : this.tag(item, r.node)));
+        }
+      }
+      const next = await this.retryMessage(id);
+      if (next === undefined) return notOnRow(err({ status: 404, error: `message ${id} left the queue meanwhile` }));
+      if (next.row.leaseNode === null) return { out: await this.actOnRetry(id, action, who, next), onRow: true };
+      rm = next;
+    }
+    return notOnRow(err({ status: 409, error: `${id} waits in long retry; node ${rm.row.leaseNode ?? '?'} claimed its file for the next attempt and has not released it within ${RETRY_COMMAND_WAIT_MS / 1000} s: try again` }));
+  }
+
   async list(filter: QueueFilter): Promise<{ total: number; items: ClusterQueueItem[] }> {
     const want = { ...filter, offset: 0, limit: Math.min(MAX_LIMIT * 10, filter.offset + filter.limit) };
-    const [own, answers, rows, waiting] = await Promise.all([
+    const [own, answers] = await Promise.all([
       this.inner.list(want),
       this.port.ask(QUEUE_OP_PREFIX + JSON.stringify({ op: 'list', filter: want })),
-      this.port.entries(MAX_LIMIT),
-      this.retryMessages(),
     ]);
+    // The store after the nodes: a message leaves a node's memory only once stored (markRetry).
+    const [rows, waiting] = await Promise.all([this.port.entries(MAX_LIMIT), this.retryMessages()]);
     let total = own.total;
     const items: ClusterQueueItem[] = own.items.map((x) => this.tag(x, this.port.node));
     // An item on the shared store (extended retry, dead letters) is listed by every node: once here.
@@ -433,10 +483,12 @@ export class ClusterQueue implements QueueApi {
     }
     const now = this.port.now();
     for (const r of rows) {
-      if (r.leaseNode !== null && answered.has(r.leaseNode)) continue;
-      const msgs = r.leaseNode === null ? this.retryItems(r, waiting, now) : [];
-      for (const item of msgs.length > 0 ? msgs : [this.item(r)]) {
+      // Claimed again by an answering node: its waiting messages that node does not have in memory.
+      const claimed = r.leaseNode !== null && answered.has(r.leaseNode);
+      const msgs = r.leaseNode === null || claimed ? this.retryItems(r, waiting, now) : [];
+      for (const item of msgs.length > 0 || claimed ? msgs : [this.item(r)]) {
         if (seen.has(item.id) || !matches(item, filter, now)) continue;
+        seen.add(item.id);
         total++;
         items.push(item);
       }
@@ -451,12 +503,12 @@ export class ClusterQueue implements QueueApi {
    */
   private async briefs(filter: QueueFilter): Promise<{ items: { node: string; b: Brief }[]; silent: string[]; partial: boolean }> {
     const want: QueueFilter = { ...filter, offset: 0, limit: BRIEF_LIMIT };
-    const [own, answers, rows, waiting] = await Promise.all([
+    const [own, answers] = await Promise.all([
       this.inner.list(want),
       this.port.ask(QUEUE_OP_PREFIX + JSON.stringify({ op: 'brief', filter: want })),
-      this.port.entries(MAX_LIMIT),
-      this.retryMessages(),
     ]);
+    // The store after the nodes (as list).
+    const [rows, waiting] = await Promise.all([this.port.entries(MAX_LIMIT), this.retryMessages()]);
     const seen = new Set<string>();
     const items: { node: string; b: Brief }[] = [];
     const add = (node: string, b: Brief): void => { if (!seen.has(b[0])) { seen.add(b[0]); items.push({ node, b }); } };
@@ -473,10 +525,11 @@ export class ClusterQueue implements QueueApi {
     }
     const now = this.port.now();
     for (const r of rows) {
-      if (r.leaseNode !== null && answered.has(r.leaseNode)) continue;
-      // A file released for long retry: its waiting messages, each as its node showed it.
-      const msgs = r.leaseNode === null ? this.retryItems(r, waiting, now) : [];
-      for (const item of msgs.length > 0 ? msgs : [this.item(r)]) {
+      // A file released for long retry: its waiting messages, each as its node showed it; claimed
+      // again by an answering node: those that node does not have in memory (add: once by id).
+      const claimed = r.leaseNode !== null && answered.has(r.leaseNode);
+      const msgs = r.leaseNode === null || claimed ? this.retryItems(r, waiting, now) : [];
+      for (const item of msgs.length > 0 || claimed ? msgs : [this.item(r)]) {
         if (filter.states !== undefined && !filter.states.includes(item.state)) continue;
         if (matches(item, filter, now)) add(r.leaseNode ?? '-', briefOf(item));
       }
@@ -538,7 +591,8 @@ export class ClusterQueue implements QueueApi {
     }
     // The rows of the shared queue no answering node holds (read or not), as by id.
     const now = this.port.now();
-    const rows = (await this.port.entries(MAX_LIMIT)).filter((r) => !(r.leaseNode !== null && answered.has(r.leaseNode)));
+    const all = await this.port.entries(MAX_LIMIT);
+    const rows = all.filter((r) => !(r.leaseNode !== null && answered.has(r.leaseNode)));
     const row = { node: '-', done: 0, refused: 0 };
     // A file released for long retry: its waiting messages, each acted on as by id (hold, release
     // and retry act on the row: once per row; bounce and delete by the node that claims it).
@@ -562,6 +616,19 @@ export class ClusterQueue implements QueueApi {
       if (action !== 'hold' && row.done + row.refused >= filter.limit) break;
       const out = await this.actOnRow(r, item, action, who, true);
       if (out.ok) { row.done++; ids.add(item.id); } else row.refused++;
+    }
+    // Files an answering node claimed again for their next attempt: their waiting messages that
+    // node did not act on (not in its memory when asked), each as by id (actOnClaimed).
+    for (const r of all) {
+      if (r.leaseNode === null || !answered.has(r.leaseNode)) continue;
+      for (const m of waiting) {
+        const item = m.entryId === r.id ? retryItem(r, m, now) : undefined;
+        if (item === undefined || ids.has(item.id) || !matches(item, filter, now)) continue;
+        if (action !== 'hold' && row.done + row.refused >= filter.limit) break;
+        if (action !== 'bounce' && action !== 'delete' && rowsDone.has(r.id)) { row.done++; ids.add(item.id); continue; }
+        const { out, onRow } = await this.actOnClaimedHow(item.id, action, who, { row: r, msg: m, item });
+        if (out.ok) { row.done++; ids.add(item.id); if (onRow) rowsDone.add(r.id); } else row.refused++;
+      }
     }
     if (row.done + row.refused > 0) { nodes.push(row); refused += row.refused; }
     return ok({ done: ids.size, refused, ids: [...ids], nodes, silent });
@@ -653,7 +720,7 @@ export class ClusterQueue implements QueueApi {
       return ok(item === null ? null : this.tag(item, r.node));
     }
     const rm = await this.retryMessage(id);
-    if (rm !== undefined) return this.actOnRetry(id, action, who, rm);
+    if (rm !== undefined) return rm.row.leaseNode === null ? this.actOnRetry(id, action, who, rm) : this.actOnClaimed(id, action, who, rm);
     const row = await this.row(id);
     if (row === undefined) return err(notFound(id, own.error.error, r.silent));
     return this.actOnRow(row, this.item(row), action, who, false);

@@ -105,8 +105,10 @@ export interface OperatorStore {
   /** The first `max` bytes of an entry's data (its chunks, read one at a time), and whether there is more. */
   readHead(writer: string, id: string, max: number): Promise<{ data: Buffer; truncated: boolean } | undefined>;
   /**
-   * Long retry in the operator's view: the unfinished messages of the writer's entries that no
-   * live node holds and that wait with attempts in checkpoint_retries, at most `limit`.
+   * Long retry in the operator's view: the unfinished messages of the writer's entries that wait
+   * with attempts in checkpoint_retries, at most `limit`; also those of an entry a node has
+   * claimed again for its next attempt (told apart by the entry's lease: cluster-queue.ts lists
+   * such a message from here while that node does not have it in memory).
    */
   retryMessages(writer: string, limit: number): Promise<RetryMessageRow[]>;
   /**

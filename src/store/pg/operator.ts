@@ -176,7 +176,7 @@ export class PgOperatorStore implements OperatorStore {
     const r = await this.db.query<{ entry_id: string; no: number; attempts: number; view: RetryMessageRow['view']; command: boolean }>(
       `SELECT r.entry_id::text AS entry_id, r.no, r.attempts, r.view, r.command IS NOT NULL AS command
        FROM checkpoint_retries r JOIN queue_entries q ON q.id = r.entry_id
-       WHERE q.writer = $1 AND (q.lease_node IS NULL OR q.lease_expires < now())
+       WHERE q.writer = $1
          AND NOT EXISTS (SELECT 1 FROM checkpoint_messages m WHERE m.entry_id = r.entry_id AND m.no = r.no)
        ORDER BY q.arrived_at, r.entry_id, r.no LIMIT $2`,
       [writer, limit],
