@@ -5,8 +5,8 @@
 // spoolgate_retry_current gauge of /metrics, show each node's OWN messages in long retry, and the
 // released ones once (RELEASED line, `cluster.released`, spoolgate_retry_released), so the sum
 // over the nodes plus the released figure is the cluster's long retry. Before the split each
-// node's RETRY was its own plus the released ones (3 and 2: 5, not 3): the holder's row never
-// shows 1 and the test fails there.
+// node's RETRY was its own plus the released ones (3 and 2: 5, not 3): the rows never show 1 and
+// 0 and the test fails there.
 //
 // Set-up: the target answers 451 to file REL (2 messages: both in long retry, so the node that
 // read it releases it to the shared queue), then to the first message of file OWN while the
@@ -114,15 +114,17 @@ test('the NODE table counts each node\'s own long retry and the released message
   // Each node's own CURRENT RETRY keeps its meaning: its messages plus the released ones.
   assert.equal(other.services!.gateway.forwarder.counters.currentRetry, 2);
 
-  // D,TARGETS on each node: once the other node's status (published every Heartbeat) shows OWN.
+  // D,TARGETS on each node: once the other node's status (published every Heartbeat) is of now
+  // (a row published while that node still held REL would show REL's messages as its own).
+  const own = (x: { node: string }): number => (x.node === holder.name ? 1 : 0);
   for (const n of nodes) {
     let shown = '';
     let data: TargetsData | undefined;
-    await until(`${n.name}'s NODE table shows the holder's own retry`, async () => {
+    await until(`${n.name}'s NODE table shows each node's own retry`, async () => {
       const r = await cmd(n, 'D,TARGETS');
       shown = r.lines.join('\n');
       data = r.data as TargetsData;
-      return data.cluster.nodes.find((x) => x.node === holder.name)?.counters.currentRetry === 1;
+      return data.cluster.nodes.length === 2 && data.cluster.nodes.every((x) => x.counters.currentRetry === own(x));
     }, 30_000).catch((e: unknown) => { throw new Error(`${String(e)}\n${shown}`); });
     const d = data!;
     const sum = d.cluster.nodes.reduce((x, v) => x + v.counters.currentRetry, 0) + (d.cluster.released ?? 0);
