@@ -72,6 +72,35 @@ test('D,TARGETS on a cluster: the node\'s own display unchanged, then the NODE t
   assert.ok(addr.some((l) => /^ {2}a +192\.0\.2\.1:25 +NOT USABLE/.test(l)));
 });
 
+test('D,TARGETS on a cluster: RETRY is each node\'s own, the store\'s released long retry is one line and one field (the sum over nodes counts it once)', async () => {
+  // Every node counts the 2 released messages in its CURRENT RETRY: b 1 own + 2, a 1 own + 2 (its
+  // published status), c of an older version without the split (taken as it is: 1).
+  const released = (c: number, r: number): NodeStatusRow['status'] => ({ ...(rowA.status as object), counters: { ...(rowA.status as { counters: object }).counters, currentRetry: c, retryReleased: r } }) as NodeStatusRow['status'];
+  const a: NodeStatusRow = { ...rowA, status: released(3, 2) };
+  const { target, log } = fixture(cluster({ statuses: async () => [a, rowC] }));
+  const f = target.forwarder as { counters: { currentRetry: number } } & ForwarderView;
+  f.counters.currentRetry = 3;
+  const withRelease: OperatorTarget = { ...target, forwarder: { ...f, retryReleased: () => 2 } };
+  const r = await executeLine('D,TARGETS', { target: withRelease, log });
+  assert.ok(r.lines.includes('DEADLETTER: 0                CURRENT RETRY: 3'), `the node's own CURRENT RETRY keeps its meaning\n${r.lines.join('\n')}`);
+  const table = r.lines.slice(r.lines.indexOf('EZD1864I TEST CLUSTER: 3 NODES (THIS NODE b)'));
+  assert.deepEqual(table.slice(2), [
+    '  a                192.0.2.1:25                   NOT USABLE        9        7        2      1 1.5S',
+    '  b                192.0.2.1:25                   ACTIVE            2        2        0      1 0.0S',
+    '  c                -                              -                          7               1 45.0S STALE',
+    '  RELEASED: 2 MESSAGES IN LONG RETRY ON THE SHARED QUEUE, NO NODE HOLDS THEM (CLUSTER, NOT IN RETRY ABOVE)',
+  ]);
+  const data = r.data as { counters: { currentRetry: number; retryReleased?: number }; cluster: { released?: number; nodes: { node: string; counters: { currentRetry: number; retryReleased?: number } }[] } };
+  assert.deepEqual(data.cluster.nodes.map((x) => [x.node, x.counters.currentRetry, x.counters.retryReleased]), [['a', 1, undefined], ['b', 1, undefined], ['c', 1, undefined]]);
+  assert.equal(data.cluster.released, 2);
+  assert.equal(data.cluster.nodes.reduce((n, x) => n + x.counters.currentRetry, 0) + data.cluster.released, 5, 'own 1 + 1 + 1, released 2: once');
+  assert.deepEqual([data.counters.currentRetry, data.counters.retryReleased], [3, 2], 'the node\'s own counters as they were, with the released part named');
+  // Without a shared queue (retryReleased absent): no RELEASED line, no field.
+  const plain = await executeLine('D,TARGETS', { target, log });
+  assert.ok(!plain.lines.some((l) => l.includes('RELEASED:')), plain.lines.join('\n'));
+  assert.equal((plain.data as { cluster: { released?: number } }).cluster.released, undefined);
+});
+
 test('D,SPOOLSTATUS on a cluster lists every node\'s tasks; DETAIL only the busy ones', async () => {
   const { target, log } = fixture(cluster());
   const s = (await executeLine('D,SPOOLSTATUS', { target, log })).lines;

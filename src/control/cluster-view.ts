@@ -5,6 +5,10 @@
 // than the lease time is marked STALE (its last state, not its state now); one older than ten
 // lease times is left out (D,NODES still lists it). Not shown with DisplayCompat IBM, nor with
 // Backend SQLite (one node: the display is unchanged). Pure: rows in, lines out.
+// RETRY (and counters.currentRetry of each node in the data) is the node's OWN messages in long
+// retry; the cluster's messages released for long retry on the store, which every node counts in
+// its own CURRENT RETRY, are shown once under the table (RELEASED), so the column plus RELEASED is
+// the cluster's long retry, never a multiple of it.
 import { Msg } from './messages.js';
 import type { CountersSnapshot, Snapshot, TargetSnapshot, TaskSnapshot } from './snapshot.js';
 import type { JsonValue } from '../store/queue-store.js';
@@ -37,14 +41,24 @@ function asStatus(v: JsonValue): NodeStatus | undefined {
   return { suspendMode: o.suspendMode ?? 'none', counters: o.counters, tasks: o.tasks, targets: o.targets };
 }
 
-/** Every node's view: this node's from its snapshot now, the others' from their rows. */
+/**
+ * A node's counters as the NODE table shows them: currentRetry is its own messages in long retry,
+ * without the released ones of the cluster (retryReleased, left out here: shown once). A status
+ * without retryReleased (Backend SQLite, or a node of an older version) is taken as it is.
+ */
+export function ownCounters(c: CountersSnapshot): CountersSnapshot {
+  const { retryReleased, ...rest } = c;
+  return retryReleased === undefined ? rest : { ...rest, currentRetry: Math.max(0, c.currentRetry - retryReleased) };
+}
+
+/** Every node's view: this node's from its snapshot now, the others' from their rows (counters: ownCounters). */
 export function clusterViews(self: string, s: Snapshot, rows: readonly NodeStatusRow[], staleSeconds: number): ClusterNodeView[] {
-  const out: ClusterNodeView[] = [{ node: self, age: 0, stale: false, suspendMode: s.suspendMode, counters: s.counters, tasks: s.tasks, targets: s.targets }];
+  const out: ClusterNodeView[] = [{ node: self, age: 0, stale: false, suspendMode: s.suspendMode, counters: ownCounters(s.counters), tasks: s.tasks, targets: s.targets }];
   for (const r of rows) {
     if (r.node === self || r.age > staleSeconds * 10) continue;
     const st = asStatus(r.status);
     if (st === undefined) continue;
-    out.push({ node: r.node, age: r.age, stale: r.age > staleSeconds, ...st });
+    out.push({ node: r.node, age: r.age, stale: r.age > staleSeconds, ...st, counters: ownCounters(st.counters) });
   }
   return out.sort((a, b) => a.node.localeCompare(b.node));
 }
@@ -55,8 +69,12 @@ function ageCell(v: ClusterNodeView): string {
 
 const NODE_W = 16;
 
-/** The TARGETS table: one row per node and target address (ADDR= keeps that address's rows). */
-export function clusterTargetLines(instance: string, self: string, views: readonly ClusterNodeView[], match?: (t: TargetSnapshot) => boolean): string[] {
+/**
+ * The TARGETS table: one row per node and target address (ADDR= keeps that address's rows);
+ * RETRY is each node's own; `released` (this node's count of the store's released long-retry
+ * messages, when it has one) is one line under the table.
+ */
+export function clusterTargetLines(instance: string, self: string, views: readonly ClusterNodeView[], match?: (t: TargetSnapshot) => boolean, released?: number): string[] {
   const out = [Msg.clusterView(instance, views.length, self),
     `  ${'NODE'.padEnd(NODE_W)} ${'TARGET'.padEnd(30)} ${'STATE'.padEnd(10)} ${'ATTEMPTS'.padStart(8)} ${'SENT'.padStart(8)} ${'CONNFAIL'.padStart(8)} ${'RETRY'.padStart(6)} AGE`];
   for (const v of views) {
@@ -67,6 +85,7 @@ export function clusterTargetLines(instance: string, self: string, views: readon
       out.push(`  ${v.node.padEnd(NODE_W)} ${addr.padEnd(30)} ${t.state.padEnd(10)} ${String(t.mailAttempts).padStart(8)} ${String(t.mailSent).padStart(8)} ${String(t.connectFail).padStart(8)} ${String(v.counters.currentRetry).padStart(6)} ${ageCell(v)}`);
     }
   }
+  if (released !== undefined) out.push(`  RELEASED: ${released} MESSAGE${released === 1 ? '' : 'S'} IN LONG RETRY ON THE SHARED QUEUE, NO NODE HOLDS THEM (CLUSTER, NOT IN RETRY ABOVE)`);
   return out;
 }
 

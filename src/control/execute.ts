@@ -184,7 +184,7 @@ async function execute(cmd: Command, ctx: ExecuteContext): Promise<{ lines: stri
         ])];
         const cv = await clusterPart(t, s.compat === 'ibm', s);
         const match = cmd.addr === undefined ? undefined : (x: { address: string }) => canonicalIp(x.address) === canonicalIp(cmd.addr ?? '');
-        const more = cv === undefined ? [] : cv.error !== undefined ? [cv.error] : clusterTargetLines(inst, cv.self, cv.views, match);
+        const more = cv === undefined ? [] : cv.error !== undefined ? [cv.error] : clusterTargetLines(inst, cv.self, cv.views, match, cv.released);
         return { lines: [...lines, ...faultLines, ...more], data: { counters: s.counters, targets, faults, ...clusterData(cv) } };
       }
       case 'display-nodes': return displayNodes(t, inst);
@@ -307,11 +307,13 @@ async function refreshAll(t: OperatorTarget, inst: string, here: { lines: string
 }
 
 /** (ext, [P2]) Every node's rows for D,TARGETS / D,SPOOLSTATUS; undefined with SQLite or DisplayCompat IBM. */
-async function clusterPart(t: OperatorTarget, ibm: boolean, s: Parameters<typeof clusterViews>[1]): Promise<{ self: string; views: ClusterNodeView[]; error?: string } | undefined> {
+async function clusterPart(t: OperatorTarget, ibm: boolean, s: Parameters<typeof clusterViews>[1]): Promise<ClusterPart | undefined> {
   const c = t.cluster?.();
   if (ibm || c?.statuses === undefined) return undefined;
   try {
-    return { self: c.node, views: clusterViews(c.node, s, await c.statuses(), c.staleSeconds ?? 30) };
+    // The views' RETRY is each node's own; the store's released long retry once (cluster-view.ts).
+    const released = s.counters.retryReleased;
+    return { self: c.node, views: clusterViews(c.node, s, await c.statuses(), c.staleSeconds ?? 30), ...(released === undefined ? {} : { released }) };
   } catch (e) {
     return { self: c.node, views: [], error: `CLUSTER: THE OTHER NODES' STATE CANNOT BE READ FROM THE STORE: ${describeError(e).toUpperCase()}` };
   }
@@ -328,9 +330,11 @@ async function sharedQueueLines(t: OperatorTarget, clock: Clock | undefined): Pr
   }
 }
 
-function clusterData(cv: { self: string; views: ClusterNodeView[]; error?: string } | undefined): object {
+interface ClusterPart { self: string; views: ClusterNodeView[]; error?: string; released?: number }
+
+function clusterData(cv: ClusterPart | undefined): object {
   if (cv === undefined) return {};
-  return { cluster: { node: cv.self, ...(cv.error === undefined ? {} : { error: cv.error }), nodes: cv.views } };
+  return { cluster: { node: cv.self, ...(cv.error === undefined ? {} : { error: cv.error }), nodes: cv.views, ...(cv.released === undefined ? {} : { released: cv.released }) } };
 }
 
 /** (ext, [P2]) DISPLAY,NODES: each node on the shared store (docs/cluster.md); any node answers. */

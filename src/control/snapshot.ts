@@ -90,6 +90,12 @@ export interface CountersSnapshot {
   readonly undeliver: number;
   readonly extendedCurrent: number;
   readonly extendedTotal: number;
+  /**
+   * (ext, [P2]) On a shared queue: how many of currentRetry are the cluster's messages released
+   * for long retry (held by no node, counted by every node); currentRetry minus this is the node's
+   * own. Absent with SQLite (currentRetry is all this node's).
+   */
+  readonly retryReleased?: number;
 }
 
 export interface Snapshot {
@@ -159,6 +165,8 @@ export interface ForwarderView {
   flushRetry(tkid: number): number;
   /** FLUSHRETRY in every form: flushRetry, and with TKID=0 on a shared queue its released entries due now for every node. */
   flushLongRetry?(tkid: number): Promise<number>;
+  /** (ext, [P2]) The released long-retry messages counted in counters.currentRetry (forwarder.ts retryReleased). */
+  retryReleased?(): number | undefined;
   /** (ext, [P2]) Files released for long retry on the shared queue (forwarder.ts releasedFiles). */
   releasedFiles?(): readonly { readonly entryId: string; readonly jobName: string; readonly jobId: string; readonly messages: number; readonly nextAttempt: Date; readonly held: boolean; readonly lastNode: string | null }[];
   /** Extended-retry mail older than `days` (0 = all) made due and sent; returns how many. */
@@ -241,6 +249,7 @@ export function takeSnapshot(opts: {
 }): Snapshot {
   const f = opts.forwarder;
   const c = f.counters;
+  const released = f.retryReleased?.();
   return {
     instance: opts.instance.toUpperCase(),
     ...(opts.compat === undefined ? {} : { compat: opts.compat }),
@@ -248,7 +257,7 @@ export function takeSnapshot(opts: {
     logLevel: opts.logLevel,
     userExit: opts.userExit,
     suspendMode: f.suspendMode,
-    counters: { mailSent: c.mailSent, totalRetry: c.totalRetry, currentRetry: c.currentRetry, deadLetter: c.deadLetter, undeliver: c.undeliver, extendedCurrent: c.extendedCurrent, extendedTotal: c.extendedTotal },
+    counters: { mailSent: c.mailSent, totalRetry: c.totalRetry, currentRetry: c.currentRetry, deadLetter: c.deadLetter, undeliver: c.undeliver, extendedCurrent: c.extendedCurrent, extendedTotal: c.extendedTotal, ...(released === undefined ? {} : { retryReleased: released }) },
     tasks: f.tasks.map(taskSnapshot),
     ...parkedSnapshots(f),
     ...releasedSnapshots(f),

@@ -57,6 +57,8 @@ export interface SpoolSource extends SpoolPort {
   flushShared?(): Promise<number>;
   /** Messages waiting in long retry on the shared queue, held by no node (CURRENT RETRY counts them). */
   retryShared?(): number;
+  /** Messages of the entries this node holds, deferred to their retry time until the entry is released (this node's own: CURRENT RETRY counts them). */
+  retryHeld?(): number;
   /** The files released for long retry on the shared queue (D,SPOOL lists them; the first RELEASED_SHOWN). */
   releasedFiles?(): RetrySummary['files'];
 }
@@ -170,9 +172,10 @@ export class Forwarder {
     this.router = new Router([], deps.clock);
     if (deps.spool.retryShared !== undefined) {
       // On a shared queue CURRENT RETRY is the cluster's: this node's messages waiting in memory
-      // (the lifecycle counts them up and down here) plus those released for long retry that no
-      // node holds (store-source.ts), so D,SPOOL, metrics and status on any node count them.
-      const shared = (): number => deps.spool.retryShared?.() ?? 0;
+      // (the lifecycle counts them up and down here) and those deferred on the entries it holds
+      // until it releases them (its own), plus those released for long retry that no node holds
+      // (store-source.ts; retryReleased), so D,SPOOL, metrics and status on any node count them.
+      const shared = (): number => (deps.spool.retryShared?.() ?? 0) + (deps.spool.retryHeld?.() ?? 0);
       let local = this.counters.currentRetry;
       Object.defineProperty(this.counters, 'currentRetry', { enumerable: true, get: () => local + shared(), set: (v: number) => { local = v - shared(); } });
     }
@@ -442,6 +445,15 @@ export class Forwarder {
 
   flushRetry(tkid: number): number {
     return this.lifecycle.flushRetry(tkid);
+  }
+
+  /**
+   * (ext, [P2]) The cluster's messages released for long retry on the shared queue, held by no
+   * node: the part of this node's CURRENT RETRY that is not its own (the NODE table and metrics
+   * show it once, docs/cluster.md); undefined when the spool is not a shared queue.
+   */
+  retryReleased(): number | undefined {
+    return this.deps.spool.retryShared?.();
   }
 
   /** (ext, [P2]) Files released for long retry on the shared queue, held by no node: D,SPOOL lists them. */

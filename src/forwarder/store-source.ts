@@ -92,6 +92,8 @@ interface Held {
   lost: boolean;
   /** Long retry: the latest next attempt of the file's messages deferred in this pass (deferRetry). */
   retryAt?: Date;
+  /** The messages deferred in this pass: in long retry, this node's own until the entry is released (CURRENT RETRY). */
+  deferred?: Set<number>;
 }
 
 export interface StoreSource {
@@ -402,6 +404,7 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
           if (h.retryAt === undefined || h.retryAt < retryAt) h.retryAt = retryAt;
           // --once: the run ends with its mail settled, as on one node: the message waits here
           // (the attempts are counted in the store all the same; a stop releases to retryAt).
+          if (!onceMode) (h.deferred ??= new Set()).add(no);
           return !onceMode;
         },
         forget: (id) => (finished.delete(id) ? Promise.resolve() : cp.forget(id)),
@@ -437,6 +440,7 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
           return n;
         },
         retryShared: () => retryShared.messages,
+        retryHeld: () => { let n = 0; for (const h of held.values()) n += h.deferred?.size ?? 0; return n; },
         releasedFiles: () => retryShared.files,
         giveBack: (e, stopping) => {
           if (!held.has(e.id) && !finished.has(e.id)) return false;

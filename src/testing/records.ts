@@ -10,7 +10,9 @@ import { stateLayout, type Config } from '../config/index.js';
 import { accountingPath, TableAccountingSink, type Accounting, type AccountingRecord } from '../log/accounting.js';
 import { DeadLetterStore, TableDeadLetters, type DeadLetterInput } from '../notify/deadletter.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
-import { openPgStore, pgOptions, PgAccountingTable, PgDeadLetterTable, PgPool, PgQueueStore } from '../store/pg/index.js';
+import { openPgStore, pgOptions, PgAccountingTable, PgDeadLetterTable, PgHeldTable, PgPool, PgQueueStore } from '../store/pg/index.js';
+import { DirectoryHeldFiles, TableHeldFiles, type HeldFiles } from '../spool/held-files.js';
+import { spoolLayout, type SpoolEntryRef } from '../spool/submit.js';
 import type { EnvelopeJson } from '../core/index.js';
 import type { Gateway } from '../gateway.js';
 import { ENVELOPE_ATTRIBUTE } from '../spool/message-queue.js';
@@ -146,6 +148,55 @@ export async function arrivalIdentities(config: Config): Promise<string[] | unde
   } finally {
     await pool.close();
   }
+}
+
+/**
+ * Runs `act` on the held files and reports of the configuration, as the gateway opens them
+ * (Gateway.held): this node's held/ and sysout/ directories, or with Store Backend PostgreSQL the
+ * shared held tables (its own pool, ended after `act`).
+ */
+async function withHeldFiles<T>(config: Config, act: (held: HeldFiles, directory: boolean) => Promise<T>): Promise<T> {
+  const layout = spoolLayout(config.spool.directory, config.extWrtName);
+  if (config.store.backend !== 'postgresql') {
+    mkdirSync(layout.held, { recursive: true });
+    mkdirSync(layout.sysout, { recursive: true });
+    return act(new DirectoryHeldFiles(layout), true);
+  }
+  const pool = await pgPool(config);
+  try {
+    return await act(new TableHeldFiles(new PgHeldTable(pool, config.store.postgres!.node), layout), false);
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
+ * Writes a report of bad spool file `entry` as if `Report Sysout` had written it at `at` (epoch ms),
+ * through HeldFiles.writeReport of the configuration's backend: the sysout/ file (given that
+ * modification time, what its retention ages by) or a held_reports row written then.
+ */
+export async function plantReport(config: Config, at: number, entry: SpoolEntryRef, text: string): Promise<void> {
+  await withHeldFiles(config, async (held, directory) => {
+    const where = await held.writeReport(entry, text, new Date(at));
+    if (directory) utimesSync(where, at / 1000, at / 1000);
+  });
+}
+
+/**
+ * Holds a spool file `entry` with `bytes` as if it had been held at `at` (epoch ms), through
+ * HeldFiles.hold of the configuration's backend (the file is written to incoming/ first, where a
+ * hold finds it); the held/ file also gets that modification time. Before the gateway starts.
+ */
+export async function plantHeld(config: Config, at: number, entry: SpoolEntryRef, bytes: string, reason: string): Promise<string> {
+  const layout = spoolLayout(config.spool.directory, config.extWrtName);
+  return withHeldFiles(config, async (held, directory) => {
+    mkdirSync(layout.incoming, { recursive: true });
+    writeFileSync(join(layout.incoming, entry.id), bytes);
+    const attributes = { jobName: entry.attrs.jobName, jobId: entry.attrs.jobId, originUser: entry.attrs.originUser };
+    const name = await held.hold({ entry, kind: 'spool', attributes }, reason, new Date(at));
+    if (directory) utimesSync(join(layout.held, name), at / 1000, at / 1000);
+    return name;
+  });
 }
 
 /** One of the gateway's own mails waiting in its queue (a message entry), as it was stored. */

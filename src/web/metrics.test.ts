@@ -89,6 +89,16 @@ test('metrics: counters, per-target counters and states, tasks, spool depth and 
   assert.equal(s.filter((x) => x.name === 'spoolgate_delivery_latency_seconds_bucket').length, 2 * (LATENCY_BUCKETS_SECONDS.length + 1));
 });
 
+test('metrics on a shared queue: spoolgate_retry_current is this node\'s own, the released long retry a gauge of its own; none without one', async () => {
+  const clustered: ForwarderView = { ...forwarder, counters: { ...forwarder.counters, currentRetry: 4 }, retryReleased: () => 3 };
+  const s = checkExposition(await renderMetrics({ forwarder: clustered, now: () => 0, node: 'a' }));
+  assert.equal(sampleValue(s, 'spoolgate_retry_current', { node: 'a' }), 1);
+  assert.equal(sampleValue(s, 'spoolgate_retry_released', { node: 'a' }), 3);
+  const single = checkExposition(await renderMetrics({ forwarder, now: () => 0 }));
+  assert.equal(sampleValue(single, 'spoolgate_retry_current'), 1, 'with SQLite: CURRENT RETRY as it is');
+  assert.equal(sampleValue(single, 'spoolgate_retry_released'), undefined);
+});
+
 test('metrics without spool or latency sources, an empty queue, and label escaping', async () => {
   const odd: ForwarderView = { ...forwarder, tasks: [], listTargets: () => [target('a"b\\c\nd', 25, 'UNKNOWN', { mailAttempts: 0, mailSent: 0, connectFail: 0 })] };
   let s = checkExposition(await renderMetrics({ forwarder: odd, now: () => 0 }));

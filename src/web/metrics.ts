@@ -123,7 +123,12 @@ export async function renderMetrics(src: MetricsSource): Promise<string> {
   const none: Labels = {};
   x.family('spoolgate_mail_sent_total', 'counter', 'Messages sent to a target server (DISPLAY,TARGETS MAIL SENT).', [[none, c.mailSent]]);
   x.family('spoolgate_retries_total', 'counter', 'Messages put into long retry (TOTAL RETRY).', [[none, c.totalRetry]]);
-  x.family('spoolgate_retry_current', 'gauge', 'Messages in long retry now (CURRENT RETRY).', [[none, c.currentRetry]]);
+  // [P2] On a shared queue CURRENT RETRY includes the cluster's released long retry, which every
+  // node counts: the gauge is this node's own (summed over nodes: no double count), the released
+  // ones are a gauge of their own (the cluster's: the same on every node, not to be summed).
+  const released = f.retryReleased?.();
+  x.family('spoolgate_retry_current', 'gauge', 'Messages in long retry now (CURRENT RETRY; in a cluster this node\'s own).', [[none, c.currentRetry - (released ?? 0)]]);
+  if (released !== undefined) x.family('spoolgate_retry_released', 'gauge', 'Messages released for long retry on the shared queue, no node holds them (the cluster\'s: every node reports the same figure; do not sum).', [[none, released]]);
   x.family('spoolgate_dead_letters_total', 'counter', 'Messages stored as dead letters (DEADLETTER).', [[none, c.deadLetter]]);
   x.family('spoolgate_undeliverable_total', 'counter', 'Messages found undeliverable (UNDELIVER).', [[none, c.undeliver]]);
   x.family('spoolgate_extended_retry_current', 'gauge', 'Messages in extended retry now (EXTENDED RETRY CURRENT).', [[none, c.extendedCurrent]]);

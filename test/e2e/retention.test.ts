@@ -5,30 +5,25 @@
 // the ages and the last run; REFRESH changes an age (0 = keep for ever); `spoolgate journal` and
 // `spoolgate accounting` answer from what remains. Fails on the code before retention: no
 // `retention.pruned` is ever logged and nothing is removed. [P2] On both backends: the old rows
-// are planted and counted through the gateway's interfaces (testing/records.ts), and with
-// PostgreSQL a run also forgets this node's old arrival identities (pruneArrivals).
+// are planted and counted through the gateway's interfaces (testing/records.ts) — the reports of
+// bad spool files and the held file through HeldFiles (Gateway.held: sysout/ and held/, or the
+// shared held tables) —, and with PostgreSQL a run also forgets this node's old arrival
+// identities (pruneArrivals).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseMailbox, type Mailbox } from '../../src/core/index.js';
 import { Logger, type LogRecord } from '../../src/log/index.js';
 import { startServices } from '../../src/main.js';
 import type { DeadLetterInput } from '../../src/notify/deadletter.js';
-import { spoolLayout } from '../../src/spool/submit.js';
+import { spoolLayout, type SpoolEntryRef } from '../../src/spool/submit.js';
 import { FakeClock } from '../../src/testing/clock.js';
 import { tempDir } from '../../src/testing/peers.js';
 import { TEST_BACKEND } from '../../src/testing/backend.js';
-import { accountingRecords, arrivalIdentities, plantAccounting, plantArrival, plantDeadLetter, plantJournal } from '../../src/testing/records.js';
+import { accountingRecords, arrivalIdentities, plantAccounting, plantArrival, plantDeadLetter, plantHeld, plantJournal, plantReport } from '../../src/testing/records.js';
 import { spoolgateCli, writeConfig } from '../../src/testing/gateway.js';
 
 const DAY = 86_400_000;
-
-function aged(path: string, now: number, daysAgo: number, text = 'x\n'): void {
-  writeFileSync(path, text);
-  const t = (now - daysAgo * DAY) / 1000;
-  utimesSync(path, t, t);
-}
 
 function mailbox(s: string): Mailbox {
   const m = parseMailbox(s);
@@ -56,18 +51,18 @@ test('retention: pruned at start and after each interval; D,CONFIG shows it; REF
   // the SQLite journal or the shared table, the dead-letter directory or table, the accounting file
   // or table): journal rows 45 and 2 days old, dead letters 31 and 29 days old, an accounting
   // record 60 days old (with the file form in a rotated file) and one an hour old; with PostgreSQL
-  // this node's arrival identities 45 and 2 days old. Local on both: a report 40 days old, a held
-  // file 400 days old.
+  // this node's arrival identities 45 and 2 days old. Through HeldFiles (sysout/ and held/, or the
+  // shared held tables): reports of bad spool files 40 and 2 days old, a file held 400 days ago.
   mkdirSync(config.stateDirectory, { recursive: true });
   await plantJournal(config, now - 45 * DAY, [{ type: 'delivered', messageId: 'OLD', from: 'old@x.test' }]);
   await plantJournal(config, now - 2 * DAY, [{ type: 'delivered', messageId: 'NEW', from: 'new@x.test' }]);
   await plantDeadLetter(config, now - 31 * DAY, letter('a'));
   const keptLetter = await plantDeadLetter(config, now - 29 * DAY, letter('b'));
   const l = spoolLayout(config.spool.directory, config.extWrtName);
-  mkdirSync(l.sysout, { recursive: true });
-  mkdirSync(l.held, { recursive: true });
-  aged(join(l.sysout, 'J1.e1.report.txt'), now, 40);
-  aged(join(l.held, 'e9'), now, 400);
+  const bad = (id: string, jobId: string): SpoolEntryRef => ({ id, attrs: { jobName: 'BADJOB', jobId, originUser: 'u' } });
+  await plantReport(config, now - 40 * DAY, bad('e1', 'J1'), 'old report\n');
+  await plantReport(config, now - 2 * DAY, bad('e2', 'J2'), 'new report\n');
+  await plantHeld(config, now - 400 * DAY, bad('e9', 'J9'), 'x\n', 'planted bad file');
   const record = (job: string): Record<string, unknown> & { type: number } => ({ type: 50, name: 'MAIL', instance: 'test', jobName: job, user: 'u' });
   await plantAccounting(config, now - 60 * DAY, record('SEPT'), { rotated: true });
   await plantAccounting(config, now - 3600_000, record('NOV'));
@@ -86,8 +81,11 @@ test('retention: pruned at start and after each interval; D,CONFIG shows it; REF
   // arrivals: a cluster node's identities older than ARRIVALS_KEPT_DAYS (none with SQLite: null).
   assert.deepEqual({ ...rec.fields }, { journal: 1, accounting: 1, deadLetters: 1, reports: 1, arrivals: pg ? 1 : null, more: null });
   assert.deepEqual(await letters(), [keptLetter], 'the 29-day-old dead letter stays');
-  assert.deepEqual(readdirSync(l.sysout), []);
-  assert.deepEqual(readdirSync(l.held), ['e9'], 'held files wait for the operator');
+  assert.equal(await services.gateway.held.reportOf({ id: 'e1', jobId: 'J1' }), undefined, 'the 40-day-old report goes');
+  assert.equal(await services.gateway.held.reportOf({ id: 'e2', jobId: 'J2' }), 'new report\n', 'the 2-day-old report stays');
+  if (!pg) assert.deepEqual(readdirSync(l.sysout), ['J2.e2.report.txt']);
+  assert.deepEqual((await services.gateway.held.list()).map((h) => h.id), ['e9'], 'held files wait for the operator');
+  if (!pg) assert.deepEqual(readdirSync(l.held).sort(), ['e9', 'e9.reason.json']);
   assert.deepEqual(await arrivalIdentities(config), pg ? ['new-identity'] : undefined);
 
   // The queries answer from what remains.
