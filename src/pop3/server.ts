@@ -193,6 +193,8 @@ export class Pop3Server {
       return;
     }
     this.perIp.set(ip, fromIp + 1);
+    // Replies go out at once (a RETR is one corked writev already): no Nagle wait for a short reply.
+    socket.setNoDelay(true);
     const c = new Connection(this, socket, tlsActive, ++this.seq, () => {
       this.conns.delete(c);
       const n = (this.perIp.get(ip) ?? 1) - 1;
