@@ -7,7 +7,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../../testing/peers.js';
 import { FAST_SCRYPT, storeContract } from '../../testing/store-contract.js';
-import { openSqliteStore } from './index.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { openSqliteStore, STORE_MIGRATIONS } from './index.js';
 
 storeContract({
   name: 'SQLite',
@@ -67,7 +68,46 @@ test('SQLite: schema migrations are recorded and applied once', async (t) => {
   const s = openSqliteStore(path, { scrypt: FAST_SCRYPT });
   t.after(() => s.close());
   const rows = s.db.prepare('SELECT component, version FROM schema_migrations').all();
-  assert.deepEqual(rows, [{ component: 'store', version: 1 }]);
+  assert.deepEqual(rows, STORE_MIGRATIONS.map((m) => ({ component: 'store', version: m.version })));
   assert.equal(s.db.pragma('journal_mode', { simple: true }), 'wal');
   assert.equal(s.db.pragma('synchronous', { simple: true }), 2, 'FULL');
+});
+
+test('SQLite: a mailbox is listed from the covering index alone', async (t) => {
+  const s = openSqliteStore(join(tempDir(t), 'db'), { scrypt: FAST_SCRYPT });
+  t.after(() => s.close());
+  const plan = (s.db.prepare('EXPLAIN QUERY PLAN SELECT id, size FROM messages WHERE user = ? ORDER BY seq').all('a') as { detail: string }[]).map((r) => r.detail).join('; ');
+  assert.match(plan, /USING COVERING INDEX messages_list/);
+});
+
+test('SQLite: POP3 reads in order find the next message read ahead; a deleted one is never answered from it', async (t) => {
+  const s = openSqliteStore(join(tempDir(t), 'db'), { scrypt: FAST_SCRYPT });
+  t.after(() => s.close());
+  await s.users.addUser('ann', 'pw-ann-1');
+  await s.users.addUser('bob', 'pw-bob-1');
+  const body = (i: number): Buffer => Buffer.from(`Subject: ${i}\r\n\r\nline ${i}\r\n`);
+  for (let i = 1; i <= 4; i++) await s.mailboxes.deliver('ann', body(i));
+  await s.mailboxes.deliver('bob', body(9));
+  const ids = (await s.mailboxes.list('ann')).map((m) => m.id);
+  const mb = s.mailboxes as unknown as { aheadHits: number };
+  assert.deepEqual(await s.mailboxes.read('ann', ids[0]!), body(1));
+  await nextTurn();
+  assert.deepEqual(await s.mailboxes.read('ann', ids[1]!), body(2));
+  assert.equal(mb.aheadHits, 1, 'message 2 came from the read-ahead');
+  // Another user's read, or another message, is not answered from it.
+  await nextTurn();
+  assert.equal(await s.mailboxes.read('bob', ids[2]!), undefined);
+  assert.equal(mb.aheadHits, 1);
+  assert.deepEqual(await s.mailboxes.read('ann', ids[2]!), body(3));
+  await nextTurn();
+  // Message 4 is held ahead; its row deleted behind the store's back (as a purge does): no answer.
+  s.db.prepare('DELETE FROM messages WHERE id = ?').run(ids[3]);
+  assert.equal(await s.mailboxes.read('ann', ids[3]!), undefined);
+  assert.equal(mb.aheadHits, 1);
+  // delete() drops what was read ahead.
+  assert.deepEqual(await s.mailboxes.read('ann', ids[0]!), body(1));
+  await nextTurn();
+  assert.equal(await s.mailboxes.delete('ann', [ids[1]!]), 1);
+  assert.equal(await s.mailboxes.read('ann', ids[1]!), undefined);
+  assert.equal(mb.aheadHits, 1);
 });
