@@ -48,6 +48,7 @@
 import { SpoolgateError } from '../core/errors.js';
 import type { CodePage, ShiftTranslator } from '../codepage/index.js';
 import { RecordBatch, type RecordItem } from './record-batch.js';
+import { FixedWasm } from './fixed-wasm.js';
 
 export { RecordBatch, type RecordItem, type RecordProblem } from './record-batch.js';
 
@@ -200,6 +201,8 @@ class FramedDecoder {
   readonly #contLength: number;
   /** Mixed SBCS/DBCS pages: the SO/SI translator (then #translate is unused). */
   readonly #shift: ShiftTranslator | undefined;
+  /** 'fixed' on a single-byte EBCDIC page: whole records in WebAssembly (fixed-wasm.ts). */
+  readonly #wasm: FixedWasm | undefined;
   #shiftProblem: { kind: 'invalid-dbcs' | 'control-character'; recordNo: number; column: number; detail: string } | undefined;
 
   #pos = 0; // absolute offset of the next chunk's first byte
@@ -266,6 +269,7 @@ class FramedDecoder {
         if ((u < 0x20 && u !== TAB) || (u >= 0x7f && u <= 0x9f)) this.#isControl[b] = 1;
       }
       for (let b = 0; b < 256; b++) this.#table[b] = cp.toAscii[b]! | (this.#isControl[b]! << 8);
+      if (opts.format === 'fixed') this.#wasm = FixedWasm.create(cp.toAscii, this.#isControl);
       this.#terminator = opts.format === 'text' ? byteOf('\n') : byteOf('\u0085');
     } else {
       this.#translate = undefined;
@@ -287,7 +291,10 @@ class FramedDecoder {
   push(chunk: Buffer, append: boolean): RecordBatch {
     if (!append) this.#newBatch();
     if (!this.#stopped && chunk.length > 0) {
-      if (this.#format === 'fixed') this.#pushFixed(chunk);
+      if (this.#format === 'fixed') {
+        if (this.#wasm !== undefined) this.#wasmLayout(chunk);
+        this.#pushFixed(chunk);
+      }
       else if (this.#format === 'variable') this.#pushVariable(chunk);
       else this.#pushDelimited(chunk);
     }
@@ -330,6 +337,52 @@ class FramedDecoder {
       this.#batch.bytes.copyWithin(0, this.#o, this.#o + this.#logLen);
     }
     this.#o = 0;
+  }
+
+  /**
+   * Makes the arena the WebAssembly memory's, large enough for every record of this chunk (so
+   * #append never grows it during the push), and copies the chunk into that memory.
+   */
+  #wasmLayout(chunk: Buffer): void {
+    const w = this.#wasm!;
+    const batch = this.#batch;
+    const len = this.#fixedLength;
+    const keep = this.#o + (this.#logActive ? this.#logLen : 0);
+    // Each physical record adds at most len + 2 bytes (text and CR LF) to the arena.
+    const need = keep + (Math.ceil((chunk.length + len) / len) + 2) * (len + 2) + 64;
+    const mine = batch.bytes === w.arena;
+    w.layout(chunk.length, len, need, mine ? keep : 0);
+    if (!mine) batch.bytes.copy(w.arena, 0, 0, keep);
+    batch.bytes = w.arena;
+    w.stage(chunk);
+  }
+
+  /**
+   * From chunk[i]: the whole records that start no logical record of their own continuation
+   * or control character, in WebAssembly; returns the index after them.
+   */
+  #wasmRun(chunk: Buffer, i: number): number {
+    const w = this.#wasm!;
+    const batch = this.#batch;
+    if (batch.bytes !== w.arena) return i; // grown by a path the layout did not foresee: JavaScript
+    const len = this.#fixedLength;
+    const so = w.stageOffset;
+    const ao = w.arenaOffset;
+    const n = w.fixed(so + i, so + chunk.length, len, ao + this.#o, w.colsOffset, this.#blank, this.#continuation, this.#contLength, this.#nullTrnc ? 1 : 0);
+    if (n === 0) return i;
+    const ends = w.ends;
+    let start = this.#o;
+    let at = this.#pos + i;
+    let no = this.#physNo;
+    for (let r = 0; r < n; r++) {
+      const e = ends[r]! - ao;
+      batch.addRecord(++no, at, at + len, start, e - 2);
+      start = e;
+      at += len;
+    }
+    this.#physNo = no;
+    this.#o = start;
+    return i + n * len;
   }
 
   #appendPart(chunk: Buffer, from: number, to: number): void {
@@ -399,7 +452,16 @@ class FramedDecoder {
       this.#physical(this.#part, 0, len, this.#partStart, this.#partStart + len);
       this.#clearPart();
     }
-    for (; i + len <= chunk.length; i += len) this.#physical(chunk, i, i + len, pos + i, pos + i + len);
+    const wasm = this.#wasm !== undefined;
+    while (i + len <= chunk.length) {
+      if (wasm && !this.#logActive) {
+        i = this.#wasmRun(chunk, i);
+        if (i + len > chunk.length) break;
+      }
+      // A continued or bad record (or no WebAssembly): the JavaScript path.
+      this.#physical(chunk, i, i + len, pos + i, pos + i + len);
+      i += len;
+    }
     if (i < chunk.length) this.#appendPart(chunk, i, chunk.length);
   }
 
