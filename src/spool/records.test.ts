@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { getCodePage, type CodePage } from '../codepage/index.js';
-import { AUTO_SAMPLE_BYTES, RecordDecoder, RecordOptionsError, detectRecordFormat, readRecords, type RecordDecoderOptions, type RecordFormat, type RecordItem } from './records.js';
+import { AUTO_SAMPLE_BYTES, RecordDecoder, RecordOptionsError, detectRecordFormat, readChunks, readRecords, type RecordDecoderOptions, type RecordFormat, type RecordItem } from './records.js';
 import { prng } from '../testing/prng.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../../test/fixtures/spool');
@@ -270,5 +272,35 @@ test('FB records in growing chunks decode like the same records as VB', () => {
     const got = strip(decode(fixed, { format: 'fixed', recordLength: 80, codepage: page, nullTrnc }, [100, 1137, 30_001, 30_040, 120_000]));
     assert.ok(want.length > 2000);
     assert.deepEqual(got, want, `NullTrnc ${nullTrnc}`);
+  }
+});
+
+// readChunks hands out ONE reused buffer (the forwarder reads spool files so): the decoder must
+// copy what it keeps between pushes, the 'auto' sample included (it held the caller's chunks).
+test("readChunks' reused buffer decodes like the whole file, 'auto' framing included", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spoolgate-chunks-'));
+  try {
+    for (const set of FIXTURE_SETS) {
+      const whole = readFileSync(join(FIXTURES, set.file));
+      const path = join(dir, set.file);
+      writeFileSync(path, whole);
+      for (const format of [set.o.format, 'auto'] as const) {
+        const o = { ...set.o, format };
+        for (const size of [7, 80, 4096]) {
+          const fh = await open(path);
+          const d = new RecordDecoder(o);
+          const items: RecordItem[] = [];
+          try {
+            for await (const chunk of readChunks(fh, size)) items.push(...d.push(chunk));
+          } finally {
+            await fh.close();
+          }
+          items.push(...d.end());
+          assert.deepEqual(items, decode(whole, o), `${set.file} ${format} in ${size}-byte reads`);
+        }
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

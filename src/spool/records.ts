@@ -158,7 +158,8 @@ export class RecordDecoder {
   /** push() as a RecordBatch, valid until the next pushBatch()/endBatch() call. */
   pushBatch(chunk: Buffer): RecordBatch {
     if (this.#inner !== undefined) return this.#inner.push(chunk, false);
-    this.#sample.push(chunk);
+    // Copied: the caller may reuse the chunk's memory for its next read (readChunks).
+    this.#sample.push(Buffer.from(chunk));
     this.#sampleLen += chunk.length;
     if (this.#sampleLen < AUTO_SAMPLE_BYTES) return this.#empty;
     return this.#decide();
@@ -665,6 +666,29 @@ class FramedDecoder {
       this.#o = o + n + 2;
     }
     this.#logLen = 0;
+  }
+}
+
+/** What readChunks reads from: a node:fs/promises FileHandle. */
+export interface ChunkSource {
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+}
+
+/**
+ * A file's bytes from `start`, as chunks of ONE reused buffer of `size` bytes: each chunk is
+ * valid until the next one is asked for. The record decoder copies what it keeps (a partial
+ * record, the 'auto' sample), so its pushBatch() can be fed these directly; a new Buffer per
+ * read (a read stream) costs an allocation and garbage collection per chunk. The caller closes
+ * the file.
+ */
+export async function* readChunks(fh: ChunkSource, size = 256 * 1024, start = 0): AsyncGenerator<Buffer> {
+  const buf = Buffer.allocUnsafe(size);
+  let pos = start;
+  for (;;) {
+    const { bytesRead } = await fh.read(buf, 0, size, pos);
+    if (bytesRead === 0) return;
+    pos += bytesRead;
+    yield buf.subarray(0, bytesRead);
   }
 }
 
