@@ -39,6 +39,12 @@
 // one is asked for. push()/end() give the same items as RecordItem objects (strings), for callers
 // that keep them.
 //
+// Speed ([B2] #20 item 5): FB records of a single-byte EBCDIC page are stripped, translated and
+// checked in WebAssembly (fixed-wasm.ts), the arena then being the module's memory; a record that
+// continues or holds a control character, and every other framing, take the JavaScript path
+// below. Without WebAssembly everything takes it. Chunks may come from one reused buffer
+// (readChunks): nothing here keeps a chunk past its push.
+//
 // (A little over 600 lines: one decoder for the four framings and the mixed-page translator;
 // RecordBatch lives in record-batch.ts.)
 //
@@ -203,7 +209,7 @@ class FramedDecoder {
   /** Mixed SBCS/DBCS pages: the SO/SI translator (then #translate is unused). */
   readonly #shift: ShiftTranslator | undefined;
   /** 'fixed' on a single-byte EBCDIC page: whole records in WebAssembly (fixed-wasm.ts). */
-  readonly #wasm: FixedWasm | undefined;
+  #wasm: FixedWasm | undefined;
   #shiftProblem: { kind: 'invalid-dbcs' | 'control-character'; recordNo: number; column: number; detail: string } | undefined;
 
   #pos = 0; // absolute offset of the next chunk's first byte
@@ -352,7 +358,14 @@ class FramedDecoder {
     // Each physical record adds at most len + 2 bytes (text and CR LF) to the arena.
     const need = keep + (Math.ceil((chunk.length + len) / len) + 2) * (len + 2) + 64;
     const mine = batch.bytes === w.arena;
-    w.layout(chunk.length, len, need, mine ? keep : 0);
+    try {
+      w.layout(chunk.length, len, need, mine ? keep : 0);
+    } catch {
+      // The memory could not grow (address space): the JavaScript path from here on; the arena
+      // is untouched (a failed grow detaches nothing).
+      this.#wasm = undefined;
+      return;
+    }
     if (!mine) batch.bytes.copy(w.arena, 0, 0, keep);
     batch.bytes = w.arena;
     w.stage(chunk);
