@@ -45,7 +45,8 @@
 // below. Without WebAssembly everything takes it. Chunks may come from one reused buffer
 // (readChunks): nothing here keeps a chunk past its push.
 //
-// (A little over 600 lines: one decoder for the four framings and the mixed-page translator;
+// (About 700 lines: one decoder for the four framings, the mixed-page translator and the hand-off
+// to WebAssembly for FB records (the module itself is fixed-wasm.ts);
 // RecordBatch lives in record-batch.ts.)
 //
 // Memory: at most one partial physical record (≤ maxRecordBytes + 1 bytes) and one logical
