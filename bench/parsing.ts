@@ -1,16 +1,18 @@
 // Benchmark 5 — spool parsing (issue B1): a 1 GB (× BENCH_SCALE) EBCDIC IBM-1047 FB80 batch-SMTP
-// file through RecordDecoder + BatchParser (no delivery), in a child process so its peak RSS is
+// file read in 1 MB chunks of one reused buffer (readChunks, as the forwarder reads) through
+// RecordDecoder + BatchParser (no delivery), in a child process so its peak RSS is
 // the parser's own; compared with `iconv -f IBM1047 -t UTF-8` over the same file (byte
 // translation only: no records, no SMTP). The child runs compiled (bench/lib.ts compiledScript:
 // this file bundled by esbuild against bench/out/dist, no tsx). The file is generated once; then
 // spoolgate and iconv alternate, 3 rounds (BENCH_RUNS), each figure their median with min and max;
 // spoolgate's child once more under --cpu-prof. Writes bench/out/parsing.json.
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { getCodePage } from '../src/codepage/index.js';
-import { RecordDecoder } from '../src/spool/records.js';
+import { RecordDecoder, readChunks } from '../src/spool/records.js';
 import { BatchParser } from '../src/spool/batch.js';
 import { systemClock } from '../src/core/index.js';
 import { COMPILED, RUNS, SCALE, alternate, compiledScript, nodeArgsFor, printSeries, profileDir, ratio, runTimed, writeResult, type Run, type Series } from './lib.js';
@@ -61,12 +63,14 @@ async function parse(path: string): Promise<void> {
   const count = (events: ReturnType<BatchParser['push']>): void => {
     for (const e of events) if (e.kind === 'message') messages++; else problems++;
   };
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    const buf = chunk as Buffer;
+  // One reused 1 MB read buffer (readChunks), as the forwarder reads spool files.
+  const fh = await open(path);
+  for await (const buf of readChunks(fh, 1 << 20)) {
     bytes += buf.length;
     // The batch path is the one spool tasks use (records as one Buffer, strings only for commands and headers).
     count(parser.push(dec.pushBatch(buf)));
   }
+  await fh.close();
   count(parser.push(dec.endBatch()));
   count(parser.end());
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;

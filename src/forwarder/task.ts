@@ -18,7 +18,7 @@ import { describeError, formatMailbox, formatPath, queueIdFor } from '../core/in
 import type { SenderPolicy } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import type { CodePage } from '../codepage/index.js';
-import { RecordDecoder, type RecordFormat } from '../spool/records.js';
+import { RecordDecoder, readChunks, type RecordFormat } from '../spool/records.js';
 import { isGatewayOrigin, type MessageEnvelope } from '../spool/message-entry.js';
 import { BatchParser, type BatchOptions, type ParsedMessage, type SpoolProblem } from '../spool/batch.js';
 import { overHopLimit } from '../spool/headers.js';
@@ -374,9 +374,14 @@ export class SpoolTask {
         const parser = new BatchParser({ ...settings.parser, job: { jobName: entry.attrs.jobName, jobId: entry.attrs.jobId, originUser: entry.attrs.originUser },
           ...(codepage.asciiCharset === 'UTF-8' ? { translatedCharset: 'UTF-8' as const } : {}) });
         const fh = await openRegular(entry.path);
-        for await (const chunk of fh.createReadStream({ highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
-          if (this.deps.stopping()) { stoppedEarly = true; break; }
-          if (!(await handle(parser.push(decoder.pushBatch(chunk))))) { reading = false; break; }
+        try {
+          // One reused read buffer: the decoder copies what it keeps, the parser each message.
+          for await (const chunk of readChunks(fh, 256 * 1024)) {
+            if (this.deps.stopping()) { stoppedEarly = true; break; }
+            if (!(await handle(parser.push(decoder.pushBatch(chunk))))) { reading = false; break; }
+          }
+        } finally {
+          await fh.close();
         }
         if (reading && !stoppedEarly) reading = await handle(parser.push(decoder.endBatch()).concat(parser.end()));
         records = parser.stats.records;

@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { getCodePage, type CodePage } from '../codepage/index.js';
-import { AUTO_SAMPLE_BYTES, RecordDecoder, RecordOptionsError, detectRecordFormat, readRecords, type RecordDecoderOptions, type RecordFormat, type RecordItem } from './records.js';
+import { AUTO_SAMPLE_BYTES, RecordDecoder, RecordOptionsError, detectRecordFormat, readChunks, readRecords, type RecordDecoderOptions, type RecordFormat, type RecordItem } from './records.js';
 import { prng } from '../testing/prng.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../../test/fixtures/spool');
@@ -242,4 +244,63 @@ test("'auto' detection rules, table-driven", () => {
   assert.equal(d.format, undefined, 'not decided before the sample is full');
   d.push(big.subarray(AUTO_SAMPLE_BYTES - 1));
   assert.equal(d.format, 'fixed');
+});
+
+// [B2] #20 item 5: whole FB records of a single-byte EBCDIC page go through WebAssembly
+// (fixed-wasm.ts), continued or bad ones through the JavaScript path; VB records always take the
+// JavaScript path. The same physical records in both framings, the FB file in chunks that grow
+// (the module's memory is laid out again) and cut inside records, give the same items.
+test('FB records in growing chunks decode like the same records as VB', () => {
+  const rnd = prng(0x20b5);
+  const page = cp('IBM1047');
+  const alphabet = [...ebcdic('IBM1047', 'aZ09 .<@:äß'), 0x40, 0x40, 0x40];
+  for (const nullTrnc of [false, true]) {
+    const phys: Buffer[] = [];
+    for (let k = 0; k < 3000; k++) {
+      const b = Buffer.alloc(80);
+      for (let i = 0; i < 80; i++) b[i] = alphabet[Math.floor(rnd() * alphabet.length)]!;
+      if (rnd() < 0.5) b.fill(0x40, Math.floor(rnd() * 80));
+      if (nullTrnc && rnd() < 0.2) b.fill(0, Math.floor(rnd() * 80));
+      if (rnd() < 0.02) b[Math.floor(rnd() * 80)] = [0x07, 0x3f, 0x00, 0xff][Math.floor(rnd() * 4)]!;
+      b[79] = rnd() < 0.1 ? 0x4c : b[79] === 0x4c ? 0x40 : b[79]!; // '<' continues
+      phys.push(b);
+    }
+    const fixed = Buffer.concat(phys);
+    const variable = Buffer.concat(phys.flatMap((b) => [rdw(b.length), b]));
+    const strip = (items: RecordItem[]): unknown[] => items.map((i) => (i.kind === 'record' ? [i.recordNo, i.text] : [i.recordNo, i.problem]));
+    const want = strip(decode(variable, { format: 'variable', recordLength: 80, codepage: page, nullTrnc }));
+    const got = strip(decode(fixed, { format: 'fixed', recordLength: 80, codepage: page, nullTrnc }, [100, 1137, 30_001, 30_040, 120_000]));
+    assert.ok(want.length > 2000);
+    assert.deepEqual(got, want, `NullTrnc ${nullTrnc}`);
+  }
+});
+
+// readChunks hands out ONE reused buffer (the forwarder reads spool files so): the decoder must
+// copy what it keeps between pushes, the 'auto' sample included (it held the caller's chunks).
+test("readChunks' reused buffer decodes like the whole file, 'auto' framing included", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spoolgate-chunks-'));
+  try {
+    for (const set of FIXTURE_SETS) {
+      const whole = readFileSync(join(FIXTURES, set.file));
+      const path = join(dir, set.file);
+      writeFileSync(path, whole);
+      for (const format of [set.o.format, 'auto'] as const) {
+        const o = { ...set.o, format };
+        for (const size of [7, 80, 4096]) {
+          const fh = await open(path);
+          const d = new RecordDecoder(o);
+          const items: RecordItem[] = [];
+          try {
+            for await (const chunk of readChunks(fh, size)) items.push(...d.push(chunk));
+          } finally {
+            await fh.close();
+          }
+          items.push(...d.end());
+          assert.deepEqual(items, decode(whole, o), `${set.file} ${format} in ${size}-byte reads`);
+        }
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -39,7 +39,14 @@
 // one is asked for. push()/end() give the same items as RecordItem objects (strings), for callers
 // that keep them.
 //
-// (A little over 600 lines: one decoder for the four framings and the mixed-page translator;
+// Speed ([B2] #20 item 5): FB records of a single-byte EBCDIC page are stripped, translated and
+// checked in WebAssembly (fixed-wasm.ts), the arena then being the module's memory; a record that
+// continues or holds a control character, and every other framing, take the JavaScript path
+// below. Without WebAssembly everything takes it. Chunks may come from one reused buffer
+// (readChunks): nothing here keeps a chunk past its push.
+//
+// (About 700 lines: one decoder for the four framings, the mixed-page translator and the hand-off
+// to WebAssembly for FB records (the module itself is fixed-wasm.ts);
 // RecordBatch lives in record-batch.ts.)
 //
 // Memory: at most one partial physical record (≤ maxRecordBytes + 1 bytes) and one logical
@@ -48,6 +55,7 @@
 import { SpoolgateError } from '../core/errors.js';
 import type { CodePage, ShiftTranslator } from '../codepage/index.js';
 import { RecordBatch, type RecordItem } from './record-batch.js';
+import { FixedWasm } from './fixed-wasm.js';
 
 export { RecordBatch, type RecordItem, type RecordProblem } from './record-batch.js';
 
@@ -157,7 +165,8 @@ export class RecordDecoder {
   /** push() as a RecordBatch, valid until the next pushBatch()/endBatch() call. */
   pushBatch(chunk: Buffer): RecordBatch {
     if (this.#inner !== undefined) return this.#inner.push(chunk, false);
-    this.#sample.push(chunk);
+    // Copied: the caller may reuse the chunk's memory for its next read (readChunks).
+    this.#sample.push(Buffer.from(chunk));
     this.#sampleLen += chunk.length;
     if (this.#sampleLen < AUTO_SAMPLE_BYTES) return this.#empty;
     return this.#decide();
@@ -200,6 +209,8 @@ class FramedDecoder {
   readonly #contLength: number;
   /** Mixed SBCS/DBCS pages: the SO/SI translator (then #translate is unused). */
   readonly #shift: ShiftTranslator | undefined;
+  /** 'fixed' on a single-byte EBCDIC page: whole records in WebAssembly (fixed-wasm.ts). */
+  #wasm: FixedWasm | undefined;
   #shiftProblem: { kind: 'invalid-dbcs' | 'control-character'; recordNo: number; column: number; detail: string } | undefined;
 
   #pos = 0; // absolute offset of the next chunk's first byte
@@ -266,6 +277,7 @@ class FramedDecoder {
         if ((u < 0x20 && u !== TAB) || (u >= 0x7f && u <= 0x9f)) this.#isControl[b] = 1;
       }
       for (let b = 0; b < 256; b++) this.#table[b] = cp.toAscii[b]! | (this.#isControl[b]! << 8);
+      if (opts.format === 'fixed') this.#wasm = FixedWasm.create(cp.toAscii, this.#isControl);
       this.#terminator = opts.format === 'text' ? byteOf('\n') : byteOf('\u0085');
     } else {
       this.#translate = undefined;
@@ -287,7 +299,10 @@ class FramedDecoder {
   push(chunk: Buffer, append: boolean): RecordBatch {
     if (!append) this.#newBatch();
     if (!this.#stopped && chunk.length > 0) {
-      if (this.#format === 'fixed') this.#pushFixed(chunk);
+      if (this.#format === 'fixed') {
+        if (this.#wasm !== undefined) this.#wasmLayout(chunk);
+        this.#pushFixed(chunk);
+      }
       else if (this.#format === 'variable') this.#pushVariable(chunk);
       else this.#pushDelimited(chunk);
     }
@@ -330,6 +345,59 @@ class FramedDecoder {
       this.#batch.bytes.copyWithin(0, this.#o, this.#o + this.#logLen);
     }
     this.#o = 0;
+  }
+
+  /**
+   * Makes the arena the WebAssembly memory's, large enough for every record of this chunk (so
+   * #append never grows it during the push), and copies the chunk into that memory.
+   */
+  #wasmLayout(chunk: Buffer): void {
+    const w = this.#wasm!;
+    const batch = this.#batch;
+    const len = this.#fixedLength;
+    const keep = this.#o + (this.#logActive ? this.#logLen : 0);
+    // Each physical record adds at most len + 2 bytes (text and CR LF) to the arena.
+    const need = keep + (Math.ceil((chunk.length + len) / len) + 2) * (len + 2) + 64;
+    const mine = batch.bytes === w.arena;
+    try {
+      w.layout(chunk.length, len, need, mine ? keep : 0);
+    } catch {
+      // The memory could not grow (address space): the JavaScript path from here on; the arena
+      // is untouched (a failed grow detaches nothing).
+      this.#wasm = undefined;
+      return;
+    }
+    if (!mine) batch.bytes.copy(w.arena, 0, 0, keep);
+    batch.bytes = w.arena;
+    w.stage(chunk);
+  }
+
+  /**
+   * From chunk[i]: the whole records that start no logical record of their own continuation
+   * or control character, in WebAssembly; returns the index after them.
+   */
+  #wasmRun(chunk: Buffer, i: number): number {
+    const w = this.#wasm!;
+    const batch = this.#batch;
+    if (batch.bytes !== w.arena) return i; // grown by a path the layout did not foresee: JavaScript
+    const len = this.#fixedLength;
+    const so = w.stageOffset;
+    const ao = w.arenaOffset;
+    const n = w.fixed(so + i, so + chunk.length, len, ao + this.#o, w.colsOffset, this.#blank, this.#continuation, this.#contLength, this.#nullTrnc ? 1 : 0);
+    if (n === 0) return i;
+    const ends = w.ends;
+    let start = this.#o;
+    let at = this.#pos + i;
+    let no = this.#physNo;
+    for (let r = 0; r < n; r++) {
+      const e = ends[r]! - ao;
+      batch.addRecord(++no, at, at + len, start, e - 2);
+      start = e;
+      at += len;
+    }
+    this.#physNo = no;
+    this.#o = start;
+    return i + n * len;
   }
 
   #appendPart(chunk: Buffer, from: number, to: number): void {
@@ -399,7 +467,16 @@ class FramedDecoder {
       this.#physical(this.#part, 0, len, this.#partStart, this.#partStart + len);
       this.#clearPart();
     }
-    for (; i + len <= chunk.length; i += len) this.#physical(chunk, i, i + len, pos + i, pos + i + len);
+    const wasm = this.#wasm !== undefined;
+    while (i + len <= chunk.length) {
+      if (wasm && !this.#logActive) {
+        i = this.#wasmRun(chunk, i);
+        if (i + len > chunk.length) break;
+      }
+      // A continued or bad record (or no WebAssembly): the JavaScript path.
+      this.#physical(chunk, i, i + len, pos + i, pos + i + len);
+      i += len;
+    }
     if (i < chunk.length) this.#appendPart(chunk, i, chunk.length);
   }
 
@@ -603,6 +680,29 @@ class FramedDecoder {
       this.#o = o + n + 2;
     }
     this.#logLen = 0;
+  }
+}
+
+/** What readChunks reads from: a node:fs/promises FileHandle. */
+export interface ChunkSource {
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+}
+
+/**
+ * A file's bytes from `start`, as chunks of ONE reused buffer of `size` bytes: each chunk is
+ * valid until the next one is asked for. The record decoder copies what it keeps (a partial
+ * record, the 'auto' sample), so its pushBatch() can be fed these directly; a new Buffer per
+ * read (a read stream) costs an allocation and garbage collection per chunk. The caller closes
+ * the file.
+ */
+export async function* readChunks(fh: ChunkSource, size = 256 * 1024, start = 0): AsyncGenerator<Buffer> {
+  const buf = Buffer.allocUnsafe(size);
+  let pos = start;
+  for (;;) {
+    const { bytesRead } = await fh.read(buf, 0, size, pos);
+    if (bytesRead === 0) return;
+    pos += bytesRead;
+    yield buf.subarray(0, bytesRead);
   }
 }
 
