@@ -117,7 +117,7 @@ export interface FileCheckpoint {
    * waits in memory there, and a restart begins its count again.
    */
   readonly attempts?: ReadonlyMap<number, number>;
-  /** message number → an operator's bounce or delete given while the message waited on the shared queue (store-source.ts). */
+  /** message number → an operator's bounce, delete or hold given while the message waited on the shared queue (store-source.ts). */
   readonly commands?: ReadonlyMap<number, RetryCommand>;
 }
 
@@ -178,6 +178,12 @@ export type CheckpointPort = Pick<Checkpoint, 'load' | 'markRecipient' | 'markMe
    * the queue tools show of the message while no node holds it (retry-view.ts).
    */
   deferRetry?(id: string, no: number, attempts: number, retryAt: Date, view?: RetryView): Promise<boolean>;
+  /**
+   * Message `no` of file `id` is held by the operator while it waits on the shared queue (a hold
+   * in FileCheckpoint.commands): it is not tried, and the file is released, not finished (to its
+   * other messages' retry time, or HELD_RECHECK_MS when none waits; a release makes it due now).
+   */
+  keepHeld?(id: string, no: number): void;
   /**
    * What to check when a write about file `id` fails, for the operator (checkpoint.failed, the
    * `checkpoint` fault): where that file's checkpoint is kept. Absent: CHECKPOINT_FAULT_HINT.

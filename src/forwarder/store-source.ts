@@ -92,7 +92,12 @@ interface Held {
   lost: boolean;
   /** Long retry: the latest next attempt of the file's messages deferred in this pass (deferRetry). */
   retryAt?: Date;
+  /** A message held by the operator was left waiting (keepHeld): the file is released, not finished. */
+  heldWaiting?: boolean;
 }
+
+/** A file whose only waiting messages are held by the operator is looked at again this often (a release makes it due at once). */
+export const HELD_RECHECK_MS = 3_600_000;
 
 export interface StoreSource {
   /** For spoolSource's `divert`: batch files go to the shared queue. */
@@ -303,8 +308,9 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
     if (h.lost) return;
     // Long retry: due at its messages' next attempt (also when stopping: not sooner for any node),
     // counted on the store's clock; this node's timer wakes the cluster then (retryTimer).
-    if (h.retryAt !== undefined) {
-      const inMs = Math.max(0, h.retryAt.getTime() - clock.now());
+    const retryAt = h.retryAt ?? (h.heldWaiting === true && !now ? new Date(clock.now() + HELD_RECHECK_MS) : undefined);
+    if (retryAt !== undefined) {
+      const inMs = Math.max(0, retryAt.getTime() - clock.now());
       await store.release(h.claim.lease, { retryInMs: inMs, attempted: true });
       retryTimer(h.claim.id, h.claim.attempts + 1, inMs);
       refreshRetry();
@@ -404,6 +410,7 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
           // (the attempts are counted in the store all the same; a stop releases to retryAt).
           return !onceMode;
         },
+        keepHeld: (id) => { const h = held.get(id); if (h !== undefined) h.heldWaiting = true; },
         forget: (id) => (finished.delete(id) ? Promise.resolve() : cp.forget(id)),
         flush: () => cp.flush(),
         // A claimed entry's checkpoint is in the database (a failing write: full, unreachable, read-only).

@@ -325,10 +325,19 @@ export class SpoolTask {
           if (settings.testMode && entry.message?.origin.kind !== 'report') continue;
           const item = this.workItem(entry, message, cp, settings.maxReceivedHeaders);
           if (item === undefined) continue; // finished before a restart
+          // An operator's bounce or delete given while it waited on the shared queue (store-source.ts);
+          // held there (this message only): it waits on, untried, and the file is released, not finished.
+          const command = cp.commands?.get(message.messageNo);
+          if (command?.action === 'hold' && this.deps.checkpoint.keepHeld !== undefined) {
+            this.deps.checkpoint.keepHeld(entry.id, message.messageNo);
+            deferred++;
+            log.event('spool.held-message', { id: entry.id, message: message.messageNo, detail: `held in the shared queue by ${command.operator}: not tried until released` });
+            continue;
+          }
           c.pend++;
           run.bytes += item.data.length;
-          // An operator's bounce or delete given while it waited on the shared queue (store-source.ts).
-          const p = this.deps.lifecycle.run(item, cp.commands?.get(message.messageNo)).then(
+          const end = command === undefined || command.action === 'hold' ? undefined : { action: command.action, operator: command.operator, reason: command.reason };
+          const p = this.deps.lifecycle.run(item, end).then(
             (outcome: FinalOutcome | undefined) => { if (outcome === 'undeliverable') c.undeliverable++; if (outcome === undefined && item.deferredUntil !== undefined) deferred++; },
             (e: unknown) => { log.error('mail.failed', { id: entry.id, message: message.messageNo, error: describeError(e) }); stoppedEarly = true; },
           ).finally(() => { c.pend--; run.bytes -= item.data.length; inflight.delete(p); if (this.run === run) this.poke(); });

@@ -126,7 +126,8 @@ export interface EntryCheckpoint {
   readonly attempts: ReadonlyMap<number, number>;
   /**
    * An operator's end for a message released for long retry (bounce or delete, asked on any node:
-   * OperatorStore.commandRetry): the node that claims the entry carries it out. Message number → command.
+   * OperatorStore.commandRetry): the node that claims the entry carries it out; or its hold (the
+   * message is not tried until released). Message number → command.
    */
   readonly commands?: ReadonlyMap<number, RetryCommand>;
 }
@@ -166,19 +167,25 @@ export function retrySummaryOf(rows: readonly { entry_id: string; attributes: En
   };
 }
 
-/** An operator's bounce or delete of a message released for long retry. */
+/**
+ * An operator's bounce or delete of a message released for long retry, or a hold of that one
+ * message (the others of its file go on): the node that claims the entry leaves a held message
+ * waiting in the shared queue (CheckpointPort.keepHeld) until a release clears the command.
+ */
 export interface RetryCommand {
-  readonly action: 'bounce' | 'delete';
+  readonly action: 'bounce' | 'delete' | 'hold';
   readonly operator: string;
   readonly reason: string;
+  /** ISO 8601 time of a hold. */
+  readonly at?: string;
 }
 
 /** The command stored with a message, or undefined when the JSON is not one (a hand-made row). */
 export function retryCommandOf(v: unknown): RetryCommand | undefined {
   const o = (typeof v === 'string' ? (() => { try { return JSON.parse(v) as unknown; } catch { return undefined; } })() : v) as Record<string, unknown> | null | undefined;
   if (o === null || typeof o !== 'object') return undefined;
-  if ((o.action !== 'bounce' && o.action !== 'delete') || typeof o.operator !== 'string' || typeof o.reason !== 'string') return undefined;
-  return { action: o.action, operator: o.operator.slice(0, 200), reason: o.reason.slice(0, 500) };
+  if ((o.action !== 'bounce' && o.action !== 'delete' && o.action !== 'hold') || typeof o.operator !== 'string' || typeof o.reason !== 'string') return undefined;
+  return { action: o.action, operator: o.operator.slice(0, 200), reason: o.reason.slice(0, 500), ...(typeof o.at === 'string' ? { at: o.at.slice(0, 40) } : {}) };
 }
 
 /** A row of checkpoint_recipients, as both backends store it. */
