@@ -119,6 +119,13 @@ export interface FileCheckpoint {
   readonly attempts?: ReadonlyMap<number, number>;
   /** message number → an operator's bounce, delete or hold given while the message waited on the shared queue (store-source.ts). */
   readonly commands?: ReadonlyMap<number, RetryCommand>;
+  /**
+   * message number → when (this node's clock, ms) a message waiting in long retry on the shared
+   * queue is due again by its own retry time; only the messages not due yet when the file was
+   * claimed, without a command. A node that claimed the file before that — for an operator's
+   * command on another of its messages — leaves them waiting, untried (keepWaiting).
+   */
+  readonly waitUntil?: ReadonlyMap<number, number>;
 }
 
 /** The checkpoint's writes: statement numbers for CommitWorker (the order of STATEMENTS). */
@@ -179,11 +186,13 @@ export type CheckpointPort = Pick<Checkpoint, 'load' | 'markRecipient' | 'markMe
    */
   deferRetry?(id: string, no: number, attempts: number, retryAt: Date, view?: RetryView): Promise<boolean>;
   /**
-   * Message `no` of file `id` is held by the operator while it waits on the shared queue (a hold
-   * in FileCheckpoint.commands): it is not tried, and the file is released, not finished (to its
-   * other messages' retry time, or HELD_RECHECK_MS when none waits; a release makes it due now).
+   * Message `no` of file `id` waits on the shared queue untried, its attempts, view and command
+   * unchanged: held by the operator (`until` absent: a hold in FileCheckpoint.commands), or not due
+   * until `until` (FileCheckpoint.waitUntil: the file was claimed early, for an operator's command
+   * on another message). The file is released, not finished: to the earliest retry time of its
+   * waiting messages, or HELD_RECHECK_MS when only held ones wait (a release makes it due now).
    */
-  keepHeld?(id: string, no: number): void;
+  keepWaiting?(id: string, no: number, until?: number): void;
   /**
    * What to check when a write about file `id` fails, for the operator (checkpoint.failed, the
    * `checkpoint` fault): where that file's checkpoint is kept. Absent: CHECKPOINT_FAULT_HINT.

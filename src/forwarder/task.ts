@@ -326,12 +326,16 @@ export class SpoolTask {
           const item = this.workItem(entry, message, cp, settings.maxReceivedHeaders);
           if (item === undefined) continue; // finished before a restart
           // An operator's bounce or delete given while it waited on the shared queue (store-source.ts);
-          // held there (this message only): it waits on, untried, and the file is released, not finished.
+          // held there (this message only), or not due yet by its own retry time (the file was
+          // claimed for a command on another message): it waits on, untried — its attempts, retry
+          // time and hold kept, as on one node —, and the file is released, not finished.
           const command = cp.commands?.get(message.messageNo);
-          if (command?.action === 'hold' && this.deps.checkpoint.keepHeld !== undefined) {
-            this.deps.checkpoint.keepHeld(entry.id, message.messageNo);
+          const until = command === undefined ? cp.waitUntil?.get(message.messageNo) : undefined;
+          if (this.deps.checkpoint.keepWaiting !== undefined && (command?.action === 'hold' || until !== undefined)) {
+            this.deps.checkpoint.keepWaiting(entry.id, message.messageNo, until);
             deferred++;
-            log.event('spool.held-message', { id: entry.id, message: message.messageNo, detail: `held in the shared queue by ${command.operator}: not tried until released` });
+            log.event('spool.waiting-message', { id: entry.id, message: message.messageNo,
+              detail: command?.action === 'hold' ? `held in the shared queue by ${command.operator}: not tried until released` : `long retry: not due until ${new Date(until!).toISOString()}, left untried` });
             continue;
           }
           c.pend++;

@@ -386,10 +386,13 @@ export class ClusterQueue implements QueueApi {
       await this.port.record?.(action, id, who, action === 'bounce' ? 'made undeliverable: the sender is notified' : 'deleted: nobody is notified');
       // Carried out by the node that claims the entry (at once: it was made due and the nodes woken).
       // Bounded by looks, not by the clock: a test's clock may stand still.
+      // The message first, then the row: a message not listed (its row leased, or it is finished)
+      // and a row free afterwards is done. The other order could read the row free just before a
+      // node claimed it and the message hidden by that claim, and answer before it was carried out.
       for (let look = 0; look < RETRY_COMMAND_WAIT_MS / RETRY_COMMAND_LOOK_MS; look++) {
-        const rows = await this.port.entries(MAX_LIMIT);
-        const r = rows.find((x) => x.id === row.id);
-        if (r === undefined || (r.leaseNode === null && !(await this.retryMessages()).some((m) => m.entryId === row.id && m.no === msg.no))) return ok(null);
+        const listed = (await this.retryMessages()).some((m) => m.entryId === row.id && m.no === msg.no);
+        const r = listed ? row : (await this.port.entries(MAX_LIMIT)).find((x) => x.id === row.id);
+        if (r === undefined || (!listed && r.leaseNode === null)) return ok(null);
         await new Promise((res) => setTimeout(res, RETRY_COMMAND_LOOK_MS));
       }
       return err({ status: 503, error: `${id}: the ${action} is stored with the message, but no node has carried it out within ${RETRY_COMMAND_WAIT_MS / 1000} s; the node that claims it next does` });

@@ -202,6 +202,8 @@ test('queue tools on node B see and act on a file node A released for long retry
   // waiting the Interval): a file submitted later is delivered, and so are the other two messages
   // of the held one's file; the held message is not.
   s.reject = false;
+  // (each waiting message keeps its own retry time too — a claim tries only the ones due —: set first)
+  await tdb.pool().query('UPDATE checkpoint_retries SET retry_at = now() - interval \'1 second\'');
   await tdb.pool().query('UPDATE queue_entries SET next_attempt = now() - interval \'1 second\'');
   await submitText(b.config, batchFile('QC', 2).text, 'JOBC');
   await until('the later file and the two messages not held are delivered', () => s.subjects.filter((x) => x.startsWith('QC ')).length === 2 && s.subjects.filter((x) => x.startsWith('QB ')).length === 2);

@@ -147,6 +147,8 @@ export class PgOperatorStore implements OperatorStore {
         case 'retry': await c.query(`UPDATE queue_entries SET next_attempt = now(), ${free} WHERE id = $1 AND state = 'ready'`, [id]); break;
         case 'delete': await c.query('DELETE FROM queue_entries WHERE id = $1', [id]); break;
       }
+      // A retry or release of the row tries its waiting messages now, not at their own retry times.
+      if (action === 'release' || action === 'retry') await c.query('UPDATE checkpoint_retries SET retry_at = NULL WHERE entry_id = $1 AND retry_at IS NOT NULL', [id]);
       // Work may be due now: wake the idle nodes (the queue's own channel).
       if (action === 'release' || action === 'retry') await c.query(`SELECT pg_notify($1, $2)`, [NOTIFY_CHANNEL, `${this.db.schema}:${writer}`]);
       return 'done';
@@ -197,7 +199,7 @@ export class PgOperatorStore implements OperatorStore {
       if (locked !== undefined) return locked;
       if (command === null) {
         // A release of a held message: tried at once (by the node that claims the entry).
-        const clear = await c.query(`UPDATE checkpoint_retries SET command = NULL WHERE entry_id = $1 AND no = $2 AND command->>'action' = 'hold'`, [id, no]);
+        const clear = await c.query(`UPDATE checkpoint_retries SET command = NULL, retry_at = NULL WHERE entry_id = $1 AND no = $2 AND command->>'action' = 'hold'`, [id, no]);
         if (clear.rowCount === 0) return 'missing';
       } else {
         const set = await c.query('UPDATE checkpoint_retries SET command = $3 WHERE entry_id = $1 AND no = $2', [id, no, JSON.stringify(command)]);
