@@ -399,10 +399,13 @@ export class ClusterQueue implements QueueApi {
     }
     // A hold, and the release of a message held so, act on this message only (stored with it: the
     // nodes that claim its file leave it waiting and send the others); a held row is released whole.
+    // Without commandRetry a hold notes who, why and when in the row (the item's `hold`, as for a message held in memory).
     const one = this.port.commandRetry !== undefined && (action === 'hold' || (action === 'release' && msg.hold !== undefined));
+    const at = new Date(this.port.now()).toISOString();
+    const note: RowHold | undefined = action === 'hold' ? { operator: who.operator, reason: who.reason, at, unread: false } : undefined;
     const out = one
-      ? await this.port.commandRetry!(row.id, msg.no, action === 'hold' ? { action: 'hold', operator: who.operator, reason: who.reason, at: new Date(this.port.now()).toISOString() } : null)
-      : await this.port.actOnRow(row.id, action);
+      ? await this.port.commandRetry!(row.id, msg.no, action === 'hold' ? { action: 'hold', operator: who.operator, reason: who.reason, at } : null)
+      : await this.port.actOnRow(row.id, action, note);
     const bad = lost(out);
     if (bad !== undefined) return bad;
     await this.port.record?.(action, id, who, action === 'hold' ? `held (was ${rm.item.state}; in the shared queue)` : action === 'release' ? 'released: tried now' : `retried now (was ${rm.item.state})`);
