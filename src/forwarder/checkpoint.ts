@@ -117,8 +117,15 @@ export interface FileCheckpoint {
    * waits in memory there, and a restart begins its count again.
    */
   readonly attempts?: ReadonlyMap<number, number>;
-  /** message number → an operator's bounce or delete given while the message waited on the shared queue (store-source.ts). */
+  /** message number → an operator's bounce, delete or hold given while the message waited on the shared queue (store-source.ts). */
   readonly commands?: ReadonlyMap<number, RetryCommand>;
+  /**
+   * message number → when (this node's clock, ms) a message waiting in long retry on the shared
+   * queue is due again by its own retry time; only the messages not due yet when the file was
+   * claimed, without a command. A node that claimed the file before that — for an operator's
+   * command on another of its messages — leaves them waiting, untried (keepWaiting).
+   */
+  readonly waitUntil?: ReadonlyMap<number, number>;
 }
 
 /** The checkpoint's writes: statement numbers for CommitWorker (the order of STATEMENTS). */
@@ -178,6 +185,14 @@ export type CheckpointPort = Pick<Checkpoint, 'load' | 'markRecipient' | 'markMe
    * the queue tools show of the message while no node holds it (retry-view.ts).
    */
   deferRetry?(id: string, no: number, attempts: number, retryAt: Date, view?: RetryView): Promise<boolean>;
+  /**
+   * Message `no` of file `id` waits on the shared queue untried, its attempts, view and command
+   * unchanged: held by the operator (`until` absent: a hold in FileCheckpoint.commands), or not due
+   * until `until` (FileCheckpoint.waitUntil: the file was claimed early, for an operator's command
+   * on another message). The file is released, not finished: to the earliest retry time of its
+   * waiting messages, or HELD_RECHECK_MS when only held ones wait (a release makes it due now).
+   */
+  keepWaiting?(id: string, no: number, until?: number): void;
   /**
    * What to check when a write about file `id` fails, for the operator (checkpoint.failed, the
    * `checkpoint` fault): where that file's checkpoint is kept. Absent: CHECKPOINT_FAULT_HINT.

@@ -129,3 +129,68 @@ test('store source: message entries — one written straight to the queue and on
   for (const e of got) await source.finish(e);
   assert.equal(src.claimed(), 0);
 });
+
+test('store source: a file claimed early for an operator\'s command on one message leaves the others to their own retry time (waitUntil, keepWaiting), and is released to the earliest of them', async (t) => {
+  const dir = tempDir(t);
+  const root = join(dir, 'spool');
+  const msg = (n: number): string => `MAIL FROM:<job@corp.test>\r\nRCPT TO:<a${n}@x.test>\r\nDATA\r\nSubject: s${n}\r\n\r\nbody\r\n.\r\n`;
+  const bytes = Buffer.from(`HELO JOBHOST\r\n${msg(1)}${msg(2)}${msg(3)}QUIT\r\n`, 'latin1');
+  const e = await submitToSpool({ root, writer: 'W', data: bytes, attrs: { jobName: 'J1', recordFormat: 'text', encoding: 'ISO8859-1' } });
+  const storePath = join(dir, 'queue.db');
+  const store = new SqliteQueueStore(storePath, { node: 'a', leaseSeconds: 30 });
+  const local = Checkpoint.open(join(dir, 'cp.db'));
+  const src = storeSource({
+    store, writer: 'W', layout: spoolLayout(root, 'W'), held: new DirectoryHeldFiles(spoolLayout(root, 'W')), clock: systemClock, log: Logger.silent(), leaseMs: 30_000, heartbeatMs: 10_000, pollMs: 100,
+    policy: () => ({ badSpoolDisp: 'hold', report: 'none' }),
+  });
+  await src.start();
+  t.after(async () => { await src.stop(); await store.close(); local.close(); });
+  src.divert(e);
+  await until('stored and unlinked', () => !existsSync(e.path), 10_000);
+  const notLocal = async (): Promise<never> => { throw new Error('a store entry went to the local source'); };
+  const { source, checkpoint } = src.wrap({ source: { list: async () => [], watch: () => undefined, finish: notLocal, hold: notLocal, report: notLocal }, disposeBadEntries: async () => undefined }, local);
+  const got: TaskEntry[] = [];
+  source.watch((x) => got.push(x));
+  source.wantMore?.(1);
+  await until('claimed', () => got.length === 1, 10_000);
+  const te = got[0]!;
+  const entryId = rowOf(storePath, te.id);
+
+  // The first attempt: all three get a 451; 1 and 2 wait an hour, 3 two hours; the file is released.
+  const hour = 3_600_000;
+  await checkpoint.deferRetry!(te.id, 1, 1, new Date(Date.now() + hour));
+  await checkpoint.deferRetry!(te.id, 2, 1, new Date(Date.now() + hour));
+  await checkpoint.deferRetry!(te.id, 3, 1, new Date(Date.now() + 2 * hour));
+  assert.equal(source.giveBack!(te, false), true);
+  const released = async (): Promise<boolean> => src.claimed() === 0 && (await store.retrySummary('W', 10)).files.length === 1;
+  await until('released', released, 10_000);
+  const waits = (await store.loadCheckpoint(entryId)).retryInMs;
+  assert.ok(waits !== undefined && waits.get(1)! > hour - 60_000 && waits.get(3)! > 2 * hour - 60_000, `each message keeps its own retry time: ${JSON.stringify([...waits ?? []])}`);
+
+  // An operator bounces message 1 (stored with it, the entry made due now: OperatorStore.commandRetry).
+  const db = new Database(storePath);
+  db.prepare(`UPDATE checkpoint_retries SET command = ? WHERE entry_id = ? AND no = 1`).run(JSON.stringify({ action: 'bounce', operator: 'ops', reason: 'gone' }), Number(entryId));
+  db.prepare('UPDATE queue_entries SET next_attempt = ? WHERE id = ?').run(Date.now() - 1, Number(entryId));
+  db.close();
+  source.wantMore?.(1);
+  await until('claimed for the command', () => got.length === 2, 10_000);
+  const again = got[1]!;
+  const cp = checkpoint.load(again.id);
+  assert.equal(cp.commands?.get(1)?.action, 'bounce', 'the command is carried out');
+  assert.deepEqual([...(cp.waitUntil?.keys() ?? [])].sort(), [2, 3], 'the others are not due: left untried (their attempts are not spent)');
+  assert.ok(cp.waitUntil!.get(2)! > Date.now() + hour - 60_000);
+
+  // The node bounces 1 and leaves 2 and 3 waiting: released to the earliest of their own times, attempts unchanged.
+  await checkpoint.markMessage(again.id, 1, 'undeliverable');
+  checkpoint.keepWaiting!(again.id, 2, cp.waitUntil!.get(2));
+  checkpoint.keepWaiting!(again.id, 3, cp.waitUntil!.get(3));
+  assert.equal(source.giveBack!(again, false), true);
+  await until('released again', released, 10_000);
+  const after = await store.loadCheckpoint(entryId);
+  assert.deepEqual([...after.attempts].sort(), [[2, 1], [3, 1]], 'no attempt counted for the messages left waiting');
+  assert.equal(after.commands, undefined);
+  const sum = await store.retrySummary('W', 10);
+  const next = sum.files[0]!.nextAttempt.getTime();
+  assert.ok(next > Date.now() + hour - 60_000 && next < Date.now() + hour + 60_000, `due at message 2's retry time, not at once nor after the retry interval: ${new Date(next).toISOString()}`);
+  assert.deepEqual(await store.claim('W', 1), [], 'not claimable before then');
+});

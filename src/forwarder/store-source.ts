@@ -45,7 +45,7 @@ import type { HeldFiles } from '../spool/held-files.js';
 import type { SpoolEntry, SpoolLayout } from '../spool/submit.js';
 import type { SpoolAttributes } from '../spool/attributes.js';
 import { envelopeOfAttributes, storeJobId } from '../spool/message-queue.js';
-import { arriveSpoolFile, LeaseLostError, type ClaimedEntry, type EntryAttributes, type Lease, type QueueStore, type RetrySummary } from '../store/queue-store.js';
+import { arriveSpoolFile, LeaseLostError, type ClaimedEntry, type EntryAttributes, type EntryCheckpoint, type Lease, type QueueStore, type RetrySummary } from '../store/queue-store.js';
 import { LeaseKeeper } from '../store/lease-keeper.js';
 import { CHECKPOINT_FAULT_HINT, type CheckpointPort, type FileCheckpoint } from './checkpoint.js';
 import type { SpoolSource } from './forwarder.js';
@@ -94,6 +94,28 @@ interface Held {
   retryAt?: Date;
   /** The messages deferred in this pass: in long retry, this node's own until the entry is released (CURRENT RETRY). */
   deferred?: Set<number>;
+  /** A message held by the operator was left waiting (keepWaiting): the file is released, not finished. */
+  heldWaiting?: boolean;
+  /** The earliest own retry time (this node's clock, ms) of the messages left waiting untried, not due yet (keepWaiting). */
+  keptUntil?: number;
+}
+
+/** A file whose only waiting messages are held by the operator is looked at again this often (a release makes it due at once). */
+export const HELD_RECHECK_MS = 3_600_000;
+
+/**
+ * A message in long retry whose own retry time is at most this far off when its file is claimed
+ * is tried with the others (the file is released to the latest retry time of a pass's messages;
+ * this absorbs timer and clock jitter); one further off is left untried to its time (keepWaiting).
+ */
+export const DUE_SLACK_MS = 1_000;
+
+/** The checkpoint of a claimed entry, with the messages not due yet by their own retry time (FileCheckpoint.waitUntil). */
+function withWaits(cp: EntryCheckpoint, nowMs: number): FileCheckpoint {
+  if (cp.retryInMs === undefined) return cp;
+  const waitUntil = new Map<number, number>();
+  for (const [no, ms] of cp.retryInMs) if (ms > DUE_SLACK_MS && cp.commands?.get(no) === undefined) waitUntil.set(no, nowMs + ms);
+  return waitUntil.size === 0 ? cp : { ...cp, waitUntil };
 }
 
 export interface StoreSource {
@@ -214,7 +236,7 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
       // A message entry's envelope, checked by envelope.json's parser (the gateway wrote it; a
       // broken one is a bug or a tampered row: held here for the operator, never retried in a loop).
       const envelope = c.kind === 'message' ? envelopeOfAttributes(c.attributes) : undefined;
-      const cp = await store.loadCheckpoint(c.id);
+      const cp = withWaits(await store.loadCheckpoint(c.id), clock.now());
       await pipeline(Readable.from(store.read(c.id)), createWriteStream(path, { mode: 0o600 }));
       const attrs = spoolAttributes(c.attributes, c.id);
       const h: Held = { claim: c, path, attrs, cp, lost: false };
@@ -305,8 +327,13 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
     if (h.lost) return;
     // Long retry: due at its messages' next attempt (also when stopping: not sooner for any node),
     // counted on the store's clock; this node's timer wakes the cluster then (retryTimer).
-    if (h.retryAt !== undefined) {
-      const inMs = Math.max(0, h.retryAt.getTime() - clock.now());
+    // A pass that left messages waiting untried (not due, or held): released no later than the
+    // earliest of their own retry times; only held ones: looked at again after HELD_RECHECK_MS.
+    const kept = h.keptUntil === undefined ? undefined : new Date(h.keptUntil);
+    const retryAt = h.retryAt !== undefined && kept !== undefined ? (kept < h.retryAt ? kept : h.retryAt)
+      : h.retryAt ?? kept ?? (h.heldWaiting === true && !now ? new Date(clock.now() + HELD_RECHECK_MS) : undefined);
+    if (retryAt !== undefined) {
+      const inMs = Math.max(0, retryAt.getTime() - clock.now());
       await store.release(h.claim.lease, { retryInMs: inMs, attempted: true });
       retryTimer(h.claim.id, h.claim.attempts + 1, inMs);
       refreshRetry();
@@ -398,7 +425,7 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
           const h = held.get(id);
           if (h === undefined) return (await cp.deferRetry?.(id, no, attempts, retryAt, view)) ?? false;
           const l = lease(id, `long retry of message ${no}`);
-          await store.markRetry(l!, no, attempts, view);
+          await store.markRetry(l!, no, attempts, view, retryAt.getTime() - clock.now());
           // The file is released once all its messages are settled: at the latest of their retry
           // times, so none is tried before its Interval (one pass's spread later for the others).
           if (h.retryAt === undefined || h.retryAt < retryAt) h.retryAt = retryAt;
@@ -406,6 +433,12 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
           // (the attempts are counted in the store all the same; a stop releases to retryAt).
           if (!onceMode) (h.deferred ??= new Set()).add(no);
           return !onceMode;
+        },
+        keepWaiting: (id, _no, until) => {
+          const h = held.get(id);
+          if (h === undefined) return;
+          if (until === undefined) h.heldWaiting = true;
+          else if (h.keptUntil === undefined || until < h.keptUntil) h.keptUntil = until;
         },
         forget: (id) => (finished.delete(id) ? Promise.resolve() : cp.forget(id)),
         flush: () => cp.flush(),

@@ -325,10 +325,23 @@ export class SpoolTask {
           if (settings.testMode && entry.message?.origin.kind !== 'report') continue;
           const item = this.workItem(entry, message, cp, settings.maxReceivedHeaders);
           if (item === undefined) continue; // finished before a restart
+          // An operator's bounce or delete given while it waited on the shared queue (store-source.ts);
+          // held there (this message only), or not due yet by its own retry time (the file was
+          // claimed for a command on another message): it waits on, untried — its attempts, retry
+          // time and hold kept, as on one node —, and the file is released, not finished.
+          const command = cp.commands?.get(message.messageNo);
+          const until = command === undefined ? cp.waitUntil?.get(message.messageNo) : undefined;
+          if (this.deps.checkpoint.keepWaiting !== undefined && (command?.action === 'hold' || until !== undefined)) {
+            this.deps.checkpoint.keepWaiting(entry.id, message.messageNo, until);
+            deferred++;
+            log.event('spool.waiting-message', { id: entry.id, message: message.messageNo,
+              detail: command?.action === 'hold' ? `held in the shared queue by ${command.operator}: not tried until released` : `long retry: not due until ${new Date(until!).toISOString()}, left untried` });
+            continue;
+          }
           c.pend++;
           run.bytes += item.data.length;
-          // An operator's bounce or delete given while it waited on the shared queue (store-source.ts).
-          const p = this.deps.lifecycle.run(item, cp.commands?.get(message.messageNo)).then(
+          const end = command === undefined || command.action === 'hold' ? undefined : { action: command.action, operator: command.operator, reason: command.reason };
+          const p = this.deps.lifecycle.run(item, end).then(
             (outcome: FinalOutcome | undefined) => { if (outcome === 'undeliverable') c.undeliverable++; if (outcome === undefined && item.deferredUntil !== undefined) deferred++; },
             (e: unknown) => { log.error('mail.failed', { id: entry.id, message: message.messageNo, error: describeError(e) }); stoppedEarly = true; },
           ).finally(() => { c.pend--; run.bytes -= item.data.length; inflight.delete(p); if (this.run === run) this.poke(); });

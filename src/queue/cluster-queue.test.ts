@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { err, ok, type Result } from '../core/index.js';
-import type { NodeAnswer, RowHold, StoreEntryRow } from '../store/operator-store.js';
+import type { NodeAnswer, RetryMessageRow, RowHold, StoreEntryRow } from '../store/operator-store.js';
+import type { RetryCommand } from '../store/queue-store.js';
 import { ClusterQueue, QUEUE_OP_PREFIX, rowQueueId, serveQueueOp, type ClusterQueuePort } from './cluster-queue.js';
 import { matches, shape, QUEUE_STATES, type QueueAction, type QueueFilter, type QueueItem, type QueueState } from './model.js';
 import type { Actor, QueueApi, QueueError } from './service.js';
@@ -215,7 +216,7 @@ test('a file claimed again for its next attempt: its waiting messages stay liste
     entries: async () => { looked?.(); looked = undefined; return rows.map((x) => ({ ...x })); },
     retryMessages: async () => waiting.map((m) => ({ ...m })),
     commandRetry: async (id, no, c) => {
-      commands.push(`${id} ${no} ${c.action}`);
+      commands.push(`${id} ${no} ${c?.action ?? "release"}`);
       // The node that claims it carries it out (store-source.ts): the message is finished.
       waiting.splice(waiting.findIndex((m) => m.entryId === id && m.no === no), 1);
       return 'done';
@@ -288,4 +289,28 @@ test('a hold by filter reaches a waiting message of a file another node claimed 
   assert.deepEqual(out.value.ids, ['5c0000000041-1']);
   assert.deepEqual(acted, ['hold 41']);
   assert.equal(rows[0]!.state, 'held');
+});
+
+test('with the store\'s per-message commands, a hold of a released message is stored with that message (the row and its other messages untouched), and its release clears it', async () => {
+  const r = row('22', { kind: 'message', name: 'M22', attempts: 1, retryAttempts: 1, nextAttempt: new Date(NOW + 600_000), lastNode: 'a' });
+  const view = (n: number): RetryMessageRow['view'] => ({ queueId: `4368bb5d10e7-${n}`, arrival: new Date(NOW - 60_000).toISOString(), attempts: 1, size: 10, jobName: 'J', jobId: 'JOB22', user: 'u', sender: 's@x.test', recipients: [], target: null, place: `22#${n}`, why: '451 later' });
+  const stored = new Map<number, RetryCommand | null>();
+  const msgs = (): RetryMessageRow[] => [1, 2].map((no) => {
+    const c = stored.get(no);
+    return { entryId: '22', no, attempts: 1, view: view(no), command: false, ...(c?.action === 'hold' ? { hold: { operator: c.operator, reason: c.reason, at: c.at ?? '' } } : {}) };
+  });
+  const { q, rows, acted } = cluster(new FakeQueue([]), new FakeQueue([]), [r], 'none', {
+    retryMessages: async () => msgs(),
+    commandRetry: async (_id, no, command) => { stored.set(no, command); return 'done'; },
+  });
+  const held = await q.act('4368bb5d10e7-1', 'hold', { operator: 'http:console', reason: 'look first' });
+  assert.ok(held.ok, JSON.stringify(held));
+  assert.deepEqual(stored.get(1), { action: 'hold', operator: 'http:console', reason: 'look first', at: new Date(NOW).toISOString() });
+  assert.equal(rows[0]!.state, 'ready', 'the row is not held: its other message goes on');
+  assert.deepEqual(acted, []);
+  const listed = (await q.list({ limit: 10, offset: 0 })).items;
+  assert.deepEqual(listed.map((x) => [x.id, x.state, x.hold?.operator ?? null]), [['4368bb5d10e7-1', 'held', 'http:console'], ['4368bb5d10e7-2', 'retry', null]]);
+  const rel = await q.act('4368bb5d10e7-1', 'release', who);
+  assert.ok(rel.ok, JSON.stringify(rel));
+  assert.equal(stored.get(1), null, 'the hold cleared (and the message made due) by the store');
 });

@@ -58,7 +58,7 @@
 import { formatMailbox, isQueueId, queueIdFor, err, ok, type Clock, type Result } from '../core/index.js';
 import type { Config } from '../config/index.js';
 import { envelopeOfAttributes, storeJobId } from '../spool/message-queue.js';
-import type { JsonValue } from '../store/queue-store.js';
+import type { JsonValue, RetryCommand } from '../store/queue-store.js';
 import type { NodeAnswer, RetryMessageRow, RowActionOutcome, RowHold, StoreEntryRow } from '../store/operator-store.js';
 import type { SpoolRecordFormat } from '../spool/attributes.js';
 import { domainOf, matches, shape, MAX_LIMIT, QUEUE_STATES, type QueueFilter, type QueueItem, type QueueAction, type QueueState, type Shape } from './model.js';
@@ -100,8 +100,8 @@ export interface ClusterQueuePort {
   now(): number;
   /** Long retry: the messages of released entries with their views (OperatorStore.retryMessages). */
   retryMessages?(limit: number): Promise<RetryMessageRow[]>;
-  /** Long retry: a bounce or delete for the node that claims the entry (OperatorStore.commandRetry). */
-  commandRetry?(id: string, no: number, command: { readonly action: 'bounce' | 'delete'; readonly operator: string; readonly reason: string }): Promise<RowActionOutcome>;
+  /** Long retry: a bounce or delete for the node that claims the entry, a hold of the message, null its release (OperatorStore.commandRetry). */
+  commandRetry?(id: string, no: number, command: RetryCommand | null): Promise<RowActionOutcome>;
   /** Logs and journals an action carried out on the shared queue (QueueService.recordAction). */
   record?(action: string, id: string, who: Actor, detail: string): Promise<void>;
   /** An entry's bytes, or undefined when it is gone or larger than `max` (show --body of a released message). */
@@ -316,7 +316,7 @@ const str = (v: JsonValue | undefined, d = ''): string => (typeof v === 'string'
 function retryItem(r: StoreEntryRow, m: RetryMessageRow, nowMs: number): ClusterQueueItem | undefined {
   const v = m.view;
   if (v === null || typeof v.queueId !== 'string' || !isQueueId(v.queueId)) return undefined;
-  const held = r.state === 'held';
+  const held = r.state === 'held' || m.hold !== undefined;
   const tried = r.lastNode === null ? '' : `; last tried by node ${r.lastNode}`;
   const last = typeof v.why === 'string' ? v.why : null;
   // Claimed again by a node: the row's next attempt is the one being made; the message's own
@@ -340,8 +340,8 @@ function retryItem(r: StoreEntryRow, m: RetryMessageRow, nowMs: number): Cluster
       : m.command ? `an operator's bounce or delete waits for a node to claim it${tried}`
         : `${last ?? 'long retry'}; long retry in the shared queue: any node tries it again at ${due}${tried}`,
     node: r.leaseNode ?? '-', ...(r.lastNode === null ? {} : { lastNode: r.lastNode }),
-    // Who held it, as for a message held in memory (the row's note: the whole file is held).
-    ...(r.hold === null || !held ? {} : { hold: { operator: r.hold.operator, reason: r.hold.reason, at: r.hold.at } }),
+    // Who held it, as for a message held in memory: this message's own hold, else the row's note (a file held whole).
+    ...(m.hold !== undefined ? { hold: m.hold } : r.hold === null || !held ? {} : { hold: { operator: r.hold.operator, reason: r.hold.reason, at: r.hold.at } }),
   };
 }
 
@@ -386,7 +386,7 @@ export class ClusterQueue implements QueueApi {
   /** hold, release, retry on the row of a released message; bounce and delete by the node that claims it. */
   private async actOnRetry(id: string, action: QueueAction, who: Actor, rm: { row: StoreEntryRow; msg: RetryMessageRow; item: ClusterQueueItem }): Promise<Result<QueueItem | null, QueueError>> {
     const { row, msg } = rm;
-    const held = row.state === 'held';
+    const held = row.state === 'held' || msg.hold !== undefined;
     if (action === 'hold' && held) return err({ status: 409, error: `${id} is held: already held (in the shared queue)` });
     if (action === 'retry' && held) return err({ status: 409, error: `${id} is held: release it (a release tries it at once)` });
     if (action === 'release' && !held) return err({ status: 409, error: `${id} is ${rm.item.state}: not held` });
@@ -401,17 +401,26 @@ export class ClusterQueue implements QueueApi {
       await this.port.record?.(action, id, who, action === 'bounce' ? 'made undeliverable: the sender is notified' : 'deleted: nobody is notified');
       // Carried out by the node that claims the entry (at once: it was made due and the nodes woken).
       // Bounded by looks, not by the clock: a test's clock may stand still.
+      // The message first, then the row: a message not listed (its row leased, or it is finished)
+      // and a row free afterwards is done. The other order could read the row free just before a
+      // node claimed it and the message hidden by that claim, and answer before it was carried out.
       for (let look = 0; look < RETRY_COMMAND_WAIT_MS / RETRY_COMMAND_LOOK_MS; look++) {
-        const rows = await this.port.entries(MAX_LIMIT);
-        const r = rows.find((x) => x.id === row.id);
-        if (r === undefined || (r.leaseNode === null && !(await this.retryMessages()).some((m) => m.entryId === row.id && m.no === msg.no))) return ok(null);
+        const listed = (await this.retryMessages()).some((m) => m.entryId === row.id && m.no === msg.no);
+        const r = listed ? row : (await this.port.entries(MAX_LIMIT)).find((x) => x.id === row.id);
+        if (r === undefined || (!listed && r.leaseNode === null)) return ok(null);
         await new Promise((res) => setTimeout(res, RETRY_COMMAND_LOOK_MS));
       }
       return err({ status: 503, error: `${id}: the ${action} is stored with the message, but no node has carried it out within ${RETRY_COMMAND_WAIT_MS / 1000} s; the node that claims it next does` });
     }
-    // A hold notes who, why and when in the row (the item's `hold`, as for a message held in memory).
-    const note: RowHold | undefined = action === 'hold' ? { operator: who.operator, reason: who.reason, at: new Date(this.port.now()).toISOString(), unread: false } : undefined;
-    const out = await this.port.actOnRow(row.id, action, note);
+    // A hold, and the release of a message held so, act on this message only (stored with it: the
+    // nodes that claim its file leave it waiting and send the others); a held row is released whole.
+    // Without commandRetry a hold notes who, why and when in the row (the item's `hold`, as for a message held in memory).
+    const one = this.port.commandRetry !== undefined && (action === 'hold' || (action === 'release' && msg.hold !== undefined));
+    const at = new Date(this.port.now()).toISOString();
+    const note: RowHold | undefined = action === 'hold' ? { operator: who.operator, reason: who.reason, at, unread: false } : undefined;
+    const out = one
+      ? await this.port.commandRetry!(row.id, msg.no, action === 'hold' ? { action: 'hold', operator: who.operator, reason: who.reason, at } : null)
+      : await this.port.actOnRow(row.id, action, note);
     const bad = lost(out);
     if (bad !== undefined) return bad;
     await this.port.record?.(action, id, who, action === 'hold' ? `held (was ${rm.item.state}; in the shared queue)` : action === 'release' ? 'released: tried now' : `retried now (was ${rm.item.state})`);
@@ -594,8 +603,9 @@ export class ClusterQueue implements QueueApi {
     const all = await this.port.entries(MAX_LIMIT);
     const rows = all.filter((r) => !(r.leaseNode !== null && answered.has(r.leaseNode)));
     const row = { node: '-', done: 0, refused: 0 };
-    // A file released for long retry: its waiting messages, each acted on as by id (hold, release
-    // and retry act on the row: once per row; bounce and delete by the node that claims it).
+    // A file released for long retry: its waiting messages, each acted on as by id (bounce and
+    // delete by the node that claims it, hold and release stored with the message; retry, and the
+    // release of a held row, act on the row: once per row).
     const waiting = await this.retryMessages();
     const rowsDone = new Set<string>();
     for (const r of rows) {
@@ -605,7 +615,8 @@ export class ClusterQueue implements QueueApi {
         for (const x of rel) {
           if (ids.has(x.item.id) || !matches(x.item, filter, now) || (filter.states !== undefined && !filter.states.includes(x.item.state))) continue;
           if (action !== 'hold' && row.done + row.refused >= filter.limit) break;
-          if (action !== 'bounce' && action !== 'delete' && rowsDone.has(r.id)) { row.done++; ids.add(x.item.id); continue; }
+          const perMessage = action === 'bounce' || action === 'delete' || action === 'hold' || (action === 'release' && x.msg.hold !== undefined);
+          if (!perMessage && rowsDone.has(r.id)) { row.done++; ids.add(x.item.id); continue; }
           const out = await this.actOnRetry(x.item.id, action, who, { row: r, msg: x.msg, item: x.item });
           if (out.ok) { row.done++; ids.add(x.item.id); rowsDone.add(r.id); } else row.refused++;
         }

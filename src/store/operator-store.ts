@@ -11,7 +11,7 @@
 // - The shared queue's rows as the operator sees them (state, lease node, next attempt), and the
 //   actions that are done on the row when no live node holds the entry.
 // One interface, implemented by store/pg (the only backend with several nodes).
-import type { JsonValue } from './queue-store.js';
+import type { JsonValue, RetryCommand } from './queue-store.js';
 
 export interface NodeStatusRow {
   readonly node: string;
@@ -74,6 +74,8 @@ export interface RetryMessageRow {
   readonly view: { readonly [k: string]: JsonValue } | null;
   /** An operator's bounce or delete waits for the node that claims the entry. */
   readonly command: boolean;
+  /** Held by the operator, this message only (commandRetry with a hold): not tried until released. */
+  readonly hold?: { readonly operator: string; readonly reason: string; readonly at: string };
 }
 
 /** What an action on a row found: done, or why not. */
@@ -114,8 +116,11 @@ export interface OperatorStore {
   /**
    * An operator's bounce or delete of message `no` of an entry no live node holds: stored with
    * the message, and the entry made ready and due now (any node claims it and carries it out).
+   * A hold is stored the same way and changes nothing else (the nodes that claim the entry leave
+   * that message waiting); null releases a held message ('missing' when it is not held) and makes
+   * the entry due now.
    */
-  commandRetry(writer: string, id: string, no: number, command: { readonly action: 'bounce' | 'delete'; readonly operator: string; readonly reason: string }): Promise<RowActionOutcome>;
+  commandRetry(writer: string, id: string, no: number, command: RetryCommand | null): Promise<RowActionOutcome>;
 }
 
 /** One node's answer to a request, or why there is none. */

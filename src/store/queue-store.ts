@@ -126,9 +126,16 @@ export interface EntryCheckpoint {
   readonly attempts: ReadonlyMap<number, number>;
   /**
    * An operator's end for a message released for long retry (bounce or delete, asked on any node:
-   * OperatorStore.commandRetry): the node that claims the entry carries it out. Message number → command.
+   * OperatorStore.commandRetry): the node that claims the entry carries it out; or its hold (the
+   * message is not tried until released). Message number → command.
    */
   readonly commands?: ReadonlyMap<number, RetryCommand>;
+  /**
+   * Long retry: how long each waiting message still waits for its own retry time (ms when the
+   * checkpoint was loaded, on the store's clock; ≤ 0 or absent: due). A node that claims the entry
+   * before — for an operator's command on another message — leaves it to that time, untried.
+   */
+  readonly retryInMs?: ReadonlyMap<number, number>;
 }
 
 /**
@@ -166,19 +173,25 @@ export function retrySummaryOf(rows: readonly { entry_id: string; attributes: En
   };
 }
 
-/** An operator's bounce or delete of a message released for long retry. */
+/**
+ * An operator's bounce or delete of a message released for long retry, or a hold of that one
+ * message (the others of its file go on): the node that claims the entry leaves a held message
+ * waiting in the shared queue (CheckpointPort.keepHeld) until a release clears the command.
+ */
 export interface RetryCommand {
-  readonly action: 'bounce' | 'delete';
+  readonly action: 'bounce' | 'delete' | 'hold';
   readonly operator: string;
   readonly reason: string;
+  /** ISO 8601 time of a hold. */
+  readonly at?: string;
 }
 
 /** The command stored with a message, or undefined when the JSON is not one (a hand-made row). */
 export function retryCommandOf(v: unknown): RetryCommand | undefined {
   const o = (typeof v === 'string' ? (() => { try { return JSON.parse(v) as unknown; } catch { return undefined; } })() : v) as Record<string, unknown> | null | undefined;
   if (o === null || typeof o !== 'object') return undefined;
-  if ((o.action !== 'bounce' && o.action !== 'delete') || typeof o.operator !== 'string' || typeof o.reason !== 'string') return undefined;
-  return { action: o.action, operator: o.operator.slice(0, 200), reason: o.reason.slice(0, 500) };
+  if ((o.action !== 'bounce' && o.action !== 'delete' && o.action !== 'hold') || typeof o.operator !== 'string' || typeof o.reason !== 'string') return undefined;
+  return { action: o.action, operator: o.operator.slice(0, 200), reason: o.reason.slice(0, 500), ...(typeof o.at === 'string' ? { at: o.at.slice(0, 40) } : {}) };
 }
 
 /** A row of checkpoint_recipients, as both backends store it. */
@@ -195,15 +208,17 @@ export interface CheckpointRecipientRow {
 export function checkpointFromRows(
   messageRows: readonly { readonly no: number; readonly outcome: MessageFinal }[],
   recipientRows: readonly CheckpointRecipientRow[],
-  retryRows: readonly { readonly no: number; readonly attempts: number; readonly command?: unknown }[] = [],
+  retryRows: readonly { readonly no: number; readonly attempts: number; readonly command?: unknown; readonly wait_ms?: number | null }[] = [],
 ): EntryCheckpoint {
   const messages = new Map<number, MessageFinal>();
   for (const r of messageRows) messages.set(r.no, r.outcome);
   const attempts = new Map<number, number>();
   const commands = new Map<number, RetryCommand>();
+  const retryInMs = new Map<number, number>();
   for (const r of retryRows) {
     if (messages.has(r.no)) continue;
     attempts.set(r.no, r.attempts);
+    if (typeof r.wait_ms === 'number' && Number.isFinite(r.wait_ms)) retryInMs.set(r.no, r.wait_ms);
     const c = r.command === null || r.command === undefined ? undefined : retryCommandOf(r.command);
     if (c !== undefined) commands.set(r.no, c);
   }
@@ -215,7 +230,7 @@ export function checkpointFromRows(
     const reply: StoredReply = { code: r.code ?? 554, ...(r.enhanced !== null ? { enhanced: r.enhanced } : {}), text: r.reply ?? '' };
     per.set(r.address, { address: r.address, outcome: 'failed', reply });
   }
-  return { messages, recipients, attempts, ...(commands.size === 0 ? {} : { commands }) };
+  return { messages, recipients, attempts, ...(commands.size === 0 ? {} : { commands }), ...(retryInMs.size === 0 ? {} : { retryInMs }) };
 }
 
 /** The node no longer holds the lease (it expired and was taken over, or the entry is gone). */
@@ -305,8 +320,11 @@ export interface QueueStore {
    * `retryAt` (RetryLimit is counted cluster-wide: a takeover does not restart the count). Kept
    * with the checkpoint until the message is finished or the entry completed. Fenced. `view`:
    * what the operator's tools show of the message while no node holds it (RetryView).
+   * `retryInMs`: the message's own next attempt, from now on the store's clock (loadCheckpoint's
+   * retryInMs; absent: due whenever the entry is claimed). FLUSHRETRY (retryNow without `only`),
+   * and an operator's retry or release of the message, make it due.
    */
-  markRetry(lease: Lease, no: number, attempts: number, view?: RetryView): Promise<void>;
+  markRetry(lease: Lease, no: number, attempts: number, view?: RetryView, retryInMs?: number): Promise<void>;
   /** The entry is finished: it, its chunks and its checkpoint are removed. Fenced. */
   complete(lease: Lease): Promise<void>;
   /**

@@ -366,6 +366,27 @@ export function queueContract(backend: QueueBackend): void {
     assert.equal((await b.retrySummary(W, 10)).messages, 1, 'a finished message no longer counts');
   });
 
+  it('each message in long retry keeps its own retry time: loadCheckpoint tells how long each still waits; the entry\'s timer leaves them, FLUSHRETRY makes them due', async (_t, f) => {
+    const a = f.node('a');
+    await a.enqueueMessage(W, { jobName: 'JW', jobId: 'J2' }, Buffer.from('m\r\n'));
+    const [ca] = await a.claim(W, 1);
+    assert.ok(ca);
+    await a.markRetry(ca.lease, 1, 1, undefined, 3_600_000);
+    await a.markRetry(ca.lease, 2, 1, undefined, 7_200_000);
+    await a.markRetry(ca.lease, 3, 1);
+    const w = (await a.loadCheckpoint(ca.id)).retryInMs;
+    assert.ok(w !== undefined && w.get(1)! > 3_500_000 && w.get(1)! <= 3_600_000 && w.get(2)! > 7_100_000, JSON.stringify([...w ?? []]));
+    assert.equal(w.has(3), false, 'no retry time given: due whenever claimed');
+    await a.release(ca.lease, { retryInMs: 3_600_000, attempted: true });
+    assert.equal(await a.retryNow(W, { entryId: ca.id, attempts: 1 }), 1);
+    assert.ok(((await a.loadCheckpoint(ca.id)).retryInMs?.get(2) ?? 0) > 7_100_000, 'the releasing node\'s timer makes the entry due, not every message');
+    const [cb] = await a.claim(W, 1);
+    assert.ok(cb);
+    await a.release(cb.lease, { retryInMs: 3_600_000, attempted: true });
+    assert.equal(await a.retryNow(W), 1);
+    assert.equal((await a.loadCheckpoint(ca.id)).retryInMs, undefined, 'FLUSHRETRY: every waiting message due now');
+  });
+
   it('pruned arrival identities are forgotten (only this node\'s, only the old ones, at most the limit)', async (t, f) => {
     const a = f.node('a');
     const other = f.node('b');

@@ -372,6 +372,17 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX arrivals_node_arrived ON arrivals (node, arrived_at);
     `,
   },
+  {
+    version: 16,
+    name: 'each message in long retry keeps its own retry time',
+    sql: `
+      -- docs/cluster.md "Per-message operator commands in long retry": the retry time of each
+      -- message released for long retry (markRetry), so a node that claims its entry early — for
+      -- an operator's command on another message of the file — tries only what is due and leaves
+      -- the rest to their own time. NULL: due (a row from before; FLUSHRETRY, RETRY, RELEASE).
+      ALTER TABLE checkpoint_retries ADD COLUMN retry_at timestamptz;
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

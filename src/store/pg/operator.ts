@@ -10,7 +10,7 @@
 // Untrusted input: commands and replies come from nodes of the same cluster (they hold the
 // database's credentials); the node carrying a request out checks the command (cluster.ts).
 // All SQL is parameterised.
-import { entryName, type JsonValue } from '../queue-store.js';
+import { entryName, retryCommandOf, type JsonValue, type RetryCommand } from '../queue-store.js';
 import type { ControlReply, ControlRequest, NodeStatusRow, OperatorStore, RetryMessageRow, RowActionOutcome, RowHold, StoreEntryRow } from '../operator-store.js';
 import type { PgPool, Queryable } from './pool.js';
 import { listenReconnecting } from './listen.js';
@@ -147,6 +147,8 @@ export class PgOperatorStore implements OperatorStore {
         case 'retry': await c.query(`UPDATE queue_entries SET next_attempt = now(), ${free} WHERE id = $1 AND state = 'ready'`, [id]); break;
         case 'delete': await c.query('DELETE FROM queue_entries WHERE id = $1', [id]); break;
       }
+      // A retry or release of the row tries its waiting messages now, not at their own retry times.
+      if (action === 'release' || action === 'retry') await c.query('UPDATE checkpoint_retries SET retry_at = NULL WHERE entry_id = $1 AND retry_at IS NOT NULL', [id]);
       // Work may be due now: wake the idle nodes (the queue's own channel).
       if (action === 'release' || action === 'retry') await c.query(`SELECT pg_notify($1, $2)`, [NOTIFY_CHANNEL, `${this.db.schema}:${writer}`]);
       return 'done';
@@ -173,24 +175,38 @@ export class PgOperatorStore implements OperatorStore {
   }
 
   async retryMessages(writer: string, limit: number): Promise<RetryMessageRow[]> {
-    const r = await this.db.query<{ entry_id: string; no: number; attempts: number; view: RetryMessageRow['view']; command: boolean }>(
-      `SELECT r.entry_id::text AS entry_id, r.no, r.attempts, r.view, r.command IS NOT NULL AS command
+    const r = await this.db.query<{ entry_id: string; no: number; attempts: number; view: RetryMessageRow['view']; command: boolean; hold: unknown }>(
+      `SELECT r.entry_id::text AS entry_id, r.no, r.attempts, r.view,
+         (r.command IS NOT NULL AND r.command->>'action' IS DISTINCT FROM 'hold') AS command,
+         CASE WHEN r.command->>'action' = 'hold' THEN r.command END AS hold
        FROM checkpoint_retries r JOIN queue_entries q ON q.id = r.entry_id
        WHERE q.writer = $1
          AND NOT EXISTS (SELECT 1 FROM checkpoint_messages m WHERE m.entry_id = r.entry_id AND m.no = r.no)
        ORDER BY q.arrived_at, r.entry_id, r.no LIMIT $2`,
       [writer, limit],
     );
-    return r.rows.map((x) => ({ entryId: x.entry_id, no: x.no, attempts: x.attempts, view: x.view, command: x.command }));
+    return r.rows.map((x) => {
+      const h = x.hold === null ? undefined : retryCommandOf(x.hold);
+      const hold = h === undefined ? undefined : { operator: h.operator, reason: h.reason, at: h.at ?? '' };
+      return { entryId: x.entry_id, no: x.no, attempts: x.attempts, view: x.view, command: x.command, ...(hold === undefined ? {} : { hold }) };
+    });
   }
 
-  async commandRetry(writer: string, id: string, no: number, command: { readonly action: 'bounce' | 'delete'; readonly operator: string; readonly reason: string }): Promise<RowActionOutcome> {
+  async commandRetry(writer: string, id: string, no: number, command: RetryCommand | null): Promise<RowActionOutcome> {
     if (!/^\d{1,18}$/.test(id)) return 'missing';
     return this.db.transaction(async (c) => {
       const locked = await lockFreeRow(c, writer, id);
       if (locked !== undefined) return locked;
-      const set = await c.query('UPDATE checkpoint_retries SET command = $3 WHERE entry_id = $1 AND no = $2', [id, no, JSON.stringify(command)]);
-      if (set.rowCount === 0) return 'missing';
+      if (command === null) {
+        // A release of a held message: tried at once (by the node that claims the entry).
+        const clear = await c.query(`UPDATE checkpoint_retries SET command = NULL, retry_at = NULL WHERE entry_id = $1 AND no = $2 AND command->>'action' = 'hold'`, [id, no]);
+        if (clear.rowCount === 0) return 'missing';
+      } else {
+        const set = await c.query('UPDATE checkpoint_retries SET command = $3 WHERE entry_id = $1 AND no = $2', [id, no, JSON.stringify(command)]);
+        if (set.rowCount === 0) return 'missing';
+        // A hold of one message: the entry keeps its time (its other messages are not tried sooner).
+        if (command.action === 'hold') return 'done';
+      }
       // The node that claims it next carries the command out (a held entry is released for it).
       await c.query(`UPDATE queue_entries SET state = 'ready', next_attempt = now() WHERE id = $1`, [id]);
       await c.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, `${this.db.schema}:${writer}`]);

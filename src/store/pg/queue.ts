@@ -315,7 +315,10 @@ export class PgQueueStore implements QueueStore {
   async loadCheckpoint(entryId: string): Promise<EntryCheckpoint> {
     const m = await this.db.query<{ no: number; outcome: MessageFinal }>('SELECT no, outcome FROM checkpoint_messages WHERE entry_id = $1', [entryId]);
     const rc = await this.db.query<CheckpointRecipientRow>('SELECT no, address, outcome, code, enhanced, reply FROM checkpoint_recipients WHERE entry_id = $1', [entryId]);
-    const rt = await this.db.query<{ no: number; attempts: number; command: unknown }>('SELECT no, attempts, command FROM checkpoint_retries WHERE entry_id = $1', [entryId]);
+    // wait_ms: how long each message still waits for its own retry time, on the database's clock.
+    const rt = await this.db.query<{ no: number; attempts: number; command: unknown; wait_ms: number | null }>(
+      'SELECT no, attempts, command, (extract(epoch FROM retry_at - now()) * 1000)::float8 AS wait_ms FROM checkpoint_retries WHERE entry_id = $1', [entryId],
+    );
     return checkpointFromRows(m.rows, rc.rows, rt.rows);
   }
 
@@ -342,14 +345,15 @@ export class PgQueueStore implements QueueStore {
     if (r.rowCount === 0) throw new LeaseLostError(lease, `checkpoint of message ${no}`);
   }
 
-  async markRetry(lease: Lease, no: number, attempts: number, view?: RetryView): Promise<void> {
+  async markRetry(lease: Lease, no: number, attempts: number, view?: RetryView, retryInMs?: number): Promise<void> {
     // A command the operator gave while the message waited was carried out by this pass: cleared.
+    // Its own retry time on the database's clock (a node's skew does not shift it).
     const r = await this.db.query(
-      `INSERT INTO checkpoint_retries (entry_id, no, attempts, view)
-       SELECT q.id, $4, $5, $6 FROM queue_entries q
+      `INSERT INTO checkpoint_retries (entry_id, no, attempts, view, retry_at)
+       SELECT q.id, $4, $5, $6, CASE WHEN $7::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $7::float8) END FROM queue_entries q
        WHERE q.id = $1 AND q.lease_node = $2 AND q.lease_token = $3 FOR SHARE OF q
-       ON CONFLICT (entry_id, no) DO UPDATE SET attempts = EXCLUDED.attempts, view = EXCLUDED.view, command = NULL`,
-      [lease.entryId, lease.node, lease.token, no, attempts, view === undefined ? null : JSON.stringify(view)],
+       ON CONFLICT (entry_id, no) DO UPDATE SET attempts = EXCLUDED.attempts, view = EXCLUDED.view, command = NULL, retry_at = EXCLUDED.retry_at`,
+      [lease.entryId, lease.node, lease.token, no, attempts, view === undefined ? null : JSON.stringify(view), retryInMs === undefined ? null : Math.max(0, retryInMs) / 1000],
     );
     if (r.rowCount === 0) throw new LeaseLostError(lease, `long retry of message ${no}`);
   }
@@ -388,6 +392,15 @@ export class PgQueueStore implements QueueStore {
         [writer, only?.entryId ?? null, only?.attempts ?? null],
       );
       const n = r.rowCount ?? 0;
+      // FLUSHRETRY: every waiting message of those entries is due now, not only the entry (its
+      // releasing node's timer, `only`, comes at the time the entry was released to: left alone).
+      if (only === undefined) {
+        await c.query(
+          `UPDATE checkpoint_retries r SET retry_at = NULL FROM queue_entries q
+           WHERE q.id = r.entry_id AND r.retry_at > now() AND q.writer = $1 AND q.state = 'ready'
+             AND (q.lease_node IS NULL OR q.lease_expires < now())`, [writer],
+        );
+      }
       if (n > 0) await c.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, this.wakePayload(writer)]);
       return n;
     });

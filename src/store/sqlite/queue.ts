@@ -79,6 +79,14 @@ export const QUEUE_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE checkpoint_retries ADD COLUMN command TEXT;
     `,
   },
+  {
+    // Each message in long retry keeps its own retry time (ms on the store's clock; NULL: due):
+    // PG migration 16's column.
+    version: 5,
+    sql: `
+      ALTER TABLE checkpoint_retries ADD COLUMN retry_at INTEGER;
+    `,
+  },
 ];
 
 export interface SqliteQueueOptions {
@@ -315,7 +323,7 @@ export class SqliteQueueStore implements QueueStore {
     return this.serial(() => checkpointFromRows(
       this.db.prepare('SELECT no, outcome FROM checkpoint_messages WHERE entry_id = ?').all(Number(entryId)) as { no: number; outcome: MessageFinal }[],
       this.db.prepare('SELECT no, address, outcome, code, enhanced, reply FROM checkpoint_recipients WHERE entry_id = ?').all(Number(entryId)) as CheckpointRecipientRow[],
-      this.db.prepare('SELECT no, attempts, command FROM checkpoint_retries WHERE entry_id = ?').all(Number(entryId)) as { no: number; attempts: number; command: string | null }[],
+      this.db.prepare('SELECT no, attempts, command, retry_at - ? AS wait_ms FROM checkpoint_retries WHERE entry_id = ?').all(this.clock.now(), Number(entryId)) as { no: number; attempts: number; command: string | null; wait_ms: number | null }[],
     ));
   }
 
@@ -346,10 +354,11 @@ export class SqliteQueueStore implements QueueStore {
     });
   }
 
-  markRetry(lease: Lease, no: number, attempts: number, view?: RetryView): Promise<void> {
+  markRetry(lease: Lease, no: number, attempts: number, view?: RetryView, retryInMs?: number): Promise<void> {
+    const at = retryInMs === undefined ? null : this.clock.now() + Math.max(0, retryInMs);
     return this.fenced(lease, `long retry of message ${no}`, () => {
-      this.db.prepare('INSERT OR REPLACE INTO checkpoint_retries (entry_id, no, attempts, view, command) VALUES (?, ?, ?, ?, NULL)')
-        .run(Number(lease.entryId), no, attempts, view === undefined ? null : JSON.stringify(view));
+      this.db.prepare('INSERT OR REPLACE INTO checkpoint_retries (entry_id, no, attempts, view, command, retry_at) VALUES (?, ?, ?, ?, NULL, ?)')
+        .run(Number(lease.entryId), no, attempts, view === undefined ? null : JSON.stringify(view), at);
     });
   }
 
@@ -380,6 +389,14 @@ export class SqliteQueueStore implements QueueStore {
          AND EXISTS (SELECT 1 FROM checkpoint_retries r WHERE r.entry_id = queue_entries.id)
          AND (? IS NULL OR (id = ? AND attempts = ?))`,
     ).run(now, writer, now, now, only === undefined ? null : 1, only === undefined ? null : Number(only.entryId), only?.attempts ?? null).changes);
+    // FLUSHRETRY: every waiting message of those entries is due now, not only the entry (its
+    // releasing node's timer, `only`, comes at the time the entry was released to: left alone).
+    if (only === undefined) {
+      await this.serial(() => this.db.prepare(
+        `UPDATE checkpoint_retries SET retry_at = NULL WHERE retry_at > ? AND entry_id IN (SELECT id FROM queue_entries
+           WHERE writer = ? AND state = 'ready' AND (lease_node IS NULL OR lease_expires < ?))`,
+      ).run(now, writer, now));
+    }
     if (n > 0) this.wake(writer);
     return n;
   }
