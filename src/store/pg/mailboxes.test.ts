@@ -43,9 +43,9 @@ test('a mailbox read in order is served mostly from the message read ahead, byte
     if (i === 1) assert.ok((await mb.read('bob', bobs[0]!.id))?.includes('Subject: 99'));
   }
   const hits = mb.readAheadStats.hits - before.hits;
-  // Every message but the first, the large one (not read ahead) — and bob's read in between.
+  // Every message but the first and the large one (not read ahead: over READ_AHEAD_BYTES).
   assert.equal(hits, list.length - 2, `${hits} of ${list.length} reads served from the message read ahead`);
-  assert.ok(mb.readAheadStats.statements - before.statements <= list.length + 1);
+  assert.ok(mb.readAheadStats.statements - before.statements < list.length, `${mb.readAheadStats.statements - before.statements} statements for ${list.length + 1} reads`);
 
   // Read message 0 (message 1 is read ahead), delete message 1: not served any more.
   assert.deepEqual(await mb.read('alice', list[0]!.id), sent[0]);

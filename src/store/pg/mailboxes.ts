@@ -6,12 +6,13 @@
 //   after COMMIT (synchronous_commit is the server's: on by default, so the commit is durable).
 // - list() reads ids and sizes only (never a mailbox's bytes); read() one message's chunks, and
 //   reads ahead: a POP3 client RETRieves a mailbox in order, so the statement that reads a message
-//   also reads the next one of the mailbox (arrival order, as list()), and a read served from
-//   what was read ahead starts reading the one after it at once, while the client is busy with
-//   this one. A RETR in order then rarely waits for a round trip to the database. Bounded: one
-//   message ahead per mailbox, only a next message of at most READ_AHEAD_BYTES, at most
+//   also reads the next ones of the mailbox (arrival order, as list()), and the read that serves
+//   the last of them starts reading the following ones at once, while the client is busy. A
+//   mailbox of small messages then costs one round trip per READ_AHEAD_COUNT RETRs instead of one
+//   each, and the database one statement. Bounded: per mailbox at most READ_AHEAD_COUNT messages
+//   and READ_AHEAD_BYTES in all (a next message larger than that is read when asked for), at most
 //   READ_AHEAD_MAILBOXES mailboxes (the oldest is dropped), each kept READ_AHEAD_MS unless used.
-//   A message read ahead is a copy at most one RETR old: POP3 holds the maildrop lock (no other
+//   A message read ahead is a copy a few RETRs old: POP3 holds the maildrop lock (no other
 //   session of that mailbox deletes meanwhile), and delete() on this node drops the mailbox's.
 // - The journal batches the events recorded in one turn of the event loop into one INSERT (one
 //   commit), as the SQLite journal does; batches are written one after the other, so seq follows
@@ -26,29 +27,38 @@ import { journalEntry, StoreError, type Journal, type JournalEntry, type Journal
 import type { PgPool } from './pool.js';
 import { base64Of, fromBase64 } from './bytes.js';
 
-/** The largest next message read ahead (a larger one is read when asked for). */
-export const READ_AHEAD_BYTES = 1024 * 1024;
+/** The most bytes of one mailbox read ahead (a larger next message is read when asked for). */
+export const READ_AHEAD_BYTES = 512 * 1024;
+/** The most messages of one mailbox read ahead by one statement. */
+export const READ_AHEAD_COUNT = 16;
 /** Mailboxes with a message read ahead at one time (a POP3 session each). */
 export const READ_AHEAD_MAILBOXES = 16;
 /** How long a message read ahead is kept for its RETR. */
 export const READ_AHEAD_MS = 10_000;
 
+interface Message { readonly id: string; readonly data: Buffer }
+
 interface Ahead {
-  /** The message after `after` (undefined: none, or larger than READ_AHEAD_BYTES); never rejects. */
-  readonly next: Promise<{ readonly id: string; readonly data: Buffer } | undefined>;
+  /** The next messages of the mailbox, in order (none: none, or too large); never rejects. */
+  readonly next: Promise<readonly Message[]>;
   readonly timer: NodeJS.Timeout;
 }
 
 /**
- * The message `id` of user $1 (when $3) and the next one of the mailbox by seq if it has at most
- * $4 bytes, as (ord 0, ord 1) rows of their chunks in order; one statement, one snapshot: a message
- * deleted meanwhile is whole or absent, never partial. The chunks as base64 text (bytes.ts).
+ * The message `id` of user $1 (when $3) as ord 0, and the next ones of the mailbox by seq as ord
+ * 1 — at most $5 of them, and only while their sizes add up to at most $4 — as rows of their
+ * chunks in order; one statement, one snapshot: a message deleted meanwhile is whole or absent,
+ * never partial. The chunks as base64 text (bytes.ts).
  */
 const READ = `
   WITH m AS (SELECT seq, id FROM mail_messages WHERE username = $1 AND id = $2),
-  nx AS (SELECT n.seq, n.id, n.size FROM mail_messages n WHERE n.username = $1 AND n.seq > (SELECT seq FROM m) ORDER BY n.seq LIMIT 1),
-  pick AS (SELECT seq, id, 0 AS ord FROM m WHERE $3 UNION ALL SELECT seq, id, 1 FROM nx WHERE size <= $4)
-  SELECT p.id, p.ord, ${base64Of('c.data', 'data')} FROM pick p LEFT JOIN mail_chunks c ON c.message_seq = p.seq ORDER BY p.ord, c.no`;
+  nx AS (
+    SELECT seq, id, sum(size) OVER (ORDER BY seq) AS total FROM (
+      SELECT n.seq, n.id, n.size FROM mail_messages n WHERE n.username = $1 AND n.seq > (SELECT seq FROM m) ORDER BY n.seq LIMIT $5
+    ) x
+  ),
+  pick AS (SELECT seq, id, 0 AS ord FROM m WHERE $3 UNION ALL SELECT seq, id, 1 FROM nx WHERE total <= $4)
+  SELECT p.id, p.ord, ${base64Of('c.data', 'data')} FROM pick p LEFT JOIN mail_chunks c ON c.message_seq = p.seq ORDER BY p.ord, p.seq, c.no`;
 
 export class PgMailboxStore implements MailboxStore {
   /** Per mailbox: the next message read ahead (insertion order = age, for dropping the oldest). */
@@ -93,21 +103,20 @@ export class PgMailboxStore implements MailboxStore {
     if (a !== undefined) {
       this.drop(n);
       const next = await a.next;
-      if (next?.id === id) {
+      const i = next.findIndex((m) => m.id === id);
+      if (i >= 0) {
         this.readAheadStats.hits++;
-        this.readAhead(n, id);
-        return next.data;
+        const rest = next.slice(i + 1);
+        // The last one read ahead: read the following ones while the client takes this one.
+        if (rest.length > 0) this.keep(n, Promise.resolve(rest));
+        else this.keep(n, this.statement(n, id, false).then((r) => r.next, () => []));
+        return next[i]!.data;
       }
     }
     const r = await this.statement(n, id, true);
     if (!r.found) return undefined;
     this.keep(n, Promise.resolve(r.next));
     return r.data;
-  }
-
-  /** Reads the message after `id` in the background (never rejects: a failure reads nothing ahead). */
-  private readAhead(user: string, id: string): void {
-    this.keep(user, this.statement(user, id, false).then((r) => r.next, () => undefined));
   }
 
   private keep(user: string, next: Ahead['next']): void {
@@ -125,20 +134,23 @@ export class PgMailboxStore implements MailboxStore {
     this.ahead.delete(user);
   }
 
-  /** One READ statement: the message `id` (when `self`) and the next one, if small enough. */
-  private async statement(user: string, id: string, self: boolean): Promise<{ found: boolean; data: Buffer; next: { id: string; data: Buffer } | undefined }> {
+  /** One READ statement: the message `id` (when `self`) and the next ones read ahead. */
+  private async statement(user: string, id: string, self: boolean): Promise<{ found: boolean; data: Buffer; next: Message[] }> {
     this.readAheadStats.statements++;
-    const r = await this.db.query<{ id: string; ord: number; data: string | null }>(READ, [user, id, self, READ_AHEAD_BYTES]);
+    const r = await this.db.query<{ id: string; ord: number; data: string | null }>(READ, [user, id, self, READ_AHEAD_BYTES, READ_AHEAD_COUNT]);
     const own: Buffer[] = [];
-    const next: Buffer[] = [];
-    let nextId: string | undefined;
+    const next: { id: string; parts: Buffer[] }[] = [];
     let found = false;
     for (const row of r.rows) {
+      let parts = own;
       if (row.ord === 0) found = true;
-      else nextId = row.id;
-      if (row.data !== null) (row.ord === 0 ? own : next).push(fromBase64(row.data));
+      else {
+        if (next.at(-1)?.id !== row.id) next.push({ id: row.id, parts: [] });
+        parts = next.at(-1)!.parts;
+      }
+      if (row.data !== null) parts.push(fromBase64(row.data));
     }
-    return { found, data: Buffer.concat(own), next: nextId === undefined ? undefined : { id: nextId, data: Buffer.concat(next) } };
+    return { found, data: Buffer.concat(own), next: next.map((m) => ({ id: m.id, data: Buffer.concat(m.parts) })) };
   }
 
   async delete(user: string, ids: readonly string[]): Promise<number> {
