@@ -4,7 +4,16 @@
 // - A message is one mail_messages row (seq = arrival order, id = the UIDL) and its bytes in
 //   mail_chunks of at most CHUNK_BYTES, written in the same transaction: deliver() resolves only
 //   after COMMIT (synchronous_commit is the server's: on by default, so the commit is durable).
-// - list() reads ids and sizes only (never a mailbox's bytes); read() one message's chunks.
+// - list() reads ids and sizes only (never a mailbox's bytes); read() one message's chunks, and
+//   reads ahead: a POP3 client RETRieves a mailbox in order, so the statement that reads a message
+//   also reads the next ones of the mailbox (arrival order, as list()), and the read that serves
+//   the last of them starts reading the following ones at once, while the client is busy. A
+//   mailbox of small messages then costs one round trip per READ_AHEAD_COUNT RETRs instead of one
+//   each, and the database one statement. Bounded: per mailbox at most READ_AHEAD_COUNT messages
+//   and READ_AHEAD_BYTES in all (a next message larger than that is read when asked for), at most
+//   READ_AHEAD_MAILBOXES mailboxes (the oldest is dropped), each kept READ_AHEAD_MS unless used.
+//   A message read ahead is a copy a few RETRs old: POP3 holds the maildrop lock (no other
+//   session of that mailbox deletes meanwhile), and delete() on this node drops the mailbox's.
 // - The journal batches the events recorded in one turn of the event loop into one INSERT (one
 //   commit), as the SQLite journal does; batches are written one after the other, so seq follows
 //   the order of record() calls on this node.
@@ -18,7 +27,45 @@ import { journalEntry, StoreError, type Journal, type JournalEntry, type Journal
 import type { PgPool } from './pool.js';
 import { base64Of, fromBase64 } from './bytes.js';
 
+/** The most bytes of one mailbox read ahead (a larger next message is read when asked for). */
+export const READ_AHEAD_BYTES = 512 * 1024;
+/** The most messages of one mailbox read ahead by one statement. */
+export const READ_AHEAD_COUNT = 16;
+/** Mailboxes with a message read ahead at one time (a POP3 session each). */
+export const READ_AHEAD_MAILBOXES = 16;
+/** How long a message read ahead is kept for its RETR. */
+export const READ_AHEAD_MS = 10_000;
+
+interface Message { readonly id: string; readonly data: Buffer }
+
+interface Ahead {
+  /** The next messages of the mailbox, in order (none: none, or too large); never rejects. */
+  readonly next: Promise<readonly Message[]>;
+  readonly timer: NodeJS.Timeout;
+}
+
+/**
+ * The message `id` of user $1 (when $3) as ord 0, and the next ones of the mailbox by seq as ord
+ * 1 — at most $5 of them, and only while their sizes add up to at most $4 — as rows of their
+ * chunks in order; one statement, one snapshot: a message deleted meanwhile is whole or absent,
+ * never partial. The chunks as base64 text (bytes.ts).
+ */
+const READ = `
+  WITH m AS (SELECT seq, id FROM mail_messages WHERE username = $1 AND id = $2),
+  nx AS (
+    SELECT seq, id, sum(size) OVER (ORDER BY seq) AS total FROM (
+      SELECT n.seq, n.id, n.size FROM mail_messages n WHERE n.username = $1 AND n.seq > (SELECT seq FROM m) ORDER BY n.seq LIMIT $5
+    ) x
+  ),
+  pick AS (SELECT seq, id, 0 AS ord FROM m WHERE $3 UNION ALL SELECT seq, id, 1 FROM nx WHERE total <= $4)
+  SELECT p.id, p.ord, ${base64Of('c.data', 'data')} FROM pick p LEFT JOIN mail_chunks c ON c.message_seq = p.seq ORDER BY p.ord, p.seq, c.no`;
+
 export class PgMailboxStore implements MailboxStore {
+  /** Per mailbox: the next message read ahead (insertion order = age, for dropping the oldest). */
+  private readonly ahead = new Map<string, Ahead>();
+  /** Reads of a mailbox served from what was read ahead (tests, measurements). */
+  readonly readAheadStats = { hits: 0, statements: 0 };
+
   constructor(private readonly db: PgPool, private readonly clock: Clock) {}
 
   async deliver(user: string, data: Buffer): Promise<{ id: string; size: number }> {
@@ -52,17 +99,65 @@ export class PgMailboxStore implements MailboxStore {
   async read(user: string, id: string): Promise<Buffer | undefined> {
     const n = canonicalUser(user);
     if (n === undefined) return undefined;
-    // One statement (one snapshot): a message deleted meanwhile is whole or absent, never partial.
-    // The chunks as base64 text (store/pg/bytes.ts: node-postgres would read hex).
-    const r = await this.db.query<{ data: string | null }>(
-      `SELECT ${base64Of('c.data', 'data')} FROM mail_messages m LEFT JOIN mail_chunks c ON c.message_seq = m.seq WHERE m.username = $1 AND m.id = $2 ORDER BY c.no`, [n, id]);
-    if (r.rows.length === 0) return undefined;
-    return Buffer.concat(r.rows.flatMap((x) => (x.data === null ? [] : [fromBase64(x.data)])));
+    const a = this.ahead.get(n);
+    if (a !== undefined) {
+      this.drop(n);
+      const next = await a.next;
+      const i = next.findIndex((m) => m.id === id);
+      if (i >= 0) {
+        this.readAheadStats.hits++;
+        const rest = next.slice(i + 1);
+        // The last one read ahead: read the following ones while the client takes this one.
+        if (rest.length > 0) this.keep(n, Promise.resolve(rest));
+        else this.keep(n, this.statement(n, id, false).then((r) => r.next, () => []));
+        return next[i]!.data;
+      }
+    }
+    const r = await this.statement(n, id, true);
+    if (!r.found) return undefined;
+    this.keep(n, Promise.resolve(r.next));
+    return r.data;
+  }
+
+  private keep(user: string, next: Ahead['next']): void {
+    this.drop(user);
+    if (this.ahead.size >= READ_AHEAD_MAILBOXES) this.drop(this.ahead.keys().next().value!);
+    const timer = setTimeout(() => { if (this.ahead.get(user)?.timer === timer) this.ahead.delete(user); }, READ_AHEAD_MS);
+    timer.unref();
+    this.ahead.set(user, { next, timer });
+  }
+
+  private drop(user: string): void {
+    const a = this.ahead.get(user);
+    if (a === undefined) return;
+    clearTimeout(a.timer);
+    this.ahead.delete(user);
+  }
+
+  /** One READ statement: the message `id` (when `self`) and the next ones read ahead. */
+  private async statement(user: string, id: string, self: boolean): Promise<{ found: boolean; data: Buffer; next: Message[] }> {
+    this.readAheadStats.statements++;
+    const r = await this.db.query<{ id: string; ord: number; data: string | null }>(READ, [user, id, self, READ_AHEAD_BYTES, READ_AHEAD_COUNT]);
+    const own: Buffer[] = [];
+    const next: { id: string; parts: Buffer[] }[] = [];
+    let found = false;
+    for (const row of r.rows) {
+      let parts = own;
+      if (row.ord === 0) found = true;
+      else {
+        if (next.at(-1)?.id !== row.id) next.push({ id: row.id, parts: [] });
+        parts = next.at(-1)!.parts;
+      }
+      if (row.data !== null) parts.push(fromBase64(row.data));
+    }
+    return { found, data: Buffer.concat(own), next: next.map((m) => ({ id: m.id, data: Buffer.concat(m.parts) })) };
   }
 
   async delete(user: string, ids: readonly string[]): Promise<number> {
     const n = canonicalUser(user);
     if (n === undefined || ids.length === 0) return 0;
+    // What was read ahead may be one of them.
+    this.drop(n);
     // One statement: all or none.
     const r = await this.db.query('DELETE FROM mail_messages WHERE username = $1 AND id = ANY($2::text[])', [n, [...new Set(ids)]]);
     return r.rowCount ?? 0;

@@ -26,6 +26,7 @@ import {
 import type { PgPool } from './pool.js';
 import { listenReconnecting } from './listen.js';
 import { base64Of, fromBase64 } from './bytes.js';
+import { PgEnqueueBatcher, type EnqueueBatchLimits } from './enqueue-batch.js';
 
 export const NOTIFY_CHANNEL = 'spoolgate_queue';
 
@@ -39,6 +40,8 @@ export interface PgQueueOptions {
   readonly version?: string;
   /** Milliseconds before a lost LISTEN connection is opened again. */
   readonly reconnectMs?: number;
+  /** Bounds of one group commit of message entries (enqueue-batch.ts); default ENQUEUE_BATCH_LIMITS. */
+  readonly enqueueBatch?: EnqueueBatchLimits;
 }
 
 interface EntryRow {
@@ -122,18 +125,6 @@ const COLD_RESTART = `
   FROM r WHERE q.id = r.id
   RETURNING r.was`;
 
-/** A message entry of one chunk, with its wake-up, in one statement (enqueueMessage); no row when its name is taken. */
-const ENQUEUE_ONE = `
-  WITH e AS (
-    INSERT INTO queue_entries (writer, kind, attributes, arrived_node, size, chunks, name) VALUES ($1, 'message', $2, $3, $4, 1, $8)
-    ON CONFLICT (name) DO NOTHING RETURNING id
-  ), c AS (
-    INSERT INTO queue_chunks (entry_id, seq, data) SELECT id, 0, $5 FROM e
-  ), n AS (
-    SELECT pg_notify($6, $7)
-  )
-  SELECT e.id FROM e CROSS JOIN n`;
-
 /**
  * Inserts an entry's row under the first of its names (entryNames()) no other entry has; the
  * unique index decides (a concurrent insert of the same name waits for the other's commit).
@@ -184,10 +175,13 @@ async function* rechunk(src: AsyncIterable<Buffer> | Buffer): AsyncIterable<Buff
 export class PgQueueStore implements QueueStore {
   readonly node: string;
   private readonly leaseSeconds: number;
+  /** Group commit of message entries across the node's sessions (enqueue-batch.ts). */
+  readonly enqueueBatch: PgEnqueueBatcher;
 
   constructor(private readonly db: PgPool, private readonly opts: PgQueueOptions) {
     this.node = opts.node;
     this.leaseSeconds = opts.leaseSeconds;
+    this.enqueueBatch = new PgEnqueueBatcher(db, opts.node, (writer) => [NOTIFY_CHANNEL, this.wakePayload(writer)], opts.enqueueBatch);
   }
 
   private wakePayload(writer: string): string {
@@ -231,14 +225,12 @@ export class PgQueueStore implements QueueStore {
   }
 
   async enqueueMessage(writer: string, attributes: EntryAttributes, body: AsyncIterable<Buffer> | Buffer, opts: { readonly key?: string; readonly name?: string } = {}): Promise<StoredEntry> {
-    // The common case — a message of one chunk, no key — is ONE statement in its own implicit
-    // transaction: the entry, its chunk and the wake-up (delivered at commit) in one round trip
-    // instead of six (BEGIN, INSERT, chunk, UPDATE, NOTIFY, COMMIT). Its name taken: the long way.
-    if (opts.key === undefined && Buffer.isBuffer(body) && body.length > 0 && body.length <= CHUNK_BYTES) {
-      const name = entryNames(opts.name, this.node, Date.now()).first;
-      const r = await this.db.query<{ id: string }>(ENQUEUE_ONE, [writer, JSON.stringify(attributes), this.node, body.length, body, NOTIFY_CHANNEL, this.wakePayload(writer), name]);
-      const id = r.rows[0]?.id;
-      if (id !== undefined) return { id, name };
+    // The common case — a message in memory, no key — goes with the group commit: the messages of
+    // all sessions handed in while a commit is in flight share the next one (one statement: the
+    // entries, their chunks, the wake-up). Its name taken, or too large for a batch: the long way.
+    if (opts.key === undefined && Buffer.isBuffer(body) && this.enqueueBatch.fits(body)) {
+      const stored = await this.enqueueBatch.enqueue(writer, JSON.stringify(attributes), body, entryNames(opts.name, this.node, Date.now()).first);
+      if (stored !== undefined) return stored;
     }
     return this.db.transaction(async (c) => {
       if (opts.key !== undefined) {
