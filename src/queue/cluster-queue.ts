@@ -336,8 +336,10 @@ function retryItem(r: StoreEntryRow, m: RetryMessageRow, nowMs: number): Cluster
     }),
     target: typeof v.target === 'string' ? v.target : null, place: str(v.place, `db:${r.id}#${m.no}`),
     why: held ? `held in the shared queue (release to send it)${tried}`
+      // A stored command is named first: while a node holds the file it is still to be carried out.
+      : m.command ? (r.leaseNode !== null ? `an operator's bounce or delete waits: node ${r.leaseNode} has claimed its file and carries it out${tried}`
+        : `an operator's bounce or delete waits for a node to claim it${tried}`)
       : r.leaseNode !== null ? `${last ?? 'long retry'}; node ${r.leaseNode} has claimed its file for the next attempt${tried}`
-      : m.command ? `an operator's bounce or delete waits for a node to claim it${tried}`
         : `${last ?? 'long retry'}; long retry in the shared queue: any node tries it again at ${due}${tried}`,
     node: r.leaseNode ?? '-', ...(r.lastNode === null ? {} : { lastNode: r.lastNode }),
     // Who held it, as for a message held in memory: this message's own hold, else the row's note (a file held whole).

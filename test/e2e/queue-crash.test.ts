@@ -94,7 +94,8 @@ test('kill -9 during a bulk bounce and a bulk hold: every message is notified or
   await hold;
   child = startChild(path, onLine);
   let held: QueueItem[] = [];
-  await until('restarted', async () => { held = (await list()).filter((i) => ids.has(i.id)); return held.length === remaining.size && held.every((i) => i.state === 'retry' || i.state === 'held'); }, 180_000);
+  await until('restarted', async () => { held = (await list()).filter((i) => ids.has(i.id)); return held.length === remaining.size && held.every((i) => i.state === 'retry' || i.state === 'held'); }, 180_000)
+    .catch((e: unknown) => { throw new Error(`${String(e)}: ${remaining.size} expected, listed ${held.map((i) => `${i.id} ${i.state} ${i.why ?? ''}`).join('; ')}`); });
   const heldCount = held.filter((i) => i.state === 'held').length;
   assert.ok(heldCount === 0 || heldCount === remaining.size, `held ${heldCount} of ${remaining.size}: a hold by filter is all or nothing`);
 
