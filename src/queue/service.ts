@@ -635,6 +635,12 @@ export class QueueService implements QueueApi {
         const after = await this.find(id);
         return ok(after.ok ? after.value.item : null);
       }
+      // Still here? With a shared queue the file may have been stored (and removed from the
+      // spool) by its arrival before the action began (exclusive waits for that arrival): then
+      // it is not this node's to delete — a 404 sends the action on to the stored entry. No
+      // arrival or task can take it between this look and the delete (exclusive, withholdFile);
+      // deleteEntry itself takes a missing entry as already gone.
+      await stat(join(this.d.spool.incoming, entry.id));
       await deleteEntry(this.d.spool, entry.id);
       moved = true;
       await this.journal('delete', id, who, `spool file ${entry.id} deleted unread: nobody is notified`);
