@@ -375,6 +375,20 @@ export class PgQueueStore implements QueueStore {
   async retryNow(writer: string, only?: { readonly entryId: string; readonly attempts: number }): Promise<number> {
     if (only !== undefined && !/^\d{1,18}$/.test(only.entryId)) return 0;
     return this.db.transaction(async (c) => {
+      // The releasing node's timer (`only`) says, on its clock, that the entry's time has come,
+      // while the database's clock may not have got there (skew, or an injected clock): the
+      // entry is made due that much early, and so are its messages' own retry times (markRetry's
+      // retry_at, on the database's clock) — else the claiming node would find the messages of
+      // that pass not due and leave them untried (store-source.ts withWaits), again and again.
+      if (only !== undefined) {
+        await c.query(
+          `UPDATE checkpoint_retries r SET retry_at = CASE WHEN r.retry_at - (q.next_attempt - now()) <= now() THEN NULL ELSE r.retry_at - (q.next_attempt - now()) END
+           FROM queue_entries q
+           WHERE q.id = r.entry_id AND r.retry_at IS NOT NULL AND q.writer = $1 AND q.state = 'ready' AND q.next_attempt > now()
+             AND (q.lease_node IS NULL OR q.lease_expires < now()) AND q.id = $2 AND q.attempts = $3`,
+          [writer, only.entryId, only.attempts],
+        );
+      }
       const r = await c.query(
         `UPDATE queue_entries q SET next_attempt = now()
          WHERE q.writer = $1 AND q.state = 'ready' AND q.next_attempt > now()
@@ -385,7 +399,7 @@ export class PgQueueStore implements QueueStore {
       );
       const n = r.rowCount ?? 0;
       // FLUSHRETRY: every waiting message of those entries is due now, not only the entry (its
-      // releasing node's timer, `only`, comes at the time the entry was released to: left alone).
+      // releasing node's timer, `only`, shifted them above by what it shifted the entry).
       if (only === undefined) {
         await c.query(
           `UPDATE checkpoint_retries r SET retry_at = NULL FROM queue_entries q

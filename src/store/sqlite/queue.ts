@@ -383,6 +383,15 @@ export class SqliteQueueStore implements QueueStore {
 
   async retryNow(writer: string, only?: { readonly entryId: string; readonly attempts: number }): Promise<number> {
     const now = this.clock.now();
+    // The entry made due early by its releasing node's timer: its messages' own retry times by
+    // the same amount (as store/pg/queue.ts, where the two clocks can differ).
+    if (only !== undefined) {
+      await this.serial(() => this.db.prepare(
+        `UPDATE checkpoint_retries SET retry_at = (SELECT CASE WHEN checkpoint_retries.retry_at - (q.next_attempt - ?) <= ? THEN NULL ELSE checkpoint_retries.retry_at - (q.next_attempt - ?) END FROM queue_entries q WHERE q.id = checkpoint_retries.entry_id)
+         WHERE retry_at IS NOT NULL AND entry_id IN (SELECT id FROM queue_entries WHERE id = ? AND writer = ? AND attempts = ? AND state = 'ready'
+           AND next_attempt > ? AND (lease_node IS NULL OR lease_expires < ?))`,
+      ).run(now, now, now, Number(only.entryId), writer, only.attempts, now, now));
+    }
     const n = await this.serial(() => this.db.prepare(
       `UPDATE queue_entries SET next_attempt = ?
        WHERE writer = ? AND state = 'ready' AND next_attempt > ? AND (lease_node IS NULL OR lease_expires < ?)
@@ -390,7 +399,7 @@ export class SqliteQueueStore implements QueueStore {
          AND (? IS NULL OR (id = ? AND attempts = ?))`,
     ).run(now, writer, now, now, only === undefined ? null : 1, only === undefined ? null : Number(only.entryId), only?.attempts ?? null).changes);
     // FLUSHRETRY: every waiting message of those entries is due now, not only the entry (its
-    // releasing node's timer, `only`, comes at the time the entry was released to: left alone).
+    // releasing node's timer, `only`, shifted them above by what it shifted the entry).
     if (only === undefined) {
       await this.serial(() => this.db.prepare(
         `UPDATE checkpoint_retries SET retry_at = NULL WHERE retry_at > ? AND entry_id IN (SELECT id FROM queue_entries
