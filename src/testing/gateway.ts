@@ -96,10 +96,12 @@ export interface JobOutcome {
  * not its end on PostgreSQL (it leaves when it is stored), and held/ and sysout/ are not where a
  * cluster keeps them.
  */
-export async function disposedJob(gw: Gateway, jobName: string, maxMs = 30_000): Promise<JobOutcome> {
+export async function disposedJob(gw: Gateway, jobName: string, maxMs = 30_000, entryId?: string): Promise<JobOutcome> {
   let rec: Record<string, unknown> | undefined;
+  // `entryId`: that spool file's record only — the entries a file makes (a print report's section
+  // mails) carry its job name too, and theirs may be written first.
   await until(`job ${jobName}'s spool file finished or held`, async () => {
-    for await (const r of gw.accounting.sink.read({ job: jobName, types: ['SPOOL'] })) rec = { ...r };
+    for await (const r of gw.accounting.sink.read({ job: jobName, types: ['SPOOL'] })) if (entryId === undefined || r.spoolId === entryId) rec = { ...r };
     return rec !== undefined;
   }, maxMs);
   const spoolId = String(rec!.spoolId);
