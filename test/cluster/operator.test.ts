@@ -17,13 +17,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
-import { Logger } from '../../src/log/index.js';
-import { startServices, type Services } from '../../src/main.js';
-import { sendCommand, type ControlResponse } from '../../src/control/index.js';
+import { type Services } from '../../src/main.js';
+import { sendCommand } from '../../src/control/index.js';
 import { tempDir } from '../../src/testing/peers.js';
 import { needPostgres, type TestDatabase } from '../../src/testing/pg.js';
 import { batchFile, submitText, until, writeConfig } from '../../src/testing/gateway.js';
 import { migrate } from '../../src/store/pg/migrations.js';
+import { cmd, runServiceNode } from './service-nodes.js';
 import { PASSWORD_ENV } from '../../src/store/pg/index.js';
 import type { Config } from '../../src/config/index.js';
 
@@ -64,18 +64,7 @@ function nodeConfig(t: TestContext, tdb: TestDatabase, name: string, target: num
   return { name, path, config, services: undefined };
 }
 
-async function start(t: TestContext, n: Node): Promise<Node> {
-  n.services = await startServices(n.config, { log: process.env.GW_LOG ? undefined : Logger.silent() });
-  t.after(async () => { await n.services?.stop(); n.services = undefined; });
-  await n.services.gateway.forwarder.start();
-  return n;
-}
-
-async function cmd(n: Node, line: string): Promise<ControlResponse> {
-  const r = await sendCommand(n.config.controlSocket, line, { timeoutMs: 60_000 });
-  assert.ok(r.ok, `${n.name} ${line}: ${r.ok ? '' : r.error}`);
-  return r.value;
-}
+const start = (t: TestContext, n: Node): Promise<Node> => runServiceNode(t, n);
 
 test('D,TARGETS and D,SPOOLSTATUS on node B show node A; REFRESH,ALL from A refreshes B and C, and reports a stopped node within the bound', async (t) => {
   const tdb = await needPostgres(t);

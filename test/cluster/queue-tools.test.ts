@@ -13,18 +13,12 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { Logger } from '../../src/log/index.js';
-import { startServices, type Services } from '../../src/main.js';
-import { sendCommand, type ControlResponse } from '../../src/control/index.js';
-import { tempDir } from '../../src/testing/peers.js';
 import { needPostgres, type TestDatabase } from '../../src/testing/pg.js';
-import { batchFile, submitText, until, writeConfig } from '../../src/testing/gateway.js';
+import { batchFile, submitText, until } from '../../src/testing/gateway.js';
 import { migrate } from '../../src/store/pg/migrations.js';
-import { PASSWORD_ENV } from '../../src/store/pg/index.js';
-import type { Config } from '../../src/config/index.js';
+import { cmd, startServiceNode, type ServiceNode } from './service-nodes.js';
 
-interface Node { readonly name: string; readonly config: Config; services: Services | undefined }
+type Node = ServiceNode;
 
 /** A port nothing listens on: connections are refused, the target is not usable. */
 async function deadPort(): Promise<number> {
@@ -35,26 +29,8 @@ async function deadPort(): Promise<number> {
   return port;
 }
 
-async function start(t: TestContext, tdb: TestDatabase, name: string, target: number): Promise<Node> {
-  const u = new URL(tdb.url);
-  process.env[PASSWORD_ENV] = decodeURIComponent(u.password);
-  u.password = '';
-  const { config } = writeConfig(join(tempDir(t, `spoolgate-qt-${name}-`)), [
-    `TargetServer { TargetIP 127.0.0.1 ConnectPort ${target} }`,
-    'RetryLimit { Count 50 Interval 1 }',
-    `Store { Backend PostgreSQL Url ${u.toString()} Schema ${tdb.schema} Node ${name} LeaseTime 10 Heartbeat 1 PoolSize 4 }`,
-  ].join('\n'));
-  const n: Node = { name, config, services: undefined };
-  n.services = await startServices(config, { log: process.env.GW_LOG ? undefined : Logger.silent() });
-  t.after(async () => { await n.services?.stop(); n.services = undefined; });
-  await n.services.gateway.forwarder.start();
-  return n;
-}
-
-async function cmd(n: Node, line: string): Promise<ControlResponse> {
-  const r = await sendCommand(n.config.controlSocket, line, { timeoutMs: 60_000 });
-  assert.ok(r.ok, `${n.name} ${line}: ${r.ok ? '' : r.error}`);
-  return r.value;
+function start(t: TestContext, tdb: TestDatabase, name: string, target: number): Promise<Node> {
+  return startServiceNode(t, tdb, name, [`TargetServer { TargetIP 127.0.0.1 ConnectPort ${target} }`, 'RetryLimit { Count 50 Interval 1 }']);
 }
 
 type Row = { id: string; node?: string; state: string; place: string; jobName: string; why: string | null };
