@@ -22,7 +22,7 @@ async function gateway(t: import('node:test').TestContext, script: FakeScript, e
   t.after(async () => { await gw.stop(); await server.close(); });
   // CURRENT RETRY: this node's memory on SQLite; on PostgreSQL also the messages released to the
   // shared queue for long retry (docs/cluster.md), which no node holds in memory.
-  const waiting = () => until('a message in long retry', () => gw.forwarder.counters.currentRetry > 0, 20_000);
+  const waiting = () => until('a message in long retry', () => gw.forwarder.counters.currentRetry > 0, 60_000);
   return { server, dir, config, clock, gw, waiting };
 }
 
