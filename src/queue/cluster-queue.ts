@@ -372,6 +372,19 @@ export class ClusterQueue implements QueueApi {
   }
 
   /**
+   * What the shared queue adds for row `r` to the nodes' answers (list and briefs): a file released
+   * for long retry, its waiting messages, each as its node showed it; a file claimed again by an
+   * answering node, those of its waiting messages that node does not have in memory (the caller
+   * keeps each id once, the node's own item first); any other row not held by an answering node,
+   * one item for the file.
+   */
+  private storeItems(r: StoreEntryRow, waiting: readonly RetryMessageRow[], answered: ReadonlySet<string>, now: number): ClusterQueueItem[] {
+    const claimed = r.leaseNode !== null && answered.has(r.leaseNode);
+    const msgs = r.leaseNode === null || claimed ? this.retryItems(r, waiting, now) : [];
+    return msgs.length > 0 || claimed ? msgs : [this.item(r)];
+  }
+
+  /**
    * A message waiting in long retry by its queue id: the row, the message and its item; the row
    * may be claimed again by a node for its next attempt (leaseNode: the caller looks at it).
    */
@@ -494,10 +507,7 @@ export class ClusterQueue implements QueueApi {
     }
     const now = this.port.now();
     for (const r of rows) {
-      // Claimed again by an answering node: its waiting messages that node does not have in memory.
-      const claimed = r.leaseNode !== null && answered.has(r.leaseNode);
-      const msgs = r.leaseNode === null || claimed ? this.retryItems(r, waiting, now) : [];
-      for (const item of msgs.length > 0 || claimed ? msgs : [this.item(r)]) {
+      for (const item of this.storeItems(r, waiting, answered, now)) {
         if (seen.has(item.id) || !matches(item, filter, now)) continue;
         seen.add(item.id);
         total++;
@@ -536,11 +546,8 @@ export class ClusterQueue implements QueueApi {
     }
     const now = this.port.now();
     for (const r of rows) {
-      // A file released for long retry: its waiting messages, each as its node showed it; claimed
-      // again by an answering node: those that node does not have in memory (add: once by id).
-      const claimed = r.leaseNode !== null && answered.has(r.leaseNode);
-      const msgs = r.leaseNode === null || claimed ? this.retryItems(r, waiting, now) : [];
-      for (const item of msgs.length > 0 || claimed ? msgs : [this.item(r)]) {
+      // add: once by id (a claiming node's own items came first).
+      for (const item of this.storeItems(r, waiting, answered, now)) {
         if (filter.states !== undefined && !filter.states.includes(item.state)) continue;
         if (matches(item, filter, now)) add(r.leaseNode ?? '-', briefOf(item));
       }
