@@ -360,6 +360,23 @@ test('connections over MaxConnectionsPerIP from one address are refused with -ER
   assert.match(await again.readLine(), /^\+OK pop\.test/);
 });
 
+// The timeout only turns a hang into a failure: close() used to wait for ever on a refused
+// socket whose client had sent a command and half-closed (the refusal never read what came in,
+// so it never saw the client's end). Its destroy timer does not keep the process alive.
+test('close() ends while a refused client that sent a command and half-closed is still there', { timeout: 30_000 }, async (t) => {
+  const { server, connect, port } = await setup(t, { allowPlaintext: true, maxConnectionsPerIp: 1 });
+  const first = await connect();
+  assert.match(await first.readLine(), /^\+OK pop\.test/);
+  const over = net.connect(port, '127.0.0.1');
+  over.on('error', () => undefined);
+  const refusal = await new Promise<string>((resolve) => over.once('data', (d) => resolve(d.toString('latin1'))));
+  assert.match(refusal, /^-ERR \[SYS\/TEMP\]/);
+  over.end('USER alice\r\n');
+  await new Promise((resolve) => over.once('close', resolve));
+  await server.close();
+  assert.equal(server.connectionCount, 0);
+});
+
 // The timeout only turns a hang (no login deadline: the -ERR never comes) into a failure.
 test('a connection that does not log in within LoginTimeout is closed, however busy it keeps; a logged-in one is not', { timeout: 30_000 }, async (t) => {
   const clock = new FakeClock();

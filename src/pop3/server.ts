@@ -83,6 +83,8 @@ export const IMPLEMENTATION = 'spoolgate';
 const POP3_VERBS: ReadonlySet<string> = new Set(['USER', 'PASS', 'APOP', 'AUTH', 'STLS', 'CAPA', 'QUIT', 'STAT', 'LIST', 'RETR', 'DELE', 'NOOP', 'RSET', 'TOP', 'UIDL']);
 /** Lines queued from a pipelining client before reading pauses. */
 const MAX_QUEUED_LINES = 64;
+/** How long close() waits for logins under way (a password check, a mailbox list) to end. */
+const CLOSE_LOGIN_WAIT_MS = 10_000;
 
 export class Pop3Server {
   private readonly listeners: net.Server[] = [];
@@ -91,6 +93,10 @@ export class Pop3Server {
   private readonly perIp = new Map<string, number>();
   /** mailbox (canonical user name) → connection id holding it. */
   private readonly locks = new Map<string, number>();
+  /** Refused connections whose refusal is still going out. */
+  private readonly refused = new Set<net.Socket>();
+  /** Logins still checking a password or listing a mailbox: close() waits for them before the store goes. */
+  private readonly logins = new Set<Promise<LoginResult>>();
   private seq = 0;
   readonly auth: Authenticator;
   readonly clock: Clock;
@@ -174,7 +180,17 @@ export class Pop3Server {
   async close(): Promise<void> {
     const closing = this.listeners.map((l) => new Promise<void>((r) => l.close(() => r())));
     for (const c of [...this.conns]) c.finish('server shutdown');
+    for (const s of [...this.refused]) s.destroy();
     await Promise.all(closing);
+    // A login that was under way when its connection went still ends (its session releases what
+    // it took): the caller closes the store after this, so wait for it, up to a bound.
+    if (this.logins.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((r) => { timer = setTimeout(r, CLOSE_LOGIN_WAIT_MS); });
+      await Promise.race([Promise.allSettled([...this.logins]), bound]);
+      clearTimeout(timer);
+      if (this.logins.size > 0) this.log.warn('pop3.close-logins-pending', { pending: this.logins.size });
+    }
   }
 
   private accept(socket: net.Socket, tlsActive: boolean): void {
@@ -188,7 +204,12 @@ export class Pop3Server {
       socket.on('error', (e) => this.log.debug('pop3.socket-error', { error: describeError(e) }));
       this.log.info('pop3.refused', { ip, reason: refusal, open: fromIp });
       socket.end(`-ERR [SYS/TEMP] ${refusal}\r\n`);
-      // A client that never reads its refusal does not keep the socket.
+      // What the client still sends is read and dropped, so its end is seen and the socket closes
+      // (an unread socket stays half-open, and close() would wait on it). A client that never
+      // reads its refusal does not keep the socket either.
+      socket.resume();
+      this.refused.add(socket);
+      socket.once('close', () => this.refused.delete(socket));
       this.clock.setTimer(5000, () => socket.destroy());
       return;
     }
@@ -219,7 +240,15 @@ export class Pop3Server {
   }
 
   /** The Pop3Backend of one connection: log in (canonical name, shared throttle), lock, snapshot the mailbox. */
-  async login(connId: number, ip: string, user: string, password: string, mech: 'USER' | 'PLAIN', tlsActive: boolean): Promise<LoginResult> {
+  login(connId: number, ip: string, user: string, password: string, mech: 'USER' | 'PLAIN', tlsActive: boolean): Promise<LoginResult> {
+    const p = this.loginNow(connId, ip, user, password, mech, tlsActive);
+    this.logins.add(p);
+    const done = (): void => { this.logins.delete(p); };
+    p.then(done, done);
+    return p;
+  }
+
+  private async loginNow(connId: number, ip: string, user: string, password: string, mech: 'USER' | 'PLAIN', tlsActive: boolean): Promise<LoginResult> {
     // SPEC.md §6: a removed user may still fetch the remaining mail until it is purged ('retrieve').
     const r = await this.auth.login(user, password, ip, 'retrieve');
     if (!r.ok) {
@@ -485,6 +514,9 @@ class Connection {
     this.loginTimer?.cancel();
     this.session.close();
     this.queue.length = 0;
+    // A socket paused by a full queue is read again (and what arrives dropped: onData returns
+    // once closed), so the client's end is seen and the socket closes rather than stays half-open.
+    this.socket.resume();
     this.socket.destroySoon();
     if (!this.socket.destroyed) this.server.clock.setTimer(5000, () => this.socket.destroy());
     this.server.log.info('pop3.disconnect', { conn: this.id, ip: this.ip, reason: why });
