@@ -194,3 +194,61 @@ test('store source: a file claimed early for an operator\'s command on one messa
   assert.ok(next > Date.now() + hour - 60_000 && next < Date.now() + hour + 60_000, `due at message 2's retry time, not at once nor after the retry interval: ${new Date(next).toISOString()}`);
   assert.deepEqual(await store.claim('W', 1), [], 'not claimable before then');
 });
+
+test('store source: FLUSHRETRY reaches messages deferred on a file this node still holds, and a release under way — the entry and its messages are due at once, not after the retry interval', async (t) => {
+  const dir = tempDir(t);
+  const root = join(dir, 'spool');
+  const msg = (n: number): string => `MAIL FROM:<job@corp.test>\r\nRCPT TO:<a${n}@x.test>\r\nDATA\r\nSubject: s${n}\r\n\r\nbody\r\n.\r\n`;
+  const storePath = join(dir, 'queue.db');
+  const store = new SqliteQueueStore(storePath, { node: 'a', leaseSeconds: 30 });
+  const local = Checkpoint.open(join(dir, 'cp.db'));
+  const src = storeSource({
+    store, writer: 'W', layout: spoolLayout(root, 'W'), held: new DirectoryHeldFiles(spoolLayout(root, 'W')), clock: systemClock, log: Logger.silent(), leaseMs: 30_000, heartbeatMs: 10_000, pollMs: 100,
+    policy: () => ({ badSpoolDisp: 'hold', report: 'none' }),
+  });
+  await src.start();
+  t.after(async () => { await src.stop(); await store.close(); local.close(); });
+  const notLocal = async (): Promise<never> => { throw new Error('a store entry went to the local source'); };
+  const { source, checkpoint } = src.wrap({ source: { list: async () => [], watch: () => undefined, finish: notLocal, hold: notLocal, report: notLocal }, disposeBadEntries: async () => undefined }, local);
+  const got: TaskEntry[] = [];
+  source.watch((x) => got.push(x));
+  const hour = 3_600_000;
+  /** A two-message file stored and claimed; message 1 deferred an hour (its 451), message 2 still being tried. */
+  const claimOne = async (job: string): Promise<{ te: TaskEntry; entryId: string }> => {
+    const e = await submitToSpool({ root, writer: 'W', data: Buffer.from(`HELO JOBHOST\r\n${msg(1)}${msg(2)}QUIT\r\n`, 'latin1'), attrs: { jobName: job, recordFormat: 'text', encoding: 'ISO8859-1' } });
+    src.divert(e);
+    await until('stored and unlinked', () => !existsSync(e.path), 10_000);
+    const before = got.length;
+    source.wantMore?.(1);
+    await until('claimed', () => got.length === before + 1, 10_000);
+    const te = got[before]!;
+    await checkpoint.deferRetry!(te.id, 1, 1, new Date(Date.now() + hour));
+    await checkpoint.deferRetry!(te.id, 2, 1, new Date(Date.now() + hour));
+    return { te, entryId: rowOf(storePath, te.id) };
+  };
+  /** The entry can be claimed now and none of its messages waits: FLUSHRETRY made it all due. */
+  const allDue = async (entryId: string, what: string): Promise<void> => {
+    const waits = (await store.loadCheckpoint(entryId)).retryInMs;
+    assert.ok([...(waits?.values() ?? [])].every((ms) => ms <= 1_000), `${what}: its messages are due: ${JSON.stringify([...waits ?? []])}`);
+    const claimed = await store.claim('W', 1);
+    assert.equal(claimed.length, 1, `${what}: the entry is due now, not in an hour`);
+    assert.equal(claimed[0]!.id, entryId);
+    await store.release(claimed[0]!.lease, { retryInMs: hour, attempted: false });
+  };
+
+  // FLUSHRETRY while the pass is still going on: the file is released due at once.
+  const a = await claimOne('HELD');
+  await source.flushShared!();
+  assert.equal(source.giveBack!(a.te, false), true);
+  await until('released', async () => src.claimed() === 0 && (await store.retrySummary('W', 10)).files.length === 1, 10_000);
+  await allDue(a.entryId, 'flushed while held');
+  await store.retryNow('W'); // what allDue's release put back waits again for the next case
+  const left = await store.claim('W', 1);
+  await store.complete(left[0]!.lease);
+
+  // FLUSHRETRY while the release is being written: it waits for it, then makes it due.
+  const b = await claimOne('RELEASE');
+  assert.equal(source.giveBack!(b.te, false), true);
+  await source.flushShared!();
+  await allDue(b.entryId, 'flushed while released');
+});

@@ -98,6 +98,8 @@ interface Held {
   heldWaiting?: boolean;
   /** The earliest own retry time (this node's clock, ms) of the messages left waiting untried, not due yet (keepWaiting). */
   keptUntil?: number;
+  /** FLUSHRETRY came while this node held the file with messages in long retry: its release makes them due at once. */
+  flush?: boolean;
 }
 
 /** A file whose only waiting messages are held by the operator is looked at again this often (a release makes it due at once). */
@@ -335,7 +337,10 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
     if (retryAt !== undefined) {
       const inMs = Math.max(0, retryAt.getTime() - clock.now());
       await store.release(h.claim.lease, { retryInMs: inMs, attempted: true });
-      retryTimer(h.claim.id, h.claim.attempts + 1, inMs);
+      if (h.flush === true) {
+        // The entry and every message of it due now (also those left waiting to a later time).
+        if (await store.retryNow(writer, { entryId: h.claim.id, attempts: h.claim.attempts + 1, flush: true }) > 0) kick();
+      } else retryTimer(h.claim.id, h.claim.attempts + 1, inMs);
       refreshRetry();
     } else await store.release(h.claim.lease, now ? {} : { retryAt: new Date(clock.now() + retryMs), attempted: true });
   };
@@ -467,7 +472,12 @@ export function storeSource(o: StoreSourceOptions): StoreSource {
         },
         onLost: (cb) => { onLost = cb; },
         flushShared: async () => {
-          const n = await store.retryNow(writer);
+          // Messages deferred on files this node still holds (their pass goes on) are released
+          // due at once (giveUp); releases already under way are waited for, then made due here.
+          let marked = 0;
+          for (const h of held.values()) if ((h.deferred?.size ?? 0) > 0 || h.keptUntil !== undefined) { h.flush = true; marked++; }
+          await Promise.allSettled([...releasing]);
+          const n = marked + await store.retryNow(writer);
           if (n > 0) kick();
           refreshRetry();
           return n;

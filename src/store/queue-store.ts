@@ -256,6 +256,13 @@ export interface NodeInfo {
   readonly claimed: number;
 }
 
+/** retryNow's one entry: the release counted `attempts`; `flush`: every message of it due now, not shifted with the entry. */
+export interface RetryOnly {
+  readonly entryId: string;
+  readonly attempts: number;
+  readonly flush?: boolean;
+}
+
 export interface QueueStore {
   /** This node's name (Store Node): the lease holder. */
   readonly node: string;
@@ -336,9 +343,11 @@ export interface QueueStore {
    * FLUSHRETRY on the shared queue: the writer's entries released for long retry (messages in
    * checkpoint_retries, not held, no live lease, due later) are due now, and idle nodes are woken.
    * `only`: that entry alone, and only while it is still the release counted `attempts` (its
-   * releasing node's timer: a later release by another node is left alone). Returns how many.
+   * releasing node's timer: a later release by another node is left alone); its messages' own
+   * retry times move with it, or with `flush` (a FLUSHRETRY that came while the node still held
+   * the entry) all are due now. Returns how many.
    */
-  retryNow(writer: string, only?: { readonly entryId: string; readonly attempts: number }): Promise<number>;
+  retryNow(writer: string, only?: RetryOnly): Promise<number>;
   /**
    * Long retry of the cluster (CURRENT RETRY, D,SPOOL): the writer's messages waiting in long
    * retry on entries no live node holds, and those entries (at most `limit`, oldest first).

@@ -389,6 +389,17 @@ export function queueContract(backend: QueueBackend): void {
     await a.release(cb.lease, { retryInMs: 3_600_000, attempted: true });
     assert.equal(await a.retryNow(W), 1);
     assert.equal((await a.loadCheckpoint(ca.id)).retryInMs, undefined, 'FLUSHRETRY: every waiting message due now');
+    // A FLUSHRETRY that came while the node held the entry (store-source.ts): at its release the
+    // entry and every message of it are due, also one that waits longer than the entry.
+    const [cc] = await a.claim(W, 1);
+    assert.ok(cc);
+    await a.markRetry(cc.lease, 1, 3, undefined, 3_600_000);
+    await a.markRetry(cc.lease, 2, 3, undefined, 7_200_000);
+    await a.release(cc.lease, { retryInMs: 3_600_000, attempted: true });
+    assert.equal(await a.retryNow(W, { entryId: ca.id, attempts: 2, flush: true }), 0, 'a stale release count leaves it alone');
+    assert.ok(((await a.loadCheckpoint(ca.id)).retryInMs?.get(2) ?? 0) > 7_100_000);
+    assert.equal(await a.retryNow(W, { entryId: ca.id, attempts: 3, flush: true }), 1);
+    assert.equal((await a.loadCheckpoint(ca.id)).retryInMs, undefined, 'flush: every message of the entry due now');
   });
 
   it('pruned arrival identities are forgotten (only this node\'s, only the old ones, at most the limit)', async (t, f) => {

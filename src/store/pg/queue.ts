@@ -21,7 +21,7 @@ import pg from 'pg';
 import {
   CHUNK_BYTES, checkpointFromRows, entryName, entryNames, identityKey, LeaseLostError, type CheckpointRecipientRow,
   type ArrivalOutcome, type ClaimedEntry, type EntryAttributes, type EntryCheckpoint, type EntryKind, type HeartbeatResult,
-  type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark, type StoredEntry, type RetrySummary, type RetryView, retrySummaryOf,
+  type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark, type StoredEntry, type RetrySummary, type RetryView, type RetryOnly, retrySummaryOf,
 } from '../queue-store.js';
 import type { PgPool } from './pool.js';
 import { listenReconnecting } from './listen.js';
@@ -372,7 +372,7 @@ export class PgQueueStore implements QueueStore {
     });
   }
 
-  async retryNow(writer: string, only?: { readonly entryId: string; readonly attempts: number }): Promise<number> {
+  async retryNow(writer: string, only?: RetryOnly): Promise<number> {
     if (only !== undefined && !/^\d{1,18}$/.test(only.entryId)) return 0;
     return this.db.transaction(async (c) => {
       // The releasing node's timer (`only`) says, on its clock, that the entry's time has come,
@@ -382,11 +382,11 @@ export class PgQueueStore implements QueueStore {
       // that pass not due and leave them untried (store-source.ts withWaits), again and again.
       if (only !== undefined) {
         await c.query(
-          `UPDATE checkpoint_retries r SET retry_at = CASE WHEN r.retry_at - (q.next_attempt - now()) <= now() THEN NULL ELSE r.retry_at - (q.next_attempt - now()) END
+          `UPDATE checkpoint_retries r SET retry_at = CASE WHEN $4 OR r.retry_at - (q.next_attempt - now()) <= now() THEN NULL ELSE r.retry_at - (q.next_attempt - now()) END
            FROM queue_entries q
            WHERE q.id = r.entry_id AND r.retry_at IS NOT NULL AND q.writer = $1 AND q.state = 'ready' AND q.next_attempt > now()
              AND (q.lease_node IS NULL OR q.lease_expires < now()) AND q.id = $2 AND q.attempts = $3`,
-          [writer, only.entryId, only.attempts],
+          [writer, only.entryId, only.attempts, only.flush === true],
         );
       }
       const r = await c.query(

@@ -18,7 +18,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import {
   CHUNK_BYTES, checkpointFromRows, entryName, entryNames, identityKey, LeaseLostError, type CheckpointRecipientRow,
   type ArrivalOutcome, type ClaimedEntry, type EntryAttributes, type EntryCheckpoint, type EntryKind, type HeartbeatResult,
-  type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark, type StoredEntry, type RetrySummary, type RetryView, retrySummaryOf,
+  type Lease, type MessageFinal, type NodeInfo, type QueueStore, type RecipientMark, type StoredEntry, type RetrySummary, type RetryView, type RetryOnly, retrySummaryOf,
 } from '../queue-store.js';
 import { migrate, type Migration } from './schema.js';
 
@@ -381,16 +381,16 @@ export class SqliteQueueStore implements QueueStore {
     if (at <= now) this.wake(writer);
   }
 
-  async retryNow(writer: string, only?: { readonly entryId: string; readonly attempts: number }): Promise<number> {
+  async retryNow(writer: string, only?: RetryOnly): Promise<number> {
     const now = this.clock.now();
     // The entry made due early by its releasing node's timer: its messages' own retry times by
     // the same amount (as store/pg/queue.ts, where the two clocks can differ).
     if (only !== undefined) {
       await this.serial(() => this.db.prepare(
-        `UPDATE checkpoint_retries SET retry_at = (SELECT CASE WHEN checkpoint_retries.retry_at - (q.next_attempt - ?) <= ? THEN NULL ELSE checkpoint_retries.retry_at - (q.next_attempt - ?) END FROM queue_entries q WHERE q.id = checkpoint_retries.entry_id)
+        `UPDATE checkpoint_retries SET retry_at = (SELECT CASE WHEN ? OR checkpoint_retries.retry_at - (q.next_attempt - ?) <= ? THEN NULL ELSE checkpoint_retries.retry_at - (q.next_attempt - ?) END FROM queue_entries q WHERE q.id = checkpoint_retries.entry_id)
          WHERE retry_at IS NOT NULL AND entry_id IN (SELECT id FROM queue_entries WHERE id = ? AND writer = ? AND attempts = ? AND state = 'ready'
            AND next_attempt > ? AND (lease_node IS NULL OR lease_expires < ?))`,
-      ).run(now, now, now, Number(only.entryId), writer, only.attempts, now, now));
+      ).run(only.flush === true ? 1 : 0, now, now, now, Number(only.entryId), writer, only.attempts, now, now));
     }
     const n = await this.serial(() => this.db.prepare(
       `UPDATE queue_entries SET next_attempt = ?
