@@ -99,6 +99,9 @@ export class SmtpServer {
       socket.on('error', () => socket.destroy());
       // SPEC.md §5 limits: refuse at connect with 421 4.7.0; the client retries later.
       socket.end(formatReply(Codes.C421TooManyConnections, 'too many connections, try again later'));
+      // What the client still sends is read and dropped, so its end is seen and the socket closes
+      // (unread, it stays half-open and close() waits on it until the timeout below).
+      socket.resume();
       socket.setTimeout(5_000, () => socket.destroy());
       return;
     }

@@ -173,6 +173,24 @@ test('apply (REFRESH): new limits and host name from the next connection; open s
   }
 });
 
+// The timeout only turns a hang into a failure: close() waited for a refused socket whose client
+// had sent a command and half-closed (the refusal never read it, so never saw the end), and the
+// socket's own timeout does not keep the process alive.
+test('close() ends while a refused client that sent a command and half-closed is still there', { timeout: 30_000 }, async () => {
+  const { server, port } = await start({ maxConnectionsPerIp: '1' });
+  const a = await open(port);
+  assert.match(await a.reply(), /^220/);
+  const over = connect({ host: '127.0.0.1', port });
+  over.on('error', () => undefined);
+  const refusal = await new Promise<string>((resolve) => over.once('data', (d) => resolve(d.toString('latin1'))));
+  assert.match(refusal, /^421 4\.7\.0/);
+  over.end('EHLO c\r\n');
+  await new Promise((resolve) => over.once('close', resolve));
+  a.sock.destroy();
+  await server.close();
+  assert.equal(server.connectionCount, 0);
+});
+
 test('connection limits: total and per IP answer 421 4.7.0 at connect', async () => {
   const events: ServerEvent[] = [];
   const { server, port, log } = await start({ maxConnectionsPerIp: '2' }, events);
