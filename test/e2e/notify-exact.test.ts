@@ -10,14 +10,13 @@
 // handler of the original transaction, and resumes it once the entry has been captured.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseMailbox, type Envelope, type Mailbox } from '../../src/core/index.js';
 import type { EnvelopeJson } from '../../src/core/index.js';
 import type { Gateway } from '../../src/main.js';
 import { enqueueMessage } from '../../src/spool/enqueue.js';
-import type { SpoolEntry } from '../../src/spool/submit.js';
 import { runGateway, submitText, until, writeConfig } from '../../src/testing/gateway.js';
 import { queuedOwnMail, type QueuedOwnMail } from '../../src/testing/records.js';
 import { startRelayTarget, type TargetMail } from './relay-harness.js';
@@ -38,11 +37,6 @@ BadSpoolDisp Hold`);
   const gw = await runGateway(config);
   t.after(() => gw.stop());
   return { gw, root: config.spool.directory, writer: config.extWrtName, config };
-}
-
-/** The entry's bytes and envelope.json as the gateway queued them. */
-function capture(e: SpoolEntry): { data: Buffer; envelope: EnvelopeJson & { origin: { kind: string } } } {
-  return { data: readFileSync(e.path), envelope: JSON.parse(readFileSync(join(dirname(e.path), 'envelope.json'), 'utf8')) as EnvelopeJson & { origin: { kind: string } } };
 }
 
 /** What arrived has exactly the envelope of envelope.json. */
@@ -138,18 +132,19 @@ test('Report Admin: a bad batch spool file produces an error report mail that re
   ].join('\r\n');
   const badId = await submitText(g.config, text, 'BADJOB');
 
-  let report: SpoolEntry | undefined;
-  await until('the report entry in the spool, the bad file held', async () => {
-    const list = await g.gw.queue.list();
-    report = list.find((e) => e.message?.origin.kind === 'report');
-    return report !== undefined && !list.some((e) => e.id === badId);
+  // The report as stored: an entry of this node's spool, or with PostgreSQL a message entry of the
+  // shared queue (its spool entry is stored there and removed as it arrives: not read from there).
+  let report: QueuedOwnMail | undefined;
+  await until('the report entry queued, the bad file held', async () => {
+    report = (await queuedOwnMail(g.gw, g.config)).find((e) => e.envelope.origin.kind === 'report');
+    return report !== undefined && !(await g.gw.queue.list()).some((e) => e.id === badId);
   });
-  const built = capture(report!);
-  assert.equal(report!.attrs.jobName, 'SGREPORT');
+  const built = { data: await report!.read(), envelope: report!.envelope };
+  assert.equal(report!.jobName, 'SGREPORT');
   assert.equal((await g.gw.held.list()).length, 1, 'the bad file is held (BadSpoolDisp Hold)');
   g.gw.forwarder.resume();
   await until('the report at the target', () => tg.mails.some((m) => m.rcpts.some((r) => r.address === 'admin@ops.test')));
-  await until('the spool empty', async () => (await g.gw.queue.list()).length === 0);
+  await until('the queue empty', async () => (await g.gw.queue.list()).length === 0 && (await queuedOwnMail(g.gw, g.config)).length === 0);
 
   const got = tg.mails.filter((m) => m.rcpts.some((r) => r.address === 'admin@ops.test'));
   assert.equal(got.length, 1, 'one report mail');
