@@ -2,11 +2,11 @@
 // as PostgreSQL's, no server needed): arrival stores a batch file and removes it from the spool;
 // a claim hands a task the entry's bytes; checkpoint marks go to the store, fenced by the lease;
 // after another node took the entry over, this node's marks are refused and its finish is harmless.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { systemClock, type Clock } from '../core/index.js';
 import { Logger } from '../log/index.js';
 import { tempDir } from '../testing/peers.js';
@@ -32,29 +32,40 @@ function rowOf(path: string, name: string): string {
   }
 }
 
-test('store source: arrival, claim with the bytes, marks in the store fenced by the lease, a takeover refuses them', async (t) => {
-  const dir = tempDir(t);
-  const root = join(dir, 'spool');
-  const bytes = Buffer.from('HELO JOBHOST\r\nMAIL FROM:<job@corp.test>\r\nRCPT TO:<a@x.test>\r\nDATA\r\nSubject: s\r\n\r\nbody\r\n.\r\nQUIT\r\n', 'latin1');
-  const e = await submitToSpool({ root, writer: 'W', data: bytes, attrs: { jobName: 'J1', recordFormat: 'text', encoding: 'ISO8859-1' } });
-  const storePath = join(dir, 'queue.db');
+/** A store source on a SQLite QueueStore beside `root` (the spool), started; stopped and closed after the test. */
+async function startSource(t: TestContext, root: string, pollMs: number): Promise<{ storePath: string; store: SqliteQueueStore; local: Checkpoint; src: ReturnType<typeof storeSource> }> {
+  const storePath = join(dirname(root), 'queue.db');
   const store = new SqliteQueueStore(storePath, { node: 'a', leaseSeconds: 30 });
-  const local = Checkpoint.open(join(dir, 'cp.db'));
+  const local = Checkpoint.open(join(dirname(root), 'cp.db'));
   const src = storeSource({
-    store, writer: 'W', layout: spoolLayout(root, 'W'), held: new DirectoryHeldFiles(spoolLayout(root, 'W')), clock: systemClock, log: Logger.silent(), leaseMs: 30_000, heartbeatMs: 10_000, pollMs: 60_000,
+    store, writer: 'W', layout: spoolLayout(root, 'W'), held: new DirectoryHeldFiles(spoolLayout(root, 'W')), clock: systemClock, log: Logger.silent(), leaseMs: 30_000, heartbeatMs: 10_000, pollMs,
     policy: () => ({ badSpoolDisp: 'hold', report: 'none' }),
   });
   await src.start();
   t.after(async () => { await src.stop(); await store.close(); local.close(); });
+  return { storePath, store, local, src };
+}
+
+/** The source and checkpoint the forwarder gets (a store entry never goes to the local source), and what they hand out. */
+function handOut(src: ReturnType<typeof storeSource>, local: Checkpoint): ReturnType<ReturnType<typeof storeSource>['wrap']> & { got: TaskEntry[] } {
+  const notLocal = async (): Promise<never> => { throw new Error('a store entry went to the local source'); };
+  const wrapped = src.wrap({ source: { list: async () => [], watch: () => undefined, finish: notLocal, hold: notLocal, report: notLocal }, disposeBadEntries: async () => undefined }, local);
+  const got: TaskEntry[] = [];
+  wrapped.source.watch((x) => got.push(x));
+  return { ...wrapped, got };
+}
+
+test('store source: arrival, claim with the bytes, marks in the store fenced by the lease, a takeover refuses them', async (t) => {
+  const root = join(tempDir(t), 'spool');
+  const bytes = Buffer.from('HELO JOBHOST\r\nMAIL FROM:<job@corp.test>\r\nRCPT TO:<a@x.test>\r\nDATA\r\nSubject: s\r\n\r\nbody\r\n.\r\nQUIT\r\n', 'latin1');
+  const e = await submitToSpool({ root, writer: 'W', data: bytes, attrs: { jobName: 'J1', recordFormat: 'text', encoding: 'ISO8859-1' } });
+  const { storePath, store, local, src } = await startSource(t, root, 60_000);
 
   // Arrival: a batch file goes to the store and leaves the spool.
   assert.equal(src.divert(e), true);
   await until('stored and unlinked', () => !existsSync(e.path), 10_000);
 
-  const notLocal = async (): Promise<never> => { throw new Error('a store entry went to the local source'); };
-  const { source, checkpoint } = src.wrap({ source: { list: async () => [], watch: () => undefined, finish: notLocal, hold: notLocal, report: notLocal }, disposeBadEntries: async () => undefined }, local);
-  const got: TaskEntry[] = [];
-  source.watch((x) => got.push(x));
+  const { source, checkpoint, got } = handOut(src, local);
   source.wantMore?.(2);
   await until('claimed and handed', () => got.length === 1, 10_000);
   const te = got[0]!;
@@ -87,16 +98,8 @@ test('store source: arrival, claim with the bytes, marks in the store fenced by 
 });
 
 test('store source: message entries — one written straight to the queue and one arriving from the spool — are claimed as message entries, bytes and envelope exact', async (t) => {
-  const dir = tempDir(t);
-  const root = join(dir, 'spool');
-  const store = new SqliteQueueStore(join(dir, 'queue.db'), { node: 'a', leaseSeconds: 30 });
-  const local = Checkpoint.open(join(dir, 'cp.db'));
-  const src = storeSource({
-    store, writer: 'W', layout: spoolLayout(root, 'W'), held: new DirectoryHeldFiles(spoolLayout(root, 'W')), clock: systemClock, log: Logger.silent(), leaseMs: 30_000, heartbeatMs: 10_000, pollMs: 60_000,
-    policy: () => ({ badSpoolDisp: 'hold', report: 'none' }),
-  });
-  await src.start();
-  t.after(async () => { await src.stop(); await store.close(); local.close(); });
+  const root = join(tempDir(t), 'spool');
+  const { store, local, src } = await startSource(t, root, 60_000);
   const envelope = (to: string): Envelope => ({ from: { kind: 'mailbox', mailbox: { local: 'sender', domain: 'x.test' } }, recipients: [{ mailbox: { local: to, domain: 'y.test' } }], requireTls: false });
   // A relayed message as the receiver accepted it (lines over 998 octets, trailing blanks, 8-bit: untouched).
   const relayed = Buffer.concat([Buffer.from('Received: from c\r\nSubject: relayed  \r\n\r\n', 'latin1'), Buffer.alloc(1200, 0x61), Buffer.from('\r\n\xe9t\xe9\r\n', 'latin1')]);
@@ -108,10 +111,7 @@ test('store source: message entries — one written straight to the queue and on
   assert.equal(src.divert(sub), true);
   await until('stored and unlinked', () => !existsSync(sub.path), 10_000);
 
-  const notLocal = async (): Promise<never> => { throw new Error('a store entry went to the local source'); };
-  const { source } = src.wrap({ source: { list: async () => [], watch: () => undefined, finish: notLocal, hold: notLocal, report: notLocal }, disposeBadEntries: async () => undefined }, local);
-  const got: TaskEntry[] = [];
-  source.watch((x) => got.push(x));
+  const { source, got } = handOut(src, local);
   source.wantMore?.(4);
   await until('both claimed', () => got.length === 2, 10_000);
   const [one, two] = got;
@@ -131,26 +131,14 @@ test('store source: message entries — one written straight to the queue and on
 });
 
 test('store source: a file claimed early for an operator\'s command on one message leaves the others to their own retry time (waitUntil, keepWaiting), and is released to the earliest of them', async (t) => {
-  const dir = tempDir(t);
-  const root = join(dir, 'spool');
+  const root = join(tempDir(t), 'spool');
   const msg = (n: number): string => `MAIL FROM:<job@corp.test>\r\nRCPT TO:<a${n}@x.test>\r\nDATA\r\nSubject: s${n}\r\n\r\nbody\r\n.\r\n`;
   const bytes = Buffer.from(`HELO JOBHOST\r\n${msg(1)}${msg(2)}${msg(3)}QUIT\r\n`, 'latin1');
   const e = await submitToSpool({ root, writer: 'W', data: bytes, attrs: { jobName: 'J1', recordFormat: 'text', encoding: 'ISO8859-1' } });
-  const storePath = join(dir, 'queue.db');
-  const store = new SqliteQueueStore(storePath, { node: 'a', leaseSeconds: 30 });
-  const local = Checkpoint.open(join(dir, 'cp.db'));
-  const src = storeSource({
-    store, writer: 'W', layout: spoolLayout(root, 'W'), held: new DirectoryHeldFiles(spoolLayout(root, 'W')), clock: systemClock, log: Logger.silent(), leaseMs: 30_000, heartbeatMs: 10_000, pollMs: 100,
-    policy: () => ({ badSpoolDisp: 'hold', report: 'none' }),
-  });
-  await src.start();
-  t.after(async () => { await src.stop(); await store.close(); local.close(); });
+  const { storePath, store, local, src } = await startSource(t, root, 100);
   src.divert(e);
   await until('stored and unlinked', () => !existsSync(e.path), 10_000);
-  const notLocal = async (): Promise<never> => { throw new Error('a store entry went to the local source'); };
-  const { source, checkpoint } = src.wrap({ source: { list: async () => [], watch: () => undefined, finish: notLocal, hold: notLocal, report: notLocal }, disposeBadEntries: async () => undefined }, local);
-  const got: TaskEntry[] = [];
-  source.watch((x) => got.push(x));
+  const { source, checkpoint, got } = handOut(src, local);
   source.wantMore?.(1);
   await until('claimed', () => got.length === 1, 10_000);
   const te = got[0]!;
@@ -196,22 +184,10 @@ test('store source: a file claimed early for an operator\'s command on one messa
 });
 
 test('store source: FLUSHRETRY reaches messages deferred on a file this node still holds, and a release under way — the entry and its messages are due at once, not after the retry interval', async (t) => {
-  const dir = tempDir(t);
-  const root = join(dir, 'spool');
+  const root = join(tempDir(t), 'spool');
   const msg = (n: number): string => `MAIL FROM:<job@corp.test>\r\nRCPT TO:<a${n}@x.test>\r\nDATA\r\nSubject: s${n}\r\n\r\nbody\r\n.\r\n`;
-  const storePath = join(dir, 'queue.db');
-  const store = new SqliteQueueStore(storePath, { node: 'a', leaseSeconds: 30 });
-  const local = Checkpoint.open(join(dir, 'cp.db'));
-  const src = storeSource({
-    store, writer: 'W', layout: spoolLayout(root, 'W'), held: new DirectoryHeldFiles(spoolLayout(root, 'W')), clock: systemClock, log: Logger.silent(), leaseMs: 30_000, heartbeatMs: 10_000, pollMs: 100,
-    policy: () => ({ badSpoolDisp: 'hold', report: 'none' }),
-  });
-  await src.start();
-  t.after(async () => { await src.stop(); await store.close(); local.close(); });
-  const notLocal = async (): Promise<never> => { throw new Error('a store entry went to the local source'); };
-  const { source, checkpoint } = src.wrap({ source: { list: async () => [], watch: () => undefined, finish: notLocal, hold: notLocal, report: notLocal }, disposeBadEntries: async () => undefined }, local);
-  const got: TaskEntry[] = [];
-  source.watch((x) => got.push(x));
+  const { storePath, store, local, src } = await startSource(t, root, 100);
+  const { source, checkpoint, got } = handOut(src, local);
   const hour = 3_600_000;
   /** A two-message file stored and claimed; message 1 deferred an hour (its 451), message 2 still being tried. */
   const claimOne = async (job: string): Promise<{ te: TaskEntry; entryId: string }> => {
