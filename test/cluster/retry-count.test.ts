@@ -108,7 +108,9 @@ test('the NODE table counts each node\'s own long retry and the released message
     assert.equal(d.cluster.released, 2, shown);
     assert.equal(d.counters.currentRetry, n === holder ? 3 : 2, `${n.name}'s own CURRENT RETRY as before\n${shown}`);
     assert.match(shown, new RegExp(`^  ${holder.name} +127\\.0\\.0\\.1:${s.port} +\\S+ +\\d+ +\\d+ +\\d+ +1 +\\d+\\.\\dS`, 'm'));
-    assert.match(shown, new RegExp(`^  ${other.name} +127\\.0\\.0\\.1:${s.port} +\\S+ +\\d+ +\\d+ +\\d+ +0 +\\d+\\.\\dS`, 'm'));
+    // The other node may have claimed neither file (any node claims from the shared queue): then
+    // it has tried no target, and its row shows none.
+    assert.match(shown, new RegExp(`^  ${other.name} +(?:127\\.0\\.0\\.1:${s.port} +\\S+ +\\d+ +\\d+ +\\d+|- +- +\\d+) +0 +\\d+\\.\\dS`, 'm'));
     assert.match(shown, /^ {2}RELEASED: 2 MESSAGES IN LONG RETRY ON THE SHARED QUEUE/m);
   }
 
