@@ -27,19 +27,16 @@ import { needPostgres, type TestDatabase } from '../../src/testing/pg.js';
 import { batchFile, submitText, until, writeConfig } from '../../src/testing/gateway.js';
 import { migrate } from '../../src/store/pg/migrations.js';
 import { submitToSpool } from '../../src/spool/submit.js';
-import { PASSWORD_ENV } from '../../src/store/pg/index.js';
 import type { Config } from '../../src/config/index.js';
+import { storeLine } from './service-nodes.js';
 
 interface Node { readonly name: string; readonly path: string; readonly config: Config; readonly services: Services }
 
 async function start(t: TestContext, tdb: TestDatabase, name: string, target: number, receiver: boolean): Promise<Node> {
-  const u = new URL(tdb.url);
-  process.env[PASSWORD_ENV] = decodeURIComponent(u.password);
-  u.password = '';
   const { path, config } = writeConfig(join(tempDir(t, `spoolgate-eid-${name}-`)), [
     `TargetServer { TargetIP 127.0.0.1 ConnectPort ${target} }`,
     'RetryLimit { Count 5 Interval 1 }',
-    `Store { Backend PostgreSQL Url ${u.toString()} Schema ${tdb.schema} Node ${name} LeaseTime 10 Heartbeat 1 PoolSize 4 }`,
+    storeLine(tdb, name),
     ...(receiver ? [`Receiver { Listen 127.0.0.1:0 HostName mx.${name}.test LocalDomain local.test RelayMode AddressList RelayAddress 127.0.0.1/32 }`] : []),
   ].join('\n'));
   const services = await startServices(config, { log: process.env.GW_LOG ? undefined : Logger.silent() });

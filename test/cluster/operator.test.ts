@@ -23,8 +23,7 @@ import { tempDir } from '../../src/testing/peers.js';
 import { needPostgres, type TestDatabase } from '../../src/testing/pg.js';
 import { batchFile, submitText, until, writeConfig } from '../../src/testing/gateway.js';
 import { migrate } from '../../src/store/pg/migrations.js';
-import { cmd, runServiceNode } from './service-nodes.js';
-import { PASSWORD_ENV } from '../../src/store/pg/index.js';
+import { cmd, runServiceNode, storeLine } from './service-nodes.js';
 import type { Config } from '../../src/config/index.js';
 
 interface Sink { readonly port: number; readonly subjects: string[]; reject: boolean }
@@ -53,13 +52,10 @@ async function sink(t: TestContext): Promise<Sink> {
 interface Node { readonly name: string; readonly path: string; readonly config: Config; services: Services | undefined }
 
 function nodeConfig(t: TestContext, tdb: TestDatabase, name: string, target: number, retryCount = 50): Node {
-  const u = new URL(tdb.url);
-  process.env[PASSWORD_ENV] = decodeURIComponent(u.password);
-  u.password = '';
   const { path, config } = writeConfig(join(tempDir(t, `spoolgate-op-${name}-`)), [
     `TargetServer { TargetIP 127.0.0.1 ConnectPort ${target} }`,
     `RetryLimit { Count ${retryCount} Interval 1 }`,
-    `Store { Backend PostgreSQL Url ${u.toString()} Schema ${tdb.schema} Node ${name} LeaseTime 10 Heartbeat 1 PoolSize 4 }`,
+    storeLine(tdb, name),
   ].join('\n'));
   return { name, path, config, services: undefined };
 }
